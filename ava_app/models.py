@@ -1,0 +1,339 @@
+"""AVA's tables. Every tenant-owned table carries an indexed ``tenant_id``.
+
+Times are stored as naive UTC (``utcnow()``) so SQLite and PostgreSQL behave the same; money is ``Decimal``
+(``Numeric(12, 4)``: provider costs are fractions of a cent).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Numeric, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+ROLES = ("admin", "user", "viewer")
+NOTIFY_MODES = ("every", "action", "digest", "never")
+
+
+def utcnow() -> datetime:
+    """Current UTC time without tzinfo (the storage convention for every timestamp)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _json(default: Any = None, nullable: bool = True) -> Any:
+    factory = (lambda: type(default)()) if default is not None else None
+    if factory is None:
+        return Field(default=None, sa_column=Column(JSON, nullable=nullable))
+    return Field(default_factory=factory, sa_column=Column(JSON, nullable=nullable))
+
+
+# --- organisations and people -------------------------------------------------------------------------------
+
+
+class Tenant(SQLModel, table=True):
+    """An organisation: one business using AVA."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    industry: str | None = Field(default=None, max_length=40)
+    locale: str = Field(default="en", max_length=8)
+    timezone: str = Field(default="UTC", max_length=64)
+    plan: str = Field(default="trial", max_length=20)
+    onboarding_step: int = 1
+    onboarding_completed_at: datetime | None = None
+    webhook_secret_hash: str | None = Field(default=None, max_length=128)
+    is_demo: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    """A person who logs in; belongs to tenants through Membership."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    name: str = Field(default="", max_length=120)
+    password_hash: str | None = Field(default=None, max_length=255)
+    phone: str | None = Field(default=None, max_length=20)
+    locale: str = Field(default="en", max_length=8)
+    email_verified_at: datetime | None = None
+    is_active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Membership(SQLModel, table=True):
+    """A user's role in one tenant, and how they want to hear about calls."""
+
+    __table_args__ = (UniqueConstraint("user_id", "tenant_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    tenant_id: int = Field(foreign_key="tenant.id", index=True, ondelete="CASCADE")
+    role: str = Field(default="user", max_length=10)
+    notify_mode: str = Field(default="every", max_length=10)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# --- authentication -----------------------------------------------------------------------------------------
+
+
+class AuthSession(SQLModel, table=True):
+    """One logged-in device: a refresh-token family. Revoking it ends every token of the family."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    tenant_id: int | None = Field(default=None, foreign_key="tenant.id", index=True, ondelete="SET NULL")
+    user_agent: str = Field(default="", max_length=300)
+    ip: str = Field(default="", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    revoked_at: datetime | None = None
+
+
+class RefreshToken(SQLModel, table=True):
+    """A refresh token (stored hashed). Presenting one that was already used revokes its session."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="authsession.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=128, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class OneTimeToken(SQLModel, table=True):
+    """Magic link, email verification, password reset or SMS code; stored hashed, single use, expiring."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int | None = Field(default=None, foreign_key="user.id", index=True, ondelete="CASCADE")
+    purpose: str = Field(max_length=20)
+    token_hash: str = Field(max_length=128, unique=True)
+    destination: str = Field(default="", max_length=254)
+    attempts: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class Invite(SQLModel, table=True):
+    """An invitation to join a tenant with a role (token stored hashed, 7 days)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True, ondelete="CASCADE")
+    email: str = Field(max_length=254)
+    role: str = Field(default="user", max_length=10)
+    token_hash: str = Field(max_length=128, unique=True)
+    invited_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    accepted_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class ApiKey(SQLModel, table=True):
+    """A key for the public REST API; only its hash and a short display prefix are kept."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=80)
+    prefix: str = Field(max_length=16)
+    key_hash: str = Field(max_length=128, unique=True)
+    role: str = Field(default="user", max_length=10)
+    created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class AuditLog(SQLModel, table=True):
+    """Who did what, for admins (signup, logins, role changes, revocations...)."""
+
+    __table_args__ = (Index("ix_auditlog_tenant_created", "tenant_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int | None = Field(default=None, foreign_key="tenant.id", index=True, ondelete="CASCADE")
+    user_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    action: str = Field(max_length=40)
+    detail: dict | None = _json()
+    ip: str = Field(default="", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# --- the receptionist ---------------------------------------------------------------------------------------
+
+
+class Assistant(SQLModel, table=True):
+    """The AvaProfile: how the AI receptionist of a tenant speaks and what it knows."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True, ondelete="CASCADE")
+    name: str = Field(default="Ava", max_length=80)
+    industry: str | None = Field(default=None, max_length=40)
+    persona: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    voice_provider: str = Field(default="vapi", max_length=20)
+    voice_id: str = Field(default="Elliot", max_length=80)
+    language: str = Field(default="en", max_length=8)
+    tone: str = Field(default="professional", max_length=20)
+    first_message: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    system_prompt: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    conversation_rules: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    knowledge_base: list = _json([], nullable=False)
+    data_fields: list = _json([], nullable=False)
+    enabled_integrations: list = _json([], nullable=False)
+    end_call_message: str = Field(default="", max_length=500)
+    voicemail_message: str = Field(default="", max_length=500)
+    max_duration_seconds: int = 600
+    summary_recipients: list = _json([], nullable=False)
+    provider_assistant_id: str | None = Field(default=None, max_length=64, index=True)
+    status: str = Field(default="draft", max_length=20)
+    sync_status: str = Field(default="pending", max_length=20)
+    sync_error: str | None = Field(default=None, max_length=500)
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class AssistantVersion(SQLModel, table=True):
+    """A saved snapshot of an assistant, for history and restore."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True, ondelete="CASCADE")
+    assistant_id: int = Field(foreign_key="assistant.id", index=True, ondelete="CASCADE")
+    version: int
+    snapshot: dict = _json({}, nullable=False)
+    created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PhoneNumber(SQLModel, table=True):
+    """A number that rings AVA: bought or imported, routed to an assistant, with business hours."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True, ondelete="CASCADE")
+    e164: str = Field(max_length=20, index=True)
+    label: str = Field(default="", max_length=80)
+    provider: str = Field(default="vapi", max_length=10)
+    provider_number_id: str | None = Field(default=None, max_length=64, index=True)
+    twilio_sid: str | None = Field(default=None, max_length=40)
+    twilio_account_sid: str | None = Field(default=None, max_length=40)
+    country: str = Field(default="US", max_length=2)
+    monthly_price: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 4)))
+    status: str = Field(default="active", max_length=20)
+    assistant_id: int | None = Field(default=None, foreign_key="assistant.id", ondelete="SET NULL")
+    business_hours: dict = _json({}, nullable=False)
+    holidays: list = _json([], nullable=False)
+    after_hours_action: str = Field(default="voicemail", max_length=20)
+    forwarding_number: str | None = Field(default=None, max_length=20)
+    voicemail_message: str = Field(default="", max_length=500)
+    sync_status: str = Field(default="synced", max_length=20)
+    sync_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+    released_at: datetime | None = None
+
+
+# --- calls --------------------------------------------------------------------------------------------------
+
+
+class Call(SQLModel, table=True):
+    """One phone, web or test call, keyed by the provider's call id."""
+
+    __table_args__ = (
+        Index("ix_call_tenant_started", "tenant_id", "started_at", "id"),
+        Index("ix_call_tenant_status", "tenant_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True, ondelete="CASCADE")
+    provider_call_id: str = Field(max_length=64, unique=True)
+    assistant_id: int | None = Field(default=None, foreign_key="assistant.id", ondelete="SET NULL")
+    phone_number_id: int | None = Field(default=None, foreign_key="phonenumber.id", ondelete="SET NULL")
+    call_type: str = Field(default="inbound", max_length=10)
+    direction: str = Field(default="inbound", max_length=10)
+    caller_number: str | None = Field(default=None, max_length=20)
+    called_number: str | None = Field(default=None, max_length=20)
+    status: str = Field(default="queued", max_length=20)
+    outcome: str | None = Field(default=None, max_length=20)
+    ended_reason: str | None = Field(default=None, max_length=120)
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    duration_seconds: int | None = None
+    cost: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 4)))
+    cost_breakdown: dict | None = _json()
+    recording_url: str | None = Field(default=None, max_length=1000)
+    transcript: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    summary: str | None = Field(default=None, sa_column=Column(Text))
+    summary_source: str | None = Field(default=None, max_length=10)
+    intent: str | None = Field(default=None, max_length=200)
+    action_needed: bool = False
+    action_done_at: datetime | None = None
+    topics: list = _json([], nullable=False)
+    sentiment: str | None = Field(default=None, max_length=10)
+    data_fields: dict | None = _json()
+    provider_analysis: dict | None = _json()
+    summary_status: str = Field(default="pending", max_length=10)
+    email_status: str = Field(default="pending", max_length=10)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CallMessage(SQLModel, table=True):
+    """One line of a call's conversation."""
+
+    __table_args__ = (UniqueConstraint("call_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True, ondelete="CASCADE")
+    call_id: int = Field(foreign_key="call.id", index=True, ondelete="CASCADE")
+    position: int
+    role: str = Field(max_length=12)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    seconds_from_start: float = 0.0
+
+
+class WebhookEvent(SQLModel, table=True):
+    """A provider event exactly as received, stored before anything else is done with it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int | None = Field(default=None, foreign_key="tenant.id", index=True, ondelete="SET NULL")
+    provider: str = Field(max_length=10)
+    event_type: str = Field(max_length=60)
+    dedupe_key: str = Field(max_length=200, unique=True)
+    provider_call_id: str | None = Field(default=None, max_length=64, index=True)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    received_at: datetime = Field(default_factory=utcnow)
+    processed_at: datetime | None = None
+    error: str | None = Field(default=None, max_length=1000)
+
+
+class Outbox(SQLModel, table=True):
+    """Every email or SMS AVA sends goes through here first (queued -> sent | failed)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int | None = Field(default=None, foreign_key="tenant.id", index=True, ondelete="CASCADE")
+    channel: str = Field(default="email", max_length=5)
+    to: str = Field(max_length=254)
+    subject: str = Field(default="", max_length=300)
+    body_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    body_html: str | None = Field(default=None, sa_column=Column(Text))
+    dedupe_key: str | None = Field(default=None, max_length=200, unique=True)
+    status: str = Field(default="queued", max_length=10)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+
+
+class ProviderCredential(SQLModel, table=True):
+    """A tenant's own key for a provider, encrypted at rest; only a masked hint is ever shown."""
+
+    __table_args__ = (UniqueConstraint("tenant_id", "provider"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True, ondelete="CASCADE")
+    provider: str = Field(max_length=10)
+    secret_encrypted: str = Field(sa_column=Column(Text, nullable=False))
+    hint: str = Field(default="", max_length=40)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

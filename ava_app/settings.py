@@ -1,0 +1,140 @@
+"""AVA's configuration: one Settings object read from the environment (prefix ``AVA_``) and ``.env``."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "changethis", "secret", "dev", "test", "placeholder"}
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or invalid; the message names the environment variable."""
+
+
+class Settings(BaseSettings):
+    """Every knob AVA has. No provider key means that provider runs in sandbox mode against its emulator."""
+
+    model_config = SettingsConfigDict(env_prefix="AVA_", env_file=".env", extra="ignore")
+
+    env: Literal["dev", "prod"] = "dev"
+    data_dir: Path = PROJECT_DIR / "data"
+    database_url: str = ""
+    redis_url: str = ""
+    secret_key: str = ""
+    public_url: str = "http://localhost:3000"
+
+    vapi_api_key: str = ""
+    vapi_public_key: str = ""
+    vapi_base_url: str = "https://api.vapi.ai"
+    vapi_webhook_secret: str = ""
+
+    openai_api_key: str = ""
+    openai_base_url: str = ""
+    openai_model: str = "gpt-4o-mini"
+
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_verify_service_sid: str = ""
+
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "AVA <no-reply@ava.localhost>"
+    smtp_tls: Literal["none", "starttls", "ssl"] = "starttls"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis:// URL")
+        return value
+
+    @field_validator("public_url", "vapi_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'ava.db'}"
+        if self.env == "prod":
+            if self.secret_key.strip().lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 32:
+                raise ValueError("AVA_SECRET_KEY must be set to a random value of 32+ characters when AVA_ENV=prod")
+        elif not self.secret_key:
+            self.secret_key = _dev_secret_key(self.data_dir)
+        return self
+
+    @property
+    def vapi_sandbox(self) -> bool:
+        return not self.vapi_api_key
+
+    @property
+    def twilio_sandbox(self) -> bool:
+        return not (self.twilio_account_sid and self.twilio_auth_token)
+
+    @property
+    def openai_sandbox(self) -> bool:
+        return not self.openai_api_key
+
+    @property
+    def smtp_sandbox(self) -> bool:
+        return not self.smtp_host
+
+    @property
+    def sandbox(self) -> bool:
+        """True when any provider runs against its local emulator (demo data and /dev/outbox are on)."""
+        return self.vapi_sandbox or self.twilio_sandbox or self.smtp_sandbox
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _dev_secret_key(data_dir: Path) -> str:
+    """Generate the development secret once and keep it in the data dir, so sessions survive restarts."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_settings() -> Settings:
+    """Build Settings from the environment, turning validation errors into one message per variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"]) or "settings"
+            name = f"AVA_{field.upper()}" if error["loc"] else ""
+            message = error["msg"].removeprefix("Value error, ")
+            problems.append(f"{name}: {message}" if name else message)
+        raise ConfigError("Invalid configuration: " + "; ".join(problems)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()
