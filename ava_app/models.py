@@ -1,6 +1,6 @@
 """AVA's tables. Every tenant-owned table carries an indexed ``tenant_id``.
 
-Times are stored as naive UTC (``utcnow()``) so SQLite and PostgreSQL behave the same; money is ``Decimal``
+Times are timezone-aware UTC (``utcnow()``); SQLModel stores them as UTC on both SQLite and PostgreSQL. Money is ``Decimal``
 (``Numeric(12, 4)``: provider costs are fractions of a cent).
 """
 
@@ -18,8 +18,8 @@ NOTIFY_MODES = ("every", "action", "digest", "never")
 
 
 def utcnow() -> datetime:
-    """Current UTC time without tzinfo (the storage convention for every timestamp)."""
-    return datetime.now(UTC).replace(tzinfo=None)
+    """Current time, timezone-aware UTC (the convention for every timestamp)."""
+    return datetime.now(UTC)
 
 
 def _json(default: Any = None, nullable: bool = True) -> Any:

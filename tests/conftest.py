@@ -1,0 +1,76 @@
+"""Shared fixtures: a migrated temp database (SQLite, or PostgreSQL when AVA_DATABASE_URL says so) and sessions."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import text
+from sqlmodel import Session, SQLModel
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def _clear_caches() -> None:
+    from ava_app.db import get_engine
+    from ava_app.settings import get_settings
+
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+
+
+def migrate(url: str, revision: str = "head", *, down: bool = False) -> None:
+    """Run Alembic against ``url`` the same way ./scripts/run does."""
+    os.environ["AVA_DATABASE_URL"] = url
+    _clear_caches()
+    config = Config(str(PROJECT_DIR / "alembic.ini"))
+    if down:
+        command.downgrade(config, revision)
+    else:
+        command.upgrade(config, revision)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database for the whole run: SQLite in a temp dir unless AVA_DATABASE_URL names PostgreSQL."""
+    data_dir = tmp_path_factory.mktemp("ava-data")
+    os.environ["AVA_DATA_DIR"] = str(data_dir)
+    os.environ.setdefault("AVA_PUBLIC_URL", "http://testserver")
+    url = os.environ.get("AVA_TEST_DATABASE_URL") or os.environ.get("AVA_DATABASE_URL") or ""
+    if not url.startswith("postgresql"):
+        url = f"sqlite:///{data_dir / 'test.db'}"
+    os.environ["AVA_TEST_DATABASE_URL"] = url
+    if url.startswith("postgresql"):
+        migrate(url, "base", down=True)
+    migrate(url)
+    yield url
+    _clear_caches()
+
+
+@pytest.fixture()
+def engine(database_url: str):
+    """The app's engine for the test database; every table is emptied after each test."""
+    from ava_app.db import get_engine
+
+    os.environ["AVA_DATABASE_URL"] = database_url
+    _clear_caches()
+    engine = get_engine()
+    yield engine
+    tables = [table.name for table in reversed(SQLModel.metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("TRUNCATE " + ", ".join(f'"{name}"' for name in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                connection.execute(text(f'DELETE FROM "{name}"'))
+
+
+@pytest.fixture()
+def db(engine) -> Iterator[Session]:
+    """A session on the test database."""
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
