@@ -1,0 +1,40 @@
+"""The HTTP API served by the same backend as the UI: /api/v1 (OpenAPI at /api/docs), /healthz, sandbox emulators."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from ava_app.api import health
+from ava_app.services.errors import DomainError
+
+
+# Feature routers, each an APIRouter in its own module, served under /api/v1.
+V1_ROUTERS: list = []
+
+
+def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+    headers = {}
+    retry_after = exc.details.get("retry_after")
+    if retry_after is not None:
+        headers["Retry-After"] = str(int(retry_after))
+    body = {"error": exc.code, "message": exc.message}
+    if "fields" in exc.details:
+        body["fields"] = exc.details["fields"]
+    return JSONResponse(body, status_code=exc.status_code, headers=headers)
+
+
+def create_api() -> FastAPI:
+    """Build the FastAPI app; Reflex mounts it through ``api_transformer``."""
+    api = FastAPI(
+        title="AVA API",
+        version="1.0",
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+    )
+    api.add_exception_handler(DomainError, _domain_error)
+    api.include_router(health.router)
+    for router in V1_ROUTERS:
+        api.include_router(router, prefix="/api/v1")
+    return api
