@@ -1,0 +1,90 @@
+"""The audit log: security-relevant events per organisation, readable by its admins."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlmodel import Session, col, select
+
+from ava_app.models import AuditLog, User
+from ava_app.services.principal import Principal
+
+ACTIONS = (
+    "signup",
+    "login_succeeded",
+    "login_failed",
+    "logout",
+    "magic_link_used",
+    "sms_verified",
+    "email_verified",
+    "password_changed",
+    "password_reset",
+    "session_revoked",
+    "refresh_reused",
+    "role_changed",
+    "member_removed",
+    "member_left",
+    "invite_sent",
+    "invite_revoked",
+    "invite_accepted",
+    "org_created",
+    "api_key_created",
+    "api_key_revoked",
+)
+
+
+class AuditEntry(BaseModel):
+    """One audit line as shown to admins."""
+
+    id: int
+    action: str
+    user_id: int | None
+    user_email: str | None
+    detail: dict
+    ip: str
+    created_at: datetime
+
+
+def record(
+    session: Session,
+    *,
+    action: str,
+    tenant_id: int | None,
+    user_id: int | None = None,
+    ip: str = "",
+    detail: dict | None = None,
+) -> None:
+    """Add an audit line to the session; it is committed with the change it describes (never on its own)."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    session.add(AuditLog(action=action, tenant_id=tenant_id, user_id=user_id, ip=ip[:64], detail=detail or {}))
+
+
+def list_audit(
+    session: Session, *, principal: Principal, limit: int = 50, offset: int = 0, action: str | None = None
+) -> list[AuditEntry]:
+    """The organisation's audit lines, newest first (admins only; the tenant comes from the principal)."""
+    tenant_id = principal.require_admin()
+    query = (
+        select(AuditLog, User.email)
+        .join(User, col(User.id) == col(AuditLog.user_id), isouter=True)
+        .where(AuditLog.tenant_id == tenant_id)
+        .order_by(col(AuditLog.created_at).desc(), col(AuditLog.id).desc())
+        .offset(max(offset, 0))
+        .limit(min(max(limit, 1), 200))
+    )
+    if action:
+        query = query.where(AuditLog.action == action)
+    return [
+        AuditEntry(
+            id=row.id,
+            action=row.action,
+            user_id=row.user_id,
+            user_email=email,
+            detail=row.detail or {},
+            ip=row.ip,
+            created_at=row.created_at,
+        )
+        for row, email in session.exec(query)
+    ]
