@@ -1,0 +1,227 @@
+"""Email: record in the outbox, deliver over SMTP from the job queue, exactly one row per message.
+
+Delivery guarantee. A message is delivered *at least once*, and a message whose row says ``sent`` is never sent again.
+The only window for a duplicate is a crash after the SMTP server accepted the message and before the row is marked
+``sent`` (process killed, database unreachable for the final commit). We accept that window on purpose: the
+alternative (mark first, send second) turns the same crash into a lost magic link or call summary, which is worse than
+a duplicate. Every attempt of one row carries the same ``Message-ID`` (derived from the outbox id and its creation
+time), so a duplicate is recognisable by mail clients and by anyone reading the logs.
+
+Sandbox mode (no ``AVA_SMTP_HOST``): nothing leaves the machine; the row is marked ``sent`` and the /dev/outbox page
+shows it, so magic links work without a mail account.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from email.message import EmailMessage
+from email.utils import formatdate, parseaddr
+from typing import Any, TypeVar
+
+import aiosmtplib
+from sqlmodel import Session, select
+
+from ava_app.models import Outbox, utcnow
+from ava_app.services import outbox
+from ava_app.services.email_templates import render
+from ava_app.services.errors import Invalid, NotFound, ProviderError, ProviderUnavailable
+from ava_app.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+# Beyond this many attempts a message is marked failed; the job queue spaces the attempts out (see ava_app.jobs).
+MAX_ATTEMPTS = 6
+# A stalled server must not hold a worker thread for long; the next attempt comes from the queue anyway.
+SMTP_TIMEOUT_SECONDS = 30.0
+
+T = TypeVar("T")
+
+
+def send_email(
+    session: Session,
+    *,
+    to: str,
+    subject: str,
+    body_text: str,
+    body_html: str | None = None,
+    tenant_id: int | None = None,
+    dedupe_key: str | None = None,
+) -> int:
+    """Record an email in the outbox and enqueue its delivery; returns the outbox id.
+
+    With a ``dedupe_key`` that was already used, the existing message is returned and no second delivery is enqueued,
+    so a webhook processed twice sends one call summary.
+    """
+    if not to or "@" not in to:
+        raise Invalid("A valid email address is required.", fields={"to": "invalid"})
+    if dedupe_key:
+        existing = session.exec(select(Outbox).where(Outbox.dedupe_key == dedupe_key)).first()
+        if existing is not None:
+            return existing.id
+    row = outbox.queue_message(
+        session,
+        channel="email",
+        to=to,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        tenant_id=tenant_id,
+        dedupe_key=dedupe_key,
+    )
+    # Imported here because the job module imports this one inside its task body; the row is committed above, so a
+    # worker in another process finds it.
+    from ava_app.jobs import deliver_outbox_message
+
+    deliver_outbox_message(row.id)
+    return row.id
+
+
+def send_template(
+    session: Session,
+    *,
+    to: str,
+    kind: str,
+    locale: str,
+    tenant_id: int | None = None,
+    dedupe_key: str | None = None,
+    **context: Any,
+) -> int:
+    """Render one of the email templates (see email_templates) in ``locale`` and send it; returns the outbox id."""
+    rendered = render(kind, locale=locale, **context)
+    return send_email(
+        session,
+        to=to,
+        subject=rendered.subject,
+        body_text=rendered.text,
+        body_html=rendered.html,
+        tenant_id=tenant_id,
+        dedupe_key=dedupe_key,
+    )
+
+
+def deliver(session: Session, *, outbox_id: int, max_attempts: int = MAX_ATTEMPTS) -> dict:
+    """Send one queued outbox email over SMTP and record the outcome; returns ``{id, status, attempts}``.
+
+    Already ``sent`` or ``failed`` rows are left alone (a retried or duplicated job sends nothing). On a temporary
+    failure the attempt and its error are recorded and ``ProviderUnavailable`` is raised for the queue to retry; on a
+    permanent refusal (5xx) or once ``max_attempts`` is reached the row becomes ``failed`` and ``ProviderError`` is
+    raised.
+    """
+    # populate_existing: the caller's session may hold this row from before another worker's commit.
+    row = session.get(Outbox, outbox_id, populate_existing=True)
+    if row is None:
+        raise NotFound(f"Outbox message {outbox_id} does not exist.")
+    if row.channel != "email":
+        raise Invalid(f"Outbox message {outbox_id} is not an email.")
+    if row.status in ("sent", "failed"):
+        log.info("outbox %s already %s, not sending again", row.id, row.status)
+        return _outcome(row)
+
+    settings = get_settings()
+    row.attempts += 1
+    if settings.smtp_sandbox:
+        _mark_sent(session, row)
+        log.info("outbox %s kept in the dev outbox (sandbox, no SMTP host)", row.id)
+        return _outcome(row)
+
+    # The attempt is committed before touching the network, so a crash mid-send still counts towards the cap.
+    session.add(row)
+    session.commit()
+    try:
+        message = build_message(row, sender=settings.smtp_from)
+        _run_sync(_send(message, settings=settings))
+    except Exception as exc:
+        permanent = _is_permanent(exc)
+        row.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+        if permanent or row.attempts >= max_attempts:
+            row.status = "failed"
+        session.add(row)
+        session.commit()
+        if row.status == "failed":
+            log.warning("outbox %s failed after %d attempt(s): %s", row.id, row.attempts, row.last_error)
+            raise ProviderError(
+                "The email could not be delivered.", attempts=row.attempts, outbox_id=row.id, error=row.last_error
+            ) from exc
+        log.info("outbox %s attempt %d failed, will retry: %s", row.id, row.attempts, row.last_error)
+        raise ProviderUnavailable(
+            "The mail server is unavailable.", attempts=row.attempts, outbox_id=row.id, error=row.last_error
+        ) from exc
+    _mark_sent(session, row)
+    log.info("outbox %s sent on attempt %d", row.id, row.attempts)
+    return _outcome(row)
+
+
+def build_message(row: Outbox, *, sender: str) -> EmailMessage:
+    """The MIME message for an outbox row: text, plus an HTML alternative when the row has one."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = row.to
+    message["Subject"] = row.subject
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message["Message-ID"] = message_id_for(row, sender=sender)
+    # Automated mail (RFC 3834): out-of-office responders should not answer it.
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(row.body_text)
+    if row.body_html:
+        message.add_alternative(row.body_html, subtype="html")
+    return message
+
+
+def message_id_for(row: Outbox, *, sender: str) -> str:
+    """A Message-ID that is the same on every attempt for a row, and different for any other row.
+
+    The creation time is part of it because ids restart when a database is recreated; two different messages must
+    never share a Message-ID (some providers silently drop the second).
+    """
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "ava.localhost"
+    # Naive or aware depending on the database driver; formatting without the offset keeps it stable either way.
+    stamp = row.created_at.replace(tzinfo=None).strftime("%Y%m%d%H%M%S%f")
+    return f"<outbox.{row.id}.{stamp}@{domain}>"
+
+
+async def _send(message: EmailMessage, *, settings: Settings) -> None:
+    await aiosmtplib.send(
+        message,
+        hostname=settings.smtp_host,
+        port=settings.smtp_port,
+        username=settings.smtp_username or None,
+        password=settings.smtp_password or None,
+        use_tls=settings.smtp_tls == "ssl",
+        # False rather than None for "none": aiosmtplib would otherwise upgrade opportunistically.
+        start_tls=settings.smtp_tls == "starttls",
+        timeout=SMTP_TIMEOUT_SECONDS,
+    )
+
+
+def _is_permanent(exc: Exception) -> bool:
+    """True when retrying cannot help: the server answered 5xx, or the row cannot form a valid message."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        return all(refusal.code >= 500 for refusal in exc.recipients)
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return exc.code >= 500
+    return isinstance(exc, ValueError | TypeError)
+
+
+def _mark_sent(session: Session, row: Outbox) -> None:
+    row.status = "sent"
+    row.sent_at = utcnow()
+    row.last_error = None
+    session.add(row)
+    session.commit()
+
+
+def _outcome(row: Outbox) -> dict:
+    return {"id": row.id, "status": row.status, "attempts": row.attempts}
+
+
+def _run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run the async SMTP client from synchronous code (job workers), also when a loop already runs in this thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

@@ -1,0 +1,213 @@
+"""Email service and delivery job without a mail server: sandbox mode, outbox bookkeeping, retries and the cap."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import Session
+
+from ava_app.models import Outbox
+from ava_app.services import email, outbox
+from ava_app.services.errors import Invalid, NotFound, ProviderError, ProviderUnavailable
+from ava_app.settings import get_settings
+from tests.conftest import PROJECT_DIR
+
+
+@pytest.fixture()
+def smtp_env(engine, monkeypatch):
+    """Set AVA_SMTP_* variables for one test (empty host = sandbox); settings are re-read before and after."""
+
+    def configure(**values: object) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(f"AVA_SMTP_{name.upper()}", str(value))
+        get_settings.cache_clear()
+
+    configure(host="")
+    yield configure
+    get_settings.cache_clear()
+
+
+@pytest.fixture()
+def jobs():
+    """The job queue in immediate mode: enqueued tasks run in the test, retries land in an in-memory schedule."""
+    from ava_app.jobs import huey
+
+    huey.immediate = True
+    yield huey
+    huey.immediate = False
+
+
+def closed_port() -> int:
+    """A local port with nothing listening (connections are refused at once)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def run_scheduled(jobs) -> None:
+    """Run every scheduled retry as the consumer would once its eta has passed."""
+    for task in jobs.read_schedule(datetime.max):
+        jobs.execute(task, timestamp=task.eta)
+
+
+def reload(db: Session, outbox_id: int) -> Outbox:
+    return db.get(Outbox, outbox_id, populate_existing=True)
+
+
+def test_sandbox_marks_sent_without_network_and_shows_in_dev_outbox(db, smtp_env, jobs):
+    outbox_id = email.send_email(
+        db, to="owner@example.com", subject="Hello", body_text="Text body", body_html="<p>HTML body</p>"
+    )
+
+    row = reload(db, outbox_id)
+    assert (row.status, row.attempts, row.last_error) == ("sent", 1, None)
+    assert row.sent_at is not None
+    listed = outbox.list_messages(db)
+    assert listed[0]["id"] == outbox_id
+    assert listed[0]["status"] == "sent"
+    assert listed[0]["body_html"] == "<p>HTML body</p>"
+
+
+def test_send_template_renders_in_the_requested_locale(db, smtp_env, jobs):
+    outbox_id = email.send_template(
+        db, to="marie@example.com", kind="magic_link", locale="fr", link="https://app.example.com/auth/abc"
+    )
+
+    row = reload(db, outbox_id)
+    assert row.subject == "Votre lien de connexion AVA"
+    assert "https://app.example.com/auth/abc" in row.body_text
+    assert 'href="https://app.example.com/auth/abc"' in row.body_html
+
+
+def test_same_dedupe_key_is_one_message_delivered_once(db, smtp_env, jobs):
+    first = email.send_email(db, to="a@example.com", subject="S", body_text="T", dedupe_key="call-summary:42")
+    second = email.send_email(db, to="a@example.com", subject="S", body_text="T", dedupe_key="call-summary:42")
+
+    assert first == second
+    assert reload(db, first).attempts == 1
+    assert len(outbox.list_messages(db)) == 1
+
+
+def test_send_email_rejects_a_missing_address(db, smtp_env):
+    with pytest.raises(Invalid):
+        email.send_email(db, to="not-an-address", subject="S", body_text="T")
+
+
+def test_deliver_leaves_sent_and_failed_rows_alone(db, smtp_env):
+    sent = outbox.queue_message(db, channel="email", to="a@example.com", body_text="x")
+    email.deliver(db, outbox_id=sent.id)
+    failed = outbox.queue_message(db, channel="email", to="b@example.com", body_text="x")
+    failed.status = "failed"
+    db.add(failed)
+    db.commit()
+    # A real (unreachable) server now: any attempt to send would be recorded as a new failed attempt.
+    smtp_env(host="127.0.0.1", port=closed_port(), tls="none")
+
+    assert email.deliver(db, outbox_id=sent.id) == {"id": sent.id, "status": "sent", "attempts": 1}
+    assert email.deliver(db, outbox_id=failed.id) == {"id": failed.id, "status": "failed", "attempts": 0}
+
+
+def test_deliver_unknown_or_non_email_row(db, smtp_env):
+    sms = outbox.queue_message(db, channel="sms", to="+15555550100", body_text="code 123456")
+    with pytest.raises(NotFound):
+        email.deliver(db, outbox_id=999_999)
+    with pytest.raises(Invalid):
+        email.deliver(db, outbox_id=sms.id)
+
+
+def test_server_down_records_attempt_and_error_then_fails_at_the_cap(db, smtp_env):
+    smtp_env(host="127.0.0.1", port=closed_port(), tls="none")
+    row = outbox.queue_message(db, channel="email", to="a@example.com", subject="S", body_text="T")
+
+    with pytest.raises(ProviderUnavailable) as first:
+        email.deliver(db, outbox_id=row.id, max_attempts=2)
+    assert first.value.details["attempts"] == 1
+    row = reload(db, row.id)
+    assert (row.status, row.attempts) == ("queued", 1)
+    assert row.last_error
+
+    with pytest.raises(ProviderError) as second:
+        email.deliver(db, outbox_id=row.id, max_attempts=2)
+    assert not isinstance(second.value, ProviderUnavailable)
+    row = reload(db, row.id)
+    assert (row.status, row.attempts, row.sent_at) == ("failed", 2, None)
+
+
+def test_message_is_multipart_alternative_with_a_stable_message_id(db):
+    row = outbox.queue_message(
+        db, channel="email", to="a@example.com", subject="Hi", body_text="plain", body_html="<b>rich</b>"
+    )
+    message = email.build_message(row, sender="AVA <no-reply@ava.example>")
+
+    assert message.get_content_type() == "multipart/alternative"
+    parts = {part.get_content_type(): part.get_content() for part in message.iter_parts()}
+    assert parts["text/plain"].strip() == "plain"
+    assert parts["text/html"].strip() == "<b>rich</b>"
+    assert message["Message-ID"] == email.message_id_for(row, sender="AVA <no-reply@ava.example>")
+    assert message["Message-ID"].startswith(f"<outbox.{row.id}.")
+    assert message["Message-ID"].endswith("@ava.example>")
+    assert email.build_message(row, sender="no-reply@ava.example")["Message-ID"] == message["Message-ID"]
+
+    text_only = outbox.queue_message(db, channel="email", to="b@example.com", body_text="plain only")
+    assert email.build_message(text_only, sender="x@ava.example").get_content_type() == "text/plain"
+    assert email.message_id_for(text_only, sender="x@ava.example") != message["Message-ID"]
+
+
+def test_retry_delay_grows_exponentially_up_to_a_cap():
+    from ava_app.jobs import EMAIL_RETRY_MAX_SECONDS, email_retry_delay
+
+    delays = [email_retry_delay(attempts) for attempts in range(1, 10)]
+    assert delays[:4] == [60, 120, 240, 480]
+    assert max(delays) == EMAIL_RETRY_MAX_SECONDS
+    assert delays == sorted(delays)
+
+
+def test_job_schedules_a_retry_with_backoff_when_the_server_is_down(db, smtp_env, jobs):
+    smtp_env(host="127.0.0.1", port=closed_port(), tls="none")
+    before = datetime.now(UTC).replace(tzinfo=None)
+
+    outbox_id = email.send_email(db, to="a@example.com", subject="S", body_text="T")
+
+    row = reload(db, outbox_id)
+    assert (row.status, row.attempts) == ("queued", 1)
+    [retry] = jobs.scheduled()
+    assert retry.args == (outbox_id,)
+    assert 55 <= (retry.eta - before).total_seconds() <= 70
+
+    # When its time comes the second attempt fails too: the next wait doubles.
+    run_scheduled(jobs)
+    [retry] = jobs.scheduled()
+    assert reload(db, outbox_id).attempts == 2
+    assert 115 <= (retry.eta - before).total_seconds() <= 130
+
+
+def test_job_stops_retrying_once_the_row_is_failed(db, smtp_env, jobs):
+    from ava_app.jobs import deliver_outbox_message
+
+    smtp_env(host="127.0.0.1", port=closed_port(), tls="none")
+    row = outbox.queue_message(db, channel="email", to="a@example.com", body_text="T")
+    row.attempts = email.MAX_ATTEMPTS - 1
+    db.add(row)
+    db.commit()
+
+    deliver_outbox_message(row.id)
+
+    row = reload(db, row.id)
+    assert (row.status, row.attempts) == ("failed", email.MAX_ATTEMPTS)
+    assert jobs.scheduled() == []
+
+
+def test_importing_the_modules_opens_nothing(tmp_path):
+    """Importing jobs and the email services builds no queue and creates no job store."""
+    code = (
+        "import ava_app.jobs as jobs, ava_app.services.email, ava_app.services.credentials; "
+        "assert jobs._huey.cache_info().currsize == 0"
+    )
+    env = {**os.environ, "AVA_DATA_DIR": str(tmp_path)}
+    subprocess.run([sys.executable, "-c", code], cwd=PROJECT_DIR, env=env, check=True)
+    assert not (tmp_path / "jobs.db").exists()
