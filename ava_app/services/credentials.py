@@ -1,0 +1,166 @@
+"""A tenant's own provider keys (Vapi, Twilio, OpenAI, SMTP), encrypted at rest; the UI only ever sees a masked hint.
+
+Encryption: Fernet (AES-128-CBC + HMAC-SHA256) with a key derived from ``AVA_SECRET_KEY`` by HKDF-SHA256. The salt and
+info below are fixed and versioned: they separate this use of the secret from any other (session signing...), and the
+same secret always yields the same key, so nothing else needs storing. Consequence: rotating ``AVA_SECRET_KEY`` makes
+stored credentials unreadable; reading one then raises ``CredentialUnreadable`` (the tenant re-enters it) instead of
+crashing. Supporting rotation without re-entry would mean keeping the previous secret and using ``MultiFernet``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from functools import lru_cache
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from ava_app.models import ProviderCredential, utcnow
+from ava_app.services.errors import DomainError, Invalid
+from ava_app.settings import get_settings
+
+# Fields each provider needs; the first one is the one the masked hint is made from.
+PROVIDER_FIELDS: dict[str, tuple[str, ...]] = {
+    "vapi": ("api_key",),
+    "twilio": ("account_sid", "auth_token"),
+    "openai": ("api_key",),
+    "smtp": ("host", "username", "password"),
+}
+PROVIDERS = tuple(PROVIDER_FIELDS)
+
+_KDF_SALT = b"ava.provider-credentials"
+_KDF_INFO = b"fernet-key.v1"
+
+
+class CredentialUnreadable(DomainError):
+    """This saved credential can no longer be read (the server key changed). Please enter it again."""
+
+    status_code = 409
+    code = "credential_unreadable"
+
+
+def save_credential(session: Session, *, tenant_id: int, provider: str, secret: dict) -> dict:
+    """Encrypt and store (or replace) a tenant's credential for ``provider``; returns ``{provider, hint, updated_at}``.
+
+    ``secret`` holds string fields, e.g. ``{"account_sid": ..., "auth_token": ...}`` for Twilio.
+    """
+    _check(provider, secret)
+    encrypted = _fernet().encrypt(json.dumps(secret, sort_keys=True).encode()).decode()
+    hint = mask(str(secret[PROVIDER_FIELDS[provider][0]]))
+    row = _row(session, tenant_id=tenant_id, provider=provider)
+    if row is None:
+        row = ProviderCredential(tenant_id=tenant_id, provider=provider, secret_encrypted=encrypted, hint=hint)
+    else:
+        row.secret_encrypted, row.hint, row.updated_at = encrypted, hint, utcnow()
+    session.add(row)
+    try:
+        session.commit()
+    except IntegrityError:
+        # Two saves raced on the (tenant_id, provider) unique constraint: the other one won, overwrite it.
+        session.rollback()
+        row = _row(session, tenant_id=tenant_id, provider=provider)
+        row.secret_encrypted, row.hint, row.updated_at = encrypted, hint, utcnow()
+        session.add(row)
+        session.commit()
+    return _public(row, readable=True)
+
+
+def get_credential(session: Session, *, tenant_id: int, provider: str) -> dict | None:
+    """The decrypted secret, or None when the tenant has none (the caller falls back to the platform's).
+
+    Backend use only: never put the result in UI state, an API response or a log line.
+    Raises ``CredentialUnreadable`` when the secret was encrypted under another ``AVA_SECRET_KEY``.
+    """
+    row = _row(session, tenant_id=tenant_id, provider=provider)
+    if row is None:
+        return None
+    try:
+        return json.loads(_fernet().decrypt(row.secret_encrypted.encode()))
+    except InvalidToken:
+        raise CredentialUnreadable(provider=provider) from None
+
+
+def list_credentials(session: Session, *, tenant_id: int) -> list[dict]:
+    """The tenant's credentials for the settings page: ``{provider, hint, updated_at, readable}``, never a secret.
+
+    ``readable`` is False for credentials saved under a previous server key, so the page can ask for them again.
+    """
+    rows = session.exec(
+        select(ProviderCredential)
+        .where(ProviderCredential.tenant_id == tenant_id)
+        .order_by(col(ProviderCredential.provider))
+    ).all()
+    fernet = _fernet()
+    return [_public(row, readable=_decrypts(fernet, row.secret_encrypted)) for row in rows]
+
+
+def delete_credential(session: Session, *, tenant_id: int, provider: str) -> bool:
+    """Remove a tenant's credential (it falls back to the platform's); False when there was none."""
+    row = _row(session, tenant_id=tenant_id, provider=provider)
+    if row is None:
+        return False
+    session.delete(row)
+    session.commit()
+    return True
+
+
+def mask(value: str) -> str:
+    """A hint that identifies a key without revealing it: ``AC12…cd56``; short values show even less."""
+    value = value.strip()
+    if len(value) >= 16:
+        return f"{value[:4]}…{value[-4:]}"
+    if len(value) >= 8:
+        return f"…{value[-2:]}"
+    return "…"
+
+
+def _check(provider: str, secret: dict) -> None:
+    if provider not in PROVIDER_FIELDS:
+        raise Invalid(f"Unknown provider {provider!r}.", fields={"provider": "unknown"})
+    if not isinstance(secret, dict):
+        raise Invalid("The credential must be a set of fields.", fields={"secret": "invalid"})
+    if not all(isinstance(value, str | int | bool) or value is None for value in secret.values()):
+        raise Invalid("Credential fields must be text or numbers.", fields={"secret": "invalid"})
+    missing = {name: "required" for name in PROVIDER_FIELDS[provider] if not str(secret.get(name) or "").strip()}
+    if missing:
+        raise Invalid("Some fields are missing.", fields=missing)
+
+
+def _row(session: Session, *, tenant_id: int, provider: str) -> ProviderCredential | None:
+    return session.exec(
+        select(ProviderCredential).where(
+            ProviderCredential.tenant_id == tenant_id, ProviderCredential.provider == provider
+        )
+    ).first()
+
+
+def _public(row: ProviderCredential, *, readable: bool) -> dict:
+    return {
+        "provider": row.provider,
+        "hint": row.hint,
+        "updated_at": row.updated_at.isoformat(timespec="seconds"),
+        "readable": readable,
+    }
+
+
+def _decrypts(fernet: Fernet, token: str) -> bool:
+    try:
+        fernet.decrypt(token.encode())
+    except InvalidToken:
+        return False
+    return True
+
+
+def _fernet() -> Fernet:
+    return _fernet_for(get_settings().secret_key)
+
+
+@lru_cache(maxsize=4)
+def _fernet_for(secret_key: str) -> Fernet:
+    """Cached per secret so a settings reload (tests, key rotation) derives a new key."""
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=_KDF_SALT, info=_KDF_INFO).derive(secret_key.encode())
+    return Fernet(base64.urlsafe_b64encode(key))

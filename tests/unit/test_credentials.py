@@ -1,0 +1,129 @@
+"""Per-tenant provider credentials: encrypted at rest, masked in listings, isolated per tenant, safe on key rotation."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from ava_app.models import ProviderCredential
+from ava_app.services import credentials
+from ava_app.services.credentials import CredentialUnreadable
+from ava_app.services.errors import Invalid
+from ava_app.settings import get_settings
+from tests.factories import make_tenant
+
+TWILIO = {"account_sid": "AC1234567890abcdef1234567890cd56", "auth_token": "f" * 32}
+
+
+@pytest.fixture()
+def secret_key(engine, monkeypatch):
+    """Choose AVA_SECRET_KEY for a test; settings are re-read before and after."""
+
+    def use(value: str) -> None:
+        monkeypatch.setenv("AVA_SECRET_KEY", value)
+        get_settings.cache_clear()
+
+    use("k" * 48)
+    yield use
+    get_settings.cache_clear()
+
+
+def test_saved_secret_round_trips_and_is_encrypted_at_rest(db, secret_key):
+    tenant = make_tenant(db)
+
+    saved = credentials.save_credential(db, tenant_id=tenant.id, provider="twilio", secret=TWILIO)
+
+    assert saved["provider"] == "twilio"
+    assert saved["hint"] == "AC12…cd56"
+    assert credentials.get_credential(db, tenant_id=tenant.id, provider="twilio") == TWILIO
+    stored = db.exec(select(ProviderCredential)).one()
+    assert TWILIO["account_sid"] not in stored.secret_encrypted
+    assert TWILIO["auth_token"] not in stored.secret_encrypted
+
+
+def test_listing_shows_provider_and_hint_only(db, secret_key):
+    tenant = make_tenant(db)
+    credentials.save_credential(db, tenant_id=tenant.id, provider="twilio", secret=TWILIO)
+    credentials.save_credential(
+        db, tenant_id=tenant.id, provider="openai", secret={"api_key": "sk-proj-abcdefghijkl9876"}
+    )
+
+    listed = credentials.list_credentials(db, tenant_id=tenant.id)
+
+    assert [(item["provider"], item["hint"], item["readable"]) for item in listed] == [
+        ("openai", "sk-p…9876", True),
+        ("twilio", "AC12…cd56", True),
+    ]
+    flat = repr(listed)
+    assert TWILIO["auth_token"] not in flat
+    assert TWILIO["account_sid"] not in flat
+    assert "sk-proj-abcdefghijkl9876" not in flat
+
+
+def test_saving_again_replaces_the_secret(db, secret_key):
+    tenant = make_tenant(db)
+    credentials.save_credential(db, tenant_id=tenant.id, provider="vapi", secret={"api_key": "old-key-0000000000000"})
+    credentials.save_credential(db, tenant_id=tenant.id, provider="vapi", secret={"api_key": "new-key-1111111111111"})
+
+    assert credentials.get_credential(db, tenant_id=tenant.id, provider="vapi") == {"api_key": "new-key-1111111111111"}
+    assert len(credentials.list_credentials(db, tenant_id=tenant.id)) == 1
+
+
+def test_tenants_do_not_see_each_other(db, secret_key):
+    mine, theirs = make_tenant(db), make_tenant(db)
+    credentials.save_credential(db, tenant_id=theirs.id, provider="twilio", secret=TWILIO)
+
+    assert credentials.get_credential(db, tenant_id=mine.id, provider="twilio") is None
+    assert credentials.list_credentials(db, tenant_id=mine.id) == []
+    assert credentials.delete_credential(db, tenant_id=mine.id, provider="twilio") is False
+    assert credentials.get_credential(db, tenant_id=theirs.id, provider="twilio") == TWILIO
+
+
+def test_delete(db, secret_key):
+    tenant = make_tenant(db)
+    credentials.save_credential(db, tenant_id=tenant.id, provider="openai", secret={"api_key": "sk-0123456789abcdef"})
+
+    assert credentials.delete_credential(db, tenant_id=tenant.id, provider="openai") is True
+    assert credentials.get_credential(db, tenant_id=tenant.id, provider="openai") is None
+
+
+def test_rotated_secret_key_is_a_domain_error_not_a_crash(db, secret_key):
+    tenant = make_tenant(db)
+    credentials.save_credential(db, tenant_id=tenant.id, provider="twilio", secret=TWILIO)
+
+    secret_key("r" * 48)
+
+    with pytest.raises(CredentialUnreadable) as error:
+        credentials.get_credential(db, tenant_id=tenant.id, provider="twilio")
+    assert error.value.code == "credential_unreadable"
+    assert error.value.details == {"provider": "twilio"}
+    [listed] = credentials.list_credentials(db, tenant_id=tenant.id)
+    assert (listed["hint"], listed["readable"]) == ("AC12…cd56", False)
+    # Entering it again under the new key makes it usable.
+    credentials.save_credential(db, tenant_id=tenant.id, provider="twilio", secret=TWILIO)
+    assert credentials.get_credential(db, tenant_id=tenant.id, provider="twilio") == TWILIO
+
+
+@pytest.mark.parametrize(
+    ("provider", "secret", "field"),
+    [
+        ("stripe", {"api_key": "x"}, "provider"),
+        ("twilio", {"account_sid": "AC123"}, "auth_token"),
+        ("vapi", {"api_key": "  "}, "api_key"),
+        ("smtp", {"host": "smtp.example.com", "username": "u"}, "password"),
+        ("openai", {"api_key": ["not", "text"]}, "secret"),
+    ],
+)
+def test_invalid_input_names_the_field(db, secret_key, provider, secret, field):
+    tenant = make_tenant(db)
+    with pytest.raises(Invalid) as error:
+        credentials.save_credential(db, tenant_id=tenant.id, provider=provider, secret=secret)
+    assert field in error.value.details["fields"]
+
+
+@pytest.mark.parametrize(
+    ("value", "hint"),
+    [("AC1234567890abcdef1234567890cd56", "AC12…cd56"), ("abcdefgh12", "…12"), ("short", "…")],
+)
+def test_mask_never_reveals_most_of_the_value(value, hint):
+    assert credentials.mask(value) == hint
