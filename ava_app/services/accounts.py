@@ -1,0 +1,774 @@
+"""Accounts: signup, login (password, magic link, SMS code), token refresh, email verification, passwords, sessions.
+
+Every login path ends in ``start_session``: one AuthSession (a refresh-token family per device) and a token pair.
+Messages never say whether an email or phone number has an account.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from pydantic import BaseModel
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from ava_app.models import AuthSession, Membership, OneTimeToken, RefreshToken, Tenant, User, utcnow
+from ava_app.services import audit, rate_limits
+from ava_app.services.errors import Conflict, Invalid, NotFound, Unauthorized
+from ava_app.services.notifications import send_account_email
+from ava_app.services.passwords import check_password_policy, hash_password, needs_rehash, verify_password
+from ava_app.services.principal import Principal
+from ava_app.services.tokens import (
+    ACCESS_TOKEN_TTL,
+    REFRESH_TOKEN_TTL,
+    create_access_token,
+    decode_access_token,
+    hash_secret,
+    new_secret,
+)
+from ava_app.settings import get_settings
+
+MAGIC_LINK_TTL = timedelta(minutes=15)
+SMS_CODE_TTL = timedelta(minutes=10)
+SMS_MAX_ATTEMPTS = 5
+VERIFY_EMAIL_TTL = timedelta(hours=48)
+RESET_TTL = timedelta(hours=1)
+# Writing last_seen_at on every request would turn each read into a write; a few minutes of precision is enough.
+LAST_SEEN_PRECISION = timedelta(minutes=5)
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE_RE = re.compile(r"^\+[1-9]\d{6,14}$")
+LOCALES = ("en", "fr", "es")
+
+SENT_MESSAGE = "If an account exists, we sent a link."
+SMS_SENT_MESSAGE = "If an account uses this number, we sent a code."
+
+
+class SmsVerifier(Protocol):
+    """Sends and checks SMS codes (Twilio Verify in production, a fake in tests)."""
+
+    def send_code(self, to: str) -> None: ...
+
+    def check_code(self, to: str, code: str) -> bool: ...
+
+
+class AuthResult(BaseModel):
+    """A token pair for a new or refreshed session."""
+
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    user_id: int
+    tenant_id: int | None
+    session_id: int
+
+
+class MeOut(BaseModel):
+    """The logged-in user's profile and current organisation."""
+
+    id: int
+    email: str
+    name: str
+    phone: str | None
+    locale: str
+    email_verified: bool
+    tenant_id: int | None
+    tenant_name: str | None
+    role: str | None
+    session_id: int | None
+
+
+class SessionOut(BaseModel):
+    """One logged-in device, for the "where you're logged in" list."""
+
+    id: int
+    user_agent: str
+    ip: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    current: bool
+
+
+# --- small shared pieces ------------------------------------------------------------------------------------
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands datetimes back naive; they were stored as UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def normalize_email(email: str) -> str:
+    """Lower-cased, trimmed email (emails are stored this way, so lookups are plain equality)."""
+    return (email or "").strip().lower()
+
+
+def normalize_phone(phone: str) -> str:
+    """E.164 form of ``phone`` (spaces, dots, dashes and brackets removed); Invalid when it is not one."""
+    cleaned = re.sub(r"[\s().-]", "", phone or "")
+    if cleaned.startswith("00"):
+        cleaned = "+" + cleaned[2:]
+    if not PHONE_RE.match(cleaned):
+        raise Invalid(fields={"phone": "Enter the number in international format, e.g. +33 6 12 34 56 78."})
+    return cleaned
+
+
+def check_email(email: str, field: str = "email") -> str:
+    """The normalized email; Invalid (on ``field``) when it does not look like an address."""
+    normalized = normalize_email(email)
+    if not EMAIL_RE.match(normalized) or len(normalized) > 254:
+        raise Invalid(fields={field: "Enter a valid email address."})
+    return normalized
+
+
+def find_user_by_email(session: Session, *, email: str) -> User | None:
+    """The user with this email, or None (services only; never returned to callers)."""
+    return session.exec(select(User).where(User.email == normalize_email(email))).first()
+
+
+def role_in(session: Session, *, user_id: int, tenant_id: int) -> str | None:
+    """The user's role in the tenant, or None when not a member."""
+    return session.exec(
+        select(Membership.role).where(Membership.user_id == user_id, Membership.tenant_id == tenant_id)
+    ).first()
+
+
+def _default_tenant_id(session: Session, user_id: int) -> int | None:
+    """The organisation a new session opens on: the one last used, else the oldest membership."""
+    last = session.exec(
+        select(AuthSession.tenant_id)
+        .join(Membership, (Membership.tenant_id == AuthSession.tenant_id) & (Membership.user_id == user_id))
+        .where(AuthSession.user_id == user_id)
+        .order_by(col(AuthSession.last_seen_at).desc())
+    ).first()
+    if last is not None:
+        return last
+    return session.exec(
+        select(Membership.tenant_id).where(Membership.user_id == user_id).order_by(col(Membership.id))
+    ).first()
+
+
+def public_link(path: str, token: str) -> str:
+    """The URL of an app page carrying a one-time token (``/verify``, ``/reset-password``, ``/invite``...)."""
+    return f"{get_settings().public_url}{path}?token={token}"
+
+
+def _issue_refresh_token(session: Session, auth_session: AuthSession, now: datetime) -> str:
+    raw = new_secret()
+    session.add(
+        RefreshToken(session_id=auth_session.id, token_hash=hash_secret(raw), expires_at=now + REFRESH_TOKEN_TTL)
+    )
+    return raw
+
+
+def start_session(
+    session: Session,
+    *,
+    user: User,
+    ip: str,
+    user_agent: str,
+    tenant_id: int | None = None,
+    action: str = "login_succeeded",
+    method: str = "password",
+) -> AuthResult:
+    """Open a new AuthSession for ``user`` with a fresh token pair, audit it, and commit."""
+    now = utcnow()
+    if tenant_id is None:
+        tenant_id = _default_tenant_id(session, user.id)
+    auth_session = AuthSession(
+        user_id=user.id,
+        tenant_id=tenant_id,
+        user_agent=(user_agent or "")[:300],
+        ip=(ip or "")[:64],
+        expires_at=now + REFRESH_TOKEN_TTL,
+    )
+    session.add(auth_session)
+    session.flush()
+    refresh_token = _issue_refresh_token(session, auth_session, now)
+    audit.record(session, action=action, tenant_id=tenant_id, user_id=user.id, ip=ip, detail={"method": method})
+    session.commit()
+    return AuthResult(
+        access_token=create_access_token(user_id=user.id, session_id=auth_session.id, now=now),
+        refresh_token=refresh_token,
+        expires_in=int(ACCESS_TOKEN_TTL.total_seconds()),
+        user_id=user.id,
+        tenant_id=tenant_id,
+        session_id=auth_session.id,
+    )
+
+
+def _create_one_time_token(session: Session, *, purpose: str, user_id: int, destination: str, ttl: timedelta) -> str:
+    """Store a single-use token (hashed) and return the raw value to send."""
+    raw = new_secret()
+    session.add(
+        OneTimeToken(
+            user_id=user_id,
+            purpose=purpose,
+            token_hash=hash_secret(raw),
+            destination=destination,
+            expires_at=utcnow() + ttl,
+        )
+    )
+    return raw
+
+
+def _consume_one_time_token(session: Session, *, purpose: str, token: str, error: Exception) -> OneTimeToken:
+    """Mark the token used and return it; raise ``error`` when unknown, used, expired or for another purpose."""
+    now = utcnow()
+    row = session.exec(
+        select(OneTimeToken).where(OneTimeToken.token_hash == hash_secret(token or ""), OneTimeToken.purpose == purpose)
+    ).first()
+    if row is None or row.used_at is not None or as_utc(row.expires_at) <= now:
+        raise error
+    # The conditional update makes "single use" hold even when two requests race with the same link.
+    claimed = session.exec(
+        update(OneTimeToken)
+        .where(col(OneTimeToken.id) == row.id, col(OneTimeToken.used_at).is_(None))
+        .values(used_at=now)
+    )
+    if claimed.rowcount != 1:
+        session.rollback()
+        raise error
+    session.refresh(row)
+    return row
+
+
+def _expire_pending_tokens(session: Session, *, user_id: int, purposes: tuple[str, ...]) -> None:
+    session.exec(
+        update(OneTimeToken)
+        .where(
+            col(OneTimeToken.user_id) == user_id,
+            col(OneTimeToken.purpose).in_(purposes),
+            col(OneTimeToken.used_at).is_(None),
+        )
+        .values(used_at=utcnow())
+    )
+
+
+def _revoke_sessions(session: Session, *, user_id: int, keep_session_id: int | None = None) -> int:
+    """Revoke every live session of the user except ``keep_session_id``; returns how many were revoked."""
+    query = (
+        update(AuthSession)
+        .where(col(AuthSession.user_id) == user_id, col(AuthSession.revoked_at).is_(None))
+        .values(revoked_at=utcnow())
+    )
+    if keep_session_id is not None:
+        query = query.where(col(AuthSession.id) != keep_session_id)
+    return session.exec(query).rowcount
+
+
+def _send_verification(session: Session, *, user: User) -> None:
+    token = _create_one_time_token(
+        session, purpose="verify_email", user_id=user.id, destination=user.email, ttl=VERIFY_EMAIL_TTL
+    )
+    session.commit()
+    send_account_email(
+        session,
+        kind="verify_email",
+        to=user.email,
+        locale=user.locale,
+        name=user.name,
+        link=public_link("/verify-email", token),
+    )
+
+
+# --- signup and login ---------------------------------------------------------------------------------------
+
+
+def signup(
+    session: Session,
+    *,
+    name: str,
+    email: str,
+    password: str,
+    organisation_name: str,
+    industry: str | None = None,
+    locale: str = "en",
+    ip: str = "",
+    user_agent: str = "",
+) -> AuthResult:
+    """Create the user, their organisation (as admin) and a logged-in session; send the verification email."""
+    if ip:
+        rate_limits.hit("signup_ip", ip)
+    fields: dict[str, str] = {}
+    normalized = normalize_email(email)
+    if not EMAIL_RE.match(normalized) or len(normalized) > 254:
+        fields["email"] = "Enter a valid email address."
+    if not (name or "").strip():
+        fields["name"] = "Enter your name."
+    if not (organisation_name or "").strip():
+        fields["organisation_name"] = "Enter the name of your business."
+    try:
+        check_password_policy(password, email=normalized)
+    except Invalid as exc:
+        fields.update(exc.details["fields"])
+    if fields:
+        raise Invalid(fields=fields)
+    if find_user_by_email(session, email=normalized) is not None:
+        # Signup must log the new account in, so it cannot hide that the email is taken; the IP limit above
+        # keeps this from being used to test addresses in bulk.
+        raise Conflict("An account already exists for this email. Log in instead.", code="email_taken")
+    locale = locale if locale in LOCALES else "en"
+    user = User(email=normalized, name=name.strip()[:120], password_hash=hash_password(password), locale=locale)
+    tenant = Tenant(name=organisation_name.strip()[:120], industry=(industry or None), locale=locale)
+    session.add(user)
+    session.add(tenant)
+    session.flush()
+    session.add(Membership(user_id=user.id, tenant_id=tenant.id, role="admin"))
+    result = start_session(
+        session, user=user, ip=ip, user_agent=user_agent, tenant_id=tenant.id, action="signup", method="password"
+    )
+    _send_verification(session, user=user)
+    return result
+
+
+def login(session: Session, *, email: str, password: str, ip: str = "", user_agent: str = "") -> AuthResult:
+    """Log in with email and password; the same error (and the same argon2 work) whether or not the email exists."""
+    normalized = normalize_email(email)
+    if ip:
+        rate_limits.hit("login_ip", ip)
+    rate_limits.hit("login_account", normalized)
+    user = find_user_by_email(session, email=normalized)
+    # verify_password runs a dummy verify when there is no hash, so unknown emails cost the same time.
+    valid = verify_password(password or "", user.password_hash if user else None)
+    if not valid or user is None or not user.is_active:
+        if user is not None:
+            audit.record(
+                session,
+                action="login_failed",
+                tenant_id=_default_tenant_id(session, user.id),
+                user_id=user.id,
+                ip=ip,
+                detail={"method": "password"},
+            )
+            session.commit()
+        raise Unauthorized("Invalid email or password.", code="invalid_credentials")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+        session.add(user)
+    return start_session(session, user=user, ip=ip, user_agent=user_agent)
+
+
+def send_magic_link(session: Session, *, email: str, ip: str = "") -> None:
+    """Email a 15-minute single-use login link when an active account has this email; silent otherwise."""
+    normalized = check_email(email)
+    rate_limits.hit("magic_link", normalized)
+    user = find_user_by_email(session, email=normalized)
+    if user is None or not user.is_active:
+        return
+    token = _create_one_time_token(
+        session, purpose="magic_link", user_id=user.id, destination=normalized, ttl=MAGIC_LINK_TTL
+    )
+    session.commit()
+    send_account_email(
+        session,
+        kind="magic_link",
+        to=user.email,
+        locale=user.locale,
+        name=user.name,
+        link=public_link("/verify", token),
+    )
+
+
+def login_with_magic_link(session: Session, *, token: str, ip: str = "", user_agent: str = "") -> AuthResult:
+    """Log in with a magic-link token (single use); opening the link also proves the email address."""
+    row = _consume_one_time_token(
+        session,
+        purpose="magic_link",
+        token=token,
+        error=Unauthorized("This login link is invalid or has expired.", code="invalid_link"),
+    )
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active or user.email != row.destination:
+        session.commit()
+        raise Unauthorized("This login link is invalid or has expired.", code="invalid_link")
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+        session.add(user)
+    return start_session(session, user=user, ip=ip, user_agent=user_agent, action="magic_link_used", method="magic")
+
+
+def send_sms_code(session: Session, *, phone: str, verifier: SmsVerifier, ip: str = "") -> None:
+    """Text a login code (10 minutes, 5 attempts) when exactly one active account has this number; silent otherwise."""
+    normalized = normalize_phone(phone)
+    rate_limits.hit("sms", normalized)
+    users = session.exec(select(User).where(User.phone == normalized, col(User.is_active).is_(True)).limit(2)).all()
+    if len(users) != 1:
+        # An ambiguous number must not log anyone in; sending nothing also avoids paying for pumped SMS.
+        return
+    _expire_pending_sms(session, destination=normalized)
+    # The code itself lives at the provider; this row enforces expiry and attempts on our side too.
+    _create_one_time_token(session, purpose="sms_login", user_id=users[0].id, destination=normalized, ttl=SMS_CODE_TTL)
+    session.commit()
+    verifier.send_code(normalized)
+
+
+def _expire_pending_sms(session: Session, *, destination: str) -> None:
+    session.exec(
+        update(OneTimeToken)
+        .where(
+            col(OneTimeToken.destination) == destination,
+            col(OneTimeToken.purpose) == "sms_login",
+            col(OneTimeToken.used_at).is_(None),
+        )
+        .values(used_at=utcnow())
+    )
+
+
+def login_with_sms_code(
+    session: Session, *, phone: str, code: str, verifier: SmsVerifier, ip: str = "", user_agent: str = ""
+) -> AuthResult:
+    """Log in with the SMS code sent to ``phone``; the code dies after 10 minutes, 5 wrong attempts or one success."""
+    error = Unauthorized("This code is invalid or has expired.", code="invalid_code")
+    normalized = normalize_phone(phone)
+    now = utcnow()
+    row = session.exec(
+        select(OneTimeToken)
+        .where(
+            OneTimeToken.destination == normalized,
+            OneTimeToken.purpose == "sms_login",
+            col(OneTimeToken.used_at).is_(None),
+        )
+        .order_by(col(OneTimeToken.id).desc())
+    ).first()
+    if row is None or as_utc(row.expires_at) <= now:
+        raise error
+    # Count the attempt before asking the provider, so parallel guesses cannot exceed the budget.
+    counted = session.exec(
+        update(OneTimeToken)
+        .where(
+            col(OneTimeToken.id) == row.id,
+            col(OneTimeToken.used_at).is_(None),
+            col(OneTimeToken.attempts) < SMS_MAX_ATTEMPTS,
+        )
+        .values(attempts=col(OneTimeToken.attempts) + 1)
+    )
+    session.commit()
+    if counted.rowcount != 1:
+        raise error
+    if not re.fullmatch(r"\d{4,10}", (code or "").strip()) or not verifier.check_code(normalized, code.strip()):
+        session.refresh(row)
+        if row.attempts >= SMS_MAX_ATTEMPTS:
+            row.used_at = now
+            session.add(row)
+            session.commit()
+        raise error
+    claimed = session.exec(
+        update(OneTimeToken)
+        .where(col(OneTimeToken.id) == row.id, col(OneTimeToken.used_at).is_(None))
+        .values(used_at=now)
+    )
+    user = session.get(User, row.user_id)
+    if claimed.rowcount != 1 or user is None or not user.is_active or user.phone != normalized:
+        session.commit()
+        raise error
+    return start_session(session, user=user, ip=ip, user_agent=user_agent, action="sms_verified", method="sms")
+
+
+# --- tokens and sessions ------------------------------------------------------------------------------------
+
+
+def refresh_tokens(session: Session, *, refresh_token: str, ip: str = "", user_agent: str = "") -> AuthResult:
+    """Rotate a refresh token: the presented one is spent; presenting a spent one revokes the whole session."""
+    error = Unauthorized("Please log in again.", code="invalid_refresh_token")
+    now = utcnow()
+    row = session.exec(select(RefreshToken).where(RefreshToken.token_hash == hash_secret(refresh_token or ""))).first()
+    if row is None:
+        raise error
+    auth_session = session.get(AuthSession, row.session_id)
+    if auth_session is None:
+        raise error
+    claimed = 0
+    if row.used_at is None:
+        claimed = session.exec(
+            update(RefreshToken)
+            .where(col(RefreshToken.id) == row.id, col(RefreshToken.used_at).is_(None))
+            .values(used_at=now)
+        ).rowcount
+    if claimed != 1:
+        # A spent token came back: either it was stolen or the thief already used it. Kill the family.
+        if auth_session.revoked_at is None:
+            auth_session.revoked_at = now
+            session.add(auth_session)
+            audit.record(
+                session,
+                action="refresh_reused",
+                tenant_id=auth_session.tenant_id,
+                user_id=auth_session.user_id,
+                ip=ip,
+                detail={"session_id": auth_session.id},
+            )
+        session.commit()
+        raise Unauthorized("This session was ended for your security. Please log in again.", code="refresh_reused")
+    user = session.get(User, auth_session.user_id)
+    if (
+        auth_session.revoked_at is not None
+        or as_utc(auth_session.expires_at) <= now
+        or as_utc(row.expires_at) <= now
+        or user is None
+        or not user.is_active
+    ):
+        session.commit()
+        raise error
+    new_refresh = _issue_refresh_token(session, auth_session, now)
+    # Sliding expiry: an active device stays logged in, an idle one drops after a week.
+    auth_session.expires_at = now + REFRESH_TOKEN_TTL
+    auth_session.last_seen_at = now
+    if ip:
+        auth_session.ip = ip[:64]
+    session.add(auth_session)
+    session.commit()
+    return AuthResult(
+        access_token=create_access_token(user_id=user.id, session_id=auth_session.id, now=now),
+        refresh_token=new_refresh,
+        expires_in=int(ACCESS_TOKEN_TTL.total_seconds()),
+        user_id=user.id,
+        tenant_id=auth_session.tenant_id,
+        session_id=auth_session.id,
+    )
+
+
+def authenticate(session: Session, *, access_token: str) -> Principal:
+    """The Principal for a valid access token whose session is still live; Unauthorized otherwise."""
+    claims = decode_access_token(access_token)
+    now = utcnow()
+    auth_session = session.get(AuthSession, claims.session_id)
+    if (
+        auth_session is None
+        or auth_session.user_id != claims.user_id
+        or auth_session.revoked_at is not None
+        or as_utc(auth_session.expires_at) <= now
+    ):
+        raise Unauthorized(code="session_ended")
+    user = session.get(User, claims.user_id)
+    if user is None or not user.is_active:
+        raise Unauthorized(code="session_ended")
+    # The role is read on every request so a role change or removal applies at once, not at token expiry.
+    role = role_in(session, user_id=user.id, tenant_id=auth_session.tenant_id) if auth_session.tenant_id else None
+    if now - as_utc(auth_session.last_seen_at) > LAST_SEEN_PRECISION:
+        auth_session.last_seen_at = now
+        session.add(auth_session)
+        session.commit()
+    return Principal(
+        user_id=user.id,
+        tenant_id=auth_session.tenant_id if role else None,
+        role=role,
+        session_id=auth_session.id,
+    )
+
+
+def logout(session: Session, *, principal: Principal, ip: str = "") -> None:
+    """End the caller's session: its access token stops working at the next request, its refresh token at once."""
+    user_id = principal.require_user()
+    auth_session = session.get(AuthSession, principal.session_id) if principal.session_id else None
+    if auth_session is None or auth_session.user_id != user_id or auth_session.revoked_at is not None:
+        return
+    auth_session.revoked_at = utcnow()
+    session.add(auth_session)
+    audit.record(session, action="logout", tenant_id=auth_session.tenant_id, user_id=user_id, ip=ip)
+    session.commit()
+
+
+def list_sessions(session: Session, *, principal: Principal) -> list[SessionOut]:
+    """The caller's live sessions (devices), most recently used first."""
+    user_id = principal.require_user()
+    rows = session.exec(
+        select(AuthSession)
+        .where(
+            AuthSession.user_id == user_id,
+            col(AuthSession.revoked_at).is_(None),
+            col(AuthSession.expires_at) > utcnow(),
+        )
+        .order_by(col(AuthSession.last_seen_at).desc())
+    ).all()
+    return [
+        SessionOut(
+            id=row.id,
+            user_agent=row.user_agent,
+            ip=row.ip,
+            created_at=as_utc(row.created_at),
+            last_seen_at=as_utc(row.last_seen_at),
+            expires_at=as_utc(row.expires_at),
+            current=row.id == principal.session_id,
+        )
+        for row in rows
+    ]
+
+
+def revoke_session(session: Session, *, principal: Principal, session_id: int, ip: str = "") -> None:
+    """Log out one of the caller's own devices; another user's session id is NotFound."""
+    user_id = principal.require_user()
+    auth_session = session.get(AuthSession, session_id)
+    if auth_session is None or auth_session.user_id != user_id:
+        raise NotFound("Session not found.")
+    if auth_session.revoked_at is None:
+        auth_session.revoked_at = utcnow()
+        session.add(auth_session)
+        audit.record(
+            session,
+            action="session_revoked",
+            tenant_id=principal.tenant_id,
+            user_id=user_id,
+            ip=ip,
+            detail={"session_id": session_id},
+        )
+        session.commit()
+
+
+# --- profile, email verification, passwords -----------------------------------------------------------------
+
+
+def get_me(session: Session, *, principal: Principal) -> MeOut:
+    """The caller's profile and current organisation."""
+    user_id = principal.require_user()
+    user = session.get(User, user_id)
+    if user is None:
+        raise Unauthorized(code="session_ended")
+    tenant = session.get(Tenant, principal.tenant_id) if principal.tenant_id else None
+    return MeOut(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        phone=user.phone,
+        locale=user.locale,
+        email_verified=user.email_verified_at is not None,
+        tenant_id=tenant.id if tenant else None,
+        tenant_name=tenant.name if tenant else None,
+        role=principal.role if tenant else None,
+        session_id=principal.session_id,
+    )
+
+
+def update_profile(
+    session: Session, *, principal: Principal, name: str | None = None, locale: str | None = None
+) -> MeOut:
+    """Change the caller's display name or language."""
+    user = session.get(User, principal.require_user())
+    fields: dict[str, str] = {}
+    if name is not None and not name.strip():
+        fields["name"] = "Enter your name."
+    if locale is not None and locale not in LOCALES:
+        fields["locale"] = "Choose one of: " + ", ".join(LOCALES) + "."
+    if fields:
+        raise Invalid(fields=fields)
+    if name is not None:
+        user.name = name.strip()[:120]
+    if locale is not None:
+        user.locale = locale
+    session.add(user)
+    session.commit()
+    return get_me(session, principal=principal)
+
+
+def resend_email_verification(session: Session, *, principal: Principal) -> None:
+    """Send the verification email again (no-op once verified)."""
+    user = session.get(User, principal.require_user())
+    if user is None or user.email_verified_at is not None:
+        return
+    rate_limits.hit("email_verification", user.email)
+    _send_verification(session, user=user)
+
+
+def verify_email(session: Session, *, token: str) -> None:
+    """Mark the email of the token's user as verified."""
+    row = _consume_one_time_token(
+        session,
+        purpose="verify_email",
+        token=token,
+        error=Invalid("This link is invalid or has expired.", code="invalid_link"),
+    )
+    user = session.get(User, row.user_id)
+    # The link proves the address it was sent to; if the email changed since, it proves nothing.
+    if user is not None and user.email == row.destination and user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+        session.add(user)
+        audit.record(session, action="email_verified", tenant_id=_default_tenant_id(session, user.id), user_id=user.id)
+    session.commit()
+
+
+def forgot_password(session: Session, *, email: str, ip: str = "") -> None:
+    """Email a 1-hour reset link when an active account has this email; silent otherwise."""
+    normalized = check_email(email)
+    rate_limits.hit("password_reset", normalized)
+    user = find_user_by_email(session, email=normalized)
+    if user is None or not user.is_active:
+        return
+    token = _create_one_time_token(
+        session, purpose="reset_password", user_id=user.id, destination=normalized, ttl=RESET_TTL
+    )
+    session.commit()
+    send_account_email(
+        session,
+        kind="password_reset",
+        to=user.email,
+        locale=user.locale,
+        name=user.name,
+        link=public_link("/reset-password", token),
+    )
+
+
+def reset_password(session: Session, *, token: str, new_password: str, ip: str = "") -> None:
+    """Set a new password from a reset link and log out every session (the old password may be known to someone)."""
+    error = Invalid("This link is invalid or has expired.", code="invalid_link")
+    # Check the policy before spending the token, so a weak choice does not burn the link.
+    row = session.exec(
+        select(OneTimeToken).where(
+            OneTimeToken.token_hash == hash_secret(token or ""), OneTimeToken.purpose == "reset_password"
+        )
+    ).first()
+    user = session.get(User, row.user_id) if row else None
+    if user is None:
+        raise error
+    check_password_policy(new_password, email=user.email, field="new_password")
+    _consume_one_time_token(session, purpose="reset_password", token=token, error=error)
+    if not user.is_active or user.email != row.destination:
+        session.commit()
+        raise error
+    user.password_hash = hash_password(new_password)
+    # Only the owner of the mailbox could open the link.
+    user.email_verified_at = user.email_verified_at or utcnow()
+    session.add(user)
+    _expire_pending_tokens(session, user_id=user.id, purposes=("reset_password", "magic_link"))
+    revoked = _revoke_sessions(session, user_id=user.id)
+    audit.record(
+        session,
+        action="password_reset",
+        tenant_id=_default_tenant_id(session, user.id),
+        user_id=user.id,
+        ip=ip,
+        detail={"sessions_revoked": revoked},
+    )
+    session.commit()
+
+
+def change_password(
+    session: Session, *, principal: Principal, current_password: str, new_password: str, ip: str = ""
+) -> None:
+    """Change the caller's password (current one required if set) and log out their other sessions."""
+    user = session.get(User, principal.require_user())
+    if user.password_hash and not verify_password(current_password or "", user.password_hash):
+        raise Invalid("The current password is wrong.", fields={"current_password": "Wrong password."})
+    check_password_policy(new_password, email=user.email, field="new_password")
+    user.password_hash = hash_password(new_password)
+    session.add(user)
+    revoked = _revoke_sessions(session, user_id=user.id, keep_session_id=principal.session_id)
+    audit.record(
+        session,
+        action="password_changed",
+        tenant_id=principal.tenant_id,
+        user_id=user.id,
+        ip=ip,
+        detail={"sessions_revoked": revoked},
+    )
+    session.commit()
+    send_account_email(
+        session,
+        kind="password_changed",
+        to=user.email,
+        locale=user.locale,
+        name=user.name,
+        link=f"{get_settings().public_url}/forgot-password",
+    )
