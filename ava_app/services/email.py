@@ -198,6 +198,9 @@ async def _send(message: EmailMessage, *, settings: Settings) -> None:
 
 def _is_permanent(exc: Exception) -> bool:
     """True when retrying cannot help: the server answered 5xx, or the row cannot form a valid message."""
+    if isinstance(exc, OSError):
+        # Network and TLS trouble (including a certificate that fails verification, also a ValueError) can clear up.
+        return False
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         return all(refusal.code >= 500 for refusal in exc.recipients)
     if isinstance(exc, aiosmtplib.SMTPResponseException):
