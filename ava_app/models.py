@@ -1,7 +1,7 @@
 """AVA's tables. Every tenant-owned table carries an indexed ``tenant_id``.
 
-Times are timezone-aware UTC (``utcnow()``); SQLModel stores them as UTC on both SQLite and PostgreSQL. Money is ``Decimal``
-(``Numeric(12, 4)``: provider costs are fractions of a cent).
+Times are timezone-aware UTC (``utcnow()``); SQLModel stores them as UTC on both SQLite and PostgreSQL.
+Money is ``Decimal`` (``Numeric(12, 4)``: provider costs are fractions of a cent).
 """
 
 from __future__ import annotations

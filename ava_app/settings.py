@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     redis_url: str = ""
     secret_key: str = ""
     public_url: str = "http://localhost:3000"
+    port: int = Field(default=3000, ge=1, le=65535)
+    embedded_worker: bool = True
 
     vapi_api_key: str = ""
     vapi_public_key: str = ""

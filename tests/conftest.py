@@ -63,7 +63,9 @@ def engine(database_url: str):
     tables = [table.name for table in reversed(SQLModel.metadata.sorted_tables)]
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
-            connection.execute(text("TRUNCATE " + ", ".join(f'"{name}"' for name in tables) + " RESTART IDENTITY CASCADE"))
+            connection.execute(
+                text("TRUNCATE " + ", ".join(f'"{name}"' for name in tables) + " RESTART IDENTITY CASCADE")
+            )
         else:
             for name in tables:
                 connection.execute(text(f'DELETE FROM "{name}"'))

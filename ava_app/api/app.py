@@ -8,7 +8,6 @@ from fastapi.responses import JSONResponse
 from ava_app.api import health
 from ava_app.services.errors import DomainError
 
-
 # Feature routers, each an APIRouter in its own module, served under /api/v1.
 V1_ROUTERS: list = []
 

@@ -1,0 +1,111 @@
+"""A live AVA (the production build, one port) for Playwright tests, and a Chromium page per test.
+
+The server is started once per run on a free port with its own data dir; it uses the test database
+(SQLite file or PostgreSQL), already migrated by the ``database_url`` fixture.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Page, sync_playwright
+
+from tests.e2e.browser import launch
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+ARTIFACTS = PROJECT_DIR / "test-artifacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Serve AVA with ``reflex run --env prod --single-port`` and yield its base URL."""
+    port = _free_port()
+    data_dir = tmp_path_factory.mktemp("live-data")
+    env = dict(os.environ)
+    env.update(
+        AVA_DATA_DIR=str(data_dir),
+        AVA_DATABASE_URL=database_url,
+        AVA_PORT=str(port),
+        AVA_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        REFLEX_USE_SYSTEM_BUN="1",
+        REFLEX_TELEMETRY_ENABLED="false",
+        REFLEX_CHECK_LATEST_VERSION="false",
+        PATH=f"{PROJECT_DIR / '.tools/node_modules/.bin'}:{Path(sys.executable).parent}:{env['PATH']}",
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = (ARTIFACTS / "live-server.log").open("w")
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "reflex"), "run", "--env", "prod", "--single-port"],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 420
+    try:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"AVA exited early; see {log.name}")
+            try:
+                if httpx.get(base_url + "/healthz", timeout=2).status_code == 200 and (
+                    httpx.get(base_url + "/login", timeout=5, follow_redirects=True).status_code == 200
+                ):
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"AVA did not start within 7 minutes; see {log.name}")
+            time.sleep(1)
+        yield base_url
+    finally:
+        os.killpg(process.pid, 15)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture()
+def page(browser, request) -> Iterator[Page]:
+    """A fresh browser context per test, with a screenshot saved when the test fails."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)

@@ -1,0 +1,52 @@
+"""Settings: defaults for a fresh machine, sandbox detection, and a clear message for each bad value."""
+
+import pytest
+
+from ava_app.settings import ConfigError, load_settings
+
+
+@pytest.fixture()
+def clean_env(monkeypatch, tmp_path):
+    for name in ("AVA_DATABASE_URL", "AVA_REDIS_URL", "AVA_SECRET_KEY", "AVA_ENV", "AVA_VAPI_API_KEY", "AVA_SMTP_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AVA_DATA_DIR", str(tmp_path))
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    return tmp_path
+
+
+def test_dev_defaults_sqlite_and_a_kept_secret(clean_env):
+    first = load_settings()
+    assert first.database_url == f"sqlite:///{clean_env / 'ava.db'}"
+    assert first.sandbox and first.vapi_sandbox and first.smtp_sandbox
+    assert len(first.secret_key) >= 32
+    assert load_settings().secret_key == first.secret_key
+
+
+def test_keys_turn_sandbox_off(clean_env, monkeypatch):
+    monkeypatch.setenv("AVA_VAPI_API_KEY", "key")
+    assert not load_settings().vapi_sandbox
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("AVA_SMTP_PORT", "not-a-port"),
+        ("AVA_DATABASE_URL", "mysql://x"),
+        ("AVA_REDIS_URL", "http://localhost"),
+        ("AVA_PUBLIC_URL", "localhost:3000"),
+        ("AVA_ENV", "staging"),
+        ("AVA_SMTP_TLS", "maybe"),
+    ],
+)
+def test_bad_value_names_the_variable(clean_env, monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=name):
+        load_settings()
+
+
+@pytest.mark.parametrize("secret", ["", "changeme", "short-but-real"])
+def test_prod_refuses_placeholder_secret(clean_env, monkeypatch, secret):
+    monkeypatch.setenv("AVA_ENV", "prod")
+    monkeypatch.setenv("AVA_SECRET_KEY", secret)
+    with pytest.raises(ConfigError, match="AVA_SECRET_KEY"):
+        load_settings()
