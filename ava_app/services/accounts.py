@@ -203,13 +203,15 @@ def start_session(
 def _create_one_time_token(session: Session, *, purpose: str, user_id: int, destination: str, ttl: timedelta) -> str:
     """Store a single-use token (hashed) and return the raw value to send."""
     raw = new_secret()
+    now = utcnow()
     session.add(
         OneTimeToken(
             user_id=user_id,
             purpose=purpose,
             token_hash=hash_secret(raw),
             destination=destination,
-            expires_at=utcnow() + ttl,
+            created_at=now,
+            expires_at=now + ttl,
         )
     )
     return raw
