@@ -1,0 +1,141 @@
+"""Provider webhooks: ``POST /api/v1/webhooks/vapi`` receives every server message Vapi sends about AVA's calls."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import threading
+from collections.abc import Callable
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from sqlmodel import Session
+
+from ava_app.db import get_engine
+from ava_app.services.call_ingest import (
+    IngestResult,
+    InvalidPayload,
+    ingest_vapi_event,
+    parse_vapi_payload,
+    tenant_for_webhook_secret,
+)
+from ava_app.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["webhooks"])
+
+MAX_BODY_BYTES = 1024 * 1024
+_SECRET_HEADER = "x-vapi-secret"
+
+
+class WebhookCounters:
+    """In-process counts of refused webhook requests (nothing of a refused request is stored), for tests and metrics."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[str, int] = {}
+
+    def add(self, name: str) -> None:
+        with self._lock:
+            self._counts[name] = self._counts.get(name, 0) + 1
+
+    def get(self, name: str) -> int:
+        with self._lock:
+            return self._counts.get(name, 0)
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts)
+
+
+counters = WebhookCounters()
+
+
+def log_call_ended(call_id: int) -> None:
+    """Default post-call hook: only logs. The post-call job chain replaces it through ``get_on_call_ended``."""
+    log.info("Call %s ended; post-call work is due", call_id)
+
+
+def get_on_call_ended() -> Callable[[int], None]:
+    """What to run once an end-of-call report is stored (FastAPI dependency; override it to enqueue jobs)."""
+    return log_call_ended
+
+
+def _presented_secret(request: Request) -> str:
+    secret = request.headers.get(_SECRET_HEADER, "")
+    if secret:
+        return secret
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _refuse(status_code: int, counter: str, message: str) -> JSONResponse:
+    counters.add(counter)
+    return JSONResponse({"error": counter, "message": message}, status_code=status_code)
+
+
+async def _read_body(request: Request) -> bytes | None:
+    """The body, or None once it exceeds MAX_BODY_BYTES (a missing or lying Content-Length does not get past this)."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _tenant_for_secret(secret: str) -> int | None:
+    with Session(get_engine()) as session:
+        return tenant_for_webhook_secret(session, secret=secret)
+
+
+def _ingest(*, message: dict, raw: bytes, tenant_id: int | None, on_call_ended: Callable[[int], None]) -> IngestResult:
+    # One worker thread and one session for all the blocking work of a request.
+    with Session(get_engine(), expire_on_commit=False) as session:
+        return ingest_vapi_event(session, message=message, raw=raw, tenant_id=tenant_id, on_call_ended=on_call_ended)
+
+
+@router.post("/webhooks/vapi", response_model=None)
+async def vapi_webhook(
+    request: Request, on_call_ended: Callable[[int], None] = Depends(get_on_call_ended)
+) -> JSONResponse:
+    """Store and apply one Vapi server message; answers tool-calls and assistant-request with Vapi's bare shapes.
+
+    Auth: ``X-Vapi-Secret: <secret>`` or ``Authorization: Bearer <secret>``, the platform secret or a tenant's own.
+    401 unknown secret, 413 body over 1 MiB, 400 not a Vapi message; any other problem is stored with the event and
+    answered 200, so Vapi never sees a 500 because of a payload.
+    """
+    secret = _presented_secret(request)
+    if not secret:
+        return _refuse(401, "unauthorized", "Missing X-Vapi-Secret or Authorization: Bearer header.")
+    platform_secret = get_settings().vapi_webhook_secret
+    tenant_id = None
+    if not (platform_secret and hmac.compare_digest(secret.encode(), platform_secret.encode())):
+        # Only a tenant's own secret costs a database lookup; the platform secret is the hot path.
+        tenant_id = await run_in_threadpool(_tenant_for_secret, secret)
+        if tenant_id is None:
+            return _refuse(401, "unauthorized", "Unknown webhook secret.")
+    declared = request.headers.get("content-length", "")
+    if declared and not declared.isdigit():
+        return _refuse(400, "bad_request", "Content-Length is not a number.")
+    if declared and int(declared) > MAX_BODY_BYTES:
+        return _refuse(413, "too_large", f"Body larger than {MAX_BODY_BYTES} bytes.")
+    raw = await _read_body(request)
+    if raw is None:
+        return _refuse(413, "too_large", f"Body larger than {MAX_BODY_BYTES} bytes.")
+    try:
+        message = parse_vapi_payload(raw)
+    except InvalidPayload as exc:
+        return _refuse(400, "invalid_payload", exc.message)
+    try:
+        result = await run_in_threadpool(
+            _ingest, message=message, raw=raw, tenant_id=tenant_id, on_call_ended=on_call_ended
+        )
+    except Exception:
+        # The service records handler errors itself; reaching here means the event could not even be stored.
+        log.exception("Could not store a Vapi webhook")
+        return _refuse(503, "unavailable", "AVA could not store this event; please retry.")
+    return JSONResponse(result.response)

@@ -1,0 +1,111 @@
+"""What a Vapi ``endedReason`` means for the business: answered, missed, voicemail, forwarded, failed (or other).
+
+Vapi has 600+ reasons (``contracts/fixtures/vapi-ended-reasons.json``) and adds more over time, so the mapping is a few
+exact names plus prefix families; anything new falls back to "answered" when a conversation happened, "other" if not.
+"""
+
+from __future__ import annotations
+
+OUTCOMES = ("answered", "missed", "voicemail", "forwarded", "failed", "other")
+
+_VOICEMAIL = frozenset({"voicemail"})
+
+# The caller was handed to a person or another line: the business should look at the forward, not the AI.
+_FORWARDED = frozenset(
+    {
+        "assistant-forwarded-call",
+        "assistant-request-returned-forwarding-phone-number",
+        "call.ringing.hook-executed-transfer",
+        "call.ending.hook-executed-transfer",
+        "customer-ended-call-after-warm-transfer-attempt",
+    }
+)
+
+# Nobody talked with the caller (busy, not answered, cancelled before connecting): the owner may want to call back.
+_MISSED = frozenset(
+    {
+        "customer-busy",
+        "customer-did-not-answer",
+        "customer-did-not-give-microphone-permission",
+        "call.forwarding.operator-busy",
+        "call.forwarding.no-answer",
+        "call.ringing.hook-executed-say",
+        "call.ringing.sip-inbound-caller-hungup-before-call-connect",
+        "twilio-reported-customer-misdialed",
+        "sip-outbound-unallocated-number",
+        "manually-canceled",
+        "scheduled-call-deleted",
+        "call-deleted",
+        "vonage-rejected",
+        "phone-call-provider-bypass-enabled-but-no-call-received",
+    }
+)
+
+# A conversation took place and ended normally (either side hung up, a limit was reached, the carrier completed it).
+_ANSWERED = frozenset(
+    {
+        "customer-ended-call",
+        "customer-ended-call-before-warm-transfer",
+        "customer-ended-call-during-transfer",
+        "assistant-ended-call",
+        "assistant-said-end-call-phrase",
+        "assistant-ended-call-with-hangup-task",
+        "assistant-ended-call-after-message-spoken",
+        "silence-timed-out",
+        "exceeded-max-duration",
+        "call.ending.hook-executed-say",
+        "call.in-progress.twilio-completed-call",
+        "call.in-progress.sip-completed-call",
+        "sip-outbound-carrier-released-call",
+        "vonage-completed",
+        "vonage-disconnected",
+    }
+)
+
+# Configuration, start-up and pipeline faults: the caller did not get the service the owner set up.
+_FAILED = frozenset(
+    {
+        "call-start-error-neither-assistant-nor-server-set",
+        "assistant-not-found",
+        "assistant-not-valid",
+        "assistant-join-timed-out",
+        "twilio-failed-to-connect-call",
+        "vonage-failed-to-connect-call",
+        "phone-call-provider-closed-websocket",
+        "worker-shutdown",
+    }
+)
+_FAILED_PREFIXES = (
+    "assistant-request-",
+    "call.start.",
+    "call.in-progress.error-",
+    "call.ringing.error-",
+    "pipeline-error-",
+)
+
+
+def outcome_for_ended_reason(reason: str | None, *, had_conversation: bool = False) -> str:
+    """The business outcome (one of ``OUTCOMES``) for a Vapi ``endedReason``.
+
+    ``had_conversation`` only matters for reasons this module does not know yet: they count as answered when the caller
+    and the assistant actually spoke, as "other" otherwise.
+    """
+    if not reason:
+        return "answered" if had_conversation else "other"
+    # Exact names first: some forwarded/answered reasons share a prefix with the failure families.
+    if reason in _VOICEMAIL:
+        return "voicemail"
+    if reason in _FORWARDED:
+        return "forwarded"
+    if reason in _MISSED:
+        return "missed"
+    if reason in _ANSWERED:
+        return "answered"
+    if reason in _FAILED or reason.startswith(_FAILED_PREFIXES):
+        return "failed"
+    return "answered" if had_conversation else "other"
+
+
+def is_known_ended_reason(reason: str) -> bool:
+    """True when the mapping decides ``reason`` by name or family rather than by the unknown-reason fallback."""
+    return outcome_for_ended_reason(reason, had_conversation=False) != "other"
