@@ -6,9 +6,12 @@ Messages never say whether an email or phone number has an account.
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import update
@@ -42,8 +45,12 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE_RE = re.compile(r"^\+[1-9]\d{6,14}$")
 LOCALES = ("en", "fr", "es")
 
+T = TypeVar("T")
+
 SENT_MESSAGE = "If an account exists, we sent a link."
-SMS_SENT_MESSAGE = "If an account uses this number, we sent a code."
+SMS_T = TypeVar("T")
+
+SENT_MESSAGE = "If an account uses this number, we sent a code."
 
 
 class SmsVerifier(Protocol):
@@ -52,6 +59,35 @@ class SmsVerifier(Protocol):
     def send_code(self, to: str) -> None: ...
 
     def check_code(self, to: str, code: str) -> bool: ...
+
+
+class TwilioSmsVerifier:
+    """The production SmsVerifier: Twilio Verify (or its local emulator in sandbox mode)."""
+
+    def send_code(self, to: str) -> None:
+        # Imported on use: the Twilio SDK is heavy and only the SMS login needs it.
+        from ava_app.services.providers import twilio
+
+        _run_blocking(twilio.send_verification_code(to=to))
+
+    def check_code(self, to: str, code: str) -> bool:
+        from ava_app.services.providers import twilio
+
+        try:
+            return bool(_run_blocking(twilio.check_verification_code(to=to, code=code)))
+        except Invalid:
+            # Verify forgets a code after 10 minutes or once used; to the caller that is just a wrong code.
+            return False
+
+
+def _run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run the async provider call from these synchronous services, also when a loop already runs in this thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 class AuthResult(BaseModel):
@@ -274,6 +310,7 @@ def _send_verification(session: Session, *, user: User) -> None:
         locale=user.locale,
         name=user.name,
         link=public_link("/verify-email", token),
+        expires_hours=int(VERIFY_EMAIL_TTL.total_seconds() // 3600),
     )
 
 
@@ -709,6 +746,7 @@ def forgot_password(session: Session, *, email: str, ip: str = "") -> None:
         locale=user.locale,
         name=user.name,
         link=public_link("/reset-password", token),
+        expires_minutes=int(RESET_TTL.total_seconds() // 60),
     )
 
 

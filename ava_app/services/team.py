@@ -16,7 +16,6 @@ from sqlmodel import Session, col, select
 from ava_app.models import ROLES, AuthSession, Invite, Membership, Tenant, User, utcnow
 from ava_app.services import audit
 from ava_app.services.accounts import (
-    LOCALES,
     AuthResult,
     as_utc,
     check_email,
@@ -285,14 +284,15 @@ def invite_member(session: Session, *, principal: Principal, email: str, role: s
     inviter = session.get(User, inviter_id)
     send_account_email(
         session,
-        kind="invite",
+        kind="team_invite",
         to=email,
-        locale=tenant.locale if tenant.locale in LOCALES else "en",
+        locale=tenant.locale,
         tenant_id=tenant_id,
-        inviter=inviter.name or inviter.email,
-        organisation=tenant.name,
+        inviter_name=inviter.name or inviter.email,
+        tenant_name=tenant.name,
         role=role,
         link=public_link("/invite", token),
+        expires_days=INVITE_TTL.days,
     )
     return result
 
