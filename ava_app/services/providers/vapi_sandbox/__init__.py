@@ -1,0 +1,1 @@
+"""The pieces of the local Vapi emulator: its own SQLite store, request validation, call scenarios and recordings."""
