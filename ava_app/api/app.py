@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from ava_app.api import health, webhooks
+from ava_app.api import auth, health, team, webhooks
 from ava_app.services.errors import DomainError
 
 # Feature routers, each an APIRouter in its own module, served under /api/v1.
-V1_ROUTERS: list = [webhooks.router]
+V1_ROUTERS: list = [webhooks.router, auth.router, team.router]
 
 
 def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:

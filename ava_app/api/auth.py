@@ -1,0 +1,236 @@
+"""/api/v1/auth: signup, login (password, magic link, SMS), tokens, email verification, passwords, sessions."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request, Response, status
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+
+from ava_app.api.auth_deps import client_ip, client_user_agent, current_user, get_sms_verifier
+from ava_app.api.deps import get_session
+from ava_app.services import accounts
+from ava_app.services.accounts import AuthResult, MeOut, SessionOut, SmsVerifier
+from ava_app.services.principal import Principal
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+# Generous caps: the services enforce the real rules; these only stop absurd payloads before argon2 sees them.
+Email = Field(max_length=320)
+Password = Field(max_length=1024)
+Token = Field(max_length=200)
+
+
+class SignupIn(BaseModel):
+    name: str = Field(max_length=200)
+    email: str = Email
+    password: str = Password
+    organisation_name: str = Field(max_length=200)
+    industry: str | None = Field(default=None, max_length=40)
+    locale: str = Field(default="en", max_length=8)
+
+
+class LoginIn(BaseModel):
+    email: str = Email
+    password: str = Password
+
+
+class RefreshIn(BaseModel):
+    refresh_token: str = Token
+
+
+class EmailIn(BaseModel):
+    email: str = Email
+
+
+class TokenIn(BaseModel):
+    token: str = Token
+
+
+class PhoneIn(BaseModel):
+    phone: str = Field(max_length=32)
+
+
+class SmsVerifyIn(BaseModel):
+    phone: str = Field(max_length=32)
+    code: str = Field(max_length=12)
+
+
+class ResetPasswordIn(BaseModel):
+    token: str = Token
+    new_password: str = Password
+
+
+class ChangePasswordIn(BaseModel):
+    current_password: str = Field(default="", max_length=1024)
+    new_password: str = Password
+
+
+class ProfileIn(BaseModel):
+    name: str | None = Field(default=None, max_length=200)
+    locale: str | None = Field(default=None, max_length=8)
+
+
+class MessageOut(BaseModel):
+    message: str
+
+
+@router.post("/signup", status_code=status.HTTP_201_CREATED)
+def signup(body: SignupIn, request: Request, session: Session = Depends(get_session)) -> AuthResult:
+    """Create an account and its organisation; the account works at once, a verification email is sent."""
+    return accounts.signup(session, **body.model_dump(), ip=client_ip(request), user_agent=client_user_agent(request))
+
+
+@router.post("/login")
+def login(body: LoginIn, request: Request, session: Session = Depends(get_session)) -> AuthResult:
+    """Log in with email and password."""
+    return accounts.login(
+        session,
+        email=body.email,
+        password=body.password,
+        ip=client_ip(request),
+        user_agent=client_user_agent(request),
+    )
+
+
+@router.post("/refresh")
+def refresh(body: RefreshIn, request: Request, session: Session = Depends(get_session)) -> AuthResult:
+    """Exchange a refresh token for a new pair; a reused refresh token ends the session."""
+    return accounts.refresh_tokens(
+        session, refresh_token=body.refresh_token, ip=client_ip(request), user_agent=client_user_agent(request)
+    )
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(
+    request: Request, principal: Principal = Depends(current_user), session: Session = Depends(get_session)
+) -> Response:
+    """End the current session."""
+    accounts.logout(session, principal=principal, ip=client_ip(request))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/me")
+def me(principal: Principal = Depends(current_user), session: Session = Depends(get_session)) -> MeOut:
+    """The logged-in user and their current organisation."""
+    return accounts.get_me(session, principal=principal)
+
+
+@router.patch("/me")
+def update_me(
+    body: ProfileIn, principal: Principal = Depends(current_user), session: Session = Depends(get_session)
+) -> MeOut:
+    """Change the display name or language."""
+    return accounts.update_profile(session, principal=principal, name=body.name, locale=body.locale)
+
+
+@router.post("/magic-link/send", status_code=status.HTTP_202_ACCEPTED)
+def send_magic_link(body: EmailIn, request: Request, session: Session = Depends(get_session)) -> MessageOut:
+    """Email a login link; the answer is the same whether or not the account exists."""
+    accounts.send_magic_link(session, email=body.email, ip=client_ip(request))
+    return MessageOut(message=accounts.SENT_MESSAGE)
+
+
+@router.post("/magic-link/verify")
+def verify_magic_link(body: TokenIn, request: Request, session: Session = Depends(get_session)) -> AuthResult:
+    """Log in with the token from a magic link."""
+    return accounts.login_with_magic_link(
+        session, token=body.token, ip=client_ip(request), user_agent=client_user_agent(request)
+    )
+
+
+@router.post("/sms/send", status_code=status.HTTP_202_ACCEPTED)
+def send_sms_code(
+    body: PhoneIn,
+    request: Request,
+    session: Session = Depends(get_session),
+    verifier: SmsVerifier = Depends(get_sms_verifier),
+) -> MessageOut:
+    """Text a login code to the number on a profile; the answer is the same whether or not it exists."""
+    accounts.send_sms_code(session, phone=body.phone, verifier=verifier, ip=client_ip(request))
+    return MessageOut(message=accounts.SMS_SENT_MESSAGE)
+
+
+@router.post("/sms/verify")
+def verify_sms_code(
+    body: SmsVerifyIn,
+    request: Request,
+    session: Session = Depends(get_session),
+    verifier: SmsVerifier = Depends(get_sms_verifier),
+) -> AuthResult:
+    """Log in with the SMS code."""
+    return accounts.login_with_sms_code(
+        session,
+        phone=body.phone,
+        code=body.code,
+        verifier=verifier,
+        ip=client_ip(request),
+        user_agent=client_user_agent(request),
+    )
+
+
+@router.post("/verify-email")
+def verify_email(body: TokenIn, session: Session = Depends(get_session)) -> MessageOut:
+    """Confirm the email address with the token from the verification email."""
+    accounts.verify_email(session, token=body.token)
+    return MessageOut(message="Your email address is confirmed.")
+
+
+@router.post("/verify-email/resend", status_code=status.HTTP_202_ACCEPTED)
+def resend_verification(
+    principal: Principal = Depends(current_user), session: Session = Depends(get_session)
+) -> MessageOut:
+    """Send the verification email again."""
+    accounts.resend_email_verification(session, principal=principal)
+    return MessageOut(message="If your email is not confirmed yet, we sent a new link.")
+
+
+@router.post("/forgot-password", status_code=status.HTTP_202_ACCEPTED)
+def forgot_password(body: EmailIn, request: Request, session: Session = Depends(get_session)) -> MessageOut:
+    """Email a password reset link; the answer is the same whether or not the account exists."""
+    accounts.forgot_password(session, email=body.email, ip=client_ip(request))
+    return MessageOut(message=accounts.SENT_MESSAGE)
+
+
+@router.post("/reset-password")
+def reset_password(body: ResetPasswordIn, request: Request, session: Session = Depends(get_session)) -> MessageOut:
+    """Set a new password with a reset token; every session is logged out."""
+    accounts.reset_password(session, token=body.token, new_password=body.new_password, ip=client_ip(request))
+    return MessageOut(message="Your password was changed. Please log in.")
+
+
+@router.post("/change-password", status_code=status.HTTP_204_NO_CONTENT)
+def change_password(
+    body: ChangePasswordIn,
+    request: Request,
+    principal: Principal = Depends(current_user),
+    session: Session = Depends(get_session),
+) -> Response:
+    """Change the password; the other sessions are logged out."""
+    accounts.change_password(
+        session,
+        principal=principal,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        ip=client_ip(request),
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/sessions")
+def list_sessions(
+    principal: Principal = Depends(current_user), session: Session = Depends(get_session)
+) -> list[SessionOut]:
+    """The devices where the user is logged in."""
+    return accounts.list_sessions(session, principal=principal)
+
+
+@router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_session(
+    session_id: int,
+    request: Request,
+    principal: Principal = Depends(current_user),
+    session: Session = Depends(get_session),
+) -> Response:
+    """Log out one device."""
+    accounts.revoke_session(session, principal=principal, session_id=session_id, ip=client_ip(request))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,68 @@
+"""Authentication dependencies: who is calling (Bearer access token or ``ava_`` API key) and what they may do."""
+
+from __future__ import annotations
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+
+from ava_app.api.deps import get_session
+from ava_app.services import accounts, api_keys
+from ava_app.services.accounts import SmsVerifier, TwilioSmsVerifier
+from ava_app.services.errors import Unauthorized
+from ava_app.services.principal import Principal
+
+# auto_error=False: a missing header must produce AVA's JSON 401, not FastAPI's 403.
+bearer_scheme = HTTPBearer(auto_error=False, description="An access token from /auth/login, or an `ava_...` API key.")
+
+
+def client_ip(request: Request) -> str:
+    """The caller's IP as the server sees it (run uvicorn with --proxy-headers behind a trusted proxy)."""
+    return request.client.host if request.client else ""
+
+
+def client_user_agent(request: Request) -> str:
+    """The caller's User-Agent, shown in the sessions list."""
+    return request.headers.get("user-agent", "")[:300]
+
+
+def current_principal(
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer_scheme),
+    session: Session = Depends(get_session),
+) -> Principal:
+    """The authenticated caller; 401 without a valid, live token or key."""
+    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+        raise Unauthorized("Authentication required.", code="not_authenticated")
+    token = credentials.credentials.strip()
+    if token.startswith(api_keys.KEY_PREFIX):
+        return api_keys.authenticate_api_key(session, key=token)
+    return accounts.authenticate(session, access_token=token)
+
+
+def current_user(principal: Principal = Depends(current_principal)) -> Principal:
+    """A logged-in person (403 for API keys): account, team and key management."""
+    principal.require_user()
+    return principal
+
+
+def require_member(principal: Principal = Depends(current_principal)) -> Principal:
+    """A caller with a current organisation (any role): tenant-scoped reads."""
+    principal.require_member()
+    return principal
+
+
+def require_writer(principal: Principal = Depends(current_principal)) -> Principal:
+    """An admin or user of the current organisation (viewers are read-only): tenant-scoped writes."""
+    principal.require_writer()
+    return principal
+
+
+def require_admin(principal: Principal = Depends(current_principal)) -> Principal:
+    """An admin of the current organisation: team, credentials, billing."""
+    principal.require_admin()
+    return principal
+
+
+def get_sms_verifier() -> SmsVerifier:
+    """The SMS code sender/checker (Twilio Verify); tests override this dependency with a fake."""
+    return TwilioSmsVerifier()

@@ -1,0 +1,248 @@
+"""/api/v1/team, /api/v1/orgs and /api/v1/api-keys: members, invitations, organisations, audit log, API keys.
+
+The organisation is always the caller's current one (from their session or key), never an id from the request.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+
+from ava_app.api.auth_deps import client_ip, client_user_agent, current_principal, current_user
+from ava_app.api.deps import get_session
+from ava_app.models import ROLES
+from ava_app.services import api_keys, audit, team
+from ava_app.services.accounts import AuthResult
+from ava_app.services.api_keys import ApiKeyCreated, ApiKeyOut
+from ava_app.services.audit import AuditEntry
+from ava_app.services.principal import Principal
+from ava_app.services.team import InviteOut, InvitePreview, MemberOut, OrganisationOut
+
+router = APIRouter(tags=["team"])
+
+
+class RoleIn(BaseModel):
+    role: str = Field(max_length=10, description=" | ".join(ROLES))
+
+
+class InviteIn(BaseModel):
+    email: str = Field(max_length=320)
+    role: str = Field(default="user", max_length=10)
+
+
+class InviteTokenIn(BaseModel):
+    token: str = Field(max_length=200)
+
+
+class InviteSignupIn(BaseModel):
+    token: str = Field(max_length=200)
+    name: str = Field(max_length=200)
+    password: str = Field(max_length=1024)
+
+
+class OrganisationIn(BaseModel):
+    name: str = Field(max_length=200)
+    industry: str | None = Field(default=None, max_length=40)
+
+
+class ApiKeyIn(BaseModel):
+    name: str = Field(max_length=80)
+    role: str = Field(default="user", max_length=10)
+
+
+class CurrentOrganisationOut(BaseModel):
+    """The caller's current organisation after a switch, join or leave (None when there is none)."""
+
+    tenant_id: int | None
+    role: str | None
+
+
+def _current(principal: Principal) -> CurrentOrganisationOut:
+    return CurrentOrganisationOut(tenant_id=principal.tenant_id, role=principal.role)
+
+
+# --- team ---------------------------------------------------------------------------------------------------
+
+
+@router.get("/team/members")
+def list_members(
+    principal: Principal = Depends(current_principal), session: Session = Depends(get_session)
+) -> list[MemberOut]:
+    """The members of the current organisation."""
+    return team.list_members(session, principal=principal)
+
+
+@router.patch("/team/members/{user_id}")
+def change_role(
+    user_id: int,
+    body: RoleIn,
+    request: Request,
+    principal: Principal = Depends(current_user),
+    session: Session = Depends(get_session),
+) -> MemberOut:
+    """Change a member's role (admins)."""
+    return team.change_role(session, principal=principal, user_id=user_id, role=body.role, ip=client_ip(request))
+
+
+@router.delete("/team/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+def remove_member(
+    user_id: int,
+    request: Request,
+    principal: Principal = Depends(current_user),
+    session: Session = Depends(get_session),
+) -> Response:
+    """Remove a member (admins)."""
+    team.remove_member(session, principal=principal, user_id=user_id, ip=client_ip(request))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/team/leave")
+def leave(
+    request: Request, principal: Principal = Depends(current_user), session: Session = Depends(get_session)
+) -> CurrentOrganisationOut:
+    """Leave the current organisation."""
+    return _current(team.leave_organisation(session, principal=principal, ip=client_ip(request)))
+
+
+@router.post("/team/invites", status_code=status.HTTP_201_CREATED)
+def invite(
+    body: InviteIn,
+    request: Request,
+    principal: Principal = Depends(current_user),
+    session: Session = Depends(get_session),
+) -> InviteOut:
+    """Invite someone by email with a role (admins)."""
+    return team.invite_member(session, principal=principal, email=body.email, role=body.role, ip=client_ip(request))
+
+
+@router.get("/team/invites")
+def list_invites(
+    principal: Principal = Depends(current_user), session: Session = Depends(get_session)
+) -> list[InviteOut]:
+    """The invitations of the current organisation (admins)."""
+    return team.list_invites(session, principal=principal)
+
+
+@router.delete("/team/invites/{invite_id}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_invite(
+    invite_id: int,
+    request: Request,
+    principal: Principal = Depends(current_user),
+    session: Session = Depends(get_session),
+) -> Response:
+    """Cancel a pending invitation (admins)."""
+    team.revoke_invite(session, principal=principal, invite_id=invite_id, ip=client_ip(request))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/team/invites/preview")
+def preview_invite(body: InviteTokenIn, session: Session = Depends(get_session)) -> InvitePreview:
+    """What an invitation offers (no login needed: the token is the credential)."""
+    return team.preview_invite(session, token=body.token)
+
+
+@router.post("/team/invites/accept")
+def accept_invite(
+    body: InviteTokenIn,
+    request: Request,
+    principal: Principal = Depends(current_user),
+    session: Session = Depends(get_session),
+) -> CurrentOrganisationOut:
+    """Accept an invitation as the logged-in user and switch to that organisation."""
+    return _current(team.accept_invite(session, principal=principal, token=body.token, ip=client_ip(request)))
+
+
+@router.post("/team/invites/accept-signup", status_code=status.HTTP_201_CREATED)
+def accept_invite_with_signup(
+    body: InviteSignupIn, request: Request, session: Session = Depends(get_session)
+) -> AuthResult:
+    """Create the invited person's account, join the organisation and log in."""
+    return team.accept_invite_with_signup(
+        session,
+        token=body.token,
+        name=body.name,
+        password=body.password,
+        ip=client_ip(request),
+        user_agent=client_user_agent(request),
+    )
+
+
+# --- organisations ------------------------------------------------------------------------------------------
+
+
+@router.get("/orgs")
+def list_organisations(
+    principal: Principal = Depends(current_user), session: Session = Depends(get_session)
+) -> list[OrganisationOut]:
+    """The organisations the user belongs to."""
+    return team.list_organisations(session, principal=principal)
+
+
+@router.post("/orgs", status_code=status.HTTP_201_CREATED)
+def create_organisation(
+    body: OrganisationIn,
+    request: Request,
+    principal: Principal = Depends(current_user),
+    session: Session = Depends(get_session),
+) -> CurrentOrganisationOut:
+    """Create another organisation (as its admin) and switch to it."""
+    return _current(
+        team.create_organisation(
+            session, principal=principal, name=body.name, industry=body.industry, ip=client_ip(request)
+        )
+    )
+
+
+@router.post("/orgs/{tenant_id}/switch")
+def switch_organisation(
+    tenant_id: int, principal: Principal = Depends(current_user), session: Session = Depends(get_session)
+) -> CurrentOrganisationOut:
+    """Make another of the user's organisations the current one for this session."""
+    return _current(team.switch_organisation(session, principal=principal, tenant_id=tenant_id))
+
+
+@router.get("/orgs/current/audit")
+def list_audit(
+    limit: int = Query(default=50, ge=1, le=200),
+    offset: int = Query(default=0, ge=0),
+    action: str | None = Query(default=None, max_length=40),
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> list[AuditEntry]:
+    """The audit log of the current organisation (admins)."""
+    return audit.list_audit(session, principal=principal, limit=limit, offset=offset, action=action)
+
+
+# --- API keys -----------------------------------------------------------------------------------------------
+
+
+@router.post("/api-keys", status_code=status.HTTP_201_CREATED)
+def create_api_key(
+    body: ApiKeyIn,
+    request: Request,
+    principal: Principal = Depends(current_user),
+    session: Session = Depends(get_session),
+) -> ApiKeyCreated:
+    """Create an API key; the key is in this response only."""
+    return api_keys.create_api_key(session, principal=principal, name=body.name, role=body.role, ip=client_ip(request))
+
+
+@router.get("/api-keys")
+def list_api_keys(
+    principal: Principal = Depends(current_user), session: Session = Depends(get_session)
+) -> list[ApiKeyOut]:
+    """The organisation's API keys (prefix only)."""
+    return api_keys.list_api_keys(session, principal=principal)
+
+
+@router.delete("/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_api_key(
+    key_id: int,
+    request: Request,
+    principal: Principal = Depends(current_user),
+    session: Session = Depends(get_session),
+) -> Response:
+    """Revoke an API key."""
+    api_keys.revoke_api_key(session, principal=principal, key_id=key_id, ip=client_ip(request))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
