@@ -266,6 +266,7 @@ def invite_member(session: Session, *, principal: Principal, email: str, role: s
         role=role,
         token_hash=hash_secret(token),
         invited_by_id=inviter_id,
+        created_at=now,
         expires_at=now + INVITE_TTL,
     )
     session.add(invite)

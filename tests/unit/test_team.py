@@ -1,0 +1,210 @@
+"""Team services: invitations, roles, removal, leaving, switching organisation, API keys; the last admin stays."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from ava_app.models import ApiKey, Invite, Membership, Outbox, utcnow
+from ava_app.services import accounts, api_keys, rate_limits, team
+from ava_app.services.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from ava_app.services.principal import Principal
+
+PASSWORD = "tulip-garage-42"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limits(engine):
+    rate_limits.reset_rate_limits()
+    yield
+    rate_limits.reset_rate_limits()
+
+
+def _signup(db, email, organisation="Bright Smile Dental"):
+    result = accounts.signup(
+        db, name=email.split("@")[0], email=email, password=PASSWORD, organisation_name=organisation
+    )
+    return result, accounts.authenticate(db, access_token=result.access_token)
+
+
+def _invite_token(db, to):
+    message = db.exec(select(Outbox).where(Outbox.to == to).order_by(Outbox.id.desc())).first()
+    assert "http://testserver/invite?token=" in message.body_text
+    return re.search(r"token=([\w-]+)", message.body_text).group(1)
+
+
+def _join(db, admin, email, role):
+    """Invite ``email`` with ``role`` and have them sign up through the invitation."""
+    team.invite_member(db, principal=admin, email=email, role=role)
+    result = team.accept_invite_with_signup(db, token=_invite_token(db, email), name="New", password=PASSWORD)
+    return accounts.authenticate(db, access_token=result.access_token)
+
+
+def test_invite_new_person_who_signs_up(db):
+    _, admin = _signup(db, "owner@example.com")
+    invite = team.invite_member(db, principal=admin, email="Nurse@Example.com", role="viewer")
+    assert (invite.email, invite.role, invite.status) == ("nurse@example.com", "viewer", "pending")
+    assert invite.expires_at - invite.created_at == timedelta(days=7)
+    token = _invite_token(db, "nurse@example.com")
+    preview = team.preview_invite(db, token=token)
+    assert (preview.organisation_name, preview.account_exists) == ("Bright Smile Dental", False)
+    result = team.accept_invite_with_signup(db, token=token, name="Nurse", password=PASSWORD)
+    nurse = accounts.authenticate(db, access_token=result.access_token)
+    assert (nurse.tenant_id, nurse.role) == (admin.tenant_id, "viewer")
+    assert accounts.get_me(db, principal=nurse).email_verified
+    with pytest.raises(Invalid):
+        team.accept_invite_with_signup(db, token=token, name="Again", password=PASSWORD)
+    assert [row.status for row in team.list_invites(db, principal=admin)] == ["accepted"]
+
+
+def test_invite_existing_account_accepts_when_logged_in_as_that_email(db):
+    _, admin = _signup(db, "owner@example.com")
+    vet_tokens, other = _signup(db, "vet@example.com", organisation="Vet Clinic")
+    _, stranger = _signup(db, "stranger@example.com", organisation="Garage")
+    team.invite_member(db, principal=admin, email="vet@example.com", role="user")
+    token = _invite_token(db, "vet@example.com")
+    assert team.preview_invite(db, token=token).account_exists
+    with pytest.raises(Conflict):
+        team.accept_invite_with_signup(db, token=token, name="Vet", password=PASSWORD)
+    with pytest.raises(Forbidden):
+        team.accept_invite(db, principal=stranger, token=token)
+    joined = team.accept_invite(db, principal=other, token=token)
+    assert (joined.tenant_id, joined.role) == (admin.tenant_id, "user")
+    # The same session (same access token) now works in the new organisation.
+    assert accounts.authenticate(db, access_token=vet_tokens.access_token).tenant_id == admin.tenant_id
+    names = {org.name for org in team.list_organisations(db, principal=joined)}
+    assert names == {"Bright Smile Dental", "Vet Clinic"}
+
+
+def test_invite_rules(db):
+    _, admin = _signup(db, "owner@example.com")
+    with pytest.raises(Conflict):
+        team.invite_member(db, principal=admin, email="owner@example.com", role="user")
+    with pytest.raises(Invalid):
+        team.invite_member(db, principal=admin, email="x@example.com", role="owner")
+    first = team.invite_member(db, principal=admin, email="x@example.com", role="user")
+    team.invite_member(db, principal=admin, email="x@example.com", role="viewer")
+    statuses = {row.id: row.status for row in team.list_invites(db, principal=admin)}
+    assert statuses[first.id] == "revoked"
+    viewer = _join(db, admin, "viewer@example.com", "viewer")
+    user = _join(db, admin, "user@example.com", "user")
+    for principal in (viewer, user):
+        with pytest.raises(Forbidden):
+            team.invite_member(db, principal=principal, email="y@example.com", role="user")
+        with pytest.raises(Forbidden):
+            team.list_invites(db, principal=principal)
+        assert len(team.list_members(db, principal=principal)) == 3
+
+
+def test_expired_or_revoked_invite_is_refused(db):
+    _, admin = _signup(db, "owner@example.com")
+    invite = team.invite_member(db, principal=admin, email="late@example.com", role="user")
+    token = _invite_token(db, "late@example.com")
+    row = db.get(Invite, invite.id)
+    row.expires_at = utcnow() - timedelta(seconds=1)
+    db.add(row)
+    db.commit()
+    with pytest.raises(Invalid):
+        team.preview_invite(db, token=token)
+    again = team.invite_member(db, principal=admin, email="late@example.com", role="user")
+    token = _invite_token(db, "late@example.com")
+    team.revoke_invite(db, principal=admin, invite_id=again.id)
+    with pytest.raises(Invalid):
+        team.accept_invite_with_signup(db, token=token, name="Late", password=PASSWORD)
+
+
+def test_role_change_applies_at_the_next_request(db):
+    _, admin = _signup(db, "owner@example.com")
+    member = _join(db, admin, "member@example.com", "user")
+    token = accounts.login(db, email="member@example.com", password=PASSWORD).access_token
+    changed = team.change_role(db, principal=admin, user_id=member.user_id, role="admin")
+    assert changed.role == "admin"
+    assert accounts.authenticate(db, access_token=token).role == "admin"
+    with pytest.raises(Invalid):
+        team.change_role(db, principal=admin, user_id=member.user_id, role="owner")
+
+
+def test_last_admin_cannot_be_demoted_removed_or_leave(db):
+    _, admin = _signup(db, "owner@example.com")
+    member = _join(db, admin, "member@example.com", "user")
+    with pytest.raises(Conflict):
+        team.change_role(db, principal=admin, user_id=admin.user_id, role="user")
+    with pytest.raises(Conflict):
+        team.remove_member(db, principal=admin, user_id=admin.user_id)
+    with pytest.raises(Conflict):
+        team.leave_organisation(db, principal=admin)
+    team.change_role(db, principal=admin, user_id=member.user_id, role="admin")
+    team.change_role(db, principal=admin, user_id=admin.user_id, role="viewer")
+    admins = db.exec(select(Membership).where(Membership.role == "admin")).all()
+    assert [row.user_id for row in admins] == [member.user_id]
+
+
+def test_removed_member_loses_access_at_once(db):
+    _, admin = _signup(db, "owner@example.com")
+    member = _join(db, admin, "member@example.com", "user")
+    token = accounts.login(db, email="member@example.com", password=PASSWORD).access_token
+    team.remove_member(db, principal=admin, user_id=member.user_id)
+    after = accounts.authenticate(db, access_token=token)
+    assert (after.tenant_id, after.role) == (None, None)
+    with pytest.raises(Forbidden):
+        team.list_members(db, principal=after)
+    with pytest.raises(NotFound):
+        team.remove_member(db, principal=admin, user_id=member.user_id)
+
+
+def test_member_can_leave(db):
+    _, admin = _signup(db, "owner@example.com")
+    member = _join(db, admin, "member@example.com", "viewer")
+    left = team.leave_organisation(db, principal=member)
+    assert left.tenant_id is None
+    assert len(team.list_members(db, principal=admin)) == 1
+
+
+def test_switch_organisation_only_to_own_memberships(db):
+    _, owner = _signup(db, "owner@example.com")
+    _, other = _signup(db, "other@example.com", organisation="Other")
+    second = team.create_organisation(db, principal=owner, name="Second Clinic")
+    assert second.role == "admin" and second.tenant_id != owner.tenant_id
+    back = team.switch_organisation(db, principal=second, tenant_id=owner.tenant_id)
+    assert back.tenant_id == owner.tenant_id
+    with pytest.raises(NotFound):
+        team.switch_organisation(db, principal=owner, tenant_id=other.tenant_id)
+
+
+def test_api_keys_shown_once_hashed_and_revocable(db):
+    _, admin = _signup(db, "owner@example.com")
+    created = api_keys.create_api_key(db, principal=admin, name="Zapier", role="viewer")
+    assert created.key.startswith("ava_") and created.prefix == created.key[:12]
+    stored = db.exec(select(ApiKey)).one()
+    assert created.key not in (stored.key_hash, stored.prefix)
+    listed = api_keys.list_api_keys(db, principal=admin)
+    assert [item.model_dump().get("key") for item in listed] == [None]
+    key_principal = api_keys.authenticate_api_key(db, key=created.key)
+    assert (key_principal.tenant_id, key_principal.role, key_principal.user_id) == (admin.tenant_id, "viewer", None)
+    with pytest.raises(Forbidden):
+        api_keys.create_api_key(db, principal=key_principal, name="Minted", role="admin")
+    api_keys.revoke_api_key(db, principal=admin, key_id=created.id)
+    with pytest.raises(Unauthorized):
+        api_keys.authenticate_api_key(db, key=created.key)
+    with pytest.raises(Unauthorized):
+        api_keys.authenticate_api_key(db, key="ava_" + "x" * 43)
+
+
+def test_only_admins_manage_api_keys(db):
+    _, admin = _signup(db, "owner@example.com")
+    user = _join(db, admin, "member@example.com", "user")
+    with pytest.raises(Forbidden):
+        api_keys.create_api_key(db, principal=user, name="Mine", role="user")
+    with pytest.raises(Forbidden):
+        api_keys.list_api_keys(db, principal=user)
+
+
+def test_principal_roles():
+    viewer = Principal(user_id=1, tenant_id=2, role="viewer", session_id=3)
+    assert not viewer.can_write and not viewer.is_admin
+    with pytest.raises(Forbidden):
+        viewer.require_writer()
+    assert Principal(user_id=1, tenant_id=2, role="user").require_writer() == 2
+    with pytest.raises(Forbidden):
+        Principal(user_id=1, tenant_id=None, role=None).require_member()
