@@ -1,0 +1,377 @@
+"""The local fallback used when no OpenAI key is configured: extractive summaries and FAQ-matched replies.
+
+Nothing here pretends to be a language model. Summaries are sentences taken from the caller's own words, topics and
+sentiment come from FR/EN/ES keyword lists, and test-call replies are the assistant's own greeting and FAQ answers.
+Results carry ``source="local"`` and the UI shows :data:`LOCAL_LABEL` next to them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ava_app.services.providers.llm_prompts import Language, normalise_language
+
+LOCAL_LABEL: dict[Language, str] = {
+    "en": "Automatic summary (no AI)",
+    "fr": "Résumé automatique (sans IA)",
+    "es": "Resumen automático (sin IA)",
+}
+
+CALLER_SPEAKERS = {"user", "caller", "customer", "client", "cliente", "appelant", "human", "you"}
+SPEAKER = re.compile(r"^\s*([A-Za-zÀ-ÿ ]{2,20}?)\s*:\s*(.*)$")
+SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+STOPWORDS = {
+    "en": "the a an and or but if to of in on at for with from by is are was were be been am i you he she it we they "
+    "me my your our their this that these those there here what which who whom how when where why do does did have "
+    "has had can could would should will shall may might just so not no yes please hello hi thank thanks okay ok "
+    "about like want need would like get got im its dont",
+    "fr": "le la les un une des du de d l et ou mais si a au aux en dans sur pour par avec sans est sont etait etre "
+    "suis es sommes etes ai as avons avez ont je tu il elle on nous vous ils elles me te se moi toi mon ma mes ton ta "
+    "tes son sa ses notre votre leur ce cet cette ces qui que quoi quel quelle comment quand ou pourquoi ne pas oui "
+    "non bonjour merci voudrais veux peux pouvez faire fait c j n qu s y",
+    "es": "el la los las un una unos unas de del y o pero si a al en con sin por para es son era ser estoy esta estan "
+    "soy eres somos yo tu el ella nosotros vosotros ellos ellas me te se mi mis tu tus su sus nuestro este esta estos "
+    "estas que quien como cuando donde porque no si hola gracias quiero quisiera puedo puede hacer lo le les",
+}
+
+SUFFIXES: dict[Language, tuple[str, ...]] = {
+    "en": ("ings", "ing", "ed", "es", "s"),
+    "fr": ("ements", "ement", "ations", "ation", "es", "s", "e"),
+    "es": ("aciones", "acion", "es", "s"),
+}
+
+# topic key → (label per language, keywords per language). Keywords are matched without accents; on a tie the
+# earlier topic wins, so the more specific or urgent ones come first.
+TOPICS: dict[str, tuple[dict[Language, str], dict[Language, list[str]]]] = {
+    "emergency": (
+        {"en": "emergency", "fr": "urgence", "es": "urgencia"},
+        {
+            "en": ["emergency", "urgent", "urgently", "pain", "asap", "right away", "immediately"],
+            "fr": ["urgence", "urgent", "urgente", "douleur", "tout de suite", "immediatement"],
+            "es": ["emergencia", "urgente", "urgencia", "dolor", "ahora mismo", "inmediatamente"],
+        },
+    ),
+    "complaint": (
+        {"en": "complaint", "fr": "réclamation", "es": "queja"},
+        {
+            "en": ["complaint", "complain", "unhappy", "not happy", "problem", "issue", "broken", "unacceptable"],
+            "fr": ["plainte", "reclamation", "probleme", "mecontent", "pas content", "casse", "inacceptable"],
+            "es": ["queja", "reclamacion", "problema", "roto", "inaceptable", "no estoy contento"],
+        },
+    ),
+    "cancellation": (
+        {"en": "cancellation", "fr": "annulation", "es": "cancelación"},
+        {
+            "en": ["cancel", "cancellation"],
+            "fr": ["annuler", "annulation"],
+            "es": ["cancelar", "cancelacion", "anular"],
+        },
+    ),
+    "callback": (
+        {"en": "callback request", "fr": "demande de rappel", "es": "solicitud de llamada"},
+        {
+            "en": ["call me back", "call back", "callback", "give me a call", "reach me"],
+            "fr": ["rappeler", "rappelez", "me rappeler", "recontacter"],
+            "es": ["devolver la llamada", "llamame", "me llamen", "me llame", "llamarme"],
+        },
+    ),
+    "appointment": (
+        {"en": "appointment", "fr": "rendez-vous", "es": "cita"},
+        {
+            "en": ["appointment", "book", "booking", "schedule", "reschedule", "availability", "available", "slot"],
+            "fr": ["rendez-vous", "rdv", "reserver", "creneau", "disponible", "disponibilite", "consultation"],
+            "es": ["cita", "agendar", "reservar hora", "disponible", "disponibilidad", "consulta"],
+        },
+    ),
+    "reservation": (
+        {"en": "table reservation", "fr": "réservation de table", "es": "reserva de mesa"},
+        {
+            "en": ["table for", "reservation", "reserve a table", "dinner", "lunch"],
+            "fr": ["une table", "reservation", "diner", "dejeuner"],
+            "es": ["una mesa", "reserva", "cena", "comida"],
+        },
+    ),
+    "order": (
+        {"en": "order", "fr": "commande", "es": "pedido"},
+        {
+            "en": ["order", "delivery", "deliver", "pickup", "pick up", "shipping"],
+            "fr": ["commande", "commander", "livraison", "livrer", "a emporter"],
+            "es": ["pedido", "pedir", "entrega", "envio", "a domicilio", "para llevar"],
+        },
+    ),
+    "billing": (
+        {"en": "billing", "fr": "facturation", "es": "facturación"},
+        {
+            "en": ["invoice", "bill", "payment", "pay", "refund", "charged"],
+            "fr": ["facture", "paiement", "payer", "remboursement", "preleve"],
+            "es": ["factura", "pago", "pagar", "reembolso", "cobro", "cobrado"],
+        },
+    ),
+    "pricing": (
+        {"en": "pricing", "fr": "tarifs", "es": "precios"},
+        {
+            "en": ["price", "prices", "cost", "how much", "quote", "estimate", "fee", "fees", "rate"],
+            "fr": ["prix", "tarif", "tarifs", "combien", "devis", "cout"],
+            "es": ["precio", "precios", "cuanto", "presupuesto", "tarifa", "coste", "costo"],
+        },
+    ),
+    "opening hours": (
+        {"en": "opening hours", "fr": "horaires", "es": "horario"},
+        {
+            "en": ["opening hours", "open", "close", "closed", "closing", "hours"],
+            "fr": ["horaires", "horaire", "ouvert", "ouverture", "ferme", "fermeture"],
+            "es": ["horario", "abierto", "abren", "cerrado", "cierran"],
+        },
+    ),
+    "location": (
+        {"en": "location", "fr": "adresse", "es": "ubicación"},
+        {
+            "en": ["address", "where are you", "located", "directions", "parking"],
+            "fr": ["adresse", "ou etes-vous", "situe", "stationnement", "parking", "acces"],
+            "es": ["direccion", "donde estan", "ubicados", "aparcamiento", "estacionamiento"],
+        },
+    ),
+}
+
+# Topics that mean somebody at the business has to act; pricing or opening hours questions are answered on the call.
+ACTION_TOPICS = {"appointment", "cancellation", "reservation", "order", "billing", "complaint", "emergency", "callback"}
+ACTION_PHRASES: dict[Language, list[str]] = {
+    "en": ["leave a message", "can someone", "could someone", "send me", "let me know", "get back to me"],
+    "fr": ["laisser un message", "quelqu'un peut", "pouvez-vous m'envoyer", "tenez-moi au courant", "me recontacter"],
+    "es": ["dejar un recado", "dejar un mensaje", "alguien puede", "enviarme", "me avisen", "avisarme"],
+}
+
+INTENTS: dict[str, dict[Language, str]] = {
+    "appointment": {"en": "Book an appointment", "fr": "Prendre rendez-vous", "es": "Pedir una cita"},
+    "cancellation": {"en": "Cancel a booking", "fr": "Annuler un rendez-vous", "es": "Cancelar una cita"},
+    "reservation": {"en": "Reserve a table", "fr": "Réserver une table", "es": "Reservar una mesa"},
+    "pricing": {"en": "Ask about prices", "fr": "Se renseigner sur les tarifs", "es": "Preguntar por precios"},
+    "opening hours": {"en": "Ask about opening hours", "fr": "Connaître les horaires", "es": "Consultar el horario"},
+    "location": {"en": "Ask for the address", "fr": "Demander l'adresse", "es": "Preguntar la dirección"},
+    "order": {
+        "en": "Place or follow an order",
+        "fr": "Passer ou suivre une commande",
+        "es": "Hacer o seguir un pedido",
+    },
+    "billing": {"en": "Question about a bill", "fr": "Question de facturation", "es": "Consulta sobre una factura"},
+    "complaint": {"en": "Make a complaint", "fr": "Faire une réclamation", "es": "Presentar una queja"},
+    "emergency": {"en": "Urgent request", "fr": "Demande urgente", "es": "Solicitud urgente"},
+    "callback": {"en": "Be called back", "fr": "Être rappelé", "es": "Que le devuelvan la llamada"},
+}
+
+POSITIVE: dict[Language, list[str]] = {
+    "en": ["great", "perfect", "wonderful", "excellent", "happy", "appreciate", "lovely", "awesome", "fantastic"],
+    "fr": ["parfait", "super", "genial", "excellent", "content", "ravi", "formidable", "top", "impeccable"],
+    "es": ["perfecto", "genial", "excelente", "contento", "encantado", "estupendo", "fantastico", "maravilloso"],
+}
+# Politeness counts for little: nearly every caller says thank you.
+THANKS: dict[Language, list[str]] = {"en": ["thank", "thanks"], "fr": ["merci"], "es": ["gracias"]}
+NEGATIVE: dict[Language, list[str]] = {
+    "en": ["angry", "upset", "terrible", "awful", "disappointed", "unacceptable", "frustrated", "worst", "rude",
+           "annoyed", "ridiculous", "not happy", "complaint"],
+    "fr": ["fache", "enerve", "terrible", "horrible", "decu", "inacceptable", "nul", "pire", "agace", "mecontent",
+           "pas content", "scandaleux", "plainte"],
+    "es": ["enfadado", "molesto", "terrible", "horrible", "decepcionado", "inaceptable", "peor", "fatal", "harto",
+           "ridiculo", "queja", "no estoy contento"],
+}  # fmt: skip
+
+NAME_PATTERNS: dict[Language, str] = {
+    "en": r"\b(?i:my name is|my name's|this is|i am|i'm)\s+([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?)",
+    "fr": r"\b(?i:je m'appelle|je suis|c'est|mon nom est)\s+([A-ZÀ-Ý][\w'-]+(?:\s+[A-ZÀ-Ý][\w'-]+)?)",
+    "es": r"\b(?i:me llamo|mi nombre es|soy)\s+([A-ZÁÉÍÓÚÑ][\w'-]+(?:\s+[A-ZÁÉÍÓÚÑ][\w'-]+)?)",
+}
+PHONE = re.compile(r"\+?\d[\d .()-]{6,}\d")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+TIME = re.compile(r"\b\d{1,2}(?::\d{2}|h\d{0,2})(?:\s?[ap]\.?m\.?)?|\b\d{1,2}\s?[ap]\.?m\.?", re.IGNORECASE)
+DATE = re.compile(
+    r"\b\d{1,2}[/.-]\d{1,2}(?:[/.-]\d{2,4})?\b|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|"
+    r"today|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|demain|aujourd'hui|lunes|martes|miercoles|miércoles|"
+    r"jueves|viernes|sabado|sábado|domingo|mañana|hoy)\b(?:\s+\d{1,2})?",
+    re.IGNORECASE,
+)
+PARTY = re.compile(r"\b(\d{1,3})\s+(?:people|persons|guests|personnes|couverts|personas|comensales)\b", re.IGNORECASE)
+FIELD_KINDS = {
+    "name": ("name", "nom", "nombre", "patient", "customer", "client", "cliente", "caller"),
+    "phone": ("phone", "number", "tel", "telephone", "telefono", "mobile", "callback"),
+    "email": ("email", "mail", "courriel", "correo"),
+    "date": ("date", "day", "jour", "fecha", "dia"),
+    "time": ("time", "hour", "heure", "hora"),
+    "party": ("party", "guests", "people", "covers", "personnes", "couverts", "personas", "size"),
+}
+
+GREETINGS: dict[Language, str] = {
+    "en": "Hello, you've reached {business}, this is {name}. How can I help you?",
+    "fr": "Bonjour, vous êtes bien chez {business}, {name} à l'appareil. Comment puis-je vous aider ?",
+    "es": "Hola, ha llamado a {business}, le atiende {name}. ¿En qué puedo ayudarle?",
+}
+NO_ANSWER: dict[Language, str] = {
+    "en": "I'm sorry, I don't have that information. Can I take your name and number so someone calls you back?",
+    "fr": "Je suis désolée, je n'ai pas cette information. Puis-je prendre votre nom et votre numéro pour qu'on vous "
+    "rappelle ?",
+    "es": "Lo siento, no tengo esa información. ¿Me deja su nombre y su número para que le devuelvan la llamada?",
+}
+GOODBYES: dict[Language, list[str]] = {
+    "en": ["bye", "goodbye", "that's all", "that is all"],
+    "fr": ["au revoir", "bonne journee", "c'est tout"],
+    "es": ["adios", "hasta luego", "eso es todo"],
+}
+FAREWELL: dict[Language, str] = {
+    "en": "Thank you for calling, goodbye!",
+    "fr": "Merci de votre appel, au revoir !",
+    "es": "Gracias por su llamada, ¡adiós!",
+}
+DEFAULT_BUSINESS: dict[Language, str] = {"en": "our office", "fr": "notre établissement", "es": "nuestro negocio"}
+
+
+def fold(text: str) -> str:
+    """Lowercase without accents, so "Réserver" and "reserver" match the same keyword."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).replace("’", "'")
+
+
+def _has(folded: str, phrase: str) -> bool:
+    return re.search(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])", folded) is not None
+
+
+def _count(folded: str, phrases: Sequence[str]) -> int:
+    return sum(len(re.findall(r"(?<![a-z0-9])" + re.escape(p) + r"(?![a-z0-9])", folded)) for p in phrases)
+
+
+def split_transcript(transcript: str) -> list[tuple[str, str]]:
+    """(speaker, text) turns; ``caller`` or ``agent``. Unlabelled text counts as the caller's."""
+    turns: list[tuple[str, str]] = []
+    for line in transcript.splitlines():
+        if not line.strip():
+            continue
+        match = SPEAKER.match(line)
+        if match:
+            speaker = "caller" if match.group(1).strip().lower() in CALLER_SPEAKERS else "agent"
+            turns.append((speaker, match.group(2).strip()))
+        elif turns:
+            turns[-1] = (turns[-1][0], f"{turns[-1][1]} {line.strip()}")
+        else:
+            turns.append(("caller", line.strip()))
+    return [(speaker, text) for speaker, text in turns if text]
+
+
+def content_words(text: str, lang: Language) -> list[str]:
+    """Words that carry meaning: folded, stopwords dropped, a plural ``s`` trimmed."""
+    stop = set(STOPWORDS[lang].split())
+    words = []
+    for word in WORD.findall(fold(text)):
+        if word in stop or len(word) < 3:
+            continue
+        # A light stem ("opening" ~ "open", "tarifs" ~ "tarif") is enough to match a caller's words to an FAQ.
+        suffix = next((end for end in SUFFIXES[lang] if word.endswith(end) and len(word) - len(end) >= 3), "")
+        words.append(word[: len(word) - len(suffix)][:6])
+    return words
+
+
+def detect_topics(text: str, lang: Language) -> list[str]:
+    """Topic keys whose keywords appear, most mentioned first."""
+    folded = fold(text)
+    scores = {key: _count(folded, keywords[lang]) for key, (_labels, keywords) in TOPICS.items()}
+    return [key for key, score in sorted(scores.items(), key=lambda item: -item[1]) if score]
+
+
+def detect_sentiment(text: str, lang: Language) -> str:
+    """positive / neutral / negative from keyword counts, with thanks counting for little."""
+    folded = fold(text)
+    score = _count(folded, POSITIVE[lang]) + 0.25 * _count(folded, THANKS[lang]) - 1.5 * _count(folded, NEGATIVE[lang])
+    if score >= 1:
+        return "positive"
+    if score <= -1:
+        return "negative"
+    return "neutral"
+
+
+def _sentences(turns: Sequence[tuple[str, str]]) -> list[str]:
+    return [sentence.strip() for _, text in turns for sentence in SENTENCE_END.split(text) if sentence.strip()]
+
+
+def _extract_field(name: str, *, transcript: str, caller_text: str, lang: Language) -> str | None:
+    words = set(re.split(r"[^a-z]+", fold(name)))
+    kind = next((kind for kind, hints in FIELD_KINDS.items() if words & set(hints)), None)
+    if kind == "name":
+        match = re.search(NAME_PATTERNS[lang], caller_text) or re.search(NAME_PATTERNS["en"], caller_text)
+        return match.group(1) if match else None
+    patterns = {"phone": PHONE, "email": EMAIL, "date": DATE, "time": TIME, "party": PARTY}
+    if kind in patterns:
+        match = patterns[kind].search(caller_text) or patterns[kind].search(transcript)
+        if match:
+            return (match.group(1) if kind == "party" else match.group(0)).strip()
+    return None
+
+
+def summarise_locally(*, transcript: str, language: str | None, data_fields: Sequence[str] = ()) -> dict[str, Any]:
+    """An extractive summary of a call: the caller's most informative sentences, keyword topics and sentiment."""
+    lang = normalise_language(language)
+    turns = split_transcript(transcript)
+    caller_turns = [(speaker, text) for speaker, text in turns if speaker == "caller"] or turns
+    caller_text = " ".join(text for _, text in caller_turns)
+    sentences = _sentences(caller_turns)
+    frequency = Counter(content_words(" ".join(text for _, text in turns), lang))
+
+    def score(index: int, sentence: str) -> float:
+        words = content_words(sentence, lang)
+        if not words:
+            return 0.0
+        # Dense sentences win; the caller's first sentences usually state the reason for the call.
+        return sum(frequency[word] for word in words) / math.sqrt(len(words)) + (1.5 if index < 2 else 0.0)
+
+    ranked = sorted(range(len(sentences)), key=lambda index: -score(index, sentences[index]))
+    chosen = sorted(index for index in ranked[:2] if score(index, sentences[index]) > 0)
+    summary = " ".join(sentences[index] for index in chosen) or (sentences[0] if sentences else "")
+    if len(summary) > 400:
+        summary = summary[:397].rsplit(" ", 1)[0] + "…"
+
+    topic_keys = detect_topics(caller_text, lang)
+    first_sentence = sentences[0] if sentences else ""
+    intent = INTENTS[topic_keys[0]][lang] if topic_keys else first_sentence[:120]
+    folded = fold(caller_text)
+    action_needed = bool(set(topic_keys) & ACTION_TOPICS) or any(_has(folded, p) for p in ACTION_PHRASES[lang])
+    return {
+        "summary": summary,
+        "intent": intent,
+        "action_needed": action_needed,
+        "topics": [TOPICS[key][0][lang] for key in topic_keys[:5]],
+        "sentiment": detect_sentiment(caller_text, lang),
+        "data": {
+            name: _extract_field(name, transcript=transcript, caller_text=caller_text, lang=lang)
+            for name in data_fields
+        },
+    }
+
+
+def reply_locally(*, assistant: Mapping[str, Any], conversation: Sequence[Mapping[str, str]]) -> str:
+    """The assistant's next line: its greeting, the best FAQ answer, a goodbye, or an offer to take a message."""
+    lang = normalise_language(assistant.get("language"))
+    said = [message for message in conversation if message.get("role") == "user" and message.get("content")]
+    if not said:
+        return (assistant.get("first_message") or "").strip() or GREETINGS[lang].format(
+            business=assistant.get("business_name") or DEFAULT_BUSINESS[lang], name=assistant.get("name") or "Ava"
+        )
+    question = said[-1]["content"]
+    asked = set(content_words(question, lang))
+    best_answer, best_score = None, 0.0
+    for entry in assistant.get("knowledge_base") or []:
+        if not isinstance(entry, Mapping) or not entry.get("answer"):
+            continue
+        # Overlap with the FAQ question matters most; words only found in the answer still help a little.
+        score = len(asked & set(content_words(entry.get("question", ""), lang))) + 0.3 * len(
+            asked & set(content_words(entry["answer"], lang))
+        )
+        if score > best_score:
+            best_answer, best_score = entry["answer"].strip(), score
+    if best_answer and best_score >= 1:
+        return best_answer
+    if any(_has(fold(question), phrase) for phrase in GOODBYES[lang]):
+        return (assistant.get("end_call_message") or "").strip() or FAREWELL[lang]
+    return NO_ANSWER[lang]

@@ -1,0 +1,147 @@
+"""Every prompt AVA sends to the language model, in the call's language (English, French, Spanish)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+Language = Literal["en", "fr", "es"]
+LANGUAGES: tuple[Language, ...] = ("en", "fr", "es")
+
+
+def normalise_language(code: str | None) -> Language:
+    """``"fr-FR"`` → ``"fr"``; anything AVA has no prompts for falls back to English."""
+    short = (code or "en").strip().lower()[:2]
+    return short if short in LANGUAGES else "en"  # type: ignore[return-value]
+
+
+SUMMARY_SYSTEM: dict[Language, str] = {
+    "en": (
+        "You summarise phone calls answered by an AI receptionist for a small business. "
+        "Read the transcript and answer only with JSON matching the schema:\n"
+        "- summary: 1 to 3 short sentences in English saying who called, why, and what was agreed.\n"
+        "- intent: the caller's main goal in a few words.\n"
+        "- action_needed: true if someone at the business must do something (call back, confirm, send, fix).\n"
+        "- topics: 1 to 5 short lowercase topic labels in English.\n"
+        "- sentiment: the caller's overall mood, one of positive, neutral, negative.\n"
+        "- data: the value of each requested field as said in the call, or null when it was not said. "
+        "Never invent values."
+    ),
+    "fr": (
+        "Tu résumes des appels téléphoniques pris par une réceptionniste IA pour une petite entreprise. "
+        "Lis la transcription et réponds uniquement en JSON conforme au schéma :\n"
+        "- summary : 1 à 3 phrases courtes en français : qui a appelé, pourquoi, ce qui a été convenu.\n"
+        "- intent : le but principal de l'appelant en quelques mots.\n"
+        "- action_needed : true si quelqu'un de l'entreprise doit agir (rappeler, confirmer, envoyer, réparer).\n"
+        "- topics : 1 à 5 étiquettes de sujet courtes, en minuscules, en français.\n"
+        "- sentiment : l'humeur générale de l'appelant, parmi positive, neutral, negative.\n"
+        "- data : la valeur de chaque champ demandé telle que dite pendant l'appel, ou null si elle n'a pas été dite. "
+        "N'invente jamais de valeur."
+    ),
+    "es": (
+        "Resumes llamadas telefónicas atendidas por una recepcionista de IA para una pequeña empresa. "
+        "Lee la transcripción y responde solo con JSON conforme al esquema:\n"
+        "- summary: 1 a 3 frases cortas en español: quién llamó, por qué y qué se acordó.\n"
+        "- intent: el objetivo principal de quien llama, en pocas palabras.\n"
+        "- action_needed: true si alguien de la empresa debe hacer algo (devolver la llamada, confirmar, enviar).\n"
+        "- topics: 1 a 5 etiquetas de tema cortas, en minúsculas, en español.\n"
+        "- sentiment: el estado de ánimo general de quien llama: positive, neutral o negative.\n"
+        "- data: el valor de cada campo pedido tal como se dijo en la llamada, o null si no se dijo. "
+        "Nunca inventes valores."
+    ),
+}
+
+SUMMARY_USER: dict[Language, str] = {
+    "en": "Business type: {industry}\nFields to extract: {fields}\n\nTranscript:\n{transcript}",
+    "fr": "Type d'entreprise : {industry}\nChamps à extraire : {fields}\n\nTranscription :\n{transcript}",
+    "es": "Tipo de empresa: {industry}\nCampos a extraer: {fields}\n\nTranscripción:\n{transcript}",
+}
+
+# Asked again after an answer that did not match the schema.
+SUMMARY_RETRY: dict[Language, str] = {
+    "en": "Your previous answer was not valid JSON for the schema. Answer again with the JSON object only.",
+    "fr": "Ta réponse précédente n'était pas un JSON valide pour le schéma. Réponds à nouveau avec l'objet JSON seul.",
+    "es": "Tu respuesta anterior no era un JSON válido para el esquema. Responde de nuevo solo con el objeto JSON.",
+}
+
+UNKNOWN: dict[Language, str] = {"en": "not specified", "fr": "non précisé", "es": "no especificado"}
+NO_FIELDS: dict[Language, str] = {"en": "none", "fr": "aucun", "es": "ninguno"}
+
+REPLY_SYSTEM: dict[Language, str] = {
+    "en": (
+        "You are {name}, the phone receptionist of {business}. This is a test call made by the business owner "
+        "to hear how you answer; behave exactly as with a real caller.\n"
+        "Speak English. Tone: {tone}. Keep each reply to one to three short spoken sentences, no lists, no markdown.\n"
+        "Answer only from the facts below; if you do not know, say so and offer to take a message.\n"
+        "{persona}{rules}Greeting you used: {greeting}\n\nFacts (questions and answers):\n{facts}"
+    ),
+    "fr": (
+        "Tu es {name}, le ou la réceptionniste téléphonique de {business}. Ceci est un appel de test passé par le "
+        "responsable pour entendre comment tu réponds ; comporte-toi exactement comme avec un vrai appelant.\n"
+        "Parle français. Ton : {tone}. Chaque réponse fait une à trois phrases courtes, à l'oral, sans liste ni "
+        "markdown.\nRéponds uniquement à partir des informations ci-dessous ; si tu ne sais pas, dis-le et propose "
+        "de prendre un message.\n{persona}{rules}Accueil utilisé : {greeting}\n\nInformations (questions et "
+        "réponses) :\n{facts}"
+    ),
+    "es": (
+        "Eres {name}, la recepcionista telefónica de {business}. Esta es una llamada de prueba del responsable "
+        "para oír cómo respondes; compórtate exactamente como con una persona real.\n"
+        "Habla en español. Tono: {tone}. Cada respuesta tiene de una a tres frases cortas, habladas, sin listas ni "
+        "markdown.\nResponde solo con la información de abajo; si no lo sabes, dilo y ofrece tomar un recado.\n"
+        "{persona}{rules}Saludo utilizado: {greeting}\n\nInformación (preguntas y respuestas):\n{facts}"
+    ),
+}
+
+PERSONA_LINE: dict[Language, str] = {"en": "Persona: {}\n", "fr": "Personnage : {}\n", "es": "Personaje: {}\n"}
+RULES_LINE: dict[Language, str] = {"en": "Rules: {}\n", "fr": "Règles : {}\n", "es": "Reglas: {}\n"}
+NO_FACTS: dict[Language, str] = {"en": "(none yet)", "fr": "(aucune pour l'instant)", "es": "(ninguna todavía)"}
+DEFAULT_BUSINESS: dict[Language, str] = {"en": "the business", "fr": "l'entreprise", "es": "la empresa"}
+
+
+def summary_messages(
+    *, transcript: str, language: str | None, data_fields: Sequence[str] = (), industry: str | None = None
+) -> list[dict[str, str]]:
+    """System + user messages asking for the structured summary of one call."""
+    lang = normalise_language(language)
+    user = SUMMARY_USER[lang].format(
+        industry=industry or UNKNOWN[lang],
+        fields=", ".join(data_fields) or NO_FIELDS[lang],
+        transcript=transcript.strip(),
+    )
+    return [{"role": "system", "content": SUMMARY_SYSTEM[lang]}, {"role": "user", "content": user}]
+
+
+def summary_retry_message(*, language: str | None) -> dict[str, str]:
+    """The follow-up message sent once when the model's answer did not validate."""
+    return {"role": "user", "content": SUMMARY_RETRY[normalise_language(language)]}
+
+
+def _facts(knowledge_base: Any, lang: Language) -> str:
+    entries = [
+        f"Q: {entry.get('question', '').strip()}\nA: {entry.get('answer', '').strip()}"
+        for entry in knowledge_base or []
+        if isinstance(entry, Mapping) and entry.get("answer")
+    ]
+    return "\n".join(entries) or NO_FACTS[lang]
+
+
+def reply_messages(*, assistant: Mapping[str, Any], conversation: Sequence[Mapping[str, str]]) -> list[dict[str, str]]:
+    """The system prompt built from the assistant's settings, followed by the conversation so far."""
+    lang = normalise_language(assistant.get("language"))
+    persona = (assistant.get("persona") or assistant.get("system_prompt") or "").strip()
+    rules = (assistant.get("conversation_rules") or "").strip()
+    system = REPLY_SYSTEM[lang].format(
+        name=assistant.get("name") or "Ava",
+        business=assistant.get("business_name") or DEFAULT_BUSINESS[lang],
+        tone=assistant.get("tone") or "professional",
+        persona=PERSONA_LINE[lang].format(persona) if persona else "",
+        rules=RULES_LINE[lang].format(rules) if rules else "",
+        greeting=assistant.get("first_message") or "-",
+        facts=_facts(assistant.get("knowledge_base"), lang),
+    )
+    turns = [
+        {"role": message["role"], "content": str(message.get("content") or "")}
+        for message in conversation
+        if message.get("role") in ("user", "assistant")
+    ]
+    return [{"role": "system", "content": system}, *turns]
