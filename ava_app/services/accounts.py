@@ -48,9 +48,7 @@ LOCALES = ("en", "fr", "es")
 T = TypeVar("T")
 
 SENT_MESSAGE = "If an account exists, we sent a link."
-SMS_T = TypeVar("T")
-
-SENT_MESSAGE = "If an account uses this number, we sent a code."
+SMS_SENT_MESSAGE = "If an account uses this number, we sent a code."
 
 
 class SmsVerifier(Protocol):
