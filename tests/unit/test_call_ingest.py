@@ -1,0 +1,696 @@
+"""Vapi webhook ingestion: every server message type, built-in tools, inbound routing by hours, ended-reason mapping."""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from ava_app.models import Call, CallMessage, WebhookEvent
+from ava_app.services import call_ingest
+from ava_app.services.call_ingest import (
+    InvalidPayload,
+    best_faq_match,
+    business_hours_status,
+    describe_hours,
+    event_dedupe_key,
+    ingest_vapi_event,
+    parse_vapi_payload,
+)
+from ava_app.services.ended_reasons import OUTCOMES, is_known_ended_reason, outcome_for_ended_reason
+from tests.factories import make_assistant, make_phone_number, make_tenant
+
+FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "contracts" / "fixtures"
+ASSISTANT_ID = "d2a1c6f4-3b8e-4c7a-9f0e-1b2c3d4e5f60"
+NUMBER_ID = "a7e5b3c1-9d2f-4e8a-b6c4-0d1e2f3a4b5c"
+INBOUND_CALL = "0197a3d9-0c4a-7b12-8e55-3f1a9c7d2e60"
+OUTBOUND_CALL = "0197a3c2-5b1e-7d44-9a21-6c8f0e2d4b13"
+WEEKDAY_HOURS = {day: [{"open": "09:00", "close": "17:00"}] for day in ("monday", "tuesday", "wednesday", "thursday")}
+WEEKDAY_HOURS["friday"] = [{"open": "09:00", "close": "12:00"}, {"open": "13:00", "close": "17:00"}]
+# Wednesday 2025-06-04 10:00 in San Francisco (PDT, UTC-7).
+LA_WEDNESDAY_10AM = datetime(2025, 6, 4, 17, 0, tzinfo=UTC)
+LA_WEDNESDAY_8PM = datetime(2025, 6, 5, 3, 0, tzinfo=UTC)
+
+
+def load(name: str) -> dict:
+    return json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+def send(db: Session, body: dict, **options) -> call_ingest.IngestResult:
+    raw = json.dumps(body)
+    return ingest_vapi_event(db, message=parse_vapi_payload(raw), raw=raw, **options)
+
+
+def tool_call_body(name: str, arguments, *, tool_id: str = "call_test_1") -> dict:
+    body = load("tool-calls")
+    message = body["message"]
+    message["toolCallList"] = [{"id": tool_id, "type": "function", "function": {"name": name, "arguments": arguments}}]
+    message.pop("toolWithToolCallList")
+    return body
+
+
+def calls(db: Session) -> list[Call]:
+    db.expire_all()
+    return list(db.exec(select(Call)).all())
+
+
+def lines(db: Session, call_id: int) -> list[CallMessage]:
+    return list(db.exec(select(CallMessage).where(CallMessage.call_id == call_id).order_by(CallMessage.position)))
+
+
+@pytest.fixture()
+def business(db):
+    """The fixtures' business: Bright Smile Dental in San Francisco, its Vapi assistant and its Twilio number."""
+    tenant = make_tenant(db, name="Bright Smile Dental", timezone="America/Los_Angeles")
+    assistant = make_assistant(
+        db,
+        tenant=tenant,
+        provider_assistant_id=ASSISTANT_ID,
+        voicemail_message="You reached Bright Smile after hours. Leave a message.",
+        knowledge_base=[
+            {"question": "Where is the clinic?", "answer": "We are at 500 Market Street, San Francisco."},
+            {"question": "Do you accept insurance?", "answer": "Yes, most PPO dental plans."},
+            {"question": "What are your opening hours?", "answer": "Monday to Friday, 9 to 5."},
+        ],
+    )
+    number = make_phone_number(
+        db,
+        tenant=tenant,
+        e164="+14155550142",
+        provider_number_id=NUMBER_ID,
+        assistant_id=assistant.id,
+        business_hours=WEEKDAY_HOURS,
+        holidays=["2025-07-04"],
+        forwarding_number="+14155550100",
+    )
+    return tenant, assistant, number
+
+
+# --- parsing and dedupe -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "needle"),
+    [
+        (b"{not json", "not valid JSON"),
+        (b"[1, 2]", '{"message"'),
+        (b'{"message": "hi"}', '{"message"'),
+        (b'{"message": {"call": {}}}', "message.type"),
+        (b'{"message": {"type": ""}}', "message.type"),
+        (b"\xff\xfe", "not valid JSON"),
+    ],
+)
+def test_parse_rejects_what_is_not_a_vapi_message(raw, needle):
+    with pytest.raises(InvalidPayload) as caught:
+        parse_vapi_payload(raw)
+    assert needle in caught.value.message
+
+
+def test_dedupe_key_same_for_redelivery_different_for_distinct_events():
+    transcript = load("transcript")["message"]
+    assert event_dedupe_key(transcript) == event_dedupe_key(copy.deepcopy(transcript))
+    other_line = {**transcript, "transcript": "Something else", "timestamp": transcript["timestamp"] + 1}
+    assert event_dedupe_key(other_line) != event_dedupe_key(transcript)
+    ended = load("status-update.ended")["message"]
+    in_progress = load("status-update")["message"]
+    assert event_dedupe_key(ended) != event_dedupe_key(in_progress)
+    # A status resent later (new timestamp) is still the same event.
+    assert event_dedupe_key({**in_progress, "timestamp": 1}) == event_dedupe_key(in_progress)
+    assert len(event_dedupe_key(load("end-of-call-report")["message"])) <= 200
+    # Without a call id the content decides.
+    assert event_dedupe_key({"type": "hang", "timestamp": 1}) != event_dedupe_key({"type": "hang", "timestamp": 2})
+
+
+# --- status-update ------------------------------------------------------------------------------------------------
+
+
+def test_status_update_creates_the_call_for_the_right_tenant(db, business):
+    tenant, assistant, number = business
+    result = send(db, load("status-update"))
+    assert result.error is None and result.response == {}
+    (call,) = calls(db)
+    assert (call.tenant_id, call.assistant_id, call.phone_number_id) == (tenant.id, assistant.id, number.id)
+    assert call.provider_call_id == INBOUND_CALL
+    assert call.status == "in-progress"
+    assert (call.direction, call.call_type) == ("inbound", "inbound")
+    assert (call.caller_number, call.called_number) == ("+16505550199", "+14155550142")
+    assert call.started_at.replace(tzinfo=UTC) == datetime(2025, 6, 4, 17, 20, 32, 790000, tzinfo=UTC)
+    event = db.exec(select(WebhookEvent)).one()
+    assert (event.event_type, event.provider_call_id, event.tenant_id) == ("status-update", INBOUND_CALL, tenant.id)
+    assert event.processed_at is not None and event.error is None
+    assert json.loads(event.payload) == load("status-update")
+
+
+def test_status_never_moves_backwards(db, business):
+    send(db, load("status-update.ended"))
+    late = load("status-update")
+    send(db, late)
+    ringing = copy.deepcopy(late)
+    ringing["message"]["status"] = "ringing"
+    send(db, ringing)
+    (call,) = calls(db)
+    assert call.status == "ended"
+    assert (call.ended_reason, call.outcome) == ("customer-ended-call", "answered")
+    assert call.ended_at is not None
+
+
+def test_status_update_moves_forward_and_ignores_non_lifecycle_statuses(db, business):
+    queued = load("status-update")
+    queued["message"]["status"] = "queued"
+    queued["message"]["call"]["status"] = "queued"
+    send(db, queued)
+    assert calls(db)[0].status == "queued"
+    send(db, load("status-update"))
+    assert calls(db)[0].status == "in-progress"
+    odd = load("status-update")
+    odd["message"]["status"] = "not-found"
+    assert send(db, odd).error is None
+    assert calls(db)[0].status == "in-progress"
+
+
+def test_redelivered_event_is_a_no_op(db, business):
+    first = send(db, load("status-update"))
+    again = send(db, load("status-update"))
+    assert again.duplicate and again.event_id == first.event_id
+    assert len(calls(db)) == 1
+    assert len(db.exec(select(WebhookEvent)).all()) == 1
+
+
+# --- transcript ---------------------------------------------------------------------------------------------------
+
+
+def test_final_transcript_is_appended_and_partials_ignored(db, business):
+    send(db, load("status-update"))
+    send(db, load("transcript"))
+    partial = load("transcript")
+    partial["message"].update(transcriptType="partial", transcript="Hi, I'd", timestamp=1749057640000)
+    send(db, partial)
+    send(db, load("transcript"))  # redelivery
+    (call,) = calls(db)
+    (line,) = lines(db, call.id)
+    assert (line.position, line.role) == (0, "user")
+    assert line.text == "Hi, I'd like to book a cleaning for next Tuesday morning."
+    assert line.seconds_from_start == pytest.approx(8.74)
+    assert len(db.exec(select(WebhookEvent)).all()) == 3  # the partial is still stored
+
+
+def test_transcript_lines_append_in_arrival_order_and_filtered_type_spelling(db, business):
+    send(db, load("transcript"))
+    reply = load("transcript")
+    reply["message"].update(
+        type='transcript[transcriptType="final"]', role="assistant", transcript="Sure.", timestamp=1749057643000
+    )
+    send(db, reply)
+    (call,) = calls(db)
+    assert call.status == "in-progress"  # created from the transcript's call snapshot
+    assert [(line.position, line.role, line.text) for line in lines(db, call.id)][1] == (1, "assistant", "Sure.")
+
+
+# --- end-of-call report -------------------------------------------------------------------------------------------
+
+
+def test_end_of_call_report_stores_everything_and_asks_for_post_call_work(db, business):
+    tenant, assistant, number = business
+    ended = []
+    result = send(db, load("end-of-call-report"), on_call_ended=ended.append)
+    (call,) = calls(db)
+    assert result.call_ended and result.call_id == call.id and ended == [call.id]
+    assert call.provider_call_id == OUTBOUND_CALL
+    assert (call.tenant_id, call.assistant_id, call.phone_number_id) == (tenant.id, assistant.id, number.id)
+    assert (call.direction, call.caller_number, call.called_number) == ("outbound", "+14155550142", "+16505550199")
+    assert (call.status, call.outcome, call.ended_reason) == ("ended", "answered", "customer-ended-call")
+    assert call.cost == Decimal("0.2146")
+    assert call.cost_breakdown["total"] == "0.2146" and call.cost_breakdown["stt"] == "0.0286"
+    assert sum(Decimal(v) for k, v in call.cost_breakdown.items() if k != "total") == Decimal("0.2146")
+    assert call.duration_seconds == 170
+    assert call.started_at.replace(tzinfo=UTC) == datetime(2025, 6, 3, 16, 4, 13, 20000, tzinfo=UTC)
+    assert call.recording_url.endswith("-mono.wav")
+    assert call.transcript.startswith("AI: Hi Jordan")
+    assert call.provider_analysis["structuredData"]["appointmentBooked"] is True
+    got = [(line.role, line.text) for line in lines(db, call.id)]
+    assert [role for role, _ in got] == [
+        "assistant",
+        "user",
+        "tool_call",
+        "tool_result",
+        "assistant",
+        "user",
+        "assistant",
+    ]
+    assert got[2][1].startswith("book_appointment(")
+    assert got[3][1].startswith("book_appointment: Booked: cleaning")
+    # Redelivery: no second hook call, nothing duplicated.
+    again = send(db, load("end-of-call-report"), on_call_ended=ended.append)
+    assert again.duplicate and not again.call_ended and ended == [call.id]
+    assert len(lines(db, call.id)) == 7
+
+
+def test_report_replaces_live_lines_and_late_transcript_is_not_duplicated(db, business):
+    report = load("end-of-call-report")
+    for name in ("transcript", "status-update"):
+        live = load(name)
+        live["message"]["call"]["id"] = OUTBOUND_CALL
+        send(db, live)
+    send(db, report)
+    late = load("transcript")
+    late["message"]["call"]["id"] = OUTBOUND_CALL
+    late["message"]["timestamp"] += 5
+    assert send(db, late).error is None
+    (call,) = calls(db)
+    assert len(lines(db, call.id)) == 7
+    assert call.status == "ended"
+
+
+def test_report_with_legacy_top_level_fields(db, business):
+    body = load("end-of-call-report")
+    message = body["message"]
+    artifact = message.pop("artifact")
+    message.pop("costs")
+    message.pop("startedAt")
+    message.pop("endedAt")
+    message["call"].pop("startedAt")
+    message["call"].pop("endedAt")
+    message["call"]["costBreakdown"] = {"stt": 0.0286, "total": 0.2146, "llmPromptTokens": 5123}
+    message.update(
+        transcript=artifact["transcript"], recordingUrl="https://example.com/r.wav", durationSeconds=169.6, cost=0.21464
+    )
+    send(db, body)
+    (call,) = calls(db)
+    assert call.recording_url == "https://example.com/r.wav"
+    assert call.duration_seconds == 170
+    assert call.cost == Decimal("0.2146")
+    assert call.cost_breakdown == {"stt": "0.0286", "total": "0.2146", "llmPromptTokens": 5123}
+    assert [line.role for line in lines(db, call.id)][:2] == ["assistant", "user"]
+
+
+@pytest.mark.parametrize(
+    ("reason", "outcome"),
+    [
+        ("voicemail", "voicemail"),
+        ("customer-did-not-answer", "missed"),
+        ("assistant-forwarded-call", "forwarded"),
+        ("pipeline-error-openai-llm-failed", "failed"),
+        ("brand-new-reason-from-vapi", "answered"),  # a conversation happened
+    ],
+)
+def test_report_outcome_follows_ended_reason(db, business, reason, outcome):
+    body = load("end-of-call-report")
+    body["message"]["endedReason"] = reason
+    send(db, body)
+    assert calls(db)[0].outcome == outcome
+
+
+# --- stored-only and unknown types ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["conversation-update", "speech-update", "hang"])
+def test_informational_events_are_stored_without_error(db, business, name):
+    result = send(db, load(name))
+    assert result.response == {} and result.error is None
+    event = db.exec(select(WebhookEvent)).one()
+    assert event.event_type == name and event.processed_at is not None and event.error is None
+    assert calls(db) == []
+
+
+def test_unknown_type_is_stored_and_answered_empty(db, business):
+    body = load("hang")
+    body["message"]["type"] = "model-output"
+    result = send(db, body)
+    assert result.response == {} and result.error is None
+    assert db.exec(select(WebhookEvent)).one().event_type == "model-output"
+
+
+def test_event_for_an_unknown_business_is_kept_with_its_error(db):
+    result = send(db, load("status-update"))
+    assert result.response == {}
+    assert calls(db) == []
+    event = db.exec(select(WebhookEvent)).one()
+    assert "no tenant" in event.error
+
+
+def test_tenant_secret_cannot_touch_another_tenants_calls(db, business):
+    other = make_tenant(db, name="Other")
+    send(db, load("status-update"), tenant_id=other.id)
+    assert calls(db) == []
+    send(db, load("status-update"))  # platform secret: creates it for its real owner
+    result = send(db, load("status-update.ended"), tenant_id=other.id)
+    assert "another tenant" in result.error
+    assert calls(db)[0].status == "in-progress"
+
+
+def test_tenant_resolved_from_assistant_metadata(db):
+    tenant = make_tenant(db, name="Metadata Co")
+    body = load("status-update")
+    body["message"]["call"].pop("phoneNumberId")
+    body["message"]["phoneNumber"] = {"number": "+19999999999"}
+    body["message"]["assistant"]["metadata"]["avaTenantId"] = str(tenant.id)
+    send(db, body)
+    (call,) = calls(db)
+    assert call.tenant_id == tenant.id and call.phone_number_id is None
+
+
+def test_handler_crash_keeps_event_with_error_and_answers(db, business, monkeypatch):
+    def explode(session, event):
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(call_ingest._HANDLERS, "status-update", explode)
+    result = send(db, load("status-update"))
+    assert result.response == {} and "boom" in result.error
+    event = db.exec(select(WebhookEvent)).one()
+    assert "RuntimeError: boom" in event.error and event.processed_at is None
+    monkeypatch.undo()
+    # The redelivery of a failed event is processed again.
+    retry = send(db, load("status-update"))
+    assert retry.error is None and len(calls(db)) == 1
+    db.expire_all()
+    assert db.exec(select(WebhookEvent)).one().error is None
+
+
+def test_post_call_hook_failure_is_recorded_and_call_kept(db, business):
+    def broken(call_id):
+        raise ConnectionError("queue down")
+
+    result = send(db, load("end-of-call-report"), on_call_ended=broken)
+    assert "queue down" in result.error
+    assert calls(db)[0].status == "ended"
+    assert "queue down" in db.exec(select(WebhookEvent)).one().error
+
+
+def test_racing_deliveries_for_a_new_call_end_with_one_call(engine, db, business):
+    names = ["status-update", "transcript", "status-update.ended", "end-of-call-report", "hang", "speech-update"]
+    bodies = []
+    for name in names:
+        body = load(name)
+        body["message"]["call"]["id"] = "race-call"
+        bodies.append(body)
+    barrier = threading.Barrier(len(bodies))
+    errors = []
+
+    def deliver(body):
+        with Session(engine, expire_on_commit=False) as session:
+            barrier.wait()
+            try:
+                result = send(session, body)
+                if result.error:
+                    errors.append(result.error)
+            except Exception as exc:  # the assertion below reports it
+                errors.append(repr(exc))
+
+    threads = [threading.Thread(target=deliver, args=(body,)) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    (call,) = calls(db)
+    assert (call.status, call.outcome) == ("ended", "answered")
+    assert len(lines(db, call.id)) == 7
+
+
+def test_losing_the_insert_race_retries_and_updates_the_winner(engine, db, business, monkeypatch):
+    tenant, _, _ = business
+    real_resolve = call_ingest._resolve_routing
+    retries = []
+
+    def resolve_while_another_delivery_wins(session, event):
+        routing = real_resolve(session, event)
+        if not retries:
+            with Session(engine) as other:
+                other.add(Call(tenant_id=tenant.id, provider_call_id=event.provider_call_id, status="ringing"))
+                other.commit()
+        retries.append(1)
+        return routing
+
+    monkeypatch.setattr(call_ingest, "_resolve_routing", resolve_while_another_delivery_wins)
+    result = send(db, load("status-update"))
+    assert result.error is None and len(retries) == 1  # second attempt found the row and did not resolve again
+    (call,) = calls(db)
+    assert call.status == "in-progress"
+
+
+# --- tool-calls -----------------------------------------------------------------------------------------------------
+
+
+def test_unknown_tool_gets_an_error_result(db, business):
+    result = send(db, load("tool-calls"))
+    (item,) = result.response["results"]
+    assert item["toolCallId"] == "call_7hR2kVq9Lm4Tz8Xc1Bn5Jd0W" and item["name"] == "book_appointment"
+    assert "Unknown tool" in item["error"] and "result" not in item
+
+
+@pytest.mark.parametrize("as_string", [True, False])
+def test_take_message_stores_fields_on_the_call(db, business, as_string):
+    arguments = {"name": "Jordan Lee", "phone": "+16505550199", "message": "Call me back about my crown"}
+    send(db, load("status-update"))
+    body = tool_call_body("take_message", json.dumps(arguments) if as_string else arguments)
+    (item,) = send(db, body).response["results"]
+    assert item["toolCallId"] == "call_test_1" and "saved" in item["result"]
+    (call,) = calls(db)
+    assert call.data_fields == arguments and call.action_needed is True
+    more = tool_call_body("take_message", {"urgent": True}, tool_id="call_test_2")
+    send(db, more)
+    assert calls(db)[0].data_fields == {**arguments, "urgent": True}
+
+
+def test_take_message_before_any_status_creates_the_call(db, business):
+    send(db, tool_call_body("take_message", {"message": "hello"}))
+    (call,) = calls(db)
+    assert call.data_fields == {"message": "hello"} and call.status == "in-progress"
+
+
+def test_object_arguments_fixture_variant_is_accepted(db, business):
+    body = load("tool-calls.object-arguments")
+    body["message"]["toolCallList"][0]["function"]["name"] = "take_message"
+    (item,) = send(db, body).response["results"]
+    assert "result" in item
+    assert calls(db)[0].data_fields["patientName"] == "Jordan Lee"
+
+
+def test_bad_arguments_give_an_error_result(db, business):
+    (item,) = send(db, tool_call_body("take_message", "{oops")).response["results"]
+    assert "not valid JSON" in item["error"]
+    (item,) = send(db, tool_call_body("take_message", "[1]", tool_id="x2")).response["results"]
+    assert "JSON object" in item["error"]
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        (LA_WEDNESDAY_10AM, "Open now until 17:00. Hours today: 09:00-17:00."),
+        (LA_WEDNESDAY_8PM, "Closed now. Hours today: 09:00-17:00. Next opening: Thursday at 09:00."),
+        (datetime(2025, 7, 4, 17, 0, tzinfo=UTC), "Closed today for a holiday. Next opening: Monday at 09:00."),
+    ],
+)
+def test_check_business_hours_in_tenant_timezone(db, business, now, expected):
+    (item,) = send(db, tool_call_body("check_business_hours", "{}"), now=now).response["results"]
+    assert item["result"] == expected
+
+
+def test_transfer_to_human_gives_the_forwarding_number(db, business):
+    (item,) = send(db, tool_call_body("transfer_to_human", {"reason": "billing"})).response["results"]
+    assert "+14155550100" in item["result"]
+    _, _, number = business
+    number.forwarding_number = None
+    db.add(number)
+    db.commit()
+    (item,) = send(db, tool_call_body("transfer_to_human", {}, tool_id="t2")).response["results"]
+    assert "No forwarding number" in item["error"]
+
+
+def test_lookup_faq_answers_from_the_knowledge_base(db, business):
+    body = tool_call_body("lookup_faq", {"question": "where's your clinic located?"})
+    (item,) = send(db, body).response["results"]
+    assert item["result"] == "We are at 500 Market Street, San Francisco."
+    body = tool_call_body("lookup_faq", {"question": "do you do tattoos"}, tool_id="t2")
+    (item,) = send(db, body).response["results"]
+    assert "No answer" in item["result"]
+
+
+def test_several_tool_calls_and_the_legacy_flat_shape(db, business):
+    body = load("tool-calls")
+    body["message"]["toolCallList"] = [
+        {"id": "a", "type": "function", "function": {"name": "lookup_faq", "arguments": '{"question": "insurance"}'}},
+        {"id": "b", "name": "transfer_to_human", "parameters": {}},
+        {"id": "c", "type": "function", "function": {"name": "nope", "arguments": "{}"}},
+    ]
+    results = send(db, body).response["results"]
+    assert [item["toolCallId"] for item in results] == ["a", "b", "c"]
+    assert results[0]["result"] == "Yes, most PPO dental plans."
+    assert "+14155550100" in results[1]["result"]
+    assert "error" in results[2]
+
+
+def test_tool_calls_for_unknown_business_answer_errors(db):
+    (item,) = send(db, tool_call_body("check_business_hours", "{}")).response["results"]
+    assert "does not belong" in item["error"]
+
+
+def test_redelivered_tool_calls_are_answered_again(db, business):
+    first = send(db, tool_call_body("lookup_faq", {"question": "insurance"}))
+    second = send(db, tool_call_body("lookup_faq", {"question": "insurance"}))
+    assert second.duplicate and second.response == first.response
+
+
+# --- assistant-request --------------------------------------------------------------------------------------------
+
+
+def test_assistant_request_in_hours_hands_the_call_to_the_assistant(db, business):
+    result = send(db, load("assistant-request"), now=LA_WEDNESDAY_10AM)
+    assert result.response["assistantId"] == ASSISTANT_ID
+    assert result.response["assistantOverrides"]["variableValues"]["isOpen"] == "yes"
+    assert set(result.response) <= set(load("assistant-request.response"))
+    (call,) = calls(db)
+    assert call.status == "ringing" and call.provider_call_id == INBOUND_CALL
+
+
+def test_after_hours_voicemail_uses_the_number_then_assistant_message(db, business):
+    _, _, number = business
+    response = send(db, load("assistant-request"), now=LA_WEDNESDAY_8PM).response
+    assert response["assistantId"] == ASSISTANT_ID
+    assert response["assistantOverrides"]["firstMessage"] == "You reached Bright Smile after hours. Leave a message."
+    number.voicemail_message = "Number-specific voicemail."
+    db.add(number)
+    db.commit()
+    response = send(db, load("assistant-request"), now=LA_WEDNESDAY_8PM).response
+    assert response["assistantOverrides"]["voicemailMessage"] == "Number-specific voicemail."
+
+
+@pytest.mark.parametrize(
+    ("action", "forwarding", "expected"),
+    [
+        ("forward", "+14155550100", {"destination"}),
+        ("forward", None, {"assistantId", "assistantOverrides"}),  # nowhere to forward: voicemail instead
+        ("ai", "+14155550100", {"assistantId", "assistantOverrides"}),
+    ],
+)
+def test_after_hours_action_as_configured(db, business, action, forwarding, expected):
+    _, _, number = business
+    number.after_hours_action = action
+    number.forwarding_number = forwarding
+    db.add(number)
+    db.commit()
+    response = send(db, load("assistant-request"), now=LA_WEDNESDAY_8PM).response
+    assert set(response) == expected
+    if action == "forward" and forwarding:
+        assert response["destination"] == {
+            "type": "number",
+            "number": "+14155550100",
+            "message": "Please hold while I connect you.",
+        }
+    if action == "ai":
+        assert "firstMessage" not in response["assistantOverrides"]
+
+
+def test_holiday_is_after_hours(db, business):
+    response = send(db, load("assistant-request"), now=datetime(2025, 7, 4, 17, 0, tzinfo=UTC)).response
+    assert response["assistantOverrides"]["variableValues"]["isOpen"] == "no"
+    assert "firstMessage" in response["assistantOverrides"]
+
+
+def test_same_instant_open_or_closed_depending_on_tenant_timezone(db, business):
+    tenant, _, _ = business
+    assert send(db, load("assistant-request"), now=LA_WEDNESDAY_10AM).response["assistantOverrides"]["variableValues"][
+        "isOpen"
+    ] == ("yes")
+    tenant.timezone = "Europe/Paris"  # 19:00 there
+    db.add(tenant)
+    db.commit()
+    response = send(db, load("assistant-request"), now=LA_WEDNESDAY_10AM).response
+    assert response["assistantOverrides"]["variableValues"]["isOpen"] == "no"
+
+
+def test_unknown_number_gets_an_error_message(db):
+    result = send(db, load("assistant-request"))
+    assert set(result.response) == {"error"} and result.response["error"]
+    assert calls(db) == []
+
+
+def test_number_without_assistant_forwards_or_refuses(db):
+    tenant = make_tenant(db)
+    number = make_phone_number(db, tenant=tenant, e164="+14155550142", forwarding_number="+14155550100")
+    assert "destination" in send(db, load("assistant-request")).response
+    number.forwarding_number = None
+    db.add(number)
+    db.commit()
+    assert set(send(db, load("assistant-request")).response) == {"error"}
+
+
+# --- business hours -------------------------------------------------------------------------------------------------
+
+
+def test_hours_rules():
+    def status(hours, at, holidays=(), timezone="UTC"):
+        return business_hours_status(business_hours=hours, holidays=list(holidays), timezone=timezone, at=at)
+
+    wednesday = datetime(2025, 6, 4, 12, 30, tzinfo=UTC)
+    assert status({}, wednesday).reason == "no_hours" and status({}, wednesday).is_open
+    assert "no business hours" in describe_hours(status({}, wednesday))
+    assert status({"WED": [{"open": "12:00", "close": "24:00"}]}, wednesday).is_open
+    friday = datetime(2025, 6, 6, 12, 30, tzinfo=UTC)
+    lunch = status(WEEKDAY_HOURS, friday)
+    assert not lunch.is_open and lunch.next_open.time() == time(13, 0)
+    night = {"friday": [{"open": "22:00", "close": "02:00"}]}
+    assert status(night, datetime(2025, 6, 6, 23, 0, tzinfo=UTC)).is_open
+    assert status(night, datetime(2025, 6, 7, 1, 30, tzinfo=UTC)).is_open
+    assert not status(night, datetime(2025, 6, 7, 2, 30, tzinfo=UTC)).is_open
+    holiday = status(WEEKDAY_HOURS, wednesday, holidays=["2025-06-04", {"date": "2025-06-05"}, "garbage"])
+    assert holiday.reason == "holiday" and holiday.next_open.date() == date(2025, 6, 6)
+    assert status(WEEKDAY_HOURS, wednesday, timezone="Not/AZone").is_open  # falls back to UTC
+
+
+def test_best_faq_match_prefers_question_words():
+    base = [
+        {"question": "Parking?", "answer": "Free parking behind the building, the clinic is on the 2nd floor."},
+        {"question": "Where is the clinic?", "answer": "500 Market Street."},
+    ]
+    assert best_faq_match(base, question="where is your clinic")["answer"] == "500 Market Street."
+    assert best_faq_match(base, question="the a of") is None
+    assert best_faq_match([], question="anything") is None
+
+
+# --- ended reasons ----------------------------------------------------------------------------------------------------
+
+
+def test_every_known_vapi_ended_reason_has_a_business_outcome():
+    reasons = json.loads((FIXTURES / "vapi-ended-reasons.json").read_text())
+    assert len(reasons) == 604
+    outcomes = {reason: outcome_for_ended_reason(reason) for reason in reasons}
+    assert set(outcomes.values()) <= set(OUTCOMES)
+    assert [reason for reason in reasons if not is_known_ended_reason(reason)] == []
+    assert {"answered", "missed", "voicemail", "forwarded", "failed"} <= set(outcomes.values())
+
+
+@pytest.mark.parametrize(
+    ("reason", "outcome"),
+    [
+        ("customer-ended-call", "answered"),
+        ("assistant-said-end-call-phrase", "answered"),
+        ("silence-timed-out", "answered"),
+        ("exceeded-max-duration", "answered"),
+        ("voicemail", "voicemail"),
+        ("assistant-forwarded-call", "forwarded"),
+        ("assistant-request-returned-forwarding-phone-number", "forwarded"),
+        ("customer-busy", "missed"),
+        ("call.forwarding.no-answer", "missed"),
+        ("call.ringing.sip-inbound-caller-hungup-before-call-connect", "missed"),
+        ("assistant-request-failed", "failed"),
+        ("call.start.error-subscription-insufficient-credits", "failed"),
+        ("call.in-progress.error-vapifault-openai-llm-failed", "failed"),
+        ("pipeline-error-openai-llm-failed", "failed"),
+    ],
+)
+def test_ended_reason_examples(reason, outcome):
+    assert outcome_for_ended_reason(reason) == outcome
+
+
+def test_unknown_ended_reason_is_other_unless_people_talked():
+    assert outcome_for_ended_reason("something-new") == "other"
+    assert outcome_for_ended_reason("something-new", had_conversation=True) == "answered"
+    assert outcome_for_ended_reason(None) == "other"
+    assert outcome_for_ended_reason("", had_conversation=True) == "answered"
