@@ -10,9 +10,9 @@ from ava_app.api.app import create_api
 from ava_app.pages.dashboard import dashboard_page
 from ava_app.pages.login import login_page
 from ava_app.pages.outbox import outbox_page
+from ava_app.state.auth import AuthState
 from ava_app.state.i18n import I18nState
 from ava_app.state.outbox import OutboxState
-from ava_app.state.shell import ShellState
 
 
 @contextlib.asynccontextmanager
@@ -40,14 +40,13 @@ app = rx.App(
     head_components=[rx.el.meta(name="description", content="AVA, the AI receptionist for small businesses.")],
 )
 app.register_lifespan_task(job_worker)
-app.add_page(index, route="/", title="AVA", on_load=[I18nState.detect_language, rx.redirect("/login")])
-app.add_page(login_page, route="/login", title="AVA · Log in", on_load=I18nState.detect_language)
-app.add_page(
-    dashboard_page,
-    route="/dashboard",
-    title="AVA · Dashboard",
-    on_load=[I18nState.detect_language, ShellState.load_shell],
-)
+
+PUBLIC = [I18nState.detect_language, AuthState.redirect_if_logged_in]
+SIGNED_IN = [I18nState.detect_language, AuthState.require_login]
+
+app.add_page(index, route="/", title="AVA", on_load=PUBLIC)
+app.add_page(login_page, route="/login", title="AVA · Log in", on_load=PUBLIC)
+app.add_page(dashboard_page, route="/dashboard", title="AVA · Dashboard", on_load=SIGNED_IN)
 app.add_page(
     outbox_page,
     route="/dev/outbox",

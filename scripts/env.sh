@@ -9,6 +9,9 @@ BUN_VERSION="1.4.5"
 export REFLEX_USE_SYSTEM_BUN=1
 export REFLEX_TELEMETRY_ENABLED=false
 export REFLEX_CHECK_LATEST_VERSION=false
+# Server-side prerendering leaves emotion styles tied to the first page, so client-side navigation to another page
+# loses some of its styles (a centred card lands on the left); the client-rendered build has no such problem.
+export REFLEX_SSR=false
 export PATH="$ROOT/.tools/node_modules/.bin:$ROOT/.venv/bin:$PATH"
 
 say() { printf '\033[1;35m==>\033[0m %s\n' "$*"; }

@@ -6,8 +6,8 @@ import reflex as rx
 
 from ava_app.components.i18n import t
 from ava_app.i18n import LANGUAGES
+from ava_app.state.auth import AuthState
 from ava_app.state.i18n import I18nState
-from ava_app.state.shell import ShellState
 
 NAV_ITEMS = (
     ("nav.dashboard", "/dashboard", "layout-dashboard"),
@@ -67,7 +67,7 @@ def nav_link(key: str, href: str, icon: str) -> rx.Component:
 
 def nav_links() -> rx.Component:
     links = [nav_link(*item) for item in NAV_ITEMS]
-    links.append(rx.cond(ShellState.sandbox, nav_link("nav.outbox", "/dev/outbox", "inbox"), rx.fragment()))
+    links.append(rx.cond(AuthState.sandbox, nav_link("nav.outbox", "/dev/outbox", "inbox"), rx.fragment()))
     return rx.vstack(*links, spacing="1", width="100%")
 
 
@@ -114,7 +114,13 @@ def user_menu() -> rx.Component:
             rx.icon_button(rx.icon("circle-user-round"), variant="soft", radius="full", aria_label=t("shell.user_menu"))
         ),
         rx.menu.content(
-            rx.menu.item(rx.icon("log-out", size=16), t("shell.logout"), on_select=ShellState.logout),
+            rx.box(
+                rx.text(AuthState.user_name, weight="bold", size="2"),
+                rx.text(AuthState.user_email, size="1", color_scheme="gray"),
+                padding="4px 8px 8px",
+            ),
+            rx.menu.separator(),
+            rx.menu.item(rx.icon("log-out", size=16), t("shell.logout"), on_select=AuthState.logout),
         ),
     )
 
@@ -124,13 +130,13 @@ def top_bar() -> rx.Component:
         mobile_menu(),
         rx.hstack(
             rx.icon("building-2", size=18, color=rx.color("gray", 10)),
-            rx.text(ShellState.organisation_name, weight="medium", size="3", truncate=True),
+            rx.text(AuthState.tenant_name, weight="medium", size="3", truncate=True),
             align="center",
             spacing="2",
             aria_label=t("shell.organisation"),
         ),
         rx.spacer(),
-        rx.cond(ShellState.sandbox, rx.badge(t("shell.sandbox"), color_scheme="amber", title=t("shell.sandbox_hint"))),
+        rx.cond(AuthState.sandbox, rx.badge(t("shell.sandbox"), color_scheme="amber", title=t("shell.sandbox_hint"))),
         language_switch(),
         theme_toggle(),
         user_menu(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ava_app.i18n.en import MESSAGES as EN
 from ava_app.i18n.fr import MESSAGES as FR
+from ava_app.i18n.fr import SERVICE_MESSAGES as FR_MESSAGES
 
 LANGUAGES = {"en": "English", "fr": "Français"}
 DEFAULT_LANGUAGE = "en"
@@ -20,3 +21,21 @@ def translate(key: str, lang: str = DEFAULT_LANGUAGE, **params: object) -> str:
     """The text for ``key`` in ``lang`` (falling back to English, then to the key), formatted with ``params``."""
     text = CATALOGUES.get(lang, EN).get(key) or EN.get(key) or key
     return text.format(**params) if params else text
+
+
+def translate_error(error: Exception, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A domain error in the user's language: by its code (``error.<code>``), else by its English message."""
+    code = getattr(error, "code", "")
+    details = getattr(error, "details", {}) or {}
+    key = f"error.{code}"
+    if key in EN:
+        return translate(key, lang, **{k: v for k, v in details.items() if isinstance(v, str | int | float)})
+    message = getattr(error, "message", "") or str(error)
+    return translate_message(message, lang)
+
+
+def translate_message(message: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A service's English message (field errors and the like) in ``lang``, unchanged when no translation exists."""
+    if lang == "fr":
+        return FR_MESSAGES.get(message, message)
+    return message

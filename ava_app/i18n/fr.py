@@ -41,7 +41,29 @@ MESSAGES: dict[str, str] = {
     "outbox.status": "Statut",
     "outbox.channel.email": "E-mail",
     "outbox.channel.sms": "SMS",
+    "error.rate_limited": "Trop de tentatives. Réessayez dans {retry_after} secondes.",
+    "error.session_ended": "Votre session a expiré. Veuillez vous reconnecter.",
+    "error.read_only": "Les lecteurs ont un accès en lecture seule.",
     "common.loading": "Chargement…",
     "common.not_found": "Page introuvable",
     "common.back_home": "Retour à AVA",
+}
+
+
+# Services speak English; their user-facing messages are translated here by their exact English text.
+SERVICE_MESSAGES: dict[str, str] = {
+    "Invalid email or password.": "E-mail ou mot de passe incorrect.",
+    "Enter a valid email address.": "Saisissez une adresse e-mail valide.",
+    "Enter your name.": "Saisissez votre nom.",
+    "Enter the name of your business.": "Saisissez le nom de votre entreprise.",
+    "This login link is invalid or has expired.": "Ce lien de connexion est invalide ou a expiré.",
+    "This code is invalid or has expired.": "Ce code est invalide ou a expiré.",
+    "This link is invalid or has expired.": "Ce lien est invalide ou a expiré.",
+    "Please log in again.": "Veuillez vous reconnecter.",
+    "The current password is wrong.": "Le mot de passe actuel est incorrect.",
+    "Wrong password.": "Mot de passe incorrect.",
+    "Please choose a stronger password.": "Choisissez un mot de passe plus solide.",
+    "An account already exists for this email. Log in instead.": (
+        "Un compte existe déjà pour cet e-mail. Connectez-vous plutôt."
+    ),
 }

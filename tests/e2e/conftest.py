@@ -16,12 +16,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.e2e.browser import launch
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 ARTIFACTS = PROJECT_DIR / "test-artifacts"
+# CI machines are shared and noisy: give the UI time before calling a wait a failure.
+expect.set_options(timeout=15_000)
 
 
 def _free_port() -> int:
@@ -44,6 +46,7 @@ def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
         REFLEX_USE_SYSTEM_BUN="1",
         REFLEX_TELEMETRY_ENABLED="false",
         REFLEX_CHECK_LATEST_VERSION="false",
+        REFLEX_SSR="false",  # see scripts/env.sh
         PATH=f"{PROJECT_DIR / '.tools/node_modules/.bin'}:{Path(sys.executable).parent}:{env['PATH']}",
     )
     ARTIFACTS.mkdir(exist_ok=True)
@@ -74,12 +77,19 @@ def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
             time.sleep(1)
         yield base_url
     finally:
-        os.killpg(process.pid, 15)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, 9)
+        _stop(process)
         log.close()
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Stop the server and everything it started (it runs in its own process group)."""
+    try:
+        os.killpg(process.pid, 15)
+        process.wait(timeout=20)
+    except ProcessLookupError:
+        return
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, 9)
 
 
 @pytest.fixture(scope="session")
