@@ -64,8 +64,7 @@ def lines(db: Session, call_id: int) -> list[CallMessage]:
     return list(db.exec(select(CallMessage).where(CallMessage.call_id == call_id).order_by(CallMessage.position)))
 
 
-@pytest.fixture()
-def business(db):
+def setup_business(db: Session):
     """The fixtures' business: Bright Smile Dental in San Francisco, its Vapi assistant and its Twilio number."""
     tenant = make_tenant(db, name="Bright Smile Dental", timezone="America/Los_Angeles")
     assistant = make_assistant(
@@ -90,6 +89,12 @@ def business(db):
         forwarding_number="+14155550100",
     )
     return tenant, assistant, number
+
+
+@pytest.fixture()
+def business(db):
+    """(tenant, assistant, number) of the fixtures' business."""
+    return setup_business(db)
 
 
 # --- parsing and dedupe -----------------------------------------------------------------------------------------
