@@ -1,0 +1,225 @@
+"""POST /api/v1/webhooks/vapi through the ASGI app: authentication, size and shape checks, answers Vapi expects."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlmodel import select
+
+from ava_app.api import webhooks
+from ava_app.api.app import create_api
+from ava_app.models import Call, WebhookEvent
+from ava_app.services import call_ingest
+from tests.factories import make_assistant, make_phone_number, make_tenant
+
+FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "contracts" / "fixtures"
+URL = "/api/v1/webhooks/vapi"
+SECRET = "whsec_ava_test_6b1f0c2d9e"
+TENANT_SECRET = "tenant-own-secret-5d1c"
+
+
+def load(name: str) -> dict:
+    return json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+def shape(value):
+    """The JSON structure without the values: keys of objects, the shape of list items, the type of scalars."""
+    if isinstance(value, dict):
+        return {key: shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shape(item) for item in value]
+    return type(value).__name__
+
+
+@pytest.fixture()
+def api(engine, monkeypatch):
+    from ava_app.settings import get_settings
+
+    monkeypatch.setenv("AVA_VAPI_WEBHOOK_SECRET", SECRET)
+    get_settings.cache_clear()
+    app = create_api()
+    yield app
+    get_settings.cache_clear()
+
+
+@pytest.fixture()
+async def client(api):
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture()
+def business(db):
+    tenant = make_tenant(
+        db, name="Bright Smile Dental", webhook_secret_hash=hashlib.sha256(TENANT_SECRET.encode()).hexdigest()
+    )
+    assistant = make_assistant(
+        db,
+        tenant=tenant,
+        provider_assistant_id="d2a1c6f4-3b8e-4c7a-9f0e-1b2c3d4e5f60",
+        knowledge_base=[{"question": "Do you take insurance?", "answer": "Yes, most PPO plans."}],
+    )
+    make_phone_number(
+        db,
+        tenant=tenant,
+        e164="+14155550142",
+        provider_number_id="a7e5b3c1-9d2f-4e8a-b6c4-0d1e2f3a4b5c",
+        assistant_id=assistant.id,
+    )
+    return tenant
+
+
+def stored(db) -> list[WebhookEvent]:
+    db.expire_all()
+    return list(db.exec(select(WebhookEvent)).all())
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"X-Vapi-Secret": "wrong"}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {SECRET}"}],
+)
+async def test_missing_or_wrong_secret_is_401_and_stores_nothing(client, db, business, headers):
+    before = webhooks.counters.get("unauthorized")
+    response = await client.post(URL, json=load("status-update"), headers=headers)
+    assert response.status_code == 401
+    assert response.json()["error"] == "unauthorized"
+    assert webhooks.counters.get("unauthorized") == before + 1
+    assert stored(db) == []
+    assert db.exec(select(Call)).all() == []
+
+
+@pytest.mark.parametrize("header", ["X-Vapi-Secret", "Authorization"])
+async def test_platform_secret_in_either_header_is_accepted(client, db, business, header):
+    value = SECRET if header == "X-Vapi-Secret" else f"Bearer {SECRET}"
+    response = await client.post(URL, json=load("status-update"), headers={header: value})
+    assert response.status_code == 200 and response.json() == {}
+    (event,) = stored(db)
+    assert event.tenant_id == business.id and event.processed_at is not None
+
+
+async def test_tenant_secret_is_accepted_and_scoped_to_its_tenant(client, db, business):
+    response = await client.post(URL, json=load("status-update"), headers={"X-Vapi-Secret": TENANT_SECRET})
+    assert response.status_code == 200
+    assert db.exec(select(Call)).one().tenant_id == business.id
+    make_tenant(db, name="Other", webhook_secret_hash=hashlib.sha256(b"other-secret").hexdigest())
+    response = await client.post(URL, json=load("status-update.ended"), headers={"X-Vapi-Secret": "other-secret"})
+    assert response.status_code == 200  # stored with its error, never a 500
+    db.expire_all()
+    assert db.exec(select(Call)).one().status == "in-progress"
+    assert "another tenant" in stored(db)[-1].error
+
+
+async def test_body_over_one_mebibyte_is_413(client, db, business):
+    body = load("hang")
+    body["message"]["padding"] = "x" * (webhooks.MAX_BODY_BYTES + 1)
+    response = await client.post(URL, json=body, headers={"X-Vapi-Secret": SECRET})
+    assert response.status_code == 413
+
+    async def chunks():
+        # Streamed without Content-Length: the size is counted while reading.
+        data = json.dumps(body).encode()
+        for start in range(0, len(data), 64 * 1024):
+            yield data[start : start + 64 * 1024]
+
+    response = await client.post(URL, content=chunks(), headers={"X-Vapi-Secret": SECRET})
+    assert "content-length" not in response.request.headers
+    assert response.status_code == 413
+    assert stored(db) == []
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (b"{not json", "not valid JSON"),
+        (b'{"message": {"call": {}}}', "message.type"),
+        (b'{"nothing": 1}', '{"message"'),
+    ],
+)
+async def test_malformed_body_is_400_with_a_clear_message(client, db, content, needle):
+    response = await client.post(
+        URL, content=content, headers={"X-Vapi-Secret": SECRET, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert needle in response.json()["message"]
+    assert stored(db) == []
+
+
+async def test_unknown_type_is_stored_and_answered_200(client, db, business):
+    body = load("hang")
+    body["message"]["type"] = "language-change-detected"
+    response = await client.post(URL, json=body, headers={"X-Vapi-Secret": SECRET})
+    assert response.status_code == 200 and response.json() == {}
+    assert stored(db)[0].event_type == "language-change-detected"
+
+
+async def test_tool_calls_answer_has_the_contract_shape(client, db, business):
+    body = load("tool-calls")
+    for item in (body["message"]["toolCallList"][0], body["message"]["toolWithToolCallList"][0]["toolCall"]):
+        item["function"].update(name="lookup_faq", arguments='{"question": "insurance?"}')
+    response = await client.post(URL, json=body, headers={"X-Vapi-Secret": SECRET})
+    assert response.status_code == 200
+    assert shape(response.json()) == shape(load("tool-calls.response"))
+    (result,) = response.json()["results"]
+    assert result == {
+        "toolCallId": "call_7hR2kVq9Lm4Tz8Xc1Bn5Jd0W",
+        "name": "lookup_faq",
+        "result": "Yes, most PPO plans.",
+    }
+
+
+async def test_unknown_tool_answers_an_error_result_not_a_500(client, db, business):
+    response = await client.post(URL, json=load("tool-calls"), headers={"X-Vapi-Secret": SECRET})
+    assert response.status_code == 200
+    (result,) = response.json()["results"]
+    assert set(result) == {"toolCallId", "name", "error"}
+
+
+async def test_assistant_request_answers_with_an_assistant_or_an_error(client, db, business):
+    response = await client.post(URL, json=load("assistant-request"), headers={"X-Vapi-Secret": SECRET})
+    assert response.status_code == 200
+    assert response.json()["assistantId"] == "d2a1c6f4-3b8e-4c7a-9f0e-1b2c3d4e5f60"
+    unknown = load("assistant-request")
+    unknown["message"]["call"]["phoneNumberId"] = "not-ours"
+    unknown["message"]["phoneNumber"]["number"] = "+19995550000"
+    response = await client.post(URL, json=unknown, headers={"X-Vapi-Secret": SECRET})
+    assert response.status_code == 200 and set(response.json()) == {"error"}
+
+
+async def test_end_of_call_report_triggers_the_post_call_hook(api, client, db, business):
+    ended = []
+    api.dependency_overrides[webhooks.get_on_call_ended] = lambda: ended.append
+    response = await client.post(URL, json=load("end-of-call-report"), headers={"X-Vapi-Secret": SECRET})
+    assert response.status_code == 200 and response.json() == {}
+    call = db.exec(select(Call)).one()
+    assert ended == [call.id] and call.status == "ended"
+    again = await client.post(URL, json=load("end-of-call-report"), headers={"X-Vapi-Secret": SECRET})
+    assert again.status_code == 200 and ended == [call.id]
+
+
+async def test_handler_failure_is_stored_and_still_answered(client, db, business, monkeypatch):
+    def explode(session, event):
+        raise KeyError("surprise")
+
+    monkeypatch.setitem(call_ingest._HANDLERS, "status-update", explode)
+    response = await client.post(URL, json=load("status-update"), headers={"X-Vapi-Secret": SECRET})
+    assert response.status_code == 200 and response.json() == {}
+    (event,) = stored(db)
+    assert "surprise" in event.error and json.loads(event.payload)["message"]["type"] == "status-update"
+
+
+async def test_storage_outage_is_503_not_500(client, db, monkeypatch):
+    def down(*args, **kwargs):
+        raise ConnectionError("database down")
+
+    monkeypatch.setattr(webhooks, "ingest_vapi_event", down)
+    response = await client.post(URL, json=load("hang"), headers={"X-Vapi-Secret": SECRET})
+    assert response.status_code == 503
+
+
+async def test_route_is_documented(client):
+    paths = (await client.get("/api/openapi.json")).json()["paths"]
+    assert URL in paths
