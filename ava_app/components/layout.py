@@ -129,20 +129,26 @@ def top_bar() -> rx.Component:
     return rx.hstack(
         mobile_menu(),
         rx.hstack(
-            rx.icon("building-2", size=18, color=rx.color("gray", 10)),
+            rx.icon("building-2", size=18, color=rx.color("gray", 10), flex_shrink="0"),
             rx.text(AuthState.tenant_name, weight="medium", size="3", truncate=True),
             align="center",
             spacing="2",
+            flex="1",
+            min_width="0",
             aria_label=t("shell.organisation"),
         ),
-        rx.spacer(),
-        rx.cond(AuthState.sandbox, rx.badge(t("shell.sandbox"), color_scheme="amber", title=t("shell.sandbox_hint"))),
+        rx.el.div(
+            rx.cond(
+                AuthState.sandbox, rx.badge(t("shell.sandbox"), color_scheme="amber", title=t("shell.sandbox_hint"))
+            ),
+            display=["none", "none", "block"],
+        ),
         language_switch(),
         theme_toggle(),
         user_menu(),
         align="center",
         spacing="3",
-        padding="10px 20px",
+        padding=["10px 12px", "10px 12px", "10px 20px"],
         border_bottom=f"1px solid {rx.color('gray', 5)}",
         width="100%",
         position="sticky",
@@ -176,12 +182,12 @@ def app_layout(*children: rx.Component, title_key: str) -> rx.Component:
     )
 
 
-def public_layout(*children: rx.Component) -> rx.Component:
+def public_layout(*children: rx.Component, max_width: str = "440px") -> rx.Component:
     """The frame of public pages: brand, a centred card, language and theme switches."""
     return rx.box(
         rx.hstack(brand(), rx.spacer(), language_switch(), theme_toggle(), padding="16px 20px", align="center"),
         rx.center(
-            rx.card(rx.vstack(*children, spacing="4", width="100%"), size="4", width="100%", max_width="440px"),
+            rx.card(rx.vstack(*children, spacing="4", width="100%"), size="4", width="100%", max_width=max_width),
             padding="16px",
             min_height="calc(100vh - 80px)",
         ),

@@ -17,7 +17,12 @@ def message_card(message: dict) -> rx.Component:
                 rx.text(message["to"], weight="medium"),
                 rx.spacer(),
                 rx.badge(
-                    message["status"],
+                    rx.match(
+                        message["status"],
+                        ("sent", t("outbox.status.sent")),
+                        ("failed", t("outbox.status.failed")),
+                        t("outbox.status.queued"),
+                    ),
                     variant="soft",
                     color_scheme=rx.cond(message["status"] == "sent", "green", "gray"),
                 ),
@@ -58,4 +63,5 @@ def outbox_page() -> rx.Component:
             rx.vstack(rx.foreach(OutboxState.messages, message_card), spacing="3", width="100%"),
             rx.cond(OutboxState.loaded, rx.callout(t("outbox.empty"), icon="inbox"), rx.spinner()),
         ),
+        max_width="880px",
     )

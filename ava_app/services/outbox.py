@@ -59,7 +59,7 @@ def list_messages(session: Session, *, limit: int = 50, channel: str | None = No
             "status": row.status,
             "attempts": row.attempts,
             "last_error": row.last_error or "",
-            "created_at": row.created_at.isoformat(timespec="seconds"),
+            "created_at": row.created_at.strftime("%Y-%m-%d %H:%M UTC"),
         }
         for row in session.exec(query)
     ]
