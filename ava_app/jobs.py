@@ -118,7 +118,7 @@ def stop_embedded_worker() -> None:
 
 # --- tasks ------------------------------------------------------------------------------------------------------
 
-# Email delivery backs off exponentially (1, 2, 4, 8, 16 minutes) with a cap per wait; the number of attempts is
+# Email delivery backs off exponentially (1, 2, 4, 8, 16 minutes, then every 30 minutes); the number of attempts is
 # capped by the service (email.MAX_ATTEMPTS), which marks the row failed after the last one.
 EMAIL_RETRY_BASE_SECONDS = 60
 EMAIL_RETRY_MAX_SECONDS = 30 * 60

@@ -32,8 +32,9 @@ from ava_app.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-# Beyond this many attempts a message is marked failed; the job queue spaces the attempts out (see ava_app.jobs).
-MAX_ATTEMPTS = 6
+# Beyond this many attempts a message is marked failed. The job queue spaces them out (see ava_app.jobs): about an
+# hour and a half of mail-server outage is ridden out before a row shows as failed.
+MAX_ATTEMPTS = 8
 # A stalled server must not hold a worker thread for long; the next attempt comes from the queue anyway.
 SMTP_TIMEOUT_SECONDS = 30.0
 
