@@ -13,7 +13,7 @@ from ava_app.services.errors import ProviderError, ProviderUnavailable
 from ava_app.services.providers import llm
 from ava_app.services.providers.openai_emulator import create_openai_emulator
 from ava_app.settings import get_settings
-from tests.unit.providers.test_twilio import serve_app
+from tests.servers import serve_app
 
 API_KEY = "sk-emulator-7f3a9c2e"
 TRANSCRIPT = (

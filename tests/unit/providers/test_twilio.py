@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 
 import httpx
 import pytest
-import uvicorn
 
 from ava_app.services.errors import Invalid, NotFound, ProviderError, ProviderUnavailable, RateLimited
 from ava_app.services.providers import twilio as tw
@@ -24,31 +20,11 @@ from ava_app.services.providers.twilio_emulator import (
     deliver_code_to_outbox,
 )
 from ava_app.settings import get_settings
+from tests.servers import serve_app
 
 TENANT_SID = "AC" + "7e" * 16
 TENANT_TOKEN = "7e" * 16
 PUBLIC_URL = "https://ava.example.com"
-
-
-@contextmanager
-def serve_app(app) -> Iterator[str]:
-    """Serve an ASGI app with uvicorn on a free 127.0.0.1 port in a thread; yields its base URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("emulator did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 class Clock:
