@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -82,6 +84,10 @@ class Settings(BaseSettings):
                 raise ValueError("AVA_SECRET_KEY must be set to a random value of 32+ characters when AVA_ENV=prod")
         elif not self.secret_key:
             self.secret_key = _dev_secret_key(self.data_dir)
+        if not self.vapi_webhook_secret:
+            # Derived, so every process of a deployment agrees on it without one more variable to set.
+            digest = hmac.new(self.secret_key.encode(), b"ava-vapi-webhook-secret", hashlib.sha256).hexdigest()
+            self.vapi_webhook_secret = "whsec_" + digest[:40]
         return self
 
     @property

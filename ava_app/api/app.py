@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from ava_app.api import auth, health, team, webhooks
 from ava_app.services.errors import DomainError
+from ava_app.settings import get_settings
 
 # Feature routers, each an APIRouter in its own module, served under /api/v1.
 V1_ROUTERS: list = [webhooks.router, auth.router, team.router]
@@ -36,4 +37,21 @@ def create_api() -> FastAPI:
     api.include_router(health.router)
     for router in V1_ROUTERS:
         api.include_router(router, prefix="/api/v1")
+    _mount_sandbox_emulators(api)
     return api
+
+
+def _mount_sandbox_emulators(api: FastAPI) -> None:
+    """In sandbox mode the providers' emulators are part of the product, served at /sandbox/<provider>."""
+    settings = get_settings()
+    if settings.vapi_sandbox:
+        from ava_app.services.providers.vapi_emulator import create_vapi_emulator
+
+        api.mount("/sandbox/vapi", create_vapi_emulator())
+    if settings.twilio_sandbox:
+        from ava_app.services.providers.twilio_emulator import create_twilio_emulator, deliver_code_to_outbox
+
+        emulator = create_twilio_emulator(
+            db_path=settings.data_dir / "sandbox_twilio.db", deliver_code=deliver_code_to_outbox
+        )
+        api.mount("/sandbox/twilio", emulator)
