@@ -8,7 +8,10 @@ a duplicate. Every attempt of one row carries the same ``Message-ID`` (derived f
 time), so a duplicate is recognisable by mail clients and by anyone reading the logs.
 
 Sandbox mode (no ``AVA_SMTP_HOST``): nothing leaves the machine; the row is marked ``sent`` and the /dev/outbox page
-shows it, so magic links work without a mail account.
+shows it, so magic links work without a mail account. Sandbox is deployment-wide, as for the other providers.
+
+Server: a tenant's own SMTP credential (credentials service, provider ``smtp``) when its row has one, else the
+platform's settings.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import asyncio
 import logging
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Any, TypeVar
@@ -25,10 +29,10 @@ import aiosmtplib
 from sqlmodel import Session, select
 
 from ava_app.models import Outbox, utcnow
-from ava_app.services import outbox
+from ava_app.services import credentials, outbox
 from ava_app.services.email_templates import render
 from ava_app.services.errors import Invalid, NotFound, ProviderError, ProviderUnavailable
-from ava_app.settings import Settings, get_settings
+from ava_app.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +43,18 @@ MAX_ATTEMPTS = 8
 SMTP_TIMEOUT_SECONDS = 30.0
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    """Where and how to send: the platform's settings or a tenant's own credential."""
+
+    host: str
+    port: int
+    username: str
+    password: str
+    sender: str
+    tls: str  # "none" | "starttls" | "ssl"
 
 
 def send_email(
@@ -132,8 +148,9 @@ def deliver(session: Session, *, outbox_id: int, max_attempts: int = MAX_ATTEMPT
     session.add(row)
     session.commit()
     try:
-        message = build_message(row, sender=settings.smtp_from)
-        _run_sync(_send(message, settings=settings))
+        server = smtp_server_for(session, tenant_id=row.tenant_id)
+        message = build_message(row, sender=server.sender)
+        _run_sync(_send(message, server=server))
     except Exception as exc:
         permanent = _is_permanent(exc)
         row.last_error = f"{type(exc).__name__}: {exc}"[:1000]
@@ -183,16 +200,48 @@ def message_id_for(row: Outbox, *, sender: str) -> str:
     return f"<outbox.{row.id}.{stamp}@{domain}>"
 
 
-async def _send(message: EmailMessage, *, settings: Settings) -> None:
+def smtp_server_for(session: Session, *, tenant_id: int | None) -> SmtpServer:
+    """The tenant's own SMTP server when it saved one, else the platform's (not meaningful in sandbox mode)."""
+    settings = get_settings()
+    secret = None
+    if tenant_id is not None:
+        try:
+            secret = credentials.get_credential(session, tenant_id=tenant_id, provider="smtp")
+        except credentials.CredentialUnreadable:
+            # Saved under a previous server key: the platform server still gets the message out.
+            log.warning("tenant %s SMTP credential unreadable, using the platform server", tenant_id)
+    if secret:
+        tls = str(secret.get("tls") or "starttls")
+        if tls not in ("none", "starttls", "ssl"):
+            raise ValueError(f"Unknown SMTP TLS mode {tls!r} in the tenant credential.")
+        return SmtpServer(
+            host=str(secret["host"]),
+            port=int(secret.get("port") or (465 if tls == "ssl" else 587)),
+            username=str(secret.get("username") or ""),
+            password=str(secret.get("password") or ""),
+            sender=str(secret.get("from") or settings.smtp_from),
+            tls=tls,
+        )
+    return SmtpServer(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+        sender=settings.smtp_from,
+        tls=settings.smtp_tls,
+    )
+
+
+async def _send(message: EmailMessage, *, server: SmtpServer) -> None:
     await aiosmtplib.send(
         message,
-        hostname=settings.smtp_host,
-        port=settings.smtp_port,
-        username=settings.smtp_username or None,
-        password=settings.smtp_password or None,
-        use_tls=settings.smtp_tls == "ssl",
+        hostname=server.host,
+        port=server.port,
+        username=server.username or None,
+        password=server.password or None,
+        use_tls=server.tls == "ssl",
         # False rather than None for "none": aiosmtplib would otherwise upgrade opportunistically.
-        start_tls=settings.smtp_tls == "starttls",
+        start_tls=server.tls == "starttls",
         timeout=SMTP_TIMEOUT_SECONDS,
     )
 

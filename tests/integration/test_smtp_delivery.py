@@ -24,8 +24,9 @@ from cryptography.x509.oid import NameOID
 
 from ava_app.jobs import deliver_outbox_message
 from ava_app.models import Outbox
-from ava_app.services import email
+from ava_app.services import credentials, email
 from ava_app.services.errors import ProviderError, ProviderUnavailable
+from tests.factories import make_tenant
 from tests.unit import test_email as email_tests
 from tests.unit.test_email import closed_port, reload, run_scheduled
 
@@ -260,3 +261,45 @@ def test_refused_recipient_permanent_or_temporary(db, smtp_env, reply, status):
     row = reload(db, row.id)
     assert (row.status, row.attempts) == (status, 1)
     assert reply.split()[0] in row.last_error
+
+
+def test_a_tenant_smtp_credential_is_used_for_its_mail(db, smtp_env, jobs, server_tls, trust_certificate):
+    tenant = make_tenant(db)
+    platform, own = Mailbox(), Mailbox()
+    tenant_server = smtp_server(
+        own, tls_context=server_tls, require_starttls=True, auth_required=True, authenticator=authenticate
+    )
+    with smtp_server(platform) as platform_port, tenant_server as own_port:
+        smtp_env(host="127.0.0.1", port=platform_port, tls="none", **{"from": SENDER})
+        secret = {
+            "host": "127.0.0.1",
+            "port": own_port,
+            "tls": "starttls",
+            "username": "ava",
+            "password": "s3cret-pass",
+        }
+        credentials.save_credential(
+            db, tenant_id=tenant.id, provider="smtp", secret=secret | {"from": "Garage <hi@garage.test>"}
+        )
+        email.send_email(db, to="owner@example.com", subject="Tenant", body_text="T", tenant_id=tenant.id)
+        email.send_email(db, to="owner@example.com", subject="Platform", body_text="T")
+
+    assert [r.message["Subject"] for r in own.received] == ["Tenant"]
+    assert own.received[0].message["From"] == "Garage <hi@garage.test>"
+    assert own.received[0].message["Message-ID"].endswith("@garage.test>")
+    assert own.received[0].login == b"ava"
+    assert [r.message["Subject"] for r in platform.received] == ["Platform"]
+
+
+def test_an_unreadable_tenant_credential_falls_back_to_the_platform_server(db, smtp_env, jobs, monkeypatch):
+    tenant = make_tenant(db)
+    secret = {"host": "127.0.0.1", "port": closed_port(), "tls": "none", "username": "u", "password": "p"}
+    credentials.save_credential(db, tenant_id=tenant.id, provider="smtp", secret=secret)
+    monkeypatch.setenv("AVA_SECRET_KEY", "rotated-" + "x" * 40)
+    platform = Mailbox()
+    with smtp_server(platform) as port:
+        smtp_env(host="127.0.0.1", port=port, tls="none")
+        outbox_id = email.send_email(db, to="owner@example.com", subject="Fallback", body_text="T", tenant_id=tenant.id)
+
+    assert [r.message["Subject"] for r in platform.received] == ["Fallback"]
+    assert reload(db, outbox_id).status == "sent"
