@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,12 @@ def assert_matches_sdk(model: type[BaseModel], payload: dict[str, Any], *, ignor
     parsed = model.model_validate({k: v for k, v in payload.items() if k not in ignore})
     assert sdk_extras(parsed) == [], f"{model.__name__} does not know {sdk_extras(parsed)}"
     return parsed
+
+
+def sdk_parameters(method: Any) -> set[str]:
+    """The JSON names (camelCase) of an SDK method's keyword parameters."""
+    names = [name for name in inspect.signature(method).parameters if name not in {"self", "request_options"}]
+    return {name.split("_")[0] + "".join(part.title() for part in name.split("_")[1:]) for name in names}
 
 
 @dataclass

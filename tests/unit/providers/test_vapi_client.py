@@ -31,6 +31,7 @@ from tests.unit.providers.conftest import (
     assistant_config,
     load_fixture,
     sdk_extras,
+    sdk_parameters,
 )
 
 # --- endpoint per mode ----------------------------------------------------------------------------------------
@@ -265,13 +266,7 @@ async def test_list_requests_send_limit_and_filters_and_sort_newest_first():
     assert [c["id"] for c in calls] == ["new", "old"]
     params = recorder.requests[0].url.params
     assert (params["limit"], params["createdAtLt"], params["assistantId"]) == ("5", "2025-03-01T00:00:00Z", "a1")
-    allowed = {_camel(name) for name in AsyncCallsClient.list.__code__.co_varnames}
-    assert set(params) <= allowed
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
+    assert set(params) <= sdk_parameters(AsyncCallsClient.list)
 
 
 # --- fixtures parse -------------------------------------------------------------------------------------------
