@@ -27,6 +27,7 @@ from ava_app.services.providers.vapi_sandbox.contract import VapiHttpError, bad_
 from ava_app.services.providers.vapi_sandbox.sandbox import VapiSandbox
 from ava_app.services.providers.vapi_sandbox.scenarios import INTENTS
 from ava_app.services.providers.vapi_sandbox.store import SandboxStore
+from ava_app.settings import get_settings
 
 __all__ = ["create_vapi_emulator", "simulate_call"]
 
@@ -55,8 +56,6 @@ def create_vapi_emulator(
     ``call_speed``. ``webhook_transport`` routes webhooks in-process (tests). ``app.state.sandbox`` is the runtime.
     """
     if db_path is None or public_base_url is None:
-        from ava_app.settings import get_settings
-
         settings = get_settings()
         db_path = db_path or settings.data_dir / "sandbox_vapi.db"
         public_base_url = public_base_url or settings.public_url + SANDBOX_MOUNT_PATH

@@ -11,10 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from vapi import types as vt
 from vapi.calls.client import AsyncCallsClient
 
-from ava_app.services.providers.vapi import SANDBOX_API_KEY
+from ava_app.services.providers.vapi import SANDBOX_API_KEY, VapiClient
 from ava_app.services.providers.vapi_emulator import create_vapi_emulator, simulate_call
 from ava_app.services.providers.vapi_sandbox import contract
 from ava_app.services.providers.vapi_sandbox.recording import write_tone_recording
@@ -219,6 +220,20 @@ async def test_orgs_are_isolated_by_key_and_state_survives_a_restart(tmp_path, r
     async with await http(second, "key-a") as a:
         assert (await a.get(f"/assistant/{created['id']}")).json() == created
     assert db.exists()
+
+
+async def test_mounted_under_a_prefix_like_the_app_does(tmp_path):
+    app = FastAPI()
+    app.mount("/sandbox/vapi", create_vapi_emulator(db_path=tmp_path / "v.db", public_base_url="http://ava.test/x"))
+    client = VapiClient(
+        base_url="http://ava.test/sandbox/vapi", api_key=SANDBOX_API_KEY, transport=httpx.ASGITransport(app=app)
+    )
+
+    created = await client.create_assistant(config={"name": "Ava"})
+    fetched = await client.get_assistant(assistant_id=created["id"])
+    await client.aclose()
+
+    assert fetched == created
 
 
 # --- simulated calls ------------------------------------------------------------------------------------------
