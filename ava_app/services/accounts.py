@@ -6,12 +6,9 @@ Messages never say whether an email or phone number has an account.
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Coroutine
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Protocol
 
 from pydantic import BaseModel
 from sqlalchemy import update
@@ -19,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from ava_app.models import AuthSession, Membership, OneTimeToken, RefreshToken, Tenant, User, utcnow
 from ava_app.services import audit, rate_limits
+from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.errors import Conflict, Invalid, NotFound, Unauthorized
 from ava_app.services.notifications import send_account_email
 from ava_app.services.passwords import check_password_policy, hash_password, needs_rehash, verify_password
@@ -45,7 +43,6 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE_RE = re.compile(r"^\+[1-9]\d{6,14}$")
 LOCALES = ("en", "fr", "es")
 
-T = TypeVar("T")
 
 SENT_MESSAGE = "If an account exists, we sent a link."
 SMS_SENT_MESSAGE = "If an account uses this number, we sent a code."
@@ -66,26 +63,16 @@ class TwilioSmsVerifier:
         # Imported on use: the Twilio SDK is heavy and only the SMS login needs it.
         from ava_app.services.providers import twilio
 
-        _run_blocking(twilio.send_verification_code(to=to))
+        run_coroutine_sync(twilio.send_verification_code(to=to))
 
     def check_code(self, to: str, code: str) -> bool:
         from ava_app.services.providers import twilio
 
         try:
-            return bool(_run_blocking(twilio.check_verification_code(to=to, code=code)))
+            return bool(run_coroutine_sync(twilio.check_verification_code(to=to, code=code)))
         except Invalid:
             # Verify forgets a code after 10 minutes or once used; to the caller that is just a wrong code.
             return False
-
-
-def _run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run the async provider call from these synchronous services, also when a loop already runs in this thread."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 class AuthResult(BaseModel):

@@ -16,20 +16,18 @@ platform's settings.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Coroutine
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
-from typing import Any, TypeVar
+from typing import Any
 
 import aiosmtplib
 from sqlmodel import Session, select
 
 from ava_app.models import Outbox, utcnow
 from ava_app.services import credentials, outbox
+from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.email_templates import render
 from ava_app.services.errors import Invalid, NotFound, ProviderError, ProviderUnavailable
 from ava_app.settings import get_settings
@@ -41,8 +39,6 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 # A stalled server must not hold a worker thread for long; the next attempt comes from the queue anyway.
 SMTP_TIMEOUT_SECONDS = 30.0
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -150,7 +146,7 @@ def deliver(session: Session, *, outbox_id: int, max_attempts: int = MAX_ATTEMPT
     try:
         server = smtp_server_for(session, tenant_id=row.tenant_id)
         message = build_message(row, sender=server.sender)
-        _run_sync(_send(message, server=server))
+        run_coroutine_sync(_send(message, server=server))
     except Exception as exc:
         permanent = _is_permanent(exc)
         row.last_error = f"{type(exc).__name__}: {exc}"[:1000]
@@ -268,13 +264,3 @@ def _mark_sent(session: Session, row: Outbox) -> None:
 
 def _outcome(row: Outbox) -> dict:
     return {"id": row.id, "status": row.status, "attempts": row.attempts}
-
-
-def _run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run the async SMTP client from synchronous code (job workers), also when a loop already runs in this thread."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
