@@ -76,3 +76,29 @@ def db(engine) -> Iterator[Session]:
     """A session on the test database."""
     with Session(engine, expire_on_commit=False) as session:
         yield session
+
+
+@pytest.fixture()
+def smtp_env(engine, monkeypatch):
+    """Set AVA_SMTP_* variables for one test (empty host = sandbox); settings are re-read before and after."""
+
+    from ava_app.settings import get_settings
+
+    def configure(**values: object) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(f"AVA_SMTP_{name.upper()}", str(value))
+        get_settings.cache_clear()
+
+    configure(host="")
+    yield configure
+    get_settings.cache_clear()
+
+
+@pytest.fixture()
+def jobs():
+    """The job queue in immediate mode: enqueued tasks run in the test, retries land in an in-memory schedule."""
+    from ava_app.jobs import huey
+
+    huey.immediate = True
+    yield huey
+    huey.immediate = False

@@ -27,12 +27,9 @@ from ava_app.models import Outbox
 from ava_app.services import credentials, email
 from ava_app.services.errors import ProviderError, ProviderUnavailable
 from tests.factories import make_tenant
-from tests.unit import test_email as email_tests
-from tests.unit.test_email import closed_port, reload, run_scheduled
+from tests.mail import closed_port, reload, run_scheduled
 
 # The same fixtures as the unit tests (settings from AVA_SMTP_*, job queue in immediate mode).
-smtp_env = email_tests.smtp_env
-jobs = email_tests.jobs
 
 SENDER = "AVA <no-reply@ava.test>"
 LINK = "https://app.example.com/auth/magic/tok_123"

@@ -3,60 +3,16 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from datetime import UTC, datetime
 
 import pytest
-from sqlmodel import Session
 
-from ava_app.models import Outbox
 from ava_app.services import email, outbox
 from ava_app.services.errors import Invalid, NotFound, ProviderError, ProviderUnavailable
-from ava_app.settings import get_settings
 from tests.conftest import PROJECT_DIR
-
-
-@pytest.fixture()
-def smtp_env(engine, monkeypatch):
-    """Set AVA_SMTP_* variables for one test (empty host = sandbox); settings are re-read before and after."""
-
-    def configure(**values: object) -> None:
-        for name, value in values.items():
-            monkeypatch.setenv(f"AVA_SMTP_{name.upper()}", str(value))
-        get_settings.cache_clear()
-
-    configure(host="")
-    yield configure
-    get_settings.cache_clear()
-
-
-@pytest.fixture()
-def jobs():
-    """The job queue in immediate mode: enqueued tasks run in the test, retries land in an in-memory schedule."""
-    from ava_app.jobs import huey
-
-    huey.immediate = True
-    yield huey
-    huey.immediate = False
-
-
-def closed_port() -> int:
-    """A local port with nothing listening (connections are refused at once)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def run_scheduled(jobs) -> None:
-    """Run every scheduled retry as the consumer would once its eta has passed."""
-    for task in jobs.read_schedule(datetime.max):
-        jobs.execute(task, timestamp=task.eta)
-
-
-def reload(db: Session, outbox_id: int) -> Outbox:
-    return db.get(Outbox, outbox_id, populate_existing=True)
+from tests.mail import closed_port, reload, run_scheduled
 
 
 def test_sandbox_marks_sent_without_network_and_shows_in_dev_outbox(db, smtp_env, jobs):
