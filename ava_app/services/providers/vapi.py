@@ -182,10 +182,9 @@ def _property_key(text: str) -> str:
 class _Transient(Exception):
     """A failure worth retrying (429, 5xx, timeouts, connection errors); ``retry_after`` in seconds if Vapi said."""
 
-    def __init__(self, reason: str, *, retry_after: float | None = None, rate_limited: bool = False) -> None:
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
-        self.rate_limited = rate_limited
 
 
 class VapiClient:
@@ -457,7 +456,7 @@ class VapiClient:
             raise ProviderUnavailable(UNAVAILABLE_MESSAGE, reason=exc.__class__.__name__) from exc
         status = response.status_code
         if status == 429:
-            raise _Transient("rate limited (429)", retry_after=_retry_after(response), rate_limited=True)
+            raise _Transient("rate limited (429)", retry_after=_retry_after(response))
         if status >= 500:
             if idempotent or status in (502, 503, 504):
                 raise _Transient(f"HTTP {status}", retry_after=_retry_after(response))
