@@ -22,7 +22,7 @@ from time import sleep
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import delete, func, insert, or_, update
+from sqlalchemy import case, delete, func, insert, literal, or_, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
@@ -254,7 +254,7 @@ def _store_event(
     """Commit the raw event; returns (event id, newly stored, earlier copy failed or was abandoned)."""
     key = event_dedupe_key(message)
     payload = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
-    event = WebhookEvent(
+    row = WebhookEvent(
         tenant_id=tenant_id,
         provider=PROVIDER,
         event_type=event_type(message)[:60],
@@ -263,10 +263,10 @@ def _store_event(
         payload=payload,
         received_at=now,
     )
-    session.add(event)
     try:
+        event_id = _sql(session).execute(insert(WebhookEvent).values(_columns(row))).inserted_primary_key[0]
         session.commit()
-        return event.id, True, False
+        return event_id, True, False
     except IntegrityError:
         session.rollback()
     existing = session.exec(
@@ -284,7 +284,7 @@ def _handle_with_retries(session: Session, *, handler, event: _Event, event_id: 
     for attempt in range(1, _MAX_ATTEMPTS + 1):
         try:
             handled = handler(session, event)
-            session.exec(
+            _sql(session).execute(
                 update(WebhookEvent)
                 .where(col(WebhookEvent.id) == event_id)
                 .values(
@@ -345,15 +345,7 @@ def _handle_status_update(session: Session, event: _Event) -> _Handled:
     ref = _ensure_call(session, event, status=status)
     if ref is None:
         return _unresolved()
-    if not ref.created:
-        # Conditional update: atomic, so a late "in-progress" can never overwrite "ended", whatever the interleaving.
-        earlier = STATUS_ORDER[: STATUS_ORDER.index(status)]
-        session.exec(
-            update(Call)
-            .where(col(Call.id) == ref.id, col(Call.status).in_(earlier))
-            .values(status=status, updated_at=event.now)
-        )
-    fills: dict[str, Any] = {}
+    fills: dict[str, Any] = {"status": _advanced_status(status), "updated_at": event.now}
     started = _parse_time(event.call.get("startedAt"))
     if started is not None:
         fills["started_at"] = func.coalesce(Call.started_at, started)
@@ -366,8 +358,7 @@ def _handle_status_update(session: Session, event: _Event) -> _Handled:
             fills["outcome"] = func.coalesce(Call.outcome, outcome_for_ended_reason(reason))
         if ended is not None:
             fills["ended_at"] = func.coalesce(Call.ended_at, ended)
-    if fills:
-        session.exec(update(Call).where(col(Call.id) == ref.id).values(**fills))
+    _sql(session).execute(update(Call).where(col(Call.id) == ref.id).values(**fills))
     return _Handled(response={}, tenant_id=ref.tenant_id, call_id=ref.id)
 
 
@@ -379,12 +370,7 @@ def _handle_transcript(session: Session, event: _Event) -> _Handled:
     if ref is None:
         return _unresolved()
     # Touching the row first takes its write lock, so this check cannot interleave with the report's replace.
-    analysis, started_at = session.exec(
-        update(Call)
-        .where(col(Call.id) == ref.id)
-        .values(updated_at=event.now)
-        .returning(Call.provider_analysis, Call.started_at)
-    ).one()
+    analysis, started_at = _touch_call(session, ref, event, Call.provider_analysis, Call.started_at).one()
     if analysis is not None:
         # The report already replaced the live lines with its full transcript; this line is in it.
         return _Handled(response={}, tenant_id=ref.tenant_id, call_id=ref.id)
@@ -395,7 +381,7 @@ def _handle_transcript(session: Session, event: _Event) -> _Handled:
     spoken = _epoch_ms(event.message.get("timestamp"))
     seconds = max((spoken - started).total_seconds(), 0.0) if started and spoken else 0.0
     role = "assistant" if event.message.get("role") in ("assistant", "bot") else "user"
-    session.exec(
+    _sql(session).execute(
         insert(CallMessage).values(
             tenant_id=ref.tenant_id,
             call_id=ref.id,
@@ -409,17 +395,21 @@ def _handle_transcript(session: Session, event: _Event) -> _Handled:
 
 
 def _handle_end_of_call_report(session: Session, event: _Event) -> _Handled:
-    ref = _ensure_call(session, event, status="ended")
+    lines = _report_lines(event.message)
+    values = _report_values(event, has_lines=bool(lines))
+    # A report for a call AVA has not seen yet (the common case) is one INSERT: no update, no old lines to drop.
+    ref = _ensure_call(session, event, status="ended", values=values)
     if ref is None:
         return _unresolved()
-    lines = _report_lines(event.message)
-    session.exec(update(Call).where(col(Call.id) == ref.id).values(**_report_values(event, has_lines=bool(lines))))
+    if not ref.created:
+        _sql(session).execute(update(Call).where(col(Call.id) == ref.id).values(**values))
     if lines is not None:
-        session.exec(delete(CallMessage).where(col(CallMessage.call_id) == ref.id))
+        if not ref.created:
+            _sql(session).execute(delete(CallMessage).where(col(CallMessage.call_id) == ref.id))
         if lines:
-            session.exec(
+            _sql(session).execute(
                 insert(CallMessage),
-                params=[
+                [
                     {
                         "tenant_id": ref.tenant_id,
                         "call_id": ref.id,
@@ -456,6 +446,8 @@ def _handle_assistant_request(session: Session, event: _Event) -> _Handled:
         tenant_id=number.tenant_id, assistant_id=assistant.id if assistant else None, phone_number_id=number.id
     )
     ref = _ensure_call(session, event, status="ringing", routing=routing)
+    if ref is not None and not ref.created:
+        _touch_call(session, ref, event)
     hours = business_hours_status(
         business_hours=number.business_hours,
         holidays=number.holidays,
@@ -486,12 +478,24 @@ def _unresolved() -> _Handled:
 
 
 def _ensure_call(
-    session: Session, event: _Event, *, status: str | None = None, routing: _Routing | None = None
+    session: Session,
+    event: _Event,
+    *,
+    status: str | None = None,
+    routing: _Routing | None = None,
+    values: dict[str, Any] | None = None,
 ) -> _CallRef | None:
-    """The call row for this event, created from the event's call snapshot if new; None if no tenant owns it."""
+    """The call row for this event, created from the event's call snapshot (plus ``values``) if new.
+
+    Returns None when no tenant owns the call.
+    """
     if not event.provider_call_id:
         return None
-    row = session.exec(select(Call.id, Call.tenant_id).where(Call.provider_call_id == event.provider_call_id)).first()
+    row = (
+        _sql(session)
+        .execute(select(Call.id, Call.tenant_id).where(col(Call.provider_call_id) == event.provider_call_id))
+        .first()
+    )
     if row is not None:
         if event.auth_tenant_id is not None and row[1] != event.auth_tenant_id:
             raise Forbidden("This call belongs to another tenant than the secret used.")
@@ -511,10 +515,39 @@ def _ensure_call(
         updated_at=event.now,
         **_parties(event),
     )
-    session.add(call)
+    columns = {**_columns(call), **(values or {})}
     # A concurrent delivery may insert the same provider_call_id first: IntegrityError here, retried by the caller.
-    session.flush()
-    return _CallRef(id=call.id, tenant_id=call.tenant_id, created=True)
+    call_id = _sql(session).execute(insert(Call).values(columns)).inserted_primary_key[0]
+    return _CallRef(id=call_id, tenant_id=routing.tenant_id, created=True)
+
+
+def _sql(session: Session):
+    """The session's connection, for plain Core statements: the ORM's flush machinery costs more than the SQL here."""
+    return session.connection()
+
+
+def _columns(row: Any) -> dict[str, Any]:
+    """Column values of an unsaved model instance, its defaults included, for a Core INSERT (id left to the DB)."""
+    return {key: value for key, value in row.model_dump().items() if key != "id"}
+
+
+def _advanced_status(status: str) -> Any:
+    """SQL for "``status`` if the call is at an earlier stage, else unchanged".
+
+    Evaluated inside the UPDATE, so a late "in-progress" can never overwrite "ended", whatever the interleaving.
+    """
+    earlier = STATUS_ORDER[: STATUS_ORDER.index(status)]
+    return case((col(Call.status).in_(earlier), literal(status)), else_=Call.status)
+
+
+def _touch_call(session: Session, ref: _CallRef, event: _Event, *returning: Any):
+    """Lock the call row (a no-op write) and advance it to the status in the event's call snapshot, if later."""
+    values: dict[str, Any] = {"updated_at": event.now}
+    snapshot = event.call.get("status")
+    if snapshot in STATUS_ORDER:
+        values["status"] = _advanced_status(snapshot)
+    statement = update(Call).where(col(Call.id) == ref.id).values(**values)
+    return _sql(session).execute(statement.returning(*returning) if returning else statement)
 
 
 def _parties(event: _Event) -> dict[str, Any]:
@@ -545,11 +578,15 @@ def _resolve_routing(session: Session, event: _Event) -> _Routing | None:
     ]
     assistants = []
     if assistant_ids:
-        rows = session.exec(
-            select(Assistant.id, Assistant.tenant_id, Assistant.provider_assistant_id).where(
-                col(Assistant.provider_assistant_id).in_(assistant_ids)
+        rows = (
+            _sql(session)
+            .execute(
+                select(Assistant.id, Assistant.tenant_id, Assistant.provider_assistant_id).where(
+                    col(Assistant.provider_assistant_id).in_(assistant_ids)
+                )
             )
-        ).all()
+            .all()
+        )
         assistants = sorted(rows, key=lambda row: assistant_ids.index(row[2]))
     number = _find_number(session, event)
     candidates = [row[1] for row in assistants]
@@ -854,9 +891,7 @@ def _tool_take_message(context: _ToolContext, arguments: dict) -> str:
         raise DomainError("This tool needs a call id.")
     context.call_id = ref.id
     # Lock the row before reading, so two messages taken at once are both kept.
-    existing = context.session.exec(
-        update(Call).where(col(Call.id) == ref.id).values(updated_at=context.event.now).returning(Call.data_fields)
-    ).scalar_one()
+    existing = _touch_call(context.session, ref, context.event, Call.data_fields).scalar_one()
     merged = {**(existing if isinstance(existing, dict) else {}), **fields}
     context.session.exec(update(Call).where(col(Call.id) == ref.id).values(data_fields=merged, action_needed=True))
     return "Message saved. The team will get back to the caller as soon as possible."
