@@ -667,21 +667,34 @@ def get_me(session: Session, *, principal: Principal) -> MeOut:
 
 
 def update_profile(
-    session: Session, *, principal: Principal, name: str | None = None, locale: str | None = None
+    session: Session,
+    *,
+    principal: Principal,
+    name: str | None = None,
+    locale: str | None = None,
+    phone: str | None = None,
 ) -> MeOut:
-    """Change the caller's display name or language."""
+    """Change the caller's display name, language or phone number for SMS login ("" removes the number)."""
     user = session.get(User, principal.require_user())
     fields: dict[str, str] = {}
     if name is not None and not name.strip():
         fields["name"] = "Enter your name."
     if locale is not None and locale not in LOCALES:
         fields["locale"] = "Choose one of: " + ", ".join(LOCALES) + "."
+    normalized_phone = None
+    if phone is not None and phone.strip():
+        try:
+            normalized_phone = normalize_phone(phone)
+        except Invalid as exc:
+            fields.update(exc.details["fields"])
     if fields:
         raise Invalid(fields=fields)
     if name is not None:
         user.name = name.strip()[:120]
     if locale is not None:
         user.locale = locale
+    if phone is not None:
+        user.phone = normalized_phone
     session.add(user)
     session.commit()
     return get_me(session, principal=principal)

@@ -388,6 +388,16 @@ def test_me_and_profile_update(db):
         accounts.update_profile(db, principal=principal, locale="xx")
 
 
+def test_profile_phone_is_normalised_and_can_be_removed(db):
+    principal = _principal(db, _signup(db))
+    me = accounts.update_profile(db, principal=principal, phone="+33 6 12 34 56 78")
+    assert me.phone == "+33612345678"
+    with pytest.raises(Invalid) as error:
+        accounts.update_profile(db, principal=principal, phone="0612")
+    assert "phone" in error.value.details["fields"]
+    assert accounts.update_profile(db, principal=principal, phone="").phone is None
+
+
 def test_audit_is_for_admins_of_the_organisation(db):
     admin = _principal(db, _signup(db))
     entries = audit.list_audit(db, principal=admin)
