@@ -31,6 +31,8 @@ ACTIONS = (
     "org_created",
     "api_key_created",
     "api_key_revoked",
+    "credential_saved",
+    "credential_removed",
 )
 
 
