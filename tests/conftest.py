@@ -34,6 +34,17 @@ def migrate(url: str, revision: str = "head", *, down: bool = False) -> None:
         command.upgrade(config, revision)
 
 
+def _empty_postgres_schema(url: str) -> None:
+    """Start from an empty schema: the database may hold tables of any revision, even one this checkout lacks."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database for the whole run: SQLite in a temp dir unless AVA_DATABASE_URL names PostgreSQL."""
@@ -45,7 +56,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         url = f"sqlite:///{data_dir / 'test.db'}"
     os.environ["AVA_TEST_DATABASE_URL"] = url
     if url.startswith("postgresql"):
-        migrate(url, "base", down=True)
+        _empty_postgres_schema(url)
     migrate(url)
     yield url
     _clear_caches()
