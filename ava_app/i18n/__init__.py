@@ -1,14 +1,37 @@
-"""One translation mechanism for every UI string and message: ``translate(key, lang)`` and the catalogues."""
+"""One translation mechanism for every UI string and message: ``translate(key, lang)`` and the catalogues.
+
+The shell's strings live in en.py / fr.py; each feature keeps its own in ``features/<feature>.py`` as ``EN`` and
+``FR`` dicts (merged here, a key may be defined once), so features grow without touching one shared file.
+"""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
+from ava_app.i18n import features
 from ava_app.i18n.en import MESSAGES as EN
 from ava_app.i18n.fr import MESSAGES as FR
 from ava_app.i18n.fr import SERVICE_MESSAGES as FR_MESSAGES
 
 LANGUAGES = {"en": "English", "fr": "Français"}
 DEFAULT_LANGUAGE = "en"
-CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "fr": FR}
+CATALOGUES: dict[str, dict[str, str]] = {"en": dict(EN), "fr": dict(FR)}
+
+
+def _merge_feature_catalogues() -> None:
+    for module_info in pkgutil.iter_modules(features.__path__):
+        module = importlib.import_module(f"{features.__name__}.{module_info.name}")
+        for lang, messages in (("en", module.EN), ("fr", module.FR)):
+            clash = CATALOGUES[lang].keys() & messages.keys()
+            if clash:
+                raise ValueError(f"i18n keys defined twice ({module_info.name}): {sorted(clash)[:5]}")
+            CATALOGUES[lang].update(messages)
+        FR_MESSAGES.update(getattr(module, "FR_SERVICE_MESSAGES", {}))
+
+
+_merge_feature_catalogues()
+EN = CATALOGUES["en"]
 
 
 def normalise_language(value: str | None) -> str:

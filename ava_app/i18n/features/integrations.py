@@ -1,0 +1,55 @@
+"""Strings of /settings/integrations."""
+
+EN: dict[str, str] = {
+    "integrations.title": "Integrations",
+    "integrations.subtitle": (
+        "Use your own Vapi, Twilio, OpenAI or mail accounts. Without them AVA uses its platform accounts "
+        "(or the sandbox). Keys are stored encrypted and never shown again."
+    ),
+    "integrations.own": "Your key",
+    "integrations.platform": "AVA's account",
+    "integrations.unreadable": "This saved key can no longer be read. Please enter it again.",
+    "integrations.keep_saved": "Leave blank to keep the saved value",
+    "integrations.save": "Save",
+    "integrations.test": "Test connection",
+    "integrations.remove": "Remove",
+    "integrations.saved": "Saved. The key is stored encrypted.",
+    "integrations.removed": "Removed. AVA uses its platform account again.",
+    "integrations.admins_only": "Only admins can manage integrations.",
+    "integrations.smtp": "Email (SMTP)",
+    "integrations.field.api_key": "API key",
+    "integrations.field.account_sid": "Account SID",
+    "integrations.field.auth_token": "Auth token",
+    "integrations.field.host": "SMTP host",
+    "integrations.field.username": "Username",
+    "integrations.field.password": "Password",
+    "settings.integrations": "Integrations",
+    "settings.integrations_hint": "Your own Vapi, Twilio, OpenAI and mail accounts, with a connection test.",
+}
+
+FR: dict[str, str] = {
+    "integrations.title": "Intégrations",
+    "integrations.subtitle": (
+        "Utilisez vos propres comptes Vapi, Twilio, OpenAI ou e-mail. Sinon AVA utilise ses comptes plateforme "
+        "(ou le bac à sable). Les clés sont chiffrées et ne sont plus jamais affichées."
+    ),
+    "integrations.own": "Votre clé",
+    "integrations.platform": "Compte AVA",
+    "integrations.unreadable": "Cette clé enregistrée ne peut plus être lue. Saisissez-la à nouveau.",
+    "integrations.keep_saved": "Laisser vide pour garder la valeur enregistrée",
+    "integrations.save": "Enregistrer",
+    "integrations.test": "Tester la connexion",
+    "integrations.remove": "Supprimer",
+    "integrations.saved": "Enregistré. La clé est stockée chiffrée.",
+    "integrations.removed": "Supprimé. AVA utilise de nouveau son compte plateforme.",
+    "integrations.admins_only": "Seuls les administrateurs peuvent gérer les intégrations.",
+    "integrations.smtp": "E-mail (SMTP)",
+    "integrations.field.api_key": "Clé API",
+    "integrations.field.account_sid": "Account SID",
+    "integrations.field.auth_token": "Jeton d'authentification",
+    "integrations.field.host": "Serveur SMTP",
+    "integrations.field.username": "Nom d'utilisateur",
+    "integrations.field.password": "Mot de passe",
+    "settings.integrations": "Intégrations",
+    "settings.integrations_hint": "Vos propres comptes Vapi, Twilio, OpenAI et e-mail, avec un test de connexion.",
+}
