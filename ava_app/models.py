@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Numeric, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Numeric, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 ROLES = ("admin", "user", "viewer")
@@ -242,6 +242,24 @@ class Call(SQLModel, table=True):
     __table_args__ = (
         Index("ix_call_tenant_started", "tenant_id", "started_at", "id"),
         Index("ix_call_tenant_status", "tenant_id", "status"),
+        # Keyset pagination keys of the calls list (migration 0002); NULLs folded so both databases order alike.
+        Index("ix_call_tenant_when", "tenant_id", text("coalesce(started_at, created_at)"), "id"),
+        Index("ix_call_tenant_duration", "tenant_id", text("coalesce(duration_seconds, 0)"), "id"),
+        Index("ix_call_tenant_cost", "tenant_id", text("coalesce(cost, 0)"), "id"),
+        Index(
+            "ix_call_tenant_action_open",
+            "tenant_id",
+            text("coalesce(started_at, created_at)"),
+            "id",
+            sqlite_where=text("action_needed = 1 AND action_done_at IS NULL"),
+            postgresql_where=text("action_needed AND action_done_at IS NULL"),
+        ),
+        # Free-text search with ILIKE on PostgreSQL only (pg_trgm); SQLite scans the tenant's rows with LIKE.
+        Index(
+            "ix_call_search_trgm",
+            text("(coalesce(summary, '') || ' ' || transcript) gin_trgm_ops"),
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -276,6 +294,31 @@ class Call(SQLModel, table=True):
     email_status: str = Field(default="pending", max_length=10)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CallRollup(SQLModel, table=True):
+    """Non-test calls per tenant, 15-minute UTC slot and outcome; kept exact by triggers on ``call`` (migration 0002).
+
+    ``bucket`` is the slot's start in epoch seconds. Every UTC offset in use is a multiple of 15 minutes, so a local
+    day or hour of any tenant is a whole number of slots; ``outcome`` is ``pending`` until the call has one.
+    """
+
+    tenant_id: int = Field(foreign_key="tenant.id", primary_key=True, ondelete="CASCADE")
+    bucket: int = Field(primary_key=True, sa_type=BigInteger)
+    outcome: str = Field(primary_key=True, max_length=20)
+    calls: int = 0
+    timed_calls: int = 0
+    duration_total: int = Field(default=0, sa_type=BigInteger)
+    cost_total: Decimal = Field(default=Decimal(0), sa_column=Column(Numeric(16, 4), nullable=False))
+
+
+class CallTopicRollup(SQLModel, table=True):
+    """Non-test calls per tenant, 15-minute UTC slot and topic; kept by the same triggers as ``CallRollup``."""
+
+    tenant_id: int = Field(foreign_key="tenant.id", primary_key=True, ondelete="CASCADE")
+    bucket: int = Field(primary_key=True, sa_type=BigInteger)
+    topic: str = Field(primary_key=True, max_length=80)
+    calls: int = 0
 
 
 class CallMessage(SQLModel, table=True):
