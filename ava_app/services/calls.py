@@ -1,0 +1,608 @@
+"""The calls list and a call's page: filter, sort, page through, open, delete, mark follow-ups done, export.
+
+Pagination is by keyset, never OFFSET: the opaque cursor carries the sort key and id of the last row shown, and the
+next page is "rows strictly after (key, id)" in the chosen order. Page 500 costs what page 1 costs, and calls that
+arrive between two pages cannot shift or repeat rows. Sort keys fold NULLs (``coalesce(started_at, created_at)``,
+``coalesce(duration_seconds, 0)``, ``coalesce(cost, 0)``) so both databases order alike; each has a
+``(tenant_id, key, id)`` index from migration 0002, matched textually, which is why the keys below are written with
+literal constants rather than bound parameters. There is no total count: counting a million rows on every page is
+the slow part of classic pagination, and the dashboard already shows the totals.
+
+Free-text search (``q``) matches summaries and transcripts, case-insensitively. On PostgreSQL it is an ``ILIKE`` on
+``coalesce(summary, '') || ' ' || transcript``, served by the ``pg_trgm`` GIN index of migration 0002 (terms of three
+characters or more use it); SQLite uses LIKE over the tenant's rows, fine for a single-process install.
+
+Exports stream in keyset batches of ``EXPORT_BATCH`` rows read with plain Core selects: memory does not grow with the
+number of calls, and no long-lived server-side cursor holds a transaction open while a slow client downloads.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import Integer, delete, func, literal, literal_column, or_, select, true, tuple_, update
+from sqlmodel import Session
+
+from ava_app.models import Assistant, Call, CallMessage, PhoneNumber, utcnow
+from ava_app.services.analytics import local_midnight, started_or_created, summary_line, tenant_zone
+from ava_app.services.call_ingest import STATUS_ORDER
+from ava_app.services.ended_reasons import OUTCOMES
+from ava_app.services.errors import Invalid, NotFound
+from ava_app.services.principal import Principal
+
+SortKey = Literal["date", "duration", "cost"]
+Direction = Literal["desc", "asc"]
+SORT_KEYS = {
+    "date": started_or_created,
+    "duration": func.coalesce(Call.duration_seconds, literal_column("0")),
+    "cost": func.coalesce(Call.cost, literal_column("0")),
+}
+SENTIMENTS = ("positive", "neutral", "negative")
+CALL_TYPES = ("inbound", "outbound", "web", "test")
+MAX_PAGE = 100
+EXPORT_BATCH = 1000
+# Same text as the trigram index of migration 0002, so PostgreSQL can use it.
+SEARCH_TEXT = literal_column("(coalesce(call.summary, '') || ' ' || call.transcript)")
+LIST_FIELDS = ("status", "outcome", "sentiment", "call_type")
+
+OUTCOME_WORDS = {
+    "answered": {"en": "The assistant talked with the caller.", "fr": "L'assistante a parlé avec l'appelant."},
+    "missed": {
+        "en": "Nobody talked with the caller (busy, no answer, or hung up first).",
+        "fr": "Personne n'a parlé avec l'appelant (occupé, pas de réponse, ou raccroché avant).",
+    },
+    "voicemail": {"en": "The call reached a voicemail.", "fr": "L'appel est tombé sur une messagerie."},
+    "forwarded": {
+        "en": "The call was transferred to a person or another line.",
+        "fr": "L'appel a été transféré à une personne ou à une autre ligne.",
+    },
+    "failed": {
+        "en": "A technical or setup problem stopped the call.",
+        "fr": "Un problème technique ou de configuration a interrompu l'appel.",
+    },
+    "other": {"en": "The call ended for another reason.", "fr": "L'appel s'est terminé pour une autre raison."},
+}
+NOT_ENDED_WORDS = {"en": "The call has not ended yet.", "fr": "L'appel n'est pas encore terminé."}
+
+
+class CallFilters(BaseModel):
+    """What the calls list is narrowed to; round-trips through URL query parameters (lists comma-separated)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    date_from: date | None = Field(default=None, description="First local day (tenant timezone), inclusive.")
+    date_to: date | None = Field(default=None, description="Last local day (tenant timezone), inclusive.")
+    status: list[str] = Field(default_factory=list)
+    outcome: list[str] = Field(default_factory=list)
+    call_type: list[str] = Field(default_factory=list)
+    min_duration: int | None = Field(default=None, ge=0)
+    max_duration: int | None = Field(default=None, ge=0)
+    phone_number_id: int | None = None
+    assistant_id: int | None = None
+    sentiment: list[str] = Field(default_factory=list)
+    action: Literal["open", "done"] | None = Field(default=None, description="open: follow-up needed and not done.")
+    q: str | None = Field(default=None, max_length=100, description="Words to find in summaries and transcripts.")
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, Any]) -> CallFilters:
+        """Filters from query parameters (a dict, or a multi-dict's items); other keys such as ``sort`` are ignored.
+
+        Raises ``Invalid`` with one message per bad field.
+        """
+        values: dict[str, Any] = {}
+        for name in cls.model_fields:
+            raw = params.get(name)
+            if raw is None or raw == "" or raw == []:
+                continue
+            if name in LIST_FIELDS:
+                items = raw if isinstance(raw, list) else [raw]
+                values[name] = [part.strip() for item in items for part in str(item).split(",") if part.strip()]
+            else:
+                values[name] = raw[-1] if isinstance(raw, list) else raw
+        try:
+            filters = cls.model_validate(values)
+        except ValidationError as exc:
+            fields = {str(error["loc"][0]): error["msg"] for error in exc.errors()}
+            raise Invalid("Some filters are not valid.", fields=fields) from None
+        filters.check()
+        return filters
+
+    def to_query(self) -> dict[str, str]:
+        """Query parameters for these filters, defaults left out (stable order, ready for a URL)."""
+        query: dict[str, str] = {}
+        for name, value in self.model_dump(exclude_defaults=True).items():
+            if isinstance(value, list):
+                query[name] = ",".join(value)
+            elif isinstance(value, date):
+                query[name] = value.isoformat()
+            else:
+                query[name] = str(value)
+        return query
+
+    def check(self) -> None:
+        """Raise ``Invalid`` for values outside the known sets or empty ranges."""
+        fields: dict[str, str] = {}
+        for name, allowed in (
+            ("status", STATUS_ORDER),
+            ("outcome", (*OUTCOMES, "pending")),
+            ("sentiment", SENTIMENTS),
+            ("call_type", CALL_TYPES),
+        ):
+            unknown = [value for value in getattr(self, name) if value not in allowed]
+            if unknown:
+                fields[name] = f"Unknown value {unknown[0]!r}; one of {', '.join(allowed)}."
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            fields["date_to"] = "Must not be before date_from."
+        if self.min_duration is not None and self.max_duration is not None and self.min_duration > self.max_duration:
+            fields["max_duration"] = "Must not be below min_duration."
+        if fields:
+            raise Invalid("Some filters are not valid.", fields=fields)
+
+    def conditions(self, *, zone: ZoneInfo, dialect: str) -> list[Any]:
+        """SQL conditions on ``call`` (the tenant condition is added by the caller)."""
+        where: list[Any] = []
+        if self.date_from:
+            where.append(started_or_created >= local_midnight(self.date_from, zone))
+        if self.date_to:
+            where.append(started_or_created < local_midnight(self.date_to + timedelta(days=1), zone))
+        if self.status:
+            where.append(Call.status.in_(self.status))
+        if self.outcome:
+            known = [value for value in self.outcome if value != "pending"]
+            outcome = Call.outcome.in_(known)
+            where.append(or_(outcome, Call.outcome.is_(None)) if "pending" in self.outcome else outcome)
+        if self.call_type:
+            where.append(Call.call_type.in_(self.call_type))
+        if self.min_duration is not None:
+            where.append(Call.duration_seconds >= self.min_duration)
+        if self.max_duration is not None:
+            where.append(Call.duration_seconds <= self.max_duration)
+        if self.phone_number_id is not None:
+            where.append(Call.phone_number_id == self.phone_number_id)
+        if self.assistant_id is not None:
+            where.append(Call.assistant_id == self.assistant_id)
+        if self.sentiment:
+            where.append(Call.sentiment.in_(self.sentiment))
+        if self.action == "open":
+            # "= true", not IS: the partial index's condition must appear as written for SQLite to use it.
+            where.extend([Call.action_needed == true(), Call.action_done_at.is_(None)])
+        elif self.action == "done":
+            where.append(Call.action_done_at.is_not(None))
+        terms = (self.q or "").strip()
+        if terms:
+            pattern = "%" + terms.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            if dialect == "postgresql":
+                where.append(SEARCH_TEXT.ilike(pattern, escape="\\"))
+            else:
+                where.append(or_(Call.summary.like(pattern, escape="\\"), Call.transcript.like(pattern, escape="\\")))
+        return where
+
+
+class CallListItem(BaseModel):
+    """One row of the calls list; ``started_at`` is in the tenant's timezone (the call's start, else its creation)."""
+
+    id: int
+    started_at: datetime
+    call_type: str
+    caller_number: str | None
+    called_number: str | None
+    phone_number_id: int | None
+    assistant_id: int | None
+    status: str
+    outcome: str | None
+    ended_reason: str | None
+    duration_seconds: int | None
+    cost: Decimal | None
+    sentiment: str | None
+    action_needed: bool
+    action_done_at: datetime | None
+    topics: list[str]
+    summary_line: str
+
+
+class CallPage(BaseModel):
+    """A page of calls and the cursor for the next one (None at the end)."""
+
+    items: list[CallListItem]
+    next_cursor: str | None
+    has_more: bool
+    sort: str
+    direction: str
+
+
+class CallMessageOut(BaseModel):
+    """One line of the conversation."""
+
+    position: int
+    role: str
+    text: str
+    seconds_from_start: float
+
+
+class CallDetail(CallListItem):
+    """Everything about one call, for its page."""
+
+    provider_call_id: str
+    direction: str
+    ended_at: datetime | None
+    outcome_text: dict[str, str]
+    ended_reason_text: str | None
+    cost_breakdown: dict | None
+    recording_url: str | None
+    transcript: str
+    summary: str | None
+    intent: str | None
+    data_fields: dict | None
+    summary_status: str
+    email_status: str
+    assistant_name: str | None
+    phone_number: str | None
+    messages: list[CallMessageOut]
+
+
+LIST_COLUMNS = (
+    Call.id,
+    Call.started_at,
+    Call.created_at,
+    Call.call_type,
+    Call.caller_number,
+    Call.called_number,
+    Call.phone_number_id,
+    Call.assistant_id,
+    Call.status,
+    Call.outcome,
+    Call.ended_reason,
+    Call.duration_seconds,
+    Call.cost,
+    Call.sentiment,
+    Call.action_needed,
+    Call.action_done_at,
+    Call.topics,
+    Call.summary,
+    Call.intent,
+)
+
+
+def _item(row: Any, zone: ZoneInfo) -> CallListItem:
+    return CallListItem(
+        id=row.id,
+        started_at=(row.started_at or row.created_at).astimezone(zone),
+        call_type=row.call_type,
+        caller_number=row.caller_number,
+        called_number=row.called_number,
+        phone_number_id=row.phone_number_id,
+        assistant_id=row.assistant_id,
+        status=row.status,
+        outcome=row.outcome,
+        ended_reason=row.ended_reason,
+        duration_seconds=row.duration_seconds,
+        cost=row.cost,
+        sentiment=row.sentiment,
+        action_needed=bool(row.action_needed),
+        action_done_at=row.action_done_at.astimezone(zone) if row.action_done_at else None,
+        topics=[str(topic) for topic in row.topics] if isinstance(row.topics, list) else [],
+        summary_line=summary_line(row.summary, row.intent),
+    )
+
+
+# --- cursor -----------------------------------------------------------------------------------------------------
+
+
+def encode_cursor(*, sort: str, direction: str, key: Any, call_id: int) -> str:
+    """An opaque cursor: the sort, direction, sort key and id of the last row shown."""
+    if isinstance(key, datetime):
+        value = key.isoformat()
+    elif isinstance(key, Decimal | float):
+        value = str(Decimal(str(key)))
+    else:
+        value = int(key)
+    raw = json.dumps([sort, direction, value, call_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, *, sort: str, direction: str) -> tuple[Any, int]:
+    """(sort key, id) from a cursor made for the same sort and direction; ``Invalid`` otherwise."""
+    bad = Invalid("This page link is no longer valid; start again from the first page.", fields={"cursor": "invalid"})
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        cursor_sort, cursor_direction, value, call_id = json.loads(raw)
+        if (cursor_sort, cursor_direction) != (sort, direction) or not isinstance(call_id, int):
+            raise bad
+        if sort == "date":
+            key: Any = datetime.fromisoformat(value)
+            if key.tzinfo is None:
+                raise bad
+        elif sort == "cost":
+            key = Decimal(value)
+        else:
+            key = int(value)
+        return key, call_id
+    except (ValueError, TypeError, binascii.Error, InvalidOperation, json.JSONDecodeError):
+        raise bad from None
+
+
+# --- queries ----------------------------------------------------------------------------------------------------
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _page_query(
+    *,
+    tenant_id: int,
+    where: list[Any],
+    sort: str,
+    direction: str,
+    after: tuple[Any, int] | None,
+    limit: int,
+    columns: tuple = LIST_COLUMNS,
+):
+    key = SORT_KEYS[sort]
+    query = select(*columns, key.label("sort_key")).where(Call.tenant_id == tenant_id, *where)
+    if after is not None:
+        # A row comparison is one index range on (tenant_id, key, id) in both databases.
+        bound = tuple_(literal(after[0], key.type), literal(after[1], Integer()))
+        query = query.where(tuple_(key, Call.id) < bound if direction == "desc" else tuple_(key, Call.id) > bound)
+    order = (key.desc(), Call.id.desc()) if direction == "desc" else (key.asc(), Call.id.asc())
+    return query.order_by(*order).limit(limit)
+
+
+def _check_sort(sort: str, direction: str) -> None:
+    if sort not in SORT_KEYS:
+        raise Invalid(fields={"sort": "One of date, duration, cost."})
+    if direction not in ("desc", "asc"):
+        raise Invalid(fields={"direction": "One of desc, asc."})
+
+
+def list_calls(
+    session: Session,
+    *,
+    principal: Principal,
+    filters: CallFilters,
+    sort: str = "date",
+    direction: str = "desc",
+    cursor: str | None = None,
+    limit: int = 20,
+) -> CallPage:
+    """One page of the caller's tenant's calls matching ``filters``, after ``cursor`` (from the previous page)."""
+    tenant_id = principal.require_member()
+    _check_sort(sort, direction)
+    filters.check()
+    limit = max(1, min(int(limit), MAX_PAGE))
+    after = decode_cursor(cursor, sort=sort, direction=direction) if cursor else None
+    zone = tenant_zone(session, tenant_id=tenant_id)
+    where = filters.conditions(zone=zone, dialect=_dialect(session))
+    query = _page_query(tenant_id=tenant_id, where=where, sort=sort, direction=direction, after=after, limit=limit + 1)
+    rows = session.execute(query).all()
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = None
+    if has_more:
+        last = rows[-1]
+        next_cursor = encode_cursor(sort=sort, direction=direction, key=last.sort_key, call_id=last.id)
+    return CallPage(
+        items=[_item(row, zone) for row in rows],
+        next_cursor=next_cursor,
+        has_more=has_more,
+        sort=sort,
+        direction=direction,
+    )
+
+
+def _owned_call(session: Session, *, tenant_id: int, call_id: int) -> Call:
+    call = session.execute(select(Call).where(Call.id == call_id, Call.tenant_id == tenant_id)).scalar_one_or_none()
+    if call is None:
+        # Another tenant's call and a missing one look the same.
+        raise NotFound("This call does not exist.", code="call_not_found")
+    return call
+
+
+def get_call(session: Session, *, principal: Principal, call_id: int) -> CallDetail:
+    """One call of the caller's tenant with its conversation; ``NotFound`` for anyone else's."""
+    tenant_id = principal.require_member()
+    call = _owned_call(session, tenant_id=tenant_id, call_id=call_id)
+    zone = tenant_zone(session, tenant_id=tenant_id)
+    messages = session.execute(
+        select(CallMessage.position, CallMessage.role, CallMessage.text, CallMessage.seconds_from_start)
+        .where(CallMessage.call_id == call.id, CallMessage.tenant_id == tenant_id)
+        .order_by(CallMessage.position)
+    ).all()
+    assistant_name = (
+        session.execute(
+            select(Assistant.name).where(Assistant.id == call.assistant_id, Assistant.tenant_id == tenant_id)
+        ).scalar_one_or_none()
+        if call.assistant_id
+        else None
+    )
+    phone_number = (
+        session.execute(
+            select(PhoneNumber.e164).where(PhoneNumber.id == call.phone_number_id, PhoneNumber.tenant_id == tenant_id)
+        ).scalar_one_or_none()
+        if call.phone_number_id
+        else None
+    )
+    item = _item(call, zone)
+    return CallDetail(
+        **item.model_dump(),
+        provider_call_id=call.provider_call_id,
+        direction=call.direction,
+        ended_at=call.ended_at.astimezone(zone) if call.ended_at else None,
+        outcome_text=OUTCOME_WORDS.get(call.outcome or "", NOT_ENDED_WORDS),
+        ended_reason_text=_reason_words(call.ended_reason),
+        cost_breakdown=call.cost_breakdown,
+        recording_url=call.recording_url,
+        transcript=call.transcript,
+        summary=call.summary,
+        intent=call.intent,
+        data_fields=call.data_fields,
+        summary_status=call.summary_status,
+        email_status=call.email_status,
+        assistant_name=assistant_name,
+        phone_number=phone_number,
+        messages=[CallMessageOut(**row._mapping) for row in messages],
+    )
+
+
+def _reason_words(reason: str | None) -> str | None:
+    """A provider reason code as words ("customer-ended-call" -> "Customer ended call")."""
+    if not reason:
+        return None
+    words = reason.replace(".", " ").replace("-", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def delete_calls(session: Session, *, principal: Principal, call_ids: Iterable[int]) -> int:
+    """Delete calls of the caller's tenant (writers only) with their messages; returns how many were deleted.
+
+    Ids of other tenants' calls, or of no call, are skipped silently. The recording stays with the voice provider.
+    """
+    tenant_id = principal.require_writer()
+    ids = sorted({int(call_id) for call_id in call_ids})
+    if not ids:
+        return 0
+    session.execute(delete(CallMessage).where(CallMessage.tenant_id == tenant_id, CallMessage.call_id.in_(ids)))
+    result = session.execute(delete(Call).where(Call.tenant_id == tenant_id, Call.id.in_(ids)))
+    session.commit()
+    return int(result.rowcount or 0)
+
+
+def mark_action_done(session: Session, *, principal: Principal, call_id: int, done: bool = True) -> CallListItem:
+    """Mark a call's follow-up as done (or open again with ``done=False``); writers only, own tenant only."""
+    tenant_id = principal.require_writer()
+    result = session.execute(
+        update(Call)
+        .where(Call.id == call_id, Call.tenant_id == tenant_id)
+        .values(action_done_at=utcnow() if done else None, updated_at=utcnow())
+    )
+    if not result.rowcount:
+        session.rollback()
+        raise NotFound("This call does not exist.", code="call_not_found")
+    session.commit()
+    row = session.execute(select(*LIST_COLUMNS).where(Call.id == call_id, Call.tenant_id == tenant_id)).one()
+    return _item(row, tenant_zone(session, tenant_id=tenant_id))
+
+
+# --- export -----------------------------------------------------------------------------------------------------
+
+EXPORT_FIELDS = (
+    "id",
+    "started_at",
+    "call_type",
+    "caller_number",
+    "called_number",
+    "status",
+    "outcome",
+    "ended_reason",
+    "duration_seconds",
+    "cost",
+    "sentiment",
+    "action_needed",
+    "action_done_at",
+    "topics",
+    "intent",
+    "summary",
+)
+# Spreadsheets run cells starting with these as formulas (CSV injection): caller-supplied text gets a leading quote.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def export_calls(session: Session, *, principal: Principal, filters: CallFilters, fmt: str = "csv") -> Iterator[str]:
+    """The caller's tenant's calls matching ``filters``, newest first, as CSV or JSON text chunks.
+
+    Permissions and filters are checked now; rows are read lazily in keyset batches as the iterator is consumed.
+    Transcripts are not included (open a call for its conversation).
+    """
+    tenant_id = principal.require_member()
+    if fmt not in ("csv", "json"):
+        raise Invalid(fields={"format": "One of csv, json."})
+    filters.check()
+    zone = tenant_zone(session, tenant_id=tenant_id)
+    where = filters.conditions(zone=zone, dialect=_dialect(session))
+    records = _export_records(session, tenant_id=tenant_id, where=where, zone=zone)
+    return _csv_chunks(records) if fmt == "csv" else _json_chunks(records)
+
+
+def _export_records(session: Session, *, tenant_id: int, where: list[Any], zone: ZoneInfo) -> Iterator[dict]:
+    after: tuple[Any, int] | None = None
+    while True:
+        query = _page_query(
+            tenant_id=tenant_id,
+            where=where,
+            sort="date",
+            direction="desc",
+            after=after,
+            limit=EXPORT_BATCH,
+        )
+        rows = session.execute(query).all()
+        for row in rows:
+            yield {
+                "id": row.id,
+                "started_at": (row.started_at or row.created_at).astimezone(zone).isoformat(),
+                "call_type": row.call_type,
+                "caller_number": row.caller_number,
+                "called_number": row.called_number,
+                "status": row.status,
+                "outcome": row.outcome,
+                "ended_reason": row.ended_reason,
+                "duration_seconds": row.duration_seconds,
+                "cost": str(row.cost) if row.cost is not None else None,
+                "sentiment": row.sentiment,
+                "action_needed": bool(row.action_needed),
+                "action_done_at": row.action_done_at.astimezone(zone).isoformat() if row.action_done_at else None,
+                "topics": [str(topic) for topic in row.topics] if isinstance(row.topics, list) else [],
+                "intent": row.intent,
+                "summary": row.summary,
+            }
+        if len(rows) < EXPORT_BATCH:
+            return
+        after = (rows[-1].sort_key, rows[-1].id)
+        # Let go of the batch's identity map entries and snapshot before the next one.
+        session.expire_all()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        value = "; ".join(value)
+    text = str(value)
+    if text.startswith(FORMULA_START) and not text.lstrip("+").isdigit():
+        return "'" + text
+    return text
+
+
+def _csv_chunks(records: Iterator[dict], rows_per_chunk: int = 200) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_FIELDS)
+    for count, record in enumerate(records, start=1):
+        writer.writerow([_cell(record[name]) for name in EXPORT_FIELDS])
+        if count % rows_per_chunk == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _json_chunks(records: Iterator[dict], rows_per_chunk: int = 200) -> Iterator[str]:
+    parts = ["["]
+    for count, record in enumerate(records):
+        parts.append(("," if count else "") + "\n" + json.dumps(record, ensure_ascii=False))
+        if len(parts) >= rows_per_chunk:
+            yield "".join(parts)
+            parts = []
+    parts.append("\n]\n")
+    yield "".join(parts)

@@ -1,0 +1,382 @@
+"""Realistic fake calls for demos and benchmarks, inserted in bulk.
+
+This is the one place that writes ``call`` rows without going through webhook ingestion, and it is meant for demo
+tenants and benchmark databases only: rows are built in memory in batches and sent with PostgreSQL ``COPY ... FROM
+STDIN`` (or one ``executemany`` INSERT per batch on SQLite, and on PostgreSQL when messages are wanted). The dashboard
+rollup triggers of migration 0002 still fire for every row, so the rollups stay exact.
+
+The calls follow a plausible small-business pattern in the tenant's timezone: busier on weekdays and in business hours,
+about two thirds answered, a few missed calls and voicemails, durations around a minute and a half, costs around
+$0.10 a minute, topics and summaries from a small phrase bank, repeat callers, and follow-ups mostly done after two
+days. Same ``seed``, same calls (provider call ids excepted, which must stay unique).
+
+Command line (database from AVA_DATABASE_URL)::
+
+    python -m ava_app.services.demo_data --tenant-id 1 --count 100000 --days 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import secrets
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert, select
+from sqlmodel import Session
+
+from ava_app.models import Assistant, Call, CallMessage, PhoneNumber, Tenant, utcnow
+
+BATCH = 5000
+CALL_TABLE = Call.__table__
+# (outcome, share, ended reasons it comes from)
+OUTCOME_MIX = (
+    ("answered", 0.68, ("customer-ended-call", "assistant-ended-call", "assistant-said-end-call-phrase")),
+    ("missed", 0.11, ("customer-busy", "call.ringing.sip-inbound-caller-hungup-before-call-connect")),
+    ("voicemail", 0.09, ("voicemail",)),
+    ("forwarded", 0.07, ("assistant-forwarded-call",)),
+    ("failed", 0.03, ("pipeline-error-openai-llm-failed", "assistant-join-timed-out")),
+    ("other", 0.02, ("unknown-error",)),
+)
+CALL_TYPES = (("inbound", 0.9), ("web", 0.06), ("outbound", 0.03), ("test", 0.01))
+# (topic, weight, what the caller wanted, what the assistant did)
+TOPICS = (
+    ("appointment", 30, "book an appointment", "offered the next free slots and took the caller's details"),
+    ("opening hours", 18, "know the opening hours", "gave this week's hours"),
+    ("pricing", 14, "ask about prices", "gave the price list and explained what is included"),
+    ("cancellation", 10, "cancel a booking", "cancelled it and offered another date"),
+    ("reschedule", 9, "move a booking", "found a new time that suits"),
+    ("directions", 6, "get directions", "gave the address and parking tips"),
+    ("emergency", 4, "report an urgent problem", "took the details and flagged it for a call back"),
+    ("insurance", 4, "check insurance cover", "explained which plans are accepted"),
+    ("complaint", 3, "make a complaint", "apologised and promised a call back from the manager"),
+    ("quote", 2, "get a quote", "took the details for a written quote"),
+)
+FIRST_NAMES = ("Marie", "Paul", "Sofia", "James", "Chloé", "Lucas", "Emma", "Noah", "Léa", "Omar", "Ana", "Tom")
+SENTIMENTS = (("positive", 0.35), ("neutral", 0.5), ("negative", 0.15))
+# Calls per local hour of a weekday (share of the day); weekends get 40% of a weekday.
+HOUR_WEIGHTS = (0, 0, 0, 0, 0, 0, 1, 2, 6, 10, 11, 10, 8, 8, 10, 10, 9, 7, 4, 2, 1, 1, 0, 0)
+COLUMNS = (
+    "tenant_id",
+    "provider_call_id",
+    "assistant_id",
+    "phone_number_id",
+    "call_type",
+    "direction",
+    "caller_number",
+    "called_number",
+    "status",
+    "outcome",
+    "ended_reason",
+    "started_at",
+    "ended_at",
+    "duration_seconds",
+    "cost",
+    "cost_breakdown",
+    "recording_url",
+    "transcript",
+    "summary",
+    "summary_source",
+    "intent",
+    "action_needed",
+    "action_done_at",
+    "topics",
+    "sentiment",
+    "summary_status",
+    "email_status",
+    "created_at",
+    "updated_at",
+)
+JSON_COLUMNS = ("cost_breakdown", "topics")
+
+
+def _ensure_lines(session: Session, tenant_id: int) -> tuple[list[tuple[int, str]], list[int]]:
+    """The tenant's phone numbers (id, e164) and assistant ids, creating two of each for an empty demo tenant."""
+    numbers = [
+        tuple(row)
+        for row in session.execute(select(PhoneNumber.id, PhoneNumber.e164).where(PhoneNumber.tenant_id == tenant_id))
+    ]
+    assistants = list(session.execute(select(Assistant.id).where(Assistant.tenant_id == tenant_id)).scalars())
+    if not assistants:
+        for name in ("Ava", "Ava (after hours)"):
+            session.add(Assistant(tenant_id=tenant_id, name=name, status="active"))
+        session.commit()
+        assistants = list(session.execute(select(Assistant.id).where(Assistant.tenant_id == tenant_id)).scalars())
+    if not numbers:
+        for index, label in enumerate(("Main line", "Bookings")):
+            e164 = f"+1415{tenant_id % 1000:03d}{index:04d}"
+            session.add(PhoneNumber(tenant_id=tenant_id, e164=e164, label=label, assistant_id=assistants[0]))
+        session.commit()
+        numbers = [
+            tuple(row)
+            for row in session.execute(
+                select(PhoneNumber.id, PhoneNumber.e164).where(PhoneNumber.tenant_id == tenant_id)
+            )
+        ]
+    return numbers, assistants
+
+
+def _start_times(rng: random.Random, *, count: int, days: int, now: datetime, zone: ZoneInfo) -> list[datetime]:
+    """``count`` start times over the last ``days`` local days up to ``now``, shaped by weekday and hour weights."""
+    today = now.astimezone(zone).date()
+    slots: list[tuple[datetime, float]] = []
+    for back in range(days):
+        day = today - timedelta(days=back)
+        weekday_factor = 1.0 if day.weekday() < 5 else 0.4
+        for hour, weight in enumerate(HOUR_WEIGHTS):
+            if weight:
+                start = datetime(day.year, day.month, day.day, hour, tzinfo=zone).astimezone(UTC)
+                if start < now:
+                    slots.append((start, weight * weekday_factor))
+    if not slots:
+        slots = [(now - timedelta(hours=1), 1.0)]
+    picks = rng.choices([slot for slot, _ in slots], weights=[weight for _, weight in slots], k=count)
+    times = [min(slot + timedelta(seconds=rng.randrange(3600)), now - timedelta(seconds=1)) for slot in picks]
+    times.sort()
+    return times
+
+
+def _rows(
+    rng: random.Random,
+    *,
+    tenant_id: int,
+    count: int,
+    days: int,
+    now: datetime,
+    zone: ZoneInfo,
+    numbers: list[tuple[int, str]],
+    assistants: list[int],
+    live: int,
+) -> Iterator[dict]:
+    run = secrets.token_hex(4)
+    callers = [f"+1{rng.randrange(200, 999)}555{rng.randrange(10000):04d}" for _ in range(max(50, count // 20))]
+    outcomes = [name for name, _, _ in OUTCOME_MIX]
+    outcome_weights = [share for _, share, _ in OUTCOME_MIX]
+    reasons = {name: reasons for name, _, reasons in OUTCOME_MIX}
+    topic_weights = [weight for _, weight, _, _ in TOPICS]
+    starts = _start_times(rng, count=count, days=days, now=now, zone=zone)
+    for index, started in enumerate(starts):
+        is_live = index >= count - live
+        outcome = rng.choices(outcomes, outcome_weights)[0]
+        call_type = rng.choices([name for name, _ in CALL_TYPES], [share for _, share in CALL_TYPES])[0]
+        number_id, number = rng.choice(numbers)
+        caller = rng.choice(callers)
+        talked = outcome in ("answered", "forwarded")
+        if outcome == "answered":
+            duration = int(min(900, max(12, rng.lognormvariate(math.log(95), 0.6))))
+        elif outcome == "forwarded":
+            duration = rng.randrange(30, 200)
+        elif outcome == "voicemail":
+            duration = rng.randrange(15, 60)
+        else:
+            duration = rng.randrange(0, 12)
+        topics: list[str] = []
+        summary = intent = sentiment = None
+        transcript = ""
+        action = False
+        if talked or outcome == "voicemail":
+            picked = []
+            for topic in rng.choices(TOPICS, topic_weights, k=rng.choice((1, 1, 2, 3))):
+                if topic not in picked:
+                    picked.append(topic)
+            topics = [topic for topic, _, _, _ in picked]
+            name = rng.choice(FIRST_NAMES)
+            _, _, wanted, done = picked[0]
+            summary = f"{name} called to {wanted}; the assistant {done}."
+            if len(picked) > 1:
+                summary += f" Also asked about {', '.join(topics[1:])}."
+            intent = wanted.capitalize()
+            sentiment = rng.choices([s for s, _ in SENTIMENTS], [w for _, w in SENTIMENTS])[0]
+            action = outcome == "voicemail" or topics[0] in ("emergency", "complaint", "quote") or rng.random() < 0.08
+            transcript = (
+                f"AI: Hello, thanks for calling, this is Ava. How can I help?\n"
+                f"User: Hi, this is {name}, I'd like to {wanted}.\n"
+                f"AI: Of course. I {done.replace('the caller', 'you')}.\n"
+                f"User: Great, thank you.\nAI: You're welcome, have a nice day."
+            )
+        ended = started + timedelta(seconds=duration)
+        minutes = Decimal(duration) / 60
+        cost = (minutes * Decimal("0.105") + Decimal(rng.randrange(0, 50)) / 10000).quantize(Decimal("0.0001"))
+        done_at = None
+        if action and now - ended > timedelta(days=2) and rng.random() < 0.92:
+            done_at = ended + timedelta(hours=rng.randrange(1, 40))
+        row = {
+            "tenant_id": tenant_id,
+            "provider_call_id": f"demo-{tenant_id}-{run}-{index}",
+            "assistant_id": rng.choice(assistants),
+            "phone_number_id": number_id,
+            "call_type": call_type,
+            "direction": "outbound" if call_type == "outbound" else "inbound",
+            "caller_number": caller,
+            "called_number": number,
+            "status": "ended",
+            "outcome": outcome,
+            "ended_reason": rng.choice(reasons[outcome]),
+            "started_at": started,
+            "ended_at": ended,
+            "duration_seconds": duration,
+            "cost": cost,
+            "cost_breakdown": {
+                "transport": str((cost * Decimal("0.1")).quantize(Decimal("0.0001"))),
+                "llm": str((cost * Decimal("0.5")).quantize(Decimal("0.0001"))),
+                "voice": str((cost * Decimal("0.4")).quantize(Decimal("0.0001"))),
+            },
+            "recording_url": f"https://storage.example.com/recordings/{tenant_id}/{index}.wav" if talked else None,
+            "transcript": transcript,
+            "summary": summary,
+            "summary_source": "local" if summary else None,
+            "intent": intent,
+            "action_needed": action,
+            "action_done_at": done_at,
+            "topics": topics,
+            "sentiment": sentiment,
+            "summary_status": "done" if summary else "skipped",
+            "email_status": "sent",
+            "created_at": started,
+            "updated_at": ended,
+        }
+        if is_live:
+            row.update(
+                status="in-progress",
+                outcome=None,
+                ended_reason=None,
+                ended_at=None,
+                duration_seconds=None,
+                cost=None,
+                summary=None,
+                summary_status="pending",
+                email_status="pending",
+                started_at=now - timedelta(seconds=rng.randrange(10, 240)),
+                created_at=now - timedelta(seconds=250),
+            )
+        yield row
+
+
+def _copy_batch(session: Session, batch: list[dict]) -> None:
+    """One PostgreSQL COPY of a batch (JSON columns as text, everything else adapted by psycopg)."""
+    raw = session.connection().connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(f"COPY call ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+        for row in batch:
+            copy.write_row([json.dumps(row[name]) if name in JSON_COLUMNS else row[name] for name in COLUMNS])
+
+
+def _messages(call_id: int, row: dict, tenant_id: int) -> list[dict]:
+    lines = [line.split(": ", 1) for line in row["transcript"].splitlines() if ": " in line]
+    return [
+        {
+            "tenant_id": tenant_id,
+            "call_id": call_id,
+            "position": position,
+            "role": "assistant" if speaker == "AI" else "user",
+            "text": text,
+            "seconds_from_start": position * 6.0,
+        }
+        for position, (speaker, text) in enumerate(lines)
+    ]
+
+
+def generate_calls(
+    session: Session,
+    *,
+    tenant_id: int,
+    count: int,
+    days: int = 30,
+    seed: int = 0,
+    now: datetime | None = None,
+    live: int = 0,
+    with_messages: bool = False,
+) -> int:
+    """Insert ``count`` realistic calls for ``tenant_id`` over the last ``days`` days (``live`` of them in progress).
+
+    Demo and benchmark data only (bulk path, see the module docstring). Commits per batch; returns the count inserted.
+    """
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise ValueError(f"no tenant {tenant_id}")
+    try:
+        zone = ZoneInfo(tenant.timezone or "UTC")
+    except Exception:
+        zone = ZoneInfo("UTC")
+    numbers, assistants = _ensure_lines(session, tenant_id)
+    rng = random.Random(seed)
+    now = (now or utcnow()).astimezone(UTC)
+    use_copy = session.get_bind().dialect.name == "postgresql" and not with_messages
+    rows = _rows(
+        rng,
+        tenant_id=tenant_id,
+        count=count,
+        days=days,
+        now=now,
+        zone=zone,
+        numbers=numbers,
+        assistants=assistants,
+        live=min(live, count),
+    )
+    inserted = 0
+    batch: list[dict] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == BATCH:
+            inserted += _flush(session, batch, use_copy=use_copy, with_messages=with_messages, tenant_id=tenant_id)
+            batch = []
+    if batch:
+        inserted += _flush(session, batch, use_copy=use_copy, with_messages=with_messages, tenant_id=tenant_id)
+    return inserted
+
+
+def _flush(session: Session, batch: list[dict], *, use_copy: bool, with_messages: bool, tenant_id: int) -> int:
+    if use_copy:
+        _copy_batch(session, batch)
+    elif with_messages:
+        ids = (
+            session.execute(insert(CALL_TABLE).returning(CALL_TABLE.c.id, sort_by_parameter_order=True), batch)
+            .scalars()
+            .all()
+        )
+        messages = [
+            line for call_id, row in zip(ids, batch, strict=True) for line in _messages(call_id, row, tenant_id)
+        ]
+        if messages:
+            session.execute(insert(CallMessage.__table__), messages)
+    else:
+        session.execute(insert(CALL_TABLE), batch)
+    session.commit()
+    return len(batch)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: generate calls for one tenant of the database in AVA_DATABASE_URL."""
+    from ava_app.db import get_engine
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tenant-id", type=int, required=True)
+    parser.add_argument("--count", type=int, required=True)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--live", type=int, default=0, help="how many of the newest calls are still in progress")
+    parser.add_argument("--messages", action="store_true", help="also store each call's conversation lines")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    with Session(get_engine(), expire_on_commit=False) as session:
+        inserted = generate_calls(
+            session,
+            tenant_id=args.tenant_id,
+            count=args.count,
+            days=args.days,
+            seed=args.seed,
+            live=args.live,
+            with_messages=args.messages,
+        )
+    print(f"inserted {inserted} calls for tenant {args.tenant_id} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
