@@ -16,7 +16,7 @@ from ava_app.db import get_engine
 from ava_app.services.call_ingest import (
     IngestResult,
     InvalidPayload,
-    ingest_vapi_event,
+    accept_vapi_event,
     parse_vapi_payload,
     tenant_for_webhook_secret,
 )
@@ -54,14 +54,28 @@ counters = WebhookCounters()
 _sqlite_writer = threading.Lock()
 
 
-def log_call_ended(call_id: int) -> None:
-    """Default post-call hook: only logs. The post-call job chain replaces it through ``get_on_call_ended``."""
-    log.info("Call %s ended; post-call work is due", call_id)
+def enqueue_post_call(call_id: int) -> None:
+    """Post-call hook: enqueue the summary and email job for a call whose report was just applied."""
+    from ava_app.jobs import run_post_call
+
+    run_post_call(call_id)
+
+
+def enqueue_apply(event_id: int) -> None:
+    """Enqueue the job that applies a stored heavy event (the end-of-call report)."""
+    from ava_app.jobs import apply_webhook_event
+
+    apply_webhook_event(event_id)
 
 
 def get_on_call_ended() -> Callable[[int], None]:
-    """What to run once an end-of-call report is stored (FastAPI dependency; override it to enqueue jobs)."""
-    return log_call_ended
+    """What to run once an end-of-call report is applied inline (FastAPI dependency; the deferred job uses the same)."""
+    return enqueue_post_call
+
+
+def get_enqueue_apply() -> Callable[[int], None]:
+    """How a stored heavy event reaches its apply job (FastAPI dependency; tests override it to apply inline)."""
+    return enqueue_apply
 
 
 def _presented_secret(request: Request) -> str:
@@ -93,26 +107,44 @@ def _tenant_for_secret(secret: str) -> int | None:
         return tenant_for_webhook_secret(session, secret=secret)
 
 
-def _ingest(*, message: dict, raw: bytes, tenant_id: int | None, on_call_ended: Callable[[int], None]) -> IngestResult:
+def _ingest(
+    *,
+    message: dict,
+    raw: bytes,
+    tenant_id: int | None,
+    on_call_ended: Callable[[int], None],
+    enqueue: Callable[[int], None],
+) -> IngestResult:
     # One worker thread and one session for all the blocking work of a request.
+    deferred: list[int] = []
     with Session(get_engine(), expire_on_commit=False) as session:
+        options = {"message": message, "raw": raw, "tenant_id": tenant_id, "on_call_ended": on_call_ended}
         if not get_settings().is_sqlite:
-            return ingest_vapi_event(
-                session, message=message, raw=raw, tenant_id=tenant_id, on_call_ended=on_call_ended
-            )
-        # SQLite takes one writer at a time and makes the others sleep-poll (1 ms up to 100 ms steps); waiting on a
-        # lock here instead wakes the next writer as soon as the previous one commits.
-        with _sqlite_writer:
-            return ingest_vapi_event(
-                session, message=message, raw=raw, tenant_id=tenant_id, on_call_ended=on_call_ended
-            )
+            result = accept_vapi_event(session, enqueue_apply=deferred.append, **options)
+        else:
+            # SQLite takes one writer at a time and makes the others sleep-poll (1 ms up to 100 ms steps); waiting on
+            # a lock here instead wakes the next writer as soon as the previous one commits.
+            with _sqlite_writer:
+                result = accept_vapi_event(session, enqueue_apply=deferred.append, **options)
+    # Enqueued once the event is committed and the database lock released; if the queue is unreachable the stored
+    # event is applied by the sweep (ava_app.jobs), so Vapi still gets its 200.
+    for event_id in deferred:
+        try:
+            enqueue(event_id)
+        except Exception:
+            log.exception("Could not enqueue stored Vapi event %s; the sweep will apply it", event_id)
+    return result
 
 
 @router.post("/webhooks/vapi", response_model=None)
 async def vapi_webhook(
-    request: Request, on_call_ended: Callable[[int], None] = Depends(get_on_call_ended)
+    request: Request,
+    on_call_ended: Callable[[int], None] = Depends(get_on_call_ended),
+    enqueue: Callable[[int], None] = Depends(get_enqueue_apply),
 ) -> JSONResponse:
-    """Store and apply one Vapi server message; answers tool-calls and assistant-request with Vapi's bare shapes.
+    """Store one Vapi server message and apply it, inline or (the end-of-call report) through a job.
+
+    Tool-calls and assistant-request are answered with Vapi's bare shapes.
 
     Auth: ``X-Vapi-Secret: <secret>`` or ``Authorization: Bearer <secret>``, the platform secret or a tenant's own.
     401 unknown secret, 413 body over 1 MiB, 400 not a Vapi message; any other problem is stored with the event and
@@ -142,7 +174,7 @@ async def vapi_webhook(
         return _refuse(400, "invalid_payload", exc.message)
     try:
         result = await run_in_threadpool(
-            _ingest, message=message, raw=raw, tenant_id=tenant_id, on_call_ended=on_call_ended
+            _ingest, message=message, raw=raw, tenant_id=tenant_id, on_call_ended=on_call_ended, enqueue=enqueue
         )
     except Exception:
         # The service records handler errors itself; reaching here means the event could not even be stored.

@@ -5,6 +5,11 @@ and an event whose handling failed keeps its payload and error for a later retry
 their status only moves forward (an ended call stays ended) and the end-of-call report is authoritative for everything
 it carries, so any order of a call's events ends in the same state. Slow post-call work (summary, email) is not done
 here: the caller is told through ``IngestResult.call_ended`` / ``on_call_ended`` and enqueues it.
+
+Store and enqueue. ``accept_vapi_event`` (the webhook's entry) applies cheap events inline, but for the heavy ones
+(``DEFERRED_TYPES``) it only stores the raw event and hands its id to a job, which calls ``apply_stored_event``. The
+job claims the event when it marks it processed, so a second copy of the job changes nothing; an event whose job was
+lost (worker killed, queue unreachable) still has ``processed_at`` NULL and is found by ``unapplied_event_ids``.
 """
 
 from __future__ import annotations
@@ -37,12 +42,16 @@ PROVIDER = "vapi"
 STATUS_ORDER = ("scheduled", "queued", "ringing", "in-progress", "forwarding", "ended")
 # Vapi waits for a meaningful body from these, so they are answered again even when redelivered.
 RESPONSE_TYPES = frozenset({"tool-calls", "assistant-request"})
+# Applied by a job after the request is answered: the report is the one big event (13 KB, every line of the call) and
+# nothing waits for its effects. Status and transcript events stay inline (one small statement each) so the live call
+# view is current, and RESPONSE_TYPES must be inline because Vapi waits for their answer.
+DEFERRED_TYPES = frozenset({"end-of-call-report"})
 BUILTIN_TOOLS = ("check_business_hours", "take_message", "transfer_to_human", "lookup_faq")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # Unique-key races and SQLite's "database is locked" resolve on a second try; more than a few means a real fault.
 _MAX_ATTEMPTS = 4
 # A stored event never marked processed is retried on redelivery only once it is clearly not still in flight.
-_IN_FLIGHT_GRACE = timedelta(minutes=2)
+IN_FLIGHT_GRACE = timedelta(minutes=2)
 _CENT_FRACTION = Decimal("0.0001")
 _NOT_IN_SERVICE = "Sorry, this number is not in service. Goodbye."
 _UNAVAILABLE = "Sorry, we cannot take your call right now. Please try again later."
@@ -67,6 +76,19 @@ class IngestResult:
     call_id: int | None = None
     call_ended: bool = False
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """A raw event after ``store_vapi_event``: its id, whether this delivery stored it, whether it must be applied."""
+
+    event_id: int
+    fresh: bool
+    needs_retry: bool
+
+    @property
+    def needs_apply(self) -> bool:
+        return self.fresh or self.needs_retry
 
 
 @dataclass(frozen=True)
@@ -201,28 +223,153 @@ def ingest_vapi_event(
     """
     now = now or utcnow()
     kind = event_type(message)
-    event_id, fresh, needs_retry = _store_event(session, message=message, raw=raw, tenant_id=tenant_id, now=now)
-    if not fresh and not needs_retry and kind not in RESPONSE_TYPES:
+    stored = store_vapi_event(session, message=message, raw=raw, tenant_id=tenant_id, now=now)
+    if not stored.needs_apply and kind not in RESPONSE_TYPES:
+        return IngestResult(event_type=kind, response={}, event_id=stored.event_id, duplicate=True)
+    return _apply(
+        session,
+        message=message,
+        event_id=stored.event_id,
+        auth_tenant_id=tenant_id,
+        now=now,
+        duplicate=not stored.fresh,
+        on_call_ended=on_call_ended,
+    )
+
+
+def accept_vapi_event(
+    session: Session,
+    *,
+    message: dict,
+    raw: bytes | str,
+    enqueue_apply: Callable[[int], None],
+    tenant_id: int | None = None,
+    on_call_ended: Callable[[int], None] | None = None,
+    now: datetime | None = None,
+) -> IngestResult:
+    """The webhook's entry: store every event; apply cheap ones now and hand heavy ones to ``enqueue_apply``.
+
+    Args as for ``ingest_vapi_event``; ``enqueue_apply`` is called with the stored event's id once it is committed
+    (for an event of ``DEFERRED_TYPES`` that still needs applying) and must eventually run ``apply_stored_event``.
+    If it raises, the event stays stored and unapplied for the sweep, and the error is returned, not raised.
+    """
+    kind = event_type(message)
+    if kind not in DEFERRED_TYPES:
+        return ingest_vapi_event(
+            session, message=message, raw=raw, tenant_id=tenant_id, on_call_ended=on_call_ended, now=now
+        )
+    stored = store_vapi_event(session, message=message, raw=raw, tenant_id=tenant_id, now=now)
+    error = None
+    if stored.needs_apply:
+        try:
+            enqueue_apply(stored.event_id)
+        except Exception as exc:
+            # Stored is what matters to Vapi; the sweep applies it once the queue is back.
+            log.exception("Could not enqueue Vapi %s event %s", kind, stored.event_id)
+            error = f"enqueue failed: {type(exc).__name__}: {exc}"[:1000]
+    return IngestResult(event_type=kind, response={}, event_id=stored.event_id, duplicate=not stored.fresh, error=error)
+
+
+def apply_stored_event(
+    session: Session, *, event_id: int, on_call_ended: Callable[[int], None] | None = None
+) -> IngestResult:
+    """Apply one stored event (the job half of store-and-enqueue); a no-op once it was applied without error.
+
+    The event's own ``tenant_id`` is the authenticating tenant (it is only rewritten when applied). Raises on a
+    handler or database failure after recording it, so the job queue retries with backoff.
+    """
+    row = session.exec(
+        select(
+            WebhookEvent.payload,
+            WebhookEvent.tenant_id,
+            WebhookEvent.processed_at,
+            WebhookEvent.error,
+            WebhookEvent.received_at,
+        ).where(WebhookEvent.id == event_id)
+    ).first()
+    if row is None:
+        log.warning("Webhook event %s is gone (its tenant was deleted?); nothing to apply", event_id)
+        return IngestResult(event_type="", response={}, event_id=event_id, duplicate=True)
+    payload, auth_tenant_id, processed_at, stored_error, received_at = row
+    session.rollback()  # end the read, so the apply transaction starts fresh
+    try:
+        message = parse_vapi_payload(payload)
+    except InvalidPayload as exc:
+        _record_failure(session, event_id=event_id, error=exc.message)
+        return IngestResult(event_type="", response={}, event_id=event_id, error=exc.message)
+    kind = event_type(message)
+    if processed_at is not None and stored_error is None:
         return IngestResult(event_type=kind, response={}, event_id=event_id, duplicate=True)
+    return _apply(
+        session,
+        message=message,
+        event_id=event_id,
+        auth_tenant_id=auth_tenant_id,
+        now=_aware(received_at) or utcnow(),
+        duplicate=False,
+        on_call_ended=on_call_ended,
+        claim=True,
+    )
+
+
+def unapplied_event_ids(session: Session, *, received_before: datetime, limit: int = 200) -> list[int]:
+    """Stored events never applied and not failed, received before ``received_before``: jobs that were lost.
+
+    An event whose apply raised keeps its error and is retried on redelivery instead: re-running a handler that
+    fails on the same payload every minute would only fill the log.
+    """
+    return list(
+        session.exec(
+            select(WebhookEvent.id)
+            .where(
+                col(WebhookEvent.processed_at).is_(None),
+                col(WebhookEvent.error).is_(None),
+                col(WebhookEvent.received_at) < received_before,
+                col(WebhookEvent.provider) == PROVIDER,
+            )
+            .order_by(col(WebhookEvent.id))
+            .limit(limit)
+        ).all()
+    )
+
+
+def _apply(
+    session: Session,
+    *,
+    message: dict,
+    event_id: int,
+    auth_tenant_id: int | None,
+    now: datetime,
+    duplicate: bool,
+    on_call_ended: Callable[[int], None] | None,
+    claim: bool = False,
+) -> IngestResult:
+    """Run the event's handler and mark it processed; with ``claim``, raise on failure and skip if applied meanwhile."""
+    kind = event_type(message)
     event = _Event(
         kind=kind,
         message=message,
         call=message.get("call") if isinstance(message.get("call"), dict) else {},
         provider_call_id=_provider_call_id(message),
-        auth_tenant_id=tenant_id,
+        auth_tenant_id=auth_tenant_id,
         now=now,
     )
     handler = _HANDLERS.get(kind, _store_only)
     try:
-        handled = _handle_with_retries(session, handler=handler, event=event, event_id=event_id)
+        handled = _handle_with_retries(session, handler=handler, event=event, event_id=event_id, claim=claim)
     except Exception as exc:
         session.rollback()
         error = f"{type(exc).__name__}: {exc}"[:1000]
         log.exception("Vapi %s event %s failed", kind, event_id)
         _record_failure(session, event_id=event_id, error=error)
+        if claim:
+            raise
         return IngestResult(
-            event_type=kind, response=_failure_response(event), event_id=event_id, duplicate=not fresh, error=error
+            event_type=kind, response=_failure_response(event), event_id=event_id, duplicate=duplicate, error=error
         )
+    if handled is None:
+        # Another copy of the job applied it first; its post-call hook already ran.
+        return IngestResult(event_type=kind, response={}, event_id=event_id, duplicate=True)
     if kind not in _HANDLERS:
         log.info("Vapi event type %r stored without handling", kind)
     error = handled.problem
@@ -238,7 +385,7 @@ def ingest_vapi_event(
         event_type=kind,
         response=handled.response,
         event_id=event_id,
-        duplicate=not fresh,
+        duplicate=duplicate,
         call_id=handled.call_id,
         call_ended=handled.call_ended,
         error=error,
@@ -248,10 +395,14 @@ def ingest_vapi_event(
 # --- raw event store ----------------------------------------------------------------------------------------------
 
 
-def _store_event(
-    session: Session, *, message: dict, raw: bytes | str, tenant_id: int | None, now: datetime
-) -> tuple[int, bool, bool]:
-    """Commit the raw event; returns (event id, newly stored, earlier copy failed or was abandoned)."""
+def store_vapi_event(
+    session: Session, *, message: dict, raw: bytes | str, tenant_id: int | None = None, now: datetime | None = None
+) -> StoredEvent:
+    """Commit the raw event under its dedupe key (one INSERT); a redelivery finds the first copy instead.
+
+    ``needs_retry`` is set when the first copy failed, or was never applied and is older than the in-flight grace.
+    """
+    now = now or utcnow()
     key = event_dedupe_key(message)
     payload = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
     row = WebhookEvent(
@@ -266,7 +417,7 @@ def _store_event(
     try:
         event_id = _sql(session).execute(insert(WebhookEvent).values(_columns(row))).inserted_primary_key[0]
         session.commit()
-        return event_id, True, False
+        return StoredEvent(event_id=event_id, fresh=True, needs_retry=False)
     except IntegrityError:
         session.rollback()
     existing = session.exec(
@@ -275,24 +426,36 @@ def _store_event(
         )
     ).one()
     received = _aware(existing[3])
-    abandoned = existing[1] is None and received is not None and now - received > _IN_FLIGHT_GRACE
-    return existing[0], False, existing[2] is not None or abandoned
+    abandoned = existing[1] is None and received is not None and now - received > IN_FLIGHT_GRACE
+    return StoredEvent(event_id=existing[0], fresh=False, needs_retry=existing[2] is not None or abandoned)
 
 
-def _handle_with_retries(session: Session, *, handler, event: _Event, event_id: int) -> _Handled:
-    """Run a handler and mark the event processed in one transaction, retrying races on the call's unique keys."""
+def _handle_with_retries(
+    session: Session, *, handler, event: _Event, event_id: int, claim: bool = False
+) -> _Handled | None:
+    """Run a handler and mark the event processed in one transaction, retrying races on the call's unique keys.
+
+    With ``claim`` the mark only succeeds if no one applied the event meanwhile; otherwise everything is rolled back
+    and None returned, so two copies of an apply job change the call once.
+    """
     for attempt in range(1, _MAX_ATTEMPTS + 1):
         try:
             handled = handler(session, event)
-            _sql(session).execute(
+            target = col(WebhookEvent.id) == event_id
+            if claim:
+                target = target & (col(WebhookEvent.processed_at).is_(None) | col(WebhookEvent.error).is_not(None))
+            marked = _sql(session).execute(
                 update(WebhookEvent)
-                .where(col(WebhookEvent.id) == event_id)
+                .where(target)
                 .values(
                     processed_at=utcnow(),
                     error=handled.problem[:1000] if handled.problem else None,
                     tenant_id=handled.tenant_id if handled.tenant_id is not None else event.auth_tenant_id,
                 )
             )
+            if claim and marked.rowcount == 0:
+                session.rollback()
+                return None
             session.commit()
             return handled
         except (IntegrityError, OperationalError):

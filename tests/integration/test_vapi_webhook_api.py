@@ -189,15 +189,44 @@ async def test_assistant_request_answers_with_an_assistant_or_an_error(client, d
     assert response.status_code == 200 and set(response.json()) == {"error"}
 
 
-async def test_end_of_call_report_triggers_the_post_call_hook(api, client, db, business):
-    ended = []
-    api.dependency_overrides[webhooks.get_on_call_ended] = lambda: ended.append
+async def test_end_of_call_report_is_stored_then_applied_by_its_job(api, client, db, business):
+    queued = []
+    api.dependency_overrides[webhooks.get_enqueue_apply] = lambda: queued.append
     response = await client.post(URL, json=load("end-of-call-report"), headers={"X-Vapi-Secret": SECRET})
     assert response.status_code == 200 and response.json() == {}
+    (event,) = stored(db)
+    assert queued == [event.id] and event.processed_at is None
+    assert db.exec(select(Call)).all() == [], "the route only stores the report"
+
+    ended = []
+    call_ingest.apply_stored_event(db, event_id=event.id, on_call_ended=ended.append)
     call = db.exec(select(Call)).one()
     assert ended == [call.id] and call.status == "ended"
+
     again = await client.post(URL, json=load("end-of-call-report"), headers={"X-Vapi-Secret": SECRET})
-    assert again.status_code == 200 and ended == [call.id]
+    call_ingest.apply_stored_event(db, event_id=event.id, on_call_ended=ended.append)
+    assert again.status_code == 200 and queued == [event.id] and ended == [call.id]
+
+
+async def test_report_runs_the_whole_pipeline_through_the_queue(client, db, business, jobs, smtp_env):
+    response = await client.post(URL, json=load("end-of-call-report"), headers={"X-Vapi-Secret": SECRET})
+    assert response.status_code == 200
+    call = db.exec(select(Call)).one()
+    (event,) = stored(db)
+    assert event.processed_at is not None and event.error is None
+    assert (call.status, call.summary_status, call.email_status) == ("ended", "done", "skipped")
+    assert call.summary and call.summary_source == "local"
+
+
+async def test_queue_outage_still_answers_200_and_keeps_the_event_for_the_sweep(api, client, db, business):
+    def down(event_id):
+        raise ConnectionError("queue down")
+
+    api.dependency_overrides[webhooks.get_enqueue_apply] = lambda: down
+    response = await client.post(URL, json=load("end-of-call-report"), headers={"X-Vapi-Secret": SECRET})
+    assert response.status_code == 200
+    (event,) = stored(db)
+    assert event.processed_at is None and event.error is None
 
 
 async def test_handler_failure_is_stored_and_still_answered(client, db, business, monkeypatch):
@@ -215,7 +244,7 @@ async def test_storage_outage_is_503_not_500(client, db, monkeypatch):
     def down(*args, **kwargs):
         raise ConnectionError("database down")
 
-    monkeypatch.setattr(webhooks, "ingest_vapi_event", down)
+    monkeypatch.setattr(webhooks, "accept_vapi_event", down)
     response = await client.post(URL, json=load("hang"), headers={"X-Vapi-Secret": SECRET})
     assert response.status_code == 503
 
