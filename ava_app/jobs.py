@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from huey import Huey, RedisHuey, SqliteHuey
+from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.api import TaskWrapper
 from huey.consumer import Consumer
 from huey.exceptions import RetryTask
@@ -147,3 +147,137 @@ def deliver_outbox_message(outbox_id: int) -> None:
     except (ProviderError, NotFound) as exc:
         # Final: the row says failed (or is gone with its tenant); retrying the job would change nothing.
         log.warning("outbox %s not delivered: %s", outbox_id, exc.message)
+
+
+# --- the call pipeline ------------------------------------------------------------------------------------------
+
+
+class _LazyPeriodicTask(_LazyTask):
+    """A periodic task (run by a consumer started with ``periodic=True``), registered like the others."""
+
+    def __init__(self, func: Callable[..., Any], validate_datetime: Callable[[Any], bool], options: dict[str, Any]):
+        self.validate_datetime = validate_datetime
+        super().__init__(func, options)
+
+    def register(self, queue: Huey) -> None:
+        self.wrapper = queue.periodic_task(self.validate_datetime, **self.options)(self.func)
+
+
+def periodic_task(validate_datetime: Callable[[Any], bool], **options: Any) -> Callable[..., _LazyTask]:
+    """Declare a periodic job; ``validate_datetime`` is usually ``huey.crontab(...)``."""
+
+    def decorator(func: Callable[..., Any]) -> _LazyTask:
+        return _LazyPeriodicTask(func, validate_datetime, options)
+
+    return decorator
+
+
+# Applying a stored report retries quickly (2 s doubling to about 4 minutes, 8.5 minutes in all): its failures are
+# database hiccups. One that still fails keeps its error on the event (shown to admins, retried on redelivery).
+@task(retries=8, retry_delay=2, retry_backoff=2)
+def apply_webhook_event(event_id: int) -> None:
+    """Apply one stored Vapi event (store-and-enqueue's second half), then enqueue the call's post-call job."""
+    from ava_app.db import session_scope
+    from ava_app.services import call_ingest
+
+    with session_scope() as session:
+        call_ingest.apply_stored_event(session, event_id=event_id, on_call_ended=run_post_call)
+
+
+# Summary and email: 5 s doubling to 160 s (about 5 minutes in all) on top of the OpenAI SDK's own two retries; after
+# the last one the call shows summary_status (and, if never queued, email_status) "failed".
+POST_CALL_RETRIES = 6
+
+
+@task(retries=POST_CALL_RETRIES, retry_delay=5, retry_backoff=2, context=True)
+def run_post_call(call_id: int, task=None) -> None:
+    """Summarise one ended call and email its summary to whoever asked (idempotent: safe to run twice)."""
+    from ava_app.db import session_scope
+    from ava_app.services import post_call
+
+    final = task is None or not task.retries
+    try:
+        with session_scope() as session:
+            post_call.process_call(session, call_id=call_id, final_attempt=final)
+    except Exception:
+        if final:
+            with session_scope() as session:
+                post_call.mark_failed(session, call_id=call_id)
+        raise
+
+
+def sweep_pipeline_once(*, event_grace: Any = None) -> dict[str, list[int]]:
+    """Re-enqueue what a lost job left behind; returns the event and call ids re-enqueued.
+
+    huey has no acknowledgement: a task taken by a worker that dies is gone. The database says what is unfinished:
+    stored events still unapplied after ``event_grace`` (default: call_ingest's in-flight grace), and ended calls whose
+    post-call work is pending and untouched for post_call.STALE_AFTER. Both jobs are idempotent, so re-enqueueing one
+    that is in fact still queued only costs a no-op run.
+    """
+    from ava_app.db import session_scope
+    from ava_app.models import utcnow
+    from ava_app.services import call_ingest, post_call
+
+    now = utcnow()
+    grace = call_ingest.IN_FLIGHT_GRACE if event_grace is None else event_grace
+    with session_scope() as session:
+        events = call_ingest.unapplied_event_ids(session, received_before=now - grace)
+        calls = post_call.calls_needing_work(session, now=now)
+    for event_id in events:
+        apply_webhook_event(event_id)
+    for call_id in calls:
+        run_post_call(call_id)
+    if events or calls:
+        log.warning("sweep re-enqueued %d stored event(s) and %d call(s)", len(events), len(calls))
+    return {"events": events, "calls": calls}
+
+
+@periodic_task(crontab(minute="*"))
+def sweep_pipeline() -> None:
+    """Every minute: recover webhook events and post-call jobs lost with a worker, settle email statuses."""
+    sweep_pipeline_once()
+
+
+@periodic_task(crontab(minute="5"))
+def send_daily_digests() -> None:
+    """Hourly: send the daily digest to members whose local morning has come (once per member and day)."""
+    from ava_app.db import session_scope
+    from ava_app.services import post_call
+
+    with session_scope() as session:
+        post_call.send_daily_digests(session)
+
+
+# Provider sync of an assistant or a number: huey retries ProviderUnavailable with exponential backoff (30 s, 1, 2, 4,
+# 8, 16 minutes); the row already says "failed" with the reason meanwhile, and a successful retry marks it synced.
+SYNC_RETRIES = 6
+SYNC_RETRY_DELAY_SECONDS = 30
+
+
+@task(retries=SYNC_RETRIES, retry_delay=SYNC_RETRY_DELAY_SECONDS, retry_backoff=2)
+def sync_assistant_job(tenant_id: int, assistant_id: int) -> None:
+    """Push a tenant's assistant to Vapi (create or update)."""
+    from ava_app.db import session_scope
+    from ava_app.services import assistants
+    from ava_app.services.errors import NotFound
+
+    try:
+        with session_scope() as session:
+            assistants.sync_assistant(session, tenant_id=tenant_id, assistant_id=assistant_id)
+    except NotFound:
+        # Deleted with its tenant before the job ran: nothing left to push.
+        log.info("assistant %s is gone; sync skipped", assistant_id)
+
+
+@task(retries=SYNC_RETRIES, retry_delay=SYNC_RETRY_DELAY_SECONDS, retry_backoff=2)
+def sync_phone_number_job(tenant_id: int, number_id: int) -> None:
+    """Push a number's routing (assistant, fallback, server) to Vapi, importing it first if that never happened."""
+    from ava_app.db import session_scope
+    from ava_app.services import phone_numbers
+    from ava_app.services.errors import NotFound
+
+    try:
+        with session_scope() as session:
+            phone_numbers.sync_number(session, tenant_id=tenant_id, number_id=number_id)
+    except NotFound:
+        log.info("phone number %s is gone; sync skipped", number_id)
