@@ -7,12 +7,23 @@ import contextlib
 import reflex as rx
 
 from ava_app.api.app import create_api
+from ava_app.pages.account_links import forgot_password_page, reset_password_page, verify_email_page, verify_page
 from ava_app.pages.dashboard import dashboard_page
+from ava_app.pages.invite import invite_page
 from ava_app.pages.login import login_page
 from ava_app.pages.outbox import outbox_page
+from ava_app.pages.settings import settings_page
+from ava_app.pages.settings_audit import audit_page
+from ava_app.pages.settings_profile import profile_page
+from ava_app.pages.settings_security import security_page
+from ava_app.pages.settings_team import team_page
+from ava_app.pages.signup import signup_page
+from ava_app.state.account import LinkState, LoginState, PasswordState, SignupState
 from ava_app.state.auth import AuthState
 from ava_app.state.i18n import I18nState
 from ava_app.state.outbox import OutboxState
+from ava_app.state.settings import AuditState, ProfileState, SecurityState
+from ava_app.state.team import InviteState, TeamState
 
 
 @contextlib.asynccontextmanager
@@ -45,8 +56,45 @@ PUBLIC = [I18nState.detect_language, AuthState.redirect_if_logged_in]
 SIGNED_IN = [I18nState.detect_language, AuthState.require_login]
 
 app.add_page(index, route="/", title="AVA", on_load=PUBLIC)
-app.add_page(login_page, route="/login", title="AVA · Log in", on_load=PUBLIC)
+app.add_page(login_page, route="/login", title="AVA · Log in", on_load=[*PUBLIC, LoginState.reset_form])
+app.add_page(signup_page, route="/signup", title="AVA · Sign up", on_load=[*PUBLIC, SignupState.reset_form])
+app.add_page(
+    forgot_password_page,
+    route="/forgot-password",
+    title="AVA · Forgot password",
+    on_load=[I18nState.detect_language, PasswordState.reset_form],
+)
+app.add_page(
+    reset_password_page,
+    route="/reset-password",
+    title="AVA · New password",
+    on_load=[I18nState.detect_language, PasswordState.reset_form],
+)
+app.add_page(
+    verify_page, route="/verify", title="AVA · Log in", on_load=[I18nState.detect_language, LinkState.login_with_link]
+)
+app.add_page(
+    verify_email_page,
+    route="/verify-email",
+    title="AVA · Verify email",
+    on_load=[I18nState.detect_language, LinkState.verify_email],
+)
+app.add_page(
+    invite_page, route="/invite", title="AVA · Invitation", on_load=[I18nState.detect_language, InviteState.load_invite]
+)
 app.add_page(dashboard_page, route="/dashboard", title="AVA · Dashboard", on_load=SIGNED_IN)
+app.add_page(settings_page, route="/settings", title="AVA · Settings", on_load=SIGNED_IN)
+app.add_page(
+    profile_page, route="/settings/profile", title="AVA · Profile", on_load=[*SIGNED_IN, ProfileState.load_profile]
+)
+app.add_page(
+    security_page,
+    route="/settings/security",
+    title="AVA · Security",
+    on_load=[*SIGNED_IN, SecurityState.load_sessions],
+)
+app.add_page(team_page, route="/settings/team", title="AVA · Team", on_load=[*SIGNED_IN, TeamState.load_team])
+app.add_page(audit_page, route="/settings/audit", title="AVA · Audit log", on_load=[*SIGNED_IN, AuditState.load_audit])
 app.add_page(
     outbox_page,
     route="/dev/outbox",

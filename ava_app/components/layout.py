@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ava_app.components.forms import form_field, select_field
 from ava_app.components.i18n import t
+from ava_app.components.industry import INDUSTRIES
 from ava_app.i18n import LANGUAGES
 from ava_app.state.auth import AuthState
 from ava_app.state.i18n import I18nState
@@ -50,7 +52,8 @@ def theme_toggle() -> rx.Component:
 
 
 def nav_link(key: str, href: str, icon: str) -> rx.Component:
-    active = rx.State.router.page.path == href
+    path = rx.State.router.page.path
+    active = (path == href) | path.startswith(href + "/")
     return rx.link(
         rx.hstack(rx.icon(icon, size=18), rx.text(t(key), size="3"), spacing="3", align="center"),
         href=href,
@@ -125,18 +128,117 @@ def user_menu() -> rx.Component:
     )
 
 
+def organisation_item(org: dict) -> rx.Component:
+    return rx.menu.item(
+        rx.hstack(
+            rx.icon("check", size=14, opacity=rx.cond(org["current"], "1", "0")),
+            rx.text(org["name"], truncate=True, max_width="260px"),
+            spacing="2",
+            align="center",
+        ),
+        on_select=AuthState.switch_organisation(org["id"]),
+    )
+
+
+def organisation_switcher() -> rx.Component:
+    """The current organisation; opens the list of the user's organisations and "Create organisation"."""
+    return rx.menu.root(
+        rx.menu.trigger(
+            rx.button(
+                rx.icon("building-2", size=18, color=rx.color("gray", 10), flex_shrink="0"),
+                rx.text(
+                    rx.cond(AuthState.tenant_name != "", AuthState.tenant_name, t("org.none")),
+                    weight="medium",
+                    size="3",
+                    truncate=True,
+                ),
+                rx.icon("chevrons-up-down", size=14, flex_shrink="0"),
+                variant="ghost",
+                color_scheme="gray",
+                high_contrast=True,
+                max_width="100%",
+                aria_label=t("org.switch"),
+            )
+        ),
+        rx.menu.content(
+            rx.text(t("org.your_organisations"), size="1", color_scheme="gray", padding="4px 12px"),
+            rx.foreach(AuthState.organisations, organisation_item),
+            rx.menu.separator(),
+            rx.menu.item(rx.icon("plus", size=14), t("org.create"), on_select=AuthState.set_org_dialog_open(True)),
+        ),
+    )
+
+
+def create_organisation_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(t("org.create")),
+            rx.dialog.description(t("org.create_body"), size="2", color_scheme="gray"),
+            rx.form(
+                rx.vstack(
+                    form_field("org.name", id="org-name", name="name", error=AuthState.org_error, auto_focus=True),
+                    select_field(
+                        "signup.industry",
+                        INDUSTRIES,
+                        id="org-industry",
+                        name="industry",
+                        placeholder_key="signup.industry_placeholder",
+                    ),
+                    rx.hstack(
+                        rx.dialog.close(
+                            rx.button(t("common.cancel"), variant="soft", color_scheme="gray", type="button")
+                        ),
+                        rx.button(t("org.create_submit"), type="submit"),
+                        justify="end",
+                        spacing="3",
+                        width="100%",
+                    ),
+                    spacing="3",
+                    margin_top="12px",
+                ),
+                on_submit=AuthState.create_organisation,
+                reset_on_submit=False,
+                no_validate=True,
+            ),
+            max_width="440px",
+        ),
+        open=AuthState.org_dialog_open,
+        on_open_change=AuthState.set_org_dialog_open,
+    )
+
+
+def verify_email_banner() -> rx.Component:
+    """Shown on every signed-in page until the address is verified."""
+    return rx.cond(
+        ~AuthState.email_verified & (AuthState.user_email != ""),
+        rx.callout.root(
+            rx.callout.icon(rx.icon("mail-warning")),
+            rx.flex(
+                rx.callout.text(t("verify_banner.text"), flex="1", min_width="200px"),
+                rx.button(
+                    t("verify_banner.resend"),
+                    on_click=AuthState.resend_verification,
+                    loading=AuthState.resend_busy,
+                    size="1",
+                    variant="outline",
+                    color_scheme="amber",
+                ),
+                gap="12px",
+                align="center",
+                wrap="wrap",
+                width="100%",
+            ),
+            color_scheme="amber",
+            width="100%",
+        ),
+    )
+
+
 def top_bar() -> rx.Component:
     return rx.hstack(
         mobile_menu(),
-        rx.hstack(
-            rx.icon("building-2", size=18, color=rx.color("gray", 10), flex_shrink="0"),
-            rx.text(AuthState.tenant_name, weight="medium", size="3", truncate=True),
-            align="center",
-            spacing="2",
-            flex="1",
-            min_width="0",
-            aria_label=t("shell.organisation"),
-        ),
+        rx.box(organisation_switcher(), flex="1", min_width="0"),
+        create_organisation_dialog(),
         rx.el.div(
             rx.cond(
                 AuthState.sandbox, rx.badge(t("shell.sandbox"), color_scheme="amber", title=t("shell.sandbox_hint"))
@@ -158,13 +260,24 @@ def top_bar() -> rx.Component:
     )
 
 
-def app_layout(*children: rx.Component, title_key: str) -> rx.Component:
-    """The signed-in frame: sidebar on desktop, drawer on mobile, top bar, then the page."""
+def back_link(label_key: str, href: str) -> rx.Component:
+    return rx.link(
+        rx.hstack(rx.icon("arrow-left", size=14), rx.text(t(label_key), size="2"), spacing="1", align="center"),
+        href=href,
+        color_scheme="gray",
+        underline="hover",
+    )
+
+
+def app_layout(*children: rx.Component, title_key: str, back: tuple[str, str] | None = None) -> rx.Component:
+    """The signed-in frame: sidebar on desktop, drawer on mobile, top bar, then the page (``back``: label key, href)."""
     return rx.hstack(
         sidebar(),
         rx.vstack(
             top_bar(),
             rx.vstack(
+                verify_email_banner(),
+                back_link(*back) if back else rx.fragment(),
                 rx.heading(t(title_key), size="7"),
                 *children,
                 spacing="5",
@@ -187,7 +300,12 @@ def public_layout(*children: rx.Component, max_width: str = "440px") -> rx.Compo
     return rx.box(
         rx.hstack(brand(), rx.spacer(), language_switch(), theme_toggle(), padding="16px 20px", align="center"),
         rx.center(
-            rx.card(rx.vstack(*children, spacing="4", width="100%"), size="4", width="100%", max_width=max_width),
+            rx.card(
+                rx.vstack(*children, spacing="4", width="100%"),
+                size=rx.breakpoints(initial="3", sm="4"),
+                width="100%",
+                max_width=max_width,
+            ),
             padding="16px",
             min_height="calc(100vh - 80px)",
         ),

@@ -9,8 +9,8 @@ from __future__ import annotations
 import reflex as rx
 
 from ava_app.db import session_scope
-from ava_app.i18n import translate_error
-from ava_app.services import accounts
+from ava_app.i18n import translate, translate_error, translate_message
+from ava_app.services import accounts, team
 from ava_app.services.errors import DomainError, Unauthorized
 from ava_app.services.principal import Principal
 from ava_app.settings import get_settings
@@ -33,6 +33,21 @@ class AuthState(I18nState):
     sandbox: bool = False
     form_error: str = ""
     busy: bool = False
+    # The caller's organisations for the switcher: id, name, role, current (their own memberships only).
+    organisations: list[dict] = []
+    org_dialog_open: bool = False
+    org_error: str = ""
+    resend_busy: bool = False
+
+    @rx.var
+    def is_admin(self) -> bool:
+        """Shows admin-only controls; the services refuse non-admins whatever the page shows."""
+        return self.role == "admin"
+
+    @rx.var
+    def can_write(self) -> bool:
+        """False for viewers: controls that change data are hidden (and refused by the services)."""
+        return self.role in ("admin", "user")
 
     def _client_info(self) -> tuple[str, str]:
         headers = self.router.headers
@@ -65,6 +80,32 @@ class AuthState(I18nState):
     def _error_text(self, error: DomainError) -> str:
         return translate_error(error, self.lang or "en")
 
+    def _field_errors(self, error: DomainError) -> dict[str, str]:
+        """The per-field messages of an Invalid error, translated; empty for other errors."""
+        fields = error.details.get("fields") or {}
+        return {name: translate_message(str(message), self.lang or "en") for name, message in fields.items()}
+
+    def _fail(self, error: DomainError):
+        """A refused event: an ended session goes to the login page, anything else becomes a toast."""
+        if isinstance(error, Unauthorized):
+            self._forget()
+            return rx.redirect(LOGIN_ROUTE)
+        return rx.toast.error(self._error_text(error))
+
+    def _after_login(self):
+        """Where a fresh login lands: a local ``next`` page (e.g. an invitation) or the dashboard."""
+        target = self.router.url.query_parameters.get("next", "")
+        if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+            return rx.redirect(target)
+        return rx.redirect(HOME_ROUTE)
+
+    def _load_organisations(self, principal: Principal) -> None:
+        with session_scope() as session:
+            rows = team.list_organisations(session, principal=principal)
+        self.organisations = [
+            {"id": row.id, "name": row.name, "role": row.role, "current": row.current} for row in rows[:50]
+        ]
+
     @rx.event
     def require_login(self):
         """On-load guard of signed-in pages: fill the shell, or send the visitor to the login page."""
@@ -73,6 +114,7 @@ class AuthState(I18nState):
             principal = self._principal()
             with session_scope() as session:
                 me = accounts.get_me(session, principal=principal)
+            self._load_organisations(principal)
         except Unauthorized:
             self._forget()
             return rx.redirect(LOGIN_ROUTE)
@@ -99,6 +141,8 @@ class AuthState(I18nState):
         """Log in with email and password."""
         ip, user_agent = self._client_info()
         self.form_error = ""
+        self.busy = True
+        yield
         try:
             with session_scope() as session:
                 result = accounts.login(
@@ -111,8 +155,65 @@ class AuthState(I18nState):
         except DomainError as error:
             self.form_error = self._error_text(error)
             return
+        finally:
+            self.busy = False
         self._remember(result)
-        return rx.redirect(HOME_ROUTE)
+        yield self._after_login()
+
+    @rx.event
+    def resend_verification(self):
+        """Send the email-verification link again (rate limited by the service)."""
+        self.resend_busy = True
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                accounts.resend_email_verification(session, principal=principal)
+        except DomainError as error:
+            self.resend_busy = False
+            return self._fail(error)
+        self.resend_busy = False
+        return rx.toast.success(translate("verify_banner.sent", self.lang or "en"))
+
+    @rx.event
+    def switch_organisation(self, tenant_id: str):
+        """Make another of the caller's organisations current; the service refuses ids they are not a member of."""
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                team.switch_organisation(session, principal=principal, tenant_id=int(tenant_id))
+        except (TypeError, ValueError):
+            return
+        except DomainError as error:
+            return self._fail(error)
+        # A full load so every page's data is read again for the new organisation.
+        return rx.call_script("window.location.reload()")
+
+    @rx.event
+    def set_org_dialog_open(self, value: bool):
+        self.org_dialog_open = value
+        self.org_error = ""
+
+    @rx.event
+    def create_organisation(self, form: dict):
+        """Create another organisation with the caller as admin and open it."""
+        self.org_error = ""
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                team.create_organisation(
+                    session,
+                    principal=principal,
+                    name=str(form.get("name", ""))[:200],
+                    industry=str(form.get("industry", ""))[:40] or None,
+                    ip=self._client_info()[0],
+                )
+        except DomainError as error:
+            if isinstance(error, Unauthorized):
+                return self._fail(error)
+            self.org_error = self._field_errors(error).get("name") or self._error_text(error)
+            return
+        self.org_dialog_open = False
+        return rx.call_script("window.location.assign('/dashboard')")
 
     @rx.event
     def logout(self):

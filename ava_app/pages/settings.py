@@ -1,0 +1,53 @@
+"""/settings: the hub that leads to each settings page."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ava_app.components.i18n import t
+from ava_app.components.layout import app_layout
+from ava_app.state.auth import AuthState
+
+SECTIONS = (
+    ("settings.profile", "settings.profile_hint", "/settings/profile", "user-round"),
+    ("settings.security", "settings.security_hint", "/settings/security", "shield-check"),
+    ("settings.team", "settings.team_hint", "/settings/team", "users"),
+)
+
+
+def section_card(title_key: str, hint_key: str, href: str, icon: str) -> rx.Component:
+    return rx.link(
+        rx.card(
+            rx.hstack(
+                rx.box(rx.icon(icon, size=20), color=rx.color("accent", 11), padding_top="2px"),
+                rx.vstack(
+                    rx.text(t(title_key), weight="bold", size="3"),
+                    rx.text(t(hint_key), size="2", color_scheme="gray"),
+                    spacing="1",
+                ),
+                spacing="3",
+                align="start",
+            ),
+            width="100%",
+            height="100%",
+            _hover={"bg": rx.color("gray", 3)},
+        ),
+        href=href,
+        underline="none",
+        color="inherit",
+        width="100%",
+    )
+
+
+def settings_page() -> rx.Component:
+    audit = section_card("settings.audit", "settings.audit_hint", "/settings/audit", "scroll-text")
+    return app_layout(
+        rx.grid(
+            *[section_card(*section) for section in SECTIONS],
+            rx.cond(AuthState.is_admin, audit),
+            columns=rx.breakpoints(initial="1", sm="2"),
+            spacing="4",
+            width="100%",
+        ),
+        title_key="settings.title",
+    )

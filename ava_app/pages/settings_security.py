@@ -1,0 +1,80 @@
+"""/settings/security: where the user is logged in, and logging a device out."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ava_app.components.forms import confirm_dialog
+from ava_app.components.i18n import t
+from ava_app.components.layout import app_layout
+from ava_app.state.settings import SecurityState
+
+
+def session_row(row: dict) -> rx.Component:
+    return rx.card(
+        rx.flex(
+            rx.hstack(
+                rx.icon("monitor-smartphone", size=20, color=rx.color("gray", 10), flex_shrink="0"),
+                rx.vstack(
+                    rx.hstack(
+                        rx.text(row["device"], weight="bold", size="3", title=row["user_agent"]),
+                        rx.cond(row["current"], rx.badge(t("security.this_device"), color_scheme="green")),
+                        spacing="2",
+                        align="center",
+                        wrap="wrap",
+                    ),
+                    rx.text(
+                        t("security.ip"),
+                        " ",
+                        row["ip"],
+                        " · ",
+                        t("security.last_seen"),
+                        " ",
+                        row["last_seen"],
+                        size="2",
+                        color_scheme="gray",
+                    ),
+                    spacing="1",
+                    min_width="0",
+                ),
+                spacing="3",
+                align="start",
+                flex="1",
+                min_width="0",
+            ),
+            rx.button(
+                t("security.revoke"),
+                variant="soft",
+                color_scheme="red",
+                on_click=SecurityState.ask_revoke(row["id"], row["current"]),
+                aria_label=t("security.revoke") + " " + row["device"].to(str),
+            ),
+            gap="12px",
+            align="center",
+            justify="between",
+            wrap="wrap",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def security_page() -> rx.Component:
+    return app_layout(
+        rx.text(t("security.subtitle"), color_scheme="gray", size="2"),
+        rx.cond(
+            SecurityState.loaded,
+            rx.vstack(rx.foreach(SecurityState.sessions, session_row), spacing="3", width="100%", max_width="800px"),
+            rx.spinner(),
+        ),
+        confirm_dialog(
+            open=SecurityState.confirm_session_id != 0,
+            title=t("security.confirm_title"),
+            body=rx.cond(SecurityState.confirm_current, t("security.confirm_current"), t("security.confirm_body")),
+            confirm_label=t("security.revoke"),
+            on_confirm=SecurityState.revoke,
+            on_cancel=SecurityState.cancel_revoke,
+        ),
+        title_key="settings.security",
+        back=("settings.title", "/settings"),
+    )

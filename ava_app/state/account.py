@@ -1,0 +1,280 @@
+"""Public account pages: signup, the two password-less logins, email links (login, verification) and password reset.
+
+Field checks on blur reuse the services' own rules, so what the page says before submitting is what the server
+enforces after. Nothing typed is kept in state except the phone number of the SMS login (the user's own).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from ava_app.db import session_scope
+from ava_app.i18n import translate_message
+from ava_app.services import accounts
+from ava_app.services.accounts import EMAIL_RE, TwilioSmsVerifier
+from ava_app.services.errors import DomainError, Invalid
+from ava_app.services.passwords import check_password_policy
+from ava_app.state.auth import AuthState
+
+FIELD_LIMIT = 1024
+
+
+def _text(form: dict, name: str) -> str:
+    return str(form.get(name, "") or "")[:FIELD_LIMIT]
+
+
+class FieldChecks(AuthState):
+    """Per-field messages shown under inputs, checked on blur with the services' rules."""
+
+    errors: dict[str, str] = {}
+    _email: str = ""
+
+    def _set_error(self, field: str, message: str) -> None:
+        errors = dict(self.errors)
+        if message:
+            errors[field] = translate_message(message, self.lang or "en")
+        else:
+            errors.pop(field, None)
+        self.errors = errors
+
+    @rx.event
+    def check_required(self, field: str, message: str, value: str):
+        """A field that only has to be filled in (name, organisation)."""
+        self._set_error(field, "" if (value or "").strip() else message)
+
+    @rx.event
+    def check_email(self, value: str):
+        normalized = accounts.normalize_email(value)
+        self._email = normalized
+        self._set_error("email", "" if EMAIL_RE.match(normalized) else "Enter a valid email address.")
+
+    @rx.event
+    def check_password(self, field: str, value: str):
+        """The password policy (length, not the email, not common), on the given field name."""
+        if not value:
+            self._set_error(field, "")
+            return
+        try:
+            check_password_policy(value[:FIELD_LIMIT], email=self._email, field=field)
+        except Invalid as error:
+            self._set_error(field, error.details["fields"][field])
+            return
+        self._set_error(field, "")
+
+
+class SignupState(FieldChecks):
+    """/signup: a new account, its organisation, and a session."""
+
+    @rx.event
+    def reset_form(self):
+        self.errors = {}
+        self._email = ""
+
+    @rx.event
+    def signup(self, form: dict):
+        """Create the account and organisation, then open the dashboard (which asks to verify the email)."""
+        ip, user_agent = self._client_info()
+        self.form_error = ""
+        self.busy = True
+        yield
+        try:
+            with session_scope() as session:
+                result = accounts.signup(
+                    session,
+                    name=_text(form, "name")[:200],
+                    email=_text(form, "email")[:320],
+                    password=_text(form, "password"),
+                    organisation_name=_text(form, "organisation_name")[:200],
+                    industry=_text(form, "industry")[:40] or None,
+                    locale=self.lang or "en",
+                    ip=ip,
+                    user_agent=user_agent,
+                )
+        except DomainError as error:
+            self.errors = self._field_errors(error)
+            if error.code == "email_taken":
+                self.errors = {"email": self._error_text(error)}
+            elif not self.errors:
+                self.form_error = self._error_text(error)
+            return
+        finally:
+            self.busy = False
+        self.errors = {}
+        self._remember(result)
+        yield rx.redirect("/dashboard")
+
+
+class LoginState(AuthState):
+    """/login by email link or SMS code (the password form lives on AuthState)."""
+
+    magic_sent: str = ""
+    magic_error: str = ""
+    sms_phone: str = ""
+    sms_sent: str = ""
+    sms_error: str = ""
+
+    @rx.event
+    def reset_form(self):
+        self.magic_sent = self.magic_error = self.sms_sent = self.sms_error = self.sms_phone = ""
+
+    @rx.event
+    async def send_magic_link(self, form: dict):
+        """Email a login link; the answer is the same whether or not the address has an account."""
+        self.magic_sent = self.magic_error = ""
+        self.busy = True
+        yield
+        email, ip = _text(form, "email")[:320], self._client_info()[0]
+
+        def send() -> None:
+            with session_scope() as session:
+                accounts.send_magic_link(session, email=email, ip=ip)
+
+        try:
+            await asyncio.to_thread(send)
+            self.magic_sent = translate_message(accounts.SENT_MESSAGE, self.lang or "en")
+        except DomainError as error:
+            self.magic_error = self._field_errors(error).get("email") or self._error_text(error)
+        finally:
+            self.busy = False
+
+    @rx.event
+    async def send_sms_code(self, form: dict):
+        """Text a login code to the number (sent only when exactly one account uses it; same answer either way)."""
+        self.sms_sent = self.sms_error = ""
+        self.busy = True
+        yield
+        phone, ip = _text(form, "phone")[:32], self._client_info()[0]
+
+        def send() -> str:
+            with session_scope() as session:
+                accounts.send_sms_code(session, phone=phone, verifier=TwilioSmsVerifier(), ip=ip)
+            return accounts.normalize_phone(phone)
+
+        try:
+            # Off the event loop: in sandbox mode the provider call comes back to this very server.
+            self.sms_phone = await asyncio.to_thread(send)
+            self.sms_sent = translate_message(accounts.SMS_SENT_MESSAGE, self.lang or "en")
+        except DomainError as error:
+            self.sms_error = self._field_errors(error).get("phone") or self._error_text(error)
+        finally:
+            self.busy = False
+
+    @rx.event
+    async def login_with_sms_code(self, form: dict):
+        """Check the code sent to the number entered before, and log in."""
+        self.sms_error = ""
+        self.busy = True
+        yield
+        code, phone = _text(form, "code")[:12], self.sms_phone
+        ip, user_agent = self._client_info()
+
+        def check() -> accounts.AuthResult:
+            with session_scope() as session:
+                return accounts.login_with_sms_code(
+                    session, phone=phone, code=code, verifier=TwilioSmsVerifier(), ip=ip, user_agent=user_agent
+                )
+
+        try:
+            result = await asyncio.to_thread(check)
+        except DomainError as error:
+            self.sms_error = self._error_text(error)
+            return
+        finally:
+            self.busy = False
+        self._remember(result)
+        self.reset_form()
+        yield self._after_login()
+
+    @rx.event
+    def change_phone(self):
+        """Back to the phone step (wrong number, or a new code is needed)."""
+        self.sms_sent = self.sms_error = ""
+
+
+class LinkState(AuthState):
+    """/verify (email login link) and /verify-email: a token from the URL, one result."""
+
+    link_status: str = "checking"  # checking | done | invalid
+    link_message: str = ""
+
+    def _token(self) -> str:
+        return self.router.url.query_parameters.get("token", "")[:200]
+
+    @rx.event
+    def login_with_link(self):
+        """Log in with the magic link's token, then open the dashboard."""
+        self.link_status, self.link_message = "checking", ""
+        ip, user_agent = self._client_info()
+        try:
+            with session_scope() as session:
+                result = accounts.login_with_magic_link(session, token=self._token(), ip=ip, user_agent=user_agent)
+        except DomainError as error:
+            self.link_status, self.link_message = "invalid", self._error_text(error)
+            return
+        self._remember(result)
+        self.link_status = "done"
+        return rx.redirect("/dashboard")
+
+    @rx.event
+    def verify_email(self):
+        """Mark the address as verified."""
+        self.link_status, self.link_message = "checking", ""
+        try:
+            with session_scope() as session:
+                accounts.verify_email(session, token=self._token())
+        except DomainError as error:
+            self.link_status, self.link_message = "invalid", self._error_text(error)
+            return
+        self.link_status = "done"
+        self.email_verified = True
+
+
+class PasswordState(FieldChecks):
+    """/forgot-password and /reset-password."""
+
+    sent_message: str = ""
+    reset_done: bool = False
+
+    @rx.event
+    def reset_form(self):
+        self.errors, self.sent_message, self.form_error, self.reset_done = {}, "", "", False
+
+    @rx.event
+    def forgot_password(self, form: dict):
+        """Email a reset link; the same answer whether or not the address has an account."""
+        self.sent_message = self.form_error = ""
+        self.errors = {}
+        try:
+            with session_scope() as session:
+                accounts.forgot_password(session, email=_text(form, "email")[:320], ip=self._client_info()[0])
+        except DomainError as error:
+            self.errors = self._field_errors(error)
+            if not self.errors:
+                self.form_error = self._error_text(error)
+            return
+        self.sent_message = translate_message(accounts.SENT_MESSAGE, self.lang or "en")
+
+    @rx.event
+    def reset_password(self, form: dict):
+        """Set the new password from the link's token (every session is logged out by the service)."""
+        self.form_error = ""
+        self.errors = {}
+        self.busy = True
+        yield
+        token = self.router.url.query_parameters.get("token", "")[:200]
+        try:
+            with session_scope() as session:
+                accounts.reset_password(
+                    session, token=token, new_password=_text(form, "new_password"), ip=self._client_info()[0]
+                )
+        except DomainError as error:
+            self.errors = self._field_errors(error)
+            if not self.errors:
+                self.form_error = self._error_text(error)
+            return
+        finally:
+            self.busy = False
+        self._forget()
+        self.reset_done = True

@@ -1,0 +1,234 @@
+"""Settings pages of the signed-in user: profile and password, sessions (devices), the organisation's audit log."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import reflex as rx
+
+from ava_app.db import session_scope
+from ava_app.i18n import CATALOGUES, translate
+from ava_app.services import accounts, audit
+from ava_app.services.errors import DomainError
+from ava_app.state.account import FieldChecks
+
+AUDIT_PAGE_SIZE = 25
+BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari"))
+SYSTEMS = (
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Android", "Android"),
+    ("Windows", "Windows"),
+    ("Mac OS", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
+
+
+def format_time(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def describe_device(user_agent: str) -> str:
+    """A short "Browser · System" for a User-Agent header (the full header is shown on hover)."""
+    browser = next((name for token, name in BROWSERS if token in user_agent), "")
+    system = next((name for token, name in SYSTEMS if token in user_agent), "")
+    if not browser and not system:
+        return re.split(r"[\s/]", user_agent.strip(), maxsplit=1)[0] if user_agent.strip() else "?"
+    return " · ".join(part for part in (browser, system) if part)
+
+
+class ProfileState(FieldChecks):
+    """/settings/profile: name, phone for SMS login, language; password change."""
+
+    name: str = ""
+    phone: str = ""
+    locale: str = "en"
+    profile_busy: bool = False
+    password_busy: bool = False
+
+    @rx.event
+    def load_profile(self):
+        self.errors = {}
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                me = accounts.get_me(session, principal=principal)
+        except DomainError as error:
+            return self._fail(error)
+        self.name, self.phone, self.locale = me.name, me.phone or "", me.locale
+        self._email = me.email
+
+    @rx.event
+    def set_locale(self, value: str):
+        self.locale = value
+
+    @rx.event
+    def save_profile(self, form: dict):
+        """Save name, phone and language; the interface switches to the chosen language."""
+        self.profile_busy = True
+        yield
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                me = accounts.update_profile(
+                    session,
+                    principal=principal,
+                    name=str(form.get("name", ""))[:200],
+                    phone=str(form.get("phone", ""))[:32],
+                    locale=self.locale,
+                )
+        except DomainError as error:
+            self.errors = self._field_errors(error)
+            if not self.errors:
+                yield self._fail(error)
+            return
+        finally:
+            self.profile_busy = False
+        self.errors = {}
+        self.name, self.phone, self.locale = me.name, me.phone or "", me.locale
+        self.user_name = me.name
+        if me.locale in CATALOGUES:
+            self.lang = me.locale
+        yield rx.toast.success(translate("profile.saved", self.lang or "en"))
+
+    @rx.event
+    def change_password(self, form: dict):
+        """Change the password (current one required); the service logs out the other devices."""
+        self.password_busy = True
+        yield
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                accounts.change_password(
+                    session,
+                    principal=principal,
+                    current_password=str(form.get("current_password", ""))[:1024],
+                    new_password=str(form.get("new_password", ""))[:1024],
+                    ip=self._client_info()[0],
+                )
+        except DomainError as error:
+            fields = self._field_errors(error)
+            self.errors = {**{k: v for k, v in self.errors.items() if k not in fields}, **fields}
+            if not fields:
+                yield self._fail(error)
+            return
+        finally:
+            self.password_busy = False
+        self.errors = {}
+        yield rx.set_value("current_password", "")
+        yield rx.set_value("new_password", "")
+        yield rx.toast.success(translate("password.changed", self.lang or "en"))
+
+
+class SecurityState(FieldChecks):
+    """/settings/security: the caller's logged-in devices, each revocable after confirmation."""
+
+    sessions: list[dict] = []
+    loaded: bool = False
+    confirm_session_id: int = 0
+    confirm_current: bool = False
+
+    @rx.event
+    def load_sessions(self):
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                rows = accounts.list_sessions(session, principal=principal)
+        except DomainError as error:
+            return self._fail(error)
+        self.sessions = [
+            {
+                "id": row.id,
+                "device": describe_device(row.user_agent),
+                "user_agent": row.user_agent,
+                "ip": row.ip or "—",
+                "last_seen": format_time(row.last_seen_at),
+                "current": row.current,
+            }
+            for row in rows[:100]
+        ]
+        self.loaded = True
+
+    @rx.event
+    def ask_revoke(self, session_id: int, current: bool):
+        self.confirm_session_id, self.confirm_current = int(session_id), bool(current)
+
+    @rx.event
+    def cancel_revoke(self, _open: bool = False):
+        self.confirm_session_id = 0
+
+    @rx.event
+    def revoke(self):
+        """Log out the chosen device (the service only finds the caller's own sessions)."""
+        session_id, current = self.confirm_session_id, self.confirm_current
+        self.confirm_session_id = 0
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                accounts.revoke_session(session, principal=principal, session_id=session_id, ip=self._client_info()[0])
+        except DomainError as error:
+            return self._fail(error)
+        if current:
+            self._forget()
+            return rx.redirect("/login")
+        self.sessions = [row for row in self.sessions if row["id"] != session_id]
+        return rx.toast.success(translate("security.revoked", self.lang or "en"))
+
+
+class AuditState(FieldChecks):
+    """/settings/audit: the organisation's audit log, newest first, one page at a time (admins only)."""
+
+    entries: list[dict] = []
+    page: int = 1
+    has_next: bool = False
+    loaded: bool = False
+    refused: str = ""
+
+    def _read(self):
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                rows = audit.list_audit(
+                    session,
+                    principal=principal,
+                    limit=AUDIT_PAGE_SIZE + 1,
+                    offset=(self.page - 1) * AUDIT_PAGE_SIZE,
+                )
+        except DomainError as error:
+            if error.code in ("admin_only", "no_organisation"):
+                self.refused, self.entries, self.loaded = self._error_text(error), [], True
+                return None
+            return self._fail(error)
+        self.refused = ""
+        self.has_next = len(rows) > AUDIT_PAGE_SIZE
+        self.entries = [
+            {
+                "id": row.id,
+                "action": row.action,
+                "who": row.user_email or "—",
+                "ip": row.ip or "—",
+                "when": format_time(row.created_at),
+            }
+            for row in rows[:AUDIT_PAGE_SIZE]
+        ]
+        self.loaded = True
+        return None
+
+    @rx.event
+    def load_audit(self):
+        self.page = 1
+        return self._read()
+
+    @rx.event
+    def next_page(self):
+        if self.has_next:
+            self.page += 1
+            return self._read()
+
+    @rx.event
+    def previous_page(self):
+        if self.page > 1:
+            self.page -= 1
+            return self._read()

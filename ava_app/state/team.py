@@ -1,0 +1,235 @@
+"""/settings/team and /invite: members and roles, invitations, leaving; accepting an invitation.
+
+Member and invitation ids from the browser are only looked up by the services inside the caller's organisation.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import reflex as rx
+
+from ava_app.db import session_scope
+from ava_app.i18n import translate
+from ava_app.models import ROLES
+from ava_app.services import accounts, team
+from ava_app.services.errors import DomainError, Unauthorized
+from ava_app.state.account import FieldChecks
+from ava_app.state.settings import format_time
+
+
+class TeamState(FieldChecks):
+    """Members and pending invitations of the current organisation, and one pending confirmation at a time."""
+
+    members: list[dict] = []
+    invites: list[dict] = []
+    my_user_id: int = 0
+    loaded: bool = False
+    invite_busy: bool = False
+    invite_role: str = "user"
+    # The action waiting for confirmation: kind is "role", "remove", "revoke_invite" or "leave".
+    confirm_kind: str = ""
+    confirm_id: int = 0
+    confirm_role: str = ""
+    confirm_label: str = ""
+
+    @rx.event
+    def load_team(self):
+        self.errors, self.confirm_kind = {}, ""
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                members = team.list_members(session, principal=principal)
+                invites = team.list_invites(session, principal=principal) if principal.is_admin else []
+        except DomainError as error:
+            if error.code == "no_organisation":
+                self.members, self.invites, self.loaded = [], [], True
+                return None
+            return self._fail(error)
+        self.my_user_id = principal.user_id or 0
+        self.members = [
+            {
+                "user_id": row.user_id,
+                "name": row.name,
+                "email": row.email,
+                "role": row.role,
+                "joined": format_time(row.joined_at),
+            }
+            for row in members[:500]
+        ]
+        self.invites = [
+            {"id": row.id, "email": row.email, "role": row.role, "expires": format_time(row.expires_at)}
+            for row in invites
+            if row.status == "pending"
+        ][:100]
+        self.loaded = True
+        return None
+
+    @rx.event
+    def set_invite_role(self, value: str):
+        if value in ROLES:
+            self.invite_role = value
+
+    @rx.event
+    def invite(self, form: dict):
+        """Invite someone by email with the chosen role (admins only: the service checks)."""
+        self.invite_busy = True
+        yield
+        email = str(form.get("email", ""))[:320]
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                team.invite_member(
+                    session, principal=principal, email=email, role=self.invite_role, ip=self._client_info()[0]
+                )
+        except DomainError as error:
+            self.errors = self._field_errors(error)
+            if error.code == "already_member":
+                self.errors = {"email": self._error_text(error)}
+            elif not self.errors:
+                yield self._fail(error)
+            return
+        finally:
+            self.invite_busy = False
+        self.errors = {}
+        yield rx.set_value("invite-email", "")
+        yield TeamState.load_team
+        yield rx.toast.success(translate("team.invite_sent", self.lang or "en"))
+
+    @rx.event
+    def ask_change_role(self, user_id: int, label: str, role: str):
+        if role in ROLES:
+            self.confirm_kind, self.confirm_id, self.confirm_label, self.confirm_role = "role", user_id, label, role
+
+    @rx.event
+    def ask_remove(self, user_id: int, label: str):
+        self.confirm_kind, self.confirm_id, self.confirm_label = "remove", user_id, label
+
+    @rx.event
+    def ask_revoke_invite(self, invite_id: int, label: str):
+        self.confirm_kind, self.confirm_id, self.confirm_label = "revoke_invite", invite_id, label
+
+    @rx.event
+    def ask_leave(self):
+        self.confirm_kind, self.confirm_id, self.confirm_label = "leave", 0, self.tenant_name
+
+    @rx.event
+    def cancel(self, _open: bool = False):
+        self.confirm_kind = ""
+
+    @rx.event
+    def confirm(self):
+        """Carry out the confirmed action; the last-admin and permission refusals come back as toasts."""
+        kind, target, role = self.confirm_kind, int(self.confirm_id), self.confirm_role
+        self.confirm_kind = ""
+        ip = self._client_info()[0]
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                if kind == "role":
+                    team.change_role(session, principal=principal, user_id=target, role=role, ip=ip)
+                elif kind == "remove":
+                    team.remove_member(session, principal=principal, user_id=target, ip=ip)
+                elif kind == "revoke_invite":
+                    team.revoke_invite(session, principal=principal, invite_id=target, ip=ip)
+                elif kind == "leave":
+                    left = team.leave_organisation(session, principal=principal, ip=ip)
+                    # Open another organisation of theirs, if any, rather than an empty shell.
+                    others = team.list_organisations(session, principal=left)
+                    if others:
+                        team.switch_organisation(session, principal=left, tenant_id=others[0].id)
+                else:
+                    return None
+        except DomainError as error:
+            return self._fail(error)
+        if kind == "leave":
+            return rx.call_script("window.location.assign('/dashboard')")
+        if kind == "role" and target == principal.user_id:
+            # An admin who made themself user or viewer sees the page as such at once.
+            return rx.call_script("window.location.reload()")
+        return [TeamState.load_team, rx.toast.success(translate("team.done", self.lang or "en"))]
+
+
+class InviteState(FieldChecks):
+    """/invite?token=: what the invitation offers; accept as the logged-in user or create an account from it."""
+
+    invite_status: str = "checking"  # checking | ready | invalid | joined
+    invite_message: str = ""
+    organisation_name: str = ""
+    invited_email: str = ""
+    invited_role: str = ""
+    account_exists: bool = False
+    logged_in_email: str = ""
+    login_href: str = "/login"
+
+    def _token(self) -> str:
+        return self.router.url.query_parameters.get("token", "")[:200]
+
+    @rx.event
+    def load_invite(self):
+        self.invite_status, self.invite_message, self.errors, self.form_error = "checking", "", {}, ""
+        try:
+            with session_scope() as session:
+                preview = team.preview_invite(session, token=self._token())
+        except DomainError as error:
+            self.invite_status, self.invite_message = "invalid", self._error_text(error)
+            return
+        self.organisation_name, self.invited_email = preview.organisation_name, preview.email
+        self.invited_role, self.account_exists = preview.role, preview.account_exists
+        self._email = preview.email
+        # Back here after logging in (the token is already in this browser's address bar).
+        self.login_href = "/login?next=" + quote("/invite?token=" + self._token(), safe="")
+        self.logged_in_email = ""
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                self.logged_in_email = accounts.get_me(session, principal=principal).email
+        except DomainError:
+            self.logged_in_email = ""
+        self.invite_status = "ready"
+
+    @rx.event
+    def accept(self):
+        """Join as the logged-in user (the service checks the invitation was sent to their address)."""
+        self.busy = True
+        yield
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                team.accept_invite(session, principal=principal, token=self._token(), ip=self._client_info()[0])
+        except DomainError as error:
+            if isinstance(error, Unauthorized):
+                yield self._fail(error)
+            else:
+                self.form_error = self._error_text(error)
+            return
+        finally:
+            self.busy = False
+        yield rx.call_script("window.location.assign('/dashboard')")
+
+    @rx.event
+    def signup_and_accept(self, form: dict):
+        """Create the invited person's account with a name and password, join, and open the dashboard."""
+        self.form_error = ""
+        self.busy = True
+        yield
+        ip, user_agent = self._client_info()
+        try:
+            with session_scope() as session:
+                result = team.accept_invite_with_signup(
+                    session,
+                    token=self._token(),
+                    name=str(form.get("name", ""))[:200],
+                    password=str(form.get("password", ""))[:1024],
+                    ip=ip,
+                    user_agent=user_agent,
+                )
+        except DomainError as error:
+            self.errors = self._field_errors(error)
+            if not self.errors:
+                self.form_error = self._error_text(error)
+            return
+        finally:
+            self.busy = False
+        self._remember(result)
+        yield rx.redirect("/dashboard")
