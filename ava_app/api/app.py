@@ -5,12 +5,20 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from ava_app.api import auth, health, integrations, notifications, team, webhooks
+from ava_app.api import analytics, auth, calls, health, integrations, notifications, team, webhooks
 from ava_app.services.errors import DomainError
 from ava_app.settings import get_settings
 
 # Feature routers, each an APIRouter in its own module, served under /api/v1.
-V1_ROUTERS: list = [webhooks.router, auth.router, team.router, integrations.router, notifications.router]
+V1_ROUTERS: list = [
+    webhooks.router,
+    auth.router,
+    team.router,
+    integrations.router,
+    notifications.router,
+    calls.router,
+    analytics.router,
+]
 
 
 def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
