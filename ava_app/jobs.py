@@ -7,6 +7,7 @@ process (``start_embedded_worker``); production runs ``huey_consumer ava_app.job
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -62,7 +63,10 @@ class _LazyTask:
     def _task(self) -> TaskWrapper:
         queue = _huey()
         if self.wrapper is None or self.wrapper.huey is not queue:
-            self.register(queue)
+            # Two request threads enqueueing at once must not both register (huey refuses a second registration).
+            with _registry_lock:
+                if self.wrapper is None or self.wrapper.huey is not queue:
+                    self.register(queue)
         return self.wrapper
 
     def __call__(self, *args: Any, **kwargs: Any):
@@ -85,12 +89,21 @@ def task(**options: Any) -> Callable[[Callable[..., Any]], _LazyTask]:
     return decorator
 
 
+_registry_lock = threading.RLock()
+_built: list[Huey] = []
+
+
 @lru_cache(maxsize=1)
 def _huey() -> Huey:
-    queue = make_huey()
-    for declared in _declared_tasks:
-        declared.register(queue)
-    return queue
+    # lru_cache does not lock: concurrent first calls would build two queues and register every task twice.
+    with _registry_lock:
+        if _built:
+            return _built[0]
+        queue = make_huey()
+        for declared in _declared_tasks:
+            declared.register(queue)
+        _built.append(queue)
+        return queue
 
 
 huey = _LazyHuey()
