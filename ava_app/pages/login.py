@@ -1,4 +1,4 @@
-"""/login: email + password, email link or SMS code, one tab each."""
+"""/login: email + password, email link or SMS code, chosen with a segmented control."""
 
 from __future__ import annotations
 
@@ -115,21 +115,20 @@ def login_page() -> rx.Component:
     return public_layout(
         rx.heading(t("login.title"), size="6"),
         rx.text(t("login.subtitle"), color_scheme="gray", size="2"),
-        rx.tabs.root(
-            rx.tabs.list(
-                rx.tabs.trigger(t("login.with_password"), value="password", flex="1"),
-                rx.tabs.trigger(t("login.with_magic_link"), value="magic", flex="1"),
-                rx.tabs.trigger(t("login.with_sms"), value="sms", flex="1"),
-                size=rx.breakpoints(initial="1", sm="2"),
-                width="100%",
-            ),
-            rx.tabs.content(password_form(), value="password", padding_top="16px"),
-            rx.tabs.content(magic_link_form(), value="magic", padding_top="16px"),
-            rx.tabs.content(
-                rx.cond(LoginState.sms_sent != "", sms_code_form(), sms_phone_form()), value="sms", padding_top="16px"
-            ),
-            default_value="password",
+        rx.segmented_control.root(
+            rx.segmented_control.item(t("login.with_password"), value="password"),
+            rx.segmented_control.item(t("login.with_magic_link"), value="magic"),
+            rx.segmented_control.item(t("login.with_sms"), value="sms"),
+            value=LoginState.method,
+            on_change=LoginState.set_method,
+            size=rx.breakpoints(initial="1", sm="2"),
             width="100%",
+        ),
+        rx.match(
+            LoginState.method,
+            ("magic", magic_link_form()),
+            ("sms", rx.cond(LoginState.sms_sent != "", sms_code_form(), sms_phone_form())),
+            password_form(),
         ),
         rx.hstack(
             rx.text(t("login.no_account"), size="2"),

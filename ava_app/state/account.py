@@ -109,6 +109,7 @@ class SignupState(FieldChecks):
 class LoginState(AuthState):
     """/login by email link or SMS code (the password form lives on AuthState)."""
 
+    method: str = "password"  # password | magic | sms
     magic_sent: str = ""
     magic_error: str = ""
     sms_phone: str = ""
@@ -117,7 +118,14 @@ class LoginState(AuthState):
 
     @rx.event
     def reset_form(self):
+        self.method = "password"
         self.magic_sent = self.magic_error = self.sms_sent = self.sms_error = self.sms_phone = ""
+
+    @rx.event
+    def set_method(self, value: str | list[str]):
+        if value in ("password", "magic", "sms"):
+            self.method = value
+            self.form_error = self.magic_error = self.sms_error = ""
 
     @rx.event
     async def send_magic_link(self, form: dict):

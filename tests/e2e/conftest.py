@@ -1,21 +1,29 @@
 """A live AVA (the production build, one port) for Playwright tests, and a Chromium page per test.
 
 The server is started once per run on a free port with its own data dir; it uses the test database
-(SQLite file or PostgreSQL), already migrated by the ``database_url`` fixture.
+(SQLite file or PostgreSQL), already migrated by the ``database_url`` fixture. Its email goes to a real SMTP
+server (aiosmtpd, ``smtp_server``) that tests read; Vapi and Twilio stay in sandbox mode, so /dev/outbox and the
+SMS codes it shows keep working.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
 from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.e2e.browser import launch
@@ -32,12 +40,74 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+class Mailbox:
+    """What the test SMTP server received; ``wait_for`` polls it for a message to an address."""
+
+    def __init__(self) -> None:
+        self.port = 0
+        self._messages: list[tuple[list[str], EmailMessage]] = []
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        message = BytesParser(policy=policy.default).parsebytes(envelope.original_content or envelope.content)
+        with self._lock:
+            self._messages.append(([address.lower() for address in envelope.rcpt_tos], message))
+        return "250 Message accepted for delivery"
+
+    def messages_to(self, address: str) -> list[EmailMessage]:
+        with self._lock:
+            return [message for recipients, message in self._messages if address.lower() in recipients]
+
+    def wait_for(self, address: str, *, containing: str = "", timeout: float = 60) -> EmailMessage:
+        """The newest message to ``address`` whose text contains ``containing``; fails after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [message for message in self.messages_to(address) if containing in text_of(message)]
+            if found:
+                return found[-1]
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no email to {address} containing {containing!r} within {timeout} s")
+            time.sleep(0.2)
+
+    def link(self, address: str, path: str, *, timeout: float = 60) -> str:
+        """The newest ``{path}?token=`` link emailed to ``address`` (waiting for it to arrive)."""
+        message = self.wait_for(address, containing=path + "?token=", timeout=timeout)
+        found = re.search(r"https?://[^\s\"'<>]+" + re.escape(path) + r"\?token=[\w\-]+", text_of(message))
+        assert found, f"no {path} link in the email to {address}"
+        return found.group(0)
+
+
+def text_of(message: EmailMessage) -> str:
+    """Every text part of a message (plain and HTML), decoded."""
+    return "\n".join(part.get_content() for part in message.walk() if part.get_content_maintype() == "text")
+
+
 @pytest.fixture(scope="session")
-def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def smtp_server() -> Iterator[Mailbox]:
+    """A real SMTP server (aiosmtpd, plain text on 127.0.0.1) that the live server delivers its email to."""
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    mailbox.port = controller.port
+    try:
+        yield mailbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server(database_url: str, smtp_server: Mailbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Serve AVA with ``reflex run --env prod --single-port`` and yield its base URL."""
     port = _free_port()
     data_dir = tmp_path_factory.mktemp("live-data")
     env = dict(os.environ)
+    env.update(
+        AVA_SMTP_HOST="127.0.0.1",
+        AVA_SMTP_PORT=str(smtp_server.port),
+        AVA_SMTP_TLS="none",
+        AVA_SMTP_USERNAME="",
+        AVA_SMTP_PASSWORD="",
+    )
     env.update(
         AVA_DATA_DIR=str(data_dir),
         AVA_DATABASE_URL=database_url,
