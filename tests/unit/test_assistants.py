@@ -43,9 +43,7 @@ class Providers:
 
     def vapi_get(self, path: str) -> httpx.Response:
         """Read the Vapi emulator's state with the sandbox key, as the Vapi dashboard would show it."""
-        return httpx.get(
-            f"{self.base_url}/sandbox/vapi{path}", headers={"Authorization": f"Bearer {SANDBOX_API_KEY}"}
-        )
+        return httpx.get(f"{self.base_url}/sandbox/vapi{path}", headers={"Authorization": f"Bearer {SANDBOX_API_KEY}"})
 
 
 class _Outage:
