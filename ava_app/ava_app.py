@@ -20,6 +20,7 @@ from ava_app.pages.settings_team import team_page
 from ava_app.pages.signup import signup_page
 from ava_app.state.account import LinkState, LoginState, PasswordState, SignupState
 from ava_app.state.auth import AuthState
+from ava_app.state.dashboard import DashboardState
 from ava_app.state.i18n import I18nState
 from ava_app.state.outbox import OutboxState
 from ava_app.state.settings import AuditState, ProfileState, SecurityState
@@ -82,7 +83,9 @@ app.add_page(
 app.add_page(
     invite_page, route="/invite", title="AVA · Invitation", on_load=[I18nState.detect_language, InviteState.load_invite]
 )
-app.add_page(dashboard_page, route="/dashboard", title="AVA · Dashboard", on_load=SIGNED_IN)
+app.add_page(
+    dashboard_page, route="/dashboard", title="AVA · Dashboard", on_load=[*SIGNED_IN, DashboardState.load_dashboard]
+)
 app.add_page(settings_page, route="/settings", title="AVA · Settings", on_load=SIGNED_IN)
 app.add_page(
     profile_page, route="/settings/profile", title="AVA · Profile", on_load=[*SIGNED_IN, ProfileState.load_profile]

@@ -1,19 +1,186 @@
-"""/dashboard: the day's calls at a glance."""
+"""/dashboard: the organisation's calls at a glance — counts, outcomes, cost, charts, topics, last and live calls."""
 
 from __future__ import annotations
 
 import reflex as rx
 
+from ava_app.components.call_rows import live_strip, recent_call_row
+from ava_app.components.charts import chart_card
 from ava_app.components.i18n import t
 from ava_app.components.layout import app_layout
+from ava_app.components.stats import period_card, stat_card
+from ava_app.state.dashboard import DashboardState
+
+REFRESH_MS = 5000
+# Small page-level styles: live dot pulse, one-line clamp, numbers that do not jitter when they change.
+PAGE_CSS = """
+.live-dot{width:10px;height:10px;border-radius:50%;background:var(--grass-9);animation:ava-pulse 1.4s infinite}
+@keyframes ava-pulse{0%{box-shadow:0 0 0 0 var(--grass-a7)}70%{box-shadow:0 0 0 8px transparent}100%{box-shadow:none}}
+.line-clamp-1{display:-webkit-box;-webkit-line-clamp:1;-webkit-box-orient:vertical;overflow:hidden}
+.tabular,.kpi-value{font-variant-numeric:tabular-nums}
+"""
+
+
+def page_styles() -> rx.Component:
+    return rx.el.style(PAGE_CSS)
+
+
+def empty_state() -> rx.Component:
+    return rx.callout.root(
+        rx.callout.icon(rx.icon("phone-incoming")),
+        rx.vstack(
+            rx.text(t("dashboard.empty_title"), weight="bold"),
+            rx.text(t("dashboard.empty_body"), size="2"),
+            rx.link(rx.button(rx.icon("phone-outgoing", size=16), t("dash.empty_cta")), href="/onboarding"),
+            spacing="2",
+        ),
+        width="100%",
+    )
+
+
+def period_switch() -> rx.Component:
+    return rx.segmented_control.root(
+        rx.segmented_control.item(t("dash.period_today"), value="today"),
+        rx.segmented_control.item(t("dash.period_week"), value="week"),
+        rx.segmented_control.item(t("dash.period_month"), value="month"),
+        value=DashboardState.period,
+        on_change=DashboardState.set_period,
+        aria_label=t("dash.period"),
+        size="1",
+    )
+
+
+def period_figures() -> rx.Component:
+    return rx.grid(
+        stat_card(t("dash.avg_duration"), DashboardState.average_duration, icon="timer"),
+        stat_card(t("dash.total_cost"), DashboardState.total_cost, icon="receipt"),
+        stat_card(
+            t("dash.answered"),
+            DashboardState.answered_share,
+            rx.text(DashboardState.missed_share, size="1", color_scheme="gray"),
+            icon="phone-call",
+        ),
+        stat_card(
+            t("dash.action_needed"),
+            DashboardState.action_needed,
+            rx.link(t("dash.see_calls"), href="/calls?action=open", size="1"),
+            icon="flag",
+        ),
+        columns=rx.breakpoints(initial="2", md="4"),
+        spacing="3",
+        width="100%",
+    )
+
+
+def chart_days_switch() -> rx.Component:
+    return rx.segmented_control.root(
+        rx.segmented_control.item(t("dash.days_7"), value="7"),
+        rx.segmented_control.item(t("dash.days_30"), value="30"),
+        value=DashboardState.chart_days.to_string(),
+        on_change=DashboardState.set_chart_days,
+        size="1",
+    )
+
+
+def topics_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading(t("dash.top_topics"), size="4"),
+            rx.cond(
+                DashboardState.topics.length() > 0,
+                rx.vstack(
+                    rx.foreach(
+                        DashboardState.topics,
+                        lambda topic: rx.vstack(
+                            rx.hstack(
+                                rx.text(topic["topic"], size="2", weight="medium"),
+                                rx.spacer(),
+                                rx.text(topic["calls"], size="2", color_scheme="gray", class_name="tabular"),
+                                width="100%",
+                            ),
+                            rx.box(
+                                rx.box(
+                                    width=topic["width"], height="100%", bg=rx.color("accent", 9), border_radius="4px"
+                                ),
+                                width="100%",
+                                height="6px",
+                                bg=rx.color("gray", 4),
+                                border_radius="4px",
+                            ),
+                            spacing="1",
+                            width="100%",
+                        ),
+                    ),
+                    spacing="3",
+                    width="100%",
+                ),
+                rx.text(t("dash.no_topics"), size="2", color_scheme="gray"),
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def recent_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading(t("dash.last_calls"), size="4"),
+                rx.spacer(),
+                rx.link(t("dash.all_calls"), href="/calls", size="2"),
+                width="100%",
+                align="center",
+            ),
+            rx.vstack(rx.foreach(DashboardState.recent, recent_call_row), spacing="0", width="100%"),
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+        min_width="0",
+    )
+
+
+def dashboard_body() -> rx.Component:
+    return rx.vstack(
+        live_strip(DashboardState.live),
+        rx.cond(~DashboardState.has_calls, empty_state()),
+        rx.grid(
+            rx.foreach(DashboardState.period_cards, period_card),
+            columns=rx.breakpoints(initial="1", sm="3"),
+            spacing="3",
+            width="100%",
+        ),
+        rx.flex(
+            period_switch(),
+            rx.text(DashboardState.timezone, size="1", color_scheme="gray"),
+            justify="between",
+            align="center",
+            gap="8px",
+            wrap="wrap",
+            width="100%",
+        ),
+        period_figures(),
+        chart_card(t("dash.calls_per_day"), DashboardState.day_figure, controls=chart_days_switch()),
+        rx.grid(
+            chart_card(t("dash.calls_by_hour"), DashboardState.hour_figure),
+            topics_card(),
+            columns=rx.breakpoints(initial="1", md="2"),
+            spacing="3",
+            width="100%",
+        ),
+        recent_card(),
+        spacing="4",
+        width="100%",
+    )
 
 
 def dashboard_page() -> rx.Component:
     return app_layout(
-        rx.callout(
-            rx.vstack(rx.text(t("dashboard.empty_title"), weight="bold"), rx.text(t("dashboard.empty_body"))),
-            icon="phone-incoming",
-            width="100%",
-        ),
+        page_styles(),
+        rx.cond(DashboardState.loaded, dashboard_body(), rx.center(rx.spinner(size="3"), width="100%", padding="48px")),
+        # The timer lives only while this page is mounted: leaving the page or closing the tab stops the polling.
+        rx.moment(interval=REFRESH_MS, on_change=DashboardState.refresh, display="none"),
         title_key="dashboard.title",
     )

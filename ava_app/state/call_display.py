@@ -1,0 +1,89 @@
+"""How call figures read on screen in English or French: durations, money, shares, dates, plain row dicts.
+
+The daily-use states keep only these ready-to-show strings (and ids) in the browser's state, never service objects.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from ava_app.i18n import translate
+
+DAY_NAMES = {
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+    "fr": ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."),
+}
+MONTH_NAMES = {
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+    "fr": ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."),
+}
+OUTCOME_COLORS = {
+    "answered": "grass",
+    "missed": "red",
+    "voicemail": "amber",
+    "forwarded": "blue",
+    "failed": "crimson",
+    "other": "gray",
+    "pending": "cyan",
+}
+SENTIMENT_COLORS = {"positive": "grass", "neutral": "gray", "negative": "red"}
+
+
+def duration_text(seconds: float | int | None) -> str:
+    """``95`` -> ``1 min 35 s``; empty for unknown."""
+    if seconds is None:
+        return "—"
+    seconds = int(round(seconds))
+    minutes, rest = divmod(seconds, 60)
+    if not minutes:
+        return f"{rest} s"
+    return f"{minutes} min {rest:02d} s"
+
+
+def money_text(amount: Decimal | float | None, lang: str, *, places: int = 2) -> str:
+    """Costs are in US dollars (what the voice provider bills): ``$1.25`` / ``1,25 $``."""
+    if amount is None:
+        return "—"
+    text = f"{Decimal(str(amount)):,.{places}f}"
+    if lang == "fr":
+        return text.replace(",", "\u202f").replace(".", ",") + "\u00a0$"
+    return "$" + text
+
+
+def share_text(share: float | None, lang: str) -> str:
+    """``0.684`` -> ``68%`` / ``68 %``."""
+    if share is None:
+        return "—"
+    return f"{round(share * 100)}\u00a0%" if lang == "fr" else f"{round(share * 100)}%"
+
+
+def change_text(change_pct: float | None, lang: str) -> str:
+    """A signed change, ``+12%`` / ``-3,5 %``; empty when there is nothing to compare with."""
+    if change_pct is None:
+        return ""
+    number = f"{change_pct:+.0f}" if abs(change_pct) >= 10 else f"{change_pct:+.1f}".replace(".0", "")
+    if lang == "fr":
+        return number.replace(".", ",") + "\u00a0%"
+    return number + "%"
+
+
+def day_label(day: date, lang: str) -> str:
+    """``Mon 3`` / ``lun. 3`` for chart axes."""
+    return f"{DAY_NAMES.get(lang, DAY_NAMES['en'])[day.weekday()]} {day.day}"
+
+
+def when_text(moment: datetime | None, lang: str, *, today: date | None = None) -> str:
+    """A call time already in the tenant's zone: ``14:05`` today, else ``3 Mar 14:05`` (``3 mars 14:05``)."""
+    if moment is None:
+        return ""
+    clock = moment.strftime("%H:%M")
+    if today is not None and moment.date() == today:
+        return clock
+    month = MONTH_NAMES.get(lang, MONTH_NAMES["en"])[moment.month - 1]
+    year = f" {moment.year}" if today is not None and moment.year != today.year else ""
+    return f"{moment.day} {month}{year} {clock}"
+
+
+def outcome_label(outcome: str, lang: str) -> str:
+    return translate(f"outcome.{outcome}", lang)
