@@ -7,7 +7,10 @@ Usage (AVA already serving on 127.0.0.1 with the same AVA_DATABASE_URL and AVA_V
 Each request is the 13 KB end-of-call-report fixture with a unique call id, for a bench tenant this script creates (and
 removes afterwards) so AVA takes its full path. The bare endpoint is started here with uvicorn on a free 127.0.0.1
 port: it reads the body and inserts it as one WebhookEvent row. Prints accepted/s, p50/p95/p99 latency, errors and the
-ratio AVA / bare. Request count, concurrency and duration are capped; only 127.0.0.1 is ever contacted.
+ratio AVA / bare. AVA's route only stores each report and enqueues its job, so the bench then waits for the queue to
+drain and checks that every call is stored exactly once and every job completed (the AVA server must run a job
+worker: the embedded one, or ``huey_consumer ava_app.jobs.huey``). Request count, concurrency and duration are capped;
+only 127.0.0.1 is ever contacted.
 """
 
 from __future__ import annotations
@@ -181,6 +184,49 @@ def create_bench_tenant(database_url: str) -> tuple[int, str]:
         return tenant.id, assistant_id
 
 
+def wait_for_pipeline(database_url: str, *, tenant_id: int, expected_calls: int, seconds: float) -> str:
+    """Wait until every stored bench report is applied and its post-call job done; describe what the database holds.
+
+    The route only stores reports; the job queue applies them and then summarises each call. Checked here: one call
+    per distinct call id (no duplicates, none missing), no stored event left unapplied, no post-call work pending.
+    """
+    from sqlalchemy import func
+    from sqlmodel import Session, col, select
+
+    from ava_app.db import make_engine
+    from ava_app.models import Call, WebhookEvent
+
+    engine = make_engine(database_url)
+    began = time.monotonic()
+    while True:
+        with Session(engine) as session:
+            events = col(WebhookEvent.provider_call_id).like("bench-%")
+            unapplied = session.exec(select(func.count()).where(events, col(WebhookEvent.processed_at).is_(None))).one()
+            failed = session.exec(select(func.count()).where(events, col(WebhookEvent.error).is_not(None))).one()
+            ours = col(Call.tenant_id) == tenant_id
+            calls = session.exec(select(func.count()).where(ours)).one()
+            distinct = session.exec(select(func.count(func.distinct(Call.provider_call_id))).where(ours)).one()
+            pending = session.exec(
+                select(func.count()).where(
+                    ours, (col(Call.summary_status) == "pending") | (col(Call.email_status) == "pending")
+                )
+            ).one()
+            statuses = session.exec(
+                select(Call.summary_status, Call.email_status, func.count())
+                .where(ours)
+                .group_by(Call.summary_status, Call.email_status)
+            ).all()
+        done = not unapplied and not pending and calls >= expected_calls
+        if done or time.monotonic() - began > seconds:
+            return (
+                f"after the burst ({time.monotonic() - began:.1f} s to drain): {calls} calls for {expected_calls} "
+                f"reports ({distinct} distinct call ids), {unapplied} events unapplied, {failed} with an error, "
+                f"{pending} calls with post-call work pending; statuses {sorted(statuses)}"
+                + ("" if done else "  << NOT DRAINED")
+            )
+        time.sleep(0.5)
+
+
 def remove_bench_rows(database_url: str, *, tenant_id: int) -> None:
     """Delete what the run created: the bench tenant, its calls and lines, and the stored bench events."""
     from sqlalchemy import delete, or_
@@ -222,6 +268,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=120, help="upper bound per endpoint")
     parser.add_argument("--secret", default=os.environ.get("AVA_VAPI_WEBHOOK_SECRET", ""))
     parser.add_argument("--database-url", default="", help="defaults to AVA's configured database")
+    parser.add_argument("--drain-seconds", type=float, default=300, help="how long to wait for the jobs afterwards")
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     # Run as a plain script from anywhere: make the project importable.
@@ -268,6 +315,10 @@ def main() -> None:
             results[name] = asyncio.run(
                 hammer(name, url, bodies, concurrency=concurrency, deadline=time.monotonic() + seconds, headers=headers)
             )
+        accepted = results["ava"].accepted + warmup
+        drained = wait_for_pipeline(
+            args.database_url, tenant_id=tenant_id, expected_calls=accepted, seconds=args.drain_seconds
+        )
     finally:
         child.terminate()
         child.wait(timeout=10)
@@ -287,6 +338,7 @@ def main() -> None:
         print(f"errors: ava {ava.errors}, bare {bare.errors}")
     if ava.latencies_ms:
         print(f"ava mean latency {statistics.fmean(ava.latencies_ms):.1f} ms")
+    print(drained)
 
 
 if __name__ == "__main__":
