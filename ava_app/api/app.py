@@ -5,7 +5,19 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from ava_app.api import analytics, auth, calls, health, integrations, notifications, team, webhooks
+from ava_app.api import (
+    analytics,
+    assistants,
+    auth,
+    calls,
+    health,
+    integrations,
+    notifications,
+    onboarding,
+    phone_numbers,
+    team,
+    webhooks,
+)
 from ava_app.services.errors import DomainError
 from ava_app.settings import get_settings
 
@@ -18,6 +30,9 @@ V1_ROUTERS: list = [
     notifications.router,
     calls.router,
     analytics.router,
+    onboarding.router,
+    assistants.router,
+    phone_numbers.router,
 ]
 
 

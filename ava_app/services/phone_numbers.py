@@ -24,7 +24,7 @@ from ava_app import jobs
 from ava_app.models import Assistant, PhoneNumber, ProviderCredential, Tenant, utcnow
 from ava_app.services import credentials, presets
 from ava_app.services.accounts import normalize_phone
-from ava_app.services.assistants import call_vapi, find_assistant, webhook_server
+from ava_app.services.assistants import call_vapi, find_assistant, get_or_create_assistant, webhook_server
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.errors import Conflict, DomainError, Invalid, NotFound, ProviderError, ProviderUnavailable
 from ava_app.services.principal import Principal
@@ -347,6 +347,8 @@ def provision_number(session: Session, *, principal: Principal, choice: NumberCh
     recorded before the Vapi import, so a failed import leaves a paid number that the sync job keeps importing.
     """
     tenant_id = principal.require_admin()
+    # A number is always routed to an assistant: the organisation gets its (preset) assistant if it has none yet.
+    get_or_create_assistant(session, principal=principal)
     tenant = session.get(Tenant, tenant_id)
     label = choice.label.strip() or tenant.name
     if choice.kind == "vapi_free":
@@ -502,6 +504,7 @@ def import_twilio_numbers(
     if not numbers:
         raise Invalid("Choose at least one number to import.", fields={"numbers": "Choose at least one number"})
     verify_twilio_credentials(account_sid=account_sid, auth_token=auth_token)
+    get_or_create_assistant(session, principal=principal)
     account_sid, auth_token = account_sid.strip(), auth_token.strip()
     owned = {
         item["phone_number"]: item
