@@ -11,6 +11,7 @@ from ava_app.pages.account_links import forgot_password_page, reset_password_pag
 from ava_app.pages.dashboard import dashboard_page
 from ava_app.pages.invite import invite_page
 from ava_app.pages.login import login_page
+from ava_app.pages.onboarding import onboarding_page
 from ava_app.pages.outbox import outbox_page
 from ava_app.pages.settings import settings_page
 from ava_app.pages.settings_audit import audit_page
@@ -19,10 +20,13 @@ from ava_app.pages.settings_security import security_page
 from ava_app.pages.settings_team import team_page
 from ava_app.pages.signup import signup_page
 from ava_app.state.account import LinkState, LoginState, PasswordState, SignupState
+from ava_app.state.assistant import AssistantFormState
 from ava_app.state.auth import AuthState
 from ava_app.state.dashboard import DashboardState
 from ava_app.state.i18n import I18nState
+from ava_app.state.onboarding import OnboardingState
 from ava_app.state.outbox import OutboxState
+from ava_app.state.phone_numbers import NumberFlowState
 from ava_app.state.settings import AuditState, ProfileState, SecurityState
 from ava_app.state.team import InviteState, TeamState
 
@@ -103,4 +107,10 @@ app.add_page(
     route="/dev/outbox",
     title="AVA · Dev outbox",
     on_load=[I18nState.detect_language, OutboxState.load_messages],
+)
+app.add_page(
+    onboarding_page,
+    route="/onboarding",
+    title="AVA · Setup",
+    on_load=[*SIGNED_IN, OnboardingState.load_wizard, AssistantFormState.load_form, NumberFlowState.reset_flow],
 )

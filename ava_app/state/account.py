@@ -74,7 +74,7 @@ class SignupState(FieldChecks):
 
     @rx.event
     def signup(self, form: dict):
-        """Create the account and organisation, then open the dashboard (which asks to verify the email)."""
+        """Create the account and organisation, then open the setup wizard."""
         ip, user_agent = self._client_info()
         self.form_error = ""
         self.busy = True
@@ -103,7 +103,8 @@ class SignupState(FieldChecks):
             self.busy = False
         self.errors = {}
         self._remember(result)
-        yield rx.redirect("/dashboard")
+        # A new organisation starts with the setup wizard.
+        yield rx.redirect("/onboarding")
 
 
 class LoginState(AuthState):

@@ -1,0 +1,64 @@
+"""A horizontal stepper: numbered steps with their names, the current one marked, finished ones clickable."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ava_app.components.i18n import t
+
+
+def _step(index: int, label_key: str, *, current: rx.Var, reached: rx.Var, on_select) -> rx.Component:
+    number = index + 1
+    is_current = current == number
+    done = (reached >= number) & ~is_current
+    badge = rx.center(
+        rx.cond(done, rx.icon("check", size=14), rx.text(str(number), size="1", weight="bold")),
+        width="26px",
+        height="26px",
+        min_width="26px",
+        border_radius="999px",
+        bg=rx.cond(is_current | done, rx.color("accent", 9), rx.color("gray", 4)),
+        color=rx.cond(is_current | done, "white", rx.color("gray", 11)),
+    )
+    # Names of other steps are hidden on phones; the current one always shows.
+    label = rx.text(
+        t(label_key),
+        size="2",
+        weight=rx.cond(is_current, "bold", "regular"),
+        color=rx.cond(is_current, rx.color("gray", 12), rx.color("gray", 11)),
+        display=rx.cond(is_current, "block", rx.breakpoints(initial="none", md="block")),
+        white_space="nowrap",
+    )
+    return rx.el.button(
+        rx.hstack(badge, label, spacing="2", align="center"),
+        on_click=on_select(number),
+        disabled=~done,
+        aria_current=rx.cond(is_current, "step", ""),
+        aria_label=t(label_key),
+        style={
+            "background": "none",
+            "border": "none",
+            "padding": "4px",
+            "cursor": rx.cond(done, "pointer", "default"),
+            "borderRadius": "8px",
+        },
+    )
+
+
+def _connector() -> rx.Component:
+    return rx.box(flex="1", height="2px", min_width="8px", bg=rx.color("gray", 5))
+
+
+def stepper(steps: list[str], *, current: rx.Var, reached: rx.Var, on_select) -> rx.Component:
+    """``steps``: label keys in order; ``current``: the 1-based step shown; ``reached``: the furthest step finished
+    or shown, so every step up to it can be revisited; ``on_select(number)``: the event to open a step."""
+    items: list[rx.Component] = []
+    for index, key in enumerate(steps):
+        if index:
+            items.append(_connector())
+        items.append(_step(index, key, current=current, reached=reached, on_select=on_select))
+    return rx.el.nav(
+        rx.hstack(*items, align="center", spacing="2", width="100%"),
+        aria_label=t("onb.title"),
+        width="100%",
+    )

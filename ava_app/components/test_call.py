@@ -1,0 +1,129 @@
+"""The text test call: a transcript that grows line by line as the assistant's reply streams in, and the caller's
+input. Bound to ``OnboardingState``."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ava_app.components.i18n import t
+from ava_app.state.auth import AuthState
+from ava_app.state.onboarding import OnboardingState
+
+S = OnboardingState
+
+
+def _line(turn: dict) -> rx.Component:
+    is_caller = turn["role"] == "user"
+    return rx.hstack(
+        rx.box(
+            rx.text(
+                rx.cond(is_caller, t("testcall.caller"), S.assistant_name),
+                size="1",
+                weight="bold",
+                color=rx.cond(is_caller, rx.color("gray", 11), rx.color("accent", 11)),
+            ),
+            rx.text(rx.cond(turn["content"] == "", "…", turn["content"]), size="2", white_space="pre-wrap"),
+            bg=rx.cond(is_caller, rx.color("gray", 3), rx.color("accent", 3)),
+            padding="8px 12px",
+            border_radius=rx.cond(is_caller, "12px 4px 12px 12px", "4px 12px 12px 12px"),
+            max_width="85%",
+        ),
+        justify=rx.cond(is_caller, "end", "start"),
+        width="100%",
+    )
+
+
+def _source_badge() -> rx.Component:
+    return rx.match(
+        S.reply_source,
+        (
+            "local",
+            rx.badge(rx.icon("cpu", size=12), t("testcall.source_local"), color_scheme="amber", white_space="normal"),
+        ),
+        ("llm", rx.badge(rx.icon("sparkles", size=12), t("testcall.source_llm"), color_scheme="violet")),
+        rx.fragment(),
+    )
+
+
+def test_call_panel() -> rx.Component:
+    """Start, talk (type as the caller), end; the transcript is a live region read out as it grows."""
+    transcript = rx.vstack(
+        rx.cond(
+            S.turns.length() > 0,
+            rx.foreach(S.turns, _line),
+            rx.text(t("testcall.empty"), color_scheme="gray", size="2"),
+        ),
+        spacing="2",
+        width="100%",
+        min_height="180px",
+        max_height="420px",
+        overflow_y="auto",
+        padding="12px",
+        border=f"1px solid {rx.color('gray', 5)}",
+        border_radius="10px",
+        bg=rx.color("gray", 1),
+        role="log",
+        aria_live="polite",
+        aria_label=t("testcall.transcript"),
+        id="test-call-transcript",
+    )
+    composer = rx.form(
+        rx.hstack(
+            rx.input(
+                name="message",
+                placeholder=t("testcall.placeholder"),
+                aria_label=t("testcall.input"),
+                size="3",
+                flex="1",
+                auto_focus=True,
+                auto_complete="off",
+                max_length=2000,
+            ),
+            rx.button(rx.icon("send", size=16), t("testcall.send"), type="submit", size="3", loading=S.replying),
+            width="100%",
+            spacing="2",
+        ),
+        on_submit=S.send,
+        reset_on_submit=True,
+        width="100%",
+    )
+    return rx.vstack(
+        rx.flex(
+            rx.cond(
+                S.call_active,
+                rx.hstack(
+                    rx.badge(rx.icon("phone-call", size=12), t("testcall.live"), color_scheme="green"),
+                    rx.button(
+                        rx.icon("phone-off", size=16),
+                        t("testcall.end"),
+                        on_click=S.end_call,
+                        color_scheme="red",
+                        variant="soft",
+                        disabled=S.replying,
+                    ),
+                    spacing="3",
+                    align="center",
+                ),
+                rx.button(
+                    rx.icon("phone", size=16),
+                    rx.cond(S.call_saved, t("testcall.restart"), t("testcall.start")),
+                    on_click=S.start_call,
+                    size="3",
+                    variant=rx.cond(S.call_saved, "soft", "solid"),
+                ),
+            ),
+            _source_badge(),
+            gap="12px",
+            align="center",
+            wrap="wrap",
+            width="100%",
+        ),
+        transcript,
+        rx.cond(S.call_active, composer),
+        rx.cond(
+            S.call_saved, rx.callout(t("testcall.saved_note"), icon="circle-check", color_scheme="green", width="100%")
+        ),
+        rx.cond(AuthState.sandbox, rx.text(t("testcall.sandbox_note"), size="1", color_scheme="gray")),
+        spacing="3",
+        width="100%",
+    )

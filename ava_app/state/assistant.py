@@ -1,0 +1,475 @@
+"""The assistant's settings in the browser: the personalise form (wizard step 4 and /assistant) and /assistant itself.
+
+States keep what is typed; the services validate and save. A save never loses the form: errors come back per field
+and the values stay as typed. Pushing to the voice provider happens in a job; the page watches the sync status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from ava_app.db import session_scope
+from ava_app.i18n import translate
+from ava_app.services import assistants, phone_numbers, presets
+from ava_app.services.errors import DomainError, Invalid
+from ava_app.services.principal import Principal
+from ava_app.state.auth import AuthState
+from ava_app.state.hours import WEEKDAYS, HoursMixin, hours_payload
+
+LANGUAGES = ("fr", "en", "es")
+# Service field names -> the form's field ids (errors are shown under the field that caused them).
+FIELD_IDS = {
+    "name": "name",
+    "first_message": "greeting",
+    "voice_id": "voice",
+    "voice_provider": "voice",
+    "language": "language",
+    "tone": "tone",
+    "summary_recipients": "recipients",
+    "forwarding_number": "forwarding",
+    "system_prompt": "system_prompt",
+    "conversation_rules": "conversation_rules",
+    "end_call_message": "end_call_message",
+    "voicemail_message": "voicemail_message",
+    "max_duration_seconds": "max_minutes",
+}
+SYNC_WAIT_SECONDS = 15
+
+
+def voice_options(language: str) -> list[dict[str, str]]:
+    """The catalogue's voices for ``language`` with their labels in both interface languages."""
+
+    def label(voice: presets.VoiceOut, lang: str) -> str:
+        style = ", ".join(translate(f"voice.style.{word.strip()}", lang) for word in voice.style.split(","))
+        return f"{voice.label} · {translate(f'voice.gender.{voice.gender}', lang)} · {style}"
+
+    return [
+        {"value": f"{v.provider}|{v.voice_id}", "label_en": label(v, "en"), "label_fr": label(v, "fr")}
+        for v in presets.list_voices(language)
+    ]
+
+
+class AssistantFormState(HoursMixin, AuthState):
+    """Wizard step 4: name, language, voice, tone, greeting, hours, forwarding number, summary recipients."""
+
+    a_name: str = ""
+    language: str = "en"
+    voice: str = ""
+    tone: str = "professional"
+    greeting: str = ""
+    forwarding: str = ""
+    recipients: str = ""
+    voices: list[dict[str, str]] = []
+    errors: dict[str, str] = {}
+    has_numbers: bool = False
+    form_loaded: bool = False
+    saving: bool = False
+
+    def _fill(self, assistant: assistants.AssistantOut) -> None:
+        self.a_name, self.tone, self.greeting = assistant.name, assistant.tone, assistant.first_message
+        self.language = presets.language_of(assistant.language)
+        self.voice = f"{assistant.voice_provider}|{assistant.voice_id}"
+        self.voices = voice_options(self.language)
+        self.recipients = ", ".join(str(item) for item in assistant.summary_recipients)
+        self.errors = {}
+
+    def _load_numbers(self, session, principal: Principal) -> None:
+        numbers = phone_numbers.list_numbers(session, principal=principal)
+        self.has_numbers = bool(numbers)
+        first = numbers[0] if numbers else None
+        self._set_week(first.business_hours if first else None)
+        self.forwarding = (first.forwarding_number or "") if first else ""
+
+    @rx.event
+    def load_form(self):
+        """Fill the form from the assistant (made from the industry preset on first visit) and the first number."""
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                self._fill(assistants.get_or_create_assistant(session, principal=principal))
+                self._load_numbers(session, principal)
+        except DomainError as error:
+            return self._fail(error)
+        self.form_loaded = True
+
+    @rx.event
+    def set_a_name(self, value: str):
+        self.a_name = value[:200]
+
+    @rx.event
+    def set_greeting(self, value: str):
+        self.greeting = value[:2000]
+
+    @rx.event
+    def set_tone(self, value: str):
+        self.tone = value if value in presets.TONES else self.tone
+
+    @rx.event
+    def set_voice(self, value: str):
+        self.voice = value[:300]
+
+    @rx.event
+    def set_forwarding(self, value: str):
+        self.forwarding = value[:40]
+
+    @rx.event
+    def set_recipients(self, value: str):
+        self.recipients = value[:2000]
+
+    @rx.event
+    def set_language(self, value: str):
+        """Another spoken language: its voices, and its default voice when the chosen one does not speak it."""
+        if value not in LANGUAGES:
+            return
+        self.language = value
+        self.voices = voice_options(value)
+        if self.voice not in {option["value"] for option in self.voices} and self.voices:
+            self.voice = self.voices[0]["value"]
+
+    def _form_changes(self) -> dict:
+        provider, _, voice_id = self.voice.partition("|")
+        recipients = [item.strip() for item in self.recipients.replace(";", ",").split(",") if item.strip()]
+        return {
+            "name": self.a_name,
+            "language": self.language,
+            "voice_provider": provider,
+            "voice_id": voice_id,
+            "tone": self.tone,
+            "first_message": self.greeting,
+            "summary_recipients": recipients,
+        }
+
+    def _record_errors(self, error: DomainError) -> None:
+        fields = self._field_errors(error)
+        errors: dict[str, str] = {}
+        for key, message in fields.items():
+            field = FIELD_IDS.get(key.split(".")[0])
+            if field and field not in errors:
+                errors[field] = message
+        self.errors = errors
+        self._take_hours_errors(fields, {day: translate(f"day.{day}", self.lang or "en") for day in WEEKDAYS})
+
+    def _save_form(self, principal: Principal, extra: dict | None = None) -> assistants.AssistantOut | None:
+        """Save the assistant and, on every number, the hours and forwarding number; None (errors kept) if refused."""
+        self.errors, self.hours_error = {}, ""
+        try:
+            with session_scope() as session:
+                changes = assistants.AssistantUpdate(**self._form_changes(), **(extra or {}))
+                saved = assistants.update_assistant(session, principal=principal, changes=changes)
+                numbers = phone_numbers.list_numbers(session, principal=principal)
+                config = phone_numbers.NumberConfig(
+                    business_hours=hours_payload(self.week), forwarding_number=self.forwarding or None
+                )
+                for number in numbers:
+                    phone_numbers.configure_number(session, principal=principal, number_id=number.id, config=config)
+        except Invalid as error:
+            self._record_errors(error)
+            return None
+        return saved
+
+
+class AssistantState(AssistantFormState):
+    """/assistant: the form above plus instructions, knowledge base, call handling, sync and version history."""
+
+    industry: str = ""
+    system_prompt: str = ""
+    conversation_rules: str = ""
+    preset_prompt: str = ""
+    preset_rules: str = ""
+    end_call_message: str = ""
+    voicemail_message: str = ""
+    max_minutes: str = "10"
+    faq: list[dict[str, str]] = []
+    faq_index: int = -1
+    faq_question: str = ""
+    faq_answer: str = ""
+    faq_error: str = ""
+    import_text: str = ""
+    import_error: str = ""
+    versions: list[dict[str, str]] = []
+    sync_status: str = ""
+    sync_error: str = ""
+    version: int = 0
+    pushing: bool = False
+    restore_version_number: int = 0
+    preset_to_apply: str = ""
+    industries: list[dict[str, str]] = []
+
+    def _fill_all(self, assistant: assistants.AssistantOut) -> None:
+        self._fill(assistant)
+        self.industry = assistant.industry or ""
+        self.system_prompt, self.conversation_rules = assistant.system_prompt, assistant.conversation_rules
+        self.end_call_message, self.voicemail_message = assistant.end_call_message, assistant.voicemail_message
+        self.max_minutes = str(max(1, assistant.max_duration_seconds // 60))
+        self.faq = [item.model_dump() for item in assistant.knowledge_base][: assistants.MAX_FAQ_ENTRIES]
+        self.sync_status, self.sync_error = assistant.sync_status, assistant.sync_error or ""
+        self.version = assistant.version
+        reference = presets.get_preset(assistant.industry or presets.OTHER, assistant.language)
+        self.preset_prompt, self.preset_rules = reference.system_prompt, reference.escalation_rule
+
+    def _load_versions(self, session, principal: Principal) -> None:
+        rows = assistants.list_versions(session, principal=principal)[:30]
+        self.versions = [
+            {
+                "version": str(row.version),
+                "when": row.created_at.strftime("%Y-%m-%d %H:%M"),
+                "name": str(row.snapshot.get("name", "")),
+                "greeting": str(row.snapshot.get("first_message", ""))[:140],
+            }
+            for row in rows
+        ]
+
+    @rx.event
+    def load_assistant(self):
+        """Open /assistant: the assistant, its numbers' hours, its history, and the industries for presets."""
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                self._fill_all(assistants.get_or_create_assistant(session, principal=principal))
+                self._load_numbers(session, principal)
+                self._load_versions(session, principal)
+        except DomainError as error:
+            return self._fail(error)
+        self.industries = [
+            {"key": en.key, "icon": en.icon, "label_en": en.label, "label_fr": fr.label}
+            for en, fr in zip(presets.list_industries("en"), presets.list_industries("fr"), strict=True)
+        ]
+        self.faq_index, self.faq_question, self.faq_answer = -1, "", ""
+        self.form_loaded = True
+
+    @rx.event
+    def set_system_prompt(self, value: str):
+        self.system_prompt = value[:20000]
+
+    @rx.event
+    def set_conversation_rules(self, value: str):
+        self.conversation_rules = value[:5000]
+
+    @rx.event
+    def set_end_call_message(self, value: str):
+        self.end_call_message = value[:500]
+
+    @rx.event
+    def set_voicemail_message(self, value: str):
+        self.voicemail_message = value[:500]
+
+    @rx.event
+    def set_max_minutes(self, value: str):
+        self.max_minutes = value[:3]
+
+    @rx.event
+    def use_preset_prompt(self):
+        """Copy the preset's instructions into the editor (saved only with Save)."""
+        self.system_prompt, self.conversation_rules = self.preset_prompt, self.preset_rules
+
+    @rx.event(background=True)
+    async def save_assistant(self):
+        """Save everything, then watch the push to the voice provider: a toast when it is there, or "not yet
+        synced" with a retry when it is not (the saved change is kept either way)."""
+        async with self:
+            try:
+                principal = self._principal()
+            except DomainError as error:
+                yield self._fail(error)
+                return
+            self.saving = True
+            minutes = int(self.max_minutes) if self.max_minutes.strip().isdigit() else 0
+            extra = {
+                "system_prompt": self.system_prompt,
+                "conversation_rules": self.conversation_rules,
+                "end_call_message": self.end_call_message,
+                "voicemail_message": self.voicemail_message,
+                "max_duration_seconds": minutes * 60,
+            }
+            saved = self._save_form(principal, extra)
+            self.saving = False
+            if saved is None:
+                yield rx.toast.error(translate("assistant.fix_errors", self.lang or "en"))
+                return
+            self._fill_all(saved)
+            self.pushing = True
+        async for event in self._watch_sync(principal):
+            yield event
+
+    async def _watch_sync(self, principal: Principal):
+        """Poll the sync status the job writes, for a few seconds; then say where the change is."""
+        status = "pending"
+        for _ in range(SYNC_WAIT_SECONDS * 2):
+            await asyncio.sleep(0.5)
+            current = await asyncio.to_thread(self._read_assistant, principal)
+            status = current.sync_status
+            if status != "pending":
+                break
+        async with self:
+            self.pushing = False
+            self.sync_status, self.sync_error = current.sync_status, current.sync_error or ""
+            with session_scope() as session:
+                self._load_versions(session, principal)
+            lang = self.lang or "en"
+            if status == "synced":
+                yield rx.toast.success(translate("assistant.synced_toast", lang))
+            else:
+                yield rx.toast.warning(translate("assistant.not_synced_toast", lang))
+
+    @staticmethod
+    def _read_assistant(principal: Principal) -> assistants.AssistantOut:
+        with session_scope() as session:
+            return assistants.get_assistant(session, principal=principal)
+
+    @staticmethod
+    def _retry(principal: Principal) -> assistants.AssistantOut:
+        with session_scope() as session:
+            return assistants.retry_sync(session, principal=principal)
+
+    @rx.event(background=True)
+    async def retry_sync(self):
+        """Push the saved assistant to the voice provider now (it blocks on the network, so off the event loop)."""
+        async with self:
+            try:
+                principal = self._principal()
+            except DomainError as error:
+                yield self._fail(error)
+                return
+            self.pushing = True
+        try:
+            result = await asyncio.to_thread(self._retry, principal)
+        except DomainError as error:
+            async with self:
+                self.pushing = False
+                yield self._fail(error)
+            return
+        async with self:
+            self.pushing = False
+            self.sync_status, self.sync_error = result.sync_status, result.sync_error or ""
+            key = "assistant.synced_toast" if result.sync_status == "synced" else "assistant.not_synced_toast"
+            yield rx.toast.success(translate(key, self.lang or "en"))
+
+    # --- knowledge base: each change is saved at once (the service keeps a version) ---
+
+    def _faq_call(self, operation) -> bool:
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                saved = operation(session, principal)
+                self._load_versions(session, principal)
+        except DomainError as error:
+            if isinstance(error, Invalid):
+                messages = list(self._field_errors(error).values())
+                self.faq_error = messages[0] if messages else self._error_text(error)
+                return False
+            self._fail(error)
+            return False
+        self.faq = [item.model_dump() for item in saved.knowledge_base]
+        self.sync_status, self.version = saved.sync_status, saved.version
+        self.faq_error = ""
+        return True
+
+    @rx.event
+    def set_faq_question(self, value: str):
+        self.faq_question = value[:500]
+
+    @rx.event
+    def set_faq_answer(self, value: str):
+        self.faq_answer = value[:2000]
+
+    @rx.event
+    def set_import_text(self, value: str):
+        self.import_text = value[:50000]
+
+    @rx.event
+    def edit_faq(self, index: int):
+        """Open an entry in the editor (index -1: a new one)."""
+        index = int(index)
+        self.faq_index = index
+        entry = self.faq[index] if 0 <= index < len(self.faq) else {"question": "", "answer": ""}
+        self.faq_question, self.faq_answer, self.faq_error = entry["question"], entry["answer"], ""
+
+    @rx.event
+    def save_faq(self):
+        """Add the entry being edited, or replace the one opened."""
+        index, question, answer = self.faq_index, self.faq_question, self.faq_answer
+        if 0 <= index < len(self.faq):
+            done = self._faq_call(
+                lambda s, p: assistants.edit_faq(s, principal=p, index=index, question=question, answer=answer)
+            )
+        else:
+            done = self._faq_call(lambda s, p: assistants.add_faq(s, principal=p, question=question, answer=answer))
+        if done:
+            self.faq_index, self.faq_question, self.faq_answer = -1, "", ""
+
+    @rx.event
+    def cancel_faq(self):
+        self.faq_index, self.faq_question, self.faq_answer, self.faq_error = -1, "", "", ""
+
+    @rx.event
+    def delete_faq(self, index: int):
+        self._faq_call(lambda s, p: assistants.delete_faq(s, principal=p, index=int(index)))
+
+    @rx.event
+    def move_faq(self, index: int, offset: int):
+        """Move an entry up (-1) or down (+1)."""
+        index, target = int(index), int(index) + int(offset)
+        if not (0 <= index < len(self.faq) and 0 <= target < len(self.faq)):
+            return
+        order = list(range(len(self.faq)))
+        order[index], order[target] = order[target], order[index]
+        self._faq_call(lambda s, p: assistants.reorder_faq(s, principal=p, order=order))
+
+    @rx.event
+    def import_faq(self):
+        """Add the questions found in the pasted text."""
+        text = self.import_text
+        if self._faq_call(lambda s, p: assistants.import_faq(s, principal=p, text=text)):
+            self.import_text, self.import_error = "", ""
+        else:
+            self.import_error, self.faq_error = self.faq_error, ""
+
+    # --- history and presets ---
+
+    @rx.event
+    def ask_restore(self, version: str):
+        self.restore_version_number = int(version) if str(version).isdigit() else 0
+
+    @rx.event
+    def cancel_restore(self, _open: bool = False):
+        self.restore_version_number = 0
+
+    @rx.event
+    def restore_version(self):
+        """Make the chosen earlier version current again (the current one becomes a version too)."""
+        version, self.restore_version_number = self.restore_version_number, 0
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                restored = assistants.restore_version(session, principal=principal, version=version)
+                self._load_versions(session, principal)
+        except DomainError as error:
+            return self._fail(error)
+        self._fill_all(restored)
+        return rx.toast.success(translate("assistant.restored", self.lang or "en", version=version))
+
+    @rx.event
+    def ask_preset(self, industry: str):
+        self.preset_to_apply = industry if industry in presets.INDUSTRIES else ""
+
+    @rx.event
+    def cancel_preset(self, _open: bool = False):
+        self.preset_to_apply = ""
+
+    @rx.event
+    def apply_preset(self):
+        """Reset persona, instructions, greeting and questions to an industry preset in the interface language."""
+        industry, self.preset_to_apply = self.preset_to_apply, ""
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                applied = assistants.apply_preset(
+                    session, principal=principal, industry=industry, locale=self.lang or "en"
+                )
+                self._load_versions(session, principal)
+        except DomainError as error:
+            return self._fail(error)
+        self._fill_all(applied)
+        return rx.toast.success(translate("onb.industry.applied", self.lang or "en"))

@@ -1,0 +1,244 @@
+"""The onboarding wizard in the browser: which step is shown, the industry, the text test call, going live.
+
+Progress lives on the organisation (``onboarding.get_progress``/``set_step``), so a reload or a later login resumes
+where the owner left. Step 3 uses ``NumberFlowState`` and step 4 ``AssistantFormState``, shared with the pages that
+edit the same things later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+import reflex as rx
+
+from ava_app.db import session_scope
+from ava_app.i18n import translate
+from ava_app.models import utcnow
+from ava_app.services import onboarding, phone_numbers, presets, test_calls
+from ava_app.services.errors import DomainError, Unauthorized
+from ava_app.services.principal import Principal
+from ava_app.services.providers import llm
+from ava_app.state.assistant import AssistantFormState
+from ava_app.state.auth import HOME_ROUTE, AuthState
+
+STEP_COUNT = len(onboarding.STEPS)
+PERSONALISE_STEP = 4
+SCROLL_TRANSCRIPT = (
+    "const log = document.getElementById('test-call-transcript'); if (log) log.scrollTop = log.scrollHeight;"
+)
+
+
+class OnboardingState(AuthState):
+    """The wizard: the step shown, the furthest step reached, the industry cards and the test call."""
+
+    step: int = 1
+    reached: int = 1
+    industry: str = ""
+    industries: list[dict[str, str]] = []
+    numbers: list[str] = []
+    loaded: bool = False
+    applying: str = ""
+    saving_step: bool = False
+    # The text test call: turns are {"role": "assistant"|"user", "content"}.
+    turns: list[dict[str, str]] = []
+    call_active: bool = False
+    replying: bool = False
+    reply_source: str = ""
+    assistant_name: str = ""
+    call_saved: bool = False
+    going_live: bool = False
+    live_error: str = ""
+    _started_at: datetime | None = None
+    _context: dict = {}
+
+    def _show(self, progress: onboarding.OnboardingProgress) -> None:
+        self.step = progress.step
+        self.reached = max([progress.step, *progress.done_steps])
+        self.industry = progress.industry or ""
+
+    def _load_numbers(self, session, principal: Principal) -> None:
+        self.numbers = [n.e164 or "…" for n in phone_numbers.list_numbers(session, principal=principal)][:20]
+
+    @rx.event
+    def load_wizard(self):
+        """Resume the wizard where the organisation left it; a finished onboarding goes to the dashboard."""
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                progress = onboarding.get_progress(session, principal=principal)
+                self._load_numbers(session, principal)
+        except DomainError as error:
+            return self._fail(error)
+        if progress.completed:
+            return rx.redirect(HOME_ROUTE)
+        self._show(progress)
+        self.industries = [
+            {"key": en.key, "icon": en.icon, "label_en": en.label, "label_fr": fr.label}
+            for en, fr in zip(presets.list_industries("en"), presets.list_industries("fr"), strict=True)
+        ]
+        self.turns, self.call_active, self.call_saved, self.live_error = [], False, False, ""
+        self.loaded = True
+
+    def _move(self, step: int, **extra):
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                progress = onboarding.set_step(session, principal=principal, step=step, **extra)
+                self._load_numbers(session, principal)
+        except DomainError as error:
+            return self._fail(error)
+        self._show(progress)
+        if step == PERSONALISE_STEP:
+            return AssistantFormState.load_form
+        return None
+
+    @rx.event
+    def go_to(self, step: int):
+        """Open a step already reached (the stepper), or the next one."""
+        step = int(step)
+        if 1 <= step <= min(self.reached + 1, STEP_COUNT):
+            return self._move(step)
+
+    @rx.event
+    def next_step(self):
+        if self.step == 2 and not self.industry:
+            return rx.toast.error(translate("onb.industry.choose_first", self.lang or "en"))
+        return self.go_to(self.step + 1)
+
+    @rx.event
+    def back(self):
+        return self.go_to(max(1, self.step - 1))
+
+    @rx.event
+    def choose_industry(self, key: str):
+        """Apply the industry's preset in the interface language and move on to the phone number."""
+        if key not in presets.INDUSTRIES:
+            return
+        self.applying = key
+        yield
+        event = self._move(3, industry=key, locale=self.lang or "en")
+        self.applying = ""
+        if event is not None:
+            yield event
+            return
+        yield AssistantFormState.load_form
+        yield rx.toast.success(translate("onb.industry.applied", self.lang or "en"))
+
+    @rx.event
+    async def save_personalise(self):
+        """Save step 4 (assistant and the numbers' hours); move on only when everything was accepted."""
+        try:
+            principal = self._principal()
+        except DomainError as error:
+            return self._fail(error)
+        form = await self.get_state(AssistantFormState)
+        form.saving = True
+        saved = form._save_form(principal)
+        form.saving = False
+        if saved is None:
+            return rx.toast.error(translate("assistant.fix_errors", self.lang or "en"))
+        return self._move(5)
+
+    # --- the text test call ---
+
+    @rx.event
+    def start_call(self):
+        """Pick up: the assistant greets the caller with its greeting."""
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                self._context = test_calls.reply_context(session, principal=principal)
+        except DomainError as error:
+            return self._fail(error)
+        greeting = self._context.get("first_message") or ""
+        self.assistant_name = self._context.get("name") or "Ava"
+        self.turns = [{"role": "assistant", "content": greeting}] if greeting else []
+        self._started_at = utcnow()
+        self.call_active, self.call_saved, self.reply_source = True, False, ""
+
+    @rx.event(background=True)
+    async def send(self, form: dict):
+        """The caller's line, then the assistant's reply streamed into the transcript as it is written."""
+        text = str(form.get("message", "")).strip()[: test_calls.MAX_TURN_CHARS]
+        async with self:
+            if not text or not self.call_active or self.replying:
+                return
+            if len(self.turns) >= test_calls.MAX_TURNS - 1:
+                return
+            self.turns = [*self.turns, {"role": "user", "content": text}]
+            conversation = [dict(turn) for turn in self.turns]
+            context = dict(self._context)
+            self.turns = [*self.turns, {"role": "assistant", "content": ""}]
+            self.replying = True
+            yield rx.call_script(SCROLL_TRANSCRIPT)
+        stream = llm.stream_test_call_reply(assistant=context, conversation=conversation)
+        async with self:
+            self.reply_source = stream.source
+        try:
+            async for chunk in stream:
+                async with self:
+                    last = self.turns[-1]
+                    self.turns = [*self.turns[:-1], {"role": "assistant", "content": last["content"] + chunk}]
+        except DomainError as error:
+            async with self:
+                self.replying = False
+                self.turns = [turn for turn in self.turns if turn["content"]]
+                yield self._fail(error)
+            return
+        async with self:
+            self.replying = False
+            yield rx.call_script(SCROLL_TRANSCRIPT)
+
+    def _save_call(self, principal: Principal) -> None:
+        with session_scope() as session:
+            test_calls.save_test_call(
+                session, principal=principal, turns=list(self.turns), started_at=self._started_at or utcnow()
+            )
+        self.call_active, self.call_saved = False, True
+
+    @rx.event
+    def end_call(self):
+        """Hang up: the conversation is saved as a test call and goes through the post-call pipeline."""
+        if not self.call_active or self.replying:
+            return
+        try:
+            self._save_call(self._principal())
+        except DomainError as error:
+            return self._fail(error)
+        return rx.toast.success(translate("testcall.saved", self.lang or "en"))
+
+    @rx.event(background=True)
+    async def go_live(self):
+        """Finish: save a call still open, put the assistant and numbers live at the provider, open the dashboard."""
+        async with self:
+            if self.going_live or self.replying:
+                return
+            try:
+                principal = self._principal()
+                if self.call_active and any(turn["role"] == "user" for turn in self.turns):
+                    self._save_call(principal)
+            except DomainError as error:
+                yield self._fail(error)
+                return
+            self.call_active = False
+            self.going_live, self.live_error = True, ""
+
+        def work():
+            with session_scope() as session:
+                return onboarding.complete_onboarding(session, principal=principal)
+
+        try:
+            await asyncio.to_thread(work)
+        except DomainError as error:
+            async with self:
+                self.going_live = False
+                if isinstance(error, Unauthorized):
+                    yield self._fail(error)
+                    return
+                self.live_error = self._error_text(error)
+            return
+        async with self:
+            self.going_live = False
+            yield rx.redirect(HOME_ROUTE)
+            yield rx.toast.success(translate("onb.live_toast", self.lang or "en"))

@@ -1,0 +1,540 @@
+"""Phone numbers in the browser: getting one (search and buy, or import from Twilio) and /phone-numbers.
+
+``NumberFlowState`` serves both the wizard's step 3 and the "Add number" dialog. Searching, buying and importing wait
+on Twilio and Vapi, so they run as background events with the service call in a worker thread; what was typed stays
+in the form whatever the provider answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+import reflex as rx
+
+from ava_app.db import session_scope
+from ava_app.i18n import translate
+from ava_app.services import assistants, phone_numbers
+from ava_app.services.errors import DomainError, Invalid, Unauthorized
+from ava_app.services.principal import Principal
+from ava_app.services.providers.twilio_emulator import SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN
+from ava_app.settings import get_settings
+from ava_app.state.auth import AuthState
+from ava_app.state.hours import WEEKDAYS, HoursMixin, hours_payload
+
+COUNTRIES = ("US", "CA", "GB", "FR", "ES", "DE", "AU")
+PHONE_NUMBERS_ROUTE = "/phone-numbers"
+
+
+def _price_text(price: Decimal | None, unit: str | None) -> str:
+    return f"{price.normalize():f} {unit or 'USD'}" if price is not None else ""
+
+
+class NumberFlowState(AuthState):
+    """Get a new number or import Twilio numbers; ``added`` lists what this flow connected."""
+
+    mode: str = "get"
+    country: str = "US"
+    area_code: str = ""
+    contains: str = ""
+    results: list[dict[str, str]] = []
+    searched: bool = False
+    selected: str = ""
+    search_busy: bool = False
+    confirm_open: bool = False
+    provisioning: bool = False
+    flow_errors: dict[str, str] = {}
+    added: list[str] = []
+    account_sid: str = ""
+    auth_token: str = ""
+    account_name: str = ""
+    verify_busy: bool = False
+    twilio_numbers: list[dict[str, str]] = []
+    chosen: list[str] = []
+    import_busy: bool = False
+    skipped: list[str] = []
+    sandbox_creds: bool = False
+
+    @rx.event
+    def reset_flow(self):
+        """A fresh flow; in sandbox mode the Twilio test account's credentials are filled in."""
+        self.sandbox_creds = get_settings().sandbox
+        self.mode, self.results, self.searched, self.selected = "get", [], False, ""
+        self.flow_errors, self.added, self.skipped, self.chosen = {}, [], [], []
+        self.twilio_numbers, self.account_name = [], ""
+        self.confirm_open = self.provisioning = self.search_busy = self.verify_busy = self.import_busy = False
+        self.account_sid, self.auth_token = (
+            (SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN) if self.sandbox_creds else ("", "")
+        )
+
+    @rx.event
+    def set_mode(self, value: str):
+        self.mode = value if value in ("get", "import", "skip") else "get"
+
+    @rx.event
+    def set_country(self, value: str):
+        self.country = value if value in COUNTRIES else "US"
+
+    @rx.event
+    def set_area_code(self, value: str):
+        self.area_code = value[:6]
+
+    @rx.event
+    def set_contains(self, value: str):
+        self.contains = value[:20]
+
+    @rx.event
+    def set_account_sid(self, value: str):
+        self.account_sid, self.account_name = value.strip()[:64], ""
+
+    @rx.event
+    def set_auth_token(self, value: str):
+        self.auth_token, self.account_name = value.strip()[:64], ""
+
+    @rx.event
+    def select_number(self, key: str):
+        self.selected = key
+
+    @rx.event
+    def set_confirm_open(self, value: bool):
+        self.confirm_open = value
+
+    @rx.event
+    def ask_confirm(self):
+        if not self.selected:
+            self.flow_errors = {"selected": translate("numflow.choose", self.lang or "en")}
+            return
+        self.flow_errors = {}
+        self.confirm_open = True
+
+    @rx.var
+    def selected_number(self) -> dict[str, str]:
+        """The offer the confirmation dialog talks about."""
+        return next((item for item in self.results if item["key"] == self.selected), {})
+
+    @rx.event
+    def toggle_import(self, number: str, checked: bool):
+        chosen = [item for item in self.chosen if item != number]
+        self.chosen = [*chosen, number] if checked else chosen
+
+    # --- the blocking parts, run in a worker thread ---
+
+    def _begin(self) -> Principal | None:
+        """The caller, inside ``async with self``; None when the session ended (the redirect is queued)."""
+        try:
+            return self._principal()
+        except Unauthorized:
+            self._forget()
+            return None
+
+    async def _run(self, work, principal: Principal):
+        def job():
+            with session_scope() as session:
+                return work(session, principal)
+
+        return await asyncio.to_thread(job)
+
+    def _take_error(self, error: DomainError):
+        """Field messages go under their fields; anything else becomes a toast. The typed values stay."""
+        if isinstance(error, Invalid):
+            self.flow_errors = self._field_errors(error) or {"form": self._error_text(error)}
+            if "numbers" in self.flow_errors:
+                self.flow_errors["chosen"] = self.flow_errors.pop("numbers")
+            return None
+        return self._fail(error)
+
+    def _after_added(self):
+        if self.router.page.path == PHONE_NUMBERS_ROUTE:
+            return PhoneNumbersState.load_numbers
+        return None
+
+    @rx.event(background=True)
+    async def search(self):
+        """Numbers on offer for the country, area code and digits typed."""
+        async with self:
+            principal = self._begin()
+            if principal is None:
+                yield rx.redirect("/login")
+                return
+            self.search_busy, self.flow_errors, self.selected = True, {}, ""
+            country, area_code, contains = self.country, self.area_code, self.contains
+        try:
+            offer = await self._run(
+                lambda s, p: phone_numbers.search_numbers(
+                    s, principal=p, country=country, area_code=area_code, contains=contains
+                ),
+                principal,
+            )
+        except DomainError as error:
+            async with self:
+                self.search_busy = False
+                yield self._take_error(error)
+            return
+        async with self:
+            self.search_busy, self.searched = False, True
+            self.results = [
+                {
+                    "key": item.phone_number or f"free-{item.area_code}",
+                    "kind": item.kind,
+                    "phone_number": item.phone_number or "",
+                    "area_code": item.area_code or "",
+                    "display": item.phone_number or f"+1 ({item.area_code}) …",
+                    "place": ", ".join(part for part in (item.locality, item.region) if part),
+                    "free": "1" if item.free else "",
+                    "price": "" if item.free else _price_text(item.monthly_price, item.price_unit),
+                }
+                for item in offer[:20]
+            ]
+            if self.results:
+                self.selected = self.results[0]["key"]
+
+    @rx.event(background=True)
+    async def provision(self):
+        """Get the confirmed number: free at Vapi, or bought at Twilio and connected."""
+        async with self:
+            principal = self._begin()
+            if principal is None:
+                yield rx.redirect("/login")
+                return
+            offer = dict(self.selected_number)
+            self.confirm_open, self.provisioning, self.flow_errors = False, True, {}
+            country = self.country
+        if not offer:
+            async with self:
+                self.provisioning = False
+            return
+        choice = phone_numbers.NumberChoice(
+            kind=offer["kind"],
+            country=country,
+            phone_number=offer["phone_number"] or None,
+            area_code=offer["area_code"] or None,
+        )
+        try:
+            number = await self._run(
+                lambda s, p: phone_numbers.provision_number(s, principal=p, choice=choice), principal
+            )
+        except DomainError as error:
+            async with self:
+                self.provisioning = False
+                yield self._take_error(error)
+            return
+        async with self:
+            self.provisioning = False
+            self.added = [*self.added, number.e164 or offer["display"]]
+            self.results, self.searched, self.selected = [], False, ""
+            yield rx.toast.success(f"{translate('numflow.ready', self.lang or 'en')} {number.e164}")
+            yield self._after_added()
+
+    @rx.event(background=True)
+    async def verify_twilio(self):
+        """Check the Twilio credentials and list the account's numbers."""
+        async with self:
+            principal = self._begin()
+            if principal is None:
+                yield rx.redirect("/login")
+                return
+            self.verify_busy, self.flow_errors, self.account_name = True, {}, ""
+            self.twilio_numbers, self.chosen = [], []
+            sid, token = self.account_sid, self.auth_token
+
+        def work(session, p):
+            account = phone_numbers.verify_twilio_credentials(account_sid=sid, auth_token=token)
+            owned = phone_numbers.list_twilio_numbers(session, principal=p, account_sid=sid, auth_token=token)
+            return account, owned
+
+        try:
+            account, owned = await self._run(work, principal)
+        except DomainError as error:
+            async with self:
+                self.verify_busy = False
+                yield self._take_error(error)
+            return
+        async with self:
+            self.verify_busy = False
+            self.account_name = account.friendly_name or account.sid
+            self.twilio_numbers = [
+                {"phone_number": n.phone_number, "name": n.friendly_name, "in_ava": "1" if n.in_ava else ""}
+                for n in owned[:200]
+            ]
+
+    @rx.event(background=True)
+    async def import_numbers(self):
+        """Connect the chosen Twilio numbers to the assistant."""
+        async with self:
+            principal = self._begin()
+            if principal is None:
+                yield rx.redirect("/login")
+                return
+            if not self.chosen:
+                self.flow_errors = {"chosen": translate("numflow.choose_import", self.lang or "en")}
+                return
+            self.import_busy, self.flow_errors = True, {}
+            sid, token, numbers = self.account_sid, self.auth_token, list(self.chosen)
+        try:
+            result = await self._run(
+                lambda s, p: phone_numbers.import_twilio_numbers(
+                    s, principal=p, account_sid=sid, auth_token=token, numbers=numbers
+                ),
+                principal,
+            )
+        except DomainError as error:
+            async with self:
+                self.import_busy = False
+                yield self._take_error(error)
+            return
+        async with self:
+            self.import_busy = False
+            imported = [number.e164 for number in result.imported]
+            self.added = [*self.added, *imported]
+            self.skipped = [f"{skip.phone_number}: {skip.reason}" for skip in result.skipped]
+            self.chosen = []
+            in_ava = set(imported)
+            self.twilio_numbers = [
+                {**row, "in_ava": "1" if row["in_ava"] or row["phone_number"] in in_ava else ""}
+                for row in self.twilio_numbers
+            ]
+            if imported:
+                yield rx.toast.success(f"{translate('numflow.imported', self.lang or 'en')} {', '.join(imported)}")
+            yield self._after_added()
+
+
+def hours_text(business_hours: dict, holidays: list, lang: str) -> str:
+    """The week in one line in the interface language, consecutive days with the same hours grouped."""
+    if not business_hours:
+        return translate("numbers.always_open", lang)
+    groups: list[tuple[list[str], str]] = []
+    for day in WEEKDAYS:
+        ranges = business_hours.get(day) or []
+        text = ", ".join(f"{r['open']}–{r['close']}" for r in ranges if isinstance(r, dict))
+        text = text or translate("numbers.closed_lower", lang)
+        if groups and groups[-1][1] == text:
+            groups[-1][0].append(day)
+        else:
+            groups.append(([day], text))
+    parts = []
+    for days, text in groups:
+        first = translate(f"numbers.day_short.{days[0]}", lang)
+        name = first if len(days) == 1 else f"{first}–{translate(f'numbers.day_short.{days[-1]}', lang)}"
+        parts.append(f"{name} {text}")
+    if holidays:
+        parts.append(translate("numbers.holidays_count", lang, count=len(holidays)))
+    return " · ".join(parts)
+
+
+class PhoneNumbersState(HoursMixin, AuthState):
+    """/phone-numbers: the list, a number's settings, sync retry and release."""
+
+    numbers: list[dict[str, str]] = []
+    editing_id: int = 0
+    editing_e164: str = ""
+    holidays: list[str] = []
+    new_holiday: str = ""
+    after_hours: str = "voicemail"
+    route_to: str = ""
+    assistant_options: list[dict[str, str]] = []
+    forwarding: str = ""
+    voicemail: str = ""
+    config_errors: dict[str, str] = {}
+    config_saving: bool = False
+    add_open: bool = False
+    release_id: int = 0
+    release_e164: str = ""
+    busy_number: int = 0
+    _raw: dict[int, dict] = {}
+
+    def _row(self, number: phone_numbers.NumberOut) -> dict[str, str]:
+        lang = self.lang or "en"
+        return {
+            "id": str(number.id),
+            "e164": number.e164 or "…",
+            "label": number.label,
+            "provider": "Vapi" if number.provider == "vapi" else "Twilio",
+            "status": number.status,
+            "assistant": number.assistant_name or "—",
+            "hours": hours_text(number.business_hours, number.holidays, lang),
+            "after_hours": number.after_hours_action,
+            "created": number.created_at.strftime("%Y-%m-%d"),
+            "sync_status": number.sync_status,
+            "sync_error": number.sync_error or "",
+        }
+
+    @rx.event
+    def load_numbers(self):
+        """The organisation's numbers (released ones are not shown)."""
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                rows = phone_numbers.list_numbers(session, principal=principal)
+        except DomainError as error:
+            return self._fail(error)
+        self._raw = {row.id: row.model_dump(mode="json") for row in rows[:200]}
+        self.numbers = [self._row(row) for row in rows[:200]]
+
+    @rx.event
+    def set_add_open(self, value: bool):
+        """Open the "Add number" dialog with a fresh flow; closing it reloads the list."""
+        self.add_open = value
+        return NumberFlowState.reset_flow if value else PhoneNumbersState.load_numbers
+
+    # --- a number's settings ---
+
+    @rx.event
+    def open_config(self, number_id: str):
+        """Open one number's settings."""
+        number = self._raw.get(int(number_id)) if str(number_id).isdigit() else None
+        if number is None:
+            return
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                assistant = assistants.get_or_create_assistant(session, principal=principal)
+        except DomainError as error:
+            return self._fail(error)
+        self.assistant_options = [{"id": str(assistant.id), "name": assistant.name}]
+        self.editing_id, self.editing_e164 = number["id"], number["e164"]
+        self._set_week(number["business_hours"])
+        self.holidays = list(number["holidays"])
+        self.after_hours = number["after_hours_action"]
+        self.route_to = str(number["assistant_id"] or "none")
+        self.forwarding = number["forwarding_number"] or ""
+        self.voicemail = number["voicemail_message"] or ""
+        self.config_errors, self.new_holiday = {}, ""
+
+    @rx.event
+    def close_config(self, _open: bool = False):
+        self.editing_id = 0
+
+    @rx.event
+    def set_new_holiday(self, value: str):
+        self.new_holiday = value[:10]
+
+    @rx.event
+    def add_holiday(self):
+        if self.new_holiday and self.new_holiday not in self.holidays:
+            self.holidays = sorted([*self.holidays, self.new_holiday])
+        self.new_holiday = ""
+
+    @rx.event
+    def remove_holiday(self, value: str):
+        self.holidays = [day for day in self.holidays if day != value]
+
+    @rx.event
+    def set_after_hours(self, value: str):
+        self.after_hours = value if value in phone_numbers.AFTER_HOURS_ACTIONS else self.after_hours
+
+    @rx.event
+    def set_route_to(self, value: str):
+        self.route_to = value
+
+    @rx.event
+    def set_forwarding(self, value: str):
+        self.forwarding = value[:40]
+
+    @rx.event
+    def set_voicemail(self, value: str):
+        self.voicemail = value[:500]
+
+    @rx.event
+    def always_open(self):
+        """No hours at all: calls are answered at any time."""
+        self.week = []
+
+    @rx.event
+    def use_hours(self):
+        self._set_week(None)
+
+    @rx.event
+    def save_config(self):
+        """Save the number's settings; its routing is then pushed to the voice provider by a job."""
+        self.config_errors, self.hours_error = {}, ""
+        try:
+            principal = self._principal()
+            config = phone_numbers.NumberConfig(
+                business_hours=hours_payload(self.week),
+                holidays=self.holidays,
+                after_hours_action=self.after_hours,
+                assistant_id=int(self.route_to) if self.route_to.isdigit() else None,
+                forwarding_number=self.forwarding or None,
+                voicemail_message=self.voicemail,
+            )
+            with session_scope() as session:
+                phone_numbers.configure_number(session, principal=principal, number_id=self.editing_id, config=config)
+        except Invalid as error:
+            fields = self._field_errors(error)
+            self.config_errors = {key.split(".")[0]: message for key, message in fields.items()}
+            self._take_hours_errors(fields, {day: translate(f"day.{day}", self.lang or "en") for day in WEEKDAYS})
+            return
+        except DomainError as error:
+            return self._fail(error)
+        self.editing_id = 0
+        yield PhoneNumbersState.load_numbers
+        yield rx.toast.success(translate("numbers.saved", self.lang or "en"))
+
+    # --- sync and release: both wait on the provider ---
+
+    @rx.event(background=True)
+    async def retry_sync(self, number_id: str):
+        """Push this number's routing to the voice provider now."""
+        async with self:
+            try:
+                principal = self._principal()
+                tenant_id = principal.require_writer()
+            except DomainError as error:
+                yield self._fail(error)
+                return
+            self.busy_number = int(number_id)
+
+        def work():
+            with session_scope() as session:
+                # The lookup inside is scoped to the caller's tenant, so another organisation's id is NotFound.
+                return phone_numbers.sync_number(session, tenant_id=tenant_id, number_id=int(number_id))
+
+        try:
+            result = await asyncio.to_thread(work)
+        except DomainError as error:
+            async with self:
+                self.busy_number = 0
+                yield self._fail(error)
+            yield PhoneNumbersState.load_numbers
+            return
+        async with self:
+            self.busy_number = 0
+            key = "numbers.synced" if result.sync_status == "synced" else "numbers.not_synced"
+            yield rx.toast.info(translate(key, self.lang or "en"))
+        yield PhoneNumbersState.load_numbers
+
+    @rx.event
+    def ask_release(self, number_id: str, e164: str):
+        self.release_id, self.release_e164 = int(number_id), e164
+
+    @rx.event
+    def cancel_release(self, _open: bool = False):
+        self.release_id = 0
+
+    @rx.event(background=True)
+    async def release(self):
+        """Release the number chosen in the confirmation."""
+        async with self:
+            number_id, self.release_id = self.release_id, 0
+            try:
+                principal = self._principal()
+            except DomainError as error:
+                yield self._fail(error)
+                return
+            self.busy_number = number_id
+
+        def work():
+            with session_scope() as session:
+                return phone_numbers.release_number(session, principal=principal, number_id=number_id)
+
+        try:
+            released = await asyncio.to_thread(work)
+        except DomainError as error:
+            async with self:
+                self.busy_number = 0
+                yield self._fail(error)
+            return
+        async with self:
+            self.busy_number = 0
+            yield rx.toast.success(translate("numbers.released", self.lang or "en", number=released.e164))
+        yield PhoneNumbersState.load_numbers
