@@ -6,6 +6,19 @@ import reflex as rx
 
 from ava_app.components.i18n import t
 
+# Small page-level styles: live dot pulse, one-line clamp, numbers that do not jitter when they change.
+PAGE_CSS = """
+.live-dot{width:10px;height:10px;border-radius:50%;background:var(--grass-9);animation:ava-pulse 1.4s infinite}
+@keyframes ava-pulse{0%{box-shadow:0 0 0 0 var(--grass-a7)}70%{box-shadow:0 0 0 8px transparent}100%{box-shadow:none}}
+.line-clamp-1{display:-webkit-box;-webkit-line-clamp:1;-webkit-box-orient:vertical;overflow:hidden}
+.line-clamp-2{display:-webkit-box;-webkit-line-clamp:2;-webkit-box-orient:vertical;overflow:hidden}
+.tabular,.kpi-value{font-variant-numeric:tabular-nums}
+"""
+
+
+def page_styles() -> rx.Component:
+    return rx.el.style(PAGE_CSS)
+
 
 def outcome_badge(label: rx.Var, color: rx.Var) -> rx.Component:
     return rx.badge(label, color_scheme=color, variant="soft", radius="full")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ava_app.components.call_rows import live_strip, recent_call_row
+from ava_app.components.call_rows import live_strip, page_styles, recent_call_row
 from ava_app.components.charts import chart_card
 from ava_app.components.i18n import t
 from ava_app.components.layout import app_layout
@@ -12,17 +12,6 @@ from ava_app.components.stats import period_card, stat_card
 from ava_app.state.dashboard import DashboardState
 
 REFRESH_MS = 5000
-# Small page-level styles: live dot pulse, one-line clamp, numbers that do not jitter when they change.
-PAGE_CSS = """
-.live-dot{width:10px;height:10px;border-radius:50%;background:var(--grass-9);animation:ava-pulse 1.4s infinite}
-@keyframes ava-pulse{0%{box-shadow:0 0 0 0 var(--grass-a7)}70%{box-shadow:0 0 0 8px transparent}100%{box-shadow:none}}
-.line-clamp-1{display:-webkit-box;-webkit-line-clamp:1;-webkit-box-orient:vertical;overflow:hidden}
-.tabular,.kpi-value{font-variant-numeric:tabular-nums}
-"""
-
-
-def page_styles() -> rx.Component:
-    return rx.el.style(PAGE_CSS)
 
 
 def empty_state() -> rx.Component:

@@ -1,0 +1,282 @@
+"""/calls: the organisation's calls, filtered, sorted and paged by keyset, 20 at a time; delete and export.
+
+The filters and the sort live in the URL (``/calls?outcome=missed&sort=duration``) so a view can be bookmarked or
+shared: changing them navigates, and the page's on-load reads them back through ``CallFilters.from_query`` (the
+same parser as ``GET /api/v1/calls``). The page cursor does not go into the URL: cursors of the pages already seen are
+kept server-side so "Previous" works without an OFFSET.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+import reflex as rx
+
+from ava_app.db import session_scope
+from ava_app.i18n import translate
+from ava_app.services import calls, download_links, phone_numbers
+from ava_app.services.calls import CallFilters, CallListItem
+from ava_app.services.errors import DomainError, Invalid, Unauthorized
+from ava_app.state.auth import AuthState
+from ava_app.state.call_display import (
+    OUTCOME_COLORS,
+    SENTIMENT_COLORS,
+    duration_text,
+    money_text,
+    outcome_label,
+    when_text,
+)
+
+PAGE_SIZE = 20
+CALLS_ROUTE = "/calls"
+ANY = "all"  # a select's "no filter" value (Radix selects cannot hold an empty value)
+SORTS = ("date", "duration", "cost")
+FILTER_FIELDS = (
+    "date_from",
+    "date_to",
+    "outcome",
+    "sentiment",
+    "action",
+    "phone_number_id",
+    "assistant_id",
+    "min_duration",
+    "max_duration",
+    "q",
+)
+
+
+def list_row(item: CallListItem, lang: str, *, assistants: dict[int, str]) -> dict:
+    """One row of the list as the page shows it (strings only, plus the id)."""
+    outcome = item.outcome or "pending"
+    return {
+        "id": item.id,
+        "href": f"/calls/{item.id}",
+        "when": when_text(item.started_at, lang),
+        "caller": item.caller_number or translate("calls.unknown_caller", lang),
+        "called": item.called_number or "—",
+        "assistant": assistants.get(item.assistant_id or 0, "—"),
+        "duration": duration_text(item.duration_seconds),
+        "outcome": outcome_label(outcome, lang),
+        "outcome_color": OUTCOME_COLORS.get(outcome, "gray"),
+        "sentiment": translate(f"sentiment.{item.sentiment}", lang) if item.sentiment else "",
+        "sentiment_color": SENTIMENT_COLORS.get(item.sentiment or "", "gray"),
+        "action": "open" if item.action_needed and not item.action_done_at else "done" if item.action_needed else "",
+        "cost": money_text(item.cost, lang, places=3) if item.cost is not None else "—",
+        "summary": item.summary_line,
+    }
+
+
+class CallsState(AuthState):
+    """One page of calls for the filters in the URL, the rows ticked for deletion, and the filter choices."""
+
+    filters: dict[str, str] = {}
+    sort: str = "date"
+    direction: str = "desc"
+    rows: list[dict] = []
+    page: int = 1
+    has_more: bool = False
+    loading: bool = False
+    loaded: bool = False
+    error: str = ""
+    form_key: int = 0
+    selected: list[int] = []
+    confirm_delete: bool = False
+    number_options: list[dict] = []
+    assistant_options: list[dict] = []
+    _cursors: list[str] = []  # cursor of each page seen so far ("" for the first)
+    _next_cursor: str = ""
+    _assistant_names: dict[int, str] = {}
+
+    @rx.var
+    def has_filters(self) -> bool:
+        return any(value not in ("", ANY) for value in self.filters.values())
+
+    @rx.var
+    def selected_count(self) -> int:
+        return len(self.selected)
+
+    @rx.var
+    def all_selected(self) -> bool:
+        return bool(self.rows) and len(self.selected) == len(self.rows)
+
+    @rx.var
+    def selected_label(self) -> str:
+        return translate("calls.selected", self.lang or "en", count=len(self.selected))
+
+    @rx.var
+    def delete_title(self) -> str:
+        return translate("calls.delete_title", self.lang or "en", count=len(self.selected))
+
+    @rx.var
+    def page_label(self) -> str:
+        return translate("calls.page", self.lang or "en", page=self.page)
+
+    def _query(self, **changes: str) -> dict[str, str]:
+        """The URL query of the current view with ``changes``; defaults and "any" values left out."""
+        values = {**self.filters, "sort": self.sort, "dir": self.direction, **changes}
+        query = {key: value for key, value in values.items() if value not in ("", ANY)}
+        if query.get("sort") == "date":
+            query.pop("sort")
+        if query.get("dir") == "desc":
+            query.pop("dir")
+        return query
+
+    def _filters(self) -> CallFilters:
+        return CallFilters.from_query({key: value for key, value in self.filters.items() if value != ANY})
+
+    def _load_choices(self, principal) -> None:
+        with session_scope() as session:
+            numbers = phone_numbers.list_numbers(session, principal=principal)
+        self.number_options = [{"value": str(row.id), "label": row.label or row.e164} for row in numbers[:50]]
+        names = {row.assistant_id: row.assistant_name for row in numbers if row.assistant_id and row.assistant_name}
+        self._assistant_names = names
+        self.assistant_options = [{"value": str(key), "label": name} for key, name in names.items()]
+
+    def _fetch(self, cursor: str) -> None:
+        """Read one page after ``cursor``; raises DomainError."""
+        principal = self._principal()
+        with session_scope() as session:
+            page = calls.list_calls(
+                session,
+                principal=principal,
+                filters=self._filters(),
+                sort=self.sort,
+                direction=self.direction,
+                cursor=cursor or None,
+                limit=PAGE_SIZE,
+            )
+        lang = self.lang or "en"
+        self.rows = [list_row(item, lang, assistants=self._assistant_names) for item in page.items]
+        self.has_more, self._next_cursor = page.has_more, page.next_cursor or ""
+        self.selected = []
+
+    @rx.event
+    def load_calls(self):
+        """On-load: read the filters and sort from the URL, then the first page."""
+        params = self.router.url.query_parameters
+        self.filters = {name: str(params.get(name, "") or "") for name in FILTER_FIELDS}
+        self.sort = params.get("sort", "date") if params.get("sort") in SORTS else "date"
+        self.direction = "asc" if params.get("dir") == "asc" else "desc"
+        self.form_key += 1
+        self.page, self._cursors, self.error, self.confirm_delete = 1, [""], "", False
+        self.loading = True
+        yield
+        try:
+            self._load_choices(self._principal())
+            self._fetch("")
+        except Invalid as error:
+            self.rows, self.has_more = [], False
+            self.error = self._error_text(error)
+        except DomainError as error:
+            self.error = translate("calls.error", self.lang or "en")
+            yield self._fail(error)
+        finally:
+            self.loading, self.loaded = False, True
+
+    @rx.event
+    def apply_filters(self, form: dict):
+        """Navigate to the URL of the submitted filters (checked first, so a bad range is a toast, not a blank page)."""
+        values = {name: str(form.get(name, "") or "").strip()[:100] for name in FILTER_FIELDS}
+        try:
+            CallFilters.from_query({key: value for key, value in values.items() if value != ANY})
+        except Invalid as error:
+            problems = self._field_errors(error)
+            return rx.toast.error(next(iter(problems.values()), self._error_text(error)))
+        self.filters = values
+        return rx.redirect(f"{CALLS_ROUTE}?{urlencode(self._query())}")
+
+    @rx.event
+    def clear_filters(self):
+        self.filters = {}
+        return rx.redirect(f"{CALLS_ROUTE}?{urlencode(self._query())}")
+
+    @rx.event
+    def sort_by(self, key: str):
+        """Sort by ``key``; the same key again flips the direction."""
+        if key not in SORTS:
+            return None
+        direction = ("asc" if self.direction == "desc" else "desc") if key == self.sort else "desc"
+        return rx.redirect(f"{CALLS_ROUTE}?{urlencode(self._query(sort=key, dir=direction))}")
+
+    @rx.event
+    def set_sort_key(self, key: str):
+        if key in SORTS and key != self.sort:
+            return rx.redirect(f"{CALLS_ROUTE}?{urlencode(self._query(sort=key, dir='desc'))}")
+        return None
+
+    @rx.event
+    def next_page(self):
+        if not self.has_more or not self._next_cursor:
+            return None
+        return self._go(self._cursors + [self._next_cursor])
+
+    @rx.event
+    def previous_page(self):
+        if len(self._cursors) <= 1:
+            return None
+        return self._go(self._cursors[:-1])
+
+    def _go(self, cursors: list[str]):
+        try:
+            self._fetch(cursors[-1])
+        except DomainError as error:
+            return self._fail(error)
+        self._cursors, self.page = cursors, len(cursors)
+        return rx.scroll_to("calls-top")
+
+    @rx.event
+    def toggle_row(self, call_id: int, checked: bool):
+        ids = [int(row["id"]) for row in self.rows]
+        if checked and call_id in ids and call_id not in self.selected:
+            self.selected = [*self.selected, call_id]
+        elif not checked:
+            self.selected = [value for value in self.selected if value != call_id]
+
+    @rx.event
+    def toggle_all(self, checked: bool):
+        self.selected = [int(row["id"]) for row in self.rows] if checked else []
+
+    @rx.event
+    def ask_delete(self):
+        self.confirm_delete = bool(self.selected)
+
+    @rx.event
+    def cancel_delete(self, _open: bool = False):
+        self.confirm_delete = False
+
+    @rx.event
+    def delete_selected(self):
+        """Delete the ticked calls (the service skips any id outside the caller's organisation)."""
+        self.confirm_delete = False
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                deleted = calls.delete_calls(session, principal=principal, call_ids=self.selected[:PAGE_SIZE])
+            self._fetch(self._cursors[-1] if self._cursors else "")
+        except DomainError as error:
+            return self._fail(error)
+        return rx.toast.success(translate("calls.deleted", self.lang or "en", count=deleted))
+
+    @rx.event
+    def export(self, fmt: str):
+        """Start a download of every call matching the filters, through a two-minute signed link."""
+        if fmt not in ("csv", "json"):
+            return None
+        lang = self.lang or "en"
+        try:
+            principal = self._principal()
+            filters = self._filters().to_query()
+            token = download_links.issue_link_token(
+                principal=principal, kind="calls", resource={"filters": filters}, ttl=download_links.EXPORT_TTL
+            )
+        except (DomainError, Unauthorized) as error:
+            return self._fail(error)
+        url = f"/api/v1/downloads/calls.{fmt}?{urlencode({'token': token})}"
+        labels = {
+            "progress": translate("calls.export_progress", lang, size="{size}"),
+            "done": translate("calls.export_done", lang),
+            "failed": translate("calls.export_failed", lang),
+        }
+        args = ", ".join(json.dumps(value) for value in (url, f"calls.{fmt}", labels))
+        return rx.call_script(f"window.avaDownload({args})")
