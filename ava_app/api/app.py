@@ -10,6 +10,7 @@ from ava_app.api import (
     assistants,
     auth,
     calls,
+    downloads,
     health,
     integrations,
     notifications,
@@ -33,6 +34,7 @@ V1_ROUTERS: list = [
     onboarding.router,
     assistants.router,
     phone_numbers.router,
+    downloads.router,
 ]
 
 
