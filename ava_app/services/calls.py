@@ -514,7 +514,7 @@ EXPORT_FIELDS = (
     "summary",
 )
 # Spreadsheets run cells starting with these as formulas (CSV injection): caller-supplied text gets a leading quote.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = frozenset("=+-@\t\r")
 
 
 def export_calls(session: Session, *, principal: Principal, filters: CallFilters, fmt: str = "csv") -> Iterator[str]:
@@ -544,7 +544,8 @@ def _export_records(session: Session, *, tenant_id: int, where: list[Any], zone:
             after=after,
             limit=EXPORT_BATCH,
         )
-        rows = session.execute(query).all()
+        # Core rows on the session's connection: the ORM result layer adds nothing here and costs a third of the time.
+        rows = session.connection().execute(query).all()
         for row in rows:
             yield {
                 "id": row.id,
@@ -574,12 +575,12 @@ def _export_records(session: Session, *, tenant_id: int, where: list[Any], zone:
 def _cell(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, bool):
+    if value is True or value is False:
         return "yes" if value else "no"
     if isinstance(value, list):
         value = "; ".join(value)
     text = str(value)
-    if text.startswith(FORMULA_START) and not text.lstrip("+").isdigit():
+    if text[:1] in FORMULA_START and not text.lstrip("+").isdigit():
         return "'" + text
     return text
 
