@@ -109,6 +109,7 @@ def _huey() -> Huey:
 huey = _LazyHuey()
 
 _consumer: Consumer | None = None
+EMBEDDED_MAX_POLL = 0.2  # seconds
 
 
 def start_embedded_worker(workers: int = 2) -> None:
@@ -116,7 +117,11 @@ def start_embedded_worker(workers: int = 2) -> None:
     global _consumer
     if _consumer is not None:
         return
-    _consumer = _huey().create_consumer(workers=workers, worker_type="thread", periodic=True, check_worker_health=True)
+    # An idle SQLite-queue worker polls; huey's default backoff lets the pause grow to 10 s, which would hold a call's
+    # summary email that long. Polling a few times a second costs one indexed SELECT (Redis blocks instead of polling).
+    _consumer = _huey().create_consumer(
+        workers=workers, worker_type="thread", periodic=True, check_worker_health=True, max_delay=EMBEDDED_MAX_POLL
+    )
     _consumer.start()
     log.info("embedded job worker started with %d threads", workers)
 
