@@ -8,12 +8,14 @@ import reflex as rx
 
 from ava_app.api.app import create_api
 from ava_app.pages.account_links import forgot_password_page, reset_password_page, verify_email_page, verify_page
+from ava_app.pages.assistant import assistant_page
 from ava_app.pages.calls import calls_page
 from ava_app.pages.dashboard import dashboard_page
 from ava_app.pages.invite import invite_page
 from ava_app.pages.login import login_page
 from ava_app.pages.onboarding import onboarding_page
 from ava_app.pages.outbox import outbox_page
+from ava_app.pages.phone_numbers import phone_numbers_page
 from ava_app.pages.settings import settings_page
 from ava_app.pages.settings_audit import audit_page
 from ava_app.pages.settings_profile import profile_page
@@ -21,6 +23,7 @@ from ava_app.pages.settings_security import security_page
 from ava_app.pages.settings_team import team_page
 from ava_app.pages.signup import signup_page
 from ava_app.state.account import LinkState, LoginState, PasswordState, SignupState
+from ava_app.state.assistant import AssistantFormState, AssistantState
 from ava_app.state.assistant import AssistantFormState
 from ava_app.state.auth import AuthState
 from ava_app.state.calls import CallsState
@@ -28,6 +31,7 @@ from ava_app.state.dashboard import DashboardState
 from ava_app.state.i18n import I18nState
 from ava_app.state.onboarding import OnboardingState
 from ava_app.state.outbox import OutboxState
+from ava_app.state.phone_numbers import NumberFlowState, PhoneNumbersState
 from ava_app.state.phone_numbers import NumberFlowState
 from ava_app.state.settings import AuditState, ProfileState, SecurityState
 from ava_app.state.team import InviteState, TeamState
@@ -116,4 +120,19 @@ app.add_page(
     route="/onboarding",
     title="AVA · Setup",
     on_load=[*SIGNED_IN, OnboardingState.load_wizard, AssistantFormState.load_form, NumberFlowState.reset_flow],
+)
+app.add_page(
+    onboarding_page,
+    route="/onboarding",
+    title="AVA · Setup",
+    on_load=[*SIGNED_IN, OnboardingState.load_wizard, AssistantFormState.load_form, NumberFlowState.reset_flow],
+)
+app.add_page(
+    assistant_page, route="/assistant", title="AVA · Assistant", on_load=[*SIGNED_IN, AssistantState.load_assistant]
+)
+app.add_page(
+    phone_numbers_page,
+    route="/phone-numbers",
+    title="AVA · Phone numbers",
+    on_load=[*SIGNED_IN, PhoneNumbersState.load_numbers, NumberFlowState.reset_flow],
 )

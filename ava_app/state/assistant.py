@@ -13,7 +13,7 @@ import reflex as rx
 from ava_app.db import session_scope
 from ava_app.i18n import translate
 from ava_app.services import assistants, phone_numbers, presets
-from ava_app.services.errors import DomainError, Invalid
+from ava_app.services.errors import DomainError, Invalid, Unauthorized
 from ava_app.services.principal import Principal
 from ava_app.state.auth import AuthState
 from ava_app.state.hours import WEEKDAYS, HoursMixin, hours_payload
@@ -183,6 +183,7 @@ class AssistantState(AssistantFormState):
     max_minutes: str = "10"
     faq: list[dict[str, str]] = []
     faq_index: int = -1
+    faq_open: bool = False
     faq_question: str = ""
     faq_answer: str = ""
     faq_error: str = ""
@@ -236,7 +237,7 @@ class AssistantState(AssistantFormState):
             {"key": en.key, "icon": en.icon, "label_en": en.label, "label_fr": fr.label}
             for en, fr in zip(presets.list_industries("en"), presets.list_industries("fr"), strict=True)
         ]
-        self.faq_index, self.faq_question, self.faq_answer = -1, "", ""
+        self.faq_index, self.faq_question, self.faq_answer, self.faq_open = -1, "", "", False
         self.form_loaded = True
 
     @rx.event
@@ -355,11 +356,10 @@ class AssistantState(AssistantFormState):
                 saved = operation(session, principal)
                 self._load_versions(session, principal)
         except DomainError as error:
-            if isinstance(error, Invalid):
-                messages = list(self._field_errors(error).values())
-                self.faq_error = messages[0] if messages else self._error_text(error)
-                return False
-            self._fail(error)
+            if isinstance(error, Unauthorized):
+                self._forget()
+            messages = list(self._field_errors(error).values())
+            self.faq_error = messages[0] if messages else self._error_text(error)
             return False
         self.faq = [item.model_dump() for item in saved.knowledge_base]
         self.sync_status, self.version = saved.sync_status, saved.version
@@ -382,7 +382,7 @@ class AssistantState(AssistantFormState):
     def edit_faq(self, index: int):
         """Open an entry in the editor (index -1: a new one)."""
         index = int(index)
-        self.faq_index = index
+        self.faq_index, self.faq_open = index, True
         entry = self.faq[index] if 0 <= index < len(self.faq) else {"question": "", "answer": ""}
         self.faq_question, self.faq_answer, self.faq_error = entry["question"], entry["answer"], ""
 
@@ -397,11 +397,12 @@ class AssistantState(AssistantFormState):
         else:
             done = self._faq_call(lambda s, p: assistants.add_faq(s, principal=p, question=question, answer=answer))
         if done:
-            self.faq_index, self.faq_question, self.faq_answer = -1, "", ""
+            self.faq_index, self.faq_question, self.faq_answer, self.faq_open = -1, "", "", False
 
     @rx.event
     def cancel_faq(self):
         self.faq_index, self.faq_question, self.faq_answer, self.faq_error = -1, "", "", ""
+        self.faq_open = False
 
     @rx.event
     def delete_faq(self, index: int):

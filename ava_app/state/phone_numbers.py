@@ -339,7 +339,7 @@ class PhoneNumbersState(HoursMixin, AuthState):
     add_open: bool = False
     release_id: int = 0
     release_e164: str = ""
-    busy_number: int = 0
+    busy_number: str = ""
     _raw: dict[int, dict] = {}
 
     def _row(self, number: phone_numbers.NumberOut) -> dict[str, str]:
@@ -482,7 +482,7 @@ class PhoneNumbersState(HoursMixin, AuthState):
             except DomainError as error:
                 yield self._fail(error)
                 return
-            self.busy_number = int(number_id)
+            self.busy_number = str(number_id)
 
         def work():
             with session_scope() as session:
@@ -493,12 +493,12 @@ class PhoneNumbersState(HoursMixin, AuthState):
             result = await asyncio.to_thread(work)
         except DomainError as error:
             async with self:
-                self.busy_number = 0
+                self.busy_number = ""
                 yield self._fail(error)
             yield PhoneNumbersState.load_numbers
             return
         async with self:
-            self.busy_number = 0
+            self.busy_number = ""
             key = "numbers.synced" if result.sync_status == "synced" else "numbers.not_synced"
             yield rx.toast.info(translate(key, self.lang or "en"))
         yield PhoneNumbersState.load_numbers
@@ -521,7 +521,7 @@ class PhoneNumbersState(HoursMixin, AuthState):
             except DomainError as error:
                 yield self._fail(error)
                 return
-            self.busy_number = number_id
+            self.busy_number = str(number_id)
 
         def work():
             with session_scope() as session:
@@ -531,10 +531,10 @@ class PhoneNumbersState(HoursMixin, AuthState):
             released = await asyncio.to_thread(work)
         except DomainError as error:
             async with self:
-                self.busy_number = 0
+                self.busy_number = ""
                 yield self._fail(error)
             return
         async with self:
-            self.busy_number = 0
+            self.busy_number = ""
             yield rx.toast.success(translate("numbers.released", self.lang or "en", number=released.e164))
         yield PhoneNumbersState.load_numbers
