@@ -24,7 +24,6 @@ from ava_app.pages.settings_team import team_page
 from ava_app.pages.signup import signup_page
 from ava_app.state.account import LinkState, LoginState, PasswordState, SignupState
 from ava_app.state.assistant import AssistantFormState, AssistantState
-from ava_app.state.assistant import AssistantFormState
 from ava_app.state.auth import AuthState
 from ava_app.state.calls import CallsState
 from ava_app.state.dashboard import DashboardState
@@ -32,7 +31,6 @@ from ava_app.state.i18n import I18nState
 from ava_app.state.onboarding import OnboardingState
 from ava_app.state.outbox import OutboxState
 from ava_app.state.phone_numbers import NumberFlowState, PhoneNumbersState
-from ava_app.state.phone_numbers import NumberFlowState
 from ava_app.state.settings import AuditState, ProfileState, SecurityState
 from ava_app.state.team import InviteState, TeamState
 
@@ -114,12 +112,6 @@ app.add_page(
     route="/dev/outbox",
     title="AVA · Dev outbox",
     on_load=[I18nState.detect_language, OutboxState.load_messages],
-)
-app.add_page(
-    onboarding_page,
-    route="/onboarding",
-    title="AVA · Setup",
-    on_load=[*SIGNED_IN, OnboardingState.load_wizard, AssistantFormState.load_form, NumberFlowState.reset_flow],
 )
 app.add_page(
     onboarding_page,
