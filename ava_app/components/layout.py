@@ -147,16 +147,24 @@ def organisation_switcher() -> rx.Component:
             rx.button(
                 rx.icon("building-2", size=18, color=rx.color("gray", 10), flex_shrink="0"),
                 rx.text(
-                    rx.cond(AuthState.tenant_name != "", AuthState.tenant_name, t("org.none")),
+                    rx.cond(
+                        AuthState.tenant_name != "",
+                        AuthState.tenant_name,
+                        rx.cond(AuthState.user_email != "", t("org.none"), ""),
+                    ),
                     weight="medium",
                     size="3",
-                    truncate=True,
+                    min_width="0",
+                    overflow="hidden",
+                    white_space="nowrap",
+                    text_overflow="ellipsis",
                 ),
                 rx.icon("chevrons-up-down", size=14, flex_shrink="0"),
                 variant="ghost",
                 color_scheme="gray",
                 high_contrast=True,
                 max_width="100%",
+                overflow="hidden",
                 aria_label=t("org.switch"),
             )
         ),

@@ -73,7 +73,9 @@ def invite_details() -> rx.Component:
             ")",
             size="3",
         ),
-        rx.text(t("invite.for"), " ", InviteState.invited_email, size="2", color_scheme="gray", word_break="break-all"),
+        rx.text(
+            t("invite.for"), " ", InviteState.invited_email, size="2", color_scheme="gray", overflow_wrap="anywhere"
+        ),
         form_alert(InviteState.form_error),
         rx.cond(
             InviteState.logged_in_email != "",

@@ -20,7 +20,7 @@ def action_label(action: rx.Var) -> rx.Component:
 def entry_row(entry: dict) -> rx.Component:
     return rx.table.row(
         rx.table.cell(action_label(entry["action"])),
-        rx.table.cell(rx.text(entry["who"], word_break="break-all")),
+        rx.table.cell(rx.text(entry["who"], overflow_wrap="anywhere")),
         rx.table.cell(entry["when"], white_space="nowrap"),
         rx.table.cell(entry["ip"]),
     )
@@ -41,6 +41,8 @@ def audit_table() -> rx.Component:
                 rx.table.body(rx.foreach(AuditState.entries, entry_row)),
                 variant="surface",
                 width="100%",
+                # Phones scroll the table sideways rather than squeezing an email into one letter per line.
+                min_width="640px",
             ),
             width="100%",
             overflow_x="auto",

@@ -47,9 +47,9 @@ def member_row(member: dict) -> rx.Component:
                     spacing="2",
                     align="center",
                 ),
-                rx.text(member["email"], size="2", color_scheme="gray", word_break="break-all"),
+                rx.text(member["email"], size="2", color_scheme="gray", overflow_wrap="anywhere"),
                 spacing="1",
-                min_width="0",
+                min_width="min(100%, 220px)",
                 flex="1",
             ),
             rx.cond(
@@ -70,7 +70,7 @@ def member_row(member: dict) -> rx.Component:
 def invite_row(invite: dict) -> rx.Component:
     return rx.flex(
         rx.vstack(
-            rx.text(invite["email"], weight="medium", size="2", word_break="break-all"),
+            rx.text(invite["email"], weight="medium", size="2", overflow_wrap="anywhere"),
             rx.text(
                 role_label(invite["role"]),
                 " · ",

@@ -113,6 +113,9 @@ def live_server(database_url: str, smtp_server: Mailbox, tmp_path_factory: pytes
         AVA_DATABASE_URL=database_url,
         AVA_PORT=str(port),
         AVA_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        # A build directory of its own: another server compiled from the same checkout must not swap the frontend
+        # (and the backend address baked into it) under this one.
+        REFLEX_WEB_WORKDIR=str(data_dir / ".web"),
         REFLEX_USE_SYSTEM_BUN="1",
         REFLEX_TELEMETRY_ENABLED="false",
         REFLEX_CHECK_LATEST_VERSION="false",
