@@ -224,19 +224,19 @@ def run_post_call(call_id: int, task=None) -> None:
         raise
 
 
-def sweep_pipeline_once(*, event_grace: Any = None) -> dict[str, list[int]]:
+def sweep_pipeline_once(*, event_grace: Any = None, now: Any = None) -> dict[str, list[int]]:
     """Re-enqueue what a lost job left behind; returns the event and call ids re-enqueued.
 
     huey has no acknowledgement: a task taken by a worker that dies is gone. The database says what is unfinished:
     stored events still unapplied after ``event_grace`` (default: call_ingest's in-flight grace), and ended calls whose
     post-call work is pending and untouched for post_call.STALE_AFTER. Both jobs are idempotent, so re-enqueueing one
-    that is in fact still queued only costs a no-op run.
+    that is in fact still queued only costs a no-op run. ``now`` is for tests that let time pass.
     """
     from ava_app.db import session_scope
     from ava_app.models import utcnow
     from ava_app.services import call_ingest, post_call
 
-    now = utcnow()
+    now = now or utcnow()
     grace = call_ingest.IN_FLIGHT_GRACE if event_grace is None else event_grace
     with session_scope() as session:
         events = call_ingest.unapplied_event_ids(session, received_before=now - grace)
