@@ -9,6 +9,7 @@ import reflex as rx
 from ava_app.api.app import create_api
 from ava_app.pages.account_links import forgot_password_page, reset_password_page, verify_email_page, verify_page
 from ava_app.pages.assistant import assistant_page
+from ava_app.pages.call_detail import call_detail_page
 from ava_app.pages.calls import calls_page
 from ava_app.pages.dashboard import dashboard_page
 from ava_app.pages.invite import invite_page
@@ -25,6 +26,7 @@ from ava_app.pages.signup import signup_page
 from ava_app.state.account import LinkState, LoginState, PasswordState, SignupState
 from ava_app.state.assistant import AssistantFormState, AssistantState
 from ava_app.state.auth import AuthState
+from ava_app.state.call_detail import CallDetailState
 from ava_app.state.calls import CallsState
 from ava_app.state.dashboard import DashboardState
 from ava_app.state.i18n import I18nState
@@ -95,6 +97,9 @@ app.add_page(
     dashboard_page, route="/dashboard", title="AVA · Dashboard", on_load=[*SIGNED_IN, DashboardState.load_dashboard]
 )
 app.add_page(calls_page, route="/calls", title="AVA · Calls", on_load=[*SIGNED_IN, CallsState.load_calls])
+app.add_page(
+    call_detail_page, route="/calls/[id]", title="AVA · Call", on_load=[*SIGNED_IN, CallDetailState.load_call]
+)
 app.add_page(settings_page, route="/settings", title="AVA · Settings", on_load=SIGNED_IN)
 app.add_page(
     profile_page, route="/settings/profile", title="AVA · Profile", on_load=[*SIGNED_IN, ProfileState.load_profile]

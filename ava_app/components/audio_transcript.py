@@ -1,0 +1,119 @@
+"""A call's recording and its conversation, linked: click a line to play from there; the line being heard is lit.
+
+The link is a small browser script, not state: ``timeupdate`` fires several times a second and must not cost a round
+trip. It listens on the document (capture phase, since ``timeupdate`` does not bubble), so it keeps working when
+React re-renders the lines or the player, and it only needs ``#call-audio`` and lines carrying ``data-seek``.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ava_app.components.i18n import t
+
+AUDIO_ID = "call-audio"
+# The script names the player by AUDIO_ID's value.
+TRANSCRIPT_SCRIPT = """
+(function () {
+  if (window.__avaTranscript) return;
+  window.__avaTranscript = true;
+  const audio = () => document.getElementById('call-audio');
+  function seek(line) {
+    const player = audio();
+    if (!player) return;
+    player.currentTime = parseFloat(line.dataset.seek) || 0;
+    const playing = player.play();
+    if (playing && playing.catch) playing.catch(() => {});
+  }
+  document.addEventListener('click', (event) => {
+    const line = event.target.closest && event.target.closest('[data-seek]');
+    if (line) seek(line);
+  });
+  document.addEventListener('keydown', (event) => {
+    const line = event.target.closest && event.target.closest('[data-seek]');
+    if (line && (event.key === 'Enter' || event.key === ' ')) { event.preventDefault(); seek(line); }
+  });
+  document.addEventListener('timeupdate', (event) => {
+    if (!event.target || event.target.id !== 'call-audio') return;
+    const now = event.target.currentTime;
+    let current = null;
+    document.querySelectorAll('[data-seek]').forEach((line) => {
+      if (parseFloat(line.dataset.seek) <= now + 0.05) current = line;
+    });
+    document.querySelectorAll('[data-playing="true"]').forEach((line) => {
+      if (line !== current) line.removeAttribute('data-playing');
+    });
+    if (current && current.dataset.playing !== 'true') {
+      current.setAttribute('data-playing', 'true');
+      current.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+    }
+  }, true);
+})();
+"""
+
+
+def audio_player(src: rx.Var) -> rx.Component:
+    """The recording, streamed through AVA's signed link (the browser asks byte ranges when seeking)."""
+    return rx.el.audio(
+        id=AUDIO_ID,
+        src=src,
+        controls=True,
+        preload="metadata",
+        style={"width": "100%"},
+        aria_label=t("call.recording"),
+    )
+
+
+def transcript_line(message: rx.Var) -> rx.Component:
+    is_assistant = message["assistant"]
+    return rx.flex(
+        rx.box(
+            rx.hstack(
+                rx.text(
+                    rx.cond(is_assistant, t("call.assistant_role"), t("call.caller_role")),
+                    size="1",
+                    weight="bold",
+                ),
+                rx.text(message["clock"], size="1", color_scheme="gray", class_name="tabular"),
+                spacing="2",
+            ),
+            rx.text(message["text"], size="2"),
+            custom_attrs={"data-seek": message["seconds"], "role": "button", "tabindex": "0"},
+            class_name="transcript-line",
+            bg=rx.cond(is_assistant, rx.color("accent", 3), rx.color("gray", 3)),
+            padding="8px 12px",
+            border_radius="12px",
+            max_width="85%",
+            cursor="pointer",
+            border="2px solid transparent",
+        ),
+        justify=rx.cond(is_assistant, "start", "end"),
+        width="100%",
+    )
+
+
+TRANSCRIPT_CSS = """
+.transcript-line[data-playing="true"]{border-color:var(--accent-9)!important;box-shadow:0 0 0 3px var(--accent-a4)}
+.transcript-line:focus-visible{outline:2px solid var(--accent-8);outline-offset:2px}
+"""
+
+
+def transcript(messages: rx.Var) -> rx.Component:
+    """The conversation as bubbles: the assistant on the left, the caller on the right, each with its time."""
+    return rx.vstack(
+        rx.el.style(TRANSCRIPT_CSS),
+        rx.script(TRANSCRIPT_SCRIPT),
+        rx.cond(
+            messages.length() > 0,
+            rx.vstack(
+                rx.text(t("call.seek_hint"), size="1", color_scheme="gray"),
+                rx.foreach(messages, transcript_line),
+                spacing="2",
+                width="100%",
+                aria_live="polite",
+            ),
+            rx.text(t("call.no_transcript"), size="2", color_scheme="gray"),
+        ),
+        spacing="2",
+        width="100%",
+    )

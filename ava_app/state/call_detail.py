@@ -1,0 +1,241 @@
+"""/calls/[id]: one call — recording, conversation, summary and follow-up — and what can be done with it.
+
+The recording plays from AVA's own download route through a signed link made for this page view (the provider's URL
+never reaches the browser). While the call is still going on, the page reads it again every few seconds so the
+conversation grows as it is spoken.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal, InvalidOperation
+from urllib.parse import urlencode
+
+import reflex as rx
+
+from ava_app.db import session_scope
+from ava_app.i18n import EN, translate
+from ava_app.services import calls, download_links, post_call
+from ava_app.services.calls import CallDetail
+from ava_app.services.errors import DomainError, NotFound
+from ava_app.state.auth import AuthState
+from ava_app.state.call_display import (
+    OUTCOME_COLORS,
+    SENTIMENT_COLORS,
+    duration_text,
+    money_text,
+    outcome_label,
+    when_text,
+)
+
+ENDED_STATUSES = ("ended",)
+WORK_COLORS = {"failed": "red", "pending": "amber", "done": "grass", "sent": "grass", "skipped": "gray"}
+
+
+def _clock(seconds: float) -> str:
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes}:{rest:02d}"
+
+
+def _amount(value: object, lang: str) -> str:
+    """A cost line's amount as money, or "" for entries that are not amounts (the provider adds a few)."""
+    try:
+        return money_text(Decimal(str(value)), lang, places=4) if isinstance(value, int | float | str) else ""
+    except InvalidOperation:
+        return ""
+
+
+def _work(name: str, status: str, lang: str) -> dict:
+    """``<name>_label`` and ``<name>_color`` of a summary or email status."""
+    key = f"work.{status}"
+    label = translate(key, lang) if key in EN else status
+    return {f"{name}_label": label, f"{name}_color": WORK_COLORS.get(status, "gray")}
+
+
+def detail_view(call: CallDetail, lang: str) -> dict:
+    """The call's page as plain strings (the messages and lists are kept apart)."""
+    outcome = call.outcome or "pending"
+    return {
+        "id": call.id,
+        "heading": call.caller_number or translate("calls.unknown_caller", lang),
+        "when": when_text(call.started_at, lang),
+        "duration": duration_text(call.duration_seconds),
+        "from": call.caller_number or "—",
+        "to": call.phone_number or call.called_number or "—",
+        "assistant": call.assistant_name or "—",
+        "status": call.status,
+        "outcome": outcome_label(outcome, lang),
+        "outcome_color": OUTCOME_COLORS.get(outcome, "gray"),
+        "outcome_text": call.outcome_text.get(lang) or call.outcome_text.get("en", ""),
+        "ended_reason": call.ended_reason_text or "",
+        "summary": call.summary or "",
+        "intent": call.intent or "",
+        "sentiment": translate(f"sentiment.{call.sentiment}", lang) if call.sentiment else "",
+        "sentiment_color": SENTIMENT_COLORS.get(call.sentiment or "", "gray"),
+        "action_needed": call.action_needed,
+        "action_done": call.action_done_at is not None,
+        "action_done_text": translate("call.action_done_at", lang, when=when_text(call.action_done_at, lang))
+        if call.action_done_at
+        else "",
+        "cost": money_text(call.cost, lang, places=3) if call.cost is not None else "—",
+        **_work("summary", call.summary_status, lang),
+        **_work("email", call.email_status, lang),
+        "work_failed": "failed" in (call.summary_status, call.email_status),
+        "has_recording": bool(call.recording_url),
+    }
+
+
+class CallDetailState(AuthState):
+    """The open call, its conversation lines, and the signed recording link of this page view."""
+
+    call: dict = {}
+    messages: list[dict] = []
+    topics: list[str] = []
+    data_fields: list[dict] = []
+    cost_rows: list[dict] = []
+    recording_src: str = ""
+    live: bool = False
+    not_found: bool = False
+    loaded: bool = False
+    confirm_delete: bool = False
+    _call_id: int = 0
+
+    def _show(self, call: CallDetail) -> None:
+        lang = self.lang or "en"
+        self.call = detail_view(call, lang)
+        self.messages = [
+            {
+                "seconds": round(message.seconds_from_start, 2),
+                "clock": _clock(message.seconds_from_start),
+                "assistant": message.role in ("assistant", "bot"),
+                "text": message.text,
+            }
+            for message in call.messages[:500]
+        ]
+        self.topics = [str(topic) for topic in call.topics[:10]]
+        self.data_fields = [
+            {"name": str(name).replace("_", " ").capitalize(), "value": str(value)}
+            for name, value in (call.data_fields or {}).items()
+            if value not in (None, "")
+        ][:30]
+        self.cost_rows = [
+            {"name": str(name).upper() if len(str(name)) <= 3 else str(name).capitalize(), "value": amount}
+            for name, value in list((call.cost_breakdown or {}).items())[:10]
+            if (amount := _amount(value, lang))
+        ]
+        self.live = call.status not in ENDED_STATUSES
+
+    def _read(self):
+        principal = self._principal()
+        with session_scope() as session:
+            call = calls.get_call(session, principal=principal, call_id=self._call_id)
+        return principal, call
+
+    @rx.event
+    def load_call(self):
+        """On-load: the call in the URL, and a fresh signed link to its recording."""
+        self.loaded, self.not_found, self.confirm_delete, self.recording_src = False, False, False, ""
+        try:
+            self._call_id = int(self.router.page.params.get("id", "0"))
+        except (TypeError, ValueError):
+            self._call_id = 0
+        try:
+            principal, call = self._read()
+        except NotFound:
+            self.not_found, self.loaded, self.call, self.messages = True, True, {}, []
+            return None
+        except DomainError as error:
+            return self._fail(error)
+        self._show(call)
+        if call.recording_url:
+            token = download_links.issue_link_token(
+                principal=principal,
+                kind="recording",
+                resource={"call_id": call.id},
+                ttl=download_links.RECORDING_TTL,
+            )
+            self.recording_src = f"/api/v1/downloads/recording/{call.id}?{urlencode({'token': token})}"
+        self.loaded = True
+        return None
+
+    @rx.event
+    def refresh(self, _tick: str = ""):
+        """Timer tick while a live call's page is open: the conversation so far, and the result once it has ended."""
+        if not self.live or not self._call_id:
+            return None
+        try:
+            _principal, call = self._read()
+        except DomainError as error:
+            return self._fail(error)
+        self._show(call)
+        if not self.live and call.recording_url:
+            return CallDetailState.load_call  # ended: fetch the recording link too
+        return None
+
+    @rx.event
+    def set_action_done(self, done: bool):
+        """Mark the follow-up done (or reopen it)."""
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                calls.mark_action_done(session, principal=principal, call_id=self._call_id, done=done)
+            _principal, call = self._read()
+        except DomainError as error:
+            return self._fail(error)
+        self._show(call)
+        return rx.toast.success(translate("call.marked_done" if done else "call.marked_open", self.lang or "en"))
+
+    @rx.event
+    def ask_delete(self):
+        self.confirm_delete = True
+
+    @rx.event
+    def cancel_delete(self, _open: bool = False):
+        self.confirm_delete = False
+
+    @rx.event
+    def delete_call(self):
+        """Delete this call and go back to the list."""
+        self.confirm_delete = False
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                calls.delete_calls(session, principal=principal, call_ids=[self._call_id])
+        except DomainError as error:
+            return self._fail(error)
+        return [rx.toast.success(translate("call.deleted", self.lang or "en")), rx.redirect("/calls")]
+
+    @rx.event
+    def retry_summary(self):
+        """Admins: write the summary and send its email again where they failed."""
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                post_call.retry_post_call(session, principal=principal, call_id=self._call_id)
+            _principal, call = self._read()
+        except DomainError as error:
+            return self._fail(error)
+        self._show(call)
+        return rx.toast.success(translate("call.retried", self.lang or "en"))
+
+    @rx.event
+    def export(self, fmt: str):
+        """Download this call as JSON, or its transcript as text, through a two-minute signed link."""
+        if fmt not in ("json", "txt"):
+            return None
+        try:
+            principal = self._principal()
+            token = download_links.issue_link_token(
+                principal=principal, kind="call", resource={"call_id": self._call_id}, ttl=download_links.EXPORT_TTL
+            )
+        except DomainError as error:
+            return self._fail(error)
+        url = f"/api/v1/downloads/call/{self._call_id}.{fmt}?{urlencode({'token': token})}"
+        lang = self.lang or "en"
+        labels = {
+            "progress": translate("calls.export_progress", lang, size="{size}"),
+            "done": translate("calls.export_done", lang),
+            "failed": translate("calls.export_failed", lang),
+        }
+        args = ", ".join(json.dumps(value) for value in (url, f"call-{self._call_id}.{fmt}", labels))
+        return rx.call_script(f"window.avaDownload({args})")
