@@ -84,7 +84,7 @@ def save_test_call(session: Session, *, principal: Principal, turns: list[dict[s
         call_type="test",
         direction="inbound",
         status="ended",
-        outcome="completed",
+        outcome="answered",
         ended_reason="customer-ended-call",
         started_at=started,
         ended_at=ended_at,

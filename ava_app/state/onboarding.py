@@ -19,6 +19,7 @@ from ava_app.services import onboarding, phone_numbers, presets, test_calls
 from ava_app.services.errors import DomainError, Unauthorized
 from ava_app.services.principal import Principal
 from ava_app.services.providers import llm
+from ava_app.settings import get_settings
 from ava_app.state.assistant import AssistantFormState
 from ava_app.state.auth import HOME_ROUTE, AuthState
 
@@ -155,7 +156,9 @@ class OnboardingState(AuthState):
         self.assistant_name = self._context.get("name") or "Ava"
         self.turns = [{"role": "assistant", "content": greeting}] if greeting else []
         self._started_at = utcnow()
-        self.call_active, self.call_saved, self.reply_source = True, False, ""
+        # Said from the start, so the owner knows whether an AI model or the local fallback will answer.
+        self.reply_source = "local" if get_settings().openai_sandbox else "llm"
+        self.call_active, self.call_saved = True, False
 
     @rx.event(background=True)
     async def send(self, form: dict):

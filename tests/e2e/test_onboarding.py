@@ -1,0 +1,195 @@
+"""The onboarding wizard as a new business owner meets it: sign up, five steps, a text test call, go live.
+
+The first test counts the owner's actions (clicks, fills, key presses) and the time taken, and prints both; the goal is
+at most 25 actions and under three minutes. The second takes the Twilio import path, with a wrong token first.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+from sqlmodel import Session, col, select
+
+from ava_app.models import Call, CallMessage, PhoneNumber, Tenant, User
+from ava_app.services.providers.twilio_emulator import SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN
+
+pytestmark = pytest.mark.e2e
+PASSWORD = "correct-horse-battery-9"
+ACTION_BUDGET = 25
+TIME_BUDGET_SECONDS = 180
+
+
+class Owner:
+    """Drives the page and counts what a person would do: each click, fill or key press is one action."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.actions = 0
+
+    def click(self, locator) -> None:
+        self.actions += 1
+        locator.click()
+
+    def fill(self, locator, value: str) -> None:
+        self.actions += 1
+        locator.fill(value)
+
+    def press(self, locator, key: str) -> None:
+        self.actions += 1
+        locator.press(key)
+
+
+def sign_up(owner: Owner, base_url: str, *, business: str) -> str:
+    email = f"owner-{uuid.uuid4().hex[:10]}@example.com"
+    page = owner.page
+    page.goto(base_url + "/signup")
+    owner.fill(page.get_by_label("Your name"), "Claire Martin")
+    owner.fill(page.get_by_label("Email"), email)
+    owner.fill(page.get_by_label("Password"), PASSWORD)
+    owner.fill(page.get_by_label("Business name"), business)
+    owner.click(page.get_by_role("button", name="Create account"))
+    expect(page).to_have_url(re.compile(r"/onboarding/?$"))
+    return email
+
+
+def tenant_of(db: Session, email: str) -> Tenant:
+    from ava_app.models import Membership
+
+    db.expire_all()
+    return db.exec(
+        select(Tenant)
+        .join(Membership, col(Membership.tenant_id) == col(Tenant.id))
+        .join(User)
+        .where(User.email == email)
+    ).one()
+
+
+def wait_for(predicate, *, timeout: float = 60.0, every: float = 0.5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError("condition not met in time")
+
+
+def test_signup_wizard_test_call_and_go_live(live_server: str, page: Page, db: Session):
+    page.add_init_script("localStorage.setItem('ava_lang', 'en')")
+    owner = Owner(page)
+    started = time.monotonic()
+    email = sign_up(owner, live_server, business="Cabinet Martin")
+
+    # 1. Welcome
+    expect(page.get_by_role("heading", name="Meet AVA, your AI receptionist")).to_be_visible()
+    owner.click(page.get_by_role("button", name="Start"))
+    # 2. Industry: choosing applies the preset and moves on
+    owner.click(page.get_by_role("button", name="Dental or medical clinic"))
+    # 3. A new number in the sandbox: the free one in the area code is offered first
+    expect(page.get_by_role("heading", name="Your assistant's phone number")).to_be_visible()
+    owner.fill(page.get_by_label("Area code"), "415")
+    owner.click(page.get_by_role("button", name="Search numbers"))
+    expect(page.get_by_text("Available numbers")).to_be_visible()
+    owner.click(page.get_by_role("button", name="Get this number"))
+    expect(page.get_by_role("alertdialog")).to_contain_text("This number is free")
+    owner.click(page.get_by_role("button", name="Confirm"))
+    expect(page.get_by_text("Your number is ready:").first).to_be_visible()
+    owner.click(page.get_by_role("button", name="Next"))
+    # 4. Personalise: the preset's greeting is there, with its preview
+    expect(page.get_by_label("Greeting")).to_have_value(re.compile("Cabinet Martin"))
+    owner.click(page.get_by_role("button", name="Save and continue"))
+    # 5. Text test call, three exchanges, replies streamed into the transcript
+    owner.click(page.get_by_role("button", name="Call to test"))
+    transcript = page.get_by_role("log")
+    expect(transcript).to_contain_text("Cabinet Martin")
+    expect(page.get_by_text("Local replies (no AI key)")).to_be_visible()
+    caller = page.get_by_label("What the caller says")
+    for line in ("What are your opening hours?", "Do you take new patients?", "Thank you, goodbye"):
+        owner.fill(caller, line)
+        owner.press(caller, "Enter")
+        expect(transcript).to_contain_text(line)
+        expect(page.get_by_role("button", name="Send", exact=True)).to_be_enabled()
+    expect(transcript).to_contain_text("08:30")  # the hours came from the number's hours
+    owner.click(page.get_by_role("button", name="Go live", exact=True))
+    expect(page).to_have_url(re.compile(r"/dashboard/?$"), timeout=30_000)
+    expect(page.get_by_text("You are live!")).to_be_visible()
+    elapsed = time.monotonic() - started
+    print(f"\nonboarding: {owner.actions} user actions, {elapsed:.1f} s")
+    assert owner.actions <= ACTION_BUDGET
+    assert elapsed < TIME_BUDGET_SECONDS
+
+    # The test call went through the same pipeline as a real one: stored with its lines, then summarised.
+    tenant = tenant_of(db, email)
+    assert tenant.onboarding_completed_at is not None
+    call = wait_for(
+        lambda: (
+            db.expire_all(),
+            db.exec(select(Call).where(Call.tenant_id == tenant.id, Call.summary_status == "done")).first(),
+        )[1]
+    )
+    assert call.call_type == "test"
+    lines = db.exec(select(CallMessage).where(CallMessage.call_id == call.id)).all()
+    assert [line.role for line in lines].count("user") == 3
+    assert call.summary
+    # The calls list shows it (the dashboard's figures and last calls leave test calls out).
+    page.goto(live_server + "/calls")
+    # (The list is laid out twice, for phones and for desktops; only one layout is visible.)
+    expect(page.locator("text=Answered >> visible=true").first).to_be_visible()
+
+    # Finished: the wizard is not shown again.
+    page.goto(live_server + "/onboarding")
+    expect(page).to_have_url(re.compile(r"/dashboard/?$"))
+
+
+def _sandbox_twilio_number(base_url: str) -> str:
+    """Buy a number on the sandbox Twilio account, as the owner would have done at Twilio before AVA."""
+    twilio = f"{base_url}/sandbox/twilio/2010-04-01/Accounts/{SANDBOX_ACCOUNT_SID}"
+    auth = (SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN)
+    offer = httpx.get(f"{twilio}/AvailablePhoneNumbers/US/Local.json", params={"AreaCode": "212"}, auth=auth)
+    offer.raise_for_status()
+    number = offer.json()["available_phone_numbers"][0]["phone_number"]
+    bought = httpx.post(f"{twilio}/IncomingPhoneNumbers.json", data={"PhoneNumber": number}, auth=auth)
+    bought.raise_for_status()
+    return number
+
+
+def test_wizard_imports_a_twilio_number_after_a_wrong_token(live_server: str, page: Page, db: Session):
+    page.add_init_script("localStorage.setItem('ava_lang', 'en')")
+    number = _sandbox_twilio_number(live_server)
+    owner = Owner(page)
+    email = sign_up(owner, live_server, business="Garage Dupont")
+    owner.click(page.get_by_role("button", name="Start"))
+    owner.click(page.get_by_role("button", name="Garage & auto repair"))
+    owner.click(page.get_by_role("tab", name="Import from Twilio"))
+
+    # Sandbox: the test account's credentials are filled in. A wrong token first.
+    expect(page.get_by_label("Account SID")).to_have_value(SANDBOX_ACCOUNT_SID)
+    owner.fill(page.get_by_label("Auth Token"), "0" * 32)
+    owner.click(page.get_by_role("button", name="Verify"))
+    expect(page.get_by_text("Twilio rejected this Account SID and Auth Token")).to_be_visible()
+    expect(page.get_by_label("Account SID")).to_have_value(SANDBOX_ACCOUNT_SID)  # nothing typed was lost
+
+    owner.fill(page.get_by_label("Auth Token"), SANDBOX_AUTH_TOKEN)
+    owner.click(page.get_by_role("button", name="Verify"))
+    expect(page.get_by_text("Connected to")).to_be_visible()
+    owner.click(page.get_by_text(number, exact=True).first)
+    owner.click(page.get_by_role("button", name="Import selected numbers"))
+    expect(page.get_by_text("Your number is ready:").first).to_be_visible()
+    expect(page.get_by_text("Already in AVA")).to_be_visible()
+
+    tenant = tenant_of(db, email)
+    imported = db.exec(select(PhoneNumber).where(PhoneNumber.tenant_id == tenant.id)).one()
+    assert imported.e164 == number
+    assert imported.provider == "twilio"
+
+    # Progress is kept per organisation: a reload resumes on the same step.
+    owner.click(page.get_by_role("button", name="Next"))
+    expect(page.get_by_label("Assistant name")).to_be_visible()
+    page.reload()
+    expect(page.get_by_label("Assistant name")).to_be_visible()
+    expect(page.get_by_text("Step 4 of 5")).to_be_visible()
