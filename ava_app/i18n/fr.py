@@ -154,7 +154,7 @@ MESSAGES: dict[str, str] = {
     "team.pending": "Invitations en attente",
     "team.no_pending": "Aucune invitation en attente.",
     "team.expires": "expire le",
-    "team.revoke_invite": "Annuler",
+    "team.revoke_invite": "Révoquer",
     "team.leave": "Quitter l'organisation",
     "team.done": "C'est fait.",
     "team.no_organisation": "Vous n'êtes dans aucune organisation. Créez-en une depuis le menu d'organisation en haut.",

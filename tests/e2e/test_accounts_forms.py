@@ -64,6 +64,14 @@ def test_login_forms(live_server: str, page: Page):
     expect(page.get_by_text("Enter a valid email address.")).to_be_visible()
     expect(page.get_by_label("Email")).to_have_value("nope")
 
+    # The same answer for any address, until the rate limit says how long to wait.
+    page.get_by_label("Email").fill(f"nobody-{secrets.token_hex(4)}@example.com")
+    for _ in range(3):
+        page.get_by_role("button", name="Email me a login link").click()
+        expect(page.get_by_text("If an account exists, we sent a link.")).to_be_visible()
+    page.get_by_role("button", name="Email me a login link").click()
+    expect(page.get_by_text(re.compile(r"Too many attempts\. Try again in \d+ seconds\."))).to_be_visible()
+
     page.get_by_role("radio", name="SMS code").click()
     page.get_by_label("Mobile number").fill("0612")
     page.get_by_role("button", name="Text me a code").click()
@@ -130,3 +138,28 @@ def test_invite_form_and_expired_links(live_server: str, page: Page, db):
     page.get_by_role("button", name="Leave organisation").click()
     page.get_by_role("alertdialog").get_by_role("button", name="Leave organisation").click()
     expect(page.get_by_text("An organisation needs at least one admin.")).to_be_visible()
+
+
+def test_create_and_switch_organisation(live_server: str, page: Page, db):
+    email = f"multi-{secrets.token_hex(4)}@example.com"
+    accounts.signup(db, name="Max Multi", email=email, password="tulip-garden-77", organisation_name="First Garage")
+
+    page.goto(live_server + "/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill("tulip-garden-77")
+    page.get_by_label("Password").press("Enter")
+    expect(page).to_have_url(re.compile(r"/dashboard/?$"))
+    switcher = page.get_by_role("button", name="Switch organisation")
+    expect(switcher).to_contain_text("First Garage")
+
+    switcher.click()
+    page.get_by_role("menuitem", name="Create organisation").click()
+    page.get_by_role("dialog").get_by_role("button", name="Create").click()
+    expect(page.get_by_text("Enter the name of your business.")).to_be_visible()
+    page.get_by_label("Organisation name").fill("Second Garage")
+    page.get_by_label("Organisation name").press("Enter")
+    expect(switcher).to_contain_text("Second Garage")
+
+    switcher.click()
+    page.get_by_role("menuitem", name="First Garage").click()
+    expect(switcher).to_contain_text("First Garage")
