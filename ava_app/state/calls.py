@@ -155,10 +155,13 @@ class CallsState(AuthState):
     def load_calls(self):
         """On-load: read the filters and sort from the URL, then the first page."""
         params = self.router.url.query_parameters
-        self.filters = {name: str(params.get(name, "") or "") for name in FILTER_FIELDS}
+        filters = {name: str(params.get(name, "") or "") for name in FILTER_FIELDS}
+        if {k: v for k, v in filters.items() if v} != {k: v for k, v in self.filters.items() if v}:
+            # Only a changed URL remounts the form: a remount would wipe what the user is typing right now.
+            self.form_key += 1
+        self.filters = filters
         self.sort = params.get("sort", "date") if params.get("sort") in SORTS else "date"
         self.direction = "asc" if params.get("dir") == "asc" else "desc"
-        self.form_key += 1
         self.page, self._cursors, self.error, self.confirm_delete = 1, [""], "", False
         self.loading = True
         yield

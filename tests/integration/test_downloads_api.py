@@ -32,7 +32,8 @@ async def _provider_storage(request: httpx.Request) -> httpx.Response:
     assert str(request.url) == PROVIDER_URL
     byte_range = request.headers.get("range")
     if not byte_range:
-        return httpx.Response(200, content=_chunks(AUDIO), headers={"content-type": "audio/wav", "accept-ranges": "bytes"})
+        headers = {"content-type": "audio/wav", "accept-ranges": "bytes"}
+        return httpx.Response(200, content=_chunks(AUDIO), headers=headers)
     start, _, end = byte_range.removeprefix("bytes=").partition("-")
     first, last = int(start), int(end) if end else len(AUDIO) - 1
     return httpx.Response(
