@@ -316,7 +316,13 @@ def number_flows(*, skip: rx.Component | None = None) -> rx.Component:
         contents.append(rx.tabs.content(skip, value="skip", padding_top="16px"))
     return rx.vstack(
         added_numbers(),
-        rx.tabs.root(rx.tabs.list(*triggers), *contents, value=S.mode, on_change=S.set_mode, width="100%"),
+        rx.tabs.root(
+            rx.tabs.list(*triggers, style={"flexWrap": "wrap"}),
+            *contents,
+            value=S.mode,
+            on_change=S.set_mode,
+            width="100%",
+        ),
         spacing="3",
         width="100%",
     )

@@ -20,14 +20,17 @@ def _step(index: int, label_key: str, *, current: rx.Var, reached: rx.Var, on_se
         bg=rx.cond(is_current | done, rx.color("accent", 9), rx.color("gray", 4)),
         color=rx.cond(is_current | done, "white", rx.color("gray", 11)),
     )
-    # Names of other steps are hidden on phones; the current one always shows.
-    label = rx.text(
-        t(label_key),
-        size="2",
-        weight=rx.cond(is_current, "bold", "regular"),
-        color=rx.cond(is_current, rx.color("gray", 12), rx.color("gray", 11)),
-        display=rx.cond(is_current, "block", rx.breakpoints(initial="none", md="block")),
-        white_space="nowrap",
+    # Names of other steps are hidden on phones (the current one always shows), so five steps fit in 390 px.
+    label = rx.el.span(
+        rx.text(
+            t(label_key),
+            size="2",
+            weight=rx.cond(is_current, "bold", "regular"),
+            color=rx.cond(is_current, rx.color("gray", 12), rx.color("gray", 11)),
+            white_space="nowrap",
+        ),
+        display=rx.cond(is_current, "inline", "none"),
+        class_name=rx.cond(is_current, "", "ava-step-name"),
     )
     return rx.el.button(
         rx.hstack(badge, label, spacing="2", align="center"),
@@ -46,7 +49,7 @@ def _step(index: int, label_key: str, *, current: rx.Var, reached: rx.Var, on_se
 
 
 def _connector() -> rx.Component:
-    return rx.box(flex="1", height="2px", min_width="8px", bg=rx.color("gray", 5))
+    return rx.box(flex="1", height="2px", min_width="4px", bg=rx.color("gray", 5))
 
 
 def stepper(steps: list[str], *, current: rx.Var, reached: rx.Var, on_select) -> rx.Component:
@@ -58,7 +61,9 @@ def stepper(steps: list[str], *, current: rx.Var, reached: rx.Var, on_select) ->
             items.append(_connector())
         items.append(_step(index, key, current=current, reached=reached, on_select=on_select))
     return rx.el.nav(
-        rx.hstack(*items, align="center", spacing="2", width="100%"),
+        # Radix breakpoints cannot be combined with a condition, so the wide-screen rule is plain CSS.
+        rx.el.style("@media (min-width: 768px) { .ava-step-name { display: inline !important; } }"),
+        rx.hstack(*items, align="center", spacing="1", width="100%"),
         aria_label=t("onb.title"),
         width="100%",
     )
