@@ -12,6 +12,7 @@ from ava_app.pages.assistant import assistant_page
 from ava_app.pages.call_detail import call_detail_page
 from ava_app.pages.calls import calls_page
 from ava_app.pages.dashboard import dashboard_page
+from ava_app.pages.integrations import integrations_page
 from ava_app.pages.invite import invite_page
 from ava_app.pages.login import login_page
 from ava_app.pages.onboarding import onboarding_page
@@ -30,6 +31,7 @@ from ava_app.state.call_detail import CallDetailState
 from ava_app.state.calls import CallsState
 from ava_app.state.dashboard import DashboardState
 from ava_app.state.i18n import I18nState
+from ava_app.state.integrations import IntegrationsState
 from ava_app.state.onboarding import OnboardingState
 from ava_app.state.outbox import OutboxState
 from ava_app.state.phone_numbers import NumberFlowState, PhoneNumbersState
@@ -97,9 +99,7 @@ app.add_page(
     dashboard_page, route="/dashboard", title="AVA · Dashboard", on_load=[*SIGNED_IN, DashboardState.load_dashboard]
 )
 app.add_page(calls_page, route="/calls", title="AVA · Calls", on_load=[*SIGNED_IN, CallsState.load_calls])
-app.add_page(
-    call_detail_page, route="/calls/[id]", title="AVA · Call", on_load=[*SIGNED_IN, CallDetailState.load_call]
-)
+app.add_page(call_detail_page, route="/calls/[id]", title="AVA · Call", on_load=[*SIGNED_IN, CallDetailState.load_call])
 app.add_page(settings_page, route="/settings", title="AVA · Settings", on_load=SIGNED_IN)
 app.add_page(
     profile_page, route="/settings/profile", title="AVA · Profile", on_load=[*SIGNED_IN, ProfileState.load_profile]
@@ -112,6 +112,12 @@ app.add_page(
 )
 app.add_page(team_page, route="/settings/team", title="AVA · Team", on_load=[*SIGNED_IN, TeamState.load_team])
 app.add_page(audit_page, route="/settings/audit", title="AVA · Audit log", on_load=[*SIGNED_IN, AuditState.load_audit])
+app.add_page(
+    integrations_page,
+    route="/settings/integrations",
+    title="AVA · Integrations",
+    on_load=[*SIGNED_IN, IntegrationsState.load_integrations],
+)
 app.add_page(
     outbox_page,
     route="/dev/outbox",

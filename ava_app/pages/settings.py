@@ -41,10 +41,12 @@ def section_card(title_key: str, hint_key: str, href: str, icon: str) -> rx.Comp
 
 def settings_page() -> rx.Component:
     audit = section_card("settings.audit", "settings.audit_hint", "/settings/audit", "scroll-text")
+    integrations = section_card("settings.integrations", "settings.integrations_hint", "/settings/integrations", "plug")
     return app_layout(
         rx.grid(
             *[section_card(*section) for section in SECTIONS],
             rx.cond(AuthState.is_admin, audit),
+            rx.cond(AuthState.is_admin, integrations),
             columns=rx.breakpoints(initial="1", sm="2"),
             spacing="4",
             width="100%",

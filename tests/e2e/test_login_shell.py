@@ -27,7 +27,7 @@ def test_password_login_shell_and_logout(live_server: str, page: Page, db):
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(re.compile(r"/dashboard/?$"))
     expect(page.get_by_text(DEMO_ORGANISATION)).to_be_visible()
-    expect(page.get_by_role("link", name="Calls")).to_be_visible()
+    expect(page.get_by_role("link", name="Calls", exact=True)).to_be_visible()
 
     page.reload()
     expect(page.get_by_text(DEMO_ORGANISATION)).to_be_visible()

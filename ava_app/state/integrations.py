@@ -1,0 +1,81 @@
+"""/settings/integrations: the organisation's own provider credentials (admins only)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ava_app.db import session_scope
+from ava_app.services import integrations
+from ava_app.services.errors import DomainError
+from ava_app.state.auth import AuthState
+
+
+class IntegrationsState(AuthState):
+    """Masked credentials and the last test result per provider; typed secrets are never kept in state."""
+
+    providers: list[dict] = []
+    results: dict[str, dict] = {}
+    busy_provider: str = ""
+
+    @rx.event
+    def load_integrations(self):
+        """List providers with their masked hints (admins only)."""
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                self.providers = integrations.list_integrations(session, principal=principal)
+        except DomainError as error:
+            self.providers = []
+            return self._fail(error)
+
+    @rx.event
+    def save(self, form: dict):
+        """Save the credential typed in one provider's form (blank fields keep the saved value)."""
+        provider = str(form.pop("provider", ""))
+        secret = {key: value.strip() for key, value in form.items() if isinstance(value, str) and value.strip()}
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                merged = integrations.secret_for_test(session, principal=principal, provider=provider, entered=secret)
+                integrations.save_integration(session, principal=principal, provider=provider, secret=merged)
+                self.providers = integrations.list_integrations(session, principal=principal)
+        except DomainError as error:
+            return self._fail(error)
+        self.results.pop(provider, None)
+        return rx.toast.success(self._text("integrations.saved"))
+
+    @rx.event
+    async def test(self, form: dict):
+        """Try the typed (or saved) credential against the provider, off the event loop."""
+        provider = str(form.pop("provider", ""))
+        entered = {key: value.strip() for key, value in form.items() if isinstance(value, str) and value.strip()}
+        self.busy_provider = provider
+        yield
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                secret = integrations.secret_for_test(session, principal=principal, provider=provider, entered=entered)
+            result = await integrations.test_connection(provider=provider, secret=secret)
+            self.results[provider] = result.model_dump()
+        except DomainError as error:
+            yield self._fail(error)
+        finally:
+            self.busy_provider = ""
+
+    @rx.event
+    def remove(self, provider: str):
+        """Forget the organisation's credential: AVA uses the platform's again."""
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                integrations.remove_integration(session, principal=principal, provider=provider)
+                self.providers = integrations.list_integrations(session, principal=principal)
+        except DomainError as error:
+            return self._fail(error)
+        self.results.pop(provider, None)
+        return rx.toast.success(self._text("integrations.removed"))
+
+    def _text(self, key: str) -> str:
+        from ava_app.i18n import translate
+
+        return translate(key, self.lang or "en")
