@@ -70,7 +70,7 @@ def nav_link(key: str, href: str, icon: str) -> rx.Component:
 
 def nav_links() -> rx.Component:
     links = [nav_link(*item) for item in NAV_ITEMS]
-    links.append(rx.cond(AuthState.sandbox, nav_link("nav.outbox", "/dev/outbox", "inbox"), rx.fragment()))
+    links.append(rx.cond(AuthState.has_dev_outbox, nav_link("nav.outbox", "/dev/outbox", "inbox"), rx.fragment()))
     return rx.vstack(*links, spacing="1", width="100%")
 
 

@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ava_app.models import Outbox
+from ava_app.settings import Settings
 
 
 def queue_message(
@@ -43,11 +44,26 @@ def queue_message(
     return message
 
 
-def list_messages(session: Session, *, limit: int = 50, channel: str | None = None) -> list[dict]:
-    """The latest messages as plain dicts, newest first (for the sandbox /dev/outbox page)."""
-    query = select(Outbox).order_by(col(Outbox.id).desc()).limit(limit)
-    if channel:
-        query = query.where(Outbox.channel == channel)
+def sandbox_channels(settings: Settings) -> tuple[str, ...]:
+    """The channels the dev outbox may show: only in a dev deployment, only those with no real provider.
+
+    The outbox holds magic links, reset links and invites. A message that went out through a real provider belongs
+    to its recipient alone, so it never shows here, and a prod deployment has no dev outbox at all.
+    """
+    if settings.env != "dev":
+        return ()
+    return tuple(
+        channel
+        for channel, in_sandbox in (("email", settings.smtp_sandbox), ("sms", settings.twilio_sandbox))
+        if in_sandbox
+    )
+
+
+def list_messages(session: Session, *, channels: tuple[str, ...], limit: int = 50) -> list[dict]:
+    """The latest messages of the given channels as plain dicts, newest first (for the /dev/outbox page)."""
+    if not channels:
+        return []
+    query = select(Outbox).where(col(Outbox.channel).in_(channels)).order_by(col(Outbox.id).desc()).limit(limit)
     return [
         {
             "id": row.id,

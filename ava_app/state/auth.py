@@ -12,6 +12,7 @@ from ava_app.db import session_scope
 from ava_app.i18n import translate, translate_error, translate_message
 from ava_app.services import accounts, team
 from ava_app.services.errors import DomainError, Unauthorized
+from ava_app.services.outbox import sandbox_channels
 from ava_app.services.principal import Principal
 from ava_app.settings import get_settings
 from ava_app.state.i18n import I18nState
@@ -31,6 +32,7 @@ class AuthState(I18nState):
     role: str = ""
     email_verified: bool = True
     sandbox: bool = False
+    has_dev_outbox: bool = False
     form_error: str = ""
     busy: bool = False
     # The caller's organisations for the switcher: id, name, role, current (their own memberships only).
@@ -106,10 +108,15 @@ class AuthState(I18nState):
             {"id": row.id, "name": row.name, "role": row.role, "current": row.current} for row in rows[:50]
         ]
 
+    def _read_modes(self) -> None:
+        settings = get_settings()
+        self.sandbox = settings.sandbox
+        self.has_dev_outbox = bool(sandbox_channels(settings))
+
     @rx.event
     def require_login(self):
         """On-load guard of signed-in pages: fill the shell, or send the visitor to the login page."""
-        self.sandbox = get_settings().sandbox
+        self._read_modes()
         try:
             principal = self._principal()
             with session_scope() as session:
@@ -125,7 +132,7 @@ class AuthState(I18nState):
     @rx.event
     def redirect_if_logged_in(self):
         """On-load of public pages (/, /login): a visitor with a live session goes straight to the dashboard."""
-        self.sandbox = get_settings().sandbox
+        self._read_modes()
         self.form_error = ""
         try:
             self._principal()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from ava_app.db import session_scope
-from ava_app.services.outbox import list_messages
+from ava_app.services.outbox import list_messages, sandbox_channels
 from ava_app.settings import get_settings
 
 
@@ -17,9 +17,10 @@ class OutboxState(rx.State):
 
     @rx.event
     def load_messages(self):
-        """Load the latest 50 messages; outside sandbox mode the page does not exist."""
-        if not get_settings().sandbox:
+        """Load the latest 50 sandbox messages; in prod, or with every channel on a real provider, there is no page."""
+        channels = sandbox_channels(get_settings())
+        if not channels:
             return rx.redirect("/login")
         with session_scope() as session:
-            self.messages = list_messages(session, limit=50)
+            self.messages = list_messages(session, channels=channels, limit=50)
         self.loaded = True
