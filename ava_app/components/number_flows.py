@@ -12,13 +12,14 @@ from ava_app.state.phone_numbers import COUNTRIES, NumberFlowState
 S = NumberFlowState
 
 
-def _input(field: str, label_key: str, value, on_change, **props) -> rx.Component:
+def _input(field: str, label_key: str, value, on_change, *, secret: bool = False, **props) -> rx.Component:
+    """A labelled field; a ``secret`` one is uncontrolled, so what is typed is sent but never echoed back."""
     error = S.flow_errors.get(field, "")
     return rx.vstack(
         field_label(label_key, id=f"nf-{field}"),
         rx.input(
             id=f"nf-{field}",
-            value=value,
+            **({"default_value": value} if secret else {"value": value}),
             on_change=on_change,
             width="100%",
             size="3",
@@ -226,8 +227,9 @@ def import_flow() -> rx.Component:
                 _input(
                     "auth_token",
                     "numflow.auth_token",
-                    S.auth_token,
+                    S.sandbox_token,
                     S.set_auth_token,
+                    secret=True,
                     type="password",
                     auto_complete="off",
                 ),

@@ -46,7 +46,10 @@ class NumberFlowState(AuthState):
     flow_errors: dict[str, str] = {}
     added: list[str] = []
     account_sid: str = ""
-    auth_token: str = ""
+    # The typed Auth Token stays on the server; the field is uncontrolled, so the token is never sent back.
+    _auth_token: str = ""
+    # Prefills the field in sandbox mode only: the emulator's published test token, not anybody's secret.
+    sandbox_token: str = ""
     account_name: str = ""
     verify_busy: bool = False
     twilio_numbers: list[dict[str, str]] = []
@@ -63,9 +66,10 @@ class NumberFlowState(AuthState):
         self.flow_errors, self.added, self.skipped, self.chosen = {}, [], [], []
         self.twilio_numbers, self.account_name = [], ""
         self.confirm_open = self.provisioning = self.search_busy = self.verify_busy = self.import_busy = False
-        self.account_sid, self.auth_token = (
+        self.account_sid, self._auth_token = (
             (SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN) if self.sandbox_creds else ("", "")
         )
+        self.sandbox_token = self._auth_token
 
     @rx.event
     def set_mode(self, value: str):
@@ -89,7 +93,7 @@ class NumberFlowState(AuthState):
 
     @rx.event
     def set_auth_token(self, value: str):
-        self.auth_token, self.account_name = value.strip()[:64], ""
+        self._auth_token, self.account_name = value.strip()[:64], ""
 
     @rx.event
     def select_number(self, key: str):
@@ -235,7 +239,7 @@ class NumberFlowState(AuthState):
                 return
             self.verify_busy, self.flow_errors, self.account_name = True, {}, ""
             self.twilio_numbers, self.chosen = [], []
-            sid, token = self.account_sid, self.auth_token
+            sid, token = self.account_sid, self._auth_token
 
         def work(session, p):
             account = phone_numbers.verify_twilio_credentials(account_sid=sid, auth_token=token)
@@ -269,7 +273,7 @@ class NumberFlowState(AuthState):
                 self.flow_errors = {"chosen": translate("numflow.choose_import", self.lang or "en")}
                 return
             self.import_busy, self.flow_errors = True, {}
-            sid, token, numbers = self.account_sid, self.auth_token, list(self.chosen)
+            sid, token, numbers = self.account_sid, self._auth_token, list(self.chosen)
         try:
             result = await self._run(
                 lambda s, p: phone_numbers.import_twilio_numbers(
