@@ -68,6 +68,7 @@ class ChangePasswordIn(BaseModel):
 class ProfileIn(BaseModel):
     name: str | None = Field(default=None, max_length=200)
     locale: str | None = Field(default=None, max_length=8)
+    phone: str | None = Field(default=None, max_length=32, description="For SMS login; an empty string removes it.")
 
 
 class MessageOut(BaseModel):
@@ -119,8 +120,8 @@ def me(principal: Principal = Depends(current_user), session: Session = Depends(
 def update_me(
     body: ProfileIn, principal: Principal = Depends(current_user), session: Session = Depends(get_session)
 ) -> MeOut:
-    """Change the display name or language."""
-    return accounts.update_profile(session, principal=principal, name=body.name, locale=body.locale)
+    """Change the display name, language or the phone number used for SMS login."""
+    return accounts.update_profile(session, principal=principal, name=body.name, locale=body.locale, phone=body.phone)
 
 
 @router.post("/magic-link/send", status_code=status.HTTP_202_ACCEPTED)

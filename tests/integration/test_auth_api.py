@@ -258,3 +258,47 @@ async def test_audit_log_records_logins(client, db):
     actions = [row["action"] for row in (await client.get("/api/v1/orgs/current/audit", headers=_auth(tokens))).json()]
     assert {"signup", "login_failed", "login_succeeded"} <= set(actions)
     assert db.exec(select(User)).one().email == "owner@example.com"
+
+
+async def test_profile_update_sets_the_sms_number_then_sms_login_works(client, sms):
+    tokens = await _signup(client)
+    bad = await client.patch("/api/v1/auth/me", json={"phone": "call me"}, headers=_auth(tokens))
+    assert bad.status_code == 422 and "phone" in bad.json()["fields"]
+    me = await client.patch(
+        "/api/v1/auth/me", json={"name": "Dr Owner", "phone": "+33 6 12 34 56 78"}, headers=_auth(tokens)
+    )
+    assert me.status_code == 200 and me.json()["phone"] == "+33612345678" and me.json()["name"] == "Dr Owner"
+    await client.post("/api/v1/auth/sms/send", json={"phone": "+33612345678"})
+    assert sms.sent == ["+33612345678"]
+    cleared = await client.patch("/api/v1/auth/me", json={"phone": ""}, headers=_auth(tokens))
+    assert cleared.json()["phone"] is None
+
+
+async def test_sms_code_dies_after_five_wrong_attempts(client, db, sms):
+    tenant = make_tenant(db)
+    make_user(db, tenant=tenant, email="sms@example.com", phone="+33612345678")
+    await client.post("/api/v1/auth/sms/send", json={"phone": "+33612345678"})
+    for _ in range(5):
+        wrong = await client.post("/api/v1/auth/sms/verify", json={"phone": "+33612345678", "code": "000000"})
+        assert wrong.status_code == 401
+    late = await client.post("/api/v1/auth/sms/verify", json={"phone": "+33612345678", "code": "123456"})
+    assert late.status_code == 401
+
+
+async def test_expired_and_wrong_audience_access_tokens_are_refused(client):
+    from datetime import timedelta
+
+    from ava_app.models import utcnow
+    from ava_app.services.tokens import create_access_token
+    from ava_app.settings import get_settings
+
+    tokens = await _signup(client)
+    claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})
+    expired = create_access_token(
+        user_id=int(claims["sub"]), session_id=claims["sid"], now=utcnow() - timedelta(hours=2)
+    )
+    other_audience = jwt.encode({**claims, "aud": "another-app"}, get_settings().secret_key, algorithm="HS256")
+    for token in (expired, other_audience):
+        response = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 401
+    assert (await client.get("/api/v1/auth/me", headers=_auth(tokens))).status_code == 200
