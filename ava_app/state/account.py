@@ -73,25 +73,27 @@ class SignupState(FieldChecks):
         self._email = ""
 
     @rx.event
-    def signup(self, form: dict):
-        """Create the account and organisation, then open the setup wizard."""
+    async def signup(self, form: dict):
+        """Create the account and organisation, then open the setup wizard (hashing runs off the event loop)."""
         ip, user_agent = self._client_info()
+        fields = {
+            "name": _text(form, "name")[:200],
+            "email": _text(form, "email")[:320],
+            "password": _text(form, "password")[:1024],
+            "organisation_name": _text(form, "organisation_name")[:200],
+            "industry": _text(form, "industry")[:40] or None,
+            "locale": self.lang or "en",
+        }
         self.form_error = ""
         self.busy = True
         yield
-        try:
+
+        def create() -> accounts.AuthResult:
             with session_scope() as session:
-                result = accounts.signup(
-                    session,
-                    name=_text(form, "name")[:200],
-                    email=_text(form, "email")[:320],
-                    password=_text(form, "password"),
-                    organisation_name=_text(form, "organisation_name")[:200],
-                    industry=_text(form, "industry")[:40] or None,
-                    locale=self.lang or "en",
-                    ip=ip,
-                    user_agent=user_agent,
-                )
+                return accounts.signup(session, **fields, ip=ip, user_agent=user_agent)
+
+        try:
+            result = await asyncio.to_thread(create)
         except DomainError as error:
             self.errors = self._field_errors(error)
             if error.code == "email_taken":
@@ -266,18 +268,21 @@ class PasswordState(FieldChecks):
         self.sent_message = translate_message(accounts.SENT_MESSAGE, self.lang or "en")
 
     @rx.event
-    def reset_password(self, form: dict):
+    async def reset_password(self, form: dict):
         """Set the new password from the link's token (every session is logged out by the service)."""
         self.form_error = ""
         self.errors = {}
         self.busy = True
         yield
         token = self.router.url.query_parameters.get("token", "")[:200]
-        try:
+        new_password, ip = _text(form, "new_password")[:1024], self._client_info()[0]
+
+        def reset() -> None:
             with session_scope() as session:
-                accounts.reset_password(
-                    session, token=token, new_password=_text(form, "new_password"), ip=self._client_info()[0]
-                )
+                accounts.reset_password(session, token=token, new_password=new_password, ip=ip)
+
+        try:
+            await asyncio.to_thread(reset)
         except DomainError as error:
             self.errors = self._field_errors(error)
             if not self.errors:

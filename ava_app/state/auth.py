@@ -6,6 +6,8 @@ changes data: the tenant always comes from the session, never from an event argu
 
 from __future__ import annotations
 
+import asyncio
+
 import reflex as rx
 
 from ava_app.db import session_scope
@@ -144,21 +146,20 @@ class AuthState(I18nState):
         return rx.redirect(HOME_ROUTE)
 
     @rx.event
-    def login_with_password(self, form: dict):
-        """Log in with email and password."""
+    async def login_with_password(self, form: dict):
+        """Log in with email and password (argon2 runs off the event loop, so other users are not stalled)."""
         ip, user_agent = self._client_info()
+        email, password = str(form.get("email", ""))[:320], str(form.get("password", ""))[:1024]
         self.form_error = ""
         self.busy = True
         yield
-        try:
+
+        def login() -> accounts.AuthResult:
             with session_scope() as session:
-                result = accounts.login(
-                    session,
-                    email=str(form.get("email", "")),
-                    password=str(form.get("password", "")),
-                    ip=ip,
-                    user_agent=user_agent,
-                )
+                return accounts.login(session, email=email, password=password, ip=ip, user_agent=user_agent)
+
+        try:
+            result = await asyncio.to_thread(login)
         except DomainError as error:
             self.form_error = self._error_text(error)
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import datetime
 
@@ -94,20 +95,22 @@ class ProfileState(FieldChecks):
         yield rx.toast.success(translate("profile.saved", self.lang or "en"))
 
     @rx.event
-    def change_password(self, form: dict):
+    async def change_password(self, form: dict):
         """Change the password (current one required); the service logs out the other devices."""
         self.password_busy = True
         yield
+        current, new = str(form.get("current_password", ""))[:1024], str(form.get("new_password", ""))[:1024]
+        ip = self._client_info()[0]
         try:
             principal = self._principal()
-            with session_scope() as session:
-                accounts.change_password(
-                    session,
-                    principal=principal,
-                    current_password=str(form.get("current_password", ""))[:1024],
-                    new_password=str(form.get("new_password", ""))[:1024],
-                    ip=self._client_info()[0],
-                )
+
+            def change() -> None:
+                with session_scope() as session:
+                    accounts.change_password(
+                        session, principal=principal, current_password=current, new_password=new, ip=ip
+                    )
+
+            await asyncio.to_thread(change)
         except DomainError as error:
             fields = self._field_errors(error)
             self.errors = {**{k: v for k, v in self.errors.items() if k not in fields}, **fields}
@@ -210,11 +213,35 @@ class AuditState(FieldChecks):
                 "who": row.user_email or "—",
                 "ip": row.ip or "—",
                 "when": format_time(row.created_at),
+                "detail": self._detail_text(row.detail),
             }
             for row in rows[:AUDIT_PAGE_SIZE]
         ]
         self.loaded = True
         return None
+
+    def _detail_text(self, detail: dict) -> str:
+        """What an admin needs to read a line: whose role changed and how, which member, key or provider."""
+        lang = self.lang or "en"
+
+        def role(value: object) -> str:
+            return translate(f"role.{value}", lang) if value in ("admin", "user", "viewer") else str(value)
+
+        parts = []
+        if detail.get("member"):
+            parts.append(str(detail["member"]))
+        if detail.get("email"):
+            parts.append(str(detail["email"]))
+        if "from" in detail and "to" in detail:
+            parts.append(f"{role(detail['from'])} → {role(detail['to'])}")
+        elif detail.get("role"):
+            parts.append(role(detail["role"]))
+        for key in ("provider", "name", "prefix", "method"):
+            if detail.get(key):
+                parts.append(f"{translate(f'audit.detail.{key}', lang)}: {detail[key]}")
+        if detail.get("sessions_revoked"):
+            parts.append(f"{translate('audit.detail.sessions_revoked', lang)}: {detail['sessions_revoked']}")
+        return " · ".join(parts) or "—"
 
     @rx.event
     def load_audit(self):
