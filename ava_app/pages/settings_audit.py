@@ -21,6 +21,7 @@ def entry_row(entry: dict) -> rx.Component:
     return rx.table.row(
         rx.table.cell(action_label(entry["action"])),
         rx.table.cell(rx.text(entry["who"], overflow_wrap="anywhere")),
+        rx.table.cell(rx.text(entry["detail"], size="2", overflow_wrap="anywhere")),
         rx.table.cell(entry["when"], white_space="nowrap"),
         rx.table.cell(entry["ip"]),
     )
@@ -34,6 +35,7 @@ def audit_table() -> rx.Component:
                     rx.table.row(
                         rx.table.column_header_cell(t("audit.action")),
                         rx.table.column_header_cell(t("audit.who")),
+                        rx.table.column_header_cell(t("audit.detail")),
                         rx.table.column_header_cell(t("audit.when")),
                         rx.table.column_header_cell(t("audit.ip")),
                     )
@@ -42,7 +44,7 @@ def audit_table() -> rx.Component:
                 variant="surface",
                 width="100%",
                 # Phones scroll the table sideways rather than squeezing an email into one letter per line.
-                min_width="640px",
+                min_width="820px",
             ),
             width="100%",
             overflow_x="auto",

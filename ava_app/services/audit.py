@@ -63,6 +63,11 @@ def record(
     session.add(AuditLog(action=action, tenant_id=tenant_id, user_id=user_id, ip=ip[:64], detail=detail or {}))
 
 
+def _with_member_email(detail: dict, emails: dict[int, str]) -> dict:
+    member = detail.get("member_id")
+    return {**detail, "member": emails[member]} if member in emails else detail
+
+
 def list_audit(
     session: Session, *, principal: Principal, limit: int = 50, offset: int = 0, action: str | None = None
 ) -> list[AuditEntry]:
@@ -78,15 +83,21 @@ def list_audit(
     )
     if action:
         query = query.where(AuditLog.action == action)
+    rows = list(session.exec(query))
+    # A role change or removal names the member by id; admins read the email (of a user of this organisation's log).
+    member_ids = {row.detail["member_id"] for row, _ in rows if isinstance((row.detail or {}).get("member_id"), int)}
+    emails = (
+        dict(session.exec(select(User.id, User.email).where(col(User.id).in_(member_ids))).all()) if member_ids else {}
+    )
     return [
         AuditEntry(
             id=row.id,
             action=row.action,
             user_id=row.user_id,
             user_email=email,
-            detail=row.detail or {},
+            detail=_with_member_email(row.detail or {}, emails),
             ip=row.ip,
             created_at=row.created_at,
         )
-        for row, email in session.exec(query)
+        for row, email in rows
     ]

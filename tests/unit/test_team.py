@@ -125,6 +125,23 @@ def test_role_change_applies_at_the_next_request(db):
         team.change_role(db, principal=admin, user_id=member.user_id, role="owner")
 
 
+def test_audit_names_the_member_whose_role_changed_or_who_was_removed(db):
+    from ava_app.services import audit
+
+    _, admin = _signup(db, "owner@example.com")
+    member = _join(db, admin, "member@example.com", "user")
+    team.change_role(db, principal=admin, user_id=member.user_id, role="viewer")
+    team.remove_member(db, principal=admin, user_id=member.user_id)
+    entries = {entry.action: entry.detail for entry in audit.list_audit(db, principal=admin)}
+    assert entries["role_changed"] == {
+        "member_id": member.user_id,
+        "member": "member@example.com",
+        "from": "user",
+        "to": "viewer",
+    }
+    assert entries["member_removed"]["member"] == "member@example.com"
+
+
 def test_last_admin_cannot_be_demoted_removed_or_leave(db):
     _, admin = _signup(db, "owner@example.com")
     member = _join(db, admin, "member@example.com", "user")
