@@ -151,23 +151,33 @@ class AssistantFormState(HoursMixin, AuthState):
         self.errors = errors
         self._take_hours_errors(fields, {day: translate(f"day.{day}", self.lang or "en") for day in WEEKDAYS})
 
-    def _save_form(self, principal: Principal, extra: dict | None = None) -> assistants.AssistantOut | None:
-        """Save the assistant and, on every number, the hours and forwarding number; None (errors kept) if refused."""
+    def _save_form(
+        self, principal: Principal, extra: dict | None = None, *, with_numbers: bool = False
+    ) -> assistants.AssistantOut | None:
+        """Save the assistant; None (errors kept) if refused.
+
+        ``with_numbers``: the wizard's personalise step also sets the hours and forwarding number of every number
+        (a new organisation has one set for all). /assistant leaves them alone: each number keeps its own settings,
+        edited on /phone-numbers.
+        """
         self.errors, self.hours_error = {}, ""
         try:
             with session_scope() as session:
                 changes = assistants.AssistantUpdate(**self._form_changes(), **(extra or {}))
                 saved = assistants.update_assistant(session, principal=principal, changes=changes)
-                numbers = phone_numbers.list_numbers(session, principal=principal)
-                config = phone_numbers.NumberConfig(
-                    business_hours=hours_payload(self.week), forwarding_number=self.forwarding or None
-                )
-                for number in numbers:
-                    phone_numbers.configure_number(session, principal=principal, number_id=number.id, config=config)
+                if with_numbers:
+                    self._save_numbers(session, principal)
         except Invalid as error:
             self._record_errors(error)
             return None
         return saved
+
+    def _save_numbers(self, session, principal: Principal) -> None:
+        config = phone_numbers.NumberConfig(
+            business_hours=hours_payload(self.week), forwarding_number=self.forwarding or None
+        )
+        for number in phone_numbers.list_numbers(session, principal=principal):
+            phone_numbers.configure_number(session, principal=principal, number_id=number.id, config=config)
 
 
 class AssistantState(AssistantFormState):

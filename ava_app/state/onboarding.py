@@ -135,7 +135,7 @@ class OnboardingState(AuthState):
             return self._fail(error)
         form = await self.get_state(AssistantFormState)
         form.saving = True
-        saved = form._save_form(principal)
+        saved = form._save_form(principal, with_numbers=True)
         form.saving = False
         if saved is None:
             return rx.toast.error(translate("assistant.fix_errors", self.lang or "en"))
