@@ -106,8 +106,10 @@ def set_step(
 def complete_onboarding(session: Session, *, principal: Principal) -> OnboardingProgress:
     """Finish the wizard: the assistant is created/updated on Vapi and every number routed to it with AVA's webhook.
 
-    Invalid when no industry or number was chosen; ProviderUnavailable/ProviderError when Vapi did not take it (the
-    wizard stays open and can be completed again).
+    A number is optional: an owner who chose "skip for now" goes live with the assistant alone (browser test calls)
+    and adds a number later on /phone-numbers, which routes it to the assistant then. Invalid when no industry was
+    chosen; ProviderUnavailable/ProviderError when Vapi did not take it (the wizard stays open and can be completed
+    again).
     """
     tenant_id = principal.require_writer()
     assistant = assistants.find_assistant(session, tenant_id=tenant_id)
@@ -116,8 +118,6 @@ def complete_onboarding(session: Session, *, principal: Principal) -> Onboarding
     numbers = session.exec(
         select(PhoneNumber).where(PhoneNumber.tenant_id == tenant_id, col(PhoneNumber.released_at).is_(None))
     ).all()
-    if not numbers:
-        raise Invalid("Get or import a phone number first.", code="number_required", fields={"number": "Required"})
     synced = assistants.sync_assistant(session, tenant_id=tenant_id, assistant_id=assistant.id)
     if synced.sync_status == "failed":
         raise ProviderError(synced.sync_error or "The voice provider refused the assistant.", code="sync_failed")

@@ -48,15 +48,20 @@ def test_choosing_an_industry_applies_its_preset_once(db):
     assert onboarding.get_progress(db, principal=viewer).industry == "garage"
 
 
-def test_complete_needs_an_industry_and_a_number(db, providers):
+def test_complete_needs_an_industry_but_a_number_can_wait(db, providers):
     owner = principal_for(db)
     with pytest.raises(Invalid) as caught:
         onboarding.complete_onboarding(db, principal=owner)
     assert caught.value.code == "onboarding_incomplete"
     onboarding.set_step(db, principal=owner, step=3, industry="salon", locale="en")
-    with pytest.raises(Invalid) as caught:
-        onboarding.complete_onboarding(db, principal=owner)
-    assert caught.value.code == "number_required"
+
+    progress = onboarding.complete_onboarding(db, principal=owner)  # "skip for now" at the number step
+
+    assert progress.completed and progress.number is None
+    assistant = assistants.get_or_create_assistant(db, principal=owner)
+    assert assistant.sync_status == "synced" and assistant.provider_assistant_id
+    number = phone_numbers.provision_number(db, principal=owner, choice=NumberChoice(kind="vapi_free", area_code="415"))
+    assert db.get(PhoneNumber, number.id).assistant_id == assistant.id
 
 
 def test_complete_puts_the_assistant_on_vapi_and_routes_the_number(db, providers):
