@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, parse_qsl, urlencode
 
@@ -37,6 +40,9 @@ SANDBOX_MOUNT_PATH = "/sandbox/twilio"
 REQUEST_TIMEOUT_SECONDS = 15.0
 
 _sandbox_base_url: str | None = None
+# The SDK's exceptions drop the response headers, so the Retry-After of the last answer is kept per worker thread (each
+# SDK call runs in its own thread, see ``_run``).
+_last_answer = threading.local()
 
 
 def set_sandbox_base_url(url: str | None) -> None:
@@ -67,10 +73,38 @@ def resolve_credentials(*, account_sid: str | None = None, auth_token: str | Non
     return SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN
 
 
+class _HttpClient(TwilioHttpClient):
+    """The SDK's HTTP client, noting the Retry-After of a throttled or unavailable answer for the domain error."""
+
+    def request(self, *args: Any, **kwargs: Any):
+        response = super().request(*args, **kwargs)
+        throttled = response.status_code == 429 or response.status_code >= 500
+        _last_answer.retry_after = retry_after_seconds(response.headers.get("Retry-After")) if throttled else None
+        return response
+
+
+def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
+    """A ``Retry-After`` header (seconds or an HTTP date) as seconds to wait, or None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max((moment - (now or datetime.now(UTC))).total_seconds(), 0.0)
+
+
 def twilio_client(account_sid: str | None = None, auth_token: str | None = None) -> Client:
     """A Twilio SDK client for the resolved credentials, pointed at the emulator in sandbox mode."""
     sid, token = resolve_credentials(account_sid=account_sid, auth_token=auth_token)
-    client = Client(sid, token, http_client=TwilioHttpClient(timeout=REQUEST_TIMEOUT_SECONDS))
+    client = Client(sid, token, http_client=_HttpClient(timeout=REQUEST_TIMEOUT_SECONDS))
     if get_settings().twilio_sandbox:
         base_url = sandbox_base_url()
         # Domain objects are cached on the client, so overriding their base URL keeps the SDK's real paths.
@@ -105,8 +139,12 @@ def _error_details(exc: TwilioException) -> tuple[int | None, int | None, str]:
     return status, code or status, message or str(exc.args[0] if exc.args else exc)
 
 
-def _domain_error(exc: Exception, *, subject: str) -> DomainError:
-    """Translate an SDK or network failure into the domain error a route or state can show."""
+def _domain_error(exc: Exception, *, subject: str, retry_after: float | None = None) -> DomainError:
+    """Translate an SDK or network failure into the domain error a route or state can show.
+
+    ``retry_after`` (seconds, from Twilio's Retry-After header) travels with a throttled or unavailable Twilio, so the
+    job queue or the HTTP answer can wait as long as Twilio asked.
+    """
     if isinstance(exc, requests.RequestException):
         return ProviderUnavailable("Twilio cannot be reached right now", code="twilio_unreachable")
     if not isinstance(exc, TwilioException):
@@ -130,6 +168,8 @@ def _domain_error(exc: Exception, *, subject: str) -> DomainError:
     if code == 60203:
         return RateLimited("Too many codes were sent. Try again later.", code="verify_max_sends", retry_after=600)
     if code == 20429 or status == 429 or (status or 0) >= 500:
+        if retry_after is not None:
+            details["retry_after"] = retry_after
         return ProviderUnavailable("Twilio is busy right now; AVA will retry", code="twilio_unavailable", **details)
     if status == 403:
         return ProviderError("Twilio does not allow this for the account", code="twilio_forbidden", **details)
@@ -138,10 +178,17 @@ def _domain_error(exc: Exception, *, subject: str) -> DomainError:
 
 async def _run(call: Callable[[], T], *, subject: str) -> T:
     """Run a blocking SDK call off the event loop and map its failures to domain errors."""
-    try:
-        return await asyncio.to_thread(call)
-    except (TwilioException, requests.RequestException) as exc:
-        raise _domain_error(exc, subject=subject) from exc
+
+    def attempt() -> T:
+        # Mapped inside the worker thread: the Retry-After noted by the HTTP client belongs to this thread's request.
+        _last_answer.retry_after = None
+        try:
+            return call()
+        except (TwilioException, requests.RequestException) as exc:
+            retry_after = getattr(_last_answer, "retry_after", None)
+            raise _domain_error(exc, subject=subject, retry_after=retry_after) from exc
+
+    return await asyncio.to_thread(attempt)
 
 
 def _number_dict(number: Any) -> dict:

@@ -2,6 +2,7 @@
 
 It speaks the wire contract in ``contracts/twilio.md``: same paths, Basic auth, snake_case JSON, paging envelope and
 Twilio error codes (including the magic test inputs), so sandbox mode and tests exercise the real client code path.
+Tests make it throttle or fail with ``emulator.fail_next(status=429, retry_after=2)`` (429, 500 or 503).
 Mount it anywhere (AVA mounts it at ``/sandbox/twilio``) and point the SDK's domain base URLs at that prefix.
 """
 
@@ -13,12 +14,14 @@ import binascii
 import inspect
 import json
 import logging
+import math
 import re
 import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -50,6 +53,14 @@ MAGIC_NO_NUMBERS_AREA_CODE = "533"
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 DeliverCode = Callable[[str, str], Any]
+Handler = Callable[[Request], Awaitable[Response]]
+
+# What Twilio answers when it throttles or fails: HTTP status -> (Twilio error code, message).
+INJECTABLE_ERRORS: dict[int, tuple[int, str]] = {
+    429: (20429, "Too Many Requests"),
+    500: (20500, "Internal Server Error"),
+    503: (20503, "Service Unavailable"),
+}
 
 
 @dataclass(frozen=True)
@@ -139,14 +150,22 @@ class EmulatorError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-def _error_response(exc: EmulatorError) -> JSONResponse:
+@dataclass(frozen=True)
+class InjectedFailure:
+    """One scripted error answer for the next request: HTTP status and the Retry-After to send (seconds), if any."""
+
+    status: int
+    retry_after: float | None = None
+
+
+def _error_response(exc: EmulatorError, headers: Mapping[str, str] | None = None) -> JSONResponse:
     body = {
         "code": exc.code,
         "message": exc.message,
         "more_info": f"https://www.twilio.com/docs/errors/{exc.code}",
         "status": exc.status,
     }
-    return JSONResponse(body, status_code=exc.status)
+    return JSONResponse(body, status_code=exc.status, headers=dict(headers or {}))
 
 
 def _new_sid(prefix: str) -> str:
@@ -204,6 +223,7 @@ class TwilioEmulator:
         self.delivered: list[tuple[str, str]] = []
         self.deliver_code: DeliverCode = deliver_code or self._remember_code
         self.clock = clock
+        self.pending_failures: deque[InjectedFailure] = deque()
         self._lock = threading.Lock()
         if db_path is not None:
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
@@ -226,6 +246,33 @@ class TwilioEmulator:
 
     def _remember_code(self, to: str, body: str) -> None:
         self.delivered.append((to, body))
+
+    # --- failure injection ---------------------------------------------------------------------------------
+
+    def fail_next(self, count: int = 1, *, status: int = 429, retry_after: float | None = None) -> None:
+        """The next ``count`` requests (any route) answer ``status`` (429, 500 or 503) with Twilio's error body.
+
+        ``retry_after`` adds a ``Retry-After`` header (whole seconds, rounded up), as a throttling Twilio may send.
+        """
+        if status not in INJECTABLE_ERRORS:
+            raise ValueError(f"status must be one of {sorted(INJECTABLE_ERRORS)}")
+        with self._lock:
+            self.pending_failures.extend(InjectedFailure(status, retry_after) for _ in range(count))
+
+    def reset_failures(self) -> None:
+        """Forget failures that were scripted but not yet served."""
+        with self._lock:
+            self.pending_failures.clear()
+
+    def injected_failure(self) -> Response | None:
+        """The error answer scripted for this request, or None to serve it normally."""
+        with self._lock:
+            failure = self.pending_failures.popleft() if self.pending_failures else None
+        if failure is None:
+            return None
+        code, message = INJECTABLE_ERRORS[failure.status]
+        headers = {} if failure.retry_after is None else {"Retry-After": str(math.ceil(failure.retry_after))}
+        return _error_response(EmulatorError(failure.status, code, message), headers)
 
     # --- storage -------------------------------------------------------------------------------------------
 
@@ -680,15 +727,25 @@ def create_twilio_emulator(
         assert isinstance(exc, EmulatorError)
         return _error_response(exc)
 
+    def injectable(handler: Handler) -> Handler:
+        # A scripted failure is served before authentication, as a throttling Twilio edge answers whoever calls.
+        async def endpoint(request: Request) -> Response:
+            return emulator.injected_failure() or await handler(request)
+
+        return endpoint
+
     accounts_path = "/2010-04-01/Accounts/{account_sid}"
     routes = [
-        Route(accounts_path + ".json", fetch_account, methods=["GET"]),
-        Route(accounts_path + "/AvailablePhoneNumbers/{country}/Local.json", available_local, methods=["GET"]),
-        Route(accounts_path + "/IncomingPhoneNumbers.json", incoming_numbers, methods=["GET", "POST"]),
-        Route(accounts_path + "/IncomingPhoneNumbers/{sid}.json", incoming_number, methods=["GET", "POST", "DELETE"]),
-        Route("/v2/Services/{service_sid}/Verifications", create_verification, methods=["POST"]),
-        Route("/v2/Services/{service_sid}/VerificationCheck", check_verification, methods=["POST"]),
-        Route("/v1/PhoneNumbers/Countries/{country}", pricing_country, methods=["GET"]),
+        Route(path, injectable(handler), methods=methods)
+        for path, handler, methods in (
+            (accounts_path + ".json", fetch_account, ["GET"]),
+            (accounts_path + "/AvailablePhoneNumbers/{country}/Local.json", available_local, ["GET"]),
+            (accounts_path + "/IncomingPhoneNumbers.json", incoming_numbers, ["GET", "POST"]),
+            (accounts_path + "/IncomingPhoneNumbers/{sid}.json", incoming_number, ["GET", "POST", "DELETE"]),
+            ("/v2/Services/{service_sid}/Verifications", create_verification, ["POST"]),
+            ("/v2/Services/{service_sid}/VerificationCheck", check_verification, ["POST"]),
+            ("/v1/PhoneNumbers/Countries/{country}", pricing_country, ["GET"]),
+        )
     ]
 
     async def unknown_route(request: Request, _exc: Exception) -> Response:

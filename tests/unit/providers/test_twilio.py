@@ -137,6 +137,71 @@ async def test_unreachable_twilio_is_provider_unavailable(sandbox):
         tw.set_sandbox_base_url(None)
 
 
+# --- throttling and outages (scripted in the emulator, seen through the real SDK) -----------------------------
+
+
+async def test_429_with_retry_after_is_provider_unavailable_with_the_wait(twilio_emulator):
+    twilio_emulator.fail_next(status=429, retry_after=7)
+    with pytest.raises(ProviderUnavailable) as caught:
+        await tw.verify_credentials()
+    assert caught.value.code == "twilio_unavailable"
+    assert caught.value.status_code == 503
+    assert caught.value.details == {"twilio_code": 20429, "twilio_status": 429, "retry_after": 7.0}
+    # One scripted failure only: the next request is served normally.
+    assert (await tw.verify_credentials())["sid"] == SANDBOX_ACCOUNT_SID
+
+
+async def test_500_is_provider_unavailable_without_a_wait(twilio_emulator):
+    twilio_emulator.fail_next(status=500)
+    with pytest.raises(ProviderUnavailable) as caught:
+        await tw.purchase_number(phone_number="+14155550142")
+    assert caught.value.details == {"twilio_code": 20500, "twilio_status": 500}
+    assert "retry_after" not in caught.value.details
+    # Nothing was bought by the failed request.
+    assert await tw.list_incoming_numbers() == []
+
+
+async def test_503_on_a_list_call_maps_the_page_exception_with_its_wait(twilio_emulator):
+    # List calls raise the bare TwilioException; the wait must survive that path too.
+    twilio_emulator.fail_next(2, status=503, retry_after=1.2)
+    for _ in range(2):
+        with pytest.raises(ProviderUnavailable) as caught:
+            await tw.list_incoming_numbers()
+        assert caught.value.details == {"twilio_code": 20503, "twilio_status": 503, "retry_after": 2.0}
+    assert await tw.list_incoming_numbers() == []
+
+
+def test_emulator_scripted_failure_has_twilios_body_and_header(twilio_emulator, emulator_app):
+    twilio_emulator.fail_next(status=429, retry_after=3)
+    base = emulator_app.state.base_url
+    response = httpx.get(f"{base}/2010-04-01/Accounts/{TENANT_SID}.json", auth=(TENANT_SID, TENANT_TOKEN))
+    assert response.status_code == 429
+    assert response.headers["retry-after"] == "3"
+    assert response.json() == {
+        "code": 20429,
+        "message": "Too Many Requests",
+        "more_info": "https://www.twilio.com/docs/errors/20429",
+        "status": 429,
+    }
+    twilio_emulator.fail_next(3, status=500)
+    twilio_emulator.reset_failures()
+    assert httpx.get(f"{base}/2010-04-01/Accounts/{TENANT_SID}.json", auth=(TENANT_SID, TENANT_TOKEN)).is_success
+    with pytest.raises(ValueError):
+        twilio_emulator.fail_next(status=404)
+
+
+def test_retry_after_reads_seconds_and_http_dates():
+    from datetime import UTC, datetime
+
+    now = datetime(2025, 6, 3, 16, 7, 3, tzinfo=UTC)
+    assert tw.retry_after_seconds("12") == 12.0
+    assert tw.retry_after_seconds(" 0.5 ") == 0.5
+    assert tw.retry_after_seconds("Tue, 03 Jun 2025 16:07:33 GMT", now=now) == 30.0
+    assert tw.retry_after_seconds("Tue, 03 Jun 2025 16:00:00 GMT", now=now) == 0.0
+    assert tw.retry_after_seconds("soon") is None
+    assert tw.retry_after_seconds(None) is None
+
+
 def test_platform_credentials_point_the_sdk_at_twilio(monkeypatch: pytest.MonkeyPatch, tmp_path):
     monkeypatch.setenv("AVA_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("AVA_TWILIO_ACCOUNT_SID", TENANT_SID)
@@ -374,7 +439,7 @@ async def test_outbox_hook_puts_the_sms_in_avas_outbox(db, sandbox):
             await tw.send_verification_code(to="+15557654321")
         finally:
             tw.set_sandbox_base_url(None)
-    messages = list_messages(db, channel="sms")
+    messages = list_messages(db, channels=("sms",))
     assert len(messages) == 1
     assert messages[0]["to"] == "+15557654321"
     assert messages[0]["body_text"].startswith("Your AVA verification code is: ")
