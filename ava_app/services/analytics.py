@@ -12,10 +12,15 @@ the window (found here with zoneinfo), so the same SQL runs on SQLite and Postgr
 The other panels read ``call`` through indexes that bound their work: last 10 calls (``ix_call_tenant_when``), live
 calls (``ix_call_tenant_status``), open follow-up actions (partial index ``ix_call_tenant_action_open``).
 
-Test calls (``call_type == "test"``, made from the onboarding wizard) are left out of every figure except the count
-of open follow-ups (kept to its partial index, see ``_open_actions``). A call counts on
-the day and hour it started; ``pending`` is the outcome of calls that have not ended yet. "Previous period" is the
-whole previous day, calendar week (Monday first) or calendar month.
+Test calls (``call_type == "test"``, typed from the wizard or /assistant) are left out of every figure except the
+count of open follow-ups (kept to its partial index, see ``_open_actions``); they do show in the last calls, marked,
+so an owner sees the summary of the call they just made. A call counts on
+the day and hour it started; ``pending`` is the outcome of calls that have not ended yet.
+
+A period so far is compared with the previous period up to the same point: today until 14:00 against yesterday
+until 14:00, this week until Tuesday 14:00 against last week until Tuesday 14:00, the month's first 10 days and a
+half against the previous month's (clamped to its length). Comparing a morning with a whole day would always read as
+a fall. The cut is taken to the 15-minute slot the rollups keep, from the same ``callrollup`` rows.
 """
 
 from __future__ import annotations
@@ -46,13 +51,14 @@ TOP_TOPICS = 5
 
 
 class PeriodCount(BaseModel):
-    """Calls in a period so far, against the whole previous period."""
+    """Calls in a period so far, against the previous period up to the same point (``previous_end``)."""
 
     period: str
     start: datetime
     end: datetime
     calls: int
     previous_calls: int
+    previous_end: datetime
     change_pct: float | None
 
 
@@ -88,6 +94,7 @@ class RecentCall(BaseModel):
     status: str
     outcome: str | None
     summary_line: str
+    call_type: str
 
 
 class DashboardSummary(BaseModel):
@@ -144,9 +151,16 @@ def dashboard_summary(
     offset_sql = _offset_case(zone, *window)
 
     days = _rollup_by_day(session, tenant_id=tenant_id, window=window, offset_sql=offset_sql)
+    cuts = {
+        name: _same_point_before(now, zone, start=start, previous_start=prev)
+        for name, (start, _, prev) in bounds.items()
+    }
+    previous = _previous_counts(session, tenant_id=tenant_id, zone=zone, bounds=bounds, cuts=cuts)
     counts = {
-        name: _period_count(name, days, now=now, zone=zone, start=start, end=end, previous_start=previous_start)
-        for name, (start, end, previous_start) in bounds.items()
+        name: _period_count(
+            name, days, now=now, zone=zone, start=start, end=end, previous=previous[name], previous_end=cuts[name]
+        )
+        for name, (start, end, _) in bounds.items()
     }
     start_day, end_day, _ = bounds[period]
     outcome_counts = {outcome: 0 for outcome in CHART_OUTCOMES}
@@ -192,18 +206,57 @@ def _period_bounds(today: date) -> dict[str, tuple[date, date, date]]:
     }
 
 
+def _same_point_before(now: datetime, zone: ZoneInfo, *, start: date, previous_start: date) -> datetime:
+    """The instant as far into the previous period as ``now`` is into the current one, by local date and clock."""
+    local = now.astimezone(zone)
+    day = previous_start + timedelta(days=(local.date() - start).days)
+    if day >= start:  # a shorter previous month (31 March against February): all of it
+        return local_midnight(start, zone)
+    return datetime.combine(day, local.time(), tzinfo=zone).astimezone(UTC)
+
+
+def _previous_counts(
+    session: Session, *, tenant_id: int, zone: ZoneInfo, bounds: dict, cuts: dict[str, datetime]
+) -> dict[str, int]:
+    """Calls of each previous period up to its cut, in one pass over the rollup rows."""
+    sums, params = [], {"tenant_id": tenant_id}
+    for name, (_, _, previous_start) in bounds.items():
+        params[f"{name}_start"] = int(local_midnight(previous_start, zone).timestamp())
+        params[f"{name}_end"] = int(cuts[name].timestamp())
+        sums.append(f"SUM(CASE WHEN bucket >= :{name}_start AND bucket < :{name}_end THEN calls ELSE 0 END)")
+    low = min(params[f"{name}_start"] for name in bounds)
+    high = max(params[f"{name}_end"] for name in bounds)
+    row = session.execute(
+        text(
+            f"SELECT {', '.join(sums)} FROM callrollup "
+            "WHERE tenant_id = :tenant_id AND bucket >= :low AND bucket < :high"
+        ),
+        {**params, "low": low, "high": high},
+    ).one()
+    return {name: int(value or 0) for name, value in zip(bounds, row, strict=True)}
+
+
 def _period_count(
-    name: str, days: dict, *, now: datetime, zone: ZoneInfo, start: date, end: date, previous_start: date
+    name: str,
+    days: dict,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    start: date,
+    end: date,
+    previous: int,
+    previous_end: datetime,
 ) -> PeriodCount:
-    calls = previous = 0
-    for (day, _outcome), row in days.items():
-        if start <= day <= end:
-            calls += row[0]
-        elif previous_start <= day < start:
-            previous += row[0]
+    calls = sum(row[0] for (day, _outcome), row in days.items() if start <= day <= end)
     change = round((calls - previous) * 100 / previous, 1) if previous else None
     return PeriodCount(
-        period=name, start=local_midnight(start, zone), end=now, calls=calls, previous_calls=previous, change_pct=change
+        period=name,
+        start=local_midnight(start, zone),
+        end=now,
+        calls=calls,
+        previous_calls=previous,
+        previous_end=previous_end,
+        change_pct=change,
     )
 
 
@@ -337,6 +390,7 @@ RECENT_COLUMNS = (
     Call.outcome,
     Call.summary,
     Call.intent,
+    Call.call_type,
 )
 started_or_created = func.coalesce(Call.started_at, Call.created_at)
 
@@ -351,6 +405,7 @@ def _recent_rows(rows, zone: ZoneInfo) -> list[RecentCall]:
             status=row.status,
             outcome=row.outcome,
             summary_line=summary_line(row.summary, row.intent),
+            call_type=row.call_type,
         )
         for row in rows
     ]
@@ -359,7 +414,7 @@ def _recent_rows(rows, zone: ZoneInfo) -> list[RecentCall]:
 def _recent(session: Session, *, tenant_id: int, zone: ZoneInfo) -> list[RecentCall]:
     query = (
         select(*RECENT_COLUMNS)
-        .where(Call.tenant_id == tenant_id, Call.call_type != "test")
+        .where(Call.tenant_id == tenant_id)
         .order_by(started_or_created.desc(), Call.id.desc())
         .limit(RECENT_LIMIT)
     )

@@ -100,8 +100,10 @@ def test_today_figures_by_hand(db, spring):
     summary = dashboard_summary(db, principal=member(tenant), period="today", now=now)
 
     assert summary.timezone == "Europe/Paris"
-    assert (summary.today.calls, summary.today.previous_calls, summary.today.change_pct) == (5, 1, 400.0)
+    # Yesterday's only call was at 23:59, after "the same time yesterday" (14:00): nothing to compare with yet.
+    assert (summary.today.calls, summary.today.previous_calls, summary.today.change_pct) == (5, 0, None)
     assert summary.today.start == utc("2026-03-28T23:00:00")
+    assert summary.today.previous_end == utc("2026-03-28T13:00:00")  # Saturday 14:00 CET
     assert (summary.week.calls, summary.week.previous_calls) == (7, 1)
     assert (summary.month.calls, summary.month.previous_calls, summary.month.change_pct) == (8, 2, 300.0)
     assert summary.calls == 5
@@ -120,10 +122,13 @@ def test_today_figures_by_hand(db, spring):
     assert {h.hour: h.calls for h in summary.calls_by_hour if h.calls} == {0: 1, 1: 1, 3: 1, 13: 2}
     assert [(t.topic, t.calls) for t in summary.top_topics] == [("appointment", 2), ("pricing", 2)]
     assert [c.id for c in summary.live_calls] == [calls["live"].id]
-    assert [c.id for c in summary.recent_calls][:3] == [calls["sun_1359"].id, calls["live"].id, calls["sun_0330"].id]
+    recent = [c.id for c in summary.recent_calls]
+    assert recent[:2] == [calls["sun_1359"].id, calls["live"].id] and recent[3] == calls["sun_0330"].id
     assert summary.recent_calls[0].summary_line == "Wants a quote for whitening."
     assert summary.recent_calls[0].started_at.isoformat() == "2026-03-29T13:59:00+02:00"
-    assert len(summary.recent_calls) == 10  # test calls and other tenants' calls are left out
+    # Other tenants' calls are left out; the test call shows, marked, at its time (12:00 local).
+    assert len(summary.recent_calls) == 10
+    assert [c.call_type for c in summary.recent_calls][:4] == ["inbound", "inbound", "test", "inbound"]
 
 
 def test_week_chart_is_stacked_by_local_day(db, spring):
@@ -161,7 +166,8 @@ def test_autumn_day_has_25_hours(db):
 
     summary = dashboard_summary(db, principal=member(tenant), period="today", now=utc("2026-10-25T22:45:00"))
 
-    assert (summary.today.calls, summary.today.previous_calls) == (4, 1)
+    assert summary.today.calls == 4
+    assert [(d.day, d.total) for d in summary.calls_per_day[-2:]] == [(date(2026, 10, 24), 1), (date(2026, 10, 25), 4)]
     assert {h.hour: h.calls for h in summary.calls_by_hour if h.calls} == {0: 1, 2: 2, 23: 1}
 
 
@@ -183,8 +189,30 @@ def test_midnight_in_any_offset(db, zone, last_of_day, first_of_next):
 
     summary = dashboard_summary(db, principal=member(tenant), now=now)
 
-    assert (summary.today.calls, summary.today.previous_calls) == (2, 1)
+    assert summary.today.calls == 2
+    assert [d.total for d in summary.calls_per_day[-2:]] == [1, 2]  # the last second belongs to the day before
     assert {h.hour: h.calls for h in summary.calls_by_hour if h.calls} == {0: 2}
+
+
+def test_each_period_is_compared_up_to_the_same_point_of_the_previous_one(db):
+    tenant = make_tenant(db, timezone="Europe/Paris")
+    # Tuesday 31 March 2026, 14:00 CEST. Yesterday: one call before 14:00, one after.
+    add_call(db, tenant, "2026-03-30T07:00:00")  # Monday 09:00
+    add_call(db, tenant, "2026-03-30T17:00:00")  # Monday 19:00: later in the day than now
+    add_call(db, tenant, "2026-03-24T08:00:00")  # last week, Tuesday 10:00: before the same point
+    add_call(db, tenant, "2026-03-25T08:00:00")  # last week, Wednesday: after it
+    add_call(db, tenant, "2026-02-27T09:00:00")  # February, which is shorter: all of it counts
+    for _ in range(3):
+        add_call(db, tenant, "2026-03-31T08:00:00")  # today 10:00
+
+    summary = dashboard_summary(db, principal=member(tenant), now=utc("2026-03-31T12:00:00"))
+
+    assert (summary.today.calls, summary.today.previous_calls, summary.today.change_pct) == (3, 1, 200.0)
+    assert summary.today.previous_end == utc("2026-03-30T12:00:00")
+    assert (summary.week.calls, summary.week.previous_calls, summary.week.change_pct) == (5, 1, 400.0)
+    assert summary.week.previous_end == utc("2026-03-24T13:00:00")  # Tuesday 14:00 CET, before the clocks changed
+    assert (summary.month.calls, summary.month.previous_calls) == (7, 1)
+    assert summary.month.previous_end == utc("2026-02-28T23:00:00")  # the end of February
 
 
 def test_rollups_follow_updates_and_deletes(db, spring):
