@@ -1,5 +1,5 @@
 """The text test call: a transcript that grows line by line as the assistant's reply streams in, and the caller's
-input. Bound to ``OnboardingState``."""
+input. Bound to ``TestCallState``."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import reflex as rx
 
 from ava_app.components.i18n import t
 from ava_app.state.auth import AuthState
-from ava_app.state.onboarding import OnboardingState
+from ava_app.state.test_call import TestCallState
 
-S = OnboardingState
+S = TestCallState
 
 
 def _line(turn: dict) -> rx.Component:

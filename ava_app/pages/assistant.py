@@ -9,6 +9,7 @@ from ava_app.components.assistant_form import contact_fields, section, text_area
 from ava_app.components.i18n import t
 from ava_app.components.industry_cards import industry_cards
 from ava_app.components.layout import app_layout
+from ava_app.components.test_call import test_call_panel
 from ava_app.state.assistant import AssistantState
 
 S = AssistantState
@@ -330,6 +331,14 @@ def history_tab() -> rx.Component:
     )
 
 
+def test_tab() -> rx.Component:
+    return section(
+        "assistant.tab.test",
+        rx.text(t("assistant.test_hint"), size="2", color_scheme="gray"),
+        rx.cond(S.can_write, test_call_panel(), rx.text(t("assistant.read_only"), color_scheme="gray")),
+    )
+
+
 TABS = (
     ("voice", "assistant.tab.voice", voice_tab),
     ("instructions", "assistant.tab.instructions", instructions_tab),
@@ -337,6 +346,7 @@ TABS = (
     ("calls", "assistant.tab.calls", calls_tab),
     ("industry", "assistant.tab.industry", industry_tab),
     ("history", "assistant.tab.history", history_tab),
+    ("test", "assistant.tab.test", test_tab),
 )
 
 
@@ -359,7 +369,8 @@ def assistant_page() -> rx.Component:
                         width="100%",
                     ),
                     *[rx.tabs.content(body(), value=value, padding_top="16px") for value, _, body in TABS],
-                    default_value="voice",
+                    value=S.tab,
+                    on_change=S.set_tab,
                     width="100%",
                 ),
                 spacing="4",

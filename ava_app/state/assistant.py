@@ -17,6 +17,7 @@ from ava_app.services.errors import DomainError, Invalid, Unauthorized
 from ava_app.services.principal import Principal
 from ava_app.state.auth import AuthState
 from ava_app.state.hours import WEEKDAYS, HoursMixin, hours_payload
+from ava_app.state.test_call import TestCallState
 
 LANGUAGES = ("fr", "en", "es")
 # Service field names -> the form's field ids (errors are shown under the field that caused them).
@@ -36,6 +37,7 @@ FIELD_IDS = {
     "max_duration_seconds": "max_minutes",
 }
 SYNC_WAIT_SECONDS = 15
+TABS = ("voice", "instructions", "knowledge", "calls", "industry", "history", "test")
 
 
 def voice_options(language: str) -> list[dict[str, str]]:
@@ -207,6 +209,7 @@ class AssistantState(AssistantFormState):
     restore_version_number: int = 0
     preset_to_apply: str = ""
     industries: list[dict[str, str]] = []
+    tab: str = "voice"
 
     def _fill_all(self, assistant: assistants.AssistantOut) -> None:
         self._fill(assistant)
@@ -249,6 +252,14 @@ class AssistantState(AssistantFormState):
         ]
         self.faq_index, self.faq_question, self.faq_answer, self.faq_open = -1, "", "", False
         self.form_loaded = True
+        # ``?tab=test`` opens the test call (the dashboard's empty state links there).
+        requested = self.router.url.query_parameters.get("tab", "")
+        self.tab = requested if requested in TABS else "voice"
+        return TestCallState.reset_call
+
+    @rx.event
+    def set_tab(self, value: str):
+        self.tab = value if value in TABS else "voice"
 
     @rx.event
     def set_system_prompt(self, value: str):

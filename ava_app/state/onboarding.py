@@ -1,4 +1,5 @@
-"""The onboarding wizard in the browser: which step is shown, the industry, the text test call, going live.
+"""The onboarding wizard in the browser: which step is shown, the industry, going live (the test call of step 5 is
+``TestCallState``, also offered on /assistant).
 
 Progress lives on the organisation (``onboarding.get_progress``/``set_step``), so a reload or a later login resumes
 where the owner left. Step 3 uses ``NumberFlowState`` and step 4 ``AssistantFormState``, shared with the pages that
@@ -8,26 +9,20 @@ edit the same things later.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 
 import reflex as rx
 
 from ava_app.db import session_scope
 from ava_app.i18n import translate
-from ava_app.models import utcnow
-from ava_app.services import onboarding, phone_numbers, presets, test_calls
+from ava_app.services import onboarding, phone_numbers, presets
 from ava_app.services.errors import DomainError, Unauthorized
 from ava_app.services.principal import Principal
-from ava_app.services.providers import llm
-from ava_app.settings import get_settings
 from ava_app.state.assistant import AssistantFormState
 from ava_app.state.auth import HOME_ROUTE, AuthState
+from ava_app.state.test_call import TestCallState
 
 STEP_COUNT = len(onboarding.STEPS)
 PERSONALISE_STEP = 4
-SCROLL_TRANSCRIPT = (
-    "const log = document.getElementById('test-call-transcript'); if (log) log.scrollTop = log.scrollHeight;"
-)
 
 
 class OnboardingState(AuthState):
@@ -41,17 +36,8 @@ class OnboardingState(AuthState):
     loaded: bool = False
     applying: str = ""
     saving_step: bool = False
-    # The text test call: turns are {"role": "assistant"|"user", "content"}.
-    turns: list[dict[str, str]] = []
-    call_active: bool = False
-    replying: bool = False
-    reply_source: str = ""
-    assistant_name: str = ""
-    call_saved: bool = False
     going_live: bool = False
     live_error: str = ""
-    _started_at: datetime | None = None
-    _context: dict = {}
 
     def _show(self, progress: onboarding.OnboardingProgress) -> None:
         self.step = progress.step
@@ -78,8 +64,9 @@ class OnboardingState(AuthState):
             {"key": en.key, "icon": en.icon, "label_en": en.label, "label_fr": fr.label}
             for en, fr in zip(presets.list_industries("en"), presets.list_industries("fr"), strict=True)
         ]
-        self.turns, self.call_active, self.call_saved, self.live_error = [], False, False, ""
+        self.live_error = ""
         self.loaded = True
+        return TestCallState.reset_call
 
     def _move(self, step: int, **extra):
         try:
@@ -141,90 +128,19 @@ class OnboardingState(AuthState):
             return rx.toast.error(translate("assistant.fix_errors", self.lang or "en"))
         return self._move(5)
 
-    # --- the text test call ---
-
-    @rx.event
-    def start_call(self):
-        """Pick up: the assistant greets the caller with its greeting."""
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                self._context = test_calls.reply_context(session, principal=principal)
-        except DomainError as error:
-            return self._fail(error)
-        greeting = self._context.get("first_message") or ""
-        self.assistant_name = self._context.get("name") or "Ava"
-        self.turns = [{"role": "assistant", "content": greeting}] if greeting else []
-        self._started_at = utcnow()
-        # Said from the start, so the owner knows whether an AI model or the local fallback will answer.
-        self.reply_source = "local" if get_settings().openai_sandbox else "llm"
-        self.call_active, self.call_saved = True, False
-
-    @rx.event(background=True)
-    async def send(self, form: dict):
-        """The caller's line, then the assistant's reply streamed into the transcript as it is written."""
-        text = str(form.get("message", "")).strip()[: test_calls.MAX_TURN_CHARS]
-        async with self:
-            if not text or not self.call_active or self.replying:
-                return
-            if len(self.turns) >= test_calls.MAX_TURNS - 1:
-                return
-            self.turns = [*self.turns, {"role": "user", "content": text}]
-            conversation = [dict(turn) for turn in self.turns]
-            context = dict(self._context)
-            self.turns = [*self.turns, {"role": "assistant", "content": ""}]
-            self.replying = True
-            yield rx.call_script(SCROLL_TRANSCRIPT)
-        stream = llm.stream_test_call_reply(assistant=context, conversation=conversation)
-        async with self:
-            self.reply_source = stream.source
-        try:
-            async for chunk in stream:
-                async with self:
-                    last = self.turns[-1]
-                    self.turns = [*self.turns[:-1], {"role": "assistant", "content": last["content"] + chunk}]
-        except DomainError as error:
-            async with self:
-                self.replying = False
-                self.turns = [turn for turn in self.turns if turn["content"]]
-                yield self._fail(error)
-            return
-        async with self:
-            self.replying = False
-            yield rx.call_script(SCROLL_TRANSCRIPT)
-
-    def _save_call(self, principal: Principal) -> None:
-        with session_scope() as session:
-            test_calls.save_test_call(
-                session, principal=principal, turns=list(self.turns), started_at=self._started_at or utcnow()
-            )
-        self.call_active, self.call_saved = False, True
-
-    @rx.event
-    def end_call(self):
-        """Hang up: the conversation is saved as a test call and goes through the post-call pipeline."""
-        if not self.call_active or self.replying:
-            return
-        try:
-            self._save_call(self._principal())
-        except DomainError as error:
-            return self._fail(error)
-        return rx.toast.success(translate("testcall.saved", self.lang or "en"))
-
     @rx.event(background=True)
     async def go_live(self):
         """Finish: save a call still open, put the assistant and numbers live at the provider, open the dashboard."""
         async with self:
-            if self.going_live or self.replying:
+            call = await self.get_state(TestCallState)
+            if self.going_live or call.replying:
                 return
             try:
                 principal = self._principal()
-                if self.call_active and any(turn["role"] == "user" for turn in self.turns):
-                    self._save_call(principal)
+                call._save_if_talked(principal)
             except DomainError as error:
                 yield self._fail(error)
                 return
-            self.call_active = False
             self.going_live, self.live_error = True, ""
 
         def work():

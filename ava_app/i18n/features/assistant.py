@@ -20,6 +20,11 @@ EN: dict[str, str] = {
     "assistant.tab.calls": "Call handling",
     "assistant.tab.industry": "Industry preset",
     "assistant.tab.history": "History",
+    "assistant.tab.test": "Test call",
+    "assistant.test_hint": (
+        "Try your assistant as a caller would: type what a caller says and read its answers. The call is saved as a "
+        "test call, with its summary."
+    ),
     "assistant.hours_elsewhere": "Opening hours and the forwarding number are set per number in",
     "assistant.numbers_link": "Phone numbers",
     "assistant.system_prompt": "Instructions (system prompt)",
@@ -82,6 +87,11 @@ FR: dict[str, str] = {
     "assistant.tab.calls": "Gestion des appels",
     "assistant.tab.industry": "Modèle d'activité",
     "assistant.tab.history": "Historique",
+    "assistant.tab.test": "Appel test",
+    "assistant.test_hint": (
+        "Essayez votre assistant comme le ferait un appelant : tapez ce que dit l'appelant et lisez ses réponses. "
+        "L'appel est enregistré comme appel test, avec son résumé."
+    ),
     "assistant.hours_elsewhere": "Les horaires et le numéro de transfert se règlent par numéro dans",
     "assistant.numbers_link": "Numéros",
     "assistant.system_prompt": "Instructions (prompt système)",

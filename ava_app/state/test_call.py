@@ -1,0 +1,118 @@
+"""The text test call: the owner types as the caller, the assistant answers from its configuration, line by line.
+
+Used by the wizard's last step and by /assistant (to try a change after onboarding). A finished call is saved as a
+call of type "test" and goes through the same post-call pipeline as a real one (summary, email).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import reflex as rx
+
+from ava_app.db import session_scope
+from ava_app.i18n import translate
+from ava_app.models import utcnow
+from ava_app.services import test_calls
+from ava_app.services.errors import DomainError
+from ava_app.services.principal import Principal
+from ava_app.services.providers import llm
+from ava_app.settings import get_settings
+from ava_app.state.auth import AuthState
+
+SCROLL_TRANSCRIPT = (
+    "const log = document.getElementById('test-call-transcript'); if (log) log.scrollTop = log.scrollHeight;"
+)
+
+
+class TestCallState(AuthState):
+    """One test call at a time; turns are {"role": "assistant"|"user", "content"}."""
+
+    turns: list[dict[str, str]] = []
+    call_active: bool = False
+    replying: bool = False
+    reply_source: str = ""
+    assistant_name: str = ""
+    call_saved: bool = False
+    _started_at: datetime | None = None
+    _context: dict = {}
+
+    @rx.event
+    def reset_call(self):
+        """A fresh panel (a page that shows it calls this on load)."""
+        if not self.replying:
+            self.turns, self.call_active, self.call_saved, self.reply_source = [], False, False, ""
+
+    @rx.event
+    def start_call(self):
+        """Pick up: the assistant greets the caller with its greeting."""
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                self._context = test_calls.reply_context(session, principal=principal)
+        except DomainError as error:
+            return self._fail(error)
+        greeting = self._context.get("first_message") or ""
+        self.assistant_name = self._context.get("name") or "Ava"
+        self.turns = [{"role": "assistant", "content": greeting}] if greeting else []
+        self._started_at = utcnow()
+        # Said from the start, so the owner knows whether an AI model or the local fallback will answer.
+        self.reply_source = "local" if get_settings().openai_sandbox else "llm"
+        self.call_active, self.call_saved = True, False
+
+    @rx.event(background=True)
+    async def send(self, form: dict):
+        """The caller's line, then the assistant's reply streamed into the transcript as it is written."""
+        text = str(form.get("message", "")).strip()[: test_calls.MAX_TURN_CHARS]
+        async with self:
+            if not text or not self.call_active or self.replying:
+                return
+            if len(self.turns) >= test_calls.MAX_TURNS - 1:
+                return
+            self.turns = [*self.turns, {"role": "user", "content": text}]
+            conversation = [dict(turn) for turn in self.turns]
+            context = dict(self._context)
+            self.turns = [*self.turns, {"role": "assistant", "content": ""}]
+            self.replying = True
+            yield rx.call_script(SCROLL_TRANSCRIPT)
+        stream = llm.stream_test_call_reply(assistant=context, conversation=conversation)
+        async with self:
+            self.reply_source = stream.source
+        try:
+            async for chunk in stream:
+                async with self:
+                    last = self.turns[-1]
+                    self.turns = [*self.turns[:-1], {"role": "assistant", "content": last["content"] + chunk}]
+        except DomainError as error:
+            async with self:
+                self.replying = False
+                self.turns = [turn for turn in self.turns if turn["content"]]
+                yield self._fail(error)
+            return
+        async with self:
+            self.replying = False
+            yield rx.call_script(SCROLL_TRANSCRIPT)
+
+    def _save_call(self, principal: Principal) -> None:
+        with session_scope() as session:
+            test_calls.save_test_call(
+                session, principal=principal, turns=list(self.turns), started_at=self._started_at or utcnow()
+            )
+        self.call_active, self.call_saved = False, True
+
+    def _save_if_talked(self, principal: Principal) -> None:
+        """Save a call still open in which the caller said something (going live does not lose it)."""
+        if self.call_active and any(turn["role"] == "user" for turn in self.turns):
+            self._save_call(principal)
+        self.call_active = False
+
+    @rx.event
+    def end_call(self):
+        """Hang up: the conversation is saved as a test call and goes through the post-call pipeline."""
+        if not self.call_active or self.replying:
+            return
+        try:
+            self._save_call(self._principal())
+        except DomainError as error:
+            return self._fail(error)
+        return rx.toast.success(translate("testcall.saved", self.lang or "en"))
