@@ -24,6 +24,11 @@ def outcome_badge(label: rx.Var, color: rx.Var) -> rx.Component:
     return rx.badge(label, color_scheme=color, variant="soft", radius="full")
 
 
+def test_badge(is_test: rx.Var) -> rx.Component:
+    """Marks a call the owner made to try the assistant (from the wizard or /assistant)."""
+    return rx.cond(is_test, rx.badge(rx.icon("flask-conical", size=12), t("calls.test_badge"), color_scheme="violet"))
+
+
 def recent_call_row(call: rx.Var) -> rx.Component:
     """One of the last calls: time, caller, outcome, duration and its summary line; the whole line opens the call."""
     return rx.link(
@@ -32,6 +37,7 @@ def recent_call_row(call: rx.Var) -> rx.Component:
             rx.vstack(
                 rx.hstack(
                     rx.text(call["caller"], size="2", weight="medium"),
+                    test_badge(call["is_test"]),
                     outcome_badge(call["outcome"], call["color"]),
                     rx.text(call["duration"], size="1", color_scheme="gray"),
                     spacing="2",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ava_app.components.call_rows import outcome_badge
+from ava_app.components.call_rows import outcome_badge, test_badge
 from ava_app.components.i18n import t
 
 
@@ -58,7 +58,7 @@ def table_row(row: rx.Var, state) -> rx.Component:
         rx.table.row_header_cell(
             rx.link(row["when"], href=row["href"], weight="medium", white_space="nowrap", class_name="tabular")
         ),
-        rx.table.cell(rx.text(row["caller"], white_space="nowrap")),
+        rx.table.cell(rx.hstack(rx.text(row["caller"], white_space="nowrap"), test_badge(row["is_test"]), spacing="2")),
         rx.table.cell(rx.text(row["called"], white_space="nowrap", color_scheme="gray")),
         rx.table.cell(rx.text(row["assistant"], color_scheme="gray")),
         rx.table.cell(rx.text(row["duration"], white_space="nowrap", class_name="tabular")),
@@ -108,6 +108,7 @@ def call_card(row: rx.Var, state) -> rx.Component:
                 rx.vstack(
                     rx.hstack(
                         rx.text(row["caller"], weight="bold", size="2"),
+                        test_badge(row["is_test"]),
                         rx.spacer(),
                         rx.text(row["when"], size="1", color_scheme="gray", class_name="tabular"),
                         width="100%",

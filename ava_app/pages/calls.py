@@ -153,7 +153,13 @@ def toolbar() -> rx.Component:
                 title=rx.cond(CallsState.direction == "desc", t("calls.newest"), t("calls.oldest")),
             ),
             rx.menu.root(
-                rx.menu.trigger(rx.button(rx.icon("download", size=14), t("calls.export"), variant="soft")),
+                rx.menu.trigger(
+                    rx.button(
+                        rx.icon("download", size=14),
+                        rx.cond(CallsState.selected_count > 0, t("calls.export_selected"), t("calls.export")),
+                        variant="soft",
+                    )
+                ),
                 rx.menu.content(
                     rx.menu.item(t("calls.export_csv"), on_select=CallsState.export("csv")),
                     rx.menu.item(t("calls.export_json"), on_select=CallsState.export("json")),
@@ -209,7 +215,7 @@ def empty_result() -> rx.Component:
             rx.vstack(
                 rx.text(t("calls.none_title"), weight="bold"),
                 rx.text(t("calls.none_body"), size="2"),
-                rx.link(rx.button(t("dash.empty_cta"), size="2"), href="/onboarding"),
+                rx.link(rx.button(t("dash.empty_cta"), size="2"), href="/assistant?tab=test"),
                 spacing="2",
             ),
             width="100%",

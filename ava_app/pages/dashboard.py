@@ -20,7 +20,7 @@ def empty_state() -> rx.Component:
         rx.vstack(
             rx.text(t("dashboard.empty_title"), weight="bold"),
             rx.text(t("dashboard.empty_body"), size="2"),
-            rx.link(rx.button(rx.icon("phone-outgoing", size=16), t("dash.empty_cta")), href="/onboarding"),
+            rx.link(rx.button(rx.icon("phone-outgoing", size=16), t("dash.empty_cta")), href="/assistant?tab=test"),
             spacing="2",
         ),
         width="100%",

@@ -53,7 +53,8 @@ MAX_PAGE = 100
 EXPORT_BATCH = 1000
 # Same text as the trigram index of migration 0002, so PostgreSQL can use it.
 SEARCH_TEXT = literal_column("(coalesce(call.summary, '') || ' ' || call.transcript)")
-LIST_FIELDS = ("status", "outcome", "sentiment", "call_type")
+LIST_FIELDS = ("status", "outcome", "sentiment", "call_type", "ids")
+MAX_IDS = 500
 
 OUTCOME_WORDS = {
     "answered": {"en": "The assistant talked with the caller.", "fr": "L'assistante a parlé avec l'appelant."},
@@ -92,6 +93,9 @@ class CallFilters(BaseModel):
     sentiment: list[str] = Field(default_factory=list)
     action: Literal["open", "done"] | None = Field(default=None, description="open: follow-up needed and not done.")
     q: str | None = Field(default=None, max_length=100, description="Words to find in summaries and transcripts.")
+    ids: list[int] = Field(
+        default_factory=list, max_length=MAX_IDS, description="Only these calls (e.g. the rows ticked in the list)."
+    )
 
     @classmethod
     def from_query(cls, params: Mapping[str, Any]) -> CallFilters:
@@ -122,7 +126,7 @@ class CallFilters(BaseModel):
         query: dict[str, str] = {}
         for name, value in self.model_dump(exclude_defaults=True).items():
             if isinstance(value, list):
-                query[name] = ",".join(value)
+                query[name] = ",".join(str(item) for item in value)
             elif isinstance(value, date):
                 query[name] = value.isoformat()
             else:
@@ -173,6 +177,8 @@ class CallFilters(BaseModel):
             where.append(Call.assistant_id == self.assistant_id)
         if self.sentiment:
             where.append(Call.sentiment.in_(self.sentiment))
+        if self.ids:
+            where.append(Call.id.in_(self.ids))
         if self.action == "open":
             # "= true", not IS: the partial index's condition must appear as written for SQLite to use it.
             where.extend([Call.action_needed == true(), Call.action_done_at.is_(None)])
@@ -398,6 +404,15 @@ def list_calls(
         sort=sort,
         direction=direction,
     )
+
+
+def assistant_names(session: Session, *, principal: Principal) -> dict[int, str]:
+    """The organisation's assistants by id, for the list's assistant column and filter (at most 100)."""
+    tenant_id = principal.require_member()
+    rows = session.execute(
+        select(Assistant.id, Assistant.name).where(Assistant.tenant_id == tenant_id).order_by(Assistant.id).limit(100)
+    )
+    return {row.id: row.name for row in rows}
 
 
 def _owned_call(session: Session, *, tenant_id: int, call_id: int) -> Call:

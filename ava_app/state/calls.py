@@ -53,7 +53,10 @@ def list_row(item: CallListItem, lang: str, *, assistants: dict[int, str]) -> di
         "id": item.id,
         "href": f"/calls/{item.id}",
         "when": when_text(item.started_at, lang),
-        "caller": item.caller_number or translate("calls.unknown_caller", lang),
+        "caller": translate("calls.test_caller", lang)
+        if item.call_type == "test"
+        else item.caller_number or translate("calls.unknown_caller", lang),
+        "is_test": item.call_type == "test",
         "called": item.called_number or "—",
         "assistant": assistants.get(item.assistant_id or 0, "—"),
         "duration": duration_text(item.duration_seconds),
@@ -128,8 +131,8 @@ class CallsState(AuthState):
     def _load_choices(self, principal) -> None:
         with session_scope() as session:
             numbers = phone_numbers.list_numbers(session, principal=principal)
+            names = calls.assistant_names(session, principal=principal)
         self.number_options = [{"value": str(row.id), "label": row.label or row.e164} for row in numbers[:50]]
-        names = {row.assistant_id: row.assistant_name for row in numbers if row.assistant_id and row.assistant_name}
         self._assistant_names = names
         self.assistant_options = [{"value": str(key), "label": name} for key, name in names.items()]
 
@@ -263,13 +266,14 @@ class CallsState(AuthState):
 
     @rx.event
     def export(self, fmt: str):
-        """Start a download of every call matching the filters, through a two-minute signed link."""
+        """Download the ticked calls, or with none ticked every call matching the filters, via a signed link."""
         if fmt not in ("csv", "json"):
             return None
         lang = self.lang or "en"
         try:
             principal = self._principal()
-            filters = self._filters().to_query()
+            chosen = CallFilters(ids=self.selected[:PAGE_SIZE]) if self.selected else self._filters()
+            filters = chosen.to_query()
             token = download_links.issue_link_token(
                 principal=principal, kind="calls", resource={"filters": filters}, ttl=download_links.EXPORT_TTL
             )

@@ -313,6 +313,19 @@ def test_export_csv_and_json(db, tenant, other):
         export_calls(db, principal=principal, filters=CallFilters(), fmt="xlsx")
 
 
+def test_export_of_ticked_rows_keeps_to_them_and_to_the_tenant(db, tenant, other):
+    mine = [add_call(db, tenant, minutes=i) for i in range(5)]
+    theirs = add_call(db, other, minutes=0)
+    chosen = CallFilters.from_query({"ids": f"{mine[1].id},{mine[3].id},{theirs.id}"})
+    assert CallFilters.from_query(chosen.to_query()) == chosen
+
+    records = json.loads("".join(export_calls(db, principal=as_role(tenant, "viewer"), filters=chosen, fmt="json")))
+
+    assert sorted(r["id"] for r in records) == sorted([mine[1].id, mine[3].id])
+    with pytest.raises(Invalid):
+        CallFilters.from_query({"ids": "1,two"})
+
+
 def test_export_streams_in_batches(db, tenant, engine, monkeypatch):
     """Rows are read lazily, one bounded query per batch, never all at once."""
     monkeypatch.setattr(calls_service, "EXPORT_BATCH", 4)
