@@ -365,8 +365,11 @@ class AssistantState(AssistantFormState):
         async with self:
             self.pushing = False
             self.sync_status, self.sync_error = result.sync_status, result.sync_error or ""
-            key = "assistant.synced_toast" if result.sync_status == "synced" else "assistant.not_synced_toast"
-            yield rx.toast.success(translate(key, self.lang or "en"))
+            lang = self.lang or "en"
+            if result.sync_status == "synced":
+                yield rx.toast.success(translate("assistant.synced_toast", lang))
+            else:
+                yield rx.toast.warning(translate("assistant.not_synced_toast", lang))
 
     # --- knowledge base: each change is saved at once (the service keeps a version) ---
 

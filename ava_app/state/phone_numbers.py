@@ -30,6 +30,10 @@ def _price_text(price: Decimal | None, unit: str | None) -> str:
     return f"{price.normalize():f} {unit or 'USD'}" if price is not None else ""
 
 
+# How long a save waits to say whether the provider took the change (the job retries after that).
+SYNC_WAIT_SECONDS = 15
+
+
 class NumberFlowState(AuthState):
     """Get a new number or import Twilio numbers; ``added`` lists what this flow connected."""
 
@@ -470,9 +474,40 @@ class PhoneNumbersState(HoursMixin, AuthState):
             return
         except DomainError as error:
             return self._fail(error)
-        self.editing_id = 0
+        number_id, self.editing_id = self.editing_id, 0
         yield PhoneNumbersState.load_numbers
         yield rx.toast.success(translate("numbers.saved", self.lang or "en"))
+        yield PhoneNumbersState.watch_sync(str(number_id))
+
+    @rx.event(background=True)
+    async def watch_sync(self, number_id: str):
+        """Follow the push the job makes after a save, for a few seconds, then say where the number stands."""
+        async with self:
+            try:
+                principal = self._principal()
+            except DomainError:
+                return
+
+        def status() -> str:
+            with session_scope() as session:
+                rows = phone_numbers.list_numbers(session, principal=principal)
+            return next((row.sync_status for row in rows if str(row.id) == str(number_id)), "")
+
+        current = "pending"
+        for _ in range(SYNC_WAIT_SECONDS * 2):
+            await asyncio.sleep(0.5)
+            current = await asyncio.to_thread(status)
+            if current != "pending":
+                break
+        if not current:  # released meanwhile
+            return
+        async with self:
+            lang = self.lang or "en"
+            if current == "synced":
+                yield rx.toast.success(translate("numbers.synced", lang))
+            else:
+                yield rx.toast.warning(translate("numbers.not_synced", lang))
+        yield PhoneNumbersState.load_numbers
 
     # --- sync and release: both wait on the provider ---
 
@@ -503,8 +538,11 @@ class PhoneNumbersState(HoursMixin, AuthState):
             return
         async with self:
             self.busy_number = ""
-            key = "numbers.synced" if result.sync_status == "synced" else "numbers.not_synced"
-            yield rx.toast.info(translate(key, self.lang or "en"))
+            lang = self.lang or "en"
+            if result.sync_status == "synced":
+                yield rx.toast.success(translate("numbers.synced", lang))
+            else:
+                yield rx.toast.warning(translate("numbers.not_synced", lang))
         yield PhoneNumbersState.load_numbers
 
     @rx.event
