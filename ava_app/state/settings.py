@@ -236,11 +236,11 @@ class AuditState(FieldChecks):
             parts.append(f"{role(detail['from'])} → {role(detail['to'])}")
         elif detail.get("role"):
             parts.append(role(detail["role"]))
-        for key in ("provider", "name", "prefix", "method"):
+        if detail.get("method") in ("password", "magic", "sms", "invite"):
+            parts.append(translate(f"audit.method.{detail['method']}", lang))
+        for key in ("provider", "name", "prefix", "sessions_revoked"):
             if detail.get(key):
-                parts.append(f"{translate(f'audit.detail.{key}', lang)}: {detail[key]}")
-        if detail.get("sessions_revoked"):
-            parts.append(f"{translate('audit.detail.sessions_revoked', lang)}: {detail['sessions_revoked']}")
+                parts.append(translate(f"audit.detail.{key}", lang, value=detail[key]))
         return " · ".join(parts) or "—"
 
     @rx.event
