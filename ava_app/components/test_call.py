@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from ava_app.components.i18n import t
+from ava_app.components.web_call import web_call
 from ava_app.state.auth import AuthState
 from ava_app.state.test_call import TestCallState
 
@@ -42,6 +43,37 @@ def _source_badge() -> rx.Component:
         ),
         ("llm", rx.badge(rx.icon("sparkles", size=12), t("testcall.source_llm"), color_scheme="violet")),
         rx.fragment(),
+    )
+
+
+def _browser_call() -> rx.Component:
+    """With a real Vapi account: talk to the assistant from the browser; its lines fill the same transcript."""
+    return rx.cond(
+        S.web_key != "",
+        rx.vstack(
+            rx.text(t("webcall.intro"), size="2", color_scheme="gray"),
+            web_call(
+                public_key=S.web_key,
+                api_base_url=S.web_base,
+                assistant_id=S.web_assistant,
+                labels={
+                    "start": t("webcall.start"),
+                    "stop": t("webcall.stop"),
+                    "connecting": t("webcall.connecting"),
+                    "live": t("webcall.live"),
+                    "ended": t("webcall.ended_short"),
+                },
+                on_transcript=S.web_call_line,
+                on_status=S.web_call_status,
+            ),
+            rx.cond(
+                S.web_error != "",
+                rx.callout(S.web_error, icon="mic-off", color_scheme="red", role="alert", size="1", width="100%"),
+            ),
+            rx.text(t("webcall.or_text"), size="1", color_scheme="gray"),
+            spacing="2",
+            width="100%",
+        ),
     )
 
 
@@ -88,6 +120,7 @@ def test_call_panel() -> rx.Component:
         width="100%",
     )
     return rx.vstack(
+        _browser_call(),
         rx.flex(
             rx.cond(
                 S.call_active,

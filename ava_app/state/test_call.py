@@ -13,7 +13,7 @@ import reflex as rx
 from ava_app.db import session_scope
 from ava_app.i18n import translate
 from ava_app.models import utcnow
-from ava_app.services import test_calls
+from ava_app.services import test_calls, web_calls
 from ava_app.services.errors import DomainError
 from ava_app.services.principal import Principal
 from ava_app.services.providers import llm
@@ -34,14 +34,53 @@ class TestCallState(AuthState):
     reply_source: str = ""
     assistant_name: str = ""
     call_saved: bool = False
+    # A browser call through Vapi's web SDK, offered when a real Vapi account and its public key are configured.
+    web_key: str = ""
+    web_base: str = ""
+    web_assistant: str = ""
+    web_status: str = ""
+    web_error: str = ""
     _started_at: datetime | None = None
     _context: dict = {}
 
     @rx.event
     def reset_call(self):
-        """A fresh panel (a page that shows it calls this on load)."""
+        """A fresh panel (a page that shows it calls this on load), with the browser call when one is possible."""
         if not self.replying:
             self.turns, self.call_active, self.call_saved, self.reply_source = [], False, False, ""
+        self.web_status = self.web_error = ""
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                setup = web_calls.web_call_setup(session, principal=principal)
+        except DomainError:
+            setup = None
+        self.web_key, self.web_base, self.web_assistant = (
+            (setup.public_key, setup.api_base_url, setup.assistant_id) if setup else ("", "", "")
+        )
+
+    @rx.event
+    def web_call_status(self, status: str, detail: str):
+        """The browser call started, ended or failed; a new call starts a new transcript."""
+        if status not in ("connecting", "live", "ended", "failed"):
+            return None
+        self.web_status, self.web_error = status, ""
+        if status == "connecting":
+            self.turns, self.call_active, self.call_saved, self.reply_source = [], False, False, ""
+        if status == "ended":
+            # Vapi sends the call to AVA's webhook like any other: it is stored, summarised and emailed from there.
+            return rx.toast.success(translate("webcall.ended", self.lang or "en"))
+        if status == "failed":
+            self.web_error = translate("webcall.failed", self.lang or "en") + (f" ({detail[:200]})" if detail else "")
+        return None
+
+    @rx.event
+    def web_call_line(self, role: str, text: str):
+        """A final transcript line of the browser call."""
+        if role in ("user", "assistant") and text.strip() and len(self.turns) < test_calls.MAX_TURNS:
+            self.turns = [*self.turns, {"role": role, "content": text.strip()[: test_calls.MAX_TURN_CHARS]}]
+            return rx.call_script(SCROLL_TRANSCRIPT)
+        return None
 
     @rx.event
     def start_call(self):
