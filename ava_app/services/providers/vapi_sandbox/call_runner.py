@@ -4,6 +4,10 @@ Sequence (each message only if the assistant subscribes to it, as Vapi does): [a
 without an assistant] → status-update ringing → status-update in-progress → per turn: speech-update started, transcript
 partial, transcript final, speech-update stopped, conversation-update → tool-calls (awaited; the result is spoken) →
 status-update ended → end-of-call-report (artifact with messages, transcript, recording URL; analysis; costs).
+
+A call can also be played as if it had happened in the past (``started_at``): every timestamp it carries (createdAt,
+startedAt, endedAt, message times, webhook ``timestamp``) follows the call's own clock from that moment, with no
+waiting. Demo data is made this way, through the same webhooks a live call sends.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import re
 import secrets
 import string
 import time
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -41,6 +46,9 @@ DEFAULT_SERVER_MESSAGES = frozenset(
 )
 ASSISTANT_REQUEST_TIMEOUT = 7.5  # fixed by Vapi, end to end
 WORDS_PER_SECOND = 2.7
+RING_SECONDS = 1.5
+# Under the recordings directory: one file per distinct conversation, linked from the calls that reuse it.
+REUSE_DIR = "by-conversation"
 _MONITOR = "phone-call-websocket.aws-us-west-2-backend-production1.vapi.ai"
 
 
@@ -54,12 +62,18 @@ async def simulate_call(
     speed: float = 1.0,
     customer: dict[str, Any] | None = None,
     org_id: str | None = None,
+    started_at: datetime | None = None,
+    reuse_recordings: bool = False,
 ) -> dict[str, Any]:
     """Run one simulated call to completion and return the final Call (as ``GET /call/{id}`` shows it).
 
     ``emulator`` is the app from ``create_vapi_emulator`` (or its ``VapiSandbox``). Give ``phone_number_id`` for an
     inbound call to a number, ``assistant_id`` for a direct (web) call, or ``call_id`` of a call created by
     ``POST /call`` or ``POST /call/web``. ``speed`` 1.0 is real time, 10 is ten times faster, 0 means no pauses.
+
+    ``started_at`` (timezone-aware) plays a call that was answered at that moment: its timestamps follow from it and
+    nothing waits, whatever ``speed`` says. ``reuse_recordings`` gives a conversation already spoken word for word
+    in an earlier call the same audio file instead of synthesising it again (many demo calls, little time).
     """
     return await start_simulated_call(
         emulator,
@@ -70,6 +84,8 @@ async def simulate_call(
         speed=speed,
         customer=customer,
         org_id=org_id,
+        started_at=started_at,
+        reuse_recordings=reuse_recordings,
         wait=True,
     )
 
@@ -84,15 +100,20 @@ async def start_simulated_call(
     speed: float = 1.0,
     customer: dict[str, Any] | None = None,
     org_id: str | None = None,
+    started_at: datetime | None = None,
+    reuse_recordings: bool = False,
     wait: bool = False,
 ) -> dict[str, Any]:
     """Create the call now and play it in the background (or to the end with ``wait``); returns the Call.
 
-    Raises ``LookupError`` for an unknown assistant, number or call and ``ValueError`` for a bad intent.
+    ``started_at`` and ``reuse_recordings`` as for ``simulate_call``. Raises ``LookupError`` for an unknown
+    assistant, number or call and ``ValueError`` for a bad intent or a naive ``started_at``.
     """
     sandbox: VapiSandbox = getattr(getattr(emulator, "state", None), "sandbox", emulator)
     if intent not in INTENTS:
         raise ValueError(f"intent must be one of the following values: {', '.join(INTENTS)}")
+    if started_at is not None and started_at.tzinfo is None:
+        raise ValueError("started_at must be timezone-aware")
     run = await _CallRun.prepare(
         sandbox,
         intent=intent,
@@ -102,6 +123,8 @@ async def start_simulated_call(
         speed=speed,
         customer=customer,
         org_id=org_id,
+        started_at=started_at,
+        reuse_recordings=reuse_recordings,
     )
     if wait:
         return await run.play()
@@ -113,17 +136,29 @@ async def start_simulated_call(
 class _CallRun:
     """The state of one simulated call while it plays."""
 
-    def __init__(self, sandbox: VapiSandbox, *, call: dict[str, Any], number: dict[str, Any] | None, speed: float):
+    def __init__(
+        self,
+        sandbox: VapiSandbox,
+        *,
+        call: dict[str, Any],
+        number: dict[str, Any] | None,
+        speed: float,
+        started_at: datetime | None = None,
+        reuse_recordings: bool = False,
+    ):
         self.sandbox = sandbox
         self.call = call
         self.number = number
-        self.speed = speed
+        # A call from the past plays on its own clock, fast-forwarded; a live one follows the wall clock.
+        self.backdated = started_at is not None
+        self.speed = 0.0 if self.backdated else speed
         self.intent = "question"
         self.assistant: dict[str, Any] | None = None
         self.messages: list[dict[str, Any]] = []
         self.spoken: list[tuple[str, str]] = []
-        self.start_ms = time.time() * 1000
+        self.start_ms = _ring_ms(started_at) if started_at is not None else time.time() * 1000
         self.seconds = 0.0
+        self.reuse_recordings = reuse_recordings
         self.rng = random.Random(call["id"])
         self.destination: dict[str, Any] | None = None
 
@@ -141,6 +176,8 @@ class _CallRun:
         speed: float,
         customer: dict[str, Any] | None,
         org_id: str | None,
+        started_at: datetime | None = None,
+        reuse_recordings: bool = False,
     ) -> _CallRun:
         store = sandbox.store
         if call_id:
@@ -168,9 +205,12 @@ class _CallRun:
                 assistant_id=assistant_id,
                 customer=customer or ({"number": f"+1650555{random.randint(100, 199):04d}"} if number else None),
                 public_base_url=sandbox.public_base_url,
+                created_at=iso_from_ms(_ring_ms(started_at)) if started_at is not None else None,
             )
             await sandbox.db(store.insert, "call", call)
-        run = cls(sandbox, call=call, number=number, speed=speed)
+        run = cls(
+            sandbox, call=call, number=number, speed=speed, started_at=started_at, reuse_recordings=reuse_recordings
+        )
         run.intent = intent
         if assistant is not None:
             run.assistant = _config_of(assistant)
@@ -187,8 +227,13 @@ class _CallRun:
             return self.call
         await self._set_status("ringing")
         await self._send("status-update", {"status": "ringing"}, with_assistant=True)
-        await self._advance(1.5)
-        self.start_ms = time.time() * 1000 - self.seconds * 1000
+        await self._advance(RING_SECONDS)
+        # From here the clock counts from the answer: a live call re-reads the wall clock (the pause may have
+        # drifted), a call from the past moves its own clock on by the ringing.
+        if self.backdated:
+            self.start_ms += self.seconds * 1000
+        else:
+            self.start_ms = time.time() * 1000 - self.seconds * 1000
         self.seconds = 0.0
         self.call["startedAt"] = iso_from_ms(self.start_ms)
         await self._set_status("in-progress")
@@ -373,7 +418,7 @@ class _CallRun:
         )
         if self.destination:
             self.call["destination"] = self.destination
-        self.call["updatedAt"] = now_iso()
+        self.call["updatedAt"] = self._now_iso()
         await self.sandbox.db(self.sandbox.store.save, "call", self.call)
         report: dict[str, Any] = {
             "endedReason": reason,
@@ -403,6 +448,7 @@ class _CallRun:
                 path=self.sandbox.recordings_dir / name,
                 language=language if language != "multi" else "en",
                 use_speech=self.sandbox.use_speech,
+                cache_dir=self.sandbox.recordings_dir / REUSE_DIR if self.reuse_recordings else None,
             )
             url = f"{self.sandbox.public_base_url}/recording/{name}"
             artifact["recordingUrl"] = url
@@ -462,7 +508,7 @@ class _CallRun:
 
     async def _set_status(self, status: str) -> None:
         self.call["status"] = status
-        self.call["updatedAt"] = now_iso()
+        self.call["updatedAt"] = self._now_iso()
         await self.sandbox.db(self.sandbox.store.save, "call", self.call)
 
     async def _advance(self, seconds: float) -> None:
@@ -473,6 +519,10 @@ class _CallRun:
 
     def _ms(self, seconds: float | None = None) -> float:
         return round(self.start_ms + (self.seconds if seconds is None else seconds) * 1000)
+
+    def _now_iso(self) -> str:
+        """The time stamped on the stored call: the call's own clock when it is played from the past."""
+        return iso_from_ms(self._ms()) if self.backdated else now_iso()
 
 
 # --- shapes -----------------------------------------------------------------------------------------------
@@ -487,10 +537,11 @@ def new_call(
     customer: dict[str, Any] | None,
     public_base_url: str,
     extra: dict[str, Any] | None = None,
+    created_at: str | None = None,
 ) -> dict[str, Any]:
-    """A queued Call as ``POST /call`` returns it (fixture ``vapi-call-created.json``)."""
+    """A queued Call as ``POST /call`` returns it (fixture ``vapi-call-created.json``), made now or at created_at."""
     call_id = new_call_id()
-    now = now_iso()
+    now = created_at or now_iso()
     call: dict[str, Any] = {"id": call_id, "orgId": org_id, "type": call_type, "status": "queued"}
     call.update({"createdAt": now, "updatedAt": now})
     if assistant_id:
@@ -515,6 +566,11 @@ def new_call(
         "controlUrl": f"https://{_MONITOR}/{call_id}/control",
     }
     return call
+
+
+def _ring_ms(started_at: datetime) -> float:
+    """When a call answered at ``started_at`` began to ring (epoch milliseconds)."""
+    return started_at.timestamp() * 1000 - RING_SECONDS * 1000
 
 
 def _config_of(assistant: dict[str, Any]) -> dict[str, Any]:
