@@ -17,6 +17,7 @@ from ava_app.api import (
     onboarding,
     phone_numbers,
     team,
+    twilio_webhooks,
     webhooks,
 )
 from ava_app.services.errors import DomainError
@@ -25,6 +26,7 @@ from ava_app.settings import get_settings
 # Feature routers, each an APIRouter in its own module, served under /api/v1.
 V1_ROUTERS: list = [
     webhooks.router,
+    twilio_webhooks.router,
     auth.router,
     team.router,
     integrations.router,
