@@ -1,15 +1,12 @@
-"""The industries a business can pick at signup or when creating an organisation (the wizard's presets follow)."""
+"""The industries a business can pick at signup or when creating an organisation: the presets' own list.
+
+Values are preset keys, so the organisation's assistant starts from the preset of the industry picked; labels are the
+presets' names in the page's language ("Other" last, as the wizard shows them).
+"""
 
 from __future__ import annotations
 
-INDUSTRIES: list[tuple[str, str]] = [
-    ("dental", "industry.dental"),
-    ("medical", "industry.medical"),
-    ("restaurant", "industry.restaurant"),
-    ("salon", "industry.salon"),
-    ("law_firm", "industry.law_firm"),
-    ("garage", "industry.garage"),
-    ("real_estate", "industry.real_estate"),
-    ("hotel", "industry.hotel"),
-    ("other", "industry.other"),
-]
+from ava_app.i18n.features.industries import LABEL_KEY
+from ava_app.services.presets import INDUSTRIES as PRESET_KEYS
+
+INDUSTRIES: list[tuple[str, str]] = [(key, LABEL_KEY.format(key=key)) for key in PRESET_KEYS]

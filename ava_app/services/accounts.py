@@ -15,7 +15,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from ava_app.models import AuthSession, Membership, OneTimeToken, RefreshToken, Tenant, User, utcnow
-from ava_app.services import audit, rate_limits
+from ava_app.services import audit, presets, rate_limits
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.errors import Conflict, Invalid, NotFound, Unauthorized
 from ava_app.services.notifications import send_account_email
@@ -42,6 +42,8 @@ LAST_SEEN_PRECISION = timedelta(minutes=5)
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE_RE = re.compile(r"^\+[1-9]\d{6,14}$")
 LOCALES = ("en", "fr", "es")
+# Keys signup offered before its industries came from the presets (migration 0003 moved stored organisations over).
+LEGACY_INDUSTRIES = {"dental": "clinic", "medical": "clinic"}
 
 
 SENT_MESSAGE = "If an account exists, we sent a link."
@@ -135,6 +137,20 @@ def normalize_phone(phone: str) -> str:
     if not PHONE_RE.match(cleaned):
         raise Invalid(fields={"phone": "Enter the number in international format, e.g. +33 6 12 34 56 78."})
     return cleaned
+
+
+def normalize_industry(industry: str | None) -> str | None:
+    """The preset key (``presets.INDUSTRIES``) for ``industry``, a legacy key mapped to its preset; None if not given.
+
+    Raises Invalid for any other value.
+    """
+    key = (industry or "").strip().lower()
+    if not key:
+        return None
+    key = LEGACY_INDUSTRIES.get(key, key)
+    if key not in presets.INDUSTRIES:
+        raise Invalid(fields={"industry": "Choose one of the offered industries."})
+    return key
 
 
 def check_email(email: str, field: str = "email") -> str:
@@ -314,7 +330,10 @@ def signup(
     ip: str = "",
     user_agent: str = "",
 ) -> AuthResult:
-    """Create the user, their organisation (as admin) and a logged-in session; send the verification email."""
+    """Create the user, their organisation (as admin) and a logged-in session; send the verification email.
+
+    ``industry`` is a preset key (see ``normalize_industry``): the organisation's assistant starts from that preset.
+    """
     if ip:
         rate_limits.hit("signup_ip", ip)
     fields: dict[str, str] = {}
@@ -329,6 +348,10 @@ def signup(
         check_password_policy(password, email=normalized)
     except Invalid as exc:
         fields.update(exc.details["fields"])
+    try:
+        industry = normalize_industry(industry)
+    except Invalid as exc:
+        fields.update(exc.details["fields"])
     if fields:
         raise Invalid(fields=fields)
     if find_user_by_email(session, email=normalized) is not None:
@@ -337,7 +360,7 @@ def signup(
         raise Conflict("An account already exists for this email. Log in instead.", code="email_taken")
     locale = locale if locale in LOCALES else "en"
     user = User(email=normalized, name=name.strip()[:120], password_hash=hash_password(password), locale=locale)
-    tenant = Tenant(name=organisation_name.strip()[:120], industry=(industry or None), locale=locale)
+    tenant = Tenant(name=organisation_name.strip()[:120], industry=industry, locale=locale)
     session.add(user)
     session.add(tenant)
     session.flush()

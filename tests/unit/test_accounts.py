@@ -74,7 +74,7 @@ def test_signup_creates_admin_of_new_organisation_and_logs_in(db):
     assert user.password_hash.startswith("$argon2") and PASSWORD not in user.password_hash
     assert user.email_verified_at is None
     tenant = db.get(Tenant, result.tenant_id)
-    assert (tenant.name, tenant.industry) == ("Bright Smile Dental", "dental")
+    assert (tenant.name, tenant.industry) == ("Bright Smile Dental", "clinic"), "the legacy key maps to its preset"
     assert db.exec(select(Membership)).one().role == "admin"
     principal = _principal(db, result)
     assert (principal.user_id, principal.tenant_id, principal.role) == (user.id, tenant.id, "admin")
