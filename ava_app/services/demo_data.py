@@ -1,17 +1,19 @@
-"""Realistic fake calls for demos and benchmarks, inserted in bulk.
+"""Realistic fake calls for benchmarks and UI tests, inserted in bulk.
 
-This is the one place that writes ``call`` rows without going through webhook ingestion, and it is meant for demo
-tenants and benchmark databases only: rows are built in memory in batches and sent with PostgreSQL ``COPY ... FROM
-STDIN`` (or one ``executemany`` INSERT per batch on SQLite, and on PostgreSQL when messages are wanted). Rollups stay
-exact: on SQLite the triggers of migration 0002 fire for every row; on PostgreSQL, when the role may set
-``session_replication_role`` (a superuser, as in benchmarks), each COPY batch skips the per-row triggers in its own
-transaction and adds its rollups with two aggregate statements instead (three times faster); otherwise the triggers
-fire.
+This is the one place that writes ``call`` rows without going through webhook ingestion, and it is meant for benchmark
+databases and tests that need many calls fast (the demo organisation of ``./scripts/run`` is not made here: its calls
+go through the real pipeline, see ``ava_app.seed``). Rows are built in memory in batches and sent with PostgreSQL
+``COPY ... FROM STDIN`` (or one ``executemany`` INSERT per batch on SQLite, and on PostgreSQL when messages are
+wanted). Rollups stay exact: on SQLite the triggers of migration 0002 fire for every row; on PostgreSQL, when the role
+may set ``session_replication_role`` (a superuser, as in benchmarks), each COPY batch skips the per-row triggers in its
+own transaction and adds its rollups with two aggregate statements instead (three times faster); otherwise the
+triggers fire.
 
 The calls follow a plausible small-business pattern in the tenant's timezone: busier on weekdays and in business hours,
 about two thirds answered, a few missed calls and voicemails, durations around a minute and a half, costs around
 $0.10 a minute, topics and summaries from a small phrase bank, repeat callers, and follow-ups mostly done after two
-days. Same ``seed``, same calls (provider call ids excepted, which must stay unique).
+days. Same ``seed``, same calls (provider call ids excepted, which must stay unique). The calls have no recording:
+there is no audio behind them, and a link to storage that does not exist would only fail in the player.
 
 Command line (database from AVA_DATABASE_URL)::
 
@@ -127,8 +129,11 @@ def _ensure_lines(session: Session, tenant_id: int) -> tuple[list[tuple[int, str
     return numbers, assistants
 
 
-def _start_times(rng: random.Random, *, count: int, days: int, now: datetime, zone: ZoneInfo) -> list[datetime]:
-    """``count`` start times over the last ``days`` local days up to ``now``, shaped by weekday and hour weights."""
+def start_times(rng: random.Random, *, count: int, days: int, now: datetime, zone: ZoneInfo) -> list[datetime]:
+    """``count`` start times over the last ``days`` local days up to ``now``, shaped by weekday and hour weights.
+
+    Sorted, UTC, all before ``now``: busier in business hours (``HOUR_WEIGHTS``), weekends at 40% of a weekday.
+    """
     today = now.astimezone(zone).date()
     slots: list[tuple[datetime, float]] = []
     for back in range(days):
@@ -165,7 +170,7 @@ def _rows(
     outcome_weights = [share for _, share, _ in OUTCOME_MIX]
     reasons = {name: reasons for name, _, reasons in OUTCOME_MIX}
     topic_weights = [weight for _, weight, _, _ in TOPICS]
-    starts = _start_times(rng, count=count, days=days, now=now, zone=zone)
+    starts = start_times(rng, count=count, days=days, now=now, zone=zone)
     for index, started in enumerate(starts):
         is_live = index >= count - live
         outcome = rng.choices(outcomes, outcome_weights)[0]
@@ -232,7 +237,7 @@ def _rows(
                 "llm": str((cost * Decimal("0.5")).quantize(Decimal("0.0001"))),
                 "voice": str((cost * Decimal("0.4")).quantize(Decimal("0.0001"))),
             },
-            "recording_url": f"https://storage.example.com/recordings/{tenant_id}/{index}.wav" if talked else None,
+            "recording_url": None,
             "transcript": transcript,
             "summary": summary,
             "summary_source": "local" if summary else None,
