@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -522,3 +523,27 @@ def test_say_locales_and_caller_messages():
     assert twilio_voice.caller_message("ja", "hold") == "Please hold while I connect you."
     assert set(twilio_voice.CALLER_MESSAGES["fr"]) == set(twilio_voice.CALLER_MESSAGES["en"])
     assert set(twilio_voice.CALLER_MESSAGES["es"]) == set(twilio_voice.CALLER_MESSAGES["en"])
+
+
+def test_concurrent_first_callbacks_of_one_call_make_one_row(engine, db, business):
+    _tenant, _assistant, number = business
+    configure(db, number, provider_number_id=None)
+    barrier = threading.Barrier(4)
+    results: list[twilio_voice.StatusResult] = []
+
+    def deliver(form: TwilioForm) -> None:
+        with Session(engine, expire_on_commit=False) as session:
+            barrier.wait()
+            results.append(twilio_voice.apply_call_status(session, form=form))
+
+    forms = [status("ringing"), status("in-progress"), status("completed", CallDuration="12"), recording_action()]
+    threads = [threading.Thread(target=deliver, args=(form,)) for form in forms]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(results) == 4 and all(result.error is None for result in results)
+    [call] = calls(db)
+    assert {result.call_id for result in results} == {call.id}
+    assert sum(result.call_ended for result in results) == 1
+    assert (call.status, call.duration_seconds, call.recording_url is not None) == ("ended", 12, True)
