@@ -23,7 +23,7 @@ def test_sandbox_marks_sent_without_network_and_shows_in_dev_outbox(db, smtp_env
     row = reload(db, outbox_id)
     assert (row.status, row.attempts, row.last_error) == ("sent", 1, None)
     assert row.sent_at is not None
-    listed = outbox.list_messages(db)
+    listed = outbox.list_messages(db, channels=("email",))
     assert listed[0]["id"] == outbox_id
     assert listed[0]["status"] == "sent"
     assert listed[0]["body_html"] == "<p>HTML body</p>"
@@ -46,7 +46,7 @@ def test_same_dedupe_key_is_one_message_delivered_once(db, smtp_env, jobs):
 
     assert first == second
     assert reload(db, first).attempts == 1
-    assert len(outbox.list_messages(db)) == 1
+    assert len(outbox.list_messages(db, channels=("email",))) == 1
 
 
 def test_send_email_rejects_a_missing_address(db, smtp_env):
