@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -98,8 +99,39 @@ def smtp_server() -> Iterator[Mailbox]:
 @pytest.fixture(scope="session")
 def live_server(database_url: str, smtp_server: Mailbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Serve AVA with ``reflex run --env prod --single-port`` and yield its base URL."""
+    with serve_ava(database_url, smtp_server, tmp_path_factory.mktemp("live-data"), log_name="live-server") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def start_live_server(database_url: str, smtp_server: Mailbox, tmp_path_factory: pytest.TempPathFactory):
+    """Start another AVA (its own port, data dir and build) with extra ``AVA_*`` variables; stopped after the run.
+
+    For tests that need a configuration the shared server does not have (a real-looking Vapi key...). Each one
+    compiles its own frontend, so a test pays about a minute for it.
+    """
+    with ExitStack() as servers:
+
+        def start(extra_env: dict[str, str], *, name: str) -> str:
+            data_dir = tmp_path_factory.mktemp(f"{name}-data")
+            return servers.enter_context(
+                serve_ava(database_url, smtp_server, data_dir, log_name=name, extra_env=extra_env)
+            )
+
+        yield start
+
+
+@contextmanager
+def serve_ava(
+    database_url: str,
+    smtp_server: Mailbox,
+    data_dir: Path,
+    *,
+    log_name: str,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[str]:
+    """Run the production build on a free port, its email going to ``smtp_server``; yields its base URL."""
     port = _free_port()
-    data_dir = tmp_path_factory.mktemp("live-data")
     env = dict(os.environ)
     env.update(
         AVA_SMTP_HOST="127.0.0.1",
@@ -122,8 +154,9 @@ def live_server(database_url: str, smtp_server: Mailbox, tmp_path_factory: pytes
         REFLEX_SSR="false",  # see scripts/env.sh
         PATH=f"{PROJECT_DIR / '.tools/node_modules/.bin'}:{Path(sys.executable).parent}:{env['PATH']}",
     )
+    env.update(extra_env or {})
     ARTIFACTS.mkdir(exist_ok=True)
-    log = (ARTIFACTS / "live-server.log").open("w")
+    log = (ARTIFACTS / f"{log_name}.log").open("w")
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "reflex"), "run", "--env", "prod", "--single-port"],
         cwd=PROJECT_DIR,

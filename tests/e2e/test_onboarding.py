@@ -16,7 +16,9 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session, col, select
 
 from ava_app.models import Call, CallMessage, PhoneNumber, Tenant, User
+from ava_app.services.analytics import summary_line
 from ava_app.services.providers.twilio_emulator import SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN
+from tests.e2e.conftest import ARTIFACTS, text_of
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "correct-horse-battery-9"
@@ -79,7 +81,7 @@ def wait_for(predicate, *, timeout: float = 60.0, every: float = 0.5):
     raise AssertionError("condition not met in time")
 
 
-def test_signup_wizard_test_call_and_go_live(live_server: str, page: Page, db: Session):
+def test_signup_wizard_test_call_and_go_live(live_server: str, smtp_server, page: Page, db: Session):
     page.add_init_script("localStorage.setItem('ava_lang', 'en')")
     owner = Owner(page)
     started = time.monotonic()
@@ -136,10 +138,26 @@ def test_signup_wizard_test_call_and_go_live(live_server: str, page: Page, db: S
     lines = db.exec(select(CallMessage).where(CallMessage.call_id == call.id)).all()
     assert [line.role for line in lines].count("user") == 3
     assert call.summary
-    # The calls list shows it (the dashboard's figures and last calls leave test calls out).
+
+    # The dashboard (it refreshes itself) lists it under "Last calls", marked as a test, with its summary line.
+    expect(page.get_by_role("heading", name="Last calls")).to_be_visible()
+    row = page.get_by_role("link", name=re.compile(r"You \(test\)"))
+    expect(row).to_have_count(1)
+    expect(row).to_have_attribute("href", re.compile(rf"/calls/{call.id}$"))
+    expect(row).to_contain_text("Test")
+    expect(row).to_contain_text(summary_line(call.summary, call.intent), timeout=20_000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "onboarding-dashboard-after-go-live.png"), full_page=True)
+
+    # Its summary email reached the owner over SMTP, with a link to the call's page.
+    message = smtp_server.wait_for(email, containing=f"/calls/{call.id}")
+    assert message["To"] == email
+    assert message["Subject"].startswith("New call")
+    assert f"{live_server}/calls/{call.id}" in text_of(message)
+
+    # The calls list shows it too.
     page.goto(live_server + "/calls")
-    # (The list is laid out twice, for phones and for desktops; only one layout is visible.)
-    expect(page.locator("text=Answered >> visible=true").first).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile(r"You \(test\)"))).to_contain_text("Test")
 
     # Finished: the wizard is not shown again.
     page.goto(live_server + "/onboarding")
