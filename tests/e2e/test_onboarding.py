@@ -211,3 +211,43 @@ def test_wizard_imports_a_twilio_number_after_a_wrong_token(live_server: str, pa
     page.reload()
     expect(page.get_by_label("Assistant name")).to_be_visible()
     expect(page.get_by_text("Step 4 of 5")).to_be_visible()
+
+
+def test_wizard_without_a_number_personalises_tests_and_goes_live(live_server: str, page: Page, db: Session):
+    page.add_init_script("localStorage.setItem('ava_lang', 'en')")
+    owner = Owner(page)
+    email = sign_up(owner, live_server, business="Salon Iris")
+    owner.click(page.get_by_role("button", name="Start"))
+    owner.click(page.get_by_role("button", name="Hair & beauty salon"))
+
+    # Step 3: no number for now.
+    owner.click(page.get_by_role("tab", name="Skip"))
+    expect(page.get_by_text("The test call works without one.")).to_be_visible()
+    owner.click(page.get_by_role("button", name="Skip this step"))
+
+    # Step 4: a greeting of the owner's own; the hours are said to need a number.
+    expect(page.get_by_text("Step 4 of 5")).to_be_visible()
+    expect(page.get_by_text("add one to use them")).to_be_visible()
+    greeting = "Salon Iris, good morning! Iris speaking, how can I help?"
+    owner.fill(page.get_by_label("Greeting"), greeting)
+    owner.click(page.get_by_role("button", name="Save and continue"))
+
+    # Step 5: the text test call answers with that greeting.
+    owner.click(page.get_by_role("button", name="Call to test"))
+    transcript = page.get_by_role("log")
+    expect(transcript).to_contain_text(greeting)
+    caller = page.get_by_label("What the caller says")
+    owner.fill(caller, "Do you cut children's hair?")
+    owner.press(caller, "Enter")
+    expect(transcript).to_contain_text("Do you cut children's hair?")
+    expect(page.get_by_role("button", name="Send", exact=True)).to_be_enabled()
+
+    owner.click(page.get_by_role("button", name="Go live", exact=True))
+    expect(page).to_have_url(re.compile(r"/dashboard/?$"), timeout=30_000)
+    expect(page.get_by_text("You are live!")).to_be_visible()
+
+    tenant = tenant_of(db, email)
+    assert tenant.onboarding_completed_at is not None
+    assert db.exec(select(PhoneNumber).where(PhoneNumber.tenant_id == tenant.id)).first() is None
+    page.goto(live_server + "/phone-numbers")
+    expect(page.get_by_role("button", name="Add number")).to_be_visible()
