@@ -1,34 +1,125 @@
-"""First-run seed for sandbox mode: a demo organisation and its owner, whose login is printed at each start.
+"""First-run seed for sandbox mode: a demo organisation, its owner, and a month of its calls made the real way.
 
-Run by ./scripts/run after migrations (``python -m ava_app.seed``). Does nothing outside sandbox mode or when the
-demo organisation already exists, so every start after the first stays fast.
+Run by ./scripts/run after migrations and before the server starts (``python -m ava_app.seed``). Does nothing outside
+sandbox mode; once the demo organisation has its calls every later start only prints the login.
 
-The demo organisation gets a month of realistic calls from the bulk generator (``services.demo_data``), so the
-dashboard and the calls pages have something to show on first login.
+The organisation is made as an owner makes one: signup (clinic industry, Paris time), the wizard's steps, a free
+number from the Vapi emulator's range, onboarding completed, so the preset assistant is on the emulator and the number
+routed to AVA's webhook. Its calls are the emulator's simulated calls (bookings, questions, complaints, wrong numbers,
+messages, hang-ups) placed over the last 30 days at a clinic's busy hours and played from the past: each one posts
+Vapi's webhooks to AVA's own route, which stores every event raw, ingests the call and its conversation, and runs the
+post-call job (local summary, topics, sentiment) - the code path of a production call. No server listens yet, so
+everything runs in this process: the Vapi client and the emulator's webhooks reach the apps through an ASGI transport,
+and the job queue runs each job as it is enqueued (huey immediate mode, in memory).
+
+Choices made for the demo owner and number, and why:
+
+- Notifications are the daily digest: a month of calls must not become hundreds of summary emails in the dev
+  outbox, and the digest is a real setting an owner picks (one email a morning, to a ``.localhost`` address).
+- Outside business hours the AI answers anyway: AVA decides open or closed when a call's webhook arrives, which for a
+  replayed call is now, so the default voicemail greeting would depend on the hour the seed happens to run.
+
+Calls with the same words share one recording file (real speech when espeak-ng and sox are installed, tones
+otherwise). An interrupted first run is resumed: the calls are planned from the organisation's creation time and the
+end-of-call reports already stored say how many were played.
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import contextlib
+import logging
+import random
 import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+import httpx
+from sqlalchemy import distinct, func
+from sqlmodel import Session, col, select
+from starlette.applications import Starlette
+from starlette.routing import Mount
 
 from ava_app.db import session_scope
-from ava_app.models import Tenant, User, utcnow
-from ava_app.services.accounts import signup
-from ava_app.services.demo_data import generate_calls
+from ava_app.models import Call, Membership, PhoneNumber, Tenant, User, WebhookEvent, utcnow
+from ava_app.services import onboarding, phone_numbers
+from ava_app.services.accounts import as_utc, signup
+from ava_app.services.call_ingest import business_hours_status
+from ava_app.services.demo_data import start_times
+from ava_app.services.phone_numbers import NumberChoice, NumberConfig
+from ava_app.services.principal import Principal
 from ava_app.settings import get_settings
+
+log = logging.getLogger(__name__)
 
 DEMO_EMAIL = "demo@ava.localhost"
 DEMO_ORGANISATION = "Bright Smile Dental (demo)"
-DEMO_CALLS = 600
+DEMO_INDUSTRY = "clinic"
+DEMO_TIMEZONE = "Europe/Paris"
+DEMO_AREA_CODE = "415"
+DEMO_CALLS = 300
 DEMO_DAYS = 30
+PLAN_SEED = 7
+# Calls played at once: the webhooks of one overlap the speech synthesis of another.
+CONCURRENCY = 3
+# (intent, weight) while the clinic is open, and once it is closed (then mostly messages).
+OPEN_MIX = (
+    ("booking", 36),
+    ("question", 28),
+    ("hang_up", 10),
+    ("voicemail", 9),
+    ("wrong_number", 9),
+    ("complaint", 8),
+)
+CLOSED_MIX = (("voicemail", 45), ("booking", 20), ("question", 15), ("hang_up", 12), ("wrong_number", 8))
+# Patients who call again and again, the most frequent first; they make about half of the calls, callers heard once
+# the other half. Numbers are from the ranges French regulation keeps for fiction (01 99 00 xx xx, 06 39 98 xx xx), so
+# a demo call never shows a real person's number.
+REGULAR_SHARE = 0.45
+REGULAR_CALLERS = (
+    ("Camille Martin", "+33639980101"),
+    ("Lucas Bernard", "+33639980102"),
+    ("Léa Dubois", "+33199000103"),
+    ("Hugo Moreau", "+33639980104"),
+    ("Chloé Laurent", "+33639980105"),
+    ("Nathan Petit", "+33199000106"),
+    ("Emma Roux", "+33639980107"),
+    ("Omar Haddad", "+33639980108"),
+    ("Inès Garcia", "+33639980109"),
+    ("Thomas Girard", "+33199000110"),
+    ("Sarah Cohen", "+33639980111"),
+    ("Louis Fournier", "+33639980112"),
+)
+
+
+@dataclass(frozen=True)
+class DemoCall:
+    """One call of the demo month: when it was answered, what the caller wants, and who calls."""
+
+    started_at: datetime
+    intent: str
+    caller_number: str
+    caller_name: str | None = None
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    """What ``seed_demo_calls`` did."""
+
+    added: int
+    total: int
+    seconds: float
+    skipped_because: str | None = None
 
 
 def seed_demo(session: Session, *, password: str) -> bool:
-    """Create the demo owner and organisation; False when they already exist."""
-    if session.exec(select(Tenant).where(Tenant.is_demo)).first() is not None:
+    """Create the demo owner and organisation (no calls, nothing sent to a provider); False when they exist."""
+    if _demo_tenant(session) is not None:
         return False
     result = signup(
         session,
@@ -36,25 +127,224 @@ def seed_demo(session: Session, *, password: str) -> bool:
         email=DEMO_EMAIL,
         password=password,
         organisation_name=DEMO_ORGANISATION,
-        industry="dental",
+        industry=DEMO_INDUSTRY,
     )
     tenant = session.get(Tenant, result.tenant_id)
     tenant.is_demo = True
-    tenant.timezone = "Europe/Paris"
+    tenant.timezone = DEMO_TIMEZONE
     user = session.get(User, result.user_id)
     user.email_verified_at = utcnow()
-    session.add(tenant)
-    session.add(user)
+    membership = session.exec(
+        select(Membership).where(Membership.tenant_id == tenant.id, Membership.user_id == user.id)
+    ).one()
+    membership.notify_mode = "digest"
+    session.add_all([tenant, user, membership])
     session.commit()
     return True
 
 
-def seed_demo_calls(session: Session, *, count: int = DEMO_CALLS) -> int:
-    """A month of calls for the demo organisation, with their conversations; returns how many were added."""
-    tenant = session.exec(select(Tenant).where(Tenant.is_demo)).first()
-    if tenant is None:
-        return 0
-    return generate_calls(session, tenant_id=tenant.id, count=count, days=DEMO_DAYS, seed=7, with_messages=True)
+def plan_demo_calls(
+    *, count: int, days: int, now: datetime, zone: ZoneInfo, business_hours: dict, seed: int = PLAN_SEED
+) -> list[DemoCall]:
+    """``count`` calls over the ``days`` days before ``now``, oldest first: busy weekday hours, a realistic mix.
+
+    The same arguments give the same plan (an interrupted seed resumes it).
+    """
+    rng = random.Random(seed)
+    # Ten minutes of margin: the last call must have ended before ``now``.
+    moments = start_times(rng, count=count, days=days, now=now - timedelta(minutes=10), zone=zone)
+    regular_weights = [1 / (rank + 1) ** 0.5 for rank in range(len(REGULAR_CALLERS))]
+    plan = []
+    for moment in moments:
+        is_open = business_hours_status(business_hours=business_hours, holidays=[], timezone=zone.key, at=moment)
+        mix = OPEN_MIX if is_open.is_open else CLOSED_MIX
+        intent = rng.choices([name for name, _ in mix], [weight for _, weight in mix])[0]
+        if rng.random() < REGULAR_SHARE:
+            name, number = rng.choices(REGULAR_CALLERS, regular_weights)[0]
+        else:
+            # Someone new: the caller ID shows a number only, and the scenario gives the caller a name.
+            name, number = None, rng.choice(("+3363998", "+3319900")) + f"{rng.randrange(1000, 10000):04d}"
+        plan.append(DemoCall(started_at=moment, intent=intent, caller_number=number, caller_name=name))
+    return plan
+
+
+def seed_demo_calls(
+    *, count: int = DEMO_CALLS, days: int = DEMO_DAYS, use_speech: bool = True, concurrency: int = CONCURRENCY
+) -> SeedResult:
+    """Set up the demo organisation's assistant and number and play its month of calls; resumes a partial run.
+
+    Needs the Vapi emulator (no ``AVA_VAPI_API_KEY``) and the local summaries (no ``AVA_OPENAI_API_KEY``): the seed
+    never calls a real provider. A demo organisation made by an older seed (calls, but no webhook behind them) is
+    left as it is.
+    """
+    began = time.perf_counter()
+    settings = get_settings()
+    if not settings.vapi_sandbox:
+        return SeedResult(0, 0, 0.0, "a Vapi key is set, and demo calls are only made with the Vapi emulator")
+    if not settings.openai_sandbox:
+        return SeedResult(0, 0, 0.0, "an OpenAI key is set, and demo calls must not spend it")
+    with session_scope() as session:
+        tenant = _demo_tenant(session)
+        if tenant is None:
+            return SeedResult(0, 0, 0.0, "there is no demo organisation")
+        played = _reports_stored(session, tenant_id=tenant.id)
+        if played == 0 and _has_calls(session, tenant_id=tenant.id):
+            return SeedResult(0, 0, 0.0, "the demo organisation has calls from an older seed (remove data/ to redo it)")
+        if played >= count:
+            return SeedResult(0, played, 0.0)
+    with _pipeline_in_process(use_speech=use_speech) as emulator:
+        with session_scope() as session:
+            tenant = _demo_tenant(session)
+            number = _set_up_demo_lines(session, tenant=tenant)
+            zone = ZoneInfo(tenant.timezone)
+            plan = plan_demo_calls(
+                count=count, days=days, now=as_utc(tenant.created_at), zone=zone, business_hours=number.business_hours
+            )[played:]
+            number_id = number.provider_number_id
+        asyncio.run(_play(emulator, plan=plan, number_id=number_id, concurrency=concurrency))
+        _finish_pending_jobs()
+    with session_scope() as session:
+        total = _reports_stored(session, tenant_id=tenant.id)
+    return SeedResult(added=total - played, total=total, seconds=time.perf_counter() - began)
+
+
+# --- the organisation's lines ---------------------------------------------------------------------------------
+
+
+def _set_up_demo_lines(session: Session, *, tenant: Tenant) -> PhoneNumber:
+    """The wizard, as the owner would go through it: industry, a free number, personalise, finish; returns the number.
+
+    Steps already done are not repeated.
+    """
+    owner = session.exec(
+        select(Membership).where(Membership.tenant_id == tenant.id, Membership.role == "admin").order_by(Membership.id)
+    ).first()
+    principal = Principal(user_id=owner.user_id, tenant_id=tenant.id, role="admin")
+    if tenant.onboarding_completed_at is None:
+        onboarding.set_step(session, principal=principal, step=3, industry=DEMO_INDUSTRY, locale=tenant.locale)
+        if _demo_number(session, tenant_id=tenant.id) is None:
+            choice = NumberChoice(kind="vapi_free", area_code=DEMO_AREA_CODE, label="Main line")
+            created = phone_numbers.provision_number(session, principal=principal, choice=choice)
+            phone_numbers.configure_number(
+                session, principal=principal, number_id=created.id, config=NumberConfig(after_hours_action="ai")
+            )
+        onboarding.set_step(session, principal=principal, step=5)
+        onboarding.complete_onboarding(session, principal=principal)
+    number = _demo_number(session, tenant_id=tenant.id)
+    if number is None or number.sync_status != "synced":
+        raise RuntimeError("the demo number did not reach the Vapi emulator")
+    return number
+
+
+def _demo_number(session: Session, *, tenant_id: int) -> PhoneNumber | None:
+    return session.exec(
+        select(PhoneNumber)
+        .where(
+            PhoneNumber.tenant_id == tenant_id,
+            col(PhoneNumber.released_at).is_(None),
+            col(PhoneNumber.provider_number_id).is_not(None),
+        )
+        .order_by(col(PhoneNumber.id))
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+# --- playing the calls ----------------------------------------------------------------------------------------
+
+
+async def _play(emulator: Starlette, *, plan: list[DemoCall], number_id: str, concurrency: int) -> None:
+    from ava_app.services.providers.vapi_sandbox.call_runner import simulate_call
+
+    gate = asyncio.Semaphore(max(1, concurrency))
+
+    async def one(call: DemoCall) -> None:
+        async with gate:
+            await simulate_call(
+                emulator,
+                intent=call.intent,
+                phone_number_id=number_id,
+                customer={"number": call.caller_number} | ({"name": call.caller_name} if call.caller_name else {}),
+                started_at=call.started_at,
+                reuse_recordings=True,
+            )
+
+    await asyncio.gather(*(one(call) for call in plan))
+
+
+@contextlib.contextmanager
+def _pipeline_in_process(*, use_speech: bool) -> Iterator[Starlette]:
+    """AVA's API app and the Vapi emulator wired to each other in this process; yields the emulator.
+
+    The sandbox Vapi client (onboarding's services) and the emulator's webhooks both go through an ASGI transport,
+    and jobs run as soon as they are enqueued. Everything is put back afterwards.
+    """
+    from ava_app import jobs
+    from ava_app.api.app import create_api
+    from ava_app.services.providers.vapi import SANDBOX_MOUNT_PATH
+    from ava_app.services.providers.vapi_emulator import create_vapi_emulator
+
+    api = create_api()
+    emulator = create_vapi_emulator(
+        webhook_transport=httpx.ASGITransport(app=api), auto_simulate=False, use_speech=use_speech
+    )
+    vapi = Starlette(routes=[Mount(SANDBOX_MOUNT_PATH, app=emulator)])
+    immediate = jobs.huey.immediate
+    jobs.huey.immediate = True
+    try:
+        with _vapi_client_reaching(vapi):
+            yield emulator
+    finally:
+        jobs.huey.immediate = immediate
+
+
+@contextlib.contextmanager
+def _vapi_client_reaching(app: Starlette) -> Iterator[None]:
+    """Make every sandbox Vapi client send its requests to ``app`` instead of the network, for the seed's duration.
+
+    The client itself (paths, retries, error mapping, breaker) is unchanged; only its transport is, because the
+    emulator it would reach is served by the app server, which has not started yet.
+    """
+    from ava_app.services.providers.vapi import VapiClient
+
+    original = VapiClient.__dict__["from_settings"]
+
+    def from_settings(cls, *, settings=None, **options):
+        options.setdefault("transport", httpx.ASGITransport(app=app))
+        return original.__func__(cls, settings=settings, **options)
+
+    VapiClient.from_settings = classmethod(from_settings)
+    try:
+        yield
+    finally:
+        VapiClient.from_settings = original
+
+
+def _finish_pending_jobs() -> None:
+    """Run whatever post-call work a failed job left pending (immediate mode keeps retries in memory, unrun)."""
+    from ava_app import jobs
+    from ava_app.services import post_call
+
+    jobs.sweep_pipeline_once(event_grace=timedelta(0), now=utcnow() + post_call.STALE_AFTER * 2)
+
+
+# --- small pieces ---------------------------------------------------------------------------------------------
+
+
+def _demo_tenant(session: Session) -> Tenant | None:
+    return session.exec(select(Tenant).where(Tenant.is_demo).order_by(col(Tenant.id))).first()
+
+
+def _reports_stored(session: Session, *, tenant_id: int) -> int:
+    """Calls of the tenant whose end-of-call report AVA stored (kept when a call is deleted from the UI)."""
+    return session.exec(
+        select(func.count(distinct(WebhookEvent.provider_call_id))).where(
+            WebhookEvent.tenant_id == tenant_id, WebhookEvent.event_type == "end-of-call-report"
+        )
+    ).one()
+
+
+def _has_calls(session: Session, *, tenant_id: int) -> bool:
+    return session.exec(select(Call.id).where(Call.tenant_id == tenant_id).limit(1)).first() is not None
 
 
 def _demo_password(data_dir: Path) -> str:
@@ -67,15 +357,31 @@ def _demo_password(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """Seed the demo organisation (sandbox mode only) and print its login."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=DEMO_CALLS, help="how many demo calls the month holds")
+    parser.add_argument("--tones", action="store_true", help="tone recordings instead of speech (faster)")
+    args = parser.parse_args(argv)
     settings = get_settings()
     if not settings.sandbox:
         return
     password = _demo_password(settings.data_dir)
     with session_scope() as session:
         created = seed_demo(session, password=password)
-        if created:
-            print(f"  added {seed_demo_calls(session)} demo calls over the last {DEMO_DAYS} days")
+    try:
+        result = seed_demo_calls(count=args.calls, use_speech=not args.tones)
+    except Exception as exc:
+        # Demo data is not worth a server that does not start: say what went wrong and carry on.
+        log.exception("demo calls not seeded")
+        result = SeedResult(0, 0, 0.0, f"the seed failed ({type(exc).__name__}: {exc}); it is tried again next start")
+    if result.added:
+        print(
+            f"  played {result.added} demo calls of the last {DEMO_DAYS} days through the sandbox pipeline"
+            f" in {result.seconds:.0f} s"
+        )
+    elif result.skipped_because:
+        print(f"  no demo calls: {result.skipped_because}")
     print("Demo organisation " + ("created" if created else "ready") + " (sandbox mode only):")
     print(f"  log in at {settings.public_url}/login as {DEMO_EMAIL} / {password}")
 

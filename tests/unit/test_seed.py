@@ -1,0 +1,208 @@
+"""The first-run seed: a demo clinic made through onboarding, its month of calls played through the real pipeline."""
+
+from __future__ import annotations
+
+import collections
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import delete
+from sqlmodel import col, select
+
+from ava_app import seed
+from ava_app.api.app import create_api
+from ava_app.models import Assistant, Call, CallMessage, Outbox, PhoneNumber, Tenant, WebhookEvent, utcnow
+from ava_app.services import accounts, calls, download_links, presets
+from ava_app.services.demo_data import generate_calls
+from ava_app.services.demo_data import main as generate_main
+from ava_app.settings import get_settings
+
+PASSWORD = "demo-correct-horse-42"
+CALLS = 18
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@pytest.fixture()
+def sandbox(engine, monkeypatch, tmp_path):
+    """Every provider on its emulator, with a data dir (emulator store, recordings) of this test's own."""
+    for name in ("VAPI_API_KEY", "OPENAI_API_KEY", "SMTP_HOST", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"):
+        monkeypatch.setenv(f"AVA_{name}", "")
+    monkeypatch.setenv("AVA_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def _seed(db, count: int = CALLS) -> seed.SeedResult:
+    seed.seed_demo(db, password=PASSWORD)
+    return seed.seed_demo_calls(count=count, use_speech=False)
+
+
+def _demo(db) -> Tenant:
+    return db.exec(select(Tenant).where(Tenant.is_demo)).one()
+
+
+def _calls(db, tenant: Tenant) -> list[Call]:
+    db.expire_all()
+    return list(db.exec(select(Call).where(Call.tenant_id == tenant.id).order_by(col(Call.started_at))).all())
+
+
+def test_the_demo_month_is_played_through_webhooks_ingestion_and_the_post_call_job(sandbox, db):
+    result = _seed(db)
+
+    tenant = _demo(db)
+    rows = _calls(db, tenant)
+    assert result.added == result.total == len(rows) == CALLS and result.skipped_because is None
+    for call in rows:
+        events = db.exec(select(WebhookEvent.event_type).where(WebhookEvent.provider_call_id == call.provider_call_id))
+        kinds = collections.Counter(events.all())
+        assert kinds["end-of-call-report"] == 1 and kinds["status-update"] == 3 and kinds["transcript"] >= 1
+        assert call.status == "ended" and call.call_type == "inbound" and call.caller_number.startswith("+33")
+        lines = db.exec(select(CallMessage).where(CallMessage.call_id == call.id)).all()
+        assert lines and call.transcript
+        assert call.summary_status == "done" and call.summary and call.summary_source == "local"
+        assert isinstance(call.topics, list) and call.sentiment in ("positive", "neutral", "negative")
+        assert call.email_status == "skipped", "the demo owner reads the daily digest, not one email per call"
+        assert call.recording_url.startswith(get_settings().public_url + "/sandbox/vapi/recording/")
+        assert (sandbox / "sandbox_vapi_recordings" / call.recording_url.rsplit("/", 1)[1]).is_file()
+    assert sum(bool(call.topics) for call in rows) >= CALLS // 2
+    assert len({call.intent for call in rows}) >= 3, "a mix of reasons to call"
+    assert not db.exec(select(Outbox).where(col(Outbox.dedupe_key).startswith("call-summary:"))).first()
+
+    # Spread over the last 30 days, in the clinic's day, finished before the seed ran.
+    created = accounts.as_utc(tenant.created_at)
+    starts = [accounts.as_utc(call.started_at) for call in rows]
+    assert created - timedelta(days=31) < min(starts) and max(starts) < created - timedelta(minutes=9)
+    assert all(accounts.as_utc(call.ended_at) < created for call in rows)
+    assert len({start.astimezone(PARIS).date() for start in starts}) >= CALLS // 2
+    assert all(6 <= start.astimezone(PARIS).hour <= 22 for start in starts)
+
+
+def test_the_demo_clinic_is_set_up_the_way_onboarding_does_it(sandbox, db):
+    _seed(db, count=2)
+
+    tenant = _demo(db)
+    preset = presets.get_preset("clinic", "en", business_name=seed.DEMO_ORGANISATION)
+    assistant = db.exec(select(Assistant).where(Assistant.tenant_id == tenant.id)).one()
+    number = db.exec(select(PhoneNumber).where(PhoneNumber.tenant_id == tenant.id)).one()
+    assert (tenant.industry, tenant.timezone, tenant.onboarding_completed_at is not None) == (
+        "clinic",
+        "Europe/Paris",
+        True,
+    )
+    assert assistant.first_message == preset.first_message and assistant.first_message
+    assert [(item["question"], item["answer"]) for item in assistant.knowledge_base] == [
+        (faq.question, faq.answer) for faq in preset.faqs
+    ]
+    assert number.business_hours == {
+        day: [r.model_dump() for r in ranges] for day, ranges in preset.business_hours.items()
+    }
+    assert (assistant.sync_status, number.sync_status) == ("synced", "synced")
+    assert assistant.provider_assistant_id and number.provider_number_id and number.provider == "vapi"
+    assert number.e164.startswith("+1415555") and number.after_hours_action == "ai"
+
+
+def test_a_demo_recording_plays_through_the_signed_download_route(sandbox, db):
+    _seed(db, count=3)
+    call = _calls(db, _demo(db))[-1]
+    login = accounts.login(db, email=seed.DEMO_EMAIL, password=PASSWORD)
+    owner = accounts.authenticate(db, access_token=login.access_token)
+    token = download_links.issue_link_token(
+        principal=owner, kind="recording", resource={"call_id": call.id}, ttl=timedelta(minutes=5)
+    )
+
+    with TestClient(create_api()) as client:
+        response = client.get(f"/api/v1/downloads/recording/{call.id}", params={"token": token})
+
+    assert response.status_code == 200 and response.headers["content-type"] == "audio/wav"
+    assert response.content[:4] == b"RIFF" and len(response.content) > 8000
+
+
+def test_a_second_run_adds_nothing_even_after_a_call_was_deleted(sandbox, db, capsys):
+    seed.main(["--calls", "6", "--tones"])
+    first = capsys.readouterr().out
+    tenant = _demo(db)
+    owner = accounts.authenticate(
+        db, access_token=accounts.login(db, email=seed.DEMO_EMAIL, password=seed._demo_password(sandbox)).access_token
+    )
+    calls.delete_calls(db, principal=owner, call_ids=[_calls(db, tenant)[0].id])
+    events = len(db.exec(select(WebhookEvent.id)).all())
+
+    seed.main(["--calls", "6", "--tones"])
+    again = capsys.readouterr().out
+
+    assert "played 6 demo calls" in first and "Demo organisation created" in first
+    assert "played" not in again and "Demo organisation ready" in again and seed.DEMO_EMAIL in again
+    assert len(_calls(db, tenant)) == 5 and len(db.exec(select(WebhookEvent.id)).all()) == events
+    assert seed.seed_demo(db, password="other") is False
+
+
+def test_an_interrupted_first_run_is_finished_on_the_next_start(sandbox, db):
+    _seed(db, count=10)
+    tenant = _demo(db)
+    complete = _calls(db, tenant)
+    # As if the process had stopped after the sixth call: the last four never reached AVA.
+    lost = [call.provider_call_id for call in complete[6:]]
+    db.exec(delete(WebhookEvent).where(col(WebhookEvent.provider_call_id).in_(lost)))
+    db.exec(delete(CallMessage).where(col(CallMessage.call_id).in_([call.id for call in complete[6:]])))
+    db.exec(delete(Call).where(col(Call.provider_call_id).in_(lost)))
+    db.commit()
+
+    result = seed.seed_demo_calls(count=10, use_speech=False)
+
+    assert (result.added, result.total) == (4, 10)
+    assert [call.started_at for call in _calls(db, tenant)] == [call.started_at for call in complete]
+
+
+def test_no_demo_calls_without_the_emulators_or_over_an_older_seed(sandbox, db, monkeypatch):
+    seed.seed_demo(db, password=PASSWORD)
+    monkeypatch.setenv("AVA_OPENAI_API_KEY", "sk-real-key")
+    get_settings.cache_clear()
+    assert "OpenAI" in seed.seed_demo_calls(count=3).skipped_because
+    monkeypatch.setenv("AVA_OPENAI_API_KEY", "")
+    monkeypatch.setenv("AVA_VAPI_API_KEY", "real-vapi-key")
+    get_settings.cache_clear()
+    assert "Vapi" in seed.seed_demo_calls(count=3).skipped_because
+    monkeypatch.setenv("AVA_VAPI_API_KEY", "")
+    get_settings.cache_clear()
+
+    generate_calls(db, tenant_id=_demo(db).id, count=5, seed=1)
+
+    assert "older seed" in seed.seed_demo_calls(count=3).skipped_because
+    assert db.exec(select(WebhookEvent.id)).first() is None
+
+
+def test_the_plan_follows_a_clinics_week():
+    hours = {day: [{"open": "08:30", "close": "18:30"}] for day in ("mon", "tue", "wed", "thu", "fri")}
+    now = utcnow()
+    plan = seed.plan_demo_calls(count=600, days=30, now=now, zone=PARIS, business_hours=hours)
+
+    assert plan == seed.plan_demo_calls(count=600, days=30, now=now, zone=PARIS, business_hours=hours)
+    starts = [call.started_at for call in plan]
+    assert starts == sorted(starts) and now - timedelta(days=30) < starts[0] and starts[-1] < now
+    local = [start.astimezone(PARIS) for start in starts]
+    weekdays = sum(moment.weekday() < 5 for moment in local)
+    assert weekdays / len(plan) > 0.8, "weekends are quieter"
+    assert collections.Counter(moment.hour for moment in local).most_common(1)[0][0] in range(9, 17)
+    intents = collections.Counter(call.intent for call in plan)
+    assert set(intents) == {"booking", "question", "complaint", "wrong_number", "voicemail", "hang_up"}
+    assert intents.most_common(1)[0][0] == "booking"
+    closed = [call for call in plan if call.started_at.astimezone(PARIS).weekday() >= 5]
+    assert collections.Counter(call.intent for call in closed).most_common(1)[0][0] == "voicemail"
+    regulars = collections.Counter(call.caller_number for call in plan if call.caller_name)
+    assert 0.3 < sum(regulars.values()) / len(plan) < 0.6 and max(regulars.values()) < len(plan) * 0.15
+
+
+def test_the_bulk_generator_is_the_benchmark_path_and_links_no_recording(engine, db, capsys):
+    tenant = Tenant(name="Bench", timezone="Europe/Paris")
+    db.add(tenant)
+    db.commit()
+
+    assert generate_main(["--tenant-id", str(tenant.id), "--count", "40", "--messages"]) == 0
+
+    assert "inserted 40 calls" in capsys.readouterr().out
+    rows = db.exec(select(Call).where(Call.tenant_id == tenant.id)).all()
+    assert len(rows) == 40 and all(call.recording_url is None for call in rows)
+    assert not db.exec(select(WebhookEvent.id)).first(), "the bulk path bypasses ingestion, by design"
