@@ -1,0 +1,43 @@
+"""People of a business for E2E tests: a member with a password (made in the database), and logging in as them."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from playwright.sync_api import Page, expect
+from sqlmodel import Session
+
+from ava_app.models import Tenant, User, utcnow
+from ava_app.services.passwords import hash_password
+from tests.factories import make_tenant, make_user
+
+PASSWORD = "correct-horse-battery-9"
+
+
+def make_business(db: Session, *, name: str) -> Tenant:
+    """An organisation that has finished onboarding (its pages open without the wizard)."""
+    return make_tenant(db, name=name, onboarding_completed_at=utcnow())
+
+
+def make_member(db: Session, *, tenant: Tenant, role: str = "admin", name: str = "Test User") -> User:
+    """A verified member of ``tenant`` whose password is ``PASSWORD``."""
+    return make_user(
+        db,
+        tenant=tenant,
+        role=role,
+        name=name,
+        email=f"{role}-{uuid.uuid4().hex[:10]}@example.com",
+        password_hash=hash_password(PASSWORD),
+        email_verified_at=utcnow(),
+    )
+
+
+def log_in(page: Page, base_url: str, email: str, password: str = PASSWORD) -> None:
+    """Log in with the password form, in English, and land on the dashboard."""
+    page.add_init_script("localStorage.setItem('ava_lang', 'en')")
+    page.goto(base_url + "/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/dashboard/?$"))
