@@ -21,10 +21,10 @@ from ava_app.models import Assistant, AssistantVersion, PhoneNumber, Tenant, utc
 from ava_app.services import credentials, presets
 from ava_app.services.accounts import check_email
 from ava_app.services.async_bridge import run_coroutine_sync
-from ava_app.services.call_ingest import BUILTIN_TOOLS
 from ava_app.services.errors import DomainError, Invalid, NotFound, ProviderUnavailable
 from ava_app.services.principal import Principal
 from ava_app.services.providers.vapi import (
+    BUILTIN_TOOLS,
     DEEPGRAM_LANGUAGES,
     WEBHOOK_PATH,
     WEBHOOK_SECRET_HEADER,
@@ -664,17 +664,26 @@ def restore_version(
 # --- the provider -----------------------------------------------------------------------------------------------
 
 
+def own_vapi_credential(session: Session, *, tenant_id: int) -> dict | None:
+    """The tenant's own Vapi credential when AVA uses it (a saved key, outside sandbox mode), else None."""
+    if get_settings().vapi_sandbox:
+        return None
+    return credentials.get_credential(session, tenant_id=tenant_id, provider="vapi")
+
+
 def vapi_client(session: Session, *, tenant_id: int) -> VapiClient:
     """A fresh Vapi client for the tenant: its own key when it saved one (outside sandbox mode), else the platform's.
 
     Fresh because sync services run each provider call on a loop of its own (``run_coroutine_sync``), and a pooled
-    async client cannot outlive its loop.
+    async client cannot outlive its loop. Its circuit breaker is not fresh: it is the one of the Vapi account, shared
+    by every client of that account, so an outage opens it for all of them.
     """
     settings = get_settings()
-    if not settings.vapi_sandbox:
-        own = credentials.get_credential(session, tenant_id=tenant_id, provider="vapi")
-        if own:
-            return VapiClient(base_url=settings.vapi_base_url, api_key=own["api_key"])
+    own = own_vapi_credential(session, tenant_id=tenant_id)
+    if own:
+        return VapiClient(
+            base_url=settings.vapi_base_url, api_key=own["api_key"], public_key=own.get("public_key") or None
+        )
     return VapiClient.from_settings(settings=settings)
 
 
@@ -699,6 +708,21 @@ def webhook_server() -> dict[str, Any]:
         "timeoutSeconds": 20,
         "headers": {WEBHOOK_SECRET_HEADER: settings.vapi_webhook_secret},
     }
+
+
+def transfer_numbers(session: Session, *, tenant_id: int, assistant_id: int) -> list[str]:
+    """The forwarding numbers of the tenant's active lines routed to this assistant, oldest line first."""
+    rows = session.exec(
+        select(PhoneNumber.forwarding_number)
+        .where(
+            PhoneNumber.tenant_id == tenant_id,
+            PhoneNumber.assistant_id == assistant_id,
+            col(PhoneNumber.released_at).is_(None),
+            col(PhoneNumber.forwarding_number).is_not(None),
+        )
+        .order_by(col(PhoneNumber.id))
+    ).all()
+    return list(dict.fromkeys(number for number in rows if number))
 
 
 def enqueue_assistant_sync(*, tenant_id: int, assistant_id: int) -> None:
@@ -731,7 +755,10 @@ def sync_assistant(session: Session, *, tenant_id: int, assistant_id: int) -> As
     assistant = _locked(session, tenant_id=tenant_id, assistant_id=assistant_id)
     settings = get_settings()
     config = vapi_assistant_config(
-        assistant=assistant, public_url=settings.public_url, webhook_secret=settings.vapi_webhook_secret
+        assistant=assistant,
+        public_url=settings.public_url,
+        webhook_secret=settings.vapi_webhook_secret,
+        transfer_numbers=transfer_numbers(session, tenant_id=tenant_id, assistant_id=assistant_id),
     )
     pushed_version, provider_id = assistant.version, assistant.provider_assistant_id
     if provider_id:

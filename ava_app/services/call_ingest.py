@@ -34,6 +34,7 @@ from sqlmodel import Session, col, select
 from ava_app.models import Assistant, Call, CallMessage, PhoneNumber, Tenant, WebhookEvent, utcnow
 from ava_app.services.ended_reasons import outcome_for_ended_reason
 from ava_app.services.errors import DomainError, Forbidden
+from ava_app.services.providers.vapi import BUILTIN_TOOLS
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,9 @@ RESPONSE_TYPES = frozenset({"tool-calls", "assistant-request"})
 # nothing waits for its effects. Status and transcript events stay inline (one small statement each) so the live call
 # view is current, and RESPONSE_TYPES must be inline because Vapi waits for their answer.
 DEFERRED_TYPES = frozenset({"end-of-call-report"})
-BUILTIN_TOOLS = ("check_business_hours", "take_message", "transfer_to_human", "lookup_faq")
+# A message's fields land in the call's JSON data: bounded, whatever the model sends.
+_MESSAGE_MAX_FIELDS = 40
+_MESSAGE_MAX_CHARS = 2000
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # Unique-key races and SQLite's "database is locked" resolve on a second try; more than a few means a real fault.
 _MAX_ATTEMPTS = 4
@@ -1020,6 +1023,26 @@ class _ToolContext:
             return self.session.get(PhoneNumber, routing.phone_number_id)
         return None
 
+    def lines(self) -> list[PhoneNumber]:
+        """The call's own number, else the active numbers routed to its assistant (a web call has no number)."""
+        number = self.number()
+        if number is not None:
+            return [number]
+        routing = self.routing
+        if routing is None or routing.assistant_id is None:
+            return []
+        return list(
+            self.session.exec(
+                select(PhoneNumber)
+                .where(
+                    PhoneNumber.tenant_id == routing.tenant_id,
+                    PhoneNumber.assistant_id == routing.assistant_id,
+                    col(PhoneNumber.released_at).is_(None),
+                )
+                .order_by(col(PhoneNumber.id))
+            ).all()
+        )
+
     def assistant(self) -> Assistant | None:
         routing = self.routing
         if routing and routing.assistant_id:
@@ -1032,13 +1055,13 @@ class _ToolContext:
 
 
 def _tool_check_business_hours(context: _ToolContext, arguments: dict) -> str:
-    number = context.number()
-    if number is None:
-        raise DomainError("No phone number with business hours is linked to this call.")
+    # A web call has no number of its own: the hours of the assistant's line are the business's hours.
+    lines = context.lines()
+    number = next((line for line in lines if line.business_hours or line.holidays), lines[0] if lines else None)
     tenant = context.tenant()
     hours = business_hours_status(
-        business_hours=number.business_hours,
-        holidays=number.holidays,
+        business_hours=number.business_hours if number else {},
+        holidays=number.holidays if number else [],
         timezone=tenant.timezone if tenant else "UTC",
         at=context.event.now,
     )
@@ -1046,9 +1069,13 @@ def _tool_check_business_hours(context: _ToolContext, arguments: dict) -> str:
 
 
 def _tool_take_message(context: _ToolContext, arguments: dict) -> str:
-    fields = {str(key): value for key, value in arguments.items() if value not in (None, "")}
+    fields = {
+        str(key)[:64]: value.strip()[:_MESSAGE_MAX_CHARS] if isinstance(value, str) else value
+        for key, value in list(arguments.items())[:_MESSAGE_MAX_FIELDS]
+        if value not in (None, "") and (not isinstance(value, str) or value.strip())
+    }
     if not fields:
-        raise ValueError("take_message needs at least one field (for example name, phone, message).")
+        raise ValueError("take_message needs at least one field (for example caller_name, message).")
     ref = _ensure_call(context.session, context.event, routing=context.routing)
     if ref is None:
         raise DomainError("This tool needs a call id.")
@@ -1057,14 +1084,14 @@ def _tool_take_message(context: _ToolContext, arguments: dict) -> str:
     existing = _touch_call(context.session, ref, context.event, Call.data_fields).scalar_one()
     merged = {**(existing if isinstance(existing, dict) else {}), **fields}
     context.session.exec(update(Call).where(col(Call.id) == ref.id).values(data_fields=merged, action_needed=True))
-    return "Message saved. The team will get back to the caller as soon as possible."
+    return "Message saved for the team. Tell the caller the team will call them back as soon as possible."
 
 
 def _tool_transfer_to_human(context: _ToolContext, arguments: dict) -> str:
-    number = context.number()
-    forward_to = number.forwarding_number if number else None
+    # Only reached when Vapi had no forwarding number to transfer to itself (AVA then declares transferCall).
+    forward_to = next((line.forwarding_number for line in context.lines() if line.forwarding_number), None)
     if not forward_to:
-        raise DomainError("No forwarding number is configured; offer to take a message instead.")
+        raise DomainError("No forwarding number is set, so no one can take the call now. Offer to take a message.")
     return f"Transfer the caller to {forward_to}."
 
 

@@ -23,10 +23,10 @@ from ava_app.services.assistants import AssistantUpdate, DataFieldIn, FaqItem
 from ava_app.services.errors import Forbidden, Invalid, NotFound
 from ava_app.services.principal import Principal
 from ava_app.services.providers.twilio_emulator import create_twilio_emulator
-from ava_app.services.providers.vapi import SANDBOX_API_KEY
+from ava_app.services.providers.vapi import SANDBOX_API_KEY, reset_circuit_breakers
 from ava_app.services.providers.vapi_emulator import create_vapi_emulator
 from ava_app.settings import get_settings
-from tests.factories import make_tenant, make_user
+from tests.factories import make_phone_number, make_tenant, make_user
 from tests.servers import serve_app
 
 TENANT_TWILIO_SID = "AC" + "5a" * 16
@@ -40,6 +40,7 @@ class Providers:
     base_url: str
     twilio: Any
     down: set[str] = field(default_factory=set)
+    refused: dict[str, int] = field(default_factory=dict)
 
     def vapi_get(self, path: str) -> httpx.Response:
         """Read the Vapi emulator's state with the sandbox key, as the Vapi dashboard would show it."""
@@ -49,12 +50,14 @@ class Providers:
 class _Outage:
     """Answers 503 (``Retry-After: 0``, so client retries do not wait) for a provider listed in ``down``."""
 
-    def __init__(self, app: Any, down: set[str]) -> None:
-        self.app, self.down = app, down
+    def __init__(self, app: Any, down: set[str], refused: dict[str, int]) -> None:
+        self.app, self.down, self.refused = app, down, refused
 
     async def __call__(self, scope, receive, send) -> None:
         path = scope.get("path", "")
-        if scope["type"] == "http" and any(path.startswith(f"/sandbox/{name}") for name in self.down):
+        name = next((name for name in self.down if path.startswith(f"/sandbox/{name}")), None)
+        if scope["type"] == "http" and name is not None:
+            self.refused[name] = self.refused.get(name, 0) + 1
             response = JSONResponse({"message": "Service Unavailable", "statusCode": 503}, status_code=503)
             response.headers["Retry-After"] = "0"
             await response(scope, receive, send)
@@ -73,12 +76,17 @@ def providers(engine, monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[Pro
     twilio_app = create_twilio_emulator(db_path=tmp_path / "twilio.db")
     twilio_app.state.emulator.add_account(TENANT_TWILIO_SID, TENANT_TWILIO_TOKEN)
     down: set[str] = set()
-    app = _Outage(Starlette(routes=[Mount("/sandbox/vapi", vapi_app), Mount("/sandbox/twilio", twilio_app)]), down)
+    refused: dict[str, int] = {}
+    routes = [Mount("/sandbox/vapi", vapi_app), Mount("/sandbox/twilio", twilio_app)]
+    app = _Outage(Starlette(routes=routes), down, refused)
+    # Breakers are per Vapi account and process-wide: a port reused from an earlier test must not start open.
+    reset_circuit_breakers()
     with serve_app(app) as base_url:
         monkeypatch.setenv("AVA_PUBLIC_URL", base_url)
         get_settings.cache_clear()
-        yield Providers(base_url=base_url, twilio=twilio_app.state.emulator, down=down)
+        yield Providers(base_url=base_url, twilio=twilio_app.state.emulator, down=down, refused=refused)
     get_settings.cache_clear()
+    reset_circuit_breakers()
 
 
 def principal_for(session, *, role: str = "admin", tenant: Tenant | None = None, **tenant_fields) -> Principal:
@@ -345,6 +353,50 @@ def test_provider_outage_keeps_the_change_marks_failed_and_retry_syncs(db, provi
     assert retried.sync_status == "synced" and retried.sync_error is None
     remote = providers.vapi_get(f"/assistant/{retried.provider_assistant_id}").json()
     assert remote["firstMessage"] == "Saved while down"
+
+
+def test_repeated_outages_open_the_accounts_breaker_for_every_tenant_on_it(db, providers, jobs):
+    first, second = principal_for(db), principal_for(db)
+    for owner in (first, second):
+        assistants.get_or_create_assistant(db, principal=owner)
+    providers.down.add("vapi")
+
+    # Each sync builds a fresh client, as every provider operation does; the breaker is the account's.
+    for _ in range(5):
+        assert assistants.retry_sync(db, principal=first).sync_status == "failed"
+    reached = providers.refused["vapi"]
+    refused_fast = assistants.retry_sync(db, principal=second)
+
+    assert providers.refused["vapi"] == reached, "an open breaker does not call Vapi at all"
+    assert refused_fast.sync_status == "failed"
+    assert refused_fast.sync_error == assistants.SYNC_UNAVAILABLE_MESSAGE
+
+    providers.down.clear()
+    reset_circuit_breakers()  # what its reset timeout (30 s) would do
+    assert assistants.retry_sync(db, principal=second).sync_status == "synced"
+
+
+def test_sync_declares_the_builtin_tools_and_a_real_transfer_to_the_forwarding_number(db, providers, jobs):
+    owner = principal_for(db, name="Bright Smile", industry="clinic")
+    assistant = assistants.get_or_create_assistant(db, principal=owner)
+    tenant = db.get(Tenant, owner.tenant_id)
+    make_phone_number(db, tenant=tenant, assistant_id=assistant.id, forwarding_number="+14155550100")
+    make_phone_number(db, tenant=tenant, assistant_id=assistant.id, forwarding_number=None)
+
+    synced = assistants.retry_sync(db, principal=owner)
+
+    remote = providers.vapi_get(f"/assistant/{synced.provider_assistant_id}").json()
+    tools = remote["model"]["tools"]
+    names = [tool["function"]["name"] if tool["type"] == "function" else tool["type"] for tool in tools]
+    assert names == ["check_business_hours", "take_message", "transferCall", "lookup_faq"]
+    assert [d["number"] for d in tools[2]["destinations"]] == ["+14155550100"]
+    secret = get_settings().vapi_webhook_secret
+    assert all(tool["server"]["headers"] == {"X-Vapi-Secret": secret} for tool in tools if tool["type"] == "function")
+
+    assistants.update_assistant(db, principal=owner, changes=AssistantUpdate(enabled_integrations=["lookup_faq"]))
+    db.expire_all()
+    remote = providers.vapi_get(f"/assistant/{synced.provider_assistant_id}").json()
+    assert [tool["function"]["name"] for tool in remote["model"]["tools"]] == ["lookup_faq"]
 
 
 def test_assistant_deleted_at_vapi_is_recreated(db, providers, jobs):

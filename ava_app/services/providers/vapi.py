@@ -8,9 +8,10 @@ Wire contract: ``shared/contracts/vapi.md``. Every method returns Vapi's JSON as
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
@@ -24,8 +25,9 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, sto
 from ava_app.services.errors import Conflict, DomainError, Invalid, NotFound, ProviderError, ProviderUnavailable
 from ava_app.settings import Settings, get_settings
 
-# The key the sandbox client sends and the emulator accepts by default; it is not a secret (local emulator only).
+# The keys the sandbox client sends and the emulator accepts by default; they are not secrets (local emulator only).
 SANDBOX_API_KEY = "sandbox-vapi-private-key"
+SANDBOX_PUBLIC_KEY = "sandbox-vapi-public-key"
 SANDBOX_MOUNT_PATH = "/sandbox/vapi"
 WEBHOOK_PATH = "/api/v1/webhooks/vapi"
 WEBHOOK_SECRET_HEADER = "X-Vapi-Secret"
@@ -38,50 +40,84 @@ KNOWLEDGE_BASE_HEADING = "Knowledge base (answer only from these facts):"
 DEEPGRAM_LANGUAGES = {"en", "en-US", "en-GB", "fr", "fr-CA", "es", "es-419", "de", "it", "pt", "pt-BR", "nl"}
 _JSON_TYPES = {"string", "number", "integer", "boolean", "array"}
 _NOT_SET: Any = object()
+# AVA's own function tools, answered by its webhook (``call_ingest``), in the order they are declared to Vapi.
+BUILTIN_TOOLS = ("check_business_hours", "take_message", "transfer_to_human", "lookup_faq")
+TRANSFER_TOOL_TYPE = "transferCall"
+# Said by Vapi just before it transfers the caller to the forwarding number.
+_HOLD_MESSAGES = {
+    "en": "Please hold while I connect you.",
+    "fr": "Un instant, je vous mets en relation.",
+    "es": "Un momento, le comunico.",
+}
 
 
 @dataclass(frozen=True)
 class VapiEndpoint:
-    """Where Vapi requests go: base URL and private key, and whether that is the local emulator."""
+    """Where Vapi requests go: base URL, private key (public key for browser calls), and whether it is the emulator."""
 
     base_url: str
     api_key: str
     sandbox: bool
+    public_key: str = ""
 
 
 def vapi_endpoint(*, settings: Settings | None = None) -> VapiEndpoint:
-    """The Vapi endpoint for the current mode: the real API with its key, or the emulator when no key is set."""
+    """The Vapi endpoint for the current mode: the real API with its keys, or the emulator when no key is set."""
     settings = settings or get_settings()
     if settings.vapi_sandbox:
-        return VapiEndpoint(base_url=settings.public_url + SANDBOX_MOUNT_PATH, api_key=SANDBOX_API_KEY, sandbox=True)
-    return VapiEndpoint(base_url=settings.vapi_base_url, api_key=settings.vapi_api_key, sandbox=False)
+        return VapiEndpoint(
+            base_url=settings.public_url + SANDBOX_MOUNT_PATH,
+            api_key=SANDBOX_API_KEY,
+            sandbox=True,
+            public_key=SANDBOX_PUBLIC_KEY,
+        )
+    return VapiEndpoint(
+        base_url=settings.vapi_base_url,
+        api_key=settings.vapi_api_key,
+        sandbox=False,
+        public_key=settings.vapi_public_key,
+    )
 
 
 # --- AVA assistant -> Vapi CreateAssistantDTO -------------------------------------------------------------
 
 
 def vapi_assistant_config(
-    *, assistant: Any, public_url: str, webhook_secret: str, llm_model: str = "gpt-4o-mini"
+    *,
+    assistant: Any,
+    public_url: str,
+    webhook_secret: str,
+    llm_model: str = "gpt-4o-mini",
+    transfer_numbers: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Map an AVA ``Assistant`` row to Vapi's CreateAssistantDTO (also valid as an update body). Pure function."""
+    """Map an AVA ``Assistant`` row to Vapi's CreateAssistantDTO (also valid as an update body). Pure function.
+
+    ``transfer_numbers`` are the forwarding numbers of the lines routed to this assistant: with one, the
+    ``transfer_to_human`` tool becomes Vapi's own ``transferCall`` tool, so Vapi really transfers the caller.
+    """
+    server = {
+        "url": public_url.rstrip("/") + WEBHOOK_PATH,
+        "timeoutSeconds": 20,
+        "headers": {WEBHOOK_SECRET_HEADER: webhook_secret},
+    }
+    model: dict[str, Any] = {
+        "provider": "openai",
+        "model": llm_model,
+        "temperature": 0.4,
+        "messages": [{"role": "system", "content": _system_prompt(assistant)}],
+    }
+    tools = builtin_tools(assistant=assistant, server=server, transfer_numbers=transfer_numbers)
+    if tools:
+        model["tools"] = tools
     config: dict[str, Any] = {
         # Vapi caps assistant names at 40 characters.
         "name": (assistant.name or "Ava")[:40],
-        "model": {
-            "provider": "openai",
-            "model": llm_model,
-            "temperature": 0.4,
-            "messages": [{"role": "system", "content": _system_prompt(assistant)}],
-        },
+        "model": model,
         "voice": _voice(assistant),
         "transcriber": _transcriber(assistant.language or "en"),
         "maxDurationSeconds": min(max(int(assistant.max_duration_seconds or 600), 10), 43200),
         "serverMessages": list(SERVER_MESSAGES),
-        "server": {
-            "url": public_url.rstrip("/") + WEBHOOK_PATH,
-            "timeoutSeconds": 20,
-            "headers": {WEBHOOK_SECRET_HEADER: webhook_secret},
-        },
+        "server": server,
         "analysisPlan": _analysis_plan(assistant.data_fields or []),
         "artifactPlan": {"recordingEnabled": True},
         "metadata": {"avaTenantId": str(assistant.tenant_id), "avaAssistantId": str(assistant.id)},
@@ -95,6 +131,109 @@ def vapi_assistant_config(
     if assistant.voicemail_message:
         config["voicemailMessage"] = assistant.voicemail_message
     return config
+
+
+def enabled_tools(value: Any) -> list[str]:
+    """The built-in tools an assistant has switched on, in declaration order.
+
+    ``None`` (a row from before tools could be chosen) means every tool; unknown names are ignored, so a tool
+    AVA no longer offers cannot break the push.
+    """
+    if value is None:
+        return list(BUILTIN_TOOLS)
+    chosen = {item for item in value if isinstance(item, str)} if isinstance(value, list | tuple) else set()
+    return [name for name in BUILTIN_TOOLS if name in chosen]
+
+
+def builtin_tools(*, assistant: Any, server: dict[str, Any], transfer_numbers: Sequence[str] = ()) -> list[dict]:
+    """``model.tools`` for the assistant's enabled built-in tools, each sent to AVA's webhook with its secret."""
+    tools: list[dict[str, Any]] = []
+    for name in enabled_tools(assistant.enabled_integrations):
+        if name == "transfer_to_human" and transfer_numbers:
+            tools.append(_transfer_tool(transfer_numbers, language=assistant.language or "en"))
+            continue
+        description, parameters = _TOOL_SPECS[name]
+        if name == "take_message":
+            parameters = _take_message_parameters(assistant.data_fields or [])
+        tools.append(
+            {
+                "type": "function",
+                "function": {"name": name, "description": description, "parameters": parameters},
+                # Vapi sends a tool's calls to its own server when it has one, so the secret must travel here too.
+                "server": {**server, "headers": dict(server.get("headers") or {})},
+            }
+        )
+    return tools
+
+
+def _transfer_tool(numbers: Sequence[str], *, language: str) -> dict[str, Any]:
+    message = _HOLD_MESSAGES.get(language.split("-")[0].lower(), _HOLD_MESSAGES["en"])
+    destinations = [
+        {
+            "type": "number",
+            "number": number,
+            "message": message,
+            "description": "The business's own team, for a caller who asks for a person or has an urgent matter.",
+        }
+        for number in dict.fromkeys(numbers)
+    ]
+    return {"type": TRANSFER_TOOL_TYPE, "destinations": destinations}
+
+
+def _take_message_parameters(data_fields: list) -> dict[str, Any]:
+    """take_message's parameters: who, a call-back number and the message, plus the data the owner wants captured."""
+    properties: dict[str, Any] = {
+        "caller_name": {"type": "string", "description": "The caller's name, as they gave it."},
+        "callback_number": {
+            "type": "string",
+            "description": "A number to call back on, only if it is not the number the caller is calling from.",
+        },
+        "message": {"type": "string", "description": "The message for the team, in a sentence or two."},
+    }
+    for field in data_fields:
+        if not isinstance(field, dict):
+            continue
+        # The key as the owner defined it: a message's fields are stored on the call under these names.
+        key = str(field.get("key") or field.get("name") or "").strip()
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,63}", key) or key in properties:
+            continue
+        kind = str(field.get("type") or "string").lower()
+        schema: dict[str, Any] = {"type": kind if kind in _JSON_TYPES - {"array"} else "string"}
+        if field.get("label"):
+            schema["description"] = str(field["label"])[:200]
+        properties[key] = schema
+    return {"type": "object", "properties": properties, "required": ["message"]}
+
+
+_TOOL_SPECS: dict[str, tuple[str, dict[str, Any]]] = {
+    "check_business_hours": (
+        "Check whether the business is open right now and its hours today. Use it before answering any question "
+        "about opening hours or whether the caller can come in now.",
+        {"type": "object", "properties": {}},
+    ),
+    "take_message": (
+        "Save a message for the team: a call-back request, a complaint, or anything you cannot settle on the call. "
+        "The team is notified and calls back.",
+        {"type": "object", "properties": {}},
+    ),
+    "transfer_to_human": (
+        "Ask for a transfer to a person on the team when the caller insists or the matter is urgent. Returns the "
+        "number to transfer to, or says that no one can take the call (then offer to take a message).",
+        {
+            "type": "object",
+            "properties": {"reason": {"type": "string", "description": "Why the caller wants a person."}},
+        },
+    ),
+    "lookup_faq": (
+        "Look up the business's own answer to the caller's question (services, prices, policies, access...). "
+        "Answer from the result only.",
+        {
+            "type": "object",
+            "properties": {"question": {"type": "string", "description": "The caller's question, in their words."}},
+            "required": ["question"],
+        },
+    ),
+}
 
 
 def _system_prompt(assistant: Any) -> str:
@@ -187,9 +326,36 @@ class _Transient(Exception):
         self.retry_after = retry_after
 
 
+def _new_breaker_factory() -> AsyncCircuitBreakerFactory:
+    # Only outages open the circuit: a 404 or a validation error says Vapi is up and answering.
+    return AsyncCircuitBreakerFactory(
+        exclude=[asyncio.CancelledError, (DomainError, lambda exc: not isinstance(exc, ProviderUnavailable))],
+    )
+
+
+# One breaker per Vapi account for the whole process: services make a fresh client per operation (a pooled async
+# client cannot outlive the event loop it was made on), so a breaker per client would never see a second failure.
+_breakers = _new_breaker_factory()
+
+
+def reset_circuit_breakers() -> None:
+    """Forget every breaker's failures and open state (tests, or after an operator fixed the account)."""
+    global _breakers
+    _breakers = _new_breaker_factory()
+
+
+def _circuit_name(*, base_url: str, api_key: str, threshold: int, reset_seconds: float) -> str:
+    """The breaker of one Vapi account (URL + key); the key only as a digest, since names show up in logs."""
+    digest = hashlib.sha256(api_key.encode()).hexdigest()[:16]
+    return f"vapi|{base_url}|{digest}|{threshold}|{reset_seconds}"
+
+
 class VapiClient:
     """Async Vapi REST client with timeouts, retries (429/5xx/timeouts only) and a circuit breaker.
 
+    The breaker is shared by every client of the same account (base URL + private key) in the process, so an
+    outage seen by one operation makes the next ones fail fast with "voice provider unavailable, retrying".
+    ``public_key`` is only for ``create_web_call`` (Vapi refuses the private key there).
     ``transport`` lets tests route requests to the emulator in-process; ``sleep`` lets them observe back-off waits.
     """
 
@@ -198,6 +364,7 @@ class VapiClient:
         *,
         base_url: str,
         api_key: str,
+        public_key: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 10.0,
         max_attempts: int = 3,
@@ -210,18 +377,17 @@ class VapiClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
+        self._public_key = public_key or ""
         self._transport = transport
         self._timeout = httpx.Timeout(timeout, connect=min(timeout, 5.0))
         self._max_attempts = max_attempts
         self._backoff = wait_exponential_jitter(initial=backoff_initial, max=backoff_max, jitter=backoff_initial)
         self._max_retry_after = max_retry_after
         self._sleep = sleep
+        self._breaker_threshold = breaker_threshold
         self._breaker_reset_seconds = breaker_reset_seconds
-        # Only outages open the circuit: a 404 or a validation error says Vapi is up and answering.
-        self._breakers = AsyncCircuitBreakerFactory(
-            default_threshold=breaker_threshold,
-            default_ttl=breaker_reset_seconds,
-            exclude=[asyncio.CancelledError, (DomainError, lambda exc: not isinstance(exc, ProviderUnavailable))],
+        self._circuit = _circuit_name(
+            base_url=self.base_url, api_key=api_key, threshold=breaker_threshold, reset_seconds=breaker_reset_seconds
         )
         self._http: httpx.AsyncClient | None = None
 
@@ -229,6 +395,7 @@ class VapiClient:
     def from_settings(cls, *, settings: Settings | None = None, **options: Any) -> VapiClient:
         """A client for the current mode (real Vapi, or the emulator in sandbox mode)."""
         endpoint = vapi_endpoint(settings=settings)
+        options.setdefault("public_key", endpoint.public_key)
         return cls(base_url=endpoint.base_url, api_key=endpoint.api_key, **options)
 
     async def aclose(self) -> None:
@@ -385,11 +552,20 @@ class VapiClient:
     async def create_web_call(
         self, *, assistant_id: str, variable_values: dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        """Start a browser call to an assistant; the returned Call carries ``webCallUrl``."""
+        """Start a browser call to an assistant; the returned Call carries ``webCallUrl``.
+
+        Sent with the org's public key, as Vapi's browser SDK does: ``/call/web`` answers 401 to the private key.
+        """
+        if not self._public_key:
+            raise ProviderError(
+                "Browser calls need the Vapi public key of this account (AVA_VAPI_PUBLIC_KEY).",
+                code="vapi_public_key_missing",
+            )
         body: dict[str, Any] = {"assistantId": assistant_id}
         if variable_values:
             body["assistantOverrides"] = {"variableValues": variable_values}
-        return await self._call("POST", "/call/web", json=body, what="call")
+        headers = {"Authorization": f"Bearer {self._public_key}"}
+        return await self._call("POST", "/call/web", json=body, what="call", headers=headers)
 
     # --- transport, retries, breaker
 
@@ -411,19 +587,21 @@ class VapiClient:
         what: str,
         json: dict[str, Any] | None = None,
         params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Any:
-        breaker = await self._breakers.get_breaker("vapi")
+        breaker = await _breakers.get_breaker(
+            self._circuit, threshold=self._breaker_threshold, ttl=self._breaker_reset_seconds
+        )
         try:
             async with breaker:
-                response = await self._send_with_retries(method, path, json=json, params=params)
+                response = await self._send_with_retries(method, path, json=json, params=params, headers=headers)
                 return _decode(response, what=what)
         except OpenedState as exc:
             retry_after = max(0.0, exc.opened_at + self._breaker_reset_seconds - time.time())
             raise ProviderUnavailable(UNAVAILABLE_MESSAGE, retry_after=round(retry_after, 1)) from None
 
-    async def _send_with_retries(
-        self, method: str, path: str, *, json: dict[str, Any] | None, params: dict[str, Any] | None
-    ) -> httpx.Response:
+    async def _send_with_retries(self, method: str, path: str, **request: Any) -> httpx.Response:
+        """Send with retries on transient failures; ``request`` is httpx's ``json``, ``params`` and ``headers``."""
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(_Transient),
             stop=stop_after_attempt(self._max_attempts),
@@ -434,20 +612,18 @@ class VapiClient:
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._send_once(method, path, json=json, params=params)
+                    return await self._send_once(method, path, **request)
         except _Transient as exc:
             details: dict[str, Any] = {"retry_after": exc.retry_after} if exc.retry_after is not None else {}
             raise ProviderUnavailable(UNAVAILABLE_MESSAGE, reason=str(exc), **details) from None
         raise AssertionError("unreachable: tenacity either returns or re-raises")
 
-    async def _send_once(
-        self, method: str, path: str, *, json: dict[str, Any] | None, params: dict[str, Any] | None
-    ) -> httpx.Response:
+    async def _send_once(self, method: str, path: str, **request: Any) -> httpx.Response:
         # A POST that may have reached Vapi must not be repeated (it could create a second call or number):
         # only retry it when Vapi certainly did not act on it.
         idempotent = method != "POST"
         try:
-            response = await self._client().request(method, path, json=json, params=params)
+            response = await self._client().request(method, path, **request)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise _Transient(f"cannot reach Vapi: {exc.__class__.__name__}") from exc
         except (httpx.TimeoutException, httpx.TransportError) as exc:

@@ -3,13 +3,14 @@
 AVA mounts it at ``/sandbox/vapi`` in sandbox mode; the real ``VapiClient`` talks to it over HTTP. Same paths, Bearer
 auth, JSON shapes, status codes and NestJS error bodies as api.vapi.ai (``shared/contracts/vapi.md`` §7). State lives in
 the emulator's own SQLite file. Extra routes: ``POST /sandbox/simulate-call``, ``GET /recording/{file}``.
+Keys: every route takes an org's private key except ``POST /call/web``, which takes its public key (as Vapi does).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from ava_app.services.providers.vapi import SANDBOX_API_KEY, SANDBOX_MOUNT_PATH
+from ava_app.services.providers.vapi import SANDBOX_API_KEY, SANDBOX_MOUNT_PATH, SANDBOX_PUBLIC_KEY
 from ava_app.services.providers.vapi_sandbox import contract
 from ava_app.services.providers.vapi_sandbox.call_runner import new_call, simulate_call, start_simulated_call
 from ava_app.services.providers.vapi_sandbox.contract import VapiHttpError, bad_request, new_id, now_iso
@@ -41,6 +42,7 @@ def create_vapi_emulator(
     *,
     db_path: Path | str | None = None,
     api_keys: Iterable[str] | None = None,
+    public_keys: Mapping[str, str] | None = None,
     public_base_url: str | None = None,
     webhook_transport: httpx.AsyncBaseTransport | None = None,
     auto_simulate: bool = True,
@@ -50,8 +52,9 @@ def create_vapi_emulator(
 ) -> Starlette:
     """Build the emulator app.
 
-    ``db_path`` defaults to ``<data_dir>/sandbox_vapi.db``; ``api_keys`` to the sandbox key the client sends;
-    ``public_base_url`` (where the emulator is reachable, for recording URLs) to ``<public_url>/sandbox/vapi``.
+    ``db_path`` defaults to ``<data_dir>/sandbox_vapi.db``; ``api_keys`` (private keys) to the sandbox key the client
+    sends; ``public_keys`` (public key -> the private key of its org) to the sandbox public key; ``public_base_url``
+    (where the emulator is reachable, for recording URLs) to ``<public_url>/sandbox/vapi``.
     ``auto_simulate`` plays calls created by ``POST /call`` and ``POST /call/web`` with ``default_intent`` at
     ``call_speed``. ``webhook_transport`` routes webhooks in-process (tests). ``app.state.sandbox`` is the runtime.
     """
@@ -63,6 +66,7 @@ def create_vapi_emulator(
     sandbox = VapiSandbox(
         store=SandboxStore(db_path),
         api_keys=frozenset(api_keys or {SANDBOX_API_KEY}),
+        public_keys=dict(public_keys if public_keys is not None else {SANDBOX_PUBLIC_KEY: SANDBOX_API_KEY}),
         public_base_url=public_base_url.rstrip("/"),
         recordings_dir=db_path.parent / f"{db_path.stem}_recordings",
         webhook_transport=webhook_transport,
@@ -110,8 +114,13 @@ def _sandbox(request: Request) -> VapiSandbox:
     return request.app.state.sandbox
 
 
-def _org(request: Request) -> str:
-    return _sandbox(request).org_for(request.headers.get("authorization"))
+def _org(request: Request, *, public: bool = False) -> str:
+    """The org behind the request's key; a scripted outage answers first, whoever calls."""
+    sandbox = _sandbox(request)
+    failure = sandbox.injected_failure()
+    if failure is not None:
+        raise failure
+    return sandbox.org_for(request.headers.get("authorization"), public=public)
 
 
 def _kind(request: Request) -> str:
@@ -153,7 +162,7 @@ async def _require_assistant(request: Request, org: str, assistant_id: Any) -> N
 
 def _vapi_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, VapiHttpError)
-    return JSONResponse(exc.body(), status_code=exc.status)
+    return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
 
 
 def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -314,8 +323,8 @@ async def create_call(request: Request) -> JSONResponse:
 
 
 async def create_web_call(request: Request) -> JSONResponse:
-    """POST /call/web -> 201 Call with ``webCallUrl`` (no real audio offline; the call plays as a simulation)."""
-    org = _org(request)
+    """POST /call/web (public key) -> 201 Call with ``webCallUrl`` (no audio offline: the call is simulated)."""
+    org = _org(request, public=True)
     body = await _body(request)
     contract.check_web_call_create(body)
     await _require_assistant(request, org, body.get("assistantId"))

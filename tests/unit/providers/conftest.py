@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI, Request
 from pydantic import BaseModel
 
-from ava_app.services.providers.vapi import SANDBOX_API_KEY, VapiClient
+from ava_app.services.providers.vapi import SANDBOX_API_KEY, SANDBOX_PUBLIC_KEY, VapiClient, reset_circuit_breakers
 from ava_app.services.providers.vapi_emulator import create_vapi_emulator
 
 FIXTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "contracts" / "fixtures"
@@ -61,6 +61,8 @@ class Receiver:
 
     deliveries: list[dict[str, Any]] = field(default_factory=list)
     tool_result: str = "Booked: cleaning on Tuesday at 9:30 AM. Confirmation BSD-4821."
+    # Per tool name: the result string, or None to answer with an error result instead.
+    tool_results: dict[str, str | None] = field(default_factory=dict)
     assistant_answer: Any = None
     fail_with: int | None = None
 
@@ -79,18 +81,27 @@ class Receiver:
                     return JSONResponse({"error": "boom"}, status_code=self.fail_with)
                 return self.assistant_answer
             if message["type"] == "tool-calls":
-                return {
-                    "results": [
-                        {"toolCallId": call["id"], "name": call["function"]["name"], "result": self.tool_result}
-                        for call in message["toolCallList"]
-                    ]
-                }
+                results = []
+                for call in message["toolCallList"]:
+                    name = call["function"]["name"]
+                    result = self.tool_results.get(name, self.tool_result)
+                    answer = {"result": result} if result is not None else {"error": "The tool failed."}
+                    results.append({"toolCallId": call["id"], "name": name, **answer})
+                return {"results": results}
             return {}
 
         return app
 
     def messages(self, kind: str | None = None) -> list[dict[str, Any]]:
         return [d["body"]["message"] for d in self.deliveries if kind is None or d["body"]["message"]["type"] == kind]
+
+
+@pytest.fixture(autouse=True)
+def fresh_circuit_breakers():
+    """Breakers are shared per Vapi account for the whole process: each test starts with all of them closed."""
+    reset_circuit_breakers()
+    yield
+    reset_circuit_breakers()
 
 
 @pytest.fixture()
@@ -112,7 +123,12 @@ def emulator(tmp_path: Path, receiver: Receiver):
 @pytest.fixture()
 async def client(emulator):
     """The real client, talking HTTP to the emulator through an ASGI transport."""
-    vapi = VapiClient(base_url=EMULATOR_URL, api_key=SANDBOX_API_KEY, transport=httpx.ASGITransport(app=emulator))
+    vapi = VapiClient(
+        base_url=EMULATOR_URL,
+        api_key=SANDBOX_API_KEY,
+        public_key=SANDBOX_PUBLIC_KEY,
+        transport=httpx.ASGITransport(app=emulator),
+    )
     yield vapi
     await vapi.aclose()
 

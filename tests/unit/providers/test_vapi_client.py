@@ -16,7 +16,9 @@ from vapi.calls.client import AsyncCallsClient
 from ava_app.models import Assistant
 from ava_app.services.errors import Invalid, NotFound, ProviderError, ProviderUnavailable
 from ava_app.services.providers.vapi import (
+    BUILTIN_TOOLS,
     SANDBOX_API_KEY,
+    SANDBOX_PUBLIC_KEY,
     SERVER_MESSAGES,
     UNAVAILABLE_MESSAGE,
     VapiClient,
@@ -141,6 +143,117 @@ def test_assistant_mapping_leaves_out_empty_messages_and_clamps_limits():
     assert len(config["name"]) == 40
 
 
+# --- AVA's built-in tools in model.tools ------------------------------------------------------------------------
+
+
+def _tools(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {tool.get("function", {}).get("name", tool["type"]): tool for tool in config["model"].get("tools", [])}
+
+
+def test_builtin_tools_are_function_tools_the_sdk_accepts_pointing_at_avas_webhook():
+    assistant = _assistant(enabled_integrations=list(BUILTIN_TOOLS))
+    config = vapi_assistant_config(assistant=assistant, public_url="https://ava.example.com", webhook_secret="whsec_a")
+
+    parsed = assert_matches_sdk(vt.CreateAssistantDto, config)
+    tools = _tools(config)
+    assert list(tools) == list(BUILTIN_TOOLS)
+    assert [type(tool).__name__ for tool in parsed.model.tools] == ["OpenAiModelToolsItem_Function"] * 4
+    for name, tool in tools.items():
+        assert_matches_sdk(vt.OpenAiModelToolsItem_Function, tool)
+        assert_matches_sdk(vt.CreateFunctionToolDto, tool, ignore=("type",))
+        assert tool["function"]["description"] and tool["function"]["parameters"]["type"] == "object"
+        # Tool calls go to the tool's own server: the secret header must be there, as on the assistant's server.
+        assert tool["server"] == config["server"] and tool["server"] is not config["server"]
+        assert tool["server"]["headers"] == {"X-Vapi-Secret": "whsec_a"}, name
+    assert tools["lookup_faq"]["function"]["parameters"]["required"] == ["question"]
+    message = tools["take_message"]["function"]["parameters"]
+    assert message["required"] == ["message"]
+    assert {"caller_name", "callback_number", "message"} <= message["properties"].keys()
+    # The owner's data fields (by their own key) can be captured with the message; labels-only entries cannot.
+    assert message["properties"]["patient_name"] == {"type": "string", "description": "Patient name"}
+    assert message["properties"]["appointmentBooked"] == {"type": "boolean"}
+
+
+def test_a_forwarding_number_makes_transfer_a_real_vapi_transfer_call():
+    assistant = _assistant(enabled_integrations=["transfer_to_human", "take_message"])
+    config = vapi_assistant_config(
+        assistant=assistant,
+        public_url="https://ava.example.com",
+        webhook_secret="s",
+        transfer_numbers=["+14155550100", "+14155550100", "+14155550111"],
+    )
+
+    assert_matches_sdk(vt.CreateAssistantDto, config)
+    tools = _tools(config)
+    assert list(tools) == ["take_message", "transferCall"], "transfer_to_human is replaced, not duplicated"
+    transfer = tools["transferCall"]
+    assert_matches_sdk(vt.OpenAiModelToolsItem_TransferCall, transfer)
+    assert_matches_sdk(vt.CreateTransferCallToolDto, transfer, ignore=("type",))
+    assert [d["number"] for d in transfer["destinations"]] == ["+14155550100", "+14155550111"]
+    assert all(d["type"] == "number" and d["description"] for d in transfer["destinations"])
+    assert transfer["destinations"][0]["message"] == "Un instant, je vous mets en relation."
+
+
+def test_without_a_forwarding_number_transfer_stays_avas_function_tool():
+    assistant = _assistant(enabled_integrations=["transfer_to_human"])
+    config = vapi_assistant_config(assistant=assistant, public_url="https://a.example", webhook_secret="s")
+
+    (tool,) = config["model"]["tools"]
+    assert tool["type"] == "function" and tool["function"]["name"] == "transfer_to_human"
+
+
+@pytest.mark.parametrize(
+    ("enabled", "declared"),
+    [
+        ([], None),
+        (None, list(BUILTIN_TOOLS)),
+        (["lookup_faq", "a_tool_ava_dropped", 3], ["lookup_faq"]),
+        (["lookup_faq", "check_business_hours"], ["check_business_hours", "lookup_faq"]),
+    ],
+)
+def test_only_enabled_tools_are_declared_and_odd_old_values_do_not_break_the_push(enabled, declared):
+    assistant = _assistant(enabled_integrations=enabled)
+    config = vapi_assistant_config(assistant=assistant, public_url="https://a.example", webhook_secret="s")
+
+    assert_matches_sdk(vt.CreateAssistantDto, config)
+    if declared is None:
+        assert "tools" not in config["model"]
+    else:
+        assert [tool["function"]["name"] for tool in config["model"]["tools"]] == declared
+
+
+def test_every_declared_tool_is_one_the_webhook_answers():
+    from ava_app.services.call_ingest import _TOOLS
+
+    assert tuple(_TOOLS) == BUILTIN_TOOLS
+
+
+async def test_the_emulator_accepts_avas_tools_and_refuses_malformed_ones(client):
+    config = vapi_assistant_config(
+        assistant=_assistant(enabled_integrations=list(BUILTIN_TOOLS)),
+        public_url="https://a.example",
+        webhook_secret="s",
+        transfer_numbers=["+14155550100"],
+    )
+    created = await client.create_assistant(config=config)
+    assert created["model"]["tools"] == config["model"]["tools"]
+
+    broken = {
+        **config["model"],
+        "tools": [
+            {"type": "magic"},
+            {"type": "function", "function": {"name": "has spaces"}},
+            {"type": "transferCall", "destinations": [{"type": "number", "number": "0415"}]},
+        ],
+    }
+    with pytest.raises(Invalid) as error:
+        await client.update_assistant(assistant_id=created["id"], changes={"model": broken})
+    messages = error.value.details["messages"]
+    assert any(m.startswith("model.tools.0.type must be one of") for m in messages)
+    assert any(m.startswith("model.tools.1.function.name must match") for m in messages)
+    assert "model.tools.2.destinations.0.number must be a valid phone number in E.164 format" in messages
+
+
 def test_every_server_message_we_subscribe_to_is_one_vapi_knows():
     allowed = set(vt.CreateAssistantDtoServerMessagesItem.__args__[0].__args__)
 
@@ -248,10 +361,42 @@ async def test_outbound_call_body_is_exactly_what_the_sdk_sends():
 
 async def test_call_fields_and_web_call_body_match_the_sdk():
     recorder = Recorder()
-    await _client(recorder).create_web_call(assistant_id="a1", variable_values={"x": "1"})
+    await _client(recorder, public_key="pub-k").create_web_call(assistant_id="a1", variable_values={"x": "1"})
 
     assert recorder.requests[0].url.path == "/call/web"
     assert_matches_sdk(vt.CreateWebCallDto, recorder.body())
+
+
+async def test_web_calls_go_with_the_public_key_and_everything_else_with_the_private_one():
+    recorder = Recorder()
+    client = _client(recorder, public_key="pub-k")
+
+    await client.create_web_call(assistant_id="a1")
+    await client.get_call(call_id="c1")
+
+    web, private = recorder.requests
+    assert web.headers["authorization"] == "Bearer pub-k"
+    assert private.headers["authorization"] == "Bearer k"
+
+
+async def test_a_web_call_without_a_public_key_says_which_setting_is_missing():
+    recorder = Recorder()
+
+    with pytest.raises(ProviderError) as error:
+        await _client(recorder).create_web_call(assistant_id="a1")
+
+    assert error.value.code == "vapi_public_key_missing" and "AVA_VAPI_PUBLIC_KEY" in error.value.message
+    assert recorder.requests == [], "the private key must never be sent to /call/web"
+
+
+def test_sandbox_and_real_endpoints_carry_their_public_key(tmp_path):
+    sandbox = vapi_endpoint(settings=Settings(vapi_api_key="", data_dir=tmp_path, secret_key="x" * 40))
+    real = vapi_endpoint(
+        settings=Settings(vapi_api_key="priv", vapi_public_key="pub", data_dir=tmp_path, secret_key="x" * 40)
+    )
+
+    assert sandbox.public_key == SANDBOX_PUBLIC_KEY
+    assert (real.api_key, real.public_key) == ("priv", "pub")
 
 
 async def test_list_requests_send_limit_and_filters_and_sort_newest_first():
@@ -565,6 +710,62 @@ async def test_breaker_opens_after_repeated_outages_and_closes_after_its_reset_t
     assert await client.list_assistants() == []
     assert await client.list_assistants() == []
     assert script.count == 4
+
+
+async def test_fresh_clients_of_one_account_share_its_breaker():
+    script = Script(httpx.Response(503))
+
+    for _ in range(2):
+        client, _ = _scripted(script, max_attempts=1, breaker_threshold=2)
+        with pytest.raises(ProviderUnavailable):
+            await client.list_assistants()
+    other_account = VapiClient(
+        base_url="https://api.vapi.test",
+        api_key="another-org-key",
+        transport=httpx.MockTransport(Script(httpx.Response(200, json=[]))),
+        max_attempts=1,
+        breaker_threshold=2,
+    )
+    third, _ = _scripted(script, max_attempts=1, breaker_threshold=2)
+
+    with pytest.raises(ProviderUnavailable) as fast:
+        await third.get_call(call_id="c1")
+    assert script.count == 2, "a client made after the outage must not call Vapi while the breaker is open"
+    assert fast.value.message == "voice provider unavailable, retrying"
+    assert await other_account.list_assistants() == [], "another Vapi account has a breaker of its own"
+
+
+async def test_breaker_opens_for_fresh_clients_against_the_emulator_set_to_fail(emulator):
+    sandbox = emulator.state.sandbox
+    sandbox.fail_next(1000, status=503, retry_after=0)
+
+    def fresh() -> VapiClient:
+        # What the services do: a new client for every operation.
+        return VapiClient(
+            base_url=EMULATOR_URL,
+            api_key=SANDBOX_API_KEY,
+            transport=httpx.ASGITransport(app=emulator),
+            backoff_initial=0,
+            breaker_threshold=3,
+            breaker_reset_seconds=0.3,
+        )
+
+    for _ in range(3):
+        with pytest.raises(ProviderUnavailable) as slow:
+            await fresh().list_assistants()
+        assert slow.value.details["reason"] == "HTTP 503"
+    served = sandbox.failures_served
+    assert served == 9, "three attempts per operation"
+    started = asyncio.get_running_loop().time()
+    with pytest.raises(ProviderUnavailable) as fast:
+        await fresh().create_assistant(config=assistant_config())
+    assert asyncio.get_running_loop().time() - started < 0.05
+    assert sandbox.failures_served == served and fast.value.message == UNAVAILABLE_MESSAGE
+    assert 0 < fast.value.details["retry_after"] <= 0.3
+
+    sandbox.reset_failures()
+    await asyncio.sleep(0.35)
+    assert await fresh().list_assistants() == []
 
 
 async def test_client_errors_do_not_open_the_breaker():

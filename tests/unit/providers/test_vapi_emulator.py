@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from vapi import types as vt
 from vapi.calls.client import AsyncCallsClient
 
-from ava_app.services.providers.vapi import SANDBOX_API_KEY, VapiClient
+from ava_app.services.providers.vapi import SANDBOX_API_KEY, SANDBOX_PUBLIC_KEY, VapiClient
 from ava_app.services.providers.vapi_emulator import create_vapi_emulator, simulate_call
 from ava_app.services.providers.vapi_sandbox import contract
 from ava_app.services.providers.vapi_sandbox.recording import write_tone_recording
@@ -70,6 +70,76 @@ async def test_requests_without_a_valid_bearer_key_get_vapis_401(emulator, heade
         "error": "Unauthorized",
         "statusCode": 401,
     }
+
+
+INVALID_KEY = {
+    "message": "Invalid Key. Hot tip, you may be using the private key instead of the public key, or vice versa.",
+    "error": "Unauthorized",
+    "statusCode": 401,
+}
+
+
+async def test_web_calls_take_the_public_key_and_every_other_route_the_private_one(emulator, raw):
+    assistant = (await raw.post("/assistant", json=assistant_config())).json()
+    public = {"Authorization": f"Bearer {SANDBOX_PUBLIC_KEY}"}
+
+    private_on_web = await raw.post("/call/web", json={"assistantId": assistant["id"]})
+    web = await raw.post("/call/web", json={"assistantId": assistant["id"]}, headers=public)
+    public_on_private = [
+        await raw.get("/assistant", headers=public),
+        await raw.get(f"/assistant/{assistant['id']}", headers=public),
+        await raw.post("/assistant", json=assistant_config(), headers=public),
+        await raw.get("/call", headers=public),
+    ]
+
+    assert private_on_web.status_code == 401 and private_on_web.json() == INVALID_KEY
+    assert web.status_code == 201 and web.json()["type"] == "webCall" and web.json()["orgId"] == assistant["orgId"]
+    assert [r.status_code for r in public_on_private] == [401] * 4
+    assert all(r.json() == INVALID_KEY for r in public_on_private)
+
+
+async def test_a_public_key_only_reaches_its_own_org(tmp_path):
+    emulator = create_vapi_emulator(
+        db_path=tmp_path / "v.db",
+        api_keys=["key-a", "key-b"],
+        public_keys={"pub-a": "key-a", "pub-orphan": "key-gone"},
+        public_base_url=EMULATOR_URL,
+        auto_simulate=False,
+    )
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=emulator), base_url=EMULATOR_URL) as http:
+        created = await http.post("/assistant", json=assistant_config(), headers={"Authorization": "Bearer key-b"})
+        theirs = await http.post(
+            "/call/web", json={"assistantId": created.json()["id"]}, headers={"Authorization": "Bearer pub-a"}
+        )
+        orphan = await http.post(
+            "/call/web", json={"assistantId": created.json()["id"]}, headers={"Authorization": "Bearer pub-orphan"}
+        )
+
+    assert theirs.status_code == 400 and "Couldn't Find Assistant" in theirs.json()["message"][0]
+    assert orphan.status_code == 401
+
+
+async def test_scripted_failures_answer_before_auth_with_nestjs_bodies(emulator, raw):
+    sandbox = emulator.state.sandbox
+    sandbox.fail_next(2, status=503, retry_after=1.5)
+    sandbox.fail_next(status=429)
+
+    outage = await raw.get("/assistant", headers={"Authorization": "Bearer not-even-a-key"})
+    second = await raw.post("/assistant", json=assistant_config())
+    throttled = await raw.get("/call")
+    healthy = await raw.get("/assistant")
+
+    assert outage.status_code == 503 and outage.headers["retry-after"] == "2"
+    assert outage.json() == {"message": "Service Unavailable", "error": "Service Unavailable", "statusCode": 503}
+    assert second.status_code == 503
+    assert throttled.status_code == 429 and "retry-after" not in throttled.headers
+    assert throttled.json()["error"] == "Too Many Requests"
+    assert healthy.status_code == 200 and sandbox.failures_served == 3
+    sandbox.fail_next(5)
+    sandbox.reset_failures()
+    assert (await raw.get("/assistant")).status_code == 200
+    with pytest.raises(ValueError):
+        sandbox.fail_next(status=418)
 
 
 async def test_unknown_ids_and_routes_get_nestjs_404s(raw):

@@ -14,7 +14,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 INVALID_KEY_MESSAGE = "Invalid Key. Hot tip, you may be using the private key instead of the public key, or vice versa."
-REASONS = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict"}
+REASONS = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
 
 ASSISTANT_FIELDS = frozenset(
     {
@@ -55,15 +65,19 @@ LIST_FILTERS = {
     for op in ("Gt", "Lt", "Ge", "Le")
 }  # fmt: skip
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+# ``model.tools`` item types the sandbox plays or at least accepts (a subset of the SDK's tool union).
+TOOL_TYPES = frozenset({"function", "transferCall", "endCall", "dtmf", "voicemail", "apiRequest", "query", "sms"})
+_FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 class VapiHttpError(Exception):
     """An error the emulator answers with Vapi's (NestJS) error body."""
 
-    def __init__(self, status: int, message: str | list[str]) -> None:
+    def __init__(self, status: int, message: str | list[str], *, headers: dict[str, str] | None = None) -> None:
         super().__init__(str(message))
         self.status = status
         self.message = message
+        self.headers = headers or {}
 
     def body(self) -> dict[str, Any]:
         return {"message": self.message, "error": REASONS.get(self.status, "Error"), "statusCode": self.status}
@@ -144,8 +158,40 @@ def check_assistant(body: dict[str, Any]) -> None:
             problems.append("maxDurationSeconds must not be less than 10 and not greater than 43200")
     if "serverMessages" in body and not isinstance(body["serverMessages"], list):
         problems.append("serverMessages must be an array")
+    if isinstance(body.get("model"), dict) and "tools" in body["model"]:
+        problems += _check_tools(body["model"]["tools"])
     if problems:
         raise bad_request(problems)
+
+
+def _check_tools(tools: Any) -> list[str]:
+    """``model.tools``: typed items; function tools need a valid name, transfers need E.164 number destinations."""
+    if not isinstance(tools, list):
+        return ["model.tools must be an array"]
+    problems = []
+    for index, tool in enumerate(tools):
+        where = f"model.tools.{index}"
+        if not isinstance(tool, dict) or tool.get("type") not in TOOL_TYPES:
+            problems.append(f"{where}.type must be one of the following values: {', '.join(sorted(TOOL_TYPES))}")
+            continue
+        server = tool.get("server")
+        if server is not None and (not isinstance(server, dict) or not _is_url(server.get("url"))):
+            problems.append(f"{where}.server.url must be a URL address")
+        if tool["type"] == "function":
+            function = tool.get("function")
+            name = function.get("name") if isinstance(function, dict) else None
+            if not isinstance(name, str) or not _FUNCTION_NAME.match(name):
+                problems.append(f"{where}.function.name must match /^[a-zA-Z0-9_-]{{1,64}}$/")
+            parameters = function.get("parameters") if isinstance(function, dict) else None
+            if parameters is not None and not isinstance((parameters or {}).get("properties"), dict):
+                problems.append(f"{where}.function.parameters.properties must be an object")
+        elif tool["type"] == "transferCall":
+            for slot, destination in enumerate(tool.get("destinations") or []):
+                if not isinstance(destination, dict) or destination.get("type") not in {"number", "sip", "assistant"}:
+                    problems.append(f"{where}.destinations.{slot}.type must be one of: number, sip, assistant")
+                elif destination["type"] == "number" and not E164.match(str(destination.get("number", ""))):
+                    problems.append(f"{where}.destinations.{slot}.number must be a valid phone number in E.164 format")
+    return problems
 
 
 def check_phone_number_create(body: dict[str, Any]) -> None:
