@@ -15,10 +15,18 @@ from fastapi import FastAPI
 from vapi import types as vt
 from vapi.calls.client import AsyncCallsClient
 
-from ava_app.services.providers.vapi import SANDBOX_API_KEY, SANDBOX_PUBLIC_KEY, VapiClient
+from ava_app.models import Assistant
+from ava_app.services.providers.vapi import (
+    BUILTIN_TOOLS,
+    SANDBOX_API_KEY,
+    SANDBOX_PUBLIC_KEY,
+    VapiClient,
+    vapi_assistant_config,
+)
 from ava_app.services.providers.vapi_emulator import create_vapi_emulator, simulate_call
 from ava_app.services.providers.vapi_sandbox import contract
 from ava_app.services.providers.vapi_sandbox.recording import write_tone_recording
+from ava_app.services.providers.vapi_sandbox.scenarios import ToolStep, Turn, build_scenario
 from tests.unit.providers.conftest import (
     BOOKING_TOOL,
     EMULATOR_URL,
@@ -402,6 +410,127 @@ async def test_question_call_answers_from_the_knowledge_base(emulator, raw, rece
     assert "Do you have parking?" in call["artifact"]["transcript"]
     assert "AI: Yes, free parking is behind the building." in call["artifact"]["transcript"]
     assert not receiver.messages("tool-calls")
+
+
+# --- scenarios that call AVA's own tools -----------------------------------------------------------------------
+
+
+def _ava_config(**fields: Any) -> dict[str, Any]:
+    """What ``vapi_assistant_config`` makes of an AVA assistant, with its webhook at the test receiver."""
+    values: dict[str, Any] = {
+        "id": 7,
+        "tenant_id": 1,
+        "name": "Ava - Bright Smile Dental",
+        "first_message": "Thanks for calling Bright Smile Dental, this is Ava. How can I help you today?",
+        "end_call_message": "Thanks for calling Bright Smile Dental. Goodbye!",
+        "knowledge_base": [{"question": "Do you have parking?", "answer": "Yes, free parking is behind the building."}],
+        "data_fields": [{"key": "reason", "label": "Reason for calling", "type": "string"}],
+        "enabled_integrations": list(BUILTIN_TOOLS),
+    }
+    values.update(fields)
+    config = vapi_assistant_config(
+        assistant=Assistant(**values), public_url="http://ava.test", webhook_secret=WEBHOOK_SECRET
+    )
+    assert config["server"]["url"] == RECEIVER_URL
+    return config
+
+
+def _tool_deliveries(receiver) -> list[dict[str, Any]]:
+    return [d for d in receiver.deliveries if d["body"]["message"]["type"] == "tool-calls"]
+
+
+def _line_after_tool(call: dict[str, Any], name: str) -> str:
+    """What the assistant said right after the result of tool ``name`` came back."""
+    messages = call["artifact"]["messages"]
+    index = next(i for i, m in enumerate(messages) if m["role"] == "tool_call_result" and m["name"] == name)
+    return next(m["message"] for m in messages[index + 1 :] if m["role"] == "bot")
+
+
+async def test_a_question_goes_through_lookup_faq_then_check_business_hours(emulator, raw, receiver):
+    receiver.tool_results = {
+        "lookup_faq": "Yes: free parking behind the building, and two bike racks.",
+        "check_business_hours": "Open now until 17:00. Hours today: 09:00-17:00.",
+    }
+    assistant = (await raw.post("/assistant", json=_ava_config())).json()
+
+    call = await simulate_call(emulator, intent="question", assistant_id=assistant["id"], speed=0)
+
+    deliveries = _tool_deliveries(receiver)
+    assert [d["body"]["message"]["toolCallList"][0]["function"]["name"] for d in deliveries] == [
+        "lookup_faq",
+        "check_business_hours",
+    ]
+    for delivery in deliveries:
+        # Posted to the tool's own server, with the secret header the contract says.
+        assert delivery["headers"]["x-vapi-secret"] == WEBHOOK_SECRET
+        message = delivery["body"]["message"]
+        # ``call`` is left out: a web call's ``webCallUrl`` is real Vapi output the 3.0.0 Call model lacks.
+        assert_matches_sdk(vt.ServerMessageToolCalls, message, ignore=("call",))
+        (declared,) = message["toolWithToolCallList"]
+        assert declared["server"]["url"] == RECEIVER_URL and declared["toolCall"] == message["toolCallList"][0]
+    faq_call = deliveries[0]["body"]["message"]["toolCallList"][0]
+    assert json.loads(faq_call["function"]["arguments"]) == {"question": "Do you have parking?"}
+    assert _line_after_tool(call, "lookup_faq") == receiver.tool_results["lookup_faq"]
+    assert _line_after_tool(call, "check_business_hours") == receiver.tool_results["check_business_hours"]
+    assert "AI: Open now until 17:00." in call["artifact"]["transcript"]
+
+
+async def test_without_a_knowledge_base_a_question_about_hours_checks_them(emulator, raw, receiver):
+    receiver.tool_results = {"check_business_hours": "Closed now. Next opening: Monday at 09:00."}
+    assistant = (await raw.post("/assistant", json=_ava_config(knowledge_base=[]))).json()
+
+    call = await simulate_call(emulator, intent="question", assistant_id=assistant["id"], speed=0)
+
+    (delivery,) = _tool_deliveries(receiver)
+    assert delivery["body"]["message"]["toolCallList"][0]["function"]["name"] == "check_business_hours"
+    assert _line_after_tool(call, "check_business_hours") == "Closed now. Next opening: Monday at 09:00."
+    assert "opening hours" in call["artifact"]["transcript"]
+
+
+@pytest.mark.parametrize(
+    ("intent", "said", "reason"),
+    [
+        ("complaint", "I've logged your complaint", "double charge complaint"),
+        ("voicemail", "I'll pass your message on", "message left"),
+        ("booking", "I've noted your request", "appointment next"),
+    ],
+)
+async def test_messages_complaints_and_bookings_without_a_booking_tool_use_take_message(
+    emulator, raw, receiver, intent, said, reason
+):
+    receiver.tool_results = {"take_message": "Message saved for the team."}
+    assistant = (await raw.post("/assistant", json=_ava_config())).json()
+
+    call = await simulate_call(emulator, intent=intent, assistant_id=assistant["id"], speed=0)
+
+    (delivery,) = _tool_deliveries(receiver)
+    tool_call = delivery["body"]["message"]["toolCallList"][0]
+    arguments = json.loads(tool_call["function"]["arguments"])
+    assert tool_call["function"]["name"] == "take_message" and arguments["message"]
+    assert arguments["caller_name"] and arguments["caller_name"] in call["artifact"]["transcript"]
+    assert arguments["reason"].startswith(reason), "the owner's data field is filled too"
+    assert said in _line_after_tool(call, "take_message")
+
+
+async def test_a_failed_take_message_is_not_presented_as_saved(emulator, raw, receiver):
+    receiver.tool_results = {"take_message": None}
+    assistant = (await raw.post("/assistant", json=_ava_config())).json()
+
+    call = await simulate_call(emulator, intent="complaint", assistant_id=assistant["id"], speed=0)
+
+    line = _line_after_tool(call, "take_message")
+    assert "couldn't save your message" in line and "logged" not in line
+
+
+def test_scenarios_only_call_the_tools_the_assistant_declares():
+    without = build_scenario(intent="complaint", assistant=assistant_config(), direction="inbound", seed="s")
+    only_faq = build_scenario(
+        intent="question", assistant=_ava_config(enabled_integrations=["lookup_faq"]), direction="inbound", seed="s"
+    )
+
+    assert all(isinstance(step, Turn) for step in without.steps)
+    tools = [step.tool["function"]["name"] for step in only_faq.steps if isinstance(step, ToolStep)]
+    assert tools == ["lookup_faq"]
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,9 @@
 """Plausible call scripts for the emulator, built from an assistant's own config (greeting, knowledge base, tools).
 
-Pure functions: a scenario is data (turns, an optional tool call, outcome); the call runner plays it out.
+Pure functions: a scenario is data (turns, tool calls, outcome); the call runner plays it out. An assistant that
+declares AVA's built-in tools (``lookup_faq``, ``check_business_hours``, ``take_message``) has them called where a
+real assistant would: a question goes through ``lookup_faq`` then ``check_business_hours``, a complaint, a message
+or a booking request without a booking tool through ``take_message``; the tool's answer shapes the next line.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any, Literal
 INTENTS = ("booking", "question", "complaint", "wrong_number", "voicemail", "hang_up")
 CALLER_NAMES = ("Jordan Lee", "Sam Rivera", "Alex Morgan", "Taylor Brooks", "Casey Nguyen", "Robin Patel")
 _BOOKING_TOOL = re.compile(r"book|appointment|schedule|reserv", re.IGNORECASE)
+FAQ_TOOL, HOURS_TOOL, MESSAGE_TOOL = "lookup_faq", "check_business_hours", "take_message"
 
 
 @dataclass(frozen=True)
@@ -123,7 +127,13 @@ def _booking(*, assistant, name, greeting, goodbye, direction, rng) -> Scenario:
         steps.append(Turn("bot", f"Of course, {first}. What's the best number to confirm the time with you?"))
         steps.append(Turn("user", "This number is fine."))
         steps.append(
-            Turn("bot", f"Thank you. I've noted your request for next {day} morning; the team will call to confirm.")
+            _message_step(
+                assistant,
+                name=name,
+                message=f"Would like an appointment next {day} morning; please call back to confirm.",
+                reason=f"appointment next {day} morning",
+                said=f"Thank you. I've noted your request for next {day} morning; the team will call to confirm.",
+            )
         )
     steps += [Turn("user", "Great, thanks. Bye!"), Turn("bot", goodbye)]
     return Scenario(
@@ -144,39 +154,64 @@ def _booking(*, assistant, name, greeting, goodbye, direction, rng) -> Scenario:
 
 def _question(*, assistant, name, greeting, goodbye, direction, rng) -> Scenario:
     facts = knowledge_facts(system_prompt_of(assistant))
+    faq_tool, hours_tool = _tool_named(assistant, FAQ_TOOL), _tool_named(assistant, HOURS_TOOL)
+    steps: list[Turn | ToolStep] = [Turn("bot", greeting)]
     if facts:
         question, answer = rng.choice(facts)
         question = question or "Can you tell me a bit more about what you offer?"
         summary = f"{name} asked: {question} The assistant answered from the knowledge base."
+        steps.append(Turn("user", f"Hi, quick question. {question}"))
+        if faq_tool is not None:
+            steps.append(Turn("bot", "Let me check that for you."))
+            # The spoken answer is what AVA's knowledge base returned, as a real assistant would read it out.
+            steps.append(
+                ToolStep(tool=faq_tool, arguments={"question": question}, reply=lambda result, a=answer: result or a)
+            )
+        else:
+            steps.append(Turn("bot", answer))
+        if hours_tool is not None:
+            steps.append(Turn("user", "Great. And are you open right now?"))
+            steps.append(ToolStep(tool=hours_tool, arguments={}, reply=_hours_reply))
+    elif hours_tool is not None:
+        summary = f"{name} asked about opening hours; the assistant checked them."
+        steps.append(Turn("user", "Hi, quick question. What are your opening hours today?"))
+        steps.append(Turn("bot", "One moment, let me check."))
+        steps.append(ToolStep(tool=hours_tool, arguments={}, reply=_hours_reply))
     else:
-        question = "What are your opening hours this week?"
-        answer = "I don't have that in front of me, but I can take a message and someone will call you back today."
         summary = f"{name} asked about opening hours; the assistant offered a call back."
-    steps = [
-        Turn("bot", greeting),
-        Turn("user", f"Hi, quick question. {question}"),
-        Turn("bot", answer),
-        Turn("user", "Perfect, that's all I needed. Thank you!"),
-        Turn("bot", goodbye),
-    ]
+        steps.append(Turn("user", "Hi, quick question. What are your opening hours this week?"))
+        steps.append(
+            Turn(
+                "bot",
+                "I don't have that in front of me, but I can take a message and someone will call you back today.",
+            )
+        )
+    answered = bool(facts) or hours_tool is not None
+    steps += [Turn("user", "Perfect, that's all I needed. Thank you!"), Turn("bot", goodbye)]
     return Scenario(
         intent="question",
         caller_name=name,
         steps=steps,
         ended_reason="customer-ended-call",
         summary=summary,
-        success=bool(facts),
-        facts={"reason": question, "callback": not facts},
+        success=answered,
+        facts={"reason": _first_question(steps), "callback": not answered},
     )
 
 
 def _complaint(*, assistant, name, greeting, goodbye, direction, rng) -> Scenario:
-    steps = [
+    steps: list[Turn | ToolStep] = [
         Turn("bot", greeting),
         Turn("user", "I'm calling because I'm really unhappy. I was charged twice for my last visit."),
         Turn("bot", "I'm very sorry about that. Could I have your name so a manager can look into it?"),
         Turn("user", f"It's {name}. I'd like someone to call me back today."),
-        Turn("bot", f"Thank you, {name.split()[0]}. I've logged your complaint; a manager will call you back today."),
+        _message_step(
+            assistant,
+            name=name,
+            message="Was charged twice for the last visit and wants a manager to call back today.",
+            reason="double charge complaint",
+            said=f"Thank you, {name.split()[0]}. I've logged your complaint; a manager will call you back today.",
+        ),
         Turn("user", "Okay. Thanks."),
         Turn("bot", goodbye),
     ]
@@ -225,10 +260,17 @@ def _voicemail(*, assistant, name, greeting, goodbye, direction, rng) -> Scenari
             success=False,
             facts={"reason": "voicemail", "callback": True},
         )
-    steps = [
+    steps: list[Turn | ToolStep] = [
         Turn("bot", greeting),
         Turn("user", f"Hi, it's {name}. Please call me back when you can, it's about my booking."),
-        Turn("bot", f"Thanks, {name.split()[0]}. I'll pass your message on. " + goodbye),
+        _message_step(
+            assistant,
+            name=name,
+            message="Please call back about my booking.",
+            reason="message left",
+            said=f"Thanks, {name.split()[0]}. I'll pass your message on. " + goodbye,
+            failed=_MESSAGE_FAILED + " " + goodbye,
+        ),
     ]
     return Scenario(
         intent="voicemail",
@@ -253,9 +295,61 @@ def _hang_up(*, assistant, name, greeting, goodbye, direction, rng) -> Scenario:
     )
 
 
+_MESSAGE_FAILED = "I'm sorry, I couldn't save your message just now. Please call us back a little later."
+
+
 def _function_tools(assistant: dict[str, Any]) -> list[dict[str, Any]]:
     tools = (assistant.get("model") or {}).get("tools") or []
-    return [t for t in tools if t.get("type") == "function" and isinstance(t.get("function"), dict)]
+    return [
+        tool
+        for tool in tools
+        if isinstance(tool, dict) and tool.get("type") == "function" and isinstance(tool.get("function"), dict)
+    ]
+
+
+def _tool_named(assistant: dict[str, Any], name: str) -> dict[str, Any] | None:
+    return next((tool for tool in _function_tools(assistant) if tool["function"].get("name") == name), None)
+
+
+def _message_step(
+    assistant: dict[str, Any], *, name: str, message: str, reason: str, said: str, failed: str = _MESSAGE_FAILED
+) -> Turn | ToolStep:
+    """The assistant takes a message: through take_message when declared (``said`` only once it is saved)."""
+    tool = _tool_named(assistant, MESSAGE_TOOL)
+    if tool is None:
+        return Turn("bot", said)
+    arguments = _message_arguments(tool, name=name, message=message, reason=reason)
+    return ToolStep(tool=tool, arguments=arguments, reply=lambda result: said if result else failed)
+
+
+def _hours_reply(result: str | None) -> str:
+    """What the assistant says with check_business_hours' answer (a sentence about today's hours)."""
+    if not result:
+        return "I can't check our hours right now, sorry. Please try again a bit later."
+    return result
+
+
+def _first_question(steps: list[Turn | ToolStep]) -> str:
+    """The caller's first question, as the call's reason (what Vapi's structured data would capture)."""
+    text = next((step.text for step in steps if isinstance(step, Turn) and step.role == "user"), "")
+    return text.removeprefix("Hi, quick question. ")
+
+
+def _message_arguments(tool: dict[str, Any], *, name: str, message: str, reason: str) -> dict[str, Any]:
+    """take_message's arguments: the message itself, and the caller's name or reason where the schema asks."""
+    properties = (tool["function"].get("parameters") or {}).get("properties") or {}
+    arguments: dict[str, Any] = {"message": message} if "message" in properties or not properties else {}
+    for key, schema in properties.items():
+        lowered = key.lower()
+        if key == "message" or (schema or {}).get("type") not in (None, "string"):
+            continue
+        if "name" in lowered and "business" not in lowered:
+            arguments[key] = name
+        elif any(word in lowered for word in ("reason", "intent", "topic", "request")):
+            arguments[key] = reason
+    if not arguments:
+        arguments = {"message": message}
+    return arguments
 
 
 def _arguments_for(tool: dict[str, Any], *, name: str, day: str, rng: random.Random) -> dict[str, Any]:
