@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -21,7 +22,10 @@ from sqlmodel import Session, col, select
 
 from ava_app.models import ProviderCredential, utcnow
 from ava_app.services.errors import DomainError, Invalid
+from ava_app.services.providers.llm import OpenAIAccess, openai_access
 from ava_app.settings import get_settings
+
+log = logging.getLogger(__name__)
 
 # Fields each provider needs; the first one is the one the masked hint is made from.
 PROVIDER_FIELDS: dict[str, tuple[str, ...]] = {
@@ -106,6 +110,21 @@ def delete_credential(session: Session, *, tenant_id: int, provider: str) -> boo
     session.delete(row)
     session.commit()
     return True
+
+
+def openai_access_for(session: Session, *, tenant_id: int | None) -> OpenAIAccess | None:
+    """The OpenAI key a tenant's AI work uses: its own, else the platform's; None means the local fallback.
+
+    A saved key that can no longer be read (the server key changed) falls back to the platform's with a warning:
+    a call summarised on the platform's key beats a summary that fails until someone re-enters the key.
+    """
+    own = None
+    if tenant_id is not None:
+        try:
+            own = get_credential(session, tenant_id=tenant_id, provider="openai")
+        except CredentialUnreadable:
+            log.warning("tenant %s: its OpenAI key cannot be read any more; using the platform's", tenant_id)
+    return openai_access(tenant_key=str(own["api_key"]) if own and own.get("api_key") else None)
 
 
 def mask(value: str) -> str:

@@ -28,7 +28,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from ava_app.models import Assistant, Call, CallMessage, Membership, Outbox, Tenant, User, utcnow
-from ava_app.services import email
+from ava_app.services import credentials, email
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.email_templates import format_duration, normalize_locale
 from ava_app.services.errors import NotFound, ProviderError, ProviderUnavailable
@@ -113,6 +113,8 @@ def _summarise(session: Session, *, call: Call, final_attempt: bool) -> None:
     tenant = session.get(Tenant, call.tenant_id)
     if before_summary is not None:
         before_summary(call.id)
+    # The tenant's own OpenAI key when it saved one, else the platform's, else the local fallback.
+    access = credentials.openai_access_for(session, tenant_id=call.tenant_id)
     try:
         result = run_coroutine_sync(
             llm.summarise_call(
@@ -120,6 +122,7 @@ def _summarise(session: Session, *, call: Call, final_attempt: bool) -> None:
                 language=assistant.language if assistant else (tenant.locale if tenant else "en"),
                 data_fields=_field_names(assistant.data_fields if assistant else []),
                 industry=(assistant.industry if assistant else None) or (tenant.industry if tenant else None),
+                access=access,
             )
         )
     except ProviderUnavailable:

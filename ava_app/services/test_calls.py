@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from ava_app import jobs
 from ava_app.models import Call, CallMessage, Tenant, utcnow
-from ava_app.services import phone_numbers, presets
+from ava_app.services import credentials, phone_numbers, presets
 from ava_app.services.assistants import get_or_create_assistant
 from ava_app.services.errors import Invalid
 from ava_app.services.principal import Principal
@@ -35,7 +35,11 @@ _HOURS_QUESTION = {
 
 
 def reply_context(session: Session, *, principal: Principal) -> dict[str, Any]:
-    """What ``llm.stream_test_call_reply`` needs to answer as the caller's assistant (its settings, the business)."""
+    """What ``llm.stream_test_call_reply`` needs to answer as the caller's assistant (its settings, the business).
+
+    It names the tenant and whether an OpenAI key (the tenant's own, else the platform's) will answer
+    (``reply_source``), but never holds the key: the page keeps this dict in its state.
+    """
     tenant_id = principal.require_writer()
     assistant = get_or_create_assistant(session, principal=principal)
     tenant = session.get(Tenant, tenant_id)
@@ -44,8 +48,11 @@ def reply_context(session: Session, *, principal: Principal) -> dict[str, Any]:
     if numbers and numbers[0].business_hours:
         question = _HOURS_QUESTION.get(presets.language_of(assistant.language), _HOURS_QUESTION["en"])
         knowledge.append({"question": question, "answer": numbers[0].hours_summary})
+    access = credentials.openai_access_for(session, tenant_id=tenant_id)
     return {
         "id": assistant.id,
+        "tenant_id": tenant_id,
+        "reply_source": "llm" if access is not None else "local",
         "name": assistant.name,
         "business_name": tenant.name if tenant else "",
         "language": assistant.language,

@@ -127,3 +127,33 @@ def test_invalid_input_names_the_field(db, secret_key, provider, secret, field):
 )
 def test_mask_never_reveals_most_of_the_value(value, hint):
     assert credentials.mask(value) == hint
+
+
+# --- which OpenAI key -----------------------------------------------------------------------------------------------
+
+
+def test_openai_key_resolves_tenant_then_platform_then_local(db, secret_key, monkeypatch):
+    tenant, other = make_tenant(db), make_tenant(db)
+    credentials.save_credential(db, tenant_id=tenant.id, provider="openai", secret={"api_key": "sk-tenant-own-1234"})
+    monkeypatch.setenv("AVA_OPENAI_API_KEY", "")
+    get_settings.cache_clear()
+
+    own = credentials.openai_access_for(db, tenant_id=tenant.id)
+    assert (own.owner, own.api_key) == ("tenant", "sk-tenant-own-1234")
+    assert "sk-tenant-own-1234" not in repr(own)
+    assert credentials.openai_access_for(db, tenant_id=other.id) is None, "no key anywhere: the local fallback"
+
+    monkeypatch.setenv("AVA_OPENAI_API_KEY", "sk-platform-5678")
+    secret_key("k" * 48)
+    platform = credentials.openai_access_for(db, tenant_id=other.id)
+    assert (platform.owner, platform.api_key) == ("platform", "sk-platform-5678")
+    assert credentials.openai_access_for(db, tenant_id=tenant.id).owner == "tenant"
+
+
+def test_an_unreadable_tenant_openai_key_falls_back_to_the_platforms(db, secret_key, monkeypatch):
+    tenant = make_tenant(db)
+    credentials.save_credential(db, tenant_id=tenant.id, provider="openai", secret={"api_key": "sk-tenant-own-1234"})
+    monkeypatch.setenv("AVA_OPENAI_API_KEY", "sk-platform-5678")
+    secret_key("another-server-key-" + "q" * 40)
+
+    assert credentials.openai_access_for(db, tenant_id=tenant.id).owner == "platform"

@@ -1,7 +1,8 @@
 """Language-model features: call summaries and test-call replies, through OpenAI or the local fallback.
 
-With ``AVA_OPENAI_API_KEY`` set, the ``openai`` SDK (AsyncOpenAI, created lazily, one per event loop) is used;
-without it, :mod:`llm_local` answers. Every result says which one produced it (``source``).
+The key is resolved per tenant, like the other providers: the tenant's own OpenAI key, else the platform's
+``AVA_OPENAI_API_KEY``, else :mod:`llm_local` answers (see ``OpenAIAccess``). With a key, the ``openai`` SDK is used
+(AsyncOpenAI, created lazily, one per event loop and key). Every result says which one produced it (``source``).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import weakref
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -31,6 +33,8 @@ Source = Literal["llm", "local"]
 Sentiment = Literal["positive", "neutral", "negative"]
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+# Clients kept per event loop: one per key in use (the platform's and the tenants' own).
+MAX_CLIENTS_PER_LOOP = 32
 MAX_RETRIES = 2
 TIMEOUT_SECONDS = 60.0
 # Long calls are cut in the middle: the reason for calling and the agreed outcome sit at both ends.
@@ -98,24 +102,57 @@ def summary_schema(data_fields: Sequence[str]) -> dict[str, Any]:
     }
 
 
-# --- the OpenAI client --------------------------------------------------------------------------------------
+# --- which key, and the OpenAI client -------------------------------------------------------------------
 
-_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[tuple[str, str], AsyncOpenAI]] = (
+
+@dataclass(frozen=True)
+class OpenAIAccess:
+    """An OpenAI key to use and whose it is (``tenant`` or ``platform``). Backend only: never log or show it."""
+
+    api_key: str
+    base_url: str
+    owner: Literal["tenant", "platform"]
+
+    def __repr__(self) -> str:
+        # Keeps the key out of tracebacks and debug logs.
+        return f"OpenAIAccess(owner={self.owner!r}, base_url={self.base_url!r})"
+
+
+def openai_access(*, tenant_key: str | None = None) -> OpenAIAccess | None:
+    """Tenant key → platform key → None (the local fallback answers). Both keys talk to ``AVA_OPENAI_BASE_URL``."""
+    settings = get_settings()
+    base_url = settings.openai_base_url or DEFAULT_BASE_URL
+    if tenant_key and tenant_key.strip():
+        return OpenAIAccess(api_key=tenant_key.strip(), base_url=base_url, owner="tenant")
+    if settings.openai_api_key:
+        return OpenAIAccess(api_key=settings.openai_api_key, base_url=base_url, owner="platform")
+    return None
+
+
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, OrderedDict[tuple[str, str], AsyncOpenAI]] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def openai_client() -> AsyncOpenAI:
-    """The AsyncOpenAI client for the current settings, created on first use in this event loop."""
-    settings = get_settings()
-    # Connections pooled by one loop cannot be reused by another, so each loop gets its own client.
+def openai_client(access: OpenAIAccess | None = None) -> AsyncOpenAI:
+    """The AsyncOpenAI client for ``access`` (default: the platform key), created on first use in this event loop.
+
+    Raises ``ProviderError`` when there is no key at all (callers use the local fallback before getting here).
+    """
+    access = access or openai_access()
+    if access is None:
+        raise ProviderError("No OpenAI key is configured", code="openai_not_configured")
+    # Connections pooled by one loop cannot be reused by another, so each loop gets its own clients.
     loop = asyncio.get_running_loop()
-    config = (settings.openai_api_key, settings.openai_base_url or DEFAULT_BASE_URL)
-    cached = _clients.get(loop)
-    if cached is not None and cached[0] == config:
-        return cached[1]
-    client = AsyncOpenAI(api_key=config[0], base_url=config[1], max_retries=MAX_RETRIES, timeout=TIMEOUT_SECONDS)
-    _clients[loop] = (config, client)
+    clients = _clients.setdefault(loop, OrderedDict())
+    config = (access.api_key, access.base_url)
+    client = clients.get(config)
+    if client is None:
+        client = AsyncOpenAI(api_key=config[0], base_url=config[1], max_retries=MAX_RETRIES, timeout=TIMEOUT_SECONDS)
+        clients[config] = client
+        while len(clients) > MAX_CLIENTS_PER_LOOP:
+            clients.popitem(last=False)
+    clients.move_to_end(config)
     return client
 
 
@@ -148,11 +185,14 @@ async def summarise_call(
     language: str | None = "en",
     data_fields: Sequence[str] = (),
     industry: str | None = None,
+    access: OpenAIAccess | None = None,
 ) -> CallSummary:
-    """Summarise one call with OpenAI when a key is configured, else locally.
+    """Summarise one call with OpenAI when a key is available, else locally.
 
-    Raises ``SummaryFailed`` when the model twice answers something that is not the expected JSON, and
-    ``ProviderUnavailable`` when OpenAI cannot be reached (the job queue retries those).
+    ``access`` is the key resolved for the call's tenant (``credentials.openai_access_for``); without it the
+    platform's key is used, and with no key at all the local fallback. Raises ``SummaryFailed`` when the model twice
+    answers something that is not the expected JSON, and ``ProviderUnavailable`` when OpenAI cannot be reached (the
+    job queue retries those).
     """
     fields = list(dict.fromkeys(name.strip() for name in data_fields if name.strip()))
     if not transcript.strip():
@@ -166,16 +206,19 @@ async def summarise_call(
             data=dict.fromkeys(fields),
             source="local",
         )
-    if get_settings().openai_sandbox:
+    access = access or openai_access()
+    if access is None:
         local = llm_local.summarise_locally(transcript=transcript, language=language, data_fields=fields)
         return CallSummary(**local, source="local")
-    return await _summarise_with_llm(transcript=transcript, language=language, data_fields=fields, industry=industry)
+    return await _summarise_with_llm(
+        transcript=transcript, language=language, data_fields=fields, industry=industry, access=access
+    )
 
 
 async def _summarise_with_llm(
-    *, transcript: str, language: str | None, data_fields: list[str], industry: str | None
+    *, transcript: str, language: str | None, data_fields: list[str], industry: str | None, access: OpenAIAccess
 ) -> CallSummary:
-    client = openai_client()
+    client = openai_client(access)
     messages: list[dict[str, str]] = summary_messages(
         transcript=_shorten(transcript), language=language, data_fields=data_fields, industry=industry
     )
@@ -233,18 +276,44 @@ class ReplyStream:
         return "".join([chunk async for chunk in self.chunks])
 
 
-def stream_test_call_reply(*, assistant: Mapping[str, Any], conversation: Sequence[Mapping[str, str]]) -> ReplyStream:
+def stream_test_call_reply(
+    *,
+    assistant: Mapping[str, Any],
+    conversation: Sequence[Mapping[str, str]],
+    access: OpenAIAccess | None = None,
+) -> ReplyStream:
     """The assistant's next reply in a text test call, streamed; OpenAI with a key, else the local FAQ matcher.
 
     ``assistant`` holds the assistant's settings (name, business_name, language, tone, persona, first_message,
-    conversation_rules, knowledge_base as ``[{"question", "answer"}]``); ``conversation`` is the list of
-    ``{"role": "user"|"assistant", "content"}`` turns so far. Errors surface while iterating, as domain errors.
+    conversation_rules, knowledge_base as ``[{"question", "answer"}]``), as ``test_calls.reply_context`` builds them;
+    ``conversation`` is the list of ``{"role": "user"|"assistant", "content"}`` turns so far. The key: ``access``
+    when given; else, when ``assistant`` names its ``tenant_id`` and says a key exists (``reply_source`` "llm"),
+    that tenant's key is looked up while streaming, since a key must never sit in page state; else the platform's.
+    Errors surface while iterating, as domain errors.
     """
-    if get_settings().openai_sandbox:
-        return ReplyStream(
-            "local", _local_chunks(llm_local.reply_locally(assistant=assistant, conversation=conversation))
-        )
-    return ReplyStream("llm", _llm_chunks(assistant=assistant, conversation=conversation))
+    tenant_id = assistant.get("tenant_id")
+    if access is None and isinstance(tenant_id, int) and assistant.get("reply_source") in ("llm", "local"):
+        if assistant["reply_source"] == "local":
+            return _local_stream(assistant=assistant, conversation=conversation)
+        return ReplyStream("llm", _llm_chunks(assistant=assistant, conversation=conversation, tenant_id=tenant_id))
+    access = access or openai_access()
+    if access is None:
+        return _local_stream(assistant=assistant, conversation=conversation)
+    return ReplyStream("llm", _llm_chunks(assistant=assistant, conversation=conversation, access=access))
+
+
+def _local_stream(*, assistant: Mapping[str, Any], conversation: Sequence[Mapping[str, str]]) -> ReplyStream:
+    return ReplyStream("local", _local_chunks(llm_local.reply_locally(assistant=assistant, conversation=conversation)))
+
+
+def _tenant_access(tenant_id: int) -> OpenAIAccess | None:
+    """The tenant's resolved key, read from the database (blocking: run it in a thread)."""
+    # Imported here: the credentials service builds on this module, not the other way round.
+    from ava_app.db import session_scope
+    from ava_app.services.credentials import openai_access_for
+
+    with session_scope() as session:
+        return openai_access_for(session, tenant_id=tenant_id)
 
 
 async def _local_chunks(text: str) -> AsyncIterator[str]:
@@ -254,8 +323,19 @@ async def _local_chunks(text: str) -> AsyncIterator[str]:
         await asyncio.sleep(0)
 
 
-async def _llm_chunks(*, assistant: Mapping[str, Any], conversation: Sequence[Mapping[str, str]]) -> AsyncIterator[str]:
-    client = openai_client()
+async def _llm_chunks(
+    *,
+    assistant: Mapping[str, Any],
+    conversation: Sequence[Mapping[str, str]],
+    access: OpenAIAccess | None = None,
+    tenant_id: int | None = None,
+) -> AsyncIterator[str]:
+    if access is None and tenant_id is not None:
+        access = await asyncio.to_thread(_tenant_access, tenant_id)
+        if access is None:
+            # The key was removed since the call started: say so rather than answer locally under an AI label.
+            raise ProviderError("The OpenAI key was removed; start the test call again", code="openai_not_configured")
+    client = openai_client(access)
     try:
         stream = await client.chat.completions.create(
             model=get_settings().openai_model,
