@@ -700,13 +700,26 @@ def call_vapi(session: Session, *, tenant_id: int, operation: Callable[[VapiClie
     return run_coroutine_sync(run())
 
 
-def webhook_server() -> dict[str, Any]:
-    """The ``server`` object that sends Vapi's messages for AVA's numbers to AVA's webhook, with its secret."""
+def webhook_server(session: Session, *, tenant_id: int) -> dict[str, Any]:
+    """The ``server`` object that sends Vapi's messages about the tenant's calls to AVA's webhook, with its secret.
+
+    On the platform's Vapi account that is the platform secret; a tenant on its own account gets its own secret,
+    which the webhook accepts for that tenant's calls only. May commit (recording that secret's hash), so call it
+    before taking row locks.
+    """
     settings = get_settings()
+    secret = settings.vapi_webhook_secret
+    try:
+        own = own_vapi_credential(session, tenant_id=tenant_id)
+    except credentials.CredentialUnreadable:
+        # The push itself fails on this (``vapi_client``) and records why; no need to fail differently here.
+        own = None
+    if own:
+        secret = credentials.ensure_tenant_webhook_secret(session, tenant_id=tenant_id)
     return {
         "url": settings.public_url.rstrip("/") + WEBHOOK_PATH,
         "timeoutSeconds": 20,
-        "headers": {WEBHOOK_SECRET_HEADER: settings.vapi_webhook_secret},
+        "headers": {WEBHOOK_SECRET_HEADER: secret},
     }
 
 
@@ -752,12 +765,12 @@ def sync_assistant(session: Session, *, tenant_id: int, assistant_id: int) -> As
     Returns the assistant with its sync state. Re-raises ProviderUnavailable (after recording it) so a job retries;
     other provider refusals are recorded as failed and returned.
     """
+    server = webhook_server(session, tenant_id=tenant_id)
     assistant = _locked(session, tenant_id=tenant_id, assistant_id=assistant_id)
-    settings = get_settings()
     config = vapi_assistant_config(
         assistant=assistant,
-        public_url=settings.public_url,
-        webhook_secret=settings.vapi_webhook_secret,
+        public_url=get_settings().public_url,
+        webhook_secret=server["headers"][WEBHOOK_SECRET_HEADER],
         transfer_numbers=transfer_numbers(session, tenant_id=tenant_id, assistant_id=assistant_id),
     )
     pushed_version, provider_id = assistant.version, assistant.provider_assistant_id

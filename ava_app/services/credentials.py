@@ -5,11 +5,17 @@ info below are fixed and versioned: they separate this use of the secret from an
 same secret always yields the same key, so nothing else needs storing. Consequence: rotating ``AVA_SECRET_KEY`` makes
 stored credentials unreadable; reading one then raises ``CredentialUnreadable`` (the tenant re-enters it) instead of
 crashing. Supporting rotation without re-entry would mean keeping the previous secret and using ``MultiFernet``.
+
+A tenant on its own Vapi account gets its own webhook secret (``tenant_webhook_secret``): an HMAC of its id under
+``AVA_SECRET_KEY``, so nothing is stored in clear; only its sha256 goes into ``Tenant.webhook_secret_hash``, set
+when the Vapi key is saved and cleared when it is removed, which is how the webhook route recognises the tenant.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import logging
 from functools import lru_cache
@@ -20,7 +26,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from ava_app.models import ProviderCredential, utcnow
+from ava_app.models import ProviderCredential, Tenant, utcnow
 from ava_app.services.errors import DomainError, Invalid
 from ava_app.services.providers.llm import OpenAIAccess, openai_access
 from ava_app.settings import get_settings
@@ -38,6 +44,7 @@ PROVIDERS = tuple(PROVIDER_FIELDS)
 
 _KDF_SALT = b"ava.provider-credentials"
 _KDF_INFO = b"fernet-key.v1"
+_TENANT_WEBHOOK_CONTEXT = b"ava-vapi-tenant-webhook-secret.v1:"
 
 
 class CredentialUnreadable(DomainError):
@@ -61,6 +68,8 @@ def save_credential(session: Session, *, tenant_id: int, provider: str, secret: 
     else:
         row.secret_encrypted, row.hint, row.updated_at = encrypted, hint, utcnow()
     session.add(row)
+    if provider == "vapi":
+        _set_webhook_secret_hash(session, tenant_id=tenant_id, enabled=True)
     try:
         session.commit()
     except IntegrityError:
@@ -69,6 +78,8 @@ def save_credential(session: Session, *, tenant_id: int, provider: str, secret: 
         row = _row(session, tenant_id=tenant_id, provider=provider)
         row.secret_encrypted, row.hint, row.updated_at = encrypted, hint, utcnow()
         session.add(row)
+        if provider == "vapi":
+            _set_webhook_secret_hash(session, tenant_id=tenant_id, enabled=True)
         session.commit()
     return _public(row, readable=True)
 
@@ -108,8 +119,46 @@ def delete_credential(session: Session, *, tenant_id: int, provider: str) -> boo
     if row is None:
         return False
     session.delete(row)
+    if provider == "vapi":
+        # Back on the platform's Vapi account, whose messages carry the platform secret: the tenant's stops working.
+        _set_webhook_secret_hash(session, tenant_id=tenant_id, enabled=False)
     session.commit()
     return True
+
+
+def tenant_webhook_secret(*, tenant_id: int) -> str:
+    """The ``X-Vapi-Secret`` of a tenant on its own Vapi account: derived from ``AVA_SECRET_KEY``, never stored."""
+    message = _TENANT_WEBHOOK_CONTEXT + str(tenant_id).encode()
+    digest = hmac.new(get_settings().secret_key.encode(), message, hashlib.sha256).hexdigest()
+    return "whsec_t_" + digest[:40]
+
+
+def webhook_secret_hash(secret: str) -> str:
+    """How a webhook secret is stored and looked up (``call_ingest.tenant_for_webhook_secret``)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def ensure_tenant_webhook_secret(session: Session, *, tenant_id: int) -> str:
+    """The tenant's webhook secret, recording its hash first if it is missing or stale; commits only then.
+
+    A Vapi key saved before AVA derived tenant secrets, or a changed ``AVA_SECRET_KEY``, leaves a missing or
+    stale hash; checking before every push keeps the secret sent to Vapi and the one the route accepts in step.
+    """
+    secret = tenant_webhook_secret(tenant_id=tenant_id)
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is not None and tenant.webhook_secret_hash != webhook_secret_hash(secret):
+        tenant.webhook_secret_hash = webhook_secret_hash(secret)
+        session.add(tenant)
+        session.commit()
+    return secret
+
+
+def _set_webhook_secret_hash(session: Session, *, tenant_id: int, enabled: bool) -> None:
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        return
+    tenant.webhook_secret_hash = webhook_secret_hash(tenant_webhook_secret(tenant_id=tenant_id)) if enabled else None
+    session.add(tenant)
 
 
 def openai_access_for(session: Session, *, tenant_id: int | None) -> OpenAIAccess | None:

@@ -365,6 +365,7 @@ def _provision_free(session: Session, *, tenant_id: int, choice: NumberChoice, l
     area_code = _check_area_code(choice.area_code)
     if not free_numbers_left(session, tenant_id=tenant_id):
         raise Conflict("No free numbers are left; choose a paid number from the list.", code="free_numbers_exhausted")
+    server = webhook_server(session, tenant_id=tenant_id)
     number = _new_row(
         session, tenant_id=tenant_id, e164="", label=label, provider="vapi", country="US", monthly_price=Decimal(0)
     )
@@ -373,7 +374,7 @@ def _provision_free(session: Session, *, tenant_id: int, choice: NumberChoice, l
         session,
         tenant_id=tenant_id,
         operation=lambda vapi: vapi.create_free_number(
-            area_code=area_code, name=label[:40], assistant_id=routing["assistant_id"], server=webhook_server()
+            area_code=area_code, name=label[:40], assistant_id=routing["assistant_id"], server=server
         ),
     )
     number.e164 = created.get("number") or ""
@@ -736,6 +737,8 @@ def sync_number(session: Session, *, tenant_id: int, number_id: int) -> NumberOu
 
     Re-raises ProviderUnavailable (after recording it) so a job retries; other refusals are recorded and returned.
     """
+    # Before the row lock: resolving the tenant's webhook secret may commit.
+    server = webhook_server(session, tenant_id=tenant_id)
     number = _number(session, tenant_id=tenant_id, number_id=number_id, lock=True)
     if number.released_at is not None:
         session.commit()
@@ -748,7 +751,9 @@ def sync_number(session: Session, *, tenant_id: int, number_id: int) -> NumberOu
         result = call_vapi(
             session,
             tenant_id=tenant_id,
-            operation=lambda vapi: _push_number(vapi, target=target, routing=routing, twilio_pair=twilio_pair),
+            operation=lambda vapi: _push_number(
+                vapi, target=target, routing=routing, twilio_pair=twilio_pair, server=server
+            ),
         )
     except DomainError as exc:
         session.rollback()
@@ -775,7 +780,12 @@ def sync_number(session: Session, *, tenant_id: int, number_id: int) -> NumberOu
 
 
 async def _push_number(
-    vapi: VapiClient, *, target: dict[str, Any], routing: dict[str, Any], twilio_pair: tuple[str, str] | None
+    vapi: VapiClient,
+    *,
+    target: dict[str, Any],
+    routing: dict[str, Any],
+    twilio_pair: tuple[str, str] | None,
+    server: dict[str, Any],
 ) -> dict[str, Any]:
     name = target["name"]
     if twilio_pair is not None:
@@ -785,7 +795,7 @@ async def _push_number(
             twilio_auth_token=twilio_pair[1],
             name=name,
             assistant_id=routing["assistant_id"],
-            server=webhook_server(),
+            server=server,
         )
         if routing["fallback_destination"] is None:
             return created
@@ -796,7 +806,7 @@ async def _push_number(
         phone_number_id=provider_id,
         assistant_id=routing["assistant_id"],
         fallback_destination=routing["fallback_destination"],
-        server=webhook_server(),
+        server=server,
         name=name,
     )
 

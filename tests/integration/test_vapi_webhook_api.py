@@ -252,3 +252,69 @@ async def test_storage_outage_is_503_not_500(client, db, monkeypatch):
 async def test_route_is_documented(client):
     paths = (await client.get("/api/openapi.json")).json()["paths"]
     assert URL in paths
+
+
+# --- a tenant on its own Vapi account: its derived secret -----------------------------------------------------------
+
+
+def _own_account_tenant(db) -> tuple[int, str, str]:
+    """A tenant that saved its own Vapi key: (tenant id, its webhook secret, its Vapi assistant id)."""
+    from ava_app.services import credentials
+
+    tenant = make_tenant(db, name="Own Vapi Org")
+    credentials.save_credential(db, tenant_id=tenant.id, provider="vapi", secret={"api_key": "own-org-private-key"})
+    assistant = make_assistant(db, tenant=tenant, provider_assistant_id="own-org-assistant-1")
+    return tenant.id, credentials.tenant_webhook_secret(tenant_id=tenant.id), assistant.provider_assistant_id
+
+
+def _for_assistant(name: str, *, assistant_id: str, call_id: str) -> dict:
+    body = load(name)
+    body["message"]["call"].update(id=call_id, assistantId=assistant_id, phoneNumberId=None)
+    body["message"].pop("phoneNumber", None)
+    return body
+
+
+async def test_derived_tenant_secret_is_accepted_for_that_tenants_calls(client, db, business):
+    tenant_id, secret, assistant_id = _own_account_tenant(db)
+
+    body = _for_assistant("status-update", assistant_id=assistant_id, call_id="own-call-1")
+    response = await client.post(URL, json=body, headers={"X-Vapi-Secret": secret})
+
+    assert response.status_code == 200
+    call = db.exec(select(Call)).one()
+    assert call.tenant_id == tenant_id and call.provider_call_id == "own-call-1"
+    assert stored(db)[-1].tenant_id == tenant_id and stored(db)[-1].error is None
+
+
+async def test_derived_tenant_secret_cannot_touch_another_tenants_calls(client, db, business):
+    _, secret, _ = _own_account_tenant(db)
+
+    # A call of the other tenant (resolved by its number and assistant) is not created under this secret...
+    response = await client.post(URL, json=load("status-update"), headers={"X-Vapi-Secret": secret})
+    assert response.status_code == 200
+    assert db.exec(select(Call)).all() == []
+    assert "no tenant matches" in stored(db)[-1].error
+    # ...nor changed once it exists, nor answered with its data through a tool.
+    await client.post(URL, json=load("status-update"), headers={"X-Vapi-Secret": SECRET})
+    ended = await client.post(URL, json=load("status-update.ended"), headers={"X-Vapi-Secret": secret})
+    tools = load("tool-calls")
+    tools["message"]["toolCallList"][0]["function"].update(name="lookup_faq", arguments='{"question": "insurance?"}')
+    answer = await client.post(URL, json=tools, headers={"X-Vapi-Secret": secret})
+
+    assert ended.status_code == 200 and "another tenant" in stored(db)[-2].error
+    db.expire_all()
+    assert db.exec(select(Call)).one().status == "in-progress"
+    (result,) = answer.json()["results"]
+    assert "result" not in result and "Yes, most PPO plans." not in json.dumps(answer.json())
+
+
+async def test_removing_the_vapi_key_retires_the_tenant_secret(client, db, business):
+    from ava_app.services import credentials
+
+    tenant_id, secret, assistant_id = _own_account_tenant(db)
+    credentials.delete_credential(db, tenant_id=tenant_id, provider="vapi")
+
+    body = _for_assistant("status-update", assistant_id=assistant_id, call_id="own-call-2")
+    response = await client.post(URL, json=body, headers={"X-Vapi-Secret": secret})
+
+    assert response.status_code == 401 and stored(db) == []

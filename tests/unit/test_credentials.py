@@ -129,6 +129,56 @@ def test_mask_never_reveals_most_of_the_value(value, hint):
     assert credentials.mask(value) == hint
 
 
+# --- the tenant's own webhook secret ------------------------------------------------------------------------------
+
+
+def _hash_of(db, tenant_id: int) -> str | None:
+    from ava_app.models import Tenant
+
+    db.expire_all()
+    return db.get(Tenant, tenant_id).webhook_secret_hash
+
+
+def test_tenant_webhook_secret_is_derived_per_tenant_and_from_the_server_key(db, secret_key):
+    first, second = make_tenant(db), make_tenant(db)
+
+    mine = credentials.tenant_webhook_secret(tenant_id=first.id)
+
+    assert mine == credentials.tenant_webhook_secret(tenant_id=first.id), "deterministic: nothing to store"
+    assert mine != credentials.tenant_webhook_secret(tenant_id=second.id)
+    assert mine.startswith("whsec_t_") and mine != get_settings().vapi_webhook_secret
+    secret_key("z" * 48)
+    assert credentials.tenant_webhook_secret(tenant_id=first.id) != mine
+
+
+def test_saving_a_vapi_key_records_the_secrets_hash_and_removing_it_clears_it(db, secret_key):
+    from ava_app.services.call_ingest import tenant_for_webhook_secret
+
+    tenant, other = make_tenant(db), make_tenant(db)
+    secret = credentials.tenant_webhook_secret(tenant_id=tenant.id)
+
+    credentials.save_credential(db, tenant_id=tenant.id, provider="twilio", secret=TWILIO)
+    assert _hash_of(db, tenant.id) is None, "only a Vapi account of its own needs a secret of its own"
+    credentials.save_credential(db, tenant_id=tenant.id, provider="vapi", secret={"api_key": "tenant-vapi-key"})
+
+    assert _hash_of(db, tenant.id) == credentials.webhook_secret_hash(secret)
+    assert secret not in (_hash_of(db, tenant.id) or "")
+    assert tenant_for_webhook_secret(db, secret=secret) == tenant.id
+    assert tenant_for_webhook_secret(db, secret=credentials.tenant_webhook_secret(tenant_id=other.id)) is None
+
+    credentials.delete_credential(db, tenant_id=tenant.id, provider="vapi")
+    assert _hash_of(db, tenant.id) is None
+    assert tenant_for_webhook_secret(db, secret=secret) is None
+
+
+def test_a_missing_or_stale_hash_is_repaired_before_a_push(db, secret_key):
+    tenant = make_tenant(db, webhook_secret_hash="stale")
+
+    secret = credentials.ensure_tenant_webhook_secret(db, tenant_id=tenant.id)
+
+    assert _hash_of(db, tenant.id) == credentials.webhook_secret_hash(secret)
+
+
 # --- which OpenAI key -----------------------------------------------------------------------------------------------
 
 

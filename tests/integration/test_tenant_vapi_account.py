@@ -1,0 +1,118 @@
+"""A tenant on its own Vapi account: AVA pushes that tenant's own webhook secret, and the webhook takes it for it.
+
+Vapi is not in sandbox mode here: AVA has a platform key and talks to a Vapi emulator on its own port that knows two
+orgs (the platform's and the tenant's). AVA runs on another port; the emulator's simulated calls reach its webhook.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlmodel import select
+
+from ava_app.api.app import create_api
+from ava_app.models import Call, Tenant
+from ava_app.services import assistants, credentials, phone_numbers
+from ava_app.services.phone_numbers import NumberChoice
+from ava_app.services.principal import Principal
+from ava_app.services.providers.vapi import BUILTIN_TOOLS, reset_circuit_breakers
+from ava_app.services.providers.vapi_emulator import create_vapi_emulator, simulate_call
+from ava_app.settings import get_settings
+from tests.factories import make_assistant, make_tenant, make_user
+from tests.servers import free_port, serve_app
+
+PLATFORM_KEY = "platform-org-private-key"
+TENANT_KEY = "tenant-org-private-key"
+
+
+@pytest.fixture()
+def vapi(engine, monkeypatch, tmp_path):
+    """The Vapi emulator on one port and AVA (with a platform Vapi key) on another; yields the emulator app."""
+    vapi_port, ava_port = free_port(), free_port()
+    emulator = create_vapi_emulator(
+        db_path=tmp_path / "vapi.db",
+        api_keys=[PLATFORM_KEY, TENANT_KEY],
+        public_base_url=f"http://127.0.0.1:{vapi_port}",
+        auto_simulate=False,
+        use_speech=False,
+    )
+    monkeypatch.setenv("AVA_VAPI_API_KEY", PLATFORM_KEY)
+    monkeypatch.setenv("AVA_VAPI_BASE_URL", f"http://127.0.0.1:{vapi_port}")
+    monkeypatch.setenv("AVA_PUBLIC_URL", f"http://127.0.0.1:{ava_port}")
+    get_settings.cache_clear()
+    reset_circuit_breakers()
+    with serve_app(emulator, port=vapi_port), serve_app(create_api(), port=ava_port):
+        yield emulator
+    get_settings.cache_clear()
+
+
+def _vapi_get(path: str, *, key: str) -> dict:
+    response = httpx.get(get_settings().vapi_base_url + path, headers={"Authorization": f"Bearer {key}"})
+    response.raise_for_status()
+    return response.json()
+
+
+def _tenant_with_assistant(db, *, own_key: str | None) -> tuple[Tenant, int]:
+    tenant = make_tenant(db)
+    if own_key:
+        credentials.save_credential(db, tenant_id=tenant.id, provider="vapi", secret={"api_key": own_key})
+    assistant = make_assistant(db, tenant=tenant, enabled_integrations=list(BUILTIN_TOOLS))
+    return tenant, assistant.id
+
+
+def _secrets_in(config: dict) -> set[str]:
+    headers = [config["server"]["headers"]] + [tool["server"]["headers"] for tool in config["model"]["tools"]]
+    return {header["X-Vapi-Secret"] for header in headers}
+
+
+async def test_own_account_gets_its_own_secret_and_its_calls_are_accepted(db, vapi, jobs):
+    own, own_assistant = _tenant_with_assistant(db, own_key=TENANT_KEY)
+    shared, shared_assistant = _tenant_with_assistant(db, own_key=None)
+    platform_secret = get_settings().vapi_webhook_secret
+    tenant_secret = credentials.tenant_webhook_secret(tenant_id=own.id)
+
+    pushed_own = assistants.sync_assistant(db, tenant_id=own.id, assistant_id=own_assistant)
+    pushed_shared = assistants.sync_assistant(db, tenant_id=shared.id, assistant_id=shared_assistant)
+
+    own_config = _vapi_get(f"/assistant/{pushed_own.provider_assistant_id}", key=TENANT_KEY)
+    shared_config = _vapi_get(f"/assistant/{pushed_shared.provider_assistant_id}", key=PLATFORM_KEY)
+    assert _secrets_in(own_config) == {tenant_secret} and tenant_secret != platform_secret
+    assert _secrets_in(shared_config) == {platform_secret}
+    db.expire_all()
+    assert db.get(Tenant, own.id).webhook_secret_hash == credentials.webhook_secret_hash(tenant_secret)
+
+    call = await simulate_call(vapi, intent="complaint", assistant_id=pushed_own.provider_assistant_id, speed=0)
+
+    db.expire_all()
+    stored = db.exec(select(Call).where(Call.provider_call_id == call["id"])).one()
+    assert stored.tenant_id == own.id and stored.status == "ended"
+    assert stored.action_needed and stored.data_fields["message"], "the tool call was accepted under its secret"
+
+
+def test_numbers_of_an_own_account_are_pushed_with_its_secret(db, vapi):
+    own, _ = _tenant_with_assistant(db, own_key=TENANT_KEY)
+    user = make_user(db, tenant=own, role="admin")
+    principal = Principal(user_id=user.id, tenant_id=own.id, role="admin")
+
+    number = phone_numbers.provision_number(
+        db, principal=principal, choice=NumberChoice(kind="vapi_free", country="US", area_code="415")
+    )
+
+    db.expire_all()
+    row = _vapi_get("/phone-number", key=TENANT_KEY)
+    assert [item["number"] for item in row] == [number.e164]
+    assert row[0]["server"]["headers"] == {"X-Vapi-Secret": credentials.tenant_webhook_secret(tenant_id=own.id)}
+
+
+def test_a_key_saved_before_tenant_secrets_existed_gets_its_hash_on_the_next_push(db, vapi, jobs):
+    own, own_assistant = _tenant_with_assistant(db, own_key=TENANT_KEY)
+    tenant = db.get(Tenant, own.id)
+    tenant.webhook_secret_hash = None
+    db.add(tenant)
+    db.commit()
+
+    assistants.sync_assistant(db, tenant_id=own.id, assistant_id=own_assistant)
+
+    db.expire_all()
+    secret = credentials.tenant_webhook_secret(tenant_id=own.id)
+    assert db.get(Tenant, own.id).webhook_secret_hash == credentials.webhook_secret_hash(secret)
