@@ -161,6 +161,7 @@ class _CallRun:
         self.reuse_recordings = reuse_recordings
         self.rng = random.Random(call["id"])
         self.destination: dict[str, Any] | None = None
+        self._client: httpx.AsyncClient | None = None
 
     # --- setup
 
@@ -223,6 +224,14 @@ class _CallRun:
     # --- playing
 
     async def play(self) -> dict[str, Any]:
+        try:
+            return await self._play()
+        finally:
+            if self._client is not None:
+                await self._client.aclose()
+                self._client = None
+
+    async def _play(self) -> dict[str, Any]:
         if self.assistant is None and not await self._ask_for_assistant():
             return self.call
         await self._set_status("ringing")
@@ -495,8 +504,7 @@ class _CallRun:
         headers = {"Content-Type": "application/json", **(server.get("headers") or {})}
         timeout = float(server.get("timeoutSeconds") or 20)
         try:
-            async with self.sandbox.webhook_client(timeout=timeout) as client:
-                response = await client.post(url, json={"message": message}, headers=headers)
+            response = await self._webhooks().post(url, json={"message": message}, headers=headers, timeout=timeout)
         except httpx.HTTPError as exc:
             # Vapi does not retry webhooks unless a backoffPlan is set; the call goes on.
             log.warning("sandbox webhook %s to %s failed: %s", kind, url, exc)
@@ -505,6 +513,12 @@ class _CallRun:
             log.warning("sandbox webhook %s to %s answered HTTP %s", kind, url, response.status_code)
             return None
         return response
+
+    def _webhooks(self) -> httpx.AsyncClient:
+        """One HTTP client for all the call's webhooks: building one (TLS context) costs more than most deliveries."""
+        if self._client is None:
+            self._client = self.sandbox.webhook_client(timeout=20)
+        return self._client
 
     async def _set_status(self, status: str) -> None:
         self.call["status"] = status
