@@ -66,7 +66,7 @@ DEMO_CALLS = 300
 DEMO_DAYS = 30
 PLAN_SEED = 7
 # Calls played at once: the webhooks of one overlap the speech synthesis of another.
-CONCURRENCY = 3
+CONCURRENCY = 2
 # (intent, weight) while the clinic is open, and once it is closed (then mostly messages).
 OPEN_MIX = (
     ("booking", 36),
