@@ -20,6 +20,7 @@ from ava_app.services.accounts import (
     as_utc,
     check_email,
     find_user_by_email,
+    normalize_industry,
     public_link,
     role_in,
     start_session,
@@ -434,7 +435,7 @@ def create_organisation(
     user = session.get(User, principal.require_user())
     if not (name or "").strip():
         raise Invalid(fields={"name": "Enter the name of your business."})
-    tenant = Tenant(name=name.strip()[:120], industry=industry or None, locale=user.locale)
+    tenant = Tenant(name=name.strip()[:120], industry=normalize_industry(industry), locale=user.locale)
     session.add(tenant)
     session.flush()
     session.add(Membership(user_id=user.id, tenant_id=tenant.id, role="admin"))

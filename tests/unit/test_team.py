@@ -189,6 +189,16 @@ def test_switch_organisation_only_to_own_memberships(db):
         team.switch_organisation(db, principal=owner, tenant_id=other.tenant_id)
 
 
+def test_a_new_organisation_takes_a_preset_industry_key(db):
+    from ava_app.models import Tenant
+
+    _, owner = _signup(db, "owner@example.com")
+    legacy = team.create_organisation(db, principal=owner, name="Smile Again", industry="dental")
+    assert db.get(Tenant, legacy.tenant_id).industry == "clinic"
+    with pytest.raises(Invalid):
+        team.create_organisation(db, principal=owner, name="Moon Base", industry="spaceport")
+
+
 def test_api_keys_shown_once_hashed_and_revocable(db):
     _, admin = _signup(db, "owner@example.com")
     created = api_keys.create_api_key(db, principal=admin, name="Zapier", role="viewer")
