@@ -70,15 +70,6 @@ MESSAGES: dict[str, str] = {
     "password.change": "Changer le mot de passe",
     "password.changed": "Mot de passe modifié. Vos autres appareils ont été déconnectés.",
     "password.others_logged_out": "Changer de mot de passe déconnecte vos autres appareils.",
-    "industry.dental": "Cabinet dentaire",
-    "industry.medical": "Cabinet médical",
-    "industry.restaurant": "Restaurant",
-    "industry.salon": "Salon de coiffure ou de beauté",
-    "industry.law_firm": "Cabinet d'avocats",
-    "industry.garage": "Garage",
-    "industry.real_estate": "Agence immobilière",
-    "industry.hotel": "Hôtel",
-    "industry.other": "Autre",
     "login.magic_intro": (
         "Nous vous envoyons un lien de connexion par e-mail. Il fonctionne une fois, pendant 15 minutes."
     ),
