@@ -7,7 +7,6 @@ import reflex as rx
 
 from ava_app.components.i18n import t
 from ava_app.components.web_call import web_call
-from ava_app.state.auth import AuthState
 from ava_app.state.test_call import TestCallState
 
 S = TestCallState
@@ -156,7 +155,7 @@ def test_call_panel() -> rx.Component:
         rx.cond(
             S.call_saved, rx.callout(t("testcall.saved_note"), icon="circle-check", color_scheme="green", width="100%")
         ),
-        rx.cond(AuthState.sandbox, rx.text(t("testcall.sandbox_note"), size="1", color_scheme="gray")),
+        rx.cond(S.web_key == "", rx.text(t("testcall.sandbox_note"), size="1", color_scheme="gray")),
         spacing="3",
         width="100%",
     )

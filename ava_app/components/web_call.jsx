@@ -1,7 +1,10 @@
 // A test call from the browser through Vapi's web SDK: microphone in, the assistant's voice out, the transcript
 // reported line by line. The SDK posts to `${apiBaseUrl}/call/web` with the public key, then joins the audio room.
 import React, { useEffect, useRef, useState } from "react";
-import Vapi from "@vapi-ai/web";
+import VapiModule from "@vapi-ai/web";
+
+// The SDK is CommonJS: the production bundle hands over the module object, whose ``default`` is the class.
+const Vapi = VapiModule.default || VapiModule;
 import { Badge, Button, Flex, Text } from "@radix-ui/themes";
 
 function errorText(error) {

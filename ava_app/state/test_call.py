@@ -71,7 +71,10 @@ class TestCallState(AuthState):
             # Vapi sends the call to AVA's webhook like any other: it is stored, summarised and emailed from there.
             return rx.toast.success(translate("webcall.ended", self.lang or "en"))
         if status == "failed":
-            self.web_error = translate("webcall.failed", self.lang or "en") + (f" ({detail[:200]})" if detail else "")
+            lang = self.lang or "en"
+            microphone = any(word in detail.lower() for word in ("permission", "notallowed", "microphone", "device"))
+            reason = translate("webcall.microphone", lang) if microphone else (f"({detail[:200]})" if detail else "")
+            self.web_error = f"{translate('webcall.failed', lang)} {reason}".strip()
         return None
 
     @rx.event

@@ -158,7 +158,9 @@ EN: dict[str, str] = {
     "testcall.source_llm": "Replies by the AI model",
     "testcall.saved": "Test call saved. Its summary is being written.",
     "testcall.saved_note": "Saved as a test call: its summary appears on the dashboard in a moment.",
-    "testcall.sandbox_note": "Sandbox mode: a text call. With a Vapi key you can also call from your browser.",
+    "testcall.sandbox_note": (
+        "A text call. With a Vapi account and its public key set, you can also call from this browser."
+    ),
     "testcall.empty": "Press “Call to test”: your assistant picks up and greets you.",
     "webcall.intro": "Talk to your assistant from this browser, with your microphone, as a caller would.",
     "webcall.start": "Call from the browser",
@@ -167,7 +169,8 @@ EN: dict[str, str] = {
     "webcall.live": "On the call",
     "webcall.ended_short": "Call ended.",
     "webcall.ended": "Call ended. It appears in your calls with its summary in a moment.",
-    "webcall.failed": "The browser call could not start. Check the microphone permission and try again.",
+    "webcall.failed": "The browser call could not start.",
+    "webcall.microphone": "Allow this page to use your microphone, then try again.",
     "webcall.or_text": "Or type as the caller below.",
     "testcall.transcript": "Test call transcript",
     "aform.section_voice": "Voice and greeting",
@@ -333,7 +336,7 @@ FR: dict[str, str] = {
     "testcall.saved": "Appel de test enregistré. Son résumé est en cours de rédaction.",
     "testcall.saved_note": "Enregistré comme appel de test : son résumé apparaît sur le tableau de bord d'ici peu.",
     "testcall.sandbox_note": (
-        "Mode bac à sable : un appel écrit. Avec une clé Vapi, vous pouvez aussi appeler depuis le navigateur."
+        "Un appel écrit. Avec un compte Vapi et sa clé publique, vous pouvez aussi appeler depuis ce navigateur."
     ),
     "testcall.empty": "Appuyez sur « Appeler pour tester » : votre assistant décroche et vous accueille.",
     "webcall.intro": "Parlez à votre assistant depuis ce navigateur, avec votre micro, comme un appelant.",
@@ -343,7 +346,8 @@ FR: dict[str, str] = {
     "webcall.live": "En ligne",
     "webcall.ended_short": "Appel terminé.",
     "webcall.ended": "Appel terminé. Il apparaît dans vos appels avec son résumé dans un instant.",
-    "webcall.failed": "L'appel depuis le navigateur n'a pas pu démarrer. Vérifiez l'accès au micro et réessayez.",
+    "webcall.failed": "L'appel depuis le navigateur n'a pas pu démarrer.",
+    "webcall.microphone": "Autorisez cette page à utiliser votre micro, puis réessayez.",
     "webcall.or_text": "Ou tapez ci-dessous comme l'appelant.",
     "testcall.transcript": "Transcription de l'appel de test",
     "aform.section_voice": "Voix et accueil",
