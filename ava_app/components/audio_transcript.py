@@ -64,7 +64,30 @@ def audio_player(src: rx.Var) -> rx.Component:
     )
 
 
+def tool_line(message: rx.Var) -> rx.Component:
+    """A tool the assistant used during the call (e.g. a FAQ lookup) and its answer, between the spoken lines."""
+    return rx.flex(
+        rx.hstack(
+            rx.icon("wrench", size=12, color=rx.color("gray", 10), flex_shrink="0"),
+            rx.text(t("call.tool_role"), size="1", weight="bold", color_scheme="gray"),
+            rx.text(message["text"], size="1", color_scheme="gray", font_family="monospace", overflow_wrap="anywhere"),
+            spacing="2",
+            align="center",
+            padding="4px 10px",
+            border=f"1px dashed {rx.color('gray', 6)}",
+            border_radius="8px",
+            max_width="90%",
+        ),
+        justify="center",
+        width="100%",
+    )
+
+
 def transcript_line(message: rx.Var) -> rx.Component:
+    return rx.cond(message["tool"], tool_line(message), spoken_line(message))
+
+
+def spoken_line(message: rx.Var) -> rx.Component:
     is_assistant = message["assistant"]
     return rx.flex(
         rx.box(

@@ -235,7 +235,7 @@ def call_body() -> rx.Component:
             spacing="4",
             width="100%",
         ),
-        rx.cond(S.live, rx.moment(interval=REFRESH_MS, on_change=S.refresh, display="none")),
+        rx.cond(S.watching, rx.moment(interval=REFRESH_MS, on_change=S.refresh, display="none")),
         confirm_dialog(
             open=S.confirm_delete,
             title=t("call.delete_title"),

@@ -8,6 +8,7 @@ conversation grows as it is spoken.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode
 
@@ -15,6 +16,7 @@ import reflex as rx
 
 from ava_app.db import session_scope
 from ava_app.i18n import EN, translate
+from ava_app.models import utcnow
 from ava_app.services import calls, download_links, post_call
 from ava_app.services.calls import CallDetail
 from ava_app.services.errors import DomainError, NotFound
@@ -29,6 +31,8 @@ from ava_app.state.call_display import (
 )
 
 ENDED_STATUSES = ("ended",)
+# After the end, the page keeps refreshing while the summary and email are on their way, for this long at most.
+WORK_WATCH = timedelta(minutes=10)
 WORK_COLORS = {"failed": "red", "pending": "amber", "done": "grass", "sent": "grass", "skipped": "gray"}
 
 
@@ -95,6 +99,7 @@ class CallDetailState(AuthState):
     cost_rows: list[dict] = []
     recording_src: str = ""
     live: bool = False
+    watching: bool = False
     not_found: bool = False
     loaded: bool = False
     confirm_delete: bool = False
@@ -108,6 +113,8 @@ class CallDetailState(AuthState):
                 "seconds": round(message.seconds_from_start, 2),
                 "clock": _clock(message.seconds_from_start),
                 "assistant": message.role in ("assistant", "bot"),
+                # What the assistant's tools were asked and answered: shown apart, never as the caller speaking.
+                "tool": message.role in ("tool_call", "tool_result"),
                 "text": message.text,
             }
             for message in call.messages[:500]
@@ -124,6 +131,9 @@ class CallDetailState(AuthState):
             if (amount := _amount(value, lang))
         ]
         self.live = call.status not in ENDED_STATUSES
+        working = "pending" in (call.summary_status, call.email_status)
+        recent = call.ended_at is None or utcnow() - call.ended_at < WORK_WATCH
+        self.watching = self.live or (working and recent)
 
     def _read(self):
         principal = self._principal()
@@ -160,16 +170,18 @@ class CallDetailState(AuthState):
 
     @rx.event
     def refresh(self, _tick: str = ""):
-        """Timer tick while a live call's page is open: the conversation so far, and the result once it has ended."""
-        if not self.live or not self._call_id:
+        """Timer tick while a live call's page is open (the conversation so far), then until its summary and email
+        are done."""
+        if not self.watching or not self._call_id:
             return None
+        was_live = self.live
         try:
             _principal, call = self._read()
         except DomainError as error:
             return self._fail(error)
         self._show(call)
-        if not self.live and call.recording_url:
-            return CallDetailState.load_call  # ended: fetch the recording link too
+        if was_live and not self.live and call.recording_url:
+            return CallDetailState.load_call  # just ended: fetch the recording link too
         return None
 
     @rx.event
