@@ -335,6 +335,26 @@ class AssistantState(AssistantFormState):
             else:
                 yield rx.toast.warning(translate("assistant.not_synced_toast", lang))
 
+    @rx.event(background=True)
+    async def follow_sync(self):
+        """After a change saved at once (FAQ, restore, preset): keep the sync badge true while the job pushes it."""
+        async with self:
+            try:
+                principal = self._principal()
+            except DomainError:
+                return
+            if self.sync_status != "pending":
+                return
+        current = None
+        for _ in range(SYNC_WAIT_SECONDS * 2):
+            await asyncio.sleep(0.5)
+            current = await asyncio.to_thread(self._read_assistant, principal)
+            if current.sync_status != "pending":
+                break
+        if current is not None:
+            async with self:
+                self.sync_status, self.sync_error = current.sync_status, current.sync_error or ""
+
     @staticmethod
     def _read_assistant(principal: Principal) -> assistants.AssistantOut:
         with session_scope() as session:
@@ -422,6 +442,8 @@ class AssistantState(AssistantFormState):
             done = self._faq_call(lambda s, p: assistants.add_faq(s, principal=p, question=question, answer=answer))
         if done:
             self.faq_index, self.faq_question, self.faq_answer, self.faq_open = -1, "", "", False
+            return AssistantState.follow_sync
+        return None
 
     @rx.event
     def cancel_faq(self):
@@ -430,7 +452,9 @@ class AssistantState(AssistantFormState):
 
     @rx.event
     def delete_faq(self, index: int):
-        self._faq_call(lambda s, p: assistants.delete_faq(s, principal=p, index=int(index)))
+        if self._faq_call(lambda s, p: assistants.delete_faq(s, principal=p, index=int(index))):
+            return AssistantState.follow_sync
+        return None
 
     @rx.event
     def move_faq(self, index: int, offset: int):
@@ -440,7 +464,9 @@ class AssistantState(AssistantFormState):
             return
         order = list(range(len(self.faq)))
         order[index], order[target] = order[target], order[index]
-        self._faq_call(lambda s, p: assistants.reorder_faq(s, principal=p, order=order))
+        if self._faq_call(lambda s, p: assistants.reorder_faq(s, principal=p, order=order)):
+            return AssistantState.follow_sync
+        return None
 
     @rx.event
     def import_faq(self):
@@ -448,8 +474,9 @@ class AssistantState(AssistantFormState):
         text = self.import_text
         if self._faq_call(lambda s, p: assistants.import_faq(s, principal=p, text=text)):
             self.import_text, self.import_error = "", ""
-        else:
-            self.import_error, self.faq_error = self.faq_error, ""
+            return AssistantState.follow_sync
+        self.import_error, self.faq_error = self.faq_error, ""
+        return None
 
     # --- history and presets ---
 
@@ -471,9 +498,11 @@ class AssistantState(AssistantFormState):
                 restored = assistants.restore_version(session, principal=principal, version=version)
                 self._load_versions(session, principal)
         except DomainError as error:
-            return self._fail(error)
+            yield self._fail(error)
+            return
         self._fill_all(restored)
-        return rx.toast.success(translate("assistant.restored", self.lang or "en", version=version))
+        yield rx.toast.success(translate("assistant.restored", self.lang or "en", version=version))
+        yield AssistantState.follow_sync
 
     @rx.event
     def ask_preset(self, industry: str):
@@ -495,6 +524,8 @@ class AssistantState(AssistantFormState):
                 )
                 self._load_versions(session, principal)
         except DomainError as error:
-            return self._fail(error)
+            yield self._fail(error)
+            return
         self._fill_all(applied)
-        return rx.toast.success(translate("onb.industry.applied", self.lang or "en"))
+        yield rx.toast.success(translate("onb.industry.applied", self.lang or "en"))
+        yield AssistantState.follow_sync

@@ -113,7 +113,9 @@ class ProfileState(FieldChecks):
             await asyncio.to_thread(change)
         except DomainError as error:
             fields = self._field_errors(error)
-            self.errors = {**{k: v for k, v in self.errors.items() if k not in fields}, **fields}
+            # A new attempt replaces both password messages; the profile form's own messages stay.
+            kept = {k: v for k, v in self.errors.items() if k not in ("current_password", "new_password")}
+            self.errors = {**kept, **fields}
             if not fields:
                 yield self._fail(error)
             return
