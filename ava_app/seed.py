@@ -358,13 +358,14 @@ def _demo_password(data_dir: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Seed the demo organisation (sandbox mode only) and print its login."""
+    """Seed the demo organisation (dev deployment with Vapi in sandbox mode only) and print its login."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=DEMO_CALLS, help="how many demo calls the month holds")
     parser.add_argument("--tones", action="store_true", help="tone recordings instead of speech (faster)")
     args = parser.parse_args(argv)
     settings = get_settings()
-    if not settings.sandbox:
+    # The demo is made on the Vapi emulator and its login is printed: never in prod, never on a real Vapi account.
+    if settings.env != "dev" or not settings.vapi_sandbox:
         return
     password = _demo_password(settings.data_dir)
     with session_scope() as session:

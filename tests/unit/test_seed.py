@@ -206,3 +206,17 @@ def test_the_bulk_generator_is_the_benchmark_path_and_links_no_recording(engine,
     rows = db.exec(select(Call).where(Call.tenant_id == tenant.id)).all()
     assert len(rows) == 40 and all(call.recording_url is None for call in rows)
     assert not db.exec(select(WebhookEvent.id)).first(), "the bulk path bypasses ingestion, by design"
+
+
+@pytest.mark.parametrize("setting", [("AVA_ENV", "prod"), ("AVA_VAPI_API_KEY", "a-real-vapi-key")])
+def test_no_demo_in_prod_or_on_a_real_vapi_account(sandbox, db, capsys, monkeypatch, setting):
+    monkeypatch.setenv("AVA_SECRET_KEY", "s" * 48)
+    monkeypatch.setenv(*setting)
+    get_settings.cache_clear()
+    try:
+        seed.main(["--calls", "2", "--tones"])
+    finally:
+        get_settings.cache_clear()
+
+    assert capsys.readouterr().out == ""
+    assert db.exec(select(Tenant).where(Tenant.is_demo)).first() is None
