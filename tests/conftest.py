@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,9 @@ from sqlalchemy import text
 from sqlmodel import Session, SQLModel
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+# Tests never use the project's own data directory: an AVA started with ./scripts/run works there, and its job
+# worker would take the tests' jobs from the shared queue file.
+os.environ.setdefault("AVA_DATA_DIR", tempfile.mkdtemp(prefix="ava-tests-"))
 
 
 def _clear_caches() -> None:
