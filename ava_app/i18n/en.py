@@ -39,6 +39,8 @@ MESSAGES: dict[str, str] = {
     "outbox.status": "Status",
     "outbox.channel.email": "Email",
     "outbox.channel.sms": "SMS",
+    "error.vapi_public_key_missing": "Browser calls need the Vapi account's public key (Settings, Integrations).",
+    "error.openai_not_configured": "No OpenAI key is set any more. Start the test call again.",
     "error.rate_limited": "Too many attempts. Try again in {retry_after} seconds.",
     "error.session_ended": "Your session has ended. Please log in again.",
     "error.read_only": "Viewers have read-only access.",

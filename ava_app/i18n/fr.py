@@ -41,6 +41,10 @@ MESSAGES: dict[str, str] = {
     "outbox.status": "Statut",
     "outbox.channel.email": "E-mail",
     "outbox.channel.sms": "SMS",
+    "error.vapi_public_key_missing": (
+        "Les appels depuis le navigateur demandent la clé publique du compte Vapi (Paramètres, Intégrations)."
+    ),
+    "error.openai_not_configured": "Aucune clé OpenAI n'est plus configurée. Relancez l'appel test.",
     "error.rate_limited": "Trop de tentatives. Réessayez dans {retry_after} secondes.",
     "error.session_ended": "Votre session a expiré. Veuillez vous reconnecter.",
     "error.read_only": "Les lecteurs ont un accès en lecture seule.",

@@ -16,6 +16,7 @@ def provider_field(provider: rx.Var, field: rx.Var) -> rx.Component:
             rx.match(
                 field,
                 ("api_key", t("integrations.field.api_key")),
+                ("public_key", t("integrations.field.public_key")),
                 ("account_sid", t("integrations.field.account_sid")),
                 ("auth_token", t("integrations.field.auth_token")),
                 ("host", t("integrations.field.host")),
@@ -29,7 +30,11 @@ def provider_field(provider: rx.Var, field: rx.Var) -> rx.Component:
         rx.input(
             id=field_id,
             name=field,
-            type=rx.cond((field == "host") | (field == "username") | (field == "account_sid"), "text", "password"),
+            type=rx.cond(
+                (field == "host") | (field == "username") | (field == "account_sid") | (field == "public_key"),
+                "text",
+                "password",
+            ),
             auto_complete="off",
             placeholder=t("integrations.keep_saved"),
             width="100%",

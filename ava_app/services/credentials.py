@@ -40,6 +40,8 @@ PROVIDER_FIELDS: dict[str, tuple[str, ...]] = {
     "openai": ("api_key",),
     "smtp": ("host", "username", "password"),
 }
+# Fields a provider may have besides: Vapi's public key only serves browser test calls (it can start web calls only).
+OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {"vapi": ("public_key",)}
 PROVIDERS = tuple(PROVIDER_FIELDS)
 
 _KDF_SALT = b"ava.provider-credentials"

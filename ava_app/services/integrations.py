@@ -36,7 +36,7 @@ def list_integrations(session: Session, *, principal: Principal) -> list[dict]:
     return [
         {
             "provider": provider,
-            "fields": list(credentials.PROVIDER_FIELDS[provider]),
+            "fields": [*credentials.PROVIDER_FIELDS[provider], *credentials.OPTIONAL_FIELDS.get(provider, ())],
             "configured": provider in saved,
             "hint": saved.get(provider, {}).get("hint", ""),
             "readable": saved.get(provider, {}).get("readable", True),

@@ -26,21 +26,24 @@ class WebCallSetup(BaseModel):
 def web_call_setup(session: Session, *, principal: Principal) -> WebCallSetup | None:
     """The web call settings for the caller's assistant, or None when a browser call cannot happen.
 
-    None in sandbox mode (the emulator has no audio room to join), without the platform's public key, when the
-    organisation runs on its own Vapi account (the platform's public key cannot see its assistants), or before the
-    assistant is on Vapi.
+    An organisation on its own Vapi account uses its own public key (saved with its Vapi key; the platform's cannot
+    see its assistants); the others use the platform's. None in sandbox mode (the emulator has no audio room to
+    join), without a public key, or before the assistant is on Vapi.
     """
     tenant_id = principal.require_writer()
     settings = get_settings()
-    if settings.vapi_sandbox or not settings.vapi_public_key:
+    own = credentials.get_credential(session, tenant_id=tenant_id, provider="vapi")
+    if own is not None:
+        public_key = str(own.get("public_key") or "")  # their account, their public key (optional field)
+    elif settings.vapi_sandbox:
         return None
-    if credentials.get_credential(session, tenant_id=tenant_id, provider="vapi") is not None:
-        return None
+    else:
+        public_key = settings.vapi_public_key
     assistant = assistants.find_assistant(session, tenant_id=tenant_id)
-    if assistant is None or not assistant.provider_assistant_id:
+    if not public_key or assistant is None or not assistant.provider_assistant_id:
         return None
     return WebCallSetup(
-        public_key=settings.vapi_public_key,
+        public_key=public_key,
         api_base_url=settings.vapi_base_url.rstrip("/"),
         assistant_id=assistant.provider_assistant_id,
     )

@@ -17,7 +17,6 @@ from ava_app.services import test_calls, web_calls
 from ava_app.services.errors import DomainError
 from ava_app.services.principal import Principal
 from ava_app.services.providers import llm
-from ava_app.settings import get_settings
 from ava_app.state.auth import AuthState
 
 SCROLL_TRANSCRIPT = (
@@ -99,7 +98,7 @@ class TestCallState(AuthState):
         self.turns = [{"role": "assistant", "content": greeting}] if greeting else []
         self._started_at = utcnow()
         # Said from the start, so the owner knows whether an AI model or the local fallback will answer.
-        self.reply_source = "local" if get_settings().openai_sandbox else "llm"
+        self.reply_source = self._context.get("reply_source") or "local"
         self.call_active, self.call_saved = True, False
 
     @rx.event(background=True)

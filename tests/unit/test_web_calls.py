@@ -59,11 +59,15 @@ def test_no_public_key_or_assistant_not_on_vapi_yet_means_no_browser_call(db, li
     assert web_call_setup(db, principal=newcomer) is None
 
 
-def test_an_organisation_on_its_own_vapi_account_is_not_offered_the_platform_key(db, live_vapi):
+def test_an_organisation_on_its_own_vapi_account_uses_its_own_public_key(db, live_vapi):
     live_vapi()
     tenant, owner = owner_of(db, provider_assistant_id="asst-1")
     credentials.save_credential(db, tenant_id=tenant.id, provider="vapi", secret={"api_key": "their-own-key"})
-    assert web_call_setup(db, principal=owner) is None
+    assert web_call_setup(db, principal=owner) is None  # the platform's public key cannot see their assistant
+
+    secret = {"api_key": "their-own-key", "public_key": "their-pub"}
+    credentials.save_credential(db, tenant_id=tenant.id, provider="vapi", secret=secret)
+    assert web_call_setup(db, principal=owner).public_key == "their-pub"
 
 
 def test_viewers_cannot_start_one(db, live_vapi):
