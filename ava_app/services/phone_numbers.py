@@ -24,7 +24,13 @@ from ava_app import jobs
 from ava_app.models import Assistant, PhoneNumber, ProviderCredential, Tenant, utcnow
 from ava_app.services import credentials, presets
 from ava_app.services.accounts import normalize_phone
-from ava_app.services.assistants import call_vapi, find_assistant, get_or_create_assistant, webhook_server
+from ava_app.services.assistants import (
+    call_vapi,
+    enqueue_assistant_sync,
+    find_assistant,
+    get_or_create_assistant,
+    webhook_server,
+)
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.errors import Conflict, DomainError, Invalid, NotFound, ProviderError, ProviderUnavailable
 from ava_app.services.principal import Principal
@@ -569,6 +575,12 @@ def configure_number(session: Session, *, principal: Principal, number_id: int, 
     if all(getattr(number, name) == value for name, value in values.items()):
         session.commit()
         return number_out(session, number)
+    # The assistant's transfer tool lists the forwarding numbers of its lines: a change there is a change of the
+    # assistants on either side of it, which are pushed again too.
+    transfers_change = {"forwarding_number", "assistant_id"} & {
+        name for name, value in values.items() if getattr(number, name) != value
+    }
+    touched = {number.assistant_id, values.get("assistant_id", number.assistant_id)} - {None}
     for name, value in values.items():
         setattr(number, name, value)
     number.sync_status, number.sync_error = "pending", None
@@ -576,7 +588,21 @@ def configure_number(session: Session, *, principal: Principal, number_id: int, 
     session.commit()
     session.refresh(number)
     enqueue_number_sync(tenant_id=tenant_id, number_id=number.id)
+    if transfers_change:
+        for assistant_id in touched:
+            _resync_assistant(session, tenant_id=tenant_id, assistant_id=assistant_id)
     return number_out(session, number)
+
+
+def _resync_assistant(session: Session, *, tenant_id: int, assistant_id: int) -> None:
+    """Mark an assistant that is on Vapi pending again and queue its push."""
+    assistant = session.get(Assistant, assistant_id)
+    if assistant is None or assistant.tenant_id != tenant_id or not assistant.provider_assistant_id:
+        return
+    assistant.sync_status, assistant.sync_error = "pending", None
+    session.add(assistant)
+    session.commit()
+    enqueue_assistant_sync(tenant_id=tenant_id, assistant_id=assistant_id)
 
 
 def _validate_config(session: Session, config: NumberConfig, *, number: PhoneNumber, tenant_id: int) -> dict:

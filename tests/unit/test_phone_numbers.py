@@ -372,3 +372,23 @@ def test_release_of_an_imported_number_leaves_it_with_its_owner_at_twilio(db, pr
     imported = phone_numbers.import_twilio_numbers(db, principal=owner, numbers=["+14155550150"], **tenant_creds)
     phone_numbers.release_number(db, principal=owner, number_id=imported.imported[0].id)
     assert _owned_at_twilio(**tenant_creds) == ["+14155550150"]
+
+
+def test_a_new_forwarding_number_is_pushed_to_the_assistant_transfer_tool(db, providers, jobs):
+    owner = principal_for(db, name="Bright Smile", industry="clinic")
+    number = phone_numbers.provision_number(db, principal=owner, choice=NumberChoice(kind="vapi_free", area_code="415"))
+    assistant = assistants.retry_sync(db, principal=owner)
+
+    def transfer_destinations() -> list[str]:
+        remote = providers.vapi_get(f"/assistant/{assistant.provider_assistant_id}").json()
+        tools = [tool for tool in remote["model"]["tools"] if tool["type"] == "transferCall"]
+        return [d["number"] for tool in tools for d in tool["destinations"]]
+
+    assert transfer_destinations() == []
+    phone_numbers.configure_number(
+        db, principal=owner, number_id=number.id, config=NumberConfig(forwarding_number="+33 6 12 34 56 78")
+    )
+    db.expire_all()
+
+    assert transfer_destinations() == ["+33612345678"]
+    assert assistants.get_assistant(db, principal=owner).sync_status == "synced"
