@@ -33,6 +33,16 @@ def actions() -> rx.Component:
         rx.button(rx.icon("file-json", size=14), t("call.export_json"), variant="soft", on_click=S.export("json")),
         rx.button(rx.icon("file-text", size=14), t("call.export_txt"), variant="soft", on_click=S.export("txt")),
         rx.cond(
+            S.is_admin & ~S.live,
+            rx.button(
+                rx.icon("sparkles", size=14),
+                t("call.rerun_summary"),
+                variant="soft",
+                on_click=S.rerun_summary,
+                loading=S.call["summary_pending"].to(bool),
+            ),
+        ),
+        rx.cond(
             S.can_write,
             rx.button(
                 rx.icon("trash-2", size=14), t("call.delete"), color_scheme="red", variant="soft", on_click=S.ask_delete

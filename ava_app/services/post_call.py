@@ -31,7 +31,7 @@ from ava_app.models import Assistant, Call, CallMessage, Membership, Outbox, Ten
 from ava_app.services import credentials, email
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.email_templates import format_duration, normalize_locale
-from ava_app.services.errors import NotFound, ProviderError, ProviderUnavailable
+from ava_app.services.errors import Conflict, NotFound, ProviderError, ProviderUnavailable
 from ava_app.services.principal import Principal
 from ava_app.services.providers import llm
 from ava_app.settings import get_settings
@@ -277,6 +277,26 @@ def calls_needing_work(session: Session, *, now: datetime | None = None, limit: 
         if settled is None and stale:
             again.append(call_id)
     return again
+
+
+def rerun_summary(session: Session, *, principal: Principal, call_id: int) -> PostCallStatus:
+    """Write an ended call's summary again, e.g. after the assistant's data fields changed (admins).
+
+    Queued like any post-call work; the summary email already sent is not sent twice (its dedupe key stays).
+    """
+    tenant_id = principal.require_admin()
+    call = session.get(Call, call_id, populate_existing=True)
+    if call is None or call.tenant_id != tenant_id:
+        raise NotFound("This call does not exist.")
+    if call.status != "ended":
+        raise Conflict("The call has not ended yet; its summary comes when it does.", code="call_not_ended")
+    _set(session, call_id, summary_status="pending")
+    session.commit()
+    from ava_app.jobs import run_post_call
+
+    run_post_call(call_id)
+    session.refresh(call)
+    return PostCallStatus(call_id=call.id, summary_status=call.summary_status, email_status=call.email_status)
 
 
 def retry_post_call(session: Session, *, principal: Principal, call_id: int) -> PostCallStatus:

@@ -85,6 +85,7 @@ def detail_view(call: CallDetail, lang: str) -> dict:
         **_work("summary", call.summary_status, lang),
         **_work("email", call.email_status, lang),
         "work_failed": "failed" in (call.summary_status, call.email_status),
+        "summary_pending": call.summary_status == "pending",
         "has_recording": bool(call.recording_url),
     }
 
@@ -229,6 +230,19 @@ class CallDetailState(AuthState):
             return self._fail(error)
         self._show(call)
         return rx.toast.success(translate("call.retried", self.lang or "en"))
+
+    @rx.event
+    def rerun_summary(self):
+        """Admins: write this call's summary again (the page refreshes until it is there)."""
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                post_call.rerun_summary(session, principal=principal, call_id=self._call_id)
+            _principal, call = self._read()
+        except DomainError as error:
+            return self._fail(error)
+        self._show(call)
+        return rx.toast.info(translate("call.rerun_started", self.lang or "en"))
 
     @rx.event
     def export(self, fmt: str):

@@ -354,3 +354,26 @@ async def test_notifications_route_round_trip(engine, smtp_env):
     assert changed.status_code == 200 and changed.json()["mode"] == "action"
     assert refused.status_code == 422 and anonymous.status_code == 401
     rate_limits.reset_rate_limits()
+
+
+def test_admin_can_rerun_a_done_summary_without_a_second_email(db, business, jobs, smtp_env):
+    tenant, owner, assistant = business
+    call = ended_call(db, tenant, assistant)
+    job_module.run_post_call(call.id)
+    assert reload(db, call).summary_status == "done"
+    db.exec(Call.__table__.update().where(Call.__table__.c.id == call.id).values(summary="old words"))
+    db.commit()
+
+    admin = Principal(user_id=owner.id, tenant_id=tenant.id, role="admin")
+    status = post_call.rerun_summary(db, principal=admin, call_id=call.id)
+
+    assert status.summary_status == "done" and reload(db, call).summary != "old words"
+    assert len(outbox(db)) == 1, "the summary email already sent is not sent again"
+    with pytest.raises(Forbidden):
+        post_call.rerun_summary(
+            db, principal=Principal(user_id=owner.id, tenant_id=tenant.id, role="user"), call_id=call.id
+        )
+    with pytest.raises(NotFound):
+        post_call.rerun_summary(
+            db, principal=Principal(user_id=1, tenant_id=make_tenant(db).id, role="admin"), call_id=call.id
+        )
