@@ -218,31 +218,27 @@ class CallDetailState(AuthState):
             return self._fail(error)
         return [rx.toast.success(translate("call.deleted", self.lang or "en")), rx.redirect("/calls")]
 
-    @rx.event
-    def retry_summary(self):
-        """Admins: write the summary and send its email again where they failed."""
+    def _post_call_work(self, work, toast_key: str):
+        """Run an admin's post-call action on this call, then show the call as it now stands."""
         try:
             principal = self._principal()
             with session_scope() as session:
-                post_call.retry_post_call(session, principal=principal, call_id=self._call_id)
+                work(session, principal=principal, call_id=self._call_id)
             _principal, call = self._read()
         except DomainError as error:
             return self._fail(error)
         self._show(call)
-        return rx.toast.success(translate("call.retried", self.lang or "en"))
+        return rx.toast.success(translate(toast_key, self.lang or "en"))
+
+    @rx.event
+    def retry_summary(self):
+        """Admins: write the summary and send its email again where they failed."""
+        return self._post_call_work(post_call.retry_post_call, "call.retried")
 
     @rx.event
     def rerun_summary(self):
         """Admins: write this call's summary again (the page refreshes until it is there)."""
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                post_call.rerun_summary(session, principal=principal, call_id=self._call_id)
-            _principal, call = self._read()
-        except DomainError as error:
-            return self._fail(error)
-        self._show(call)
-        return rx.toast.info(translate("call.rerun_started", self.lang or "en"))
+        return self._post_call_work(post_call.rerun_summary, "call.rerun_started")
 
     @rx.event
     def export(self, fmt: str):
