@@ -68,12 +68,16 @@ def enqueue_apply(event_id: int) -> None:
     apply_webhook_event(event_id)
 
 
-def get_on_call_ended() -> Callable[[int], None]:
+# The two dependencies below are async only because FastAPI runs a plain ``def`` dependency in its thread pool: two
+# thread hops per webhook for returning a constant.
+
+
+async def get_on_call_ended() -> Callable[[int], None]:
     """What to run once an end-of-call report is applied inline (FastAPI dependency; the deferred job uses the same)."""
     return enqueue_post_call
 
 
-def get_enqueue_apply() -> Callable[[int], None]:
+async def get_enqueue_apply() -> Callable[[int], None]:
     """How a stored heavy event reaches its apply job (FastAPI dependency; tests override it to apply inline)."""
     return enqueue_apply
 
@@ -150,6 +154,15 @@ async def vapi_webhook(
     401 unknown secret, 413 body over 1 MiB, 400 not a Vapi message; any other problem is stored with the event and
     answered 200, so Vapi never sees a 500 because of a payload.
     """
+    from ava_app.jobs import webhooks_in_flight
+
+    with webhooks_in_flight.track():
+        return await _handle_vapi_webhook(request, on_call_ended=on_call_ended, enqueue=enqueue)
+
+
+async def _handle_vapi_webhook(
+    request: Request, *, on_call_ended: Callable[[int], None], enqueue: Callable[[int], None]
+) -> JSONResponse:
     secret = _presented_secret(request)
     if not secret:
         return _refuse(401, "unauthorized", "Missing X-Vapi-Secret or Authorization: Bearer header.")
