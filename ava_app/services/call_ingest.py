@@ -564,7 +564,8 @@ def _handle_transcript(session: Session, event: _Event) -> _Handled:
 
 def _handle_end_of_call_report(session: Session, event: _Event) -> _Handled:
     lines = _report_lines(event.message)
-    values = _report_values(event, has_lines=bool(lines))
+    caller_spoke = None if lines is None else any(role == "user" for role, _, _ in lines)
+    values = _report_values(event, has_lines=bool(lines), caller_spoke=caller_spoke)
     # A report for a call AVA has not seen yet (the common case) is one INSERT: no update, no old lines to drop.
     ref = _ensure_call(session, event, status="ended", values=values)
     if ref is None:
@@ -822,7 +823,7 @@ def _metadata_tenant_id(event: _Event) -> int | None:
 # --- end-of-call report -------------------------------------------------------------------------------------------
 
 
-def _report_values(event: _Event, *, has_lines: bool) -> dict[str, Any]:
+def _report_values(event: _Event, *, has_lines: bool, caller_spoke: bool | None = None) -> dict[str, Any]:
     """Every Call column the report carries; artifact/analysis first, legacy top-level names as fallback."""
     message, call = event.message, event.call
     artifact = message.get("artifact") if isinstance(message.get("artifact"), dict) else {}
@@ -834,7 +835,9 @@ def _report_values(event: _Event, *, has_lines: bool) -> dict[str, Any]:
     values: dict[str, Any] = {
         "status": "ended",
         "ended_reason": str(reason)[:120] if reason else None,
-        "outcome": outcome_for_ended_reason(reason, had_conversation=has_lines or bool(duration)),
+        "outcome": outcome_for_ended_reason(
+            reason, had_conversation=has_lines or bool(duration), caller_spoke=caller_spoke
+        ),
         "duration_seconds": duration,
         "cost": _money(message.get("cost") if message.get("cost") is not None else call.get("cost")),
         "cost_breakdown": _cost_breakdown(message),

@@ -84,12 +84,24 @@ _FAILED_PREFIXES = (
 )
 
 
-def outcome_for_ended_reason(reason: str | None, *, had_conversation: bool = False) -> str:
+# Either side hung up or a limit was reached: a conversation only if the caller said something.
+_ENDED_BY_A_SIDE = frozenset(
+    {"customer-ended-call", "assistant-ended-call", "silence-timed-out", "call.in-progress.twilio-completed-call"}
+)
+
+
+def outcome_for_ended_reason(
+    reason: str | None, *, had_conversation: bool = False, caller_spoke: bool | None = None
+) -> str:
     """The business outcome (one of ``OUTCOMES``) for a Vapi ``endedReason``.
 
     ``had_conversation`` only matters for reasons this module does not know yet: they count as answered when the caller
-    and the assistant actually spoke, as "other" otherwise.
+    and the assistant actually spoke, as "other" otherwise. ``caller_spoke`` (None when the transcript is unknown)
+    tells a hang-up during the greeting from a conversation: Vapi reports both as ``customer-ended-call``, and for the
+    owner the first is a missed call worth calling back.
     """
+    if caller_spoke is False and reason in _ENDED_BY_A_SIDE:
+        return "missed"
     if not reason:
         return "answered" if had_conversation else "other"
     # Exact names first: some forwarded/answered reasons share a prefix with the failure families.

@@ -694,6 +694,23 @@ def test_ended_reason_examples(reason, outcome):
     assert outcome_for_ended_reason(reason) == outcome
 
 
+def test_a_caller_who_hangs_up_during_the_greeting_is_a_missed_call(db, business):
+    assert outcome_for_ended_reason("customer-ended-call", caller_spoke=False) == "missed"
+    assert outcome_for_ended_reason("customer-ended-call", caller_spoke=True) == "answered"
+    assert outcome_for_ended_reason("customer-ended-call", caller_spoke=None) == "answered"  # transcript unknown
+    assert outcome_for_ended_reason("voicemail", caller_spoke=False) == "voicemail"
+
+    body = load("end-of-call-report")
+    message = body["message"]
+    message["artifact"]["messages"] = [
+        m for m in message["artifact"]["messages"] if m.get("role") in ("system", "bot")
+    ][:2]
+    message["artifact"].pop("messagesOpenAIFormatted", None)
+    send(db, body)
+    (call,) = calls(db)
+    assert (call.ended_reason, call.outcome) == ("customer-ended-call", "missed")
+
+
 def test_unknown_ended_reason_is_other_unless_people_talked():
     assert outcome_for_ended_reason("something-new") == "other"
     assert outcome_for_ended_reason("something-new", had_conversation=True) == "answered"
