@@ -64,17 +64,19 @@ DEMO_TIMEZONE = "Europe/Paris"
 DEMO_AREA_CODE = "415"
 DEMO_CALLS = 300
 DEMO_DAYS = 30
+DEMO_FORWARDING_NUMBER = "+33199000199"
 PLAN_SEED = 7
 # Calls played at once: the webhooks of one overlap the speech synthesis of another.
 CONCURRENCY = 2
 # (intent, weight) while the clinic is open, and once it is closed (then mostly messages).
 OPEN_MIX = (
-    ("booking", 36),
-    ("question", 28),
+    ("booking", 34),
+    ("question", 26),
     ("hang_up", 10),
     ("voicemail", 9),
-    ("wrong_number", 9),
-    ("complaint", 8),
+    ("wrong_number", 8),
+    ("complaint", 7),
+    ("transfer", 6),
 )
 CLOSED_MIX = (("voicemail", 45), ("booking", 20), ("question", 15), ("hang_up", 12), ("wrong_number", 8))
 # Patients who call again and again, the most frequent first; they make about half of the calls, callers heard once
@@ -225,9 +227,9 @@ def _set_up_demo_lines(session: Session, *, tenant: Tenant) -> PhoneNumber:
         if _demo_number(session, tenant_id=tenant.id) is None:
             choice = NumberChoice(kind="vapi_free", area_code=DEMO_AREA_CODE, label="Main line")
             created = phone_numbers.provision_number(session, principal=principal, choice=choice)
-            phone_numbers.configure_number(
-                session, principal=principal, number_id=created.id, config=NumberConfig(after_hours_action="ai")
-            )
+            # Urgent callers are put through to the clinic's own line (a number kept for fiction).
+            config = NumberConfig(after_hours_action="ai", forwarding_number=DEMO_FORWARDING_NUMBER)
+            phone_numbers.configure_number(session, principal=principal, number_id=created.id, config=config)
         onboarding.set_step(session, principal=principal, step=5)
         onboarding.complete_onboarding(session, principal=principal)
     number = _demo_number(session, tenant_id=tenant.id)

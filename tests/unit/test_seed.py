@@ -187,7 +187,7 @@ def test_the_plan_follows_a_clinics_week():
     assert weekdays / len(plan) > 0.8, "weekends are quieter"
     assert collections.Counter(moment.hour for moment in local).most_common(1)[0][0] in range(9, 17)
     intents = collections.Counter(call.intent for call in plan)
-    assert set(intents) == {"booking", "question", "complaint", "wrong_number", "voicemail", "hang_up"}
+    assert set(intents) == {"booking", "question", "complaint", "wrong_number", "voicemail", "hang_up", "transfer"}
     assert intents.most_common(1)[0][0] == "booking"
     closed = [call for call in plan if call.started_at.astimezone(PARIS).weekday() >= 5]
     assert collections.Counter(call.intent for call in closed).most_common(1)[0][0] == "voicemail"

@@ -700,3 +700,21 @@ def test_tone_fallback_writes_a_valid_wav(tmp_path):
 async def test_recording_route_rejects_other_paths(raw):
     assert (await raw.get("/recording/..%2Fsandbox_vapi.db")).status_code == 404
     assert (await raw.get("/recording/not-a-call-mono.wav")).status_code == 404
+
+
+def test_an_urgent_caller_is_transferred_when_the_assistant_has_a_transfer_tool():
+    with_transfer = vapi_assistant_config(
+        assistant=Assistant(id=7, tenant_id=1, name="Ava", enabled_integrations=list(BUILTIN_TOOLS)),
+        public_url="http://ava.test",
+        webhook_secret=WEBHOOK_SECRET,
+        transfer_numbers=["+33199000199"],
+    )
+    transferred = build_scenario(intent="transfer", assistant=with_transfer, direction="inbound", seed="s")
+    message_taken = build_scenario(intent="transfer", assistant=_ava_config(), direction="inbound", seed="s")
+
+    assert transferred.ended_reason == "assistant-forwarded-call"
+    assert transferred.facts["transferredTo"] == "+33199000199"
+    assert message_taken.ended_reason == "customer-ended-call"
+    assert [step.tool["function"]["name"] for step in message_taken.steps if isinstance(step, ToolStep)] == [
+        "take_message"
+    ]

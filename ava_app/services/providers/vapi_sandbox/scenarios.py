@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-INTENTS = ("booking", "question", "complaint", "wrong_number", "voicemail", "hang_up")
+INTENTS = ("booking", "question", "complaint", "wrong_number", "voicemail", "hang_up", "transfer")
 CALLER_NAMES = ("Jordan Lee", "Sam Rivera", "Alex Morgan", "Taylor Brooks", "Casey Nguyen", "Robin Patel")
 _BOOKING_TOOL = re.compile(r"book|appointment|schedule|reserv", re.IGNORECASE)
 FAQ_TOOL, HOURS_TOOL, MESSAGE_TOOL = "lookup_faq", "check_business_hours", "take_message"
@@ -95,6 +95,7 @@ def build_scenario(
         "wrong_number": _wrong_number,
         "voicemail": _voicemail,
         "hang_up": _hang_up,
+        "transfer": _transfer,
     }[intent]
     scenario = builder(assistant=assistant, name=name, greeting=greeting, goodbye=goodbye, direction=direction, rng=rng)
     scenario.facts.setdefault("callerName", name)
@@ -223,6 +224,54 @@ def _complaint(*, assistant, name, greeting, goodbye, direction, rng) -> Scenari
         summary=f"{name} complained about being charged twice and asked for a manager to call back today.",
         success=True,
         facts={"reason": "double charge complaint", "callback": True, "sentiment": "negative"},
+    )
+
+
+def _transfer_destination(assistant: dict[str, Any]) -> str | None:
+    for tool in (assistant.get("model") or {}).get("tools") or []:
+        if tool.get("type") == "transferCall":
+            for destination in tool.get("destinations") or []:
+                if destination.get("number"):
+                    return str(destination["number"])
+    return None
+
+
+def _transfer(*, assistant, name, greeting, goodbye, direction, rng) -> Scenario:
+    """An urgent caller asks for a person: Vapi's transferCall tool hands the call over, else a message is taken."""
+    destination = _transfer_destination(assistant)
+    steps: list[Turn | ToolStep] = [
+        Turn("bot", greeting),
+        Turn("user", f"Hi, it's {name}. It's urgent, I'm in a lot of pain since this morning. Can I talk to someone?"),
+    ]
+    if destination is None:
+        steps.append(
+            _message_step(
+                assistant,
+                name=name,
+                message="Urgent: in pain since this morning, wants to talk to someone now.",
+                reason="urgent call",
+                said=f"I understand, {name.split()[0]}. I've passed on your message as urgent; someone calls you back "
+                "right away. " + goodbye,
+            )
+        )
+        return Scenario(
+            intent="transfer",
+            caller_name=name,
+            steps=steps,
+            ended_reason="customer-ended-call",
+            summary=f"{name} called about an urgent problem and asked to talk to someone; a message was taken.",
+            success=True,
+            facts={"reason": "urgent call", "callback": True, "urgency": "high"},
+        )
+    steps.append(Turn("bot", "I understand. I'm putting you through to the team right now, please stay on the line."))
+    return Scenario(
+        intent="transfer",
+        caller_name=name,
+        steps=steps,
+        ended_reason="assistant-forwarded-call",
+        summary=f"{name} called about an urgent problem; the assistant transferred the call to {destination}.",
+        success=True,
+        facts={"reason": "urgent call", "callback": False, "urgency": "high", "transferredTo": destination},
     )
 
 
