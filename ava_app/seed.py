@@ -40,7 +40,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
-from sqlalchemy import distinct, func
+from sqlalchemy import distinct, func, true
 from sqlmodel import Session, col, select
 from starlette.applications import Starlette
 from starlette.routing import Mount
@@ -65,6 +65,9 @@ DEMO_AREA_CODE = "415"
 DEMO_CALLS = 300
 DEMO_DAYS = 30
 DEMO_FORWARDING_NUMBER = "+33199000199"
+# Follow-ups older than this are mostly done already (this share of them), as in a clinic that works its list.
+FOLLOW_UP_AGE = timedelta(days=2)
+FOLLOW_UPS_DONE = 0.9
 PLAN_SEED = 7
 # Calls played at once: the webhooks of one overlap the speech synthesis of another.
 CONCURRENCY = 2
@@ -206,8 +209,28 @@ def seed_demo_calls(
         asyncio.run(_play(emulator, plan=plan, number_id=number_id, concurrency=concurrency))
         _finish_pending_jobs()
     with session_scope() as session:
+        _work_through_old_follow_ups(session, tenant_id=tenant.id)
         total = _reports_stored(session, tenant_id=tenant.id)
     return SeedResult(added=total - played, total=total, seconds=time.perf_counter() - began)
+
+
+def _work_through_old_follow_ups(session: Session, *, tenant_id: int) -> None:
+    """Like a real owner, the demo one has dealt with most follow-ups older than two days (a day after each call)."""
+    rng = random.Random(PLAN_SEED)
+    cutoff = utcnow() - FOLLOW_UP_AGE
+    rows = session.exec(
+        select(Call).where(
+            Call.tenant_id == tenant_id,
+            Call.action_needed == true(),
+            col(Call.action_done_at).is_(None),
+            col(Call.started_at) < cutoff,
+        )
+    ).all()
+    for call in rows:
+        if rng.random() < FOLLOW_UPS_DONE:
+            call.action_done_at = as_utc(call.started_at) + timedelta(days=1)
+            session.add(call)
+    session.commit()
 
 
 # --- the organisation's lines ---------------------------------------------------------------------------------

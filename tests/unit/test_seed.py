@@ -220,3 +220,18 @@ def test_no_demo_in_prod_or_on_a_real_vapi_account(sandbox, db, capsys, monkeypa
 
     assert capsys.readouterr().out == ""
     assert db.exec(select(Tenant).where(Tenant.is_demo)).first() is None
+
+
+def test_the_demo_owner_has_worked_through_most_old_follow_ups(db):
+    from tests.factories import make_call, make_tenant
+
+    tenant = make_tenant(db)
+    old = [make_call(db, tenant=tenant, minutes_ago=60 * 24 * 5, action_needed=True) for _ in range(40)]
+    fresh = [make_call(db, tenant=tenant, minutes_ago=60, action_needed=True) for _ in range(5)]
+
+    seed._work_through_old_follow_ups(db, tenant_id=tenant.id)
+
+    db.expire_all()
+    done = [db.get(Call, call.id).action_done_at for call in old]
+    assert 30 <= sum(moment is not None for moment in done) < 40
+    assert all(db.get(Call, call.id).action_done_at is None for call in fresh)

@@ -141,6 +141,11 @@ TOPICS: dict[str, tuple[dict[Language, str], dict[Language, list[str]]]] = {
 }
 
 # Topics that mean somebody at the business has to act; pricing or opening hours questions are answered on the call.
+SILENT_CALLER: dict[Language, str] = {
+    "en": "The caller hung up during the greeting, without saying anything.",
+    "fr": "L'appelant a raccroché pendant l'accueil, sans rien dire.",
+    "es": "La persona colgó durante el saludo, sin decir nada.",
+}
 ACTION_TOPICS = {"appointment", "cancellation", "reservation", "order", "billing", "complaint", "emergency", "callback"}
 ACTION_PHRASES: dict[Language, list[str]] = {
     "en": ["leave a message", "can someone", "could someone", "send me", "let me know", "get back to me"],
@@ -314,7 +319,18 @@ def summarise_locally(*, transcript: str, language: str | None, data_fields: Seq
     """An extractive summary of a call: the caller's most informative sentences, keyword topics and sentiment."""
     lang = normalise_language(language)
     turns = split_transcript(transcript)
-    caller_turns = [(speaker, text) for speaker, text in turns if speaker == "caller"] or turns
+    caller_turns = [(speaker, text) for speaker, text in turns if speaker == "caller"]
+    if turns and not caller_turns:
+        # Only the assistant spoke: the caller hung up during the greeting. Its words are no summary of the call.
+        return {
+            "summary": SILENT_CALLER[lang],
+            "intent": SILENT_CALLER[lang],
+            "action_needed": False,
+            "topics": [],
+            "sentiment": "neutral",
+            "data": {name: None for name in data_fields},
+        }
+    caller_turns = caller_turns or turns
     caller_text = " ".join(text for _, text in caller_turns)
     sentences = _sentences(caller_turns)
     frequency = Counter(content_words(" ".join(text for _, text in turns), lang))

@@ -171,3 +171,17 @@ def test_goodbye_gets_the_end_message():
     assert reply_locally(assistant=ASSISTANT, conversation=bye) == "Thank you for calling, goodbye!"
     custom = {**ASSISTANT, "end_call_message": "Have a lovely day!"}
     assert reply_locally(assistant=custom, conversation=bye) == "Have a lovely day!"
+
+
+@pytest.mark.parametrize(
+    ("language", "words"), [("en", "hung up during the greeting"), ("fr", "raccroché pendant l'accueil")]
+)
+def test_a_caller_who_said_nothing_gets_no_summary_made_of_the_greeting(language, words):
+    result = summarise_locally(
+        transcript="AI: Hello, you've reached Bright Smile Dental, this is Ava. How can I help you today?",
+        language=language,
+        data_fields=["patient_name"],
+    )
+    assert words in result["summary"] and "Bright Smile" not in result["summary"]
+    assert result["action_needed"] is False and result["topics"] == []
+    assert result["data"] == {"patient_name": None}
