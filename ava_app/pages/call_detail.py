@@ -166,7 +166,20 @@ def about() -> rx.Component:
             "call.summary",
             rx.cond(
                 S.call["summary"] != "",
-                rx.text(S.call["summary"], size="2", white_space="pre-line"),
+                rx.vstack(
+                    rx.text(S.call["summary"], size="2", white_space="pre-line"),
+                    rx.cond(
+                        S.call["summary_local"],
+                        rx.badge(
+                            rx.icon("cpu", size=12),
+                            t("call.summary_local"),
+                            color_scheme="amber",
+                            variant="soft",
+                            white_space="normal",
+                        ),
+                    ),
+                    spacing="1",
+                ),
                 rx.text(t("call.no_summary"), size="2", color_scheme="gray"),
             ),
             rx.cond(

@@ -247,6 +247,7 @@ class CallDetail(CallListItem):
     recording_url: str | None
     transcript: str
     summary: str | None
+    summary_source: str | None = Field(default=None, description="llm, or local for AVA's own fallback summary.")
     intent: str | None
     data_fields: dict | None
     summary_status: str
@@ -459,6 +460,7 @@ def get_call(session: Session, *, principal: Principal, call_id: int) -> CallDet
         recording_url=call.recording_url,
         transcript=call.transcript,
         summary=call.summary,
+        summary_source=call.summary_source,
         intent=call.intent,
         data_fields=call.data_fields,
         summary_status=call.summary_status,

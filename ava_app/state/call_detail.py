@@ -73,6 +73,8 @@ def detail_view(call: CallDetail, lang: str) -> dict:
         "outcome_text": call.outcome_text.get(lang) or call.outcome_text.get("en", ""),
         "ended_reason": call.ended_reason_text or "",
         "summary": call.summary or "",
+        # The local fallback is said as such: never passed off as a model's summary.
+        "summary_local": call.summary_source == "local",
         "intent": call.intent or "",
         "sentiment": translate(f"sentiment.{call.sentiment}", lang) if call.sentiment else "",
         "sentiment_color": SENTIMENT_COLORS.get(call.sentiment or "", "gray"),
@@ -128,8 +130,8 @@ class CallDetailState(AuthState):
         ][:30]
         self.cost_rows = [
             {"name": str(name).upper() if len(str(name)) <= 3 else str(name).capitalize(), "value": amount}
-            for name, value in list((call.cost_breakdown or {}).items())[:10]
-            if (amount := _amount(value, lang))
+            for name, value in list((call.cost_breakdown or {}).items())[:12]
+            if str(name).lower() != "total" and (amount := _amount(value, lang))  # the total has its own line
         ]
         self.live = call.status not in ENDED_STATUSES
         working = "pending" in (call.summary_status, call.email_status)

@@ -202,6 +202,8 @@ DATE = re.compile(
     re.IGNORECASE,
 )
 PARTY = re.compile(r"\b(\d{1,3})\s+(?:people|persons|guests|personnes|couverts|personas|comensales)\b", re.IGNORECASE)
+# Fields the patterns below would fill wrongly ("date of birth" with the booking day, "new patient" with a name).
+UNSURE_FIELD_WORDS = {"birth", "naissance", "nacimiento", "new", "nouveau", "nouvelle", "nuevo", "nueva", "is", "has"}
 FIELD_KINDS = {
     "name": ("name", "nom", "nombre", "patient", "customer", "client", "cliente", "caller"),
     "phone": ("phone", "number", "tel", "telephone", "telefono", "mobile", "callback"),
@@ -303,6 +305,8 @@ def _sentences(turns: Sequence[tuple[str, str]]) -> list[str]:
 
 def _extract_field(name: str, *, transcript: str, caller_text: str, lang: Language) -> str | None:
     words = set(re.split(r"[^a-z]+", fold(name)))
+    if words & UNSURE_FIELD_WORDS:
+        return None  # a birth date or a yes/no answer cannot be told apart from other dates and names by pattern
     kind = next((kind for kind, hints in FIELD_KINDS.items() if words & set(hints)), None)
     if kind == "name":
         match = re.search(NAME_PATTERNS[lang], caller_text) or re.search(NAME_PATTERNS["en"], caller_text)

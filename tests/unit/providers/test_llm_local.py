@@ -185,3 +185,17 @@ def test_a_caller_who_said_nothing_gets_no_summary_made_of_the_greeting(language
     assert words in result["summary"] and "Bright Smile" not in result["summary"]
     assert result["action_needed"] is False and result["topics"] == []
     assert result["data"] == {"patient_name": None}
+
+
+def test_fields_no_pattern_can_tell_are_left_empty():
+    result = summarise_locally(
+        transcript="AI: Hello.\nUser: Hi, this is Jordan Lee. I'd like an appointment next Tuesday morning.",
+        language="en",
+        data_fields=["patient_name", "date_of_birth", "new_patient", "preferred_day"],
+    )
+    assert result["data"] == {
+        "patient_name": "Jordan Lee",
+        "date_of_birth": None,
+        "new_patient": None,
+        "preferred_day": "Tuesday",
+    }
