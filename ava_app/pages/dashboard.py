@@ -122,7 +122,11 @@ def recent_card() -> rx.Component:
                 width="100%",
                 align="center",
             ),
-            rx.vstack(rx.foreach(DashboardState.recent, recent_call_row), spacing="0", width="100%"),
+            rx.cond(
+                DashboardState.recent.length() > 0,
+                rx.vstack(rx.foreach(DashboardState.recent, recent_call_row), spacing="0", width="100%"),
+                rx.text(t("dash.no_recent"), size="2", color_scheme="gray"),
+            ),
             spacing="2",
             width="100%",
         ),

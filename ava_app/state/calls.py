@@ -85,6 +85,7 @@ class CallsState(AuthState):
     form_key: int = 0
     selected: list[int] = []
     confirm_delete: bool = False
+    filters_open: bool = False
     number_options: list[dict] = []
     assistant_options: list[dict] = []
     _cursors: list[str] = []  # cursor of each page seen so far ("" for the first)
@@ -191,6 +192,11 @@ class CallsState(AuthState):
             return rx.toast.error(next(iter(problems.values()), self._error_text(error)))
         self.filters = values
         return rx.redirect(f"{CALLS_ROUTE}?{urlencode(self._query())}")
+
+    @rx.event
+    def toggle_filters(self):
+        """Phones: show or hide the filters under the search."""
+        self.filters_open = not self.filters_open
 
     @rx.event
     def clear_filters(self):
