@@ -254,6 +254,27 @@ class Call(SQLModel, table=True):
             sqlite_where=text("action_needed = 1 AND action_done_at IS NULL"),
             postgresql_where=text("action_needed AND action_done_at IS NULL"),
         ),
+        # The calls list's equality filters, each in date order, so a filter few calls match is still one index
+        # range read (migration 0004).
+        Index("ix_call_tenant_outcome_when", "tenant_id", "outcome", text("coalesce(started_at, created_at)"), "id"),
+        Index(
+            "ix_call_tenant_sentiment_when", "tenant_id", "sentiment", text("coalesce(started_at, created_at)"), "id"
+        ),
+        Index("ix_call_tenant_type_when", "tenant_id", "call_type", text("coalesce(started_at, created_at)"), "id"),
+        Index(
+            "ix_call_tenant_number_when", "tenant_id", "phone_number_id", text("coalesce(started_at, created_at)"), "id"
+        ),
+        Index(
+            "ix_call_tenant_assistant_when", "tenant_id", "assistant_id", text("coalesce(started_at, created_at)"), "id"
+        ),
+        Index(
+            "ix_call_tenant_action_done",
+            "tenant_id",
+            text("coalesce(started_at, created_at)"),
+            "id",
+            sqlite_where=text("action_done_at IS NOT NULL"),
+            postgresql_where=text("action_done_at IS NOT NULL"),
+        ),
         # Free-text search with ILIKE on PostgreSQL only (pg_trgm); SQLite scans the tenant's rows with LIKE.
         Index(
             "ix_call_search_trgm",

@@ -8,6 +8,12 @@ arrive between two pages cannot shift or repeat rows. Sort keys fold NULLs (``co
 literal constants rather than bound parameters. There is no total count: counting a million rows on every page is
 the slow part of classic pagination, and the dashboard already shows the totals.
 
+Filters stay one index range however few calls they match: each equality filter (outcome, sentiment, call type,
+number, assistant) has a ``(tenant_id, column, date key, id)`` index and follow-ups done a partial one (migration 0004),
+open follow-ups the partial index of 0002, and duration ranges compare the duration sort key itself. Without them a
+filter that matches nothing walks the tenant's whole history in date order. A combination of filters is served by one
+of its columns' indexes; when each is common but they never occur together, that still reads the rows of one.
+
 Free-text search (``q``) matches summaries and transcripts, case-insensitively. On PostgreSQL it is an ``ILIKE`` on
 ``coalesce(summary, '') || ' ' || transcript``, served by the ``pg_trgm`` GIN index of migration 0002 (terms of three
 characters or more use it); SQLite uses LIKE over the tenant's rows, fine for a single-process install.
@@ -163,14 +169,22 @@ class CallFilters(BaseModel):
             where.append(Call.status.in_(self.status))
         if self.outcome:
             known = [value for value in self.outcome if value != "pending"]
-            outcome = Call.outcome.in_(known)
-            where.append(or_(outcome, Call.outcome.is_(None)) if "pending" in self.outcome else outcome)
+            if "pending" not in self.outcome:
+                where.append(Call.outcome.in_(known))
+            else:
+                # Alone, plain IS NULL: an index range on ix_call_tenant_outcome_when like any single outcome.
+                where.append(or_(Call.outcome.in_(known), Call.outcome.is_(None)) if known else Call.outcome.is_(None))
         if self.call_type:
             where.append(Call.call_type.in_(self.call_type))
-        if self.min_duration is not None:
-            where.append(Call.duration_seconds >= self.min_duration)
-        if self.max_duration is not None:
-            where.append(Call.duration_seconds <= self.max_duration)
+        if self.min_duration is not None or self.max_duration is not None:
+            # On the duration sort key, so a narrow or empty range is a range of ix_call_tenant_duration; NULL
+            # durations (calls not ended) stay out, as with a plain comparison.
+            duration = SORT_KEYS["duration"]
+            where.append(Call.duration_seconds.is_not(None))
+            if self.min_duration is not None:
+                where.append(duration >= self.min_duration)
+            if self.max_duration is not None:
+                where.append(duration <= self.max_duration)
         if self.phone_number_id is not None:
             where.append(Call.phone_number_id == self.phone_number_id)
         if self.assistant_id is not None:

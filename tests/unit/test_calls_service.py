@@ -142,6 +142,10 @@ def test_each_filter(db, tenant, other):
     assert found(status="in-progress") == {f.id}
     assert found(min_duration="40") == {c.id, d.id, e.id, g.id}  # e and g have the default 60 s
     assert found(min_duration="1", max_duration="45") == {a.id, c.id}
+    # A call not ended has no duration: no duration range holds it, not even from 0 or up to a maximum.
+    assert f.id not in found(min_duration="0")
+    assert found(max_duration="0") == {b.id}
+    assert found(outcome="pending,missed") == {b.id, f.id}
     assert found(phone_number_id=str(number.id)) == {b.id}
     assert found(assistant_id=str(assistant.id)) == {c.id}
     assert found(sentiment="positive") == {a.id}
