@@ -18,7 +18,7 @@ from huey import Huey, RedisHuey, crontab
 from huey.api import TaskWrapper
 from huey.consumer import Consumer
 from huey.exceptions import RetryTask
-from huey.storage import SqliteStorage
+from huey.storage import RedisStorage, SqliteStorage
 
 from ava_app.settings import get_settings
 
@@ -121,6 +121,9 @@ def _huey() -> Huey:
         queue = make_huey()
         for declared in _declared_tasks:
             declared.register(queue)
+        # Every consumer of this queue, embedded or not, yields to webhook bursts (see RequestsInFlight).
+        queue.on_startup(name="mark_worker_thread")(_mark_worker_thread)
+        queue.pre_execute(name="yield_to_webhooks")(_yield_to_webhooks)
         _built.append(queue)
         return queue
 
@@ -129,15 +132,16 @@ huey = _LazyHuey()
 
 
 class RequestsInFlight:
-    """Provider webhook requests being handled in this process, so the embedded worker can let them go first.
+    """Provider webhook requests being handled in this process, so an embedded worker can let them go first.
 
-    The embedded worker shares the interpreter (one thread runs Python at a time) and, on SQLite, the database's one
-    writer with the webhook route. A job costs several times what storing a webhook does (the report applied with every
-    line, then the summary), so during a burst of webhooks the worker starts its next job only once no webhook has been
-    handled for ``EMBEDDED_QUIET_SECONDS``, waiting at most ``EMBEDDED_YIELD_SECONDS``: the route keeps answering
-    within the provider's timeout and the jobs, already durable, catch up as soon as the burst ends. Under a sustained
-    flood the wait is bounded, so the worker still makes progress. Separate worker processes (``huey_consumer``) do not
-    wait: give them a lower CPU priority instead (``nice``).
+    A worker shares the machine with the webhook route (and, embedded, the interpreter: one thread runs Python at a
+    time; on SQLite also the database's one writer). A job costs several times what storing a webhook does (the report
+    applied with every line, then the summary), so during a burst of webhooks a worker starts its next job only once
+    no webhook has been handled for ``QUIET_SECONDS``, waiting at most ``YIELD_MAX_SECONDS``: the route keeps
+    answering within the provider's timeout and the jobs, already durable, catch up as soon as the burst ends. Under
+    a sustained flood the wait is bounded, so the workers still make progress. With Redis, the web processes also keep
+    a short-lived key alive while they handle webhooks (``SharedWebhookActivity``), which workers in any process wait
+    on the same way.
     """
 
     def __init__(self) -> None:
@@ -176,27 +180,84 @@ class RequestsInFlight:
                 self._changed.wait((deadline if self._count else min(calm_at, deadline)) - now)
 
 
+class SharedWebhookActivity:
+    """Webhook activity across the processes of a Redis deployment: a key that expires ``ttl`` after the last webhook.
+
+    Each web process refreshes it at most every ``refresh`` seconds, so a burst costs one SET per process every 20 ms,
+    not one per request; a worker polls it before each job.
+    """
+
+    KEY = "ava:webhooks-busy"
+
+    def __init__(self, *, refresh: float = 0.02, ttl: float = 0.05, poll: float = 0.01) -> None:
+        self.refresh, self.ttl, self.poll = refresh, ttl, poll
+        self._next_refresh = 0.0
+
+    def note(self, client) -> None:
+        """A webhook is being handled in this process (blocking: call it from a worker thread, not the event loop)."""
+        now = time.monotonic()
+        if now < self._next_refresh:
+            return
+        self._next_refresh = now + self.refresh
+        client.set(self.KEY, b"1", px=int(self.ttl * 1000))
+
+    def wait_until_quiet(self, client, *, timeout: float) -> bool:
+        """Block while some process handles webhooks, at most ``timeout`` seconds; True when quiet."""
+        deadline = time.monotonic() + timeout
+        while client.exists(self.KEY):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(self.poll)
+        return True
+
+
 webhooks_in_flight = RequestsInFlight()
+shared_webhook_activity = SharedWebhookActivity()
 
 _consumer: Consumer | None = None
 _worker_thread = threading.local()
 EMBEDDED_MAX_POLL = 0.2  # seconds
-EMBEDDED_QUIET_SECONDS = 0.02
-EMBEDDED_YIELD_SECONDS = 0.1
+QUIET_SECONDS = 0.02
+YIELD_MAX_SECONDS = 0.1
 
 
-def _mark_embedded_worker() -> None:
-    """Startup hook, run in each thread of the embedded consumer."""
-    _worker_thread.embedded = True
+def _redis_client():
+    """The queue's Redis client when the queue is on Redis, else None."""
+    storage = _huey().storage
+    return storage.conn if isinstance(storage, RedisStorage) else None
+
+
+def note_webhook_activity() -> None:
+    """Tell workers in other processes that webhooks are being handled (Redis only; never raises)."""
+    try:
+        client = _redis_client()
+        if client is not None:
+            shared_webhook_activity.note(client)
+    except Exception:
+        # Only a scheduling hint: a webhook must never fail because of it.
+        log.debug("could not note webhook activity", exc_info=True)
+
+
+def _mark_worker_thread() -> None:
+    """Startup hook, run in each worker thread of a consumer (embedded or ``huey_consumer``)."""
+    _worker_thread.worker = True
 
 
 def _yield_to_webhooks(_task: Any) -> None:
-    """Pre-execute hook: in an embedded worker thread, let webhook requests in flight finish first (bounded).
+    """Pre-execute hook: in a consumer's worker thread, let webhook requests being handled finish first (bounded).
 
     Only there: a task run inline (huey's immediate mode, in the request's own thread) must not wait for itself.
     """
-    if getattr(_worker_thread, "embedded", False):
-        webhooks_in_flight.wait_until_quiet(quiet=EMBEDDED_QUIET_SECONDS, timeout=EMBEDDED_YIELD_SECONDS)
+    if not getattr(_worker_thread, "worker", False):
+        return
+    try:
+        client = _redis_client()
+        if client is not None:
+            shared_webhook_activity.wait_until_quiet(client, timeout=YIELD_MAX_SECONDS)
+            return
+    except Exception:
+        log.debug("could not read webhook activity", exc_info=True)
+    webhooks_in_flight.wait_until_quiet(quiet=QUIET_SECONDS, timeout=YIELD_MAX_SECONDS)
 
 
 def start_embedded_worker(workers: int = 2) -> None:
@@ -205,8 +266,6 @@ def start_embedded_worker(workers: int = 2) -> None:
     if _consumer is not None:
         return
     queue = _huey()
-    queue.on_startup(name="mark_embedded_worker")(_mark_embedded_worker)
-    queue.pre_execute(name="yield_to_webhooks")(_yield_to_webhooks)
     # An idle SQLite-queue worker polls; huey's default backoff lets the pause grow to 10 s, which would hold a call's
     # summary email that long. Polling a few times a second costs one indexed SELECT (Redis blocks instead of polling).
     _consumer = queue.create_consumer(

@@ -119,7 +119,10 @@ def _ingest(
     on_call_ended: Callable[[int], None],
     enqueue: Callable[[int], None],
 ) -> IngestResult:
+    from ava_app.jobs import note_webhook_activity
+
     # One worker thread and one session for all the blocking work of a request.
+    note_webhook_activity()
     deferred: list[int] = []
     with Session(get_engine(), expire_on_commit=False) as session:
         options = {"message": message, "raw": raw, "tenant_id": tenant_id, "on_call_ended": on_call_ended}

@@ -6,7 +6,7 @@ import threading
 import time
 
 from ava_app import jobs
-from ava_app.jobs import JobStore, RequestsInFlight
+from ava_app.jobs import JobStore, RequestsInFlight, SharedWebhookActivity
 
 
 def test_sqlite_job_store_syncs_like_the_app_database(tmp_path):
@@ -54,9 +54,10 @@ def test_the_worker_goes_once_webhooks_have_been_quiet_for_a_moment():
     assert 0.09 <= waited < 1
 
 
-def test_only_embedded_worker_threads_yield(monkeypatch):
+def test_only_worker_threads_yield(monkeypatch):
     """A task run inline (immediate mode, in the request's own thread) must not wait for the request it runs in."""
-    monkeypatch.setattr(jobs, "EMBEDDED_YIELD_SECONDS", 0.2)
+    monkeypatch.setattr(jobs, "YIELD_MAX_SECONDS", 0.2)
+    monkeypatch.setattr(jobs, "_redis_client", lambda: None)
     with jobs.webhooks_in_flight.track():
         started = time.monotonic()
         jobs._yield_to_webhooks(None)
@@ -64,13 +65,63 @@ def test_only_embedded_worker_threads_yield(monkeypatch):
 
         waited = []
 
-        def embedded_worker() -> None:
-            jobs._mark_embedded_worker()
+        def worker() -> None:
+            jobs._mark_worker_thread()
             began = time.monotonic()
             jobs._yield_to_webhooks(None)
             waited.append(time.monotonic() - began)
 
-        thread = threading.Thread(target=embedded_worker)
+        thread = threading.Thread(target=worker)
         thread.start()
         thread.join()
     assert waited and waited[0] >= 0.19
+
+
+class ExpiringKeys:
+    """The two Redis calls SharedWebhookActivity makes, with PX expiry, in memory."""
+
+    def __init__(self) -> None:
+        self.expires: dict[str, float] = {}
+        self.sets = 0
+
+    def set(self, key: str, _value: bytes, *, px: int) -> None:
+        self.sets += 1
+        self.expires[key] = time.monotonic() + px / 1000
+
+    def exists(self, key: str) -> int:
+        return int(self.expires.get(key, 0) > time.monotonic())
+
+
+def test_workers_of_other_processes_wait_while_webhooks_keep_the_key_alive():
+    client = ExpiringKeys()
+    activity = SharedWebhookActivity(refresh=0.02, ttl=0.05, poll=0.005)
+    assert activity.wait_until_quiet(client, timeout=0.1) is True
+
+    stop = threading.Event()
+
+    def burst() -> None:
+        while not stop.is_set():
+            activity.note(client)
+            time.sleep(0.001)
+
+    thread = threading.Thread(target=burst)
+    thread.start()
+    time.sleep(0.01)
+    started = time.monotonic()
+    assert activity.wait_until_quiet(client, timeout=0.1) is False
+    assert time.monotonic() - started >= 0.09
+    stop.set()
+    thread.join()
+    # Refreshed every 20 ms, not once per webhook; quiet again once the key expires.
+    assert client.sets <= 10
+    assert activity.wait_until_quiet(client, timeout=1) is True
+
+
+def test_a_redis_error_never_reaches_the_webhook(monkeypatch):
+    class Down:
+        def set(self, *args, **kwargs):
+            raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(jobs, "_redis_client", lambda: Down())
+    monkeypatch.setattr(jobs, "shared_webhook_activity", SharedWebhookActivity())
+    jobs.note_webhook_activity()
