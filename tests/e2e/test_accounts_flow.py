@@ -78,6 +78,8 @@ def test_signup_verify_logins_invite_viewer(live_server: str, smtp_server, page:
 
     # Email link login: the same answer whether or not the account exists, then the link logs in.
     page.get_by_role("radio", name="Email link").click()
+    # The form swaps once the server answers; typing before that would go into the password form.
+    expect(page.get_by_text("We email you a link that logs you in.")).to_be_visible()
     page.get_by_label("Email").fill(owner)
     page.get_by_role("button", name="Email me a login link").click()
     expect(page.get_by_text("If an account exists, we sent a link.")).to_be_visible()

@@ -59,6 +59,8 @@ def test_login_forms(live_server: str, page: Page):
     expect(page.get_by_text("Invalid email or password.")).to_be_visible()
 
     page.get_by_role("radio", name="Email link").click()
+    # The form swaps once the server answers; typing before that would go into the password form.
+    expect(page.get_by_text("We email you a link that logs you in.")).to_be_visible()
     page.get_by_label("Email").fill("nope")
     page.get_by_role("button", name="Email me a login link").click()
     expect(page.get_by_text("Enter a valid email address.")).to_be_visible()

@@ -1,0 +1,952 @@
+"""Cross-tenant isolation of the Reflex state events: organisation B's admin, with organisation A's ids in event
+arguments and in backend vars, never reads or changes anything of A.
+
+States run without a server: a root ``rx.State`` holds every AVA state, each handler's function is called on the
+substate and whatever it returns or yields is collected (see ``run``). After each test A's rows are compared with a
+snapshot taken before it, column by column (``snapshot``), and B's state is searched for A's marker strings.
+
+``build_organisation_a``, ``build_organisation_b`` and ``snapshot`` also serve the API sweep in
+tests/integration/test_cross_tenant_routes.py.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import pkgutil
+import re
+import textwrap
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import reflex as rx
+from reflex.istate.data import PageData, ReflexURL, RouterData
+from sqlalchemy import or_, select
+from sqlmodel import SQLModel
+
+import ava_app.state as state_package
+import ava_app.state.test_call as test_call_state
+from ava_app.api import downloads
+from ava_app.models import AuditLog, AuthSession, Call, CallMessage, PhoneNumber, Tenant, utcnow
+from ava_app.services import (
+    accounts,
+    api_keys,
+    assistants,
+    calls,
+    integrations,
+    phone_numbers,
+    rate_limits,
+    team,
+)
+from ava_app.services.assistants import AssistantUpdate
+from ava_app.services.async_bridge import run_coroutine_sync
+from ava_app.services.errors import NotFound
+from ava_app.services.passwords import hash_password
+from ava_app.services.principal import Principal
+from ava_app.services.providers import twilio
+from ava_app.state import assistant as assistant_state
+from ava_app.state.assistant import AssistantFormState, AssistantState
+from ava_app.state.auth import AuthState
+from ava_app.state.call_detail import CallDetailState
+from ava_app.state.calls import CallsState
+from ava_app.state.dashboard import DashboardState
+from ava_app.state.integrations import IntegrationsState
+from ava_app.state.onboarding import OnboardingState
+from ava_app.state.phone_numbers import NumberFlowState, PhoneNumbersState
+from ava_app.state.settings import AuditState, ProfileState, SecurityState
+from ava_app.state.team import TeamState
+from tests.factories import make_call, make_phone_number, make_user
+from tests.unit.test_assistants import TENANT_TWILIO_SID, TENANT_TWILIO_TOKEN, providers
+
+__all__ = ["providers"]
+
+PASSWORD = "tulip-garage-42"
+# A number in the tenant Twilio account of the emulator, imported by A. B is given the same Twilio credentials (two
+# organisations run by one agency), so B's Twilio listings show it: it is Twilio's data, not A's, and is no marker.
+SHARED_TWILIO_NUMBER = "+14155550177"
+A_DESK_NUMBER = "+13125550142"
+A_CALLER = "+16505550111"
+A_OPENAI_KEY = "sk-alpha-leakcheck-7781"
+# Strings only organisation A's data holds: none may appear in anything B reads.
+A_MARKERS = (
+    "Alpha Leakcheck",
+    "alpha.example",
+    "Alphonse",
+    "Alpha Owner",
+    "Alpha Member",
+    A_DESK_NUMBER,
+    A_CALLER,
+    "ALPHA-TRANSCRIPT",
+    "ALPHA-SUMMARY",
+    "alpha-topic",
+    "leakcheck-7781",
+)
+
+
+# --- the two organisations ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Organisation:
+    """One organisation's people, sessions and rows, by id."""
+
+    tenant_id: int
+    admin: accounts.AuthResult
+    user_ids: list[int]
+    session_ids: list[int]
+    assistant_id: int
+    versions: list[int]
+    number_ids: list[int]
+    call_ids: list[int]
+    invite_ids: list[int] = field(default_factory=list)
+    api_key_ids: list[int] = field(default_factory=list)
+    api_key: str = ""
+    markers: tuple[str, ...] = ()
+
+    @property
+    def principal(self) -> Principal:
+        return Principal(
+            user_id=self.admin.user_id, tenant_id=self.tenant_id, role="admin", session_id=self.admin.session_id
+        )
+
+
+def _conversation(db, call: Call, lines: Iterable[tuple[str, str]]) -> None:
+    for position, (role, text) in enumerate(lines):
+        db.add(
+            CallMessage(
+                tenant_id=call.tenant_id,
+                call_id=call.id,
+                position=position,
+                role=role,
+                text=text,
+                seconds_from_start=3.0 * position,
+            )
+        )
+    db.commit()
+
+
+def build_organisation_a(db) -> Organisation:
+    """Organisation A with data of every kind: two members and three sessions, an invite, an API key, an assistant
+    with versions and an FAQ, an imported Twilio number and a desk number, calls with their conversations, and its own
+    OpenAI and Twilio credentials. Needs the ``providers`` emulators (and ``jobs`` to sync at once)."""
+    admin = accounts.signup(
+        db,
+        name="Alpha Owner",
+        email="owner@alpha.example",
+        password=PASSWORD,
+        organisation_name="Alpha Leakcheck Dental",
+        industry="clinic",
+    )
+    tenant = db.get(Tenant, admin.tenant_id)
+    owner = Principal(user_id=admin.user_id, tenant_id=tenant.id, role="admin", session_id=admin.session_id)
+    member = make_user(
+        db,
+        tenant=tenant,
+        role="user",
+        email="member@alpha.example",
+        name="Alpha Member",
+        password_hash=hash_password(PASSWORD),
+    )
+    member_login = accounts.login(db, email=member.email, password=PASSWORD, user_agent="Alpha member phone")
+    other_device = accounts.login(db, email="owner@alpha.example", password=PASSWORD, user_agent="Alpha laptop")
+    invite = team.invite_member(db, principal=owner, email="next@alpha.example", role="viewer")
+    key = api_keys.create_api_key(db, principal=owner, name="Alpha CRM", role="admin")
+
+    assistant = assistants.get_or_create_assistant(db, principal=owner)
+    for step in range(4):
+        assistants.update_assistant(
+            db,
+            principal=owner,
+            changes=AssistantUpdate(name="Alphonse", first_message=f"Alpha Leakcheck, hello ({step})"),
+        )
+    assistants.add_faq(db, principal=owner, question="Alpha Leakcheck parking?", answer="Behind the Alpha building.")
+    integrations.save_integration(db, principal=owner, provider="openai", secret={"api_key": A_OPENAI_KEY})
+
+    run_coroutine_sync(
+        twilio.purchase_number(
+            phone_number=SHARED_TWILIO_NUMBER, account_sid=TENANT_TWILIO_SID, auth_token=TENANT_TWILIO_TOKEN
+        )
+    )
+    imported = phone_numbers.import_twilio_numbers(
+        db,
+        principal=owner,
+        account_sid=TENANT_TWILIO_SID,
+        auth_token=TENANT_TWILIO_TOKEN,
+        numbers=[SHARED_TWILIO_NUMBER],
+    )
+    assert [n.e164 for n in imported.imported] == [SHARED_TWILIO_NUMBER], imported
+    desk = make_phone_number(db, tenant=tenant, e164=A_DESK_NUMBER, label="Alpha desk", assistant_id=assistant.id)
+
+    answered = make_call(
+        db,
+        tenant=tenant,
+        assistant_id=assistant.id,
+        phone_number_id=desk.id,
+        called_number=A_DESK_NUMBER,
+        caller_number=A_CALLER,
+        transcript="User: ALPHA-TRANSCRIPT I need a cleaning.\nAI: Of course.",
+        summary="ALPHA-SUMMARY: wants a cleaning on Tuesday.",
+        summary_source="llm",
+        summary_status="failed",
+        email_status="failed",
+        action_needed=True,
+        topics=["alpha-topic"],
+        sentiment="positive",
+        recording_url="https://storage.vapi.invalid/alpha-leakcheck.wav",
+        data_fields={"patient_name": "Alpha Patient"},
+    )
+    _conversation(db, answered, [("assistant", "Alpha Leakcheck, hello"), ("user", "ALPHA-TRANSCRIPT cleaning")])
+    live = make_call(
+        db,
+        tenant=tenant,
+        minutes_ago=1,
+        status="in-progress",
+        outcome=None,
+        caller_number=A_CALLER,
+        phone_number_id=desk.id,
+        transcript="ALPHA-TRANSCRIPT live",
+    )
+    _conversation(db, live, [("user", "ALPHA-TRANSCRIPT still talking")])
+    versions = [row.version for row in assistants.list_versions(db, principal=owner)]
+    assert len(versions) >= 5
+    return Organisation(
+        tenant_id=tenant.id,
+        admin=admin,
+        user_ids=[admin.user_id, member.id],
+        session_ids=[admin.session_id, member_login.session_id, other_device.session_id],
+        assistant_id=assistant.id,
+        versions=versions,
+        number_ids=[imported.imported[0].id, desk.id],
+        call_ids=[answered.id, live.id],
+        invite_ids=[invite.id],
+        api_key_ids=[key.id],
+        api_key=key.key,
+        markers=A_MARKERS + (key.prefix, "sk-a…7781"),
+    )
+
+
+def build_organisation_b(db) -> Organisation:
+    """Organisation B: its admin (the one who tries), its assistant, one number and one call of its own."""
+    admin = accounts.signup(
+        db, name="Beta Owner", email="owner@beta.example", password=PASSWORD, organisation_name="Beta Bakery"
+    )
+    tenant = db.get(Tenant, admin.tenant_id)
+    owner = Principal(user_id=admin.user_id, tenant_id=tenant.id, role="admin", session_id=admin.session_id)
+    assistant = assistants.get_or_create_assistant(db, principal=owner)
+    number = make_phone_number(db, tenant=tenant, e164="+12125550163", label="Beta counter", assistant_id=assistant.id)
+    call = make_call(
+        db, tenant=tenant, assistant_id=assistant.id, phone_number_id=number.id, caller_number="+17185550123"
+    )
+    _conversation(db, call, [("assistant", "Beta Bakery, hi"), ("user", "Do you have croissants?")])
+    return Organisation(
+        tenant_id=tenant.id,
+        admin=admin,
+        user_ids=[admin.user_id],
+        session_ids=[admin.session_id],
+        assistant_id=assistant.id,
+        versions=[],
+        number_ids=[number.id],
+        call_ids=[call.id],
+    )
+
+
+def snapshot(engine, organisation: Organisation) -> dict[str, list[tuple]]:
+    """Every column of every row the organisation owns or that points at one of its rows, table by table.
+
+    Owned: the tenant, its members' users, every row with its ``tenant_id``, and (following foreign keys, parents
+    first) every row referencing an owned row: sessions, refresh tokens, versions, messages... A row another
+    organisation created pointing at A's assistant or number shows up here too.
+    """
+    owned: dict[str, set] = {"tenant": {organisation.tenant_id}, "user": set(organisation.user_ids)}
+    tables: dict[str, list[tuple]] = {}
+    with engine.connect() as connection:
+        for table in SQLModel.metadata.sorted_tables:
+            conditions = []
+            if "tenant_id" in table.c:
+                conditions.append(table.c.tenant_id == organisation.tenant_id)
+            if table.name in owned and "id" in table.c:
+                conditions.append(table.c.id.in_(owned[table.name]))
+            for column in table.c:
+                for key in column.foreign_keys:
+                    parents = owned.get(key.column.table.name)
+                    if parents:
+                        conditions.append(column.in_(parents))
+            if not conditions:
+                continue
+            rows = connection.execute(select(table).where(or_(*conditions))).all()
+            tables[table.name] = sorted((tuple(row) for row in rows), key=repr)
+            if "id" in table.c:
+                owned.setdefault(table.name, set()).update(row.id for row in rows)
+    return tables
+
+
+def assert_unchanged(engine, organisation: Organisation, before: dict) -> None:
+    after = snapshot(engine, organisation)
+    changed = {name: (before.get(name), rows) for name, rows in after.items() if before.get(name) != rows}
+    assert not changed, f"organisation A's rows changed: {changed}"
+
+
+def leaked_markers(text: str, organisation: Organisation) -> list[str]:
+    return [marker for marker in organisation.markers if marker in text]
+
+
+# --- running state events without a server -------------------------------------------------------------------------
+
+
+class HeldState:
+    """What a background handler gets as ``self`` here: the state itself, with an ``async with`` that does nothing.
+
+    In the app, reflex passes a ``StateProxy`` whose ``async with`` re-reads the state from the state manager and
+    holds its lock. A bare state has no manager behind it, and the lock only orders writes between events, so the
+    handler's own code (its session check, its service calls, what it writes and yields) runs unchanged on the one
+    instance.
+    """
+
+    def __init__(self, state: rx.State) -> None:
+        object.__setattr__(self, "_held_state", state)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._held_state, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._held_state, name, value)
+
+    async def __aenter__(self) -> HeldState:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        return None
+
+
+def describe(event: Any) -> str:
+    """A short name for what a handler answered: ``toast:error``, ``redirect:/login``, ``script:<code>``,
+    ``handler:<State.name>`` (an event it chains), ``call_function`` (other client-side calls, e.g. a scroll)."""
+    if isinstance(event, rx.event.EventHandler):
+        return f"handler:{event.fn.__qualname__}"
+    handler = getattr(event, "handler", None)
+    name = handler.fn.__qualname__ if handler is not None else type(event).__name__
+    args = {str(key): getattr(value, "_var_value", value) for key, value in getattr(event, "args", ())}
+    if name == "_call_function" and "__toast" in repr(event):
+        kind = next((kind for kind in ("error", "warning", "success", "info") if f'["{kind}"]' in repr(event)), "?")
+        return f"toast:{kind}"
+    if name == "_redirect":
+        return f"redirect:{args.get('path')}"
+    if name == "_call_script":
+        return f"script:{args.get('javascript_code')}"
+    if name == "_call_function":
+        return "call_function"
+    return f"event:{name}"
+
+
+def _flatten(items: Iterable[Any]) -> list[Any]:
+    flat: list[Any] = []
+    for item in items:
+        if item is None:
+            continue
+        if isinstance(item, list | tuple):
+            flat.extend(_flatten(item))
+        else:
+            flat.append(item)
+    return flat
+
+
+async def run(state: rx.State, name: str, *args: Any) -> list[str]:
+    """Run one event handler of ``state``'s class with ``args`` and describe what it answered, in order.
+
+    The handler may return an event, a list or nothing, or be a generator, a coroutine or an async generator. Events
+    it answers with are described, not run: a test runs a follow-up handler itself when it matters.
+    """
+    handler = type(state).event_handlers[name]
+    result = handler.fn(HeldState(state) if handler.is_background else state, *args)
+    produced: list[Any] = []
+    if inspect.isasyncgen(result):
+        produced.extend([item async for item in result])
+    elif inspect.isgenerator(result):
+        # As reflex does, the generator's return value counts as one more event.
+        while True:
+            try:
+                produced.append(next(result))
+            except StopIteration as stop:
+                produced.append(stop.value)
+                break
+    else:
+        produced.append(await result if inspect.isawaitable(result) else result)
+    return [describe(event) for event in _flatten(produced)]
+
+
+def state_of(cls: type[rx.State], organisation: Organisation) -> Any:
+    """A fresh instance of ``cls`` in its own state tree, signed in as the organisation's admin."""
+    root = rx.State(_reflex_internal_init=True)
+    state = root.get_substate(cls.get_full_name().split(".")[1:])
+    state.access_token = organisation.admin.access_token
+    state.refresh_token = organisation.admin.refresh_token
+    return state
+
+
+def open_page(state: rx.State, url: str, route: str, params: dict[str, str] | None = None) -> None:
+    """Put ``state`` on a page the way the browser's router does: the route, its dynamic params, the query."""
+    query = {key: values[-1] for key, values in parse_qs(urlsplit(url).query).items()}
+    state.router = RouterData(
+        _page=PageData(host="http://testserver", path=route, raw_path=url, params={**query, **(params or {})}),
+        url=ReflexURL(f"http://testserver{url}"),
+        route_id=route,
+    )
+
+
+def visible_text(state: rx.State) -> str:
+    """Everything the state holds, sent to the browser or not (backend vars included)."""
+    return repr({name: getattr(state, name, None) for name in type(state).get_fields()})
+
+
+def assert_nothing_of(organisation: Organisation, state: rx.State) -> None:
+    assert leaked_markers(visible_text(state), organisation) == []
+
+
+def link_token(events: list[str]) -> str:
+    """The signed token inside a ``window.avaDownload(url, ...)`` script."""
+    script = next(event for event in events if event.startswith("script:window.avaDownload("))
+    url = json.loads("[" + script.removeprefix("script:window.avaDownload(").removesuffix(")") + "]")[0]
+    return parse_qs(urlsplit(url).query)["token"][0]
+
+
+# --- fixtures -----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    a: Organisation
+    b: Organisation
+    before: dict
+
+
+@pytest.fixture(scope="module", autouse=True)
+def reflex_app():
+    """The app module registers every page and state (imported here rather than at collection)."""
+    importlib.import_module("ava_app.ava_app")
+
+
+@pytest.fixture()
+def world(engine, db, jobs, providers, monkeypatch) -> World:
+    """A and B, and A's rows as they are before B tries anything. Jobs run at once, so a job B's event wrongly
+    queued for A's rows would show in the snapshot; syncs are watched for half a second at most."""
+    monkeypatch.setattr(assistant_state, "SYNC_WAIT_SECONDS", 1)
+    monkeypatch.setattr("ava_app.state.phone_numbers.SYNC_WAIT_SECONDS", 1)
+    rate_limits.reset_rate_limits()
+    a = build_organisation_a(db)
+    b = build_organisation_b(db)
+    yield World(a=a, b=b, before=snapshot(engine, a))
+    rate_limits.reset_rate_limits()
+
+
+# --- which handlers touch data ------------------------------------------------------------------------------------
+
+# Handlers with no signed-in tenant to cross: their only input is what a visitor types or a token from an email.
+PUBLIC_HANDLERS = {
+    "AuthState.login_with_password",
+    "SignupState.signup",
+    "LoginState.send_magic_link",
+    "LoginState.send_sms_code",
+    "LoginState.login_with_sms_code",
+    "LinkState.login_with_link",
+    "LinkState.verify_email",
+    "PasswordState.forgot_password",
+    "PasswordState.reset_password",
+    "InviteState.load_invite",
+    "InviteState.accept",
+    "InviteState.signup_and_accept",
+    # The sandbox-only mail and SMS viewer of /dev/outbox; without a sandbox channel it only redirects.
+    "OutboxState.load_messages",
+}
+# Every handler that reads or changes tenant data, each exercised as B below.
+COVERED_HANDLERS = {
+    "AuthState.require_login",
+    "AuthState.redirect_if_logged_in",
+    "AuthState.resend_verification",
+    "AuthState.switch_organisation",
+    "AuthState.create_organisation",
+    "AuthState.logout",
+    "CallDetailState.load_call",
+    "CallDetailState.refresh",
+    "CallDetailState.set_action_done",
+    "CallDetailState.delete_call",
+    "CallDetailState.retry_summary",
+    "CallDetailState.rerun_summary",
+    "CallDetailState.export",
+    "CallsState.load_calls",
+    "CallsState.next_page",
+    "CallsState.previous_page",
+    "CallsState.delete_selected",
+    "CallsState.export",
+    "DashboardState.load_dashboard",
+    "DashboardState.refresh",
+    "PhoneNumbersState.load_numbers",
+    "PhoneNumbersState.open_config",
+    "PhoneNumbersState.save_config",
+    "PhoneNumbersState.watch_sync",
+    "PhoneNumbersState.retry_sync",
+    "PhoneNumbersState.release",
+    "NumberFlowState.search",
+    "NumberFlowState.provision",
+    "NumberFlowState.verify_twilio",
+    "NumberFlowState.import_numbers",
+    "TeamState.load_team",
+    "TeamState.invite",
+    "TeamState.confirm",
+    "SecurityState.load_sessions",
+    "SecurityState.revoke",
+    "AuditState.load_audit",
+    "AuditState.next_page",
+    "AuditState.previous_page",
+    "ProfileState.load_profile",
+    "ProfileState.save_profile",
+    "ProfileState.change_password",
+    "IntegrationsState.load_integrations",
+    "IntegrationsState.save",
+    "IntegrationsState.test",
+    "IntegrationsState.remove",
+    "TestCallState.reset_call",
+    "TestCallState.start_call",
+    "TestCallState.end_call",
+    "AssistantFormState.load_form",
+    "AssistantState.load_assistant",
+    "AssistantState.save_assistant",
+    "AssistantState.follow_sync",
+    "AssistantState.retry_sync",
+    "AssistantState.save_faq",
+    "AssistantState.delete_faq",
+    "AssistantState.move_faq",
+    "AssistantState.import_faq",
+    "AssistantState.restore_version",
+    "AssistantState.apply_preset",
+    "OnboardingState.load_wizard",
+    "OnboardingState.go_to",
+    "OnboardingState.next_step",
+    "OnboardingState.back",
+    "OnboardingState.choose_industry",
+    "OnboardingState.save_personalise",
+    "OnboardingState.go_live",
+}
+DATA_ACCESS = re.compile(r"\b_principal\(|\bsession_scope\(")
+SELF_CALL = re.compile(r"\bself\.(\w+)\(")
+
+
+def _ava_states() -> list[type[rx.State]]:
+    for module in pkgutil.iter_modules(state_package.__path__):
+        importlib.import_module(f"{state_package.__name__}.{module.name}")
+
+    def walk(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from walk(sub)
+
+    return list(dict.fromkeys(cls for cls in walk(rx.State) if cls.__module__.startswith("ava_app.")))
+
+
+def _touches_data(cls: type, function: Any, seen: set[str]) -> bool:
+    """Whether ``function`` checks the session or opens a database session, itself or through ``self._helpers``."""
+    source = textwrap.dedent(inspect.getsource(function))
+    if DATA_ACCESS.search(source):
+        return True
+    for name in SELF_CALL.findall(source):
+        if name in seen:
+            continue
+        seen.add(name)
+        helper = getattr(cls, name, None)
+        helper = getattr(helper, "fn", helper)
+        if inspect.isfunction(helper) and _touches_data(cls, helper, seen):
+            return True
+    return False
+
+
+def test_every_handler_that_touches_data_is_covered():
+    found = set()
+    for cls in _ava_states():
+        for name, handler in cls.event_handlers.items():
+            if handler.fn.__qualname__ == f"{cls.__name__}.{name}" and _touches_data(cls, handler.fn, set()):
+                found.add(f"{cls.__name__}.{name}")
+    assert found - PUBLIC_HANDLERS - COVERED_HANDLERS == set(), "new handlers: add a cross-tenant test for them"
+    assert (COVERED_HANDLERS | PUBLIC_HANDLERS) - found == set(), "listed handlers that no longer touch data"
+
+
+# --- calls ----------------------------------------------------------------------------------------------------------
+
+
+async def test_call_detail_refuses_another_organisations_call(world, engine):
+    a, b = world.a, world.b
+    state = state_of(CallDetailState, b)
+    # B's own call loads from the URL, so the id below really goes through the router.
+    open_page(state, f"/calls/{b.call_ids[0]}", "/calls/[id]", {"id": str(b.call_ids[0])})
+    assert await run(state, "load_call") == []
+    assert state.call["id"] == b.call_ids[0] and not state.not_found
+    # The actions tried below succeed on B's own call, so their refusals come from the organisation alone.
+    assert await run(state, "set_action_done", True) == ["toast:success"]
+    assert await run(state, "retry_summary") == ["toast:success"]
+
+    for call_id in a.call_ids:
+        open_page(state, f"/calls/{call_id}", "/calls/[id]", {"id": str(call_id)})
+        assert await run(state, "load_call") == []
+        assert state.not_found and state.loaded
+        assert (state.call, state.messages, state.recording_src) == ({}, [], "")
+
+    # Every action on the open call, with A's call behind the page.
+    state._call_id, state.watching = a.call_ids[0], True
+    assert await run(state, "refresh") == ["toast:error"]
+    assert await run(state, "set_action_done", True) == ["toast:error"]
+    assert await run(state, "set_action_done", False) == ["toast:error"]
+    assert await run(state, "retry_summary") == ["toast:error"]
+    assert await run(state, "rerun_summary") == ["toast:error"]
+    # The export link is signed for B's session; redeeming it looks the call up inside B, where it does not exist.
+    token = link_token(await run(state, "export", "json"))
+    for fmt in ("json", "txt"):
+        with pytest.raises(NotFound):
+            await downloads.call_file(a.call_ids[0], fmt, token=token)
+    # delete_calls only deletes ids of the caller's organisation: nothing of A goes (the page still says "deleted").
+    assert await run(state, "delete_call") == ["toast:success", "redirect:/calls"]
+    assert_nothing_of(a, state)
+    assert_unchanged(engine, a, world.before)
+
+
+async def test_calls_list_never_shows_selects_or_deletes_another_organisations_calls(world, engine):
+    a, b = world.a, world.b
+    state = state_of(CallsState, b)
+    open_page(state, "/calls", "/calls")
+    assert await run(state, "load_calls") == []
+    assert [row["id"] for row in state.rows] == b.call_ids
+    assert {option["value"] for option in state.number_options} == {str(i) for i in b.number_ids}
+    assert {option["value"] for option in state.assistant_options} == {str(b.assistant_id)}
+    assert_nothing_of(a, state)
+
+    # A's number and assistant as URL filters find nothing.
+    open_page(state, f"/calls?phone_number_id={a.number_ids[1]}&assistant_id={a.assistant_id}", "/calls")
+    assert await run(state, "load_calls") == []
+    assert state.rows == []
+
+    open_page(state, "/calls", "/calls")
+    await run(state, "load_calls")
+    assert await run(state, "toggle_row", a.call_ids[0], True) == []
+    assert state.selected == []
+    await run(state, "toggle_row", b.call_ids[0], True)
+    assert state.selected == b.call_ids
+
+    # As if the browser had put A's ids in the selection: the export holds none of them, and nothing is deleted.
+    state.selected = list(a.call_ids)
+    token = link_token(await run(state, "export", "csv"))
+    body = "".join([chunk.decode() async for chunk in downloads.calls_file("csv", token=token).body_iterator])
+    assert body.count("\n") == 1 and leaked_markers(body, a) == []  # the header line only
+    state.selected = list(a.call_ids)
+    assert await run(state, "delete_selected") == ["toast:success"]  # "0 calls deleted"
+    assert [row["id"] for row in state.rows] == b.call_ids
+
+    # A page cursor naming A's call (and a moment after every call) still reads B's calls only.
+    forged = calls.encode_cursor(sort="date", direction="desc", key=utcnow() + timedelta(days=1), call_id=a.call_ids[1])
+    state.has_more, state._next_cursor = True, forged
+    assert await run(state, "next_page") == ["call_function"]  # the scroll back to the top of the list
+    assert [row["id"] for row in state.rows] == b.call_ids
+    state._cursors = ["", forged]
+    assert await run(state, "previous_page") == ["call_function"]
+    assert [row["id"] for row in state.rows] == b.call_ids
+    assert_nothing_of(a, state)
+    assert_unchanged(engine, a, world.before)
+
+
+async def test_dashboard_shows_only_the_callers_organisation(world, engine):
+    a, b = world.a, world.b
+    state = state_of(DashboardState, b)
+    assert await run(state, "load_dashboard") == []
+    assert [row["id"] for row in state.recent] == b.call_ids and state.live == []
+    assert await run(state, "refresh") == []
+    assert state.action_needed == 0 and state.topics == []
+    assert_nothing_of(a, state)
+    assert_unchanged(engine, a, world.before)
+
+
+# --- phone numbers --------------------------------------------------------------------------------------------------
+
+
+async def test_phone_numbers_of_another_organisation_cannot_be_opened_saved_synced_or_released(world, engine, db):
+    a, b = world.a, world.b
+    state = state_of(PhoneNumbersState, b)
+    assert await run(state, "load_numbers") == []
+    assert [row["id"] for row in state.numbers] == [str(i) for i in b.number_ids]
+
+    for number_id in a.number_ids:
+        state.editing_id = 0
+        assert await run(state, "open_config", str(number_id)) == []
+        assert state.editing_id == 0
+        # Saving with A's number being edited (as if the id had been forged).
+        state.editing_id, state.route_to = number_id, "none"
+        assert await run(state, "save_config") == ["toast:error"]
+        assert await run(state, "retry_sync", str(number_id)) == [
+            "toast:error",
+            "handler:PhoneNumbersState.load_numbers",
+        ]
+        await run(state, "ask_release", str(number_id), "+10000000000")
+        assert await run(state, "release") == ["toast:error"]
+        # The watch after a save reads B's numbers only: A's id is not there, so it stops without a word.
+        assert await run(state, "watch_sync", str(number_id)) == []
+
+    # B's own number routed to A's assistant: refused field by field, and B's number keeps its assistant.
+    assert await run(state, "open_config", str(b.number_ids[0])) == []
+    state.route_to = str(a.assistant_id)
+    assert await run(state, "save_config") == []
+    assert state.config_errors == {"assistant_id": "This assistant does not exist."}
+    db.expire_all()
+    assert db.get(PhoneNumber, b.number_ids[0]).assistant_id == b.assistant_id
+    assert_nothing_of(a, state)
+    assert_unchanged(engine, a, world.before)
+
+
+async def test_number_flow_never_takes_another_organisations_number(world, engine, db):
+    a, b = world.a, world.b
+    state = state_of(NumberFlowState, b)
+    await run(state, "reset_flow")
+    state.account_sid, state._auth_token = TENANT_TWILIO_SID, TENANT_TWILIO_TOKEN
+    assert await run(state, "verify_twilio") == []
+    # The shared Twilio account lists A's number, but never as being in B's AVA.
+    assert {row["phone_number"]: row["in_ava"] for row in state.twilio_numbers} == {SHARED_TWILIO_NUMBER: ""}
+    await run(state, "toggle_import", SHARED_TWILIO_NUMBER, True)
+    assert await run(state, "import_numbers") == []
+    assert state.added == [] and state.skipped == [f"{SHARED_TWILIO_NUMBER}: This number is already connected in AVA."]
+
+    # Getting a number of B's own lands in B.
+    state.country, state.area_code = "US", "415"
+    assert await run(state, "search") == []
+    assert state.results and state.selected
+    events = await run(state, "provision")
+    assert events[0] == "toast:success", events
+    db.expire_all()
+    newest = db.exec(select(PhoneNumber).order_by(PhoneNumber.id.desc())).first()[0]
+    assert newest.tenant_id == b.tenant_id and newest.e164 in state.added[0]
+    assert_nothing_of(a, state)
+    assert_unchanged(engine, a, world.before)
+
+
+# --- team, sessions, audit, profile, organisations ---------------------------------------------------------------
+
+
+async def test_team_actions_on_another_organisations_members_and_invites_are_refused(world, engine):
+    a, b = world.a, world.b
+    state = state_of(TeamState, b)
+    assert await run(state, "load_team") == []
+    assert [row["email"] for row in state.members] == ["owner@beta.example"] and state.invites == []
+
+    attempts = [
+        ("ask_change_role", a.user_ids[1], "Alpha Member", "admin"),
+        ("ask_change_role", a.user_ids[0], "Alpha Owner", "viewer"),
+        ("ask_remove", a.user_ids[1], "Alpha Member"),
+        ("ask_remove", a.user_ids[0], "Alpha Owner"),
+        ("ask_revoke_invite", a.invite_ids[0], "next@alpha.example"),
+    ]
+    for ask, *args in attempts:
+        await run(state, ask, *args)
+        assert state.confirm_kind
+        assert await run(state, "confirm") == ["toast:error"], ask
+    # Leaving as B's only admin is refused too; B's own invitation is B's.
+    await run(state, "ask_leave")
+    assert await run(state, "confirm") == ["toast:error"]
+    events = await run(state, "invite", {"email": "baker@beta.example"})
+    assert events[-2:] == ["handler:TeamState.load_team", "toast:success"], events
+    await run(state, "load_team")
+    assert [row["email"] for row in state.invites] == ["baker@beta.example"]
+    assert_nothing_of(a, state)
+    assert_unchanged(engine, a, world.before)
+
+
+async def test_sessions_of_another_user_cannot_be_listed_or_revoked(world, engine):
+    a, b = world.a, world.b
+    state = state_of(SecurityState, b)
+    assert await run(state, "load_sessions") == []
+    assert [row["id"] for row in state.sessions] == b.session_ids
+    for session_id in a.session_ids:
+        await run(state, "ask_revoke", session_id, False)
+        assert await run(state, "revoke") == ["toast:error"]
+    assert_nothing_of(a, state)
+    assert_unchanged(engine, a, world.before)
+
+
+async def test_audit_log_shows_only_the_callers_organisation(world, engine, db):
+    a, b = world.a, world.b
+    state = state_of(AuditState, b)
+    assert await run(state, "load_audit") == []
+    b_entries = {row.id for row in db.exec(select(AuditLog).where(AuditLog.tenant_id == b.tenant_id)).scalars()}
+    assert state.entries and {row["id"] for row in state.entries} <= b_entries
+    state.has_next = True
+    assert await run(state, "next_page") == [] and state.entries == []
+    assert await run(state, "previous_page") == [] and {row["id"] for row in state.entries} <= b_entries
+    assert_nothing_of(a, state)
+    assert_unchanged(engine, a, world.before)
+
+
+async def test_profile_events_change_only_the_caller(world, engine):
+    a, b = world.a, world.b
+    state = state_of(ProfileState, b)
+    assert await run(state, "load_profile") == []
+    assert (state.name, state._email) == ("Beta Owner", "owner@beta.example")
+    assert await run(state, "save_profile", {"name": "Beta Baker", "phone": ""}) == ["toast:success"]
+    await run(state, "change_password", {"current_password": "not-it-at-all", "new_password": "another-tulip-77"})
+    assert state.errors
+    assert_nothing_of(a, state)
+    assert_unchanged(engine, a, world.before)
+
+
+async def test_shell_never_switches_to_or_shows_another_organisation(world, engine, db):
+    a, b = world.a, world.b
+    state = state_of(AuthState, b)
+    assert await run(state, "require_login") == []
+    assert (state.tenant_name, state.user_email) == ("Beta Bakery", "owner@beta.example")
+    assert [org["id"] for org in state.organisations] == [b.tenant_id]
+    assert await run(state, "redirect_if_logged_in") == ["redirect:/dashboard"]
+    await run(state, "resend_verification")
+
+    assert await run(state, "switch_organisation", str(a.tenant_id)) == ["toast:error"]
+    db.expire_all()
+    assert db.get(AuthSession, b.admin.session_id).tenant_id == b.tenant_id
+    assert_nothing_of(a, state)
+
+    # A new organisation of B's own, then logging out: neither involves A.
+    assert await run(state, "create_organisation", {"name": "Beta Second Shop"}) == [
+        "script:window.location.assign('/dashboard')"
+    ]
+    db.expire_all()
+    created = db.get(Tenant, db.get(AuthSession, b.admin.session_id).tenant_id)
+    assert created.name == "Beta Second Shop"
+    assert await run(state, "logout") == ["redirect:/login"]
+    assert_unchanged(engine, a, world.before)
+
+
+# --- integrations -------------------------------------------------------------------------------------------------
+
+
+async def test_integrations_of_another_organisation_are_never_read_used_or_removed(world, engine):
+    a, b = world.a, world.b
+    state = state_of(IntegrationsState, b)
+    assert await run(state, "load_integrations") == []
+    assert not any(row["configured"] for row in state.providers)
+
+    # Nothing typed: the test and the save complete the form from B's saved key, of which there is none.
+    assert await run(state, "test", {"provider": "openai"}) == []
+    assert state.results["openai"]["ok"] is False and "Enter the api key" in state.results["openai"]["message"]
+    assert await run(state, "save", {"provider": "openai"}) == ["toast:error"]
+    for provider in ("openai", "twilio"):
+        assert await run(state, "remove", provider) == ["toast:success"]
+    assert await run(state, "save", {"provider": "openai", "api_key": "sk-beta-bakery-0001"}) == ["toast:success"]
+    assert {row["provider"] for row in state.providers if row["configured"]} == {"openai"}
+    assert await run(state, "remove", "openai") == ["toast:success"]
+    assert_nothing_of(a, state)
+    assert_unchanged(engine, a, world.before)
+
+
+# --- the assistant, the test call, onboarding --------------------------------------------------------------------
+
+
+async def test_assistant_events_act_on_the_callers_assistant_only(world, engine, db):
+    a, b = world.a, world.b
+    form = state_of(AssistantFormState, b)
+    assert await run(form, "load_form") == []
+    assert form.a_name != "Alphonse" and form.form_loaded
+    assert_nothing_of(a, form)
+
+    state = state_of(AssistantState, b)
+    assert await run(state, "load_assistant") == ["handler:TestCallState.reset_call"]
+    assert {int(row["version"]) for row in state.versions} == {
+        v.version for v in assistants.list_versions(db, principal=b.principal)
+    }
+    assert_nothing_of(a, state)
+
+    # Restoring A's version numbers: B's assistant, never changed yet, has no version at all.
+    assert state.versions == []
+    for version in a.versions:
+        await run(state, "ask_restore", str(version))
+        assert await run(state, "restore_version") == ["toast:error"]
+
+    # AssistantState is a substate of AssistantFormState: the form's fields and setters live on its parent.
+    await run(state.parent_state, "set_a_name", "Bella")
+    events = await run(state, "save_assistant")
+    assert events and events[-1] in ("toast:success", "toast:warning"), events
+    db.expire_all()
+    assert assistants.get_assistant(db, principal=b.principal).name == "Bella"
+    await run(state, "edit_faq", -1)
+    await run(state, "set_faq_question", "Gluten free?")
+    await run(state, "set_faq_answer", "Some of our breads.")
+    assert await run(state, "save_faq") == ["handler:AssistantState.follow_sync"]
+    await run(state, "move_faq", 0, 1)
+    await run(state, "set_import_text", "Q: Open on Sunday?\nA: Until noon.")
+    assert await run(state, "import_faq") == ["handler:AssistantState.follow_sync"]
+    assert await run(state, "delete_faq", 0) == ["handler:AssistantState.follow_sync"]
+    await run(state, "follow_sync")
+    await run(state, "retry_sync")
+    await run(state, "ask_preset", "restaurant")
+    assert (await run(state, "apply_preset"))[0] == "toast:success"
+    restored = state.version
+    await run(state, "ask_restore", "1")
+    assert (await run(state, "restore_version"))[0] == "toast:success"
+    assert state.version == restored + 1
+
+    assert_nothing_of(a, state)
+    assert_unchanged(engine, a, world.before)
+
+
+def test_assistant_services_refuse_another_organisations_assistant_id(world, engine, db):
+    """The services take an optional ``assistant_id``; the states never pass one, but none may reach A's."""
+    a, b = world.a, world.b
+    attempts = [
+        lambda: assistants.get_assistant(db, principal=b.principal, assistant_id=a.assistant_id),
+        lambda: assistants.update_assistant(
+            db, principal=b.principal, changes=AssistantUpdate(name="Taken"), assistant_id=a.assistant_id
+        ),
+        lambda: assistants.add_faq(db, principal=b.principal, question="q", answer="a", assistant_id=a.assistant_id),
+        lambda: assistants.restore_version(
+            db, principal=b.principal, version=a.versions[0], assistant_id=a.assistant_id
+        ),
+        lambda: assistants.retry_sync(db, principal=b.principal, assistant_id=a.assistant_id),
+    ]
+    for attempt in attempts:
+        with pytest.raises(NotFound):
+            attempt()
+    db.rollback()
+    assert assistants.list_versions(db, principal=b.principal, assistant_id=a.assistant_id) == []
+    assert_unchanged(engine, a, world.before)
+
+
+async def test_test_call_lands_in_the_callers_organisation(world, engine, db):
+    a, b = world.a, world.b
+    state = state_of(test_call_state.TestCallState, b)
+    assert await run(state, "reset_call") == []
+    assert await run(state, "start_call") == []
+    assert state._context["tenant_id"] == b.tenant_id and state._context["id"] == b.assistant_id
+    assert state.reply_source == "local"  # B has no OpenAI key; A's is never used for B
+    await run(state, "send", {"message": "Do you have croissants?"})
+    assert [turn["role"] for turn in state.turns][-2:] == ["user", "assistant"]
+    assert await run(state, "end_call") == ["toast:success"]
+    db.expire_all()
+    saved = db.exec(select(Call).where(Call.call_type == "test")).scalars().all()
+    assert [(call.tenant_id, call.assistant_id) for call in saved] == [(b.tenant_id, b.assistant_id)]
+    assert_nothing_of(a, state)
+    assert_unchanged(engine, a, world.before)
+
+
+async def test_onboarding_events_act_on_the_callers_organisation_only(world, engine, db):
+    a, b = world.a, world.b
+    state = state_of(OnboardingState, b)
+    assert await run(state, "load_wizard") == ["handler:TestCallState.reset_call"]
+    await run(state, "go_to", 2)
+    events = await run(state, "choose_industry", "restaurant")
+    assert events[-1] == "toast:success", events
+    await run(state, "back")
+    await run(state, "next_step")
+    await run(state, "go_to", 4)
+    form = await state.get_state(AssistantFormState)
+    await run(form, "load_form")
+    assert await run(state, "save_personalise") == [] and state.step == 5
+    events = await run(state, "go_live")
+    assert events[:1] == ["redirect:/dashboard"], events
+    db.expire_all()
+    assert db.get(Tenant, b.tenant_id).onboarding_completed_at is not None
+    assert db.get(Tenant, a.tenant_id).industry == "clinic"
+    assert_nothing_of(a, state)
+    assert_unchanged(engine, a, world.before)
