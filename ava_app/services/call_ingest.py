@@ -23,15 +23,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from time import sleep
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import case, delete, func, insert, literal, or_, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ava_app.models import Assistant, Call, CallMessage, PhoneNumber, Tenant, WebhookEvent, utcnow
+from ava_app.services.db_races import run_with_race_retries
 from ava_app.services.ended_reasons import outcome_for_ended_reason
 from ava_app.services.errors import DomainError, Forbidden
 from ava_app.services.providers.vapi import BUILTIN_TOOLS
@@ -52,7 +52,6 @@ _MESSAGE_MAX_FIELDS = 40
 _MESSAGE_MAX_CHARS = 2000
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # Unique-key races and SQLite's "database is locked" resolve on a second try; more than a few means a real fault.
-_MAX_ATTEMPTS = 4
 # A stored event never marked processed is retried on redelivery only once it is clearly not still in flight.
 IN_FLIGHT_GRACE = timedelta(minutes=2)
 _CENT_FRACTION = Decimal("0.0001")
@@ -443,33 +442,29 @@ def _handle_with_retries(
     With ``claim`` the mark only succeeds if no one applied the event meanwhile; otherwise everything is rolled back
     and None returned, so two copies of an apply job change the call once.
     """
-    for attempt in range(1, _MAX_ATTEMPTS + 1):
-        try:
-            handled = handler(session, event)
-            target = col(WebhookEvent.id) == event_id
-            if claim:
-                target = target & (col(WebhookEvent.processed_at).is_(None) | col(WebhookEvent.error).is_not(None))
-            marked = _sql(session).execute(
-                update(WebhookEvent)
-                .where(target)
-                .values(
-                    processed_at=utcnow(),
-                    error=handled.problem[:1000] if handled.problem else None,
-                    tenant_id=handled.tenant_id if handled.tenant_id is not None else event.auth_tenant_id,
-                )
+
+    def apply() -> _Handled | None:
+        # A race on the call's (or a line's) unique keys, or SQLite busy, is retried: the next try sees the other row.
+        handled = handler(session, event)
+        target = col(WebhookEvent.id) == event_id
+        if claim:
+            target = target & (col(WebhookEvent.processed_at).is_(None) | col(WebhookEvent.error).is_not(None))
+        marked = _sql(session).execute(
+            update(WebhookEvent)
+            .where(target)
+            .values(
+                processed_at=utcnow(),
+                error=handled.problem[:1000] if handled.problem else None,
+                tenant_id=handled.tenant_id if handled.tenant_id is not None else event.auth_tenant_id,
             )
-            if claim and marked.rowcount == 0:
-                session.rollback()
-                return None
-            session.commit()
-            return handled
-        except (IntegrityError, OperationalError):
-            # Another delivery created the same call (or line) first, or SQLite was busy: the next try sees its row.
+        )
+        if claim and marked.rowcount == 0:
             session.rollback()
-            if attempt == _MAX_ATTEMPTS:
-                raise
-            sleep(0.005 * attempt)
-    raise AssertionError("unreachable")
+            return None
+        session.commit()
+        return handled
+
+    return run_with_race_retries(session, apply)
 
 
 def _record_failure(session: Session, *, event_id: int, error: str) -> None:

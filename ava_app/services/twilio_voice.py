@@ -25,12 +25,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from time import sleep
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from starlette.datastructures import ImmutableMultiDict
 from twilio.twiml.voice_response import VoiceResponse
@@ -38,6 +37,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from ava_app.models import Assistant, Call, PhoneNumber, Tenant, WebhookEvent, utcnow
 from ava_app.services import credentials
 from ava_app.services.call_ingest import IN_FLIGHT_GRACE, STATUS_ORDER, HoursStatus, StoredEvent, business_hours_status
+from ava_app.services.db_races import run_with_race_retries
 from ava_app.services.errors import DomainError
 from ava_app.services.providers import twilio
 from ava_app.services.providers.vapi import vapi_endpoint
@@ -82,7 +82,6 @@ SAY_LOCALES = {
     "nl": "nl-NL",
 }
 _MAX_FORM_FIELDS = 500
-_MAX_ATTEMPTS = 4
 _CALL_SID = re.compile(r"CA[0-9A-Za-z]{8,62}")
 
 # What the caller hears when AVA itself speaks; the owner's own voicemail message always comes first.
@@ -385,7 +384,7 @@ def answer_incoming_call(session: Session, *, form: TwilioForm, now: datetime | 
             "updated_at": now,
         }
     try:
-        call_id = _with_retries(
+        call_id = _run_committed(
             session,
             lambda: _record_answer(session, call_values=call_values, event_id=stored.event_id, route=route),
         )
@@ -508,7 +507,7 @@ def apply_call_status(session: Session, *, form: TwilioForm, now: datetime | Non
     if not stored.needs_apply:
         return StatusResult(twiml=twiml, event_id=stored.event_id, duplicate=True)
     try:
-        applied = _with_retries(session, lambda: _apply_status(session, form=form, event_id=stored.event_id, now=now))
+        applied = _run_committed(session, lambda: _apply_status(session, form=form, event_id=stored.event_id, now=now))
     except Exception as exc:
         error = _failure(session, event_id=stored.event_id, exc=exc, what=f"status callback of {call_sid}")
         return StatusResult(twiml=twiml, event_id=stored.event_id, duplicate=not stored.fresh, error=error)
@@ -682,19 +681,15 @@ def _add_call(session: Session, values: dict[str, Any]) -> int:
     return call.id
 
 
-def _with_retries(session: Session, work: Callable[[], T]) -> T:
+def _run_committed(session: Session, work: Callable[[], T]) -> T:
     """Run ``work`` and commit, retrying the races a second try resolves (same CallSid inserted twice, SQLite busy)."""
-    for attempt in range(1, _MAX_ATTEMPTS + 1):
-        try:
-            result = work()
-            session.commit()
-            return result
-        except (IntegrityError, OperationalError):
-            session.rollback()
-            if attempt == _MAX_ATTEMPTS:
-                raise
-            sleep(0.005 * attempt)
-    raise AssertionError("unreachable")
+
+    def committed() -> T:
+        result = work()
+        session.commit()
+        return result
+
+    return run_with_race_retries(session, committed)
 
 
 def _failure(session: Session, *, event_id: int, exc: Exception, what: str) -> str:
