@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     database_url: str = ""
     redis_url: str = ""
     secret_key: str = ""
-    public_url: str = "http://localhost:3000"
+    public_url: str = ""  # default: http://localhost:<port>
     port: int = Field(default=3000, ge=1, le=65535)
     embedded_worker: bool = True
 
@@ -70,7 +70,9 @@ class Settings(BaseSettings):
 
     @field_validator("public_url", "vapi_base_url")
     @classmethod
-    def _http_url(cls, value: str) -> str:
+    def _http_url(cls, value: str, info: ValidationInfo) -> str:
+        if not value and info.field_name == "public_url":
+            return value  # filled from the port below
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
@@ -79,6 +81,8 @@ class Settings(BaseSettings):
     def _fill_defaults(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'ava.db'}"
+        if not self.public_url:
+            self.public_url = f"http://localhost:{self.port}"
         if self.env == "prod":
             if self.secret_key.strip().lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 32:
                 raise ValueError("AVA_SECRET_KEY must be set to a random value of 32+ characters when AVA_ENV=prod")

@@ -7,7 +7,8 @@ from ava_app.settings import ConfigError, load_settings
 
 @pytest.fixture()
 def clean_env(monkeypatch, tmp_path):
-    for name in ("AVA_DATABASE_URL", "AVA_REDIS_URL", "AVA_SECRET_KEY", "AVA_ENV", "AVA_VAPI_API_KEY", "AVA_SMTP_HOST"):
+    names = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ENV", "VAPI_API_KEY", "SMTP_HOST", "PORT", "PUBLIC_URL")
+    for name in (f"AVA_{name}" for name in names):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AVA_DATA_DIR", str(tmp_path))
     monkeypatch.chdir(tmp_path)  # no stray .env
@@ -22,6 +23,14 @@ def test_dev_defaults_sqlite_and_a_kept_secret(clean_env):
     assert load_settings().secret_key == first.secret_key
 
 
+def test_public_url_follows_the_port_unless_set(clean_env, monkeypatch):
+    assert load_settings().public_url == "http://localhost:3000"
+    monkeypatch.setenv("AVA_PORT", "3300")
+    assert load_settings().public_url == "http://localhost:3300"
+    monkeypatch.setenv("AVA_PUBLIC_URL", "https://ava.example.com/")
+    assert load_settings().public_url == "https://ava.example.com"
+
+
 def test_keys_turn_sandbox_off(clean_env, monkeypatch):
     monkeypatch.setenv("AVA_VAPI_API_KEY", "key")
     assert not load_settings().vapi_sandbox
@@ -34,6 +43,7 @@ def test_keys_turn_sandbox_off(clean_env, monkeypatch):
         ("AVA_DATABASE_URL", "mysql://x"),
         ("AVA_REDIS_URL", "http://localhost"),
         ("AVA_PUBLIC_URL", "localhost:3000"),
+        ("AVA_VAPI_BASE_URL", ""),
         ("AVA_ENV", "staging"),
         ("AVA_SMTP_TLS", "maybe"),
     ],
