@@ -11,7 +11,9 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_fixed
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 # Tests never use the project's own data directory: an AVA started with ./scripts/run works there, and its job
@@ -75,6 +77,16 @@ def engine(database_url: str):
     _clear_caches()
     engine = get_engine()
     yield engine
+    # A live server's job worker may still be finishing the test's last jobs: on PostgreSQL the TRUNCATE can then
+    # deadlock with it (the database aborts one side) and, on SQLite, find the database busy. Both pass on a retry.
+    for attempt in Retrying(
+        retry=retry_if_exception_type(OperationalError), stop=stop_after_attempt(5), wait=wait_fixed(0.5), reraise=True
+    ):
+        with attempt:
+            _empty_tables(engine)
+
+
+def _empty_tables(engine) -> None:
     tables = [table.name for table in reversed(SQLModel.metadata.sorted_tables)]
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
