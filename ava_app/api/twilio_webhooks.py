@@ -11,11 +11,10 @@ import logging
 from collections.abc import Callable
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 
-from ava_app.api.webhooks import MAX_BODY_BYTES, counters, get_on_call_ended
+from ava_app.api.webhooks import MAX_BODY_BYTES, counters, get_on_call_ended, run_webhook_work
 from ava_app.db import get_engine
 from ava_app.services import twilio_voice
 from ava_app.services.providers.twilio import STATUS_WEBHOOK_PATH, VOICE_WEBHOOK_PATH
@@ -114,7 +113,7 @@ async def twilio_voice_webhook(request: Request) -> Response:
     if isinstance(checked, JSONResponse):
         return checked
     form, signature = checked
-    return await run_in_threadpool(_answer_call, form=form, signature=signature, query=request.url.query)
+    return await run_webhook_work(_answer_call, form=form, signature=signature, query=request.url.query)
 
 
 @router.post("/webhooks/twilio/status", response_model=None)
@@ -130,6 +129,6 @@ async def twilio_status_webhook(
     if isinstance(checked, JSONResponse):
         return checked
     form, signature = checked
-    return await run_in_threadpool(
+    return await run_webhook_work(
         _apply_status, form=form, signature=signature, query=request.url.query, on_call_ended=on_call_ended
     )

@@ -8,7 +8,6 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from typing import TypeVar
 
 from fastapi import APIRouter, Depends, Request
@@ -56,9 +55,9 @@ class WebhookCounters:
 
 
 counters = WebhookCounters()
-# SQLite takes one writer at a time: on SQLite the webhook's blocking work runs on this one thread, so a burst queues
-# on the event loop instead of parking a thread per request on the database lock (measured: a third less CPU per
-# request at 16 concurrent webhooks). PostgreSQL takes concurrent writers, through the shared thread pool.
+# SQLite takes one writer at a time: there every provider webhook's blocking work runs on this one thread, so a burst
+# queues on the event loop instead of parking a thread per request on the database lock (measured: a third less CPU
+# per request at 16 concurrent webhooks). PostgreSQL takes concurrent writers, through the shared thread pool.
 _sqlite_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ava-webhook-writer")
 
 
@@ -114,11 +113,21 @@ async def _read_body(request: Request) -> bytes | None:
     return b"".join(chunks)
 
 
-async def _run_blocking(function: Callable[..., T], **kwargs) -> T:
-    """Run a webhook's blocking work: on the SQLite writer thread, else in the shared thread pool."""
-    if get_settings().is_sqlite:
-        return await asyncio.get_running_loop().run_in_executor(_sqlite_writer, partial(function, **kwargs))
-    return await run_in_threadpool(function, **kwargs)
+async def run_webhook_work(function: Callable[..., T], **kwargs) -> T:
+    """Run a provider webhook's blocking work (Vapi or Twilio): on the SQLite writer thread, else in the thread pool.
+
+    Counted as a webhook in flight while it runs, so job workers let the burst go first (``ava_app.jobs``).
+    """
+    from ava_app.jobs import note_webhook_activity, webhooks_in_flight
+
+    def work() -> T:
+        note_webhook_activity()
+        return function(**kwargs)
+
+    with webhooks_in_flight.track():
+        if get_settings().is_sqlite:
+            return await asyncio.get_running_loop().run_in_executor(_sqlite_writer, work)
+        return await run_in_threadpool(work)
 
 
 def _tenant_for_secret(secret: str) -> int | None:
@@ -134,10 +143,7 @@ def _ingest(
     on_call_ended: Callable[[int], None],
     enqueue: Callable[[int], None],
 ) -> IngestResult:
-    from ava_app.jobs import note_webhook_activity
-
     # One worker thread and one session for all the blocking work of a request.
-    note_webhook_activity()
     deferred: list[int] = []
     with Session(get_engine(), expire_on_commit=False) as session:
         options = {"message": message, "raw": raw, "tenant_id": tenant_id, "on_call_ended": on_call_ended}
@@ -166,15 +172,6 @@ async def vapi_webhook(
     401 unknown secret, 413 body over 1 MiB, 400 not a Vapi message; any other problem is stored with the event and
     answered 200, so Vapi never sees a 500 because of a payload.
     """
-    from ava_app.jobs import webhooks_in_flight
-
-    with webhooks_in_flight.track():
-        return await _handle_vapi_webhook(request, on_call_ended=on_call_ended, enqueue=enqueue)
-
-
-async def _handle_vapi_webhook(
-    request: Request, *, on_call_ended: Callable[[int], None], enqueue: Callable[[int], None]
-) -> JSONResponse:
     secret = _presented_secret(request)
     if not secret:
         return _refuse(401, "unauthorized", "Missing X-Vapi-Secret or Authorization: Bearer header.")
@@ -198,7 +195,7 @@ async def _handle_vapi_webhook(
     except InvalidPayload as exc:
         return _refuse(400, "invalid_payload", exc.message)
     try:
-        result = await _run_blocking(
+        result = await run_webhook_work(
             _ingest, message=message, raw=raw, tenant_id=tenant_id, on_call_ended=on_call_ended, enqueue=enqueue
         )
     except Exception:
