@@ -8,7 +8,7 @@ conversation grows as it is spoken.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode
 
@@ -107,6 +107,7 @@ class CallDetailState(AuthState):
     loaded: bool = False
     confirm_delete: bool = False
     _call_id: int = 0
+    _work_started_at: datetime | None = None  # when an admin last asked for a summary again on this page
 
     def _show(self, call: CallDetail) -> None:
         lang = self.lang or "en"
@@ -135,7 +136,9 @@ class CallDetailState(AuthState):
         ]
         self.live = call.status not in ENDED_STATUSES
         working = "pending" in (call.summary_status, call.email_status)
-        recent = call.ended_at is None or utcnow() - call.ended_at < WORK_WATCH
+        # Watched for a while after the call ends or after an admin asks for its summary again, whichever is later.
+        since = max((moment for moment in (call.ended_at, self._work_started_at) if moment is not None), default=None)
+        recent = since is None or utcnow() - since < WORK_WATCH
         self.watching = self.live or (working and recent)
 
     def _read(self):
@@ -148,6 +151,7 @@ class CallDetailState(AuthState):
     def load_call(self):
         """On-load: the call in the URL, and a fresh signed link to its recording."""
         self.loaded, self.not_found, self.confirm_delete, self.recording_src = False, False, False, ""
+        self._work_started_at = None
         try:
             self._call_id = int(self.router.page.params.get("id", "0"))
         except (TypeError, ValueError):
@@ -226,6 +230,7 @@ class CallDetailState(AuthState):
             principal = self._principal()
             with session_scope() as session:
                 work(session, principal=principal, call_id=self._call_id)
+            self._work_started_at = utcnow()
             _principal, call = self._read()
         except DomainError as error:
             return self._fail(error)
