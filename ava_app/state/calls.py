@@ -45,6 +45,9 @@ FILTER_FIELDS = (
     "q",
 )
 
+# The form's label of each filter, for messages about it.
+FILTER_LABELS = {"phone_number_id": "calls.number", "assistant_id": "calls.assistant", "q": "calls.search"}
+
 
 def list_row(item: CallListItem, lang: str, *, assistants: dict[int, str]) -> dict:
     """One row of the list as the page shows it (strings only, plus the id)."""
@@ -174,7 +177,7 @@ class CallsState(AuthState):
             self._fetch("")
         except Invalid as error:
             self.rows, self.has_more = [], False
-            self.error = self._error_text(error)
+            self.error = self._filter_problems(error)
         except DomainError as error:
             self.error = translate("calls.error", self.lang or "en")
             yield self._fail(error)
@@ -188,10 +191,18 @@ class CallsState(AuthState):
         try:
             CallFilters.from_query({key: value for key, value in values.items() if value != ANY})
         except Invalid as error:
-            problems = self._field_errors(error)
-            return rx.toast.error(next(iter(problems.values()), self._error_text(error)))
+            return rx.toast.error(self._filter_problems(error))
         self.filters = values
         return rx.redirect(f"{CALLS_ROUTE}?{urlencode(self._query())}")
+
+    def _filter_problems(self, error: Invalid) -> str:
+        """Which filters cannot be used, named as the form labels them (a hand-edited or stale URL, a bad range)."""
+        lang = self.lang or "en"
+        names = list((error.details.get("fields") or {}).keys())
+        if not names:
+            return self._error_text(error)
+        labels = [translate(FILTER_LABELS.get(name, f"calls.{name}"), lang) for name in names]
+        return " ".join(translate("calls.bad_filter", lang, field=label) for label in labels)
 
     @rx.event
     def toggle_filters(self):
