@@ -22,6 +22,8 @@ def provider_field(provider: rx.Var, field: rx.Var) -> rx.Component:
                 ("host", t("integrations.field.host")),
                 ("username", t("integrations.field.username")),
                 ("password", t("integrations.field.password")),
+                ("port", t("integrations.field.port")),
+                ("tls", t("integrations.field.tls")),
                 field,
             ),
             html_for=field_id,
@@ -31,7 +33,12 @@ def provider_field(provider: rx.Var, field: rx.Var) -> rx.Component:
             id=field_id,
             name=field,
             type=rx.cond(
-                (field == "host") | (field == "username") | (field == "account_sid") | (field == "public_key"),
+                (field == "host")
+                | (field == "username")
+                | (field == "account_sid")
+                | (field == "public_key")
+                | (field == "port")
+                | (field == "tls"),
                 "text",
                 "password",
             ),

@@ -24,6 +24,8 @@ EN: dict[str, str] = {
     "integrations.field.host": "SMTP host",
     "integrations.field.username": "Username",
     "integrations.field.password": "Password",
+    "integrations.field.port": "Port",
+    "integrations.field.tls": "Security (none, starttls or ssl)",
     "settings.integrations": "Integrations",
     "settings.integrations_hint": "Your own Vapi, Twilio, OpenAI and mail accounts, with a connection test.",
 }
@@ -52,6 +54,8 @@ FR: dict[str, str] = {
     "integrations.field.host": "Serveur SMTP",
     "integrations.field.username": "Nom d'utilisateur",
     "integrations.field.password": "Mot de passe",
+    "integrations.field.port": "Port",
+    "integrations.field.tls": "Sécurité (none, starttls ou ssl)",
     "settings.integrations": "Intégrations",
     "settings.integrations_hint": "Vos propres comptes Vapi, Twilio, OpenAI et e-mail, avec un test de connexion.",
 }
