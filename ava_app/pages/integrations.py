@@ -11,6 +11,7 @@ from ava_app.state.integrations import IntegrationsState
 
 def provider_field(provider: rx.Var, field: rx.Var) -> rx.Component:
     field_id = "integration-" + provider.to(str) + "-" + field.to(str)
+    error = IntegrationsState.errors.get(provider.to(str), {}).get(field.to(str), "").to(str)
     return rx.vstack(
         rx.el.label(
             rx.match(
@@ -45,7 +46,9 @@ def provider_field(provider: rx.Var, field: rx.Var) -> rx.Component:
             auto_complete="off",
             placeholder=t("integrations.keep_saved"),
             width="100%",
+            aria_invalid=rx.cond(error != "", "true", "false"),
         ),
+        rx.cond(error != "", rx.text(error, size="1", color_scheme="red", role="alert")),
         spacing="1",
         width="100%",
     )
@@ -136,7 +139,7 @@ def provider_card(row: rx.Var) -> rx.Component:
             ),
             id="integration-form-" + provider,
             on_submit=IntegrationsState.save,
-            reset_on_submit=True,
+            reset_on_submit=False,
             width="100%",
         ),
         width="100%",

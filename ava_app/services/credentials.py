@@ -188,6 +188,9 @@ def mask(value: str) -> str:
     return "…"
 
 
+SMTP_TLS_MODES = ("none", "starttls", "ssl")
+
+
 def _check(provider: str, secret: dict) -> None:
     if provider not in PROVIDER_FIELDS:
         raise Invalid(f"Unknown provider {provider!r}.", fields={"provider": "unknown"})
@@ -195,9 +198,15 @@ def _check(provider: str, secret: dict) -> None:
         raise Invalid("The credential must be a set of fields.", fields={"secret": "invalid"})
     if not all(isinstance(value, str | int | bool) or value is None for value in secret.values()):
         raise Invalid("Credential fields must be text or numbers.", fields={"secret": "invalid"})
-    missing = {name: "required" for name in PROVIDER_FIELDS[provider] if not str(secret.get(name) or "").strip()}
-    if missing:
-        raise Invalid("Some fields are missing.", fields=missing)
+    problems = {name: "required" for name in PROVIDER_FIELDS[provider] if not str(secret.get(name) or "").strip()}
+    if provider == "smtp":
+        port, tls = str(secret.get("port") or "").strip(), str(secret.get("tls") or "").strip()
+        if port and not (port.isdigit() and 1 <= int(port) <= 65535):
+            problems["port"] = "port"
+        if tls and tls not in SMTP_TLS_MODES:
+            problems["tls"] = "tls"
+    if problems:
+        raise Invalid("Some fields are missing or not valid.", fields=problems)
 
 
 def _row(session: Session, *, tenant_id: int, provider: str) -> ProviderCredential | None:

@@ -9,6 +9,12 @@ from ava_app.services import integrations
 from ava_app.services.errors import DomainError
 from ava_app.state.auth import AuthState
 
+FIELD_ERRORS = {
+    "required": "integrations.error.required",
+    "port": "integrations.error.port",
+    "tls": "integrations.error.tls",
+}
+
 
 class IntegrationsState(AuthState):
     """Masked credentials and the last test result per provider; typed secrets are never kept in state."""
@@ -16,6 +22,8 @@ class IntegrationsState(AuthState):
     providers: list[dict] = []
     results: dict[str, dict] = {}
     busy_provider: str = ""
+    # provider -> field -> message of the last refused save (messages only: what was typed stays in the browser)
+    errors: dict[str, dict[str, str]] = {}
 
     @rx.event
     def load_integrations(self):
@@ -40,9 +48,21 @@ class IntegrationsState(AuthState):
                 integrations.save_integration(session, principal=principal, provider=provider, secret=merged)
                 self.providers = integrations.list_integrations(session, principal=principal)
         except DomainError as error:
+            codes = error.details.get("fields") or {}
+            self.errors = {
+                **self.errors,
+                provider: {
+                    name: self._text(FIELD_ERRORS.get(code, FIELD_ERRORS["required"])) for name, code in codes.items()
+                },
+            }
             return self._fail(error)
         self.results.pop(provider, None)
-        return rx.toast.success(self._text("integrations.saved"))
+        self.errors = {key: value for key, value in self.errors.items() if key != provider}
+        # Saved: the typed secrets leave the form (a refused save keeps them there to be corrected).
+        return [
+            rx.call_script(f"document.getElementById('integration-form-{provider}')?.reset()"),
+            rx.toast.success(self._text("integrations.saved")),
+        ]
 
     @rx.event
     async def test(self, form: dict):

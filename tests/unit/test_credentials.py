@@ -207,3 +207,16 @@ def test_an_unreadable_tenant_openai_key_falls_back_to_the_platforms(db, secret_
     secret_key("another-server-key-" + "q" * 40)
 
     assert credentials.openai_access_for(db, tenant_id=tenant.id).owner == "platform"
+
+
+def test_smtp_port_and_security_are_checked(db, secret_key):
+    tenant = make_tenant(db)
+    account = {"host": "mail.example.com", "username": "owner", "password": "pw-1234567"}
+    secret = {**account, "port": "99999", "tls": "maybe"}
+    with pytest.raises(Invalid) as refused:
+        credentials.save_credential(db, tenant_id=tenant.id, provider="smtp", secret=secret)
+    assert refused.value.details["fields"] == {"port": "port", "tls": "tls"}
+    saved = credentials.save_credential(
+        db, tenant_id=tenant.id, provider="smtp", secret={**secret, "port": "465", "tls": "ssl"}
+    )
+    assert saved["provider"] == "smtp"

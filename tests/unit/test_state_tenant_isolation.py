@@ -834,7 +834,8 @@ async def test_integrations_of_another_organisation_are_never_read_used_or_remov
     assert await run(state, "save", {"provider": "openai"}) == ["toast:error"]
     for provider in ("openai", "twilio"):
         assert await run(state, "remove", provider) == ["toast:success"]
-    assert await run(state, "save", {"provider": "openai", "api_key": "sk-beta-bakery-0001"}) == ["toast:success"]
+    saved = await run(state, "save", {"provider": "openai", "api_key": "sk-beta-bakery-0001"})
+    assert saved == ["script:document.getElementById('integration-form-openai')?.reset()", "toast:success"]
     assert {row["provider"] for row in state.providers if row["configured"]} == {"openai"}
     assert await run(state, "remove", "openai") == ["toast:success"]
     assert_nothing_of(a, state)

@@ -26,6 +26,9 @@ EN: dict[str, str] = {
     "integrations.field.password": "Password",
     "integrations.field.port": "Port",
     "integrations.field.tls": "Security (none, starttls or ssl)",
+    "integrations.error.required": "Needed to save this account.",
+    "integrations.error.port": "A port number from 1 to 65535.",
+    "integrations.error.tls": "One of none, starttls or ssl.",
     "settings.integrations": "Integrations",
     "settings.integrations_hint": "Your own Vapi, Twilio, OpenAI and mail accounts, with a connection test.",
 }
@@ -56,6 +59,9 @@ FR: dict[str, str] = {
     "integrations.field.password": "Mot de passe",
     "integrations.field.port": "Port",
     "integrations.field.tls": "Sécurité (none, starttls ou ssl)",
+    "integrations.error.required": "Nécessaire pour enregistrer ce compte.",
+    "integrations.error.port": "Un numéro de port de 1 à 65535.",
+    "integrations.error.tls": "none, starttls ou ssl.",
     "settings.integrations": "Intégrations",
     "settings.integrations_hint": "Vos propres comptes Vapi, Twilio, OpenAI et e-mail, avec un test de connexion.",
 }
