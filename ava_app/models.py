@@ -59,6 +59,8 @@ class User(SQLModel, table=True):
     locale: str = Field(default="en", max_length=8)
     email_verified_at: datetime | None = None
     is_active: bool = True
+    # Operates the whole deployment (dead letters, tenants); granted from the command line only (ava_app.manage).
+    is_platform_admin: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -604,6 +604,7 @@ def authenticate(session: Session, *, access_token: str) -> Principal:
         tenant_id=auth_session.tenant_id if role else None,
         role=role,
         session_id=auth_session.id,
+        is_platform_admin=user.is_platform_admin,
     )
 
 

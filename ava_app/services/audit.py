@@ -33,6 +33,8 @@ ACTIONS = (
     "api_key_revoked",
     "credential_saved",
     "credential_removed",
+    "platform_admin_granted",
+    "platform_admin_revoked",
 )
 
 

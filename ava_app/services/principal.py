@@ -22,6 +22,8 @@ class Principal:
     role: str | None
     session_id: int | None = None
     api_key_id: int | None = None
+    # Operator of the deployment, not a tenant role: never implies any access to a tenant's data.
+    is_platform_admin: bool = False
 
     @property
     def is_api_key(self) -> bool:
@@ -40,6 +42,13 @@ class Principal:
         if self.user_id is None or self.is_api_key:
             raise Forbidden("This action needs a logged-in user, not an API key.", code="user_required")
         return self.user_id
+
+    def require_platform_admin(self) -> int:
+        """The user id; Forbidden unless a person who operates the deployment (set from the command line)."""
+        user_id = self.require_user()
+        if not self.is_platform_admin:
+            raise Forbidden("Only the platform's operators can do this.", code="platform_admin_only")
+        return user_id
 
     def require_member(self) -> int:
         """The current tenant id; Forbidden when the caller has no organisation selected."""
