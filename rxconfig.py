@@ -11,6 +11,7 @@ config = rx.Config(
     frontend_port=settings.port,
     backend_port=settings.port,
     redis_url=settings.redis_url or None,
+    cors_allowed_origins=settings.allowed_origins,
     telemetry_enabled=False,
     show_built_with_reflex=False,
     plugins=[

@@ -7,6 +7,7 @@ import contextlib
 import reflex as rx
 
 from ava_app.api.app import create_api
+from ava_app.api.security_headers import with_security_headers
 from ava_app.pages.account_links import forgot_password_page, reset_password_page, verify_email_page, verify_page
 from ava_app.pages.assistant import assistant_page
 from ava_app.pages.call_detail import call_detail_page
@@ -60,7 +61,7 @@ def index() -> rx.Component:
 
 
 app = rx.App(
-    api_transformer=create_api(),
+    api_transformer=[create_api(), with_security_headers],
     head_components=[rx.el.meta(name="description", content="AVA, the AI receptionist for small businesses.")],
 )
 app.register_lifespan_task(job_worker)

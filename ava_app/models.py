@@ -92,6 +92,8 @@ class AuthSession(SQLModel, table=True):
     last_seen_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     revoked_at: datetime | None = None
+    # The browser's httpOnly session cookie (stored hashed); set once, when the login's cookie grant is redeemed.
+    browser_token_hash: str | None = Field(default=None, max_length=128, unique=True)
 
 
 class RefreshToken(SQLModel, table=True):

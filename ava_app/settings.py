@@ -119,6 +119,19 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    @property
+    def allowed_origins(self) -> list[str]:
+        """Origins a browser may call AVA from (CORS, and the websocket's Origin check): AVA's own address.
+
+        In development the same server is also reached as localhost and 127.0.0.1, so both spellings are allowed.
+        """
+        origins = [self.public_url]
+        if self.env == "dev":
+            for local, other in (("://localhost", "://127.0.0.1"), ("://127.0.0.1", "://localhost")):
+                if local in self.public_url:
+                    origins.append(self.public_url.replace(local, other))
+        return origins
+
 
 def _dev_secret_key(data_dir: Path) -> str:
     """Generate the development secret once and keep it in the data dir, so sessions survive restarts."""

@@ -24,6 +24,7 @@ from ava_app.services.principal import Principal
 from ava_app.services.tokens import (
     ACCESS_TOKEN_TTL,
     REFRESH_TOKEN_TTL,
+    SESSION_MAX_AGE,
     create_access_token,
     decode_access_token,
     hash_secret,
@@ -581,22 +582,33 @@ def refresh_tokens(session: Session, *, refresh_token: str, ip: str = "", user_a
 def authenticate(session: Session, *, access_token: str) -> Principal:
     """The Principal for a valid access token whose session is still live; Unauthorized otherwise."""
     claims = decode_access_token(access_token)
+    return principal_for_session(session, session_id=claims.session_id, user_id=claims.user_id)
+
+
+def principal_for_session(session: Session, *, session_id: int, user_id: int, slide: bool = False) -> Principal:
+    """The Principal of a live AuthSession of ``user_id``; Unauthorized when it ended, expired or the user is gone.
+
+    ``slide``: a browser session (one cookie, no refresh token to rotate) moves its idle expiry forward here, never
+    past the session's absolute maximum age.
+    """
     now = utcnow()
-    auth_session = session.get(AuthSession, claims.session_id)
+    auth_session = session.get(AuthSession, session_id)
     if (
         auth_session is None
-        or auth_session.user_id != claims.user_id
+        or auth_session.user_id != user_id
         or auth_session.revoked_at is not None
         or as_utc(auth_session.expires_at) <= now
     ):
         raise Unauthorized(code="session_ended")
-    user = session.get(User, claims.user_id)
+    user = session.get(User, user_id)
     if user is None or not user.is_active:
         raise Unauthorized(code="session_ended")
     # The role is read on every request so a role change or removal applies at once, not at token expiry.
     role = role_in(session, user_id=user.id, tenant_id=auth_session.tenant_id) if auth_session.tenant_id else None
     if now - as_utc(auth_session.last_seen_at) > LAST_SEEN_PRECISION:
         auth_session.last_seen_at = now
+        if slide:
+            auth_session.expires_at = min(now + REFRESH_TOKEN_TTL, as_utc(auth_session.created_at) + SESSION_MAX_AGE)
         session.add(auth_session)
         session.commit()
     return Principal(

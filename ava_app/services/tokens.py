@@ -14,8 +14,11 @@ from ava_app.models import utcnow
 from ava_app.services.errors import Unauthorized
 from ava_app.settings import get_settings
 
-ACCESS_TOKEN_TTL = timedelta(hours=1)
+# Short-lived: a stolen access token is worth minutes; API clients refresh, the browser uses its session cookie.
+ACCESS_TOKEN_TTL = timedelta(minutes=15)
 REFRESH_TOKEN_TTL = timedelta(days=7)
+# However active a device is, its session ends this long after login (sliding expiry stops here).
+SESSION_MAX_AGE = timedelta(days=30)
 AUDIENCE = "ava"
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["exp", "iat", "jti", "aud", "sub", "sid"]

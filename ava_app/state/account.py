@@ -104,9 +104,8 @@ class SignupState(FieldChecks):
         finally:
             self.busy = False
         self.errors = {}
-        self._remember(result)
         # A new organisation starts with the setup wizard.
-        yield rx.redirect("/onboarding")
+        yield self._signed_in(result, "/onboarding")
 
 
 class LoginState(AuthState):
@@ -194,9 +193,8 @@ class LoginState(AuthState):
             return
         finally:
             self.busy = False
-        self._remember(result)
         self.reset_form()
-        yield self._after_login()
+        yield self._signed_in(result, self._after_login())
 
     @rx.event
     def change_phone(self):
@@ -224,9 +222,8 @@ class LinkState(AuthState):
         except DomainError as error:
             self.link_status, self.link_message = "invalid", self._error_text(error)
             return
-        self._remember(result)
         self.link_status = "done"
-        return rx.redirect("/dashboard")
+        return self._signed_in(result, "/dashboard")
 
     @rx.event
     def verify_email(self):

@@ -1,18 +1,21 @@
-"""The browser's session: tokens in local storage, checked against the server-side session on every load and event.
+"""The browser's session: an httpOnly cookie, checked against the server-side session on every load and event.
 
-Feature states subclass ``AuthState`` and call ``self._principal()`` at the top of every handler that reads or
-changes data: the tenant always comes from the session, never from an event argument.
+No token is kept where a script can read it (``services.browser_sessions``): each event is authenticated from the
+cookie that the tab's websocket connection carried. Feature states subclass ``AuthState`` and call
+``self._principal()`` at the top of every handler that reads or changes data: the tenant always comes from the
+session, never from an event argument.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 
 import reflex as rx
 
 from ava_app.db import session_scope
 from ava_app.i18n import translate, translate_error, translate_message
-from ava_app.services import accounts, team
+from ava_app.services import accounts, browser_sessions, team
 from ava_app.services.errors import DomainError, Unauthorized
 from ava_app.services.outbox import sandbox_channels
 from ava_app.services.principal import Principal
@@ -26,8 +29,6 @@ HOME_ROUTE = "/dashboard"
 class AuthState(I18nState):
     """The signed-in user as the shell shows them; tokens are the user's own and never anyone else's data."""
 
-    access_token: str = rx.LocalStorage("", name="ava_session", sync=True)
-    refresh_token: str = rx.LocalStorage("", name="ava_refresh", sync=True)
     user_name: str = ""
     user_email: str = ""
     tenant_name: str = ""
@@ -57,28 +58,28 @@ class AuthState(I18nState):
         headers = self.router.headers
         return self.router.session.client_ip or "", (headers.user_agent or "")[:300]
 
+    def _session_cookie(self) -> str:
+        """The session cookie this tab's connection carried ('' when logged out)."""
+        return browser_sessions.token_from_cookie_header(self.router.headers.cookie)
+
     def _principal(self) -> Principal:
         """The caller, re-checked against the server: a revoked session or removed member stops here."""
-        if not self.access_token:
-            raise Unauthorized(code="session_ended")
         with session_scope() as session:
-            try:
-                return accounts.authenticate(session, access_token=self.access_token)
-            except Unauthorized:
-                if not self.refresh_token:
-                    raise
-                ip, user_agent = self._client_info()
-                result = accounts.refresh_tokens(
-                    session, refresh_token=self.refresh_token, ip=ip, user_agent=user_agent
-                )
-                self.access_token, self.refresh_token = result.access_token, result.refresh_token
-                return accounts.authenticate(session, access_token=self.access_token)
+            return browser_sessions.authenticate_browser(session, token=self._session_cookie())
 
-    def _remember(self, result: accounts.AuthResult) -> None:
-        self.access_token, self.refresh_token = result.access_token, result.refresh_token
+    def _signed_in(self, result: accounts.AuthResult, target: str):
+        """After a login: exchange the one-time grant for the session cookie, then load ``target`` afresh.
+
+        The full load gives the tab a websocket connection that carries the new cookie.
+        """
+        grant = browser_sessions.issue_cookie_grant(session_id=result.session_id, user_id=result.user_id)
+        return rx.call_script(
+            "fetch('/api/v1/auth/browser-session', {method: 'POST', credentials: 'same-origin', "
+            f"headers: {{'Content-Type': 'application/json'}}, body: JSON.stringify({{grant: {json.dumps(grant)}}})}})"
+            f".then((r) => window.location.assign(r.ok ? {json.dumps(target)} : '/login'))"
+        )
 
     def _forget(self) -> None:
-        self.access_token = self.refresh_token = ""
         self.user_name = self.user_email = self.tenant_name = self.role = ""
 
     def _error_text(self, error: DomainError) -> str:
@@ -96,12 +97,12 @@ class AuthState(I18nState):
             return rx.redirect(LOGIN_ROUTE)
         return rx.toast.error(self._error_text(error))
 
-    def _after_login(self):
+    def _after_login(self) -> str:
         """Where a fresh login lands: a local ``next`` page (e.g. an invitation) or the dashboard."""
         target = self.router.url.query_parameters.get("next", "")
         if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-            return rx.redirect(target)
-        return rx.redirect(HOME_ROUTE)
+            return target
+        return HOME_ROUTE
 
     def _load_organisations(self, principal: Principal) -> None:
         with session_scope() as session:
@@ -165,8 +166,7 @@ class AuthState(I18nState):
             return
         finally:
             self.busy = False
-        self._remember(result)
-        yield self._after_login()
+        yield self._signed_in(result, self._after_login())
 
     @rx.event
     def resend_verification(self):
@@ -233,4 +233,7 @@ class AuthState(I18nState):
         except DomainError:
             pass
         self._forget()
-        return rx.redirect(LOGIN_ROUTE)
+        return rx.call_script(
+            "fetch('/api/v1/auth/browser-session', {method: 'DELETE', credentials: 'same-origin'})"
+            f".finally(() => window.location.assign('{LOGIN_ROUTE}'))"
+        )

@@ -188,7 +188,7 @@ class DashboardState(AuthState):
     @rx.event
     def refresh(self, _tick: str = ""):
         """Timer tick while the page is open: read again so new and live calls appear without a reload."""
-        if not self.access_token:
+        if not self._session_cookie():
             return None
         try:
             self._read()

@@ -231,5 +231,4 @@ class InviteState(FieldChecks):
             return
         finally:
             self.busy = False
-        self._remember(result)
-        yield rx.redirect("/dashboard")
+        yield self._signed_in(result, "/dashboard")

@@ -69,7 +69,7 @@ async def _signup(client, **overrides) -> dict:
 
 async def test_signup_me_and_verify_email(client, db):
     tokens = await _signup(client)
-    assert tokens["token_type"] == "bearer" and tokens["expires_in"] == 3600
+    assert tokens["token_type"] == "bearer" and tokens["expires_in"] == 900
     me = (await client.get("/api/v1/auth/me", headers=_auth(tokens))).json()
     assert (me["email"], me["role"], me["tenant_name"], me["email_verified"]) == (
         "owner@example.com",

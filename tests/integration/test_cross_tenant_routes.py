@@ -73,6 +73,9 @@ PUBLIC_ROUTES = {
     ("POST", "/api/v1/auth/reset-password"),
     ("POST", "/api/v1/team/invites/preview"),
     ("POST", "/api/v1/team/invites/accept-signup"),
+    # The login's single-use cookie grant is the credential (tests/integration/test_browser_session.py).
+    ("POST", "/api/v1/auth/browser-session"),
+    ("DELETE", "/api/v1/auth/browser-session"),
 }
 DOWNLOAD_ROUTES = {
     ("GET", "/api/v1/downloads/recording/{call_id}"),

@@ -10,8 +10,8 @@ import reflex as rx
 
 import ava_app.state as state_package
 
-# The user's own session tokens live in the browser by design (local storage, like reflex-local-auth).
-OWN_SESSION = {"access_token", "refresh_token"}
+# No session token at all: the browser's login is an httpOnly cookie (services.browser_sessions).
+OWN_SESSION: set[str] = set()
 # The Twilio emulator's published test token, prefilled in sandbox mode only.
 SANDBOX_ONLY = {"sandbox_token"}
 SECRET_NAME = re.compile(r"password(?!_busy)|token|secret|hash|api_key|otp|sms_code|auth_code|private", re.I)

@@ -25,18 +25,20 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import reflex as rx
-from reflex.istate.data import PageData, ReflexURL, RouterData
+from reflex.istate.data import HeaderData, PageData, ReflexURL, RouterData
 from sqlalchemy import or_, select
 from sqlmodel import SQLModel
 
 import ava_app.state as state_package
 import ava_app.state.test_call as test_call_state
 from ava_app.api import downloads
+from ava_app.db import session_scope
 from ava_app.models import AuditLog, AuthSession, Call, CallMessage, PhoneNumber, Tenant, utcnow
 from ava_app.services import (
     accounts,
     api_keys,
     assistants,
+    browser_sessions,
     calls,
     integrations,
     phone_numbers,
@@ -49,6 +51,7 @@ from ava_app.services.errors import NotFound
 from ava_app.services.passwords import hash_password
 from ava_app.services.principal import Principal
 from ava_app.services.providers import twilio
+from ava_app.services.tokens import hash_secret
 from ava_app.state import assistant as assistant_state
 from ava_app.state.assistant import AssistantFormState, AssistantState
 from ava_app.state.auth import AuthState
@@ -379,12 +382,29 @@ async def run(state: rx.State, name: str, *args: Any) -> list[str]:
     return [describe(event) for event in _flatten(produced)]
 
 
+def browser_cookie(admin: accounts.AuthResult) -> str:
+    """The ``Cookie`` header of a browser signed in as ``admin`` (its login's grant redeemed, as the page does)."""
+    with session_scope() as session:
+        auth_session = session.get(AuthSession, admin.session_id)
+        token = _BROWSER_TOKENS.get(admin.session_id, "")
+        if auth_session.browser_token_hash is None or auth_session.browser_token_hash != hash_secret(token):
+            auth_session.browser_token_hash = None
+            session.add(auth_session)
+            session.commit()
+            grant = browser_sessions.issue_cookie_grant(session_id=admin.session_id, user_id=admin.user_id)
+            token = _BROWSER_TOKENS[admin.session_id] = browser_sessions.redeem_cookie_grant(session, grant=grant)
+    return f"{browser_sessions.COOKIE_NAME}={token}"
+
+
+# A signed-in test browser's cookie per session, so several states of one test share the admin's login.
+_BROWSER_TOKENS: dict[int, str] = {}
+
+
 def state_of(cls: type[rx.State], organisation: Organisation) -> Any:
     """A fresh instance of ``cls`` in its own state tree, signed in as the organisation's admin."""
     root = rx.State(_reflex_internal_init=True)
     state = root.get_substate(cls.get_full_name().split(".")[1:])
-    state.access_token = organisation.admin.access_token
-    state.refresh_token = organisation.admin.refresh_token
+    state.router = RouterData(headers=HeaderData(cookie=browser_cookie(organisation.admin)))
     return state
 
 
@@ -392,6 +412,7 @@ def open_page(state: rx.State, url: str, route: str, params: dict[str, str] | No
     """Put ``state`` on a page the way the browser's router does: the route, its dynamic params, the query."""
     query = {key: values[-1] for key, values in parse_qs(urlsplit(url).query).items()}
     state.router = RouterData(
+        headers=state.router.headers,  # the connection's cookie stays
         _page=PageData(host="http://testserver", path=route, raw_path=url, params={**query, **(params or {})}),
         url=ReflexURL(f"http://testserver{url}"),
         route_id=route,
@@ -815,7 +836,10 @@ async def test_shell_never_switches_to_or_shows_another_organisation(world, engi
     db.expire_all()
     created = db.get(Tenant, db.get(AuthSession, b.admin.session_id).tenant_id)
     assert created.name == "Beta Second Shop"
-    assert await run(state, "logout") == ["redirect:/login"]
+    (logged_out,) = await run(state, "logout")
+    assert logged_out.startswith("script:fetch('/api/v1/auth/browser-session', {method: 'DELETE'")
+    db.expire_all()
+    assert db.get(AuthSession, b.admin.session_id).revoked_at is not None
     assert_unchanged(engine, a, world.before)
 
 
