@@ -12,6 +12,8 @@ config = rx.Config(
     backend_port=settings.port,
     redis_url=settings.redis_url or None,
     cors_allowed_origins=settings.allowed_origins,
+    # The security headers middleware reads each page's inline scripts through this one encoding.
+    frontend_compression_formats=["gzip"],
     telemetry_enabled=False,
     show_built_with_reflex=False,
     plugins=[

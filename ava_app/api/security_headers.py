@@ -18,7 +18,9 @@ A route that sets its own policy (a recording: ``sandbox``) keeps it.
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
+import os
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from functools import lru_cache
@@ -83,9 +85,27 @@ def _script_hashes(body_digest: bytes, body: bytes) -> tuple[str, ...]:
     )
 
 
-def script_hashes(body: bytes) -> tuple[str, ...]:
-    """The sha256 (base64) of each inline script in an HTML body, in order."""
+def script_hashes(body: bytes, encoding: bytes = b"") -> tuple[str, ...]:
+    """The sha256 (base64) of each inline script in an HTML body, in order.
+
+    ``encoding``: the response's Content-Encoding. Reflex serves its pages precompressed with gzip (rxconfig pins
+    the format), so a gzip body is read through gzip.
+    """
+    if encoding.strip().lower() == b"gzip":
+        body = gzip.decompress(body)
     return _script_hashes(hashlib.sha256(body).digest(), body)
+
+
+def file_script_hashes(path: str, encoding: bytes = b"") -> tuple[str, ...]:
+    """The inline-script hashes of a compiled page file, read again only when the file changes."""
+    stat = os.stat(path)
+    return _file_script_hashes(path, encoding, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=256)
+def _file_script_hashes(path: str, encoding: bytes, _mtime_ns: int, _size: int) -> tuple[str, ...]:
+    with open(path, "rb") as page:
+        return script_hashes(page.read(), encoding)
 
 
 def with_security_headers(app: ASGIApp) -> ASGIApp:
@@ -97,17 +117,20 @@ def with_security_headers(app: ASGIApp) -> ASGIApp:
             return
         path = scope.get("path", "")
         held: Message | None = None
+        encoding = b""
         chunks: list[bytes] = []
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal held
+            nonlocal held, encoding
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 names = {name.lower() for name, _ in headers}
                 headers += [(name, value) for name, value in base_headers() if name not in names]
                 message["headers"] = headers
                 content_type = next((v for n, v in headers if n.lower() == b"content-type"), b"")
-                if b"content-security-policy" in names:
+                encoding = next((v for n, v in headers if n.lower() == b"content-encoding"), b"")
+                if b"content-security-policy" in names or message.get("status") == 304:
+                    # A 304 updates the cached response's headers: its page keeps the policy it was served with.
                     await send(message)
                 elif path in DOCS_PATHS:
                     headers.append((b"content-security-policy", DOCS_POLICY.encode()))
@@ -118,12 +141,20 @@ def with_security_headers(app: ASGIApp) -> ASGIApp:
                     headers.append((b"content-security-policy", API_POLICY.encode()))
                     await send(message)
                 return
+            if held is not None and message["type"] == "http.response.pathsend":
+                # The server sends the file itself (granian's pathsend extension): hash the file's scripts.
+                policy = page_policy(file_script_hashes(message["path"], encoding))
+                held["headers"].append((b"content-security-policy", policy.encode()))
+                start, held = held, None
+                await send(start)
+                await send(message)
+                return
             if held is not None and message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
                 if message.get("more_body", False):
                     return
                 body = b"".join(chunks)
-                policy = page_policy(script_hashes(body))
+                policy = page_policy(script_hashes(body, encoding))
                 held["headers"].append((b"content-security-policy", policy.encode()))
                 start, held = held, None
                 await send(start)

@@ -12,44 +12,6 @@ import reflex as rx
 from ava_app.components.i18n import t
 
 AUDIO_ID = "call-audio"
-# The script names the player by AUDIO_ID's value.
-TRANSCRIPT_SCRIPT = """
-(function () {
-  if (window.__avaTranscript) return;
-  window.__avaTranscript = true;
-  const audio = () => document.getElementById('call-audio');
-  function seek(line) {
-    const player = audio();
-    if (!player) return;
-    player.currentTime = parseFloat(line.dataset.seek) || 0;
-    const playing = player.play();
-    if (playing && playing.catch) playing.catch(() => {});
-  }
-  document.addEventListener('click', (event) => {
-    const line = event.target.closest && event.target.closest('[data-seek]');
-    if (line) seek(line);
-  });
-  document.addEventListener('keydown', (event) => {
-    const line = event.target.closest && event.target.closest('[data-seek]');
-    if (line && (event.key === 'Enter' || event.key === ' ')) { event.preventDefault(); seek(line); }
-  });
-  document.addEventListener('timeupdate', (event) => {
-    if (!event.target || event.target.id !== 'call-audio') return;
-    const now = event.target.currentTime;
-    let current = null;
-    document.querySelectorAll('[data-seek]').forEach((line) => {
-      if (parseFloat(line.dataset.seek) <= now + 0.05) current = line;
-    });
-    document.querySelectorAll('[data-playing="true"]').forEach((line) => {
-      if (line !== current) line.removeAttribute('data-playing');
-    });
-    if (current && current.dataset.playing !== 'true') {
-      current.setAttribute('data-playing', 'true');
-      current.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
-    }
-  }, true);
-})();
-"""
 
 
 def audio_player(src: rx.Var) -> rx.Component:
@@ -125,7 +87,7 @@ def transcript(messages: rx.Var) -> rx.Component:
     """The conversation as bubbles: the assistant on the left, the caller on the right, each with its time."""
     return rx.vstack(
         rx.el.style(TRANSCRIPT_CSS),
-        rx.script(TRANSCRIPT_SCRIPT),
+        rx.script(src="/js/ava-transcript.js"),  # an asset file: the page policy runs no inline script
         rx.cond(
             messages.length() > 0,
             rx.vstack(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 
 import httpx
@@ -73,6 +74,25 @@ async def test_a_page_allows_its_own_inline_scripts_by_hash_and_no_other_inline_
         assert directive in policy
 
 
+async def test_a_page_sent_by_path_gets_its_file_hashes(tmp_path):
+    """Granian sends static files with the pathsend extension instead of body messages."""
+    page = tmp_path / "index.html"
+    page.write_bytes(PAGE)
+    sent = []
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]})
+        await send({"type": "http.response.pathsend", "path": str(page)})
+
+    async def send(message):
+        sent.append(message)
+
+    await with_security_headers(app)({"type": "http", "path": "/login"}, None, send)
+    assert [message["type"] for message in sent] == ["http.response.start", "http.response.pathsend"]
+    policy = dict(sent[0]["headers"])[b"content-security-policy"].decode()
+    assert f"'sha256-{_sha(BOOT)}'" in policy
+
+
 async def test_every_response_carries_the_base_headers(client):
     for path in ("/login", "/api/v1/x", "/rec"):
         headers = (await client.get(path)).headers
@@ -80,6 +100,23 @@ async def test_every_response_carries_the_base_headers(client):
         assert headers["referrer-policy"] == "no-referrer"
         assert headers["x-frame-options"] == "DENY"
     assert (await client.get("/api/v1/x")).headers["content-security-policy"].startswith("default-src 'none'")
+
+
+async def test_a_not_modified_answer_leaves_the_cached_pages_policy_alone():
+    """A 304 carries no content type; a policy on it would replace the cached page's own (blocking its scripts)."""
+
+    async def not_modified(scope, receive, send):
+        await send({"type": "http.response.start", "status": 304, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    await with_security_headers(not_modified)({"type": "http", "path": "/login"}, None, send)
+    headers = dict(sent[0]["headers"])
+    assert b"content-security-policy" not in headers and headers[b"x-content-type-options"] == b"nosniff"
 
 
 async def test_a_route_that_sets_its_own_policy_keeps_it(client):
@@ -99,6 +136,10 @@ async def test_websockets_pass_through_untouched():
 
     await with_security_headers(app)({"type": "websocket", "path": "/_event"}, None, None)
     assert seen == ["websocket"]
+
+
+def test_a_gzip_page_is_read_through_gzip():
+    assert script_hashes(gzip.compress(PAGE), b"gzip") == (_sha(BOOT),)
 
 
 def test_hashes_are_per_inline_script():
