@@ -33,7 +33,9 @@ def test_no_token_is_readable_and_nothing_leaves_for_another_host(live_server: s
 
     for path in ("/dashboard", "/calls", "/settings/security", "/assistant"):
         page.goto(live_server + path)
-        expect(page.get_by_role("navigation").first).to_be_visible()
+        expect(page).to_have_url(re.compile(re.escape(path) + "/?$"))
+        expect(page.get_by_role("link", name="Calls").first).to_be_visible()
+        page.wait_for_load_state("networkidle")
     assert violations == [], violations
 
     # An injected script cannot post what it reads to another host, nor add a script of its own.
