@@ -42,7 +42,7 @@ from urllib.parse import urlsplit
 import httpx
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-FIXTURE = PROJECT_DIR.parent / "shared" / "contracts" / "fixtures" / "end-of-call-report.json"
+FIXTURE = PROJECT_DIR / "tests" / "fixtures" / "contracts" / "end-of-call-report.json"
 MAX_REQUESTS, MAX_ROUNDS, MAX_CONCURRENCY, MAX_SECONDS = 20_000, 10, 64, 600
 BENCH_ASSISTANT_PREFIX = "bench-assistant-"
 TARGET_RATIO, TARGET_P99_MS = 0.8, 100.0

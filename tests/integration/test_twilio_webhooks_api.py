@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
@@ -21,8 +20,9 @@ from ava_app.services.providers import twilio
 from ava_app.services.providers.twilio_emulator import SANDBOX_AUTH_TOKEN
 from ava_app.settings import get_settings
 from tests.factories import make_assistant, make_phone_number, make_tenant
+from tests.fixtures import CONTRACT_FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "contracts" / "fixtures"
+FIXTURES = CONTRACT_FIXTURES
 VOICE = "/api/v1/webhooks/twilio/voice"
 STATUS = "/api/v1/webhooks/twilio/status"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 
 import httpx
 import pytest
@@ -15,8 +14,9 @@ from ava_app.api.app import create_api
 from ava_app.models import Call, WebhookEvent
 from ava_app.services import call_ingest
 from tests.factories import make_assistant, make_phone_number, make_tenant
+from tests.fixtures import CONTRACT_FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "contracts" / "fixtures"
+FIXTURES = CONTRACT_FIXTURES
 URL = "/api/v1/webhooks/vapi"
 SECRET = "whsec_ava_test_6b1f0c2d9e"
 TENANT_SECRET = "tenant-own-secret-5d1c"

@@ -7,7 +7,6 @@ import json
 import threading
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
@@ -25,8 +24,9 @@ from ava_app.services.call_ingest import (
 )
 from ava_app.services.ended_reasons import OUTCOMES, is_known_ended_reason, outcome_for_ended_reason
 from tests.factories import make_assistant, make_phone_number, make_tenant
+from tests.fixtures import CONTRACT_FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "contracts" / "fixtures"
+FIXTURES = CONTRACT_FIXTURES
 ASSISTANT_ID = "d2a1c6f4-3b8e-4c7a-9f0e-1b2c3d4e5f60"
 NUMBER_ID = "a7e5b3c1-9d2f-4e8a-b6c4-0d1e2f3a4b5c"
 INBOUND_CALL = "0197a3d9-0c4a-7b12-8e55-3f1a9c7d2e60"

@@ -7,7 +7,6 @@ import json
 import threading
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -20,8 +19,9 @@ from ava_app.services.providers.vapi import vapi_endpoint
 from ava_app.services.twilio_voice import InvalidTwilioPayload, TwilioForm
 from ava_app.settings import get_settings
 from tests.factories import make_assistant, make_phone_number, make_tenant
+from tests.fixtures import CONTRACT_FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "contracts" / "fixtures"
+FIXTURES = CONTRACT_FIXTURES
 NUMBER = "+14155550142"
 CALLER = "+16505550199"
 FORWARD_TO = "+14155550100"

@@ -15,8 +15,9 @@ from pydantic import BaseModel
 
 from ava_app.services.providers.vapi import SANDBOX_API_KEY, SANDBOX_PUBLIC_KEY, VapiClient, reset_circuit_breakers
 from ava_app.services.providers.vapi_emulator import create_vapi_emulator
+from tests.fixtures import CONTRACT_FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "contracts" / "fixtures"
+FIXTURES = CONTRACT_FIXTURES
 EMULATOR_URL = "http://vapi.test"
 RECEIVER_URL = "http://ava.test/api/v1/webhooks/vapi"
 WEBHOOK_SECRET = "whsec_test_secret_1234"
