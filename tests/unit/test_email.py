@@ -115,11 +115,11 @@ def test_message_is_multipart_alternative_with_a_stable_message_id(db):
 
 
 def test_retry_delay_grows_exponentially_up_to_a_cap():
-    from ava_app.jobs import EMAIL_RETRY_MAX_SECONDS, email_retry_delay
+    from ava_app.jobs import email_retry_delay
 
     delays = [email_retry_delay(attempts) for attempts in range(1, 10)]
     assert delays[:4] == [60, 120, 240, 480]
-    assert max(delays) == EMAIL_RETRY_MAX_SECONDS
+    assert max(delays) == email.RETRY_MAX_SECONDS
     assert delays == sorted(delays)
 
 
