@@ -252,7 +252,7 @@ def build_message(row: Outbox, *, sender: str) -> EmailMessage:
     message["Message-ID"] = message_id_for(row, sender=sender)
     # Automated mail (RFC 3834): out-of-office responders should not answer it.
     message["Auto-Submitted"] = "auto-generated"
-    body_text, body_html = outbox.open_bodies(row)
+    body_text, body_html = outbox.open_bodies(row, strict=True)
     message.set_content(body_text)
     if body_html:
         message.add_alternative(body_html, subtype="html")

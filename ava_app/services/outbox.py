@@ -133,13 +133,21 @@ def link_placeholder(link: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{path}?sealed={secrets.token_hex(8)}"
 
 
-def open_bodies(row: Outbox) -> tuple[str, str | None]:
+def open_bodies(row: Outbox, *, strict: bool = False) -> tuple[str, str | None]:
     """The row's text and HTML bodies with its one-time links put back (for the SMTP message and the dev outbox).
 
-    Without a seal (never had one, or dropped once sent) or with one that no longer opens (``AVA_SECRET_KEY``
-    changed), the bodies as stored: the placeholders then lead nowhere, which is the point.
+    Without a seal (never had one, or dropped once sent) the bodies as stored: the placeholders lead nowhere, which
+    is the point. A seal that no longer opens (``AVA_SECRET_KEY`` changed) gives the stored bodies too, or with
+    ``strict`` (delivery: an email whose link is dead is not worth sending) raises ``ValueError``.
     """
-    links = _unseal(row.sealed_links) if row.sealed_links else {}
+    links = {}
+    if row.sealed_links:
+        try:
+            links = _unseal(row.sealed_links)
+        except InvalidToken as exc:
+            log.warning("outbox %s: its sealed links no longer open (the server key changed)", row.id)
+            if strict:
+                raise ValueError("The message's one-time links can no longer be read (server key changed).") from exc
     body_text, body_html = row.body_text, row.body_html
     for placeholder, link in links.items():
         body_text = body_text.replace(placeholder, link)
@@ -153,11 +161,7 @@ def _seal(links: dict[str, str]) -> str:
 
 
 def _unseal(sealed: str) -> dict[str, str]:
-    try:
-        return json.loads(_fernet(get_settings().secret_key).decrypt(sealed.encode()))
-    except InvalidToken:
-        log.warning("an outbox message's sealed links no longer open (the server key changed)")
-        return {}
+    return json.loads(_fernet(get_settings().secret_key).decrypt(sealed.encode()))
 
 
 @lru_cache(maxsize=4)
