@@ -289,17 +289,18 @@ def stop_embedded_worker() -> None:
 
 # Email delivery backs off exponentially (1, 2, 4, 8, 16 minutes, then every 30 minutes); the number of attempts is
 # capped by the service (email.MAX_ATTEMPTS), which marks the row failed after the last one.
-EMAIL_RETRY_BASE_SECONDS = 60
-EMAIL_RETRY_MAX_SECONDS = 30 * 60
 
 
 def email_retry_delay(attempts: int) -> int:
-    """Seconds to wait before the next delivery attempt, after ``attempts`` failed ones."""
-    return min(EMAIL_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0), EMAIL_RETRY_MAX_SECONDS)
+    """Seconds to wait before the next delivery attempt, after ``attempts`` failed ones (the service's schedule)."""
+    from ava_app.services import email
+
+    return email.retry_delay(attempts)
 
 
 # huey's own retries only cover unexpected errors (database unreachable...): the backoff for SMTP failures is driven
-# by the attempts stored on the outbox row, which survive a restart and are visible in the UI.
+# by the attempts stored on the outbox row, which survive a restart and are visible in the UI. A job lost for good
+# (worker killed, retries spent) leaves its row queued, and the outbox sweep (sweep_outbox) enqueues it again.
 @task(retries=3, retry_delay=60, retry_backoff=2)
 def deliver_outbox_message(outbox_id: int) -> None:
     """Deliver one outbox email; on a temporary failure, come back later with a growing delay."""
@@ -311,8 +312,10 @@ def deliver_outbox_message(outbox_id: int) -> None:
         with session_scope() as session:
             email.deliver(session, outbox_id=outbox_id)
     except ProviderUnavailable as exc:
-        # RetryTask does not consume huey's retry budget; the attempt cap lives in email.deliver.
-        raise RetryTask(delay=email_retry_delay(int(exc.details.get("attempts", 1)))) from exc
+        # RetryTask does not consume huey's retry budget; the attempt cap lives in email.deliver. The delay is the one
+        # stored on the row as its next attempt, which the sweep waits for too.
+        delay = exc.details.get("retry_in") or email_retry_delay(int(exc.details.get("attempts", 1)))
+        raise RetryTask(delay=int(delay)) from exc
     except (ProviderError, NotFound) as exc:
         # Final: the row says failed (or is gone with its tenant); retrying the job would change nothing.
         log.warning("outbox %s not delivered: %s", outbox_id, exc.message)
@@ -405,6 +408,20 @@ def sweep_pipeline_once(*, event_grace: Any = None, now: Any = None) -> dict[str
 def sweep_pipeline() -> None:
     """Every minute: recover webhook events and post-call jobs lost with a worker, settle email statuses."""
     sweep_pipeline_once()
+
+
+@periodic_task(crontab(minute="*"))
+def sweep_outbox() -> None:
+    """Every minute: enqueue again the queued emails whose delivery job was lost (see email.stale_queued_ids)."""
+    from ava_app.db import session_scope
+    from ava_app.services import email
+
+    with session_scope() as session:
+        stale = email.stale_queued_ids(session)
+    for outbox_id in stale:
+        deliver_outbox_message(outbox_id)
+    if stale:
+        log.warning("outbox sweep re-enqueued %d email(s): %s", len(stale), stale[:20])
 
 
 @periodic_task(crontab(minute="5"))

@@ -378,6 +378,16 @@ class WebhookEvent(SQLModel, table=True):
 class Outbox(SQLModel, table=True):
     """Every email or SMS AVA sends goes through here first (queued -> sent | failed)."""
 
+    __table_args__ = (
+        # The outbox sweep looks for queued rows only: a small partial index, whatever the number of sent ones.
+        Index(
+            "ix_outbox_queued",
+            "id",
+            sqlite_where=text("status = 'queued'"),
+            postgresql_where=text("status = 'queued'"),
+        ),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int | None = Field(default=None, foreign_key="tenant.id", index=True, ondelete="CASCADE")
     channel: str = Field(default="email", max_length=5)
@@ -391,6 +401,13 @@ class Outbox(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=1000)
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+    # Delivery bookkeeping (email service): when the next attempt is due while queued (None: at once), and the
+    # worker holding the row for one attempt until ``claimed_until`` (a lease, so a killed worker's claim expires).
+    next_attempt_at: datetime | None = None
+    claimed_by: str | None = Field(default=None, max_length=32)
+    claimed_until: datetime | None = None
+    # One-time links (magic, reset, verify, invite), encrypted; the bodies hold placeholders (see services.outbox).
+    sealed_links: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class ProviderCredential(SQLModel, table=True):

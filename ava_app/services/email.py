@@ -1,11 +1,22 @@
 """Email: record in the outbox, deliver over SMTP from the job queue, exactly one row per message.
 
 Delivery guarantee. A message is delivered *at least once*, and a message whose row says ``sent`` is never sent again.
+Each attempt first *claims* its row: one conditional UPDATE (``status = 'queued'`` and no live claim) that sets a
+claim id and a lease (``claimed_until``), checked by its row count and committed before any network. Two jobs for one
+row (the queue's retry and the sweep's, a duplicated job) therefore never both send: the second finds the claim and
+does nothing. A worker killed mid-send leaves a claim that expires with its lease; the outbox sweep
+(``stale_queued_ids``, run every minute by the job queue) then re-enqueues the row, as it does a queued row whose job
+never ran or was lost (process died between the row's commit and the enqueue, a job that raised). The SMTP exchange is
+bounded well inside the lease, so a live worker never loses its claim to a second one.
+
 The only window for a duplicate is a crash after the SMTP server accepted the message and before the row is marked
 ``sent`` (process killed, database unreachable for the final commit). We accept that window on purpose: the
 alternative (mark first, send second) turns the same crash into a lost magic link or call summary, which is worse than
 a duplicate. Every attempt of one row carries the same ``Message-ID`` (derived from the outbox id and its creation
 time), so a duplicate is recognisable by mail clients and by anyone reading the logs.
+
+One-time links are stored sealed and put back only into the message handed to the server; once it is sent, the seal
+is dropped and the stored bodies open nothing (see ``ava_app.services.outbox``).
 
 Sandbox mode (no ``AVA_SMTP_HOST``): nothing leaves the machine; the row is marked ``sent`` and the /dev/outbox page
 shows it, so magic links work without a mail account. Sandbox is deployment-wide, as for the other providers.
@@ -16,14 +27,18 @@ platform's settings.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Any
 
 import aiosmtplib
-from sqlmodel import Session, select
+from sqlalchemy import and_, func, or_, text, update
+from sqlmodel import Session, col, select
 
 from ava_app.models import Outbox, utcnow
 from ava_app.services import credentials, outbox
@@ -39,6 +54,14 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 # A stalled server must not hold a worker thread for long; the next attempt comes from the queue anyway.
 SMTP_TIMEOUT_SECONDS = 30.0
+# The whole SMTP exchange of one attempt (each command also has SMTP_TIMEOUT_SECONDS) ends well before its claim does.
+SEND_DEADLINE_SECONDS = 120.0
+CLAIM_LEASE = timedelta(minutes=5)
+# A queued row due this long without a claim lost its job: the sweep enqueues it again. Short, for magic links.
+REQUEUE_AFTER = timedelta(minutes=2)
+# Retries back off exponentially (1, 2, 4, 8, 16 minutes, then every 30 minutes), up to MAX_ATTEMPTS.
+RETRY_BASE_SECONDS = 60
+RETRY_MAX_SECONDS = 30 * 60
 
 
 @dataclass(frozen=True)
@@ -62,11 +85,13 @@ def send_email(
     body_html: str | None = None,
     tenant_id: int | None = None,
     dedupe_key: str | None = None,
+    links: dict[str, str] | None = None,
 ) -> int:
     """Record an email in the outbox and enqueue its delivery; returns the outbox id.
 
     With a ``dedupe_key`` that was already used, the existing message is returned and no second delivery is enqueued,
-    so a webhook processed twice sends one call summary.
+    so a webhook processed twice sends one call summary. ``links``: one-time links by their placeholder in the
+    bodies, stored sealed (see ``outbox.queue_message``).
     """
     if not to or "@" not in to:
         raise Invalid("A valid email address is required.", fields={"to": "invalid"})
@@ -83,6 +108,7 @@ def send_email(
         body_html=body_html,
         tenant_id=tenant_id,
         dedupe_key=dedupe_key,
+        links=links,
     )
     # Imported here because the job module imports this one inside its task body; the row is committed above, so a
     # worker in another process finds it.
@@ -100,9 +126,19 @@ def send_template(
     locale: str,
     tenant_id: int | None = None,
     dedupe_key: str | None = None,
+    one_time: tuple[str, ...] = (),
     **context: Any,
 ) -> int:
-    """Render one of the email templates (see email_templates) in ``locale`` and send it; returns the outbox id."""
+    """Render one of the email templates (see email_templates) in ``locale`` and send it; returns the outbox id.
+
+    ``one_time`` names the context entries that are one-time links (``("link",)`` for a magic link): the stored
+    bodies get a placeholder for each, the link itself is kept sealed until sent.
+    """
+    links = {}
+    for name in one_time:
+        placeholder = outbox.link_placeholder(str(context[name]))
+        links[placeholder] = str(context[name])
+        context[name] = placeholder
     rendered = render(kind, locale=locale, **context)
     return send_email(
         session,
@@ -112,16 +148,17 @@ def send_template(
         body_html=rendered.html,
         tenant_id=tenant_id,
         dedupe_key=dedupe_key,
+        links=links or None,
     )
 
 
 def deliver(session: Session, *, outbox_id: int, max_attempts: int = MAX_ATTEMPTS) -> dict:
-    """Send one queued outbox email over SMTP and record the outcome; returns ``{id, status, attempts}``.
+    """Claim one queued outbox email, send it over SMTP and record the outcome; returns ``{id, status, attempts}``.
 
-    Already ``sent`` or ``failed`` rows are left alone (a retried or duplicated job sends nothing). On a temporary
-    failure the attempt and its error are recorded and ``ProviderUnavailable`` is raised for the queue to retry; on a
-    permanent refusal (5xx) or once ``max_attempts`` is reached the row becomes ``failed`` and ``ProviderError`` is
-    raised.
+    Rows already ``sent`` or ``failed``, or claimed by a live attempt elsewhere, are left alone (a retried or
+    duplicated job sends nothing). On a temporary failure the attempt, its error and the time of the next one are
+    recorded and ``ProviderUnavailable`` is raised for the queue to retry; on a permanent refusal (5xx) or once
+    ``max_attempts`` is reached the row becomes ``failed`` and ``ProviderError`` is raised.
     """
     # populate_existing: the caller's session may hold this row from before another worker's commit.
     row = session.get(Outbox, outbox_id, populate_existing=True)
@@ -132,40 +169,77 @@ def deliver(session: Session, *, outbox_id: int, max_attempts: int = MAX_ATTEMPT
     if row.status in ("sent", "failed"):
         log.info("outbox %s already %s, not sending again", row.id, row.status)
         return _outcome(row)
+    # End the read before writing: on SQLite a write from an old read snapshot fails instead of waiting its turn.
+    session.commit()
+    if row.attempts >= max_attempts:
+        _give_up(session, row=row)
+    claim = _claim(session, outbox_id=row.id)
+    row = session.get(Outbox, outbox_id, populate_existing=True)
+    if claim is None:
+        log.info("outbox %s is %s and not ours to send (claimed by another attempt)", row.id, row.status)
+        return _outcome(row)
 
     settings = get_settings()
-    row.attempts += 1
     if settings.smtp_sandbox:
-        _mark_sent(session, row)
+        # Kept sealed only while the dev outbox can show the links to a developer.
+        keep_links = "email" in outbox.sandbox_channels(settings)
+        row = _record(session, row=row, claim=claim, outcome="sent", keep_links=keep_links)
         log.info("outbox %s kept in the dev outbox (sandbox, no SMTP host)", row.id)
         return _outcome(row)
 
-    # The attempt is committed before touching the network, so a crash mid-send still counts towards the cap.
-    session.add(row)
-    session.commit()
     try:
         server = smtp_server_for(session, tenant_id=row.tenant_id)
         message = build_message(row, sender=server.sender)
         run_coroutine_sync(_send(message, server=server))
     except Exception as exc:
-        permanent = _is_permanent(exc)
-        row.last_error = f"{type(exc).__name__}: {exc}"[:1000]
-        if permanent or row.attempts >= max_attempts:
-            row.status = "failed"
-        session.add(row)
-        session.commit()
-        if row.status == "failed":
-            log.warning("outbox %s failed after %d attempt(s): %s", row.id, row.attempts, row.last_error)
+        error = f"{type(exc).__name__}: {exc}"[:1000]
+        if _is_permanent(exc) or row.attempts >= max_attempts:
+            row = _record(session, row=row, claim=claim, outcome="failed", error=error)
+            log.warning("outbox %s failed after %d attempt(s): %s", row.id, row.attempts, error)
             raise ProviderError(
-                "The email could not be delivered.", attempts=row.attempts, outbox_id=row.id, error=row.last_error
+                "The email could not be delivered.", attempts=row.attempts, outbox_id=row.id, error=error
             ) from exc
-        log.info("outbox %s attempt %d failed, will retry: %s", row.id, row.attempts, row.last_error)
+        delay = retry_delay(row.attempts)
+        row = _record(session, row=row, claim=claim, outcome="queued", error=error, retry_in=delay)
+        log.info("outbox %s attempt %d failed, will retry in %d s: %s", row.id, row.attempts, delay, error)
         raise ProviderUnavailable(
-            "The mail server is unavailable.", attempts=row.attempts, outbox_id=row.id, error=row.last_error
+            "The mail server is unavailable.", attempts=row.attempts, outbox_id=row.id, error=error, retry_in=delay
         ) from exc
-    _mark_sent(session, row)
+    row = _record(session, row=row, claim=claim, outcome="sent")
     log.info("outbox %s sent on attempt %d", row.id, row.attempts)
     return _outcome(row)
+
+
+def retry_delay(attempts: int) -> int:
+    """Seconds to wait before the next delivery attempt, after ``attempts`` failed ones."""
+    return min(RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0), RETRY_MAX_SECONDS)
+
+
+def stale_queued_ids(session: Session, *, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Queued emails whose delivery job was lost, oldest first: what the outbox sweep enqueues again.
+
+    A row is stale when its claim expired (the worker died mid-send), or when it has been due for ``REQUEUE_AFTER``
+    with nobody claiming it (the job never ran: process died after the row's commit, job lost or raised). A row
+    waiting for a scheduled retry is due only at ``next_attempt_at``. Enqueueing a row whose job is in fact only late
+    costs one no-op run: the claim lets one attempt through.
+    """
+    now = now or utcnow()
+    due = func.coalesce(col(Outbox.next_attempt_at), col(Outbox.created_at))
+    claimed_until = col(Outbox.claimed_until)
+    query = (
+        select(Outbox.id)
+        # Written out (not a bound parameter) so the planner can use the partial index of queued rows.
+        .where(text("outbox.status = 'queued'"), col(Outbox.channel) == "email")
+        .where(
+            or_(
+                and_(claimed_until.is_not(None), claimed_until < now),
+                and_(claimed_until.is_(None), due < now - REQUEUE_AFTER),
+            )
+        )
+        .order_by(col(Outbox.id))
+        .limit(limit)
+    )
+    return list(session.exec(query).all())
 
 
 def build_message(row: Outbox, *, sender: str) -> EmailMessage:
@@ -178,9 +252,10 @@ def build_message(row: Outbox, *, sender: str) -> EmailMessage:
     message["Message-ID"] = message_id_for(row, sender=sender)
     # Automated mail (RFC 3834): out-of-office responders should not answer it.
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(row.body_text)
-    if row.body_html:
-        message.add_alternative(row.body_html, subtype="html")
+    body_text, body_html = outbox.open_bodies(row, strict=True)
+    message.set_content(body_text)
+    if body_html:
+        message.add_alternative(body_html, subtype="html")
     return message
 
 
@@ -229,17 +304,19 @@ def smtp_server_for(session: Session, *, tenant_id: int | None) -> SmtpServer:
 
 
 async def _send(message: EmailMessage, *, server: SmtpServer) -> None:
-    await aiosmtplib.send(
-        message,
-        hostname=server.host,
-        port=server.port,
-        username=server.username or None,
-        password=server.password or None,
-        use_tls=server.tls == "ssl",
-        # False rather than None for "none": aiosmtplib would otherwise upgrade opportunistically.
-        start_tls=server.tls == "starttls",
-        timeout=SMTP_TIMEOUT_SECONDS,
-    )
+    # A server answering each command just in time must not outlast the claim (TimeoutError: retried later).
+    async with asyncio.timeout(SEND_DEADLINE_SECONDS):
+        await aiosmtplib.send(
+            message,
+            hostname=server.host,
+            port=server.port,
+            username=server.username or None,
+            password=server.password or None,
+            use_tls=server.tls == "ssl",
+            # False rather than None for "none": aiosmtplib would otherwise upgrade opportunistically.
+            start_tls=server.tls == "starttls",
+            timeout=SMTP_TIMEOUT_SECONDS,
+        )
 
 
 def _is_permanent(exc: Exception) -> bool:
@@ -254,12 +331,75 @@ def _is_permanent(exc: Exception) -> bool:
     return isinstance(exc, ValueError | TypeError)
 
 
-def _mark_sent(session: Session, row: Outbox) -> None:
-    row.status = "sent"
-    row.sent_at = utcnow()
-    row.last_error = None
-    session.add(row)
+def _claim(session: Session, *, outbox_id: int) -> str | None:
+    """Take the row for one attempt (counted at once, so crashes count towards the cap); None when not ours.
+
+    The conditional UPDATE is the lock: of two jobs racing for one row, the database lets exactly one match.
+    """
+    now = utcnow()
+    claim = secrets.token_hex(16)
+    claimed = session.exec(
+        update(Outbox)
+        .where(
+            col(Outbox.id) == outbox_id,
+            col(Outbox.status) == "queued",
+            or_(col(Outbox.claimed_until).is_(None), col(Outbox.claimed_until) < now),
+        )
+        .values(claimed_by=claim, claimed_until=now + CLAIM_LEASE, attempts=col(Outbox.attempts) + 1)
+    )
     session.commit()
+    return claim if claimed.rowcount == 1 else None
+
+
+def _give_up(session: Session, *, row: Outbox) -> None:
+    """Fail a row whose attempts were all used by workers that died mid-send (when no attempt holds it now)."""
+    error = row.last_error or "Delivery was interrupted on every attempt."
+    given_up = session.exec(
+        update(Outbox)
+        .where(
+            col(Outbox.id) == row.id,
+            col(Outbox.status) == "queued",
+            or_(col(Outbox.claimed_until).is_(None), col(Outbox.claimed_until) < utcnow()),
+        )
+        .values(status="failed", last_error=error, next_attempt_at=None, sealed_links=None)
+    )
+    session.commit()
+    if given_up.rowcount == 1:
+        log.warning("outbox %s failed: its %d attempts were used up", row.id, row.attempts)
+        raise ProviderError("The email could not be delivered.", attempts=row.attempts, outbox_id=row.id, error=error)
+
+
+def _record(
+    session: Session,
+    *,
+    row: Outbox,
+    claim: str,
+    outcome: str,
+    error: str | None = None,
+    retry_in: int = 0,
+    keep_links: bool = False,
+) -> Outbox:
+    """Store an attempt's outcome and release its claim; returns the row as stored."""
+    now = utcnow()
+    values: dict[str, Any] = {"status": outcome, "last_error": error, "claimed_by": None, "claimed_until": None}
+    if outcome == "queued":
+        values["next_attempt_at"] = now + timedelta(seconds=retry_in)
+    else:
+        values["next_attempt_at"] = None
+        if not keep_links:
+            values["sealed_links"] = None
+    if outcome == "sent":
+        values["sent_at"] = now
+    query = update(Outbox).where(col(Outbox.id) == row.id)
+    recorded = session.exec(query.where(col(Outbox.claimed_by) == claim).values(**values))
+    if recorded.rowcount != 1:
+        # The lease ran out before this attempt ended (a database stalled for minutes): another attempt may send it
+        # too. A delivered message is still recorded as sent, so nothing sends it a third time.
+        log.warning("outbox %s: the claim expired before the outcome %r was recorded", row.id, outcome)
+        if outcome == "sent":
+            session.exec(query.where(col(Outbox.status) == "queued").values(**values))
+    session.commit()
+    return session.get(Outbox, row.id, populate_existing=True)
 
 
 def _outcome(row: Outbox) -> dict:

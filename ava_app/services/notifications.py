@@ -1,7 +1,8 @@
 """The emails of the account flows (verify, magic link, reset, invite, password changed).
 
 Every account email leaves through ``send_account_email``, which hands it to the email service (outbox + delivery
-job) with the shared FR/EN templates; the one notice those templates do not cover is written here.
+job) with the shared FR/EN templates; the one notice those templates do not cover is written here. The link of a
+verify, magic-link, reset or invite email is a one-time token: it is stored sealed, never in the outbox bodies.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from typing import Any
 from sqlmodel import Session
 
 from ava_app.services import email, email_templates
+
+# The kinds whose ``link`` opens something once (login, password, address, membership).
+ONE_TIME_LINK_KINDS = ("verify_email", "magic_link", "password_reset", "team_invite")
 
 # Only the security notice after a password change has no shared template yet: (subject, body) per locale.
 PASSWORD_CHANGED = {
@@ -35,7 +39,8 @@ def send_account_email(
     The outbox commits the session, so callers send after their own changes are complete.
     """
     if kind in email_templates.KINDS:
-        email.send_template(session, to=to, kind=kind, locale=locale, tenant_id=tenant_id, **context)
+        one_time = ("link",) if kind in ONE_TIME_LINK_KINDS else ()
+        email.send_template(session, to=to, kind=kind, locale=locale, tenant_id=tenant_id, one_time=one_time, **context)
         return
     subject, body = PASSWORD_CHANGED[email_templates.normalize_locale(locale)]
     email.send_email(session, to=to, subject=subject, body_text=body.format(**context), tenant_id=tenant_id)

@@ -11,6 +11,7 @@ from ava_app.api.app import create_api
 from ava_app.api.auth_deps import get_sms_verifier
 from ava_app.models import Outbox, User
 from ava_app.services import passwords, rate_limits
+from ava_app.services.outbox import open_bodies
 from tests.factories import make_tenant, make_user
 
 PASSWORD = "tulip-garage-42"
@@ -58,7 +59,7 @@ def _auth(tokens: dict) -> dict:
 
 def _token_sent_to(db, to: str) -> str:
     message = db.exec(select(Outbox).where(Outbox.to == to).order_by(Outbox.id.desc())).first()
-    return re.search(r"token=([\w-]+)", message.body_text).group(1)
+    return re.search(r"token=([\w-]+)", open_bodies(message)[0]).group(1)
 
 
 async def _signup(client, **overrides) -> dict:

@@ -9,6 +9,7 @@ from sqlmodel import select
 from ava_app.api.app import create_api
 from ava_app.models import ApiKey, AuditLog, AuthSession, Invite, Membership, Outbox
 from ava_app.services import rate_limits
+from ava_app.services.outbox import open_bodies
 
 PASSWORD = "tulip-garage-42"
 
@@ -39,7 +40,7 @@ async def _invite_and_join(client, db, admin: dict, email: str, role: str) -> di
     response = await client.post("/api/v1/team/invites", headers=_auth(admin), json={"email": email, "role": role})
     assert response.status_code == 201, response.text
     message = db.exec(select(Outbox).where(Outbox.to == email).order_by(Outbox.id.desc())).first()
-    token = re.search(r"token=([\w-]+)", message.body_text).group(1)
+    token = re.search(r"token=([\w-]+)", open_bodies(message)[0]).group(1)
     joined = await client.post(
         "/api/v1/team/invites/accept-signup", json={"token": token, "name": "Member", "password": PASSWORD}
     )

@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
+from sqlmodel import col
 
+from ava_app.models import Outbox, utcnow
 from ava_app.services import email, outbox
 from ava_app.services.errors import Invalid, NotFound, ProviderError, ProviderUnavailable
 from tests.conftest import PROJECT_DIR
@@ -115,11 +118,11 @@ def test_message_is_multipart_alternative_with_a_stable_message_id(db):
 
 
 def test_retry_delay_grows_exponentially_up_to_a_cap():
-    from ava_app.jobs import EMAIL_RETRY_MAX_SECONDS, email_retry_delay
+    from ava_app.jobs import email_retry_delay
 
     delays = [email_retry_delay(attempts) for attempts in range(1, 10)]
     assert delays[:4] == [60, 120, 240, 480]
-    assert max(delays) == EMAIL_RETRY_MAX_SECONDS
+    assert max(delays) == email.RETRY_MAX_SECONDS
     assert delays == sorted(delays)
 
 
@@ -167,3 +170,115 @@ def test_importing_the_modules_opens_nothing(tmp_path):
     env = {**os.environ, "AVA_DATA_DIR": str(tmp_path)}
     subprocess.run([sys.executable, "-c", code], cwd=PROJECT_DIR, env=env, check=True)
     assert not (tmp_path / "jobs.db").exists()
+
+
+# --- claims and the outbox sweep ------------------------------------------------------------------------------
+
+
+def _set(db, outbox_id: int, **values) -> None:
+    """Write row fields directly, e.g. to let time pass for one row."""
+    db.exec(update(Outbox).where(col(Outbox.id) == outbox_id).values(**values))
+    db.commit()
+
+
+def test_sweep_sends_a_queued_row_whose_job_never_ran(db, smtp_env, jobs):
+    from ava_app.jobs import sweep_outbox
+
+    # What send_email leaves when its process dies between the row's commit and the enqueue.
+    row = outbox.queue_message(db, channel="email", to="a@example.com", subject="S", body_text="T")
+    sweep_outbox.call_local()
+    assert reload(db, row.id).status == "queued", "a fresh row's job may just be on its way"
+
+    _set(db, row.id, created_at=utcnow() - email.REQUEUE_AFTER - timedelta(seconds=5))
+    sweep_outbox.call_local()
+    sweep_outbox.call_local()
+
+    row = reload(db, row.id)
+    assert (row.status, row.attempts, row.claimed_by, row.claimed_until) == ("sent", 1, None, None)
+
+
+def test_stale_rows_are_the_lost_ones_only(db):
+    now = utcnow()
+    old = now - email.REQUEUE_AFTER - timedelta(seconds=1)
+
+    def row(**values) -> int:
+        queued = outbox.queue_message(db, channel=values.pop("channel", "email"), to="a@example.com", body_text="T")
+        _set(db, queued.id, created_at=old, **values)
+        return queued.id
+
+    fresh = outbox.queue_message(db, channel="email", to="a@example.com", body_text="T").id
+    never_ran = row()
+    waiting_retry = row(attempts=1, next_attempt_at=now + timedelta(seconds=30))
+    live_claim = row(attempts=1, claimed_by="x", claimed_until=now + timedelta(minutes=1))
+    dead_claim = row(attempts=1, claimed_by="y", claimed_until=now - timedelta(seconds=1))
+    row(status="sent")
+    row(status="failed")
+    row(channel="sms")
+
+    assert email.stale_queued_ids(db, now=now) == [never_ran, dead_claim]
+    # Later the retry is overdue, the live claim has expired and the fresh row's job is lost too.
+    later = now + email.CLAIM_LEASE + email.REQUEUE_AFTER
+    assert email.stale_queued_ids(db, now=later) == [fresh, never_ran, waiting_retry, live_claim, dead_claim]
+
+
+def test_a_retry_records_when_it_is_due(db, smtp_env):
+    smtp_env(host="127.0.0.1", port=closed_port(), tls="none")
+    row = outbox.queue_message(db, channel="email", to="a@example.com", body_text="T")
+    before = utcnow()
+
+    with pytest.raises(ProviderUnavailable) as error:
+        email.deliver(db, outbox_id=row.id)
+
+    row = reload(db, row.id)
+    assert error.value.details["retry_in"] == email.retry_delay(1) == 60
+    assert 55 <= (row.next_attempt_at - before).total_seconds() <= 70
+    assert (row.claimed_by, row.claimed_until) == (None, None)
+
+
+def test_a_row_claimed_by_a_live_attempt_is_not_sent_by_another_job(db, smtp_env):
+    row = outbox.queue_message(db, channel="email", to="a@example.com", body_text="T")
+    claim = email._claim(db, outbox_id=row.id)
+    assert claim is not None
+    assert email._claim(db, outbox_id=row.id) is None, "one claim at a time"
+
+    assert email.deliver(db, outbox_id=row.id) == {"id": row.id, "status": "queued", "attempts": 1}
+
+    # Once the lease has run out (its worker died), the next attempt takes over.
+    _set(db, row.id, claimed_until=utcnow() - timedelta(seconds=1))
+    assert email.deliver(db, outbox_id=row.id) == {"id": row.id, "status": "sent", "attempts": 2}
+
+
+def test_attempts_used_up_by_killed_workers_fail_the_row(db, smtp_env, jobs):
+    from ava_app.jobs import deliver_outbox_message
+
+    row = outbox.queue_message(db, channel="email", to="a@example.com", body_text="T")
+    expired = utcnow() - timedelta(seconds=1)
+    _set(db, row.id, attempts=email.MAX_ATTEMPTS, claimed_by="dead", claimed_until=expired)
+
+    deliver_outbox_message(row.id)
+
+    row = reload(db, row.id)
+    assert (row.status, row.attempts, row.sent_at) == ("failed", email.MAX_ATTEMPTS, None)
+    assert "interrupted" in row.last_error
+    assert jobs.scheduled() == []
+
+
+def test_a_seal_that_no_longer_opens_fails_the_row_instead_of_sending_a_dead_link(db, smtp_env, monkeypatch):
+    from ava_app.settings import get_settings
+
+    link = "https://app.example.com/verify?token=abc"
+    placeholder = outbox.link_placeholder(link)
+    row = outbox.queue_message(
+        db, channel="email", to="a@example.com", body_text=f"Sign in: {placeholder}", links={placeholder: link}
+    )
+    monkeypatch.setenv("AVA_SECRET_KEY", "rotated-" + "x" * 40)
+    get_settings.cache_clear()
+    smtp_env(host="127.0.0.1", port=closed_port(), tls="none")
+
+    with pytest.raises(ProviderError) as error:
+        email.deliver(db, outbox_id=row.id)
+
+    assert not isinstance(error.value, ProviderUnavailable)
+    row = reload(db, row.id)
+    assert (row.status, row.sealed_links) == ("failed", None)
+    assert "server key" in row.last_error

@@ -9,6 +9,7 @@ from sqlmodel import select
 from ava_app.models import ApiKey, Invite, Membership, Outbox, utcnow
 from ava_app.services import accounts, api_keys, rate_limits, team
 from ava_app.services.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from ava_app.services.outbox import open_bodies
 from ava_app.services.principal import Principal
 
 PASSWORD = "tulip-garage-42"
@@ -30,8 +31,8 @@ def _signup(db, email, organisation="Bright Smile Dental"):
 
 def _invite_token(db, to):
     message = db.exec(select(Outbox).where(Outbox.to == to).order_by(Outbox.id.desc())).first()
-    assert "http://testserver/invite?token=" in message.body_text
-    return re.search(r"token=([\w-]+)", message.body_text).group(1)
+    assert "http://testserver/invite?token=" in open_bodies(message)[0]
+    return re.search(r"token=([\w-]+)", open_bodies(message)[0]).group(1)
 
 
 def _join(db, admin, email, role):
