@@ -1,7 +1,7 @@
 """outbox delivery: a claim (lease) per attempt, the next attempt's time, sealed one-time links, queued-row index
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0014
 Create Date: 2026-12-04
 
 Written by hand. ``claimed_by``/``claimed_until`` let one worker at a time send a row, and let the sweep recover a row
@@ -16,7 +16,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0009"
-down_revision: Union[str, Sequence[str], None] = "0005"
+down_revision: Union[str, Sequence[str], None] = "0014"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
