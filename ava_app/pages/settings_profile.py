@@ -84,6 +84,17 @@ def phone_status() -> rx.Component:
                 size="2",
                 color_scheme="gray",
             ),
+            # A number saved before confirmation existed: one click texts it a code, nothing to retype.
+            rx.cond(
+                ~PhoneState.phone_verified & (PhoneState.pending_phone == ""),
+                rx.button(
+                    t("profile_phone.confirm_saved"),
+                    type="button",
+                    variant="soft",
+                    loading=PhoneState.phone_busy,
+                    on_click=PhoneState.send_phone_code({"phone": PhoneState.phone}),
+                ),
+            ),
             spacing="1",
             width="100%",
         ),

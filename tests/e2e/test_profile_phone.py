@@ -80,3 +80,30 @@ def test_confirm_the_profile_phone_with_the_texted_code(live_server: str, browse
     page.get_by_label("Code from the SMS").fill(sms_code_from_outbox(page, live_server, phone))
     page.get_by_label("Code from the SMS").press("Enter")
     expect(page).to_have_url(re.compile(r"/dashboard/?$"))
+
+
+def test_a_number_saved_before_confirmation_existed_is_confirmed_in_a_click(live_server: str, page: Page, db: Session):
+    phone = "+3366" + str(secrets.randbelow(10**7)).zfill(7)
+    member = make_member(db, tenant=make_business(db, name="Studio Huit"))
+    member.phone = phone  # as saved by the old profile form: never proven
+    db.add(member)
+    db.commit()
+    log_in(page, live_server, member.email)
+    page.goto(live_server + "/settings/profile")
+    expect(page.get_by_text("Not confirmed", exact=True)).to_be_visible()
+    expect(page.get_by_text("Login codes only go to a confirmed number. Confirm it with a code.")).to_be_visible()
+
+    page.get_by_role("button", name="Text a code to this number").click()
+    expect(page.get_by_text(re.compile(r"^We texted a code to \+33 6 6"))).to_be_visible()
+    page.get_by_label("Code from the SMS").fill(sms_code_from_outbox(page, live_server, phone))
+    page.get_by_role("button", name="Confirm number").click()
+    expect(page.get_by_text("Number confirmed. You can log in with a code by SMS.")).to_be_visible()
+    expect(page.get_by_text("Confirmed", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Text a code to this number")).to_have_count(0)
+    # The next number field is for another number.
+    expect(page.get_by_label("New mobile number")).to_be_visible()
+
+    # Removing it turns SMS login off.
+    page.get_by_role("button", name="Remove number").click()
+    expect(page.get_by_text("Number removed. SMS login is off.")).to_be_visible()
+    expect(page.get_by_text("No number yet. Add one to log in with a code sent by SMS.")).to_be_visible()

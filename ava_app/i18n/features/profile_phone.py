@@ -6,7 +6,8 @@ EN: dict[str, str] = {
     "profile_phone.confirmed": "Confirmed",
     "profile_phone.unconfirmed": "Not confirmed",
     "profile_phone.confirmed_hint": "Login codes by SMS go to this number.",
-    "profile_phone.unconfirmed_hint": "Login codes only go to a confirmed number. Confirm it with a code below.",
+    "profile_phone.unconfirmed_hint": "Login codes only go to a confirmed number. Confirm it with a code.",
+    "profile_phone.confirm_saved": "Text a code to this number",
     "profile_phone.new": "New mobile number",
     "profile_phone.hint": "International format, e.g. +33 6 12 34 56 78. We text a code to check it is yours.",
     "profile_phone.send": "Send code",
@@ -33,8 +34,9 @@ FR: dict[str, str] = {
     "profile_phone.unconfirmed": "Non confirmé",
     "profile_phone.confirmed_hint": "Les codes de connexion par SMS sont envoyés à ce numéro.",
     "profile_phone.unconfirmed_hint": (
-        "Les codes de connexion ne partent que vers un numéro confirmé. Confirmez-le avec un code ci-dessous."
+        "Les codes de connexion ne partent que vers un numéro confirmé. Confirmez-le avec un code."
     ),
+    "profile_phone.confirm_saved": "Envoyer un code à ce numéro",
     "profile_phone.new": "Nouveau numéro de mobile",
     "profile_phone.hint": (
         "Format international, ex. +33 6 12 34 56 78. Nous envoyons un code par SMS pour vérifier qu'il est à vous."
