@@ -25,7 +25,7 @@ from ava_app.pages.settings_profile import profile_page
 from ava_app.pages.settings_security import security_page
 from ava_app.pages.settings_team import team_page
 from ava_app.pages.signup import signup_page
-from ava_app.state.account import LinkState, LoginState, PasswordState, SignupState
+from ava_app.state.account import LinkState, LoginState, PasswordState, PhoneState, SignupState
 from ava_app.state.assistant import AssistantFormState, AssistantState
 from ava_app.state.auth import AuthState
 from ava_app.state.call_detail import CallDetailState
@@ -103,7 +103,10 @@ app.add_page(calls_page, route="/calls", title="AVA · Calls", on_load=[*SIGNED_
 app.add_page(call_detail_page, route="/calls/[id]", title="AVA · Call", on_load=[*SIGNED_IN, CallDetailState.load_call])
 app.add_page(settings_page, route="/settings", title="AVA · Settings", on_load=SIGNED_IN)
 app.add_page(
-    profile_page, route="/settings/profile", title="AVA · Profile", on_load=[*SIGNED_IN, ProfileState.load_profile]
+    profile_page,
+    route="/settings/profile",
+    title="AVA · Profile",
+    on_load=[*SIGNED_IN, ProfileState.load_profile, PhoneState.load_phone],
 )
 app.add_page(
     security_page,

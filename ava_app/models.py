@@ -51,11 +51,24 @@ class Tenant(SQLModel, table=True):
 class User(SQLModel, table=True):
     """A person who logs in; belongs to tenants through Membership."""
 
+    # A confirmed mobile number belongs to one account; unconfirmed ones (older rows) may repeat and count for nothing.
+    __table_args__ = (
+        Index(
+            "uq_user_verified_phone",
+            "phone",
+            unique=True,
+            sqlite_where=text("phone_verified_at IS NOT NULL"),
+            postgresql_where=text("phone_verified_at IS NOT NULL"),
+        ),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, unique=True, index=True)
     name: str = Field(default="", max_length=120)
     password_hash: str | None = Field(default=None, max_length=255)
     phone: str | None = Field(default=None, max_length=20)
+    # Set when the owner typed the code texted to ``phone``; SMS login codes go only to confirmed numbers.
+    phone_verified_at: datetime | None = None
     locale: str = Field(default="en", max_length=8)
     email_verified_at: datetime | None = None
     is_active: bool = True

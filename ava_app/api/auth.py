@@ -55,6 +55,11 @@ class SmsVerifyIn(BaseModel):
     code: str = Field(max_length=12)
 
 
+class PhoneCodeIn(BaseModel):
+    phone: str = Field(max_length=32, description="The new number, in international format.")
+    code: str = Field(max_length=12, description="The code texted to it.")
+
+
 class ResetPasswordIn(BaseModel):
     token: str = Token
     new_password: str = Password
@@ -68,7 +73,11 @@ class ChangePasswordIn(BaseModel):
 class ProfileIn(BaseModel):
     name: str | None = Field(default=None, max_length=200)
     locale: str | None = Field(default=None, max_length=8)
-    phone: str | None = Field(default=None, max_length=32, description="For SMS login; an empty string removes it.")
+    phone: str | None = Field(
+        default=None,
+        max_length=32,
+        description="An empty string removes the SMS-login number; a new one is confirmed through /auth/me/phone.",
+    )
 
 
 class MessageOut(BaseModel):
@@ -120,8 +129,35 @@ def me(principal: Principal = Depends(current_user), session: Session = Depends(
 def update_me(
     body: ProfileIn, principal: Principal = Depends(current_user), session: Session = Depends(get_session)
 ) -> MeOut:
-    """Change the display name, language or the phone number used for SMS login."""
+    """Change the display name or language, or remove the phone number used for SMS login."""
     return accounts.update_profile(session, principal=principal, name=body.name, locale=body.locale, phone=body.phone)
+
+
+@router.post("/me/phone/send-code", status_code=status.HTTP_202_ACCEPTED)
+def send_phone_code(
+    body: PhoneIn,
+    request: Request,
+    principal: Principal = Depends(current_user),
+    session: Session = Depends(get_session),
+    verifier: SmsVerifier = Depends(get_sms_verifier),
+) -> MessageOut:
+    """Text a code to a new SMS-login number; the number is saved once the code comes back (429 past the caps)."""
+    accounts.send_phone_code(session, principal=principal, phone=body.phone, verifier=verifier, ip=client_ip(request))
+    return MessageOut(message="We texted a code to this number.")
+
+
+@router.post("/me/phone/confirm")
+def confirm_phone(
+    body: PhoneCodeIn,
+    request: Request,
+    principal: Principal = Depends(current_user),
+    session: Session = Depends(get_session),
+    verifier: SmsVerifier = Depends(get_sms_verifier),
+) -> MeOut:
+    """Save the number as confirmed with the code texted to it (409 when another account confirmed it first)."""
+    return accounts.confirm_phone(
+        session, principal=principal, phone=body.phone, code=body.code, verifier=verifier, ip=client_ip(request)
+    )
 
 
 @router.post("/magic-link/send", status_code=status.HTTP_202_ACCEPTED)

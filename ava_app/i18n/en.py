@@ -72,7 +72,7 @@ MESSAGES: dict[str, str] = {
     "password.others_logged_out": "Changing your password logs out your other devices.",
     "login.magic_intro": "We email you a link that logs you in. It works once, for 15 minutes.",
     "login.magic_submit": "Email me a login link",
-    "login.sms_intro": "Use the mobile number saved in your profile. We text you a code.",
+    "login.sms_intro": "Use the mobile number confirmed in your profile. We text you a code.",
     "login.phone": "Mobile number",
     "login.sms_send": "Text me a code",
     "login.sms_code": "Code from the SMS",

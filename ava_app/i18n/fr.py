@@ -78,9 +78,7 @@ MESSAGES: dict[str, str] = {
         "Nous vous envoyons un lien de connexion par e-mail. Il fonctionne une fois, pendant 15 minutes."
     ),
     "login.magic_submit": "Recevoir un lien de connexion",
-    "login.sms_intro": (
-        "Utilisez le numéro de mobile enregistré dans votre profil. Nous vous envoyons un code par SMS."
-    ),
+    "login.sms_intro": ("Utilisez le numéro de mobile confirmé dans votre profil. Nous vous envoyons un code par SMS."),
     "login.phone": "Numéro de mobile",
     "login.sms_send": "Recevoir un code par SMS",
     "login.sms_code": "Code reçu par SMS",

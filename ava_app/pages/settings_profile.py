@@ -1,12 +1,13 @@
-"""/settings/profile: name, phone for SMS login, language; password change."""
+"""/settings/profile: name, language; the SMS-login number, confirmed by a texted code; password change."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-from ava_app.components.forms import form_field, select_field
+from ava_app.components.forms import form_alert, form_field, select_field
 from ava_app.components.i18n import t
 from ava_app.components.layout import app_layout
+from ava_app.state.account import PhoneState
 from ava_app.state.settings import ProfileState
 
 LOCALE_OPTIONS = [("en", "profile.locale.en"), ("fr", "profile.locale.fr"), ("es", "profile.locale.es")]
@@ -33,18 +34,6 @@ def profile_form() -> rx.Component:
                 auto_complete="name",
                 error=errors["name"],
             ),
-            form_field(
-                "profile.phone",
-                id="profile-phone",
-                name="phone",
-                type="tel",
-                default_value=ProfileState.phone,
-                key=ProfileState.phone,
-                auto_complete="tel",
-                placeholder="+33 6 12 34 56 78",
-                hint_key="profile.phone_hint",
-                error=errors["phone"],
-            ),
             select_field(
                 "profile.locale",
                 LOCALE_OPTIONS,
@@ -59,6 +48,117 @@ def profile_form() -> rx.Component:
             align="start",
         ),
         on_submit=ProfileState.save_profile,
+        reset_on_submit=False,
+        no_validate=True,
+        width="100%",
+    )
+
+
+def phone_status() -> rx.Component:
+    """The saved number and whether login codes go to it, or a line saying there is none."""
+    confirmed = rx.badge(rx.icon("circle-check", size=14), t("profile_phone.confirmed"), color_scheme="green")
+    unconfirmed = rx.badge(rx.icon("circle-alert", size=14), t("profile_phone.unconfirmed"), color_scheme="orange")
+    return rx.cond(
+        PhoneState.phone != "",
+        rx.vstack(
+            rx.hstack(
+                rx.text(PhoneState.phone, size="3", weight="medium"),
+                rx.cond(PhoneState.phone_verified, confirmed, unconfirmed),
+                rx.spacer(),
+                rx.button(
+                    t("profile_phone.remove"),
+                    type="button",
+                    variant="soft",
+                    color_scheme="red",
+                    on_click=PhoneState.remove_phone,
+                ),
+                align="center",
+                spacing="3",
+                wrap="wrap",
+                width="100%",
+            ),
+            rx.text(
+                rx.cond(
+                    PhoneState.phone_verified, t("profile_phone.confirmed_hint"), t("profile_phone.unconfirmed_hint")
+                ),
+                size="2",
+                color_scheme="gray",
+            ),
+            # A number saved before confirmation existed: one click texts it a code, nothing to retype.
+            rx.cond(
+                ~PhoneState.phone_verified & (PhoneState.pending_phone == ""),
+                rx.button(
+                    t("profile_phone.confirm_saved"),
+                    type="button",
+                    variant="soft",
+                    loading=PhoneState.phone_busy,
+                    on_click=PhoneState.send_phone_code({"phone": PhoneState.phone}),
+                ),
+            ),
+            spacing="1",
+            width="100%",
+        ),
+        rx.text(t("profile_phone.none"), size="2", color_scheme="gray"),
+    )
+
+
+def phone_field(label_key: str) -> rx.Component:
+    return form_field(
+        label_key,
+        id="profile-phone",
+        name="phone",
+        type="tel",
+        auto_complete="tel",
+        placeholder="+33 6 12 34 56 78",
+        hint_key="profile_phone.hint",
+        error=PhoneState.phone_error,
+    )
+
+
+def phone_number_form() -> rx.Component:
+    """Step 1: the new number; a code is texted to it."""
+    return rx.form(
+        rx.vstack(
+            rx.cond(PhoneState.phone != "", phone_field("profile_phone.new"), phone_field("profile.phone")),
+            rx.button(t("profile_phone.send"), type="submit", loading=PhoneState.phone_busy),
+            spacing="3",
+            width="100%",
+            align="start",
+        ),
+        on_submit=PhoneState.send_phone_code,
+        reset_on_submit=False,
+        no_validate=True,
+        width="100%",
+    )
+
+
+def phone_code_form() -> rx.Component:
+    """Step 2: the code from the SMS; the number is saved as confirmed when it matches."""
+    return rx.form(
+        rx.vstack(
+            form_alert(PhoneState.code_sent_message, color_scheme="green", icon="message-square"),
+            form_field(
+                "login.sms_code",
+                id="profile-phone-code",
+                name="code",
+                input_mode="numeric",
+                auto_complete="one-time-code",
+                auto_focus=True,
+                max_length=10,
+                error=PhoneState.code_error,
+            ),
+            rx.hstack(
+                rx.button(t("profile_phone.confirm"), type="submit", loading=PhoneState.phone_busy),
+                rx.button(t("profile_phone.other"), type="button", variant="ghost", on_click=PhoneState.change_number),
+                spacing="3",
+                align="center",
+                wrap="wrap",
+            ),
+            spacing="3",
+            width="100%",
+            align="start",
+        ),
+        on_submit=PhoneState.confirm_phone,
         reset_on_submit=False,
         no_validate=True,
         width="100%",
@@ -103,6 +203,11 @@ def password_form() -> rx.Component:
 def profile_page() -> rx.Component:
     return app_layout(
         section("profile.details", profile_form()),
+        section(
+            "profile_phone.title",
+            phone_status(),
+            rx.cond(PhoneState.pending_phone != "", phone_code_form(), phone_number_form()),
+        ),
         section("password.title", password_form()),
         title_key="settings.profile",
         back=("settings.title", "/settings"),

@@ -10,12 +10,14 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+import phonenumbers
 from pydantic import BaseModel
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ava_app.models import AuthSession, Membership, OneTimeToken, RefreshToken, Tenant, User, utcnow
-from ava_app.services import audit, presets, rate_limits
+from ava_app.services import audit, presets, rate_limits, sms_limits
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.errors import Conflict, Invalid, NotFound, Unauthorized
 from ava_app.services.notifications import send_account_email
@@ -49,6 +51,10 @@ LEGACY_INDUSTRIES = {"dental": "clinic", "medical": "clinic"}
 
 SENT_MESSAGE = "If an account exists, we sent a link."
 SMS_SENT_MESSAGE = "If an account uses this number, we sent a code."
+PHONE_FORMAT_MESSAGE = "Enter the number in international format, e.g. +33 6 12 34 56 78."
+PHONE_UNCONFIRMED_MESSAGE = "Confirm a new number with the code we text to it."
+PHONE_TAKEN_MESSAGE = "This number is already confirmed on another AVA account. Remove it there first."
+CODE_INVALID_MESSAGE = "This code is invalid or has expired."
 
 
 class SmsVerifier(Protocol):
@@ -99,6 +105,7 @@ class MeOut(BaseModel):
     phone: str | None
     locale: str
     email_verified: bool
+    phone_verified: bool = False
     tenant_id: int | None
     tenant_name: str | None
     role: str | None
@@ -131,13 +138,31 @@ def normalize_email(email: str) -> str:
 
 
 def normalize_phone(phone: str) -> str:
-    """E.164 form of ``phone`` (spaces, dots, dashes and brackets removed); Invalid when it is not one."""
+    """E.164 form of an international number (spaces, dots, dashes, brackets and a leading 00 allowed).
+
+    Invalid when it is not one, or when its country code and length cannot make a number (``phonenumbers``).
+    """
     cleaned = re.sub(r"[\s().-]", "", phone or "")
     if cleaned.startswith("00"):
         cleaned = "+" + cleaned[2:]
+    error = Invalid(fields={"phone": PHONE_FORMAT_MESSAGE})
     if not PHONE_RE.match(cleaned):
-        raise Invalid(fields={"phone": "Enter the number in international format, e.g. +33 6 12 34 56 78."})
-    return cleaned
+        raise error
+    try:
+        parsed = phonenumbers.parse(cleaned)
+    except phonenumbers.NumberParseException:
+        raise error from None
+    if not phonenumbers.is_possible_number(parsed):
+        raise error
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def format_phone(e164: str) -> str:
+    """A stored E.164 number as people write it: ``+33 6 12 34 56 78``."""
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    except phonenumbers.NumberParseException:
+        return e164
 
 
 def normalize_industry(industry: str | None) -> str | None:
@@ -440,13 +465,21 @@ def login_with_magic_link(session: Session, *, token: str, ip: str = "", user_ag
 
 
 def send_sms_code(session: Session, *, phone: str, verifier: SmsVerifier, ip: str = "") -> None:
-    """Text a login code (10 minutes, 5 attempts) when exactly one active account has this number; silent otherwise."""
+    """Text a login code (10 minutes, 5 attempts) when an active account confirmed this number; silent otherwise.
+
+    A number typed on a profile but never confirmed gets nothing, and cannot hide the confirmed owner's codes.
+    """
     normalized = normalize_phone(phone)
-    rate_limits.hit("sms", normalized)
-    users = session.exec(select(User).where(User.phone == normalized, col(User.is_active).is_(True)).limit(2)).all()
+    sms_limits.count_request(destination=normalized, ip=ip)
+    users = session.exec(
+        select(User)
+        .where(User.phone == normalized, col(User.phone_verified_at).is_not(None), col(User.is_active).is_(True))
+        .limit(2)
+    ).all()
     if len(users) != 1:
-        # An ambiguous number must not log anyone in; sending nothing also avoids paying for pumped SMS.
+        # One confirmed owner per number (a unique index); sending nothing also avoids paying for pumped SMS.
         return
+    sms_limits.count_sent(destination=normalized)
     _expire_pending_sms(session, destination=normalized)
     # The code itself lives at the provider; this row enforces expiry and attempts on our side too.
     _create_one_time_token(session, purpose="sms_login", user_id=users[0].id, destination=normalized, ttl=SMS_CODE_TTL)
@@ -455,6 +488,7 @@ def send_sms_code(session: Session, *, phone: str, verifier: SmsVerifier, ip: st
 
 
 def _expire_pending_sms(session: Session, *, destination: str) -> None:
+    """Kill the login codes pending for ``destination`` (a new one was sent, or the number left its account)."""
     session.exec(
         update(OneTimeToken)
         .where(
@@ -466,22 +500,30 @@ def _expire_pending_sms(session: Session, *, destination: str) -> None:
     )
 
 
-def login_with_sms_code(
-    session: Session, *, phone: str, code: str, verifier: SmsVerifier, ip: str = "", user_agent: str = ""
-) -> AuthResult:
-    """Log in with the SMS code sent to ``phone``; the code dies after 10 minutes, 5 wrong attempts or one success."""
-    error = Unauthorized("This code is invalid or has expired.", code="invalid_code")
-    normalized = normalize_phone(phone)
+def _spend_sms_code(
+    session: Session,
+    *,
+    purpose: str,
+    destination: str,
+    code: str,
+    verifier: SmsVerifier,
+    error: Exception,
+    user_id: int | None = None,
+) -> OneTimeToken:
+    """Spend the latest pending ``purpose`` code texted to ``destination`` (for ``user_id`` when given).
+
+    Raises ``error`` when there is none, it expired, it is used up (5 wrong attempts) or ``code`` is not it. The
+    claim is flushed, not committed: the caller commits with what the code unlocks.
+    """
     now = utcnow()
-    row = session.exec(
-        select(OneTimeToken)
-        .where(
-            OneTimeToken.destination == normalized,
-            OneTimeToken.purpose == "sms_login",
-            col(OneTimeToken.used_at).is_(None),
-        )
-        .order_by(col(OneTimeToken.id).desc())
-    ).first()
+    query = select(OneTimeToken).where(
+        OneTimeToken.destination == destination,
+        OneTimeToken.purpose == purpose,
+        col(OneTimeToken.used_at).is_(None),
+    )
+    if user_id is not None:
+        query = query.where(OneTimeToken.user_id == user_id)
+    row = session.exec(query.order_by(col(OneTimeToken.id).desc())).first()
     if row is None or as_utc(row.expires_at) <= now:
         raise error
     # Count the attempt before asking the provider, so parallel guesses cannot exceed the budget.
@@ -497,7 +539,7 @@ def login_with_sms_code(
     session.commit()
     if counted.rowcount != 1:
         raise error
-    if not re.fullmatch(r"\d{4,10}", (code or "").strip()) or not verifier.check_code(normalized, code.strip()):
+    if not re.fullmatch(r"\d{4,10}", (code or "").strip()) or not verifier.check_code(destination, code.strip()):
         session.refresh(row)
         if row.attempts >= SMS_MAX_ATTEMPTS:
             row.used_at = now
@@ -509,8 +551,24 @@ def login_with_sms_code(
         .where(col(OneTimeToken.id) == row.id, col(OneTimeToken.used_at).is_(None))
         .values(used_at=now)
     )
+    if claimed.rowcount != 1:
+        session.commit()
+        raise error
+    return row
+
+
+def login_with_sms_code(
+    session: Session, *, phone: str, code: str, verifier: SmsVerifier, ip: str = "", user_agent: str = ""
+) -> AuthResult:
+    """Log in with the SMS code sent to ``phone``; the code dies after 10 minutes, 5 wrong attempts or one success."""
+    error = Unauthorized(CODE_INVALID_MESSAGE, code="invalid_code")
+    normalized = normalize_phone(phone)
+    row = _spend_sms_code(
+        session, purpose="sms_login", destination=normalized, code=code, verifier=verifier, error=error
+    )
     user = session.get(User, row.user_id)
-    if claimed.rowcount != 1 or user is None or not user.is_active or user.phone != normalized:
+    # The number may have left the account (removed, or confirmed elsewhere) since the code went out.
+    if user is None or not user.is_active or user.phone != normalized or user.phone_verified_at is None:
         session.commit()
         raise error
     return start_session(session, user=user, ip=ip, user_agent=user_agent, action="sms_verified", method="sms")
@@ -695,6 +753,7 @@ def get_me(session: Session, *, principal: Principal) -> MeOut:
         phone=user.phone,
         locale=user.locale,
         email_verified=user.email_verified_at is not None,
+        phone_verified=user.phone is not None and user.phone_verified_at is not None,
         tenant_id=tenant.id if tenant else None,
         tenant_name=tenant.name if tenant else None,
         role=principal.role if tenant else None,
@@ -710,29 +769,100 @@ def update_profile(
     locale: str | None = None,
     phone: str | None = None,
 ) -> MeOut:
-    """Change the caller's display name, language or phone number for SMS login ("" removes the number)."""
+    """Change the caller's display name or language, or remove their SMS-login number (``phone=""``).
+
+    A new number is saved only by ``confirm_phone``; here ``phone`` may only repeat the confirmed one.
+    """
     user = session.get(User, principal.require_user())
     fields: dict[str, str] = {}
     if name is not None and not name.strip():
         fields["name"] = "Enter your name."
     if locale is not None and locale not in LOCALES:
         fields["locale"] = "Choose one of: " + ", ".join(LOCALES) + "."
-    normalized_phone = None
     if phone is not None and phone.strip():
         try:
-            normalized_phone = normalize_phone(phone)
+            unchanged = normalize_phone(phone) == user.phone and user.phone_verified_at is not None
         except Invalid as exc:
             fields.update(exc.details["fields"])
+        else:
+            if not unchanged:
+                fields["phone"] = PHONE_UNCONFIRMED_MESSAGE
     if fields:
         raise Invalid(fields=fields)
     if name is not None:
         user.name = name.strip()[:120]
     if locale is not None:
         user.locale = locale
-    if phone is not None:
-        user.phone = normalized_phone
+    if phone is not None and not phone.strip() and user.phone:
+        _expire_pending_sms(session, destination=user.phone)
+        user.phone = None
+        user.phone_verified_at = None
+        audit.record(session, action="phone_removed", tenant_id=principal.tenant_id, user_id=user.id)
     session.add(user)
     session.commit()
+    return get_me(session, principal=principal)
+
+
+def send_phone_code(session: Session, *, principal: Principal, phone: str, verifier: SmsVerifier, ip: str = "") -> str:
+    """Text a code that confirms ``phone`` as the caller's SMS-login number; returns the number in E.164.
+
+    Capped per number, account, IP and country (``sms_limits``). The profile changes only when the code comes back.
+    """
+    user = session.get(User, principal.require_user())
+    normalized = normalize_phone(phone)
+    if user.phone == normalized and user.phone_verified_at is not None:
+        raise Invalid(fields={"phone": "This number is already confirmed on your account."})
+    sms_limits.count_request(destination=normalized, ip=ip, account_id=user.id)
+    sms_limits.count_sent(destination=normalized)
+    _expire_pending_tokens(session, user_id=user.id, purposes=("verify_phone",))
+    _create_one_time_token(session, purpose="verify_phone", user_id=user.id, destination=normalized, ttl=SMS_CODE_TTL)
+    session.commit()
+    verifier.send_code(normalized)
+    return normalized
+
+
+def confirm_phone(
+    session: Session, *, principal: Principal, phone: str, code: str, verifier: SmsVerifier, ip: str = ""
+) -> MeOut:
+    """Save ``phone`` as the caller's confirmed number when ``code`` is the one ``send_phone_code`` texted to it.
+
+    Conflict when another account confirmed the number first: the caller has just shown they hold it, so saying so
+    tells a stranger nothing. A number another account typed but never confirmed does not count.
+    """
+    user_id = principal.require_user()
+    normalized = normalize_phone(phone)
+    error = Invalid(CODE_INVALID_MESSAGE, code="invalid_code", fields={"code": CODE_INVALID_MESSAGE})
+    _spend_sms_code(
+        session,
+        purpose="verify_phone",
+        destination=normalized,
+        code=code,
+        verifier=verifier,
+        error=error,
+        user_id=user_id,
+    )
+    taken = Conflict(PHONE_TAKEN_MESSAGE, code="phone_taken", fields={"phone": PHONE_TAKEN_MESSAGE})
+    owner = session.exec(
+        select(User.id).where(
+            User.phone == normalized, col(User.phone_verified_at).is_not(None), col(User.id) != user_id
+        )
+    ).first()
+    if owner is not None:
+        session.commit()
+        raise taken
+    user = session.get(User, user_id)
+    if user.phone and user.phone != normalized:
+        _expire_pending_sms(session, destination=user.phone)
+    user.phone = normalized
+    user.phone_verified_at = utcnow()
+    session.add(user)
+    audit.record(session, action="phone_verified", tenant_id=principal.tenant_id, user_id=user_id, ip=ip)
+    try:
+        session.commit()
+    except IntegrityError:
+        # Another account confirmed the same number in the same instant; the unique index keeps one.
+        session.rollback()
+        raise taken from None
     return get_me(session, principal=principal)
 
 

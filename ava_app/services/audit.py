@@ -35,6 +35,8 @@ ACTIONS = (
     "credential_removed",
     "platform_admin_granted",
     "platform_admin_revoked",
+    "phone_verified",
+    "phone_removed",
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Sequence
 
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage, RedisStorage, Storage
@@ -22,6 +23,12 @@ RULES: dict[str, RateLimitItem] = {
     "password_reset": parse("3/15 minutes"),
     "email_verification": parse("3/15 minutes"),
     "signup_ip": parse("10/hour"),
+    # SMS cost money and reach people: besides "sms" (per number), caps per number and day, per account asking
+    # to confirm numbers, per IP, and for the whole deployment per country calling code (toll fraud targets one).
+    "sms_destination_day": parse("10/day"),
+    "sms_account": parse("5/hour"),
+    "sms_ip": parse("10/hour"),
+    "sms_country": parse("200/hour"),
 }
 
 _lock = threading.Lock()
@@ -47,9 +54,35 @@ def hit(rule: str, key: str) -> None:
     normalized = key.strip().lower()
     if limiter.hit(item, rule, normalized):
         return
-    reset_at = limiter.get_window_stats(item, rule, normalized).reset_time
+    raise _refusal(limiter, rule, normalized)
+
+
+def _refusal(limiter: MovingWindowRateLimiter, rule: str, normalized_key: str) -> RateLimited:
+    reset_at = limiter.get_window_stats(RULES[rule], rule, normalized_key).reset_time
     retry_after = max(1, math.ceil(reset_at - time.time()))
-    raise RateLimited(f"Too many attempts. Try again in {retry_after} seconds.", retry_after=retry_after, rule=rule)
+    return RateLimited(f"Too many attempts. Try again in {retry_after} seconds.", retry_after=retry_after, rule=rule)
+
+
+def check_all(checks: Sequence[tuple[str, str]]) -> None:
+    """Raise RateLimited (the longest wait) when any ``(rule, key)`` is at its limit; counts nothing."""
+    _storage, limiter = _get_limiter()
+    refusals = [
+        _refusal(limiter, rule, key.strip().lower())
+        for rule, key in checks
+        if not limiter.test(RULES[rule], rule, key.strip().lower())
+    ]
+    if refusals:
+        raise max(refusals, key=lambda refusal: refusal.details["retry_after"])
+
+
+def hit_all(checks: Sequence[tuple[str, str]]) -> None:
+    """Count one attempt for every ``(rule, key)``, or for none when one of them is at its limit (RateLimited).
+
+    A refused attempt spends nothing of the other limits, so reaching a narrow cap does not use up a wide one.
+    """
+    check_all(checks)
+    for rule, key in checks:
+        hit(rule, key)
 
 
 def reset_rate_limits() -> None:

@@ -1,4 +1,5 @@
-"""Public account pages: signup, the two password-less logins, email links (login, verification) and password reset.
+"""Account pages: signup, the two password-less logins, email links (login, verification), password reset, and the
+SMS-login number of the profile (saved only once the code texted to it comes back).
 
 Field checks on blur reuse the services' own rules, so what the page says before submitting is what the server
 enforces after. Nothing typed is kept in state except the phone number of the SMS login (the user's own).
@@ -11,10 +12,10 @@ import asyncio
 import reflex as rx
 
 from ava_app.db import session_scope
-from ava_app.i18n import translate_message
+from ava_app.i18n import translate, translate_message
 from ava_app.services import accounts
 from ava_app.services.accounts import EMAIL_RE, TwilioSmsVerifier
-from ava_app.services.errors import DomainError, Invalid
+from ava_app.services.errors import DomainError, Invalid, Unauthorized
 from ava_app.services.passwords import check_password_policy
 from ava_app.state.auth import AuthState
 
@@ -289,3 +290,110 @@ class PasswordState(FieldChecks):
             self.busy = False
         self._forget()
         self.reset_done = True
+
+
+class PhoneState(AuthState):
+    """/settings/profile, the SMS-login number: type it, get a code by SMS, type the code; only then is it saved."""
+
+    phone: str = ""  # the saved number, as people write it
+    phone_verified: bool = False
+    pending_phone: str = ""  # E.164 number the last code went to; empty on the number step
+    phone_error: str = ""
+    code_error: str = ""
+    phone_busy: bool = False
+
+    @rx.var
+    def code_sent_message(self) -> str:
+        """ "We texted a code to +33 6 12 34 56 78..." in the page's language; empty on the number step."""
+        if not self.pending_phone:
+            return ""
+        return translate("profile_phone.sent", self.lang or "en", phone=accounts.format_phone(self.pending_phone))
+
+    def _show(self, me: accounts.MeOut) -> None:
+        self.phone = accounts.format_phone(me.phone) if me.phone else ""
+        self.phone_verified = me.phone_verified
+
+    @rx.event
+    def load_phone(self):
+        """The saved number and whether it is confirmed; back to the number step."""
+        self.pending_phone = self.phone_error = self.code_error = ""
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                me = accounts.get_me(session, principal=principal)
+        except DomainError as error:
+            return self._fail(error)
+        self._show(me)
+
+    @rx.event
+    async def send_phone_code(self, form: dict):
+        """Text a code to the typed number (caps per number, account, IP and country are the service's)."""
+        self.phone_error = self.code_error = ""
+        self.phone_busy = True
+        yield
+        phone, ip = _text(form, "phone")[:32], self._client_info()[0]
+        try:
+            principal = self._principal()
+
+            def send() -> str:
+                with session_scope() as session:
+                    return accounts.send_phone_code(
+                        session, principal=principal, phone=phone, verifier=TwilioSmsVerifier(), ip=ip
+                    )
+
+            # Off the event loop: in sandbox mode the provider call comes back to this very server.
+            self.pending_phone = await asyncio.to_thread(send)
+        except Unauthorized as error:
+            yield self._fail(error)
+        except DomainError as error:
+            self.phone_error = self._field_errors(error).get("phone") or self._error_text(error)
+        finally:
+            self.phone_busy = False
+
+    @rx.event
+    async def confirm_phone(self, form: dict):
+        """Check the code texted to the pending number; the number is saved as confirmed when it matches."""
+        self.code_error = ""
+        self.phone_busy = True
+        yield
+        code, phone, ip = _text(form, "code")[:12], self.pending_phone, self._client_info()[0]
+        try:
+            principal = self._principal()
+
+            def confirm() -> accounts.MeOut:
+                with session_scope() as session:
+                    return accounts.confirm_phone(
+                        session, principal=principal, phone=phone, code=code, verifier=TwilioSmsVerifier(), ip=ip
+                    )
+
+            me = await asyncio.to_thread(confirm)
+        except Unauthorized as error:
+            yield self._fail(error)
+            return
+        except DomainError as error:
+            fields = self._field_errors(error)
+            self.code_error = fields.get("code") or fields.get("phone") or self._error_text(error)
+            return
+        finally:
+            self.phone_busy = False
+        self._show(me)
+        self.pending_phone = ""
+        yield rx.toast.success(translate("profile_phone.saved", self.lang or "en"))
+
+    @rx.event
+    def change_number(self):
+        """Back to the number step (wrong number, or a new code is needed)."""
+        self.pending_phone = self.phone_error = self.code_error = ""
+
+    @rx.event
+    def remove_phone(self):
+        """Remove the number: SMS login stops for this account."""
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                me = accounts.update_profile(session, principal=principal, phone="")
+        except DomainError as error:
+            return self._fail(error)
+        self._show(me)
+        self.pending_phone = self.phone_error = self.code_error = ""
+        return rx.toast.success(translate("profile_phone.removed", self.lang or "en"))

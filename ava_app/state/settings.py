@@ -41,10 +41,9 @@ def describe_device(user_agent: str) -> str:
 
 
 class ProfileState(FieldChecks):
-    """/settings/profile: name, phone for SMS login, language; password change."""
+    """/settings/profile: name, language; password change (the SMS-login number is PhoneState's)."""
 
     name: str = ""
-    phone: str = ""
     locale: str = "en"
     profile_busy: bool = False
     password_busy: bool = False
@@ -58,7 +57,7 @@ class ProfileState(FieldChecks):
                 me = accounts.get_me(session, principal=principal)
         except DomainError as error:
             return self._fail(error)
-        self.name, self.phone, self.locale = me.name, me.phone or "", me.locale
+        self.name, self.locale = me.name, me.locale
         self._email = me.email
 
     @rx.event
@@ -67,7 +66,7 @@ class ProfileState(FieldChecks):
 
     @rx.event
     def save_profile(self, form: dict):
-        """Save name, phone and language; the interface switches to the chosen language."""
+        """Save name and language; the interface switches to the chosen language."""
         self.profile_busy = True
         yield
         try:
@@ -77,7 +76,6 @@ class ProfileState(FieldChecks):
                     session,
                     principal=principal,
                     name=str(form.get("name", ""))[:200],
-                    phone=str(form.get("phone", ""))[:32],
                     locale=self.locale,
                 )
         except DomainError as error:
@@ -88,7 +86,7 @@ class ProfileState(FieldChecks):
         finally:
             self.profile_busy = False
         self.errors = {}
-        self.name, self.phone, self.locale = me.name, me.phone or "", me.locale
+        self.name, self.locale = me.name, me.locale
         self.user_name = me.name
         if me.locale in CATALOGUES:
             self.lang = me.locale

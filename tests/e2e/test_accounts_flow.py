@@ -33,6 +33,8 @@ def sms_code_from_outbox(page: Page, base_url: str, phone: str) -> str:
     """Read the sandbox SMS from /dev/outbox in a second tab, as a developer would."""
     outbox = page.context.new_page()
     outbox.goto(base_url + "/dev/outbox")
+    # Newest first: the code just asked for is the first one shown for this number.
+    expect(outbox.get_by_text(phone).first).to_be_visible()
     message = outbox.get_by_text(re.compile(r"verification code is: \d+")).first
     expect(message).to_be_visible()
     code = re.search(r"\d{4,10}", message.inner_text()).group(0)
@@ -69,11 +71,14 @@ def test_signup_verify_logins_invite_viewer(live_server: str, smtp_server, page:
     log_out(page)
     log_in_with_password(page, owner, PASSWORD)
 
-    # Save a mobile number for SMS login.
+    # Confirm a mobile number for SMS login with the code texted to it.
     page.goto(live_server + "/settings/profile")
     page.get_by_label("Mobile number (for SMS login)").fill(phone)
-    page.get_by_role("button", name="Save").click()
-    expect(page.get_by_text("Profile saved.")).to_be_visible()
+    page.get_by_role("button", name="Send code").click()
+    expect(page.get_by_text(re.compile(r"^We texted a code to \+33 6"))).to_be_visible()
+    page.get_by_label("Code from the SMS").fill(sms_code_from_outbox(page, live_server, phone))
+    page.get_by_role("button", name="Confirm number").click()
+    expect(page.get_by_text("Number confirmed. You can log in with a code by SMS.")).to_be_visible()
     log_out(page)
 
     # Email link login: the same answer whether or not the account exists, then the link logs in.

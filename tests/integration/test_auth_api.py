@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from ava_app.api.app import create_api
 from ava_app.api.auth_deps import get_sms_verifier
-from ava_app.models import Outbox, User
+from ava_app.models import Outbox, User, utcnow
 from ava_app.services import passwords, rate_limits
 from ava_app.services.outbox import open_bodies
 from tests.factories import make_tenant, make_user
@@ -147,7 +147,7 @@ async def test_magic_link_same_answer_single_use_and_limited(client, db):
 
 async def test_sms_login(client, db, sms):
     tenant = make_tenant(db)
-    make_user(db, tenant=tenant, email="sms@example.com", phone="+33612345678")
+    make_user(db, tenant=tenant, email="sms@example.com", phone="+33612345678", phone_verified_at=utcnow())
     known = await client.post("/api/v1/auth/sms/send", json={"phone": "+33 6 12 34 56 78"})
     unknown = await client.post("/api/v1/auth/sms/send", json={"phone": "+15550001111"})
     assert known.json() == unknown.json() and known.status_code == 202
@@ -265,19 +265,38 @@ async def test_profile_update_sets_the_sms_number_then_sms_login_works(client, s
     tokens = await _signup(client)
     bad = await client.patch("/api/v1/auth/me", json={"phone": "call me"}, headers=_auth(tokens))
     assert bad.status_code == 422 and "phone" in bad.json()["fields"]
-    me = await client.patch(
+    # A new number is not saved by PATCH: it needs the code texted to it.
+    unconfirmed = await client.patch(
         "/api/v1/auth/me", json={"name": "Dr Owner", "phone": "+33 6 12 34 56 78"}, headers=_auth(tokens)
     )
-    assert me.status_code == 200 and me.json()["phone"] == "+33612345678" and me.json()["name"] == "Dr Owner"
+    assert unconfirmed.status_code == 422 and "phone" in unconfirmed.json()["fields"]
     await client.post("/api/v1/auth/sms/send", json={"phone": "+33612345678"})
-    assert sms.sent == ["+33612345678"]
+    assert sms.sent == []
+    sent = await client.post(
+        "/api/v1/auth/me/phone/send-code", json={"phone": "+33 6 12 34 56 78"}, headers=_auth(tokens)
+    )
+    assert sent.status_code == 202 and sms.sent == ["+33612345678"]
+    wrong = await client.post(
+        "/api/v1/auth/me/phone/confirm", json={"phone": "+33612345678", "code": "000000"}, headers=_auth(tokens)
+    )
+    assert wrong.status_code == 422 and "code" in wrong.json()["fields"]
+    me = await client.post(
+        "/api/v1/auth/me/phone/confirm", json={"phone": "+33612345678", "code": "123456"}, headers=_auth(tokens)
+    )
+    assert me.status_code == 200 and me.json()["phone"] == "+33612345678" and me.json()["phone_verified"] is True
+    renamed = await client.patch(
+        "/api/v1/auth/me", json={"name": "Dr Owner", "phone": "+33 6 12 34 56 78"}, headers=_auth(tokens)
+    )
+    assert renamed.status_code == 200 and renamed.json()["name"] == "Dr Owner"
+    await client.post("/api/v1/auth/sms/send", json={"phone": "+33612345678"})
+    assert sms.sent == ["+33612345678", "+33612345678"]
     cleared = await client.patch("/api/v1/auth/me", json={"phone": ""}, headers=_auth(tokens))
     assert cleared.json()["phone"] is None
 
 
 async def test_sms_code_dies_after_five_wrong_attempts(client, db, sms):
     tenant = make_tenant(db)
-    make_user(db, tenant=tenant, email="sms@example.com", phone="+33612345678")
+    make_user(db, tenant=tenant, email="sms@example.com", phone="+33612345678", phone_verified_at=utcnow())
     await client.post("/api/v1/auth/sms/send", json={"phone": "+33612345678"})
     for _ in range(5):
         wrong = await client.post("/api/v1/auth/sms/verify", json={"phone": "+33612345678", "code": "000000"})

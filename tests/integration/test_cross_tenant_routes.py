@@ -152,6 +152,13 @@ OWN_ROUTES: dict[tuple[str, str], Callable[[Organisation, Organisation], list[At
     ("PATCH", "/api/v1/auth/me"): lambda a, b: [Attempt(json={"name": "Beta Owner"})],
     ("POST", "/api/v1/auth/verify-email/resend"): lambda a, b: [Attempt()],
     ("GET", "/api/v1/auth/sessions"): lambda a, b: [Attempt()],
+    # The profile number is the caller's own: a code sent for a number confirms it for the caller only.
+    ("POST", "/api/v1/auth/me/phone/send-code"): lambda a, b: [
+        Attempt(json={"phone": "+33655507777"}, expect=frozenset({202}))
+    ],
+    ("POST", "/api/v1/auth/me/phone/confirm"): lambda a, b: [
+        Attempt(json={"phone": "+33655507777", "code": "000000"}, expect=frozenset({422}))
+    ],
     ("GET", "/api/v1/team/members"): lambda a, b: [Attempt()],
     ("POST", "/api/v1/team/invites"): lambda a, b: [Attempt(json={"email": "baker@beta.example"})],
     ("GET", "/api/v1/team/invites"): lambda a, b: [Attempt()],

@@ -219,7 +219,7 @@ def test_tokens_of_one_purpose_do_not_work_for_another(db):
 
 def _phone_user(db, phone="+33612345678"):
     tenant = make_tenant(db)
-    return make_user(db, tenant=tenant, email="sms@example.com", phone=phone)
+    return make_user(db, tenant=tenant, email="sms@example.com", phone=phone, phone_verified_at=utcnow())
 
 
 def test_sms_code_logs_in(db):
@@ -391,12 +391,17 @@ def test_me_and_profile_update(db):
 
 def test_profile_phone_is_normalised_and_can_be_removed(db):
     principal = _principal(db, _signup(db))
-    me = accounts.update_profile(db, principal=principal, phone="+33 6 12 34 56 78")
-    assert me.phone == "+33612345678"
+    sms = FakeSmsVerifier()
+    accounts.send_phone_code(db, principal=principal, phone="+33 6 12 34 56 78", verifier=sms)
+    me = accounts.confirm_phone(db, principal=principal, phone="0033 6 12 34 56 78", code="123456", verifier=sms)
+    assert (me.phone, me.phone_verified) == ("+33612345678", True)
+    assert accounts.update_profile(db, principal=principal, phone="+33 6 12 34 56 78").phone == "+33612345678"
     with pytest.raises(Invalid) as error:
         accounts.update_profile(db, principal=principal, phone="0612")
     assert "phone" in error.value.details["fields"]
-    assert accounts.update_profile(db, principal=principal, phone="").phone is None
+    removed = accounts.update_profile(db, principal=principal, phone="")
+    assert (removed.phone, removed.phone_verified) == (None, False)
+    assert "phone_removed" in _actions(db)
 
 
 def test_audit_is_for_admins_of_the_organisation(db):

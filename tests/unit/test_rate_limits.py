@@ -65,3 +65,16 @@ def test_redis_storage_when_configured(monkeypatch):
     get_settings.cache_clear()
     storage, _limiter = rate_limits._get_limiter()
     assert type(storage).__name__ == "MemoryStorage"
+
+
+def test_hit_all_counts_nothing_when_one_limit_is_reached():
+    for _ in range(3):
+        rate_limits.hit("sms", "+33612345678")
+    with pytest.raises(RateLimited) as excinfo:
+        rate_limits.hit_all([("sms_ip", "203.0.113.9"), ("sms", "+33612345678")])
+    assert excinfo.value.details["rule"] == "sms"
+    # The refused attempt spent nothing of the IP's budget: all ten are still there.
+    for _ in range(10):
+        rate_limits.hit("sms_ip", "203.0.113.9")
+    with pytest.raises(RateLimited):
+        rate_limits.check_all([("sms_ip", "203.0.113.9")])

@@ -33,7 +33,7 @@ import ava_app.state as state_package
 import ava_app.state.test_call as test_call_state
 from ava_app.api import downloads
 from ava_app.db import session_scope
-from ava_app.models import AuditLog, AuthSession, Call, CallMessage, PhoneNumber, Tenant, utcnow
+from ava_app.models import AuditLog, AuthSession, Call, CallMessage, PhoneNumber, Tenant, User, utcnow
 from ava_app.services import (
     accounts,
     api_keys,
@@ -53,6 +53,7 @@ from ava_app.services.principal import Principal
 from ava_app.services.providers import twilio
 from ava_app.services.tokens import hash_secret
 from ava_app.state import assistant as assistant_state
+from ava_app.state.account import PhoneState
 from ava_app.state.assistant import AssistantFormState, AssistantState
 from ava_app.state.auth import AuthState
 from ava_app.state.call_detail import CallDetailState
@@ -526,6 +527,10 @@ COVERED_HANDLERS = {
     "ProfileState.load_profile",
     "ProfileState.save_profile",
     "ProfileState.change_password",
+    "PhoneState.load_phone",
+    "PhoneState.send_phone_code",
+    "PhoneState.confirm_phone",
+    "PhoneState.remove_phone",
     "IntegrationsState.load_integrations",
     "IntegrationsState.save",
     "IntegrationsState.test",
@@ -813,6 +818,34 @@ async def test_profile_events_change_only_the_caller(world, engine):
     assert state.errors
     assert_nothing_of(a, state)
     assert_unchanged(engine, a, world.before)
+
+
+async def test_phone_events_never_take_or_touch_another_organisations_number(world, engine, db, providers):
+    a, b = world.a, world.b
+    a_owner_phone = "+33655501234"
+    owner = db.get(User, a.admin.user_id)
+    owner.phone, owner.phone_verified_at = a_owner_phone, utcnow()
+    db.add(owner)
+    db.commit()
+    before = snapshot(engine, a)
+
+    def last_code(to: str) -> str:
+        return re.search(r"\d{4,10}", [body for number, body in providers.twilio.delivered if number == to][-1])[0]
+
+    state = state_of(PhoneState, b)
+    assert await run(state, "load_phone") == [] and (state.phone, state.phone_verified) == ("", False)
+    # B asks for A's owner's number: the code goes to that phone, and even with it B cannot take the number.
+    await run(state, "send_phone_code", {"phone": a_owner_phone})
+    assert state.pending_phone == a_owner_phone
+    assert await run(state, "confirm_phone", {"code": last_code(a_owner_phone)}) == []
+    assert "already confirmed on another AVA account" in state.code_error and state.phone == ""
+    await run(state, "change_number")
+    await run(state, "send_phone_code", {"phone": "+33655509876"})
+    assert await run(state, "confirm_phone", {"code": last_code("+33655509876")}) == ["toast:success"]
+    assert (state.phone, state.phone_verified) == ("+33 6 55 50 98 76", True)
+    assert await run(state, "remove_phone") == ["toast:success"] and state.phone == ""
+    assert_nothing_of(a, state)
+    assert_unchanged(engine, a, before)
 
 
 async def test_shell_never_switches_to_or_shows_another_organisation(world, engine, db):
