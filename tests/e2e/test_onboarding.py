@@ -192,6 +192,7 @@ def test_wizard_imports_a_twilio_number_after_a_wrong_token(
     expect(sandbox_account).to_be_checked()
     expect(page.get_by_label("Account SID")).to_have_value(SANDBOX_ACCOUNT_SID)
     expect(page.get_by_label("Auth Token")).to_have_count(0)
+    page.screenshot(path=str(ARTIFACTS / "onboarding-twilio-sandbox-account.png"), full_page=True)
     owner.click(sandbox_account)
     owner.fill(page.get_by_label("Auth Token"), "0" * 32)
     owner.click(page.get_by_role("button", name="Verify"))
