@@ -11,6 +11,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+from ava_app.private_files import private_dir, private_sqlite_file
 from ava_app.settings import get_settings
 
 
@@ -18,8 +19,9 @@ def make_engine(url: str) -> Engine:
     """An engine tuned for AVA: SQLite in WAL mode with a busy timeout, PostgreSQL with a small pool."""
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if path and path != ":memory:" and not path.startswith("file:"):
+            # The database holds every tenant's calls and credentials: only AVA's own user may read it.
+            private_sqlite_file(Path(path))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -40,7 +42,10 @@ def make_engine(url: str) -> Engine:
 @lru_cache(maxsize=1)
 def get_engine() -> Engine:
     """The process-wide engine for AVA_DATABASE_URL."""
-    return make_engine(get_settings().database_url)
+    settings = get_settings()
+    if settings.is_sqlite:
+        private_dir(settings.data_dir)
+    return make_engine(settings.database_url)
 
 
 @contextmanager

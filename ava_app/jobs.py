@@ -20,6 +20,7 @@ from huey.consumer import Consumer
 from huey.exceptions import RetryTask
 from huey.storage import RedisStorage, SqliteStorage
 
+from ava_app.private_files import private_dir, private_sqlite_file
 from ava_app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -46,8 +47,10 @@ def make_huey() -> Huey:
     settings = get_settings()
     if settings.redis_url:
         return RedisHuey("ava", url=settings.redis_url)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return Huey("ava", storage_class=JobStore, filename=str(settings.data_dir / "jobs.db"))
+    # Job arguments name tenants and calls: the queue file is private like the database.
+    private_dir(settings.data_dir)
+    jobs_db = private_sqlite_file(settings.data_dir / "jobs.db")
+    return Huey("ava", storage_class=JobStore, filename=str(jobs_db))
 
 
 class _LazyHuey:

@@ -47,6 +47,7 @@ from starlette.routing import Mount
 
 from ava_app.db import session_scope
 from ava_app.models import Call, Membership, PhoneNumber, Tenant, User, WebhookEvent, utcnow
+from ava_app.private_files import kept_secret
 from ava_app.services import onboarding, phone_numbers
 from ava_app.services.accounts import as_utc, signup
 from ava_app.services.call_ingest import business_hours_status
@@ -374,12 +375,7 @@ def _has_calls(session: Session, *, tenant_id: int) -> bool:
 
 def _demo_password(data_dir: Path) -> str:
     """The demo password, generated once and kept beside the sandbox database (never in prod)."""
-    path = data_dir / "demo_password"
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text("demo-" + secrets.token_urlsafe(9))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    return kept_secret(data_dir / "demo_password", make=lambda: "demo-" + secrets.token_urlsafe(9))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ava_app.private_files import kept_secret
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "changethis", "secret", "dev", "test", "placeholder"}
@@ -25,7 +26,10 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="AVA_", env_file=".env", extra="ignore")
 
-    env: Literal["dev", "prod"] = "dev"
+    # prod unless told otherwise: a forgotten variable must not serve the emulators or the dev outbox to anyone.
+    env: Literal["dev", "prod"] = "prod"
+    # prod with a provider missing starts only when this says so; that provider's emulator is still never served.
+    allow_sandbox: bool = False
     data_dir: Path = PROJECT_DIR / "data"
     database_url: str = ""
     redis_url: str = ""
@@ -86,6 +90,14 @@ class Settings(BaseSettings):
         if self.env == "prod":
             if self.secret_key.strip().lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 32:
                 raise ValueError("AVA_SECRET_KEY must be set to a random value of 32+ characters when AVA_ENV=prod")
+            missing = self.missing_provider_variables()
+            if missing and not self.allow_sandbox:
+                raise ValueError(
+                    "AVA_ENV=prod never serves the sandbox emulators, and these providers have no credentials: "
+                    + "; ".join(f"{provider} needs {', '.join(names)}" for provider, names in missing.items())
+                    + ". Set them, or set AVA_ENV=dev for a local sandbox, or AVA_ALLOW_SANDBOX=true to start "
+                    "without those providers (their features then fail as unavailable)"
+                )
         elif not self.secret_key:
             self.secret_key = _dev_secret_key(self.data_dir)
         if not self.vapi_webhook_secret:
@@ -93,6 +105,23 @@ class Settings(BaseSettings):
             digest = hmac.new(self.secret_key.encode(), b"ava-vapi-webhook-secret", hashlib.sha256).hexdigest()
             self.vapi_webhook_secret = "whsec_" + digest[:40]
         return self
+
+    def missing_provider_variables(self) -> dict[str, list[str]]:
+        """Each provider in sandbox mode with the variables that would make it real (OpenAI has a local fallback)."""
+        missing: dict[str, list[str]] = {}
+        if self.vapi_sandbox:
+            missing["Vapi"] = ["AVA_VAPI_API_KEY"]
+        if self.twilio_sandbox:
+            names = {"AVA_TWILIO_ACCOUNT_SID": self.twilio_account_sid, "AVA_TWILIO_AUTH_TOKEN": self.twilio_auth_token}
+            missing["Twilio"] = [name for name, value in names.items() if not value]
+        if self.smtp_sandbox:
+            missing["mail"] = ["AVA_SMTP_HOST"]
+        return missing
+
+    @property
+    def emulators_served(self) -> bool:
+        """The local provider emulators (/sandbox/...) and the dev outbox exist in a dev deployment only."""
+        return self.env == "dev"
 
     @property
     def vapi_sandbox(self) -> bool:
@@ -134,15 +163,8 @@ class Settings(BaseSettings):
 
 
 def _dev_secret_key(data_dir: Path) -> str:
-    """Generate the development secret once and keep it in the data dir, so sessions survive restarts."""
-    path = data_dir / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    path.write_text(key)
-    path.chmod(0o600)
-    return key
+    """Generate the development secret once and keep it 0600 in the data dir, so sessions survive restarts."""
+    return kept_secret(data_dir / "secret_key")
 
 
 def load_settings() -> Settings:

@@ -321,7 +321,7 @@ async def _run(
     from ava_app import jobs
     from ava_app.api.app import create_api
     from ava_app.db import get_engine
-    from ava_app.services.providers.vapi import SANDBOX_API_KEY
+    from ava_app.services.providers.sandbox_keys import sandbox_keys
     from ava_app.services.providers.vapi_emulator import create_vapi_emulator
     from tests.servers import serve_app
 
@@ -343,7 +343,7 @@ async def _run(
             async with httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=emulator),
                 base_url="http://vapi.local",
-                headers={"Authorization": f"Bearer {SANDBOX_API_KEY}"},
+                headers={"Authorization": f"Bearer {sandbox_keys().vapi_api_key}"},
             ) as raw:
                 tenant_id, number_id = await create_business(raw, webhook_url=webhook_url)
             quiet = [await play_call(emulator, inbox, clock, number_id=number_id) for _ in range(calls)]

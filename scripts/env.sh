@@ -13,6 +13,11 @@ export REFLEX_CHECK_LATEST_VERSION=false
 # loses some of its styles (a centred card lands on the left); the client-rendered build has no such problem.
 export REFLEX_SSR=false
 export PATH="$ROOT/.tools/node_modules/.bin:$ROOT/.venv/bin:$PATH"
+# AVA itself defaults to prod (no emulators, no dev outbox); these scripts are the local sandbox, so they ask for dev
+# unless AVA_ENV is set, here or in .env (an exported variable would override the file).
+if [ -z "${AVA_ENV:-}" ] && ! grep -qs '^AVA_ENV=' .env; then
+  export AVA_ENV=dev
+fi
 
 say() { printf '\033[1;35m==>\033[0m %s\n' "$*"; }
 

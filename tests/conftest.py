@@ -19,6 +19,8 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 # Tests never use the project's own data directory: an AVA started with ./scripts/run works there, and its job
 # worker would take the tests' jobs from the shared queue file.
 os.environ.setdefault("AVA_DATA_DIR", tempfile.mkdtemp(prefix="ava-tests-"))
+# AVA defaults to prod; the tests run the dev sandbox (emulators, dev outbox) unless a test says otherwise.
+os.environ.setdefault("AVA_ENV", "dev")
 
 
 def _clear_caches() -> None:

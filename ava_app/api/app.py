@@ -21,6 +21,7 @@ from ava_app.api import (
     twilio_webhooks,
     webhooks,
 )
+from ava_app.private_files import private_dir
 from ava_app.services.errors import DomainError
 from ava_app.settings import get_settings
 
@@ -71,8 +72,15 @@ def create_api() -> FastAPI:
 
 
 def _mount_sandbox_emulators(api: FastAPI) -> None:
-    """In sandbox mode the providers' emulators are part of the product, served at /sandbox/<provider>."""
+    """In a dev deployment the emulators of the providers with no key are served at /sandbox/<provider>.
+
+    Never in prod (not even with ``AVA_ALLOW_SANDBOX``): an emulator accepts this installation's sandbox keys and
+    signs webhooks, so it has no place on a public server.
+    """
     settings = get_settings()
+    if not settings.emulators_served:
+        return
+    private_dir(settings.data_dir)  # the emulators keep their state and recordings there
     if settings.vapi_sandbox:
         from ava_app.services.providers.vapi_emulator import create_vapi_emulator
 

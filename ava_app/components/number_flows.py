@@ -216,6 +216,15 @@ def import_flow() -> rx.Component:
         ),
         rx.form(
             rx.vstack(
+                rx.cond(
+                    S.sandbox_creds,
+                    rx.checkbox(
+                        t("numflow.use_sandbox"),
+                        checked=S.use_sandbox_account,
+                        on_change=S.set_use_sandbox_account,
+                        size="2",
+                    ),
+                ),
                 _input(
                     "account_sid",
                     "numflow.account_sid",
@@ -223,15 +232,21 @@ def import_flow() -> rx.Component:
                     S.set_account_sid,
                     auto_complete="off",
                     placeholder="AC…",
+                    read_only=S.use_sandbox_account,
                 ),
-                _input(
-                    "auth_token",
-                    "numflow.auth_token",
-                    S.sandbox_token,
-                    S.set_auth_token,
-                    secret=True,
-                    type="password",
-                    auto_complete="off",
+                # The sandbox account's token stays on the server: with that choice there is nothing to type.
+                rx.cond(
+                    S.use_sandbox_account,
+                    rx.fragment(),
+                    _input(
+                        "auth_token",
+                        "numflow.auth_token",
+                        "",
+                        S.set_auth_token,
+                        secret=True,
+                        type="password",
+                        auto_complete="off",
+                    ),
                 ),
                 rx.button(rx.icon("shield-check", size=16), t("numflow.verify"), type="submit", loading=S.verify_busy),
                 spacing="3",

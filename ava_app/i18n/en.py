@@ -34,6 +34,9 @@ MESSAGES: dict[str, str] = {
     "outbox.title": "Dev outbox",
     "outbox.subtitle": "Email and SMS that AVA sent in sandbox mode. Links work.",
     "outbox.empty": "Nothing sent yet. Sign up or request a login link and the message appears here.",
+    "outbox.refused": (
+        "The dev outbox opens only on the machine AVA runs on (localhost) or to a signed-in platform admin."
+    ),
     "outbox.refresh": "Refresh",
     "outbox.to": "To",
     "outbox.status": "Status",

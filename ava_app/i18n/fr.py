@@ -36,6 +36,10 @@ MESSAGES: dict[str, str] = {
     "outbox.empty": (
         "Rien n'a encore été envoyé. Inscrivez-vous ou demandez un lien de connexion et le message apparaîtra ici."
     ),
+    "outbox.refused": (
+        "La boîte d'envoi de dev ne s'ouvre que sur la machine où tourne AVA (localhost) "
+        "ou pour un administrateur de la plateforme connecté."
+    ),
     "outbox.refresh": "Actualiser",
     "outbox.to": "À",
     "outbox.status": "Statut",

@@ -59,9 +59,17 @@ def outbox_page() -> rx.Component:
             rx.icon("refresh-cw", size=16), t("outbox.refresh"), on_click=OutboxState.load_messages, variant="soft"
         ),
         rx.cond(
+            OutboxState.refused,
+            rx.callout(t("outbox.refused"), icon="lock", color_scheme="amber", role="alert"),
+        ),
+        rx.cond(
             OutboxState.messages.length() > 0,
             rx.vstack(rx.foreach(OutboxState.messages, message_card), spacing="3", width="100%"),
-            rx.cond(OutboxState.loaded, rx.callout(t("outbox.empty"), icon="inbox"), rx.spinner()),
+            rx.cond(
+                OutboxState.loaded,
+                rx.cond(OutboxState.refused, rx.fragment(), rx.callout(t("outbox.empty"), icon="inbox")),
+                rx.spinner(),
+            ),
         ),
         max_width="880px",
     )

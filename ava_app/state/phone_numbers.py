@@ -17,7 +17,8 @@ from ava_app.i18n import translate
 from ava_app.services import assistants, phone_numbers
 from ava_app.services.errors import DomainError, Invalid, Unauthorized
 from ava_app.services.principal import Principal
-from ava_app.services.providers.twilio_emulator import SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN
+from ava_app.services.providers import twilio
+from ava_app.services.providers.twilio_emulator import SANDBOX_ACCOUNT_SID
 from ava_app.settings import get_settings
 from ava_app.state.auth import AuthState
 from ava_app.state.hours import WEEKDAYS, HoursMixin, hours_payload
@@ -28,6 +29,12 @@ PHONE_NUMBERS_ROUTE = "/phone-numbers"
 
 def _price_text(price: Decimal | None, unit: str | None) -> str:
     return f"{price.normalize():f} {unit or 'USD'}" if price is not None else ""
+
+
+def _sandbox_account_offered() -> bool:
+    """The sandbox Twilio account exists only where its emulator is served: a dev deployment without Twilio keys."""
+    settings = get_settings()
+    return settings.twilio_sandbox and settings.emulators_served
 
 
 # How long a save waits to say whether the provider took the change (the job retries after that).
@@ -52,8 +59,8 @@ class NumberFlowState(AuthState):
     account_sid: str = ""
     # The typed Auth Token stays on the server; the field is uncontrolled, so the token is never sent back.
     _auth_token: str = ""
-    # Prefills the field in sandbox mode only: the emulator's published test token, not anybody's secret.
-    sandbox_token: str = ""
+    # Sandbox mode: "use the sandbox account" is a choice the server resolves; its token never reaches the browser.
+    use_sandbox_account: bool = False
     account_name: str = ""
     verify_busy: bool = False
     twilio_numbers: list[dict[str, str]] = []
@@ -64,16 +71,29 @@ class NumberFlowState(AuthState):
 
     @rx.event
     def reset_flow(self):
-        """A fresh flow; in sandbox mode the Twilio test account's credentials are filled in."""
-        self.sandbox_creds = get_settings().sandbox
+        """A fresh flow; in sandbox mode the Twilio sandbox account is chosen (resolved on the server)."""
+        self.sandbox_creds = _sandbox_account_offered()
         self.mode, self.results, self.searched, self.selected = "get", [], False, ""
         self.flow_errors, self.added, self.skipped, self.chosen = {}, [], [], []
         self.twilio_numbers, self.account_name = [], ""
         self.confirm_open = self.provisioning = self.search_busy = self.verify_busy = self.import_busy = False
-        self.account_sid, self._auth_token = (
-            (SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN) if self.sandbox_creds else ("", "")
-        )
-        self.sandbox_token = self._auth_token
+        self.account_sid = SANDBOX_ACCOUNT_SID if self.sandbox_creds else ""
+        self._auth_token = ""
+        self.use_sandbox_account = self.sandbox_creds
+
+    @rx.event
+    def set_use_sandbox_account(self, value: bool):
+        """Choose the sandbox Twilio account (sandbox mode only) or type an account's SID and token."""
+        self.use_sandbox_account = bool(value) and _sandbox_account_offered()
+        self.account_name, self.twilio_numbers, self.chosen = "", [], []
+        if self.use_sandbox_account:
+            self.account_sid, self._auth_token = SANDBOX_ACCOUNT_SID, ""
+
+    def _twilio_credentials(self) -> tuple[str, str]:
+        """The SID and token to use: typed ones, or the sandbox account's, resolved here and never sent out."""
+        if self.use_sandbox_account and _sandbox_account_offered():
+            return twilio.sandbox_account()
+        return self.account_sid, self._auth_token
 
     @rx.event
     def set_mode(self, value: str):
@@ -97,7 +117,9 @@ class NumberFlowState(AuthState):
 
     @rx.event
     def set_auth_token(self, value: str):
+        # A typed token means the caller's own account, not the sandbox one.
         self._auth_token, self.account_name = value.strip()[:64], ""
+        self.use_sandbox_account = False
 
     @rx.event
     def select_number(self, key: str):
@@ -243,7 +265,7 @@ class NumberFlowState(AuthState):
                 return
             self.verify_busy, self.flow_errors, self.account_name = True, {}, ""
             self.twilio_numbers, self.chosen = [], []
-            sid, token = self.account_sid, self._auth_token
+            sid, token = self._twilio_credentials()
 
         def work(session, p):
             account = phone_numbers.verify_twilio_credentials(account_sid=sid, auth_token=token)
@@ -277,7 +299,7 @@ class NumberFlowState(AuthState):
                 self.flow_errors = {"chosen": translate("numflow.choose_import", self.lang or "en")}
                 return
             self.import_busy, self.flow_errors = True, {}
-            sid, token, numbers = self.account_sid, self._auth_token, list(self.chosen)
+            (sid, token), numbers = self._twilio_credentials(), list(self.chosen)
         try:
             result = await self._run(
                 lambda s, p: phone_numbers.import_twilio_numbers(

@@ -27,6 +27,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from playwright.sync_api import Page, expect, sync_playwright
 
+from ava_app.services.providers.sandbox_keys import SandboxKeys, sandbox_keys_in
 from tests.e2e.browser import launch
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -97,10 +98,22 @@ def smtp_server() -> Iterator[Mailbox]:
 
 
 @pytest.fixture(scope="session")
-def live_server(database_url: str, smtp_server: Mailbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The data folder of the shared live server."""
+    return tmp_path_factory.mktemp("live-data")
+
+
+@pytest.fixture(scope="session")
+def live_server(database_url: str, smtp_server: Mailbox, live_data_dir: Path) -> Iterator[str]:
     """Serve AVA with ``reflex run --env prod --single-port`` and yield its base URL."""
-    with serve_ava(database_url, smtp_server, tmp_path_factory.mktemp("live-data"), log_name="live-server") as url:
+    with serve_ava(database_url, smtp_server, live_data_dir, log_name="live-server") as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def live_sandbox_keys(live_server: str, live_data_dir: Path) -> SandboxKeys:
+    """The live server's emulator keys: random per installation, read from its data folder like its processes do."""
+    return sandbox_keys_in(live_data_dir)
 
 
 @pytest.fixture(scope="session")

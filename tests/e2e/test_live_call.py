@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
 from ava_app.models import Call, PhoneNumber
-from ava_app.services.providers.vapi import SANDBOX_API_KEY, SANDBOX_MOUNT_PATH
+from ava_app.services.providers.vapi import SANDBOX_MOUNT_PATH
 from tests.e2e.conftest import ARTIFACTS, text_of
 from tests.e2e.members import PASSWORD, log_in, make_business, make_member
 
@@ -51,7 +51,9 @@ def wait_for_row(db: Session, query, *, timeout: float = 60):
     raise AssertionError("row not found in time")
 
 
-def test_a_simulated_call_is_live_on_the_dashboard_and_its_page(live_server: str, smtp_server, page: Page, db):
+def test_a_simulated_call_is_live_on_the_dashboard_and_its_page(
+    live_server: str, live_sandbox_keys, smtp_server, page: Page, db
+):
     tenant = make_business(db, name="Cabinet Live")
     owner = make_member(db, tenant=tenant, name="Lucie Live")
     go_live_through_the_api(live_server, owner.email)
@@ -61,7 +63,7 @@ def test_a_simulated_call_is_live_on_the_dashboard_and_its_page(live_server: str
     log_in(page, live_server, owner.email)
     started = httpx.post(
         f"{live_server}{SANDBOX_MOUNT_PATH}/sandbox/simulate-call",
-        headers={"Authorization": f"Bearer {SANDBOX_API_KEY}"},
+        headers={"Authorization": f"Bearer {live_sandbox_keys.vapi_api_key}"},
         json={
             "phoneNumberId": number.provider_number_id,
             "intent": "question",

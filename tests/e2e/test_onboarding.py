@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from ava_app.models import Call, CallMessage, PhoneNumber, Tenant, User
 from ava_app.services.analytics import summary_line
-from ava_app.services.providers.twilio_emulator import SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN
+from ava_app.services.providers.twilio_emulator import SANDBOX_ACCOUNT_SID
 from tests.e2e.conftest import ARTIFACTS, text_of
 
 pytestmark = pytest.mark.e2e
@@ -164,10 +164,10 @@ def test_signup_wizard_test_call_and_go_live(live_server: str, smtp_server, page
     expect(page).to_have_url(re.compile(r"/dashboard/?$"))
 
 
-def _sandbox_twilio_number(base_url: str) -> str:
+def _sandbox_twilio_number(base_url: str, token: str) -> str:
     """Buy a number on the sandbox Twilio account, as the owner would have done at Twilio before AVA."""
     twilio = f"{base_url}/sandbox/twilio/2010-04-01/Accounts/{SANDBOX_ACCOUNT_SID}"
-    auth = (SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN)
+    auth = (SANDBOX_ACCOUNT_SID, token)
     offer = httpx.get(f"{twilio}/AvailablePhoneNumbers/US/Local.json", params={"AreaCode": "212"}, auth=auth)
     offer.raise_for_status()
     number = offer.json()["available_phone_numbers"][0]["phone_number"]
@@ -176,23 +176,32 @@ def _sandbox_twilio_number(base_url: str) -> str:
     return number
 
 
-def test_wizard_imports_a_twilio_number_after_a_wrong_token(live_server: str, page: Page, db: Session):
+def test_wizard_imports_a_twilio_number_after_a_wrong_token(
+    live_server: str, live_sandbox_keys, page: Page, db: Session
+):
     page.add_init_script("localStorage.setItem('ava_lang', 'en')")
-    number = _sandbox_twilio_number(live_server)
+    number = _sandbox_twilio_number(live_server, live_sandbox_keys.twilio_auth_token)
     owner = Owner(page)
     email = sign_up(owner, live_server, business="Garage Dupont")
     owner.click(page.get_by_role("button", name="Start"))
     owner.click(page.get_by_role("button", name="Garage & auto repair"))
     owner.click(page.get_by_role("tab", name="Import from Twilio"))
 
-    # Sandbox: the test account's credentials are filled in. A wrong token first.
+    # Sandbox: the sandbox account is chosen, its token kept on the server. A typed wrong token first.
+    sandbox_account = page.get_by_role("checkbox", name="Use the sandbox Twilio account")
+    expect(sandbox_account).to_be_checked()
     expect(page.get_by_label("Account SID")).to_have_value(SANDBOX_ACCOUNT_SID)
+    expect(page.get_by_label("Auth Token")).to_have_count(0)
+    page.screenshot(path=str(ARTIFACTS / "onboarding-twilio-sandbox-account.png"), full_page=True)
+    owner.click(sandbox_account)
     owner.fill(page.get_by_label("Auth Token"), "0" * 32)
     owner.click(page.get_by_role("button", name="Verify"))
     expect(page.get_by_text("Twilio rejected this Account SID and Auth Token")).to_be_visible()
     expect(page.get_by_label("Account SID")).to_have_value(SANDBOX_ACCOUNT_SID)  # nothing typed was lost
 
-    owner.fill(page.get_by_label("Auth Token"), SANDBOX_AUTH_TOKEN)
+    # The sandbox account again: the server fills in its token, which the page never held.
+    owner.click(sandbox_account)
+    assert live_sandbox_keys.twilio_auth_token not in page.content()
     owner.click(page.get_by_role("button", name="Verify"))
     expect(page.get_by_text("Connected to")).to_be_visible()
     owner.click(page.get_by_text(number, exact=True).first)

@@ -13,7 +13,8 @@ from aiosmtpd.handlers import Sink
 
 from ava_app.api.app import create_api
 from ava_app.services import accounts
-from ava_app.services.providers.twilio_emulator import SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN
+from ava_app.services.providers.sandbox_keys import sandbox_keys
+from ava_app.services.providers.twilio_emulator import SANDBOX_ACCOUNT_SID
 from ava_app.settings import get_settings
 from tests.factories import make_tenant, make_user
 from tests.mail import closed_port
@@ -52,13 +53,14 @@ def test_admin_saves_tests_and_removes_a_twilio_credential(ava, db):
         assert {row["provider"] for row in listed} == {"vapi", "twilio", "openai", "smtp"}
         assert not any(row["configured"] for row in listed)
 
-        secret = {"account_sid": SANDBOX_ACCOUNT_SID, "auth_token": SANDBOX_AUTH_TOKEN}
+        token = sandbox_keys().twilio_auth_token
+        secret = {"account_sid": SANDBOX_ACCOUNT_SID, "auth_token": token}
         saved = client.put("/api/v1/integrations/twilio", json=secret)
         assert saved.status_code == 200
-        assert SANDBOX_AUTH_TOKEN not in saved.text
+        assert token not in saved.text
         listed = {row["provider"]: row for row in client.get("/api/v1/integrations").json()}
         assert listed["twilio"]["configured"] and listed["twilio"]["hint"]
-        assert SANDBOX_AUTH_TOKEN not in str(listed)
+        assert token not in str(listed)
 
         # Blank fields fall back to the saved credential.
         result = client.post("/api/v1/integrations/twilio/test", json={}).json()
@@ -73,10 +75,9 @@ def test_admin_saves_tests_and_removes_a_twilio_credential(ava, db):
 
 def test_vapi_test_connection_uses_the_real_client(ava, db):
     headers, _ = _login(db, role="admin")
-    from ava_app.services.providers.vapi import SANDBOX_API_KEY
 
     with httpx.Client(base_url=ava, headers=headers, timeout=30) as client:
-        good = client.post("/api/v1/integrations/vapi/test", json={"api_key": SANDBOX_API_KEY}).json()
+        good = client.post("/api/v1/integrations/vapi/test", json={"api_key": sandbox_keys().vapi_api_key}).json()
         assert good == {"provider": "vapi", "ok": True, "message": "Connected to Vapi (0 assistants visible)."}
         bad = client.post("/api/v1/integrations/vapi/test", json={"api_key": "not-a-key"}).json()
         assert bad["ok"] is False

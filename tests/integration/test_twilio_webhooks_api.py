@@ -17,7 +17,7 @@ from ava_app.api.app import create_api
 from ava_app.models import Call, WebhookEvent, utcnow
 from ava_app.services import credentials, post_call, twilio_voice
 from ava_app.services.providers import twilio
-from ava_app.services.providers.twilio_emulator import SANDBOX_AUTH_TOKEN
+from ava_app.services.providers.sandbox_keys import sandbox_keys
 from ava_app.settings import get_settings
 from tests.factories import make_assistant, make_phone_number, make_tenant
 from tests.fixtures import CONTRACT_FIXTURES
@@ -39,8 +39,12 @@ TENANT_ACCOUNT = INBOUND["form"]["AccountSid"]
 TENANT_TOKEN = INBOUND["auth_token"]
 
 
-def signed(path: str, body: str, *, token: str = SANDBOX_AUTH_TOKEN, query: str = "") -> dict[str, str]:
-    """The headers Twilio would send: the form content type and the signature of PUBLIC_URL + path (+ query)."""
+def signed(path: str, body: str, *, token: str = "", query: str = "") -> dict[str, str]:
+    """The headers Twilio would send: the form content type and the signature of PUBLIC_URL + path (+ query).
+
+    ``token`` defaults to this installation's sandbox account token (random, kept in the data folder).
+    """
+    token = token or sandbox_keys().twilio_auth_token
     url = get_settings().public_url + path + (f"?{query}" if query else "")
     params = twilio_voice.parse_twilio_form(body.encode()).params
     return {**FORM, "X-Twilio-Signature": twilio.sign_webhook(url=url, params=params, auth_token=token)}

@@ -22,9 +22,10 @@ from ava_app.services import assistants
 from ava_app.services.assistants import AssistantUpdate, DataFieldIn, FaqItem
 from ava_app.services.errors import Forbidden, Invalid, NotFound
 from ava_app.services.principal import Principal
+from ava_app.services.providers.sandbox_keys import sandbox_keys
 from ava_app.services.providers.twilio_emulator import create_twilio_emulator
-from ava_app.services.providers.vapi import SANDBOX_API_KEY, reset_circuit_breakers
-from ava_app.services.providers.vapi_emulator import create_vapi_emulator
+from ava_app.services.providers.vapi import reset_circuit_breakers
+from ava_app.services.providers.vapi_emulator import REDACTED, create_vapi_emulator
 from ava_app.settings import get_settings
 from tests.factories import make_phone_number, make_tenant, make_user
 from tests.servers import serve_app
@@ -41,10 +42,17 @@ class Providers:
     twilio: Any
     down: set[str] = field(default_factory=set)
     refused: dict[str, int] = field(default_factory=dict)
+    vapi: Any = None
 
     def vapi_get(self, path: str) -> httpx.Response:
         """Read the Vapi emulator's state with the sandbox key, as the Vapi dashboard would show it."""
-        return httpx.get(f"{self.base_url}/sandbox/vapi{path}", headers={"Authorization": f"Bearer {SANDBOX_API_KEY}"})
+        return httpx.get(
+            f"{self.base_url}/sandbox/vapi{path}", headers={"Authorization": f"Bearer {sandbox_keys().vapi_api_key}"}
+        )
+
+    def vapi_stored(self, kind: str, object_id: str) -> dict:
+        """What the Vapi emulator keeps (its REST answers hide the webhook secrets AVA pushes)."""
+        return self.vapi.state.sandbox.store.get(kind, object_id)
 
 
 class _Outage:
@@ -84,7 +92,7 @@ def providers(engine, monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[Pro
     with serve_app(app) as base_url:
         monkeypatch.setenv("AVA_PUBLIC_URL", base_url)
         get_settings.cache_clear()
-        yield Providers(base_url=base_url, twilio=twilio_app.state.emulator, down=down, refused=refused)
+        yield Providers(base_url=base_url, twilio=twilio_app.state.emulator, down=down, refused=refused, vapi=vapi_app)
     get_settings.cache_clear()
     reset_circuit_breakers()
 
@@ -319,7 +327,9 @@ def test_saving_syncs_to_vapi_through_the_job(db, providers, jobs):
     remote = providers.vapi_get(f"/assistant/{current.provider_assistant_id}").json()
     assert remote["firstMessage"] == "Hello there!"
     assert remote["server"]["url"] == providers.base_url + "/api/v1/webhooks/vapi"
-    assert remote["server"]["headers"]["X-Vapi-Secret"] == get_settings().vapi_webhook_secret
+    assert remote["server"]["headers"]["X-Vapi-Secret"] == REDACTED  # never handed back to whoever reads it
+    stored = providers.vapi_stored("assistant", current.provider_assistant_id)
+    assert stored["server"]["headers"]["X-Vapi-Secret"] == get_settings().vapi_webhook_secret
     assert remote["metadata"] == {"avaTenantId": str(owner.tenant_id), "avaAssistantId": str(current.id)}
 
     assistants.update_assistant(db, principal=owner, changes=AssistantUpdate(name="Clara"))
@@ -391,7 +401,8 @@ def test_sync_declares_the_builtin_tools_and_a_real_transfer_to_the_forwarding_n
     assert names == ["check_business_hours", "take_message", "transferCall", "lookup_faq"]
     assert [d["number"] for d in tools[2]["destinations"]] == ["+14155550100"]
     secret = get_settings().vapi_webhook_secret
-    assert all(tool["server"]["headers"] == {"X-Vapi-Secret": secret} for tool in tools if tool["type"] == "function")
+    stored = providers.vapi_stored("assistant", synced.provider_assistant_id)["model"]["tools"]
+    assert all(tool["server"]["headers"] == {"X-Vapi-Secret": secret} for tool in stored if tool["type"] == "function")
 
     assistants.update_assistant(db, principal=owner, changes=AssistantUpdate(enabled_integrations=["lookup_faq"]))
     db.expire_all()
@@ -406,7 +417,7 @@ def test_assistant_deleted_at_vapi_is_recreated(db, providers, jobs):
     first_id = assistants.get_or_create_assistant(db, principal=owner).provider_assistant_id
     httpx.delete(
         f"{providers.base_url}/sandbox/vapi/assistant/{first_id}",
-        headers={"Authorization": f"Bearer {SANDBOX_API_KEY}"},
+        headers={"Authorization": f"Bearer {sandbox_keys().vapi_api_key}"},
     )
     synced = assistants.retry_sync(db, principal=owner)
     assert synced.sync_status == "synced" and synced.provider_assistant_id != first_id

@@ -211,6 +211,7 @@ def test_the_bulk_generator_is_the_benchmark_path_and_links_no_recording(engine,
 @pytest.mark.parametrize("setting", [("AVA_ENV", "prod"), ("AVA_VAPI_API_KEY", "a-real-vapi-key")])
 def test_no_demo_in_prod_or_on_a_real_vapi_account(sandbox, db, capsys, monkeypatch, setting):
     monkeypatch.setenv("AVA_SECRET_KEY", "s" * 48)
+    monkeypatch.setenv("AVA_ALLOW_SANDBOX", "true")  # prod would not start without real providers otherwise
     monkeypatch.setenv(*setting)
     get_settings.cache_clear()
     try:

@@ -7,10 +7,23 @@ from ava_app.settings import ConfigError, load_settings
 
 @pytest.fixture()
 def clean_env(monkeypatch, tmp_path):
-    names = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ENV", "VAPI_API_KEY", "SMTP_HOST", "PORT", "PUBLIC_URL")
+    names = (
+        "DATABASE_URL",
+        "REDIS_URL",
+        "SECRET_KEY",
+        "ENV",
+        "ALLOW_SANDBOX",
+        "VAPI_API_KEY",
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_AUTH_TOKEN",
+        "SMTP_HOST",
+        "PORT",
+        "PUBLIC_URL",
+    )
     for name in (f"AVA_{name}" for name in names):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AVA_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("AVA_ENV", "dev")
     monkeypatch.chdir(tmp_path)  # no stray .env
     return tmp_path
 
@@ -60,3 +73,58 @@ def test_prod_refuses_placeholder_secret(clean_env, monkeypatch, secret):
     monkeypatch.setenv("AVA_SECRET_KEY", secret)
     with pytest.raises(ConfigError, match="AVA_SECRET_KEY"):
         load_settings()
+
+
+PROD = {
+    "AVA_SECRET_KEY": "p" * 48,
+    "AVA_VAPI_API_KEY": "vapi-live-key",
+    "AVA_TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+    "AVA_TWILIO_AUTH_TOKEN": "t" * 32,
+    "AVA_SMTP_HOST": "smtp.example.com",
+}
+
+
+def test_a_forgotten_ava_env_means_prod(clean_env, monkeypatch):
+    monkeypatch.delenv("AVA_ENV")
+    with pytest.raises(ConfigError, match="AVA_SECRET_KEY"):
+        load_settings()
+    for name, value in PROD.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings()
+    assert settings.env == "prod" and not settings.emulators_served and not settings.sandbox
+
+
+@pytest.mark.parametrize(
+    ("unset", "named"),
+    [
+        (("AVA_VAPI_API_KEY",), ["Vapi needs AVA_VAPI_API_KEY"]),
+        (("AVA_TWILIO_AUTH_TOKEN",), ["Twilio needs AVA_TWILIO_AUTH_TOKEN"]),
+        (
+            ("AVA_TWILIO_ACCOUNT_SID", "AVA_TWILIO_AUTH_TOKEN", "AVA_SMTP_HOST"),
+            ["Twilio needs AVA_TWILIO_ACCOUNT_SID, AVA_TWILIO_AUTH_TOKEN", "mail needs AVA_SMTP_HOST"],
+        ),
+    ],
+)
+def test_prod_refuses_to_start_with_a_sandbox_provider_and_names_what_is_missing(clean_env, monkeypatch, unset, named):
+    monkeypatch.setenv("AVA_ENV", "prod")
+    for name, value in PROD.items():
+        monkeypatch.setenv(name, "" if name in unset else value)
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    message = str(refused.value)
+    assert "AVA_ENV=prod never serves the sandbox emulators" in message and "AVA_ALLOW_SANDBOX=true" in message
+    for part in named:
+        assert part in message
+
+
+def test_prod_with_allow_sandbox_starts_but_serves_no_emulator(clean_env, monkeypatch):
+    monkeypatch.setenv("AVA_ENV", "prod")
+    monkeypatch.setenv("AVA_SECRET_KEY", PROD["AVA_SECRET_KEY"])
+    monkeypatch.setenv("AVA_ALLOW_SANDBOX", "true")
+    settings = load_settings()
+    assert settings.vapi_sandbox and settings.twilio_sandbox and not settings.emulators_served
+
+
+def test_dev_secret_key_is_private(clean_env):
+    load_settings()
+    assert (clean_env / "secret_key").stat().st_mode & 0o777 == 0o600

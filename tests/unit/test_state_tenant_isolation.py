@@ -731,6 +731,7 @@ async def test_number_flow_never_takes_another_organisations_number(world, engin
     a, b = world.a, world.b
     state = state_of(NumberFlowState, b)
     await run(state, "reset_flow")
+    await run(state, "set_use_sandbox_account", False)
     state.account_sid, state._auth_token = TENANT_TWILIO_SID, TENANT_TWILIO_TOKEN
     assert await run(state, "verify_twilio") == []
     # The shared Twilio account lists A's number, but never as being in B's AVA.

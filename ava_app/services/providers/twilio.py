@@ -25,11 +25,8 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from ava_app.services.errors import DomainError, Invalid, NotFound, ProviderError, ProviderUnavailable, RateLimited
-from ava_app.services.providers.twilio_emulator import (
-    SANDBOX_ACCOUNT_SID,
-    SANDBOX_AUTH_TOKEN,
-    SANDBOX_VERIFY_SERVICE_SID,
-)
+from ava_app.services.providers.sandbox_keys import sandbox_keys
+from ava_app.services.providers.twilio_emulator import SANDBOX_ACCOUNT_SID, SANDBOX_VERIFY_SERVICE_SID
 from ava_app.settings import get_settings
 
 T = TypeVar("T")
@@ -70,7 +67,12 @@ def resolve_credentials(*, account_sid: str | None = None, auth_token: str | Non
     settings = get_settings()
     if not settings.twilio_sandbox:
         return settings.twilio_account_sid, settings.twilio_auth_token
-    return SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN
+    return sandbox_account()
+
+
+def sandbox_account() -> tuple[str, str]:
+    """The emulator's sandbox account: its SID and this installation's random token (never sent to a browser)."""
+    return SANDBOX_ACCOUNT_SID, sandbox_keys().twilio_auth_token
 
 
 class _HttpClient(TwilioHttpClient):

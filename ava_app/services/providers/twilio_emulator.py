@@ -34,11 +34,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ava_app.private_files import private_sqlite_file
+
 logger = logging.getLogger(__name__)
 
-# Fictional credentials the sandbox uses when neither the tenant nor the platform configured Twilio.
+# The sandbox account used when neither the tenant nor the platform configured Twilio. Its SID is an identifier (Twilio
+# puts it in every webhook); its auth token is random per installation (``sandbox_keys``), never a constant.
 SANDBOX_ACCOUNT_SID = "AC" + "5a4db0c0" * 4
-SANDBOX_AUTH_TOKEN = "5a4db0c0" + "0" * 24
 SANDBOX_VERIFY_SERVICE_SID = "VA" + "5a4db0c0" * 4
 
 CODE_VALIDITY_SECONDS = 600
@@ -218,7 +220,7 @@ class TwilioEmulator:
         deliver_code: DeliverCode | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.accounts: dict[str, str] = dict(accounts or {SANDBOX_ACCOUNT_SID: SANDBOX_AUTH_TOKEN})
+        self.accounts: dict[str, str] = dict(accounts or {SANDBOX_ACCOUNT_SID: _sandbox_auth_token()})
         self.verify_services: set[str] = set(verify_services or {SANDBOX_VERIFY_SERVICE_SID})
         self.delivered: list[tuple[str, str]] = []
         self.deliver_code: DeliverCode = deliver_code or self._remember_code
@@ -226,7 +228,7 @@ class TwilioEmulator:
         self.pending_failures: deque[InjectedFailure] = deque()
         self._lock = threading.Lock()
         if db_path is not None:
-            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite_file(db_path)
         self._db = sqlite3.connect(str(db_path or ":memory:"), check_same_thread=False)
         self._db.executescript(
             """
@@ -540,8 +542,9 @@ def create_twilio_emulator(
 ) -> Starlette:
     """Build the emulator ASGI app; its state is on ``app.state.emulator`` (a :class:`TwilioEmulator`).
 
-    ``accounts`` maps SID to auth token (default: the sandbox pair). ``deliver_code(to, body)`` receives every Verify
-    code (default: appended to ``emulator.delivered``). ``db_path`` keeps owned numbers across restarts.
+    ``accounts`` maps SID to auth token (default: the sandbox account with this installation's token).
+    ``deliver_code(to, body)`` receives every Verify code (default: appended to ``emulator.delivered``).
+    ``db_path`` keeps owned numbers across restarts.
     """
     emulator = TwilioEmulator(
         accounts=accounts, verify_services=verify_services, db_path=db_path, deliver_code=deliver_code, clock=clock
@@ -757,6 +760,13 @@ def create_twilio_emulator(
     )
     app.state.emulator = emulator
     return app
+
+
+def _sandbox_auth_token() -> str:
+    # Imported here: the installation's keys need AVA's settings, which a bare emulator in a test may not.
+    from ava_app.services.providers.sandbox_keys import sandbox_keys
+
+    return sandbox_keys().twilio_auth_token
 
 
 def deliver_code_to_outbox(to: str, body: str) -> None:

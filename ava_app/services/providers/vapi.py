@@ -23,11 +23,9 @@ from purgatory.domain.model import OpenedState
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from ava_app.services.errors import Conflict, DomainError, Invalid, NotFound, ProviderError, ProviderUnavailable
+from ava_app.services.providers.sandbox_keys import sandbox_keys
 from ava_app.settings import Settings, get_settings
 
-# The keys the sandbox client sends and the emulator accepts by default; they are not secrets (local emulator only).
-SANDBOX_API_KEY = "sandbox-vapi-private-key"
-SANDBOX_PUBLIC_KEY = "sandbox-vapi-public-key"
 SANDBOX_MOUNT_PATH = "/sandbox/vapi"
 WEBHOOK_PATH = "/api/v1/webhooks/vapi"
 WEBHOOK_SECRET_HEADER = "X-Vapi-Secret"
@@ -65,11 +63,12 @@ def vapi_endpoint(*, settings: Settings | None = None) -> VapiEndpoint:
     """The Vapi endpoint for the current mode: the real API with its keys, or the emulator when no key is set."""
     settings = settings or get_settings()
     if settings.vapi_sandbox:
+        keys = sandbox_keys(settings)
         return VapiEndpoint(
             base_url=settings.public_url + SANDBOX_MOUNT_PATH,
-            api_key=SANDBOX_API_KEY,
+            api_key=keys.vapi_api_key,
             sandbox=True,
-            public_key=SANDBOX_PUBLIC_KEY,
+            public_key=keys.vapi_public_key,
         )
     return VapiEndpoint(
         base_url=settings.vapi_base_url,

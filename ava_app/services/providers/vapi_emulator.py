@@ -21,7 +21,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from ava_app.services.providers.vapi import SANDBOX_API_KEY, SANDBOX_MOUNT_PATH, SANDBOX_PUBLIC_KEY
+from ava_app.private_files import private_dir
+from ava_app.services.providers.sandbox_keys import sandbox_keys
+from ava_app.services.providers.vapi import SANDBOX_MOUNT_PATH
 from ava_app.services.providers.vapi_sandbox import contract
 from ava_app.services.providers.vapi_sandbox.call_runner import new_call, simulate_call, start_simulated_call
 from ava_app.services.providers.vapi_sandbox.contract import VapiHttpError, bad_request, new_id, now_iso
@@ -35,6 +37,7 @@ __all__ = ["create_vapi_emulator", "simulate_call"]
 FREE_NUMBERS_PER_ORG = 5
 DEFAULT_AREA_CODE = "415"
 _RECORDING_NAME = re.compile(r"^[0-9a-f-]{36}-mono\.wav$")
+REDACTED = "[hidden by the AVA sandbox]"
 _SIMULATE_FIELDS = frozenset({"assistantId", "phoneNumberId", "callId", "intent", "speed", "customer", "wait"})
 
 
@@ -52,8 +55,9 @@ def create_vapi_emulator(
 ) -> Starlette:
     """Build the emulator app.
 
-    ``db_path`` defaults to ``<data_dir>/sandbox_vapi.db``; ``api_keys`` (private keys) to the sandbox key the client
-    sends; ``public_keys`` (public key -> the private key of its org) to the sandbox public key; ``public_base_url``
+    ``db_path`` defaults to ``<data_dir>/sandbox_vapi.db``; ``api_keys`` (private keys) to this installation's sandbox
+    key, the one the client sends; ``public_keys`` (public key -> the private key of its org) to its public key;
+    ``public_base_url``
     (where the emulator is reachable, for recording URLs) to ``<public_url>/sandbox/vapi``.
     ``auto_simulate`` plays calls created by ``POST /call`` and ``POST /call/web`` with ``default_intent`` at
     ``call_speed``. ``webhook_transport`` routes webhooks in-process (tests). ``app.state.sandbox`` is the runtime.
@@ -63,12 +67,16 @@ def create_vapi_emulator(
         db_path = db_path or settings.data_dir / "sandbox_vapi.db"
         public_base_url = public_base_url or settings.public_url + SANDBOX_MOUNT_PATH
     db_path = Path(db_path)
+    if api_keys is None or public_keys is None:
+        keys = sandbox_keys()
+        api_keys = api_keys or {keys.vapi_api_key}
+        public_keys = public_keys if public_keys is not None else {keys.vapi_public_key: keys.vapi_api_key}
     sandbox = VapiSandbox(
         store=SandboxStore(db_path),
-        api_keys=frozenset(api_keys or {SANDBOX_API_KEY}),
-        public_keys=dict(public_keys if public_keys is not None else {SANDBOX_PUBLIC_KEY: SANDBOX_API_KEY}),
+        api_keys=frozenset(api_keys),
+        public_keys=dict(public_keys),
         public_base_url=public_base_url.rstrip("/"),
-        recordings_dir=db_path.parent / f"{db_path.stem}_recordings",
+        recordings_dir=private_dir(db_path.parent / f"{db_path.stem}_recordings"),
         webhook_transport=webhook_transport,
         auto_simulate=auto_simulate,
         default_intent=default_intent,
@@ -160,6 +168,36 @@ async def _require_assistant(request: Request, org: str, assistant_id: Any) -> N
         raise bad_request([f"Couldn't Find Assistant. `assistantId` {assistant_id} Not Found."])
 
 
+def _shown(obj: Any) -> Any:
+    """What the emulator answers with: stored objects with the webhook secrets they carry blanked out.
+
+    Assistants, tools and numbers keep AVA's webhook secret in ``server.headers`` so simulated calls sign their
+    webhooks; a reader of the REST API (anyone holding the sandbox key) must not learn it from there.
+    """
+    if isinstance(obj, list):
+        return [_shown(item) for item in obj]
+    if not isinstance(obj, dict):
+        return obj
+    shown = {key: _shown(value) for key, value in obj.items()}
+    for key in ("server", "serverUrlSecret"):
+        if key not in shown:
+            continue
+        if key == "serverUrlSecret":
+            shown[key] = REDACTED
+        elif isinstance(shown[key], dict):
+            server = dict(shown[key])
+            if isinstance(server.get("headers"), dict):
+                server["headers"] = {name: REDACTED for name in server["headers"]}
+            if "secret" in server:
+                server["secret"] = REDACTED
+            shown[key] = server
+    return shown
+
+
+def _answer(obj: Any, *, status_code: int = 200) -> JSONResponse:
+    return JSONResponse(_shown(obj), status_code=status_code)
+
+
 def _vapi_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, VapiHttpError)
     return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
@@ -206,7 +244,7 @@ def _list_query(request: Request, *, extra: frozenset[str] = frozenset()) -> dic
 
 async def get_object(request: Request) -> JSONResponse:
     """GET /<kind>/{id}."""
-    return JSONResponse(await _owned(request, _kind(request)))
+    return _answer(await _owned(request, _kind(request)))
 
 
 async def delete_object(request: Request) -> JSONResponse:
@@ -214,21 +252,21 @@ async def delete_object(request: Request) -> JSONResponse:
     kind = _kind(request)
     obj = await _owned(request, kind)
     await _sandbox(request).db(_sandbox(request).store.delete, kind, obj["id"])
-    return JSONResponse(obj)
+    return _answer(obj)
 
 
 async def _list(request: Request, kind: str, *, extra: frozenset[str] = frozenset()) -> JSONResponse:
     org = _org(request)
     query = _list_query(request, extra=extra)
     items = await _sandbox(request).db(_sandbox(request).store.list, kind, org_id=org, **query)
-    return JSONResponse(items)
+    return _answer(items)
 
 
 async def _patch(request: Request, kind: str, existing: dict[str, Any], changes: dict[str, Any]) -> JSONResponse:
     # Shallow merge: each top-level key sent replaces the stored one whole.
     updated = {**existing, **changes, "updatedAt": now_iso()}
     await _sandbox(request).db(_sandbox(request).store.save, kind, updated)
-    return JSONResponse(updated)
+    return _answer(updated)
 
 
 # --- assistants ----------------------------------------------------------------------------------------------
@@ -241,7 +279,7 @@ async def create_assistant(request: Request) -> JSONResponse:
     contract.check_assistant(body)
     assistant = _new(org, body)
     await _sandbox(request).db(_sandbox(request).store.insert, "assistant", assistant)
-    return JSONResponse(assistant, status_code=201)
+    return _answer(assistant, status_code=201)
 
 
 async def list_assistants(request: Request) -> JSONResponse:
@@ -274,11 +312,11 @@ async def create_phone_number(request: Request) -> JSONResponse:
             raise bad_request([f"Number {body['number']} already exists in this org."])
         number = _new(org, {**public, "status": "active", "smsEnabled": body.get("smsEnabled", True)})
         await sandbox.db(sandbox.store.insert, "phone-number", number)
-        return JSONResponse(number, status_code=201)
+        return _answer(number, status_code=201)
     if body.get("sipUri"):
         number = _new(org, {**public, "status": "active"})
         await sandbox.db(sandbox.store.insert, "phone-number", number)
-        return JSONResponse(number, status_code=201)
+        return _answer(number, status_code=201)
     area_code = body.get("numberDesiredAreaCode") or DEFAULT_AREA_CODE
     number = _new(org, {**public, "numberDesiredAreaCode": area_code, "status": "active"})
     allocated = await sandbox.db(
@@ -286,7 +324,7 @@ async def create_phone_number(request: Request) -> JSONResponse:
     )
     if isinstance(allocated, str):
         raise bad_request([allocated])
-    return JSONResponse(allocated, status_code=201)
+    return _answer(allocated, status_code=201)
 
 
 async def list_phone_numbers(request: Request) -> JSONResponse:
@@ -350,7 +388,7 @@ async def _start_call(
         await start_simulated_call(
             sandbox, intent=sandbox.default_intent, call_id=call["id"], speed=sandbox.call_speed, org_id=org
         )
-    return JSONResponse(call, status_code=201)
+    return _answer(call, status_code=201)
 
 
 async def list_calls(request: Request) -> JSONResponse:
@@ -397,7 +435,7 @@ async def simulate_call_route(request: Request) -> JSONResponse:
         )
     except LookupError as exc:
         raise VapiHttpError(404, str(exc)) from None
-    return JSONResponse(call, status_code=201)
+    return _answer(call, status_code=201)
 
 
 async def recording(request: Request) -> Response:

@@ -13,7 +13,8 @@ import pytest
 from fastapi import FastAPI, Request
 from pydantic import BaseModel
 
-from ava_app.services.providers.vapi import SANDBOX_API_KEY, SANDBOX_PUBLIC_KEY, VapiClient, reset_circuit_breakers
+from ava_app.services.providers.sandbox_keys import sandbox_keys
+from ava_app.services.providers.vapi import VapiClient, reset_circuit_breakers
 from ava_app.services.providers.vapi_emulator import create_vapi_emulator
 from tests.fixtures import CONTRACT_FIXTURES
 
@@ -126,8 +127,8 @@ async def client(emulator):
     """The real client, talking HTTP to the emulator through an ASGI transport."""
     vapi = VapiClient(
         base_url=EMULATOR_URL,
-        api_key=SANDBOX_API_KEY,
-        public_key=SANDBOX_PUBLIC_KEY,
+        api_key=sandbox_keys().vapi_api_key,
+        public_key=sandbox_keys().vapi_public_key,
         transport=httpx.ASGITransport(app=emulator),
     )
     yield vapi
@@ -140,7 +141,7 @@ async def raw(emulator):
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=emulator),
         base_url=EMULATOR_URL,
-        headers={"Authorization": f"Bearer {SANDBOX_API_KEY}"},
+        headers={"Authorization": f"Bearer {sandbox_keys().vapi_api_key}"},
     ) as http:
         yield http
 

@@ -14,7 +14,6 @@ from ava_app.services.errors import Invalid, NotFound, ProviderError, ProviderUn
 from ava_app.services.providers import twilio as tw
 from ava_app.services.providers.twilio_emulator import (
     SANDBOX_ACCOUNT_SID,
-    SANDBOX_AUTH_TOKEN,
     SANDBOX_VERIFY_SERVICE_SID,
     create_twilio_emulator,
     deliver_code_to_outbox,
@@ -336,7 +335,7 @@ async def test_list_follows_pages_and_envelope_has_exactly_the_meta_keys(twilio_
     page = httpx.get(
         f"{base}/2010-04-01/Accounts/{SANDBOX_ACCOUNT_SID}/IncomingPhoneNumbers.json",
         params={"PageSize": 3},
-        auth=(SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN),
+        auth=tw.sandbox_account(),
     ).json()
     assert set(page) == {
         "incoming_phone_numbers",
@@ -452,7 +451,7 @@ def test_emulator_keeps_numbers_in_its_sqlite_file(tmp_path, sandbox):
         created = httpx.post(
             f"{base_url}/2010-04-01/Accounts/{SANDBOX_ACCOUNT_SID}/IncomingPhoneNumbers.json",
             data={"PhoneNumber": "+14155550199"},
-            auth=(SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN),
+            auth=tw.sandbox_account(),
         )
     assert created.status_code == 201
     second = create_twilio_emulator(db_path=path)

@@ -15,16 +15,16 @@ from vapi.calls.client import AsyncCallsClient
 
 from ava_app.models import Assistant
 from ava_app.services.errors import Invalid, NotFound, ProviderError, ProviderUnavailable
+from ava_app.services.providers.sandbox_keys import sandbox_keys, sandbox_keys_in
 from ava_app.services.providers.vapi import (
     BUILTIN_TOOLS,
-    SANDBOX_API_KEY,
-    SANDBOX_PUBLIC_KEY,
     SERVER_MESSAGES,
     UNAVAILABLE_MESSAGE,
     VapiClient,
     vapi_assistant_config,
     vapi_endpoint,
 )
+from ava_app.services.providers.vapi_emulator import REDACTED
 from ava_app.settings import Settings
 from tests.unit.providers.conftest import (
     EMULATOR_URL,
@@ -46,7 +46,7 @@ def test_sandbox_mode_points_at_the_emulator_mounted_in_the_app(tmp_path):
 
     assert endpoint.sandbox is True
     assert endpoint.base_url == "https://ava.example.com/sandbox/vapi"
-    assert endpoint.api_key == SANDBOX_API_KEY
+    assert endpoint.api_key == sandbox_keys_in(tmp_path).vapi_api_key
 
 
 def test_with_a_key_the_client_talks_to_vapi(tmp_path):
@@ -236,7 +236,13 @@ async def test_the_emulator_accepts_avas_tools_and_refuses_malformed_ones(client
         transfer_numbers=["+14155550100"],
     )
     created = await client.create_assistant(config=config)
-    assert created["model"]["tools"] == config["model"]["tools"]
+    # Kept as sent, the webhook secret in each tool's server headers hidden from readers.
+    hidden = {"headers": {"X-Vapi-Secret": REDACTED}}
+    expected = [
+        {**tool, "server": {**tool["server"], **hidden}} if "server" in tool else tool
+        for tool in config["model"]["tools"]
+    ]
+    assert created["model"]["tools"] == expected
 
     broken = {
         **config["model"],
@@ -395,7 +401,7 @@ def test_sandbox_and_real_endpoints_carry_their_public_key(tmp_path):
         settings=Settings(vapi_api_key="priv", vapi_public_key="pub", data_dir=tmp_path, secret_key="x" * 40)
     )
 
-    assert sandbox.public_key == SANDBOX_PUBLIC_KEY
+    assert sandbox.public_key == sandbox_keys_in(tmp_path).vapi_public_key
     assert (real.api_key, real.public_key) == ("priv", "pub")
 
 
@@ -743,7 +749,7 @@ async def test_breaker_opens_for_fresh_clients_against_the_emulator_set_to_fail(
         # What the services do: a new client for every operation.
         return VapiClient(
             base_url=EMULATOR_URL,
-            api_key=SANDBOX_API_KEY,
+            api_key=sandbox_keys().vapi_api_key,
             transport=httpx.ASGITransport(app=emulator),
             backoff_initial=0,
             breaker_threshold=3,

@@ -16,10 +16,9 @@ from vapi import types as vt
 from vapi.calls.client import AsyncCallsClient
 
 from ava_app.models import Assistant
+from ava_app.services.providers.sandbox_keys import sandbox_keys
 from ava_app.services.providers.vapi import (
     BUILTIN_TOOLS,
-    SANDBOX_API_KEY,
-    SANDBOX_PUBLIC_KEY,
     VapiClient,
     vapi_assistant_config,
 )
@@ -66,9 +65,9 @@ def test_whitelists_match_the_sdk_dtos():
 # --- auth and errors ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("header", [None, "Bearer nope", f"Basic {SANDBOX_API_KEY}"])
+@pytest.mark.parametrize("header", [None, "Bearer nope", "Basic {key}"])
 async def test_requests_without_a_valid_bearer_key_get_vapis_401(emulator, header):
-    headers = {"Authorization": header} if header else {}
+    headers = {"Authorization": header.format(key=sandbox_keys().vapi_api_key)} if header else {}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=emulator), base_url=EMULATOR_URL) as http:
         response = await http.get("/assistant", headers=headers)
 
@@ -89,7 +88,7 @@ INVALID_KEY = {
 
 async def test_web_calls_take_the_public_key_and_every_other_route_the_private_one(emulator, raw):
     assistant = (await raw.post("/assistant", json=assistant_config())).json()
-    public = {"Authorization": f"Bearer {SANDBOX_PUBLIC_KEY}"}
+    public = {"Authorization": f"Bearer {sandbox_keys().vapi_public_key}"}
 
     private_on_web = await raw.post("/call/web", json={"assistantId": assistant["id"]})
     web = await raw.post("/call/web", json={"assistantId": assistant["id"]}, headers=public)
@@ -304,7 +303,9 @@ async def test_mounted_under_a_prefix_like_the_app_does(tmp_path):
     app = FastAPI()
     app.mount("/sandbox/vapi", create_vapi_emulator(db_path=tmp_path / "v.db", public_base_url="http://ava.test/x"))
     client = VapiClient(
-        base_url="http://ava.test/sandbox/vapi", api_key=SANDBOX_API_KEY, transport=httpx.ASGITransport(app=app)
+        base_url="http://ava.test/sandbox/vapi",
+        api_key=sandbox_keys().vapi_api_key,
+        transport=httpx.ASGITransport(app=app),
     )
 
     created = await client.create_assistant(config={"name": "Ava"})
@@ -567,7 +568,7 @@ async def test_outbound_call_reaching_voicemail_leaves_the_voicemail_message(tmp
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=emulator),
         base_url=EMULATOR_URL,
-        headers={"Authorization": f"Bearer {SANDBOX_API_KEY}"},
+        headers={"Authorization": f"Bearer {sandbox_keys().vapi_api_key}"},
     ) as raw:
         assistant, number = await _booking_setup(raw)
         created = await raw.post(

@@ -8,6 +8,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from ava_app.private_files import private_sqlite_file
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS vapi_object (
     kind TEXT NOT NULL,
@@ -28,7 +30,7 @@ class SandboxStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite_file(self.path)
         # One writer at a time keeps number allocation (5 per org, unique numbers) race-free across threads.
         self._write_lock = threading.Lock()
         with self._connect() as connection:

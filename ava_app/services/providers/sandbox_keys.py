@@ -1,0 +1,52 @@
+"""The emulators' keys: random per installation, generated once and kept 0600 in the data folder.
+
+The sandbox clients send them and the emulators accept them; every process of an installation reads the same file,
+so they agree. They never reach a browser: states and pages resolve "the sandbox account" on the server.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from ava_app.private_files import kept_secret
+from ava_app.settings import Settings, get_settings
+
+KEYS_FILE = "sandbox_keys.json"
+
+
+@dataclass(frozen=True)
+class SandboxKeys:
+    """The Vapi emulator's private and public keys and the Twilio emulator's sandbox account token."""
+
+    vapi_api_key: str
+    vapi_public_key: str
+    twilio_auth_token: str
+
+
+def _generate() -> str:
+    keys = SandboxKeys(
+        vapi_api_key="sk_sandbox_" + secrets.token_hex(20),
+        vapi_public_key="pk_sandbox_" + secrets.token_hex(20),
+        # Twilio auth tokens are 32 hex characters.
+        twilio_auth_token=secrets.token_hex(16),
+    )
+    return json.dumps(asdict(keys))
+
+
+@lru_cache(maxsize=8)
+def _keys_in(data_dir: Path) -> SandboxKeys:
+    return SandboxKeys(**json.loads(kept_secret(data_dir / KEYS_FILE, make=_generate)))
+
+
+def sandbox_keys(settings: Settings | None = None) -> SandboxKeys:
+    """This installation's emulator keys (created on first use)."""
+    return _keys_in(Path((settings or get_settings()).data_dir).resolve())
+
+
+def sandbox_keys_in(data_dir: Path | str) -> SandboxKeys:
+    """The emulator keys of the installation whose data folder is ``data_dir`` (tests reading a live server's)."""
+    return _keys_in(Path(data_dir).resolve())
