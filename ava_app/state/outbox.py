@@ -20,8 +20,8 @@ class OutboxState(AuthState):
     loaded: bool = False
     refused: bool = False
 
-    def _signed_in(self) -> Principal | None:
-        if not self.access_token:
+    def _signed_in_principal(self) -> Principal | None:
+        if not self._session_cookie():
             return None
         try:
             return self._principal()
@@ -35,7 +35,7 @@ class OutboxState(AuthState):
         client_ip = router.session.client_ip if router and router.session else ""
         if may_read_dev_outbox(client_ip=client_ip, headers=headers, principal=None):
             return True
-        return may_read_dev_outbox(client_ip="", headers=headers, principal=self._signed_in())
+        return may_read_dev_outbox(client_ip="", headers=headers, principal=self._signed_in_principal())
 
     @rx.event
     def load_messages(self):

@@ -14,6 +14,7 @@ from ava_app.services.passwords import hash_password
 from ava_app.settings import get_settings
 from ava_app.state.outbox import OutboxState
 from tests.factories import make_tenant, make_user
+from tests.unit.test_state_tenant_isolation import browser_cookie
 
 PASSWORD = "outbox-reader-42"
 MAGIC_LINK = "http://testserver/auth/link?token=live-login-link"
@@ -60,9 +61,10 @@ def _login(db, *, platform_admin: bool) -> accounts.AuthResult:
 def _visit(client_ip: str, *, headers: dict[str, str] | None = None, login: accounts.AuthResult | None = None):
     root = rx.State(_reflex_internal_init=True)
     state = root.get_substate(OutboxState.get_full_name().split(".")[1:])
-    state.router = RouterData(session=SessionData(client_ip=client_ip), headers=HeaderData(raw_headers=headers or {}))
-    if login is not None:
-        state.access_token, state.refresh_token = login.access_token, login.refresh_token
+    cookie = browser_cookie(login) if login is not None else ""
+    state.router = RouterData(
+        session=SessionData(client_ip=client_ip), headers=HeaderData(raw_headers=headers or {}, cookie=cookie)
+    )
     answer = OutboxState.event_handlers["load_messages"].fn(state)
     return state, answer
 
