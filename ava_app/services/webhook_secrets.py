@@ -20,19 +20,18 @@ from ava_app.services.principal import Principal
 
 
 class WebhookSecretStatus(BaseModel):
-    """What the settings page shows of the organisation's webhook secret (never the secret)."""
+    """What the settings page shows of the organisation's webhook secret (never the secret): since when the current
+    one is in use (None without one), and until when a replaced one is still accepted (None when none is)."""
 
-    own_account: bool
     since: datetime | None = None
     previous_until: datetime | None = None
 
 
 def webhook_secret_status(session: Session, *, principal: Principal) -> WebhookSecretStatus:
-    """Whether the organisation has a webhook secret of its own (it does on its own Vapi account), and its dates."""
+    """The dates of the organisation's webhook secret (it has one on its own Vapi account). Admins only."""
     tenant_id = principal.require_admin()
     status = credentials.webhook_secret_status(session, tenant_id=tenant_id)
-    own = credentials.has_credential(session, tenant_id=tenant_id, provider="vapi")
-    return WebhookSecretStatus(own_account=own, since=status["since"], previous_until=status["previous_until"])
+    return WebhookSecretStatus(since=status["since"], previous_until=status["previous_until"])
 
 
 def rotate_webhook_secret(session: Session, *, principal: Principal) -> WebhookSecretStatus:

@@ -28,7 +28,7 @@ class WebhookSecretState(AuthState):
             with session_scope() as session:
                 status = webhook_secrets.webhook_secret_status(session, principal=principal)
         except DomainError as error:
-            self._show(WebhookSecretStatus(own_account=False))
+            self._show(WebhookSecretStatus())
             return self._fail(error)
         self._show(status)
 
