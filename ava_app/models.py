@@ -43,6 +43,7 @@ class Tenant(SQLModel, table=True):
     plan: str = Field(default="trial", max_length=20)
     onboarding_step: int = 1
     onboarding_completed_at: datetime | None = None
+    # Before revision 0010 the hash of a secret derived from AVA_SECRET_KEY; 0010 moved it to WebhookSecret.
     webhook_secret_hash: str | None = Field(default=None, max_length=128)
     is_demo: bool = False
     created_at: datetime = Field(default_factory=utcnow)
@@ -435,3 +436,20 @@ class ProviderCredential(SQLModel, table=True):
     hint: str = Field(default="", max_length=40)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class WebhookSecret(SQLModel, table=True):
+    """A tenant's own Vapi webhook secret (``X-Vapi-Secret``), for a tenant on its own Vapi account.
+
+    The current one has no ``expires_at``; a replaced one is still accepted until its ``expires_at`` (the grace
+    period while the assistants are pushed again). Only the current one is kept encrypted, to be pushed; lookups
+    are by ``secret_hash``.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True, ondelete="CASCADE")
+    secret_hash: str = Field(max_length=64, unique=True)
+    # None once replaced, and for a secret from before revision 0010 until AVA has recovered its value.
+    secret_encrypted: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime | None = None

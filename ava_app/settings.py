@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     database_url: str = ""
     redis_url: str = ""
     secret_key: str = ""
+    # Keys AVA_SECRET_KEY replaced, comma-separated: stored secrets encrypted under them stay readable (MultiFernet)
+    # until ``python -m ava_app.manage rotate-secret-key`` has re-encrypted them under the current key.
+    secret_key_previous: str = ""
     public_url: str = ""  # default: http://localhost:<port>
     port: int = Field(default=3000, ge=1, le=65535)
     embedded_worker: bool = True
@@ -88,7 +91,7 @@ class Settings(BaseSettings):
         if not self.public_url:
             self.public_url = f"http://localhost:{self.port}"
         if self.env == "prod":
-            if self.secret_key.strip().lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 32:
+            if _placeholder(self.secret_key):
                 raise ValueError("AVA_SECRET_KEY must be set to a random value of 32+ characters when AVA_ENV=prod")
             missing = self.missing_provider_variables()
             if missing and not self.allow_sandbox:
@@ -100,8 +103,14 @@ class Settings(BaseSettings):
                 )
         elif not self.secret_key:
             self.secret_key = _dev_secret_key(self.data_dir)
+        if self.env == "prod" and self.vapi_api_key and _placeholder(self.vapi_webhook_secret):
+            # A derived one would change with AVA_SECRET_KEY: rotating the key would silently cut off every call.
+            raise ValueError(
+                "AVA_VAPI_WEBHOOK_SECRET must be set to a random value of 32+ characters when AVA_ENV=prod "
+                "and AVA_VAPI_API_KEY is set"
+            )
         if not self.vapi_webhook_secret:
-            # Derived, so every process of a deployment agrees on it without one more variable to set.
+            # Derived (dev and sandbox), so every process of a deployment agrees on it without one more variable.
             digest = hmac.new(self.secret_key.encode(), b"ava-vapi-webhook-secret", hashlib.sha256).hexdigest()
             self.vapi_webhook_secret = "whsec_" + digest[:40]
         return self
@@ -122,6 +131,12 @@ class Settings(BaseSettings):
     def emulators_served(self) -> bool:
         """The local provider emulators (/sandbox/...) and the dev outbox exist in a dev deployment only."""
         return self.env == "dev"
+
+    @property
+    def previous_secret_keys(self) -> list[str]:
+        """The keys listed in AVA_SECRET_KEY_PREVIOUS, newest first as written, the current key left out."""
+        keys = [key.strip() for key in self.secret_key_previous.split(",")]
+        return [key for key in dict.fromkeys(keys) if key and key != self.secret_key]
 
     @property
     def vapi_sandbox(self) -> bool:
@@ -160,6 +175,10 @@ class Settings(BaseSettings):
                 if local in self.public_url:
                     origins.append(self.public_url.replace(local, other))
         return origins
+
+
+def _placeholder(secret: str) -> bool:
+    return secret.strip().lower() in PLACEHOLDER_SECRETS or len(secret) < 32
 
 
 def _dev_secret_key(data_dir: Path) -> str:

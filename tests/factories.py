@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
-from ava_app.models import Assistant, Call, Membership, PhoneNumber, Tenant, User, utcnow
+from ava_app.models import Assistant, Call, Membership, PhoneNumber, Tenant, User, WebhookSecret, utcnow
 
 _counter = itertools.count(1)
 
@@ -62,4 +62,14 @@ def make_call(session: Session, *, tenant: Tenant, minutes_ago: int = 10, durati
             duration_seconds=duration,
             **fields,
         ),
+    )
+
+
+def make_webhook_secret(session: Session, *, tenant: Tenant, secret: str, **fields) -> WebhookSecret:
+    """A tenant webhook secret known to the test (stored as the service stores it: hashed, value encrypted)."""
+    from ava_app.services import credentials
+
+    fields.setdefault("secret_encrypted", credentials.encrypt_text(secret))
+    return _save(
+        session, WebhookSecret(tenant_id=tenant.id, secret_hash=credentials.webhook_secret_hash(secret), **fields)
     )

@@ -6,6 +6,7 @@ import reflex as rx
 
 from ava_app.components.i18n import t
 from ava_app.components.layout import app_layout
+from ava_app.components.webhook_secret import webhook_secret_section
 from ava_app.state.integrations import IntegrationsState
 
 
@@ -134,6 +135,7 @@ def provider_card(row: rx.Var) -> rx.Component:
                     spacing="3",
                     wrap="wrap",
                 ),
+                webhook_secret_section(provider, row),
                 spacing="3",
                 width="100%",
             ),

@@ -704,8 +704,8 @@ def webhook_server(session: Session, *, tenant_id: int) -> dict[str, Any]:
     """The ``server`` object that sends Vapi's messages about the tenant's calls to AVA's webhook, with its secret.
 
     On the platform's Vapi account that is the platform secret; a tenant on its own account gets its own secret,
-    which the webhook accepts for that tenant's calls only. May commit (recording that secret's hash), so call it
-    before taking row locks.
+    which the webhook accepts for that tenant's calls only. May commit (storing that secret), so call it before
+    taking row locks; when the secret had to be replaced, everything else of the tenant at Vapi is pushed again.
     """
     settings = get_settings()
     secret = settings.vapi_webhook_secret
@@ -715,12 +715,41 @@ def webhook_server(session: Session, *, tenant_id: int) -> dict[str, Any]:
         # The push itself fails on this (``vapi_client``) and records why; no need to fail differently here.
         own = None
     if own:
-        secret = credentials.ensure_tenant_webhook_secret(session, tenant_id=tenant_id)
+        secret, replaced = credentials.ensure_tenant_webhook_secret(session, tenant_id=tenant_id)
+        if replaced:
+            enqueue_vapi_resync(session, tenant_id=tenant_id)
     return {
         "url": settings.public_url.rstrip("/") + WEBHOOK_PATH,
         "timeoutSeconds": 20,
         "headers": {WEBHOOK_SECRET_HEADER: secret},
     }
+
+
+def enqueue_vapi_resync(session: Session, *, tenant_id: int) -> int:
+    """Queue the push of everything the tenant has at Vapi (assistants, then numbers), e.g. after its webhook secret
+    changed; returns how many pushes were queued. Assistants and numbers never pushed are left to their own flows."""
+    assistant_ids = session.exec(
+        select(Assistant.id)
+        .where(Assistant.tenant_id == tenant_id, col(Assistant.provider_assistant_id).is_not(None))
+        .order_by(col(Assistant.id))
+    ).all()
+    number_ids = session.exec(
+        select(PhoneNumber.id)
+        .where(
+            PhoneNumber.tenant_id == tenant_id,
+            col(PhoneNumber.provider_number_id).is_not(None),
+            col(PhoneNumber.released_at).is_(None),
+        )
+        .order_by(col(PhoneNumber.id))
+    ).all()
+    for assistant_id in assistant_ids:
+        enqueue_assistant_sync(tenant_id=tenant_id, assistant_id=assistant_id)
+    for number_id in number_ids:
+        try:
+            jobs.sync_phone_number_job(tenant_id, number_id)
+        except Exception:
+            log.exception("could not enqueue the sync of number %s", number_id)
+    return len(assistant_ids) + len(number_ids)
 
 
 def transfer_numbers(session: Session, *, tenant_id: int, assistant_id: int) -> list[str]:

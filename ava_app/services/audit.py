@@ -37,6 +37,7 @@ ACTIONS = (
     "platform_admin_revoked",
     "phone_verified",
     "phone_removed",
+    "webhook_secret_rotated",
 )
 
 

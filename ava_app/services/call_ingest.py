@@ -30,7 +30,7 @@ from sqlalchemy import case, delete, func, insert, literal, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from ava_app.models import Assistant, Call, CallMessage, PhoneNumber, Tenant, WebhookEvent, utcnow
+from ava_app.models import Assistant, Call, CallMessage, PhoneNumber, Tenant, WebhookEvent, WebhookSecret, utcnow
 from ava_app.services.db_races import run_with_race_retries
 from ava_app.services.ended_reasons import outcome_for_ended_reason
 from ava_app.services.errors import DomainError, Forbidden
@@ -154,16 +154,22 @@ def parse_vapi_payload(raw: bytes | str) -> dict:
     return body["message"]
 
 
-def tenant_for_webhook_secret(session: Session, *, secret: str) -> int | None:
-    """The tenant whose webhook secret is ``secret`` (only its sha256 is stored), or None."""
+def tenant_for_webhook_secret(session: Session, *, secret: str, now: datetime | None = None) -> int | None:
+    """The tenant whose webhook secret is ``secret``, or None: its current secret, or one it replaced less than the
+    grace period ago (``credentials.rotate_tenant_webhook_secret``) while its assistants are pushed the new one."""
     if not secret:
         return None
     digest = hashlib.sha256(secret.encode()).hexdigest()
     # The lookup is by hash, so its timing says nothing about the secret; the final comparison is constant-time anyway.
     row = session.exec(
-        select(Tenant.id, Tenant.webhook_secret_hash).where(Tenant.webhook_secret_hash == digest)
+        select(WebhookSecret.tenant_id, WebhookSecret.secret_hash, WebhookSecret.expires_at).where(
+            WebhookSecret.secret_hash == digest
+        )
     ).first()
-    if row is None or not hmac.compare_digest((row[1] or "").encode(), digest.encode()):
+    if row is None or not hmac.compare_digest(row[1].encode(), digest.encode()):
+        return None
+    expires_at = row[2]
+    if expires_at is not None and expires_at.replace(tzinfo=expires_at.tzinfo or UTC) <= (now or utcnow()):
         return None
     return row[0]
 

@@ -2,13 +2,17 @@
 
 Encryption: Fernet (AES-128-CBC + HMAC-SHA256) with a key derived from ``AVA_SECRET_KEY`` by HKDF-SHA256. The salt and
 info below are fixed and versioned: they separate this use of the secret from any other (session signing...), and the
-same secret always yields the same key, so nothing else needs storing. Consequence: rotating ``AVA_SECRET_KEY`` makes
-stored credentials unreadable; reading one then raises ``CredentialUnreadable`` (the tenant re-enters it) instead of
-crashing. Supporting rotation without re-entry would mean keeping the previous secret and using ``MultiFernet``.
+same secret always yields the same key, so nothing else needs storing. Keys listed in ``AVA_SECRET_KEY_PREVIOUS`` are
+tried too (``MultiFernet``: encrypt with the current key, decrypt with any), so the server key can be rotated:
+``reencrypt_stored_secrets`` (``python -m ava_app.manage rotate-secret-key``) then moves every stored secret to the
+current key, after which the old one can be dropped. A secret no known key opens raises ``CredentialUnreadable``
+(the tenant re-enters it) instead of crashing.
 
-A tenant on its own Vapi account gets its own webhook secret (``tenant_webhook_secret``): an HMAC of its id under
-``AVA_SECRET_KEY``, so nothing is stored in clear; only its sha256 goes into ``Tenant.webhook_secret_hash``, set
-when the Vapi key is saved and cleared when it is removed, which is how the webhook route recognises the tenant.
+A tenant on its own Vapi account gets its own webhook secret (``X-Vapi-Secret``): random, stored encrypted in
+``WebhookSecret`` with its sha256 for the webhook route's lookup, made when the Vapi key is saved and forgotten when
+it is removed. Rotating it (``rotate_tenant_webhook_secret``) keeps the replaced one accepted for
+``WEBHOOK_SECRET_GRACE`` while the assistants are pushed again with the new one. Secrets from before this (derived from
+``AVA_SECRET_KEY``, only their hash kept) keep working; their value is recovered and stored on the next push.
 """
 
 from __future__ import annotations
@@ -18,15 +22,19 @@ import hashlib
 import hmac
 import json
 import logging
+import secrets
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select
 
-from ava_app.models import ProviderCredential, Tenant, utcnow
+from ava_app.models import ProviderCredential, WebhookSecret, utcnow
 from ava_app.services.errors import DomainError, Invalid
 from ava_app.services.providers.llm import OpenAIAccess, openai_access
 from ava_app.settings import get_settings
@@ -46,7 +54,11 @@ PROVIDERS = tuple(PROVIDER_FIELDS)
 
 _KDF_SALT = b"ava.provider-credentials"
 _KDF_INFO = b"fernet-key.v1"
-_TENANT_WEBHOOK_CONTEXT = b"ava-vapi-tenant-webhook-secret.v1:"
+# How tenant webhook secrets were derived before they were random: only to recover the value of such a secret.
+_LEGACY_WEBHOOK_CONTEXT = b"ava-vapi-tenant-webhook-secret.v1:"
+# How long a replaced tenant webhook secret is still accepted: the assistants' re-sync, retries included, fits in it.
+WEBHOOK_SECRET_GRACE = timedelta(hours=24)
+_REENCRYPT_BATCH = 500
 
 
 class CredentialUnreadable(DomainError):
@@ -62,7 +74,7 @@ def save_credential(session: Session, *, tenant_id: int, provider: str, secret: 
     ``secret`` holds string fields, e.g. ``{"account_sid": ..., "auth_token": ...}`` for Twilio.
     """
     _check(provider, secret)
-    encrypted = _fernet().encrypt(json.dumps(secret, sort_keys=True).encode()).decode()
+    encrypted = encrypt_text(json.dumps(secret, sort_keys=True))
     hint = mask(str(secret[PROVIDER_FIELDS[provider][0]]))
     row = _row(session, tenant_id=tenant_id, provider=provider)
     if row is None:
@@ -71,7 +83,7 @@ def save_credential(session: Session, *, tenant_id: int, provider: str, secret: 
         row.secret_encrypted, row.hint, row.updated_at = encrypted, hint, utcnow()
     session.add(row)
     if provider == "vapi":
-        _set_webhook_secret_hash(session, tenant_id=tenant_id, enabled=True)
+        _ensure_current_row(session, tenant_id=tenant_id)
     try:
         session.commit()
     except IntegrityError:
@@ -81,7 +93,7 @@ def save_credential(session: Session, *, tenant_id: int, provider: str, secret: 
         row.secret_encrypted, row.hint, row.updated_at = encrypted, hint, utcnow()
         session.add(row)
         if provider == "vapi":
-            _set_webhook_secret_hash(session, tenant_id=tenant_id, enabled=True)
+            _ensure_current_row(session, tenant_id=tenant_id)
         session.commit()
     return _public(row, readable=True)
 
@@ -90,7 +102,7 @@ def get_credential(session: Session, *, tenant_id: int, provider: str) -> dict |
     """The decrypted secret, or None when the tenant has none (the caller falls back to the platform's).
 
     Backend use only: never put the result in UI state, an API response or a log line.
-    Raises ``CredentialUnreadable`` when the secret was encrypted under another ``AVA_SECRET_KEY``.
+    Raises ``CredentialUnreadable`` when the secret was encrypted under a server key that is no longer known.
     """
     row = _row(session, tenant_id=tenant_id, provider=provider)
     if row is None:
@@ -101,10 +113,15 @@ def get_credential(session: Session, *, tenant_id: int, provider: str) -> dict |
         raise CredentialUnreadable(provider=provider) from None
 
 
+def has_credential(session: Session, *, tenant_id: int, provider: str) -> bool:
+    """Whether the tenant saved its own credential for ``provider`` (readable or not)."""
+    return _row(session, tenant_id=tenant_id, provider=provider) is not None
+
+
 def list_credentials(session: Session, *, tenant_id: int) -> list[dict]:
     """The tenant's credentials for the settings page: ``{provider, hint, updated_at, readable}``, never a secret.
 
-    ``readable`` is False for credentials saved under a previous server key, so the page can ask for them again.
+    ``readable`` is False for credentials saved under a server key no longer known, so the page asks for them again.
     """
     rows = session.exec(
         select(ProviderCredential)
@@ -122,17 +139,10 @@ def delete_credential(session: Session, *, tenant_id: int, provider: str) -> boo
         return False
     session.delete(row)
     if provider == "vapi":
-        # Back on the platform's Vapi account, whose messages carry the platform secret: the tenant's stops working.
-        _set_webhook_secret_hash(session, tenant_id=tenant_id, enabled=False)
+        # Back on the platform's Vapi account, whose messages carry the platform secret: the tenant's stop working.
+        session.exec(delete(WebhookSecret).where(WebhookSecret.tenant_id == tenant_id))
     session.commit()
     return True
-
-
-def tenant_webhook_secret(*, tenant_id: int) -> str:
-    """The ``X-Vapi-Secret`` of a tenant on its own Vapi account: derived from ``AVA_SECRET_KEY``, never stored."""
-    message = _TENANT_WEBHOOK_CONTEXT + str(tenant_id).encode()
-    digest = hmac.new(get_settings().secret_key.encode(), message, hashlib.sha256).hexdigest()
-    return "whsec_t_" + digest[:40]
 
 
 def webhook_secret_hash(secret: str) -> str:
@@ -140,27 +150,119 @@ def webhook_secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def ensure_tenant_webhook_secret(session: Session, *, tenant_id: int) -> str:
-    """The tenant's webhook secret, recording its hash first if it is missing or stale; commits only then.
+class EnsuredSecret(NamedTuple):
+    """The tenant's current webhook secret; ``replaced`` when it had to be made anew (push every assistant again)."""
 
-    A Vapi key saved before AVA derived tenant secrets, or a changed ``AVA_SECRET_KEY``, leaves a missing or
-    stale hash; checking before every push keeps the secret sent to Vapi and the one the route accepts in step.
+    secret: str
+    replaced: bool
+
+
+def ensure_tenant_webhook_secret(session: Session, *, tenant_id: int) -> EnsuredSecret:
+    """The webhook secret to push for a tenant on its own Vapi account, made first if needed; commits only then.
+
+    A secret from before they were stored (only its hash kept) has its value recovered from ``AVA_SECRET_KEY`` or a
+    previous key and stored encrypted: nothing changes at Vapi. When that is impossible (a Vapi key saved before
+    tenant secrets existed, a server key gone), a new secret replaces it, the old one accepted for the grace period.
     """
-    secret = tenant_webhook_secret(tenant_id=tenant_id)
-    tenant = session.get(Tenant, tenant_id)
-    if tenant is not None and tenant.webhook_secret_hash != webhook_secret_hash(secret):
-        tenant.webhook_secret_hash = webhook_secret_hash(secret)
-        session.add(tenant)
-        session.commit()
+    current = _current_row(session, tenant_id=tenant_id)
+    if current is not None and current.secret_encrypted:
+        try:
+            return EnsuredSecret(_fernet().decrypt(current.secret_encrypted.encode()).decode(), replaced=False)
+        except InvalidToken:
+            log.warning("tenant %s: its webhook secret cannot be read any more; making a new one", tenant_id)
+    elif current is not None:
+        recovered = _recover_legacy_secret(tenant_id=tenant_id, secret_hash=current.secret_hash)
+        if recovered is not None:
+            current.secret_encrypted = encrypt_text(recovered)
+            session.add(current)
+            session.commit()
+            return EnsuredSecret(recovered, replaced=False)
+    secret = _install_new_secret(session, tenant_id=tenant_id, now=utcnow())
+    session.commit()
+    return EnsuredSecret(secret, replaced=True)
+
+
+def rotate_tenant_webhook_secret(session: Session, *, tenant_id: int, now: datetime | None = None) -> datetime:
+    """Give the tenant a new random webhook secret; the replaced ones stay accepted until the returned time.
+
+    Does not commit (the caller records who did it in the same transaction) and pushes nothing: the caller re-syncs.
+    """
+    now = now or utcnow()
+    _install_new_secret(session, tenant_id=tenant_id, now=now)
+    return now + WEBHOOK_SECRET_GRACE
+
+
+def webhook_secret_status(session: Session, *, tenant_id: int, now: datetime | None = None) -> dict:
+    """``{active, since, previous_until}`` for the settings page: whether the tenant has a secret of its own, since
+    when, and until when a replaced one is still accepted (None when none is). Never the secret."""
+    now = now or utcnow()
+    rows = session.exec(select(WebhookSecret).where(WebhookSecret.tenant_id == tenant_id)).all()
+    current = [row for row in rows if row.expires_at is None]
+    grace = [_utc(row.expires_at) for row in rows if row.expires_at is not None and _utc(row.expires_at) > now]
+    return {
+        "active": bool(current),
+        "since": max(_utc(row.created_at) for row in current) if current else None,
+        "previous_until": max(grace) if grace else None,
+    }
+
+
+def _current_row(session: Session, *, tenant_id: int) -> WebhookSecret | None:
+    return session.exec(
+        select(WebhookSecret)
+        .where(WebhookSecret.tenant_id == tenant_id, col(WebhookSecret.expires_at).is_(None))
+        .order_by(col(WebhookSecret.id).desc())
+    ).first()
+
+
+def _ensure_current_row(session: Session, *, tenant_id: int) -> None:
+    """A tenant that just saved its own Vapi key gets a secret unless it has one (saving the key again keeps it)."""
+    if _current_row(session, tenant_id=tenant_id) is None:
+        _install_new_secret(session, tenant_id=tenant_id, now=utcnow())
+
+
+def _install_new_secret(session: Session, *, tenant_id: int, now: datetime) -> str:
+    """Add a new current secret; the current ones become replaced (accepted for the grace period, value dropped)."""
+    session.exec(
+        delete(WebhookSecret).where(
+            WebhookSecret.tenant_id == tenant_id,
+            col(WebhookSecret.expires_at).is_not(None),
+            col(WebhookSecret.expires_at) <= now,
+        )
+    )
+    for row in session.exec(
+        select(WebhookSecret).where(WebhookSecret.tenant_id == tenant_id, col(WebhookSecret.expires_at).is_(None))
+    ).all():
+        row.expires_at, row.secret_encrypted = now + WEBHOOK_SECRET_GRACE, None
+        session.add(row)
+    secret = "whsec_t_" + secrets.token_urlsafe(32)
+    session.add(
+        WebhookSecret(
+            tenant_id=tenant_id,
+            secret_hash=webhook_secret_hash(secret),
+            secret_encrypted=encrypt_text(secret),
+            created_at=now,
+        )
+    )
     return secret
 
 
-def _set_webhook_secret_hash(session: Session, *, tenant_id: int, enabled: bool) -> None:
-    tenant = session.get(Tenant, tenant_id)
-    if tenant is None:
-        return
-    tenant.webhook_secret_hash = webhook_secret_hash(tenant_webhook_secret(tenant_id=tenant_id)) if enabled else None
-    session.add(tenant)
+def legacy_webhook_secret(*, tenant_id: int, secret_key: str) -> str:
+    """The secret AVA used to derive for a tenant from a server key (no longer made; recognised to be stored)."""
+    digest = hmac.new(secret_key.encode(), _LEGACY_WEBHOOK_CONTEXT + str(tenant_id).encode(), hashlib.sha256)
+    return "whsec_t_" + digest.hexdigest()[:40]
+
+
+def _recover_legacy_secret(*, tenant_id: int, secret_hash: str) -> str | None:
+    for key in _server_keys():
+        candidate = legacy_webhook_secret(tenant_id=tenant_id, secret_key=key)
+        if hmac.compare_digest(webhook_secret_hash(candidate), secret_hash):
+            return candidate
+    return None
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands datetimes back naive; they were stored as UTC.
+    return value if value.tzinfo else value.replace(tzinfo=utcnow().tzinfo)
 
 
 def openai_access_for(session: Session, *, tenant_id: int | None) -> OpenAIAccess | None:
@@ -226,7 +328,7 @@ def _public(row: ProviderCredential, *, readable: bool) -> dict:
     }
 
 
-def _decrypts(fernet: Fernet, token: str) -> bool:
+def _decrypts(fernet: MultiFernet, token: str) -> bool:
     try:
         fernet.decrypt(token.encode())
     except InvalidToken:
@@ -234,11 +336,69 @@ def _decrypts(fernet: Fernet, token: str) -> bool:
     return True
 
 
-def _fernet() -> Fernet:
-    return _fernet_for(get_settings().secret_key)
+def encrypt_text(value: str) -> str:
+    """``value`` encrypted under the current server key (a Fernet token)."""
+    return _fernet().encrypt(value.encode()).decode()
 
 
-@lru_cache(maxsize=4)
+class ReencryptReport(NamedTuple):
+    """What ``reencrypt_stored_secrets`` did: secrets moved to the current key, old webhook secrets whose value was
+    recovered and stored, and secrets no known key opens (left as they are; their tenants enter them again)."""
+
+    reencrypted: int
+    recovered: int
+    unreadable: list[str]
+
+
+def reencrypt_stored_secrets(session: Session) -> ReencryptReport:
+    """Re-encrypt every stored secret (provider credentials, tenant webhook secrets) under the current server key.
+
+    Run after changing ``AVA_SECRET_KEY`` with the old one in ``AVA_SECRET_KEY_PREVIOUS``; once it reports nothing
+    unreadable, the old key can be removed. Safe to run again; commits in batches.
+    """
+    fernet = _fernet()
+    reencrypted, recovered, unreadable = 0, 0, []
+    for row, label in _encrypted_rows(session):
+        if not row.secret_encrypted:
+            # A webhook secret from before they were stored: recover and store it while its key is still known.
+            value = _recover_legacy_secret(tenant_id=row.tenant_id, secret_hash=row.secret_hash)
+            if value is None:
+                unreadable.append(label)
+                continue
+            row.secret_encrypted, recovered = fernet.encrypt(value.encode()).decode(), recovered + 1
+        else:
+            try:
+                row.secret_encrypted = fernet.rotate(row.secret_encrypted.encode()).decode()
+            except InvalidToken:
+                unreadable.append(label)
+                continue
+            reencrypted += 1
+        session.add(row)
+        if (reencrypted + recovered) % _REENCRYPT_BATCH == 0:
+            session.commit()
+    session.commit()
+    return ReencryptReport(reencrypted=reencrypted, recovered=recovered, unreadable=unreadable)
+
+
+def _encrypted_rows(session: Session) -> Iterable[tuple[ProviderCredential | WebhookSecret, str]]:
+    for credential in session.exec(select(ProviderCredential).order_by(col(ProviderCredential.id))).all():
+        yield credential, f"tenant {credential.tenant_id}: {credential.provider} credential"
+    current = select(WebhookSecret).where(col(WebhookSecret.expires_at).is_(None)).order_by(col(WebhookSecret.id))
+    for secret in session.exec(current).all():
+        yield secret, f"tenant {secret.tenant_id}: webhook secret"
+
+
+def _server_keys() -> list[str]:
+    settings = get_settings()
+    return [settings.secret_key, *settings.previous_secret_keys]
+
+
+def _fernet() -> MultiFernet:
+    """Encrypts under the current server key, decrypts under it or any key of ``AVA_SECRET_KEY_PREVIOUS``."""
+    return MultiFernet([_fernet_for(key) for key in _server_keys()])
+
+
+@lru_cache(maxsize=8)
 def _fernet_for(secret_key: str) -> Fernet:
     """Cached per secret so a settings reload (tests, key rotation) derives a new key."""
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=_KDF_SALT, info=_KDF_INFO).derive(secret_key.encode())

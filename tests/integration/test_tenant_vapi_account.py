@@ -1,4 +1,5 @@
-"""A tenant on its own Vapi account: AVA pushes that tenant's own webhook secret, and the webhook takes it for it.
+"""A tenant on its own Vapi account: AVA pushes that tenant's own webhook secret, and the webhook takes it for it;
+replacing the secret pushes the new one, the old one being accepted for the grace period only.
 
 Vapi is not in sandbox mode here: AVA has a platform key and talks to a Vapi emulator on its own port that knows two
 orgs (the platform's and the tenant's). AVA runs on another port; the emulator's simulated calls reach its webhook.
@@ -6,12 +7,15 @@ orgs (the platform's and the tenant's). AVA runs on another port; the emulator's
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import httpx
 import pytest
-from sqlmodel import select
+from sqlmodel import delete, select
 
 from ava_app.api.app import create_api
-from ava_app.models import Call, Tenant
-from ava_app.services import assistants, credentials, phone_numbers
+from ava_app.models import Call, Tenant, WebhookSecret, utcnow
+from ava_app.services import assistants, credentials, phone_numbers, webhook_secrets
 from ava_app.services.phone_numbers import NumberChoice
 from ava_app.services.principal import Principal
 from ava_app.services.providers.vapi import BUILTIN_TOOLS, reset_circuit_breakers
@@ -63,6 +67,10 @@ def _tenant_with_assistant(db, *, own_key: str | None) -> tuple[Tenant, int]:
     return tenant, assistant.id
 
 
+def _current_secret(db, tenant_id: int) -> str:
+    return credentials.ensure_tenant_webhook_secret(db, tenant_id=tenant_id).secret
+
+
 def _secrets_in(config: dict) -> set[str]:
     headers = [config["server"]["headers"]] + [tool["server"]["headers"] for tool in config["model"]["tools"]]
     return {header["X-Vapi-Secret"] for header in headers}
@@ -72,7 +80,7 @@ async def test_own_account_gets_its_own_secret_and_its_calls_are_accepted(db, va
     own, own_assistant = _tenant_with_assistant(db, own_key=TENANT_KEY)
     shared, shared_assistant = _tenant_with_assistant(db, own_key=None)
     platform_secret = get_settings().vapi_webhook_secret
-    tenant_secret = credentials.tenant_webhook_secret(tenant_id=own.id)
+    tenant_secret = _current_secret(db, own.id)
 
     pushed_own = assistants.sync_assistant(db, tenant_id=own.id, assistant_id=own_assistant)
     pushed_shared = assistants.sync_assistant(db, tenant_id=shared.id, assistant_id=shared_assistant)
@@ -81,8 +89,6 @@ async def test_own_account_gets_its_own_secret_and_its_calls_are_accepted(db, va
     shared_config = _vapi_stored(vapi, f"/assistant/{pushed_shared.provider_assistant_id}", key=PLATFORM_KEY)
     assert _secrets_in(own_config) == {tenant_secret} and tenant_secret != platform_secret
     assert _secrets_in(shared_config) == {platform_secret}
-    db.expire_all()
-    assert db.get(Tenant, own.id).webhook_secret_hash == credentials.webhook_secret_hash(tenant_secret)
 
     call = await simulate_call(vapi, intent="complaint", assistant_id=pushed_own.provider_assistant_id, speed=0)
 
@@ -104,18 +110,78 @@ def test_numbers_of_an_own_account_are_pushed_with_its_secret(db, vapi):
     db.expire_all()
     row = _vapi_stored(vapi, "/phone-number", key=TENANT_KEY)
     assert [item["number"] for item in row] == [number.e164]
-    assert row[0]["server"]["headers"] == {"X-Vapi-Secret": credentials.tenant_webhook_secret(tenant_id=own.id)}
+    assert row[0]["server"]["headers"] == {"X-Vapi-Secret": _current_secret(db, own.id)}
 
 
-def test_a_key_saved_before_tenant_secrets_existed_gets_its_hash_on_the_next_push(db, vapi, jobs):
+def test_a_key_saved_before_tenant_secrets_existed_gets_a_secret_on_the_next_push(db, vapi, jobs):
     own, own_assistant = _tenant_with_assistant(db, own_key=TENANT_KEY)
-    tenant = db.get(Tenant, own.id)
-    tenant.webhook_secret_hash = None
-    db.add(tenant)
+    db.exec(delete(WebhookSecret).where(WebhookSecret.tenant_id == own.id))
     db.commit()
 
-    assistants.sync_assistant(db, tenant_id=own.id, assistant_id=own_assistant)
+    pushed = assistants.sync_assistant(db, tenant_id=own.id, assistant_id=own_assistant)
 
+    config = _vapi_stored(vapi, f"/assistant/{pushed.provider_assistant_id}", key=TENANT_KEY)
+    assert _secrets_in(config) == {_current_secret(db, own.id)}
+
+
+def _post_status(secret: str) -> int:
+    body = {"message": {"type": "status-update", "status": "queued", "call": {"id": "probe-call"}}}
+    response = httpx.post(
+        get_settings().public_url + "/api/v1/webhooks/vapi", json=body, headers={"X-Vapi-Secret": secret}
+    )
+    return response.status_code
+
+
+async def test_a_replaced_secret_is_pushed_to_vapi_and_the_old_one_works_for_the_grace_period_only(db, vapi, jobs):
+    own, own_assistant = _tenant_with_assistant(db, own_key=TENANT_KEY)
+    admin = make_user(db, tenant=own, role="admin")
+    principal = Principal(user_id=admin.id, tenant_id=own.id, role="admin")
+    pushed = assistants.sync_assistant(db, tenant_id=own.id, assistant_id=own_assistant)
+    number = phone_numbers.provision_number(
+        db, principal=principal, choice=NumberChoice(kind="vapi_free", country="US", area_code="415")
+    )
+    old = _current_secret(db, own.id)
+
+    status = webhook_secrets.rotate_webhook_secret(db, principal=principal)
+
+    new = _current_secret(db, own.id)
+    assert new != old and status.previous_until is not None
+    assert status.previous_until - utcnow() > timedelta(hours=23)
+    # The sync jobs (run at once here) pushed the new secret to the assistant, its tools and the number.
+    config = _vapi_stored(vapi, f"/assistant/{pushed.provider_assistant_id}", key=TENANT_KEY)
+    assert _secrets_in(config) == {new}
+    [line] = [row for row in _vapi_stored(vapi, "/phone-number", key=TENANT_KEY) if row["number"] == number.e164]
+    assert line["server"]["headers"] == {"X-Vapi-Secret": new}
+    # A call at Vapi now comes with the new secret and is taken for the tenant.
+    call = await simulate_call(vapi, intent="complaint", assistant_id=pushed.provider_assistant_id, speed=0)
     db.expire_all()
-    secret = credentials.tenant_webhook_secret(tenant_id=own.id)
-    assert db.get(Tenant, own.id).webhook_secret_hash == credentials.webhook_secret_hash(secret)
+    assert db.exec(select(Call).where(Call.provider_call_id == call["id"])).one().tenant_id == own.id
+
+    # Events still in flight with the old secret are accepted during the grace period, refused after it.
+    assert _post_status(old) == 200 and _post_status(new) == 200
+    replaced = db.exec(select(WebhookSecret).where(WebhookSecret.tenant_id == own.id)).all()
+    for row in replaced:
+        if row.secret_hash == credentials.webhook_secret_hash(old):
+            row.expires_at = utcnow() - timedelta(seconds=1)
+            db.add(row)
+    db.commit()
+    assert _post_status(old) == 401 and _post_status(new) == 200
+
+
+def test_a_secret_derived_before_0010_keeps_working_and_is_stored_on_the_next_push(db, vapi, jobs):
+    own, own_assistant = _tenant_with_assistant(db, own_key=TENANT_KEY)
+    # As migration 0010 leaves it: the hash of the secret AVA derived from AVA_SECRET_KEY, without its value.
+    derived = credentials.legacy_webhook_secret(tenant_id=own.id, secret_key=get_settings().secret_key)
+    db.exec(delete(WebhookSecret).where(WebhookSecret.tenant_id == own.id))
+    db.add(WebhookSecret(tenant_id=own.id, secret_hash=credentials.webhook_secret_hash(derived)))
+    db.commit()
+    assert _post_status(derived) == 200
+
+    pushed = assistants.sync_assistant(db, tenant_id=own.id, assistant_id=own_assistant)
+
+    config = _vapi_stored(vapi, f"/assistant/{pushed.provider_assistant_id}", key=TENANT_KEY)
+    assert _secrets_in(config) == {derived}, "Vapi keeps the secret it has: nothing to re-sync"
+    db.expire_all()
+    [row] = db.exec(select(WebhookSecret).where(WebhookSecret.tenant_id == own.id)).all()
+    assert row.secret_encrypted and derived not in row.secret_encrypted
+    assert _post_status(derived) == 200

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 import httpx
@@ -13,7 +12,7 @@ from ava_app.api import webhooks
 from ava_app.api.app import create_api
 from ava_app.models import Call, WebhookEvent
 from ava_app.services import call_ingest
-from tests.factories import make_assistant, make_phone_number, make_tenant
+from tests.factories import make_assistant, make_phone_number, make_tenant, make_webhook_secret
 from tests.fixtures import CONTRACT_FIXTURES
 
 FIXTURES = CONTRACT_FIXTURES
@@ -54,9 +53,8 @@ async def client(api):
 
 @pytest.fixture()
 def business(db):
-    tenant = make_tenant(
-        db, name="Bright Smile Dental", webhook_secret_hash=hashlib.sha256(TENANT_SECRET.encode()).hexdigest()
-    )
+    tenant = make_tenant(db, name="Bright Smile Dental")
+    make_webhook_secret(db, tenant=tenant, secret=TENANT_SECRET)
     assistant = make_assistant(
         db,
         tenant=tenant,
@@ -105,7 +103,7 @@ async def test_tenant_secret_is_accepted_and_scoped_to_its_tenant(client, db, bu
     response = await client.post(URL, json=load("status-update"), headers={"X-Vapi-Secret": TENANT_SECRET})
     assert response.status_code == 200
     assert db.exec(select(Call)).one().tenant_id == business.id
-    make_tenant(db, name="Other", webhook_secret_hash=hashlib.sha256(b"other-secret").hexdigest())
+    make_webhook_secret(db, tenant=make_tenant(db, name="Other"), secret="other-secret")
     response = await client.post(URL, json=load("status-update.ended"), headers={"X-Vapi-Secret": "other-secret"})
     assert response.status_code == 200  # stored with its error, never a 500
     db.expire_all()
@@ -254,7 +252,7 @@ async def test_route_is_documented(client):
     assert URL in paths
 
 
-# --- a tenant on its own Vapi account: its derived secret -----------------------------------------------------------
+# --- a tenant on its own Vapi account: its own secret -----------------------------------------------------------------
 
 
 def _own_account_tenant(db) -> tuple[int, str, str]:
@@ -264,7 +262,8 @@ def _own_account_tenant(db) -> tuple[int, str, str]:
     tenant = make_tenant(db, name="Own Vapi Org")
     credentials.save_credential(db, tenant_id=tenant.id, provider="vapi", secret={"api_key": "own-org-private-key"})
     assistant = make_assistant(db, tenant=tenant, provider_assistant_id="own-org-assistant-1")
-    return tenant.id, credentials.tenant_webhook_secret(tenant_id=tenant.id), assistant.provider_assistant_id
+    secret = credentials.ensure_tenant_webhook_secret(db, tenant_id=tenant.id).secret
+    return tenant.id, secret, assistant.provider_assistant_id
 
 
 def _for_assistant(name: str, *, assistant_id: str, call_id: str) -> dict:
@@ -274,7 +273,7 @@ def _for_assistant(name: str, *, assistant_id: str, call_id: str) -> dict:
     return body
 
 
-async def test_derived_tenant_secret_is_accepted_for_that_tenants_calls(client, db, business):
+async def test_own_tenant_secret_is_accepted_for_that_tenants_calls(client, db, business):
     tenant_id, secret, assistant_id = _own_account_tenant(db)
 
     body = _for_assistant("status-update", assistant_id=assistant_id, call_id="own-call-1")
@@ -286,7 +285,7 @@ async def test_derived_tenant_secret_is_accepted_for_that_tenants_calls(client, 
     assert stored(db)[-1].tenant_id == tenant_id and stored(db)[-1].error is None
 
 
-async def test_derived_tenant_secret_cannot_touch_another_tenants_calls(client, db, business):
+async def test_own_tenant_secret_cannot_touch_another_tenants_calls(client, db, business):
     _, secret, _ = _own_account_tenant(db)
 
     # A call of the other tenant (resolved by its number and assistant) is not created under this secret...

@@ -1,12 +1,16 @@
-"""Per-tenant provider credentials: encrypted at rest, masked in listings, isolated per tenant, safe on key rotation."""
+"""Per-tenant provider credentials and webhook secrets: encrypted at rest, masked in listings, isolated per tenant,
+rotatable (a tenant's webhook secret alone, or the server key with every stored secret re-encrypted)."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
-from ava_app.models import ProviderCredential
+from ava_app.models import ProviderCredential, WebhookSecret, utcnow
 from ava_app.services import credentials
+from ava_app.services.call_ingest import tenant_for_webhook_secret
 from ava_app.services.credentials import CredentialUnreadable
 from ava_app.services.errors import Invalid
 from ava_app.settings import get_settings
@@ -132,51 +136,171 @@ def test_mask_never_reveals_most_of_the_value(value, hint):
 # --- the tenant's own webhook secret ------------------------------------------------------------------------------
 
 
-def _hash_of(db, tenant_id: int) -> str | None:
-    from ava_app.models import Tenant
-
+def _rows(db, tenant_id: int) -> list[WebhookSecret]:
     db.expire_all()
-    return db.get(Tenant, tenant_id).webhook_secret_hash
+    return list(db.exec(select(WebhookSecret).where(WebhookSecret.tenant_id == tenant_id)).all())
 
 
-def test_tenant_webhook_secret_is_derived_per_tenant_and_from_the_server_key(db, secret_key):
-    first, second = make_tenant(db), make_tenant(db)
-
-    mine = credentials.tenant_webhook_secret(tenant_id=first.id)
-
-    assert mine == credentials.tenant_webhook_secret(tenant_id=first.id), "deterministic: nothing to store"
-    assert mine != credentials.tenant_webhook_secret(tenant_id=second.id)
-    assert mine.startswith("whsec_t_") and mine != get_settings().vapi_webhook_secret
-    secret_key("z" * 48)
-    assert credentials.tenant_webhook_secret(tenant_id=first.id) != mine
-
-
-def test_saving_a_vapi_key_records_the_secrets_hash_and_removing_it_clears_it(db, secret_key):
-    from ava_app.services.call_ingest import tenant_for_webhook_secret
-
+def test_a_vapi_key_brings_a_random_secret_stored_encrypted_and_removing_it_forgets_it(db, secret_key):
     tenant, other = make_tenant(db), make_tenant(db)
-    secret = credentials.tenant_webhook_secret(tenant_id=tenant.id)
 
     credentials.save_credential(db, tenant_id=tenant.id, provider="twilio", secret=TWILIO)
-    assert _hash_of(db, tenant.id) is None, "only a Vapi account of its own needs a secret of its own"
+    assert _rows(db, tenant.id) == [], "only a Vapi account of its own needs a secret of its own"
     credentials.save_credential(db, tenant_id=tenant.id, provider="vapi", secret={"api_key": "tenant-vapi-key"})
+    credentials.save_credential(db, tenant_id=other.id, provider="vapi", secret={"api_key": "other-vapi-key"})
 
-    assert _hash_of(db, tenant.id) == credentials.webhook_secret_hash(secret)
-    assert secret not in (_hash_of(db, tenant.id) or "")
+    secret, replaced = credentials.ensure_tenant_webhook_secret(db, tenant_id=tenant.id)
+    theirs = credentials.ensure_tenant_webhook_secret(db, tenant_id=other.id).secret
+    assert not replaced and secret.startswith("whsec_t_") and len(secret) > 40
+    assert secret not in (theirs, get_settings().vapi_webhook_secret)
+    assert secret != credentials.legacy_webhook_secret(tenant_id=tenant.id, secret_key=get_settings().secret_key)
+    [row] = _rows(db, tenant.id)
+    assert row.secret_hash == credentials.webhook_secret_hash(secret) and secret not in row.secret_encrypted
     assert tenant_for_webhook_secret(db, secret=secret) == tenant.id
-    assert tenant_for_webhook_secret(db, secret=credentials.tenant_webhook_secret(tenant_id=other.id)) is None
+    assert tenant_for_webhook_secret(db, secret=theirs) == other.id
+    # Saving the key again keeps the secret Vapi has.
+    credentials.save_credential(db, tenant_id=tenant.id, provider="vapi", secret={"api_key": "tenant-vapi-key-2"})
+    assert credentials.ensure_tenant_webhook_secret(db, tenant_id=tenant.id).secret == secret
 
     credentials.delete_credential(db, tenant_id=tenant.id, provider="vapi")
-    assert _hash_of(db, tenant.id) is None
+    assert _rows(db, tenant.id) == []
     assert tenant_for_webhook_secret(db, secret=secret) is None
+    assert tenant_for_webhook_secret(db, secret=theirs) == other.id
 
 
-def test_a_missing_or_stale_hash_is_repaired_before_a_push(db, secret_key):
-    tenant = make_tenant(db, webhook_secret_hash="stale")
+def test_a_tenant_secret_does_not_change_with_the_server_key(db, secret_key, monkeypatch):
+    tenant = make_tenant(db)
+    credentials.save_credential(db, tenant_id=tenant.id, provider="vapi", secret={"api_key": "tenant-vapi-key"})
+    secret = credentials.ensure_tenant_webhook_secret(db, tenant_id=tenant.id).secret
 
-    secret = credentials.ensure_tenant_webhook_secret(db, tenant_id=tenant.id)
+    monkeypatch.setenv("AVA_SECRET_KEY_PREVIOUS", "k" * 48)
+    secret_key("n" * 48)
 
-    assert _hash_of(db, tenant.id) == credentials.webhook_secret_hash(secret)
+    assert credentials.ensure_tenant_webhook_secret(db, tenant_id=tenant.id) == (secret, False)
+    assert tenant_for_webhook_secret(db, secret=secret) == tenant.id
+
+
+def test_a_replaced_secret_is_accepted_for_the_grace_period_then_refused(db, secret_key):
+    tenant = make_tenant(db)
+    credentials.save_credential(db, tenant_id=tenant.id, provider="vapi", secret={"api_key": "tenant-vapi-key"})
+    old = credentials.ensure_tenant_webhook_secret(db, tenant_id=tenant.id).secret
+    now = utcnow()
+
+    until = credentials.rotate_tenant_webhook_secret(db, tenant_id=tenant.id, now=now)
+    db.commit()
+
+    new = credentials.ensure_tenant_webhook_secret(db, tenant_id=tenant.id).secret
+    assert new != old and until == now + credentials.WEBHOOK_SECRET_GRACE == now + timedelta(hours=24)
+    just_before, just_after = until - timedelta(seconds=1), until + timedelta(seconds=1)
+    assert tenant_for_webhook_secret(db, secret=old, now=now) == tenant.id
+    assert tenant_for_webhook_secret(db, secret=old, now=just_before) == tenant.id
+    assert tenant_for_webhook_secret(db, secret=old, now=just_after) is None
+    assert tenant_for_webhook_secret(db, secret=new, now=just_after + timedelta(days=30)) == tenant.id
+    status = credentials.webhook_secret_status(db, tenant_id=tenant.id, now=now)
+    assert status["active"] and status["previous_until"] == until
+    assert credentials.webhook_secret_status(db, tenant_id=tenant.id, now=just_after)["previous_until"] is None
+    # Only the current secret keeps its value: a replaced one is a hash until it expires.
+    assert [row.secret_encrypted is None for row in sorted(_rows(db, tenant.id), key=lambda row: row.id)] == [
+        True,
+        False,
+    ]
+
+
+def test_rotating_twice_keeps_every_replaced_secret_for_its_own_grace_period(db, secret_key):
+    tenant = make_tenant(db)
+    credentials.save_credential(db, tenant_id=tenant.id, provider="vapi", secret={"api_key": "tenant-vapi-key"})
+    first = credentials.ensure_tenant_webhook_secret(db, tenant_id=tenant.id).secret
+    now = utcnow()
+    credentials.rotate_tenant_webhook_secret(db, tenant_id=tenant.id, now=now)
+    db.commit()
+    second = credentials.ensure_tenant_webhook_secret(db, tenant_id=tenant.id).secret
+
+    # A second rotation before the first one reached Vapi: what Vapi still has must keep working.
+    credentials.rotate_tenant_webhook_secret(db, tenant_id=tenant.id, now=now + timedelta(minutes=1))
+    db.commit()
+
+    third = credentials.ensure_tenant_webhook_secret(db, tenant_id=tenant.id).secret
+    later = now + timedelta(hours=2)
+    assert {tenant_for_webhook_secret(db, secret=s, now=later) for s in (first, second, third)} == {tenant.id}
+    # A rotation after the grace period clears the expired rows.
+    credentials.rotate_tenant_webhook_secret(db, tenant_id=tenant.id, now=now + timedelta(days=2))
+    db.commit()
+    assert len(_rows(db, tenant.id)) == 2
+
+
+def test_a_secret_no_known_key_opens_is_replaced_and_the_old_one_kept_for_the_grace_period(db, secret_key):
+    tenant = make_tenant(db)
+    credentials.save_credential(db, tenant_id=tenant.id, provider="vapi", secret={"api_key": "tenant-vapi-key"})
+    old = credentials.ensure_tenant_webhook_secret(db, tenant_id=tenant.id).secret
+
+    secret_key("gone-" + "g" * 48)  # the old key dropped without re-encrypting
+
+    new, replaced = credentials.ensure_tenant_webhook_secret(db, tenant_id=tenant.id)
+    assert replaced and new != old
+    assert tenant_for_webhook_secret(db, secret=old) == tenant.id
+    assert tenant_for_webhook_secret(db, secret=new) == tenant.id
+
+
+# --- rotating AVA_SECRET_KEY ----------------------------------------------------------------------------------------
+
+
+def test_previous_keys_still_decrypt_and_reencrypting_moves_everything_to_the_current_key(db, secret_key, monkeypatch):
+    tenant = make_tenant(db)
+    credentials.save_credential(db, tenant_id=tenant.id, provider="twilio", secret=TWILIO)
+    credentials.save_credential(db, tenant_id=tenant.id, provider="vapi", secret={"api_key": "tenant-vapi-key"})
+    webhook_secret = credentials.ensure_tenant_webhook_secret(db, tenant_id=tenant.id).secret
+    old_tokens = {row.provider: row.secret_encrypted for row in db.exec(select(ProviderCredential)).all()}
+
+    # New key, the old one listed as previous: everything still reads, nothing is re-entered.
+    monkeypatch.setenv("AVA_SECRET_KEY_PREVIOUS", "k" * 48)
+    secret_key("new-server-key-" + "n" * 40)
+    assert credentials.get_credential(db, tenant_id=tenant.id, provider="twilio") == TWILIO
+    assert all(row["readable"] for row in credentials.list_credentials(db, tenant_id=tenant.id))
+    # New saves are encrypted under the new key only.
+    credentials.save_credential(db, tenant_id=tenant.id, provider="openai", secret={"api_key": "sk-new-key-000001"})
+
+    report = credentials.reencrypt_stored_secrets(db)
+
+    assert (report.reencrypted, report.recovered, report.unreadable) == (4, 0, [])
+    db.expire_all()
+    assert all(
+        row.secret_encrypted != old_tokens.get(row.provider) for row in db.exec(select(ProviderCredential)).all()
+    )
+    # The old key removed: still readable.
+    monkeypatch.delenv("AVA_SECRET_KEY_PREVIOUS")
+    secret_key("new-server-key-" + "n" * 40)
+    assert credentials.get_credential(db, tenant_id=tenant.id, provider="twilio") == TWILIO
+    assert credentials.get_credential(db, tenant_id=tenant.id, provider="openai") == {"api_key": "sk-new-key-000001"}
+    assert credentials.ensure_tenant_webhook_secret(db, tenant_id=tenant.id) == (webhook_secret, False)
+    assert all(row["readable"] for row in credentials.list_credentials(db, tenant_id=tenant.id))
+
+
+def test_without_the_previous_key_old_secrets_are_unreadable_and_reported(db, secret_key):
+    tenant = make_tenant(db)
+    credentials.save_credential(db, tenant_id=tenant.id, provider="twilio", secret=TWILIO)
+    secret_key("new-server-key-" + "n" * 40)
+
+    report = credentials.reencrypt_stored_secrets(db)
+
+    assert report.reencrypted == 0 and report.unreadable == [f"tenant {tenant.id}: twilio credential"]
+    with pytest.raises(CredentialUnreadable):
+        credentials.get_credential(db, tenant_id=tenant.id, provider="twilio")
+
+
+def test_reencrypting_stores_the_value_of_a_secret_derived_before_0010(db, secret_key, monkeypatch):
+    tenant = make_tenant(db)
+    derived = credentials.legacy_webhook_secret(tenant_id=tenant.id, secret_key="k" * 48)
+    db.add(WebhookSecret(tenant_id=tenant.id, secret_hash=credentials.webhook_secret_hash(derived)))
+    db.commit()
+    monkeypatch.setenv("AVA_SECRET_KEY_PREVIOUS", "k" * 48)
+    secret_key("new-server-key-" + "n" * 40)
+
+    report = credentials.reencrypt_stored_secrets(db)
+
+    assert (report.reencrypted, report.recovered, report.unreadable) == (0, 1, [])
+    monkeypatch.delenv("AVA_SECRET_KEY_PREVIOUS")
+    secret_key("new-server-key-" + "n" * 40)
+    assert credentials.ensure_tenant_webhook_secret(db, tenant_id=tenant.id) == (derived, False)
 
 
 # --- which OpenAI key -----------------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from ava_app.services import (
     assistants,
     browser_sessions,
     calls,
+    credentials,
     integrations,
     phone_numbers,
     rate_limits,
@@ -64,6 +65,7 @@ from ava_app.state.onboarding import OnboardingState
 from ava_app.state.phone_numbers import NumberFlowState, PhoneNumbersState
 from ava_app.state.settings import AuditState, ProfileState, SecurityState
 from ava_app.state.team import TeamState
+from ava_app.state.webhook_secret import WebhookSecretState
 from tests.factories import make_call, make_phone_number, make_user
 from tests.unit.test_assistants import TENANT_TWILIO_SID, TENANT_TWILIO_TOKEN, providers
 
@@ -535,6 +537,8 @@ COVERED_HANDLERS = {
     "IntegrationsState.save",
     "IntegrationsState.test",
     "IntegrationsState.remove",
+    "WebhookSecretState.load_webhook_secret",
+    "WebhookSecretState.rotate_webhook_secret",
     "TestCallState.reset_call",
     "TestCallState.start_call",
     "TestCallState.end_call",
@@ -898,6 +902,25 @@ async def test_integrations_of_another_organisation_are_never_read_used_or_remov
     assert await run(state, "remove", "openai") == ["toast:success"]
     assert_nothing_of(a, state)
     assert_unchanged(engine, a, world.before)
+
+
+async def test_replacing_the_webhook_secret_never_touches_another_organisations(world, engine, db):
+    a, b = world.a, world.b
+    # Both on their own Vapi accounts, so both have a webhook secret of their own.
+    for organisation, key in ((a, "alpha-leakcheck-vapi-key"), (b, "beta-bakery-vapi-key")):
+        integrations.save_integration(db, principal=organisation.principal, provider="vapi", secret={"api_key": key})
+    a_secret = credentials.ensure_tenant_webhook_secret(db, tenant_id=a.tenant_id).secret
+    before = snapshot(engine, a)
+    state = state_of(WebhookSecretState, b)
+
+    assert await run(state, "load_webhook_secret") == []
+    assert await run(state, "rotate_webhook_secret") == ["toast:success"]
+
+    assert state.previous_until != ""
+    assert a_secret not in visible_text(state)
+    assert credentials.ensure_tenant_webhook_secret(db, tenant_id=a.tenant_id) == (a_secret, False)
+    assert_nothing_of(a, state)
+    assert_unchanged(engine, a, before)
 
 
 # --- the assistant, the test call, onboarding --------------------------------------------------------------------

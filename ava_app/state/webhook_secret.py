@@ -1,0 +1,67 @@
+"""The organisation's own Vapi webhook secret on /settings/integrations: when it was made, and replacing it (admins)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ava_app.db import session_scope
+from ava_app.services import webhook_secrets
+from ava_app.services.errors import DomainError
+from ava_app.services.webhook_secrets import WebhookSecretStatus
+from ava_app.state.auth import AuthState
+from ava_app.state.settings import format_time
+
+
+class WebhookSecretState(AuthState):
+    """Dates of the webhook secret only: the secret itself never reaches the browser."""
+
+    since: str = ""
+    previous_until: str = ""
+    confirm_open: bool = False
+    rotating: bool = False
+
+    @rx.event
+    def load_webhook_secret(self):
+        """Read when the current secret was made and until when a replaced one is accepted (admins only)."""
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                status = webhook_secrets.webhook_secret_status(session, principal=principal)
+        except DomainError as error:
+            self._show(WebhookSecretStatus())
+            return self._fail(error)
+        self._show(status)
+
+    @rx.event
+    def ask_rotate(self):
+        self.confirm_open = True
+
+    @rx.event
+    def cancel_rotate(self, _open: bool = False):
+        self.confirm_open = False
+
+    @rx.event
+    def rotate_webhook_secret(self):
+        """Replace the secret; the service checks the caller is an admin and queues the push to Vapi."""
+        self.confirm_open, self.rotating = False, True
+        yield
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                status = webhook_secrets.rotate_webhook_secret(session, principal=principal)
+        except DomainError as error:
+            yield self._fail(error)
+            return
+        finally:
+            self.rotating = False
+        self._show(status)
+        yield rx.toast.success(self._text("webhook_secret.rotated"))
+
+    def _show(self, status: WebhookSecretStatus) -> None:
+        self.since = format_time(status.since) if status.since else ""
+        self.previous_until = format_time(status.previous_until) if status.previous_until else ""
+
+    def _text(self, key: str) -> str:
+        from ava_app.i18n import translate
+
+        return translate(key, self.lang or "en")
