@@ -20,6 +20,7 @@ def test_previous_keys_are_a_comma_separated_list_without_the_current_one(clean_
 @pytest.mark.parametrize("webhook_secret", ["", "changeme", "too-short-1234"])
 def test_prod_on_a_real_vapi_account_requires_its_own_platform_webhook_secret(clean_env, monkeypatch, webhook_secret):
     monkeypatch.setenv("AVA_ENV", "prod")
+    monkeypatch.setenv("AVA_ALLOW_SANDBOX", "true")  # Twilio and mail are not what this test is about
     monkeypatch.setenv("AVA_SECRET_KEY", KEY)
     monkeypatch.setenv("AVA_VAPI_API_KEY", "a-real-vapi-key")
     monkeypatch.setenv("AVA_VAPI_WEBHOOK_SECRET", webhook_secret)
@@ -31,6 +32,7 @@ def test_the_platform_webhook_secret_is_kept_when_set_and_derived_only_without_a
     clean_env, monkeypatch
 ):
     monkeypatch.setenv("AVA_ENV", "prod")
+    monkeypatch.setenv("AVA_ALLOW_SANDBOX", "true")  # Twilio and mail are not what this test is about
     monkeypatch.setenv("AVA_SECRET_KEY", KEY)
     monkeypatch.delenv("AVA_VAPI_WEBHOOK_SECRET", raising=False)
     derived = load_settings().vapi_webhook_secret
