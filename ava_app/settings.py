@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "changethis", "secret", "dev", "test", "placeholder"}
@@ -54,6 +55,11 @@ class Settings(BaseSettings):
     smtp_from: str = "AVA <no-reply@ava.localhost>"
     smtp_tls: Literal["none", "starttls", "ssl"] = "starttls"
 
+    # Where call recordings may be fetched from (https, port 443, public addresses only): Vapi's storage and Twilio's
+    # API. An entry ".example.com" allows its sub-domains. Comma-separated in the environment.
+    recording_hosts: Annotated[list[str], NoDecode] = ["storage.vapi.ai", "api.twilio.com"]
+    recordings_dir: Path | None = None  # default: <data_dir>/recordings
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
@@ -77,12 +83,27 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
+    @field_validator("recording_hosts", mode="before")
+    @classmethod
+    def _host_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",")]
+        if isinstance(value, list):
+            hosts = [str(part).strip().lower() for part in value if str(part).strip()]
+            for host in hosts:
+                if not re.fullmatch(r"\.?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*", host):
+                    raise ValueError(f"{host!r} is not a host name (no scheme, port or path)")
+            return hosts
+        return value
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'ava.db'}"
         if not self.public_url:
             self.public_url = f"http://localhost:{self.port}"
+        if self.recordings_dir is None:
+            self.recordings_dir = self.data_dir / "recordings"
         if self.env == "prod":
             if self.secret_key.strip().lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 32:
                 raise ValueError("AVA_SECRET_KEY must be set to a random value of 32+ characters when AVA_ENV=prod")
