@@ -15,13 +15,13 @@ from collections.abc import Iterator
 
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from sqlmodel import Session
 
 from ava_app.db import get_engine
 from ava_app.services import calls, download_links, recordings
 from ava_app.services.calls import CallDetail, CallFilters
-from ava_app.services.errors import NotFound, Unauthorized
+from ava_app.services.errors import DomainError, NotFound, Unauthorized
 
 router = APIRouter(prefix="/downloads", tags=["downloads"])
 TOKEN = Query(max_length=4000, description="A signed link token from the AVA web app.")
@@ -37,12 +37,15 @@ def _grant_and_call(token: str, kind: str, call_id: int) -> tuple[int, CallDetai
         return grant.principal.require_member(), call
 
 
+# Nothing this route answers may become a document of AVA's origin: not sniffed, and sandboxed if it were shown.
+NOT_A_DOCUMENT = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"}
+
+
 def audio_headers(stored: recordings.StoredRecording) -> dict[str, str]:
-    """What keeps a recording a recording in the browser: never sniffed, never a document that runs script."""
+    """A recording's headers: audio to play inline under a plain name, private to the browser's cache."""
     return {
+        **NOT_A_DOCUMENT,
         "Content-Disposition": f'inline; filename="call-{stored.call_id}.{stored.extension}"',
-        "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "sandbox",
         "Cache-Control": "private, max-age=300",
     }
 
@@ -54,10 +57,14 @@ async def recording(call_id: int, token: str = TOKEN) -> Response:
     A recording not copied yet is copied now from its allowed source (a body that is not audio is refused, and
     nothing of it is sent). Range requests are answered from the stored file, so the audio player can seek.
     """
-    tenant_id, call = await run_in_threadpool(_grant_and_call, token, "recording", call_id)
-    if not call.has_recording:
-        raise NotFound("This call has no recording.", code="recording_not_found")
-    stored = await recordings.ensure_stored(tenant_id=tenant_id, call_id=call.id)
+    try:
+        tenant_id, call = await run_in_threadpool(_grant_and_call, token, "recording", call_id)
+        if not call.has_recording:
+            raise NotFound("This call has no recording.", code="recording_not_found")
+        stored = await recordings.ensure_stored(tenant_id=tenant_id, call_id=call.id)
+    except DomainError as error:
+        body = {"error": error.code, "message": error.message}
+        return JSONResponse(body, status_code=error.status_code, headers=NOT_A_DOCUMENT)
     path = recordings.recording_store().path(stored.storage_key)
     return FileResponse(path, media_type=stored.content_type, headers=audio_headers(stored))
 

@@ -115,6 +115,8 @@ async def test_an_html_recording_is_refused_and_nothing_of_it_is_returned(client
     assert "html" not in response.headers["content-type"]
     assert b"<script" not in response.content and b"localStorage" not in response.content
     assert response.json()["error"] == "recording_not_found"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["content-security-policy"] == "sandbox"
 
 
 @pytest.mark.parametrize(
