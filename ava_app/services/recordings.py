@@ -298,7 +298,9 @@ def _plan(*, tenant_id: int, call_id: int) -> StoredRecording | str:
     return url
 
 
-def _record(*, tenant_id: int, call_id: int, status: str, error: str | None = None, fetched: _Fetched | None = None):
+def _record(
+    *, tenant_id: int, call_id: int, status: str, error: str | None = None, fetched: _Fetched | None = None
+) -> None:
     """Write the outcome of one copy attempt (one row per call, whoever wins a race between job and playback)."""
     values: dict = {"status": status, "error": error[:300] if error else None, "updated_at": utcnow()}
     if fetched is not None:
@@ -316,7 +318,7 @@ def _record(*, tenant_id: int, call_id: int, status: str, error: str | None = No
                 row = CallRecording(tenant_id=tenant_id, call_id=call_id, status=status)
                 session.add(row)
             elif row.status == "stored" and status != "stored":
-                return row  # a concurrent copy already succeeded
+                return  # a concurrent copy already succeeded
             for name, value in values.items():
                 setattr(row, name, value)
             if status == "failed":
@@ -326,8 +328,7 @@ def _record(*, tenant_id: int, call_id: int, status: str, error: str | None = No
             except IntegrityError:
                 session.rollback()  # the other side inserted the row first: update it
                 continue
-            return row
-    return None
+            return
 
 
 async def ensure_stored(*, tenant_id: int, call_id: int) -> StoredRecording:

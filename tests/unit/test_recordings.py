@@ -282,3 +282,14 @@ def test_sandbox_urls_are_refused_outside_development(configure, db, provider):
     assert recordings.sandbox_recording_file(call.recording_url) is None
     assert recordings.copy_recording(call_id=call.id) == "refused"
     assert _row(db, call.id).error == "outbound_scheme"
+
+
+async def test_a_job_and_a_playback_copying_at_once_leave_one_row_and_one_file(configure, db, provider):
+    provider()
+    call = make_call(db, tenant=make_tenant(db), recording_url=VAPI_URL)
+    results = await asyncio.gather(
+        *(recordings.ensure_stored(tenant_id=call.tenant_id, call_id=call.id) for _ in range(3))
+    )
+    assert len({result.storage_key for result in results}) == 1
+    assert _row(db, call.id).status == "stored"
+    assert len(_stored_files()) == 1
