@@ -73,10 +73,12 @@ def test_another_organisations_recording_link_runs_no_script_and_leaks_no_token(
         page.wait_for_timeout(1500)  # time for a script, had one run, to send its loot
         page.screenshot(path=str(ARTIFACTS / "recording-link-attack.png"))
 
+        stolen = [hit for hit in hits if hit.startswith("/steal")]
+        assert stolen == [], "the victim's tokens left the browser"
+        assert page.evaluate("() => window.__pwned") is None and page.title() != "pwned", "a script ran on AVA"
+        assert not [url for url in requested if url.startswith(base)], "no request left for the attacker's host"
+        assert hits == [], "AVA never fetched the attacker's page either"
         assert response is not None and response.status == 404
         assert "html" not in response.headers["content-type"]
         assert response.headers["x-content-type-options"] == "nosniff"
-        assert page.evaluate("() => window.__pwned") is None
-        assert page.title() != "pwned"
-        assert not [url for url in requested if url.startswith(base)], "no request left for the attacker's host"
-        assert hits == [], "AVA never fetched the attacker's page either"
+        assert response.headers["content-security-policy"] == "sandbox"
