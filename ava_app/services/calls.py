@@ -474,7 +474,9 @@ def get_call(session: Session, *, principal: Principal, call_id: int) -> CallDet
         outcome_text=OUTCOME_WORDS.get(call.outcome or "", NOT_ENDED_WORDS),
         ended_reason_text=_reason_words(call.ended_reason),
         cost_breakdown=call.cost_breakdown,
-        has_recording=bool(call.recording_url),
+        has_recording=recordings.is_playable(
+            session, tenant_id=tenant_id, call_id=call.id, recording_url=call.recording_url
+        ),
         transcript=call.transcript,
         summary=call.summary,
         summary_source=call.summary_source,

@@ -373,6 +373,18 @@ def copy_recording(*, call_id: int) -> str:
     return "stored"
 
 
+def is_playable(session: Session, *, tenant_id: int, call_id: int, recording_url: str | None) -> bool:
+    """Whether a call's recording can be played: it has one, and AVA has not refused it or given up on it."""
+    if not recording_url:
+        return False
+    row = session.execute(
+        select(CallRecording.status, CallRecording.attempts).where(
+            CallRecording.call_id == call_id, CallRecording.tenant_id == tenant_id
+        )
+    ).first()
+    return row is None or row.status == "stored" or (row.status == "failed" and row.attempts < MAX_ATTEMPTS)
+
+
 # --- deleting ---------------------------------------------------------------------------------------------------
 
 

@@ -187,6 +187,8 @@ async def test_a_body_that_is_not_audio_is_refused_logged_and_not_kept(configure
         await recordings.ensure_stored(tenant_id=call.tenant_id, call_id=call.id)
 
     assert (_row(db, call.id).status, _row(db, call.id).error) == ("refused", "recording_not_audio")
+    owner = Principal(user_id=1, tenant_id=call.tenant_id, role="admin")
+    assert calls.get_call(db, principal=owner, call_id=call.id).has_recording is False, "no player for it"
     assert any("not audio" in record.getMessage() for record in caplog.records)
     assert _stored_files() == []
     # Refused once, never fetched again.
