@@ -388,8 +388,14 @@ def copy_call_recording(call_id: int) -> None:
 
 def _enqueue_recording_copy(call_id: int) -> None:
     """After the end-of-call report: queue the recording copy beside the summary (its failure never stops them)."""
+    from ava_app.db import session_scope
+    from ava_app.services import recordings
+
     try:
-        copy_call_recording(call_id)
+        with session_scope() as session:
+            due = recordings.copy_is_due(session, call_id=call_id)
+        if due:
+            copy_call_recording(call_id)
     except Exception:
         log.exception("could not enqueue the recording copy of call %s; the first playback will copy it", call_id)
 

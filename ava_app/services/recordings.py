@@ -373,6 +373,15 @@ def copy_recording(*, call_id: int) -> str:
     return "stored"
 
 
+def copy_is_due(session: Session, *, call_id: int) -> bool:
+    """Whether a call has a recording that AVA has neither stored nor refused yet (the copy job has work to do)."""
+    url = session.execute(select(Call.recording_url).where(Call.id == call_id)).scalar_one_or_none()
+    if not url:
+        return False
+    status = session.execute(select(CallRecording.status).where(CallRecording.call_id == call_id)).scalar_one_or_none()
+    return status in (None, "failed")
+
+
 def is_playable(session: Session, *, tenant_id: int, call_id: int, recording_url: str | None) -> bool:
     """Whether a call's recording can be played: it has one, and AVA has not refused it or given up on it."""
     if not recording_url:
