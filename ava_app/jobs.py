@@ -371,6 +371,7 @@ def run_post_call(call_id: int, task=None) -> None:
     from ava_app.services import post_call
 
     final = task is None or not task.retries
+    _enqueue_recording_copy(call_id)
     try:
         with session_scope() as session:
             post_call.process_call(session, call_id=call_id, final_attempt=final)
@@ -379,6 +380,30 @@ def run_post_call(call_id: int, task=None) -> None:
             with session_scope() as session:
                 post_call.mark_failed(session, call_id=call_id)
         raise
+
+
+# Copying a recording into AVA's own store: the provider's storage may be slow to have it (30 s doubling, about
+# 15 minutes in all); the service caps the fetches it counts (recordings.MAX_ATTEMPTS). First playback copies too.
+@task(retries=5, retry_delay=30, retry_backoff=2)
+def copy_call_recording(call_id: int) -> None:
+    """Copy an ended call's recording from the provider into AVA's store, once (idempotent)."""
+    from ava_app.services import recordings
+
+    recordings.copy_recording(call_id=call_id)
+
+
+def _enqueue_recording_copy(call_id: int) -> None:
+    """After the end-of-call report: queue the recording copy beside the summary (its failure never stops them)."""
+    from ava_app.db import session_scope
+    from ava_app.services import recordings
+
+    try:
+        with session_scope() as session:
+            due = recordings.copy_is_due(session, call_id=call_id)
+        if due:
+            copy_call_recording(call_id)
+    except Exception:
+        log.exception("could not enqueue the recording copy of call %s; the first playback will copy it", call_id)
 
 
 def sweep_pipeline_once(*, event_grace: Any = None, now: Any = None) -> dict[str, list[int]]:

@@ -453,3 +453,24 @@ class WebhookSecret(SQLModel, table=True):
     secret_encrypted: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime | None = None
+
+
+class CallRecording(SQLModel, table=True):
+    """AVA's own copy of a call's recording, or why there is none: one row per call, written by the copy job.
+
+    ``status``: ``stored`` (``storage_key`` names the audio in AVA's recording store), ``failed`` (the provider could
+    not be reached; tried again up to a limit) or ``refused`` (not an allowed source, or not audio: never fetched
+    again). ``storage_key`` is content-addressed per tenant, so calls with the same audio share one stored file.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True, ondelete="CASCADE")
+    call_id: int = Field(foreign_key="call.id", unique=True, ondelete="CASCADE")
+    status: str = Field(max_length=10)
+    storage_key: str | None = Field(default=None, max_length=200, index=True)
+    content_type: str | None = Field(default=None, max_length=40)
+    size_bytes: int | None = Field(default=None, sa_type=BigInteger)
+    attempts: int = 0
+    error: str | None = Field(default=None, max_length=300)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

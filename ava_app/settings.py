@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from ava_app.private_files import kept_secret
 
@@ -61,6 +62,11 @@ class Settings(BaseSettings):
     smtp_from: str = "AVA <no-reply@ava.localhost>"
     smtp_tls: Literal["none", "starttls", "ssl"] = "starttls"
 
+    # Where call recordings may be fetched from (https, port 443, public addresses only): Vapi's storage and Twilio's
+    # API. An entry ".example.com" allows its sub-domains. Comma-separated in the environment.
+    recording_hosts: Annotated[list[str], NoDecode] = ["storage.vapi.ai", "api.twilio.com"]
+    recordings_dir: Path | None = None  # default: <data_dir>/recordings
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
@@ -84,12 +90,27 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
+    @field_validator("recording_hosts", mode="before")
+    @classmethod
+    def _host_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",")]
+        if isinstance(value, list):
+            hosts = [str(part).strip().lower() for part in value if str(part).strip()]
+            for host in hosts:
+                if not re.fullmatch(r"\.?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*", host):
+                    raise ValueError(f"{host!r} is not a host name (no scheme, port or path)")
+            return hosts
+        return value
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'ava.db'}"
         if not self.public_url:
             self.public_url = f"http://localhost:{self.port}"
+        if self.recordings_dir is None:
+            self.recordings_dir = self.data_dir / "recordings"
         if self.env == "prod":
             if _placeholder(self.secret_key):
                 raise ValueError("AVA_SECRET_KEY must be set to a random value of 32+ characters when AVA_ENV=prod")

@@ -1,7 +1,7 @@
 """/api/v1/downloads: what the browser fetches through a short-lived signed link instead of its bearer token.
 
-- ``GET /downloads/recording/{call_id}?token=``: a call's recording, streamed through AVA (the provider's URL never
-  reaches the page), with ``Range`` passed through so the audio player can seek.
+- ``GET /downloads/recording/{call_id}?token=``: a call's recording, from AVA's own copy (``services.recordings``),
+  served as audio only, with ``Range`` so the audio player can seek; the provider's URL never reaches the page.
 - ``GET /downloads/call/{call_id}.json|.txt?token=``: one call with its conversation, or its transcript as text.
 - ``GET /downloads/calls.csv|.json?token=``: the calls matching the filters signed into the link, streamed.
 
@@ -11,89 +11,62 @@ again when the link is used, and every call is looked up inside the link's tenan
 
 from __future__ import annotations
 
-import re
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
-from urllib.parse import urlsplit
+from collections.abc import Iterator
 
-import httpx
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from sqlmodel import Session
-from starlette.background import BackgroundTask
 
 from ava_app.db import get_engine
-from ava_app.services import calls, download_links
+from ava_app.services import calls, download_links, recordings
 from ava_app.services.calls import CallDetail, CallFilters
-from ava_app.services.errors import NotFound, Unauthorized
-from ava_app.services.providers.vapi import SANDBOX_MOUNT_PATH
-from ava_app.settings import get_settings
+from ava_app.services.errors import DomainError, NotFound, Unauthorized
 
 router = APIRouter(prefix="/downloads", tags=["downloads"])
 TOKEN = Query(max_length=4000, description="A signed link token from the AVA web app.")
-SANDBOX_RECORDING = re.compile(r"^/recording/([0-9a-f-]{36}-mono\.wav)$")
-PASSED_HEADERS = ("content-type", "content-length", "content-range", "accept-ranges", "last-modified", "etag")
-# Tests swap in a transport that reaches a provider's storage without a network.
-recording_transport: httpx.AsyncBaseTransport | None = None
 
 
-def _grant_and_call(token: str, kind: str, call_id: int) -> CallDetail:
+def _grant_and_call(token: str, kind: str, call_id: int) -> tuple[int, CallDetail]:
+    """The link's tenant and the call it opens, both checked again now."""
     with Session(get_engine(), expire_on_commit=False) as session:
         grant = download_links.redeem_link_token(session, token=token, kind=kind)
         if grant.resource.get("call_id") != call_id:
             raise Unauthorized("This link has expired or is not valid.", code="link_invalid")
-        return calls.get_call(session, principal=grant.principal, call_id=call_id)
+        call = calls.get_call(session, principal=grant.principal, call_id=call_id)
+        return grant.principal.require_member(), call
 
 
-def _sandbox_recording_file(url: str) -> Path | None:
-    """The local file behind a sandbox emulator recording URL (served here directly, Range included)."""
-    settings = get_settings()
-    base = settings.public_url + SANDBOX_MOUNT_PATH
-    if not settings.vapi_sandbox or not url.startswith(base + "/"):
-        return None
-    match = SANDBOX_RECORDING.match(urlsplit(url).path[len(urlsplit(base).path) :])
-    if not match:
-        return None
-    path = settings.data_dir / "sandbox_vapi_recordings" / match.group(1)
-    return path if path.is_file() else None
+# Nothing this route answers may become a document of AVA's origin: not sniffed, and sandboxed if it were shown.
+NOT_A_DOCUMENT = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"}
+
+
+def audio_headers(stored: recordings.StoredRecording) -> dict[str, str]:
+    """A recording's headers: audio to play inline under a plain name, private to the browser's cache."""
+    return {
+        **NOT_A_DOCUMENT,
+        "Content-Disposition": f'inline; filename="call-{stored.call_id}.{stored.extension}"',
+        "Cache-Control": "private, max-age=300",
+    }
 
 
 @router.get("/recording/{call_id}", summary="A call's recording (signed link; supports Range)")
-async def recording(call_id: int, request: Request, token: str = TOKEN) -> Response:
-    """Stream the recording of one of the link's tenant's calls; 404 when the call has none."""
-    call = await run_in_threadpool(_grant_and_call, token, "recording", call_id)
-    if not call.recording_url:
-        raise NotFound("This call has no recording.", code="recording_not_found")
-    local = _sandbox_recording_file(call.recording_url)
-    if local is not None:
-        return FileResponse(local, media_type="audio/wav", headers={"Cache-Control": "private, max-age=300"})
-    return await _proxy(call.recording_url, request.headers.get("range"))
+async def recording(call_id: int, token: str = TOKEN) -> Response:
+    """Serve one of the link's tenant's call recordings from AVA's store, always as audio; 404 when there is none.
 
-
-async def _proxy(url: str, byte_range: str | None) -> Response:
-    """Pass the provider's answer through as it arrives (status, length and range headers kept, body streamed)."""
-    client = httpx.AsyncClient(transport=recording_transport, timeout=httpx.Timeout(15.0, read=60.0))
-    headers = {"Range": byte_range} if byte_range else {}
+    A recording not copied yet is copied now from its allowed source (a body that is not audio is refused, and
+    nothing of it is sent). Range requests are answered from the stored file, so the audio player can seek.
+    """
     try:
-        upstream = await client.send(client.build_request("GET", url, headers=headers), stream=True)
-    except httpx.HTTPError:
-        await client.aclose()
-        return Response("The recording is not reachable right now.", status_code=502)
-    if upstream.status_code not in (200, 206):
-        await upstream.aclose()
-        await client.aclose()
-        return Response("The recording is not available.", status_code=404 if upstream.status_code == 404 else 502)
-
-    async def close() -> None:
-        await upstream.aclose()
-        await client.aclose()
-
-    kept = {name: upstream.headers[name] for name in PASSED_HEADERS if name in upstream.headers}
-    kept.setdefault("accept-ranges", "bytes")
-    kept["cache-control"] = "private, max-age=300"
-    body: AsyncIterator[bytes] = upstream.aiter_raw()
-    return StreamingResponse(body, status_code=upstream.status_code, headers=kept, background=BackgroundTask(close))
+        tenant_id, call = await run_in_threadpool(_grant_and_call, token, "recording", call_id)
+        if not call.has_recording:
+            raise NotFound("This call has no recording.", code="recording_not_found")
+        stored = await recordings.ensure_stored(tenant_id=tenant_id, call_id=call.id)
+    except DomainError as error:
+        body = {"error": error.code, "message": error.message}
+        return JSONResponse(body, status_code=error.status_code, headers=NOT_A_DOCUMENT)
+    path = recordings.recording_store().path(stored.storage_key)
+    return FileResponse(path, media_type=stored.content_type, headers=audio_headers(stored))
 
 
 def transcript_text(call: CallDetail) -> str:
@@ -112,12 +85,11 @@ def transcript_text(call: CallDetail) -> str:
 async def call_file(call_id: int, fmt: str, token: str = TOKEN) -> Response:
     if fmt not in ("json", "txt"):
         raise NotFound("Unknown format.")
-    call = await run_in_threadpool(_grant_and_call, token, "call", call_id)
+    _tenant_id, call = await run_in_threadpool(_grant_and_call, token, "call", call_id)
     name = f"call-{call.id}.{fmt}"
     disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
     if fmt == "json":
-        detail = call.model_copy(update={"recording_url": None})  # the provider's URL stays inside AVA
-        return Response(detail.model_dump_json(indent=2), media_type="application/json", headers=disposition)
+        return Response(call.model_dump_json(indent=2), media_type="application/json", headers=disposition)
     return Response(transcript_text(call), media_type="text/plain; charset=utf-8", headers=disposition)
 
 

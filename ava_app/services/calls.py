@@ -40,6 +40,7 @@ from sqlalchemy import Integer, delete, func, literal, literal_column, or_, sele
 from sqlmodel import Session
 
 from ava_app.models import Assistant, Call, CallMessage, PhoneNumber, utcnow
+from ava_app.services import recordings
 from ava_app.services.analytics import local_midnight, started_or_created, summary_line, tenant_zone
 from ava_app.services.call_ingest import STATUS_ORDER
 from ava_app.services.ended_reasons import OUTCOMES
@@ -258,7 +259,9 @@ class CallDetail(CallListItem):
     outcome_text: dict[str, str]
     ended_reason_text: str | None
     cost_breakdown: dict | None
-    recording_url: str | None
+    has_recording: bool = Field(
+        description="The call has a recording, played through a signed download link (never the provider's URL)."
+    )
     transcript: str
     summary: str | None
     summary_source: str | None = Field(default=None, description="llm, or local for AVA's own fallback summary.")
@@ -471,7 +474,9 @@ def get_call(session: Session, *, principal: Principal, call_id: int) -> CallDet
         outcome_text=OUTCOME_WORDS.get(call.outcome or "", NOT_ENDED_WORDS),
         ended_reason_text=_reason_words(call.ended_reason),
         cost_breakdown=call.cost_breakdown,
-        recording_url=call.recording_url,
+        has_recording=recordings.is_playable(
+            session, tenant_id=tenant_id, call_id=call.id, recording_url=call.recording_url
+        ),
         transcript=call.transcript,
         summary=call.summary,
         summary_source=call.summary_source,
@@ -496,15 +501,18 @@ def _reason_words(reason: str | None) -> str | None:
 def delete_calls(session: Session, *, principal: Principal, call_ids: Iterable[int]) -> int:
     """Delete calls of the caller's tenant (writers only) with their messages; returns how many were deleted.
 
-    Ids of other tenants' calls, or of no call, are skipped silently. The recording stays with the voice provider.
+    Ids of other tenants' calls, or of no call, are skipped silently. AVA's copy of a recording goes with its call
+    (the file stays while another call has the same audio); the provider's own copy stays with the provider.
     """
     tenant_id = principal.require_writer()
     ids = sorted({int(call_id) for call_id in call_ids})
     if not ids:
         return 0
+    keys = recordings.detach_recordings(session, tenant_id=tenant_id, call_ids=ids)
     session.execute(delete(CallMessage).where(CallMessage.tenant_id == tenant_id, CallMessage.call_id.in_(ids)))
     result = session.execute(delete(Call).where(Call.tenant_id == tenant_id, Call.id.in_(ids)))
     session.commit()
+    recordings.delete_unreferenced(session, keys=keys)
     return int(result.rowcount or 0)
 
 

@@ -88,7 +88,7 @@ def detail_view(call: CallDetail, lang: str) -> dict:
         **_work("email", call.email_status, lang),
         "work_failed": "failed" in (call.summary_status, call.email_status),
         "summary_pending": call.summary_status == "pending",
-        "has_recording": bool(call.recording_url),
+        "has_recording": call.has_recording,
     }
 
 
@@ -164,7 +164,7 @@ class CallDetailState(AuthState):
         except DomainError as error:
             return self._fail(error)
         self._show(call)
-        if call.recording_url:
+        if call.has_recording:
             token = download_links.issue_link_token(
                 principal=principal,
                 kind="recording",
@@ -187,7 +187,7 @@ class CallDetailState(AuthState):
         except DomainError as error:
             return self._fail(error)
         self._show(call)
-        if was_live and not self.live and call.recording_url:
+        if was_live and not self.live and call.has_recording:
             return CallDetailState.load_call  # just ended: fetch the recording link too
         return None
 

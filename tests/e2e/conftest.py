@@ -34,6 +34,8 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 ARTIFACTS = PROJECT_DIR / "test-artifacts"
 # CI machines are shared and noisy: give the UI time before calling a wait a failure.
 expect.set_options(timeout=15_000)
+# The data dir of each live server by base URL, for tests that put files where that AVA reads them.
+LIVE_DATA_DIRS: dict[str, Path] = {}
 
 
 def _free_port() -> int:
@@ -179,6 +181,7 @@ def serve_ava(
         start_new_session=True,
     )
     base_url = f"http://127.0.0.1:{port}"
+    LIVE_DATA_DIRS[base_url] = data_dir
     deadline = time.monotonic() + 420
     try:
         while True:

@@ -3,36 +3,30 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
+import uuid
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import select
-from starlette.applications import Starlette
-from starlette.responses import FileResponse
-from starlette.routing import Route
 
 from ava_app.models import Call, CallMessage, Tenant
 from ava_app.seed import DEMO_EMAIL, seed_demo
 from ava_app.services.demo_data import generate_calls
 from ava_app.services.providers.vapi_sandbox.recording import write_tone_recording
-from tests.servers import serve_app
+from tests.e2e.conftest import LIVE_DATA_DIRS
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "correct-horse-battery-9"
 
 
 @pytest.fixture()
-def provider_storage(tmp_path: Path):
-    """A stand-in for the voice provider's recording storage (Range requests included, as Starlette serves files)."""
-    path = tmp_path / "recording.wav"
-
-    async def recording(_request):
-        return FileResponse(path, media_type="audio/wav")
-
-    with serve_app(Starlette(routes=[Route("/recording.wav", recording)])) as base_url:
-        yield path, base_url + "/recording.wav"
+def provider_storage(live_server: str):
+    """A recording at the Vapi emulator of the live AVA (in development the only local source AVA copies from)."""
+    name = f"{uuid.uuid4()}-mono.wav"
+    folder = LIVE_DATA_DIRS[live_server] / "sandbox_vapi_recordings"
+    folder.mkdir(parents=True, exist_ok=True)
+    yield folder / name, f"{live_server}/sandbox/vapi/recording/{name}"
 
 
 def _log_in(page: Page, live_server: str) -> None:

@@ -11,15 +11,15 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from ava_app.api import downloads
 from ava_app.api.app import create_api
 from ava_app.models import CallMessage, Tenant
-from ava_app.services import accounts, download_links
+from ava_app.services import accounts, download_links, recordings
 from ava_app.settings import get_settings
 from tests.factories import make_call
+from tests.recording_samples import wav_bytes
 
-AUDIO = bytes(range(256)) * 40  # 10 240 bytes standing in for a WAV file
-PROVIDER_URL = "https://storage.provider.example/recordings/abc.wav"
+AUDIO = wav_bytes(0.6)  # 9 644 bytes of WAV
+PROVIDER_URL = "https://storage.vapi.ai/0197a3c2-5b1e-7d44-9a21-6c8f0e2d4b13-mono.wav"
 
 
 async def _chunks(data: bytes):
@@ -45,7 +45,7 @@ async def _provider_storage(request: httpx.Request) -> httpx.Response:
 
 @pytest.fixture()
 async def client(engine, monkeypatch):
-    monkeypatch.setattr(downloads, "recording_transport", httpx.MockTransport(_provider_storage))
+    monkeypatch.setattr(recordings, "provider_transport", httpx.MockTransport(_provider_storage))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_api()), base_url="http://testserver") as c:
         yield c
 
@@ -61,7 +61,7 @@ def _link(principal, kind: str, resource: dict, ttl: timedelta = timedelta(minut
     return download_links.issue_link_token(principal=principal, kind=kind, resource=resource, ttl=ttl)
 
 
-async def test_recording_streams_through_ava_with_ranges(client, db):
+async def test_recording_is_copied_then_served_by_ava_with_ranges(client, db):
     owner, tenant = _member(db, "a@example.com", "Clinic A")
     call = make_call(db, tenant=tenant, recording_url=PROVIDER_URL)
     token = _link(owner, "recording", {"call_id": call.id})
@@ -70,6 +70,7 @@ async def test_recording_streams_through_ava_with_ranges(client, db):
     assert whole.status_code == 200
     assert whole.content == AUDIO
     assert whole.headers["accept-ranges"] == "bytes"
+    assert whole.headers["content-type"] == "audio/wav"
 
     part = await client.get(
         f"/api/v1/downloads/recording/{call.id}", params={"token": token}, headers={"Range": "bytes=1000-1999"}
@@ -152,7 +153,8 @@ async def test_call_json_and_transcript(client, db):
     assert as_json.status_code == 200
     body = json.loads(as_json.content)
     assert body["summary"] == "Booked a cleaning." and len(body["messages"]) == 2
-    assert body["recording_url"] is None
+    assert "recording_url" not in body and body["has_recording"] is True
+    assert PROVIDER_URL not in as_json.text
 
     as_text = await client.get(f"/api/v1/downloads/call/{call.id}.txt", params={"token": token})
     assert "[0:00] Assistant: Hello!" in as_text.text

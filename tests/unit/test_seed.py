@@ -236,3 +236,14 @@ def test_the_demo_owner_has_worked_through_most_old_follow_ups(db):
     done = [db.get(Call, call.id).action_done_at for call in old]
     assert 30 <= sum(moment is not None for moment in done) < 40
     assert all(db.get(Call, call.id).action_done_at is None for call in fresh)
+
+
+def test_the_demo_recordings_are_copied_into_avas_store_by_the_post_call_job(sandbox, db):
+    from ava_app.models import CallRecording
+
+    _seed(db, count=3)
+    recorded = [call.id for call in _calls(db, _demo(db)) if call.recording_url]
+    rows = db.exec(select(CallRecording)).all()
+    assert recorded and sorted(row.call_id for row in rows) == sorted(recorded)
+    assert {row.status for row in rows} == {"stored"}
+    assert all((sandbox / "recordings" / row.storage_key).is_file() for row in rows)
