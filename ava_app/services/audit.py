@@ -35,6 +35,7 @@ ACTIONS = (
     "credential_removed",
     "platform_admin_granted",
     "platform_admin_revoked",
+    "integration_tested",
 )
 
 
