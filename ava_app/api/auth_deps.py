@@ -63,6 +63,17 @@ def require_admin(principal: Principal = Depends(current_principal)) -> Principa
     return principal
 
 
+def require_admin_user(principal: Principal = Depends(current_principal)) -> Principal:
+    """An admin of the current organisation, logged in as a person: routes that read or write secrets.
+
+    API keys are refused (403): a leaked key must not read, replace or try out the organisation's provider
+    credentials, nor send them to a server of its choosing through a connection test.
+    """
+    principal.require_user()
+    principal.require_admin()
+    return principal
+
+
 def get_sms_verifier() -> SmsVerifier:
     """The SMS code sender/checker (Twilio Verify); tests override this dependency with a fake."""
     return TwilioSmsVerifier()

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from ava_app.api.auth_deps import require_admin, require_member, require_writer
+from ava_app.api.auth_deps import require_admin, require_admin_user, require_member, require_writer
 from ava_app.api.deps import get_session
 from ava_app.services import phone_numbers
 from ava_app.services.phone_numbers import (
@@ -63,7 +63,9 @@ def provision(
 
 @router.post("/twilio/verify")
 def verify_twilio(
-    body: TwilioCredentialsIn, principal: Principal = Depends(require_admin), session: Session = Depends(get_session)
+    body: TwilioCredentialsIn,
+    principal: Principal = Depends(require_admin_user),
+    session: Session = Depends(get_session),
 ) -> TwilioVerifyOut:
     """Check Twilio credentials (admins) and list the account's numbers; 422 when Twilio rejects them."""
     account = phone_numbers.verify_twilio_credentials(account_sid=body.account_sid, auth_token=body.auth_token)
@@ -75,7 +77,7 @@ def verify_twilio(
 
 @router.post("/twilio/import")
 def import_twilio(
-    body: TwilioImportIn, principal: Principal = Depends(require_admin), session: Session = Depends(get_session)
+    body: TwilioImportIn, principal: Principal = Depends(require_admin_user), session: Session = Depends(get_session)
 ) -> ImportResult:
     """Import numbers from the organisation's own Twilio account (admins); credentials are stored encrypted."""
     return phone_numbers.import_twilio_numbers(

@@ -71,8 +71,10 @@ MESSAGES: dict[str, str] = {
     "password.title": "Password",
     "password.current": "Current password",
     "password.change": "Change password",
-    "password.changed": "Password changed. Your other devices were logged out.",
-    "password.others_logged_out": "Changing your password logs out your other devices.",
+    "password.changed": "Password changed. Your other devices were logged out and your API keys stopped working.",
+    "password.others_logged_out": (
+        "Changing your password logs out your other devices, and the API keys you created stop working."
+    ),
     "login.magic_intro": "We email you a link that logs you in. It works once, for 15 minutes.",
     "login.magic_submit": "Email me a login link",
     "login.sms_intro": "Use the mobile number confirmed in your profile. We text you a code.",
@@ -97,7 +99,10 @@ MESSAGES: dict[str, str] = {
     "reset.title": "Choose a new password",
     "reset.new_password": "New password",
     "reset.submit": "Save the new password",
-    "reset.done": "Your password was changed and every device was logged out. Log in with the new password.",
+    "reset.done": (
+        "Your password was changed, every device was logged out and your API keys stopped working. "
+        "Log in with the new password."
+    ),
     "settings.title": "Settings",
     "settings.profile": "Profile",
     "settings.profile_hint": "Your name, mobile number for SMS login, language and password.",
@@ -145,8 +150,9 @@ MESSAGES: dict[str, str] = {
     "team.no_organisation": "You are not in an organisation. Create one from the organisation menu at the top.",
     "team.confirm_role_title": "Change this member's role?",
     "team.confirm_role": "New role for",
+    "team.confirm_role_keys": "Unless they stay admin, the API keys they created stop working.",
     "team.confirm_remove_title": "Remove this member?",
-    "team.confirm_remove": "They lose access to the organisation at once:",
+    "team.confirm_remove": "They lose access to the organisation at once, and the API keys they created stop working:",
     "team.confirm_revoke_title": "Revoke this invitation?",
     "team.confirm_revoke": "The link sent to this address stops working:",
     "team.confirm_leave_title": "Leave the organisation?",

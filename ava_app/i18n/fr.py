@@ -76,8 +76,13 @@ MESSAGES: dict[str, str] = {
     "password.title": "Mot de passe",
     "password.current": "Mot de passe actuel",
     "password.change": "Changer le mot de passe",
-    "password.changed": "Mot de passe modifié. Vos autres appareils ont été déconnectés.",
-    "password.others_logged_out": "Changer de mot de passe déconnecte vos autres appareils.",
+    "password.changed": (
+        "Mot de passe modifié. Vos autres appareils ont été déconnectés et vos clés API ne fonctionnent plus."
+    ),
+    "password.others_logged_out": (
+        "Changer de mot de passe déconnecte vos autres appareils, et les clés API que vous avez créées "
+        "cessent de fonctionner."
+    ),
     "login.magic_intro": (
         "Nous vous envoyons un lien de connexion par e-mail. Il fonctionne une fois, pendant 15 minutes."
     ),
@@ -105,8 +110,8 @@ MESSAGES: dict[str, str] = {
     "reset.new_password": "Nouveau mot de passe",
     "reset.submit": "Enregistrer le mot de passe",
     "reset.done": (
-        "Votre mot de passe a été changé et tous vos appareils ont été déconnectés. "
-        "Connectez-vous avec le nouveau mot de passe."
+        "Votre mot de passe a été changé, tous vos appareils ont été déconnectés et vos clés API ne fonctionnent "
+        "plus. Connectez-vous avec le nouveau mot de passe."
     ),
     "settings.title": "Paramètres",
     "settings.profile": "Profil",
@@ -157,8 +162,11 @@ MESSAGES: dict[str, str] = {
     "team.no_organisation": "Vous n'êtes dans aucune organisation. Créez-en une depuis le menu d'organisation en haut.",
     "team.confirm_role_title": "Changer le rôle de ce membre ?",
     "team.confirm_role": "Nouveau rôle pour",
+    "team.confirm_role_keys": "S'il ne reste pas administrateur, les clés API qu'il a créées cessent de fonctionner.",
     "team.confirm_remove_title": "Retirer ce membre ?",
-    "team.confirm_remove": "Son accès à l'organisation s'arrête immédiatement :",
+    "team.confirm_remove": (
+        "Son accès à l'organisation s'arrête immédiatement, et les clés API qu'il a créées cessent de fonctionner :"
+    ),
     "team.confirm_revoke_title": "Annuler cette invitation ?",
     "team.confirm_revoke": "Le lien envoyé à cette adresse ne fonctionnera plus :",
     "team.confirm_leave_title": "Quitter l'organisation ?",

@@ -48,8 +48,9 @@ def provider_field(provider: rx.Var, field: rx.Var) -> rx.Component:
             placeholder=t("integrations.keep_saved"),
             width="100%",
             aria_invalid=rx.cond(error != "", "true", "false"),
+            aria_describedby=rx.cond(error != "", field_id + "-error", ""),
         ),
-        rx.cond(error != "", rx.text(error, size="1", color_scheme="red", role="alert")),
+        rx.cond(error != "", rx.text(error, id=field_id + "-error", size="1", color_scheme="red", role="alert")),
         spacing="1",
         width="100%",
     )

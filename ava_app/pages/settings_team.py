@@ -167,6 +167,7 @@ def confirm_body() -> rx.Component:
                 rx.text.strong(TeamState.confirm_label),
                 " → ",
                 role_label(TeamState.confirm_role),
+                rx.cond(TeamState.confirm_role != "admin", rx.fragment(" ", t("team.confirm_role_keys"))),
             ),
         ),
         ("remove", rx.text(t("team.confirm_remove"), " ", rx.text.strong(TeamState.confirm_label))),

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ava_app.models import AuthSession, Membership, OneTimeToken, RefreshToken, Tenant, User, utcnow
-from ava_app.services import audit, presets, rate_limits, sms_limits
+from ava_app.services import api_keys, audit, presets, rate_limits, sms_limits
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.errors import Conflict, Invalid, NotFound, Unauthorized
 from ava_app.services.notifications import send_account_email
@@ -937,6 +937,7 @@ def reset_password(session: Session, *, token: str, new_password: str, ip: str =
     session.add(user)
     _expire_pending_tokens(session, user_id=user.id, purposes=("reset_password", "magic_link"))
     revoked = _revoke_sessions(session, user_id=user.id)
+    api_keys.revoke_member_keys(session, user_id=user.id, reason="password_reset")
     audit.record(
         session,
         action="password_reset",
@@ -959,6 +960,7 @@ def change_password(
     user.password_hash = hash_password(new_password)
     session.add(user)
     revoked = _revoke_sessions(session, user_id=user.id, keep_session_id=principal.session_id)
+    api_keys.revoke_member_keys(session, user_id=user.id, reason="password_changed")
     audit.record(
         session,
         action="password_changed",

@@ -1,4 +1,11 @@
-"""API keys for the public REST API: created by admins, shown once, stored hashed, revocable, each with a role."""
+"""API keys for the public REST API: created by admins, shown once, stored hashed, revocable, each with a role.
+
+A key acts for the admin who created it: it stops working when that person is removed from the organisation, is no
+longer its admin, or resets or changes their password (``revoke_member_keys``, called by those services), and
+``authenticate_api_key`` checks the creator again on every request, so a membership ended any other way (leaving,
+a deleted account) ends the key too. Keys never reach credential routes (integrations, Twilio import, key
+management): those need the person.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +14,8 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
-from ava_app.models import ROLES, ApiKey, Tenant, utcnow
-from ava_app.services import audit
-from ava_app.services.accounts import as_utc
+from ava_app.models import ROLES, ApiKey, Tenant, User, utcnow
+from ava_app.services import accounts, audit
 from ava_app.services.errors import Invalid, NotFound, Unauthorized
 from ava_app.services.principal import Principal
 from ava_app.services.tokens import hash_secret, new_secret
@@ -43,8 +49,8 @@ def _out(row: ApiKey) -> ApiKeyOut:
         name=row.name,
         prefix=row.prefix,
         role=row.role,
-        created_at=as_utc(row.created_at),
-        last_used_at=as_utc(row.last_used_at) if row.last_used_at else None,
+        created_at=accounts.as_utc(row.created_at),
+        last_used_at=accounts.as_utc(row.last_used_at) if row.last_used_at else None,
         revoked=row.revoked_at is not None,
     )
 
@@ -120,9 +126,45 @@ def authenticate_api_key(session: Session, *, key: str) -> Principal:
     row = session.exec(select(ApiKey).where(ApiKey.key_hash == hash_secret(key))).first()
     if row is None or row.revoked_at is not None or session.get(Tenant, row.tenant_id) is None:
         raise Unauthorized("This API key is invalid or was revoked.", code="invalid_api_key")
+    if not _creator_is_admin(session, row):
+        raise Unauthorized("This API key is invalid or was revoked.", code="invalid_api_key")
     now = utcnow()
-    if row.last_used_at is None or now - as_utc(row.last_used_at) > LAST_USED_PRECISION:
+    if row.last_used_at is None or now - accounts.as_utc(row.last_used_at) > LAST_USED_PRECISION:
         row.last_used_at = now
         session.add(row)
         session.commit()
     return Principal(user_id=None, tenant_id=row.tenant_id, role=row.role, api_key_id=row.id)
+
+
+def revoke_member_keys(session: Session, *, user_id: int, reason: str, tenant_id: int | None = None) -> int:
+    """Revoke the live keys ``user_id`` created (in ``tenant_id``, or in every organisation); returns how many.
+
+    Part of the caller's change: added to its session, committed with it. ``reason`` goes to the audit line of each
+    key (``member_removed``, ``role_changed``, ``password_reset``, ``password_changed``).
+    """
+    query = select(ApiKey).where(ApiKey.created_by_id == user_id, col(ApiKey.revoked_at).is_(None))
+    if tenant_id is not None:
+        query = query.where(ApiKey.tenant_id == tenant_id)
+    rows = session.exec(query).all()
+    now = utcnow()
+    for row in rows:
+        row.revoked_at = now
+        session.add(row)
+        audit.record(
+            session,
+            action="api_key_revoked",
+            tenant_id=row.tenant_id,
+            user_id=user_id,
+            detail={"prefix": row.prefix, "reason": reason},
+        )
+    return len(rows)
+
+
+def _creator_is_admin(session: Session, row: ApiKey) -> bool:
+    """The key's creator is an active account and still an admin of the key's organisation."""
+    if row.created_by_id is None:
+        return False
+    creator = session.get(User, row.created_by_id)
+    if creator is None or not creator.is_active:
+        return False
+    return accounts.role_in(session, user_id=creator.id, tenant_id=row.tenant_id) == "admin"

@@ -38,6 +38,7 @@ ACTIONS = (
     "phone_verified",
     "phone_removed",
     "webhook_secret_rotated",
+    "integration_tested",
 )
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from ava_app.models import ROLES, AuthSession, Invite, Membership, Tenant, User, utcnow
-from ava_app.services import audit
+from ava_app.services import api_keys, audit
 from ava_app.services.accounts import (
     AuthResult,
     as_utc,
@@ -183,6 +183,8 @@ def change_role(session: Session, *, principal: Principal, user_id: int, role: s
             _ensure_other_admin(session, tenant_id=tenant_id, membership=membership)
         membership.role = role
         session.add(membership)
+        if role != "admin":
+            api_keys.revoke_member_keys(session, user_id=user_id, tenant_id=tenant_id, reason="role_changed")
         audit.record(
             session,
             action="role_changed",
@@ -206,6 +208,7 @@ def remove_member(session: Session, *, principal: Principal, user_id: int, ip: s
     _ensure_other_admin(session, tenant_id=tenant_id, membership=membership)
     session.delete(membership)
     _detach_sessions(session, user_id=user_id, tenant_id=tenant_id)
+    api_keys.revoke_member_keys(session, user_id=user_id, tenant_id=tenant_id, reason="member_removed")
     audit.record(
         session,
         action="member_removed",

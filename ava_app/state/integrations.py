@@ -13,6 +13,10 @@ FIELD_ERRORS = {
     "required": "integrations.error.required",
     "port": "integrations.error.port",
     "tls": "integrations.error.tls",
+    "retype_password": "integrations.error.retype_password",
+    "tls_required": "integrations.error.tls_required",
+    "port_not_allowed": "integrations.error.port_not_allowed",
+    "host_not_allowed": "integrations.error.host_not_allowed",
 }
 
 
@@ -48,16 +52,10 @@ class IntegrationsState(AuthState):
                 integrations.save_integration(session, principal=principal, provider=provider, secret=merged)
                 self.providers = integrations.list_integrations(session, principal=principal)
         except DomainError as error:
-            codes = error.details.get("fields") or {}
-            self.errors = {
-                **self.errors,
-                provider: {
-                    name: self._text(FIELD_ERRORS.get(code, FIELD_ERRORS["required"])) for name, code in codes.items()
-                },
-            }
+            self._show_field_errors(provider, error)
             return self._fail(error)
         self.results.pop(provider, None)
-        self.errors = {key: value for key, value in self.errors.items() if key != provider}
+        self._clear_field_errors(provider)
         # Saved: the typed secrets leave the form (a refused save keeps them there to be corrected).
         return [
             rx.call_script(f"document.getElementById('integration-form-{provider}')?.reset()"),
@@ -66,7 +64,11 @@ class IntegrationsState(AuthState):
 
     @rx.event
     async def test(self, form: dict):
-        """Try the typed (or saved) credential against the provider, off the event loop."""
+        """Try the typed (or saved) credential against the provider, off the event loop.
+
+        A saved SMTP password is only tried on the server it was saved for: aimed elsewhere, the password field asks
+        for it again. The attempt goes to the audit log.
+        """
         provider = str(form.pop("provider", ""))
         entered = {key: value.strip() for key, value in form.items() if isinstance(value, str) and value.strip()}
         self.busy_provider = provider
@@ -76,8 +78,16 @@ class IntegrationsState(AuthState):
             with session_scope() as session:
                 secret = integrations.secret_for_test(session, principal=principal, provider=provider, entered=entered)
             result = await integrations.test_connection(provider=provider, secret=secret)
-            self.results[provider] = result.model_dump()
+            with session_scope() as session:
+                integrations.record_test(session, principal=principal, provider=provider, secret=secret, result=result)
+            shown = result.model_dump()
+            if result.message_key:
+                shown["message"] = self._text(result.message_key)
+            self.results[provider] = shown
+            self._clear_field_errors(provider)
         except DomainError as error:
+            self.results.pop(provider, None)
+            self._show_field_errors(provider, error)
             yield self._fail(error)
         finally:
             self.busy_provider = ""
@@ -94,6 +104,18 @@ class IntegrationsState(AuthState):
             return self._fail(error)
         self.results.pop(provider, None)
         return rx.toast.success(self._text("integrations.removed"))
+
+    def _show_field_errors(self, provider: str, error: DomainError) -> None:
+        codes = error.details.get("fields") or {}
+        self.errors = {
+            **self.errors,
+            provider: {
+                name: self._text(FIELD_ERRORS.get(code, FIELD_ERRORS["required"])) for name, code in codes.items()
+            },
+        }
+
+    def _clear_field_errors(self, provider: str) -> None:
+        self.errors = {key: value for key, value in self.errors.items() if key != provider}
 
     def _text(self, key: str) -> str:
         from ava_app.i18n import translate

@@ -72,6 +72,8 @@ def test_change_password_errors_then_success(live_server: str, page: Page, db: S
 
     new.fill("a-brand-new-passphrase-7")
     change.click()
-    expect(page.get_by_text("Password changed. Your other devices were logged out.")).to_be_visible()
+    expect(
+        page.get_by_text("Password changed. Your other devices were logged out and your API keys stopped working.")
+    ).to_be_visible()
     expect(current).to_have_value("")
     expect(new).to_have_attribute("aria-invalid", "false")

@@ -29,6 +29,17 @@ EN: dict[str, str] = {
     "integrations.error.required": "Needed to save this account.",
     "integrations.error.port": "A port number from 1 to 65535.",
     "integrations.error.tls": "One of none, starttls or ssl.",
+    "integrations.error.retype_password": (
+        "Type the password again: a saved password is only used with the server it was saved for "
+        "(same host, port and security)."
+    ),
+    "integrations.error.tls_required": (
+        "A username and password are only sent over an encrypted connection: choose starttls or ssl."
+    ),
+    "integrations.error.port_not_allowed": "Mail servers are reached on port 25, 465 or 587.",
+    "integrations.error.host_not_allowed": "This address is on a private network: enter the mail server's public name.",
+    "integrations.smtp_failed": "The connection test failed. Check the host, port, security, username and password.",
+    "audit.action.integration_tested": "Connection tested",
     "settings.integrations": "Integrations",
     "settings.integrations_hint": "Your own Vapi, Twilio, OpenAI and mail accounts, with a connection test.",
 }
@@ -62,6 +73,23 @@ FR: dict[str, str] = {
     "integrations.error.required": "Nécessaire pour enregistrer ce compte.",
     "integrations.error.port": "Un numéro de port de 1 à 65535.",
     "integrations.error.tls": "none, starttls ou ssl.",
+    "integrations.error.retype_password": (
+        "Saisissez à nouveau le mot de passe : un mot de passe enregistré ne sert qu'avec le serveur pour lequel "
+        "il a été enregistré (même serveur, port et sécurité)."
+    ),
+    "integrations.error.tls_required": (
+        "Un nom d'utilisateur et un mot de passe ne sont envoyés que sur une connexion chiffrée : "
+        "choisissez starttls ou ssl."
+    ),
+    "integrations.error.port_not_allowed": "Les serveurs de messagerie se joignent sur le port 25, 465 ou 587.",
+    "integrations.error.host_not_allowed": (
+        "Cette adresse est sur un réseau privé : saisissez le nom public du serveur de messagerie."
+    ),
+    "integrations.smtp_failed": (
+        "Le test de connexion a échoué. Vérifiez le serveur, le port, la sécurité, le nom d'utilisateur "
+        "et le mot de passe."
+    ),
+    "audit.action.integration_tested": "Connexion testée",
     "settings.integrations": "Intégrations",
     "settings.integrations_hint": "Vos propres comptes Vapi, Twilio, OpenAI et e-mail, avec un test de connexion.",
 }
