@@ -12,6 +12,7 @@ from sqlmodel import select
 from ava_app.models import ApiKey, AuditLog, Outbox
 from ava_app.services import accounts, api_keys, rate_limits, team
 from ava_app.services.errors import Unauthorized
+from ava_app.services.outbox import open_bodies
 
 PASSWORD = "tulip-garage-42"
 
@@ -31,7 +32,7 @@ def _signup(db, email):
 def _invite_admin(db, owner, email):
     team.invite_member(db, principal=owner, email=email, role="admin")
     message = db.exec(select(Outbox).where(Outbox.to == email).order_by(Outbox.id.desc())).first()
-    return re.search(r"token=([\w-]+)", message.body_text).group(1)
+    return re.search(r"token=([\w-]+)", open_bodies(message)[0]).group(1)
 
 
 def _second_admin(db, owner, email="partner@example.com"):
@@ -101,7 +102,7 @@ def test_resetting_the_password_revokes_the_keys(db, team_with_keys):
     owner, partner, partner_key, owner_key = team_with_keys
     accounts.forgot_password(db, email="partner@example.com")
     message = db.exec(select(Outbox).where(Outbox.to == "partner@example.com").order_by(Outbox.id.desc())).first()
-    token = re.search(r"reset-password\?token=([\w-]+)", message.body_text).group(1)
+    token = re.search(r"reset-password\?token=([\w-]+)", open_bodies(message)[0]).group(1)
     accounts.reset_password(db, token=token, new_password="fresh-tulip-77")
     assert not _works(db, partner_key.key)
     assert _revoked_for(db, partner_key.id) == "password_reset"
