@@ -41,10 +41,11 @@ from sqlalchemy import and_, func, or_, text, update
 from sqlmodel import Session, col, select
 
 from ava_app.models import Outbox, utcnow
-from ava_app.services import credentials, outbox
+from ava_app.services import credentials, outbox, smtp_connection
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.email_templates import render
 from ava_app.services.errors import Invalid, NotFound, ProviderError, ProviderUnavailable
+from ava_app.services.outbound_guard import OutboundRefused
 from ava_app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,8 @@ class SmtpServer:
     password: str
     sender: str
     tls: str  # "none" | "starttls" | "ssl"
+    # A server an organisation named: reached only through the outbound guard (services.smtp_connection).
+    tenant_owned: bool = False
 
 
 def send_email(
@@ -292,6 +295,7 @@ def smtp_server_for(session: Session, *, tenant_id: int | None) -> SmtpServer:
             password=str(secret.get("password") or ""),
             sender=str(secret.get("from") or settings.smtp_from),
             tls=tls,
+            tenant_owned=True,
         )
     return SmtpServer(
         host=settings.smtp_host,
@@ -306,6 +310,9 @@ def smtp_server_for(session: Session, *, tenant_id: int | None) -> SmtpServer:
 async def _send(message: EmailMessage, *, server: SmtpServer) -> None:
     # A server answering each command just in time must not outlast the claim (TimeoutError: retried later).
     async with asyncio.timeout(SEND_DEADLINE_SECONDS):
+        if server.tenant_owned:
+            await _send_to_tenant_server(message, server=server)
+            return
         await aiosmtplib.send(
             message,
             hostname=server.host,
@@ -319,8 +326,35 @@ async def _send(message: EmailMessage, *, server: SmtpServer) -> None:
         )
 
 
+async def _send_to_tenant_server(message: EmailMessage, *, server: SmtpServer) -> None:
+    """Send through an organisation's own server: its address checked when connecting, credentials only over TLS."""
+    secret = {
+        "host": server.host,
+        "port": server.port,
+        "tls": server.tls,
+        "username": server.username,
+        "password": server.password,
+    }
+    smtp_connection.check_smtp_secret(secret)
+    client = await smtp_connection.open_smtp(smtp_connection.smtp_target(secret), timeout=SMTP_TIMEOUT_SECONDS)
+    try:
+        if server.username or server.password:
+            await client.login(server.username, server.password)
+        await client.send_message(message)
+    finally:
+        try:
+            await client.quit()
+        except aiosmtplib.SMTPException:
+            client.close()
+
+
 def _is_permanent(exc: Exception) -> bool:
     """True when retrying cannot help: the server answered 5xx, or the row cannot form a valid message."""
+    if isinstance(exc, OutboundRefused):
+        # An address AVA may not reach stays refused; a name that does not resolve now may later.
+        return exc.code != "outbound_unresolved"
+    if isinstance(exc, Invalid):
+        return True  # a saved credential AVA will not use (say, a password without TLS)
     if isinstance(exc, OSError):
         # Network and TLS trouble (including a certificate that fails verification, also a ValueError) can clear up.
         return False

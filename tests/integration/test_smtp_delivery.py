@@ -26,6 +26,7 @@ from ava_app.jobs import deliver_outbox_message
 from ava_app.models import Outbox
 from ava_app.services import credentials, email
 from ava_app.services.errors import ProviderError, ProviderUnavailable
+from ava_app.settings import get_settings
 from tests.factories import make_tenant
 from tests.mail import closed_port, reload, run_scheduled
 
@@ -300,3 +301,31 @@ def test_an_unreadable_tenant_credential_falls_back_to_the_platform_server(db, s
 
     assert [r.message["Subject"] for r in platform.received] == ["Fallback"]
     assert reload(db, outbox_id).status == "sent"
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "reason"),
+    [("localhost", 587, "private network"), ("10.0.0.8", 587, "not valid"), ("mail.example.com", 2525, "not valid")],
+)
+def test_mail_to_a_tenant_server_in_production_goes_only_to_public_addresses_and_mail_ports(
+    db, smtp_env, jobs, monkeypatch, host, port, reason
+):
+    """A tenant's saved SMTP host is resolved and checked when the mail is sent, not only when it was saved."""
+    tenant = make_tenant(db)
+    platform = Mailbox()
+    with smtp_server(platform) as platform_port:
+        smtp_env(host="127.0.0.1", port=platform_port, tls="none")
+        dev_secret = get_settings().secret_key
+        monkeypatch.setenv("AVA_ENV", "prod")
+        monkeypatch.setenv("AVA_ALLOW_SANDBOX", "true")
+        monkeypatch.setenv("AVA_SECRET_KEY", dev_secret)
+        get_settings.cache_clear()
+        # Stored as it stands (a development server would have allowed it); the mail goes out in production.
+        secret = {"host": host, "port": port, "tls": "starttls", "username": "ava", "password": "s3cret-pass"}
+        credentials.save_credential(db, tenant_id=tenant.id, provider="smtp", secret=secret)
+        outbox_id = email.send_email(db, to="owner@example.com", subject="Tenant", body_text="T", tenant_id=tenant.id)
+
+    row = reload(db, outbox_id)
+    assert row.status == "failed" and row.attempts == 1, "refused at once, never retried"
+    assert reason in (row.last_error or ""), row.last_error
+    assert platform.received == [], "nothing went to another server either"
