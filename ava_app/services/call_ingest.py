@@ -323,6 +323,32 @@ def apply_stored_event(
     )
 
 
+def tenant_of_stored_event(session: Session, *, payload: str) -> int | None:
+    """The tenant a stored event is about (its call's, else the one its routing points to), read only; None if none.
+
+    For an event stored under the platform secret that never applied: its own ``tenant_id`` is still None.
+    """
+    try:
+        message = parse_vapi_payload(payload)
+    except InvalidPayload:
+        return None
+    call = message.get("call") if isinstance(message.get("call"), dict) else {}
+    event = _Event(
+        kind=event_type(message),
+        message=message,
+        call=call,
+        provider_call_id=_provider_call_id(message),
+        auth_tenant_id=None,
+        now=utcnow(),
+    )
+    if event.provider_call_id:
+        owner = session.exec(select(Call.tenant_id).where(Call.provider_call_id == event.provider_call_id)).first()
+        if owner is not None:
+            return owner
+    routing = _resolve_routing(session, event)
+    return routing.tenant_id if routing else None
+
+
 def unapplied_event_ids(session: Session, *, received_before: datetime, limit: int = 200) -> list[int]:
     """Stored events never applied and not failed, received before ``received_before``: jobs that were lost.
 
@@ -391,7 +417,7 @@ def _apply(
             # The call itself is safe; the error on the event marks it for a sweep that re-enqueues post-call work.
             log.exception("Post-call hook failed for call %s", handled.call_id)
             error = f"on_call_ended failed: {type(exc).__name__}: {exc}"[:1000]
-            _record_failure(session, event_id=event_id, error=error)
+            _record_failure(session, event_id=event_id, error=error, failed_apply=False)
     return IngestResult(
         event_type=kind,
         response=handled.response,
@@ -476,9 +502,13 @@ def _handle_with_retries(
     return run_with_race_retries(session, apply)
 
 
-def _record_failure(session: Session, *, event_id: int, error: str) -> None:
+def _record_failure(session: Session, *, event_id: int, error: str, failed_apply: bool = True) -> None:
+    """Keep ``error`` on the event; ``failed_apply`` counts one more failed attempt (shown on the dead letters)."""
+    values: dict[str, Any] = {"error": error}
+    if failed_apply:
+        values["attempts"] = WebhookEvent.attempts + 1
     try:
-        session.exec(update(WebhookEvent).where(col(WebhookEvent.id) == event_id).values(error=error))
+        session.exec(update(WebhookEvent).where(col(WebhookEvent.id) == event_id).values(**values))
         session.commit()
     except Exception:
         session.rollback()

@@ -244,6 +244,16 @@ def signing_auth_token(session: Session, *, number: PhoneNumber | None) -> str |
     return str(own.get("auth_token") or "") or None
 
 
+def tenant_of_stored_event(session: Session, *, payload: str) -> int | None:
+    """The organisation whose number a stored Twilio request is about, or None."""
+    try:
+        form = parse_twilio_form(payload.encode())
+    except InvalidTwilioPayload:
+        return None
+    number = find_call_number(session, form=form)
+    return number.tenant_id if number else None
+
+
 def verify_signature(session: Session, *, form: TwilioForm, signature: str, path: str, query: str = "") -> bool:
     """True when ``signature`` signs ``PUBLIC_URL`` + ``path`` (+ query) and the form, for the number's account."""
     token = signing_auth_token(session, number=find_call_number(session, form=form))
@@ -716,7 +726,11 @@ def _failure(session: Session, *, event_id: int, exc: Exception, what: str) -> s
     error = f"{type(exc).__name__}: {exc}"[:1000]
     log.exception("Twilio %s failed (event %s)", what, event_id)
     try:
-        session.connection().execute(update(WebhookEvent).where(col(WebhookEvent.id) == event_id).values(error=error))
+        session.connection().execute(
+            update(WebhookEvent)
+            .where(col(WebhookEvent.id) == event_id)
+            .values(error=error, attempts=WebhookEvent.attempts + 1)
+        )
         session.commit()
     except Exception:
         session.rollback()

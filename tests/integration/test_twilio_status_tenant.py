@@ -6,12 +6,13 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from ava_app.api import webhooks
 from ava_app.api.app import create_api
 from ava_app.models import Call, WebhookEvent
-from ava_app.services import credentials, twilio_voice
+from ava_app.services import credentials, dead_letters, twilio_voice
+from ava_app.services.principal import Principal
 from ava_app.services.providers import twilio
 from ava_app.settings import get_settings
 from tests.factories import make_phone_number, make_tenant
@@ -112,3 +113,33 @@ def test_nul_in_a_form_value_is_storable_and_the_signed_pairs_stay_as_sent():
     form = twilio_voice.parse_twilio_form(b"CallSid=CA%00x&From=%2B1650%00\x00")
     assert form.get("From") == "+1650\ufffd\ufffd" and "\x00" not in form.raw
     assert form.params["From"] == "+1650\x00\x00"
+
+
+async def test_a_failed_status_callback_is_a_dead_letter_a_platform_admin_retries(
+    client, db, organisations, monkeypatch
+):
+    _alpha, beta, _call_id = organisations
+    original = twilio_voice._apply_status
+
+    def broken(session, **kwargs):
+        raise RuntimeError("forced status failure")
+
+    monkeypatch.setattr(twilio_voice, "_apply_status", broken)
+    body, headers = b_signed_callback(B_CALL_SID)
+    assert (await client.post(STATUS, content=body, headers=headers)).status_code == 200
+    operator = Principal(user_id=1, tenant_id=None, role=None, is_platform_admin=True)
+    (letter,) = dead_letters.list_dead_letters(db, principal=operator).items
+    assert (letter.provider, letter.event_type, letter.attempts) == ("twilio", "status:completed", 1)
+    assert letter.tenant_id == beta.id and letter.tenant_name == "Beta Bakery"
+
+    monkeypatch.setattr(twilio_voice, "_apply_status", original)
+    ended: list[int] = []
+
+    def reapply(event_id: int) -> None:
+        with Session(db.get_bind()) as session:
+            dead_letters.reapply_event(session, event_id=event_id, on_call_ended=ended.append)
+
+    dead_letters.retry_dead_letter(db, principal=operator, event_id=letter.id, enqueue=reapply)
+    call = db.exec(select(Call).where(Call.provider_call_id == B_CALL_SID)).one()
+    assert (call.tenant_id, call.status) == (beta.id, "ended") and ended == [call.id]
+    assert dead_letters.list_dead_letters(db, principal=operator).items == []
