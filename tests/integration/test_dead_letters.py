@@ -136,3 +136,27 @@ async def test_only_platform_admins_list_or_retry_dead_letters(client, db, busin
         assert retried.status_code == expected, retried.text
     db.expire_all()
     assert db.get(WebhookEvent, event.id).attempts == 1, "a refused retry runs nothing"
+
+
+async def test_the_page_state_lists_and_retries_for_a_platform_admin(
+    client, db, business, jobs, smtp_env, operator, broken_reports
+):
+    import importlib
+
+    import reflex as rx
+
+    from ava_app.state.dead_letters import DeadLettersState
+    from tests.unit.test_state_tenant_isolation import run
+
+    importlib.import_module("ava_app.ava_app")
+    await client.post(URL, json=report("call-dead-5"), headers={"X-Vapi-Secret": SECRET})
+    root = rx.State(_reflex_internal_init=True)
+    state = root.get_substate(DeadLettersState.get_full_name().split(".")[1:])
+    state.access_token = operator
+    assert await run(state, "load_dead_letters") == []
+    (row,) = state.letters
+    assert row["tenant"] == "Bright Smile Dental" and "forced apply failure" in row["error"]
+    broken_reports["broken"] = False
+    assert await run(state, "retry", row["id"]) == ["toast:success"]
+    assert state.letters == [] and state.retrying == 0
+    assert db.exec(select(Call).where(Call.provider_call_id == "call-dead-5")).one().status == "ended"
