@@ -359,6 +359,8 @@ class CallMessage(SQLModel, table=True):
 
 
 DEAD_LETTER_WHERE = "error IS NOT NULL AND processed_at IS NULL"
+# The largest integer SQLite (and a PostgreSQL BIGINT) can bind: every integer taken from a request stays within it.
+DB_INT_MAX = 2**63 - 1
 
 
 class WebhookEvent(SQLModel, table=True):

@@ -12,7 +12,8 @@ from fastapi import APIRouter, Depends, Query, status
 from sqlmodel import Session
 
 from ava_app.api.auth_deps import current_user
-from ava_app.api.deps import get_session
+from ava_app.api.deps import RowId, get_session
+from ava_app.models import DB_INT_MAX
 from ava_app.services import dead_letters
 from ava_app.services.dead_letters import DeadLetter, DeadLetterPage
 from ava_app.services.principal import Principal
@@ -34,7 +35,7 @@ async def get_enqueue_reapply() -> Callable[[int], None]:
 
 @router.get("/admin/dead-letters", response_model=DeadLetterPage)
 def list_dead_letters(
-    before_id: int | None = Query(None, ge=1, le=2**63 - 1, description="next_before_id of the previous page."),
+    before_id: int | None = Query(None, ge=1, le=DB_INT_MAX, description="next_before_id of the previous page."),
     limit: int = Query(50, ge=1, le=dead_letters.MAX_PAGE),
     principal: Principal = Depends(current_user),
     session: Session = Depends(get_session),
@@ -45,7 +46,7 @@ def list_dead_letters(
 
 @router.post("/admin/dead-letters/{event_id}/retry", response_model=DeadLetter, status_code=status.HTTP_202_ACCEPTED)
 def retry_dead_letter(
-    event_id: int,
+    event_id: RowId,
     principal: Principal = Depends(current_user),
     session: Session = Depends(get_session),
     enqueue: Callable[[int], None] = Depends(get_enqueue_reapply),

@@ -23,6 +23,7 @@ from fastapi.responses import FileResponse, Response, StreamingResponse
 from sqlmodel import Session
 from starlette.background import BackgroundTask
 
+from ava_app.api.deps import RowId
 from ava_app.db import get_engine
 from ava_app.services import calls, download_links
 from ava_app.services.calls import CallDetail, CallFilters
@@ -60,7 +61,7 @@ def _sandbox_recording_file(url: str) -> Path | None:
 
 
 @router.get("/recording/{call_id}", summary="A call's recording (signed link; supports Range)")
-async def recording(call_id: int, request: Request, token: str = TOKEN) -> Response:
+async def recording(call_id: RowId, request: Request, token: str = TOKEN) -> Response:
     """Stream the recording of one of the link's tenant's calls; 404 when the call has none."""
     call = await run_in_threadpool(_grant_and_call, token, "recording", call_id)
     if not call.recording_url:
@@ -109,7 +110,7 @@ def transcript_text(call: CallDetail) -> str:
 
 
 @router.get("/call/{call_id}.{fmt}", summary="One call as JSON, or its transcript as text (signed link)")
-async def call_file(call_id: int, fmt: str, token: str = TOKEN) -> Response:
+async def call_file(call_id: RowId, fmt: str, token: str = TOKEN) -> Response:
     if fmt not in ("json", "txt"):
         raise NotFound("Unknown format.")
     call = await run_in_threadpool(_grant_and_call, token, "call", call_id)
