@@ -87,6 +87,7 @@ class DeadLettersState(AuthState):
             self.retrying = 0
             yield self._fail(error)
             return
+        # Off the list now: the job runs in a moment, and the next load shows the event again if it fails again.
         self.retrying = 0
-        yield self._read()
+        self.letters = [row for row in self.letters if row["id"] != int(event_id)]
         yield rx.toast.success(translate("dead_letters.retried", self.lang or "en"))
