@@ -6,6 +6,7 @@ import reflex as rx
 
 from ava_app.db import session_scope
 from ava_app.i18n import translate
+from ava_app.models import DB_INT_MAX
 from ava_app.services import dead_letters
 from ava_app.services.errors import DomainError
 from ava_app.state.auth import AuthState
@@ -74,14 +75,20 @@ class DeadLettersState(AuthState):
 
     @rx.event
     def retry(self, event_id: int):
-        """Send one dead letter back to the job queue, then reload the list."""
-        self.retrying = int(event_id)
+        """Send one dead letter back to the job queue and take it off the list."""
+        # The browser may send anything: only an id the database can bind goes further.
+        if isinstance(event_id, bool) or not isinstance(event_id, int | str) or not str(event_id).isdigit():
+            return
+        event_id = int(event_id)
+        if not 1 <= event_id <= DB_INT_MAX:
+            return
+        self.retrying = event_id
         yield
         try:
             principal = self._principal()
             with session_scope() as session:
                 dead_letters.retry_dead_letter(
-                    session, principal=principal, event_id=int(event_id), enqueue=_enqueue_reapply
+                    session, principal=principal, event_id=event_id, enqueue=_enqueue_reapply
                 )
         except DomainError as error:
             self.retrying = 0
@@ -89,5 +96,5 @@ class DeadLettersState(AuthState):
             return
         # Off the list now: the job runs in a moment, and the next load shows the event again if it fails again.
         self.retrying = 0
-        self.letters = [row for row in self.letters if row["id"] != int(event_id)]
+        self.letters = [row for row in self.letters if row["id"] != event_id]
         yield rx.toast.success(translate("dead_letters.retried", self.lang or "en"))

@@ -984,3 +984,5 @@ async def test_dead_letters_are_refused_to_an_organisations_admin(world, engine,
     assert db.get(WebhookEvent, failed.id).attempts == 9
     assert_nothing_of(a, state)
     assert_unchanged(engine, a, before)
+    for junk in ("1; drop", 2**64, -1, None, True):
+        assert await run(state, "retry", junk) == []
