@@ -359,8 +359,9 @@ class CallMessage(SQLModel, table=True):
 
 
 DEAD_LETTER_WHERE = "error IS NOT NULL AND processed_at IS NULL"
-# The largest integer SQLite (and a PostgreSQL BIGINT) can bind: every integer taken from a request stays within it.
-DB_INT_MAX = 2**63 - 1
+# The largest value of an INTEGER column on PostgreSQL (ids, durations; SQLite binds up to 2**63 - 1): every integer
+# taken from a request and compared with a column stays within it, or the driver fails with a 500.
+DB_INT_MAX = 2**31 - 1
 
 
 class WebhookEvent(SQLModel, table=True):

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from ava_app.db import get_engine
 from ava_app.models import DB_INT_MAX
 
-# Every id in a path: a number the database can bind, so 2**63 and beyond are a 422, never a driver error (500).
+# Every id in a path: a number an id column can hold, so anything larger is a 422, never a driver error (500).
 RowId = Annotated[int, Path(ge=1, le=DB_INT_MAX)]
 
 

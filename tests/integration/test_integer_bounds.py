@@ -1,4 +1,7 @@
-"""Integers the database cannot bind (2**63 and beyond) are a 422 on every route that takes one, never a 500."""
+"""Integers no id column can hold are a 422 on every route that takes one, never a 500.
+
+SQLite cannot bind 2**63 and beyond; PostgreSQL's INTEGER stops at 2**31 - 1 (``DB_INT_MAX``).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from ava_app.models import DB_INT_MAX
 from ava_app.services import accounts, rate_limits
 
 # The webhooks take no integer from a path or query; their bodies are covered by the payload hardening tests.
-TOO_BIG = (DB_INT_MAX + 1, 2**64, 10**30)
+TOO_BIG = (DB_INT_MAX + 1, 2**63, 10**30)
 # Placeholders for the other path parameters of a route, so only the integer under test is out of range.
 OTHER_PATH_VALUES = {"fmt": "json", "provider": "openai", "industry": "clinic"}
 
@@ -105,7 +108,9 @@ def cursor(*parts) -> str:
         ("date", cursor("date", "desc", "2026-01-01T00:00:00+00:00", 2**63)),
         ("date", cursor("date", "desc", "2026-01-01T00:00:00+00:00", 10**30)),
         ("date", cursor("date", "desc", "2026-01-01T00:00:00+00:00", True)),
+        ("date", cursor("date", "desc", "2026-01-01T00:00:00+00:00", 2**31)),
         ("duration", cursor("duration", "desc", 2**64, 5)),
+        ("duration", cursor("duration", "desc", 2**31, 5)),
         ("duration", cursor("duration", "desc", -(2**64), 5)),
         ("cost", cursor("cost", "desc", "NaN", 5)),
         ("cost", cursor("cost", "desc", "1e400", 5)),
@@ -124,7 +129,7 @@ async def test_a_cursor_with_numbers_the_database_cannot_bind_is_422(client, tok
 
 async def test_out_of_range_ids_in_the_calls_filters_are_field_errors(client, token):
     headers = {"Authorization": f"Bearer {token}"}
-    for params in ({"ids": f"1,{2**63}"}, {"ids": str(10**30)}, {"ids": "0"}):
+    for params in ({"ids": f"1,{2**63}"}, {"ids": f"{2**31}"}, {"ids": str(10**30)}, {"ids": "0"}):
         for url in ("/api/v1/calls", "/api/v1/calls/export"):
             response = await client.get(url, params=params, headers=headers)
             assert response.status_code == 422, (url, params, response.text)
