@@ -9,6 +9,45 @@ from ava_app.components.layout import app_layout
 from ava_app.state.dead_letters import DeadLettersState
 
 
+def retry_button(letter: dict) -> rx.Component:
+    return rx.button(
+        rx.icon("rotate-cw", size=14),
+        t("dead_letters.retry"),
+        size="1",
+        variant="soft",
+        loading=DeadLettersState.retrying == letter["id"],
+        on_click=DeadLettersState.retry(letter["id"]),
+    )
+
+
+def letter_card(letter: dict) -> rx.Component:
+    """A dead letter on a phone: whose, what, why, and the retry within reach."""
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.text(letter["tenant"], weight="bold", overflow_wrap="anywhere"),
+                rx.spacer(),
+                retry_button(letter),
+                width="100%",
+                align="center",
+            ),
+            rx.text(letter["type"], size="2"),
+            rx.text(letter["error"], size="2", color_scheme="red", overflow_wrap="anywhere"),
+            rx.text(
+                t("dead_letters.attempts_prefix"),
+                letter["attempts"],
+                " · ",
+                letter["received"],
+                size="1",
+                color_scheme="gray",
+            ),
+            spacing="1",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
 def letter_row(letter: dict) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.text(letter["tenant"], overflow_wrap="anywhere")),
@@ -17,16 +56,7 @@ def letter_row(letter: dict) -> rx.Component:
         rx.table.cell(rx.text(letter["error"], size="2", color_scheme="red", overflow_wrap="anywhere")),
         rx.table.cell(letter["attempts"], text_align="right"),
         rx.table.cell(letter["received"], white_space="nowrap"),
-        rx.table.cell(
-            rx.button(
-                rx.icon("rotate-cw", size=14),
-                t("dead_letters.retry"),
-                size="1",
-                variant="soft",
-                loading=DeadLettersState.retrying == letter["id"],
-                on_click=DeadLettersState.retry(letter["id"]),
-            )
-        ),
+        rx.table.cell(retry_button(letter)),
     )
 
 
@@ -40,6 +70,11 @@ def letters_table() -> rx.Component:
         "dead_letters.received",
     ]
     return rx.vstack(
+        rx.el.div(
+            rx.vstack(rx.foreach(DeadLettersState.letters, letter_card), spacing="2", width="100%"),
+            display=["block", "block", "none"],
+            width="100%",
+        ),
         rx.box(
             rx.table.root(
                 rx.table.header(
@@ -51,9 +86,10 @@ def letters_table() -> rx.Component:
                 rx.table.body(rx.foreach(DeadLettersState.letters, letter_row)),
                 variant="surface",
                 width="100%",
-                # Phones scroll the table sideways rather than squeezing an error into one word per line.
                 min_width="980px",
             ),
+            # Phones get the cards above; a narrow desktop window scrolls the table sideways.
+            display=["none", "none", "block"],
             width="100%",
             overflow_x="auto",
         ),
