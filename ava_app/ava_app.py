@@ -9,6 +9,7 @@ import reflex as rx
 from ava_app.api.app import create_api
 from ava_app.api.security_headers import with_security_headers
 from ava_app.pages.account_links import forgot_password_page, reset_password_page, verify_email_page, verify_page
+from ava_app.pages.admin_dead_letters import dead_letters_page
 from ava_app.pages.assistant import assistant_page
 from ava_app.pages.call_detail import call_detail_page
 from ava_app.pages.calls import calls_page
@@ -31,6 +32,7 @@ from ava_app.state.auth import AuthState
 from ava_app.state.call_detail import CallDetailState
 from ava_app.state.calls import CallsState
 from ava_app.state.dashboard import DashboardState
+from ava_app.state.dead_letters import DeadLettersState
 from ava_app.state.i18n import I18nState
 from ava_app.state.integrations import IntegrationsState
 from ava_app.state.onboarding import OnboardingState
@@ -142,4 +144,10 @@ app.add_page(
     route="/phone-numbers",
     title="AVA · Phone numbers",
     on_load=[*SIGNED_IN, PhoneNumbersState.load_numbers, NumberFlowState.reset_flow],
+)
+app.add_page(
+    dead_letters_page,
+    route="/admin/dead-letters",
+    title="AVA · Dead letters",
+    on_load=[*SIGNED_IN, DeadLettersState.load_dead_letters],
 )

@@ -359,6 +359,19 @@ def apply_webhook_event(event_id: int) -> None:
         call_ingest.apply_stored_event(session, event_id=event_id, on_call_ended=run_post_call)
 
 
+# A platform admin's retry of a dead letter is one attempt: failing again, the event stays listed with one more.
+@task(retries=0)
+def reapply_webhook_event(event_id: int) -> None:
+    """Apply a failed stored webhook event (Vapi or Twilio) again, then enqueue its call's post-call job if it ended."""
+    from ava_app.db import session_scope
+    from ava_app.services import dead_letters
+
+    with session_scope() as session:
+        error = dead_letters.reapply_event(session, event_id=event_id, on_call_ended=run_post_call)
+    if error:
+        log.warning("webhook event %s failed again on retry: %s", event_id, error)
+
+
 # Summary and email: 5 s doubling to 160 s (about 5 minutes in all) on top of the OpenAI SDK's own two retries; after
 # the last one the call shows summary_status (and, if never queued, email_status) "failed".
 POST_CALL_RETRIES = 6

@@ -374,8 +374,24 @@ class CallMessage(SQLModel, table=True):
     seconds_from_start: float = 0.0
 
 
+DEAD_LETTER_WHERE = "error IS NOT NULL AND processed_at IS NULL"
+# The largest value of an INTEGER column on PostgreSQL (ids, durations; SQLite binds up to 2**63 - 1): every integer
+# taken from a request and compared with a column stays within it, or the driver fails with a 500.
+DB_INT_MAX = 2**31 - 1
+
+
 class WebhookEvent(SQLModel, table=True):
     """A provider event exactly as received, stored before anything else is done with it."""
+
+    __table_args__ = (
+        # Only the few dead letters are in it, so the platform admins' list never scans the whole event log.
+        Index(
+            "ix_webhookevent_dead_letters",
+            "id",
+            sqlite_where=text(DEAD_LETTER_WHERE),
+            postgresql_where=text(DEAD_LETTER_WHERE),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int | None = Field(default=None, foreign_key="tenant.id", index=True, ondelete="SET NULL")
@@ -387,6 +403,8 @@ class WebhookEvent(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utcnow)
     processed_at: datetime | None = None
     error: str | None = Field(default=None, max_length=1000)
+    # Applies that raised; an event with an error and no processed_at is a dead letter (platform admins retry it).
+    attempts: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
 
 
 class Outbox(SQLModel, table=True):

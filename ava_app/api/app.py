@@ -6,6 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from ava_app.api import (
+    admin,
     analytics,
     assistants,
     auth,
@@ -40,6 +41,7 @@ V1_ROUTERS: list = [
     assistants.router,
     phone_numbers.router,
     downloads.router,
+    admin.router,
 ]
 
 

@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from ava_app.api.auth_deps import require_member, require_writer
-from ava_app.api.deps import get_session
+from ava_app.api.deps import RowId, get_session
 from ava_app.services import assistants
 from ava_app.services.assistants import AssistantOut, AssistantUpdate, VersionOut
 from ava_app.services.principal import Principal
@@ -54,7 +54,7 @@ def list_versions(
 
 @router.post("/versions/{version}/restore")
 def restore_version(
-    version: int, principal: Principal = Depends(require_writer), session: Session = Depends(get_session)
+    version: RowId, principal: Principal = Depends(require_writer), session: Session = Depends(get_session)
 ) -> AssistantOut:
     """Make an earlier version current again (the replaced state is kept as a version too)."""
     return assistants.restore_version(session, principal=principal, version=version)

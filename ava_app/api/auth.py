@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from ava_app.api.auth_deps import client_ip, client_user_agent, current_user, get_sms_verifier
-from ava_app.api.deps import get_session
+from ava_app.api.deps import RowId, get_session
 from ava_app.services import accounts
 from ava_app.services.accounts import AuthResult, MeOut, SessionOut, SmsVerifier
 from ava_app.services.principal import Principal
@@ -263,7 +263,7 @@ def list_sessions(
 
 @router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
 def revoke_session(
-    session_id: int,
+    session_id: RowId,
     request: Request,
     principal: Principal = Depends(current_user),
     session: Session = Depends(get_session),

@@ -13,8 +13,9 @@ from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
 from ava_app.api.auth_deps import require_member, require_writer
-from ava_app.api.deps import get_session
+from ava_app.api.deps import RowId, get_session
 from ava_app.db import get_engine
+from ava_app.models import DB_INT_MAX
 from ava_app.services import calls
 from ava_app.services.calls import CallDetail, CallFilters, CallListItem, CallPage
 from ava_app.services.errors import NotFound
@@ -30,10 +31,10 @@ def call_filters(
     status: str | None = Query(None, description="Comma-separated: ringing, in-progress, ended..."),
     outcome: str | None = Query(None, description="Comma-separated: answered, missed, voicemail, forwarded..."),
     call_type: str | None = Query(None, description="Comma-separated: inbound, outbound, web, test."),
-    min_duration: int | None = Query(None, ge=0, description="Seconds."),
-    max_duration: int | None = Query(None, ge=0, description="Seconds."),
-    phone_number_id: int | None = Query(None),
-    assistant_id: int | None = Query(None),
+    min_duration: int | None = Query(None, ge=0, le=DB_INT_MAX, description="Seconds."),
+    max_duration: int | None = Query(None, ge=0, le=DB_INT_MAX, description="Seconds."),
+    phone_number_id: int | None = Query(None, ge=1, le=DB_INT_MAX),
+    assistant_id: int | None = Query(None, ge=1, le=DB_INT_MAX),
     sentiment: str | None = Query(None, description="Comma-separated: positive, neutral, negative."),
     action: Literal["open", "done"] | None = Query(None, description="open: a follow-up is needed and not done."),
     q: str | None = Query(None, max_length=100, description="Words to find in summaries and transcripts."),
@@ -83,7 +84,7 @@ def export_calls(
 
 @router.get("/calls/{call_id}", response_model=CallDetail)
 def get_call(
-    call_id: int, principal: Principal = Depends(require_member), session: Session = Depends(get_session)
+    call_id: RowId, principal: Principal = Depends(require_member), session: Session = Depends(get_session)
 ) -> CallDetail:
     """One call with its conversation, cost breakdown and how it ended."""
     return calls.get_call(session, principal=principal, call_id=call_id)
@@ -91,7 +92,7 @@ def get_call(
 
 @router.delete("/calls/{call_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_call(
-    call_id: int, principal: Principal = Depends(require_writer), session: Session = Depends(get_session)
+    call_id: RowId, principal: Principal = Depends(require_writer), session: Session = Depends(get_session)
 ) -> Response:
     """Delete one call and its conversation (admins and users)."""
     if not calls.delete_calls(session, principal=principal, call_ids=[call_id]):
@@ -101,7 +102,7 @@ def delete_call(
 
 @router.post("/calls/{call_id}/action-done", response_model=CallListItem)
 def mark_action_done(
-    call_id: int,
+    call_id: RowId,
     done: bool = Query(True, description="false opens the follow-up again."),
     principal: Principal = Depends(require_writer),
     session: Session = Depends(get_session),

@@ -18,6 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from sqlmodel import Session
 
+from ava_app.api.deps import RowId
 from ava_app.db import get_engine
 from ava_app.services import calls, download_links, recordings
 from ava_app.services.calls import CallDetail, CallFilters
@@ -51,7 +52,7 @@ def audio_headers(stored: recordings.StoredRecording) -> dict[str, str]:
 
 
 @router.get("/recording/{call_id}", summary="A call's recording (signed link; supports Range)")
-async def recording(call_id: int, token: str = TOKEN) -> Response:
+async def recording(call_id: RowId, token: str = TOKEN) -> Response:
     """Serve one of the link's tenant's call recordings from AVA's store, always as audio; 404 when there is none.
 
     A recording not copied yet is copied now from its allowed source (a body that is not audio is refused, and
@@ -82,7 +83,7 @@ def transcript_text(call: CallDetail) -> str:
 
 
 @router.get("/call/{call_id}.{fmt}", summary="One call as JSON, or its transcript as text (signed link)")
-async def call_file(call_id: int, fmt: str, token: str = TOKEN) -> Response:
+async def call_file(call_id: RowId, fmt: str, token: str = TOKEN) -> Response:
     if fmt not in ("json", "txt"):
         raise NotFound("Unknown format.")
     _tenant_id, call = await run_in_threadpool(_grant_and_call, token, "call", call_id)

@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from ava_app.api.auth_deps import require_admin, require_admin_user, require_member, require_writer
-from ava_app.api.deps import get_session
+from ava_app.api.deps import RowId, get_session
 from ava_app.services import phone_numbers
 from ava_app.services.phone_numbers import (
     AvailableNumber,
@@ -97,7 +97,7 @@ def my_numbers(
 
 @router.post("/{number_id}/configure")
 def configure(
-    number_id: int,
+    number_id: RowId,
     body: NumberConfig,
     principal: Principal = Depends(require_writer),
     session: Session = Depends(get_session),
@@ -108,7 +108,7 @@ def configure(
 
 @router.delete("/{number_id}")
 def release(
-    number_id: int, principal: Principal = Depends(require_admin), session: Session = Depends(get_session)
+    number_id: RowId, principal: Principal = Depends(require_admin), session: Session = Depends(get_session)
 ) -> NumberOut:
     """Release a number (admins): it stops ringing AVA; the record is kept as released."""
     return phone_numbers.release_number(session, principal=principal, number_id=number_id)

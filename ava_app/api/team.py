@@ -10,8 +10,8 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from ava_app.api.auth_deps import client_ip, client_user_agent, current_principal, current_user
-from ava_app.api.deps import get_session
-from ava_app.models import ROLES
+from ava_app.api.deps import RowId, get_session
+from ava_app.models import DB_INT_MAX, ROLES
 from ava_app.services import api_keys, audit, team
 from ava_app.services.accounts import AuthResult
 from ava_app.services.api_keys import ApiKeyCreated, ApiKeyOut
@@ -75,7 +75,7 @@ def list_members(
 
 @router.patch("/team/members/{user_id}")
 def change_role(
-    user_id: int,
+    user_id: RowId,
     body: RoleIn,
     request: Request,
     principal: Principal = Depends(current_user),
@@ -87,7 +87,7 @@ def change_role(
 
 @router.delete("/team/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
 def remove_member(
-    user_id: int,
+    user_id: RowId,
     request: Request,
     principal: Principal = Depends(current_user),
     session: Session = Depends(get_session),
@@ -126,7 +126,7 @@ def list_invites(
 
 @router.delete("/team/invites/{invite_id}", status_code=status.HTTP_204_NO_CONTENT)
 def revoke_invite(
-    invite_id: int,
+    invite_id: RowId,
     request: Request,
     principal: Principal = Depends(current_user),
     session: Session = Depends(get_session),
@@ -196,7 +196,7 @@ def create_organisation(
 
 @router.post("/orgs/{tenant_id}/switch")
 def switch_organisation(
-    tenant_id: int, principal: Principal = Depends(current_user), session: Session = Depends(get_session)
+    tenant_id: RowId, principal: Principal = Depends(current_user), session: Session = Depends(get_session)
 ) -> CurrentOrganisationOut:
     """Make another of the user's organisations the current one for this session."""
     return _current(team.switch_organisation(session, principal=principal, tenant_id=tenant_id))
@@ -205,7 +205,7 @@ def switch_organisation(
 @router.get("/orgs/current/audit")
 def list_audit(
     limit: int = Query(default=50, ge=1, le=200),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=DB_INT_MAX),
     action: str | None = Query(default=None, max_length=40),
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session),
@@ -238,7 +238,7 @@ def list_api_keys(
 
 @router.delete("/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
 def revoke_api_key(
-    key_id: int,
+    key_id: RowId,
     request: Request,
     principal: Principal = Depends(current_user),
     session: Session = Depends(get_session),

@@ -141,11 +141,20 @@ class _Handled:
 
 
 def parse_vapi_payload(raw: bytes | str) -> dict:
-    """The ``message`` object of a webhook body; raises InvalidPayload with a message fit for a 400 answer."""
+    """The ``message`` object of a webhook body; raises InvalidPayload with a message fit for a 400 answer.
+
+    Text that no database column can hold (a lone UTF-16 surrogate, a NUL) is replaced by U+FFFD, so every string
+    of the returned message can be stored; a body nested deeper than ``MAX_JSON_DEPTH`` is refused.
+    """
     try:
         body = json.loads(raw)
     except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidPayload(f"Body is not valid JSON ({exc}).") from None
+    except RecursionError:
+        raise InvalidPayload(f"Body is nested deeper than {MAX_JSON_DEPTH} levels.") from None
+    # JSON can only carry a surrogate or a NUL as a \u escape: without one, only the depth needs checking.
+    escaped = ("\\u" in raw) if isinstance(raw, str) else (b"\\u" in raw)
+    body = storable_json(body, clean=escaped)
     if not isinstance(body, dict) or not isinstance(body.get("message"), dict):
         raise InvalidPayload('Body must be a JSON object of the form {"message": {"type": ...}}.')
     kind = body["message"].get("type")
@@ -320,6 +329,32 @@ def apply_stored_event(
     )
 
 
+def tenant_of_stored_event(session: Session, *, payload: str) -> int | None:
+    """The tenant a stored event is about (its call's, else the one its routing points to), read only; None if none.
+
+    For an event stored under the platform secret that never applied: its own ``tenant_id`` is still None.
+    """
+    try:
+        message = parse_vapi_payload(payload)
+    except InvalidPayload:
+        return None
+    call = message.get("call") if isinstance(message.get("call"), dict) else {}
+    event = _Event(
+        kind=event_type(message),
+        message=message,
+        call=call,
+        provider_call_id=_provider_call_id(message),
+        auth_tenant_id=None,
+        now=utcnow(),
+    )
+    if event.provider_call_id:
+        owner = session.exec(select(Call.tenant_id).where(Call.provider_call_id == event.provider_call_id)).first()
+        if owner is not None:
+            return owner
+    routing = _resolve_routing(session, event)
+    return routing.tenant_id if routing else None
+
+
 def unapplied_event_ids(session: Session, *, received_before: datetime, limit: int = 200) -> list[int]:
     """Stored events never applied and not failed, received before ``received_before``: jobs that were lost.
 
@@ -388,7 +423,7 @@ def _apply(
             # The call itself is safe; the error on the event marks it for a sweep that re-enqueues post-call work.
             log.exception("Post-call hook failed for call %s", handled.call_id)
             error = f"on_call_ended failed: {type(exc).__name__}: {exc}"[:1000]
-            _record_failure(session, event_id=event_id, error=error)
+            _record_failure(session, event_id=event_id, error=error, failed_apply=False)
     return IngestResult(
         event_type=kind,
         response=handled.response,
@@ -473,9 +508,13 @@ def _handle_with_retries(
     return run_with_race_retries(session, apply)
 
 
-def _record_failure(session: Session, *, event_id: int, error: str) -> None:
+def _record_failure(session: Session, *, event_id: int, error: str, failed_apply: bool = True) -> None:
+    """Keep ``error`` on the event; ``failed_apply`` counts one more failed attempt (shown on the dead letters)."""
+    values: dict[str, Any] = {"error": error}
+    if failed_apply:
+        values["attempts"] = WebhookEvent.attempts + 1
     try:
-        session.exec(update(WebhookEvent).where(col(WebhookEvent.id) == event_id).values(error=error))
+        session.exec(update(WebhookEvent).where(col(WebhookEvent.id) == event_id).values(**values))
         session.commit()
     except Exception:
         session.rollback()
@@ -1297,6 +1336,33 @@ def _zone(name: str) -> ZoneInfo:
 
 # --- small parsers ------------------------------------------------------------------------------------------------
 
+# Deeper than any provider message; past it a body is refused rather than risking recursion in what stores it.
+MAX_JSON_DEPTH = 64
+# Lone UTF-16 surrogates cannot be encoded to UTF-8 (SQLite and PostgreSQL refuse them); PostgreSQL text has no NUL.
+_UNSTORABLE = re.compile("[\\ud800-\\udfff\\x00]")
+
+
+def storable_text(value: str) -> str:
+    """``value`` with every lone surrogate and NUL replaced by U+FFFD (the replacement character)."""
+    return _UNSTORABLE.sub("\ufffd", value)
+
+
+def storable_json(value: Any, *, clean: bool = True, depth: int = 0) -> Any:
+    """Parsed JSON with its strings (keys too) made storable; InvalidPayload when nested past ``MAX_JSON_DEPTH``."""
+    if depth > MAX_JSON_DEPTH:
+        raise InvalidPayload(f"Body is nested deeper than {MAX_JSON_DEPTH} levels.")
+    if isinstance(value, dict | list):
+        items = value.values() if isinstance(value, dict) else value
+        cleaned = [storable_json(item, clean=clean, depth=depth + 1) for item in items]
+        if not clean:
+            return value  # the depth was all there was to check
+        if isinstance(value, list):
+            return cleaned
+        return {storable_text(key): item for key, item in zip(value, cleaned, strict=True)}
+    if clean and isinstance(value, str):
+        return storable_text(value)
+    return value
+
 
 def _provider_call_id(message: dict) -> str | None:
     call = message.get("call") if isinstance(message.get("call"), dict) else {}
@@ -1306,7 +1372,8 @@ def _provider_call_id(message: dict) -> str | None:
 
 def _digest(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    # surrogatepass: a key must never be what makes an event unstorable.
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _parse_time(value: Any) -> datetime | None:

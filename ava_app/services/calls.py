@@ -32,14 +32,14 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Integer, delete, func, literal, literal_column, or_, select, true, tuple_, update
 from sqlmodel import Session
 
-from ava_app.models import Assistant, Call, CallMessage, PhoneNumber, utcnow
+from ava_app.models import DB_INT_MAX, Assistant, Call, CallMessage, PhoneNumber, utcnow
 from ava_app.services import recordings
 from ava_app.services.analytics import local_midnight, started_or_created, summary_line, tenant_zone
 from ava_app.services.call_ingest import STATUS_ORDER
@@ -93,14 +93,15 @@ class CallFilters(BaseModel):
     status: list[str] = Field(default_factory=list)
     outcome: list[str] = Field(default_factory=list)
     call_type: list[str] = Field(default_factory=list)
-    min_duration: int | None = Field(default=None, ge=0)
-    max_duration: int | None = Field(default=None, ge=0)
-    phone_number_id: int | None = None
-    assistant_id: int | None = None
+    # Bounded to what the database can bind: a larger number is a field error, not a driver error.
+    min_duration: int | None = Field(default=None, ge=0, le=DB_INT_MAX)
+    max_duration: int | None = Field(default=None, ge=0, le=DB_INT_MAX)
+    phone_number_id: int | None = Field(default=None, ge=1, le=DB_INT_MAX)
+    assistant_id: int | None = Field(default=None, ge=1, le=DB_INT_MAX)
     sentiment: list[str] = Field(default_factory=list)
     action: Literal["open", "done"] | None = Field(default=None, description="open: follow-up needed and not done.")
     q: str | None = Field(default=None, max_length=100, description="Words to find in summaries and transcripts.")
-    ids: list[int] = Field(
+    ids: list[Annotated[int, Field(ge=1, le=DB_INT_MAX)]] = Field(
         default_factory=list, max_length=MAX_IDS, description="Only these calls (e.g. the rows ticked in the list)."
     )
 
@@ -334,13 +335,21 @@ def encode_cursor(*, sort: str, direction: str, key: Any, call_id: int) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+# Cursors are decoded from what the client sends: every number in one must be one the database can bind.
+CURSOR_COST_LIMIT = Decimal(10) ** 12
+
+
+def _bindable(value: Any, *, low: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= DB_INT_MAX
+
+
 def decode_cursor(cursor: str, *, sort: str, direction: str) -> tuple[Any, int]:
     """(sort key, id) from a cursor made for the same sort and direction; ``Invalid`` otherwise."""
     bad = Invalid("This page link is no longer valid; start again from the first page.", fields={"cursor": "invalid"})
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         cursor_sort, cursor_direction, value, call_id = json.loads(raw)
-        if (cursor_sort, cursor_direction) != (sort, direction) or not isinstance(call_id, int):
+        if (cursor_sort, cursor_direction) != (sort, direction) or not _bindable(call_id, low=1):
             raise bad
         if sort == "date":
             key: Any = datetime.fromisoformat(value)
@@ -348,8 +357,13 @@ def decode_cursor(cursor: str, *, sort: str, direction: str) -> tuple[Any, int]:
                 raise bad
         elif sort == "cost":
             key = Decimal(value)
+            # NaN, infinities and numbers past the column's digits are no position in any list.
+            if not key.is_finite() or abs(key) >= CURSOR_COST_LIMIT:
+                raise bad
         else:
             key = int(value)
+            if not _bindable(key, low=0):
+                raise bad
         return key, call_id
     except (ValueError, TypeError, binascii.Error, InvalidOperation, json.JSONDecodeError):
         raise bad from None

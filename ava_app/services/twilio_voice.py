@@ -36,7 +36,14 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from ava_app.models import Assistant, Call, PhoneNumber, Tenant, WebhookEvent, utcnow
 from ava_app.services import credentials
-from ava_app.services.call_ingest import IN_FLIGHT_GRACE, STATUS_ORDER, HoursStatus, StoredEvent, business_hours_status
+from ava_app.services.call_ingest import (
+    IN_FLIGHT_GRACE,
+    STATUS_ORDER,
+    HoursStatus,
+    StoredEvent,
+    business_hours_status,
+    storable_text,
+)
 from ava_app.services.db_races import run_with_race_retries
 from ava_app.services.errors import DomainError
 from ava_app.services.providers import twilio
@@ -132,8 +139,9 @@ class TwilioForm:
     raw: str
 
     def get(self, name: str) -> str:
-        """The first value of ``name``, stripped; "" when absent."""
-        return next((value.strip() for key, value in self.pairs if key == name), "")
+        """The first value of ``name``, stripped and storable (NUL replaced by U+FFFD); "" when absent."""
+        # The pairs stay as sent: the signature covers them byte for byte.
+        return storable_text(next((value.strip() for key, value in self.pairs if key == name), ""))
 
     @property
     def params(self) -> ImmutableMultiDict:
@@ -191,7 +199,8 @@ def parse_twilio_form(raw: bytes, *, content_type: str = "") -> TwilioForm:
         pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text), max_num_fields=_MAX_FORM_FIELDS)
     except ValueError:
         raise InvalidTwilioPayload("Body is not a form of name=value pairs joined by '&'.") from None
-    return TwilioForm(pairs=tuple(pairs), raw=text)
+    # Stored as text: a raw NUL (PostgreSQL text cannot hold one) becomes U+FFFD there, never in the signed pairs.
+    return TwilioForm(pairs=tuple(pairs), raw=storable_text(text))
 
 
 def our_number(form: TwilioForm) -> str:
@@ -233,6 +242,16 @@ def signing_auth_token(session: Session, *, number: PhoneNumber | None) -> str |
     if not own or own.get("account_sid") != number.twilio_account_sid:
         return None
     return str(own.get("auth_token") or "") or None
+
+
+def tenant_of_stored_event(session: Session, *, payload: str) -> int | None:
+    """The organisation whose number a stored Twilio request is about, or None."""
+    try:
+        form = parse_twilio_form(payload.encode())
+    except InvalidTwilioPayload:
+        return None
+    number = find_call_number(session, form=form)
+    return number.tenant_id if number else None
 
 
 def verify_signature(session: Session, *, form: TwilioForm, signature: str, path: str, query: str = "") -> bool:
@@ -526,6 +545,14 @@ def _apply_status(session: Session, *, form: TwilioForm, event_id: int, now: dat
     call_sid = form.get("CallSid")
     route = voice_route(session, call_sid=call_sid)
     row = session.exec(select(Call.id, Call.tenant_id).where(Call.provider_call_id == call_sid)).first()
+    if row is not None:
+        # The signature proves the sender holds the token of the number's account, not that the CallSid is one of
+        # that account's calls: an organisation on its own Twilio account could otherwise sign a callback naming
+        # another organisation's call.
+        number = find_call_number(session, form=form)
+        if number is not None and number.tenant_id != row[1]:
+            _mark_processed(session, event_id=event_id, tenant_id=number.tenant_id, problem=_OTHER_TENANT, commit=False)
+            return _Applied(tenant_id=number.tenant_id, problem=_OTHER_TENANT)
     if row is None:
         owner = _owner_of_new_call(session, form=form, route=route)
         if isinstance(owner, _Applied):
@@ -651,6 +678,7 @@ def end_outcome(call_status: str, *, route: str | None, outcome: str | None, has
 # --- small parts --------------------------------------------------------------------------------------------------
 
 _NOT_OURS = "no active AVA number in this call"
+_OTHER_TENANT = "the call of this CallSid belongs to another organisation than the number in the callback"
 
 
 def _mark_processed(
@@ -698,7 +726,11 @@ def _failure(session: Session, *, event_id: int, exc: Exception, what: str) -> s
     error = f"{type(exc).__name__}: {exc}"[:1000]
     log.exception("Twilio %s failed (event %s)", what, event_id)
     try:
-        session.connection().execute(update(WebhookEvent).where(col(WebhookEvent.id) == event_id).values(error=error))
+        session.connection().execute(
+            update(WebhookEvent)
+            .where(col(WebhookEvent.id) == event_id)
+            .values(error=error, attempts=WebhookEvent.attempts + 1)
+        )
         session.commit()
     except Exception:
         session.rollback()

@@ -16,7 +16,7 @@ import reflex as rx
 
 from ava_app.db import session_scope
 from ava_app.i18n import EN, translate
-from ava_app.models import utcnow
+from ava_app.models import DB_INT_MAX, utcnow
 from ava_app.services import calls, download_links, post_call
 from ava_app.services.calls import CallDetail
 from ava_app.services.errors import DomainError, NotFound
@@ -156,6 +156,8 @@ class CallDetailState(AuthState):
             self._call_id = int(self.router.page.params.get("id", "0"))
         except (TypeError, ValueError):
             self._call_id = 0
+        if not 0 < self._call_id <= DB_INT_MAX:
+            self._call_id = 0  # a number no id can be: not found, rather than a database error
         try:
             principal, call = self._read()
         except NotFound:

@@ -116,6 +116,10 @@ ID_ROUTES: dict[tuple[str, str], Callable[[Organisation, Organisation, Any], lis
     ("POST", "/api/v1/ava-profiles/versions/{version}/restore"): _versions_b_lacks,
     ("POST", "/api/v1/phone-numbers/{number_id}/configure"): _configure_attempts,
     ("DELETE", "/api/v1/phone-numbers/{number_id}"): lambda a, b, db: [Attempt({"number_id": n}) for n in a.number_ids],
+    # Platform admins only: an organisation's admin is refused whatever the event.
+    ("POST", "/api/v1/admin/dead-letters/{event_id}/retry"): lambda a, b, db: [
+        Attempt({"event_id": event_id}, expect=frozenset({403})) for event_id in (1, 2**31)
+    ],
 }
 
 
@@ -170,6 +174,7 @@ OWN_ROUTES: dict[tuple[str, str], Callable[[Organisation, Organisation], list[At
     ("POST", "/api/v1/api-keys"): lambda a, b: [Attempt(json={"name": "Beta till"})],
     ("GET", "/api/v1/api-keys"): lambda a, b: [Attempt()],
     ("GET", "/api/v1/integrations"): lambda a, b: [Attempt()],
+    ("GET", "/api/v1/admin/dead-letters"): lambda a, b: [Attempt(expect=frozenset({403}))],
     ("POST", "/api/v1/integrations/{provider}/test"): lambda a, b: [
         Attempt({"provider": "openai"}, json={}, expect=frozenset({200}), check=_key_of_a_unused)
     ],

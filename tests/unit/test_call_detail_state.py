@@ -78,3 +78,11 @@ async def test_an_old_call_with_pending_work_is_not_watched_forever(engine, db):
     state, _call_id = open_call(db, ended_days_ago=7, summary_status="pending")
     await run(state, "load_call")
     assert state.call["summary_pending"] and not state.watching
+
+
+@pytest.mark.parametrize("raw_id", [str(2**31), str(2**63), str(10**30), "-5"])
+async def test_a_call_id_no_column_can_hold_is_not_found_not_a_database_error(engine, db, raw_id):
+    state, _call_id = open_call(db, ended_days_ago=1, summary_status="done")
+    open_page(state, f"/calls/{raw_id}", "/calls/[id]", {"id": raw_id})
+    assert await run(state, "load_call") == []
+    assert state.not_found and state.loaded

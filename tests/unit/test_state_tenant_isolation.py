@@ -560,6 +560,10 @@ COVERED_HANDLERS = {
     "OnboardingState.choose_industry",
     "OnboardingState.save_personalise",
     "OnboardingState.go_live",
+    # Platform admins only: an organisation's admin reads the refusal and retries nothing.
+    "DeadLettersState.load_dead_letters",
+    "DeadLettersState.load_more",
+    "DeadLettersState.retry",
 }
 DATA_ACCESS = re.compile(r"\b_principal\(|\bsession_scope\(")
 SELF_CALL = re.compile(r"\bself\.(\w+)\(")
@@ -1032,3 +1036,34 @@ async def test_onboarding_events_act_on_the_callers_organisation_only(world, eng
     assert db.get(Tenant, a.tenant_id).industry == "clinic"
     assert_nothing_of(a, state)
     assert_unchanged(engine, a, world.before)
+
+
+async def test_dead_letters_are_refused_to_an_organisations_admin(world, engine, db):
+    from ava_app.models import WebhookEvent
+    from ava_app.state.dead_letters import DeadLettersState
+
+    a, b = world.a, world.b
+    failed = WebhookEvent(
+        tenant_id=a.tenant_id,
+        provider="vapi",
+        event_type="end-of-call-report",
+        dedupe_key="vapi:alpha-dead-letter",
+        payload='{"message": {"type": "end-of-call-report"}}',
+        error="ALPHA-DEAD-LETTER-ERROR",
+        attempts=9,
+    )
+    db.add(failed)
+    db.commit()
+    before = snapshot(engine, a)
+    state = state_of(DeadLettersState, b)
+    assert await run(state, "load_dead_letters") == []
+    assert state.refused and state.letters == [] and "ALPHA-DEAD-LETTER-ERROR" not in visible_text(state)
+    state.has_more, state._next_before_id = True, failed.id + 1
+    assert await run(state, "load_more") == [] and state.letters == []
+    assert await run(state, "retry", failed.id) == ["toast:error"]
+    db.expire_all()
+    assert db.get(WebhookEvent, failed.id).attempts == 9
+    assert_nothing_of(a, state)
+    assert_unchanged(engine, a, before)
+    for junk in ("1; drop", 2**64, -1, None, True):
+        assert await run(state, "retry", junk) == []
