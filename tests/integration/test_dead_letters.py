@@ -144,15 +144,17 @@ async def test_the_page_state_lists_and_retries_for_a_platform_admin(
     import importlib
 
     import reflex as rx
+    from reflex.istate.data import HeaderData, RouterData
 
     from ava_app.state.dead_letters import DeadLettersState
-    from tests.unit.test_state_tenant_isolation import run
+    from tests.unit.test_state_tenant_isolation import browser_cookie, run
 
     importlib.import_module("ava_app.ava_app")
     await client.post(URL, json=report("call-dead-5"), headers={"X-Vapi-Secret": SECRET})
     root = rx.State(_reflex_internal_init=True)
     state = root.get_substate(DeadLettersState.get_full_name().split(".")[1:])
-    state.access_token = operator
+    signed_in = accounts.login(db, email="operator@ava.example", password=PASSWORD)
+    state.router = RouterData(headers=HeaderData(cookie=browser_cookie(signed_in)))
     assert await run(state, "load_dead_letters") == []
     (row,) = state.letters
     assert row["tenant"] == "Bright Smile Dental" and "forced apply failure" in row["error"]
