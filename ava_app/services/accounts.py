@@ -36,6 +36,8 @@ SMS_CODE_TTL = timedelta(minutes=10)
 SMS_MAX_ATTEMPTS = 5
 VERIFY_EMAIL_TTL = timedelta(hours=48)
 RESET_TTL = timedelta(hours=1)
+# However active a device is, its session ends this long after the login that started it (refresh cannot extend it).
+SESSION_MAX_AGE = timedelta(days=30)
 # Writing last_seen_at on every request would turn each read into a write; a few minutes of precision is enough.
 LAST_SEEN_PRECISION = timedelta(minutes=5)
 
@@ -193,10 +195,19 @@ def public_link(path: str, token: str) -> str:
     return f"{get_settings().public_url}{path}?token={token}"
 
 
+def _session_deadline(auth_session: AuthSession, now: datetime) -> datetime:
+    """When the session expires if used now: a week of idleness, and never past its absolute maximum age."""
+    return min(now + REFRESH_TOKEN_TTL, as_utc(auth_session.created_at) + SESSION_MAX_AGE)
+
+
 def _issue_refresh_token(session: Session, auth_session: AuthSession, now: datetime) -> str:
     raw = new_secret()
     session.add(
-        RefreshToken(session_id=auth_session.id, token_hash=hash_secret(raw), expires_at=now + REFRESH_TOKEN_TTL)
+        RefreshToken(
+            session_id=auth_session.id,
+            token_hash=hash_secret(raw),
+            expires_at=_session_deadline(auth_session, now),
+        )
     )
     return raw
 
@@ -555,14 +566,16 @@ def refresh_tokens(session: Session, *, refresh_token: str, ip: str = "", user_a
         auth_session.revoked_at is not None
         or as_utc(auth_session.expires_at) <= now
         or as_utc(row.expires_at) <= now
+        or as_utc(auth_session.created_at) + SESSION_MAX_AGE <= now
         or user is None
         or not user.is_active
     ):
         session.commit()
         raise error
     new_refresh = _issue_refresh_token(session, auth_session, now)
-    # Sliding expiry: an active device stays logged in, an idle one drops after a week.
-    auth_session.expires_at = now + REFRESH_TOKEN_TTL
+    # Sliding expiry: an active device stays logged in, an idle one drops after a week; a stolen refresh token
+    # kept alive by a thief still dies SESSION_MAX_AGE after the login.
+    auth_session.expires_at = _session_deadline(auth_session, now)
     auth_session.last_seen_at = now
     if ip:
         auth_session.ip = ip[:64]
@@ -588,6 +601,7 @@ def authenticate(session: Session, *, access_token: str) -> Principal:
         or auth_session.user_id != claims.user_id
         or auth_session.revoked_at is not None
         or as_utc(auth_session.expires_at) <= now
+        or as_utc(auth_session.created_at) + SESSION_MAX_AGE <= now
     ):
         raise Unauthorized(code="session_ended")
     user = session.get(User, claims.user_id)
