@@ -22,6 +22,9 @@ RULES: dict[str, RateLimitItem] = {
     "password_reset": parse("3/15 minutes"),
     "email_verification": parse("3/15 minutes"),
     "signup_ip": parse("10/hour"),
+    # Invitations send email to any address: bounded per admin who sends them and per organisation.
+    "invite_inviter": parse("20/hour"),
+    "invite_tenant": parse("50/day"),
 }
 
 _lock = threading.Lock()

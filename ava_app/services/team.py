@@ -14,7 +14,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from ava_app.models import ROLES, AuthSession, Invite, Membership, Tenant, User, utcnow
-from ava_app.services import audit
+from ava_app.services import audit, rate_limits
 from ava_app.services.accounts import (
     AuthResult,
     as_utc,
@@ -234,7 +234,10 @@ def leave_organisation(session: Session, *, principal: Principal, ip: str = "") 
 
 
 def invite_member(session: Session, *, principal: Principal, email: str, role: str = "user", ip: str = "") -> InviteOut:
-    """Invite someone by email with a role, valid 7 days (admins only). A new invite replaces a pending one."""
+    """Invite someone by email with a role, valid 7 days (admins only). A new invite replaces a pending one.
+
+    Rate limited per inviter and per organisation (``rate_limits`` rules ``invite_inviter``, ``invite_tenant``).
+    """
     inviter_id = principal.require_user()
     tenant_id = principal.require_admin()
     fields: dict[str, str] = {}
@@ -249,6 +252,9 @@ def invite_member(session: Session, *, principal: Principal, email: str, role: s
     existing = find_user_by_email(session, email=email)
     if existing is not None and role_in(session, user_id=existing.id, tenant_id=tenant_id):
         raise Conflict("This person is already a member.", code="already_member")
+    # Counted only for admins and well-formed addresses, so a viewer cannot spend the organisation's allowance.
+    rate_limits.hit("invite_inviter", str(inviter_id))
+    rate_limits.hit("invite_tenant", str(tenant_id))
     now = utcnow()
     session.exec(
         update(Invite)

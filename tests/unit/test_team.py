@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from ava_app.models import ApiKey, Invite, Membership, Outbox, utcnow
 from ava_app.services import accounts, api_keys, rate_limits, team
-from ava_app.services.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from ava_app.services.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unauthorized
 from ava_app.services.principal import Principal
 
 PASSWORD = "tulip-garage-42"
@@ -235,3 +235,48 @@ def test_principal_roles():
     assert Principal(user_id=1, tenant_id=2, role="user").require_writer() == 2
     with pytest.raises(Forbidden):
         Principal(user_id=1, tenant_id=None, role=None).require_member()
+
+
+def _admin_principal(db, admin, email):
+    """Another admin of ``admin``'s organisation, made directly (inviting them would spend the invite allowance)."""
+    from tests.factories import make_user
+
+    user = make_user(db, email=email)
+    db.add(Membership(user_id=user.id, tenant_id=admin.tenant_id, role="admin"))
+    db.commit()
+    return Principal(user_id=user.id, tenant_id=admin.tenant_id, role="admin")
+
+
+def _invite_many(db, principal, prefix, count):
+    for index in range(count):
+        team.invite_member(db, principal=principal, email=f"{prefix}{index}@example.com", role="viewer")
+
+
+def test_invitations_are_rate_limited_per_inviter_and_per_organisation(db):
+    _, owner = _signup(db, "owner@example.com")
+    viewer = Principal(user_id=owner.user_id, tenant_id=owner.tenant_id, role="viewer")
+    for _ in range(60):
+        with pytest.raises(Forbidden):
+            team.invite_member(db, principal=viewer, email="spam@example.com", role="user")
+
+    # One admin: 20 an hour, then refused before anything is stored or sent.
+    _invite_many(db, owner, "a", 20)
+    with pytest.raises(RateLimited) as excinfo:
+        team.invite_member(db, principal=owner, email="a20@example.com", role="user")
+    assert (excinfo.value.details["rule"], excinfo.value.status_code) == ("invite_inviter", 429)
+    assert db.exec(select(Invite).where(Invite.email == "a20@example.com")).first() is None
+    assert db.exec(select(Outbox).where(Outbox.to == "a20@example.com")).first() is None
+
+    # The organisation: 50 a day whichever admins send them (the viewer's refused attempts did not count).
+    second = _admin_principal(db, owner, "second@example.com")
+    third = _admin_principal(db, owner, "third@example.com")
+    _invite_many(db, second, "b", 20)
+    _invite_many(db, third, "c", 10)
+    with pytest.raises(RateLimited) as excinfo:
+        team.invite_member(db, principal=third, email="c10@example.com", role="user")
+    assert excinfo.value.details["rule"] == "invite_tenant"
+    assert len(db.exec(select(Invite).where(Invite.tenant_id == owner.tenant_id)).all()) == 50
+
+    # Another organisation has its own allowance.
+    _, other = _signup(db, "other@example.com", organisation="Other Clinic")
+    assert team.invite_member(db, principal=other, email="x@example.com", role="user").status == "pending"
