@@ -50,6 +50,10 @@ LEGACY_INDUSTRIES = {"dental": "clinic", "medical": "clinic"}
 
 SENT_MESSAGE = "If an account exists, we sent a link."
 SMS_SENT_MESSAGE = "If an account uses this number, we sent a code."
+PASSWORD_REMOVED_MESSAGE = (
+    "Your email address is confirmed. For your security, the password chosen before it was confirmed was removed "
+    "and every device was logged out: log in with an email link, then choose a password in your profile."
+)
 
 
 class SmsVerifier(Protocol):
@@ -310,6 +314,40 @@ def _revoke_sessions(session: Session, *, user_id: int, keep_session_id: int | N
     return session.exec(query).rowcount
 
 
+def prove_mailbox(
+    session: Session, *, user: User, proof: str, keep_session_id: int | None = None, ip: str = ""
+) -> None:
+    """Mark ``user``'s email verified because a link sent to it was opened (``proof``: magic, verify_email, invite).
+
+    No commit.
+
+    Signup needs no proof of the mailbox, so an unverified account may have been created by someone else with the
+    owner's address (account pre-hijacking). The first proof therefore undoes what that person could have set up:
+    the password and SMS number chosen before it, and every session, except ``keep_session_id`` (a session the
+    mailbox holder is already using, e.g. the one they signed up in). A verified account is left as it is.
+    """
+    if user.email_verified_at is not None:
+        return
+    user.email_verified_at = utcnow()
+    cleared = keep_session_id is None and (user.password_hash is not None or user.phone is not None)
+    if keep_session_id is None:
+        user.password_hash = None
+        user.phone = None
+    session.add(user)
+    revoked = _revoke_sessions(session, user_id=user.id, keep_session_id=keep_session_id)
+    _expire_pending_tokens(
+        session, user_id=user.id, purposes=("magic_link", "reset_password", "verify_email", "sms_login")
+    )
+    audit.record(
+        session,
+        action="email_verified",
+        tenant_id=_default_tenant_id(session, user.id),
+        user_id=user.id,
+        ip=ip,
+        detail={"method": proof, "sessions_revoked": revoked, "password_removed": cleared},
+    )
+
+
 def _send_verification(session: Session, *, user: User) -> None:
     token = _create_one_time_token(
         session, purpose="verify_email", user_id=user.id, destination=user.email, ttl=VERIFY_EMAIL_TTL
@@ -443,9 +481,8 @@ def login_with_magic_link(session: Session, *, token: str, ip: str = "", user_ag
     if user is None or not user.is_active or user.email != row.destination:
         session.commit()
         raise Unauthorized("This login link is invalid or has expired.", code="invalid_link")
-    if user.email_verified_at is None:
-        user.email_verified_at = utcnow()
-        session.add(user)
+    # The new session is opened after, so it is the only one left on a freshly proven account.
+    prove_mailbox(session, user=user, proof="magic", ip=ip)
     return start_session(session, user=user, ip=ip, user_agent=user_agent, action="magic_link_used", method="magic")
 
 
@@ -747,8 +784,14 @@ def resend_email_verification(session: Session, *, principal: Principal) -> None
     _send_verification(session, user=user)
 
 
-def verify_email(session: Session, *, token: str) -> None:
-    """Mark the email of the token's user as verified."""
+def verify_email(session: Session, *, token: str, principal: Principal | None = None, ip: str = "") -> bool:
+    """Mark the email of the token's user as verified; True when the password was kept.
+
+    Opened in a browser logged in to this very account (``principal``, e.g. the tab the person signed up in), the
+    link proves that the session's holder reads the mailbox: that session and the password stay, other sessions end.
+    Opened anywhere else, it cannot tell the mailbox's owner from whoever chose the password, so the password and
+    every session of the account end (``prove_mailbox``); the owner logs in by email link or resets the password.
+    """
     row = _consume_one_time_token(
         session,
         purpose="verify_email",
@@ -756,12 +799,15 @@ def verify_email(session: Session, *, token: str) -> None:
         error=Invalid("This link is invalid or has expired.", code="invalid_link"),
     )
     user = session.get(User, row.user_id)
+    kept = True
     # The link proves the address it was sent to; if the email changed since, it proves nothing.
     if user is not None and user.email == row.destination and user.email_verified_at is None:
-        user.email_verified_at = utcnow()
-        session.add(user)
-        audit.record(session, action="email_verified", tenant_id=_default_tenant_id(session, user.id), user_id=user.id)
+        same_account = principal is not None and principal.user_id == user.id and principal.session_id is not None
+        keep_session_id = principal.session_id if same_account else None
+        kept = same_account or user.password_hash is None
+        prove_mailbox(session, user=user, proof="verify_email", keep_session_id=keep_session_id, ip=ip)
     session.commit()
+    return kept
 
 
 def forgot_password(session: Session, *, email: str, ip: str = "") -> None:

@@ -34,6 +34,13 @@ def _invite_token(db, to):
     return re.search(r"token=([\w-]+)", message.body_text).group(1)
 
 
+def _verify(db, principal, email):
+    """Open the verification link in the browser that signed up (its session and password stay)."""
+    message = db.exec(select(Outbox).where(Outbox.to == email, Outbox.subject.contains("email"))).first()
+    token = re.search(r"token=([\w-]+)", message.body_text).group(1)
+    assert accounts.verify_email(db, token=token, principal=principal)
+
+
 def _join(db, admin, email, role):
     """Invite ``email`` with ``role`` and have them sign up through the invitation."""
     team.invite_member(db, principal=admin, email=email, role=role)
@@ -62,9 +69,11 @@ def test_invite_existing_account_accepts_when_logged_in_as_that_email(db):
     _, admin = _signup(db, "owner@example.com")
     vet_tokens, other = _signup(db, "vet@example.com", organisation="Vet Clinic")
     _, stranger = _signup(db, "stranger@example.com", organisation="Garage")
+    _verify(db, other, "vet@example.com")
     team.invite_member(db, principal=admin, email="vet@example.com", role="user")
     token = _invite_token(db, "vet@example.com")
-    assert team.preview_invite(db, token=token).account_exists
+    preview = team.preview_invite(db, token=token)
+    assert preview.account_exists and preview.account_verified
     with pytest.raises(Conflict):
         team.accept_invite_with_signup(db, token=token, name="Vet", password=PASSWORD)
     with pytest.raises(Forbidden):
@@ -181,6 +190,7 @@ def test_member_can_leave(db):
 def test_switch_organisation_only_to_own_memberships(db):
     _, owner = _signup(db, "owner@example.com")
     _, other = _signup(db, "other@example.com", organisation="Other")
+    _verify(db, owner, "owner@example.com")
     second = team.create_organisation(db, principal=owner, name="Second Clinic")
     assert second.role == "admin" and second.tenant_id != owner.tenant_id
     back = team.switch_organisation(db, principal=second, tenant_id=owner.tenant_id)
