@@ -849,9 +849,10 @@ def reset_password(session: Session, *, token: str, new_password: str, ip: str =
     if not user.is_active or user.email != row.destination:
         session.commit()
         raise error
+    # Only the owner of the mailbox could open the link: on an unverified account this also drops the SMS number
+    # whoever signed up may have saved.
+    prove_mailbox(session, user=user, proof="reset_password", ip=ip)
     user.password_hash = hash_password(new_password)
-    # Only the owner of the mailbox could open the link.
-    user.email_verified_at = user.email_verified_at or utcnow()
     session.add(user)
     _expire_pending_tokens(session, user_id=user.id, purposes=("reset_password", "magic_link"))
     revoked = _revoke_sessions(session, user_id=user.id)

@@ -86,6 +86,16 @@ def test_victims_magic_link_ends_the_attackers_password_number_and_sessions(db):
     assert verified.detail["sessions_revoked"] == 2 and verified.detail["password_removed"] is True
 
 
+def test_victims_password_reset_also_drops_the_attackers_number(db):
+    attacker_sessions = _attacker_signs_up_as_victim(db)
+
+    accounts.forgot_password(db, email=VICTIM)
+    accounts.reset_password(db, token=_link_token(db, VICTIM, "/reset-password"), new_password=VICTIM_PASSWORD)
+
+    _assert_attacker_locked_out(db, attacker_sessions)
+    assert accounts.login(db, email=VICTIM, password=VICTIM_PASSWORD)
+
+
 def test_victim_joins_through_the_invitation_and_the_attacker_loses_the_account(db):
     attacker_sessions = _attacker_signs_up_as_victim(db)
     admin, token = _organisation_inviting_victim(db)
