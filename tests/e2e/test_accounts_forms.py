@@ -8,7 +8,9 @@ import secrets
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlmodel import select
 
+from ava_app.models import Outbox
 from ava_app.services import accounts
 
 pytestmark = pytest.mark.e2e
@@ -161,6 +163,15 @@ def test_create_and_switch_organisation(live_server: str, page: Page, db):
     page.get_by_label("Organisation name").fill("Second Garage")
     page.get_by_label("Organisation name").press("Enter")
     expect(switcher).to_contain_text("Second Garage")
+
+    # Switching waits for the email to be confirmed; the link opened in this browser keeps the session.
+    switcher.click()
+    expect(page.get_by_role("menuitem", name="First Garage")).to_be_disabled()
+    page.keyboard.press("Escape")
+    message = db.exec(select(Outbox).where(Outbox.to == email)).first()
+    page.goto(live_server + "/verify-email?token=" + re.search(r"token=([\w-]+)", message.body_text).group(1))
+    expect(page.get_by_text("Your email address is verified")).to_be_visible()
+    page.goto(live_server + "/dashboard")
 
     switcher.click()
     page.get_by_role("menuitem", name="First Garage").click()
