@@ -115,7 +115,7 @@ def test_unverified_switcher_and_verification_in_french(live_server: str, browse
         link_page.add_init_script("localStorage.setItem('ava_lang', 'fr')")
         link_page.goto(live_server + "/verify-email?token=" + _token(db, email, "/verify-email"))
         expect(link_page.get_by_text("le mot de passe choisi avant la confirmation")).to_be_visible()
-        expect(link_page.get_by_role("button", name="Se connecter avec un lien par e-mail")).to_be_visible()
+        expect(link_page.get_by_role("button", name="Connexion par lien e-mail")).to_be_visible()
         link_page.screenshot(path=str(ARTIFACTS / "verify-email-password-removed-fr.png"), full_page=True)
     finally:
         elsewhere.close()

@@ -38,7 +38,7 @@ FR: dict[str, str] = {
         "appareils ont été déconnectés. Connectez-vous avec un lien par e-mail, puis choisissez un mot de passe dans "
         "votre profil."
     ),
-    "verify_email.login": "Se connecter avec un lien par e-mail",
+    "verify_email.login": "Connexion par lien e-mail",
 }
 
 # The services' English messages for these protections, translated by their exact text.
