@@ -290,3 +290,14 @@ def test_invitations_are_rate_limited_per_inviter_and_per_organisation(db):
     # Another organisation has its own allowance.
     _, other = _signup(db, "other@example.com", organisation="Other Clinic")
     assert team.invite_member(db, principal=other, email="x@example.com", role="user").status == "pending"
+
+
+def test_invitation_email_subject_has_no_name_the_inviter_typed(db):
+    _, admin = _signup(db, "owner@example.com", organisation="Urgent: your account is locked <b>now</b>")
+    accounts.update_profile(db, principal=admin, name="AVA Security Team")
+    team.invite_member(db, principal=admin, email="nurse@example.com", role="user")
+    message = db.exec(select(Outbox).where(Outbox.to == "nurse@example.com")).one()
+    assert message.subject == "You are invited to join a team on AVA"
+    assert "Urgent: your account is locked <b>now</b>" in message.body_text
+    assert "AVA Security Team" in message.body_text
+    assert "&lt;b&gt;now&lt;/b&gt;" in message.body_html and "<b>now</b>" not in message.body_html
