@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import secrets
+from functools import cache
 
 from passlib.context import CryptContext
 from zxcvbn import zxcvbn
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from ava_app.services.errors import Invalid
 
@@ -18,6 +21,9 @@ GUESS_CHECK_LENGTH = 72
 # Below zxcvbn's score 2 (under 10^6 guesses) a password is one of its packaged 30,000 most common leaked passwords,
 # an English word or a name, a keyboard run or repeat, or an easy variant of these (digits added, l33t, reversed).
 MIN_GUESS_SCORE = 2
+# zxcvbn counts only years up to 2019 as "recent", so "motdepasse2024" scores well: a leaked password followed by a
+# few digits or symbols (up to five) is refused by looking the rest up in the same list.
+SHORT_SUFFIX = re.compile(r"[\d\W_]{1,5}$")
 TOO_COMMON = "This password is too easy to guess: it is a common or leaked password, or a close variant of one."
 
 pwd_context = CryptContext(schemes=["argon2"], deprecated="auto")
@@ -60,8 +66,18 @@ def is_too_common(password: str, *, user_inputs: tuple[str, ...] = ()) -> bool:
 
     ``user_inputs`` (the email, its local part) count as known words, so "owner@example.com1" is refused too.
     """
+    lowered = password.strip().lower()
+    base = SHORT_SUFFIX.sub("", lowered)
+    if base != lowered and base in _leaked_passwords():
+        return True
     result = zxcvbn(password[:GUESS_CHECK_LENGTH], user_inputs=[value for value in user_inputs if value])
     return result["score"] < MIN_GUESS_SCORE
+
+
+@cache
+def _leaked_passwords() -> frozenset[str]:
+    """zxcvbn's packaged list of the 30,000 most common passwords from public breaches."""
+    return frozenset(FREQUENCY_LISTS["passwords"])
 
 
 def check_password_policy(password: str, *, email: str = "", field: str = "password") -> None:

@@ -36,7 +36,7 @@ def test_signup_checks_fields_on_blur_and_on_submit(live_server: str, page: Page
     page.get_by_label("Business name").fill("Garage Martin")
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_text("Enter your name.")).to_be_visible()
-    expect(page.get_by_text("This password is too common.")).to_be_visible()
+    expect(page.get_by_text("This password is too easy to guess: it is a common or leaked password")).to_be_visible()
     expect(page.get_by_label("Business name")).to_have_value("Garage Martin")
     expect(page).to_have_url(re.compile(r"/signup/?$"))
 
@@ -51,6 +51,10 @@ def test_signup_in_french(live_server: str, page: Page):
     page.get_by_label("Mot de passe").fill("court")
     page.get_by_label("Mot de passe").blur()
     expect(page.get_by_text("Utilisez au moins 10 caractères.")).to_be_visible()
+    # A leaked password with digits added is refused on blur, with the reason.
+    page.get_by_label("Mot de passe").fill("motdepasse2024")
+    page.get_by_label("Mot de passe").blur()
+    expect(page.get_by_text("Ce mot de passe est trop facile à deviner")).to_be_visible()
 
 
 def test_login_forms(live_server: str, page: Page):

@@ -44,6 +44,8 @@ def test_malformed_hash_and_oversized_password_are_just_wrong():
         ("P@ssw0rd123", "common or leaked"),
         ("iloveyou2024", "common or leaked"),
         ("soleil1234", "common or leaked"),
+        ("motdepasse2024", "common or leaked"),
+        ("Sunshine2025!", "common or leaked"),
         ("owner@example.com1", "common or leaked"),
         ("x" * 300, "at most"),
     ],
