@@ -93,6 +93,8 @@ class AuthResult(BaseModel):
     user_id: int
     tenant_id: int | None
     session_id: int
+    # This login was the first proof of the mailbox and removed a password set before it (``prove_mailbox``).
+    password_removed: bool = False
 
 
 class MeOut(BaseModel):
@@ -481,9 +483,11 @@ def login_with_magic_link(session: Session, *, token: str, ip: str = "", user_ag
     if user is None or not user.is_active or user.email != row.destination:
         session.commit()
         raise Unauthorized("This login link is invalid or has expired.", code="invalid_link")
+    had_password = user.email_verified_at is None and user.password_hash is not None
     # The new session is opened after, so it is the only one left on a freshly proven account.
     prove_mailbox(session, user=user, proof="magic", ip=ip)
-    return start_session(session, user=user, ip=ip, user_agent=user_agent, action="magic_link_used", method="magic")
+    result = start_session(session, user=user, ip=ip, user_agent=user_agent, action="magic_link_used", method="magic")
+    return result.model_copy(update={"password_removed": had_password})
 
 
 def send_sms_code(session: Session, *, phone: str, verifier: SmsVerifier, ip: str = "") -> None:

@@ -11,7 +11,7 @@ import asyncio
 import reflex as rx
 
 from ava_app.db import session_scope
-from ava_app.i18n import translate_message
+from ava_app.i18n import translate, translate_message
 from ava_app.services import accounts
 from ava_app.services.accounts import EMAIL_RE, TwilioSmsVerifier
 from ava_app.services.errors import DomainError, Invalid
@@ -228,6 +228,12 @@ class LinkState(AuthState):
             return
         self._remember(result)
         self.link_status = "done"
+        if result.password_removed:
+            # Say why the password no longer works, where a new one is chosen.
+            return [
+                rx.toast.warning(translate("verify.password_removed", self.lang or "en"), duration=15000),
+                rx.redirect("/settings/profile"),
+            ]
         return rx.redirect("/dashboard")
 
     @rx.event

@@ -121,3 +121,16 @@ def test_unverified_switcher_and_verification_in_french(live_server: str, browse
         elsewhere.close()
     page.goto(live_server + "/calls")
     expect(page).to_have_url(re.compile(r"/login/?$"))
+
+
+def test_victims_email_link_says_the_earlier_password_was_removed(live_server: str, page: Page, db):
+    victim = f"victim-{secrets.token_hex(4)}@example.com"
+    accounts.signup(db, name="Mallory", email=victim, password=ATTACKER_PASSWORD, organisation_name="Mallory SARL")
+    accounts.send_magic_link(db, email=victim)
+
+    page.add_init_script("localStorage.setItem('ava_lang', 'en')")
+    page.goto(live_server + "/verify?token=" + _token(db, victim, "/verify"))
+    expect(page).to_have_url(re.compile(r"/settings/profile/?$"))
+    expect(page.get_by_text("the password chosen before was removed")).to_be_visible()
+    expect(page.get_by_role("button", name="Change password")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "magic-link-password-removed.png"), full_page=True)

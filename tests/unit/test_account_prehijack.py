@@ -76,6 +76,7 @@ def test_victims_magic_link_ends_the_attackers_password_number_and_sessions(db):
 
     accounts.send_magic_link(db, email=VICTIM)
     victim = accounts.login_with_magic_link(db, token=_link_token(db, VICTIM, "/verify"), user_agent="victim")
+    assert victim.password_removed is True
 
     _assert_attacker_locked_out(db, attacker_sessions)
     user = db.exec(select(User).where(User.email == VICTIM)).one()
@@ -190,6 +191,6 @@ def test_a_verified_account_keeps_its_password_and_sessions_on_a_magic_link(db):
     principal = accounts.authenticate(db, access_token=signed_up.access_token)
     accounts.verify_email(db, token=_link_token(db, VICTIM, "/verify-email"), principal=principal)
     accounts.send_magic_link(db, email=VICTIM)
-    accounts.login_with_magic_link(db, token=_link_token(db, VICTIM, "/verify"))
+    assert accounts.login_with_magic_link(db, token=_link_token(db, VICTIM, "/verify")).password_removed is False
     assert accounts.authenticate(db, access_token=signed_up.access_token).user_id == principal.user_id
     assert accounts.login(db, email=VICTIM, password=VICTIM_PASSWORD)

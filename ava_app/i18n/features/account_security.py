@@ -17,6 +17,10 @@ EN: dict[str, str] = {
         "was logged out. Log in with an email link, then choose a password in your profile."
     ),
     "verify_email.login": "Log in with an email link",
+    "verify.password_removed": (
+        "Your email address is confirmed. For your security, the password chosen before was removed and your other "
+        "devices were logged out: choose a new password below."
+    ),
 }
 
 FR: dict[str, str] = {
@@ -39,6 +43,10 @@ FR: dict[str, str] = {
         "votre profil."
     ),
     "verify_email.login": "Connexion par lien e-mail",
+    "verify.password_removed": (
+        "Votre adresse e-mail est confirmée. Par sécurité, le mot de passe choisi auparavant a été supprimé et vos "
+        "autres appareils ont été déconnectés : choisissez un nouveau mot de passe ci-dessous."
+    ),
 }
 
 # The services' English messages for these protections, translated by their exact text.
