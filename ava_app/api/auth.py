@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from ava_app.api.auth_deps import client_ip, client_user_agent, current_user, get_sms_verifier
+from ava_app.api.auth_deps import (
+    bearer_scheme,
+    client_ip,
+    client_user_agent,
+    current_principal,
+    current_user,
+    get_sms_verifier,
+)
 from ava_app.api.deps import RowId, get_session
 from ava_app.services import accounts
 from ava_app.services.accounts import AuthResult, MeOut, SessionOut, SmsVerifier
+from ava_app.services.errors import DomainError
 from ava_app.services.principal import Principal
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -205,11 +214,36 @@ def verify_sms_code(
     )
 
 
+def optional_user(
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer_scheme),
+    session: Session = Depends(get_session),
+) -> Principal | None:
+    """The logged-in person when a valid access token is sent, else None (for routes that work either way)."""
+    if credentials is None:
+        return None
+    try:
+        principal = current_principal(credentials, session)
+    except DomainError:
+        return None
+    return None if principal.is_api_key else principal
+
+
 @router.post("/verify-email")
-def verify_email(body: TokenIn, session: Session = Depends(get_session)) -> MessageOut:
-    """Confirm the email address with the token from the verification email."""
-    accounts.verify_email(session, token=body.token)
-    return MessageOut(message="Your email address is confirmed.")
+def verify_email(
+    body: TokenIn,
+    request: Request,
+    principal: Principal | None = Depends(optional_user),
+    session: Session = Depends(get_session),
+) -> MessageOut:
+    """Confirm the email address with the token from the verification email.
+
+    Sent with the access token of the account that signed up, the password and that session stay. Otherwise the
+    password chosen before the address was proven, and every session, end: the owner logs in by email link.
+    """
+    kept = accounts.verify_email(session, token=body.token, principal=principal, ip=client_ip(request))
+    if kept:
+        return MessageOut(message="Your email address is confirmed.")
+    return MessageOut(message=accounts.PASSWORD_REMOVED_MESSAGE)
 
 
 @router.post("/verify-email/resend", status_code=status.HTTP_202_ACCEPTED)

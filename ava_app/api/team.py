@@ -157,7 +157,7 @@ def accept_invite(
 def accept_invite_with_signup(
     body: InviteSignupIn, request: Request, session: Session = Depends(get_session)
 ) -> AuthResult:
-    """Create the invited person's account, join the organisation and log in."""
+    """Create the invited person's account (or take over one never verified), join the organisation and log in."""
     return team.accept_invite_with_signup(
         session,
         token=body.token,

@@ -137,6 +137,20 @@ def organisation_item(org: dict) -> rx.Component:
             align="center",
         ),
         on_select=AuthState.switch_organisation(org["id"]),
+        # Until the email is verified only the current organisation is open (the service refuses a switch too).
+        disabled=~AuthState.email_verified & ~org["current"].to(bool),
+    )
+
+
+def organisation_verify_notice() -> rx.Component:
+    """Why the other organisations are greyed out, and the way to fix it."""
+    return rx.cond(
+        ~AuthState.email_verified & (AuthState.user_email != ""),
+        rx.fragment(
+            rx.menu.separator(),
+            rx.text(t("org.verify_first"), size="1", color_scheme="amber", padding="4px 12px", max_width="300px"),
+            rx.menu.item(rx.icon("mail", size=14), t("verify_banner.resend"), on_select=AuthState.resend_verification),
+        ),
     )
 
 
@@ -171,6 +185,7 @@ def organisation_switcher() -> rx.Component:
         rx.menu.content(
             rx.text(t("org.your_organisations"), size="1", color_scheme="gray", padding="4px 12px"),
             rx.foreach(AuthState.organisations, organisation_item),
+            organisation_verify_notice(),
             rx.menu.separator(),
             rx.menu.item(rx.icon("plus", size=14), t("org.create"), on_select=AuthState.set_org_dialog_open(True)),
         ),

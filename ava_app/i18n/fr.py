@@ -255,7 +255,9 @@ SERVICE_MESSAGES: dict[str, str] = {
     "Use at least 10 characters.": "Utilisez au moins 10 caractères.",
     "Use at most 256 characters.": "Utilisez au plus 256 caractères.",
     "Do not use your email address as password.": "N'utilisez pas votre adresse e-mail comme mot de passe.",
-    "This password is too common.": "Ce mot de passe est trop courant.",
+    "This password is too easy to guess: it is a common or leaked password, or a close variant of one.": (
+        "Ce mot de passe est trop facile à deviner : c'est un mot de passe courant ou divulgué, ou une variante proche."
+    ),
     "Enter the number in international format, e.g. +33 6 12 34 56 78.": (
         "Saisissez le numéro au format international, ex. +33 6 12 34 56 78."
     ),

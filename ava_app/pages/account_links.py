@@ -38,13 +38,27 @@ def verify_page() -> rx.Component:
     )
 
 
+def password_removed_notice() -> rx.Component:
+    """The link was opened outside the signup's browser: say what was removed and how to get back in."""
+    return rx.vstack(
+        rx.callout(t("verify_email.password_removed"), icon="shield-alert", color_scheme="amber", width="100%"),
+        rx.link(rx.button(t("verify_email.login"), width="100%", size="3"), href="/login", width="100%"),
+        spacing="3",
+        width="100%",
+    )
+
+
 def verify_email_page() -> rx.Component:
     return public_layout(
         rx.heading(t("verify_email.title"), size="6"),
         link_result(
             done=rx.vstack(
                 rx.callout(t("verify_email.done"), icon="circle-check", color_scheme="green", width="100%"),
-                rx.link(t("verify_email.continue"), href="/dashboard", size="2"),
+                rx.cond(
+                    LinkState.password_removed,
+                    password_removed_notice(),
+                    rx.link(t("verify_email.continue"), href="/dashboard", size="2"),
+                ),
                 spacing="3",
                 width="100%",
             ),

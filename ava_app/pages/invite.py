@@ -11,10 +11,33 @@ from ava_app.pages.settings_team import role_label
 from ava_app.state.team import InviteState
 
 
+def verify_first() -> rx.Component:
+    """A logged-in account whose email is not confirmed cannot join: say so, and offer the link again."""
+    return rx.vstack(
+        rx.callout(t("invite.verify_first"), icon="mail-warning", color_scheme="amber", width="100%", role="status"),
+        rx.button(
+            t("verify_banner.resend"),
+            on_click=InviteState.resend_verification,
+            loading=InviteState.resend_busy,
+            variant="outline",
+            width="100%",
+            size="3",
+        ),
+        spacing="3",
+        width="100%",
+    )
+
+
 def accept_as_logged_in() -> rx.Component:
     return rx.vstack(
         rx.text(t("invite.logged_in_as"), " ", rx.text.strong(InviteState.logged_in_email), size="2"),
-        rx.button(t("invite.accept"), on_click=InviteState.accept, width="100%", size="3", loading=InviteState.busy),
+        rx.cond(
+            InviteState.logged_in_verified,
+            rx.button(
+                t("invite.accept"), on_click=InviteState.accept, width="100%", size="3", loading=InviteState.busy
+            ),
+            verify_first(),
+        ),
         spacing="3",
         width="100%",
     )
@@ -30,9 +53,14 @@ def login_to_accept() -> rx.Component:
 
 
 def signup_to_accept() -> rx.Component:
+    """A new account, or one started with this address but never confirmed (the invitation proves the address)."""
     return rx.form(
         rx.vstack(
-            rx.text(t("invite.create_account"), size="2"),
+            rx.cond(
+                InviteState.account_exists,
+                rx.callout(t("invite.claim_account"), icon="shield-alert", color_scheme="amber", width="100%"),
+                rx.text(t("invite.create_account"), size="2"),
+            ),
             form_field(
                 "signup.name",
                 id="invite-name",
@@ -80,7 +108,7 @@ def invite_details() -> rx.Component:
         rx.cond(
             InviteState.logged_in_email != "",
             accept_as_logged_in(),
-            rx.cond(InviteState.account_exists, login_to_accept(), signup_to_accept()),
+            rx.cond(InviteState.account_exists & InviteState.account_verified, login_to_accept(), signup_to_accept()),
         ),
         spacing="3",
         width="100%",

@@ -55,6 +55,10 @@ PHONE_FORMAT_MESSAGE = "Enter the number in international format, e.g. +33 6 12 
 PHONE_UNCONFIRMED_MESSAGE = "Confirm a new number with the code we text to it."
 PHONE_TAKEN_MESSAGE = "This number is already confirmed on another AVA account. Remove it there first."
 CODE_INVALID_MESSAGE = "This code is invalid or has expired."
+PASSWORD_REMOVED_MESSAGE = (
+    "Your email address is confirmed. For your security, the password chosen before it was confirmed was removed "
+    "and every device was logged out: log in with an email link, then choose a password in your profile."
+)
 
 
 class SmsVerifier(Protocol):
@@ -94,6 +98,8 @@ class AuthResult(BaseModel):
     user_id: int
     tenant_id: int | None
     session_id: int
+    # This login was the first proof of the mailbox and removed a password set before it (``prove_mailbox``).
+    password_removed: bool = False
 
 
 class MeOut(BaseModel):
@@ -219,10 +225,19 @@ def public_link(path: str, token: str) -> str:
     return f"{get_settings().public_url}{path}?token={token}"
 
 
+def _session_deadline(auth_session: AuthSession, now: datetime) -> datetime:
+    """When the session expires if used now: a week of idleness, and never past its absolute maximum age."""
+    return min(now + REFRESH_TOKEN_TTL, as_utc(auth_session.created_at) + SESSION_MAX_AGE)
+
+
 def _issue_refresh_token(session: Session, auth_session: AuthSession, now: datetime) -> str:
     raw = new_secret()
     session.add(
-        RefreshToken(session_id=auth_session.id, token_hash=hash_secret(raw), expires_at=now + REFRESH_TOKEN_TTL)
+        RefreshToken(
+            session_id=auth_session.id,
+            token_hash=hash_secret(raw),
+            expires_at=_session_deadline(auth_session, now),
+        )
     )
     return raw
 
@@ -323,6 +338,40 @@ def _revoke_sessions(session: Session, *, user_id: int, keep_session_id: int | N
     if keep_session_id is not None:
         query = query.where(col(AuthSession.id) != keep_session_id)
     return session.exec(query).rowcount
+
+
+def prove_mailbox(
+    session: Session, *, user: User, proof: str, keep_session_id: int | None = None, ip: str = ""
+) -> None:
+    """Mark ``user``'s email verified because a link sent to it was opened (``proof``: magic, verify_email, invite).
+
+    No commit.
+
+    Signup needs no proof of the mailbox, so an unverified account may have been created by someone else with the
+    owner's address (account pre-hijacking). The first proof therefore undoes what that person could have set up:
+    the password and SMS number chosen before it, and every session, except ``keep_session_id`` (a session the
+    mailbox holder is already using, e.g. the one they signed up in). A verified account is left as it is.
+    """
+    if user.email_verified_at is not None:
+        return
+    user.email_verified_at = utcnow()
+    cleared = keep_session_id is None and (user.password_hash is not None or user.phone is not None)
+    if keep_session_id is None:
+        user.password_hash = None
+        user.phone = None
+    session.add(user)
+    revoked = _revoke_sessions(session, user_id=user.id, keep_session_id=keep_session_id)
+    _expire_pending_tokens(
+        session, user_id=user.id, purposes=("magic_link", "reset_password", "verify_email", "sms_login")
+    )
+    audit.record(
+        session,
+        action="email_verified",
+        tenant_id=_default_tenant_id(session, user.id),
+        user_id=user.id,
+        ip=ip,
+        detail={"method": proof, "sessions_revoked": revoked, "password_removed": cleared},
+    )
 
 
 def _send_verification(session: Session, *, user: User) -> None:
@@ -458,10 +507,11 @@ def login_with_magic_link(session: Session, *, token: str, ip: str = "", user_ag
     if user is None or not user.is_active or user.email != row.destination:
         session.commit()
         raise Unauthorized("This login link is invalid or has expired.", code="invalid_link")
-    if user.email_verified_at is None:
-        user.email_verified_at = utcnow()
-        session.add(user)
-    return start_session(session, user=user, ip=ip, user_agent=user_agent, action="magic_link_used", method="magic")
+    had_password = user.email_verified_at is None and user.password_hash is not None
+    # The new session is opened after, so it is the only one left on a freshly proven account.
+    prove_mailbox(session, user=user, proof="magic", ip=ip)
+    result = start_session(session, user=user, ip=ip, user_agent=user_agent, action="magic_link_used", method="magic")
+    return result.model_copy(update={"password_removed": had_password})
 
 
 def send_sms_code(session: Session, *, phone: str, verifier: SmsVerifier, ip: str = "") -> None:
@@ -614,14 +664,16 @@ def refresh_tokens(session: Session, *, refresh_token: str, ip: str = "", user_a
         auth_session.revoked_at is not None
         or as_utc(auth_session.expires_at) <= now
         or as_utc(row.expires_at) <= now
+        or as_utc(auth_session.created_at) + SESSION_MAX_AGE <= now
         or user is None
         or not user.is_active
     ):
         session.commit()
         raise error
     new_refresh = _issue_refresh_token(session, auth_session, now)
-    # Sliding expiry: an active device stays logged in, an idle one drops after a week.
-    auth_session.expires_at = now + REFRESH_TOKEN_TTL
+    # Sliding expiry: an active device stays logged in, an idle one drops after a week; a stolen refresh token
+    # kept alive by a thief still dies SESSION_MAX_AGE after the login.
+    auth_session.expires_at = _session_deadline(auth_session, now)
     auth_session.last_seen_at = now
     if ip:
         auth_session.ip = ip[:64]
@@ -656,6 +708,7 @@ def principal_for_session(session: Session, *, session_id: int, user_id: int, sl
         or auth_session.user_id != user_id
         or auth_session.revoked_at is not None
         or as_utc(auth_session.expires_at) <= now
+        or as_utc(auth_session.created_at) + SESSION_MAX_AGE <= now
     ):
         raise Unauthorized(code="session_ended")
     user = session.get(User, user_id)
@@ -875,8 +928,14 @@ def resend_email_verification(session: Session, *, principal: Principal) -> None
     _send_verification(session, user=user)
 
 
-def verify_email(session: Session, *, token: str) -> None:
-    """Mark the email of the token's user as verified."""
+def verify_email(session: Session, *, token: str, principal: Principal | None = None, ip: str = "") -> bool:
+    """Mark the email of the token's user as verified; True when the password was kept.
+
+    Opened in a browser logged in to this very account (``principal``, e.g. the tab the person signed up in), the
+    link proves that the session's holder reads the mailbox: that session and the password stay, other sessions end.
+    Opened anywhere else, it cannot tell the mailbox's owner from whoever chose the password, so the password and
+    every session of the account end (``prove_mailbox``); the owner logs in by email link or resets the password.
+    """
     row = _consume_one_time_token(
         session,
         purpose="verify_email",
@@ -884,12 +943,15 @@ def verify_email(session: Session, *, token: str) -> None:
         error=Invalid("This link is invalid or has expired.", code="invalid_link"),
     )
     user = session.get(User, row.user_id)
+    kept = True
     # The link proves the address it was sent to; if the email changed since, it proves nothing.
     if user is not None and user.email == row.destination and user.email_verified_at is None:
-        user.email_verified_at = utcnow()
-        session.add(user)
-        audit.record(session, action="email_verified", tenant_id=_default_tenant_id(session, user.id), user_id=user.id)
+        same_account = principal is not None and principal.user_id == user.id and principal.session_id is not None
+        keep_session_id = principal.session_id if same_account else None
+        kept = same_account or user.password_hash is None
+        prove_mailbox(session, user=user, proof="verify_email", keep_session_id=keep_session_id, ip=ip)
     session.commit()
+    return kept
 
 
 def forgot_password(session: Session, *, email: str, ip: str = "") -> None:
@@ -931,9 +993,10 @@ def reset_password(session: Session, *, token: str, new_password: str, ip: str =
     if not user.is_active or user.email != row.destination:
         session.commit()
         raise error
+    # Only the owner of the mailbox could open the link: on an unverified account this also drops the SMS number
+    # whoever signed up may have saved.
+    prove_mailbox(session, user=user, proof="reset_password", ip=ip)
     user.password_hash = hash_password(new_password)
-    # Only the owner of the mailbox could open the link.
-    user.email_verified_at = user.email_verified_at or utcnow()
     session.add(user)
     _expire_pending_tokens(session, user_id=user.id, purposes=("reset_password", "magic_link"))
     revoked = _revoke_sessions(session, user_id=user.id)

@@ -116,7 +116,9 @@ _COPY: dict[str, dict[str, dict[str, str]]] = {
     },
     "team_invite": {
         "en": {
-            "subject": "$inviter_name invited you to $tenant_name on AVA",
+            # The names are typed by whoever invites: kept out of the Subject line, where they could pass for AVA's
+            # own words in the inbox; the body shows them, escaped.
+            "subject": "You are invited to join a team on AVA",
             "heading": "Join $tenant_name on AVA",
             "body": "$inviter_name invited you to join $tenant_name on AVA as $role_label.",
             "button": "Accept the invitation",
@@ -126,7 +128,7 @@ _COPY: dict[str, dict[str, dict[str, str]]] = {
             "role_viewer": "a viewer",
         },
         "fr": {
-            "subject": "$inviter_name vous invite à rejoindre $tenant_name sur AVA",
+            "subject": "Vous êtes invité à rejoindre une équipe sur AVA",
             "heading": "Rejoignez $tenant_name sur AVA",
             "body": "$inviter_name vous invite à rejoindre $tenant_name sur AVA en tant que $role_label.",
             "button": "Accepter l'invitation",
@@ -258,6 +260,10 @@ def _fill(text: str, values: dict[str, Any]) -> str:
     return Template(text).substitute({key: str(value) for key, value in values.items()})
 
 
+def _one_line(value: Any, limit: int = 120) -> str:
+    return " ".join(str(value).split())[:limit]
+
+
 def _greeting(lang: str, name: Any) -> str:
     name = str(name or "").strip()
     return _fill(_COMMON[lang]["hello"], {"name": name}) if name else _COMMON[lang]["hello_anonymous"]
@@ -285,8 +291,9 @@ def _team_invite(lang: str, context: dict[str, Any]) -> _Content:
     copy = _COPY["team_invite"][lang]
     role = str(context.get("role") or "user")
     values = {
-        "inviter_name": context["inviter_name"],
-        "tenant_name": context["tenant_name"],
+        # One line each: a name cannot add paragraphs or a fake link line to the plain-text body.
+        "inviter_name": _one_line(context["inviter_name"]),
+        "tenant_name": _one_line(context["tenant_name"]),
         "role_label": copy.get(f"role_{role}", role),
         "expires_days": context.get("expires_days") or 7,
     }

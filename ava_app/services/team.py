@@ -1,7 +1,8 @@
 """Organisations and their teams: members and roles, invitations, leaving, switching the current organisation.
 
 The tenant always comes from the caller's Principal; an id that belongs to another organisation is NotFound.
-An organisation never loses its last admin.
+An organisation never loses its last admin. An account whose email is not verified yet may create organisations of
+its own but cannot join or open anyone else's: whoever signed up may not own the address (account pre-hijacking).
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from ava_app.models import ROLES, AuthSession, Invite, Membership, Tenant, User, utcnow
-from ava_app.services import api_keys, audit
+from ava_app.services import api_keys, audit, rate_limits
 from ava_app.services.accounts import (
     AuthResult,
     as_utc,
     check_email,
     find_user_by_email,
     normalize_industry,
+    prove_mailbox,
     public_link,
     role_in,
     start_session,
@@ -32,6 +34,7 @@ from ava_app.services.principal import Principal
 from ava_app.services.tokens import hash_secret, new_secret
 
 INVITE_TTL = timedelta(days=7)
+UNVERIFIED_MESSAGE = "Confirm your email address first: open the link we emailed you, or ask for a new one."
 
 
 class MemberOut(BaseModel):
@@ -63,6 +66,9 @@ class InvitePreview(BaseModel):
     role: str
     expires_at: datetime
     account_exists: bool
+    # False for an account started with this address but never confirmed: the invitation link proves the address,
+    # so the invitee sets their own name and password (what was set before is dropped) instead of logging in.
+    account_verified: bool = False
 
 
 class OrganisationOut(BaseModel):
@@ -136,6 +142,12 @@ def _pending_invite(session: Session, *, token: str) -> Invite:
     if invite is None or _invite_status(invite) != "pending":
         raise Invalid("This invitation is invalid or has expired.", code="invalid_invite")
     return invite
+
+
+def _require_verified(user: User) -> None:
+    """Forbidden (``email_unverified``) until the user has proven they read their mailbox."""
+    if user.email_verified_at is None:
+        raise Forbidden(UNVERIFIED_MESSAGE, code="email_unverified")
 
 
 def _switch_session(session: Session, *, principal: Principal, tenant_id: int | None) -> None:
@@ -237,7 +249,10 @@ def leave_organisation(session: Session, *, principal: Principal, ip: str = "") 
 
 
 def invite_member(session: Session, *, principal: Principal, email: str, role: str = "user", ip: str = "") -> InviteOut:
-    """Invite someone by email with a role, valid 7 days (admins only). A new invite replaces a pending one."""
+    """Invite someone by email with a role, valid 7 days (admins only). A new invite replaces a pending one.
+
+    Rate limited per inviter and per organisation (``rate_limits`` rules ``invite_inviter``, ``invite_tenant``).
+    """
     inviter_id = principal.require_user()
     tenant_id = principal.require_admin()
     fields: dict[str, str] = {}
@@ -252,6 +267,9 @@ def invite_member(session: Session, *, principal: Principal, email: str, role: s
     existing = find_user_by_email(session, email=email)
     if existing is not None and role_in(session, user_id=existing.id, tenant_id=tenant_id):
         raise Conflict("This person is already a member.", code="already_member")
+    # Counted only for admins and well-formed addresses, so a viewer cannot spend the organisation's allowance.
+    rate_limits.hit("invite_inviter", str(inviter_id))
+    rate_limits.hit("invite_tenant", str(tenant_id))
     now = utcnow()
     session.exec(
         update(Invite)
@@ -336,12 +354,14 @@ def preview_invite(session: Session, *, token: str) -> InvitePreview:
     """What an invitation offers, for the page the email link opens (the token is the only credential)."""
     invite = _pending_invite(session, token=token)
     tenant = session.get(Tenant, invite.tenant_id)
+    existing = find_user_by_email(session, email=invite.email)
     return InvitePreview(
         organisation_name=tenant.name,
         email=invite.email,
         role=invite.role,
         expires_at=as_utc(invite.expires_at),
-        account_exists=find_user_by_email(session, email=invite.email) is not None,
+        account_exists=existing is not None,
+        account_verified=existing is not None and existing.email_verified_at is not None,
     )
 
 
@@ -351,10 +371,6 @@ def _accept(session: Session, *, invite: Invite, user: User, ip: str) -> None:
     session.add(invite)
     if role_in(session, user_id=user.id, tenant_id=invite.tenant_id) is None:
         session.add(Membership(user_id=user.id, tenant_id=invite.tenant_id, role=invite.role))
-    if user.email_verified_at is None:
-        # The token was delivered to this address, so following it proves the address.
-        user.email_verified_at = utcnow()
-        session.add(user)
     audit.record(
         session,
         action="invite_accepted",
@@ -366,11 +382,16 @@ def _accept(session: Session, *, invite: Invite, user: User, ip: str) -> None:
 
 
 def accept_invite(session: Session, *, principal: Principal, token: str, ip: str = "") -> Principal:
-    """Join the invited organisation as the logged-in user (whose email must be the invited one) and switch to it."""
+    """Join the invited organisation as the logged-in user and switch to it.
+
+    The user's email must be the invited one, and verified: a session of an unverified account may belong to
+    whoever signed up with someone else's address.
+    """
     user = session.get(User, principal.require_user())
     invite = _pending_invite(session, token=token)
     if user.email != invite.email:
         raise Forbidden("This invitation was sent to another email address.", code="invite_email_mismatch")
+    _require_verified(user)
     _accept(session, invite=invite, user=user, ip=ip)
     _switch_session(session, principal=principal, tenant_id=invite.tenant_id)
     session.commit()
@@ -382,9 +403,16 @@ def accept_invite(session: Session, *, principal: Principal, token: str, ip: str
 def accept_invite_with_signup(
     session: Session, *, token: str, name: str, password: str, ip: str = "", user_agent: str = ""
 ) -> AuthResult:
-    """Create the invited person's account, join the organisation and log them in."""
+    """Create the invited person's account (or take over an unverified one), join the organisation and log in.
+
+    The invitation link was delivered to the invited address, so it proves the mailbox. An account started with
+    that address but never verified is the invitee's from now on: the password, SMS number and sessions set up by
+    whoever created it end (``prove_mailbox``) and the invitee's name and password replace them. A verified
+    account must log in to accept.
+    """
     invite = _pending_invite(session, token=token)
-    if find_user_by_email(session, email=invite.email) is not None:
+    existing = find_user_by_email(session, email=invite.email)
+    if existing is not None and (existing.email_verified_at is not None or not existing.is_active):
         raise Conflict("An account already exists for this email: log in to accept.", code="account_exists")
     fields: dict[str, str] = {}
     if not (name or "").strip():
@@ -396,11 +424,16 @@ def accept_invite_with_signup(
     if fields:
         raise Invalid(fields=fields)
     tenant = session.get(Tenant, invite.tenant_id)
-    user = User(
-        email=invite.email, name=name.strip()[:120], password_hash=hash_password(password), locale=tenant.locale
-    )
+    if existing is None:
+        user = User(email=invite.email, locale=tenant.locale, email_verified_at=utcnow())
+        session.add(user)
+        session.flush()
+    else:
+        user = existing
+        prove_mailbox(session, user=user, proof="invite", ip=ip)
+    user.name = name.strip()[:120]
+    user.password_hash = hash_password(password)
     session.add(user)
-    session.flush()
     _accept(session, invite=invite, user=user, ip=ip)
     return start_session(
         session, user=user, ip=ip, user_agent=user_agent, tenant_id=invite.tenant_id, action="signup", method="invite"
@@ -449,11 +482,15 @@ def create_organisation(
 
 
 def switch_organisation(session: Session, *, principal: Principal, tenant_id: int) -> Principal:
-    """Make ``tenant_id`` the current organisation of the caller's session (must be a member; else NotFound)."""
+    """Make ``tenant_id`` the current organisation of the caller's session (must be a member; else NotFound).
+
+    Forbidden (``email_unverified``) until the caller's email is verified.
+    """
     user_id = principal.require_user()
     role = role_in(session, user_id=user_id, tenant_id=tenant_id)
     if role is None or principal.session_id is None:
         raise NotFound("Organisation not found.")
+    _require_verified(session.get(User, user_id))
     _switch_session(session, principal=principal, tenant_id=tenant_id)
     session.commit()
     return replace(principal, tenant_id=tenant_id, role=role)

@@ -208,6 +208,8 @@ class LinkState(AuthState):
 
     link_status: str = "checking"  # checking | done | invalid
     link_message: str = ""
+    # /verify-email opened outside the browser that signed up: the password and every session were removed.
+    password_removed: bool = False
 
     def _token(self) -> str:
         return self.router.url.query_parameters.get("token", "")[:200]
@@ -224,20 +226,34 @@ class LinkState(AuthState):
             self.link_status, self.link_message = "invalid", self._error_text(error)
             return
         self.link_status = "done"
-        return self._signed_in(result, "/dashboard")
+        # The profile page says why the old password no longer works, where a new one is chosen.
+        target = "/settings/profile?password_removed=1" if result.password_removed else "/dashboard"
+        return self._signed_in(result, target)
 
     @rx.event
     def verify_email(self):
-        """Mark the address as verified."""
-        self.link_status, self.link_message = "checking", ""
+        """Mark the address as verified; the service keeps the password only if this browser signed up (or
+        logged in) as that account."""
+        self.link_status, self.link_message, self.password_removed = "checking", "", False
+        try:
+            principal = self._principal()
+        except DomainError:
+            principal = None
         try:
             with session_scope() as session:
-                accounts.verify_email(session, token=self._token())
+                kept = accounts.verify_email(
+                    session, token=self._token(), principal=principal, ip=self._client_info()[0]
+                )
         except DomainError as error:
             self.link_status, self.link_message = "invalid", self._error_text(error)
             return
         self.link_status = "done"
-        self.email_verified = True
+        self.password_removed = not kept
+        if kept:
+            self.email_verified = True
+        elif principal is None:
+            # Whatever tokens this browser held were dead or for nobody; do not keep them around.
+            self._forget()
 
 
 class PasswordState(FieldChecks):

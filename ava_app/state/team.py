@@ -5,6 +5,7 @@ Member and invitation ids from the browser are only looked up by the services in
 
 from __future__ import annotations
 
+from contextlib import suppress
 from urllib.parse import quote
 
 import reflex as rx
@@ -13,7 +14,7 @@ from ava_app.db import session_scope
 from ava_app.i18n import translate
 from ava_app.models import ROLES
 from ava_app.services import accounts, team
-from ava_app.services.errors import DomainError, Unauthorized
+from ava_app.services.errors import DomainError, Forbidden, Unauthorized
 from ava_app.state.account import FieldChecks
 from ava_app.state.settings import format_time
 
@@ -134,10 +135,12 @@ class TeamState(FieldChecks):
                     team.revoke_invite(session, principal=principal, invite_id=target, ip=ip)
                 elif kind == "leave":
                     left = team.leave_organisation(session, principal=principal, ip=ip)
-                    # Open another organisation of theirs, if any, rather than an empty shell.
+                    # Open another organisation of theirs, if any, rather than an empty shell (refused, and so
+                    # skipped, while their email is not verified).
                     others = team.list_organisations(session, principal=left)
                     if others:
-                        team.switch_organisation(session, principal=left, tenant_id=others[0].id)
+                        with suppress(Forbidden):
+                            team.switch_organisation(session, principal=left, tenant_id=others[0].id)
                 else:
                     return None
         except DomainError as error:
@@ -159,7 +162,10 @@ class InviteState(FieldChecks):
     invited_email: str = ""
     invited_role: str = ""
     account_exists: bool = False
+    # An existing account never confirmed: the invitee takes it over by setting a name and password here.
+    account_verified: bool = False
     logged_in_email: str = ""
+    logged_in_verified: bool = False
     login_href: str = "/login"
 
     def _token(self) -> str:
@@ -176,14 +182,16 @@ class InviteState(FieldChecks):
             return
         self.organisation_name, self.invited_email = preview.organisation_name, preview.email
         self.invited_role, self.account_exists = preview.role, preview.account_exists
+        self.account_verified = preview.account_verified
         self._email = preview.email
         # Back here after logging in (the token is already in this browser's address bar).
         self.login_href = "/login?next=" + quote("/invite?token=" + self._token(), safe="")
-        self.logged_in_email = ""
+        self.logged_in_email, self.logged_in_verified = "", False
         try:
             principal = self._principal()
             with session_scope() as session:
-                self.logged_in_email = accounts.get_me(session, principal=principal).email
+                me = accounts.get_me(session, principal=principal)
+            self.logged_in_email, self.logged_in_verified = me.email, me.email_verified
         except DomainError:
             self.logged_in_email = ""
         self.invite_status = "ready"
@@ -209,7 +217,8 @@ class InviteState(FieldChecks):
 
     @rx.event
     def signup_and_accept(self, form: dict):
-        """Create the invited person's account with a name and password, join, and open the dashboard."""
+        """Create the invited person's account (or take over one never confirmed) with a name and password, join,
+        and open the dashboard."""
         self.form_error = ""
         self.busy = True
         yield

@@ -43,15 +43,19 @@ def failed_report(db: Session, *, assistant_id: str, call_id: str) -> WebhookEve
     return event
 
 
-def screenshots(browser: Browser, base_url: str, token: str, *, expected: dict[str, tuple[str, str]]) -> None:
+def screenshots(browser: Browser, base_url: str, cookies: list, *, expected: dict[str, tuple[str, str]]) -> None:
     """The page in French and English, light and dark, 390 and 1440 px wide, each checked for its heading."""
     out = ARTIFACTS / "dead-letters"
     out.mkdir(parents=True, exist_ok=True)
     for lang, (heading, retry) in expected.items():
         for theme in ("light", "dark"):
             for width_name, (width, height) in WIDTHS.items():
-                context = browser.new_context(viewport={"width": width, "height": height}, color_scheme=theme)
-                storage = {"ava_lang": lang, "theme": theme, "ava_session": token}
+                context = browser.new_context(
+                    viewport={"width": width, "height": height},
+                    color_scheme=theme,
+                    storage_state={"cookies": cookies, "origins": []},
+                )
+                storage = {"ava_lang": lang, "theme": theme}
                 context.add_init_script("".join(f"localStorage.setItem({k!r}, {v!r});" for k, v in storage.items()))
                 shot = context.new_page()
                 shot.goto(base_url + "/admin/dead-letters")
@@ -81,12 +85,11 @@ def test_platform_admin_retries_a_dead_letter(live_server: str, browser: Browser
     expect(row).to_contain_text("database is locked")
     expect(row.get_by_role("cell", name="9", exact=True)).to_be_visible()
 
-    # The server signs its own tokens: the screenshots reuse this browser's session.
-    token = page.evaluate("localStorage.getItem('ava_session')")
+    # The screenshots reuse this browser's session cookie.
     screenshots(
         browser,
         live_server,
-        token,
+        page.context.cookies(),
         expected={"en": ("Failed webhook events", "Retry"), "fr": ("Événements webhook en échec", "Relancer")},
     )
 

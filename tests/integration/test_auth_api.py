@@ -78,11 +78,29 @@ async def test_signup_me_and_verify_email(client, db):
         "Bright Smile Dental",
         False,
     )
-    response = await client.post("/api/v1/auth/verify-email", json={"token": _token_sent_to(db, "owner@example.com")})
-    assert response.status_code == 200
+    # Sent with the signup's own access token: that session and the password stay.
+    response = await client.post(
+        "/api/v1/auth/verify-email", json={"token": _token_sent_to(db, "owner@example.com")}, headers=_auth(tokens)
+    )
+    assert response.json() == {"message": "Your email address is confirmed."}
     assert (await client.get("/api/v1/auth/me", headers=_auth(tokens))).json()["email_verified"] is True
+    login = await client.post("/api/v1/auth/login", json={"email": "owner@example.com", "password": PASSWORD})
+    assert login.status_code == 200
     duplicate = await client.post("/api/v1/auth/signup", json=SIGNUP)
     assert duplicate.status_code == 409
+
+
+async def test_verify_email_without_the_signup_session_drops_password_and_sessions(client, db):
+    # Whoever signed up may not own the address: opened anywhere else, the link ends what they set up.
+    tokens = await _signup(client)
+    response = await client.post("/api/v1/auth/verify-email", json={"token": _token_sent_to(db, "owner@example.com")})
+    assert response.status_code == 200
+    assert "password" in response.json()["message"] and "logged out" in response.json()["message"]
+    assert (await client.get("/api/v1/auth/me", headers=_auth(tokens))).status_code == 401
+    refresh = await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert refresh.status_code == 401
+    login = await client.post("/api/v1/auth/login", json={"email": "owner@example.com", "password": PASSWORD})
+    assert login.status_code == 401
 
 
 async def test_signup_validation_lists_fields(client):

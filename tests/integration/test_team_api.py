@@ -79,13 +79,20 @@ async def test_team_management_flow(client, db):
     assert {"invite_sent", "invite_accepted", "role_changed", "member_removed"} <= actions
 
 
-async def test_organisations_create_list_switch(client):
+async def test_organisations_create_list_switch(client, db):
     owner = await _signup(client, "owner@example.com", "Clinic")
     created = await client.post("/api/v1/orgs", headers=_auth(owner), json={"name": "Second Clinic"})
     assert created.status_code == 201
     second_id = created.json()["tenant_id"]
     orgs = (await client.get("/api/v1/orgs", headers=_auth(owner))).json()
     assert {org["name"]: org["current"] for org in orgs} == {"Clinic": False, "Second Clinic": True}
+    # Until the email is verified, creating is allowed but switching is not.
+    refused = await client.post(f"/api/v1/orgs/{owner['tenant_id']}/switch", headers=_auth(owner))
+    assert (refused.status_code, refused.json()["error"]) == (403, "email_unverified")
+    message = db.exec(select(Outbox).where(Outbox.to == "owner@example.com")).first()
+    token = re.search(r"token=([\w-]+)", message.body_text).group(1)
+    verified = await client.post("/api/v1/auth/verify-email", headers=_auth(owner), json={"token": token})
+    assert verified.json()["message"] == "Your email address is confirmed."
     switched = await client.post(f"/api/v1/orgs/{owner['tenant_id']}/switch", headers=_auth(owner))
     assert switched.json() == {"tenant_id": owner["tenant_id"], "role": "admin"}
     assert (await client.get("/api/v1/auth/me", headers=_auth(owner))).json()["tenant_id"] == owner["tenant_id"]

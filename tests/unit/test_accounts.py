@@ -304,6 +304,35 @@ def test_unknown_or_expired_refresh_token_is_refused(db):
         accounts.refresh_tokens(db, refresh_token=first.refresh_token)
 
 
+def _age_session(db, session_id: int, *, days: float) -> None:
+    """Move a session's login ``days`` into the past, as if it had been refreshed every day since (still live)."""
+    auth_session = db.get(AuthSession, session_id)
+    auth_session.created_at = utcnow() - timedelta(days=days)
+    auth_session.expires_at = utcnow() + timedelta(days=6)
+    db.add(auth_session)
+    db.commit()
+
+
+def test_refresh_slides_but_never_past_thirty_days_from_the_login(db):
+    first = _signup(db)
+    _age_session(db, first.session_id, days=29)
+    second = accounts.refresh_tokens(db, refresh_token=first.refresh_token)
+    auth_session = db.get(AuthSession, first.session_id)
+    login_at = accounts.as_utc(auth_session.created_at)
+    # One day left: the refresh no longer grants a full week.
+    assert accounts.as_utc(auth_session.expires_at) == login_at + accounts.SESSION_MAX_AGE
+    assert timedelta(days=30) == accounts.SESSION_MAX_AGE
+
+    _age_session(db, first.session_id, days=30.01)
+    with pytest.raises(Unauthorized) as excinfo:
+        accounts.refresh_tokens(db, refresh_token=second.refresh_token)
+    assert excinfo.value.code == "invalid_refresh_token"
+    # The access token of that session stops too: the user logs in again.
+    with pytest.raises(Unauthorized):
+        accounts.authenticate(db, access_token=second.access_token)
+    assert accounts.login(db, email="owner@example.com", password=PASSWORD).access_token
+
+
 def test_logout_kills_the_access_token_at_next_check(db):
     result = _signup(db)
     principal = _principal(db, result)

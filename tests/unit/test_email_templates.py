@@ -34,8 +34,8 @@ SUBJECTS = {
     ("magic_link", "fr"): "Votre lien de connexion AVA",
     ("password_reset", "en"): "Reset your AVA password",
     ("password_reset", "fr"): "Réinitialisez votre mot de passe AVA",
-    ("team_invite", "en"): "Paul invited you to Garage Dupont on AVA",
-    ("team_invite", "fr"): "Paul vous invite à rejoindre Garage Dupont sur AVA",
+    ("team_invite", "en"): "You are invited to join a team on AVA",
+    ("team_invite", "fr"): "Vous êtes invité à rejoindre une équipe sur AVA",
     ("call_summary", "en"): "Action needed: call from +33 6 12 34 56 78",
     ("call_summary", "fr"): "Action requise : appel de +33 6 12 34 56 78",
 }
@@ -94,6 +94,26 @@ def test_values_are_escaped_in_html_and_kept_out_of_headers():
     assert "<script>" not in email.html
     assert "&lt;script&gt;" in email.html
     assert "\n" not in email.subject and "\r" not in email.subject
+
+
+@pytest.mark.parametrize("locale", ["en", "fr"])
+def test_invite_subject_carries_no_name_an_inviter_typed(locale):
+    # Organisation and inviter names are attacker-chosen text: a Subject such as "Your account is suspended"
+    # would look like AVA's own words in the inbox. They stay in the body, escaped, on one line.
+    email = render(
+        "team_invite",
+        locale=locale,
+        link=LINK,
+        inviter_name="AVA Security <b>Team</b>",
+        tenant_name="Your account is suspended\n\nhttps://evil.example/login",
+    )
+
+    assert email.subject == SUBJECTS[("team_invite", locale)]
+    for typed in ("Security", "suspended", "evil.example"):
+        assert typed not in email.subject
+    assert "Your account is suspended https://evil.example/login" in email.text
+    assert "AVA Security &lt;b&gt;Team&lt;/b&gt;" in email.html and "<b>Team</b>" not in email.html
+    assert "<title>" + email.subject + "</title>" in email.html
 
 
 def test_multiline_summary_keeps_its_line_breaks_in_html():

@@ -1,7 +1,9 @@
 """Password hashing is argon2, verify always does the work, and the signup policy refuses weak choices."""
 
 import pytest
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
+from ava_app.i18n import translate_message
 from ava_app.services import passwords
 from ava_app.services.errors import Invalid
 
@@ -35,8 +37,16 @@ def test_malformed_hash_and_oversized_password_are_just_wrong():
         ("short1!", "at least 10"),
         ("owner@example.com", "email"),
         ("OWNER@example.com", "email"),
-        ("password123", "too common"),
-        ("AzertyUiop", "too common"),
+        ("password123", "common or leaked"),
+        ("AzertyUiop", "common or leaked"),
+        # Variants of listed passwords that a 35-word list could not hold.
+        ("letmein2024", "common or leaked"),
+        ("P@ssw0rd123", "common or leaked"),
+        ("iloveyou2024", "common or leaked"),
+        ("soleil1234", "common or leaked"),
+        ("motdepasse2024", "common or leaked"),
+        ("Sunshine2025!", "common or leaked"),
+        ("owner@example.com1", "common or leaked"),
         ("x" * 300, "at most"),
     ],
 )
@@ -48,3 +58,27 @@ def test_policy_refuses(password, reason):
 
 def test_policy_accepts_a_decent_password():
     passwords.check_password_policy("tulip-garage-42", email="owner@example.com")
+
+
+def test_every_leaked_password_long_enough_to_pass_the_length_rule_is_refused():
+    # zxcvbn ships the 30,000 most common passwords from public breaches; those of 10+ characters would otherwise
+    # pass the length rule. None may be accepted.
+    leaked = [word for word in FREQUENCY_LISTS["passwords"] if len(word) >= passwords.MIN_LENGTH]
+    assert len(leaked) > 1000
+    accepted = []
+    for word in leaked:
+        try:
+            passwords.check_password_policy(word)
+        except Invalid:
+            continue
+        accepted.append(word)
+    assert accepted == []
+
+
+def test_too_common_message_is_clear_in_english_and_french():
+    with pytest.raises(Invalid) as excinfo:
+        passwords.check_password_policy("qwerty123456", field="new_password")
+    message = excinfo.value.details["fields"]["new_password"]
+    assert message == passwords.TOO_COMMON
+    assert "leaked" in message
+    assert "divulgué" in translate_message(message, "fr")

@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from ava_app.models import ApiKey, Invite, Membership, Outbox, utcnow
 from ava_app.services import accounts, api_keys, rate_limits, team
-from ava_app.services.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from ava_app.services.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unauthorized
 from ava_app.services.outbox import open_bodies
 from ava_app.services.principal import Principal
 
@@ -33,6 +33,13 @@ def _invite_token(db, to):
     message = db.exec(select(Outbox).where(Outbox.to == to).order_by(Outbox.id.desc())).first()
     assert "http://testserver/invite?token=" in open_bodies(message)[0]
     return re.search(r"token=([\w-]+)", open_bodies(message)[0]).group(1)
+
+
+def _verify(db, principal, email):
+    """Open the verification link in the browser that signed up (its session and password stay)."""
+    message = db.exec(select(Outbox).where(Outbox.to == email, Outbox.subject.contains("email"))).first()
+    token = re.search(r"token=([\w-]+)", message.body_text).group(1)
+    assert accounts.verify_email(db, token=token, principal=principal)
 
 
 def _join(db, admin, email, role):
@@ -63,9 +70,11 @@ def test_invite_existing_account_accepts_when_logged_in_as_that_email(db):
     _, admin = _signup(db, "owner@example.com")
     vet_tokens, other = _signup(db, "vet@example.com", organisation="Vet Clinic")
     _, stranger = _signup(db, "stranger@example.com", organisation="Garage")
+    _verify(db, other, "vet@example.com")
     team.invite_member(db, principal=admin, email="vet@example.com", role="user")
     token = _invite_token(db, "vet@example.com")
-    assert team.preview_invite(db, token=token).account_exists
+    preview = team.preview_invite(db, token=token)
+    assert preview.account_exists and preview.account_verified
     with pytest.raises(Conflict):
         team.accept_invite_with_signup(db, token=token, name="Vet", password=PASSWORD)
     with pytest.raises(Forbidden):
@@ -182,6 +191,7 @@ def test_member_can_leave(db):
 def test_switch_organisation_only_to_own_memberships(db):
     _, owner = _signup(db, "owner@example.com")
     _, other = _signup(db, "other@example.com", organisation="Other")
+    _verify(db, owner, "owner@example.com")
     second = team.create_organisation(db, principal=owner, name="Second Clinic")
     assert second.role == "admin" and second.tenant_id != owner.tenant_id
     back = team.switch_organisation(db, principal=second, tenant_id=owner.tenant_id)
@@ -236,3 +246,59 @@ def test_principal_roles():
     assert Principal(user_id=1, tenant_id=2, role="user").require_writer() == 2
     with pytest.raises(Forbidden):
         Principal(user_id=1, tenant_id=None, role=None).require_member()
+
+
+def _admin_principal(db, admin, email):
+    """Another admin of ``admin``'s organisation, made directly (inviting them would spend the invite allowance)."""
+    from tests.factories import make_user
+
+    user = make_user(db, email=email)
+    db.add(Membership(user_id=user.id, tenant_id=admin.tenant_id, role="admin"))
+    db.commit()
+    return Principal(user_id=user.id, tenant_id=admin.tenant_id, role="admin")
+
+
+def _invite_many(db, principal, prefix, count):
+    for index in range(count):
+        team.invite_member(db, principal=principal, email=f"{prefix}{index}@example.com", role="viewer")
+
+
+def test_invitations_are_rate_limited_per_inviter_and_per_organisation(db):
+    _, owner = _signup(db, "owner@example.com")
+    viewer = Principal(user_id=owner.user_id, tenant_id=owner.tenant_id, role="viewer")
+    for _ in range(60):
+        with pytest.raises(Forbidden):
+            team.invite_member(db, principal=viewer, email="spam@example.com", role="user")
+
+    # One admin: 20 an hour, then refused before anything is stored or sent.
+    _invite_many(db, owner, "a", 20)
+    with pytest.raises(RateLimited) as excinfo:
+        team.invite_member(db, principal=owner, email="a20@example.com", role="user")
+    assert (excinfo.value.details["rule"], excinfo.value.status_code) == ("invite_inviter", 429)
+    assert db.exec(select(Invite).where(Invite.email == "a20@example.com")).first() is None
+    assert db.exec(select(Outbox).where(Outbox.to == "a20@example.com")).first() is None
+
+    # The organisation: 50 a day whichever admins send them (the viewer's refused attempts did not count).
+    second = _admin_principal(db, owner, "second@example.com")
+    third = _admin_principal(db, owner, "third@example.com")
+    _invite_many(db, second, "b", 20)
+    _invite_many(db, third, "c", 10)
+    with pytest.raises(RateLimited) as excinfo:
+        team.invite_member(db, principal=third, email="c10@example.com", role="user")
+    assert excinfo.value.details["rule"] == "invite_tenant"
+    assert len(db.exec(select(Invite).where(Invite.tenant_id == owner.tenant_id)).all()) == 50
+
+    # Another organisation has its own allowance.
+    _, other = _signup(db, "other@example.com", organisation="Other Clinic")
+    assert team.invite_member(db, principal=other, email="x@example.com", role="user").status == "pending"
+
+
+def test_invitation_email_subject_has_no_name_the_inviter_typed(db):
+    _, admin = _signup(db, "owner@example.com", organisation="Urgent: your account is locked <b>now</b>")
+    accounts.update_profile(db, principal=admin, name="AVA Security Team")
+    team.invite_member(db, principal=admin, email="nurse@example.com", role="user")
+    message = db.exec(select(Outbox).where(Outbox.to == "nurse@example.com")).one()
+    assert message.subject == "You are invited to join a team on AVA"
+    assert "Urgent: your account is locked <b>now</b>" in message.body_text
+    assert "AVA Security Team" in message.body_text
+    assert "&lt;b&gt;now&lt;/b&gt;" in message.body_html and "<b>now</b>" not in message.body_html
