@@ -55,7 +55,7 @@ def verify_email_page() -> rx.Component:
             done=rx.vstack(
                 rx.callout(t("verify_email.done"), icon="circle-check", color_scheme="green", width="100%"),
                 rx.cond(
-                    LinkState.password_removed,
+                    LinkState.sign_in_reset,
                     password_removed_notice(),
                     rx.link(t("verify_email.continue"), href="/dashboard", size="2"),
                 ),

@@ -203,7 +203,7 @@ def password_form() -> rx.Component:
 def profile_page() -> rx.Component:
     return app_layout(
         rx.cond(
-            ProfileState.password_removed,
+            ProfileState.sign_in_reset,
             rx.callout(t("verify.password_removed"), icon="shield-alert", color_scheme="amber", width="100%"),
         ),
         section("profile.details", profile_form()),

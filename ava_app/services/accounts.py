@@ -358,11 +358,13 @@ def prove_mailbox(
     cleared = keep_session_id is None and (user.password_hash is not None or user.phone is not None)
     if keep_session_id is None:
         user.password_hash = None
-        user.phone = None
+        user.phone = user.phone_verified_at = None
     session.add(user)
     revoked = _revoke_sessions(session, user_id=user.id, keep_session_id=keep_session_id)
     _expire_pending_tokens(
-        session, user_id=user.id, purposes=("magic_link", "reset_password", "verify_email", "sms_login")
+        session,
+        user_id=user.id,
+        purposes=("magic_link", "reset_password", "verify_email", "sms_login", "verify_phone"),
     )
     audit.record(
         session,

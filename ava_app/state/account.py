@@ -209,7 +209,7 @@ class LinkState(AuthState):
     link_status: str = "checking"  # checking | done | invalid
     link_message: str = ""
     # /verify-email opened outside the browser that signed up: the password and every session were removed.
-    password_removed: bool = False
+    sign_in_reset: bool = False
 
     def _token(self) -> str:
         return self.router.url.query_parameters.get("token", "")[:200]
@@ -234,7 +234,7 @@ class LinkState(AuthState):
     def verify_email(self):
         """Mark the address as verified; the service keeps the password only if this browser signed up (or
         logged in) as that account."""
-        self.link_status, self.link_message, self.password_removed = "checking", "", False
+        self.link_status, self.link_message, self.sign_in_reset = "checking", "", False
         try:
             principal = self._principal()
         except DomainError:
@@ -248,7 +248,7 @@ class LinkState(AuthState):
             self.link_status, self.link_message = "invalid", self._error_text(error)
             return
         self.link_status = "done"
-        self.password_removed = not kept
+        self.sign_in_reset = not kept
         if kept:
             self.email_verified = True
         elif principal is None:

@@ -48,12 +48,12 @@ class ProfileState(FieldChecks):
     profile_busy: bool = False
     password_busy: bool = False
     # Arrived from an email link that removed a password chosen before the address was confirmed.
-    password_removed: bool = False
+    sign_in_reset: bool = False
 
     @rx.event
     def load_profile(self):
         self.errors = {}
-        self.password_removed = self.router.url.query_parameters.get("password_removed") == "1"
+        self.sign_in_reset = self.router.url.query_parameters.get("password_removed") == "1"
         try:
             principal = self._principal()
             with session_scope() as session:

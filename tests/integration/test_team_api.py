@@ -90,7 +90,7 @@ async def test_organisations_create_list_switch(client, db):
     refused = await client.post(f"/api/v1/orgs/{owner['tenant_id']}/switch", headers=_auth(owner))
     assert (refused.status_code, refused.json()["error"]) == (403, "email_unverified")
     message = db.exec(select(Outbox).where(Outbox.to == "owner@example.com")).first()
-    token = re.search(r"token=([\w-]+)", message.body_text).group(1)
+    token = re.search(r"token=([\w-]+)", open_bodies(message)[0]).group(1)
     verified = await client.post("/api/v1/auth/verify-email", headers=_auth(owner), json={"token": token})
     assert verified.json()["message"] == "Your email address is confirmed."
     switched = await client.post(f"/api/v1/orgs/{owner['tenant_id']}/switch", headers=_auth(owner))

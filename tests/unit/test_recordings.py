@@ -280,7 +280,7 @@ def test_sandbox_urls_are_refused_outside_development(configure, db, provider):
     provider()
     configure(env="dev", vapi_api_key="")
     call = _sandbox_call(db)
-    configure(env="prod", secret_key="s" * 40)
+    configure(env="prod", secret_key="s" * 40, allow_sandbox="true")
     assert recordings.sandbox_recording_file(call.recording_url) is None
     assert recordings.copy_recording(call_id=call.id) == "refused"
     assert _row(db, call.id).error == "outbound_scheme"

@@ -78,6 +78,7 @@ def test_prod_refuses_placeholder_secret(clean_env, monkeypatch, secret):
 PROD = {
     "AVA_SECRET_KEY": "p" * 48,
     "AVA_VAPI_API_KEY": "vapi-live-key",
+    "AVA_VAPI_WEBHOOK_SECRET": "w" * 40,
     "AVA_TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
     "AVA_TWILIO_AUTH_TOKEN": "t" * 32,
     "AVA_SMTP_HOST": "smtp.example.com",

@@ -32,6 +32,7 @@ CREDS = {"username": "desk", "password": "s3cret-pass"}
 @pytest.fixture()
 def production(monkeypatch):
     monkeypatch.setenv("AVA_ENV", "prod")
+    monkeypatch.setenv("AVA_ALLOW_SANDBOX", "true")  # the providers are not what these tests are about
     monkeypatch.setenv("AVA_SECRET_KEY", "k" * 48)
     get_settings.cache_clear()
     yield
