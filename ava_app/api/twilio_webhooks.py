@@ -1,6 +1,6 @@
 """Twilio webhooks: ``POST /api/v1/webhooks/twilio/voice`` answers incoming calls with TwiML, ``/status`` follows them.
 
-Both are form posts signed with ``X-Twilio-Signature`` (``contracts/twilio.md`` §4-5); the signature is checked with the
+Both are form posts signed with ``X-Twilio-Signature`` (``docs/contracts/twilio.md``); the signature is checked with the
 auth token of the Twilio account that owns AVA's number in the call, over the URL Twilio was given (``PUBLIC_URL`` +
 path + query). The business rules live in ``ava_app.services.twilio_voice``.
 """

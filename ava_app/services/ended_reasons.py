@@ -1,7 +1,8 @@
 """What a Vapi ``endedReason`` means for the business: answered, missed, voicemail, forwarded, failed (or other).
 
-Vapi has 600+ reasons (``contracts/fixtures/vapi-ended-reasons.json``) and adds more over time, so the mapping is a few
-exact names plus prefix families; anything new falls back to "answered" when a conversation happened, "other" if not.
+Vapi has 600+ reasons (``tests/fixtures/contracts/vapi-ended-reasons.json``) and adds more over time, so the mapping
+is a few exact names plus prefix families; anything new falls back to "answered" when a conversation happened,
+"other" if not.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Twilio voice webhooks: who signed them, the TwiML that answers an incoming call, and the call's status updates.
 
 Twilio calls AVA at a number's voice URL when a call comes in (answered with TwiML) and at its status callback as the
-call moves on (the answer is ignored), see ``contracts/twilio.md`` §5. Each request is checked against the auth token
+call moves on (the answer is ignored), see ``docs/contracts/twilio.md``. Each request is checked against the auth token
 of the Twilio account that owns AVA's number in it, then stored as received in ``WebhookEvent`` before it is acted on.
 
 One phone call is one ``Call`` row, whoever answers it:

@@ -1,6 +1,6 @@
 """A local OpenAI-compatible Chat Completions server for tests and development, with failure injection.
 
-It follows ``contracts/openai.md``: ``POST /v1/chat/completions`` (JSON or SSE stream ending in ``data: [DONE]``),
+It follows ``docs/contracts/openai.md``: ``POST /v1/chat/completions`` (JSON or SSE stream ending in ``data: [DONE]``),
 Bearer auth with OpenAI's error shape, ``response_format`` json_schema answered with JSON valid for the schema.
 Its replies are labelled as emulated: AVA's product fallback without a key is ``llm_local``, not this server.
 """

@@ -1,7 +1,7 @@
 """A local Twilio emulator (REST 2010-04-01, Verify v2, Pricing v1) that the real ``twilio`` SDK can talk to.
 
-It speaks the wire contract in ``contracts/twilio.md``: same paths, Basic auth, snake_case JSON, paging envelope and
-Twilio error codes (including the magic test inputs), so sandbox mode and tests exercise the real client code path.
+It speaks the wire contract in ``docs/contracts/twilio.md``: same paths, Basic auth, snake_case JSON, paging envelope
+and Twilio error codes (including the magic test inputs), so sandbox mode and tests exercise the real client code path.
 Tests make it throttle or fail with ``emulator.fail_next(status=429, retry_after=2)`` (429, 500 or 503).
 Mount it anywhere (AVA mounts it at ``/sandbox/twilio``) and point the SDK's domain base URLs at that prefix.
 """

@@ -2,7 +2,7 @@
 
 In sandbox mode (no ``AVA_VAPI_API_KEY``) the same client talks to the local emulator mounted at
 ``{public_url}/sandbox/vapi`` (see ``vapi_emulator.py``), so one code path is exercised everywhere.
-Wire contract: ``shared/contracts/vapi.md``. Every method returns Vapi's JSON as plain dicts/lists.
+Wire contract: ``docs/contracts/vapi.md``. Every method returns Vapi's JSON as plain dicts/lists.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """A local Vapi: an ASGI app speaking Vapi's REST contract, with simulated calls that post real webhooks.
 
 AVA mounts it at ``/sandbox/vapi`` in sandbox mode; the real ``VapiClient`` talks to it over HTTP. Same paths, Bearer
-auth, JSON shapes, status codes and NestJS error bodies as api.vapi.ai (``shared/contracts/vapi.md`` §7). State lives in
+auth, JSON shapes, status codes and NestJS error bodies as api.vapi.ai (``docs/contracts/vapi.md``). State lives in
 the emulator's own SQLite file. Extra routes: ``POST /sandbox/simulate-call``, ``GET /recording/{file}``.
 Keys: every route takes an org's private key except ``POST /call/web``, which takes its public key (as Vapi does).
 """

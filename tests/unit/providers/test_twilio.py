@@ -460,7 +460,7 @@ def test_emulator_keeps_numbers_in_its_sqlite_file(tmp_path, sandbox):
 
 # --- webhook signatures ----------------------------------------------------------------------------------------
 
-# From contracts/fixtures/twilio-inbound-voice.json and twilio-status-callback.json.
+# From tests/fixtures/contracts/twilio-inbound-voice.json and twilio-status-callback.json.
 FIXTURE_TOKEN = "9f86d081884c7d659a2feaa0c55ad015"
 INBOUND_VOICE_FORM = {
     "AccountSid": "ACa1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6",
