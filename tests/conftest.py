@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,9 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 os.environ.setdefault("AVA_DATA_DIR", tempfile.mkdtemp(prefix="ava-tests-"))
 # AVA defaults to prod; the tests run the dev sandbox (emulators, dev outbox) unless a test says otherwise.
 os.environ.setdefault("AVA_ENV", "dev")
+# One server key for the run, shared with the live servers the browser tests start (each with a data folder of its
+# own): a test reads the one-time links those servers sealed into the outbox.
+os.environ.setdefault("AVA_SECRET_KEY", secrets.token_urlsafe(48))
 
 
 def _clear_caches() -> None:

@@ -25,6 +25,7 @@ import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from ava_app.settings import get_settings
 
@@ -33,10 +34,8 @@ Message = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
 
 INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
-# The Vapi web SDK talks to Vapi's API and joins a Daily.co WebRTC room.
-VAPI_WEB_CALL_HOSTS = (
-    "https://api.vapi.ai https://*.daily.co wss://*.daily.co https://*.wss.daily.co wss://*.wss.daily.co"
-)
+# The Vapi web SDK talks to Vapi's API (AVA_VAPI_BASE_URL) and joins a Daily.co WebRTC room.
+DAILY_HOSTS = "https://*.daily.co wss://*.daily.co https://*.wss.daily.co wss://*.wss.daily.co"
 # FastAPI's Swagger UI page loads its script and styles from a CDN and starts with an inline script.
 DOCS_POLICY = (
     "default-src 'none'; script-src https://cdn.jsdelivr.net 'unsafe-inline'; style-src https://cdn.jsdelivr.net "
@@ -62,9 +61,11 @@ def base_headers() -> list[tuple[bytes, bytes]]:
 
 def page_policy(script_hashes: tuple[str, ...]) -> str:
     """The Content-Security-Policy of a compiled page whose inline scripts have ``script_hashes``."""
+    settings = get_settings()
     connect = "'self'"
-    if get_settings().vapi_public_key:
-        connect += " " + VAPI_WEB_CALL_HOSTS
+    if settings.vapi_public_key:
+        parts = urlsplit(settings.vapi_base_url)
+        connect += f" {parts.scheme}://{parts.netloc} {DAILY_HOSTS}"
     hashes = " ".join(f"'sha256-{digest}'" for digest in script_hashes)
     return (
         "default-src 'self'; "

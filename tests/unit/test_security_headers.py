@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from ava_app.api.security_headers import script_hashes, with_security_headers
+from ava_app.api.security_headers import page_policy, script_hashes, with_security_headers
 from ava_app.settings import get_settings
 
 BOOT = b"window.__reactRouterContext = {};"
@@ -155,3 +155,13 @@ def test_cors_and_the_websocket_allow_only_avas_own_origin(monkeypatch):
     monkeypatch.setattr(settings, "public_url", "http://localhost:3000")
     monkeypatch.setattr(settings, "env", "dev")
     assert settings.allowed_origins == ["http://localhost:3000", "http://127.0.0.1:3000"]
+
+
+def test_the_browser_call_may_reach_vapi_only_when_it_is_configured(monkeypatch):
+    settings = get_settings()
+    monkeypatch.setattr(settings, "vapi_public_key", "")
+    assert "connect-src 'self';" in page_policy(())
+    monkeypatch.setattr(settings, "vapi_public_key", "pk-live")
+    monkeypatch.setattr(settings, "vapi_base_url", "https://api.vapi.ai")
+    connect = next(part for part in page_policy(()).split("; ") if part.startswith("connect-src"))
+    assert connect.startswith("connect-src 'self' https://api.vapi.ai ") and "wss://*.daily.co" in connect
