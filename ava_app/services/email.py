@@ -191,7 +191,9 @@ def deliver(session: Session, *, outbox_id: int, max_attempts: int = MAX_ATTEMPT
         return _outcome(row)
 
     try:
-        server = smtp_server_for(session, tenant_id=row.tenant_id)
+        # A one-time link proves the mailbox it reaches only if AVA itself delivered it: never through a server an
+        # organisation configured, whose admin would read the invitation (or login link) it carries.
+        server = smtp_server_for(session, tenant_id=None if row.sealed_links else row.tenant_id)
         message = build_message(row, sender=server.sender)
         run_coroutine_sync(_send(message, server=server))
     except Exception as exc:

@@ -24,7 +24,7 @@ from cryptography.x509.oid import NameOID
 
 from ava_app.jobs import deliver_outbox_message
 from ava_app.models import Outbox
-from ava_app.services import credentials, email
+from ava_app.services import credentials, email, notifications
 from ava_app.services.errors import ProviderError, ProviderUnavailable
 from ava_app.settings import get_settings
 from tests.factories import make_tenant
@@ -329,3 +329,38 @@ def test_mail_to_a_tenant_server_in_production_goes_only_to_public_addresses_and
     assert row.status == "failed" and row.attempts == 1, "refused at once, never retried"
     assert reason in (row.last_error or ""), row.last_error
     assert platform.received == [], "nothing went to another server either"
+
+
+def test_one_time_links_leave_only_through_the_platform_server(db, smtp_env, jobs, server_tls, trust_certificate):
+    """An admin who points the organisation's mail at a server of theirs must not read the invitations it sends."""
+    tenant = make_tenant(db)
+    platform, own = Mailbox(), Mailbox()
+    tenant_server = smtp_server(
+        own, tls_context=server_tls, require_starttls=True, auth_required=True, authenticator=authenticate
+    )
+    with smtp_server(platform) as platform_port, tenant_server as own_port:
+        smtp_env(host="127.0.0.1", port=platform_port, tls="none", **{"from": SENDER})
+        secret = {
+            "host": "127.0.0.1",
+            "port": own_port,
+            "tls": "starttls",
+            "username": "ava",
+            "password": "s3cret-pass",
+        }
+        credentials.save_credential(db, tenant_id=tenant.id, provider="smtp", secret=secret)
+        notifications.send_account_email(
+            db,
+            kind="team_invite",
+            to="victim@example.com",
+            tenant_id=tenant.id,
+            inviter_name="Mallory",
+            tenant_name="Mallory Ltd",
+            role="admin",
+            link="http://testserver/invite?token=one-time-invite-token",
+            expires_days=7,
+        )
+        email.send_email(db, to="owner@example.com", subject="Call summary", body_text="T", tenant_id=tenant.id)
+
+    assert [r.message["To"] for r in platform.received] == ["victim@example.com"]
+    assert "one-time-invite-token" in platform.received[0].message.get_body(("plain",)).get_content()
+    assert [r.message["Subject"] for r in own.received] == ["Call summary"], "the organisation's own mail still is"
