@@ -12,11 +12,23 @@ from typing import Protocol
 
 import phonenumbers
 from pydantic import BaseModel
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from ava_app.models import AuthSession, Membership, OneTimeToken, RefreshToken, Tenant, User, utcnow
+from ava_app.models import (
+    AuditLog,
+    AuthSession,
+    Invite,
+    Membership,
+    OneTimeToken,
+    ProviderCredential,
+    RefreshToken,
+    Tenant,
+    User,
+    WebhookSecret,
+    utcnow,
+)
 from ava_app.services import api_keys, audit, presets, rate_limits, sms_limits
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.errors import Conflict, Invalid, NotFound, Unauthorized
@@ -356,9 +368,11 @@ def prove_mailbox(
         return
     user.email_verified_at = utcnow()
     cleared = keep_session_id is None and (user.password_hash is not None or user.phone is not None)
+    undone: dict[str, int] = {}
     if keep_session_id is None:
         user.password_hash = None
         user.phone = user.phone_verified_at = None
+        undone = _undo_unproven_setup(session, user=user)
     session.add(user)
     revoked = _revoke_sessions(session, user_id=user.id, keep_session_id=keep_session_id)
     _expire_pending_tokens(
@@ -372,8 +386,55 @@ def prove_mailbox(
         tenant_id=_default_tenant_id(session, user.id),
         user_id=user.id,
         ip=ip,
-        detail={"method": proof, "sessions_revoked": revoked, "password_removed": cleared},
+        detail={"method": proof, "sessions_revoked": revoked, "password_removed": cleared, **undone},
     )
+
+
+def _undo_unproven_setup(session: Session, *, user: User) -> dict[str, int]:
+    """Stop what an account whose address was unproven handed out or pointed elsewhere; returns counts. No commit.
+
+    Its API keys, its invitations still pending, the members who joined through its invitations, and the provider
+    credentials it saved (a mail server of its own would receive the organisation's call summaries).
+    """
+    keys = api_keys.revoke_member_keys(session, user_id=user.id, reason="email_claimed")
+    invites = session.exec(select(Invite).where(Invite.invited_by_id == user.id)).all()
+    pending = members = 0
+    for invite in invites:
+        if invite.accepted_at is None and invite.revoked_at is None:
+            invite.revoked_at = utcnow()
+            session.add(invite)
+            pending += 1
+        elif invite.accepted_at is not None:
+            joined = find_user_by_email(session, email=invite.email)
+            if joined is not None and joined.id != user.id:
+                members += session.execute(
+                    delete(Membership).where(
+                        col(Membership.user_id) == joined.id, col(Membership.tenant_id) == invite.tenant_id
+                    )
+                ).rowcount
+    saved = session.exec(
+        select(AuditLog.tenant_id, AuditLog.detail).where(
+            AuditLog.user_id == user.id, AuditLog.action == "credential_saved"
+        )
+    ).all()
+    removed = 0
+    for tenant_id, detail in saved:
+        provider = (detail or {}).get("provider")
+        if tenant_id is None or not provider:
+            continue
+        removed += session.execute(
+            delete(ProviderCredential).where(
+                col(ProviderCredential.tenant_id) == tenant_id, col(ProviderCredential.provider) == provider
+            )
+        ).rowcount
+        if provider == "vapi":
+            session.execute(delete(WebhookSecret).where(col(WebhookSecret.tenant_id) == tenant_id))
+    return {
+        "api_keys_revoked": keys,
+        "invites_revoked": pending,
+        "members_removed": members,
+        "credentials_removed": removed,
+    }
 
 
 def _send_verification(session: Session, *, user: User) -> None:

@@ -10,9 +10,9 @@ import re
 import pytest
 from sqlmodel import select
 
-from ava_app.models import AuditLog, Membership, Outbox, User
-from ava_app.services import accounts, rate_limits, team
-from ava_app.services.errors import Forbidden, NotFound, Unauthorized
+from ava_app.models import AuditLog, Membership, Outbox, User, utcnow
+from ava_app.services import accounts, api_keys, credentials, integrations, rate_limits, team
+from ava_app.services.errors import Forbidden, Invalid, NotFound, Unauthorized
 from ava_app.services.outbox import open_bodies
 from tests.unit.test_accounts import FakeSmsVerifier
 
@@ -198,3 +198,52 @@ def test_a_verified_account_keeps_its_password_and_sessions_on_a_magic_link(db):
     assert accounts.login_with_magic_link(db, token=_link_token(db, VICTIM, "/verify")).password_removed is False
     assert accounts.authenticate(db, access_token=signed_up.access_token).user_id == principal.user_id
     assert accounts.login(db, email=VICTIM, password=VICTIM_PASSWORD)
+
+
+def test_what_the_unproven_account_handed_out_stops_at_the_owners_first_proof(db):
+    """Keys, invitations, members brought in and a mail server of the pre-hijacker's own do not survive the claim."""
+    first, _second = _attacker_signs_up_as_victim(db)
+    mallory = accounts.authenticate(db, access_token=first.access_token)
+    key = api_keys.create_api_key(db, principal=mallory, name="Exfiltration", role="admin")
+    integrations.save_integration(
+        db,
+        principal=mallory,
+        provider="smtp",
+        secret={"host": "mail.mallory.example", "port": "587", "tls": "starttls", "username": "m", "password": "p"},
+    )
+    # A second, verified account of the attacker's joins through an invitation; another one stays pending.
+    team.invite_member(db, principal=mallory, email="mallory2@evil.example", role="admin")
+    token = _link_token(db, "mallory2@evil.example", "/invite")
+    accomplice = accounts.signup(
+        db, name="M2", email="mallory2@evil.example", password="another-evil-pass-7", organisation_name="Evil Two"
+    )
+    helper = db.get(User, accomplice.user_id)
+    helper.email_verified_at = utcnow()
+    db.add(helper)
+    db.commit()
+    team.accept_invite(db, principal=accounts.authenticate(db, access_token=accomplice.access_token), token=token)
+    team.invite_member(db, principal=mallory, email="pending@evil.example", role="user")
+    assert api_keys.authenticate_api_key(db, key=key.key).tenant_id == mallory.tenant_id
+
+    accounts.send_magic_link(db, email=VICTIM)
+    accounts.login_with_magic_link(db, token=_link_token(db, VICTIM, "/verify"))
+
+    with pytest.raises(Unauthorized):
+        api_keys.authenticate_api_key(db, key=key.key)
+    assert credentials.get_credential(db, tenant_id=mallory.tenant_id, provider="smtp") is None
+    assert (
+        db.exec(
+            select(Membership).where(Membership.user_id == helper.id, Membership.tenant_id == mallory.tenant_id)
+        ).first()
+        is None
+    )
+    with pytest.raises(Invalid):
+        team.preview_invite(db, token=_link_token(db, "pending@evil.example", "/invite"))
+    verified = db.exec(
+        select(AuditLog).where(AuditLog.action == "email_verified", AuditLog.user_id == mallory.user_id)
+    ).one()
+    assert {key: verified.detail[key] for key in ("api_keys_revoked", "members_removed", "credentials_removed")} == {
+        "api_keys_revoked": 1,
+        "members_removed": 1,
+        "credentials_removed": 1,
+    }
