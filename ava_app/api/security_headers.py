@@ -12,7 +12,8 @@ The pages' Content-Security-Policy allows what Reflex needs and nothing more:
 - ``connect-src 'self'``: the websocket and API of this origin only (plus Vapi's hosts when the browser web call is
   configured with a real Vapi public key), so an injected script cannot post what it reads to another host.
 - ``frame-ancestors 'none'``, ``object-src 'none'``, ``base-uri 'none'``, ``form-action 'self'``.
-A route that sets its own policy (a recording: ``sandbox``) keeps it.
+A route that sets its own policy (a recording: ``sandbox``) keeps it. HTML from an API or emulator route (no compiled
+page) gets the API policy, which runs no script at all.
 """
 
 from __future__ import annotations
@@ -136,8 +137,8 @@ def with_security_headers(app: ASGIApp) -> ASGIApp:
                 elif path in DOCS_PATHS:
                     headers.append((b"content-security-policy", DOCS_POLICY.encode()))
                     await send(message)
-                elif content_type.startswith(b"text/html"):
-                    held = message  # the policy names the page's inline scripts: wait for the body
+                elif content_type.startswith(b"text/html") and not path.startswith(("/api/", "/sandbox/")):
+                    held = message  # a compiled page: the policy names its inline scripts, so wait for the body
                 else:
                     headers.append((b"content-security-policy", API_POLICY.encode()))
                     await send(message)

@@ -29,6 +29,8 @@ import httpx
 from ava_app.services.errors import DomainError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+NAT64_PREFIXES = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
+GLOBAL_UNICAST_V6 = ipaddress.IPv6Network("2000::/3")
 
 
 class OutboundRefused(DomainError):
@@ -73,8 +75,13 @@ def is_public_address(address: str | IPAddress) -> bool:
     ip = ipaddress.ip_address(address) if isinstance(address, str) else address
     if isinstance(ip, ipaddress.IPv6Address):
         embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is None and any(ip in network for network in NAT64_PREFIXES):
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)  # a NAT64 gateway would reach this IPv4 host
         if embedded is not None:
             return is_public_address(embedded)
+        # Only global unicast space: IPv4-compatible (::/96), IPv4-translated and old site-local forms are not.
+        if ip not in GLOBAL_UNICAST_V6:
+            return False
     return ip.is_global and not ip.is_multicast
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from urllib.parse import urlsplit
 
 import reflex as rx
 
@@ -24,6 +25,20 @@ from ava_app.state.i18n import I18nState
 
 LOGIN_ROUTE = "/login"
 HOME_ROUTE = "/dashboard"
+
+
+def local_page(target: str) -> str:
+    """``target`` if it is a path of this site, else ''.
+
+    Browsers drop tabs and newlines from a URL and read a backslash as a slash, so ``/\t/evil.example`` would be
+    ``//evil.example``: a path with any of them, or one that does not parse as a bare path, is refused.
+    """
+    if not target.startswith("/") or any(char.isspace() or ord(char) < 32 or char == "\\" for char in target):
+        return ""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
+        return ""
+    return target
 
 
 class AuthState(I18nState):
@@ -99,10 +114,7 @@ class AuthState(I18nState):
 
     def _after_login(self) -> str:
         """Where a fresh login lands: a local ``next`` page (e.g. an invitation) or the dashboard."""
-        target = self.router.url.query_parameters.get("next", "")
-        if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-            return target
-        return HOME_ROUTE
+        return local_page(self.router.url.query_parameters.get("next", "")) or HOME_ROUTE
 
     def _load_organisations(self, principal: Principal) -> None:
         with session_scope() as session:

@@ -40,13 +40,20 @@ LOCAL_OK = OutboundPolicy(name="dev", schemes=frozenset({"http", "https"}), allo
         "::ffff:10.0.0.1",
         "224.0.0.1",
         "2002:7f00:1::1",
+        "64:ff9b::a00:1",  # NAT64 of 10.0.0.1
+        "64:ff9b::7f00:1",
+        "::7f00:1",  # IPv4-compatible
+        "::ffff:0:a9fe:a9fe",  # IPv4-translated
+        "fec0::1",  # old site-local
     ],
 )
 def test_non_global_addresses_are_refused(address):
     assert not is_public_address(address)
 
 
-@pytest.mark.parametrize("address", ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "::ffff:8.8.8.8"])
+@pytest.mark.parametrize(
+    "address", ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808"]
+)
 def test_global_addresses_are_allowed(address):
     assert is_public_address(address)
 

@@ -50,6 +50,7 @@ APP = Starlette(
         Route("/api/v1/x", _json),
         Route("/rec", _recording),
         Route("/api/docs", _page),
+        Route("/api/v1/html", _page),
     ]
 )
 
@@ -117,6 +118,12 @@ async def test_a_not_modified_answer_leaves_the_cached_pages_policy_alone():
     await with_security_headers(not_modified)({"type": "http", "path": "/login"}, None, send)
     headers = dict(sent[0]["headers"])
     assert b"content-security-policy" not in headers and headers[b"x-content-type-options"] == b"nosniff"
+
+
+async def test_html_from_an_api_route_runs_no_script_at_all(client):
+    """Only compiled pages get their inline scripts' hashes: HTML an API route returns gets the API policy."""
+    policy = (await client.get("/api/v1/html")).headers["content-security-policy"]
+    assert policy.startswith("default-src 'none'") and "sha256" not in policy
 
 
 async def test_a_route_that_sets_its_own_policy_keeps_it(client):
