@@ -7,6 +7,7 @@ out: a flood of requests for numbers without an account must not use up the SMS 
 
 from __future__ import annotations
 
+import ipaddress
 import math
 
 import phonenumbers
@@ -46,6 +47,20 @@ def _explained(error: RateLimited, prefix: str) -> RateLimited:
     return RateLimited(message.format(**params), code=code, retry_after=retry_after, rule=rule, **params)
 
 
+def network_of(ip: str) -> str:
+    """The key an IP is capped under: the address itself for IPv4, its /64 for IPv6 (one subscriber's prefix holds
+    more addresses than any cap could count)."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{address}/64", strict=False))
+    return str(address)
+
+
 def count_request(*, destination: str, ip: str = "", account_id: int | None = None) -> None:
     """Count a request for a code to ``destination`` (E.164); RateLimited, counting nothing, when a cap is reached.
 
@@ -56,7 +71,7 @@ def count_request(*, destination: str, ip: str = "", account_id: int | None = No
     if account_id is not None:
         checks.append(("sms_account", f"user:{account_id}"))
     if ip:
-        checks.append(("sms_ip", ip))
+        checks.append(("sms_ip", network_of(ip)))
     try:
         rate_limits.check_all([*checks, ("sms_country", prefix)])
         rate_limits.hit_all(checks)

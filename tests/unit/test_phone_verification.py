@@ -287,3 +287,10 @@ def test_phone_numbers_are_checked_and_their_country_read_with_phonenumbers():
         "2 h",
         "24 h",
     ]
+
+
+def test_an_ipv6_subscriber_counts_as_one_network_for_the_ip_cap():
+    assert sms_limits.network_of("2001:db8:1:2::1") == sms_limits.network_of("2001:db8:1:2:ffff::9")
+    assert sms_limits.network_of("2001:db8:1:2::1") != sms_limits.network_of("2001:db8:1:3::1")
+    assert sms_limits.network_of("203.0.113.9") == "203.0.113.9"
+    assert sms_limits.network_of("::ffff:203.0.113.9") == "203.0.113.9"
