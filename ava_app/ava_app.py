@@ -87,7 +87,7 @@ app.add_page(
     on_load=[I18nState.detect_language, PasswordState.reset_form],
 )
 app.add_page(
-    verify_page, route="/verify", title="AVA · Log in", on_load=[I18nState.detect_language, LinkState.login_with_link]
+    verify_page, route="/verify", title="AVA · Log in", on_load=[I18nState.detect_language, LinkState.check_link]
 )
 app.add_page(
     verify_email_page,

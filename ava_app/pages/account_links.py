@@ -10,11 +10,14 @@ from ava_app.components.layout import public_layout
 from ava_app.state.account import LinkState, PasswordState
 
 
-def link_result(*, done: rx.Component, invalid_link: tuple[str, str]) -> rx.Component:
-    """Checking → done, or the reason the link failed with a way forward."""
+def link_result(
+    *, done: rx.Component, invalid_link: tuple[str, str], confirm: rx.Component | None = None
+) -> rx.Component:
+    """Checking → (confirm →) done, or the reason the link failed with a way forward."""
     return rx.match(
         LinkState.link_status,
         ("done", done),
+        ("confirm", confirm if confirm is not None else rx.fragment()),
         (
             "invalid",
             rx.vstack(
@@ -34,6 +37,19 @@ def verify_page() -> rx.Component:
         link_result(
             done=rx.text(t("verify.done"), size="2"),
             invalid_link=("verify.request_new", "/login"),
+            confirm=rx.vstack(
+                rx.text(t("verify.confirm"), " ", rx.text.strong(LinkState.link_account), size="2"),
+                rx.button(
+                    t("verify.log_in"),
+                    on_click=LinkState.login_with_link,
+                    loading=LinkState.link_status == "checking",
+                    width="100%",
+                    size="3",
+                ),
+                rx.text(t("verify.not_you"), size="1", color_scheme="gray"),
+                spacing="3",
+                width="100%",
+            ),
         ),
     )
 

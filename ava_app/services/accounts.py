@@ -558,6 +558,23 @@ def send_magic_link(session: Session, *, email: str, ip: str = "") -> None:
     )
 
 
+def preview_magic_link(session: Session, *, token: str) -> str:
+    """The account a login link opens, its address partly hidden (``m***@example.com``); the link stays unused.
+
+    The login page asks for a click before using the link, so a link of someone else's account sent to a victim
+    (login CSRF) cannot silently sign the victim's browser in to it.
+    """
+    row = session.exec(
+        select(OneTimeToken).where(
+            OneTimeToken.token_hash == hash_secret(token or ""), OneTimeToken.purpose == "magic_link"
+        )
+    ).first()
+    if row is None or row.used_at is not None or as_utc(row.expires_at) <= utcnow():
+        raise Unauthorized("This login link is invalid or has expired.", code="invalid_link")
+    local, _, domain = row.destination.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
 def login_with_magic_link(session: Session, *, token: str, ip: str = "", user_agent: str = "") -> AuthResult:
     """Log in with a magic-link token (single use); opening the link also proves the email address."""
     row = _consume_one_time_token(

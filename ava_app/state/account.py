@@ -206,13 +206,26 @@ class LoginState(AuthState):
 class LinkState(AuthState):
     """/verify (email login link) and /verify-email: a token from the URL, one result."""
 
-    link_status: str = "checking"  # checking | done | invalid
+    link_status: str = "checking"  # checking | confirm (a login link waits for its click) | done | invalid
     link_message: str = ""
+    link_account: str = ""  # the login link's account, partly hidden
     # /verify-email opened outside the browser that signed up: the password and every session were removed.
     sign_in_reset: bool = False
 
     def _token(self) -> str:
         return self.router.url.query_parameters.get("token", "")[:200]
+
+    @rx.event
+    def check_link(self):
+        """On opening /verify: say which account the link opens and wait for a click (the link stays unused)."""
+        self.link_status, self.link_message, self.link_account = "checking", "", ""
+        try:
+            with session_scope() as session:
+                self.link_account = accounts.preview_magic_link(session, token=self._token())
+        except DomainError as error:
+            self.link_status, self.link_message = "invalid", self._error_text(error)
+            return
+        self.link_status = "confirm"
 
     @rx.event
     def login_with_link(self):

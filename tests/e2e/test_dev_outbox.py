@@ -54,4 +54,5 @@ def test_the_dev_outbox_magic_link_logs_in(sandbox_mail_server: str, page: Page,
     assert link.split("token=")[1] not in stored.body_text + stored.body_html + stored.sealed_links
 
     page.goto(link)
+    page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(re.compile(r"/dashboard/?$"))

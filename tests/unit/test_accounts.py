@@ -186,6 +186,21 @@ def test_magic_link_logs_in_once_and_verifies_email(db):
     assert "magic_link_used" in _actions(db)
 
 
+def test_opening_a_login_link_only_names_its_account_until_the_click(db):
+    """Login CSRF: a link to someone else's account, sent to a victim, must not sign the victim's browser in."""
+    _signup(db)
+    accounts.send_magic_link(db, email="owner@example.com")
+    token = _last_token(db, "owner@example.com")
+    sessions_before = len(db.exec(select(AuthSession)).all())
+    assert accounts.preview_magic_link(db, token=token) == "o***@example.com"
+    assert accounts.preview_magic_link(db, token=token) == "o***@example.com", "looking uses nothing up"
+    assert len(db.exec(select(AuthSession)).all()) == sessions_before
+    accounts.login_with_magic_link(db, token=token)
+    for dead in (token, "not-a-token", ""):
+        with pytest.raises(Unauthorized):
+            accounts.preview_magic_link(db, token=dead)
+
+
 def test_magic_link_expires(db):
     _signup(db)
     accounts.send_magic_link(db, email="owner@example.com")

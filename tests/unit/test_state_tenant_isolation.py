@@ -476,6 +476,7 @@ PUBLIC_HANDLERS = {
     "LoginState.send_magic_link",
     "LoginState.send_sms_code",
     "LoginState.login_with_sms_code",
+    "LinkState.check_link",
     "LinkState.login_with_link",
     "LinkState.verify_email",
     "PasswordState.forgot_password",
