@@ -8,6 +8,7 @@ SMS codes it shows keep working.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import socket
@@ -21,6 +22,7 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -125,13 +127,18 @@ def start_live_server(database_url: str, smtp_server: Mailbox, tmp_path_factory:
     For tests that need a configuration the shared server does not have (a real-looking Vapi key...). Each one
     compiles its own frontend, so a test pays about a minute for it.
     """
+    databases = itertools.count(1)
     with ExitStack() as servers:
 
         def start(extra_env: dict[str, str], *, name: str) -> str:
             data_dir = tmp_path_factory.mktemp(f"{name}-data")
-            return servers.enter_context(
-                serve_ava(database_url, smtp_server, data_dir, log_name=name, extra_env=extra_env)
-            )
+            env = dict(extra_env)
+            if os.environ.get("AVA_REDIS_URL") and "AVA_REDIS_URL" not in env:
+                # A job queue of its own: on the shared one, this server's worker would run the other servers' jobs
+                # with its own address and mail settings (a summary emailed from another port, or kept in its
+                # sandbox outbox), and theirs would run its jobs.
+                env["AVA_REDIS_URL"] = own_redis_database(os.environ["AVA_REDIS_URL"], next(databases))
+            return servers.enter_context(serve_ava(database_url, smtp_server, data_dir, log_name=name, extra_env=env))
 
         yield start
 
@@ -201,6 +208,20 @@ def serve_ava(
     finally:
         _stop(process)
         log.close()
+
+
+def own_redis_database(url: str, number: int) -> str:
+    """``url`` on Redis database ``number`` instead of its own, emptied first (a queue left by an earlier run)."""
+    import redis
+
+    parts = urlsplit(url)
+    other = urlunsplit(parts._replace(path=f"/{number}"))
+    client = redis.Redis.from_url(other)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+    return other
 
 
 def _stop(process: subprocess.Popen) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 
 from playwright.sync_api import Page, expect
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from ava_app.models import Tenant, User, utcnow
+from ava_app.models import Outbox, Tenant, User, utcnow
+from ava_app.services.outbox import open_bodies
 from ava_app.services.passwords import hash_password
 from tests.factories import make_tenant, make_user
 
@@ -41,3 +43,29 @@ def log_in(page: Page, base_url: str, email: str, password: str = PASSWORD) -> N
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(re.compile(r"/dashboard/?$"))
+
+
+def one_time_token(db: Session, mailbox, to: str, path: str, *, timeout: float = 60) -> str:
+    """The token of the newest ``{path}?token=`` link sent to ``to``.
+
+    Read from the outbox while its link is still sealed there (nothing delivered it yet: on SQLite the rows a test
+    makes itself wait in the tests' own job queue), or from the mail the live server delivered (with Redis the job
+    queue is shared, and a delivered message keeps no link in the database), whichever comes first.
+    """
+    from tests.e2e.conftest import text_of
+
+    pattern = re.compile(re.escape(path) + r"\?token=([\w-]+)")
+    deadline = time.monotonic() + timeout
+    while True:
+        db.expire_all()
+        for row in db.exec(select(Outbox).where(Outbox.to == to).order_by(col(Outbox.id).desc())):
+            found = pattern.search(open_bodies(row)[0])
+            if found:
+                return found.group(1)
+        for message in reversed(mailbox.messages_to(to)):
+            found = pattern.search(text_of(message))
+            if found:
+                return found.group(1)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {path} link for {to}")
+        time.sleep(0.2)

@@ -11,26 +11,15 @@ import secrets
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from sqlmodel import Session, select
 
-from ava_app.models import Outbox
 from ava_app.services import accounts, team
-from ava_app.services.outbox import open_bodies
 from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.members import one_time_token
 
 pytestmark = pytest.mark.e2e
 
 ATTACKER_PASSWORD = "mallory-owns-this-9"
 VICTIM_PASSWORD = "victims-own-secret-5"
-
-
-def _token(db: Session, to: str, path: str) -> str:
-    db.expire_all()
-    for row in db.exec(select(Outbox).where(Outbox.to == to).order_by(Outbox.id.desc())):
-        found = re.search(re.escape(path) + r"\?token=([\w-]+)", open_bodies(row)[0])
-        if found:
-            return found.group(1)
-    raise AssertionError(f"no {path} link for {to}")
 
 
 def _log_in(page: Page, base_url: str, email: str, password: str) -> None:
@@ -41,7 +30,9 @@ def _log_in(page: Page, base_url: str, email: str, password: str) -> None:
     page.get_by_role("button", name="Log in").click()
 
 
-def test_victim_takes_the_account_back_from_the_invitation(live_server: str, browser: Browser, page: Page, db):
+def test_victim_takes_the_account_back_from_the_invitation(
+    live_server: str, browser: Browser, page: Page, db, smtp_server
+):
     run = secrets.token_hex(4)
     victim = f"victim-{run}@example.com"
     accounts.signup(db, name="Mallory", email=victim, password=ATTACKER_PASSWORD, organisation_name=f"Mallory {run}")
@@ -50,7 +41,7 @@ def test_victim_takes_the_account_back_from_the_invitation(live_server: str, bro
     )
     admin = accounts.authenticate(db, access_token=owner.access_token)
     team.invite_member(db, principal=admin, email=victim, role="user")
-    invite_link = live_server + "/invite?token=" + _token(db, victim, "/invite")
+    invite_link = live_server + "/invite?token=" + one_time_token(db, smtp_server, victim, "/invite")
 
     # The attacker, logged in under the victim's address, opens the invitation: joining needs a confirmed email.
     _log_in(page, live_server, victim, ATTACKER_PASSWORD)
@@ -86,7 +77,9 @@ def test_victim_takes_the_account_back_from_the_invitation(live_server: str, bro
     expect(page.get_by_text("Invalid email or password.")).to_be_visible()
 
 
-def test_unverified_switcher_and_verification_in_french(live_server: str, browser: Browser, page: Page, db):
+def test_unverified_switcher_and_verification_in_french(
+    live_server: str, browser: Browser, page: Page, db, smtp_server
+):
     email = f"multi-{secrets.token_hex(4)}@example.com"
     signed_up = accounts.signup(
         db, name="Max", email=email, password="tulip-garden-77", organisation_name="Premier Garage"
@@ -114,7 +107,7 @@ def test_unverified_switcher_and_verification_in_french(live_server: str, browse
     try:
         link_page = elsewhere.new_page()
         link_page.add_init_script("localStorage.setItem('ava_lang', 'fr')")
-        link_page.goto(live_server + "/verify-email?token=" + _token(db, email, "/verify-email"))
+        link_page.goto(live_server + "/verify-email?token=" + one_time_token(db, smtp_server, email, "/verify-email"))
         expect(link_page.get_by_text("le mot de passe choisi avant la confirmation")).to_be_visible()
         expect(link_page.get_by_role("button", name="Connexion par lien e-mail")).to_be_visible()
         link_page.screenshot(path=str(ARTIFACTS / "verify-email-password-removed-fr.png"), full_page=True)
@@ -124,13 +117,13 @@ def test_unverified_switcher_and_verification_in_french(live_server: str, browse
     expect(page).to_have_url(re.compile(r"/login/?$"))
 
 
-def test_victims_email_link_says_the_earlier_password_was_removed(live_server: str, page: Page, db):
+def test_victims_email_link_says_the_earlier_password_was_removed(live_server: str, page: Page, db, smtp_server):
     victim = f"victim-{secrets.token_hex(4)}@example.com"
     accounts.signup(db, name="Mallory", email=victim, password=ATTACKER_PASSWORD, organisation_name="Mallory SARL")
     accounts.send_magic_link(db, email=victim)
 
     page.add_init_script("localStorage.setItem('ava_lang', 'en')")
-    page.goto(live_server + "/verify?token=" + _token(db, victim, "/verify"))
+    page.goto(live_server + "/verify?token=" + one_time_token(db, smtp_server, victim, "/verify"))
     expect(page.get_by_text("v***@example.com")).to_be_visible()  # the account the link opens, partly hidden
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(re.compile(r"/settings/profile/?\?password_removed=1$"))
