@@ -261,21 +261,22 @@ def test_refused_recipient_permanent_or_temporary(db, smtp_env, reply, status):
     assert reply.split()[0] in row.last_error
 
 
-def test_a_tenant_smtp_credential_is_used_for_its_mail(db, smtp_env, jobs, server_tls, trust_certificate):
-    tenant = make_tenant(db)
-    platform, own = Mailbox(), Mailbox()
+@contextmanager
+def platform_and_tenant_servers(platform: Mailbox, own: Mailbox, smtp_env, server_tls) -> Iterator[dict]:
+    """The platform's plain server (in the settings) and an organisation's own, TLS and login required; yields the
+    organisation's SMTP credential for its server."""
     tenant_server = smtp_server(
         own, tls_context=server_tls, require_starttls=True, auth_required=True, authenticator=authenticate
     )
     with smtp_server(platform) as platform_port, tenant_server as own_port:
         smtp_env(host="127.0.0.1", port=platform_port, tls="none", **{"from": SENDER})
-        secret = {
-            "host": "127.0.0.1",
-            "port": own_port,
-            "tls": "starttls",
-            "username": "ava",
-            "password": "s3cret-pass",
-        }
+        yield {"host": "127.0.0.1", "port": own_port, "tls": "starttls", "username": "ava", "password": "s3cret-pass"}
+
+
+def test_a_tenant_smtp_credential_is_used_for_its_mail(db, smtp_env, jobs, server_tls, trust_certificate):
+    tenant = make_tenant(db)
+    platform, own = Mailbox(), Mailbox()
+    with platform_and_tenant_servers(platform, own, smtp_env, server_tls) as secret:
         credentials.save_credential(
             db, tenant_id=tenant.id, provider="smtp", secret=secret | {"from": "Garage <hi@garage.test>"}
         )
@@ -335,18 +336,7 @@ def test_one_time_links_leave_only_through_the_platform_server(db, smtp_env, job
     """An admin who points the organisation's mail at a server of theirs must not read the invitations it sends."""
     tenant = make_tenant(db)
     platform, own = Mailbox(), Mailbox()
-    tenant_server = smtp_server(
-        own, tls_context=server_tls, require_starttls=True, auth_required=True, authenticator=authenticate
-    )
-    with smtp_server(platform) as platform_port, tenant_server as own_port:
-        smtp_env(host="127.0.0.1", port=platform_port, tls="none", **{"from": SENDER})
-        secret = {
-            "host": "127.0.0.1",
-            "port": own_port,
-            "tls": "starttls",
-            "username": "ava",
-            "password": "s3cret-pass",
-        }
+    with platform_and_tenant_servers(platform, own, smtp_env, server_tls) as secret:
         credentials.save_credential(db, tenant_id=tenant.id, provider="smtp", secret=secret)
         notifications.send_account_email(
             db,
