@@ -7,8 +7,9 @@ needs no token in local storage: a login event opens an AuthSession and hands th
 answer sets the ``ava_sid`` cookie (HttpOnly, SameSite=Strict, Secure on https) holding a random token stored hashed
 on the session; the page then reloads, and every event of the new websocket is authenticated from that cookie.
 
-What a script injected into a page could take is therefore at most a grant already redeemed, and the Reflex tab id,
-which is useless without the cookie (events are authenticated from the connection's cookie, not the tab id).
+What a script injected into a page could take is therefore at most a grant already redeemed, and the Reflex tab id:
+no event runs for it without the cookie (events are authenticated from the connection's cookie, not the tab id),
+though a connection presenting it may be sent what that tab's state last held, until Reflex expires the state.
 API clients keep bearer access tokens (15 minutes) and rotating refresh tokens.
 """
 
