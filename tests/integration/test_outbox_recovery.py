@@ -13,7 +13,6 @@ the kill test starts: a real huey consumer on the configured queue whose SMTP se
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
 import subprocess
@@ -31,6 +30,7 @@ from ava_app.models import Outbox, utcnow
 from ava_app.services import email, outbox
 from tests.integration.test_smtp_delivery import Mailbox, smtp_server
 from tests.mail import reload
+from tests.processes import kill_group, wait_until
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -105,20 +105,6 @@ def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     )
 
 
-def _kill(process: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=10)
-
-
-def _wait(predicate, *, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 def _only_row(db) -> Outbox:
     db.expire_all()
     (row,) = db.exec(select(Outbox)).all()
@@ -137,25 +123,25 @@ def test_worker_killed_between_claim_and_send_then_restarted_sends_exactly_once(
 
         doomed = _start(["worker", "3", str(marker)], env, tmp_path / "doomed.log")
         try:
-            _wait(marker.exists, seconds=60, what="the worker to claim the row and start sending")
+            wait_until(marker.exists, seconds=60, what="the worker to claim the row and start sending")
         finally:
-            _kill(doomed)
+            kill_group(doomed)
         row = _only_row(db)
         assert (row.status, row.attempts, mailbox.received) == ("queued", 1, [])
         assert row.claimed_by and row.claimed_until
         assert job_module.huey.pending_count() == 0, "huey has no ack: the job died with its worker"
         # While the claim is live nothing touches the row; once expired, the sweep picks it up.
         assert email.stale_queued_ids(db, now=row.claimed_until - timedelta(seconds=1)) == []
-        _wait(lambda: utcnow() > row.claimed_until, seconds=10, what="the claim to expire")
+        wait_until(lambda: utcnow() > row.claimed_until, seconds=10, what="the claim to expire")
 
         survivor = _start(["worker", "0", "-"], env, tmp_path / "survivor.log")
         try:
             job_module.sweep_outbox.call_local()
-            _wait(lambda: _only_row(db).status == "sent", seconds=60, what="the restarted worker to send")
+            wait_until(lambda: _only_row(db).status == "sent", seconds=60, what="the restarted worker to send")
             job_module.sweep_outbox.call_local()  # nothing left to do: no second email
             time.sleep(1)
         finally:
-            _kill(survivor)
+            kill_group(survivor)
 
     assert len(mailbox.received) == 1
     assert mailbox.received[0].message["Subject"] == "Call summary"

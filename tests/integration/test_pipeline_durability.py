@@ -8,10 +8,8 @@ AVA_REDIS_URL), whose summary step sleeps SLOW seconds after touching MARKER.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -27,6 +25,7 @@ from ava_app.services import post_call
 from tests.factories import make_assistant, make_call, make_tenant, make_user
 from tests.integration.test_smtp_delivery import Mailbox, smtp_server
 from tests.mail import closed_port, run_scheduled
+from tests.processes import kill_group, wait_until
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 TRANSCRIPT = "AI: Hello, Bright Smile Dental.\nUser: Hi, I'd like to book a cleaning next week. My name is Sam."
@@ -106,20 +105,6 @@ def _start_worker(database_url: str, *, slow: float, marker: Path) -> subprocess
     )
 
 
-def _kill(process: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=10)
-
-
-def _wait(predicate, *, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 def test_worker_killed_mid_job_then_restarted_completes_the_job_exactly_once(
     db, database_url, business, smtp_env, tmp_path
 ):
@@ -132,9 +117,9 @@ def test_worker_killed_mid_job_then_restarted_completes_the_job_exactly_once(
 
     doomed = _start_worker(database_url, slow=60, marker=marker)
     try:
-        _wait(marker.exists, seconds=60, what="the worker to reach the summary step")
+        wait_until(marker.exists, seconds=60, what="the worker to reach the summary step")
     finally:
-        _kill(doomed)
+        kill_group(doomed)
     db.expire_all()
     assert db.get(Call, call.id).summary_status == "pending"
     assert job_module.huey.pending_count() == 0, "huey has no ack: the task died with its worker"
@@ -149,11 +134,11 @@ def test_worker_killed_mid_job_then_restarted_completes_the_job_exactly_once(
             db.expire_all()
             return db.exec(select(Outbox.status)).all() == ["sent"]
 
-        _wait(delivered, seconds=60, what="the restarted worker to summarise and deliver")
+        wait_until(delivered, seconds=60, what="the restarted worker to summarise and deliver")
         # The next sweep settles the call's email status from its delivered outbox row, and finds nothing to redo.
         assert job_module.sweep_pipeline_once(now=later + post_call.STALE_AFTER)["calls"] == []
     finally:
-        _kill(survivor)
+        kill_group(survivor)
     db.expire_all()
     done = db.get(Call, call.id)
     (mail,) = db.exec(select(Outbox)).all()
