@@ -4,41 +4,25 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-import httpx
 import pytest
 from sqlmodel import Session, select
 
-from ava_app.api import webhooks
-from ava_app.api.app import create_api
 from ava_app.models import Call, WebhookEvent
 from ava_app.services import credentials, dead_letters, twilio_voice
 from ava_app.services.principal import Principal
 from ava_app.services.providers import twilio
 from ava_app.settings import get_settings
 from tests.factories import make_phone_number, make_tenant
+from tests.integration.test_twilio_webhooks_api import api, client
+
+# The sandbox Twilio app and its client, as the webhook tests use them.
+__all__ = ["api", "client"]
 
 STATUS = "/api/v1/webhooks/twilio/status"
 B_ACCOUNT = "AC" + "b7" * 16
 B_TOKEN = "b7" * 16
 A_CALL_SID = "CA" + "a1" * 16
 B_CALL_SID = "CA" + "b2" * 16
-
-
-@pytest.fixture()
-def api(engine, monkeypatch):
-    for name in ("AVA_TWILIO_ACCOUNT_SID", "AVA_TWILIO_AUTH_TOKEN"):
-        monkeypatch.setenv(name, "")
-    get_settings.cache_clear()
-    app = create_api()
-    app.dependency_overrides[webhooks.get_on_call_ended] = lambda: lambda call_id: None
-    yield app
-    get_settings.cache_clear()
-
-
-@pytest.fixture()
-async def client(api):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://testserver") as client:
-        yield client
 
 
 @pytest.fixture()
