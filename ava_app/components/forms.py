@@ -97,3 +97,17 @@ def confirm_dialog(
         open=open,
         on_open_change=on_cancel,
     )
+
+
+def sms_code_field(*, id: str, error: rx.Var | str = "") -> rx.Component:
+    """The field for a code received by SMS (login, or confirming a number): digits, offered by the phone's keyboard."""
+    return form_field(
+        "login.sms_code",
+        id=id,
+        name="code",
+        input_mode="numeric",
+        auto_complete="one-time-code",
+        auto_focus=True,
+        max_length=10,
+        error=error,
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ava_app.components.forms import form_alert, form_field
+from ava_app.components.forms import form_alert, form_field, sms_code_field
 from ava_app.components.i18n import t
 from ava_app.components.layout import public_layout
 from ava_app.state.account import LoginState
@@ -87,16 +87,7 @@ def sms_code_form() -> rx.Component:
     return rx.form(
         rx.vstack(
             form_alert(LoginState.sms_sent, color_scheme="green", icon="message-square"),
-            form_field(
-                "login.sms_code",
-                id="sms-code",
-                name="code",
-                input_mode="numeric",
-                auto_complete="one-time-code",
-                auto_focus=True,
-                max_length=10,
-                error=LoginState.sms_error,
-            ),
+            sms_code_field(id="sms-code", error=LoginState.sms_error),
             rx.button(t("login.submit"), type="submit", width="100%", size="3", loading=LoginState.busy),
             rx.button(
                 t("login.sms_change"), type="button", variant="ghost", on_click=LoginState.change_phone, size="2"

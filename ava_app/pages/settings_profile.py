@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ava_app.components.forms import form_alert, form_field, select_field
+from ava_app.components.forms import form_alert, form_field, select_field, sms_code_field
 from ava_app.components.i18n import t
 from ava_app.components.layout import app_layout
 from ava_app.state.account import PhoneState
@@ -137,16 +137,7 @@ def phone_code_form() -> rx.Component:
     return rx.form(
         rx.vstack(
             form_alert(PhoneState.code_sent_message, color_scheme="green", icon="message-square"),
-            form_field(
-                "login.sms_code",
-                id="profile-phone-code",
-                name="code",
-                input_mode="numeric",
-                auto_complete="one-time-code",
-                auto_focus=True,
-                max_length=10,
-                error=PhoneState.code_error,
-            ),
+            sms_code_field(id="profile-phone-code", error=PhoneState.code_error),
             rx.hstack(
                 rx.button(t("profile_phone.confirm"), type="submit", loading=PhoneState.phone_busy),
                 rx.button(t("profile_phone.other"), type="button", variant="ghost", on_click=PhoneState.change_number),
