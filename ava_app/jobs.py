@@ -296,7 +296,7 @@ def stop_embedded_worker() -> None:
 
 def email_retry_delay(attempts: int) -> int:
     """Seconds to wait before the next delivery attempt, after ``attempts`` failed ones (the service's schedule)."""
-    from ava_app.services import email
+    from ava_app.services.messaging import email
 
     return email.retry_delay(attempts)
 
@@ -308,8 +308,8 @@ def email_retry_delay(attempts: int) -> int:
 def deliver_outbox_message(outbox_id: int) -> None:
     """Deliver one outbox email; on a temporary failure, come back later with a growing delay."""
     from ava_app.db import session_scope
-    from ava_app.services import email
     from ava_app.services.errors import NotFound, ProviderError, ProviderUnavailable
+    from ava_app.services.messaging import email
 
     try:
         with session_scope() as session:
@@ -455,7 +455,7 @@ def sweep_pipeline() -> None:
 def sweep_outbox() -> None:
     """Every minute: enqueue again the queued emails whose delivery job was lost (see email.stale_queued_ids)."""
     from ava_app.db import session_scope
-    from ava_app.services import email
+    from ava_app.services.messaging import email
 
     with session_scope() as session:
         stale = email.stale_queued_ids(session)

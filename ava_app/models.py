@@ -438,7 +438,7 @@ class Outbox(SQLModel, table=True):
     next_attempt_at: datetime | None = None
     claimed_by: str | None = Field(default=None, max_length=32)
     claimed_until: datetime | None = None
-    # One-time links (magic, reset, verify, invite), encrypted; the bodies hold placeholders (see services.outbox).
+    # One-time links (magic, reset, verify, invite), encrypted; the bodies hold placeholders (see messaging.outbox).
     sealed_links: str | None = Field(default=None, sa_column=Column(Text))
 
 

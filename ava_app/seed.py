@@ -46,12 +46,12 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from ava_app.db import session_scope
+from ava_app.demo_data import start_times
 from ava_app.models import Call, Membership, PhoneNumber, Tenant, User, WebhookEvent, utcnow
 from ava_app.private_files import kept_secret
 from ava_app.services import onboarding, phone_numbers
 from ava_app.services.accounts import as_utc, signup
 from ava_app.services.call_ingest import business_hours_status
-from ava_app.services.demo_data import start_times
 from ava_app.services.phone_numbers import NumberChoice, NumberConfig
 from ava_app.services.principal import Principal
 from ava_app.settings import get_settings
@@ -279,7 +279,7 @@ def _demo_number(session: Session, *, tenant_id: int) -> PhoneNumber | None:
 
 
 async def _play(emulator: Starlette, *, plan: list[DemoCall], number_id: str, concurrency: int) -> None:
-    from ava_app.services.providers.vapi_sandbox.call_runner import simulate_call
+    from ava_app.sandbox.vapi.call_runner import simulate_call
 
     gate = asyncio.Semaphore(max(1, concurrency))
 
@@ -306,8 +306,8 @@ def _pipeline_in_process(*, use_speech: bool) -> Iterator[Starlette]:
     """
     from ava_app import jobs
     from ava_app.api.app import create_api
+    from ava_app.sandbox.vapi.app import create_vapi_emulator
     from ava_app.services.providers.vapi import SANDBOX_MOUNT_PATH
-    from ava_app.services.providers.vapi_emulator import create_vapi_emulator
 
     api = create_api()
     emulator = create_vapi_emulator(

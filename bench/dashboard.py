@@ -47,9 +47,10 @@ from alembic.config import Config  # noqa: E402
 from sqlalchemy import create_engine, event, select, text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
+from ava_app import demo_data  # noqa: E402
 from ava_app.db import make_engine  # noqa: E402
 from ava_app.models import Assistant, PhoneNumber, Tenant, utcnow  # noqa: E402
-from ava_app.services import analytics, calls, demo_data  # noqa: E402
+from ava_app.services import analytics, calls  # noqa: E402
 from ava_app.services.calls import CallFilters  # noqa: E402
 from ava_app.services.principal import Principal  # noqa: E402
 

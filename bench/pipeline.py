@@ -215,7 +215,7 @@ def _call_row(provider_call_id: str):
 
 async def play_call(emulator, inbox: Inbox, clock: ReportClock, *, number_id: str, timeout: float = 60) -> CallTiming:
     """One call: start it, watch it go in-progress in AVA, wait for its report to be stored, then for the email."""
-    from ava_app.services.providers.vapi_sandbox.call_runner import start_simulated_call
+    from ava_app.sandbox.vapi.call_runner import start_simulated_call
 
     seen_in_progress = False
     # A slow call (speed 4: about 4 s) so the live state can be observed, then the report.
@@ -321,8 +321,8 @@ async def _run(
     from ava_app import jobs
     from ava_app.api.app import create_api
     from ava_app.db import get_engine
+    from ava_app.sandbox.vapi.app import create_vapi_emulator
     from ava_app.services.providers.sandbox_keys import sandbox_keys
-    from ava_app.services.providers.vapi_emulator import create_vapi_emulator
     from tests.servers import serve_app
 
     inbox = Inbox()

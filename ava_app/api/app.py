@@ -84,11 +84,11 @@ def _mount_sandbox_emulators(api: FastAPI) -> None:
         return
     private_dir(settings.data_dir)  # the emulators keep their state and recordings there
     if settings.vapi_sandbox:
-        from ava_app.services.providers.vapi_emulator import create_vapi_emulator
+        from ava_app.sandbox.vapi.app import create_vapi_emulator
 
         api.mount("/sandbox/vapi", create_vapi_emulator())
     if settings.twilio_sandbox:
-        from ava_app.services.providers.twilio_emulator import create_twilio_emulator, deliver_code_to_outbox
+        from ava_app.sandbox.twilio.app import create_twilio_emulator, deliver_code_to_outbox
 
         emulator = create_twilio_emulator(
             db_path=settings.data_dir / "sandbox_twilio.db", deliver_code=deliver_code_to_outbox

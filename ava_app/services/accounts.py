@@ -32,7 +32,7 @@ from ava_app.models import (
 from ava_app.services import api_keys, audit, presets, rate_limits, sms_limits
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.errors import Conflict, Invalid, NotFound, Unauthorized
-from ava_app.services.notifications import send_account_email
+from ava_app.services.messaging.account_emails import send_account_email
 from ava_app.services.passwords import check_password_policy, hash_password, needs_rehash, verify_password
 from ava_app.services.principal import Principal
 from ava_app.services.tokens import (

@@ -22,9 +22,9 @@ from sqlmodel import Session
 
 from ava_app.services import audit, credentials
 from ava_app.services.errors import DomainError, Invalid
+from ava_app.services.messaging.smtp_connection import check_smtp_secret, open_smtp, smtp_target
 from ava_app.services.outbound_guard import OutboundRefused
 from ava_app.services.principal import Principal
-from ava_app.services.smtp_connection import check_smtp_secret, open_smtp, smtp_target
 from ava_app.settings import get_settings
 
 SMTP_TEST_TIMEOUT_SECONDS = 10

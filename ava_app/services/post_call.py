@@ -28,10 +28,11 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from ava_app.models import Assistant, Call, CallMessage, Membership, Outbox, Tenant, User, utcnow
-from ava_app.services import credentials, email
+from ava_app.services import credentials
 from ava_app.services.async_bridge import run_coroutine_sync
-from ava_app.services.email_templates import format_duration, normalize_locale
 from ava_app.services.errors import Conflict, NotFound, ProviderError, ProviderUnavailable
+from ava_app.services.messaging import email
+from ava_app.services.messaging.templates import format_duration, normalize_locale
 from ava_app.services.principal import Principal
 from ava_app.services.providers import llm
 from ava_app.settings import get_settings

@@ -28,7 +28,7 @@ from ava_app.services.accounts import (
     start_session,
 )
 from ava_app.services.errors import Conflict, Forbidden, Invalid, NotFound
-from ava_app.services.notifications import send_account_email
+from ava_app.services.messaging.account_emails import send_account_email
 from ava_app.services.passwords import check_password_policy, hash_password
 from ava_app.services.principal import Principal
 from ava_app.services.tokens import hash_secret, new_secret

@@ -18,7 +18,7 @@ from ava_app.db import session_scope
 from ava_app.i18n import translate, translate_error, translate_message
 from ava_app.services import accounts, browser_sessions, team
 from ava_app.services.errors import DomainError, Unauthorized
-from ava_app.services.outbox import sandbox_channels
+from ava_app.services.messaging.outbox import sandbox_channels
 from ava_app.services.principal import Principal
 from ava_app.settings import get_settings
 from ava_app.state.i18n import I18nState

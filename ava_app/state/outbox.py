@@ -7,7 +7,7 @@ import reflex as rx
 from ava_app.db import session_scope
 from ava_app.services.dev_access import may_read_dev_outbox
 from ava_app.services.errors import DomainError
-from ava_app.services.outbox import list_messages, sandbox_channels
+from ava_app.services.messaging.outbox import list_messages, sandbox_channels
 from ava_app.services.principal import Principal
 from ava_app.settings import get_settings
 from ava_app.state.auth import AuthState

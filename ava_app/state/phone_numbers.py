@@ -14,11 +14,11 @@ import reflex as rx
 
 from ava_app.db import session_scope
 from ava_app.i18n import translate
+from ava_app.sandbox.twilio.app import SANDBOX_ACCOUNT_SID
 from ava_app.services import assistants, phone_numbers
 from ava_app.services.errors import DomainError, Invalid, Unauthorized
 from ava_app.services.principal import Principal
 from ava_app.services.providers import twilio
-from ava_app.services.providers.twilio_emulator import SANDBOX_ACCOUNT_SID
 from ava_app.settings import get_settings
 from ava_app.state.auth import AuthState
 from ava_app.state.hours import WEEKDAYS, HoursMixin, hours_payload

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session, col, select
 
 from ava_app.models import Outbox, Tenant, User, utcnow
-from ava_app.services.outbox import open_bodies
+from ava_app.services.messaging.outbox import open_bodies
 from ava_app.services.passwords import hash_password
 from tests.factories import make_tenant, make_user
 

@@ -10,10 +10,10 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import select
 
+from ava_app.demo_data import generate_calls
 from ava_app.models import Call, CallMessage, Tenant
+from ava_app.sandbox.vapi.recording import write_tone_recording
 from ava_app.seed import DEMO_EMAIL, seed_demo
-from ava_app.services.demo_data import generate_calls
-from ava_app.services.providers.vapi_sandbox.recording import write_tone_recording
 from tests.e2e.conftest import LIVE_DATA_DIRS
 
 pytestmark = pytest.mark.e2e

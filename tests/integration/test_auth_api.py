@@ -11,7 +11,7 @@ from ava_app.api.app import create_api
 from ava_app.api.auth_deps import get_sms_verifier
 from ava_app.models import Outbox, User, utcnow
 from ava_app.services import passwords, rate_limits
-from ava_app.services.outbox import open_bodies
+from ava_app.services.messaging.outbox import open_bodies
 from tests.factories import make_tenant, make_user
 
 PASSWORD = "tulip-garage-42"

@@ -12,9 +12,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Sink
 
 from ava_app.api.app import create_api
+from ava_app.sandbox.twilio.app import SANDBOX_ACCOUNT_SID
 from ava_app.services import accounts, integrations
 from ava_app.services.providers.sandbox_keys import sandbox_keys
-from ava_app.services.providers.twilio_emulator import SANDBOX_ACCOUNT_SID
 from ava_app.settings import get_settings
 from tests.factories import make_tenant, make_user
 from tests.mail import closed_port
@@ -115,7 +115,7 @@ def test_only_admins(ava, db, role):
 
 
 def test_openai_test_connection_against_the_emulator(ava, db, monkeypatch):
-    from ava_app.services.providers.openai_emulator import create_openai_emulator
+    from ava_app.sandbox.openai.app import create_openai_emulator
 
     headers, _ = _login(db, role="admin")
     with serve_app(create_openai_emulator(api_key="sk-emulator")) as openai_url:

@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 
 from ava_app import jobs as job_module
 from ava_app.models import Outbox, utcnow
-from ava_app.services import email, outbox
+from ava_app.services.messaging import email, outbox
 from tests.integration.test_smtp_delivery import Mailbox, smtp_server
 from tests.mail import reload
 from tests.processes import kill_group, wait_until

@@ -15,9 +15,9 @@ from sqlmodel import select
 
 from ava_app.api.app import create_api
 from ava_app.models import Call, WebhookEvent
+from ava_app.sandbox.vapi.app import simulate_call
 from ava_app.services import assistants
 from ava_app.services.providers.vapi import BUILTIN_TOOLS, reset_circuit_breakers
-from ava_app.services.providers.vapi_emulator import simulate_call
 from ava_app.settings import get_settings
 from tests.factories import make_assistant, make_phone_number, make_tenant
 from tests.servers import free_port, serve_app

@@ -24,8 +24,9 @@ from cryptography.x509.oid import NameOID
 
 from ava_app.jobs import deliver_outbox_message
 from ava_app.models import Outbox
-from ava_app.services import credentials, email, notifications
+from ava_app.services import credentials
 from ava_app.services.errors import ProviderError, ProviderUnavailable
+from ava_app.services.messaging import account_emails, email
 from ava_app.settings import get_settings
 from tests.factories import make_tenant
 from tests.mail import closed_port, reload, run_scheduled
@@ -338,7 +339,7 @@ def test_one_time_links_leave_only_through_the_platform_server(db, smtp_env, job
     platform, own = Mailbox(), Mailbox()
     with platform_and_tenant_servers(platform, own, smtp_env, server_tls) as secret:
         credentials.save_credential(db, tenant_id=tenant.id, provider="smtp", secret=secret)
-        notifications.send_account_email(
+        account_emails.send_account_email(
             db,
             kind="team_invite",
             to="victim@example.com",

@@ -9,7 +9,7 @@ from sqlmodel import select
 from ava_app.api.app import create_api
 from ava_app.models import ApiKey, AuditLog, AuthSession, Invite, Membership, Outbox
 from ava_app.services import rate_limits
-from ava_app.services.outbox import open_bodies
+from ava_app.services.messaging.outbox import open_bodies
 
 PASSWORD = "tulip-garage-42"
 

@@ -15,12 +15,12 @@ from sqlmodel import delete, select
 
 from ava_app.api.app import create_api
 from ava_app.models import Call, Tenant, WebhookSecret, utcnow
+from ava_app.sandbox.vapi import contract
+from ava_app.sandbox.vapi.app import create_vapi_emulator, simulate_call
 from ava_app.services import assistants, credentials, phone_numbers, webhook_secrets
 from ava_app.services.phone_numbers import NumberChoice
 from ava_app.services.principal import Principal
 from ava_app.services.providers.vapi import BUILTIN_TOOLS, reset_circuit_breakers
-from ava_app.services.providers.vapi_emulator import create_vapi_emulator, simulate_call
-from ava_app.services.providers.vapi_sandbox import contract
 from ava_app.settings import get_settings
 from tests.factories import make_assistant, make_tenant, make_user
 from tests.servers import free_port, serve_app

@@ -13,7 +13,7 @@ from sqlmodel import select
 from ava_app.models import AuditLog, Membership, Outbox, User, utcnow
 from ava_app.services import accounts, api_keys, credentials, integrations, rate_limits, team
 from ava_app.services.errors import Forbidden, Invalid, NotFound, Unauthorized
-from ava_app.services.outbox import open_bodies
+from ava_app.services.messaging.outbox import open_bodies
 from tests.unit.test_accounts import FakeSmsVerifier
 
 VICTIM = "victim@example.com"

@@ -9,7 +9,7 @@ from sqlmodel import select
 from ava_app.models import AuditLog, AuthSession, Membership, OneTimeToken, Outbox, Tenant, User, utcnow
 from ava_app.services import accounts, audit, passwords, rate_limits
 from ava_app.services.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unauthorized
-from ava_app.services.outbox import open_bodies
+from ava_app.services.messaging.outbox import open_bodies
 from ava_app.services.principal import Principal
 from tests.factories import make_tenant, make_user
 

@@ -12,7 +12,7 @@ from sqlmodel import select
 from ava_app.models import ApiKey, AuditLog, Outbox
 from ava_app.services import accounts, api_keys, rate_limits, team
 from ava_app.services.errors import Unauthorized
-from ava_app.services.outbox import open_bodies
+from ava_app.services.messaging.outbox import open_bodies
 
 PASSWORD = "tulip-garage-42"
 

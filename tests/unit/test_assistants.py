@@ -18,14 +18,14 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount
 
 from ava_app.models import AssistantVersion, Tenant
+from ava_app.sandbox.twilio.app import create_twilio_emulator
+from ava_app.sandbox.vapi.app import REDACTED, create_vapi_emulator
 from ava_app.services import assistants
 from ava_app.services.assistants import AssistantUpdate, DataFieldIn, FaqItem
 from ava_app.services.errors import Forbidden, Invalid, NotFound
 from ava_app.services.principal import Principal
 from ava_app.services.providers.sandbox_keys import sandbox_keys
-from ava_app.services.providers.twilio_emulator import create_twilio_emulator
 from ava_app.services.providers.vapi import reset_circuit_breakers
-from ava_app.services.providers.vapi_emulator import REDACTED, create_vapi_emulator
 from ava_app.settings import get_settings
 from tests.factories import make_phone_number, make_tenant, make_user
 from tests.servers import serve_app

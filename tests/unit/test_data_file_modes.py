@@ -11,8 +11,8 @@ from sqlalchemy import text
 
 from ava_app.db import make_engine
 from ava_app.private_files import private_sqlite_file
-from ava_app.services.providers.twilio_emulator import create_twilio_emulator
-from ava_app.services.providers.vapi_emulator import create_vapi_emulator
+from ava_app.sandbox.twilio.app import create_twilio_emulator
+from ava_app.sandbox.vapi.app import create_vapi_emulator
 from ava_app.settings import get_settings
 
 

@@ -9,7 +9,7 @@ from reflex.istate.data import HeaderData, RouterData, SessionData
 from ava_app.models import utcnow
 from ava_app.services import accounts
 from ava_app.services.dev_access import is_loopback_request
-from ava_app.services.outbox import queue_message
+from ava_app.services.messaging.outbox import queue_message
 from ava_app.services.passwords import hash_password
 from ava_app.settings import get_settings
 from ava_app.state.outbox import OutboxState

@@ -12,8 +12,8 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from ava_app.models import Outbox, utcnow
-from ava_app.services import email, outbox
 from ava_app.services.errors import Invalid, NotFound, ProviderError, ProviderUnavailable
+from ava_app.services.messaging import email, outbox
 from tests.conftest import PROJECT_DIR
 from tests.mail import closed_port, reload, run_scheduled
 
@@ -164,7 +164,7 @@ def test_job_stops_retrying_once_the_row_is_failed(db, smtp_env, jobs):
 def test_importing_the_modules_opens_nothing(tmp_path):
     """Importing jobs and the email services builds no queue and creates no job store."""
     code = (
-        "import ava_app.jobs as jobs, ava_app.services.email, ava_app.services.credentials; "
+        "import ava_app.jobs as jobs, ava_app.services.messaging.email, ava_app.services.credentials; "
         "assert jobs._huey.cache_info().currsize == 0"
     )
     env = {**os.environ, "AVA_DATA_DIR": str(tmp_path)}

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ava_app.services.email_templates import KINDS, format_duration, format_time, normalize_locale, render
+from ava_app.services.messaging.templates import KINDS, format_duration, format_time, normalize_locale, render
 
 LINK = "https://app.example.com/t/abc123?x=1&y=2"
 

@@ -6,7 +6,7 @@ from sqlmodel import col, select
 
 from ava_app.models import Outbox
 from ava_app.services import accounts, rate_limits
-from ava_app.services.outbox import list_messages, queue_message, sandbox_channels
+from ava_app.services.messaging.outbox import list_messages, queue_message, sandbox_channels
 from ava_app.settings import Settings
 
 SECRET = "k" * 48

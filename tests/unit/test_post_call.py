@@ -16,10 +16,10 @@ from sqlmodel import select
 from ava_app import jobs as job_module
 from ava_app.api.app import create_api
 from ava_app.models import Call, Membership, Outbox, WebhookEvent
+from ava_app.sandbox.openai.app import create_openai_emulator
 from ava_app.services import call_ingest, notification_settings, post_call, rate_limits
 from ava_app.services.errors import Forbidden, Invalid, NotFound
 from ava_app.services.principal import Principal
-from ava_app.services.providers.openai_emulator import create_openai_emulator
 from ava_app.settings import get_settings
 from tests.factories import make_assistant, make_call, make_tenant, make_user
 from tests.servers import serve_app

@@ -12,10 +12,10 @@ import pytest
 
 from ava_app.models import Assistant
 from ava_app.private_files import kept_secret
+from ava_app.sandbox.vapi.app import create_vapi_emulator
 from ava_app.services.providers import twilio, vapi
 from ava_app.services.providers.sandbox_keys import KEYS_FILE, sandbox_keys_in
 from ava_app.services.providers.vapi import WEBHOOK_SECRET_HEADER, vapi_assistant_config
-from ava_app.services.providers.vapi_emulator import create_vapi_emulator
 
 PLATFORM_SECRET = "whsec_platform-secret-never-echoed-1234567890"
 # The keys every installation shared before they were generated: nothing may accept them any more.

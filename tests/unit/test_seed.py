@@ -13,10 +13,10 @@ from sqlmodel import col, select
 
 from ava_app import seed
 from ava_app.api.app import create_api
+from ava_app.demo_data import generate_calls
+from ava_app.demo_data import main as generate_main
 from ava_app.models import Assistant, Call, CallMessage, Outbox, PhoneNumber, Tenant, WebhookEvent, utcnow
 from ava_app.services import accounts, calls, download_links, presets
-from ava_app.services.demo_data import generate_calls
-from ava_app.services.demo_data import main as generate_main
 from ava_app.settings import get_settings
 
 PASSWORD = "demo-correct-horse-42"

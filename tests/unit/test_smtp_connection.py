@@ -16,9 +16,9 @@ from aiosmtpd.handlers import Sink
 from ava_app.i18n import translate
 from ava_app.services import accounts, integrations, rate_limits
 from ava_app.services.errors import Invalid
+from ava_app.services.messaging.smtp_connection import SmtpTarget, check_smtp_secret, open_smtp, smtp_target
 from ava_app.services.outbound_guard import OutboundRefused
 from ava_app.services.passwords import hash_password
-from ava_app.services.smtp_connection import SmtpTarget, check_smtp_secret, open_smtp, smtp_target
 from ava_app.settings import get_settings
 from ava_app.state.integrations import IntegrationsState
 from tests.factories import make_tenant, make_user

@@ -9,7 +9,7 @@ from sqlmodel import select
 from ava_app.models import ApiKey, Invite, Membership, Outbox, utcnow
 from ava_app.services import accounts, api_keys, rate_limits, team
 from ava_app.services.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unauthorized
-from ava_app.services.outbox import open_bodies
+from ava_app.services.messaging.outbox import open_bodies
 from ava_app.services.principal import Principal
 
 PASSWORD = "tulip-garage-42"

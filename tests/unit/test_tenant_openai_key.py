@@ -10,11 +10,11 @@ from collections.abc import Iterator
 import pytest
 
 from ava_app.models import Call
+from ava_app.sandbox.openai.app import create_openai_emulator
 from ava_app.services import credentials, post_call, test_calls
 from ava_app.services.errors import ProviderError
 from ava_app.services.principal import Principal
 from ava_app.services.providers import llm
-from ava_app.services.providers.openai_emulator import create_openai_emulator
 from ava_app.settings import get_settings
 from tests.factories import make_assistant, make_call, make_tenant, make_user
 from tests.servers import serve_app

@@ -1,7 +1,7 @@
 """Vapi: the real REST client (assistants, phone numbers, calls) and the mapping from AVA's assistant to Vapi's config.
 
 In sandbox mode (no ``AVA_VAPI_API_KEY``) the same client talks to the local emulator mounted at
-``{public_url}/sandbox/vapi`` (see ``vapi_emulator.py``), so one code path is exercised everywhere.
+``{public_url}/sandbox/vapi`` (see ``ava_app.sandbox.vapi``), so one code path is exercised everywhere.
 Wire contract: ``docs/contracts/vapi.md``. Every method returns Vapi's JSON as plain dicts/lists.
 """
 

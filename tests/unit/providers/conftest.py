@@ -13,9 +13,9 @@ import pytest
 from fastapi import FastAPI, Request
 from pydantic import BaseModel
 
+from ava_app.sandbox.vapi.app import create_vapi_emulator
 from ava_app.services.providers.sandbox_keys import sandbox_keys
 from ava_app.services.providers.vapi import VapiClient, reset_circuit_breakers
-from ava_app.services.providers.vapi_emulator import create_vapi_emulator
 from tests.fixtures import CONTRACT_FIXTURES
 
 FIXTURES = CONTRACT_FIXTURES

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ava_app.services.providers.vapi_emulator import simulate_call
-from ava_app.services.providers.vapi_sandbox.call_runner import REUSE_DIR
-from ava_app.services.providers.vapi_sandbox.recording import write_tone_recording
+from ava_app.sandbox.vapi.app import simulate_call
+from ava_app.sandbox.vapi.call_runner import REUSE_DIR
+from ava_app.sandbox.vapi.recording import write_tone_recording
 from tests.unit.providers.conftest import assistant_config
 
 

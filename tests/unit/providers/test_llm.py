@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from ava_app.sandbox.openai.app import create_openai_emulator
 from ava_app.services.errors import ProviderError, ProviderUnavailable
 from ava_app.services.providers import llm
-from ava_app.services.providers.openai_emulator import create_openai_emulator
 from ava_app.settings import get_settings
 from tests.servers import serve_app
 

@@ -10,14 +10,14 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from ava_app.services.errors import Invalid, NotFound, ProviderError, ProviderUnavailable, RateLimited
-from ava_app.services.providers import twilio as tw
-from ava_app.services.providers.twilio_emulator import (
+from ava_app.sandbox.twilio.app import (
     SANDBOX_ACCOUNT_SID,
     SANDBOX_VERIFY_SERVICE_SID,
     create_twilio_emulator,
     deliver_code_to_outbox,
 )
+from ava_app.services.errors import Invalid, NotFound, ProviderError, ProviderUnavailable, RateLimited
+from ava_app.services.providers import twilio as tw
 from ava_app.settings import get_settings
 from tests.servers import serve_app
 
@@ -429,7 +429,7 @@ async def test_verify_rejects_bad_numbers_and_unknown_services(twilio_emulator):
 
 
 async def test_outbox_hook_puts_the_sms_in_avas_outbox(db, sandbox):
-    from ava_app.services.outbox import list_messages
+    from ava_app.services.messaging.outbox import list_messages
 
     app = create_twilio_emulator(verify_services=[SANDBOX_VERIFY_SERVICE_SID], deliver_code=deliver_code_to_outbox)
     with serve_app(app) as base_url:

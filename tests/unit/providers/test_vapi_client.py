@@ -14,6 +14,7 @@ from vapi import types as vt
 from vapi.calls.client import AsyncCallsClient
 
 from ava_app.models import Assistant
+from ava_app.sandbox.vapi.app import REDACTED
 from ava_app.services.errors import Invalid, NotFound, ProviderError, ProviderUnavailable
 from ava_app.services.providers.sandbox_keys import sandbox_keys, sandbox_keys_in
 from ava_app.services.providers.vapi import (
@@ -24,7 +25,6 @@ from ava_app.services.providers.vapi import (
     vapi_assistant_config,
     vapi_endpoint,
 )
-from ava_app.services.providers.vapi_emulator import REDACTED
 from ava_app.settings import Settings
 from tests.unit.providers.conftest import (
     EMULATOR_URL,

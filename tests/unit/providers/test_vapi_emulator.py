@@ -16,16 +16,16 @@ from vapi import types as vt
 from vapi.calls.client import AsyncCallsClient
 
 from ava_app.models import Assistant
+from ava_app.sandbox.vapi import contract
+from ava_app.sandbox.vapi.app import create_vapi_emulator, simulate_call
+from ava_app.sandbox.vapi.recording import write_tone_recording
+from ava_app.sandbox.vapi.scenarios import ToolStep, Turn, build_scenario
 from ava_app.services.providers.sandbox_keys import sandbox_keys
 from ava_app.services.providers.vapi import (
     BUILTIN_TOOLS,
     VapiClient,
     vapi_assistant_config,
 )
-from ava_app.services.providers.vapi_emulator import create_vapi_emulator, simulate_call
-from ava_app.services.providers.vapi_sandbox import contract
-from ava_app.services.providers.vapi_sandbox.recording import write_tone_recording
-from ava_app.services.providers.vapi_sandbox.scenarios import ToolStep, Turn, build_scenario
 from tests.unit.providers.conftest import (
     BOOKING_TOOL,
     EMULATOR_URL,

@@ -17,7 +17,7 @@ there is no audio behind them, and a link to storage that does not exist would o
 
 Command line (database from AVA_DATABASE_URL)::
 
-    python -m ava_app.services.demo_data --tenant-id 1 --count 100000 --days 30
+    python -m ava_app.demo_data --tenant-id 1 --count 100000 --days 30
 """
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 import httpx
 from starlette.concurrency import run_in_threadpool
 
-from ava_app.services.providers.vapi_sandbox.contract import INVALID_KEY_MESSAGE, VapiHttpError, org_id_for_key
-from ava_app.services.providers.vapi_sandbox.store import SandboxStore
+from ava_app.sandbox.vapi.contract import INVALID_KEY_MESSAGE, VapiHttpError, org_id_for_key
+from ava_app.sandbox.vapi.store import SandboxStore
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -773,7 +773,7 @@ def deliver_code_to_outbox(to: str, body: str) -> None:
     """Sandbox delivery hook: record the Verify SMS in AVA's outbox so /dev/outbox shows the code."""
     # Imported here so the emulator itself stays independent of AVA's database.
     from ava_app.db import session_scope
-    from ava_app.services.outbox import queue_message
+    from ava_app.services.messaging.outbox import queue_message
 
     with session_scope() as session:
         queue_message(session, channel="sms", to=to, body_text=body)

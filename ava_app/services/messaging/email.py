@@ -16,7 +16,7 @@ a duplicate. Every attempt of one row carries the same ``Message-ID`` (derived f
 time), so a duplicate is recognisable by mail clients and by anyone reading the logs.
 
 One-time links are stored sealed and put back only into the message handed to the server; once it is sent, the seal
-is dropped and the stored bodies open nothing (see ``ava_app.services.outbox``).
+is dropped and the stored bodies open nothing (see ``ava_app.services.messaging.outbox``).
 
 Sandbox mode (no ``AVA_SMTP_HOST``): nothing leaves the machine; the row is marked ``sent`` and the /dev/outbox page
 shows it, so magic links work without a mail account. Sandbox is deployment-wide, as for the other providers.
@@ -41,10 +41,11 @@ from sqlalchemy import and_, func, or_, text, update
 from sqlmodel import Session, col, select
 
 from ava_app.models import Outbox, utcnow
-from ava_app.services import credentials, outbox, smtp_connection
+from ava_app.services import credentials
 from ava_app.services.async_bridge import run_coroutine_sync
-from ava_app.services.email_templates import render
 from ava_app.services.errors import Invalid, NotFound, ProviderError, ProviderUnavailable
+from ava_app.services.messaging import outbox, smtp_connection
+from ava_app.services.messaging.templates import render
 from ava_app.services.outbound_guard import OutboundRefused
 from ava_app.settings import get_settings
 
@@ -75,7 +76,7 @@ class SmtpServer:
     password: str
     sender: str
     tls: str  # "none" | "starttls" | "ssl"
-    # A server an organisation named: reached only through the outbound guard (services.smtp_connection).
+    # A server an organisation named: reached only through the outbound guard (messaging.smtp_connection).
     tenant_owned: bool = False
 
 

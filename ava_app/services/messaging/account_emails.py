@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from ava_app.services import email, email_templates
+from ava_app.services.messaging import email, templates
 
 # The kinds whose ``link`` opens something once (login, password, address, membership).
 ONE_TIME_LINK_KINDS = ("verify_email", "magic_link", "password_reset", "team_invite")
@@ -34,13 +34,13 @@ PASSWORD_CHANGED = {
 def send_account_email(
     session: Session, *, kind: str, to: str, locale: str = "en", tenant_id: int | None = None, **context: Any
 ) -> None:
-    """Send the ``kind`` email to ``to`` in the user's language (context as in ``email_templates.render``).
+    """Send the ``kind`` email to ``to`` in the user's language (context as in ``templates.render``).
 
     The outbox commits the session, so callers send after their own changes are complete.
     """
-    if kind in email_templates.KINDS:
+    if kind in templates.KINDS:
         one_time = ("link",) if kind in ONE_TIME_LINK_KINDS else ()
         email.send_template(session, to=to, kind=kind, locale=locale, tenant_id=tenant_id, one_time=one_time, **context)
         return
-    subject, body = PASSWORD_CHANGED[email_templates.normalize_locale(locale)]
+    subject, body = PASSWORD_CHANGED[templates.normalize_locale(locale)]
     email.send_email(session, to=to, subject=subject, body_text=body.format(**context), tenant_id=tenant_id)

@@ -22,14 +22,14 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Route
 
 from ava_app.private_files import private_dir
+from ava_app.sandbox.vapi import contract
+from ava_app.sandbox.vapi.call_runner import new_call, simulate_call, start_simulated_call
+from ava_app.sandbox.vapi.contract import VapiHttpError, bad_request, new_id, now_iso
+from ava_app.sandbox.vapi.runtime import VapiSandbox
+from ava_app.sandbox.vapi.scenarios import INTENTS
+from ava_app.sandbox.vapi.store import SandboxStore
 from ava_app.services.providers.sandbox_keys import sandbox_keys
 from ava_app.services.providers.vapi import SANDBOX_MOUNT_PATH
-from ava_app.services.providers.vapi_sandbox import contract
-from ava_app.services.providers.vapi_sandbox.call_runner import new_call, simulate_call, start_simulated_call
-from ava_app.services.providers.vapi_sandbox.contract import VapiHttpError, bad_request, new_id, now_iso
-from ava_app.services.providers.vapi_sandbox.sandbox import VapiSandbox
-from ava_app.services.providers.vapi_sandbox.scenarios import INTENTS
-from ava_app.services.providers.vapi_sandbox.store import SandboxStore
 from ava_app.settings import get_settings
 
 __all__ = ["create_vapi_emulator", "simulate_call"]

@@ -25,10 +25,10 @@ from typing import Any
 
 import httpx
 
-from ava_app.services.providers.vapi_sandbox.contract import iso_from_ms, new_call_id, now_iso
-from ava_app.services.providers.vapi_sandbox.recording import synthesize_recording
-from ava_app.services.providers.vapi_sandbox.sandbox import VapiSandbox
-from ava_app.services.providers.vapi_sandbox.scenarios import (
+from ava_app.sandbox.vapi.contract import iso_from_ms, new_call_id, now_iso
+from ava_app.sandbox.vapi.recording import synthesize_recording
+from ava_app.sandbox.vapi.runtime import VapiSandbox
+from ava_app.sandbox.vapi.scenarios import (
     INTENTS,
     Scenario,
     ToolStep,

@@ -1,0 +1,1 @@
+"""The local emulators of Vapi, Twilio and OpenAI, mounted only in development (``sandbox_channels``)."""

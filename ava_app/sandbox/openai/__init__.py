@@ -1,0 +1,1 @@
+"""The local OpenAI-compatible Chat Completions emulator, with failure injection."""

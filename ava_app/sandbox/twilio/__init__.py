@@ -1,0 +1,1 @@
+"""The local Twilio emulator: the REST API subset AVA uses, with failure injection."""

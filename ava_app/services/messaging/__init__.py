@@ -1,0 +1,1 @@
+"""Mail leaving AVA: sending over SMTP, the FR/EN templates, the outbox and the account emails."""

@@ -1,1 +1,0 @@
-"""The pieces of the local Vapi emulator: its own SQLite store, request validation, call scenarios and recordings."""
