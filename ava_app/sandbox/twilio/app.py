@@ -56,6 +56,7 @@ E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 DeliverCode = Callable[[str, str], Any]
 Handler = Callable[[Request], Awaitable[Response]]
+EmulatorHandler = Callable[["TwilioEmulator", Request], Awaitable[Response]]
 
 # What Twilio answers when it throttles or fails: HTTP status -> (Twilio error code, message).
 INJECTABLE_ERRORS: dict[int, tuple[int, str]] = {
@@ -532,6 +533,228 @@ def _page(request: Request, key: str, records: list[dict], path: str) -> dict:
     }
 
 
+async def fetch_account(emulator: TwilioEmulator, request: Request) -> Response:
+    account_sid = emulator.authenticate_account(request)
+    return JSONResponse(emulator.account_payload(account_sid))
+
+
+async def available_local(emulator: TwilioEmulator, request: Request) -> Response:
+    account_sid = emulator.authenticate_account(request)
+    country = request.path_params["country"].upper()
+    params = request.query_params
+    try:
+        page_size = min(max(int(params.get("PageSize", 50)), 1), 1000)
+    except ValueError as exc:
+        raise EmulatorError(400, 20001, "Invalid PageSize") from exc
+    offer = emulator.available_numbers(
+        country, area_code=params.get("AreaCode") or None, contains=params.get("Contains") or None
+    )
+    numbers = [number for _, number in zip(range(page_size), offer, strict=False)]
+    path = f"/2010-04-01/Accounts/{account_sid}/AvailablePhoneNumbers/{country}/Local.json"
+    uri = f"{path}?{request.url.query}" if request.url.query else path
+    return JSONResponse({"available_phone_numbers": numbers, "uri": uri})
+
+
+async def incoming_numbers(emulator: TwilioEmulator, request: Request) -> Response:
+    account_sid = emulator.authenticate_account(request)
+    if request.method == "GET":
+        path = f"/2010-04-01/Accounts/{account_sid}/IncomingPhoneNumbers.json"
+        records = emulator._numbers(account_sid)
+        wanted = request.query_params.get("PhoneNumber")
+        if wanted:
+            records = [record for record in records if wanted in record["phone_number"]]
+        name = request.query_params.get("FriendlyName")
+        if name:
+            records = [record for record in records if name.lower() in (record["friendly_name"] or "").lower()]
+        return JSONResponse(_page(request, "incoming_phone_numbers", records, path))
+    form = dict(await request.form())
+    record = emulator.number_payload(account_sid, _number_to_buy(emulator, form), form)
+    emulator._save_number(record)
+    return JSONResponse(record, status_code=201)
+
+
+def _number_to_buy(emulator: TwilioEmulator, form: Mapping[str, str]) -> str:
+    """The number a purchase asks for: the one named (if free and valid), or the first offered in its area code."""
+    phone_number, area_code = form.get("PhoneNumber", "").strip(), form.get("AreaCode", "").strip()
+    if phone_number:
+        if phone_number == MAGIC_UNAVAILABLE_NUMBER or phone_number in emulator._owned_numbers():
+            raise EmulatorError(400, 21422, f"PhoneNumber {phone_number} is not available")
+        if phone_number == MAGIC_INVALID_NUMBER or not E164.match(phone_number):
+            raise EmulatorError(400, 21421, f"PhoneNumber {phone_number} is invalid")
+        return phone_number
+    if area_code:
+        first = next(emulator.available_numbers("US", area_code=area_code, contains=None), None)
+        if first is None:
+            raise EmulatorError(400, 21452, f"No phone numbers found in area code {area_code}")
+        return first["phone_number"]
+    raise EmulatorError(400, 21421, "A PhoneNumber or AreaCode is required")
+
+
+async def incoming_number(emulator: TwilioEmulator, request: Request) -> Response:
+    account_sid = emulator.authenticate_account(request)
+    sid = request.path_params["sid"]
+    record = emulator._number(account_sid, sid)
+    if record is None:
+        raise EmulatorError(404, 20404, f"The requested resource {request.url.path} was not found")
+    if request.method == "DELETE":
+        emulator._delete_number(sid)
+        return Response(status_code=204)
+    if request.method == "POST":
+        record = emulator.apply_number_form(record, dict(await request.form()))
+        emulator._save_number(record)
+    return JSONResponse(record)
+
+
+def _service(emulator: TwilioEmulator, request: Request) -> str:
+    emulator.authenticate(request)
+    service_sid = request.path_params["service_sid"]
+    if service_sid not in emulator.verify_services:
+        raise EmulatorError(404, 20404, f"The requested resource /Services/{service_sid} was not found")
+    return service_sid
+
+
+def _new_verification(service_sid: str, account_sid: str, to: str, channel: str, code: str, now: float) -> dict:
+    """A pending verification with its code; the ``_`` keys stay in the emulator, never in a response."""
+    sid = _new_sid("VE")
+    return {
+        "sid": sid,
+        "service_sid": service_sid,
+        "account_sid": account_sid,
+        "to": to,
+        "channel": channel,
+        "status": "pending",
+        "valid": False,
+        "lookup": {"carrier": None},
+        "amount": None,
+        "payee": None,
+        "send_code_attempts": [],
+        "date_created": _iso(now),
+        "date_updated": _iso(now),
+        "sna": None,
+        "url": f"https://verify.twilio.com/v2/Services/{service_sid}/Verifications/{sid}",
+        "_code": code,
+        "_created": now,
+        "_checks": 0,
+    }
+
+
+async def create_verification(emulator: TwilioEmulator, request: Request) -> Response:
+    service_sid = _service(emulator, request)
+    account_sid = emulator.authenticate(request)
+    form = dict(await request.form())
+    to, channel = form.get("To", "").strip(), form.get("Channel", "").strip()
+    if not E164.match(to):
+        raise EmulatorError(400, 60200, "Invalid parameter `To`")
+    if channel not in ("sms", "call"):
+        raise EmulatorError(400, 60200, "Invalid parameter `Channel`")
+    now = emulator.clock()
+    record = emulator._verification(service_sid, to)
+    if record and record["status"] == "pending" and now - record["_created"] < CODE_VALIDITY_SECONDS:
+        # Twilio re-sends the same code while it is valid, up to a limit.
+        if len(record["send_code_attempts"]) >= MAX_SEND_ATTEMPTS:
+            raise EmulatorError(429, 60203, "Max send attempts reached")
+    else:
+        code = form.get("CustomCode") or f"{secrets.randbelow(10**6):06d}"
+        record = _new_verification(service_sid, account_sid, to, channel, code, now)
+    record["channel"] = channel
+    record["send_code_attempts"].append(
+        {"attempt_sid": _new_sid("VL"), "channel": channel, "time": _iso(now).replace("Z", ".000Z")}
+    )
+    record["date_updated"] = _iso(now)
+    language = (form.get("Locale") or "en")[:2].lower()
+    message = CODE_MESSAGES.get(language, CODE_MESSAGES["en"]).format(code=record["_code"])
+    try:
+        await emulator.deliver(to, message)
+    except Exception:
+        logger.exception("Verify emulator could not deliver the code to %s", to)
+        raise EmulatorError(500, 20500, "Internal Server Error") from None
+    emulator._save_verification(record)
+    return JSONResponse(emulator.verification_payload(record), status_code=201)
+
+
+async def check_verification(emulator: TwilioEmulator, request: Request) -> Response:
+    service_sid = _service(emulator, request)
+    form = dict(await request.form())
+    code = form.get("Code", "").strip()
+    if not code:
+        raise EmulatorError(400, 60200, "Invalid parameter `Code`")
+    if form.get("VerificationSid"):
+        record = emulator._verification_by_sid(service_sid, form["VerificationSid"])
+    elif form.get("To"):
+        record = emulator._verification(service_sid, form["To"].strip())
+    else:
+        raise EmulatorError(400, 60200, "Either a `To` or a `VerificationSid` must be specified")
+    now = emulator.clock()
+    if record and record["status"] == "pending" and now - record["_created"] >= CODE_VALIDITY_SECONDS:
+        record["status"] = "expired"
+        emulator._save_verification(record)
+    if record is None or record["status"] not in ("pending", "max_attempts_reached"):
+        raise EmulatorError(
+            404, 20404, f"The requested resource /Services/{service_sid}/VerificationCheck was not found"
+        )
+    if record["_checks"] >= MAX_CHECK_ATTEMPTS:
+        record["status"] = "max_attempts_reached"
+        emulator._save_verification(record)
+        raise EmulatorError(429, 60202, "Max check attempts reached")
+    record["_checks"] += 1
+    if secrets.compare_digest(code, record["_code"]):
+        record["status"], record["valid"] = "approved", True
+    record["date_updated"] = _iso(now)
+    emulator._save_verification(record)
+    payload = emulator.verification_payload(record)
+    for key in ("lookup", "send_code_attempts", "url", "sna"):
+        payload.pop(key, None)
+    payload["sna_attempts_error_codes"] = []
+    return JSONResponse(payload)
+
+
+async def pricing_country(emulator: TwilioEmulator, request: Request) -> Response:
+    emulator.authenticate(request)
+    country = request.path_params["country"].upper()
+    if country not in PRICING:
+        raise EmulatorError(404, 20404, f"The requested resource /PhoneNumbers/Countries/{country} was not found")
+    name, price = PRICING[country]
+    return JSONResponse(
+        {
+            "country": name,
+            "iso_country": country,
+            "phone_number_prices": [{"number_type": "local", "base_price": price, "current_price": price}],
+            "price_unit": "USD",
+            "url": f"https://pricing.twilio.com/v1/PhoneNumbers/Countries/{country}",
+        }
+    )
+
+
+_ACCOUNTS = "/2010-04-01/Accounts/{account_sid}"
+ROUTES: tuple[tuple[str, EmulatorHandler, list[str]], ...] = (
+    (_ACCOUNTS + ".json", fetch_account, ["GET"]),
+    (_ACCOUNTS + "/AvailablePhoneNumbers/{country}/Local.json", available_local, ["GET"]),
+    (_ACCOUNTS + "/IncomingPhoneNumbers.json", incoming_numbers, ["GET", "POST"]),
+    (_ACCOUNTS + "/IncomingPhoneNumbers/{sid}.json", incoming_number, ["GET", "POST", "DELETE"]),
+    ("/v2/Services/{service_sid}/Verifications", create_verification, ["POST"]),
+    ("/v2/Services/{service_sid}/VerificationCheck", check_verification, ["POST"]),
+    ("/v1/PhoneNumbers/Countries/{country}", pricing_country, ["GET"]),
+)
+
+
+def _injectable(emulator: TwilioEmulator, handler: EmulatorHandler) -> Handler:
+    # A scripted failure is served before authentication, as a throttling Twilio edge answers whoever calls.
+    async def endpoint(request: Request) -> Response:
+        return emulator.injected_failure() or await handler(emulator, request)
+
+    return endpoint
+
+
+async def _twilio_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, EmulatorError)
+    return _error_response(exc)
+
+
+async def _unknown_route(request: Request, _exc: Exception) -> Response:
+    # The SDK parses every error body as JSON, so unknown paths answer like Twilio does.
+    return _error_response(EmulatorError(404, 20404, f"The requested resource {request.url.path} was not found"))
+
+
 def create_twilio_emulator(
     *,
     accounts: Mapping[str, str] | None = None,
@@ -549,214 +772,9 @@ def create_twilio_emulator(
     emulator = TwilioEmulator(
         accounts=accounts, verify_services=verify_services, db_path=db_path, deliver_code=deliver_code, clock=clock
     )
-
-    async def fetch_account(request: Request) -> Response:
-        account_sid = emulator.authenticate_account(request)
-        return JSONResponse(emulator.account_payload(account_sid))
-
-    async def available_local(request: Request) -> Response:
-        account_sid = emulator.authenticate_account(request)
-        country = request.path_params["country"].upper()
-        params = request.query_params
-        try:
-            page_size = min(max(int(params.get("PageSize", 50)), 1), 1000)
-        except ValueError as exc:
-            raise EmulatorError(400, 20001, "Invalid PageSize") from exc
-        offer = emulator.available_numbers(
-            country, area_code=params.get("AreaCode") or None, contains=params.get("Contains") or None
-        )
-        numbers = [number for _, number in zip(range(page_size), offer, strict=False)]
-        path = f"/2010-04-01/Accounts/{account_sid}/AvailablePhoneNumbers/{country}/Local.json"
-        uri = f"{path}?{request.url.query}" if request.url.query else path
-        return JSONResponse({"available_phone_numbers": numbers, "uri": uri})
-
-    async def incoming_numbers(request: Request) -> Response:
-        account_sid = emulator.authenticate_account(request)
-        path = f"/2010-04-01/Accounts/{account_sid}/IncomingPhoneNumbers.json"
-        if request.method == "GET":
-            records = emulator._numbers(account_sid)
-            wanted = request.query_params.get("PhoneNumber")
-            if wanted:
-                records = [record for record in records if wanted in record["phone_number"]]
-            name = request.query_params.get("FriendlyName")
-            if name:
-                records = [record for record in records if name.lower() in (record["friendly_name"] or "").lower()]
-            return JSONResponse(_page(request, "incoming_phone_numbers", records, path))
-        form = dict(await request.form())
-        phone_number, area_code = form.get("PhoneNumber", "").strip(), form.get("AreaCode", "").strip()
-        if phone_number:
-            if phone_number == MAGIC_UNAVAILABLE_NUMBER or phone_number in emulator._owned_numbers():
-                raise EmulatorError(400, 21422, f"PhoneNumber {phone_number} is not available")
-            if phone_number == MAGIC_INVALID_NUMBER or not E164.match(phone_number):
-                raise EmulatorError(400, 21421, f"PhoneNumber {phone_number} is invalid")
-        elif area_code:
-            offer = emulator.available_numbers("US", area_code=area_code, contains=None)
-            first = next(offer, None)
-            if first is None:
-                raise EmulatorError(400, 21452, f"No phone numbers found in area code {area_code}")
-            phone_number = first["phone_number"]
-        else:
-            raise EmulatorError(400, 21421, "A PhoneNumber or AreaCode is required")
-        record = emulator.number_payload(account_sid, phone_number, form)
-        emulator._save_number(record)
-        return JSONResponse(record, status_code=201)
-
-    async def incoming_number(request: Request) -> Response:
-        account_sid = emulator.authenticate_account(request)
-        sid = request.path_params["sid"]
-        record = emulator._number(account_sid, sid)
-        if record is None:
-            raise EmulatorError(404, 20404, f"The requested resource {request.url.path} was not found")
-        if request.method == "DELETE":
-            emulator._delete_number(sid)
-            return Response(status_code=204)
-        if request.method == "POST":
-            record = emulator.apply_number_form(record, dict(await request.form()))
-            emulator._save_number(record)
-        return JSONResponse(record)
-
-    def _service(request: Request) -> str:
-        emulator.authenticate(request)
-        service_sid = request.path_params["service_sid"]
-        if service_sid not in emulator.verify_services:
-            raise EmulatorError(404, 20404, f"The requested resource /Services/{service_sid} was not found")
-        return service_sid
-
-    async def create_verification(request: Request) -> Response:
-        service_sid = _service(request)
-        account_sid = emulator.authenticate(request)
-        form = dict(await request.form())
-        to, channel = form.get("To", "").strip(), form.get("Channel", "").strip()
-        if not E164.match(to):
-            raise EmulatorError(400, 60200, "Invalid parameter `To`")
-        if channel not in ("sms", "call"):
-            raise EmulatorError(400, 60200, "Invalid parameter `Channel`")
-        now = emulator.clock()
-        record = emulator._verification(service_sid, to)
-        if record and record["status"] == "pending" and now - record["_created"] < CODE_VALIDITY_SECONDS:
-            # Twilio re-sends the same code while it is valid, up to a limit.
-            if len(record["send_code_attempts"]) >= MAX_SEND_ATTEMPTS:
-                raise EmulatorError(429, 60203, "Max send attempts reached")
-        else:
-            code = form.get("CustomCode") or f"{secrets.randbelow(10**6):06d}"
-            sid = _new_sid("VE")
-            record = {
-                "sid": sid,
-                "service_sid": service_sid,
-                "account_sid": account_sid,
-                "to": to,
-                "channel": channel,
-                "status": "pending",
-                "valid": False,
-                "lookup": {"carrier": None},
-                "amount": None,
-                "payee": None,
-                "send_code_attempts": [],
-                "date_created": _iso(now),
-                "date_updated": _iso(now),
-                "sna": None,
-                "url": f"https://verify.twilio.com/v2/Services/{service_sid}/Verifications/{sid}",
-                "_code": code,
-                "_created": now,
-                "_checks": 0,
-            }
-        record["channel"] = channel
-        record["send_code_attempts"].append(
-            {"attempt_sid": _new_sid("VL"), "channel": channel, "time": _iso(now).replace("Z", ".000Z")}
-        )
-        record["date_updated"] = _iso(now)
-        language = (form.get("Locale") or "en")[:2].lower()
-        message = CODE_MESSAGES.get(language, CODE_MESSAGES["en"]).format(code=record["_code"])
-        try:
-            await emulator.deliver(to, message)
-        except Exception:
-            logger.exception("Verify emulator could not deliver the code to %s", to)
-            raise EmulatorError(500, 20500, "Internal Server Error") from None
-        emulator._save_verification(record)
-        return JSONResponse(emulator.verification_payload(record), status_code=201)
-
-    async def check_verification(request: Request) -> Response:
-        service_sid = _service(request)
-        form = dict(await request.form())
-        code = form.get("Code", "").strip()
-        if not code:
-            raise EmulatorError(400, 60200, "Invalid parameter `Code`")
-        if form.get("VerificationSid"):
-            record = emulator._verification_by_sid(service_sid, form["VerificationSid"])
-        elif form.get("To"):
-            record = emulator._verification(service_sid, form["To"].strip())
-        else:
-            raise EmulatorError(400, 60200, "Either a `To` or a `VerificationSid` must be specified")
-        now = emulator.clock()
-        if record and record["status"] == "pending" and now - record["_created"] >= CODE_VALIDITY_SECONDS:
-            record["status"] = "expired"
-            emulator._save_verification(record)
-        if record is None or record["status"] not in ("pending", "max_attempts_reached"):
-            raise EmulatorError(
-                404, 20404, f"The requested resource /Services/{service_sid}/VerificationCheck was not found"
-            )
-        if record["_checks"] >= MAX_CHECK_ATTEMPTS:
-            record["status"] = "max_attempts_reached"
-            emulator._save_verification(record)
-            raise EmulatorError(429, 60202, "Max check attempts reached")
-        record["_checks"] += 1
-        if secrets.compare_digest(code, record["_code"]):
-            record["status"], record["valid"] = "approved", True
-        record["date_updated"] = _iso(now)
-        emulator._save_verification(record)
-        payload = emulator.verification_payload(record)
-        for key in ("lookup", "send_code_attempts", "url", "sna"):
-            payload.pop(key, None)
-        payload["sna_attempts_error_codes"] = []
-        return JSONResponse(payload)
-
-    async def pricing_country(request: Request) -> Response:
-        emulator.authenticate(request)
-        country = request.path_params["country"].upper()
-        if country not in PRICING:
-            raise EmulatorError(404, 20404, f"The requested resource /PhoneNumbers/Countries/{country} was not found")
-        name, price = PRICING[country]
-        return JSONResponse(
-            {
-                "country": name,
-                "iso_country": country,
-                "phone_number_prices": [{"number_type": "local", "base_price": price, "current_price": price}],
-                "price_unit": "USD",
-                "url": f"https://pricing.twilio.com/v1/PhoneNumbers/Countries/{country}",
-            }
-        )
-
-    async def twilio_error(_request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, EmulatorError)
-        return _error_response(exc)
-
-    def injectable(handler: Handler) -> Handler:
-        # A scripted failure is served before authentication, as a throttling Twilio edge answers whoever calls.
-        async def endpoint(request: Request) -> Response:
-            return emulator.injected_failure() or await handler(request)
-
-        return endpoint
-
-    accounts_path = "/2010-04-01/Accounts/{account_sid}"
-    routes = [
-        Route(path, injectable(handler), methods=methods)
-        for path, handler, methods in (
-            (accounts_path + ".json", fetch_account, ["GET"]),
-            (accounts_path + "/AvailablePhoneNumbers/{country}/Local.json", available_local, ["GET"]),
-            (accounts_path + "/IncomingPhoneNumbers.json", incoming_numbers, ["GET", "POST"]),
-            (accounts_path + "/IncomingPhoneNumbers/{sid}.json", incoming_number, ["GET", "POST", "DELETE"]),
-            ("/v2/Services/{service_sid}/Verifications", create_verification, ["POST"]),
-            ("/v2/Services/{service_sid}/VerificationCheck", check_verification, ["POST"]),
-            ("/v1/PhoneNumbers/Countries/{country}", pricing_country, ["GET"]),
-        )
-    ]
-
-    async def unknown_route(request: Request, _exc: Exception) -> Response:
-        # The SDK parses every error body as JSON, so unknown paths answer like Twilio does.
-        return _error_response(EmulatorError(404, 20404, f"The requested resource {request.url.path} was not found"))
-
+    routes = [Route(path, _injectable(emulator, handler), methods=methods) for path, handler, methods in ROUTES]
     app = Starlette(
-        routes=routes, exception_handlers={EmulatorError: twilio_error, 404: unknown_route, 405: unknown_route}
+        routes=routes, exception_handlers={EmulatorError: _twilio_error, 404: _unknown_route, 405: _unknown_route}
     )
     app.state.emulator = emulator
     return app
