@@ -3,7 +3,7 @@ configure hours and routing, push routing to Vapi, release.
 
 Free Vapi numbers exist in US area codes only (at most 5 per Vapi org); every other number is searched and bought at
 Twilio on the platform's account, then imported into Vapi. A number with business hours or holidays is routed through
-AVA's ``assistant-request`` webhook (no fixed ``assistantId`` at Vapi) so that ``call_ingest`` can apply the hours per
+AVA's ``assistant-request`` webhook (no fixed ``assistantId`` at Vapi) so ``ingest.inbound`` can apply the hours per
 call; one without hours points straight at the assistant. Either way ``server`` is AVA's webhook with its secret and
 ``fallbackDestination`` is the forwarding number, used by Vapi when AVA cannot answer.
 """

@@ -223,9 +223,9 @@ def test_only_enabled_tools_are_declared_and_odd_old_values_do_not_break_the_pus
 
 
 def test_every_declared_tool_is_one_the_webhook_answers():
-    from ava_app.services.call_ingest import _TOOLS
+    from ava_app.services.assistant_tools import TOOLS
 
-    assert tuple(_TOOLS) == BUILTIN_TOOLS
+    assert tuple(TOOLS) == BUILTIN_TOOLS
 
 
 async def test_the_emulator_accepts_avas_tools_and_refuses_malformed_ones(client):
