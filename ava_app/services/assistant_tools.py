@@ -34,11 +34,11 @@ from ava_app.services.providers.vapi import BUILTIN_TOOLS
 
 # A message's fields land in the call's JSON data: bounded, whatever the model sends.
 _MESSAGE_MAX_FIELDS = 40
-
 _MESSAGE_MAX_CHARS = 2000
 
 
 def handle_tool_calls(session: Session, event: VapiEvent) -> Handled:
+    """Answer every tool call of a tool-calls message, in order; the call's routing is looked up only if a tool asks."""
     context = ToolContext(session=session, event=event)
     results = [context.run(item) for item in tool_call_items(event.message)]
     routing = context.resolved_routing()
@@ -206,7 +206,10 @@ def _tool_lookup_faq(context: ToolContext, arguments: dict) -> str:
     return str(entry.get("answer") or "")
 
 
-TOOLS: dict[str, Callable[[ToolContext, dict], str]] = {
+# A tool's handler: the event's context and the call's arguments in, the sentence for the assistant out.
+ToolHandler = Callable[[ToolContext, dict], str]
+
+TOOLS: dict[str, ToolHandler] = {
     "check_business_hours": _tool_check_business_hours,
     "take_message": _tool_take_message,
     "transfer_to_human": _tool_transfer_to_human,

@@ -27,6 +27,8 @@ UNRESOLVED = "no tenant matches this call (assistant id, phone number id, phone 
 
 @dataclass
 class VapiEvent:
+    """One server message being applied: its type, the message and its call snapshot, who sent it, and when."""
+
     kind: str
     message: dict
     call: dict
@@ -37,6 +39,8 @@ class VapiEvent:
 
 @dataclass(frozen=True)
 class Routing:
+    """The tenant a call belongs to, with its AVA assistant and phone number when known."""
+
     tenant_id: int
     assistant_id: int | None
     phone_number_id: int | None
@@ -44,6 +48,8 @@ class Routing:
 
 @dataclass(frozen=True)
 class CallRef:
+    """The call row an event applies to; ``created`` when this event inserted it."""
+
     id: int
     tenant_id: int
     created: bool
@@ -51,6 +57,8 @@ class CallRef:
 
 @dataclass
 class Handled:
+    """What a handler did: the body for Vapi, the tenant and call touched, and a problem to keep on the event."""
+
     response: dict
     tenant_id: int | None = None
     call_id: int | None = None

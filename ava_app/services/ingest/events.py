@@ -61,7 +61,6 @@ RESPONSE_TYPES = frozenset({"tool-calls", "assistant-request"})
 # view is current, and RESPONSE_TYPES must be inline because Vapi waits for their answer.
 DEFERRED_TYPES = frozenset({"end-of-call-report"})
 
-# Unique-key races and SQLite's "database is locked" resolve on a second try; more than a few means a real fault.
 # A stored event never marked processed is retried on redelivery only once it is clearly not still in flight.
 IN_FLIGHT_GRACE = timedelta(minutes=2)
 
