@@ -353,10 +353,10 @@ def periodic_task(validate_datetime: Callable[[Any], bool], **options: Any) -> C
 def apply_webhook_event(event_id: int) -> None:
     """Apply one stored Vapi event (store-and-enqueue's second half), then enqueue the call's post-call job."""
     from ava_app.db import session_scope
-    from ava_app.services import call_ingest
+    from ava_app.services.ingest import events as vapi_events
 
     with session_scope() as session:
-        call_ingest.apply_stored_event(session, event_id=event_id, on_call_ended=run_post_call)
+        vapi_events.apply_stored_event(session, event_id=event_id, on_call_ended=run_post_call)
 
 
 # A platform admin's retry of a dead letter is one attempt: failing again, the event stays listed with one more.
@@ -423,18 +423,19 @@ def sweep_pipeline_once(*, event_grace: Any = None, now: Any = None) -> dict[str
     """Re-enqueue what a lost job left behind; returns the event and call ids re-enqueued.
 
     huey has no acknowledgement: a task taken by a worker that dies is gone. The database says what is unfinished:
-    stored events still unapplied after ``event_grace`` (default: call_ingest's in-flight grace), and ended calls whose
+    stored events still unapplied after ``event_grace`` (default: the events' in-flight grace), and ended calls whose
     post-call work is pending and untouched for post_call.STALE_AFTER. Both jobs are idempotent, so re-enqueueing one
     that is in fact still queued only costs a no-op run. ``now`` is for tests that let time pass.
     """
     from ava_app.db import session_scope
     from ava_app.models import utcnow
-    from ava_app.services import call_ingest, post_call
+    from ava_app.services import post_call
+    from ava_app.services.ingest import events as vapi_events
 
     now = now or utcnow()
-    grace = call_ingest.IN_FLIGHT_GRACE if event_grace is None else event_grace
+    grace = vapi_events.IN_FLIGHT_GRACE if event_grace is None else event_grace
     with session_scope() as session:
-        events = call_ingest.unapplied_event_ids(session, received_before=now - grace)
+        events = vapi_events.unapplied_event_ids(session, received_before=now - grace)
         calls = post_call.calls_needing_work(session, now=now)
     for event_id in events:
         apply_webhook_event(event_id)

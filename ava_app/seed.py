@@ -51,7 +51,7 @@ from ava_app.models import Call, Membership, PhoneNumber, Tenant, User, WebhookE
 from ava_app.private_files import kept_secret
 from ava_app.services import onboarding, phone_numbers
 from ava_app.services.accounts import as_utc, signup
-from ava_app.services.call_ingest import business_hours_status
+from ava_app.services.business_hours import business_hours_status
 from ava_app.services.phone_numbers import NumberChoice, NumberConfig
 from ava_app.services.principal import Principal
 from ava_app.settings import get_settings

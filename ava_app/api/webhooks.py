@@ -16,13 +16,8 @@ from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
 from ava_app.db import get_engine
-from ava_app.services.call_ingest import (
-    IngestResult,
-    InvalidPayload,
-    accept_vapi_event,
-    parse_vapi_payload,
-    tenant_for_webhook_secret,
-)
+from ava_app.services.ingest.events import IngestResult, accept_vapi_event, tenant_for_webhook_secret
+from ava_app.services.ingest.payloads import InvalidPayload, parse_vapi_payload
 from ava_app.settings import get_settings
 
 log = logging.getLogger(__name__)

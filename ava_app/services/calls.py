@@ -42,9 +42,9 @@ from sqlmodel import Session
 from ava_app.models import DB_INT_MAX, Assistant, Call, CallMessage, PhoneNumber, utcnow
 from ava_app.services import recordings
 from ava_app.services.analytics import local_midnight, started_or_created, summary_line, tenant_zone
-from ava_app.services.call_ingest import STATUS_ORDER
 from ava_app.services.ended_reasons import OUTCOMES
 from ava_app.services.errors import Invalid, NotFound
+from ava_app.services.ingest.calls import STATUS_ORDER
 from ava_app.services.principal import Principal
 
 SortKey = Literal["date", "duration", "cost"]

@@ -146,7 +146,7 @@ def delete_credential(session: Session, *, tenant_id: int, provider: str) -> boo
 
 
 def webhook_secret_hash(secret: str) -> str:
-    """How a webhook secret is stored and looked up (``call_ingest.tenant_for_webhook_secret``)."""
+    """How a webhook secret is stored and looked up (``ingest.events.tenant_for_webhook_secret``)."""
     return hashlib.sha256(secret.encode()).hexdigest()
 
 

@@ -15,8 +15,9 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from ava_app.models import Tenant, WebhookEvent
-from ava_app.services import call_ingest, twilio_voice
+from ava_app.services import twilio_voice
 from ava_app.services.errors import NotFound
+from ava_app.services.ingest import events as vapi_events
 from ava_app.services.principal import Principal
 
 MAX_PAGE = 100
@@ -73,7 +74,7 @@ def _fill_tenants(session: Session, items: list[DeadLetter], *, payloads: dict[i
     found: dict[int, int] = {}
     for item in items:
         if item.tenant_id is None:
-            service = twilio_voice if item.provider == twilio_voice.PROVIDER else call_ingest
+            service = twilio_voice if item.provider == twilio_voice.PROVIDER else vapi_events
             tenant_id = service.tenant_of_stored_event(session, payload=payloads[item.id])
             if tenant_id is not None:
                 found[item.id] = tenant_id
@@ -107,7 +108,7 @@ def retry_dead_letter(
 def reapply_event(session: Session, *, event_id: int, on_call_ended: Callable[[int], None]) -> str | None:
     """Apply a stored event again, the way its webhook would have; returns the error if it failed again.
 
-    A Vapi event goes through ``call_ingest.apply_stored_event``; a Twilio request is replayed from its stored form
+    A Vapi event goes through ``ingest.events.apply_stored_event``; a Twilio request is replayed from its stored form
     (its signature was checked when it was stored), which finds the stored copy and applies it since it failed.
     """
     row = session.exec(
@@ -121,7 +122,7 @@ def reapply_event(session: Session, *, event_id: int, on_call_ended: Callable[[i
     session.rollback()
     if provider != twilio_voice.PROVIDER:
         try:
-            result = call_ingest.apply_stored_event(session, event_id=event_id, on_call_ended=on_call_ended)
+            result = vapi_events.apply_stored_event(session, event_id=event_id, on_call_ended=on_call_ended)
         except Exception as exc:
             # Recorded on the event by the service (one more attempt); the dead letter stays for the next retry.
             return f"{type(exc).__name__}: {exc}"

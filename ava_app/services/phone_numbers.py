@@ -3,7 +3,7 @@ configure hours and routing, push routing to Vapi, release.
 
 Free Vapi numbers exist in US area codes only (at most 5 per Vapi org); every other number is searched and bought at
 Twilio on the platform's account, then imported into Vapi. A number with business hours or holidays is routed through
-AVA's ``assistant-request`` webhook (no fixed ``assistantId`` at Vapi) so that ``call_ingest`` can apply the hours per
+AVA's ``assistant-request`` webhook (no fixed ``assistantId`` at Vapi) so ``ingest.inbound`` can apply the hours per
 call; one without hours points straight at the assistant. Either way ``server`` is AVA's webhook with its secret and
 ``fallbackDestination`` is the forwarding number, used by Vapi when AVA cannot answer.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -32,6 +32,7 @@ from ava_app.services.assistants import (
     webhook_server,
 )
 from ava_app.services.async_bridge import run_coroutine_sync
+from ava_app.services.business_hours import WEEKDAY_KEYS, TimeRangeIn, validate_business_hours, validate_holidays
 from ava_app.services.errors import Conflict, DomainError, Invalid, NotFound, ProviderError, ProviderUnavailable
 from ava_app.services.principal import Principal
 from ava_app.services.providers import twilio
@@ -42,14 +43,8 @@ log = logging.getLogger(__name__)
 
 FREE_VAPI_NUMBERS_PER_ORG = 5
 AFTER_HOURS_ACTIONS = ("voicemail", "forward", "ai")
-MAX_RANGES_PER_DAY = 6
-MAX_HOLIDAYS = 100
 FORWARD_MESSAGE = "Please hold while I connect you."
-_HHMM = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$")
 _AREA_CODE = re.compile(r"^[2-9]\d\d$")
-_DAY_ALIASES = {name: key for key, name in zip(presets.WEEKDAY_KEYS, (
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
-), strict=True)}  # fmt: skip
 # Country of an imported number from its calling code (Twilio's number list does not say); +1 is shared by the US
 # and Canada, and US is what AVA's free numbers and pricing assume.
 _CALLING_CODES = {
@@ -81,13 +76,6 @@ class NumberChoice(BaseModel):
     phone_number: str | None = Field(default=None, max_length=30)
     area_code: str | None = Field(default=None, max_length=5)
     label: str = Field(default="", max_length=200)
-
-
-class TimeRangeIn(BaseModel):
-    """An opening range, local time."""
-
-    open: str = Field(max_length=10)
-    close: str = Field(max_length=10)
 
 
 class NumberConfig(BaseModel):
@@ -167,7 +155,7 @@ def hours_summary(business_hours: dict, holidays: list | None = None) -> str:
     if not business_hours:
         return "Open 24/7 (no business hours set)"
     groups: list[tuple[list[str], str]] = []
-    for day in presets.WEEKDAY_KEYS:
+    for day in WEEKDAY_KEYS:
         ranges = business_hours.get(day) or []
         text = ", ".join(f"{r['open']}-{r['close']}" for r in ranges if isinstance(r, dict)) or "closed"
         if groups and groups[-1][1] == text:
@@ -617,7 +605,7 @@ def _validate_config(session: Session, config: NumberConfig, *, number: PhoneNum
     if "business_hours" in sent:
         values["business_hours"] = validate_business_hours(config.business_hours or {}, problems)
     if "holidays" in sent:
-        values["holidays"] = _validate_holidays(config.holidays or [], problems)
+        values["holidays"] = validate_holidays(config.holidays or [], problems)
     if "after_hours_action" in sent:
         if config.after_hours_action not in AFTER_HOURS_ACTIONS:
             problems["after_hours_action"] = "Choose voicemail, forward or ai."
@@ -643,66 +631,6 @@ def _validate_config(session: Session, config: NumberConfig, *, number: PhoneNum
     if problems:
         raise Invalid("Some settings of this number are not valid.", fields=problems)
     return values
-
-
-def _minutes(value: str) -> int:
-    hours, minutes = value.split(":")
-    return int(hours) * 60 + int(minutes)
-
-
-def validate_business_hours(hours: dict[str, list[TimeRangeIn]], problems: dict[str, str]) -> dict:
-    """Weekday -> ranges, normalised to ``mon``..``sun`` keys with every day present (an empty list is closed).
-
-    Each range is ``HH:MM`` to ``HH:MM`` (``24:00`` allowed as a close), opening before it closes, not overlapping
-    another range of the day. An empty mapping means no hours (calls are taken at any time). Problems are added to
-    ``problems`` under ``business_hours.<day>.<index>``.
-    """
-    if not hours:
-        return {}
-    week: dict[str, list[dict[str, str]]] = {day: [] for day in presets.WEEKDAY_KEYS}
-    for raw_day, ranges in hours.items():
-        day = _DAY_ALIASES.get(raw_day.strip().lower(), raw_day.strip().lower())
-        if day not in week:
-            problems[f"business_hours.{raw_day}"] = "Unknown day; use mon, tue, wed, thu, fri, sat or sun."
-            continue
-        if len(ranges) > MAX_RANGES_PER_DAY:
-            problems[f"business_hours.{day}"] = f"At most {MAX_RANGES_PER_DAY} opening ranges per day."
-            continue
-        checked: list[tuple[int, int, int]] = []
-        for index, item in enumerate(ranges):
-            key = f"business_hours.{day}.{index}"
-            opens, closes = item.open.strip(), item.close.strip()
-            if not _HHMM.match(opens):
-                problems[key] = f"Opening time {opens!r} is not a time like 09:00."
-            elif not (_HHMM.match(closes) or closes == "24:00"):
-                problems[key] = f"Closing time {closes!r} is not a time like 18:00."
-            elif _minutes(opens) >= _minutes(closes):
-                problems[key] = f"Opens at {opens} but closes at {closes}: the closing time must be later."
-            else:
-                checked.append((_minutes(opens), _minutes(closes), index))
-            week[day].append({"open": opens, "close": closes})
-        checked.sort()
-        for (_, first_close, first), (second_open, _, second) in zip(checked, checked[1:], strict=False):
-            if second_open < first_close:
-                problems[f"business_hours.{day}.{max(first, second)}"] = (
-                    f"This range overlaps range {min(first, second) + 1} of the same day."
-                )
-        week[day].sort(key=lambda item: item["open"])
-    if not any(week.values()) and not any(key.startswith("business_hours") for key in problems):
-        problems["business_hours"] = "Open at least one day, or clear the hours to take calls at any time."
-    return week
-
-
-def _validate_holidays(holidays: list[str], problems: dict[str, str]) -> list[str]:
-    days: set[str] = set()
-    for index, value in enumerate(holidays):
-        try:
-            days.add(date.fromisoformat(value.strip()).isoformat())
-        except ValueError:
-            problems[f"holidays.{index}"] = f"{value!r} is not a date like 2025-12-25."
-    if len(days) > MAX_HOLIDAYS:
-        problems["holidays"] = f"At most {MAX_HOLIDAYS} holidays."
-    return sorted(days)
 
 
 def _validate_forwarding(value: str | None, *, number: PhoneNumber, problems: dict[str, str]) -> str | None:

@@ -11,12 +11,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from ava_app.services.business_hours import WEEKDAY_KEYS
 from ava_app.services.errors import NotFound
 
 LOCALES = ("en", "fr")
 TONES = ("professional", "friendly", "cheerful")
 DATA_FIELD_TYPES = ("string", "number", "boolean", "date", "phone", "email")
-WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 OTHER = "other"
 
 

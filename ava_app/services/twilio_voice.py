@@ -8,7 +8,7 @@ One phone call is one ``Call`` row, whoever answers it:
 
 - A call AVA answers itself with TwiML (forward, voicemail) never reaches Vapi. Its row is keyed by the Twilio CallSid
   (``Call.provider_call_id``), created by the voice webhook and moved along by the status callbacks.
-- A call handed to Vapi gets its row from Vapi's webhooks, keyed by Vapi's call id (``call_ingest``), and Vapi reports
+- A call handed to Vapi gets its row from Vapi's webhooks, keyed by Vapi's call id (``ingest``), and Vapi reports
   its progress itself. Its Twilio requests stay in ``WebhookEvent`` under the CallSid (the voice event's type is
   ``voice:ai``) and change no call, so the call is never counted twice. The same goes for calls to a number imported
   into Vapi that never came through AVA's voice URL: Vapi rewrote that URL on import and answered them.
@@ -36,16 +36,12 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from ava_app.models import Assistant, Call, PhoneNumber, Tenant, WebhookEvent, utcnow
 from ava_app.services import credentials
-from ava_app.services.call_ingest import (
-    IN_FLIGHT_GRACE,
-    STATUS_ORDER,
-    HoursStatus,
-    StoredEvent,
-    business_hours_status,
-    storable_text,
-)
+from ava_app.services.business_hours import HoursStatus, business_hours_status
 from ava_app.services.db_races import run_with_race_retries
 from ava_app.services.errors import DomainError
+from ava_app.services.ingest.calls import STATUS_ORDER
+from ava_app.services.ingest.events import IN_FLIGHT_GRACE, StoredEvent
+from ava_app.services.ingest.payloads import storable_text
 from ava_app.services.providers import twilio
 from ava_app.services.providers.vapi import vapi_endpoint
 from ava_app.settings import get_settings
@@ -339,7 +335,7 @@ def voice_route(session: Session, *, call_sid: str) -> str | None:
 def choose_route(*, number: PhoneNumber, assistant: Assistant | None, hours: HoursStatus) -> str:
     """How a call to ``number`` is answered now: "ai" (hand it to Vapi), "forward" or "voicemail".
 
-    The owner's rules are those Vapi's assistant-request follows (``call_ingest``): inside business hours, or outside
+    The owner's rules are those Vapi's assistant-request follows (``ingest.inbound``): inside business hours, or outside
     them when the owner chose "AI answers anyway", the assistant; otherwise the after-hours action, a forward without
     a forwarding number being a voicemail. The assistant is only reachable when the number was imported into Vapi and
     the assistant synced there; failing that a forward, or a voicemail, is better than a dead line.

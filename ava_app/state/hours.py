@@ -1,7 +1,7 @@
 """Editing business hours in the browser: a week of days, each closed or open in one or more ranges.
 
 A mixin, so the wizard's personalise step and a number's settings edit hours the same way; the services validate
-(``phone_numbers.validate_business_hours``), this only keeps what is typed.
+(``business_hours.validate_business_hours``), this only keeps what is typed.
 """
 
 from __future__ import annotations

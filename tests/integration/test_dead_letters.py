@@ -9,7 +9,8 @@ from sqlmodel import select
 
 from ava_app import manage
 from ava_app.models import Call, WebhookEvent
-from ava_app.services import accounts, api_keys, call_ingest, rate_limits
+from ava_app.services import accounts, api_keys, rate_limits
+from ava_app.services.ingest import events as vapi_events
 from ava_app.services.passwords import hash_password
 from tests.factories import make_user
 from tests.integration.test_vapi_webhook_api import SECRET, URL, api, business, client
@@ -58,14 +59,14 @@ def owner(db, business) -> str:
 def broken_reports(monkeypatch):
     """Make every end-of-call report fail to apply while ``state["broken"]`` is true."""
     state = {"broken": True}
-    original = call_ingest._HANDLERS["end-of-call-report"]
+    original = vapi_events._HANDLERS["end-of-call-report"]
 
     def flaky(session, event):
         if state["broken"]:
             raise RuntimeError("forced apply failure")
         return original(session, event)
 
-    monkeypatch.setitem(call_ingest._HANDLERS, "end-of-call-report", flaky)
+    monkeypatch.setitem(vapi_events._HANDLERS, "end-of-call-report", flaky)
     return state
 
 
@@ -113,7 +114,7 @@ async def test_the_job_queue_retries_then_leaves_a_dead_letter_not_a_lost_call(d
     from ava_app.jobs import apply_webhook_event
 
     message = report("call-dead-3")["message"]
-    stored = call_ingest.store_vapi_event(db, message=message, raw=json.dumps({"message": message}))
+    stored = vapi_events.store_vapi_event(db, message=message, raw=json.dumps({"message": message}))
     for _ in range(9):  # huey's first run and its eight retries
         with pytest.raises(RuntimeError):
             apply_webhook_event.call_local(stored.event_id)

@@ -11,7 +11,7 @@ from sqlmodel import select
 from ava_app.api import webhooks
 from ava_app.api.app import create_api
 from ava_app.models import Call, WebhookEvent
-from ava_app.services import call_ingest
+from ava_app.services.ingest import events as vapi_events
 from tests.factories import make_assistant, make_phone_number, make_tenant, make_webhook_secret
 from tests.fixtures import CONTRACT_FIXTURES
 
@@ -197,12 +197,12 @@ async def test_end_of_call_report_is_stored_then_applied_by_its_job(api, client,
     assert db.exec(select(Call)).all() == [], "the route only stores the report"
 
     ended = []
-    call_ingest.apply_stored_event(db, event_id=event.id, on_call_ended=ended.append)
+    vapi_events.apply_stored_event(db, event_id=event.id, on_call_ended=ended.append)
     call = db.exec(select(Call)).one()
     assert ended == [call.id] and call.status == "ended"
 
     again = await client.post(URL, json=load("end-of-call-report"), headers={"X-Vapi-Secret": SECRET})
-    call_ingest.apply_stored_event(db, event_id=event.id, on_call_ended=ended.append)
+    vapi_events.apply_stored_event(db, event_id=event.id, on_call_ended=ended.append)
     assert again.status_code == 200 and queued == [event.id] and ended == [call.id]
 
 
@@ -231,7 +231,7 @@ async def test_handler_failure_is_stored_and_still_answered(client, db, business
     def explode(session, event):
         raise KeyError("surprise")
 
-    monkeypatch.setitem(call_ingest._HANDLERS, "status-update", explode)
+    monkeypatch.setitem(vapi_events._HANDLERS, "status-update", explode)
     response = await client.post(URL, json=load("status-update"), headers={"X-Vapi-Secret": SECRET})
     assert response.status_code == 200 and response.json() == {}
     (event,) = stored(db)

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from ava_app.db import make_engine
 from ava_app.services import credentials
-from ava_app.services.call_ingest import tenant_for_webhook_secret
+from ava_app.services.ingest.events import tenant_for_webhook_secret
 from ava_app.settings import get_settings
 from tests.conftest import migrate
 from tests.integration.test_migrations import scratch_url

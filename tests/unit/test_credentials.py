@@ -10,9 +10,9 @@ from sqlmodel import select
 
 from ava_app.models import ProviderCredential, WebhookSecret, utcnow
 from ava_app.services import credentials
-from ava_app.services.call_ingest import tenant_for_webhook_secret
 from ava_app.services.credentials import CredentialUnreadable
 from ava_app.services.errors import Invalid
+from ava_app.services.ingest.events import tenant_for_webhook_secret
 from ava_app.settings import get_settings
 from tests.factories import make_tenant
 

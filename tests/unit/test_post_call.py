@@ -17,8 +17,9 @@ from ava_app import jobs as job_module
 from ava_app.api.app import create_api
 from ava_app.models import Call, Membership, Outbox, WebhookEvent
 from ava_app.sandbox.openai.app import create_openai_emulator
-from ava_app.services import call_ingest, notification_settings, post_call, rate_limits
+from ava_app.services import notification_settings, post_call, rate_limits
 from ava_app.services.errors import Forbidden, Invalid, NotFound
+from ava_app.services.ingest import events as vapi_events
 from ava_app.services.principal import Principal
 from ava_app.settings import get_settings
 from tests.factories import make_assistant, make_call, make_tenant, make_user
@@ -313,7 +314,7 @@ def test_sweep_finds_lost_report_jobs_and_stale_post_call_work(db, business, job
     lost.received_at = datetime.now(UTC) - timedelta(minutes=5)
     db.add(lost)
     db.commit()
-    assert call_ingest.unapplied_event_ids(db, received_before=datetime.now(UTC) - timedelta(minutes=2)) == [lost.id]
+    assert vapi_events.unapplied_event_ids(db, received_before=datetime.now(UTC) - timedelta(minutes=2)) == [lost.id]
 
     found = job_module.sweep_pipeline_once()
     assert found == {"events": [lost.id], "calls": [stale.id]}

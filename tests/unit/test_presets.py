@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ava_app.services import presets
+from ava_app.services.business_hours import WEEKDAY_KEYS, TimeRangeIn, validate_business_hours
 from ava_app.services.errors import NotFound
-from ava_app.services.phone_numbers import TimeRangeIn, validate_business_hours
 
 EXPECTED = {
     "clinic",
@@ -52,7 +52,7 @@ def test_every_preset_is_complete(industry, locale):
         {day: [TimeRangeIn(**r.model_dump()) for r in ranges] for day, ranges in preset.business_hours.items()},
         problems,
     )
-    assert problems == {} and set(hours) == set(presets.WEEKDAY_KEYS) and any(hours.values())
+    assert problems == {} and set(hours) == set(WEEKDAY_KEYS) and any(hours.values())
     voice = presets.find_voice(provider=preset.voice_provider, voice_id=preset.voice_id)
     assert voice is not None and locale in voice.languages
 

@@ -38,7 +38,7 @@ KNOWLEDGE_BASE_HEADING = "Knowledge base (answer only from these facts):"
 DEEPGRAM_LANGUAGES = {"en", "en-US", "en-GB", "fr", "fr-CA", "es", "es-419", "de", "it", "pt", "pt-BR", "nl"}
 _JSON_TYPES = {"string", "number", "integer", "boolean", "array"}
 _NOT_SET: Any = object()
-# AVA's own function tools, answered by its webhook (``call_ingest``), in the order they are declared to Vapi.
+# AVA's own function tools, answered by its webhook (``assistant_tools.TOOLS``), in the order they are declared to Vapi.
 BUILTIN_TOOLS = ("check_business_hours", "take_message", "transfer_to_human", "lookup_faq")
 TRANSFER_TOOL_TYPE = "transferCall"
 # Said by Vapi just before it transfers the caller to the forwarding number.

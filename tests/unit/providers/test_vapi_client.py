@@ -222,12 +222,6 @@ def test_only_enabled_tools_are_declared_and_odd_old_values_do_not_break_the_pus
         assert [tool["function"]["name"] for tool in config["model"]["tools"]] == declared
 
 
-def test_every_declared_tool_is_one_the_webhook_answers():
-    from ava_app.services.call_ingest import _TOOLS
-
-    assert tuple(_TOOLS) == BUILTIN_TOOLS
-
-
 async def test_the_emulator_accepts_avas_tools_and_refuses_malformed_ones(client):
     config = vapi_assistant_config(
         assistant=_assistant(enabled_integrations=list(BUILTIN_TOOLS)),

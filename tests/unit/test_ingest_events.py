@@ -1,94 +1,32 @@
-"""Vapi webhook ingestion: every server message type, built-in tools, inbound routing by hours, ended-reason mapping."""
+"""Vapi webhook ingestion: every server message type, inbound routing by hours, ended-reason mapping."""
 
 from __future__ import annotations
 
 import copy
 import json
 import threading
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from sqlmodel import Session, select
 
-from ava_app.models import Call, CallMessage, WebhookEvent
-from ava_app.services import call_ingest
-from ava_app.services.call_ingest import (
-    InvalidPayload,
-    best_faq_match,
-    business_hours_status,
-    describe_hours,
-    event_dedupe_key,
-    ingest_vapi_event,
-    parse_vapi_payload,
-)
+from ava_app.models import Call, WebhookEvent
 from ava_app.services.ended_reasons import OUTCOMES, is_known_ended_reason, outcome_for_ended_reason
-from tests.factories import make_assistant, make_phone_number, make_tenant
-from tests.fixtures import CONTRACT_FIXTURES
-
-FIXTURES = CONTRACT_FIXTURES
-ASSISTANT_ID = "d2a1c6f4-3b8e-4c7a-9f0e-1b2c3d4e5f60"
-NUMBER_ID = "a7e5b3c1-9d2f-4e8a-b6c4-0d1e2f3a4b5c"
-INBOUND_CALL = "0197a3d9-0c4a-7b12-8e55-3f1a9c7d2e60"
-OUTBOUND_CALL = "0197a3c2-5b1e-7d44-9a21-6c8f0e2d4b13"
-WEEKDAY_HOURS = {day: [{"open": "09:00", "close": "17:00"}] for day in ("monday", "tuesday", "wednesday", "thursday")}
-WEEKDAY_HOURS["friday"] = [{"open": "09:00", "close": "12:00"}, {"open": "13:00", "close": "17:00"}]
-# Wednesday 2025-06-04 10:00 in San Francisco (PDT, UTC-7).
-LA_WEDNESDAY_10AM = datetime(2025, 6, 4, 17, 0, tzinfo=UTC)
-LA_WEDNESDAY_8PM = datetime(2025, 6, 5, 3, 0, tzinfo=UTC)
-
-
-def load(name: str) -> dict:
-    return json.loads((FIXTURES / f"{name}.json").read_text())
-
-
-def send(db: Session, body: dict, **options) -> call_ingest.IngestResult:
-    raw = json.dumps(body)
-    return ingest_vapi_event(db, message=parse_vapi_payload(raw), raw=raw, **options)
-
-
-def tool_call_body(name: str, arguments, *, tool_id: str = "call_test_1") -> dict:
-    body = load("tool-calls")
-    message = body["message"]
-    message["toolCallList"] = [{"id": tool_id, "type": "function", "function": {"name": name, "arguments": arguments}}]
-    message.pop("toolWithToolCallList")
-    return body
-
-
-def calls(db: Session) -> list[Call]:
-    db.expire_all()
-    return list(db.exec(select(Call)).all())
-
-
-def lines(db: Session, call_id: int) -> list[CallMessage]:
-    return list(db.exec(select(CallMessage).where(CallMessage.call_id == call_id).order_by(CallMessage.position)))
-
-
-def setup_business(db: Session):
-    """The fixtures' business: Bright Smile Dental in San Francisco, its Vapi assistant and its Twilio number."""
-    tenant = make_tenant(db, name="Bright Smile Dental", timezone="America/Los_Angeles")
-    assistant = make_assistant(
-        db,
-        tenant=tenant,
-        provider_assistant_id=ASSISTANT_ID,
-        voicemail_message="You reached Bright Smile after hours. Leave a message.",
-        knowledge_base=[
-            {"question": "Where is the clinic?", "answer": "We are at 500 Market Street, San Francisco."},
-            {"question": "Do you accept insurance?", "answer": "Yes, most PPO dental plans."},
-            {"question": "What are your opening hours?", "answer": "Monday to Friday, 9 to 5."},
-        ],
-    )
-    number = make_phone_number(
-        db,
-        tenant=tenant,
-        e164="+14155550142",
-        provider_number_id=NUMBER_ID,
-        assistant_id=assistant.id,
-        business_hours=WEEKDAY_HOURS,
-        holidays=["2025-07-04"],
-        forwarding_number="+14155550100",
-    )
-    return tenant, assistant, number
+from ava_app.services.ingest import calls as ingest_calls
+from ava_app.services.ingest import events as vapi_events
+from ava_app.services.ingest.payloads import InvalidPayload, event_dedupe_key, parse_vapi_payload
+from tests.factories import make_tenant
+from tests.unit.vapi_messages import (
+    FIXTURES,
+    INBOUND_CALL,
+    OUTBOUND_CALL,
+    calls,
+    lines,
+    load,
+    send,
+    setup_business,
+)
 
 
 @pytest.fixture()
@@ -364,7 +302,7 @@ def test_handler_crash_keeps_event_with_error_and_answers(db, business, monkeypa
     def explode(session, event):
         raise RuntimeError("boom")
 
-    monkeypatch.setitem(call_ingest._HANDLERS, "status-update", explode)
+    monkeypatch.setitem(vapi_events._HANDLERS, "status-update", explode)
     result = send(db, load("status-update"))
     assert result.response == {} and "boom" in result.error
     event = db.exec(select(WebhookEvent)).one()
@@ -420,7 +358,7 @@ def test_racing_deliveries_for_a_new_call_end_with_one_call(engine, db, business
 
 def test_losing_the_insert_race_retries_and_updates_the_winner(engine, db, business, monkeypatch):
     tenant, _, _ = business
-    real_resolve = call_ingest._resolve_routing
+    real_resolve = ingest_calls.resolve_routing
     retries = []
 
     def resolve_while_another_delivery_wins(session, event):
@@ -432,231 +370,11 @@ def test_losing_the_insert_race_retries_and_updates_the_winner(engine, db, busin
         retries.append(1)
         return routing
 
-    monkeypatch.setattr(call_ingest, "_resolve_routing", resolve_while_another_delivery_wins)
+    monkeypatch.setattr(ingest_calls, "resolve_routing", resolve_while_another_delivery_wins)
     result = send(db, load("status-update"))
     assert result.error is None and len(retries) == 1  # second attempt found the row and did not resolve again
     (call,) = calls(db)
     assert call.status == "in-progress"
-
-
-# --- tool-calls -----------------------------------------------------------------------------------------------------
-
-
-def test_unknown_tool_gets_an_error_result(db, business):
-    result = send(db, load("tool-calls"))
-    (item,) = result.response["results"]
-    assert item["toolCallId"] == "call_7hR2kVq9Lm4Tz8Xc1Bn5Jd0W" and item["name"] == "book_appointment"
-    assert "Unknown tool" in item["error"] and "result" not in item
-
-
-@pytest.mark.parametrize("as_string", [True, False])
-def test_take_message_stores_fields_on_the_call(db, business, as_string):
-    arguments = {"name": "Jordan Lee", "phone": "+16505550199", "message": "Call me back about my crown"}
-    send(db, load("status-update"))
-    body = tool_call_body("take_message", json.dumps(arguments) if as_string else arguments)
-    (item,) = send(db, body).response["results"]
-    assert item["toolCallId"] == "call_test_1" and "saved" in item["result"]
-    (call,) = calls(db)
-    assert call.data_fields == arguments and call.action_needed is True
-    more = tool_call_body("take_message", {"urgent": True}, tool_id="call_test_2")
-    send(db, more)
-    assert calls(db)[0].data_fields == {**arguments, "urgent": True}
-
-
-def test_take_message_before_any_status_creates_the_call(db, business):
-    send(db, tool_call_body("take_message", {"message": "hello"}))
-    (call,) = calls(db)
-    assert call.data_fields == {"message": "hello"} and call.status == "in-progress"
-
-
-def test_object_arguments_fixture_variant_is_accepted(db, business):
-    body = load("tool-calls.object-arguments")
-    body["message"]["toolCallList"][0]["function"]["name"] = "take_message"
-    (item,) = send(db, body).response["results"]
-    assert "result" in item
-    assert calls(db)[0].data_fields["patientName"] == "Jordan Lee"
-
-
-def test_bad_arguments_give_an_error_result(db, business):
-    (item,) = send(db, tool_call_body("take_message", "{oops")).response["results"]
-    assert "not valid JSON" in item["error"]
-    (item,) = send(db, tool_call_body("take_message", "[1]", tool_id="x2")).response["results"]
-    assert "JSON object" in item["error"]
-
-
-@pytest.mark.parametrize(
-    ("now", "expected"),
-    [
-        (LA_WEDNESDAY_10AM, "Open now until 17:00. Hours today: 09:00-17:00."),
-        (LA_WEDNESDAY_8PM, "Closed now. Hours today: 09:00-17:00. Next opening: Thursday at 09:00."),
-        (datetime(2025, 7, 4, 17, 0, tzinfo=UTC), "Closed today for a holiday. Next opening: Monday at 09:00."),
-    ],
-)
-def test_check_business_hours_in_tenant_timezone(db, business, now, expected):
-    (item,) = send(db, tool_call_body("check_business_hours", "{}"), now=now).response["results"]
-    assert item["result"] == expected
-
-
-def test_transfer_to_human_gives_the_forwarding_number(db, business):
-    (item,) = send(db, tool_call_body("transfer_to_human", {"reason": "billing"})).response["results"]
-    assert "+14155550100" in item["result"]
-    _, _, number = business
-    number.forwarding_number = None
-    db.add(number)
-    db.commit()
-    (item,) = send(db, tool_call_body("transfer_to_human", {}, tool_id="t2")).response["results"]
-    assert "No forwarding number" in item["error"]
-
-
-def test_lookup_faq_answers_from_the_knowledge_base(db, business):
-    body = tool_call_body("lookup_faq", {"question": "where's your clinic located?"})
-    (item,) = send(db, body).response["results"]
-    assert item["result"] == "We are at 500 Market Street, San Francisco."
-    body = tool_call_body("lookup_faq", {"question": "do you do tattoos"}, tool_id="t2")
-    (item,) = send(db, body).response["results"]
-    assert "No answer" in item["result"]
-
-
-def test_several_tool_calls_and_the_legacy_flat_shape(db, business):
-    body = load("tool-calls")
-    body["message"]["toolCallList"] = [
-        {"id": "a", "type": "function", "function": {"name": "lookup_faq", "arguments": '{"question": "insurance"}'}},
-        {"id": "b", "name": "transfer_to_human", "parameters": {}},
-        {"id": "c", "type": "function", "function": {"name": "nope", "arguments": "{}"}},
-    ]
-    results = send(db, body).response["results"]
-    assert [item["toolCallId"] for item in results] == ["a", "b", "c"]
-    assert results[0]["result"] == "Yes, most PPO dental plans."
-    assert "+14155550100" in results[1]["result"]
-    assert "error" in results[2]
-
-
-def test_tool_calls_for_unknown_business_answer_errors(db):
-    (item,) = send(db, tool_call_body("check_business_hours", "{}")).response["results"]
-    assert "does not belong" in item["error"]
-
-
-def test_redelivered_tool_calls_are_answered_again(db, business):
-    first = send(db, tool_call_body("lookup_faq", {"question": "insurance"}))
-    second = send(db, tool_call_body("lookup_faq", {"question": "insurance"}))
-    assert second.duplicate and second.response == first.response
-
-
-# --- assistant-request --------------------------------------------------------------------------------------------
-
-
-def test_assistant_request_in_hours_hands_the_call_to_the_assistant(db, business):
-    result = send(db, load("assistant-request"), now=LA_WEDNESDAY_10AM)
-    assert result.response["assistantId"] == ASSISTANT_ID
-    assert result.response["assistantOverrides"]["variableValues"]["isOpen"] == "yes"
-    assert set(result.response) <= set(load("assistant-request.response"))
-    (call,) = calls(db)
-    assert call.status == "ringing" and call.provider_call_id == INBOUND_CALL
-
-
-def test_after_hours_voicemail_uses_the_number_then_assistant_message(db, business):
-    _, _, number = business
-    response = send(db, load("assistant-request"), now=LA_WEDNESDAY_8PM).response
-    assert response["assistantId"] == ASSISTANT_ID
-    assert response["assistantOverrides"]["firstMessage"] == "You reached Bright Smile after hours. Leave a message."
-    number.voicemail_message = "Number-specific voicemail."
-    db.add(number)
-    db.commit()
-    response = send(db, load("assistant-request"), now=LA_WEDNESDAY_8PM).response
-    assert response["assistantOverrides"]["voicemailMessage"] == "Number-specific voicemail."
-
-
-@pytest.mark.parametrize(
-    ("action", "forwarding", "expected"),
-    [
-        ("forward", "+14155550100", {"destination"}),
-        ("forward", None, {"assistantId", "assistantOverrides"}),  # nowhere to forward: voicemail instead
-        ("ai", "+14155550100", {"assistantId", "assistantOverrides"}),
-    ],
-)
-def test_after_hours_action_as_configured(db, business, action, forwarding, expected):
-    _, _, number = business
-    number.after_hours_action = action
-    number.forwarding_number = forwarding
-    db.add(number)
-    db.commit()
-    response = send(db, load("assistant-request"), now=LA_WEDNESDAY_8PM).response
-    assert set(response) == expected
-    if action == "forward" and forwarding:
-        assert response["destination"] == {
-            "type": "number",
-            "number": "+14155550100",
-            "message": "Please hold while I connect you.",
-        }
-    if action == "ai":
-        assert "firstMessage" not in response["assistantOverrides"]
-
-
-def test_holiday_is_after_hours(db, business):
-    response = send(db, load("assistant-request"), now=datetime(2025, 7, 4, 17, 0, tzinfo=UTC)).response
-    assert response["assistantOverrides"]["variableValues"]["isOpen"] == "no"
-    assert "firstMessage" in response["assistantOverrides"]
-
-
-def test_same_instant_open_or_closed_depending_on_tenant_timezone(db, business):
-    tenant, _, _ = business
-    assert send(db, load("assistant-request"), now=LA_WEDNESDAY_10AM).response["assistantOverrides"]["variableValues"][
-        "isOpen"
-    ] == ("yes")
-    tenant.timezone = "Europe/Paris"  # 19:00 there
-    db.add(tenant)
-    db.commit()
-    response = send(db, load("assistant-request"), now=LA_WEDNESDAY_10AM).response
-    assert response["assistantOverrides"]["variableValues"]["isOpen"] == "no"
-
-
-def test_unknown_number_gets_an_error_message(db):
-    result = send(db, load("assistant-request"))
-    assert set(result.response) == {"error"} and result.response["error"]
-    assert calls(db) == []
-
-
-def test_number_without_assistant_forwards_or_refuses(db):
-    tenant = make_tenant(db)
-    number = make_phone_number(db, tenant=tenant, e164="+14155550142", forwarding_number="+14155550100")
-    assert "destination" in send(db, load("assistant-request")).response
-    number.forwarding_number = None
-    db.add(number)
-    db.commit()
-    assert set(send(db, load("assistant-request")).response) == {"error"}
-
-
-# --- business hours -------------------------------------------------------------------------------------------------
-
-
-def test_hours_rules():
-    def status(hours, at, holidays=(), timezone="UTC"):
-        return business_hours_status(business_hours=hours, holidays=list(holidays), timezone=timezone, at=at)
-
-    wednesday = datetime(2025, 6, 4, 12, 30, tzinfo=UTC)
-    assert status({}, wednesday).reason == "no_hours" and status({}, wednesday).is_open
-    assert "no business hours" in describe_hours(status({}, wednesday))
-    assert status({"WED": [{"open": "12:00", "close": "24:00"}]}, wednesday).is_open
-    friday = datetime(2025, 6, 6, 12, 30, tzinfo=UTC)
-    lunch = status(WEEKDAY_HOURS, friday)
-    assert not lunch.is_open and lunch.next_open.time() == time(13, 0)
-    night = {"friday": [{"open": "22:00", "close": "02:00"}]}
-    assert status(night, datetime(2025, 6, 6, 23, 0, tzinfo=UTC)).is_open
-    assert status(night, datetime(2025, 6, 7, 1, 30, tzinfo=UTC)).is_open
-    assert not status(night, datetime(2025, 6, 7, 2, 30, tzinfo=UTC)).is_open
-    holiday = status(WEEKDAY_HOURS, wednesday, holidays=["2025-06-04", {"date": "2025-06-05"}, "garbage"])
-    assert holiday.reason == "holiday" and holiday.next_open.date() == date(2025, 6, 6)
-    assert status(WEEKDAY_HOURS, wednesday, timezone="Not/AZone").is_open  # falls back to UTC
-
-
-def test_best_faq_match_prefers_question_words():
-    base = [
-        {"question": "Parking?", "answer": "Free parking behind the building, the clinic is on the 2nd floor."},
-        {"question": "Where is the clinic?", "answer": "500 Market Street."},
-    ]
-    assert best_faq_match(base, question="where is your clinic")["answer"] == "500 Market Street."
-    assert best_faq_match(base, question="the a of") is None
-    assert best_faq_match([], question="anything") is None
 
 
 # --- ended reasons ----------------------------------------------------------------------------------------------------

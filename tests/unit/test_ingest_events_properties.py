@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from sqlmodel import select
 
 from ava_app.models import Call, CallMessage, WebhookEvent
-from ava_app.services import call_ingest
-from ava_app.services.call_ingest import parse_vapi_payload
-from tests.unit.test_call_ingest import load, setup_business
+from ava_app.services.ingest import events as vapi_events
+from ava_app.services.ingest.payloads import parse_vapi_payload
+from tests.unit.vapi_messages import load, setup_business
 
 # Shared instant so check_business_hours-style decisions cannot differ between examples.
 NOW = datetime(2025, 6, 4, 17, 0, tzinfo=UTC)
@@ -105,7 +105,7 @@ def _deliver(db, sequence: list[str], plan: list[int]) -> tuple[str, list[int]]:
     def run_jobs(times: int) -> None:
         for event_id in list(queued):
             for _ in range(times):
-                result = call_ingest.apply_stored_event(db, event_id=event_id, on_call_ended=ended.append)
+                result = vapi_events.apply_stored_event(db, event_id=event_id, on_call_ended=ended.append)
                 assert result.error is None, result.error
         queued.clear()
 
@@ -113,7 +113,7 @@ def _deliver(db, sequence: list[str], plan: list[int]) -> tuple[str, list[int]]:
         body = copy.deepcopy(EVENTS[name])
         body["message"]["call"]["id"] = call_id
         raw = json.dumps(body)
-        result = call_ingest.accept_vapi_event(
+        result = vapi_events.accept_vapi_event(
             db,
             message=parse_vapi_payload(raw),
             raw=raw,

@@ -1,0 +1,220 @@
+"""Business hours: whether a line is open at a moment, in its tenant's timezone, and what the assistant says of it.
+
+Hours are weekday ranges (``{"mon": [{"open": "09:00", "close": "17:00"}]}``) plus ISO holiday dates, as stored on
+``PhoneNumber``. Vapi's assistant-request (``ingest.inbound``), Twilio's voice webhook (``twilio_voice``), the
+assistant's ``check_business_hours`` tool and the demo seed all ask ``business_hours_status``. What an owner saves
+goes through ``validate_business_hours`` and ``validate_holidays`` (strict); reading stays lenient, so a stored
+range it cannot parse is skipped rather than failing a call.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, Field
+
+log = logging.getLogger(__name__)
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+# How a week is stored: every day under its 3-letter key (an empty list is closed).
+WEEKDAY_KEYS = tuple(name[:3] for name in WEEKDAYS)
+MAX_RANGES_PER_DAY = 6
+MAX_HOLIDAYS = 100
+_HHMM = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$")
+
+
+class TimeRangeIn(BaseModel):
+    """An opening range, local time."""
+
+    open: str = Field(max_length=10)
+    close: str = Field(max_length=10)
+
+
+@dataclass(frozen=True)
+class HoursStatus:
+    """Whether a number is open at a moment, in the tenant's timezone."""
+
+    is_open: bool
+    reason: str  # "open", "closed", "holiday" or "no_hours" (nothing configured counts as always open)
+    closes_at: time | None = None
+    next_open: datetime | None = None
+    today: tuple[tuple[time, time | None], ...] = ()
+
+
+def business_hours_status(*, business_hours: dict, holidays: list, timezone: str, at: datetime) -> HoursStatus:
+    """Open or closed at ``at`` given weekday ranges ({"open": "09:00", "close": "17:00"}) and ISO holiday dates.
+
+    Weekday keys are English day names or their 3-letter forms, any case. A range closing at or before it opens runs
+    past midnight; "24:00" means end of day. No hours at all means always open (nothing was configured).
+    """
+    if not business_hours:
+        return HoursStatus(is_open=True, reason="no_hours")
+    zone = _zone(timezone)
+    local = _aware(at).astimezone(zone)
+    today, now = local.date(), local.time().replace(tzinfo=None)
+    closed_days = _holiday_dates(holidays)
+    ranges_today = _day_ranges(business_hours, today.weekday())
+    if today not in closed_days:
+        for opens, closes in ranges_today:
+            if opens <= now and (closes is None or closes <= opens or now < closes):
+                return HoursStatus(is_open=True, reason="open", closes_at=closes, today=tuple(ranges_today))
+    yesterday = today - timedelta(days=1)
+    if yesterday not in closed_days:
+        for opens, closes in _day_ranges(business_hours, yesterday.weekday()):
+            if closes is not None and closes <= opens and now < closes:
+                return HoursStatus(is_open=True, reason="open", closes_at=closes, today=tuple(ranges_today))
+    return HoursStatus(
+        is_open=False,
+        reason="holiday" if today in closed_days else "closed",
+        next_open=_next_opening(business_hours, closed_days, local),
+        today=() if today in closed_days else tuple(ranges_today),
+    )
+
+
+def describe_hours(hours: HoursStatus) -> str:
+    """A sentence the assistant can say about ``hours``."""
+    if hours.reason == "no_hours":
+        return "Open: no business hours are set, so calls are taken at any time."
+    today = ", ".join(f"{_hhmm(opens)}-{_hhmm(closes)}" for opens, closes in hours.today) or "closed"
+    if hours.is_open:
+        until = f" until {_hhmm(hours.closes_at)}" if hours.closes_at else ""
+        return f"Open now{until}. Hours today: {today}."
+    why = "Closed today for a holiday." if hours.reason == "holiday" else f"Closed now. Hours today: {today}."
+    if hours.next_open is not None:
+        return f"{why} Next opening: {hours.next_open.strftime('%A')} at {hours.next_open.strftime('%H:%M')}."
+    return why
+
+
+def day_key(value: Any) -> str | None:
+    """The stored key (``mon``..``sun``) of a weekday written as its English name or 3-letter form, any case."""
+    text = str(value).strip().lower()
+    return next((name[:3] for name in WEEKDAYS if text in (name, name[:3])), None)
+
+
+def _minutes(value: str) -> int:
+    hours, minutes = value.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def validate_business_hours(hours: dict[str, list[TimeRangeIn]], problems: dict[str, str]) -> dict:
+    """Weekday -> ranges, normalised to ``mon``..``sun`` keys with every day present (an empty list is closed).
+
+    Each range is ``HH:MM`` to ``HH:MM`` (``24:00`` allowed as a close), opening before it closes, not overlapping
+    another range of the day. An empty mapping means no hours (calls are taken at any time). Problems are added to
+    ``problems`` under ``business_hours.<day>.<index>``.
+    """
+    if not hours:
+        return {}
+    week: dict[str, list[dict[str, str]]] = {day: [] for day in WEEKDAY_KEYS}
+    for raw_day, ranges in hours.items():
+        day = day_key(raw_day) or raw_day.strip().lower()
+        if day not in week:
+            problems[f"business_hours.{raw_day}"] = "Unknown day; use mon, tue, wed, thu, fri, sat or sun."
+            continue
+        if len(ranges) > MAX_RANGES_PER_DAY:
+            problems[f"business_hours.{day}"] = f"At most {MAX_RANGES_PER_DAY} opening ranges per day."
+            continue
+        checked: list[tuple[int, int, int]] = []
+        for index, item in enumerate(ranges):
+            key = f"business_hours.{day}.{index}"
+            opens, closes = item.open.strip(), item.close.strip()
+            if not _HHMM.match(opens):
+                problems[key] = f"Opening time {opens!r} is not a time like 09:00."
+            elif not (_HHMM.match(closes) or closes == "24:00"):
+                problems[key] = f"Closing time {closes!r} is not a time like 18:00."
+            elif _minutes(opens) >= _minutes(closes):
+                problems[key] = f"Opens at {opens} but closes at {closes}: the closing time must be later."
+            else:
+                checked.append((_minutes(opens), _minutes(closes), index))
+            week[day].append({"open": opens, "close": closes})
+        checked.sort()
+        for (_, first_close, first), (second_open, _, second) in zip(checked, checked[1:], strict=False):
+            if second_open < first_close:
+                problems[f"business_hours.{day}.{max(first, second)}"] = (
+                    f"This range overlaps range {min(first, second) + 1} of the same day."
+                )
+        week[day].sort(key=lambda item: item["open"])
+    if not any(week.values()) and not any(key.startswith("business_hours") for key in problems):
+        problems["business_hours"] = "Open at least one day, or clear the hours to take calls at any time."
+    return week
+
+
+def validate_holidays(holidays: list[str], problems: dict[str, str]) -> list[str]:
+    """ISO dates, deduplicated and sorted; problems are added under ``holidays.<index>``."""
+    days: set[str] = set()
+    for index, value in enumerate(holidays):
+        try:
+            days.add(date.fromisoformat(value.strip()).isoformat())
+        except ValueError:
+            problems[f"holidays.{index}"] = f"{value!r} is not a date like 2025-12-25."
+    if len(days) > MAX_HOLIDAYS:
+        problems["holidays"] = f"At most {MAX_HOLIDAYS} holidays."
+    return sorted(days)
+
+
+def _day_ranges(business_hours: dict, weekday: int) -> list[tuple[time, time | None]]:
+    ranges = next((value for key, value in business_hours.items() if day_key(key) == WEEKDAY_KEYS[weekday]), None)
+    parsed = []
+    for item in ranges or []:
+        if not isinstance(item, dict):
+            continue
+        opens, closes = _clock(item.get("open")), _clock(item.get("close"))
+        if opens is not None and (closes is not None or str(item.get("close")).strip() == "24:00"):
+            parsed.append((opens, closes))
+    return sorted(parsed, key=lambda pair: pair[0])
+
+
+def _next_opening(business_hours: dict, closed_days: set[date], local: datetime) -> datetime | None:
+    for offset in range(0, 8):
+        day = local.date() + timedelta(days=offset)
+        if day in closed_days:
+            continue
+        for opens, _closes in _day_ranges(business_hours, day.weekday()):
+            candidate = datetime.combine(day, opens, tzinfo=local.tzinfo)
+            if candidate > local:
+                return candidate
+    return None
+
+
+def _holiday_dates(holidays: list) -> set[date]:
+    days = set()
+    for item in holidays or []:
+        value = item.get("date") if isinstance(item, dict) else item
+        try:
+            days.add(date.fromisoformat(str(value)[:10]))
+        except ValueError:
+            log.warning("Ignoring holiday %r: not an ISO date", value)
+    return days
+
+
+def _clock(value: Any) -> time | None:
+    """'09:00' -> time(9, 0); '24:00' and anything unparsable -> None."""
+    try:
+        hours, minutes = str(value).strip().split(":")[:2]
+        return time(int(hours), int(minutes))
+    except (ValueError, AttributeError):
+        return None
+
+
+def _hhmm(value: time | None) -> str:
+    return "24:00" if value is None else value.strftime("%H:%M")
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("Unknown timezone %r, using UTC", name)
+        return ZoneInfo("UTC")
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite hands datetimes back naive; AVA stores UTC everywhere, so naive means UTC.
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
