@@ -14,9 +14,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from ava_app import jobs
 from ava_app.models import Call, CallMessage, Tenant, utcnow
-from ava_app.services import credentials, phone_numbers, presets
+from ava_app.services import credentials, phone_numbers, post_call, presets
 from ava_app.services.assistants import get_or_create_assistant
 from ava_app.services.errors import Invalid
 from ava_app.services.principal import Principal
@@ -114,7 +113,7 @@ def save_test_call(session: Session, *, principal: Principal, turns: list[dict[s
         )
     session.commit()
     try:
-        jobs.run_post_call(call.id)
+        post_call.run_post_call(call.id)
     except Exception:
         # The minute sweep finds calls whose job was never queued; the test call itself is saved.
         log.exception("could not enqueue the post-call job of test call %s", call.id)

@@ -1,0 +1,1 @@
+"""Call ingest: storing provider webhook events and applying them to calls."""
