@@ -46,10 +46,10 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from ava_app.db import session_scope
-from ava_app.models import Call, Membership, PhoneNumber, Tenant, User, WebhookEvent, utcnow
+from ava_app.models import Call, Membership, PhoneNumber, Tenant, User, WebhookEvent, as_utc, utcnow
 from ava_app.private_files import kept_secret
 from ava_app.services import onboarding, phone_numbers
-from ava_app.services.accounts import as_utc, signup
+from ava_app.services.accounts import signup
 from ava_app.services.call_ingest import business_hours_status
 from ava_app.services.demo_data import start_times
 from ava_app.services.phone_numbers import NumberChoice, NumberConfig
