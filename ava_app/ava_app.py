@@ -45,8 +45,8 @@ from ava_app.state.team import InviteState, TeamState
 @contextlib.asynccontextmanager
 async def job_worker():
     """Run the job queue's consumer inside this process for the app's lifetime (single-process mode)."""
-    from ava_app.jobs import start_embedded_worker, stop_embedded_worker
     from ava_app.settings import get_settings
+    from ava_app.task_queue import start_embedded_worker, stop_embedded_worker
 
     embedded = get_settings().embedded_worker
     if embedded:

@@ -22,6 +22,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands datetimes back naive; they were stored as UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def _json(default: Any = None, nullable: bool = True) -> Any:
     factory = (lambda: type(default)()) if default is not None else None
     if factory is None:

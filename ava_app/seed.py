@@ -47,10 +47,10 @@ from starlette.routing import Mount
 
 from ava_app.db import session_scope
 from ava_app.demo_data import start_times
-from ava_app.models import Call, Membership, PhoneNumber, Tenant, User, WebhookEvent, utcnow
+from ava_app.models import Call, Membership, PhoneNumber, Tenant, User, WebhookEvent, as_utc, utcnow
 from ava_app.private_files import kept_secret
 from ava_app.services import onboarding, phone_numbers
-from ava_app.services.accounts import as_utc, signup
+from ava_app.services.accounts import signup
 from ava_app.services.business_hours import business_hours_status
 from ava_app.services.phone_numbers import NumberChoice, NumberConfig
 from ava_app.services.principal import Principal
@@ -304,7 +304,7 @@ def _pipeline_in_process(*, use_speech: bool) -> Iterator[Starlette]:
     The sandbox Vapi client (onboarding's services) and the emulator's webhooks both go through an ASGI transport,
     and jobs run as soon as they are enqueued. Everything is put back afterwards.
     """
-    from ava_app import jobs
+    from ava_app import task_queue
     from ava_app.api.app import create_api
     from ava_app.sandbox.vapi.app import create_vapi_emulator
     from ava_app.services.providers.vapi import SANDBOX_MOUNT_PATH
@@ -314,13 +314,13 @@ def _pipeline_in_process(*, use_speech: bool) -> Iterator[Starlette]:
         webhook_transport=httpx.ASGITransport(app=api), auto_simulate=False, use_speech=use_speech
     )
     vapi = Starlette(routes=[Mount(SANDBOX_MOUNT_PATH, app=emulator)])
-    immediate = jobs.huey.immediate
-    jobs.huey.immediate = True
+    immediate = task_queue.huey.immediate
+    task_queue.huey.immediate = True
     try:
         with _vapi_client_reaching(vapi):
             yield emulator
     finally:
-        jobs.huey.immediate = immediate
+        task_queue.huey.immediate = immediate
 
 
 @contextlib.contextmanager
@@ -347,10 +347,10 @@ def _vapi_client_reaching(app: Starlette) -> Iterator[None]:
 
 def _finish_pending_jobs() -> None:
     """Run whatever post-call work a failed job left pending (immediate mode keeps retries in memory, unrun)."""
-    from ava_app import jobs
     from ava_app.services import post_call
+    from ava_app.services.ingest.tasks import sweep_pipeline_once
 
-    jobs.sweep_pipeline_once(event_grace=timedelta(0), now=utcnow() + post_call.STALE_AFTER * 2)
+    sweep_pipeline_once(event_grace=timedelta(0), now=utcnow() + post_call.STALE_AFTER * 2)
 
 
 # --- small pieces ---------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ The two endpoints take turns, ``--rounds`` bursts each of ``--requests`` request
 default: the target is stated at 16 connections), the order alternating from one round to the next so a slow spell of
 a shared machine does not land on one side only. AVA's route only stores each report and enqueues its job, so after
 each AVA burst the script waits for its job queue to drain before the next burst starts (the AVA server must run a
-job worker: the embedded one, or ``huey_consumer ava_app.jobs.huey``).
+job worker: the embedded one, or ``huey_consumer ava_app.task_queue.huey``).
 
 Prints accepted/s, p50/p95/p99 latency and errors of both, the ratio AVA / bare, the time the queue took to drain, and
 PASS/FAIL against the targets (ratio >= 0.80, AVA p99 < 100 ms). Then checks what the database holds: every call

@@ -318,7 +318,7 @@ async def _run(
     import ingest
     from aiosmtpd.controller import Controller
 
-    from ava_app import jobs
+    from ava_app import task_queue
     from ava_app.api.app import create_api
     from ava_app.db import get_engine
     from ava_app.sandbox.vapi.app import create_vapi_emulator
@@ -331,7 +331,7 @@ async def _run(
     controller.start()
     configure(data_dir=data_dir, smtp_port=smtp_port, public_url="http://127.0.0.1")
     prepare_database(data_dir)
-    jobs.start_embedded_worker()
+    task_queue.start_embedded_worker()
     tenant_id = burst_tenant = None
     emulator_db = data_dir / f"pipeline-bench-{uuid.uuid4().hex[:8]}.db"
     try:
@@ -361,7 +361,7 @@ async def _run(
                     under_load.append(LoadedCall(timing, figures, drained))
             return quiet
     finally:
-        jobs.stop_embedded_worker()
+        task_queue.stop_embedded_worker()
         controller.stop()
         if tenant_id is not None:
             remove_business(tenant_id)

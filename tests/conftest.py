@@ -130,7 +130,7 @@ def smtp_env(engine, monkeypatch):
 @pytest.fixture()
 def jobs():
     """The job queue in immediate mode: enqueued tasks run in the test, retries land in an in-memory schedule."""
-    from ava_app.jobs import huey
+    from ava_app.task_queue import huey
 
     huey.immediate = True
     yield huey

@@ -23,7 +23,7 @@ router = APIRouter(tags=["admin"])
 
 def enqueue_reapply(event_id: int) -> None:
     """Enqueue the job that applies a failed webhook event again."""
-    from ava_app.jobs import reapply_webhook_event
+    from ava_app.services.ingest.tasks import reapply_webhook_event
 
     reapply_webhook_event(event_id)
 

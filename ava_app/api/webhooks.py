@@ -58,14 +58,14 @@ _sqlite_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ava-webho
 
 def enqueue_post_call(call_id: int) -> None:
     """Post-call hook: enqueue the summary and email job for a call whose report was just applied."""
-    from ava_app.jobs import run_post_call
+    from ava_app.services.post_call import run_post_call
 
     run_post_call(call_id)
 
 
 def enqueue_apply(event_id: int) -> None:
     """Enqueue the job that applies a stored heavy event (the end-of-call report)."""
-    from ava_app.jobs import apply_webhook_event
+    from ava_app.services.ingest.tasks import apply_webhook_event
 
     apply_webhook_event(event_id)
 
@@ -111,9 +111,9 @@ async def _read_body(request: Request) -> bytes | None:
 async def run_webhook_work(function: Callable[..., T], **kwargs) -> T:
     """Run a provider webhook's blocking work (Vapi or Twilio): on the SQLite writer thread, else in the thread pool.
 
-    Counted as a webhook in flight while it runs, so job workers let the burst go first (``ava_app.jobs``).
+    Counted as a webhook in flight while it runs, so job workers let the burst go first (``ava_app.task_queue``).
     """
-    from ava_app.jobs import note_webhook_activity, webhooks_in_flight
+    from ava_app.task_queue import note_webhook_activity, webhooks_in_flight
 
     def work() -> T:
         note_webhook_activity()
@@ -144,7 +144,7 @@ def _ingest(
         options = {"message": message, "raw": raw, "tenant_id": tenant_id, "on_call_ended": on_call_ended}
         result = accept_vapi_event(session, enqueue_apply=deferred.append, **options)
     # Enqueued once the event is committed and the database lock released; if the queue is unreachable the stored
-    # event is applied by the sweep (ava_app.jobs), so Vapi still gets its 200.
+    # event is applied by the sweep (services.ingest.tasks), so Vapi still gets its 200.
     for event_id in deferred:
         try:
             enqueue(event_id)

@@ -7,7 +7,7 @@ Messages never say whether an email or phone number has an account.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 import phonenumbers
@@ -27,6 +27,7 @@ from ava_app.models import (
     Tenant,
     User,
     WebhookSecret,
+    as_utc,
     utcnow,
 )
 from ava_app.services import api_keys, audit, presets, rate_limits, sms_limits
@@ -143,11 +144,6 @@ class SessionOut(BaseModel):
 
 
 # --- small shared pieces ------------------------------------------------------------------------------------
-
-
-def as_utc(value: datetime) -> datetime:
-    """SQLite hands datetimes back naive; they were stored as UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def normalize_email(email: str) -> str:

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
-from ava_app.models import ROLES, ApiKey, Tenant, User, utcnow
-from ava_app.services import accounts, audit
+from ava_app.models import ROLES, ApiKey, Membership, Tenant, User, as_utc, utcnow
+from ava_app.services import audit
 from ava_app.services.errors import Invalid, NotFound, Unauthorized
 from ava_app.services.principal import Principal
 from ava_app.services.tokens import hash_secret, new_secret
@@ -49,8 +49,8 @@ def _out(row: ApiKey) -> ApiKeyOut:
         name=row.name,
         prefix=row.prefix,
         role=row.role,
-        created_at=accounts.as_utc(row.created_at),
-        last_used_at=accounts.as_utc(row.last_used_at) if row.last_used_at else None,
+        created_at=as_utc(row.created_at),
+        last_used_at=as_utc(row.last_used_at) if row.last_used_at else None,
         revoked=row.revoked_at is not None,
     )
 
@@ -129,7 +129,7 @@ def authenticate_api_key(session: Session, *, key: str) -> Principal:
     if not _creator_is_admin(session, row):
         raise Unauthorized("This API key is invalid or was revoked.", code="invalid_api_key")
     now = utcnow()
-    if row.last_used_at is None or now - accounts.as_utc(row.last_used_at) > LAST_USED_PRECISION:
+    if row.last_used_at is None or now - as_utc(row.last_used_at) > LAST_USED_PRECISION:
         row.last_used_at = now
         session.add(row)
         session.commit()
@@ -167,4 +167,8 @@ def _creator_is_admin(session: Session, row: ApiKey) -> bool:
     creator = session.get(User, row.created_by_id)
     if creator is None or not creator.is_active:
         return False
-    return accounts.role_in(session, user_id=creator.id, tenant_id=row.tenant_id) == "admin"
+    # Read here rather than through the accounts service, which imports this module to revoke keys.
+    role = session.exec(
+        select(Membership.role).where(Membership.user_id == creator.id, Membership.tenant_id == row.tenant_id)
+    ).first()
+    return role == "admin"

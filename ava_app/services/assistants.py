@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
-from ava_app import jobs
+from ava_app.db import session_scope
 from ava_app.models import Assistant, AssistantVersion, PhoneNumber, Tenant, utcnow
 from ava_app.services import credentials, presets
 from ava_app.services.accounts import check_email
@@ -32,6 +32,7 @@ from ava_app.services.providers.vapi import (
     vapi_assistant_config,
 )
 from ava_app.settings import get_settings
+from ava_app.task_queue import enqueue, task
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -746,7 +747,8 @@ def enqueue_vapi_resync(session: Session, *, tenant_id: int) -> int:
         enqueue_assistant_sync(tenant_id=tenant_id, assistant_id=assistant_id)
     for number_id in number_ids:
         try:
-            jobs.sync_phone_number_job(tenant_id, number_id)
+            # By name: the job lives in phone_numbers, which imports this module.
+            enqueue("sync_phone_number_job", tenant_id, number_id)
         except Exception:
             log.exception("could not enqueue the sync of number %s", number_id)
     return len(assistant_ids) + len(number_ids)
@@ -770,7 +772,7 @@ def transfer_numbers(session: Session, *, tenant_id: int, assistant_id: int) -> 
 def enqueue_assistant_sync(*, tenant_id: int, assistant_id: int) -> None:
     """Queue the push to Vapi; if the queue itself fails the row stays pending and ``retry_sync`` recovers it."""
     try:
-        jobs.sync_assistant_job(tenant_id, assistant_id)
+        sync_assistant_job(tenant_id, assistant_id)
     except Exception:
         # Any queue failure (storage down...) must not undo a save that is already committed.
         log.exception("could not enqueue the sync of assistant %s", assistant_id)
@@ -862,7 +864,7 @@ def _route_numbers_to(session: Session, *, tenant_id: int, assistant_id: int) ->
     ).all()
     for number_id in number_ids:
         try:
-            jobs.sync_phone_number_job(tenant_id, number_id)
+            enqueue("sync_phone_number_job", tenant_id, number_id)
         except Exception:
             log.exception("could not enqueue the sync of number %s", number_id)
 
@@ -878,3 +880,22 @@ def retry_sync(session: Session, *, principal: Principal, assistant_id: int | No
     except ProviderUnavailable:
         enqueue_assistant_sync(tenant_id=tenant_id, assistant_id=assistant.id)
         return get_assistant(session, principal=principal, assistant_id=assistant.id)
+
+
+# --- jobs -------------------------------------------------------------------------------------------------------
+
+# Provider sync of an assistant or a number: huey retries ProviderUnavailable with exponential backoff (30 s, 1, 2, 4,
+# 8, 16 minutes); the row already says "failed" with the reason meanwhile, and a successful retry marks it synced.
+SYNC_RETRIES = 6
+SYNC_RETRY_DELAY_SECONDS = 30
+
+
+@task(retries=SYNC_RETRIES, retry_delay=SYNC_RETRY_DELAY_SECONDS, retry_backoff=2)
+def sync_assistant_job(tenant_id: int, assistant_id: int) -> None:
+    """Push a tenant's assistant to Vapi (create or update)."""
+    try:
+        with session_scope() as session:
+            sync_assistant(session, tenant_id=tenant_id, assistant_id=assistant_id)
+    except NotFound:
+        # Deleted with its tenant before the job ran: nothing left to push.
+        log.info("assistant %s is gone; sync skipped", assistant_id)

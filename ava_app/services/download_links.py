@@ -19,8 +19,8 @@ from typing import Any
 import jwt
 from sqlmodel import Session
 
-from ava_app.models import AuthSession, User, utcnow
-from ava_app.services.accounts import as_utc, role_in
+from ava_app.models import AuthSession, User, as_utc, utcnow
+from ava_app.services.accounts import role_in
 from ava_app.services.errors import Unauthorized
 from ava_app.services.principal import Principal
 from ava_app.settings import get_settings

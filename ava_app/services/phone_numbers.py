@@ -20,11 +20,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from ava_app import jobs
+from ava_app.db import session_scope
 from ava_app.models import Assistant, PhoneNumber, ProviderCredential, Tenant, utcnow
 from ava_app.services import credentials, presets
 from ava_app.services.accounts import normalize_phone
 from ava_app.services.assistants import (
+    SYNC_RETRIES,
+    SYNC_RETRY_DELAY_SECONDS,
     call_vapi,
     enqueue_assistant_sync,
     find_assistant,
@@ -38,6 +40,7 @@ from ava_app.services.principal import Principal
 from ava_app.services.providers import twilio
 from ava_app.services.providers.vapi import VapiClient
 from ava_app.settings import get_settings
+from ava_app.task_queue import task
 
 log = logging.getLogger(__name__)
 
@@ -666,7 +669,7 @@ def _routing(session: Session, number: PhoneNumber) -> dict[str, Any]:
 def enqueue_number_sync(*, tenant_id: int, number_id: int) -> None:
     """Queue the push of a number's routing; a queue failure leaves it pending for a later retry."""
     try:
-        jobs.sync_phone_number_job(tenant_id, number_id)
+        sync_phone_number_job(tenant_id, number_id)
     except Exception:
         # Any queue failure must not undo a change that is already committed.
         log.exception("could not enqueue the sync of number %s", number_id)
@@ -804,3 +807,16 @@ def release_number(session: Session, *, principal: Principal, number_id: int) ->
 
 def _bought_by_ava(number: PhoneNumber) -> bool:
     return number.twilio_account_sid == twilio.resolve_credentials()[0]
+
+
+# --- jobs -------------------------------------------------------------------------------------------------------
+
+
+@task(retries=SYNC_RETRIES, retry_delay=SYNC_RETRY_DELAY_SECONDS, retry_backoff=2)
+def sync_phone_number_job(tenant_id: int, number_id: int) -> None:
+    """Push a number's routing (assistant, fallback, server) to Vapi, importing it first if that never happened."""
+    try:
+        with session_scope() as session:
+            sync_number(session, tenant_id=tenant_id, number_id=number_id)
+    except NotFound:
+        log.info("phone number %s is gone; sync skipped", number_id)

@@ -1,6 +1,6 @@
 """After a call ends: summarise it, store the summary on the call, email it to whoever asked, and the daily digest.
 
-Plain functions run by the jobs in ``ava_app.jobs``; each step is idempotent, so a job that runs twice (a retry, or the
+Plain functions run by the jobs at its end; each step is idempotent, so a job that runs twice (a retry, or the
 sweep re-enqueueing a job whose worker died) changes nothing the second time:
 
 - the summary is written only while ``summary_status`` is ``pending``;
@@ -24,11 +24,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from huey import crontab
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from ava_app.db import session_scope
 from ava_app.models import Assistant, Call, CallMessage, Membership, Outbox, Tenant, User, utcnow
-from ava_app.services import credentials
+from ava_app.services import credentials, recordings
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.errors import Conflict, NotFound, ProviderError, ProviderUnavailable
 from ava_app.services.messaging import email
@@ -36,6 +38,7 @@ from ava_app.services.messaging.templates import format_duration, normalize_loca
 from ava_app.services.principal import Principal
 from ava_app.services.providers import llm
 from ava_app.settings import get_settings
+from ava_app.task_queue import periodic_task, task
 
 log = logging.getLogger(__name__)
 
@@ -293,8 +296,6 @@ def rerun_summary(session: Session, *, principal: Principal, call_id: int) -> Po
         raise Conflict("The call has not ended yet; its summary comes when it does.", code="call_not_ended")
     _set(session, call_id, summary_status="pending")
     session.commit()
-    from ava_app.jobs import run_post_call
-
     run_post_call(call_id)
     session.refresh(call)
     return PostCallStatus(call_id=call.id, summary_status=call.summary_status, email_status=call.email_status)
@@ -324,10 +325,8 @@ def retry_post_call(session: Session, *, principal: Principal, call_id: int) -> 
     if changes:
         _set(session, call_id, **changes)
     session.commit()
-    from ava_app.jobs import deliver_outbox_message, run_post_call
-
     for outbox_id in failed:
-        deliver_outbox_message(outbox_id)
+        email.deliver_outbox_message(outbox_id)
     run_post_call(call_id)
     session.refresh(call)
     return PostCallStatus(call_id=call.id, summary_status=call.summary_status, email_status=call.email_status)
@@ -496,3 +495,32 @@ def _zone(name: str | None) -> ZoneInfo:
 def _aware(value: datetime) -> datetime:
     # SQLite hands datetimes back naive; AVA stores UTC everywhere.
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+# --- jobs -------------------------------------------------------------------------------------------------------
+
+# Summary and email: 5 s doubling to 160 s (about 5 minutes in all) on top of the OpenAI SDK's own two retries; after
+# the last one the call shows summary_status (and, if never queued, email_status) "failed".
+POST_CALL_RETRIES = 6
+
+
+@task(retries=POST_CALL_RETRIES, retry_delay=5, retry_backoff=2, context=True)
+def run_post_call(call_id: int, task=None) -> None:
+    """Summarise one ended call and email its summary to whoever asked (idempotent: safe to run twice)."""
+    final = task is None or not task.retries
+    recordings.enqueue_recording_copy(call_id)
+    try:
+        with session_scope() as session:
+            process_call(session, call_id=call_id, final_attempt=final)
+    except Exception:
+        if final:
+            with session_scope() as session:
+                mark_failed(session, call_id=call_id)
+        raise
+
+
+@periodic_task(crontab(minute="5"))
+def send_daily_digests_job() -> None:
+    """Hourly: send the daily digest to members whose local morning has come (once per member and day)."""
+    with session_scope() as session:
+        send_daily_digests(session)

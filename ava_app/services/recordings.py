@@ -40,6 +40,7 @@ from ava_app.services.errors import DomainError, NotFound, ProviderUnavailable
 from ava_app.services.outbound_guard import OutboundPolicy, OutboundRefused, check_url, guarded_transport
 from ava_app.services.providers.vapi import SANDBOX_MOUNT_PATH
 from ava_app.settings import get_settings
+from ava_app.task_queue import task
 
 log = logging.getLogger(__name__)
 
@@ -425,3 +426,25 @@ def delete_unreferenced(session: Session, *, keys: Iterable[str]) -> int:
             store.delete(key)
             removed += 1
     return removed
+
+
+# --- jobs -------------------------------------------------------------------------------------------------------
+
+
+# Copying a recording into AVA's own store: the provider's storage may be slow to have it (30 s doubling, about
+# 15 minutes in all); the service caps the fetches it counts (MAX_ATTEMPTS). First playback copies too.
+@task(retries=5, retry_delay=30, retry_backoff=2)
+def copy_call_recording(call_id: int) -> None:
+    """Copy an ended call's recording from the provider into AVA's store, once (idempotent)."""
+    copy_recording(call_id=call_id)
+
+
+def enqueue_recording_copy(call_id: int) -> None:
+    """After the end-of-call report: queue the recording copy beside the summary (its failure never stops them)."""
+    try:
+        with session_scope() as session:
+            due = copy_is_due(session, call_id=call_id)
+        if due:
+            copy_call_recording(call_id)
+    except Exception:
+        log.exception("could not enqueue the recording copy of call %s; the first playback will copy it", call_id)

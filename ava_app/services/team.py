@@ -14,11 +14,10 @@ from pydantic import BaseModel
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from ava_app.models import ROLES, AuthSession, Invite, Membership, Tenant, User, utcnow
+from ava_app.models import ROLES, AuthSession, Invite, Membership, Tenant, User, as_utc, utcnow
 from ava_app.services import api_keys, audit, rate_limits
 from ava_app.services.accounts import (
     AuthResult,
-    as_utc,
     check_email,
     find_user_by_email,
     normalize_industry,

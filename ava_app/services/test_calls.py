@@ -14,12 +14,14 @@ from typing import Any
 
 from sqlmodel import Session
 
-from ava_app import jobs
+from ava_app.db import session_scope
 from ava_app.models import Call, CallMessage, Tenant, utcnow
-from ava_app.services import credentials, phone_numbers, presets
+from ava_app.services import credentials, phone_numbers, post_call, presets
 from ava_app.services.assistants import get_or_create_assistant
 from ava_app.services.errors import Invalid
 from ava_app.services.principal import Principal
+from ava_app.services.providers import llm
+from ava_app.services.providers.llm import OpenAIAccess
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +36,19 @@ _HOURS_QUESTION = {
 }
 
 
+def stream_reply(*, assistant: dict[str, Any], conversation: list[dict[str, str]]) -> llm.ReplyStream:
+    """The assistant's next reply in a text test call (see ``llm.stream_test_call_reply``), with the tenant's key."""
+    return llm.stream_test_call_reply(assistant=assistant, conversation=conversation, tenant_access=_tenant_access)
+
+
+def _tenant_access(tenant_id: int) -> OpenAIAccess | None:
+    """The tenant's resolved key, read from the database (blocking: the stream runs it in a thread)."""
+    with session_scope() as session:
+        return credentials.openai_access_for(session, tenant_id=tenant_id)
+
+
 def reply_context(session: Session, *, principal: Principal) -> dict[str, Any]:
-    """What ``llm.stream_test_call_reply`` needs to answer as the caller's assistant (its settings, the business).
+    """What ``stream_reply`` needs to answer as the caller's assistant (its settings, the business).
 
     It names the tenant and whether an OpenAI key (the tenant's own, else the platform's) will answer
     (``reply_source``), but never holds the key: the page keeps this dict in its state.
@@ -114,7 +127,7 @@ def save_test_call(session: Session, *, principal: Principal, turns: list[dict[s
         )
     session.commit()
     try:
-        jobs.run_post_call(call.id)
+        post_call.run_post_call(call.id)
     except Exception:
         # The minute sweep finds calls whose job was never queued; the test call itself is saved.
         log.exception("could not enqueue the post-call job of test call %s", call.id)

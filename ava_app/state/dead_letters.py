@@ -15,7 +15,7 @@ PAGE_SIZE = 50
 
 
 def _enqueue_reapply(event_id: int) -> None:
-    from ava_app.jobs import reapply_webhook_event
+    from ava_app.services.ingest.tasks import reapply_webhook_event
 
     reapply_webhook_event(event_id)
 

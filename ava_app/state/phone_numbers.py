@@ -14,7 +14,7 @@ import reflex as rx
 
 from ava_app.db import session_scope
 from ava_app.i18n import translate
-from ava_app.sandbox.twilio.state import SANDBOX_ACCOUNT_SID
+from ava_app.services.providers.sandbox_keys import SANDBOX_ACCOUNT_SID
 from ava_app.services import assistants, phone_numbers
 from ava_app.services.errors import DomainError, Invalid, Unauthorized
 from ava_app.services.principal import Principal

@@ -16,7 +16,6 @@ from ava_app.models import utcnow
 from ava_app.services import test_calls, web_calls
 from ava_app.services.errors import DomainError
 from ava_app.services.principal import Principal
-from ava_app.services.providers import llm
 from ava_app.state.auth import AuthState
 
 SCROLL_TRANSCRIPT = (
@@ -116,7 +115,7 @@ class TestCallState(AuthState):
             self.turns = [*self.turns, {"role": "assistant", "content": ""}]
             self.replying = True
             yield rx.call_script(SCROLL_TRANSCRIPT)
-        stream = llm.stream_test_call_reply(assistant=context, conversation=conversation)
+        stream = test_calls.stream_reply(assistant=context, conversation=conversation)
         async with self:
             self.reply_source = stream.source
         try:

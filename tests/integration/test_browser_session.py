@@ -13,7 +13,7 @@ import jwt
 import pytest
 
 from ava_app.api.app import create_api
-from ava_app.models import AuthSession, utcnow
+from ava_app.models import AuthSession, as_utc, utcnow
 from ava_app.services import accounts, browser_sessions, rate_limits
 from ava_app.services.errors import Unauthorized
 from ava_app.services.tokens import SESSION_MAX_AGE
@@ -111,8 +111,8 @@ def test_the_cookie_session_slides_but_never_past_its_maximum_age(db, login):
     db.commit()
     browser_sessions.authenticate_browser(db, token=token)  # idle for long: the expiry slides...
     db.expire_all()
-    slid = accounts.as_utc(db.get(AuthSession, login.session_id).expires_at)
-    assert slid == accounts.as_utc(started) + SESSION_MAX_AGE  # ...to the maximum age, not a week on
+    slid = as_utc(db.get(AuthSession, login.session_id).expires_at)
+    assert slid == as_utc(started) + SESSION_MAX_AGE  # ...to the maximum age, not a week on
     auth_session = db.get(AuthSession, login.session_id)
     auth_session.expires_at = utcnow() - timedelta(seconds=1)
     db.add(auth_session)

@@ -111,7 +111,7 @@ async def test_a_retry_that_fails_again_stays_listed_with_one_more_attempt(
 
 
 async def test_the_job_queue_retries_then_leaves_a_dead_letter_not_a_lost_call(db, business, broken_reports):
-    from ava_app.jobs import apply_webhook_event
+    from ava_app.services.ingest.tasks import apply_webhook_event
 
     message = report("call-dead-3")["message"]
     stored = vapi_events.store_vapi_event(db, message=message, raw=json.dumps({"message": message}))

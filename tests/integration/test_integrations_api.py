@@ -12,7 +12,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Sink
 
 from ava_app.api.app import create_api
-from ava_app.sandbox.twilio.state import SANDBOX_ACCOUNT_SID
+from ava_app.services.providers.sandbox_keys import SANDBOX_ACCOUNT_SID
 from ava_app.services import accounts, integrations
 from ava_app.services.providers.sandbox_keys import sandbox_keys
 from ava_app.settings import get_settings

@@ -25,7 +25,7 @@ from pathlib import Path
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from ava_app import jobs as job_module
+from ava_app import task_queue
 from ava_app.models import Outbox, utcnow
 from ava_app.services.messaging import email, outbox
 from tests.integration.test_smtp_delivery import Mailbox, smtp_server
@@ -87,7 +87,7 @@ def _env(database_url: str, smtp_port: int) -> dict[str, str]:
         AVA_SMTP_PORT=str(smtp_port),
         AVA_SMTP_TLS="none",
     )
-    filename = getattr(job_module.huey.storage, "filename", None)
+    filename = getattr(task_queue.huey.storage, "filename", None)
     if filename:
         # The queue (and the dev secret) of this process, wherever an earlier test's settings put them.
         env["AVA_DATA_DIR"] = str(Path(filename).parent)
@@ -112,8 +112,8 @@ def _only_row(db) -> Outbox:
 
 
 def test_worker_killed_between_claim_and_send_then_restarted_sends_exactly_once(db, database_url, smtp_env, tmp_path):
-    job_module.huey.immediate = False
-    job_module.huey.flush()
+    task_queue.huey.immediate = False
+    task_queue.huey.flush()
     mailbox = Mailbox()
     with smtp_server(mailbox) as port:
         smtp_env(host="127.0.0.1", port=port, tls="none")
@@ -129,16 +129,16 @@ def test_worker_killed_between_claim_and_send_then_restarted_sends_exactly_once(
         row = _only_row(db)
         assert (row.status, row.attempts, mailbox.received) == ("queued", 1, [])
         assert row.claimed_by and row.claimed_until
-        assert job_module.huey.pending_count() == 0, "huey has no ack: the job died with its worker"
+        assert task_queue.huey.pending_count() == 0, "huey has no ack: the job died with its worker"
         # While the claim is live nothing touches the row; once expired, the sweep picks it up.
         assert email.stale_queued_ids(db, now=row.claimed_until - timedelta(seconds=1)) == []
         wait_until(lambda: utcnow() > row.claimed_until, seconds=10, what="the claim to expire")
 
         survivor = _start(["worker", "0", "-"], env, tmp_path / "survivor.log")
         try:
-            job_module.sweep_outbox.call_local()
+            email.sweep_outbox.call_local()
             wait_until(lambda: _only_row(db).status == "sent", seconds=60, what="the restarted worker to send")
-            job_module.sweep_outbox.call_local()  # nothing left to do: no second email
+            email.sweep_outbox.call_local()  # nothing left to do: no second email
             time.sleep(1)
         finally:
             kill_group(survivor)
@@ -166,13 +166,13 @@ def test_process_killed_between_commit_and_enqueue_is_sent_once_by_the_sweep(
         row = _only_row(db)
         assert (row.status, row.attempts) == ("queued", 0)
 
-        job_module.sweep_outbox.call_local()
+        email.sweep_outbox.call_local()
         assert mailbox.received == [], "its job may still be on its way"
         # Let REQUEUE_AFTER pass for this row.
         db.exec(update(Outbox).where(col(Outbox.id) == row.id).values(created_at=utcnow() - email.REQUEUE_AFTER))
         db.commit()
-        job_module.sweep_outbox.call_local()
-        job_module.sweep_outbox.call_local()
+        email.sweep_outbox.call_local()
+        email.sweep_outbox.call_local()
 
     assert [item.rcpt_tos for item in mailbox.received] == [["owner@example.com"]]
     assert (_only_row(db).status, _only_row(db).attempts) == ("sent", 1)
@@ -180,7 +180,7 @@ def test_process_killed_between_commit_and_enqueue_is_sent_once_by_the_sweep(
 
 def _run_worker(lease: float, marker: str) -> None:
     """A real consumer; with a MARKER, its SMTP send announces itself and hangs until the process is killed."""
-    from ava_app.jobs import _huey
+    from ava_app.task_queue import _huey
 
     if marker != "-":
         email.CLAIM_LEASE = timedelta(seconds=lease)
@@ -198,7 +198,7 @@ def _send_and_die(to: str) -> None:
     """Record an email and be killed right after the row's commit, before its job is enqueued."""
     from ava_app.db import session_scope
 
-    job_module.deliver_outbox_message = lambda outbox_id: os.kill(os.getpid(), signal.SIGKILL)
+    email.deliver_outbox_message = lambda outbox_id: os.kill(os.getpid(), signal.SIGKILL)
     with session_scope() as session:
         email.send_email(session, to=to, subject="Sign in", body_text="T")
 

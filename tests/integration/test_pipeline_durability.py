@@ -19,9 +19,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from ava_app import jobs as job_module
+from ava_app import task_queue
 from ava_app.models import Call, Outbox, utcnow
 from ava_app.services import post_call
+from ava_app.services.ingest.tasks import sweep_pipeline_once
 from tests.factories import make_assistant, make_call, make_tenant, make_user
 from tests.integration.test_smtp_delivery import Mailbox, smtp_server
 from tests.mail import closed_port, run_scheduled
@@ -60,13 +61,13 @@ def test_smtp_down_during_a_burst_then_up_delivers_every_email_exactly_once(db, 
     calls = [pending_call(db, tenant, assistant) for _ in range(8)]
 
     for call in calls:
-        job_module.run_post_call(call.id)
+        post_call.run_post_call(call.id)
     db.expire_all()
     assert all(row.status == "queued" and row.attempts == 1 for row in db.exec(select(Outbox)).all())
     # Meanwhile the sweep and a second run of each job change nothing: no new rows, nothing sent twice later.
-    job_module.sweep_pipeline_once(now=utcnow() + post_call.STALE_AFTER * 2)
+    sweep_pipeline_once(now=utcnow() + post_call.STALE_AFTER * 2)
     for call in calls:
-        job_module.run_post_call(call.id)
+        post_call.run_post_call(call.id)
     db.expire_all()
     assert {db.get(Call, call.id).email_status for call in calls} == {"pending"}
 
@@ -74,7 +75,7 @@ def test_smtp_down_during_a_burst_then_up_delivers_every_email_exactly_once(db, 
     with smtp_server(mailbox, port=port):
         for _ in range(3):
             run_scheduled(jobs)
-    job_module.sweep_pipeline_once()
+    sweep_pipeline_once()
 
     received = [item.message for item in mailbox.received]
     assert len(received) == len(calls) and all(item.rcpt_tos == [owner.email] for item in mailbox.received)
@@ -91,7 +92,7 @@ def test_smtp_down_during_a_burst_then_up_delivers_every_email_exactly_once(db, 
 
 def _start_worker(database_url: str, *, slow: float, marker: Path) -> subprocess.Popen:
     env = dict(os.environ, AVA_DATABASE_URL=database_url, PYTHONPATH=str(PROJECT_DIR), AVA_SMTP_HOST="")
-    filename = getattr(job_module.huey.storage, "filename", None)
+    filename = getattr(task_queue.huey.storage, "filename", None)
     if filename:
         # The queue this process enqueues into, wherever an earlier test's settings put it.
         env["AVA_DATA_DIR"] = str(Path(filename).parent)
@@ -110,9 +111,9 @@ def test_worker_killed_mid_job_then_restarted_completes_the_job_exactly_once(
 ):
     tenant, owner, assistant = business
     call = pending_call(db, tenant, assistant)
-    job_module.huey.immediate = False
-    job_module.huey.flush()
-    job_module.run_post_call(call.id)
+    task_queue.huey.immediate = False
+    task_queue.huey.flush()
+    post_call.run_post_call(call.id)
     marker = tmp_path / "in-summary"
 
     doomed = _start_worker(database_url, slow=60, marker=marker)
@@ -122,13 +123,13 @@ def test_worker_killed_mid_job_then_restarted_completes_the_job_exactly_once(
         kill_group(doomed)
     db.expire_all()
     assert db.get(Call, call.id).summary_status == "pending"
-    assert job_module.huey.pending_count() == 0, "huey has no ack: the task died with its worker"
+    assert task_queue.huey.pending_count() == 0, "huey has no ack: the task died with its worker"
 
     survivor = _start_worker(database_url, slow=0, marker=tmp_path / "again")
     try:
         # The minute sweep, once the call has been untouched for STALE_AFTER, re-enqueues the lost job.
         later = utcnow() + post_call.STALE_AFTER + timedelta(seconds=5)
-        assert job_module.sweep_pipeline_once(now=later)["calls"] == [call.id]
+        assert sweep_pipeline_once(now=later)["calls"] == [call.id]
 
         def delivered() -> bool:
             db.expire_all()
@@ -136,7 +137,7 @@ def test_worker_killed_mid_job_then_restarted_completes_the_job_exactly_once(
 
         wait_until(delivered, seconds=60, what="the restarted worker to summarise and deliver")
         # The next sweep settles the call's email status from its delivered outbox row, and finds nothing to redo.
-        assert job_module.sweep_pipeline_once(now=later + post_call.STALE_AFTER)["calls"] == []
+        assert sweep_pipeline_once(now=later + post_call.STALE_AFTER)["calls"] == []
     finally:
         kill_group(survivor)
     db.expire_all()
@@ -182,7 +183,7 @@ async def test_simulated_call_is_live_in_ava_then_its_summary_email_arrives(engi
 
 def _run_worker(slow: float, marker: str) -> None:
     """The worker process of the kill test: a real consumer whose summary step announces itself and then sleeps."""
-    from ava_app.jobs import _huey
+    from ava_app.task_queue import _huey
 
     def announce_and_sleep(call_id: int) -> None:
         Path(marker).touch()

@@ -22,7 +22,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ava_app.jobs import deliver_outbox_message
 from ava_app.models import Outbox
 from ava_app.services import credentials
 from ava_app.services.errors import ProviderError, ProviderUnavailable
@@ -134,7 +133,7 @@ def test_plain_smtp_delivers_headers_bodies_and_links_once(db, smtp_env, jobs):
         outbox_id = email.send_template(
             db, to="owner@example.com", kind="magic_link", locale="en", link=LINK, dedupe_key="magic:1"
         )
-        deliver_outbox_message(outbox_id)  # a retried job after success
+        email.deliver_outbox_message(outbox_id)  # a retried job after success
         email.send_template(db, to="owner@example.com", kind="magic_link", locale="en", link=LINK, dedupe_key="magic:1")
 
     [received] = mailbox.received
@@ -172,7 +171,7 @@ def test_server_down_then_up_is_delivered_exactly_once(db, smtp_env, jobs):
     mailbox = Mailbox()
     with smtp_server(mailbox, port=port):
         run_scheduled(jobs)
-        deliver_outbox_message(outbox_id)  # duplicate job: nothing more is sent
+        email.deliver_outbox_message(outbox_id)  # duplicate job: nothing more is sent
 
     assert len(mailbox.received) == 1
     row = reload(db, outbox_id)

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from ava_app.models import AuditLog, AuthSession, Membership, OneTimeToken, Outbox, Tenant, User, utcnow
+from ava_app.models import AuditLog, AuthSession, Membership, OneTimeToken, Outbox, Tenant, User, as_utc, utcnow
 from ava_app.services import accounts, audit, passwords, rate_limits
 from ava_app.services.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unauthorized
 from ava_app.services.messaging.outbox import open_bodies
@@ -333,9 +333,9 @@ def test_refresh_slides_but_never_past_thirty_days_from_the_login(db):
     _age_session(db, first.session_id, days=29)
     second = accounts.refresh_tokens(db, refresh_token=first.refresh_token)
     auth_session = db.get(AuthSession, first.session_id)
-    login_at = accounts.as_utc(auth_session.created_at)
+    login_at = as_utc(auth_session.created_at)
     # One day left: the refresh no longer grants a full week.
-    assert accounts.as_utc(auth_session.expires_at) == login_at + accounts.SESSION_MAX_AGE
+    assert as_utc(auth_session.expires_at) == login_at + accounts.SESSION_MAX_AGE
     assert timedelta(days=30) == accounts.SESSION_MAX_AGE
 
     _age_session(db, first.session_id, days=30.01)

@@ -52,7 +52,7 @@ def test_an_existing_world_readable_database_is_tightened(tmp_path, open_umask):
 
 
 def test_the_job_queue_file_is_private(engine, monkeypatch, tmp_path, open_umask):
-    from ava_app.jobs import make_huey
+    from ava_app.task_queue import make_huey
 
     monkeypatch.setenv("AVA_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("AVA_REDIS_URL", raising=False)

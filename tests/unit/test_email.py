@@ -118,9 +118,7 @@ def test_message_is_multipart_alternative_with_a_stable_message_id(db):
 
 
 def test_retry_delay_grows_exponentially_up_to_a_cap():
-    from ava_app.jobs import email_retry_delay
-
-    delays = [email_retry_delay(attempts) for attempts in range(1, 10)]
+    delays = [email.retry_delay(attempts) for attempts in range(1, 10)]
     assert delays[:4] == [60, 120, 240, 480]
     assert max(delays) == email.RETRY_MAX_SECONDS
     assert delays == sorted(delays)
@@ -146,7 +144,7 @@ def test_job_schedules_a_retry_with_backoff_when_the_server_is_down(db, smtp_env
 
 
 def test_job_stops_retrying_once_the_row_is_failed(db, smtp_env, jobs):
-    from ava_app.jobs import deliver_outbox_message
+    deliver_outbox_message = email.deliver_outbox_message
 
     smtp_env(host="127.0.0.1", port=closed_port(), tls="none")
     row = outbox.queue_message(db, channel="email", to="a@example.com", body_text="T")
@@ -162,10 +160,10 @@ def test_job_stops_retrying_once_the_row_is_failed(db, smtp_env, jobs):
 
 
 def test_importing_the_modules_opens_nothing(tmp_path):
-    """Importing jobs and the email services builds no queue and creates no job store."""
+    """Importing the job queue and the email services builds no queue and creates no job store."""
     code = (
-        "import ava_app.jobs as jobs, ava_app.services.messaging.email, ava_app.services.credentials; "
-        "assert jobs._huey.cache_info().currsize == 0"
+        "import ava_app.task_queue as task_queue, ava_app.services.messaging.email, ava_app.services.credentials; "
+        "assert task_queue._huey.cache_info().currsize == 0"
     )
     env = {**os.environ, "AVA_DATA_DIR": str(tmp_path)}
     subprocess.run([sys.executable, "-c", code], cwd=PROJECT_DIR, env=env, check=True)
@@ -182,7 +180,7 @@ def _set(db, outbox_id: int, **values) -> None:
 
 
 def test_sweep_sends_a_queued_row_whose_job_never_ran(db, smtp_env, jobs):
-    from ava_app.jobs import sweep_outbox
+    sweep_outbox = email.sweep_outbox
 
     # What send_email leaves when its process dies between the row's commit and the enqueue.
     row = outbox.queue_message(db, channel="email", to="a@example.com", subject="S", body_text="T")
@@ -249,7 +247,7 @@ def test_a_row_claimed_by_a_live_attempt_is_not_sent_by_another_job(db, smtp_env
 
 
 def test_attempts_used_up_by_killed_workers_fail_the_row(db, smtp_env, jobs):
-    from ava_app.jobs import deliver_outbox_message
+    deliver_outbox_message = email.deliver_outbox_message
 
     row = outbox.queue_message(db, channel="email", to="a@example.com", body_text="T")
     expired = utcnow() - timedelta(seconds=1)

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from ava_app.models import PhoneNumber, ProviderCredential, Tenant
-from ava_app.sandbox.twilio.state import SANDBOX_ACCOUNT_SID
+from ava_app.services.providers.sandbox_keys import SANDBOX_ACCOUNT_SID
 from ava_app.services import assistants, credentials, phone_numbers
 from ava_app.services.business_hours import TimeRangeIn
 from ava_app.services.errors import Conflict, Forbidden, Invalid, NotFound

@@ -13,13 +13,13 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from ava_app import jobs as job_module
 from ava_app.api.app import create_api
 from ava_app.models import Call, Membership, Outbox, WebhookEvent
 from ava_app.sandbox.openai.app import create_openai_emulator
 from ava_app.services import notification_settings, post_call, rate_limits
 from ava_app.services.errors import Forbidden, Invalid, NotFound
 from ava_app.services.ingest import events as vapi_events
+from ava_app.services.ingest.tasks import sweep_pipeline_once
 from ava_app.services.principal import Principal
 from ava_app.settings import get_settings
 from tests.factories import make_assistant, make_call, make_tenant, make_user
@@ -99,7 +99,7 @@ def test_summary_is_stored_and_the_owner_gets_it_in_their_language(db, business,
     tenant, owner, assistant = business
     call = ended_call(db, tenant, assistant, data_fields={"name": "Jordan Lee (from take_message)"})
 
-    job_module.run_post_call(call.id)
+    post_call.run_post_call(call.id)
 
     call = reload(db, call)
     assert (call.summary_status, call.email_status, call.summary_source) == ("done", "sent", "local")
@@ -118,8 +118,8 @@ def test_action_mode_only_gets_calls_that_need_action(db, business, jobs, smtp_e
     quiet = ended_call(db, tenant, assistant, transcript="AI: Hello.\nUser: What time do you open? Thanks, bye.")
     urgent = ended_call(db, tenant, assistant, action_needed=True)
 
-    job_module.run_post_call(quiet.id)
-    job_module.run_post_call(urgent.id)
+    post_call.run_post_call(quiet.id)
+    post_call.run_post_call(urgent.id)
 
     assert reload(db, quiet).email_status == "skipped"
     assert reload(db, urgent).email_status == "sent"
@@ -137,7 +137,7 @@ def test_never_and_digest_get_no_per_call_email_but_summary_recipients_do(db, bu
     db.commit()
     call = ended_call(db, tenant, assistant)
 
-    job_module.run_post_call(call.id)
+    post_call.run_post_call(call.id)
 
     # The owner's own "never" wins over being listed; the outside address gets it in the business's language.
     assert [mail.to for mail in outbox(db)] == ["accounting@example.com"]
@@ -150,7 +150,7 @@ def test_nobody_opted_in_means_skipped(db, business, jobs, smtp_env):
     set_mode(db, owner, tenant, "never")
     call = ended_call(db, tenant, assistant)
 
-    job_module.run_post_call(call.id)
+    post_call.run_post_call(call.id)
 
     assert (reload(db, call).summary_status, reload(db, call).email_status) == ("done", "skipped")
     assert outbox(db) == []
@@ -161,13 +161,13 @@ def test_running_the_job_twice_sends_one_email_per_recipient(db, business, jobs,
     make_user(db, tenant=tenant, email="partner@brightsmile.test", role="user")
     call = ended_call(db, tenant, assistant)
 
-    job_module.run_post_call(call.id)
+    post_call.run_post_call(call.id)
     first_summary = reload(db, call).summary
     # As if the sweep re-enqueued it, or the summary and email state had been reset halfway.
     db.exec(Call.__table__.update().where(Call.__table__.c.id == call.id).values(email_status="pending"))
     db.commit()
-    job_module.run_post_call(call.id)
-    job_module.run_post_call(call.id)
+    post_call.run_post_call(call.id)
+    post_call.run_post_call(call.id)
 
     mails = outbox(db)
     assert sorted(mail.to for mail in mails) == ["owner@brightsmile.test", "partner@brightsmile.test"]
@@ -184,7 +184,7 @@ def test_llm_500s_then_recovering_ends_done_with_the_llm_summary(db, business, j
     # The SDK tries three times per job attempt: the first attempt fails, the retry's second request succeeds.
     openai.fail_next(4, status=500, retry_after=0.01)
 
-    job_module.run_post_call(call.id)
+    post_call.run_post_call(call.id)
     assert reload(db, call).summary_status == "pending"
     drain(jobs)
 
@@ -196,9 +196,9 @@ def test_llm_500s_then_recovering_ends_done_with_the_llm_summary(db, business, j
 def test_llm_down_past_the_retry_cap_fails_the_summary_and_still_emails(db, business, jobs, smtp_env, openai):
     tenant, owner, assistant = business
     call = ended_call(db, tenant, assistant)
-    openai.fail_next(3 * (job_module.POST_CALL_RETRIES + 1), status=503, retry_after=0.01)
+    openai.fail_next(3 * (post_call.POST_CALL_RETRIES + 1), status=503, retry_after=0.01)
 
-    job_module.run_post_call(call.id)
+    post_call.run_post_call(call.id)
     drain(jobs)
 
     call = reload(db, call)
@@ -211,7 +211,7 @@ def test_malformed_answer_twice_fails_the_summary_and_the_email_says_so(db, busi
     call = ended_call(db, tenant, assistant)
     openai.malformed_next(2)
 
-    job_module.run_post_call(call.id)
+    post_call.run_post_call(call.id)
 
     call = reload(db, call)
     assert (call.summary_status, call.email_status) == ("failed", "sent")
@@ -224,7 +224,7 @@ def test_admin_retry_runs_a_failed_summary_again(db, business, jobs, smtp_env, o
     tenant, owner, assistant = business
     call = ended_call(db, tenant, assistant)
     openai.malformed_next(2)
-    job_module.run_post_call(call.id)
+    post_call.run_post_call(call.id)
     assert reload(db, call).summary_status == "failed"
 
     admin = Principal(user_id=owner.id, tenant_id=tenant.id, role="admin")
@@ -243,7 +243,7 @@ def test_admin_retry_runs_a_failed_summary_again(db, business, jobs, smtp_env, o
 def test_admin_retry_requeues_failed_emails(db, business, jobs, smtp_env):
     tenant, owner, assistant = business
     call = ended_call(db, tenant, assistant)
-    job_module.run_post_call(call.id)
+    post_call.run_post_call(call.id)
     (mail,) = outbox(db)
     mail.status = "failed"
     db.add(mail)
@@ -316,7 +316,7 @@ def test_sweep_finds_lost_report_jobs_and_stale_post_call_work(db, business, job
     db.commit()
     assert vapi_events.unapplied_event_ids(db, received_before=datetime.now(UTC) - timedelta(minutes=2)) == [lost.id]
 
-    found = job_module.sweep_pipeline_once()
+    found = sweep_pipeline_once()
     assert found == {"events": [lost.id], "calls": [stale.id]}
     db.expire_all()
     assert db.get(WebhookEvent, lost.id).processed_at is not None
@@ -360,7 +360,7 @@ async def test_notifications_route_round_trip(engine, smtp_env):
 def test_admin_can_rerun_a_done_summary_without_a_second_email(db, business, jobs, smtp_env):
     tenant, owner, assistant = business
     call = ended_call(db, tenant, assistant)
-    job_module.run_post_call(call.id)
+    post_call.run_post_call(call.id)
     assert reload(db, call).summary_status == "done"
     db.exec(Call.__table__.update().where(Call.__table__.c.id == call.id).values(summary="old words"))
     db.commit()

@@ -11,9 +11,8 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from ava_app import jobs as job_queue
 from ava_app.models import Call, CallRecording
-from ava_app.services import calls, recordings
+from ava_app.services import calls, post_call, recordings
 from ava_app.services.errors import NotFound
 from ava_app.services.outbound_guard import resolve_checked
 from ava_app.services.principal import Principal
@@ -216,8 +215,8 @@ def test_the_post_call_job_copies_the_recording_once(configure, db, provider, jo
     storage = provider()
     call = make_call(db, tenant=make_tenant(db), recording_url=VAPI_URL)
 
-    job_queue.run_post_call(call.id)
-    job_queue.copy_call_recording(call.id)  # a second run (a retry, the sweep) changes nothing
+    post_call.run_post_call(call.id)
+    recordings.copy_call_recording(call.id)  # a second run (a retry, the sweep) changes nothing
 
     row = _row(db, call.id)
     assert (row.status, row.content_type, row.size_bytes) == ("stored", "audio/wav", len(AUDIO))

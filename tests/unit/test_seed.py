@@ -15,7 +15,7 @@ from ava_app import seed
 from ava_app.api.app import create_api
 from ava_app.demo_data import generate_calls
 from ava_app.demo_data import main as generate_main
-from ava_app.models import Assistant, Call, CallMessage, Outbox, PhoneNumber, Tenant, WebhookEvent, utcnow
+from ava_app.models import Assistant, Call, CallMessage, Outbox, PhoneNumber, Tenant, WebhookEvent, as_utc, utcnow
 from ava_app.services import accounts, calls, download_links, presets
 from ava_app.settings import get_settings
 
@@ -72,10 +72,10 @@ def test_the_demo_month_is_played_through_webhooks_ingestion_and_the_post_call_j
     assert not db.exec(select(Outbox).where(col(Outbox.dedupe_key).startswith("call-summary:"))).first()
 
     # Spread over the last 30 days, in the clinic's day, finished before the seed ran.
-    created = accounts.as_utc(tenant.created_at)
-    starts = [accounts.as_utc(call.started_at) for call in rows]
+    created = as_utc(tenant.created_at)
+    starts = [as_utc(call.started_at) for call in rows]
     assert created - timedelta(days=31) < min(starts) and max(starts) < created - timedelta(minutes=9)
-    assert all(accounts.as_utc(call.ended_at) < created for call in rows)
+    assert all(as_utc(call.ended_at) < created for call in rows)
     assert len({start.astimezone(PARIS).date() for start in starts}) >= CALLS // 2
     assert all(6 <= start.astimezone(PARIS).hour <= 22 for start in starts)
 

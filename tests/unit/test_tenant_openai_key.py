@@ -97,7 +97,7 @@ async def test_test_call_replies_use_the_tenants_key_without_holding_it(db, open
     owner = _owner(db, key=TENANT_KEY)
     context = test_calls.reply_context(db, principal=owner)
 
-    reply = llm.stream_test_call_reply(assistant=context, conversation=[{"role": "user", "content": "Parking?"}])
+    reply = test_calls.stream_reply(assistant=context, conversation=[{"role": "user", "content": "Parking?"}])
 
     # The page keeps the context in its state: it names the tenant, never the key.
     assert TENANT_KEY not in repr(context)
@@ -109,7 +109,7 @@ async def test_test_call_replies_use_the_tenants_key_without_holding_it(db, open
 async def test_test_call_replies_are_local_when_no_key_resolves(db, openai):
     context = test_calls.reply_context(db, principal=_owner(db, key=None))
 
-    reply = llm.stream_test_call_reply(assistant=context, conversation=[{"role": "user", "content": "Parking?"}])
+    reply = test_calls.stream_reply(assistant=context, conversation=[{"role": "user", "content": "Parking?"}])
 
     assert context["reply_source"] == "local" and reply.source == "local"
     assert await reply.text() == "Behind the building."
@@ -121,7 +121,7 @@ async def test_a_key_removed_during_a_test_call_is_said_not_faked(db, openai):
     context = test_calls.reply_context(db, principal=owner)
     credentials.delete_credential(db, tenant_id=owner.tenant_id, provider="openai")
 
-    reply = llm.stream_test_call_reply(assistant=context, conversation=[{"role": "user", "content": "Parking?"}])
+    reply = test_calls.stream_reply(assistant=context, conversation=[{"role": "user", "content": "Parking?"}])
 
     with pytest.raises(ProviderError) as error:
         await reply.text()

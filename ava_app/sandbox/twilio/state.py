@@ -26,13 +26,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ava_app.private_files import private_sqlite_file
+from ava_app.services.providers.sandbox_keys import SANDBOX_ACCOUNT_SID, SANDBOX_VERIFY_SERVICE_SID
 
 logger = logging.getLogger(__name__)
 
-# The sandbox account used when neither the tenant nor the platform configured Twilio. Its SID is an identifier (Twilio
-# puts it in every webhook); its auth token is random per installation (``sandbox_keys``), never a constant.
-SANDBOX_ACCOUNT_SID = "AC" + "5a4db0c0" * 4
-SANDBOX_VERIFY_SERVICE_SID = "VA" + "5a4db0c0" * 4
 
 CODE_VALIDITY_SECONDS = 600
 MAX_CHECK_ATTEMPTS = 5

@@ -37,9 +37,12 @@ from email.utils import formatdate, parseaddr
 from typing import Any
 
 import aiosmtplib
+from huey import crontab
+from huey.exceptions import RetryTask
 from sqlalchemy import and_, func, or_, text, update
 from sqlmodel import Session, col, select
 
+from ava_app.db import session_scope
 from ava_app.models import Outbox, utcnow
 from ava_app.services import credentials
 from ava_app.services.async_bridge import run_coroutine_sync
@@ -48,10 +51,11 @@ from ava_app.services.messaging import outbox, smtp_connection
 from ava_app.services.messaging.templates import render
 from ava_app.services.outbound_guard import OutboundRefused
 from ava_app.settings import get_settings
+from ava_app.task_queue import periodic_task, task
 
 log = logging.getLogger(__name__)
 
-# Beyond this many attempts a message is marked failed. The job queue spaces them out (see ava_app.jobs): about an
+# Beyond this many attempts a message is marked failed. The job queue spaces them out (deliver_outbox_message): about an
 # hour and a half of mail-server outage is ridden out before a row shows as failed.
 MAX_ATTEMPTS = 8
 # A stalled server must not hold a worker thread for long; the next attempt comes from the queue anyway.
@@ -114,10 +118,7 @@ def send_email(
         dedupe_key=dedupe_key,
         links=links,
     )
-    # Imported here because the job module imports this one inside its task body; the row is committed above, so a
-    # worker in another process finds it.
-    from ava_app.jobs import deliver_outbox_message
-
+    # The row is committed above, so a worker in another process finds it.
     deliver_outbox_message(row.id)
     return row.id
 
@@ -441,3 +442,36 @@ def _record(
 
 def _outcome(row: Outbox) -> dict:
     return {"id": row.id, "status": row.status, "attempts": row.attempts}
+
+
+# --- jobs -------------------------------------------------------------------------------------------------------
+
+
+# huey's own retries only cover unexpected errors (database unreachable...): the backoff for SMTP failures is driven
+# by the attempts stored on the outbox row, which survive a restart and are visible in the UI. A job lost for good
+# (worker killed, retries spent) leaves its row queued, and the outbox sweep (sweep_outbox) enqueues it again.
+@task(retries=3, retry_delay=60, retry_backoff=2)
+def deliver_outbox_message(outbox_id: int) -> None:
+    """Deliver one outbox email; on a temporary failure, come back later with a growing delay."""
+    try:
+        with session_scope() as session:
+            deliver(session, outbox_id=outbox_id)
+    except ProviderUnavailable as exc:
+        # RetryTask does not consume huey's retry budget; the attempt cap lives in deliver. The delay is the one
+        # stored on the row as its next attempt, which the sweep waits for too.
+        delay = exc.details.get("retry_in") or retry_delay(int(exc.details.get("attempts", 1)))
+        raise RetryTask(delay=int(delay)) from exc
+    except (ProviderError, NotFound) as exc:
+        # Final: the row says failed (or is gone with its tenant); retrying the job would change nothing.
+        log.warning("outbox %s not delivered: %s", outbox_id, exc.message)
+
+
+@periodic_task(crontab(minute="*"))
+def sweep_outbox() -> None:
+    """Every minute: enqueue again the queued emails whose delivery job was lost (see stale_queued_ids)."""
+    with session_scope() as session:
+        stale = stale_queued_ids(session)
+    for outbox_id in stale:
+        deliver_outbox_message(outbox_id)
+    if stale:
+        log.warning("outbox sweep re-enqueued %d email(s): %s", len(stale), stale[:20])

@@ -11,8 +11,9 @@ import asyncio
 import re
 import weakref
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 import openai
@@ -281,6 +282,7 @@ def stream_test_call_reply(
     assistant: Mapping[str, Any],
     conversation: Sequence[Mapping[str, str]],
     access: OpenAIAccess | None = None,
+    tenant_access: Callable[[int], OpenAIAccess | None] | None = None,
 ) -> ReplyStream:
     """The assistant's next reply in a text test call, streamed; OpenAI with a key, else the local FAQ matcher.
 
@@ -288,14 +290,20 @@ def stream_test_call_reply(
     conversation_rules, knowledge_base as ``[{"question", "answer"}]``), as ``test_calls.reply_context`` builds them;
     ``conversation`` is the list of ``{"role": "user"|"assistant", "content"}`` turns so far. The key: ``access``
     when given; else, when ``assistant`` names its ``tenant_id`` and says a key exists (``reply_source`` "llm"),
-    that tenant's key is looked up while streaming, since a key must never sit in page state; else the platform's.
+    that tenant's key is looked up while streaming with ``tenant_access`` (blocking: it runs in a thread; the caller
+    supplies it because the credentials service builds on this module), since a key must never sit in page state;
+    else the platform's.
     Errors surface while iterating, as domain errors.
     """
     tenant_id = assistant.get("tenant_id")
     if access is None and isinstance(tenant_id, int) and assistant.get("reply_source") in ("llm", "local"):
         if assistant["reply_source"] == "local":
             return _local_stream(assistant=assistant, conversation=conversation)
-        return ReplyStream("llm", _llm_chunks(assistant=assistant, conversation=conversation, tenant_id=tenant_id))
+        if tenant_access is not None:
+            chunks = _llm_chunks(
+                assistant=assistant, conversation=conversation, tenant_access=partial(tenant_access, tenant_id)
+            )
+            return ReplyStream("llm", chunks)
     access = access or openai_access()
     if access is None:
         return _local_stream(assistant=assistant, conversation=conversation)
@@ -304,16 +312,6 @@ def stream_test_call_reply(
 
 def _local_stream(*, assistant: Mapping[str, Any], conversation: Sequence[Mapping[str, str]]) -> ReplyStream:
     return ReplyStream("local", _local_chunks(llm_local.reply_locally(assistant=assistant, conversation=conversation)))
-
-
-def _tenant_access(tenant_id: int) -> OpenAIAccess | None:
-    """The tenant's resolved key, read from the database (blocking: run it in a thread)."""
-    # Imported here: the credentials service builds on this module, not the other way round.
-    from ava_app.db import session_scope
-    from ava_app.services.credentials import openai_access_for
-
-    with session_scope() as session:
-        return openai_access_for(session, tenant_id=tenant_id)
 
 
 async def _local_chunks(text: str) -> AsyncIterator[str]:
@@ -328,10 +326,10 @@ async def _llm_chunks(
     assistant: Mapping[str, Any],
     conversation: Sequence[Mapping[str, str]],
     access: OpenAIAccess | None = None,
-    tenant_id: int | None = None,
+    tenant_access: Callable[[], OpenAIAccess | None] | None = None,
 ) -> AsyncIterator[str]:
-    if access is None and tenant_id is not None:
-        access = await asyncio.to_thread(_tenant_access, tenant_id)
+    if access is None and tenant_access is not None:
+        access = await asyncio.to_thread(tenant_access)
         if access is None:
             # The key was removed since the call started: say so rather than answer locally under an AI label.
             raise ProviderError("The OpenAI key was removed; start the test call again", code="openai_not_configured")

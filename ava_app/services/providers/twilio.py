@@ -24,7 +24,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from ava_app.sandbox.twilio.state import SANDBOX_ACCOUNT_SID, SANDBOX_VERIFY_SERVICE_SID
+from ava_app.services.providers.sandbox_keys import SANDBOX_ACCOUNT_SID, SANDBOX_VERIFY_SERVICE_SID
 from ava_app.services.errors import DomainError, Invalid, NotFound, ProviderError, ProviderUnavailable, RateLimited
 from ava_app.services.providers.sandbox_keys import sandbox_keys
 from ava_app.settings import get_settings

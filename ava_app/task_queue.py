@@ -1,11 +1,14 @@
 """The durable job queue (huey): SQLite storage in the data dir by default, Redis when AVA_REDIS_URL is set.
 
-Tasks are thin: each opens a session and calls a service. ``./scripts/run`` runs the consumer inside the app
-process (``start_embedded_worker``); production runs ``huey_consumer ava_app.jobs.huey`` as separate workers.
+Queue plumbing only: the lazily built queue, the task-declaring decorators, webhook back-pressure and the embedded
+worker. Task bodies live beside their feature and are declared with ``task``/``periodic_task``; this module imports no
+service, so any service may enqueue. ``./scripts/run`` runs the consumer inside the app process
+(``start_embedded_worker``); production runs ``huey_consumer ava_app.tasks.huey`` as separate workers.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 import time
@@ -14,10 +17,9 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
-from huey import Huey, RedisHuey, crontab
+from huey import Huey, RedisHuey
 from huey.api import TaskWrapper
 from huey.consumer import Consumer
-from huey.exceptions import RetryTask
 from huey.storage import RedisStorage, SqliteStorage
 
 from ava_app.private_files import private_dir, private_sqlite_file
@@ -101,6 +103,24 @@ class _LazyTask:
 
 _declared_tasks: list[_LazyTask] = []
 
+# The modules that declare tasks, imported when the queue is built so every worker (embedded or ``huey_consumer``)
+# and every enqueuer knows all of them. Imported by name: they import this module, never the reverse.
+TASK_MODULES = (
+    "ava_app.services.assistants",
+    "ava_app.services.messaging.email",
+    "ava_app.services.ingest.tasks",
+    "ava_app.services.phone_numbers",
+    "ava_app.services.post_call",
+    "ava_app.services.recordings",
+)
+
+
+def enqueue(name: str, *args: Any) -> Any:
+    """Enqueue the declared task ``name`` (its function's name): for a service whose feature module imports it back."""
+    _huey()
+    [declared] = [declared for declared in _declared_tasks if declared.func.__name__ == name]
+    return declared(*args)
+
 
 def task(**options: Any) -> Callable[[Callable[..., Any]], _LazyTask]:
     """Declare a job; ``options`` are huey's (retries, retry_delay, priority...)."""
@@ -122,6 +142,8 @@ def _huey() -> Huey:
         if _built:
             return _built[0]
         queue = make_huey()
+        for module in TASK_MODULES:
+            importlib.import_module(module)
         for declared in _declared_tasks:
             declared.register(queue)
         # Every consumer of this queue, embedded or not, yields to webhook bursts (see RequestsInFlight).
@@ -288,45 +310,6 @@ def stop_embedded_worker() -> None:
         _consumer = None
 
 
-# --- tasks ------------------------------------------------------------------------------------------------------
-
-# Email delivery backs off exponentially (1, 2, 4, 8, 16 minutes, then every 30 minutes); the number of attempts is
-# capped by the service (email.MAX_ATTEMPTS), which marks the row failed after the last one.
-
-
-def email_retry_delay(attempts: int) -> int:
-    """Seconds to wait before the next delivery attempt, after ``attempts`` failed ones (the service's schedule)."""
-    from ava_app.services.messaging import email
-
-    return email.retry_delay(attempts)
-
-
-# huey's own retries only cover unexpected errors (database unreachable...): the backoff for SMTP failures is driven
-# by the attempts stored on the outbox row, which survive a restart and are visible in the UI. A job lost for good
-# (worker killed, retries spent) leaves its row queued, and the outbox sweep (sweep_outbox) enqueues it again.
-@task(retries=3, retry_delay=60, retry_backoff=2)
-def deliver_outbox_message(outbox_id: int) -> None:
-    """Deliver one outbox email; on a temporary failure, come back later with a growing delay."""
-    from ava_app.db import session_scope
-    from ava_app.services.errors import NotFound, ProviderError, ProviderUnavailable
-    from ava_app.services.messaging import email
-
-    try:
-        with session_scope() as session:
-            email.deliver(session, outbox_id=outbox_id)
-    except ProviderUnavailable as exc:
-        # RetryTask does not consume huey's retry budget; the attempt cap lives in email.deliver. The delay is the one
-        # stored on the row as its next attempt, which the sweep waits for too.
-        delay = exc.details.get("retry_in") or email_retry_delay(int(exc.details.get("attempts", 1)))
-        raise RetryTask(delay=int(delay)) from exc
-    except (ProviderError, NotFound) as exc:
-        # Final: the row says failed (or is gone with its tenant); retrying the job would change nothing.
-        log.warning("outbox %s not delivered: %s", outbox_id, exc.message)
-
-
-# --- the call pipeline ------------------------------------------------------------------------------------------
-
-
 class _LazyPeriodicTask(_LazyTask):
     """A periodic task (run by a consumer started with ``periodic=True``), registered like the others."""
 
@@ -345,167 +328,3 @@ def periodic_task(validate_datetime: Callable[[Any], bool], **options: Any) -> C
         return _LazyPeriodicTask(func, validate_datetime, options)
 
     return decorator
-
-
-# Applying a stored report retries quickly (2 s doubling to about 4 minutes, 8.5 minutes in all): its failures are
-# database hiccups. One that still fails keeps its error on the event (shown to admins, retried on redelivery).
-@task(retries=8, retry_delay=2, retry_backoff=2)
-def apply_webhook_event(event_id: int) -> None:
-    """Apply one stored Vapi event (store-and-enqueue's second half), then enqueue the call's post-call job."""
-    from ava_app.db import session_scope
-    from ava_app.services.ingest import events as vapi_events
-
-    with session_scope() as session:
-        vapi_events.apply_stored_event(session, event_id=event_id, on_call_ended=run_post_call)
-
-
-# A platform admin's retry of a dead letter is one attempt: failing again, the event stays listed with one more.
-@task(retries=0)
-def reapply_webhook_event(event_id: int) -> None:
-    """Apply a failed stored webhook event (Vapi or Twilio) again, then enqueue its call's post-call job if it ended."""
-    from ava_app.db import session_scope
-    from ava_app.services import dead_letters
-
-    with session_scope() as session:
-        error = dead_letters.reapply_event(session, event_id=event_id, on_call_ended=run_post_call)
-    if error:
-        log.warning("webhook event %s failed again on retry: %s", event_id, error)
-
-
-# Summary and email: 5 s doubling to 160 s (about 5 minutes in all) on top of the OpenAI SDK's own two retries; after
-# the last one the call shows summary_status (and, if never queued, email_status) "failed".
-POST_CALL_RETRIES = 6
-
-
-@task(retries=POST_CALL_RETRIES, retry_delay=5, retry_backoff=2, context=True)
-def run_post_call(call_id: int, task=None) -> None:
-    """Summarise one ended call and email its summary to whoever asked (idempotent: safe to run twice)."""
-    from ava_app.db import session_scope
-    from ava_app.services import post_call
-
-    final = task is None or not task.retries
-    _enqueue_recording_copy(call_id)
-    try:
-        with session_scope() as session:
-            post_call.process_call(session, call_id=call_id, final_attempt=final)
-    except Exception:
-        if final:
-            with session_scope() as session:
-                post_call.mark_failed(session, call_id=call_id)
-        raise
-
-
-# Copying a recording into AVA's own store: the provider's storage may be slow to have it (30 s doubling, about
-# 15 minutes in all); the service caps the fetches it counts (recordings.MAX_ATTEMPTS). First playback copies too.
-@task(retries=5, retry_delay=30, retry_backoff=2)
-def copy_call_recording(call_id: int) -> None:
-    """Copy an ended call's recording from the provider into AVA's store, once (idempotent)."""
-    from ava_app.services import recordings
-
-    recordings.copy_recording(call_id=call_id)
-
-
-def _enqueue_recording_copy(call_id: int) -> None:
-    """After the end-of-call report: queue the recording copy beside the summary (its failure never stops them)."""
-    from ava_app.db import session_scope
-    from ava_app.services import recordings
-
-    try:
-        with session_scope() as session:
-            due = recordings.copy_is_due(session, call_id=call_id)
-        if due:
-            copy_call_recording(call_id)
-    except Exception:
-        log.exception("could not enqueue the recording copy of call %s; the first playback will copy it", call_id)
-
-
-def sweep_pipeline_once(*, event_grace: Any = None, now: Any = None) -> dict[str, list[int]]:
-    """Re-enqueue what a lost job left behind; returns the event and call ids re-enqueued.
-
-    huey has no acknowledgement: a task taken by a worker that dies is gone. The database says what is unfinished:
-    stored events still unapplied after ``event_grace`` (default: the events' in-flight grace), and ended calls whose
-    post-call work is pending and untouched for post_call.STALE_AFTER. Both jobs are idempotent, so re-enqueueing one
-    that is in fact still queued only costs a no-op run. ``now`` is for tests that let time pass.
-    """
-    from ava_app.db import session_scope
-    from ava_app.models import utcnow
-    from ava_app.services import post_call
-    from ava_app.services.ingest import events as vapi_events
-
-    now = now or utcnow()
-    grace = vapi_events.IN_FLIGHT_GRACE if event_grace is None else event_grace
-    with session_scope() as session:
-        events = vapi_events.unapplied_event_ids(session, received_before=now - grace)
-        calls = post_call.calls_needing_work(session, now=now)
-    for event_id in events:
-        apply_webhook_event(event_id)
-    for call_id in calls:
-        run_post_call(call_id)
-    if events or calls:
-        log.warning("sweep re-enqueued %d stored event(s) and %d call(s)", len(events), len(calls))
-    return {"events": events, "calls": calls}
-
-
-@periodic_task(crontab(minute="*"))
-def sweep_pipeline() -> None:
-    """Every minute: recover webhook events and post-call jobs lost with a worker, settle email statuses."""
-    sweep_pipeline_once()
-
-
-@periodic_task(crontab(minute="*"))
-def sweep_outbox() -> None:
-    """Every minute: enqueue again the queued emails whose delivery job was lost (see email.stale_queued_ids)."""
-    from ava_app.db import session_scope
-    from ava_app.services.messaging import email
-
-    with session_scope() as session:
-        stale = email.stale_queued_ids(session)
-    for outbox_id in stale:
-        deliver_outbox_message(outbox_id)
-    if stale:
-        log.warning("outbox sweep re-enqueued %d email(s): %s", len(stale), stale[:20])
-
-
-@periodic_task(crontab(minute="5"))
-def send_daily_digests() -> None:
-    """Hourly: send the daily digest to members whose local morning has come (once per member and day)."""
-    from ava_app.db import session_scope
-    from ava_app.services import post_call
-
-    with session_scope() as session:
-        post_call.send_daily_digests(session)
-
-
-# Provider sync of an assistant or a number: huey retries ProviderUnavailable with exponential backoff (30 s, 1, 2, 4,
-# 8, 16 minutes); the row already says "failed" with the reason meanwhile, and a successful retry marks it synced.
-SYNC_RETRIES = 6
-SYNC_RETRY_DELAY_SECONDS = 30
-
-
-@task(retries=SYNC_RETRIES, retry_delay=SYNC_RETRY_DELAY_SECONDS, retry_backoff=2)
-def sync_assistant_job(tenant_id: int, assistant_id: int) -> None:
-    """Push a tenant's assistant to Vapi (create or update)."""
-    from ava_app.db import session_scope
-    from ava_app.services import assistants
-    from ava_app.services.errors import NotFound
-
-    try:
-        with session_scope() as session:
-            assistants.sync_assistant(session, tenant_id=tenant_id, assistant_id=assistant_id)
-    except NotFound:
-        # Deleted with its tenant before the job ran: nothing left to push.
-        log.info("assistant %s is gone; sync skipped", assistant_id)
-
-
-@task(retries=SYNC_RETRIES, retry_delay=SYNC_RETRY_DELAY_SECONDS, retry_backoff=2)
-def sync_phone_number_job(tenant_id: int, number_id: int) -> None:
-    """Push a number's routing (assistant, fallback, server) to Vapi, importing it first if that never happened."""
-    from ava_app.db import session_scope
-    from ava_app.services import phone_numbers
-    from ava_app.services.errors import NotFound
-
-    try:
-        with session_scope() as session:
-            phone_numbers.sync_number(session, tenant_id=tenant_id, number_id=number_id)
-    except NotFound:
-        log.info("phone number %s is gone; sync skipped", number_id)

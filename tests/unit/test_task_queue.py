@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
-from ava_app import jobs
-from ava_app.jobs import JobStore, RequestsInFlight, SharedWebhookActivity
+from ava_app import task_queue
+from ava_app.task_queue import JobStore, RequestsInFlight, SharedWebhookActivity
 
 
 def test_sqlite_job_store_syncs_like_the_app_database(tmp_path):
@@ -56,19 +56,19 @@ def test_the_worker_goes_once_webhooks_have_been_quiet_for_a_moment():
 
 def test_only_worker_threads_yield(monkeypatch):
     """A task run inline (immediate mode, in the request's own thread) must not wait for the request it runs in."""
-    monkeypatch.setattr(jobs, "YIELD_MAX_SECONDS", 0.2)
-    monkeypatch.setattr(jobs, "_redis_client", lambda: None)
-    with jobs.webhooks_in_flight.track():
+    monkeypatch.setattr(task_queue, "YIELD_MAX_SECONDS", 0.2)
+    monkeypatch.setattr(task_queue, "_redis_client", lambda: None)
+    with task_queue.webhooks_in_flight.track():
         started = time.monotonic()
-        jobs._yield_to_webhooks(None)
+        task_queue._yield_to_webhooks(None)
         assert time.monotonic() - started < 0.1
 
         waited = []
 
         def worker() -> None:
-            jobs._mark_worker_thread()
+            task_queue._mark_worker_thread()
             began = time.monotonic()
-            jobs._yield_to_webhooks(None)
+            task_queue._yield_to_webhooks(None)
             waited.append(time.monotonic() - began)
 
         thread = threading.Thread(target=worker)
@@ -122,6 +122,6 @@ def test_a_redis_error_never_reaches_the_webhook(monkeypatch):
         def set(self, *args, **kwargs):
             raise ConnectionError("redis is down")
 
-    monkeypatch.setattr(jobs, "_redis_client", lambda: Down())
-    monkeypatch.setattr(jobs, "shared_webhook_activity", SharedWebhookActivity())
-    jobs.note_webhook_activity()
+    monkeypatch.setattr(task_queue, "_redis_client", lambda: Down())
+    monkeypatch.setattr(task_queue, "shared_webhook_activity", SharedWebhookActivity())
+    task_queue.note_webhook_activity()
