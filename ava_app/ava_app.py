@@ -6,6 +6,7 @@ import contextlib
 
 import reflex as rx
 
+from ava_app import routes
 from ava_app.api.app import create_api
 from ava_app.api.security_headers import with_security_headers
 from ava_app.pages.account_links import forgot_password_page, reset_password_page, verify_email_page, verify_page
@@ -71,83 +72,90 @@ app.register_lifespan_task(job_worker)
 PUBLIC = [I18nState.detect_language, AuthState.redirect_if_logged_in]
 SIGNED_IN = [I18nState.detect_language, AuthState.require_login]
 
-app.add_page(index, route="/", title="AVA", on_load=PUBLIC)
-app.add_page(login_page, route="/login", title="AVA · Log in", on_load=[*PUBLIC, LoginState.reset_form])
-app.add_page(signup_page, route="/signup", title="AVA · Sign up", on_load=[*PUBLIC, SignupState.reset_form])
+app.add_page(index, route=routes.INDEX, title="AVA", on_load=PUBLIC)
+app.add_page(login_page, route=routes.LOGIN, title="AVA · Log in", on_load=[*PUBLIC, LoginState.reset_form])
+app.add_page(signup_page, route=routes.SIGNUP, title="AVA · Sign up", on_load=[*PUBLIC, SignupState.reset_form])
 app.add_page(
     forgot_password_page,
-    route="/forgot-password",
+    route=routes.FORGOT_PASSWORD,
     title="AVA · Forgot password",
     on_load=[I18nState.detect_language, PasswordState.reset_form],
 )
 app.add_page(
     reset_password_page,
-    route="/reset-password",
+    route=routes.RESET_PASSWORD,
     title="AVA · New password",
     on_load=[I18nState.detect_language, PasswordState.reset_form],
 )
 app.add_page(
-    verify_page, route="/verify", title="AVA · Log in", on_load=[I18nState.detect_language, LinkState.check_link]
+    verify_page, route=routes.VERIFY, title="AVA · Log in", on_load=[I18nState.detect_language, LinkState.check_link]
 )
 app.add_page(
     verify_email_page,
-    route="/verify-email",
+    route=routes.VERIFY_EMAIL,
     title="AVA · Verify email",
     on_load=[I18nState.detect_language, LinkState.verify_email],
 )
 app.add_page(
-    invite_page, route="/invite", title="AVA · Invitation", on_load=[I18nState.detect_language, InviteState.load_invite]
+    invite_page,
+    route=routes.INVITE,
+    title="AVA · Invitation",
+    on_load=[I18nState.detect_language, InviteState.load_invite],
 )
 app.add_page(
-    dashboard_page, route="/dashboard", title="AVA · Dashboard", on_load=[*SIGNED_IN, DashboardState.load_dashboard]
+    dashboard_page, route=routes.DASHBOARD, title="AVA · Dashboard", on_load=[*SIGNED_IN, DashboardState.load_dashboard]
 )
-app.add_page(calls_page, route="/calls", title="AVA · Calls", on_load=[*SIGNED_IN, CallsState.load_calls])
-app.add_page(call_detail_page, route="/calls/[id]", title="AVA · Call", on_load=[*SIGNED_IN, CallDetailState.load_call])
-app.add_page(settings_page, route="/settings", title="AVA · Settings", on_load=SIGNED_IN)
+app.add_page(calls_page, route=routes.CALLS, title="AVA · Calls", on_load=[*SIGNED_IN, CallsState.load_calls])
+app.add_page(
+    call_detail_page, route=routes.CALL_DETAIL, title="AVA · Call", on_load=[*SIGNED_IN, CallDetailState.load_call]
+)
+app.add_page(settings_page, route=routes.SETTINGS, title="AVA · Settings", on_load=SIGNED_IN)
 app.add_page(
     profile_page,
-    route="/settings/profile",
+    route=routes.SETTINGS_PROFILE,
     title="AVA · Profile",
     on_load=[*SIGNED_IN, ProfileState.load_profile, PhoneState.load_phone],
 )
 app.add_page(
     security_page,
-    route="/settings/security",
+    route=routes.SETTINGS_SECURITY,
     title="AVA · Security",
     on_load=[*SIGNED_IN, SecurityState.load_sessions],
 )
-app.add_page(team_page, route="/settings/team", title="AVA · Team", on_load=[*SIGNED_IN, TeamState.load_team])
-app.add_page(audit_page, route="/settings/audit", title="AVA · Audit log", on_load=[*SIGNED_IN, AuditState.load_audit])
+app.add_page(team_page, route=routes.SETTINGS_TEAM, title="AVA · Team", on_load=[*SIGNED_IN, TeamState.load_team])
+app.add_page(
+    audit_page, route=routes.SETTINGS_AUDIT, title="AVA · Audit log", on_load=[*SIGNED_IN, AuditState.load_audit]
+)
 app.add_page(
     integrations_page,
-    route="/settings/integrations",
+    route=routes.SETTINGS_INTEGRATIONS,
     title="AVA · Integrations",
     on_load=[*SIGNED_IN, IntegrationsState.load_integrations],
 )
 app.add_page(
     outbox_page,
-    route="/dev/outbox",
+    route=routes.DEV_OUTBOX,
     title="AVA · Dev outbox",
     on_load=[I18nState.detect_language, OutboxState.load_messages],
 )
 app.add_page(
     onboarding_page,
-    route="/onboarding",
+    route=routes.ONBOARDING,
     title="AVA · Setup",
     on_load=[*SIGNED_IN, OnboardingState.load_wizard, AssistantFormState.load_form, NumberFlowState.reset_flow],
 )
 app.add_page(
-    assistant_page, route="/assistant", title="AVA · Assistant", on_load=[*SIGNED_IN, AssistantState.load_assistant]
+    assistant_page, route=routes.ASSISTANT, title="AVA · Assistant", on_load=[*SIGNED_IN, AssistantState.load_assistant]
 )
 app.add_page(
     phone_numbers_page,
-    route="/phone-numbers",
+    route=routes.PHONE_NUMBERS,
     title="AVA · Phone numbers",
     on_load=[*SIGNED_IN, PhoneNumbersState.load_numbers, NumberFlowState.reset_flow],
 )
 app.add_page(
     dead_letters_page,
-    route="/admin/dead-letters",
+    route=routes.ADMIN_DEAD_LETTERS,
     title="AVA · Dead letters",
     on_load=[*SIGNED_IN, DeadLettersState.load_dead_letters],
 )

@@ -45,6 +45,7 @@ from sqlmodel import Session, col, select
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from ava_app import routes
 from ava_app.db import session_scope
 from ava_app.demo_data import start_times
 from ava_app.models import Call, Membership, PhoneNumber, Tenant, User, WebhookEvent, as_utc, utcnow
@@ -307,13 +308,12 @@ def _pipeline_in_process(*, use_speech: bool) -> Iterator[Starlette]:
     from ava_app import task_queue
     from ava_app.api.app import create_api
     from ava_app.sandbox.vapi.app import create_vapi_emulator
-    from ava_app.services.providers.vapi import SANDBOX_MOUNT_PATH
 
     api = create_api()
     emulator = create_vapi_emulator(
         webhook_transport=httpx.ASGITransport(app=api), auto_simulate=False, use_speech=use_speech
     )
-    vapi = Starlette(routes=[Mount(SANDBOX_MOUNT_PATH, app=emulator)])
+    vapi = Starlette(routes=[Mount(routes.SANDBOX_VAPI, app=emulator)])
     immediate = task_queue.huey.immediate
     task_queue.huey.immediate = True
     try:

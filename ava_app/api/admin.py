@@ -9,14 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import APIRouter, Depends, Query, status
-from sqlmodel import Session
 
-from ava_app.api.auth_deps import current_user
-from ava_app.api.deps import RowId, get_session
+from ava_app.api.auth_deps import UserDep
+from ava_app.api.deps import RowId, SessionDep
 from ava_app.models import DB_INT_MAX
 from ava_app.services import dead_letters
 from ava_app.services.dead_letters import DeadLetter, DeadLetterPage
-from ava_app.services.principal import Principal
 
 router = APIRouter(tags=["admin"])
 
@@ -35,10 +33,10 @@ async def get_enqueue_reapply() -> Callable[[int], None]:
 
 @router.get("/admin/dead-letters", response_model=DeadLetterPage)
 def list_dead_letters(
+    principal: UserDep,
+    session: SessionDep,
     before_id: int | None = Query(None, ge=1, le=DB_INT_MAX, description="next_before_id of the previous page."),
     limit: int = Query(50, ge=1, le=dead_letters.MAX_PAGE),
-    principal: Principal = Depends(current_user),
-    session: Session = Depends(get_session),
 ) -> DeadLetterPage:
     """Webhook events of every organisation whose apply failed, newest first (platform admins only)."""
     return dead_letters.list_dead_letters(session, principal=principal, before_id=before_id, limit=limit)
@@ -46,9 +44,9 @@ def list_dead_letters(
 
 @router.post("/admin/dead-letters/{event_id}/retry", response_model=DeadLetter, status_code=status.HTTP_202_ACCEPTED)
 def retry_dead_letter(
+    principal: UserDep,
+    session: SessionDep,
     event_id: RowId,
-    principal: Principal = Depends(current_user),
-    session: Session = Depends(get_session),
     enqueue: Callable[[int], None] = Depends(get_enqueue_reapply),
 ) -> DeadLetter:
     """Send one failed webhook event back to the job queue to be applied again (platform admins only).

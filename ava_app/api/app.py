@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from ava_app import routes
 from ava_app.api import (
     admin,
     analytics,
@@ -61,14 +62,14 @@ def create_api() -> FastAPI:
     api = FastAPI(
         title="AVA API",
         version="1.0",
-        docs_url="/api/docs",
-        openapi_url="/api/openapi.json",
+        docs_url=routes.API_DOCS,
+        openapi_url=routes.API_OPENAPI,
         redoc_url=None,
     )
     api.add_exception_handler(DomainError, _domain_error)
     api.include_router(health.router)
     for router in V1_ROUTERS:
-        api.include_router(router, prefix="/api/v1")
+        api.include_router(router, prefix=routes.API_V1)
     _mount_sandbox_emulators(api)
     return api
 
@@ -86,11 +87,11 @@ def _mount_sandbox_emulators(api: FastAPI) -> None:
     if settings.vapi_sandbox:
         from ava_app.sandbox.vapi.app import create_vapi_emulator
 
-        api.mount("/sandbox/vapi", create_vapi_emulator())
+        api.mount(routes.SANDBOX_VAPI, create_vapi_emulator())
     if settings.twilio_sandbox:
         from ava_app.sandbox.twilio.app import create_twilio_emulator, deliver_code_to_outbox
 
         emulator = create_twilio_emulator(
             db_path=settings.data_dir / "sandbox_twilio.db", deliver_code=deliver_code_to_outbox
         )
-        api.mount("/sandbox/twilio", emulator)
+        api.mount(routes.SANDBOX_TWILIO, emulator)

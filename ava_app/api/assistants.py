@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
-from sqlmodel import Session
 
-from ava_app.api.auth_deps import require_member, require_writer
-from ava_app.api.deps import RowId, get_session
+from ava_app.api.auth_deps import MemberDep, WriterDep
+from ava_app.api.deps import RowId, SessionDep
 from ava_app.services import assistants
 from ava_app.services.assistants import AssistantOut, AssistantUpdate, VersionOut
-from ava_app.services.principal import Principal
 
 router = APIRouter(prefix="/ava-profiles", tags=["assistants"])
 
@@ -21,46 +19,36 @@ class FaqImportIn(BaseModel):
 
 
 @router.get("")
-def get_profile(
-    principal: Principal = Depends(require_member), session: Session = Depends(get_session)
-) -> AssistantOut:
+def get_profile(principal: MemberDep, session: SessionDep) -> AssistantOut:
     """The organisation's assistant (created from its industry preset on a writer's first visit)."""
     return assistants.get_or_create_assistant(session, principal=principal)
 
 
 @router.post("")
-def save_profile(
-    body: AssistantUpdate, principal: Principal = Depends(require_writer), session: Session = Depends(get_session)
-) -> AssistantOut:
+def save_profile(body: AssistantUpdate, principal: WriterDep, session: SessionDep) -> AssistantOut:
     """Save changes (only the fields sent); the previous state becomes a version and the sync to Vapi is queued."""
     return assistants.update_assistant(session, principal=principal, changes=body)
 
 
 @router.post("/faq/import")
-def import_faq(
-    body: FaqImportIn, principal: Principal = Depends(require_writer), session: Session = Depends(get_session)
-) -> AssistantOut:
+def import_faq(body: FaqImportIn, principal: WriterDep, session: SessionDep) -> AssistantOut:
     """Add the questions found in pasted text ("Q: … A: …" blocks or "question? answer" lines)."""
     return assistants.import_faq(session, principal=principal, text=body.text, replace=body.replace)
 
 
 @router.get("/versions")
-def list_versions(
-    principal: Principal = Depends(require_member), session: Session = Depends(get_session)
-) -> list[VersionOut]:
+def list_versions(principal: MemberDep, session: SessionDep) -> list[VersionOut]:
     """Earlier versions of the assistant, newest first."""
     return assistants.list_versions(session, principal=principal)
 
 
 @router.post("/versions/{version}/restore")
-def restore_version(
-    version: RowId, principal: Principal = Depends(require_writer), session: Session = Depends(get_session)
-) -> AssistantOut:
+def restore_version(version: RowId, principal: WriterDep, session: SessionDep) -> AssistantOut:
     """Make an earlier version current again (the replaced state is kept as a version too)."""
     return assistants.restore_version(session, principal=principal, version=version)
 
 
 @router.post("/sync")
-def sync(principal: Principal = Depends(require_writer), session: Session = Depends(get_session)) -> AssistantOut:
+def sync(principal: WriterDep, session: SessionDep) -> AssistantOut:
     """Push the assistant to Vapi now; the answer says whether it is synced or why not."""
     return assistants.retry_sync(session, principal=principal)

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response, status
-from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
-from sqlmodel import Session
 
 from ava_app.api.auth_deps import (
-    bearer_scheme,
+    BearerCredentials,
+    SmsVerifierDep,
+    UserDep,
     client_ip,
     client_user_agent,
     current_principal,
-    current_user,
-    get_sms_verifier,
 )
-from ava_app.api.deps import RowId, get_session
+from ava_app.api.deps import RowId, SessionDep
 from ava_app.services import accounts
-from ava_app.services.accounts import AuthResult, MeOut, SessionOut, SmsVerifier
+from ava_app.services.accounts import AuthResult, MeOut, SessionOut
 from ava_app.services.errors import DomainError
 from ava_app.services.principal import Principal
 
@@ -94,13 +92,13 @@ class MessageOut(BaseModel):
 
 
 @router.post("/signup", status_code=status.HTTP_201_CREATED)
-def signup(body: SignupIn, request: Request, session: Session = Depends(get_session)) -> AuthResult:
+def signup(body: SignupIn, request: Request, session: SessionDep) -> AuthResult:
     """Create an account and its organisation; the account works at once, a verification email is sent."""
     return accounts.signup(session, **body.model_dump(), ip=client_ip(request), user_agent=client_user_agent(request))
 
 
 @router.post("/login")
-def login(body: LoginIn, request: Request, session: Session = Depends(get_session)) -> AuthResult:
+def login(body: LoginIn, request: Request, session: SessionDep) -> AuthResult:
     """Log in with email and password."""
     return accounts.login(
         session,
@@ -112,7 +110,7 @@ def login(body: LoginIn, request: Request, session: Session = Depends(get_sessio
 
 
 @router.post("/refresh")
-def refresh(body: RefreshIn, request: Request, session: Session = Depends(get_session)) -> AuthResult:
+def refresh(body: RefreshIn, request: Request, session: SessionDep) -> AuthResult:
     """Exchange a refresh token for a new pair; a reused refresh token ends the session."""
     return accounts.refresh_tokens(
         session, refresh_token=body.refresh_token, ip=client_ip(request), user_agent=client_user_agent(request)
@@ -120,35 +118,31 @@ def refresh(body: RefreshIn, request: Request, session: Session = Depends(get_se
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-def logout(
-    request: Request, principal: Principal = Depends(current_user), session: Session = Depends(get_session)
-) -> Response:
+def logout(request: Request, principal: UserDep, session: SessionDep) -> Response:
     """End the current session."""
     accounts.logout(session, principal=principal, ip=client_ip(request))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/me")
-def me(principal: Principal = Depends(current_user), session: Session = Depends(get_session)) -> MeOut:
+def me(principal: UserDep, session: SessionDep) -> MeOut:
     """The logged-in user and their current organisation."""
     return accounts.get_me(session, principal=principal)
 
 
 @router.patch("/me")
-def update_me(
-    body: ProfileIn, principal: Principal = Depends(current_user), session: Session = Depends(get_session)
-) -> MeOut:
+def update_me(body: ProfileIn, principal: UserDep, session: SessionDep) -> MeOut:
     """Change the display name or language, or remove the phone number used for SMS login."""
     return accounts.update_profile(session, principal=principal, name=body.name, locale=body.locale, phone=body.phone)
 
 
 @router.post("/me/phone/send-code", status_code=status.HTTP_202_ACCEPTED)
 def send_phone_code(
+    principal: UserDep,
+    session: SessionDep,
+    verifier: SmsVerifierDep,
     body: PhoneIn,
     request: Request,
-    principal: Principal = Depends(current_user),
-    session: Session = Depends(get_session),
-    verifier: SmsVerifier = Depends(get_sms_verifier),
 ) -> MessageOut:
     """Text a code to a new SMS-login number; the number is saved once the code comes back (429 past the caps)."""
     accounts.send_phone_code(session, principal=principal, phone=body.phone, verifier=verifier, ip=client_ip(request))
@@ -157,11 +151,11 @@ def send_phone_code(
 
 @router.post("/me/phone/confirm")
 def confirm_phone(
+    principal: UserDep,
+    session: SessionDep,
+    verifier: SmsVerifierDep,
     body: PhoneCodeIn,
     request: Request,
-    principal: Principal = Depends(current_user),
-    session: Session = Depends(get_session),
-    verifier: SmsVerifier = Depends(get_sms_verifier),
 ) -> MeOut:
     """Save the number as confirmed with the code texted to it (409 when another account confirmed it first)."""
     return accounts.confirm_phone(
@@ -170,14 +164,14 @@ def confirm_phone(
 
 
 @router.post("/magic-link/send", status_code=status.HTTP_202_ACCEPTED)
-def send_magic_link(body: EmailIn, request: Request, session: Session = Depends(get_session)) -> MessageOut:
+def send_magic_link(body: EmailIn, request: Request, session: SessionDep) -> MessageOut:
     """Email a login link; the answer is the same whether or not the account exists."""
     accounts.send_magic_link(session, email=body.email, ip=client_ip(request))
     return MessageOut(message=accounts.SENT_MESSAGE)
 
 
 @router.post("/magic-link/verify")
-def verify_magic_link(body: TokenIn, request: Request, session: Session = Depends(get_session)) -> AuthResult:
+def verify_magic_link(body: TokenIn, request: Request, session: SessionDep) -> AuthResult:
     """Log in with the token from a magic link."""
     return accounts.login_with_magic_link(
         session, token=body.token, ip=client_ip(request), user_agent=client_user_agent(request)
@@ -186,10 +180,10 @@ def verify_magic_link(body: TokenIn, request: Request, session: Session = Depend
 
 @router.post("/sms/send", status_code=status.HTTP_202_ACCEPTED)
 def send_sms_code(
+    session: SessionDep,
+    verifier: SmsVerifierDep,
     body: PhoneIn,
     request: Request,
-    session: Session = Depends(get_session),
-    verifier: SmsVerifier = Depends(get_sms_verifier),
 ) -> MessageOut:
     """Text a login code to the number on a profile; the answer is the same whether or not it exists."""
     accounts.send_sms_code(session, phone=body.phone, verifier=verifier, ip=client_ip(request))
@@ -198,10 +192,10 @@ def send_sms_code(
 
 @router.post("/sms/verify")
 def verify_sms_code(
+    session: SessionDep,
+    verifier: SmsVerifierDep,
     body: SmsVerifyIn,
     request: Request,
-    session: Session = Depends(get_session),
-    verifier: SmsVerifier = Depends(get_sms_verifier),
 ) -> AuthResult:
     """Log in with the SMS code."""
     return accounts.login_with_sms_code(
@@ -215,8 +209,8 @@ def verify_sms_code(
 
 
 def optional_user(
-    credentials: HTTPAuthorizationCredentials | None = Depends(bearer_scheme),
-    session: Session = Depends(get_session),
+    credentials: BearerCredentials,
+    session: SessionDep,
 ) -> Principal | None:
     """The logged-in person when a valid access token is sent, else None (for routes that work either way)."""
     if credentials is None:
@@ -230,10 +224,10 @@ def optional_user(
 
 @router.post("/verify-email")
 def verify_email(
+    session: SessionDep,
     body: TokenIn,
     request: Request,
     principal: Principal | None = Depends(optional_user),
-    session: Session = Depends(get_session),
 ) -> MessageOut:
     """Confirm the email address with the token from the verification email.
 
@@ -247,23 +241,21 @@ def verify_email(
 
 
 @router.post("/verify-email/resend", status_code=status.HTTP_202_ACCEPTED)
-def resend_verification(
-    principal: Principal = Depends(current_user), session: Session = Depends(get_session)
-) -> MessageOut:
+def resend_verification(principal: UserDep, session: SessionDep) -> MessageOut:
     """Send the verification email again."""
     accounts.resend_email_verification(session, principal=principal)
     return MessageOut(message="If your email is not confirmed yet, we sent a new link.")
 
 
 @router.post("/forgot-password", status_code=status.HTTP_202_ACCEPTED)
-def forgot_password(body: EmailIn, request: Request, session: Session = Depends(get_session)) -> MessageOut:
+def forgot_password(body: EmailIn, request: Request, session: SessionDep) -> MessageOut:
     """Email a password reset link; the answer is the same whether or not the account exists."""
     accounts.forgot_password(session, email=body.email, ip=client_ip(request))
     return MessageOut(message=accounts.SENT_MESSAGE)
 
 
 @router.post("/reset-password")
-def reset_password(body: ResetPasswordIn, request: Request, session: Session = Depends(get_session)) -> MessageOut:
+def reset_password(body: ResetPasswordIn, request: Request, session: SessionDep) -> MessageOut:
     """Set a new password with a reset token; every session is logged out."""
     accounts.reset_password(session, token=body.token, new_password=body.new_password, ip=client_ip(request))
     return MessageOut(message="Your password was changed. Please log in.")
@@ -271,10 +263,10 @@ def reset_password(body: ResetPasswordIn, request: Request, session: Session = D
 
 @router.post("/change-password", status_code=status.HTTP_204_NO_CONTENT)
 def change_password(
+    principal: UserDep,
+    session: SessionDep,
     body: ChangePasswordIn,
     request: Request,
-    principal: Principal = Depends(current_user),
-    session: Session = Depends(get_session),
 ) -> Response:
     """Change the password; the other sessions are logged out."""
     accounts.change_password(
@@ -288,19 +280,17 @@ def change_password(
 
 
 @router.get("/sessions")
-def list_sessions(
-    principal: Principal = Depends(current_user), session: Session = Depends(get_session)
-) -> list[SessionOut]:
+def list_sessions(principal: UserDep, session: SessionDep) -> list[SessionOut]:
     """The devices where the user is logged in."""
     return accounts.list_sessions(session, principal=principal)
 
 
 @router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
 def revoke_session(
+    principal: UserDep,
+    session: SessionDep,
     session_id: RowId,
     request: Request,
-    principal: Principal = Depends(current_user),
-    session: Session = Depends(get_session),
 ) -> Response:
     """Log out one device."""
     accounts.revoke_session(session, principal=principal, session_id=session_id, ip=client_ip(request))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlmodel import Session
 
-from ava_app.api.deps import get_session
+from ava_app.api.deps import SessionDep
 from ava_app.services import accounts, api_keys
 from ava_app.services.accounts import SmsVerifier, TwilioSmsVerifier
 from ava_app.services.errors import Unauthorized
@@ -14,6 +15,7 @@ from ava_app.services.principal import Principal
 
 # auto_error=False: a missing header must produce AVA's JSON 401, not FastAPI's 403.
 bearer_scheme = HTTPBearer(auto_error=False, description="An access token from /auth/login, or an `ava_...` API key.")
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
 
 
 def client_ip(request: Request) -> str:
@@ -27,8 +29,8 @@ def client_user_agent(request: Request) -> str:
 
 
 def current_principal(
-    credentials: HTTPAuthorizationCredentials | None = Depends(bearer_scheme),
-    session: Session = Depends(get_session),
+    credentials: BearerCredentials,
+    session: SessionDep,
 ) -> Principal:
     """The authenticated caller; 401 without a valid, live token or key."""
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
@@ -39,31 +41,34 @@ def current_principal(
     return accounts.authenticate(session, access_token=token)
 
 
-def current_user(principal: Principal = Depends(current_principal)) -> Principal:
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def current_user(principal: PrincipalDep) -> Principal:
     """A logged-in person (403 for API keys): account, team and key management."""
     principal.require_user()
     return principal
 
 
-def require_member(principal: Principal = Depends(current_principal)) -> Principal:
+def require_member(principal: PrincipalDep) -> Principal:
     """A caller with a current organisation (any role): tenant-scoped reads."""
     principal.require_member()
     return principal
 
 
-def require_writer(principal: Principal = Depends(current_principal)) -> Principal:
+def require_writer(principal: PrincipalDep) -> Principal:
     """An admin or user of the current organisation (viewers are read-only): tenant-scoped writes."""
     principal.require_writer()
     return principal
 
 
-def require_admin(principal: Principal = Depends(current_principal)) -> Principal:
+def require_admin(principal: PrincipalDep) -> Principal:
     """An admin of the current organisation: team, credentials, billing."""
     principal.require_admin()
     return principal
 
 
-def require_admin_user(principal: Principal = Depends(current_principal)) -> Principal:
+def require_admin_user(principal: PrincipalDep) -> Principal:
     """An admin of the current organisation, logged in as a person: routes that read or write secrets.
 
     API keys are refused (403): a leaked key must not read, replace or try out the organisation's provider
@@ -77,3 +82,12 @@ def require_admin_user(principal: Principal = Depends(current_principal)) -> Pri
 def get_sms_verifier() -> SmsVerifier:
     """The SMS code sender/checker (Twilio Verify); tests override this dependency with a fake."""
     return TwilioSmsVerifier()
+
+
+# Who may call a route, by the role it needs (see the functions above).
+UserDep = Annotated[Principal, Depends(current_user)]
+MemberDep = Annotated[Principal, Depends(require_member)]
+WriterDep = Annotated[Principal, Depends(require_writer)]
+AdminDep = Annotated[Principal, Depends(require_admin)]
+AdminUserDep = Annotated[Principal, Depends(require_admin_user)]
+SmsVerifierDep = Annotated[SmsVerifier, Depends(get_sms_verifier)]

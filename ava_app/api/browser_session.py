@@ -6,14 +6,14 @@ cookie (``services.browser_sessions``). API clients use bearer tokens and never 
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, Field
-from sqlmodel import Session
 
-from ava_app.api.deps import get_session
+from ava_app import routes
+from ava_app.api.deps import SessionDep
 from ava_app.services import browser_sessions
 
-router = APIRouter(prefix="/auth/browser-session", tags=["auth"], include_in_schema=False)
+router = APIRouter(prefix=routes.BROWSER_SESSION, tags=["auth"], include_in_schema=False)
 
 
 class GrantIn(BaseModel):
@@ -21,7 +21,7 @@ class GrantIn(BaseModel):
 
 
 @router.post("", status_code=status.HTTP_204_NO_CONTENT)
-def open_browser_session(body: GrantIn, session: Session = Depends(get_session)) -> Response:
+def open_browser_session(body: GrantIn, session: SessionDep) -> Response:
     """Exchange the login's cookie grant for the httpOnly session cookie; 401 when the grant is not valid."""
     token = browser_sessions.redeem_cookie_grant(session, grant=body.grant)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -6,20 +6,19 @@ The organisation is always the caller's current one; a call of another organisat
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
-from ava_app.api.auth_deps import require_member, require_writer
-from ava_app.api.deps import RowId, get_session
+from ava_app.api.auth_deps import MemberDep, WriterDep
+from ava_app.api.deps import RowId, SessionDep
 from ava_app.db import get_engine
 from ava_app.models import DB_INT_MAX
 from ava_app.services import calls
 from ava_app.services.calls import CallDetail, CallFilters, CallListItem, CallPage
 from ava_app.services.errors import NotFound
-from ava_app.services.principal import Principal
 
 router = APIRouter(tags=["calls"])
 
@@ -45,15 +44,18 @@ def call_filters(
     return CallFilters.from_query(params)
 
 
+CallFiltersDep = Annotated[CallFilters, Depends(call_filters)]
+
+
 @router.get("/calls", response_model=CallPage)
 def list_calls(
-    filters: CallFilters = Depends(call_filters),
+    filters: CallFiltersDep,
+    principal: MemberDep,
+    session: SessionDep,
     sort: Literal["date", "duration", "cost"] = Query("date"),
     direction: Literal["desc", "asc"] = Query("desc"),
     cursor: str | None = Query(None, max_length=500, description="next_cursor of the previous page."),
     limit: int = Query(20, ge=1, le=calls.MAX_PAGE),
-    principal: Principal = Depends(require_member),
-    session: Session = Depends(get_session),
 ) -> CallPage:
     """A page of the organisation's calls, newest first by default; follow ``next_cursor`` for the next page."""
     return calls.list_calls(
@@ -63,10 +65,10 @@ def list_calls(
 
 @router.get("/calls/export")
 def export_calls(
-    filters: CallFilters = Depends(call_filters),
+    filters: CallFiltersDep,
+    principal: MemberDep,
+    session: SessionDep,
     fmt: Literal["csv", "json"] = Query("csv", alias="format"),
-    principal: Principal = Depends(require_member),
-    session: Session = Depends(get_session),
 ) -> StreamingResponse:
     """Every call matching the filters as a CSV or JSON download, streamed (no size limit, constant memory)."""
     # Checks (role, filters) run now, on the request's session, so errors are proper JSON answers.
@@ -83,17 +85,13 @@ def export_calls(
 
 
 @router.get("/calls/{call_id}", response_model=CallDetail)
-def get_call(
-    call_id: RowId, principal: Principal = Depends(require_member), session: Session = Depends(get_session)
-) -> CallDetail:
+def get_call(call_id: RowId, principal: MemberDep, session: SessionDep) -> CallDetail:
     """One call with its conversation, cost breakdown and how it ended."""
     return calls.get_call(session, principal=principal, call_id=call_id)
 
 
 @router.delete("/calls/{call_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_call(
-    call_id: RowId, principal: Principal = Depends(require_writer), session: Session = Depends(get_session)
-) -> Response:
+def delete_call(call_id: RowId, principal: WriterDep, session: SessionDep) -> Response:
     """Delete one call and its conversation (admins and users)."""
     if not calls.delete_calls(session, principal=principal, call_ids=[call_id]):
         raise NotFound("This call does not exist.", code="call_not_found")
@@ -102,10 +100,10 @@ def delete_call(
 
 @router.post("/calls/{call_id}/action-done", response_model=CallListItem)
 def mark_action_done(
+    principal: WriterDep,
+    session: SessionDep,
     call_id: RowId,
     done: bool = Query(True, description="false opens the follow-up again."),
-    principal: Principal = Depends(require_writer),
-    session: Session = Depends(get_session),
 ) -> CallListItem:
     """Mark the call's follow-up as done (or not done with ``done=false``)."""
     return calls.mark_action_done(session, principal=principal, call_id=call_id, done=done)

@@ -1,11 +1,15 @@
-"""Dependencies shared by the API routes: a database session per request, and the type of a row id in a path."""
+"""Dependencies shared by the API routes: a database session per request, and the type of a row id in a path.
+
+The ``...Dep`` aliases name a dependency once, so a route declares ``session: SessionDep`` instead of repeating
+``Session = Depends(get_session)``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Path
+from fastapi import Depends, Path
 from sqlmodel import Session
 
 from ava_app.db import get_engine
@@ -19,3 +23,6 @@ def get_session() -> Iterator[Session]:
     """A session for one request (FastAPI dependency)."""
     with Session(get_engine(), expire_on_commit=False) as session:
         yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]

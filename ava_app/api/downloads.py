@@ -18,13 +18,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from sqlmodel import Session
 
+from ava_app import routes
 from ava_app.api.deps import RowId
 from ava_app.db import get_engine
 from ava_app.services import calls, download_links, recordings
 from ava_app.services.calls import CallDetail, CallFilters
 from ava_app.services.errors import DomainError, NotFound, Unauthorized
 
-router = APIRouter(prefix="/downloads", tags=["downloads"])
+router = APIRouter(prefix=routes.DOWNLOADS, tags=["downloads"])
 TOKEN = Query(max_length=4000, description="A signed link token from the AVA web app.")
 
 

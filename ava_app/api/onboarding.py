@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
-from sqlmodel import Session
 
-from ava_app.api.auth_deps import current_principal, require_member, require_writer
-from ava_app.api.deps import get_session
+from ava_app.api.auth_deps import MemberDep, PrincipalDep, WriterDep
+from ava_app.api.deps import SessionDep
 from ava_app.models import Tenant
 from ava_app.services import onboarding, presets
 from ava_app.services.onboarding import OnboardingProgress
 from ava_app.services.presets import IndustryOut, PresetOut, VoiceOut
-from ava_app.services.principal import Principal
 
 router = APIRouter(prefix="/onboarding", tags=["onboarding"])
 
@@ -24,27 +22,23 @@ class ProgressIn(BaseModel):
 
 
 @router.get("/industries")
-def list_industries(
-    locale: str = Query(default="en", max_length=8), _principal: Principal = Depends(current_principal)
-) -> list[IndustryOut]:
+def list_industries(_principal: PrincipalDep, locale: str = Query(default="en", max_length=8)) -> list[IndustryOut]:
     """The industries offered in the wizard, labelled in ``locale``."""
     return presets.list_industries(locale)
 
 
 @router.get("/voices")
-def list_voices(
-    language: str = Query(default="en", max_length=8), _principal: Principal = Depends(current_principal)
-) -> list[VoiceOut]:
+def list_voices(_principal: PrincipalDep, language: str = Query(default="en", max_length=8)) -> list[VoiceOut]:
     """Voices that speak ``language``, its default first."""
     return presets.list_voices(language)
 
 
 @router.get("/preset/{industry}")
 def get_preset(
+    principal: PrincipalDep,
+    session: SessionDep,
     industry: str,
     locale: str = Query(default="en", max_length=8),
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
 ) -> PresetOut:
     """An industry's preset in ``locale``, with the organisation's name filled in when there is one."""
     tenant = session.get(Tenant, principal.tenant_id) if principal.tenant_id else None
@@ -52,24 +46,18 @@ def get_preset(
 
 
 @router.get("/progress")
-def get_progress(
-    principal: Principal = Depends(require_member), session: Session = Depends(get_session)
-) -> OnboardingProgress:
+def get_progress(principal: MemberDep, session: SessionDep) -> OnboardingProgress:
     """Where the organisation is in the wizard."""
     return onboarding.get_progress(session, principal=principal)
 
 
 @router.post("/progress")
-def set_progress(
-    body: ProgressIn, principal: Principal = Depends(require_writer), session: Session = Depends(get_session)
-) -> OnboardingProgress:
+def set_progress(body: ProgressIn, principal: WriterDep, session: SessionDep) -> OnboardingProgress:
     """Move to a step; with ``industry``, apply that industry's preset to the assistant."""
     return onboarding.set_step(session, principal=principal, step=body.step, industry=body.industry, locale=body.locale)
 
 
 @router.post("/complete")
-def complete(
-    principal: Principal = Depends(require_writer), session: Session = Depends(get_session)
-) -> OnboardingProgress:
+def complete(principal: WriterDep, session: SessionDep) -> OnboardingProgress:
     """Finish the wizard: the assistant is on Vapi and the numbers are routed to it."""
     return onboarding.complete_onboarding(session, principal=principal)

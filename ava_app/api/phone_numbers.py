@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
-from sqlmodel import Session
 
-from ava_app.api.auth_deps import require_admin, require_admin_user, require_member, require_writer
-from ava_app.api.deps import RowId, get_session
+from ava_app.api.auth_deps import (
+    AdminDep,
+    AdminUserDep,
+    MemberDep,
+    WriterDep,
+)
+from ava_app.api.deps import RowId, SessionDep
 from ava_app.services import phone_numbers
 from ava_app.services.phone_numbers import (
     AvailableNumber,
@@ -18,7 +22,6 @@ from ava_app.services.phone_numbers import (
     TwilioAccountOut,
     TwilioNumberOut,
 )
-from ava_app.services.principal import Principal
 
 router = APIRouter(prefix="/phone-numbers", tags=["phone numbers"])
 
@@ -41,11 +44,11 @@ class TwilioVerifyOut(BaseModel):
 
 @router.get("/available")
 def available(
+    principal: WriterDep,
+    session: SessionDep,
     country: str = Query(max_length=2),
     area_code: str | None = Query(default=None, max_length=5),
     contains: str | None = Query(default=None, max_length=20),
-    principal: Principal = Depends(require_writer),
-    session: Session = Depends(get_session),
 ) -> list[AvailableNumber]:
     """Numbers on offer in ``country``: a free Vapi number first where allowed (US), then Twilio numbers with price."""
     return phone_numbers.search_numbers(
@@ -54,18 +57,16 @@ def available(
 
 
 @router.post("/provision", status_code=201)
-def provision(
-    body: NumberChoice, principal: Principal = Depends(require_admin), session: Session = Depends(get_session)
-) -> NumberOut:
+def provision(body: NumberChoice, principal: AdminDep, session: SessionDep) -> NumberOut:
     """Get a number (admins): a free Vapi number, or buy a Twilio number and connect it to Vapi."""
     return phone_numbers.provision_number(session, principal=principal, choice=body)
 
 
 @router.post("/twilio/verify")
 def verify_twilio(
+    principal: AdminUserDep,
+    session: SessionDep,
     body: TwilioCredentialsIn,
-    principal: Principal = Depends(require_admin_user),
-    session: Session = Depends(get_session),
 ) -> TwilioVerifyOut:
     """Check Twilio credentials (admins) and list the account's numbers; 422 when Twilio rejects them."""
     account = phone_numbers.verify_twilio_credentials(account_sid=body.account_sid, auth_token=body.auth_token)
@@ -76,9 +77,7 @@ def verify_twilio(
 
 
 @router.post("/twilio/import")
-def import_twilio(
-    body: TwilioImportIn, principal: Principal = Depends(require_admin_user), session: Session = Depends(get_session)
-) -> ImportResult:
+def import_twilio(body: TwilioImportIn, principal: AdminUserDep, session: SessionDep) -> ImportResult:
     """Import numbers from the organisation's own Twilio account (admins); credentials are stored encrypted."""
     return phone_numbers.import_twilio_numbers(
         session, principal=principal, account_sid=body.account_sid, auth_token=body.auth_token, numbers=body.numbers
@@ -87,9 +86,9 @@ def import_twilio(
 
 @router.get("/my-numbers")
 def my_numbers(
+    principal: MemberDep,
+    session: SessionDep,
     include_released: bool = False,
-    principal: Principal = Depends(require_member),
-    session: Session = Depends(get_session),
 ) -> list[NumberOut]:
     """The organisation's numbers with routing, hours summary and sync state."""
     return phone_numbers.list_numbers(session, principal=principal, include_released=include_released)
@@ -97,18 +96,16 @@ def my_numbers(
 
 @router.post("/{number_id}/configure")
 def configure(
+    principal: WriterDep,
+    session: SessionDep,
     number_id: RowId,
     body: NumberConfig,
-    principal: Principal = Depends(require_writer),
-    session: Session = Depends(get_session),
 ) -> NumberOut:
     """Change hours, holidays, after-hours action, routing, forwarding or voicemail; the push to Vapi is queued."""
     return phone_numbers.configure_number(session, principal=principal, number_id=number_id, config=body)
 
 
 @router.delete("/{number_id}")
-def release(
-    number_id: RowId, principal: Principal = Depends(require_admin), session: Session = Depends(get_session)
-) -> NumberOut:
+def release(number_id: RowId, principal: AdminDep, session: SessionDep) -> NumberOut:
     """Release a number (admins): it stops ringing AVA; the record is kept as released."""
     return phone_numbers.release_number(session, principal=principal, number_id=number_id)

@@ -28,6 +28,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+from ava_app import routes
 from ava_app.settings import get_settings
 
 Scope = MutableMapping[str, Any]
@@ -42,7 +43,7 @@ DOCS_POLICY = (
     "default-src 'none'; script-src https://cdn.jsdelivr.net 'unsafe-inline'; style-src https://cdn.jsdelivr.net "
     "'unsafe-inline'; img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; frame-ancestors 'none'"
 )
-DOCS_PATHS = ("/api/docs", "/api/docs/oauth2-redirect")
+DOCS_PATHS = (routes.API_DOCS, routes.API_DOCS + "/oauth2-redirect")
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
 
 

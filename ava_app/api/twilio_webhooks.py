@@ -14,10 +14,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 
+from ava_app import routes
 from ava_app.api.webhooks import MAX_BODY_BYTES, counters, get_on_call_ended, run_webhook_work
 from ava_app.db import get_engine
 from ava_app.services import twilio_voice
-from ava_app.services.providers.twilio import STATUS_WEBHOOK_PATH, VOICE_WEBHOOK_PATH
 from ava_app.services.twilio_voice import InvalidTwilioPayload, TwilioForm
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def _answer_call(*, form: TwilioForm, signature: str, query: str) -> Response:
     with Session(get_engine(), expire_on_commit=False) as session:
         try:
             signed = twilio_voice.verify_signature(
-                session, form=form, signature=signature, path=VOICE_WEBHOOK_PATH, query=query
+                session, form=form, signature=signature, path=routes.api(routes.TWILIO_VOICE_WEBHOOK), query=query
             )
         except Exception:
             log.exception("Could not check the signature of a Twilio voice webhook")
@@ -82,7 +82,7 @@ def _apply_status(*, form: TwilioForm, signature: str, query: str, on_call_ended
     with Session(get_engine(), expire_on_commit=False) as session:
         try:
             if not twilio_voice.verify_signature(
-                session, form=form, signature=signature, path=STATUS_WEBHOOK_PATH, query=query
+                session, form=form, signature=signature, path=routes.api(routes.TWILIO_STATUS_WEBHOOK), query=query
             ):
                 return _refuse(403, "forbidden", "X-Twilio-Signature does not match this request.")
             result = twilio_voice.apply_call_status(session, form=form)
@@ -101,7 +101,7 @@ def _apply_status(*, form: TwilioForm, signature: str, query: str, on_call_ended
     return _twiml(result.twiml)
 
 
-@router.post("/webhooks/twilio/voice", response_model=None)
+@router.post(routes.TWILIO_VOICE_WEBHOOK, response_model=None)
 async def twilio_voice_webhook(request: Request) -> Response:
     """Answer an incoming call with TwiML: the AI (through Vapi), a forward or a voicemail, as the owner set it up.
 
@@ -116,7 +116,7 @@ async def twilio_voice_webhook(request: Request) -> Response:
     return await run_webhook_work(_answer_call, form=form, signature=signature, query=request.url.query)
 
 
-@router.post("/webhooks/twilio/status", response_model=None)
+@router.post(routes.TWILIO_STATUS_WEBHOOK, response_model=None)
 async def twilio_status_webhook(
     request: Request, on_call_ended: Callable[[int], None] = Depends(get_on_call_ended)
 ) -> Response:

@@ -15,6 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
+from ava_app import routes
 from ava_app.db import get_engine
 from ava_app.services.ingest.events import IngestResult, accept_vapi_event, tenant_for_webhook_secret
 from ava_app.services.ingest.payloads import InvalidPayload, parse_vapi_payload
@@ -153,7 +154,7 @@ def _ingest(
     return result
 
 
-@router.post("/webhooks/vapi", response_model=None)
+@router.post(routes.VAPI_WEBHOOK, response_model=None)
 async def vapi_webhook(
     request: Request,
     on_call_ended: Callable[[int], None] = Depends(get_on_call_ended),

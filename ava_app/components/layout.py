@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ava_app import routes
 from ava_app.components.forms import form_field, select_field
 from ava_app.components.i18n import t
 from ava_app.components.industry import INDUSTRIES
@@ -12,11 +13,11 @@ from ava_app.state.auth import AuthState
 from ava_app.state.i18n import I18nState
 
 NAV_ITEMS = (
-    ("nav.dashboard", "/dashboard", "layout-dashboard"),
-    ("nav.calls", "/calls", "phone-call"),
-    ("nav.phone_numbers", "/phone-numbers", "hash"),
-    ("nav.assistant", "/assistant", "bot"),
-    ("nav.settings", "/settings", "settings"),
+    ("nav.dashboard", routes.DASHBOARD, "layout-dashboard"),
+    ("nav.calls", routes.CALLS, "phone-call"),
+    ("nav.phone_numbers", routes.PHONE_NUMBERS, "hash"),
+    ("nav.assistant", routes.ASSISTANT, "bot"),
+    ("nav.settings", routes.SETTINGS, "settings"),
 )
 
 
@@ -70,7 +71,7 @@ def nav_link(key: str, href: str, icon: str) -> rx.Component:
 
 def nav_links() -> rx.Component:
     links = [nav_link(*item) for item in NAV_ITEMS]
-    links.append(rx.cond(AuthState.has_dev_outbox, nav_link("nav.outbox", "/dev/outbox", "inbox"), rx.fragment()))
+    links.append(rx.cond(AuthState.has_dev_outbox, nav_link("nav.outbox", routes.DEV_OUTBOX, "inbox"), rx.fragment()))
     return rx.vstack(*links, spacing="1", width="100%")
 
 

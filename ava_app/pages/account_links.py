@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ava_app import routes
 from ava_app.components.forms import form_alert, form_field
 from ava_app.components.i18n import t
 from ava_app.components.layout import public_layout
@@ -36,7 +37,7 @@ def verify_page() -> rx.Component:
         rx.heading(t("verify.title"), size="6"),
         link_result(
             done=rx.text(t("verify.done"), size="2"),
-            invalid_link=("verify.request_new", "/login"),
+            invalid_link=("verify.request_new", routes.LOGIN),
             confirm=rx.vstack(
                 rx.text(t("verify.confirm"), " ", rx.text.strong(LinkState.link_account), size="2"),
                 rx.button(
@@ -58,7 +59,7 @@ def password_removed_notice() -> rx.Component:
     """The link was opened outside the signup's browser: say what was removed and how to get back in."""
     return rx.vstack(
         rx.callout(t("verify_email.password_removed"), icon="shield-alert", color_scheme="amber", width="100%"),
-        rx.link(rx.button(t("verify_email.login"), width="100%", size="3"), href="/login", width="100%"),
+        rx.link(rx.button(t("verify_email.login"), width="100%", size="3"), href=routes.LOGIN, width="100%"),
         spacing="3",
         width="100%",
     )
@@ -73,12 +74,12 @@ def verify_email_page() -> rx.Component:
                 rx.cond(
                     LinkState.sign_in_reset,
                     password_removed_notice(),
-                    rx.link(t("verify_email.continue"), href="/dashboard", size="2"),
+                    rx.link(t("verify_email.continue"), href=routes.DASHBOARD, size="2"),
                 ),
                 spacing="3",
                 width="100%",
             ),
-            invalid_link=("verify_email.back", "/dashboard"),
+            invalid_link=("verify_email.back", routes.DASHBOARD),
         ),
     )
 
@@ -108,7 +109,7 @@ def forgot_password_page() -> rx.Component:
             no_validate=True,
             width="100%",
         ),
-        rx.link(t("common.back_to_login"), href="/login", size="2"),
+        rx.link(t("common.back_to_login"), href=routes.LOGIN, size="2"),
     )
 
 
@@ -119,7 +120,7 @@ def reset_password_page() -> rx.Component:
             PasswordState.reset_done,
             rx.vstack(
                 rx.callout(t("reset.done"), icon="circle-check", color_scheme="green", width="100%"),
-                rx.link(t("login.submit"), href="/login", size="2"),
+                rx.link(t("login.submit"), href=routes.LOGIN, size="2"),
                 spacing="3",
                 width="100%",
             ),
@@ -146,7 +147,7 @@ def reset_password_page() -> rx.Component:
                     no_validate=True,
                     width="100%",
                 ),
-                rx.link(t("forgot.request_again"), href="/forgot-password", size="2"),
+                rx.link(t("forgot.request_again"), href=routes.FORGOT_PASSWORD, size="2"),
                 spacing="3",
                 width="100%",
             ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ava_app import routes
 from ava_app.components.assistant_form import contact_fields, section, text_area, text_input, voice_fields
 from ava_app.components.i18n import t
 from ava_app.components.industry_cards import industry_cards
@@ -82,7 +83,10 @@ def voice_tab() -> rx.Component:
         section("aform.section_contact", contact_fields(S, with_forwarding=False)),
         rx.callout(
             rx.text(
-                t("assistant.hours_elsewhere"), " ", rx.link(t("assistant.numbers_link"), href="/phone-numbers"), "."
+                t("assistant.hours_elsewhere"),
+                " ",
+                rx.link(t("assistant.numbers_link"), href=routes.PHONE_NUMBERS),
+                ".",
             ),
             icon="clock",
             size="1",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ava_app import routes
 from ava_app.components.audio_transcript import audio_player, transcript
 from ava_app.components.call_rows import outcome_badge, page_styles
 from ava_app.components.downloads import download_script
@@ -282,5 +283,5 @@ def call_detail_page() -> rx.Component:
             rx.cond(S.loaded, call_body(), rx.center(rx.spinner(size="3"), padding="48px", width="100%")),
         ),
         title_key="call.title",
-        back=("call.back", "/calls"),
+        back=("call.back", routes.CALLS),
     )

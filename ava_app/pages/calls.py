@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ava_app import routes
 from ava_app.components.call_rows import page_styles
 from ava_app.components.calls_table import calls_cards, calls_table
 from ava_app.components.downloads import download_script
@@ -230,7 +231,7 @@ def empty_result() -> rx.Component:
             rx.vstack(
                 rx.text(t("calls.none_title"), weight="bold"),
                 rx.text(t("calls.none_body"), size="2"),
-                rx.link(rx.button(t("dash.empty_cta"), size="2"), href="/assistant?tab=test"),
+                rx.link(rx.button(t("dash.empty_cta"), size="2"), href=routes.with_query(routes.ASSISTANT, tab="test")),
                 spacing="2",
             ),
             width="100%",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ava_app import routes
 from ava_app.components.call_rows import live_strip, page_styles, recent_call_row
 from ava_app.components.charts import chart_card
 from ava_app.components.i18n import t
@@ -20,7 +21,10 @@ def empty_state() -> rx.Component:
         rx.vstack(
             rx.text(t("dashboard.empty_title"), weight="bold"),
             rx.text(t("dashboard.empty_body"), size="2"),
-            rx.link(rx.button(rx.icon("phone-outgoing", size=16), t("dash.empty_cta")), href="/assistant?tab=test"),
+            rx.link(
+                rx.button(rx.icon("phone-outgoing", size=16), t("dash.empty_cta")),
+                href=routes.with_query(routes.ASSISTANT, tab="test"),
+            ),
             spacing="2",
         ),
         width="100%",
@@ -52,7 +56,7 @@ def period_figures() -> rx.Component:
         stat_card(
             t("dash.action_needed"),
             DashboardState.action_needed,
-            rx.link(t("dash.see_calls"), href="/calls?action=open", size="1"),
+            rx.link(t("dash.see_calls"), href=routes.with_query(routes.CALLS, action="open"), size="1"),
             icon="flag",
         ),
         columns=rx.breakpoints(initial="2", md="4"),
@@ -118,7 +122,7 @@ def recent_card() -> rx.Component:
             rx.hstack(
                 rx.heading(t("dash.last_calls"), size="4"),
                 rx.spacer(),
-                rx.link(t("dash.all_calls"), href="/calls", size="2"),
+                rx.link(t("dash.all_calls"), href=routes.CALLS, size="2"),
                 width="100%",
                 align="center",
             ),

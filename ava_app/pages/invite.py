@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ava_app import routes
 from ava_app.components.forms import form_alert, form_field
 from ava_app.components.i18n import t
 from ava_app.components.layout import public_layout
@@ -127,7 +128,7 @@ def invite_page() -> rx.Component:
                     rx.callout(
                         InviteState.invite_message, icon="link-2-off", color_scheme="red", width="100%", role="alert"
                     ),
-                    rx.link(t("common.back_home"), href="/login", size="2"),
+                    rx.link(t("common.back_home"), href=routes.LOGIN, size="2"),
                     spacing="3",
                     width="100%",
                 ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ava_app import routes
 from ava_app.components.forms import form_alert, form_field, sms_code_field
 from ava_app.components.i18n import t
 from ava_app.components.layout import public_layout
@@ -23,7 +24,7 @@ def password_form() -> rx.Component:
                 type="password",
                 auto_complete="current-password",
             ),
-            rx.hstack(rx.spacer(), rx.link(t("login.forgot"), href="/forgot-password", size="2"), width="100%"),
+            rx.hstack(rx.spacer(), rx.link(t("login.forgot"), href=routes.FORGOT_PASSWORD, size="2"), width="100%"),
             rx.button(t("login.submit"), type="submit", width="100%", size="3", loading=AuthState.busy),
             spacing="3",
             width="100%",
@@ -123,7 +124,7 @@ def login_page() -> rx.Component:
         ),
         rx.hstack(
             rx.text(t("login.no_account"), size="2"),
-            rx.link(t("login.signup"), href="/signup", size="2"),
+            rx.link(t("login.signup"), href=routes.SIGNUP, size="2"),
             spacing="1",
             wrap="wrap",
         ),

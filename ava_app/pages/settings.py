@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ava_app import routes
 from ava_app.components.i18n import t
 from ava_app.components.layout import app_layout
 from ava_app.state.auth import AuthState
 
 SECTIONS = (
-    ("settings.profile", "settings.profile_hint", "/settings/profile", "user-round"),
-    ("settings.security", "settings.security_hint", "/settings/security", "shield-check"),
-    ("settings.team", "settings.team_hint", "/settings/team", "users"),
+    ("settings.profile", "settings.profile_hint", routes.SETTINGS_PROFILE, "user-round"),
+    ("settings.security", "settings.security_hint", routes.SETTINGS_SECURITY, "shield-check"),
+    ("settings.team", "settings.team_hint", routes.SETTINGS_TEAM, "users"),
 )
 
 
@@ -40,8 +41,10 @@ def section_card(title_key: str, hint_key: str, href: str, icon: str) -> rx.Comp
 
 
 def settings_page() -> rx.Component:
-    audit = section_card("settings.audit", "settings.audit_hint", "/settings/audit", "scroll-text")
-    integrations = section_card("settings.integrations", "settings.integrations_hint", "/settings/integrations", "plug")
+    audit = section_card("settings.audit", "settings.audit_hint", routes.SETTINGS_AUDIT, "scroll-text")
+    integrations = section_card(
+        "settings.integrations", "settings.integrations_hint", routes.SETTINGS_INTEGRATIONS, "plug"
+    )
     return app_layout(
         rx.grid(
             *[section_card(*section) for section in SECTIONS],

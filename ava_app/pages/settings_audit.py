@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ava_app import routes
 from ava_app.components.i18n import t
 from ava_app.components.layout import app_layout
 from ava_app.i18n import CATALOGUES
@@ -89,5 +90,5 @@ def audit_page() -> rx.Component:
             ),
         ),
         title_key="settings.audit",
-        back=("settings.title", "/settings"),
+        back=("settings.title", routes.SETTINGS),
     )

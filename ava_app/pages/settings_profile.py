@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ava_app import routes
 from ava_app.components.forms import form_alert, form_field, select_field, sms_code_field
 from ava_app.components.i18n import t
 from ava_app.components.layout import app_layout
@@ -205,5 +206,5 @@ def profile_page() -> rx.Component:
         ),
         section("password.title", password_form()),
         title_key="settings.profile",
-        back=("settings.title", "/settings"),
+        back=("settings.title", routes.SETTINGS),
     )

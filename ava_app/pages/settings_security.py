@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ava_app import routes
 from ava_app.components.forms import confirm_dialog
 from ava_app.components.i18n import t
 from ava_app.components.layout import app_layout
@@ -76,5 +77,5 @@ def security_page() -> rx.Component:
             on_cancel=SecurityState.cancel_revoke,
         ),
         title_key="settings.security",
-        back=("settings.title", "/settings"),
+        back=("settings.title", routes.SETTINGS),
     )

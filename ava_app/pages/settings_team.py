@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ava_app import routes
 from ava_app.components.forms import confirm_dialog, form_field, select_field
 from ava_app.components.i18n import t
 from ava_app.components.layout import app_layout
@@ -227,5 +228,5 @@ def team_page() -> rx.Component:
             on_cancel=TeamState.cancel,
         ),
         title_key="settings.team",
-        back=("settings.title", "/settings"),
+        back=("settings.title", routes.SETTINGS),
     )

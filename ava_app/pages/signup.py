@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ava_app import routes
 from ava_app.components.forms import form_alert, form_field, select_field
 from ava_app.components.i18n import t
 from ava_app.components.industry import INDUSTRIES
@@ -72,7 +73,7 @@ def signup_page() -> rx.Component:
         ),
         rx.hstack(
             rx.text(t("signup.have_account"), size="2"),
-            rx.link(t("login.submit"), href="/login", size="2"),
+            rx.link(t("login.submit"), href=routes.LOGIN, size="2"),
             spacing="1",
             wrap="wrap",
         ),

@@ -16,6 +16,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from ava_app import routes
 from ava_app.models import (
     AuditLog,
     AuthSession,
@@ -230,7 +231,7 @@ def _default_tenant_id(session: Session, user_id: int) -> int | None:
 
 def public_link(path: str, token: str) -> str:
     """The URL of an app page carrying a one-time token (``/verify``, ``/reset-password``, ``/invite``...)."""
-    return f"{get_settings().public_url}{path}?token={token}"
+    return routes.absolute(get_settings().public_url, path, token=token)
 
 
 def _session_deadline(auth_session: AuthSession, now: datetime) -> datetime:
@@ -444,7 +445,7 @@ def _send_verification(session: Session, *, user: User) -> None:
         to=user.email,
         locale=user.locale,
         name=user.name,
-        link=public_link("/verify-email", token),
+        link=public_link(routes.VERIFY_EMAIL, token),
         expires_hours=int(VERIFY_EMAIL_TTL.total_seconds() // 3600),
     )
 
@@ -550,7 +551,7 @@ def send_magic_link(session: Session, *, email: str, ip: str = "") -> None:
         to=user.email,
         locale=user.locale,
         name=user.name,
-        link=public_link("/verify", token),
+        link=public_link(routes.VERIFY, token),
     )
 
 
@@ -1047,7 +1048,7 @@ def forgot_password(session: Session, *, email: str, ip: str = "") -> None:
         to=user.email,
         locale=user.locale,
         name=user.name,
-        link=public_link("/reset-password", token),
+        link=public_link(routes.RESET_PASSWORD, token),
         expires_minutes=int(RESET_TTL.total_seconds() // 60),
     )
 

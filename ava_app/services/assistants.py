@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
+from ava_app import routes
 from ava_app.db import session_scope
 from ava_app.models import Assistant, AssistantVersion, PhoneNumber, Tenant, utcnow
 from ava_app.services import credentials, presets
@@ -26,7 +27,6 @@ from ava_app.services.principal import Principal
 from ava_app.services.providers.vapi import (
     BUILTIN_TOOLS,
     DEEPGRAM_LANGUAGES,
-    WEBHOOK_PATH,
     WEBHOOK_SECRET_HEADER,
     VapiClient,
     vapi_assistant_config,
@@ -720,7 +720,7 @@ def webhook_server(session: Session, *, tenant_id: int) -> dict[str, Any]:
         if replaced:
             enqueue_vapi_resync(session, tenant_id=tenant_id)
     return {
-        "url": settings.public_url.rstrip("/") + WEBHOOK_PATH,
+        "url": routes.absolute(settings.public_url, routes.api(routes.VAPI_WEBHOOK)),
         "timeoutSeconds": 20,
         "headers": {WEBHOOK_SECRET_HEADER: secret},
     }

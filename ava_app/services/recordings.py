@@ -33,12 +33,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from ava_app import routes
 from ava_app.db import session_scope
 from ava_app.models import Call, CallRecording, utcnow
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.errors import DomainError, NotFound, ProviderUnavailable
 from ava_app.services.outbound_guard import OutboundPolicy, OutboundRefused, check_url, guarded_transport
-from ava_app.services.providers.vapi import SANDBOX_MOUNT_PATH
 from ava_app.settings import get_settings
 from ava_app.task_queue import task
 
@@ -155,7 +155,7 @@ def audio_kind(head: bytes) -> tuple[str, str] | None:
 def sandbox_recording_file(url: str) -> Path | None:
     """The Vapi emulator's own file behind ``url`` (development with the emulator only), else None."""
     settings = get_settings()
-    base = settings.public_url + SANDBOX_MOUNT_PATH
+    base = settings.public_url + routes.SANDBOX_VAPI
     if settings.env != "dev" or not settings.vapi_sandbox or not url.startswith(base + "/"):
         return None
     match = SANDBOX_FILE.match(urlsplit(url).path[len(urlsplit(base).path) :])

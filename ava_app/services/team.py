@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from ava_app import routes
 from ava_app.models import ROLES, AuthSession, Invite, Membership, Tenant, User, as_utc, utcnow
 from ava_app.services import api_keys, audit, rate_limits
 from ava_app.services.accounts import (
@@ -313,7 +314,7 @@ def invite_member(session: Session, *, principal: Principal, email: str, role: s
         inviter_name=inviter.name or inviter.email,
         tenant_name=tenant.name,
         role=role,
-        link=public_link("/invite", token),
+        link=public_link(routes.INVITE, token),
         expires_days=INVITE_TTL.days,
     )
     return result

@@ -34,6 +34,7 @@ from sqlmodel import Session, col, select
 from starlette.datastructures import ImmutableMultiDict
 from twilio.twiml.voice_response import VoiceResponse
 
+from ava_app import routes
 from ava_app.models import Assistant, Call, PhoneNumber, Tenant, WebhookEvent, utcnow
 from ava_app.services import credentials
 from ava_app.services.business_hours import HoursStatus, business_hours_status
@@ -446,7 +447,7 @@ def voice_twiml(*, route: str, number: PhoneNumber, assistant: Assistant | None,
         # request this voice URL again and replay the greeting; with no audio recorded it skips the action and runs
         # the <Hangup/> below.
         response.record(
-            action=get_settings().public_url + twilio.STATUS_WEBHOOK_PATH,
+            action=get_settings().public_url + routes.api(routes.TWILIO_STATUS_WEBHOOK),
             method="POST",
             max_length=VOICEMAIL_MAX_SECONDS,
             timeout=VOICEMAIL_SILENCE_SECONDS,

@@ -11,6 +11,7 @@ import asyncio
 
 import reflex as rx
 
+from ava_app import routes
 from ava_app.db import session_scope
 from ava_app.i18n import translate, translate_message
 from ava_app.services import accounts
@@ -106,7 +107,7 @@ class SignupState(FieldChecks):
             self.busy = False
         self.errors = {}
         # A new organisation starts with the setup wizard.
-        yield self._signed_in(result, "/onboarding")
+        yield self._signed_in(result, routes.ONBOARDING)
 
 
 class LoginState(AuthState):
@@ -240,7 +241,11 @@ class LinkState(AuthState):
             return
         self.link_status = "done"
         # The profile page says why the old password no longer works, where a new one is chosen.
-        target = "/settings/profile?password_removed=1" if result.password_removed else "/dashboard"
+        target = (
+            routes.with_query(routes.SETTINGS_PROFILE, password_removed=1)
+            if result.password_removed
+            else routes.DASHBOARD
+        )
         return self._signed_in(result, target)
 
     @rx.event

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import reflex as rx
 
+from ava_app import routes
 from ava_app.db import session_scope
 from ava_app.i18n import translate, translate_error, translate_message
 from ava_app.services import accounts, browser_sessions, team
@@ -23,8 +24,8 @@ from ava_app.services.principal import Principal
 from ava_app.settings import get_settings
 from ava_app.state.i18n import I18nState
 
-LOGIN_ROUTE = "/login"
-HOME_ROUTE = "/dashboard"
+LOGIN_ROUTE = routes.LOGIN
+HOME_ROUTE = routes.DASHBOARD
 
 
 def local_page(target: str) -> str:
@@ -153,7 +154,7 @@ class AuthState(I18nState):
             self._principal()
         except DomainError:
             self._forget()
-            if self.router.url.path in ("/", ""):
+            if self.router.url.path in (routes.INDEX, ""):
                 return rx.redirect(LOGIN_ROUTE)
             return
         return rx.redirect(HOME_ROUTE)

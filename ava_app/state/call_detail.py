@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from urllib.parse import urlencode
 
 import reflex as rx
 
+from ava_app import routes
 from ava_app.db import session_scope
 from ava_app.i18n import EN, translate
 from ava_app.models import DB_INT_MAX, utcnow
@@ -173,7 +173,7 @@ class CallDetailState(AuthState):
                 resource={"call_id": call.id},
                 ttl=download_links.RECORDING_TTL,
             )
-            self.recording_src = f"/api/v1/downloads/recording/{call.id}?{urlencode({'token': token})}"
+            self.recording_src = routes.recording_download(call.id, token)
         self.loaded = True
         return None
 
@@ -224,7 +224,7 @@ class CallDetailState(AuthState):
                 calls.delete_calls(session, principal=principal, call_ids=[self._call_id])
         except DomainError as error:
             return self._fail(error)
-        return [rx.toast.success(translate("call.deleted", self.lang or "en")), rx.redirect("/calls")]
+        return [rx.toast.success(translate("call.deleted", self.lang or "en")), rx.redirect(routes.CALLS)]
 
     def _post_call_work(self, work, toast_key: str):
         """Run an admin's post-call action on this call, then show the call as it now stands."""
@@ -261,7 +261,7 @@ class CallDetailState(AuthState):
             )
         except DomainError as error:
             return self._fail(error)
-        url = f"/api/v1/downloads/call/{self._call_id}.{fmt}?{urlencode({'token': token})}"
+        url = routes.call_download(self._call_id, fmt, token)
         lang = self.lang or "en"
         labels = {
             "progress": translate("calls.export_progress", lang, size="{size}"),

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 import reflex as rx
 
+from ava_app import routes
 from ava_app.db import session_scope
 from ava_app.i18n import translate
 from ava_app.services import calls, download_links, phone_numbers
@@ -29,7 +30,7 @@ from ava_app.state.call_display import (
 )
 
 PAGE_SIZE = 20
-CALLS_ROUTE = "/calls"
+CALLS_ROUTE = routes.CALLS
 ANY = "all"  # a select's "no filter" value (Radix selects cannot hold an empty value)
 SORTS = ("date", "duration", "cost")
 FILTER_FIELDS = (
@@ -54,7 +55,7 @@ def list_row(item: CallListItem, lang: str, *, assistants: dict[int, str]) -> di
     outcome = item.outcome or "pending"
     return {
         "id": item.id,
-        "href": f"/calls/{item.id}",
+        "href": routes.call_page(item.id),
         "when": when_text(item.started_at, lang),
         "caller": translate("calls.test_caller", lang)
         if item.call_type == "test"
@@ -296,7 +297,7 @@ class CallsState(AuthState):
             )
         except (DomainError, Unauthorized) as error:
             return self._fail(error)
-        url = f"/api/v1/downloads/calls.{fmt}?{urlencode({'token': token})}"
+        url = routes.calls_download(fmt, token)
         labels = {
             "progress": translate("calls.export_progress", lang, size="{size}"),
             "done": translate("calls.export_done", lang),

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import plotly.graph_objects as go
 import reflex as rx
 
+from ava_app import routes
 from ava_app.db import session_scope
 from ava_app.i18n import translate
 from ava_app.services import analytics
@@ -97,7 +98,7 @@ def _recent_row(call: analytics.RecentCall, lang: str, today) -> dict:
     outcome = call.outcome or "pending"
     return {
         "id": call.id,
-        "href": f"/calls/{call.id}",
+        "href": routes.call_page(call.id),
         "when": when_text(call.started_at, lang, today=today),
         "caller": translate("calls.test_caller", lang)
         if call.call_type == "test"

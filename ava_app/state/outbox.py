@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ava_app import routes
 from ava_app.db import session_scope
 from ava_app.services.dev_access import may_read_dev_outbox
 from ava_app.services.errors import DomainError
@@ -42,7 +43,7 @@ class OutboxState(AuthState):
         """Load the latest 50 sandbox messages; in prod, or with every channel on a real provider, there is no page."""
         channels = sandbox_channels(get_settings())
         if not channels:
-            return rx.redirect("/login")
+            return rx.redirect(routes.LOGIN)
         self.messages, self.refused = [], False
         if not self._may_read():
             self.refused = self.loaded = True

@@ -12,19 +12,20 @@ from decimal import Decimal
 
 import reflex as rx
 
+from ava_app import routes
 from ava_app.db import session_scope
 from ava_app.i18n import translate
-from ava_app.services.providers.sandbox_keys import SANDBOX_ACCOUNT_SID
 from ava_app.services import assistants, phone_numbers
 from ava_app.services.errors import DomainError, Invalid, Unauthorized
 from ava_app.services.principal import Principal
 from ava_app.services.providers import twilio
+from ava_app.services.providers.sandbox_keys import SANDBOX_ACCOUNT_SID
 from ava_app.settings import get_settings
 from ava_app.state.auth import AuthState
 from ava_app.state.hours import WEEKDAYS, HoursMixin, hours_payload
 
 COUNTRIES = ("US", "CA", "GB", "FR", "ES", "DE", "AU")
-PHONE_NUMBERS_ROUTE = "/phone-numbers"
+PHONE_NUMBERS_ROUTE = routes.PHONE_NUMBERS
 
 
 def _price_text(price: Decimal | None, unit: str | None) -> str:
@@ -184,7 +185,7 @@ class NumberFlowState(AuthState):
         async with self:
             principal = self._begin()
             if principal is None:
-                yield rx.redirect("/login")
+                yield rx.redirect(routes.LOGIN)
                 return
             self.search_busy, self.flow_errors, self.selected = True, {}, ""
             country, area_code, contains = self.country, self.area_code, self.contains
@@ -224,7 +225,7 @@ class NumberFlowState(AuthState):
         async with self:
             principal = self._begin()
             if principal is None:
-                yield rx.redirect("/login")
+                yield rx.redirect(routes.LOGIN)
                 return
             offer = dict(self.selected_number)
             self.confirm_open, self.provisioning, self.flow_errors = False, True, {}
@@ -261,7 +262,7 @@ class NumberFlowState(AuthState):
         async with self:
             principal = self._begin()
             if principal is None:
-                yield rx.redirect("/login")
+                yield rx.redirect(routes.LOGIN)
                 return
             self.verify_busy, self.flow_errors, self.account_name = True, {}, ""
             self.twilio_numbers, self.chosen = [], []
@@ -293,7 +294,7 @@ class NumberFlowState(AuthState):
         async with self:
             principal = self._begin()
             if principal is None:
-                yield rx.redirect("/login")
+                yield rx.redirect(routes.LOGIN)
                 return
             if not self.chosen:
                 self.flow_errors = {"chosen": translate("numflow.choose_import", self.lang or "en")}

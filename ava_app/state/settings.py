@@ -8,6 +8,7 @@ from datetime import datetime
 
 import reflex as rx
 
+from ava_app import routes
 from ava_app.db import session_scope
 from ava_app.i18n import CATALOGUES, translate
 from ava_app.services import accounts, audit
@@ -178,7 +179,7 @@ class SecurityState(FieldChecks):
             return self._fail(error)
         if current:
             self._forget()
-            return rx.redirect("/login")
+            return rx.redirect(routes.LOGIN)
         self.sessions = [row for row in self.sessions if row["id"] != session_id]
         return rx.toast.success(translate("security.revoked", self.lang or "en"))
 

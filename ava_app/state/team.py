@@ -6,10 +6,10 @@ Member and invitation ids from the browser are only looked up by the services in
 from __future__ import annotations
 
 from contextlib import suppress
-from urllib.parse import quote
 
 import reflex as rx
 
+from ava_app import routes
 from ava_app.db import session_scope
 from ava_app.i18n import translate
 from ava_app.models import ROLES
@@ -166,7 +166,7 @@ class InviteState(FieldChecks):
     account_verified: bool = False
     logged_in_email: str = ""
     logged_in_verified: bool = False
-    login_href: str = "/login"
+    login_href: str = routes.LOGIN
 
     def _token(self) -> str:
         return self.router.url.query_parameters.get("token", "")[:200]
@@ -185,7 +185,7 @@ class InviteState(FieldChecks):
         self.account_verified = preview.account_verified
         self._email = preview.email
         # Back here after logging in (the token is already in this browser's address bar).
-        self.login_href = "/login?next=" + quote("/invite?token=" + self._token(), safe="")
+        self.login_href = routes.with_query(routes.LOGIN, next=routes.with_query(routes.INVITE, token=self._token()))
         self.logged_in_email, self.logged_in_verified = "", False
         try:
             principal = self._principal()
@@ -240,4 +240,4 @@ class InviteState(FieldChecks):
             return
         finally:
             self.busy = False
-        yield self._signed_in(result, "/dashboard")
+        yield self._signed_in(result, routes.DASHBOARD)

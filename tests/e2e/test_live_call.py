@@ -15,8 +15,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
+from ava_app import routes
 from ava_app.models import Call, PhoneNumber
-from ava_app.services.providers.vapi import SANDBOX_MOUNT_PATH
 from tests.e2e.conftest import ARTIFACTS, text_of
 from tests.e2e.members import PASSWORD, log_in, make_business, make_member
 
@@ -62,7 +62,7 @@ def test_a_simulated_call_is_live_on_the_dashboard_and_its_page(
 
     log_in(page, live_server, owner.email)
     started = httpx.post(
-        f"{live_server}{SANDBOX_MOUNT_PATH}/sandbox/simulate-call",
+        f"{live_server}{routes.SANDBOX_VAPI}/sandbox/simulate-call",
         headers={"Authorization": f"Bearer {live_sandbox_keys.vapi_api_key}"},
         json={
             "phoneNumberId": number.provider_number_id,

@@ -16,8 +16,8 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session, col, select
 
 from ava_app.models import Call, CallMessage, PhoneNumber, Tenant, User
-from ava_app.services.providers.sandbox_keys import SANDBOX_ACCOUNT_SID
 from ava_app.services.analytics import summary_line
+from ava_app.services.providers.sandbox_keys import SANDBOX_ACCOUNT_SID
 from tests.e2e.conftest import ARTIFACTS, text_of
 
 pytestmark = pytest.mark.e2e

@@ -12,9 +12,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Sink
 
 from ava_app.api.app import create_api
-from ava_app.services.providers.sandbox_keys import SANDBOX_ACCOUNT_SID
 from ava_app.services import accounts, integrations
-from ava_app.services.providers.sandbox_keys import sandbox_keys
+from ava_app.services.providers.sandbox_keys import SANDBOX_ACCOUNT_SID, sandbox_keys
 from ava_app.settings import get_settings
 from tests.factories import make_tenant, make_user
 from tests.mail import closed_port

@@ -10,12 +10,12 @@ import pytest
 from sqlmodel import select
 
 from ava_app.models import PhoneNumber, ProviderCredential, Tenant
-from ava_app.services.providers.sandbox_keys import SANDBOX_ACCOUNT_SID
 from ava_app.services import assistants, credentials, phone_numbers
 from ava_app.services.business_hours import TimeRangeIn
 from ava_app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from ava_app.services.phone_numbers import NumberChoice, NumberConfig
 from ava_app.services.providers import twilio
+from ava_app.services.providers.sandbox_keys import SANDBOX_ACCOUNT_SID
 from tests.factories import make_phone_number
 from tests.unit.test_assistants import TENANT_TWILIO_SID, TENANT_TWILIO_TOKEN, principal_for, providers
 

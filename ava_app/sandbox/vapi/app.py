@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from ava_app import routes
 from ava_app.private_files import private_dir
 from ava_app.sandbox.vapi import contract
 from ava_app.sandbox.vapi.call_runner import new_call, simulate_call, start_simulated_call
@@ -29,7 +30,6 @@ from ava_app.sandbox.vapi.runtime import VapiSandbox
 from ava_app.sandbox.vapi.scenarios import INTENTS
 from ava_app.sandbox.vapi.store import SandboxStore
 from ava_app.services.providers.sandbox_keys import sandbox_keys
-from ava_app.services.providers.vapi import SANDBOX_MOUNT_PATH
 from ava_app.settings import get_settings
 
 __all__ = ["create_vapi_emulator", "simulate_call"]
@@ -65,7 +65,7 @@ def create_vapi_emulator(
     if db_path is None or public_base_url is None:
         settings = get_settings()
         db_path = db_path or settings.data_dir / "sandbox_vapi.db"
-        public_base_url = public_base_url or settings.public_url + SANDBOX_MOUNT_PATH
+        public_base_url = public_base_url or settings.public_url + routes.SANDBOX_VAPI
     db_path = Path(db_path)
     if api_keys is None or public_keys is None:
         keys = sandbox_keys()

@@ -24,16 +24,13 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from ava_app.services.providers.sandbox_keys import SANDBOX_ACCOUNT_SID, SANDBOX_VERIFY_SERVICE_SID
+from ava_app import routes
 from ava_app.services.errors import DomainError, Invalid, NotFound, ProviderError, ProviderUnavailable, RateLimited
-from ava_app.services.providers.sandbox_keys import sandbox_keys
+from ava_app.services.providers.sandbox_keys import SANDBOX_ACCOUNT_SID, SANDBOX_VERIFY_SERVICE_SID, sandbox_keys
 from ava_app.settings import get_settings
 
 T = TypeVar("T")
 
-VOICE_WEBHOOK_PATH = "/api/v1/webhooks/twilio/voice"
-STATUS_WEBHOOK_PATH = "/api/v1/webhooks/twilio/status"
-SANDBOX_MOUNT_PATH = "/sandbox/twilio"
 REQUEST_TIMEOUT_SECONDS = 15.0
 
 _sandbox_base_url: str | None = None
@@ -50,7 +47,7 @@ def set_sandbox_base_url(url: str | None) -> None:
 
 def sandbox_base_url() -> str:
     """The emulator's base URL used in sandbox mode."""
-    return _sandbox_base_url or get_settings().public_url + SANDBOX_MOUNT_PATH
+    return _sandbox_base_url or get_settings().public_url + routes.SANDBOX_TWILIO
 
 
 def resolve_credentials(*, account_sid: str | None = None, auth_token: str | None = None) -> tuple[str, str]:
@@ -119,7 +116,10 @@ def twilio_client(account_sid: str | None = None, auth_token: str | None = None)
 def webhook_urls(*, public_url: str | None = None) -> dict[str, str]:
     """The voice and status callback URLs Twilio must call for AVA's numbers."""
     base = (public_url or get_settings().public_url).rstrip("/")
-    return {"voice_url": base + VOICE_WEBHOOK_PATH, "status_callback": base + STATUS_WEBHOOK_PATH}
+    return {
+        "voice_url": base + routes.api(routes.TWILIO_VOICE_WEBHOOK),
+        "status_callback": base + routes.api(routes.TWILIO_STATUS_WEBHOOK),
+    }
 
 
 # --- error mapping -------------------------------------------------------------------------------------------

@@ -22,12 +22,11 @@ from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import OpenedState
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
+from ava_app import routes
 from ava_app.services.errors import Conflict, DomainError, Invalid, NotFound, ProviderError, ProviderUnavailable
 from ava_app.services.providers.sandbox_keys import sandbox_keys
 from ava_app.settings import Settings, get_settings
 
-SANDBOX_MOUNT_PATH = "/sandbox/vapi"
-WEBHOOK_PATH = "/api/v1/webhooks/vapi"
 WEBHOOK_SECRET_HEADER = "X-Vapi-Secret"
 UNAVAILABLE_MESSAGE = "voice provider unavailable, retrying"
 
@@ -65,7 +64,7 @@ def vapi_endpoint(*, settings: Settings | None = None) -> VapiEndpoint:
     if settings.vapi_sandbox:
         keys = sandbox_keys(settings)
         return VapiEndpoint(
-            base_url=settings.public_url + SANDBOX_MOUNT_PATH,
+            base_url=settings.public_url + routes.SANDBOX_VAPI,
             api_key=keys.vapi_api_key,
             sandbox=True,
             public_key=keys.vapi_public_key,
@@ -95,7 +94,7 @@ def vapi_assistant_config(
     ``transfer_to_human`` tool becomes Vapi's own ``transferCall`` tool, so Vapi really transfers the caller.
     """
     server = {
-        "url": public_url.rstrip("/") + WEBHOOK_PATH,
+        "url": routes.absolute(public_url, routes.api(routes.VAPI_WEBHOOK)),
         "timeoutSeconds": 20,
         "headers": {WEBHOOK_SECRET_HEADER: webhook_secret},
     }

@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from ava_app.sandbox.twilio.app import create_twilio_emulator, deliver_code_to_outbox
-from ava_app.services.providers.sandbox_keys import SANDBOX_ACCOUNT_SID, SANDBOX_VERIFY_SERVICE_SID
 from ava_app.services.errors import Invalid, NotFound, ProviderError, ProviderUnavailable, RateLimited
 from ava_app.services.providers import twilio as tw
+from ava_app.services.providers.sandbox_keys import SANDBOX_ACCOUNT_SID, SANDBOX_VERIFY_SERVICE_SID
 from ava_app.settings import get_settings
 from tests.servers import serve_app
 

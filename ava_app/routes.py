@@ -1,0 +1,86 @@
+"""Every path AVA serves or hands out: its pages, its API, the webhooks given to providers, and link builders.
+
+The bottom layer: it imports nothing from ``ava_app``, so pages, state, services and the API all name a path from
+here and a path changes in one place. Router modules keep their own local route strings; the prefixes, and every
+path that is used in more than one place or handed to a browser, an email or a provider, live here.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+# Pages (Reflex routes).
+INDEX = "/"
+LOGIN = "/login"
+SIGNUP = "/signup"
+FORGOT_PASSWORD = "/forgot-password"
+RESET_PASSWORD = "/reset-password"
+VERIFY = "/verify"
+VERIFY_EMAIL = "/verify-email"
+INVITE = "/invite"
+DASHBOARD = "/dashboard"
+ONBOARDING = "/onboarding"
+CALLS = "/calls"
+CALL_DETAIL = "/calls/[id]"
+ASSISTANT = "/assistant"
+PHONE_NUMBERS = "/phone-numbers"
+SETTINGS = "/settings"
+SETTINGS_PROFILE = "/settings/profile"
+SETTINGS_SECURITY = "/settings/security"
+SETTINGS_TEAM = "/settings/team"
+SETTINGS_AUDIT = "/settings/audit"
+SETTINGS_INTEGRATIONS = "/settings/integrations"
+DEV_OUTBOX = "/dev/outbox"
+ADMIN_DEAD_LETTERS = "/admin/dead-letters"
+
+# The API.
+HEALTHZ = "/healthz"
+API_DOCS = "/api/docs"
+API_OPENAPI = "/api/openapi.json"
+API_V1 = "/api/v1"
+
+# Routes under API_V1 that AVA hands out: to the browser (downloads, login cookie) and to providers (webhooks).
+DOWNLOADS = "/downloads"
+BROWSER_SESSION = "/auth/browser-session"
+VAPI_WEBHOOK = "/webhooks/vapi"
+TWILIO_VOICE_WEBHOOK = "/webhooks/twilio/voice"
+TWILIO_STATUS_WEBHOOK = "/webhooks/twilio/status"
+
+# Where a dev deployment serves the provider emulators (outside the API's prefix, as the real providers are).
+SANDBOX_VAPI = "/sandbox/vapi"
+SANDBOX_TWILIO = "/sandbox/twilio"
+
+
+def with_query(path: str, **query: str | int) -> str:
+    """``path`` with ``query`` encoded after it (nothing added when there is no query)."""
+    return f"{path}?{urlencode(query)}" if query else path
+
+
+def absolute(base_url: str, path: str, **query: str | int) -> str:
+    """A full URL for emails and providers: the deployment's public URL, ``path`` and its query."""
+    return base_url.rstrip("/") + with_query(path, **query)
+
+
+def api(path: str) -> str:
+    """The full path of a v1 route (``/webhooks/vapi`` → ``/api/v1/webhooks/vapi``)."""
+    return API_V1 + path
+
+
+def call_page(call_id: int) -> str:
+    """The page of one call."""
+    return f"{CALLS}/{call_id}"
+
+
+def recording_download(call_id: int, token: str) -> str:
+    """The signed link the call page plays a recording from."""
+    return with_query(api(f"{DOWNLOADS}/recording/{call_id}"), token=token)
+
+
+def call_download(call_id: int, fmt: str, token: str) -> str:
+    """The signed link to one call as JSON or its transcript as text (``fmt``: json or txt)."""
+    return with_query(api(f"{DOWNLOADS}/call/{call_id}.{fmt}"), token=token)
+
+
+def calls_download(fmt: str, token: str) -> str:
+    """The signed link to the filtered calls as CSV or JSON (the filters travel inside the token)."""
+    return with_query(api(f"{DOWNLOADS}/calls.{fmt}"), token=token)
