@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import reflex as rx
@@ -17,7 +20,7 @@ import reflex as rx
 from ava_app.db import session_scope
 from ava_app.i18n import translate, translate_error, translate_message
 from ava_app.services import accounts, browser_sessions, team
-from ava_app.services.errors import DomainError, Unauthorized
+from ava_app.services.errors import DomainError, Invalid, Unauthorized
 from ava_app.services.outbox import sandbox_channels
 from ava_app.services.principal import Principal
 from ava_app.settings import get_settings
@@ -39,6 +42,19 @@ def local_page(target: str) -> str:
     if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
         return ""
     return target
+
+
+# A service call made for the signed-in caller: ``work(session, principal)``.
+Work = Callable[[Any, Principal], Any]
+
+
+@dataclass(frozen=True)
+class Call:
+    """What ``AuthState._call`` gave back: the work's value, or ``refused`` with the event that says so."""
+
+    value: Any = None
+    refused: bool = False
+    event: Any = None
 
 
 class AuthState(I18nState):
@@ -111,6 +127,58 @@ class AuthState(I18nState):
             self._forget()
             return rx.redirect(LOGIN_ROUTE)
         return rx.toast.error(self._error_text(error))
+
+    def _refusal(self, error: DomainError, on_invalid: Callable[[Invalid], Any] | None):
+        """The event for a refused call: ``on_invalid`` takes field errors when given, else ``_fail``."""
+        if on_invalid is not None and isinstance(error, Invalid):
+            return on_invalid(error)
+        return self._fail(error)
+
+    def _call(self, work: Work, *, busy: str | None = None, on_invalid: Callable[[Invalid], Any] | None = None) -> Call:
+        """Run ``work`` in a session for the signed-in caller; a refusal becomes a toast or the login redirect.
+
+        ``busy`` names a flag held True while the work runs. Every permission check is the service's.
+        """
+        if busy:
+            setattr(self, busy, True)
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                return Call(value=work(session, principal))
+        except DomainError as error:
+            return Call(refused=True, event=self._refusal(error, on_invalid))
+        finally:
+            if busy:
+                setattr(self, busy, False)
+
+    async def _call_in_thread(
+        self, work: Work, *, busy: str | None = None, on_invalid: Callable[[Invalid], Any] | None = None
+    ) -> Call:
+        """``_call`` for background events: the state is touched under ``async with self``, the work runs in a
+        worker thread so a slow provider stalls no one. Call it outside ``async with self``."""
+        async with self:
+            try:
+                principal = self._principal()
+            except DomainError as error:
+                return Call(refused=True, event=self._fail(error))
+            if busy:
+                setattr(self, busy, True)
+
+        def job():
+            with session_scope() as session:
+                return work(session, principal)
+
+        try:
+            value = await asyncio.to_thread(job)
+        except DomainError as error:
+            async with self:
+                if busy:
+                    setattr(self, busy, False)
+                return Call(refused=True, event=self._refusal(error, on_invalid))
+        if busy:
+            async with self:
+                setattr(self, busy, False)
+        return Call(value=value)
 
     def _after_login(self) -> str:
         """Where a fresh login lands: a local ``next`` page (e.g. an invitation) or the dashboard."""
