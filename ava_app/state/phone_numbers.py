@@ -146,11 +146,14 @@ class NumberFlowState(AuthState):
         chosen = [item for item in self.chosen if item != number]
         self.chosen = [*chosen, number] if checked else chosen
 
-    def _take_invalid(self, error: Invalid) -> None:
-        """Field messages go under their fields, the rest above the form. The typed values stay."""
+    def _take_error(self, error: DomainError):
+        """Field messages go under their fields; anything else becomes a toast. The typed values stay."""
+        if not isinstance(error, Invalid):
+            return self._fail(error)
         self.flow_errors = self._field_errors(error) or {"form": self._error_text(error)}
         if "numbers" in self.flow_errors:
             self.flow_errors["chosen"] = self.flow_errors.pop("numbers")
+        return None
 
     def _after_added(self):
         if self.router.page.path == PHONE_NUMBERS_ROUTE:
@@ -168,7 +171,7 @@ class NumberFlowState(AuthState):
                 s, principal=p, country=country, area_code=area_code, contains=contains
             ),
             busy="search_busy",
-            on_invalid=self._take_invalid,
+            on_error=self._take_error,
         )
         if call.refused:
             yield call.event
@@ -210,7 +213,7 @@ class NumberFlowState(AuthState):
         call = await self._call_in_thread(
             lambda s, p: phone_numbers.provision_number(s, principal=p, choice=choice),
             busy="provisioning",
-            on_invalid=self._take_invalid,
+            on_error=self._take_error,
         )
         if call.refused:
             yield call.event
@@ -235,7 +238,7 @@ class NumberFlowState(AuthState):
             owned = phone_numbers.list_twilio_numbers(session, principal=p, account_sid=sid, auth_token=token)
             return account, owned
 
-        call = await self._call_in_thread(work, busy="verify_busy", on_invalid=self._take_invalid)
+        call = await self._call_in_thread(work, busy="verify_busy", on_error=self._take_error)
         if call.refused:
             yield call.event
             return
@@ -261,7 +264,7 @@ class NumberFlowState(AuthState):
                 s, principal=p, account_sid=sid, auth_token=token, numbers=numbers
             ),
             busy="import_busy",
-            on_invalid=self._take_invalid,
+            on_error=self._take_error,
         )
         if call.refused:
             yield call.event
@@ -423,10 +426,13 @@ class PhoneNumbersState(HoursMixin, AuthState):
     def use_hours(self):
         self._set_week(None)
 
-    def _take_config_errors(self, error: Invalid) -> None:
+    def _take_config_errors(self, error: DomainError):
+        if not isinstance(error, Invalid):
+            return self._fail(error)
         fields = self._field_errors(error)
         self.config_errors = {key.split(".")[0]: message for key, message in fields.items()}
         self._take_hours_errors(fields, {day: translate(f"day.{day}", self.lang or "en") for day in WEEKDAYS})
+        return None
 
     @rx.event
     def save_config(self):
@@ -443,7 +449,7 @@ class PhoneNumbersState(HoursMixin, AuthState):
         number_id = self.editing_id
         call = self._call(
             lambda s, p: phone_numbers.configure_number(s, principal=p, number_id=number_id, config=config),
-            on_invalid=self._take_config_errors,
+            on_error=self._take_config_errors,
         )
         if call.refused:
             return call.event
