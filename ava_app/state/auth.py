@@ -1,9 +1,10 @@
 """The browser's session: an httpOnly cookie, checked against the server-side session on every load and event.
 
 No token is kept where a script can read it (``services.browser_sessions``): each event is authenticated from the
-cookie that the tab's websocket connection carried. Feature states subclass ``AuthState`` and call
-``self._principal()`` at the top of every handler that reads or changes data: the tenant always comes from the
-session, never from an event argument.
+cookie that the tab's websocket connection carried. Feature states subclass ``AuthState`` and run every service call
+through ``self._call`` (``self._call_in_thread`` in background events), which hands the work the caller's
+``Principal``: the tenant always comes from the session, never from an event argument, and the permission checks
+are the services'.
 """
 
 from __future__ import annotations
