@@ -689,6 +689,11 @@ def _twilio_credentials_for(session: Session, number: PhoneNumber) -> tuple[str,
     return own["account_sid"], own["auth_token"]
 
 
+def retry_sync(session: Session, *, principal: Principal, number_id: int) -> NumberOut:
+    """A writer's "retry" on /phone-numbers: push the number now; another organisation's id is NotFound."""
+    return sync_number(session, tenant_id=principal.require_writer(), number_id=number_id)
+
+
 def sync_number(session: Session, *, tenant_id: int, number_id: int) -> NumberOut:
     """Push a number's routing to Vapi (importing a Twilio number first if it never was); record synced or failed.
 

@@ -351,13 +351,11 @@ class PhoneState(AuthState):
     def load_phone(self):
         """The saved number and whether it is confirmed; back to the number step."""
         self.pending_phone = self.phone_error = self.code_error = ""
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                me = accounts.get_me(session, principal=principal)
-        except DomainError as error:
-            return self._fail(error)
-        self._show(me)
+        call = self._call(lambda s, p: accounts.get_me(s, principal=p))
+        if call.refused:
+            return call.event
+        self._show(call.value)
+        return None
 
     @rx.event
     async def send_phone_code(self, form: dict):
@@ -422,12 +420,9 @@ class PhoneState(AuthState):
     @rx.event
     def remove_phone(self):
         """Remove the number: SMS login stops for this account."""
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                me = accounts.update_profile(session, principal=principal, phone="")
-        except DomainError as error:
-            return self._fail(error)
-        self._show(me)
+        call = self._call(lambda s, p: accounts.update_profile(s, principal=p, phone=""))
+        if call.refused:
+            return call.event
+        self._show(call.value)
         self.pending_phone = self.phone_error = self.code_error = ""
         return rx.toast.success(translate("profile_phone.removed", self.lang or "en"))

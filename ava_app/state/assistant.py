@@ -87,14 +87,16 @@ class AssistantFormState(HoursMixin, AuthState):
     @rx.event
     def load_form(self):
         """Fill the form from the assistant (made from the industry preset on first visit) and the first number."""
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                self._fill(assistants.get_or_create_assistant(session, principal=principal))
-                self._load_numbers(session, principal)
-        except DomainError as error:
-            return self._fail(error)
+
+        def load(session, principal):
+            self._fill(assistants.get_or_create_assistant(session, principal=principal))
+            self._load_numbers(session, principal)
+
+        call = self._call(load)
+        if call.refused:
+            return call.event
         self.form_loaded = True
+        return None
 
     @rx.event
     def set_a_name(self, value: str):
@@ -238,14 +240,15 @@ class AssistantState(AssistantFormState):
     @rx.event
     def load_assistant(self):
         """Open /assistant: the assistant, its numbers' hours, its history, and the industries for presets."""
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                self._fill_all(assistants.get_or_create_assistant(session, principal=principal))
-                self._load_numbers(session, principal)
-                self._load_versions(session, principal)
-        except DomainError as error:
-            return self._fail(error)
+
+        def load(session, principal):
+            self._fill_all(assistants.get_or_create_assistant(session, principal=principal))
+            self._load_numbers(session, principal)
+            self._load_versions(session, principal)
+
+        call = self._call(load)
+        if call.refused:
+            return call.event
         self.industries = [
             {"key": en.key, "icon": en.icon, "label_en": en.label, "label_fr": fr.label}
             for en, fr in zip(presets.list_industries("en"), presets.list_industries("fr"), strict=True)
@@ -360,30 +363,15 @@ class AssistantState(AssistantFormState):
         with session_scope() as session:
             return assistants.get_assistant(session, principal=principal)
 
-    @staticmethod
-    def _retry(principal: Principal) -> assistants.AssistantOut:
-        with session_scope() as session:
-            return assistants.retry_sync(session, principal=principal)
-
     @rx.event(background=True)
     async def retry_sync(self):
         """Push the saved assistant to the voice provider now (it blocks on the network, so off the event loop)."""
-        async with self:
-            try:
-                principal = self._principal()
-            except DomainError as error:
-                yield self._fail(error)
-                return
-            self.pushing = True
-        try:
-            result = await asyncio.to_thread(self._retry, principal)
-        except DomainError as error:
-            async with self:
-                self.pushing = False
-                yield self._fail(error)
+        call = await self._call_in_thread(lambda s, p: assistants.retry_sync(s, principal=p), busy="pushing")
+        if call.refused:
+            yield call.event
             return
+        result = call.value
         async with self:
-            self.pushing = False
             self.sync_status, self.sync_error = result.sync_status, result.sync_error or ""
             lang = self.lang or "en"
             if result.sync_status == "synced":
@@ -392,6 +380,16 @@ class AssistantState(AssistantFormState):
                 yield rx.toast.warning(translate("assistant.not_synced_toast", lang))
 
     # --- knowledge base: each change is saved at once (the service keeps a version) ---
+
+    def _with_versions(self, change):
+        """``change``, then the version history read again in the same session; gives back what ``change`` did."""
+
+        def work(session, principal):
+            changed = change(session, principal)
+            self._load_versions(session, principal)
+            return changed
+
+        return work
 
     def _faq_call(self, operation) -> bool:
         try:
@@ -492,15 +490,11 @@ class AssistantState(AssistantFormState):
     def restore_version(self):
         """Make the chosen earlier version current again (the current one becomes a version too)."""
         version, self.restore_version_number = self.restore_version_number, 0
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                restored = assistants.restore_version(session, principal=principal, version=version)
-                self._load_versions(session, principal)
-        except DomainError as error:
-            yield self._fail(error)
+        call = self._call(self._with_versions(lambda s, p: assistants.restore_version(s, principal=p, version=version)))
+        if call.refused:
+            yield call.event
             return
-        self._fill_all(restored)
+        self._fill_all(call.value)
         yield rx.toast.success(translate("assistant.restored", self.lang or "en", version=version))
         yield AssistantState.follow_sync
 
@@ -516,16 +510,13 @@ class AssistantState(AssistantFormState):
     def apply_preset(self):
         """Reset persona, instructions, greeting and questions to an industry preset in the interface language."""
         industry, self.preset_to_apply = self.preset_to_apply, ""
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                applied = assistants.apply_preset(
-                    session, principal=principal, industry=industry, locale=self.lang or "en"
-                )
-                self._load_versions(session, principal)
-        except DomainError as error:
-            yield self._fail(error)
+        locale = self.lang or "en"
+        call = self._call(
+            self._with_versions(lambda s, p: assistants.apply_preset(s, principal=p, industry=industry, locale=locale))
+        )
+        if call.refused:
+            yield call.event
             return
-        self._fill_all(applied)
+        self._fill_all(call.value)
         yield rx.toast.success(translate("onb.industry.applied", self.lang or "en"))
         yield AssistantState.follow_sync

@@ -1,15 +1,19 @@
 """The browser's session: an httpOnly cookie, checked against the server-side session on every load and event.
 
 No token is kept where a script can read it (``services.browser_sessions``): each event is authenticated from the
-cookie that the tab's websocket connection carried. Feature states subclass ``AuthState`` and call
-``self._principal()`` at the top of every handler that reads or changes data: the tenant always comes from the
-session, never from an event argument.
+cookie that the tab's websocket connection carried. Feature states subclass ``AuthState`` and run every service call
+through ``self._call`` (``self._call_in_thread`` in background events), which hands the work the caller's
+``Principal``: the tenant always comes from the session, never from an event argument, and the permission checks
+are the services'.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import reflex as rx
@@ -40,6 +44,19 @@ def local_page(target: str) -> str:
     if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
         return ""
     return target
+
+
+# A service call made for the signed-in caller: ``work(session, principal)``.
+Work = Callable[[Any, Principal], Any]
+
+
+@dataclass(frozen=True)
+class Call:
+    """What ``AuthState._call`` gave back: the work's value, or ``refused`` with the event that says so."""
+
+    value: Any = None
+    refused: bool = False
+    event: Any = None
 
 
 class AuthState(I18nState):
@@ -113,6 +130,61 @@ class AuthState(I18nState):
             return rx.redirect(LOGIN_ROUTE)
         return rx.toast.error(self._error_text(error))
 
+    def _refusal(self, error: DomainError, on_error: Callable[[DomainError], Any] | None):
+        """The event for a refused call: an ended session always goes to ``_fail``; ``on_error`` (say, field
+        messages under a form) takes the rest when given."""
+        if on_error is not None and not isinstance(error, Unauthorized):
+            return on_error(error)
+        return self._fail(error)
+
+    def _call(
+        self, work: Work, *, busy: str | None = None, on_error: Callable[[DomainError], Any] | None = None
+    ) -> Call:
+        """Run ``work`` in a session for the signed-in caller; a refusal becomes a toast or the login redirect.
+
+        ``busy`` names a flag held True while the work runs. Every permission check is the service's.
+        """
+        if busy:
+            setattr(self, busy, True)
+        try:
+            principal = self._principal()
+            with session_scope() as session:
+                return Call(value=work(session, principal))
+        except DomainError as error:
+            return Call(refused=True, event=self._refusal(error, on_error))
+        finally:
+            if busy:
+                setattr(self, busy, False)
+
+    async def _call_in_thread(
+        self, work: Work, *, busy: str | None = None, on_error: Callable[[DomainError], Any] | None = None
+    ) -> Call:
+        """``_call`` for background events: the state is touched under ``async with self``, the work runs in a
+        worker thread so a slow provider stalls no one. Call it outside ``async with self``."""
+        async with self:
+            try:
+                principal = self._principal()
+            except DomainError as error:
+                return Call(refused=True, event=self._fail(error))
+            if busy:
+                setattr(self, busy, True)
+
+        def job():
+            with session_scope() as session:
+                return work(session, principal)
+
+        try:
+            value = await asyncio.to_thread(job)
+        except DomainError as error:
+            async with self:
+                if busy:
+                    setattr(self, busy, False)
+                return Call(refused=True, event=self._refusal(error, on_error))
+        if busy:
+            async with self:
+                setattr(self, busy, False)
+        return Call(value=value)
+
     def _after_login(self) -> str:
         """Where a fresh login lands: a local ``next`` page (e.g. an invitation) or the dashboard."""
         return local_page(self.router.url.query_parameters.get("next", "")) or HOME_ROUTE
@@ -184,28 +256,21 @@ class AuthState(I18nState):
     @rx.event
     def resend_verification(self):
         """Send the email-verification link again (rate limited by the service)."""
-        self.resend_busy = True
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                accounts.resend_email_verification(session, principal=principal)
-        except DomainError as error:
-            self.resend_busy = False
-            return self._fail(error)
-        self.resend_busy = False
+        call = self._call(lambda s, p: accounts.resend_email_verification(s, principal=p), busy="resend_busy")
+        if call.refused:
+            return call.event
         return rx.toast.success(translate("verify_banner.sent", self.lang or "en"))
 
     @rx.event
     def switch_organisation(self, tenant_id: str):
         """Make another of the caller's organisations current; the service refuses ids they are not a member of."""
         try:
-            principal = self._principal()
-            with session_scope() as session:
-                team.switch_organisation(session, principal=principal, tenant_id=int(tenant_id))
+            wanted = int(tenant_id)
         except (TypeError, ValueError):
-            return
-        except DomainError as error:
-            return self._fail(error)
+            return None
+        call = self._call(lambda s, p: team.switch_organisation(s, principal=p, tenant_id=wanted))
+        if call.refused:
+            return call.event
         # A full load so every page's data is read again for the new organisation.
         return rx.call_script("window.location.reload()")
 
@@ -218,21 +283,18 @@ class AuthState(I18nState):
     def create_organisation(self, form: dict):
         """Create another organisation with the caller as admin and open it."""
         self.org_error = ""
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                team.create_organisation(
-                    session,
-                    principal=principal,
-                    name=str(form.get("name", ""))[:200],
-                    industry=str(form.get("industry", ""))[:40] or None,
-                    ip=self._client_info()[0],
-                )
-        except DomainError as error:
-            if isinstance(error, Unauthorized):
-                return self._fail(error)
+        name, industry = str(form.get("name", ""))[:200], str(form.get("industry", ""))[:40] or None
+        ip = self._client_info()[0]
+
+        def refused(error: DomainError) -> None:
             self.org_error = self._field_errors(error).get("name") or self._error_text(error)
-            return
+
+        call = self._call(
+            lambda s, p: team.create_organisation(s, principal=p, name=name, industry=industry, ip=ip),
+            on_error=refused,
+        )
+        if call.refused:
+            return call.event
         self.org_dialog_open = False
         return rx.call_script("window.location.assign('/dashboard')")
 

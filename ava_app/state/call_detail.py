@@ -196,14 +196,16 @@ class CallDetailState(AuthState):
     @rx.event
     def set_action_done(self, done: bool):
         """Mark the follow-up done (or reopen it)."""
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                calls.mark_action_done(session, principal=principal, call_id=self._call_id, done=done)
-            _principal, call = self._read()
-        except DomainError as error:
-            return self._fail(error)
-        self._show(call)
+        call_id = self._call_id
+
+        def mark(session, principal):
+            calls.mark_action_done(session, principal=principal, call_id=call_id, done=done)
+            return calls.get_call(session, principal=principal, call_id=call_id)
+
+        call = self._call(mark)
+        if call.refused:
+            return call.event
+        self._show(call.value)
         return rx.toast.success(translate("call.marked_done" if done else "call.marked_open", self.lang or "en"))
 
     @rx.event
@@ -218,25 +220,25 @@ class CallDetailState(AuthState):
     def delete_call(self):
         """Delete this call and go back to the list."""
         self.confirm_delete = False
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                calls.delete_calls(session, principal=principal, call_ids=[self._call_id])
-        except DomainError as error:
-            return self._fail(error)
+        call_id = self._call_id
+        call = self._call(lambda s, p: calls.delete_calls(s, principal=p, call_ids=[call_id]))
+        if call.refused:
+            return call.event
         return [rx.toast.success(translate("call.deleted", self.lang or "en")), rx.redirect(routes.CALLS)]
 
     def _post_call_work(self, work, toast_key: str):
         """Run an admin's post-call action on this call, then show the call as it now stands."""
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                work(session, principal=principal, call_id=self._call_id)
+        call_id = self._call_id
+
+        def act(session, principal):
+            work(session, principal=principal, call_id=call_id)
             self._work_started_at = utcnow()
-            _principal, call = self._read()
-        except DomainError as error:
-            return self._fail(error)
-        self._show(call)
+            return calls.get_call(session, principal=principal, call_id=call_id)
+
+        call = self._call(act)
+        if call.refused:
+            return call.event
+        self._show(call.value)
         return rx.toast.success(translate(toast_key, self.lang or "en"))
 
     @rx.event

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ava_app.db import session_scope
 from ava_app.i18n import translate
 from ava_app.models import DB_INT_MAX
 from ava_app.services import dead_letters
@@ -31,17 +30,19 @@ class DeadLettersState(AuthState):
     _next_before_id: int | None = None
 
     def _read(self, *, before_id: int | None = None):
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                page = dead_letters.list_dead_letters(
-                    session, principal=principal, before_id=before_id, limit=PAGE_SIZE
-                )
-        except DomainError as error:
-            if error.code in ("platform_admin_only", "user_required"):
-                self.refused, self.letters, self.loaded = self._error_text(error), [], True
-                return None
-            return self._fail(error)
+        def refused(error: DomainError):
+            if error.code not in ("platform_admin_only", "user_required"):
+                return self._fail(error)
+            self.refused, self.letters, self.loaded = self._error_text(error), [], True
+            return None
+
+        call = self._call(
+            lambda s, p: dead_letters.list_dead_letters(s, principal=p, before_id=before_id, limit=PAGE_SIZE),
+            on_error=refused,
+        )
+        if call.refused:
+            return call.event
+        page = call.value
         rows = [
             {
                 "id": item.id,
@@ -84,17 +85,13 @@ class DeadLettersState(AuthState):
             return
         self.retrying = event_id
         yield
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                dead_letters.retry_dead_letter(
-                    session, principal=principal, event_id=event_id, enqueue=_enqueue_reapply
-                )
-        except DomainError as error:
-            self.retrying = 0
-            yield self._fail(error)
+        call = self._call(
+            lambda s, p: dead_letters.retry_dead_letter(s, principal=p, event_id=event_id, enqueue=_enqueue_reapply)
+        )
+        self.retrying = 0
+        if call.refused:
+            yield call.event
             return
         # Off the list now: the job runs in a moment, and the next load shows the event again if it fails again.
-        self.retrying = 0
         self.letters = [row for row in self.letters if row["id"] != event_id]
         yield rx.toast.success(translate("dead_letters.retried", self.lang or "en"))

@@ -32,28 +32,29 @@ class IntegrationsState(AuthState):
     @rx.event
     def load_integrations(self):
         """List providers with their masked hints (admins only)."""
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                self.providers = integrations.list_integrations(session, principal=principal)
-        except DomainError as error:
-            self.providers = []
-            return self._fail(error)
+        call = self._call(lambda s, p: integrations.list_integrations(s, principal=p))
+        self.providers = [] if call.refused else call.value
+        return call.event
 
     @rx.event
     def save(self, form: dict):
         """Save the credential typed in one provider's form (blank fields keep the saved value)."""
         provider = str(form.pop("provider", ""))
         secret = {key: value.strip() for key, value in form.items() if isinstance(value, str) and value.strip()}
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                merged = integrations.secret_for_test(session, principal=principal, provider=provider, entered=secret)
-                integrations.save_integration(session, principal=principal, provider=provider, secret=merged)
-                self.providers = integrations.list_integrations(session, principal=principal)
-        except DomainError as error:
+
+        def save(session, principal):
+            merged = integrations.secret_for_test(session, principal=principal, provider=provider, entered=secret)
+            integrations.save_integration(session, principal=principal, provider=provider, secret=merged)
+            return integrations.list_integrations(session, principal=principal)
+
+        def refused(error: DomainError):
             self._show_field_errors(provider, error)
             return self._fail(error)
+
+        call = self._call(save, on_error=refused)
+        if call.refused:
+            return call.event
+        self.providers = call.value
         self.results.pop(provider, None)
         self._clear_field_errors(provider)
         # Saved: the typed secrets leave the form (a refused save keeps them there to be corrected).
@@ -95,13 +96,15 @@ class IntegrationsState(AuthState):
     @rx.event
     def remove(self, provider: str):
         """Forget the organisation's credential: AVA uses the platform's again."""
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                integrations.remove_integration(session, principal=principal, provider=provider)
-                self.providers = integrations.list_integrations(session, principal=principal)
-        except DomainError as error:
-            return self._fail(error)
+
+        def remove(session, principal):
+            integrations.remove_integration(session, principal=principal, provider=provider)
+            return integrations.list_integrations(session, principal=principal)
+
+        call = self._call(remove)
+        if call.refused:
+            return call.event
+        self.providers = call.value
         self.results.pop(provider, None)
         return rx.toast.success(self._text("integrations.removed"))
 

@@ -50,13 +50,10 @@ class OnboardingState(AuthState):
     @rx.event
     def load_wizard(self):
         """Resume the wizard where the organisation left it; a finished onboarding goes to the dashboard."""
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                progress = onboarding.get_progress(session, principal=principal)
-                self._load_numbers(session, principal)
-        except DomainError as error:
-            return self._fail(error)
+        call = self._call(self._progress_and_numbers(lambda s, p: onboarding.get_progress(s, principal=p)))
+        if call.refused:
+            return call.event
+        progress = call.value
         if progress.completed:
             return rx.redirect(HOME_ROUTE)
         self._show(progress)
@@ -68,15 +65,23 @@ class OnboardingState(AuthState):
         self.loaded = True
         return TestCallState.reset_call
 
+    def _progress_and_numbers(self, read):
+        """``read``'s progress, with the organisation's numbers loaded in the same session."""
+
+        def work(session, principal):
+            progress = read(session, principal)
+            self._load_numbers(session, principal)
+            return progress
+
+        return work
+
     def _move(self, step: int, **extra):
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                progress = onboarding.set_step(session, principal=principal, step=step, **extra)
-                self._load_numbers(session, principal)
-        except DomainError as error:
-            return self._fail(error)
-        self._show(progress)
+        call = self._call(
+            self._progress_and_numbers(lambda s, p: onboarding.set_step(s, principal=p, step=step, **extra))
+        )
+        if call.refused:
+            return call.event
+        self._show(call.value)
         if step == PERSONALISE_STEP:
             return AssistantFormState.load_form
         return None

@@ -16,8 +16,7 @@ from ava_app import routes
 from ava_app.db import session_scope
 from ava_app.i18n import translate
 from ava_app.services import assistants, phone_numbers
-from ava_app.services.errors import DomainError, Invalid, Unauthorized
-from ava_app.services.principal import Principal
+from ava_app.services.errors import DomainError, Invalid
 from ava_app.services.providers import twilio
 from ava_app.services.providers.sandbox_keys import SANDBOX_ACCOUNT_SID
 from ava_app.settings import get_settings
@@ -148,31 +147,14 @@ class NumberFlowState(AuthState):
         chosen = [item for item in self.chosen if item != number]
         self.chosen = [*chosen, number] if checked else chosen
 
-    # --- the blocking parts, run in a worker thread ---
-
-    def _begin(self) -> Principal | None:
-        """The caller, inside ``async with self``; None when the session ended (the redirect is queued)."""
-        try:
-            return self._principal()
-        except Unauthorized:
-            self._forget()
-            return None
-
-    async def _run(self, work, principal: Principal):
-        def job():
-            with session_scope() as session:
-                return work(session, principal)
-
-        return await asyncio.to_thread(job)
-
     def _take_error(self, error: DomainError):
         """Field messages go under their fields; anything else becomes a toast. The typed values stay."""
-        if isinstance(error, Invalid):
-            self.flow_errors = self._field_errors(error) or {"form": self._error_text(error)}
-            if "numbers" in self.flow_errors:
-                self.flow_errors["chosen"] = self.flow_errors.pop("numbers")
-            return None
-        return self._fail(error)
+        if not isinstance(error, Invalid):
+            return self._fail(error)
+        self.flow_errors = self._field_errors(error) or {"form": self._error_text(error)}
+        if "numbers" in self.flow_errors:
+            self.flow_errors["chosen"] = self.flow_errors.pop("numbers")
+        return None
 
     def _after_added(self):
         if self.router.page.path == PHONE_NUMBERS_ROUTE:
@@ -183,26 +165,21 @@ class NumberFlowState(AuthState):
     async def search(self):
         """Numbers on offer for the country, area code and digits typed."""
         async with self:
-            principal = self._begin()
-            if principal is None:
-                yield rx.redirect(routes.LOGIN)
-                return
-            self.search_busy, self.flow_errors, self.selected = True, {}, ""
+            self.flow_errors, self.selected = {}, ""
             country, area_code, contains = self.country, self.area_code, self.contains
-        try:
-            offer = await self._run(
-                lambda s, p: phone_numbers.search_numbers(
-                    s, principal=p, country=country, area_code=area_code, contains=contains
-                ),
-                principal,
-            )
-        except DomainError as error:
-            async with self:
-                self.search_busy = False
-                yield self._take_error(error)
+        call = await self._call_in_thread(
+            lambda s, p: phone_numbers.search_numbers(
+                s, principal=p, country=country, area_code=area_code, contains=contains
+            ),
+            busy="search_busy",
+            on_error=self._take_error,
+        )
+        if call.refused:
+            yield call.event
             return
+        offer = call.value
         async with self:
-            self.search_busy, self.searched = False, True
+            self.searched = True
             self.results = [
                 {
                     "key": item.phone_number or f"free-{item.area_code}",
@@ -223,16 +200,10 @@ class NumberFlowState(AuthState):
     async def provision(self):
         """Get the confirmed number: free at Vapi, or bought at Twilio and connected."""
         async with self:
-            principal = self._begin()
-            if principal is None:
-                yield rx.redirect(routes.LOGIN)
-                return
             offer = dict(self.selected_number)
-            self.confirm_open, self.provisioning, self.flow_errors = False, True, {}
+            self.confirm_open, self.flow_errors = False, {}
             country = self.country
         if not offer:
-            async with self:
-                self.provisioning = False
             return
         choice = phone_numbers.NumberChoice(
             kind=offer["kind"],
@@ -240,17 +211,16 @@ class NumberFlowState(AuthState):
             phone_number=offer["phone_number"] or None,
             area_code=offer["area_code"] or None,
         )
-        try:
-            number = await self._run(
-                lambda s, p: phone_numbers.provision_number(s, principal=p, choice=choice), principal
-            )
-        except DomainError as error:
-            async with self:
-                self.provisioning = False
-                yield self._take_error(error)
+        call = await self._call_in_thread(
+            lambda s, p: phone_numbers.provision_number(s, principal=p, choice=choice),
+            busy="provisioning",
+            on_error=self._take_error,
+        )
+        if call.refused:
+            yield call.event
             return
+        number = call.value
         async with self:
-            self.provisioning = False
             self.added = [*self.added, number.e164 or offer["display"]]
             self.results, self.searched, self.selected = [], False, ""
             yield rx.toast.success(f"{translate('numflow.ready', self.lang or 'en')} {number.e164}")
@@ -260,11 +230,7 @@ class NumberFlowState(AuthState):
     async def verify_twilio(self):
         """Check the Twilio credentials and list the account's numbers."""
         async with self:
-            principal = self._begin()
-            if principal is None:
-                yield rx.redirect(routes.LOGIN)
-                return
-            self.verify_busy, self.flow_errors, self.account_name = True, {}, ""
+            self.flow_errors, self.account_name = {}, ""
             self.twilio_numbers, self.chosen = [], []
             sid, token = self._twilio_credentials()
 
@@ -273,15 +239,12 @@ class NumberFlowState(AuthState):
             owned = phone_numbers.list_twilio_numbers(session, principal=p, account_sid=sid, auth_token=token)
             return account, owned
 
-        try:
-            account, owned = await self._run(work, principal)
-        except DomainError as error:
-            async with self:
-                self.verify_busy = False
-                yield self._take_error(error)
+        call = await self._call_in_thread(work, busy="verify_busy", on_error=self._take_error)
+        if call.refused:
+            yield call.event
             return
+        account, owned = call.value
         async with self:
-            self.verify_busy = False
             self.account_name = account.friendly_name or account.sid
             self.twilio_numbers = [
                 {"phone_number": n.phone_number, "name": n.friendly_name, "in_ava": "1" if n.in_ava else ""}
@@ -292,29 +255,23 @@ class NumberFlowState(AuthState):
     async def import_numbers(self):
         """Connect the chosen Twilio numbers to the assistant."""
         async with self:
-            principal = self._begin()
-            if principal is None:
-                yield rx.redirect(routes.LOGIN)
-                return
             if not self.chosen:
                 self.flow_errors = {"chosen": translate("numflow.choose_import", self.lang or "en")}
                 return
-            self.import_busy, self.flow_errors = True, {}
+            self.flow_errors = {}
             (sid, token), numbers = self._twilio_credentials(), list(self.chosen)
-        try:
-            result = await self._run(
-                lambda s, p: phone_numbers.import_twilio_numbers(
-                    s, principal=p, account_sid=sid, auth_token=token, numbers=numbers
-                ),
-                principal,
-            )
-        except DomainError as error:
-            async with self:
-                self.import_busy = False
-                yield self._take_error(error)
+        call = await self._call_in_thread(
+            lambda s, p: phone_numbers.import_twilio_numbers(
+                s, principal=p, account_sid=sid, auth_token=token, numbers=numbers
+            ),
+            busy="import_busy",
+            on_error=self._take_error,
+        )
+        if call.refused:
+            yield call.event
             return
+        result = call.value
         async with self:
-            self.import_busy = False
             imported = [number.e164 for number in result.imported]
             self.added = [*self.added, *imported]
             self.skipped = [f"{skip.phone_number}: {skip.reason}" for skip in result.skipped]
@@ -392,12 +349,10 @@ class PhoneNumbersState(HoursMixin, AuthState):
     @rx.event
     def load_numbers(self):
         """The organisation's numbers (released ones are not shown)."""
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                rows = phone_numbers.list_numbers(session, principal=principal)
-        except DomainError as error:
-            return self._fail(error)
+        call = self._call(lambda s, p: phone_numbers.list_numbers(s, principal=p))
+        if call.refused:
+            return call.event
+        rows = call.value
         self._raw = {row.id: row.model_dump(mode="json") for row in rows[:200]}
         self.numbers = [self._row(row) for row in rows[:200]]
 
@@ -415,12 +370,10 @@ class PhoneNumbersState(HoursMixin, AuthState):
         number = self._raw.get(int(number_id)) if str(number_id).isdigit() else None
         if number is None:
             return
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                assistant = assistants.get_or_create_assistant(session, principal=principal)
-        except DomainError as error:
-            return self._fail(error)
+        call = self._call(lambda s, p: assistants.get_or_create_assistant(s, principal=p))
+        if call.refused:
+            return call.event
+        assistant = call.value
         self.assistant_options = [{"id": str(assistant.id), "name": assistant.name}]
         self.editing_id, self.editing_e164 = number["id"], number["e164"]
         self._set_week(number["business_hours"])
@@ -474,29 +427,33 @@ class PhoneNumbersState(HoursMixin, AuthState):
     def use_hours(self):
         self._set_week(None)
 
+    def _take_config_errors(self, error: DomainError):
+        if not isinstance(error, Invalid):
+            return self._fail(error)
+        fields = self._field_errors(error)
+        self.config_errors = {key.split(".")[0]: message for key, message in fields.items()}
+        self._take_hours_errors(fields, {day: translate(f"day.{day}", self.lang or "en") for day in WEEKDAYS})
+        return None
+
     @rx.event
     def save_config(self):
         """Save the number's settings; its routing is then pushed to the voice provider by a job."""
         self.config_errors, self.hours_error = {}, ""
-        try:
-            principal = self._principal()
-            config = phone_numbers.NumberConfig(
-                business_hours=hours_payload(self.week),
-                holidays=self.holidays,
-                after_hours_action=self.after_hours,
-                assistant_id=int(self.route_to) if self.route_to.isdigit() else None,
-                forwarding_number=self.forwarding or None,
-                voicemail_message=self.voicemail,
-            )
-            with session_scope() as session:
-                phone_numbers.configure_number(session, principal=principal, number_id=self.editing_id, config=config)
-        except Invalid as error:
-            fields = self._field_errors(error)
-            self.config_errors = {key.split(".")[0]: message for key, message in fields.items()}
-            self._take_hours_errors(fields, {day: translate(f"day.{day}", self.lang or "en") for day in WEEKDAYS})
-            return
-        except DomainError as error:
-            return self._fail(error)
+        config = phone_numbers.NumberConfig(
+            business_hours=hours_payload(self.week),
+            holidays=self.holidays,
+            after_hours_action=self.after_hours,
+            assistant_id=int(self.route_to) if self.route_to.isdigit() else None,
+            forwarding_number=self.forwarding or None,
+            voicemail_message=self.voicemail,
+        )
+        number_id = self.editing_id
+        call = self._call(
+            lambda s, p: phone_numbers.configure_number(s, principal=p, number_id=number_id, config=config),
+            on_error=self._take_config_errors,
+        )
+        if call.refused:
+            return call.event
         number_id, self.editing_id = self.editing_id, 0
         yield PhoneNumbersState.load_numbers
         yield rx.toast.success(translate("numbers.saved", self.lang or "en"))
@@ -536,29 +493,19 @@ class PhoneNumbersState(HoursMixin, AuthState):
 
     @rx.event(background=True)
     async def retry_sync(self, number_id: str):
-        """Push this number's routing to the voice provider now."""
+        """Push this number's routing to the voice provider now (the service refuses viewers)."""
         async with self:
-            try:
-                principal = self._principal()
-                tenant_id = principal.require_writer()
-            except DomainError as error:
-                yield self._fail(error)
-                return
             self.busy_number = str(number_id)
-
-        def work():
-            with session_scope() as session:
-                # The lookup inside is scoped to the caller's tenant, so another organisation's id is NotFound.
-                return phone_numbers.sync_number(session, tenant_id=tenant_id, number_id=int(number_id))
-
-        try:
-            result = await asyncio.to_thread(work)
-        except DomainError as error:
+        call = await self._call_in_thread(
+            lambda s, p: phone_numbers.retry_sync(s, principal=p, number_id=int(number_id))
+        )
+        if call.refused:
             async with self:
                 self.busy_number = ""
-                yield self._fail(error)
+            yield call.event
             yield PhoneNumbersState.load_numbers
             return
+        result = call.value
         async with self:
             self.busy_number = ""
             lang = self.lang or "en"
@@ -581,24 +528,16 @@ class PhoneNumbersState(HoursMixin, AuthState):
         """Release the number chosen in the confirmation."""
         async with self:
             number_id, self.release_id = self.release_id, 0
-            try:
-                principal = self._principal()
-            except DomainError as error:
-                yield self._fail(error)
-                return
             self.busy_number = str(number_id)
-
-        def work():
-            with session_scope() as session:
-                return phone_numbers.release_number(session, principal=principal, number_id=number_id)
-
-        try:
-            released = await asyncio.to_thread(work)
-        except DomainError as error:
+        call = await self._call_in_thread(
+            lambda s, p: phone_numbers.release_number(s, principal=p, number_id=number_id)
+        )
+        if call.refused:
             async with self:
                 self.busy_number = ""
-                yield self._fail(error)
+            yield call.event
             return
+        released = call.value
         async with self:
             self.busy_number = ""
             yield rx.toast.success(translate("numbers.released", self.lang or "en", number=released.e164))

@@ -55,12 +55,10 @@ class ProfileState(FieldChecks):
     def load_profile(self):
         self.errors = {}
         self.sign_in_reset = self.router.url.query_parameters.get("password_removed") == "1"
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                me = accounts.get_me(session, principal=principal)
-        except DomainError as error:
-            return self._fail(error)
+        call = self._call(lambda s, p: accounts.get_me(s, principal=p))
+        if call.refused:
+            return call.event
+        me = call.value
         self.name, self.locale = me.name, me.locale
         self._email = me.email
 
@@ -73,22 +71,21 @@ class ProfileState(FieldChecks):
         """Save name and language; the interface switches to the chosen language."""
         self.profile_busy = True
         yield
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                me = accounts.update_profile(
-                    session,
-                    principal=principal,
-                    name=str(form.get("name", ""))[:200],
-                    locale=self.locale,
-                )
-        except DomainError as error:
+        name, locale = str(form.get("name", ""))[:200], self.locale
+
+        def refused(error: DomainError):
             self.errors = self._field_errors(error)
-            if not self.errors:
-                yield self._fail(error)
+            return None if self.errors else self._fail(error)
+
+        call = self._call(
+            lambda s, p: accounts.update_profile(s, principal=p, name=name, locale=locale),
+            busy="profile_busy",
+            on_error=refused,
+        )
+        if call.refused:
+            yield call.event
             return
-        finally:
-            self.profile_busy = False
+        me = call.value
         self.errors = {}
         self.name, self.locale = me.name, me.locale
         self.user_name = me.name
@@ -139,12 +136,10 @@ class SecurityState(FieldChecks):
 
     @rx.event
     def load_sessions(self):
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                rows = accounts.list_sessions(session, principal=principal)
-        except DomainError as error:
-            return self._fail(error)
+        call = self._call(lambda s, p: accounts.list_sessions(s, principal=p))
+        if call.refused:
+            return call.event
+        rows = call.value
         self.sessions = [
             {
                 "id": row.id,
@@ -171,12 +166,10 @@ class SecurityState(FieldChecks):
         """Log out the chosen device (the service only finds the caller's own sessions)."""
         session_id, current = self.confirm_session_id, self.confirm_current
         self.confirm_session_id = 0
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                accounts.revoke_session(session, principal=principal, session_id=session_id, ip=self._client_info()[0])
-        except DomainError as error:
-            return self._fail(error)
+        ip = self._client_info()[0]
+        call = self._call(lambda s, p: accounts.revoke_session(s, principal=p, session_id=session_id, ip=ip))
+        if call.refused:
+            return call.event
         if current:
             self._forget()
             return rx.redirect(routes.LOGIN)
@@ -194,20 +187,21 @@ class AuditState(FieldChecks):
     refused: str = ""
 
     def _read(self):
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                rows = audit.list_audit(
-                    session,
-                    principal=principal,
-                    limit=AUDIT_PAGE_SIZE + 1,
-                    offset=(self.page - 1) * AUDIT_PAGE_SIZE,
-                )
-        except DomainError as error:
-            if error.code in ("admin_only", "no_organisation"):
-                self.refused, self.entries, self.loaded = self._error_text(error), [], True
-                return None
-            return self._fail(error)
+        offset = (self.page - 1) * AUDIT_PAGE_SIZE
+
+        def refused(error: DomainError):
+            if error.code not in ("admin_only", "no_organisation"):
+                return self._fail(error)
+            self.refused, self.entries, self.loaded = self._error_text(error), [], True
+            return None
+
+        call = self._call(
+            lambda s, p: audit.list_audit(s, principal=p, limit=AUDIT_PAGE_SIZE + 1, offset=offset),
+            on_error=refused,
+        )
+        if call.refused:
+            return call.event
+        rows = call.value
         self.refused = ""
         self.has_next = len(rows) > AUDIT_PAGE_SIZE
         self.entries = [

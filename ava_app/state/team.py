@@ -14,7 +14,7 @@ from ava_app.db import session_scope
 from ava_app.i18n import translate
 from ava_app.models import ROLES
 from ava_app.services import accounts, team
-from ava_app.services.errors import DomainError, Forbidden, Unauthorized
+from ava_app.services.errors import DomainError, Forbidden
 from ava_app.state.account import FieldChecks
 from ava_app.state.settings import format_time
 
@@ -37,16 +37,22 @@ class TeamState(FieldChecks):
     @rx.event
     def load_team(self):
         self.errors, self.confirm_kind = {}, ""
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                members = team.list_members(session, principal=principal)
-                invites = team.list_invites(session, principal=principal) if principal.is_admin else []
-        except DomainError as error:
-            if error.code == "no_organisation":
-                self.members, self.invites, self.loaded = [], [], True
-                return None
-            return self._fail(error)
+
+        def read(session, principal):
+            # Only admins see the invitations (the service refuses anyone else).
+            invites = team.list_invites(session, principal=principal) if principal.is_admin else []
+            return principal, team.list_members(session, principal=principal), invites
+
+        def refused(error: DomainError):
+            if error.code != "no_organisation":
+                return self._fail(error)
+            self.members, self.invites, self.loaded = [], [], True
+            return None
+
+        call = self._call(read, on_error=refused)
+        if call.refused:
+            return call.event
+        principal, members, invites = call.value
         self.my_user_id = principal.user_id or 0
         self.members = [
             {
@@ -76,22 +82,22 @@ class TeamState(FieldChecks):
         """Invite someone by email with the chosen role (admins only: the service checks)."""
         self.invite_busy = True
         yield
-        email = str(form.get("email", ""))[:320]
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                team.invite_member(
-                    session, principal=principal, email=email, role=self.invite_role, ip=self._client_info()[0]
-                )
-        except DomainError as error:
+        email, role, ip = str(form.get("email", ""))[:320], self.invite_role, self._client_info()[0]
+
+        def refused(error: DomainError):
             self.errors = self._field_errors(error)
             if error.code == "already_member":
                 self.errors = {"email": self._error_text(error)}
-            elif not self.errors:
-                yield self._fail(error)
+            return None if self.errors else self._fail(error)
+
+        call = self._call(
+            lambda s, p: team.invite_member(s, principal=p, email=email, role=role, ip=ip),
+            busy="invite_busy",
+            on_error=refused,
+        )
+        if call.refused:
+            yield call.event
             return
-        finally:
-            self.invite_busy = False
         self.errors = {}
         yield rx.set_value("invite-email", "")
         yield TeamState.load_team
@@ -123,31 +129,33 @@ class TeamState(FieldChecks):
         """Carry out the confirmed action; the last-admin and permission refusals come back as toasts."""
         kind, target, role = self.confirm_kind, int(self.confirm_id), self.confirm_role
         self.confirm_kind = ""
+        if kind not in ("role", "remove", "revoke_invite", "leave"):
+            return None
         ip = self._client_info()[0]
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                if kind == "role":
-                    team.change_role(session, principal=principal, user_id=target, role=role, ip=ip)
-                elif kind == "remove":
-                    team.remove_member(session, principal=principal, user_id=target, ip=ip)
-                elif kind == "revoke_invite":
-                    team.revoke_invite(session, principal=principal, invite_id=target, ip=ip)
-                elif kind == "leave":
-                    left = team.leave_organisation(session, principal=principal, ip=ip)
-                    # Open another organisation of theirs, if any, rather than an empty shell (refused, and so
-                    # skipped, while their email is not verified).
-                    others = team.list_organisations(session, principal=left)
-                    if others:
-                        with suppress(Forbidden):
-                            team.switch_organisation(session, principal=left, tenant_id=others[0].id)
-                else:
-                    return None
-        except DomainError as error:
-            return self._fail(error)
+
+        def act(session, principal):
+            if kind == "role":
+                team.change_role(session, principal=principal, user_id=target, role=role, ip=ip)
+            elif kind == "remove":
+                team.remove_member(session, principal=principal, user_id=target, ip=ip)
+            elif kind == "revoke_invite":
+                team.revoke_invite(session, principal=principal, invite_id=target, ip=ip)
+            else:
+                left = team.leave_organisation(session, principal=principal, ip=ip)
+                # Open another organisation of theirs, if any, rather than an empty shell (refused, and so
+                # skipped, while their email is not verified).
+                others = team.list_organisations(session, principal=left)
+                if others:
+                    with suppress(Forbidden):
+                        team.switch_organisation(session, principal=left, tenant_id=others[0].id)
+            return principal
+
+        call = self._call(act)
+        if call.refused:
+            return call.event
         if kind == "leave":
             return rx.call_script("window.location.assign('/dashboard')")
-        if kind == "role" and target == principal.user_id:
+        if kind == "role" and target == call.value.user_id:
             # An admin who made themself user or viewer sees the page as such at once.
             return rx.call_script("window.location.reload()")
         return [TeamState.load_team, rx.toast.success(translate("team.done", self.lang or "en"))]
@@ -201,18 +209,16 @@ class InviteState(FieldChecks):
         """Join as the logged-in user (the service checks the invitation was sent to their address)."""
         self.busy = True
         yield
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                team.accept_invite(session, principal=principal, token=self._token(), ip=self._client_info()[0])
-        except DomainError as error:
-            if isinstance(error, Unauthorized):
-                yield self._fail(error)
-            else:
-                self.form_error = self._error_text(error)
+        token, ip = self._token(), self._client_info()[0]
+
+        def refused(error: DomainError) -> None:
+            self.form_error = self._error_text(error)
+
+        call = self._call(lambda s, p: team.accept_invite(s, principal=p, token=token, ip=ip), on_error=refused)
+        self.busy = False
+        if call.refused:
+            yield call.event
             return
-        finally:
-            self.busy = False
         yield rx.call_script("window.location.assign('/dashboard')")
 
     @rx.event

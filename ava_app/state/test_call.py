@@ -86,12 +86,10 @@ class TestCallState(AuthState):
     @rx.event
     def start_call(self):
         """Pick up: the assistant greets the caller with its greeting."""
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                self._context = test_calls.reply_context(session, principal=principal)
-        except DomainError as error:
-            return self._fail(error)
+        call = self._call(lambda s, p: test_calls.reply_context(s, principal=p))
+        if call.refused:
+            return call.event
+        self._context = call.value
         greeting = self._context.get("first_message") or ""
         self.assistant_name = self._context.get("name") or "Ava"
         self.turns = [{"role": "assistant", "content": greeting}] if greeting else []

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ava_app.db import session_scope
 from ava_app.services import webhook_secrets
-from ava_app.services.errors import DomainError
 from ava_app.services.webhook_secrets import WebhookSecretStatus
 from ava_app.state.auth import AuthState
 from ava_app.state.settings import format_time
@@ -23,14 +21,9 @@ class WebhookSecretState(AuthState):
     @rx.event
     def load_webhook_secret(self):
         """Read when the current secret was made and until when a replaced one is accepted (admins only)."""
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                status = webhook_secrets.webhook_secret_status(session, principal=principal)
-        except DomainError as error:
-            self._show(WebhookSecretStatus())
-            return self._fail(error)
-        self._show(status)
+        call = self._call(lambda s, p: webhook_secrets.webhook_secret_status(s, principal=p))
+        self._show(WebhookSecretStatus() if call.refused else call.value)
+        return call.event
 
     @rx.event
     def ask_rotate(self):
@@ -45,16 +38,11 @@ class WebhookSecretState(AuthState):
         """Replace the secret; the service checks the caller is an admin and queues the push to Vapi."""
         self.confirm_open, self.rotating = False, True
         yield
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                status = webhook_secrets.rotate_webhook_secret(session, principal=principal)
-        except DomainError as error:
-            yield self._fail(error)
+        call = self._call(lambda s, p: webhook_secrets.rotate_webhook_secret(s, principal=p), busy="rotating")
+        if call.refused:
+            yield call.event
             return
-        finally:
-            self.rotating = False
-        self._show(status)
+        self._show(call.value)
         yield rx.toast.success(self._text("webhook_secret.rotated"))
 
     def _show(self, status: WebhookSecretStatus) -> None:

@@ -340,6 +340,17 @@ def test_numbers_of_other_tenants_and_roles(db):
     assert [n.id for n in phone_numbers.list_numbers(db, principal=viewer)] == [mine.id]
 
 
+def test_retry_sync_is_refused_to_viewers_and_other_tenants_by_the_service(db):
+    owner = principal_for(db)
+    other = principal_for(db)
+    viewer = principal_for(db, role="viewer", tenant=db.get(Tenant, owner.tenant_id))
+    mine = make_phone_number(db, tenant=db.get(Tenant, owner.tenant_id))
+    with pytest.raises(Forbidden):
+        phone_numbers.retry_sync(db, principal=viewer, number_id=mine.id)
+    with pytest.raises(NotFound):
+        phone_numbers.retry_sync(db, principal=other, number_id=mine.id)
+
+
 # --- release ----------------------------------------------------------------------------------------------------
 
 
