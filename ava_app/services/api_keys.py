@@ -165,6 +165,6 @@ def _creator_is_admin(session: Session, row: ApiKey) -> bool:
     if row.created_by_id is None:
         return False
     creator = session.get(User, row.created_by_id)
-    if creator is None or not creator.is_active:
+    if creator is None or creator.id is None or not creator.is_active:
         return False
     return accounts.role_in(session, user_id=creator.id, tenant_id=row.tenant_id) == "admin"
