@@ -46,7 +46,9 @@ V1_ROUTERS: list = [
 ]
 
 
-def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    # Registered for DomainError only; Starlette types every handler with the base Exception.
+    assert isinstance(exc, DomainError)
     headers = {}
     retry_after = exc.details.get("retry_after")
     if retry_after is not None:

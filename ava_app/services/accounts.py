@@ -218,7 +218,7 @@ def _default_tenant_id(session: Session, user_id: int) -> int | None:
     """The organisation a new session opens on: the one last used, else the oldest membership."""
     last = session.exec(
         select(AuthSession.tenant_id)
-        .join(Membership, (Membership.tenant_id == AuthSession.tenant_id) & (Membership.user_id == user_id))
+        .join(Membership, (col(Membership.tenant_id) == AuthSession.tenant_id) & (col(Membership.user_id) == user_id))
         .where(AuthSession.user_id == user_id)
         .order_by(col(AuthSession.last_seen_at).desc())
     ).first()
@@ -404,7 +404,7 @@ def _undo_unproven_setup(session: Session, *, user: User) -> dict[str, int]:
         elif invite.accepted_at is not None:
             joined = find_user_by_email(session, email=invite.email)
             if joined is not None and joined.id != user.id:
-                members += session.execute(
+                members += session.exec(
                     delete(Membership).where(
                         col(Membership.user_id) == joined.id, col(Membership.tenant_id) == invite.tenant_id
                     )
@@ -419,7 +419,7 @@ def _undo_unproven_setup(session: Session, *, user: User) -> dict[str, int]:
         provider = (detail or {}).get("provider")
         if tenant_id is None or not provider:
             continue
-        removed += session.execute(
+        removed += session.exec(
             delete(ProviderCredential).where(
                 col(ProviderCredential.tenant_id) == tenant_id, col(ProviderCredential.provider) == provider
             )
@@ -1063,7 +1063,7 @@ def reset_password(session: Session, *, token: str, new_password: str, ip: str =
         )
     ).first()
     user = session.get(User, row.user_id) if row else None
-    if user is None:
+    if row is None or user is None:
         raise error
     check_password_policy(new_password, email=user.email, field="new_password")
     _consume_one_time_token(session, purpose="reset_password", token=token, error=error)

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel
 from sqlalchemy import func, select, text, true
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ava_app.models import Call, Tenant, utcnow
 from ava_app.services.ended_reasons import OUTCOMES
@@ -122,7 +122,7 @@ class DashboardSummary(BaseModel):
 
 def tenant_zone(session: Session, *, tenant_id: int) -> ZoneInfo:
     """The tenant's timezone (UTC when unset or unknown to the system's tz database)."""
-    name = session.execute(select(Tenant.timezone).where(Tenant.id == tenant_id)).scalar_one_or_none()
+    name = session.execute(select(col(Tenant.timezone)).where(col(Tenant.id) == tenant_id)).scalar_one_or_none()
     try:
         return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
@@ -271,7 +271,9 @@ def _offset_case(zone: ZoneInfo, start: datetime, end: datetime) -> str:
     """
 
     def offset_at(epoch: int) -> int:
-        return int(datetime.fromtimestamp(epoch, zone).utcoffset().total_seconds())
+        offset = datetime.fromtimestamp(epoch, zone).utcoffset()
+        assert offset is not None, "an aware datetime has an offset"
+        return int(offset.total_seconds())
 
     first, last = int(start.timestamp()), int(end.timestamp())
     pieces = [(first, offset_at(first))]
@@ -362,9 +364,9 @@ def _open_actions(session: Session, *, tenant_id: int) -> int:
     # index-only scan: the planner cannot see that most follow-ups are done, and any extra column check sent it to
     # a scan of all the tenant's calls. Open follow-ups therefore include test calls, like the calls list filter.
     query = select(func.count()).where(
-        Call.tenant_id == tenant_id,
-        Call.action_needed == true(),
-        Call.action_done_at.is_(None),
+        col(Call.tenant_id) == tenant_id,
+        col(Call.action_needed) == true(),
+        col(Call.action_done_at).is_(None),
     )
     return int(session.execute(query).scalar_one())
 
@@ -381,16 +383,16 @@ def summary_line(summary: str | None, intent: str | None, limit: int = 140) -> s
 
 
 RECENT_COLUMNS = (
-    Call.id,
-    Call.started_at,
-    Call.created_at,
-    Call.caller_number,
-    Call.duration_seconds,
-    Call.status,
-    Call.outcome,
-    Call.summary,
-    Call.intent,
-    Call.call_type,
+    col(Call.id),
+    col(Call.started_at),
+    col(Call.created_at),
+    col(Call.caller_number),
+    col(Call.duration_seconds),
+    col(Call.status),
+    col(Call.outcome),
+    col(Call.summary),
+    col(Call.intent),
+    col(Call.call_type),
 )
 started_or_created = func.coalesce(Call.started_at, Call.created_at)
 
@@ -414,8 +416,8 @@ def _recent_rows(rows, zone: ZoneInfo) -> list[RecentCall]:
 def _recent(session: Session, *, tenant_id: int, zone: ZoneInfo) -> list[RecentCall]:
     query = (
         select(*RECENT_COLUMNS)
-        .where(Call.tenant_id == tenant_id)
-        .order_by(started_or_created.desc(), Call.id.desc())
+        .where(col(Call.tenant_id) == tenant_id)
+        .order_by(started_or_created.desc(), col(Call.id).desc())
         .limit(RECENT_LIMIT)
     )
     return _recent_rows(session.execute(query), zone)
@@ -425,12 +427,12 @@ def _live(session: Session, *, tenant_id: int, zone: ZoneInfo, now: datetime) ->
     query = (
         select(*RECENT_COLUMNS)
         .where(
-            Call.tenant_id == tenant_id,
-            Call.status.in_(LIVE_STATUSES),
-            Call.call_type != "test",
+            col(Call.tenant_id) == tenant_id,
+            col(Call.status).in_(LIVE_STATUSES),
+            col(Call.call_type) != "test",
             started_or_created >= now - LIVE_MAX_AGE,
         )
-        .order_by(started_or_created.desc(), Call.id.desc())
+        .order_by(started_or_created.desc(), col(Call.id).desc())
         .limit(20)
     )
     return _recent_rows(session.execute(query), zone)

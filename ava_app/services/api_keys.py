@@ -165,7 +165,7 @@ def _creator_is_admin(session: Session, row: ApiKey) -> bool:
     if row.created_by_id is None:
         return False
     creator = session.get(User, row.created_by_id)
-    if creator is None or not creator.is_active:
+    if creator is None or creator.id is None or not creator.is_active:
         return False
     # Read here rather than through the accounts service, which imports this module to revoke keys.
     role = session.exec(

@@ -69,7 +69,7 @@ def record(
     session.add(AuditLog(action=action, tenant_id=tenant_id, user_id=user_id, ip=ip[:64], detail=detail or {}))
 
 
-def _with_member_email(detail: dict, emails: dict[int, str]) -> dict:
+def _with_member_email(detail: dict, emails: dict[int | None, str]) -> dict:
     member = detail.get("member_id")
     return {**detail, "member": emails[member]} if member in emails else detail
 
@@ -91,7 +91,9 @@ def list_audit(
         query = query.where(AuditLog.action == action)
     rows = list(session.exec(query))
     # A role change or removal names the member by id; admins read the email (of a user of this organisation's log).
-    member_ids = {row.detail["member_id"] for row, _ in rows if isinstance((row.detail or {}).get("member_id"), int)}
+    member_ids = {
+        (row.detail or {})["member_id"] for row, _ in rows if isinstance((row.detail or {}).get("member_id"), int)
+    }
     emails = (
         dict(session.exec(select(User.id, User.email).where(col(User.id).in_(member_ids))).all()) if member_ids else {}
     )

@@ -69,7 +69,7 @@ def redeem_cookie_grant(session: Session, *, grant: str) -> str:
     except (jwt.PyJWTError, KeyError, TypeError, ValueError):
         raise refused from None
     token = new_secret("bs_")
-    claimed = session.execute(
+    claimed = session.exec(
         update(AuthSession)
         .where(
             col(AuthSession.id) == session_id,
@@ -105,7 +105,7 @@ def authenticate_browser(session: Session, *, token: str) -> Principal:
     row = session.exec(
         select(AuthSession.id, AuthSession.user_id).where(AuthSession.browser_token_hash == hash_secret(token))
     ).first()
-    if row is None:
+    if row is None or row[0] is None:
         raise Unauthorized(code="session_ended")
     return principal_for_session(session, session_id=row[0], user_id=row[1], slide=True)
 

@@ -36,8 +36,21 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import Integer, delete, func, literal, literal_column, or_, select, true, tuple_, update
-from sqlmodel import Session
+from sqlalchemy import (
+    ColumnClause,
+    ColumnElement,
+    Integer,
+    delete,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+    tuple_,
+    update,
+)
+from sqlmodel import Session, col
 
 from ava_app.models import DB_INT_MAX, Assistant, Call, CallMessage, PhoneNumber, utcnow
 from ava_app.services import recordings
@@ -49,17 +62,17 @@ from ava_app.services.principal import Principal
 
 SortKey = Literal["date", "duration", "cost"]
 Direction = Literal["desc", "asc"]
-SORT_KEYS = {
+SORT_KEYS: dict[str, ColumnElement[Any]] = {
     "date": started_or_created,
-    "duration": func.coalesce(Call.duration_seconds, literal_column("0")),
-    "cost": func.coalesce(Call.cost, literal_column("0")),
+    "duration": func.coalesce(col(Call.duration_seconds), literal_column("0")),
+    "cost": func.coalesce(col(Call.cost), literal_column("0")),
 }
 SENTIMENTS = ("positive", "neutral", "negative")
 CALL_TYPES = ("inbound", "outbound", "web", "test")
 MAX_PAGE = 100
 EXPORT_BATCH = 1000
 # Same text as the trigram index of migration 0002, so PostgreSQL can use it.
-SEARCH_TEXT = literal_column("(coalesce(call.summary, '') || ' ' || call.transcript)")
+SEARCH_TEXT: ColumnClause[str] = literal_column("(coalesce(call.summary, '') || ' ' || call.transcript)")
 LIST_FIELDS = ("status", "outcome", "sentiment", "call_type", "ids")
 MAX_IDS = 500
 
@@ -168,45 +181,51 @@ class CallFilters(BaseModel):
         if self.date_to:
             where.append(started_or_created < local_midnight(self.date_to + timedelta(days=1), zone))
         if self.status:
-            where.append(Call.status.in_(self.status))
+            where.append(col(Call.status).in_(self.status))
         if self.outcome:
             known = [value for value in self.outcome if value != "pending"]
             if "pending" not in self.outcome:
-                where.append(Call.outcome.in_(known))
+                where.append(col(Call.outcome).in_(known))
             else:
                 # Alone, plain IS NULL: an index range on ix_call_tenant_outcome_when like any single outcome.
-                where.append(or_(Call.outcome.in_(known), Call.outcome.is_(None)) if known else Call.outcome.is_(None))
+                where.append(
+                    or_(col(Call.outcome).in_(known), col(Call.outcome).is_(None))
+                    if known
+                    else col(Call.outcome).is_(None)
+                )
         if self.call_type:
-            where.append(Call.call_type.in_(self.call_type))
+            where.append(col(Call.call_type).in_(self.call_type))
         if self.min_duration is not None or self.max_duration is not None:
             # On the duration sort key, so a narrow or empty range is a range of ix_call_tenant_duration; NULL
             # durations (calls not ended) stay out, as with a plain comparison.
             duration = SORT_KEYS["duration"]
-            where.append(Call.duration_seconds.is_not(None))
+            where.append(col(Call.duration_seconds).is_not(None))
             if self.min_duration is not None:
                 where.append(duration >= self.min_duration)
             if self.max_duration is not None:
                 where.append(duration <= self.max_duration)
         if self.phone_number_id is not None:
-            where.append(Call.phone_number_id == self.phone_number_id)
+            where.append(col(Call.phone_number_id) == self.phone_number_id)
         if self.assistant_id is not None:
-            where.append(Call.assistant_id == self.assistant_id)
+            where.append(col(Call.assistant_id) == self.assistant_id)
         if self.sentiment:
-            where.append(Call.sentiment.in_(self.sentiment))
+            where.append(col(Call.sentiment).in_(self.sentiment))
         if self.ids:
-            where.append(Call.id.in_(self.ids))
+            where.append(col(Call.id).in_(self.ids))
         if self.action == "open":
             # "= true", not IS: the partial index's condition must appear as written for SQLite to use it.
-            where.extend([Call.action_needed == true(), Call.action_done_at.is_(None)])
+            where.extend([col(Call.action_needed) == true(), col(Call.action_done_at).is_(None)])
         elif self.action == "done":
-            where.append(Call.action_done_at.is_not(None))
+            where.append(col(Call.action_done_at).is_not(None))
         terms = (self.q or "").strip()
         if terms:
             pattern = "%" + terms.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             if dialect == "postgresql":
                 where.append(SEARCH_TEXT.ilike(pattern, escape="\\"))
             else:
-                where.append(or_(Call.summary.like(pattern, escape="\\"), Call.transcript.like(pattern, escape="\\")))
+                where.append(
+                    or_(col(Call.summary).like(pattern, escape="\\"), col(Call.transcript).like(pattern, escape="\\"))
+                )
         return where
 
 
@@ -276,25 +295,25 @@ class CallDetail(CallListItem):
 
 
 LIST_COLUMNS = (
-    Call.id,
-    Call.started_at,
-    Call.created_at,
-    Call.call_type,
-    Call.caller_number,
-    Call.called_number,
-    Call.phone_number_id,
-    Call.assistant_id,
-    Call.status,
-    Call.outcome,
-    Call.ended_reason,
-    Call.duration_seconds,
-    Call.cost,
-    Call.sentiment,
-    Call.action_needed,
-    Call.action_done_at,
-    Call.topics,
-    Call.summary,
-    Call.intent,
+    col(Call.id),
+    col(Call.started_at),
+    col(Call.created_at),
+    col(Call.call_type),
+    col(Call.caller_number),
+    col(Call.called_number),
+    col(Call.phone_number_id),
+    col(Call.assistant_id),
+    col(Call.status),
+    col(Call.outcome),
+    col(Call.ended_reason),
+    col(Call.duration_seconds),
+    col(Call.cost),
+    col(Call.sentiment),
+    col(Call.action_needed),
+    col(Call.action_done_at),
+    col(Call.topics),
+    col(Call.summary),
+    col(Call.intent),
 )
 
 
@@ -325,6 +344,7 @@ def _item(row: Any, zone: ZoneInfo) -> CallListItem:
 
 def encode_cursor(*, sort: str, direction: str, key: Any, call_id: int) -> str:
     """An opaque cursor: the sort, direction, sort key and id of the last row shown."""
+    value: str | int
     if isinstance(key, datetime):
         value = key.isoformat()
     elif isinstance(key, Decimal | float):
@@ -387,12 +407,14 @@ def _page_query(
     columns: tuple = LIST_COLUMNS,
 ):
     key = SORT_KEYS[sort]
-    query = select(*columns, key.label("sort_key")).where(Call.tenant_id == tenant_id, *where)
+    query = select(*columns, key.label("sort_key")).where(col(Call.tenant_id) == tenant_id, *where)
     if after is not None:
         # A row comparison is one index range on (tenant_id, key, id) in both databases.
         bound = tuple_(literal(after[0], key.type), literal(after[1], Integer()))
-        query = query.where(tuple_(key, Call.id) < bound if direction == "desc" else tuple_(key, Call.id) > bound)
-    order = (key.desc(), Call.id.desc()) if direction == "desc" else (key.asc(), Call.id.asc())
+        query = query.where(
+            tuple_(key, col(Call.id)) < bound if direction == "desc" else tuple_(key, col(Call.id)) > bound
+        )
+    order = (key.desc(), col(Call.id).desc()) if direction == "desc" else (key.asc(), col(Call.id).asc())
     return query.order_by(*order).limit(limit)
 
 
@@ -442,13 +464,18 @@ def assistant_names(session: Session, *, principal: Principal) -> dict[int, str]
     """The organisation's assistants by id, for the list's assistant column and filter (at most 100)."""
     tenant_id = principal.require_member()
     rows = session.execute(
-        select(Assistant.id, Assistant.name).where(Assistant.tenant_id == tenant_id).order_by(Assistant.id).limit(100)
+        select(col(Assistant.id), col(Assistant.name))
+        .where(col(Assistant.tenant_id) == tenant_id)
+        .order_by(col(Assistant.id))
+        .limit(100)
     )
     return {row.id: row.name for row in rows}
 
 
 def _owned_call(session: Session, *, tenant_id: int, call_id: int) -> Call:
-    call = session.execute(select(Call).where(Call.id == call_id, Call.tenant_id == tenant_id)).scalar_one_or_none()
+    call = session.execute(
+        select(Call).where(col(Call.id) == call_id, col(Call.tenant_id) == tenant_id)
+    ).scalar_one_or_none()
     if call is None:
         # Another tenant's call and a missing one look the same.
         raise NotFound("This call does not exist.", code="call_not_found")
@@ -461,20 +488,26 @@ def get_call(session: Session, *, principal: Principal, call_id: int) -> CallDet
     call = _owned_call(session, tenant_id=tenant_id, call_id=call_id)
     zone = tenant_zone(session, tenant_id=tenant_id)
     messages = session.execute(
-        select(CallMessage.position, CallMessage.role, CallMessage.text, CallMessage.seconds_from_start)
-        .where(CallMessage.call_id == call.id, CallMessage.tenant_id == tenant_id)
-        .order_by(CallMessage.position)
+        select(
+            col(CallMessage.position), col(CallMessage.role), col(CallMessage.text), col(CallMessage.seconds_from_start)
+        )
+        .where(col(CallMessage.call_id) == call.id, col(CallMessage.tenant_id) == tenant_id)
+        .order_by(col(CallMessage.position))
     ).all()
     assistant_name = (
         session.execute(
-            select(Assistant.name).where(Assistant.id == call.assistant_id, Assistant.tenant_id == tenant_id)
+            select(col(Assistant.name)).where(
+                col(Assistant.id) == call.assistant_id, col(Assistant.tenant_id) == tenant_id
+            )
         ).scalar_one_or_none()
         if call.assistant_id
         else None
     )
     phone_number = (
         session.execute(
-            select(PhoneNumber.e164).where(PhoneNumber.id == call.phone_number_id, PhoneNumber.tenant_id == tenant_id)
+            select(col(PhoneNumber.e164)).where(
+                col(PhoneNumber.id) == call.phone_number_id, col(PhoneNumber.tenant_id) == tenant_id
+            )
         ).scalar_one_or_none()
         if call.phone_number_id
         else None
@@ -489,7 +522,7 @@ def get_call(session: Session, *, principal: Principal, call_id: int) -> CallDet
         ended_reason_text=_reason_words(call.ended_reason),
         cost_breakdown=call.cost_breakdown,
         has_recording=recordings.is_playable(
-            session, tenant_id=tenant_id, call_id=call.id, recording_url=call.recording_url
+            session, tenant_id=tenant_id, call_id=call_id, recording_url=call.recording_url
         ),
         transcript=call.transcript,
         summary=call.summary,
@@ -523,8 +556,10 @@ def delete_calls(session: Session, *, principal: Principal, call_ids: Iterable[i
     if not ids:
         return 0
     keys = recordings.detach_recordings(session, tenant_id=tenant_id, call_ids=ids)
-    session.execute(delete(CallMessage).where(CallMessage.tenant_id == tenant_id, CallMessage.call_id.in_(ids)))
-    result = session.execute(delete(Call).where(Call.tenant_id == tenant_id, Call.id.in_(ids)))
+    session.execute(
+        delete(CallMessage).where(col(CallMessage.tenant_id) == tenant_id, col(CallMessage.call_id).in_(ids))
+    )
+    result = session.exec(delete(Call).where(col(Call.tenant_id) == tenant_id, col(Call.id).in_(ids)))
     session.commit()
     recordings.delete_unreferenced(session, keys=keys)
     return int(result.rowcount or 0)
@@ -533,16 +568,16 @@ def delete_calls(session: Session, *, principal: Principal, call_ids: Iterable[i
 def mark_action_done(session: Session, *, principal: Principal, call_id: int, done: bool = True) -> CallListItem:
     """Mark a call's follow-up as done (or open again with ``done=False``); writers only, own tenant only."""
     tenant_id = principal.require_writer()
-    result = session.execute(
+    result = session.exec(
         update(Call)
-        .where(Call.id == call_id, Call.tenant_id == tenant_id)
+        .where(col(Call.id) == call_id, col(Call.tenant_id) == tenant_id)
         .values(action_done_at=utcnow() if done else None, updated_at=utcnow())
     )
     if not result.rowcount:
         session.rollback()
         raise NotFound("This call does not exist.", code="call_not_found")
     session.commit()
-    row = session.execute(select(*LIST_COLUMNS).where(Call.id == call_id, Call.tenant_id == tenant_id)).one()
+    row = session.execute(select(*LIST_COLUMNS).where(col(Call.id) == call_id, col(Call.tenant_id) == tenant_id)).one()
     return _item(row, tenant_zone(session, tenant_id=tenant_id))
 
 

@@ -69,7 +69,7 @@ def list_dead_letters(
     return DeadLetterPage(items=items, next_before_id=items[-1].id if len(rows) > limit else None)
 
 
-def _fill_tenants(session: Session, items: list[DeadLetter], *, payloads: dict[int, str]) -> None:
+def _fill_tenants(session: Session, items: list[DeadLetter], *, payloads: dict[int | None, str]) -> None:
     """Name the tenant of events stored before their tenant was known (platform secret, Twilio status callbacks)."""
     found: dict[int, int] = {}
     for item in items:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
     """Base class. ``code`` is a stable key the UI translates; ``message`` is a plain English fallback."""
@@ -9,12 +11,12 @@ class DomainError(Exception):
     status_code = 400
     code = "error"
 
-    def __init__(self, message: str = "", *, code: str | None = None, **details: object) -> None:
+    def __init__(self, message: str = "", *, code: str | None = None, **details: Any) -> None:
         super().__init__(message or self.__class__.__doc__ or self.code)
         self.message = message or (self.__class__.__doc__ or self.code).strip()
         if code:
             self.code = code
-        self.details = details
+        self.details: dict[str, Any] = details
 
 
 class NotFound(DomainError):

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from ava_app.models import Call, PhoneNumber, Tenant, utcnow
 from ava_app.services import assistants, phone_numbers, presets
-from ava_app.services.errors import Invalid, ProviderError
+from ava_app.services.errors import Invalid, NotFound, ProviderError
 from ava_app.services.principal import Principal
 
 STEPS = ("welcome", "industry", "number", "personalise", "test_call")
@@ -35,8 +35,15 @@ class OnboardingProgress(BaseModel):
     completed_at: datetime | None
 
 
-def _progress(session: Session, *, tenant_id: int) -> OnboardingProgress:
+def _tenant(session: Session, tenant_id: int) -> Tenant:
     tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise NotFound("This organisation no longer exists.")
+    return tenant
+
+
+def _progress(session: Session, *, tenant_id: int) -> OnboardingProgress:
+    tenant = _tenant(session, tenant_id)
     assistant = assistants.find_assistant(session, tenant_id=tenant_id)
     number = session.exec(
         select(PhoneNumber)
@@ -96,7 +103,7 @@ def set_step(
         current = assistants.find_assistant(session, tenant_id=tenant_id)
         if current is None or current.industry != industry:
             assistants.apply_preset(session, principal=principal, industry=industry, locale=locale)
-    tenant = session.get(Tenant, tenant_id)
+    tenant = _tenant(session, tenant_id)
     tenant.onboarding_step = step
     session.add(tenant)
     session.commit()
@@ -118,6 +125,7 @@ def complete_onboarding(session: Session, *, principal: Principal) -> Onboarding
     numbers = session.exec(
         select(PhoneNumber).where(PhoneNumber.tenant_id == tenant_id, col(PhoneNumber.released_at).is_(None))
     ).all()
+    assert assistant.id is not None, "a stored assistant has an id"
     synced = assistants.sync_assistant(session, tenant_id=tenant_id, assistant_id=assistant.id)
     if synced.sync_status == "failed":
         raise ProviderError(synced.sync_error or "The voice provider refused the assistant.", code="sync_failed")
@@ -126,11 +134,11 @@ def complete_onboarding(session: Session, *, principal: Principal) -> Onboarding
             number.assistant_id = assistant.id
             session.add(number)
     session.commit()
-    for number_id in [number.id for number in numbers]:
+    for number_id in [number.id for number in numbers if number.id is not None]:
         routed = phone_numbers.sync_number(session, tenant_id=tenant_id, number_id=number_id)
         if routed.sync_status == "failed":
             raise ProviderError(routed.sync_error or "The voice provider refused the number.", code="sync_failed")
-    tenant = session.get(Tenant, tenant_id)
+    tenant = _tenant(session, tenant_id)
     tenant.onboarding_step = len(STEPS)
     tenant.onboarding_completed_at = tenant.onboarding_completed_at or utcnow()
     session.add(tenant)

@@ -25,13 +25,14 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import urlsplit
 
 import filetype
 import httpx
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ava_app import routes
 from ava_app.db import session_scope
@@ -174,7 +175,7 @@ class _Sink:
     def __init__(self, store: RecordingStore, *, call_id: int, source: str) -> None:
         self.store, self.call_id, self.source = store, call_id, source
         self.temp = store.incoming()
-        self.file = None
+        self.file: BinaryIO | None = None
         self.head = b""
         self.kind: tuple[str, str] | None = None
         self.digest = hashlib.sha256()
@@ -191,6 +192,7 @@ class _Sink:
             await self._open()
             chunk, self.head = self.head, b""
         self.digest.update(chunk)
+        assert self.file is not None, "opened once the head was sniffed"
         await asyncio.to_thread(self.file.write, chunk)
 
     async def _open(self) -> None:
@@ -204,15 +206,17 @@ class _Sink:
                 guess.mime if guess else "unknown type",
             )
             raise RecordingRefused("This recording is not audio.", code="recording_not_audio")
-        self.file = await asyncio.to_thread(self.temp.open, "wb")
+        self.file = await asyncio.to_thread(self.temp.open, mode="wb")
 
     async def finish(self) -> _Fetched:
         if self.kind is None:
             if not self.head:
                 raise RecordingUnavailable("The recording is empty.", code="recording_empty")
             await self._open()
+            assert self.file is not None, "_open opened it or raised"
             self.digest.update(self.head)
             await asyncio.to_thread(self.file.write, self.head)
+        assert self.file is not None and self.kind is not None, "_open set both or raised"
         await asyncio.to_thread(self.file.close)
         content_type, extension = self.kind
         return _Fetched(self.temp, self.digest.hexdigest(), content_type, extension, self.size)
@@ -285,14 +289,16 @@ def _plan(*, tenant_id: int, call_id: int) -> StoredRecording | str:
     """What to do for this call: its stored copy, or the URL to copy from. NotFound when there is nothing to do."""
     with session_scope() as session:
         row = session.execute(
-            select(CallRecording).where(CallRecording.call_id == call_id, CallRecording.tenant_id == tenant_id)
+            select(CallRecording).where(
+                col(CallRecording.call_id) == call_id, col(CallRecording.tenant_id) == tenant_id
+            )
         ).scalar_one_or_none()
         if row is not None and row.status == "stored" and row.storage_key and recording_store().has(row.storage_key):
             return StoredRecording(call_id, row.storage_key, row.content_type or "audio/wav", row.size_bytes or 0)
         if row is not None and (row.status == "refused" or row.attempts >= MAX_ATTEMPTS):
             raise NotFound("This call's recording is not available.", code="recording_not_found")
         url = session.execute(
-            select(Call.recording_url).where(Call.id == call_id, Call.tenant_id == tenant_id)
+            select(col(Call.recording_url)).where(col(Call.id) == call_id, col(Call.tenant_id) == tenant_id)
         ).scalar_one_or_none()
     if not url:
         raise NotFound("This call has no recording.", code="recording_not_found")
@@ -313,7 +319,9 @@ def _record(
     for _attempt in range(2):
         with session_scope() as session:
             row = session.execute(
-                select(CallRecording).where(CallRecording.call_id == call_id, CallRecording.tenant_id == tenant_id)
+                select(CallRecording).where(
+                    col(CallRecording.call_id) == call_id, col(CallRecording.tenant_id) == tenant_id
+                )
             ).scalar_one_or_none()
             if row is None:
                 row = CallRecording(tenant_id=tenant_id, call_id=call_id, status=status)
@@ -363,7 +371,7 @@ def copy_recording(*, call_id: int) -> str:
     """
     with session_scope() as session:
         tenant_id = session.execute(
-            select(Call.tenant_id).where(Call.id == call_id, Call.recording_url.is_not(None))
+            select(col(Call.tenant_id)).where(col(Call.id) == call_id, col(Call.recording_url).is_not(None))
         ).scalar_one_or_none()
     if tenant_id is None:
         return "none"
@@ -376,10 +384,12 @@ def copy_recording(*, call_id: int) -> str:
 
 def copy_is_due(session: Session, *, call_id: int) -> bool:
     """Whether a call has a recording that AVA has neither stored nor refused yet (the copy job has work to do)."""
-    url = session.execute(select(Call.recording_url).where(Call.id == call_id)).scalar_one_or_none()
+    url = session.execute(select(col(Call.recording_url)).where(col(Call.id) == call_id)).scalar_one_or_none()
     if not url:
         return False
-    status = session.execute(select(CallRecording.status).where(CallRecording.call_id == call_id)).scalar_one_or_none()
+    status = session.execute(
+        select(col(CallRecording.status)).where(col(CallRecording.call_id) == call_id)
+    ).scalar_one_or_none()
     return status in (None, "failed")
 
 
@@ -388,8 +398,8 @@ def is_playable(session: Session, *, tenant_id: int, call_id: int, recording_url
     if not recording_url:
         return False
     row = session.execute(
-        select(CallRecording.status, CallRecording.attempts).where(
-            CallRecording.call_id == call_id, CallRecording.tenant_id == tenant_id
+        select(col(CallRecording.status), col(CallRecording.attempts)).where(
+            col(CallRecording.call_id) == call_id, col(CallRecording.tenant_id) == tenant_id
         )
     ).first()
     return row is None or row.status == "stored" or (row.status == "failed" and row.attempts < MAX_ATTEMPTS)
@@ -402,12 +412,16 @@ def detach_recordings(session: Session, *, tenant_id: int, call_ids: Iterable[in
     """Delete the recording rows of these calls of the tenant (not committed); returns their storage keys."""
     ids = list(call_ids)
     keys = session.execute(
-        select(CallRecording.storage_key).where(
-            CallRecording.tenant_id == tenant_id, CallRecording.call_id.in_(ids), CallRecording.storage_key.is_not(None)
+        select(col(CallRecording.storage_key)).where(
+            col(CallRecording.tenant_id) == tenant_id,
+            col(CallRecording.call_id).in_(ids),
+            col(CallRecording.storage_key).is_not(None),
         )
     ).scalars()
     found = sorted(set(keys))
-    session.execute(delete(CallRecording).where(CallRecording.tenant_id == tenant_id, CallRecording.call_id.in_(ids)))
+    session.execute(
+        delete(CallRecording).where(col(CallRecording.tenant_id) == tenant_id, col(CallRecording.call_id).in_(ids))
+    )
     return found
 
 
@@ -417,7 +431,9 @@ def delete_unreferenced(session: Session, *, keys: Iterable[str]) -> int:
     if not keys:
         return 0
     still_used = set(
-        session.execute(select(CallRecording.storage_key).where(CallRecording.storage_key.in_(keys))).scalars()
+        session.execute(
+            select(col(CallRecording.storage_key)).where(col(CallRecording.storage_key).in_(keys))
+        ).scalars()
     )
     store = recording_store()
     removed = 0

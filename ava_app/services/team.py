@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import update
@@ -126,6 +127,17 @@ def _invite_status(invite: Invite) -> str:
     return "pending"
 
 
+_Row = TypeVar("_Row", User, Tenant)
+
+
+def _get(session: Session, model: type[_Row], row_id: int) -> _Row:
+    """The user or organisation a membership or invite points to (NotFound if it was deleted meanwhile)."""
+    row = session.get(model, row_id)
+    if row is None:
+        raise NotFound()
+    return row
+
+
 def _invite_out(invite: Invite) -> InviteOut:
     return InviteOut(
         id=invite.id,
@@ -206,7 +218,7 @@ def change_role(session: Session, *, principal: Principal, user_id: int, role: s
             detail={"member_id": user_id, "from": previous, "to": role},
         )
         session.commit()
-    user = session.get(User, user_id)
+    user = _get(session, User, user_id)
     return MemberOut(
         user_id=user.id, email=user.email, name=user.name, role=membership.role, joined_at=as_utc(membership.created_at)
     )
@@ -265,7 +277,7 @@ def invite_member(session: Session, *, principal: Principal, email: str, role: s
     if fields:
         raise Invalid(fields=fields)
     existing = find_user_by_email(session, email=email)
-    if existing is not None and role_in(session, user_id=existing.id, tenant_id=tenant_id):
+    if existing is not None and existing.id is not None and role_in(session, user_id=existing.id, tenant_id=tenant_id):
         raise Conflict("This person is already a member.", code="already_member")
     # Counted only for admins and well-formed addresses, so a viewer cannot spend the organisation's allowance.
     rate_limits.hit("invite_inviter", str(inviter_id))
@@ -303,8 +315,8 @@ def invite_member(session: Session, *, principal: Principal, email: str, role: s
     session.commit()
     session.refresh(invite)
     result = _invite_out(invite)
-    tenant = session.get(Tenant, tenant_id)
-    inviter = session.get(User, inviter_id)
+    tenant = _get(session, Tenant, tenant_id)
+    inviter = _get(session, User, inviter_id)
     send_account_email(
         session,
         kind="team_invite",
@@ -353,7 +365,7 @@ def revoke_invite(session: Session, *, principal: Principal, invite_id: int, ip:
 def preview_invite(session: Session, *, token: str) -> InvitePreview:
     """What an invitation offers, for the page the email link opens (the token is the only credential)."""
     invite = _pending_invite(session, token=token)
-    tenant = session.get(Tenant, invite.tenant_id)
+    tenant = _get(session, Tenant, invite.tenant_id)
     existing = find_user_by_email(session, email=invite.email)
     return InvitePreview(
         organisation_name=tenant.name,
@@ -367,6 +379,7 @@ def preview_invite(session: Session, *, token: str) -> InvitePreview:
 
 def _accept(session: Session, *, invite: Invite, user: User, ip: str) -> None:
     """Add the membership, mark the invite accepted and audit it (no commit)."""
+    assert user.id is not None, "a stored user has an id"
     invite.accepted_at = utcnow()
     session.add(invite)
     if role_in(session, user_id=user.id, tenant_id=invite.tenant_id) is None:
@@ -387,7 +400,7 @@ def accept_invite(session: Session, *, principal: Principal, token: str, ip: str
     The user's email must be the invited one, and verified: a session of an unverified account may belong to
     whoever signed up with someone else's address.
     """
-    user = session.get(User, principal.require_user())
+    user = _get(session, User, principal.require_user())
     invite = _pending_invite(session, token=token)
     if user.email != invite.email:
         raise Forbidden("This invitation was sent to another email address.", code="invite_email_mismatch")
@@ -396,7 +409,9 @@ def accept_invite(session: Session, *, principal: Principal, token: str, ip: str
     _switch_session(session, principal=principal, tenant_id=invite.tenant_id)
     session.commit()
     return replace(
-        principal, tenant_id=invite.tenant_id, role=role_in(session, user_id=user.id, tenant_id=invite.tenant_id)
+        principal,
+        tenant_id=invite.tenant_id,
+        role=role_in(session, user_id=principal.require_user(), tenant_id=invite.tenant_id),
     )
 
 
@@ -423,7 +438,7 @@ def accept_invite_with_signup(
         fields.update(exc.details["fields"])
     if fields:
         raise Invalid(fields=fields)
-    tenant = session.get(Tenant, invite.tenant_id)
+    tenant = _get(session, Tenant, invite.tenant_id)
     if existing is None:
         user = User(email=invite.email, locale=tenant.locale, email_verified_at=utcnow())
         session.add(user)
@@ -468,12 +483,13 @@ def create_organisation(
     session: Session, *, principal: Principal, name: str, industry: str | None = None, ip: str = ""
 ) -> Principal:
     """Create another organisation with the caller as admin and switch to it."""
-    user = session.get(User, principal.require_user())
+    user = _get(session, User, principal.require_user())
     if not (name or "").strip():
         raise Invalid(fields={"name": "Enter the name of your business."})
     tenant = Tenant(name=name.strip()[:120], industry=normalize_industry(industry), locale=user.locale)
     session.add(tenant)
     session.flush()
+    assert user.id is not None and tenant.id is not None, "stored rows have ids"
     session.add(Membership(user_id=user.id, tenant_id=tenant.id, role="admin"))
     _switch_session(session, principal=principal, tenant_id=tenant.id)
     audit.record(session, action="org_created", tenant_id=tenant.id, user_id=user.id, ip=ip)
@@ -490,7 +506,7 @@ def switch_organisation(session: Session, *, principal: Principal, tenant_id: in
     role = role_in(session, user_id=user_id, tenant_id=tenant_id)
     if role is None or principal.session_id is None:
         raise NotFound("Organisation not found.")
-    _require_verified(session.get(User, user_id))
+    _require_verified(_get(session, User, user_id))
     _switch_session(session, principal=principal, tenant_id=tenant_id)
     session.commit()
     return replace(principal, tenant_id=tenant_id, role=role)

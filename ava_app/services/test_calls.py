@@ -113,6 +113,7 @@ def save_test_call(session: Session, *, principal: Principal, turns: list[dict[s
     )
     session.add(call)
     session.flush()
+    assert call.id is not None, "the flush gave the call its id"
     step = duration / max(1, len(lines))
     for position, (role, text) in enumerate(lines):
         session.add(
