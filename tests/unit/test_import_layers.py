@@ -24,3 +24,17 @@ def test_no_module_imports_itself_back():
         if module < imported and graph.chain_exists(importer=imported, imported=module)
     )
     assert cycles == [], cycles
+
+
+def test_provider_clients_import_no_business_service():
+    """Vapi, Twilio and OpenAI clients sit under the services: they may raise the services' errors, nothing more."""
+    graph = grimp.build_graph("ava_app", cache_dir=None)
+    allowed = ("ava_app.services.providers", "ava_app.services.errors")
+
+    upward = sorted(
+        (module, imported)
+        for module in graph.find_descendants("ava_app.services.providers")
+        for imported in graph.find_modules_directly_imported_by(module)
+        if imported.startswith("ava_app.services") and not imported.startswith(allowed)
+    )
+    assert upward == [], upward
