@@ -27,6 +27,7 @@ from ava_app.pages.settings_profile import profile_page
 from ava_app.pages.settings_security import security_page
 from ava_app.pages.settings_team import team_page
 from ava_app.pages.signup import signup_page
+from ava_app.settings import get_settings
 from ava_app.state.account import LinkState, LoginState, PasswordState, PhoneState, SignupState
 from ava_app.state.assistant import AssistantFormState, AssistantState
 from ava_app.state.auth import AuthState
@@ -41,14 +42,12 @@ from ava_app.state.outbox import OutboxState
 from ava_app.state.phone_numbers import NumberFlowState, PhoneNumbersState
 from ava_app.state.settings import AuditState, ProfileState, SecurityState
 from ava_app.state.team import InviteState, TeamState
+from ava_app.task_queue import start_embedded_worker, stop_embedded_worker
 
 
 @contextlib.asynccontextmanager
 async def job_worker():
     """Run the job queue's consumer inside this process for the app's lifetime (single-process mode)."""
-    from ava_app.settings import get_settings
-    from ava_app.task_queue import start_embedded_worker, stop_embedded_worker
-
     embedded = get_settings().embedded_worker
     if embedded:
         start_embedded_worker()

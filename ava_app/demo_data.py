@@ -38,6 +38,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
+from ava_app.db import get_engine
 from ava_app.models import Assistant, Call, CallMessage, PhoneNumber, Tenant, utcnow
 
 BATCH = 5000
@@ -422,8 +423,6 @@ def _flush(session: Session, batch: list[dict], flush: dict) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: generate calls for one tenant of the database in AVA_DATABASE_URL."""
-    from ava_app.db import get_engine
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tenant-id", type=int, required=True)
     parser.add_argument("--count", type=int, required=True)

@@ -15,14 +15,13 @@ from ava_app.api.deps import RowId, SessionDep
 from ava_app.models import DB_INT_MAX
 from ava_app.services import dead_letters
 from ava_app.services.dead_letters import DeadLetter, DeadLetterPage
+from ava_app.services.ingest.tasks import reapply_webhook_event
 
 router = APIRouter(tags=["admin"])
 
 
 def enqueue_reapply(event_id: int) -> None:
     """Enqueue the job that applies a failed webhook event again."""
-    from ava_app.services.ingest.tasks import reapply_webhook_event
-
     reapply_webhook_event(event_id)
 
 

@@ -25,6 +25,8 @@ from ava_app.services.errors import DomainError, Invalid
 from ava_app.services.messaging.smtp_connection import check_smtp_secret, open_smtp, smtp_target
 from ava_app.services.outbound_guard import OutboundRefused
 from ava_app.services.principal import Principal
+from ava_app.services.providers import twilio
+from ava_app.services.providers.vapi import VapiClient, vapi_endpoint
 from ava_app.settings import get_settings
 
 SMTP_TEST_TIMEOUT_SECONDS = 10
@@ -166,8 +168,6 @@ async def test_connection(*, provider: str, secret: dict[str, Any]) -> Connectio
 
 
 async def _test_vapi(secret: dict[str, Any]) -> str:
-    from ava_app.services.providers.vapi import VapiClient, vapi_endpoint
-
     endpoint = vapi_endpoint()
     client = VapiClient(base_url=endpoint.base_url, api_key=secret["api_key"], max_attempts=1)
     try:
@@ -178,8 +178,6 @@ async def _test_vapi(secret: dict[str, Any]) -> str:
 
 
 async def _test_twilio(secret: dict[str, Any]) -> str:
-    from ava_app.services.providers import twilio
-
     account = await twilio.verify_credentials(account_sid=secret["account_sid"], auth_token=secret["auth_token"])
     return f"Connected to Twilio account {account.get('friendly_name') or account['sid']} ({account.get('status')})."
 
