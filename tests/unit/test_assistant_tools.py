@@ -15,15 +15,8 @@ from tests.unit.vapi_messages import (
     calls,
     load,
     send,
-    setup_business,
     tool_call_body,
 )
-
-
-@pytest.fixture()
-def business(db):
-    """(tenant, assistant, number) of the fixtures' business."""
-    return setup_business(db)
 
 
 def test_every_declared_tool_is_one_the_webhook_answers():
@@ -33,7 +26,7 @@ def test_every_declared_tool_is_one_the_webhook_answers():
 # --- tool-calls -----------------------------------------------------------------------------------------------------
 
 
-def test_unknown_tool_gets_an_error_result(db, business):
+def test_unknown_tool_gets_an_error_result(db, vapi_business):
     result = send(db, load("tool-calls"))
     (item,) = result.response["results"]
     assert item["toolCallId"] == "call_7hR2kVq9Lm4Tz8Xc1Bn5Jd0W" and item["name"] == "book_appointment"
@@ -41,7 +34,7 @@ def test_unknown_tool_gets_an_error_result(db, business):
 
 
 @pytest.mark.parametrize("as_string", [True, False])
-def test_take_message_stores_fields_on_the_call(db, business, as_string):
+def test_take_message_stores_fields_on_the_call(db, vapi_business, as_string):
     arguments = {"name": "Jordan Lee", "phone": "+16505550199", "message": "Call me back about my crown"}
     send(db, load("status-update"))
     body = tool_call_body("take_message", json.dumps(arguments) if as_string else arguments)
@@ -54,13 +47,13 @@ def test_take_message_stores_fields_on_the_call(db, business, as_string):
     assert calls(db)[0].data_fields == {**arguments, "urgent": True}
 
 
-def test_take_message_before_any_status_creates_the_call(db, business):
+def test_take_message_before_any_status_creates_the_call(db, vapi_business):
     send(db, tool_call_body("take_message", {"message": "hello"}))
     (call,) = calls(db)
     assert call.data_fields == {"message": "hello"} and call.status == "in-progress"
 
 
-def test_object_arguments_fixture_variant_is_accepted(db, business):
+def test_object_arguments_fixture_variant_is_accepted(db, vapi_business):
     body = load("tool-calls.object-arguments")
     body["message"]["toolCallList"][0]["function"]["name"] = "take_message"
     (item,) = send(db, body).response["results"]
@@ -68,7 +61,7 @@ def test_object_arguments_fixture_variant_is_accepted(db, business):
     assert calls(db)[0].data_fields["patientName"] == "Jordan Lee"
 
 
-def test_bad_arguments_give_an_error_result(db, business):
+def test_bad_arguments_give_an_error_result(db, vapi_business):
     (item,) = send(db, tool_call_body("take_message", "{oops")).response["results"]
     assert "not valid JSON" in item["error"]
     (item,) = send(db, tool_call_body("take_message", "[1]", tool_id="x2")).response["results"]
@@ -83,15 +76,15 @@ def test_bad_arguments_give_an_error_result(db, business):
         (datetime(2025, 7, 4, 17, 0, tzinfo=UTC), "Closed today for a holiday. Next opening: Monday at 09:00."),
     ],
 )
-def test_check_business_hours_in_tenant_timezone(db, business, now, expected):
+def test_check_business_hours_in_tenant_timezone(db, vapi_business, now, expected):
     (item,) = send(db, tool_call_body("check_business_hours", "{}"), now=now).response["results"]
     assert item["result"] == expected
 
 
-def test_transfer_to_human_gives_the_forwarding_number(db, business):
+def test_transfer_to_human_gives_the_forwarding_number(db, vapi_business):
     (item,) = send(db, tool_call_body("transfer_to_human", {"reason": "billing"})).response["results"]
     assert "+14155550100" in item["result"]
-    _, _, number = business
+    _, _, number = vapi_business
     number.forwarding_number = None
     db.add(number)
     db.commit()
@@ -99,7 +92,7 @@ def test_transfer_to_human_gives_the_forwarding_number(db, business):
     assert "No forwarding number" in item["error"]
 
 
-def test_lookup_faq_answers_from_the_knowledge_base(db, business):
+def test_lookup_faq_answers_from_the_knowledge_base(db, vapi_business):
     body = tool_call_body("lookup_faq", {"question": "where's your clinic located?"})
     (item,) = send(db, body).response["results"]
     assert item["result"] == "We are at 500 Market Street, San Francisco."
@@ -108,7 +101,7 @@ def test_lookup_faq_answers_from_the_knowledge_base(db, business):
     assert "No answer" in item["result"]
 
 
-def test_several_tool_calls_and_the_legacy_flat_shape(db, business):
+def test_several_tool_calls_and_the_legacy_flat_shape(db, vapi_business):
     body = load("tool-calls")
     body["message"]["toolCallList"] = [
         {"id": "a", "type": "function", "function": {"name": "lookup_faq", "arguments": '{"question": "insurance"}'}},
@@ -127,7 +120,7 @@ def test_tool_calls_for_unknown_business_answer_errors(db):
     assert "does not belong" in item["error"]
 
 
-def test_redelivered_tool_calls_are_answered_again(db, business):
+def test_redelivered_tool_calls_are_answered_again(db, vapi_business):
     first = send(db, tool_call_body("lookup_faq", {"question": "insurance"}))
     second = send(db, tool_call_body("lookup_faq", {"question": "insurance"}))
     assert second.duplicate and second.response == first.response

@@ -25,15 +25,7 @@ from tests.unit.vapi_messages import (
     lines,
     load,
     send,
-    setup_business,
 )
-
-
-@pytest.fixture()
-def business(db):
-    """(tenant, assistant, number) of the fixtures' business."""
-    return setup_business(db)
-
 
 # --- parsing and dedupe -----------------------------------------------------------------------------------------
 
@@ -73,8 +65,8 @@ def test_dedupe_key_same_for_redelivery_different_for_distinct_events():
 # --- status-update ------------------------------------------------------------------------------------------------
 
 
-def test_status_update_creates_the_call_for_the_right_tenant(db, business):
-    tenant, assistant, number = business
+def test_status_update_creates_the_call_for_the_right_tenant(db, vapi_business):
+    tenant, assistant, number = vapi_business
     result = send(db, load("status-update"))
     assert result.error is None and result.response == {}
     (call,) = calls(db)
@@ -90,7 +82,7 @@ def test_status_update_creates_the_call_for_the_right_tenant(db, business):
     assert json.loads(event.payload) == load("status-update")
 
 
-def test_status_never_moves_backwards(db, business):
+def test_status_never_moves_backwards(db, vapi_business):
     send(db, load("status-update.ended"))
     late = load("status-update")
     send(db, late)
@@ -103,7 +95,7 @@ def test_status_never_moves_backwards(db, business):
     assert call.ended_at is not None
 
 
-def test_status_update_moves_forward_and_ignores_non_lifecycle_statuses(db, business):
+def test_status_update_moves_forward_and_ignores_non_lifecycle_statuses(db, vapi_business):
     queued = load("status-update")
     queued["message"]["status"] = "queued"
     queued["message"]["call"]["status"] = "queued"
@@ -117,7 +109,7 @@ def test_status_update_moves_forward_and_ignores_non_lifecycle_statuses(db, busi
     assert calls(db)[0].status == "in-progress"
 
 
-def test_redelivered_event_is_a_no_op(db, business):
+def test_redelivered_event_is_a_no_op(db, vapi_business):
     first = send(db, load("status-update"))
     again = send(db, load("status-update"))
     assert again.duplicate and again.event_id == first.event_id
@@ -128,7 +120,7 @@ def test_redelivered_event_is_a_no_op(db, business):
 # --- transcript ---------------------------------------------------------------------------------------------------
 
 
-def test_final_transcript_is_appended_and_partials_ignored(db, business):
+def test_final_transcript_is_appended_and_partials_ignored(db, vapi_business):
     send(db, load("status-update"))
     send(db, load("transcript"))
     partial = load("transcript")
@@ -143,7 +135,7 @@ def test_final_transcript_is_appended_and_partials_ignored(db, business):
     assert len(db.exec(select(WebhookEvent)).all()) == 3  # the partial is still stored
 
 
-def test_transcript_lines_append_in_arrival_order_and_filtered_type_spelling(db, business):
+def test_transcript_lines_append_in_arrival_order_and_filtered_type_spelling(db, vapi_business):
     send(db, load("transcript"))
     reply = load("transcript")
     reply["message"].update(
@@ -158,8 +150,8 @@ def test_transcript_lines_append_in_arrival_order_and_filtered_type_spelling(db,
 # --- end-of-call report -------------------------------------------------------------------------------------------
 
 
-def test_end_of_call_report_stores_everything_and_asks_for_post_call_work(db, business):
-    tenant, assistant, number = business
+def test_end_of_call_report_stores_everything_and_asks_for_post_call_work(db, vapi_business):
+    tenant, assistant, number = vapi_business
     ended = []
     result = send(db, load("end-of-call-report"), on_call_ended=ended.append)
     (call,) = calls(db)
@@ -194,7 +186,7 @@ def test_end_of_call_report_stores_everything_and_asks_for_post_call_work(db, bu
     assert len(lines(db, call.id)) == 7
 
 
-def test_report_replaces_live_lines_and_late_transcript_is_not_duplicated(db, business):
+def test_report_replaces_live_lines_and_late_transcript_is_not_duplicated(db, vapi_business):
     report = load("end-of-call-report")
     for name in ("transcript", "status-update"):
         live = load(name)
@@ -210,7 +202,7 @@ def test_report_replaces_live_lines_and_late_transcript_is_not_duplicated(db, bu
     assert call.status == "ended"
 
 
-def test_report_with_legacy_top_level_fields(db, business):
+def test_report_with_legacy_top_level_fields(db, vapi_business):
     body = load("end-of-call-report")
     message = body["message"]
     artifact = message.pop("artifact")
@@ -242,7 +234,7 @@ def test_report_with_legacy_top_level_fields(db, business):
         ("brand-new-reason-from-vapi", "answered"),  # a conversation happened
     ],
 )
-def test_report_outcome_follows_ended_reason(db, business, reason, outcome):
+def test_report_outcome_follows_ended_reason(db, vapi_business, reason, outcome):
     body = load("end-of-call-report")
     body["message"]["endedReason"] = reason
     send(db, body)
@@ -253,7 +245,7 @@ def test_report_outcome_follows_ended_reason(db, business, reason, outcome):
 
 
 @pytest.mark.parametrize("name", ["conversation-update", "speech-update", "hang"])
-def test_informational_events_are_stored_without_error(db, business, name):
+def test_informational_events_are_stored_without_error(db, vapi_business, name):
     result = send(db, load(name))
     assert result.response == {} and result.error is None
     event = db.exec(select(WebhookEvent)).one()
@@ -261,7 +253,7 @@ def test_informational_events_are_stored_without_error(db, business, name):
     assert calls(db) == []
 
 
-def test_unknown_type_is_stored_and_answered_empty(db, business):
+def test_unknown_type_is_stored_and_answered_empty(db, vapi_business):
     body = load("hang")
     body["message"]["type"] = "model-output"
     result = send(db, body)
@@ -277,7 +269,7 @@ def test_event_for_an_unknown_business_is_kept_with_its_error(db):
     assert "no tenant" in event.error
 
 
-def test_tenant_secret_cannot_touch_another_tenants_calls(db, business):
+def test_tenant_secret_cannot_touch_another_tenants_calls(db, vapi_business):
     other = make_tenant(db, name="Other")
     send(db, load("status-update"), tenant_id=other.id)
     assert calls(db) == []
@@ -298,7 +290,7 @@ def test_tenant_resolved_from_assistant_metadata(db):
     assert call.tenant_id == tenant.id and call.phone_number_id is None
 
 
-def test_handler_crash_keeps_event_with_error_and_answers(db, business, monkeypatch):
+def test_handler_crash_keeps_event_with_error_and_answers(db, vapi_business, monkeypatch):
     def explode(session, event):
         raise RuntimeError("boom")
 
@@ -315,7 +307,7 @@ def test_handler_crash_keeps_event_with_error_and_answers(db, business, monkeypa
     assert db.exec(select(WebhookEvent)).one().error is None
 
 
-def test_post_call_hook_failure_is_recorded_and_call_kept(db, business):
+def test_post_call_hook_failure_is_recorded_and_call_kept(db, vapi_business):
     def broken(call_id):
         raise ConnectionError("queue down")
 
@@ -325,7 +317,7 @@ def test_post_call_hook_failure_is_recorded_and_call_kept(db, business):
     assert "queue down" in db.exec(select(WebhookEvent)).one().error
 
 
-def test_racing_deliveries_for_a_new_call_end_with_one_call(engine, db, business):
+def test_racing_deliveries_for_a_new_call_end_with_one_call(engine, db, vapi_business):
     names = ["status-update", "transcript", "status-update.ended", "end-of-call-report", "hang", "speech-update"]
     bodies = []
     for name in names:
@@ -356,8 +348,8 @@ def test_racing_deliveries_for_a_new_call_end_with_one_call(engine, db, business
     assert len(lines(db, call.id)) == 7
 
 
-def test_losing_the_insert_race_retries_and_updates_the_winner(engine, db, business, monkeypatch):
-    tenant, _, _ = business
+def test_losing_the_insert_race_retries_and_updates_the_winner(engine, db, vapi_business, monkeypatch):
+    tenant, _, _ = vapi_business
     real_resolve = ingest_calls.resolve_routing
     retries = []
 
@@ -412,7 +404,7 @@ def test_ended_reason_examples(reason, outcome):
     assert outcome_for_ended_reason(reason) == outcome
 
 
-def test_a_caller_who_hangs_up_during_the_greeting_is_a_missed_call(db, business):
+def test_a_caller_who_hangs_up_during_the_greeting_is_a_missed_call(db, vapi_business):
     assert outcome_for_ended_reason("customer-ended-call", caller_spoke=False) == "missed"
     assert outcome_for_ended_reason("customer-ended-call", caller_spoke=True) == "answered"
     assert outcome_for_ended_reason("customer-ended-call", caller_spoke=None) == "answered"  # transcript unknown

@@ -15,17 +15,10 @@ from tests.unit.vapi_messages import (
     calls,
     load,
     send,
-    setup_business,
 )
 
 
-@pytest.fixture()
-def business(db):
-    """(tenant, assistant, number) of the fixtures' business."""
-    return setup_business(db)
-
-
-def test_assistant_request_in_hours_hands_the_call_to_the_assistant(db, business):
+def test_assistant_request_in_hours_hands_the_call_to_the_assistant(db, vapi_business):
     result = send(db, load("assistant-request"), now=LA_WEDNESDAY_10AM)
     assert result.response["assistantId"] == ASSISTANT_ID
     assert result.response["assistantOverrides"]["variableValues"]["isOpen"] == "yes"
@@ -34,8 +27,8 @@ def test_assistant_request_in_hours_hands_the_call_to_the_assistant(db, business
     assert call.status == "ringing" and call.provider_call_id == INBOUND_CALL
 
 
-def test_after_hours_voicemail_uses_the_number_then_assistant_message(db, business):
-    _, _, number = business
+def test_after_hours_voicemail_uses_the_number_then_assistant_message(db, vapi_business):
+    _, _, number = vapi_business
     response = send(db, load("assistant-request"), now=LA_WEDNESDAY_8PM).response
     assert response["assistantId"] == ASSISTANT_ID
     assert response["assistantOverrides"]["firstMessage"] == "You reached Bright Smile after hours. Leave a message."
@@ -54,8 +47,8 @@ def test_after_hours_voicemail_uses_the_number_then_assistant_message(db, busine
         ("ai", "+14155550100", {"assistantId", "assistantOverrides"}),
     ],
 )
-def test_after_hours_action_as_configured(db, business, action, forwarding, expected):
-    _, _, number = business
+def test_after_hours_action_as_configured(db, vapi_business, action, forwarding, expected):
+    _, _, number = vapi_business
     number.after_hours_action = action
     number.forwarding_number = forwarding
     db.add(number)
@@ -72,14 +65,14 @@ def test_after_hours_action_as_configured(db, business, action, forwarding, expe
         assert "firstMessage" not in response["assistantOverrides"]
 
 
-def test_holiday_is_after_hours(db, business):
+def test_holiday_is_after_hours(db, vapi_business):
     response = send(db, load("assistant-request"), now=datetime(2025, 7, 4, 17, 0, tzinfo=UTC)).response
     assert response["assistantOverrides"]["variableValues"]["isOpen"] == "no"
     assert "firstMessage" in response["assistantOverrides"]
 
 
-def test_same_instant_open_or_closed_depending_on_tenant_timezone(db, business):
-    tenant, _, _ = business
+def test_same_instant_open_or_closed_depending_on_tenant_timezone(db, vapi_business):
+    tenant, _, _ = vapi_business
     assert send(db, load("assistant-request"), now=LA_WEDNESDAY_10AM).response["assistantOverrides"]["variableValues"][
         "isOpen"
     ] == ("yes")
