@@ -142,8 +142,14 @@ def _ingest(
     # One worker thread and one session for all the blocking work of a request.
     deferred: list[int] = []
     with Session(get_engine(), expire_on_commit=False) as session:
-        options = {"message": message, "raw": raw, "tenant_id": tenant_id, "on_call_ended": on_call_ended}
-        result = accept_vapi_event(session, enqueue_apply=deferred.append, **options)
+        result = accept_vapi_event(
+            session,
+            message=message,
+            raw=raw,
+            tenant_id=tenant_id,
+            on_call_ended=on_call_ended,
+            enqueue_apply=deferred.append,
+        )
     # Enqueued once the event is committed and the database lock released; if the queue is unreachable the stored
     # event is applied by the sweep (services.ingest.tasks), so Vapi still gets its 200.
     for event_id in deferred:

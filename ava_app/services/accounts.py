@@ -240,6 +240,7 @@ def _session_deadline(auth_session: AuthSession, now: datetime) -> datetime:
 
 
 def _issue_refresh_token(session: Session, auth_session: AuthSession, now: datetime) -> str:
+    assert auth_session.id is not None, "a stored session has an id"
     raw = new_secret()
     session.add(
         RefreshToken(
@@ -262,6 +263,7 @@ def start_session(
     method: str = "password",
 ) -> AuthResult:
     """Open a new AuthSession for ``user`` with a fresh token pair, audit it, and commit."""
+    assert user.id is not None, "a stored user has an id"
     now = utcnow()
     if tenant_id is None:
         tenant_id = _default_tenant_id(session, user.id)
@@ -274,6 +276,7 @@ def start_session(
     )
     session.add(auth_session)
     session.flush()
+    assert auth_session.id is not None, "the flush gave the session its id"
     refresh_token = _issue_refresh_token(session, auth_session, now)
     audit.record(session, action=action, tenant_id=tenant_id, user_id=user.id, ip=ip, detail={"method": method})
     session.commit()
@@ -363,6 +366,7 @@ def prove_mailbox(
     """
     if user.email_verified_at is not None:
         return
+    assert user.id is not None, "a stored user has an id"
     user.email_verified_at = utcnow()
     cleared = keep_session_id is None and (user.password_hash is not None or user.phone is not None)
     undone: dict[str, int] = {}
@@ -393,6 +397,7 @@ def _undo_unproven_setup(session: Session, *, user: User) -> dict[str, int]:
     Its API keys, its invitations still pending, the members who joined through its invitations, and the provider
     credentials it saved (a mail server of its own would receive the organisation's call summaries).
     """
+    assert user.id is not None, "a stored user has an id"
     keys = api_keys.revoke_member_keys(session, user_id=user.id, reason="email_claimed")
     invites = session.exec(select(Invite).where(Invite.invited_by_id == user.id)).all()
     pending = members = 0
@@ -435,6 +440,7 @@ def _undo_unproven_setup(session: Session, *, user: User) -> dict[str, int]:
 
 
 def _send_verification(session: Session, *, user: User) -> None:
+    assert user.id is not None, "a stored user has an id"
     token = _create_one_time_token(
         session, purpose="verify_email", user_id=user.id, destination=user.email, ttl=VERIFY_EMAIL_TTL
     )
@@ -499,6 +505,7 @@ def signup(
     session.add(user)
     session.add(tenant)
     session.flush()
+    assert user.id is not None and tenant.id is not None, "the flush gave both their ids"
     session.add(Membership(user_id=user.id, tenant_id=tenant.id, role="admin"))
     result = start_session(
         session, user=user, ip=ip, user_agent=user_agent, tenant_id=tenant.id, action="signup", method="password"
@@ -516,8 +523,10 @@ def login(session: Session, *, email: str, password: str, ip: str = "", user_age
     user = find_user_by_email(session, email=normalized)
     # verify_password runs a dummy verify when there is no hash, so unknown emails cost the same time.
     valid = verify_password(password or "", user.password_hash if user else None)
-    if not valid or user is None or not user.is_active:
+    # Only a stored hash can verify; testing it again hands needs_rehash below a string.
+    if not valid or user is None or user.password_hash is None or not user.is_active:
         if user is not None:
+            assert user.id is not None, "a stored user has an id"
             audit.record(
                 session,
                 action="login_failed",
@@ -541,6 +550,7 @@ def send_magic_link(session: Session, *, email: str, ip: str = "") -> None:
     user = find_user_by_email(session, email=normalized)
     if user is None or not user.is_active:
         return
+    assert user.id is not None, "a stored user has an id"
     token = _create_one_time_token(
         session, purpose="magic_link", user_id=user.id, destination=normalized, ttl=MAGIC_LINK_TTL
     )
@@ -609,7 +619,9 @@ def send_sms_code(session: Session, *, phone: str, verifier: SmsVerifier, ip: st
     sms_limits.count_sent(destination=normalized)
     _expire_pending_sms(session, destination=normalized)
     # The code itself lives at the provider; this row enforces expiry and attempts on our side too.
-    _create_one_time_token(session, purpose="sms_login", user_id=users[0].id, destination=normalized, ttl=SMS_CODE_TTL)
+    user_id = users[0].id
+    assert user_id is not None, "a stored user has an id"
+    _create_one_time_token(session, purpose="sms_login", user_id=user_id, destination=normalized, ttl=SMS_CODE_TTL)
     session.commit()
     verifier.send_code(normalized)
 
@@ -756,6 +768,7 @@ def refresh_tokens(session: Session, *, refresh_token: str, ip: str = "", user_a
         auth_session.ip = ip[:64]
     session.add(auth_session)
     session.commit()
+    assert user.id is not None and auth_session.id is not None, "stored rows have ids"
     return AuthResult(
         access_token=create_access_token(user_id=user.id, session_id=auth_session.id, now=now),
         refresh_token=new_refresh,
@@ -792,7 +805,7 @@ def principal_for_session(session: Session, *, session_id: int, user_id: int, sl
     if user is None or not user.is_active:
         raise Unauthorized(code="session_ended")
     # The role is read on every request so a role change or removal applies at once, not at token expiry.
-    role = role_in(session, user_id=user.id, tenant_id=auth_session.tenant_id) if auth_session.tenant_id else None
+    role = role_in(session, user_id=user_id, tenant_id=auth_session.tenant_id) if auth_session.tenant_id else None
     if now - as_utc(auth_session.last_seen_at) > LAST_SEEN_PRECISION:
         auth_session.last_seen_at = now
         if slide:
@@ -869,12 +882,17 @@ def revoke_session(session: Session, *, principal: Principal, session_id: int, i
 # --- profile, email verification, passwords -----------------------------------------------------------------
 
 
-def get_me(session: Session, *, principal: Principal) -> MeOut:
-    """The caller's profile and current organisation."""
-    user_id = principal.require_user()
+def _user(session: Session, user_id: int) -> User:
+    """The logged-in user; Unauthorized when the account was deleted while a session of it was still open."""
     user = session.get(User, user_id)
     if user is None:
         raise Unauthorized(code="session_ended")
+    return user
+
+
+def get_me(session: Session, *, principal: Principal) -> MeOut:
+    """The caller's profile and current organisation."""
+    user = _user(session, principal.require_user())
     tenant = session.get(Tenant, principal.tenant_id) if principal.tenant_id else None
     return MeOut(
         id=user.id,
@@ -903,7 +921,7 @@ def update_profile(
 
     A new number is saved only by ``confirm_phone``; here ``phone`` may only repeat the confirmed one.
     """
-    user = session.get(User, principal.require_user())
+    user = _user(session, principal.require_user())
     fields: dict[str, str] = {}
     if name is not None and not name.strip():
         fields["name"] = "Enter your name."
@@ -938,14 +956,15 @@ def send_phone_code(session: Session, *, principal: Principal, phone: str, verif
 
     Capped per number, account, IP and country (``sms_limits``). The profile changes only when the code comes back.
     """
-    user = session.get(User, principal.require_user())
+    user_id = principal.require_user()
+    user = _user(session, user_id)
     normalized = normalize_phone(phone)
     if user.phone == normalized and user.phone_verified_at is not None:
         raise Invalid(fields={"phone": "This number is already confirmed on your account."})
-    sms_limits.count_request(destination=normalized, ip=ip, account_id=user.id)
+    sms_limits.count_request(destination=normalized, ip=ip, account_id=user_id)
     sms_limits.count_sent(destination=normalized)
-    _expire_pending_tokens(session, user_id=user.id, purposes=("verify_phone",))
-    _create_one_time_token(session, purpose="verify_phone", user_id=user.id, destination=normalized, ttl=SMS_CODE_TTL)
+    _expire_pending_tokens(session, user_id=user_id, purposes=("verify_phone",))
+    _create_one_time_token(session, purpose="verify_phone", user_id=user_id, destination=normalized, ttl=SMS_CODE_TTL)
     session.commit()
     verifier.send_code(normalized)
     return normalized
@@ -980,7 +999,7 @@ def confirm_phone(
     if owner is not None:
         session.commit()
         raise taken
-    user = session.get(User, user_id)
+    user = _user(session, user_id)
     if user.phone and user.phone != normalized:
         _expire_pending_sms(session, destination=user.phone)
     user.phone = normalized
@@ -1023,8 +1042,8 @@ def verify_email(session: Session, *, token: str, principal: Principal | None = 
     kept = True
     # The link proves the address it was sent to; if the email changed since, it proves nothing.
     if user is not None and user.email == row.destination and user.email_verified_at is None:
-        same_account = principal is not None and principal.user_id == user.id and principal.session_id is not None
-        keep_session_id = principal.session_id if same_account else None
+        keep_session_id = principal.session_id if principal is not None and principal.user_id == user.id else None
+        same_account = keep_session_id is not None
         kept = same_account or user.password_hash is None
         prove_mailbox(session, user=user, proof="verify_email", keep_session_id=keep_session_id, ip=ip)
     session.commit()
@@ -1038,6 +1057,7 @@ def forgot_password(session: Session, *, email: str, ip: str = "") -> None:
     user = find_user_by_email(session, email=normalized)
     if user is None or not user.is_active:
         return
+    assert user.id is not None, "a stored user has an id"
     token = _create_one_time_token(
         session, purpose="reset_password", user_id=user.id, destination=normalized, ttl=RESET_TTL
     )
@@ -1065,6 +1085,7 @@ def reset_password(session: Session, *, token: str, new_password: str, ip: str =
     user = session.get(User, row.user_id) if row else None
     if row is None or user is None:
         raise error
+    assert user.id is not None, "a stored user has an id"
     check_password_policy(new_password, email=user.email, field="new_password")
     _consume_one_time_token(session, purpose="reset_password", token=token, error=error)
     if not user.is_active or user.email != row.destination:
@@ -1093,19 +1114,20 @@ def change_password(
     session: Session, *, principal: Principal, current_password: str, new_password: str, ip: str = ""
 ) -> None:
     """Change the caller's password (current one required if set) and log out their other sessions."""
-    user = session.get(User, principal.require_user())
+    user_id = principal.require_user()
+    user = _user(session, user_id)
     if user.password_hash and not verify_password(current_password or "", user.password_hash):
         raise Invalid("The current password is wrong.", fields={"current_password": "Wrong password."})
     check_password_policy(new_password, email=user.email, field="new_password")
     user.password_hash = hash_password(new_password)
     session.add(user)
-    revoked = _revoke_sessions(session, user_id=user.id, keep_session_id=principal.session_id)
-    api_keys.revoke_member_keys(session, user_id=user.id, reason="password_changed")
+    revoked = _revoke_sessions(session, user_id=user_id, keep_session_id=principal.session_id)
+    api_keys.revoke_member_keys(session, user_id=user_id, reason="password_changed")
     audit.record(
         session,
         action="password_changed",
         tenant_id=principal.tenant_id,
-        user_id=user.id,
+        user_id=user_id,
         ip=ip,
         detail={"sessions_revoked": revoked},
     )

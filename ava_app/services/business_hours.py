@@ -213,8 +213,8 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def _aware(value: datetime | None) -> datetime | None:
+def _aware(value: datetime) -> datetime:
     # SQLite hands datetimes back naive; AVA stores UTC everywhere, so naive means UTC.
-    if value is None or value.tzinfo is not None:
+    if value.tzinfo is not None:
         return value
     return value.replace(tzinfo=UTC)

@@ -90,6 +90,7 @@ def save_credential(session: Session, *, tenant_id: int, provider: str, secret: 
         # Two saves raced on the (tenant_id, provider) unique constraint: the other one won, overwrite it.
         session.rollback()
         row = _row(session, tenant_id=tenant_id, provider=provider)
+        assert row is not None, "the unique constraint failed on this very row"
         row.secret_encrypted, row.hint, row.updated_at = encrypted, hint, utcnow()
         session.add(row)
         if provider == "vapi":
@@ -140,7 +141,7 @@ def delete_credential(session: Session, *, tenant_id: int, provider: str) -> boo
     session.delete(row)
     if provider == "vapi":
         # Back on the platform's Vapi account, whose messages carry the platform secret: the tenant's stop working.
-        session.exec(delete(WebhookSecret).where(WebhookSecret.tenant_id == tenant_id))
+        session.exec(delete(WebhookSecret).where(col(WebhookSecret.tenant_id) == tenant_id))
     session.commit()
     return True
 
@@ -224,7 +225,7 @@ def _install_new_secret(session: Session, *, tenant_id: int, now: datetime) -> s
     """Add a new current secret; the current ones become replaced (accepted for the grace period, value dropped)."""
     session.exec(
         delete(WebhookSecret).where(
-            WebhookSecret.tenant_id == tenant_id,
+            col(WebhookSecret.tenant_id) == tenant_id,
             col(WebhookSecret.expires_at).is_not(None),
             col(WebhookSecret.expires_at) <= now,
         )
@@ -359,20 +360,21 @@ def reencrypt_stored_secrets(session: Session) -> ReencryptReport:
     fernet = _fernet()
     reencrypted, recovered, unreadable = 0, 0, []
     for row, label in _encrypted_rows(session):
-        if not row.secret_encrypted:
-            # A webhook secret from before they were stored: recover and store it while its key is still known.
-            value = _recover_legacy_secret(tenant_id=row.tenant_id, secret_hash=row.secret_hash)
-            if value is None:
-                unreadable.append(label)
-                continue
-            row.secret_encrypted, recovered = fernet.encrypt(value.encode()).decode(), recovered + 1
-        else:
+        if row.secret_encrypted:
             try:
                 row.secret_encrypted = fernet.rotate(row.secret_encrypted.encode()).decode()
             except InvalidToken:
                 unreadable.append(label)
                 continue
             reencrypted += 1
+        elif isinstance(row, WebhookSecret):
+            # A webhook secret from before they were stored (a credential's value is never empty): recover and
+            # store it while its key is still known.
+            value = _recover_legacy_secret(tenant_id=row.tenant_id, secret_hash=row.secret_hash)
+            if value is None:
+                unreadable.append(label)
+                continue
+            row.secret_encrypted, recovered = fernet.encrypt(value.encode()).decode(), recovered + 1
         session.add(row)
         if (reencrypted + recovered) % _REENCRYPT_BATCH == 0:
             session.commit()

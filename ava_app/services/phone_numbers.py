@@ -347,6 +347,8 @@ def provision_number(session: Session, *, principal: Principal, choice: NumberCh
     # A number is always routed to an assistant: the organisation gets its (preset) assistant if it has none yet.
     get_or_create_assistant(session, principal=principal)
     tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise NotFound("This organisation no longer exists.")
     label = choice.label.strip() or tenant.name
     if choice.kind == "vapi_free":
         return _provision_free(session, tenant_id=tenant_id, choice=choice, label=label)
@@ -411,6 +413,7 @@ def _provision_twilio(session: Session, *, tenant_id: int, choice: NumberChoice,
     session.add(number)
     session.commit()
     session.refresh(number)
+    assert number.id is not None, "the commit gave the number its id"
     return _sync_now_or_later(session, tenant_id=tenant_id, number_id=number.id)
 
 
@@ -538,6 +541,7 @@ def import_twilio_numbers(
         session.add(number)
         session.commit()
         session.refresh(number)
+        assert number.id is not None, "the commit gave the number its id"
         imported.append(_sync_now_or_later(session, tenant_id=tenant_id, number_id=number.id))
     return ImportResult(imported=imported, skipped=skipped)
 
@@ -571,14 +575,18 @@ def configure_number(session: Session, *, principal: Principal, number_id: int, 
     transfers_change = {"forwarding_number", "assistant_id"} & {
         name for name, value in values.items() if getattr(number, name) != value
     }
-    touched = {number.assistant_id, values.get("assistant_id", number.assistant_id)} - {None}
+    touched = {
+        assistant_id
+        for assistant_id in (number.assistant_id, values.get("assistant_id", number.assistant_id))
+        if assistant_id is not None
+    }
     for name, value in values.items():
         setattr(number, name, value)
     number.sync_status, number.sync_error = "pending", None
     session.add(number)
     session.commit()
     session.refresh(number)
-    enqueue_number_sync(tenant_id=tenant_id, number_id=number.id)
+    enqueue_number_sync(tenant_id=tenant_id, number_id=number_id)
     if transfers_change:
         for assistant_id in touched:
             _resync_assistant(session, tenant_id=tenant_id, assistant_id=assistant_id)
@@ -637,7 +645,7 @@ def _validate_config(session: Session, config: NumberConfig, *, number: PhoneNum
 
 
 def _validate_forwarding(value: str | None, *, number: PhoneNumber, problems: dict[str, str]) -> str | None:
-    if not (value or "").strip():
+    if value is None or not value.strip():
         return None
     try:
         forwarding = normalize_phone(value)

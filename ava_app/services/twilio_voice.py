@@ -307,12 +307,14 @@ def store_twilio_event(
     session.add(event)
     try:
         session.commit()
+        assert event.id is not None, "the commit gave the event its id"
         return StoredEvent(event_id=event.id, fresh=True, needs_retry=False)
     except IntegrityError:
         session.rollback()
     first = session.exec(select(WebhookEvent).where(WebhookEvent.dedupe_key == key)).one()
     received = _aware(first.received_at)
     abandoned = first.processed_at is None and now - received > IN_FLIGHT_GRACE
+    assert first.id is not None, "a stored event has an id"
     return StoredEvent(event_id=first.id, fresh=False, needs_retry=first.error is not None or abandoned)
 
 
@@ -565,14 +567,14 @@ def _apply_status(session: Session, *, form: TwilioForm, event_id: int, now: dat
             .where(col(Call.id) == call_id)
             .values(updated_at=now)
             .returning(
-                Call.status,
-                Call.outcome,
-                Call.recording_url,
-                Call.started_at,
-                Call.ended_at,
-                Call.duration_seconds,
-                Call.ended_reason,
-                Call.provider_analysis,
+                col(Call.status),
+                col(Call.outcome),
+                col(Call.recording_url),
+                col(Call.started_at),
+                col(Call.ended_at),
+                col(Call.duration_seconds),
+                col(Call.ended_reason),
+                col(Call.provider_analysis),
             )
         )
         .one()
@@ -703,6 +705,7 @@ def _add_call(session: Session, values: dict[str, Any]) -> int:
     session.add(call)
     # A concurrent request may insert the same CallSid first: IntegrityError here, and the retry finds its row.
     session.flush()
+    assert call.id is not None, "the flush gave the call its id"
     return call.id
 
 

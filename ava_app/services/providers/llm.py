@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 import openai
 from openai import AsyncOpenAI
+from openai.types.chat import ChatCompletionMessageParam
+from openai.types.shared_params import ResponseFormatJSONSchema
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from ava_app.services.errors import DomainError, ProviderError, ProviderUnavailable
@@ -220,10 +222,10 @@ async def _summarise_with_llm(
     *, transcript: str, language: str | None, data_fields: list[str], industry: str | None, access: OpenAIAccess
 ) -> CallSummary:
     client = openai_client(access)
-    messages: list[dict[str, str]] = summary_messages(
+    messages: list[ChatCompletionMessageParam] = summary_messages(
         transcript=_shorten(transcript), language=language, data_fields=data_fields, industry=industry
     )
-    response_format = {
+    response_format: ResponseFormatJSONSchema = {
         "type": "json_schema",
         "json_schema": {"name": "call_summary", "schema": summary_schema(data_fields), "strict": True},
     }
@@ -233,8 +235,8 @@ async def _summarise_with_llm(
         try:
             completion = await client.chat.completions.create(
                 model=get_settings().openai_model,
-                messages=messages,  # type: ignore[arg-type]
-                response_format=response_format,  # type: ignore[arg-type]
+                messages=messages,
+                response_format=response_format,
                 temperature=0.2,
             )
         except openai.OpenAIError as exc:
@@ -337,7 +339,7 @@ async def _llm_chunks(
     try:
         stream = await client.chat.completions.create(
             model=get_settings().openai_model,
-            messages=reply_messages(assistant=assistant, conversation=conversation),  # type: ignore[arg-type]
+            messages=reply_messages(assistant=assistant, conversation=conversation),
             stream=True,
             temperature=0.5,
         )

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletionMessageParam, ChatCompletionUserMessageParam
 
 Language = Literal["en", "fr", "es"]
 LANGUAGES: tuple[Language, ...] = ("en", "fr", "es")
@@ -100,7 +103,7 @@ DEFAULT_BUSINESS: dict[Language, str] = {"en": "the business", "fr": "l'entrepri
 
 def summary_messages(
     *, transcript: str, language: str | None, data_fields: Sequence[str] = (), industry: str | None = None
-) -> list[dict[str, str]]:
+) -> list[ChatCompletionMessageParam]:
     """System + user messages asking for the structured summary of one call."""
     lang = normalise_language(language)
     user = SUMMARY_USER[lang].format(
@@ -111,7 +114,7 @@ def summary_messages(
     return [{"role": "system", "content": SUMMARY_SYSTEM[lang]}, {"role": "user", "content": user}]
 
 
-def summary_retry_message(*, language: str | None) -> dict[str, str]:
+def summary_retry_message(*, language: str | None) -> ChatCompletionUserMessageParam:
     """The follow-up message sent once when the model's answer did not validate."""
     return {"role": "user", "content": SUMMARY_RETRY[normalise_language(language)]}
 
@@ -125,7 +128,9 @@ def _facts(knowledge_base: Any, lang: Language) -> str:
     return "\n".join(entries) or NO_FACTS[lang]
 
 
-def reply_messages(*, assistant: Mapping[str, Any], conversation: Sequence[Mapping[str, str]]) -> list[dict[str, str]]:
+def reply_messages(
+    *, assistant: Mapping[str, Any], conversation: Sequence[Mapping[str, str]]
+) -> list[ChatCompletionMessageParam]:
     """The system prompt built from the assistant's settings, followed by the conversation so far."""
     lang = normalise_language(assistant.get("language"))
     persona = (assistant.get("persona") or assistant.get("system_prompt") or "").strip()
@@ -139,9 +144,12 @@ def reply_messages(*, assistant: Mapping[str, Any], conversation: Sequence[Mappi
         greeting=assistant.get("first_message") or "-",
         facts=_facts(assistant.get("knowledge_base"), lang),
     )
-    turns = [
-        {"role": message["role"], "content": str(message.get("content") or "")}
-        for message in conversation
-        if message.get("role") in ("user", "assistant")
-    ]
+    turns: list[ChatCompletionMessageParam] = []
+    for message in conversation:
+        content = str(message.get("content") or "")
+        # One branch per role: the SDK types a user turn and an assistant turn as different messages.
+        if message.get("role") == "user":
+            turns.append({"role": "user", "content": content})
+        elif message.get("role") == "assistant":
+            turns.append({"role": "assistant", "content": content})
     return [{"role": "system", "content": system}, *turns]
