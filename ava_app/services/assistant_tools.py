@@ -92,13 +92,15 @@ class ToolContext:
     def _lookup_routing(self) -> Routing | None:
         if self.event.provider_call_id:
             row = self.session.exec(
-                select(Call.tenant_id, Call.assistant_id, Call.phone_number_id).where(
-                    Call.provider_call_id == self.event.provider_call_id
+                select(col(Call.tenant_id), col(Call.assistant_id), col(Call.phone_number_id)).where(
+                    col(Call.provider_call_id) == self.event.provider_call_id
                 )
             ).first()
-            known = row is not None and row[1] is not None and row[2] is not None
-            if known and self.event.auth_tenant_id in (None, row[0]):
-                return Routing(tenant_id=row[0], assistant_id=row[1], phone_number_id=row[2])
+            if row is not None:
+                tenant_id, assistant_id, phone_number_id = row
+                known = assistant_id is not None and phone_number_id is not None
+                if known and self.event.auth_tenant_id in (None, tenant_id):
+                    return Routing(tenant_id=tenant_id, assistant_id=assistant_id, phone_number_id=phone_number_id)
         return resolve_routing(self.session, self.event)
 
     def run(self, item: dict) -> dict:
@@ -135,8 +137,8 @@ class ToolContext:
             self.session.exec(
                 select(PhoneNumber)
                 .where(
-                    PhoneNumber.tenant_id == routing.tenant_id,
-                    PhoneNumber.assistant_id == routing.assistant_id,
+                    col(PhoneNumber.tenant_id) == routing.tenant_id,
+                    col(PhoneNumber.assistant_id) == routing.assistant_id,
                     col(PhoneNumber.released_at).is_(None),
                 )
                 .order_by(col(PhoneNumber.id))
@@ -181,7 +183,7 @@ def _tool_take_message(context: ToolContext, arguments: dict) -> str:
         raise DomainError("This tool needs a call id.")
     context.call_id = ref.id
     # Lock the row before reading, so two messages taken at once are both kept.
-    existing = touch_call(context.session, ref, context.event, Call.data_fields).scalar_one()
+    existing = touch_call(context.session, ref, context.event, col(Call.data_fields)).scalar_one()
     merged = {**(existing if isinstance(existing, dict) else {}), **fields}
     context.session.exec(update(Call).where(col(Call.id) == ref.id).values(data_fields=merged, action_needed=True))
     return "Message saved for the team. Tell the caller the team will call them back as soon as possible."

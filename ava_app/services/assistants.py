@@ -188,9 +188,9 @@ def assistant_out(assistant: Assistant) -> AssistantOut:
 
 def find_assistant(session: Session, *, tenant_id: int, assistant_id: int | None = None) -> Assistant | None:
     """The tenant's assistant ``assistant_id``, or its first one when no id is given (None when there is none)."""
-    query = select(Assistant).where(Assistant.tenant_id == tenant_id)
+    query = select(Assistant).where(col(Assistant.tenant_id) == tenant_id)
     if assistant_id is not None:
-        query = query.where(Assistant.id == assistant_id)
+        query = query.where(col(Assistant.id) == assistant_id)
     return session.exec(query.order_by(col(Assistant.id))).first()
 
 
@@ -215,7 +215,7 @@ def get_or_create_assistant(session: Session, *, principal: Principal) -> Assist
 
 def _create_default(session: Session, *, tenant_id: int) -> Assistant:
     # Locking the tenant row (PostgreSQL) keeps two first visits from creating two assistants.
-    tenant = session.exec(select(Tenant).where(Tenant.id == tenant_id).with_for_update()).one()
+    tenant = session.exec(select(Tenant).where(col(Tenant.id) == tenant_id).with_for_update()).one()
     existing = find_assistant(session, tenant_id=tenant_id)
     if existing is not None:
         session.commit()
@@ -226,6 +226,7 @@ def _create_default(session: Session, *, tenant_id: int) -> Assistant:
     session.add(assistant)
     session.commit()
     session.refresh(assistant)
+    assert assistant.id is not None, "the commit gave the assistant its id"
     enqueue_assistant_sync(tenant_id=tenant_id, assistant_id=assistant.id)
     return assistant
 
@@ -270,6 +271,8 @@ def apply_preset(session: Session, *, principal: Principal, industry: str, local
     """Reset the assistant's persona, prompt, greeting, FAQ and data fields to an industry preset (one new version)."""
     tenant_id = principal.require_writer()
     tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise NotFound()  # deleted since the principal was resolved
     values = _preset_values(industry, locale, business=tenant.name)
     tenant.industry = industry
     session.add(tenant)
@@ -281,9 +284,9 @@ def _for_update(session: Session, *, tenant_id: int, assistant_id: int | None) -
     """The assistant to change, row-locked (PostgreSQL) so two saves cannot both snapshot the same version."""
     if assistant_id is None and find_assistant(session, tenant_id=tenant_id) is None:
         _create_default(session, tenant_id=tenant_id)
-    query = select(Assistant).where(Assistant.tenant_id == tenant_id)
+    query = select(Assistant).where(col(Assistant.tenant_id) == tenant_id)
     if assistant_id is not None:
-        query = query.where(Assistant.id == assistant_id)
+        query = query.where(col(Assistant.id) == assistant_id)
     assistant = session.exec(
         query.order_by(col(Assistant.id)).with_for_update().execution_options(populate_existing=True)
     ).first()
@@ -298,6 +301,7 @@ def _snapshot(assistant: Assistant) -> dict[str, Any]:
 
 def _save(session: Session, *, assistant: Assistant, values: dict[str, Any], user_id: int | None) -> Assistant:
     """Apply ``values``: snapshot the previous state, bump the version, mark pending, commit, enqueue the sync."""
+    assert assistant.id is not None, "a stored assistant has an id"
     before = _snapshot(assistant)
     if all(before.get(name) == value for name, value in values.items()):
         session.commit()
@@ -629,7 +633,7 @@ def list_versions(session: Session, *, principal: Principal, assistant_id: int |
         return []
     rows = session.exec(
         select(AssistantVersion)
-        .where(AssistantVersion.tenant_id == tenant_id, AssistantVersion.assistant_id == assistant.id)
+        .where(col(AssistantVersion.tenant_id) == tenant_id, col(AssistantVersion.assistant_id) == assistant.id)
         .order_by(col(AssistantVersion.version).desc(), col(AssistantVersion.id).desc())
     ).all()
     return [
@@ -649,9 +653,9 @@ def restore_version(
     row = session.exec(
         select(AssistantVersion)
         .where(
-            AssistantVersion.tenant_id == tenant_id,
-            AssistantVersion.assistant_id == assistant.id,
-            AssistantVersion.version == version,
+            col(AssistantVersion.tenant_id) == tenant_id,
+            col(AssistantVersion.assistant_id) == assistant.id,
+            col(AssistantVersion.version) == version,
         )
         .order_by(col(AssistantVersion.id).desc())
     ).first()
@@ -730,20 +734,21 @@ def enqueue_vapi_resync(session: Session, *, tenant_id: int) -> int:
     """Queue the push of everything the tenant has at Vapi (assistants, then numbers), e.g. after its webhook secret
     changed; returns how many pushes were queued. Assistants and numbers never pushed are left to their own flows."""
     assistant_ids = session.exec(
-        select(Assistant.id)
-        .where(Assistant.tenant_id == tenant_id, col(Assistant.provider_assistant_id).is_not(None))
+        select(col(Assistant.id))
+        .where(col(Assistant.tenant_id) == tenant_id, col(Assistant.provider_assistant_id).is_not(None))
         .order_by(col(Assistant.id))
     ).all()
     number_ids = session.exec(
-        select(PhoneNumber.id)
+        select(col(PhoneNumber.id))
         .where(
-            PhoneNumber.tenant_id == tenant_id,
+            col(PhoneNumber.tenant_id) == tenant_id,
             col(PhoneNumber.provider_number_id).is_not(None),
             col(PhoneNumber.released_at).is_(None),
         )
         .order_by(col(PhoneNumber.id))
     ).all()
     for assistant_id in assistant_ids:
+        assert assistant_id is not None, "a stored assistant has an id"
         enqueue_assistant_sync(tenant_id=tenant_id, assistant_id=assistant_id)
     for number_id in number_ids:
         try:
@@ -757,10 +762,10 @@ def enqueue_vapi_resync(session: Session, *, tenant_id: int) -> int:
 def transfer_numbers(session: Session, *, tenant_id: int, assistant_id: int) -> list[str]:
     """The forwarding numbers of the tenant's active lines routed to this assistant, oldest line first."""
     rows = session.exec(
-        select(PhoneNumber.forwarding_number)
+        select(col(PhoneNumber.forwarding_number))
         .where(
-            PhoneNumber.tenant_id == tenant_id,
-            PhoneNumber.assistant_id == assistant_id,
+            col(PhoneNumber.tenant_id) == tenant_id,
+            col(PhoneNumber.assistant_id) == assistant_id,
             col(PhoneNumber.released_at).is_(None),
             col(PhoneNumber.forwarding_number).is_not(None),
         )
@@ -781,7 +786,7 @@ def enqueue_assistant_sync(*, tenant_id: int, assistant_id: int) -> None:
 def _locked(session: Session, *, tenant_id: int, assistant_id: int) -> Assistant:
     assistant = session.exec(
         select(Assistant)
-        .where(Assistant.id == assistant_id, Assistant.tenant_id == tenant_id)
+        .where(col(Assistant.id) == assistant_id, col(Assistant.tenant_id) == tenant_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).first()
@@ -856,9 +861,9 @@ def _record_failure(session: Session, *, tenant_id: int, assistant_id: int, exc:
 def _route_numbers_to(session: Session, *, tenant_id: int, assistant_id: int) -> None:
     """Numbers routed to an assistant that just got its Vapi id must now be pointed at it."""
     number_ids = session.exec(
-        select(PhoneNumber.id).where(
-            PhoneNumber.tenant_id == tenant_id,
-            PhoneNumber.assistant_id == assistant_id,
+        select(col(PhoneNumber.id)).where(
+            col(PhoneNumber.tenant_id) == tenant_id,
+            col(PhoneNumber.assistant_id) == assistant_id,
             col(PhoneNumber.released_at).is_(None),
         )
     ).all()
@@ -875,6 +880,7 @@ def retry_sync(session: Session, *, principal: Principal, assistant_id: int | No
     assistant = find_assistant(session, tenant_id=tenant_id, assistant_id=assistant_id)
     if assistant is None:
         raise NotFound("This assistant does not exist.", code="assistant_not_found")
+    assert assistant.id is not None, "a stored assistant has an id"
     try:
         return sync_assistant(session, tenant_id=tenant_id, assistant_id=assistant.id)
     except ProviderUnavailable:

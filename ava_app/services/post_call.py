@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import sqlalchemy
 from huey import crontab
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
@@ -91,11 +92,11 @@ def process_call(session: Session, *, call_id: int, final_attempt: bool = True) 
         session.refresh(call)
     if call.email_status == "pending":
         _send_summary_emails(session, call=call)
-        settled = settle_email_status(session, call_id=call.id)
+        settled = settle_email_status(session, call_id=call_id)
         if settled is None:
             raise RuntimeError(f"call {call_id}: summary emails were queued but some are missing")
         session.refresh(call)
-    return PostCallStatus(call_id=call.id, summary_status=call.summary_status, email_status=call.email_status)
+    return PostCallStatus(call_id=call_id, summary_status=call.summary_status, email_status=call.email_status)
 
 
 def mark_failed(session: Session, *, call_id: int) -> None:
@@ -113,6 +114,7 @@ def mark_failed(session: Session, *, call_id: int) -> None:
 
 
 def _summarise(session: Session, *, call: Call, final_attempt: bool) -> None:
+    assert call.id is not None, "a stored call has an id"
     assistant = session.get(Assistant, call.assistant_id) if call.assistant_id else None
     tenant = session.get(Tenant, call.tenant_id)
     if before_summary is not None:
@@ -158,6 +160,7 @@ def _summarise(session: Session, *, call: Call, final_attempt: bool) -> None:
 
 
 def _send_summary_emails(session: Session, *, call: Call) -> None:
+    assert call.id is not None, "a stored call has an id"
     recipients = recipients_for(session, call=call)
     if not recipients:
         return
@@ -191,9 +194,9 @@ def recipients_for(session: Session, *, call: Call) -> list[Recipient]:
     in the business's language.
     """
     members = session.exec(
-        select(User.email, User.locale, Membership.notify_mode)
+        select(col(User.email), col(User.locale), col(Membership.notify_mode))
         .join(Membership, col(Membership.user_id) == col(User.id))
-        .where(Membership.tenant_id == call.tenant_id, col(User.is_active).is_(True))
+        .where(col(Membership.tenant_id) == call.tenant_id, col(User.is_active).is_(True))
     ).all()
     chosen: dict[str, str] = {}
     known = set()
@@ -229,7 +232,7 @@ def settle_email_status(session: Session, *, call_id: int) -> str | None:
     expected = {summary_dedupe_key(call_id=call_id, address=r.address) for r in recipients_for(session, call=call)}
     rows = dict(
         session.exec(
-            select(Outbox.dedupe_key, Outbox.status).where(
+            select(col(Outbox.dedupe_key), col(Outbox.status)).where(
                 col(Outbox.dedupe_key).startswith(f"{SUMMARY_KEY_PREFIX}:{call_id}:")
             )
         ).all()
@@ -261,7 +264,7 @@ def calls_needing_work(session: Session, *, now: datetime | None = None, limit: 
     """
     now = now or utcnow()
     rows = session.exec(
-        select(Call.id, Call.summary_status, Call.email_status, Call.updated_at)
+        select(col(Call.id), col(Call.summary_status), col(Call.email_status), col(Call.updated_at))
         .where(
             col(Call.status) == "ended",
             col(Call.provider_analysis).is_not(None),
@@ -272,6 +275,7 @@ def calls_needing_work(session: Session, *, now: datetime | None = None, limit: 
     ).all()
     again = []
     for call_id, summary_status, _email_status, updated_at in rows:
+        assert call_id is not None, "a stored call has an id"
         stale = _aware(updated_at) < now - STALE_AFTER
         if summary_status == "pending":
             if stale:
@@ -298,7 +302,7 @@ def rerun_summary(session: Session, *, principal: Principal, call_id: int) -> Po
     session.commit()
     run_post_call(call_id)
     session.refresh(call)
-    return PostCallStatus(call_id=call.id, summary_status=call.summary_status, email_status=call.email_status)
+    return PostCallStatus(call_id=call_id, summary_status=call.summary_status, email_status=call.email_status)
 
 
 def retry_post_call(session: Session, *, principal: Principal, call_id: int) -> PostCallStatus:
@@ -313,7 +317,7 @@ def retry_post_call(session: Session, *, principal: Principal, call_id: int) -> 
     if call.email_status == "failed":
         changes["email_status"] = "pending"
         failed = session.exec(
-            select(Outbox.id).where(
+            select(col(Outbox.id)).where(
                 col(Outbox.dedupe_key).startswith(f"{SUMMARY_KEY_PREFIX}:{call_id}:"), col(Outbox.status) == "failed"
             )
         ).all()
@@ -329,7 +333,7 @@ def retry_post_call(session: Session, *, principal: Principal, call_id: int) -> 
         email.deliver_outbox_message(outbox_id)
     run_post_call(call_id)
     session.refresh(call)
-    return PostCallStatus(call_id=call.id, summary_status=call.summary_status, email_status=call.email_status)
+    return PostCallStatus(call_id=call_id, summary_status=call.summary_status, email_status=call.email_status)
 
 
 # --- the daily digest -------------------------------------------------------------------------------------------
@@ -363,18 +367,19 @@ def send_daily_digests(session: Session, *, now: datetime | None = None) -> int:
     (tenant, user, day) makes later runs of the same day send nothing. A day without calls sends nothing.
     """
     now = now or utcnow()
-    members = session.exec(
-        select(
-            Membership.user_id,
-            Membership.tenant_id,
-            User.email,
-            User.locale,
-            Tenant.name,
-            Tenant.timezone,
+    # SQLAlchemy's own select: SQLModel's is typed for at most four columns.
+    members = session.execute(
+        sqlalchemy.select(
+            col(Membership.user_id),
+            col(Membership.tenant_id),
+            col(User.email),
+            col(User.locale),
+            col(Tenant.name),
+            col(Tenant.timezone),
         )
         .join(User, col(User.id) == col(Membership.user_id))
         .join(Tenant, col(Tenant.id) == col(Membership.tenant_id))
-        .where(Membership.notify_mode == "digest", col(User.is_active).is_(True))
+        .where(col(Membership.notify_mode) == "digest", col(User.is_active).is_(True))
     ).all()
     sent = 0
     for user_id, tenant_id, address, locale, tenant_name, timezone in members:
@@ -384,7 +389,7 @@ def send_daily_digests(session: Session, *, now: datetime | None = None) -> int:
             continue
         day = local_now.date() - timedelta(days=1)
         key = f"{DIGEST_KEY_PREFIX}:{tenant_id}:{user_id}:{day.isoformat()}"
-        if session.exec(select(Outbox.id).where(Outbox.dedupe_key == key)).first() is not None:
+        if session.exec(select(col(Outbox.id)).where(col(Outbox.dedupe_key) == key)).first() is not None:
             continue
         calls = _calls_of_day(session, tenant_id=tenant_id, day=day, zone=zone)
         if not calls:
@@ -408,11 +413,11 @@ def send_daily_digests(session: Session, *, now: datetime | None = None) -> int:
 def _calls_of_day(session: Session, *, tenant_id: int, day: date, zone: ZoneInfo) -> list[Call]:
     start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
-    moment = func.coalesce(Call.started_at, Call.created_at)
+    moment = func.coalesce(col(Call.started_at), col(Call.created_at))
     return list(
         session.exec(
             select(Call)
-            .where(Call.tenant_id == tenant_id, moment >= start, moment < end)
+            .where(col(Call.tenant_id) == tenant_id, moment >= start, moment < end)
             .order_by(moment, col(Call.id))
         ).all()
     )
@@ -467,7 +472,9 @@ def _set(session: Session, call_id: int, **values) -> None:
 def _transcript_from_lines(session: Session, *, call_id: int) -> str:
     """The live lines as ``AI:/User:`` text, for a report that carried messages but no transcript string."""
     rows = session.exec(
-        select(CallMessage.role, CallMessage.text).where(CallMessage.call_id == call_id).order_by(CallMessage.position)
+        select(col(CallMessage.role), col(CallMessage.text))
+        .where(col(CallMessage.call_id) == call_id)
+        .order_by(col(CallMessage.position))
     ).all()
     return "\n".join(
         f"{'AI' if role == 'assistant' else 'User'}: {text}" for role, text in rows if role in ("assistant", "user")

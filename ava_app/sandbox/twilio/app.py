@@ -109,10 +109,15 @@ async def incoming_numbers(emulator: TwilioEmulator, request: Request) -> Respon
         if name:
             records = [record for record in records if name.lower() in (record["friendly_name"] or "").lower()]
         return JSONResponse(_page(request, "incoming_phone_numbers", records, path))
-    form = dict(await request.form())
+    form = await _text_form(request)
     record = emulator.number_payload(account_sid, _number_to_buy(emulator, form), form)
     emulator._save_number(record)
     return JSONResponse(record, status_code=201)
+
+
+async def _text_form(request: Request) -> dict[str, str]:
+    """The request's form fields (Twilio's API posts no files)."""
+    return {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
 
 
 def _number_to_buy(emulator: TwilioEmulator, form: Mapping[str, str]) -> str:
@@ -142,7 +147,7 @@ async def incoming_number(emulator: TwilioEmulator, request: Request) -> Respons
         emulator._delete_number(sid)
         return Response(status_code=204)
     if request.method == "POST":
-        record = emulator.apply_number_form(record, dict(await request.form()))
+        record = emulator.apply_number_form(record, await _text_form(request))
         emulator._save_number(record)
     return JSONResponse(record)
 
@@ -183,7 +188,7 @@ def _new_verification(service_sid: str, account_sid: str, to: str, channel: str,
 async def create_verification(emulator: TwilioEmulator, request: Request) -> Response:
     service_sid = _service(emulator, request)
     account_sid = emulator.authenticate(request)
-    form = dict(await request.form())
+    form = await _text_form(request)
     to, channel = form.get("To", "").strip(), form.get("Channel", "").strip()
     if not E164.match(to):
         raise EmulatorError(400, 60200, "Invalid parameter `To`")
@@ -216,7 +221,7 @@ async def create_verification(emulator: TwilioEmulator, request: Request) -> Res
 
 async def check_verification(emulator: TwilioEmulator, request: Request) -> Response:
     service_sid = _service(emulator, request)
-    form = dict(await request.form())
+    form = await _text_form(request)
     code = form.get("Code", "").strip()
     if not code:
         raise EmulatorError(400, 60200, "Invalid parameter `Code`")

@@ -373,7 +373,7 @@ async def _start_call(
     request: Request, org: str, body: dict[str, Any], *, call_type: str, number: dict[str, Any] | None
 ) -> JSONResponse:
     sandbox = _sandbox(request)
-    extra = {k: body[k] for k in ("name", "assistant", "assistantOverrides") if k in body}
+    extra: dict[str, Any] = {k: body[k] for k in ("name", "assistant", "assistantOverrides") if k in body}
     call = new_call(
         org_id=org,
         call_type=call_type,

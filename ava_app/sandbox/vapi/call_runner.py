@@ -316,8 +316,9 @@ class _CallRun:
     async def _call_tool(self, step: ToolStep) -> str | None:
         """Send tool-calls, wait for AVA's answer (not scaled by speed: it is real work), record call and result."""
         name = step.tool["function"]["name"]
-        tool_call = {
-            "id": "call_" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(24)),
+        call_id = "call_" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(24))
+        tool_call: dict[str, Any] = {
+            "id": call_id,
             "type": "function",
             "function": {"name": name, "arguments": tool_arguments_json(step.arguments)},
         }
@@ -337,7 +338,7 @@ class _CallRun:
             "toolWithToolCallList": [{**copy.deepcopy(step.tool), "toolCall": tool_call}],
         }
         response = await self._send("tool-calls", payload, force=True, server=server)
-        result = _tool_result(response, tool_call["id"])
+        result = _tool_result(response, call_id)
         await self._advance(1.2)
         self.messages.append(
             {
@@ -571,7 +572,7 @@ def new_call(
         provider = (number or {}).get("provider", "vapi")
         call["phoneCallProvider"] = provider if provider in {"twilio", "vonage", "vapi", "telnyx"} else "vapi"
         call["phoneCallTransport"] = "pstn"
-        if provider == "twilio":
+        if number is not None and provider == "twilio":
             call_sid = "CA" + secrets.token_hex(16)
             call["phoneCallProviderId"] = call_sid
             call["transport"] = {"provider": "twilio", "accountSid": number["twilioAccountSid"], "callSid": call_sid}

@@ -39,6 +39,11 @@ class ToolStep:
     reply: Callable[[str | None], str]
 
 
+def _or_else(answer: str) -> Callable[[str | None], str]:
+    """A tool step's reply: the tool's result when it gave one, else ``answer``."""
+    return lambda result: result or answer
+
+
 @dataclass
 class Scenario:
     """A whole call: steps in order, how it ends, and what Vapi's analysis would conclude."""
@@ -165,9 +170,7 @@ def _question(*, assistant, name, greeting, goodbye, direction, rng) -> Scenario
         if faq_tool is not None:
             steps.append(Turn("bot", "Let me check that for you."))
             # The spoken answer is what AVA's knowledge base returned, as a real assistant would read it out.
-            steps.append(
-                ToolStep(tool=faq_tool, arguments={"question": question}, reply=lambda result, a=answer: result or a)
-            )
+            steps.append(ToolStep(tool=faq_tool, arguments={"question": question}, reply=_or_else(answer)))
         else:
             steps.append(Turn("bot", answer))
         if hours_tool is not None:
@@ -276,7 +279,7 @@ def _transfer(*, assistant, name, greeting, goodbye, direction, rng) -> Scenario
 
 
 def _wrong_number(*, assistant, name, greeting, goodbye, direction, rng) -> Scenario:
-    steps = [
+    steps: list[Turn | ToolStep] = [
         Turn("bot", greeting),
         Turn("user", "Oh, sorry, I think I dialed the wrong number. I was trying to reach a pizza place."),
         Turn("bot", "No problem at all. Have a great day!"),
@@ -296,14 +299,14 @@ def _voicemail(*, assistant, name, greeting, goodbye, direction, rng) -> Scenari
     message = assistant.get("voicemailMessage") or "Hi, this is a message from our office. Please call us back."
     if direction == "outbound":
         # Vapi detects the answering machine and leaves the assistant's voicemail message.
-        steps = [
+        machine: list[Turn | ToolStep] = [
             Turn("user", f"Hi, you've reached {name}. Please leave a message after the tone."),
             Turn("bot", message),
         ]
         return Scenario(
             intent="voicemail",
             caller_name=name,
-            steps=steps,
+            steps=machine,
             ended_reason="voicemail",
             summary=f"The call reached {name}'s voicemail; the assistant left a message.",
             success=False,

@@ -76,16 +76,16 @@ def handle_status_update(session: Session, event: VapiEvent) -> Handled:
     fills: dict[str, Any] = {"status": _advanced_status(status), "updated_at": event.now}
     started = parse_time(event.call.get("startedAt"))
     if started is not None:
-        fills["started_at"] = func.coalesce(Call.started_at, started)
+        fills["started_at"] = func.coalesce(col(Call.started_at), started)
     if status == "ended":
         # Only fill gaps: the end-of-call report, whenever it lands, is the authority for these fields.
         reason = event.message.get("endedReason") or event.call.get("endedReason")
         ended = parse_time(event.call.get("endedAt")) or epoch_ms(event.message.get("timestamp"))
         if reason:
-            fills["ended_reason"] = func.coalesce(Call.ended_reason, str(reason)[:120])
-            fills["outcome"] = func.coalesce(Call.outcome, outcome_for_ended_reason(reason))
+            fills["ended_reason"] = func.coalesce(col(Call.ended_reason), str(reason)[:120])
+            fills["outcome"] = func.coalesce(col(Call.outcome), outcome_for_ended_reason(reason))
         if ended is not None:
-            fills["ended_at"] = func.coalesce(Call.ended_at, ended)
+            fills["ended_at"] = func.coalesce(col(Call.ended_at), ended)
     connection(session).execute(update(Call).where(col(Call.id) == ref.id).values(**fills))
     return Handled(response={}, tenant_id=ref.tenant_id, call_id=ref.id)
 
@@ -98,12 +98,12 @@ def handle_transcript(session: Session, event: VapiEvent) -> Handled:
     if ref is None:
         return unresolved()
     # Touching the row first takes its write lock, so this check cannot interleave with the report's replace.
-    analysis, started_at = touch_call(session, ref, event, Call.provider_analysis, Call.started_at).one()
+    analysis, started_at = touch_call(session, ref, event, col(Call.provider_analysis), col(Call.started_at)).one()
     if analysis is not None:
         # The report already replaced the live lines with its full transcript; this line is in it.
         return Handled(response={}, tenant_id=ref.tenant_id, call_id=ref.id)
     position = session.exec(
-        select(func.coalesce(func.max(CallMessage.position), -1)).where(CallMessage.call_id == ref.id)
+        select(func.coalesce(func.max(col(CallMessage.position)), -1)).where(col(CallMessage.call_id) == ref.id)
     ).one()
     started = parse_time(event.call.get("startedAt")) or aware(started_at)
     spoken = epoch_ms(event.message.get("timestamp"))
@@ -142,7 +142,7 @@ def ensure_call(
         return None
     row = (
         connection(session)
-        .execute(select(Call.id, Call.tenant_id).where(col(Call.provider_call_id) == event.provider_call_id))
+        .execute(select(col(Call.id), col(Call.tenant_id)).where(col(Call.provider_call_id) == event.provider_call_id))
         .first()
     )
     if row is not None:
@@ -175,7 +175,7 @@ def connection(session: Session):
     return session.connection()
 
 
-_INSERT_CALL = insert(Call.__table__)
+_INSERT_CALL = insert(Call)
 
 
 def _columns(row: Any) -> dict[str, Any]:
@@ -189,7 +189,7 @@ def _advanced_status(status: str) -> Any:
     Evaluated inside the UPDATE, so a late "in-progress" can never overwrite "ended", whatever the interleaving.
     """
     earlier = STATUS_ORDER[: STATUS_ORDER.index(status)]
-    return case((col(Call.status).in_(earlier), literal(status)), else_=Call.status)
+    return case((col(Call.status).in_(earlier), literal(status)), else_=col(Call.status))
 
 
 def touch_call(session: Session, ref: CallRef, event: VapiEvent, *returning: Any):
@@ -203,7 +203,7 @@ def touch_call(session: Session, ref: CallRef, event: VapiEvent, *returning: Any
 
 
 def _parties(event: VapiEvent) -> dict[str, Any]:
-    kind = event.call.get("type")
+    kind = event.call.get("type", "")
     call_type = {"outboundPhoneCall": "outbound", "webCall": "web", "vapi.websocketCall": "web"}.get(kind, "inbound")
     customer = event.call.get("customer") or event.message.get("customer") or {}
     phone = event.message.get("phoneNumber") or event.call.get("phoneNumber") or {}
@@ -233,7 +233,7 @@ def resolve_routing(session: Session, event: VapiEvent) -> Routing | None:
         rows = (
             connection(session)
             .execute(
-                select(Assistant.id, Assistant.tenant_id, Assistant.provider_assistant_id).where(
+                select(col(Assistant.id), col(Assistant.tenant_id), col(Assistant.provider_assistant_id)).where(
                     col(Assistant.provider_assistant_id).in_(assistant_ids)
                 )
             )
@@ -267,9 +267,9 @@ def find_number(session: Session, event: VapiEvent) -> PhoneNumber | None:
     e164 = phone.get("number")
     conditions = []
     if isinstance(provider_id, str) and provider_id:
-        conditions.append(PhoneNumber.provider_number_id == provider_id)
+        conditions.append(col(PhoneNumber.provider_number_id) == provider_id)
     if isinstance(e164, str) and e164:
-        conditions.append(PhoneNumber.e164 == e164)
+        conditions.append(col(PhoneNumber.e164) == e164)
     if not conditions:
         return None
     rows = session.exec(
@@ -278,7 +278,9 @@ def find_number(session: Session, event: VapiEvent) -> PhoneNumber | None:
         .order_by(col(PhoneNumber.id).desc())
     ).all()
     by_id = [row for row in rows if provider_id and row.provider_number_id == provider_id]
-    return (by_id or rows or [None])[0]
+    if not rows:
+        return None
+    return by_id[0] if by_id else rows[0]
 
 
 def _metadata_tenant_id(event: VapiEvent) -> int | None:

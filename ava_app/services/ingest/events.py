@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import sqlalchemy
 from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -44,6 +45,7 @@ from ava_app.services.ingest.payloads import (
     aware,
     event_dedupe_key,
     event_type,
+    json_object,
     parse_vapi_payload,
     provider_call_id,
     tool_call_items,
@@ -99,8 +101,8 @@ def tenant_for_webhook_secret(session: Session, *, secret: str, now: datetime | 
     digest = hashlib.sha256(secret.encode()).hexdigest()
     # The lookup is by hash, so its timing says nothing about the secret; the final comparison is constant-time anyway.
     row = session.exec(
-        select(WebhookSecret.tenant_id, WebhookSecret.secret_hash, WebhookSecret.expires_at).where(
-            WebhookSecret.secret_hash == digest
+        select(col(WebhookSecret.tenant_id), col(WebhookSecret.secret_hash), col(WebhookSecret.expires_at)).where(
+            col(WebhookSecret.secret_hash) == digest
         )
     ).first()
     if row is None or not hmac.compare_digest(row[1].encode(), digest.encode()):
@@ -189,14 +191,15 @@ def apply_stored_event(
     The event's own ``tenant_id`` is the authenticating tenant (it is only rewritten when applied). Raises on a
     handler or database failure after recording it, so the job queue retries with backoff.
     """
-    row = session.exec(
-        select(
-            WebhookEvent.payload,
-            WebhookEvent.tenant_id,
-            WebhookEvent.processed_at,
-            WebhookEvent.error,
-            WebhookEvent.received_at,
-        ).where(WebhookEvent.id == event_id)
+    # SQLAlchemy's own select: SQLModel's is typed for at most four columns.
+    row = session.execute(
+        sqlalchemy.select(
+            col(WebhookEvent.payload),
+            col(WebhookEvent.tenant_id),
+            col(WebhookEvent.processed_at),
+            col(WebhookEvent.error),
+            col(WebhookEvent.received_at),
+        ).where(col(WebhookEvent.id) == event_id)
     ).first()
     if row is None:
         log.warning("Webhook event %s is gone (its tenant was deleted?); nothing to apply", event_id)
@@ -232,17 +235,18 @@ def tenant_of_stored_event(session: Session, *, payload: str) -> int | None:
         message = parse_vapi_payload(payload)
     except InvalidPayload:
         return None
-    call = message.get("call") if isinstance(message.get("call"), dict) else {}
     event = VapiEvent(
         kind=event_type(message),
         message=message,
-        call=call,
+        call=json_object(message, "call"),
         provider_call_id=provider_call_id(message),
         auth_tenant_id=None,
         now=utcnow(),
     )
     if event.provider_call_id:
-        owner = session.exec(select(Call.tenant_id).where(Call.provider_call_id == event.provider_call_id)).first()
+        owner = session.exec(
+            select(col(Call.tenant_id)).where(col(Call.provider_call_id) == event.provider_call_id)
+        ).first()
         if owner is not None:
             return owner
     routing = resolve_routing(session, event)
@@ -255,19 +259,18 @@ def unapplied_event_ids(session: Session, *, received_before: datetime, limit: i
     An event whose apply raised keeps its error and is retried on redelivery instead: re-running a handler that
     fails on the same payload every minute would only fill the log.
     """
-    return list(
-        session.exec(
-            select(WebhookEvent.id)
-            .where(
-                col(WebhookEvent.processed_at).is_(None),
-                col(WebhookEvent.error).is_(None),
-                col(WebhookEvent.received_at) < received_before,
-                col(WebhookEvent.provider) == PROVIDER,
-            )
-            .order_by(col(WebhookEvent.id))
-            .limit(limit)
-        ).all()
-    )
+    event_ids = session.exec(
+        select(col(WebhookEvent.id))
+        .where(
+            col(WebhookEvent.processed_at).is_(None),
+            col(WebhookEvent.error).is_(None),
+            col(WebhookEvent.received_at) < received_before,
+            col(WebhookEvent.provider) == PROVIDER,
+        )
+        .order_by(col(WebhookEvent.id))
+        .limit(limit)
+    ).all()
+    return [event_id for event_id in event_ids if event_id is not None]
 
 
 def _apply(
@@ -286,7 +289,7 @@ def _apply(
     event = VapiEvent(
         kind=kind,
         message=message,
-        call=message.get("call") if isinstance(message.get("call"), dict) else {},
+        call=json_object(message, "call"),
         provider_call_id=provider_call_id(message),
         auth_tenant_id=auth_tenant_id,
         now=now,
@@ -296,13 +299,13 @@ def _apply(
         handled = _handle_with_retries(session, handler=handler, event=event, event_id=event_id, claim=claim)
     except Exception as exc:
         session.rollback()
-        error = f"{type(exc).__name__}: {exc}"[:1000]
+        failure = f"{type(exc).__name__}: {exc}"[:1000]
         log.exception("Vapi %s event %s failed", kind, event_id)
-        _record_failure(session, event_id=event_id, error=error)
+        _record_failure(session, event_id=event_id, error=failure)
         if claim:
             raise
         return IngestResult(
-            event_type=kind, response=_failure_response(event), event_id=event_id, duplicate=duplicate, error=error
+            event_type=kind, response=_failure_response(event), event_id=event_id, duplicate=duplicate, error=failure
         )
     if handled is None:
         # Another copy of the job applied it first; its post-call hook already ran.
@@ -356,19 +359,20 @@ def store_vapi_event(
         return StoredEvent(event_id=event_id, fresh=True, needs_retry=False)
     except IntegrityError:
         session.rollback()
-    existing = session.exec(
-        select(WebhookEvent.id, WebhookEvent.processed_at, WebhookEvent.error, WebhookEvent.received_at).where(
-            WebhookEvent.dedupe_key == key
-        )
+    existing_id, processed_at, error, received_at = session.exec(
+        select(
+            col(WebhookEvent.id), col(WebhookEvent.processed_at), col(WebhookEvent.error), col(WebhookEvent.received_at)
+        ).where(col(WebhookEvent.dedupe_key) == key)
     ).one()
-    received = aware(existing[3])
-    abandoned = existing[1] is None and received is not None and now - received > IN_FLIGHT_GRACE
-    return StoredEvent(event_id=existing[0], fresh=False, needs_retry=existing[2] is not None or abandoned)
+    assert existing_id is not None, "a stored event has an id"
+    received = aware(received_at)
+    abandoned = processed_at is None and received is not None and now - received > IN_FLIGHT_GRACE
+    return StoredEvent(event_id=existing_id, fresh=False, needs_retry=error is not None or abandoned)
 
 
 # Built once and executed with the row as parameters: ``insert(...).values(row)`` turns each value into a bound
 # literal and hashes them all into the statement's cache key, which cost more than the INSERT itself on the hot path.
-_INSERT_EVENT = insert(WebhookEvent.__table__)
+_INSERT_EVENT = insert(WebhookEvent)
 
 
 def _handle_with_retries(
@@ -408,7 +412,7 @@ def _record_failure(session: Session, *, event_id: int, error: str, failed_apply
     """Keep ``error`` on the event; ``failed_apply`` counts one more failed attempt (shown on the dead letters)."""
     values: dict[str, Any] = {"error": error}
     if failed_apply:
-        values["attempts"] = WebhookEvent.attempts + 1
+        values["attempts"] = col(WebhookEvent.attempts) + 1
     try:
         session.exec(update(WebhookEvent).where(col(WebhookEvent.id) == event_id).values(**values))
         session.commit()
@@ -435,7 +439,9 @@ def _store_only(session: Session, event: VapiEvent) -> Handled:
     tenant_id = None
     if event.provider_call_id:
         # Only to file the raw event under its tenant; these events never create or change a call.
-        tenant_id = session.exec(select(Call.tenant_id).where(Call.provider_call_id == event.provider_call_id)).first()
+        tenant_id = session.exec(
+            select(col(Call.tenant_id)).where(col(Call.provider_call_id) == event.provider_call_id)
+        ).first()
     return Handled(response={}, tenant_id=tenant_id)
 
 

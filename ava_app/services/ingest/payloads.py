@@ -10,7 +10,7 @@ import json
 import re
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, overload
 
 from ava_app.services.errors import DomainError
 
@@ -89,8 +89,14 @@ def event_dedupe_key(message: dict) -> str:
     return f"{PROVIDER}:{call_id or '-'}:{kind[:40]}:{_digest(parts)}"
 
 
+def json_object(parent: dict, key: str) -> dict:
+    """``parent[key]`` when it is a JSON object, else an empty one: Vapi leaves out or nulls the parts it lacks."""
+    value = parent.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def provider_call_id(message: dict) -> str | None:
-    call = message.get("call") if isinstance(message.get("call"), dict) else {}
+    call = json_object(message, "call")
     value = call.get("id") or message.get("callId")
     return str(value)[:64] if value else None
 
@@ -106,7 +112,7 @@ def tool_call_items(message: dict) -> list[dict]:
 
 def tool_call_parts(item: dict) -> tuple[str, str, Any]:
     """(id, name, raw arguments) from the current ``{id, function: {name, arguments}}`` or older flat shape."""
-    function = item.get("function") if isinstance(item.get("function"), dict) else {}
+    function = json_object(item, "function")
     name = function.get("name") or item.get("name") or ""
     arguments = function.get("arguments", item.get("parameters", item.get("arguments")))
     return str(item.get("id") or ""), str(name), arguments
@@ -159,6 +165,14 @@ def aware(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=UTC)
+
+
+@overload
+def as_float(value: Any, default: float = 0.0) -> float: ...
+
+
+@overload
+def as_float(value: Any, default: None) -> float | None: ...
 
 
 def as_float(value: Any, default: float | None = 0.0) -> float | None:

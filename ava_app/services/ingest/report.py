@@ -13,7 +13,7 @@ from sqlmodel import Session, col
 from ava_app.models import Call, CallMessage
 from ava_app.services.ended_reasons import outcome_for_ended_reason
 from ava_app.services.ingest.calls import Handled, VapiEvent, connection, ensure_call, unresolved
-from ava_app.services.ingest.payloads import as_decimal, as_float, money, parse_time, tool_call_parts
+from ava_app.services.ingest.payloads import as_decimal, as_float, json_object, money, parse_time, tool_call_parts
 
 
 def handle_end_of_call_report(session: Session, event: VapiEvent) -> Handled:
@@ -50,7 +50,7 @@ def handle_end_of_call_report(session: Session, event: VapiEvent) -> Handled:
 def _report_values(event: VapiEvent, *, has_lines: bool, caller_spoke: bool | None = None) -> dict[str, Any]:
     """Every Call column the report carries; artifact/analysis first, legacy top-level names as fallback."""
     message, call = event.message, event.call
-    artifact = message.get("artifact") if isinstance(message.get("artifact"), dict) else {}
+    artifact = json_object(message, "artifact")
     analysis = message.get("analysis") if isinstance(message.get("analysis"), dict) else call.get("analysis")
     reason = message.get("endedReason") or call.get("endedReason")
     started = parse_time(message.get("startedAt")) or parse_time(call.get("startedAt"))
@@ -80,7 +80,7 @@ def _report_values(event: VapiEvent, *, has_lines: bool, caller_spoke: bool | No
 
 def _report_lines(message: dict) -> list[tuple[str, str, float]] | None:
     """The conversation as (role, text, seconds from start); None when the report carries no conversation at all."""
-    artifact = message.get("artifact") if isinstance(message.get("artifact"), dict) else {}
+    artifact = json_object(message, "artifact")
     items = artifact.get("messages")
     if not isinstance(items, list):
         items = message.get("messages") if isinstance(message.get("messages"), list) else None
@@ -132,7 +132,7 @@ def _duration_seconds(message: dict, *, started: datetime | None, ended: datetim
 
 def _cost_breakdown(message: dict) -> dict | None:
     """Cost per component as exact decimal strings (JSON has no decimal type), plus token and character counts."""
-    call = message.get("call") if isinstance(message.get("call"), dict) else {}
+    call = json_object(message, "call")
     given = call.get("costBreakdown") or message.get("costBreakdown")
     if isinstance(given, dict):
         return {key: _decimal_json(value) for key, value in given.items()}
@@ -159,7 +159,7 @@ def _decimal_json(value: Any) -> Any:
 
 
 def _recording_url(artifact: dict, message: dict) -> str | None:
-    recording = artifact.get("recording") if isinstance(artifact.get("recording"), dict) else {}
-    mono = recording.get("mono") if isinstance(recording.get("mono"), dict) else {}
+    recording = json_object(artifact, "recording")
+    mono = json_object(recording, "mono")
     url = artifact.get("recordingUrl") or mono.get("combinedUrl") or message.get("recordingUrl")
     return str(url)[:1000] if url else None

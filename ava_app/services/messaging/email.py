@@ -104,8 +104,9 @@ def send_email(
     if not to or "@" not in to:
         raise Invalid("A valid email address is required.", fields={"to": "invalid"})
     if dedupe_key:
-        existing = session.exec(select(Outbox).where(Outbox.dedupe_key == dedupe_key)).first()
+        existing = session.exec(select(Outbox).where(col(Outbox.dedupe_key) == dedupe_key)).first()
         if existing is not None:
+            assert existing.id is not None, "a stored row has an id"
             return existing.id
     row = outbox.queue_message(
         session,
@@ -118,6 +119,7 @@ def send_email(
         dedupe_key=dedupe_key,
         links=links,
     )
+    assert row.id is not None, "queue_message committed the row"
     # The row is committed above, so a worker in another process finds it.
     deliver_outbox_message(row.id)
     return row.id
@@ -165,10 +167,7 @@ def deliver(session: Session, *, outbox_id: int, max_attempts: int = MAX_ATTEMPT
     recorded and ``ProviderUnavailable`` is raised for the queue to retry; on a permanent refusal (5xx) or once
     ``max_attempts`` is reached the row becomes ``failed`` and ``ProviderError`` is raised.
     """
-    # populate_existing: the caller's session may hold this row from before another worker's commit.
-    row = session.get(Outbox, outbox_id, populate_existing=True)
-    if row is None:
-        raise NotFound(f"Outbox message {outbox_id} does not exist.")
+    row = _reload(session, outbox_id)
     if row.channel != "email":
         raise Invalid(f"Outbox message {outbox_id} is not an email.")
     if row.status in ("sent", "failed"):
@@ -178,8 +177,8 @@ def deliver(session: Session, *, outbox_id: int, max_attempts: int = MAX_ATTEMPT
     session.commit()
     if row.attempts >= max_attempts:
         _give_up(session, row=row)
-    claim = _claim(session, outbox_id=row.id)
-    row = session.get(Outbox, outbox_id, populate_existing=True)
+    claim = _claim(session, outbox_id=outbox_id)
+    row = _reload(session, outbox_id)
     if claim is None:
         log.info("outbox %s is %s and not ours to send (claimed by another attempt)", row.id, row.status)
         return _outcome(row)
@@ -234,7 +233,7 @@ def stale_queued_ids(session: Session, *, now: datetime | None = None, limit: in
     due = func.coalesce(col(Outbox.next_attempt_at), col(Outbox.created_at))
     claimed_until = col(Outbox.claimed_until)
     query = (
-        select(Outbox.id)
+        select(col(Outbox.id))
         # Written out (not a bound parameter) so the planner can use the partial index of queued rows.
         .where(text("outbox.status = 'queued'"), col(Outbox.channel) == "email")
         .where(
@@ -246,7 +245,7 @@ def stale_queued_ids(session: Session, *, now: datetime | None = None, limit: in
         .order_by(col(Outbox.id))
         .limit(limit)
     )
-    return list(session.exec(query).all())
+    return [outbox_id for outbox_id in session.exec(query).all() if outbox_id is not None]
 
 
 def build_message(row: Outbox, *, sender: str) -> EmailMessage:
@@ -418,6 +417,7 @@ def _record(
     keep_links: bool = False,
 ) -> Outbox:
     """Store an attempt's outcome and release its claim; returns the row as stored."""
+    assert row.id is not None, "a claimed row is stored"
     now = utcnow()
     values: dict[str, Any] = {"status": outcome, "last_error": error, "claimed_by": None, "claimed_until": None}
     if outcome == "queued":
@@ -437,7 +437,18 @@ def _record(
         if outcome == "sent":
             session.exec(query.where(col(Outbox.status) == "queued").values(**values))
     session.commit()
-    return session.get(Outbox, row.id, populate_existing=True)
+    return _reload(session, row.id)
+
+
+def _reload(session: Session, outbox_id: int) -> Outbox:
+    """The row as stored now; NotFound once it is gone (its organisation was deleted meanwhile).
+
+    populate_existing: the caller's session may hold this row from before another worker's commit.
+    """
+    row = session.get(Outbox, outbox_id, populate_existing=True)
+    if row is None:
+        raise NotFound(f"Outbox message {outbox_id} does not exist.")
+    return row
 
 
 def _outcome(row: Outbox) -> dict:
