@@ -6,6 +6,8 @@ AVA's own URL, exactly as in production sandbox mode.
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
@@ -77,7 +79,9 @@ def test_vapi_test_connection_uses_the_real_client(ava, db):
 
     with httpx.Client(base_url=ava, headers=headers, timeout=30) as client:
         good = client.post("/api/v1/integrations/vapi/test", json={"api_key": sandbox_keys().vapi_api_key}).json()
-        assert good == {"provider": "vapi", "ok": True, "message": "Connected to Vapi (0 assistants visible)."}
+        # The emulator is shared by the session's tests: other tests may have created assistants on it.
+        assert good["provider"] == "vapi" and good["ok"] is True
+        assert re.fullmatch(r"Connected to Vapi \(\d+ assistants? visible\)\.", good["message"]), good
         bad = client.post("/api/v1/integrations/vapi/test", json={"api_key": "not-a-key"}).json()
         assert bad["ok"] is False
 
