@@ -13,10 +13,11 @@ import reflex as rx
 from ava_app.db import session_scope
 from ava_app.i18n import translate
 from ava_app.services import assistants, phone_numbers, presets
+from ava_app.services.business_hours import WEEKDAY_KEYS
 from ava_app.services.errors import DomainError, Invalid, Unauthorized
 from ava_app.services.principal import Principal
 from ava_app.state.auth import AuthState
-from ava_app.state.hours import WEEKDAYS, HoursMixin, hours_payload
+from ava_app.state.hours import HoursMixin, hours_payload
 from ava_app.state.test_call import TestCallState
 
 LANGUAGES = ("fr", "en", "es")
@@ -153,7 +154,7 @@ class AssistantFormState(HoursMixin, AuthState):
             if field and field not in errors:
                 errors[field] = message
         self.errors = errors
-        self._take_hours_errors(fields, {day: translate(f"day.{day}", self.lang or "en") for day in WEEKDAYS})
+        self._take_hours_errors(fields, {day: translate(f"day.{day}", self.lang or "en") for day in WEEKDAY_KEYS})
 
     def _save_form(
         self, principal: Principal, extra: dict | None = None, *, with_numbers: bool = False

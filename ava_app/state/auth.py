@@ -28,9 +28,6 @@ from ava_app.services.principal import Principal
 from ava_app.settings import get_settings
 from ava_app.state.i18n import I18nState
 
-LOGIN_ROUTE = routes.LOGIN
-HOME_ROUTE = routes.DASHBOARD
-
 
 def local_page(target: str) -> str:
     """``target`` if it is a path of this site, else ''.
@@ -127,7 +124,7 @@ class AuthState(I18nState):
         """A refused event: an ended session goes to the login page, anything else becomes a toast."""
         if isinstance(error, Unauthorized):
             self._forget()
-            return rx.redirect(LOGIN_ROUTE)
+            return rx.redirect(routes.LOGIN)
         return rx.toast.error(self._error_text(error))
 
     def _refusal(self, error: DomainError, on_error: Callable[[DomainError], Any] | None):
@@ -187,7 +184,7 @@ class AuthState(I18nState):
 
     def _after_login(self) -> str:
         """Where a fresh login lands: a local ``next`` page (e.g. an invitation) or the dashboard."""
-        return local_page(self.router.url.query_parameters.get("next", "")) or HOME_ROUTE
+        return local_page(self.router.url.query_parameters.get("next", "")) or routes.DASHBOARD
 
     def _load_organisations(self, principal: Principal) -> None:
         with session_scope() as session:
@@ -212,7 +209,7 @@ class AuthState(I18nState):
             self._load_organisations(principal)
         except Unauthorized:
             self._forget()
-            return rx.redirect(LOGIN_ROUTE)
+            return rx.redirect(routes.LOGIN)
         self.user_name, self.user_email = me.name, me.email
         self.tenant_name, self.role = me.tenant_name or "", me.role or ""
         self.email_verified = me.email_verified
@@ -227,9 +224,9 @@ class AuthState(I18nState):
         except DomainError:
             self._forget()
             if self.router.url.path in (routes.INDEX, ""):
-                return rx.redirect(LOGIN_ROUTE)
+                return rx.redirect(routes.LOGIN)
             return
-        return rx.redirect(HOME_ROUTE)
+        return rx.redirect(routes.DASHBOARD)
 
     @rx.event
     async def login_with_password(self, form: dict):
@@ -310,5 +307,5 @@ class AuthState(I18nState):
         self._forget()
         return rx.call_script(
             "fetch('/api/v1/auth/browser-session', {method: 'DELETE', credentials: 'same-origin'})"
-            f".finally(() => window.location.assign('{LOGIN_ROUTE}'))"
+            f".finally(() => window.location.assign('{routes.LOGIN}'))"
         )

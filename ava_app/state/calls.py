@@ -30,7 +30,6 @@ from ava_app.state.call_display import (
 )
 
 PAGE_SIZE = 20
-CALLS_ROUTE = routes.CALLS
 ANY = "all"  # a select's "no filter" value (Radix selects cannot hold an empty value)
 SORTS = ("date", "duration", "cost")
 FILTER_FIELDS = (
@@ -194,7 +193,7 @@ class CallsState(AuthState):
         except Invalid as error:
             return rx.toast.error(self._filter_problems(error))
         self.filters = values
-        return rx.redirect(f"{CALLS_ROUTE}?{urlencode(self._query())}")
+        return rx.redirect(f"{routes.CALLS}?{urlencode(self._query())}")
 
     def _filter_problems(self, error: Invalid) -> str:
         """Which filters cannot be used, named as the form labels them (a hand-edited or stale URL, a bad range)."""
@@ -213,7 +212,7 @@ class CallsState(AuthState):
     @rx.event
     def clear_filters(self):
         self.filters = {}
-        return rx.redirect(f"{CALLS_ROUTE}?{urlencode(self._query())}")
+        return rx.redirect(f"{routes.CALLS}?{urlencode(self._query())}")
 
     @rx.event
     def sort_by(self, key: str):
@@ -221,12 +220,12 @@ class CallsState(AuthState):
         if key not in SORTS:
             return None
         direction = ("asc" if self.direction == "desc" else "desc") if key == self.sort else "desc"
-        return rx.redirect(f"{CALLS_ROUTE}?{urlencode(self._query(sort=key, dir=direction))}")
+        return rx.redirect(f"{routes.CALLS}?{urlencode(self._query(sort=key, dir=direction))}")
 
     @rx.event
     def set_sort_key(self, key: str):
         if key in SORTS and key != self.sort:
-            return rx.redirect(f"{CALLS_ROUTE}?{urlencode(self._query(sort=key, dir='desc'))}")
+            return rx.redirect(f"{routes.CALLS}?{urlencode(self._query(sort=key, dir='desc'))}")
         return None
 
     @rx.event

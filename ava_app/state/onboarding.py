@@ -12,13 +12,14 @@ import asyncio
 
 import reflex as rx
 
+from ava_app import routes
 from ava_app.db import session_scope
 from ava_app.i18n import translate
 from ava_app.services import onboarding, phone_numbers, presets
 from ava_app.services.errors import DomainError, Unauthorized
 from ava_app.services.principal import Principal
 from ava_app.state.assistant import AssistantFormState
-from ava_app.state.auth import HOME_ROUTE, AuthState
+from ava_app.state.auth import AuthState
 from ava_app.state.test_call import TestCallState
 
 STEP_COUNT = len(onboarding.STEPS)
@@ -55,7 +56,7 @@ class OnboardingState(AuthState):
             return call.event
         progress = call.value
         if progress.completed:
-            return rx.redirect(HOME_ROUTE)
+            return rx.redirect(routes.DASHBOARD)
         self._show(progress)
         self.industries = [
             {"key": en.key, "icon": en.icon, "label_en": en.label, "label_fr": fr.label}
@@ -164,5 +165,5 @@ class OnboardingState(AuthState):
             return
         async with self:
             self.going_live = False
-            yield rx.redirect(HOME_ROUTE)
+            yield rx.redirect(routes.DASHBOARD)
             yield rx.toast.success(translate("onb.live_toast", self.lang or "en"))
