@@ -10,6 +10,7 @@ are the services'.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -158,7 +159,26 @@ class AuthState(I18nState):
     ) -> Call:
         """``_call`` for background events: the state is touched under ``async with self``, the work runs in a
         worker thread so a slow provider stalls no one. Call it outside ``async with self``."""
-        async with self:
+        return await self._off_loop(work, busy=busy, on_error=on_error, hold=lambda: self)
+
+    async def _call_async(
+        self, work: Work, *, busy: str | None = None, on_error: Callable[[DomainError], Any] | None = None
+    ) -> Call:
+        """``_call`` for async (foreground) events: the work runs in a worker thread so argon2, or a provider that
+        calls back this very server in sandbox mode, does not stall the event loop. The event owns its state, so
+        nothing is locked; set the busy flag and ``yield`` first for the page to show it."""
+        return await self._off_loop(work, busy=busy, on_error=on_error, hold=contextlib.nullcontext)
+
+    async def _off_loop(
+        self,
+        work: Work,
+        *,
+        busy: str | None,
+        on_error: Callable[[DomainError], Any] | None,
+        hold: Callable[[], contextlib.AbstractAsyncContextManager],
+    ) -> Call:
+        """The body of both thread-running calls; ``hold`` guards every touch of the state."""
+        async with hold():
             try:
                 principal = self._principal()
             except DomainError as error:
@@ -173,13 +193,12 @@ class AuthState(I18nState):
         try:
             value = await asyncio.to_thread(job)
         except DomainError as error:
-            async with self:
-                if busy:
-                    setattr(self, busy, False)
+            async with hold():
                 return Call(refused=True, event=self._refusal(error, on_error))
-        if busy:
-            async with self:
-                setattr(self, busy, False)
+        finally:
+            if busy:
+                async with hold():
+                    setattr(self, busy, False)
         return Call(value=value)
 
     def _after_login(self) -> str:
