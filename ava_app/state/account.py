@@ -253,10 +253,7 @@ class LinkState(AuthState):
         """Mark the address as verified; the service keeps the password only if this browser signed up (or
         logged in) as that account."""
         self.link_status, self.link_message, self.sign_in_reset = "checking", "", False
-        try:
-            principal = self._principal()
-        except DomainError:
-            principal = None
+        principal = self._principal_or_none()
         try:
             with session_scope() as session:
                 kept = accounts.verify_email(

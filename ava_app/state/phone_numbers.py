@@ -463,10 +463,10 @@ class PhoneNumbersState(HoursMixin, AuthState):
     async def watch_sync(self, number_id: str):
         """Follow the push the job makes after a save, for a few seconds, then say where the number stands."""
         async with self:
-            try:
-                principal = self._principal()
-            except DomainError:
-                return
+            # Read once: the poll below reuses it (no new session check every half second).
+            principal = self._principal_or_none()
+        if principal is None:
+            return
 
         def status() -> str:
             with session_scope() as session:
