@@ -5,7 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from ava_app.components.i18n import t
-from ava_app.state.hours import MAX_RANGES, WEEKDAYS
+from ava_app.services.business_hours import WEEKDAY_KEYS
+from ava_app.state.hours import MAX_RANGES
 
 
 def _time_input(state, day_index, range_index, which: str, value, label) -> rx.Component:
@@ -93,8 +94,10 @@ def hours_editor(state, *, multi: bool = False) -> rx.Component:
     """The week of ``state`` (a ``HoursMixin`` state); ``multi`` allows several ranges per day."""
     return rx.vstack(
         rx.cond(
-            state.week.length() == len(WEEKDAYS),
-            rx.vstack(*[_day_row(state, i, key, multi) for i, key in enumerate(WEEKDAYS)], spacing="0", width="100%"),
+            state.week.length() == len(WEEKDAY_KEYS),
+            rx.vstack(
+                *[_day_row(state, i, key, multi) for i, key in enumerate(WEEKDAY_KEYS)], spacing="0", width="100%"
+            ),
         ),
         rx.cond(
             state.hours_error != "",

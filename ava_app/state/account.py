@@ -16,7 +16,7 @@ from ava_app.db import session_scope
 from ava_app.i18n import translate, translate_message
 from ava_app.services import accounts
 from ava_app.services.accounts import EMAIL_RE, TwilioSmsVerifier
-from ava_app.services.errors import DomainError, Invalid, Unauthorized
+from ava_app.services.errors import DomainError, Invalid
 from ava_app.services.passwords import check_password_policy
 from ava_app.state.auth import AuthState
 
@@ -253,10 +253,7 @@ class LinkState(AuthState):
         """Mark the address as verified; the service keeps the password only if this browser signed up (or
         logged in) as that account."""
         self.link_status, self.link_message, self.sign_in_reset = "checking", "", False
-        try:
-            principal = self._principal()
-        except DomainError:
-            principal = None
+        principal = self._principal_or_none()
         try:
             with session_scope() as session:
                 kept = accounts.verify_email(
@@ -364,23 +361,20 @@ class PhoneState(AuthState):
         self.phone_busy = True
         yield
         phone, ip = _text(form, "phone")[:32], self._client_info()[0]
-        try:
-            principal = self._principal()
 
-            def send() -> str:
-                with session_scope() as session:
-                    return accounts.send_phone_code(
-                        session, principal=principal, phone=phone, verifier=TwilioSmsVerifier(), ip=ip
-                    )
-
-            # Off the event loop: in sandbox mode the provider call comes back to this very server.
-            self.pending_phone = await asyncio.to_thread(send)
-        except Unauthorized as error:
-            yield self._fail(error)
-        except DomainError as error:
+        def refused(error: DomainError) -> None:
             self.phone_error = self._field_errors(error).get("phone") or self._error_text(error)
-        finally:
-            self.phone_busy = False
+
+        # Off the event loop: in sandbox mode the provider call comes back to this very server.
+        call = await self._call_async(
+            lambda s, p: accounts.send_phone_code(s, principal=p, phone=phone, verifier=TwilioSmsVerifier(), ip=ip),
+            busy="phone_busy",
+            on_error=refused,
+        )
+        if call.refused:
+            yield call.event
+            return
+        self.pending_phone = call.value
 
     @rx.event
     async def confirm_phone(self, form: dict):
@@ -389,26 +383,22 @@ class PhoneState(AuthState):
         self.phone_busy = True
         yield
         code, phone, ip = _text(form, "code")[:12], self.pending_phone, self._client_info()[0]
-        try:
-            principal = self._principal()
 
-            def confirm() -> accounts.MeOut:
-                with session_scope() as session:
-                    return accounts.confirm_phone(
-                        session, principal=principal, phone=phone, code=code, verifier=TwilioSmsVerifier(), ip=ip
-                    )
-
-            me = await asyncio.to_thread(confirm)
-        except Unauthorized as error:
-            yield self._fail(error)
-            return
-        except DomainError as error:
+        def refused(error: DomainError) -> None:
             fields = self._field_errors(error)
             self.code_error = fields.get("code") or fields.get("phone") or self._error_text(error)
+
+        call = await self._call_async(
+            lambda s, p: accounts.confirm_phone(
+                s, principal=p, phone=phone, code=code, verifier=TwilioSmsVerifier(), ip=ip
+            ),
+            busy="phone_busy",
+            on_error=refused,
+        )
+        if call.refused:
+            yield call.event
             return
-        finally:
-            self.phone_busy = False
-        self._show(me)
+        self._show(call.value)
         self.pending_phone = ""
         yield rx.toast.success(translate("profile_phone.saved", self.lang or "en"))
 

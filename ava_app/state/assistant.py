@@ -13,10 +13,11 @@ import reflex as rx
 from ava_app.db import session_scope
 from ava_app.i18n import translate
 from ava_app.services import assistants, phone_numbers, presets
-from ava_app.services.errors import DomainError, Invalid, Unauthorized
+from ava_app.services.business_hours import WEEKDAY_KEYS
+from ava_app.services.errors import DomainError, Invalid
 from ava_app.services.principal import Principal
-from ava_app.state.auth import AuthState
-from ava_app.state.hours import WEEKDAYS, HoursMixin, hours_payload
+from ava_app.state.auth import AuthState, Call
+from ava_app.state.hours import HoursMixin, hours_payload
 from ava_app.state.test_call import TestCallState
 
 LANGUAGES = ("fr", "en", "es")
@@ -153,28 +154,31 @@ class AssistantFormState(HoursMixin, AuthState):
             if field and field not in errors:
                 errors[field] = message
         self.errors = errors
-        self._take_hours_errors(fields, {day: translate(f"day.{day}", self.lang or "en") for day in WEEKDAYS})
+        self._take_hours_errors(fields, {day: translate(f"day.{day}", self.lang or "en") for day in WEEKDAY_KEYS})
 
-    def _save_form(
-        self, principal: Principal, extra: dict | None = None, *, with_numbers: bool = False
-    ) -> assistants.AssistantOut | None:
-        """Save the assistant; None (errors kept) if refused.
+    def _save_form(self, extra: dict | None = None, *, with_numbers: bool = False) -> Call:
+        """Save the assistant for the caller; a refused form keeps its field errors and says "fix the errors".
 
         ``with_numbers``: the wizard's personalise step also sets the hours and forwarding number of every number
         (a new organisation has one set for all). /assistant leaves them alone: each number keeps its own settings,
         edited on /phone-numbers.
         """
         self.errors, self.hours_error = {}, ""
-        try:
-            with session_scope() as session:
-                changes = assistants.AssistantUpdate(**self._form_changes(), **(extra or {}))
-                saved = assistants.update_assistant(session, principal=principal, changes=changes)
-                if with_numbers:
-                    self._save_numbers(session, principal)
-        except Invalid as error:
+
+        def save(session, principal) -> assistants.AssistantOut:
+            changes = assistants.AssistantUpdate(**self._form_changes(), **(extra or {}))
+            saved = assistants.update_assistant(session, principal=principal, changes=changes)
+            if with_numbers:
+                self._save_numbers(session, principal)
+            return saved
+
+        def refused(error: DomainError):
+            if not isinstance(error, Invalid):
+                return self._fail(error)
             self._record_errors(error)
-            return None
-        return saved
+            return rx.toast.error(translate("assistant.fix_errors", self.lang or "en"))
+
+        return self._call(save, busy="saving", on_error=refused)
 
     def _save_numbers(self, session, principal: Principal) -> None:
         config = phone_numbers.NumberConfig(
@@ -294,12 +298,6 @@ class AssistantState(AssistantFormState):
         """Save everything, then watch the push to the voice provider: a toast when it is there, or "not yet
         synced" with a retry when it is not (the saved change is kept either way)."""
         async with self:
-            try:
-                principal = self._principal()
-            except DomainError as error:
-                yield self._fail(error)
-                return
-            self.saving = True
             minutes = int(self.max_minutes) if self.max_minutes.strip().isdigit() else 0
             extra = {
                 "system_prompt": self.system_prompt,
@@ -308,32 +306,44 @@ class AssistantState(AssistantFormState):
                 "voicemail_message": self.voicemail_message,
                 "max_duration_seconds": minutes * 60,
             }
-            saved = self._save_form(principal, extra)
-            self.saving = False
-            if saved is None:
-                yield rx.toast.error(translate("assistant.fix_errors", self.lang or "en"))
+            call = self._save_form(extra)
+            if call.refused:
+                yield call.event
                 return
-            self._fill_all(saved)
+            self._fill_all(call.value)
             self.pushing = True
-        async for event in self._watch_sync(principal):
+        async for event in self._watch_sync():
             yield event
 
-    async def _watch_sync(self, principal: Principal):
-        """Poll the sync status the job writes, for a few seconds; then say where the change is."""
-        status = "pending"
+    async def _poll_sync(self) -> assistants.AssistantOut | None:
+        """Read the assistant every half second, a few seconds at most, until the job's push is no longer pending;
+        None without a live session. The caller is checked once, not on every read."""
+        async with self:
+            principal = self._principal_or_none()
+        if principal is None:
+            return None
+        current = None
         for _ in range(SYNC_WAIT_SECONDS * 2):
             await asyncio.sleep(0.5)
             current = await asyncio.to_thread(self._read_assistant, principal)
-            status = current.sync_status
-            if status != "pending":
+            if current.sync_status != "pending":
                 break
+        return current
+
+    async def _watch_sync(self):
+        """Poll the sync status the job writes, for a few seconds; then say where the change is."""
+        current = await self._poll_sync()
         async with self:
             self.pushing = False
+            if current is None:
+                return
             self.sync_status, self.sync_error = current.sync_status, current.sync_error or ""
-            with session_scope() as session:
-                self._load_versions(session, principal)
+            call = self._call(self._load_versions)
+            if call.refused:
+                yield call.event
+                return
             lang = self.lang or "en"
-            if status == "synced":
+            if current.sync_status == "synced":
                 yield rx.toast.success(translate("assistant.synced_toast", lang))
             else:
                 yield rx.toast.warning(translate("assistant.not_synced_toast", lang))
@@ -342,18 +352,9 @@ class AssistantState(AssistantFormState):
     async def follow_sync(self):
         """After a change saved at once (FAQ, restore, preset): keep the sync badge true while the job pushes it."""
         async with self:
-            try:
-                principal = self._principal()
-            except DomainError:
-                return
             if self.sync_status != "pending":
                 return
-        current = None
-        for _ in range(SYNC_WAIT_SECONDS * 2):
-            await asyncio.sleep(0.5)
-            current = await asyncio.to_thread(self._read_assistant, principal)
-            if current.sync_status != "pending":
-                break
+        current = await self._poll_sync()
         if current is not None:
             async with self:
                 self.sync_status, self.sync_error = current.sync_status, current.sync_error or ""
@@ -392,17 +393,13 @@ class AssistantState(AssistantFormState):
         return work
 
     def _faq_call(self, operation) -> bool:
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                saved = operation(session, principal)
-                self._load_versions(session, principal)
-        except DomainError as error:
-            if isinstance(error, Unauthorized):
-                self._forget()
-            messages = list(self._field_errors(error).values())
-            self.faq_error = messages[0] if messages else self._error_text(error)
+        """Run a knowledge-base change; any refusal, an ended session too, is the dialog's message (not a toast)."""
+        call = self._call(self._with_versions(operation))
+        if call.refused:
+            messages = list(self._field_errors(call.error).values())
+            self.faq_error = messages[0] if messages else self._error_text(call.error)
             return False
+        saved = call.value
         self.faq = [item.model_dump() for item in saved.knowledge_base]
         self.sync_status, self.version = saved.sync_status, saved.version
         self.faq_error = ""

@@ -10,6 +10,7 @@ are the services'.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,9 +28,6 @@ from ava_app.services.messaging.outbox import sandbox_channels
 from ava_app.services.principal import Principal
 from ava_app.settings import get_settings
 from ava_app.state.i18n import I18nState
-
-LOGIN_ROUTE = routes.LOGIN
-HOME_ROUTE = routes.DASHBOARD
 
 
 def local_page(target: str) -> str:
@@ -52,11 +50,13 @@ Work = Callable[[Any, Principal], Any]
 
 @dataclass(frozen=True)
 class Call:
-    """What ``AuthState._call`` gave back: the work's value, or ``refused`` with the event that says so."""
+    """What ``AuthState._call`` gave back: the work's value, or ``refused`` with the event that says so (and the
+    error, for a form that shows it in place of that event)."""
 
     value: Any = None
     refused: bool = False
     event: Any = None
+    error: DomainError | None = None
 
 
 class AuthState(I18nState):
@@ -100,6 +100,28 @@ class AuthState(I18nState):
         with session_scope() as session:
             return browser_sessions.authenticate_browser(session, token=self._session_cookie())
 
+    def _principal_or_none(self) -> Principal | None:
+        """The caller, or None for a visitor without a live session: for pages open to both (the login page, an
+        invitation, the email check, the dev outbox), where no session is not a refusal."""
+        if not self._session_cookie():
+            return None
+        try:
+            return self._principal()
+        except DomainError:
+            return None
+
+    def _call_quietly(self, work: Work) -> Any:
+        """``work``'s value for the signed-in caller, or None for a visitor or a refusal: for what a page does
+        without (who is logged in on an invitation page, the browser test call)."""
+        principal = self._principal_or_none()
+        if principal is None:
+            return None
+        try:
+            with session_scope() as session:
+                return work(session, principal)
+        except DomainError:
+            return None
+
     def _signed_in(self, result: accounts.AuthResult, target: str):
         """After a login: exchange the one-time grant for the session cookie, then load ``target`` afresh.
 
@@ -127,7 +149,7 @@ class AuthState(I18nState):
         """A refused event: an ended session goes to the login page, anything else becomes a toast."""
         if isinstance(error, Unauthorized):
             self._forget()
-            return rx.redirect(LOGIN_ROUTE)
+            return rx.redirect(routes.LOGIN)
         return rx.toast.error(self._error_text(error))
 
     def _refusal(self, error: DomainError, on_error: Callable[[DomainError], Any] | None):
@@ -151,7 +173,7 @@ class AuthState(I18nState):
             with session_scope() as session:
                 return Call(value=work(session, principal))
         except DomainError as error:
-            return Call(refused=True, event=self._refusal(error, on_error))
+            return Call(refused=True, event=self._refusal(error, on_error), error=error)
         finally:
             if busy:
                 setattr(self, busy, False)
@@ -161,11 +183,30 @@ class AuthState(I18nState):
     ) -> Call:
         """``_call`` for background events: the state is touched under ``async with self``, the work runs in a
         worker thread so a slow provider stalls no one. Call it outside ``async with self``."""
-        async with self:
+        return await self._off_loop(work, busy=busy, on_error=on_error, hold=lambda: self)
+
+    async def _call_async(
+        self, work: Work, *, busy: str | None = None, on_error: Callable[[DomainError], Any] | None = None
+    ) -> Call:
+        """``_call`` for async (foreground) events: the work runs in a worker thread so argon2, or a provider that
+        calls back this very server in sandbox mode, does not stall the event loop. The event owns its state, so
+        nothing is locked; set the busy flag and ``yield`` first for the page to show it."""
+        return await self._off_loop(work, busy=busy, on_error=on_error, hold=contextlib.nullcontext)
+
+    async def _off_loop(
+        self,
+        work: Work,
+        *,
+        busy: str | None,
+        on_error: Callable[[DomainError], Any] | None,
+        hold: Callable[[], contextlib.AbstractAsyncContextManager],
+    ) -> Call:
+        """The body of both thread-running calls; ``hold`` guards every touch of the state."""
+        async with hold():
             try:
                 principal = self._principal()
             except DomainError as error:
-                return Call(refused=True, event=self._fail(error))
+                return Call(refused=True, event=self._fail(error), error=error)
             if busy:
                 setattr(self, busy, True)
 
@@ -176,22 +217,20 @@ class AuthState(I18nState):
         try:
             value = await asyncio.to_thread(job)
         except DomainError as error:
-            async with self:
-                if busy:
+            async with hold():
+                return Call(refused=True, event=self._refusal(error, on_error), error=error)
+        finally:
+            if busy:
+                async with hold():
                     setattr(self, busy, False)
-                return Call(refused=True, event=self._refusal(error, on_error))
-        if busy:
-            async with self:
-                setattr(self, busy, False)
         return Call(value=value)
 
     def _after_login(self) -> str:
         """Where a fresh login lands: a local ``next`` page (e.g. an invitation) or the dashboard."""
-        return local_page(self.router.url.query_parameters.get("next", "")) or HOME_ROUTE
+        return local_page(self.router.url.query_parameters.get("next", "")) or routes.DASHBOARD
 
-    def _load_organisations(self, principal: Principal) -> None:
-        with session_scope() as session:
-            rows = team.list_organisations(session, principal=principal)
+    def _load_organisations(self, session, principal: Principal) -> None:
+        rows = team.list_organisations(session, principal=principal)
         self.organisations = [
             {"id": row.id, "name": row.name, "role": row.role, "current": row.current} for row in rows[:50]
         ]
@@ -205,31 +244,32 @@ class AuthState(I18nState):
     def require_login(self):
         """On-load guard of signed-in pages: fill the shell, or send the visitor to the login page."""
         self._read_modes()
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                me = accounts.get_me(session, principal=principal)
-            self._load_organisations(principal)
-        except Unauthorized:
-            self._forget()
-            return rx.redirect(LOGIN_ROUTE)
+
+        def shell(session, principal) -> accounts.MeOut:
+            me = accounts.get_me(session, principal=principal)
+            self._load_organisations(session, principal)
+            return me
+
+        call = self._call(shell)
+        if call.refused:
+            return call.event
+        me = call.value
         self.user_name, self.user_email = me.name, me.email
         self.tenant_name, self.role = me.tenant_name or "", me.role or ""
         self.email_verified = me.email_verified
+        return None
 
     @rx.event
     def redirect_if_logged_in(self):
         """On-load of public pages (/, /login): a visitor with a live session goes straight to the dashboard."""
         self._read_modes()
         self.form_error = ""
-        try:
-            self._principal()
-        except DomainError:
-            self._forget()
-            if self.router.url.path in (routes.INDEX, ""):
-                return rx.redirect(LOGIN_ROUTE)
-            return
-        return rx.redirect(HOME_ROUTE)
+        if self._principal_or_none() is not None:
+            return rx.redirect(routes.DASHBOARD)
+        self._forget()
+        if self.router.url.path in (routes.INDEX, ""):
+            return rx.redirect(routes.LOGIN)
+        return None
 
     @rx.event
     async def login_with_password(self, form: dict):
@@ -300,15 +340,11 @@ class AuthState(I18nState):
 
     @rx.event
     def logout(self):
-        """End this session on the server and in the browser."""
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                accounts.logout(session, principal=principal, ip=self._client_info()[0])
-        except DomainError:
-            pass
+        """End this session on the server and in the browser; the browser forgets it even if the server refuses."""
+        ip = self._client_info()[0]
+        self._call(lambda s, p: accounts.logout(s, principal=p, ip=ip), on_error=lambda _error: None)
         self._forget()
         return rx.call_script(
             "fetch('/api/v1/auth/browser-session', {method: 'DELETE', credentials: 'same-origin'})"
-            f".finally(() => window.location.assign('{LOGIN_ROUTE}'))"
+            f".finally(() => window.location.assign('{routes.LOGIN}'))"
         )

@@ -14,7 +14,6 @@ from decimal import Decimal, InvalidOperation
 import reflex as rx
 
 from ava_app import routes
-from ava_app.db import session_scope
 from ava_app.i18n import EN, translate
 from ava_app.models import DB_INT_MAX, utcnow
 from ava_app.services import calls, download_links, post_call
@@ -141,11 +140,8 @@ class CallDetailState(AuthState):
         recent = since is None or utcnow() - since < WORK_WATCH
         self.watching = self.live or (working and recent)
 
-    def _read(self):
-        principal = self._principal()
-        with session_scope() as session:
-            call = calls.get_call(session, principal=principal, call_id=self._call_id)
-        return principal, call
+    def _read(self, session, principal) -> calls.CallDetail:
+        return calls.get_call(session, principal=principal, call_id=self._call_id)
 
     @rx.event
     def load_call(self):
@@ -158,22 +154,30 @@ class CallDetailState(AuthState):
             self._call_id = 0
         if not 0 < self._call_id <= DB_INT_MAX:
             self._call_id = 0  # a number no id can be: not found, rather than a database error
-        try:
-            principal, call = self._read()
-        except NotFound:
-            self.not_found, self.loaded, self.call, self.messages = True, True, {}, []
-            return None
-        except DomainError as error:
-            return self._fail(error)
-        self._show(call)
-        if call.has_recording:
+
+        def read(session, principal) -> tuple[calls.CallDetail, str]:
+            call = self._read(session, principal)
+            if not call.has_recording:
+                return call, ""
             token = download_links.issue_link_token(
                 principal=principal,
                 kind="recording",
                 resource={"call_id": call.id},
                 ttl=download_links.RECORDING_TTL,
             )
-            self.recording_src = routes.recording_download(call.id, token)
+            return call, routes.recording_download(call.id, token)
+
+        def refused(error: DomainError):
+            if not isinstance(error, NotFound):
+                return self._fail(error)
+            self.not_found, self.loaded, self.call, self.messages = True, True, {}, []
+            return None
+
+        result = self._call(read, on_error=refused)
+        if result.refused:
+            return result.event
+        call, self.recording_src = result.value
+        self._show(call)
         self.loaded = True
         return None
 
@@ -184,10 +188,10 @@ class CallDetailState(AuthState):
         if not self.watching or not self._call_id:
             return None
         was_live = self.live
-        try:
-            _principal, call = self._read()
-        except DomainError as error:
-            return self._fail(error)
+        result = self._call(self._read)
+        if result.refused:
+            return result.event
+        call = result.value
         self._show(call)
         if was_live and not self.live and call.has_recording:
             return CallDetailState.load_call  # just ended: fetch the recording link too
@@ -256,13 +260,15 @@ class CallDetailState(AuthState):
         """Download this call as JSON, or its transcript as text, through a two-minute signed link."""
         if fmt not in ("json", "txt"):
             return None
-        try:
-            principal = self._principal()
-            token = download_links.issue_link_token(
-                principal=principal, kind="call", resource={"call_id": self._call_id}, ttl=download_links.EXPORT_TTL
+        call_id = self._call_id
+        result = self._call(
+            lambda _s, p: download_links.issue_link_token(
+                principal=p, kind="call", resource={"call_id": call_id}, ttl=download_links.EXPORT_TTL
             )
-        except DomainError as error:
-            return self._fail(error)
+        )
+        if result.refused:
+            return result.event
+        token = result.value
         url = routes.call_download(self._call_id, fmt, token)
         lang = self.lang or "en"
         labels = {

@@ -14,11 +14,10 @@ from urllib.parse import urlencode
 import reflex as rx
 
 from ava_app import routes
-from ava_app.db import session_scope
 from ava_app.i18n import translate
 from ava_app.services import calls, download_links, phone_numbers
 from ava_app.services.calls import CallFilters, CallListItem
-from ava_app.services.errors import DomainError, Invalid, Unauthorized
+from ava_app.services.errors import DomainError, Invalid
 from ava_app.state.auth import AuthState
 from ava_app.state.call_display import (
     OUTCOME_COLORS,
@@ -30,7 +29,6 @@ from ava_app.state.call_display import (
 )
 
 PAGE_SIZE = 20
-CALLS_ROUTE = routes.CALLS
 ANY = "all"  # a select's "no filter" value (Radix selects cannot hold an empty value)
 SORTS = ("date", "duration", "cost")
 FILTER_FIELDS = (
@@ -133,27 +131,27 @@ class CallsState(AuthState):
     def _filters(self) -> CallFilters:
         return CallFilters.from_query({key: value for key, value in self.filters.items() if value != ANY})
 
-    def _load_choices(self, principal) -> None:
-        with session_scope() as session:
-            numbers = phone_numbers.list_numbers(session, principal=principal)
-            names = calls.assistant_names(session, principal=principal)
+    def _load_choices(self, session, principal) -> None:
+        """The filter form's numbers and assistant names."""
+        numbers = phone_numbers.list_numbers(session, principal=principal)
+        names = calls.assistant_names(session, principal=principal)
         self.number_options = [{"value": str(row.id), "label": row.label or row.e164} for row in numbers[:50]]
         self._assistant_names = names
         self.assistant_options = [{"value": str(key), "label": name} for key, name in names.items()]
 
-    def _fetch(self, cursor: str) -> None:
-        """Read one page after ``cursor``; raises DomainError."""
-        principal = self._principal()
-        with session_scope() as session:
-            page = calls.list_calls(
-                session,
-                principal=principal,
-                filters=self._filters(),
-                sort=self.sort,
-                direction=self.direction,
-                cursor=cursor or None,
-                limit=PAGE_SIZE,
-            )
+    def _read_page(self, session, principal, cursor: str) -> calls.CallPage:
+        """One page after ``cursor`` with the current filters and sort (``_show_page`` puts it on the page)."""
+        return calls.list_calls(
+            session,
+            principal=principal,
+            filters=self._filters(),
+            sort=self.sort,
+            direction=self.direction,
+            cursor=cursor or None,
+            limit=PAGE_SIZE,
+        )
+
+    def _show_page(self, page: calls.CallPage) -> None:
         lang = self.lang or "en"
         self.rows = [list_row(item, lang, assistants=self._assistant_names) for item in page.items]
         self.has_more, self._next_cursor = page.has_more, page.next_cursor or ""
@@ -173,17 +171,25 @@ class CallsState(AuthState):
         self.page, self._cursors, self.error, self.confirm_delete = 1, [""], "", False
         self.loading = True
         yield
-        try:
-            self._load_choices(self._principal())
-            self._fetch("")
-        except Invalid as error:
-            self.rows, self.has_more = [], False
-            self.error = self._filter_problems(error)
-        except DomainError as error:
+
+        def refused(error: DomainError):
+            if isinstance(error, Invalid):
+                self.rows, self.has_more = [], False
+                self.error = self._filter_problems(error)
+                return None
             self.error = translate("calls.error", self.lang or "en")
-            yield self._fail(error)
-        finally:
-            self.loading, self.loaded = False, True
+            return self._fail(error)
+
+        def first_page(session, principal) -> calls.CallPage:
+            self._load_choices(session, principal)
+            return self._read_page(session, principal, "")
+
+        call = self._call(first_page, busy="loading", on_error=refused)
+        self.loaded = True
+        if call.refused:
+            yield call.event
+            return
+        self._show_page(call.value)
 
     @rx.event
     def apply_filters(self, form: dict):
@@ -194,7 +200,7 @@ class CallsState(AuthState):
         except Invalid as error:
             return rx.toast.error(self._filter_problems(error))
         self.filters = values
-        return rx.redirect(f"{CALLS_ROUTE}?{urlencode(self._query())}")
+        return rx.redirect(f"{routes.CALLS}?{urlencode(self._query())}")
 
     def _filter_problems(self, error: Invalid) -> str:
         """Which filters cannot be used, named as the form labels them (a hand-edited or stale URL, a bad range)."""
@@ -213,7 +219,7 @@ class CallsState(AuthState):
     @rx.event
     def clear_filters(self):
         self.filters = {}
-        return rx.redirect(f"{CALLS_ROUTE}?{urlencode(self._query())}")
+        return rx.redirect(f"{routes.CALLS}?{urlencode(self._query())}")
 
     @rx.event
     def sort_by(self, key: str):
@@ -221,12 +227,12 @@ class CallsState(AuthState):
         if key not in SORTS:
             return None
         direction = ("asc" if self.direction == "desc" else "desc") if key == self.sort else "desc"
-        return rx.redirect(f"{CALLS_ROUTE}?{urlencode(self._query(sort=key, dir=direction))}")
+        return rx.redirect(f"{routes.CALLS}?{urlencode(self._query(sort=key, dir=direction))}")
 
     @rx.event
     def set_sort_key(self, key: str):
         if key in SORTS and key != self.sort:
-            return rx.redirect(f"{CALLS_ROUTE}?{urlencode(self._query(sort=key, dir='desc'))}")
+            return rx.redirect(f"{routes.CALLS}?{urlencode(self._query(sort=key, dir='desc'))}")
         return None
 
     @rx.event
@@ -242,10 +248,10 @@ class CallsState(AuthState):
         return self._go(self._cursors[:-1])
 
     def _go(self, cursors: list[str]):
-        try:
-            self._fetch(cursors[-1])
-        except DomainError as error:
-            return self._fail(error)
+        call = self._call(lambda s, p: self._read_page(s, p, cursors[-1]))
+        if call.refused:
+            return call.event
+        self._show_page(call.value)
         self._cursors, self.page = cursors, len(cursors)
         return rx.scroll_to("calls-top")
 
@@ -273,13 +279,17 @@ class CallsState(AuthState):
     def delete_selected(self):
         """Delete the ticked calls (the service skips any id outside the caller's organisation)."""
         self.confirm_delete = False
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                deleted = calls.delete_calls(session, principal=principal, call_ids=self.selected[:PAGE_SIZE])
-            self._fetch(self._cursors[-1] if self._cursors else "")
-        except DomainError as error:
-            return self._fail(error)
+        ids, cursor = self.selected[:PAGE_SIZE], self._cursors[-1] if self._cursors else ""
+
+        call = self._call(lambda s, p: calls.delete_calls(s, principal=p, call_ids=ids))
+        if call.refused:
+            return call.event
+        deleted = call.value
+        # A second call: the deletion is committed even if the page cannot be read again.
+        call = self._call(lambda s, p: self._read_page(s, p, cursor))
+        if call.refused:
+            return call.event
+        self._show_page(call.value)
         return rx.toast.success(translate("calls.deleted", self.lang or "en", count=deleted))
 
     @rx.event
@@ -288,15 +298,20 @@ class CallsState(AuthState):
         if fmt not in ("csv", "json"):
             return None
         lang = self.lang or "en"
-        try:
-            principal = self._principal()
+
+        def link(_session, principal) -> str:
             chosen = CallFilters(ids=self.selected[:PAGE_SIZE]) if self.selected else self._filters()
-            filters = chosen.to_query()
-            token = download_links.issue_link_token(
-                principal=principal, kind="calls", resource={"filters": filters}, ttl=download_links.EXPORT_TTL
+            return download_links.issue_link_token(
+                principal=principal,
+                kind="calls",
+                resource={"filters": chosen.to_query()},
+                ttl=download_links.EXPORT_TTL,
             )
-        except (DomainError, Unauthorized) as error:
-            return self._fail(error)
+
+        call = self._call(link)
+        if call.refused:
+            return call.event
+        token = call.value
         url = routes.calls_download(fmt, token)
         labels = {
             "progress": translate("calls.export_progress", lang, size="{size}"),

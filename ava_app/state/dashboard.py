@@ -13,10 +13,8 @@ import plotly.graph_objects as go
 import reflex as rx
 
 from ava_app import routes
-from ava_app.db import session_scope
 from ava_app.i18n import translate
 from ava_app.services import analytics
-from ava_app.services.errors import DomainError
 from ava_app.state.auth import AuthState
 from ava_app.state.call_display import (
     OUTCOME_COLORS,
@@ -142,15 +140,21 @@ class DashboardState(AuthState):
     day_figure: go.Figure = go.Figure()
     hour_figure: go.Figure = go.Figure()
 
-    def _read(self) -> None:
-        """Fill the state from the service; raises DomainError for the caller to turn into a toast or redirect."""
-        principal = self._principal()
+    def _summaries(self, session, principal) -> tuple[analytics.DashboardSummary, list[analytics.DayCalls]]:
+        """The summary for the selected period and the days the chart shows (a month's, when asked for)."""
+        summary = analytics.dashboard_summary(session, principal=principal, period=self.period)
+        chart = summary.calls_per_day
+        if self.chart_days == 30 and self.period != "month":
+            chart = analytics.dashboard_summary(session, principal=principal, period="month").calls_per_day
+        return summary, chart
+
+    def _read(self):
+        """Fill the state from the service; a refusal is the event returned (a toast or the login redirect)."""
+        call = self._call(self._summaries)
+        if call.refused:
+            return call.event
+        summary, chart = call.value
         lang = self.lang or "en"
-        with session_scope() as session:
-            summary = analytics.dashboard_summary(session, principal=principal, period=self.period)
-            chart = summary.calls_per_day
-            if self.chart_days == 30 and self.period != "month":
-                chart = analytics.dashboard_summary(session, principal=principal, period="month").calls_per_day
         chart = chart[-self.chart_days :]
         today = summary.generated_at.astimezone(ZoneInfo(summary.timezone)).date()
         self.timezone = translate("dash.timezone", lang, zone=summary.timezone)
@@ -177,24 +181,19 @@ class DashboardState(AuthState):
         self.day_figure = calls_per_day_figure(chart, lang)
         self.hour_figure = calls_by_hour_figure(summary.calls_by_hour, lang)
         self.loaded = True
+        return None
 
     @rx.event
     def load_dashboard(self):
         """On-load: read the summary for the selected period."""
-        try:
-            self._read()
-        except DomainError as error:
-            return self._fail(error)
+        return self._read()
 
     @rx.event
     def refresh(self, _tick: str = ""):
         """Timer tick while the page is open: read again so new and live calls appear without a reload."""
         if not self._session_cookie():
             return None
-        try:
-            self._read()
-        except DomainError as error:
-            return self._fail(error)
+        return self._read()
 
     @rx.event
     def set_period(self, period: str | list[str]):

@@ -10,7 +10,8 @@ import dataclasses
 
 import reflex as rx
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from ava_app.services.business_hours import WEEKDAY_KEYS
+
 MAX_RANGES = 6
 DEFAULT_RANGE = ("09:00", "18:00")
 
@@ -31,7 +32,7 @@ def week_from(business_hours: dict | None) -> list[DayHours]:
     """The editable week from stored hours (``{"mon": [{"open", "close"}]}``); no hours at all shows every day open
     on default times, since "no hours" means calls are taken at any time."""
     if not business_hours:
-        return [DayHours(day=day, ranges=[HoursRange()]) for day in WEEKDAYS]
+        return [DayHours(day=day, ranges=[HoursRange()]) for day in WEEKDAY_KEYS]
     return [
         DayHours(
             day=day,
@@ -41,7 +42,7 @@ def week_from(business_hours: dict | None) -> list[DayHours]:
                 if isinstance(item, dict)
             ],
         )
-        for day in WEEKDAYS
+        for day in WEEKDAY_KEYS
     ]
 
 

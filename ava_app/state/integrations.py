@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ava_app.db import session_scope
 from ava_app.services import integrations
 from ava_app.services.errors import DomainError
 from ava_app.state.auth import AuthState
@@ -74,22 +73,35 @@ class IntegrationsState(AuthState):
         entered = {key: value.strip() for key, value in form.items() if isinstance(value, str) and value.strip()}
         self.busy_provider = provider
         yield
+
+        def refused(error: DomainError):
+            self.results.pop(provider, None)
+            self._show_field_errors(provider, error)
+            return self._fail(error)
+
         try:
-            principal = self._principal()
-            with session_scope() as session:
-                secret = integrations.secret_for_test(session, principal=principal, provider=provider, entered=entered)
+            call = self._call(
+                lambda s, p: integrations.secret_for_test(s, principal=p, provider=provider, entered=entered),
+                on_error=refused,
+            )
+            if call.refused:
+                yield call.event
+                return
+            secret = call.value
+            # No session is held while the provider answers.
             result = await integrations.test_connection(provider=provider, secret=secret)
-            with session_scope() as session:
-                integrations.record_test(session, principal=principal, provider=provider, secret=secret, result=result)
+            call = self._call(
+                lambda s, p: integrations.record_test(s, principal=p, provider=provider, secret=secret, result=result),
+                on_error=refused,
+            )
+            if call.refused:
+                yield call.event
+                return
             shown = result.model_dump()
             if result.message_key:
                 shown["message"] = self._text(result.message_key)
             self.results[provider] = shown
             self._clear_field_errors(provider)
-        except DomainError as error:
-            self.results.pop(provider, None)
-            self._show_field_errors(provider, error)
-            yield self._fail(error)
         finally:
             self.busy_provider = ""
 

@@ -8,17 +8,15 @@ edit the same things later.
 
 from __future__ import annotations
 
-import asyncio
-
 import reflex as rx
 
-from ava_app.db import session_scope
+from ava_app import routes
 from ava_app.i18n import translate
 from ava_app.services import onboarding, phone_numbers, presets
-from ava_app.services.errors import DomainError, Unauthorized
+from ava_app.services.errors import DomainError
 from ava_app.services.principal import Principal
 from ava_app.state.assistant import AssistantFormState
-from ava_app.state.auth import HOME_ROUTE, AuthState
+from ava_app.state.auth import AuthState
 from ava_app.state.test_call import TestCallState
 
 STEP_COUNT = len(onboarding.STEPS)
@@ -55,7 +53,7 @@ class OnboardingState(AuthState):
             return call.event
         progress = call.value
         if progress.completed:
-            return rx.redirect(HOME_ROUTE)
+            return rx.redirect(routes.DASHBOARD)
         self._show(progress)
         self.industries = [
             {"key": en.key, "icon": en.icon, "label_en": en.label, "label_fr": fr.label}
@@ -121,48 +119,34 @@ class OnboardingState(AuthState):
     @rx.event
     async def save_personalise(self):
         """Save step 4 (assistant and the numbers' hours); move on only when everything was accepted."""
-        try:
-            principal = self._principal()
-        except DomainError as error:
-            return self._fail(error)
         form = await self.get_state(AssistantFormState)
-        form.saving = True
-        saved = form._save_form(principal, with_numbers=True)
-        form.saving = False
-        if saved is None:
-            return rx.toast.error(translate("assistant.fix_errors", self.lang or "en"))
+        call = form._save_form(with_numbers=True)
+        if call.refused:
+            return call.event
         return self._move(5)
 
     @rx.event(background=True)
     async def go_live(self):
         """Finish: save a call still open, put the assistant and numbers live at the provider, open the dashboard."""
         async with self:
-            call = await self.get_state(TestCallState)
-            if self.going_live or call.replying:
+            test_call = await self.get_state(TestCallState)
+            if self.going_live or test_call.replying:
                 return
-            try:
-                principal = self._principal()
-                call._save_if_talked(principal)
-            except DomainError as error:
-                yield self._fail(error)
+            call = test_call._call(test_call._save_if_talked)
+            if call.refused:
+                yield call.event
                 return
             self.going_live, self.live_error = True, ""
 
-        def work():
-            with session_scope() as session:
-                return onboarding.complete_onboarding(session, principal=principal)
+        def refused(error: DomainError) -> None:
+            self.live_error = self._error_text(error)
 
-        try:
-            await asyncio.to_thread(work)
-        except DomainError as error:
-            async with self:
-                self.going_live = False
-                if isinstance(error, Unauthorized):
-                    yield self._fail(error)
-                    return
-                self.live_error = self._error_text(error)
+        call = await self._call_in_thread(
+            lambda s, p: onboarding.complete_onboarding(s, principal=p), busy="going_live", on_error=refused
+        )
+        if call.refused:
+            yield call.event
             return
         async with self:
-            self.going_live = False
-            yield rx.redirect(HOME_ROUTE)
+            yield rx.redirect(routes.DASHBOARD)
             yield rx.toast.success(translate("onb.live_toast", self.lang or "en"))

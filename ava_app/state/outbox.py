@@ -7,9 +7,7 @@ import reflex as rx
 from ava_app import routes
 from ava_app.db import session_scope
 from ava_app.services.dev_access import may_read_dev_outbox
-from ava_app.services.errors import DomainError
 from ava_app.services.messaging.outbox import list_messages, sandbox_channels
-from ava_app.services.principal import Principal
 from ava_app.settings import get_settings
 from ava_app.state.auth import AuthState
 
@@ -21,14 +19,6 @@ class OutboxState(AuthState):
     loaded: bool = False
     refused: bool = False
 
-    def _signed_in_principal(self) -> Principal | None:
-        if not self._session_cookie():
-            return None
-        try:
-            return self._principal()
-        except DomainError:
-            return None
-
     def _may_read(self) -> bool:
         """The machine AVA runs on, or a signed-in platform admin: the outbox holds live login links."""
         router = self.router
@@ -36,7 +26,7 @@ class OutboxState(AuthState):
         client_ip = router.session.client_ip if router and router.session else ""
         if may_read_dev_outbox(client_ip=client_ip, headers=headers, principal=None):
             return True
-        return may_read_dev_outbox(client_ip="", headers=headers, principal=self._signed_in_principal())
+        return may_read_dev_outbox(client_ip="", headers=headers, principal=self._principal_or_none())
 
     @rx.event
     def load_messages(self):

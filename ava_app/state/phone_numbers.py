@@ -16,15 +16,15 @@ from ava_app import routes
 from ava_app.db import session_scope
 from ava_app.i18n import translate
 from ava_app.services import assistants, phone_numbers
+from ava_app.services.business_hours import WEEKDAY_KEYS
 from ava_app.services.errors import DomainError, Invalid
 from ava_app.services.providers import twilio
 from ava_app.services.providers.sandbox_keys import SANDBOX_ACCOUNT_SID
 from ava_app.settings import get_settings
 from ava_app.state.auth import AuthState
-from ava_app.state.hours import WEEKDAYS, HoursMixin, hours_payload
+from ava_app.state.hours import HoursMixin, hours_payload
 
 COUNTRIES = ("US", "CA", "GB", "FR", "ES", "DE", "AU")
-PHONE_NUMBERS_ROUTE = routes.PHONE_NUMBERS
 
 
 def _price_text(price: Decimal | None, unit: str | None) -> str:
@@ -157,7 +157,7 @@ class NumberFlowState(AuthState):
         return None
 
     def _after_added(self):
-        if self.router.page.path == PHONE_NUMBERS_ROUTE:
+        if self.router.page.path == routes.PHONE_NUMBERS:
             return PhoneNumbersState.load_numbers
         return None
 
@@ -291,7 +291,7 @@ def hours_text(business_hours: dict, holidays: list, lang: str) -> str:
     if not business_hours:
         return translate("numbers.always_open", lang)
     groups: list[tuple[list[str], str]] = []
-    for day in WEEKDAYS:
+    for day in WEEKDAY_KEYS:
         ranges = business_hours.get(day) or []
         text = ", ".join(f"{r['open']}–{r['close']}" for r in ranges if isinstance(r, dict))
         text = text or translate("numbers.closed_lower", lang)
@@ -432,7 +432,7 @@ class PhoneNumbersState(HoursMixin, AuthState):
             return self._fail(error)
         fields = self._field_errors(error)
         self.config_errors = {key.split(".")[0]: message for key, message in fields.items()}
-        self._take_hours_errors(fields, {day: translate(f"day.{day}", self.lang or "en") for day in WEEKDAYS})
+        self._take_hours_errors(fields, {day: translate(f"day.{day}", self.lang or "en") for day in WEEKDAY_KEYS})
         return None
 
     @rx.event
@@ -463,10 +463,10 @@ class PhoneNumbersState(HoursMixin, AuthState):
     async def watch_sync(self, number_id: str):
         """Follow the push the job makes after a save, for a few seconds, then say where the number stands."""
         async with self:
-            try:
-                principal = self._principal()
-            except DomainError:
-                return
+            # Read once: the poll below reuses it (no new session check every half second).
+            principal = self._principal_or_none()
+        if principal is None:
+            return
 
         def status() -> str:
             with session_scope() as session:

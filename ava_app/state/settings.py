@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from datetime import datetime
 
 import reflex as rx
 
 from ava_app import routes
-from ava_app.db import session_scope
 from ava_app.i18n import CATALOGUES, translate
 from ava_app.services import accounts, audit
 from ava_app.services.errors import DomainError
@@ -100,26 +98,22 @@ class ProfileState(FieldChecks):
         yield
         current, new = str(form.get("current_password", ""))[:1024], str(form.get("new_password", ""))[:1024]
         ip = self._client_info()[0]
-        try:
-            principal = self._principal()
 
-            def change() -> None:
-                with session_scope() as session:
-                    accounts.change_password(
-                        session, principal=principal, current_password=current, new_password=new, ip=ip
-                    )
-
-            await asyncio.to_thread(change)
-        except DomainError as error:
+        def refused(error: DomainError):
             fields = self._field_errors(error)
             # A new attempt replaces both password messages; the profile form's own messages stay.
             kept = {k: v for k, v in self.errors.items() if k not in ("current_password", "new_password")}
             self.errors = {**kept, **fields}
-            if not fields:
-                yield self._fail(error)
+            return None if fields else self._fail(error)
+
+        call = await self._call_async(
+            lambda s, p: accounts.change_password(s, principal=p, current_password=current, new_password=new, ip=ip),
+            busy="password_busy",
+            on_error=refused,
+        )
+        if call.refused:
+            yield call.event
             return
-        finally:
-            self.password_busy = False
         self.errors = {}
         yield rx.set_value("current_password", "")
         yield rx.set_value("new_password", "")

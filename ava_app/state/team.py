@@ -195,13 +195,9 @@ class InviteState(FieldChecks):
         # Back here after logging in (the token is already in this browser's address bar).
         self.login_href = routes.with_query(routes.LOGIN, next=routes.with_query(routes.INVITE, token=self._token()))
         self.logged_in_email, self.logged_in_verified = "", False
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                me = accounts.get_me(session, principal=principal)
+        me = self._call_quietly(lambda s, p: accounts.get_me(s, principal=p))
+        if me is not None:
             self.logged_in_email, self.logged_in_verified = me.email, me.email_verified
-        except DomainError:
-            self.logged_in_email = ""
         self.invite_status = "ready"
 
     @rx.event

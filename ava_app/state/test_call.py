@@ -10,7 +10,6 @@ from datetime import datetime
 
 import reflex as rx
 
-from ava_app.db import session_scope
 from ava_app.i18n import translate
 from ava_app.models import utcnow
 from ava_app.services import test_calls, web_calls
@@ -47,12 +46,7 @@ class TestCallState(AuthState):
         if not self.replying:
             self.turns, self.call_active, self.call_saved, self.reply_source = [], False, False, ""
         self.web_status = self.web_error = ""
-        try:
-            principal = self._principal()
-            with session_scope() as session:
-                setup = web_calls.web_call_setup(session, principal=principal)
-        except DomainError:
-            setup = None
+        setup = self._call_quietly(lambda s, p: web_calls.web_call_setup(s, principal=p))
         self.web_key, self.web_base, self.web_assistant = (
             (setup.public_key, setup.api_base_url, setup.assistant_id) if setup else ("", "", "")
         )
@@ -131,17 +125,16 @@ class TestCallState(AuthState):
             self.replying = False
             yield rx.call_script(SCROLL_TRANSCRIPT)
 
-    def _save_call(self, principal: Principal) -> None:
-        with session_scope() as session:
-            test_calls.save_test_call(
-                session, principal=principal, turns=list(self.turns), started_at=self._started_at or utcnow()
-            )
+    def _save_call(self, session, principal: Principal) -> None:
+        test_calls.save_test_call(
+            session, principal=principal, turns=list(self.turns), started_at=self._started_at or utcnow()
+        )
         self.call_active, self.call_saved = False, True
 
-    def _save_if_talked(self, principal: Principal) -> None:
+    def _save_if_talked(self, session, principal: Principal) -> None:
         """Save a call still open in which the caller said something (going live does not lose it)."""
         if self.call_active and any(turn["role"] == "user" for turn in self.turns):
-            self._save_call(principal)
+            self._save_call(session, principal)
         self.call_active = False
 
     @rx.event
@@ -149,8 +142,7 @@ class TestCallState(AuthState):
         """Hang up: the conversation is saved as a test call and goes through the post-call pipeline."""
         if not self.call_active or self.replying:
             return
-        try:
-            self._save_call(self._principal())
-        except DomainError as error:
-            return self._fail(error)
+        call = self._call(self._save_call)
+        if call.refused:
+            return call.event
         return rx.toast.success(translate("testcall.saved", self.lang or "en"))
