@@ -129,9 +129,9 @@ class AuthState(I18nState):
         """
         grant = browser_sessions.issue_cookie_grant(session_id=result.session_id, user_id=result.user_id)
         return rx.call_script(
-            "fetch('/api/v1/auth/browser-session', {method: 'POST', credentials: 'same-origin', "
+            f"fetch({json.dumps(routes.api(routes.BROWSER_SESSION))}, {{method: 'POST', credentials: 'same-origin', "
             f"headers: {{'Content-Type': 'application/json'}}, body: JSON.stringify({{grant: {json.dumps(grant)}}})}})"
-            f".then((r) => window.location.assign(r.ok ? {json.dumps(target)} : '/login'))"
+            f".then((r) => window.location.assign(r.ok ? {json.dumps(target)} : {json.dumps(routes.LOGIN)}))"
         )
 
     def _forget(self) -> None:
