@@ -164,7 +164,9 @@ class AuthState(I18nState):
     ) -> Call:
         """Run ``work`` in a session for the signed-in caller; a refusal becomes a toast or the login redirect.
 
-        ``busy`` names a flag held True while the work runs. Every permission check is the service's.
+        ``busy`` names a flag held True while the work runs and False after. A plain event's changes reach the page
+        only when it yields or returns, so a handler that wants the flag seen sets it and yields first. Every
+        permission check is the service's.
         """
         if busy:
             setattr(self, busy, True)
@@ -296,10 +298,13 @@ class AuthState(I18nState):
     @rx.event
     def resend_verification(self):
         """Send the email-verification link again (rate limited by the service)."""
+        self.resend_busy = True
+        yield
         call = self._call(lambda s, p: accounts.resend_email_verification(s, principal=p), busy="resend_busy")
         if call.refused:
-            return call.event
-        return rx.toast.success(translate("verify_banner.sent", self.lang or "en"))
+            yield call.event
+            return
+        yield rx.toast.success(translate("verify_banner.sent", self.lang or "en"))
 
     @rx.event
     def switch_organisation(self, tenant_id: str):
