@@ -43,8 +43,12 @@ class Tenant(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=120)
     industry: str | None = Field(default=None, max_length=40)
+    # The business's language, IANA timezone, ISO 3166 country and ISO 4217 currency (``services.regional``):
+    # taken from the owner's browser at signup, confirmed in onboarding, edited in settings.
     locale: str = Field(default="en", max_length=8)
     timezone: str = Field(default="UTC", max_length=64)
+    country: str = Field(default="US", max_length=2)
+    currency: str = Field(default="USD", max_length=3)
     plan: str = Field(default="trial", max_length=20)
     onboarding_step: int = 1
     onboarding_completed_at: datetime | None = None
@@ -250,6 +254,10 @@ class PhoneNumber(SQLModel, table=True):
     after_hours_action: str = Field(default="voicemail", max_length=20)
     forwarding_number: str | None = Field(default=None, max_length=20)
     voicemail_message: str = Field(default="", max_length=500)
+    # The business's existing line, forwarded to this number ("how calls reach AVA"), and when a call forwarded
+    # from it was first seen, which confirms the forwarding works.
+    forwarded_from: str | None = Field(default=None, max_length=20)
+    forwarding_confirmed_at: datetime | None = None
     sync_status: str = Field(default="synced", max_length=20)
     sync_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=utcnow)
