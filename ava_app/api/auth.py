@@ -53,17 +53,36 @@ class TokenIn(BaseModel):
     token: str = Token
 
 
+# A number in E.164, or as typed in the country of the organisation ("06 12 34 56 78" for a French business).
+PhoneField = Field(
+    max_length=32,
+    description="E.164 (+33612345678), or a national number of the organisation's country (06 12 34 56 78).",
+)
+# The SMS login has no organisation: a national number needs the country it was typed in.
+LoginCountry = Field(
+    default=None,
+    max_length=2,
+    description="ISO country a national number is read in (say the browser's); without it, send E.164.",
+)
+
+
 class PhoneIn(BaseModel):
-    phone: str = Field(max_length=32)
+    phone: str = PhoneField
+
+
+class SmsSendIn(BaseModel):
+    phone: str = PhoneField
+    country: str | None = LoginCountry
 
 
 class SmsVerifyIn(BaseModel):
-    phone: str = Field(max_length=32)
+    phone: str = PhoneField
     code: str = Field(max_length=12)
+    country: str | None = LoginCountry
 
 
 class PhoneCodeIn(BaseModel):
-    phone: str = Field(max_length=32, description="The new number, in international format.")
+    phone: str = PhoneField
     code: str = Field(max_length=12, description="The code texted to it.")
 
 
@@ -182,11 +201,11 @@ def verify_magic_link(body: TokenIn, request: Request, session: SessionDep) -> A
 def send_sms_code(
     session: SessionDep,
     verifier: SmsVerifierDep,
-    body: PhoneIn,
+    body: SmsSendIn,
     request: Request,
 ) -> MessageOut:
     """Text a login code to the number on a profile; the answer is the same whether or not it exists."""
-    accounts.send_sms_code(session, phone=body.phone, verifier=verifier, ip=client_ip(request))
+    accounts.send_sms_code(session, phone=body.phone, verifier=verifier, ip=client_ip(request), country=body.country)
     return MessageOut(message=accounts.SMS_SENT_MESSAGE)
 
 
@@ -205,6 +224,7 @@ def verify_sms_code(
         verifier=verifier,
         ip=client_ip(request),
         user_agent=client_user_agent(request),
+        country=body.country,
     )
 
 

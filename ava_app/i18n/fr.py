@@ -261,9 +261,6 @@ SERVICE_MESSAGES: dict[str, str] = {
     "This password is too easy to guess: it is a common or leaked password, or a close variant of one.": (
         "Ce mot de passe est trop facile à deviner : c'est un mot de passe courant ou divulgué, ou une variante proche."
     ),
-    "Enter the number in international format, e.g. +33 6 12 34 56 78.": (
-        "Saisissez le numéro au format international, ex. +33 6 12 34 56 78."
-    ),
     "If an account exists, we sent a link.": "Si un compte existe, nous avons envoyé un lien.",
     "If an account uses this number, we sent a code.": "Si un compte utilise ce numéro, nous avons envoyé un code.",
     "This code has expired. Ask for a new one.": "Ce code a expiré. Demandez-en un nouveau.",

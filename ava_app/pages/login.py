@@ -70,7 +70,7 @@ def sms_phone_form() -> rx.Component:
                 name="phone",
                 type="tel",
                 auto_complete="tel",
-                placeholder="+33 6 12 34 56 78",
+                placeholder=LoginState.sms_placeholder,
                 error=LoginState.sms_error,
             ),
             rx.button(t("login.sms_send"), type="submit", width="100%", size="3", loading=LoginState.busy),

@@ -60,7 +60,7 @@ def row_actions(row: dict) -> rx.Component:
                 on_click=S.open_config(row["id"]),
                 size="1",
                 variant="soft",
-                aria_label=t("numbers.configure") + " " + row["e164"],
+                aria_label=t("numbers.configure") + " " + row["shown"],
             ),
         ),
         rx.cond(
@@ -71,7 +71,7 @@ def row_actions(row: dict) -> rx.Component:
                 size="1",
                 variant="ghost",
                 color_scheme="red",
-                aria_label=t("numbers.release") + " " + row["e164"],
+                aria_label=t("numbers.release") + " " + row["shown"],
             ),
         ),
         spacing="2",
@@ -85,7 +85,7 @@ def number_card(row: dict) -> rx.Component:
         rx.flex(
             rx.vstack(
                 rx.hstack(
-                    rx.text(row["e164"], weight="bold", size="4", style={"fontVariantNumeric": "tabular-nums"}),
+                    rx.text(row["shown"], weight="bold", size="4", style={"fontVariantNumeric": "tabular-nums"}),
                     status_badge(row),
                     sync_badge(row),
                     wrap="wrap",
@@ -107,6 +107,7 @@ def number_card(row: dict) -> rx.Component:
             _fact("numbers.col.provider", row["provider"]),
             _fact("numbers.col.assistant", row["assistant"]),
             _fact("numbers.col.created", row["created"]),
+            rx.cond(row["forwarding"] != "", _fact("numbers.forwarding", row["forwarding"], testid="forwarding")),
             columns=rx.breakpoints(initial="2", sm="3"),
             gap="8px",
             margin_top="12px",
@@ -123,8 +124,12 @@ def number_card(row: dict) -> rx.Component:
     )
 
 
-def _fact(label_key: str, value) -> rx.Component:
-    return rx.vstack(rx.text(t(label_key), size="1", color_scheme="gray"), rx.text(value, size="2"), spacing="0")
+def _fact(label_key: str, value, *, testid: str = "") -> rx.Component:
+    return rx.vstack(
+        rx.text(t(label_key), size="1", color_scheme="gray"),
+        rx.text(value, size="2", **({"data_testid": testid} if testid else {})),
+        spacing="0",
+    )
 
 
 def add_dialog() -> rx.Component:
@@ -224,7 +229,7 @@ def config_dialog() -> rx.Component:
     )
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title(t("numbers.config_title"), " ", S.editing_e164),
+            rx.dialog.title(t("numbers.config_title"), " ", S.editing_shown),
             rx.vstack(
                 hours,
                 holidays_editor(),
@@ -270,7 +275,8 @@ def config_dialog() -> rx.Component:
                         value=S.forwarding,
                         on_change=S.set_forwarding,
                         type="tel",
-                        placeholder="+33 6 12 34 56 78",
+                        placeholder=S.forwarding_placeholder,
+                        auto_complete="tel",
                         width="100%",
                     ),
                     S.config_errors.get("forwarding_number", ""),
@@ -325,7 +331,7 @@ def phone_numbers_page() -> rx.Component:
         confirm_dialog(
             open=S.release_id > 0,
             title=t("numbers.release_title"),
-            body=rx.vstack(rx.text(S.release_e164, weight="bold"), rx.text(t("numbers.release_body"))),
+            body=rx.vstack(rx.text(S.release_shown, weight="bold"), rx.text(t("numbers.release_body"))),
             confirm_label=t("numbers.release"),
             on_confirm=S.release,
             on_cancel=S.cancel_release,

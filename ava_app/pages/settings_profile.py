@@ -93,7 +93,7 @@ def phone_status() -> rx.Component:
                     type="button",
                     variant="soft",
                     loading=PhoneState.phone_busy,
-                    on_click=PhoneState.send_phone_code({"phone": PhoneState.phone}),
+                    on_click=PhoneState.send_phone_code({"phone": PhoneState.phone_e164}),
                 ),
             ),
             spacing="1",
@@ -110,7 +110,7 @@ def phone_field(label_key: str) -> rx.Component:
         name="phone",
         type="tel",
         auto_complete="tel",
-        placeholder="+33 6 12 34 56 78",
+        placeholder=PhoneState.phone_placeholder,
         hint_key="profile_phone.hint",
         error=PhoneState.phone_error,
     )

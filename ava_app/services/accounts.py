@@ -10,7 +10,6 @@ import re
 from datetime import datetime, timedelta
 from typing import Protocol
 
-import phonenumbers
 from pydantic import BaseModel
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
@@ -31,7 +30,7 @@ from ava_app.models import (
     as_utc,
     utcnow,
 )
-from ava_app.services import api_keys, audit, presets, rate_limits, sms_limits
+from ava_app.services import api_keys, audit, phone_input, presets, rate_limits, sms_limits
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.errors import Conflict, Invalid, NotFound, Unauthorized
 from ava_app.services.messaging.account_emails import send_account_email
@@ -57,7 +56,6 @@ RESET_TTL = timedelta(hours=1)
 LAST_SEEN_PRECISION = timedelta(minutes=5)
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-PHONE_RE = re.compile(r"^\+[1-9]\d{6,14}$")
 LOCALES = ("en", "fr", "es")
 # Keys signup offered before its industries came from the presets (migration 0003 moved stored organisations over).
 LEGACY_INDUSTRIES = {"dental": "clinic", "medical": "clinic"}
@@ -65,7 +63,6 @@ LEGACY_INDUSTRIES = {"dental": "clinic", "medical": "clinic"}
 
 SENT_MESSAGE = "If an account exists, we sent a link."
 SMS_SENT_MESSAGE = "If an account uses this number, we sent a code."
-PHONE_FORMAT_MESSAGE = "Enter the number in international format, e.g. +33 6 12 34 56 78."
 PHONE_UNCONFIRMED_MESSAGE = "Confirm a new number with the code we text to it."
 PHONE_TAKEN_MESSAGE = "This number is already confirmed on another AVA account. Remove it there first."
 CODE_INVALID_MESSAGE = "This code is invalid or has expired."
@@ -150,34 +147,6 @@ class SessionOut(BaseModel):
 def normalize_email(email: str) -> str:
     """Lower-cased, trimmed email (emails are stored this way, so lookups are plain equality)."""
     return (email or "").strip().lower()
-
-
-def normalize_phone(phone: str) -> str:
-    """E.164 form of an international number (spaces, dots, dashes, brackets and a leading 00 allowed).
-
-    Invalid when it is not one, or when its country code and length cannot make a number (``phonenumbers``).
-    """
-    cleaned = re.sub(r"[\s().-]", "", phone or "")
-    if cleaned.startswith("00"):
-        cleaned = "+" + cleaned[2:]
-    error = Invalid(fields={"phone": PHONE_FORMAT_MESSAGE})
-    if not PHONE_RE.match(cleaned):
-        raise error
-    try:
-        parsed = phonenumbers.parse(cleaned)
-    except phonenumbers.NumberParseException:
-        raise error from None
-    if not phonenumbers.is_possible_number(parsed):
-        raise error
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
-
-def format_phone(e164: str) -> str:
-    """A stored E.164 number as people write it: ``+33 6 12 34 56 78``."""
-    try:
-        return phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-    except phonenumbers.NumberParseException:
-        return e164
 
 
 def normalize_industry(industry: str | None) -> str | None:
@@ -601,12 +570,17 @@ def login_with_magic_link(session: Session, *, token: str, ip: str = "", user_ag
     return result.model_copy(update={"password_removed": had_password})
 
 
-def send_sms_code(session: Session, *, phone: str, verifier: SmsVerifier, ip: str = "") -> None:
+def send_sms_code(
+    session: Session, *, phone: str, verifier: SmsVerifier, ip: str = "", country: str | None = None
+) -> str:
     """Text a login code (10 minutes, 5 attempts) when an active account confirmed this number; silent otherwise.
+    Returns the number in E.164, whoever it belongs to.
 
-    A number typed on a profile but never confirmed gets nothing, and cannot hide the confirmed owner's codes.
+    ``phone`` is read in ``country`` (the browser's, there is no organisation yet); without one it must be
+    international. A number typed on a profile but never confirmed gets nothing, and cannot hide the confirmed
+    owner's codes.
     """
-    normalized = normalize_phone(phone)
+    normalized = phone_input.read(phone, phone_input.known_country(country))
     sms_limits.count_request(destination=normalized, ip=ip)
     users = session.exec(
         select(User)
@@ -615,7 +589,7 @@ def send_sms_code(session: Session, *, phone: str, verifier: SmsVerifier, ip: st
     ).all()
     if len(users) != 1:
         # One confirmed owner per number (a unique index); sending nothing also avoids paying for pumped SMS.
-        return
+        return normalized
     sms_limits.count_sent(destination=normalized)
     _expire_pending_sms(session, destination=normalized)
     # The code itself lives at the provider; this row enforces expiry and attempts on our side too.
@@ -624,6 +598,7 @@ def send_sms_code(session: Session, *, phone: str, verifier: SmsVerifier, ip: st
     _create_one_time_token(session, purpose="sms_login", user_id=user_id, destination=normalized, ttl=SMS_CODE_TTL)
     session.commit()
     verifier.send_code(normalized)
+    return normalized
 
 
 def _expire_pending_sms(session: Session, *, destination: str) -> None:
@@ -697,11 +672,19 @@ def _spend_sms_code(
 
 
 def login_with_sms_code(
-    session: Session, *, phone: str, code: str, verifier: SmsVerifier, ip: str = "", user_agent: str = ""
+    session: Session,
+    *,
+    phone: str,
+    code: str,
+    verifier: SmsVerifier,
+    ip: str = "",
+    user_agent: str = "",
+    country: str | None = None,
 ) -> AuthResult:
-    """Log in with the SMS code sent to ``phone``; the code dies after 10 minutes, 5 wrong attempts or one success."""
+    """Log in with the SMS code sent to ``phone`` (read as in ``send_sms_code``); the code dies after 10 minutes,
+    5 wrong attempts or one success."""
     error = Unauthorized(CODE_INVALID_MESSAGE, code="invalid_code")
-    normalized = normalize_phone(phone)
+    normalized = phone_input.read(phone, phone_input.known_country(country))
     row = _spend_sms_code(
         session, purpose="sms_login", destination=normalized, code=code, verifier=verifier, error=error
     )
@@ -929,7 +912,8 @@ def update_profile(
         fields["locale"] = "Choose one of: " + ", ".join(LOCALES) + "."
     if phone is not None and phone.strip():
         try:
-            unchanged = normalize_phone(phone) == user.phone and user.phone_verified_at is not None
+            typed = phone_input.read(phone, phone_input.caller_country(session, principal=principal))
+            unchanged = typed == user.phone and user.phone_verified_at is not None
         except Invalid as exc:
             fields.update(exc.details["fields"])
         else:
@@ -954,11 +938,12 @@ def update_profile(
 def send_phone_code(session: Session, *, principal: Principal, phone: str, verifier: SmsVerifier, ip: str = "") -> str:
     """Text a code that confirms ``phone`` as the caller's SMS-login number; returns the number in E.164.
 
-    Capped per number, account, IP and country (``sms_limits``). The profile changes only when the code comes back.
+    ``phone`` is read in the country of the caller's organisation. Capped per number, account, IP and country
+    (``sms_limits``). The profile changes only when the code comes back.
     """
     user_id = principal.require_user()
     user = _user(session, user_id)
-    normalized = normalize_phone(phone)
+    normalized = phone_input.read(phone, phone_input.caller_country(session, principal=principal))
     if user.phone == normalized and user.phone_verified_at is not None:
         raise Invalid(fields={"phone": "This number is already confirmed on your account."})
     sms_limits.count_request(destination=normalized, ip=ip, account_id=user_id)
@@ -979,7 +964,7 @@ def confirm_phone(
     tells a stranger nothing. A number another account typed but never confirmed does not count.
     """
     user_id = principal.require_user()
-    normalized = normalize_phone(phone)
+    normalized = phone_input.read(phone, phone_input.caller_country(session, principal=principal))
     error = Invalid(CODE_INVALID_MESSAGE, code="invalid_code", fields={"code": CODE_INVALID_MESSAGE})
     _spend_sms_code(
         session,

@@ -22,8 +22,7 @@ from sqlmodel import Session, col, select
 
 from ava_app.db import session_scope
 from ava_app.models import Assistant, PhoneNumber, ProviderCredential, Tenant, utcnow
-from ava_app.services import credentials, presets
-from ava_app.services.accounts import normalize_phone
+from ava_app.services import credentials, phone_input, presets
 from ava_app.services.assistants import (
     SYNC_RETRIES,
     SYNC_RETRY_DELAY_SECONDS,
@@ -76,7 +75,9 @@ class NumberChoice(BaseModel):
 
     kind: Literal["vapi_free", "twilio"]
     country: str = Field(default="US", max_length=2)
-    phone_number: str | None = Field(default=None, max_length=30)
+    phone_number: str | None = Field(
+        default=None, max_length=30, description="The offered number, in E.164 as the search gave it."
+    )
     area_code: str | None = Field(default=None, max_length=5)
     label: str = Field(default="", max_length=200)
 
@@ -89,7 +90,11 @@ class NumberConfig(BaseModel):
     holidays: list[str] | None = Field(default=None, max_length=1000)
     after_hours_action: str | None = Field(default=None, max_length=20)
     assistant_id: int | None = None
-    forwarding_number: str | None = Field(default=None, max_length=40)
+    forwarding_number: str | None = Field(
+        default=None,
+        max_length=40,
+        description="E.164, or a national number of the organisation's country; empty removes it.",
+    )
     voicemail_message: str | None = Field(default=None, max_length=5000)
 
 
@@ -388,7 +393,9 @@ def _provision_free(session: Session, *, tenant_id: int, choice: NumberChoice, l
 
 
 def _provision_twilio(session: Session, *, tenant_id: int, choice: NumberChoice, label: str) -> NumberOut:
-    e164 = _e164(choice.phone_number, field="phone_number")
+    e164 = phone_input.read(
+        choice.phone_number, phone_input.tenant_country(session, tenant_id=tenant_id), field="phone_number"
+    )
     country = choice.country.strip().upper()
     _ensure_not_in_use(session, e164=e164)
     # Searching for exactly this number confirms it is still on offer and gives its price before paying for it.
@@ -423,16 +430,6 @@ def _sync_now_or_later(session: Session, *, tenant_id: int, number_id: int) -> N
     except ProviderUnavailable:
         enqueue_number_sync(tenant_id=tenant_id, number_id=number_id)
         return number_out(session, _number(session, tenant_id=tenant_id, number_id=number_id, lock=False))
-
-
-def _e164(value: str | None, *, field: str) -> str:
-    try:
-        return normalize_phone(value or "")
-    except Invalid:
-        raise Invalid(
-            "Enter the number in international format, e.g. +33 1 23 45 67 89.",
-            fields={field: "International format, starting with +"},
-        ) from None
 
 
 # --- tenant's own Twilio numbers --------------------------------------------------------------------------------
@@ -516,9 +513,10 @@ def import_twilio_numbers(
     )
     imported: list[NumberOut] = []
     skipped: list[ImportSkip] = []
+    country = phone_input.tenant_country(session, tenant_id=tenant_id)
     for raw in dict.fromkeys(numbers):
         try:
-            e164 = _e164(raw, field="numbers")
+            e164 = phone_input.read(raw, country, field="numbers")
             if e164 not in owned:
                 raise NotFound("This number is not in this Twilio account.")
             _ensure_not_in_use(session, e164=e164)
@@ -622,7 +620,10 @@ def _validate_config(session: Session, config: NumberConfig, *, number: PhoneNum
             problems["after_hours_action"] = "Choose voicemail, forward or ai."
         values["after_hours_action"] = config.after_hours_action
     if "forwarding_number" in sent:
-        values["forwarding_number"] = _validate_forwarding(config.forwarding_number, number=number, problems=problems)
+        country = phone_input.tenant_country(session, tenant_id=tenant_id)
+        values["forwarding_number"] = _validate_forwarding(
+            config.forwarding_number, number=number, country=country, problems=problems
+        )
     if "voicemail_message" in sent:
         message = (config.voicemail_message or "").strip()
         if len(message) > 500:
@@ -644,13 +645,16 @@ def _validate_config(session: Session, config: NumberConfig, *, number: PhoneNum
     return values
 
 
-def _validate_forwarding(value: str | None, *, number: PhoneNumber, problems: dict[str, str]) -> str | None:
+def _validate_forwarding(
+    value: str | None, *, number: PhoneNumber, country: str | None, problems: dict[str, str]
+) -> str | None:
+    """The forwarding number in E.164, read in the business's country ("06 12 34 56 78" in France)."""
     if value is None or not value.strip():
         return None
     try:
-        forwarding = normalize_phone(value)
-    except Invalid:
-        problems["forwarding_number"] = "Enter the number in international format, e.g. +33 6 12 34 56 78."
+        forwarding = phone_input.read(value, country, field="forwarding_number")
+    except Invalid as exc:
+        problems.update(exc.details["fields"])
         return None
     if forwarding == number.e164:
         problems["forwarding_number"] = "Calls cannot be forwarded to this same number."

@@ -31,7 +31,7 @@ from sqlmodel import Session, col, select
 
 from ava_app.db import session_scope
 from ava_app.models import Assistant, Call, CallMessage, Membership, Outbox, Tenant, User, utcnow
-from ava_app.services import credentials, recordings
+from ava_app.services import credentials, phones, recordings
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.errors import Conflict, NotFound, ProviderError, ProviderUnavailable
 from ava_app.services.messaging import email
@@ -183,6 +183,7 @@ def _send_summary_emails(session: Session, *, call: Call) -> None:
             action_needed=(call.intent or _ACTION_FALLBACK[lang]) if call.action_needed else "",
             tenant_name=tenant.name if tenant else "",
             timezone=tenant.timezone if tenant else "UTC",
+            country=tenant.country if tenant else "",
         )
 
 
@@ -376,13 +377,14 @@ def send_daily_digests(session: Session, *, now: datetime | None = None) -> int:
             col(User.locale),
             col(Tenant.name),
             col(Tenant.timezone),
+            col(Tenant.country),
         )
         .join(User, col(User.id) == col(Membership.user_id))
         .join(Tenant, col(Tenant.id) == col(Membership.tenant_id))
         .where(col(Membership.notify_mode) == "digest", col(User.is_active).is_(True))
     ).all()
     sent = 0
-    for user_id, tenant_id, address, locale, tenant_name, timezone in members:
+    for user_id, tenant_id, address, locale, tenant_name, timezone, country in members:
         zone = _zone(timezone)
         local_now = _aware(now).astimezone(zone)
         if local_now.hour < DIGEST_LOCAL_HOUR:
@@ -395,7 +397,7 @@ def send_daily_digests(session: Session, *, now: datetime | None = None) -> int:
         if not calls:
             continue
         subject, text, body_html = _digest_email(
-            calls, lang=normalize_locale(locale), tenant_name=tenant_name, day=day, zone=zone
+            calls, lang=normalize_locale(locale), tenant_name=tenant_name, day=day, zone=zone, country=country
         )
         email.send_email(
             session,
@@ -423,7 +425,9 @@ def _calls_of_day(session: Session, *, tenant_id: int, day: date, zone: ZoneInfo
     )
 
 
-def _digest_email(calls: list[Call], *, lang: str, tenant_name: str, day: date, zone: ZoneInfo) -> tuple[str, str, str]:
+def _digest_email(
+    calls: list[Call], *, lang: str, tenant_name: str, day: date, zone: ZoneInfo, country: str | None = None
+) -> tuple[str, str, str]:
     copy = _DIGEST_COPY[lang]
     base = get_settings().public_url
     day_text = day.strftime("%d/%m/%Y") if lang == "fr" else day.isoformat()
@@ -432,7 +436,7 @@ def _digest_email(calls: list[Call], *, lang: str, tenant_name: str, day: date, 
         moment = _aware(call.started_at or call.created_at).astimezone(zone)
         parts = [
             f"{moment:%H:%M}",
-            call.caller_number or copy["unknown"],
+            phones.display(call.caller_number, country) if call.caller_number else copy["unknown"],
             format_duration(call.duration_seconds or 0, locale=lang),
         ]
         if call.action_needed:

@@ -14,7 +14,7 @@ import reflex as rx
 from ava_app import routes
 from ava_app.db import session_scope
 from ava_app.i18n import translate, translate_message
-from ava_app.services import accounts
+from ava_app.services import accounts, phone_input, phones
 from ava_app.services.accounts import EMAIL_RE, TwilioSmsVerifier
 from ava_app.services.errors import DomainError, Invalid
 from ava_app.services.passwords import check_password_policy
@@ -119,11 +119,24 @@ class LoginState(AuthState):
     sms_phone: str = ""
     sms_sent: str = ""
     sms_error: str = ""
+    # The country of the browser's language ("fr-FR" → FR): a national number typed at login is read in it.
+    sms_country: str = ""
+
+    @rx.var
+    def sms_placeholder(self) -> str:
+        """An example number of the browser's country, or an international one when its language names none."""
+        return phones.example(self.sms_country) if self.sms_country else phone_input.INTERNATIONAL_EXAMPLE
 
     @rx.event
     def reset_form(self):
         self.method = "password"
         self.magic_sent = self.magic_error = self.sms_sent = self.sms_error = self.sms_phone = ""
+        return rx.call_script("navigator.language", callback=LoginState.set_browser_country)
+
+    @rx.event
+    def set_browser_country(self, tag: str):
+        """Callback of ``reset_form`` with the browser's language tag; only a country phone numbers know is kept."""
+        self.sms_country = phone_input.country_of_locale(str(tag or "")[:35]) or ""
 
     @rx.event
     def set_method(self, value: str | list[str]):
@@ -159,10 +172,13 @@ class LoginState(AuthState):
         yield
         phone, ip = _text(form, "phone")[:32], self._client_info()[0]
 
+        country = self.sms_country or None
+
         def send() -> str:
             with session_scope() as session:
-                accounts.send_sms_code(session, phone=phone, verifier=TwilioSmsVerifier(), ip=ip)
-            return accounts.normalize_phone(phone)
+                return accounts.send_sms_code(
+                    session, phone=phone, verifier=TwilioSmsVerifier(), ip=ip, country=country
+                )
 
         try:
             # Off the event loop: in sandbox mode the provider call comes back to this very server.
@@ -326,32 +342,49 @@ class PasswordState(FieldChecks):
 class PhoneState(AuthState):
     """/settings/profile, the SMS-login number: type it, get a code by SMS, type the code; only then is it saved."""
 
-    phone: str = ""  # the saved number, as people write it
+    phone: str = ""  # the saved number, as the business's people write it
+    phone_e164: str = ""  # the saved number, as stored (sent back as is to confirm it)
     phone_verified: bool = False
     pending_phone: str = ""  # E.164 number the last code went to; empty on the number step
     phone_error: str = ""
     code_error: str = ""
     phone_busy: bool = False
+    # The country of the current organisation: numbers are typed and shown as there ("" without one).
+    phone_country: str = ""
+
+    @rx.var
+    def phone_placeholder(self) -> str:
+        """An example number of the organisation's country ("(201) 555-0123" in the US)."""
+        return phones.example(self.phone_country) if self.phone_country else phone_input.INTERNATIONAL_EXAMPLE
 
     @rx.var
     def code_sent_message(self) -> str:
-        """ "We texted a code to +33 6 12 34 56 78..." in the page's language; empty on the number step."""
+        """ "We texted a code to 06 12 34 56 78..." in the page's language; empty on the number step."""
         if not self.pending_phone:
             return ""
-        return translate("profile_phone.sent", self.lang or "en", phone=accounts.format_phone(self.pending_phone))
+        shown = phones.display(self.pending_phone, self.phone_country or None)
+        return translate("profile_phone.sent", self.lang or "en", phone=shown)
 
     def _show(self, me: accounts.MeOut) -> None:
-        self.phone = accounts.format_phone(me.phone) if me.phone else ""
+        self.phone = phones.display(me.phone, self.phone_country or None) if me.phone else ""
+        self.phone_e164 = me.phone or ""
         self.phone_verified = me.phone_verified
 
     @rx.event
     def load_phone(self):
         """The saved number and whether it is confirmed; back to the number step."""
         self.pending_phone = self.phone_error = self.code_error = ""
-        call = self._call(lambda s, p: accounts.get_me(s, principal=p))
+
+        def load(session, principal) -> tuple[accounts.MeOut, str | None]:
+            me = accounts.get_me(session, principal=principal)
+            return me, phone_input.caller_country(session, principal=principal)
+
+        call = self._call(load)
         if call.refused:
             return call.event
-        self._show(call.value)
+        me, country = call.value
+        self.phone_country = country or ""
+        self._show(me)
         return None
 
     @rx.event

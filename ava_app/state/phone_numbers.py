@@ -15,7 +15,7 @@ import reflex as rx
 from ava_app import routes
 from ava_app.db import session_scope
 from ava_app.i18n import translate
-from ava_app.services import assistants, phone_numbers
+from ava_app.services import assistants, phone_input, phone_numbers, phones
 from ava_app.services.business_hours import WEEKDAY_KEYS
 from ava_app.services.errors import DomainError, Invalid
 from ava_app.services.providers import twilio
@@ -328,13 +328,28 @@ class PhoneNumbersState(HoursMixin, AuthState):
     release_id: int = 0
     release_e164: str = ""
     busy_number: str = ""
+    # The organisation's country: numbers are shown and typed as its people write them ("" until loaded).
+    phone_country: str = ""
+    editing_shown: str = ""
+    release_shown: str = ""
     _raw: dict[int, dict] = {}
+
+    @rx.var
+    def forwarding_placeholder(self) -> str:
+        """An example number of the organisation's country ("06 12 34 56 78" in France)."""
+        return phones.example(self.phone_country) if self.phone_country else phone_input.INTERNATIONAL_EXAMPLE
+
+    def _shown(self, e164: str | None) -> str:
+        """A stored number as the organisation's people write it: national at home, international otherwise."""
+        return phones.display(e164, self.phone_country or None) if e164 else ""
 
     def _row(self, number: phone_numbers.NumberOut) -> dict[str, str]:
         lang = self.lang or "en"
         return {
             "id": str(number.id),
             "e164": number.e164 or "…",
+            "shown": self._shown(number.e164) or "…",
+            "forwarding": self._shown(number.forwarding_number),
             "label": number.label,
             "provider": "Vapi" if number.provider == "vapi" else "Twilio",
             "status": number.status,
@@ -349,10 +364,16 @@ class PhoneNumbersState(HoursMixin, AuthState):
     @rx.event
     def load_numbers(self):
         """The organisation's numbers (released ones are not shown)."""
-        call = self._call(lambda s, p: phone_numbers.list_numbers(s, principal=p))
+
+        def load(session, principal) -> tuple[list[phone_numbers.NumberOut], str | None]:
+            rows = phone_numbers.list_numbers(session, principal=principal)
+            return rows, phone_input.caller_country(session, principal=principal)
+
+        call = self._call(load)
         if call.refused:
             return call.event
-        rows = call.value
+        rows, country = call.value
+        self.phone_country = country or ""
         self._raw = {row.id: row.model_dump(mode="json") for row in rows[:200]}
         self.numbers = [self._row(row) for row in rows[:200]]
 
@@ -376,11 +397,12 @@ class PhoneNumbersState(HoursMixin, AuthState):
         assistant = call.value
         self.assistant_options = [{"id": str(assistant.id), "name": assistant.name}]
         self.editing_id, self.editing_e164 = number["id"], number["e164"]
+        self.editing_shown = self._shown(number["e164"])
         self._set_week(number["business_hours"])
         self.holidays = list(number["holidays"])
         self.after_hours = number["after_hours_action"]
         self.route_to = str(number["assistant_id"] or "none")
-        self.forwarding = number["forwarding_number"] or ""
+        self.forwarding = self._shown(number["forwarding_number"])
         self.voicemail = number["voicemail_message"] or ""
         self.config_errors, self.new_holiday = {}, ""
 
@@ -518,6 +540,7 @@ class PhoneNumbersState(HoursMixin, AuthState):
     @rx.event
     def ask_release(self, number_id: str, e164: str):
         self.release_id, self.release_e164 = int(number_id), e164
+        self.release_shown = self._shown(e164)
 
     @rx.event
     def cancel_release(self, _open: bool = False):
@@ -540,5 +563,6 @@ class PhoneNumbersState(HoursMixin, AuthState):
         released = call.value
         async with self:
             self.busy_number = ""
-            yield rx.toast.success(translate("numbers.released", self.lang or "en", number=released.e164))
+            shown = self._shown(released.e164)
+            yield rx.toast.success(translate("numbers.released", self.lang or "en", number=shown))
         yield PhoneNumbersState.load_numbers

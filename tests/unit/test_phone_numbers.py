@@ -251,7 +251,7 @@ def test_other_settings_are_validated(db):
         )
     assert caught.value.details["fields"] == {
         "holidays.1": "'Christmas' is not a date like 2025-12-25.",
-        "forwarding_number": "Enter the number in international format, e.g. +33 6 12 34 56 78.",
+        "forwarding_number": "Enter a phone number, e.g. (201) 555-0123.",
         "assistant_id": "This assistant does not exist.",
         "voicemail_message": "The voicemail message can be at most 500 characters.",
     }

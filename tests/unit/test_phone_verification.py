@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from ava_app.i18n import translate_error
 from ava_app.models import AuditLog, OneTimeToken, User, utcnow
-from ava_app.services import accounts, rate_limits, sms_limits
+from ava_app.services import accounts, phone_input, phones, rate_limits, sms_limits
 from ava_app.services.errors import Conflict, Invalid, RateLimited, Unauthorized
 from ava_app.services.principal import Principal
 from tests.factories import make_tenant, make_user
@@ -272,13 +272,13 @@ def test_login_requests_for_unknown_numbers_do_not_use_up_the_country_cap(db, sm
 
 
 def test_phone_numbers_are_checked_and_their_country_read_with_phonenumbers():
-    assert accounts.normalize_phone("0033 6 12 34 56 78") == OWNER_PHONE
-    assert accounts.format_phone(OWNER_PHONE) == "+33 6 12 34 56 78"
+    assert phone_input.read("0033 6 12 34 56 78", None) == OWNER_PHONE
+    assert phones.display(OWNER_PHONE, "US") == "+33 6 12 34 56 78"
     assert sms_limits.country_prefix("+12025550123") == "+1"
     assert sms_limits.country_prefix("+4915112345678") == "+49"
     for bad in ("0612", "+33 6", "+999 1234567", "+1 800 FLOWERS"):
         with pytest.raises(Invalid):
-            accounts.normalize_phone(bad)
+            phone_input.read(bad, "FR")
     assert [sms_limits.wait_text(s) for s in (5, 60, 61, 900, 7199, 86400)] == [
         "1 min",
         "1 min",

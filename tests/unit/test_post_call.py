@@ -278,7 +278,8 @@ def test_daily_digest_sends_yesterdays_calls_once_in_the_tenant_timezone(db, bus
 
     (mail,) = outbox(db)
     assert mail.to == owner.email and mail.subject == "AVA : 2 appel(s) le 04/06/2025 pour Bright Smile Dental"
-    assert mail.body_text.count("+16505550100") == 2 and "00:05" in mail.body_text and "23:50" in mail.body_text
+    # A US business reads its callers in the national form.
+    assert mail.body_text.count("(650) 555-0100") == 2 and "00:05" in mail.body_text and "23:50" in mail.body_text
 
 
 def test_digest_members_get_nothing_on_a_day_without_calls(db, business, jobs, smtp_env):

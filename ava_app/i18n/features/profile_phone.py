@@ -9,7 +9,7 @@ EN: dict[str, str] = {
     "profile_phone.unconfirmed_hint": "Login codes only go to a confirmed number. Confirm it with a code.",
     "profile_phone.confirm_saved": "Text a code to this number",
     "profile_phone.new": "New mobile number",
-    "profile_phone.hint": "International format, e.g. +33 6 12 34 56 78. We text a code to check it is yours.",
+    "profile_phone.hint": "Type it as you would dial it. We text a code to check it is yours.",
     "profile_phone.send": "Send code",
     "profile_phone.sent": "We texted a code to {phone}. It works for 10 minutes.",
     "profile_phone.confirm": "Confirm number",
@@ -39,7 +39,7 @@ FR: dict[str, str] = {
     "profile_phone.confirm_saved": "Envoyer un code à ce numéro",
     "profile_phone.new": "Nouveau numéro de mobile",
     "profile_phone.hint": (
-        "Format international, ex. +33 6 12 34 56 78. Nous envoyons un code par SMS pour vérifier qu'il est à vous."
+        "Saisissez-le comme vous le composeriez. Nous envoyons un code par SMS pour vérifier qu'il est à vous."
     ),
     "profile_phone.send": "Envoyer le code",
     "profile_phone.sent": "Nous avons envoyé un code au {phone}. Il est valable 10 minutes.",

@@ -14,6 +14,8 @@ from string import Template
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ava_app.services import phones
+
 KINDS = ("verify_email", "magic_link", "password_reset", "team_invite", "call_summary")
 LOCALES = ("en", "fr")
 
@@ -199,7 +201,8 @@ def render(kind: str, *, locale: str, **context: Any) -> RenderedEmail:
     password_reset: link, name="", expires_minutes=60.
     team_invite: link, inviter_name, tenant_name, role="user", expires_days=7.
     call_summary: link, started_at (datetime, UTC if naive), duration_seconds, caller="", summary="",
-    action_needed="" (empty when nothing to do), tenant_name="", timezone="UTC" (the tenant's).
+    action_needed="" (empty when nothing to do), tenant_name="", timezone="UTC" (the tenant's), country="" (the
+    tenant's: the caller's number is written as its people write it; as given when empty).
     """
     if kind not in KINDS:
         raise ValueError(f"Unknown email kind {kind!r}; expected one of {', '.join(KINDS)}.")
@@ -309,7 +312,10 @@ def _team_invite(lang: str, context: dict[str, Any]) -> _Content:
 
 def _call_summary(lang: str, context: dict[str, Any]) -> _Content:
     copy = _COPY["call_summary"][lang]
-    caller = str(context.get("caller") or "").strip() or copy["unknown_caller"]
+    caller = str(context.get("caller") or "").strip()
+    if caller and context.get("country"):
+        caller = phones.display(caller, str(context["country"]))
+    caller = caller or copy["unknown_caller"]
     action = str(context.get("action_needed") or "").strip()
     tenant_name = str(context.get("tenant_name") or "").strip()
     started_at = context["started_at"]
