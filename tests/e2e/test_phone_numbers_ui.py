@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session
 
 from ava_app.models import PhoneNumber, utcnow
+from ava_app.services import phones
 from ava_app.services.passwords import hash_password
 from tests.factories import make_assistant, make_phone_number, make_tenant, make_user
 
@@ -36,13 +37,16 @@ def test_configure_hours_and_see_them_in_the_list(live_server: str, page: Page, 
     expect(page).to_have_url(re.compile(r"/dashboard/?$"))
 
     page.goto(live_server + "/phone-numbers")
+    # A US business reads its own numbers the national way.
+    shown = phones.display(number.e164, "US")
     card = page.locator(f"[data-number='{number.e164}']")
+    expect(card).to_contain_text(shown)
     expect(card).to_contain_text("Mon–Fri 09:00–18:00 · Sat–Sun closed")
     expect(card).to_contain_text("Lila")
 
-    card.get_by_role("button", name=f"Settings {number.e164}").click()
+    card.get_by_role("button", name=f"Settings {shown}").click()
     dialog = page.get_by_role("dialog")
-    expect(dialog).to_contain_text(number.e164)
+    expect(dialog).to_contain_text(shown)
     # Wednesday: morning and afternoon.
     dialog.get_by_role("button", name="Add a range").nth(2).click()
     dialog.get_by_label("Open Wednesday").nth(1).fill("14:00")
@@ -65,7 +69,7 @@ def test_configure_hours_and_see_them_in_the_list(live_server: str, page: Page, 
     assert saved.holidays == ["2030-12-25"]
 
     # An overlapping range is refused with the day named, and nothing typed is lost.
-    card.get_by_role("button", name=f"Settings {number.e164}").click()
+    card.get_by_role("button", name=f"Settings {shown}").click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_label("Open Wednesday").nth(1).fill("11:00")
     dialog.get_by_role("button", name="Save").click()

@@ -30,11 +30,12 @@ def test_confirm_the_profile_phone_with_the_texted_code(live_server: str, browse
     page.goto(live_server + "/settings/profile")
     expect(page.get_by_text("No number yet. Add one to log in with a code sent by SMS.")).to_be_visible()
 
-    # A number that is not in international format is refused under its field; nothing is texted.
+    # A number that cannot be one in the business's country (the US) is refused under its field, with an example
+    # of that country; nothing is texted.
     send_code(page, "06 12")
     number = page.get_by_label("Mobile number (for SMS login)")
     expect(number).to_have_attribute("aria-invalid", "true")
-    expect(number).to_have_accessible_description(re.compile("Enter the number in international format"))
+    expect(number).to_have_accessible_description(re.compile(r"Enter a phone number, e\.g\. \(201\) 555-0123\."))
 
     # The code goes to the number; a wrong one is refused, the one from the SMS confirms it.
     send_code(page, phone)
