@@ -42,7 +42,7 @@ def test_a_us_owner_on_a_phone_types_a_national_forwarding_number(live_server: s
 
         card.get_by_role("button", name="Settings (415) 555-0100").click()
         dialog = page.get_by_role("dialog")
-        forwarding = dialog.get_by_label("Forwarding number")
+        forwarding = dialog.get_by_role("textbox", name="Forwarding number")
         expect(forwarding).to_have_attribute("placeholder", "(201) 555-0123")
         forwarding.fill("(212) 555-0199")
         _shot(page, "us-mobile-typed")
@@ -56,7 +56,9 @@ def test_a_us_owner_on_a_phone_types_a_national_forwarding_number(live_server: s
 
         # Opened again, the number reads as it was typed.
         card.get_by_role("button", name="Settings (415) 555-0100").click()
-        expect(page.get_by_role("dialog").get_by_label("Forwarding number")).to_have_value("(212) 555-0199")
+        expect(page.get_by_role("dialog").get_by_role("textbox", name="Forwarding number")).to_have_value(
+            "(212) 555-0199"
+        )
         page.keyboard.press("Escape")
 
         # The profile's number field shows an example of the business's country too.
@@ -83,7 +85,7 @@ def test_a_french_owner_is_told_in_french_what_to_type(live_server: str, browser
 
         card.get_by_role("button", name="Réglages 01 99 00 00 11").click()
         dialog = page.get_by_role("dialog")
-        forwarding = dialog.get_by_label("Numéro de transfert")
+        forwarding = dialog.get_by_role("textbox", name="Numéro de transfert")
         expect(forwarding).to_have_attribute("placeholder", "06 12 34 56 78")
         forwarding.fill("appelez-moi")
         dialog.get_by_role("button", name="Enregistrer").click()
@@ -117,6 +119,7 @@ def test_the_sms_login_reads_a_national_number_in_the_browser_country(live_serve
             page.get_by_role("radio", name=tab).click()
             phone = page.get_by_label(field)
             expect(phone).to_have_attribute("placeholder", placeholder)
+            _shot(page, f"login-{lang}-mobile-empty")
             phone.fill(placeholder)
             page.get_by_role("button", name=button).click()
             # The same answer whether or not an account uses the number: the national number was read.
