@@ -108,6 +108,8 @@ def test_summary_is_stored_and_the_owner_gets_it_in_their_language(db, business,
     (mail,) = outbox(db)
     assert mail.to == "owner@brightsmile.test" and mail.status == "sent"
     assert mail.subject.startswith(("Nouvel appel", "Action requise"))
+    # The caller's number as the (US) business writes it.
+    assert mail.subject.endswith("(650) 555-0199") and "+16505550199" not in mail.body_text
     assert f"{get_settings().public_url}/calls/{call.id}" in mail.body_text
     assert call.summary.splitlines()[0][:40] in mail.body_text
 
