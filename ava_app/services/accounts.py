@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ava_app import routes
+from ava_app.languages import LANGUAGES
 from ava_app.models import (
     AuditLog,
     AuthSession,
@@ -58,7 +59,7 @@ LAST_SEEN_PRECISION = timedelta(minutes=5)
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE_RE = re.compile(r"^\+[1-9]\d{6,14}$")
-LOCALES = ("en", "fr", "es")
+LOCALES = LANGUAGES
 # Keys signup offered before its industries came from the presets (migration 0003 moved stored organisations over).
 LEGACY_INDUSTRIES = {"dental": "clinic", "medical": "clinic"}
 

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from ava_app import routes
 from ava_app.db import session_scope
+from ava_app.languages import LANGUAGES
 from ava_app.models import Assistant, AssistantVersion, PhoneNumber, Tenant, utcnow
 from ava_app.services import credentials, presets
 from ava_app.services.accounts import check_email
@@ -26,7 +27,6 @@ from ava_app.services.errors import DomainError, Invalid, NotFound, ProviderUnav
 from ava_app.services.principal import Principal
 from ava_app.services.providers.vapi import (
     BUILTIN_TOOLS,
-    DEEPGRAM_LANGUAGES,
     WEBHOOK_SECRET_HEADER,
     VapiClient,
     vapi_assistant_config,
@@ -370,8 +370,8 @@ def _check_industry(value: str, problems: dict[str, str], name: str) -> str:
 
 
 def _check_language(value: str, problems: dict[str, str], name: str) -> str:
-    if value not in DEEPGRAM_LANGUAGES:
-        problems[name] = "Choose a supported language (for example en, fr or es)."
+    if value not in LANGUAGES:
+        problems[name] = "Choose a supported language: " + ", ".join(LANGUAGES) + "."
     return value
 
 

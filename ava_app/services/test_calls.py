@@ -32,7 +32,6 @@ MAX_TURN_CHARS = 2000
 _HOURS_QUESTION = {
     "en": "What are your opening hours?",
     "fr": "Quels sont vos horaires d'ouverture ?",
-    "es": "¿Cuál es su horario de apertura?",
 }
 
 

@@ -129,7 +129,6 @@ KEYPAD = {
 CODE_MESSAGES = {
     "en": "Your AVA verification code is: {code}",
     "fr": "Votre code de vérification AVA est : {code}",
-    "es": "Tu código de verificación de AVA es: {code}",
 }
 
 

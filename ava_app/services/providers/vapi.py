@@ -33,8 +33,8 @@ UNAVAILABLE_MESSAGE = "voice provider unavailable, retrying"
 # What AVA needs to hear about; "transcript" is not a Vapi default and powers the live transcript of test calls.
 SERVER_MESSAGES = ["status-update", "transcript", "conversation-update", "tool-calls", "hang", "end-of-call-report"]
 KNOWLEDGE_BASE_HEADING = "Knowledge base (answer only from these facts):"
-# Deepgram languages AVA offers; anything else falls back to Deepgram's multilingual model.
-DEEPGRAM_LANGUAGES = {"en", "en-US", "en-GB", "fr", "fr-CA", "es", "es-419", "de", "it", "pt", "pt-BR", "nl"}
+# Deepgram languages of the languages AVA speaks (``ava_app.languages``); anything else gets the multilingual model.
+DEEPGRAM_LANGUAGES = {"en", "en-US", "en-GB", "fr", "fr-CA"}
 _JSON_TYPES = {"string", "number", "integer", "boolean", "array"}
 _NOT_SET: Any = object()
 # AVA's own function tools, answered by its webhook (``assistant_tools.TOOLS``), in the order they are declared to Vapi.
@@ -265,7 +265,7 @@ def _voice(assistant: Any) -> dict[str, Any]:
     provider = assistant.voice_provider or "vapi"
     voice: dict[str, Any] = {"provider": provider, "voiceId": assistant.voice_id or "Elliot"}
     if provider == "11labs":
-        # The turbo v2.5 model is ElevenLabs' multilingual low-latency one, so FR/ES voices work too.
+        # The turbo v2.5 model is ElevenLabs' multilingual low-latency one, so French voices work too.
         voice["model"] = "eleven_turbo_v2_5"
     return voice
 
