@@ -238,7 +238,7 @@ async def test_reply_streams_chunks_from_the_model(control):
     assert reply.source == "llm"
     chunks = [chunk async for chunk in reply]
     assert len(chunks) > 1
-    assert "".join(chunks) == "Emulated reply to: Do you take new patients?"
+    assert "".join(chunks) == "Emulated reply: Yes, we welcome new patients."
     (request,) = control.requests
     assert request["stream"] is True
     system = request["messages"][0]
@@ -252,7 +252,7 @@ async def test_reply_in_french_uses_the_french_prompt(control):
     text = await llm.stream_test_call_reply(
         assistant=assistant, conversation=[{"role": "user", "content": "Bonjour"}]
     ).text()
-    assert text == "Emulated reply to: Bonjour"
+    assert text == "Réponse émulée à : Bonjour"
     assert "Parle français" in control.requests[0]["messages"][0]["content"]
 
 
