@@ -38,6 +38,9 @@ HOURS_PHRASES: dict[Language, dict[str, Any]] = {
         "days": tuple(name.title() for name in WEEKDAYS),
         "short_days": tuple(name[:3].title() for name in WEEKDAYS),
         "closed": "closed",
+        # A time as stored (``HH:MM``): ``{hh}`` zero-padded, ``{h}`` not, ``{mm}`` the minutes.
+        "clock": "{hh}:{mm}",
+        "clock_on_the_hour": "{hh}:{mm}",
         "range": "{opens}-{closes}",
         "ranges_joiner": ", ",
         "one_day": "{day} {hours}",
@@ -56,6 +59,8 @@ HOURS_PHRASES: dict[Language, dict[str, Any]] = {
         "days": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
         "short_days": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
         "closed": "fermé",
+        "clock": "{h} h {mm}",
+        "clock_on_the_hour": "{h} h",
         "range": "{opens}–{closes}",
         "ranges_joiner": " et ",
         "one_day": "{day} {hours}",
@@ -181,10 +186,11 @@ def _ranges_text(ranges: list[tuple[str, str]], words: dict[str, Any]) -> str:
 
 def _clock_text(value: str, words: dict[str, Any]) -> str:
     """A stored ``HH:MM`` as the language writes it: unchanged in English, ``9 h 30`` or ``19 h`` in French."""
-    if words is HOURS_PHRASES["en"] or not re.fullmatch(r"\d{1,2}:\d{2}", value.strip()):
+    if not re.fullmatch(r"\d{1,2}:\d{2}", value.strip()):
         return value
     hours, minutes = (int(part) for part in value.strip().split(":"))
-    return f"{hours} h {minutes:02d}" if minutes else f"{hours} h"
+    template = words["clock" if minutes else "clock_on_the_hour"]
+    return str(template).format(hh=f"{hours:02d}", h=hours, mm=f"{minutes:02d}")
 
 
 def day_key(value: Any) -> str | None:
