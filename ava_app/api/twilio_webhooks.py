@@ -17,7 +17,7 @@ from sqlmodel import Session
 from ava_app import routes
 from ava_app.api.webhooks import MAX_BODY_BYTES, counters, get_on_call_ended, run_webhook_work
 from ava_app.db import get_engine
-from ava_app.services import twilio_voice
+from ava_app.services import caller_phrases, twilio_voice
 from ava_app.services.twilio_voice import InvalidTwilioPayload, TwilioForm
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def _answer_call(*, form: TwilioForm, signature: str, query: str) -> Response:
         except Exception:
             # The call is ringing now: an apology is better for the caller than Twilio's application error.
             log.exception("Could not store a Twilio voice webhook")
-            return _twiml(twilio_voice.spoken_twiml(twilio_voice.caller_message("en", "unavailable")))
+            return _twiml(twilio_voice.spoken_twiml(caller_phrases.phrase("en", "unavailable")))
     return _twiml(answer.twiml)
 
 

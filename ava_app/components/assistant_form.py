@@ -11,9 +11,10 @@ import reflex as rx
 from ava_app.components.forms import field_error, field_label
 from ava_app.components.hours_editor import hours_editor
 from ava_app.components.i18n import t
+from ava_app.languages import LANGUAGES
 from ava_app.state.i18n import I18nState
 
-LANGUAGE_OPTIONS = (("fr", "aform.lang.fr"), ("en", "aform.lang.en"), ("es", "aform.lang.es"))
+LANGUAGE_OPTIONS = tuple((code, f"aform.lang.{code}") for code in LANGUAGES)
 TONE_OPTIONS = (
     ("professional", "aform.tone.professional"),
     ("friendly", "aform.tone.friendly"),

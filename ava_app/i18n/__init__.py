@@ -9,13 +9,15 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
+from ava_app import languages
 from ava_app.i18n import features
 from ava_app.i18n.en import MESSAGES as EN
 from ava_app.i18n.fr import MESSAGES as FR
 from ava_app.i18n.fr import SERVICE_MESSAGES as FR_MESSAGES
+from ava_app.languages import DEFAULT_LANGUAGE, NATIVE_NAMES
 
-LANGUAGES = {"en": "English", "fr": "Français"}
-DEFAULT_LANGUAGE = "en"
+# The interface speaks the languages of ``ava_app.languages``, each named in itself in the language picker.
+LANGUAGES = dict(NATIVE_NAMES)
 CATALOGUES: dict[str, dict[str, str]] = {"en": dict(EN), "fr": dict(FR)}
 
 
@@ -36,8 +38,7 @@ EN = CATALOGUES["en"]
 
 def normalise_language(value: str | None) -> str:
     """Map a browser language tag ('fr-FR', 'en_GB', 'de') to a supported language, English otherwise."""
-    code = (value or "").replace("_", "-").split("-")[0].lower()
-    return code if code in CATALOGUES else DEFAULT_LANGUAGE
+    return languages.normalise(value)
 
 
 def translate(key: str, lang: str = DEFAULT_LANGUAGE, **params: object) -> str:

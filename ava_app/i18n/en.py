@@ -121,7 +121,6 @@ MESSAGES: dict[str, str] = {
     "profile.locale": "Language of emails and of the interface",
     "profile.locale.en": "English",
     "profile.locale.fr": "French",
-    "profile.locale.es": "Spanish",
     "profile.saved": "Profile saved.",
     "security.subtitle": "Log out any device you do not recognise.",
     "security.this_device": "This device",

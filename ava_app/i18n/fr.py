@@ -133,7 +133,6 @@ MESSAGES: dict[str, str] = {
     "profile.locale": "Langue des e-mails et de l'interface",
     "profile.locale.en": "Anglais",
     "profile.locale.fr": "Français",
-    "profile.locale.es": "Espagnol",
     "profile.saved": "Profil enregistré.",
     "security.subtitle": "Déconnectez tout appareil que vous ne reconnaissez pas.",
     "security.this_device": "Cet appareil",

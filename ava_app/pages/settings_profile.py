@@ -8,10 +8,11 @@ from ava_app import routes
 from ava_app.components.forms import form_alert, form_field, select_field, sms_code_field
 from ava_app.components.i18n import t
 from ava_app.components.layout import app_layout
+from ava_app.languages import LANGUAGES
 from ava_app.state.account import PhoneState
 from ava_app.state.settings import ProfileState
 
-LOCALE_OPTIONS = [("en", "profile.locale.en"), ("fr", "profile.locale.fr"), ("es", "profile.locale.es")]
+LOCALE_OPTIONS = [(code, f"profile.locale.{code}") for code in LANGUAGES]
 
 
 def section(title_key: str, *children: rx.Component) -> rx.Component:

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ava_app import routes
+from ava_app.languages import LANGUAGES
 from ava_app.models import (
     AuditLog,
     AuthSession,
@@ -56,7 +57,7 @@ RESET_TTL = timedelta(hours=1)
 LAST_SEEN_PRECISION = timedelta(minutes=5)
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-LOCALES = ("en", "fr", "es")
+LOCALES = LANGUAGES
 # Keys signup offered before its industries came from the presets (migration 0003 moved stored organisations over).
 LEGACY_INDUSTRIES = {"dental": "clinic", "medical": "clinic"}
 

@@ -5,20 +5,27 @@
 the ``ToolContext`` of the event and the call's arguments, and returns the sentence the assistant reads; a
 ``ValueError`` or ``DomainError`` it raises becomes the tool's error result. A new tool is one handler, one entry in
 ``TOOLS`` and its declaration in ``providers.vapi``.
+
+What a tool answers is read out (or acted on) by the assistant, so it is in the assistant's language, else the
+business's: ``TOOL_PHRASES`` here, and the hours sentences of ``business_hours``. Errors about malformed arguments
+are for the model only and stay in English.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from ava_app.languages import Language
 from ava_app.models import Assistant, Call, PhoneNumber, Tenant
 from ava_app.services.business_hours import business_hours_status, describe_hours
+from ava_app.services.caller_phrases import language_for
 from ava_app.services.errors import DomainError
 from ava_app.services.ingest.calls import (
     UNRESOLVED,
@@ -35,6 +42,25 @@ from ava_app.services.providers.vapi import BUILTIN_TOOLS
 # A message's fields land in the call's JSON data: bounded, whatever the model sends.
 _MESSAGE_MAX_FIELDS = 40
 _MESSAGE_MAX_CHARS = 2000
+
+TOOL_PHRASES: dict[Language, dict[str, str]] = {
+    "en": {
+        "message_saved": "Message saved for the team. Tell the caller the team will call them back as soon as "
+        "possible.",
+        "transfer_to": "Transfer the caller to {number}.",
+        "no_forwarding": "No forwarding number is set, so no one can take the call now. Offer to take a message.",
+        "no_faq_answer": "No answer in the knowledge base. Offer to take a message so the team can follow up.",
+    },
+    "fr": {
+        "message_saved": "Message enregistré pour l'équipe. Dites à l'appelant que l'équipe le rappellera dès que "
+        "possible.",
+        "transfer_to": "Transférez l'appelant vers le {number}.",
+        "no_forwarding": "Aucun numéro de transfert n'est défini : personne ne peut prendre l'appel maintenant. "
+        "Proposez de prendre un message.",
+        "no_faq_answer": "Pas de réponse dans la base de connaissances. Proposez de prendre un message pour que "
+        "l'équipe donne suite.",
+    },
+}
 
 
 def handle_tool_calls(session: Session, event: VapiEvent) -> Handled:
@@ -155,6 +181,14 @@ class ToolContext:
     def tenant(self) -> Tenant | None:
         return self.session.get(Tenant, self.routing.tenant_id) if self.routing else None
 
+    def language(self) -> Language:
+        """The language the assistant speaks on this call: its own, else the business's."""
+        return language_for(self.assistant(), self.tenant())
+
+    def say(self, key: str, **values: str) -> str:
+        """One of ``TOOL_PHRASES`` in the call's language."""
+        return TOOL_PHRASES[self.language()][key].format(**values)
+
 
 def _tool_check_business_hours(context: ToolContext, arguments: dict) -> str:
     # A web call has no number of its own: the hours of the assistant's line are the business's hours.
@@ -167,7 +201,7 @@ def _tool_check_business_hours(context: ToolContext, arguments: dict) -> str:
         timezone=tenant.timezone if tenant else "UTC",
         at=context.event.now,
     )
-    return describe_hours(hours)
+    return describe_hours(hours, context.language())
 
 
 def _tool_take_message(context: ToolContext, arguments: dict) -> str:
@@ -186,15 +220,15 @@ def _tool_take_message(context: ToolContext, arguments: dict) -> str:
     existing = touch_call(context.session, ref, context.event, col(Call.data_fields)).scalar_one()
     merged = {**(existing if isinstance(existing, dict) else {}), **fields}
     context.session.exec(update(Call).where(col(Call.id) == ref.id).values(data_fields=merged, action_needed=True))
-    return "Message saved for the team. Tell the caller the team will call them back as soon as possible."
+    return context.say("message_saved")
 
 
 def _tool_transfer_to_human(context: ToolContext, arguments: dict) -> str:
     # Only reached when Vapi had no forwarding number to transfer to itself (AVA then declares transferCall).
     forward_to = next((line.forwarding_number for line in context.lines() if line.forwarding_number), None)
     if not forward_to:
-        raise DomainError("No forwarding number is set, so no one can take the call now. Offer to take a message.")
-    return f"Transfer the caller to {forward_to}."
+        raise DomainError(context.say("no_forwarding"))
+    return context.say("transfer_to", number=forward_to)
 
 
 def _tool_lookup_faq(context: ToolContext, arguments: dict) -> str:
@@ -204,7 +238,7 @@ def _tool_lookup_faq(context: ToolContext, arguments: dict) -> str:
     assistant = context.assistant()
     entry = best_faq_match(assistant.knowledge_base if assistant else [], question=question)
     if entry is None:
-        return "No answer in the knowledge base. Offer to take a message so the team can follow up."
+        return context.say("no_faq_answer")
     return str(entry.get("answer") or "")
 
 
@@ -220,17 +254,21 @@ TOOLS: dict[str, ToolHandler] = {
 
 _WORD = re.compile(r"[a-z0-9]+")
 
-# Words that say nothing about which FAQ entry is meant.
+# Words that say nothing about which FAQ entry is meant, English and French (matched without accents).
 _STOPWORD_TEXT = (
     "a an and are as at be can do does for from have how i in is it me my of on or our the to we what when where "
-    "which who why will with you your"
+    "which who why will with you your "
+    "au aux avec ce ces c d de des du elle en est et il je l la le les leur ma mes mon ne nous on ou par pas pour qu "
+    "que quel quelle quels quelles qui sa se ses son sont sur ta te tes ton tu un une vos votre vous y"
 )
 
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 def _words(text: str) -> set[str]:
-    return {word for word in _WORD.findall(text.lower()) if word not in _STOPWORDS}
+    # Accents folded: "Réservation" and "reservation" are one word.
+    folded = "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+    return {word for word in _WORD.findall(folded) if word not in _STOPWORDS}
 
 
 def best_faq_match(knowledge_base: list, *, question: str) -> dict | None:

@@ -18,15 +18,15 @@ from sqlmodel import Session, col, select
 
 from ava_app import routes
 from ava_app.db import session_scope
+from ava_app.languages import LANGUAGES
 from ava_app.models import Assistant, AssistantVersion, PhoneNumber, Tenant, utcnow
-from ava_app.services import credentials, presets
+from ava_app.services import caller_phrases, credentials, presets
 from ava_app.services.accounts import check_email
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.errors import DomainError, Invalid, NotFound, ProviderUnavailable
 from ava_app.services.principal import Principal
 from ava_app.services.providers.vapi import (
     BUILTIN_TOOLS,
-    DEEPGRAM_LANGUAGES,
     WEBHOOK_SECRET_HEADER,
     VapiClient,
     vapi_assistant_config,
@@ -370,8 +370,8 @@ def _check_industry(value: str, problems: dict[str, str], name: str) -> str:
 
 
 def _check_language(value: str, problems: dict[str, str], name: str) -> str:
-    if value not in DEEPGRAM_LANGUAGES:
-        problems[name] = "Choose a supported language (for example en, fr or es)."
+    if value not in LANGUAGES:
+        problems[name] = "Choose a supported language: " + ", ".join(LANGUAGES) + "."
     return value
 
 
@@ -803,11 +803,13 @@ def sync_assistant(session: Session, *, tenant_id: int, assistant_id: int) -> As
     """
     server = webhook_server(session, tenant_id=tenant_id)
     assistant = _locked(session, tenant_id=tenant_id, assistant_id=assistant_id)
+    language = caller_phrases.language_for(assistant, session.get(Tenant, tenant_id))
     config = vapi_assistant_config(
         assistant=assistant,
         public_url=get_settings().public_url,
         webhook_secret=server["headers"][WEBHOOK_SECRET_HEADER],
         transfer_numbers=transfer_numbers(session, tenant_id=tenant_id, assistant_id=assistant_id),
+        hold_message=caller_phrases.phrase(language, "hold"),
     )
     pushed_version, provider_id = assistant.version, assistant.provider_assistant_id
     if provider_id:

@@ -5,6 +5,9 @@ Hours are weekday ranges (``{"mon": [{"open": "09:00", "close": "17:00"}]}``) pl
 assistant's ``check_business_hours`` tool and the demo seed all ask ``business_hours_status``. What an owner saves
 goes through ``validate_business_hours`` and ``validate_holidays`` (strict); reading stays lenient, so a stored
 range it cannot parse is skipped rather than failing a call.
+
+What is said of the hours (``week_summary``, ``describe_hours``) is in the caller's language: the phrases, day names
+and clock style of each language are in ``HOURS_PHRASES`` (French writes ``9 h 30–19 h``, English ``09:30-19:00``).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field
 
+from ava_app.languages import Language, normalise
+
 log = logging.getLogger(__name__)
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -26,6 +31,51 @@ WEEKDAY_KEYS = tuple(name[:3] for name in WEEKDAYS)
 MAX_RANGES_PER_DAY = 6
 MAX_HOLIDAYS = 100
 _HHMM = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$")
+
+# What is said about hours, per language. ``days`` are Monday first; ``short_days`` name a day in the week summary.
+HOURS_PHRASES: dict[Language, dict[str, Any]] = {
+    "en": {
+        "days": tuple(name.title() for name in WEEKDAYS),
+        "short_days": tuple(name[:3].title() for name in WEEKDAYS),
+        "closed": "closed",
+        # A time as stored (``HH:MM``): ``{hh}`` zero-padded, ``{h}`` not, ``{mm}`` the minutes.
+        "clock": "{hh}:{mm}",
+        "clock_on_the_hour": "{hh}:{mm}",
+        "range": "{opens}-{closes}",
+        "ranges_joiner": ", ",
+        "one_day": "{day} {hours}",
+        "two_days": "{first}-{last} {hours}",
+        "days_span": "{first}-{last} {hours}",
+        "holidays": ("closed on {count} holiday", "closed on {count} holidays"),
+        "always_open": "Open 24/7 (no business hours set)",
+        "no_hours": "Open: no business hours are set, so calls are taken at any time.",
+        "open_now": "Open now. Hours today: {today}.",
+        "open_until": "Open now until {time}. Hours today: {today}.",
+        "closed_now": "Closed now. Hours today: {today}.",
+        "holiday": "Closed today for a holiday.",
+        "next_open": "{why} Next opening: {day} at {time}.",
+    },
+    "fr": {
+        "days": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
+        "short_days": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
+        "closed": "fermé",
+        "clock": "{h} h {mm}",
+        "clock_on_the_hour": "{h} h",
+        "range": "{opens}–{closes}",
+        "ranges_joiner": " et ",
+        "one_day": "{day} {hours}",
+        "two_days": "{first} et {last} {hours}",
+        "days_span": "du {first} au {last} {hours}",
+        "holidays": ("fermé {count} jour férié", "fermé {count} jours fériés"),
+        "always_open": "Ouvert 24 h/24, 7 j/7 (aucun horaire défini)",
+        "no_hours": "Ouvert : aucun horaire n'est défini, les appels sont pris à toute heure.",
+        "open_now": "Ouvert en ce moment. Horaires du jour : {today}.",
+        "open_until": "Ouvert en ce moment jusqu'à {time}. Horaires du jour : {today}.",
+        "closed_now": "Fermé en ce moment. Horaires du jour : {today}.",
+        "holiday": "Fermé aujourd'hui (jour férié).",
+        "next_open": "{why} Prochaine ouverture : {day} à {time}.",
+    },
+}
 
 
 class TimeRangeIn(BaseModel):
@@ -76,18 +126,71 @@ def business_hours_status(*, business_hours: dict, holidays: list, timezone: str
     )
 
 
-def describe_hours(hours: HoursStatus) -> str:
-    """A sentence the assistant can say about ``hours``."""
+def describe_hours(hours: HoursStatus, language: str | None = "en") -> str:
+    """A sentence the assistant can say about ``hours``, in ``language`` (English for one AVA does not speak)."""
+    words = HOURS_PHRASES[normalise(language)]
     if hours.reason == "no_hours":
-        return "Open: no business hours are set, so calls are taken at any time."
-    today = ", ".join(f"{_hhmm(opens)}-{_hhmm(closes)}" for opens, closes in hours.today) or "closed"
+        return str(words["no_hours"])
+    today = _ranges_text([(_hhmm(opens), _hhmm(closes)) for opens, closes in hours.today], words)
     if hours.is_open:
-        until = f" until {_hhmm(hours.closes_at)}" if hours.closes_at else ""
-        return f"Open now{until}. Hours today: {today}."
-    why = "Closed today for a holiday." if hours.reason == "holiday" else f"Closed now. Hours today: {today}."
+        if hours.closes_at:
+            return str(words["open_until"]).format(time=_clock_text(_hhmm(hours.closes_at), words), today=today)
+        return str(words["open_now"]).format(today=today)
+    why = str(words["holiday"] if hours.reason == "holiday" else words["closed_now"]).format(today=today)
     if hours.next_open is not None:
-        return f"{why} Next opening: {hours.next_open.strftime('%A')} at {hours.next_open.strftime('%H:%M')}."
+        day = words["days"][hours.next_open.weekday()]
+        time_text = _clock_text(hours.next_open.strftime("%H:%M"), words)
+        return str(words["next_open"]).format(why=why, day=day, time=time_text)
     return why
+
+
+def week_summary(business_hours: dict, holidays: list | None = None, language: str | None = "en") -> str:
+    """The week in one line in ``language``, consecutive days with the same ranges grouped.
+
+    English: ``Mon closed · Tue-Fri 09:30-19:00``; French: ``lundi fermé · du mardi au vendredi 9 h 30–19 h``.
+    """
+    words = HOURS_PHRASES[normalise(language)]
+    if not business_hours:
+        return str(words["always_open"])
+    groups: list[tuple[list[int], str]] = []
+    for index, day in enumerate(WEEKDAY_KEYS):
+        ranges = business_hours.get(day) or []
+        text = _ranges_text([(str(r["open"]), str(r["close"])) for r in ranges if isinstance(r, dict)], words)
+        if groups and groups[-1][1] == text:
+            groups[-1][0].append(index)
+        else:
+            groups.append(([index], text))
+    parts = [_days_text(days, text, words) for days, text in groups]
+    if holidays:
+        one, many = words["holidays"]
+        parts.append((one if len(holidays) == 1 else many).format(count=len(holidays)))
+    return " · ".join(parts)
+
+
+def _days_text(days: list[int], hours: str, words: dict[str, Any]) -> str:
+    names = words["short_days"]
+    if len(days) == 1:
+        return str(words["one_day"]).format(day=names[days[0]], hours=hours)
+    key = "two_days" if len(days) == 2 else "days_span"
+    return str(words[key]).format(first=names[days[0]], last=names[days[-1]], hours=hours)
+
+
+def _ranges_text(ranges: list[tuple[str, str]], words: dict[str, Any]) -> str:
+    """``09:00-12:00, 14:00-18:00`` in English, ``9 h–12 h et 14 h–18 h`` in French; "closed" without a range."""
+    spoken = [
+        str(words["range"]).format(opens=_clock_text(opens, words), closes=_clock_text(closes, words))
+        for opens, closes in ranges
+    ]
+    return str(words["ranges_joiner"]).join(spoken) or str(words["closed"])
+
+
+def _clock_text(value: str, words: dict[str, Any]) -> str:
+    """A stored ``HH:MM`` as the language writes it: unchanged in English, ``9 h 30`` or ``19 h`` in French."""
+    if not re.fullmatch(r"\d{1,2}:\d{2}", value.strip()):
+        return value
+    hours, minutes = (int(part) for part in value.strip().split(":"))
+    template = words["clock" if minutes else "clock_on_the_hour"]
+    return str(template).format(hh=f"{hours:02d}", h=hours, mm=f"{minutes:02d}")
 
 
 def day_key(value: Any) -> str | None:

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from ava_app.db import session_scope
 from ava_app.models import Assistant, PhoneNumber, ProviderCredential, Tenant, utcnow
-from ava_app.services import credentials, phone_input, presets
+from ava_app.services import caller_phrases, credentials, phone_input, presets
 from ava_app.services.assistants import (
     SYNC_RETRIES,
     SYNC_RETRY_DELAY_SECONDS,
@@ -33,7 +33,7 @@ from ava_app.services.assistants import (
     webhook_server,
 )
 from ava_app.services.async_bridge import run_coroutine_sync
-from ava_app.services.business_hours import WEEKDAY_KEYS, TimeRangeIn, validate_business_hours, validate_holidays
+from ava_app.services.business_hours import TimeRangeIn, validate_business_hours, validate_holidays, week_summary
 from ava_app.services.errors import Conflict, DomainError, Invalid, NotFound, ProviderError, ProviderUnavailable
 from ava_app.services.principal import Principal
 from ava_app.services.providers import twilio
@@ -45,7 +45,6 @@ log = logging.getLogger(__name__)
 
 FREE_VAPI_NUMBERS_PER_ORG = 5
 AFTER_HOURS_ACTIONS = ("voicemail", "forward", "ai")
-FORWARD_MESSAGE = "Please hold while I connect you."
 _AREA_CODE = re.compile(r"^[2-9]\d\d$")
 # Country of an imported number from its calling code (Twilio's number list does not say); +1 is shared by the US
 # and Canada, and US is what AVA's free numbers and pricing assume.
@@ -158,22 +157,10 @@ class ImportResult(BaseModel):
 # --- reading ----------------------------------------------------------------------------------------------------
 
 
-def hours_summary(business_hours: dict, holidays: list | None = None) -> str:
-    """Hours in one line, consecutive days with the same ranges grouped: ``Mon-Fri 09:00-18:00 · Sun closed``."""
-    if not business_hours:
-        return "Open 24/7 (no business hours set)"
-    groups: list[tuple[list[str], str]] = []
-    for day in WEEKDAY_KEYS:
-        ranges = business_hours.get(day) or []
-        text = ", ".join(f"{r['open']}-{r['close']}" for r in ranges if isinstance(r, dict)) or "closed"
-        if groups and groups[-1][1] == text:
-            groups[-1][0].append(day)
-        else:
-            groups.append(([day], text))
-    parts = [f"{days[0].title()}{'-' + days[-1].title() if len(days) > 1 else ''} {text}" for days, text in groups]
-    if holidays:
-        parts.append(f"closed on {len(holidays)} holiday{'s' if len(holidays) > 1 else ''}")
-    return " · ".join(parts)
+def hours_summary(business_hours: dict, holidays: list | None = None, language: str | None = "en") -> str:
+    """Hours in one line in ``language``, consecutive days with the same ranges grouped (``Mon-Fri 09:00-18:00 ·
+    Sun closed``; ``du lundi au vendredi 9 h–18 h · dimanche fermé``): what the API lists and the assistant says."""
+    return week_summary(business_hours, holidays, language)
 
 
 def _out(number: PhoneNumber, assistant_name: str | None) -> NumberOut:
@@ -664,14 +651,21 @@ def _validate_forwarding(
 # --- pushing to Vapi --------------------------------------------------------------------------------------------
 
 
+def forward_message(session: Session, number: PhoneNumber, assistant: Assistant | None = None) -> str:
+    """What Vapi says before forwarding a call to ``number``'s forwarding line: the hold message, in the language of
+    the line's assistant, else of the business."""
+    return caller_phrases.phrase(caller_phrases.language_for(assistant, session.get(Tenant, number.tenant_id)), "hold")
+
+
 def _routing(session: Session, number: PhoneNumber) -> dict[str, Any]:
     """What Vapi should do with calls to ``number``: the assistant id (None = ask AVA per call) and the fallback."""
     assistant = session.get(Assistant, number.assistant_id) if number.assistant_id else None
     provider_id = assistant.provider_assistant_id if assistant and assistant.tenant_id == number.tenant_id else None
     # Hours and holidays are applied by AVA when Vapi asks (assistant-request); a fixed assistantId would skip that.
     by_hours = bool(number.business_hours) or bool(number.holidays)
+    own = assistant if assistant and assistant.tenant_id == number.tenant_id else None
     fallback = (
-        {"type": "number", "number": number.forwarding_number, "message": FORWARD_MESSAGE}
+        {"type": "number", "number": number.forwarding_number, "message": forward_message(session, number, own)}
         if number.forwarding_number
         else None
     )

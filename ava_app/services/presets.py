@@ -1,8 +1,7 @@
 """Industry presets and the voice catalogue: what a new assistant starts from, in English and French.
 
 Pure data plus small accessors. Texts may contain ``{business}``, replaced by the organisation's name when a preset is
-applied (or when ``business_name`` is passed to ``get_preset``). Spanish and other locales fall back to English texts;
-voices exist for fr, en and es.
+applied (or when ``business_name`` is passed to ``get_preset``). Other locales fall back to English texts.
 """
 
 from __future__ import annotations
@@ -11,10 +10,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from ava_app.languages import LANGUAGES
 from ava_app.services.business_hours import WEEKDAY_KEYS
 from ava_app.services.errors import NotFound
 
-LOCALES = ("en", "fr")
+LOCALES = LANGUAGES
 TONES = ("professional", "friendly", "cheerful")
 DATA_FIELD_TYPES = ("string", "number", "boolean", "date", "phone", "email")
 OTHER = "other"
@@ -1236,7 +1236,7 @@ _TONE_WORDS = {
 
 # Vapi's own voices speak English only; ElevenLabs voices speak every language through the multilingual turbo v2.5
 # model (set by the Vapi mapping); Azure neural voices are per locale.
-_ALL = ["en", "fr", "es"]
+_ALL = list(LANGUAGES)
 _VOICES: tuple[dict[str, Any], ...] = (
     {"provider": "vapi", "voice_id": "Elliot", "label": "Elliot", "gender": "male", "style": "calm, professional",
      "languages": ["en"]},
@@ -1282,19 +1282,10 @@ _VOICES: tuple[dict[str, Any], ...] = (
      "style": "cheerful", "languages": ["fr"]},
     {"provider": "azure", "voice_id": "fr-CA-AntoineNeural", "label": "Antoine (Canada)", "gender": "male",
      "style": "friendly", "languages": ["fr"]},
-    {"provider": "azure", "voice_id": "es-ES-ElviraNeural", "label": "Elvira (Spain)", "gender": "female",
-     "style": "clear, professional", "languages": ["es"]},
-    {"provider": "azure", "voice_id": "es-ES-AlvaroNeural", "label": "Álvaro (Spain)", "gender": "male",
-     "style": "calm, professional", "languages": ["es"]},
-    {"provider": "azure", "voice_id": "es-MX-DaliaNeural", "label": "Dalia (Mexico)", "gender": "female",
-     "style": "warm, friendly", "languages": ["es"]},
-    {"provider": "azure", "voice_id": "es-MX-JorgeNeural", "label": "Jorge (Mexico)", "gender": "male",
-     "style": "friendly, upbeat", "languages": ["es"]},
 )  # fmt: skip
 DEFAULT_VOICES = {
     "en": ("vapi", "Elliot"),
     "fr": ("azure", "fr-FR-DeniseNeural"),
-    "es": ("azure", "es-ES-ElviraNeural"),
 }
 
 
@@ -1302,13 +1293,13 @@ DEFAULT_VOICES = {
 
 
 def normalize_locale(locale: str | None) -> str:
-    """``fr-CA`` -> ``fr``; locales without preset texts (``es``...) fall back to English."""
+    """``fr-CA`` -> ``fr``; locales without preset texts (``de``...) fall back to English."""
     language = (locale or "en").split("-")[0].split("_")[0].lower()
     return language if language in LOCALES else "en"
 
 
 def language_of(locale: str | None) -> str:
-    """The base language of a locale (``es-MX`` -> ``es``), defaulting to English."""
+    """The base language of a locale (``fr-CA`` -> ``fr``), defaulting to English."""
     return (locale or "en").split("-")[0].split("_")[0].lower() or "en"
 
 

@@ -15,8 +15,9 @@ from typing import Any
 from sqlmodel import Session
 
 from ava_app.db import session_scope
+from ava_app.languages import Language, caller_language
 from ava_app.models import Call, CallMessage, Tenant, utcnow
-from ava_app.services import credentials, phone_numbers, post_call, presets
+from ava_app.services import credentials, phone_numbers, post_call
 from ava_app.services.assistants import get_or_create_assistant
 from ava_app.services.errors import Invalid
 from ava_app.services.principal import Principal
@@ -28,11 +29,10 @@ log = logging.getLogger(__name__)
 MAX_TURNS = 60
 MAX_TURN_CHARS = 2000
 # On a real call the assistant asks AVA for the hours (a tool); a text test call has no tools, so the hours of the
-# first number are given to it as one more question it knows the answer to.
-_HOURS_QUESTION = {
+# first number are given to it as one more question it knows the answer to, both in the assistant's language.
+_HOURS_QUESTION: dict[Language, str] = {
     "en": "What are your opening hours?",
     "fr": "Quels sont vos horaires d'ouverture ?",
-    "es": "¿Cuál es su horario de apertura?",
 }
 
 
@@ -59,8 +59,9 @@ def reply_context(session: Session, *, principal: Principal) -> dict[str, Any]:
     knowledge = [item.model_dump() for item in assistant.knowledge_base]
     numbers = phone_numbers.list_numbers(session, principal=principal)
     if numbers and numbers[0].business_hours:
-        question = _HOURS_QUESTION.get(presets.language_of(assistant.language), _HOURS_QUESTION["en"])
-        knowledge.append({"question": question, "answer": numbers[0].hours_summary})
+        language = caller_language(assistant.language, tenant.locale if tenant else None)
+        answer = phone_numbers.hours_summary(numbers[0].business_hours, numbers[0].holidays, language)
+        knowledge.append({"question": _HOURS_QUESTION[language], "answer": answer})
     access = credentials.openai_access_for(session, tenant_id=tenant_id)
     return {
         "id": assistant.id,

@@ -35,9 +35,11 @@ from starlette.datastructures import ImmutableMultiDict
 from twilio.twiml.voice_response import VoiceResponse
 
 from ava_app import routes
+from ava_app.languages import is_supported
 from ava_app.models import Assistant, Call, PhoneNumber, Tenant, WebhookEvent, utcnow
 from ava_app.services import credentials
 from ava_app.services.business_hours import HoursStatus, business_hours_status
+from ava_app.services.caller_phrases import closed_greeting, language_for, phrase
 from ava_app.services.db_races import run_with_race_retries
 from ava_app.services.errors import DomainError
 from ava_app.services.ingest.calls import STATUS_ORDER
@@ -76,49 +78,9 @@ VOICEMAIL_MAX_SECONDS = 120
 VOICEMAIL_SILENCE_SECONDS = 5
 # The one voice of <Say> that speaks every locale below (Twilio's "man"/"woman" only know a few languages).
 SAY_VOICE = "alice"
-SAY_LOCALES = {
-    "en": "en-US",
-    "fr": "fr-FR",
-    "es": "es-ES",
-    "de": "de-DE",
-    "it": "it-IT",
-    "pt": "pt-BR",
-    "nl": "nl-NL",
-}
+SAY_LOCALES = {"en": "en-US", "fr": "fr-FR"}
 _MAX_FORM_FIELDS = 500
 _CALL_SID = re.compile(r"CA[0-9A-Za-z]{8,62}")
-
-# What the caller hears when AVA itself speaks; the owner's own voicemail message always comes first.
-CALLER_MESSAGES: dict[str, dict[str, str]] = {
-    "en": {
-        "not_in_service": "Sorry, this number is not in service. Goodbye.",
-        "unavailable": "Sorry, we cannot take your call right now. Please try again later. Goodbye.",
-        "hold": "Please hold while I connect you.",
-        "thanks": "Thanks for calling.",
-        "thanks_business": "Thanks for calling {business}.",
-        "voicemail": "We are closed right now. Please leave your name, number and a short message after the tone, "
-        "and we will call you back.",
-    },
-    "fr": {
-        "not_in_service": "Désolé, ce numéro n'est pas en service. Au revoir.",
-        "unavailable": "Désolé, nous ne pouvons pas prendre votre appel pour le moment. Merci de rappeler plus tard. "
-        "Au revoir.",
-        "hold": "Veuillez patienter, je vous mets en relation.",
-        "thanks": "Merci de votre appel.",
-        "thanks_business": "Merci d'avoir appelé {business}.",
-        "voicemail": "Nous sommes fermés pour le moment. Laissez votre nom, votre numéro et un court message après le "
-        "bip, et nous vous rappellerons.",
-    },
-    "es": {
-        "not_in_service": "Lo sentimos, este número no está en servicio. Adiós.",
-        "unavailable": "Lo sentimos, no podemos atender su llamada en este momento. Vuelva a llamar más tarde. Adiós.",
-        "hold": "Un momento, por favor, le comunico.",
-        "thanks": "Gracias por su llamada.",
-        "thanks_business": "Gracias por llamar a {business}.",
-        "voicemail": "Ahora estamos cerrados. Deje su nombre, su número y un breve mensaje después del tono, y le "
-        "devolveremos la llamada.",
-    },
-}
 
 
 class InvalidTwilioPayload(DomainError):
@@ -367,7 +329,7 @@ def answer_incoming_call(session: Session, *, form: TwilioForm, now: datetime | 
         session, form=form, kind="voice", event_type="voice", tenant_id=number.tenant_id if number else None, now=now
     )
     if number is None:
-        twiml = spoken_twiml(CALLER_MESSAGES["en"]["not_in_service"], language="en")
+        twiml = spoken_twiml(phrase("en", "not_in_service"), language="en")
         if stored.needs_apply:
             _mark_processed(session, event_id=stored.event_id, event_type="voice:unknown", problem=_NOT_OURS)
         return VoiceAnswer(twiml=twiml, route="unknown", event_id=stored.event_id, duplicate=not stored.fresh)
@@ -425,7 +387,7 @@ def _record_answer(session: Session, *, call_values: dict[str, Any] | None, even
 
 def voice_twiml(*, route: str, number: PhoneNumber, assistant: Assistant | None, tenant: Tenant | None) -> str:
     """The TwiML for ``route``, spoken in the assistant's language (else the organisation's)."""
-    language = (assistant.language if assistant else None) or (tenant.locale if tenant else None) or "en"
+    language = language_for(assistant, tenant)
     response = VoiceResponse()
     if route == "ai":
         # Normally Twilio never asks AVA about these calls: importing a number into Vapi rewrites its voice URL to
@@ -436,7 +398,7 @@ def voice_twiml(*, route: str, number: PhoneNumber, assistant: Assistant | None,
         # public one but not in the offline contract, and the Vapi emulator does not serve it.
         response.redirect(vapi_endpoint().base_url + VAPI_TWILIO_INBOUND_PATH, method="POST")
     elif route == "forward":
-        response.say(caller_message(language, "hold"), language=say_locale(language), voice=SAY_VOICE)
+        response.say(phrase(language, "hold"), language=say_locale(language), voice=SAY_VOICE)
         response.dial(number.forwarding_number, timeout=FORWARD_TIMEOUT_SECONDS)
         response.hangup()
     else:
@@ -475,24 +437,14 @@ def voicemail_greeting(
     own = (number.voicemail_message or "").strip() or ((assistant.voicemail_message or "").strip() if assistant else "")
     if own:
         return own
-    business = (tenant.name if tenant else "").strip()
-    thanks = (
-        caller_message(language, "thanks_business").format(business=business)
-        if business
-        else caller_message(language, "thanks")
-    )
-    return f"{thanks} {caller_message(language, 'voicemail')}"
-
-
-def caller_message(language: str | None, key: str) -> str:
-    """One of ``CALLER_MESSAGES`` in ``language`` (its first two letters), English when AVA has no translation."""
-    messages = CALLER_MESSAGES.get((language or "en")[:2].lower(), CALLER_MESSAGES["en"])
-    return messages[key]
+    return closed_greeting(language, business=tenant.name if tenant else "", after_tone=True)
 
 
 def say_locale(language: str | None) -> str:
-    """The <Say> locale for an AVA language: "fr" -> "fr-FR", "fr-ca" -> "fr-CA", unknown -> "en-US"."""
+    """The <Say> locale for an AVA language: "fr" -> "fr-FR", "fr-ca" -> "fr-CA"; one AVA does not speak -> "en-US"."""
     value = (language or "en").strip().replace("_", "-")
+    if not is_supported(value):
+        return SAY_LOCALES["en"]
     if re.fullmatch(r"[A-Za-z]{2}-[A-Za-z]{2}", value):
         return f"{value[:2].lower()}-{value[3:].upper()}"
     return SAY_LOCALES.get(value[:2].lower(), "en-US")

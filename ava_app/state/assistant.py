@@ -12,6 +12,7 @@ import reflex as rx
 
 from ava_app.db import session_scope
 from ava_app.i18n import translate
+from ava_app.languages import LANGUAGES
 from ava_app.services import assistants, phone_numbers, presets
 from ava_app.services.business_hours import WEEKDAY_KEYS
 from ava_app.services.errors import DomainError, Invalid
@@ -20,7 +21,6 @@ from ava_app.state.auth import AuthState, Call
 from ava_app.state.hours import HoursMixin, hours_payload
 from ava_app.state.test_call import TestCallState
 
-LANGUAGES = ("fr", "en", "es")
 # Service field names -> the form's field ids (errors are shown under the field that caused them).
 FIELD_IDS = {
     "name": "name",

@@ -303,7 +303,7 @@ def test_configuration_is_saved_then_pushed_to_vapi(db, providers, jobs):
     assert remote["fallbackDestination"] == {
         "type": "number",
         "number": "+33612345678",
-        "message": phone_numbers.FORWARD_MESSAGE,
+        "message": "Please hold while I connect you.",
     }
     assert remote["name"] == "Main line"
 

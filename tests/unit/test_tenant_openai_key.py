@@ -103,7 +103,8 @@ async def test_test_call_replies_use_the_tenants_key_without_holding_it(db, open
     assert TENANT_KEY not in repr(context)
     assert (context["tenant_id"], context["reply_source"]) == (owner.tenant_id, "llm")
     assert reply.source == "llm"
-    assert await reply.text() == "Emulated reply to: Parking?"
+    # The emulator answers from the facts of the prompt, as the model would.
+    assert await reply.text() == "Emulated reply: Behind the building."
 
 
 async def test_test_call_replies_are_local_when_no_key_resolves(db, openai):

@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import Session, select
 
 from ava_app.models import Call, WebhookEvent
-from ava_app.services import credentials, twilio_voice
+from ava_app.services import caller_phrases, credentials, twilio_voice
 from ava_app.services.providers import twilio
 from ava_app.services.providers.vapi import vapi_endpoint
 from ava_app.services.twilio_voice import InvalidTwilioPayload, TwilioForm
@@ -186,10 +186,10 @@ def test_outside_hours_voicemail_speaks_the_assistants_language_then_records(db,
 
 def test_voicemail_without_any_message_uses_avas_own_in_the_language(db, business):
     tenant, assistant, _number = business
-    configure(db, assistant, language="es", voicemail_message="")
+    configure(db, assistant, language="fr", voicemail_message="")
     say = twiml(twilio_voice.answer_incoming_call(db, form=inbound(), now=PARIS_TUESDAY_10PM).twiml)[0]
-    assert say.attrib["language"] == "es-ES"
-    assert say.text.startswith("Gracias por llamar a Bright Smile. Ahora estamos cerrados.")
+    assert say.attrib["language"] == "fr-FR"
+    assert say.text.startswith("Merci d'avoir appelé Bright Smile. Nous sommes fermés pour le moment.")
     configure(db, assistant, voicemail_message="Call us back tomorrow from 9.")
     answer = twilio_voice.answer_incoming_call(db, form=inbound(CallSid="CA" + "2" * 32), now=PARIS_TUESDAY_10PM)
     assert twiml(answer.twiml)[0].text == "Call us back tomorrow from 9."
@@ -519,13 +519,12 @@ def test_form_parsing_keeps_every_pair_and_refuses_what_is_not_a_form():
 def test_say_locales_and_caller_messages():
     assert twilio_voice.say_locale("fr") == "fr-FR"
     assert twilio_voice.say_locale("fr-ca") == "fr-CA"
-    assert twilio_voice.say_locale("es_MX") == "es-MX"
+    # A language AVA does not speak is answered in English, so <Say> reads English.
+    assert twilio_voice.say_locale("es_MX") == "en-US"
     assert twilio_voice.say_locale("xx") == "en-US"
     assert twilio_voice.say_locale(None) == "en-US"
-    assert twilio_voice.caller_message("fr-CA", "hold") == "Veuillez patienter, je vous mets en relation."
-    assert twilio_voice.caller_message("ja", "hold") == "Please hold while I connect you."
-    assert set(twilio_voice.CALLER_MESSAGES["fr"]) == set(twilio_voice.CALLER_MESSAGES["en"])
-    assert set(twilio_voice.CALLER_MESSAGES["es"]) == set(twilio_voice.CALLER_MESSAGES["en"])
+    assert caller_phrases.phrase("fr-CA", "hold") == "Veuillez patienter, je vous mets en relation."
+    assert caller_phrases.phrase("ja", "hold") == "Please hold while I connect you."
 
 
 def test_concurrent_first_callbacks_of_one_call_make_one_row(engine, db, business):

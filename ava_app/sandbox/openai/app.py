@@ -3,6 +3,10 @@
 It follows ``docs/contracts/openai.md``: ``POST /v1/chat/completions`` (JSON or SSE stream ending in ``data: [DONE]``),
 Bearer auth with OpenAI's error shape, ``response_format`` json_schema answered with JSON valid for the schema.
 Its replies are labelled as emulated: AVA's product fallback without a key is ``llm_local``, not this server.
+
+Like a model following its prompt, it answers in the conversation's language (English or French, told apart by
+their common words) and from the facts of the system prompt (``Q: … A: …`` lines, as AVA's test-call prompt lists the
+knowledge base): the answer of the fact whose question shares most words with the caller's last line, else an echo.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import math
 import re
 import secrets
 import time
+import unicodedata
 from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
@@ -21,6 +26,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from ava_app.languages import Language
 
 EMULATOR_MODEL_SUFFIX = "-emulated"
 MALFORMED_CONTENT = '{"summary": "The caller asked about'
@@ -89,13 +96,68 @@ def example_for_schema(schema: Mapping[str, Any], name: str = "value") -> Any:
     return {"boolean": True, "integer": 1, "number": 1.0, "null": None}.get(kind, f"emulated {name}")
 
 
+# Words frequent in one language and rare in the other (accents folded): they tell the conversation's language, and
+# say nothing about which fact is asked for.
+_ENGLISH_TEXT = (
+    "the a an and is are you your we our what when where how do does can to of for on in it this that with hello hi "
+    "thanks thank please yes no"
+)
+_FRENCH_TEXT = (
+    "le la les un une des du de et est sont vous vos votre nous notre quels quelles quel quelle quand ou comment pour "
+    "sur dans avec ce cette je tu bonjour merci oui non"
+)
+_COMMON_WORDS: dict[Language, frozenset[str]] = {
+    "en": frozenset(_ENGLISH_TEXT.split()),
+    "fr": frozenset(_FRENCH_TEXT.split()),
+}
+REPLY_LABELS: dict[Language, tuple[str, str, str]] = {
+    # (with a fact, echoing the caller, with nothing to echo)
+    "en": ("Emulated reply: {answer}", "Emulated reply to: {said}", "Emulated reply."),
+    "fr": ("Réponse émulée : {answer}", "Réponse émulée à : {said}", "Réponse émulée."),
+}
+_FACT = re.compile(r"^Q:\s*(?P<question>.+)\nA:\s*(?P<answer>.+)$", re.MULTILINE)
+
+
+def _text_of(message: Mapping[str, Any]) -> str:
+    content = message.get("content")
+    if isinstance(content, list):
+        content = " ".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return re.sub(r"[ \t]+", " ", str(content or "")).strip()
+
+
+def _words(text: str) -> list[str]:
+    folded = "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+    return re.findall(r"[a-z0-9]+", folded)
+
+
+def conversation_language(messages: list[dict[str, Any]]) -> Language:
+    """French when the conversation (system prompt included) uses more common French words than English ones."""
+    words = [word for message in messages for word in _words(_text_of(message))]
+    french = sum(word in _COMMON_WORDS["fr"] for word in words)
+    english = sum(word in _COMMON_WORDS["en"] for word in words)
+    return "fr" if french > english else "en"
+
+
+def _best_fact(system: str, said: str) -> str | None:
+    """The answer of the system prompt's fact whose question shares most words with ``said``."""
+    asked = set(_words(said)) - _COMMON_WORDS["en"] - _COMMON_WORDS["fr"]
+    best, best_score = None, 0
+    for match in _FACT.finditer(system):
+        score = len(asked & set(_words(match.group("question"))))
+        if score > best_score:
+            best, best_score = match.group("answer").strip(), score
+    return best
+
+
 def _reply_text(messages: list[dict[str, Any]]) -> str:
+    with_fact, echo, empty = REPLY_LABELS[conversation_language(messages)]
     last = next((m for m in reversed(messages) if m.get("role") == "user"), None)
-    said = last.get("content") if last else ""
-    if isinstance(said, list):
-        said = " ".join(part.get("text", "") for part in said if isinstance(part, dict))
-    said = re.sub(r"\s+", " ", str(said or "")).strip()
-    return f"Emulated reply to: {said}" if said else "Emulated reply."
+    said = _text_of(last) if last else ""
+    system = "\n".join(_text_of(m) for m in messages if m.get("role") == "system")
+    answer = _best_fact(system, said) if said and system else None
+    if answer:
+        return with_fact.format(answer=answer)
+    return echo.format(said=said) if said else empty
 
 
 def _content(body: Mapping[str, Any]) -> str:

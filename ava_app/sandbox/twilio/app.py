@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ava_app.languages import normalise
 from ava_app.sandbox.twilio.state import (
     CODE_MESSAGES,
     CODE_VALIDITY_SECONDS,
@@ -208,8 +209,7 @@ async def create_verification(emulator: TwilioEmulator, request: Request) -> Res
         {"attempt_sid": new_sid("VL"), "channel": channel, "time": iso_time(now).replace("Z", ".000Z")}
     )
     record["date_updated"] = iso_time(now)
-    language = (form.get("Locale") or "en")[:2].lower()
-    message = CODE_MESSAGES.get(language, CODE_MESSAGES["en"]).format(code=record["_code"])
+    message = CODE_MESSAGES[normalise(form.get("Locale"))].format(code=record["_code"])
     try:
         await emulator.deliver(to, message)
     except Exception:

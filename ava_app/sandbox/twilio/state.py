@@ -25,6 +25,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from ava_app.languages import Language
 from ava_app.private_files import private_sqlite_file
 from ava_app.services.providers.sandbox_keys import SANDBOX_ACCOUNT_SID, SANDBOX_VERIFY_SERVICE_SID
 
@@ -126,10 +127,10 @@ KEYPAD = {
     for letter in letters
 }
 
-CODE_MESSAGES = {
+# The Verify text, in each language AVA speaks (the request's Locale; English for any other).
+CODE_MESSAGES: dict[Language, str] = {
     "en": "Your AVA verification code is: {code}",
     "fr": "Votre code de vérification AVA est : {code}",
-    "es": "Tu código de verificación de AVA es: {code}",
 }
 
 

@@ -34,6 +34,8 @@ from ava_app.sandbox.vapi.scenarios import (
     ToolStep,
     Turn,
     build_scenario,
+    no_conversation_summary,
+    scenario_language,
     system_prompt_of,
     tool_arguments_json,
 )
@@ -452,11 +454,10 @@ class _CallRun:
         }
         if self.spoken:
             name = f"{self.call['id']}-mono.wav"
-            language = ((self.assistant or {}).get("transcriber") or {}).get("language") or "en"
             await synthesize_recording(
                 turns=self.spoken,
                 path=self.sandbox.recordings_dir / name,
-                language=language if language != "multi" else "en",
+                language=scenario_language(self.assistant or {}),
                 use_speech=self.sandbox.use_speech,
                 cache_dir=self.sandbox.recordings_dir / REUSE_DIR if self.reuse_recordings else None,
             )
@@ -652,7 +653,7 @@ def _tool_result(response: httpx.Response | None, tool_call_id: str) -> str | No
 
 
 def _analysis(assistant: dict[str, Any], scenario: Scenario | None, customer: dict[str, Any]) -> dict[str, Any]:
-    analysis: dict[str, Any] = {"summary": scenario.summary if scenario else "The call ended before a conversation."}
+    analysis: dict[str, Any] = {"summary": scenario.summary if scenario else no_conversation_summary(assistant)}
     plan = assistant.get("analysisPlan") or {}
     properties = (((plan.get("structuredDataPlan") or {}).get("schema") or {}).get("properties")) or {}
     if scenario and properties and (plan.get("structuredDataPlan") or {}).get("enabled", False):

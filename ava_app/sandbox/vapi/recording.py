@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 8000  # phone quality, and small files
 _VOICES = {"bot": "+f3", "user": "+m3"}
-_ESPEAK_LANGUAGES = {"en": "en-us", "fr": "fr", "es": "es", "de": "de", "it": "it", "pt": "pt", "nl": "nl"}
+_ESPEAK_LANGUAGES = {"en": "en-us", "fr": "fr"}
 
 
 async def synthesize_recording(

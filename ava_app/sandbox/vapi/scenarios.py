@@ -4,6 +4,9 @@ Pure functions: a scenario is data (turns, tool calls, outcome); the call runner
 declares AVA's built-in tools (``lookup_faq``, ``check_business_hours``, ``take_message``) has them called where a
 real assistant would: a question goes through ``lookup_faq`` then ``check_business_hours``, a complaint, a message
 or a booking request without a booking tool through ``take_message``; the tool's answer shapes the next line.
+
+Both sides speak the assistant's language (its transcriber's, as AVA pushes it; English for any other): the caller's
+and the assistant's lines, the tool arguments and Vapi's summary all come from ``LINES``.
 """
 
 from __future__ import annotations
@@ -16,8 +19,169 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from ava_app.languages import Language, is_supported, normalise
+
 INTENTS = ("booking", "question", "complaint", "wrong_number", "voicemail", "hang_up", "transfer")
-CALLER_NAMES = ("Jordan Lee", "Sam Rivera", "Alex Morgan", "Taylor Brooks", "Casey Nguyen", "Robin Patel")
+CALLER_NAMES: dict[Language, tuple[str, ...]] = {
+    "en": ("Jordan Lee", "Sam Rivera", "Alex Morgan", "Taylor Brooks", "Casey Nguyen", "Robin Patel"),
+    "fr": ("Camille Martin", "Lucas Bernard", "Léa Dubois", "Hugo Moreau", "Chloé Laurent", "Nathan Girard"),
+}
+# Monday first, as ``datetime.weekday`` counts.
+DAY_NAMES: dict[Language, tuple[str, ...]] = {
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    "fr": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
+}
+# Every line of every scenario, per language; ``{name}``, ``{first}``, ``{day}`` and the like are filled in.
+LINES: dict[Language, dict[str, str]] = {
+    "en": {
+        "greeting": "Hello, thanks for calling. How can I help you today?",
+        "goodbye": "Thanks for calling. Goodbye!",
+        "about": "Can you tell me about {title}?",
+        "book_ask": "Hi, this is {name}. I'd like to book an appointment for next {day} morning, please.",
+        "book_checking": "Sure, one moment while I check the schedule.",
+        "book_done": "You're all set. {result}",
+        "book_failed": "I'm sorry, I couldn't book that right now. I've passed your request to the team and they'll "
+        "call you back.",
+        "book_number": "Of course, {first}. What's the best number to confirm the time with you?",
+        "book_this_number": "This number is fine.",
+        "book_message": "Would like an appointment next {day} morning; please call back to confirm.",
+        "book_reason": "appointment next {day} morning",
+        "book_noted": "Thank you. I've noted your request for next {day} morning; the team will call to confirm.",
+        "book_bye": "Great, thanks. Bye!",
+        "book_summary": "{name} called to book an appointment for next {day} morning.",
+        "book_summary_booked": " The appointment was booked.",
+        "book_summary_noted": " The request was noted for a call back to confirm.",
+        "book_slot": "next {day} morning",
+        "question_prefix": "Hi, quick question. ",
+        "question_more": "Can you tell me a bit more about what you offer?",
+        "question_summary": "{name} asked: {question} The assistant answered from the knowledge base.",
+        "question_checking": "Let me check that for you.",
+        "question_open_now": "Great. And are you open right now?",
+        "hours_today": "What are your opening hours today?",
+        "hours_summary_checked": "{name} asked about opening hours; the assistant checked them.",
+        "hours_one_moment": "One moment, let me check.",
+        "hours_summary_callback": "{name} asked about opening hours; the assistant offered a call back.",
+        "hours_week": "What are your opening hours this week?",
+        "hours_unknown": "I don't have that in front of me, but I can take a message and someone will call you back "
+        "today.",
+        "hours_failed": "I can't check our hours right now, sorry. Please try again a bit later.",
+        "question_thanks": "Perfect, that's all I needed. Thank you!",
+        "complaint_open": "I'm calling because I'm really unhappy. I was charged twice for my last visit.",
+        "complaint_sorry": "I'm very sorry about that. Could I have your name so a manager can look into it?",
+        "complaint_name": "It's {name}. I'd like someone to call me back today.",
+        "complaint_message": "Was charged twice for the last visit and wants a manager to call back today.",
+        "complaint_reason": "double charge complaint",
+        "complaint_logged": "Thank you, {first}. I've logged your complaint; a manager will call you back today.",
+        "complaint_ok": "Okay. Thanks.",
+        "complaint_summary": "{name} complained about being charged twice and asked for a manager to call back today.",
+        "urgent_ask": "Hi, it's {name}. It's urgent, I'm in a lot of pain since this morning. Can I talk to someone?",
+        "urgent_message": "Urgent: in pain since this morning, wants to talk to someone now.",
+        "urgent_reason": "urgent call",
+        "urgent_passed": "I understand, {first}. I've passed on your message as urgent; someone calls you back right "
+        "away. ",
+        "urgent_summary_message": "{name} called about an urgent problem and asked to talk to someone; a message was "
+        "taken.",
+        "urgent_transfer": "I understand. I'm putting you through to the team right now, please stay on the line.",
+        "urgent_summary_transfer": "{name} called about an urgent problem; the assistant transferred the call to "
+        "{destination}.",
+        "wrong_number": "Oh, sorry, I think I dialed the wrong number. I was trying to reach a pizza place.",
+        "wrong_number_ok": "No problem at all. Have a great day!",
+        "wrong_number_summary": "The caller dialed the wrong number and hung up.",
+        "wrong_number_reason": "wrong number",
+        "voicemail_default": "Hi, this is a message from our office. Please call us back.",
+        "machine_greeting": "Hi, you've reached {name}. Please leave a message after the tone.",
+        "machine_summary": "The call reached {name}'s voicemail; the assistant left a message.",
+        "voicemail_reason": "voicemail",
+        "message_ask": "Hi, it's {name}. Please call me back when you can, it's about my booking.",
+        "message_text": "Please call back about my booking.",
+        "message_reason": "message left",
+        "message_passed": "Thanks, {first}. I'll pass your message on. ",
+        "message_summary": "{name} left a message asking for a call back about a booking.",
+        "message_failed": "I'm sorry, I couldn't save your message just now. Please call us back a little later.",
+        "hang_up_summary": "The caller hung up without saying anything.",
+        "hang_up_reason": "hung up",
+        "no_conversation": "The call ended before a conversation.",
+    },
+    "fr": {
+        "greeting": "Bonjour, merci de votre appel. Que puis-je faire pour vous ?",
+        "goodbye": "Merci de votre appel. Au revoir !",
+        "about": "Pouvez-vous m'en dire plus sur {title} ?",
+        "book_ask": "Bonjour, {name} à l'appareil. Je voudrais prendre rendez-vous {day} prochain dans la matinée, "
+        "s'il vous plaît.",
+        "book_checking": "Bien sûr, un instant, je regarde le planning.",
+        "book_done": "C'est noté. {result}",
+        "book_failed": "Je suis désolée, je n'ai pas pu réserver pour le moment. J'ai transmis votre demande à "
+        "l'équipe, qui vous rappellera.",
+        "book_number": "Bien sûr, {first}. À quel numéro pouvons-nous vous joindre pour confirmer l'horaire ?",
+        "book_this_number": "Ce numéro-ci, c'est très bien.",
+        "book_message": "Souhaite un rendez-vous {day} prochain dans la matinée ; merci de rappeler pour confirmer.",
+        "book_reason": "rendez-vous {day} prochain dans la matinée",
+        "book_noted": "Merci. J'ai noté votre demande pour {day} prochain dans la matinée ; l'équipe vous rappellera "
+        "pour confirmer.",
+        "book_bye": "Parfait, merci. Au revoir !",
+        "book_summary": "{name} a appelé pour prendre rendez-vous {day} prochain dans la matinée.",
+        "book_summary_booked": " Le rendez-vous a été pris.",
+        "book_summary_noted": " La demande a été notée ; l'équipe rappellera pour confirmer.",
+        "book_slot": "{day} prochain dans la matinée",
+        "question_prefix": "Bonjour, une petite question. ",
+        "question_more": "Pouvez-vous m'en dire un peu plus sur ce que vous proposez ?",
+        "question_summary": "{name} a demandé : {question} L'assistante a répondu à partir de la base de "
+        "connaissances.",
+        "question_checking": "Je vérifie pour vous.",
+        "question_open_now": "Très bien. Et vous êtes ouverts en ce moment ?",
+        "hours_today": "Quels sont vos horaires aujourd'hui ?",
+        "hours_summary_checked": "{name} a demandé les horaires d'ouverture ; l'assistante les a vérifiés.",
+        "hours_one_moment": "Un instant, je vérifie.",
+        "hours_summary_callback": "{name} a demandé les horaires d'ouverture ; l'assistante a proposé un rappel.",
+        "hours_week": "Quels sont vos horaires cette semaine ?",
+        "hours_unknown": "Je n'ai pas cette information sous les yeux, mais je peux prendre un message et quelqu'un "
+        "vous rappellera aujourd'hui.",
+        "hours_failed": "Je ne peux pas vérifier nos horaires pour le moment, désolée. Merci de réessayer un peu "
+        "plus tard.",
+        "question_thanks": "Parfait, c'est tout ce qu'il me fallait. Merci !",
+        "complaint_open": "J'appelle parce que je suis vraiment mécontent. J'ai été débité deux fois pour ma "
+        "dernière visite.",
+        "complaint_sorry": "Je suis vraiment désolée. Puis-je avoir votre nom pour qu'un responsable s'en occupe ?",
+        "complaint_name": "C'est {name}. J'aimerais qu'on me rappelle aujourd'hui.",
+        "complaint_message": "A été débité deux fois pour la dernière visite et souhaite qu'un responsable le "
+        "rappelle aujourd'hui.",
+        "complaint_reason": "réclamation pour double débit",
+        "complaint_logged": "Merci, {first}. J'ai enregistré votre réclamation ; un responsable vous rappellera "
+        "aujourd'hui.",
+        "complaint_ok": "D'accord. Merci.",
+        "complaint_summary": "{name} s'est plaint d'avoir été débité deux fois et a demandé qu'un responsable le "
+        "rappelle aujourd'hui.",
+        "urgent_ask": "Bonjour, c'est {name}. C'est urgent, j'ai très mal depuis ce matin. Je peux parler à "
+        "quelqu'un ?",
+        "urgent_message": "Urgent : a mal depuis ce matin, souhaite parler à quelqu'un tout de suite.",
+        "urgent_reason": "appel urgent",
+        "urgent_passed": "Je comprends, {first}. J'ai transmis votre message en urgence ; on vous rappelle tout de "
+        "suite. ",
+        "urgent_summary_message": "{name} a appelé pour un problème urgent et a demandé à parler à quelqu'un ; un "
+        "message a été pris.",
+        "urgent_transfer": "Je comprends. Je vous mets en relation avec l'équipe tout de suite, restez en ligne.",
+        "urgent_summary_transfer": "{name} a appelé pour un problème urgent ; l'assistante a transféré l'appel au "
+        "{destination}.",
+        "wrong_number": "Oh, pardon, je crois que je me suis trompé de numéro. Je voulais appeler une pizzeria.",
+        "wrong_number_ok": "Aucun problème. Bonne journée !",
+        "wrong_number_summary": "L'appelant s'est trompé de numéro et a raccroché.",
+        "wrong_number_reason": "erreur de numéro",
+        "voicemail_default": "Bonjour, c'est un message de notre part. Merci de nous rappeler.",
+        "machine_greeting": "Bonjour, vous êtes bien sur le répondeur de {name}. Laissez un message après le bip.",
+        "machine_summary": "L'appel est tombé sur le répondeur de {name} ; l'assistante a laissé un message.",
+        "voicemail_reason": "répondeur",
+        "message_ask": "Bonjour, c'est {name}. Rappelez-moi quand vous pouvez, c'est au sujet de ma réservation.",
+        "message_text": "Merci de me rappeler au sujet de ma réservation.",
+        "message_reason": "message laissé",
+        "message_passed": "Merci, {first}. Je transmets votre message. ",
+        "message_summary": "{name} a laissé un message pour être rappelé au sujet d'une réservation.",
+        "message_failed": "Je suis désolée, je n'ai pas pu enregistrer votre message. Merci de nous rappeler un peu "
+        "plus tard.",
+        "hang_up_summary": "L'appelant a raccroché sans rien dire.",
+        "hang_up_reason": "a raccroché",
+        "no_conversation": "L'appel s'est terminé avant toute conversation.",
+    },
+}
 _BOOKING_TOOL = re.compile(r"book|appointment|schedule|reserv", re.IGNORECASE)
 FAQ_TOOL, HOURS_TOOL, MESSAGE_TOOL = "lookup_faq", "check_business_hours", "take_message"
 
@@ -57,7 +221,13 @@ class Scenario:
     facts: dict[str, Any] = field(default_factory=dict)
 
 
-def knowledge_facts(system_prompt: str) -> list[tuple[str | None, str]]:
+def scenario_language(assistant: dict[str, Any]) -> Language:
+    """The language the assistant speaks, from its transcriber (AVA sets it); English when it is not one of AVA's."""
+    language = str((assistant.get("transcriber") or {}).get("language") or "")
+    return normalise(language) if is_supported(language) else "en"
+
+
+def knowledge_facts(system_prompt: str, language: Language = "en") -> list[tuple[str | None, str]]:
     """(question, answer) pairs from a prompt's knowledge-base lines (``- Q: … A: …`` or ``- Title: text``)."""
     facts: list[tuple[str | None, str]] = []
     in_section = False
@@ -72,7 +242,8 @@ def knowledge_facts(system_prompt: str) -> list[tuple[str | None, str]]:
                 facts.append((qa.group(1), qa.group(2)))
             elif in_section:
                 title, _, body = entry.partition(": ")
-                facts.append((f"Can you tell me about {title.lower()}?", body) if body else (None, entry))
+                about = LINES[language]["about"].format(title=title.lower())
+                facts.append((about, body) if body else (None, entry))
         elif stripped:
             in_section = False
     return facts
@@ -83,6 +254,27 @@ def system_prompt_of(assistant: dict[str, Any]) -> str:
     return "\n".join(str(m.get("content", "")) for m in messages if m.get("role") == "system")
 
 
+@dataclass(frozen=True)
+class _Script:
+    """What every scenario builder gets: the assistant, the caller, the opening and closing lines, the language."""
+
+    assistant: dict[str, Any]
+    name: str
+    greeting: str
+    goodbye: str
+    direction: str
+    rng: random.Random
+    language: Language
+
+    @property
+    def first(self) -> str:
+        return self.name.split()[0]
+
+    def say(self, key: str, **values: Any) -> str:
+        """A line of ``LINES`` in the call's language, with the caller's name (and first name) filled in."""
+        return LINES[self.language][key].format(name=self.name, first=self.first, **values)
+
+
 def build_scenario(
     *, intent: str, assistant: dict[str, Any], direction: str, seed: str, caller_name: str | None = None
 ) -> Scenario:
@@ -90,9 +282,17 @@ def build_scenario(
     if intent not in INTENTS:
         raise ValueError(f"unknown intent {intent!r}; expected one of {', '.join(INTENTS)}")
     rng = random.Random(seed)
-    name = caller_name or rng.choice(CALLER_NAMES)
-    greeting = assistant.get("firstMessage") or "Hello, thanks for calling. How can I help you today?"
-    goodbye = assistant.get("endCallMessage") or "Thanks for calling. Goodbye!"
+    language = scenario_language(assistant)
+    name = caller_name or rng.choice(CALLER_NAMES[language])
+    script = _Script(
+        assistant=assistant,
+        name=name,
+        greeting=assistant.get("firstMessage") or LINES[language]["greeting"],
+        goodbye=assistant.get("endCallMessage") or LINES[language]["goodbye"],
+        direction=direction,
+        rng=rng,
+        language=language,
+    )
     builder = {
         "booking": _booking,
         "question": _question,
@@ -102,131 +302,119 @@ def build_scenario(
         "hang_up": _hang_up,
         "transfer": _transfer,
     }[intent]
-    scenario = builder(assistant=assistant, name=name, greeting=greeting, goodbye=goodbye, direction=direction, rng=rng)
+    scenario = builder(script)
     scenario.facts.setdefault("callerName", name)
     return scenario
 
 
-def _booking(*, assistant, name, greeting, goodbye, direction, rng) -> Scenario:
-    first = name.split()[0]
-    day = rng.choice(["Tuesday", "Wednesday", "Thursday"])
-    steps: list[Turn | ToolStep] = [
-        Turn("bot", greeting),
-        Turn("user", f"Hi, this is {name}. I'd like to book an appointment for next {day} morning, please."),
-    ]
-    tool = next((t for t in _function_tools(assistant) if _BOOKING_TOOL.search(t["function"]["name"])), None)
+def _booking(script: _Script) -> Scenario:
+    weekday = script.rng.choice([1, 2, 3])  # Tuesday to Thursday
+    day = DAY_NAMES[script.language][weekday]
+    steps: list[Turn | ToolStep] = [Turn("bot", script.greeting), Turn("user", script.say("book_ask", day=day))]
+    tool = next((t for t in _function_tools(script.assistant) if _BOOKING_TOOL.search(t["function"]["name"])), None)
     if tool is not None:
-        steps.append(Turn("bot", "Sure, one moment while I check the schedule."))
+        steps.append(Turn("bot", script.say("book_checking")))
+        done, failed = script.say("book_done", result=""), script.say("book_failed")
         steps.append(
             ToolStep(
                 tool=tool,
-                arguments=_arguments_for(tool, name=name, day=day, rng=rng),
-                reply=lambda result: (
-                    f"You're all set. {result}"
-                    if result
-                    else "I'm sorry, I couldn't book that right now. "
-                    "I've passed your request to the team and they'll call you back."
-                ),
+                arguments=_arguments_for(tool, script=script, weekday=weekday),
+                reply=lambda result: done + result if result else failed,
             )
         )
     else:
-        steps.append(Turn("bot", f"Of course, {first}. What's the best number to confirm the time with you?"))
-        steps.append(Turn("user", "This number is fine."))
+        steps.append(Turn("bot", script.say("book_number")))
+        steps.append(Turn("user", script.say("book_this_number")))
         steps.append(
             _message_step(
-                assistant,
-                name=name,
-                message=f"Would like an appointment next {day} morning; please call back to confirm.",
-                reason=f"appointment next {day} morning",
-                said=f"Thank you. I've noted your request for next {day} morning; the team will call to confirm.",
+                script,
+                message=script.say("book_message", day=day),
+                reason=script.say("book_reason", day=day),
+                said=script.say("book_noted", day=day),
             )
         )
-    steps += [Turn("user", "Great, thanks. Bye!"), Turn("bot", goodbye)]
+    steps += [Turn("user", script.say("book_bye")), Turn("bot", script.goodbye)]
     return Scenario(
         intent="booking",
-        caller_name=name,
+        caller_name=script.name,
         steps=steps,
         ended_reason="customer-ended-call",
-        summary=f"{name} called to book an appointment for next {day} morning."
-        + (" The appointment was booked." if tool else " The request was noted for a call back to confirm."),
+        summary=script.say("book_summary", day=day)
+        + script.say("book_summary_booked" if tool else "book_summary_noted"),
         success=True,
         facts={
-            "reason": f"appointment next {day} morning",
+            "reason": script.say("book_reason", day=day),
             "appointmentBooked": tool is not None,
             "callback": tool is None,
         },
     )
 
 
-def _question(*, assistant, name, greeting, goodbye, direction, rng) -> Scenario:
-    facts = knowledge_facts(system_prompt_of(assistant))
-    faq_tool, hours_tool = _tool_named(assistant, FAQ_TOOL), _tool_named(assistant, HOURS_TOOL)
-    steps: list[Turn | ToolStep] = [Turn("bot", greeting)]
+def _question(script: _Script) -> Scenario:
+    facts = knowledge_facts(system_prompt_of(script.assistant), script.language)
+    faq_tool, hours_tool = _tool_named(script.assistant, FAQ_TOOL), _tool_named(script.assistant, HOURS_TOOL)
+    hours_reply = _hours_reply(script.say("hours_failed"))
+    prefix = script.say("question_prefix")
+    steps: list[Turn | ToolStep] = [Turn("bot", script.greeting)]
     if facts:
-        question, answer = rng.choice(facts)
-        question = question or "Can you tell me a bit more about what you offer?"
-        summary = f"{name} asked: {question} The assistant answered from the knowledge base."
-        steps.append(Turn("user", f"Hi, quick question. {question}"))
+        question, answer = script.rng.choice(facts)
+        question = question or script.say("question_more")
+        summary = script.say("question_summary", question=question)
+        steps.append(Turn("user", prefix + question))
         if faq_tool is not None:
-            steps.append(Turn("bot", "Let me check that for you."))
+            steps.append(Turn("bot", script.say("question_checking")))
             # The spoken answer is what AVA's knowledge base returned, as a real assistant would read it out.
             steps.append(ToolStep(tool=faq_tool, arguments={"question": question}, reply=_or_else(answer)))
         else:
             steps.append(Turn("bot", answer))
         if hours_tool is not None:
-            steps.append(Turn("user", "Great. And are you open right now?"))
-            steps.append(ToolStep(tool=hours_tool, arguments={}, reply=_hours_reply))
+            steps.append(Turn("user", script.say("question_open_now")))
+            steps.append(ToolStep(tool=hours_tool, arguments={}, reply=hours_reply))
     elif hours_tool is not None:
-        summary = f"{name} asked about opening hours; the assistant checked them."
-        steps.append(Turn("user", "Hi, quick question. What are your opening hours today?"))
-        steps.append(Turn("bot", "One moment, let me check."))
-        steps.append(ToolStep(tool=hours_tool, arguments={}, reply=_hours_reply))
+        summary = script.say("hours_summary_checked")
+        steps.append(Turn("user", prefix + script.say("hours_today")))
+        steps.append(Turn("bot", script.say("hours_one_moment")))
+        steps.append(ToolStep(tool=hours_tool, arguments={}, reply=hours_reply))
     else:
-        summary = f"{name} asked about opening hours; the assistant offered a call back."
-        steps.append(Turn("user", "Hi, quick question. What are your opening hours this week?"))
-        steps.append(
-            Turn(
-                "bot",
-                "I don't have that in front of me, but I can take a message and someone will call you back today.",
-            )
-        )
+        summary = script.say("hours_summary_callback")
+        steps.append(Turn("user", prefix + script.say("hours_week")))
+        steps.append(Turn("bot", script.say("hours_unknown")))
     answered = bool(facts) or hours_tool is not None
-    steps += [Turn("user", "Perfect, that's all I needed. Thank you!"), Turn("bot", goodbye)]
+    steps += [Turn("user", script.say("question_thanks")), Turn("bot", script.goodbye)]
     return Scenario(
         intent="question",
-        caller_name=name,
+        caller_name=script.name,
         steps=steps,
         ended_reason="customer-ended-call",
         summary=summary,
         success=answered,
-        facts={"reason": _first_question(steps), "callback": not answered},
+        facts={"reason": _first_question(steps, prefix=prefix), "callback": not answered},
     )
 
 
-def _complaint(*, assistant, name, greeting, goodbye, direction, rng) -> Scenario:
+def _complaint(script: _Script) -> Scenario:
     steps: list[Turn | ToolStep] = [
-        Turn("bot", greeting),
-        Turn("user", "I'm calling because I'm really unhappy. I was charged twice for my last visit."),
-        Turn("bot", "I'm very sorry about that. Could I have your name so a manager can look into it?"),
-        Turn("user", f"It's {name}. I'd like someone to call me back today."),
+        Turn("bot", script.greeting),
+        Turn("user", script.say("complaint_open")),
+        Turn("bot", script.say("complaint_sorry")),
+        Turn("user", script.say("complaint_name")),
         _message_step(
-            assistant,
-            name=name,
-            message="Was charged twice for the last visit and wants a manager to call back today.",
-            reason="double charge complaint",
-            said=f"Thank you, {name.split()[0]}. I've logged your complaint; a manager will call you back today.",
+            script,
+            message=script.say("complaint_message"),
+            reason=script.say("complaint_reason"),
+            said=script.say("complaint_logged"),
         ),
-        Turn("user", "Okay. Thanks."),
-        Turn("bot", goodbye),
+        Turn("user", script.say("complaint_ok")),
+        Turn("bot", script.goodbye),
     ]
     return Scenario(
         intent="complaint",
-        caller_name=name,
+        caller_name=script.name,
         steps=steps,
         ended_reason="customer-ended-call",
-        summary=f"{name} complained about being charged twice and asked for a manager to call back today.",
+        summary=script.say("complaint_summary"),
         success=True,
-        facts={"reason": "double charge complaint", "callback": True, "sentiment": "negative"},
+        facts={"reason": script.say("complaint_reason"), "callback": True, "sentiment": "negative"},
     )
 
 
@@ -239,115 +427,104 @@ def _transfer_destination(assistant: dict[str, Any]) -> str | None:
     return None
 
 
-def _transfer(*, assistant, name, greeting, goodbye, direction, rng) -> Scenario:
+def _transfer(script: _Script) -> Scenario:
     """An urgent caller asks for a person: Vapi's transferCall tool hands the call over, else a message is taken."""
-    destination = _transfer_destination(assistant)
-    steps: list[Turn | ToolStep] = [
-        Turn("bot", greeting),
-        Turn("user", f"Hi, it's {name}. It's urgent, I'm in a lot of pain since this morning. Can I talk to someone?"),
-    ]
+    destination = _transfer_destination(script.assistant)
+    steps: list[Turn | ToolStep] = [Turn("bot", script.greeting), Turn("user", script.say("urgent_ask"))]
+    reason = script.say("urgent_reason")
     if destination is None:
         steps.append(
             _message_step(
-                assistant,
-                name=name,
-                message="Urgent: in pain since this morning, wants to talk to someone now.",
-                reason="urgent call",
-                said=f"I understand, {name.split()[0]}. I've passed on your message as urgent; someone calls you back "
-                "right away. " + goodbye,
+                script,
+                message=script.say("urgent_message"),
+                reason=reason,
+                said=script.say("urgent_passed") + script.goodbye,
             )
         )
         return Scenario(
             intent="transfer",
-            caller_name=name,
+            caller_name=script.name,
             steps=steps,
             ended_reason="customer-ended-call",
-            summary=f"{name} called about an urgent problem and asked to talk to someone; a message was taken.",
+            summary=script.say("urgent_summary_message"),
             success=True,
-            facts={"reason": "urgent call", "callback": True, "urgency": "high"},
+            facts={"reason": reason, "callback": True, "urgency": "high"},
         )
-    steps.append(Turn("bot", "I understand. I'm putting you through to the team right now, please stay on the line."))
+    steps.append(Turn("bot", script.say("urgent_transfer")))
     return Scenario(
         intent="transfer",
-        caller_name=name,
+        caller_name=script.name,
         steps=steps,
         ended_reason="assistant-forwarded-call",
-        summary=f"{name} called about an urgent problem; the assistant transferred the call to {destination}.",
+        summary=script.say("urgent_summary_transfer", destination=destination),
         success=True,
-        facts={"reason": "urgent call", "callback": False, "urgency": "high", "transferredTo": destination},
+        facts={"reason": reason, "callback": False, "urgency": "high", "transferredTo": destination},
     )
 
 
-def _wrong_number(*, assistant, name, greeting, goodbye, direction, rng) -> Scenario:
+def _wrong_number(script: _Script) -> Scenario:
     steps: list[Turn | ToolStep] = [
-        Turn("bot", greeting),
-        Turn("user", "Oh, sorry, I think I dialed the wrong number. I was trying to reach a pizza place."),
-        Turn("bot", "No problem at all. Have a great day!"),
+        Turn("bot", script.greeting),
+        Turn("user", script.say("wrong_number")),
+        Turn("bot", script.say("wrong_number_ok")),
     ]
     return Scenario(
         intent="wrong_number",
-        caller_name=name,
+        caller_name=script.name,
         steps=steps,
         ended_reason="customer-ended-call",
-        summary="The caller dialed the wrong number and hung up.",
+        summary=script.say("wrong_number_summary"),
         success=True,
-        facts={"reason": "wrong number", "callback": False},
+        facts={"reason": script.say("wrong_number_reason"), "callback": False},
     )
 
 
-def _voicemail(*, assistant, name, greeting, goodbye, direction, rng) -> Scenario:
-    message = assistant.get("voicemailMessage") or "Hi, this is a message from our office. Please call us back."
-    if direction == "outbound":
+def _voicemail(script: _Script) -> Scenario:
+    message = script.assistant.get("voicemailMessage") or script.say("voicemail_default")
+    if script.direction == "outbound":
         # Vapi detects the answering machine and leaves the assistant's voicemail message.
-        machine: list[Turn | ToolStep] = [
-            Turn("user", f"Hi, you've reached {name}. Please leave a message after the tone."),
-            Turn("bot", message),
-        ]
+        machine: list[Turn | ToolStep] = [Turn("user", script.say("machine_greeting")), Turn("bot", message)]
         return Scenario(
             intent="voicemail",
-            caller_name=name,
+            caller_name=script.name,
             steps=machine,
             ended_reason="voicemail",
-            summary=f"The call reached {name}'s voicemail; the assistant left a message.",
+            summary=script.say("machine_summary"),
             success=False,
-            facts={"reason": "voicemail", "callback": True},
+            facts={"reason": script.say("voicemail_reason"), "callback": True},
         )
     steps: list[Turn | ToolStep] = [
-        Turn("bot", greeting),
-        Turn("user", f"Hi, it's {name}. Please call me back when you can, it's about my booking."),
+        Turn("bot", script.greeting),
+        Turn("user", script.say("message_ask")),
         _message_step(
-            assistant,
-            name=name,
-            message="Please call back about my booking.",
-            reason="message left",
-            said=f"Thanks, {name.split()[0]}. I'll pass your message on. " + goodbye,
-            failed=_MESSAGE_FAILED + " " + goodbye,
+            script,
+            message=script.say("message_text"),
+            reason=script.say("message_reason"),
+            said=script.say("message_passed") + script.goodbye,
+            failed=script.say("message_failed") + " " + script.goodbye,
         ),
     ]
     return Scenario(
         intent="voicemail",
-        caller_name=name,
+        caller_name=script.name,
         steps=steps,
         ended_reason="customer-ended-call",
-        summary=f"{name} left a message asking for a call back about a booking.",
+        summary=script.say("message_summary"),
         success=True,
-        facts={"reason": "message left", "callback": True},
+        facts={"reason": script.say("message_reason"), "callback": True},
     )
 
 
-def _hang_up(*, assistant, name, greeting, goodbye, direction, rng) -> Scenario:
+def _hang_up(script: _Script) -> Scenario:
     return Scenario(
         intent="hang_up",
-        caller_name=name,
-        steps=[Turn("bot", greeting)],
+        caller_name=script.name,
+        steps=[Turn("bot", script.greeting)],
         ended_reason="customer-ended-call",
-        summary="The caller hung up without saying anything.",
+        summary=script.say("hang_up_summary"),
         success=False,
-        facts={"reason": "hung up", "callback": False},
+        facts={"reason": script.say("hang_up_reason"), "callback": False},
     )
-
-
-_MESSAGE_FAILED = "I'm sorry, I couldn't save your message just now. Please call us back a little later."
 
 
 def _function_tools(assistant: dict[str, Any]) -> list[dict[str, Any]]:
@@ -364,27 +541,31 @@ def _tool_named(assistant: dict[str, Any], name: str) -> dict[str, Any] | None:
 
 
 def _message_step(
-    assistant: dict[str, Any], *, name: str, message: str, reason: str, said: str, failed: str = _MESSAGE_FAILED
+    script: _Script, *, message: str, reason: str, said: str, failed: str | None = None
 ) -> Turn | ToolStep:
     """The assistant takes a message: through take_message when declared (``said`` only once it is saved)."""
-    tool = _tool_named(assistant, MESSAGE_TOOL)
+    tool = _tool_named(script.assistant, MESSAGE_TOOL)
     if tool is None:
         return Turn("bot", said)
-    arguments = _message_arguments(tool, name=name, message=message, reason=reason)
+    arguments = _message_arguments(tool, name=script.name, message=message, reason=reason)
+    failed = failed or script.say("message_failed")
     return ToolStep(tool=tool, arguments=arguments, reply=lambda result: said if result else failed)
 
 
-def _hours_reply(result: str | None) -> str:
-    """What the assistant says with check_business_hours' answer (a sentence about today's hours)."""
-    if not result:
-        return "I can't check our hours right now, sorry. Please try again a bit later."
-    return result
+def _hours_reply(failed: str) -> Callable[[str | None], str]:
+    """What the assistant says with check_business_hours' answer (a sentence about today's hours), else ``failed``."""
+    return lambda result: result or failed
 
 
-def _first_question(steps: list[Turn | ToolStep]) -> str:
+def _first_question(steps: list[Turn | ToolStep], *, prefix: str) -> str:
     """The caller's first question, as the call's reason (what Vapi's structured data would capture)."""
     text = next((step.text for step in steps if isinstance(step, Turn) and step.role == "user"), "")
-    return text.removeprefix("Hi, quick question. ")
+    return text.removeprefix(prefix)
+
+
+def no_conversation_summary(assistant: dict[str, Any]) -> str:
+    """Vapi's summary of a call that ended before anyone spoke, in the assistant's language."""
+    return LINES[scenario_language(assistant)]["no_conversation"]
 
 
 def _message_arguments(tool: dict[str, Any], *, name: str, message: str, reason: str) -> dict[str, Any]:
@@ -404,10 +585,10 @@ def _message_arguments(tool: dict[str, Any], *, name: str, message: str, reason:
     return arguments
 
 
-def _arguments_for(tool: dict[str, Any], *, name: str, day: str, rng: random.Random) -> dict[str, Any]:
+def _arguments_for(tool: dict[str, Any], *, script: _Script, weekday: int) -> dict[str, Any]:
     """Fill a tool's JSON-schema parameters with values a caller would give."""
     parameters = tool["function"].get("parameters") or {}
-    start = _next_weekday(day).replace(hour=9, minute=30)
+    start = _next_weekday(weekday).replace(hour=9, minute=30)
     arguments: dict[str, Any] = {}
     for key, schema in (parameters.get("properties") or {}).items():
         lowered = key.lower()
@@ -418,18 +599,17 @@ def _arguments_for(tool: dict[str, Any], *, name: str, day: str, rng: random.Ran
         elif schema.get("type") == "boolean":
             arguments[key] = True
         elif "name" in lowered:
-            arguments[key] = name
+            arguments[key] = script.name
         elif any(word in lowered for word in ("time", "date", "when", "start")):
             arguments[key] = start.isoformat()
         elif "phone" in lowered or "number" in lowered:
-            arguments[key] = f"+1650555{rng.randint(100, 199):04d}"
+            arguments[key] = f"+1650555{script.rng.randint(100, 199):04d}"
         else:
-            arguments[key] = f"next {day} morning"
+            arguments[key] = script.say("book_slot", day=DAY_NAMES[script.language][weekday])
     return arguments
 
 
-def _next_weekday(day: str) -> datetime:
-    target = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"].index(day)
+def _next_weekday(target: int) -> datetime:
     today = datetime.now(UTC).replace(second=0, microsecond=0)
     return today + timedelta(days=(target - today.weekday()) % 7 + 7)
 

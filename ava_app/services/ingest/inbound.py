@@ -6,17 +6,20 @@ from sqlmodel import Session
 
 from ava_app.models import Assistant, PhoneNumber, Tenant
 from ava_app.services.business_hours import HoursStatus, business_hours_status
+from ava_app.services.caller_phrases import closed_greeting, language_for, phrase
 from ava_app.services.ingest.calls import Handled, Routing, VapiEvent, ensure_call, find_number, touch_call
 
-_NOT_IN_SERVICE = "Sorry, this number is not in service. Goodbye."
-
-UNAVAILABLE = "Sorry, we cannot take your call right now. Please try again later."
+# Said when AVA fails before it knows whose call it is (``events``), so in AVA's default language.
+UNAVAILABLE = phrase("en", "unavailable")
 
 
 def handle_assistant_request(session: Session, event: VapiEvent) -> Handled:
     number = find_number(session, event)
     if number is None or (event.auth_tenant_id is not None and number.tenant_id != event.auth_tenant_id):
-        return Handled(response={"error": _NOT_IN_SERVICE}, problem="called number is not registered in AVA")
+        # No business to speak for: AVA's default language.
+        return Handled(
+            response={"error": phrase("en", "not_in_service")}, problem="called number is not registered in AVA"
+        )
     tenant = session.get(Tenant, number.tenant_id)
     assistant = session.get(Assistant, number.assistant_id) if number.assistant_id else None
     routing = Routing(
@@ -38,13 +41,18 @@ def handle_assistant_request(session: Session, event: VapiEvent) -> Handled:
 def _inbound_route(
     *, number: PhoneNumber, assistant: Assistant | None, tenant: Tenant | None, hours: HoursStatus
 ) -> dict:
-    """The assistant-request answer: the AI, the AI taking a voicemail, or a plain forward, as the owner configured."""
+    """The assistant-request answer: the AI, the AI taking a voicemail, or a plain forward, as the owner configured.
+
+    What AVA says itself (the hold message, the voicemail greeting, the apology) is in the assistant's language,
+    else the business's.
+    """
     business = tenant.name if tenant else ""
-    forward = {"type": "number", "number": number.forwarding_number, "message": "Please hold while I connect you."}
+    language = language_for(assistant, tenant)
+    forward = {"type": "number", "number": number.forwarding_number, "message": phrase(language, "hold")}
     provider_id = assistant.provider_assistant_id if assistant else None
     if not provider_id:
         # No AI to hand the call to: a forward is better than a dead line.
-        return {"destination": forward} if number.forwarding_number else {"error": UNAVAILABLE}
+        return {"destination": forward} if number.forwarding_number else {"error": phrase(language, "unavailable")}
     variables = {"businessName": business, "isOpen": "yes" if hours.is_open else "no"}
     action = number.after_hours_action
     if hours.is_open or action == "ai":
@@ -54,8 +62,7 @@ def _inbound_route(
     voicemail = (
         number.voicemail_message
         or (assistant.voicemail_message if assistant else "")
-        or f"Thanks for calling{' ' + business if business else ''}. We are closed right now. "
-        "Please leave your name, number and a short message, and we will call you back."
+        or closed_greeting(language, business=business, after_tone=False)
     )
     return {
         "assistantId": provider_id,

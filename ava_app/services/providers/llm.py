@@ -45,7 +45,6 @@ MAX_TRANSCRIPT_CHARS = 24_000
 EMPTY_CALL: dict[str, str] = {
     "en": "No conversation was recorded.",
     "fr": "Aucune conversation n'a été enregistrée.",
-    "es": "No se grabó ninguna conversación.",
 }
 
 

@@ -1,7 +1,7 @@
 """The local fallback used when no OpenAI key is configured: extractive summaries and FAQ-matched replies.
 
 Nothing here pretends to be a language model. Summaries are sentences taken from the caller's own words, topics and
-sentiment come from FR/EN/ES keyword lists, and test-call replies are the assistant's own greeting and FAQ answers.
+sentiment come from FR/EN keyword lists, and test-call replies are the assistant's own greeting and FAQ answers.
 Results carry ``source="local"`` and the UI shows :data:`LOCAL_LABEL` next to them.
 """
 
@@ -19,10 +19,9 @@ from ava_app.services.providers.llm_prompts import Language, normalise_language
 LOCAL_LABEL: dict[Language, str] = {
     "en": "Automatic summary (no AI)",
     "fr": "Résumé automatique (sans IA)",
-    "es": "Resumen automático (sin IA)",
 }
 
-CALLER_SPEAKERS = {"user", "caller", "customer", "client", "cliente", "appelant", "human", "you"}
+CALLER_SPEAKERS = {"user", "caller", "customer", "client", "appelant", "human", "you"}
 SPEAKER = re.compile(r"^\s*([A-Za-zÀ-ÿ ]{2,20}?)\s*:\s*(.*)$")
 SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
@@ -36,106 +35,91 @@ STOPWORDS = {
     "suis es sommes etes ai as avons avez ont je tu il elle on nous vous ils elles me te se moi toi mon ma mes ton ta "
     "tes son sa ses notre votre leur ce cet cette ces qui que quoi quel quelle comment quand ou pourquoi ne pas oui "
     "non bonjour merci voudrais veux peux pouvez faire fait c j n qu s y",
-    "es": "el la los las un una unos unas de del y o pero si a al en con sin por para es son era ser estoy esta estan "
-    "soy eres somos yo tu el ella nosotros vosotros ellos ellas me te se mi mis tu tus su sus nuestro este esta estos "
-    "estas que quien como cuando donde porque no si hola gracias quiero quisiera puedo puede hacer lo le les",
 }
 
 SUFFIXES: dict[Language, tuple[str, ...]] = {
     "en": ("ings", "ing", "ed", "es", "s"),
     "fr": ("ements", "ement", "ations", "ation", "es", "s", "e"),
-    "es": ("aciones", "acion", "es", "s"),
 }
 
 # topic key → (label per language, keywords per language). Keywords are matched without accents; on a tie the
 # earlier topic wins, so the more specific or urgent ones come first.
 TOPICS: dict[str, tuple[dict[Language, str], dict[Language, list[str]]]] = {
     "emergency": (
-        {"en": "emergency", "fr": "urgence", "es": "urgencia"},
+        {"en": "emergency", "fr": "urgence"},
         {
             "en": ["emergency", "urgent", "urgently", "pain", "asap", "right away", "immediately"],
             "fr": ["urgence", "urgent", "urgente", "douleur", "tout de suite", "immediatement"],
-            "es": ["emergencia", "urgente", "urgencia", "dolor", "ahora mismo", "inmediatamente"],
         },
     ),
     "complaint": (
-        {"en": "complaint", "fr": "réclamation", "es": "queja"},
+        {"en": "complaint", "fr": "réclamation"},
         {
             "en": ["complaint", "complain", "unhappy", "not happy", "problem", "issue", "broken", "unacceptable"],
             "fr": ["plainte", "reclamation", "probleme", "mecontent", "pas content", "casse", "inacceptable"],
-            "es": ["queja", "reclamacion", "problema", "roto", "inaceptable", "no estoy contento"],
         },
     ),
     "cancellation": (
-        {"en": "cancellation", "fr": "annulation", "es": "cancelación"},
+        {"en": "cancellation", "fr": "annulation"},
         {
             "en": ["cancel", "cancellation"],
             "fr": ["annuler", "annulation"],
-            "es": ["cancelar", "cancelacion", "anular"],
         },
     ),
     "callback": (
-        {"en": "callback request", "fr": "demande de rappel", "es": "solicitud de llamada"},
+        {"en": "callback request", "fr": "demande de rappel"},
         {
             "en": ["call me back", "call back", "callback", "give me a call", "reach me"],
             "fr": ["rappeler", "rappelez", "me rappeler", "recontacter"],
-            "es": ["devolver la llamada", "llamame", "me llamen", "me llame", "llamarme"],
         },
     ),
     "appointment": (
-        {"en": "appointment", "fr": "rendez-vous", "es": "cita"},
+        {"en": "appointment", "fr": "rendez-vous"},
         {
             "en": ["appointment", "book", "booking", "schedule", "reschedule", "availability", "available", "slot"],
             "fr": ["rendez-vous", "rdv", "reserver", "creneau", "disponible", "disponibilite", "consultation"],
-            "es": ["cita", "agendar", "reservar hora", "disponible", "disponibilidad", "consulta"],
         },
     ),
     "reservation": (
-        {"en": "table reservation", "fr": "réservation de table", "es": "reserva de mesa"},
+        {"en": "table reservation", "fr": "réservation de table"},
         {
             "en": ["table for", "reservation", "reserve a table", "dinner", "lunch"],
             "fr": ["une table", "reservation", "diner", "dejeuner"],
-            "es": ["una mesa", "reserva", "cena", "comida"],
         },
     ),
     "order": (
-        {"en": "order", "fr": "commande", "es": "pedido"},
+        {"en": "order", "fr": "commande"},
         {
             "en": ["order", "delivery", "deliver", "pickup", "pick up", "shipping"],
             "fr": ["commande", "commander", "livraison", "livrer", "a emporter"],
-            "es": ["pedido", "pedir", "entrega", "envio", "a domicilio", "para llevar"],
         },
     ),
     "billing": (
-        {"en": "billing", "fr": "facturation", "es": "facturación"},
+        {"en": "billing", "fr": "facturation"},
         {
             "en": ["invoice", "bill", "payment", "pay", "refund", "charged"],
             "fr": ["facture", "paiement", "payer", "remboursement", "preleve"],
-            "es": ["factura", "pago", "pagar", "reembolso", "cobro", "cobrado"],
         },
     ),
     "pricing": (
-        {"en": "pricing", "fr": "tarifs", "es": "precios"},
+        {"en": "pricing", "fr": "tarifs"},
         {
             "en": ["price", "prices", "cost", "how much", "quote", "estimate", "fee", "fees", "rate"],
             "fr": ["prix", "tarif", "tarifs", "combien", "devis", "cout"],
-            "es": ["precio", "precios", "cuanto", "presupuesto", "tarifa", "coste", "costo"],
         },
     ),
     "opening hours": (
-        {"en": "opening hours", "fr": "horaires", "es": "horario"},
+        {"en": "opening hours", "fr": "horaires"},
         {
             "en": ["opening hours", "open", "close", "closed", "closing", "hours"],
             "fr": ["horaires", "horaire", "ouvert", "ouverture", "ferme", "fermeture"],
-            "es": ["horario", "abierto", "abren", "cerrado", "cierran"],
         },
     ),
     "location": (
-        {"en": "location", "fr": "adresse", "es": "ubicación"},
+        {"en": "location", "fr": "adresse"},
         {
             "en": ["address", "where are you", "located", "directions", "parking"],
             "fr": ["adresse", "ou etes-vous", "situe", "stationnement", "parking", "acces"],
-            "es": ["direccion", "donde estan", "ubicados", "aparcamiento", "estacionamiento"],
         },
     ),
 }
@@ -144,97 +128,85 @@ TOPICS: dict[str, tuple[dict[Language, str], dict[Language, list[str]]]] = {
 SILENT_CALLER: dict[Language, str] = {
     "en": "The caller hung up during the greeting, without saying anything.",
     "fr": "L'appelant a raccroché pendant l'accueil, sans rien dire.",
-    "es": "La persona colgó durante el saludo, sin decir nada.",
 }
 ACTION_TOPICS = {"appointment", "cancellation", "reservation", "order", "billing", "complaint", "emergency", "callback"}
 ACTION_PHRASES: dict[Language, list[str]] = {
     "en": ["leave a message", "can someone", "could someone", "send me", "let me know", "get back to me"],
     "fr": ["laisser un message", "quelqu'un peut", "pouvez-vous m'envoyer", "tenez-moi au courant", "me recontacter"],
-    "es": ["dejar un recado", "dejar un mensaje", "alguien puede", "enviarme", "me avisen", "avisarme"],
 }
 
 INTENTS: dict[str, dict[Language, str]] = {
-    "appointment": {"en": "Book an appointment", "fr": "Prendre rendez-vous", "es": "Pedir una cita"},
-    "cancellation": {"en": "Cancel a booking", "fr": "Annuler un rendez-vous", "es": "Cancelar una cita"},
-    "reservation": {"en": "Reserve a table", "fr": "Réserver une table", "es": "Reservar una mesa"},
-    "pricing": {"en": "Ask about prices", "fr": "Se renseigner sur les tarifs", "es": "Preguntar por precios"},
-    "opening hours": {"en": "Ask about opening hours", "fr": "Connaître les horaires", "es": "Consultar el horario"},
-    "location": {"en": "Ask for the address", "fr": "Demander l'adresse", "es": "Preguntar la dirección"},
+    "appointment": {"en": "Book an appointment", "fr": "Prendre rendez-vous"},
+    "cancellation": {"en": "Cancel a booking", "fr": "Annuler un rendez-vous"},
+    "reservation": {"en": "Reserve a table", "fr": "Réserver une table"},
+    "pricing": {"en": "Ask about prices", "fr": "Se renseigner sur les tarifs"},
+    "opening hours": {"en": "Ask about opening hours", "fr": "Connaître les horaires"},
+    "location": {"en": "Ask for the address", "fr": "Demander l'adresse"},
     "order": {
         "en": "Place or follow an order",
         "fr": "Passer ou suivre une commande",
-        "es": "Hacer o seguir un pedido",
     },
-    "billing": {"en": "Question about a bill", "fr": "Question de facturation", "es": "Consulta sobre una factura"},
-    "complaint": {"en": "Make a complaint", "fr": "Faire une réclamation", "es": "Presentar una queja"},
-    "emergency": {"en": "Urgent request", "fr": "Demande urgente", "es": "Solicitud urgente"},
-    "callback": {"en": "Be called back", "fr": "Être rappelé", "es": "Que le devuelvan la llamada"},
+    "billing": {"en": "Question about a bill", "fr": "Question de facturation"},
+    "complaint": {"en": "Make a complaint", "fr": "Faire une réclamation"},
+    "emergency": {"en": "Urgent request", "fr": "Demande urgente"},
+    "callback": {"en": "Be called back", "fr": "Être rappelé"},
 }
 
 POSITIVE: dict[Language, list[str]] = {
     "en": ["great", "perfect", "wonderful", "excellent", "happy", "appreciate", "lovely", "awesome", "fantastic"],
     "fr": ["parfait", "super", "genial", "excellent", "content", "ravi", "formidable", "top", "impeccable"],
-    "es": ["perfecto", "genial", "excelente", "contento", "encantado", "estupendo", "fantastico", "maravilloso"],
 }
 # Politeness counts for little: nearly every caller says thank you.
-THANKS: dict[Language, list[str]] = {"en": ["thank", "thanks"], "fr": ["merci"], "es": ["gracias"]}
+THANKS: dict[Language, list[str]] = {"en": ["thank", "thanks"], "fr": ["merci"]}
 NEGATIVE: dict[Language, list[str]] = {
     "en": ["angry", "upset", "terrible", "awful", "disappointed", "unacceptable", "frustrated", "worst", "rude",
            "annoyed", "ridiculous", "not happy", "complaint"],
     "fr": ["fache", "enerve", "terrible", "horrible", "decu", "inacceptable", "nul", "pire", "agace", "mecontent",
            "pas content", "scandaleux", "plainte"],
-    "es": ["enfadado", "molesto", "terrible", "horrible", "decepcionado", "inaceptable", "peor", "fatal", "harto",
-           "ridiculo", "queja", "no estoy contento"],
 }  # fmt: skip
 
 NAME_PATTERNS: dict[Language, str] = {
     "en": r"\b(?i:my name is|my name's|this is|i am|i'm)\s+([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?)",
     "fr": r"\b(?i:je m'appelle|je suis|c'est|mon nom est)\s+([A-ZÀ-Ý][\w'-]+(?:\s+[A-ZÀ-Ý][\w'-]+)?)",
-    "es": r"\b(?i:me llamo|mi nombre es|soy)\s+([A-ZÁÉÍÓÚÑ][\w'-]+(?:\s+[A-ZÁÉÍÓÚÑ][\w'-]+)?)",
 }
 PHONE = re.compile(r"\+?\d[\d .()-]{6,}\d")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 TIME = re.compile(r"\b\d{1,2}(?::\d{2}|h\d{0,2})(?:\s?[ap]\.?m\.?)?|\b\d{1,2}\s?[ap]\.?m\.?", re.IGNORECASE)
 DATE = re.compile(
     r"\b\d{1,2}[/.-]\d{1,2}(?:[/.-]\d{2,4})?\b|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|"
-    r"today|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|demain|aujourd'hui|lunes|martes|miercoles|miércoles|"
-    r"jueves|viernes|sabado|sábado|domingo|mañana|hoy)\b(?:\s+\d{1,2})?",
+    r"today|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|demain|aujourd'hui)\b(?:\s+\d{1,2})?",
     re.IGNORECASE,
 )
-PARTY = re.compile(r"\b(\d{1,3})\s+(?:people|persons|guests|personnes|couverts|personas|comensales)\b", re.IGNORECASE)
+PARTY = re.compile(r"\b(\d{1,3})\s+(?:people|persons|guests|personnes|couverts)\b", re.IGNORECASE)
 # Fields the patterns below would fill wrongly ("date of birth" with the booking day, "new patient" with a name).
-UNSURE_FIELD_WORDS = {"birth", "naissance", "nacimiento", "new", "nouveau", "nouvelle", "nuevo", "nueva", "is", "has"}
+UNSURE_FIELD_WORDS = {"birth", "naissance", "new", "nouveau", "nouvelle", "is", "has"}
 FIELD_KINDS = {
-    "name": ("name", "nom", "nombre", "patient", "customer", "client", "cliente", "caller"),
-    "phone": ("phone", "number", "tel", "telephone", "telefono", "mobile", "callback"),
-    "email": ("email", "mail", "courriel", "correo"),
-    "date": ("date", "day", "jour", "fecha", "dia"),
-    "time": ("time", "hour", "heure", "hora"),
-    "party": ("party", "guests", "people", "covers", "personnes", "couverts", "personas", "size"),
+    "name": ("name", "nom", "patient", "customer", "client", "caller"),
+    "phone": ("phone", "number", "tel", "telephone", "mobile", "callback"),
+    "email": ("email", "mail", "courriel"),
+    "date": ("date", "day", "jour"),
+    "time": ("time", "hour", "heure"),
+    "party": ("party", "guests", "people", "covers", "personnes", "couverts", "size"),
 }
 
 GREETINGS: dict[Language, str] = {
     "en": "Hello, you've reached {business}, this is {name}. How can I help you?",
     "fr": "Bonjour, vous êtes bien chez {business}, {name} à l'appareil. Comment puis-je vous aider ?",
-    "es": "Hola, ha llamado a {business}, le atiende {name}. ¿En qué puedo ayudarle?",
 }
 NO_ANSWER: dict[Language, str] = {
     "en": "I'm sorry, I don't have that information. Can I take your name and number so someone calls you back?",
     "fr": "Je suis désolée, je n'ai pas cette information. Puis-je prendre votre nom et votre numéro pour qu'on vous "
     "rappelle ?",
-    "es": "Lo siento, no tengo esa información. ¿Me deja su nombre y su número para que le devuelvan la llamada?",
 }
 GOODBYES: dict[Language, list[str]] = {
     "en": ["bye", "goodbye", "that's all", "that is all"],
     "fr": ["au revoir", "bonne journee", "c'est tout"],
-    "es": ["adios", "hasta luego", "eso es todo"],
 }
 FAREWELL: dict[Language, str] = {
     "en": "Thank you for calling, goodbye!",
     "fr": "Merci de votre appel, au revoir !",
-    "es": "Gracias por su llamada, ¡adiós!",
 }
-DEFAULT_BUSINESS: dict[Language, str] = {"en": "our office", "fr": "notre établissement", "es": "nuestro negocio"}
+DEFAULT_BUSINESS: dict[Language, str] = {"en": "our office", "fr": "notre établissement"}
 
 
 def fold(text: str) -> str:

@@ -1,21 +1,17 @@
-"""Every prompt AVA sends to the language model, in the call's language (English, French, Spanish)."""
+"""Every prompt AVA sends to the language model, in the call's language (``ava_app.languages``: English, French)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
+
+from ava_app.languages import LANGUAGES, Language
+from ava_app.languages import normalise as normalise_language
 
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletionMessageParam, ChatCompletionUserMessageParam
 
-Language = Literal["en", "fr", "es"]
-LANGUAGES: tuple[Language, ...] = ("en", "fr", "es")
-
-
-def normalise_language(code: str | None) -> Language:
-    """``"fr-FR"`` → ``"fr"``; anything AVA has no prompts for falls back to English."""
-    short = (code or "en").strip().lower()[:2]
-    return short if short in LANGUAGES else "en"  # type: ignore[return-value]
+__all__ = ["LANGUAGES", "Language", "normalise_language"]
 
 
 SUMMARY_SYSTEM: dict[Language, str] = {
@@ -41,34 +37,21 @@ SUMMARY_SYSTEM: dict[Language, str] = {
         "- data : la valeur de chaque champ demandé telle que dite pendant l'appel, ou null si elle n'a pas été dite. "
         "N'invente jamais de valeur."
     ),
-    "es": (
-        "Resumes llamadas telefónicas atendidas por una recepcionista de IA para una pequeña empresa. "
-        "Lee la transcripción y responde solo con JSON conforme al esquema:\n"
-        "- summary: 1 a 3 frases cortas en español: quién llamó, por qué y qué se acordó.\n"
-        "- intent: el objetivo principal de quien llama, en pocas palabras.\n"
-        "- action_needed: true si alguien de la empresa debe hacer algo (devolver la llamada, confirmar, enviar).\n"
-        "- topics: 1 a 5 etiquetas de tema cortas, en minúsculas, en español.\n"
-        "- sentiment: el estado de ánimo general de quien llama: positive, neutral o negative.\n"
-        "- data: el valor de cada campo pedido tal como se dijo en la llamada, o null si no se dijo. "
-        "Nunca inventes valores."
-    ),
 }
 
 SUMMARY_USER: dict[Language, str] = {
     "en": "Business type: {industry}\nFields to extract: {fields}\n\nTranscript:\n{transcript}",
     "fr": "Type d'entreprise : {industry}\nChamps à extraire : {fields}\n\nTranscription :\n{transcript}",
-    "es": "Tipo de empresa: {industry}\nCampos a extraer: {fields}\n\nTranscripción:\n{transcript}",
 }
 
 # Asked again after an answer that did not match the schema.
 SUMMARY_RETRY: dict[Language, str] = {
     "en": "Your previous answer was not valid JSON for the schema. Answer again with the JSON object only.",
     "fr": "Ta réponse précédente n'était pas un JSON valide pour le schéma. Réponds à nouveau avec l'objet JSON seul.",
-    "es": "Tu respuesta anterior no era un JSON válido para el esquema. Responde de nuevo solo con el objeto JSON.",
 }
 
-UNKNOWN: dict[Language, str] = {"en": "not specified", "fr": "non précisé", "es": "no especificado"}
-NO_FIELDS: dict[Language, str] = {"en": "none", "fr": "aucun", "es": "ninguno"}
+UNKNOWN: dict[Language, str] = {"en": "not specified", "fr": "non précisé"}
+NO_FIELDS: dict[Language, str] = {"en": "none", "fr": "aucun"}
 
 REPLY_SYSTEM: dict[Language, str] = {
     "en": (
@@ -86,19 +69,12 @@ REPLY_SYSTEM: dict[Language, str] = {
         "de prendre un message.\n{persona}{rules}Accueil utilisé : {greeting}\n\nInformations (questions et "
         "réponses) :\n{facts}"
     ),
-    "es": (
-        "Eres {name}, la recepcionista telefónica de {business}. Esta es una llamada de prueba del responsable "
-        "para oír cómo respondes; compórtate exactamente como con una persona real.\n"
-        "Habla en español. Tono: {tone}. Cada respuesta tiene de una a tres frases cortas, habladas, sin listas ni "
-        "markdown.\nResponde solo con la información de abajo; si no lo sabes, dilo y ofrece tomar un recado.\n"
-        "{persona}{rules}Saludo utilizado: {greeting}\n\nInformación (preguntas y respuestas):\n{facts}"
-    ),
 }
 
-PERSONA_LINE: dict[Language, str] = {"en": "Persona: {}\n", "fr": "Personnage : {}\n", "es": "Personaje: {}\n"}
-RULES_LINE: dict[Language, str] = {"en": "Rules: {}\n", "fr": "Règles : {}\n", "es": "Reglas: {}\n"}
-NO_FACTS: dict[Language, str] = {"en": "(none yet)", "fr": "(aucune pour l'instant)", "es": "(ninguna todavía)"}
-DEFAULT_BUSINESS: dict[Language, str] = {"en": "the business", "fr": "l'entreprise", "es": "la empresa"}
+PERSONA_LINE: dict[Language, str] = {"en": "Persona: {}\n", "fr": "Personnage : {}\n"}
+RULES_LINE: dict[Language, str] = {"en": "Rules: {}\n", "fr": "Règles : {}\n"}
+NO_FACTS: dict[Language, str] = {"en": "(none yet)", "fr": "(aucune pour l'instant)"}
+DEFAULT_BUSINESS: dict[Language, str] = {"en": "the business", "fr": "l'entreprise"}
 
 
 def summary_messages(

@@ -33,19 +33,13 @@ UNAVAILABLE_MESSAGE = "voice provider unavailable, retrying"
 # What AVA needs to hear about; "transcript" is not a Vapi default and powers the live transcript of test calls.
 SERVER_MESSAGES = ["status-update", "transcript", "conversation-update", "tool-calls", "hang", "end-of-call-report"]
 KNOWLEDGE_BASE_HEADING = "Knowledge base (answer only from these facts):"
-# Deepgram languages AVA offers; anything else falls back to Deepgram's multilingual model.
-DEEPGRAM_LANGUAGES = {"en", "en-US", "en-GB", "fr", "fr-CA", "es", "es-419", "de", "it", "pt", "pt-BR", "nl"}
+# Deepgram languages of the languages AVA speaks (``ava_app.languages``); anything else gets the multilingual model.
+DEEPGRAM_LANGUAGES = {"en", "en-US", "en-GB", "fr", "fr-CA"}
 _JSON_TYPES = {"string", "number", "integer", "boolean", "array"}
 _NOT_SET: Any = object()
 # AVA's own function tools, answered by its webhook (``assistant_tools.TOOLS``), in the order they are declared to Vapi.
 BUILTIN_TOOLS = ("check_business_hours", "take_message", "transfer_to_human", "lookup_faq")
 TRANSFER_TOOL_TYPE = "transferCall"
-# Said by Vapi just before it transfers the caller to the forwarding number.
-_HOLD_MESSAGES = {
-    "en": "Please hold while I connect you.",
-    "fr": "Un instant, je vous mets en relation.",
-    "es": "Un momento, le comunico.",
-}
 
 
 @dataclass(frozen=True)
@@ -87,11 +81,13 @@ def vapi_assistant_config(
     webhook_secret: str,
     llm_model: str = "gpt-4o-mini",
     transfer_numbers: Sequence[str] = (),
+    hold_message: str = "",
 ) -> dict[str, Any]:
     """Map an AVA ``Assistant`` row to Vapi's CreateAssistantDTO (also valid as an update body). Pure function.
 
     ``transfer_numbers`` are the forwarding numbers of the lines routed to this assistant: with one, the
-    ``transfer_to_human`` tool becomes Vapi's own ``transferCall`` tool, so Vapi really transfers the caller.
+    ``transfer_to_human`` tool becomes Vapi's own ``transferCall`` tool, so Vapi really transfers the caller, saying
+    ``hold_message`` first (the services' caller phrase in the assistant's language; none when empty).
     """
     server = {
         "url": routes.absolute(public_url, routes.api(routes.VAPI_WEBHOOK)),
@@ -104,7 +100,9 @@ def vapi_assistant_config(
         "temperature": 0.4,
         "messages": [{"role": "system", "content": _system_prompt(assistant)}],
     }
-    tools = builtin_tools(assistant=assistant, server=server, transfer_numbers=transfer_numbers)
+    tools = builtin_tools(
+        assistant=assistant, server=server, transfer_numbers=transfer_numbers, hold_message=hold_message
+    )
     if tools:
         model["tools"] = tools
     config: dict[str, Any] = {
@@ -143,12 +141,14 @@ def enabled_tools(value: Any) -> list[str]:
     return [name for name in BUILTIN_TOOLS if name in chosen]
 
 
-def builtin_tools(*, assistant: Any, server: dict[str, Any], transfer_numbers: Sequence[str] = ()) -> list[dict]:
+def builtin_tools(
+    *, assistant: Any, server: dict[str, Any], transfer_numbers: Sequence[str] = (), hold_message: str = ""
+) -> list[dict]:
     """``model.tools`` for the assistant's enabled built-in tools, each sent to AVA's webhook with its secret."""
     tools: list[dict[str, Any]] = []
     for name in enabled_tools(assistant.enabled_integrations):
         if name == "transfer_to_human" and transfer_numbers:
-            tools.append(_transfer_tool(transfer_numbers, language=assistant.language or "en"))
+            tools.append(_transfer_tool(transfer_numbers, message=hold_message))
             continue
         description, parameters = _TOOL_SPECS[name]
         if name == "take_message":
@@ -164,13 +164,12 @@ def builtin_tools(*, assistant: Any, server: dict[str, Any], transfer_numbers: S
     return tools
 
 
-def _transfer_tool(numbers: Sequence[str], *, language: str) -> dict[str, Any]:
-    message = _HOLD_MESSAGES.get(language.split("-")[0].lower(), _HOLD_MESSAGES["en"])
+def _transfer_tool(numbers: Sequence[str], *, message: str) -> dict[str, Any]:
     destinations = [
         {
             "type": "number",
             "number": number,
-            "message": message,
+            **({"message": message} if message else {}),
             "description": "The business's own team, for a caller who asks for a person or has an urgent matter.",
         }
         for number in dict.fromkeys(numbers)
@@ -265,7 +264,7 @@ def _voice(assistant: Any) -> dict[str, Any]:
     provider = assistant.voice_provider or "vapi"
     voice: dict[str, Any] = {"provider": provider, "voiceId": assistant.voice_id or "Elliot"}
     if provider == "11labs":
-        # The turbo v2.5 model is ElevenLabs' multilingual low-latency one, so FR/ES voices work too.
+        # The turbo v2.5 model is ElevenLabs' multilingual low-latency one, so French voices work too.
         voice["model"] = "eleven_turbo_v2_5"
     return voice
 

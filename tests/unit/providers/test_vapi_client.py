@@ -181,6 +181,7 @@ def test_a_forwarding_number_makes_transfer_a_real_vapi_transfer_call():
         public_url="https://ava.example.com",
         webhook_secret="s",
         transfer_numbers=["+14155550100", "+14155550100", "+14155550111"],
+        hold_message="Veuillez patienter, je vous mets en relation.",
     )
 
     assert_matches_sdk(vt.CreateAssistantDto, config)
@@ -191,7 +192,7 @@ def test_a_forwarding_number_makes_transfer_a_real_vapi_transfer_call():
     assert_matches_sdk(vt.CreateTransferCallToolDto, transfer, ignore=("type",))
     assert [d["number"] for d in transfer["destinations"]] == ["+14155550100", "+14155550111"]
     assert all(d["type"] == "number" and d["description"] for d in transfer["destinations"])
-    assert transfer["destinations"][0]["message"] == "Un instant, je vous mets en relation."
+    assert transfer["destinations"][0]["message"] == "Veuillez patienter, je vous mets en relation."
 
 
 def test_without_a_forwarding_number_transfer_stays_avas_function_tool():

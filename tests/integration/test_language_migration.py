@@ -1,0 +1,71 @@
+"""Migration 0019: Spanish, no longer offered, moves to English or to the organisation's language."""
+
+from __future__ import annotations
+
+import os
+
+from sqlmodel import Session, select
+
+from ava_app.db import make_engine
+from ava_app.models import Assistant, Tenant, User
+from tests.conftest import migrate
+from tests.integration.test_migrations import scratch_url
+
+__all__ = ["scratch_url"]
+
+
+def test_stored_spanish_becomes_english_or_the_business_language(scratch_url, database_url):
+    try:
+        migrate(scratch_url, "0012")
+        engine = make_engine(scratch_url)
+        with Session(engine) as session:
+            spanish_org = Tenant(name="Clínica", locale="es")
+            french_org = Tenant(name="Cabinet", locale="fr")
+            session.add_all([spanish_org, french_org])
+            session.add_all([User(email="ana@example.com", locale="es-MX"), User(email="zoe@example.com", locale="fr")])
+            session.flush()
+            session.add_all(
+                [
+                    Assistant(
+                        tenant_id=spanish_org.id, language="es", voice_provider="azure", voice_id="es-ES-ElviraNeural"
+                    ),
+                    Assistant(
+                        tenant_id=french_org.id, language="es", voice_provider="azure", voice_id="es-MX-DaliaNeural"
+                    ),
+                    Assistant(
+                        tenant_id=french_org.id, language="en", voice_provider="11labs", voice_id="EXAVITQu4vr4xnSDxMaL"
+                    ),
+                ]
+            )
+            session.commit()
+        engine.dispose()
+
+        migrate(scratch_url, "0019")
+
+        engine = make_engine(scratch_url)
+        with Session(engine) as session:
+            assert {t.name: t.locale for t in session.exec(select(Tenant))} == {"Clínica": "en", "Cabinet": "fr"}
+            assert {u.email: u.locale for u in session.exec(select(User))} == {
+                "ana@example.com": "en",
+                "zoe@example.com": "fr",
+            }
+            assistants = [
+                (a.language, a.voice_provider, a.voice_id)
+                for a in session.exec(select(Assistant).order_by(Assistant.id))
+            ]
+            assert assistants == [
+                ("en", "vapi", "Elliot"),
+                ("fr", "azure", "fr-FR-DeniseNeural"),
+                ("en", "11labs", "EXAVITQu4vr4xnSDxMaL"),
+            ]
+        engine.dispose()
+
+        # Going back changes nothing: English and French were valid before too.
+        migrate(scratch_url, "0012", down=True)
+        engine = make_engine(scratch_url)
+        with Session(engine) as session:
+            assert sorted(t.locale for t in session.exec(select(Tenant))) == ["en", "fr"]
+        engine.dispose()
+    finally:
+        os.environ["AVA_DATABASE_URL"] = database_url
+        migrate(database_url)
