@@ -11,7 +11,7 @@ from ava_app.state.i18n import I18nState
 
 
 def _twelve_hour(value: str) -> str:
-    """"13:30" -> "1:30 PM", "00:00" -> "12:00 AM", "24:00" -> "12:00 AM" (midnight, end of day)."""
+    """ "13:30" -> "1:30 PM", "00:00" -> "12:00 AM", "24:00" -> "12:00 AM" (midnight, end of day)."""
     hours, minutes = (int(part) for part in value.split(":"))
     suffix = "AM" if hours % 24 < 12 else "PM"
     return f"{hours % 12 or 12}:{minutes:02d} {suffix}"

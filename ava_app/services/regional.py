@@ -132,9 +132,7 @@ def _country_of_zone() -> dict[str, str]:
 def countries() -> frozenset[str]:
     """ISO 3166 alpha-2 codes of the countries AVA offers (CLDR's territories that are countries)."""
     return frozenset(
-        code
-        for code in Locale("en").territories
-        if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
+        code for code in Locale("en").territories if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
     )
 
 
@@ -154,7 +152,7 @@ def country_of_timezone(timezone: str | None) -> str | None:
 
 
 def zones_of_country(country: str | None) -> list[str]:
-    """The zones of ``country``, its main one first ("US" -> America/New_York, America/Detroit, ..., "CA" -> America/Toronto, ...)."""
+    """The zones of ``country``, its main one first ("US" -> America/New_York, America/Detroit, ...)."""
     return list(_zone_countries().get((country or "").strip().upper(), []))
 
 
@@ -331,7 +329,7 @@ def utc_offset(timezone: str | None, at: datetime | None = None) -> str:
 
 
 def country_name(country: str, language: str | None = None) -> str:
-    """"France" / "États-Unis"; the code itself when unknown."""
+    """ "France" / "États-Unis"; the code itself when unknown."""
     return Locale(language_of(language)).territories.get((country or "").upper(), country)
 
 
@@ -343,7 +341,7 @@ def language_name(language: str) -> str:
 
 
 def currency_name(currency: str, language: str | None = None) -> str:
-    """"Euro" / "Dollar des États-Unis", capitalised; the code when unknown."""
+    """ "Euro" / "Dollar des États-Unis", capitalised; the code when unknown."""
     name = Locale(language_of(language)).currencies.get((currency or "").upper(), currency)
     return name[:1].upper() + name[1:]
 
@@ -357,7 +355,7 @@ def city_of(timezone: str, language: str | None = None) -> str:
 
 
 def timezone_label(timezone: str, language: str | None = None, at: datetime | None = None) -> str:
-    """"Paris time (UTC+1)" / "heure de Paris (UTC+1)"; "UTC" alone for UTC."""
+    """ "Paris time (UTC+1)" / "heure de Paris (UTC+1)"; "UTC" alone for UTC."""
     offset = utc_offset(timezone, at)
     city = city_of(timezone, language)
     if city == "UTC":
