@@ -300,10 +300,22 @@ def format_datetime(moment: datetime, *, timezone: str | None = None, language: 
     return f"{day} à {clock}" if lang == "fr" else f"{day}, {clock}"
 
 
-def format_money(amount: float | Decimal | int, currency: str | None, language: str | None = None) -> str:
-    """An amount in ``currency`` as the business's language writes it: "12,50 €", "$12.50", "12,50 $US"."""
+def format_money(
+    amount: float | Decimal | int, currency: str | None, language: str | None = None, *, digits: int | None = None
+) -> str:
+    """An amount in ``currency`` as the business's language writes it: "12,50 €", "$12.50", "12,50 $US".
+
+    ``digits`` shows that many decimals (a call's cost of "$0.125") instead of the currency's usual ones. Amounts are
+    never converted: a provider's cost in US dollars is shown in US dollars, whatever the business's currency.
+    """
     code = (currency or "USD").strip().upper() or "USD"
-    return babel_numbers.format_currency(amount, code, locale=language_of(language))
+    lang = language_of(language)
+    if digits is None:
+        return babel_numbers.format_currency(amount, code, locale=lang)
+    pattern = Locale(lang).currency_formats["standard"].pattern.split(";")[0]
+    zeros = "0" * digits
+    pattern = pattern.replace("0.00", f"0.{zeros}" if digits else "0")
+    return babel_numbers.format_currency(amount, code, format=pattern, locale=lang, currency_digits=False)
 
 
 def format_decimal(number: float | Decimal | int, language: str | None = None, *, digits: int | None = None) -> str:

@@ -15,7 +15,7 @@ import reflex as rx
 from ava_app import routes
 from ava_app.db import session_scope
 from ava_app.i18n import translate
-from ava_app.services import assistants, phone_numbers
+from ava_app.services import assistants, phone_numbers, regional
 from ava_app.services.business_hours import WEEKDAY_KEYS
 from ava_app.services.errors import DomainError, Invalid
 from ava_app.services.providers import twilio
@@ -329,6 +329,8 @@ class PhoneNumbersState(HoursMixin, AuthState):
     release_e164: str = ""
     busy_number: str = ""
     _raw: dict[int, dict] = {}
+    # The business's zone: a number added late in the evening in New York was added that day, not the next.
+    _timezone: str = "UTC"
 
     def _row(self, number: phone_numbers.NumberOut) -> dict[str, str]:
         lang = self.lang or "en"
@@ -341,7 +343,7 @@ class PhoneNumbersState(HoursMixin, AuthState):
             "assistant": number.assistant_name or "—",
             "hours": hours_text(number.business_hours, number.holidays, lang),
             "after_hours": number.after_hours_action,
-            "created": number.created_at.strftime("%Y-%m-%d"),
+            "created": regional.format_date(number.created_at, timezone=self._timezone, language=lang),
             "sync_status": number.sync_status,
             "sync_error": number.sync_error or "",
         }
@@ -349,10 +351,15 @@ class PhoneNumbersState(HoursMixin, AuthState):
     @rx.event
     def load_numbers(self):
         """The organisation's numbers (released ones are not shown)."""
-        call = self._call(lambda s, p: phone_numbers.list_numbers(s, principal=p))
+        call = self._call(
+            lambda s, p: (
+                phone_numbers.list_numbers(s, principal=p),
+                regional.get_business_region(s, principal=p).timezone,
+            )
+        )
         if call.refused:
             return call.event
-        rows = call.value
+        rows, self._timezone = call.value
         self._raw = {row.id: row.model_dump(mode="json") for row in rows[:200]}
         self.numbers = [self._row(row) for row in rows[:200]]
 
