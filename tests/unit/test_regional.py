@@ -283,3 +283,21 @@ def test_an_admin_changes_only_their_own_organisation(db):
     assert regional.get_business_region(db, principal=other_admin).country == "GB"
     with pytest.raises(Forbidden):
         regional.get_business_region(db, principal=Principal(user_id=None, tenant_id=None, role=None))
+
+
+def test_another_organisation_of_the_owner_starts_in_the_same_region(db, _fresh_limits):
+    from ava_app.services import team
+
+    result = accounts.signup(
+        db,
+        name="Owner",
+        email="two@example.com",
+        password=PASSWORD,
+        organisation_name="Salon",
+        locale="fr-FR",
+        timezone="Europe/Paris",
+    )
+    principal = accounts.authenticate(db, access_token=result.access_token)
+    second = team.create_organisation(db, principal=principal, name="Second salon")
+    tenant = db.get(Tenant, second.tenant_id)
+    assert (tenant.country, tenant.timezone, tenant.locale, tenant.currency) == ("FR", "Europe/Paris", "fr", "EUR")
