@@ -153,3 +153,31 @@ def test_dashboard_hours_are_local_the_day_after(db, zone, change, offset):
     assert summary.today.calls == 3
     assert {h.hour: h.calls for h in summary.calls_by_hour if h.calls} == {8: 1, 17: 2}
     assert summary.recent_calls[0].started_at.strftime("%H:%M") == "17:45"
+
+
+@pytest.mark.parametrize(("zone", "change", "offset"), CHANGES, ids=IDS)
+def test_calls_date_filter_takes_the_local_day_of_the_change(db, zone, change, offset):
+    from ava_app.services.calls import CallFilters, list_calls
+
+    tenant = make_tenant(db, timezone=zone)
+    moments = {
+        "first": local(zone, change, time(0, 10)),
+        "last": local(zone, change, time(23, 50)),
+        "before": local(zone, change, time(0)) - timedelta(minutes=10),
+        "after": local(zone, change + timedelta(days=1), time(0, 10)),
+    }
+    ids = {}
+    for name, moment in moments.items():
+        call = make_call(db, tenant=tenant)
+        db.exec(Call.__table__.update().where(Call.__table__.c.id == call.id).values(started_at=moment))
+        ids[name] = call.id
+    db.commit()
+
+    page = list_calls(
+        db,
+        principal=Principal(user_id=1, tenant_id=tenant.id, role="viewer"),
+        filters=CallFilters(date_from=change, date_to=change),
+    )
+
+    assert sorted(item.id for item in page.items) == sorted([ids["first"], ids["last"]])
+    assert {item.started_at.strftime("%H:%M") for item in page.items} == {"00:10", "23:50"}
