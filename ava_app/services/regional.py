@@ -131,9 +131,8 @@ def _country_of_zone() -> dict[str, str]:
 @functools.cache
 def countries() -> frozenset[str]:
     """ISO 3166 alpha-2 codes of the countries AVA offers (CLDR's territories that are countries)."""
-    return frozenset(
-        code for code in Locale("en").territories if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
-    )
+    codes = (str(code) for code in Locale("en").territories)
+    return frozenset(code for code in codes if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES)
 
 
 @functools.cache
