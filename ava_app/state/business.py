@@ -50,6 +50,11 @@ class BusinessRegionState(AuthState):
         ]
 
     @rx.var
+    def timezone_no_match(self) -> bool:
+        """A search that finds no zone but the chosen one (which stays in the list)."""
+        return bool(self.timezone_query.strip()) and all(o[0] == self.timezone for o in self.timezone_options)
+
+    @rx.var
     def zone_label(self) -> str:
         return regional.timezone_label(self.timezone, self.lang) if self.timezone else ""
 

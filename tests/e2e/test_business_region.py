@@ -134,6 +134,21 @@ def test_french_browser_in_paris(live_server: str, browser: Browser, db: Session
         expect(page.locator("#business-language")).to_have_value("fr")
         expect(page.get_by_label("Devise")).to_have_value("EUR")
         _shots(browser, page, "settings-fr", locale="fr-FR", timezone_id="Europe/Paris")
+
+        # Opening hours read in 24-hour time on a French page, whatever the browser's own time inputs do.
+        page.goto(live_server + "/onboarding")
+        page.get_by_role("button", name="Commencer").click()
+        page.get_by_role("button", name="Salon de coiffure et de beauté").click()
+        page.get_by_role("tab", name="Plus tard").click()
+        page.get_by_role("button", name="Passer cette étape").click()
+        opening = page.get_by_label("Ouvert Mardi")
+        expect(opening).to_have_value("09:30")
+        expect(opening.locator("option:checked")).to_have_text("09:30")
+        expect(opening.locator("option", has_text="PM")).to_have_count(0)
+        expect(opening.locator("option", has_text="18:45")).to_have_count(1)
+        page.set_viewport_size(WIDTHS["390"])
+        opening.scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / "hours-fr-390-light.png"))
     finally:
         context.close()
 
