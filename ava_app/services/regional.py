@@ -178,6 +178,14 @@ def country_of_tag(tag: str | None) -> str | None:
     return None
 
 
+def likely_country(tag: str | None) -> str | None:
+    """The country a language is most spoken in, from CLDR's likely subtags ("fr" -> FR, "en" -> US)."""
+    language = (tag or "").replace("_", "-").split("-")[0].strip().lower()
+    likely = str(get_global("likely_subtags").get(language) or "")
+    country = likely.split("_")[-1] if likely.count("_") == 2 else ""
+    return country if country in countries() else None
+
+
 def valid_timezone(timezone: str | None) -> str | None:
     """``timezone`` when it is an IANA zone this system knows, else None."""
     name = (timezone or "").strip()
@@ -189,9 +197,9 @@ def from_browser(timezone: str | None, locale: str | None, *, country: str | Non
 
     ``timezone`` is the browser's IANA zone, ``locale`` its language tag. The country is ``country`` when given and
     valid, else the zone's country ("fr" + "Europe/Paris" -> FR), else the tag's region ("en-GB" + "UTC" -> GB),
-    else the US. The zone goes first because the system sets it from where the computer is, while many browsers
-    keep "en-US" wherever they are. A missing or unknown zone becomes the country's main zone (UTC for a country
-    the tz database does not list).
+    else the language's likely country ("fr" alone -> FR), else the US. The zone goes first because the system
+    sets it from where the computer is, while many browsers keep "en-US" wherever they are. A missing or unknown
+    zone becomes the country's main zone (UTC for a country the tz database does not list).
     """
     zone_name = valid_timezone(timezone)
     chosen = (country or "").strip().upper()
@@ -199,6 +207,7 @@ def from_browser(timezone: str | None, locale: str | None, *, country: str | Non
         (chosen if chosen in countries() else None)
         or country_of_timezone(zone_name)
         or country_of_tag(locale)
+        or likely_country(locale)
         or DEFAULT_COUNTRY
     )
     if zone_name is None:

@@ -48,6 +48,9 @@ def _clear_caches() -> None:
         # Unsupported language: English; unknown or hostile values: sane defaults, never an error.
         ("Europe/Berlin", "de-DE", Region("DE", "Europe/Berlin", "en", "EUR")),
         ("Mars/Olympus", "xx-ZZ", Region("US", "America/New_York", "en", "USD")),
+        # Nothing but a language: where it is most spoken.
+        (None, "fr", Region("FR", "Europe/Paris", "fr", "EUR")),
+        ("UTC", "en", Region("US", "UTC", "en", "USD")),
         ("../../etc/passwd", "<script>", Region("US", "America/New_York", "en", "USD")),
         (None, None, Region("US", "America/New_York", "en", "USD")),
     ],

@@ -949,6 +949,10 @@ async def test_business_region_events_read_and_change_the_callers_organisation_o
     db.expire_all()
     assert (db.get(Tenant, b.tenant_id).timezone, db.get(Tenant, b.tenant_id).currency) == ("Europe/Paris", "EUR")
     assert (state.country, state.timezone, state.currency) == ("FR", "Europe/Paris", "EUR")
+    assert (state.country_label, state.currency_label) == ("France", "EUR · Euro")
+    assert state.zone_label.startswith("Paris time (UTC+") and state.summary.startswith("France · Paris time")
+    await run(state, "set_timezone_query", "atlantis")
+    assert state.timezone_no_match and [o[0] for o in state.timezone_options] == ["Europe/Paris"]
     assert_nothing_of(a, state)
     assert_unchanged(engine, a, before)
 
