@@ -178,7 +178,7 @@ def region_confirmation() -> rx.Component:
     editor = rx.dialog.root(
         rx.dialog.content(
             rx.dialog.title(t("business.edit_title")),
-            rx.dialog.description(t("business.timezone_hint"), size="2", color_scheme="gray", margin_bottom="12px"),
+            rx.dialog.description(t("business.intro"), size="2", color_scheme="gray", margin_bottom="12px"),
             region_form(prefix="welcome-region"),
             rx.dialog.close(
                 rx.icon_button(
