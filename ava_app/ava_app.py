@@ -23,6 +23,7 @@ from ava_app.pages.outbox import outbox_page
 from ava_app.pages.phone_numbers import phone_numbers_page
 from ava_app.pages.settings import settings_page
 from ava_app.pages.settings_audit import audit_page
+from ava_app.pages.settings_business import business_page
 from ava_app.pages.settings_profile import profile_page
 from ava_app.pages.settings_security import security_page
 from ava_app.pages.settings_team import team_page
@@ -31,6 +32,7 @@ from ava_app.settings import get_settings
 from ava_app.state.account import LinkState, LoginState, PasswordState, PhoneState, SignupState
 from ava_app.state.assistant import AssistantFormState, AssistantState
 from ava_app.state.auth import AuthState
+from ava_app.state.business import BusinessRegionState
 from ava_app.state.call_detail import CallDetailState
 from ava_app.state.calls import CallsState
 from ava_app.state.dashboard import DashboardState
@@ -120,6 +122,12 @@ app.add_page(
     route=routes.SETTINGS_SECURITY,
     title="AVA · Security",
     on_load=[*SIGNED_IN, SecurityState.load_sessions],
+)
+app.add_page(
+    business_page,
+    route=routes.SETTINGS_BUSINESS,
+    title="AVA · Business",
+    on_load=[*SIGNED_IN, BusinessRegionState.load_region],
 )
 app.add_page(team_page, route=routes.SETTINGS_TEAM, title="AVA · Team", on_load=[*SIGNED_IN, TeamState.load_team])
 app.add_page(

@@ -62,7 +62,10 @@ log = logging.getLogger(__name__)
 DEMO_EMAIL = "demo@ava.localhost"
 DEMO_ORGANISATION = "Bright Smile Dental (demo)"
 DEMO_INDUSTRY = "clinic"
+# An English-speaking clinic in Paris: French time, country and euros, English assistant (the presets' language).
 DEMO_TIMEZONE = "Europe/Paris"
+DEMO_COUNTRY = "FR"
+DEMO_LANGUAGE = "en"
 DEMO_AREA_CODE = "415"
 DEMO_CALLS = 300
 DEMO_DAYS = 30
@@ -135,10 +138,12 @@ def seed_demo(session: Session, *, password: str) -> bool:
         password=password,
         organisation_name=DEMO_ORGANISATION,
         industry=DEMO_INDUSTRY,
+        locale=DEMO_LANGUAGE,
+        timezone=DEMO_TIMEZONE,
+        country=DEMO_COUNTRY,
     )
     tenant = session.get(Tenant, result.tenant_id)
     tenant.is_demo = True
-    tenant.timezone = DEMO_TIMEZONE
     user = session.get(User, result.user_id)
     user.email_verified_at = utcnow()
     membership = session.exec(

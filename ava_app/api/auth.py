@@ -33,7 +33,15 @@ class SignupIn(BaseModel):
     password: str = Password
     organisation_name: str = Field(max_length=200)
     industry: str | None = Field(default=None, max_length=40)
-    locale: str = Field(default="en", max_length=8)
+    locale: str = Field(
+        default="en", max_length=35, description='Language or browser tag ("fr", "fr-FR"): the business language.'
+    )
+    timezone: str | None = Field(
+        default=None, max_length=64, description='IANA zone of the business ("Europe/Paris"); guessed when absent.'
+    )
+    country: str | None = Field(
+        default=None, max_length=2, description="ISO 3166 country of the business; from the zone when absent."
+    )
 
 
 class LoginIn(BaseModel):

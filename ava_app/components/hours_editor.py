@@ -6,17 +6,55 @@ import reflex as rx
 
 from ava_app.components.i18n import t
 from ava_app.services.business_hours import WEEKDAY_KEYS
-from ava_app.state.hours import MAX_RANGES
+from ava_app.state.hours import MAX_RANGES, STEP_MINUTES
+from ava_app.state.i18n import I18nState
+
+
+def _twelve_hour(value: str) -> str:
+    """ "13:30" -> "1:30 PM", "00:00" -> "12:00 AM", "24:00" -> "12:00 AM" (midnight, end of day)."""
+    hours, minutes = (int(part) for part in value.split(":"))
+    suffix = "AM" if hours % 24 < 12 else "PM"
+    return f"{hours % 12 or 12}:{minutes:02d} {suffix}"
+
+
+# Every quarter hour of a day, "24:00" last (a range may close at midnight). The stored value is always "HH:MM";
+# only the label changes with the language: 24-hour in French, whatever the browser's own time inputs would show.
+TIMES = [f"{minute // 60:02d}:{minute % 60:02d}" for minute in range(0, 24 * 60, STEP_MINUTES)] + ["24:00"]
+_SELECT_STYLE = {
+    "height": "var(--space-6)",
+    "padding": "0 var(--space-2)",
+    "borderRadius": "var(--radius-2)",
+    "border": "1px solid var(--gray-a7)",
+    "background": "var(--color-surface)",
+    "color": "var(--gray-12)",
+    "fontSize": "var(--font-size-2)",
+    "fontVariantNumeric": "tabular-nums",
+    "minWidth": "104px",
+}
+
+
+_CHOICES_24H = [[time, time] for time in TIMES]
+_CHOICES_12H = [[time, _twelve_hour(time) if time != "24:00" else "12:00 AM (end of day)"] for time in TIMES]
 
 
 def _time_input(state, day_index, range_index, which: str, value, label) -> rx.Component:
-    return rx.input(
-        type="time",
+    """A select of quarter hours rather than ``<input type=time>``, whose 12/24-hour display follows the browser,
+    not the page: a French business gets 24-hour times everywhere. A stored time off the quarter hours stays
+    selectable."""
+    return rx.el.select(
+        rx.cond(
+            rx.Var.create(TIMES).contains(value),
+            rx.fragment(),
+            rx.el.option(value, value=value),
+        ),
+        rx.foreach(
+            rx.cond(I18nState.lang == "fr", _CHOICES_24H, _CHOICES_12H),
+            lambda choice: rx.el.option(choice[1], value=choice[0]),
+        ),
         value=value,
         on_change=lambda v: state.set_range_time(day_index, range_index, which, v),
         aria_label=label,
-        size="2",
-        width="112px",
+        style=_SELECT_STYLE,
     )
 
 

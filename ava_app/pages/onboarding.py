@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from ava_app.components.assistant_form import personalise_form
+from ava_app.components.business_region import region_confirmation
 from ava_app.components.i18n import t
 from ava_app.components.industry_cards import industry_cards
 from ava_app.components.layout import app_layout
@@ -51,9 +52,10 @@ def welcome_step() -> rx.Component:
             _bullet("mail", "onb.welcome.does3"),
             spacing="2",
         ),
+        region_confirmation(),
         rx.card(
             rx.vstack(
-                rx.text(t("onb.welcome.ahead"), weight="bold"),
+                rx.text(t("onb.welcome.ahead_steps"), weight="bold"),
                 rx.el.ol(
                     *[rx.el.li(_bullet(icon, key), style={"listStyle": "none"}) for icon, key in ahead],
                     style={"display": "flex", "flexDirection": "column", "gap": "8px", "padding": 0, "margin": 0},

@@ -13,6 +13,7 @@ SECTIONS = (
     ("settings.profile", "settings.profile_hint", routes.SETTINGS_PROFILE, "user-round"),
     ("settings.security", "settings.security_hint", routes.SETTINGS_SECURITY, "shield-check"),
     ("settings.team", "settings.team_hint", routes.SETTINGS_TEAM, "users"),
+    ("business.hub_title", "business.hub_hint", routes.SETTINGS_BUSINESS, "globe"),
 )
 
 

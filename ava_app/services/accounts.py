@@ -31,7 +31,7 @@ from ava_app.models import (
     as_utc,
     utcnow,
 )
-from ava_app.services import api_keys, audit, phone_input, presets, rate_limits, sms_limits
+from ava_app.services import api_keys, audit, phone_input, presets, rate_limits, regional, sms_limits
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.errors import Conflict, Invalid, NotFound, Unauthorized
 from ava_app.services.messaging.account_emails import send_account_email
@@ -438,12 +438,17 @@ def signup(
     organisation_name: str,
     industry: str | None = None,
     locale: str = "en",
+    timezone: str | None = None,
+    country: str | None = None,
     ip: str = "",
     user_agent: str = "",
 ) -> AuthResult:
     """Create the user, their organisation (as admin) and a logged-in session; send the verification email.
 
     ``industry`` is a preset key (see ``normalize_industry``): the organisation's assistant starts from that preset.
+    ``locale`` is a language or a browser tag ("fr", "fr-FR"), ``timezone`` the browser's IANA zone, ``country`` an
+    ISO code when known: they set the business's region (``regional.from_browser``), which the owner confirms in
+    onboarding. Missing or unknown values fall back to sane ones, they never refuse a signup.
     """
     if ip:
         rate_limits.hit("signup_ip", ip)
@@ -469,9 +474,12 @@ def signup(
         # Signup must log the new account in, so it cannot hide that the email is taken; the IP limit above
         # keeps this from being used to test addresses in bulk.
         raise Conflict("An account already exists for this email. Log in instead.", code="email_taken")
-    locale = locale if locale in LOCALES else "en"
-    user = User(email=normalized, name=name.strip()[:120], password_hash=hash_password(password), locale=locale)
-    tenant = Tenant(name=organisation_name.strip()[:120], industry=industry, locale=locale)
+    region = regional.from_browser(timezone, locale, country=country)
+    language = (locale or "").replace("_", "-").split("-")[0].strip().lower()
+    language = language if language in LOCALES else region.language
+    user = User(email=normalized, name=name.strip()[:120], password_hash=hash_password(password), locale=language)
+    tenant = Tenant(name=organisation_name.strip()[:120], industry=industry)
+    regional.apply(tenant, region)
     session.add(user)
     session.add(tenant)
     session.flush()

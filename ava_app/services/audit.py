@@ -39,6 +39,7 @@ ACTIONS = (
     "phone_removed",
     "webhook_secret_rotated",
     "integration_tested",
+    "business_region_changed",
 )
 
 

@@ -583,9 +583,14 @@ def mark_action_done(session: Session, *, principal: Principal, call_id: int, do
 
 # --- export -----------------------------------------------------------------------------------------------------
 
+# ``started_at`` is the business's local time with its offset ("2026-12-04T16:23:00+01:00"); ``utc_offset`` and
+# ``timezone`` repeat them in columns of their own for spreadsheets, which drop the offset when they read a date.
+# Costs are in ``cost_currency``, the provider's (US dollars), never converted.
 EXPORT_FIELDS = (
     "id",
     "started_at",
+    "utc_offset",
+    "timezone",
     "call_type",
     "caller_number",
     "called_number",
@@ -594,6 +599,7 @@ EXPORT_FIELDS = (
     "ended_reason",
     "duration_seconds",
     "cost",
+    "cost_currency",
     "sentiment",
     "action_needed",
     "action_done_at",
@@ -601,6 +607,8 @@ EXPORT_FIELDS = (
     "intent",
     "summary",
 )
+# What the voice provider bills calls in.
+PROVIDER_CURRENCY = "USD"
 # Spreadsheets run cells starting with these as formulas (CSV injection): caller-supplied text gets a leading quote.
 FORMULA_START = frozenset("=+-@\t\r")
 
@@ -635,9 +643,12 @@ def _export_records(session: Session, *, tenant_id: int, where: list[Any], zone:
         # Core rows on the session's connection: the ORM result layer adds nothing here and costs a third of the time.
         rows = session.connection().execute(query).all()
         for row in rows:
+            started = (row.started_at or row.created_at).astimezone(zone)
             yield {
                 "id": row.id,
-                "started_at": (row.started_at or row.created_at).astimezone(zone).isoformat(),
+                "started_at": started.isoformat(),
+                "utc_offset": _offset_text(started),
+                "timezone": zone.key,
                 "call_type": row.call_type,
                 "caller_number": row.caller_number,
                 "called_number": row.called_number,
@@ -646,6 +657,7 @@ def _export_records(session: Session, *, tenant_id: int, where: list[Any], zone:
                 "ended_reason": row.ended_reason,
                 "duration_seconds": row.duration_seconds,
                 "cost": str(row.cost) if row.cost is not None else None,
+                "cost_currency": PROVIDER_CURRENCY if row.cost is not None else None,
                 "sentiment": row.sentiment,
                 "action_needed": bool(row.action_needed),
                 "action_done_at": row.action_done_at.astimezone(zone).isoformat() if row.action_done_at else None,
@@ -658,6 +670,13 @@ def _export_records(session: Session, *, tenant_id: int, where: list[Any], zone:
         after = (rows[-1].sort_key, rows[-1].id)
         # Let go of the batch's identity map entries and snapshot before the next one.
         session.expire_all()
+
+
+def _offset_text(moment: datetime) -> str:
+    """``UTC+01:00``, ``UTC-04:00``, ``UTC+05:30`` (a bare "+01:00" would be a formula to a spreadsheet)."""
+    minutes = int((moment.utcoffset() or timedelta(0)).total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def _cell(value: Any) -> str:

@@ -21,8 +21,7 @@ import html
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy
 from huey import crontab
@@ -31,7 +30,7 @@ from sqlmodel import Session, col, select
 
 from ava_app.db import session_scope
 from ava_app.models import Assistant, Call, CallMessage, Membership, Outbox, Tenant, User, utcnow
-from ava_app.services import credentials, phones, recordings
+from ava_app.services import credentials, phones, recordings, regional
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.errors import Conflict, NotFound, ProviderError, ProviderUnavailable
 from ava_app.services.messaging import email
@@ -385,19 +384,19 @@ def send_daily_digests(session: Session, *, now: datetime | None = None) -> int:
     ).all()
     sent = 0
     for user_id, tenant_id, address, locale, tenant_name, timezone, country in members:
-        zone = _zone(timezone)
-        local_now = _aware(now).astimezone(zone)
+        timezone = regional.valid_timezone(timezone) or regional.DEFAULT_TIMEZONE
+        local_now = regional.to_local(now, timezone)
         if local_now.hour < DIGEST_LOCAL_HOUR:
             continue
         day = local_now.date() - timedelta(days=1)
         key = f"{DIGEST_KEY_PREFIX}:{tenant_id}:{user_id}:{day.isoformat()}"
         if session.exec(select(col(Outbox.id)).where(col(Outbox.dedupe_key) == key)).first() is not None:
             continue
-        calls = _calls_of_day(session, tenant_id=tenant_id, day=day, zone=zone)
+        calls = _calls_of_day(session, tenant_id=tenant_id, day=day, timezone=timezone)
         if not calls:
             continue
         subject, text, body_html = _digest_email(
-            calls, lang=normalize_locale(locale), tenant_name=tenant_name, day=day, zone=zone, country=country
+            calls, lang=normalize_locale(locale), tenant_name=tenant_name, day=day, timezone=timezone, country=country
         )
         email.send_email(
             session,
@@ -412,9 +411,9 @@ def send_daily_digests(session: Session, *, now: datetime | None = None) -> int:
     return sent
 
 
-def _calls_of_day(session: Session, *, tenant_id: int, day: date, zone: ZoneInfo) -> list[Call]:
-    start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+def _calls_of_day(session: Session, *, tenant_id: int, day: date, timezone: str) -> list[Call]:
+    """The calls of one local day of the business (23 or 25 hours long when the clocks change)."""
+    start, end = regional.local_day_bounds(day, timezone)
     moment = func.coalesce(col(Call.started_at), col(Call.created_at))
     return list(
         session.exec(
@@ -426,16 +425,15 @@ def _calls_of_day(session: Session, *, tenant_id: int, day: date, zone: ZoneInfo
 
 
 def _digest_email(
-    calls: list[Call], *, lang: str, tenant_name: str, day: date, zone: ZoneInfo, country: str | None = None
+    calls: list[Call], *, lang: str, tenant_name: str, day: date, timezone: str, country: str | None = None
 ) -> tuple[str, str, str]:
     copy = _DIGEST_COPY[lang]
     base = get_settings().public_url
-    day_text = day.strftime("%d/%m/%Y") if lang == "fr" else day.isoformat()
+    day_text = regional.format_date(day, language=lang)
     lines = []
     for call in calls:
-        moment = _aware(call.started_at or call.created_at).astimezone(zone)
         parts = [
-            f"{moment:%H:%M}",
+            regional.format_time(call.started_at or call.created_at, timezone=timezone, language=lang),
             phones.display(call.caller_number, country) if call.caller_number else copy["unknown"],
             format_duration(call.duration_seconds or 0, locale=lang),
         ]
@@ -494,13 +492,6 @@ def _field_names(data_fields: list) -> list[str]:
         if isinstance(field, str) and field.strip():
             names.append(field.strip())
     return names
-
-
-def _zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def _aware(value: datetime) -> datetime:

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from ava_app import routes
 from ava_app.models import ROLES, AuthSession, Invite, Membership, Tenant, User, as_utc, utcnow
-from ava_app.services import api_keys, audit, rate_limits
+from ava_app.services import api_keys, audit, rate_limits, regional
 from ava_app.services.accounts import (
     AuthResult,
     check_email,
@@ -486,7 +486,10 @@ def create_organisation(
     user = _get(session, User, principal.require_user())
     if not (name or "").strip():
         raise Invalid(fields={"name": "Enter the name of your business."})
-    tenant = Tenant(name=name.strip()[:120], industry=normalize_industry(industry), locale=user.locale)
+    tenant = Tenant(name=name.strip()[:120], industry=normalize_industry(industry))
+    # The owner's other business is most likely in the same place: its region until they change it.
+    current = session.get(Tenant, principal.tenant_id) if principal.tenant_id is not None else None
+    regional.apply(tenant, regional.region_of(current) if current else regional.from_browser(None, user.locale))
     session.add(tenant)
     session.flush()
     assert user.id is not None and tenant.id is not None, "stored rows have ids"

@@ -14,7 +14,7 @@ import reflex as rx
 from ava_app import routes
 from ava_app.db import session_scope
 from ava_app.i18n import translate, translate_message
-from ava_app.services import accounts, phone_input, phones
+from ava_app.services import accounts, phone_input, phones, regional
 from ava_app.services.accounts import EMAIL_RE, TwilioSmsVerifier
 from ava_app.services.errors import DomainError, Invalid
 from ava_app.services.passwords import check_password_policy
@@ -66,13 +66,37 @@ class FieldChecks(AuthState):
         self._set_error(field, "")
 
 
+# The browser's IANA zone and language tag, which suggest the business's region (``regional.from_browser``).
+BROWSER_REGION_SCRIPT = (
+    "[(Intl.DateTimeFormat().resolvedOptions().timeZone || ''), (navigator.language || '')].join('|')"
+)
+
+
 class SignupState(FieldChecks):
     """/signup: a new account, its organisation, and a session."""
+
+    # What the browser said of where it is: sent with the signup, checked by the service (never trusted as is).
+    browser_timezone: str = ""
+    browser_locale: str = ""
 
     @rx.event
     def reset_form(self):
         self.errors = {}
         self._email = ""
+        return rx.call_script(BROWSER_REGION_SCRIPT, callback=SignupState.set_browser_region)
+
+    @rx.event
+    def set_browser_region(self, value: str):
+        """Callback of reset_form with "zone|language tag" (each cut short; the service validates both)."""
+        timezone, _, tag = str(value or "").partition("|")
+        self.browser_timezone, self.browser_locale = timezone.strip()[:64], tag.strip()[:35]
+
+    def _signup_locale(self) -> str:
+        """The interface language with the browser tag's country ("fr" + "en-CA" -> "fr-CA"): the business's
+        language is the one the owner reads AVA in, the country a hint when the zone says nothing."""
+        lang = self.lang or "en"
+        country = regional.country_of_tag(self.browser_locale)
+        return f"{lang}-{country}" if country else lang
 
     @rx.event
     async def signup(self, form: dict):
@@ -84,7 +108,8 @@ class SignupState(FieldChecks):
             "password": _text(form, "password")[:1024],
             "organisation_name": _text(form, "organisation_name")[:200],
             "industry": _text(form, "industry")[:40] or None,
-            "locale": self.lang or "en",
+            "locale": self._signup_locale(),
+            "timezone": self.browser_timezone or None,
         }
         self.form_error = ""
         self.busy = True

@@ -13,7 +13,7 @@ import reflex as rx
 from ava_app.db import session_scope
 from ava_app.i18n import translate
 from ava_app.languages import LANGUAGES
-from ava_app.services import assistants, phone_numbers, presets
+from ava_app.services import assistants, phone_numbers, presets, regional
 from ava_app.services.business_hours import WEEKDAY_KEYS
 from ava_app.services.errors import DomainError, Invalid
 from ava_app.services.principal import Principal
@@ -231,10 +231,11 @@ class AssistantState(AssistantFormState):
 
     def _load_versions(self, session, principal: Principal) -> None:
         rows = assistants.list_versions(session, principal=principal)[:30]
+        timezone = regional.get_business_region(session, principal=principal).timezone
         self.versions = [
             {
                 "version": str(row.version),
-                "when": row.created_at.strftime("%Y-%m-%d %H:%M"),
+                "when": regional.format_datetime(row.created_at, timezone=timezone, language=self.lang or "en"),
                 "name": str(row.snapshot.get("name", "")),
                 "greeting": str(row.snapshot.get("first_message", ""))[:140],
             }

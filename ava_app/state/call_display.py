@@ -9,6 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from ava_app.i18n import translate
+from ava_app.services import regional
 
 DAY_NAMES = {
     "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
@@ -27,6 +28,8 @@ OUTCOME_COLORS = {
     "other": "gray",
     "pending": "cyan",
 }
+# The currency the voice provider bills calls in (never converted).
+PROVIDER_CURRENCY = "USD"
 SENTIMENT_COLORS = {"positive": "grass", "neutral": "gray", "negative": "red"}
 
 
@@ -42,13 +45,11 @@ def duration_text(seconds: float | int | None) -> str:
 
 
 def money_text(amount: Decimal | float | None, lang: str, *, places: int = 2) -> str:
-    """Costs are in US dollars (what the voice provider bills): ``$1.25`` / ``1,25 $``."""
+    """Costs are in US dollars, what the voice provider bills, and stay so whatever the business's currency:
+    ``$1.25`` / ``1,25 $US`` (``regional.format_money``)."""
     if amount is None:
         return "—"
-    text = f"{Decimal(str(amount)):,.{places}f}"
-    if lang == "fr":
-        return text.replace(",", "\u202f").replace(".", ",") + "\u00a0$"
-    return "$" + text
+    return regional.format_money(Decimal(str(amount)), PROVIDER_CURRENCY, lang, digits=places)
 
 
 def share_text(share: float | None, lang: str) -> str:

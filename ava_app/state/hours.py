@@ -13,6 +13,8 @@ import reflex as rx
 from ava_app.services.business_hours import WEEKDAY_KEYS
 
 MAX_RANGES = 6
+# The hours editor offers times in steps of this many minutes.
+STEP_MINUTES = 15
 DEFAULT_RANGE = ("09:00", "18:00")
 
 

@@ -15,7 +15,7 @@ import reflex as rx
 from ava_app import routes
 from ava_app.db import session_scope
 from ava_app.i18n import translate
-from ava_app.services import assistants, phone_input, phone_numbers, phones
+from ava_app.services import assistants, phone_input, phone_numbers, phones, regional
 from ava_app.services.business_hours import WEEKDAY_KEYS
 from ava_app.services.errors import DomainError, Invalid
 from ava_app.services.providers import twilio
@@ -333,6 +333,8 @@ class PhoneNumbersState(HoursMixin, AuthState):
     editing_shown: str = ""
     release_shown: str = ""
     _raw: dict[int, dict] = {}
+    # The business's zone: a number added late in the evening in New York was added that day, not the next.
+    _timezone: str = "UTC"
 
     @rx.var
     def forwarding_placeholder(self) -> str:
@@ -356,7 +358,7 @@ class PhoneNumbersState(HoursMixin, AuthState):
             "assistant": number.assistant_name or "—",
             "hours": hours_text(number.business_hours, number.holidays, lang),
             "after_hours": number.after_hours_action,
-            "created": number.created_at.strftime("%Y-%m-%d"),
+            "created": regional.format_date(number.created_at, timezone=self._timezone, language=lang),
             "sync_status": number.sync_status,
             "sync_error": number.sync_error or "",
         }
@@ -365,14 +367,15 @@ class PhoneNumbersState(HoursMixin, AuthState):
     def load_numbers(self):
         """The organisation's numbers (released ones are not shown)."""
 
-        def load(session, principal) -> tuple[list[phone_numbers.NumberOut], str | None]:
+        def load(session, principal) -> tuple[list[phone_numbers.NumberOut], str | None, str]:
             rows = phone_numbers.list_numbers(session, principal=principal)
-            return rows, phone_input.caller_country(session, principal=principal)
+            timezone = regional.get_business_region(session, principal=principal).timezone
+            return rows, phone_input.caller_country(session, principal=principal), timezone
 
         call = self._call(load)
         if call.refused:
             return call.event
-        rows, country = call.value
+        rows, country, self._timezone = call.value
         self.phone_country = country or ""
         self._raw = {row.id: row.model_dump(mode="json") for row in rows[:200]}
         self.numbers = [self._row(row) for row in rows[:200]]

@@ -121,8 +121,8 @@ def test_saving_the_assistant_keeps_each_numbers_hours(live_server: str, page: P
     page.get_by_role("button", name=f"Settings {number.e164}").click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_role("switch", name="Saturday").click()
-    dialog.get_by_label("Open Saturday").fill("10:00")
-    dialog.get_by_label("to Saturday").fill("13:30")
+    dialog.get_by_label("Open Saturday").select_option("10:00")
+    dialog.get_by_label("to Saturday").select_option("13:30")
     dialog.get_by_role("button", name="Save").click()
     expected = "Mon–Fri 09:00–18:00 · Sat 10:00–13:30 · Sun closed"
     expect(page.get_by_role("dialog")).to_have_count(0)

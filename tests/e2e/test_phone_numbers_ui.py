@@ -49,9 +49,9 @@ def test_configure_hours_and_see_them_in_the_list(live_server: str, page: Page, 
     expect(dialog).to_contain_text(shown)
     # Wednesday: morning and afternoon.
     dialog.get_by_role("button", name="Add a range").nth(2).click()
-    dialog.get_by_label("Open Wednesday").nth(1).fill("14:00")
-    dialog.get_by_label("to Wednesday").first.fill("12:00")
-    dialog.get_by_label("to Wednesday").nth(1).fill("19:00")
+    dialog.get_by_label("Open Wednesday").nth(1).select_option("14:00")
+    dialog.get_by_label("to Wednesday").first.select_option("12:00")
+    dialog.get_by_label("to Wednesday").nth(1).select_option("19:00")
     # Friday closed, a holiday, voicemail kept.
     dialog.get_by_role("switch", name="Friday").click()
     dialog.get_by_label("Holidays and closures").fill("2030-12-25")
@@ -71,7 +71,7 @@ def test_configure_hours_and_see_them_in_the_list(live_server: str, page: Page, 
     # An overlapping range is refused with the day named, and nothing typed is lost.
     card.get_by_role("button", name=f"Settings {shown}").click()
     dialog = page.get_by_role("dialog")
-    dialog.get_by_label("Open Wednesday").nth(1).fill("11:00")
+    dialog.get_by_label("Open Wednesday").nth(1).select_option("11:00")
     dialog.get_by_role("button", name="Save").click()
     expect(dialog.get_by_role("alert").first).to_contain_text("Wednesday")
     expect(dialog.get_by_label("Open Wednesday").nth(1)).to_have_value("11:00")

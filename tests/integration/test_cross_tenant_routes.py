@@ -184,6 +184,13 @@ OWN_ROUTES: dict[tuple[str, str], Callable[[Organisation, Organisation], list[At
     ("DELETE", "/api/v1/integrations/{provider}"): lambda a, b: [
         Attempt({"provider": provider}, expect=frozenset({204})) for provider in ("twilio", "openai")
     ],
+    ("GET", "/api/v1/business/region"): lambda a, b: [Attempt()],
+    ("PUT", "/api/v1/business/region"): lambda a, b: [
+        Attempt(
+            json={"country": "GB", "timezone": "Europe/London", "language": "en", "currency": "GBP"},
+            expect=frozenset({200}),
+        )
+    ],
     ("GET", "/api/v1/me/notifications"): lambda a, b: [Attempt()],
     ("PUT", "/api/v1/me/notifications"): lambda a, b: [Attempt(json={"mode": "action"})],
     ("GET", "/api/v1/calls"): lambda a, b: [

@@ -92,6 +92,7 @@ def test_the_demo_clinic_is_set_up_the_way_onboarding_does_it(sandbox, db):
         "Europe/Paris",
         True,
     )
+    assert (tenant.country, tenant.locale, tenant.currency) == ("FR", "en", "EUR")
     assert assistant.first_message == preset.first_message and assistant.first_message
     assert [(item["question"], item["answer"]) for item in assistant.knowledge_base] == [
         (faq.question, faq.answer) for faq in preset.faqs

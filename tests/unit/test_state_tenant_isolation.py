@@ -57,6 +57,7 @@ from ava_app.state import assistant as assistant_state
 from ava_app.state.account import PhoneState
 from ava_app.state.assistant import AssistantFormState, AssistantState
 from ava_app.state.auth import AuthState
+from ava_app.state.business import BusinessRegionState
 from ava_app.state.call_detail import CallDetailState
 from ava_app.state.calls import CallsState
 from ava_app.state.dashboard import DashboardState
@@ -539,6 +540,8 @@ COVERED_HANDLERS = {
     "IntegrationsState.test",
     "IntegrationsState.remove",
     "WebhookSecretState.load_webhook_secret",
+    "BusinessRegionState.load_region",
+    "BusinessRegionState.save_region",
     "WebhookSecretState.rotate_webhook_secret",
     "TestCallState.reset_call",
     "TestCallState.start_call",
@@ -924,6 +927,32 @@ async def test_replacing_the_webhook_secret_never_touches_another_organisations(
     assert state.previous_until != ""
     assert a_secret not in visible_text(state)
     assert credentials.ensure_tenant_webhook_secret(db, tenant_id=a.tenant_id) == (a_secret, False)
+    assert_nothing_of(a, state)
+    assert_unchanged(engine, a, before)
+
+
+async def test_business_region_events_read_and_change_the_callers_organisation_only(world, engine, db):
+    a, b = world.a, world.b
+    a_tenant = db.get(Tenant, a.tenant_id)
+    a_tenant.country, a_tenant.timezone, a_tenant.currency = "NZ", "Pacific/Chatham", "NZD"
+    db.add(a_tenant)
+    db.commit()
+    before = snapshot(engine, a)
+    state = state_of(BusinessRegionState, b)
+
+    assert await run(state, "load_region") == []
+    assert state.timezone != "Pacific/Chatham" and state.can_edit
+    # Whatever the page sends, the change lands on the caller's organisation.
+    await run(state, "set_country", "FR")
+    await run(state, "set_timezone", "Europe/Paris")
+    assert await run(state, "save_region") == ["toast:success"]
+    db.expire_all()
+    assert (db.get(Tenant, b.tenant_id).timezone, db.get(Tenant, b.tenant_id).currency) == ("Europe/Paris", "EUR")
+    assert (state.country, state.timezone, state.currency) == ("FR", "Europe/Paris", "EUR")
+    assert (state.country_label, state.currency_label) == ("France", "EUR · Euro")
+    assert state.zone_label.startswith("Paris time (UTC+") and state.summary.startswith("France · Paris time")
+    await run(state, "set_timezone_query", "atlantis")
+    assert state.timezone_no_match and [o[0] for o in state.timezone_options] == ["Europe/Paris"]
     assert_nothing_of(a, state)
     assert_unchanged(engine, a, before)
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from string import Template
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ava_app.services import regional
 
 from ava_app.services import phones
 
@@ -176,11 +177,6 @@ _COPY: dict[str, dict[str, dict[str, str]]] = {
     },
 }
 
-_MONTHS = {
-    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
-    "fr": ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."),
-}
-
 _REQUIRED = {
     "verify_email": ("link",),
     "magic_link": ("link",),
@@ -240,20 +236,9 @@ def format_duration(seconds: int, *, locale: str) -> str:
 
 
 def format_time(moment: datetime, *, locale: str, timezone: str = "UTC") -> str:
-    """A call time in the tenant's zone: ``Mar 12, 2025, 2:05 PM`` / ``12 mars 2025 à 14:05``."""
-    try:
-        zone = ZoneInfo(timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo("UTC"))
-    local = moment.astimezone(zone)
-    lang = normalize_locale(locale)
-    month = _MONTHS[lang][local.month - 1]
-    if lang == "fr":
-        return f"{local.day} {month} {local.year} à {local:%H:%M}"
-    hour = local.hour % 12 or 12
-    return f"{month} {local.day}, {local.year}, {hour}:{local:%M} {'AM' if local.hour < 12 else 'PM'}"
+    """A call time in the business's zone: ``Mar 12, 2025, 2:05 PM`` / ``12 mars 2025 à 14:05`` (a naive moment is
+    UTC, an unknown zone is UTC); ``regional.format_datetime`` so emails read like the pages."""
+    return regional.format_datetime(moment, timezone=timezone, language=normalize_locale(locale))
 
 
 # --- one builder per kind ---------------------------------------------------------------------------------------
