@@ -13,9 +13,7 @@ from datetime import datetime
 from string import Template
 from typing import Any
 
-from ava_app.services import regional
-
-from ava_app.services import phones
+from ava_app.services import phones, regional
 
 KINDS = ("verify_email", "magic_link", "password_reset", "team_invite", "call_summary")
 LOCALES = ("en", "fr")
