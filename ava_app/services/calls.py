@@ -627,7 +627,8 @@ def get_call(session: Session, *, principal: Principal, call_id: int) -> CallDet
     item = _item(call, zone, tenant_country(session, tenant_id=tenant_id))
     industry = session.execute(select(col(Tenant.industry)).where(col(Tenant.id) == tenant_id)).scalar_one_or_none()
     assistant_fields = (
-        session.execute(select(col(Assistant.data_fields)).where(
+        session.execute(
+            select(col(Assistant.data_fields)).where(
                 col(Assistant.id) == call.assistant_id, col(Assistant.tenant_id) == tenant_id
             )
         ).scalar_one_or_none()

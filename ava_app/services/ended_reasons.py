@@ -168,11 +168,12 @@ _REASON_WORDS: dict[str, dict[str, str]] = {
         "fr": "L'appelant a raccroché avant la mise en relation.",
     },
     "manually-canceled": {"en": "The call was cancelled.", "fr": "L'appel a été annulé."},
-    "call.in-progress.twilio-completed-call": {"en": "The call ended normally.", "fr": "L'appel s'est terminé normalement."},
-    "call.in-progress.sip-completed-call": {"en": "The call ended normally.", "fr": "L'appel s'est terminé normalement."},
 }
+_NORMAL_END = {"en": "The call ended normally.", "fr": "L'appel s'est terminé normalement."}
+_REASON_WORDS["call.in-progress.twilio-completed-call"] = _NORMAL_END
+_REASON_WORDS["call.in-progress.sip-completed-call"] = _NORMAL_END
 _OUTCOME_REASON_WORDS: dict[str, dict[str, str]] = {
-    "answered": {"en": "The call ended normally.", "fr": "L'appel s'est terminé normalement."},
+    "answered": _NORMAL_END,
     "missed": {"en": "The call was not answered.", "fr": "L'appel n'a pas abouti."},
     "voicemail": _REASON_WORDS["voicemail"],
     "forwarded": {

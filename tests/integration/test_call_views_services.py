@@ -141,7 +141,9 @@ def test_list_items_name_the_caller_and_write_the_number_as_the_business_does(db
         data_fields={"caller_name": "Jordan Lee", "message": "Call me back"},
         summary="Jordan wants to move Tuesday's appointment.\nMore details.",
     )
-    abroad = make_call(db, tenant=tenant, caller_number="+16505550142", minutes_ago=20, data_fields={"patient_name": ""})
+    abroad = make_call(
+        db, tenant=tenant, caller_number="+16505550142", minutes_ago=20, data_fields={"patient_name": ""}
+    )
     page = calls.list_calls(db, principal=member(tenant, "viewer"), filters=CallFilters())
     items = {item.id: item for item in page.items}
 
