@@ -351,10 +351,17 @@ class CallsState(AuthState):
             return call.event
         deleted = call.value
         # A second call: the deletion is committed even if the page cannot be read again.
-        call = self._call(lambda s, p: self._read_page(s, p, cursor))
+        call = self._call(
+            lambda s, p: (
+                self._read_page(s, p, cursor),
+                calls.count_calls(s, principal=p, filters=self._filters()),
+            )
+        )
         if call.refused:
             return call.event
-        self._show_page(call.value)
+        page, count = call.value
+        self._show_page(page)
+        self.count_label = count_text(count, self.lang or "en")
         return rx.toast.success(translate("calls.deleted", self.lang or "en", count=deleted))
 
     @rx.event

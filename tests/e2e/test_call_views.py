@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,10 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session
 
 from ava_app.models import CallMessage
+from ava_app.sandbox.vapi.recording import write_tone_recording
+from tests.e2e.conftest import ARTIFACTS, LIVE_DATA_DIRS
 from tests.e2e.members import PASSWORD, log_in, make_business, make_member
+from tests.e2e.screenshots import signed_in_state
 from tests.factories import make_call
 
 pytestmark = pytest.mark.e2e
@@ -68,15 +72,15 @@ def test_desktop_list_names_callers_counts_and_keeps_its_page_in_the_url(live_se
     jordan = page.get_by_role("row").filter(has_text="Jordan Lee")
     expect(jordan).to_contain_text("(650) 555-0199")
     expect(jordan).to_contain_text("Jordan wants a quote for new brakes before Friday.")
-    expect(page.get_by_role("row").filter(has_text="(650) 555-0000")).to_have_count(0)  # the oldest: page 2
+    expect(page.get_by_role("row").filter(has_text="(650) 555-0023")).to_have_count(0)  # the oldest: page 2
 
     page.get_by_role("button", name="Next").click()
     expect(page).to_have_url(re.compile(r"/calls\?page=2$"))
     expect(page.get_by_text("Page 2")).to_be_visible()
-    expect(page.get_by_role("row").filter(has_text="(650) 555-0000")).to_be_visible()
+    expect(page.get_by_role("row").filter(has_text="(650) 555-0023")).to_be_visible()
     page.reload()
     expect(page.get_by_text("Page 2")).to_be_visible()
-    expect(page.get_by_role("row").filter(has_text="(650) 555-0000")).to_be_visible()
+    expect(page.get_by_role("row").filter(has_text="(650) 555-0023")).to_be_visible()
     expect(page.locator("#calls-count")).to_have_text("25 calls")
     page.go_back()
     expect(page).to_have_url(re.compile(r"/calls/?$"))
@@ -132,6 +136,8 @@ def test_phone_call_page_has_summary_and_call_back_on_the_first_screen(live_serv
         assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"], box
 
     expect(page.get_by_role("button", name="Mark as done")).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "call-page-phone.png"), full_page=True)
     # The tool reads as a sentence; its JSON, the reason code and the costs wait in the closed details.
     expect(page.get_by_text("Ava took a message.")).to_be_visible()
     expect(page.get_by_text("take_message(")).to_be_hidden()
@@ -145,7 +151,7 @@ def test_phone_call_page_has_summary_and_call_back_on_the_first_screen(live_serv
     expect(page.get_by_role("button", name="Reopen")).to_be_visible()
 
 
-def test_french_business_reads_french_labels(live_server: str, page: Page, db: Session):
+def test_french_business_reads_french_labels(live_server: str, browser, db: Session):
     tenant = make_business(db, name="Cabinet Dr Martin")
     tenant.country, tenant.locale, tenant.industry = "FR", "fr", "clinic"
     db.add(tenant)
@@ -160,9 +166,25 @@ def test_french_business_reads_french_labels(live_server: str, page: Page, db: S
         data_fields={"patient_name": "Jordan Lee", "reason": "Contrôle annuel", "new_patient": False},
     )
     test_call = make_call(db, tenant=tenant, call_type="test", caller_number=None, minutes_ago=60, summary="Essai.")
+    lines = [("assistant", "Cabinet du Dr Martin, bonjour."), ("user", "Bonjour, je voudrais avancer mon rendez-vous.")]
+    add_lines(db, call, lines)
+    # A recording at the Vapi emulator of the live AVA, so the page offers to listen line by line.
+    name = f"{uuid.uuid4()}-mono.wav"
+    folder = LIVE_DATA_DIRS[live_server] / "sandbox_vapi_recordings"
+    folder.mkdir(parents=True, exist_ok=True)
+    write_tone_recording(turns=lines * 2, path=folder / name)
+    call.recording_url = f"{live_server}/sandbox/vapi/recording/{name}"
+    db.add(call)
+    db.commit()
 
-    log_in(page, live_server, owner.email)
-    page.evaluate("localStorage.setItem('ava_lang', 'fr')")
+    # Logged in through the login page, then a browser whose interface language is French.
+    context = browser.new_context(
+        viewport={"width": 1440, "height": 900},
+        storage_state=signed_in_state(browser, live_server, owner.email, PASSWORD),
+    )
+    context.set_default_timeout(15_000)
+    context.add_init_script("localStorage.setItem('ava_lang', 'fr')")
+    page = context.new_page()
     page.goto(f"{live_server}/calls/{call.id}")
     expect(page.get_by_role("heading", name="Jordan Lee")).to_be_visible()
     expect(page.get_by_text("Nom du patient")).to_be_visible()
@@ -173,6 +195,8 @@ def test_french_business_reads_french_labels(live_server: str, page: Page, db: S
     expect(page.get_by_role("link", name="06 12 34 56 78")).to_be_visible()
     expect(page.get_by_text("Rappeler")).to_be_visible()
     expect(page.get_by_text("Patient name")).to_have_count(0)
+    expect(page.locator("#call-audio")).to_be_visible()
+    expect(page.get_by_text("Cliquez sur une ligne pour l'écouter.")).to_be_visible()
 
     page.goto(f"{live_server}/calls")
     expect(page.get_by_role("columnheader", name="Résumé")).to_be_visible()
@@ -181,6 +205,7 @@ def test_french_business_reads_french_labels(live_server: str, page: Page, db: S
     page.goto(f"{live_server}/calls/{test_call.id}")
     expect(page.get_by_text("Un appel de test de votre part", exact=False)).to_be_visible()
     expect(page.locator("#call-back")).to_have_count(0)
+    context.close()
 
     shots = os.environ.get("AVA_E2E_SHOTS")
     if shots:
