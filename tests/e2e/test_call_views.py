@@ -21,7 +21,7 @@ from ava_app.models import CallMessage
 from ava_app.sandbox.vapi.recording import write_tone_recording
 from tests.e2e.conftest import ARTIFACTS, LIVE_DATA_DIRS
 from tests.e2e.members import PASSWORD, log_in, make_business, make_member
-from tests.e2e.screenshots import signed_in_state
+from tests.e2e.screenshots import WIDTHS, signed_in_state
 from tests.factories import make_call
 
 pytestmark = pytest.mark.e2e
@@ -178,10 +178,8 @@ def test_french_business_reads_french_labels(live_server: str, browser, db: Sess
     db.commit()
 
     # Logged in through the login page, then a browser whose interface language is French.
-    context = browser.new_context(
-        viewport={"width": 1440, "height": 900},
-        storage_state=signed_in_state(browser, live_server, owner.email, PASSWORD),
-    )
+    signed_in = signed_in_state(browser, live_server, owner.email, PASSWORD)
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, storage_state=signed_in)
     context.set_default_timeout(15_000)
     context.add_init_script("localStorage.setItem('ava_lang', 'fr')")
     page = context.new_page()
@@ -209,6 +207,26 @@ def test_french_business_reads_french_labels(live_server: str, browser, db: Sess
 
     shots = os.environ.get("AVA_E2E_SHOTS")
     if shots:
-        from tests.e2e.screenshots import capture
+        save_looks(browser, live_server, Path(shots), ["/calls", f"/calls/{call.id}"], state=signed_in)
 
-        capture(live_server, Path(shots), ["/calls", f"/calls/{call.id}"], login=(owner.email, PASSWORD))
+
+def save_looks(browser, base_url: str, out_dir: Path, paths: list[str], *, state: dict) -> None:
+    """The pages in French and English, light and dark, 390 px and 1440 px wide (as ``tests.e2e.screenshots``
+    does, in this test's browser)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for lang in ("en", "fr"):
+        for theme in ("light", "dark"):
+            for width_name, (width, height) in WIDTHS.items():
+                context = browser.new_context(
+                    viewport={"width": width, "height": height}, color_scheme=theme, storage_state=state
+                )
+                context.add_init_script(
+                    f"localStorage.setItem('ava_lang', '{lang}'); localStorage.setItem('theme', '{theme}');"
+                )
+                page = context.new_page()
+                for path in paths:
+                    page.goto(base_url + path, wait_until="networkidle")
+                    page.wait_for_timeout(600)
+                    name = path.strip("/").replace("/", "_")
+                    page.screenshot(path=str(out_dir / f"{name}-{lang}-{theme}-{width_name}.png"), full_page=True)
+                context.close()

@@ -2,13 +2,11 @@
 
 EN: dict[str, str] = {
     "call.call_back": "Call back",
-    "call.number_hidden": "Number withheld",
     "call.test_call": "Test call",
     "call.test_note": "A test call you made: nobody is emailed and no follow-up is needed.",
     "call.developer_details": "Details for troubleshooting",
     "call.tools_used": "Tools the assistant used",
     "call.ended_code": "Reason code",
-    "call.work": "Summary and email",
     "call.downloads": "Downloads",
     "call.tool.take_message": "{name} took a message.",
     "call.tool.check_business_hours": "{name} checked the opening hours.",
@@ -19,7 +17,6 @@ EN: dict[str, str] = {
     "calls.count_many": "{count} calls",
     "calls.count_capped": "More than {count} calls",
     "calls.col_summary": "Summary",
-    "calls.apply_pending": "Press Apply to search",
     "testcall.open_call": "Open the saved call",
     "call.yes": "Yes",
     "call.no": "No",
@@ -27,13 +24,11 @@ EN: dict[str, str] = {
 
 FR: dict[str, str] = {
     "call.call_back": "Rappeler",
-    "call.number_hidden": "Numéro masqué",
     "call.test_call": "Appel de test",
     "call.test_note": "Un appel de test de votre part : personne n'est prévenu par e-mail, aucun suivi à faire.",
     "call.developer_details": "Détails pour le dépannage",
     "call.tools_used": "Outils utilisés par l'assistante",
     "call.ended_code": "Code de fin",
-    "call.work": "Résumé et e-mail",
     "call.downloads": "Téléchargements",
     "call.tool.take_message": "{name} a pris un message.",
     "call.tool.check_business_hours": "{name} a vérifié les horaires d'ouverture.",
@@ -44,7 +39,6 @@ FR: dict[str, str] = {
     "calls.count_many": "{count} appels",
     "calls.count_capped": "Plus de {count} appels",
     "calls.col_summary": "Résumé",
-    "calls.apply_pending": "Appuyez sur Appliquer pour chercher",
     "testcall.open_call": "Ouvrir l'appel enregistré",
     "call.yes": "Oui",
     "call.no": "Non",
