@@ -431,7 +431,8 @@ def _give_up(session: Session, *, row: Outbox) -> None:
     session.commit()
     if given_up.rowcount == 1:
         log.warning("outbox %s failed: its %d attempts were used up", row.id, row.attempts)
-        _tell_listeners(session, _reload(session, row.id if row.id is not None else 0))
+        assert row.id is not None, "a stored row has an id"
+        _tell_listeners(session, _reload(session, row.id))
         raise ProviderError("The email could not be delivered.", attempts=row.attempts, outbox_id=row.id, error=error)
 
 
