@@ -21,18 +21,19 @@ def audio_player(src: rx.Var) -> rx.Component:
         src=src,
         controls=True,
         preload="metadata",
+        class_name="call-audio",
         style={"width": "100%"},
         aria_label=t("call.recording"),
     )
 
 
 def tool_line(message: rx.Var) -> rx.Component:
-    """A tool the assistant used during the call (e.g. a FAQ lookup) and its answer, between the spoken lines."""
+    """What the assistant did with a tool during the call ("AVA took a message."), between the spoken lines; the
+    tool's own arguments and answer are in the page's details."""
     return rx.flex(
         rx.hstack(
-            rx.icon("wrench", size=12, color=rx.color("gray", 10), flex_shrink="0"),
-            rx.text(t("call.tool_role"), size="1", weight="bold", color_scheme="gray"),
-            rx.text(message["text"], size="1", color_scheme="gray", font_family="monospace", overflow_wrap="anywhere"),
+            rx.icon("sparkles", size=12, color=rx.color("gray", 10), flex_shrink="0"),
+            rx.text(message["text"], size="1", color_scheme="gray", font_style="italic", overflow_wrap="anywhere"),
             spacing="2",
             align="center",
             padding="4px 10px",
@@ -80,18 +81,22 @@ def spoken_line(message: rx.Var) -> rx.Component:
 TRANSCRIPT_CSS = """
 .transcript-line[data-playing="true"]{border-color:var(--accent-9)!important;box-shadow:0 0 0 3px var(--accent-a4)}
 .transcript-line:focus-visible{outline:2px solid var(--accent-8);outline-offset:2px}
+.call-audio{color-scheme:light;border-radius:999px}
+.dark .call-audio,.dark-theme .call-audio{color-scheme:dark}
 """
 
 
-def transcript(messages: rx.Var) -> rx.Component:
-    """The conversation as bubbles: the assistant on the left, the caller on the right, each with its time."""
+def transcript(messages: rx.Var, *, seekable: rx.Var | bool = True) -> rx.Component:
+    """The conversation as bubbles: the assistant on the left, the caller on the right, each with its time.
+
+    ``seekable``: the call has a recording, so "click a line to listen" is offered (and only then)."""
     return rx.vstack(
         rx.el.style(TRANSCRIPT_CSS),
         rx.script(src="/js/ava-transcript.js"),  # an asset file: the page policy runs no inline script
         rx.cond(
             messages.length() > 0,
             rx.vstack(
-                rx.text(t("call.seek_hint"), size="1", color_scheme="gray"),
+                rx.cond(seekable, rx.text(t("call.seek_hint"), size="1", color_scheme="gray")),
                 rx.foreach(messages, transcript_line),
                 spacing="2",
                 width="100%",

@@ -26,7 +26,7 @@ def outcome_badge(label: rx.Var, color: rx.Var) -> rx.Component:
 
 def test_badge(is_test: rx.Var) -> rx.Component:
     """Marks a call the owner made to try the assistant (from the wizard or /assistant)."""
-    return rx.cond(is_test, rx.badge(rx.icon("flask-conical", size=12), t("calls.test_badge"), color_scheme="violet"))
+    return rx.cond(is_test, rx.badge(rx.icon("flask-conical", size=12), t("call.test_call"), color_scheme="violet"))
 
 
 def recent_call_row(call: rx.Var) -> rx.Component:

@@ -1,4 +1,5 @@
-"""The calls list: a table on wide screens, cards on phones, both from the same plain row dicts."""
+"""The calls list: a table on wide screens (who called and a one-line summary first), cards on phones, both from the
+same plain row dicts."""
 
 from __future__ import annotations
 
@@ -52,20 +53,46 @@ def row_checkbox(row: rx.Var, state) -> rx.Component:
     )
 
 
+def caller_cell(row: rx.Var) -> rx.Component:
+    """The caller's name when the call captured it (the number under it), else the number; test calls marked."""
+    return rx.vstack(
+        rx.hstack(
+            rx.text(row["caller"], weight="medium", white_space="nowrap"),
+            test_badge(row["is_test"]),
+            spacing="2",
+            align="center",
+        ),
+        rx.cond(
+            row["number"] != "",
+            rx.text(row["number"], size="1", color_scheme="gray", white_space="nowrap", class_name="tabular"),
+        ),
+        spacing="0",
+    )
+
+
 def table_row(row: rx.Var, state) -> rx.Component:
     return rx.table.row(
         rx.table.cell(row_checkbox(row, state)),
         rx.table.row_header_cell(
             rx.link(row["when"], href=row["href"], weight="medium", white_space="nowrap", class_name="tabular")
         ),
-        rx.table.cell(rx.hstack(rx.text(row["caller"], white_space="nowrap"), test_badge(row["is_test"]), spacing="2")),
-        rx.table.cell(rx.text(row["called"], white_space="nowrap", color_scheme="gray")),
-        rx.table.cell(rx.text(row["assistant"], color_scheme="gray")),
+        rx.table.cell(caller_cell(row)),
+        rx.table.cell(
+            # One line, cut with an ellipsis; the whole summary is on the call's page (and in the tooltip).
+            rx.text(
+                row["summary"],
+                color_scheme="gray",
+                white_space="nowrap",
+                overflow="hidden",
+                text_overflow="ellipsis",
+                title=row["summary"],
+            ),
+            max_width="0",
+            width="100%",
+        ),
         rx.table.cell(rx.text(row["duration"], white_space="nowrap", class_name="tabular")),
         rx.table.cell(outcome_badge(row["outcome"], row["outcome_color"])),
-        rx.table.cell(sentiment_badge(row)),
         rx.table.cell(action_badge(row["action"])),
-        rx.table.cell(rx.text(row["cost"], white_space="nowrap", class_name="tabular"), text_align="right"),
         align="center",
         _hover={"bg": rx.color("gray", 2)},
     )
@@ -83,13 +110,10 @@ def calls_table(state) -> rx.Component:
                 ),
                 sort_header("calls.col_when", "date", state),
                 rx.table.column_header_cell(t("calls.col_caller")),
-                rx.table.column_header_cell(t("calls.col_called")),
-                rx.table.column_header_cell(t("calls.col_assistant")),
+                rx.table.column_header_cell(t("calls.col_summary")),
                 sort_header("calls.col_duration", "duration", state),
                 rx.table.column_header_cell(t("calls.col_outcome")),
-                rx.table.column_header_cell(t("calls.col_sentiment")),
                 rx.table.column_header_cell(t("calls.col_action")),
-                sort_header("calls.col_cost", "cost", state),
             )
         ),
         rx.table.body(rx.foreach(state.rows, lambda row: table_row(row, state))),
@@ -108,6 +132,7 @@ def call_card(row: rx.Var, state) -> rx.Component:
                 rx.vstack(
                     rx.hstack(
                         rx.text(row["caller"], weight="bold", size="2"),
+                        rx.cond(row["number"] != "", rx.text(row["number"], size="1", color_scheme="gray")),
                         test_badge(row["is_test"]),
                         rx.spacer(),
                         rx.text(row["when"], size="1", color_scheme="gray", class_name="tabular"),

@@ -153,7 +153,26 @@ def test_call_panel() -> rx.Component:
         transcript,
         rx.cond(S.call_active, composer),
         rx.cond(
-            S.call_saved, rx.callout(t("testcall.saved_note"), icon="circle-check", color_scheme="green", width="100%")
+            S.call_saved,
+            rx.callout.root(
+                rx.callout.icon(rx.icon("circle-check")),
+                rx.vstack(
+                    rx.callout.text(t("testcall.saved_note")),
+                    rx.cond(
+                        S.saved_call_href != "",
+                        rx.link(
+                            t("testcall.open_call"),
+                            rx.icon("arrow-right", size=14),
+                            href=S.saved_call_href,
+                            weight="medium",
+                            id="test-call-open",
+                        ),
+                    ),
+                    spacing="1",
+                ),
+                color_scheme="green",
+                width="100%",
+            ),
         ),
         rx.cond(S.web_key == "", rx.text(t("testcall.sandbox_note"), size="1", color_scheme="gray")),
         spacing="3",

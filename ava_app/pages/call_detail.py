@@ -1,4 +1,5 @@
-"""/calls/[id]: one call — recording and conversation on the left, what it was about and what to do on the right."""
+"""/calls/[id]: one call, owner first — who called (and a call-back link), what it was about, what to do, then the
+recording and the conversation; what only support needs (tools, reason code, costs, downloads) is folded away."""
 
 from __future__ import annotations
 
@@ -29,10 +30,212 @@ def fact(label_key: str, value: rx.Var) -> rx.Component:
     )
 
 
-def actions() -> rx.Component:
+def caller_card() -> rx.Component:
+    """Who called and how to call them back: the first thing on the page, on a phone too."""
+    return rx.card(
+        rx.flex(
+            rx.vstack(
+                rx.hstack(
+                    rx.heading(S.call["heading"], size="6", as_="h2", id="call-caller"),
+                    rx.cond(
+                        S.call["is_test"],
+                        rx.badge(rx.icon("flask-conical", size=12), t("call.test_call"), color_scheme="violet"),
+                    ),
+                    outcome_badge(S.call["outcome"], S.call["outcome_color"]),
+                    align="center",
+                    spacing="2",
+                    wrap="wrap",
+                ),
+                rx.cond(
+                    S.call["number"] != "",
+                    rx.link(S.call["number"], href=S.call["tel"], size="3", weight="medium", class_name="tabular"),
+                ),
+                rx.text(S.call["when"], " · ", S.call["duration"], size="2", color_scheme="gray"),
+                spacing="1",
+                min_width="0",
+            ),
+            rx.spacer(),
+            rx.cond(
+                S.call["tel"] != "",
+                rx.link(
+                    rx.button(rx.icon("phone", size=16), t("call.call_back"), size="3", tab_index=-1),
+                    href=S.call["tel"],
+                    id="call-back",
+                    underline="none",
+                ),
+            ),
+            gap="12px",
+            align="center",
+            wrap="wrap",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def conversation() -> rx.Component:
+    return rx.vstack(
+        rx.cond(
+            S.live,
+            rx.callout.root(
+                rx.callout.icon(rx.box(class_name="live-dot")),
+                rx.callout.text(t("call.live")),
+                color_scheme="grass",
+                width="100%",
+                role="status",
+            ),
+        ),
+        rx.cond(S.recording_src != "", section("call.recording", audio_player(S.recording_src))),
+        section("call.transcript", transcript(S.messages, seekable=S.recording_src != "")),
+        spacing="3",
+        width="100%",
+        min_width="0",
+    )
+
+
+def follow_up() -> rx.Component:
+    """The follow-up, when the call needs one: open (with a large "Mark as done") or done (with "Reopen")."""
+    return rx.cond(
+        S.call["action_needed"],
+        rx.cond(
+            S.call["action_done"],
+            rx.card(
+                rx.flex(
+                    rx.icon("circle-check", size=18, color=rx.color("grass", 10)),
+                    rx.text(S.call["action_done_text"], size="2", color_scheme="grass"),
+                    rx.spacer(),
+                    rx.cond(
+                        S.can_write,
+                        rx.button(t("call.mark_open"), variant="soft", size="2", on_click=S.set_action_done(False)),
+                    ),
+                    gap="8px",
+                    align="center",
+                    wrap="wrap",
+                    width="100%",
+                ),
+                width="100%",
+            ),
+            rx.callout.root(
+                rx.flex(
+                    rx.hstack(
+                        rx.icon("flag", size=18),
+                        rx.text(t("call.action"), weight="bold", size="3"),
+                        align="center",
+                        spacing="2",
+                    ),
+                    rx.spacer(),
+                    rx.cond(
+                        S.can_write,
+                        rx.button(
+                            rx.icon("check", size=16),
+                            t("call.mark_done"),
+                            size="3",
+                            color_scheme="orange",
+                            on_click=S.set_action_done(True),
+                        ),
+                    ),
+                    gap="12px",
+                    align="center",
+                    wrap="wrap",
+                    width="100%",
+                ),
+                color_scheme="orange",
+                width="100%",
+                id="call-action",
+            ),
+        ),
+    )
+
+
+def work_failed() -> rx.Component:
+    return rx.cond(
+        S.call["work_failed"],
+        rx.callout.root(
+            rx.callout.icon(rx.icon("triangle-alert")),
+            rx.vstack(
+                rx.callout.text(t("call.work_failed")),
+                rx.cond(S.is_admin, rx.button(t("call.retry"), size="1", on_click=S.retry_summary)),
+                spacing="2",
+            ),
+            color_scheme="red",
+            size="1",
+            width="100%",
+        ),
+    )
+
+
+def summary_card() -> rx.Component:
+    """What the call was about, with the details the caller gave, labelled in the page's language."""
+    return section(
+        "call.summary",
+        rx.cond(
+            S.call["summary"] != "",
+            rx.vstack(
+                rx.text(S.call["summary"], size="3", white_space="pre-line", id="call-summary"),
+                rx.cond(
+                    S.call["summary_local"],
+                    rx.badge(
+                        rx.icon("cpu", size=12),
+                        t("call.summary_local"),
+                        color_scheme="amber",
+                        variant="soft",
+                        white_space="normal",
+                    ),
+                ),
+                spacing="1",
+                width="100%",
+            ),
+            rx.hstack(
+                rx.cond(S.call["summary_pending"], rx.spinner(size="1")),
+                rx.text(t("call.no_summary"), size="2", color_scheme="gray", id="call-summary"),
+                align="center",
+                spacing="2",
+            ),
+        ),
+        rx.cond(
+            S.call["intent"] != "",
+            rx.vstack(
+                rx.text(t("call.intent"), size="1", color_scheme="gray"),
+                rx.text(S.call["intent"], size="2"),
+                spacing="0",
+            ),
+        ),
+        rx.cond(
+            S.data_fields.length() > 0,
+            rx.vstack(
+                rx.text(t("call.data_fields"), size="1", color_scheme="gray"),
+                rx.foreach(S.data_fields, lambda field: fact_row(field["name"], field["value"])),
+                spacing="1",
+                width="100%",
+                id="call-fields",
+            ),
+        ),
+        rx.hstack(
+            rx.foreach(S.topics, lambda topic: rx.badge(topic, variant="surface")),
+            rx.cond(
+                S.call["sentiment"] != "",
+                rx.badge(S.call["sentiment"], color_scheme=S.call["sentiment_color"], variant="outline"),
+            ),
+            spacing="2",
+            wrap="wrap",
+        ),
+        work_failed(),
+    )
+
+
+def ended_card() -> rx.Component:
+    return section(
+        "call.ended",
+        rx.text(S.call["outcome_text"], size="2"),
+        rx.cond(S.call["ended_reason"] != "", rx.text(S.call["ended_reason"], size="2", color_scheme="gray")),
+        rx.cond(S.call["is_test"], rx.text(t("call.test_note"), size="2", color_scheme="violet")),
+    )
+
+
+def downloads() -> rx.Component:
     return rx.flex(
-        rx.button(rx.icon("file-json", size=14), t("call.export_json"), variant="soft", on_click=S.export("json")),
         rx.button(rx.icon("file-text", size=14), t("call.export_txt"), variant="soft", on_click=S.export("txt")),
+        rx.button(rx.icon("file-json", size=14), t("call.export_json"), variant="soft", on_click=S.export("json")),
         rx.cond(
             S.is_admin & ~S.live,
             rx.button(
@@ -54,189 +257,70 @@ def actions() -> rx.Component:
     )
 
 
-def header() -> rx.Component:
-    return rx.flex(
-        rx.vstack(
-            rx.hstack(
-                rx.heading(S.call["heading"], size="6"),
-                outcome_badge(S.call["outcome"], S.call["outcome_color"]),
-                align="center",
-                spacing="3",
-                wrap="wrap",
+def developer_details() -> rx.Component:
+    """What support or a developer looks at, folded away: tools, reason code, statuses, costs, downloads."""
+    return rx.card(
+        rx.el.details(
+            rx.el.summary(
+                rx.text(t("call.developer_details"), as_="span", size="3", weight="bold"),
+                cursor="pointer",
+                padding="2px 0",
             ),
-            rx.text(S.call["when"], " · ", S.call["duration"], size="2", color_scheme="gray"),
-            spacing="1",
-        ),
-        rx.spacer(),
-        actions(),
-        gap="12px",
-        align="center",
-        wrap="wrap",
-        width="100%",
-    )
-
-
-def conversation() -> rx.Component:
-    return rx.vstack(
-        rx.cond(
-            S.live,
-            rx.callout.root(
-                rx.callout.icon(rx.box(class_name="live-dot")),
-                rx.callout.text(t("call.live")),
-                color_scheme="grass",
-                width="100%",
-                role="status",
-            ),
-        ),
-        section(
-            "call.recording",
-            rx.cond(
-                S.recording_src != "",
-                audio_player(S.recording_src),
-                rx.text(t("call.no_recording"), size="2", color_scheme="gray"),
-            ),
-        ),
-        section("call.transcript", transcript(S.messages)),
-        spacing="3",
-        width="100%",
-        min_width="0",
-    )
-
-
-def follow_up() -> rx.Component:
-    return section(
-        "call.action",
-        rx.cond(
-            S.call["action_needed"],
             rx.vstack(
-                rx.cond(
-                    S.call["action_done"],
-                    rx.text(S.call["action_done_text"], size="2", color_scheme="grass"),
-                    rx.badge(rx.icon("flag", size=12), t("calls.action_open"), color_scheme="orange"),
-                ),
-                rx.cond(
-                    S.can_write,
-                    rx.cond(
-                        S.call["action_done"],
-                        rx.button(t("call.mark_open"), variant="soft", size="2", on_click=S.set_action_done(False)),
-                        rx.button(
-                            rx.icon("check", size=14), t("call.mark_done"), size="2", on_click=S.set_action_done(True)
-                        ),
-                    ),
-                ),
-                spacing="2",
-            ),
-            rx.text(t("call.action_none"), size="2", color_scheme="gray"),
-        ),
-    )
-
-
-def work_status() -> rx.Component:
-    return rx.vstack(
-        rx.hstack(
-            rx.text(t("call.summary_status"), size="1", color_scheme="gray"),
-            rx.badge(S.call["summary_label"], color_scheme=S.call["summary_color"]),
-            rx.text(t("call.email_status"), size="1", color_scheme="gray"),
-            rx.badge(S.call["email_label"], color_scheme=S.call["email_color"]),
-            spacing="2",
-            align="center",
-            wrap="wrap",
-        ),
-        rx.cond(
-            S.call["work_failed"],
-            rx.callout.root(
-                rx.callout.icon(rx.icon("triangle-alert")),
-                rx.vstack(
-                    rx.callout.text(t("call.work_failed")),
-                    rx.cond(S.is_admin, rx.button(t("call.retry"), size="1", on_click=S.retry_summary)),
+                fact("call.from", S.call["from"]),
+                fact("call.to", S.call["to"]),
+                fact("call.assistant", S.call["assistant"]),
+                fact("call.started", S.call["when"]),
+                fact("call.duration", S.call["duration"]),
+                fact("call.ended_code", S.call["ended_code"]),
+                rx.hstack(
+                    rx.text(t("call.summary_status"), size="1", color_scheme="gray"),
+                    rx.badge(S.call["summary_label"], color_scheme=S.call["summary_color"]),
+                    rx.text(t("call.email_status"), size="1", color_scheme="gray"),
+                    rx.badge(S.call["email_label"], color_scheme=S.call["email_color"], id="call-email-status"),
                     spacing="2",
+                    align="center",
+                    wrap="wrap",
                 ),
-                color_scheme="red",
-                size="1",
-                width="100%",
-            ),
-        ),
-        spacing="2",
-        width="100%",
-    )
-
-
-def about() -> rx.Component:
-    return rx.vstack(
-        section(
-            "call.summary",
-            rx.cond(
-                S.call["summary"] != "",
-                rx.vstack(
-                    rx.text(S.call["summary"], size="2", white_space="pre-line"),
-                    rx.cond(
-                        S.call["summary_local"],
-                        rx.badge(
-                            rx.icon("cpu", size=12),
-                            t("call.summary_local"),
-                            color_scheme="amber",
-                            variant="soft",
-                            white_space="normal",
-                        ),
-                    ),
-                    spacing="1",
-                ),
-                rx.text(t("call.no_summary"), size="2", color_scheme="gray"),
-            ),
-            rx.cond(
-                S.call["intent"] != "",
-                rx.vstack(
-                    rx.text(t("call.intent"), size="1", color_scheme="gray"),
-                    rx.text(S.call["intent"], size="2"),
-                    spacing="0",
-                ),
-            ),
-            rx.hstack(
-                rx.foreach(S.topics, lambda topic: rx.badge(topic, variant="surface")),
                 rx.cond(
-                    S.call["sentiment"] != "",
-                    rx.badge(S.call["sentiment"], color_scheme=S.call["sentiment_color"], variant="outline"),
+                    S.tool_rows.length() > 0,
+                    rx.vstack(
+                        rx.text(t("call.tools_used"), size="2", weight="medium"),
+                        rx.foreach(
+                            S.tool_rows,
+                            lambda row: rx.text(
+                                row["clock"],
+                                " ",
+                                row["text"],
+                                size="1",
+                                font_family="monospace",
+                                color_scheme="gray",
+                                overflow_wrap="anywhere",
+                            ),
+                        ),
+                        spacing="1",
+                        width="100%",
+                    ),
                 ),
+                rx.divider(),
+                rx.text(t("call.cost"), size="2", weight="medium"),
+                rx.foreach(S.cost_rows, lambda row: fact_row(row["name"], row["value"])),
+                rx.hstack(
+                    rx.text(t("call.cost_total"), size="2", weight="bold"),
+                    rx.spacer(),
+                    rx.text(S.call["cost"], size="2", weight="bold", class_name="tabular"),
+                    width="100%",
+                ),
+                rx.divider(),
+                rx.text(t("call.downloads"), size="2", weight="medium"),
+                downloads(),
                 spacing="2",
-                wrap="wrap",
-            ),
-            work_status(),
-        ),
-        follow_up(),
-        rx.cond(
-            S.data_fields.length() > 0,
-            section(
-                "call.data_fields",
-                rx.foreach(S.data_fields, lambda field: fact_row(field["name"], field["value"])),
-            ),
-        ),
-        section(
-            "call.ended",
-            rx.text(S.call["outcome_text"], size="2"),
-            rx.cond(S.call["ended_reason"] != "", rx.text(S.call["ended_reason"], size="1", color_scheme="gray")),
-        ),
-        section(
-            "call.details",
-            fact("call.from", S.call["from"]),
-            fact("call.to", S.call["to"]),
-            fact("call.assistant", S.call["assistant"]),
-            fact("call.started", S.call["when"]),
-            fact("call.duration", S.call["duration"]),
-        ),
-        section(
-            "call.cost",
-            rx.foreach(S.cost_rows, lambda row: fact_row(row["name"], row["value"])),
-            rx.divider(),
-            rx.hstack(
-                rx.text(t("call.cost_total"), size="2", weight="bold"),
-                rx.spacer(),
-                rx.text(S.call["cost"], size="2", weight="bold", class_name="tabular"),
                 width="100%",
+                padding_top="12px",
             ),
+            id="call-developer-details",
         ),
-        spacing="3",
         width="100%",
-        min_width="0",
     )
 
 
@@ -246,15 +330,16 @@ def fact_row(name: rx.Var, value: rx.Var) -> rx.Component:
         rx.spacer(),
         rx.text(value, size="2", class_name="tabular", text_align="right"),
         width="100%",
+        align="start",
     )
 
 
 def call_body() -> rx.Component:
     return rx.vstack(
-        header(),
+        caller_card(),
         rx.grid(
-            conversation(),
-            about(),
+            rx.vstack(summary_card(), follow_up(), conversation(), spacing="3", width="100%", min_width="0"),
+            rx.vstack(ended_card(), developer_details(), spacing="3", width="100%", min_width="0"),
             columns=rx.breakpoints(initial="1", md="3fr 2fr"),
             spacing="4",
             width="100%",

@@ -1,4 +1,5 @@
-"""/calls: every call of the organisation — filters kept in the URL, sort, 20 per page, delete and export."""
+"""/calls: every call of the organisation — filters, sort and page kept in the URL, a count, 20 per page, delete and
+export. Filters apply as they change (the search when submitted)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ def filter_select(label_key: str, name: str, items: list[rx.Component]) -> rx.Co
             rx.select.content(rx.select.item(t("calls.any"), value=ANY), *items),
             name=name,
             default_value=rx.cond(CallsState.filters[name], CallsState.filters[name], ANY),
+            on_change=lambda value: CallsState.set_filter(name, value),
         ),
         spacing="1",
         flex="1 1 150px",
@@ -43,7 +45,15 @@ def option_items(options: rx.Var) -> rx.Component:
 def filter_input(label_key: str, name: str, **props) -> rx.Component:
     return rx.vstack(
         field_label(label_key, id=f"filter-{name}"),
-        rx.input(id=f"filter-{name}", name=name, default_value=filter_value(name), width="100%", **props),
+        rx.input(
+            id=f"filter-{name}",
+            name=name,
+            default_value=filter_value(name),
+            width="100%",
+            # Applied when the field is left (typing a date or a number goes through values that are not done yet).
+            on_blur=lambda value: CallsState.set_filter(name, value),
+            **props,
+        ),
         spacing="1",
         flex="1 1 140px",
         max_width="260px",
@@ -140,9 +150,16 @@ def toolbar() -> rx.Component:
                 align="center",
                 spacing="3",
             ),
-            rx.cond(
-                CallsState.has_filters,
-                rx.button(rx.icon("x", size=14), t("calls.clear"), variant="ghost", on_click=CallsState.clear_filters),
+            rx.hstack(
+                rx.text(CallsState.count_label, size="2", weight="medium", id="calls-count", aria_live="polite"),
+                rx.cond(
+                    CallsState.has_filters,
+                    rx.button(
+                        rx.icon("x", size=14), t("calls.clear"), variant="ghost", on_click=CallsState.clear_filters
+                    ),
+                ),
+                align="center",
+                spacing="3",
             ),
         ),
         rx.spacer(),
@@ -177,6 +194,7 @@ def toolbar() -> rx.Component:
                     )
                 ),
                 rx.menu.content(
+                    # CSV first: what an owner opens in a spreadsheet; JSON is for developers.
                     rx.menu.item(t("calls.export_csv"), on_select=CallsState.export("csv")),
                     rx.menu.item(t("calls.export_json"), on_select=CallsState.export("json")),
                 ),

@@ -13,8 +13,9 @@ The other panels read ``call`` through indexes that bound their work: last 10 ca
 calls (``ix_call_tenant_status``), open follow-up actions (partial index ``ix_call_tenant_action_open``).
 
 Test calls (``call_type == "test"``, typed from the wizard or /assistant) are left out of every figure except the
-count of open follow-ups (kept to its partial index, see ``_open_actions``); they do show in the last calls, marked,
-so an owner sees the summary of the call they just made. A call counts on
+count of open follow-ups (kept to its partial index, see ``_open_actions``; post-call work never flags a test call);
+they do show in the last calls, marked, so an owner sees the summary of the call they just made, and ``has_test_calls``
+tells a dashboard with only test calls from one with no call at all. A call counts on
 the day and hour it started; ``pending`` is the outcome of calls that have not ended yet.
 
 A period so far is compared with the previous period up to the same point: today until 14:00 against yesterday
@@ -118,6 +119,10 @@ class DashboardSummary(BaseModel):
     top_topics: list[TopicCount]
     recent_calls: list[RecentCall]
     live_calls: list[RecentCall]
+    # Whether the business ever had a call from a caller, and whether it made test calls: a dashboard listing only
+    # test calls says so rather than "no calls yet".
+    has_calls: bool = False
+    has_test_calls: bool = False
 
 
 def tenant_zone(session: Session, *, tenant_id: int) -> ZoneInfo:
@@ -191,7 +196,16 @@ def dashboard_summary(
         top_topics=_top_topics(session, tenant_id=tenant_id, start=period_start, end=window[1]),
         recent_calls=_recent(session, tenant_id=tenant_id, zone=zone),
         live_calls=_live(session, tenant_id=tenant_id, zone=zone, now=now),
+        has_calls=_any_call(session, tenant_id=tenant_id, test=False),
+        has_test_calls=_any_call(session, tenant_id=tenant_id, test=True),
     )
+
+
+def _any_call(session: Session, *, tenant_id: int, test: bool) -> bool:
+    """Whether the tenant has a test call (``test``), or a call that is not one; the first matching row answers."""
+    kind = col(Call.call_type) == "test" if test else col(Call.call_type) != "test"
+    query = select(col(Call.id)).where(col(Call.tenant_id) == tenant_id, kind).limit(1)
+    return session.execute(query).first() is not None
 
 
 def _period_bounds(today: date) -> dict[str, tuple[date, date, date]]:

@@ -5,8 +5,9 @@ next page is "rows strictly after (key, id)" in the chosen order. Page 500 costs
 arrive between two pages cannot shift or repeat rows. Sort keys fold NULLs (``coalesce(started_at, created_at)``,
 ``coalesce(duration_seconds, 0)``, ``coalesce(cost, 0)``) so both databases order alike; each has a
 ``(tenant_id, key, id)`` index from migration 0002, matched textually, which is why the keys below are written with
-literal constants rather than bound parameters. There is no total count: counting a million rows on every page is
-the slow part of classic pagination, and the dashboard already shows the totals.
+literal constants rather than bound parameters. The total shown above the list is counted up to ``COUNT_CAP``
+("10,000+ calls"): counting a million rows on every page is the slow part of classic pagination. A page number in a
+URL (``?page=3``) is reached by walking the keyset from the start over the index alone (``page_cursor``).
 
 Filters stay one index range however few calls they match: each equality filter (outcome, sentiment, call type,
 number, assistant) has a ``(tenant_id, column, date key, id)`` index and follow-ups done a partial one (migration 0004),
@@ -52,10 +53,10 @@ from sqlalchemy import (
 )
 from sqlmodel import Session, col
 
-from ava_app.models import DB_INT_MAX, Assistant, Call, CallMessage, PhoneNumber, utcnow
-from ava_app.services import recordings
+from ava_app.models import DB_INT_MAX, Assistant, Call, CallMessage, PhoneNumber, Tenant, utcnow
+from ava_app.services import phones, presets, recordings
 from ava_app.services.analytics import local_midnight, started_or_created, summary_line, tenant_zone
-from ava_app.services.ended_reasons import OUTCOMES
+from ava_app.services.ended_reasons import OUTCOMES, ended_reason_words
 from ava_app.services.errors import Invalid, NotFound
 from ava_app.services.ingest.calls import STATUS_ORDER
 from ava_app.services.principal import Principal
@@ -70,6 +71,19 @@ SORT_KEYS: dict[str, ColumnElement[Any]] = {
 SENTIMENTS = ("positive", "neutral", "negative")
 CALL_TYPES = ("inbound", "outbound", "web", "test")
 MAX_PAGE = 100
+# The calls list counts its matches up to here ("10,000+ calls"), so a count never reads a million rows.
+COUNT_CAP = 10_000
+# A page number in a URL is reached by walking the keyset from the start: bounded like the count.
+MAX_PAGE_NUMBER = 500
+# Data fields that hold the caller's name (take_message's own, then the presets' per industry), first found wins.
+NAME_FIELDS = ("caller_name", "patient_name", "client_name", "customer_name", "guest_name", "owner_name", "name")
+# take_message's own fields, which no preset declares.
+MESSAGE_FIELD_LABELS = {
+    "caller_name": {"en": "Caller name", "fr": "Nom de l'appelant"},
+    "callback_number": {"en": "Call-back number", "fr": "Numéro de rappel"},
+    "message": {"en": "Message", "fr": "Message"},
+    "name": {"en": "Name", "fr": "Nom"},
+}
 EXPORT_BATCH = 1000
 # Same text as the trigram index of migration 0002, so PostgreSQL can use it.
 SEARCH_TEXT: ColumnClause[str] = literal_column("(coalesce(call.summary, '') || ' ' || call.transcript)")
@@ -249,6 +263,11 @@ class CallListItem(BaseModel):
     action_done_at: datetime | None
     topics: list[str]
     summary_line: str
+    caller_name: str | None = Field(default=None, description="The caller's name when the call captured it.")
+    caller_display: str = Field(
+        default="", description="The caller's number as the business writes it (national form in its country)."
+    )
+    caller_tel: str = Field(default="", description="A tel: link to call the caller back (empty when unknown).")
 
 
 class CallPage(BaseModel):
@@ -259,6 +278,13 @@ class CallPage(BaseModel):
     has_more: bool
     sort: str
     direction: str
+
+
+class CallCount(BaseModel):
+    """How many calls match the filters; ``capped`` when there are more than ``total`` (counting stopped there)."""
+
+    total: int
+    capped: bool
 
 
 class CallMessageOut(BaseModel):
@@ -277,7 +303,13 @@ class CallDetail(CallListItem):
     direction: str
     ended_at: datetime | None
     outcome_text: dict[str, str]
-    ended_reason_text: str | None
+    ended_reason_text: str | None = Field(description="How the call ended, in plain English words.")
+    ended_reason_words: dict[str, str] = Field(
+        default_factory=dict, description="How the call ended, in plain words by language (en, fr)."
+    )
+    data_labels: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="A label by language (en, fr) for each of the data fields' keys."
+    )
     cost_breakdown: dict | None
     has_recording: bool = Field(
         description="The call has a recording, played through a signed download link (never the provider's URL)."
@@ -314,10 +346,29 @@ LIST_COLUMNS = (
     col(Call.topics),
     col(Call.summary),
     col(Call.intent),
+    col(Call.data_fields),
 )
 
 
-def _item(row: Any, zone: ZoneInfo) -> CallListItem:
+def caller_name(data_fields: Any) -> str | None:
+    """The caller's name from a call's captured data fields (take_message's ``caller_name``, a preset's
+    ``patient_name``...), None when the call did not capture one."""
+    if not isinstance(data_fields, dict):
+        return None
+    for key in NAME_FIELDS:
+        value = data_fields.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()[:80]
+    return None
+
+
+def tenant_country(session: Session, *, tenant_id: int) -> str:
+    """The business's country, in which its callers' numbers are written nationally."""
+    country = session.execute(select(col(Tenant.country)).where(col(Tenant.id) == tenant_id)).scalar_one_or_none()
+    return country or phones.DEFAULT_COUNTRY
+
+
+def _item(row: Any, zone: ZoneInfo, country: str = phones.DEFAULT_COUNTRY) -> CallListItem:
     return CallListItem(
         id=row.id,
         started_at=(row.started_at or row.created_at).astimezone(zone),
@@ -336,6 +387,9 @@ def _item(row: Any, zone: ZoneInfo) -> CallListItem:
         action_done_at=row.action_done_at.astimezone(zone) if row.action_done_at else None,
         topics=[str(topic) for topic in row.topics] if isinstance(row.topics, list) else [],
         summary_line=summary_line(row.summary, row.intent),
+        caller_name=caller_name(row.data_fields),
+        caller_display=phones.display(row.caller_number, country),
+        caller_tel=phones.tel_link(row.caller_number),
     )
 
 
@@ -451,13 +505,71 @@ def list_calls(
     if has_more:
         last = rows[-1]
         next_cursor = encode_cursor(sort=sort, direction=direction, key=last.sort_key, call_id=last.id)
+    country = tenant_country(session, tenant_id=tenant_id)
     return CallPage(
-        items=[_item(row, zone) for row in rows],
+        items=[_item(row, zone, country) for row in rows],
         next_cursor=next_cursor,
         has_more=has_more,
         sort=sort,
         direction=direction,
     )
+
+
+def count_calls(session: Session, *, principal: Principal, filters: CallFilters, cap: int = COUNT_CAP) -> CallCount:
+    """How many of the caller's tenant's calls match ``filters``, counted up to ``cap`` (then ``capped``).
+
+    The count reads the same index range as the list, at most ``cap + 1`` rows of it.
+    """
+    tenant_id = principal.require_member()
+    filters.check()
+    zone = tenant_zone(session, tenant_id=tenant_id)
+    where = filters.conditions(zone=zone, dialect=_dialect(session))
+    matching = select(col(Call.id)).where(col(Call.tenant_id) == tenant_id, *where).limit(cap + 1).subquery()
+    total = int(session.execute(select(func.count()).select_from(matching)).scalar_one())
+    return CallCount(total=min(total, cap), capped=total > cap)
+
+
+def page_cursor(
+    session: Session,
+    *,
+    principal: Principal,
+    filters: CallFilters,
+    sort: str = "date",
+    direction: str = "desc",
+    page: int,
+    limit: int = 20,
+) -> list[str]:
+    """The cursors of pages 1 to ``page`` (``""`` for the first), for a page number read from a URL.
+
+    Walks the keyset from the start reading only the sort key and id; a page past the end stops at the last page
+    that has calls, so the list returned may be shorter than ``page``.
+    """
+    tenant_id = principal.require_member()
+    _check_sort(sort, direction)
+    filters.check()
+    limit = max(1, min(int(limit), MAX_PAGE))
+    page = max(1, min(int(page), MAX_PAGE_NUMBER))
+    zone = tenant_zone(session, tenant_id=tenant_id)
+    where = filters.conditions(zone=zone, dialect=_dialect(session))
+    cursors = [""]
+    after: tuple[Any, int] | None = None
+    while len(cursors) < page:
+        query = _page_query(
+            tenant_id=tenant_id,
+            where=where,
+            sort=sort,
+            direction=direction,
+            after=after,
+            limit=limit + 1,
+            columns=(col(Call.id),),
+        )
+        rows = session.execute(query).all()
+        if len(rows) <= limit:
+            break  # this page is the last one
+        last = rows[limit - 1]
+        after = (last.sort_key, last.id)
+        cursors.append(encode_cursor(sort=sort, direction=direction, key=last.sort_key, call_id=last.id))
+    return cursors
 
 
 def assistant_names(session: Session, *, principal: Principal) -> dict[int, str]:
@@ -512,14 +624,29 @@ def get_call(session: Session, *, principal: Principal, call_id: int) -> CallDet
         if call.phone_number_id
         else None
     )
-    item = _item(call, zone)
+    item = _item(call, zone, tenant_country(session, tenant_id=tenant_id))
+    industry = session.execute(select(col(Tenant.industry)).where(col(Tenant.id) == tenant_id)).scalar_one_or_none()
+    assistant_fields = (
+        session.execute(
+            select(col(Assistant.data_fields)).where(
+                col(Assistant.id) == call.assistant_id, col(Assistant.tenant_id) == tenant_id
+            )
+        ).scalar_one_or_none()
+        if call.assistant_id
+        else None
+    )
+    reason_words = ended_reason_words(call.ended_reason)
     return CallDetail(
         **item.model_dump(),
         provider_call_id=call.provider_call_id,
         direction=call.direction,
         ended_at=call.ended_at.astimezone(zone) if call.ended_at else None,
         outcome_text=OUTCOME_WORDS.get(call.outcome or "", NOT_ENDED_WORDS),
-        ended_reason_text=_reason_words(call.ended_reason),
+        ended_reason_text=reason_words.get("en"),
+        ended_reason_words=reason_words,
+        data_labels=data_field_labels(
+            list((call.data_fields or {}).keys()), industry=industry, assistant_fields=assistant_fields
+        ),
         cost_breakdown=call.cost_breakdown,
         has_recording=recordings.is_playable(
             session, tenant_id=tenant_id, call_id=call_id, recording_url=call.recording_url
@@ -537,12 +664,39 @@ def get_call(session: Session, *, principal: Principal, call_id: int) -> CallDet
     )
 
 
-def _reason_words(reason: str | None) -> str | None:
-    """A provider reason code as words ("customer-ended-call" -> "Customer ended call")."""
-    if not reason:
-        return None
-    words = reason.replace(".", " ").replace("-", " ").strip()
-    return words[:1].upper() + words[1:]
+def _preset_labels(industry: str | None) -> dict[str, dict[str, str]]:
+    """Data-field labels (en, fr) of every preset, the business's own industry winning where keys are shared."""
+    order = [entry.key for entry in presets.list_industries()]
+    if industry in order:
+        order = [key for key in order if key != industry] + [industry]  # last written wins
+    labels: dict[str, dict[str, str]] = {}
+    for key in order:
+        english = presets.get_preset(key, "en").data_fields
+        french = {field.key: field.label for field in presets.get_preset(key, "fr").data_fields}
+        for field in english:
+            labels[field.key] = {"en": field.label, "fr": french.get(field.key, field.label)}
+    return labels
+
+
+def data_field_labels(
+    keys: list[str], *, industry: str | None = None, assistant_fields: Any = None
+) -> dict[str, dict[str, str]]:
+    """An English and a French label for each captured field key: take_message's own fields, then the presets'
+    (the business's industry first), then the label the owner gave the field on the assistant, else the key as
+    words ("preferred_slot" -> "Preferred slot")."""
+    known = {**_preset_labels(industry), **MESSAGE_FIELD_LABELS}
+    own: dict[str, str] = {}
+    for field in assistant_fields if isinstance(assistant_fields, list) else []:
+        if isinstance(field, dict) and field.get("key") and field.get("label"):
+            own[str(field["key"])] = str(field["label"])[:80]
+    labels: dict[str, dict[str, str]] = {}
+    for key in keys:
+        if key in known:
+            labels[key] = dict(known[key])
+        else:
+            words = own.get(key) or str(key).replace("_", " ").strip().capitalize()
+            labels[key] = {"en": words, "fr": words}
+    return labels
 
 
 def delete_calls(session: Session, *, principal: Principal, call_ids: Iterable[int]) -> int:
@@ -578,7 +732,7 @@ def mark_action_done(session: Session, *, principal: Principal, call_id: int, do
         raise NotFound("This call does not exist.", code="call_not_found")
     session.commit()
     row = session.execute(select(*LIST_COLUMNS).where(col(Call.id) == call_id, col(Call.tenant_id) == tenant_id)).one()
-    return _item(row, tenant_zone(session, tenant_id=tenant_id))
+    return _item(row, tenant_zone(session, tenant_id=tenant_id), tenant_country(session, tenant_id=tenant_id))
 
 
 # --- export -----------------------------------------------------------------------------------------------------

@@ -122,3 +122,78 @@ def outcome_for_ended_reason(
 def is_known_ended_reason(reason: str) -> bool:
     """True when the mapping decides ``reason`` by name or family rather than by the unknown-reason fallback."""
     return outcome_for_ended_reason(reason, had_conversation=False) != "other"
+
+
+# How a call ended, in words an owner reads (the reason code itself stays in the call's developer details).
+_REASON_WORDS: dict[str, dict[str, str]] = {
+    "customer-ended-call": {"en": "The caller hung up.", "fr": "L'appelant a raccroché."},
+    "customer-ended-call-before-warm-transfer": {
+        "en": "The caller hung up before being transferred.",
+        "fr": "L'appelant a raccroché avant d'être transféré.",
+    },
+    "customer-ended-call-during-transfer": {
+        "en": "The caller hung up during the transfer.",
+        "fr": "L'appelant a raccroché pendant le transfert.",
+    },
+    "customer-ended-call-after-warm-transfer-attempt": {
+        "en": "The caller hung up after a transfer attempt.",
+        "fr": "L'appelant a raccroché après une tentative de transfert.",
+    },
+    "assistant-ended-call": {"en": "The assistant ended the call.", "fr": "L'assistante a mis fin à l'appel."},
+    "assistant-said-end-call-phrase": {
+        "en": "The assistant said goodbye and hung up.",
+        "fr": "L'assistante a dit au revoir et a raccroché.",
+    },
+    "assistant-ended-call-with-hangup-task": {
+        "en": "The assistant ended the call.",
+        "fr": "L'assistante a mis fin à l'appel.",
+    },
+    "assistant-ended-call-after-message-spoken": {
+        "en": "The assistant ended the call after its last message.",
+        "fr": "L'assistante a mis fin à l'appel après son dernier message.",
+    },
+    "silence-timed-out": {
+        "en": "The line stayed silent, so the call was ended.",
+        "fr": "La ligne est restée silencieuse, l'appel a été terminé.",
+    },
+    "exceeded-max-duration": {
+        "en": "The call reached its maximum length.",
+        "fr": "L'appel a atteint sa durée maximale.",
+    },
+    "voicemail": {"en": "The call reached a voicemail.", "fr": "L'appel est tombé sur une messagerie."},
+    "customer-busy": {"en": "The line was busy.", "fr": "La ligne était occupée."},
+    "customer-did-not-answer": {"en": "Nobody answered.", "fr": "Personne n'a répondu."},
+    "call.ringing.sip-inbound-caller-hungup-before-call-connect": {
+        "en": "The caller hung up before the call connected.",
+        "fr": "L'appelant a raccroché avant la mise en relation.",
+    },
+    "manually-canceled": {"en": "The call was cancelled.", "fr": "L'appel a été annulé."},
+}
+_NORMAL_END = {"en": "The call ended normally.", "fr": "L'appel s'est terminé normalement."}
+_REASON_WORDS["call.in-progress.twilio-completed-call"] = _NORMAL_END
+_REASON_WORDS["call.in-progress.sip-completed-call"] = _NORMAL_END
+_OUTCOME_REASON_WORDS: dict[str, dict[str, str]] = {
+    "answered": _NORMAL_END,
+    "missed": {"en": "The call was not answered.", "fr": "L'appel n'a pas abouti."},
+    "voicemail": _REASON_WORDS["voicemail"],
+    "forwarded": {
+        "en": "The call was transferred to a person or another line.",
+        "fr": "L'appel a été transféré à une personne ou à une autre ligne.",
+    },
+    "failed": {
+        "en": "A technical problem ended the call.",
+        "fr": "Un problème technique a mis fin à l'appel.",
+    },
+    "other": {"en": "The call ended.", "fr": "L'appel s'est terminé."},
+}
+
+
+def ended_reason_words(reason: str | None) -> dict[str, str]:
+    """How a call ended as an English and a French sentence ("customer-ended-call" -> "The caller hung up.");
+    reasons without words of their own are said by their outcome family. Empty for no reason."""
+    if not reason:
+        return {}
+    words = _REASON_WORDS.get(reason)
+    if words is None:
+        words = _OUTCOME_REASON_WORDS[outcome_for_ended_reason(reason, had_conversation=True)]
+    return dict(words)

@@ -7,7 +7,11 @@ sweep re-enqueueing a job whose worker died) changes nothing the second time:
 - each summary email has a dedupe key per (call, recipient), so the outbox holds one row per recipient whatever the
   number of runs, and the outbox sends each row once;
 - ``email_status`` settles from those outbox rows: ``sent`` when all were delivered, ``failed`` if one could not be,
-  ``skipped`` when nobody asked for this call's email.
+  ``skipped`` when nobody asked for this call's email. It settles again each time one of them is delivered or fails
+  (the outbox tells ``settle_after_delivery``), so a page never shows "pending" for an email already sent.
+
+Test calls (``call_type == "test"``, the owner trying the assistant) are summarised like any call but never need an
+action and are emailed to nobody: they are not calls from customers.
 
 A summary that cannot be written (the model twice answered malformed JSON, or OpenAI stayed unreachable through every
 retry) leaves ``summary_status`` ``failed`` and the email still goes out, saying no summary is available: the owner
@@ -150,7 +154,8 @@ def _summarise(session: Session, *, call: Call, final_attempt: bool) -> None:
         summary=result.summary,
         summary_source=result.source,
         intent=result.intent[:200],
-        action_needed=call.action_needed or result.action_needed,
+        # The owner's own test call is not a customer waiting for an answer.
+        action_needed=False if call.call_type == "test" else call.action_needed or result.action_needed,
         topics=list(result.topics),
         sentiment=result.sentiment,
         data_fields=data or call.data_fields,
@@ -191,8 +196,10 @@ def recipients_for(session: Session, *, call: Call) -> list[Recipient]:
 
     ``every`` gets every call, ``action`` only calls that need an action, ``digest`` and ``never`` no per-call email.
     A summary recipient who is a member of the business follows their own notify_mode; other addresses get every call
-    in the business's language.
+    in the business's language. Nobody gets a test call's email.
     """
+    if call.call_type == "test":
+        return []
     members = session.exec(
         select(col(User.email), col(User.locale), col(Membership.notify_mode))
         .join(Membership, col(Membership.user_id) == col(User.id))
@@ -219,6 +226,17 @@ def summary_dedupe_key(*, call_id: int, address: str) -> str:
     """The outbox key of one call's summary to one address: a retried job finds it and sends nothing more."""
     digest = hashlib.sha256(address.strip().lower().encode()).hexdigest()[:24]
     return f"{SUMMARY_KEY_PREFIX}:{call_id}:{digest}"
+
+
+def settle_after_delivery(session: Session, row: Outbox) -> None:
+    """The outbox delivered (or gave up on) one call-summary email: settle that call's ``email_status`` now."""
+    _, _, rest = (row.dedupe_key or "").partition(":")
+    call_id, _, _ = rest.partition(":")
+    if call_id.isdigit():
+        settle_email_status(session, call_id=int(call_id))
+
+
+email.on_delivery(SUMMARY_KEY_PREFIX, settle_after_delivery)
 
 
 def settle_email_status(session: Session, *, call_id: int) -> str | None:
@@ -418,7 +436,7 @@ def _calls_of_day(session: Session, *, tenant_id: int, day: date, timezone: str)
     return list(
         session.exec(
             select(Call)
-            .where(col(Call.tenant_id) == tenant_id, moment >= start, moment < end)
+            .where(col(Call.tenant_id) == tenant_id, col(Call.call_type) != "test", moment >= start, moment < end)
             .order_by(moment, col(Call.id))
         ).all()
     )

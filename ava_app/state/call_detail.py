@@ -8,6 +8,7 @@ conversation grows as it is spoken.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -33,6 +34,9 @@ ENDED_STATUSES = ("ended",)
 # After the end, the page keeps refreshing while the summary and email are on their way, for this long at most.
 WORK_WATCH = timedelta(minutes=10)
 WORK_COLORS = {"failed": "red", "pending": "amber", "done": "grass", "sent": "grass", "skipped": "gray"}
+# The tools a transcript line names ("take_message({...}); lookup_faq({...})"), said as sentences to the owner.
+TOOL_NAME = re.compile(r"(?:^|;\s*)([A-Za-z_][\w.-]{0,63})\(")
+KNOWN_TOOLS = ("take_message", "check_business_hours", "transfer_to_human", "lookup_faq")
 
 
 def _clock(seconds: float) -> str:
@@ -48,6 +52,13 @@ def _amount(value: object, lang: str) -> str:
         return ""
 
 
+def _field_value(value: object, lang: str) -> str:
+    """A captured value as words: yes/no for booleans, the text otherwise."""
+    if value is True or value is False:
+        return translate("call.yes" if value else "call.no", lang)
+    return str(value)[:500]
+
+
 def _work(name: str, status: str, lang: str) -> dict:
     """``<name>_label`` and ``<name>_color`` of a summary or email status."""
     key = f"work.{status}"
@@ -55,29 +66,50 @@ def _work(name: str, status: str, lang: str) -> dict:
     return {f"{name}_label": label, f"{name}_color": WORK_COLORS.get(status, "gray")}
 
 
+def tool_sentences(text: str, lang: str, *, assistant: str = "AVA") -> str:
+    """A tool-call line as what the owner reads ("AVA took a message."), never the tool's JSON arguments."""
+    names = list(dict.fromkeys(TOOL_NAME.findall(text))) or [""]
+    return " ".join(
+        translate(f"call.tool.{name}" if name in KNOWN_TOOLS else "call.tool.other", lang, name=assistant)
+        for name in names
+    )
+
+
 def detail_view(call: CallDetail, lang: str) -> dict:
     """The call's page as plain strings (the messages and lists are kept apart)."""
     outcome = call.outcome or "pending"
+    is_test = call.call_type == "test"
+    number = call.caller_display or call.caller_number or ""
+    if is_test:
+        heading = translate("call.test_call", lang)
+    else:
+        heading = call.caller_name or number or translate("calls.unknown_caller", lang)
     return {
         "id": call.id,
-        "heading": call.caller_number or translate("calls.unknown_caller", lang),
+        "heading": heading,
+        # Under the name, the number to call back (when the name is the heading).
+        "number": number if call.caller_name and not is_test else "",
+        "tel": "" if is_test else call.caller_tel,
+        "tel_label": number,
+        "is_test": is_test,
         "when": when_text(call.started_at, lang),
         "duration": duration_text(call.duration_seconds),
-        "from": call.caller_number or "—",
+        "from": number or "—",
         "to": call.phone_number or call.called_number or "—",
         "assistant": call.assistant_name or "—",
         "status": call.status,
         "outcome": outcome_label(outcome, lang),
         "outcome_color": OUTCOME_COLORS.get(outcome, "gray"),
         "outcome_text": call.outcome_text.get(lang) or call.outcome_text.get("en", ""),
-        "ended_reason": call.ended_reason_text or "",
+        "ended_reason": call.ended_reason_words.get(lang) or call.ended_reason_words.get("en", ""),
+        "ended_code": call.ended_reason or "",
         "summary": call.summary or "",
         # The local fallback is said as such: never passed off as a model's summary.
         "summary_local": call.summary_source == "local",
         "intent": call.intent or "",
         "sentiment": translate(f"sentiment.{call.sentiment}", lang) if call.sentiment else "",
         "sentiment_color": SENTIMENT_COLORS.get(call.sentiment or "", "gray"),
-        "action_needed": call.action_needed,
+        "action_needed": call.action_needed and not is_test,
         "action_done": call.action_done_at is not None,
         "action_done_text": translate("call.action_done_at", lang, when=when_text(call.action_done_at, lang))
         if call.action_done_at
@@ -98,6 +130,7 @@ class CallDetailState(AuthState):
     messages: list[dict] = []
     topics: list[str] = []
     data_fields: list[dict] = []
+    tool_rows: list[dict] = []
     cost_rows: list[dict] = []
     recording_src: str = ""
     live: bool = False
@@ -111,20 +144,33 @@ class CallDetailState(AuthState):
     def _show(self, call: CallDetail) -> None:
         lang = self.lang or "en"
         self.call = detail_view(call, lang)
+        assistant = call.assistant_name or "AVA"
         self.messages = [
             {
                 "seconds": round(message.seconds_from_start, 2),
                 "clock": _clock(message.seconds_from_start),
                 "assistant": message.role in ("assistant", "bot"),
-                # What the assistant's tools were asked and answered: shown apart, never as the caller speaking.
-                "tool": message.role in ("tool_call", "tool_result"),
-                "text": message.text,
+                # What the assistant's tools did, said as a sentence between the spoken lines (never their JSON).
+                "tool": message.role == "tool_call",
+                "text": tool_sentences(message.text, lang, assistant=assistant)
+                if message.role == "tool_call"
+                else message.text,
             }
             for message in call.messages[:500]
+            if message.role != "tool_result"  # the tools' answers are in the details
         ]
+        self.tool_rows = [
+            {"clock": _clock(message.seconds_from_start), "text": message.text[:2000]}
+            for message in call.messages[:500]
+            if message.role in ("tool_call", "tool_result")
+        ][:60]
         self.topics = [str(topic) for topic in call.topics[:10]]
+        labels = call.data_labels
         self.data_fields = [
-            {"name": str(name).replace("_", " ").capitalize(), "value": str(value)}
+            {
+                "name": (labels.get(str(name)) or {}).get(lang) or str(name).replace("_", " ").capitalize(),
+                "value": _field_value(value, lang),
+            }
             for name, value in (call.data_fields or {}).items()
             if value not in (None, "")
         ][:30]

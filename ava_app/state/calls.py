@@ -1,9 +1,10 @@
 """/calls: the organisation's calls, filtered, sorted and paged by keyset, 20 at a time; delete and export.
 
-The filters and the sort live in the URL (``/calls?outcome=missed&sort=duration``) so a view can be bookmarked or
-shared: changing them navigates, and the page's on-load reads them back through ``CallFilters.from_query`` (the
-same parser as ``GET /api/v1/calls``). The page cursor does not go into the URL: cursors of the pages already seen are
-kept server-side so "Previous" works without an OFFSET.
+The filters, the sort and the page number live in the URL (``/calls?outcome=missed&sort=duration&page=3``) so a view
+can be bookmarked, shared, reloaded or reached with the browser's back and forward buttons: changing them navigates,
+and the page's on-load reads them back through ``CallFilters.from_query`` (the same parser as ``GET /api/v1/calls``).
+The keyset cursors of the pages seen are kept server-side; a page number the state has no cursor for (a reload, a
+shared link) is reached by ``calls.page_cursor``, which walks the index from the first page.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 from urllib.parse import urlencode
 
 import reflex as rx
+from babel.numbers import format_number
 
 from ava_app import routes
 from ava_app.i18n import translate
@@ -48,6 +50,21 @@ FILTER_FIELDS = (
 FILTER_LABELS = {"phone_number_id": "calls.number", "assistant_id": "calls.assistant", "q": "calls.search"}
 
 
+def caller_text(item: CallListItem, lang: str) -> str:
+    """Who called, as the list names them: the name the call captured, else the number as the business writes it."""
+    if item.call_type == "test":
+        return translate("calls.test_caller", lang)
+    return item.caller_name or item.caller_display or item.caller_number or translate("calls.unknown_caller", lang)
+
+
+def count_text(count: calls.CallCount, lang: str) -> str:
+    """``128 calls`` / ``1 280 appels``; ``More than 10,000 calls`` when the count stopped at its cap."""
+    number = format_number(count.total, locale=lang)
+    if count.capped:
+        return translate("calls.count_capped", lang, count=number)
+    return translate("calls.count_one", lang) if count.total == 1 else translate("calls.count_many", lang, count=number)
+
+
 def list_row(item: CallListItem, lang: str, *, assistants: dict[int, str]) -> dict:
     """One row of the list as the page shows it (strings only, plus the id)."""
     outcome = item.outcome or "pending"
@@ -55,9 +72,9 @@ def list_row(item: CallListItem, lang: str, *, assistants: dict[int, str]) -> di
         "id": item.id,
         "href": routes.call_page(item.id),
         "when": when_text(item.started_at, lang),
-        "caller": translate("calls.test_caller", lang)
-        if item.call_type == "test"
-        else item.caller_number or translate("calls.unknown_caller", lang),
+        "caller": caller_text(item, lang),
+        # The number under a captured name (the name alone says little to someone calling back).
+        "number": item.caller_display if item.caller_name and item.call_type != "test" else "",
         "is_test": item.call_type == "test",
         "called": item.called_number or "—",
         "assistant": assistants.get(item.assistant_id or 0, "—"),
@@ -72,6 +89,20 @@ def list_row(item: CallListItem, lang: str, *, assistants: dict[int, str]) -> di
     }
 
 
+def _list_url(query: dict[str, str]) -> str:
+    """/calls with ``query`` (no bare "?" for the plain list)."""
+    return f"{routes.CALLS}?{urlencode(query)}" if query else routes.CALLS
+
+
+def _page_number(raw: object) -> int:
+    """``?page=`` as a page number from 1 (anything else is the first page)."""
+    try:
+        number = int(str(raw or "1"))
+    except ValueError:
+        return 1
+    return max(1, min(number, calls.MAX_PAGE_NUMBER))
+
+
 class CallsState(AuthState):
     """One page of calls for the filters in the URL, the rows ticked for deletion, and the filter choices."""
 
@@ -79,6 +110,7 @@ class CallsState(AuthState):
     sort: str = "date"
     direction: str = "desc"
     rows: list[dict] = []
+    count_label: str = ""
     page: int = 1
     has_more: bool = False
     loading: bool = False
@@ -119,9 +151,12 @@ class CallsState(AuthState):
         return translate("calls.page", self.lang or "en", page=self.page)
 
     def _query(self, **changes: str) -> dict[str, str]:
-        """The URL query of the current view with ``changes``; defaults and "any" values left out."""
+        """The URL query of the current view with ``changes``; defaults and "any" values left out (the page number
+        only when given: a new filter or sort starts again at page 1)."""
         values = {**self.filters, "sort": self.sort, "dir": self.direction, **changes}
         query = {key: value for key, value in values.items() if value not in ("", ANY)}
+        if query.get("page") == "1":
+            query.pop("page")
         if query.get("sort") == "date":
             query.pop("sort")
         if query.get("dir") == "desc":
@@ -159,37 +194,55 @@ class CallsState(AuthState):
 
     @rx.event
     def load_calls(self):
-        """On-load: read the filters and sort from the URL, then the first page."""
+        """On-load: read the filters, sort and page number from the URL, then that page and the count."""
         params = self.router.url.query_parameters
         filters = {name: str(params.get(name, "") or "") for name in FILTER_FIELDS}
         if {k: v for k, v in filters.items() if v} != {k: v for k, v in self.filters.items() if v}:
             # Only a changed URL remounts the form: a remount would wipe what the user is typing right now.
             self.form_key += 1
-        self.filters = filters
-        self.sort = params.get("sort", "date") if params.get("sort") in SORTS else "date"
-        self.direction = "asc" if params.get("dir") == "asc" else "desc"
-        self.page, self._cursors, self.error, self.confirm_delete = 1, [""], "", False
+        sort = params.get("sort", "date") if params.get("sort") in SORTS else "date"
+        direction = "asc" if params.get("dir") == "asc" else "desc"
+        same_view = (filters, sort, direction) == (self.filters, self.sort, self.direction) and self.loaded
+        wanted = _page_number(params.get("page"))
+        self.filters, self.sort, self.direction = filters, sort, direction
+        # The cursors already seen serve the same view (next, previous, back and forward); anything else walks.
+        known = self._cursors[:wanted] if same_view and len(self._cursors) >= wanted else []
+        self.error, self.confirm_delete = "", False
         self.loading = True
         yield
 
         def refused(error: DomainError):
             if isinstance(error, Invalid):
-                self.rows, self.has_more = [], False
+                self.rows, self.has_more, self.count_label = [], False, ""
                 self.error = self._filter_problems(error)
                 return None
             self.error = translate("calls.error", self.lang or "en")
             return self._fail(error)
 
-        def first_page(session, principal) -> calls.CallPage:
+        def read(session, principal) -> tuple[list[str], calls.CallPage, calls.CallCount]:
             self._load_choices(session, principal)
-            return self._read_page(session, principal, "")
+            filters = self._filters()
+            cursors = known or calls.page_cursor(
+                session,
+                principal=principal,
+                filters=filters,
+                sort=self.sort,
+                direction=self.direction,
+                page=wanted,
+                limit=PAGE_SIZE,
+            )
+            page = self._read_page(session, principal, cursors[-1])
+            return cursors, page, calls.count_calls(session, principal=principal, filters=filters)
 
-        call = self._call(first_page, busy="loading", on_error=refused)
+        call = self._call(read, busy="loading", on_error=refused)
         self.loaded = True
         if call.refused:
             yield call.event
             return
-        self._show_page(call.value)
+        cursors, page, count = call.value
+        self._cursors, self.page = cursors, len(cursors)
+        self.count_label = count_text(count, self.lang or "en")
+        self._show_page(page)
 
     @rx.event
     def apply_filters(self, form: dict):
@@ -200,7 +253,7 @@ class CallsState(AuthState):
         except Invalid as error:
             return rx.toast.error(self._filter_problems(error))
         self.filters = values
-        return rx.redirect(f"{routes.CALLS}?{urlencode(self._query())}")
+        return rx.redirect(_list_url(self._query()))
 
     def _filter_problems(self, error: Invalid) -> str:
         """Which filters cannot be used, named as the form labels them (a hand-edited or stale URL, a bad range)."""
@@ -219,7 +272,7 @@ class CallsState(AuthState):
     @rx.event
     def clear_filters(self):
         self.filters = {}
-        return rx.redirect(f"{routes.CALLS}?{urlencode(self._query())}")
+        return rx.redirect(_list_url(self._query()))
 
     @rx.event
     def sort_by(self, key: str):
@@ -227,33 +280,45 @@ class CallsState(AuthState):
         if key not in SORTS:
             return None
         direction = ("asc" if self.direction == "desc" else "desc") if key == self.sort else "desc"
-        return rx.redirect(f"{routes.CALLS}?{urlencode(self._query(sort=key, dir=direction))}")
+        return rx.redirect(_list_url(self._query(sort=key, dir=direction)))
 
     @rx.event
     def set_sort_key(self, key: str):
         if key in SORTS and key != self.sort:
-            return rx.redirect(f"{routes.CALLS}?{urlencode(self._query(sort=key, dir='desc'))}")
+            return rx.redirect(_list_url(self._query(sort=key, dir="desc")))
         return None
 
     @rx.event
     def next_page(self):
+        """The next page, by its number in the URL (the cursor that reaches it is kept for the on-load)."""
         if not self.has_more or not self._next_cursor:
             return None
-        return self._go(self._cursors + [self._next_cursor])
+        self._cursors = [*self._cursors[: self.page], self._next_cursor]
+        return self._go(self.page + 1)
 
     @rx.event
     def previous_page(self):
-        if len(self._cursors) <= 1:
+        if self.page <= 1:
             return None
-        return self._go(self._cursors[:-1])
+        return self._go(self.page - 1)
 
-    def _go(self, cursors: list[str]):
-        call = self._call(lambda s, p: self._read_page(s, p, cursors[-1]))
-        if call.refused:
-            return call.event
-        self._show_page(call.value)
-        self._cursors, self.page = cursors, len(cursors)
-        return rx.scroll_to("calls-top")
+    def _go(self, page: int):
+        return [rx.redirect(_list_url(self._query(page=str(page)))), rx.scroll_to("calls-top")]
+
+    @rx.event
+    def set_filter(self, name: str, value: str):
+        """A select or date filter changed: apply it at once (a bad range is a toast, the list stays)."""
+        if name not in FILTER_FIELDS:
+            return None
+        values = {**self.filters, name: str(value or "").strip()[:100]}
+        try:
+            CallFilters.from_query({key: item for key, item in values.items() if item not in ("", ANY)})
+        except Invalid as error:
+            return rx.toast.error(self._filter_problems(error))
+        if values == self.filters:
+            return None
+        self.filters = values
+        return rx.redirect(_list_url(self._query()))
 
     @rx.event
     def toggle_row(self, call_id: int, checked: bool):
@@ -286,10 +351,17 @@ class CallsState(AuthState):
             return call.event
         deleted = call.value
         # A second call: the deletion is committed even if the page cannot be read again.
-        call = self._call(lambda s, p: self._read_page(s, p, cursor))
+        call = self._call(
+            lambda s, p: (
+                self._read_page(s, p, cursor),
+                calls.count_calls(s, principal=p, filters=self._filters()),
+            )
+        )
         if call.refused:
             return call.event
-        self._show_page(call.value)
+        page, count = call.value
+        self._show_page(page)
+        self.count_label = count_text(count, self.lang or "en")
         return rx.toast.success(translate("calls.deleted", self.lang or "en", count=deleted))
 
     @rx.event

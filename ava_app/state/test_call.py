@@ -10,6 +10,7 @@ from datetime import datetime
 
 import reflex as rx
 
+from ava_app import routes
 from ava_app.i18n import translate
 from ava_app.models import utcnow
 from ava_app.services import test_calls, web_calls
@@ -31,6 +32,7 @@ class TestCallState(AuthState):
     reply_source: str = ""
     assistant_name: str = ""
     call_saved: bool = False
+    saved_call_href: str = ""  # the saved test call's page, linked from the end message
     # A browser call through Vapi's web SDK, offered when a real Vapi account and its public key are configured.
     web_key: str = ""
     web_base: str = ""
@@ -45,6 +47,7 @@ class TestCallState(AuthState):
         """A fresh panel (a page that shows it calls this on load), with the browser call when one is possible."""
         if not self.replying:
             self.turns, self.call_active, self.call_saved, self.reply_source = [], False, False, ""
+            self.saved_call_href = ""
         self.web_status = self.web_error = ""
         setup = self._call_quietly(lambda s, p: web_calls.web_call_setup(s, principal=p))
         self.web_key, self.web_base, self.web_assistant = (
@@ -90,7 +93,7 @@ class TestCallState(AuthState):
         self._started_at = utcnow()
         # Said from the start, so the owner knows whether an AI model or the local fallback will answer.
         self.reply_source = self._context.get("reply_source") or "local"
-        self.call_active, self.call_saved = True, False
+        self.call_active, self.call_saved, self.saved_call_href = True, False, ""
 
     @rx.event(background=True)
     async def send(self, form: dict):
@@ -126,10 +129,11 @@ class TestCallState(AuthState):
             yield rx.call_script(SCROLL_TRANSCRIPT)
 
     def _save_call(self, session, principal: Principal) -> None:
-        test_calls.save_test_call(
+        call_id = test_calls.save_test_call(
             session, principal=principal, turns=list(self.turns), started_at=self._started_at or utcnow()
         )
         self.call_active, self.call_saved = False, True
+        self.saved_call_href = routes.call_page(call_id)
 
     def _save_if_talked(self, session, principal: Principal) -> None:
         """Save a call still open in which the caller said something (going live does not lose it)."""

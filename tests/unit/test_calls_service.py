@@ -252,7 +252,8 @@ def test_get_call_with_messages_and_words(db, tenant, other):
 
     assert [m.text for m in detail.messages] == ["Hello", "Hi, a cleaning please"]
     assert detail.cost_breakdown == {"llm": "0.05", "voice": "0.05"}
-    assert detail.ended_reason_text == "Customer ended call"
+    assert detail.ended_reason_text == "The caller hung up."
+    assert detail.ended_reason_words["fr"] == "L'appelant a raccroché."
     assert detail.outcome_text["fr"].startswith("L'assistante a parlé")
     assert detail.started_at.utcoffset() == timedelta(hours=1)  # Paris in March, before the change
     with pytest.raises(NotFound):

@@ -504,8 +504,6 @@ COVERED_HANDLERS = {
     "CallDetailState.rerun_summary",
     "CallDetailState.export",
     "CallsState.load_calls",
-    "CallsState.next_page",
-    "CallsState.previous_page",
     "CallsState.delete_selected",
     "CallsState.export",
     "DashboardState.load_dashboard",
@@ -683,11 +681,24 @@ async def test_calls_list_never_shows_selects_or_deletes_another_organisations_c
     # A page cursor naming A's call (and a moment after every call) still reads B's calls only.
     forged = calls.encode_cursor(sort="date", direction="desc", key=utcnow() + timedelta(days=1), call_id=a.call_ids[1])
     state.has_more, state._next_cursor = True, forged
-    assert await run(state, "next_page") == ["call_function"]  # the scroll back to the top of the list
-    assert [row["id"] for row in state.rows] == b.call_ids
-    state._cursors = ["", forged]
-    assert await run(state, "previous_page") == ["call_function"]
-    assert [row["id"] for row in state.rows] == b.call_ids
+    assert await run(state, "next_page") == ["redirect:/calls?page=2", "call_function"]  # and back to the top
+    open_page(state, "/calls?page=2", "/calls")
+    assert await run(state, "load_calls") == []  # the kept (forged) cursor reaches page 2
+    assert [row["id"] for row in state.rows] == b.call_ids and state.page == 2
+    assert await run(state, "previous_page") == ["redirect:/calls", "call_function"]
+    # A page number with no cursor kept (a reload, a shared link) walks B's own calls, and counts B's only.
+    state.loaded = False
+    open_page(state, "/calls?page=3", "/calls")
+    assert await run(state, "load_calls") == []
+    assert [row["id"] for row in state.rows] == b.call_ids and state.page == 1
+    assert state.count_label == ("1 call" if len(b.call_ids) == 1 else f"{len(b.call_ids)} calls")
+    # A filter's change applies at once, to B's calls only.
+    assert await run(state, "set_filter", "assistant_id", str(a.assistant_id)) == [
+        f"redirect:/calls?assistant_id={a.assistant_id}"
+    ]
+    open_page(state, f"/calls?assistant_id={a.assistant_id}", "/calls")
+    assert await run(state, "load_calls") == []
+    assert state.rows == [] and state.count_label == "0 calls"
     assert_nothing_of(a, state)
     assert_unchanged(engine, a, world.before)
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -68,6 +69,30 @@ REQUEUE_AFTER = timedelta(minutes=2)
 # Retries back off exponentially (1, 2, 4, 8, 16 minutes, then every 30 minutes), up to MAX_ATTEMPTS.
 RETRY_BASE_SECONDS = 60
 RETRY_MAX_SECONDS = 30 * 60
+
+# Who wants to hear that a message reached its final state (sent or failed), by dedupe-key prefix: the post-call
+# work settles a call's email status from it. Registered by the feature that sends the messages (this module imports
+# no feature back); a listener's error is logged, never a delivery's failure.
+DeliveryListener = Callable[[Session, Outbox], None]
+_DELIVERY_LISTENERS: dict[str, DeliveryListener] = {}
+
+
+def on_delivery(key_prefix: str, listener: DeliveryListener) -> None:
+    """Call ``listener(session, row)`` when an outbox email whose dedupe key starts with ``key_prefix:`` is sent or
+    fails for good."""
+    _DELIVERY_LISTENERS[key_prefix] = listener
+
+
+def _tell_listeners(session: Session, row: Outbox) -> None:
+    prefix = (row.dedupe_key or "").partition(":")[0]
+    listener = _DELIVERY_LISTENERS.get(prefix) if row.status in ("sent", "failed") else None
+    if listener is None:
+        return
+    try:
+        listener(session, row)
+    except Exception:
+        session.rollback()
+        log.exception("outbox %s: the delivery listener for %r failed", row.id, prefix)
 
 
 @dataclass(frozen=True)
@@ -189,6 +214,7 @@ def deliver(session: Session, *, outbox_id: int, max_attempts: int = MAX_ATTEMPT
         keep_links = "email" in outbox.sandbox_channels(settings)
         row = _record(session, row=row, claim=claim, outcome="sent", keep_links=keep_links)
         log.info("outbox %s kept in the dev outbox (sandbox, no SMTP host)", row.id)
+        _tell_listeners(session, row)
         return _outcome(row)
 
     try:
@@ -202,6 +228,7 @@ def deliver(session: Session, *, outbox_id: int, max_attempts: int = MAX_ATTEMPT
         if _is_permanent(exc) or row.attempts >= max_attempts:
             row = _record(session, row=row, claim=claim, outcome="failed", error=error)
             log.warning("outbox %s failed after %d attempt(s): %s", row.id, row.attempts, error)
+            _tell_listeners(session, row)
             raise ProviderError(
                 "The email could not be delivered.", attempts=row.attempts, outbox_id=row.id, error=error
             ) from exc
@@ -213,6 +240,7 @@ def deliver(session: Session, *, outbox_id: int, max_attempts: int = MAX_ATTEMPT
         ) from exc
     row = _record(session, row=row, claim=claim, outcome="sent")
     log.info("outbox %s sent on attempt %d", row.id, row.attempts)
+    _tell_listeners(session, row)
     return _outcome(row)
 
 
@@ -403,6 +431,8 @@ def _give_up(session: Session, *, row: Outbox) -> None:
     session.commit()
     if given_up.rowcount == 1:
         log.warning("outbox %s failed: its %d attempts were used up", row.id, row.attempts)
+        assert row.id is not None, "a stored row has an id"
+        _tell_listeners(session, _reload(session, row.id))
         raise ProviderError("The email could not be delivered.", attempts=row.attempts, outbox_id=row.id, error=error)
 
 
