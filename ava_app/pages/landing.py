@@ -25,10 +25,14 @@ POINTS = (
 
 
 def skip_link() -> rx.Component:
-    """Off screen until focused: keyboard users jump over the header to the content (a plain in-page anchor)."""
+    """Off screen until focused: keyboard users jump over the header to the content.
+
+    The router takes over in-page links without moving the focus, so the click moves it to the content itself.
+    """
     return rx.el.a(
         t("landing.skip"),
         href=f"#{MAIN_ID}",
+        on_click=rx.call_script(f"document.getElementById('{MAIN_ID}').focus()"),
         position="absolute",
         left="-10000px",
         top="8px",
@@ -71,7 +75,7 @@ def landing_header() -> rx.Component:
 
 def hero() -> rx.Component:
     return rx.vstack(
-        rx.heading(t("landing.title"), as_="h1", size=rx.breakpoints(initial="7", md="9"), align="center"),
+        rx.heading(t("landing.title"), as_="h1", size=rx.breakpoints(initial="7", md="8"), align="center"),
         rx.text(t("landing.lead"), size=rx.breakpoints(initial="3", md="4"), color_scheme="gray", align="center"),
         rx.flex(
             # The button's look on a plain link: one focusable element, announced as a link.
