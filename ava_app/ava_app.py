@@ -17,6 +17,7 @@ from ava_app.pages.calls import calls_page
 from ava_app.pages.dashboard import dashboard_page
 from ava_app.pages.integrations import integrations_page
 from ava_app.pages.invite import invite_page
+from ava_app.pages.landing import landing_page
 from ava_app.pages.login import login_page
 from ava_app.pages.onboarding import onboarding_page
 from ava_app.pages.outbox import outbox_page
@@ -60,10 +61,6 @@ async def job_worker():
             stop_embedded_worker()
 
 
-def index() -> rx.Component:
-    return rx.center(rx.spinner(size="3"), height="100vh")
-
-
 app = rx.App(
     api_transformer=[create_api(), with_security_headers],
     head_components=[rx.el.meta(name="description", content="AVA, the AI receptionist for small businesses.")],
@@ -73,7 +70,7 @@ app.register_lifespan_task(job_worker)
 PUBLIC = [I18nState.detect_language, AuthState.redirect_if_logged_in]
 SIGNED_IN = [I18nState.detect_language, AuthState.require_login]
 
-app.add_page(index, route=routes.INDEX, title="AVA", on_load=PUBLIC)
+app.add_page(landing_page, route=routes.INDEX, title="AVA · The AI receptionist for small businesses", on_load=PUBLIC)
 app.add_page(login_page, route=routes.LOGIN, title="AVA · Log in", on_load=[*PUBLIC, LoginState.reset_form])
 app.add_page(signup_page, route=routes.SIGNUP, title="AVA · Sign up", on_load=[*PUBLIC, SignupState.reset_form])
 app.add_page(

@@ -26,7 +26,8 @@ def brand() -> rx.Component:
         rx.box(
             rx.icon("audio-lines", size=20, color="white"), bg=rx.color("accent", 9), padding="6px", border_radius="8px"
         ),
-        rx.heading("AVA", size="5", weight="bold"),
+        # Not a heading: each page's own title is its one h1.
+        rx.text("AVA", size="5", weight="bold", as_="span"),
         align="center",
         spacing="2",
     )

@@ -1,8 +1,14 @@
-"""Figure cards of the dashboard: a label, a big number, and a line of context (trend, share, hint)."""
+"""Figure cards of the dashboard: a label, a big number, and a line of context (trend, share, hint).
+
+A figure is written with no-break spaces ("1 234,56 €"), so on a phone a long one is wider than its card, which
+clips it: ``FIGURE_WRAP`` lets it break anywhere instead of losing its end.
+"""
 
 from __future__ import annotations
 
 import reflex as rx
+
+FIGURE_WRAP = {"overflow_wrap": "anywhere"}
 
 
 def stat_card(label: rx.Var | str, value: rx.Var | str, *extra: rx.Component, icon: str = "") -> rx.Component:
@@ -15,11 +21,13 @@ def stat_card(label: rx.Var | str, value: rx.Var | str, *extra: rx.Component, ic
                 spacing="2",
                 align="center",
             ),
-            rx.text(value, size="7", weight="bold", class_name="kpi-value"),
+            rx.text(value, size="7", weight="bold", class_name="kpi-value", **FIGURE_WRAP),
             *extra,
             spacing="1",
+            min_width="0",
         ),
         width="100%",
+        min_width="0",
     )
 
 
@@ -29,7 +37,7 @@ def period_card(card: rx.Var) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.text(card["label"], size="2", color_scheme="gray", weight="medium"),
-            rx.text(card["value"], size="8", weight="bold", class_name="kpi-value"),
+            rx.text(card["value"], size="8", weight="bold", class_name="kpi-value", **FIGURE_WRAP),
             rx.hstack(
                 rx.cond(
                     card["change"] != "",
@@ -51,6 +59,8 @@ def period_card(card: rx.Var) -> rx.Component:
                 wrap="wrap",
             ),
             spacing="1",
+            min_width="0",
         ),
         width="100%",
+        min_width="0",
     )

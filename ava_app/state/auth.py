@@ -263,14 +263,13 @@ class AuthState(I18nState):
 
     @rx.event
     def redirect_if_logged_in(self):
-        """On-load of public pages (/, /login): a visitor with a live session goes straight to the dashboard."""
+        """On-load of public pages (/, /login, /signup): a visitor with a live session goes straight to the
+        dashboard; anyone else stays (on / they read what AVA is)."""
         self._read_modes()
         self.form_error = ""
         if self._principal_or_none() is not None:
             return rx.redirect(routes.DASHBOARD)
         self._forget()
-        if self.router.url.path in (routes.INDEX, ""):
-            return rx.redirect(routes.LOGIN)
         return None
 
     @rx.event
