@@ -36,14 +36,12 @@ from babel.core import get_global
 from pydantic import BaseModel
 from sqlmodel import Session
 
+from ava_app.languages import DEFAULT_LANGUAGE, LANGUAGES
 from ava_app.models import Tenant
 from ava_app.services import audit
 from ava_app.services.errors import Invalid, NotFound
 from ava_app.services.principal import Principal
 
-# The languages AVA speaks and writes in (the business's language, not each member's interface language).
-LANGUAGES = ("en", "fr")
-DEFAULT_LANGUAGE = "en"
 DEFAULT_COUNTRY = "US"
 DEFAULT_TIMEZONE = "UTC"
 # Two-letter codes CLDR lists as territories that are not countries (EU, UN, pseudo-locales, unknown).
