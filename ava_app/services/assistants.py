@@ -400,7 +400,7 @@ def _check_duration(value: int, problems: dict[str, str], name: str) -> int:
     return value
 
 
-def _check_faq(value: list[FaqItem], problems: dict[str, str], name: str) -> list[dict[str, str]]:
+def _check_faq(value: list[FaqItem], problems: dict[str, str], name: str) -> list[dict[str, Any]]:
     if len(value) > MAX_FAQ_ENTRIES:
         problems[name] = f"At most {MAX_FAQ_ENTRIES} questions can be saved."
     cleaned = []
@@ -505,7 +505,7 @@ _CHECKS: dict[str, Callable[[Any, dict[str, str], str], Any]] = {
 # --- FAQ --------------------------------------------------------------------------------------------------------
 
 
-def _faq(session: Session, *, principal: Principal, assistant_id: int | None) -> list[dict[str, str]]:
+def _faq(session: Session, *, principal: Principal, assistant_id: int | None) -> list[dict[str, Any]]:
     principal.require_writer()
     if assistant_id is None:
         assistant = get_or_create_assistant(session, principal=principal)
@@ -515,7 +515,7 @@ def _faq(session: Session, *, principal: Principal, assistant_id: int | None) ->
 
 
 def _save_faq(
-    session: Session, *, principal: Principal, entries: list[dict[str, str]], assistant_id: int | None
+    session: Session, *, principal: Principal, entries: list[dict[str, Any]], assistant_id: int | None
 ) -> AssistantOut:
     changes = AssistantUpdate(knowledge_base=[FaqItem(**entry) for entry in entries])
     return update_assistant(session, principal=principal, changes=changes, assistant_id=assistant_id)
