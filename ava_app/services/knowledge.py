@@ -18,8 +18,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
-from babel.numbers import format_currency
+from babel.numbers import format_currency, get_currency_symbol
 from pydantic import BaseModel, Field
+from sqlmodel import Session
+
+from ava_app.models import Tenant
+from ava_app.services.principal import Principal
 
 MAX_SERVICES = 10
 ADDRESS_MAX, ACCESS_MAX, SERVICE_NAME_MAX, POLICY_MAX = 300, 1000, 80, 1000
@@ -207,7 +211,8 @@ _TEXTS: dict[str, dict[str, str]] = {
         "unconfirmed": "I don't have that information confirmed yet. I can take a message with your name and "
         "number so the team calls you back.",
         "rule": "An answer above saying the information is not confirmed yet means the business has not given it: "
-        "never guess a price, an address or a policy; offer to take a message instead.",
+        "never guess a price, an address or a policy; offer to take a message instead. When another answer above "
+        "gives that information, use it.",
     },
     "fr": {
         "where_q": "Où êtes-vous ? Quelle est votre adresse, comment venir et où se garer ?",
@@ -226,7 +231,8 @@ _TEXTS: dict[str, dict[str, str]] = {
         "unconfirmed": "Je n'ai pas encore cette information confirmée. Je peux prendre un message avec votre nom et "
         "votre numéro pour que l'équipe vous rappelle.",
         "rule": "Une réponse ci-dessus disant que l'information n'est pas encore confirmée signifie que l'entreprise "
-        "ne l'a pas donnée : ne devine jamais un prix, une adresse ou une règle ; propose de prendre un message.",
+        "ne l'a pas donnée : ne devine jamais un prix, une adresse ou une règle ; propose de prendre un message. "
+        "Si une autre réponse ci-dessus donne cette information, utilise-la.",
     },
 }
 
@@ -308,3 +314,28 @@ def prompt_knowledge(
 def unconfirmed_rule(language: str | None) -> str:
     """The prompt line telling the assistant that "not confirmed yet" means "do not guess"."""
     return _texts(language)["rule"]
+
+
+# --- the business's region, for the form ---------------------------------------------------------------------------
+
+
+class Region(BaseModel):
+    """How the business writes prices: its currency, language and country, and the currency's symbol there."""
+
+    currency: str
+    language: str
+    country: str
+    symbol: str
+
+
+def business_region(session: Session, *, principal: Principal) -> Region:
+    """The caller's business's currency and language (the form shows prices in them)."""
+    tenant = session.get(Tenant, principal.require_member())
+    currency = (tenant.currency if tenant else "") or "USD"
+    language = (tenant.locale if tenant else "") or "en"
+    country = (tenant.country if tenant else "") or "US"
+    try:
+        symbol = get_currency_symbol(currency, locale=babel_locale(language, country))
+    except (ValueError, KeyError):
+        symbol = currency
+    return Region(currency=currency, language=language, country=country, symbol=symbol)
