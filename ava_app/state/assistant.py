@@ -290,6 +290,9 @@ class AssistantFormState(HoursMixin, AuthState):
     @rx.event
     def accept_site_items(self):
         """Keep what the owner ticked: the address goes to the form, the rest to the knowledge base (saved now)."""
+        return self._accept_site_items()
+
+    def _accept_site_items(self):
         chosen = [
             site_import.Finding(
                 kind=item["kind"], value=item["value"], question=item["question"], answer=item["answer"]
@@ -596,6 +599,11 @@ class AssistantState(AssistantFormState):
         self._imported(call.value)
         self.faq_error = ""
         return True
+
+    @rx.event
+    def accept_site_items(self):
+        """The same as the form's, from /assistant, where the knowledge base list then shows the new entries."""
+        return self._accept_site_items()
 
     def _imported(self, saved: assistants.AssistantOut) -> None:
         self.faq = _faq_rows(saved.knowledge_base)

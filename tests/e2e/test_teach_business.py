@@ -68,7 +68,7 @@ def test_step_four_learns_address_services_and_the_website(live_server: str, web
     email = sign_up(owner, live_server, business="Bright Cuts")
     owner.click(page.get_by_role("button", name="Start"))
     owner.click(page.get_by_role("button", name="Hair & beauty salon"))
-    owner.click(page.get_by_role("button", name="Skip this step"))
+    owner.click(page.get_by_role("button", name="Next"))
 
     # 4. Personalise: the business's address, two services with price and duration, the booking rule.
     expect(page.get_by_role("heading", name="Your business")).to_be_visible()
@@ -147,7 +147,7 @@ def test_a_french_business_sees_its_prices_in_euros(live_server: str, website: s
     db.commit()
     owner.click(page.get_by_role("button", name="Commencer"))
     owner.click(page.get_by_role("button", name="Salon de coiffure et de beauté"))
-    owner.click(page.get_by_role("button", name="Passer cette étape"))
+    owner.click(page.get_by_role("button", name="Suivant"))
     expect(page.get_by_role("heading", name="Votre entreprise")).to_be_visible()
     expect(page.get_by_text("Principales prestations et tarifs (€)")).to_be_visible()
     owner.click(page.get_by_role("button", name="Ajouter une prestation"))
