@@ -73,7 +73,7 @@ def parse_price(text: str) -> Decimal | None:
 
     The last ``,`` or ``.`` followed by one or two digits is the decimal mark; any other is a thousands separator.
     """
-    cleaned = re.sub(r"[^\d.,-]", "", text or "")
+    cleaned = re.sub(r"[^0-9.,-]", "", text or "")
     if not cleaned or not re.search(r"\d", cleaned):
         return None
     decimal_mark = re.search(r"[.,](\d{1,2})$", cleaned)
@@ -129,7 +129,7 @@ def _check_service(row: ServiceIn, problems: dict[str, str], key: str) -> dict[s
     duration: int | None = None
     if row.duration.strip():
         text = row.duration.strip().lower().removesuffix("min").removesuffix("minutes").strip()
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):
             problems[f"{key}.duration"] = DURATION_NOT_A_NUMBER
         else:
             duration = int(text)
