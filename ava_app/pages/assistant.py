@@ -150,15 +150,27 @@ def faq_row(item: dict, index: rx.Var) -> rx.Component:
             S.can_write,
             rx.hstack(
                 rx.cond(
-                    to_review,
+                    item["placeholder"] != "",
                     rx.button(
-                        rx.icon("check", size=14),
-                        t("knowledge.review.confirm"),
-                        on_click=S.confirm_faq(index),
+                        rx.icon("pencil", size=14),
+                        t("knowledge.review.fill"),
+                        on_click=S.edit_faq(index),
                         variant="soft",
-                        color_scheme="green",
+                        color_scheme="amber",
                         size="1",
-                        aria_label=t("knowledge.review.confirm") + ": " + item["question"].to(str),
+                        aria_label=t("knowledge.review.fill") + ": " + item["question"].to(str),
+                    ),
+                    rx.cond(
+                        to_review,
+                        rx.button(
+                            rx.icon("check", size=14),
+                            t("knowledge.review.confirm"),
+                            on_click=S.confirm_faq(index),
+                            variant="soft",
+                            color_scheme="green",
+                            size="1",
+                            aria_label=t("knowledge.review.confirm") + ": " + item["question"].to(str),
+                        ),
                     ),
                 ),
                 rx.icon_button(

@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
-from babel.numbers import format_currency, get_currency_symbol
+from babel.numbers import format_currency, format_decimal, get_currency_symbol
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
@@ -176,6 +176,14 @@ def babel_locale(language: str | None, country: str | None) -> Locale:
         except (UnknownLocaleError, ValueError):
             continue
     return Locale.parse("en")
+
+
+def price_input(price: str, *, language: str | None, country: str | None) -> str:
+    """A stored price as the owner types it in their language (``25,50`` in French); "" when there is none."""
+    value = parse_price(price) if price else None
+    if value is None:
+        return ""
+    return format_decimal(value, format="0.00", locale=babel_locale(language, country))
 
 
 def format_price(price: str | Decimal | None, *, currency: str, language: str | None, country: str | None) -> str:

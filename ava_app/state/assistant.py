@@ -105,12 +105,17 @@ class AssistantFormState(HoursMixin, AuthState):
         profile = knowledge.profile_in(assistant.business_profile)
         self.address, self.access = profile.address, profile.access
         self.booking_mode, self.booking_policy = profile.booking_mode, profile.booking_policy
-        self.services = [self._shown(_service_row(row.name, row.price, row.duration)) for row in profile.services]
+        self.services = [
+            self._shown(_service_row(row.name, self._price_input(row.price), row.duration)) for row in profile.services
+        ]
 
     def _load_region(self, session, principal: Principal) -> None:
         region = knowledge.business_region(session, principal=principal)
         self.currency, self.currency_symbol = region.currency, region.symbol
         self.region_language, self.region_country = region.language, region.country
+
+    def _price_input(self, price: str) -> str:
+        return knowledge.price_input(price, language=self.region_language, country=self.region_country)
 
     def _shown(self, row: dict[str, str]) -> dict[str, str]:
         """The row with its price as callers will hear it (``25,00 €``), or nothing while it is not a price."""
@@ -377,9 +382,16 @@ class AssistantFormState(HoursMixin, AuthState):
 
 
 def _faq_rows(entries: list[assistants.FaqItem]) -> list[dict[str, str]]:
-    """The knowledge base for the page: ``review`` is "1" while an entry is to review ("" once confirmed)."""
+    """The knowledge base for the page: ``review`` is "1" while an entry is to review ("" once confirmed), and
+    ``placeholder`` "1" while its answer still holds a part to fill in."""
     return [
-        {"question": item.question, "answer": item.answer, "review": "1" if item.review else ""}
+        {
+            "question": item.question,
+            "answer": item.answer,
+            "review": "1" if item.review else "",
+            # A part "[to fill: …]" is left: the owner must edit the answer, "Looks right" cannot apply.
+            "placeholder": "1" if knowledge.PLACEHOLDER.search(item.answer) else "",
+        }
         for item in entries[: assistants.MAX_FAQ_ENTRIES]
     ]
 
@@ -628,6 +640,8 @@ class AssistantState(AssistantFormState):
         self.faq_index, self.faq_open = index, True
         entry = self.faq[index] if 0 <= index < len(self.faq) else {"question": "", "answer": ""}
         self.faq_question, self.faq_answer, self.faq_error = entry["question"], entry["answer"], ""
+        # The editor opens below the list: take the keyboard (and the eye) there.
+        return rx.call_script("setTimeout(() => document.getElementById('faq-a')?.focus(), 50)")
 
     @rx.event
     def save_faq(self):

@@ -75,19 +75,19 @@ def test_step_four_learns_address_services_and_the_website(live_server: str, web
     owner.fill(page.get_by_label("Address", exact=True), "5 Main Street, Springfield")
     owner.fill(page.get_by_label("Getting here and parking"), "Free parking behind the shop")
     owner.click(page.get_by_role("button", name="Add a service"))
-    owner.fill(page.get_by_label("Service 1"), "Haircut")
-    owner.fill(page.get_by_label("Price 1"), "25")
-    owner.fill(page.get_by_label("Minutes 1"), "30")
+    owner.fill(page.get_by_label("Service 1", exact=True), "Haircut")
+    owner.fill(page.get_by_label("Price 1", exact=True), "25")
+    owner.fill(page.get_by_label("Minutes 1", exact=True), "30")
     expect(page.get_by_text("Callers hear: $25.00")).to_be_visible()
     owner.click(page.get_by_role("button", name="Add a service"))
-    owner.fill(page.get_by_label("Service 2"), "Colour")
-    owner.fill(page.get_by_label("Price 2"), "sixty")
+    owner.fill(page.get_by_label("Service 2", exact=True), "Colour")
+    owner.fill(page.get_by_label("Price 2", exact=True), "sixty")
     owner.click(page.get_by_role("button", name="Save and continue"))
     # A bad price is refused under its row, and nothing typed is lost.
     expect(page.get_by_text("Write the price as a number, for example 25 or 25.50.")).to_be_visible()
     expect(page.get_by_label("Address", exact=True)).to_have_value("5 Main Street, Springfield")
-    expect(page.get_by_label("Service 2")).to_have_value("Colour")
-    owner.fill(page.get_by_label("Price 2"), "60.50")
+    expect(page.get_by_label("Service 2", exact=True)).to_have_value("Colour")
+    owner.fill(page.get_by_label("Price 2", exact=True), "60.50")
 
     # The import reads the local page and keeps only what is ticked.
     owner.fill(page.get_by_label("Website address"), website + "/")
@@ -131,10 +131,20 @@ def test_step_four_learns_address_services_and_the_website(live_server: str, web
     expect(page.get_by_text("[to fill: price]").first).to_be_visible()
     page.get_by_role("button", name=re.compile(r"^Looks right: Do I need a patch test")).click()
     expect(count).to_have_text(f"{to_review - 1} answers to review")
-    # A placeholder cannot be confirmed as it stands.
-    page.get_by_role("button", name=re.compile(r"^Looks right: How much is a haircut")).click()
+    # An answer with a part to fill in cannot just be confirmed: it is opened for editing, and kept to review until
+    # the bracketed part is replaced.
+    expect(page.get_by_role("button", name=re.compile(r"^Looks right: How much is a haircut"))).to_have_count(0)
+    page.get_by_role("button", name=re.compile(r"^Fill in: How much is a haircut")).click()
+    answer = page.get_by_label("Answer", exact=True)
+    expect(answer).to_be_focused()
+    expect(answer).to_have_value(re.compile(r"\[to fill: price\]"))
+    page.get_by_role("button", name="Save the question").click()
     expect(page.get_by_text("Replace the part in brackets with your own information first.")).to_be_visible()
     expect(count).to_have_text(f"{to_review - 1} answers to review")
+    answer.fill("A haircut is $25, a colour from $60.")
+    page.get_by_role("button", name="Save the question").click()
+    expect(count).to_have_text(f"{to_review - 2} answers to review")
+    expect(page.get_by_role("button", name=re.compile(r"^Fill in: How much is a haircut"))).to_have_count(0)
 
 
 def test_a_french_business_sees_its_prices_in_euros(live_server: str, website: str, browser, page: Page, db: Session):
@@ -151,8 +161,8 @@ def test_a_french_business_sees_its_prices_in_euros(live_server: str, website: s
     expect(page.get_by_role("heading", name="Votre entreprise")).to_be_visible()
     expect(page.get_by_text("Principales prestations et tarifs (€)")).to_be_visible()
     owner.click(page.get_by_role("button", name="Ajouter une prestation"))
-    owner.fill(page.get_by_label("Prestation 1"), "Coupe homme")
-    owner.fill(page.get_by_label("Prix 1"), "25,5")
+    owner.fill(page.get_by_label("Prestation 1", exact=True), "Coupe homme")
+    owner.fill(page.get_by_label("Prix 1", exact=True), "25,5")
     expect(page.get_by_text("Les appelants entendent : 25,50\xa0€")).to_be_visible()
     owner.fill(page.get_by_label("Adresse du site"), "127.0.0.1:1/")
     owner.click(page.get_by_role("button", name="Lire mon site"))

@@ -16,7 +16,7 @@ EN: dict[str, str] = {
     "knowledge.service_name": "Service",
     "knowledge.service_price": "Price",
     "knowledge.service_duration": "Minutes",
-    "knowledge.service_remove": "Remove this service",
+    "knowledge.service_remove": "Remove service",
     "knowledge.service_add": "Add a service",
     "knowledge.service_empty": "No services yet. Add the ones callers ask about.",
     "knowledge.service_shown": "Callers hear:",
@@ -49,6 +49,7 @@ EN: dict[str, str] = {
     "information.",
     "knowledge.review.none": "Every answer is confirmed.",
     "knowledge.review.confirm": "Looks right",
+    "knowledge.review.fill": "Fill in",
 }
 
 FR: dict[str, str] = {
@@ -64,7 +65,7 @@ FR: dict[str, str] = {
     "knowledge.service_name": "Prestation",
     "knowledge.service_price": "Prix",
     "knowledge.service_duration": "Minutes",
-    "knowledge.service_remove": "Retirer cette prestation",
+    "knowledge.service_remove": "Retirer la prestation",
     "knowledge.service_add": "Ajouter une prestation",
     "knowledge.service_empty": "Aucune prestation pour l'instant. Ajoutez celles que l'on vous demande.",
     "knowledge.service_shown": "Les appelants entendent :",
@@ -98,6 +99,7 @@ FR: dict[str, str] = {
     "chaque partie [à compléter : …] par vos propres informations.",
     "knowledge.review.none": "Toutes les réponses sont confirmées.",
     "knowledge.review.confirm": "C'est juste",
+    "knowledge.review.fill": "Compléter",
 }
 
 FR_SERVICE_MESSAGES: dict[str, str] = {
