@@ -207,6 +207,8 @@ class Assistant(SQLModel, table=True):
     system_prompt: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     conversation_rules: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     knowledge_base: list = _json([], nullable=False)
+    # Address and access, services with price and duration, what to do for bookings (services/knowledge.py).
+    business_profile: dict = _json({}, nullable=False)
     data_fields: list = _json([], nullable=False)
     enabled_integrations: list = _json([], nullable=False)
     end_call_message: str = Field(default="", max_length=500)

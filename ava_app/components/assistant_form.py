@@ -1,5 +1,6 @@
 """The assistant's personalise fields, shared by wizard step 4 and /assistant: name, language, voice, tone, greeting
-with a live preview, opening hours, forwarding number and summary recipients.
+with a live preview, what it knows of the business (address, services and prices, bookings, the website import),
+opening hours, forwarding number and summary recipients.
 
 Every function takes the state class (``AssistantFormState`` or its subclass), so both pages bind the same fields.
 """
@@ -224,8 +225,258 @@ def personalise_form(state, *, hours_note: rx.Component | None = None) -> rx.Com
     """Wizard step 4: every personalise field, hours included."""
     return rx.vstack(
         section("aform.section_voice", voice_fields(state)),
+        section("knowledge.section", business_fields(state), rx.divider(), website_import(state)),
         section("aform.hours", hours_note or rx.fragment(), hours_editor(state)),
         section("aform.section_contact", contact_fields(state)),
         spacing="4",
+        width="100%",
+    )
+
+
+# --- what the assistant knows of the business ---------------------------------------------------------------------
+
+
+def _service_row(state, row: rx.Var, index: rx.Var) -> rx.Component:
+    """One service: name, price in the business's currency, minutes; what callers will hear, and the row's error."""
+    number = (index + 1).to_string()
+
+    def cell(field: str, label_key: str, **props) -> rx.Component:
+        return rx.input(
+            value=row[field],
+            on_change=lambda value: state.set_service_field(index, field, value),
+            aria_label=t(label_key) + " " + number,
+            aria_invalid=rx.cond(row["error"] != "", "true", "false"),
+            size="2",
+            **props,
+        )
+
+    return rx.vstack(
+        rx.flex(
+            cell("name", "knowledge.service_name", placeholder=t("knowledge.service_name"), flex="2 1 160px"),
+            cell(
+                "price",
+                "knowledge.service_price",
+                placeholder=t("knowledge.service_price") + " (" + state.currency_symbol + ")",
+                input_mode="decimal",
+                flex="1 1 90px",
+            ),
+            cell(
+                "duration",
+                "knowledge.service_duration",
+                placeholder=t("knowledge.service_duration"),
+                input_mode="numeric",
+                flex="1 1 70px",
+            ),
+            rx.icon_button(
+                rx.icon("x", size=14),
+                on_click=state.remove_service(index),
+                variant="ghost",
+                color_scheme="gray",
+                size="2",
+                aria_label=t("knowledge.service_remove") + " " + number,
+            ),
+            gap="8px",
+            align="center",
+            wrap="wrap",
+            width="100%",
+        ),
+        rx.cond(
+            row["shown"] != "",
+            rx.text(t("knowledge.service_shown"), " ", row["shown"], size="1", color_scheme="gray"),
+        ),
+        rx.cond(row["error"] != "", rx.text(row["error"], color_scheme="red", size="1", role="alert")),
+        spacing="1",
+        width="100%",
+    )
+
+
+def _services_editor(state) -> rx.Component:
+    return rx.vstack(
+        rx.text(t("knowledge.services"), " (", state.currency_symbol, ")", size="2", weight="medium", id="af-services"),
+        rx.text(t("knowledge.services_hint"), size="1", color_scheme="gray"),
+        rx.cond(
+            state.services.length() > 0,
+            rx.vstack(
+                rx.foreach(state.services, lambda row, index: _service_row(state, row, index)),
+                spacing="3",
+                width="100%",
+                role="group",
+                aria_labelledby="af-services",
+            ),
+            rx.text(t("knowledge.service_empty"), size="2", color_scheme="gray"),
+        ),
+        rx.cond(
+            state.services.length() < 10,
+            rx.button(rx.icon("plus", size=14), t("knowledge.service_add"), on_click=state.add_service, variant="soft"),
+            rx.text(t("knowledge.service_full"), size="1", color_scheme="gray"),
+        ),
+        field_error(_error(state, "services"), id="af-services"),
+        spacing="2",
+        width="100%",
+    )
+
+
+def _booking_picker(state) -> rx.Component:
+    return rx.vstack(
+        rx.text(t("knowledge.booking"), size="2", weight="medium", id="af-booking-label"),
+        rx.radio_group.root(
+            rx.flex(
+                *[
+                    rx.el.label(
+                        rx.radio_group.item(value=value),
+                        rx.text(t(f"knowledge.booking.{value}"), size="2"),
+                        style={"display": "flex", "gap": "6px", "alignItems": "center", "cursor": "pointer"},
+                    )
+                    for value in ("message", "walk_in")
+                ],
+                direction="column",
+                gap="8px",
+            ),
+            value=state.booking_mode,
+            on_change=state.set_booking_mode,
+            aria_labelledby="af-booking-label",
+        ),
+        text_area(
+            state,
+            "booking",
+            "knowledge.booking_policy",
+            state.booking_policy,
+            state.set_booking_policy,
+            rows="2",
+            hint_key="knowledge.booking_policy_hint",
+        ),
+        spacing="2",
+        width="100%",
+    )
+
+
+def business_fields(state) -> rx.Component:
+    """Address and access, the main services with price and duration, and what to do for bookings."""
+    return rx.vstack(
+        rx.text(t("knowledge.section_hint"), size="2", color_scheme="gray"),
+        text_input(
+            state,
+            "address",
+            "knowledge.address",
+            state.address,
+            state.set_address,
+            hint_key="knowledge.address_hint",
+            auto_complete="street-address",
+        ),
+        text_area(
+            state,
+            "access",
+            "knowledge.access",
+            state.access,
+            state.set_access,
+            rows="2",
+            hint_key="knowledge.access_hint",
+        ),
+        _services_editor(state),
+        _booking_picker(state),
+        spacing="4",
+        width="100%",
+    )
+
+
+def _finding(state, item: rx.Var, index: rx.Var) -> rx.Component:
+    kind = rx.match(
+        item["kind"],
+        ("phone", t("knowledge.kind.phone")),
+        ("email", t("knowledge.kind.email")),
+        ("address", t("knowledge.kind.address")),
+        ("hours", t("knowledge.kind.hours")),
+        t("knowledge.kind.faq"),
+    )
+    return rx.el.label(
+        rx.checkbox(
+            checked=item["chosen"] != "",
+            on_change=lambda chosen: state.toggle_site_item(index, chosen),
+            margin_top="3px",
+        ),
+        rx.vstack(
+            rx.badge(kind, variant="soft", size="1"),
+            rx.cond(
+                item["kind"] == "faq",
+                rx.vstack(
+                    rx.text(item["question"], weight="bold", size="2"),
+                    rx.text(item["answer"], size="2", color_scheme="gray"),
+                    spacing="0",
+                ),
+                rx.text(item["value"], size="2"),
+            ),
+            spacing="1",
+            min_width="0",
+        ),
+        style={
+            "display": "flex",
+            "gap": "10px",
+            "alignItems": "flex-start",
+            "cursor": "pointer",
+            "padding": "8px 0",
+            "borderBottom": f"1px solid {rx.color('gray', 4)}",
+            "width": "100%",
+            "overflowWrap": "anywhere",
+        },
+    )
+
+
+def website_import(state) -> rx.Component:
+    """One URL in, what the page says out, accepted item by item (nothing is kept before that)."""
+    return rx.vstack(
+        rx.text(t("knowledge.site.title"), size="3", weight="bold"),
+        rx.text(t("knowledge.site.hint"), size="1", color_scheme="gray"),
+        rx.flex(
+            rx.input(
+                id="af-site-url",
+                value=state.site_url,
+                on_change=state.set_site_url,
+                placeholder="https://www.example.com",
+                type="url",
+                aria_label=t("knowledge.site.url"),
+                flex="1 1 220px",
+                size="3",
+            ),
+            rx.button(
+                rx.icon("globe", size=16),
+                t("knowledge.site.read"),
+                on_click=state.import_site,
+                loading=state.site_busy,
+                variant="outline",
+                size="3",
+            ),
+            gap="8px",
+            wrap="wrap",
+            width="100%",
+        ),
+        rx.cond(state.site_busy, rx.text(t("knowledge.site.reading"), size="1", color_scheme="gray", role="status")),
+        rx.cond(
+            state.site_error != "",
+            rx.callout(
+                state.site_error, icon="triangle-alert", color_scheme="red", size="1", role="alert", width="100%"
+            ),
+        ),
+        rx.cond(
+            state.site_items.length() > 0,
+            rx.vstack(
+                rx.text(t("knowledge.site.found"), size="2", weight="medium"),
+                rx.vstack(
+                    rx.foreach(state.site_items, lambda item, index: _finding(state, item, index)),
+                    spacing="0",
+                    width="100%",
+                ),
+                rx.hstack(
+                    rx.button(t("knowledge.site.add"), on_click=state.accept_site_items, size="2"),
+                    rx.button(
+                        t("knowledge.site.dismiss"), on_click=state.dismiss_site, variant="soft", color_scheme="gray"
+                    ),
+                    spacing="2",
+                    wrap="wrap",
+                ),
+                spacing="2",
+                width="100%",
+            ),
+        ),
+        spacing="2",
         width="100%",
     )

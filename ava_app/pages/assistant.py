@@ -6,7 +6,15 @@ from __future__ import annotations
 import reflex as rx
 
 from ava_app import routes
-from ava_app.components.assistant_form import contact_fields, section, text_area, text_input, voice_fields
+from ava_app.components.assistant_form import (
+    business_fields,
+    contact_fields,
+    section,
+    text_area,
+    text_input,
+    voice_fields,
+    website_import,
+)
 from ava_app.components.i18n import t
 from ava_app.components.industry_cards import industry_cards
 from ava_app.components.layout import app_layout
@@ -125,17 +133,46 @@ def instructions_tab() -> rx.Component:
 
 
 def faq_row(item: dict, index: rx.Var) -> rx.Component:
-    return rx.hstack(
+    to_review = item["review"] != ""
+    return rx.flex(
         rx.vstack(
+            rx.cond(
+                to_review,
+                rx.badge(rx.icon("circle-alert", size=12), t("knowledge.review.badge"), color_scheme="amber"),
+            ),
             rx.text(item["question"], weight="bold", size="2"),
             rx.text(item["answer"], size="2", color_scheme="gray"),
             spacing="1",
-            flex="1",
+            flex="1 1 240px",
             min_width="0",
         ),
         rx.cond(
             S.can_write,
             rx.hstack(
+                rx.cond(
+                    item["placeholder"] != "",
+                    rx.button(
+                        rx.icon("pencil", size=14),
+                        t("knowledge.review.fill"),
+                        on_click=S.edit_faq(index),
+                        variant="soft",
+                        color_scheme="amber",
+                        size="1",
+                        aria_label=t("knowledge.review.fill") + ": " + item["question"].to(str),
+                    ),
+                    rx.cond(
+                        to_review,
+                        rx.button(
+                            rx.icon("check", size=14),
+                            t("knowledge.review.confirm"),
+                            on_click=S.confirm_faq(index),
+                            variant="soft",
+                            color_scheme="green",
+                            size="1",
+                            aria_label=t("knowledge.review.confirm") + ": " + item["question"].to(str),
+                        ),
+                    ),
+                ),
                 rx.icon_button(
                     rx.icon("arrow-up", size=14),
                     on_click=S.move_faq(index, -1),
@@ -168,12 +205,16 @@ def faq_row(item: dict, index: rx.Var) -> rx.Component:
                     aria_label=t("assistant.faq_delete") + ": " + item["question"].to(str),
                 ),
                 spacing="1",
+                align="center",
             ),
         ),
         align="start",
+        gap="8px",
+        wrap="wrap",
         width="100%",
         padding_y="8px",
         border_bottom=f"1px solid {rx.color('gray', 4)}",
+        background=rx.cond(to_review, rx.color("amber", 2), "transparent"),
     )
 
 
@@ -198,9 +239,45 @@ def faq_editor() -> rx.Component:
     )
 
 
+def review_summary() -> rx.Component:
+    """How many answers are still preset guesses, and what that means for callers."""
+    return rx.cond(
+        S.review_count > 0,
+        rx.callout(
+            rx.vstack(
+                rx.text(S.review_count, " ", t("knowledge.review.count"), weight="bold", id="kb-review-count"),
+                rx.text(t("knowledge.review.count_hint"), size="1"),
+                spacing="1",
+            ),
+            icon="circle-alert",
+            color_scheme="amber",
+            size="1",
+            width="100%",
+        ),
+        rx.cond(
+            S.faq.length() > 0,
+            rx.text(rx.icon("circle-check", size=14), " ", t("knowledge.review.none"), size="1", color_scheme="green"),
+        ),
+    )
+
+
 def knowledge_tab() -> rx.Component:
+    return rx.vstack(
+        section(
+            "knowledge.section",
+            business_fields(S),
+            rx.cond(S.can_write, rx.fragment(rx.divider(), website_import(S))),
+        ),
+        faq_section(),
+        spacing="4",
+        width="100%",
+    )
+
+
+def faq_section() -> rx.Component:
     return section(
         "assistant.tab.knowledge",
+        review_summary(),
         rx.cond(
             S.faq.length() > 0,
             rx.vstack(rx.foreach(S.faq, faq_row), spacing="0", width="100%"),

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from ava_app.languages import Language
 from ava_app.models import Assistant, Call, PhoneNumber, Tenant
+from ava_app.services import knowledge
 from ava_app.services.business_hours import business_hours_status, describe_hours
 from ava_app.services.caller_phrases import language_for
 from ava_app.services.errors import DomainError
@@ -236,10 +237,23 @@ def _tool_lookup_faq(context: ToolContext, arguments: dict) -> str:
     if not question:
         raise ValueError("lookup_faq needs a 'question'.")
     assistant = context.assistant()
-    entry = best_faq_match(assistant.knowledge_base if assistant else [], question=question)
+    facts = _call_facts(context.session, assistant) if assistant else []
+    entry = best_faq_match(facts, question=question)
     if entry is None:
         return context.say("no_faq_answer")
     return str(entry.get("answer") or "")
+
+
+def _call_facts(session: Session, assistant: Assistant) -> list[dict[str, str]]:
+    """The facts the assistant may tell callers: its business profile and only the entries the owner reviewed."""
+    tenant = session.get(Tenant, assistant.tenant_id)
+    return knowledge.prompt_knowledge(
+        assistant.knowledge_base,
+        assistant.business_profile,
+        currency=tenant.currency if tenant else "USD",
+        language=assistant.language,
+        country=tenant.country if tenant else None,
+    )
 
 
 # A tool's handler: the event's context and the call's arguments in, the sentence for the assistant out.

@@ -20,7 +20,7 @@ from ava_app import routes
 from ava_app.db import session_scope
 from ava_app.languages import LANGUAGES
 from ava_app.models import Assistant, AssistantVersion, PhoneNumber, Tenant, utcnow
-from ava_app.services import caller_phrases, credentials, presets
+from ava_app.services import caller_phrases, credentials, knowledge, presets
 from ava_app.services.accounts import check_email
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.errors import DomainError, Invalid, NotFound, ProviderUnavailable
@@ -50,6 +50,7 @@ EDITABLE_FIELDS = (
     "system_prompt",
     "conversation_rules",
     "knowledge_base",
+    "business_profile",
     "data_fields",
     "enabled_integrations",
     "end_call_message",
@@ -75,10 +76,11 @@ SYNC_UNAVAILABLE_MESSAGE = "The voice provider cannot be reached right now; AVA 
 
 
 class FaqItem(BaseModel):
-    """One knowledge-base entry."""
+    """One knowledge-base entry; ``review``: a preset's guess the owner has not confirmed or edited yet."""
 
     question: str = Field(max_length=2000)
     answer: str = Field(max_length=5000)
+    review: bool = False
 
 
 class DataFieldIn(BaseModel):
@@ -103,6 +105,7 @@ class AssistantUpdate(BaseModel):
     system_prompt: str | None = Field(default=None, max_length=50_000)
     conversation_rules: str | None = Field(default=None, max_length=50_000)
     knowledge_base: list[FaqItem] | None = Field(default=None, max_length=1000)
+    business_profile: knowledge.BusinessProfileIn | None = None
     data_fields: list[DataFieldIn] | None = Field(default=None, max_length=200)
     enabled_integrations: list[str] | None = Field(default=None, max_length=50)
     end_call_message: str | None = Field(default=None, max_length=50_000)
@@ -126,6 +129,7 @@ class AssistantOut(BaseModel):
     system_prompt: str
     conversation_rules: str
     knowledge_base: list[FaqItem]
+    business_profile: dict[str, Any]
     data_fields: list[dict[str, Any]]
     enabled_integrations: list[str]
     end_call_message: str
@@ -167,10 +171,15 @@ def assistant_out(assistant: Assistant) -> AssistantOut:
         system_prompt=assistant.system_prompt,
         conversation_rules=assistant.conversation_rules,
         knowledge_base=[
-            FaqItem(question=str(item.get("question") or ""), answer=str(item.get("answer") or ""))
+            FaqItem(
+                question=str(item.get("question") or ""),
+                answer=str(item.get("answer") or ""),
+                review=bool(item.get("review")),
+            )
             for item in assistant.knowledge_base or []
             if isinstance(item, dict)
         ],
+        business_profile=dict(assistant.business_profile or {}),
         data_fields=[field for field in assistant.data_fields or [] if isinstance(field, dict)],
         enabled_integrations=list(assistant.enabled_integrations or []),
         end_call_message=assistant.end_call_message,
@@ -245,7 +254,8 @@ def _preset_values(industry: str, locale: str | None, *, business: str) -> dict[
         "voice_provider": preset.voice_provider,
         "voice_id": preset.voice_id,
         "conversation_rules": preset.escalation_rule,
-        "knowledge_base": [faq.model_dump() for faq in preset.faqs],
+        # Preset answers are guesses about the business: "to review" until the owner confirms or edits them.
+        "knowledge_base": [{**faq.model_dump(), "review": True} for faq in preset.faqs],
         "data_fields": [field.model_dump() for field in preset.data_fields],
         "enabled_integrations": list(BUILTIN_TOOLS),
     }
@@ -390,7 +400,7 @@ def _check_duration(value: int, problems: dict[str, str], name: str) -> int:
     return value
 
 
-def _check_faq(value: list[FaqItem], problems: dict[str, str], name: str) -> list[dict[str, str]]:
+def _check_faq(value: list[FaqItem], problems: dict[str, str], name: str) -> list[dict[str, Any]]:
     if len(value) > MAX_FAQ_ENTRIES:
         problems[name] = f"At most {MAX_FAQ_ENTRIES} questions can be saved."
     cleaned = []
@@ -404,7 +414,10 @@ def _check_faq(value: list[FaqItem], problems: dict[str, str], name: str) -> lis
             problems[f"{name}.{index}.answer"] = f"The answer to question {index + 1} is empty."
         elif len(answer) > 2000:
             problems[f"{name}.{index}.answer"] = f"The answer to question {index + 1} can be at most 2000 characters."
-        cleaned.append({"question": question, "answer": answer})
+        elif not item.review and knowledge.PLACEHOLDER.search(answer):
+            # A confirmed answer cannot still hold "[to fill: …]": the assistant would read it out.
+            problems[f"{name}.{index}.answer"] = knowledge.PLACEHOLDER_LEFT
+        cleaned.append({"question": question, "answer": answer, "review": item.review})
     return cleaned
 
 
@@ -479,6 +492,7 @@ _CHECKS: dict[str, Callable[[Any, dict[str, str], str], Any]] = {
     "system_prompt": _text(_TEXT_LIMITS["system_prompt"], what="The instructions"),
     "conversation_rules": _text(_TEXT_LIMITS["conversation_rules"], what="The conversation rules"),
     "knowledge_base": _check_faq,
+    "business_profile": knowledge.check_profile,
     "data_fields": _check_data_fields,
     "enabled_integrations": _check_integrations,
     "end_call_message": _text(_TEXT_LIMITS["end_call_message"], what="The goodbye message"),
@@ -491,7 +505,7 @@ _CHECKS: dict[str, Callable[[Any, dict[str, str], str], Any]] = {
 # --- FAQ --------------------------------------------------------------------------------------------------------
 
 
-def _faq(session: Session, *, principal: Principal, assistant_id: int | None) -> list[dict[str, str]]:
+def _faq(session: Session, *, principal: Principal, assistant_id: int | None) -> list[dict[str, Any]]:
     principal.require_writer()
     if assistant_id is None:
         assistant = get_or_create_assistant(session, principal=principal)
@@ -501,7 +515,7 @@ def _faq(session: Session, *, principal: Principal, assistant_id: int | None) ->
 
 
 def _save_faq(
-    session: Session, *, principal: Principal, entries: list[dict[str, str]], assistant_id: int | None
+    session: Session, *, principal: Principal, entries: list[dict[str, Any]], assistant_id: int | None
 ) -> AssistantOut:
     changes = AssistantUpdate(knowledge_base=[FaqItem(**entry) for entry in entries])
     return update_assistant(session, principal=principal, changes=changes, assistant_id=assistant_id)
@@ -531,10 +545,44 @@ def edit_faq(
     answer: str,
     assistant_id: int | None = None,
 ) -> AssistantOut:
-    """Replace the question and answer at ``index`` (0-based)."""
+    """Replace the question and answer at ``index`` (0-based); an edited entry is the owner's, so reviewed."""
     entries = _faq(session, principal=principal, assistant_id=assistant_id)
-    entries[_entry_index(entries, index)] = {"question": question, "answer": answer}
+    entries[_entry_index(entries, index)] = {"question": question, "answer": answer, "review": False}
     return _save_faq(session, principal=principal, entries=entries, assistant_id=assistant_id)
+
+
+def confirm_faq(session: Session, *, principal: Principal, index: int, assistant_id: int | None = None) -> AssistantOut:
+    """The owner says a preset answer is right as it stands ("Looks right"): it is no longer "to review".
+
+    Invalid while the answer still holds a part in brackets to fill in.
+    """
+    entries = _faq(session, principal=principal, assistant_id=assistant_id)
+    entry = entries[_entry_index(entries, index)]
+    if knowledge.PLACEHOLDER.search(entry["answer"]):
+        raise Invalid(knowledge.PLACEHOLDER_LEFT, fields={"answer": knowledge.PLACEHOLDER_LEFT})
+    entry["review"] = False
+    return _save_faq(session, principal=principal, entries=entries, assistant_id=assistant_id)
+
+
+def add_faqs(
+    session: Session, *, principal: Principal, items: list[FaqItem], assistant_id: int | None = None
+) -> AssistantOut:
+    """Append several questions the owner accepted (e.g. found on their website), reviewed since they chose them."""
+    entries = _faq(session, principal=principal, assistant_id=assistant_id)
+    entries += [{"question": item.question, "answer": item.answer, "review": False} for item in items]
+    return _save_faq(session, principal=principal, entries=entries, assistant_id=assistant_id)
+
+
+def call_knowledge(session: Session, *, assistant: Assistant) -> list[dict[str, str]]:
+    """The facts a call may use (profile first, unreviewed guesses withheld); see ``knowledge.prompt_knowledge``."""
+    tenant = session.get(Tenant, assistant.tenant_id)
+    return knowledge.prompt_knowledge(
+        assistant.knowledge_base,
+        assistant.business_profile,
+        currency=tenant.currency if tenant else "USD",
+        language=assistant.language,
+        country=tenant.country if tenant else None,
+    )
 
 
 def delete_faq(session: Session, *, principal: Principal, index: int, assistant_id: int | None = None) -> AssistantOut:
@@ -806,6 +854,8 @@ def sync_assistant(session: Session, *, tenant_id: int, assistant_id: int) -> As
     language = caller_phrases.language_for(assistant, session.get(Tenant, tenant_id))
     config = vapi_assistant_config(
         assistant=assistant,
+        knowledge=call_knowledge(session, assistant=assistant),
+        unconfirmed_rule=knowledge.unconfirmed_rule(language),
         public_url=get_settings().public_url,
         webhook_secret=server["headers"][WEBHOOK_SECRET_HEADER],
         transfer_numbers=transfer_numbers(session, tenant_id=tenant_id, assistant_id=assistant_id),

@@ -1,7 +1,11 @@
 """Industry presets and the voice catalogue: what a new assistant starts from, in English and French.
 
 Pure data plus small accessors. Texts may contain ``{business}``, replaced by the organisation's name when a preset is
-applied (or when ``business_name`` is passed to ``get_preset``). Other locales fall back to English texts.
+applied (or when ``business_name`` is passed to ``get_preset``).
+
+Preset answers are guesses about a business AVA does not know yet: they are stored "to review", and a fact no
+preset can guess (a price, an address, a parking) is written as a bracketed placeholder, ``[to fill: …]`` /
+``[à compléter : …]``, that the owner replaces (see ``knowledge.PLACEHOLDER``).
 """
 
 from __future__ import annotations
@@ -143,7 +147,7 @@ _INDUSTRIES: dict[str, dict[str, Any]] = {
                 ),
                 (
                     "Do you take my insurance?",
-                    "We work with most major insurance plans. Give me the name of your "
+                    "[to fill: the insurance plans you accept]. Give me the name of your "
                     "insurer and I'll ask the team to confirm before your visit.",
                 ),
                 (
@@ -154,13 +158,13 @@ _INDUSTRIES: dict[str, dict[str, Any]] = {
                 ),
                 (
                     "How much does a first consultation cost?",
-                    "A first consultation is usually billed at the standard "
-                    "rate; the exact fee depends on the examination. The team can give you a quote at the visit.",
+                    "A first consultation costs [to fill: the fee of a first consultation]; "
+                    "the team can give you a quote for any treatment at the visit.",
                 ),
                 (
                     "Where are you and is there parking?",
-                    "Our address is in the confirmation message we send. There "
-                    "is street parking nearby; please arrive ten minutes early for your first visit.",
+                    "We are at [to fill: your address]. [to fill: where to park]. "
+                    "Please arrive ten minutes early for your first visit.",
                 ),
                 (
                     "Can I get my test results over the phone?",
@@ -197,8 +201,8 @@ _INDUSTRIES: dict[str, dict[str, Any]] = {
                 ),
                 (
                     "Êtes-vous conventionnés ? Acceptez-vous la carte Vitale ?",
-                    "Oui, le cabinet est conventionné et "
-                    "accepte la carte Vitale. Le tiers payant dépend de votre mutuelle ; l'équipe vous le confirmera.",
+                    "[à compléter : conventionnement, carte Vitale et tiers payant]. "
+                    "L'équipe vous confirmera ce qui s'applique à votre mutuelle.",
                 ),
                 (
                     "Que faire en cas d'urgence ?",
@@ -208,13 +212,13 @@ _INDUSTRIES: dict[str, dict[str, Any]] = {
                 ),
                 (
                     "Combien coûte une première consultation ?",
-                    "Une première consultation est facturée au tarif "
-                    "conventionnel ; le montant exact dépend de l'examen. Un devis vous sera remis pour les soins.",
+                    "Une première consultation coûte [à compléter : le tarif d'une première "
+                    "consultation] ; un devis vous sera remis pour les soins.",
                 ),
                 (
                     "Où êtes-vous et peut-on se garer ?",
-                    "L'adresse figure dans le message de confirmation. Il y a des "
-                    "places dans la rue ; merci d'arriver dix minutes en avance pour une première visite.",
+                    "Nous sommes au [à compléter : votre adresse]. [à compléter : où se "
+                    "garer]. Merci d'arriver dix minutes en avance pour une première visite.",
                 ),
                 (
                     "Pouvez-vous me donner mes résultats par téléphone ?",
@@ -358,8 +362,8 @@ _INDUSTRIES: dict[str, dict[str, Any]] = {
             "faqs": (
                 (
                     "How much is a haircut?",
-                    "A women's cut and blow-dry starts from about 45 and a men's cut from "
-                    "about 25; the exact price depends on length and the stylist.",
+                    "A women's cut and blow-dry costs [to fill: price] and a men's cut [to fill: "
+                    "price]; the exact price depends on length and the stylist.",
                 ),
                 (
                     "Do I need a patch test for colour?",
@@ -393,8 +397,8 @@ _INDUSTRIES: dict[str, dict[str, Any]] = {
             "faqs": (
                 (
                     "Combien coûte une coupe ?",
-                    "Une coupe brushing femme est à partir de 45 € environ et une coupe "
-                    "homme à partir de 25 € ; le prix exact dépend de la longueur et du coiffeur.",
+                    "Une coupe brushing femme coûte [à compléter : prix] et une coupe homme "
+                    "[à compléter : prix] ; le prix exact dépend de la longueur et du coiffeur.",
                 ),
                 (
                     "Faut-il un test d'allergie pour une couleur ?",
@@ -645,7 +649,7 @@ _INDUSTRIES: dict[str, dict[str, Any]] = {
             "faqs": (
                 (
                     "How much is a service?",
-                    "A standard service starts at a fixed price depending on the engine; the "
+                    "A standard service costs [to fill: your service prices by engine]; the "
                     "team will confirm the exact price when you book the car in.",
                 ),
                 (
@@ -689,7 +693,7 @@ _INDUSTRIES: dict[str, dict[str, Any]] = {
             "faqs": (
                 (
                     "Combien coûte une révision ?",
-                    "Une révision est à prix forfaitaire selon la motorisation ; "
+                    "Une révision coûte [à compléter : vos forfaits selon la motorisation] ; "
                     "l'équipe vous confirmera le montant à la prise de rendez-vous.",
                 ),
                 (
@@ -745,8 +749,8 @@ _INDUSTRIES: dict[str, dict[str, Any]] = {
             "faqs": (
                 (
                     "Do you charge a call-out fee?",
-                    "Yes, there is a call-out fee that covers travel and the first "
-                    "half hour; it is deducted if you go ahead with the quoted repair.",
+                    "The call-out fee is [to fill: amount]; it covers travel and the first "
+                    "half hour and is deducted if you go ahead with the quoted repair.",
                 ),
                 (
                     "Do you offer emergency call-outs?",
@@ -787,8 +791,8 @@ _INDUSTRIES: dict[str, dict[str, Any]] = {
             "faqs": (
                 (
                     "Le déplacement est-il payant ?",
-                    "Oui, un forfait de déplacement couvre le trajet et la première "
-                    "demi-heure ; il est déduit si vous acceptez la réparation proposée.",
+                    "Le forfait de déplacement est de [à compléter : montant] ; il couvre le "
+                    "trajet et la première demi-heure et est déduit si vous acceptez la réparation.",
                 ),
                 (
                     "Intervenez-vous en urgence ?",
@@ -847,8 +851,8 @@ _INDUSTRIES: dict[str, dict[str, Any]] = {
                 ),
                 (
                     "How much is a consultation?",
-                    "A standard consultation has a fixed fee; vaccines, tests and "
-                    "treatments are charged on top, and the vet will tell you before doing them.",
+                    "A standard consultation costs [to fill: consultation fee]; vaccines, tests "
+                    "and treatments are charged on top, and the vet will tell you before doing them.",
                 ),
                 (
                     "When should my puppy or kitten be vaccinated?",
@@ -893,8 +897,8 @@ _INDUSTRIES: dict[str, dict[str, Any]] = {
                 ),
                 (
                     "Combien coûte une consultation ?",
-                    "La consultation a un tarif fixe ; vaccins, examens et "
-                    "traitements s'ajoutent et le vétérinaire vous en informe avant.",
+                    "La consultation coûte [à compléter : tarif de la consultation] ; vaccins, "
+                    "examens et traitements s'ajoutent et le vétérinaire vous en informe avant.",
                 ),
                 (
                     "Quand vacciner mon chiot ou mon chaton ?",
@@ -1054,7 +1058,7 @@ _INDUSTRIES: dict[str, dict[str, Any]] = {
                 ),
                 (
                     "Do you have parking?",
-                    "Yes, there is parking nearby; spaces are limited, so please mention it in your booking request.",
+                    "[to fill: where guests can park and what it costs]. Please mention it in your booking request.",
                 ),
                 (
                     "Are pets allowed?",
@@ -1102,8 +1106,7 @@ _INDUSTRIES: dict[str, dict[str, Any]] = {
                 ),
                 (
                     "Avez-vous un parking ?",
-                    "Oui, un parking est disponible à proximité ; les places sont limitées, "
-                    "précisez-le dans votre demande.",
+                    "[à compléter : où se garer et à quel prix]. Précisez-le dans votre demande de réservation.",
                 ),
                 (
                     "Les animaux sont-ils acceptés ?",

@@ -20,6 +20,7 @@ from ava_app.models import Call, CallMessage, Tenant, utcnow
 from ava_app.services import credentials, phone_numbers, post_call
 from ava_app.services.assistants import get_or_create_assistant
 from ava_app.services.errors import Invalid
+from ava_app.services.knowledge import prompt_knowledge
 from ava_app.services.principal import Principal
 from ava_app.services.providers import llm
 from ava_app.services.providers.llm import OpenAIAccess
@@ -56,7 +57,13 @@ def reply_context(session: Session, *, principal: Principal) -> dict[str, Any]:
     tenant_id = principal.require_writer()
     assistant = get_or_create_assistant(session, principal=principal)
     tenant = session.get(Tenant, tenant_id)
-    knowledge = [item.model_dump() for item in assistant.knowledge_base]
+    knowledge = prompt_knowledge(
+        [item.model_dump() for item in assistant.knowledge_base],
+        assistant.business_profile,
+        currency=tenant.currency if tenant else "USD",
+        language=assistant.language,
+        country=tenant.country if tenant else None,
+    )
     numbers = phone_numbers.list_numbers(session, principal=principal)
     if numbers and numbers[0].business_hours:
         language = caller_language(assistant.language, tenant.locale if tenant else None)

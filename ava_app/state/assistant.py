@@ -13,7 +13,7 @@ import reflex as rx
 from ava_app.db import session_scope
 from ava_app.i18n import translate
 from ava_app.languages import LANGUAGES
-from ava_app.services import assistants, phone_numbers, presets, regional
+from ava_app.services import assistants, knowledge, phone_numbers, presets, regional, site_import
 from ava_app.services.business_hours import WEEKDAY_KEYS
 from ava_app.services.errors import DomainError, Invalid
 from ava_app.services.principal import Principal
@@ -37,6 +37,10 @@ FIELD_IDS = {
     "voicemail_message": "voicemail_message",
     "max_duration_seconds": "max_minutes",
 }
+# The business profile's fields (``business_profile.<field>`` in the service's errors) and the form's ids.
+PROFILE_FIELDS = {"address": "address", "access": "access", "booking_mode": "booking", "booking_policy": "booking"}
+SERVICE_FIELDS = ("name", "price", "duration")
+SITE_KINDS = ("phone", "email", "address", "hours", "faq")
 SYNC_WAIT_SECONDS = 15
 TABS = ("voice", "instructions", "knowledge", "calls", "industry", "history", "test")
 
@@ -54,8 +58,14 @@ def voice_options(language: str) -> list[dict[str, str]]:
     ]
 
 
+def _service_row(name: str = "", price: str = "", duration: str = "") -> dict[str, str]:
+    """One row of the services list: what is typed, the price as callers will hear it, and the row's errors."""
+    return {"name": name, "price": price, "duration": duration, "shown": "", "error": ""}
+
+
 class AssistantFormState(HoursMixin, AuthState):
-    """Wizard step 4: name, language, voice, tone, greeting, hours, forwarding number, summary recipients."""
+    """Wizard step 4: name, language, voice, tone, greeting, hours, forwarding number, summary recipients, and what
+    the assistant knows of the business (address, services and prices, bookings), with the website import."""
 
     a_name: str = ""
     language: str = "en"
@@ -69,6 +79,21 @@ class AssistantFormState(HoursMixin, AuthState):
     has_numbers: bool = False
     form_loaded: bool = False
     saving: bool = False
+    # The business profile.
+    address: str = ""
+    access: str = ""
+    services: list[dict[str, str]] = []
+    booking_mode: str = "message"
+    booking_policy: str = ""
+    currency: str = "USD"
+    currency_symbol: str = "$"
+    region_language: str = "en"
+    region_country: str = "US"
+    # The website import: the page's findings wait here until the owner accepts them.
+    site_url: str = ""
+    site_busy: bool = False
+    site_error: str = ""
+    site_items: list[dict[str, str]] = []
 
     def _fill(self, assistant: assistants.AssistantOut) -> None:
         self.a_name, self.tone, self.greeting = assistant.name, assistant.tone, assistant.first_message
@@ -77,6 +102,27 @@ class AssistantFormState(HoursMixin, AuthState):
         self.voices = voice_options(self.language)
         self.recipients = ", ".join(str(item) for item in assistant.summary_recipients)
         self.errors = {}
+        profile = knowledge.profile_in(assistant.business_profile)
+        self.address, self.access = profile.address, profile.access
+        self.booking_mode, self.booking_policy = profile.booking_mode, profile.booking_policy
+        self.services = [
+            self._shown(_service_row(row.name, self._price_input(row.price), row.duration)) for row in profile.services
+        ]
+
+    def _load_region(self, session, principal: Principal) -> None:
+        region = knowledge.business_region(session, principal=principal)
+        self.currency, self.currency_symbol = region.currency, region.symbol
+        self.region_language, self.region_country = region.language, region.country
+
+    def _price_input(self, price: str) -> str:
+        return knowledge.price_input(price, language=self.region_language, country=self.region_country)
+
+    def _shown(self, row: dict[str, str]) -> dict[str, str]:
+        """The row with its price as callers will hear it (``25,00 €``), or nothing while it is not a price."""
+        shown = knowledge.format_price(
+            row["price"], currency=self.currency, language=self.region_language, country=self.region_country
+        )
+        return {**row, "shown": shown}
 
     def _load_numbers(self, session, principal: Principal) -> None:
         numbers = phone_numbers.list_numbers(session, principal=principal)
@@ -90,6 +136,7 @@ class AssistantFormState(HoursMixin, AuthState):
         """Fill the form from the assistant (made from the industry preset on first visit) and the first number."""
 
         def load(session, principal):
+            self._load_region(session, principal)
             self._fill(assistants.get_or_create_assistant(session, principal=principal))
             self._load_numbers(session, principal)
 
@@ -133,6 +180,149 @@ class AssistantFormState(HoursMixin, AuthState):
         if self.voice not in {option["value"] for option in self.voices} and self.voices:
             self.voice = self.voices[0]["value"]
 
+    # --- the business profile ---
+
+    @rx.event
+    def set_address(self, value: str):
+        self.address = value[:400]
+
+    @rx.event
+    def set_access(self, value: str):
+        self.access = value[:1200]
+
+    @rx.event
+    def set_booking_mode(self, value: str):
+        self.booking_mode = value if value in knowledge.BOOKING_MODES else self.booking_mode
+
+    @rx.event
+    def set_booking_policy(self, value: str):
+        self.booking_policy = value[:1200]
+
+    @rx.event
+    def add_service(self):
+        if len(self.services) < knowledge.MAX_SERVICES:
+            self.services = [*self.services, _service_row()]
+
+    @rx.event
+    def remove_service(self, index: int):
+        index = int(index)
+        self.services = [row for position, row in enumerate(self.services) if position != index]
+
+    @rx.event
+    def set_service_field(self, index: int, field: str, value: str):
+        """Type into one cell of the services list (the price is shown as callers will hear it)."""
+        index = int(index)
+        if field not in SERVICE_FIELDS or not 0 <= index < len(self.services):
+            return
+        rows = list(self.services)
+        rows[index] = self._shown({**rows[index], field: value[:100]})
+        self.services = rows
+
+    def _profile_changes(self) -> dict:
+        return {
+            "address": self.address,
+            "access": self.access,
+            "services": [{field: row[field] for field in SERVICE_FIELDS} for row in self.services],
+            "booking_mode": self.booking_mode,
+            "booking_policy": self.booking_policy,
+        }
+
+    def _take_profile_errors(self, fields: dict[str, str], errors: dict[str, str]) -> None:
+        """Put the profile's errors under their fields, and each service row's under its row."""
+        rows = [{**row, "error": ""} for row in self.services]
+        for key, message in fields.items():
+            parts = key.split(".")
+            if parts[0] != "business_profile" or len(parts) < 2:
+                continue
+            if parts[1] == "services" and len(parts) >= 3 and parts[2].isdigit() and int(parts[2]) < len(rows):
+                row = rows[int(parts[2])]
+                row["error"] = f"{row['error']} {message}".strip()
+            elif parts[1] == "services":
+                errors.setdefault("services", message)
+            elif parts[1] in PROFILE_FIELDS:
+                errors.setdefault(PROFILE_FIELDS[parts[1]], message)
+        self.services = rows
+
+    # --- the website import ---
+
+    @rx.event
+    def set_site_url(self, value: str):
+        self.site_url = value[:2000]
+
+    @rx.event(background=True)
+    async def import_site(self):
+        """Read the business's page off the event loop; what it finds waits for the owner to accept it."""
+        async with self:
+            if self.site_busy:
+                return
+            url, self.site_error, self.site_items = self.site_url, "", []
+
+        def refused(error: DomainError) -> None:
+            self.site_error = self._error_text(error)
+
+        call = await self._call_in_thread(
+            lambda s, p: site_import.read_website(s, principal=p, url=url), busy="site_busy", on_error=refused
+        )
+        if call.refused:
+            if call.event is not None:
+                yield call.event
+            return
+        async with self:
+            self.site_items = [
+                {
+                    "kind": item.kind,
+                    "value": item.value,
+                    "question": item.question,
+                    "answer": item.answer,
+                    "chosen": "",
+                }
+                for item in call.value.items
+                if item.kind in SITE_KINDS
+            ]
+
+    @rx.event
+    def toggle_site_item(self, index: int, chosen: bool):
+        index = int(index)
+        self.site_items = [
+            {**item, "chosen": ("1" if chosen else "")} if position == index else item
+            for position, item in enumerate(self.site_items)
+        ]
+
+    @rx.event
+    def dismiss_site(self):
+        self.site_items, self.site_error = [], ""
+
+    @rx.event
+    def accept_site_items(self):
+        """Keep what the owner ticked: the address goes to the form, the rest to the knowledge base (saved now)."""
+        return self._accept_site_items()
+
+    def _accept_site_items(self):
+        chosen = [
+            site_import.Finding(
+                kind=item["kind"], value=item["value"], question=item["question"], answer=item["answer"]
+            )
+            for item in self.site_items
+            if item["chosen"]
+        ]
+        lang = self.lang or "en"
+        if not chosen:
+            return rx.toast.warning(translate("knowledge.site.none_chosen", lang))
+        address, entries = site_import.accepted_entries(chosen, language=self.language)
+        if entries:
+            items = [assistants.FaqItem(**entry) for entry in entries]
+            call = self._call(lambda s, p: assistants.add_faqs(s, principal=p, items=items))
+            if call.refused:
+                return call.event
+            self._imported(call.value)
+        if address:
+            self.address = address[:400]
+        self.site_items = []
+        return rx.toast.success(translate("knowledge.site.added", lang, count=len(entries)))
+
+    def _imported(self, saved: assistants.AssistantOut) -> None:
+        """After accepted findings were added to the knowledge base (the assistant page shows its list again)."""
+
     def _form_changes(self) -> dict:
         provider, _, voice_id = self.voice.partition("|")
         recipients = [item.strip() for item in self.recipients.replace(";", ",").split(",") if item.strip()]
@@ -144,6 +334,7 @@ class AssistantFormState(HoursMixin, AuthState):
             "tone": self.tone,
             "first_message": self.greeting,
             "summary_recipients": recipients,
+            "business_profile": self._profile_changes(),
         }
 
     def _record_errors(self, error: DomainError) -> None:
@@ -153,6 +344,7 @@ class AssistantFormState(HoursMixin, AuthState):
             field = FIELD_IDS.get(key.split(".")[0])
             if field and field not in errors:
                 errors[field] = message
+        self._take_profile_errors(fields, errors)
         self.errors = errors
         self._take_hours_errors(fields, {day: translate(f"day.{day}", self.lang or "en") for day in WEEKDAY_KEYS})
 
@@ -164,6 +356,7 @@ class AssistantFormState(HoursMixin, AuthState):
         edited on /phone-numbers.
         """
         self.errors, self.hours_error = {}, ""
+        self.services = [{**row, "error": ""} for row in self.services]
 
         def save(session, principal) -> assistants.AssistantOut:
             changes = assistants.AssistantUpdate(**self._form_changes(), **(extra or {}))
@@ -186,6 +379,21 @@ class AssistantFormState(HoursMixin, AuthState):
         )
         for number in phone_numbers.list_numbers(session, principal=principal):
             phone_numbers.configure_number(session, principal=principal, number_id=number.id, config=config)
+
+
+def _faq_rows(entries: list[assistants.FaqItem]) -> list[dict[str, str]]:
+    """The knowledge base for the page: ``review`` is "1" while an entry is to review ("" once confirmed), and
+    ``placeholder`` "1" while its answer still holds a part to fill in."""
+    return [
+        {
+            "question": item.question,
+            "answer": item.answer,
+            "review": "1" if item.review else "",
+            # A part "[to fill: …]" is left: the owner must edit the answer, "Looks right" cannot apply.
+            "placeholder": "1" if knowledge.PLACEHOLDER.search(item.answer) else "",
+        }
+        for item in entries[: assistants.MAX_FAQ_ENTRIES]
+    ]
 
 
 class AssistantState(AssistantFormState):
@@ -223,7 +431,7 @@ class AssistantState(AssistantFormState):
         self.system_prompt, self.conversation_rules = assistant.system_prompt, assistant.conversation_rules
         self.end_call_message, self.voicemail_message = assistant.end_call_message, assistant.voicemail_message
         self.max_minutes = str(max(1, assistant.max_duration_seconds // 60))
-        self.faq = [item.model_dump() for item in assistant.knowledge_base][: assistants.MAX_FAQ_ENTRIES]
+        self.faq = _faq_rows(assistant.knowledge_base)
         self.sync_status, self.sync_error = assistant.sync_status, assistant.sync_error or ""
         self.version = assistant.version
         reference = presets.get_preset(assistant.industry or presets.OTHER, assistant.language)
@@ -247,6 +455,7 @@ class AssistantState(AssistantFormState):
         """Open /assistant: the assistant, its numbers' hours, its history, and the industries for presets."""
 
         def load(session, principal):
+            self._load_region(session, principal)
             self._fill_all(assistants.get_or_create_assistant(session, principal=principal))
             self._load_numbers(session, principal)
             self._load_versions(session, principal)
@@ -400,11 +609,18 @@ class AssistantState(AssistantFormState):
             messages = list(self._field_errors(call.error).values())
             self.faq_error = messages[0] if messages else self._error_text(call.error)
             return False
-        saved = call.value
-        self.faq = [item.model_dump() for item in saved.knowledge_base]
-        self.sync_status, self.version = saved.sync_status, saved.version
+        self._imported(call.value)
         self.faq_error = ""
         return True
+
+    @rx.event
+    def accept_site_items(self):
+        """The same as the form's, from /assistant, where the knowledge base list then shows the new entries."""
+        return self._accept_site_items()
+
+    def _imported(self, saved: assistants.AssistantOut) -> None:
+        self.faq = _faq_rows(saved.knowledge_base)
+        self.sync_status, self.version = saved.sync_status, saved.version
 
     @rx.event
     def set_faq_question(self, value: str):
@@ -425,6 +641,8 @@ class AssistantState(AssistantFormState):
         self.faq_index, self.faq_open = index, True
         entry = self.faq[index] if 0 <= index < len(self.faq) else {"question": "", "answer": ""}
         self.faq_question, self.faq_answer, self.faq_error = entry["question"], entry["answer"], ""
+        # The editor opens below the list: take the keyboard (and the eye) there.
+        return rx.call_script("setTimeout(() => document.getElementById('faq-a')?.focus(), 50)")
 
     @rx.event
     def save_faq(self):
@@ -440,6 +658,20 @@ class AssistantState(AssistantFormState):
             self.faq_index, self.faq_question, self.faq_answer, self.faq_open = -1, "", "", False
             return AssistantState.follow_sync
         return None
+
+    @rx.event
+    def confirm_faq(self, index: int):
+        """ "Looks right": the preset answer is the owner's now, no longer to review."""
+        index = int(index)
+        if self._faq_call(lambda s, p: assistants.confirm_faq(s, principal=p, index=index)):
+            return AssistantState.follow_sync
+        message, self.faq_error = self.faq_error, ""
+        return rx.toast.error(message)
+
+    @rx.var
+    def review_count(self) -> int:
+        """How many entries are still preset guesses the owner has not confirmed."""
+        return sum(1 for item in self.faq if item.get("review"))
 
     @rx.event
     def cancel_faq(self):

@@ -96,7 +96,12 @@ async def test_profile_edit_validation_versions_restore_and_sync(client, db, job
     imported = await client.post(
         "/api/v1/ava-profiles/faq/import", headers=auth, json={"text": "Open Saturday? Yes, until noon."}
     )
-    assert imported.json()["knowledge_base"][-1] == {"question": "Open Saturday?", "answer": "Yes, until noon."}
+    assert imported.json()["knowledge_base"][-1] == {
+        "question": "Open Saturday?",
+        "answer": "Yes, until noon.",
+        "review": False,  # typed by the owner; the preset's own entries are to review
+    }
+    assert all(item["review"] for item in imported.json()["knowledge_base"][:-1])
 
     versions = (await client.get("/api/v1/ava-profiles/versions", headers=auth)).json()
     assert [v["version"] for v in versions] == [2, 1]
@@ -138,3 +143,25 @@ async def test_roles_and_tenants_are_enforced(client, db, providers):
     await client.post("/api/v1/ava-profiles", headers=owner["headers"], json={"name": "Alpha Ava"})
     assert (await client.get("/api/v1/ava-profiles", headers=other["headers"])).json()["name"] == theirs["name"]
     assert (await client.get("/api/v1/ava-profiles/versions", headers=other["headers"])).json() == []
+
+
+async def test_the_business_profile_through_the_api_stays_in_its_organisation(client, db, providers):
+    owner = await signup(client, "c@example.com", "Gamma", industry="salon")
+    other = await signup(client, "d@example.com", "Delta", industry="salon")
+    profile = {
+        "address": "5 Main Street",
+        "services": [{"name": "Haircut", "price": "25", "duration": "30"}, {"name": "", "price": "x"}],
+        "booking_mode": "message",
+    }
+    bad = await client.post("/api/v1/ava-profiles", headers=owner["headers"], json={"business_profile": profile})
+    assert bad.status_code == 422
+    assert set(bad.json()["fields"]) == {"business_profile.services.1.name", "business_profile.services.1.price"}
+
+    profile["services"] = profile["services"][:1]
+    saved = await client.post("/api/v1/ava-profiles", headers=owner["headers"], json={"business_profile": profile})
+    assert saved.status_code == 200
+    assert saved.json()["business_profile"]["services"] == [{"name": "Haircut", "price": "25.00", "duration": 30}]
+    assert (await client.get("/api/v1/ava-profiles", headers=other["headers"])).json()["business_profile"] == {}
+    viewer = await member(client, db, owner["tenant_id"], "viewer")
+    refused = await client.post("/api/v1/ava-profiles", headers=viewer, json={"business_profile": {"address": "X"}})
+    assert refused.status_code == 403

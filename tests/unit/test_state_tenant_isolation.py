@@ -555,6 +555,10 @@ COVERED_HANDLERS = {
     "AssistantState.import_faq",
     "AssistantState.restore_version",
     "AssistantState.apply_preset",
+    "AssistantState.confirm_faq",
+    "AssistantState.accept_site_items",
+    "AssistantFormState.import_site",
+    "AssistantFormState.accept_site_items",
     "OnboardingState.load_wizard",
     "OnboardingState.go_to",
     "OnboardingState.next_step",
@@ -1018,6 +1022,42 @@ async def test_assistant_events_act_on_the_callers_assistant_only(world, engine,
     assert_unchanged(engine, a, world.before)
 
 
+async def test_business_knowledge_events_act_on_the_callers_assistant_only(world, engine, db):
+    """The business profile, the website import and "Looks right" change B's assistant, never A's."""
+    from tests.mail import closed_port
+
+    a, b = world.a, world.b
+    form = state_of(AssistantFormState, b)
+    assert await run(form, "load_form") == []
+    await run(form, "set_address", "1 Bakery Lane")
+    await run(form, "add_service")
+    await run(form, "set_service_field", 0, "name", "Sourdough")
+    await run(form, "set_service_field", 0, "price", "4.5")
+    assert form.services[0]["shown"] == "$4.50"
+    await run(form, "set_site_url", f"http://127.0.0.1:{closed_port()}/")
+    assert await run(form, "import_site") == []
+    assert form.site_error and form.site_items == [] and not form.site_busy
+    form.site_items = [
+        {"kind": "faq", "value": "", "question": "Vegan bread?", "answer": "Every Friday.", "chosen": "1"},
+        {"kind": "address", "value": "2 Elsewhere Road", "question": "", "answer": "", "chosen": ""},
+    ]
+    assert await run(form, "accept_site_items") == ["toast:success"]
+    assert form.address == "1 Bakery Lane"  # the address was not ticked
+    db.expire_all()
+    entry = assistants.get_assistant(db, principal=b.principal).knowledge_base[-1]
+    assert (entry.question, entry.review) == ("Vegan bread?", False)
+
+    state = state_of(AssistantState, b)
+    await run(state, "load_assistant")
+    state.site_items = [{"kind": "hours", "value": "Monday 08:00–12:00", "question": "", "answer": "", "chosen": "1"}]
+    assert await run(state, "accept_site_items") == ["toast:success"]
+    assert state.faq[-1]["question"] == "What are your opening hours?"  # the page's list shows it at once
+    assert await run(state, "confirm_faq", len(state.faq) - 1) == ["handler:AssistantState.follow_sync"]
+    assert await run(state, "confirm_faq", 10_000) == ["toast:error"]
+    assert_nothing_of(a, state)
+    assert_unchanged(engine, a, world.before)
+
+
 def test_assistant_services_refuse_another_organisations_assistant_id(world, engine, db):
     """The services take an optional ``assistant_id``; the states never pass one, but none may reach A's."""
     a, b = world.a, world.b
@@ -1027,6 +1067,7 @@ def test_assistant_services_refuse_another_organisations_assistant_id(world, eng
             db, principal=b.principal, changes=AssistantUpdate(name="Taken"), assistant_id=a.assistant_id
         ),
         lambda: assistants.add_faq(db, principal=b.principal, question="q", answer="a", assistant_id=a.assistant_id),
+        lambda: assistants.confirm_faq(db, principal=b.principal, index=0, assistant_id=a.assistant_id),
         lambda: assistants.restore_version(
             db, principal=b.principal, version=a.versions[0], assistant_id=a.assistant_id
         ),

@@ -253,6 +253,11 @@ def content_words(text: str, lang: Language) -> list[str]:
     return words
 
 
+def _all_words(text: str, lang: Language) -> list[str]:
+    """Every folded word, stopwords included (for a question made of stopwords only)."""
+    return WORD.findall(fold(text))
+
+
 def detect_topics(text: str, lang: Language) -> list[str]:
     """Topic keys whose keywords appear, most mentioned first."""
     folded = fold(text)
@@ -351,14 +356,18 @@ def reply_locally(*, assistant: Mapping[str, Any], conversation: Sequence[Mappin
             business=assistant.get("business_name") or DEFAULT_BUSINESS[lang], name=assistant.get("name") or "Ava"
         )
     question = said[-1]["content"]
-    asked = set(content_words(question, lang))
+    words = content_words
+    if not content_words(question, lang):
+        # "Where are you?" is all stopwords: then every word counts, on both sides.
+        words = _all_words
+    asked = set(words(question, lang))
     best_answer, best_score = None, 0.0
     for entry in assistant.get("knowledge_base") or []:
         if not isinstance(entry, Mapping) or not entry.get("answer"):
             continue
         # Overlap with the FAQ question matters most; words only found in the answer still help a little.
-        score = len(asked & set(content_words(entry.get("question", ""), lang))) + 0.3 * len(
-            asked & set(content_words(entry["answer"], lang))
+        score = len(asked & set(words(entry.get("question", ""), lang))) + 0.3 * len(
+            asked & set(words(entry["answer"], lang))
         )
         if score > best_score:
             best_answer, best_score = entry["answer"].strip(), score

@@ -82,9 +82,13 @@ def vapi_assistant_config(
     llm_model: str = "gpt-4o-mini",
     transfer_numbers: Sequence[str] = (),
     hold_message: str = "",
+    knowledge: Sequence[Any] | None = None,
+    unconfirmed_rule: str = "",
 ) -> dict[str, Any]:
     """Map an AVA ``Assistant`` row to Vapi's CreateAssistantDTO (also valid as an update body). Pure function.
 
+    ``knowledge``: the facts to put in the prompt instead of the row's raw knowledge base (the services add the
+    business profile and withhold unreviewed guesses); ``unconfirmed_rule`` says what to do with a withheld one.
     ``transfer_numbers`` are the forwarding numbers of the lines routed to this assistant: with one, the
     ``transfer_to_human`` tool becomes Vapi's own ``transferCall`` tool, so Vapi really transfers the caller, saying
     ``hold_message`` first (the services' caller phrase in the assistant's language; none when empty).
@@ -98,7 +102,7 @@ def vapi_assistant_config(
         "provider": "openai",
         "model": llm_model,
         "temperature": 0.4,
-        "messages": [{"role": "system", "content": _system_prompt(assistant)}],
+        "messages": [{"role": "system", "content": _system_prompt(assistant, knowledge, unconfirmed_rule)}],
     }
     tools = builtin_tools(
         assistant=assistant, server=server, transfer_numbers=transfer_numbers, hold_message=hold_message
@@ -233,13 +237,16 @@ _TOOL_SPECS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
-def _system_prompt(assistant: Any) -> str:
+def _system_prompt(assistant: Any, knowledge: Sequence[Any] | None = None, unconfirmed_rule: str = "") -> str:
     parts = [assistant.system_prompt.strip()] if assistant.system_prompt else []
     if assistant.conversation_rules:
         parts.append("Conversation rules:\n" + assistant.conversation_rules.strip())
-    entries = [line for line in (_knowledge_line(item) for item in assistant.knowledge_base or []) if line]
+    facts = assistant.knowledge_base if knowledge is None else knowledge
+    entries = [line for line in (_knowledge_line(item) for item in facts or []) if line]
     if entries:
         parts.append(KNOWLEDGE_BASE_HEADING + "\n" + "\n".join(entries))
+    if entries and unconfirmed_rule:
+        parts.append(unconfirmed_rule)
     return "\n\n".join(parts) or f"You are {assistant.name or 'Ava'}, a friendly phone receptionist."
 
 

@@ -1,0 +1,413 @@
+"""Import from the business's website: one page, fetched through the outbound guard, read for what a receptionist
+needs (phone, email, address, opening hours, questions and answers).
+
+Nothing found is saved here: ``read_website`` gives findings, the owner accepts them one by one, and
+``accepted_entries`` turns the accepted ones into knowledge-base entries (the address goes to the business profile).
+
+Sources, best first: schema.org JSON-LD (``LocalBusiness`` and its kinds, ``FAQPage``), schema.org microdata, then the
+page's own HTML (``tel:``/``mailto:`` links, ``<address>``, ``<details>``, ``<dl>`` and headings phrased as questions).
+The fetch is http(s) only, 2 MB and 10 seconds at most, three redirects, and in production public addresses only
+(``outbound_guard``), so a tenant cannot use it to reach AVA's own network.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+from babel.dates import get_day_names
+from pydantic import BaseModel
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+from selectolax.lexbor import LexborNode as Node
+from sqlmodel import Session
+
+from ava_app.models import Tenant
+from ava_app.services import phones
+from ava_app.services.async_bridge import run_coroutine_sync
+from ava_app.services.errors import DomainError, Invalid
+from ava_app.services.outbound_guard import OutboundPolicy, OutboundRefused, check_url, guarded_transport
+from ava_app.services.principal import Principal
+from ava_app.settings import get_settings
+
+MAX_BYTES = 2 * 1024 * 1024
+TIMEOUT_SECONDS = 10.0
+MAX_REDIRECTS = 3
+MAX_URL_CHARS = 2000
+MAX_FAQS, MAX_CONTACTS, MAX_HOURS = 20, 5, 14
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+QUESTION_MAX, ANSWER_MAX = 500, 2000
+
+URL_MISSING = "Enter the address of your website."
+URL_INVALID = "This is not a web address. Write it like https://www.example.com."
+SITE_UNREACHABLE = "The website could not be reached. Check the address and try again."
+SITE_ERROR = "The website answered with an error. Check the address and try again."
+NOT_HTML = "This address is not a web page."
+TOO_LARGE = "This page is too large to read (over 2 MB)."
+NOTHING_FOUND = "Nothing AVA can use was found on this page."
+
+
+class SiteUnavailable(DomainError):
+    """The page could not be read (unreachable, an error status, not HTML, too large)."""
+
+    status_code = 502
+    code = "website_unavailable"
+
+
+class Finding(BaseModel):
+    """One thing found on the page, for the owner to accept or not.
+
+    ``kind``: phone, email, address, hours or faq. ``value`` is the phone, email, address or hours line; a faq has
+    ``question`` and ``answer``.
+    """
+
+    kind: str
+    value: str = ""
+    question: str = ""
+    answer: str = ""
+
+
+class SiteFindings(BaseModel):
+    url: str
+    items: list[Finding]
+
+
+def website_policy() -> OutboundPolicy:
+    """http(s) on the usual ports and public addresses in production; any port and local pages in development."""
+    production = get_settings().env == "prod"
+    return OutboundPolicy(
+        name="website",
+        schemes=frozenset({"http", "https"}),
+        ports=frozenset({80, 443}) if production else None,
+        allow_private=not production,
+    )
+
+
+def normalise_url(text: str) -> str:
+    """The owner's typed address as a URL (``example.com`` -> ``https://example.com``); Invalid when it is not one."""
+    url = (text or "").strip()
+    if not url:
+        raise Invalid(URL_MISSING, fields={"url": URL_MISSING})
+    if len(url) > MAX_URL_CHARS or any(char.isspace() for char in url):
+        raise Invalid(URL_INVALID, fields={"url": URL_INVALID})
+    if "://" not in url:
+        url = "https://" + url
+    if not re.match(r"^https?://[^/?#]+\.[^/?#]+|^https?://(localhost|\[?[0-9a-f:.]+\]?)(:\d+)?([/?#]|$)", url, re.I):
+        raise Invalid(URL_INVALID, fields={"url": URL_INVALID})
+    return url
+
+
+async def fetch_page(url: str) -> tuple[str, str]:
+    """(final URL, HTML) of ``url``; OutboundRefused for a refused address, SiteUnavailable when unreadable."""
+    policy = website_policy()
+    check_url(url, policy)
+
+    async def check_hop(request: httpx.Request) -> None:
+        check_url(str(request.url), policy)  # every redirect too (the guarded transport checks its address)
+
+    client = httpx.AsyncClient(
+        transport=guarded_transport(policy),
+        timeout=httpx.Timeout(TIMEOUT_SECONDS),
+        follow_redirects=True,
+        max_redirects=MAX_REDIRECTS,
+        event_hooks={"request": [check_hop]},
+        headers={"User-Agent": "AVA-website-import/1.0", "Accept": "text/html,application/xhtml+xml"},
+    )
+    try:
+        async with client, client.stream("GET", url) as response:
+            if response.status_code != 200:
+                raise SiteUnavailable(SITE_ERROR)
+            kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+            if kind and kind not in HTML_TYPES:
+                raise SiteUnavailable(NOT_HTML)
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_BYTES:
+                    raise SiteUnavailable(TOO_LARGE)
+            return str(response.url), bytes(body).decode(response.encoding or "utf-8", errors="replace")
+    except OutboundRefused:
+        raise
+    except httpx.HTTPError:
+        raise SiteUnavailable(SITE_UNREACHABLE) from None
+
+
+def read_website(session: Session, *, principal: Principal, url: str) -> SiteFindings:
+    """What the business's page says that the assistant can use; nothing is saved. Blocks on the network: state
+    handlers run it off the event loop."""
+    tenant_id = principal.require_writer()
+    target = normalise_url(url)
+    tenant = session.get(Tenant, tenant_id)
+    final_url, html = run_coroutine_sync(fetch_page(target))
+    items = extract(html, country=tenant.country if tenant else None, language=tenant.locale if tenant else None)
+    if not items:
+        raise SiteUnavailable(NOTHING_FOUND, code="website_nothing_found")
+    return SiteFindings(url=final_url, items=items)
+
+
+# --- reading the page ------------------------------------------------------------------------------------------
+
+
+def extract(html: str, *, country: str | None = None, language: str | None = None) -> list[Finding]:
+    """Phones, emails, addresses, opening hours and questions with answers found in ``html``, without duplicates;
+    phones written for ``country``, weekdays in ``language``."""
+    tree = HTMLParser(html or "")
+    found: list[Finding] = []
+    day_names = _day_names(language)
+    for node in _json_ld(tree):
+        found += _from_schema(node, day_names)
+    found += _from_microdata(tree)
+    found += _from_html(tree)
+    return _dedupe(found, country=country)
+
+
+def _text(value: Any) -> str:
+    """Plain text of a value that may hold HTML, with whitespace collapsed."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return " ".join(_text(item) for item in value)
+    if isinstance(value, dict):
+        return _text(value.get("text") or value.get("name") or "")
+    raw = str(value)
+    if "<" in raw:
+        raw = HTMLParser(raw).text(separator=" ")
+    return re.sub(r"\s+", " ", raw).strip()
+
+
+def _node_text(node: Node | None) -> str:
+    return re.sub(r"\s+", " ", node.text(separator=" ")).strip() if node is not None else ""
+
+
+def _json_ld(tree: HTMLParser) -> Iterator[dict]:
+    """Every object of the page's JSON-LD blocks (``@graph`` and nested lists flattened)."""
+    for script in tree.css('script[type="application/ld+json"]'):
+        try:
+            data = json.loads(script.text() or "null")
+        except ValueError:
+            continue
+        stack = [data]
+        while stack:
+            item = stack.pop(0)
+            if isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, dict):
+                if isinstance(item.get("@graph"), list):
+                    stack.extend(item["@graph"])
+                yield item
+
+
+def _types(node: dict) -> set[str]:
+    kinds = node.get("@type") or []
+    return {str(kind).rsplit("/", 1)[-1] for kind in (kinds if isinstance(kinds, list) else [kinds])}
+
+
+def _address(value: Any) -> str:
+    if isinstance(value, list):
+        return _address(value[0]) if value else ""
+    if isinstance(value, dict):
+        street = _text(value.get("streetAddress"))
+        town = " ".join(_text(value.get(key)) for key in ("postalCode", "addressLocality") if value.get(key))
+        country = value.get("addressCountry")
+        country_text = _text(country.get("name") if isinstance(country, dict) else country)
+        return ", ".join(part for part in (street, town, country_text) if part)
+    return _text(value)
+
+
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _day_names(language: str | None) -> dict[str, str]:
+    """schema.org's English weekday names -> the business's language (``Tuesday`` -> ``mardi``)."""
+    lang = (language or "en").split("-")[0].split("_")[0].lower()
+    try:
+        names = get_day_names("wide", locale=lang)
+    except (ValueError, LookupError):
+        names = get_day_names("wide", locale="en")
+    return {day: str(names[index]) for index, day in enumerate(_DAYS)}
+
+
+def _hours_lines(node: dict, day_names: dict[str, str]) -> list[str]:
+    lines: list[str] = []
+    simple = node.get("openingHours")
+    for line in simple if isinstance(simple, list) else [simple] if simple else []:
+        lines.append(_text(line))
+    specs = node.get("openingHoursSpecification") or []
+    for spec in specs if isinstance(specs, list) else [specs]:
+        if not isinstance(spec, dict):
+            continue
+        days = spec.get("dayOfWeek") or []
+        names = [str(day).rsplit("/", 1)[-1] for day in (days if isinstance(days, list) else [days])]
+        names = [name for name in names if name in _DAYS] or names
+        opens, closes = _text(spec.get("opens"))[:5], _text(spec.get("closes"))[:5]
+        if names and opens and closes:
+            shown = [day_names.get(name, name) for name in names]
+            span = f"{shown[0]}–{shown[-1]}" if _is_run(names) and len(names) > 2 else ", ".join(shown)
+            lines.append(f"{span} {opens}–{closes}")
+    return [line for line in lines if line]
+
+
+def _is_run(names: list[str]) -> bool:
+    """Consecutive weekdays (Monday, Tuesday, Wednesday…), written as a span."""
+    if not all(name in _DAYS for name in names):
+        return False
+    indexes = [_DAYS.index(name) for name in names]
+    return indexes == list(range(indexes[0], indexes[0] + len(indexes)))
+
+
+def _from_schema(node: dict, day_names: dict[str, str]) -> list[Finding]:
+    found: list[Finding] = []
+    kinds = _types(node)
+    if "Question" in kinds:
+        question, answer = _text(node.get("name")), _text(node.get("acceptedAnswer") or node.get("suggestedAnswer"))
+        if question and answer:
+            found.append(Finding(kind="faq", question=question, answer=answer))
+        return found
+    if kinds & {"FAQPage", "QAPage"}:
+        entities = node.get("mainEntity") or []
+        for entity in entities if isinstance(entities, list) else [entities]:
+            if isinstance(entity, dict):
+                found += _from_schema({"@type": "Question", **entity}, day_names)
+        return found
+    for phone in node.get("telephone") or [] if isinstance(node.get("telephone"), list) else [node.get("telephone")]:
+        if phone:
+            found.append(Finding(kind="phone", value=_text(phone)))
+    email = _text(node.get("email"))
+    if email:
+        found.append(Finding(kind="email", value=email.removeprefix("mailto:")))
+    address = _address(node.get("address"))
+    if address and not kinds & {"PostalAddress"}:
+        found.append(Finding(kind="address", value=address))
+    found += [Finding(kind="hours", value=line) for line in _hours_lines(node, day_names)]
+    return found
+
+
+def _prop(scope: Node, name: str) -> list[Node]:
+    return scope.css(f'[itemprop="{name}"]')
+
+
+def _prop_value(node: Node) -> str:
+    return _text(node.attributes.get("content") or node.attributes.get("href") or _node_text(node))
+
+
+def _from_microdata(tree: HTMLParser) -> list[Finding]:
+    found: list[Finding] = []
+    for question in tree.css('[itemtype$="schema.org/Question"]'):
+        name = next(iter(_prop(question, "name")), None)
+        answer = next(iter(question.css('[itemprop="acceptedAnswer"] [itemprop="text"]')), None)
+        if name is not None and answer is not None:
+            found.append(Finding(kind="faq", question=_node_text(name), answer=_node_text(answer)))
+    for node in tree.css('[itemprop="telephone"]'):
+        found.append(Finding(kind="phone", value=_prop_value(node).removeprefix("tel:")))
+    for node in tree.css('[itemprop="email"]'):
+        found.append(Finding(kind="email", value=_prop_value(node).removeprefix("mailto:")))
+    for node in tree.css('[itemprop="address"]'):
+        found.append(Finding(kind="address", value=_node_text(node)))
+    for node in tree.css('[itemprop="openingHours"]'):
+        found.append(Finding(kind="hours", value=_prop_value(node)))
+    return found
+
+
+def _from_html(tree: HTMLParser) -> list[Finding]:
+    found: list[Finding] = []
+    for link in tree.css('a[href^="tel:"]'):
+        found.append(Finding(kind="phone", value=(link.attributes.get("href") or "")[4:]))
+    for link in tree.css('a[href^="mailto:"]'):
+        found.append(Finding(kind="email", value=(link.attributes.get("href") or "")[7:].split("?")[0]))
+    for node in tree.css("address"):
+        if not node.css("[itemprop]"):
+            found.append(Finding(kind="address", value=_node_text(node)))
+    for details in tree.css("details"):
+        summary = details.css_first("summary")
+        question = _node_text(summary)
+        answer = _node_text(details)[len(question) :].strip()
+        if question.endswith("?") and answer:
+            found.append(Finding(kind="faq", question=question, answer=answer))
+    for term in tree.css("dt"):
+        definition = term.next
+        while definition is not None and definition.tag not in ("dd", "dt"):
+            definition = definition.next
+        if definition is not None and definition.tag == "dd" and _node_text(term).endswith("?"):
+            found.append(Finding(kind="faq", question=_node_text(term), answer=_node_text(definition)))
+    for heading in tree.css("h2, h3, h4"):
+        question = _node_text(heading)
+        if not question.endswith("?") or heading.css_first("[itemprop]") is not None:
+            continue
+        answer_parts: list[str] = []
+        sibling = heading.next
+        while sibling is not None and sibling.tag not in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            if sibling.tag in ("p", "ul", "ol", "div"):
+                answer_parts.append(_node_text(sibling))
+            sibling = sibling.next
+        answer = " ".join(part for part in answer_parts if part)
+        if answer:
+            found.append(Finding(kind="faq", question=question, answer=answer))
+    return found
+
+
+def _dedupe(found: list[Finding], *, country: str | None) -> list[Finding]:
+    """Each thing once, in the order found, tidied and capped (a page listing 500 questions gives the first 20)."""
+    limits = {"phone": MAX_CONTACTS, "email": MAX_CONTACTS, "address": 3, "hours": MAX_HOURS, "faq": MAX_FAQS}
+    seen: set[tuple[str, str]] = set()
+    counts: dict[str, int] = {}
+    items: list[Finding] = []
+    for item in found:
+        if item.kind == "faq":
+            item = Finding(kind="faq", question=item.question[:QUESTION_MAX], answer=item.answer[:ANSWER_MAX])
+            key = item.question.lower()
+        else:
+            value = item.value.strip()[:300]
+            if item.kind == "phone":
+                e164 = phones.parse(value, country)
+                if e164 is None:
+                    continue
+                value, key = phones.display(e164, country), e164
+            elif item.kind == "email":
+                if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+                    continue
+                key = value.lower()
+            else:
+                key = re.sub(r"\W+", " ", value.lower()).strip()
+            if not value:
+                continue
+            item = Finding(kind=item.kind, value=value)
+        if (item.kind, key) in seen or counts.get(item.kind, 0) >= limits[item.kind]:
+            continue
+        seen.add((item.kind, key))
+        counts[item.kind] = counts.get(item.kind, 0) + 1
+        items.append(item)
+    return items
+
+
+# --- what the owner accepted -----------------------------------------------------------------------------------
+
+_CONTACT = {
+    "en": ("How can I reach you by phone or email?", "Phone: {phones}.", "Email: {emails}."),
+    "fr": ("Comment vous joindre par téléphone ou par e-mail ?", "Téléphone : {phones}.", "E-mail : {emails}."),
+}
+_HOURS = {"en": "What are your opening hours?", "fr": "Quels sont vos horaires d'ouverture ?"}
+
+
+def accepted_entries(items: list[Finding], *, language: str | None) -> tuple[str, list[dict[str, str]]]:
+    """(address, knowledge-base entries) from the findings the owner accepted, in the assistant's language.
+
+    The first accepted address goes to the business profile; phones and emails become one "how to reach you"
+    entry, the hours one "opening hours" entry, each question one entry.
+    """
+    lang = "fr" if (language or "").lower().startswith("fr") else "en"
+    address = next((item.value for item in items if item.kind == "address"), "")
+    entries: list[dict[str, str]] = []
+    phone_list = [item.value for item in items if item.kind == "phone"]
+    email_list = [item.value for item in items if item.kind == "email"]
+    if phone_list or email_list:
+        question, phone_text, email_text = _CONTACT[lang]
+        parts = [phone_text.format(phones=", ".join(phone_list))] if phone_list else []
+        parts += [email_text.format(emails=", ".join(email_list))] if email_list else []
+        entries.append({"question": question, "answer": " ".join(parts)})
+    hours = [item.value for item in items if item.kind == "hours"]
+    if hours:
+        entries.append({"question": _HOURS[lang], "answer": "; ".join(hours) + "."})
+    entries += [{"question": item.question, "answer": item.answer} for item in items if item.kind == "faq"]
+    return address, entries
