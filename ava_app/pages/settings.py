@@ -13,6 +13,7 @@ SECTIONS = (
     ("settings.profile", "settings.profile_hint", routes.SETTINGS_PROFILE, "user-round"),
     ("settings.security", "settings.security_hint", routes.SETTINGS_SECURITY, "shield-check"),
     ("settings.team", "settings.team_hint", routes.SETTINGS_TEAM, "users"),
+    ("settings.notifications", "settings.notifications_hint", routes.SETTINGS_NOTIFICATIONS, "bell"),
 )
 
 

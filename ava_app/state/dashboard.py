@@ -14,7 +14,7 @@ import reflex as rx
 
 from ava_app import routes
 from ava_app.i18n import translate
-from ava_app.services import analytics
+from ava_app.services import analytics, setup_checklist
 from ava_app.state.auth import AuthState
 from ava_app.state.call_display import (
     OUTCOME_COLORS,
@@ -39,8 +39,15 @@ CHART_COLORS = {
 }
 
 
-def _base_layout(figure: go.Figure, *, height: int) -> go.Figure:
+# Plotly's number separators (decimal point, then thousands): "1 234,5" on French pages, "1,234.5" on English ones.
+SEPARATORS = {"fr": ", ", "en": ".,"}
+# At 390 px a chart's plot area is about 320 px wide: at most 8 labels of up to 6 characters fit side by side.
+MAX_TICKS = 8
+
+
+def _base_layout(figure: go.Figure, *, height: int, lang: str) -> go.Figure:
     # Transparent so the page's own light or dark background shows; the component's template sets fonts and grids.
+    # The text and grid colours are mid-greys that read on both backgrounds.
     figure.update_layout(
         height=height,
         margin={"l": 36, "r": 8, "t": 8, "b": 8},
@@ -49,11 +56,25 @@ def _base_layout(figure: go.Figure, *, height: int) -> go.Figure:
         font={"family": "Inter, system-ui, sans-serif", "size": 12, "color": "#8b8d98"},
         legend={"orientation": "h", "y": -0.18, "x": 0, "font": {"size": 11}, "traceorder": "normal"},
         hoverlabel={"font": {"size": 12}},
+        separators=SEPARATORS.get(lang, SEPARATORS["en"]),
         bargap=0.25,
     )
-    figure.update_yaxes(gridcolor="rgba(139,141,152,0.25)", zeroline=False, rangemode="tozero", fixedrange=True)
-    figure.update_xaxes(showgrid=False, fixedrange=True, type="category")
+    figure.update_yaxes(
+        gridcolor="rgba(139,141,152,0.25)", zeroline=False, rangemode="tozero", fixedrange=True, tickformat=",d"
+    )
+    figure.update_xaxes(showgrid=False, fixedrange=True, type="category", tickangle=0, automargin=True)
     return figure
+
+
+def _sparse_ticks(figure: go.Figure, labels: list[str], *, every: int) -> None:
+    """Label one category in ``every`` (all of them stay as bars), so the labels never overlap on a phone."""
+    shown = labels[::every]
+    figure.update_xaxes(tickmode="array", tickvals=shown, ticktext=shown)
+
+
+def hour_label(hour: int, lang: str) -> str:
+    """``14h`` on French pages, ``14:00`` on English ones (24-hour, as the calls list shows times)."""
+    return f"{hour}h" if lang == "fr" else f"{hour:02d}:00"
 
 
 def calls_per_day_figure(days: list[analytics.DayCalls], lang: str) -> go.Figure:
@@ -74,22 +95,27 @@ def calls_per_day_figure(days: list[analytics.DayCalls], lang: str) -> go.Figure
             hovertemplate=f"%{{x}} · {name}: %{{y}} {unit}<extra></extra>",
         )
     figure.update_layout(barmode="stack", showlegend=True)
-    return _base_layout(figure, height=300)
+    _base_layout(figure, height=300, lang=lang)
+    _sparse_ticks(figure, labels, every=max(1, -(-len(labels) // MAX_TICKS)))
+    return figure
 
 
 def calls_by_hour_figure(hours: list[analytics.HourCalls], lang: str) -> go.Figure:
     """Bars for the 24 local hours of the day."""
     unit = translate("dash.calls_unit", lang)
     figure = go.Figure()
+    labels = [hour_label(hour.hour, lang) for hour in hours]
     figure.add_bar(
-        x=[f"{hour.hour:02d}h" for hour in hours],
+        x=labels,
         y=[hour.calls for hour in hours],
         marker_color="#3e63dd",
         hovertemplate=f"%{{x}}: %{{y}} {unit}<extra></extra>",
     )
     figure.update_layout(showlegend=False)
-    figure.update_xaxes(tickangle=0, nticks=12)
-    return _base_layout(figure, height=240)
+    _base_layout(figure, height=240, lang=lang)
+    # Every third hour: 00:00, 03:00 ... 21:00.
+    _sparse_ticks(figure, labels, every=3)
+    return figure
 
 
 def _recent_row(call: analytics.RecentCall, lang: str, today) -> dict:
@@ -120,6 +146,19 @@ def _period_card(count: analytics.PeriodCount, lang: str, *, label_key: str, ver
     }
 
 
+def _setup_items(checklist: setup_checklist.SetupChecklist, lang: str) -> list[dict]:
+    return [
+        {
+            "key": item.key,
+            "title": translate(f"setup.item.{item.key}", lang),
+            "hint": translate(f"setup.item.{item.key}_hint", lang),
+            "done": item.done,
+            "href": item.href,
+        }
+        for item in checklist.items
+    ]
+
+
 class DashboardState(AuthState):
     """What the dashboard shows for the selected period and chart length; loaded on page load, then polled."""
 
@@ -127,6 +166,14 @@ class DashboardState(AuthState):
     chart_days: int = 7
     loaded: bool = False
     has_calls: bool = True
+    # Test calls listed, none from a caller: the empty state says so instead of "No calls yet".
+    only_test_calls: bool = False
+    setup_show: bool = False
+    setup_items: list[dict] = []
+    setup_progress: str = ""
+    setup_percent: int = 0
+    can_choose_reach: bool = False
+    setup_busy: bool = False
     period_cards: list[dict] = []
     average_duration: str = ""
     total_cost: str = ""
@@ -140,20 +187,31 @@ class DashboardState(AuthState):
     day_figure: go.Figure = go.Figure()
     hour_figure: go.Figure = go.Figure()
 
-    def _summaries(self, session, principal) -> tuple[analytics.DashboardSummary, list[analytics.DayCalls]]:
-        """The summary for the selected period and the days the chart shows (a month's, when asked for)."""
+    def _summaries(
+        self, session, principal
+    ) -> tuple[analytics.DashboardSummary, list[analytics.DayCalls], setup_checklist.SetupChecklist]:
+        """The summary for the selected period, the days the chart shows (a month's, when asked for), the checklist."""
         summary = analytics.dashboard_summary(session, principal=principal, period=self.period)
         chart = summary.calls_per_day
         if self.chart_days == 30 and self.period != "month":
             chart = analytics.dashboard_summary(session, principal=principal, period="month").calls_per_day
-        return summary, chart
+        return summary, chart, setup_checklist.setup_checklist(session, principal=principal)
+
+    def _show_checklist(self, checklist: setup_checklist.SetupChecklist) -> None:
+        lang = self.lang or "en"
+        self.setup_show = checklist.show
+        self.setup_items = _setup_items(checklist, lang)
+        self.setup_progress = translate("setup.progress", lang, done=checklist.done, total=checklist.total)
+        self.setup_percent = round(checklist.done * 100 / checklist.total) if checklist.total else 100
+        self.can_choose_reach = checklist.can_choose_reach
 
     def _read(self):
         """Fill the state from the service; a refusal is the event returned (a toast or the login redirect)."""
         call = self._call(self._summaries)
         if call.refused:
             return call.event
-        summary, chart = call.value
+        summary, chart, checklist = call.value
+        self._show_checklist(checklist)
         lang = self.lang or "en"
         chart = chart[-self.chart_days :]
         today = summary.generated_at.astimezone(ZoneInfo(summary.timezone)).date()
@@ -178,6 +236,7 @@ class DashboardState(AuthState):
         # Test calls show in the list but are not calls from callers yet: the empty state stays until one rings.
         real = [call for call in summary.recent_calls if call.call_type != "test"]
         self.has_calls = bool(real or summary.live_calls or summary.month.previous_calls)
+        self.only_test_calls = not self.has_calls and len(real) < len(summary.recent_calls)
         self.day_figure = calls_per_day_figure(chart, lang)
         self.hour_figure = calls_by_hour_figure(summary.calls_by_hour, lang)
         self.loaded = True
@@ -205,3 +264,24 @@ class DashboardState(AuthState):
     def set_chart_days(self, days: str | list[str]):
         self.chart_days = int(days) if days in ("7", "30") else 7
         return DashboardState.load_dashboard
+
+    def _checklist_change(self, work, message_key: str):
+        call = self._call(work, busy="setup_busy")
+        if call.refused:
+            return call.event
+        self._show_checklist(call.value)
+        return rx.toast.success(translate(message_key, self.lang or "en"))
+
+    @rx.event
+    def dismiss_setup(self):
+        """Hide the checklist for this member (remembered); the normal dashboard shows."""
+        return self._checklist_change(
+            lambda s, p: setup_checklist.dismiss_setup_checklist(s, principal=p), "setup.dismissed"
+        )
+
+    @rx.event
+    def give_out_ava_number(self):
+        """ "We give out the AVA number": calls reach AVA without forwarding (the service checks the role)."""
+        return self._checklist_change(
+            lambda s, p: setup_checklist.give_out_ava_number(s, principal=p), "setup.give_out_number_saved"
+        )
