@@ -7,6 +7,7 @@ rows; the refresh is driven by a timer component on the page, so it stops by its
 
 from __future__ import annotations
 
+import time
 from zoneinfo import ZoneInfo
 
 import plotly.graph_objects as go
@@ -27,6 +28,8 @@ from ava_app.state.call_display import (
     when_text,
 )
 
+# A timer tick sooner than this after the last read is skipped (the page polls every 5 s).
+MIN_REFRESH_SECONDS = 2.5
 # Mid-tone Radix colours (step 9) read on both the light and the dark background.
 CHART_COLORS = {
     "answered": "#46a758",
@@ -174,6 +177,9 @@ class DashboardState(AuthState):
     setup_percent: int = 0
     can_choose_reach: bool = False
     setup_busy: bool = False
+    # When the figures were last read (monotonic seconds): the timer's first tick, right after the page's own
+    # load, would read them all again while a phone is still drawing them.
+    _read_at: float = 0.0
     period_cards: list[dict] = []
     average_duration: str = ""
     total_cost: str = ""
@@ -199,48 +205,64 @@ class DashboardState(AuthState):
 
     def _show_checklist(self, checklist: setup_checklist.SetupChecklist) -> None:
         lang = self.lang or "en"
-        self.setup_show = checklist.show
-        self.setup_items = _setup_items(checklist, lang)
-        self.setup_progress = translate("setup.progress", lang, done=checklist.done, total=checklist.total)
-        self.setup_percent = round(checklist.done * 100 / checklist.total) if checklist.total else 100
-        self.can_choose_reach = checklist.can_choose_reach
+        self._keep(
+            setup_show=checklist.show,
+            setup_items=_setup_items(checklist, lang),
+            setup_progress=translate("setup.progress", lang, done=checklist.done, total=checklist.total),
+            setup_percent=round(checklist.done * 100 / checklist.total) if checklist.total else 100,
+            can_choose_reach=checklist.can_choose_reach,
+        )
 
     def _read(self):
-        """Fill the state from the service; a refusal is the event returned (a toast or the login redirect)."""
+        """Fill the state from the service; a refusal is the event returned (a toast or the login redirect).
+
+        Only what changed is assigned: an unchanged figure is not sent again, so a phone re-draws nothing on a
+        poll where no call came in.
+        """
         call = self._call(self._summaries)
         if call.refused:
             return call.event
         summary, chart, checklist = call.value
-        self._show_checklist(checklist)
+        self._read_at = time.monotonic()
         lang = self.lang or "en"
         chart = chart[-self.chart_days :]
         today = summary.generated_at.astimezone(ZoneInfo(summary.timezone)).date()
-        self.timezone = translate("dash.timezone", lang, zone=summary.timezone)
-        self.period_cards = [
-            _period_card(summary.today, lang, label_key="dash.calls_today", versus_key="dash.vs_yesterday"),
-            _period_card(summary.week, lang, label_key="dash.calls_week", versus_key="dash.vs_last_week"),
-            _period_card(summary.month, lang, label_key="dash.calls_month", versus_key="dash.vs_last_month"),
-        ]
-        self.average_duration = duration_text(summary.average_duration_seconds)
-        self.total_cost = money_text(summary.total_cost, lang)
-        self.answered_share = share_text(summary.answered_share, lang)
-        self.missed_share = translate("dash.missed_share", lang, share=share_text(summary.missed_share, lang))
-        self.action_needed = summary.action_needed
         top = max((topic.calls for topic in summary.top_topics), default=0) or 1
-        self.topics = [
-            {"topic": topic.topic, "calls": topic.calls, "width": f"{round(topic.calls * 100 / top)}%"}
-            for topic in summary.top_topics
-        ]
-        self.recent = [_recent_row(call, lang, today) for call in summary.recent_calls]
-        self.live = [_recent_row(call, lang, today) for call in summary.live_calls[:5]]
         # Test calls show in the list but are not calls from callers yet: the empty state stays until one rings.
         real = [call for call in summary.recent_calls if call.call_type != "test"]
-        self.has_calls = bool(real or summary.live_calls or summary.month.previous_calls)
-        self.only_test_calls = not self.has_calls and len(real) < len(summary.recent_calls)
-        self.day_figure = calls_per_day_figure(chart, lang)
-        self.hour_figure = calls_by_hour_figure(summary.calls_by_hour, lang)
-        self.loaded = True
+        has_calls = bool(real or summary.live_calls or summary.month.previous_calls)
+        self._keep(
+            timezone=translate("dash.timezone", lang, zone=summary.timezone),
+            period_cards=[
+                _period_card(summary.today, lang, label_key="dash.calls_today", versus_key="dash.vs_yesterday"),
+                _period_card(summary.week, lang, label_key="dash.calls_week", versus_key="dash.vs_last_week"),
+                _period_card(summary.month, lang, label_key="dash.calls_month", versus_key="dash.vs_last_month"),
+            ],
+            average_duration=duration_text(summary.average_duration_seconds),
+            total_cost=money_text(summary.total_cost, lang),
+            answered_share=share_text(summary.answered_share, lang),
+            missed_share=translate("dash.missed_share", lang, share=share_text(summary.missed_share, lang)),
+            action_needed=summary.action_needed,
+            topics=[
+                {"topic": topic.topic, "calls": topic.calls, "width": f"{round(topic.calls * 100 / top)}%"}
+                for topic in summary.top_topics
+            ],
+            recent=[_recent_row(call, lang, today) for call in summary.recent_calls],
+            live=[_recent_row(call, lang, today) for call in summary.live_calls[:5]],
+            has_calls=has_calls,
+            only_test_calls=not has_calls and len(real) < len(summary.recent_calls),
+            day_figure=calls_per_day_figure(chart, lang),
+            hour_figure=calls_by_hour_figure(summary.calls_by_hour, lang),
+            loaded=True,
+        )
+        self._show_checklist(checklist)
         return None
+
+    def _keep(self, **values) -> None:
+        """Assign each value that differs from the one the page has (an assignment re-sends the var)."""
+        for name, value in values.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
 
     @rx.event
     def load_dashboard(self):
@@ -250,7 +272,7 @@ class DashboardState(AuthState):
     @rx.event
     def refresh(self, _tick: str = ""):
         """Timer tick while the page is open: read again so new and live calls appear without a reload."""
-        if not self._session_cookie():
+        if not self._session_cookie() or time.monotonic() - self._read_at < MIN_REFRESH_SECONDS:
             return None
         return self._read()
 

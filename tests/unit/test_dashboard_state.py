@@ -48,7 +48,12 @@ async def test_only_test_calls_say_so_instead_of_no_calls_yet(db, owner):
 
     make_call(db, tenant=owner.tenant, call_type="inbound")
     assert await run(state, "refresh") == []
+    assert state.has_calls is False, "the timer's tick right after the page's own load reads nothing again"
+    state._read_at = 0.0
+    state.dirty_vars.clear()
+    assert await run(state, "refresh") == []
     assert state.has_calls is True and state.only_test_calls is False
+    assert "has_calls" in state.dirty_vars and "timezone" not in state.dirty_vars, "only what changed is sent"
 
 
 async def test_checklist_texts_follow_the_language(db, owner):
