@@ -44,7 +44,8 @@ CHART_COLORS = {
 
 # Plotly's number separators (decimal point, then thousands): "1 234,5" on French pages, "1,234.5" on English ones.
 SEPARATORS = {"fr": ", ", "en": ".,"}
-# At 390 px a chart's plot area is about 320 px wide: at most 8 labels of up to 6 characters fit side by side.
+# At 390 px a chart's plot area is about 310 px wide: 8 labels of up to 5 characters fit side by side (a day's
+# label is set on two lines for that).
 MAX_TICKS = 8
 
 
@@ -69,10 +70,14 @@ def _base_layout(figure: go.Figure, *, height: int, lang: str) -> go.Figure:
     return figure
 
 
-def _sparse_ticks(figure: go.Figure, labels: list[str], *, every: int) -> None:
-    """Label one category in ``every`` (all of them stay as bars), so the labels never overlap on a phone."""
+def _sparse_ticks(figure: go.Figure, labels: list[str], *, every: int, two_lines: bool = False) -> None:
+    """Label one category in ``every`` (all of them stay as bars), so the labels never overlap on a phone.
+
+    ``two_lines`` puts a label's words one under the other ("Mon" above "3"): a week of days fits at 390 px.
+    """
     shown = labels[::every]
-    figure.update_xaxes(tickmode="array", tickvals=shown, ticktext=shown)
+    text = [label.replace(" ", "<br>") for label in shown] if two_lines else shown
+    figure.update_xaxes(tickmode="array", tickvals=shown, ticktext=text)
 
 
 def hour_label(hour: int, lang: str) -> str:
@@ -99,7 +104,7 @@ def calls_per_day_figure(days: list[analytics.DayCalls], lang: str) -> go.Figure
         )
     figure.update_layout(barmode="stack", showlegend=True)
     _base_layout(figure, height=300, lang=lang)
-    _sparse_ticks(figure, labels, every=max(1, -(-len(labels) // MAX_TICKS)))
+    _sparse_ticks(figure, labels, every=max(1, -(-len(labels) // MAX_TICKS)), two_lines=True)
     return figure
 
 

@@ -74,7 +74,7 @@ def _days(count: int) -> list[analytics.DayCalls]:
 def test_french_charts_use_french_separators_and_labels():
     figure = calls_per_day_figure(_days(7), "fr")
     assert figure.layout.separators == ", " and figure.layout.yaxis.tickformat == ",d"
-    assert figure.data[0].x[0] == "dim. 1"
+    assert figure.data[0].x[0] == "dim. 1" and figure.layout.xaxis.ticktext[0] == "dim.<br>1"
     assert calls_per_day_figure(_days(7), "en").layout.separators == ".,"
 
 
