@@ -16,6 +16,16 @@ from tests.factories import make_call, make_phone_number
 pytestmark = pytest.mark.e2e
 
 
+def _overlap(a: dict | None, b: dict | None) -> bool:
+    assert a and b
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
+
+
 def item(page: Page, key: str):
     return page.locator(f'[data-setup-item="{key}"]')
 
@@ -53,8 +63,15 @@ def test_checklist_items_turn_done_then_the_dashboard_shows(live_server: str, pa
     page.get_by_text("Only calls needing action").click()
     page.get_by_role("switch", name="Daily digest").click()
     expect(page.get_by_role("switch", name="SMS for urgent calls")).to_be_disabled()
-    page.get_by_role("button", name="Save").click()
-    expect(page.get_by_text("Notification choices saved.")).to_be_visible()
+    # Saved on a phone: the toast shows at the top, never over the page's primary button.
+    page.set_viewport_size({"width": 390, "height": 844})
+    save = page.get_by_role("button", name="Save")
+    save.scroll_into_view_if_needed()
+    save.click()
+    toast = page.get_by_text("Notification choices saved.")
+    expect(toast).to_be_visible()
+    assert not _overlap(toast.bounding_box(), save.bounding_box())
+    page.set_viewport_size({"width": 1440, "height": 900})
     page.reload()
     expect(page.get_by_role("radio", name="Only calls needing action")).to_be_checked()
     expect(page.get_by_role("switch", name="Daily digest")).to_be_checked()
