@@ -25,6 +25,7 @@ from ava_app.pages.phone_numbers import phone_numbers_page
 from ava_app.pages.settings import settings_page
 from ava_app.pages.settings_audit import audit_page
 from ava_app.pages.settings_business import business_page
+from ava_app.pages.settings_notifications import notifications_page
 from ava_app.pages.settings_profile import profile_page
 from ava_app.pages.settings_security import security_page
 from ava_app.pages.settings_team import team_page
@@ -40,6 +41,7 @@ from ava_app.state.dashboard import DashboardState
 from ava_app.state.dead_letters import DeadLettersState
 from ava_app.state.i18n import I18nState
 from ava_app.state.integrations import IntegrationsState
+from ava_app.state.notifications import NotificationsState
 from ava_app.state.onboarding import OnboardingState
 from ava_app.state.outbox import OutboxState
 from ava_app.state.phone_numbers import NumberFlowState, PhoneNumbersState
@@ -64,6 +66,8 @@ async def job_worker():
 app = rx.App(
     api_transformer=[create_api(), with_security_headers],
     head_components=[rx.el.meta(name="description", content="AVA, the AI receptionist for small businesses.")],
+    # At the top: at the bottom of a phone, toasts covered the pages' primary buttons ("Save and continue").
+    toaster=rx.toast.provider(position="top-center", close_button=True),
 )
 app.register_lifespan_task(job_worker)
 
@@ -127,6 +131,12 @@ app.add_page(
     on_load=[*SIGNED_IN, BusinessRegionState.load_region],
 )
 app.add_page(team_page, route=routes.SETTINGS_TEAM, title="AVA · Team", on_load=[*SIGNED_IN, TeamState.load_team])
+app.add_page(
+    notifications_page,
+    route=routes.SETTINGS_NOTIFICATIONS,
+    title="AVA · Notifications",
+    on_load=[*SIGNED_IN, NotificationsState.load_notifications],
+)
 app.add_page(
     audit_page, route=routes.SETTINGS_AUDIT, title="AVA · Audit log", on_load=[*SIGNED_IN, AuditState.load_audit]
 )

@@ -49,6 +49,9 @@ class Tenant(SQLModel, table=True):
     timezone: str = Field(default="UTC", max_length=64)
     country: str = Field(default="US", max_length=2)
     currency: str = Field(default="USD", max_length=3)
+    # Set when the owner says callers dial the AVA number itself (printed, on the website) rather than a forwarded
+    # line: the setup checklist then counts "how calls reach AVA" as done without a confirmed forwarding.
+    gives_out_ava_number_at: datetime | None = None
     plan: str = Field(default="trial", max_length=20)
     onboarding_step: int = 1
     onboarding_completed_at: datetime | None = None
@@ -97,6 +100,12 @@ class Membership(SQLModel, table=True):
     tenant_id: int = Field(foreign_key="tenant.id", index=True, ondelete="CASCADE")
     role: str = Field(default="user", max_length=10)
     notify_mode: str = Field(default="every", max_length=10)
+    # The daily digest, chosen apart from the per-call email (``notify_mode == "digest"`` is the older way of
+    # asking for it, still honoured); when the member last saved the notifications page; when they dismissed the
+    # dashboard's setup checklist.
+    notify_digest: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    notify_chosen_at: datetime | None = None
+    setup_dismissed_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
 

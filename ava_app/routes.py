@@ -31,6 +31,7 @@ SETTINGS_SECURITY = "/settings/security"
 SETTINGS_TEAM = "/settings/team"
 SETTINGS_AUDIT = "/settings/audit"
 SETTINGS_INTEGRATIONS = "/settings/integrations"
+SETTINGS_NOTIFICATIONS = "/settings/notifications"
 DEV_OUTBOX = "/dev/outbox"
 ADMIN_DEAD_LETTERS = "/admin/dead-letters"
 

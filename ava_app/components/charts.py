@@ -1,4 +1,9 @@
-"""Chart cards: a titled card around a plotly figure built by a state from a service's figures."""
+"""Chart cards: a titled card around a plotly figure built by a state from a service's figures.
+
+AVA draws bars only, so the cards use plotly's basic bundle (bar, scatter, pie: about a quarter of the full one).
+Reflex loads it with a dynamic import once a chart mounts, so the page and its figures show first and the charts
+follow; ``height`` keeps the chart's room meanwhile, so nothing below jumps when it arrives.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,12 @@ import reflex as rx
 
 
 def chart_card(
-    title: rx.Var | str, figure: rx.Var, *, controls: rx.Component | None = None, label: str = ""
+    title: rx.Var | str,
+    figure: rx.Var,
+    *,
+    controls: rx.Component | None = None,
+    label: str = "",
+    height: str = "240px",
 ) -> rx.Component:
     """A card with ``title`` (and optional ``controls`` on its right) and the figure, full width, no plotly toolbar.
 
@@ -24,13 +34,14 @@ def chart_card(
                 spacing="2",
             ),
             rx.box(
-                rx.plotly(
+                rx.plotly.basic(
                     data=figure,
                     config={"displayModeBar": False, "responsive": True},
                     use_resize_handler=True,
                     width="100%",
                 ),
                 width="100%",
+                min_height=height,
                 role="img",
                 aria_label=label or title,
             ),

@@ -1,4 +1,9 @@
-"""/dashboard: the organisation's calls at a glance — counts, outcomes, cost, charts, topics, last and live calls."""
+"""/dashboard: the organisation's calls at a glance — counts, outcomes, cost, charts, topics, last and live calls.
+
+A new business first sees its setup checklist in place of the empty figures; once calls come in with the list still
+unfinished, a compact card of what is left sits above the figures. The figures render as soon as the state arrives;
+the charts' plotly bundle loads after them (components/charts.py).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from ava_app.components.call_rows import live_strip, page_styles, recent_call_ro
 from ava_app.components.charts import chart_card
 from ava_app.components.i18n import t
 from ava_app.components.layout import app_layout
+from ava_app.components.setup_checklist import setup_checklist_card
 from ava_app.components.stats import period_card, stat_card
 from ava_app.state.dashboard import DashboardState
 
@@ -16,11 +22,18 @@ REFRESH_MS = 5000
 
 
 def empty_state() -> rx.Component:
+    # Test calls are listed below but are not in the figures: never "No calls yet" above a listed test call.
     return rx.callout.root(
         rx.callout.icon(rx.icon("phone-incoming")),
         rx.vstack(
-            rx.text(t("dashboard.empty_title"), weight="bold"),
-            rx.text(t("dashboard.empty_body"), size="2"),
+            rx.text(
+                rx.cond(DashboardState.only_test_calls, t("dashboard.only_test_title"), t("dashboard.empty_title")),
+                weight="bold",
+            ),
+            rx.text(
+                rx.cond(DashboardState.only_test_calls, t("dashboard.only_test_body"), t("dashboard.empty_body")),
+                size="2",
+            ),
             rx.link(
                 rx.button(rx.icon("phone-outgoing", size=16), t("dash.empty_cta")),
                 href=routes.with_query(routes.ASSISTANT, tab="test"),
@@ -139,15 +152,21 @@ def recent_card() -> rx.Component:
     )
 
 
-def dashboard_body() -> rx.Component:
+def reach_slot() -> rx.Component:
+    """Where the "reach" card (the AVA number and how calls get to it) goes; empty until it is added."""
+    return rx.fragment()
+
+
+def figures() -> rx.Component:
+    """The period counts, figures, charts, topics and last calls (the normal dashboard)."""
     return rx.vstack(
-        live_strip(DashboardState.live),
         rx.cond(~DashboardState.has_calls, empty_state()),
         rx.grid(
             rx.foreach(DashboardState.period_cards, period_card),
             columns=rx.breakpoints(initial="1", sm="3"),
             spacing="3",
             width="100%",
+            id="dash-stats",
         ),
         rx.flex(
             period_switch(),
@@ -159,7 +178,7 @@ def dashboard_body() -> rx.Component:
             width="100%",
         ),
         period_figures(),
-        chart_card(t("dash.calls_per_day"), DashboardState.day_figure, controls=chart_days_switch()),
+        chart_card(t("dash.calls_per_day"), DashboardState.day_figure, controls=chart_days_switch(), height="300px"),
         rx.grid(
             chart_card(t("dash.calls_by_hour"), DashboardState.hour_figure),
             topics_card(),
@@ -168,6 +187,33 @@ def dashboard_body() -> rx.Component:
             width="100%",
         ),
         recent_card(),
+        spacing="4",
+        width="100%",
+    )
+
+
+def dashboard_body() -> rx.Component:
+    # No calls from callers and the checklist not done: the checklist is the page (and the test calls, if any).
+    setting_up = DashboardState.setup_show & ~DashboardState.has_calls
+    return rx.vstack(
+        live_strip(DashboardState.live),
+        rx.cond(
+            setting_up,
+            rx.vstack(
+                setup_checklist_card(),
+                reach_slot(),
+                rx.cond(DashboardState.recent.length() > 0, rx.fragment(empty_state(), recent_card())),
+                spacing="4",
+                width="100%",
+            ),
+            rx.vstack(
+                rx.cond(DashboardState.setup_show, setup_checklist_card(compact=True)),
+                reach_slot(),
+                figures(),
+                spacing="4",
+                width="100%",
+            ),
+        ),
         spacing="4",
         width="100%",
     )

@@ -14,6 +14,7 @@ SECTIONS = (
     ("settings.security", "settings.security_hint", routes.SETTINGS_SECURITY, "shield-check"),
     ("settings.team", "settings.team_hint", routes.SETTINGS_TEAM, "users"),
     ("business.hub_title", "business.hub_hint", routes.SETTINGS_BUSINESS, "globe"),
+    ("settings.notifications", "settings.notifications_hint", routes.SETTINGS_NOTIFICATIONS, "bell"),
 )
 
 

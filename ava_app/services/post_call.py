@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy
 from huey import crontab
-from sqlalchemy import func, update
+from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from ava_app.db import session_scope
@@ -398,7 +398,10 @@ def send_daily_digests(session: Session, *, now: datetime | None = None) -> int:
         )
         .join(User, col(User.id) == col(Membership.user_id))
         .join(Tenant, col(Tenant.id) == col(Membership.tenant_id))
-        .where(col(Membership.notify_mode) == "digest", col(User.is_active).is_(True))
+        .where(
+            or_(col(Membership.notify_mode) == "digest", col(Membership.notify_digest).is_(True)),
+            col(User.is_active).is_(True),
+        )
     ).all()
     sent = 0
     for user_id, tenant_id, address, locale, tenant_name, timezone, country in members:

@@ -7,6 +7,7 @@ rows; the refresh is driven by a timer component on the page, so it stops by its
 
 from __future__ import annotations
 
+import time
 from zoneinfo import ZoneInfo
 
 import plotly.graph_objects as go
@@ -14,7 +15,7 @@ import reflex as rx
 
 from ava_app import routes
 from ava_app.i18n import translate
-from ava_app.services import analytics
+from ava_app.services import analytics, setup_checklist
 from ava_app.state.auth import AuthState
 from ava_app.state.call_display import (
     OUTCOME_COLORS,
@@ -27,6 +28,8 @@ from ava_app.state.call_display import (
     when_text,
 )
 
+# A timer tick sooner than this after the last read is skipped (the page polls every 5 s).
+MIN_REFRESH_SECONDS = 2.5
 # Mid-tone Radix colours (step 9) read on both the light and the dark background.
 CHART_COLORS = {
     "answered": "#46a758",
@@ -39,8 +42,16 @@ CHART_COLORS = {
 }
 
 
-def _base_layout(figure: go.Figure, *, height: int) -> go.Figure:
+# Plotly's number separators (decimal point, then thousands): "1 234,5" on French pages, "1,234.5" on English ones.
+SEPARATORS = {"fr": ", ", "en": ".,"}
+# At 390 px a chart's plot area is about 310 px wide: 8 labels of up to 5 characters fit side by side (a day's
+# label is set on two lines for that).
+MAX_TICKS = 8
+
+
+def _base_layout(figure: go.Figure, *, height: int, lang: str) -> go.Figure:
     # Transparent so the page's own light or dark background shows; the component's template sets fonts and grids.
+    # The text and grid colours are mid-greys that read on both backgrounds.
     figure.update_layout(
         height=height,
         margin={"l": 36, "r": 8, "t": 8, "b": 8},
@@ -49,11 +60,29 @@ def _base_layout(figure: go.Figure, *, height: int) -> go.Figure:
         font={"family": "Inter, system-ui, sans-serif", "size": 12, "color": "#8b8d98"},
         legend={"orientation": "h", "y": -0.18, "x": 0, "font": {"size": 11}, "traceorder": "normal"},
         hoverlabel={"font": {"size": 12}},
+        separators=SEPARATORS.get(lang, SEPARATORS["en"]),
         bargap=0.25,
     )
-    figure.update_yaxes(gridcolor="rgba(139,141,152,0.25)", zeroline=False, rangemode="tozero", fixedrange=True)
-    figure.update_xaxes(showgrid=False, fixedrange=True, type="category")
+    figure.update_yaxes(
+        gridcolor="rgba(139,141,152,0.25)", zeroline=False, rangemode="tozero", fixedrange=True, tickformat=",d"
+    )
+    figure.update_xaxes(showgrid=False, fixedrange=True, type="category", tickangle=0, automargin=True)
     return figure
+
+
+def _sparse_ticks(figure: go.Figure, labels: list[str], *, every: int, two_lines: bool = False) -> None:
+    """Label one category in ``every`` (all of them stay as bars), so the labels never overlap on a phone.
+
+    ``two_lines`` puts a label's words one under the other ("Mon" above "3"): a week of days fits at 390 px.
+    """
+    shown = labels[::every]
+    text = [label.replace(" ", "<br>") for label in shown] if two_lines else shown
+    figure.update_xaxes(tickmode="array", tickvals=shown, ticktext=text)
+
+
+def hour_label(hour: int, lang: str) -> str:
+    """``14h`` on French pages, ``14:00`` on English ones (24-hour, as the calls list shows times)."""
+    return f"{hour}h" if lang == "fr" else f"{hour:02d}:00"
 
 
 def calls_per_day_figure(days: list[analytics.DayCalls], lang: str) -> go.Figure:
@@ -74,22 +103,27 @@ def calls_per_day_figure(days: list[analytics.DayCalls], lang: str) -> go.Figure
             hovertemplate=f"%{{x}} · {name}: %{{y}} {unit}<extra></extra>",
         )
     figure.update_layout(barmode="stack", showlegend=True)
-    return _base_layout(figure, height=300)
+    _base_layout(figure, height=300, lang=lang)
+    _sparse_ticks(figure, labels, every=max(1, -(-len(labels) // MAX_TICKS)), two_lines=True)
+    return figure
 
 
 def calls_by_hour_figure(hours: list[analytics.HourCalls], lang: str) -> go.Figure:
     """Bars for the 24 local hours of the day."""
     unit = translate("dash.calls_unit", lang)
     figure = go.Figure()
+    labels = [hour_label(hour.hour, lang) for hour in hours]
     figure.add_bar(
-        x=[f"{hour.hour:02d}h" for hour in hours],
+        x=labels,
         y=[hour.calls for hour in hours],
         marker_color="#3e63dd",
         hovertemplate=f"%{{x}}: %{{y}} {unit}<extra></extra>",
     )
     figure.update_layout(showlegend=False)
-    figure.update_xaxes(tickangle=0, nticks=12)
-    return _base_layout(figure, height=240)
+    _base_layout(figure, height=240, lang=lang)
+    # Every third hour: 00:00, 03:00 ... 21:00.
+    _sparse_ticks(figure, labels, every=3)
+    return figure
 
 
 def _recent_row(call: analytics.RecentCall, lang: str, today) -> dict:
@@ -120,6 +154,19 @@ def _period_card(count: analytics.PeriodCount, lang: str, *, label_key: str, ver
     }
 
 
+def _setup_items(checklist: setup_checklist.SetupChecklist, lang: str) -> list[dict]:
+    return [
+        {
+            "key": item.key,
+            "title": translate(f"setup.item.{item.key}", lang),
+            "hint": translate(f"setup.item.{item.key}_hint", lang),
+            "done": item.done,
+            "href": item.href,
+        }
+        for item in checklist.items
+    ]
+
+
 class DashboardState(AuthState):
     """What the dashboard shows for the selected period and chart length; loaded on page load, then polled."""
 
@@ -127,7 +174,17 @@ class DashboardState(AuthState):
     chart_days: int = 7
     loaded: bool = False
     has_calls: bool = True
-    has_test_calls: bool = False  # only test calls so far: the page says so rather than "no calls yet"
+    # Test calls listed, none from a caller: the empty state says so instead of "No calls yet".
+    only_test_calls: bool = False
+    setup_show: bool = False
+    setup_items: list[dict] = []
+    setup_progress: str = ""
+    setup_percent: int = 0
+    can_choose_reach: bool = False
+    setup_busy: bool = False
+    # When the figures were last read (monotonic seconds): the timer's first tick, right after the page's own
+    # load, would read them all again while a phone is still drawing them.
+    _read_at: float = 0.0
     period_cards: list[dict] = []
     average_duration: str = ""
     total_cost: str = ""
@@ -141,49 +198,76 @@ class DashboardState(AuthState):
     day_figure: go.Figure = go.Figure()
     hour_figure: go.Figure = go.Figure()
 
-    def _summaries(self, session, principal) -> tuple[analytics.DashboardSummary, list[analytics.DayCalls]]:
-        """The summary for the selected period and the days the chart shows (a month's, when asked for)."""
+    def _summaries(
+        self, session, principal
+    ) -> tuple[analytics.DashboardSummary, list[analytics.DayCalls], setup_checklist.SetupChecklist]:
+        """The summary for the selected period, the days the chart shows (a month's, when asked for), the checklist."""
         summary = analytics.dashboard_summary(session, principal=principal, period=self.period)
         chart = summary.calls_per_day
         if self.chart_days == 30 and self.period != "month":
             chart = analytics.dashboard_summary(session, principal=principal, period="month").calls_per_day
-        return summary, chart
+        return summary, chart, setup_checklist.setup_checklist(session, principal=principal)
+
+    def _show_checklist(self, checklist: setup_checklist.SetupChecklist) -> None:
+        lang = self.lang or "en"
+        self._keep(
+            setup_show=checklist.show,
+            setup_items=_setup_items(checklist, lang),
+            setup_progress=translate("setup.progress", lang, done=checklist.done, total=checklist.total),
+            setup_percent=round(checklist.done * 100 / checklist.total) if checklist.total else 100,
+            can_choose_reach=checklist.can_choose_reach,
+        )
 
     def _read(self):
-        """Fill the state from the service; a refusal is the event returned (a toast or the login redirect)."""
+        """Fill the state from the service; a refusal is the event returned (a toast or the login redirect).
+
+        Only what changed is assigned: an unchanged figure is not sent again, so a phone re-draws nothing on a
+        poll where no call came in.
+        """
         call = self._call(self._summaries)
         if call.refused:
             return call.event
-        summary, chart = call.value
+        summary, chart, checklist = call.value
+        self._read_at = time.monotonic()
         lang = self.lang or "en"
         chart = chart[-self.chart_days :]
         today = summary.generated_at.astimezone(ZoneInfo(summary.timezone)).date()
-        self.timezone = translate("dash.timezone", lang, zone=summary.timezone)
-        self.period_cards = [
-            _period_card(summary.today, lang, label_key="dash.calls_today", versus_key="dash.vs_yesterday"),
-            _period_card(summary.week, lang, label_key="dash.calls_week", versus_key="dash.vs_last_week"),
-            _period_card(summary.month, lang, label_key="dash.calls_month", versus_key="dash.vs_last_month"),
-        ]
-        self.average_duration = duration_text(summary.average_duration_seconds)
-        self.total_cost = money_text(summary.total_cost, lang)
-        self.answered_share = share_text(summary.answered_share, lang)
-        self.missed_share = translate("dash.missed_share", lang, share=share_text(summary.missed_share, lang))
-        self.action_needed = summary.action_needed
         top = max((topic.calls for topic in summary.top_topics), default=0) or 1
-        self.topics = [
-            {"topic": topic.topic, "calls": topic.calls, "width": f"{round(topic.calls * 100 / top)}%"}
-            for topic in summary.top_topics
-        ]
-        self.recent = [_recent_row(call, lang, today) for call in summary.recent_calls]
-        self.live = [_recent_row(call, lang, today) for call in summary.live_calls[:5]]
         # Test calls show in the list but are not calls from callers yet: the empty state stays until one rings,
-        # and has_test_calls lets it speak of the test calls listed under it.
-        self.has_calls = summary.has_calls
-        self.has_test_calls = summary.has_test_calls
-        self.day_figure = calls_per_day_figure(chart, lang)
-        self.hour_figure = calls_by_hour_figure(summary.calls_by_hour, lang)
-        self.loaded = True
+        # and says "only test calls so far" when some are listed under it.
+        has_calls = summary.has_calls
+        self._keep(
+            timezone=translate("dash.timezone", lang, zone=summary.timezone),
+            period_cards=[
+                _period_card(summary.today, lang, label_key="dash.calls_today", versus_key="dash.vs_yesterday"),
+                _period_card(summary.week, lang, label_key="dash.calls_week", versus_key="dash.vs_last_week"),
+                _period_card(summary.month, lang, label_key="dash.calls_month", versus_key="dash.vs_last_month"),
+            ],
+            average_duration=duration_text(summary.average_duration_seconds),
+            total_cost=money_text(summary.total_cost, lang),
+            answered_share=share_text(summary.answered_share, lang),
+            missed_share=translate("dash.missed_share", lang, share=share_text(summary.missed_share, lang)),
+            action_needed=summary.action_needed,
+            topics=[
+                {"topic": topic.topic, "calls": topic.calls, "width": f"{round(topic.calls * 100 / top)}%"}
+                for topic in summary.top_topics
+            ],
+            recent=[_recent_row(call, lang, today) for call in summary.recent_calls],
+            live=[_recent_row(call, lang, today) for call in summary.live_calls[:5]],
+            has_calls=has_calls,
+            only_test_calls=not has_calls and summary.has_test_calls,
+            day_figure=calls_per_day_figure(chart, lang),
+            hour_figure=calls_by_hour_figure(summary.calls_by_hour, lang),
+            loaded=True,
+        )
+        self._show_checklist(checklist)
         return None
+
+    def _keep(self, **values) -> None:
+        """Assign each value that differs from the one the page has (an assignment re-sends the var)."""
+        for name, value in values.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
 
     @rx.event
     def load_dashboard(self):
@@ -193,7 +277,7 @@ class DashboardState(AuthState):
     @rx.event
     def refresh(self, _tick: str = ""):
         """Timer tick while the page is open: read again so new and live calls appear without a reload."""
-        if not self._session_cookie():
+        if not self._session_cookie() or time.monotonic() - self._read_at < MIN_REFRESH_SECONDS:
             return None
         return self._read()
 
@@ -207,3 +291,24 @@ class DashboardState(AuthState):
     def set_chart_days(self, days: str | list[str]):
         self.chart_days = int(days) if days in ("7", "30") else 7
         return DashboardState.load_dashboard
+
+    def _checklist_change(self, work, message_key: str):
+        call = self._call(work, busy="setup_busy")
+        if call.refused:
+            return call.event
+        self._show_checklist(call.value)
+        return rx.toast.success(translate(message_key, self.lang or "en"))
+
+    @rx.event
+    def dismiss_setup(self):
+        """Hide the checklist for this member (remembered); the normal dashboard shows."""
+        return self._checklist_change(
+            lambda s, p: setup_checklist.dismiss_setup_checklist(s, principal=p), "setup.dismissed"
+        )
+
+    @rx.event
+    def give_out_ava_number(self):
+        """ "We give out the AVA number": calls reach AVA without forwarding (the service checks the role)."""
+        return self._checklist_change(
+            lambda s, p: setup_checklist.give_out_ava_number(s, principal=p), "setup.give_out_number_saved"
+        )

@@ -33,7 +33,7 @@ import ava_app.state as state_package
 import ava_app.state.test_call as test_call_state
 from ava_app.api import downloads
 from ava_app.db import session_scope
-from ava_app.models import AuditLog, AuthSession, Call, CallMessage, PhoneNumber, Tenant, User, utcnow
+from ava_app.models import AuditLog, AuthSession, Call, CallMessage, Membership, PhoneNumber, Tenant, User, utcnow
 from ava_app.services import (
     accounts,
     api_keys,
@@ -62,6 +62,7 @@ from ava_app.state.call_detail import CallDetailState
 from ava_app.state.calls import CallsState
 from ava_app.state.dashboard import DashboardState
 from ava_app.state.integrations import IntegrationsState
+from ava_app.state.notifications import NotificationsState
 from ava_app.state.onboarding import OnboardingState
 from ava_app.state.phone_numbers import NumberFlowState, PhoneNumbersState
 from ava_app.state.settings import AuditState, ProfileState, SecurityState
@@ -508,6 +509,10 @@ COVERED_HANDLERS = {
     "CallsState.export",
     "DashboardState.load_dashboard",
     "DashboardState.refresh",
+    "DashboardState.dismiss_setup",
+    "DashboardState.give_out_ava_number",
+    "NotificationsState.load_notifications",
+    "NotificationsState.save_notifications",
     "PhoneNumbersState.load_numbers",
     "PhoneNumbersState.open_config",
     "PhoneNumbersState.save_config",
@@ -715,6 +720,33 @@ async def test_dashboard_shows_only_the_callers_organisation(world, engine):
     assert await run(state, "refresh") == []
     assert state.action_needed == 0 and state.topics == []
     assert_nothing_of(a, state)
+    assert_unchanged(engine, a, world.before)
+
+
+async def test_setup_checklist_and_notification_choices_change_only_the_caller(world, engine, db):
+    """B's admin dismisses B's checklist, says B gives out its number, saves B's notifications: A is untouched."""
+    a, b = world.a, world.b
+    dashboard = state_of(DashboardState, b)
+    assert await run(dashboard, "load_dashboard") == []
+    assert [item["key"] for item in dashboard.setup_items][:2] == ["email_verified", "number"]
+    assert await run(dashboard, "give_out_ava_number") == ["toast:success"]
+    assert next(item for item in dashboard.setup_items if item["key"] == "forwarding")["done"] is True
+    assert await run(dashboard, "dismiss_setup") == ["toast:success"]
+    assert dashboard.setup_show is False
+    notifications = state_of(NotificationsState, b)
+    assert await run(notifications, "load_notifications") == []
+    await run(notifications, "set_per_call", "action")
+    await run(notifications, "set_digest", True)
+    assert await run(notifications, "save_notifications") == ["toast:success"]
+    with session_scope() as session:
+        b_member = session.exec(
+            select(Membership).where(Membership.user_id == b.admin.user_id, Membership.tenant_id == b.tenant_id)
+        ).scalar_one()
+        assert (b_member.notify_mode, b_member.notify_digest) == ("action", True)
+        assert b_member.notify_chosen_at is not None and b_member.setup_dismissed_at is not None
+        assert session.get(Tenant, b.tenant_id).gives_out_ava_number_at is not None
+    assert_nothing_of(a, dashboard)
+    assert_nothing_of(a, notifications)
     assert_unchanged(engine, a, world.before)
 
 

@@ -1,0 +1,108 @@
+"""Strings of the dashboard's setup checklist, its test-call-only state, and /settings/notifications."""
+
+EN: dict[str, str] = {
+    "setup.title": "Get AVA ready for your callers",
+    "setup.compact_title": "Finish setting up",
+    "setup.progress": "{done} of {total} done",
+    "setup.dismiss": "Hide this list",
+    "setup.dismissed": "Checklist hidden. Every item stays in Settings and on its own page.",
+    "setup.done": "Done",
+    "setup.todo": "To do",
+    "setup.open": "Open",
+    "setup.item.email_verified": "Confirm your email address",
+    "setup.item.email_verified_hint": "Call summaries and password resets go to it. Use the link we emailed you.",
+    "setup.item.number": "Get a phone number",
+    "setup.item.number_hint": "The number AVA answers on.",
+    "setup.item.test_call": "Make a test call",
+    "setup.item.test_call_hint": "Talk to your assistant from the browser and hear how it sounds.",
+    "setup.item.answers_reviewed": "Review the suggested answers",
+    "setup.item.answers_reviewed_hint": "Some answers are examples from your industry: check each one is true for you.",
+    "setup.item.notifications": "Choose your notifications",
+    "setup.item.notifications_hint": "Which calls you hear about by email, and whether you want a daily digest.",
+    "setup.item.forwarding": "Send your calls to AVA",
+    "setup.item.forwarding_hint": (
+        "Forward your existing line to your AVA number; this turns done once a forwarded call arrives."
+    ),
+    "setup.give_out_number": "We give out the AVA number",
+    "setup.give_out_number_saved": "Noted: your callers dial the AVA number directly.",
+    "setup.resend": "Resend the email",
+    "dashboard.only_test_title": "Only test calls so far",
+    "dashboard.only_test_body": (
+        "Test calls are listed below but left out of the figures. Your first call from a caller starts the charts."
+    ),
+    "settings.notifications": "Notifications",
+    "settings.notifications_hint": "Which calls you hear about, by email or in a daily digest.",
+    "notify.title": "Notifications",
+    "notify.intro": "Your own choices in {org}: other members choose theirs.",
+    "notify.per_call": "Email after a call",
+    "notify.per_call.every": "Every call",
+    "notify.per_call.every_hint": "A summary of each call as soon as it ends.",
+    "notify.per_call.action": "Only calls needing action",
+    "notify.per_call.action_hint": "A callback, a booking to confirm, a complaint.",
+    "notify.per_call.never": "Never",
+    "notify.per_call.never_hint": "No email per call; the calls stay on the dashboard.",
+    "notify.digest": "Daily digest",
+    "notify.digest_hint": "One email each morning with yesterday's calls.",
+    "notify.sms": "SMS for urgent calls",
+    "notify.sms_soon": "Coming soon",
+    "notify.sms_hint": "A text message when a caller needs you now. AVA cannot send texts to you yet.",
+    "notify.save": "Save",
+    "notify.saved": "Notification choices saved.",
+    "notify.load_error": "Your notification choices could not be loaded. Reload the page to try again.",
+}
+
+FR: dict[str, str] = {
+    "setup.title": "Préparez AVA pour vos appelants",
+    "setup.compact_title": "Terminez la configuration",
+    "setup.progress": "{done} sur {total} faits",
+    "setup.dismiss": "Masquer cette liste",
+    "setup.dismissed": "Liste masquée. Chaque étape reste dans les Paramètres et sur sa propre page.",
+    "setup.done": "Fait",
+    "setup.todo": "À faire",
+    "setup.open": "Ouvrir",
+    "setup.item.email_verified": "Confirmez votre adresse e-mail",
+    "setup.item.email_verified_hint": (
+        "Les résumés d'appels et les réinitialisations de mot de passe y arrivent. Suivez le lien envoyé."
+    ),
+    "setup.item.number": "Obtenez un numéro",
+    "setup.item.number_hint": "Le numéro sur lequel AVA répond.",
+    "setup.item.test_call": "Faites un appel de test",
+    "setup.item.test_call_hint": "Parlez à votre assistant depuis le navigateur et écoutez le résultat.",
+    "setup.item.answers_reviewed": "Relisez les réponses proposées",
+    "setup.item.answers_reviewed_hint": (
+        "Certaines réponses sont des exemples de votre secteur : vérifiez que chacune est juste pour vous."
+    ),
+    "setup.item.notifications": "Choisissez vos notifications",
+    "setup.item.notifications_hint": "Les appels signalés par e-mail, et si vous voulez un récapitulatif quotidien.",
+    "setup.item.forwarding": "Envoyez vos appels vers AVA",
+    "setup.item.forwarding_hint": (
+        "Renvoyez votre ligne actuelle vers votre numéro AVA ; l'étape est faite dès qu'un appel renvoyé arrive."
+    ),
+    "setup.give_out_number": "Nous donnons le numéro AVA",
+    "setup.give_out_number_saved": "C'est noté : vos appelants composent directement le numéro AVA.",
+    "setup.resend": "Renvoyer l'e-mail",
+    "dashboard.only_test_title": "Seulement des appels de test pour l'instant",
+    "dashboard.only_test_body": (
+        "Les appels de test sont listés ci-dessous mais exclus des chiffres. "
+        "Le premier appel d'un client lance les graphiques."
+    ),
+    "settings.notifications": "Notifications",
+    "settings.notifications_hint": "Les appels qui vous sont signalés, par e-mail ou dans un récapitulatif quotidien.",
+    "notify.title": "Notifications",
+    "notify.intro": "Vos propres choix dans {org} : les autres membres choisissent les leurs.",
+    "notify.per_call": "E-mail après un appel",
+    "notify.per_call.every": "Chaque appel",
+    "notify.per_call.every_hint": "Le résumé de chaque appel dès qu'il se termine.",
+    "notify.per_call.action": "Seulement les appels à traiter",
+    "notify.per_call.action_hint": "Un rappel, un rendez-vous à confirmer, une réclamation.",
+    "notify.per_call.never": "Jamais",
+    "notify.per_call.never_hint": "Aucun e-mail par appel ; les appels restent sur le tableau de bord.",
+    "notify.digest": "Récapitulatif quotidien",
+    "notify.digest_hint": "Un e-mail chaque matin avec les appels de la veille.",
+    "notify.sms": "SMS pour les appels urgents",
+    "notify.sms_soon": "Bientôt",
+    "notify.sms_hint": "Un SMS quand un appelant a besoin de vous tout de suite. AVA ne peut pas encore vous écrire.",
+    "notify.save": "Enregistrer",
+    "notify.saved": "Choix de notifications enregistrés.",
+    "notify.load_error": "Impossible de charger vos choix de notifications. Rechargez la page pour réessayer.",
+}

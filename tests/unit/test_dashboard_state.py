@@ -1,0 +1,101 @@
+"""The dashboard's state: the checklist it shows, "Only test calls so far" rather than "No calls yet", chart formats."""
+
+from __future__ import annotations
+
+import importlib
+from datetime import date
+from types import SimpleNamespace
+
+import pytest
+
+from ava_app.models import Tenant
+from ava_app.services import accounts, analytics
+from ava_app.state.dashboard import DashboardState, calls_by_hour_figure, calls_per_day_figure
+from tests.factories import make_call
+from tests.unit.test_state_tenant_isolation import run, state_of
+
+
+@pytest.fixture(scope="module", autouse=True)
+def reflex_app():
+    importlib.import_module("ava_app.ava_app")
+
+
+@pytest.fixture()
+def owner(db):
+    admin = accounts.signup(
+        db, name="Gamma Owner", email="owner@gamma.example", password="tulip-garage-42", organisation_name="Gamma"
+    )
+    return SimpleNamespace(admin=admin, tenant=db.get(Tenant, admin.tenant_id))
+
+
+async def test_a_new_business_sees_its_checklist_and_no_figures_yet(db, owner):
+    state = state_of(DashboardState, owner)
+    assert await run(state, "load_dashboard") == []
+    assert state.setup_show is True and state.has_calls is False and state.only_test_calls is False
+    # No assistant yet (no industry chosen), so no preset answer waits for review.
+    assert [item["key"] for item in state.setup_items if item["done"]] == ["answers_reviewed"]
+    assert state.setup_progress == "1 of 6 done"
+    assert [item["title"] for item in state.setup_items][0] == "Confirm your email address"
+
+
+async def test_only_test_calls_say_so_instead_of_no_calls_yet(db, owner):
+    make_call(db, tenant=owner.tenant, call_type="test")
+    state = state_of(DashboardState, owner)
+    assert await run(state, "load_dashboard") == []
+    assert [row["is_test"] for row in state.recent] == [True]
+    assert state.has_calls is False and state.only_test_calls is True
+    assert state.setup_progress == "2 of 6 done"
+
+    make_call(db, tenant=owner.tenant, call_type="inbound")
+    assert await run(state, "refresh") == []
+    assert state.has_calls is False, "the timer's tick right after the page's own load reads nothing again"
+    state._read_at = 0.0
+    state.dirty_vars.clear()
+    assert await run(state, "refresh") == []
+    assert state.has_calls is True and state.only_test_calls is False
+    assert "has_calls" in state.dirty_vars and "timezone" not in state.dirty_vars, "only what changed is sent"
+
+
+async def test_checklist_texts_follow_the_language(db, owner):
+    state = state_of(DashboardState, owner)
+    state.lang = "fr"
+    assert await run(state, "load_dashboard") == []
+    assert state.setup_progress == "1 sur 6 faits"
+    assert state.setup_items[2]["title"] == "Faites un appel de test"
+
+
+def _days(count: int) -> list[analytics.DayCalls]:
+    return [
+        analytics.DayCalls(day=date(2026, 11, 1 + index), total=1200, by_outcome={"answered": 1200})
+        for index in range(count)
+    ]
+
+
+def test_french_charts_use_french_separators_and_labels():
+    figure = calls_per_day_figure(_days(7), "fr")
+    assert figure.layout.separators == ", " and figure.layout.yaxis.tickformat == ",d"
+    assert figure.data[0].x[0] == "dim. 1" and figure.layout.xaxis.ticktext[0] == "dim.<br>1"
+    assert calls_per_day_figure(_days(7), "en").layout.separators == ".,"
+
+
+def test_hour_labels_are_sparse_enough_for_a_phone():
+    hours = [analytics.HourCalls(hour=hour, calls=hour) for hour in range(24)]
+    english, french = calls_by_hour_figure(hours, "en"), calls_by_hour_figure(hours, "fr")
+    assert len(english.data[0].x) == 24, "every hour keeps its bar"
+    assert list(english.layout.xaxis.tickvals) == [
+        "00:00",
+        "03:00",
+        "06:00",
+        "09:00",
+        "12:00",
+        "15:00",
+        "18:00",
+        "21:00",
+    ]
+    assert list(french.layout.xaxis.ticktext)[:3] == ["0h", "3h", "6h"]
+    assert english.layout.xaxis.tickangle == 0
+
+
+def test_a_month_of_days_shows_at_most_eight_labels():
+    figure = calls_per_day_figure(_days(30), "en")
+    assert len(figure.data[0].x) == 30 and len(figure.layout.xaxis.tickvals) <= 8
