@@ -95,11 +95,14 @@ def set_forwarded_from(session: Session, *, principal: Principal, text: str) -> 
         example = phones.example(tenant.country)
         raise Invalid(
             f"Enter your existing phone number, for example {example}.",
+            code="forwarded_line_invalid",
             fields={"forwarded_from": f"A phone number, e.g. {example}"},
+            example=example,
         )
     if e164 is not None and e164 == number.e164:
         raise Invalid(
             "Enter the line your customers call today, not your AVA number.",
+            code="forwarded_line_is_ava",
             fields={"forwarded_from": "This is your AVA number"},
         )
     if e164 != number.forwarded_from:
@@ -120,7 +123,9 @@ def sandbox_call_target(session: Session, *, principal: Principal, forwarded: bo
         raise Invalid("Get an AVA number first.", code="no_number")
     if forwarded and not number.forwarded_from:
         raise Invalid(
-            "Enter the line you forward first.", fields={"forwarded_from": "Enter the line you forward to AVA"}
+            "Enter the line you forward first.",
+            code="forwarded_line_missing",
+            fields={"forwarded_from": "Enter the line you forward to AVA"},
         )
     return SandboxCallTarget(
         provider_number_id=number.provider_number_id, forwarded_from=number.forwarded_from if forwarded else None

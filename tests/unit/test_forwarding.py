@@ -156,3 +156,25 @@ def test_reading_the_forwarded_line_of_a_vapi_call():
     )
     assert reach.forwarded_from_of_vapi_call({"transport": {"forwardedFrom": "+14155550100"}}) == "+14155550100"
     assert reach.forwarded_from_of_vapi_call({"phoneCallProviderDetails": "x", "customer": {}}) is None
+
+
+# --- AVA's number prices ----------------------------------------------------------------------------------------
+
+
+def test_number_prices_are_in_the_country_currency_and_the_reader_language():
+    from decimal import Decimal
+
+    from ava_app.services import number_prices
+
+    assert number_prices.monthly_price("FR", provider_price=Decimal("2.00"), provider_unit="USD") == (
+        Decimal("2.50"),
+        "EUR",
+    )
+    # A country without a listed price shows the provider's price, in the provider's currency.
+    assert number_prices.monthly_price("JP", provider_price=Decimal("4.5"), provider_unit="usd") == (
+        Decimal("4.5"),
+        "USD",
+    )
+    assert number_prices.price_text(Decimal("2.50"), "EUR", "fr") == "2,50\xa0€"
+    assert number_prices.price_text(Decimal("1.50"), "USD", "en") == "$1.50"
+    assert number_prices.price_text(None, None, "en") == ""
