@@ -82,6 +82,8 @@ EN: dict[str, str] = {
     "numflow.price_note": "AVA's monthly price for a number of this country.",
 }
 
+_FR_HINT = "Laissez l'indicatif vide, ou tapez les premiers chiffres dans « Contient », ex. {}."
+
 FR: dict[str, str] = {
     "onb.step.reach": "Recevoir les appels",
     "reach.title": "Comment vos appels arrivent à AVA",
@@ -166,11 +168,11 @@ FR: dict[str, str] = {
     "numflow.more": "Plus de numéros",
     "numflow.hint.US": "Pour un numéro américain gratuit, saisissez un indicatif à 3 chiffres, ex. 415.",
     "numflow.hint.CA": "Saisissez un indicatif à 3 chiffres, ex. 514 pour Montréal ou 416 pour Toronto.",
-    "numflow.hint.GB": "Laissez l'indicatif vide, ou tapez les premiers chiffres dans « Contient », ex. 20 pour Londres.",
-    "numflow.hint.FR": "Laissez l'indicatif vide, ou tapez les premiers chiffres dans « Contient », ex. 331 pour Paris.",
-    "numflow.hint.ES": "Laissez l'indicatif vide, ou tapez les premiers chiffres dans « Contient », ex. 3491 pour Madrid.",
-    "numflow.hint.DE": "Laissez l'indicatif vide, ou tapez les premiers chiffres dans « Contient », ex. 4930 pour Berlin.",
-    "numflow.hint.AU": "Laissez l'indicatif vide, ou tapez les premiers chiffres dans « Contient », ex. 612 pour Sydney.",
+    "numflow.hint.GB": _FR_HINT.format("20 pour Londres"),
+    "numflow.hint.FR": _FR_HINT.format("331 pour Paris"),
+    "numflow.hint.ES": _FR_HINT.format("3491 pour Madrid"),
+    "numflow.hint.DE": _FR_HINT.format("4930 pour Berlin"),
+    "numflow.hint.AU": _FR_HINT.format("612 pour Sydney"),
     "numflow.placeholder.US": "415",
     "numflow.placeholder.CA": "514",
     "numflow.advanced": "Avancé : importer les numéros de votre propre compte Twilio",
