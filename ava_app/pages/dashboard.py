@@ -9,6 +9,7 @@ from ava_app.components.call_rows import live_strip, page_styles, recent_call_ro
 from ava_app.components.charts import chart_card
 from ava_app.components.i18n import t
 from ava_app.components.layout import app_layout
+from ava_app.components.reach_card import reach_card
 from ava_app.components.stats import period_card, stat_card
 from ava_app.state.dashboard import DashboardState
 
@@ -142,6 +143,7 @@ def recent_card() -> rx.Component:
 def dashboard_body() -> rx.Component:
     return rx.vstack(
         live_strip(DashboardState.live),
+        reach_card(),
         rx.cond(~DashboardState.has_calls, empty_state()),
         rx.grid(
             rx.foreach(DashboardState.period_cards, period_card),

@@ -43,6 +43,7 @@ from ava_app.services import (
     credentials,
     integrations,
     phone_numbers,
+    phones,
     rate_limits,
     team,
 )
@@ -63,6 +64,7 @@ from ava_app.state.dashboard import DashboardState
 from ava_app.state.integrations import IntegrationsState
 from ava_app.state.onboarding import OnboardingState
 from ava_app.state.phone_numbers import NumberFlowState, PhoneNumbersState
+from ava_app.state.reach import ReachState
 from ava_app.state.settings import AuditState, ProfileState, SecurityState
 from ava_app.state.team import TeamState
 from ava_app.state.webhook_secret import WebhookSecretState
@@ -515,6 +517,7 @@ COVERED_HANDLERS = {
     "PhoneNumbersState.watch_sync",
     "PhoneNumbersState.retry_sync",
     "PhoneNumbersState.release",
+    "NumberFlowState.reset_flow",
     "NumberFlowState.search",
     "NumberFlowState.provision",
     "NumberFlowState.verify_twilio",
@@ -561,6 +564,12 @@ COVERED_HANDLERS = {
     "OnboardingState.choose_industry",
     "OnboardingState.save_personalise",
     "OnboardingState.go_live",
+    "OnboardingState.refresh_numbers",
+    "ReachState.load_reach",
+    "ReachState.save_line",
+    "ReachState.check_again",
+    "ReachState.place_call",
+    "ReachState.simulate_forwarded_call",
     # Platform admins only: an organisation's admin reads the refusal and retries nothing.
     "DeadLettersState.load_dead_letters",
     "DeadLettersState.load_more",
@@ -757,7 +766,7 @@ async def test_number_flow_never_takes_another_organisations_number(world, engin
     assert events[0] == "toast:success", events
     db.expire_all()
     newest = db.exec(select(PhoneNumber).order_by(PhoneNumber.id.desc())).first()[0]
-    assert newest.tenant_id == b.tenant_id and newest.e164 in state.added[0]
+    assert newest.tenant_id == b.tenant_id and phones.display(newest.e164, "US") == state.added[0]
     assert_nothing_of(a, state)
     assert_unchanged(engine, a, world.before)
 
@@ -1030,12 +1039,32 @@ async def test_onboarding_events_act_on_the_callers_organisation_only(world, eng
     form = await state.get_state(AssistantFormState)
     await run(form, "load_form")
     assert await run(state, "save_personalise") == [] and state.step == 5
+    assert await run(state, "next_step") == ["handler:ReachState.load_reach"] and state.step == 6
+    assert await run(state, "refresh_numbers") == [] and state.numbers == ["(212) 555-0163"]
     events = await run(state, "go_live")
     assert events[:1] == ["redirect:/dashboard"], events
     db.expire_all()
     assert db.get(Tenant, b.tenant_id).onboarding_completed_at is not None
     assert db.get(Tenant, a.tenant_id).industry == "clinic"
     assert_nothing_of(a, state)
+    assert_unchanged(engine, a, world.before)
+
+
+async def test_how_calls_reach_ava_shows_and_changes_the_callers_number_only(world, engine, db, monkeypatch):
+    a, b = world.a, world.b
+    monkeypatch.setattr("ava_app.state.reach.CONFIRM_WAIT_SECONDS", 1)
+    state = state_of(ReachState, b)
+    assert await run(state, "load_reach") == []
+    assert state.has_number and state.number_display == "(212) 555-0163" and state.carrier_key == "verizon"
+    state.line_input = A_DESK_NUMBER  # A's line typed by B: it becomes B's forwarded line, nothing of A changes
+    assert await run(state, "save_line") == ["toast:success"]
+    assert state.line_display == "(312) 555-0142" and not state.confirmed and state.codes
+    assert await run(state, "check_again") == [] and state.not_seen
+    # B's number is not on the emulator: both sandbox calls are refused, none reaches A's number.
+    assert await run(state, "place_call") == ["toast:error"]
+    assert await run(state, "simulate_forwarded_call") == ["toast:error"]
+    db.expire_all()
+    assert db.get(PhoneNumber, b.number_ids[0]).forwarded_from == A_DESK_NUMBER
     assert_unchanged(engine, a, world.before)
 
 

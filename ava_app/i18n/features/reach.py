@@ -12,6 +12,7 @@ EN: dict[str, str] = {
     "reach.sandbox_call": "Place a sandbox call",
     "reach.sandbox_note": "Sandbox: no real phone line exists, the emulator places the call.",
     "reach.call_placed": "Call placed: open your dashboard to see it live.",
+    "reach.call_failed": "The sandbox could not place the call. Try again in a moment.",
     "reach.keep_title": "Keep your existing number",
     "reach.keep_body": "Forward your current line to AVA: your customers keep calling the number they know.",
     "reach.existing_line": "Your existing number",
@@ -97,6 +98,7 @@ FR: dict[str, str] = {
     "reach.sandbox_call": "Passer un appel de test (bac à sable)",
     "reach.sandbox_note": "Bac à sable : aucune vraie ligne n'existe, l'émulateur passe l'appel.",
     "reach.call_placed": "Appel lancé : ouvrez votre tableau de bord pour le suivre en direct.",
+    "reach.call_failed": "Le bac à sable n'a pas pu passer l'appel. Réessayez dans un instant.",
     "reach.keep_title": "Gardez votre numéro actuel",
     "reach.keep_body": (
         "Renvoyez votre ligne actuelle vers AVA : vos clients continuent d'appeler le numéro qu'ils connaissent."
