@@ -81,7 +81,6 @@ def _code_row(code: dict) -> rx.Component:
         width="100%",
         padding_y="8px",
         border_top=f"1px solid {rx.color('gray', 4)}",
-        data_kind=code["kind"],
     )
 
 

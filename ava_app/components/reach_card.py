@@ -23,10 +23,10 @@ def _with_number() -> rx.Component:
                 rx.text(t("reach.card.title"), size="2", color_scheme="gray", weight="medium"),
                 rx.text(S.number_display, size=rx.breakpoints(initial="6", sm="7"), weight="bold", style=MONO),
                 rx.hstack(
-                    rx.icon(
-                        rx.cond(S.confirmed, "circle-check", "circle-dashed"),
-                        size=16,
-                        color=rx.cond(S.confirmed, rx.color("green", 10), rx.color("gray", 10)),
+                    rx.cond(
+                        S.confirmed,
+                        rx.icon("circle-check", size=16, color=rx.color("green", 10)),
+                        rx.icon("circle-dashed", size=16, color=rx.color("gray", 10)),
                     ),
                     rx.text(S.forward_status, size="2"),
                     align="center",
