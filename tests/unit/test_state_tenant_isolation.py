@@ -1068,6 +1068,21 @@ async def test_how_calls_reach_ava_shows_and_changes_the_callers_number_only(wor
     assert_unchanged(engine, a, world.before)
 
 
+async def test_logout_resets_every_per_user_state_of_the_tab(world):
+    """Reflex keeps a tab's state across page loads: after a logout the next account must find none of it."""
+    flow = state_of(NumberFlowState, world.b)
+    flow.country, flow.area_code, flow.results = "FR", "1", [{"key": "+33199001234"}]
+    reach_state = await flow.get_state(ReachState)
+    reach_state.line_input, reach_state.has_number = "06 12 34 56 78", True
+    auth = await flow.get_state(AuthState)
+    auth.sandbox = True
+    (event,) = await run(auth, "logout")
+    assert event.startswith("script:fetch('/api/v1/auth/browser-session', {method: 'DELETE'")
+    assert (flow.country, flow.area_code, flow.results) == ("US", "", [])
+    assert (reach_state.line_input, reach_state.has_number) == ("", False)
+    assert auth.user_email == "" and auth.sandbox, "the deployment's modes stay"
+
+
 async def test_dead_letters_are_refused_to_an_organisations_admin(world, engine, db):
     from ava_app.models import WebhookEvent
     from ava_app.state.dead_letters import DeadLettersState
