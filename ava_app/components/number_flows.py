@@ -134,7 +134,7 @@ def get_number_flow() -> rx.Component:
                     input_mode="numeric",
                     placeholder=S.area_code_placeholder,
                 ),
-                _input("contains", "numflow.contains", S.contains, S.set_contains, placeholder="555"),
+                _input("contains", "numflow.contains", S.contains, S.set_contains, placeholder=S.contains_placeholder),
                 columns=rx.breakpoints(initial="1", sm="3"),
                 gap="12px",
                 width="100%",

@@ -30,6 +30,8 @@ COUNTRIES = ("US", "CA", "GB", "FR", "ES", "DE", "AU")
 # Numbers shown at once; "More numbers" shows this many more of the search's results.
 PAGE = 5
 AREA_CODE_PLACEHOLDERS = {"US": "415", "CA": "514"}
+# The first digits of a big city's numbers, as the country hints suggest them.
+CONTAINS_PLACEHOLDERS = {"US": "555", "CA": "555", "GB": "4420", "FR": "331", "ES": "3491", "DE": "4930", "AU": "612"}
 
 
 def _price_text(price: Decimal | None, unit: str | None, lang: str) -> str:
@@ -139,6 +141,10 @@ class NumberFlowState(AuthState):
     @rx.var
     def area_code_placeholder(self) -> str:
         return AREA_CODE_PLACEHOLDERS.get(self.country, "")
+
+    @rx.var
+    def contains_placeholder(self) -> str:
+        return CONTAINS_PLACEHOLDERS.get(self.country, "")
 
     @rx.var
     def visible_results(self) -> list[dict[str, str]]:

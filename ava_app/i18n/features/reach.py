@@ -72,7 +72,7 @@ EN: dict[str, str] = {
     "numflow.more": "More numbers",
     "numflow.hint.US": "For a free US number, enter a 3-digit area code, e.g. 415.",
     "numflow.hint.CA": "Enter a 3-digit area code, e.g. 416 for Toronto or 514 for Montreal.",
-    "numflow.hint.GB": "Leave the area code empty, or type the first digits in Contains, e.g. 20 for London.",
+    "numflow.hint.GB": "Leave the area code empty, or type the first digits in Contains, e.g. 4420 for London.",
     "numflow.hint.FR": "Leave the area code empty, or type the first digits in Contains, e.g. 331 for Paris.",
     "numflow.hint.ES": "Leave the area code empty, or type the first digits in Contains, e.g. 3491 for Madrid.",
     "numflow.hint.DE": "Leave the area code empty, or type the first digits in Contains, e.g. 4930 for Berlin.",
