@@ -158,9 +158,9 @@ def test_french_owner_then_american_owner_in_the_same_tab(live_server: str, page
     page.locator("#reach-carrier").click()
     page.get_by_role("option", name="AT&T").click()
     expect(page.locator("#reach-codes")).to_contain_text(f"**61*{digits}#")
+    shoot(page, "reach-step-en-light-390")
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"the step is {overflow}px wider than a 390px screen"
-    shoot(page, "reach-step-en-light-390")
     set_look(page, lang="en", theme="dark")
     expect(page.locator("#reach-codes")).to_be_visible()
     shoot(page, "reach-step-en-dark-390")

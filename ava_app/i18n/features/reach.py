@@ -170,7 +170,7 @@ FR: dict[str, str] = {
     "numflow.more": "Plus de numéros",
     "numflow.hint.US": "Pour un numéro américain gratuit, saisissez un indicatif à 3 chiffres, ex. 415.",
     "numflow.hint.CA": "Saisissez un indicatif à 3 chiffres, ex. 514 pour Montréal ou 416 pour Toronto.",
-    "numflow.hint.GB": _FR_HINT.format("20 pour Londres"),
+    "numflow.hint.GB": _FR_HINT.format("4420 pour Londres"),
     "numflow.hint.FR": _FR_HINT.format("331 pour Paris"),
     "numflow.hint.ES": _FR_HINT.format("3491 pour Madrid"),
     "numflow.hint.DE": _FR_HINT.format("4930 pour Berlin"),
