@@ -130,7 +130,8 @@ def carrier(country: str | None, key: str | None) -> Carrier:
 
 def dialled_number(target_e164: str, *, family: str, country: str | None) -> str:
     """The AVA number as typed after the code: national digits inside the caller's own country (as carriers' help
-    pages show it), else international. North American star codes take 10 digits, or 011 + digits abroad."""
+    pages show it; 1 + 10 digits in North America), else international. North American star codes take 10 digits,
+    or 011 + digits abroad."""
     try:
         number = phonenumbers.parse(target_e164, None)
     except phonenumbers.NumberParseException:
@@ -141,6 +142,8 @@ def dialled_number(target_e164: str, *, family: str, country: str | None) -> str
             return str(number.national_number)
         return "011" + phonenumbers.format_number(number, PhoneNumberFormat.E164)[1:]
     if region and region == (country or "").upper():
+        if number.country_code == 1:
+            return f"1{number.national_number}"
         national = phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
         return "".join(char for char in national if char.isdigit())
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)

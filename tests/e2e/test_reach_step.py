@@ -157,7 +157,7 @@ def test_french_owner_then_american_owner_in_the_same_tab(live_server: str, page
     expect(page.locator("#reach-codes")).to_contain_text("*73")
     page.locator("#reach-carrier").click()
     page.get_by_role("option", name="AT&T").click()
-    expect(page.locator("#reach-codes")).to_contain_text(f"**61*{digits}#")
+    expect(page.locator("#reach-codes")).to_contain_text(f"**61*1{digits}#")
     shoot(page, "reach-step-en-light-390")
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"the step is {overflow}px wider than a 390px screen"

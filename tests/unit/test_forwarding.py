@@ -48,7 +48,8 @@ def test_verizon_and_us_landlines_use_star_codes_with_ten_digits():
     landline = _by_kind("US", "us_landline", AVA_US)
     assert (landline["busy"].dial, landline["busy"].cancel) == ("*904155550142", "*91")
     assert (landline["no_answer"].dial, landline["no_answer"].cancel) == ("*924155550142", "*93")
-    assert _by_kind("US", "att", AVA_US)["no_answer"].dial == "**61*4155550142#"
+    assert _by_kind("US", "att", AVA_US)["no_answer"].dial == "**61*14155550142#"
+    assert _by_kind("CA", "rogers", "+14165550123")["busy"].dial == "**67*14165550123#"
     assert _by_kind("US", "verizon", AVA_FR)["always"].dial == "*7201133176340000"
 
 
