@@ -38,7 +38,7 @@ def _with_number() -> rx.Component:
             ),
             rx.flex(
                 rx.link(
-                    rx.button(rx.icon("phone-outgoing", size=16), t("reach.call_now"), variant="soft"),
+                    rx.button(rx.icon("phone-outgoing", size=16), t("reach.card.call"), variant="soft"),
                     href=S.number_tel,
                 ),
                 rx.link(t("reach.card.instructions"), href=INSTRUCTIONS, size="2"),

@@ -68,7 +68,7 @@ def row_actions(row: dict) -> rx.Component:
             S.is_admin,
             rx.button(
                 t("numbers.release"),
-                on_click=S.ask_release(row["id"], row["e164"]),
+                on_click=S.ask_release(row["id"], row["display"]),
                 size="1",
                 variant="ghost",
                 color_scheme="red",
@@ -86,7 +86,7 @@ def number_card(row: dict) -> rx.Component:
         rx.flex(
             rx.vstack(
                 rx.hstack(
-                    rx.text(row["e164"], weight="bold", size="4", style={"fontVariantNumeric": "tabular-nums"}),
+                    rx.text(row["display"], weight="bold", size="4", style={"fontVariantNumeric": "tabular-nums"}),
                     status_badge(row),
                     sync_badge(row),
                     wrap="wrap",

@@ -394,11 +394,13 @@ class PhoneNumbersState(HoursMixin, AuthState):
     busy_number: str = ""
     _raw: dict[int, dict] = {}
 
-    def _row(self, number: phone_numbers.NumberOut) -> dict[str, str]:
+    def _row(self, number: phone_numbers.NumberOut, country: str = "US") -> dict[str, str]:
         lang = self.lang or "en"
         return {
             "id": str(number.id),
             "e164": number.e164 or "…",
+            # As the business's people write it: national for its own country, international otherwise.
+            "display": phones.display(number.e164, country) if number.e164 else "…",
             "label": number.label,
             "provider": "Vapi" if number.provider == "vapi" else "Twilio",
             "status": number.status,
@@ -413,12 +415,14 @@ class PhoneNumbersState(HoursMixin, AuthState):
     @rx.event
     def load_numbers(self):
         """The organisation's numbers (released ones are not shown)."""
-        call = self._call(lambda s, p: phone_numbers.list_numbers(s, principal=p))
+        call = self._call(
+            lambda s, p: (phone_numbers.list_numbers(s, principal=p), reach.get_reach(s, principal=p).country)
+        )
         if call.refused:
             return call.event
-        rows = call.value
+        rows, country = call.value
         self._raw = {row.id: row.model_dump(mode="json") for row in rows[:200]}
-        self.numbers = [self._row(row) for row in rows[:200]]
+        self.numbers = [self._row(row, country) for row in rows[:200]]
         # "How calls reach AVA" on this page shows the first number: it follows the list.
         return ReachState.load_reach
 
