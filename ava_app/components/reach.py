@@ -30,7 +30,7 @@ def number_block() -> rx.Component:
                 rx.text(t("reach.call_now"), weight="bold"),
                 rx.text(t("reach.call_now_body"), size="2"),
                 rx.cond(
-                    S.emulator_calls,
+                    S.emulator_calls & S.can_write,
                     rx.vstack(
                         rx.button(
                             rx.icon("phone-outgoing", size=16),
@@ -104,7 +104,7 @@ def _status() -> rx.Component:
                             rx.icon("refresh-cw", size=14), t("reach.check"), on_click=S.check_again, variant="soft"
                         ),
                         rx.cond(
-                            S.emulator_calls,
+                            S.emulator_calls & S.can_write,
                             rx.button(
                                 rx.icon("flask-conical", size=14),
                                 t("reach.simulate_forwarded"),
@@ -126,55 +126,61 @@ def _status() -> rx.Component:
     )
 
 
+def _line_form() -> rx.Component:
+    """The existing line and the carrier (writers)."""
+    return rx.form(
+        rx.grid(
+            rx.vstack(
+                field_label("reach.existing_line", id="reach-line"),
+                rx.hstack(
+                    rx.input(
+                        id="reach-line",
+                        value=S.line_input,
+                        on_change=S.set_line_input,
+                        type="tel",
+                        auto_complete="tel",
+                        size="3",
+                        width="100%",
+                        aria_invalid=rx.cond(S.line_error, "true", "false"),
+                        aria_describedby="reach-line-error",
+                    ),
+                    rx.button(t("reach.save_line"), type="submit", loading=S.line_saving, size="3"),
+                    width="100%",
+                ),
+                field_error(S.line_error, id="reach-line"),
+                spacing="1",
+                width="100%",
+            ),
+            rx.vstack(
+                field_label("reach.carrier", id="reach-carrier"),
+                rx.select.root(
+                    rx.select.trigger(id="reach-carrier", width="100%"),
+                    rx.select.content(
+                        rx.foreach(S.carrier_options, lambda c: rx.select.item(c["name"], value=c["key"]))
+                    ),
+                    value=S.carrier_key,
+                    on_change=S.set_carrier,
+                    size="3",
+                ),
+                spacing="1",
+                width="100%",
+            ),
+            columns=rx.breakpoints(initial="1", sm="2"),
+            gap="12px",
+            width="100%",
+        ),
+        on_submit=S.save_line,
+        width="100%",
+    )
+
+
 def forwarding_block() -> rx.Component:
     """The existing line, the carrier, then what to dial and whether a forwarded call was seen."""
     return rx.vstack(
         rx.heading(t("reach.keep_title"), size="4"),
         rx.text(t("reach.keep_body"), size="2", color_scheme="gray"),
-        rx.form(
-            rx.grid(
-                rx.vstack(
-                    field_label("reach.existing_line", id="reach-line"),
-                    rx.hstack(
-                        rx.input(
-                            id="reach-line",
-                            value=S.line_input,
-                            on_change=S.set_line_input,
-                            type="tel",
-                            auto_complete="tel",
-                            size="3",
-                            width="100%",
-                            aria_invalid=rx.cond(S.line_error, "true", "false"),
-                            aria_describedby="reach-line-error",
-                        ),
-                        rx.button(t("reach.save_line"), type="submit", loading=S.line_saving, size="3"),
-                        width="100%",
-                    ),
-                    field_error(S.line_error, id="reach-line"),
-                    spacing="1",
-                    width="100%",
-                ),
-                rx.vstack(
-                    field_label("reach.carrier", id="reach-carrier"),
-                    rx.select.root(
-                        rx.select.trigger(id="reach-carrier", width="100%"),
-                        rx.select.content(
-                            rx.foreach(S.carrier_options, lambda c: rx.select.item(c["name"], value=c["key"]))
-                        ),
-                        value=S.carrier_key,
-                        on_change=S.set_carrier,
-                        size="3",
-                    ),
-                    spacing="1",
-                    width="100%",
-                ),
-                columns=rx.breakpoints(initial="1", sm="2"),
-                gap="12px",
-                width="100%",
-            ),
-            on_submit=S.save_line,
-            width="100%",
-        ),
+        # Viewers read the codes and the status; typing the line and choosing the carrier are for writers.
+        rx.cond(S.can_write, _line_form()),
         rx.cond(
             S.line_display != "",
             rx.vstack(
