@@ -45,6 +45,7 @@ from ava_app.state.notifications import NotificationsState
 from ava_app.state.onboarding import OnboardingState
 from ava_app.state.outbox import OutboxState
 from ava_app.state.phone_numbers import NumberFlowState, PhoneNumbersState
+from ava_app.state.reach import ReachState
 from ava_app.state.settings import AuditState, ProfileState, SecurityState
 from ava_app.state.team import InviteState, TeamState
 from ava_app.task_queue import start_embedded_worker, stop_embedded_worker
@@ -165,7 +166,7 @@ app.add_page(
     phone_numbers_page,
     route=routes.PHONE_NUMBERS,
     title="AVA · Phone numbers",
-    on_load=[*SIGNED_IN, PhoneNumbersState.load_numbers, NumberFlowState.reset_flow],
+    on_load=[*SIGNED_IN, PhoneNumbersState.load_numbers, NumberFlowState.reset_flow, ReachState.load_reach],
 )
 app.add_page(
     dead_letters_page,

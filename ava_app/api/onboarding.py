@@ -16,7 +16,7 @@ router = APIRouter(prefix="/onboarding", tags=["onboarding"])
 
 
 class ProgressIn(BaseModel):
-    step: int = Field(ge=1, le=5)
+    step: int = Field(ge=1, le=len(onboarding.STEPS))
     industry: str | None = Field(default=None, max_length=40)
     locale: str | None = Field(default=None, max_length=8)
 

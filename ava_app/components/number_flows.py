@@ -1,5 +1,6 @@
 """Getting a phone number, shared by wizard step 3 and the "Add number" dialog of /phone-numbers:
-search and buy a new number (with a confirmation saying free, or the monthly price), or import Twilio numbers."""
+search and buy a new number (with a confirmation saying free, or the monthly price), or, under "Advanced", import the
+numbers of the business's own Twilio account."""
 
 from __future__ import annotations
 
@@ -131,14 +132,14 @@ def get_number_flow() -> rx.Component:
                     S.area_code,
                     S.set_area_code,
                     input_mode="numeric",
-                    placeholder="415",
+                    placeholder=S.area_code_placeholder,
                 ),
-                _input("contains", "numflow.contains", S.contains, S.set_contains, placeholder="555"),
+                _input("contains", "numflow.contains", S.contains, S.set_contains, placeholder=S.contains_placeholder),
                 columns=rx.breakpoints(initial="1", sm="3"),
                 gap="12px",
                 width="100%",
             ),
-            rx.text(t("numflow.area_code_hint"), size="1", color_scheme="gray", margin_top="4px"),
+            rx.text(S.country_hint, size="1", color_scheme="gray", margin_top="4px", id="nf-hint"),
             rx.button(
                 rx.icon("search", size=16),
                 t("numflow.search"),
@@ -160,11 +161,21 @@ def get_number_flow() -> rx.Component:
                 rx.vstack(
                     rx.text(t("numflow.results"), size="2", weight="medium"),
                     rx.radio_group.root(
-                        rx.vstack(rx.foreach(S.results, _offer), spacing="2", width="100%"),
+                        rx.vstack(rx.foreach(S.visible_results, _offer), spacing="2", width="100%"),
                         value=S.selected,
                         on_change=S.select_number,
                         width="100%",
                         aria_label=t("numflow.results"),
+                    ),
+                    rx.cond(
+                        S.has_more,
+                        rx.button(
+                            rx.icon("chevron-down", size=16),
+                            t("numflow.more"),
+                            on_click=S.show_more,
+                            variant="ghost",
+                            size="2",
+                        ),
                     ),
                     field_error(S.flow_errors.get("selected", ""), id="nf-selected"),
                     rx.button(t("numflow.get"), on_click=S.ask_confirm, size="3", disabled=S.provisioning),
@@ -318,15 +329,23 @@ def added_numbers() -> rx.Component:
     )
 
 
+def advanced_import() -> rx.Component:
+    """Importing from the business's own Twilio account: for the few who have one, folded away by default."""
+    return rx.el.details(
+        rx.el.summary(
+            rx.text(t("numflow.advanced"), size="2", weight="medium", as_="span"),
+            style={"cursor": "pointer", "padding": "6px 0"},
+        ),
+        rx.box(import_flow(), padding_top="12px"),
+        style={"width": "100%", "borderTop": f"1px solid {rx.color('gray', 5)}", "paddingTop": "8px"},
+    )
+
+
 def number_flows(*, skip: rx.Component | None = None) -> rx.Component:
-    """Tabs: get a new number, import from Twilio, and (in the wizard) skip."""
-    triggers = [
-        rx.tabs.trigger(t("numflow.tab.get"), value="get"),
-        rx.tabs.trigger(t("numflow.tab.import"), value="import"),
-    ]
+    """Tabs: get a new number and (in the wizard) skip; the Twilio import under "Advanced"."""
+    triggers = [rx.tabs.trigger(t("numflow.tab.get"), value="get")]
     contents = [
-        rx.tabs.content(get_number_flow(), value="get", padding_top="16px"),
-        rx.tabs.content(import_flow(), value="import", padding_top="16px"),
+        rx.tabs.content(rx.vstack(get_number_flow(), advanced_import(), spacing="4"), value="get", padding_top="16px")
     ]
     if skip is not None:
         triggers.append(rx.tabs.trigger(t("numflow.tab.skip"), value="skip"))

@@ -20,7 +20,8 @@ def _step(index: int, label_key: str, *, current: rx.Var, reached: rx.Var, on_se
         bg=rx.cond(is_current | done, rx.color("accent", 9), rx.color("gray", 4)),
         color=rx.cond(is_current | done, "white", rx.color("gray", 11)),
     )
-    # Names of other steps are hidden on phones (the current one always shows), so five steps fit in 390 px.
+    # Names of other steps are hidden on phones, so six steps fit in 390 px; the current one shows unless the
+    # ``compact`` rule hides it too (the page says "Step n of 6" and the card's heading names it).
     label = rx.el.span(
         rx.text(
             t(label_key),
@@ -30,7 +31,7 @@ def _step(index: int, label_key: str, *, current: rx.Var, reached: rx.Var, on_se
             white_space="nowrap",
         ),
         display=rx.cond(is_current, "inline", "none"),
-        class_name=rx.cond(is_current, "", "ava-step-name"),
+        class_name=rx.cond(is_current, "ava-step-current", "ava-step-name"),
     )
     return rx.el.button(
         rx.hstack(badge, label, spacing="2", align="center"),
@@ -62,7 +63,14 @@ def stepper(steps: list[str], *, current: rx.Var, reached: rx.Var, on_select) ->
         items.append(_step(index, key, current=current, reached=reached, on_select=on_select))
     return rx.el.nav(
         # Radix breakpoints cannot be combined with a condition, so the wide-screen rule is plain CSS.
-        rx.el.style("@media (min-width: 768px) { .ava-step-name { display: inline !important; } }"),
+        rx.el.style(
+            "@media (min-width: 768px) { .ava-step-name { display: inline !important; } }"
+            + (
+                "@media (max-width: 479px) { .ava-step-current { display: none !important; } }"
+                if len(steps) > 5
+                else ""
+            )
+        ),
         rx.hstack(*items, align="center", spacing="1", width="100%"),
         aria_label=t("onb.title"),
         width="100%",

@@ -14,6 +14,7 @@ from ava_app.components.call_rows import live_strip, page_styles, recent_call_ro
 from ava_app.components.charts import chart_card
 from ava_app.components.i18n import t
 from ava_app.components.layout import app_layout
+from ava_app.components.reach_card import reach_card
 from ava_app.components.setup_checklist import setup_checklist_card
 from ava_app.components.stats import period_card, stat_card
 from ava_app.state.dashboard import DashboardState
@@ -153,8 +154,8 @@ def recent_card() -> rx.Component:
 
 
 def reach_slot() -> rx.Component:
-    """Where the "reach" card (the AVA number and how calls get to it) goes; empty until it is added."""
-    return rx.fragment()
+    """The AVA number and how calls get to it, or a warning while the organisation has no number."""
+    return reach_card()
 
 
 def figures() -> rx.Component:

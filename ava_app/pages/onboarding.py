@@ -1,4 +1,5 @@
-"""/onboarding: the five-step wizard (welcome, industry, phone number, personalise, test and go live)."""
+"""/onboarding: the six-step wizard (welcome, industry, phone number, personalise, test call, how calls reach AVA and
+go live)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,24 @@ from ava_app.components.i18n import t
 from ava_app.components.industry_cards import industry_cards
 from ava_app.components.layout import app_layout
 from ava_app.components.number_flows import number_flows
+from ava_app.components.reach import reach_panel
 from ava_app.components.stepper import stepper
 from ava_app.components.test_call import test_call_panel
 from ava_app.state.assistant import AssistantFormState
 from ava_app.state.onboarding import OnboardingState
+from ava_app.state.phone_numbers import NumberFlowState
+from ava_app.state.reach import ReachState
 
 S = OnboardingState
-STEPS = ["onb.step.welcome", "onb.step.industry", "onb.step.number", "onb.step.personalise", "onb.step.test"]
+STEPS = [
+    "onb.step.welcome",
+    "onb.step.industry",
+    "onb.step.number",
+    "onb.step.personalise",
+    "onb.step.test",
+    "onb.step.reach",
+]
+NUMBER_STEP, PERSONALISE_STEP, REACH_STEP = 3, 4, 6
 
 
 def _heading(title_key: str, body_key: str) -> rx.Component:
@@ -133,11 +145,25 @@ def test_step() -> rx.Component:
     return rx.vstack(
         _heading("onb.test.title", "onb.test.body"),
         test_call_panel(),
+        spacing="4",
+        width="100%",
+    )
+
+
+def reach_step() -> rx.Component:
+    """How calls reach AVA, then going live: never called "live" while no number rings the assistant."""
+    return rx.vstack(
+        _heading("reach.title", "reach.body"),
+        reach_panel(on_get_number=S.go_to(NUMBER_STEP)),
         rx.card(
             rx.flex(
                 rx.vstack(
-                    rx.text(t("onb.test.live_title"), weight="bold"),
-                    rx.text(t("onb.test.live_body"), size="2", color_scheme="gray"),
+                    rx.text(t("reach.golive_title"), weight="bold"),
+                    rx.text(
+                        rx.cond(ReachState.has_number, t("reach.golive_body"), t("reach.golive_no_number")),
+                        size="2",
+                        color_scheme="gray",
+                    ),
                     spacing="1",
                     flex="1",
                     min_width="220px",
@@ -167,6 +193,9 @@ def test_step() -> rx.Component:
 
 
 def _nav_buttons() -> rx.Component:
+    # Once the number step has a number, "Next" is the obvious way on: the solid, primary button.
+    has_number = (S.numbers.length() > 0) | (NumberFlowState.added.length() > 0)
+    primary = (S.step == NUMBER_STEP) & has_number
     return rx.hstack(
         rx.cond(
             S.step > 1,
@@ -176,8 +205,14 @@ def _nav_buttons() -> rx.Component:
         ),
         rx.spacer(),
         rx.cond(
-            (S.step > 1) & (S.step < 4),
-            rx.button(t("onb.next"), rx.icon("arrow-right", size=16), on_click=S.next_step, variant="outline"),
+            (S.step > 1) & (S.step < REACH_STEP) & (S.step != PERSONALISE_STEP),
+            rx.button(
+                t("onb.next"),
+                rx.icon("arrow-right", size=16),
+                on_click=S.next_step,
+                variant=rx.cond(primary, "solid", "outline"),
+                size=rx.cond(primary, "3", "2"),
+            ),
         ),
         width="100%",
     )
@@ -189,7 +224,7 @@ def onboarding_page() -> rx.Component:
             S.loaded,
             rx.vstack(
                 stepper(STEPS, current=S.step, reached=S.reached, on_select=S.go_to),
-                rx.text(t("onb.step"), " ", S.step, " ", t("onb.of"), " 5", size="1", color_scheme="gray"),
+                rx.text(t("onb.step"), " ", S.step, " ", t("onb.of"), f" {len(STEPS)}", size="1", color_scheme="gray"),
                 rx.card(
                     rx.match(
                         S.step,
@@ -197,7 +232,8 @@ def onboarding_page() -> rx.Component:
                         (2, industry_step()),
                         (3, number_step()),
                         (4, personalise_step()),
-                        test_step(),
+                        (5, test_step()),
+                        reach_step(),
                     ),
                     size=rx.breakpoints(initial="2", sm="3"),
                     width="100%",

@@ -9,6 +9,7 @@ from ava_app.components.hours_editor import hours_editor
 from ava_app.components.i18n import t
 from ava_app.components.layout import app_layout
 from ava_app.components.number_flows import number_flows
+from ava_app.components.reach import reach_panel
 from ava_app.state.phone_numbers import PhoneNumbersState
 
 S = PhoneNumbersState
@@ -325,6 +326,17 @@ def phone_numbers_page() -> rx.Component:
             S.numbers.length() > 0,
             rx.vstack(rx.foreach(S.numbers, number_card), spacing="3", width="100%", max_width="900px"),
             rx.callout(t("numbers.empty"), icon="phone", width="100%"),
+        ),
+        rx.card(
+            rx.vstack(
+                rx.heading(t("reach.title"), size="5"),
+                reach_panel(on_get_number=S.set_add_open(True)),
+                spacing="3",
+                width="100%",
+            ),
+            id="reach",
+            width="100%",
+            max_width="900px",
         ),
         add_dialog(),
         config_dialog(),

@@ -1,4 +1,4 @@
-"""The five-step onboarding wizard: welcome, industry, phone number, personalise, test call.
+"""The six-step onboarding wizard: welcome, industry, phone number, personalise, test call, how calls reach AVA.
 
 Progress is derived from what exists (industry chosen, a number connected, a call received) plus the tenant's
 ``onboarding_step``; completing it makes sure the assistant is on Vapi and every number is routed to it.
@@ -16,7 +16,7 @@ from ava_app.services import assistants, phone_numbers, presets
 from ava_app.services.errors import Invalid, NotFound, ProviderError
 from ava_app.services.principal import Principal
 
-STEPS = ("welcome", "industry", "number", "personalise", "test_call")
+STEPS = ("welcome", "industry", "number", "personalise", "test_call", "reach")
 
 
 class OnboardingProgress(BaseModel):
@@ -61,6 +61,8 @@ def _progress(session: Session, *, tenant_id: int) -> OnboardingProgress:
         3: number is not None,
         4: tenant.onboarding_step > 4 or completed,
         5: test_call_done,
+        # "How calls reach AVA" is done once the owner went live from it.
+        6: completed,
     }
     return OnboardingProgress(
         step=min(max(tenant.onboarding_step, 1), len(STEPS)),
@@ -90,13 +92,13 @@ def set_step(
     industry: str | None = None,
     locale: str | None = None,
 ) -> OnboardingProgress:
-    """Move the wizard to ``step`` (1-5); with ``industry``, also apply that industry's preset in ``locale``.
+    """Move the wizard to ``step`` (1-6); with ``industry``, also apply that industry's preset in ``locale``.
 
     Choosing the industry the assistant already has keeps the owner's edits (the preset is not re-applied).
     """
     tenant_id = principal.require_writer()
     if not 1 <= step <= len(STEPS):
-        raise Invalid("There are five onboarding steps.", fields={"step": "Between 1 and 5"})
+        raise Invalid("There are six onboarding steps.", fields={"step": "Between 1 and 6"})
     if industry is not None:
         if industry not in presets.INDUSTRIES:
             raise Invalid("Choose one of the offered industries.", fields={"industry": "Unknown industry"})

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from ava_app.db import session_scope
 from ava_app.models import Assistant, PhoneNumber, ProviderCredential, Tenant, utcnow
-from ava_app.services import caller_phrases, credentials, phone_input, presets
+from ava_app.services import caller_phrases, credentials, number_prices, phone_input, presets
 from ava_app.services.assistants import (
     SYNC_RETRIES,
     SYNC_RETRY_DELAY_SECONDS,
@@ -282,21 +282,25 @@ def search_numbers(
             log.warning("Twilio unreachable; offering the free Vapi number only")
             return offer
         raise
-    offer += [
-        AvailableNumber(
-            kind="twilio",
-            phone_number=item["phone_number"],
-            display=item["friendly_name"] or item["phone_number"],
-            country=item["iso_country"] or country,
-            area_code=area_code,
-            locality=item["locality"],
-            region=item["region"],
-            monthly_price=item["monthly_price"],
-            price_unit=item["price_unit"],
-            free=False,
+    for item in found:
+        number_country = item["iso_country"] or country
+        price, unit = number_prices.monthly_price(
+            number_country, provider_price=item["monthly_price"], provider_unit=item["price_unit"]
         )
-        for item in found
-    ]
+        offer.append(
+            AvailableNumber(
+                kind="twilio",
+                phone_number=item["phone_number"],
+                display=item["friendly_name"] or item["phone_number"],
+                country=number_country,
+                area_code=area_code,
+                locality=item["locality"],
+                region=item["region"],
+                monthly_price=price,
+                price_unit=unit,
+                free=False,
+            )
+        )
     return offer
 
 
@@ -400,7 +404,9 @@ def _provision_twilio(session: Session, *, tenant_id: int, choice: NumberChoice,
         twilio_sid=bought["sid"],
         twilio_account_sid=bought["account_sid"],
         country=country,
-        monthly_price=match["monthly_price"],
+        monthly_price=number_prices.monthly_price(
+            country, provider_price=match["monthly_price"], provider_unit=match["price_unit"]
+        )[0],
         status="pending",
         sync_status="pending",
     )

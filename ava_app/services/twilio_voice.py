@@ -37,7 +37,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from ava_app import routes
 from ava_app.languages import is_supported
 from ava_app.models import Assistant, Call, PhoneNumber, Tenant, WebhookEvent, utcnow
-from ava_app.services import credentials
+from ava_app.services import credentials, reach
 from ava_app.services.business_hours import HoursStatus, business_hours_status
 from ava_app.services.caller_phrases import closed_greeting, language_for, phrase
 from ava_app.services.db_races import run_with_race_retries
@@ -366,7 +366,13 @@ def answer_incoming_call(session: Session, *, form: TwilioForm, now: datetime | 
     try:
         call_id = _run_committed(
             session,
-            lambda: _record_answer(session, call_values=call_values, event_id=stored.event_id, route=route),
+            lambda: _record_answer(
+                session,
+                call_values=call_values,
+                event_id=stored.event_id,
+                route=route,
+                forwarded=(number.id, form.get("ForwardedFrom")),
+            ),
         )
     except Exception as exc:
         error = _failure(session, event_id=stored.event_id, exc=exc, what=f"voice webhook of {call_sid}")
@@ -374,8 +380,21 @@ def answer_incoming_call(session: Session, *, form: TwilioForm, now: datetime | 
     return VoiceAnswer(twiml=twiml, route=route, event_id=stored.event_id, duplicate=not stored.fresh, call_id=call_id)
 
 
-def _record_answer(session: Session, *, call_values: dict[str, Any] | None, event_id: int, route: str) -> int | None:
-    """Create the call AVA answers itself (unless a redelivery or a status callback already did) and mark the event."""
+def _record_answer(
+    session: Session,
+    *,
+    call_values: dict[str, Any] | None,
+    event_id: int,
+    route: str,
+    forwarded: tuple[int | None, str] = (None, ""),
+) -> int | None:
+    """Create the call AVA answers itself (unless a redelivery or a status callback already did) and mark the event.
+
+    ``forwarded`` is the number called and Twilio's ``ForwardedFrom``: a call forwarded from the owner's existing line
+    confirms their forwarding, whichever route answers it."""
+    number_id, forwarded_from = forwarded
+    if number_id is not None and forwarded_from:
+        reach.note_forwarded_call(session, phone_number_id=number_id, forwarded_from=forwarded_from)
     call_id = None
     if call_values is not None:
         call_id = session.exec(select(Call.id).where(Call.provider_call_id == call_values["provider_call_id"])).first()

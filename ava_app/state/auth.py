@@ -342,12 +342,29 @@ class AuthState(I18nState):
         self.org_dialog_open = False
         return rx.call_script("window.location.assign('/dashboard')")
 
+    async def _reset_signed_in_states(self) -> None:
+        """Put every per-user state back to its defaults: Reflex keeps a tab's state across page loads, so what
+        one account chose or typed (the number step's country, forms, lists) would otherwise greet the next account
+        that logs in in the same tab. The interface language and the deployment's modes stay."""
+        sandbox, has_dev_outbox = self.sandbox, self.has_dev_outbox
+        pending, seen = list(AuthState.get_substates()), set()
+        while pending:
+            state_class = pending.pop()
+            if state_class in seen:
+                continue
+            seen.add(state_class)
+            pending.extend(state_class.get_substates())
+            (await self.get_state(state_class)).reset()
+        self.reset()
+        self.sandbox, self.has_dev_outbox = sandbox, has_dev_outbox
+
     @rx.event
-    def logout(self):
-        """End this session on the server and in the browser; the browser forgets it even if the server refuses."""
+    async def logout(self):
+        """End this session on the server and in the browser; the browser forgets it even if the server refuses.
+        Every per-user state of the tab is reset, so nothing of this account shows to the next one."""
         ip = self._client_info()[0]
-        self._call(lambda s, p: accounts.logout(s, principal=p, ip=ip), on_error=lambda _error: None)
-        self._forget()
+        await self._call_async(lambda s, p: accounts.logout(s, principal=p, ip=ip), on_error=lambda _error: None)
+        await self._reset_signed_in_states()
         return rx.call_script(
             "fetch('/api/v1/auth/browser-session', {method: 'DELETE', credentials: 'same-origin'})"
             f".finally(() => window.location.assign('{routes.LOGIN}'))"

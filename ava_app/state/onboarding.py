@@ -1,5 +1,5 @@
-"""The onboarding wizard in the browser: which step is shown, the industry, going live (the test call of step 5 is
-``TestCallState``, also offered on /assistant).
+"""The onboarding wizard in the browser: which step is shown, the industry, going live from step 6 (the test call of
+step 5 is ``TestCallState``, also offered on /assistant; step 6 is ``ReachState``, shared with the dashboard card).
 
 Progress lives on the organisation (``onboarding.get_progress``/``set_step``), so a reload or a later login resumes
 where the owner left. Step 3 uses ``NumberFlowState`` and step 4 ``AssistantFormState``, shared with the pages that
@@ -12,15 +12,17 @@ import reflex as rx
 
 from ava_app import routes
 from ava_app.i18n import translate
-from ava_app.services import onboarding, phone_numbers, presets
+from ava_app.services import onboarding, phone_numbers, phones, presets, reach
 from ava_app.services.errors import DomainError
 from ava_app.services.principal import Principal
 from ava_app.state.assistant import AssistantFormState
 from ava_app.state.auth import AuthState
+from ava_app.state.reach import ReachState
 from ava_app.state.test_call import TestCallState
 
 STEP_COUNT = len(onboarding.STEPS)
 PERSONALISE_STEP = 4
+REACH_STEP = 6
 
 
 class OnboardingState(AuthState):
@@ -43,7 +45,15 @@ class OnboardingState(AuthState):
         self.industry = progress.industry or ""
 
     def _load_numbers(self, session, principal: Principal) -> None:
-        self.numbers = [n.e164 or "…" for n in phone_numbers.list_numbers(session, principal=principal)][:20]
+        country = reach.get_reach(session, principal=principal).country
+        rows = phone_numbers.list_numbers(session, principal=principal)[:20]
+        self.numbers = [phones.display(n.e164, country) if n.e164 else "…" for n in rows]
+
+    @rx.event
+    def refresh_numbers(self):
+        """The organisation's numbers again, after the number step connected one."""
+        call = self._call(lambda s, p: self._load_numbers(s, p))
+        return call.event if call.refused else None
 
     @rx.event
     def load_wizard(self):
@@ -61,6 +71,8 @@ class OnboardingState(AuthState):
         ]
         self.live_error = ""
         self.loaded = True
+        if self.step == REACH_STEP:
+            return [TestCallState.reset_call, ReachState.load_reach]
         return TestCallState.reset_call
 
     def _progress_and_numbers(self, read):
@@ -82,6 +94,8 @@ class OnboardingState(AuthState):
         self._show(call.value)
         if step == PERSONALISE_STEP:
             return AssistantFormState.load_form
+        if step == REACH_STEP:
+            return ReachState.load_reach
         return None
 
     @rx.event
@@ -127,7 +141,9 @@ class OnboardingState(AuthState):
 
     @rx.event(background=True)
     async def go_live(self):
-        """Finish: save a call still open, put the assistant and numbers live at the provider, open the dashboard."""
+        """Finish: save a call still open, put the assistant and numbers live at the provider, open the dashboard.
+
+        With no number the assistant is ready but nothing rings it: the toast says so rather than "live"."""
         async with self:
             test_call = await self.get_state(TestCallState)
             if self.going_live or test_call.replying:
@@ -148,5 +164,9 @@ class OnboardingState(AuthState):
             yield call.event
             return
         async with self:
+            lang = self.lang or "en"
             yield rx.redirect(routes.DASHBOARD)
-            yield rx.toast.success(translate("onb.live_toast", self.lang or "en"))
+            if self.numbers:
+                yield rx.toast.success(translate("reach.live_toast", lang, number=self.numbers[0]))
+            else:
+                yield rx.toast.warning(translate("reach.ready_toast", lang))

@@ -15,7 +15,7 @@ import reflex as rx
 from ava_app import routes
 from ava_app.db import session_scope
 from ava_app.i18n import translate
-from ava_app.services import assistants, phone_input, phone_numbers, phones, regional
+from ava_app.services import assistants, number_prices, phone_input, phone_numbers, phones, reach, regional
 from ava_app.services.business_hours import WEEKDAY_KEYS
 from ava_app.services.errors import DomainError, Invalid
 from ava_app.services.providers import twilio
@@ -23,12 +23,33 @@ from ava_app.services.providers.sandbox_keys import SANDBOX_ACCOUNT_SID
 from ava_app.settings import get_settings
 from ava_app.state.auth import AuthState
 from ava_app.state.hours import HoursMixin, hours_payload
+from ava_app.state.onboarding import OnboardingState
+from ava_app.state.reach import ReachState
 
 COUNTRIES = ("US", "CA", "GB", "FR", "ES", "DE", "AU")
+# Numbers shown at once; "More numbers" shows this many more of the search's results.
+PAGE = 5
+AREA_CODE_PLACEHOLDERS = {"US": "415", "CA": "514"}
+# The first digits of a big city's numbers, as the country hints suggest them.
+CONTAINS_PLACEHOLDERS = {"US": "555", "CA": "555", "GB": "4420", "FR": "331", "ES": "3491", "DE": "4930", "AU": "612"}
 
 
-def _price_text(price: Decimal | None, unit: str | None) -> str:
-    return f"{price.normalize():f} {unit or 'USD'}" if price is not None else ""
+def _price_text(price: Decimal | None, unit: str | None, lang: str) -> str:
+    return number_prices.price_text(price, unit, lang)
+
+
+def _free_display(item: phone_numbers.AvailableNumber, home: str) -> str:
+    """A free number is picked by Vapi in the area code: only its first digits are known."""
+    return f"({item.area_code}) …" if home in ("US", "CA") else f"+1 ({item.area_code}) …"
+
+
+def _region_name(country: str, code: str | None, lang: str) -> str:
+    """The full name of a search result's region ("Île-de-France" for FR/IDF); the code when AVA has no name."""
+    if not code:
+        return ""
+    key = f"region.{country}.{code}"
+    name = translate(key, lang)
+    return code if name == key else name
 
 
 def _sandbox_account_offered() -> bool:
@@ -46,6 +67,9 @@ class NumberFlowState(AuthState):
 
     mode: str = "get"
     country: str = "US"
+    # The organisation's own country: numbers of it are shown the national way, and the search starts there.
+    business_country: str = "US"
+    shown: int = PAGE
     area_code: str = ""
     contains: str = ""
     results: list[dict[str, str]] = []
@@ -73,6 +97,11 @@ class NumberFlowState(AuthState):
     def reset_flow(self):
         """A fresh flow; in sandbox mode the Twilio sandbox account is chosen (resolved on the server)."""
         self.sandbox_creds = _sandbox_account_offered()
+        region = self._call_quietly(lambda s, p: reach.get_reach(s, principal=p))
+        self.business_country = region.country if region is not None else "US"
+        self.country = self.business_country if self.business_country in COUNTRIES else "US"
+        self.area_code = self.contains = ""
+        self.shown = PAGE
         self.mode, self.results, self.searched, self.selected = "get", [], False, ""
         self.flow_errors, self.added, self.skipped, self.chosen = {}, [], [], []
         self.twilio_numbers, self.account_name = [], ""
@@ -101,7 +130,34 @@ class NumberFlowState(AuthState):
 
     @rx.event
     def set_country(self, value: str):
-        self.country = value if value in COUNTRIES else "US"
+        self.country = value if value in COUNTRIES else self.country
+        self.area_code, self.results, self.searched, self.selected = "", [], False, ""
+
+    @rx.var
+    def country_hint(self) -> str:
+        """How to search in the chosen country, in the interface language."""
+        return translate(f"numflow.hint.{self.country}", self.lang or "en")
+
+    @rx.var
+    def area_code_placeholder(self) -> str:
+        return AREA_CODE_PLACEHOLDERS.get(self.country, "")
+
+    @rx.var
+    def contains_placeholder(self) -> str:
+        return CONTAINS_PLACEHOLDERS.get(self.country, "")
+
+    @rx.var
+    def visible_results(self) -> list[dict[str, str]]:
+        """The first numbers of the search; "More numbers" shows more."""
+        return self.results[: self.shown]
+
+    @rx.var
+    def has_more(self) -> bool:
+        return len(self.results) > self.shown
+
+    @rx.event
+    def show_more(self):
+        self.shown += PAGE
 
     @rx.event
     def set_area_code(self, value: str):
@@ -159,6 +215,8 @@ class NumberFlowState(AuthState):
     def _after_added(self):
         if self.router.page.path == routes.PHONE_NUMBERS:
             return PhoneNumbersState.load_numbers
+        if self.router.page.path == routes.ONBOARDING:
+            return OnboardingState.refresh_numbers
         return None
 
     @rx.event(background=True)
@@ -179,17 +237,22 @@ class NumberFlowState(AuthState):
             return
         offer = call.value
         async with self:
-            self.searched = True
+            lang, home = self.lang or "en", self.business_country
+            self.searched, self.shown = True, PAGE
             self.results = [
                 {
                     "key": item.phone_number or f"free-{item.area_code}",
                     "kind": item.kind,
                     "phone_number": item.phone_number or "",
                     "area_code": item.area_code or "",
-                    "display": item.phone_number or f"+1 ({item.area_code}) …",
-                    "place": ", ".join(part for part in (item.locality, item.region) if part),
+                    "display": phones.display(item.phone_number, home)
+                    if item.phone_number
+                    else _free_display(item, home),
+                    "place": ", ".join(
+                        part for part in (item.locality, _region_name(item.country, item.region, lang)) if part
+                    ),
                     "free": "1" if item.free else "",
-                    "price": "" if item.free else _price_text(item.monthly_price, item.price_unit),
+                    "price": "" if item.free else _price_text(item.monthly_price, item.price_unit, lang),
                 }
                 for item in offer[:20]
             ]
@@ -221,9 +284,10 @@ class NumberFlowState(AuthState):
             return
         number = call.value
         async with self:
-            self.added = [*self.added, number.e164 or offer["display"]]
+            shown = phones.display(number.e164, self.business_country) if number.e164 else offer["display"]
+            self.added = [*self.added, shown]
             self.results, self.searched, self.selected = [], False, ""
-            yield rx.toast.success(f"{translate('numflow.ready', self.lang or 'en')} {number.e164}")
+            yield rx.toast.success(f"{translate('numflow.ready', self.lang or 'en')} {shown}")
             yield self._after_added()
 
     @rx.event(background=True)
@@ -379,6 +443,8 @@ class PhoneNumbersState(HoursMixin, AuthState):
         self.phone_country = country or ""
         self._raw = {row.id: row.model_dump(mode="json") for row in rows[:200]}
         self.numbers = [self._row(row) for row in rows[:200]]
+        # "How calls reach AVA" on this page shows the first number: it follows the list.
+        return ReachState.load_reach
 
     @rx.event
     def set_add_open(self, value: bool):

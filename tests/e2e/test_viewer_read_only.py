@@ -60,9 +60,10 @@ def test_viewer_sees_no_write_controls(live_server: str, page: Page, db: Session
     expect(page.get_by_role("button", name="Call to test")).to_have_count(0)
     page.screenshot(path=str(ARTIFACTS / "viewer-assistant.png"), full_page=True)
 
-    # /phone-numbers: the number is listed, with no add, settings or release.
+    # /phone-numbers: the number is listed, with no add, settings or release, and no forwarded line to type.
     page.goto(live_server + "/phone-numbers")
-    expect(page.get_by_text(number.e164)).to_be_visible()
+    expect(page.locator(f"[data-number='{number.e164}']")).to_be_visible()
+    expect(page.get_by_label("Your existing number")).to_have_count(0)
     expect(page.get_by_role("button", name="Add number")).to_have_count(0)
     expect(page.get_by_role("button", name=re.compile(r"^Settings "))).to_have_count(0)
     expect(page.get_by_role("button", name=re.compile(r"^Release "))).to_have_count(0)

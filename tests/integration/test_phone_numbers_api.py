@@ -25,7 +25,7 @@ async def test_search_buy_configure_list_and_release(client, db, jobs, providers
     )
     assert bought.status_code == 201, bought.text
     number = bought.json()
-    assert number["provider"] == "twilio" and Decimal(number["monthly_price"]) == Decimal("2")
+    assert number["provider"] == "twilio" and Decimal(number["monthly_price"]) == Decimal("2.5")
     assert number["label"] == "Réception" and number["sync_status"] == "synced"
 
     bad = await client.post(

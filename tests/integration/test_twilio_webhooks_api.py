@@ -129,6 +129,23 @@ async def test_signed_fixture_call_is_handed_to_vapi_as_twiml(client, db, busine
     assert event.payload == body
 
 
+async def test_a_call_forwarded_from_the_owners_line_confirms_the_forwarding(client, db, business):
+    _tenant, number = business
+    number.forwarded_from = "+14155550100"
+    db.add(number)
+    db.commit()
+    other = urlencode({**INBOUND["form"], "ForwardedFrom": "+14155550199"})
+    assert (await client.post(VOICE, content=other, headers=signed(VOICE, other))).status_code == 200
+    db.refresh(number)
+    assert number.forwarding_confirmed_at is None, "a call forwarded from another line proves nothing"
+
+    form = {**INBOUND["form"], "CallSid": "CA" + "f" * 32, "ForwardedFrom": "+14155550100"}
+    body = urlencode(form)
+    assert (await client.post(VOICE, content=body, headers=signed(VOICE, body))).status_code == 200
+    db.refresh(number)
+    assert number.forwarding_confirmed_at is not None
+
+
 async def test_outside_hours_forward_is_a_dial_and_a_live_call(client, db, business):
     _tenant, number = business
     number.business_hours = {"monday": []}  # hours set, but never open

@@ -39,7 +39,9 @@ def test_choosing_an_industry_applies_its_preset_once(db):
     assert assistants.get_or_create_assistant(db, principal=owner).first_message == "Garage Martin, bonjour !"
 
     with pytest.raises(Invalid):
-        onboarding.set_step(db, principal=owner, step=6)
+        onboarding.set_step(db, principal=owner, step=7)
+    assert onboarding.set_step(db, principal=owner, step=6).step == 6, "the sixth step: how calls reach AVA"
+    onboarding.set_step(db, principal=owner, step=3)
     with pytest.raises(Invalid):
         onboarding.set_step(db, principal=owner, step=2, industry="spaceport")
     viewer = principal_for(db, role="viewer", tenant=db.get(Tenant, owner.tenant_id))
@@ -73,8 +75,8 @@ def test_complete_puts_the_assistant_on_vapi_and_routes_the_number(db, providers
 
     progress = onboarding.complete_onboarding(db, principal=owner)
 
-    assert progress.completed and progress.completed_at is not None and progress.step == 5
-    assert progress.done_steps == [1, 2, 3, 4] and progress.number == number.e164
+    assert progress.completed and progress.completed_at is not None and progress.step == 6
+    assert progress.done_steps == [1, 2, 3, 4, 6] and progress.number == number.e164
     db.expire_all()
     assistant = assistants.get_or_create_assistant(db, principal=owner)
     assert assistant.sync_status == "synced" and assistant.provider_assistant_id
@@ -89,7 +91,7 @@ def test_complete_puts_the_assistant_on_vapi_and_routes_the_number(db, providers
     )
 
     make_call(db, tenant=db.get(Tenant, owner.tenant_id), call_type="web")
-    assert onboarding.get_progress(db, principal=owner).done_steps == [1, 2, 3, 4, 5]
+    assert onboarding.get_progress(db, principal=owner).done_steps == [1, 2, 3, 4, 5, 6]
 
 
 def test_complete_with_vapi_down_leaves_the_wizard_open(db, providers):

@@ -44,7 +44,8 @@ def test_us_search_offers_a_free_vapi_number_then_priced_twilio_numbers(db, prov
     assert offer[0].phone_number is None and offer[0].display == "Free US number in area code 415"
     paid = offer[1:]
     assert paid and all(item.kind == "twilio" and not item.free for item in paid)
-    assert all(item.monthly_price == Decimal("1.15") and item.price_unit == "USD" for item in paid)
+    # AVA's own price list (services/number_prices.py), not the provider's cost.
+    assert all(item.monthly_price == Decimal("1.50") and item.price_unit == "USD" for item in paid)
     assert all(item.phone_number.startswith("+1415") for item in paid)
     # A "contains" search cannot be honoured by Vapi's free numbers: Twilio only.
     filtered = phone_numbers.search_numbers(db, principal=owner, country="US", area_code="415", contains="0142")
@@ -103,7 +104,7 @@ def test_only_admins_provision_and_viewers_cannot_search(db, providers):
 # --- other countries: bought at Twilio, imported into Vapi ------------------------------------------------------
 
 
-@pytest.mark.parametrize(("country", "price"), [("GB", Decimal("1.15")), ("FR", Decimal("2.00"))])
+@pytest.mark.parametrize(("country", "price"), [("GB", Decimal("1.50")), ("FR", Decimal("2.50"))])
 def test_number_abroad_is_bought_at_twilio_then_imported_into_vapi(db, providers, country, price):
     owner = principal_for(db, name="Maison Dupont", industry="hotel")
     offer = phone_numbers.search_numbers(db, principal=owner, country=country)

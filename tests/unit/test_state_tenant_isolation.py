@@ -43,6 +43,7 @@ from ava_app.services import (
     credentials,
     integrations,
     phone_numbers,
+    phones,
     rate_limits,
     team,
 )
@@ -65,6 +66,7 @@ from ava_app.state.integrations import IntegrationsState
 from ava_app.state.notifications import NotificationsState
 from ava_app.state.onboarding import OnboardingState
 from ava_app.state.phone_numbers import NumberFlowState, PhoneNumbersState
+from ava_app.state.reach import ReachState
 from ava_app.state.settings import AuditState, ProfileState, SecurityState
 from ava_app.state.team import TeamState
 from ava_app.state.webhook_secret import WebhookSecretState
@@ -519,6 +521,7 @@ COVERED_HANDLERS = {
     "PhoneNumbersState.watch_sync",
     "PhoneNumbersState.retry_sync",
     "PhoneNumbersState.release",
+    "NumberFlowState.reset_flow",
     "NumberFlowState.search",
     "NumberFlowState.provision",
     "NumberFlowState.verify_twilio",
@@ -571,6 +574,12 @@ COVERED_HANDLERS = {
     "OnboardingState.choose_industry",
     "OnboardingState.save_personalise",
     "OnboardingState.go_live",
+    "OnboardingState.refresh_numbers",
+    "ReachState.load_reach",
+    "ReachState.save_line",
+    "ReachState.check_again",
+    "ReachState.place_call",
+    "ReachState.simulate_forwarded_call",
     # Platform admins only: an organisation's admin reads the refusal and retries nothing.
     "DeadLettersState.load_dead_letters",
     "DeadLettersState.load_more",
@@ -756,7 +765,8 @@ async def test_setup_checklist_and_notification_choices_change_only_the_caller(w
 async def test_phone_numbers_of_another_organisation_cannot_be_opened_saved_synced_or_released(world, engine, db):
     a, b = world.a, world.b
     state = state_of(PhoneNumbersState, b)
-    assert await run(state, "load_numbers") == []
+    # The list is followed by "How calls reach AVA" on the same page, for B's first number.
+    assert await run(state, "load_numbers") == ["handler:ReachState.load_reach"]
     assert [row["id"] for row in state.numbers] == [str(i) for i in b.number_ids]
 
     for number_id in a.number_ids:
@@ -807,7 +817,7 @@ async def test_number_flow_never_takes_another_organisations_number(world, engin
     assert events[0] == "toast:success", events
     db.expire_all()
     newest = db.exec(select(PhoneNumber).order_by(PhoneNumber.id.desc())).first()[0]
-    assert newest.tenant_id == b.tenant_id and newest.e164 in state.added[0]
+    assert newest.tenant_id == b.tenant_id and phones.display(newest.e164, "US") == state.added[0]
     assert_nothing_of(a, state)
     assert_unchanged(engine, a, world.before)
 
@@ -1143,6 +1153,8 @@ async def test_onboarding_events_act_on_the_callers_organisation_only(world, eng
     form = await state.get_state(AssistantFormState)
     await run(form, "load_form")
     assert await run(state, "save_personalise") == [] and state.step == 5
+    assert await run(state, "next_step") == ["handler:ReachState.load_reach"] and state.step == 6
+    assert await run(state, "refresh_numbers") == [] and state.numbers == ["(212) 555-0163"]
     events = await run(state, "go_live")
     assert events[:1] == ["redirect:/dashboard"], events
     db.expire_all()
@@ -1150,6 +1162,39 @@ async def test_onboarding_events_act_on_the_callers_organisation_only(world, eng
     assert db.get(Tenant, a.tenant_id).industry == "clinic"
     assert_nothing_of(a, state)
     assert_unchanged(engine, a, world.before)
+
+
+async def test_how_calls_reach_ava_shows_and_changes_the_callers_number_only(world, engine, db, monkeypatch):
+    a, b = world.a, world.b
+    monkeypatch.setattr("ava_app.state.reach.CONFIRM_WAIT_SECONDS", 1)
+    state = state_of(ReachState, b)
+    assert await run(state, "load_reach") == []
+    assert state.has_number and state.number_display == "(212) 555-0163" and state.carrier_key == "verizon"
+    state.line_input = A_DESK_NUMBER  # A's line typed by B: it becomes B's forwarded line, nothing of A changes
+    assert await run(state, "save_line") == ["toast:success"]
+    assert state.line_display == "(312) 555-0142" and not state.confirmed and state.codes
+    assert await run(state, "check_again") == [] and state.not_seen
+    # B's number is not on the emulator: both sandbox calls are refused, none reaches A's number.
+    assert await run(state, "place_call") == ["toast:error"]
+    assert await run(state, "simulate_forwarded_call") == ["toast:error"]
+    db.expire_all()
+    assert db.get(PhoneNumber, b.number_ids[0]).forwarded_from == A_DESK_NUMBER
+    assert_unchanged(engine, a, world.before)
+
+
+async def test_logout_resets_every_per_user_state_of_the_tab(world):
+    """Reflex keeps a tab's state across page loads: after a logout the next account must find none of it."""
+    flow = state_of(NumberFlowState, world.b)
+    flow.country, flow.area_code, flow.results = "FR", "1", [{"key": "+33199001234"}]
+    reach_state = await flow.get_state(ReachState)
+    reach_state.line_input, reach_state.has_number = "06 12 34 56 78", True
+    auth = await flow.get_state(AuthState)
+    auth.sandbox = True
+    (event,) = await run(auth, "logout")
+    assert event.startswith("script:fetch('/api/v1/auth/browser-session', {method: 'DELETE'")
+    assert (flow.country, flow.area_code, flow.results) == ("US", "", [])
+    assert (reach_state.line_input, reach_state.has_number) == ("", False)
+    assert auth.user_email == "" and auth.sandbox, "the deployment's modes stay"
 
 
 async def test_dead_letters_are_refused_to_an_organisations_admin(world, engine, db):

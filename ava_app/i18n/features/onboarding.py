@@ -12,7 +12,7 @@ EN: dict[str, str] = {
     "onb.step.industry": "Industry",
     "onb.step.number": "Phone number",
     "onb.step.personalise": "Personalise",
-    "onb.step.test": "Test & go live",
+    "onb.step.test": "Test call",
     # 1. welcome
     "onb.welcome.title": "Meet AVA, your AI receptionist",
     "onb.welcome.body": "AVA answers your business phone day and night, in your customers' language.",
@@ -35,7 +35,9 @@ EN: dict[str, str] = {
     "onb.industry.choose_first": "Choose your industry to continue.",
     # 3. number
     "onb.number.title": "Your assistant's phone number",
-    "onb.number.body": "Get a new number, or bring the Twilio number your customers already call.",
+    "onb.number.body": (
+        "Get a number for AVA. To keep the number your customers know, you forward it to AVA in the last step."
+    ),
     "onb.number.skip_title": "Skip for now",
     "onb.number.skip_body": "You can add a number later from Phone numbers. The test call works without one.",
     "onb.number.skip": "Skip this step",
@@ -53,18 +55,13 @@ EN: dict[str, str] = {
         "The call is saved with its summary, like a real one."
     ),
     "onb.test.golive": "Go live",
-    "onb.test.live_title": "Ready when you are",
-    "onb.test.live_body": "Going live keeps your settings and opens your dashboard. You can change everything later.",
-    "onb.live_toast": "You are live! AVA now answers your calls.",
     # industries cards
     "industry_card.selected": "Selected",
     # number flows
     "numflow.tab.get": "Get a new number",
-    "numflow.tab.import": "Import from Twilio",
     "numflow.tab.skip": "Skip",
     "numflow.country": "Country",
     "numflow.area_code": "Area code",
-    "numflow.area_code_hint": "For a free US number, enter a 3-digit area code, e.g. 415.",
     "numflow.contains": "Contains (optional)",
     "numflow.search": "Search numbers",
     "numflow.results": "Available numbers",
@@ -189,7 +186,7 @@ FR: dict[str, str] = {
     "onb.step.industry": "Activité",
     "onb.step.number": "Numéro",
     "onb.step.personalise": "Personnaliser",
-    "onb.step.test": "Tester et activer",
+    "onb.step.test": "Appel test",
     "onb.welcome.title": "Voici AVA, votre réceptionniste IA",
     "onb.welcome.body": "AVA répond au téléphone de votre entreprise jour et nuit, dans la langue de vos clients.",
     "onb.welcome.does1": "Répond à chaque appel, même quand vous êtes occupé ou fermé",
@@ -210,7 +207,10 @@ FR: dict[str, str] = {
     "onb.industry.applied": "Modèle appliqué : votre assistant parle désormais pour ce type d'entreprise.",
     "onb.industry.choose_first": "Choisissez votre activité pour continuer.",
     "onb.number.title": "Le numéro de votre assistant",
-    "onb.number.body": "Obtenez un nouveau numéro, ou apportez le numéro Twilio que vos clients appellent déjà.",
+    "onb.number.body": (
+        "Prenez un numéro pour AVA. Pour garder celui que vos clients connaissent, vous le renverrez vers AVA à "
+        "la dernière étape."
+    ),
     "onb.number.skip_title": "Plus tard",
     "onb.number.skip_body": (
         "Vous pourrez ajouter un numéro plus tard dans Numéros. L'appel de test fonctionne sans numéro."
@@ -230,18 +230,11 @@ FR: dict[str, str] = {
         "L'appel est enregistré avec son résumé, comme un vrai."
     ),
     "onb.test.golive": "Activer",
-    "onb.test.live_title": "Prêt quand vous l'êtes",
-    "onb.test.live_body": (
-        "L'activation garde vos réglages et ouvre votre tableau de bord. Tout reste modifiable ensuite."
-    ),
-    "onb.live_toast": "C'est parti ! AVA répond maintenant à vos appels.",
     "industry_card.selected": "Choisi",
     "numflow.tab.get": "Nouveau numéro",
-    "numflow.tab.import": "Importer depuis Twilio",
     "numflow.tab.skip": "Plus tard",
     "numflow.country": "Pays",
     "numflow.area_code": "Indicatif régional",
-    "numflow.area_code_hint": "Pour un numéro américain gratuit, saisissez un indicatif à 3 chiffres, ex. 415.",
     "numflow.contains": "Contient (facultatif)",
     "numflow.search": "Chercher des numéros",
     "numflow.results": "Numéros disponibles",

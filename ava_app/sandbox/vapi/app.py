@@ -38,7 +38,9 @@ FREE_NUMBERS_PER_ORG = 5
 DEFAULT_AREA_CODE = "415"
 _RECORDING_NAME = re.compile(r"^[0-9a-f-]{36}-mono\.wav$")
 REDACTED = "[hidden by the AVA sandbox]"
-_SIMULATE_FIELDS = frozenset({"assistantId", "phoneNumberId", "callId", "intent", "speed", "customer", "wait"})
+_SIMULATE_FIELDS = frozenset(
+    {"assistantId", "phoneNumberId", "callId", "intent", "speed", "customer", "wait", "forwardedFrom"}
+)
 
 
 def create_vapi_emulator(
@@ -408,7 +410,8 @@ async def update_call(request: Request) -> JSONResponse:
 
 
 async def simulate_call_route(request: Request) -> JSONResponse:
-    """POST /sandbox/simulate-call {assistantId|phoneNumberId|callId, intent, speed?, customer?, wait?} -> 201 Call."""
+    """POST /sandbox/simulate-call {assistantId|phoneNumberId|callId, intent, speed?, customer?, wait?,
+    forwardedFrom?} -> 201 Call (``forwardedFrom``: an inbound call forwarded to the number from that line)."""
     org = _org(request)
     body = await _body(request)
     problems = contract.unknown_properties(body, _SIMULATE_FIELDS)
@@ -419,6 +422,9 @@ async def simulate_call_route(request: Request) -> JSONResponse:
     speed = body.get("speed", 1.0)
     if not isinstance(speed, int | float) or isinstance(speed, bool) or speed < 0:
         problems.append("speed must be a number >= 0 (1 = real time, 0 = no pauses)")
+    forwarded_from = body.get("forwardedFrom")
+    if forwarded_from is not None and (not isinstance(forwarded_from, str) or not body.get("phoneNumberId")):
+        problems.append("forwardedFrom must be a phone number string, with phoneNumberId")
     if problems:
         raise bad_request(problems)
     try:
@@ -432,6 +438,7 @@ async def simulate_call_route(request: Request) -> JSONResponse:
             customer=body.get("customer"),
             org_id=org,
             wait=bool(body.get("wait")),
+            forwarded_from=forwarded_from,
         )
     except LookupError as exc:
         raise VapiHttpError(404, str(exc)) from None

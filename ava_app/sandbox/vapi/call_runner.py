@@ -105,10 +105,13 @@ async def start_simulated_call(
     started_at: datetime | None = None,
     reuse_recordings: bool = False,
     wait: bool = False,
+    forwarded_from: str | None = None,
 ) -> dict[str, Any]:
     """Create the call now and play it in the background (or to the end with ``wait``); returns the Call.
 
-    ``started_at`` and ``reuse_recordings`` as for ``simulate_call``. Raises ``LookupError`` for an unknown
+    ``started_at`` and ``reuse_recordings`` as for ``simulate_call``. ``forwarded_from`` makes an inbound call one
+    forwarded to the number from that line: the telephony provider's ``ForwardedFrom`` appears in
+    ``call.phoneCallProviderDetails``. Raises ``LookupError`` for an unknown
     assistant, number or call and ``ValueError`` for a bad intent or a naive ``started_at``.
     """
     sandbox: VapiSandbox = getattr(getattr(emulator, "state", None), "sandbox", emulator)
@@ -127,6 +130,7 @@ async def start_simulated_call(
         org_id=org_id,
         started_at=started_at,
         reuse_recordings=reuse_recordings,
+        forwarded_from=forwarded_from,
     )
     if wait:
         return await run.play()
@@ -181,6 +185,7 @@ class _CallRun:
         org_id: str | None,
         started_at: datetime | None = None,
         reuse_recordings: bool = False,
+        forwarded_from: str | None = None,
     ) -> _CallRun:
         store = sandbox.store
         if call_id:
@@ -209,6 +214,7 @@ class _CallRun:
                 customer=customer or ({"number": f"+1650555{random.randint(100, 199):04d}"} if number else None),
                 public_base_url=sandbox.public_base_url,
                 created_at=iso_from_ms(_ring_ms(started_at)) if started_at is not None else None,
+                extra={"phoneCallProviderDetails": {"ForwardedFrom": forwarded_from}} if forwarded_from else None,
             )
             await sandbox.db(store.insert, "call", call)
         run = cls(

@@ -15,6 +15,7 @@ from sqlalchemy import case, func, insert, literal, or_, update
 from sqlmodel import Session, col, select
 
 from ava_app.models import Assistant, Call, CallMessage, PhoneNumber, Tenant
+from ava_app.services import reach
 from ava_app.services.ended_reasons import outcome_for_ended_reason
 from ava_app.services.errors import Forbidden
 from ava_app.services.ingest.payloads import aware, epoch_ms, parse_time, short
@@ -167,6 +168,13 @@ def ensure_call(
     columns = {**_columns(call), **(values or {})}
     # A concurrent delivery may insert the same provider_call_id first: IntegrityError here, retried by the caller.
     call_id = connection(session).execute(_INSERT_CALL, columns).inserted_primary_key[0]
+    if routing.phone_number_id is not None:
+        # A call forwarded from the owner's existing line proves their forwarding works ("How calls reach AVA").
+        reach.note_forwarded_call(
+            session,
+            phone_number_id=routing.phone_number_id,
+            forwarded_from=reach.forwarded_from_of_vapi_call(event.call),
+        )
     return CallRef(id=call_id, tenant_id=routing.tenant_id, created=True)
 
 
