@@ -1,7 +1,7 @@
 """setup checklist: notification choices apart (per-call email, daily digest), checklist dismissal, AVA number given out
 
 Revision ID: 0018
-Revises: 0012
+Revises: 0016
 Create Date: 2026-12-05
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0018"
-down_revision: Union[str, Sequence[str], None] = "0012"
+down_revision: Union[str, Sequence[str], None] = "0016"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -5,7 +5,7 @@ callers had it. People and organisations that chose it get English; an assistant
 and a Spanish voice (which speaks neither) the default voice of that language.
 
 Revision ID: 0019
-Revises: 0012
+Revises: 0018
 Create Date: 2026-12-05
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0019"
-down_revision: Union[str, Sequence[str], None] = "0012"
+down_revision: Union[str, Sequence[str], None] = "0018"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
