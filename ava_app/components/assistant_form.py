@@ -195,7 +195,7 @@ def contact_fields(state, *, with_forwarding: bool = True) -> rx.Component:
             state.set_forwarding,
             hint_key="aform.forwarding_hint",
             type="tel",
-            placeholder="+33 6 12 34 56 78",
+            placeholder=state.forwarding_placeholder,
         )
         if with_forwarding
         else rx.fragment(),

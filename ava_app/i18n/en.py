@@ -117,7 +117,6 @@ MESSAGES: dict[str, str] = {
     "settings.audit_hint": "Who did what, and when, in this organisation.",
     "profile.details": "Your details",
     "profile.phone": "Mobile number (for SMS login)",
-    "profile.phone_hint": "International format, e.g. +33 6 12 34 56 78. Leave empty to turn SMS login off.",
     "profile.locale": "Language of emails and of the interface",
     "profile.locale.en": "English",
     "profile.locale.fr": "French",

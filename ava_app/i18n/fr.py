@@ -127,9 +127,6 @@ MESSAGES: dict[str, str] = {
     "settings.audit_hint": "Qui a fait quoi, et quand, dans cette organisation.",
     "profile.details": "Vos informations",
     "profile.phone": "Numéro de mobile (connexion par SMS)",
-    "profile.phone_hint": (
-        "Format international, ex. +33 6 12 34 56 78. Laissez vide pour désactiver la connexion par SMS."
-    ),
     "profile.locale": "Langue des e-mails et de l'interface",
     "profile.locale.en": "Anglais",
     "profile.locale.fr": "Français",

@@ -13,7 +13,7 @@ import reflex as rx
 from ava_app.db import session_scope
 from ava_app.i18n import translate
 from ava_app.languages import LANGUAGES
-from ava_app.services import assistants, knowledge, phone_numbers, presets, regional, site_import
+from ava_app.services import assistants, knowledge, phone_numbers, phones, presets, regional, site_import
 from ava_app.services.business_hours import WEEKDAY_KEYS
 from ava_app.services.errors import DomainError, Invalid
 from ava_app.services.principal import Principal
@@ -95,6 +95,11 @@ class AssistantFormState(HoursMixin, AuthState):
     site_error: str = ""
     site_items: list[dict[str, str]] = []
 
+    @rx.var
+    def forwarding_placeholder(self) -> str:
+        """An example number of the business's country ("06 12 34 56 78" in France)."""
+        return phones.example(self.region_country)
+
     def _fill(self, assistant: assistants.AssistantOut) -> None:
         self.a_name, self.tone, self.greeting = assistant.name, assistant.tone, assistant.first_message
         self.language = presets.language_of(assistant.language)
@@ -129,7 +134,8 @@ class AssistantFormState(HoursMixin, AuthState):
         self.has_numbers = bool(numbers)
         first = numbers[0] if numbers else None
         self._set_week(first.business_hours if first else None)
-        self.forwarding = (first.forwarding_number or "") if first else ""
+        # Shown as the business's people write it; saving reads it back in the business's country.
+        self.forwarding = phones.display(first.forwarding_number, self.region_country) if first else ""
 
     @rx.event
     def load_form(self):

@@ -337,7 +337,8 @@ class NumberFlowState(AuthState):
         result = call.value
         async with self:
             imported = [number.e164 for number in result.imported]
-            self.added = [*self.added, *imported]
+            shown = [phones.display(e164, self.business_country) for e164 in imported]
+            self.added = [*self.added, *shown]
             self.skipped = [f"{skip.phone_number}: {skip.reason}" for skip in result.skipped]
             self.chosen = []
             in_ava = set(imported)
@@ -346,7 +347,7 @@ class NumberFlowState(AuthState):
                 for row in self.twilio_numbers
             ]
             if imported:
-                yield rx.toast.success(f"{translate('numflow.imported', self.lang or 'en')} {', '.join(imported)}")
+                yield rx.toast.success(f"{translate('numflow.imported', self.lang or 'en')} {', '.join(shown)}")
             yield self._after_added()
 
 

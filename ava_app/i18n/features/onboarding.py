@@ -116,7 +116,9 @@ EN: dict[str, str] = {
     "aform.open": "Open",
     "aform.to": "to",
     "aform.forwarding": "Forwarding number",
-    "aform.forwarding_hint": "Where AVA transfers callers who ask for a person. International format, e.g. +33 6…",
+    "aform.forwarding_hint": (
+        "Where AVA transfers callers who ask for a person. Type it as you dial it; add +country code for abroad."
+    ),
     "aform.recipients": "Send call summaries to",
     "aform.recipients_hint": "Email addresses, separated by commas. Your team's members get them by default.",
     "voice.gender.female": "Female",
@@ -289,7 +291,8 @@ FR: dict[str, str] = {
     "aform.to": "à",
     "aform.forwarding": "Numéro de transfert",
     "aform.forwarding_hint": (
-        "Où AVA transfère les appelants qui demandent une personne. Format international, ex. +33 6…"
+        "Où AVA transfère les appelants qui demandent une personne. "
+        "Tapez-le comme vous le composez ; +indicatif pour l'étranger."
     ),
     "aform.recipients": "Envoyer les résumés d'appel à",
     "aform.recipients_hint": ("Adresses e-mail séparées par des virgules. Les membres de l'équipe les reçoivent déjà."),
