@@ -153,6 +153,11 @@ def recent_card() -> rx.Component:
     )
 
 
+def timezone_note() -> rx.Component:
+    """Which zone the times are in: under the figures, and under the first calls while the owner sets up."""
+    return rx.text(DashboardState.timezone, size="1", color_scheme="gray", id="dash-timezone")
+
+
 def reach_slot() -> rx.Component:
     """The AVA number and how calls get to it, or a warning while the organisation has no number."""
     return reach_card()
@@ -171,7 +176,7 @@ def figures() -> rx.Component:
         ),
         rx.flex(
             period_switch(),
-            rx.text(DashboardState.timezone, size="1", color_scheme="gray"),
+            timezone_note(),
             justify="between",
             align="center",
             gap="8px",
@@ -203,7 +208,7 @@ def dashboard_body() -> rx.Component:
             rx.vstack(
                 setup_checklist_card(),
                 reach_slot(),
-                rx.cond(DashboardState.recent.length() > 0, rx.fragment(empty_state(), recent_card())),
+                rx.cond(DashboardState.recent.length() > 0, rx.fragment(empty_state(), recent_card(), timezone_note())),
                 spacing="4",
                 width="100%",
             ),

@@ -36,6 +36,7 @@ from sqlalchemy import func, select, text, true
 from sqlmodel import Session, col
 
 from ava_app.models import Call, Tenant, utcnow
+from ava_app.services import phones
 from ava_app.services.ended_reasons import OUTCOMES
 from ava_app.services.errors import Invalid
 from ava_app.services.principal import Principal
@@ -91,6 +92,8 @@ class RecentCall(BaseModel):
     id: int
     started_at: datetime
     caller_number: str | None
+    # The number as the business writes it: national for its own country ("01 23 45 67 89"), international else.
+    caller_display: str = ""
     duration_seconds: int | None
     status: str
     outcome: str | None
@@ -134,6 +137,12 @@ def tenant_zone(session: Session, *, tenant_id: int) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+def _tenant_country(session: Session, *, tenant_id: int) -> str:
+    """The tenant's country, which decides how its callers' numbers are written."""
+    country = session.execute(select(col(Tenant.country)).where(col(Tenant.id) == tenant_id)).scalar_one_or_none()
+    return country or "US"
+
+
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:
     """The UTC instant a local day starts."""
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
@@ -148,6 +157,7 @@ def dashboard_summary(
         raise Invalid(fields={"period": f"One of {', '.join(PERIODS)}."})
     now = (now or utcnow()).astimezone(UTC)
     zone = tenant_zone(session, tenant_id=tenant_id)
+    country = _tenant_country(session, tenant_id=tenant_id)
     today = now.astimezone(zone).date()
     bounds = _period_bounds(today)
     chart_days = 30 if period == "month" else 7
@@ -194,8 +204,8 @@ def dashboard_summary(
         calls_per_day=_chart(days, first=today - timedelta(days=chart_days - 1), last=today),
         calls_by_hour=_by_hour(session, tenant_id=tenant_id, start=period_start, end=window[1], offset_sql=offset_sql),
         top_topics=_top_topics(session, tenant_id=tenant_id, start=period_start, end=window[1]),
-        recent_calls=_recent(session, tenant_id=tenant_id, zone=zone),
-        live_calls=_live(session, tenant_id=tenant_id, zone=zone, now=now),
+        recent_calls=_recent(session, tenant_id=tenant_id, zone=zone, country=country),
+        live_calls=_live(session, tenant_id=tenant_id, zone=zone, now=now, country=country),
         has_calls=_any_call(session, tenant_id=tenant_id, test=False),
         has_test_calls=_any_call(session, tenant_id=tenant_id, test=True),
     )
@@ -411,12 +421,13 @@ RECENT_COLUMNS = (
 started_or_created = func.coalesce(Call.started_at, Call.created_at)
 
 
-def _recent_rows(rows, zone: ZoneInfo) -> list[RecentCall]:
+def _recent_rows(rows, zone: ZoneInfo, country: str) -> list[RecentCall]:
     return [
         RecentCall(
             id=row.id,
             started_at=call_time(row.started_at, row.created_at).astimezone(zone),
             caller_number=row.caller_number,
+            caller_display=phones.display(row.caller_number, country) if row.caller_number else "",
             duration_seconds=row.duration_seconds,
             status=row.status,
             outcome=row.outcome,
@@ -427,17 +438,17 @@ def _recent_rows(rows, zone: ZoneInfo) -> list[RecentCall]:
     ]
 
 
-def _recent(session: Session, *, tenant_id: int, zone: ZoneInfo) -> list[RecentCall]:
+def _recent(session: Session, *, tenant_id: int, zone: ZoneInfo, country: str) -> list[RecentCall]:
     query = (
         select(*RECENT_COLUMNS)
         .where(col(Call.tenant_id) == tenant_id)
         .order_by(started_or_created.desc(), col(Call.id).desc())
         .limit(RECENT_LIMIT)
     )
-    return _recent_rows(session.execute(query), zone)
+    return _recent_rows(session.execute(query), zone, country)
 
 
-def _live(session: Session, *, tenant_id: int, zone: ZoneInfo, now: datetime) -> list[RecentCall]:
+def _live(session: Session, *, tenant_id: int, zone: ZoneInfo, now: datetime, country: str) -> list[RecentCall]:
     query = (
         select(*RECENT_COLUMNS)
         .where(
@@ -449,4 +460,4 @@ def _live(session: Session, *, tenant_id: int, zone: ZoneInfo, now: datetime) ->
         .order_by(started_or_created.desc(), col(Call.id).desc())
         .limit(20)
     )
-    return _recent_rows(session.execute(query), zone)
+    return _recent_rows(session.execute(query), zone, country)

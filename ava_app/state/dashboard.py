@@ -15,7 +15,7 @@ import reflex as rx
 
 from ava_app import routes
 from ava_app.i18n import translate
-from ava_app.services import analytics, setup_checklist
+from ava_app.services import analytics, regional, setup_checklist
 from ava_app.state.auth import AuthState
 from ava_app.state.call_display import (
     OUTCOME_COLORS,
@@ -134,13 +134,19 @@ def _recent_row(call: analytics.RecentCall, lang: str, today) -> dict:
         "when": when_text(call.started_at, lang, today=today),
         "caller": translate("calls.test_caller", lang)
         if call.call_type == "test"
-        else call.caller_number or translate("calls.unknown_caller", lang),
+        else call.caller_display or call.caller_number or translate("calls.unknown_caller", lang),
         "is_test": call.call_type == "test",
         "duration": duration_text(call.duration_seconds),
         "outcome": outcome_label(outcome, lang),
         "color": OUTCOME_COLORS.get(outcome, "gray"),
         "summary": call.summary_line,
     }
+
+
+def timezone_note(timezone: str, lang: str) -> str:
+    """The zone the dashboard's times are in, as the business's region names it ("heure de Paris (UTC+1)"): a new
+    owner sees times of their own day, and is told which."""
+    return translate("dash.times_shown", lang, zone=regional.timezone_label(timezone, lang))
 
 
 def _period_card(count: analytics.PeriodCount, lang: str, *, label_key: str, versus_key: str) -> dict:
@@ -237,7 +243,7 @@ class DashboardState(AuthState):
         # and says "only test calls so far" when some are listed under it.
         has_calls = summary.has_calls
         self._keep(
-            timezone=translate("dash.timezone", lang, zone=summary.timezone),
+            timezone=timezone_note(summary.timezone, lang),
             period_cards=[
                 _period_card(summary.today, lang, label_key="dash.calls_today", versus_key="dash.vs_yesterday"),
                 _period_card(summary.week, lang, label_key="dash.calls_week", versus_key="dash.vs_last_week"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 from datetime import date
 from types import SimpleNamespace
 
@@ -99,3 +100,22 @@ def test_hour_labels_are_sparse_enough_for_a_phone():
 def test_a_month_of_days_shows_at_most_eight_labels():
     figure = calls_per_day_figure(_days(30), "en")
     assert len(figure.data[0].x) == 30 and len(figure.layout.xaxis.tickvals) <= 8
+
+
+async def test_a_french_business_reads_its_time_zone_and_callers_the_french_way(db, owner):
+    """Right after going live a French owner's dashboard says its times are Paris time, and names callers by their
+    national number, as the calls list does (not "+33 6…" nor a bare zone id)."""
+    owner.tenant.country, owner.tenant.timezone = "FR", "Europe/Paris"
+    db.add(owner.tenant)
+    db.commit()
+    make_call(db, tenant=owner.tenant, caller_number="+33612345678")
+    make_call(db, tenant=owner.tenant, caller_number="+12125550199", minutes_ago=30)
+    state = state_of(DashboardState, owner)
+    state.lang = "fr"
+    assert await run(state, "load_dashboard") == []
+    assert re.fullmatch(r"Heures affichées : heure de Paris \(UTC\+[12]\)", state.timezone), state.timezone
+    assert [row["caller"] for row in state.recent] == ["06 12 34 56 78", "+1 212-555-0199"]
+
+    state.lang = "en"
+    assert await run(state, "load_dashboard") == []
+    assert re.fullmatch(r"Times shown in Paris time \(UTC\+[12]\)", state.timezone), state.timezone
