@@ -47,6 +47,8 @@ SEPARATORS = {"fr": ", ", "en": ".,"}
 # At 390 px a chart's plot area is about 310 px wide: 8 labels of up to 5 characters fit side by side (a day's
 # label is set on two lines for that).
 MAX_TICKS = 8
+# Up to this many calls a bar chart's count axis steps by one call.
+SMALL_COUNT = 6
 
 
 def _base_layout(figure: go.Figure, *, height: int, lang: str) -> go.Figure:
@@ -80,6 +82,13 @@ def _sparse_ticks(figure: go.Figure, labels: list[str], *, every: int, two_lines
     figure.update_xaxes(tickmode="array", tickvals=shown, ticktext=text)
 
 
+def _whole_ticks(figure: go.Figure, top: int) -> None:
+    """Count axes step by whole calls: with one or a few calls Plotly's own steps (0.2, 0.5) round to "0 0 0 1 1 1"
+    under the ``,d`` format, which is what a new business sees on its first day."""
+    if top <= SMALL_COUNT:
+        figure.update_yaxes(tick0=0, dtick=1)
+
+
 def hour_label(hour: int, lang: str) -> str:
     """``14h`` on French pages, ``14:00`` on English ones (24-hour, as the calls list shows times)."""
     return f"{hour}h" if lang == "fr" else f"{hour:02d}:00"
@@ -104,6 +113,7 @@ def calls_per_day_figure(days: list[analytics.DayCalls], lang: str) -> go.Figure
         )
     figure.update_layout(barmode="stack", showlegend=True)
     _base_layout(figure, height=300, lang=lang)
+    _whole_ticks(figure, max((sum(day.by_outcome.values()) for day in days), default=0))
     _sparse_ticks(figure, labels, every=max(1, -(-len(labels) // MAX_TICKS)), two_lines=True)
     return figure
 
@@ -121,6 +131,7 @@ def calls_by_hour_figure(hours: list[analytics.HourCalls], lang: str) -> go.Figu
     )
     figure.update_layout(showlegend=False)
     _base_layout(figure, height=240, lang=lang)
+    _whole_ticks(figure, max((hour.calls for hour in hours), default=0))
     # Every third hour: 00:00, 03:00 ... 21:00.
     _sparse_ticks(figure, labels, every=3)
     return figure

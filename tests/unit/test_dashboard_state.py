@@ -119,3 +119,14 @@ async def test_a_french_business_reads_its_time_zone_and_callers_the_french_way(
     state.lang = "en"
     assert await run(state, "load_dashboard") == []
     assert re.fullmatch(r"Times shown in Paris time \(UTC\+[12]\)", state.timezone), state.timezone
+
+
+def test_a_first_day_with_one_call_counts_in_whole_calls():
+    """One call: the axis reads 0, 1, not "0 0 0 1 1 1" (Plotly's 0.2 steps under a whole-number format)."""
+    days = [analytics.DayCalls(day=date(2026, 11, 1 + index), total=0, by_outcome={}) for index in range(6)]
+    days.append(analytics.DayCalls(day=date(2026, 11, 7), total=1, by_outcome={"pending": 1}))
+    assert calls_per_day_figure(days, "en").layout.yaxis.dtick == 1
+    hours = [analytics.HourCalls(hour=hour, calls=1 if hour == 3 else 0) for hour in range(24)]
+    assert calls_by_hour_figure(hours, "fr").layout.yaxis.dtick == 1
+    # A busy day keeps Plotly's own steps (one tick per call would be unreadable).
+    assert calls_per_day_figure(_days(7), "en").layout.yaxis.dtick is None
