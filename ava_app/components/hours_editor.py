@@ -34,7 +34,9 @@ _SELECT_STYLE = {
 
 
 _CHOICES_24H = [[time, time] for time in TIMES]
-_CHOICES_12H = [[time, _twelve_hour(time) if time != "24:00" else "12:00 AM (end of day)"] for time in TIMES]
+# A native select is as wide as its longest option: "Midnight" rather than "12:00 AM (end of day)", which made both
+# selects of a range about 195 px wide and pushed the closing time out of the card on a 390 px phone.
+_CHOICES_12H = [[time, _twelve_hour(time) if time != "24:00" else "Midnight"] for time in TIMES]
 
 
 def _time_input(state, day_index, range_index, which: str, value, label) -> rx.Component:

@@ -39,8 +39,17 @@ def shot(page: Page, name: str) -> None:
     if not os.environ.get("AVA_E2E_SHOTS"):
         return
     SHOTS.mkdir(parents=True, exist_ok=True)
+    # From the top: a full-page capture of a scrolled page draws the fixed header and toasts mid-page.
+    page.evaluate("window.scrollTo(0, 0)")
     page.wait_for_timeout(300)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def inside(locator, container) -> None:
+    """``locator`` is drawn within ``container`` (not spilling over its border on a narrow screen)."""
+    box, outer = locator.bounding_box(), container.bounding_box()
+    assert box is not None and outer is not None
+    assert box["x"] >= outer["x"] and box["x"] + box["width"] <= outer["x"] + outer["width"], (box, outer)
 
 
 def no_overflow(page: Page) -> None:
@@ -186,6 +195,11 @@ def test_a_us_plumber_on_a_phone_signs_up_and_reads_a_call(live_server: str, bro
         expect(forwarding).to_have_attribute("placeholder", "(201) 555-0123")
         forwarding.fill("(212) 555-0199")
         no_overflow(page)
+        hours = page.locator(".rt-Card").filter(has=page.get_by_role("heading", name="Opening hours")).last
+        for label in ("Open Tuesday", "to Tuesday"):
+            inside(page.get_by_label(label, exact=True), hours)
+        if os.environ.get("AVA_E2E_SHOTS"):
+            hours.screenshot(path=str(SHOTS / f"{name}-4-hours.png"))
         shot(page, f"{name}-4-personalise")
         page.get_by_role("button", name="Save and continue").click()
 

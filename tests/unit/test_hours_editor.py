@@ -16,7 +16,12 @@ def test_french_labels_are_24_hour_english_12_hour():
     english = dict(hours_editor._CHOICES_12H)
     assert (french["18:30"], french["00:00"], french["24:00"]) == ("18:30", "00:00", "24:00")
     assert (english["18:30"], english["00:00"], english["12:00"]) == ("6:30 PM", "12:00 AM", "12:00 PM")
-    assert english["24:00"] == "12:00 AM (end of day)"
+    assert english["24:00"] == "Midnight"
+
+
+def test_english_labels_are_short_enough_for_a_phone():
+    """Both selects of a range and "to" fit the hours card at 390 px: no label longer than "12:45 PM"."""
+    assert max(len(label) for _, label in hours_editor._CHOICES_12H) == len("12:45 PM")
 
 
 def test_the_editor_is_made_of_selects_not_browser_time_inputs():
