@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import UTC
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlmodel import Session, select
 
-from ava_app.models import Call, PhoneNumber
+from ava_app.models import Assistant, Call, PhoneNumber
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_business_region import _sign_up as sign_up_in_browser_language
 from tests.e2e.test_onboarding import tenant_of, wait_for
@@ -153,6 +155,14 @@ def test_a_french_salon_signs_up_in_paris_and_goes_live(live_server: str, browse
         assert (tenant.country, tenant.currency, tenant.timezone) == ("FR", "EUR", "Europe/Paris")
         row = db.exec(select(PhoneNumber).where(PhoneNumber.tenant_id == tenant.id)).one()
         assert row.e164.startswith("+33") and row.forwarded_from == "+33612345678"
+        assistant = db.exec(select(Assistant).where(Assistant.tenant_id == tenant.id)).one()
+        assert assistant.business_profile["address"] == "12 rue des Lilas, 75011 Paris"
+        assert assistant.business_profile["services"] == [{"name": "Coupe femme", "price": "35.00", "duration": None}]
+        # The test call's time on the dashboard is its Paris time.
+        test_call = db.exec(select(Call).where(Call.tenant_id == tenant.id)).one()
+        started = test_call.started_at or test_call.created_at
+        started = started if started.tzinfo else started.replace(tzinfo=UTC)
+        expect(test_row).to_contain_text(started.astimezone(ZoneInfo("Europe/Paris")).strftime("%H:%M"))
     finally:
         context.close()
 
