@@ -38,7 +38,16 @@ def _source_badge() -> rx.Component:
         S.reply_source,
         (
             "local",
-            rx.badge(rx.icon("cpu", size=12), t("testcall.source_local"), color_scheme="amber", white_space="normal"),
+            # A badge does not shrink (Radix sets flex-shrink: 0): capped at the row's width, the long French and
+            # English texts wrap on a 390 px phone instead of running past the card's edge.
+            rx.badge(
+                rx.icon("cpu", size=12),
+                t("testcall.source_local"),
+                color_scheme="amber",
+                white_space="normal",
+                max_width="100%",
+                id="test-call-source",
+            ),
         ),
         ("llm", rx.badge(rx.icon("sparkles", size=12), t("testcall.source_llm"), color_scheme="violet")),
         rx.fragment(),

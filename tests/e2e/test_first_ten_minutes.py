@@ -222,6 +222,8 @@ def test_a_us_plumber_on_a_phone_signs_up_and_reads_a_call(live_server: str, bro
         caller.press("Enter")
         expect(transcript).to_contain_text("What are your opening hours?")
         expect(page.get_by_role("button", name="Send", exact=True)).to_be_enabled()
+        step = page.locator(".rt-Card").filter(has=page.get_by_role("heading", name="Talk to your assistant")).last
+        inside(page.locator("#test-call-source"), step)
         shot(page, f"{name}-5-test-call")
         page.get_by_role("button", name="End test call").click()
         expect(page.locator("#test-call-open")).to_have_attribute("href", re.compile(r"/calls/\d+$"))
