@@ -326,6 +326,20 @@ def test_the_bulk_generator_is_the_benchmark_path_and_links_no_recording(engine,
     rows = db.exec(select(Call).where(Call.tenant_id == tenant.id)).all()
     assert len(rows) == 40 and all(call.recording_url is None for call in rows)
     assert not db.exec(select(WebhookEvent.id)).first(), "the bulk path bypasses ingestion, by design"
+    assert all(call.caller_number.startswith("+1") for call in rows), "an American business's callers"
+
+
+def test_a_french_business_bulk_calls_come_from_french_numbers_kept_for_fiction(engine, db):
+    tenant = Tenant(name="Cabinet", timezone="Europe/Paris", country="FR", currency="EUR")
+    db.add(tenant)
+    db.commit()
+
+    generate_calls(db, tenant_id=tenant.id, count=60, seed=3)
+
+    numbers = {call.caller_number for call in db.exec(select(Call).where(Call.tenant_id == tenant.id)).all()}
+    shown = {phones.display(number, "FR") for number in numbers}
+    assert len(numbers) > 10 and {phones.country_of(number) for number in numbers} == {"FR"}
+    assert all(re.fullmatch(r"0(6 39 98|1 99 00)( \d\d){2}", text) for text in shown), sorted(shown)[:5]
 
 
 @pytest.mark.parametrize("setting", [("AVA_ENV", "prod"), ("AVA_VAPI_API_KEY", "a-real-vapi-key")])
