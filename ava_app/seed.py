@@ -79,7 +79,7 @@ DEMO_AREA_CODE = "415"
 DEMO_CALLS = 300
 DEMO_DAYS = 30
 DEMO_FORWARDING_NUMBER = "+33199000199"
-# What the owner types in the business profile (assistant page, "Business details").
+# What the owner types in the business profile (assistant page, knowledge tab, "Your business").
 DEMO_ADDRESS = "24 rue du Faubourg Saint-Antoine, 75012 Paris"
 DEMO_ACCESS = (
     "Second floor, with a lift, three minutes' walk from Bastille metro (lines 1, 5 and 8). There is no parking at "
