@@ -103,6 +103,8 @@ class DashboardSummary(BaseModel):
 
     period: str
     timezone: str
+    # The business's country: its callers' numbers are shown as its people write them.
+    country: str = "US"
     generated_at: datetime
     today: PeriodCount
     week: PeriodCount
@@ -177,9 +179,11 @@ def dashboard_summary(
             timed, duration, cost = timed + row[1], duration + row[2], cost + row[3]
     period_start = local_midnight(start_day, zone)
     finished = sum(n for outcome, n in outcome_counts.items() if outcome != "pending")
+    country = session.execute(select(col(Tenant.country)).where(col(Tenant.id) == tenant_id)).scalar_one_or_none()
     return DashboardSummary(
         period=period,
         timezone=zone.key,
+        country=country or "US",
         generated_at=now,
         today=counts["today"],
         week=counts["week"],

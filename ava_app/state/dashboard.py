@@ -15,7 +15,7 @@ import reflex as rx
 
 from ava_app import routes
 from ava_app.i18n import translate
-from ava_app.services import analytics, setup_checklist
+from ava_app.services import analytics, phones, setup_checklist
 from ava_app.state.auth import AuthState
 from ava_app.state.call_display import (
     OUTCOME_COLORS,
@@ -126,7 +126,7 @@ def calls_by_hour_figure(hours: list[analytics.HourCalls], lang: str) -> go.Figu
     return figure
 
 
-def _recent_row(call: analytics.RecentCall, lang: str, today) -> dict:
+def _recent_row(call: analytics.RecentCall, lang: str, today, country: str) -> dict:
     outcome = call.outcome or "pending"
     return {
         "id": call.id,
@@ -134,7 +134,7 @@ def _recent_row(call: analytics.RecentCall, lang: str, today) -> dict:
         "when": when_text(call.started_at, lang, today=today),
         "caller": translate("calls.test_caller", lang)
         if call.call_type == "test"
-        else call.caller_number or translate("calls.unknown_caller", lang),
+        else phones.display(call.caller_number, country) or translate("calls.unknown_caller", lang),
         "is_test": call.call_type == "test",
         "duration": duration_text(call.duration_seconds),
         "outcome": outcome_label(outcome, lang),
@@ -252,8 +252,8 @@ class DashboardState(AuthState):
                 {"topic": topic.topic, "calls": topic.calls, "width": f"{round(topic.calls * 100 / top)}%"}
                 for topic in summary.top_topics
             ],
-            recent=[_recent_row(call, lang, today) for call in summary.recent_calls],
-            live=[_recent_row(call, lang, today) for call in summary.live_calls[:5]],
+            recent=[_recent_row(call, lang, today, summary.country) for call in summary.recent_calls],
+            live=[_recent_row(call, lang, today, summary.country) for call in summary.live_calls[:5]],
             has_calls=has_calls,
             only_test_calls=not has_calls and summary.has_test_calls,
             day_figure=calls_per_day_figure(chart, lang),

@@ -99,3 +99,22 @@ def test_hour_labels_are_sparse_enough_for_a_phone():
 def test_a_month_of_days_shows_at_most_eight_labels():
     figure = calls_per_day_figure(_days(30), "en")
     assert len(figure.data[0].x) == 30 and len(figure.layout.xaxis.tickvals) <= 8
+
+
+@pytest.mark.parametrize(("country", "shown"), [("FR", "06 12 34 56 78"), ("US", "+33 6 12 34 56 78")])
+def test_last_calls_show_the_caller_as_the_business_writes_numbers(country, shown):
+    from datetime import datetime
+
+    from ava_app.state.dashboard import _recent_row
+
+    call = analytics.RecentCall(
+        id=1,
+        started_at=datetime(2026, 12, 4, 9, 30),
+        caller_number="+33612345678",
+        duration_seconds=40,
+        status="ended",
+        outcome="answered",
+        summary_line="Wants a booking.",
+        call_type="inbound",
+    )
+    assert _recent_row(call, "fr", date(2026, 12, 4), country)["caller"] == shown
