@@ -153,6 +153,15 @@ def start_times(rng: random.Random, *, count: int, days: int, now: datetime, zon
     return times
 
 
+def _caller_number(rng: random.Random, country: str | None) -> str:
+    """A caller of the business's country: a French business's callers have French numbers from the ranges kept
+    for fiction (01 99 00 .. .., 06 39 98 .. .., as the seed's), so its call list reads like a French one; other
+    businesses get North American 555 numbers."""
+    if (country or "").upper() == "FR":
+        return rng.choice(("+3363998", "+3319900")) + f"{rng.randrange(10000):04d}"
+    return f"+1{rng.randrange(200, 999)}555{rng.randrange(10000):04d}"
+
+
 def _rows(
     rng: random.Random,
     *,
@@ -165,8 +174,9 @@ def _rows(
     assistants: list[int],
     live: int,
     run: str,
+    country: str | None = None,
 ) -> Iterator[dict]:
-    callers = [f"+1{rng.randrange(200, 999)}555{rng.randrange(10000):04d}" for _ in range(max(50, count // 20))]
+    callers = [_caller_number(rng, country) for _ in range(max(50, count // 20))]
     outcomes = [name for name, _, _ in OUTCOME_MIX]
     outcome_weights = [share for _, share, _ in OUTCOME_MIX]
     reasons = {name: reasons for name, _, reasons in OUTCOME_MIX}
@@ -384,6 +394,7 @@ def generate_calls(
         assistants=assistants,
         live=min(live, count),
         run=run,
+        country=tenant.country,
     )
     inserted = 0
     batch: list[dict] = []

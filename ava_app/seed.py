@@ -5,12 +5,16 @@ sandbox mode; once the demo organisation has its calls every later start only pr
 
 The organisation is made as an owner makes one: signup (clinic industry, Paris time), the wizard's steps, a free
 number from the Vapi emulator's range, onboarding completed, so the preset assistant is on the emulator and the number
-routed to AVA's webhook. Its calls are the emulator's simulated calls (bookings, questions, complaints, wrong numbers,
-messages, hang-ups) placed over the last 30 days at a clinic's busy hours and played from the past: each one posts
-Vapi's webhooks to AVA's own route, which stores every event raw, ingests the call and its conversation, and runs the
-post-call job (local summary, topics, sentiment) - the code path of a production call. No server listens yet, so
-everything runs in this process: the Vapi client and the emulator's webhooks reach the apps through an ASGI transport,
-and the job queue runs each job as it is enqueued (huey immediate mode, in memory).
+routed to AVA's webhook. Then the owner tells the assistant what no preset can guess, through the same services as the
+assistant page: the business profile (address, access, services in euros, bookings taken as messages) and every
+preset answer "to review" filled in or confirmed, so the demo's calls answer from facts.
+
+Its calls are the emulator's simulated calls (bookings, questions, complaints, wrong numbers, messages, hang-ups)
+placed over the last 30 days at a clinic's busy hours and played from the past: each one posts Vapi's webhooks to
+AVA's own route, which stores every event raw, ingests the call and its conversation, and runs the post-call job
+(local summary, topics, sentiment) - the code path of a production call. No server listens yet, so everything runs in
+this process: the Vapi client and the emulator's webhooks reach the apps through an ASGI transport, and the job queue
+runs each job as it is enqueued (huey immediate mode, in memory).
 
 Choices made for the demo owner and number, and why:
 
@@ -18,6 +22,8 @@ Choices made for the demo owner and number, and why:
   outbox, and the digest is a real setting an owner picks (one email a morning, to a ``.localhost`` address).
 - Outside business hours the AI answers anyway: AVA decides open or closed when a call's webhook arrives, which for a
   replayed call is now, so the default voicemail greeting would depend on the hour the seed happens to run.
+- The AVA number is American (area code 415): Vapi gives free numbers in the US only, and so does its emulator. A
+  French number would be bought at Twilio and imported, a paid path the demo does not take.
 
 Calls with the same words share one recording file (real speech when espeak-ng and sox are installed, tones
 otherwise). An interrupted first run is resumed: the calls are planned from the organisation's creation time and the
@@ -50,8 +56,9 @@ from ava_app.db import session_scope
 from ava_app.demo_data import start_times
 from ava_app.models import Call, Membership, PhoneNumber, Tenant, User, WebhookEvent, as_utc, utcnow
 from ava_app.private_files import kept_secret
-from ava_app.services import onboarding, phone_numbers
+from ava_app.services import assistants, knowledge, onboarding, phone_numbers
 from ava_app.services.accounts import signup
+from ava_app.services.assistants import AssistantUpdate
 from ava_app.services.business_hours import business_hours_status
 from ava_app.services.phone_numbers import NumberChoice, NumberConfig
 from ava_app.services.principal import Principal
@@ -66,10 +73,29 @@ DEMO_INDUSTRY = "clinic"
 DEMO_TIMEZONE = "Europe/Paris"
 DEMO_COUNTRY = "FR"
 DEMO_LANGUAGE = "en"
+# Vapi's free numbers are American only (docs/contracts/vapi.md); the clinic's own line, where urgent callers are put
+# through, is French.
 DEMO_AREA_CODE = "415"
 DEMO_CALLS = 300
 DEMO_DAYS = 30
 DEMO_FORWARDING_NUMBER = "+33199000199"
+# What the owner types in the business profile (assistant page, knowledge tab, "Your business").
+DEMO_ADDRESS = "24 rue du Faubourg Saint-Antoine, 75012 Paris"
+DEMO_ACCESS = (
+    "Second floor, with a lift, three minutes' walk from Bastille metro (lines 1, 5 and 8). There is no parking at "
+    "the clinic: the nearest public car park is on boulevard Richard-Lenoir, and street parking is metered."
+)
+# (name, price in euros, minutes)
+DEMO_SERVICES = (
+    ("First consultation", "30", "30"),
+    ("Scale and polish", "60", "45"),
+    ("Emergency appointment", "50", "30"),
+    ("Teeth whitening", "390", "90"),
+)
+DEMO_BOOKING_POLICY = (
+    "New patients are welcome. Please give us 24 hours' notice to move or cancel an appointment; a missed "
+    "appointment may be charged."
+)
 # Follow-ups older than this are mostly done already (this share of them), as in a clinic that works its list.
 FOLLOW_UP_AGE = timedelta(days=2)
 FOLLOW_UPS_DONE = 0.9
@@ -202,7 +228,8 @@ def seed_demo_calls(
         played = _reports_stored(session, tenant_id=tenant.id)
         if played == 0 and _has_calls(session, tenant_id=tenant.id):
             return SeedResult(0, 0, 0.0, "the demo organisation has calls from an older seed (remove data/ to redo it)")
-        if played >= count:
+        # A demo seeded before the business profile existed still gets it (and its answers reviewed), calls or not.
+        if played >= count and _knows_its_business(session, tenant_id=tenant.id):
             return SeedResult(0, played, 0.0)
     with _pipeline_in_process(use_speech=use_speech) as emulator:
         with session_scope() as session:
@@ -213,10 +240,12 @@ def seed_demo_calls(
                 count=count, days=days, now=as_utc(tenant.created_at), zone=zone, business_hours=number.business_hours
             )[played:]
             number_id = number.provider_number_id
-        asyncio.run(_play(emulator, plan=plan, number_id=number_id, concurrency=concurrency))
-        _finish_pending_jobs()
+        if plan:
+            asyncio.run(_play(emulator, plan=plan, number_id=number_id, concurrency=concurrency))
+            _finish_pending_jobs()
     with session_scope() as session:
-        _work_through_old_follow_ups(session, tenant_id=tenant.id)
+        if plan:
+            _work_through_old_follow_ups(session, tenant_id=tenant.id)
         total = _reports_stored(session, tenant_id=tenant.id)
     return SeedResult(added=total - played, total=total, seconds=time.perf_counter() - began)
 
@@ -244,14 +273,12 @@ def _work_through_old_follow_ups(session: Session, *, tenant_id: int) -> None:
 
 
 def _set_up_demo_lines(session: Session, *, tenant: Tenant) -> PhoneNumber:
-    """The wizard, as the owner would go through it: industry, a free number, personalise, finish; returns the number.
+    """The wizard, as the owner would go through it: industry, a free number, personalise, finish; then the assistant
+    page's knowledge tab. Returns the number.
 
     Steps already done are not repeated.
     """
-    owner = session.exec(
-        select(Membership).where(Membership.tenant_id == tenant.id, Membership.role == "admin").order_by(Membership.id)
-    ).first()
-    principal = Principal(user_id=owner.user_id, tenant_id=tenant.id, role="admin")
+    principal = _owner(session, tenant=tenant)
     if tenant.onboarding_completed_at is None:
         onboarding.set_step(session, principal=principal, step=3, industry=DEMO_INDUSTRY, locale=tenant.locale)
         if _demo_number(session, tenant_id=tenant.id) is None:
@@ -260,12 +287,112 @@ def _set_up_demo_lines(session: Session, *, tenant: Tenant) -> PhoneNumber:
             # Urgent callers are put through to the clinic's own line (a number kept for fiction).
             config = NumberConfig(after_hours_action="ai", forwarding_number=DEMO_FORWARDING_NUMBER)
             phone_numbers.configure_number(session, principal=principal, number_id=created.id, config=config)
+        _fill_in_the_business_profile(session, principal=principal)
         onboarding.set_step(session, principal=principal, step=5)
         onboarding.complete_onboarding(session, principal=principal)
+    # Outside the wizard's block too: a demo made before the profile existed gets it on its next start.
+    _fill_in_the_business_profile(session, principal=principal)
+    _review_the_preset_answers(session, principal=principal)
     number = _demo_number(session, tenant_id=tenant.id)
     if number is None or number.sync_status != "synced":
         raise RuntimeError("the demo number did not reach the Vapi emulator")
     return number
+
+
+def _owner(session: Session, *, tenant: Tenant) -> Principal:
+    owner = session.exec(
+        select(Membership).where(Membership.tenant_id == tenant.id, Membership.role == "admin").order_by(Membership.id)
+    ).first()
+    return Principal(user_id=owner.user_id, tenant_id=tenant.id, role="admin")
+
+
+# --- what the assistant knows ---------------------------------------------------------------------------------
+
+
+def _fill_in_the_business_profile(session: Session, *, principal: Principal) -> None:
+    """The personalise step's business details: address, access, services in euros, bookings taken as messages.
+
+    Saved only while the profile is empty, so a second run (or an owner's later edit) is left alone.
+    """
+    assistant = assistants.get_assistant(session, principal=principal)
+    if _profile_filled(assistant.business_profile):
+        return
+    profile = knowledge.BusinessProfileIn(
+        address=DEMO_ADDRESS,
+        access=DEMO_ACCESS,
+        services=[
+            knowledge.ServiceIn(name=name, price=price, duration=minutes) for name, price, minutes in DEMO_SERVICES
+        ],
+        booking_mode="message",
+        booking_policy=DEMO_BOOKING_POLICY,
+    )
+    assistants.update_assistant(session, principal=principal, changes=AssistantUpdate(business_profile=profile))
+
+
+def _review_the_preset_answers(session: Session, *, principal: Principal) -> None:
+    """The knowledge tab, worked through: each answer still "to review" is filled in with the clinic's facts
+    (``demo_answers``) or, when the preset's words already fit, confirmed as it stands.
+
+    Reviewed answers are not touched, so a second run changes nothing. A preset answer with a part to fill in that
+    the demo has no fact for stays to review (and the seed's tests fail on it).
+    """
+    tenant = session.get(Tenant, principal.tenant_id)
+    answers = demo_answers(currency=tenant.currency, country=tenant.country)
+    assistant = assistants.get_assistant(session, principal=principal)
+    for index, entry in enumerate(assistant.knowledge_base):
+        if not knowledge.is_unconfirmed(entry.model_dump()):
+            continue
+        if entry.question in answers:
+            assistants.edit_faq(
+                session, principal=principal, index=index, question=entry.question, answer=answers[entry.question]
+            )
+        elif not knowledge.PLACEHOLDER.search(entry.answer):
+            assistants.confirm_faq(session, principal=principal, index=index)
+        else:
+            log.warning("the demo clinic has no answer for the preset question %r", entry.question)
+
+
+def demo_answers(*, currency: str, country: str | None) -> dict[str, str]:
+    """The clinic's own answers to the preset questions whose words do not fit it, by question.
+
+    The preset guesses a clinic that books by phone and sends emergencies to 911; this one takes a message for the
+    team to confirm, is in Paris (15 or 112), and states the fee, address and insurance the preset left to fill in.
+    """
+    first_visit = next(price for name, price, _ in DEMO_SERVICES if name == "First consultation")
+    fee = knowledge.format_price(first_visit, currency=currency, language=DEMO_LANGUAGE, country=country)
+    return {
+        "Are you accepting new patients?": "Yes, we welcome new patients. I can take your name, your number and the "
+        "day you would like, and the team will call you back to book your first visit; please bring your ID, your "
+        "carte Vitale or insurance details, and any recent X-rays.",
+        "How do I cancel or move an appointment?": "Tell me your name, your appointment and when you would prefer, "
+        "and the team will call you back to confirm. We ask for at least 24 hours' notice; a missed appointment may "
+        "be charged.",
+        "Do you take my insurance?": "We work with the French national health insurance (carte Vitale) and most "
+        "mutuelles, and give an itemised invoice for international insurers. Give me the name of your insurer and "
+        "I'll ask the team to confirm before your visit.",
+        "What should I do in a dental or medical emergency?": "If it is life-threatening, call 15 or 112 now. For "
+        "urgent pain or swelling, we keep same-day emergency slots: I can take your details so the team calls you "
+        "back within the hour, or put you through to the front desk.",
+        "How much does a first consultation cost?": f"A first consultation costs {fee}; the team can give you a "
+        "quote for any treatment at the visit.",
+        "Where are you and is there parking?": f"We are at {DEMO_ADDRESS}. {DEMO_ACCESS} Please arrive ten minutes "
+        "early for your first visit.",
+    }
+
+
+def _profile_filled(profile: dict | None) -> bool:
+    profile = profile or {}
+    return any(profile.get(key) for key in ("address", "access", "services", "booking_policy"))
+
+
+def _knows_its_business(session: Session, *, tenant_id: int) -> bool:
+    """The demo assistant has its business profile and nothing left to review (what the seed's last steps do)."""
+    assistant = assistants.find_assistant(session, tenant_id=tenant_id)
+    return (
+        assistant is not None
+        and _profile_filled(assistant.business_profile)
+        and not any(knowledge.is_unconfirmed(entry) for entry in assistant.knowledge_base or [])
+    )
 
 
 def _demo_number(session: Session, *, tenant_id: int) -> PhoneNumber | None:

@@ -16,7 +16,7 @@ __all__ = ["scratch_url"]
 
 def test_stored_spanish_becomes_english_or_the_business_language(scratch_url, database_url):
     try:
-        migrate(scratch_url, "0012")
+        migrate(scratch_url, "0018")
         engine = make_engine(scratch_url)
         with Session(engine) as session:
             spanish_org = Tenant(name="Clínica", locale="es")
@@ -61,7 +61,7 @@ def test_stored_spanish_becomes_english_or_the_business_language(scratch_url, da
         engine.dispose()
 
         # Going back changes nothing: English and French were valid before too.
-        migrate(scratch_url, "0012", down=True)
+        migrate(scratch_url, "0018", down=True)
         engine = make_engine(scratch_url)
         with Session(engine) as session:
             assert sorted(t.locale for t in session.exec(select(Tenant))) == ["en", "fr"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,8 +16,19 @@ from ava_app import seed
 from ava_app.api.app import create_api
 from ava_app.demo_data import generate_calls
 from ava_app.demo_data import main as generate_main
-from ava_app.models import Assistant, Call, CallMessage, Outbox, PhoneNumber, Tenant, WebhookEvent, as_utc, utcnow
-from ava_app.services import accounts, calls, download_links, presets
+from ava_app.models import (
+    Assistant,
+    AssistantVersion,
+    Call,
+    CallMessage,
+    Outbox,
+    PhoneNumber,
+    Tenant,
+    WebhookEvent,
+    as_utc,
+    utcnow,
+)
+from ava_app.services import accounts, assistants, calls, download_links, knowledge, phones, presets
 from ava_app.settings import get_settings
 
 PASSWORD = "demo-correct-horse-42"
@@ -67,6 +79,7 @@ def test_the_demo_month_is_played_through_webhooks_ingestion_and_the_post_call_j
         assert call.email_status == "skipped", "the demo owner reads the daily digest, not one email per call"
         assert call.recording_url.startswith(get_settings().public_url + "/sandbox/vapi/recording/")
         assert (sandbox / "sandbox_vapi_recordings" / call.recording_url.rsplit("/", 1)[1]).is_file()
+        assert "confirmed yet" not in call.transcript, "the clinic's answers were reviewed before its calls"
     assert sum(bool(call.topics) for call in rows) >= CALLS // 2
     assert len({call.intent for call in rows}) >= 3, "a mix of reasons to call"
     assert not db.exec(select(Outbox).where(col(Outbox.dedupe_key).startswith("call-summary:"))).first()
@@ -94,15 +107,64 @@ def test_the_demo_clinic_is_set_up_the_way_onboarding_does_it(sandbox, db):
     )
     assert (tenant.country, tenant.locale, tenant.currency) == ("FR", "en", "EUR")
     assert assistant.first_message == preset.first_message and assistant.first_message
+    # The preset's questions, each answered by the clinic (its own words, or the preset's confirmed as they stand).
+    answers = seed.demo_answers(currency="EUR", country="FR")
     assert [(item["question"], item["answer"]) for item in assistant.knowledge_base] == [
-        (faq.question, faq.answer) for faq in preset.faqs
+        (faq.question, answers.get(faq.question, faq.answer)) for faq in preset.faqs
     ]
     assert number.business_hours == {
         day: [r.model_dump() for r in ranges] for day, ranges in preset.business_hours.items()
     }
     assert (assistant.sync_status, number.sync_status) == ("synced", "synced")
     assert assistant.provider_assistant_id and number.provider_number_id and number.provider == "vapi"
+    # Vapi (and its emulator) gives free numbers in the US only; the clinic's own line is French.
     assert number.e164.startswith("+1415555") and number.after_hours_action == "ai"
+    assert phones.display(number.forwarding_number, tenant.country) == "01 99 00 01 99"
+
+
+def test_the_demo_assistant_knows_its_business_and_has_nothing_to_review(sandbox, db):
+    _seed(db, count=2)
+
+    tenant = _demo(db)
+    assistant = db.exec(select(Assistant).where(Assistant.tenant_id == tenant.id)).one()
+    assert assistant.knowledge_base and not [e for e in assistant.knowledge_base if knowledge.is_unconfirmed(e)]
+    profile = assistant.business_profile
+    assert profile["address"].endswith("75012 Paris") and "metro" in profile["access"]
+    assert profile["booking_mode"] == "message" and "24 hours" in profile["booking_policy"]
+    assert [(row["name"], row["price"], row["duration"]) for row in profile["services"]] == [
+        ("First consultation", "30.00", 30),
+        ("Scale and polish", "60.00", 45),
+        ("Emergency appointment", "50.00", 30),
+        ("Teeth whitening", "390.00", 90),
+    ]
+    assert assistant.sync_status == "synced", "the emulator's assistant has the facts the calls answer from"
+
+    facts = assistants.call_knowledge(db, assistant=assistant)
+    spoken = " ".join(fact["answer"] for fact in facts)
+    assert "confirmed yet" not in spoken and "[" not in spoken and "911" not in spoken
+    assert "24 rue du Faubourg Saint-Antoine" in spoken and "30,00\xa0€" in spoken and "15 or 112" in spoken
+    fee = next(fact["answer"] for fact in facts if fact["question"] == "How much does a first consultation cost?")
+    assert fee.startswith("A first consultation costs 30,00\xa0€"), "the fee answer and the profile agree"
+
+
+def test_the_demo_calls_answer_questions_from_the_clinics_facts(sandbox, db):
+    from ava_app.sandbox.vapi.scenarios import build_scenario, knowledge_facts, system_prompt_of
+    from ava_app.sandbox.vapi.store import SandboxStore
+
+    _seed(db, count=2)
+
+    # The assistant the emulator plays the calls with: its prompt holds the clinic's facts, none withheld.
+    assistant = db.exec(select(Assistant).where(Assistant.tenant_id == _demo(db).id)).one()
+    on_vapi = SandboxStore(sandbox / "sandbox_vapi.db").get("assistant", assistant.provider_assistant_id)
+    facts = knowledge_facts(system_prompt_of(on_vapi))
+    assert len(facts) >= 10 and not [answer for _, answer in facts if "confirmed yet" in answer]
+    spoken = [
+        step.text
+        for seed_text in ("a", "b", "c", "d", "e", "f")
+        for step in build_scenario(intent="question", assistant=on_vapi, direction="inbound", seed=seed_text).steps
+        if hasattr(step, "text")
+    ]
+    assert spoken and not [text for text in spoken if "confirmed yet" in text]
 
 
 def test_a_demo_recording_plays_through_the_signed_download_route(sandbox, db):
@@ -138,6 +200,59 @@ def test_a_second_run_adds_nothing_even_after_a_call_was_deleted(sandbox, db, ca
     assert "played" not in again and "Demo organisation ready" in again and seed.DEMO_EMAIL in again
     assert len(_calls(db, tenant)) == 5 and len(db.exec(select(WebhookEvent.id)).all()) == events
     assert seed.seed_demo(db, password="other") is False
+
+
+def test_a_second_run_leaves_the_assistant_as_it_is(sandbox, db):
+    _seed(db, count=2)
+    tenant = _demo(db)
+    before = db.exec(select(Assistant).where(Assistant.tenant_id == tenant.id)).one().model_dump()
+    versions = len(db.exec(select(AssistantVersion.id)).all())
+
+    result = seed.seed_demo_calls(count=2, use_speech=False)
+
+    db.expire_all()
+    after = db.exec(select(Assistant).where(Assistant.tenant_id == tenant.id)).one().model_dump()
+    assert (result.added, result.total) == (0, 2)
+    assert after == before and len(db.exec(select(AssistantVersion.id)).all()) == versions
+
+
+def test_an_older_demo_gets_its_business_profile_and_answers_on_the_next_start(sandbox, db):
+    _seed(db, count=2)
+    tenant = _demo(db)
+    login = accounts.login(db, email=seed.DEMO_EMAIL, password=PASSWORD)
+    owner = accounts.authenticate(db, access_token=login.access_token)
+    # As a demo seeded before issue 13's profile: preset answers to review, no business details.
+    assistants.apply_preset(db, principal=owner, industry="clinic", locale="en")
+    empty = knowledge.BusinessProfileIn()
+    assistants.update_assistant(db, principal=owner, changes=assistants.AssistantUpdate(business_profile=empty))
+    calls_before = [(call.id, call.action_done_at) for call in _calls(db, tenant)]
+
+    result = seed.seed_demo_calls(count=2, use_speech=False)
+
+    db.expire_all()
+    assistant = db.exec(select(Assistant).where(Assistant.tenant_id == tenant.id)).one()
+    assert (result.added, result.total, result.skipped_because) == (0, 2, None)
+    assert not [entry for entry in assistant.knowledge_base if knowledge.is_unconfirmed(entry)]
+    assert assistant.business_profile["address"] == seed.DEMO_ADDRESS and assistant.sync_status == "synced"
+    assert [(call.id, call.action_done_at) for call in _calls(db, tenant)] == calls_before, "no call replayed"
+
+
+def test_an_owners_own_answers_are_kept(sandbox, db):
+    _seed(db, count=2)
+    login = accounts.login(db, email=seed.DEMO_EMAIL, password=PASSWORD)
+    owner = accounts.authenticate(db, access_token=login.access_token)
+    assistants.edit_faq(db, principal=owner, index=0, question="Parking?", answer="Ask at the desk.")
+    changed = knowledge.BusinessProfileIn(address="1 place de la Bastille, 75004 Paris")
+    assistants.update_assistant(db, principal=owner, changes=assistants.AssistantUpdate(business_profile=changed))
+
+    seed.seed_demo_calls(count=3, use_speech=False)
+
+    saved = assistants.get_assistant(db, principal=owner)
+    assert saved.knowledge_base[0].question == "Parking?" and saved.knowledge_base[0].answer == "Ask at the desk."
+    assert (
+        saved.business_profile["address"] == "1 place de la Bastille, 75004 Paris"
+        and not saved.business_profile["services"]
+    )
 
 
 def test_an_interrupted_first_run_is_finished_on_the_next_start(sandbox, db):
@@ -194,6 +309,10 @@ def test_the_plan_follows_a_clinics_week():
     assert collections.Counter(call.intent for call in closed).most_common(1)[0][0] == "voicemail"
     regulars = collections.Counter(call.caller_number for call in plan if call.caller_name)
     assert 0.3 < sum(regulars.values()) / len(plan) < 0.6 and max(regulars.values()) < len(plan) * 0.15
+    # Every caller is French and reads as a Paris clinic's staff write numbers: 06 39 98 … or 01 99 00 ….
+    shown = {phones.display(call.caller_number, "FR") for call in plan}
+    assert all(re.fullmatch(r"0(6 39 98|1 99 00)( \d\d){2}", text) for text in shown), sorted(shown)[:5]
+    assert {phones.country_of(call.caller_number) for call in plan} == {"FR"}
 
 
 def test_the_bulk_generator_is_the_benchmark_path_and_links_no_recording(engine, db, capsys):
@@ -207,6 +326,20 @@ def test_the_bulk_generator_is_the_benchmark_path_and_links_no_recording(engine,
     rows = db.exec(select(Call).where(Call.tenant_id == tenant.id)).all()
     assert len(rows) == 40 and all(call.recording_url is None for call in rows)
     assert not db.exec(select(WebhookEvent.id)).first(), "the bulk path bypasses ingestion, by design"
+    assert all(call.caller_number.startswith("+1") for call in rows), "an American business's callers"
+
+
+def test_a_french_business_bulk_calls_come_from_french_numbers_kept_for_fiction(engine, db):
+    tenant = Tenant(name="Cabinet", timezone="Europe/Paris", country="FR", currency="EUR")
+    db.add(tenant)
+    db.commit()
+
+    generate_calls(db, tenant_id=tenant.id, count=60, seed=3)
+
+    numbers = {call.caller_number for call in db.exec(select(Call).where(Call.tenant_id == tenant.id)).all()}
+    shown = {phones.display(number, "FR") for number in numbers}
+    assert len(numbers) > 10 and {phones.country_of(number) for number in numbers} == {"FR"}
+    assert all(re.fullmatch(r"0(6 39 98|1 99 00)( \d\d){2}", text) for text in shown), sorted(shown)[:5]
 
 
 @pytest.mark.parametrize("setting", [("AVA_ENV", "prod"), ("AVA_VAPI_API_KEY", "a-real-vapi-key")])
