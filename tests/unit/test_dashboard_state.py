@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 from datetime import date
 from types import SimpleNamespace
 
@@ -99,3 +100,15 @@ def test_hour_labels_are_sparse_enough_for_a_phone():
 def test_a_month_of_days_shows_at_most_eight_labels():
     figure = calls_per_day_figure(_days(30), "en")
     assert len(figure.data[0].x) == 30 and len(figure.layout.xaxis.tickvals) <= 8
+
+
+def test_figures_are_sent_without_plotly_s_default_template():
+    """The page's chart component brings its light or dark template; the figures themselves stay a few KB."""
+    from reflex_base.utils.serializers import serialize_figure
+
+    hours = [analytics.HourCalls(hour=hour, calls=hour) for hour in range(24)]
+    for figure in (calls_per_day_figure(_days(30), "en"), calls_by_hour_figure(hours, "fr")):
+        sent = serialize_figure(figure)
+        assert sent["layout"]["template"] == {}
+        assert sent["layout"]["separators"] and sent["data"][0]["type"] == "bar"
+        assert len(json.dumps(sent)) < 4000
