@@ -3,7 +3,7 @@
 Usage:
 
     .venv/bin/python bench/dashboard_phone.py http://127.0.0.1:3411 --email demo@ava.localhost --password ... \\
-        [--runs 3] [--path /dashboard]
+        [--runs 3] [--path /dashboard] [--against http://127.0.0.1:3412]
 
 Against a running AVA (production build, as users get it), logged in through its login page. Each run opens a fresh
 browser context (empty cache) at 390 x 844, with the network of DevTools' "Fast 4G" (CDP
@@ -18,6 +18,10 @@ start (``performance.now()``), read by a 25 ms poll installed before the page's 
 
 Baseline in the same run: the login page (signed out), under the same throttling, with its bytes and the time its
 form shows. Goals (issue 13): stats < 1.5 s, charts < 2.5 s, < 900 KB in all. Exit status 1 if a goal is missed.
+
+``--against`` names a second server (another build on a copy of the same data, e.g. the code before a change): each
+run then opens the page on both, in turn and alternating which goes first, so a load spike on a shared machine
+weighs on both builds alike. Its figures are printed beside the first server's (informational, not judged).
 """
 
 from __future__ import annotations
@@ -144,6 +148,14 @@ def _fmt(value: float | None, unit: str = "s") -> str:
     return "never" if value is None else f"{value:.2f} {unit}" if unit == "s" else f"{value:.0f} {unit}"
 
 
+def _summary(label: str, loads: list[Load], runs: int) -> tuple[float | None, float | None, float]:
+    stats = _median([load.stats for load in loads])
+    charts = _median([load.charts for load in loads])
+    kb = statistics.median(load.kb for load in loads)
+    print(f"median of {runs}: {label} stats {_fmt(stats)}, charts {_fmt(charts)}, {_fmt(kb, 'KB')}")
+    return stats, charts, kb
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("base_url")
@@ -151,42 +163,55 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--password", required=True)
     parser.add_argument("--path", default="/dashboard")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--against", help="another server measured in the same runs, in turn (same login)")
     parser.add_argument("--chromium", default=CHROMIUM, type=Path)
     args = parser.parse_args(argv)
     base_url = args.base_url.rstrip("/")
+    other_url = args.against.rstrip("/") if args.against else None
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(args.chromium), args=ARGS, headless=True)
         signed_in = _login_cookies(browser, base_url, args.email, args.password)
+        other_signed_in = _login_cookies(browser, other_url, args.email, args.password) if other_url else None
         logins: list[Load] = []
         dashboards: list[Load] = []
+        others: list[Load] = []
         for run in range(1, args.runs + 1):
             login = measure(browser, base_url + "/login", storage_state=None, wait_for="form")
-            dashboard = measure(browser, base_url + args.path, storage_state=signed_in, wait_for="charts")
             logins.append(login)
-            dashboards.append(dashboard)
-            print(
+            order = [(base_url, signed_in, dashboards)]
+            if other_url:
+                order.append((other_url, other_signed_in, others))
+                order = order[::-1] if run % 2 == 0 else order
+            for url, state, loads in order:
+                loads.append(measure(browser, url + args.path, storage_state=state, wait_for="charts"))
+            line = (
                 f"run {run}: login page {_fmt(login.form)} form, {_fmt(login.kb, 'KB')} | "
-                f"{args.path} {_fmt(dashboard.stats)} stats, {_fmt(dashboard.charts)} charts, "
-                f"{_fmt(dashboard.kb, 'KB')} in {dashboard.requests} responses"
+                f"{args.path} {_fmt(dashboards[-1].stats)} stats, {_fmt(dashboards[-1].charts)} charts, "
+                f"{_fmt(dashboards[-1].kb, 'KB')} in {dashboards[-1].requests} responses"
             )
+            if other_url:
+                line += (
+                    f" | against: {_fmt(others[-1].stats)} stats, {_fmt(others[-1].charts)} charts, "
+                    f"{_fmt(others[-1].kb, 'KB')} in {others[-1].requests} responses"
+                )
+            print(line)
         browser.close()
-    stats = _median([load.stats for load in dashboards])
-    charts = _median([load.charts for load in dashboards])
-    kb = statistics.median(load.kb for load in dashboards)
     print(
         f"median of {args.runs}: login page (baseline) {_fmt(_median([load.form for load in logins]))} form, "
         f"{_fmt(statistics.median(load.kb for load in logins), 'KB')}"
     )
+    if other_url:
+        _summary(f"{other_url}{args.path} (against, not judged)", others, args.runs)
+    stats, charts, kb = _summary(f"{base_url}{args.path}", dashboards, args.runs)
     verdicts = {
         "stats": stats is not None and stats < GOALS["stats"],
         "charts": charts is not None and charts < GOALS["charts"],
         "kb": kb < GOALS["kb"],
     }
     print(
-        f"median of {args.runs}: {args.path} stats {_fmt(stats)} (goal < {GOALS['stats']} s) "
-        f"{'PASS' if verdicts['stats'] else 'FAIL'}; charts {_fmt(charts)} (goal < {GOALS['charts']} s) "
-        f"{'PASS' if verdicts['charts'] else 'FAIL'}; {_fmt(kb, 'KB')} (goal < {GOALS['kb']} KB) "
-        f"{'PASS' if verdicts['kb'] else 'FAIL'}"
+        f"goals: stats < {GOALS['stats']} s {'PASS' if verdicts['stats'] else 'FAIL'}; "
+        f"charts < {GOALS['charts']} s {'PASS' if verdicts['charts'] else 'FAIL'}; "
+        f"< {GOALS['kb']} KB {'PASS' if verdicts['kb'] else 'FAIL'}"
     )
     return 0 if all(verdicts.values()) else 1
 

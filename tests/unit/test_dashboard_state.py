@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import importlib
 import re
+
+
+import json
 from datetime import date
 from types import SimpleNamespace
 
@@ -130,3 +133,15 @@ def test_a_first_day_with_one_call_counts_in_whole_calls():
     assert calls_by_hour_figure(hours, "fr").layout.yaxis.dtick == 1
     # A busy day keeps Plotly's own steps (one tick per call would be unreadable).
     assert calls_per_day_figure(_days(7), "en").layout.yaxis.dtick is None
+
+
+def test_figures_are_sent_without_plotly_s_default_template():
+    """The page's chart component brings its light or dark template; the figures themselves stay a few KB."""
+    from reflex_base.utils.serializers import serialize_figure
+
+    hours = [analytics.HourCalls(hour=hour, calls=hour) for hour in range(24)]
+    for figure in (calls_per_day_figure(_days(30), "en"), calls_by_hour_figure(hours, "fr")):
+        sent = serialize_figure(figure)
+        assert sent["layout"]["template"] == {}
+        assert sent["layout"]["separators"] and sent["data"][0]["type"] == "bar"
+        assert len(json.dumps(sent)) < 4000
