@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import importlib
-import re
-
-
 import json
+import re
 from datetime import date
 from types import SimpleNamespace
 
