@@ -12,8 +12,10 @@ The fetch is http(s) only, 2 MB and 10 seconds at most, three redirects, and in 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -116,22 +118,41 @@ async def fetch_page(url: str) -> tuple[str, str]:
         headers={"User-Agent": "AVA-website-import/1.0", "Accept": "text/html,application/xhtml+xml"},
     )
     try:
-        async with client, client.stream("GET", url) as response:
+        # The budget is for the whole import: httpx's timeout is per read, so a site sending a byte every few
+        # seconds would otherwise hold the import (and its worker thread) for as long as it likes.
+        async with asyncio.timeout(TIMEOUT_SECONDS), client, client.stream("GET", url) as response:
             if response.status_code != 200:
                 raise SiteUnavailable(SITE_ERROR)
             kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
             if kind and kind not in HTML_TYPES:
                 raise SiteUnavailable(NOT_HTML)
-            body = bytearray()
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) > MAX_BYTES:
-                    raise SiteUnavailable(TOO_LARGE)
-            return str(response.url), bytes(body).decode(response.encoding or "utf-8", errors="replace")
+            body = await _read_capped(response)
+            return str(response.url), body.decode(response.encoding or "utf-8", errors="replace")
     except OutboundRefused:
         raise
-    except httpx.HTTPError:
+    except (httpx.HTTPError, TimeoutError):
         raise SiteUnavailable(SITE_UNREACHABLE) from None
+
+
+async def _read_capped(response: httpx.Response) -> bytes:
+    """The body, inflated by AVA itself up to ``MAX_BYTES``: httpx would inflate each read whole (a 64 kB gzip
+    read is 64 MB of zeros, and "gzip, gzip" multiplies that again) before any size could be checked."""
+    coding = response.headers.get("content-encoding", "").strip().lower()
+    if coding not in ("", "identity", "gzip", "x-gzip", "deflate"):
+        raise SiteUnavailable(NOT_HTML)  # stacked or unknown codings: no web page needs them
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 32) if coding not in ("", "identity") else None
+    body, received = bytearray(), 0
+    async for chunk in response.aiter_raw():
+        received += len(chunk)
+        if inflater is not None:
+            try:
+                chunk = inflater.decompress(chunk, MAX_BYTES + 1 - len(body))
+            except zlib.error:
+                raise SiteUnavailable(SITE_UNREACHABLE) from None
+        body += chunk
+        if len(body) > MAX_BYTES or received > MAX_BYTES:
+            raise SiteUnavailable(TOO_LARGE)
+    return bytes(body)
 
 
 def read_website(session: Session, *, principal: Principal, url: str) -> SiteFindings:
