@@ -106,7 +106,7 @@ def test_a_normal_compressed_page_is_still_read(site):
     ],
 )
 def test_thousands_of_nested_elements_are_read_in_bounded_time(chunk):
-    html = chunk * 12_000
+    html = chunk * 60_000  # about 2 MB, the most a page may be
     started = time.monotonic()
     site_import.extract(html)
     assert time.monotonic() - started < 5
@@ -121,7 +121,29 @@ def test_a_huge_json_ld_list_is_read_in_bounded_time():
 
 def test_json_ld_nested_too_deep_is_skipped_not_a_crash():
     html = (
-        '<script type="application/ld+json">' + "[" * 5000 + "</script>"
-        '<a href="mailto:hello@salon.example">Write</a>'
+        '<script type="application/ld+json">' + "[" * 5000 + '</script><a href="mailto:hello@salon.example">Write</a>'
     )
     assert [item.value for item in site_import.extract(html)] == ["hello@salon.example"]
+
+
+def test_a_page_with_an_inline_drawing_and_unclosed_paragraphs_is_still_read():
+    drawing = "<svg>" + '<path d="M0 0"/>' * 400 + "</svg>"
+    items = "<ul>" + "<li>item" * 400 + "</ul>" + "<p>text" * 400
+    html = f'<div><div>{drawing}{items}<a href="mailto:hello@salon.example">Write</a></div></div>'
+    assert [item.value for item in site_import.extract(html)] == ["hello@salon.example"]
+
+
+@pytest.mark.parametrize(
+    "chunk",
+    [
+        "<div/>",  # in HTML "/>" does not close a <div>
+        "<svg><div/>",  # <div> leaves the drawing
+        "<svg/><x/>",  # a self-closed drawing is no drawing to be inside
+        "<svg></p><x/>",  # </p> leaves the drawing too
+        "<div></x>",  # an end tag for nothing open closes nothing
+        '<div title="<">',
+    ],
+)
+def test_nesting_hidden_from_the_depth_count_is_still_counted(chunk):
+    assert site_import._too_deep(chunk * (site_import.MAX_DEPTH + 1))
+    assert not site_import._too_deep(chunk * 20 + "<a href='mailto:hello@salon.example'>Write</a>")
