@@ -135,7 +135,7 @@ async def fetch_page(url: str) -> tuple[str, str]:
             return str(response.url), body.decode(response.encoding or "utf-8", errors="replace")
     except OutboundRefused:
         raise
-    except (httpx.HTTPError, TimeoutError):
+    except (httpx.HTTPError, httpx.InvalidURL, TimeoutError):
         raise SiteUnavailable(SITE_UNREACHABLE) from None
 
 

@@ -147,3 +147,9 @@ def test_a_page_with_an_inline_drawing_and_unclosed_paragraphs_is_still_read():
 def test_nesting_hidden_from_the_depth_count_is_still_counted(chunk):
     assert site_import._too_deep(chunk * (site_import.MAX_DEPTH + 1))
     assert not site_import._too_deep(chunk * 20 + "<a href='mailto:hello@salon.example'>Write</a>")
+
+
+def test_an_address_httpx_cannot_read_is_a_clear_error_not_a_crash():
+    with pytest.raises(SiteUnavailable) as refused:
+        _fetch("http://0177.0.0.1/")  # octal: urlsplit takes it, httpx refuses it
+    assert refused.value.message == site_import.SITE_UNREACHABLE
