@@ -1,7 +1,7 @@
-"""A forwarded call the tab is still watching when its account signs out: the tab keeps nothing of that account.
+"""Background work still running when its account signs out: the tab keeps nothing of that account.
 
-The watch runs in the background for a while after the button is pressed; a logout in between resets the tab's
-states, and the watch must not write the old account's number and line back into them for the next account to see.
+A forwarded-call watch or a website import runs for a while after the button is pressed; a logout in between resets
+the tab's states, and the work must not write the old account's data back into them for the next account to see.
 """
 
 from __future__ import annotations
@@ -9,7 +9,10 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from ava_app.models import PhoneNumber
+from ava_app.services import accounts, site_import
+from ava_app.services.site_import import Finding, SiteFindings
 from ava_app.state import reach as reach_state
+from ava_app.state.assistant import AssistantFormState
 from ava_app.state.auth import AuthState
 from ava_app.state.reach import ReachState
 from tests.unit.test_assistants import providers  # noqa: F401  (fixtures)
@@ -44,3 +47,15 @@ async def test_a_watch_that_outlives_the_logout_writes_nothing_back(world, db, m
     assert polls >= 3
     assert (state.has_number, state.number_display, state.line_display, state.codes) == (False, "", "", [])
     assert not state.simulating
+
+
+async def test_findings_read_for_an_account_that_signed_out_meanwhile_are_dropped(world, monkeypatch):  # noqa: F811
+    def read_then_sign_out(session, *, principal, url):
+        accounts.logout(session, principal=principal)  # the tab signs out while the page is being read
+        return SiteFindings(url=url, items=[Finding(kind="email", value="hello@beta-salon.example")])
+
+    monkeypatch.setattr(site_import, "read_website", read_then_sign_out)
+    state = state_of(AssistantFormState, world.b)
+    state.site_url = "https://beta-salon.example"
+    await run(state, "import_site")
+    assert state.site_items == [] and not state.site_busy
