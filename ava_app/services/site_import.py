@@ -12,8 +12,11 @@ The fetch is http(s) only, 2 MB and 10 seconds at most, three redirects, and in 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import zlib
+from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
@@ -37,8 +40,12 @@ TIMEOUT_SECONDS = 10.0
 MAX_REDIRECTS = 3
 MAX_URL_CHARS = 2000
 MAX_FAQS, MAX_CONTACTS, MAX_HOURS = 20, 5, 14
+# Elements of one kind looked at, and JSON-LD objects read: each element's text spans all it contains, so a page of
+# thousands of nested <details> would otherwise cost thousands of whole-page reads (minutes of CPU).
+MAX_NODES, MAX_LD_OBJECTS, MAX_DEPTH = 100, 2000, 256
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 QUESTION_MAX, ANSWER_MAX = 500, 2000
+MAX_TEXT_CHARS, MAX_TEXT_NODES = 2 * (QUESTION_MAX + ANSWER_MAX), 2000
 
 URL_MISSING = "Enter the address of your website."
 URL_INVALID = "This is not a web address. Write it like https://www.example.com."
@@ -116,22 +123,41 @@ async def fetch_page(url: str) -> tuple[str, str]:
         headers={"User-Agent": "AVA-website-import/1.0", "Accept": "text/html,application/xhtml+xml"},
     )
     try:
-        async with client, client.stream("GET", url) as response:
+        # The budget is for the whole import: httpx's timeout is per read, so a site sending a byte every few
+        # seconds would otherwise hold the import (and its worker thread) for as long as it likes.
+        async with asyncio.timeout(TIMEOUT_SECONDS), client, client.stream("GET", url) as response:
             if response.status_code != 200:
                 raise SiteUnavailable(SITE_ERROR)
             kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
             if kind and kind not in HTML_TYPES:
                 raise SiteUnavailable(NOT_HTML)
-            body = bytearray()
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) > MAX_BYTES:
-                    raise SiteUnavailable(TOO_LARGE)
-            return str(response.url), bytes(body).decode(response.encoding or "utf-8", errors="replace")
+            body = await _read_capped(response)
+            return str(response.url), body.decode(response.encoding or "utf-8", errors="replace")
     except OutboundRefused:
         raise
-    except httpx.HTTPError:
+    except (httpx.HTTPError, httpx.InvalidURL, TimeoutError):
         raise SiteUnavailable(SITE_UNREACHABLE) from None
+
+
+async def _read_capped(response: httpx.Response) -> bytes:
+    """The body, inflated by AVA itself up to ``MAX_BYTES``: httpx would inflate each read whole (a 64 kB gzip
+    read is 64 MB of zeros, and "gzip, gzip" multiplies that again) before any size could be checked."""
+    coding = response.headers.get("content-encoding", "").strip().lower()
+    if coding not in ("", "identity", "gzip", "x-gzip", "deflate"):
+        raise SiteUnavailable(NOT_HTML)  # stacked or unknown codings: no web page needs them
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 32) if coding not in ("", "identity") else None
+    body, received = bytearray(), 0
+    async for chunk in response.aiter_raw():
+        received += len(chunk)
+        if inflater is not None:
+            try:
+                chunk = inflater.decompress(chunk, MAX_BYTES + 1 - len(body))
+            except zlib.error:
+                raise SiteUnavailable(SITE_UNREACHABLE) from None
+        body += chunk
+        if len(body) > MAX_BYTES or received > MAX_BYTES:
+            raise SiteUnavailable(TOO_LARGE)
+    return bytes(body)
 
 
 def read_website(session: Session, *, principal: Principal, url: str) -> SiteFindings:
@@ -153,6 +179,8 @@ def read_website(session: Session, *, principal: Principal, url: str) -> SiteFin
 def extract(html: str, *, country: str | None = None, language: str | None = None) -> list[Finding]:
     """Phones, emails, addresses, opening hours and questions with answers found in ``html``, without duplicates;
     phones written for ``country``, weekdays in ``language``."""
+    if _too_deep(html or ""):
+        return []
     tree = HTMLParser(html or "")
     found: list[Finding] = []
     day_names = _day_names(language)
@@ -161,6 +189,64 @@ def extract(html: str, *, country: str | None = None, language: str | None = Non
     found += _from_microdata(tree)
     found += _from_html(tree)
     return _dedupe(found, country=country)
+
+
+# Elements that never hold others, and those the parser closes itself when the next one starts (an unclosed <p> or
+# <li> of an old page does not nest).
+_VOID = frozenset(
+    str.split("area base basefont bgsound br col embed frame hr img input keygen link meta param source track wbr")
+)
+_AUTO_CLOSED = frozenset(
+    str.split("body caption colgroup dd dt head html li optgroup option p rb rp rt rtc tbody td tfoot th thead tr")
+)
+# Inside <svg>/<math> "<path/>" closes itself; these HTML tags end the drawing, and these elements hold HTML again.
+_FOREIGN = ("svg", "math")
+_BREAKOUT = frozenset(
+    str.split(
+        "b big blockquote body br center code dd div dl dt em embed font h1 h2 h3 h4 h5 h6 head hr i img li listing"
+        " menu meta nobr ol p pre ruby s small span strike strong sub sup table tt u ul var"
+    )
+)
+_INTEGRATION = frozenset(str.split("foreignobject desc title mi mo mn ms mtext annotation-xml"))
+_TAG_NAME = re.compile(r"/?([a-zA-Z][^\s/>]*)")
+
+
+def _too_deep(html: str) -> bool:
+    """True when elements nest deeper than ``MAX_DEPTH`` (real pages stay well under a hundred).
+
+    The HTML parser looks through every open element at each new one, so 2 MB of nested elements cost it minutes:
+    such a page is not parsed at all. One pass over the tags, erring towards "deeper": a tag inside an attribute or a
+    script counts, an end tag closes only an element it names, "<x/>" closes itself only inside a drawing.
+    """
+    stack: list[str] = []
+    marks: list[tuple[int, bool]] = []  # (place in stack, is a drawing) of each <svg>/<math> and HTML holder in one
+    position = 0
+    while (start := html.find("<", position)) >= 0 and (end := html.find(">", start + 1)) >= 0:
+        position = end + 1
+        match = _TAG_NAME.match(html, start + 1, end)
+        if match is None:
+            continue
+        name, closing, self_closed = match.group(1).lower(), html[start + 1] == "/", html[end - 1] == "/"
+        drawing = marks[-1][0] if marks and marks[-1][1] else None
+        cut = None
+        if drawing is not None and (name in _BREAKOUT if not closing else name in ("p", "br")):
+            cut, drawing = drawing, None  # the parser leaves the drawing
+        elif closing and name in stack:
+            cut = len(stack) - 1 - stack[::-1].index(name)
+        if cut is not None:
+            del stack[cut:]
+            while marks and marks[-1][0] >= cut:
+                marks.pop()
+        if closing or name in _VOID or name in _AUTO_CLOSED:
+            continue
+        if self_closed and (drawing is not None or name in _FOREIGN):
+            continue
+        stack.append(name)
+        if name in _FOREIGN or (drawing is not None and name in _INTEGRATION):
+            marks.append((len(stack) - 1, name in _FOREIGN))
+        if len(stack) > MAX_DEPTH:
+            return True
+    return False
 
 
 def _text(value: Any) -> str:
@@ -178,19 +264,35 @@ def _text(value: Any) -> str:
 
 
 def _node_text(node: Node | None) -> str:
-    return re.sub(r"\s+", " ", node.text(separator=" ")).strip() if node is not None else ""
+    """The element's text, whitespace collapsed, read only as far as a finding can use (``MAX_TEXT_CHARS``) and
+    through at most ``MAX_TEXT_NODES`` nodes: the whole text of an element wrapping the rest of a 2 MB page, once
+    per element, is what made nested pages slow."""
+    if node is None:
+        return ""
+    parts: list[str] = []
+    size = 0
+    for visited, child in enumerate(node.traverse(include_text=True)):
+        if visited >= MAX_TEXT_NODES or size > MAX_TEXT_CHARS:
+            break
+        if child.tag == "-text":
+            text = child.text_content or ""
+            parts.append(text)
+            size += len(text)
+    return re.sub(r"\s+", " ", " ".join(parts)).strip()
 
 
 def _json_ld(tree: HTMLParser) -> Iterator[dict]:
     """Every object of the page's JSON-LD blocks (``@graph`` and nested lists flattened)."""
-    for script in tree.css('script[type="application/ld+json"]'):
+    budget = MAX_LD_OBJECTS
+    for script in _css(tree, 'script[type="application/ld+json"]'):
         try:
             data = json.loads(script.text() or "null")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: arrays nested thousands deep
             continue
-        stack = [data]
-        while stack:
-            item = stack.pop(0)
+        stack = deque([data])
+        while stack and budget > 0:
+            budget -= 1
+            item = stack.popleft()
             if isinstance(item, list):
                 stack.extend(item)
             elif isinstance(item, dict):
@@ -284,8 +386,13 @@ def _from_schema(node: dict, day_names: dict[str, str]) -> list[Finding]:
     return found
 
 
+def _css(scope: HTMLParser | Node, selector: str) -> list[Node]:
+    """The first ``MAX_NODES`` elements matching ``selector`` (findings are capped far below that anyway)."""
+    return scope.css(selector)[:MAX_NODES]
+
+
 def _prop(scope: Node, name: str) -> list[Node]:
-    return scope.css(f'[itemprop="{name}"]')
+    return _css(scope, f'[itemprop="{name}"]')
 
 
 def _prop_value(node: Node) -> str:
@@ -294,44 +401,44 @@ def _prop_value(node: Node) -> str:
 
 def _from_microdata(tree: HTMLParser) -> list[Finding]:
     found: list[Finding] = []
-    for question in tree.css('[itemtype$="schema.org/Question"]'):
+    for question in _css(tree, '[itemtype$="schema.org/Question"]'):
         name = next(iter(_prop(question, "name")), None)
-        answer = next(iter(question.css('[itemprop="acceptedAnswer"] [itemprop="text"]')), None)
+        answer = next(iter(_css(question, '[itemprop="acceptedAnswer"] [itemprop="text"]')), None)
         if name is not None and answer is not None:
             found.append(Finding(kind="faq", question=_node_text(name), answer=_node_text(answer)))
-    for node in tree.css('[itemprop="telephone"]'):
+    for node in _css(tree, '[itemprop="telephone"]'):
         found.append(Finding(kind="phone", value=_prop_value(node).removeprefix("tel:")))
-    for node in tree.css('[itemprop="email"]'):
+    for node in _css(tree, '[itemprop="email"]'):
         found.append(Finding(kind="email", value=_prop_value(node).removeprefix("mailto:")))
-    for node in tree.css('[itemprop="address"]'):
+    for node in _css(tree, '[itemprop="address"]'):
         found.append(Finding(kind="address", value=_node_text(node)))
-    for node in tree.css('[itemprop="openingHours"]'):
+    for node in _css(tree, '[itemprop="openingHours"]'):
         found.append(Finding(kind="hours", value=_prop_value(node)))
     return found
 
 
 def _from_html(tree: HTMLParser) -> list[Finding]:
     found: list[Finding] = []
-    for link in tree.css('a[href^="tel:"]'):
+    for link in _css(tree, 'a[href^="tel:"]'):
         found.append(Finding(kind="phone", value=(link.attributes.get("href") or "")[4:]))
-    for link in tree.css('a[href^="mailto:"]'):
+    for link in _css(tree, 'a[href^="mailto:"]'):
         found.append(Finding(kind="email", value=(link.attributes.get("href") or "")[7:].split("?")[0]))
-    for node in tree.css("address"):
+    for node in _css(tree, "address"):
         if not node.css("[itemprop]"):
             found.append(Finding(kind="address", value=_node_text(node)))
-    for details in tree.css("details"):
+    for details in _css(tree, "details"):
         summary = details.css_first("summary")
         question = _node_text(summary)
         answer = _node_text(details)[len(question) :].strip()
         if question.endswith("?") and answer:
             found.append(Finding(kind="faq", question=question, answer=answer))
-    for term in tree.css("dt"):
+    for term in _css(tree, "dt"):
         definition = term.next
         while definition is not None and definition.tag not in ("dd", "dt"):
             definition = definition.next
         if definition is not None and definition.tag == "dd" and _node_text(term).endswith("?"):
             found.append(Finding(kind="faq", question=_node_text(term), answer=_node_text(definition)))
-    for heading in tree.css("h2, h3, h4"):
+    for heading in _css(tree, "h2, h3, h4"):
         question = _node_text(heading)
         if not question.endswith("?") or heading.css_first("[itemprop]") is not None:
             continue

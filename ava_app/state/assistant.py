@@ -274,6 +274,8 @@ class AssistantFormState(HoursMixin, AuthState):
                 yield call.event
             return
         async with self:
+            if self._principal_or_none() is None:
+                return  # signed out while the page was read: the findings belong to the account that left
             self.site_items = [
                 {
                     "kind": item.kind,

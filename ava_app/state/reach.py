@@ -186,6 +186,7 @@ class ReachState(AuthState):
             await asyncio.sleep(0.5)
             call = await self._call_in_thread(lambda s, p: reach.get_reach(s, principal=p))
             if call.refused:
+                out = None  # signed out meanwhile: what was read before belongs to the account that left
                 break
             out = call.value
             if out.forwarding_confirmed_at is not None:
