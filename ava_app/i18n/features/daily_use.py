@@ -31,7 +31,6 @@ EN: dict[str, str] = {
     "dash.live_now": "Live now",
     "dash.empty_cta": "Make a test call",
     "dash.no_recent": "Your calls will be listed here, newest first.",
-    "dash.timezone": "Times in {zone}",
     "dash.calls_unit": "calls",
     "dash.hour_axis": "Hour",
     # outcomes, sentiments, statuses
@@ -192,7 +191,6 @@ FR: dict[str, str] = {
     "dash.live_now": "En direct",
     "dash.empty_cta": "Passer un appel de test",
     "dash.no_recent": "Vos appels s'afficheront ici, du plus récent au plus ancien.",
-    "dash.timezone": "Heures en {zone}",
     "dash.calls_unit": "appels",
     "dash.hour_axis": "Heure",
     "outcome.answered": "Répondu",
