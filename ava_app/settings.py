@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     public_url: str = ""  # default: http://localhost:<port>
     port: int = Field(default=3000, ge=1, le=65535)
     embedded_worker: bool = True
+    # Accounts created per hour from one IP address (a shop's shared connection may need more; tests use more).
+    signups_per_ip_hour: int = Field(default=10, ge=1, le=10_000)
 
     vapi_api_key: str = ""
     vapi_public_key: str = ""

@@ -34,6 +34,15 @@ RULES: dict[str, RateLimitItem] = {
     "invite_tenant": parse("50/day"),
 }
 
+
+
+def _rule(name: str) -> RateLimitItem:
+    """The limit of ``name``; the signups per IP come from the settings (``AVA_SIGNUPS_PER_IP_HOUR``)."""
+    if name == "signup_ip":
+        return parse(f"{get_settings().signups_per_ip_hour}/hour")
+    return RULES[name]
+
+
 _lock = threading.Lock()
 _limiter: tuple[str, Storage, MovingWindowRateLimiter] | None = None
 
@@ -52,7 +61,7 @@ def _get_limiter() -> tuple[Storage, MovingWindowRateLimiter]:
 
 def hit(rule: str, key: str) -> None:
     """Count one attempt of ``rule`` for ``key``; over the limit, raise RateLimited with ``retry_after`` seconds."""
-    item = RULES[rule]
+    item = _rule(rule)
     _storage, limiter = _get_limiter()
     normalized = key.strip().lower()
     if limiter.hit(item, rule, normalized):
@@ -61,7 +70,7 @@ def hit(rule: str, key: str) -> None:
 
 
 def _refusal(limiter: MovingWindowRateLimiter, rule: str, normalized_key: str) -> RateLimited:
-    reset_at = limiter.get_window_stats(RULES[rule], rule, normalized_key).reset_time
+    reset_at = limiter.get_window_stats(_rule(rule), rule, normalized_key).reset_time
     retry_after = max(1, math.ceil(reset_at - time.time()))
     return RateLimited(f"Too many attempts. Try again in {retry_after} seconds.", retry_after=retry_after, rule=rule)
 
@@ -72,7 +81,7 @@ def check_all(checks: Sequence[tuple[str, str]]) -> None:
     refusals = [
         _refusal(limiter, rule, key.strip().lower())
         for rule, key in checks
-        if not limiter.test(RULES[rule], rule, key.strip().lower())
+        if not limiter.test(_rule(rule), rule, key.strip().lower())
     ]
     if refusals:
         raise max(refusals, key=lambda refusal: refusal.details["retry_after"])

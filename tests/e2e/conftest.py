@@ -174,6 +174,8 @@ def serve_ava(
         REFLEX_TELEMETRY_ENABLED="false",
         REFLEX_CHECK_LATEST_VERSION="false",
         REFLEX_SSR="false",  # see scripts/env.sh
+        # Every browser test signs up from 127.0.0.1: more than the default ten accounts an hour.
+        AVA_SIGNUPS_PER_IP_HOUR="500",
         PATH=f"{PROJECT_DIR / '.tools/node_modules/.bin'}:{Path(sys.executable).parent}:{env['PATH']}",
     )
     env.update(extra_env or {})

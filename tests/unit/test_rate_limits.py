@@ -78,3 +78,18 @@ def test_hit_all_counts_nothing_when_one_limit_is_reached():
         rate_limits.hit("sms_ip", "203.0.113.9")
     with pytest.raises(RateLimited):
         rate_limits.check_all([("sms_ip", "203.0.113.9")])
+
+
+def test_signups_per_ip_are_ten_an_hour_unless_configured(monkeypatch):
+    for _ in range(10):
+        rate_limits.hit("signup_ip", "203.0.113.7")
+    with pytest.raises(RateLimited) as excinfo:
+        rate_limits.hit("signup_ip", "203.0.113.7")
+    assert 60 < excinfo.value.details["retry_after"] <= 3600
+
+    monkeypatch.setenv("AVA_SIGNUPS_PER_IP_HOUR", "12")
+    get_settings.cache_clear()
+    for _ in range(12):
+        rate_limits.hit("signup_ip", "198.51.100.4")
+    with pytest.raises(RateLimited):
+        rate_limits.hit("signup_ip", "198.51.100.4")
