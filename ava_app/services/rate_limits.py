@@ -35,7 +35,6 @@ RULES: dict[str, RateLimitItem] = {
 }
 
 
-
 def _rule(name: str) -> RateLimitItem:
     """The limit of ``name``; the signups per IP come from the settings (``AVA_SIGNUPS_PER_IP_HOUR``)."""
     if name == "signup_ip":
