@@ -262,6 +262,7 @@ class AssistantFormState(HoursMixin, AuthState):
             if self.site_busy:
                 return
             url, self.site_error, self.site_items = self.site_url, "", []
+            asked_by = self._principal_or_none()
 
         def refused(error: DomainError) -> None:
             self.site_error = self._error_text(error)
@@ -274,8 +275,15 @@ class AssistantFormState(HoursMixin, AuthState):
                 yield call.event
             return
         async with self:
-            if self._principal_or_none() is None:
-                return  # signed out while the page was read: the findings belong to the account that left
+            now = self._principal_or_none()
+            if (
+                now is None
+                or asked_by is None
+                or (now.user_id, now.tenant_id) != (asked_by.user_id, asked_by.tenant_id)
+            ):
+                # Signed out, or another account or organisation in this tab, while the page was read: the findings
+                # belong to the one that asked.
+                return
             self.site_items = [
                 {
                     "kind": item.kind,

@@ -59,3 +59,17 @@ async def test_findings_read_for_an_account_that_signed_out_meanwhile_are_droppe
     state.site_url = "https://beta-salon.example"
     await run(state, "import_site")
     assert state.site_items == [] and not state.site_busy
+
+
+async def test_findings_read_before_another_account_signed_in_in_the_tab_are_dropped(world, monkeypatch):  # noqa: F811
+    state = state_of(AssistantFormState, world.b)
+    other_tab = state_of(AssistantFormState, world.a)
+
+    def read_then_switch(session, *, principal, url):
+        state.router = other_tab.router  # the tab now carries the other organisation's owner's session
+        return SiteFindings(url=url, items=[Finding(kind="email", value="hello@beta-salon.example")])
+
+    monkeypatch.setattr(site_import, "read_website", read_then_switch)
+    state.site_url = "https://beta-salon.example"
+    await run(state, "import_site")
+    assert state.site_items == [] and not state.site_busy
