@@ -355,8 +355,16 @@ async def test_notifications_route_round_trip(engine, smtp_env):
         changed = await client.put("/api/v1/me/notifications", headers=headers, json={"mode": "action"})
         refused = await client.put("/api/v1/me/notifications", headers=headers, json={"mode": "loud"})
         anonymous = await client.get("/api/v1/me/notifications")
+        # The preferences page's two choices; one left out keeps its value.
+        digest_on = await client.put("/api/v1/me/notifications", headers=headers, json={"digest": True})
+        quiet = await client.put("/api/v1/me/notifications", headers=headers, json={"per_call": "never"})
+        wrong = await client.put("/api/v1/me/notifications", headers=headers, json={"per_call": "loud"})
+        empty = await client.put("/api/v1/me/notifications", headers=headers, json={})
     assert changed.status_code == 200 and changed.json()["mode"] == "action"
     assert refused.status_code == 422 and anonymous.status_code == 401
+    assert (digest_on.json()["per_call"], digest_on.json()["digest"]) == ("action", True)
+    assert (quiet.json()["per_call"], quiet.json()["digest"]) == ("never", True)
+    assert wrong.status_code == 422 and empty.status_code == 422
     rate_limits.reset_rate_limits()
 
 
