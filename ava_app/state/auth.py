@@ -14,6 +14,7 @@ import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,7 +23,8 @@ import reflex as rx
 from ava_app import routes
 from ava_app.db import session_scope
 from ava_app.i18n import translate, translate_error, translate_message
-from ava_app.services import accounts, browser_sessions, team
+from ava_app.models import Tenant
+from ava_app.services import accounts, browser_sessions, regional, team
 from ava_app.services.errors import DomainError, Unauthorized
 from ava_app.services.messaging.outbox import sandbox_channels
 from ava_app.services.principal import Principal
@@ -76,6 +78,8 @@ class AuthState(I18nState):
     org_dialog_open: bool = False
     org_error: str = ""
     resend_busy: bool = False
+    # The current organisation's timezone (read with the shell): the times settings pages show are the business's.
+    _business_timezone: str = "UTC"
 
     @rx.var
     def is_admin(self) -> bool:
@@ -86,6 +90,11 @@ class AuthState(I18nState):
     def can_write(self) -> bool:
         """False for viewers: controls that change data are hidden (and refused by the services)."""
         return self.role in ("admin", "user")
+
+    def _local_time(self, moment: datetime) -> str:
+        """A moment in the business's timezone and the reader's language: "4 déc. 2026 à 16:23", "Dec 4, 2026,
+        4:23 PM"."""
+        return regional.format_datetime(moment, timezone=self._business_timezone, language=self.lang or "en")
 
     def _client_info(self) -> tuple[str, str]:
         headers = self.router.headers
@@ -250,6 +259,8 @@ class AuthState(I18nState):
         def shell(session, principal) -> accounts.MeOut:
             me = accounts.get_me(session, principal=principal)
             self._load_organisations(session, principal)
+            tenant = session.get(Tenant, principal.tenant_id) if principal.tenant_id else None
+            self._business_timezone = regional.region_of(tenant).timezone
             return me
 
         call = self._call(shell)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 import reflex as rx
 
@@ -24,10 +23,6 @@ SYSTEMS = (
     ("CrOS", "ChromeOS"),
     ("Linux", "Linux"),
 )
-
-
-def format_time(value: datetime) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def describe_device(user_agent: str) -> str:
@@ -140,7 +135,7 @@ class SecurityState(FieldChecks):
                 "device": describe_device(row.user_agent),
                 "user_agent": row.user_agent,
                 "ip": row.ip or "—",
-                "last_seen": format_time(row.last_seen_at),
+                "last_seen": self._local_time(row.last_seen_at),
                 "current": row.current,
             }
             for row in rows[:100]
@@ -204,7 +199,7 @@ class AuditState(FieldChecks):
                 "action": row.action,
                 "who": row.user_email or "—",
                 "ip": row.ip or "—",
-                "when": format_time(row.created_at),
+                "when": self._local_time(row.created_at),
                 "detail": self._detail_text(row.detail),
             }
             for row in rows[:AUDIT_PAGE_SIZE]

@@ -16,7 +16,6 @@ from ava_app.models import ROLES
 from ava_app.services import accounts, team
 from ava_app.services.errors import DomainError, Forbidden
 from ava_app.state.account import FieldChecks
-from ava_app.state.settings import format_time
 
 
 class TeamState(FieldChecks):
@@ -60,12 +59,12 @@ class TeamState(FieldChecks):
                 "name": row.name,
                 "email": row.email,
                 "role": row.role,
-                "joined": format_time(row.joined_at),
+                "joined": self._local_time(row.joined_at),
             }
             for row in members[:500]
         ]
         self.invites = [
-            {"id": row.id, "email": row.email, "role": row.role, "expires": format_time(row.expires_at)}
+            {"id": row.id, "email": row.email, "role": row.role, "expires": self._local_time(row.expires_at)}
             for row in invites
             if row.status == "pending"
         ][:100]

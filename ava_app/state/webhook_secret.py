@@ -7,7 +7,6 @@ import reflex as rx
 from ava_app.services import webhook_secrets
 from ava_app.services.webhook_secrets import WebhookSecretStatus
 from ava_app.state.auth import AuthState
-from ava_app.state.settings import format_time
 
 
 class WebhookSecretState(AuthState):
@@ -46,8 +45,8 @@ class WebhookSecretState(AuthState):
         yield rx.toast.success(self._text("webhook_secret.rotated"))
 
     def _show(self, status: WebhookSecretStatus) -> None:
-        self.since = format_time(status.since) if status.since else ""
-        self.previous_until = format_time(status.previous_until) if status.previous_until else ""
+        self.since = self._local_time(status.since) if status.since else ""
+        self.previous_until = self._local_time(status.previous_until) if status.previous_until else ""
 
     def _text(self, key: str) -> str:
         from ava_app.i18n import translate

@@ -4,6 +4,7 @@ old one's (kept for the grace period), and nothing of the secret reaches the bro
 from __future__ import annotations
 
 import importlib
+import re
 
 import pytest
 import reflex as rx
@@ -62,7 +63,9 @@ async def test_an_admin_replaces_the_secret_and_sees_until_when_the_old_one_work
         credentials.webhook_secret_hash(old): False,
         credentials.webhook_secret_hash(new): True,
     }
-    assert state.previous_until.endswith("UTC") and not state.confirm_open and not state.rotating
+    # In the business's timezone and the reader's language, like every time the settings pages show.
+    assert re.search(r"\b20\d\d, \d{1,2}:\d\d [AP]M$", state.previous_until), state.previous_until
+    assert not state.confirm_open and not state.rotating
     assert old not in visible_text(state) and new not in visible_text(state)
     assert db.exec(select(AuditLog.action).where(AuditLog.tenant_id == own_vapi_tenant.id)).all()[-1] == (
         "webhook_secret_rotated"
