@@ -1,4 +1,4 @@
-"""A local Twilio emulator (REST 2010-04-01, Verify v2, Pricing v1) that the real ``twilio`` SDK can talk to.
+"""A local Twilio emulator (REST 2010-04-01 numbers and call records, Verify v2, Pricing v1) for the ``twilio`` SDK.
 
 It speaks the wire contract in ``docs/contracts/twilio.md``: same paths, Basic auth, snake_case JSON, paging envelope
 and Twilio error codes (including the magic test inputs), so sandbox mode and tests exercise the real client code path.
@@ -12,6 +12,8 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -114,6 +116,44 @@ async def incoming_numbers(emulator: TwilioEmulator, request: Request) -> Respon
     record = emulator.number_payload(account_sid, _number_to_buy(emulator, form), form)
     emulator._save_number(record)
     return JSONResponse(record, status_code=201)
+
+
+def _time_bound(value: str, *, end_of_day: bool) -> float:
+    """A ``StartTime`` filter as epoch seconds: Twilio documents dates (``YYYY-MM-DD``); the SDK sends date-times."""
+    try:
+        if len(value) == 10:
+            day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+            return (day + timedelta(days=1 if end_of_day else 0)).timestamp() - (1 if end_of_day else 0)
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
+    except ValueError as exc:
+        raise EmulatorError(400, 20001, f"Invalid StartTime filter {value!r}") from exc
+
+
+async def calls(emulator: TwilioEmulator, request: Request) -> Response:
+    """GET Calls.json: the account's call records, newest first, filtered by To, From, Status and StartTime."""
+    account_sid = emulator.authenticate_account(request)
+    query = request.query_params
+    records = emulator._calls(account_sid)
+    for name, key in (("To", "to"), ("From", "from"), ("Status", "status")):
+        if query.get(name):
+            records = [record for record in records if record[key] == query[name]]
+    after, before = query.get("StartTime>"), query.get("StartTime<")
+    if after or before:
+        low = _time_bound(after, end_of_day=False) if after else float("-inf")
+        high = _time_bound(before, end_of_day=True) if before else float("inf")
+        records = [
+            record for record in records if low <= parsedate_to_datetime(record["start_time"]).timestamp() <= high
+        ]
+    return JSONResponse(_page(request, "calls", records, f"/2010-04-01/Accounts/{account_sid}/Calls.json"))
+
+
+async def call(emulator: TwilioEmulator, request: Request) -> Response:
+    """GET Calls/{sid}.json: one call record of the account."""
+    account_sid = emulator.authenticate_account(request)
+    record = emulator._call(account_sid, request.path_params["sid"])
+    if record is None:
+        raise EmulatorError(404, 20404, f"The requested resource {request.url.path} was not found")
+    return JSONResponse(record)
 
 
 async def _text_form(request: Request) -> dict[str, str]:
@@ -278,6 +318,8 @@ ROUTES: tuple[tuple[str, EmulatorHandler, list[str]], ...] = (
     (_ACCOUNTS + "/AvailablePhoneNumbers/{country}/Local.json", available_local, ["GET"]),
     (_ACCOUNTS + "/IncomingPhoneNumbers.json", incoming_numbers, ["GET", "POST"]),
     (_ACCOUNTS + "/IncomingPhoneNumbers/{sid}.json", incoming_number, ["GET", "POST", "DELETE"]),
+    (_ACCOUNTS + "/Calls.json", calls, ["GET"]),
+    (_ACCOUNTS + "/Calls/{sid}.json", call, ["GET"]),
     ("/v2/Services/{service_sid}/Verifications", create_verification, ["POST"]),
     ("/v2/Services/{service_sid}/VerificationCheck", check_verification, ["POST"]),
     ("/v1/PhoneNumbers/Countries/{country}", pricing_country, ["GET"]),

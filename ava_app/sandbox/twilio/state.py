@@ -42,6 +42,8 @@ MAGIC_INVALID_NUMBER = "+15005550001"
 MAGIC_NO_NUMBERS_AREA_CODE = "533"
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+# A call record in one of these statuses is over: Twilio will not change it again.
+CALL_FINAL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 
 DeliverCode = Callable[[str, str], Any]
 Handler = Callable[[Request], Awaitable[Response]]
@@ -228,6 +230,8 @@ class TwilioEmulator:
             CREATE TABLE IF NOT EXISTS verifications (
                 service_sid TEXT NOT NULL, to_number TEXT NOT NULL, body TEXT NOT NULL,
                 PRIMARY KEY (service_sid, to_number));
+            CREATE TABLE IF NOT EXISTS calls (
+                sid TEXT PRIMARY KEY, account_sid TEXT NOT NULL, start_time REAL NOT NULL, body TEXT NOT NULL);
             """
         )
         self._db.commit()
@@ -320,6 +324,71 @@ class TwilioEmulator:
                 (record["service_sid"], record["to"], json.dumps(record)),
             )
             self._db.commit()
+
+    def record_call(
+        self,
+        account_sid: str,
+        *,
+        to: str,
+        from_: str,
+        status: str,
+        start_time: float,
+        duration: int = 0,
+        direction: str = "inbound",
+        sid: str | None = None,
+    ) -> dict:
+        """Keep (or update) one call record, as Twilio logs every call to or from an account's numbers.
+
+        Nothing places calls offline: tests and the sandbox write here what Twilio would have logged.
+        """
+        sid = sid or new_sid("CA")
+        ended = status in CALL_FINAL_STATUSES
+        base = f"/2010-04-01/Accounts/{account_sid}/Calls/{sid}"
+        record = {
+            "sid": sid,
+            "account_sid": account_sid,
+            "to": to,
+            "to_formatted": to,
+            "from": from_,
+            "from_formatted": from_,
+            "status": status,
+            "direction": direction,
+            "duration": str(duration) if ended else None,
+            "start_time": _rfc2822(start_time),
+            "end_time": _rfc2822(start_time + duration) if ended else None,
+            "date_created": _rfc2822(start_time),
+            "date_updated": _rfc2822(start_time + duration),
+            "parent_call_sid": None,
+            "phone_number_sid": None,
+            "price": None,
+            "price_unit": "USD",
+            "api_version": "2010-04-01",
+            "uri": base + ".json",
+            "subresource_uris": {"recordings": base + "/Recordings.json", "events": base + "/Events.json"},
+        }
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO calls (sid, account_sid, start_time, body) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(sid) DO UPDATE SET body = excluded.body, start_time = excluded.start_time",
+                (sid, account_sid, start_time, json.dumps(record)),
+            )
+            self._db.commit()
+        return record
+
+    def _calls(self, account_sid: str) -> list[dict]:
+        """The account's call records, newest first (Twilio's order for the Calls list)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT body FROM calls WHERE account_sid = ? ORDER BY start_time DESC, sid", (account_sid,)
+            ).fetchall()
+        return [json.loads(body) for (body,) in rows]
+
+    def _call(self, account_sid: str, sid: str) -> dict | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT body FROM calls WHERE account_sid = ? AND sid = ?", (account_sid, sid)
+            ).fetchone()
+        return json.loads(row[0]) if row else None
 
     # --- auth ----------------------------------------------------------------------------------------------
 
