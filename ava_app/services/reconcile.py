@@ -356,7 +356,8 @@ def _settle_stuck_calls(
                 func.coalesce(col(Call.updated_at), col(Call.created_at)) < now - stuck_after,
                 col(Call.call_type) != "test",
             )
-            .order_by(col(Call.id))
+            # A random sample: calls a provider keeps reporting live must not hold back the others forever.
+            .order_by(func.random())
             .limit(MAX_STUCK)
         ).all()
     for call_id, tenant_id, provider_call_id, phone_number_id in stuck:
