@@ -111,6 +111,7 @@ TASK_MODULES = (
     "ava_app.services.ingest.tasks",
     "ava_app.services.phone_numbers",
     "ava_app.services.post_call",
+    "ava_app.services.reconcile",
     "ava_app.services.recordings",
 )
 
