@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import Token
 from functools import lru_cache
 from typing import Any
 
@@ -25,7 +26,13 @@ from huey.consumer import Consumer
 from huey.storage import RedisStorage, SqliteStorage
 
 from ava_app.observability import metrics
-from ava_app.observability.request_ids import current_request_id, new_request_id, request_id_bound
+from ava_app.observability.request_ids import (
+    bind_request_id,
+    current_request_id,
+    new_request_id,
+    request_id_bound,
+    reset_request_id,
+)
 from ava_app.private_files import private_dir, private_sqlite_file
 from ava_app.settings import get_settings
 
@@ -129,7 +136,8 @@ def _in_job_context(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def run(*args: Any, **kwargs: Any) -> Any:
         context = kwargs.pop(JOB_CONTEXT_KWARG, None) or {}
-        with request_id_bound(context.get("request_id") or new_request_id()):
+        # Usually already bound by ``_bind_job_request_id``; a task run with ``call_local`` gets its own.
+        with request_id_bound(context.get("request_id") or current_request_id() or new_request_id()):
             log.info("job %s started", func.__name__)
             return func(*args, **kwargs)
 
@@ -183,6 +191,7 @@ def _huey() -> Huey:
         queue.on_startup(name="mark_worker_thread")(_mark_worker_thread)
         queue.pre_execute(name="yield_to_webhooks")(_yield_to_webhooks)
         queue.signal()(_count_job)
+        queue.signal()(_bind_job_request_id)
         _built.append(queue)
         return queue
 
@@ -330,6 +339,25 @@ def _count_job(signal: str, task: Any, *_args: Any) -> None:
         metrics.record_job(task=task.name, outcome=signal, seconds=seconds)
     except Exception:
         log.debug("could not count a job signal", exc_info=True)
+
+
+_job_tokens: dict[str, Token[str | None]] = {}
+
+
+def _bind_job_request_id(signal: str, task: Any, *_args: Any) -> None:
+    """Signal handler: from the moment a job starts until it ends, its thread logs under the job's request id.
+
+    Wider than ``_in_job_context``: huey's own lines about the run ("executed in", an unhandled exception's
+    traceback) carry the id too. Signals run in the worker thread, before and after the task, in order.
+    """
+    try:
+        if signal == huey_signals.SIGNAL_EXECUTING:
+            context = (task.kwargs or {}).get(JOB_CONTEXT_KWARG) or {}
+            _job_tokens[task.id] = bind_request_id(context.get("request_id") or new_request_id())
+        elif signal in _ENDING_SIGNALS and (token := _job_tokens.pop(task.id, None)) is not None:
+            reset_request_id(token)
+    except Exception:
+        log.debug("could not bind a job's request id", exc_info=True)
 
 
 def queue_stats() -> dict[str, float | None]:

@@ -181,9 +181,21 @@ class GaugesNow(Collector):
 def record_http(*, method: str, route: str, status: int, seconds: float) -> None:
     """One HTTP request answered; ``route`` is the matched template (``unmatched`` for a 404 of no route)."""
     method = method if method in _KNOWN_METHODS else "OTHER"
-    metrics = instruments()
-    metrics.http_requests.labels(method, route, str(status)).inc()
-    metrics.http_duration.labels(method, route).observe(seconds)
+    key = (method, route, status)
+    children = _http_children.get(key)
+    if children is None:
+        # Looking a labelled series up costs more than updating it: done once per method, route and status.
+        metrics = instruments()
+        children = (
+            metrics.http_requests.labels(method, route, str(status)),
+            metrics.http_duration.labels(method, route),
+        )
+        _http_children[key] = children
+    children[0].inc()
+    children[1].observe(seconds)
+
+
+_http_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
 
 def record_webhook(*, provider: str, outcome: str, reason: str = "") -> None:

@@ -263,9 +263,12 @@ async def test_reflex_events_and_sessions_through_the_middleware_hook():
 
 def test_instrument_reflex_uses_the_real_app_hook():
     import reflex as rx
+    from reflex_base.registry import RegistrationContext
 
-    app = rx.App()
-    instrument_reflex(app)
+    # A fork, as Reflex asks for a second App in one process: the real app of other tests keeps its registration.
+    with RegistrationContext.get().fork():
+        app = rx.App()
+        instrument_reflex(app)
     assert any(isinstance(middleware, EventMetrics) for middleware in app._middlewares)
 
 
