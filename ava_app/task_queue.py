@@ -26,6 +26,7 @@ from huey.consumer import Consumer
 from huey.storage import RedisStorage, SqliteStorage
 
 from ava_app.observability import metrics
+from ava_app.observability.logs import configure_logging
 from ava_app.observability.request_ids import (
     bind_request_id,
     current_request_id,
@@ -189,6 +190,7 @@ def _huey() -> Huey:
             declared.register(queue)
         # Every consumer of this queue, embedded or not, yields to webhook bursts (see RequestsInFlight).
         queue.on_startup(name="mark_worker_thread")(_mark_worker_thread)
+        queue.on_startup(name="configure_worker_logs")(_configure_worker_logs)
         queue.pre_execute(name="yield_to_webhooks")(_yield_to_webhooks)
         queue.signal()(_count_job)
         queue.signal()(_bind_job_request_id)
@@ -385,6 +387,26 @@ def queue_is_reachable() -> bool:
     except Exception:
         log.warning("the job queue is unreachable", exc_info=True)
         return False
+
+
+_logs_configured = threading.Event()
+
+
+def _configure_worker_logs() -> None:
+    """Startup hook: a consumer's process logs like the web processes (AVA_LOG_FORMAT, a request id on each line).
+
+    Once per process. ``huey_consumer`` gives the ``huey`` logger a handler of its own; it is dropped so those lines
+    come out once, in AVA's format, through the root logger.
+    """
+    with _registry_lock:
+        if _logs_configured.is_set():
+            return
+        settings = get_settings()
+        huey_logger = logging.getLogger("huey")
+        for handler in list(huey_logger.handlers):
+            huey_logger.removeHandler(handler)
+        configure_logging(log_format=settings.log_format, level=settings.log_level)
+        _logs_configured.set()
 
 
 def _mark_worker_thread() -> None:

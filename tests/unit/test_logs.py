@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 
 import httpx
 import pytest
@@ -110,3 +111,23 @@ async def test_the_edge_keeps_a_good_id_and_replaces_a_bad_one(engine):
     assert made.headers["x-request-id"] == seen[2] and seen[2] != seen[1]
     assert on_error.status_code == 401 and on_error.headers["x-request-id"] == "edge-401"
     assert current_request_id() is None
+
+
+def test_a_consumer_process_logs_in_avas_format_once(monkeypatch):
+    from ava_app import task_queue
+
+    root, huey_logger = logging.getLogger(), logging.getLogger("huey")
+    consumer_handler = logging.StreamHandler()
+    huey_logger.addHandler(consumer_handler)
+    monkeypatch.setattr(task_queue, "_logs_configured", threading.Event())
+    level = root.level
+    try:
+        task_queue._configure_worker_logs()
+        task_queue._configure_worker_logs()
+        assert consumer_handler not in huey_logger.handlers
+        assert len([handler for handler in root.handlers if isinstance(handler, logs._AvaHandler)]) == 1
+    finally:
+        huey_logger.removeHandler(consumer_handler)
+        for handler in [handler for handler in root.handlers if isinstance(handler, logs._AvaHandler)]:
+            root.removeHandler(handler)
+        root.setLevel(level)
