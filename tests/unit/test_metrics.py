@@ -60,6 +60,11 @@ async def test_http_requests_are_counted_by_route_template_and_status(client):
     assert sample("ava_http_requests_total", method="GET", route="unmatched", status="404") == unmatched + 1
     body, _ = metrics.render()
     assert b"/api/v1/calls/101" not in body and b"7d1f" not in body
+    # A route of a mounted app (the dev emulator) keeps its mount point.
+    emulator = "/sandbox/vapi/assistant/{id}"
+    mounted = sample("ava_http_requests_total", method="GET", route=emulator, status="401")
+    await client.get("/sandbox/vapi/assistant/9b2c")
+    assert sample("ava_http_requests_total", method="GET", route=emulator, status="401") == mounted + 1
 
 
 async def test_metrics_needs_its_token(client, monkeypatch):
