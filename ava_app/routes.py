@@ -37,6 +37,8 @@ ADMIN_DEAD_LETTERS = "/admin/dead-letters"
 
 # The API.
 HEALTHZ = "/healthz"
+READYZ = "/readyz"
+METRICS = "/metrics"
 API_DOCS = "/api/docs"
 API_OPENAPI = "/api/openapi.json"
 API_V1 = "/api/v1"

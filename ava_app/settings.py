@@ -69,6 +69,22 @@ class Settings(BaseSettings):
     recording_hosts: Annotated[list[str], NoDecode] = ["storage.vapi.ai", "api.twilio.com"]
     recordings_dir: Path | None = None  # default: <data_dir>/recordings
 
+    # Observability. /metrics answers only with ``Authorization: Bearer <token>`` (404 while unset); several tokens,
+    # comma-separated, are all accepted, so a new one can be rolled out to the scrapers before the old one goes.
+    metrics_token: str = ""
+    # Where the web processes and job workers of one deployment share their metrics (prometheus-client's
+    # multiprocess mode); unset: each process counts for itself, right for a single process.
+    metrics_dir: Path | None = None
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token(cls, value: str) -> str:
+        if any(_placeholder(token) for token in _comma_list(value)):
+            raise ValueError("each token must be a random value of 32+ characters (or unset to turn /metrics off)")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
@@ -162,6 +178,11 @@ class Settings(BaseSettings):
         return [key for key in dict.fromkeys(keys) if key and key != self.secret_key]
 
     @property
+    def metrics_tokens(self) -> list[str]:
+        """The tokens /metrics accepts (AVA_METRICS_TOKEN, comma-separated); empty: /metrics is off."""
+        return _comma_list(self.metrics_token)
+
+    @property
     def vapi_sandbox(self) -> bool:
         return not self.vapi_api_key
 
@@ -198,6 +219,10 @@ class Settings(BaseSettings):
                 if local in self.public_url:
                     origins.append(self.public_url.replace(local, other))
         return origins
+
+
+def _comma_list(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
 
 
 def _placeholder(secret: str) -> bool:

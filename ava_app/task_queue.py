@@ -8,20 +8,32 @@ service, so any service may enqueue. ``./scripts/run`` runs the consumer inside 
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import Token
 from functools import lru_cache
 from typing import Any
 
 from huey import Huey, RedisHuey
+from huey import signals as huey_signals
 from huey.api import TaskWrapper
 from huey.consumer import Consumer
 from huey.storage import RedisStorage, SqliteStorage
 
+from ava_app.observability import metrics
+from ava_app.observability.logs import configure_logging
+from ava_app.observability.request_ids import (
+    bind_request_id,
+    current_request_id,
+    new_request_id,
+    request_id_bound,
+    reset_request_id,
+)
 from ava_app.private_files import private_dir, private_sqlite_file
 from ava_app.settings import get_settings
 
@@ -82,7 +94,7 @@ class _LazyTask:
         _declared_tasks.append(self)
 
     def register(self, queue: Huey) -> None:
-        self.wrapper = queue.task(**self.options)(self.func)
+        self.wrapper = queue.task(**self.options)(_in_job_context(self.func))
 
     def _task(self) -> TaskWrapper:
         queue = _huey()
@@ -94,14 +106,44 @@ class _LazyTask:
         return self.wrapper
 
     def __call__(self, *args: Any, **kwargs: Any):
-        """Enqueue the task (or run it at once when the queue is in immediate mode)."""
-        return self._task()(*args, **kwargs)
+        """Enqueue the task (or run it at once when the queue is in immediate mode).
+
+        The job carries the current request id and the time it was enqueued (see ``_in_job_context``).
+        """
+        return self._task()(*args, **kwargs, **{JOB_CONTEXT_KWARG: job_context()})
 
     def __getattr__(self, name: str):
         return getattr(self._task(), name)
 
 
 _declared_tasks: list[_LazyTask] = []
+
+# The keyword argument an enqueued job carries its context in; ``_in_job_context`` takes it out before the task runs.
+JOB_CONTEXT_KWARG = "_ava_job"
+
+
+def job_context() -> dict[str, Any]:
+    """What a job enqueued now carries: the request id it was enqueued under and when (for the queue's age)."""
+    return {"request_id": current_request_id(), "enqueued_at": time.time()}
+
+
+def _in_job_context(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``func`` run under the request id its job was enqueued with (a new one for periodic or untagged jobs).
+
+    The context travels in the job's keyword arguments, so it survives the queue's storage, other processes and
+    retries; the task function never sees it. Its log lines, emails and provider calls then log the request's id.
+    """
+
+    @functools.wraps(func)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        context = kwargs.pop(JOB_CONTEXT_KWARG, None) or {}
+        # Usually already bound by ``_bind_job_request_id``; a task run with ``call_local`` gets its own.
+        with request_id_bound(context.get("request_id") or current_request_id() or new_request_id()):
+            log.info("job %s started", func.__name__)
+            return func(*args, **kwargs)
+
+    return run
+
 
 # The modules that declare tasks, imported when the queue is built so every worker (embedded or ``huey_consumer``)
 # and every enqueuer knows all of them. Imported by name: they import this module, never the reverse.
@@ -149,7 +191,10 @@ def _huey() -> Huey:
             declared.register(queue)
         # Every consumer of this queue, embedded or not, yields to webhook bursts (see RequestsInFlight).
         queue.on_startup(name="mark_worker_thread")(_mark_worker_thread)
+        queue.on_startup(name="configure_worker_logs")(_configure_worker_logs)
         queue.pre_execute(name="yield_to_webhooks")(_yield_to_webhooks)
+        queue.signal()(_count_job)
+        queue.signal()(_bind_job_request_id)
         _built.append(queue)
         return queue
 
@@ -264,6 +309,105 @@ def note_webhook_activity() -> None:
     except Exception:
         # Only a scheduling hint: a webhook must never fail because of it.
         log.debug("could not note webhook activity", exc_info=True)
+
+
+_job_starts: dict[str, float] = {}
+_ENDING_SIGNALS = {
+    huey_signals.SIGNAL_COMPLETE,
+    huey_signals.SIGNAL_ERROR,
+    huey_signals.SIGNAL_TIMEOUT,
+    huey_signals.SIGNAL_LOCKED,
+    huey_signals.SIGNAL_CANCELED,
+    huey_signals.SIGNAL_RATE_LIMITED,
+    huey_signals.SIGNAL_INTERRUPTED,
+}
+# Signals that say nothing about a run (the job's own enqueue and schedule) or repeat one (retrying follows error).
+_COUNTED_SIGNALS = _ENDING_SIGNALS | {
+    huey_signals.SIGNAL_RETRYING,
+    huey_signals.SIGNAL_EXPIRED,
+    huey_signals.SIGNAL_REVOKED,
+}
+
+
+def _count_job(signal: str, task: Any, *_args: Any) -> None:
+    """Signal handler: job runs and failures by task name, with the run time (never raises into huey)."""
+    try:
+        if signal == huey_signals.SIGNAL_EXECUTING:
+            _job_starts[task.id] = time.perf_counter()
+            return
+        if signal not in _COUNTED_SIGNALS:
+            return
+        started = _job_starts.pop(task.id, None) if signal in _ENDING_SIGNALS else None
+        seconds = time.perf_counter() - started if started is not None else None
+        metrics.record_job(task=task.name, outcome=signal, seconds=seconds)
+    except Exception:
+        log.debug("could not count a job signal", exc_info=True)
+
+
+_job_tokens: dict[str, Token[str | None]] = {}
+
+
+def _bind_job_request_id(signal: str, task: Any, *_args: Any) -> None:
+    """Signal handler: from the moment a job starts until it ends, its thread logs under the job's request id.
+
+    Wider than ``_in_job_context``: huey's own lines about the run ("executed in", an unhandled exception's
+    traceback) carry the id too. Signals run in the worker thread, before and after the task, in order.
+    """
+    try:
+        if signal == huey_signals.SIGNAL_EXECUTING:
+            context = (task.kwargs or {}).get(JOB_CONTEXT_KWARG) or {}
+            _job_tokens[task.id] = bind_request_id(context.get("request_id") or new_request_id())
+        elif signal in _ENDING_SIGNALS and (token := _job_tokens.pop(task.id, None)) is not None:
+            reset_request_id(token)
+    except Exception:
+        log.debug("could not bind a job's request id", exc_info=True)
+
+
+def queue_stats() -> dict[str, float | None]:
+    """Jobs waiting to run, jobs scheduled for later, and how long the next job to run has waited (seconds).
+
+    Read from the queue's storage at scrape time; the age comes from the context the job was enqueued with, so a
+    job enqueued without one (a retry scheduled by huey itself) reports no age.
+    """
+    queue = _huey()
+    age: float | None = None
+    head = queue.storage.enqueued_items(limit=1)
+    if head:
+        context = (queue.serializer.deserialize(head[0]).kwargs or {}).get(JOB_CONTEXT_KWARG) or {}
+        enqueued_at = context.get("enqueued_at")
+        if isinstance(enqueued_at, int | float):
+            age = max(0.0, time.time() - enqueued_at)
+    return {"depth": queue.pending_count(), "scheduled": queue.scheduled_count(), "age": age}
+
+
+def queue_is_reachable() -> bool:
+    """True when the queue's storage answers (used by /readyz)."""
+    try:
+        _huey().pending_count()
+        return True
+    except Exception:
+        log.warning("the job queue is unreachable", exc_info=True)
+        return False
+
+
+_logs_configured = threading.Event()
+
+
+def _configure_worker_logs() -> None:
+    """Startup hook: a consumer's process logs like the web processes (AVA_LOG_FORMAT, a request id on each line).
+
+    Once per process. ``huey_consumer`` gives the ``huey`` logger a handler of its own; it is dropped so those lines
+    come out once, in AVA's format, through the root logger.
+    """
+    with _registry_lock:
+        if _logs_configured.is_set():
+            return
+        settings = get_settings()
+        huey_logger = logging.getLogger("huey")
+        for handler in list(huey_logger.handlers):
+            huey_logger.removeHandler(handler)
+        configure_logging(log_format=settings.log_format, level=settings.log_level)
+        _logs_configured.set()
 
 
 def _mark_worker_thread() -> None:

@@ -1,4 +1,4 @@
-"""The HTTP API served by the same backend as the UI: /api/v1 (OpenAPI at /api/docs), /healthz, sandbox emulators."""
+"""The HTTP API served by the same backend as the UI: /api/v1 (OpenAPI at /api/docs), health, metrics, emulators."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ from ava_app.api import (
     twilio_webhooks,
     webhooks,
 )
+from ava_app.observability.edge import EdgeMiddleware
+from ava_app.observability.logs import configure_logging
 from ava_app.private_files import private_dir
 from ava_app.services.errors import DomainError
 from ava_app.settings import get_settings
@@ -62,7 +64,13 @@ def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 def create_api() -> FastAPI:
-    """Build the FastAPI app; Reflex mounts it through ``api_transformer``."""
+    """Build the FastAPI app; Reflex mounts it through ``api_transformer``.
+
+    Also sets up the process's log output (text or JSON, each line with its request id): the app is built once per
+    web process, before it serves anything.
+    """
+    settings = get_settings()
+    configure_logging(log_format=settings.log_format, level=settings.log_level)
     api = FastAPI(
         title="AVA API",
         version="1.0",
@@ -71,6 +79,8 @@ def create_api() -> FastAPI:
         redoc_url=None,
     )
     api.add_exception_handler(DomainError, _domain_error)
+    # Outermost of AVA's middleware: Reflex mounts its own routes inside this app, so they are counted too.
+    api.add_middleware(EdgeMiddleware)
     api.include_router(health.router)
     for router in V1_ROUTERS:
         api.include_router(router, prefix=routes.API_V1)

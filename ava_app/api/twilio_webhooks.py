@@ -11,12 +11,22 @@ import logging
 from collections.abc import Callable
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 
 from ava_app import routes
-from ava_app.api.webhooks import MAX_BODY_BYTES, counters, get_on_call_ended, run_webhook_work
+from ava_app.api.auth_deps import client_ip
+from ava_app.api.webhooks import (
+    MAX_BODY_BYTES,
+    counters,
+    get_on_call_ended,
+    rate_limited,
+    refusal_limit,
+    run_webhook_work,
+)
 from ava_app.db import get_engine
+from ava_app.observability import metrics
 from ava_app.services import caller_phrases, twilio_voice
 from ava_app.services.twilio_voice import InvalidTwilioPayload, TwilioForm
 
@@ -30,7 +40,23 @@ _SIGNATURE_HEADER = "x-twilio-signature"
 
 def _refuse(status_code: int, counter: str, message: str) -> JSONResponse:
     counters.add(f"twilio_{counter}")
+    metrics.record_webhook(provider="twilio", outcome="refused", reason=counter)
     return JSONResponse({"error": counter, "message": message}, status_code=status_code)
+
+
+def _refuse_signature(ip: str, message: str) -> JSONResponse:
+    """403 for a missing or wrong signature, or 429 once ``ip`` sent too many (blocking: run in a worker thread)."""
+    limited = refusal_limit(ip)
+    if limited is not None:
+        counters.add("twilio_rate_limited")
+        metrics.record_webhook(provider="twilio", outcome="refused", reason="rate_limited")
+        return rate_limited(limited)
+    return _refuse(403, "forbidden", message)
+
+
+def _accepted(response: Response) -> Response:
+    metrics.record_webhook(provider="twilio", outcome="accepted")
+    return response
 
 
 def _twiml(body: str) -> Response:
@@ -41,7 +67,7 @@ async def _signed_form(request: Request) -> tuple[TwilioForm, str] | JSONRespons
     """The form and its signature, or the refusal: 403 unsigned, 413 over 1 MiB, 400 not a form."""
     signature = request.headers.get(_SIGNATURE_HEADER, "").strip()
     if not signature:
-        return _refuse(403, "forbidden", "Missing X-Twilio-Signature header.")
+        return await run_in_threadpool(_refuse_signature, client_ip(request), "Missing X-Twilio-Signature header.")
     # Counted as it arrives, so a missing or lying Content-Length cannot get a larger body in.
     body = bytearray()
     async for chunk in request.stream():
@@ -55,7 +81,7 @@ async def _signed_form(request: Request) -> tuple[TwilioForm, str] | JSONRespons
     return form, signature
 
 
-def _answer_call(*, form: TwilioForm, signature: str, query: str) -> Response:
+def _answer_call(*, form: TwilioForm, signature: str, query: str, ip: str) -> Response:
     # One worker thread and one session for all the blocking work of a request.
     with Session(get_engine(), expire_on_commit=False) as session:
         try:
@@ -66,7 +92,7 @@ def _answer_call(*, form: TwilioForm, signature: str, query: str) -> Response:
             log.exception("Could not check the signature of a Twilio voice webhook")
             return _refuse(503, "unavailable", "AVA cannot check this request right now; please retry.")
         if not signed:
-            return _refuse(403, "forbidden", "X-Twilio-Signature does not match this request.")
+            return _refuse_signature(ip, "X-Twilio-Signature does not match this request.")
         try:
             answer = twilio_voice.answer_incoming_call(session, form=form)
         except InvalidTwilioPayload as exc:
@@ -75,16 +101,18 @@ def _answer_call(*, form: TwilioForm, signature: str, query: str) -> Response:
             # The call is ringing now: an apology is better for the caller than Twilio's application error.
             log.exception("Could not store a Twilio voice webhook")
             return _twiml(twilio_voice.spoken_twiml(caller_phrases.phrase("en", "unavailable")))
-    return _twiml(answer.twiml)
+    return _accepted(_twiml(answer.twiml))
 
 
-def _apply_status(*, form: TwilioForm, signature: str, query: str, on_call_ended: Callable[[int], None]) -> Response:
+def _apply_status(
+    *, form: TwilioForm, signature: str, query: str, ip: str, on_call_ended: Callable[[int], None]
+) -> Response:
     with Session(get_engine(), expire_on_commit=False) as session:
         try:
             if not twilio_voice.verify_signature(
                 session, form=form, signature=signature, path=routes.api(routes.TWILIO_STATUS_WEBHOOK), query=query
             ):
-                return _refuse(403, "forbidden", "X-Twilio-Signature does not match this request.")
+                return _refuse_signature(ip, "X-Twilio-Signature does not match this request.")
             result = twilio_voice.apply_call_status(session, form=form)
         except InvalidTwilioPayload as exc:
             return _refuse(400, "invalid_payload", exc.message)
@@ -98,7 +126,7 @@ def _apply_status(*, form: TwilioForm, signature: str, query: str, on_call_ended
             on_call_ended(result.call_id)
         except Exception:
             log.exception("Could not enqueue post-call work for call %s; the sweep will", result.call_id)
-    return _twiml(result.twiml)
+    return _accepted(_twiml(result.twiml))
 
 
 @router.post(routes.TWILIO_VOICE_WEBHOOK, response_model=None)
@@ -107,13 +135,16 @@ async def twilio_voice_webhook(request: Request) -> Response:
 
     Auth: ``X-Twilio-Signature`` with the auth token of the account that owns the called number (the organisation's
     own Twilio account for imported numbers, else the platform's). 403 missing or wrong signature (nothing stored),
-    413 body over 1 MiB, 400 not a voice webhook form. A number AVA does not know is answered with a polite goodbye.
+    429 once one address sent too many of those (``webhook_refused_ip``), 413 body over 1 MiB, 400 not a voice
+    webhook form. A number AVA does not know is answered with a polite goodbye.
     """
     checked = await _signed_form(request)
     if isinstance(checked, JSONResponse):
         return checked
     form, signature = checked
-    return await run_webhook_work(_answer_call, form=form, signature=signature, query=request.url.query)
+    return await run_webhook_work(
+        _answer_call, form=form, signature=signature, query=request.url.query, ip=client_ip(request)
+    )
 
 
 @router.post(routes.TWILIO_STATUS_WEBHOOK, response_model=None)
@@ -130,5 +161,10 @@ async def twilio_status_webhook(
         return checked
     form, signature = checked
     return await run_webhook_work(
-        _apply_status, form=form, signature=signature, query=request.url.query, on_call_ended=on_call_ended
+        _apply_status,
+        form=form,
+        signature=signature,
+        query=request.url.query,
+        ip=client_ip(request),
+        on_call_ended=on_call_ended,
     )

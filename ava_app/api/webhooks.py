@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hmac
 import logging
 import threading
@@ -16,7 +17,11 @@ from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
 from ava_app import routes
+from ava_app.api.auth_deps import client_ip
 from ava_app.db import get_engine
+from ava_app.observability import metrics
+from ava_app.services import rate_limits
+from ava_app.services.errors import RateLimited
 from ava_app.services.ingest.events import IngestResult, accept_vapi_event, tenant_for_webhook_secret
 from ava_app.services.ingest.payloads import InvalidPayload, parse_vapi_payload
 from ava_app.settings import get_settings
@@ -95,7 +100,42 @@ def _presented_secret(request: Request) -> str:
 
 def _refuse(status_code: int, counter: str, message: str) -> JSONResponse:
     counters.add(counter)
+    metrics.record_webhook(provider="vapi", outcome="refused", reason=counter)
     return JSONResponse({"error": counter, "message": message}, status_code=status_code)
+
+
+REFUSED_RULE = "webhook_refused_ip"
+
+
+def refusal_limit(ip: str) -> RateLimited | None:
+    """Count one webhook refused for its credentials from ``ip``; the refusal to send instead once over the limit.
+
+    Only requests that failed their secret or signature are counted, so a provider's valid webhooks are never
+    limited, while a scanner guessing secrets from one address soon gets 429 instead of an answer to each guess.
+    Blocking (Redis when configured): call it from a worker thread.
+    """
+    try:
+        rate_limits.hit(REFUSED_RULE, ip or "unknown")
+    except RateLimited as exc:
+        return exc
+    return None
+
+
+def rate_limited(exc: RateLimited) -> JSONResponse:
+    """The 429 answer to a caller over ``refusal_limit``."""
+    retry_after = int(exc.details.get("retry_after", 60))
+    return JSONResponse(
+        {"error": "rate_limited", "message": exc.message}, status_code=429, headers={"Retry-After": str(retry_after)}
+    )
+
+
+async def _refuse_secret(request: Request, message: str) -> JSONResponse:
+    limited = await run_in_threadpool(refusal_limit, client_ip(request))
+    if limited is not None:
+        counters.add("rate_limited")
+        metrics.record_webhook(provider="vapi", outcome="refused", reason="rate_limited")
+        return rate_limited(limited)
+    return _refuse(401, "unauthorized", message)
 
 
 async def _read_body(request: Request) -> bytes | None:
@@ -122,7 +162,10 @@ async def run_webhook_work(function: Callable[..., T], **kwargs) -> T:
 
     with webhooks_in_flight.track():
         if get_settings().is_sqlite:
-            return await asyncio.get_running_loop().run_in_executor(_sqlite_writer, work)
+            # An executor does not carry context variables over by itself: the request id must reach the jobs and
+            # log lines of this work.
+            context = contextvars.copy_context()
+            return await asyncio.get_running_loop().run_in_executor(_sqlite_writer, context.run, work)
         return await run_in_threadpool(work)
 
 
@@ -172,18 +215,19 @@ async def vapi_webhook(
 
     Auth: ``X-Vapi-Secret: <secret>`` or ``Authorization: Bearer <secret>``, the platform secret or a tenant's own.
     401 unknown secret, 413 body over 1 MiB, 400 not a Vapi message; any other problem is stored with the event and
-    answered 200, so Vapi never sees a 500 because of a payload.
+    answered 200, so Vapi never sees a 500 because of a payload. 429 once one address sent too many requests with a
+    missing or unknown secret (``webhook_refused_ip``; valid requests are never limited).
     """
     secret = _presented_secret(request)
     if not secret:
-        return _refuse(401, "unauthorized", "Missing X-Vapi-Secret or Authorization: Bearer header.")
+        return await _refuse_secret(request, "Missing X-Vapi-Secret or Authorization: Bearer header.")
     platform_secret = get_settings().vapi_webhook_secret
     tenant_id = None
     if not (platform_secret and hmac.compare_digest(secret.encode(), platform_secret.encode())):
         # Only a tenant's own secret costs a database lookup; the platform secret is the hot path.
         tenant_id = await run_in_threadpool(_tenant_for_secret, secret)
         if tenant_id is None:
-            return _refuse(401, "unauthorized", "Unknown webhook secret.")
+            return await _refuse_secret(request, "Unknown webhook secret.")
     declared = request.headers.get("content-length", "")
     if declared and not declared.isdigit():
         return _refuse(400, "bad_request", "Content-Length is not a number.")
@@ -204,4 +248,5 @@ async def vapi_webhook(
         # The service records handler errors itself; reaching here means the event could not even be stored.
         log.exception("Could not store a Vapi webhook")
         return _refuse(503, "unavailable", "AVA could not store this event; please retry.")
+    metrics.record_webhook(provider="vapi", outcome="accepted")
     return JSONResponse(result.response)

@@ -1,4 +1,7 @@
-"""Rate limits on login, magic links and SMS codes (``limits`` library: memory by default, Redis when configured)."""
+"""Rate limits on login, magic links, SMS codes and refused webhooks.
+
+``limits`` library: memory by default, Redis when configured.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +35,9 @@ RULES: dict[str, RateLimitItem] = {
     # Invitations send email to any address: bounded per admin who sends them and per organisation.
     "invite_inviter": parse("20/hour"),
     "invite_tenant": parse("50/day"),
+    # Webhook requests refused for a missing or wrong secret or signature, per IP: a scanner guessing secrets. A
+    # provider's valid webhooks never count (several calls' worth of them arrive per second from its addresses).
+    "webhook_refused_ip": parse("60/minute"),
 }
 
 

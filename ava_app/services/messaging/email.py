@@ -45,6 +45,7 @@ from sqlmodel import Session, col, select
 
 from ava_app.db import session_scope
 from ava_app.models import Outbox, utcnow
+from ava_app.observability import metrics
 from ava_app.services import credentials
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.errors import Invalid, NotFound, ProviderError, ProviderUnavailable
@@ -213,6 +214,7 @@ def deliver(session: Session, *, outbox_id: int, max_attempts: int = MAX_ATTEMPT
         # Kept sealed only while the dev outbox can show the links to a developer.
         keep_links = "email" in outbox.sandbox_channels(settings)
         row = _record(session, row=row, claim=claim, outcome="sent", keep_links=keep_links)
+        metrics.record_message(channel="email", status="sandbox")
         log.info("outbox %s kept in the dev outbox (sandbox, no SMTP host)", row.id)
         _tell_listeners(session, row)
         return _outcome(row)
@@ -222,11 +224,13 @@ def deliver(session: Session, *, outbox_id: int, max_attempts: int = MAX_ATTEMPT
         # organisation configured, whose admin would read the invitation (or login link) it carries.
         server = smtp_server_for(session, tenant_id=None if row.sealed_links else row.tenant_id)
         message = build_message(row, sender=server.sender)
-        run_coroutine_sync(_send(message, server=server))
+        with metrics.provider_call("smtp", "send"):
+            run_coroutine_sync(_send(message, server=server))
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:1000]
         if _is_permanent(exc) or row.attempts >= max_attempts:
             row = _record(session, row=row, claim=claim, outcome="failed", error=error)
+            metrics.record_message(channel="email", status="failed")
             log.warning("outbox %s failed after %d attempt(s): %s", row.id, row.attempts, error)
             _tell_listeners(session, row)
             raise ProviderError(
@@ -234,11 +238,13 @@ def deliver(session: Session, *, outbox_id: int, max_attempts: int = MAX_ATTEMPT
             ) from exc
         delay = retry_delay(row.attempts)
         row = _record(session, row=row, claim=claim, outcome="queued", error=error, retry_in=delay)
+        metrics.record_message(channel="email", status="retrying")
         log.info("outbox %s attempt %d failed, will retry in %d s: %s", row.id, row.attempts, delay, error)
         raise ProviderUnavailable(
             "The mail server is unavailable.", attempts=row.attempts, outbox_id=row.id, error=error, retry_in=delay
         ) from exc
     row = _record(session, row=row, claim=claim, outcome="sent")
+    metrics.record_message(channel="email", status="sent")
     log.info("outbox %s sent on attempt %d", row.id, row.attempts)
     _tell_listeners(session, row)
     return _outcome(row)
@@ -430,6 +436,7 @@ def _give_up(session: Session, *, row: Outbox) -> None:
     )
     session.commit()
     if given_up.rowcount == 1:
+        metrics.record_message(channel="email", status="failed")
         log.warning("outbox %s failed: its %d attempts were used up", row.id, row.attempts)
         assert row.id is not None, "a stored row has an id"
         _tell_listeners(session, _reload(session, row.id))

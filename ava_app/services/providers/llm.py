@@ -22,6 +22,7 @@ from openai.types.chat import ChatCompletionMessageParam
 from openai.types.shared_params import ResponseFormatJSONSchema
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from ava_app.observability import metrics
 from ava_app.services.errors import DomainError, ProviderError, ProviderUnavailable
 from ava_app.services.providers import llm_local
 from ava_app.services.providers.llm_prompts import (
@@ -232,12 +233,13 @@ async def _summarise_with_llm(
     # One retry on a malformed answer: a second bad answer means this transcript will not work, not bad luck.
     for attempt in range(2):
         try:
-            completion = await client.chat.completions.create(
-                model=get_settings().openai_model,
-                messages=messages,
-                response_format=response_format,
-                temperature=0.2,
-            )
+            with metrics.provider_call("openai", "summarise"):
+                completion = await client.chat.completions.create(
+                    model=get_settings().openai_model,
+                    messages=messages,
+                    response_format=response_format,
+                    temperature=0.2,
+                )
         except openai.OpenAIError as exc:
             raise _domain_error(exc) from exc
         choice = completion.choices[0] if completion.choices else None
@@ -336,12 +338,14 @@ async def _llm_chunks(
             raise ProviderError("The OpenAI key was removed; start the test call again", code="openai_not_configured")
     client = openai_client(access)
     try:
-        stream = await client.chat.completions.create(
-            model=get_settings().openai_model,
-            messages=reply_messages(assistant=assistant, conversation=conversation),
-            stream=True,
-            temperature=0.5,
-        )
+        # Timed to the stream's start: how long the caller of a test call waits before the first words.
+        with metrics.provider_call("openai", "test_call_reply"):
+            stream = await client.chat.completions.create(
+                model=get_settings().openai_model,
+                messages=reply_messages(assistant=assistant, conversation=conversation),
+                stream=True,
+                temperature=0.5,
+            )
         async for chunk in stream:
             if chunk.choices and chunk.choices[0].delta.content:
                 yield chunk.choices[0].delta.content

@@ -25,6 +25,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from ava_app import routes
+from ava_app.observability import metrics
 from ava_app.services.errors import DomainError, Invalid, NotFound, ProviderError, ProviderUnavailable, RateLimited
 from ava_app.services.providers.sandbox_keys import SANDBOX_ACCOUNT_SID, SANDBOX_VERIFY_SERVICE_SID, sandbox_keys
 from ava_app.settings import get_settings
@@ -178,17 +179,21 @@ def _domain_error(exc: Exception, *, subject: str, retry_after: float | None = N
     return ProviderError(f"Twilio refused the request: {message}", code="twilio_refused", **details)
 
 
-async def _run(call: Callable[[], T], *, subject: str) -> T:
-    """Run a blocking SDK call off the event loop and map its failures to domain errors."""
+async def _run(call: Callable[[], T], *, subject: str, operation: str) -> T:
+    """Run a blocking SDK call off the event loop and map its failures to domain errors.
+
+    Counted as a Twilio call by ``operation`` and outcome (ok, or the domain error's class).
+    """
 
     def attempt() -> T:
         # Mapped inside the worker thread: the Retry-After noted by the HTTP client belongs to this thread's request.
         _last_answer.retry_after = None
-        try:
-            return call()
-        except (TwilioException, requests.RequestException) as exc:
-            retry_after = getattr(_last_answer, "retry_after", None)
-            raise _domain_error(exc, subject=subject, retry_after=retry_after) from exc
+        with metrics.provider_call("twilio", operation):
+            try:
+                return call()
+            except (TwilioException, requests.RequestException) as exc:
+                retry_after = getattr(_last_answer, "retry_after", None)
+                raise _domain_error(exc, subject=subject, retry_after=retry_after) from exc
 
     return await asyncio.to_thread(attempt)
 
@@ -214,7 +219,9 @@ def _number_dict(number: Any) -> dict:
 async def verify_credentials(*, account_sid: str | None = None, auth_token: str | None = None) -> dict:
     """Check a SID/token pair by fetching the account; returns sid, friendly_name, status and type."""
     client = twilio_client(account_sid, auth_token)
-    account = await _run(lambda: client.api.v2010.accounts(client.account_sid).fetch(), subject="account")
+    account = await _run(
+        lambda: client.api.v2010.accounts(client.account_sid).fetch(), subject="account", operation="fetch_account"
+    )
     if account.status != "active":
         raise ProviderError(f"This Twilio account is {account.status}", code="twilio_account_inactive")
     return {"sid": account.sid, "friendly_name": account.friendly_name, "status": account.status, "type": account.type}
@@ -228,6 +235,7 @@ async def list_incoming_numbers(
     numbers = await _run(
         lambda: client.api.v2010.account.incoming_phone_numbers.list(limit=limit, page_size=min(limit, 100)),
         subject="account",
+        operation="list_numbers",
     )
     return [_number_dict(number) for number in numbers]
 
@@ -260,7 +268,7 @@ async def search_available_numbers(
         )
         return offer, _local_price(client, country)
 
-    offer, (price, unit) = await _run(search, subject="country")
+    offer, (price, unit) = await _run(search, subject="country", operation="search_numbers")
     return [
         {
             "phone_number": number.phone_number,
@@ -315,6 +323,7 @@ async def purchase_number(
             status_callback_method="POST",
         ),
         subject="number",
+        operation="purchase_number",
     )
     return _number_dict(number)
 
@@ -338,6 +347,7 @@ async def update_number_webhooks(
             status_callback_method="POST",
         ),
         subject="number",
+        operation="update_number",
     )
     return _number_dict(number)
 
@@ -345,10 +355,19 @@ async def update_number_webhooks(
 async def release_number(*, number_sid: str, account_sid: str | None = None, auth_token: str | None = None) -> None:
     """Give a number back to Twilio (it stops ringing and billing)."""
     client = twilio_client(account_sid, auth_token)
-    await _run(lambda: client.api.v2010.account.incoming_phone_numbers(number_sid).delete(), subject="number")
+    await _run(
+        lambda: client.api.v2010.account.incoming_phone_numbers(number_sid).delete(),
+        subject="number",
+        operation="release_number",
+    )
 
 
 # --- Verify (SMS login codes) --------------------------------------------------------------------------------
+
+
+def _message_channel(channel: str) -> str:
+    """The channel label of a Verify code (sms, call, whatsapp...; anything else is "other")."""
+    return channel if channel in ("sms", "call", "whatsapp", "email") else "other"
 
 
 def _verify_service_sid(service_sid: str | None) -> str:
@@ -373,10 +392,16 @@ async def send_verification_code(
     """Ask Twilio Verify to send a one-time code to ``to`` (E.164); returns sid, status and channel."""
     service = _verify_service_sid(service_sid)
     client = twilio_client(account_sid, auth_token)
-    verification = await _run(
-        lambda: client.verify.v2.services(service).verifications.create(to=to, channel=channel, locale=locale),
-        subject="Verify service",
-    )
+    try:
+        verification = await _run(
+            lambda: client.verify.v2.services(service).verifications.create(to=to, channel=channel, locale=locale),
+            subject="Verify service",
+            operation="send_code",
+        )
+    except DomainError:
+        metrics.record_message(channel=_message_channel(channel), status="failed")
+        raise
+    metrics.record_message(channel=_message_channel(channel), status="sent")
     return {
         "sid": verification.sid,
         "to": verification.to,
@@ -400,6 +425,7 @@ async def check_verification_code(
         check = await _run(
             lambda: client.verify.v2.services(service).verification_checks.create(to=to, code=code),
             subject="code",
+            operation="check_code",
         )
     except NotFound as exc:
         # Verify answers 404 when nothing is pending: never sent, already used, or older than 10 minutes.

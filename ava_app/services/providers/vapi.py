@@ -23,6 +23,7 @@ from purgatory.domain.model import OpenedState
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from ava_app import routes
+from ava_app.observability import metrics
 from ava_app.services.errors import Conflict, DomainError, Invalid, NotFound, ProviderError, ProviderUnavailable
 from ava_app.services.providers.sandbox_keys import sandbox_keys
 from ava_app.settings import Settings, get_settings
@@ -603,6 +604,10 @@ class VapiClient:
         except OpenedState as exc:
             retry_after = max(0.0, exc.opened_at + self._breaker_reset_seconds - time.time())
             raise ProviderUnavailable(UNAVAILABLE_MESSAGE, retry_after=round(retry_after, 1)) from None
+        finally:
+            # The account's digest, as in the breaker's name: one series per Vapi account, no key in the label.
+            circuit = self._circuit.split("|")[2][:8]
+            metrics.record_circuit_state(provider="vapi", circuit=circuit, state=breaker.context.state)
 
     async def _send_with_retries(self, method: str, path: str, **request: Any) -> httpx.Response:
         """Send with retries on transient failures; ``request`` is httpx's ``json``, ``params`` and ``headers``."""
@@ -623,9 +628,14 @@ class VapiClient:
         raise AssertionError("unreachable: tenacity either returns or re-raises")
 
     async def _send_once(self, method: str, path: str, **request: Any) -> httpx.Response:
+        """One attempt, counted by operation (method and resource, ids left out) and outcome."""
+        operation = f"{method} /{path.strip('/').split('/')[0]}"
+        with metrics.provider_call("vapi", operation):
+            return await self._attempt(method, path, idempotent=method != "POST", **request)
+
+    async def _attempt(self, method: str, path: str, *, idempotent: bool, **request: Any) -> httpx.Response:
         # A POST that may have reached Vapi must not be repeated (it could create a second call or number):
         # only retry it when Vapi certainly did not act on it.
-        idempotent = method != "POST"
         try:
             response = await self._client().request(method, path, **request)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
