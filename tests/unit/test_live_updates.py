@@ -241,3 +241,33 @@ def test_the_redis_registry_keeps_each_processs_own_tabs_and_forgets_expired_one
         assert live_updates.tabs_of(tenant_id) == []
     finally:
         live_updates.reset_instance()
+
+
+@pytest.mark.skipif(not os.environ.get("AVA_REDIS_URL"), reason="needs AVA_REDIS_URL")
+async def test_through_redis_a_change_reaches_every_listening_process_only_when_someone_watches():
+    get_settings.cache_clear()
+    live_updates.reset_instance()
+    tenant_id = 910_000 + os.getpid() % 1000
+    heard: list[int] = []
+
+    async def listen() -> None:
+        async for changed in live_updates.listen_for_changes():
+            heard.append(changed)
+
+    listener = asyncio.create_task(listen())
+    try:
+        await asyncio.sleep(0.3)  # subscribed
+        await asyncio.to_thread(live_updates.publish_calls_changed, tenant_id)  # no tab open: not even published
+        live_updates.register_tab(tenant_id=tenant_id, token="watching-tab", page="dashboard")
+        await asyncio.to_thread(live_updates.publish_calls_changed, tenant_id)
+        deadline = time.monotonic() + 3
+        while not heard and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.1)
+    finally:
+        listener.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listener
+        live_updates.unregister_tab(token="watching-tab", page="dashboard")
+        live_updates.reset_instance()
+    assert heard == [tenant_id]
