@@ -307,7 +307,5 @@ def calls_page() -> rx.Component:
             on_confirm=CallsState.delete_selected,
             on_cancel=CallsState.cancel_delete,
         ),
-        # New calls are pushed by the server (state/live.py); leaving the page stops them for this tab.
-        rx.box(display="none", on_unmount=CallsState.leave_calls),
         title_key="calls.title",
     )

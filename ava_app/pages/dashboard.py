@@ -227,7 +227,5 @@ def dashboard_page() -> rx.Component:
     return app_layout(
         page_styles(),
         rx.cond(DashboardState.loaded, dashboard_body(), rx.center(rx.spinner(size="3"), width="100%", padding="48px")),
-        # New calls are pushed by the server (state/live.py); leaving the page stops them for this tab.
-        rx.box(display="none", on_unmount=DashboardState.leave_dashboard),
         title_key="dashboard.title",
     )

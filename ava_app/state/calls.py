@@ -259,16 +259,13 @@ class CallsState(AuthState):
         self._show_page(page)
         live.watch(self, page=LIVE_PAGE, tenant_id=self._tenant_id)
 
-    @rx.event
-    def leave_calls(self):
-        """The page unmounted (another page, or the tab closing): no more pushes for this tab."""
-        live.unwatch(self, page=LIVE_PAGE)
-
     def _live_refresh(self, tenant_id: int) -> bool:
         """A push (``state/live.py``, outside any event): read the page on screen again if the tab's session is
         still ``tenant_id``'s; a session that ended or switched organisation is shown nothing and dropped."""
+        if not live.still_on(self, routes.CALLS) or not self.loaded:
+            return False
         principal = self._principal_or_none()
-        if principal is None or principal.tenant_id != tenant_id or not self.loaded or self.error:
+        if principal is None or principal.tenant_id != tenant_id or self.error:
             return False
         cursor = self._cursors[self.page - 1] if 0 < self.page <= len(self._cursors) else ""
 

@@ -296,18 +296,15 @@ class DashboardState(AuthState):
             live.watch(self, page=LIVE_PAGE, tenant_id=self._tenant_id)
         return refused
 
-    @rx.event
-    def leave_dashboard(self):
-        """The page unmounted (another page, or the tab closing): no more pushes for this tab."""
-        live.unwatch(self, page=LIVE_PAGE)
-
     def _live_refresh(self, tenant_id: int) -> bool:
         """A push (``state/live.py``, outside any event): read again if the tab's session is still ``tenant_id``'s.
 
         A session that ended, or that switched to another organisation, is shown nothing: the tab is dropped.
         """
+        if not live.still_on(self, routes.DASHBOARD) or not self.loaded:
+            return False
         principal = self._principal_or_none()
-        if principal is None or principal.tenant_id != tenant_id or not self.loaded:
+        if principal is None or principal.tenant_id != tenant_id:
             return False
         return self._read() is None
 

@@ -1,6 +1,7 @@
 """Pushes a tenant's call changes to its open dashboards and calls lists, through ``app.modify_state``.
 
-A page registers its tab when it loads (``watch``) and leaves when it unmounts (``unwatch``). ``push_calls_changes``
+A page registers its tab when it loads (``watch``); a push finds out that a tab left the page from the route its last
+event brought (``still_on``), and that it closed from Reflex's token manager (``holds_socket``). ``push_calls_changes``
 runs for the app's lifetime in every web process: it listens for ``services.live_updates`` notifications, coalesces
 them per tenant, and refreshes each of the tenant's tabs whose websocket this process holds, by running the page's
 own tenant-scoped read inside ``app.modify_state`` (Reflex then sends the tab only what changed). The read re-checks
@@ -41,11 +42,11 @@ def watch(state: rx.State, *, page: str, tenant_id: int | None) -> None:
         live_updates.register_tab(tenant_id=tenant_id, token=token, page=page)
 
 
-def unwatch(state: rx.State, *, page: str) -> None:
-    """The tab left the page: no more pushes for it."""
-    token = state.router.session.client_token
-    if token:
-        live_updates.unregister_tab(token=token, page=page)
+def still_on(state: rx.State, route: str) -> bool:
+    """Whether the tab still shows ``route``: every AVA page has an on-load event, and each event the tab sends
+    brings its current route, so a tab that went elsewhere says so (and its registration is dropped at the next
+    push, before any query)."""
+    return state.router.route_id.rstrip("/") == route.rstrip("/")
 
 
 def holds_socket(app: Any, token: str) -> bool:

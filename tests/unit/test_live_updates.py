@@ -68,8 +68,8 @@ class Tabs:
 
     async def open(self, token: str, cls, organisation) -> object:
         state = state_of(cls, organisation)
-        if cls is CallsState:
-            open_page(state, "/calls", "/calls")
+        route = "/dashboard" if cls is DashboardState else "/calls"
+        open_page(state, route, route)
         state.router = dataclasses.replace(state.router, session=SessionData(client_token=token))
         await run(state, "load_dashboard" if cls is DashboardState else "load_calls")
         root = state
@@ -150,12 +150,18 @@ async def test_closed_tabs_are_dropped_without_a_read(db, engine, in_memory):
     assert live_updates.tabs_of(a.tenant.id) == []
 
 
-async def test_leaving_the_page_unregisters_the_tab(db, in_memory):
+async def test_a_tab_that_went_to_another_page_is_dropped_without_a_query(db, engine, in_memory):
     a = _owner(db, "Alpha")
     tabs = Tabs()
     dashboard = await tabs.open("tab-1", DashboardState, a)
     assert len(live_updates.tabs_of(a.tenant.id)) == 1
-    await run(dashboard, "leave_dashboard")
+    open_page(dashboard, "/settings/team", "/settings/team")  # the route the settings page's load brought
+    make_call(db, tenant=a.tenant, call_type="inbound")
+    with queries(engine) as statements:
+        refreshed = await live.refresh_tenant(
+            a.tenant.id, modify_state=tabs.modify_state, pages=PAGES, is_open=lambda token: True
+        )
+    assert refreshed == 0 and dashboard.recent == [] and statements == []
     assert live_updates.tabs_of(a.tenant.id) == []
 
 

@@ -726,6 +726,7 @@ async def test_dashboard_shows_only_the_callers_organisation(world, engine):
     assert await run(state, "load_dashboard") == []
     assert [row["id"] for row in state.recent] == b.call_ids and state.live == []
     # A push of A's changes to B's tab reads nothing and drops the tab; a push of B's own reads B's figures again.
+    open_page(state, "/dashboard", "/dashboard")
     assert state._live_refresh(a.tenant_id) is False
     assert state._live_refresh(b.tenant_id) is True
     assert state.action_needed == 0 and state.topics == []
