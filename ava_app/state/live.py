@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -74,6 +75,7 @@ async def refresh_tenant(
     is_open: Callable[[str], bool],
 ) -> int:
     """Refresh every open tab of ``tenant_id`` that this process holds; returns how many were refreshed."""
+    started = time.monotonic()
     tabs = await asyncio.to_thread(live_updates.tabs_of, tenant_id)
     limit = asyncio.Semaphore(PARALLEL_REFRESHES)
 
@@ -94,7 +96,15 @@ async def refresh_tenant(
     for tab, result in zip(tabs, results, strict=True):
         if isinstance(result, BaseException):
             log.warning("live refresh of a %s tab failed: %r", tab.page, result)
-    return sum(1 for result in results if result is True)
+    refreshed = sum(1 for result in results if result is True)
+    log.debug(
+        "live: %d of %d tab(s) of tenant %s refreshed in %.3f s",
+        refreshed,
+        len(tabs),
+        tenant_id,
+        time.monotonic() - started,
+    )
+    return refreshed
 
 
 async def push_calls_changes(app: Any, pages: dict[str, type[rx.State]]):
