@@ -262,10 +262,7 @@ class CallsState(AuthState):
     def _live_refresh(self, tenant_id: int) -> bool:
         """A push (``state/live.py``, outside any event): read the page on screen again if the tab's session is
         still ``tenant_id``'s; a session that ended or switched organisation is shown nothing and dropped."""
-        if not live.still_on(self, routes.CALLS) or not self.loaded:
-            return False
-        principal = self._principal_or_none()
-        if principal is None or principal.tenant_id != tenant_id or self.error:
+        if not live.still_on(self, routes.CALLS) or not self.loaded or self.error:
             return False
         cursor = self._cursors[self.page - 1] if 0 < self.page <= len(self._cursors) else ""
 
@@ -273,7 +270,7 @@ class CallsState(AuthState):
             page = self._read_page(session, principal, cursor)
             return page, calls.count_calls(session, principal=principal, filters=self._filters())
 
-        call = self._call(read)
+        call = self._call_for_tenant(tenant_id, read)
         if call.refused:
             return False
         page, count = call.value

@@ -247,7 +247,15 @@ class DashboardState(AuthState):
         call = self._call(self._summaries)
         if call.refused:
             return call.event
-        summary, chart, checklist = call.value
+        self._show(*call.value)
+        return None
+
+    def _show(
+        self,
+        summary: analytics.DashboardSummary,
+        chart: list[analytics.DayCalls],
+        checklist: setup_checklist.SetupChecklist,
+    ) -> None:
         lang = self.lang or "en"
         chart = chart[-self.chart_days :]
         today = summary.generated_at.astimezone(ZoneInfo(summary.timezone)).date()
@@ -280,7 +288,6 @@ class DashboardState(AuthState):
             loaded=True,
         )
         self._show_checklist(checklist)
-        return None
 
     def _keep(self, **values) -> None:
         """Assign each value that differs from the one the page has (an assignment re-sends the var)."""
@@ -303,10 +310,11 @@ class DashboardState(AuthState):
         """
         if not live.still_on(self, routes.DASHBOARD) or not self.loaded:
             return False
-        principal = self._principal_or_none()
-        if principal is None or principal.tenant_id != tenant_id:
+        call = self._call_for_tenant(tenant_id, self._summaries)
+        if call.refused:
             return False
-        return self._read() is None
+        self._show(*call.value)
+        return True
 
     @rx.event
     def set_period(self, period: str | list[str]):
