@@ -1,4 +1,5 @@
-"""Builds the AVA app: the API, the pages, and the embedded job worker. Nothing else happens at import time."""
+"""Builds the AVA app: the API, the pages, the embedded job worker and the live-update listener. Nothing else happens
+at import time."""
 
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ from ava_app.state.dashboard import DashboardState
 from ava_app.state.dead_letters import DeadLettersState
 from ava_app.state.i18n import I18nState
 from ava_app.state.integrations import IntegrationsState
+from ava_app.state.live import push_calls_changes
 from ava_app.state.notifications import NotificationsState
 from ava_app.state.onboarding import OnboardingState
 from ava_app.state.outbox import OutboxState
@@ -71,6 +73,8 @@ app = rx.App(
     toaster=rx.toast.provider(position="top-center", close_button=True),
 )
 app.register_lifespan_task(job_worker)
+# Open dashboards and calls lists are refreshed when their organisation's calls change (state/live.py).
+app.register_lifespan_task(push_calls_changes, pages={"dashboard": DashboardState, "calls": CallsState})
 
 PUBLIC = [I18nState.detect_language, AuthState.redirect_if_logged_in]
 SIGNED_IN = [I18nState.detect_language, AuthState.require_login]

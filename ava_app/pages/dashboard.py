@@ -19,8 +19,6 @@ from ava_app.components.setup_checklist import setup_checklist_card
 from ava_app.components.stats import period_card, stat_card
 from ava_app.state.dashboard import DashboardState
 
-REFRESH_MS = 5000
-
 
 def empty_state() -> rx.Component:
     # Test calls are listed below but are not in the figures: never "No calls yet" above a listed test call.
@@ -229,7 +227,5 @@ def dashboard_page() -> rx.Component:
     return app_layout(
         page_styles(),
         rx.cond(DashboardState.loaded, dashboard_body(), rx.center(rx.spinner(size="3"), width="100%", padding="48px")),
-        # The timer lives only while this page is mounted: leaving the page or closing the tab stops the polling.
-        rx.moment(interval=REFRESH_MS, on_change=DashboardState.refresh, display="none"),
         title_key="dashboard.title",
     )

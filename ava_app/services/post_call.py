@@ -34,7 +34,7 @@ from sqlmodel import Session, col, select
 
 from ava_app.db import session_scope
 from ava_app.models import Assistant, Call, CallMessage, Membership, Outbox, Tenant, User, utcnow
-from ava_app.services import credentials, phones, recordings, regional
+from ava_app.services import credentials, live_updates, phones, recordings, regional
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.errors import Conflict, NotFound, ProviderError, ProviderUnavailable
 from ava_app.services.messaging import email
@@ -93,6 +93,8 @@ def process_call(session: Session, *, call_id: int, final_attempt: bool = True) 
     if call.summary_status == "pending":
         _summarise(session, call=call, final_attempt=final_attempt)
         session.refresh(call)
+        # Committed: open dashboards and calls lists show the summary (or its failure) without waiting for emails.
+        live_updates.publish_calls_changed(call.tenant_id)
     if call.email_status == "pending":
         _send_summary_emails(session, call=call)
         settled = settle_email_status(session, call_id=call_id)
@@ -114,6 +116,7 @@ def mark_failed(session: Session, *, call_id: int) -> None:
         update(Call).where(col(Call.id) == call_id, col(Call.email_status) == "pending").values(email_status="failed")
     )
     session.commit()
+    live_updates.publish_calls_changed(session.exec(select(col(Call.tenant_id)).where(col(Call.id) == call_id)).first())
 
 
 def _summarise(session: Session, *, call: Call, final_attempt: bool) -> None:

@@ -189,6 +189,18 @@ class AuthState(I18nState):
             if busy:
                 setattr(self, busy, False)
 
+    def _call_for_tenant(self, tenant_id: int, work: Work) -> Call:
+        """``_call`` for a push from outside any event (``state/live.py``): ``work`` runs only while the tab's
+        session is still ``tenant_id``'s, and a refusal carries no event (there is no event to answer)."""
+        try:
+            principal = self._principal()
+            if principal.tenant_id != tenant_id:
+                return Call(refused=True)
+            with session_scope() as session:
+                return Call(value=work(session, principal))
+        except DomainError as error:
+            return Call(refused=True, error=error)
+
     async def _call_in_thread(
         self, work: Work, *, busy: str | None = None, on_error: Callable[[DomainError], Any] | None = None
     ) -> Call:

@@ -5,6 +5,10 @@ can be bookmarked, shared, reloaded or reached with the browser's back and forwa
 and the page's on-load reads them back through ``CallFilters.from_query`` (the same parser as ``GET /api/v1/calls``).
 The keyset cursors of the pages seen are kept server-side; a page number the state has no cursor for (a reload, a
 shared link) is reached by ``calls.page_cursor``, which walks the index from the first page.
+
+The page's load registers the tab for live updates (``state/live.py``): when a webhook or a job changes the
+organisation's calls, the server reads the page on screen again for this tab (its cursor, filters and sort) and pushes
+what changed; nothing polls.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from ava_app.i18n import translate
 from ava_app.services import calls, download_links, phone_numbers
 from ava_app.services.calls import CallFilters, CallListItem
 from ava_app.services.errors import DomainError, Invalid
+from ava_app.state import live
 from ava_app.state.auth import AuthState
 from ava_app.state.call_display import (
     OUTCOME_COLORS,
@@ -31,6 +36,7 @@ from ava_app.state.call_display import (
 )
 
 PAGE_SIZE = 20
+LIVE_PAGE = "calls"
 ANY = "all"  # a select's "no filter" value (Radix selects cannot hold an empty value)
 SORTS = ("date", "duration", "cost")
 FILTER_FIELDS = (
@@ -125,6 +131,7 @@ class CallsState(AuthState):
     _cursors: list[str] = []  # cursor of each page seen so far ("" for the first)
     _next_cursor: str = ""
     _assistant_names: dict[int, str] = {}
+    _tenant_id: int | None = None  # whose calls the rows are (the tab's registration for live updates)
 
     @rx.var
     def has_filters(self) -> bool:
@@ -186,11 +193,17 @@ class CallsState(AuthState):
             limit=PAGE_SIZE,
         )
 
-    def _show_page(self, page: calls.CallPage) -> None:
+    def _show_page(self, page: calls.CallPage, *, keep_selection: bool = False) -> None:
+        """Put ``page`` on screen; a push keeps the ticked rows that are still listed, a navigation clears them."""
         lang = self.lang or "en"
-        self.rows = [list_row(item, lang, assistants=self._assistant_names) for item in page.items]
+        rows = [list_row(item, lang, assistants=self._assistant_names) for item in page.items]
+        if rows != self.rows:
+            self.rows = rows
         self.has_more, self._next_cursor = page.has_more, page.next_cursor or ""
-        self.selected = []
+        listed = {row["id"] for row in rows}
+        selected = [call_id for call_id in self.selected if call_id in listed] if keep_selection else []
+        if selected != self.selected:
+            self.selected = selected
 
     @rx.event
     def load_calls(self):
@@ -220,6 +233,7 @@ class CallsState(AuthState):
             return self._fail(error)
 
         def read(session, principal) -> tuple[list[str], calls.CallPage, calls.CallCount]:
+            self._tenant_id = principal.tenant_id
             self._load_choices(session, principal)
             filters = self._filters()
             cursors = known or calls.page_cursor(
@@ -243,6 +257,28 @@ class CallsState(AuthState):
         self._cursors, self.page = cursors, len(cursors)
         self.count_label = count_text(count, self.lang or "en")
         self._show_page(page)
+        live.watch(self, page=LIVE_PAGE, tenant_id=self._tenant_id)
+
+    def _live_refresh(self, tenant_id: int) -> bool:
+        """A push (``state/live.py``, outside any event): read the page on screen again if the tab's session is
+        still ``tenant_id``'s; a session that ended or switched organisation is shown nothing and dropped."""
+        if not live.still_on(self, routes.CALLS) or not self.loaded or self.error:
+            return False
+        cursor = self._cursors[self.page - 1] if 0 < self.page <= len(self._cursors) else ""
+
+        def read(session, principal) -> tuple[calls.CallPage, calls.CallCount]:
+            page = self._read_page(session, principal, cursor)
+            return page, calls.count_calls(session, principal=principal, filters=self._filters())
+
+        call = self._call_for_tenant(tenant_id, read)
+        if call.refused:
+            return False
+        page, count = call.value
+        label = count_text(count, self.lang or "en")
+        if label != self.count_label:
+            self.count_label = label
+        self._show_page(page, keep_selection=True)
+        return True
 
     @rx.event
     def apply_filters(self, form: dict):

@@ -1,13 +1,13 @@
-"""/dashboard: the organisation's calls at a glance, refreshed every few seconds while the page is open.
+"""/dashboard: the organisation's calls at a glance, refreshed when its calls change while the page is open.
 
 Every figure comes from ``analytics.dashboard_summary`` (the service behind ``GET /api/v1/analytics/summary``), so the
 page and the API always agree. The state keeps ready-to-show strings, two small plotly figures and at most 10 + 20
-rows; the refresh is driven by a timer component on the page, so it stops by itself when the page or tab goes away.
+rows. The page's load registers the tab for live updates (``state/live.py``): when a webhook or a job changes the
+organisation's calls, the server reads the figures again for this tab and pushes what changed; nothing polls.
 """
 
 from __future__ import annotations
 
-import time
 from zoneinfo import ZoneInfo
 
 import plotly.graph_objects as go
@@ -16,6 +16,7 @@ import reflex as rx
 from ava_app import routes
 from ava_app.i18n import translate
 from ava_app.services import analytics, regional, setup_checklist
+from ava_app.state import live
 from ava_app.state.auth import AuthState
 from ava_app.state.call_display import (
     OUTCOME_COLORS,
@@ -28,8 +29,7 @@ from ava_app.state.call_display import (
     when_text,
 )
 
-# A timer tick sooner than this after the last read is skipped (the page polls every 5 s).
-MIN_REFRESH_SECONDS = 2.5
+LIVE_PAGE = "dashboard"
 # Mid-tone Radix colours (step 9) read on both the light and the dark background.
 CHART_COLORS = {
     "answered": "#46a758",
@@ -188,7 +188,7 @@ def _setup_items(checklist: setup_checklist.SetupChecklist, lang: str) -> list[d
 
 
 class DashboardState(AuthState):
-    """What the dashboard shows for the selected period and chart length; loaded on page load, then polled."""
+    """What the dashboard shows for the selected period and chart length; loaded on page load, then pushed."""
 
     period: str = "week"
     chart_days: int = 7
@@ -202,9 +202,8 @@ class DashboardState(AuthState):
     setup_percent: int = 0
     can_choose_reach: bool = False
     setup_busy: bool = False
-    # When the figures were last read (monotonic seconds): the timer's first tick, right after the page's own
-    # load, would read them all again while a phone is still drawing them.
-    _read_at: float = 0.0
+    # The organisation the figures were last read for (the tab's registration for live updates).
+    _tenant_id: int | None = None
     period_cards: list[dict] = []
     average_duration: str = ""
     total_cost: str = ""
@@ -222,6 +221,7 @@ class DashboardState(AuthState):
         self, session, principal
     ) -> tuple[analytics.DashboardSummary, list[analytics.DayCalls], setup_checklist.SetupChecklist]:
         """The summary for the selected period, the days the chart shows (a month's, when asked for), the checklist."""
+        self._tenant_id = principal.tenant_id
         summary = analytics.dashboard_summary(session, principal=principal, period=self.period)
         chart = summary.calls_per_day
         if self.chart_days == 30 and self.period != "month":
@@ -242,13 +242,20 @@ class DashboardState(AuthState):
         """Fill the state from the service; a refusal is the event returned (a toast or the login redirect).
 
         Only what changed is assigned: an unchanged figure is not sent again, so a phone re-draws nothing on a
-        poll where no call came in.
+        push that changed nothing it shows.
         """
         call = self._call(self._summaries)
         if call.refused:
             return call.event
-        summary, chart, checklist = call.value
-        self._read_at = time.monotonic()
+        self._show(*call.value)
+        return None
+
+    def _show(
+        self,
+        summary: analytics.DashboardSummary,
+        chart: list[analytics.DayCalls],
+        checklist: setup_checklist.SetupChecklist,
+    ) -> None:
         lang = self.lang or "en"
         chart = chart[-self.chart_days :]
         today = summary.generated_at.astimezone(ZoneInfo(summary.timezone)).date()
@@ -281,7 +288,6 @@ class DashboardState(AuthState):
             loaded=True,
         )
         self._show_checklist(checklist)
-        return None
 
     def _keep(self, **values) -> None:
         """Assign each value that differs from the one the page has (an assignment re-sends the var)."""
@@ -291,15 +297,24 @@ class DashboardState(AuthState):
 
     @rx.event
     def load_dashboard(self):
-        """On-load: read the summary for the selected period."""
-        return self._read()
+        """On-load: read the summary for the selected period, and have the organisation's call changes pushed."""
+        refused = self._read()
+        if refused is None:
+            live.watch(self, page=LIVE_PAGE, tenant_id=self._tenant_id)
+        return refused
 
-    @rx.event
-    def refresh(self, _tick: str = ""):
-        """Timer tick while the page is open: read again so new and live calls appear without a reload."""
-        if not self._session_cookie() or time.monotonic() - self._read_at < MIN_REFRESH_SECONDS:
-            return None
-        return self._read()
+    def _live_refresh(self, tenant_id: int) -> bool:
+        """A push (``state/live.py``, outside any event): read again if the tab's session is still ``tenant_id``'s.
+
+        A session that ended, or that switched to another organisation, is shown nothing: the tab is dropped.
+        """
+        if not live.still_on(self, routes.DASHBOARD) or not self.loaded:
+            return False
+        call = self._call_for_tenant(tenant_id, self._summaries)
+        if call.refused:
+            return False
+        self._show(*call.value)
+        return True
 
     @rx.event
     def set_period(self, period: str | list[str]):

@@ -77,7 +77,7 @@ def test_a_simulated_call_is_live_on_the_dashboard_and_its_page(
     )
     assert started.status_code == 201, started.text
 
-    # The dashboard's "Live now" strip shows the call while it rings and talks (the page polls every 5 s).
+    # The dashboard's "Live now" strip shows the call while it rings and talks (the server pushes it).
     strip = page.get_by_role("status").filter(has_text="Live now")
     expect(strip).to_be_visible(timeout=20_000)
     live_link = strip.get_by_role("link", name=re.compile(re.escape(CALLER_SHOWN)))

@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ava_app.models import Call, WebhookEvent, WebhookSecret, utcnow
+from ava_app.services import live_updates
 from ava_app.services.assistant_tools import handle_tool_calls
 from ava_app.services.db_races import run_with_race_retries
 from ava_app.services.ingest.calls import (
@@ -62,6 +63,10 @@ RESPONSE_TYPES = frozenset({"tool-calls", "assistant-request"})
 # nothing waits for its effects. Status and transcript events stay inline (one small statement each) so the live call
 # view is current, and RESPONSE_TYPES must be inline because Vapi waits for their answer.
 DEFERRED_TYPES = frozenset({"end-of-call-report"})
+
+# A final transcript line adds to the conversation only (the call's own page reads it); nothing the dashboard or the
+# calls list show changes, so open tabs are not told (a call lasting minutes would refresh them every second).
+QUIET_TYPES = frozenset({"transcript"})
 
 # A stored event never marked processed is retried on redelivery only once it is clearly not still in flight.
 IN_FLIGHT_GRACE = timedelta(minutes=2)
@@ -312,6 +317,9 @@ def _apply(
         return IngestResult(event_type=kind, response={}, event_id=event_id, duplicate=True)
     if kind not in _HANDLERS:
         log.info("Vapi event type %r stored without handling", kind)
+    if handled.call_id is not None and kind not in QUIET_TYPES:
+        # Committed: the organisation's open dashboards and calls lists show the change.
+        live_updates.publish_calls_changed(handled.tenant_id)
     error = handled.problem
     if handled.call_ended and handled.call_id is not None and on_call_ended is not None:
         try:
