@@ -10,6 +10,7 @@ import reflex as rx
 from ava_app import routes
 from ava_app.api.app import create_api
 from ava_app.api.security_headers import with_security_headers
+from ava_app.observability.reflex_events import instrument_reflex
 from ava_app.pages.account_links import forgot_password_page, reset_password_page, verify_email_page, verify_page
 from ava_app.pages.admin_dead_letters import dead_letters_page
 from ava_app.pages.assistant import assistant_page
@@ -73,6 +74,7 @@ app = rx.App(
     toaster=rx.toast.provider(position="top-center", close_button=True),
 )
 app.register_lifespan_task(job_worker)
+instrument_reflex(app)
 # Open dashboards and calls lists are refreshed when their organisation's calls change (state/live.py).
 app.register_lifespan_task(push_calls_changes, pages={"dashboard": DashboardState, "calls": CallsState})
 
