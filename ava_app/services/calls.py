@@ -54,7 +54,7 @@ from sqlalchemy import (
 from sqlmodel import Session, col
 
 from ava_app.models import DB_INT_MAX, Assistant, Call, CallMessage, PhoneNumber, Tenant, utcnow
-from ava_app.services import phones, presets, recordings
+from ava_app.services import live_updates, phones, presets, recordings
 from ava_app.services.analytics import local_midnight, started_or_created, summary_line, tenant_zone
 from ava_app.services.ended_reasons import OUTCOMES, ended_reason_words
 from ava_app.services.errors import Invalid, NotFound
@@ -715,6 +715,7 @@ def delete_calls(session: Session, *, principal: Principal, call_ids: Iterable[i
     )
     result = session.exec(delete(Call).where(col(Call.tenant_id) == tenant_id, col(Call.id).in_(ids)))
     session.commit()
+    live_updates.publish_calls_changed(tenant_id)
     recordings.delete_unreferenced(session, keys=keys)
     return int(result.rowcount or 0)
 
@@ -731,6 +732,7 @@ def mark_action_done(session: Session, *, principal: Principal, call_id: int, do
         session.rollback()
         raise NotFound("This call does not exist.", code="call_not_found")
     session.commit()
+    live_updates.publish_calls_changed(tenant_id)
     row = session.execute(select(*LIST_COLUMNS).where(col(Call.id) == call_id, col(Call.tenant_id) == tenant_id)).one()
     return _item(row, tenant_zone(session, tenant_id=tenant_id), tenant_country(session, tenant_id=tenant_id))
 

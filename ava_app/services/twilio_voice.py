@@ -37,7 +37,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from ava_app import routes
 from ava_app.languages import is_supported
 from ava_app.models import Assistant, Call, PhoneNumber, Tenant, WebhookEvent, utcnow
-from ava_app.services import credentials, reach
+from ava_app.services import credentials, live_updates, reach
 from ava_app.services.business_hours import HoursStatus, business_hours_status
 from ava_app.services.caller_phrases import closed_greeting, language_for, phrase
 from ava_app.services.db_races import run_with_race_retries
@@ -500,6 +500,10 @@ def apply_call_status(session: Session, *, form: TwilioForm, now: datetime | Non
     except Exception as exc:
         error = _failure(session, event_id=stored.event_id, exc=exc, what=f"status callback of {call_sid}")
         return StatusResult(twiml=twiml, event_id=stored.event_id, duplicate=not stored.fresh, error=error)
+    if applied.call_id is not None:
+        live_updates.publish_calls_changed(
+            session.exec(select(col(Call.tenant_id)).where(col(Call.id) == applied.call_id)).first()
+        )
     return StatusResult(
         twiml=twiml,
         event_id=stored.event_id,

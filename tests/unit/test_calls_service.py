@@ -364,3 +364,17 @@ def test_export_and_list_need_an_organisation(db):
         export_calls(db, principal=nobody, filters=CallFilters())
     with pytest.raises(Forbidden):
         list_calls(db, principal=nobody, filters=CallFilters())
+
+
+def test_owner_changes_tell_the_open_tabs_of_their_own_organisation(db, tenant, other, monkeypatch):
+    told: list[int | None] = []
+    monkeypatch.setattr("ava_app.services.live_updates.publish_calls_changed", told.append)
+    call = add_call(db, tenant, minutes=0, action_needed=True)
+    gone = add_call(db, tenant, minutes=1)
+
+    mark_action_done(db, principal=as_role(tenant, "user"), call_id=call.id)
+    delete_calls(db, principal=as_role(tenant, "user"), call_ids=[gone.id])
+    with pytest.raises(NotFound):
+        mark_action_done(db, principal=as_role(other), call_id=call.id)
+
+    assert told == [tenant.id, tenant.id]
