@@ -8,6 +8,7 @@ Create Date: 2026-12-05
 from typing import Sequence, Union
 
 import sqlalchemy as sa
+import sqlmodel
 from alembic import op
 
 revision: str = "0012"
@@ -23,7 +24,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("currency", sa.String(length=3), nullable=False, server_default="USD"))
     with op.batch_alter_table("phonenumber") as batch:
         batch.add_column(sa.Column("forwarded_from", sa.String(length=20), nullable=True))
-        batch.add_column(sa.Column("forwarding_confirmed_at", sa.DateTime(), nullable=True))
+        batch.add_column(sa.Column("forwarding_confirmed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
     # Organisations created before this revision: a French-speaking one is taken to be in France.
     op.execute("UPDATE tenant SET country = 'FR', currency = 'EUR' WHERE locale = 'fr'")
 

@@ -8,6 +8,7 @@ Create Date: 2026-12-05
 from typing import Sequence, Union
 
 import sqlalchemy as sa
+import sqlmodel
 from alembic import op
 
 revision: str = "0018"
@@ -20,10 +21,10 @@ def upgrade() -> None:
     """Upgrade schema."""
     with op.batch_alter_table("membership") as batch:
         batch.add_column(sa.Column("notify_digest", sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch.add_column(sa.Column("notify_chosen_at", sa.DateTime(), nullable=True))
-        batch.add_column(sa.Column("setup_dismissed_at", sa.DateTime(), nullable=True))
+        batch.add_column(sa.Column("notify_chosen_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+        batch.add_column(sa.Column("setup_dismissed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
     with op.batch_alter_table("tenant") as batch:
-        batch.add_column(sa.Column("gives_out_ava_number_at", sa.DateTime(), nullable=True))
+        batch.add_column(sa.Column("gives_out_ava_number_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
 
 
 def downgrade() -> None:
