@@ -125,6 +125,7 @@ class Stats:
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     error_samples: list[str] = field(default_factory=list)
     late_ticks: int = 0
+    polls: int = 0
 
     def error(self, kind: str, text: str) -> None:
         self.errors[kind] += 1
@@ -300,7 +301,9 @@ async def login_with_password(tab: Tab, user: BenchUser) -> None:
     """The login page: its events, the grant its script posts, the cookie the answer sets."""
     await tab.open("/login")
     await tab.emit(f"{LOGIN}.set_browser_country", {"tag": "en-US"})
-    form = {"__reflex_form_data__": [["email", user.email], ["password", sessions_seed.PASSWORD]]}
+    # The login form's fields as the page submits them: Reflex's form sends each input by its name and by its id.
+    pairs = [["email", user.email], ["password", sessions_seed.PASSWORD]]
+    form = {"__reflex_form_data__": [*pairs, *[[f"login_{name}", value] for name, value in pairs]]}
     await tab.emit(f"{AUTH}.login_with_password", {"form": form})
     found: dict[str, str] = {}
 
@@ -365,11 +368,12 @@ def digits(text: Any) -> str:
 class Session:
     """One signed-in user's tab and the next action of its cycle."""
 
-    def __init__(self, tab: Tab, user: BenchUser, stats: Stats, rng: random.Random):
+    def __init__(self, tab: Tab, user: BenchUser, stats: Stats, rng: random.Random, *, step: int = 0):
         self.tab, self.user, self.stats, self.rng = tab, user, stats, rng
         self.period, self.chart_days, self.outcome = "week", 7, ""
         self.filters_open = False
-        self.step = rng.randrange(len(ACTIONS))
+        # Sessions start at different points of the cycle, so every action runs from the first second on.
+        self.step = step % len(ACTIONS)
 
     async def open_dashboard(self) -> None:
         """The full load of /dashboard after login: hydrate, the shell, the figures (and ReachState on mount)."""
@@ -466,8 +470,29 @@ class Session:
         if not ids or not ids <= self.user.tenant.all_ids:
             raise Failed(f"list rows {sorted(ids)[:5]} not all of organisation {self.user.tenant.tenant_id}")
 
-    async def run(self, until: float) -> None:
+    async def poll(self, until: float) -> None:
+        """The dashboard's 5 s timer as browsers run it today (``--poll``): ``refresh`` while on the dashboard.
+
+        Not checked (a poll re-sends only what changed, often nothing) and not timed; counted in the CPU per action.
+        """
+        await asyncio.sleep(self.rng.random() * 5)
+        while time.monotonic() < until:
+            if self.tab.pathname == "/dashboard" and self.tab.ws is not None:
+                with _quiet():
+                    await self.tab.emit(f"{DASH}.refresh", {"_tick": time.strftime("%a %b %d %Y %H:%M:%S GMT+0000")})
+                    self.stats.polls += 1
+            await asyncio.sleep(5)
+
+    async def run(self, until: float, *, poll: bool = False) -> None:
         """One action a second from a random phase until ``until`` (monotonic); never two in flight."""
+        poller = asyncio.create_task(self.poll(until)) if poll else None
+        try:
+            await self._actions(until)
+        finally:
+            if poller is not None:
+                poller.cancel()
+
+    async def _actions(self, until: float) -> None:
         next_at = time.monotonic() + self.rng.random()
         while True:
             now = time.monotonic()
@@ -568,7 +593,7 @@ async def connect_all(
     async def one(index: int, user: BenchUser) -> None:
         async with gate:
             tab = Tab(http, base_url, build)
-            session = Session(tab, user, stats, random.Random(args.seed * 100_003 + index))
+            session = Session(tab, user, stats, random.Random(args.seed * 100_003 + index), step=index)
             try:
                 if index < args.password_logins:
                     await login_with_password(tab, user)
@@ -601,7 +626,7 @@ async def run(args) -> dict:
         connected, redis_connected = server_usage(args.server_pid), await redis_used_mb(args.redis_url)
         load_before = os.getloadavg()
         until = time.monotonic() + args.seconds
-        await asyncio.gather(*(session.run(until) for session in sessions))
+        await asyncio.gather(*(session.run(until, poll=args.poll) for session in sessions))
         after = server_usage(args.server_pid)
         own_after = resource.getrusage(resource.RUSAGE_SELF)
         load_after = os.getloadavg()
@@ -622,6 +647,7 @@ async def run(args) -> dict:
         "errors": dict(stats.errors),
         "error_samples": stats.error_samples,
         "late_ticks": stats.late_ticks,
+        "polls": stats.polls,
         "actions_per_s": round(actions / args.seconds, 1),
         "state_hashes": len(build.hashes),
         "loadavg": [round(x, 2) for x in (*load_before, *load_after)],
@@ -670,7 +696,7 @@ def report(result: dict) -> bool:
     print(f"  sent {result['sent']}\n  checked {result['checked']}\n  errors {result['errors']}")
     for sample in result["error_samples"]:
         print(f"    {sample}")
-    print(f"  actions/s {result['actions_per_s']}, late ticks {result['late_ticks']}")
+    print(f"  actions/s {result['actions_per_s']}, late ticks {result['late_ticks']}, polls {result['polls']}")
     if "server" in result:
         print(f"  server {result['server']}")
     if "redis_per_session_mb" in result:
@@ -735,12 +761,13 @@ def main() -> int:
     parser.add_argument("--connect-concurrency", type=int, default=20)
     parser.add_argument("--server-pid", type=int, help="any process of the server's session (RSS and CPU)")
     parser.add_argument("--redis-url", help="the Redis of Reflex's state, for its memory per session")
+    parser.add_argument("--poll", action="store_true", help="also send the dashboard's 5 s refresh, as browsers do")
     parser.add_argument("--label", default="")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     if args.short:
-        args.sessions, args.seconds, args.tenants = 10, 5.0, 2
+        args.sessions, args.seconds, args.tenants, args.password_logins = 10, 5.0, 2, 2
     args.password_logins = min(args.password_logins, MAX_PASSWORD_LOGINS, args.sessions)
     args.label = args.label or f"{args.sessions} sessions"
     hard_limit = 600 + args.seconds + args.sessions * 0.5
