@@ -47,8 +47,13 @@ def main() -> int:
     parser.add_argument("profile", type=Path)
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--match", default="")
+    parser.add_argument(
+        "--within", default="", help="only stacks with a frame containing this (e.g. run_forever: the event loop)"
+    )
     args = parser.parse_args()
     stacks = parse(args.profile)
+    if args.within:
+        stacks = [(frames, count) for frames, count in stacks if any(args.within in frame for frame in frames)]
     total = sum(count for _frames, count in stacks) or 1
     inclusive: Counter[str] = Counter()
     groups: Counter[str] = Counter()

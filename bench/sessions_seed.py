@@ -70,7 +70,10 @@ def seed(*, users: int, tenants: int, calls_per_tenant: int) -> list[BenchUser]:
             email = EMAIL.format(index=index)
             tenant_id = tenant_ids[index % tenants]
             user = session.exec(select(User).where(User.email == email)).first()
-            if user is None:
+            if user is not None:  # made by an earlier run, maybe with another number of organisations: keep its own
+                member = session.exec(select(Membership).where(Membership.user_id == user.id)).first()
+                tenant_id = member.tenant_id if member is not None else tenant_id
+            else:
                 password_hash = password_hash or hash_password(PASSWORD)
                 user = User(email=email, name=f"Bench user {index}", password_hash=password_hash)
                 user.email_verified_at = utcnow()
@@ -81,7 +84,7 @@ def seed(*, users: int, tenants: int, calls_per_tenant: int) -> list[BenchUser]:
             assert user.id is not None
             made.append((email, user.id, tenant_id))
         session.commit()
-        expected = {tenant_id: _expected(session, tenant_id) for tenant_id in tenant_ids}
+        expected = {tenant_id: _expected(session, tenant_id) for tenant_id in {made_id for *_, made_id in made}}
     return [BenchUser(email=email, user_id=user_id, tenant=expected[tenant_id]) for email, user_id, tenant_id in made]
 
 
