@@ -3,7 +3,7 @@
 Queue plumbing only: the lazily built queue, the task-declaring decorators, webhook back-pressure and the embedded
 worker. Task bodies live beside their feature and are declared with ``task``/``periodic_task``; this module imports no
 service, so any service may enqueue. ``./scripts/run`` runs the consumer inside the app process
-(``start_embedded_worker``); production runs ``huey_consumer ava_app.tasks.huey`` as separate workers.
+(``start_embedded_worker``); production runs ``huey_consumer ava_app.task_queue.huey`` as separate workers.
 """
 
 from __future__ import annotations
