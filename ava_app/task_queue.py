@@ -321,6 +321,9 @@ _ENDING_SIGNALS = {
     huey_signals.SIGNAL_RATE_LIMITED,
     huey_signals.SIGNAL_INTERRUPTED,
 }
+# A job that raises RetryTask ends its run with "retrying" alone (no error signal first): what a run holds is let go
+# on it too, or the thread would keep the job's request id and the start time would stay behind.
+_RUN_RELEASING_SIGNALS = _ENDING_SIGNALS | {huey_signals.SIGNAL_RETRYING}
 # Signals that say nothing about a run (the job's own enqueue and schedule) or repeat one (retrying follows error).
 _COUNTED_SIGNALS = _ENDING_SIGNALS | {
     huey_signals.SIGNAL_RETRYING,
@@ -337,7 +340,7 @@ def _count_job(signal: str, task: Any, *_args: Any) -> None:
             return
         if signal not in _COUNTED_SIGNALS:
             return
-        started = _job_starts.pop(task.id, None) if signal in _ENDING_SIGNALS else None
+        started = _job_starts.pop(task.id, None) if signal in _RUN_RELEASING_SIGNALS else None
         seconds = time.perf_counter() - started if started is not None else None
         metrics.record_job(task=task.name, outcome=signal, seconds=seconds)
     except Exception:
@@ -357,7 +360,7 @@ def _bind_job_request_id(signal: str, task: Any, *_args: Any) -> None:
         if signal == huey_signals.SIGNAL_EXECUTING:
             context = (task.kwargs or {}).get(JOB_CONTEXT_KWARG) or {}
             _job_tokens[task.id] = bind_request_id(context.get("request_id") or new_request_id())
-        elif signal in _ENDING_SIGNALS and (token := _job_tokens.pop(task.id, None)) is not None:
+        elif signal in _RUN_RELEASING_SIGNALS and (token := _job_tokens.pop(task.id, None)) is not None:
             reset_request_id(token)
     except Exception:
         log.debug("could not bind a job's request id", exc_info=True)

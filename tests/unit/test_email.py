@@ -280,3 +280,14 @@ def test_a_seal_that_no_longer_opens_fails_the_row_instead_of_sending_a_dead_lin
     row = reload(db, row.id)
     assert (row.status, row.sealed_links) == ("failed", None)
     assert "server key" in row.last_error
+
+
+def test_a_job_retried_through_retrytask_leaves_no_request_id_behind(db, smtp_env, jobs):
+    from ava_app.observability.request_ids import current_request_id
+
+    smtp_env(host="127.0.0.1", port=closed_port(), tls="none")
+    email.send_email(db, to="a@example.com", subject="S", body_text="T")
+    run_scheduled(jobs)
+
+    assert jobs.scheduled(), "the delivery was retried"
+    assert current_request_id() is None
