@@ -3,16 +3,20 @@
 AVA draws bars only, so the cards use plotly's basic bundle (bar, scatter, pie: about a quarter of the full one).
 Reflex loads it with a dynamic import once a chart mounts, so the page and its figures show first and the charts
 follow; ``height`` keeps the chart's room meanwhile, so nothing below jumps when it arrives.
+
+The states keep their figures as plain dicts in Plotly's JSON shape (``state/dashboard.py`` says why); the component
+spreads whatever dict it gets over react-plotly's props, so the var is only re-typed for its prop check.
 """
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
 import reflex as rx
 
 
 def chart_card(
     title: rx.Var | str,
-    figure: rx.Var,
+    figure: rx.Var[dict],
     *,
     controls: rx.Component | None = None,
     label: str = "",
@@ -35,7 +39,7 @@ def chart_card(
             ),
             rx.box(
                 rx.plotly.basic(
-                    data=figure,
+                    data=figure.to(go.Figure),
                     config={"displayModeBar": False, "responsive": True},
                     use_resize_handler=True,
                     width="100%",

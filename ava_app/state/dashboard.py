@@ -1,16 +1,16 @@
 """/dashboard: the organisation's calls at a glance, refreshed when its calls change while the page is open.
 
 Every figure comes from ``analytics.dashboard_summary`` (the service behind ``GET /api/v1/analytics/summary``), so the
-page and the API always agree. The state keeps ready-to-show strings, two small plotly figures and at most 10 + 20
-rows. The page's load registers the tab for live updates (``state/live.py``): when a webhook or a job changes the
-organisation's calls, the server reads the figures again for this tab and pushes what changed; nothing polls.
+page and the API always agree. The state keeps ready-to-show strings, two small plotly figures (as plain dicts) and
+at most 10 + 20 rows. The page's load registers the tab for live updates (``state/live.py``): when a webhook or a job
+changes the organisation's calls, the server reads the figures again for this tab and pushes what changed; nothing
+polls.
 """
 
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-import plotly.graph_objects as go
 import reflex as rx
 
 from ava_app import routes
@@ -49,47 +49,56 @@ SEPARATORS = {"fr": ", ", "en": ".,"}
 MAX_TICKS = 8
 # Up to this many calls a bar chart's count axis steps by one call.
 SMALL_COUNT = 6
+# What a chart shows before the first read: nothing, cheap to copy into each new tab.
+EMPTY_FIGURE: dict = {"data": [], "layout": {}}
 
 
-def _base_layout(figure: go.Figure, *, height: int, lang: str) -> go.Figure:
+def _base_layout(*, height: int, lang: str, top: int) -> dict:
+    """The layout both charts share, as the plain dict Plotly reads in the browser.
+
+    Built by hand rather than through plotly.py's validating figure objects: building those took about 40 % of a busy
+    web process's event loop, and a stored ``go.Figure`` is slow to copy into each new tab and to read back from
+    Redis. ``tests/unit/test_dashboard_state.py`` checks that plotly.py accepts every key and sends the same JSON.
+    """
     # Transparent so the page's own light or dark background shows; the component's template sets fonts and grids.
-    # The text and grid colours are mid-greys that read on both backgrounds. No template of the figure's own: the
-    # component merges its light or dark one over it in the browser anyway, and plotly.py's default would add 7 KB
-    # to every figure sent (bench/README.md, "Dashboard on a phone").
-    figure.update_layout(
-        template=None,
-        height=height,
-        margin={"l": 36, "r": 8, "t": 8, "b": 8},
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)",
-        font={"family": "Inter, system-ui, sans-serif", "size": 12, "color": "#8b8d98"},
-        legend={"orientation": "h", "y": -0.18, "x": 0, "font": {"size": 11}, "traceorder": "normal"},
-        hoverlabel={"font": {"size": 12}},
-        separators=SEPARATORS.get(lang, SEPARATORS["en"]),
-        bargap=0.25,
-    )
-    figure.update_yaxes(
-        gridcolor="rgba(139,141,152,0.25)", zeroline=False, rangemode="tozero", fixedrange=True, tickformat=",d"
-    )
-    figure.update_xaxes(showgrid=False, fixedrange=True, type="category", tickangle=0, automargin=True)
-    return figure
+    # The text and grid colours are mid-greys that read on both backgrounds. An empty template of the figure's own:
+    # the component merges its light or dark one over it in the browser anyway, and plotly.py's default would add
+    # 7 KB to every figure sent (bench/README.md, "Dashboard on a phone").
+    yaxis: dict = {
+        "gridcolor": "rgba(139,141,152,0.25)",
+        "zeroline": False,
+        "rangemode": "tozero",
+        "fixedrange": True,
+        "tickformat": ",d",
+    }
+    # Count axes step by whole calls: with one or a few calls Plotly's own steps (0.2, 0.5) round to "0 0 0 1 1 1"
+    # under the ``,d`` format, which is what a new business sees on its first day.
+    if top <= SMALL_COUNT:
+        yaxis.update(tick0=0, dtick=1)
+    return {
+        "template": {},
+        "height": height,
+        "margin": {"l": 36, "r": 8, "t": 8, "b": 8},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "font": {"family": "Inter, system-ui, sans-serif", "size": 12, "color": "#8b8d98"},
+        "legend": {"orientation": "h", "y": -0.18, "x": 0, "font": {"size": 11}, "traceorder": "normal"},
+        "hoverlabel": {"font": {"size": 12}},
+        "separators": SEPARATORS.get(lang, SEPARATORS["en"]),
+        "bargap": 0.25,
+        "yaxis": yaxis,
+        "xaxis": {"showgrid": False, "fixedrange": True, "type": "category", "tickangle": 0, "automargin": True},
+    }
 
 
-def _sparse_ticks(figure: go.Figure, labels: list[str], *, every: int, two_lines: bool = False) -> None:
+def _sparse_ticks(layout: dict, labels: list[str], *, every: int, two_lines: bool = False) -> None:
     """Label one category in ``every`` (all of them stay as bars), so the labels never overlap on a phone.
 
     ``two_lines`` puts a label's words one under the other ("Mon" above "3"): a week of days fits at 390 px.
     """
     shown = labels[::every]
     text = [label.replace(" ", "<br>") for label in shown] if two_lines else shown
-    figure.update_xaxes(tickmode="array", tickvals=shown, ticktext=text)
-
-
-def _whole_ticks(figure: go.Figure, top: int) -> None:
-    """Count axes step by whole calls: with one or a few calls Plotly's own steps (0.2, 0.5) round to "0 0 0 1 1 1"
-    under the ``,d`` format, which is what a new business sees on its first day."""
-    if top <= SMALL_COUNT:
-        figure.update_yaxes(tick0=0, dtick=1)
+    layout["xaxis"].update(tickmode="array", tickvals=shown, ticktext=text)
 
 
 def hour_label(hour: int, lang: str) -> str:
@@ -97,47 +106,48 @@ def hour_label(hour: int, lang: str) -> str:
     return f"{hour}h" if lang == "fr" else f"{hour:02d}:00"
 
 
-def calls_per_day_figure(days: list[analytics.DayCalls], lang: str) -> go.Figure:
+def calls_per_day_figure(days: list[analytics.DayCalls], lang: str) -> dict:
     """Stacked bars: one per day, one colour per outcome; outcomes nobody had are left out of the legend."""
     labels = [day_label(day.day, lang) for day in days]
     unit = translate("dash.calls_unit", lang)
-    figure = go.Figure()
+    data = []
     for outcome in analytics.CHART_OUTCOMES:
         values = [day.by_outcome.get(outcome, 0) for day in days]
         if not any(values):
             continue
         name = outcome_label(outcome, lang)
-        figure.add_bar(
-            x=labels,
-            y=values,
-            name=name,
-            marker_color=CHART_COLORS[outcome],
-            hovertemplate=f"%{{x}} · {name}: %{{y}} {unit}<extra></extra>",
+        data.append(
+            {
+                "type": "bar",
+                "x": labels,
+                "y": values,
+                "name": name,
+                "marker": {"color": CHART_COLORS[outcome]},
+                "hovertemplate": f"%{{x}} · {name}: %{{y}} {unit}<extra></extra>",
+            }
         )
-    figure.update_layout(barmode="stack", showlegend=True)
-    _base_layout(figure, height=300, lang=lang)
-    _whole_ticks(figure, max((sum(day.by_outcome.values()) for day in days), default=0))
-    _sparse_ticks(figure, labels, every=max(1, -(-len(labels) // MAX_TICKS)), two_lines=True)
-    return figure
+    top = max((sum(day.by_outcome.values()) for day in days), default=0)
+    layout = {"barmode": "stack", "showlegend": True, **_base_layout(height=300, lang=lang, top=top)}
+    _sparse_ticks(layout, labels, every=max(1, -(-len(labels) // MAX_TICKS)), two_lines=True)
+    return {"data": data, "layout": layout}
 
 
-def calls_by_hour_figure(hours: list[analytics.HourCalls], lang: str) -> go.Figure:
+def calls_by_hour_figure(hours: list[analytics.HourCalls], lang: str) -> dict:
     """Bars for the 24 local hours of the day."""
     unit = translate("dash.calls_unit", lang)
-    figure = go.Figure()
     labels = [hour_label(hour.hour, lang) for hour in hours]
-    figure.add_bar(
-        x=labels,
-        y=[hour.calls for hour in hours],
-        marker_color="#3e63dd",
-        hovertemplate=f"%{{x}}: %{{y}} {unit}<extra></extra>",
-    )
-    figure.update_layout(showlegend=False)
-    _base_layout(figure, height=240, lang=lang)
-    _whole_ticks(figure, max((hour.calls for hour in hours), default=0))
+    bars = {
+        "type": "bar",
+        "x": labels,
+        "y": [hour.calls for hour in hours],
+        "marker": {"color": "#3e63dd"},
+        "hovertemplate": f"%{{x}}: %{{y}} {unit}<extra></extra>",
+    }
+    top = max((hour.calls for hour in hours), default=0)
+    layout = {"showlegend": False, **_base_layout(height=240, lang=lang, top=top)}
     # Every third hour: 00:00, 03:00 ... 21:00.
-    _sparse_ticks(figure, labels, every=3)
-    return figure
+    _sparse_ticks(layout, labels, every=3)
+    return {"data": [bars], "layout": layout}
 
 
 def _recent_row(call: analytics.RecentCall, lang: str, today) -> dict:
@@ -214,8 +224,9 @@ class DashboardState(AuthState):
     topics: list[dict] = []
     recent: list[dict] = []
     live: list[dict] = []
-    day_figure: go.Figure = go.Figure()
-    hour_figure: go.Figure = go.Figure()
+    # Plain dicts in Plotly's JSON shape (see ``_base_layout``); empty until the first read.
+    day_figure: dict = EMPTY_FIGURE
+    hour_figure: dict = EMPTY_FIGURE
 
     def _summaries(
         self, session, principal

@@ -1,6 +1,6 @@
 """A new business's dashboard leads with its setup checklist; items turn done as the owner works; then the figures.
 
-Also at 390 px: the figures show, and nothing is wider than the screen.
+Also at 390 px: the figures show, and nothing is wider than the screen; at 1440 px both charts draw their bars.
 """
 
 from __future__ import annotations
@@ -111,3 +111,13 @@ def test_a_business_with_calls_sees_the_compact_checklist_and_can_hide_it(live_s
     page.reload()
     expect(page.locator("#dash-stats")).to_be_visible()
     expect(page.locator("#setup-checklist")).to_have_count(0)
+
+    # Both charts draw (their figures are plain dicts in the state): bars per day, bars per hour, ticks in between.
+    page.set_viewport_size({"width": 1440, "height": 900})
+    charts = page.locator(".js-plotly-plot")
+    expect(charts).to_have_count(2)
+    for index in range(2):
+        expect(charts.nth(index).locator(".trace.bars path").first).to_be_attached()
+        expect(charts.nth(index).locator(".xtick text").first).to_be_visible()
+    # The day's label sits on two lines ("Sat" above "5"): Plotly sets the <br> as a second tspan.
+    expect(charts.first.locator(".xtick text tspan.line").first).to_be_attached()
