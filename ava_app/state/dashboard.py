@@ -145,8 +145,9 @@ def calls_by_hour_figure(hours: list[analytics.HourCalls], lang: str) -> dict:
     }
     top = max((hour.calls for hour in hours), default=0)
     layout = {"showlegend": False, **_base_layout(height=240, lang=lang, top=top)}
-    # Every third hour: 00:00, 03:00 ... 21:00.
-    _sparse_ticks(layout, labels, every=3)
+    # Every third hour when labels are short (0h, 3h ... 21h); "00:00" labels every sixth, or eight of them touch
+    # each other on a 390 px phone.
+    _sparse_ticks(layout, labels, every=3 if max(map(len, labels), default=0) <= 3 else 6)
     return {"data": [bars], "layout": layout}
 
 
