@@ -6,6 +6,8 @@ header on the way out, a context variable and two metric updates.
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 from typing import Any
 
@@ -20,6 +22,8 @@ from ava_app.observability.request_ids import (
 
 _HEADER_KEY = HEADER.lower().encode()
 UNMATCHED = "unmatched"
+
+logger = logging.getLogger(__name__)
 
 
 def route_template(scope: dict[str, Any]) -> str:
@@ -55,12 +59,13 @@ class EdgeMiddleware:
             return
         request_id = _presented_id(scope) or new_request_id()
         header = (_HEADER_KEY, request_id.encode())
-        status = 500  # if the app raises before answering, the server answers 500
+        status = 500  # if the app raises before answering, the answer is a 500
+        started = False
 
         async def send_with_id(message: dict[str, Any]) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started = message["status"], True
                 message = {**message, "headers": [*message.get("headers", ()), header]}
             await send(message)
 
@@ -68,6 +73,13 @@ class EdgeMiddleware:
         start = time.perf_counter()
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Starlette's error middleware sits outside this one and would answer 500 without the id: answer here,
+            # so the person reporting the error has the id that finds its log line, then let the server see it.
+            logger.exception("unhandled error in %s %s", scope.get("method", ""), route_template(scope))
+            if not started:
+                await _send_server_error(send, header=header, request_id=request_id)
+            raise
         finally:
             reset_request_id(token)
             metrics.record_http(
@@ -76,3 +88,10 @@ class EdgeMiddleware:
                 status=status,
                 seconds=time.perf_counter() - start,
             )
+
+
+async def _send_server_error(send: Any, *, header: tuple[bytes, bytes], request_id: str) -> None:
+    body = json.dumps({"detail": "Internal Server Error", "request_id": request_id}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), header]
+    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -113,6 +113,25 @@ async def test_the_edge_keeps_a_good_id_and_replaces_a_bad_one(engine):
     assert current_request_id() is None
 
 
+async def test_an_unhandled_error_answers_500_with_the_request_id(engine, caplog):
+    api = create_api()
+
+    @api.get("/probe-crash")
+    async def crash() -> dict:
+        raise RuntimeError("boom")
+
+    transport = httpx.ASGITransport(app=api, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        given = await client.get("/probe-crash", headers={"X-Request-ID": "crash-42"})
+        made = await client.get("/probe-crash")
+    assert given.status_code == 500 and given.headers["x-request-id"] == "crash-42"
+    assert given.json() == {"detail": "Internal Server Error", "request_id": "crash-42"}
+    assert made.status_code == 500 and made.json()["request_id"] == made.headers["x-request-id"]
+    assert len(made.headers["x-request-id"]) == 32
+    logged = [record for record in caplog.records if record.getMessage() == "unhandled error in GET /probe-crash"]
+    assert len(logged) == 2 and logged[0].exc_info is not None
+
+
 def test_a_consumer_process_logs_in_avas_format_once(monkeypatch):
     from ava_app import task_queue
 
