@@ -224,19 +224,36 @@ def _reconcile_vapi_account(
 
 
 async def _recent_calls(client: VapiClient, *, since: datetime) -> tuple[list[dict[str, Any]], bool]:
-    """Calls created since ``since``, newest first, paging on createdAt; True when the page limit cut the window."""
+    """Calls created since ``since``, newest first, paging on createdAt; True when the page limit cut the window.
+
+    Each page asks for calls created at or before the oldest one of the page before, and skips the ids already seen:
+    paging strictly before that instant would lose the calls that share it but did not fit in the page. Only a
+    whole page of calls created in the same instant makes it step past that instant.
+    """
     found: list[dict[str, Any]] = []
+    seen: set[str] = set()
     cursor: str | None = None
+    step_past = False
     try:
         for _ in range(MAX_PAGES):
-            page = await client.list_calls(limit=PAGE_SIZE, created_at_lt=cursor)
+            if step_past:
+                page = await client.list_calls(limit=PAGE_SIZE, created_at_lt=cursor)
+            else:
+                page = await client.list_calls(limit=PAGE_SIZE, created_at_le=cursor)
             for call in page:
+                call_id = str(call.get("id"))
+                if call_id in seen:
+                    continue
+                seen.add(call_id)
                 created = parse_time(call.get("createdAt"))
                 if created is not None and created >= since:
                     found.append(call)
             oldest = parse_time(page[-1].get("createdAt")) if page else None
             if len(page) < PAGE_SIZE or oldest is None or oldest < since:
                 return found, False
+            step_past = page[0].get("createdAt") == page[-1].get("createdAt")
+            if step_past:
+                log.warning("reconcile: more than %d calls created at %s", PAGE_SIZE, page[-1].get("createdAt"))
             cursor = page[-1]["createdAt"]
         return found, True
     finally:

@@ -4,12 +4,16 @@ late original and a rebuilt copy are one event."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
-from ava_app.services import twilio_voice
+import httpx
+
+from ava_app.sandbox.vapi.app import create_vapi_emulator
+from ava_app.services import reconcile, twilio_voice
 from ava_app.services.ingest.payloads import event_dedupe_key
+from ava_app.services.providers.vapi import VapiClient
 from ava_app.services.reconcile import report_from_call, twilio_final_callback
 
 CONTRACTS = Path(__file__).resolve().parents[1] / "fixtures" / "contracts"
@@ -66,3 +70,41 @@ def test_a_twilio_call_record_becomes_its_final_status_callback():
     for name in ("CallSid", "AccountSid", "From", "To", "Direction", "CallStatus", "CallDuration", "Timestamp"):
         assert rebuilt.get(name) == original.get(name), name
     assert twilio_voice.parse_twilio_form(rebuilt.raw.encode()).pairs == rebuilt.pairs
+
+
+def _emulated_calls(tmp_path: Path, instants: list[str]) -> tuple[VapiClient, list[str]]:
+    """A Vapi emulator holding one call per instant (several may share one), and a real client speaking to it."""
+    app = create_vapi_emulator(
+        db_path=tmp_path / "vapi.db", api_keys=["page-key"], public_base_url="http://vapi.test", auto_simulate=False
+    )
+    org = app.state.sandbox.org_for("Bearer page-key")
+    ids = []
+    for number, instant in enumerate(instants):
+        call = {"id": f"call-{number:04d}", "orgId": org, "status": "ended", "createdAt": instant, "updatedAt": instant}
+        app.state.sandbox.store.insert("call", call)
+        ids.append(call["id"])
+    client = VapiClient(base_url="http://vapi.test", api_key="page-key", transport=httpx.ASGITransport(app=app))
+    return client, ids
+
+
+def _instant(second: int) -> str:
+    moment = datetime(2026, 12, 4, 12, 0, tzinfo=UTC) - timedelta(seconds=second)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")  # as Vapi writes them
+
+
+async def test_calls_sharing_an_instant_at_a_page_boundary_are_all_found(tmp_path):
+    # 250 calls, three per second: pages of 100 end in the middle of an instant's three calls.
+    client, ids = _emulated_calls(tmp_path, [_instant(number // 3) for number in range(250)])
+    found, cut = await reconcile._recent_calls(client, since=datetime(2026, 12, 4, tzinfo=UTC))
+    assert not cut
+    assert sorted(call["id"] for call in found) == sorted(ids)
+
+
+async def test_a_whole_page_created_in_one_instant_does_not_stop_the_paging(tmp_path):
+    instants = [_instant(0)] * (reconcile.PAGE_SIZE + 20) + [_instant(second) for second in range(1, 31)]
+    client, ids = _emulated_calls(tmp_path, instants)
+    found, cut = await reconcile._recent_calls(client, since=datetime(2026, 12, 4, tzinfo=UTC))
+    found_ids = [call["id"] for call in found]
+    assert not cut and len(found_ids) == len(set(found_ids))
+    # The 30 older calls are reached; of the crowded instant, at least the first page's worth.
+    assert set(ids[-30:]) <= set(found_ids) and len(found_ids) >= reconcile.PAGE_SIZE + 30

@@ -525,11 +525,15 @@ class VapiClient:
         *,
         limit: int = 100,
         created_at_lt: str | None = None,
+        created_at_le: str | None = None,
         assistant_id: str | None = None,
         phone_number_id: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Calls of the org, newest first, optionally for one assistant or number."""
-        params = _list_params(limit, created_at_lt) | _present(assistantId=assistant_id, phoneNumberId=phone_number_id)
+        """Calls of the org, newest first, optionally for one assistant or number, created before (``lt``) or at
+        or before (``le``) a time."""
+        params = _list_params(limit, created_at_lt) | _present(
+            createdAtLe=created_at_le, assistantId=assistant_id, phoneNumberId=phone_number_id
+        )
         return _newest_first(await self._call("GET", "/call", params=params, what="call"))
 
     async def get_call(self, *, call_id: str) -> dict[str, Any]:
