@@ -77,12 +77,23 @@ class Settings(BaseSettings):
     metrics_dir: Path | None = None
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # OpenTelemetry traces (HTTP request -> job -> provider call), off while unset: the base URL of an OTLP/HTTP
+    # collector (spans are posted to <endpoint>/v1/traces), and the service name they carry.
+    otel_endpoint: str = ""
+    otel_service_name: str = "ava"
 
     @field_validator("metrics_token")
     @classmethod
     def _metrics_token(cls, value: str) -> str:
         if any(_placeholder(token) for token in _comma_list(value)):
             raise ValueError("each token must be a random value of 32+ characters (or unset to turn /metrics off)")
+        return value
+
+    @field_validator("otel_endpoint")
+    @classmethod
+    def _otel_endpoint(cls, value: str) -> str:
+        if value and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+            raise ValueError("must be the http(s):// base URL of an OTLP/HTTP collector, e.g. http://collector:4318")
         return value
 
     @field_validator("database_url")

@@ -25,7 +25,7 @@ from huey.api import TaskWrapper
 from huey.consumer import Consumer
 from huey.storage import RedisStorage, SqliteStorage
 
-from ava_app.observability import metrics
+from ava_app.observability import metrics, tracing
 from ava_app.observability.logs import configure_logging
 from ava_app.observability.request_ids import (
     bind_request_id,
@@ -123,8 +123,12 @@ JOB_CONTEXT_KWARG = "_ava_job"
 
 
 def job_context() -> dict[str, Any]:
-    """What a job enqueued now carries: the request id it was enqueued under and when (for the queue's age)."""
-    return {"request_id": current_request_id(), "enqueued_at": time.time()}
+    """What a job enqueued now carries: the request id it was enqueued under, when (for the queue's age) and, while
+    tracing is on, the enqueuing span (the job's span is its child)."""
+    context: dict[str, Any] = {"request_id": current_request_id(), "enqueued_at": time.time()}
+    if carrier := tracing.job_carrier():
+        context["trace"] = carrier
+    return context
 
 
 def _in_job_context(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -138,7 +142,10 @@ def _in_job_context(func: Callable[..., Any]) -> Callable[..., Any]:
     def run(*args: Any, **kwargs: Any) -> Any:
         context = kwargs.pop(JOB_CONTEXT_KWARG, None) or {}
         # Usually already bound by ``_bind_job_request_id``; a task run with ``call_local`` gets its own.
-        with request_id_bound(context.get("request_id") or current_request_id() or new_request_id()):
+        with (
+            request_id_bound(context.get("request_id") or current_request_id() or new_request_id()),
+            tracing.job_span(func.__name__, context.get("trace")),
+        ):
             log.info("job %s started", func.__name__)
             return func(*args, **kwargs)
 
@@ -397,7 +404,8 @@ _logs_configured = threading.Event()
 
 
 def _configure_worker_logs() -> None:
-    """Startup hook: a consumer's process logs like the web processes (AVA_LOG_FORMAT, a request id on each line).
+    """Startup hook: a consumer's process logs like the web processes (AVA_LOG_FORMAT, a request id on each line)
+    and exports its traces as they do (AVA_OTEL_ENDPOINT).
 
     Once per process. ``huey_consumer`` gives the ``huey`` logger a handler of its own; it is dropped so those lines
     come out once, in AVA's format, through the root logger.
@@ -410,6 +418,7 @@ def _configure_worker_logs() -> None:
         for handler in list(huey_logger.handlers):
             huey_logger.removeHandler(handler)
         configure_logging(log_format=settings.log_format, level=settings.log_level)
+        tracing.configure_tracing(endpoint=settings.otel_endpoint, service_name=settings.otel_service_name)
         _logs_configured.set()
 
 

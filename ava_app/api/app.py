@@ -26,6 +26,7 @@ from ava_app.api import (
 )
 from ava_app.observability.edge import EdgeMiddleware
 from ava_app.observability.logs import configure_logging
+from ava_app.observability.tracing import configure_tracing, fastapi_telemetry
 from ava_app.private_files import private_dir
 from ava_app.services.errors import DomainError
 from ava_app.settings import get_settings
@@ -66,12 +67,14 @@ def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
 def create_api() -> FastAPI:
     """Build the FastAPI app; Reflex mounts it through ``api_transformer``.
 
-    Also sets up the process's log output (text or JSON, each line with its request id): the app is built once per
-    web process, before it serves anything.
+    Also sets up the process's log output (text or JSON, each line with its request id) and, when configured, its
+    traces: the app is built once per web process, before it serves anything.
     """
     settings = get_settings()
     configure_logging(log_format=settings.log_format, level=settings.log_level)
+    configure_tracing(endpoint=settings.otel_endpoint, service_name=settings.otel_service_name)
     api = FastAPI(
+        telemetry=fastapi_telemetry(),
         title="AVA API",
         version="1.0",
         docs_url=routes.API_DOCS,
