@@ -34,6 +34,7 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # Provider calls take from tens of milliseconds to tens of seconds (an LLM summary); HTTP requests are faster.
 PROVIDER_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 JOB_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0)
+UI_EVENT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 CIRCUIT_STATES = {"closed": 0, "half-opened": 1, "opened": 2}
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
@@ -88,6 +89,13 @@ class Instruments:
         )
         self.messages = Counter("ava_messages", "Emails and SMS by outcome.", ["channel", "status"], registry=r)
         self.reflex_events = Counter("ava_reflex_events", "Reflex UI events by handler.", ["handler"], registry=r)
+        self.reflex_event_duration = Histogram(
+            "ava_reflex_event_duration_seconds",
+            "Reflex UI event handler run time, by handler and outcome (ok or the exception's type).",
+            ["handler", "outcome"],
+            buckets=UI_EVENT_BUCKETS,
+            registry=r,
+        )
         self.reflex_sessions = Gauge(
             "ava_reflex_sessions",
             "Browser sessions connected to the Reflex socket.",
@@ -252,6 +260,11 @@ def record_job(*, task: str, outcome: str, seconds: float | None = None) -> None
 def record_reflex_event(*, handler: str) -> None:
     """A UI event reached its handler."""
     instruments().reflex_events.labels(handler).inc()
+
+
+def record_reflex_event_duration(*, handler: str, outcome: str, seconds: float) -> None:
+    """A UI event's handler ran for ``seconds`` (``outcome``: ``ok`` or the type of the exception it raised)."""
+    instruments().reflex_event_duration.labels(handler, outcome).observe(seconds)
 
 
 def set_reflex_sessions(count: int) -> None:

@@ -82,6 +82,11 @@ def tracing_on() -> bool:
     return _provider is not None
 
 
+def tracer_provider() -> TracerProvider | None:
+    """This process's tracer provider while tracing is on."""
+    return _provider
+
+
 def fastapi_telemetry() -> TelemetryConfig:
     """The ``telemetry=`` argument for AVA's FastAPI app: request spans with this module's provider, or nothing."""
     if _provider is None:

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -308,3 +309,33 @@ def test_multiprocess_mode_adds_up_every_process(tmp_path: Path):
     )
     assert shared.stat().st_mode & 0o777 == 0o700
     assert len(list(shared.glob("*.db"))) >= 3
+
+
+def test_reflex_handler_run_times_come_from_reflexs_own_trace_points():
+    from reflex_base import otel as reflex_otel
+
+    from ava_app.observability.reflex_events import time_reflex_handlers
+
+    time_reflex_handlers()
+    assert reflex_otel.enabled
+    handler = "reflex___state____state.ava_app___state___dashboard____dashboard_state.set_period"
+    event = SimpleNamespace(name=handler)
+    registered = SimpleNamespace(handler=SimpleNamespace(fn=lambda: None, is_background=False))
+
+    def context() -> SimpleNamespace:
+        return SimpleNamespace(txid="tx-1", token="tab-token", parent_txid=None, otel_context=None)
+
+    ok_before = sample("ava_reflex_event_duration_seconds_count", handler=handler, outcome="ok")
+    failed_before = sample("ava_reflex_event_duration_seconds_count", handler=handler, outcome="ValueError")
+    # The context manager Reflex's event processor wraps every handler run in.
+    with reflex_otel.event_span(event, context(), registered):
+        time.sleep(0.02)
+    with pytest.raises(ValueError), reflex_otel.event_span(event, context(), registered):
+        raise ValueError("the handler failed")
+    assert sample("ava_reflex_event_duration_seconds_count", handler=handler, outcome="ok") == ok_before + 1
+    assert sample("ava_reflex_event_duration_seconds_count", handler=handler, outcome="ValueError") == (
+        failed_before + 1
+    )
+    # The 20 ms run lands in the 25 ms bucket, not the 10 ms one.
+    assert sample("ava_reflex_event_duration_seconds_bucket", handler=handler, outcome="ok", le="0.01") == 0
+    assert sample("ava_reflex_event_duration_seconds_bucket", handler=handler, outcome="ok", le="0.025") >= 1
