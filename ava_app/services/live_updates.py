@@ -25,12 +25,17 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any, Protocol, cast
 
 import redis
+from sqlmodel import col, select
 
+from ava_app.db import session_scope
+from ava_app.models import Tenant
+from ava_app.services.regional import to_local
 from ava_app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -44,6 +49,8 @@ RENEW_SECONDS = 60.0
 # GATHER_SECONDS so the events of one moment (status update, then report, then summary) make one refresh.
 COALESCE_SECONDS = 1.0
 GATHER_SECONDS = 0.15
+# How often a listening process looks whether a tenant with open tabs has passed midnight in its own timezone.
+DAY_CHECK_SECONDS = 60.0
 # Pages whose tabs can be registered (the Reflex side maps each to its state).
 PAGES = ("dashboard", "calls")
 
@@ -230,6 +237,33 @@ def renew_own_tabs(is_open: Callable[[str], bool]) -> int:
     except redis.RedisError:
         log.warning("could not renew live tabs", exc_info=True)
     return len(live)
+
+
+def local_dates(tenant_ids: Iterable[int], *, now: datetime | None = None) -> dict[int, date]:
+    """Each tenant's date now in its own timezone (one query for all of them)."""
+    ids = list(tenant_ids)
+    if not ids:
+        return {}
+    moment = now or datetime.now(UTC)
+    with session_scope() as session:
+        rows = session.exec(select(Tenant.id, Tenant.timezone).where(col(Tenant.id).in_(ids))).all()
+    return {tenant_id: to_local(moment, timezone).date() for tenant_id, timezone in rows if tenant_id is not None}
+
+
+class DayWatch:
+    """Which tenants' local day changed since the last look: their open pages' "today" must be read again.
+
+    A tenant seen for the first time is only noted; one no longer given is forgotten.
+    """
+
+    def __init__(self) -> None:
+        self._days: dict[int, date] = {}
+
+    def changed(self, days: dict[int, date]) -> list[int]:
+        """The tenants of ``days`` whose date differs from the one noted at the previous call."""
+        rolled = [tenant_id for tenant_id, day in days.items() if self._days.get(tenant_id, day) != day]
+        self._days = dict(days)
+        return rolled
 
 
 def publish_calls_changed(tenant_id: int | None) -> None:

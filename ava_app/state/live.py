@@ -108,7 +108,8 @@ async def refresh_tenant(
 
 
 async def push_calls_changes(app: Any, pages: dict[str, type[rx.State]]):
-    """Lifespan task: listen for call changes and refresh this process's tabs; renew their registrations."""
+    """Lifespan task: listen for call changes and refresh this process's tabs; renew their registrations; refresh
+    a tenant's tabs at its midnight."""
     live_updates.reset_instance()  # a server worker may have been forked after the app was imported
 
     def is_open(token: str) -> bool:
@@ -130,9 +131,24 @@ async def push_calls_changes(app: Any, pages: dict[str, type[rx.State]]):
             open_tokens = {token for token in live_updates.own_tokens() if is_open(token)}
             await asyncio.to_thread(live_updates.renew_own_tabs, open_tokens.__contains__)
 
-    renewer = asyncio.create_task(renew())
+    async def roll_days() -> None:
+        # "Today" on an open dashboard is the business's today: at its midnight the page is read again, as if a
+        # call had come in, instead of showing yesterday's figures until the next one does.
+        watch = live_updates.DayWatch()
+        while True:
+            await asyncio.sleep(live_updates.DAY_CHECK_SECONDS)
+            try:
+                days = await asyncio.to_thread(live_updates.local_dates, live_updates.own_tenants())
+            except Exception:
+                log.warning("live: could not read the tenants' dates", exc_info=True)
+                continue
+            for tenant_id in watch.changed(days):
+                coalescer.notify(tenant_id)
+
+    background = [asyncio.create_task(renew()), asyncio.create_task(roll_days())]
     try:
         async for tenant_id in live_updates.listen_for_changes(on_reconnect=catch_up):
             coalescer.notify(tenant_id)
     finally:
-        renewer.cancel()
+        for task in background:
+            task.cancel()

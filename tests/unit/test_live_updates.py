@@ -277,3 +277,23 @@ async def test_through_redis_a_change_reaches_every_listening_process_only_when_
         live_updates.unregister_tab(token="watching-tab", page="dashboard")
         live_updates.reset_instance()
     assert heard == [tenant_id]
+
+
+def test_each_tenant_passes_midnight_in_its_own_timezone(db):
+    from datetime import UTC, date, datetime
+
+    from tests.factories import make_tenant
+
+    paris = make_tenant(db, timezone="Europe/Paris").id
+    new_york = make_tenant(db, timezone="America/New_York").id
+    watch = live_updates.DayWatch()
+    # 4 December 2026: Paris is UTC+1, New York UTC-5.
+    before = live_updates.local_dates([paris, new_york], now=datetime(2026, 12, 4, 22, 59, tzinfo=UTC))
+    assert before == {paris: date(2026, 12, 4), new_york: date(2026, 12, 4)}
+    assert watch.changed(before) == []  # first look: nothing to compare with
+    after_paris = live_updates.local_dates([paris, new_york], now=datetime(2026, 12, 4, 23, 1, tzinfo=UTC))
+    assert watch.changed(after_paris) == [paris]
+    assert watch.changed(after_paris) == []
+    after_new_york = live_updates.local_dates([paris, new_york], now=datetime(2026, 12, 5, 5, 1, tzinfo=UTC))
+    assert watch.changed(after_new_york) == [new_york]
+    assert live_updates.local_dates([]) == {}
