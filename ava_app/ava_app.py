@@ -50,6 +50,7 @@ from ava_app.state.outbox import OutboxState
 from ava_app.state.phone_numbers import NumberFlowState, PhoneNumbersState
 from ava_app.state.reach import ReachState
 from ava_app.state.settings import AuditState, ProfileState, SecurityState
+from ava_app.state.tab_handover import hand_over_tabs_of_dead_processes
 from ava_app.state.team import InviteState, TeamState
 from ava_app.task_queue import start_embedded_worker, stop_embedded_worker
 
@@ -74,6 +75,8 @@ app = rx.App(
     toaster=rx.toast.provider(position="top-center", close_button=True),
 )
 app.register_lifespan_task(job_worker)
+# With Redis, a tab whose web process was killed keeps its page state on the process it reconnects to.
+app.register_lifespan_task(hand_over_tabs_of_dead_processes)
 instrument_reflex(app)
 # Open dashboards and calls lists are refreshed when their organisation's calls change (state/live.py).
 app.register_lifespan_task(push_calls_changes, pages={"dashboard": DashboardState, "calls": CallsState})
