@@ -459,7 +459,9 @@ class AssistantState(AssistantFormState):
         self.versions = [
             {
                 "version": str(row.version),
-                "when": regional.format_datetime(row.created_at, timezone=timezone, language=self.lang or "en"),
+                "when": regional.format_datetime(
+                    row.created_at, timezone=timezone, language=self.lang or "en", country=self.business_country
+                ),
                 "name": str(row.snapshot.get("name", "")),
                 "greeting": str(row.snapshot.get("first_message", ""))[:140],
             }

@@ -74,11 +74,12 @@ def day_label(day: date, lang: str) -> str:
     return f"{DAY_NAMES.get(lang, DAY_NAMES['en'])[day.weekday()]} {day.day}"
 
 
-def when_text(moment: datetime | None, lang: str, *, today: date | None = None) -> str:
-    """A call time already in the tenant's zone: ``14:05`` today, else ``3 Mar 14:05`` (``3 mars 14:05``)."""
+def when_text(moment: datetime | None, lang: str, *, today: date | None = None, country: str | None = None) -> str:
+    """A call time already in the tenant's zone, its clock as the business's country writes it: ``2:05 PM`` today in
+    the US (``14:05`` in France or the UK), else ``3 Mar 2:05 PM`` (``3 mars 14:05``)."""
     if moment is None:
         return ""
-    clock = moment.strftime("%H:%M")
+    clock = regional.format_time(moment.time(), language=lang, country=country)
     if today is not None and moment.date() == today:
         return clock
     month = MONTH_NAMES.get(lang, MONTH_NAMES["en"])[moment.month - 1]

@@ -351,14 +351,20 @@ class NumberFlowState(AuthState):
             yield self._after_added()
 
 
-def hours_text(business_hours: dict, holidays: list, lang: str) -> str:
-    """The week in one line in the interface language, consecutive days with the same hours grouped."""
+def hours_text(business_hours: dict, holidays: list, lang: str, country: str | None = None) -> str:
+    """The week in one line in the interface language, consecutive days with the same hours grouped, times as the
+    business's country writes them ("9:00 AM–6:00 PM" in the US, "09:00–18:00" in France)."""
     if not business_hours:
         return translate("numbers.always_open", lang)
     groups: list[tuple[list[str], str]] = []
     for day in WEEKDAY_KEYS:
         ranges = business_hours.get(day) or []
-        text = ", ".join(f"{r['open']}–{r['close']}" for r in ranges if isinstance(r, dict))
+        text = ", ".join(
+            f"{regional.format_hhmm(str(r['open']), language=lang, country=country)}–"
+            f"{regional.format_hhmm(str(r['close']), language=lang, country=country)}"
+            for r in ranges
+            if isinstance(r, dict)
+        )
         text = text or translate("numbers.closed_lower", lang)
         if groups and groups[-1][1] == text:
             groups[-1][0].append(day)
@@ -421,9 +427,11 @@ class PhoneNumbersState(HoursMixin, AuthState):
             "provider": "Vapi" if number.provider == "vapi" else "Twilio",
             "status": number.status,
             "assistant": number.assistant_name or "—",
-            "hours": hours_text(number.business_hours, number.holidays, lang),
+            "hours": hours_text(number.business_hours, number.holidays, lang, self.business_country),
             "after_hours": number.after_hours_action,
-            "created": regional.format_date(number.created_at, timezone=self._timezone, language=lang),
+            "created": regional.format_date(
+                number.created_at, timezone=self._timezone, language=lang, country=self.business_country
+            ),
             "sync_status": number.sync_status,
             "sync_error": number.sync_error or "",
         }
