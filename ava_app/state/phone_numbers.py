@@ -22,7 +22,7 @@ from ava_app.services.providers import twilio
 from ava_app.services.providers.sandbox_keys import SANDBOX_ACCOUNT_SID
 from ava_app.settings import get_settings
 from ava_app.state.auth import AuthState
-from ava_app.state.hours import HoursMixin, hours_payload
+from ava_app.state.hours import HoursMixin, hours_payload, hours_text
 from ava_app.state.onboarding import OnboardingState
 from ava_app.state.reach import ReachState
 
@@ -349,35 +349,6 @@ class NumberFlowState(AuthState):
             if imported:
                 yield rx.toast.success(f"{translate('numflow.imported', self.lang or 'en')} {', '.join(shown)}")
             yield self._after_added()
-
-
-def hours_text(business_hours: dict, holidays: list, lang: str, country: str | None = None) -> str:
-    """The week in one line in the interface language, consecutive days with the same hours grouped, times as the
-    business's country writes them ("9:00 AM–6:00 PM" in the US, "09:00–18:00" in France)."""
-    if not business_hours:
-        return translate("numbers.always_open", lang)
-    groups: list[tuple[list[str], str]] = []
-    for day in WEEKDAY_KEYS:
-        ranges = business_hours.get(day) or []
-        text = ", ".join(
-            f"{regional.format_hhmm(str(r['open']), language=lang, country=country)}–"
-            f"{regional.format_hhmm(str(r['close']), language=lang, country=country)}"
-            for r in ranges
-            if isinstance(r, dict)
-        )
-        text = text or translate("numbers.closed_lower", lang)
-        if groups and groups[-1][1] == text:
-            groups[-1][0].append(day)
-        else:
-            groups.append(([day], text))
-    parts = []
-    for days, text in groups:
-        first = translate(f"numbers.day_short.{days[0]}", lang)
-        name = first if len(days) == 1 else f"{first}–{translate(f'numbers.day_short.{days[-1]}', lang)}"
-        parts.append(f"{name} {text}")
-    if holidays:
-        parts.append(translate("numbers.holidays_count", lang, count=len(holidays)))
-    return " · ".join(parts)
 
 
 class PhoneNumbersState(HoursMixin, AuthState):
