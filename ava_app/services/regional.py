@@ -328,6 +328,13 @@ def format_date(
     return _plain(babel_dates.format_date(moment, "medium", locale=locale_of(language, country)))
 
 
+def format_day(day: date, *, language: str | None = None, country: str | None = None, with_year: bool = False) -> str:
+    """A day without its weekday, short, as the locale orders it: "Dec 4" in the US, "4 Dec" in the UK, "4 déc." in
+    France ("Dec 4, 2025" with the year)."""
+    skeleton = "yMMMd" if with_year else "MMMd"
+    return _plain(babel_dates.format_skeleton(skeleton, day, locale=locale_of(language, country)))
+
+
 def format_time(
     moment: datetime | time,
     *,

@@ -58,9 +58,10 @@ def hours_text(business_hours: dict, holidays: list, lang: str, country: str | N
     groups: list[tuple[list[str], str]] = []
     for day in WEEKDAY_KEYS:
         ranges = business_hours.get(day) or []
+        # A no-break space inside each time: "1:30 PM" never wraps between its number and "PM".
         text = ", ".join(
             f"{regional.format_hhmm(str(r['open']), language=lang, country=country)}–"
-            f"{regional.format_hhmm(str(r['close']), language=lang, country=country)}"
+            f"{regional.format_hhmm(str(r['close']), language=lang, country=country)}".replace(" ", "\u00a0")
             for r in ranges
             if isinstance(r, dict)
         )

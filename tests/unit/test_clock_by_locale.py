@@ -104,10 +104,12 @@ def test_pages_write_call_times_and_hours_the_business_way():
     assert when_text(local, "en", today=date(2026, 12, 4), country="US") == "3:23 PM"
     assert when_text(local, "en", today=date(2026, 12, 4), country="GB") == "15:23"
     assert when_text(local, "fr", country="FR") == "4 déc. 15:23"
-    assert when_text(local, "en", country="US") == "4 Dec 3:23 PM"
+    assert when_text(local, "en", country="US") == "Dec 4, 3:23 PM"
+    assert when_text(local, "en", country="GB") == "4 Dec, 15:23"
+    assert when_text(local, "en", today=date(2027, 1, 2), country="US") == "Dec 4, 2026, 3:23 PM"
     assert hour_label(15, "en", "US") == "3 PM" and hour_label(15, "en", "GB") == "15:00"
     assert hour_label(15, "fr", "FR") == "15h"
-    assert hours_text(WEEK, [], "en", "US").startswith("Mon–Tue 9:30 AM–7:00 PM")
+    assert hours_text(WEEK, [], "en", "US").startswith("Mon–Tue 9:30\u00a0AM–7:00\u00a0PM")
     assert hours_text(WEEK, [], "en", "GB").startswith("Mon–Tue 09:30–19:00")
 
 

@@ -142,7 +142,7 @@ def test_the_wizard_proposes_the_hours_and_takes_them_only_when_asked():
         {"kind": "hours", "value": "Sa 09:00-13:00", "question": "", "answer": "", "chosen": "1"},
     ]
     assert form._accept_site_items() is None  # only hours: the proposal is what the owner sees next
-    assert form.site_hours_text == "Mon–Fri 8:00 AM–6:00 PM · Sat 9:00 AM–1:00 PM · Sun closed"
+    assert form.site_hours_text.replace("\u00a0", " ") == "Mon–Fri 8:00 AM–6:00 PM · Sat 9:00 AM–1:00 PM · Sun closed"
     assert hours_payload(form.week) == before, "nothing replaces the owner's hours before they say so"
 
     AssistantFormState.event_handlers["keep_own_hours"].fn(form)
