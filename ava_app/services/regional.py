@@ -370,12 +370,22 @@ def format_hhmm(value: str, *, language: str | None = None, country: str | None 
 
 
 def format_datetime(
-    moment: datetime, *, timezone: str | None = None, language: str | None = None, country: str | None = None
+    moment: datetime,
+    *,
+    timezone: str | None = None,
+    language: str | None = None,
+    country: str | None = None,
+    nowrap: bool = False,
 ) -> str:
-    """A moment in the business's zone: "4 déc. 2026 à 16:23" / "Dec 4, 2026, 4:23 PM" / "4 Dec 2026, 16:23"."""
+    """A moment in the business's zone: "4 déc. 2026 à 16:23" / "Dec 4, 2026, 4:23 PM" / "4 Dec 2026, 16:23".
+
+    ``nowrap`` (pages): no-break spaces inside the date and inside the time, so a narrow line breaks only between
+    them, never in "Dec 5" or "4:23 PM"."""
     lang = language_of(language)
     day = format_date(moment, timezone=timezone, language=lang, country=country)
     clock = format_time(moment, timezone=timezone, language=lang, country=country)
+    if nowrap:
+        day, clock = day.replace(" ", "\u00a0"), clock.replace(" ", "\u00a0")
     return f"{day} à {clock}" if lang == "fr" else f"{day}, {clock}"
 
 

@@ -102,7 +102,11 @@ class AuthState(I18nState):
         """A moment in the business's timezone and the reader's language as its country writes it: "4 déc. 2026 à
         16:23", "Dec 4, 2026, 4:23 PM" in the US, "4 Dec 2026, 16:23" in the UK."""
         return regional.format_datetime(
-            moment, timezone=self._business_timezone, language=self.lang or "en", country=self.business_country
+            moment,
+            timezone=self._business_timezone,
+            language=self.lang or "en",
+            country=self.business_country,
+            nowrap=True,
         )
 
     def _client_info(self) -> tuple[str, str]:

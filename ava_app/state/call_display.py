@@ -76,7 +76,8 @@ def when_text(moment: datetime | None, lang: str, *, today: date | None = None, 
     """
     if moment is None:
         return ""
-    clock = regional.format_time(moment.time(), language=lang, country=country)
+    # No-break space: "2:05 PM" never wraps between the number and "PM" in a narrow column.
+    clock = regional.format_time(moment.time(), language=lang, country=country).replace(" ", "\u00a0")
     if today is not None and moment.date() == today:
         return clock
     with_year = today is not None and moment.year != today.year

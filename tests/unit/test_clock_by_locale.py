@@ -48,6 +48,13 @@ def test_times_follow_the_language_as_written_in_the_business_country(
     assert regional.uses_12_hour(language, country) == ("m" in expected_time.lower())
 
 
+def test_pages_keep_a_date_and_a_time_each_on_one_line():
+    shown = regional.format_datetime(MOMENT, timezone="America/New_York", language="en", country="US", nowrap=True)
+    assert shown == "Dec\u00a04,\u00a02026, 3:23\u00a0PM"
+    assert regional.format_day(date(2026, 12, 4), language="en", country="US") == "Dec 4"
+    assert regional.format_day(date(2026, 12, 4), language="en", country="GB", with_year=True) == "4 Dec 2026"
+
+
 def test_locale_of_pairs_language_and_country_only_when_cldr_knows_the_pair():
     assert regional.locale_of("en", "US") == "en_US"
     assert regional.locale_of("en-GB", "gb") == "en_GB"
@@ -101,12 +108,12 @@ def test_the_hours_tool_writes_times_as_the_zone_country_does():
 
 def test_pages_write_call_times_and_hours_the_business_way():
     local = datetime(2026, 12, 4, 15, 23)
-    assert when_text(local, "en", today=date(2026, 12, 4), country="US") == "3:23 PM"
+    assert when_text(local, "en", today=date(2026, 12, 4), country="US") == "3:23\u00a0PM"
     assert when_text(local, "en", today=date(2026, 12, 4), country="GB") == "15:23"
     assert when_text(local, "fr", country="FR") == "4 déc. 15:23"
-    assert when_text(local, "en", country="US") == "Dec 4, 3:23 PM"
+    assert when_text(local, "en", country="US") == "Dec 4, 3:23\u00a0PM"
     assert when_text(local, "en", country="GB") == "4 Dec, 15:23"
-    assert when_text(local, "en", today=date(2027, 1, 2), country="US") == "Dec 4, 2026, 3:23 PM"
+    assert when_text(local, "en", today=date(2027, 1, 2), country="US") == "Dec 4, 2026, 3:23\u00a0PM"
     assert hour_label(15, "en", "US") == "3 PM" and hour_label(15, "en", "GB") == "15:00"
     assert hour_label(15, "fr", "FR") == "15h"
     assert hours_text(WEEK, [], "en", "US").startswith("Mon–Tue 9:30\u00a0AM–7:00\u00a0PM")

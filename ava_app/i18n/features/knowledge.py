@@ -94,8 +94,8 @@ FR: dict[str, str] = {
     "knowledge.site.added": "Ajouté. {count} réponses sont dans la base de connaissances ; l'adresse est dans le "
     "formulaire ci-dessus.",
     "knowledge.site.hours_found": "Horaires trouvés sur votre page",
-    "knowledge.site.hours_ask": "Les utiliser comme horaires d'ouverture ? Sinon, vos horaires actuels restent tels "
-    "quels.",
+    "knowledge.site.hours_ask": "Les utiliser comme horaires d'ouverture\u00a0? Sinon, vos horaires actuels restent "
+    "tels quels.",
     "knowledge.site.hours_use": "Utiliser ces horaires",
     "knowledge.site.hours_keep": "Garder mes horaires",
     "knowledge.site.hours_in_form": "Horaires remplis ci-dessous : enregistrez pour les garder.",
