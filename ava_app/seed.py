@@ -3,11 +3,12 @@
 Run by ./scripts/run after migrations and before the server starts (``python -m ava_app.seed``). Does nothing outside
 sandbox mode; once the demo organisation has its calls every later start only prints the login.
 
-The organisation is made as an owner makes one: signup (clinic industry, Paris time), the wizard's steps, a free
-number from the Vapi emulator's range, onboarding completed, so the preset assistant is on the emulator and the number
-routed to AVA's webhook. Then the owner tells the assistant what no preset can guess, through the same services as the
-assistant page: the business profile (address, access, services in euros, bookings taken as messages) and every
-preset answer "to review" filled in or confirmed, so the demo's calls answer from facts.
+The organisation is made as an owner makes one: signup (clinic industry, Paris time), the wizard's steps, a Paris
+number bought from the Twilio emulator and imported into the Vapi emulator, onboarding completed, so the preset
+assistant is on the emulator and the number routed to AVA's webhook. Then the owner tells the assistant what no
+preset can guess, through the same services as the assistant page: the business profile (address, access, services
+in euros, bookings taken as messages) and every preset answer "to review" filled in or confirmed, so the demo's calls
+answer from facts.
 
 Its calls are the emulator's simulated calls (bookings, questions, complaints, wrong numbers, messages, hang-ups)
 placed over the last 30 days at a clinic's busy hours and played from the past: each one posts Vapi's webhooks to
@@ -22,8 +23,10 @@ Choices made for the demo owner and number, and why:
   outbox, and the digest is a real setting an owner picks (one email a morning, to a ``.localhost`` address).
 - Outside business hours the AI answers anyway: AVA decides open or closed when a call's webhook arrives, which for a
   replayed call is now, so the default voicemail greeting would depend on the hour the seed happens to run.
-- The AVA number is American (area code 415): Vapi gives free numbers in the US only, and so does its emulator. A
-  French number would be bought at Twilio and imported, a paid path the demo does not take.
+- The AVA number is French (a Paris 01 number), as a French clinic's would be: Vapi gives free numbers in the US
+  only, so it is bought at Twilio and imported into Vapi, the path a French owner takes in the wizard. Both are
+  emulators here, nothing is paid; the Twilio emulator keeps the number in the data dir, where the server's
+  emulator finds it afterwards.
 
 Calls with the same words share one recording file (real speech when espeak-ng and sox are installed, tones
 otherwise). An interrupted first run is resumed: the calls are planned from the organisation's creation time and the
@@ -73,9 +76,12 @@ DEMO_INDUSTRY = "clinic"
 DEMO_TIMEZONE = "Europe/Paris"
 DEMO_COUNTRY = "FR"
 DEMO_LANGUAGE = "en"
-# Vapi's free numbers are American only (docs/contracts/vapi.md); the clinic's own line, where urgent callers are put
-# through, is French.
-DEMO_AREA_CODE = "415"
+# Vapi's free numbers are American only (docs/contracts/vapi.md): the clinic's Paris number (area "1", the 01
+# numbers) is bought at Twilio and imported into Vapi. Its own line, where urgent callers are put through, is French
+# too.
+DEMO_AREA_CODE = "1"
+# The first Paris number the Twilio emulator offers (its offer is deterministic), as the docs and E2E tests name it.
+DEMO_NUMBER = "+33199000011"
 DEMO_CALLS = 300
 DEMO_DAYS = 30
 DEMO_FORWARDING_NUMBER = "+33199000199"
@@ -282,7 +288,15 @@ def _set_up_demo_lines(session: Session, *, tenant: Tenant) -> PhoneNumber:
     if tenant.onboarding_completed_at is None:
         onboarding.set_step(session, principal=principal, step=3, industry=DEMO_INDUSTRY, locale=tenant.locale)
         if _demo_number(session, tenant_id=tenant.id) is None:
-            choice = NumberChoice(kind="vapi_free", area_code=DEMO_AREA_CODE, label="Main line")
+            offer = phone_numbers.search_numbers(
+                session, principal=principal, country=DEMO_COUNTRY, area_code=DEMO_AREA_CODE
+            )
+            if not offer:
+                raise RuntimeError("the Twilio emulator offers no Paris number for the demo")
+            wanted = next((item for item in offer if item.phone_number == DEMO_NUMBER), offer[0])
+            choice = NumberChoice(
+                kind="twilio", country=DEMO_COUNTRY, phone_number=wanted.phone_number, label="Main line"
+            )
             created = phone_numbers.provision_number(session, principal=principal, choice=choice)
             # Urgent callers are put through to the clinic's own line (a number kept for fiction).
             config = NumberConfig(after_hours_action="ai", forwarding_number=DEMO_FORWARDING_NUMBER)
@@ -432,13 +446,15 @@ async def _play(emulator: Starlette, *, plan: list[DemoCall], number_id: str, co
 
 @contextlib.contextmanager
 def _pipeline_in_process(*, use_speech: bool) -> Iterator[Starlette]:
-    """AVA's API app and the Vapi emulator wired to each other in this process; yields the emulator.
+    """AVA's API app and the Vapi and Twilio emulators wired to each other in this process; yields the Vapi one.
 
     The sandbox Vapi client (onboarding's services) and the emulator's webhooks both go through an ASGI transport,
-    and jobs run as soon as they are enqueued. Everything is put back afterwards.
+    the Twilio client (buying the demo's number) reaches the Twilio emulator in this process too, and jobs run as
+    soon as they are enqueued. Everything is put back afterwards.
     """
     from ava_app import task_queue
     from ava_app.api.app import create_api
+    from ava_app.sandbox.twilio.app import create_twilio_emulator
     from ava_app.sandbox.vapi.app import create_vapi_emulator
 
     api = create_api()
@@ -446,10 +462,16 @@ def _pipeline_in_process(*, use_speech: bool) -> Iterator[Starlette]:
         webhook_transport=httpx.ASGITransport(app=api), auto_simulate=False, use_speech=use_speech
     )
     vapi = Starlette(routes=[Mount(routes.SANDBOX_VAPI, app=emulator)])
+    # The same store as the server's Twilio emulator (api.app mounts it on this file), so the number bought here is
+    # still owned when the server starts.
+    twilio = create_twilio_emulator(db_path=get_settings().data_dir / "sandbox_twilio.db")
     immediate = task_queue.huey.immediate
     task_queue.huey.immediate = True
     try:
-        with _vapi_client_reaching(vapi):
+        with (
+            _vapi_client_reaching(vapi),
+            _twilio_client_reaching(Starlette(routes=[Mount(routes.SANDBOX_TWILIO, twilio)])),
+        ):
             yield emulator
     finally:
         task_queue.huey.immediate = immediate
@@ -475,6 +497,34 @@ def _vapi_client_reaching(app: Starlette) -> Iterator[None]:
         yield
     finally:
         VapiClient.from_settings = original
+
+
+@contextlib.contextmanager
+def _twilio_client_reaching(app: Starlette) -> Iterator[None]:
+    """Make the sandbox Twilio client send its requests to ``app`` (the Twilio emulator) for the seed's duration.
+
+    The Twilio SDK is synchronous (``requests``), so its HTTP client is swapped for one that hands each request to
+    Starlette's in-process client; the SDK's paths, auth and error handling are unchanged.
+    """
+    from starlette.testclient import TestClient
+    from twilio.http.response import Response
+
+    from ava_app.services.providers import twilio
+
+    original = twilio._HttpClient
+    client = TestClient(app, raise_server_exceptions=True)
+
+    class InProcess(original):  # type: ignore[misc, valid-type]
+        def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None, **_options):
+            answer = client.request(method, url, params=params, data=data, headers=headers, auth=auth)
+            return Response(answer.status_code, answer.text, answer.headers)
+
+    twilio._HttpClient = InProcess  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        twilio._HttpClient = original  # type: ignore[misc]
+        client.close()
 
 
 def _finish_pending_jobs() -> None:

@@ -421,6 +421,37 @@ def _finding(state, item: rx.Var, index: rx.Var) -> rx.Component:
     )
 
 
+def _hours_proposal(state) -> rx.Component:
+    """Hours read from the website, offered as the business hours: taken only when the owner says so."""
+    return rx.callout.root(
+        rx.callout.icon(rx.icon("clock", size=16)),
+        rx.vstack(
+            rx.text(t("knowledge.site.hours_found"), weight="bold", size="2"),
+            rx.text(state.site_hours_text, size="2", data_testid="site-hours"),
+            rx.text(t("knowledge.site.hours_ask"), size="2"),
+            rx.flex(
+                rx.button(t("knowledge.site.hours_use"), on_click=state.use_site_hours, size="2"),
+                rx.button(
+                    t("knowledge.site.hours_keep"),
+                    on_click=state.keep_own_hours,
+                    variant="soft",
+                    color_scheme="gray",
+                    size="2",
+                ),
+                gap="8px",
+                wrap="wrap",
+            ),
+            spacing="2",
+            min_width="0",
+        ),
+        color_scheme="blue",
+        size="1",
+        width="100%",
+        role="region",
+        aria_label=t("knowledge.site.hours_found"),
+    )
+
+
 def website_import(state) -> rx.Component:
     """One URL in, what the page says out, accepted item by item (nothing is kept before that)."""
     return rx.vstack(
@@ -456,6 +487,7 @@ def website_import(state) -> rx.Component:
                 state.site_error, icon="triangle-alert", color_scheme="red", size="1", role="alert", width="100%"
             ),
         ),
+        rx.cond(state.site_hours_text != "", _hours_proposal(state)),
         rx.cond(
             state.site_items.length() > 0,
             rx.vstack(

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 import reflex as rx
 
 from ava_app.components.i18n import t
+from ava_app.services import regional
 from ava_app.services.business_hours import WEEKDAY_KEYS
+from ava_app.state.auth import AuthState
 from ava_app.state.hours import MAX_RANGES, STEP_MINUTES
-from ava_app.state.i18n import I18nState
 
 
 def _twelve_hour(value: str) -> str:
-    """ "13:30" -> "1:30 PM", "00:00" -> "12:00 AM", "24:00" -> "12:00 AM" (midnight, end of day)."""
+    """ "13:30" -> "1:30 PM", "00:00" -> "12:00 AM" (``regional.format_time`` on a 12-hour English clock)."""
     hours, minutes = (int(part) for part in value.split(":"))
-    suffix = "AM" if hours % 24 < 12 else "PM"
-    return f"{hours % 12 or 12}:{minutes:02d} {suffix}"
+    return regional.format_time(time(hours % 24, minutes), language="en", country="US")
 
 
 # Every quarter hour of a day, "24:00" last (a range may close at midnight). The stored value is always "HH:MM";
-# only the label changes with the language: 24-hour in French, whatever the browser's own time inputs would show.
+# only the label changes with the business's locale (``AuthState.clock_12h``): AM/PM for an English reader of a US
+# business, 24-hour in France or the UK, whatever the browser's own time inputs would show.
 TIMES = [f"{minute // 60:02d}:{minute % 60:02d}" for minute in range(0, 24 * 60, STEP_MINUTES)] + ["24:00"]
 _SELECT_STYLE = {
     "height": "var(--space-6)",
@@ -50,7 +53,7 @@ def _time_input(state, day_index, range_index, which: str, value, label) -> rx.C
             rx.el.option(value, value=value),
         ),
         rx.foreach(
-            rx.cond(I18nState.lang == "fr", _CHOICES_24H, _CHOICES_12H),
+            rx.cond(AuthState.clock_12h, _CHOICES_12H, _CHOICES_24H),
             lambda choice: rx.el.option(choice[1], value=choice[0]),
         ),
         value=value,

@@ -567,9 +567,10 @@ def confirm_faq(session: Session, *, principal: Principal, index: int, assistant
 def add_faqs(
     session: Session, *, principal: Principal, items: list[FaqItem], assistant_id: int | None = None
 ) -> AssistantOut:
-    """Append several questions the owner accepted (e.g. found on their website), reviewed since they chose them."""
+    """Append several questions the owner accepted (e.g. found on their website): reviewed since they chose them,
+    unless an item is flagged ``review`` (website hours AVA could not read, whose answer it could not check)."""
     entries = _faq(session, principal=principal, assistant_id=assistant_id)
-    entries += [{"question": item.question, "answer": item.answer, "review": False} for item in items]
+    entries += [{"question": item.question, "answer": item.answer, "review": item.review} for item in items]
     return _save_faq(session, principal=principal, entries=entries, assistant_id=assistant_id)
 
 

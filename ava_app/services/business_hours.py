@@ -7,7 +7,9 @@ goes through ``validate_business_hours`` and ``validate_holidays`` (strict); rea
 range it cannot parse is skipped rather than failing a call.
 
 What is said of the hours (``week_summary``, ``describe_hours``) is in the caller's language: the phrases, day names
-and clock style of each language are in ``HOURS_PHRASES`` (French writes ``9 h 30–19 h``, English ``09:30-19:00``).
+and clock style of each language are in ``HOURS_PHRASES``. French says ``9 h 30–19 h``; English times are written
+as the business's country writes them (``regional.format_time``): ``9:30 AM to 7 PM`` in the US, ``09:30 to 19:00``
+in the UK. The country is the business's, or the country of its timezone when a caller does not give it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, Field
 
 from ava_app.languages import Language, normalise
+from ava_app.services import regional
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,8 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 WEEKDAY_KEYS = tuple(name[:3] for name in WEEKDAYS)
 MAX_RANGES_PER_DAY = 6
 MAX_HOLIDAYS = 100
+# The clock of a language whose times follow the business's locale ("9:30 AM" in the US, "09:30" in the UK).
+LOCALE_CLOCK = "{locale}"
 _HHMM = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$")
 
 # What is said about hours, per language. ``days`` are Monday first; ``short_days`` name a day in the week summary.
@@ -38,10 +43,12 @@ HOURS_PHRASES: dict[Language, dict[str, Any]] = {
         "days": tuple(name.title() for name in WEEKDAYS),
         "short_days": tuple(name[:3].title() for name in WEEKDAYS),
         "closed": "closed",
-        # A time as stored (``HH:MM``): ``{hh}`` zero-padded, ``{h}`` not, ``{mm}`` the minutes.
-        "clock": "{hh}:{mm}",
-        "clock_on_the_hour": "{hh}:{mm}",
-        "range": "{opens}-{closes}",
+        # English times are written as the business's country writes them (regional.format_time), not a template.
+        "clock": LOCALE_CLOCK,
+        "clock_on_the_hour": LOCALE_CLOCK,
+        "midnight": "midnight",
+        "all_day": "all day",
+        "range": "{opens} to {closes}",
         "ranges_joiner": ", ",
         "one_day": "{day} {hours}",
         "two_days": "{first}-{last} {hours}",
@@ -59,7 +66,10 @@ HOURS_PHRASES: dict[Language, dict[str, Any]] = {
         "days": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
         "short_days": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
         "closed": "fermé",
+        # A time as stored (``HH:MM``): ``{hh}`` zero-padded, ``{h}`` not, ``{mm}`` the minutes.
         "clock": "{h} h {mm}",
+        "midnight": "minuit",
+        "all_day": "0 h–24 h",
         "clock_on_the_hour": "{h} h",
         "range": "{opens}–{closes}",
         "ranges_joiner": " et ",
@@ -94,16 +104,21 @@ class HoursStatus:
     closes_at: time | None = None
     next_open: datetime | None = None
     today: tuple[tuple[time, time | None], ...] = ()
+    country: str | None = None  # how times are written when said (12-hour in the US); the zone's country by default
 
 
-def business_hours_status(*, business_hours: dict, holidays: list, timezone: str, at: datetime) -> HoursStatus:
+def business_hours_status(
+    *, business_hours: dict, holidays: list, timezone: str, at: datetime, country: str | None = None
+) -> HoursStatus:
     """Open or closed at ``at`` given weekday ranges ({"open": "09:00", "close": "17:00"}) and ISO holiday dates.
 
     Weekday keys are English day names or their 3-letter forms, any case. A range closing at or before it opens runs
     past midnight; "24:00" means end of day. No hours at all means always open (nothing was configured).
+    ``country`` (the business's; the zone's country when not given) only says how ``describe_hours`` writes times.
     """
+    country = country or regional.country_of_timezone(timezone)
     if not business_hours:
-        return HoursStatus(is_open=True, reason="no_hours")
+        return HoursStatus(is_open=True, reason="no_hours", country=country)
     zone = _zone(timezone)
     local = _aware(at).astimezone(zone)
     today, now = local.date(), local.time().replace(tzinfo=None)
@@ -112,23 +127,30 @@ def business_hours_status(*, business_hours: dict, holidays: list, timezone: str
     if today not in closed_days:
         for opens, closes in ranges_today:
             if opens <= now and (closes is None or closes <= opens or now < closes):
-                return HoursStatus(is_open=True, reason="open", closes_at=closes, today=tuple(ranges_today))
+                return HoursStatus(
+                    is_open=True, reason="open", closes_at=closes, today=tuple(ranges_today), country=country
+                )
     yesterday = today - timedelta(days=1)
     if yesterday not in closed_days:
         for opens, closes in _day_ranges(business_hours, yesterday.weekday()):
             if closes is not None and closes <= opens and now < closes:
-                return HoursStatus(is_open=True, reason="open", closes_at=closes, today=tuple(ranges_today))
+                return HoursStatus(
+                    is_open=True, reason="open", closes_at=closes, today=tuple(ranges_today), country=country
+                )
     return HoursStatus(
         is_open=False,
         reason="holiday" if today in closed_days else "closed",
         next_open=_next_opening(business_hours, closed_days, local),
         today=() if today in closed_days else tuple(ranges_today),
+        country=country,
     )
 
 
-def describe_hours(hours: HoursStatus, language: str | None = "en") -> str:
-    """A sentence the assistant can say about ``hours``, in ``language`` (English for one AVA does not speak)."""
-    words = HOURS_PHRASES[normalise(language)]
+def describe_hours(hours: HoursStatus, language: str | None = "en", country: str | None = None) -> str:
+    """A sentence the assistant can say about ``hours``, in ``language`` (English for one AVA does not speak), times
+    written as ``country`` writes them (``hours.country`` when not given): "Open now until 7 PM." in the US."""
+    lang = normalise(language)
+    words = _Words(lang, country or hours.country)
     if hours.reason == "no_hours":
         return str(words["no_hours"])
     today = _ranges_text([(_hhmm(opens), _hhmm(closes)) for opens, closes in hours.today], words)
@@ -139,17 +161,20 @@ def describe_hours(hours: HoursStatus, language: str | None = "en") -> str:
     why = str(words["holiday"] if hours.reason == "holiday" else words["closed_now"]).format(today=today)
     if hours.next_open is not None:
         day = words["days"][hours.next_open.weekday()]
-        time_text = _clock_text(hours.next_open.strftime("%H:%M"), words)
+        time_text = _clock_text(_hhmm(hours.next_open.time()), words)
         return str(words["next_open"]).format(why=why, day=day, time=time_text)
     return why
 
 
-def week_summary(business_hours: dict, holidays: list | None = None, language: str | None = "en") -> str:
+def week_summary(
+    business_hours: dict, holidays: list | None = None, language: str | None = "en", country: str | None = None
+) -> str:
     """The week in one line in ``language``, consecutive days with the same ranges grouped.
 
-    English: ``Mon closed · Tue-Fri 09:30-19:00``; French: ``lundi fermé · du mardi au vendredi 9 h 30–19 h``.
+    English in the US: ``Mon closed · Tue-Fri 9:30 AM to 7 PM`` (``09:30 to 19:00`` in the UK); French:
+    ``lundi fermé · du mardi au vendredi 9 h 30–19 h``.
     """
-    words = HOURS_PHRASES[normalise(language)]
+    words = _Words(normalise(language), country)
     if not business_hours:
         return str(words["always_open"])
     groups: list[tuple[list[int], str]] = []
@@ -167,6 +192,14 @@ def week_summary(business_hours: dict, holidays: list | None = None, language: s
     return " · ".join(parts)
 
 
+class _Words(dict):
+    """A language's ``HOURS_PHRASES`` plus how its clock reads in the business's country."""
+
+    def __init__(self, language: Language, country: str | None) -> None:
+        super().__init__(HOURS_PHRASES[language])
+        self.language, self.country = language, country
+
+
 def _days_text(days: list[int], hours: str, words: dict[str, Any]) -> str:
     names = words["short_days"]
     if len(days) == 1:
@@ -176,19 +209,28 @@ def _days_text(days: list[int], hours: str, words: dict[str, Any]) -> str:
 
 
 def _ranges_text(ranges: list[tuple[str, str]], words: dict[str, Any]) -> str:
-    """``09:00-12:00, 14:00-18:00`` in English, ``9 h–12 h et 14 h–18 h`` in French; "closed" without a range."""
+    """``9 AM to 12 PM, 2 PM to 6 PM`` in US English, ``9 h–12 h et 14 h–18 h`` in French; "closed" without a
+    range."""
     spoken = [
-        str(words["range"]).format(opens=_clock_text(opens, words), closes=_clock_text(closes, words))
+        str(words["all_day"])
+        if (opens.strip(), closes.strip()) == ("00:00", "24:00")
+        else str(words["range"]).format(opens=_clock_text(opens, words), closes=_clock_text(closes, words))
         for opens, closes in ranges
     ]
     return str(words["ranges_joiner"]).join(spoken) or str(words["closed"])
 
 
 def _clock_text(value: str, words: dict[str, Any]) -> str:
-    """A stored ``HH:MM`` as the language writes it: unchanged in English, ``9 h 30`` or ``19 h`` in French."""
+    """A stored ``HH:MM`` as the language writes it: ``9:30 AM``, ``7 PM``, ``midnight`` in US English (``09:30``,
+    ``19:00``, ``24:00`` in the UK), ``9 h 30`` or ``19 h`` in French."""
     if not re.fullmatch(r"\d{1,2}:\d{2}", value.strip()):
         return value
     hours, minutes = (int(part) for part in value.strip().split(":"))
+    if words["clock"] == LOCALE_CLOCK:
+        language, country = getattr(words, "language", "en"), getattr(words, "country", None)
+        if hours >= 24 and regional.uses_12_hour(language, country):
+            return str(words["midnight"])
+        return regional.format_hhmm(value, language=language, country=country, short=True)
     template = words["clock" if minutes else "clock_on_the_hour"]
     return str(template).format(hh=f"{hours:02d}", h=hours, mm=f"{minutes:02d}")
 

@@ -157,10 +157,13 @@ class ImportResult(BaseModel):
 # --- reading ----------------------------------------------------------------------------------------------------
 
 
-def hours_summary(business_hours: dict, holidays: list | None = None, language: str | None = "en") -> str:
-    """Hours in one line in ``language``, consecutive days with the same ranges grouped (``Mon-Fri 09:00-18:00 ·
-    Sun closed``; ``du lundi au vendredi 9 h–18 h · dimanche fermé``): what the API lists and the assistant says."""
-    return week_summary(business_hours, holidays, language)
+def hours_summary(
+    business_hours: dict, holidays: list | None = None, language: str | None = "en", country: str | None = None
+) -> str:
+    """Hours in one line in ``language``, consecutive days with the same ranges grouped (``Mon-Fri 9 AM to 6 PM ·
+    Sun closed`` in the US, ``09:00 to 18:00`` in the UK; ``du lundi au vendredi 9 h–18 h · dimanche fermé``): what
+    the API lists and the assistant says."""
+    return week_summary(business_hours, holidays, language, country)
 
 
 def _out(number: PhoneNumber, assistant_name: str | None) -> NumberOut:
@@ -177,7 +180,7 @@ def _out(number: PhoneNumber, assistant_name: str | None) -> NumberOut:
         assistant_name=assistant_name,
         business_hours=number.business_hours or {},
         holidays=list(number.holidays or []),
-        hours_summary=hours_summary(number.business_hours or {}, number.holidays),
+        hours_summary=hours_summary(number.business_hours or {}, number.holidays, country=number.country),
         after_hours_action=number.after_hours_action,
         forwarding_number=number.forwarding_number,
         voicemail_message=number.voicemail_message,

@@ -453,11 +453,11 @@ def _digest_email(
 ) -> tuple[str, str, str]:
     copy = _DIGEST_COPY[lang]
     base = get_settings().public_url
-    day_text = regional.format_date(day, language=lang)
+    day_text = regional.format_date(day, language=lang, country=country)
     lines = []
     for call in calls:
         parts = [
-            regional.format_time(call.started_at or call.created_at, timezone=timezone, language=lang),
+            regional.format_time(call.started_at or call.created_at, timezone=timezone, language=lang, country=country),
             phones.display(call.caller_number, country) if call.caller_number else copy["unknown"],
             format_duration(call.duration_seconds or 0, locale=lang),
         ]

@@ -9,8 +9,14 @@ The helpers other modules use, all plain values in and strings out:
 
 * ``region_of(tenant)``: the tenant's ``Region``, with anything unknown replaced by a sane value;
 * ``zone(name)``: a ``ZoneInfo`` that never raises (UTC for an unknown name); ``to_local(moment, timezone)``;
-* ``format_date``, ``format_time``, ``format_datetime``: a moment (UTC if naive) in the business's zone and
-  language, "4 déc. 2026", "16:23", "4 déc. 2026 à 16:23" / "Dec 4, 2026", "4:23 PM", "Dec 4, 2026, 4:23 PM";
+* ``format_date``, ``format_time``, ``format_datetime``: a moment (UTC if naive) in the business's zone, written
+  the way the reader's language is written in the business's country (``locale_of``): "4 déc. 2026", "16:23",
+  "4 déc. 2026 à 16:23" in France, "Dec 4, 2026", "4:23 PM" in the US, "4 Dec 2026", "16:23" in the UK. Every time
+  shown to a person (pages, emails, what the assistant says of the hours) goes through ``format_time``; only
+  machine-readable values (exports, APIs, stored hours) stay ISO / "HH:MM";
+* ``locale_of(language, country)``: the CLDR locale of that reading ("en_US", "en_GB", "fr_FR");
+  ``uses_12_hour`` says whether its clock has AM/PM (what the hours editor's selects show); ``format_hhmm`` writes
+  a stored opening time ("09:30") the same way;
 * ``format_money(amount, currency, language)``: "12,50 €", "$12.50"; ``format_decimal(number, language)``;
 * ``utc_offset(timezone)``: "UTC+1", "UTC−5", "UTC+5:30" at a moment (now by default).
 
@@ -22,14 +28,15 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
+import re
 import zoneinfo
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel import Locale
+from babel import Locale, localedata
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from babel.core import get_global
@@ -285,24 +292,100 @@ def _plain(text: str) -> str:
     return text.replace("\u202f", " ")
 
 
-def format_date(moment: datetime | date, *, timezone: str | None = None, language: str | None = None) -> str:
-    """A date as the business reads it: "4 déc. 2026" / "Dec 4, 2026" (a datetime is taken to the zone first)."""
+@functools.cache
+def _locale_ids() -> frozenset[str]:
+    return frozenset(localedata.locale_identifiers())
+
+
+def locale_of(language: str | None, country: str | None = None) -> str:
+    """The CLDR locale for a reader of ``language`` looking at a business in ``country``: "en_US", "en_GB",
+    "en_FR", "fr_FR", "fr_CA"; the language alone when CLDR has no such pair (a French reader of a US business
+    reads "fr"), and the language alone without a country ("en" writes times as the US does)."""
+    lang = language_of(language)
+    code = (country or "").strip().upper()
+    tag = f"{lang}_{code}"
+    return tag if code and tag in _locale_ids() else lang
+
+
+@functools.cache
+def _twelve_hour(locale: str) -> bool:
+    pattern = re.sub(r"'[^']*'", "", Locale.parse(locale).time_formats["short"].pattern)
+    return "h" in pattern or "K" in pattern
+
+
+def uses_12_hour(language: str | None, country: str | None = None) -> bool:
+    """True when the locale's clock has AM/PM ("en" in the US or Canada), False for 24-hour ones (France, the UK)."""
+    return _twelve_hour(locale_of(language, country))
+
+
+def format_date(
+    moment: datetime | date, *, timezone: str | None = None, language: str | None = None, country: str | None = None
+) -> str:
+    """A date as the business reads it: "4 déc. 2026" / "Dec 4, 2026" / "4 Dec 2026" (a datetime is taken to the
+    zone first)."""
     if isinstance(moment, datetime):
         moment = to_local(moment, timezone).date()
-    return _plain(babel_dates.format_date(moment, "medium", locale=language_of(language)))
+    return _plain(babel_dates.format_date(moment, "medium", locale=locale_of(language, country)))
 
 
-def format_time(moment: datetime, *, timezone: str | None = None, language: str | None = None) -> str:
-    """A clock time in the business's zone: "16:23" in French (24-hour), "4:23 PM" in English."""
-    local = to_local(moment, timezone)
-    return _plain(babel_dates.format_time(local.time(), "short", locale=language_of(language)))
+def format_day(day: date, *, language: str | None = None, country: str | None = None, with_year: bool = False) -> str:
+    """A day without its weekday, short, as the locale orders it: "Dec 4" in the US, "4 Dec" in the UK, "4 déc." in
+    France ("Dec 4, 2025" with the year)."""
+    skeleton = "yMMMd" if with_year else "MMMd"
+    return _plain(babel_dates.format_skeleton(skeleton, day, locale=locale_of(language, country)))
 
 
-def format_datetime(moment: datetime, *, timezone: str | None = None, language: str | None = None) -> str:
-    """A moment in the business's zone: "4 déc. 2026 à 16:23" / "Dec 4, 2026, 4:23 PM"."""
+def format_time(
+    moment: datetime | time,
+    *,
+    timezone: str | None = None,
+    language: str | None = None,
+    country: str | None = None,
+    short: bool = False,
+) -> str:
+    """A clock time as the business's locale writes it: "16:23" in France or the UK, "4:23 PM" in the US.
+
+    A datetime is taken to the business's zone first (UTC when naive); a ``time`` is already local (an opening
+    hour). ``short`` drops the minutes of a whole hour on 12-hour clocks, as people say it ("7 PM", not
+    "7:00 PM"); 24-hour clocks keep "19:00".
+    """
+    clock = moment if isinstance(moment, time) else to_local(moment, timezone).time()
+    clock = clock.replace(tzinfo=None, second=0, microsecond=0)
+    locale = locale_of(language, country)
+    if short and clock.minute == 0 and _twelve_hour(locale):
+        return _plain(babel_dates.format_skeleton("ha", clock, locale=locale))
+    return _plain(babel_dates.format_time(clock, "short", locale=locale))
+
+
+def format_hhmm(value: str, *, language: str | None = None, country: str | None = None, short: bool = False) -> str:
+    """A stored opening time ("09:30", "24:00" for the end of the day) as ``format_time`` writes it: "9:30 AM",
+    "12 AM" (midnight) in the US, "09:30", "24:00" in France; text that is not "HH:MM" is returned as it is."""
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", (value or "").strip())
+    if not match or int(match[1]) > 24 or int(match[2]) > 59:
+        return value
+    hours, minutes = int(match[1]), int(match[2])
+    if hours == 24 and not uses_12_hour(language, country):
+        return "24:00" if minutes == 0 else value
+    return format_time(time(hours % 24, minutes), language=language, country=country, short=short)
+
+
+def format_datetime(
+    moment: datetime,
+    *,
+    timezone: str | None = None,
+    language: str | None = None,
+    country: str | None = None,
+    nowrap: bool = False,
+) -> str:
+    """A moment in the business's zone: "4 déc. 2026 à 16:23" / "Dec 4, 2026, 4:23 PM" / "4 Dec 2026, 16:23".
+
+    ``nowrap`` (pages): no-break spaces inside the date and inside the time, so a narrow line breaks only between
+    them, never in "Dec 5" or "4:23 PM"."""
     lang = language_of(language)
-    day = format_date(moment, timezone=timezone, language=lang)
-    clock = format_time(moment, timezone=timezone, language=lang)
+    day = format_date(moment, timezone=timezone, language=lang, country=country)
+    clock = format_time(moment, timezone=timezone, language=lang, country=country)
+    if nowrap:
+        day, clock = day.replace(" ", "\u00a0"), clock.replace(" ", "\u00a0")
     return f"{day} à {clock}" if lang == "fr" else f"{day}, {clock}"
 
 

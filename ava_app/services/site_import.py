@@ -3,6 +3,9 @@ needs (phone, email, address, opening hours, questions and answers).
 
 Nothing found is saved here: ``read_website`` gives findings, the owner accepts them one by one, and
 ``accepted_entries`` turns the accepted ones into knowledge-base entries (the address goes to the business profile).
+Opening hours AVA can read ("Mon–Fri 9:00–18:00", "Lundi au vendredi 9h-18h", "9am-5pm") are not an answer but a
+proposed week (``proposed_week``), which the owner confirms as the business hours or not; hours it cannot read stay
+an answer, flagged to review.
 
 Sources, best first: schema.org JSON-LD (``LocalBusiness`` and its kinds, ``FAQPage``), schema.org microdata, then the
 page's own HTML (``tel:``/``mailto:`` links, ``<address>``, ``<details>``, ``<dl>`` and headings phrased as questions).
@@ -30,6 +33,7 @@ from sqlmodel import Session
 from ava_app.models import Tenant
 from ava_app.services import phones
 from ava_app.services.async_bridge import run_coroutine_sync
+from ava_app.services.business_hours import WEEKDAY_KEYS, TimeRangeIn, validate_business_hours
 from ava_app.services.errors import DomainError, Invalid
 from ava_app.services.outbound_guard import OutboundPolicy, OutboundRefused, check_url, guarded_transport
 from ava_app.services.principal import Principal
@@ -497,15 +501,19 @@ _CONTACT = {
 _HOURS = {"en": "What are your opening hours?", "fr": "Quels sont vos horaires d'ouverture ?"}
 
 
-def accepted_entries(items: list[Finding], *, language: str | None) -> tuple[str, list[dict[str, str]]]:
+def accepted_entries(
+    items: list[Finding], *, language: str | None, propose_hours: bool = True
+) -> tuple[str, list[dict[str, Any]]]:
     """(address, knowledge-base entries) from the findings the owner accepted, in the assistant's language.
 
     The first accepted address goes to the business profile; phones and emails become one "how to reach you"
-    entry, the hours one "opening hours" entry, each question one entry.
+    entry, each question one entry. With ``propose_hours``, hours ``proposed_week`` can read are left out (they are
+    proposed as the business hours instead); other hours become one "opening hours" entry flagged to review, since
+    AVA could not check what it would tell callers.
     """
     lang = "fr" if (language or "").lower().startswith("fr") else "en"
     address = next((item.value for item in items if item.kind == "address"), "")
-    entries: list[dict[str, str]] = []
+    entries: list[dict[str, Any]] = []
     phone_list = [item.value for item in items if item.kind == "phone"]
     email_list = [item.value for item in items if item.kind == "email"]
     if phone_list or email_list:
@@ -514,7 +522,155 @@ def accepted_entries(items: list[Finding], *, language: str | None) -> tuple[str
         parts += [email_text.format(emails=", ".join(email_list))] if email_list else []
         entries.append({"question": question, "answer": " ".join(parts)})
     hours = [item.value for item in items if item.kind == "hours"]
-    if hours:
-        entries.append({"question": _HOURS[lang], "answer": "; ".join(hours) + "."})
+    if hours and (not propose_hours or proposed_week(hours) is None):
+        entries.append({"question": _HOURS[lang], "answer": "; ".join(hours) + ".", "review": True})
     entries += [{"question": item.question, "answer": item.answer} for item in items if item.kind == "faq"]
     return address, entries
+
+
+# --- opening hours as a week ------------------------------------------------------------------------------------
+
+# Weekday words in English and French, full, short and schema.org's two letters, -> 0 (Monday) .. 6.
+_DAY_WORDS = {
+    word: index
+    for index, words in enumerate(
+        (
+            "monday mon mo lundi lun",
+            "tuesday tues tue tu mardi mar",
+            "wednesday wed we mercredi mer",
+            "thursday thurs thur thu th jeudi jeu",
+            "friday fri fr vendredi ven",
+            "saturday sat sa samedi sam",
+            "sunday sun su dimanche dim",
+        )
+    )
+    for word in words.split()
+}
+_TIME = r"(\d{{1,2}})(?:\s*[:.h]\s*(\d{{2}})?)?\s*(am|pm)?"
+_RANGE = _TIME.format() + r"\s*-\s*" + _TIME.format()
+_DAY = r"\b(?:" + "|".join(sorted(_DAY_WORDS, key=len, reverse=True)) + r")\b\.?"
+_HOURS_TOKEN = re.compile(
+    rf"(?P<range>{_RANGE})"
+    rf"|(?P<days>{_DAY}(?:\s*-\s*{_DAY})?)"
+    r"|(?P<closed>\b(?:closed|ferm[ée]e?s?)\b)"
+    r"|(?P<daily>\b(?:daily|every\s+day|7\s*days(?:\s+a\s+week)?|tous\s+les\s+jours|7\s*j\s*/\s*7)\b)"
+)
+# What may stand between the parts of an hours line AVA reads; any other word and the line is not read.
+_HOURS_FILLER = re.compile(
+    r"\b(?:open|opening|hours|hrs|from|and|on|the|de|du|le|les|et|horaires?|ouvert|ouverte|ouverts|"
+    r"d'ouverture|ouverture)\b|[\s,;:/&+()·|.\-]"
+)
+
+
+def _hours_text(line: str) -> str:
+    """An hours line lowered, with dashes, "to"/"au"/"à" and a.m./p.m. written one way, noon and midnight as times."""
+    text = line.lower().replace("\u202f", " ").replace("\xa0", " ")
+    text = re.sub(r"[\u2010-\u2015\u2212]", "-", text)
+    text = re.sub(r"\b([ap])\.\s?m\.?", r"\1m", text)
+    text = re.sub(r"\b(?:noon|midi)\b", "12:00", text)
+    text = re.sub(r"\b(?:midnight|minuit)\b", "00:00", text)
+    return re.sub(r"\s(?:to|through|thru|till|until|au|à|jusqu'à)\s", " - ", f" {text} ").strip()
+
+
+def _minutes(hours: str, minutes: str | None, half: str | None) -> int | None:
+    hour, minute = int(hours), int(minutes or 0)
+    if minute > 59 or hour > 24 or (half and not 1 <= hour <= 12):
+        return None
+    if half:
+        hour = hour % 12 + (12 if half == "pm" else 0)
+    return hour * 60 + minute
+
+
+def _time_range(match: re.Match[str]) -> tuple[int, int] | None:
+    """(opens, closes) in minutes of the day from "9-5pm", "9h-18h", "09:00-19:00"; None when it is not a range."""
+    h1, m1, a1, h2, m2, a2 = match.group(2, 3, 4, 5, 6, 7)
+    if a2 and not a1:
+        # "9-5pm" is 9 AM; "1-5pm" is 1 PM.
+        a1 = a2 if (_minutes(h1, m1, a2) or 0) < (_minutes(h2, m2, a2) or 0) else "am"
+    opens, closes = _minutes(h1, m1, a1), _minutes(h2, m2, a2)
+    if opens is None or closes is None:
+        return None
+    if not a1 and not a2 and closes <= opens and closes < 12 * 60 and opens < 12 * 60:
+        closes += 12 * 60  # "9-5": nine to five
+    if closes == 0:
+        closes = 24 * 60
+    return (opens, closes) if opens < closes <= 24 * 60 else None
+
+
+def _day_span(text: str) -> list[int]:
+    """The weekdays of "mon", "lundi-vendredi", "Sa-Su" (a span wraps past Sunday: "fri-mon")."""
+    words = [
+        _DAY_WORDS[word.rstrip(".")] for word in re.findall(r"[a-zà-ÿ]+\.?", text) if word.rstrip(".") in _DAY_WORDS
+    ]
+    if len(words) == 1:
+        return words
+    first, last = words[0], words[-1]
+    return [(first + step) % 7 for step in range((last - first) % 7 + 1)]
+
+
+def _read_hours_line(line: str, week: dict[int, list[tuple[int, int]]], told: set[int]) -> bool:
+    """Add one line's ranges to ``week`` and the days it names to ``told``; False when the line is not read whole."""
+    text = _hours_text(line)
+    pending: list[int] = []  # days named since the last time range
+    current: list[int] = []  # the days the last range went to ("9-12, 14-18" gives both to them)
+    closing = False  # "closed" came before the days it closes ("fermé le dimanche")
+    read_any = False
+    position = 0
+    for match in _HOURS_TOKEN.finditer(text):
+        if _HOURS_FILLER.sub("", text[position : match.start()]):
+            return False
+        position = match.end()
+        if match.group("days") or match.group("daily"):
+            days = _day_span(match.group("days")) if match.group("days") else list(range(7))
+            if closing:
+                told.update(days)
+                closing = False
+            else:
+                pending += days
+        elif match.group("closed"):
+            if pending:
+                told.update(pending)
+                pending, current = [], []
+            else:
+                closing = True
+        else:
+            span = _time_range(match)
+            if span is None:
+                return False
+            targets = pending or current or list(range(7))  # times alone are every day's
+            for day in targets:
+                week[day].append(span)
+            told.update(targets)
+            pending, current, read_any = [], targets, True
+    if _HOURS_FILLER.sub("", text[position:]) or pending or closing:
+        return False
+    return read_any or bool(told)
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def proposed_week(lines: list[str]) -> dict[str, list[dict[str, str]]] | None:
+    """The week the hours lines describe, as business hours are stored (``{"mon": [{"open": "09:00", "close":
+    "18:00"}], ...}``, every day present, days the lines do not name closed); None unless every line is read whole
+    and the week is valid hours.
+
+    Read: English and French day names (full, short, schema.org's two letters), spans ("Mon–Fri", "du lundi au
+    vendredi"), lists ("Mon, Wed"), "daily"/"tous les jours", "closed"/"fermé", times as "9:00", "9h", "9h30",
+    "9am", "5 p.m.", "noon"/"midi", and ranges "9-12, 14-18" or "9 to 5". Times with no day are every day's. A line
+    with any other word ("by appointment", "except holidays") is not read, so nothing is guessed.
+    """
+    week: dict[int, list[tuple[int, int]]] = {day: [] for day in range(7)}
+    told: set[int] = set()
+    if not lines or not all(_read_hours_line(line, week, told) for line in lines[:MAX_HOURS]):
+        return None
+    if not any(week.values()):
+        return None
+    ranges = {
+        WEEKDAY_KEYS[day]: [TimeRangeIn(open=_hhmm(opens), close=_hhmm(closes)) for opens, closes in sorted(spans)]
+        for day, spans in week.items()
+    }
+    problems: dict[str, str] = {}
+    stored = validate_business_hours(ranges, problems)
+    return None if problems else stored

@@ -67,7 +67,9 @@ def reply_context(session: Session, *, principal: Principal) -> dict[str, Any]:
     numbers = phone_numbers.list_numbers(session, principal=principal)
     if numbers and numbers[0].business_hours:
         language = caller_language(assistant.language, tenant.locale if tenant else None)
-        answer = phone_numbers.hours_summary(numbers[0].business_hours, numbers[0].holidays, language)
+        answer = phone_numbers.hours_summary(
+            numbers[0].business_hours, numbers[0].holidays, language, tenant.country if tenant else None
+        )
         knowledge.append({"question": _HOURS_QUESTION[language], "answer": answer})
     access = credentials.openai_access_for(session, tenant_id=tenant_id)
     return {

@@ -14,11 +14,11 @@ from ava_app.db import session_scope
 from ava_app.i18n import translate
 from ava_app.languages import LANGUAGES
 from ava_app.services import assistants, knowledge, phone_numbers, phones, presets, regional, site_import
-from ava_app.services.business_hours import WEEKDAY_KEYS
+from ava_app.services.business_hours import WEEKDAY_KEYS, TimeRangeIn
 from ava_app.services.errors import DomainError, Invalid
 from ava_app.services.principal import Principal
 from ava_app.state.auth import AuthState, Call
-from ava_app.state.hours import HoursMixin, hours_payload
+from ava_app.state.hours import HoursMixin, hours_payload, hours_text
 from ava_app.state.test_call import TestCallState
 
 # Service field names -> the form's field ids (errors are shown under the field that caused them).
@@ -94,6 +94,9 @@ class AssistantFormState(HoursMixin, AuthState):
     site_busy: bool = False
     site_error: str = ""
     site_items: list[dict[str, str]] = []
+    # Opening hours read from the page, proposed as the business hours until the owner takes them or not.
+    site_hours: dict[str, list[dict[str, str]]] = {}
+    site_hours_text: str = ""
 
     @rx.var
     def forwarding_placeholder(self) -> str:
@@ -262,6 +265,7 @@ class AssistantFormState(HoursMixin, AuthState):
             if self.site_busy:
                 return
             url, self.site_error, self.site_items = self.site_url, "", []
+            self.site_hours, self.site_hours_text = {}, ""
             asked_by = self._principal_or_none()
 
         def refused(error: DomainError) -> None:
@@ -309,6 +313,31 @@ class AssistantFormState(HoursMixin, AuthState):
         self.site_items, self.site_error = [], ""
 
     @rx.event
+    def use_site_hours(self):
+        """The owner takes the hours read from their website as the business hours."""
+        return self._use_site_hours()
+
+    def _use_site_hours(self):
+        if not self.site_hours:
+            return None
+        week, self.site_hours, self.site_hours_text = self.site_hours, {}, ""
+        return self._take_site_hours(week)
+
+    @rx.event
+    def keep_own_hours(self):
+        """The owner keeps the hours they have: the proposal goes, nothing is changed."""
+        self.site_hours, self.site_hours_text = {}, ""
+
+    def _proposes_hours(self) -> bool:
+        """Whether readable website hours are proposed as the business hours (the wizard has its hours editor)."""
+        return True
+
+    def _take_site_hours(self, week: dict[str, list[dict[str, str]]]):
+        """The wizard fills its hours editor with them; they are saved with the step, like hours typed there."""
+        self._set_week(week)
+        return rx.toast.success(translate("knowledge.site.hours_in_form", self.lang or "en"))
+
+    @rx.event
     def accept_site_items(self):
         """Keep what the owner ticked: the address goes to the form, the rest to the knowledge base (saved now)."""
         return self._accept_site_items()
@@ -324,7 +353,13 @@ class AssistantFormState(HoursMixin, AuthState):
         lang = self.lang or "en"
         if not chosen:
             return rx.toast.warning(translate("knowledge.site.none_chosen", lang))
-        address, entries = site_import.accepted_entries(chosen, language=self.language)
+        proposes = self._proposes_hours()
+        address, entries = site_import.accepted_entries(chosen, language=self.language, propose_hours=proposes)
+        hours = [item.value for item in chosen if item.kind == "hours"]
+        week = site_import.proposed_week(hours) if hours and proposes else None
+        if week:
+            self.site_hours = week
+            self.site_hours_text = hours_text(week, [], lang, self.business_country)
         if entries:
             items = [assistants.FaqItem(**entry) for entry in entries]
             call = self._call(lambda s, p: assistants.add_faqs(s, principal=p, items=items))
@@ -334,6 +369,8 @@ class AssistantFormState(HoursMixin, AuthState):
         if address:
             self.address = address[:400]
         self.site_items = []
+        if week and not entries and not address:
+            return None  # only hours: the proposal says what to do next
         return rx.toast.success(translate("knowledge.site.added", lang, count=len(entries)))
 
     def _imported(self, saved: assistants.AssistantOut) -> None:
@@ -441,6 +478,26 @@ class AssistantState(AssistantFormState):
     industries: list[dict[str, str]] = []
     tab: str = "voice"
 
+    def _proposes_hours(self) -> bool:
+        """/assistant has no hours editor: website hours are proposed for the numbers, once there is one."""
+        return self.has_numbers
+
+    def _take_site_hours(self, week: dict[str, list[dict[str, str]]]):
+        """Saved on every number of the organisation now (the owner confirmed them on this page)."""
+        config = phone_numbers.NumberConfig(
+            business_hours={day: [TimeRangeIn(**item) for item in ranges] for day, ranges in week.items()}
+        )
+
+        def save(session, principal) -> None:
+            for number in phone_numbers.list_numbers(session, principal=principal):
+                phone_numbers.configure_number(session, principal=principal, number_id=number.id, config=config)
+            self._load_numbers(session, principal)
+
+        call = self._call(save, busy="saving")
+        if call.refused:
+            return call.event
+        return rx.toast.success(translate("knowledge.site.hours_saved", self.lang or "en"))
+
     def _fill_all(self, assistant: assistants.AssistantOut) -> None:
         self._fill(assistant)
         self.industry = assistant.industry or ""
@@ -459,7 +516,9 @@ class AssistantState(AssistantFormState):
         self.versions = [
             {
                 "version": str(row.version),
-                "when": regional.format_datetime(row.created_at, timezone=timezone, language=self.lang or "en"),
+                "when": regional.format_datetime(
+                    row.created_at, timezone=timezone, language=self.lang or "en", country=self.business_country
+                ),
                 "name": str(row.snapshot.get("name", "")),
                 "greeting": str(row.snapshot.get("first_message", ""))[:140],
             }
@@ -633,6 +692,11 @@ class AssistantState(AssistantFormState):
     def accept_site_items(self):
         """The same as the form's, from /assistant, where the knowledge base list then shows the new entries."""
         return self._accept_site_items()
+
+    @rx.event
+    def use_site_hours(self):
+        """The same as the form's, from /assistant, where the hours are saved on the numbers at once."""
+        return self._use_site_hours()
 
     def _imported(self, saved: assistants.AssistantOut) -> None:
         self.faq = _faq_rows(saved.knowledge_base)

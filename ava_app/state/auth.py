@@ -78,8 +78,10 @@ class AuthState(I18nState):
     org_dialog_open: bool = False
     org_error: str = ""
     resend_busy: bool = False
-    # The current organisation's timezone (read with the shell): the times settings pages show are the business's.
+    # The current organisation's timezone and country (read with the shell): the times pages show are the
+    # business's, written as its country writes them (12-hour in the US, 24-hour in France).
     _business_timezone: str = "UTC"
+    business_country: str = ""
 
     @rx.var
     def is_admin(self) -> bool:
@@ -91,10 +93,21 @@ class AuthState(I18nState):
         """False for viewers: controls that change data are hidden (and refused by the services)."""
         return self.role in ("admin", "user")
 
+    @rx.var
+    def clock_12h(self) -> bool:
+        """Whether times read with AM/PM for this reader of this business (what the hours editor's selects show)."""
+        return regional.uses_12_hour(self.lang or "en", self.business_country or None)
+
     def _local_time(self, moment: datetime) -> str:
-        """A moment in the business's timezone and the reader's language: "4 déc. 2026 à 16:23", "Dec 4, 2026,
-        4:23 PM"."""
-        return regional.format_datetime(moment, timezone=self._business_timezone, language=self.lang or "en")
+        """A moment in the business's timezone and the reader's language as its country writes it: "4 déc. 2026 à
+        16:23", "Dec 4, 2026, 4:23 PM" in the US, "4 Dec 2026, 16:23" in the UK."""
+        return regional.format_datetime(
+            moment,
+            timezone=self._business_timezone,
+            language=self.lang or "en",
+            country=self.business_country,
+            nowrap=True,
+        )
 
     def _client_info(self) -> tuple[str, str]:
         headers = self.router.headers
@@ -272,7 +285,8 @@ class AuthState(I18nState):
             me = accounts.get_me(session, principal=principal)
             self._load_organisations(session, principal)
             tenant = session.get(Tenant, principal.tenant_id) if principal.tenant_id else None
-            self._business_timezone = regional.region_of(tenant).timezone
+            region = regional.region_of(tenant)
+            self._business_timezone, self.business_country = region.timezone, region.country
             return me
 
         call = self._call(shell)

@@ -75,7 +75,7 @@ def tool_sentences(text: str, lang: str, *, assistant: str = "AVA") -> str:
     )
 
 
-def detail_view(call: CallDetail, lang: str) -> dict:
+def detail_view(call: CallDetail, lang: str, country: str | None = None) -> dict:
     """The call's page as plain strings (the messages and lists are kept apart)."""
     outcome = call.outcome or "pending"
     is_test = call.call_type == "test"
@@ -92,7 +92,7 @@ def detail_view(call: CallDetail, lang: str) -> dict:
         "tel": "" if is_test else call.caller_tel,
         "tel_label": number,
         "is_test": is_test,
-        "when": when_text(call.started_at, lang),
+        "when": when_text(call.started_at, lang, country=country),
         "duration": duration_text(call.duration_seconds),
         "from": number or "—",
         "to": call.phone_number or call.called_number or "—",
@@ -111,7 +111,9 @@ def detail_view(call: CallDetail, lang: str) -> dict:
         "sentiment_color": SENTIMENT_COLORS.get(call.sentiment or "", "gray"),
         "action_needed": call.action_needed and not is_test,
         "action_done": call.action_done_at is not None,
-        "action_done_text": translate("call.action_done_at", lang, when=when_text(call.action_done_at, lang))
+        "action_done_text": translate(
+            "call.action_done_at", lang, when=when_text(call.action_done_at, lang, country=country)
+        )
         if call.action_done_at
         else "",
         "cost": money_text(call.cost, lang, places=3) if call.cost is not None else "—",
@@ -143,7 +145,7 @@ class CallDetailState(AuthState):
 
     def _show(self, call: CallDetail) -> None:
         lang = self.lang or "en"
-        self.call = detail_view(call, lang)
+        self.call = detail_view(call, lang, self.business_country)
         assistant = call.assistant_name or "AVA"
         self.messages = [
             {

@@ -15,10 +15,6 @@ DAY_NAMES = {
     "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
     "fr": ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."),
 }
-MONTH_NAMES = {
-    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
-    "fr": ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."),
-}
 OUTCOME_COLORS = {
     "answered": "grass",
     "missed": "red",
@@ -74,16 +70,19 @@ def day_label(day: date, lang: str) -> str:
     return f"{DAY_NAMES.get(lang, DAY_NAMES['en'])[day.weekday()]} {day.day}"
 
 
-def when_text(moment: datetime | None, lang: str, *, today: date | None = None) -> str:
-    """A call time already in the tenant's zone: ``14:05`` today, else ``3 Mar 14:05`` (``3 mars 14:05``)."""
+def when_text(moment: datetime | None, lang: str, *, today: date | None = None, country: str | None = None) -> str:
+    """A call time already in the tenant's zone, written as the business's country writes it: ``2:05 PM`` today in
+    the US (``14:05`` in France or the UK), else ``Mar 3, 2:05 PM`` (``3 Mar, 14:05`` in the UK, ``3 mars 14:05``).
+    """
     if moment is None:
         return ""
-    clock = moment.strftime("%H:%M")
+    # No-break space: "2:05 PM" never wraps between the number and "PM" in a narrow column.
+    clock = regional.format_time(moment.time(), language=lang, country=country).replace(" ", "\u00a0")
     if today is not None and moment.date() == today:
         return clock
-    month = MONTH_NAMES.get(lang, MONTH_NAMES["en"])[moment.month - 1]
-    year = f" {moment.year}" if today is not None and moment.year != today.year else ""
-    return f"{moment.day} {month}{year} {clock}"
+    with_year = today is not None and moment.year != today.year
+    day = regional.format_day(moment.date(), language=lang, country=country, with_year=with_year)
+    return f"{day} {clock}" if lang == "fr" else f"{day}, {clock}"
 
 
 def outcome_label(outcome: str, lang: str) -> str:

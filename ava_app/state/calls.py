@@ -71,13 +71,13 @@ def count_text(count: calls.CallCount, lang: str) -> str:
     return translate("calls.count_one", lang) if count.total == 1 else translate("calls.count_many", lang, count=number)
 
 
-def list_row(item: CallListItem, lang: str, *, assistants: dict[int, str]) -> dict:
+def list_row(item: CallListItem, lang: str, *, assistants: dict[int, str], country: str | None = None) -> dict:
     """One row of the list as the page shows it (strings only, plus the id)."""
     outcome = item.outcome or "pending"
     return {
         "id": item.id,
         "href": routes.call_page(item.id),
-        "when": when_text(item.started_at, lang),
+        "when": when_text(item.started_at, lang, country=country),
         "caller": caller_text(item, lang),
         # The number under a captured name (the name alone says little to someone calling back).
         "number": item.caller_display if item.caller_name and item.call_type != "test" else "",
@@ -196,7 +196,9 @@ class CallsState(AuthState):
     def _show_page(self, page: calls.CallPage, *, keep_selection: bool = False) -> None:
         """Put ``page`` on screen; a push keeps the ticked rows that are still listed, a navigation clears them."""
         lang = self.lang or "en"
-        rows = [list_row(item, lang, assistants=self._assistant_names) for item in page.items]
+        rows = [
+            list_row(item, lang, assistants=self._assistant_names, country=self.business_country) for item in page.items
+        ]
         if rows != self.rows:
             self.rows = rows
         self.has_more, self._next_cursor = page.has_more, page.next_cursor or ""

@@ -9,6 +9,7 @@ polls.
 
 from __future__ import annotations
 
+from datetime import time
 from zoneinfo import ZoneInfo
 
 import reflex as rx
@@ -101,9 +102,12 @@ def _sparse_ticks(layout: dict, labels: list[str], *, every: int, two_lines: boo
     layout["xaxis"].update(tickmode="array", tickvals=shown, ticktext=text)
 
 
-def hour_label(hour: int, lang: str) -> str:
-    """``14h`` on French pages, ``14:00`` on English ones (24-hour, as the calls list shows times)."""
-    return f"{hour}h" if lang == "fr" else f"{hour:02d}:00"
+def hour_label(hour: int, lang: str, country: str | None = None) -> str:
+    """``14h`` on French pages; on English ones the hour as the business's country writes it (``2 PM`` in the US,
+    ``14:00`` in the UK), like the calls list."""
+    if lang == "fr":
+        return f"{hour}h"
+    return regional.format_time(time(hour % 24), language=lang, country=country, short=True)
 
 
 def calls_per_day_figure(days: list[analytics.DayCalls], lang: str) -> dict:
@@ -132,10 +136,10 @@ def calls_per_day_figure(days: list[analytics.DayCalls], lang: str) -> dict:
     return {"data": data, "layout": layout}
 
 
-def calls_by_hour_figure(hours: list[analytics.HourCalls], lang: str) -> dict:
+def calls_by_hour_figure(hours: list[analytics.HourCalls], lang: str, country: str | None = None) -> dict:
     """Bars for the 24 local hours of the day."""
     unit = translate("dash.calls_unit", lang)
-    labels = [hour_label(hour.hour, lang) for hour in hours]
+    labels = [hour_label(hour.hour, lang, country) for hour in hours]
     bars = {
         "type": "bar",
         "x": labels,
@@ -151,12 +155,12 @@ def calls_by_hour_figure(hours: list[analytics.HourCalls], lang: str) -> dict:
     return {"data": [bars], "layout": layout}
 
 
-def _recent_row(call: analytics.RecentCall, lang: str, today) -> dict:
+def _recent_row(call: analytics.RecentCall, lang: str, today, country: str | None = None) -> dict:
     outcome = call.outcome or "pending"
     return {
         "id": call.id,
         "href": routes.call_page(call.id),
-        "when": when_text(call.started_at, lang, today=today),
+        "when": when_text(call.started_at, lang, today=today, country=country),
         "caller": translate("calls.test_caller", lang)
         if call.call_type == "test"
         else call.caller_display or call.caller_number or translate("calls.unknown_caller", lang),
@@ -269,6 +273,7 @@ class DashboardState(AuthState):
         checklist: setup_checklist.SetupChecklist,
     ) -> None:
         lang = self.lang or "en"
+        country = self.business_country
         chart = chart[-self.chart_days :]
         today = summary.generated_at.astimezone(ZoneInfo(summary.timezone)).date()
         top = max((topic.calls for topic in summary.top_topics), default=0) or 1
@@ -291,12 +296,12 @@ class DashboardState(AuthState):
                 {"topic": topic.topic, "calls": topic.calls, "width": f"{round(topic.calls * 100 / top)}%"}
                 for topic in summary.top_topics
             ],
-            recent=[_recent_row(call, lang, today) for call in summary.recent_calls],
-            live=[_recent_row(call, lang, today) for call in summary.live_calls[:5]],
+            recent=[_recent_row(call, lang, today, country) for call in summary.recent_calls],
+            live=[_recent_row(call, lang, today, country) for call in summary.live_calls[:5]],
             has_calls=has_calls,
             only_test_calls=not has_calls and summary.has_test_calls,
             day_figure=calls_per_day_figure(chart, lang),
-            hour_figure=calls_by_hour_figure(summary.calls_by_hour, lang),
+            hour_figure=calls_by_hour_figure(summary.calls_by_hour, lang, country),
             loaded=True,
         )
         self._show_checklist(checklist)

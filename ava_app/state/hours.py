@@ -10,6 +10,8 @@ import dataclasses
 
 import reflex as rx
 
+from ava_app.i18n import translate
+from ava_app.services import regional
 from ava_app.services.business_hours import WEEKDAY_KEYS
 
 MAX_RANGES = 6
@@ -46,6 +48,36 @@ def week_from(business_hours: dict | None) -> list[DayHours]:
         )
         for day in WEEKDAY_KEYS
     ]
+
+
+def hours_text(business_hours: dict, holidays: list, lang: str, country: str | None = None) -> str:
+    """The week in one line in the interface language, consecutive days with the same hours grouped, times as the
+    business's country writes them ("9:00 AM–6:00 PM" in the US, "09:00–18:00" in France)."""
+    if not business_hours:
+        return translate("numbers.always_open", lang)
+    groups: list[tuple[list[str], str]] = []
+    for day in WEEKDAY_KEYS:
+        ranges = business_hours.get(day) or []
+        # A no-break space inside each time: "1:30 PM" never wraps between its number and "PM".
+        text = ", ".join(
+            f"{regional.format_hhmm(str(r['open']), language=lang, country=country)}–"
+            f"{regional.format_hhmm(str(r['close']), language=lang, country=country)}".replace(" ", "\u00a0")
+            for r in ranges
+            if isinstance(r, dict)
+        )
+        text = text or translate("numbers.closed_lower", lang)
+        if groups and groups[-1][1] == text:
+            groups[-1][0].append(day)
+        else:
+            groups.append(([day], text))
+    parts = []
+    for days, text in groups:
+        first = translate(f"numbers.day_short.{days[0]}", lang)
+        name = first if len(days) == 1 else f"{first}–{translate(f'numbers.day_short.{days[-1]}', lang)}"
+        parts.append(f"{name} {text}")
+    if holidays:
+        parts.append(translate("numbers.holidays_count", lang, count=len(holidays)))
+    return " · ".join(parts)
 
 
 def hours_payload(week: list[DayHours]) -> dict[str, list[dict[str, str]]]:

@@ -22,7 +22,7 @@ from ava_app.services.providers import twilio
 from ava_app.services.providers.sandbox_keys import SANDBOX_ACCOUNT_SID
 from ava_app.settings import get_settings
 from ava_app.state.auth import AuthState
-from ava_app.state.hours import HoursMixin, hours_payload
+from ava_app.state.hours import HoursMixin, hours_payload, hours_text
 from ava_app.state.onboarding import OnboardingState
 from ava_app.state.reach import ReachState
 
@@ -351,29 +351,6 @@ class NumberFlowState(AuthState):
             yield self._after_added()
 
 
-def hours_text(business_hours: dict, holidays: list, lang: str) -> str:
-    """The week in one line in the interface language, consecutive days with the same hours grouped."""
-    if not business_hours:
-        return translate("numbers.always_open", lang)
-    groups: list[tuple[list[str], str]] = []
-    for day in WEEKDAY_KEYS:
-        ranges = business_hours.get(day) or []
-        text = ", ".join(f"{r['open']}–{r['close']}" for r in ranges if isinstance(r, dict))
-        text = text or translate("numbers.closed_lower", lang)
-        if groups and groups[-1][1] == text:
-            groups[-1][0].append(day)
-        else:
-            groups.append(([day], text))
-    parts = []
-    for days, text in groups:
-        first = translate(f"numbers.day_short.{days[0]}", lang)
-        name = first if len(days) == 1 else f"{first}–{translate(f'numbers.day_short.{days[-1]}', lang)}"
-        parts.append(f"{name} {text}")
-    if holidays:
-        parts.append(translate("numbers.holidays_count", lang, count=len(holidays)))
-    return " · ".join(parts)
-
-
 class PhoneNumbersState(HoursMixin, AuthState):
     """/phone-numbers: the list, a number's settings, sync retry and release."""
 
@@ -421,9 +398,11 @@ class PhoneNumbersState(HoursMixin, AuthState):
             "provider": "Vapi" if number.provider == "vapi" else "Twilio",
             "status": number.status,
             "assistant": number.assistant_name or "—",
-            "hours": hours_text(number.business_hours, number.holidays, lang),
+            "hours": hours_text(number.business_hours, number.holidays, lang, self.business_country),
             "after_hours": number.after_hours_action,
-            "created": regional.format_date(number.created_at, timezone=self._timezone, language=lang),
+            "created": regional.format_date(
+                number.created_at, timezone=self._timezone, language=lang, country=self.business_country
+            ),
             "sync_status": number.sync_status,
             "sync_error": number.sync_error or "",
         }

@@ -124,7 +124,7 @@ def test_saving_the_assistant_keeps_each_numbers_hours(live_server: str, page: P
     dialog.get_by_label("Open Saturday").select_option("10:00")
     dialog.get_by_label("to Saturday").select_option("13:30")
     dialog.get_by_role("button", name="Save").click()
-    expected = "Mon–Fri 09:00–18:00 · Sat 10:00–13:30 · Sun closed"
+    expected = "Mon–Fri 9:00 AM–6:00 PM · Sat 10:00 AM–1:30 PM · Sun closed"
     expect(page.get_by_role("dialog")).to_have_count(0)
     expect(page.get_by_text(expected)).to_be_visible()
     db.expire_all()

@@ -41,7 +41,8 @@ def test_configure_hours_and_see_them_in_the_list(live_server: str, page: Page, 
     shown = phones.display(number.e164, "US")
     card = page.locator(f"[data-number='{number.e164}']")
     expect(card).to_contain_text(shown)
-    expect(card).to_contain_text("Mon–Fri 09:00–18:00 · Sat–Sun closed")
+    # ... and its hours as the US writes times.
+    expect(card).to_contain_text("Mon–Fri 9:00 AM–6:00 PM · Sat–Sun closed")
     expect(card).to_contain_text("Lila")
 
     card.get_by_role("button", name=f"Settings {shown}").click()
@@ -61,7 +62,8 @@ def test_configure_hours_and_see_them_in_the_list(live_server: str, page: Page, 
 
     expect(page.get_by_role("dialog")).to_have_count(0)
     expect(card).to_contain_text(
-        "Mon–Tue 09:00–18:00 · Wed 09:00–12:00, 14:00–19:00 · Thu 09:00–18:00 · Fri–Sun closed · closed 1 day(s)"
+        "Mon–Tue 9:00 AM–6:00 PM · Wed 9:00 AM–12:00 PM, 2:00 PM–7:00 PM · Thu 9:00 AM–6:00 PM · Fri–Sun closed"
+        " · closed 1 day(s)"
     )
     db.expire_all()
     saved = db.get(PhoneNumber, number.id)

@@ -50,7 +50,7 @@ async def test_search_buy_configure_list_and_release(client, db, jobs, providers
     assert [(n["e164"], n["sync_status"], n["assistant_name"]) for n in listed] == [
         (wanted["phone_number"], "synced", "Ava")
     ]
-    assert listed[0]["hours_summary"] == "Mon 08:00-20:00 · Tue-Sun closed"
+    assert listed[0]["hours_summary"] == "Mon 08:00 to 20:00 · Tue-Sun closed"
 
     released = await client.delete(f"/api/v1/phone-numbers/{number['id']}", headers=auth)
     assert released.status_code == 200 and released.json()["status"] == "released"

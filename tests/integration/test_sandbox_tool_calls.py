@@ -91,7 +91,7 @@ async def test_a_question_is_answered_by_avas_knowledge_base_and_business_hours(
     assert faq_result == PARKING and faq_line == PARKING
     hours_result, hours_line = _line_after_tool(call, "check_business_hours")
     # A web call has no number: AVA answered with the hours of the line routed to the assistant.
-    assert hours_result == "Open now. Hours today: 00:00-24:00." and hours_line == hours_result
+    assert hours_result == "Open now. Hours today: all day." and hours_line == hours_result
 
 
 async def test_a_complaint_is_saved_by_avas_take_message_on_the_call(db, pushed):

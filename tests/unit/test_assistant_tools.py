@@ -71,9 +71,10 @@ def test_bad_arguments_give_an_error_result(db, vapi_business):
 @pytest.mark.parametrize(
     ("now", "expected"),
     [
-        (LA_WEDNESDAY_10AM, "Open now until 17:00. Hours today: 09:00-17:00."),
-        (LA_WEDNESDAY_8PM, "Closed now. Hours today: 09:00-17:00. Next opening: Thursday at 09:00."),
-        (datetime(2025, 7, 4, 17, 0, tzinfo=UTC), "Closed today for a holiday. Next opening: Monday at 09:00."),
+        # A Los Angeles business: times as the US writes them.
+        (LA_WEDNESDAY_10AM, "Open now until 5 PM. Hours today: 9 AM to 5 PM."),
+        (LA_WEDNESDAY_8PM, "Closed now. Hours today: 9 AM to 5 PM. Next opening: Thursday at 9 AM."),
+        (datetime(2025, 7, 4, 17, 0, tzinfo=UTC), "Closed today for a holiday. Next opening: Monday at 9 AM."),
     ],
 )
 def test_check_business_hours_in_tenant_timezone(db, vapi_business, now, expected):

@@ -97,10 +97,16 @@ def test_the_week_in_french_groups_days_and_writes_24_hour_times():
     assert week_summary(SALON_WEEK, [], "fr") == (
         "lundi fermé · du mardi au vendredi 9 h 30–19 h · samedi 9 h–18 h · dimanche fermé"
     )
-    # English stays as the numbers list has always shown it.
-    assert (
-        phone_numbers.hours_summary(SALON_WEEK, []) == "Mon closed · Tue-Fri 09:30-19:00 · Sat 09:00-18:00 · Sun closed"
+    # English follows the business's country: AM/PM in the US (and when no country is known), 24-hour in the UK.
+    assert phone_numbers.hours_summary(SALON_WEEK, [], "en", "US") == (
+        "Mon closed · Tue-Fri 9:30 AM to 7 PM · Sat 9 AM to 6 PM · Sun closed"
     )
+    assert phone_numbers.hours_summary(SALON_WEEK, []) == phone_numbers.hours_summary(SALON_WEEK, [], "en", "US")
+    assert phone_numbers.hours_summary(SALON_WEEK, [], "en", "GB") == (
+        "Mon closed · Tue-Fri 09:30 to 19:00 · Sat 09:00 to 18:00 · Sun closed"
+    )
+    # A French business's week stays 24-hour French whatever the country code says of English.
+    assert week_summary(SALON_WEEK, [], "fr", "FR") == week_summary(SALON_WEEK, [], "fr")
 
 
 def test_the_french_week_with_split_hours_two_day_groups_and_holidays():
@@ -133,6 +139,9 @@ def test_what_the_hours_tool_says_in_french():
         "Fermé aujourd'hui (jour férié). Prochaine ouverture : mardi à 9 h 30."
     )
     assert describe_hours(HoursStatus(is_open=False, reason="closed", next_open=tuesday), "en") == (
+        "Closed now. Hours today: closed. Next opening: Tuesday at 9:30 AM."
+    )
+    assert describe_hours(HoursStatus(is_open=False, reason="closed", next_open=tuesday), "en", "GB") == (
         "Closed now. Hours today: closed. Next opening: Tuesday at 09:30."
     )
     assert describe_hours(HoursStatus(is_open=True, reason="no_hours"), "fr").startswith("Ouvert : aucun horaire")

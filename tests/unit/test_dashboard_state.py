@@ -83,9 +83,11 @@ def test_french_charts_use_french_separators_and_labels():
 
 def test_hour_labels_are_sparse_enough_for_a_phone():
     hours = [analytics.HourCalls(hour=hour, calls=hour) for hour in range(24)]
-    english, french = calls_by_hour_figure(hours, "en"), calls_by_hour_figure(hours, "fr")
+    english, french = calls_by_hour_figure(hours, "en", "US"), calls_by_hour_figure(hours, "fr")
+    british = calls_by_hour_figure(hours, "en", "GB")
     assert len(english["data"][0]["x"]) == 24, "every hour keeps its bar"
-    assert english["layout"]["xaxis"]["tickvals"] == ["00:00", "06:00", "12:00", "18:00"]
+    assert english["layout"]["xaxis"]["tickvals"] == ["12 AM", "6 AM", "12 PM", "6 PM"]
+    assert british["layout"]["xaxis"]["tickvals"] == ["00:00", "06:00", "12:00", "18:00"]
     assert french["layout"]["xaxis"]["ticktext"][:3] == ["0h", "3h", "6h"]
     assert english["layout"]["xaxis"]["tickangle"] == 0
 
@@ -220,7 +222,7 @@ def test_plain_dict_figures_send_what_the_plotly_objects_sent():
         for index in range(3)
     ]
     hours = [analytics.HourCalls(hour=hour, calls=hour * 10) for hour in range(24)]
-    day_figure, hour_figure = calls_per_day_figure(days, "fr"), calls_by_hour_figure(hours, "en")
+    day_figure, hour_figure = calls_per_day_figure(days, "fr"), calls_by_hour_figure(hours, "en", "GB")
     assert day_figure == EXPECTED_DAYS_FR and hour_figure == EXPECTED_HOURS_EN
     assert json.loads(json.dumps(day_figure)) == _plotly_json(day_figure) == EXPECTED_DAYS_FR
     assert _plotly_json(hour_figure) == EXPECTED_HOURS_EN

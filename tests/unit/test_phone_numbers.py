@@ -118,7 +118,7 @@ def test_number_abroad_is_bought_at_twilio_then_imported_into_vapi(db, providers
     assert (number.provider, number.country, number.e164) == ("twilio", country, wanted.phone_number)
     assert number.monthly_price == price and not number.free
     assert number.status == "active" and number.sync_status == "synced"
-    assert number.hours_summary == "Mon-Sun 07:00-22:00"
+    assert number.hours_summary == "Mon-Sun 07:00 to 22:00", "a number in Europe reads 24-hour times"
     row = db.get(PhoneNumber, number.id)
     assert row.twilio_sid.startswith("PN") and row.twilio_account_sid == SANDBOX_ACCOUNT_SID
     assert wanted.phone_number in _owned_at_twilio()
@@ -294,7 +294,8 @@ def test_configuration_is_saved_then_pushed_to_vapi(db, providers, jobs):
     ]
     assert configured.business_hours["sun"] == [] and configured.holidays == ["2025-01-01", "2025-12-25"]
     assert configured.hours_summary == (
-        "Mon-Tue 09:00-12:30, 14:00-18:00 · Wed-Fri closed · Sat 10:00-24:00 · Sun closed · closed on 2 holidays"
+        "Mon-Tue 9 AM to 12:30 PM, 2 PM to 6 PM · Wed-Fri closed · Sat 10 AM to midnight · Sun closed"
+        " · closed on 2 holidays"
     )
     db.expire_all()
     listed = phone_numbers.list_numbers(db, principal=owner)

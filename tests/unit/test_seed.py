@@ -116,10 +116,17 @@ def test_the_demo_clinic_is_set_up_the_way_onboarding_does_it(sandbox, db):
         day: [r.model_dump() for r in ranges] for day, ranges in preset.business_hours.items()
     }
     assert (assistant.sync_status, number.sync_status) == ("synced", "synced")
-    assert assistant.provider_assistant_id and number.provider_number_id and number.provider == "vapi"
-    # Vapi (and its emulator) gives free numbers in the US only; the clinic's own line is French.
-    assert number.e164.startswith("+1415555") and number.after_hours_action == "ai"
+    # A Paris clinic gets a Paris number: bought at the Twilio emulator (Vapi's free numbers are American only) and
+    # imported into the Vapi emulator, which routes its calls; the clinic's own line is French too.
+    assert number.provider == "twilio" and number.twilio_sid and number.provider_number_id
+    assert (number.e164, number.country) == (seed.DEMO_NUMBER, "FR") and number.after_hours_action == "ai"
+    assert phones.display(number.e164, tenant.country) == "01 99 00 00 11"
     assert phones.display(number.forwarding_number, tenant.country) == "01 99 00 01 99"
+    # The Twilio emulator the server mounts later reads the same store: the number is still owned there.
+    from ava_app.sandbox.twilio.state import TwilioEmulator
+
+    kept = TwilioEmulator(db_path=sandbox / "sandbox_twilio.db")
+    assert seed.DEMO_NUMBER in kept._owned_numbers()
 
 
 def test_the_demo_assistant_knows_its_business_and_has_nothing_to_review(sandbox, db):

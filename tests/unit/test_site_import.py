@@ -96,11 +96,18 @@ def test_accepted_findings_become_an_address_and_entries():
     chosen = [items[0], items[2], items[3], items[5]]
     address, entries = site_import.accepted_entries(chosen, language="fr")
     assert address == "12 rue de la République, 69002 Lyon, FR"
+    # The page's hours are readable: they are proposed as the business hours, not kept as an answer.
     assert entries == [
         {"question": "Comment vous joindre par téléphone ou par e-mail ?", "answer": "Téléphone : 04 78 12 34 56."},
-        {"question": "Quels sont vos horaires d'ouverture ?", "answer": "mardi–vendredi 09:00–19:00."},
         {"question": items[5].question, "answer": items[5].answer},
     ]
+    # Where no hours can be proposed (no number to put them on), they stay an answer, to review.
+    _, entries = site_import.accepted_entries(chosen, language="fr", propose_hours=False)
+    assert entries[1] == {
+        "question": "Quels sont vos horaires d'ouverture ?",
+        "answer": "mardi–vendredi 09:00–19:00.",
+        "review": True,
+    }
 
 
 def test_reading_a_local_page_in_development(db, site):

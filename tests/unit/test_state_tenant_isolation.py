@@ -564,6 +564,7 @@ COVERED_HANDLERS = {
     "AssistantState.apply_preset",
     "AssistantState.confirm_faq",
     "AssistantState.accept_site_items",
+    "AssistantState.use_site_hours",
     "AssistantFormState.import_site",
     "AssistantFormState.accept_site_items",
     "OnboardingState.load_wizard",
@@ -1093,9 +1094,24 @@ async def test_business_knowledge_events_act_on_the_callers_assistant_only(world
 
     state = state_of(AssistantState, b)
     await run(state, "load_assistant")
+    assert state.has_numbers
+    # Hours AVA can read are proposed for B's numbers, and saved there only when B's owner takes them.
     state.site_items = [{"kind": "hours", "value": "Monday 08:00–12:00", "question": "", "answer": "", "chosen": "1"}]
+    assert await run(state, "accept_site_items") == []
+    assert state.site_hours_text.replace("\u00a0", " ").startswith("Mon 8:00 AM–12:00 PM")
+    assert await run(state, "use_site_hours") == ["toast:success"]
+    db.expire_all()
+    b_numbers = [db.get(PhoneNumber, number_id) for number_id in b.number_ids]
+    assert b_numbers and all(
+        number.business_hours["mon"] == [{"open": "08:00", "close": "12:00"}] for number in b_numbers
+    )
+    # Hours it cannot read become an answer to review.
+    state.site_items = [
+        {"kind": "hours", "value": "Monday 08:00–12:00 by appointment", "question": "", "answer": "", "chosen": "1"}
+    ]
     assert await run(state, "accept_site_items") == ["toast:success"]
     assert state.faq[-1]["question"] == "What are your opening hours?"  # the page's list shows it at once
+    assert state.faq[-1]["review"] == "1"
     assert await run(state, "confirm_faq", len(state.faq) - 1) == ["handler:AssistantState.follow_sync"]
     assert await run(state, "confirm_faq", 10_000) == ["toast:error"]
     assert_nothing_of(a, state)

@@ -233,10 +233,11 @@ def format_duration(seconds: int, *, locale: str) -> str:
     return f"{secs} s"
 
 
-def format_time(moment: datetime, *, locale: str, timezone: str = "UTC") -> str:
-    """A call time in the business's zone: ``Mar 12, 2025, 2:05 PM`` / ``12 mars 2025 à 14:05`` (a naive moment is
-    UTC, an unknown zone is UTC); ``regional.format_datetime`` so emails read like the pages."""
-    return regional.format_datetime(moment, timezone=timezone, language=normalize_locale(locale))
+def format_time(moment: datetime, *, locale: str, timezone: str = "UTC", country: str | None = None) -> str:
+    """A call time in the business's zone, as its country writes it: ``Mar 12, 2025, 2:05 PM`` in the US,
+    ``12 Mar 2025, 14:05`` in the UK, ``12 mars 2025 à 14:05`` (a naive moment is UTC, an unknown zone is UTC);
+    ``regional.format_datetime`` so emails read like the pages."""
+    return regional.format_datetime(moment, timezone=timezone, language=normalize_locale(locale), country=country)
 
 
 # --- one builder per kind ---------------------------------------------------------------------------------------
@@ -303,7 +304,12 @@ def _call_summary(lang: str, context: dict[str, Any]) -> _Content:
     tenant_name = str(context.get("tenant_name") or "").strip()
     started_at = context["started_at"]
     when = (
-        format_time(started_at, locale=lang, timezone=str(context.get("timezone") or "UTC"))
+        format_time(
+            started_at,
+            locale=lang,
+            timezone=str(context.get("timezone") or "UTC"),
+            country=str(context.get("country") or "") or None,
+        )
         if isinstance(started_at, datetime)
         else str(started_at)
     )
