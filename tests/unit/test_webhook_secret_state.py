@@ -64,7 +64,7 @@ async def test_an_admin_replaces_the_secret_and_sees_until_when_the_old_one_work
         credentials.webhook_secret_hash(new): True,
     }
     # In the business's timezone and the reader's language, like every time the settings pages show.
-    assert re.search(r"\b20\d\d, \d{1,2}:\d\d [AP]M$", state.previous_until), state.previous_until
+    assert re.search(r"\b20\d\d,\s\d{1,2}:\d\d\s[AP]M$", state.previous_until), state.previous_until
     assert not state.confirm_open and not state.rotating
     assert old not in visible_text(state) and new not in visible_text(state)
     assert db.exec(select(AuditLog.action).where(AuditLog.tenant_id == own_vapi_tenant.id)).all()[-1] == (
