@@ -447,11 +447,19 @@ class Session:
             if tab.get(DETAIL, "call")["id"] != call_id:
                 raise Failed(f"opened call {tab.get(DETAIL, 'call')['id']}, not {call_id}")
         elif action == "dashboard":
-            # Back to the dashboard: the shell is read again; the figures are re-sent only where they changed.
-            tab.forget(AUTH, "user_email", "tenant_name")
+            # Back to the dashboard: the page's load ends when its on-load chain (session check, shell, figures) set
+            # ``is_hydrated`` again. The shell and the figures are re-sent only where they changed (the shell is
+            # read once per connection), so what the tab shows then is checked: its own user, organisation and
+            # hour chart.
+            # The previous page's chain may still be sending its own ``is_hydrated``: this load's chain is the one
+            # that first clears it, then sets it.
+            tab.forget(ROOT, "is_hydrated")
             await tab.navigate("/dashboard")
-            await tab.wait(lambda: tab.get(AUTH, "user_email") is not None, "dashboard again")
+            await tab.wait(lambda: tab.get(ROOT, "is_hydrated") is False, "dashboard again")
+            tab.forget(ROOT, "is_hydrated")
+            await tab.wait(lambda: tab.get(ROOT, "is_hydrated") is True, "dashboard again")
             self._check_shell()
+            self._check_hours()
         elif action == "baseline":
             self.filters_open = not self.filters_open
             tab.forget(CALLS, "filters_open")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,7 +30,11 @@ from ava_app.services.errors import DomainError, Unauthorized
 from ava_app.services.messaging.outbox import sandbox_channels
 from ava_app.services.principal import Principal
 from ava_app.settings import get_settings
+from ava_app.state import event_chain
 from ava_app.state.i18n import I18nState
+
+# The shell's data is read again after this long, for changes made outside the tab (another tab, another member).
+SHELL_MAX_AGE = 60.0
 
 
 def local_page(target: str) -> str:
@@ -48,6 +53,31 @@ def local_page(target: str) -> str:
 
 # A service call made for the signed-in caller: ``work(session, principal)``.
 Work = Callable[[Any, Principal], Any]
+
+
+def _authenticate(cookie: str) -> Principal:
+    """The principal of the session cookie ``cookie``, checked against the server (Unauthorized when it ended)."""
+    with session_scope() as session:
+        return browser_sessions.authenticate_browser(session, token=cookie)
+
+
+def _chain_principal(chain: str | None, cookie: str) -> Principal:
+    """``_authenticate`` once per event chain: an earlier event of ``chain`` that checked ``cookie`` answers."""
+    principal = event_chain.checked(chain, cookie)
+    if principal is None:
+        principal = _authenticate(cookie)
+        event_chain.remember(chain, cookie, principal)
+    return principal
+
+
+@dataclass(frozen=True)
+class _Shell:
+    """What the shell shows, read in one go by ``require_login``."""
+
+    me: accounts.MeOut
+    organisations: list
+    timezone: str
+    country: str
 
 
 @dataclass(frozen=True)
@@ -82,6 +112,9 @@ class AuthState(I18nState):
     # business's, written as its country writes them (12-hour in the US, 24-hour in France).
     _business_timezone: str = "UTC"
     business_country: str = ""
+    # Which connection, session, organisation and role the shell was read for, and when (``require_login``).
+    _shell_for: str = ""
+    _shell_read_at: float = 0.0
 
     @rx.var
     def is_admin(self) -> bool:
@@ -119,8 +152,7 @@ class AuthState(I18nState):
 
     def _principal(self) -> Principal:
         """The caller, re-checked against the server: a revoked session or removed member stops here."""
-        with session_scope() as session:
-            return browser_sessions.authenticate_browser(session, token=self._session_cookie())
+        return _authenticate(self._session_cookie())
 
     def _principal_or_none(self) -> Principal | None:
         """The caller, or None for a visitor without a live session: for pages open to both (the login page, an
@@ -192,11 +224,14 @@ class AuthState(I18nState):
         """
         if busy:
             setattr(self, busy, True)
+        chain = event_chain.chain_id()
         try:
-            principal = self._principal()
+            principal = _chain_principal(chain, self._session_cookie())
             with session_scope() as session:
                 return Call(value=work(session, principal))
         except DomainError as error:
+            if isinstance(error, Unauthorized):
+                event_chain.forget(chain)
             return Call(refused=True, event=self._refusal(error, on_error), error=error)
         finally:
             if busy:
@@ -218,16 +253,19 @@ class AuthState(I18nState):
         self, work: Work, *, busy: str | None = None, on_error: Callable[[DomainError], Any] | None = None
     ) -> Call:
         """``_call`` for background events: the state is touched under ``async with self``, the work runs in a
-        worker thread so a slow provider stalls no one. Call it outside ``async with self``."""
-        return await self._off_loop(work, busy=busy, on_error=on_error, hold=lambda: self)
+        worker thread so a slow provider stalls no one. Call it outside ``async with self``. The session is checked
+        afresh on every call (a background event can outlive a logout)."""
+        return await self._off_loop(work, busy=busy, on_error=on_error, hold=lambda: self, per_chain=False)
 
     async def _call_async(
         self, work: Work, *, busy: str | None = None, on_error: Callable[[DomainError], Any] | None = None
     ) -> Call:
-        """``_call`` for async (foreground) events: the work runs in a worker thread so argon2, or a provider that
-        calls back this very server in sandbox mode, does not stall the event loop. The event owns its state, so
-        nothing is locked; set the busy flag and ``yield`` first for the page to show it."""
-        return await self._off_loop(work, busy=busy, on_error=on_error, hold=contextlib.nullcontext)
+        """``_call`` for async (foreground) events: the session check and the work run in a worker thread, so the
+        event loop serves other tabs while PostgreSQL answers (and argon2, or a provider that calls back this very
+        server in sandbox mode, stalls no one). The event owns its state, so nothing is locked; set the busy flag and
+        ``yield`` first for the page to show it. ``work`` runs in that thread: it reads the state but leaves writing
+        it to the caller, on the loop."""
+        return await self._off_loop(work, busy=busy, on_error=on_error, hold=contextlib.nullcontext, per_chain=True)
 
     async def _off_loop(
         self,
@@ -236,14 +274,25 @@ class AuthState(I18nState):
         busy: str | None,
         on_error: Callable[[DomainError], Any] | None,
         hold: Callable[[], contextlib.AbstractAsyncContextManager],
+        per_chain: bool,
     ) -> Call:
-        """The body of both thread-running calls; ``hold`` guards every touch of the state."""
+        """The body of both thread-running calls; ``hold`` guards every touch of the state. ``per_chain``: the
+        session checked by an earlier event of the same chain counts (``event_chain``)."""
         async with hold():
-            try:
-                principal = self._principal()
-            except DomainError as error:
+            cookie = self._session_cookie()
+        chain = event_chain.chain_id() if per_chain else None
+
+        def check() -> Principal:
+            return _chain_principal(chain, cookie) if per_chain else _authenticate(cookie)
+
+        try:
+            principal = await asyncio.to_thread(check)
+        except DomainError as error:
+            event_chain.forget(chain)
+            async with hold():
                 return Call(refused=True, event=self._fail(error), error=error)
-            if busy:
+        if busy:
+            async with hold():
                 setattr(self, busy, True)
 
         def job():
@@ -253,6 +302,8 @@ class AuthState(I18nState):
         try:
             value = await asyncio.to_thread(job)
         except DomainError as error:
+            if isinstance(error, Unauthorized):
+                event_chain.forget(chain)
             async with hold():
                 return Call(refused=True, event=self._refusal(error, on_error), error=error)
         finally:
@@ -265,37 +316,64 @@ class AuthState(I18nState):
         """Where a fresh login lands: a local ``next`` page (e.g. an invitation) or the dashboard."""
         return local_page(self.router.url.query_parameters.get("next", "")) or routes.DASHBOARD
 
-    def _load_organisations(self, session, principal: Principal) -> None:
-        rows = team.list_organisations(session, principal=principal)
-        self.organisations = [
-            {"id": row.id, "name": row.name, "role": row.role, "current": row.current} for row in rows[:50]
-        ]
-
     def _read_modes(self) -> None:
         settings = get_settings()
         self.sandbox = settings.sandbox
         self.has_dev_outbox = bool(sandbox_channels(settings))
 
-    @rx.event
-    def require_login(self):
-        """On-load guard of signed-in pages: fill the shell, or send the visitor to the login page."""
-        self._read_modes()
+    def _session_changed(self) -> None:
+        """After a logout or an organisation switch: the chain's check and the shell no longer hold."""
+        event_chain.forget(event_chain.chain_id())
+        self._forget_shell()
 
-        def shell(session, principal) -> accounts.MeOut:
-            me = accounts.get_me(session, principal=principal)
-            self._load_organisations(session, principal)
+    def _forget_shell(self) -> None:
+        """Have the next page load read the shell again (after this tab changed what it shows)."""
+        self._shell_for = ""
+
+    @rx.event
+    async def require_login(self):
+        """On-load guard of signed-in pages: check the session, fill the shell, or send the visitor to the login
+        page.
+
+        The session is checked on every page load (and the check serves the page's own loader in the same chain).
+        The shell's data (name, email, organisations, the business's timezone) is read once per connection and
+        session, organisation and role, and again after ``SHELL_MAX_AGE`` for changes made elsewhere; the tab's own
+        changes to it refresh it at once.
+        """
+        self._read_modes()
+        connection = self.router.session.session_id
+        shown, fresh = self._shell_for, time.time() - self._shell_read_at < SHELL_MAX_AGE
+
+        def shell(session, principal) -> tuple[str, _Shell | None]:
+            key = f"{connection}:{principal.session_id}:{principal.user_id}:{principal.tenant_id}:{principal.role}"
+            if key == shown and fresh:
+                return key, None
             tenant = session.get(Tenant, principal.tenant_id) if principal.tenant_id else None
             region = regional.region_of(tenant)
-            self._business_timezone, self.business_country = region.timezone, region.country
-            return me
+            return key, _Shell(
+                me=accounts.get_me(session, principal=principal),
+                organisations=team.list_organisations(session, principal=principal),
+                timezone=region.timezone,
+                country=region.country,
+            )
 
-        call = self._call(shell)
+        call = await self._call_async(shell)
         if call.refused:
+            self._forget_shell()
             return call.event
-        me = call.value
+        key, read = call.value
+        if read is None:
+            return None
+        me = read.me
         self.user_name, self.user_email = me.name, me.email
         self.tenant_name, self.role = me.tenant_name or "", me.role or ""
         self.email_verified = me.email_verified
+        self.organisations = [
+            {"id": row.id, "name": row.name, "role": row.role, "current": row.current}
+            for row in read.organisations[:50]
+        ]
+        self._business_timezone, self.business_country = read.timezone, read.country
+        self._shell_for, self._shell_read_at = key, time.time()
         return None
 
     @rx.event
@@ -350,6 +428,7 @@ class AuthState(I18nState):
         except (TypeError, ValueError):
             return None
         call = self._call(lambda s, p: team.switch_organisation(s, principal=p, tenant_id=wanted))
+        self._session_changed()
         if call.refused:
             return call.event
         # A full load so every page's data is read again for the new organisation.
@@ -374,6 +453,7 @@ class AuthState(I18nState):
             lambda s, p: team.create_organisation(s, principal=p, name=name, industry=industry, ip=ip),
             on_error=refused,
         )
+        self._session_changed()
         if call.refused:
             return call.event
         self.org_dialog_open = False
@@ -401,6 +481,7 @@ class AuthState(I18nState):
         Every per-user state of the tab is reset, so nothing of this account shows to the next one."""
         ip = self._client_info()[0]
         await self._call_async(lambda s, p: accounts.logout(s, principal=p, ip=ip), on_error=lambda _error: None)
+        self._session_changed()
         await self._reset_signed_in_states()
         return rx.call_script(
             "fetch('/api/v1/auth/browser-session', {method: 'DELETE', credentials: 'same-origin'})"

@@ -171,4 +171,6 @@ class BusinessRegionState(AuthState):
             return
         self._show(call.value)
         self.editing = False
+        self._business_timezone = call.value.timezone  # the times the settings pages show follow at once
+        self._forget_shell()
         yield rx.toast.success(translate("business.saved", self.lang or "en"))

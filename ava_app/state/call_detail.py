@@ -192,8 +192,8 @@ class CallDetailState(AuthState):
         return calls.get_call(session, principal=principal, call_id=self._call_id)
 
     @rx.event
-    def load_call(self):
-        """On-load: the call in the URL, and a fresh signed link to its recording."""
+    async def load_call(self):
+        """On-load: the call in the URL, and a fresh signed link to its recording (read in a worker thread)."""
         self.loaded, self.not_found, self.confirm_delete, self.recording_src = False, False, False, ""
         self._work_started_at = None
         try:
@@ -221,7 +221,7 @@ class CallDetailState(AuthState):
             self.not_found, self.loaded, self.call, self.messages = True, True, {}, []
             return None
 
-        result = self._call(read, on_error=refused)
+        result = await self._call_async(read, on_error=refused)
         if result.refused:
             return result.event
         call, self.recording_src = result.value

@@ -173,11 +173,15 @@ class CallsState(AuthState):
     def _filters(self) -> CallFilters:
         return CallFilters.from_query({key: value for key, value in self.filters.items() if value != ANY})
 
-    def _load_choices(self, session, principal) -> None:
-        """The filter form's numbers and assistant names."""
+    @staticmethod
+    def _read_choices(session, principal) -> tuple[list[dict], dict[int, str]]:
+        """The filter form's numbers and the assistants' names."""
         numbers = phone_numbers.list_numbers(session, principal=principal)
-        names = calls.assistant_names(session, principal=principal)
-        self.number_options = [{"value": str(row.id), "label": row.label or row.e164} for row in numbers[:50]]
+        options = [{"value": str(row.id), "label": row.label or row.e164} for row in numbers[:50]]
+        return options, calls.assistant_names(session, principal=principal)
+
+    def _show_choices(self, number_options: list[dict], names: dict[int, str]) -> None:
+        self.number_options = number_options
         self._assistant_names = names
         self.assistant_options = [{"value": str(key), "label": name} for key, name in names.items()]
 
@@ -208,8 +212,9 @@ class CallsState(AuthState):
             self.selected = selected
 
     @rx.event
-    def load_calls(self):
-        """On-load: read the filters, sort and page number from the URL, then that page and the count."""
+    async def load_calls(self):
+        """On-load: read the filters, sort and page number from the URL, then that page and the count (in a worker
+        thread, so the event loop serves other tabs meanwhile)."""
         params = self.router.url.query_parameters
         filters = {name: str(params.get(name, "") or "") for name in FILTER_FIELDS}
         if {k: v for k, v in filters.items() if v} != {k: v for k, v in self.filters.items() if v}:
@@ -234,9 +239,8 @@ class CallsState(AuthState):
             self.error = translate("calls.error", self.lang or "en")
             return self._fail(error)
 
-        def read(session, principal) -> tuple[list[str], calls.CallPage, calls.CallCount]:
-            self._tenant_id = principal.tenant_id
-            self._load_choices(session, principal)
+        def read(session, principal):
+            choices = self._read_choices(session, principal)
             filters = self._filters()
             cursors = known or calls.page_cursor(
                 session,
@@ -248,18 +252,20 @@ class CallsState(AuthState):
                 limit=PAGE_SIZE,
             )
             page = self._read_page(session, principal, cursors[-1])
-            return cursors, page, calls.count_calls(session, principal=principal, filters=filters)
+            count = calls.count_calls(session, principal=principal, filters=filters)
+            live.watch(self, page=LIVE_PAGE, tenant_id=principal.tenant_id)
+            return principal.tenant_id, choices, cursors, page, count
 
-        call = self._call(read, busy="loading", on_error=refused)
+        call = await self._call_async(read, busy="loading", on_error=refused)
         self.loaded = True
         if call.refused:
             yield call.event
             return
-        cursors, page, count = call.value
+        self._tenant_id, choices, cursors, page, count = call.value
+        self._show_choices(*choices)
         self._cursors, self.page = cursors, len(cursors)
         self.count_label = count_text(count, self.lang or "en")
         self._show_page(page)
-        live.watch(self, page=LIVE_PAGE, tenant_id=self._tenant_id)
 
     def _live_refresh(self, tenant_id: int) -> bool:
         """A push (``state/live.py``, outside any event): read the page on screen again if the tab's session is

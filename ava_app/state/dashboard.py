@@ -236,8 +236,9 @@ class DashboardState(AuthState):
     def _summaries(
         self, session, principal
     ) -> tuple[analytics.DashboardSummary, list[analytics.DayCalls], setup_checklist.SetupChecklist]:
-        """The summary for the selected period, the days the chart shows (a month's, when asked for), the checklist."""
-        self._tenant_id = principal.tenant_id
+        """The summary for the selected period, the days the chart shows (a month's, when asked for), the checklist.
+
+        Runs in a worker thread (``_call_async``): it reads the state, and writes nothing to it."""
         summary = analytics.dashboard_summary(session, principal=principal, period=self.period)
         chart = summary.calls_per_day
         if self.chart_days == 30 and self.period != "month":
@@ -254,16 +255,25 @@ class DashboardState(AuthState):
             can_choose_reach=checklist.can_choose_reach,
         )
 
-    def _read(self):
-        """Fill the state from the service; a refusal is the event returned (a toast or the login redirect).
+    @rx.event
+    async def load_dashboard(self):
+        """On-load: read the summary for the selected period, and have the organisation's call changes pushed.
 
-        Only what changed is assigned: an unchanged figure is not sent again, so a phone re-draws nothing on a
-        push that changed nothing it shows.
+        The queries run in a worker thread, so the event loop serves other tabs meanwhile. Only what changed is
+        assigned: an unchanged figure is not sent again, so a phone re-draws nothing on a push that changed nothing
+        it shows.
         """
-        call = self._call(self._summaries)
+
+        def read(session, principal):
+            found = self._summaries(session, principal)
+            live.watch(self, page=LIVE_PAGE, tenant_id=principal.tenant_id)
+            return principal.tenant_id, found
+
+        call = await self._call_async(read)
         if call.refused:
             return call.event
-        self._show(*call.value)
+        self._tenant_id, found = call.value
+        self._show(*found)
         return None
 
     def _show(
@@ -311,14 +321,6 @@ class DashboardState(AuthState):
         for name, value in values.items():
             if getattr(self, name) != value:
                 setattr(self, name, value)
-
-    @rx.event
-    def load_dashboard(self):
-        """On-load: read the summary for the selected period, and have the organisation's call changes pushed."""
-        refused = self._read()
-        if refused is None:
-            live.watch(self, page=LIVE_PAGE, tenant_id=self._tenant_id)
-        return refused
 
     def _live_refresh(self, tenant_id: int) -> bool:
         """A push (``state/live.py``, outside any event): read again if the tab's session is still ``tenant_id``'s.

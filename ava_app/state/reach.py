@@ -110,10 +110,10 @@ class ReachState(AuthState):
         return translate(key, lang, number=self.line_display)
 
     @rx.event
-    def load_reach(self):
-        """The AVA number and the forwarding's status, as the organisation has them now."""
+    async def load_reach(self):
+        """The AVA number and the forwarding's status, as the organisation has them now (read in a worker thread)."""
         self.emulator_calls = _emulator_calls_offered()
-        call = self._call(lambda s, p: reach.get_reach(s, principal=p))
+        call = await self._call_async(lambda s, p: reach.get_reach(s, principal=p))
         if call.refused:
             return call.event
         self._show(call.value)
