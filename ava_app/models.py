@@ -588,8 +588,8 @@ class Booking(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     # Indexed by ix_booking_tenant_start and ix_booking_tenant_phone, which both lead with it.
     tenant_id: int = Field(foreign_key="tenant.id", ondelete="CASCADE")
-    service_id: int = Field(foreign_key="bookingservice.id", ondelete="RESTRICT")
-    staff_id: int = Field(foreign_key="bookingstaff.id", ondelete="RESTRICT")
+    service_id: int = Field(foreign_key="bookingservice.id")
+    staff_id: int = Field(foreign_key="bookingstaff.id")
     start_at: datetime
     end_at: datetime
     busy_until: datetime

@@ -101,8 +101,8 @@ def upgrade() -> None:
         sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("cancelled_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(["call_id"], ["call.id"], ondelete="SET NULL"),
-        sa.ForeignKeyConstraint(["service_id"], ["bookingservice.id"], ondelete="RESTRICT"),
-        sa.ForeignKeyConstraint(["staff_id"], ["bookingstaff.id"], ondelete="RESTRICT"),
+        sa.ForeignKeyConstraint(["service_id"], ["bookingservice.id"]),
+        sa.ForeignKeyConstraint(["staff_id"], ["bookingstaff.id"]),
         sa.ForeignKeyConstraint(["tenant_id"], ["tenant.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
     )
