@@ -17,9 +17,10 @@ import re
 import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from babel import dates as babel_dates
+from sqlmodel import Session
 
 from ava_app.languages import Language
 from ava_app.models import Tenant, as_utc
@@ -35,11 +36,23 @@ from ava_app.services.bookings.booking import (
 )
 from ava_app.services.bookings.catalog import ServiceOut, booking_rules, list_services, list_staff, match_service
 from ava_app.services.errors import Forbidden, Invalid, NotFound
-from ava_app.services.ingest.calls import ensure_call
+from ava_app.services.ingest.calls import Routing, VapiEvent, ensure_call
 from ava_app.services.phones import parse as parse_phone
 
-if TYPE_CHECKING:
-    from ava_app.services.assistant_tools import ToolContext
+
+class ToolContext(Protocol):
+    """What a booking tool uses of ``assistant_tools.ToolContext`` (named here, so neither module imports the other
+    back)."""
+
+    session: Session
+    event: VapiEvent
+    call_id: int | None
+
+    @property
+    def routing(self) -> Routing | None: ...
+
+    def language(self) -> Language: ...
+
 
 # How many free times one answer offers.
 OFFERED_SLOTS = 3
