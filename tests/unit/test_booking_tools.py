@@ -4,10 +4,11 @@ call's language and the business's timezone, and who may change a booking."""
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from ava_app.models import Booking, Tenant
 from ava_app.services import bookings
@@ -281,3 +282,36 @@ def test_another_business_s_booking_cannot_be_touched_from_this_call(db, clinic)
     refused = answer(db, "cancel_appointment", {"booking_id": theirs.id}, tool_id="t2")
     assert refused.startswith("No appointment to come") or refused.startswith(f"Booking {theirs.id} is not one of")
     assert db.get(Booking, theirs.id).status == "booked"
+
+
+@pytest.mark.parametrize("callers", [2, 5])
+def test_callers_on_separate_calls_booking_one_slot_at_once_get_one_booking(engine, db, clinic, callers):
+    barrier = threading.Barrier(callers)
+    results: list[str] = []
+    lock = threading.Lock()
+
+    def caller(index: int) -> None:
+        body = tool_call(
+            "book_appointment",
+            {"service": "cleaning", "slot": "2025-06-04T11:00", "caller_name": f"Caller {index}"},
+            tool_id=f"tool_{index}",
+            caller=f"+1650555020{index}",
+        )
+        body["message"]["call"]["id"] = f"call-{index}"
+        with Session(engine, expire_on_commit=False) as session:
+            barrier.wait()
+            (item,) = send(session, body, now=LA_WEDNESDAY_10AM).response["results"]
+        with lock:
+            results.append(item.get("result") or item.get("error") or "")
+
+    threads = [threading.Thread(target=caller, args=(index,)) for index in range(callers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sum(result.startswith("Booked: Cleaning on Wednesday 4 June at 11:00 AM") for result in results) == 1
+    refusals = [result for result in results if not result.startswith("Booked")]
+    assert len(refusals) == callers - 1
+    assert all("Free times to offer instead: Wednesday 4 June at 12:00 PM" in result for result in refusals), refusals
+    (row,) = booked(db)
+    assert row.start_at.replace(tzinfo=UTC) == datetime(2025, 6, 4, 18, 0, tzinfo=UTC)
