@@ -516,3 +516,91 @@ class CallRecording(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=300)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+# --- bookings -----------------------------------------------------------------------------------------------
+
+BOOKING_STATUSES = ("booked", "cancelled")
+BOOKING_SOURCES = ("assistant", "owner")
+# Only live bookings hold their staff member's time; the PostgreSQL exclusion constraint and SQLite's check agree.
+BOOKED_WHERE = "status = 'booked'"
+
+
+class BookingSettings(SQLModel, table=True):
+    """A business's booking rules (``services.bookings``): one row per tenant, created on first use.
+
+    ``max_per_day`` caps the live bookings of one staff member on one local day (None: no cap).
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", unique=True, ondelete="CASCADE")
+    enabled: bool = False
+    min_notice_minutes: int = 120
+    horizon_days: int = 60
+    granularity_minutes: int = 30
+    max_per_day: int | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class BookingService(SQLModel, table=True):
+    """Something a caller can book: its length, its price in minor units of the tenant's currency, the buffer after."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=120)
+    duration_minutes: int = 30
+    price_minor: int | None = None
+    buffer_minutes: int = 0
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class BookingStaff(SQLModel, table=True):
+    """A person or resource bookings are made with; ``working_hours`` has ``PhoneNumber.business_hours``'s shape
+    and is kept within the business's hours (empty: the business's hours)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=120)
+    working_hours: dict = _json({}, nullable=False)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class BookingStaffService(SQLModel, table=True):
+    """Which staff member does which service."""
+
+    staff_id: int = Field(foreign_key="bookingstaff.id", primary_key=True, ondelete="CASCADE")
+    service_id: int = Field(foreign_key="bookingservice.id", primary_key=True, index=True, ondelete="CASCADE")
+    tenant_id: int = Field(foreign_key="tenant.id", index=True, ondelete="CASCADE")
+
+
+class Booking(SQLModel, table=True):
+    """An appointment in AVA's own calendar. Times are UTC; ``busy_until`` is the end plus the service's buffer, the
+    span the staff member is held for. Two live bookings of one staff member never overlap (migration 0020)."""
+
+    __table_args__ = (
+        Index("ix_booking_staff_start", "staff_id", "start_at"),
+        Index("ix_booking_tenant_start", "tenant_id", "start_at"),
+        Index("ix_booking_tenant_phone", "tenant_id", "caller_phone"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Indexed by ix_booking_tenant_start and ix_booking_tenant_phone, which both lead with it.
+    tenant_id: int = Field(foreign_key="tenant.id", ondelete="CASCADE")
+    service_id: int = Field(foreign_key="bookingservice.id")
+    staff_id: int = Field(foreign_key="bookingstaff.id")
+    start_at: datetime
+    end_at: datetime
+    busy_until: datetime
+    caller_name: str = Field(default="", max_length=120)
+    caller_phone: str | None = Field(default=None, max_length=20)
+    notes: str = Field(default="", max_length=1000)
+    # The service's price when booked, in minor units of the tenant's currency (the value of bookings made by AVA).
+    price_minor: int | None = None
+    status: str = Field(default="booked", max_length=10)
+    source: str = Field(default="assistant", max_length=10)
+    call_id: int | None = Field(default=None, foreign_key="call.id", index=True, ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    cancelled_at: datetime | None = None

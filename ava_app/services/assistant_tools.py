@@ -1,7 +1,8 @@
 """The assistant's built-in tools: what AVA answers when Vapi relays a ``tool-calls`` message during a call.
 
 ``TOOLS`` maps each tool's name to its handler, in the order AVA declares them to Vapi (``providers.vapi``
-``BUILTIN_TOOLS``, whose ``_TOOL_SPECS`` hold the descriptions and parameter schemas Vapi is sent). A handler takes
+``BUILTIN_TOOLS``, then ``BOOKING_TOOLS`` while the business takes bookings, whose handlers are in
+``bookings.call_tools``; ``_TOOL_SPECS`` hold the descriptions and parameter schemas Vapi is sent). A handler takes
 the ``ToolContext`` of the event and the call's arguments, and returns the sentence the assistant reads; a
 ``ValueError`` or ``DomainError`` it raises becomes the tool's error result. A new tool is one handler, one entry in
 ``TOOLS`` and its declaration in ``providers.vapi``.
@@ -25,6 +26,7 @@ from sqlmodel import Session, col, select
 from ava_app.languages import Language
 from ava_app.models import Assistant, Call, PhoneNumber, Tenant
 from ava_app.services import knowledge
+from ava_app.services.bookings.call_tools import BOOKING_TOOL_HANDLERS
 from ava_app.services.business_hours import business_hours_status, describe_hours
 from ava_app.services.caller_phrases import language_for
 from ava_app.services.errors import DomainError
@@ -38,7 +40,7 @@ from ava_app.services.ingest.calls import (
     touch_call,
 )
 from ava_app.services.ingest.payloads import tool_call_items, tool_call_parts
-from ava_app.services.providers.vapi import BUILTIN_TOOLS
+from ava_app.services.providers.vapi import BOOKING_TOOLS
 
 # A message's fields land in the call's JSON data: bounded, whatever the model sends.
 _MESSAGE_MAX_FIELDS = 40
@@ -135,7 +137,7 @@ class ToolContext:
         result: dict[str, str] = {"toolCallId": call_id, "name": name}
         tool = TOOLS.get(name)
         if tool is None:
-            result["error"] = f"Unknown tool {name!r}. AVA answers: {', '.join(BUILTIN_TOOLS)}."
+            result["error"] = f"Unknown tool {name!r}. AVA answers: {', '.join(TOOLS)}."
             return result
         try:
             arguments = _tool_arguments(raw_arguments)
@@ -264,6 +266,8 @@ TOOLS: dict[str, ToolHandler] = {
     "take_message": _tool_take_message,
     "transfer_to_human": _tool_transfer_to_human,
     "lookup_faq": _tool_lookup_faq,
+    # The booking tools (``BOOKING_TOOLS``), declared while the business takes bookings.
+    **{name: BOOKING_TOOL_HANDLERS[name] for name in BOOKING_TOOLS},
 }
 
 _WORD = re.compile(r"[a-z0-9]+")

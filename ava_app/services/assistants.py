@@ -23,6 +23,8 @@ from ava_app.models import Assistant, AssistantVersion, PhoneNumber, Tenant, utc
 from ava_app.services import caller_phrases, credentials, knowledge, presets
 from ava_app.services.accounts import check_email
 from ava_app.services.async_bridge import run_coroutine_sync
+from ava_app.services.bookings import call_tools
+from ava_app.services.bookings.catalog import booking_enabled
 from ava_app.services.errors import DomainError, Invalid, NotFound, ProviderUnavailable
 from ava_app.services.principal import Principal
 from ava_app.services.providers.vapi import (
@@ -861,6 +863,7 @@ def sync_assistant(session: Session, *, tenant_id: int, assistant_id: int) -> As
         webhook_secret=server["headers"][WEBHOOK_SECRET_HEADER],
         transfer_numbers=transfer_numbers(session, tenant_id=tenant_id, assistant_id=assistant_id),
         hold_message=caller_phrases.phrase(language, "hold"),
+        booking_rule=call_tools.booking_rule(language) if booking_enabled(session, tenant_id=tenant_id) else "",
     )
     pushed_version, provider_id = assistant.version, assistant.provider_assistant_id
     if provider_id:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from ava_app.services.assistant_tools import TOOLS, best_faq_match
-from ava_app.services.providers.vapi import BUILTIN_TOOLS
+from ava_app.services.providers.vapi import BOOKING_TOOLS, BUILTIN_TOOLS
 from tests.unit.vapi_messages import (
     LA_WEDNESDAY_8PM,
     LA_WEDNESDAY_10AM,
@@ -20,16 +20,18 @@ from tests.unit.vapi_messages import (
 
 
 def test_every_declared_tool_is_one_the_webhook_answers():
-    assert tuple(TOOLS) == BUILTIN_TOOLS
+    assert tuple(TOOLS) == BUILTIN_TOOLS + BOOKING_TOOLS
 
 
 # --- tool-calls -----------------------------------------------------------------------------------------------------
 
 
 def test_unknown_tool_gets_an_error_result(db, vapi_business):
-    result = send(db, load("tool-calls"))
+    body = load("tool-calls")
+    body["message"]["toolCallList"][0]["function"]["name"] = "order_pizza"
+    result = send(db, body)
     (item,) = result.response["results"]
-    assert item["toolCallId"] == "call_7hR2kVq9Lm4Tz8Xc1Bn5Jd0W" and item["name"] == "book_appointment"
+    assert item["toolCallId"] == "call_7hR2kVq9Lm4Tz8Xc1Bn5Jd0W" and item["name"] == "order_pizza"
     assert "Unknown tool" in item["error"] and "result" not in item
 
 

@@ -20,12 +20,12 @@ from starlette.routing import Mount
 from ava_app.models import AssistantVersion, Tenant
 from ava_app.sandbox.twilio.app import create_twilio_emulator
 from ava_app.sandbox.vapi.app import REDACTED, create_vapi_emulator
-from ava_app.services import assistants
+from ava_app.services import assistants, bookings
 from ava_app.services.assistants import AssistantUpdate, DataFieldIn, FaqItem
 from ava_app.services.errors import Forbidden, Invalid, NotFound
 from ava_app.services.principal import Principal
 from ava_app.services.providers.sandbox_keys import sandbox_keys
-from ava_app.services.providers.vapi import reset_circuit_breakers
+from ava_app.services.providers.vapi import BOOKING_TOOLS, reset_circuit_breakers
 from ava_app.settings import get_settings
 from tests.factories import make_phone_number, make_tenant, make_user
 from tests.servers import serve_app
@@ -408,6 +408,28 @@ def test_sync_declares_the_builtin_tools_and_a_real_transfer_to_the_forwarding_n
     db.expire_all()
     remote = providers.vapi_get(f"/assistant/{synced.provider_assistant_id}").json()
     assert [tool["function"]["name"] for tool in remote["model"]["tools"]] == ["lookup_faq"]
+
+
+def test_sync_declares_the_booking_tools_and_rule_while_the_business_takes_bookings(db, providers, jobs):
+    owner = principal_for(db, name="Salon Lumière", industry="clinic")
+    assistants.get_or_create_assistant(db, principal=owner)
+    bookings.save_booking_rules(
+        db,
+        tenant_id=owner.tenant_id,
+        enabled=True,
+        min_notice_minutes=60,
+        horizon_days=30,
+        granularity_minutes=30,
+        max_per_day=None,
+    )
+    db.commit()
+
+    synced = assistants.retry_sync(db, principal=owner)
+
+    remote = providers.vapi_get(f"/assistant/{synced.provider_assistant_id}").json()
+    names = [tool["function"]["name"] for tool in remote["model"]["tools"] if tool["type"] == "function"]
+    assert names[-5:] == list(BOOKING_TOOLS)
+    assert "check_availability" in remote["model"]["messages"][0]["content"]
 
 
 def test_assistant_deleted_at_vapi_is_recreated(db, providers, jobs):

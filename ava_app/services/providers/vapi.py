@@ -40,6 +40,14 @@ _JSON_TYPES = {"string", "number", "integer", "boolean", "array"}
 _NOT_SET: Any = object()
 # AVA's own function tools, answered by its webhook (``assistant_tools.TOOLS``), in the order they are declared to Vapi.
 BUILTIN_TOOLS = ("check_business_hours", "take_message", "transfer_to_human", "lookup_faq")
+# The booking tools (``bookings.call_tools``): declared, after the built-in ones, while the business takes bookings.
+BOOKING_TOOLS = (
+    "check_availability",
+    "book_appointment",
+    "find_my_appointment",
+    "reschedule_appointment",
+    "cancel_appointment",
+)
 TRANSFER_TOOL_TYPE = "transferCall"
 
 
@@ -85,8 +93,12 @@ def vapi_assistant_config(
     hold_message: str = "",
     knowledge: Sequence[Any] | None = None,
     unconfirmed_rule: str = "",
+    booking_rule: str = "",
 ) -> dict[str, Any]:
     """Map an AVA ``Assistant`` row to Vapi's CreateAssistantDTO (also valid as an update body). Pure function.
+
+    ``booking_rule``: set while the business takes bookings (the services' paragraph in the assistant's language):
+    it is added to the prompt and the ``BOOKING_TOOLS`` are declared; empty, neither.
 
     ``knowledge``: the facts to put in the prompt instead of the row's raw knowledge base (the services add the
     business profile and withhold unreviewed guesses); ``unconfirmed_rule`` says what to do with a withheld one.
@@ -103,10 +115,16 @@ def vapi_assistant_config(
         "provider": "openai",
         "model": llm_model,
         "temperature": 0.4,
-        "messages": [{"role": "system", "content": _system_prompt(assistant, knowledge, unconfirmed_rule)}],
+        "messages": [
+            {"role": "system", "content": _system_prompt(assistant, knowledge, unconfirmed_rule, booking_rule)}
+        ],
     }
     tools = builtin_tools(
-        assistant=assistant, server=server, transfer_numbers=transfer_numbers, hold_message=hold_message
+        assistant=assistant,
+        server=server,
+        transfer_numbers=transfer_numbers,
+        hold_message=hold_message,
+        booking=bool(booking_rule),
     )
     if tools:
         model["tools"] = tools
@@ -147,11 +165,18 @@ def enabled_tools(value: Any) -> list[str]:
 
 
 def builtin_tools(
-    *, assistant: Any, server: dict[str, Any], transfer_numbers: Sequence[str] = (), hold_message: str = ""
+    *,
+    assistant: Any,
+    server: dict[str, Any],
+    transfer_numbers: Sequence[str] = (),
+    hold_message: str = "",
+    booking: bool = False,
 ) -> list[dict]:
-    """``model.tools`` for the assistant's enabled built-in tools, each sent to AVA's webhook with its secret."""
+    """``model.tools`` for the assistant's enabled built-in tools, and the booking tools with ``booking``, each sent
+    to AVA's webhook with its secret."""
     tools: list[dict[str, Any]] = []
-    for name in enabled_tools(assistant.enabled_integrations):
+    names = enabled_tools(assistant.enabled_integrations) + (list(BOOKING_TOOLS) if booking else [])
+    for name in names:
         if name == "transfer_to_human" and transfer_numbers:
             tools.append(_transfer_tool(transfer_numbers, message=hold_message))
             continue
@@ -235,10 +260,74 @@ _TOOL_SPECS: dict[str, tuple[str, dict[str, Any]]] = {
             "required": ["question"],
         },
     ),
+    "check_availability": (
+        "Find free times for a service in the business's calendar. Use it before offering any time; offer only "
+        "the times it returns, each with its slot to pass to book_appointment or reschedule_appointment.",
+        {
+            "type": "object",
+            "properties": {
+                "service": {"type": "string", "description": "The service the caller wants, as they named it."},
+                "date": {
+                    "type": "string",
+                    "description": "The day the caller prefers, YYYY-MM-DD in the business's timezone (or today, "
+                    "tomorrow, a weekday name). Leave out for the soonest times.",
+                },
+                "date_to": {"type": "string", "description": "Last day of a range of days, YYYY-MM-DD."},
+                "part_of_day": {"type": "string", "enum": ["morning", "afternoon", "evening"]},
+                "staff": {"type": "string", "description": "A staff member the caller asks for by name."},
+            },
+        },
+    ),
+    "book_appointment": (
+        "Book a service at a free time that check_availability returned, once the caller has agreed to it and given "
+        "their name. Returns the booking to confirm, or other times to offer if that one is no longer free.",
+        {
+            "type": "object",
+            "properties": {
+                "service": {"type": "string", "description": "The service to book."},
+                "slot": {"type": "string", "description": "The slot exactly as check_availability gave it."},
+                "caller_name": {"type": "string", "description": "The name the appointment is under."},
+                "phone": {
+                    "type": "string",
+                    "description": "A number to reach the caller, only if it is not the number they are calling from.",
+                },
+                "notes": {"type": "string", "description": "Anything the team should know, in a sentence."},
+                "staff": {"type": "string", "description": "The staff member, if the caller chose one."},
+            },
+            "required": ["service", "slot", "caller_name"],
+        },
+    ),
+    "find_my_appointment": (
+        "Find the caller's appointments to come, by the number they are calling from. Use it before moving or "
+        "cancelling one.",
+        {"type": "object", "properties": {}},
+    ),
+    "reschedule_appointment": (
+        "Move one of the caller's appointments to a free time that check_availability returned.",
+        {
+            "type": "object",
+            "properties": {
+                "booking_id": {"type": "integer", "description": "The booking number find_my_appointment gave."},
+                "slot": {"type": "string", "description": "The new slot exactly as check_availability gave it."},
+            },
+            "required": ["slot"],
+        },
+    ),
+    "cancel_appointment": (
+        "Cancel one of the caller's appointments, once they have confirmed which one.",
+        {
+            "type": "object",
+            "properties": {
+                "booking_id": {"type": "integer", "description": "The booking number find_my_appointment gave."},
+            },
+        },
+    ),
 }
 
 
-def _system_prompt(assistant: Any, knowledge: Sequence[Any] | None = None, unconfirmed_rule: str = "") -> str:
+def _system_prompt(
+    assistant: Any, knowledge: Sequence[Any] | None = None, unconfirmed_rule: str = "", booking_rule: str = ""
+) -> str:
     parts = [assistant.system_prompt.strip()] if assistant.system_prompt else []
     if assistant.conversation_rules:
         parts.append("Conversation rules:\n" + assistant.conversation_rules.strip())
@@ -248,6 +337,8 @@ def _system_prompt(assistant: Any, knowledge: Sequence[Any] | None = None, uncon
         parts.append(KNOWLEDGE_BASE_HEADING + "\n" + "\n".join(entries))
     if entries and unconfirmed_rule:
         parts.append(unconfirmed_rule)
+    if booking_rule:
+        parts.append(booking_rule)
     return "\n\n".join(parts) or f"You are {assistant.name or 'Ava'}, a friendly phone receptionist."
 
 

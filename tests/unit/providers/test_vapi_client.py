@@ -18,6 +18,7 @@ from ava_app.sandbox.vapi.app import REDACTED
 from ava_app.services.errors import Invalid, NotFound, ProviderError, ProviderUnavailable
 from ava_app.services.providers.sandbox_keys import sandbox_keys, sandbox_keys_in
 from ava_app.services.providers.vapi import (
+    BOOKING_TOOLS,
     BUILTIN_TOOLS,
     SERVER_MESSAGES,
     UNAVAILABLE_MESSAGE,
@@ -201,6 +202,26 @@ def test_without_a_forwarding_number_transfer_stays_avas_function_tool():
 
     (tool,) = config["model"]["tools"]
     assert tool["type"] == "function" and tool["function"]["name"] == "transfer_to_human"
+
+
+def test_booking_tools_and_their_prompt_come_with_the_booking_rule_only():
+    assistant = _assistant(enabled_integrations=["lookup_faq"])
+    config = vapi_assistant_config(
+        assistant=assistant, public_url="https://a.example", webhook_secret="s", booking_rule="Bookings: you can book."
+    )
+
+    assert_matches_sdk(vt.CreateAssistantDto, config)
+    tools = _tools(config)
+    assert list(tools) == ["lookup_faq", *BOOKING_TOOLS]
+    for name in BOOKING_TOOLS:
+        assert_matches_sdk(vt.CreateFunctionToolDto, tools[name], ignore=("type",))
+        assert tools[name]["server"]["headers"] == {"X-Vapi-Secret": "s"}
+    assert tools["book_appointment"]["function"]["parameters"]["required"] == ["service", "slot", "caller_name"]
+    assert config["model"]["messages"][0]["content"].endswith("Bookings: you can book.")
+
+    without = vapi_assistant_config(assistant=assistant, public_url="https://a.example", webhook_secret="s")
+    assert list(_tools(without)) == ["lookup_faq"]
+    assert "Bookings" not in without["model"]["messages"][0]["content"]
 
 
 @pytest.mark.parametrize(
