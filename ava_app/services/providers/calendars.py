@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import random
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from tenacity import wait_exponential_jitter
 
 from ava_app.services.errors import Invalid, ProviderError, ProviderUnavailable
 from ava_app.services.providers import calendar_oauth
@@ -79,7 +79,7 @@ class _CalendarClient:
         self._token = access_token
         self._transport = transport if transport is not None else calendar_oauth.provider_transport
         self._max_attempts = max_attempts
-        self._backoff = wait_exponential_jitter(initial=backoff_initial, max=backoff_max, jitter=backoff_initial)
+        self._backoff_initial, self._backoff_max = backoff_initial, backoff_max
         self._max_retry_after = max_retry_after
         self._sleep = sleep
 
@@ -102,7 +102,7 @@ class _CalendarClient:
                         ) from transient
                     wait = transient.retry_after
                     if wait is None or wait > self._max_retry_after:
-                        wait = self._backoff(_RetryState(attempt))
+                        wait = self._backoff(attempt)
                     await self._sleep(wait)
                     continue
                 if answer.status_code == 401:
@@ -116,6 +116,11 @@ class _CalendarClient:
                 )
         raise AssertionError("the loop returns or raises")
 
+    def _backoff(self, attempt: int) -> float:
+        """Exponential back-off with jitter: about 0.5, 1, 2, 4 s... capped at ``backoff_max``."""
+        base = min(self._backoff_max, self._backoff_initial * 2 ** (attempt - 1))
+        return base + random.uniform(0, self._backoff_initial)
+
     async def _attempt(self, http: httpx.AsyncClient, method: str, url: str, **kwargs: Any) -> httpx.Response:
         try:
             answer = await http.request(method, url, **kwargs)
@@ -126,13 +131,6 @@ class _CalendarClient:
                 str(answer.status_code), retry_after=retry_after_seconds(answer.headers.get("Retry-After"))
             )
         return answer
-
-
-class _RetryState:
-    """The one attribute of tenacity's RetryCallState that its wait functions read."""
-
-    def __init__(self, attempt_number: int) -> None:
-        self.attempt_number = attempt_number
 
 
 class GoogleCalendarClient(_CalendarClient):
