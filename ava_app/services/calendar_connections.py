@@ -17,6 +17,7 @@ and leaves the connection as it is.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import secrets
@@ -510,3 +511,9 @@ def _email_admins(session: Session, row: CalendarConnection) -> None:
             )
         except DomainError:
             log.warning("calendar-broken email to admin %s of tenant %s not queued", admin.id, row.tenant_id)
+
+
+def abandon_connect(session: Session, *, provider: str, state: str, binding: str) -> None:
+    """The provider came back without a code (the admin clicked "Deny"): the attempt is used up all the same."""
+    with contextlib.suppress(ConnectRefused):
+        _claim_attempt(session, provider=provider, state=state, binding=binding)

@@ -165,7 +165,9 @@ class OAuthServer:
             code_challenge=challenge,
             expires=self.now() + CODE_SECONDS,
         )
-        return self._consent_page(lang, request_id, action=str(request.url_for("consent")))
+        # The consent route sits beside the authorize one (url_for would find the other emulator's first).
+        action = request.url.path.rsplit("/", 1)[0] + "/consent"
+        return self._consent_page(lang, request_id, action=action)
 
     async def consent(self, request: Request) -> Response:
         """POST from the consent page: "Allow" sends a code back to the client, "Deny" an access_denied error."""

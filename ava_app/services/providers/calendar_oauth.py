@@ -1,5 +1,9 @@
 """OAuth 2.0 for the calendar providers (Google, Microsoft 365) through ``authlib``: authorization code + PKCE.
 
+authlib builds the protocol messages (the authorization URL, the S256 challenge, the token requests); httpx sends
+them, so the same transport reaches the emulators in tests. (authlib's own HTTP client is built on a different
+HTTP library in this environment, and tests could not route it.)
+
 One code path for both providers and for sandbox mode: ``calendar_endpoints`` says where the authorization page,
 the token endpoint and the calendar API are (the real hosts with the OAuth client from Settings, or the local
 emulators at ``{public_url}/sandbox/google`` and ``/sandbox/microsoft`` with this installation's sandbox client).
@@ -13,7 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import httpx
-from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
+from authlib.common.urls import url_decode
+from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_request
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from ava_app import routes
 from ava_app.models import utcnow
@@ -145,23 +151,30 @@ def authorization_url(
     Google gets ``access_type=offline`` and ``prompt=consent`` (a refresh token every time, also on a reconnect);
     Microsoft gets ``response_mode=query`` and ``prompt=select_account``. ``language`` sets the page's language.
     """
-    client = _client(endpoints, redirect_uri=redirect_uri)
     extra = (
         {"access_type": "offline", "prompt": "consent", "include_granted_scopes": "true", "hl": language}
         if endpoints.provider == "google"
         else {"response_mode": "query", "prompt": "select_account", "ui_locales": language}
     )
-    url, _ = client.create_authorization_url(endpoints.authorize_url, state=state, code_verifier=code_verifier, **extra)
-    return url
+    return prepare_grant_uri(
+        endpoints.authorize_url,
+        endpoints.client_id,
+        "code",
+        redirect_uri=redirect_uri,
+        scope=" ".join(endpoints.scopes),
+        state=state,
+        code_challenge=create_s256_code_challenge(code_verifier),
+        code_challenge_method="S256",
+        **extra,
+    )
 
 
 async def exchange_code(endpoints: CalendarEndpoints, *, code: str, code_verifier: str, redirect_uri: str) -> TokenSet:
     """Trade the callback's ``code`` (and the PKCE verifier) for tokens; a refused code is ``CalendarGrantRevoked``."""
-    async with _client(endpoints, redirect_uri=redirect_uri) as client:
-        token = await _token_call(
-            client.fetch_token(endpoints.token_url, code=code, code_verifier=code_verifier, redirect_uri=redirect_uri)
-        )
-    tokens = _token_set(token)
+    body = prepare_token_request(
+        "authorization_code", redirect_uri=redirect_uri, code=code, code_verifier=code_verifier
+    )
+    tokens = _token_set(await _token_request(endpoints, body))
     if not tokens.refresh_token:
         raise ProviderError("The calendar provider gave no refresh token.", code="calendar_no_refresh_token")
     return tokens
@@ -169,9 +182,8 @@ async def exchange_code(endpoints: CalendarEndpoints, *, code: str, code_verifie
 
 async def refresh_access_token(endpoints: CalendarEndpoints, *, refresh_token: str) -> TokenSet:
     """A fresh access token; ``CalendarGrantRevoked`` when the provider answers ``invalid_grant`` (or 401)."""
-    async with _client(endpoints) as client:
-        token = await _token_call(client.refresh_token(endpoints.token_url, refresh_token=refresh_token))
-    return _token_set(token)
+    body = prepare_token_request("refresh_token", refresh_token=refresh_token, scope=" ".join(endpoints.scopes))
+    return _token_set(await _token_request(endpoints, body))
 
 
 async def revoke_token(endpoints: CalendarEndpoints, *, token: str) -> bool:
@@ -179,49 +191,42 @@ async def revoke_token(endpoints: CalendarEndpoints, *, token: str) -> bool:
     if not endpoints.revoke_url:
         return False
     try:
-        async with _client(endpoints) as client:
-            answer = await client.revoke_token(endpoints.revoke_url, token=token, token_type_hint="refresh_token")
+        async with _http() as http:
+            answer = await http.post(endpoints.revoke_url, data={"token": token, "token_type_hint": "refresh_token"})
     except httpx.HTTPError:
         return False
     return answer.status_code == 200
 
 
-def _client(endpoints: CalendarEndpoints, *, redirect_uri: str | None = None) -> AsyncOAuth2Client:
-    client = AsyncOAuth2Client(
-        client_id=endpoints.client_id,
-        client_secret=endpoints.client_secret,
-        scope=" ".join(endpoints.scopes),
-        redirect_uri=redirect_uri,
-        code_challenge_method="S256",
-        token_endpoint_auth_method="client_secret_post",
-        timeout=TIMEOUT,
-        transport=provider_transport,
-    )
-    client.register_compliance_hook("access_token_response", _unavailable_on_outage)
-    client.register_compliance_hook("refresh_token_response", _unavailable_on_outage)
-    return client
+def _http() -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=provider_transport, timeout=TIMEOUT, headers={"Accept": "application/json"})
 
 
-def _unavailable_on_outage(response: httpx.Response) -> httpx.Response:
-    """A throttled or failing token endpoint is an outage to retry later, never a revoked grant."""
-    if response.status_code == 429 or response.status_code >= 500:
-        raise ProviderUnavailable("The calendar provider cannot be reached.", code="calendar_unavailable")
-    return response
-
-
-async def _token_call(call) -> dict:
-    """Run one token request, mapping its failures to domain errors."""
+async def _token_request(endpoints: CalendarEndpoints, body: str) -> dict:
+    """POST to the token endpoint with the client's secret in the form (``client_secret_post``, which both
+    providers accept); the answer's JSON, or a domain error."""
+    form = dict(url_decode(body))
+    form.update(client_id=endpoints.client_id, client_secret=endpoints.client_secret)
     try:
-        return dict(await call)
-    except OAuthError as exc:
-        if exc.error in ("invalid_grant", "invalid_client", "unauthorized_client"):
-            raise CalendarGrantRevoked(reason=exc.error) from exc
-        raise ProviderError(
-            "The calendar provider refused the request.", code="calendar_oauth_refused", reason=exc.error
-        ) from exc
-    except (httpx.HTTPError, ValueError) as exc:
-        # Timeouts, refused connections, or a 5xx whose body is not JSON.
+        async with _http() as http:
+            answer = await http.post(endpoints.token_url, data=form)
+    except httpx.HTTPError as exc:
         raise ProviderUnavailable("The calendar provider cannot be reached.", code="calendar_unavailable") from exc
+    if answer.status_code == 429 or answer.status_code >= 500:
+        # A throttled or failing token endpoint is an outage to retry later, never a revoked grant.
+        raise ProviderUnavailable("The calendar provider cannot be reached.", code="calendar_unavailable")
+    try:
+        token = answer.json()
+    except ValueError:
+        token = {}
+    if not isinstance(token, dict):
+        token = {}
+    error = str(token.get("error") or "")
+    if error in ("invalid_grant", "invalid_client", "unauthorized_client") or answer.status_code == 401:
+        raise CalendarGrantRevoked(reason=error or "unauthorized")
+    if error or answer.status_code != 200:
+        raise ProviderError("The calendar provider refused the request.", code="calendar_oauth_refused", reason=error)
+    return token
 
 
 def _token_set(token: dict) -> TokenSet:
