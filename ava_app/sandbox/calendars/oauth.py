@@ -21,6 +21,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 CODE_SECONDS = 600
+# The consent page's own policy: its inline style, its form posting to this origin, no script, never framed.
+_PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 ACCESS_TOKEN_SECONDS = 3599
 
 _PAGE_TEXT = {
@@ -286,7 +288,7 @@ button.allow{{background:#1a73e8;color:#fff;border-color:#1a73e8}} .note{{color:
 </div></form>
 <p class="note">{e(text["sandbox"])}</p>
 </main></body></html>"""
-        return HTMLResponse(body, headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"})
+        return HTMLResponse(body, headers={"Cache-Control": "no-store", "Content-Security-Policy": _PAGE_POLICY})
 
     def _error_page(self, lang: str, error: str, description: str) -> HTMLResponse:
         e = html.escape
