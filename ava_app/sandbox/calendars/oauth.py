@@ -22,7 +22,9 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 CODE_SECONDS = 600
 # The consent page's own policy: its inline style, its form posting to this origin, no script, never framed.
-_PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+_PAGE_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 ACCESS_TOKEN_SECONDS = 3599
 
 _PAGE_TEXT = {
