@@ -55,8 +55,8 @@ def calendar_section() -> rx.Component:
 
 
 def _connect_button(row: rx.Var, label: rx.Var) -> rx.Component:
-    # A plain link styled as a button: the browser leaves AVA for the provider's consent page.
-    return rx.button(rx.el.a(label, href=row["connect_url"].to(str)), as_child=True)
+    # The browser leaves AVA for the connect route, then the provider's consent page (a full page load).
+    return rx.button(label, type="button", on_click=CalendarState.connect(row["provider"].to(str)))
 
 
 def _provider_row(row: rx.Var) -> rx.Component:
@@ -100,7 +100,7 @@ def _provider_row(row: rx.Var) -> rx.Component:
                     rx.hstack(
                         rx.cond(
                             row["broken"].to(bool),
-                            rx.button(rx.el.a(t("calendar.reconnect"), href=row["connect_url"].to(str)), as_child=True),
+                            rx.button(t("calendar.reconnect"), type="button", on_click=CalendarState.connect(provider)),
                         ),
                         rx.button(
                             t("calendar.disconnect"),

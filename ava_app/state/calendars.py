@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import reflex as rx
 
 from ava_app import routes
@@ -36,6 +38,14 @@ class CalendarState(AuthState):
         call = self._call(lambda s, p: calendar_connections.list_connections(s, principal=p))
         self.calendars = [] if call.refused else [self._row(item) for item in call.value]
         return call.event
+
+    @rx.event
+    def connect(self, provider: str):
+        """Leave for the connect route (a full page load: the route answers with the provider's consent page)."""
+        url = next((row["connect_url"] for row in self.calendars if row["provider"] == provider), "")
+        if not url:
+            return None
+        return rx.call_script(f"window.location.assign({json.dumps(url)})")
 
     @rx.event
     def ask_disconnect(self, provider: str):

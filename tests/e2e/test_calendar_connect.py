@@ -28,7 +28,7 @@ def test_an_admin_connects_google_calendar_from_settings(live_server: str, page:
 
     calendar = page.get_by_role("region", name="Calendar")
     expect(calendar.get_by_text("Not connected")).to_have_count(2)
-    calendar.get_by_role("link", name="Connect Google").click()
+    calendar.get_by_role("button", name="Connect Google").click()
 
     # The emulator's consent page, as Google shows one.
     expect(page.get_by_role("heading", name="Sign in with Google")).to_be_visible()
@@ -56,7 +56,7 @@ def test_deny_on_the_consent_page_says_nothing_was_connected(live_server: str, p
     owner = make_member(db, tenant=make_business(db, name="Garage Nord"))
     log_in(page, live_server, owner.email)
     page.goto(live_server + "/settings/integrations")
-    page.get_by_role("region", name="Calendar").get_by_role("link", name="Connect Microsoft").click()
+    page.get_by_role("region", name="Calendar").get_by_role("button", name="Connect Microsoft").click()
     expect(page.get_by_role("heading", name="Sign in with Microsoft")).to_be_visible()
     page.get_by_role("button", name="Deny").click()
     expect(page.get_by_role("alert")).to_contain_text("cancelled on the provider's page")
@@ -74,9 +74,9 @@ def test_screenshots_of_the_calendar_section_and_consent_page(live_server: str, 
             title = "Calendar" if lang == "en" else "Agenda"
             section = page.get_by_role("region", name=title)
             connect = "Connect Google" if lang == "en" else "Connecter Google"
-            expect(section.get_by_role("link", name=connect)).to_be_visible()
+            expect(section.get_by_role("button", name=connect)).to_be_visible()
             section.screenshot(path=str(ARTIFACTS / f"calendar-section-{lang}-{width}.png"))
-            section.get_by_role("link", name=connect).click()
+            section.get_by_role("button", name=connect).click()
             allow = "Allow" if lang == "en" else "Autoriser"
             expect(page.get_by_role("button", name=allow)).to_be_visible()
             page.screenshot(path=str(ARTIFACTS / f"calendar-consent-{lang}-{width}.png"), full_page=True)
