@@ -85,7 +85,7 @@ def _provider_row(row: rx.Var) -> rx.Component:
                 rx.vstack(
                     rx.text(
                         t("calendar.account"),
-                        " : ",
+                        " ",
                         rx.text.strong(row["account_email"].to(str)),
                         size="2",
                         style={"overflowWrap": "anywhere"},

@@ -86,6 +86,10 @@ def test_screenshots_of_the_calendar_section_and_consent_page(live_server: str, 
             expect(section.get_by_text(GOOGLE_SANDBOX_ACCOUNT)).to_be_visible()
             section.screenshot(path=str(ARTIFACTS / f"calendar-connected-{lang}-{width}.png"))
             context.close()
+            # The next capture starts from "not connected" again.
+            for row in db.exec(select(CalendarConnection)).all():
+                db.delete(row)
+            db.commit()
 
 
 def owner_tenant(db: Session, user) -> int:

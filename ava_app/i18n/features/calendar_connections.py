@@ -14,7 +14,7 @@ EN: dict[str, str] = {
         "message instead of booking."
     ),
     "calendar.reconnect": "Reconnect",
-    "calendar.account": "Account",
+    "calendar.account": "Account:",
     "calendar.since": "Connected on",
     "calendar.not_connected": "Not connected",
     "calendar.not_available": "Not set up on this server.",
@@ -65,7 +65,7 @@ FR: dict[str, str] = {
         "AVA prend un message au lieu de réserver."
     ),
     "calendar.reconnect": "Reconnecter",
-    "calendar.account": "Compte",
+    "calendar.account": "Compte :",
     "calendar.since": "Connecté le",
     "calendar.not_connected": "Non connecté",
     "calendar.not_available": "Non configuré sur ce serveur.",
