@@ -96,3 +96,27 @@ def owner_tenant(db: Session, user) -> int:
     from ava_app.models import Membership
 
     return db.exec(select(Membership.tenant_id).where(Membership.user_id == user.id)).one()
+
+
+def test_a_broken_calendar_asks_to_reconnect(live_server: str, page: Page, db: Session):
+    from ava_app.services.calendar_connections import mark_broken
+
+    owner = make_member(db, tenant=make_business(db, name="Cabinet Martin"))
+    log_in(page, live_server, owner.email)
+    page.goto(live_server + "/settings/integrations")
+    page.get_by_role("region", name="Calendar").get_by_role("button", name="Connect Microsoft").click()
+    page.get_by_role("button", name="Allow").click()
+    expect(page).to_have_url(re.compile(r"calendar=connected&provider=microsoft"))
+
+    row = db.exec(select(CalendarConnection).where(CalendarConnection.tenant_id == owner_tenant(db, owner))).one()
+    assert mark_broken(db, connection_id=row.id, reason="invalid_grant")
+    page.goto(live_server + "/settings/integrations")
+    calendar = page.get_by_role("region", name="Calendar")
+    expect(calendar.get_by_text("Needs reconnecting")).to_be_visible()
+    expect(calendar.get_by_text("AVA takes a message instead of booking")).to_be_visible()
+    calendar.screenshot(path=str(ARTIFACTS / "calendar-broken-en-1440.png"))
+
+    calendar.get_by_role("button", name="Reconnect").click()
+    page.get_by_role("button", name="Allow").click()
+    expect(page).to_have_url(re.compile(r"calendar=connected&provider=microsoft"))
+    expect(page.get_by_role("region", name="Calendar").get_by_text("Needs reconnecting")).to_have_count(0)
