@@ -604,3 +604,48 @@ class Booking(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     cancelled_at: datetime | None = None
+
+
+class CalendarConnection(SQLModel, table=True):
+    """An organisation's Google or Microsoft 365 calendar, connected through OAuth (one per provider).
+
+    Only the refresh token is kept for good, encrypted like the provider credentials; the short-lived access token
+    is cached encrypted beside it with its expiry. ``status`` is ``connected`` or ``broken`` (the grant was revoked
+    or expired: the admins were told, and bookings fall back to taking a message until someone reconnects).
+    """
+
+    __table_args__ = (UniqueConstraint("tenant_id", "provider"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True, ondelete="CASCADE")
+    provider: str = Field(max_length=10)
+    account_email: str = Field(default="", max_length=320)
+    refresh_token_encrypted: str = Field(sa_column=Column(Text, nullable=False))
+    access_token_encrypted: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    access_token_expires_at: datetime | None = None
+    status: str = Field(default="connected", max_length=10)
+    broken_reason: str | None = Field(default=None, max_length=60)
+    connected_by_user_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    broken_at: datetime | None = None
+
+
+class CalendarOAuthState(SQLModel, table=True):
+    """A calendar connection under way: the OAuth ``state`` and PKCE verifier of one admin's attempt.
+
+    Bound to the admin's login session and organisation and to a cookie of that browser (``binding_hash``); used
+    once (the callback deletes the row before anything else) and only until ``expires_at``. Only hashes of the
+    state and the cookie are stored; the verifier is encrypted.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    state_hash: str = Field(max_length=64, unique=True)
+    binding_hash: str = Field(max_length=64)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE")
+    session_id: int = Field(foreign_key="authsession.id", ondelete="CASCADE")
+    provider: str = Field(max_length=10)
+    verifier_encrypted: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime

@@ -49,10 +49,14 @@ BROWSER_SESSION = "/auth/browser-session"
 VAPI_WEBHOOK = "/webhooks/vapi"
 TWILIO_VOICE_WEBHOOK = "/webhooks/twilio/voice"
 TWILIO_STATUS_WEBHOOK = "/webhooks/twilio/status"
+# Calendar connections: the browser is sent to CALENDAR_CONNECT, the provider sends it back to CALENDAR_CALLBACK.
+CALENDAR_CONNECTIONS = "/calendar"
 
 # Where a dev deployment serves the provider emulators (outside the API's prefix, as the real providers are).
 SANDBOX_VAPI = "/sandbox/vapi"
 SANDBOX_TWILIO = "/sandbox/twilio"
+SANDBOX_GOOGLE = "/sandbox/google"
+SANDBOX_MICROSOFT = "/sandbox/microsoft"
 
 
 def with_query(path: str, **query: str | int) -> str:
@@ -88,3 +92,13 @@ def call_download(call_id: int, fmt: str, token: str) -> str:
 def calls_download(fmt: str, token: str) -> str:
     """The signed link to the filtered calls as CSV or JSON (the filters travel inside the token)."""
     return with_query(api(f"{DOWNLOADS}/calls.{fmt}"), token=token)
+
+
+def calendar_connect(provider: str, *, lang: str = "") -> str:
+    """Where the "Connect Google / Microsoft" button sends an admin's browser (it answers with the provider's page)."""
+    return with_query(api(f"{CALENDAR_CONNECTIONS}/{provider}/connect"), **({"lang": lang} if lang else {}))
+
+
+def calendar_callback(provider: str) -> str:
+    """The redirect URI registered with the provider: its answer to a connection comes back here."""
+    return api(f"{CALENDAR_CONNECTIONS}/{provider}/callback")

@@ -57,6 +57,20 @@ class Settings(BaseSettings):
     twilio_auth_token: str = ""
     twilio_verify_service_sid: str = ""
 
+    # Calendar connections (OAuth clients registered with Google Cloud / Microsoft Entra). Without a client id the
+    # provider runs against its emulator in dev, and is not offered in prod.
+    google_client_id: str = ""
+    google_client_secret: str = ""
+    google_accounts_url: str = "https://accounts.google.com"
+    google_oauth_url: str = "https://oauth2.googleapis.com"
+    google_calendar_url: str = "https://www.googleapis.com/calendar/v3"
+    microsoft_client_id: str = ""
+    microsoft_client_secret: str = ""
+    # "common": work, school and personal Microsoft accounts; a directory id limits sign-in to one organisation.
+    microsoft_tenant: str = "common"
+    microsoft_login_url: str = "https://login.microsoftonline.com"
+    microsoft_graph_url: str = "https://graph.microsoft.com/v1.0"
+
     smtp_host: str = ""
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_username: str = ""
@@ -110,7 +124,15 @@ class Settings(BaseSettings):
             raise ValueError("must be a redis:// URL")
         return value
 
-    @field_validator("public_url", "vapi_base_url")
+    @field_validator(
+        "public_url",
+        "vapi_base_url",
+        "google_accounts_url",
+        "google_oauth_url",
+        "google_calendar_url",
+        "microsoft_login_url",
+        "microsoft_graph_url",
+    )
     @classmethod
     def _http_url(cls, value: str, info: ValidationInfo) -> str:
         if not value and info.field_name == "public_url":
@@ -200,6 +222,16 @@ class Settings(BaseSettings):
     @property
     def twilio_sandbox(self) -> bool:
         return not (self.twilio_account_sid and self.twilio_auth_token)
+
+    @property
+    def google_sandbox(self) -> bool:
+        """Google Calendar runs against its emulator (dev only: in prod an unset client means "not offered")."""
+        return not (self.google_client_id and self.google_client_secret)
+
+    @property
+    def microsoft_sandbox(self) -> bool:
+        """Microsoft 365 calendars run against their emulator (dev only, as above)."""
+        return not (self.microsoft_client_id and self.microsoft_client_secret)
 
     @property
     def openai_sandbox(self) -> bool:

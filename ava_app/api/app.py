@@ -13,6 +13,7 @@ from ava_app.api import (
     auth,
     browser_session,
     business,
+    calendar_connections,
     calls,
     downloads,
     health,
@@ -39,6 +40,7 @@ V1_ROUTERS: list = [
     browser_session.router,
     team.router,
     integrations.router,
+    calendar_connections.router,
     business.router,
     notifications.router,
     calls.router,
@@ -112,3 +114,31 @@ def _mount_sandbox_emulators(api: FastAPI) -> None:
             db_path=settings.data_dir / "sandbox_twilio.db", deliver_code=deliver_code_to_outbox
         )
         api.mount(routes.SANDBOX_TWILIO, emulator)
+    _mount_calendar_emulators(api)
+
+
+def _mount_calendar_emulators(api: FastAPI) -> None:
+    """The Google and Microsoft emulators (dev only, for the providers without an OAuth client configured).
+
+    Each knows this installation's sandbox OAuth client and AVA's callback as its one registered redirect URI.
+    """
+    from ava_app.sandbox.calendars import google_emulator, microsoft_emulator
+    from ava_app.services.providers.sandbox_keys import sandbox_oauth_client
+
+    settings = get_settings()
+    mounts = (
+        ("google", settings.google_sandbox, routes.SANDBOX_GOOGLE, google_emulator),
+        ("microsoft", settings.microsoft_sandbox, routes.SANDBOX_MICROSOFT, microsoft_emulator),
+    )
+    for provider, sandboxed, prefix, emulator_of in mounts:
+        if not sandboxed:
+            continue
+        emulator = emulator_of()
+        client = sandbox_oauth_client(provider, settings)
+        for origin in settings.allowed_origins:
+            emulator.oauth.register(
+                client_id=client.client_id,
+                client_secret=client.client_secret,
+                redirect_uri=origin + routes.calendar_callback(provider),
+            )
+        api.mount(prefix, emulator.app())

@@ -1,9 +1,10 @@
-"""/settings/integrations: bring your own Vapi, Twilio, OpenAI and SMTP accounts, with a connection test."""
+"""/settings/integrations: connect a calendar; bring your own Vapi, Twilio, OpenAI and SMTP accounts, with a test."""
 
 from __future__ import annotations
 
 import reflex as rx
 
+from ava_app.components.calendar_connections import calendar_section
 from ava_app.components.i18n import t
 from ava_app.components.layout import app_layout
 from ava_app.components.webhook_secret import webhook_secret_section
@@ -154,9 +155,14 @@ def integrations_page() -> rx.Component:
         rx.text(t("integrations.subtitle"), color_scheme="gray"),
         rx.cond(
             IntegrationsState.is_admin,
-            rx.grid(
-                rx.foreach(IntegrationsState.providers, provider_card),
-                columns=rx.breakpoints(initial="1", md="2"),
+            rx.vstack(
+                calendar_section(),
+                rx.grid(
+                    rx.foreach(IntegrationsState.providers, provider_card),
+                    columns=rx.breakpoints(initial="1", md="2"),
+                    spacing="4",
+                    width="100%",
+                ),
                 spacing="4",
                 width="100%",
             ),

@@ -40,6 +40,9 @@ ACTIONS = (
     "webhook_secret_rotated",
     "integration_tested",
     "business_region_changed",
+    "calendar_connected",
+    "calendar_disconnected",
+    "calendar_broken",
 )
 
 

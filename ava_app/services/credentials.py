@@ -342,6 +342,14 @@ def encrypt_text(value: str) -> str:
     return _fernet().encrypt(value.encode()).decode()
 
 
+def decrypt_text(value: str, *, what: str = "secret") -> str:
+    """The plain text of an ``encrypt_text`` value (any known server key); ``CredentialUnreadable`` otherwise."""
+    try:
+        return _fernet().decrypt(value.encode()).decode()
+    except InvalidToken:
+        raise CredentialUnreadable(provider=what) from None
+
+
 class ReencryptReport(NamedTuple):
     """What ``reencrypt_stored_secrets`` did: secrets moved to the current key, old webhook secrets whose value was
     recovered and stored, and secrets no known key opens (left as they are; their tenants enter them again)."""

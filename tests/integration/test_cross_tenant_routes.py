@@ -76,6 +76,10 @@ PUBLIC_ROUTES = {
     # The login's single-use cookie grant is the credential (tests/integration/test_browser_session.py).
     ("POST", "/api/v1/auth/browser-session"),
     ("DELETE", "/api/v1/auth/browser-session"),
+    # Browser navigations: the login cookie starts an attempt bound to the session, organisation and browser; the
+    # provider's state and that binding finish it (tests/integration/test_calendar_connections_api.py).
+    ("GET", "/api/v1/calendar/{provider}/connect"),
+    ("GET", "/api/v1/calendar/{provider}/callback"),
 }
 DOWNLOAD_ROUTES = {
     ("GET", "/api/v1/downloads/recording/{call_id}"),
@@ -136,6 +140,10 @@ def _key_of_a_unused(response: httpx.Response) -> None:
     assert response.json()["ok"] is False and "Enter the api key" in response.json()["message"], response.text
 
 
+def _no_calendar(response: httpx.Response) -> None:
+    assert [item["connected"] for item in response.json()] == [False, False], response.text
+
+
 def _shared_number_not_in_b(response: httpx.Response) -> None:
     assert [(n["phone_number"], n["in_ava"]) for n in response.json()["numbers"]] == [(SHARED_TWILIO_NUMBER, False)]
 
@@ -183,6 +191,10 @@ OWN_ROUTES: dict[tuple[str, str], Callable[[Organisation, Organisation], list[At
     ],
     ("DELETE", "/api/v1/integrations/{provider}"): lambda a, b: [
         Attempt({"provider": provider}, expect=frozenset({204})) for provider in ("twilio", "openai")
+    ],
+    ("GET", "/api/v1/calendar/connections"): lambda a, b: [Attempt(expect=frozenset({200}), check=_no_calendar)],
+    ("DELETE", "/api/v1/calendar/connections/{provider}"): lambda a, b: [
+        Attempt({"provider": provider}, expect=frozenset({404})) for provider in ("google", "microsoft")
     ],
     ("GET", "/api/v1/business/region"): lambda a, b: [Attempt()],
     ("PUT", "/api/v1/business/region"): lambda a, b: [

@@ -540,6 +540,8 @@ COVERED_HANDLERS = {
     "PhoneState.send_phone_code",
     "PhoneState.confirm_phone",
     "PhoneState.remove_phone",
+    "CalendarState.load_calendars",
+    "CalendarState.disconnect",
     "IntegrationsState.load_integrations",
     "IntegrationsState.save",
     "IntegrationsState.test",
@@ -970,6 +972,35 @@ async def test_integrations_of_another_organisation_are_never_read_used_or_remov
     assert await run(state, "remove", "openai") == ["toast:success"]
     assert_nothing_of(a, state)
     assert_unchanged(engine, a, world.before)
+
+
+async def test_calendar_of_another_organisation_is_never_shown_or_disconnected(world, engine, db):
+    from sqlmodel import select as select_rows
+
+    from ava_app.models import CalendarConnection
+    from ava_app.services.credentials import encrypt_text
+    from ava_app.state.calendars import CalendarState
+
+    a, b = world.a, world.b
+    db.add(
+        CalendarConnection(
+            tenant_id=a.tenant_id,
+            provider="google",
+            account_email="alpha-leakcheck@calendar.example",
+            refresh_token_encrypted=encrypt_text("rt_alpha_leakcheck"),
+        )
+    )
+    db.commit()
+    state = state_of(CalendarState, b)
+    assert await run(state, "load_calendars") == []
+    assert [row["connected"] for row in state.calendars] == [False, False]
+    assert "alpha-leakcheck" not in visible_text(state)
+    for provider in ("google", "microsoft"):
+        state.confirm_provider = provider
+        assert await run(state, "disconnect") == ["toast:success"]
+    rows = db.exec(select_rows(CalendarConnection)).all()
+    assert [(row.tenant_id, row.account_email) for row in rows] == [(a.tenant_id, "alpha-leakcheck@calendar.example")]
+    assert_nothing_of(a, state)
 
 
 async def test_replacing_the_webhook_secret_never_touches_another_organisations(world, engine, db):

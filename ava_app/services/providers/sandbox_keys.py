@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import uuid
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -55,3 +56,44 @@ def sandbox_keys(settings: Settings | None = None) -> SandboxKeys:
 def sandbox_keys_in(data_dir: Path | str) -> SandboxKeys:
     """The emulator keys of the installation whose data folder is ``data_dir`` (tests reading a live server's)."""
     return _keys_in(Path(data_dir).resolve())
+
+
+CALENDAR_KEYS_FILE = "sandbox_calendar_keys.json"
+
+
+@dataclass(frozen=True)
+class SandboxOAuthClient:
+    """The OAuth client AVA is registered as on one calendar emulator (Google or Microsoft)."""
+
+    client_id: str
+    client_secret: str
+
+
+def _generate_calendar_clients() -> str:
+    # Shaped like the real ones: a Google client id ends in .apps.googleusercontent.com, a Microsoft one is a GUID.
+    return json.dumps(
+        {
+            "google": {
+                "client_id": f"{secrets.randbelow(10**12):012d}-{secrets.token_hex(16)}.apps.googleusercontent.com",
+                "client_secret": "GOCSPX-" + secrets.token_urlsafe(21),
+            },
+            "microsoft": {
+                "client_id": str(uuid.uuid4()),
+                "client_secret": secrets.token_urlsafe(30),
+            },
+        }
+    )
+
+
+@lru_cache(maxsize=8)
+def _calendar_clients_in(data_dir: Path) -> dict[str, SandboxOAuthClient]:
+    raw = json.loads(kept_secret(data_dir / CALENDAR_KEYS_FILE, make=_generate_calendar_clients))
+    return {provider: SandboxOAuthClient(**values) for provider, values in raw.items()}
+
+
+def sandbox_oauth_client(provider: str, settings: Settings | None = None) -> SandboxOAuthClient:
+    """This installation's OAuth client on the ``google`` or ``microsoft`` calendar emulator (created on first use).
+
+    Kept in a file of its own, so installations whose ``sandbox_keys.json`` predates the calendars keep it as is.
+    """
+    return _calendar_clients_in(Path((settings or get_settings()).data_dir).resolve())[provider]
