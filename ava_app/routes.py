@@ -49,6 +49,7 @@ BROWSER_SESSION = "/auth/browser-session"
 VAPI_WEBHOOK = "/webhooks/vapi"
 TWILIO_VOICE_WEBHOOK = "/webhooks/twilio/voice"
 TWILIO_STATUS_WEBHOOK = "/webhooks/twilio/status"
+TWILIO_SMS_WEBHOOK = "/webhooks/twilio/sms"
 
 # Where a dev deployment serves the provider emulators (outside the API's prefix, as the real providers are).
 SANDBOX_VAPI = "/sandbox/vapi"
