@@ -516,3 +516,14 @@ class CallRecording(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=300)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SmsOptOut(SQLModel, table=True):
+    """A phone number that texted STOP to one of a tenant's numbers: AVA sends it no SMS for that tenant."""
+
+    __table_args__ = (UniqueConstraint("tenant_id", "phone", name="uq_smsoptout_tenant_phone"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True, ondelete="CASCADE")
+    phone: str = Field(max_length=20)
+    created_at: datetime = Field(default_factory=utcnow)
