@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import re
+from xml.sax.saxutils import escape
 
 from huey.exceptions import RetryTask
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from ava_app.db import session_scope
-from ava_app.models import Outbox, PhoneNumber, SmsOptOut
+from ava_app.models import Outbox, PhoneNumber, SmsOptOut, Tenant
 from ava_app.observability import metrics
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.errors import DomainError, Invalid, NotFound, ProviderError, ProviderUnavailable
@@ -23,6 +24,7 @@ from ava_app.services.messaging import outbox
 from ava_app.services.messaging.email import _claim, _outcome, _record, _reload, retry_delay
 from ava_app.services.phone_numbers import _twilio_credentials_for
 from ava_app.services.providers import twilio
+from ava_app.services.twilio_voice import TwilioForm, find_call_number
 from ava_app.task_queue import task
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,18 @@ OPTED_OUT_ERROR = "opted_out: the recipient replied STOP to this number"
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 # A template placeholder left in the text ({name}, {{ name }}) means the message is incomplete.
 _PLACEHOLDER = re.compile(r"\{\{?\s*[A-Za-z_][\w.]*\s*\}?\}")
+
+
+# Twilio's own opt-out keywords on long codes (it also blocks the sender on its side, error 21610).
+OPT_OUT_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+OPT_IN_KEYWORDS = frozenset({"START", "UNSTOP", "YES"})
+HELP_KEYWORDS = frozenset({"HELP", "INFO"})
+_HELP_REPLY = {
+    "en": "{business}: automated texts about your calls and bookings. Reply STOP to stop them, START to resume.",
+    "fr": "{business} : SMS automatiques sur vos appels et rendez-vous. Répondez STOP pour les arrêter, START pour "
+    "les reprendre.",
+}
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 
 def _check_body(body: str) -> None:
@@ -80,6 +94,32 @@ def sender_number(session: Session, *, tenant_id: int) -> PhoneNumber | None:
         .order_by(col(PhoneNumber.id))
     )
     return session.exec(query).first()
+
+
+def handle_inbound_sms(session: Session, *, form: TwilioForm) -> str:
+    """Apply a text someone sent to one of AVA's numbers (already signature-checked); returns the TwiML answer.
+
+    STOP-family words opt the sender out of the number's tenant only, START-family words opt back in, HELP is
+    answered with the business name. Other texts are not handled yet (empty answer).
+    """
+    number = find_call_number(session, form=form)
+    sender = form.get("From").strip()
+    if number is None or not _E164.match(sender):
+        return EMPTY_TWIML
+    keyword = form.get("Body").strip().upper()
+    if keyword in OPT_OUT_KEYWORDS:
+        record_opt_out(session, tenant_id=number.tenant_id, phone=sender)
+        metrics.record_message(channel="sms", status="opt_out_received")
+    elif keyword in OPT_IN_KEYWORDS:
+        remove_opt_out(session, tenant_id=number.tenant_id, phone=sender)
+        metrics.record_message(channel="sms", status="opt_in_received")
+    elif keyword in HELP_KEYWORDS:
+        tenant = session.get(Tenant, number.tenant_id)
+        if tenant is not None:
+            template = _HELP_REPLY.get((tenant.locale or "en")[:2].lower(), _HELP_REPLY["en"])
+            reply = escape(template.format(business=tenant.name))
+            return f'<?xml version="1.0" encoding="UTF-8"?><Response><Message>{reply}</Message></Response>'
+    return EMPTY_TWIML
 
 
 def queue_sms(session: Session, *, tenant_id: int, to: str, body: str, dedupe_key: str | None) -> int | None:
