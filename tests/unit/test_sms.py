@@ -145,3 +145,28 @@ def test_tenant_without_a_twilio_number_fails_cleanly(db, emulator, jobs):
     assert outbox_id is not None
     row = _row(db, outbox_id)
     assert (row.status, row.last_error) == ("failed", "no active Twilio number to text from")
+
+
+def test_sandbox_sms_shows_once_in_the_dev_outbox(db, monkeypatch, tmp_path, jobs):
+    from ava_app.sandbox.twilio.app import deliver_code_to_outbox
+
+    monkeypatch.setenv("AVA_DATA_DIR", str(tmp_path))
+    for name in ("AVA_TWILIO_ACCOUNT_SID", "AVA_TWILIO_AUTH_TOKEN", "AVA_TWILIO_VERIFY_SERVICE_SID"):
+        monkeypatch.setenv(name, "")
+    get_settings.cache_clear()
+    app = create_twilio_emulator(deliver_code=deliver_code_to_outbox)
+    with serve_app(app) as base_url:
+        tw.set_sandbox_base_url(base_url)
+        try:
+            tenant_id, _ = _tenant_with_number(db, "Outbox", "+14155550166")
+            outbox_id = sms.queue_sms(db, tenant_id=tenant_id, to=CALLER, body="See you Monday", dedupe_key=None)
+            # A text sent through the emulator by someone else than AVA's SMS delivery still shows.
+            run_coroutine_sync(tw.send_message(to="+14155550178", from_="+14155550166", body="Direct"))
+        finally:
+            tw.set_sandbox_base_url(None)
+            get_settings.cache_clear()
+    listed = outbox.list_messages(db, channels=("sms",))
+    assert [(m["id"] == outbox_id, m["to"], m["body_text"], m["status"]) for m in listed] == [
+        (False, "+14155550178", "Direct", "queued"),
+        (True, CALLER, "See you Monday", "sent"),
+    ]

@@ -432,10 +432,27 @@ def create_twilio_emulator(
 
 
 def deliver_code_to_outbox(to: str, body: str) -> None:
-    """Sandbox delivery hook: record each Verify code or sent SMS in AVA's outbox so /dev/outbox shows it."""
+    """Sandbox delivery hook: record each Verify code or sent SMS in AVA's outbox so /dev/outbox shows it.
+
+    A text AVA's own SMS delivery is sending is already an outbox row (claimed by that attempt), so it is not
+    recorded twice.
+    """
     # Imported here so the emulator itself stays independent of AVA's database.
+    from sqlmodel import col, select
+
     from ava_app.db import session_scope
+    from ava_app.models import Outbox
     from ava_app.services.messaging.outbox import queue_message
 
     with session_scope() as session:
-        queue_message(session, channel="sms", to=to, body_text=body)
+        sending = session.exec(
+            select(Outbox.id).where(
+                col(Outbox.channel) == "sms",
+                col(Outbox.to) == to,
+                col(Outbox.body_text) == body,
+                col(Outbox.status) == "queued",
+                col(Outbox.claimed_by).is_not(None),
+            )
+        ).first()
+        if sending is None:
+            queue_message(session, channel="sms", to=to, body_text=body)
