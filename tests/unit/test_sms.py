@@ -170,3 +170,17 @@ def test_sandbox_sms_shows_once_in_the_dev_outbox(db, monkeypatch, tmp_path, job
         (False, "+14155550178", "Direct", "queued"),
         (True, CALLER, "See you Monday", "sent"),
     ]
+
+
+def test_sweep_finds_lost_texts_of_an_organisation_only(db, emulator):
+    from datetime import timedelta
+
+    from ava_app.models import utcnow
+
+    tenant_id, _ = _tenant_with_number(db, "Sweep", "+14155550167")
+    lost = outbox.queue_message(db, channel="sms", to=CALLER, body_text="Lost job", tenant_id=tenant_id)
+    outbox.queue_message(db, channel="sms", to=CALLER, body_text="Your code is 123456")  # a sandbox Verify copy
+    outbox.queue_message(db, channel="email", to="a@example.com", body_text="Mail", tenant_id=tenant_id)
+    later = utcnow() + timedelta(minutes=5)
+    assert sms.stale_sms_ids(db, now=later) == [lost.id]
+    assert sms.stale_sms_ids(db) == []

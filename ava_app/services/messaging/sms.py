@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime
 from xml.sax.saxutils import escape
 
+from huey import crontab
 from huey.exceptions import RetryTask
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
@@ -21,11 +23,11 @@ from ava_app.observability import metrics
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.errors import DomainError, Invalid, NotFound, ProviderError, ProviderUnavailable
 from ava_app.services.messaging import outbox
-from ava_app.services.messaging.email import _claim, _outcome, _record, _reload, retry_delay
+from ava_app.services.messaging.email import _claim, _outcome, _record, _reload, retry_delay, stale_queued_ids
 from ava_app.services.phone_numbers import _twilio_credentials_for
 from ava_app.services.providers import twilio
 from ava_app.services.twilio_voice import TwilioForm, find_call_number
-from ava_app.task_queue import task
+from ava_app.task_queue import periodic_task, task
 
 log = logging.getLogger(__name__)
 
@@ -228,3 +230,26 @@ def deliver_sms_message(outbox_id: int) -> None:
         raise RetryTask(delay=int(delay)) from exc
     except (ProviderError, NotFound) as exc:
         log.warning("outbox %s (sms) not delivered: %s", outbox_id, exc.message)
+
+
+def stale_sms_ids(session: Session, *, now: datetime | None = None) -> list[int]:
+    """Queued texts of an organisation whose delivery job was lost (same rules as email's ``stale_queued_ids``).
+
+    Rows without an organisation are the sandbox's copies of Verify codes and emulator texts: nothing to send.
+    """
+    stale = stale_queued_ids(session, now=now, channel="sms")
+    if not stale:
+        return []
+    owned = select(Outbox.id).where(col(Outbox.id).in_(stale), col(Outbox.tenant_id).is_not(None))
+    return sorted(outbox_id for outbox_id in session.exec(owned).all() if outbox_id is not None)
+
+
+@periodic_task(crontab(minute="*"))
+def sweep_sms_outbox() -> None:
+    """Every minute: enqueue again the queued texts whose delivery job was lost."""
+    with session_scope() as session:
+        stale = stale_sms_ids(session)
+    for outbox_id in stale:
+        deliver_sms_message(outbox_id)
+    if stale:
+        log.warning("sms sweep re-enqueued %d text(s): %s", len(stale), stale[:20])
