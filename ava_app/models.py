@@ -649,3 +649,14 @@ class CalendarOAuthState(SQLModel, table=True):
     verifier_encrypted: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
+
+
+class SmsOptOut(SQLModel, table=True):
+    """A phone number that texted STOP to one of a tenant's numbers: AVA sends it no SMS for that tenant."""
+
+    __table_args__ = (UniqueConstraint("tenant_id", "phone", name="uq_smsoptout_tenant_phone"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True, ondelete="CASCADE")
+    phone: str = Field(max_length=20)
+    created_at: datetime = Field(default_factory=utcnow)

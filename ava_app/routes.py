@@ -51,6 +51,7 @@ TWILIO_VOICE_WEBHOOK = "/webhooks/twilio/voice"
 TWILIO_STATUS_WEBHOOK = "/webhooks/twilio/status"
 # Calendar connections: the browser is sent to CALENDAR_CONNECT, the provider sends it back to CALENDAR_CALLBACK.
 CALENDAR_CONNECTIONS = "/calendar"
+TWILIO_SMS_WEBHOOK = "/webhooks/twilio/sms"
 
 # Where a dev deployment serves the provider emulators (outside the API's prefix, as the real providers are).
 SANDBOX_VAPI = "/sandbox/vapi"

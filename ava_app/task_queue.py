@@ -157,6 +157,7 @@ def _in_job_context(func: Callable[..., Any]) -> Callable[..., Any]:
 TASK_MODULES = (
     "ava_app.services.assistants",
     "ava_app.services.messaging.email",
+    "ava_app.services.messaging.sms",
     "ava_app.services.ingest.tasks",
     "ava_app.services.phone_numbers",
     "ava_app.services.post_call",

@@ -28,6 +28,7 @@ from ava_app.api.webhooks import (
 from ava_app.db import get_engine
 from ava_app.observability import metrics
 from ava_app.services import caller_phrases, twilio_voice
+from ava_app.services.messaging import sms
 from ava_app.services.twilio_voice import InvalidTwilioPayload, TwilioForm
 
 log = logging.getLogger(__name__)
@@ -167,4 +168,34 @@ async def twilio_status_webhook(
         query=request.url.query,
         ip=client_ip(request),
         on_call_ended=on_call_ended,
+    )
+
+
+def _apply_inbound_sms(*, form: TwilioForm, signature: str, query: str, ip: str) -> Response:
+    with Session(get_engine(), expire_on_commit=False) as session:
+        try:
+            if not twilio_voice.verify_signature(
+                session, form=form, signature=signature, path=routes.api(routes.TWILIO_SMS_WEBHOOK), query=query
+            ):
+                return _refuse_signature(ip, "X-Twilio-Signature does not match this request.")
+            twiml = sms.handle_inbound_sms(session, form=form)
+        except Exception:
+            log.exception("Could not apply an inbound Twilio SMS")
+            return _refuse(503, "unavailable", "AVA could not store this message; please retry.")
+    return _accepted(_twiml(twiml))
+
+
+@router.post(routes.TWILIO_SMS_WEBHOOK, response_model=None)
+async def twilio_sms_webhook(request: Request) -> Response:
+    """A text to one of AVA's numbers: STOP/START opt the sender out of (back into) that organisation's texts.
+
+    Same auth and refusals as the voice webhook (signed with the auth token of the account owning the number the
+    text was sent to). Answers TwiML: a reply with the business name to HELP, else an empty response.
+    """
+    checked = await _signed_form(request)
+    if isinstance(checked, JSONResponse):
+        return checked
+    form, signature = checked
+    return await run_webhook_work(
+        _apply_inbound_sms, form=form, signature=signature, query=request.url.query, ip=client_ip(request)
     )

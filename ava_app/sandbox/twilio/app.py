@@ -30,6 +30,7 @@ from ava_app.sandbox.twilio.state import (
     MAGIC_INVALID_NUMBER,
     MAGIC_UNAVAILABLE_NUMBER,
     MAX_CHECK_ATTEMPTS,
+    MAX_MESSAGE_BODY,
     MAX_SEND_ATTEMPTS,
     PRICING,
     DeliverCode,
@@ -312,6 +313,64 @@ async def pricing_country(emulator: TwilioEmulator, request: Request) -> Respons
     )
 
 
+async def messages(emulator: TwilioEmulator, request: Request) -> Response:
+    """GET Messages.json lists the account's messages (newest first); POST sends one from an owned number."""
+    account_sid = emulator.authenticate_account(request)
+    if request.method == "GET":
+        records = emulator.messages(account_sid)
+        for name, key in (("To", "to"), ("From", "from")):
+            if request.query_params.get(name):
+                records = [record for record in records if record[key] == request.query_params[name]]
+        path = f"/2010-04-01/Accounts/{account_sid}/Messages.json"
+        return JSONResponse(_page(request, "messages", records, path))
+    form = await _text_form(request)
+    to, from_, body = form.get("To", "").strip(), form.get("From", "").strip(), form.get("Body", "")
+    if not to:
+        raise EmulatorError(400, 21604, "A 'To' phone number is required.")
+    if not E164.match(to):
+        raise EmulatorError(400, 21211, f"Invalid 'To' Phone Number: {to}")
+    if not from_:
+        raise EmulatorError(400, 21603, "A 'From' phone number is required.")
+    if emulator.sms_sender(account_sid, from_) is None:
+        raise EmulatorError(
+            400,
+            21606,
+            f"The 'From' phone number provided ({from_}) is not a valid message-capable Twilio phone number "
+            "for this destination/account.",
+        )
+    if not body.strip():
+        raise EmulatorError(400, 21602, "Message body is required.")
+    if len(body) > MAX_MESSAGE_BODY:
+        raise EmulatorError(400, 21617, "The concatenated message body exceeds the 1600 character limit.")
+    if emulator.opted_out(from_, to):
+        raise EmulatorError(400, 21610, "Attempt to send to unsubscribed recipient")
+    record = emulator.message_payload(
+        account_sid,
+        to=to,
+        from_=from_,
+        body=body,
+        direction="outbound-api",
+        status="queued",
+        status_callback=form.get("StatusCallback") or None,
+    )
+    try:
+        await emulator.deliver(to, body)
+    except Exception:
+        logger.exception("Twilio emulator could not deliver the message to %s", to)
+        raise EmulatorError(500, 20500, "Internal Server Error") from None
+    emulator.save_message(record)
+    return JSONResponse({key: value for key, value in record.items() if not key.startswith("_")}, status_code=201)
+
+
+async def message(emulator: TwilioEmulator, request: Request) -> Response:
+    """GET Messages/{sid}.json: one message of the account."""
+    account_sid = emulator.authenticate_account(request)
+    record = emulator.message(account_sid, request.path_params["sid"])
+    if record is None:
+        raise EmulatorError(404, 20404, f"The requested resource {request.url.path} was not found")
+    return JSONResponse(record)
+
+
 _ACCOUNTS = "/2010-04-01/Accounts/{account_sid}"
 ROUTES: tuple[tuple[str, EmulatorHandler, list[str]], ...] = (
     (_ACCOUNTS + ".json", fetch_account, ["GET"]),
@@ -320,6 +379,8 @@ ROUTES: tuple[tuple[str, EmulatorHandler, list[str]], ...] = (
     (_ACCOUNTS + "/IncomingPhoneNumbers/{sid}.json", incoming_number, ["GET", "POST", "DELETE"]),
     (_ACCOUNTS + "/Calls.json", calls, ["GET"]),
     (_ACCOUNTS + "/Calls/{sid}.json", call, ["GET"]),
+    (_ACCOUNTS + "/Messages.json", messages, ["GET", "POST"]),
+    (_ACCOUNTS + "/Messages/{sid}.json", message, ["GET"]),
     ("/v2/Services/{service_sid}/Verifications", create_verification, ["POST"]),
     ("/v2/Services/{service_sid}/VerificationCheck", check_verification, ["POST"]),
     ("/v1/PhoneNumbers/Countries/{country}", pricing_country, ["GET"]),
@@ -355,7 +416,8 @@ def create_twilio_emulator(
     """Build the emulator ASGI app; its state is on ``app.state.emulator`` (a :class:`TwilioEmulator`).
 
     ``accounts`` maps SID to auth token (default: the sandbox account with this installation's token).
-    ``deliver_code(to, body)`` receives every Verify code (default: appended to ``emulator.delivered``).
+    ``deliver_code(to, body)`` receives every Verify code and every sent message (default: appended to
+    ``emulator.delivered``).
     ``db_path`` keeps owned numbers across restarts.
     """
     emulator = TwilioEmulator(
@@ -370,10 +432,27 @@ def create_twilio_emulator(
 
 
 def deliver_code_to_outbox(to: str, body: str) -> None:
-    """Sandbox delivery hook: record the Verify SMS in AVA's outbox so /dev/outbox shows the code."""
+    """Sandbox delivery hook: record each Verify code or sent SMS in AVA's outbox so /dev/outbox shows it.
+
+    A text AVA's own SMS delivery is sending is already an outbox row (claimed by that attempt), so it is not
+    recorded twice.
+    """
     # Imported here so the emulator itself stays independent of AVA's database.
+    from sqlmodel import col, select
+
     from ava_app.db import session_scope
+    from ava_app.models import Outbox
     from ava_app.services.messaging.outbox import queue_message
 
     with session_scope() as session:
-        queue_message(session, channel="sms", to=to, body_text=body)
+        sending = session.exec(
+            select(Outbox.id).where(
+                col(Outbox.channel) == "sms",
+                col(Outbox.to) == to,
+                col(Outbox.body_text) == body,
+                col(Outbox.status) == "queued",
+                col(Outbox.claimed_by).is_not(None),
+            )
+        ).first()
+        if sending is None:
+            queue_message(session, channel="sms", to=to, body_text=body)

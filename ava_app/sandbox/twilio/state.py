@@ -22,6 +22,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -43,6 +44,12 @@ MAGIC_NO_NUMBERS_AREA_CODE = "533"
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 # A call record in one of these statuses is over: Twilio will not change it again.
+# Twilio's default opt-out handling on long codes: these words (alone, any case) opt the sender out of,
+# or back into, texts from the number they wrote to; HELP gets an automatic answer.
+OPT_OUT_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+OPT_IN_KEYWORDS = frozenset({"START", "UNSTOP", "YES"})
+HELP_KEYWORDS = frozenset({"HELP", "INFO"})
+MAX_MESSAGE_BODY = 1600
 CALL_FINAL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 
 DeliverCode = Callable[[str, str], Any]
@@ -162,6 +169,11 @@ def error_response(exc: EmulatorError, headers: Mapping[str, str] | None = None)
     return JSONResponse(body, status_code=exc.status, headers=dict(headers or {}))
 
 
+def public_record(record: dict) -> dict:
+    """A stored record without the emulator's private ``_`` keys."""
+    return {key: value for key, value in record.items() if not key.startswith("_")}
+
+
 def new_sid(prefix: str) -> str:
     return prefix + secrets.token_hex(16)
 
@@ -232,6 +244,10 @@ class TwilioEmulator:
                 PRIMARY KEY (service_sid, to_number));
             CREATE TABLE IF NOT EXISTS calls (
                 sid TEXT PRIMARY KEY, account_sid TEXT NOT NULL, start_time REAL NOT NULL, body TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS messages (
+                sid TEXT PRIMARY KEY, account_sid TEXT NOT NULL, created REAL NOT NULL, body TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS opt_outs (
+                sender TEXT NOT NULL, recipient TEXT NOT NULL, PRIMARY KEY (sender, recipient));
             """
         )
         self._db.commit()
@@ -389,6 +405,154 @@ class TwilioEmulator:
                 "SELECT body FROM calls WHERE account_sid = ? AND sid = ?", (account_sid, sid)
             ).fetchone()
         return json.loads(row[0]) if row else None
+
+    # --- messages (SMS) ------------------------------------------------------------------------------------
+
+    def sms_sender(self, account_sid: str, from_: str) -> dict | None:
+        """The account's SMS-capable incoming number ``from_``, or None (Twilio's error 21606)."""
+        return next(
+            (
+                number
+                for number in self._numbers(account_sid)
+                if number["phone_number"] == from_ and number["capabilities"].get("sms")
+            ),
+            None,
+        )
+
+    def opted_out(self, sender: str, recipient: str) -> bool:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM opt_outs WHERE sender = ? AND recipient = ?", (sender, recipient)
+            ).fetchone()
+        return row is not None
+
+    def set_opt_out(self, sender: str, recipient: str, *, opted_out: bool) -> None:
+        with self._lock:
+            if opted_out:
+                self._db.execute(
+                    "INSERT OR IGNORE INTO opt_outs (sender, recipient) VALUES (?, ?)", (sender, recipient)
+                )
+            else:
+                self._db.execute("DELETE FROM opt_outs WHERE sender = ? AND recipient = ?", (sender, recipient))
+            self._db.commit()
+
+    def message_payload(
+        self,
+        account_sid: str,
+        *,
+        to: str,
+        from_: str,
+        body: str,
+        direction: str,
+        status: str,
+        status_callback: str | None = None,
+    ) -> dict:
+        """A Message resource as the 2010 API returns it; ``_status_callback`` stays in the emulator."""
+        sid = new_sid("SM")
+        now = _rfc2822(self.clock())
+        base = f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}"
+        return {
+            "sid": sid,
+            "account_sid": account_sid,
+            "messaging_service_sid": None,
+            "to": to,
+            "from": from_,
+            "body": body,
+            "status": status,
+            "direction": direction,
+            "num_segments": str(max(1, -(-len(body) // 153) if len(body) > 160 else 1)),
+            "num_media": "0",
+            "error_code": None,
+            "error_message": None,
+            "price": None,
+            "price_unit": "USD",
+            "api_version": "2010-04-01",
+            "date_created": now,
+            "date_updated": now,
+            "date_sent": now,
+            "uri": base + ".json",
+            "subresource_uris": {"media": base + "/Media.json", "feedback": base + "/Feedback.json"},
+            "_status_callback": status_callback,
+        }
+
+    def save_message(self, record: dict) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO messages (sid, account_sid, created, body) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(sid) DO UPDATE SET body = excluded.body",
+                (record["sid"], record["account_sid"], self.clock(), json.dumps(record)),
+            )
+            self._db.commit()
+
+    def messages(self, account_sid: str) -> list[dict]:
+        """The account's messages, newest first (Twilio's order for the Messages list), without private keys."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT body FROM messages WHERE account_sid = ? ORDER BY created DESC, rowid DESC", (account_sid,)
+            ).fetchall()
+        return [public_record(json.loads(body)) for (body,) in rows]
+
+    def message(self, account_sid: str, sid: str) -> dict | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT body FROM messages WHERE account_sid = ? AND sid = ?", (account_sid, sid)
+            ).fetchone()
+        return public_record(json.loads(row[0])) if row else None
+
+    def _number_by_phone(self, phone_number: str) -> dict | None:
+        with self._lock:
+            row = self._db.execute("SELECT body FROM numbers WHERE phone_number = ?", (phone_number,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    async def receive_sms(self, from_: str, to: str, body: str, *, transport: Any = None) -> dict:
+        """Simulate a text from ``from_`` to the owned number ``to``, as a carrier would hand it to Twilio.
+
+        Applies Twilio's opt-out keywords (STOP family blocks ``to`` -> ``from_``, START family lifts it), records
+        the inbound message and posts the signed inbound-message webhook to the number's SmsUrl. Returns
+        ``{"message": record, "status": webhook HTTP status or None, "twiml": answer body}``.
+        ``transport`` (an httpx transport) lets tests deliver the webhook to an in-process app.
+        """
+        number = self._number_by_phone(to)
+        if number is None:
+            raise ValueError(f"{to} is not a number of this emulator")
+        keyword = body.strip().upper()
+        if keyword in OPT_OUT_KEYWORDS:
+            self.set_opt_out(to, from_, opted_out=True)
+        elif keyword in OPT_IN_KEYWORDS:
+            self.set_opt_out(to, from_, opted_out=False)
+        account_sid = number["account_sid"]
+        record = self.message_payload(
+            account_sid, to=to, from_=from_, body=body, direction="inbound", status="received"
+        )
+        self.save_message(record)
+        url = number.get("sms_url")
+        if not url:
+            return {"message": public_record(record), "status": None, "twiml": ""}
+        params = {
+            "MessageSid": record["sid"],
+            "SmsSid": record["sid"],
+            "SmsMessageSid": record["sid"],
+            "AccountSid": account_sid,
+            "MessagingServiceSid": "",
+            "From": from_,
+            "To": to,
+            "Body": body,
+            "NumMedia": "0",
+            "NumSegments": "1",
+            "SmsStatus": "received",
+            "ApiVersion": "2010-04-01",
+        }
+        from twilio.request_validator import RequestValidator
+
+        signature = RequestValidator(self.accounts[account_sid]).compute_signature(url, params)
+        try:
+            async with httpx.AsyncClient(transport=transport, timeout=10) as client:
+                answer = await client.post(url, data=params, headers={"X-Twilio-Signature": signature})
+        except httpx.HTTPError:
+            # Twilio logs an unreachable webhook (its error 11200) and keeps the message; so does the emulator.
+            logger.warning("Twilio emulator could not post the inbound SMS to %s", url)
+            return {"message": public_record(record), "status": None, "twiml": ""}
+        return {"message": public_record(record), "status": answer.status_code, "twiml": answer.text}
 
     # --- auth ----------------------------------------------------------------------------------------------
 

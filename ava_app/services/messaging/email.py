@@ -255,8 +255,10 @@ def retry_delay(attempts: int) -> int:
     return min(RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0), RETRY_MAX_SECONDS)
 
 
-def stale_queued_ids(session: Session, *, now: datetime | None = None, limit: int = 500) -> list[int]:
-    """Queued emails whose delivery job was lost, oldest first: what the outbox sweep enqueues again.
+def stale_queued_ids(
+    session: Session, *, now: datetime | None = None, limit: int = 500, channel: str = "email"
+) -> list[int]:
+    """Queued messages of ``channel`` whose delivery job was lost, oldest first: what the outbox sweep enqueues again.
 
     A row is stale when its claim expired (the worker died mid-send), or when it has been due for ``REQUEUE_AFTER``
     with nobody claiming it (the job never ran: process died after the row's commit, job lost or raised). A row
@@ -269,7 +271,7 @@ def stale_queued_ids(session: Session, *, now: datetime | None = None, limit: in
     query = (
         select(col(Outbox.id))
         # Written out (not a bound parameter) so the planner can use the partial index of queued rows.
-        .where(text("outbox.status = 'queued'"), col(Outbox.channel) == "email")
+        .where(text("outbox.status = 'queued'"), col(Outbox.channel) == channel)
         .where(
             or_(
                 and_(claimed_until.is_not(None), claimed_until < now),

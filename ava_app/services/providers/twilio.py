@@ -115,11 +115,12 @@ def twilio_client(account_sid: str | None = None, auth_token: str | None = None)
 
 
 def webhook_urls(*, public_url: str | None = None) -> dict[str, str]:
-    """The voice and status callback URLs Twilio must call for AVA's numbers."""
+    """The voice, status callback and inbound SMS URLs Twilio must call for AVA's numbers."""
     base = (public_url or get_settings().public_url).rstrip("/")
     return {
         "voice_url": base + routes.api(routes.TWILIO_VOICE_WEBHOOK),
         "status_callback": base + routes.api(routes.TWILIO_STATUS_WEBHOOK),
+        "sms_url": base + routes.api(routes.TWILIO_SMS_WEBHOOK),
     }
 
 
@@ -164,6 +165,14 @@ def _domain_error(exc: Exception, *, subject: str, retry_after: float | None = N
         return ProviderError("No numbers are available in this area code", code="twilio_no_numbers_in_area", **details)
     if code == 21421:
         return Invalid("This phone number is not valid", fields={"phone_number": message}, **details)
+    if code == 21610:
+        return ProviderError("This person replied STOP to this number", code="twilio_recipient_opted_out", **details)
+    if code == 21606:
+        return ProviderError("This number cannot send text messages", code="twilio_sender_not_sms_capable", **details)
+    if code in (21602, 21617):
+        return Invalid("This text message cannot be sent", fields={"body": message}, **details)
+    if code == 21211:
+        return Invalid("This phone number is not valid", fields={"to": message}, **details)
     if code == 60200:
         return Invalid("Twilio Verify refused this request", fields={"to": message}, **details)
     if code == 60202:
@@ -321,6 +330,8 @@ async def purchase_number(
             voice_method="POST",
             status_callback=urls["status_callback"],
             status_callback_method="POST",
+            sms_url=urls["sms_url"],
+            sms_method="POST",
         ),
         subject="number",
         operation="purchase_number",
@@ -336,7 +347,7 @@ async def update_number_webhooks(
     account_sid: str | None = None,
     auth_token: str | None = None,
 ) -> dict:
-    """Point a number's voice and status webhooks at AVA (or at the given URLs)."""
+    """Point a number's voice and status webhooks (or the given URLs) and its inbound SMS webhook at AVA."""
     urls = webhook_urls()
     client = twilio_client(account_sid, auth_token)
     number = await _run(
@@ -345,6 +356,8 @@ async def update_number_webhooks(
             voice_method="POST",
             status_callback=status_callback or urls["status_callback"],
             status_callback_method="POST",
+            sms_url=urls["sms_url"],
+            sms_method="POST",
         ),
         subject="number",
         operation="update_number",
@@ -378,6 +391,32 @@ def _verify_service_sid(service_sid: str | None) -> str:
     if not resolved:
         raise ProviderError("SMS codes are not configured on this server", code="twilio_verify_not_configured")
     return resolved
+
+
+async def send_message(
+    *,
+    to: str,
+    from_: str,
+    body: str,
+    status_callback: str | None = None,
+    account_sid: str | None = None,
+    auth_token: str | None = None,
+) -> dict:
+    """Send one SMS from the account's number ``from_`` to ``to`` (E.164); returns sid, status, to and from.
+
+    A recipient who replied STOP to ``from_`` raises ``ProviderError`` with code ``twilio_recipient_opted_out``;
+    throttling and Twilio outages raise ``ProviderUnavailable`` (retryable).
+    """
+    if not body.strip():
+        raise Invalid("A text message needs a body", fields={"body": "Required"})
+    client = twilio_client(account_sid, auth_token)
+    extra = {"status_callback": status_callback} if status_callback else {}
+    message = await _run(
+        lambda: client.api.v2010.account.messages.create(to=to, from_=from_, body=body, **extra),
+        subject="message",
+        operation="send_message",
+    )
+    return {"sid": message.sid, "status": message.status, "to": message.to, "from": message.from_}
 
 
 async def send_verification_code(

@@ -561,3 +561,125 @@ def test_signature_defaults_to_the_sandbox_token_and_public_url(sandbox):
     assert tw.validate_webhook_signature(
         path="/api/v1/webhooks/twilio/voice", params={"CallSid": "CA1"}, signature=signature
     )
+
+
+# --- messages (SMS) --------------------------------------------------------------------------------------------
+
+
+async def test_send_message_records_it_and_delivers_it(twilio_emulator):
+    sender = (await tw.purchase_number(phone_number="+14155550150"))["phone_number"]
+    sent = await tw.send_message(to="+14155550199", from_=sender, body="Your visit is booked for Monday 9:00.")
+    assert sent["sid"].startswith("SM") and len(sent["sid"]) == 34
+    assert (sent["status"], sent["to"], sent["from"]) == ("queued", "+14155550199", sender)
+    assert twilio_emulator.delivered == [("+14155550199", "Your visit is booked for Monday 9:00.")]
+    client = tw.twilio_client(None, None)
+    fetched = client.api.v2010.account.messages(sent["sid"]).fetch()
+    assert (fetched.body, fetched.direction, fetched.from_) == (
+        "Your visit is booked for Monday 9:00.",
+        "outbound-api",
+        sender,
+    )
+    listed = client.api.v2010.account.messages.list(to="+14155550199")
+    assert [message.sid for message in listed] == [sent["sid"]]
+
+
+async def test_send_message_paging_envelope(twilio_emulator, emulator_app):
+    sender = (await tw.purchase_number(phone_number="+14155550151"))["phone_number"]
+    for index in range(3):
+        await tw.send_message(to="+14155550199", from_=sender, body=f"Message {index}")
+    client = tw.twilio_client(None, None)
+    assert len(client.api.v2010.account.messages.list(page_size=2)) == 3
+    answer = httpx.get(
+        emulator_app.state.base_url + f"/2010-04-01/Accounts/{SANDBOX_ACCOUNT_SID}/Messages.json?PageSize=2",
+        auth=(SANDBOX_ACCOUNT_SID, twilio_emulator.accounts[SANDBOX_ACCOUNT_SID]),
+    )
+    page = answer.json()
+    assert set(page) == {
+        "messages",
+        "end",
+        "first_page_uri",
+        "next_page_uri",
+        "page",
+        "page_size",
+        "previous_page_uri",
+        "start",
+        "uri",
+    }
+    assert len(page["messages"]) == 2 and page["next_page_uri"]
+    assert not any(key.startswith("_") for key in page["messages"][0])
+
+
+async def test_send_message_refusals_use_twilio_codes(twilio_emulator):
+    sender = (await tw.purchase_number(phone_number="+14155550152"))["phone_number"]
+    with pytest.raises(ProviderError) as caught:
+        await tw.send_message(to="+14155550199", from_="+14155550153", body="Hello")
+    assert (caught.value.code, caught.value.details["twilio_code"]) == ("twilio_sender_not_sms_capable", 21606)
+    with pytest.raises(Invalid) as too_long:
+        await tw.send_message(to="+14155550199", from_=sender, body="x" * 1601)
+    assert too_long.value.details["twilio_code"] == 21617
+    with pytest.raises(Invalid):
+        await tw.send_message(to="+14155550199", from_=sender, body="   ")
+    # Another account's number is not a sender for this account.
+    with pytest.raises(ProviderError) as foreign:
+        await tw.send_message(
+            to="+14155550199", from_=sender, body="Hello", account_sid=TENANT_SID, auth_token=TENANT_TOKEN
+        )
+    assert foreign.value.details["twilio_code"] == 21606
+    assert twilio_emulator.delivered == []
+
+
+async def test_stop_blocks_the_sender_until_start_and_inbound_webhook_is_signed(twilio_emulator):
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    received: list[tuple[dict, bool]] = []
+
+    async def inbound(request: Request) -> Response:
+        form = dict(await request.form())
+        valid = tw.validate_webhook_signature(
+            path="/api/v1/webhooks/twilio/sms",
+            signature=request.headers.get("X-Twilio-Signature", ""),
+            params=form,
+        )
+        received.append((form, valid))
+        return Response("<Response/>", media_type="text/xml")
+
+    receiver = httpx.ASGITransport(
+        app=Starlette(routes=[Route("/api/v1/webhooks/twilio/sms", inbound, methods=["POST"])])
+    )
+    sender = (await tw.purchase_number(phone_number="+14155550154"))["phone_number"]
+    caller = "+14155550188"
+    await tw.send_message(to=caller, from_=sender, body="Before STOP")
+    result = await twilio_emulator.receive_sms(caller, sender, " stop ", transport=receiver)
+    assert (result["status"], result["twiml"]) == (200, "<Response/>")
+    form, valid = received[-1]
+    assert valid
+    assert (form["From"], form["To"], form["Body"], form["AccountSid"]) == (
+        caller,
+        sender,
+        " stop ",
+        SANDBOX_ACCOUNT_SID,
+    )
+    assert form["MessageSid"].startswith("SM")
+    with pytest.raises(ProviderError) as caught:
+        await tw.send_message(to=caller, from_=sender, body="After STOP")
+    assert (caught.value.code, caught.value.details["twilio_code"]) == ("twilio_recipient_opted_out", 21610)
+    # Another recipient is unaffected.
+    await tw.send_message(to="+14155550187", from_=sender, body="Still fine")
+    await twilio_emulator.receive_sms(caller, sender, "UNSTOP", transport=receiver)
+    await tw.send_message(to=caller, from_=sender, body="After START")
+    assert [body for to, body in twilio_emulator.delivered if to == caller] == ["Before STOP", "After START"]
+    inbound_listed = tw.twilio_client(None, None).api.v2010.account.messages.list(from_=caller)
+    assert {message.direction for message in inbound_listed} == {"inbound"}
+
+
+@pytest.mark.parametrize("word", ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"])
+async def test_every_opt_out_word_blocks(twilio_emulator, word):
+    sender = (await tw.purchase_number(phone_number="+14155550155"))["phone_number"]
+    await twilio_emulator.receive_sms("+14155550188", sender, word.lower())
+    with pytest.raises(ProviderError):
+        await tw.send_message(to="+14155550188", from_=sender, body="Hi")
+    await twilio_emulator.receive_sms("+14155550188", sender, "yes")
+    await tw.send_message(to="+14155550188", from_=sender, body="Hi")
