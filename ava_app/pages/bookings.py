@@ -79,7 +79,7 @@ def day_column(day: dict) -> rx.Component:
             width="100%",
             bg=rx.cond(day["today"], rx.color("accent", 3), "transparent"),
         ),
-        rx.foreach(day["items"], week_block),
+        rx.foreach(day["items"].to(list[dict]), week_block),
         spacing="2",
         width="100%",
         min_width="0",

@@ -150,7 +150,7 @@ class BookingsState(AuthState):
         return self._refresh()
 
     @rx.event
-    def set_view(self, view: str):
+    def set_view(self, view: str | list[str]):
         self.view = "list" if view == "list" else "week"
         return self._refresh()
 
@@ -187,8 +187,8 @@ class BookingsState(AuthState):
         return self._load_slots()
 
     @rx.event
-    def close_form(self, *_):
-        self.form_open = False
+    def close_form(self, value: bool = False):
+        self.form_open = bool(value) and self.form_open
 
     @rx.event
     def set_form_service(self, value: str):
@@ -310,8 +310,9 @@ class BookingsState(AuthState):
             self.cancel_label = f"{row['day']} {row['time']} · {row['service']} · {row['caller']}"
 
     @rx.event
-    def close_cancel(self, *_):
-        self.cancel_id, self.cancel_label = 0, ""
+    def close_cancel(self, value: bool = False):
+        if not value:
+            self.cancel_id, self.cancel_label = 0, ""
 
     @rx.event
     def confirm_cancel(self):

@@ -36,9 +36,9 @@ from ava_app.db import session_scope
 from ava_app.models import AuditLog, AuthSession, Call, CallMessage, Membership, PhoneNumber, Tenant, User, utcnow
 from ava_app.services import (
     accounts,
-    bookings,
     api_keys,
     assistants,
+    bookings,
     browser_sessions,
     calls,
     credentials,
