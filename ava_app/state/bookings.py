@@ -136,7 +136,16 @@ class BookingsState(AuthState):
 
     @rx.event
     def load_bookings(self):
+        """The page's load: this week, or the week of ``?week=YYYY-MM-DD`` (a shared or bookmarked week), and the
+        upcoming list with ``?view=list``."""
+        params = self.router.url.query_parameters
         self.week_start = ""
+        try:
+            wanted = date.fromisoformat(str(params.get("week") or ""))
+            self.week_start = booking_admin.local_week_start(wanted).isoformat()
+        except ValueError:
+            pass
+        self.view = "list" if params.get("view") == "list" else "week"
         return self._refresh()
 
     @rx.event
