@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ava_app.components.forms import confirm_dialog, form_field
+from ava_app.components.forms import confirm_dialog, field_label, form_field
 from ava_app.components.i18n import t
 from ava_app.components.layout import app_layout
 from ava_app.state.auth import AuthState
 from ava_app.state.bookings import ANY, BookingsState
 
 
-def _dynamic_select(options, value, on_change, *, label: rx.Component, any_key: str | None, id: str) -> rx.Component:
+def _dynamic_select(options, value, on_change, *, label_key: str, any_key: str | None, id: str) -> rx.Component:
     items = [rx.select.item(t(any_key), value=ANY)] if any_key else []
     return rx.vstack(
-        rx.text(label, size="2", weight="medium", as_="label", html_for=id),
+        field_label(label_key, id=id),
         rx.select.root(
             rx.select.trigger(id=id, width="100%"),
             rx.select.content(*items, rx.foreach(options, lambda o: rx.select.item(o["name"], value=o["id"]))),
@@ -154,7 +154,7 @@ def booking_form() -> rx.Component:
                             BookingsState.service_options,
                             BookingsState.form_service,
                             BookingsState.set_form_service,
-                            label=t("bookings.service"),
+                            label_key="bookings.service",
                             any_key=None,
                             id="booking-service",
                         ),
@@ -163,12 +163,12 @@ def booking_form() -> rx.Component:
                         BookingsState.staff_options,
                         BookingsState.form_staff,
                         BookingsState.set_form_staff,
-                        label=t("bookings.staff"),
+                        label_key="bookings.staff",
                         any_key="bookings.any_staff",
                         id="booking-staff",
                     ),
                     rx.vstack(
-                        rx.text(t("bookings.day"), size="2", weight="medium", as_="label", html_for="booking-day"),
+                        field_label("bookings.day", id="booking-day"),
                         rx.input(
                             id="booking-day",
                             type="date",
@@ -248,7 +248,7 @@ def bookings_page() -> rx.Component:
                 BookingsState.staff_options,
                 BookingsState.filter_staff,
                 BookingsState.set_filter_staff,
-                label=t("bookings.staff"),
+                label_key="bookings.staff",
                 any_key="bookings.all_staff",
                 id="filter-staff",
             ),
@@ -256,7 +256,7 @@ def bookings_page() -> rx.Component:
                 BookingsState.service_options,
                 BookingsState.filter_service,
                 BookingsState.set_filter_service,
-                label=t("bookings.service"),
+                label_key="bookings.service",
                 any_key="bookings.all_services",
                 id="filter-service",
             ),
