@@ -235,6 +235,136 @@ def booking_form() -> rx.Component:
     )
 
 
+def _number(label_key: str, name: str, error_key: str, value: rx.Var | str = "") -> rx.Component:
+    return form_field(
+        label_key,
+        id=f"bookings-{error_key}",
+        name=name,
+        default_value=value,
+        error=BookingsState.settings_errors.get(error_key, ""),
+        input_mode="numeric",
+    )
+
+
+def service_row(service: dict) -> rx.Component:
+    return rx.hstack(
+        rx.text(service["name"], weight="medium"),
+        rx.text(service["duration"], " min", size="2", color_scheme="gray"),
+        rx.cond(service["price"] != "", rx.text(service["price"], size="2")),
+        rx.spacer(),
+        rx.button(
+            t("bookings.deactivate"),
+            size="1",
+            variant="soft",
+            color_scheme="gray",
+            on_click=BookingsState.deactivate_service(service["id"]),
+        ),
+        width="100%",
+        align="center",
+        wrap="wrap",
+    )
+
+
+def settings_section() -> rx.Component:
+    grid = rx.breakpoints(initial="1", sm="2", md="4")
+    return rx.card(
+        rx.vstack(
+            rx.heading(t("bookings.settings"), size="4"),
+            rx.cond(
+                BookingsState.settings_errors.contains("form"),
+                rx.callout(BookingsState.settings_errors["form"], color_scheme="red", icon="triangle-alert"),
+            ),
+            rx.form(
+                rx.vstack(
+                    rx.el.label(
+                        rx.hstack(
+                            rx.checkbox(name="enabled", default_checked=BookingsState.rules_form["enabled"] != ""),
+                            rx.text(t("bookings.enabled")),
+                            align="center",
+                        ),
+                    ),
+                    rx.grid(
+                        _number(
+                            "bookings.min_notice",
+                            "min_notice_minutes",
+                            "min_notice_minutes",
+                            BookingsState.rules_form["min_notice_minutes"],
+                        ),
+                        _number(
+                            "bookings.horizon", "horizon_days", "horizon_days", BookingsState.rules_form["horizon_days"]
+                        ),
+                        _number(
+                            "bookings.granularity",
+                            "granularity_minutes",
+                            "granularity_minutes",
+                            BookingsState.rules_form["granularity_minutes"],
+                        ),
+                        _number(
+                            "bookings.max_per_day",
+                            "max_per_day",
+                            "max_per_day",
+                            BookingsState.rules_form["max_per_day"],
+                        ),
+                        columns=grid,
+                        spacing="3",
+                        width="100%",
+                    ),
+                    rx.button(t("bookings.save_rules"), type="submit"),
+                    spacing="3",
+                    width="100%",
+                ),
+                on_submit=BookingsState.save_rules,
+                reset_on_submit=False,
+                key=BookingsState.rules_form.to_string(),
+            ),
+            rx.divider(),
+            rx.heading(t("bookings.services"), size="3"),
+            rx.foreach(BookingsState.services, service_row),
+            rx.form(
+                rx.vstack(
+                    rx.grid(
+                        form_field(
+                            "bookings.service_name",
+                            id="bookings-service_name",
+                            name="name",
+                            error=BookingsState.settings_errors.get("service_name", ""),
+                        ),
+                        _number("bookings.duration", "duration", "service_duration"),
+                        _number("bookings.price", "price", "service_price"),
+                        _number("bookings.buffer", "buffer", "service_buffer"),
+                        columns=grid,
+                        spacing="3",
+                        width="100%",
+                    ),
+                    rx.button(t("bookings.add_service"), type="submit", variant="soft"),
+                    spacing="3",
+                    width="100%",
+                ),
+                on_submit=BookingsState.add_service,
+                reset_on_submit=False,
+            ),
+            rx.divider(),
+            rx.heading(t("bookings.staff_heading"), size="3"),
+            rx.foreach(BookingsState.staff_options, lambda member: rx.text(member["name"])),
+            rx.form(
+                rx.flex(
+                    form_field("bookings.staff_name", id="bookings-staff_name", name="name"),
+                    rx.button(t("bookings.add_staff"), type="submit", variant="soft"),
+                    spacing="3",
+                    align="end",
+                    wrap="wrap",
+                ),
+                on_submit=BookingsState.add_staff,
+                reset_on_submit=True,
+            ),
+            rx.text(t("bookings.staff_hint"), size="1", color_scheme="gray"),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
 def bookings_page() -> rx.Component:
     return app_layout(
         rx.flex(
@@ -262,6 +392,15 @@ def bookings_page() -> rx.Component:
             ),
             rx.spacer(),
             rx.cond(
+                AuthState.is_admin,
+                rx.button(
+                    rx.icon("settings", size=16),
+                    t("bookings.settings"),
+                    variant="soft",
+                    on_click=BookingsState.toggle_settings,
+                ),
+            ),
+            rx.cond(
                 AuthState.can_write & (BookingsState.service_options.length() > 0),
                 rx.button(rx.icon("plus", size=16), t("bookings.new"), on_click=BookingsState.open_create),
             ),
@@ -270,6 +409,7 @@ def bookings_page() -> rx.Component:
             wrap="wrap",
             width="100%",
         ),
+        rx.cond(BookingsState.settings_open & AuthState.is_admin, settings_section()),
         rx.cond(
             BookingsState.loaded,
             rx.fragment(

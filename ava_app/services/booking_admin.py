@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlmodel import Session
 
 from ava_app.models import Tenant, as_utc, utcnow
-from ava_app.services import bookings, regional
+from ava_app.services import assistants, bookings, regional
 from ava_app.services.bookings import BookingOut, ServiceOut, Slot, StaffOut
 from ava_app.services.errors import NotFound
 from ava_app.services.principal import Principal
@@ -149,3 +149,84 @@ def move(
 def cancel(session: Session, *, principal: Principal, booking_id: int) -> BookingOut:
     """Cancel one of the organisation's bookings."""
     return bookings.cancel_booking(session, tenant_id=principal.require_writer(), booking_id=booking_id)
+
+
+# --- settings: rules and services (admins) ----------------------------------------------------------------------
+
+
+def rules(session: Session, *, principal: Principal) -> bookings.BookingRules:
+    """The organisation's booking rules (defaults, booking off, until saved)."""
+    return bookings.booking_rules(session, tenant_id=principal.require_member())
+
+
+def save_rules(
+    session: Session,
+    *,
+    principal: Principal,
+    enabled: bool,
+    min_notice_minutes: int,
+    horizon_days: int,
+    granularity_minutes: int,
+    max_per_day: int | None,
+) -> bookings.BookingRules:
+    """Check and store the rules, then queue the assistants' push (their booking tools follow ``enabled``)."""
+    tenant_id = principal.require_admin()
+    saved = bookings.save_booking_rules(
+        session,
+        tenant_id=tenant_id,
+        enabled=enabled,
+        min_notice_minutes=min_notice_minutes,
+        horizon_days=horizon_days,
+        granularity_minutes=granularity_minutes,
+        max_per_day=max_per_day,
+    )
+    assistants.enqueue_vapi_resync(session, tenant_id=tenant_id)
+    return saved
+
+
+def add_service(
+    session: Session, *, principal: Principal, name: str, duration_minutes: int, price_minor: int | None, buffer: int
+) -> ServiceOut:
+    """Add a service, done by every active staff member (a business's first service is bookable at once)."""
+    tenant_id = principal.require_admin()
+    service = bookings.add_service(
+        session,
+        tenant_id=tenant_id,
+        name=name,
+        duration_minutes=duration_minutes,
+        price_minor=price_minor,
+        buffer_minutes=buffer,
+    )
+    for member in bookings.list_staff(session, tenant_id=tenant_id):
+        bookings.update_staff(
+            session,
+            tenant_id=tenant_id,
+            staff_id=member.id,
+            name=member.name,
+            service_ids=[*member.service_ids, service.id],
+            working_hours=member.working_hours,
+        )
+    return service
+
+
+def deactivate_service(session: Session, *, principal: Principal, service_id: int) -> ServiceOut:
+    """Stop new bookings of a service (its bookings stay)."""
+    tenant_id = principal.require_admin()
+    current = bookings.get_service(session, tenant_id=tenant_id, service_id=service_id)
+    return bookings.update_service(
+        session,
+        tenant_id=tenant_id,
+        service_id=service_id,
+        name=current.name,
+        duration_minutes=current.duration_minutes,
+        price_minor=current.price_minor,
+        buffer_minutes=current.buffer_minutes,
+        active=False,
+    )
+
+
+def add_staff(session: Session, *, principal: Principal, name: str) -> StaffOut:
+    """Add a staff member doing every active service, in the business's hours."""
+    tenant_id = principal.require_admin()
+    services = [service.id for service in bookings.list_services(session, tenant_id=tenant_id)]
+    return bookings.add_staff(session, tenant_id=tenant_id, name=name, service_ids=services)

@@ -60,6 +60,11 @@ class BookingsState(AuthState):
     cancel_id: int = 0
     cancel_label: str = ""
     _timezone: str = "UTC"
+    # Settings (admins): the rules form, the services, the field messages of a refused form.
+    settings_open: bool = False
+    rules_form: dict[str, str] = {}
+    services: list[dict] = []
+    settings_errors: dict[str, str] = {}
 
     # --- reading ---------------------------------------------------------------------------------------------------
 
@@ -146,6 +151,9 @@ class BookingsState(AuthState):
         except ValueError:
             pass
         self.view = "list" if params.get("view") == "list" else "week"
+        self.settings_open = False
+        if params.get("settings") == "1":  # a link straight to the settings section
+            return self._refresh() or self.toggle_settings()
         return self._refresh()
 
     @rx.event
@@ -333,3 +341,129 @@ class BookingsState(AuthState):
         if call.refused:
             return call.event
         return self._refresh() or rx.toast.success(translate("bookings.cancelled", self.lang or "en"))
+
+    # --- settings (admins) -----------------------------------------------------------------------------------------
+
+    def _read_settings(self, session, principal) -> None:
+        rules = booking_admin.rules(session, principal=principal)
+        self.rules_form = {
+            "enabled": "on" if rules.enabled else "",
+            "min_notice_minutes": str(rules.min_notice_minutes),
+            "horizon_days": str(rules.horizon_days),
+            "granularity_minutes": str(rules.granularity_minutes),
+            "max_per_day": "" if rules.max_per_day is None else str(rules.max_per_day),
+        }
+        self.services = [
+            {
+                "id": item.id,
+                "name": item.name,
+                "duration": str(item.duration_minutes),
+                "buffer": str(item.buffer_minutes),
+                "price": "" if item.price_minor is None else f"{item.price_minor / 100:.2f}",
+            }
+            for item in booking_admin.bookings.list_services(session, tenant_id=principal.require_member())
+        ]
+
+    @rx.event
+    def toggle_settings(self):
+        self.settings_open = not self.settings_open
+        if not self.settings_open:
+            return None
+        self.settings_errors = {}
+        call = self._call(self._read_settings)
+        return call.event if call.refused else None
+
+    def _settings_refused(self, error: DomainError):
+        self.settings_errors = self._field_errors(error) or {"form": self._error_text(error)}
+        return None
+
+    def _settings_saved(self, call) -> object:
+        if call.refused:
+            return call.event
+        self.settings_errors = {}
+        follow = self._call(self._read_settings)
+        if follow.refused:
+            return follow.event
+        return self._refresh() or rx.toast.success(translate("bookings.settings_saved", self.lang or "en"))
+
+    @rx.event
+    def save_rules(self, form: dict):
+        """Booking on/off and the rules; bad numbers keep what was typed and name the field."""
+        self.rules_form = {key: str(form.get(key) or "") for key in self.rules_form} | {
+            "enabled": "on" if form.get("enabled") else ""
+        }
+        numbers, problems = {}, {}
+        for key in ("min_notice_minutes", "horizon_days", "granularity_minutes", "max_per_day"):
+            raw = str(form.get(key) or "").strip()
+            if key == "max_per_day" and raw == "":
+                numbers[key] = None
+                continue
+            try:
+                numbers[key] = int(raw)
+            except ValueError:
+                problems[key] = translate("bookings.whole_number", self.lang or "en")
+        if problems:
+            self.settings_errors = problems
+            return None
+        enabled = bool(form.get("enabled"))
+        call = self._call(
+            lambda s, p: booking_admin.save_rules(s, principal=p, enabled=enabled, **numbers),
+            on_error=self._settings_refused,
+        )
+        return self._settings_saved(call)
+
+    @rx.event
+    def add_service(self, form: dict):
+        """A new service: name, duration and buffer in minutes, price in the business currency (optional)."""
+        lang = self.lang or "en"
+        problems: dict[str, str] = {}
+        values: dict[str, int | None] = {}
+        for key, default in (("duration", None), ("buffer", 0)):
+            raw = str(form.get(key) or "").strip()
+            try:
+                values[key] = int(raw) if raw else default
+            except ValueError:
+                problems[f"service_{key}"] = translate("bookings.whole_number", lang)
+        raw_price = str(form.get("price") or "").strip().replace(",", ".")
+        try:
+            values["price"] = round(float(raw_price) * 100) if raw_price else None
+        except ValueError:
+            problems["service_price"] = translate("bookings.price_number", lang)
+        if values.get("duration") is None and "service_duration" not in problems:
+            problems["service_duration"] = translate("bookings.whole_number", lang)
+        if problems:
+            self.settings_errors = problems
+            return None
+        name = str(form.get("name") or "")
+
+        def work(session, principal):
+            return booking_admin.add_service(
+                session,
+                principal=principal,
+                name=name,
+                duration_minutes=int(values["duration"] or 0),
+                price_minor=values["price"],
+                buffer=int(values["buffer"] or 0),
+            )
+
+        def refused(error: DomainError):
+            fields = self._field_errors(error)
+            self.settings_errors = {
+                f"service_{key.removesuffix('_minutes').removesuffix('_minor')}": text for key, text in fields.items()
+            } or {"form": self._error_text(error)}
+            return None
+
+        return self._settings_saved(self._call(work, on_error=refused))
+
+    @rx.event
+    def deactivate_service(self, service_id: int):
+        call = self._call(lambda s, p: booking_admin.deactivate_service(s, principal=p, service_id=int(service_id)))
+        return self._settings_saved(call)
+
+    @rx.event
+    def add_staff(self, form: dict):
+        name = str(form.get("name") or "")
+        call = self._call(
+            lambda s, p: booking_admin.add_staff(s, principal=p, name=name), on_error=self._settings_refused
+        )
+        return self._settings_saved(call)

@@ -125,3 +125,28 @@ async def test_a_viewer_sees_bookings_but_cannot_change_them(db, salon):
     await run(state, "ask_cancel", booking.id)
     assert await run(state, "confirm_cancel") == ["toast:error"]
     assert bookings.get_booking(db, tenant_id=owner.tenant_id, booking_id=booking.id).status == "booked"
+
+
+async def test_settings_keep_bad_input_and_name_the_field(db, salon):
+    owner, service = salon
+    state = state_of(BookingsState, _organisation(owner))
+    await run(state, "load_bookings")
+    await run(state, "toggle_settings")
+    assert state.rules_form["enabled"] == "on" and [row["name"] for row in state.services] == ["Haircut"]
+    bad = {"enabled": "on", "min_notice_minutes": "soon", "horizon_days": "10", "granularity_minutes": "7"}
+    assert await run(state, "save_rules", bad) == []
+    assert set(state.settings_errors) == {"min_notice_minutes"} and state.rules_form["min_notice_minutes"] == "soon"
+    bad["min_notice_minutes"] = "30"
+    assert await run(state, "save_rules", bad) == []
+    assert set(state.settings_errors) == {"granularity_minutes"}
+    assert bookings.booking_rules(db, tenant_id=owner.tenant_id).granularity_minutes == 30  # nothing saved
+
+    assert await run(state, "add_service", {"name": "", "duration": "2"}) == []
+    assert set(state.settings_errors) == {"service_name", "service_duration"}
+    assert await run(state, "add_service", {"name": "Colour", "duration": "60", "price": "49,90"}) == ["toast:success"]
+    colour = next(row for row in state.services if row["name"] == "Colour")
+    assert colour["price"] == "49.90"
+    # Added after the staff member, the service is theirs too: it has free slots.
+    assert bookings.find_slots(db, tenant_id=owner.tenant_id, service_id=colour["id"], now=utcnow(), limit=1)
+    assert await run(state, "deactivate_service", service.id) == ["toast:success"]
+    assert [row["name"] for row in state.services] == ["Colour"]

@@ -521,6 +521,11 @@ COVERED_HANDLERS = {
     "BookingsState.set_form_day",
     "BookingsState.save_booking",
     "BookingsState.confirm_cancel",
+    "BookingsState.toggle_settings",
+    "BookingsState.save_rules",
+    "BookingsState.add_service",
+    "BookingsState.deactivate_service",
+    "BookingsState.add_staff",
     "CallsState.delete_selected",
     "CallsState.export",
     "DashboardState.load_dashboard",
@@ -1299,5 +1304,17 @@ async def test_bookings_of_another_organisation_are_never_read_moved_or_cancelle
     assert state.form_error
     await run(state, "ask_cancel", booking.id)
     assert await run(state, "confirm_cancel") == ["toast:error"]
+
+    # Settings: B reads and changes its own rules, services and staff only; A's service cannot be withdrawn.
+    await run(state, "toggle_settings")
+    assert state.settings_open and state.services == [] and state.rules_form["enabled"] == ""
+    assert await run(state, "deactivate_service", service.id) == ["toast:error"]
+    rules = {"min_notice_minutes": "0", "horizon_days": "10", "granularity_minutes": "15", "max_per_day": ""}
+    assert await run(state, "save_rules", {"enabled": "on", **rules}) == ["toast:success"]
+    assert await run(state, "add_service", {"name": "Beta cut", "duration": "20"}) == ["toast:success"]
+    assert await run(state, "add_staff", {"name": "Beta barber"}) == ["toast:success"]
+    assert [row["name"] for row in state.services] == ["Beta cut"]
+    assert [row["name"] for row in state.staff_options] == ["Beta barber"]
+    assert bookings.booking_enabled(db, tenant_id=b.tenant_id)
     assert_nothing_of(a, state)
     assert_unchanged(engine, a, before)
