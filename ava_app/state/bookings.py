@@ -153,7 +153,7 @@ class BookingsState(AuthState):
         self.view = "list" if params.get("view") == "list" else "week"
         self.settings_open = False
         if params.get("settings") == "1":  # a link straight to the settings section
-            return self._refresh() or self.toggle_settings()
+            return self._refresh() or self._open_settings()
         return self._refresh()
 
     @rx.event
@@ -366,9 +366,13 @@ class BookingsState(AuthState):
 
     @rx.event
     def toggle_settings(self):
-        self.settings_open = not self.settings_open
-        if not self.settings_open:
+        if self.settings_open:
+            self.settings_open = False
             return None
+        return self._open_settings()
+
+    def _open_settings(self):
+        self.settings_open = True
         self.settings_errors = {}
         call = self._call(self._read_settings)
         return call.event if call.refused else None

@@ -150,3 +150,16 @@ async def test_settings_keep_bad_input_and_name_the_field(db, salon):
     assert bookings.find_slots(db, tenant_id=owner.tenant_id, service_id=colour["id"], now=utcnow(), limit=1)
     assert await run(state, "deactivate_service", service.id) == ["toast:success"]
     assert [row["name"] for row in state.services] == ["Colour"]
+
+
+async def test_a_link_opens_the_list_a_week_or_the_settings(db, salon):
+    from tests.unit.test_state_tenant_isolation import open_page
+
+    owner, _ = salon
+    state = state_of(BookingsState, _organisation(owner))
+    open_page(state, "/bookings?week=2026-06-03&settings=1", "/bookings")
+    assert await run(state, "load_bookings") == []
+    assert state.week_start == "2026-06-01" and state.settings_open and state.services
+    open_page(state, "/bookings?view=list&week=nonsense", "/bookings")
+    await run(state, "load_bookings")
+    assert state.view == "list" and not state.settings_open
