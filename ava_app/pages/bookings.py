@@ -250,7 +250,7 @@ def service_row(service: dict) -> rx.Component:
     return rx.hstack(
         rx.text(service["name"], weight="medium"),
         rx.text(service["duration"], " min", size="2", color_scheme="gray"),
-        rx.cond(service["price"] != "", rx.text(service["price"], size="2")),
+        rx.cond(service["price_label"] != "", rx.text(service["price_label"], size="2")),
         rx.spacer(),
         rx.button(
             t("bookings.deactivate"),

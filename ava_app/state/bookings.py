@@ -60,6 +60,7 @@ class BookingsState(AuthState):
     cancel_id: int = 0
     cancel_label: str = ""
     _timezone: str = "UTC"
+    _currency: str = "USD"
     # Settings (admins): the rules form, the services, the field messages of a refused form.
     settings_open: bool = False
     rules_form: dict[str, str] = {}
@@ -115,7 +116,7 @@ class BookingsState(AuthState):
             return call.event
         today, monday, data = call.value
         lang = self.lang or "en"
-        self._timezone = data.timezone
+        self._timezone, self._currency = data.timezone, data.currency
         self.enabled = data.enabled
         self.service_options = [{"id": str(s.id), "name": s.name} for s in data.services]
         self.staff_options = [{"id": str(s.id), "name": s.name} for s in data.staff]
@@ -360,6 +361,9 @@ class BookingsState(AuthState):
                 "duration": str(item.duration_minutes),
                 "buffer": str(item.buffer_minutes),
                 "price": "" if item.price_minor is None else f"{item.price_minor / 100:.2f}",
+                "price_label": ""
+                if item.price_minor is None
+                else regional.format_money(item.price_minor / 100, self._currency, self.lang or "en"),
             }
             for item in booking_admin.bookings.list_services(session, tenant_id=principal.require_member())
         ]
