@@ -14,6 +14,7 @@ from ava_app.observability.reflex_events import instrument_reflex
 from ava_app.pages.account_links import forgot_password_page, reset_password_page, verify_email_page, verify_page
 from ava_app.pages.admin_dead_letters import dead_letters_page
 from ava_app.pages.assistant import assistant_page
+from ava_app.pages.bookings import bookings_page
 from ava_app.pages.call_detail import call_detail_page
 from ava_app.pages.calls import calls_page
 from ava_app.pages.dashboard import dashboard_page
@@ -36,6 +37,7 @@ from ava_app.settings import get_settings
 from ava_app.state.account import LinkState, LoginState, PasswordState, PhoneState, SignupState
 from ava_app.state.assistant import AssistantFormState, AssistantState
 from ava_app.state.auth import AuthState
+from ava_app.state.bookings import BookingsState
 from ava_app.state.business import BusinessRegionState
 from ava_app.state.call_detail import CallDetailState
 from ava_app.state.calls import CallsState
@@ -116,6 +118,9 @@ app.add_page(
 )
 app.add_page(
     dashboard_page, route=routes.DASHBOARD, title="AVA · Dashboard", on_load=[*SIGNED_IN, DashboardState.load_dashboard]
+)
+app.add_page(
+    bookings_page, route=routes.BOOKINGS, title="AVA · Bookings", on_load=[*SIGNED_IN, BookingsState.load_bookings]
 )
 app.add_page(calls_page, route=routes.CALLS, title="AVA · Calls", on_load=[*SIGNED_IN, CallsState.load_calls])
 app.add_page(

@@ -15,6 +15,7 @@ from ava_app.state.i18n import I18nState
 NAV_ITEMS = (
     ("nav.dashboard", routes.DASHBOARD, "layout-dashboard"),
     ("nav.calls", routes.CALLS, "phone-call"),
+    ("nav.bookings", routes.BOOKINGS, "calendar-days"),
     ("nav.phone_numbers", routes.PHONE_NUMBERS, "hash"),
     ("nav.assistant", routes.ASSISTANT, "bot"),
     ("nav.settings", routes.SETTINGS, "settings"),

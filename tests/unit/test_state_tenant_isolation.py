@@ -38,6 +38,7 @@ from ava_app.services import (
     accounts,
     api_keys,
     assistants,
+    bookings,
     browser_sessions,
     calls,
     credentials,
@@ -58,6 +59,7 @@ from ava_app.state import assistant as assistant_state
 from ava_app.state.account import PhoneState
 from ava_app.state.assistant import AssistantFormState, AssistantState
 from ava_app.state.auth import AuthState
+from ava_app.state.bookings import BookingsState
 from ava_app.state.business import BusinessRegionState
 from ava_app.state.call_detail import CallDetailState
 from ava_app.state.calls import CallsState
@@ -507,6 +509,23 @@ COVERED_HANDLERS = {
     "CallDetailState.rerun_summary",
     "CallDetailState.export",
     "CallsState.load_calls",
+    "BookingsState.load_bookings",
+    "BookingsState.show_week",
+    "BookingsState.set_view",
+    "BookingsState.set_filter_staff",
+    "BookingsState.set_filter_service",
+    "BookingsState.open_create",
+    "BookingsState.open_move",
+    "BookingsState.set_form_service",
+    "BookingsState.set_form_staff",
+    "BookingsState.set_form_day",
+    "BookingsState.save_booking",
+    "BookingsState.confirm_cancel",
+    "BookingsState.toggle_settings",
+    "BookingsState.save_rules",
+    "BookingsState.add_service",
+    "BookingsState.deactivate_service",
+    "BookingsState.add_staff",
     "CallsState.delete_selected",
     "CallsState.export",
     "DashboardState.load_dashboard",
@@ -1275,3 +1294,74 @@ async def test_dead_letters_are_refused_to_an_organisations_admin(world, engine,
     assert_unchanged(engine, a, before)
     for junk in ("1; drop", 2**64, -1, None, True):
         assert await run(state, "retry", junk) == []
+
+
+# --- bookings -------------------------------------------------------------------------------------------------------
+
+
+async def test_bookings_of_another_organisation_are_never_read_moved_or_cancelled(world, engine, db):
+    a, b = world.a, world.b
+    bookings.save_booking_rules(
+        db,
+        tenant_id=a.tenant_id,
+        enabled=True,
+        min_notice_minutes=0,
+        horizon_days=60,
+        granularity_minutes=30,
+        max_per_day=None,
+    )
+    service = bookings.add_service(db, tenant_id=a.tenant_id, name="Alpha Leakcheck Whitening", duration_minutes=30)
+    staff = bookings.add_staff(db, tenant_id=a.tenant_id, name="Alpha Hygienist", service_ids=[service.id])
+    slot = bookings.find_slots(db, tenant_id=a.tenant_id, service_id=service.id, now=utcnow(), limit=2)
+    booking = bookings.create_booking(
+        db, tenant_id=a.tenant_id, service_id=service.id, start_at=slot[0].start_at, caller_name="Alpha Patient"
+    )
+    db.commit()
+    before = snapshot(engine, a)
+
+    state = state_of(BookingsState, b)
+    assert await run(state, "load_bookings") == []
+    for name, *args in [("show_week", 1), ("show_week", 0), ("set_view", "list"), ("set_filter_staff", str(staff.id))]:
+        assert await run(state, name, *args) == [], name
+        assert state.rows == [] and state.service_options == [] and state.staff_options == []
+    await run(state, "set_filter_service", str(service.id))
+    assert state.rows == []
+    assert_nothing_of(a, state)
+
+    # A's ids forged into B's tab: the slots, the move, the booking and the cancel are all refused.
+    state.rows = [{"id": booking.id, "service_id": service.id, "day": "", "time": "", "service": "", "caller": ""}]
+    state.service_options = [{"id": str(service.id), "name": "forged"}]
+    await run(state, "open_create")
+    assert state.slots == [] and state.form_error
+    for name, *args in [("set_form_service", str(service.id)), ("set_form_staff", str(staff.id))]:
+        state.form_error = ""
+        await run(state, name, *args)
+        assert state.slots == [] and state.form_error, name
+    state.form_error = ""
+    await run(state, "set_form_day", slot[1].start_at.date().isoformat())
+    assert state.slots == [] and state.form_error
+    state.form_slot = slot[1].start_at.isoformat()
+    state.form_error = ""
+    await run(state, "save_booking", {"caller_name": "Beta intruder"})
+    assert state.form_error and state.form_open
+    await run(state, "open_move", booking.id)
+    assert state.form_mode == "move" and state.slots == [] and state.form_error
+    state.form_slot, state.form_error = slot[1].start_at.isoformat(), ""
+    await run(state, "save_booking", {})
+    assert state.form_error
+    await run(state, "ask_cancel", booking.id)
+    assert await run(state, "confirm_cancel") == ["toast:error"]
+
+    # Settings: B reads and changes its own rules, services and staff only; A's service cannot be withdrawn.
+    await run(state, "toggle_settings")
+    assert state.settings_open and state.services == [] and state.rules_form["enabled"] == ""
+    assert await run(state, "deactivate_service", service.id) == ["toast:error"]
+    rules = {"min_notice_minutes": "0", "horizon_days": "10", "granularity_minutes": "15", "max_per_day": ""}
+    assert await run(state, "save_rules", {"enabled": "on", **rules}) == ["toast:success"]
+    assert await run(state, "add_service", {"name": "Beta cut", "duration": "20"}) == ["toast:success"]
+    assert await run(state, "add_staff", {"name": "Beta barber"}) == ["toast:success"]
+    assert [row["name"] for row in state.services] == ["Beta cut"]
+    assert [row["name"] for row in state.staff_options] == ["Beta barber"]
+    assert bookings.booking_enabled(db, tenant_id=b.tenant_id)
+    assert_nothing_of(a, state)
+    assert_unchanged(engine, a, before)

@@ -1,0 +1,232 @@
+"""The owner's side of bookings: what the /bookings page reads and does, for the signed-in caller's organisation.
+
+Each function takes the ``Principal`` and reads the tenant from it, never from an id the page sends: any member
+reads, viewers are refused any change (``require_writer``). Booking ids the page sends are looked up in the
+caller's tenant only, so another organisation's booking is NotFound. Functions flush; the page's session commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlmodel import Session
+
+from ava_app.models import Tenant, as_utc, utcnow
+from ava_app.services import assistants, bookings, regional
+from ava_app.services.bookings import BookingOut, ServiceOut, Slot, StaffOut
+from ava_app.services.errors import NotFound
+from ava_app.services.principal import Principal
+
+SLOT_LIMIT = 40
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The organisation's bookings in a span, its services and staff, and its regional settings."""
+
+    bookings: list[BookingOut]
+    services: list[ServiceOut]
+    staff: list[StaffOut]
+    enabled: bool
+    timezone: str
+    currency: str
+
+
+def _tenant(session: Session, tenant_id: int) -> Tenant:
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise NotFound("This organisation does not exist.", code="not_found")
+    return tenant
+
+
+def local_week_start(day: date) -> date:
+    """The Monday of ``day``'s week."""
+    return day - timedelta(days=day.weekday())
+
+
+def today_local(session: Session, *, principal: Principal, now: datetime | None = None) -> date:
+    """Today in the business's timezone."""
+    tenant = _tenant(session, principal.require_member())
+    return regional.to_local(as_utc(now or utcnow()), tenant.timezone).date()
+
+
+def overview(
+    session: Session,
+    *,
+    principal: Principal,
+    first_day: date,
+    days: int,
+    staff_id: int | None = None,
+    service_id: int | None = None,
+) -> Overview:
+    """The live bookings starting on ``days`` local days from ``first_day``, optionally of one staff or service."""
+    tenant_id = principal.require_member()
+    tenant = _tenant(session, tenant_id)
+    zone = regional.zone(tenant.timezone)
+    start = datetime.combine(first_day, time(0), tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(first_day + timedelta(days=days), time(0), tzinfo=zone).astimezone(UTC)
+    rows = bookings.list_bookings(
+        session, tenant_id=tenant_id, start=start, end=end, staff_id=staff_id, service_id=service_id
+    )
+    return Overview(
+        bookings=rows,
+        services=bookings.list_services(session, tenant_id=tenant_id),
+        staff=bookings.list_staff(session, tenant_id=tenant_id),
+        enabled=bookings.booking_enabled(session, tenant_id=tenant_id),
+        timezone=tenant.timezone or "UTC",
+        currency=tenant.currency or "USD",
+    )
+
+
+def open_slots(
+    session: Session,
+    *,
+    principal: Principal,
+    service_id: int,
+    day: date,
+    staff_id: int | None = None,
+    booking_id: int | None = None,
+    now: datetime | None = None,
+) -> list[Slot]:
+    """The free slots of one local day for a service (``booking_id``: the booking being moved is left out)."""
+    tenant_id = principal.require_writer()
+    if booking_id is not None:
+        bookings.get_booking(session, tenant_id=tenant_id, booking_id=booking_id)
+    return bookings.find_slots(
+        session,
+        tenant_id=tenant_id,
+        service_id=service_id,
+        staff_id=staff_id,
+        first_day=day,
+        last_day=day,
+        now=as_utc(now or utcnow()),
+        limit=SLOT_LIMIT,
+        ignore_booking_id=booking_id,
+    )
+
+
+def book(
+    session: Session,
+    *,
+    principal: Principal,
+    service_id: int,
+    start_at: datetime,
+    caller_name: str,
+    caller_phone: str | None,
+    notes: str = "",
+    staff_id: int | None = None,
+) -> BookingOut:
+    """An owner's booking by hand: the time must be free (the assistant's rules do not bind the owner)."""
+    return bookings.create_booking(
+        session,
+        tenant_id=principal.require_writer(),
+        service_id=service_id,
+        start_at=start_at,
+        caller_name=caller_name,
+        caller_phone=caller_phone or None,
+        staff_id=staff_id,
+        notes=notes,
+        source="owner",
+        check_rules=False,
+    )
+
+
+def move(
+    session: Session, *, principal: Principal, booking_id: int, start_at: datetime, staff_id: int | None = None
+) -> BookingOut:
+    """Move one of the organisation's bookings to a free time."""
+    return bookings.reschedule_booking(
+        session,
+        tenant_id=principal.require_writer(),
+        booking_id=booking_id,
+        start_at=start_at,
+        staff_id=staff_id,
+        check_rules=False,
+    )
+
+
+def cancel(session: Session, *, principal: Principal, booking_id: int) -> BookingOut:
+    """Cancel one of the organisation's bookings."""
+    return bookings.cancel_booking(session, tenant_id=principal.require_writer(), booking_id=booking_id)
+
+
+# --- settings: rules and services (admins) ----------------------------------------------------------------------
+
+
+def rules(session: Session, *, principal: Principal) -> bookings.BookingRules:
+    """The organisation's booking rules (defaults, booking off, until saved)."""
+    return bookings.booking_rules(session, tenant_id=principal.require_member())
+
+
+def save_rules(
+    session: Session,
+    *,
+    principal: Principal,
+    enabled: bool,
+    min_notice_minutes: int,
+    horizon_days: int,
+    granularity_minutes: int,
+    max_per_day: int | None,
+) -> bookings.BookingRules:
+    """Check and store the rules, then queue the assistants' push (their booking tools follow ``enabled``)."""
+    tenant_id = principal.require_admin()
+    saved = bookings.save_booking_rules(
+        session,
+        tenant_id=tenant_id,
+        enabled=enabled,
+        min_notice_minutes=min_notice_minutes,
+        horizon_days=horizon_days,
+        granularity_minutes=granularity_minutes,
+        max_per_day=max_per_day,
+    )
+    assistants.enqueue_vapi_resync(session, tenant_id=tenant_id)
+    return saved
+
+
+def add_service(
+    session: Session, *, principal: Principal, name: str, duration_minutes: int, price_minor: int | None, buffer: int
+) -> ServiceOut:
+    """Add a service, done by every active staff member (a business's first service is bookable at once)."""
+    tenant_id = principal.require_admin()
+    service = bookings.add_service(
+        session,
+        tenant_id=tenant_id,
+        name=name,
+        duration_minutes=duration_minutes,
+        price_minor=price_minor,
+        buffer_minutes=buffer,
+    )
+    for member in bookings.list_staff(session, tenant_id=tenant_id):
+        bookings.update_staff(
+            session,
+            tenant_id=tenant_id,
+            staff_id=member.id,
+            name=member.name,
+            service_ids=[*member.service_ids, service.id],
+            working_hours=member.working_hours,
+        )
+    return service
+
+
+def deactivate_service(session: Session, *, principal: Principal, service_id: int) -> ServiceOut:
+    """Stop new bookings of a service (its bookings stay)."""
+    tenant_id = principal.require_admin()
+    current = bookings.get_service(session, tenant_id=tenant_id, service_id=service_id)
+    return bookings.update_service(
+        session,
+        tenant_id=tenant_id,
+        service_id=service_id,
+        name=current.name,
+        duration_minutes=current.duration_minutes,
+        price_minor=current.price_minor,
+        buffer_minutes=current.buffer_minutes,
+        active=False,
+    )
+
+
+def add_staff(session: Session, *, principal: Principal, name: str) -> StaffOut:
+    """Add a staff member doing every active service, in the business's hours."""
+    tenant_id = principal.require_admin()
+    services = [service.id for service in bookings.list_services(session, tenant_id=tenant_id)]
+    return bookings.add_staff(session, tenant_id=tenant_id, name=name, service_ids=services)
