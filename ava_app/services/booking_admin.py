@@ -15,6 +15,7 @@ from sqlmodel import Session
 from ava_app.models import Tenant, as_utc, utcnow
 from ava_app.services import assistants, bookings, regional
 from ava_app.services.bookings import BookingOut, ServiceOut, Slot, StaffOut
+from ava_app.services.bookings.texts import text_caller
 from ava_app.services.errors import NotFound
 from ava_app.services.principal import Principal
 
@@ -117,10 +118,12 @@ def book(
     notes: str = "",
     staff_id: int | None = None,
 ) -> BookingOut:
-    """An owner's booking by hand: the time must be free (the assistant's rules do not bind the owner)."""
-    return bookings.create_booking(
+    """An owner's booking by hand: the time must be free (the assistant's rules do not bind the owner). The caller
+    gets a text (``bookings.texts``), as for every change the owner makes."""
+    tenant_id = principal.require_writer()
+    booking = bookings.create_booking(
         session,
-        tenant_id=principal.require_writer(),
+        tenant_id=tenant_id,
         service_id=service_id,
         start_at=start_at,
         caller_name=caller_name,
@@ -130,25 +133,28 @@ def book(
         source="owner",
         check_rules=False,
     )
+    text_caller(session, tenant_id=tenant_id, booking=booking, change="booked")
+    return booking
 
 
 def move(
     session: Session, *, principal: Principal, booking_id: int, start_at: datetime, staff_id: int | None = None
 ) -> BookingOut:
-    """Move one of the organisation's bookings to a free time."""
-    return bookings.reschedule_booking(
-        session,
-        tenant_id=principal.require_writer(),
-        booking_id=booking_id,
-        start_at=start_at,
-        staff_id=staff_id,
-        check_rules=False,
+    """Move one of the organisation's bookings to a free time; the caller is texted the new time."""
+    tenant_id = principal.require_writer()
+    moved = bookings.reschedule_booking(
+        session, tenant_id=tenant_id, booking_id=booking_id, start_at=start_at, staff_id=staff_id, check_rules=False
     )
+    text_caller(session, tenant_id=tenant_id, booking=moved, change="moved")
+    return moved
 
 
 def cancel(session: Session, *, principal: Principal, booking_id: int) -> BookingOut:
-    """Cancel one of the organisation's bookings."""
-    return bookings.cancel_booking(session, tenant_id=principal.require_writer(), booking_id=booking_id)
+    """Cancel one of the organisation's bookings; the caller is texted that it is cancelled."""
+    tenant_id = principal.require_writer()
+    cancelled = bookings.cancel_booking(session, tenant_id=tenant_id, booking_id=booking_id)
+    text_caller(session, tenant_id=tenant_id, booking=cancelled, change="cancelled")
+    return cancelled
 
 
 # --- settings: rules and services (admins) ----------------------------------------------------------------------

@@ -12,7 +12,10 @@ from sqlmodel import Session, select
 
 from ava_app.models import Booking, Tenant
 from ava_app.services import bookings
+from tests.unit.test_sms import emulator
 from tests.unit.vapi_messages import LA_WEDNESDAY_10AM, calls, load, send
+
+__all__ = ["emulator"]
 
 CALLER = "+16505550199"
 
@@ -315,3 +318,34 @@ def test_callers_on_separate_calls_booking_one_slot_at_once_get_one_booking(engi
     assert all("Free times to offer instead: Wednesday 4 June at 12:00 PM" in result for result in refusals), refusals
     (row,) = booked(db)
     assert row.start_at.replace(tzinfo=UTC) == datetime(2025, 6, 4, 18, 0, tzinfo=UTC)
+
+
+def test_a_booking_made_on_the_call_texts_the_caller_in_the_calls_language(db, clinic, emulator, jobs):
+    from ava_app.models import PhoneNumber
+    from ava_app.services.async_bridge import run_coroutine_sync
+    from ava_app.services.providers import twilio as tw
+
+    tenant, _assistant, _cleaning = clinic
+    bought = run_coroutine_sync(tw.purchase_number(phone_number="+14155550188"))
+    db.add(
+        PhoneNumber(
+            tenant_id=tenant.id,
+            e164="+14155550188",
+            provider="twilio",
+            twilio_sid=bought["sid"],
+            twilio_account_sid=bought["account_sid"],
+        )
+    )
+    db.commit()
+    answer(db, "book_appointment", {"service": "Cleaning", "slot": "2025-06-04T11:00", "caller_name": "Jordan Lee"})
+    assert len(booked(db)) == 1
+    assert emulator.delivered == [
+        (
+            CALLER,
+            f"{tenant.name}: your Cleaning is booked for Jun 4, 2025, 11:00 AM with Dr. Kim. "
+            "Reply STOP to stop these texts.",
+        )
+    ]
+    # A retried tool call books nothing more and texts nothing more.
+    answer(db, "book_appointment", {"service": "Cleaning", "slot": "2025-06-04T11:00", "caller_name": "Jordan Lee"})
+    assert len(booked(db)) == 1 and len(emulator.delivered) == 1

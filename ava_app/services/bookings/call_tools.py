@@ -35,6 +35,7 @@ from ava_app.services.bookings.booking import (
     reschedule_booking,
 )
 from ava_app.services.bookings.catalog import ServiceOut, booking_rules, list_services, list_staff, match_service
+from ava_app.services.bookings.texts import text_caller
 from ava_app.services.errors import Forbidden, Invalid, NotFound
 from ava_app.services.ingest.calls import Routing, VapiEvent, ensure_call
 from ava_app.services.phones import parse as parse_phone
@@ -395,6 +396,7 @@ def _book_appointment(call: _Call, arguments: dict) -> str:
         )
     except SlotUnavailable as exc:
         return call.refusal(exc)
+    text_caller(call.session, tenant_id=call.tenant_id, booking=booking, change="booked", language=call.language)
     return call.say(
         "booked",
         service=booking.service_name,
@@ -432,6 +434,7 @@ def _reschedule_appointment(call: _Call, arguments: dict) -> str:
         return call.refusal(exc)
     except (Forbidden, NotFound):
         return call.say("other_number")
+    text_caller(call.session, tenant_id=call.tenant_id, booking=moved, change="moved", language=call.language)
     return call.say("moved", service=moved.service_name, when=call.when(moved.start_at), staff=moved.staff_name)
 
 
@@ -447,6 +450,7 @@ def _cancel_appointment(call: _Call, arguments: dict) -> str:
         )
     except (Forbidden, NotFound, Invalid):
         return call.say("other_number")
+    text_caller(call.session, tenant_id=call.tenant_id, booking=cancelled, change="cancelled", language=call.language)
     return call.say("cancelled", service=cancelled.service_name, when=call.when(cancelled.start_at))
 
 

@@ -220,6 +220,17 @@ def deliver_sms(session: Session, *, outbox_id: int, max_attempts: int = MAX_ATT
 
 
 @task(retries=3, retry_delay=60, retry_backoff=2)
+def queue_text(tenant_id: int, to: str, body: str, dedupe_key: str) -> None:
+    """Job: ``queue_sms`` for a service that cannot import this module (the booking tools, which Twilio's webhooks
+    reach); skipped when the tenant has no number to text from."""
+    with session_scope() as session:
+        if sender_number(session, tenant_id=tenant_id) is None:
+            log.info("tenant %s has no number to text from; a text was skipped", tenant_id)
+            return
+        queue_sms(session, tenant_id=tenant_id, to=to, body=body, dedupe_key=dedupe_key)
+
+
+@task(retries=3, retry_delay=60, retry_backoff=2)
 def deliver_sms_message(outbox_id: int) -> None:
     """Deliver one outbox SMS; on throttling or an outage, come back later with a growing delay."""
     try:
