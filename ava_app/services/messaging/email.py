@@ -500,20 +500,27 @@ def _outcome(row: Outbox) -> dict:
 # huey's own retries only cover unexpected errors (database unreachable...): the backoff for SMTP failures is driven
 # by the attempts stored on the outbox row, which survive a restart and are visible in the UI. A job lost for good
 # (worker killed, retries spent) leaves its row queued, and the outbox sweep (sweep_outbox) enqueues it again.
-@task(retries=3, retry_delay=60, retry_backoff=2)
-def deliver_outbox_message(outbox_id: int) -> None:
-    """Deliver one outbox email; on a temporary failure, come back later with a growing delay."""
+def run_delivery(deliver_row: Callable[..., object], outbox_id: int) -> None:
+    """The body of an outbox delivery job (email or SMS): one attempt, then a later retry on a temporary failure.
+
+    RetryTask does not consume huey's retry budget; the attempt cap lives in the delivery function. The delay is the
+    one stored on the row as its next attempt, which the sweep waits for too.
+    """
     try:
         with session_scope() as session:
-            deliver(session, outbox_id=outbox_id)
+            deliver_row(session, outbox_id=outbox_id)
     except ProviderUnavailable as exc:
-        # RetryTask does not consume huey's retry budget; the attempt cap lives in deliver. The delay is the one
-        # stored on the row as its next attempt, which the sweep waits for too.
         delay = exc.details.get("retry_in") or retry_delay(int(exc.details.get("attempts", 1)))
         raise RetryTask(delay=int(delay)) from exc
     except (ProviderError, NotFound) as exc:
         # Final: the row says failed (or is gone with its tenant); retrying the job would change nothing.
         log.warning("outbox %s not delivered: %s", outbox_id, exc.message)
+
+
+@task(retries=3, retry_delay=60, retry_backoff=2)
+def deliver_outbox_message(outbox_id: int) -> None:
+    """Deliver one outbox email; on a temporary failure, come back later with a growing delay."""
+    run_delivery(deliver, outbox_id)
 
 
 @periodic_task(crontab(minute="*"))

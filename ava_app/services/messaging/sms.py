@@ -13,7 +13,6 @@ from datetime import datetime
 from xml.sax.saxutils import escape
 
 from huey import crontab
-from huey.exceptions import RetryTask
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
@@ -21,9 +20,17 @@ from ava_app.db import session_scope
 from ava_app.models import Outbox, PhoneNumber, SmsOptOut, Tenant
 from ava_app.observability import metrics
 from ava_app.services.async_bridge import run_coroutine_sync
-from ava_app.services.errors import DomainError, Invalid, NotFound, ProviderError, ProviderUnavailable
+from ava_app.services.errors import DomainError, Invalid, ProviderError, ProviderUnavailable
 from ava_app.services.messaging import outbox
-from ava_app.services.messaging.email import _claim, _outcome, _record, _reload, retry_delay, stale_queued_ids
+from ava_app.services.messaging.email import (
+    _claim,
+    _outcome,
+    _record,
+    _reload,
+    retry_delay,
+    run_delivery,
+    stale_queued_ids,
+)
 from ava_app.services.phone_numbers import _twilio_credentials_for
 from ava_app.services.providers import twilio
 from ava_app.services.twilio_voice import TwilioForm, find_call_number
@@ -233,14 +240,7 @@ def queue_text(tenant_id: int, to: str, body: str, dedupe_key: str) -> None:
 @task(retries=3, retry_delay=60, retry_backoff=2)
 def deliver_sms_message(outbox_id: int) -> None:
     """Deliver one outbox SMS; on throttling or an outage, come back later with a growing delay."""
-    try:
-        with session_scope() as session:
-            deliver_sms(session, outbox_id=outbox_id)
-    except ProviderUnavailable as exc:
-        delay = exc.details.get("retry_in") or retry_delay(int(exc.details.get("attempts", 1)))
-        raise RetryTask(delay=int(delay)) from exc
-    except (ProviderError, NotFound) as exc:
-        log.warning("outbox %s (sms) not delivered: %s", outbox_id, exc.message)
+    run_delivery(deliver_sms, outbox_id)
 
 
 def stale_sms_ids(session: Session, *, now: datetime | None = None) -> list[int]:
