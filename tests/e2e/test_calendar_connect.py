@@ -121,7 +121,7 @@ def test_a_broken_calendar_asks_to_reconnect(live_server: str, page: Page, db: S
     page.goto(live_server + "/settings/integrations")
     calendar = page.get_by_role("region", name="Calendar")
     expect(calendar.get_by_text("Needs reconnecting")).to_be_visible()
-    expect(calendar.get_by_text("AVA takes a message instead of booking")).to_be_visible()
+    expect(calendar.get_by_text("Reconnect it to keep it linked")).to_be_visible()
     calendar.screenshot(path=str(ARTIFACTS / "calendar-broken-en-1440.png"))
 
     calendar.get_by_role("button", name="Reconnect").click()

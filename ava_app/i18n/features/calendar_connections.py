@@ -3,15 +3,15 @@
 EN: dict[str, str] = {
     "calendar.title": "Calendar",
     "calendar.subtitle": (
-        "Connect the calendar you already use: AVA books only when you are free there, and writes each booking to it."
+        "Connect the calendar you already use. AVA does not yet read your free times from it or write bookings to it: "
+        "that comes in a next version."
     ),
     "calendar.connect_google": "Connect Google",
     "calendar.connect_microsoft": "Connect Microsoft",
     "calendar.connected": "Connected",
     "calendar.broken": "Needs reconnecting",
     "calendar.broken_body": (
-        "AVA can no longer open this calendar (access was removed or expired). Until you reconnect it, AVA takes a "
-        "message instead of booking."
+        "AVA can no longer open this calendar (access was removed or expired). Reconnect it to keep it linked."
     ),
     "calendar.reconnect": "Reconnect",
     "calendar.account": "Account:",
@@ -53,16 +53,15 @@ EN: dict[str, str] = {
 FR: dict[str, str] = {
     "calendar.title": "Agenda",
     "calendar.subtitle": (
-        "Connectez l'agenda que vous utilisez déjà : AVA ne réserve que quand vous y êtes libre, et y inscrit chaque "
-        "rendez-vous."
+        "Connectez l'agenda que vous utilisez déjà. AVA n'y lit pas encore vos disponibilités et n'y inscrit pas "
+        "encore les rendez-vous : cela viendra dans une prochaine version."
     ),
     "calendar.connect_google": "Connecter Google",
     "calendar.connect_microsoft": "Connecter Microsoft",
     "calendar.connected": "Connecté",
     "calendar.broken": "À reconnecter",
     "calendar.broken_body": (
-        "AVA ne peut plus ouvrir cet agenda (l'accès a été retiré ou a expiré). Tant que vous ne le reconnectez pas, "
-        "AVA prend un message au lieu de réserver."
+        "AVA ne peut plus ouvrir cet agenda (l'accès a été retiré ou a expiré). Reconnectez-le pour qu'il reste relié."
     ),
     "calendar.reconnect": "Reconnecter",
     "calendar.account": "Compte :",
