@@ -45,6 +45,14 @@ def log_in(page: Page, base_url: str, email: str, password: str = PASSWORD) -> N
     expect(page).to_have_url(re.compile(r"/dashboard/?$"))
 
 
+def open_profile(page: Page, base_url: str) -> None:
+    """Open /settings/profile and wait until the page has its state (the owner's name is in its field).
+
+    Typing into the pre-rendered form before the page has hydrated can be lost when React replaces it."""
+    page.goto(base_url + "/settings/profile")
+    expect(page.get_by_label("Your name")).not_to_have_value("")
+
+
 def one_time_token(db: Session, mailbox, to: str, path: str, *, timeout: float = 60) -> str:
     """The token of the newest ``{path}?token=`` link sent to ``to``.
 

@@ -9,6 +9,8 @@ import secrets
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.members import open_profile
+
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "tulip-garden-77"
@@ -72,7 +74,7 @@ def test_signup_verify_logins_invite_viewer(live_server: str, smtp_server, page:
     log_in_with_password(page, owner, PASSWORD)
 
     # Confirm a mobile number for SMS login with the code texted to it.
-    page.goto(live_server + "/settings/profile")
+    open_profile(page, live_server)
     page.get_by_label("Mobile number (for SMS login)").fill(phone)
     page.get_by_role("button", name="Send code").click()
     expect(page.get_by_text(re.compile(r"^We texted a code to \+33 6"))).to_be_visible()

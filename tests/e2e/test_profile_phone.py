@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlmodel import Session
 
 from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.members import log_in, make_business, make_member
+from tests.e2e.members import log_in, make_business, make_member, open_profile
 from tests.e2e.test_accounts_flow import log_out, sms_code_from_outbox
 
 pytestmark = pytest.mark.e2e
@@ -27,7 +27,7 @@ def test_confirm_the_profile_phone_with_the_texted_code(live_server: str, browse
     phone, shown = f"+3365{digits}", f"+33 6 5{digits[0]} {digits[1:3]} {digits[3:5]} {digits[5:]}"
     owner = make_member(db, tenant=make_business(db, name="Studio Quatre"))
     log_in(page, live_server, owner.email)
-    page.goto(live_server + "/settings/profile")
+    open_profile(page, live_server)
     expect(page.get_by_text("No number yet. Add one to log in with a code sent by SMS.")).to_be_visible()
 
     # A number that cannot be one in the business's country (the US) is refused under its field, with an example
@@ -60,7 +60,7 @@ def test_confirm_the_profile_phone_with_the_texted_code(live_server: str, browse
     try:
         other = other_context.new_page()
         log_in(other, live_server, intruder.email)
-        other.goto(live_server + "/settings/profile")
+        open_profile(other, live_server)
         send_code(other, phone)
         expect(other.get_by_text(re.compile(r"^We texted a code to"))).to_be_visible()
         other.get_by_label("Code from the SMS").fill(sms_code_from_outbox(other, live_server, phone))
@@ -90,7 +90,7 @@ def test_a_number_saved_before_confirmation_existed_is_confirmed_in_a_click(live
     db.add(member)
     db.commit()
     log_in(page, live_server, member.email)
-    page.goto(live_server + "/settings/profile")
+    open_profile(page, live_server)
     expect(page.get_by_text("Not confirmed", exact=True)).to_be_visible()
     expect(page.get_by_text("Login codes only go to a confirmed number. Confirm it with a code.")).to_be_visible()
 

@@ -9,7 +9,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlmodel import Session
 
 from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.members import PASSWORD, log_in, make_business, make_member
+from tests.e2e.members import PASSWORD, log_in, make_business, make_member, open_profile
 
 pytestmark = pytest.mark.e2e
 # The second device: another browser, so the two sessions read differently in the list.
@@ -51,7 +51,7 @@ def test_log_out_another_device(live_server: str, browser: Browser, page: Page, 
 def test_change_password_errors_then_success(live_server: str, page: Page, db: Session):
     owner = make_member(db, tenant=make_business(db, name="Studio Trois"))
     log_in(page, live_server, owner.email)
-    page.goto(live_server + "/settings/profile")
+    open_profile(page, live_server)
     current = page.get_by_label("Current password")
     new = page.get_by_label("New password")
     change = page.get_by_role("button", name="Change password")
