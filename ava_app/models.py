@@ -58,6 +58,12 @@ class Tenant(SQLModel, table=True):
     # Before revision 0010 the hash of a secret derived from AVA_SECRET_KEY; 0010 moved it to WebhookSecret.
     webhook_secret_hash: str | None = Field(default=None, max_length=128)
     is_demo: bool = False
+    # Personal data taken out of what callers say before it is stored or sent (``services.redaction``). None follows
+    # the business's kind: on for clinics and law firms, off for the others, until an admin chooses.
+    redact_pii: bool | None = None
+    redact_emails: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    redact_other_phones: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    redact_birth_dates: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -40,6 +40,7 @@ from ava_app.services.ingest.calls import (
     touch_call,
 )
 from ava_app.services.ingest.payloads import tool_call_items, tool_call_parts
+from ava_app.services.privacy_settings import redactor_for
 from ava_app.services.providers.vapi import BOOKING_TOOLS
 
 # A message's fields land in the call's JSON data: bounded, whatever the model sends.
@@ -219,6 +220,8 @@ def _tool_take_message(context: ToolContext, arguments: dict) -> str:
     if ref is None:
         raise DomainError("This tool needs a call id.")
     context.call_id = ref.id
+    caller = (context.event.call.get("customer") or {}).get("number")
+    fields = redactor_for(context.session, tenant_id=ref.tenant_id).data(fields, caller_phone=caller)
     # Lock the row before reading, so two messages taken at once are both kept.
     existing = touch_call(context.session, ref, context.event, col(Call.data_fields)).scalar_one()
     merged = {**(existing if isinstance(existing, dict) else {}), **fields}

@@ -43,6 +43,7 @@ ACTIONS = (
     "calendar_connected",
     "calendar_disconnected",
     "calendar_broken",
+    "privacy_redaction_changed",
 )
 
 

@@ -40,6 +40,7 @@ from ava_app.services.errors import Conflict, NotFound, ProviderError, ProviderU
 from ava_app.services.messaging import email
 from ava_app.services.messaging.templates import format_duration, normalize_locale
 from ava_app.services.principal import Principal
+from ava_app.services.privacy_settings import redactor_for
 from ava_app.services.providers import llm
 from ava_app.settings import get_settings
 from ava_app.task_queue import periodic_task, task
@@ -127,6 +128,7 @@ def _summarise(session: Session, *, call: Call, final_attempt: bool) -> None:
         before_summary(call.id)
     # The tenant's own OpenAI key when it saved one, else the platform's, else the local fallback.
     access = credentials.openai_access_for(session, tenant_id=call.tenant_id)
+    redactor = redactor_for(session, tenant_id=call.tenant_id)
     try:
         result = run_coroutine_sync(
             llm.summarise_call(
@@ -135,6 +137,7 @@ def _summarise(session: Session, *, call: Call, final_attempt: bool) -> None:
                 data_fields=_field_names(assistant.data_fields if assistant else []),
                 industry=(assistant.industry if assistant else None) or (tenant.industry if tenant else None),
                 access=access,
+                private=redactor.active,
             )
         )
     except ProviderUnavailable:
@@ -151,17 +154,19 @@ def _summarise(session: Session, *, call: Call, final_attempt: bool) -> None:
     # Fields the caller gave through take_message are their own words; the model only fills what is missing.
     data = {name: value for name, value in result.data.items() if value not in (None, "")}
     data.update(call.data_fields or {})
+    # What the model wrote goes through redaction too: it may quote a number the caller said.
+    caller = call.caller_number
     _set(
         session,
         call.id,
-        summary=result.summary,
+        summary=redactor.text(result.summary, caller_phone=caller),
         summary_source=result.source,
-        intent=result.intent[:200],
+        intent=redactor.text(result.intent, caller_phone=caller)[:200],
         # The owner's own test call is not a customer waiting for an answer.
         action_needed=False if call.call_type == "test" else call.action_needed or result.action_needed,
         topics=list(result.topics),
         sentiment=result.sentiment,
-        data_fields=data or call.data_fields,
+        data_fields=redactor.data(data, caller_phone=caller) if data else call.data_fields,
         summary_status="done",
     )
 

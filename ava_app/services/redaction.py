@@ -21,7 +21,7 @@ Numbers count however a transcript renders them: "4111 1111 1111 1111", "4111-11
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,7 +66,7 @@ _DIGIT_WORDS = {
 
 # A number, or a digit said as a word; runs of them with light separators between form one candidate.
 _TOKEN = re.compile(r"\d+|[A-Za-zÀ-ÿ]+", re.UNICODE)
-_SEPARATOR = re.compile(r"[\s,.\-/]{0,3}")
+_SEPARATOR = re.compile(r"[\s,.\-/()]{0,3}")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}\b")
 _UK_NINO = re.compile(
     r"\b(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b", re.IGNORECASE
@@ -130,9 +130,9 @@ def redact_data(
     language: str = "en",
     country: str | None = None,
     caller_phone: str | None = None,
-    keep: frozenset[str] = frozenset(),
+    keep: Callable[[str], bool] = lambda key: False,
 ) -> Any:
-    """A JSON-like value with every string redacted, except under keys in ``keep`` (ids, URLs, AVA's own numbers)."""
+    """A JSON-like value with every string redacted, except under keys ``keep`` accepts (ids, URLs, AVA's numbers)."""
     if not rules.enabled:
         return value
 
@@ -142,7 +142,7 @@ def redact_data(
         if isinstance(item, list):
             return [walk(part) for part in item]
         if isinstance(item, dict):
-            return {key: part if key in keep else walk(part) for key, part in item.items()}
+            return {key: part if keep(key) else walk(part) for key, part in item.items()}
         return item
 
     return walk(value)
@@ -195,7 +195,10 @@ def _run_findings(
         for last in range(count - 1, first - 1, -1):
             kind = _identify(text, run, first, last, rules=rules, country=country, caller_phone=caller_phone)
             if kind:
-                findings.append((run.spans[first][0], run.spans[last][1], kind))
+                start = run.spans[first][0]
+                # "(650) 253-0000", "+33 6 …": the opening bracket or plus sign belongs to the number.
+                start -= start > 0 and text[start - 1] in "(+"
+                findings.append((start, run.spans[last][1], kind))
                 first = last
                 break
         first += 1

@@ -90,7 +90,7 @@ def test_a_payload_is_redacted_everywhere_but_under_the_keys_kept():
         },
         "cost": 0.12,
     }
-    assert redact_data(payload, rules=ON, keep=frozenset({"id"})) == {
+    assert redact_data(payload, rules=ON, keep=lambda key: key == "id") == {
         "id": "4111111111111111",
         "artifact": {"messages": [{"role": "user", "message": "card [card number]"}], "transcript": "[card number]"},
         "cost": 0.12,

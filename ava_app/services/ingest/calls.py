@@ -19,6 +19,7 @@ from ava_app.services import reach
 from ava_app.services.ended_reasons import outcome_for_ended_reason
 from ava_app.services.errors import Forbidden
 from ava_app.services.ingest.payloads import aware, epoch_ms, parse_time, short
+from ava_app.services.privacy_settings import redactor_for
 
 # Forward-only lifecycle; "not-found" and "deletion-failed" are not positions in it and never change a call.
 STATUS_ORDER = ("scheduled", "queued", "ringing", "in-progress", "forwarding", "ended")
@@ -110,6 +111,7 @@ def handle_transcript(session: Session, event: VapiEvent) -> Handled:
     spoken = epoch_ms(event.message.get("timestamp"))
     seconds = max((spoken - started).total_seconds(), 0.0) if started and spoken else 0.0
     role = "assistant" if event.message.get("role") in ("assistant", "bot") else "user"
+    text = redactor_for(session, tenant_id=ref.tenant_id).text(text, caller_phone=caller_number(event))
     connection(session).execute(
         insert(CallMessage).values(
             tenant_id=ref.tenant_id,
@@ -121,6 +123,13 @@ def handle_transcript(session: Session, event: VapiEvent) -> Handled:
         )
     )
     return Handled(response={}, tenant_id=ref.tenant_id, call_id=ref.id)
+
+
+def caller_number(event: VapiEvent) -> str | None:
+    """The caller's own number as the event gives it (kept by redaction: it is who the call is from)."""
+    customer = event.call.get("customer") or event.message.get("customer")
+    number = customer.get("number") if isinstance(customer, dict) else None
+    return number if isinstance(number, str) else None
 
 
 def unresolved() -> Handled:

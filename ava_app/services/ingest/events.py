@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from ava_app.services.db_races import run_with_race_retries
 from ava_app.services.ingest.calls import (
     Handled,
     VapiEvent,
+    caller_number,
     connection,
     handle_status_update,
     handle_transcript,
@@ -53,6 +55,7 @@ from ava_app.services.ingest.payloads import (
     tool_call_parts,
 )
 from ava_app.services.ingest.report import handle_end_of_call_report
+from ava_app.services.privacy_settings import redactor_for
 
 log = logging.getLogger(__name__)
 
@@ -398,15 +401,18 @@ def _handle_with_retries(
         target = col(WebhookEvent.id) == event_id
         if claim:
             target = target & (col(WebhookEvent.processed_at).is_(None) | col(WebhookEvent.error).is_not(None))
-        marked = connection(session).execute(
-            update(WebhookEvent)
-            .where(target)
-            .values(
-                processed_at=utcnow(),
-                error=handled.problem[:1000] if handled.problem else None,
-                tenant_id=handled.tenant_id if handled.tenant_id is not None else event.auth_tenant_id,
-            )
-        )
+        tenant_id = handled.tenant_id if handled.tenant_id is not None else event.auth_tenant_id
+        values: dict[str, Any] = {
+            "processed_at": utcnow(),
+            "error": handled.problem[:1000] if handled.problem else None,
+            "tenant_id": tenant_id,
+        }
+        redactor = redactor_for(session, tenant_id=tenant_id)
+        if redactor.active:
+            # The raw body is kept for replays and support; what the caller said goes the way of the transcript.
+            message = redactor.data(event.message, caller_phone=caller_number(event))
+            values["payload"] = json.dumps({"message": message}, ensure_ascii=False, separators=(",", ":"))
+        marked = connection(session).execute(update(WebhookEvent).where(target).values(**values))
         if claim and marked.rowcount == 0:
             session.rollback()
             return None

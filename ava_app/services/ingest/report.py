@@ -12,8 +12,9 @@ from sqlmodel import Session, col
 
 from ava_app.models import Call, CallMessage
 from ava_app.services.ended_reasons import outcome_for_ended_reason
-from ava_app.services.ingest.calls import Handled, VapiEvent, connection, ensure_call, unresolved
+from ava_app.services.ingest.calls import Handled, VapiEvent, caller_number, connection, ensure_call, unresolved
 from ava_app.services.ingest.payloads import as_decimal, as_float, json_object, money, parse_time, tool_call_parts
+from ava_app.services.privacy_settings import redactor_for
 
 
 def handle_end_of_call_report(session: Session, event: VapiEvent) -> Handled:
@@ -24,6 +25,24 @@ def handle_end_of_call_report(session: Session, event: VapiEvent) -> Handled:
     ref = ensure_call(session, event, status="ended", values=values)
     if ref is None:
         return unresolved()
+    redactor = redactor_for(session, tenant_id=ref.tenant_id)
+    if redactor.active:
+        # The tenant is only known once the call row is found or made; a made row is corrected in the same
+        # transaction, so no unredacted text is ever committed.
+        caller = caller_number(event)
+        values["transcript"] = redactor.text(values["transcript"], caller_phone=caller)
+        values["provider_analysis"] = redactor.data(values["provider_analysis"], caller_phone=caller)
+        lines = (
+            None
+            if lines is None
+            else [(role, redactor.text(text, caller_phone=caller), at) for role, text, at in lines]
+        )
+        if ref.created:
+            connection(session).execute(
+                update(Call)
+                .where(col(Call.id) == ref.id)
+                .values(transcript=values["transcript"], provider_analysis=values["provider_analysis"])
+            )
     if not ref.created:
         connection(session).execute(update(Call).where(col(Call.id) == ref.id).values(**values))
     if lines is not None:

@@ -189,8 +189,11 @@ async def summarise_call(
     data_fields: Sequence[str] = (),
     industry: str | None = None,
     access: OpenAIAccess | None = None,
+    private: bool = False,
 ) -> CallSummary:
     """Summarise one call with OpenAI when a key is available, else locally.
+
+    ``private``: the business redacts personal data; the model is told not to repeat identity numbers.
 
     ``access`` is the key resolved for the call's tenant (``credentials.openai_access_for``); without it the
     platform's key is used, and with no key at all the local fallback. Raises ``SummaryFailed`` when the model twice
@@ -214,16 +217,22 @@ async def summarise_call(
         local = llm_local.summarise_locally(transcript=transcript, language=language, data_fields=fields)
         return CallSummary(**local, source="local")
     return await _summarise_with_llm(
-        transcript=transcript, language=language, data_fields=fields, industry=industry, access=access
+        transcript=transcript, language=language, data_fields=fields, industry=industry, access=access, private=private
     )
 
 
 async def _summarise_with_llm(
-    *, transcript: str, language: str | None, data_fields: list[str], industry: str | None, access: OpenAIAccess
+    *,
+    transcript: str,
+    language: str | None,
+    data_fields: list[str],
+    industry: str | None,
+    access: OpenAIAccess,
+    private: bool = False,
 ) -> CallSummary:
     client = openai_client(access)
     messages: list[ChatCompletionMessageParam] = summary_messages(
-        transcript=_shorten(transcript), language=language, data_fields=data_fields, industry=industry
+        transcript=_shorten(transcript), language=language, data_fields=data_fields, industry=industry, private=private
     )
     response_format: ResponseFormatJSONSchema = {
         "type": "json_schema",

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ava_app.languages import LANGUAGES, Language
 from ava_app.languages import normalise as normalise_language
+from ava_app.services.redaction import summary_instruction
 
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletionMessageParam, ChatCompletionUserMessageParam
@@ -78,16 +79,24 @@ DEFAULT_BUSINESS: dict[Language, str] = {"en": "the business", "fr": "l'entrepri
 
 
 def summary_messages(
-    *, transcript: str, language: str | None, data_fields: Sequence[str] = (), industry: str | None = None
+    *,
+    transcript: str,
+    language: str | None,
+    data_fields: Sequence[str] = (),
+    industry: str | None = None,
+    private: bool = False,
 ) -> list[ChatCompletionMessageParam]:
-    """System + user messages asking for the structured summary of one call."""
+    """System + user messages asking for the structured summary of one call.
+
+    ``private``: the business redacts personal data, so the model is told not to repeat identity numbers."""
     lang = normalise_language(language)
     user = SUMMARY_USER[lang].format(
         industry=industry or UNKNOWN[lang],
         fields=", ".join(data_fields) or NO_FIELDS[lang],
         transcript=transcript.strip(),
     )
-    return [{"role": "system", "content": SUMMARY_SYSTEM[lang]}, {"role": "user", "content": user}]
+    system = SUMMARY_SYSTEM[lang] + ("\n" + summary_instruction(lang) if private else "")
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
 def summary_retry_message(*, language: str | None) -> ChatCompletionUserMessageParam:
