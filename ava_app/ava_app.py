@@ -29,6 +29,7 @@ from ava_app.pages.settings import settings_page
 from ava_app.pages.settings_audit import audit_page
 from ava_app.pages.settings_business import business_page
 from ava_app.pages.settings_notifications import notifications_page
+from ava_app.pages.settings_privacy import privacy_page
 from ava_app.pages.settings_profile import profile_page
 from ava_app.pages.settings_security import security_page
 from ava_app.pages.settings_team import team_page
@@ -50,6 +51,7 @@ from ava_app.state.notifications import NotificationsState
 from ava_app.state.onboarding import OnboardingState
 from ava_app.state.outbox import OutboxState
 from ava_app.state.phone_numbers import NumberFlowState, PhoneNumbersState
+from ava_app.state.privacy import PrivacyState
 from ava_app.state.reach import ReachState
 from ava_app.state.settings import AuditState, ProfileState, SecurityState
 from ava_app.state.tab_handover import hand_over_tabs_of_dead_processes
@@ -151,6 +153,12 @@ app.add_page(
     route=routes.SETTINGS_NOTIFICATIONS,
     title="AVA · Notifications",
     on_load=[*SIGNED_IN, NotificationsState.load_notifications],
+)
+app.add_page(
+    privacy_page,
+    route=routes.SETTINGS_PRIVACY,
+    title="AVA · Privacy",
+    on_load=[*SIGNED_IN, PrivacyState.load_privacy],
 )
 app.add_page(
     audit_page, route=routes.SETTINGS_AUDIT, title="AVA · Audit log", on_load=[*SIGNED_IN, AuditState.load_audit]

@@ -15,6 +15,7 @@ SECTIONS = (
     ("settings.team", "settings.team_hint", routes.SETTINGS_TEAM, "users"),
     ("business.hub_title", "business.hub_hint", routes.SETTINGS_BUSINESS, "globe"),
     ("settings.notifications", "settings.notifications_hint", routes.SETTINGS_NOTIFICATIONS, "bell"),
+    ("settings.privacy", "settings.privacy_hint", routes.SETTINGS_PRIVACY, "eye-off"),
 )
 
 

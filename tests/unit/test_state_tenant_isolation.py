@@ -68,6 +68,7 @@ from ava_app.state.integrations import IntegrationsState
 from ava_app.state.notifications import NotificationsState
 from ava_app.state.onboarding import OnboardingState
 from ava_app.state.phone_numbers import NumberFlowState, PhoneNumbersState
+from ava_app.state.privacy import PrivacyState
 from ava_app.state.reach import ReachState
 from ava_app.state.settings import AuditState, ProfileState, SecurityState
 from ava_app.state.team import TeamState
@@ -533,6 +534,8 @@ COVERED_HANDLERS = {
     "DashboardState.give_out_ava_number",
     "NotificationsState.load_notifications",
     "NotificationsState.save_notifications",
+    "PrivacyState.load_privacy",
+    "PrivacyState.save_privacy",
     "PhoneNumbersState.load_numbers",
     "PhoneNumbersState.open_config",
     "PhoneNumbersState.save_config",
@@ -1063,6 +1066,28 @@ async def test_business_region_events_read_and_change_the_callers_organisation_o
     assert state.zone_label.startswith("Paris time (UTC+") and state.summary.startswith("France · Paris time")
     await run(state, "set_timezone_query", "atlantis")
     assert state.timezone_no_match and [o[0] for o in state.timezone_options] == ["Europe/Paris"]
+    assert_nothing_of(a, state)
+    assert_unchanged(engine, a, before)
+
+
+async def test_privacy_events_read_and_change_the_callers_organisation_only(world, engine, db):
+    a, b = world.a, world.b
+    a_tenant = db.get(Tenant, a.tenant_id)
+    a_tenant.redact_pii, a_tenant.redact_emails = True, True
+    db.add(a_tenant)
+    db.commit()
+    before = snapshot(engine, a)
+    state = state_of(PrivacyState, b)
+
+    assert await run(state, "load_privacy") == []
+    assert not state.redact_pii and not state.redact_emails
+    await run(state, "set_redact_pii", True)
+    await run(state, "set_redact_birth_dates", True)
+    assert await run(state, "save_privacy") == ["toast:success"]
+    db.expire_all()
+    mine, theirs = db.get(Tenant, b.tenant_id), db.get(Tenant, a.tenant_id)
+    assert (mine.redact_pii, mine.redact_birth_dates, mine.redact_emails) == (True, True, False)
+    assert (theirs.redact_pii, theirs.redact_emails, theirs.redact_birth_dates) == (True, True, False)
     assert_nothing_of(a, state)
     assert_unchanged(engine, a, before)
 

@@ -1,0 +1,95 @@
+"""Strings of /settings/privacy: redaction of personal data, and what AVA keeps about calls."""
+
+EN: dict[str, str] = {
+    "settings.privacy": "Privacy",
+    "settings.privacy_hint": "What AVA takes out of calls and what it keeps",
+    "privacy.title": "Privacy",
+    "privacy.redact": "Take personal data out of calls",
+    "privacy.redact_hint": (
+        "Card numbers, bank accounts and ID numbers (social security, national insurance, NHS…) are replaced by a "
+        "label such as [card number] before AVA stores, emails or sends anything, even when read out digit by digit."
+    ),
+    "privacy.default_note": (
+        "On by default for clinics and law firms, off for other businesses, until an admin chooses."
+    ),
+    "privacy.also": "Also take out",
+    "privacy.emails": "Email addresses",
+    "privacy.emails_hint": "Turn this off if you want callers' addresses in your summaries.",
+    "privacy.other_phones": "Phone numbers other than the caller's own",
+    "privacy.other_phones_hint": "The number the call came from is always kept, so you can call back.",
+    "privacy.birth_dates": "Dates of birth",
+    "privacy.birth_dates_hint": 'A date said after "born" or "date of birth".',
+    "privacy.applies": "Applies to calls from now on; calls already stored are not changed.",
+    "privacy.save": "Save",
+    "privacy.saved": "Privacy settings saved.",
+    "privacy.admin_only": "Only admins can change these settings.",
+    "privacy.load_error": "Privacy settings could not be loaded. Reload the page to try again.",
+    "privacy.keeps": "What AVA keeps",
+    "privacy.keeps.calls": (
+        "Calls: who called, when, how long, the transcript, the AI summary and the details the assistant noted. "
+        "Kept until you delete the call."
+    ),
+    "privacy.keeps.recordings": (
+        "Recordings: copied from the voice provider into AVA's own storage, played only to members of your team. "
+        "Deleting a call deletes AVA's copy; the provider's copy is not deleted yet."
+    ),
+    "privacy.keeps.messages": (
+        "Emails and texts AVA sent for you (summaries, digests, booking confirmations): kept with their delivery "
+        "status so you can see that nothing failed."
+    ),
+    "privacy.keeps.raw": (
+        "The provider's raw call messages: kept for support and to replay a call that failed to process. With "
+        "redaction on, they are redacted like the transcript."
+    ),
+    "privacy.keeps.audit": "The audit log: who changed what in your organisation, with the time.",
+    "privacy.keeps.retention": "Automatic deletion after a period you choose is not available yet.",
+    "audit.action.privacy_redaction_changed": "Privacy redaction changed",
+}
+
+FR: dict[str, str] = {
+    "settings.privacy": "Confidentialité",
+    "settings.privacy_hint": "Ce qu'AVA retire des appels et ce qu'elle conserve",
+    "privacy.title": "Confidentialité",
+    "privacy.redact": "Retirer les données personnelles des appels",
+    "privacy.redact_hint": (
+        "Les numéros de carte, de compte bancaire et d'identité (sécurité sociale, AVS, registre national…) sont "
+        "remplacés par une mention comme [numéro de carte] avant qu'AVA n'enregistre, n'envoie ou ne transmette quoi "
+        "que ce soit, même dictés chiffre par chiffre."
+    ),
+    "privacy.default_note": (
+        "Activé par défaut pour les cabinets médicaux et d'avocats, désactivé pour les autres, jusqu'au choix d'un "
+        "administrateur."
+    ),
+    "privacy.also": "Retirer aussi",
+    "privacy.emails": "Les adresses e-mail",
+    "privacy.emails_hint": "Laissez désactivé si vous voulez l'adresse des appelants dans vos résumés.",
+    "privacy.other_phones": "Les numéros de téléphone autres que celui de l'appelant",
+    "privacy.other_phones_hint": "Le numéro d'où vient l'appel est toujours conservé, pour que vous puissiez rappeler.",
+    "privacy.birth_dates": "Les dates de naissance",
+    "privacy.birth_dates_hint": "Une date dite après « né le » ou « date de naissance ».",
+    "privacy.applies": "S'applique aux appels à venir ; les appels déjà enregistrés ne sont pas modifiés.",
+    "privacy.save": "Enregistrer",
+    "privacy.saved": "Réglages de confidentialité enregistrés.",
+    "privacy.admin_only": "Seuls les administrateurs peuvent modifier ces réglages.",
+    "privacy.load_error": "Impossible de charger les réglages de confidentialité. Rechargez la page pour réessayer.",
+    "privacy.keeps": "Ce qu'AVA conserve",
+    "privacy.keeps.calls": (
+        "Les appels : qui a appelé, quand, combien de temps, la transcription, le résumé et les informations notées "
+        "par l'assistant. Conservés jusqu'à ce que vous supprimiez l'appel."
+    ),
+    "privacy.keeps.recordings": (
+        "Les enregistrements : copiés depuis le fournisseur vocal dans le stockage d'AVA, écoutés seulement par votre "
+        "équipe. Supprimer un appel supprime la copie d'AVA ; celle du fournisseur n'est pas encore supprimée."
+    ),
+    "privacy.keeps.messages": (
+        "Les e-mails et SMS envoyés par AVA pour vous (résumés, récapitulatifs, confirmations de rendez-vous) : "
+        "conservés avec leur statut d'envoi, pour que vous voyiez que rien n'a échoué."
+    ),
+    "privacy.keeps.raw": (
+        "Les messages bruts du fournisseur : conservés pour le support et pour retraiter un appel qui a échoué. "
+        "Quand le retrait est activé, ils sont expurgés comme la transcription."
+    ),
+    "privacy.keeps.audit": "Le journal d'audit : qui a modifié quoi dans votre organisation, et quand.",
+    "privacy.keeps.retention": "La suppression automatique après une durée choisie n'est pas encore disponible.",
+    "audit.action.privacy_redaction_changed": "Retrait des données personnelles modifié",
+}

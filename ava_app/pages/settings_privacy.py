@@ -1,0 +1,104 @@
+"""/settings/privacy: redaction of personal data in calls (admins change it, members see it), and what AVA keeps."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ava_app import routes
+from ava_app.components.i18n import t
+from ava_app.components.layout import app_layout
+from ava_app.pages.settings_notifications import switch_row
+from ava_app.state.privacy import PrivacyState
+
+OPTIONAL = (
+    ("emails", PrivacyState.redact_emails, PrivacyState.set_redact_emails),
+    ("other_phones", PrivacyState.redact_other_phones, PrivacyState.set_redact_other_phones),
+    ("birth_dates", PrivacyState.redact_birth_dates, PrivacyState.set_redact_birth_dates),
+)
+KEPT = ("calls", "recordings", "messages", "raw", "audit")
+
+
+def _switch(key: str, checked, on_change, *, disabled) -> rx.Component:
+    return rx.switch(
+        checked=checked, on_change=on_change, id=f"privacy-{key}", aria_label=t(f"privacy.{key}"), disabled=disabled
+    )
+
+
+def redaction_form() -> rx.Component:
+    read_only = ~PrivacyState.is_admin
+    return rx.card(
+        rx.vstack(
+            switch_row(
+                "privacy.redact",
+                "privacy.redact_hint",
+                _switch("redact", PrivacyState.redact_pii, PrivacyState.set_redact_pii, disabled=read_only),
+            ),
+            rx.cond(
+                PrivacyState.follows_business_kind,
+                rx.text(t("privacy.default_note"), size="1", color_scheme="gray"),
+            ),
+            rx.separator(size="4"),
+            rx.heading(t("privacy.also"), size="3", as_="h2"),
+            *[
+                switch_row(
+                    f"privacy.{key}",
+                    f"privacy.{key}_hint",
+                    _switch(key, checked, on_change, disabled=read_only | ~PrivacyState.redact_pii),
+                )
+                for key, checked, on_change in OPTIONAL
+            ],
+            rx.text(t("privacy.applies"), size="1", color_scheme="gray"),
+            rx.cond(
+                PrivacyState.is_admin,
+                rx.button(
+                    t("privacy.save"),
+                    on_click=PrivacyState.save_privacy,
+                    loading=PrivacyState.privacy_busy,
+                    id="privacy-save",
+                ),
+                rx.callout(t("privacy.admin_only"), icon="lock", color_scheme="gray", size="1"),
+            ),
+            spacing="4",
+            width="100%",
+            align="start",
+        ),
+        width="100%",
+        max_width="640px",
+    )
+
+
+def what_ava_keeps() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading(t("privacy.keeps"), size="3", as_="h2"),
+            rx.el.ul(
+                *[rx.el.li(rx.text(t(f"privacy.keeps.{key}"), size="2")) for key in KEPT],
+                padding_left="20px",
+                display="flex",
+                flex_direction="column",
+                gap="8px",
+                margin="0",
+            ),
+            rx.callout(t("privacy.keeps.retention"), icon="info", color_scheme="amber", size="1"),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        max_width="640px",
+    )
+
+
+def privacy_page() -> rx.Component:
+    return app_layout(
+        rx.cond(
+            PrivacyState.privacy_loaded,
+            rx.vstack(redaction_form(), what_ava_keeps(), spacing="5", width="100%"),
+            rx.cond(
+                PrivacyState.privacy_failed,
+                rx.callout(t("privacy.load_error"), icon="triangle-alert", color_scheme="red", max_width="640px"),
+                rx.center(rx.spinner(size="3"), width="100%", padding="48px"),
+            ),
+        ),
+        title_key="privacy.title",
+        back=("settings.title", routes.SETTINGS),
+    )
