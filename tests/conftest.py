@@ -90,10 +90,6 @@ def engine(database_url: str):
     ):
         with attempt:
             _empty_tables(engine)
-    # Ids start again in the next test: answers cached per tenant id belong to this one.
-    from ava_app.services import privacy_settings
-
-    privacy_settings.forget_cached()
 
 
 def _empty_tables(engine) -> None:

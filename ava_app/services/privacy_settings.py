@@ -1,15 +1,12 @@
 """A business's privacy choices: whether AVA takes personal data out of what callers say, and which kinds.
 
 Until an admin chooses, redaction follows the kind of business: on for clinics and law firms (health and legal
-details), off for the others. The ingest path asks ``redactor_for`` on every conversational event, so the answer is
-kept for ``CACHE_SECONDS`` per process; a change made here applies at once in this process and within that time in
-the others.
+details), off for the others. The ingest path asks ``redactor_for`` for each event it stores text of: one read of the
+tenant row by its key, so a change applies to the very next event in every process (no cache to go stale).
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +19,6 @@ from ava_app.services.principal import Principal
 from ava_app.services.redaction import RedactionRules, redact, redact_data
 
 REDACTING_KINDS = frozenset({"clinic", "law_firm"})
-CACHE_SECONDS = 30.0
 # Keys of a stored provider payload whose values are identifiers, links or AVA's own numbers, never caller speech.
 PAYLOAD_KEYS_KEPT = frozenset(
     {
@@ -89,8 +85,6 @@ class Redactor:
 
 
 OFF = Redactor(rules=RedactionRules(), language="en", country="US")
-_cache: dict[int, tuple[float, Redactor]] = {}
-_cache_lock = threading.Lock()
 
 
 def rules_of(tenant: Tenant) -> RedactionRules:
@@ -104,14 +98,9 @@ def rules_of(tenant: Tenant) -> RedactionRules:
 
 
 def redactor_for(session: Session, *, tenant_id: int | None) -> Redactor:
-    """The business's redactor (``OFF`` for an unknown tenant), from a short per-process cache."""
+    """The business's redactor (``OFF`` for an unknown tenant)."""
     if tenant_id is None:
         return OFF
-    now = time.monotonic()
-    with _cache_lock:
-        cached = _cache.get(tenant_id)
-    if cached is not None and cached[0] > now:
-        return cached[1]
     row = session.exec(
         select(
             col(Tenant.redact_pii),
@@ -134,16 +123,7 @@ def redactor_for(session: Session, *, tenant_id: int | None) -> Redactor:
         redact_other_phones=phones,
         redact_birth_dates=births,
     )
-    redactor = Redactor(rules=rules_of(tenant), language=locale or "en", country=country or "US")
-    with _cache_lock:
-        _cache[tenant_id] = (now + CACHE_SECONDS, redactor)
-    return redactor
-
-
-def forget_cached() -> None:
-    """Drop every cached answer (a test database emptied, ids about to be reused)."""
-    with _cache_lock:
-        _cache.clear()
+    return Redactor(rules=rules_of(tenant), language=locale or "en", country=country or "US")
 
 
 def privacy_settings(session: Session, *, principal: Principal) -> PrivacyOut:
@@ -181,8 +161,6 @@ def save_privacy_settings(
             },
         )
     session.commit()
-    with _cache_lock:
-        _cache.pop(tenant_id, None)
     return after
 
 

@@ -26,7 +26,6 @@ def redacting(db: Session, tenant, *, on: bool = True, **optional: bool) -> None
         setattr(tenant, f"redact_{name}", value)
     db.add(tenant)
     db.commit()
-    privacy_settings.forget_cached()
 
 
 def report_with_card() -> dict:
@@ -118,7 +117,6 @@ def test_the_summary_prompt_asks_for_no_numbers_and_what_the_model_writes_is_red
 def test_clinics_and_law_firms_redact_until_an_admin_chooses(db):
     clinic = make_tenant(db, name="Clinique du Parc", industry="clinic", locale="fr", country="FR")
     salon = make_tenant(db, name="Salon Belle", industry="salon")
-    privacy_settings.forget_cached()
     assert privacy_settings.redactor_for(db, tenant_id=clinic.id).active
     assert not privacy_settings.redactor_for(db, tenant_id=salon.id).active
     french = privacy_settings.redactor_for(db, tenant_id=clinic.id)
