@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, col, select
+import sqlalchemy
+from sqlmodel import Session, col
 
 from ava_app.models import Tenant
 from ava_app.services import audit
@@ -101,8 +102,9 @@ def redactor_for(session: Session, *, tenant_id: int | None) -> Redactor:
     """The business's redactor (``OFF`` for an unknown tenant)."""
     if tenant_id is None:
         return OFF
-    row = session.exec(
-        select(
+    # SQLAlchemy's own select: SQLModel's is typed for at most four columns.
+    row = session.execute(
+        sqlalchemy.select(
             col(Tenant.redact_pii),
             col(Tenant.industry),
             col(Tenant.redact_emails),
