@@ -86,6 +86,8 @@ class Redactor:
 
 
 OFF = Redactor(rules=RedactionRules(), language="en", country="US")
+# The last answer of ``redactor_for`` on a session, with the transaction it was read in.
+_SESSION_KEY = "ava_redactor"
 
 
 def rules_of(tenant: Tenant) -> RedactionRules:
@@ -99,9 +101,19 @@ def rules_of(tenant: Tenant) -> RedactionRules:
 
 
 def redactor_for(session: Session, *, tenant_id: int | None) -> Redactor:
-    """The business's redactor (``OFF`` for an unknown tenant)."""
+    """The business's redactor (``OFF`` for an unknown tenant); read once per transaction of ``session``."""
     if tenant_id is None:
         return OFF
+    transaction = session.get_transaction()
+    kept = session.info.get(_SESSION_KEY)
+    if kept is not None and kept[0] is transaction and kept[1] == tenant_id:
+        return kept[2]
+    redactor = _read_redactor(session, tenant_id)
+    session.info[_SESSION_KEY] = (transaction, tenant_id, redactor)
+    return redactor
+
+
+def _read_redactor(session: Session, tenant_id: int) -> Redactor:
     # SQLAlchemy's own select: SQLModel's is typed for at most four columns.
     row = session.execute(
         sqlalchemy.select(

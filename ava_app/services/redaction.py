@@ -20,6 +20,7 @@ Numbers count however a transcript renders them: "4111 1111 1111 1111", "4111-11
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -64,9 +65,16 @@ _DIGIT_WORDS = {
 }  # fmt: skip
 # "six" is the same word in both languages.
 
-# A number, or a digit said as a word; runs of them with light separators between form one candidate.
+# A number, or a digit said as a word; runs of them with light separators between form one candidate. The run
+# pattern finds candidates in C; only a run long enough to hold nine digits is split into its tokens in Python.
 _TOKEN = re.compile(r"\d+|[A-Za-zÀ-ÿ]+", re.UNICODE)
 _SEPARATOR = re.compile(r"[\s,.\-/()]{0,3}")
+_DIGIT_TOKEN = r"(?:\d+|\b(?:" + "|".join(sorted(_DIGIT_WORDS, key=len, reverse=True)) + r")\b)"
+# The lookahead (a digit, or a letter a digit word starts with) lets the scan skip most positions at once.
+_RUN = re.compile(
+    rf"(?=[\dzotfsenuqdch]){_DIGIT_TOKEN}(?:[\s,.\-/()]{{0,3}}{_DIGIT_TOKEN})*", re.IGNORECASE | re.UNICODE
+)
+_SHORTEST = 6  # no finding fits in fewer characters ("a@b.fr")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}\b")
 _UK_NINO = re.compile(
     r"\b(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b", re.IGNORECASE
@@ -90,6 +98,8 @@ _CONTEXT = {
     "nhs": re.compile(r"\bnhs\b", re.IGNORECASE),
 }
 _CONTEXT_REACH = 60
+# Digit counts of the identifiers checked: SSN/SIN 9, NHS 10, Belgian 11, AHV 13, NIR 15, cards 13 to 19.
+_ID_LENGTHS = frozenset({9, 10, 11, 13, 14, 15, 16, 17, 18, 19})
 
 
 @dataclass(frozen=True)
@@ -109,16 +119,25 @@ def redact(
     caller_phone: str | None = None,
 ) -> str:
     """``text`` with personal data replaced by placeholders in ``language`` (unchanged when redaction is off)."""
-    if not rules.enabled or not text:
+    if not rules.enabled or len(text) < _SHORTEST:
         return text
+    return _redacted(text, rules, language, country, caller_phone)
+
+
+# One report carries the conversation several times (lines, transcript, the payload's copies of both): each distinct
+# text is worked out once. Bounded, so a process keeps only its most recent texts.
+@functools.lru_cache(maxsize=512)
+def _redacted(text: str, rules: RedactionRules, language: str, country: str | None, caller_phone: str | None) -> str:
     found: list[tuple[int, int, str]] = []
     found += [(m.start(), m.end(), "iban") for m in _IBAN.finditer(text) if iban.is_valid(m.group())]
     found += [(m.start(), m.end(), "national_id") for m in _UK_NINO.finditer(text)]
-    if rules.emails:
+    if rules.emails and "@" in text:
         found += [(m.start(), m.end(), "email") for m in _EMAIL.finditer(text)]
     if rules.birth_dates:
         found += [(m.start("date"), m.end("date"), "birth_date") for m in _BIRTH_DATE.finditer(text)]
     for run in _number_runs(text):
+        if any(start <= run.spans[0][0] and run.spans[-1][1] <= end for start, end, _ in found):
+            continue  # the digits of an IBAN or an e-mail address already found
         found += _run_findings(text, run, rules=rules, country=country, caller_phone=caller_phone)
     return _replace(text, found, language)
 
@@ -163,25 +182,17 @@ def summary_instruction(language: str) -> str:
 
 def _number_runs(text: str) -> Iterator[_Run]:
     """Maximal runs of digit groups and digit words, with at most a few separator characters between them."""
-    spans: list[tuple[int, int]] = []
-    digits: list[str] = []
-    last_end = -1
-    for match in _TOKEN.finditer(text):
-        token = match.group()
-        value = token if token.isdigit() else _DIGIT_WORDS.get(token.lower())
-        joined = last_end >= 0 and _SEPARATOR.fullmatch(text, last_end, match.start()) is not None
-        if value is None or not joined:
-            if len(digits) > 0 and sum(map(len, digits)) >= 9:
-                yield _Run(tuple(spans), tuple(digits))
-            spans, digits = [], []
-        if value is None:
-            last_end = -1
+    for candidate in _RUN.finditer(text):
+        if candidate.end() - candidate.start() < 9:
             continue
-        spans.append(match.span())
-        digits.append(value)
-        last_end = match.end()
-    if sum(map(len, digits)) >= 9:
-        yield _Run(tuple(spans), tuple(digits))
+        spans: list[tuple[int, int]] = []
+        digits: list[str] = []
+        for match in _TOKEN.finditer(text, candidate.start(), candidate.end()):
+            token = match.group()
+            spans.append(match.span())
+            digits.append(token if token.isdigit() else _DIGIT_WORDS[token.lower()])
+        if sum(map(len, digits)) >= 9:
+            yield _Run(tuple(spans), tuple(digits))
 
 
 def _run_findings(
@@ -209,8 +220,10 @@ def _identify(
     text: str, run: _Run, first: int, last: int, *, rules: RedactionRules, country: str | None, caller_phone: str | None
 ) -> str | None:
     number = "".join(run.digits[first : last + 1])
-    groups = tuple(len(part) for part in run.digits[first : last + 1])
     length = len(number)
+    if length not in _ID_LENGTHS and not (rules.other_phones and 8 <= length <= 15):
+        return None
+    groups = tuple(len(part) for part in run.digits[first : last + 1])
     if 13 <= length <= 19 and number[0] in "23456" and luhn.is_valid(number):
         return "card"
     if length == 15 and french_nir.is_valid(number):
@@ -226,22 +239,24 @@ def _identify(
         return "national_id"
     if length == 10 and nhs_number.is_valid(number) and _CONTEXT["nhs"].search(before):
         return "national_id"
-    if rules.other_phones and 8 <= length <= 15 and _other_phone(number, country=country, caller_phone=caller_phone):
-        return "phone"
+    # A phone number is a whole run ("my number is 06 12 34 56 78"): parsing every window would cost far more than
+    # everything else here.
+    if rules.other_phones and first == 0 and last == len(run.digits) - 1 and 8 <= length <= 15:
+        international = run.spans[0][0] > 0 and text[run.spans[0][0] - 1] == "+"
+        if _other_phone(("+" if international else "") + number, country=country, caller_phone=caller_phone):
+            return "phone"
     return None
 
 
 def _other_phone(number: str, *, country: str | None, caller_phone: str | None) -> bool:
     """A valid phone number of the business's country (or an international one) that is not the caller's own."""
-    for candidate in (number, "+" + number):
-        try:
-            parsed = phonenumbers.parse(candidate, country or "US")
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_valid_number(parsed):
-            e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-            return e164 != caller_phone
-    return False
+    try:
+        parsed = phonenumbers.parse(number, country or "US")
+    except phonenumbers.NumberParseException:
+        return False
+    if not phonenumbers.is_valid_number(parsed):
+        return False
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) != caller_phone
 
 
 def _replace(text: str, found: list[tuple[int, int, str]], language: str) -> str:

@@ -7,6 +7,7 @@ transcript events applied in any order end in the same state. Tenant resolution 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -143,9 +144,11 @@ def ensure_call(
     status: str | None = None,
     routing: Routing | None = None,
     values: dict[str, Any] | None = None,
+    values_for: Callable[[int], dict[str, Any]] | None = None,
 ) -> CallRef | None:
     """The call row for this event, created from the event's call snapshot (plus ``values``) if new.
 
+    ``values_for(tenant_id)`` gives values that depend on the tenant found (its redaction), over ``values``.
     Returns None when no tenant owns the call.
     """
     if not event.provider_call_id:
@@ -174,7 +177,7 @@ def ensure_call(
         updated_at=event.now,
         **_parties(event),
     )
-    columns = {**_columns(call), **(values or {})}
+    columns = {**_columns(call), **(values or {}), **(values_for(routing.tenant_id) if values_for else {})}
     # A concurrent delivery may insert the same provider_call_id first: IntegrityError here, retried by the caller.
     call_id = connection(session).execute(_INSERT_CALL, columns).inserted_primary_key[0]
     if routing.phone_number_id is not None:

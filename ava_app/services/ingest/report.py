@@ -14,37 +14,28 @@ from ava_app.models import Call, CallMessage
 from ava_app.services.ended_reasons import outcome_for_ended_reason
 from ava_app.services.ingest.calls import Handled, VapiEvent, caller_number, connection, ensure_call, unresolved
 from ava_app.services.ingest.payloads import as_decimal, as_float, json_object, money, parse_time, tool_call_parts
-from ava_app.services.privacy_settings import redactor_for
+from ava_app.services.privacy_settings import Redactor, redactor_for
 
 
 def handle_end_of_call_report(session: Session, event: VapiEvent) -> Handled:
     lines = _report_lines(event.message)
     caller_spoke = None if lines is None else any(role == "user" for role, _, _ in lines)
     values = _report_values(event, has_lines=bool(lines), caller_spoke=caller_spoke)
-    # A report for a call AVA has not seen yet (the common case) is one INSERT: no update, no old lines to drop.
-    ref = ensure_call(session, event, status="ended", values=values)
+    caller = caller_number(event)
+
+    def private_values(tenant_id: int) -> dict[str, Any]:
+        return _redacted(values, redactor_for(session, tenant_id=tenant_id), caller)
+
+    # A report for a call AVA has not seen yet (the common case) is one INSERT, already redacted when the business
+    # redacts: no update, no old lines to drop.
+    ref = ensure_call(session, event, status="ended", values=values, values_for=private_values)
     if ref is None:
         return unresolved()
     redactor = redactor_for(session, tenant_id=ref.tenant_id)
-    if redactor.active:
-        # The tenant is only known once the call row is found or made; a made row is corrected in the same
-        # transaction, so no unredacted text is ever committed.
-        caller = caller_number(event)
-        values["transcript"] = redactor.text(values["transcript"], caller_phone=caller)
-        values["provider_analysis"] = redactor.data(values["provider_analysis"], caller_phone=caller)
-        lines = (
-            None
-            if lines is None
-            else [(role, redactor.text(text, caller_phone=caller), at) for role, text, at in lines]
-        )
-        if ref.created:
-            connection(session).execute(
-                update(Call)
-                .where(col(Call.id) == ref.id)
-                .values(transcript=values["transcript"], provider_analysis=values["provider_analysis"])
-            )
+    if redactor.active and lines:
+        lines = [(role, redactor.text(text, caller_phone=caller), at) for role, text, at in lines]
     if not ref.created:
-        connection(session).execute(update(Call).where(col(Call.id) == ref.id).values(**values))
+        connection(session).execute(update(Call).where(col(Call.id) == ref.id).values(**private_values(ref.tenant_id)))
     if lines is not None:
         if not ref.created:
             connection(session).execute(delete(CallMessage).where(col(CallMessage.call_id) == ref.id))
@@ -64,6 +55,17 @@ def handle_end_of_call_report(session: Session, event: VapiEvent) -> Handled:
                 ],
             )
     return Handled(response={}, tenant_id=ref.tenant_id, call_id=ref.id, call_ended=True)
+
+
+def _redacted(values: dict[str, Any], redactor: Redactor, caller: str | None) -> dict[str, Any]:
+    """The report's values with what the caller said redacted (unchanged when the business does not redact)."""
+    if not redactor.active:
+        return values
+    return {
+        **values,
+        "transcript": redactor.text(values["transcript"], caller_phone=caller),
+        "provider_analysis": redactor.data(values["provider_analysis"], caller_phone=caller),
+    }
 
 
 def _report_values(event: VapiEvent, *, has_lines: bool, caller_spoke: bool | None = None) -> dict[str, Any]:
