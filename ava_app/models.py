@@ -64,6 +64,11 @@ class Tenant(SQLModel, table=True):
     redact_emails: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     redact_other_phones: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     redact_birth_dates: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    # Retention (``services.retention``): days after a call ends before its recording, or its transcript and summary,
+    # are deleted (None: kept until the call is deleted); raw provider messages are kept at most 30 days.
+    retain_recordings_days: int | None = None
+    retain_transcripts_days: int | None = None
+    retain_payloads_days: int = Field(default=30, sa_column_kwargs={"server_default": text("30")})
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -361,6 +366,8 @@ class Call(SQLModel, table=True):
     provider_analysis: dict | None = _json()
     summary_status: str = Field(default="pending", max_length=10)
     email_status: str = Field(default="pending", max_length=10)
+    # Set when retention deleted the call's transcript, summary and captured details (the call itself stays counted).
+    content_purged_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -163,6 +163,7 @@ TASK_MODULES = (
     "ava_app.services.post_call",
     "ava_app.services.reconcile",
     "ava_app.services.recordings",
+    "ava_app.services.retention",
 )
 
 

@@ -337,6 +337,10 @@ def fact_row(name: rx.Var, value: rx.Var) -> rx.Component:
 def call_body() -> rx.Component:
     return rx.vstack(
         caller_card(),
+        rx.cond(
+            S.call["content_purged"],
+            rx.callout(t("call.content_purged"), icon="archive-x", color_scheme="gray", width="100%"),
+        ),
         rx.grid(
             rx.vstack(summary_card(), follow_up(), conversation(), spacing="3", width="100%", min_width="0"),
             rx.vstack(ended_card(), developer_details(), spacing="3", width="100%", min_width="0"),

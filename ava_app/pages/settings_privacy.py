@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from ava_app import routes
+from ava_app.components.forms import field_label
 from ava_app.components.i18n import t
 from ava_app.components.layout import app_layout
 from ava_app.pages.settings_notifications import switch_row
@@ -16,6 +17,16 @@ OPTIONAL = (
     ("birth_dates", PrivacyState.redact_birth_dates, PrivacyState.set_redact_birth_dates),
 )
 KEPT = ("calls", "recordings", "messages", "raw", "audit")
+PERIODS = (
+    ("recordings", PrivacyState.keep_recordings, PrivacyState.set_keep_recordings, ("7", "30", "90", "180", "365")),
+    (
+        "transcripts",
+        PrivacyState.keep_transcripts,
+        PrivacyState.set_keep_transcripts,
+        ("30", "90", "180", "365", "730"),
+    ),
+    ("payloads", PrivacyState.keep_payloads, PrivacyState.set_keep_payloads, ("7", "14", "30")),
+)
 
 
 def _switch(key: str, checked, on_change, *, disabled) -> rx.Component:
@@ -67,6 +78,47 @@ def redaction_form() -> rx.Component:
     )
 
 
+def _period(key: str, value, on_change, days: tuple[int | None, ...]) -> rx.Component:
+    choices = [str(day) for day in days if day is not None] + (["forever"] if None in days else [])
+    return rx.vstack(
+        field_label(f"retention.{key}", id=f"retention-{key}"),
+        rx.select.root(
+            rx.select.trigger(id=f"retention-{key}", width="100%"),
+            rx.select.content(*[rx.select.item(t(f"retention.days.{choice}"), value=choice) for choice in choices]),
+            value=value,
+            on_change=on_change,
+            disabled=~PrivacyState.is_admin,
+        ),
+        rx.text(t(f"retention.{key}_hint"), size="1", color_scheme="gray"),
+        spacing="1",
+        width="100%",
+    )
+
+
+def retention_form() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading(t("retention.title"), size="3", as_="h2"),
+            rx.text(t("retention.intro"), size="2", color_scheme="gray"),
+            *[_period(key, value, on_change, days) for key, value, on_change, days in PERIODS],
+            rx.cond(
+                PrivacyState.is_admin,
+                rx.button(
+                    t("retention.save"),
+                    on_click=PrivacyState.save_retention,
+                    loading=PrivacyState.retention_busy,
+                    id="retention-save",
+                ),
+            ),
+            spacing="4",
+            width="100%",
+            align="start",
+        ),
+        width="100%",
+        max_width="640px",
+    )
+
+
 def what_ava_keeps() -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -79,7 +131,6 @@ def what_ava_keeps() -> rx.Component:
                 gap="8px",
                 margin="0",
             ),
-            rx.callout(t("privacy.keeps.retention"), icon="info", color_scheme="amber", size="1"),
             spacing="3",
             width="100%",
         ),
@@ -92,7 +143,7 @@ def privacy_page() -> rx.Component:
     return app_layout(
         rx.cond(
             PrivacyState.privacy_loaded,
-            rx.vstack(redaction_form(), what_ava_keeps(), spacing="5", width="100%"),
+            rx.vstack(redaction_form(), retention_form(), what_ava_keeps(), spacing="5", width="100%"),
             rx.cond(
                 PrivacyState.privacy_failed,
                 rx.callout(t("privacy.load_error"), icon="triangle-alert", color_scheme="red", max_width="640px"),

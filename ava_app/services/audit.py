@@ -44,6 +44,8 @@ ACTIONS = (
     "calendar_disconnected",
     "calendar_broken",
     "privacy_redaction_changed",
+    "retention_changed",
+    "retention_purged",
 )
 
 

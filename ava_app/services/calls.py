@@ -324,6 +324,9 @@ class CallDetail(CallListItem):
     assistant_name: str | None
     phone_number: str | None
     messages: list[CallMessageOut]
+    content_purged_at: datetime | None = Field(
+        default=None, description="When retention deleted the call's transcript, summary and noted details."
+    )
 
 
 LIST_COLUMNS = (
@@ -661,6 +664,7 @@ def get_call(session: Session, *, principal: Principal, call_id: int) -> CallDet
         assistant_name=assistant_name,
         phone_number=phone_number,
         messages=[CallMessageOut(**row._mapping) for row in messages],
+        content_purged_at=call.content_purged_at,
     )
 
 

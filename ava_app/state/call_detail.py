@@ -104,6 +104,7 @@ def detail_view(call: CallDetail, lang: str, country: str | None = None) -> dict
         "ended_reason": call.ended_reason_words.get(lang) or call.ended_reason_words.get("en", ""),
         "ended_code": call.ended_reason or "",
         "summary": call.summary or "",
+        "content_purged": call.content_purged_at is not None,
         # The local fallback is said as such: never passed off as a model's summary.
         "summary_local": call.summary_source == "local",
         "intent": call.intent or "",

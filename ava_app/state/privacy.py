@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from ava_app.i18n import translate
-from ava_app.services import privacy_settings
+from ava_app.services import privacy_settings, retention
 from ava_app.state.auth import AuthState
 
 
@@ -20,6 +20,11 @@ class PrivacyState(AuthState):
     privacy_loaded: bool = False
     privacy_failed: bool = False
     privacy_busy: bool = False
+    # Retention periods as the selects show them: a number of days, or "forever".
+    keep_recordings: str = "forever"
+    keep_transcripts: str = "forever"
+    keep_payloads: str = "30"
+    retention_busy: bool = False
 
     @rx.event
     def load_privacy(self):
@@ -29,8 +34,45 @@ class PrivacyState(AuthState):
             self.privacy_failed = True
             return call.event
         self._show(call.value)
+        kept = self._call(lambda s, p: retention.retention_settings(s, principal=p))
+        if kept.refused:
+            self.privacy_failed = True
+            return kept.event
+        self._show_retention(kept.value)
         self.privacy_loaded = True
         return None
+
+    @rx.event
+    def set_keep_recordings(self, value: str):
+        self.keep_recordings = value
+
+    @rx.event
+    def set_keep_transcripts(self, value: str):
+        self.keep_transcripts = value
+
+    @rx.event
+    def set_keep_payloads(self, value: str):
+        self.keep_payloads = value
+
+    @rx.event
+    def save_retention(self):
+        """Save the three periods; the service checks the caller is an admin and the periods are offered ones."""
+        periods = (_days(self.keep_recordings), _days(self.keep_transcripts), _days(self.keep_payloads) or 30)
+        call = self._call(
+            lambda s, p: retention.save_retention(
+                s, principal=p, recordings_days=periods[0], transcripts_days=periods[1], payloads_days=periods[2]
+            ),
+            busy="retention_busy",
+        )
+        if call.refused:
+            return call.event
+        self._show_retention(call.value)
+        return rx.toast.success(translate("retention.saved", self.lang or "en"))
+
+    def _show_retention(self, value: retention.RetentionOut) -> None:
+        self.keep_recordings = str(value.recordings_days or "forever")
+        self.keep_transcripts = str(value.transcripts_days or "forever")
+        self.keep_payloads = str(value.payloads_days)
 
     @rx.event
     def set_redact_pii(self, value: bool):
@@ -67,3 +109,8 @@ class PrivacyState(AuthState):
         self.redact_pii, self.follows_business_kind = value.redact_pii, value.follows_business_kind
         self.redact_emails, self.redact_other_phones = value.emails, value.other_phones
         self.redact_birth_dates = value.birth_dates
+
+
+def _days(value: str) -> int | None:
+    """A select's value as days; "forever" (or anything not a number) is None, refused by the service if not offered."""
+    return int(value) if value.isdigit() else None

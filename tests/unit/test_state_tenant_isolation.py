@@ -536,6 +536,7 @@ COVERED_HANDLERS = {
     "NotificationsState.save_notifications",
     "PrivacyState.load_privacy",
     "PrivacyState.save_privacy",
+    "PrivacyState.save_retention",
     "PhoneNumbersState.load_numbers",
     "PhoneNumbersState.open_config",
     "PhoneNumbersState.save_config",
@@ -1088,6 +1089,17 @@ async def test_privacy_events_read_and_change_the_callers_organisation_only(worl
     mine, theirs = db.get(Tenant, b.tenant_id), db.get(Tenant, a.tenant_id)
     assert (mine.redact_pii, mine.redact_birth_dates, mine.redact_emails) == (True, True, False)
     assert (theirs.redact_pii, theirs.redact_emails, theirs.redact_birth_dates) == (True, True, False)
+    await run(state, "set_keep_recordings", "30")
+    await run(state, "set_keep_payloads", "7")
+    assert await run(state, "save_retention") == ["toast:success"]
+    db.expire_all()
+    assert (db.get(Tenant, b.tenant_id).retain_recordings_days, db.get(Tenant, b.tenant_id).retain_payloads_days) == (
+        30,
+        7,
+    )
+    assert db.get(Tenant, a.tenant_id).retain_recordings_days is None
+    await run(state, "set_keep_recordings", "3")
+    assert await run(state, "save_retention") == ["toast:error"]
     assert_nothing_of(a, state)
     assert_unchanged(engine, a, before)
 

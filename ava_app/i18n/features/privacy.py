@@ -27,23 +27,49 @@ EN: dict[str, str] = {
     "privacy.keeps": "What AVA keeps",
     "privacy.keeps.calls": (
         "Calls: who called, when, how long, the transcript, the AI summary and the details the assistant noted. "
-        "Kept until you delete the call."
+        "Kept for the period you choose above, or until you delete the call."
     ),
     "privacy.keeps.recordings": (
         "Recordings: copied from the voice provider into AVA's own storage, played only to members of your team. "
-        "Deleting a call deletes AVA's copy; the provider's copy is not deleted yet."
+        "Deleting a call by hand deletes AVA's copy; the retention period deletes the provider's copy too."
     ),
     "privacy.keeps.messages": (
         "Emails and texts AVA sent for you (summaries, digests, booking confirmations): kept with their delivery "
         "status so you can see that nothing failed."
     ),
     "privacy.keeps.raw": (
-        "The provider's raw call messages: kept for support and to replay a call that failed to process. With "
-        "redaction on, they are redacted like the transcript."
+        "The provider's raw call messages: kept for support and to replay a call that failed to process, 30 days at "
+        "most. With redaction on, they are redacted like the transcript."
     ),
     "privacy.keeps.audit": "The audit log: who changed what in your organisation, with the time.",
-    "privacy.keeps.retention": "Automatic deletion after a period you choose is not available yet.",
     "audit.action.privacy_redaction_changed": "Privacy redaction changed",
+    "call.content_purged": (
+        "The transcript, summary and noted details of this call were deleted after the period set in Settings › "
+        "Privacy. Who called, when and for how long are kept."
+    ),
+    "retention.title": "How long AVA keeps it",
+    "retention.intro": (
+        "Every night AVA deletes what is older than you chose, here and at the voice provider. The calls stay in your "
+        "counts and charts."
+    ),
+    "retention.recordings": "Recordings",
+    "retention.recordings_hint": "After this, the recording is deleted from AVA and from the voice provider.",
+    "retention.transcripts": "Transcripts, summaries and noted details",
+    "retention.transcripts_hint": "After this, the call keeps its caller, time and length only.",
+    "retention.payloads": "Raw provider messages",
+    "retention.payloads_hint": "Kept for support; 30 days at most.",
+    "retention.days.7": "7 days",
+    "retention.days.14": "14 days",
+    "retention.days.30": "30 days",
+    "retention.days.90": "90 days",
+    "retention.days.180": "6 months",
+    "retention.days.365": "1 year",
+    "retention.days.730": "2 years",
+    "retention.days.forever": "Until I delete the call",
+    "retention.save": "Save periods",
+    "retention.saved": "Retention periods saved.",
+    "audit.action.retention_changed": "Retention periods changed",
+    "audit.action.retention_purged": "Old call data deleted",
 }
 
 FR: dict[str, str] = {
@@ -75,21 +101,48 @@ FR: dict[str, str] = {
     "privacy.keeps": "Ce qu'AVA conserve",
     "privacy.keeps.calls": (
         "Les appels : qui a appelé, quand, combien de temps, la transcription, le résumé et les informations notées "
-        "par l'assistant. Conservés jusqu'à ce que vous supprimiez l'appel."
+        "par l'assistant. Conservés pendant la durée choisie ci-dessus, ou jusqu'à ce que vous supprimiez l'appel."
     ),
     "privacy.keeps.recordings": (
         "Les enregistrements : copiés depuis le fournisseur vocal dans le stockage d'AVA, écoutés seulement par votre "
-        "équipe. Supprimer un appel supprime la copie d'AVA ; celle du fournisseur n'est pas encore supprimée."
+        "équipe. Supprimer un appel à la main supprime la copie d'AVA ; la durée de conservation supprime aussi celle "
+        "du fournisseur."
     ),
     "privacy.keeps.messages": (
         "Les e-mails et SMS envoyés par AVA pour vous (résumés, récapitulatifs, confirmations de rendez-vous) : "
         "conservés avec leur statut d'envoi, pour que vous voyiez que rien n'a échoué."
     ),
     "privacy.keeps.raw": (
-        "Les messages bruts du fournisseur : conservés pour le support et pour retraiter un appel qui a échoué. "
-        "Quand le retrait est activé, ils sont expurgés comme la transcription."
+        "Les messages bruts du fournisseur : conservés pour le support et pour retraiter un appel qui a échoué, 30 "
+        "jours au plus. Quand le retrait est activé, ils sont expurgés comme la transcription."
     ),
     "privacy.keeps.audit": "Le journal d'audit : qui a modifié quoi dans votre organisation, et quand.",
-    "privacy.keeps.retention": "La suppression automatique après une durée choisie n'est pas encore disponible.",
     "audit.action.privacy_redaction_changed": "Retrait des données personnelles modifié",
+    "call.content_purged": (
+        "La transcription, le résumé et les informations notées de cet appel ont été supprimés après la durée choisie "
+        "dans Paramètres › Confidentialité. L'appelant, l'heure et la durée sont conservés."
+    ),
+    "retention.title": "Combien de temps AVA conserve",
+    "retention.intro": (
+        "Chaque nuit, AVA supprime ce qui est plus ancien que votre choix, chez elle et chez le fournisseur vocal. Les "
+        "appels restent dans vos totaux et graphiques."
+    ),
+    "retention.recordings": "Enregistrements",
+    "retention.recordings_hint": "Ensuite, l'enregistrement est supprimé d'AVA et du fournisseur vocal.",
+    "retention.transcripts": "Transcriptions, résumés et informations notées",
+    "retention.transcripts_hint": "Ensuite, l'appel ne garde que l'appelant, l'heure et la durée.",
+    "retention.payloads": "Messages bruts du fournisseur",
+    "retention.payloads_hint": "Conservés pour le support ; 30 jours au plus.",
+    "retention.days.7": "7 jours",
+    "retention.days.14": "14 jours",
+    "retention.days.30": "30 jours",
+    "retention.days.90": "90 jours",
+    "retention.days.180": "6 mois",
+    "retention.days.365": "1 an",
+    "retention.days.730": "2 ans",
+    "retention.days.forever": "Jusqu'à ce que je supprime l'appel",
+    "retention.save": "Enregistrer les durées",
+    "retention.saved": "Durées de conservation enregistrées.",
+    "audit.action.retention_changed": "Durées de conservation modifiées",
+    "audit.action.retention_purged": "Anciennes données d'appels supprimées",
 }

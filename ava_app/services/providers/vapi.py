@@ -519,6 +519,10 @@ class VapiClient:
         """Replace the given top-level keys of an assistant (each key must be a complete value)."""
         return await self._call("PATCH", f"/assistant/{assistant_id}", json=changes, what="assistant")
 
+    async def delete_call(self, *, call_id: str) -> dict[str, Any]:
+        """Delete a call at Vapi with its recording and transcript; returns the deleted object."""
+        return await self._call("DELETE", f"/call/{call_id}", what="call")
+
     async def delete_assistant(self, *, assistant_id: str) -> dict[str, Any]:
         """Delete an assistant; returns the deleted object."""
         return await self._call("DELETE", f"/assistant/{assistant_id}", what="assistant")
