@@ -87,6 +87,11 @@ def recording_download(call_id: int, token: str) -> str:
     return with_query(api(f"{DOWNLOADS}/recording/{call_id}"), token=token)
 
 
+def caller_download(token: str) -> str:
+    """The signed link to everything about one caller as JSON (admins)."""
+    return with_query(api(f"{DOWNLOADS}/caller.json"), token=token)
+
+
 def call_download(call_id: int, fmt: str, token: str) -> str:
     """The signed link to one call as JSON or its transcript as text (``fmt``: json or txt)."""
     return with_query(api(f"{DOWNLOADS}/call/{call_id}.{fmt}"), token=token)

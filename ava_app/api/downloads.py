@@ -4,6 +4,7 @@
   served as audio only, with ``Range`` so the audio player can seek; the provider's URL never reaches the page.
 - ``GET /downloads/call/{call_id}.json|.txt?token=``: one call with its conversation, or its transcript as text.
 - ``GET /downloads/calls.csv|.json?token=``: the calls matching the filters signed into the link, streamed.
+- ``GET /downloads/caller.json?token=``: everything about one caller (admins), for their data-access request.
 
 Links come from ``services.download_links`` (issued by the signed-in pages); the caller's permission is checked
 again when the link is used, and every call is looked up inside the link's tenant only.
@@ -21,7 +22,7 @@ from sqlmodel import Session
 from ava_app import routes
 from ava_app.api.deps import RowId
 from ava_app.db import get_engine
-from ava_app.services import calls, download_links, recordings
+from ava_app.services import caller_data, calls, download_links, recordings
 from ava_app.services.calls import CallDetail, CallFilters
 from ava_app.services.errors import DomainError, NotFound, Unauthorized
 
@@ -93,6 +94,21 @@ async def call_file(call_id: RowId, fmt: str, token: str = TOKEN) -> Response:
     if fmt == "json":
         return Response(call.model_dump_json(indent=2), media_type="application/json", headers=disposition)
     return Response(transcript_text(call), media_type="text/plain; charset=utf-8", headers=disposition)
+
+
+def _caller_export(token: str) -> dict:
+    with Session(get_engine(), expire_on_commit=False) as session:
+        grant = download_links.redeem_link_token(session, token=token, kind="caller")
+        query = str(grant.resource.get("caller") or "")
+        return caller_data.export_caller(session, principal=grant.principal, query=query)
+
+
+@router.get("/caller.json", summary="Everything AVA holds about one caller, as JSON (signed link, admins)")
+async def caller_file(token: str = TOKEN) -> Response:
+    """The admin check and the caller's lookup run again now, inside the link's business only."""
+    document = await run_in_threadpool(_caller_export, token)
+    headers = {"Content-Disposition": 'attachment; filename="caller-data.json"', "Cache-Control": "no-store"}
+    return JSONResponse(document, headers=headers)
 
 
 @router.get("/calls.{fmt}", summary="The calls matching the link's filters, as CSV or JSON (streamed)")

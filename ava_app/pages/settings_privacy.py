@@ -5,7 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from ava_app import routes
-from ava_app.components.forms import field_label
+from ava_app.components.downloads import download_script
+from ava_app.components.forms import confirm_dialog, field_label, form_field
 from ava_app.components.i18n import t
 from ava_app.components.layout import app_layout
 from ava_app.pages.settings_notifications import switch_row
@@ -119,6 +120,111 @@ def retention_form() -> rx.Component:
     )
 
 
+def _count(key: str) -> rx.Component:
+    return rx.hstack(
+        rx.text(PrivacyState.caller_found[key], weight="bold", size="3"),
+        rx.text(t(f"caller.count.{key}"), size="2"),
+        spacing="2",
+        align="baseline",
+    )
+
+
+def caller_results() -> rx.Component:
+    found = PrivacyState.caller_found
+    return rx.cond(
+        found.contains("caller"),
+        rx.vstack(
+            rx.cond(
+                found["anything"] != "",
+                rx.vstack(
+                    rx.text(t("caller.found_for"), " ", rx.text.strong(found["caller"]), size="2"),
+                    rx.grid(
+                        *[_count(key) for key in ("calls", "bookings", "messages", "raw")],
+                        columns=rx.breakpoints(initial="1", sm="2"),
+                        spacing="2",
+                        width="100%",
+                    ),
+                    rx.flex(
+                        rx.button(
+                            rx.icon("download", size=16),
+                            t("caller.export"),
+                            variant="soft",
+                            on_click=PrivacyState.export_caller,
+                            id="caller-export",
+                        ),
+                        rx.button(
+                            rx.icon("trash-2", size=16),
+                            t("caller.erase"),
+                            color_scheme="red",
+                            variant="soft",
+                            on_click=PrivacyState.ask_erase,
+                            id="caller-erase",
+                        ),
+                        gap="12px",
+                        wrap="wrap",
+                    ),
+                    spacing="3",
+                    width="100%",
+                ),
+                rx.text(t("caller.nothing"), " ", rx.text.strong(found["caller"]), ".", size="2"),
+            ),
+            width="100%",
+        ),
+    )
+
+
+def caller_form() -> rx.Component:
+    """Admins only: find, export or erase one caller's data."""
+    return rx.card(
+        rx.vstack(
+            rx.heading(t("caller.title"), size="3", as_="h2"),
+            rx.text(t("caller.intro"), size="2", color_scheme="gray"),
+            rx.form(
+                rx.flex(
+                    rx.box(
+                        form_field(
+                            "caller.query",
+                            id="caller-query",
+                            name="caller",
+                            value=PrivacyState.caller_query,
+                            on_change=PrivacyState.set_caller_query,
+                            error=PrivacyState.caller_error,
+                            auto_complete="off",
+                        ),
+                        flex="1",
+                        min_width="200px",
+                    ),
+                    rx.button(t("caller.find"), type="submit", loading=PrivacyState.caller_busy, margin_top="22px"),
+                    gap="12px",
+                    align="start",
+                    wrap="wrap",
+                    width="100%",
+                ),
+                on_submit=PrivacyState.find_caller,
+                reset_on_submit=False,
+                width="100%",
+            ),
+            caller_results(),
+            rx.cond(
+                PrivacyState.caller_erased != "",
+                rx.callout(PrivacyState.caller_erased, icon="circle-check", color_scheme="green", width="100%"),
+            ),
+            confirm_dialog(
+                open=PrivacyState.confirm_erase,
+                title=t("caller.erase_title"),
+                body=rx.text(t("caller.erase_body"), " ", rx.text.strong(PrivacyState.caller_found["caller"])),
+                confirm_label=t("caller.erase_confirm"),
+                on_confirm=PrivacyState.erase_caller,
+                on_cancel=PrivacyState.cancel_erase,
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        max_width="640px",
+    )
+
+
 def what_ava_keeps() -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -141,9 +247,17 @@ def what_ava_keeps() -> rx.Component:
 
 def privacy_page() -> rx.Component:
     return app_layout(
+        download_script(),
         rx.cond(
             PrivacyState.privacy_loaded,
-            rx.vstack(redaction_form(), retention_form(), what_ava_keeps(), spacing="5", width="100%"),
+            rx.vstack(
+                redaction_form(),
+                retention_form(),
+                rx.cond(PrivacyState.is_admin, caller_form()),
+                what_ava_keeps(),
+                spacing="5",
+                width="100%",
+            ),
             rx.cond(
                 PrivacyState.privacy_failed,
                 rx.callout(t("privacy.load_error"), icon="triangle-alert", color_scheme="red", max_width="640px"),

@@ -46,6 +46,7 @@ ACTIONS = (
     "privacy_redaction_changed",
     "retention_changed",
     "retention_purged",
+    "caller_erased",
 )
 
 

@@ -27,7 +27,7 @@ from ava_app.settings import get_settings
 
 AUDIENCE = "ava-download"
 ALGORITHM = "HS256"
-KINDS = ("recording", "call", "calls")
+KINDS = ("recording", "call", "calls", "caller")
 # Long enough for a listener to pause and seek around a recording; an export link is used at once.
 RECORDING_TTL = timedelta(minutes=30)
 EXPORT_TTL = timedelta(minutes=2)

@@ -166,7 +166,7 @@ def _purge_recordings(session: Session, *, tenant_id: int, before: datetime) -> 
         done: list[int] = []
         for call_id, provider_call_id in rows:
             assert call_id is not None
-            if _deleted_at_provider(session, tenant_id=tenant_id, provider_call_id=provider_call_id):
+            if deleted_at_provider(session, tenant_id=tenant_id, provider_call_id=provider_call_id):
                 done.append(call_id)
             else:
                 skipped.add(call_id)
@@ -179,7 +179,7 @@ def _purge_recordings(session: Session, *, tenant_id: int, before: datetime) -> 
             removed += len(done)
 
 
-def _deleted_at_provider(session: Session, *, tenant_id: int, provider_call_id: str) -> bool:
+def deleted_at_provider(session: Session, *, tenant_id: int, provider_call_id: str) -> bool:
     """Whether the call is gone at Vapi (deleted now, or unknown there); False when Vapi could not be reached."""
     try:
         uuid.UUID(provider_call_id)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import reflex as rx
 
+from ava_app import routes
 from ava_app.i18n import translate
-from ava_app.services import privacy_settings, retention
+from ava_app.services import caller_data, download_links, privacy_settings, retention
+from ava_app.services.errors import DomainError
 from ava_app.state.auth import AuthState
 
 
@@ -25,6 +29,13 @@ class PrivacyState(AuthState):
     keep_transcripts: str = "forever"
     keep_payloads: str = "30"
     retention_busy: bool = False
+    # One caller's data: what the admin typed, what was found (empty until a search), what an erasure removed.
+    caller_query: str = ""
+    caller_error: str = ""
+    caller_found: dict[str, str] = {}
+    caller_erased: str = ""
+    caller_busy: bool = False
+    confirm_erase: bool = False
 
     @rx.event
     def load_privacy(self):
@@ -68,6 +79,89 @@ class PrivacyState(AuthState):
             return call.event
         self._show_retention(call.value)
         return rx.toast.success(translate("retention.saved", self.lang or "en"))
+
+    @rx.event
+    def set_caller_query(self, value: str):
+        self.caller_query = value[:254]
+        self.caller_error = ""
+
+    @rx.event
+    def find_caller(self, form: dict | None = None):
+        """Count what AVA holds about the caller typed (admins only, in their own business)."""
+        query = str((form or {}).get("caller") or self.caller_query).strip()
+        self.caller_query, self.caller_found, self.caller_erased = query, {}, ""
+        call = self._call(
+            lambda s, p: caller_data.find_caller(s, principal=p, query=query),
+            busy="caller_busy",
+            on_error=self._caller_refused,
+        )
+        if call.refused:
+            return call.event
+        self.caller_found = self._found(call.value)
+        return None
+
+    @rx.event
+    def export_caller(self):
+        """Download everything about the caller found, through a two-minute signed link."""
+        query = self.caller_query
+        result = self._call(
+            lambda _s, p: download_links.issue_link_token(
+                principal=p, kind="caller", resource={"caller": query}, ttl=download_links.EXPORT_TTL
+            )
+        )
+        if result.refused:
+            return result.event
+        lang = self.lang or "en"
+        labels = {
+            "progress": translate("calls.export_progress", lang, size="{size}"),
+            "done": translate("calls.export_done", lang),
+            "failed": translate("calls.export_failed", lang),
+        }
+        args = ", ".join(
+            json.dumps(value) for value in (routes.caller_download(result.value), "caller-data.json", labels)
+        )
+        return rx.call_script(f"window.avaDownload({args})")
+
+    @rx.event
+    def ask_erase(self):
+        self.confirm_erase = True
+
+    @rx.event
+    def cancel_erase(self, *_):
+        self.confirm_erase = False
+
+    @rx.event
+    def erase_caller(self):
+        """Erase the caller found everywhere (admins only); says what was removed."""
+        self.confirm_erase = False
+        query = self.caller_query
+        call = self._call(
+            lambda s, p: caller_data.erase_caller(s, principal=p, query=query),
+            busy="caller_busy",
+            on_error=self._caller_refused,
+        )
+        if call.refused:
+            return call.event
+        found = self._found(call.value)
+        self.caller_found = {}
+        self.caller_erased = translate("caller.erased", self.lang or "en", **found)
+        return rx.toast.success(self.caller_erased)
+
+    def _found(self, value: caller_data.CallerFindings) -> dict[str, str]:
+        return {
+            "caller": value.caller,
+            "calls": str(value.calls),
+            "bookings": str(value.bookings),
+            "messages": str(value.messages),
+            "raw": str(value.raw_messages),
+            "anything": "yes" if value.anything else "",
+        }
+
+    def _caller_refused(self, error: DomainError):
+        if error.details.get("fields", {}).get("query"):
+            self.caller_error = translate("caller.not_a_caller", self.lang or "en")
+            return None
+        return self._fail(error)
 
     def _show_retention(self, value: retention.RetentionOut) -> None:
         self.keep_recordings = str(value.recordings_days or "forever")

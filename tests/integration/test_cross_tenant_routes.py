@@ -27,6 +27,7 @@ import pytest
 from fastapi import routing
 
 from ava_app.api.app import create_api
+from ava_app.models import Call
 from ava_app.services import api_keys, assistants, download_links, rate_limits
 from ava_app.services.calls import CallFilters
 from tests.unit.test_assistants import TENANT_TWILIO_SID, TENANT_TWILIO_TOKEN, providers
@@ -86,6 +87,7 @@ DOWNLOAD_ROUTES = {
     ("GET", "/api/v1/downloads/recording/{call_id}"),
     ("GET", "/api/v1/downloads/call/{call_id}.{fmt}"),
     ("GET", "/api/v1/downloads/calls.{fmt}"),
+    ("GET", "/api/v1/downloads/caller.json"),
 }
 
 
@@ -357,6 +359,18 @@ async def test_download_links_of_organisation_b_never_open_organisation_a_calls(
             response = await client.get(f"/api/v1/downloads/calls.{fmt}", params={"token": token})
             assert response.status_code == 200 and leaked_markers(response.text, a) == [], response.text
             assert exported_ids(response.text, fmt) == expected
+
+    # One caller's export signed by B for the number of A's callers: what B holds about them only, nothing of A.
+    for call_id in a.call_ids:
+        number = db.get(Call, call_id).caller_number
+        if not number:
+            continue
+        token = link("caller", {"caller": number})
+        response = await client.get("/api/v1/downloads/caller.json", params={"token": token})
+        assert response.status_code == 200, response.text
+        found = {key: value for key, value in response.json().items() if key != "caller"}  # the number B typed
+        assert leaked_markers(json.dumps(found), a) == [], response.text
+        assert {call["id"] for call in found["calls"]} <= set(b.call_ids)
     assert_unchanged(engine, a, before)
 
 

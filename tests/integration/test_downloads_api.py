@@ -178,3 +178,21 @@ async def test_calls_export_keeps_the_signed_filters_and_the_tenant(client, db):
 
     as_json = await client.get("/api/v1/downloads/calls.json", params={"token": token})
     assert len(json.loads(as_json.content)) == 3
+
+
+async def test_a_callers_data_downloads_through_its_signed_link_only(client, db):
+    owner, tenant = _member(db, "caller-owner@example.com", "Clinic C")
+    call = make_call(db, tenant=tenant, caller_number="+16505550111", summary="Asked for a refill.")
+    make_call(db, tenant=tenant, caller_number="+16505550222", summary="Someone else.")
+    token = _link(owner, "caller", {"caller": "(650) 555-0111"})
+
+    answer = await client.get("/api/v1/downloads/caller.json", params={"token": token})
+    assert answer.status_code == 200 and answer.headers["cache-control"] == "no-store"
+    assert "attachment" in answer.headers["content-disposition"]
+    body = answer.json()
+    assert body["caller"] == "+16505550111" and [item["id"] for item in body["calls"]] == [call.id]
+    assert "Someone else." not in answer.text
+    # A link of another kind, or one tampered with, opens nothing.
+    other_kind = _link(owner, "calls", {"filters": {}})
+    for wrong in (other_kind, token[:-3] + "xyz"):
+        assert (await client.get("/api/v1/downloads/caller.json", params={"token": wrong})).status_code == 401

@@ -537,6 +537,9 @@ COVERED_HANDLERS = {
     "PrivacyState.load_privacy",
     "PrivacyState.save_privacy",
     "PrivacyState.save_retention",
+    "PrivacyState.find_caller",
+    "PrivacyState.export_caller",
+    "PrivacyState.erase_caller",
     "PhoneNumbersState.load_numbers",
     "PhoneNumbersState.open_config",
     "PhoneNumbersState.save_config",
@@ -1100,6 +1103,15 @@ async def test_privacy_events_read_and_change_the_callers_organisation_only(worl
     assert db.get(Tenant, a.tenant_id).retain_recordings_days is None
     await run(state, "set_keep_recordings", "3")
     assert await run(state, "save_retention") == ["toast:error"]
+    # A's callers, looked up, exported and erased from B: B's business only, where they never called.
+    for number in {db.get(Call, call_id).caller_number for call_id in a.call_ids} - {None}:
+        assert await run(state, "find_caller", {"caller": number}) == []
+        assert state.caller_found["calls"] == "0" and state.caller_found["anything"] == ""
+        (script,) = await run(state, "export_caller")
+        assert script.startswith("script:window.avaDownload(")
+        assert await run(state, "erase_caller") == ["toast:success"]
+    assert await run(state, "find_caller", {"caller": "not a number"}) == []
+    assert state.caller_error and state.caller_found == {}
     assert_nothing_of(a, state)
     assert_unchanged(engine, a, before)
 

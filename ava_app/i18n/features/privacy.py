@@ -47,6 +47,33 @@ EN: dict[str, str] = {
         "The transcript, summary and noted details of this call were deleted after the period set in Settings › "
         "Privacy. Who called, when and for how long are kept."
     ),
+    "caller.title": "A caller's data",
+    "caller.intro": (
+        "When a caller asks what AVA holds about them, or asks you to erase it: find them by phone number or e-mail, "
+        "download everything, or erase it here and at the voice provider."
+    ),
+    "caller.query": "Phone number or e-mail address",
+    "caller.find": "Find",
+    "caller.not_a_caller": "Type a phone number (as you would dial it) or an e-mail address.",
+    "caller.found_for": "AVA holds about",
+    "caller.nothing": "AVA holds nothing about",
+    "caller.count.calls": "calls (with their recordings and transcripts)",
+    "caller.count.bookings": "bookings",
+    "caller.count.messages": "emails and texts sent to them or naming them",
+    "caller.count.raw": "raw provider messages",
+    "caller.export": "Download everything (JSON)",
+    "caller.erase": "Erase everything",
+    "caller.erase_title": "Erase this caller's data?",
+    "caller.erase_body": (
+        "Their calls, recordings, transcripts, bookings and the messages about them are deleted from AVA and from the "
+        "voice provider. This cannot be undone. Caller:"
+    ),
+    "caller.erase_confirm": "Erase for good",
+    "caller.erased": (
+        "Erased for {caller}: {calls} calls, {bookings} bookings, {messages} messages, {raw} raw provider messages. "
+        "A STOP they sent is kept, so AVA never texts them again."
+    ),
+    "audit.action.caller_erased": "A caller's data erased",
     "retention.title": "How long AVA keeps it",
     "retention.intro": (
         "Every night AVA deletes what is older than you chose, here and at the voice provider. The calls stay in your "
@@ -122,6 +149,33 @@ FR: dict[str, str] = {
         "La transcription, le résumé et les informations notées de cet appel ont été supprimés après la durée choisie "
         "dans Paramètres › Confidentialité. L'appelant, l'heure et la durée sont conservés."
     ),
+    "caller.title": "Les données d'un appelant",
+    "caller.intro": (
+        "Quand un appelant demande ce qu'AVA conserve sur lui, ou demande son effacement : retrouvez-le par son numéro "
+        "ou son e-mail, téléchargez tout, ou effacez tout ici et chez le fournisseur vocal."
+    ),
+    "caller.query": "Numéro de téléphone ou adresse e-mail",
+    "caller.find": "Rechercher",
+    "caller.not_a_caller": "Saisissez un numéro de téléphone (comme vous le composeriez) ou une adresse e-mail.",
+    "caller.found_for": "AVA conserve sur",
+    "caller.nothing": "AVA ne conserve rien sur",
+    "caller.count.calls": "appels (avec enregistrements et transcriptions)",
+    "caller.count.bookings": "rendez-vous",
+    "caller.count.messages": "e-mails et SMS envoyés à cette personne ou la nommant",
+    "caller.count.raw": "messages bruts du fournisseur",
+    "caller.export": "Tout télécharger (JSON)",
+    "caller.erase": "Tout effacer",
+    "caller.erase_title": "Effacer les données de cet appelant ?",
+    "caller.erase_body": (
+        "Ses appels, enregistrements, transcriptions, rendez-vous et les messages le concernant sont supprimés d'AVA "
+        "et du fournisseur vocal. C'est définitif. Appelant :"
+    ),
+    "caller.erase_confirm": "Effacer définitivement",
+    "caller.erased": (
+        "Effacé pour {caller} : {calls} appels, {bookings} rendez-vous, {messages} messages, {raw} messages bruts du "
+        "fournisseur. Un STOP envoyé est conservé, pour qu'AVA ne lui écrive plus jamais."
+    ),
+    "audit.action.caller_erased": "Données d'un appelant effacées",
     "retention.title": "Combien de temps AVA conserve",
     "retention.intro": (
         "Chaque nuit, AVA supprime ce qui est plus ancien que votre choix, chez elle et chez le fournisseur vocal. Les "

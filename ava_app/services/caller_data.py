@@ -1,0 +1,210 @@
+"""One caller's data in a business: found by phone number or e-mail address, exported, erased (admins only).
+
+What counts as the caller's: the calls from their number (with conversation lines, AVA's recording copy, and the
+call at Vapi), the bookings made for their number, the messages AVA sent to them or about their calls (caller texts,
+confirmation emails, the owner's summary emails that name their number), and the raw provider messages of their
+calls or naming their number. Kept on purpose: a STOP they sent (``smsoptout``), so AVA never texts them again, and
+the audit line of the erasure, which names the number by its last two digits only.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import phonenumbers
+from sqlalchemy import delete, or_
+from sqlmodel import Session, col, select
+
+from ava_app.models import Booking, Call, Outbox, Tenant, WebhookEvent
+from ava_app.services import audit, calls, phones
+from ava_app.services.errors import Invalid, NotFound
+from ava_app.services.principal import Principal
+from ava_app.services.retention import deleted_at_provider
+
+log = logging.getLogger(__name__)
+MAX_CALLS = 5_000
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is looked for: an E.164 number or a lower-cased e-mail address, and the ways the number is written."""
+
+    key: str
+    is_phone: bool
+    spellings: tuple[str, ...]
+    shown: str
+
+
+@dataclass(frozen=True)
+class CallerFindings:
+    caller: str
+    calls: int
+    bookings: int
+    messages: int
+    raw_messages: int
+
+    @property
+    def anything(self) -> bool:
+        return any((self.calls, self.bookings, self.messages, self.raw_messages))
+
+
+def identify(session: Session, *, principal: Principal, query: str) -> Caller:
+    """The caller ``query`` names, read in the business's country; Invalid when it is neither a number nor an e-mail."""
+    tenant = _tenant(session, principal.require_admin())
+    text = query.strip()
+    if "@" in text:
+        address = text.lower()
+        if len(address) > 254 or address.count("@") != 1 or "." not in address.split("@")[1]:
+            raise Invalid("Type a phone number or an e-mail address.", fields={"query": "not_a_caller"})
+        return Caller(key=address, is_phone=False, spellings=(address,), shown=address)
+    e164 = phones.parse(text, tenant.country)
+    if e164 is None:
+        raise Invalid("Type a phone number or an e-mail address.", fields={"query": "not_a_caller"})
+    parsed = phonenumbers.parse(e164)
+    formats = (phonenumbers.PhoneNumberFormat.NATIONAL, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    spellings = (e164, *(phonenumbers.format_number(parsed, kind) for kind in formats))
+    return Caller(key=e164, is_phone=True, spellings=spellings, shown=phones.display(e164, tenant.country))
+
+
+def find_caller(session: Session, *, principal: Principal, query: str) -> CallerFindings:
+    """How much AVA holds about one caller in the caller's (admin's) business."""
+    caller = identify(session, principal=principal, query=query)
+    tenant_id = principal.require_admin()
+    call_ids, provider_ids = _calls_of(session, tenant_id=tenant_id, caller=caller)
+    return CallerFindings(
+        caller=caller.shown,
+        calls=len(call_ids),
+        bookings=len(_bookings_of(session, tenant_id=tenant_id, caller=caller)),
+        messages=len(_messages_of(session, tenant_id=tenant_id, caller=caller)),
+        raw_messages=len(_raw_of(session, tenant_id=tenant_id, caller=caller, provider_ids=provider_ids)),
+    )
+
+
+def export_caller(session: Session, *, principal: Principal, query: str) -> dict[str, Any]:
+    """Everything about one caller as one JSON document: calls with their conversations, bookings, messages."""
+    caller = identify(session, principal=principal, query=query)
+    tenant_id = principal.require_admin()
+    call_ids, _ = _calls_of(session, tenant_id=tenant_id, caller=caller)
+    details = [
+        calls.get_call(session, principal=principal, call_id=call_id).model_dump(mode="json") for call_id in call_ids
+    ]
+    booking_ids = _bookings_of(session, tenant_id=tenant_id, caller=caller)
+    message_ids = _messages_of(session, tenant_id=tenant_id, caller=caller)
+    bookings = session.exec(select(Booking).where(col(Booking.id).in_(booking_ids))).all()
+    messages = session.exec(select(Outbox).where(col(Outbox.id).in_(message_ids))).all()
+    return {
+        "caller": caller.key,
+        "calls": details,
+        "bookings": [booking.model_dump(mode="json", exclude={"tenant_id"}) for booking in bookings],
+        "messages": [
+            {
+                "channel": message.channel,
+                "to": message.to,
+                "subject": message.subject,
+                "body": message.body_text,
+                "status": message.status,
+                "created_at": message.created_at.isoformat(),
+            }
+            for message in messages
+        ],
+    }
+
+
+def erase_caller(session: Session, *, principal: Principal, query: str) -> CallerFindings:
+    """Erase one caller everywhere in the business, the voice provider included; returns what was removed.
+
+    A call Vapi could not delete now is still erased from AVA; the count of those is logged.
+    """
+    caller = identify(session, principal=principal, query=query)
+    tenant_id = principal.require_admin()
+    call_ids, provider_ids = _calls_of(session, tenant_id=tenant_id, caller=caller)
+    raw_ids = _raw_of(session, tenant_id=tenant_id, caller=caller, provider_ids=provider_ids)
+    booking_ids = _bookings_of(session, tenant_id=tenant_id, caller=caller)
+    message_ids = _messages_of(session, tenant_id=tenant_id, caller=caller)
+    session.rollback()
+    missed = sum(
+        not deleted_at_provider(session, tenant_id=tenant_id, provider_call_id=provider_id)
+        for provider_id in provider_ids
+    )
+    if missed:
+        log.warning("caller erasure: %d call(s) could not be deleted at Vapi now", missed)
+    session.exec(delete(Booking).where(col(Booking.tenant_id) == tenant_id, col(Booking.id).in_(booking_ids)))
+    session.exec(delete(Outbox).where(col(Outbox.tenant_id) == tenant_id, col(Outbox.id).in_(message_ids)))
+    session.exec(delete(WebhookEvent).where(col(WebhookEvent.id).in_(raw_ids)))
+    session.commit()
+    removed_calls = calls.delete_calls(session, principal=principal, call_ids=call_ids)
+    found = CallerFindings(
+        caller=caller.shown,
+        calls=removed_calls,
+        bookings=len(booking_ids),
+        messages=len(message_ids),
+        raw_messages=len(raw_ids),
+    )
+    audit.record(
+        session,
+        action="caller_erased",
+        tenant_id=tenant_id,
+        user_id=principal.user_id,
+        detail={
+            "caller_ending": caller.key[-2:],
+            "calls": found.calls,
+            "bookings": found.bookings,
+            "messages": found.messages,
+            "raw_messages": found.raw_messages,
+            "provider_failures": missed,
+        },
+    )
+    session.commit()
+    return found
+
+
+def _calls_of(session: Session, *, tenant_id: int, caller: Caller) -> tuple[list[int], list[str]]:
+    if not caller.is_phone:
+        return [], []
+    rows = session.exec(
+        select(col(Call.id), col(Call.provider_call_id))
+        .where(col(Call.tenant_id) == tenant_id, col(Call.caller_number) == caller.key)
+        .limit(MAX_CALLS)
+    ).all()
+    return [row[0] for row in rows if row[0] is not None], [row[1] for row in rows]
+
+
+def _bookings_of(session: Session, *, tenant_id: int, caller: Caller) -> list[int]:
+    if not caller.is_phone:
+        return []
+    found = session.exec(
+        select(col(Booking.id)).where(col(Booking.tenant_id) == tenant_id, col(Booking.caller_phone) == caller.key)
+    ).all()
+    return [booking_id for booking_id in found if booking_id is not None]
+
+
+def _messages_of(session: Session, *, tenant_id: int, caller: Caller) -> list[int]:
+    """Messages sent to the caller, or naming them (the owner's summary of their call names their number)."""
+    named = [col(Outbox.body_text).contains(spelling) for spelling in caller.spellings]
+    named += [col(Outbox.subject).contains(spelling) for spelling in caller.spellings]
+    found = session.exec(
+        select(col(Outbox.id)).where(
+            col(Outbox.tenant_id) == tenant_id, or_(col(Outbox.to) == caller.key, *named)
+        )
+    ).all()  # fmt: skip
+    return [message_id for message_id in found if message_id is not None]
+
+
+def _raw_of(session: Session, *, tenant_id: int, caller: Caller, provider_ids: list[str]) -> list[int]:
+    """Stored provider messages of the caller's calls, or whose body names them."""
+    conditions = [col(WebhookEvent.payload).contains(spelling) for spelling in caller.spellings]
+    if provider_ids:
+        conditions.append(col(WebhookEvent.provider_call_id).in_(provider_ids))
+    found = session.exec(
+        select(col(WebhookEvent.id)).where(col(WebhookEvent.tenant_id) == tenant_id, or_(*conditions))
+    ).all()
+    return [event_id for event_id in found if event_id is not None]
+
+
+def _tenant(session: Session, tenant_id: int) -> Tenant:
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise NotFound("Organisation not found.")
+    return tenant
