@@ -167,19 +167,6 @@ def redact_data(
     return walk(value)
 
 
-def summary_instruction(language: str) -> str:
-    """The line the summary prompt gets so the model does not repeat what redaction would take out."""
-    if language == "fr":
-        return (
-            "Ne recopiez jamais de numéro de carte, de compte bancaire, de sécurité sociale ou d'identité, même "
-            "partiellement : écrivez seulement qu'il a été donné."
-        )
-    return (
-        "Never repeat card, bank account, social security or other identity numbers, even in part: only say that one "
-        "was given."
-    )
-
-
 def _number_runs(text: str) -> Iterator[_Run]:
     """Maximal runs of digit groups and digit words, with at most a few separator characters between them."""
     for candidate in _RUN.finditer(text):

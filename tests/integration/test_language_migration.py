@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import os
 
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from ava_app.db import make_engine
-from ava_app.models import Assistant, Tenant, User
+from ava_app.models import Assistant, User
 from tests.conftest import migrate
 from tests.integration.test_migrations import scratch_url
 
 __all__ = ["scratch_url"]
+
+
+def old_tenant(session: Session, name: str, locale: str) -> int:
+    """An organisation row in the 0018 schema; returns its id."""
+    return session.execute(
+        text(
+            "INSERT INTO tenant (name, locale, timezone, country, currency, plan, onboarding_step, is_demo, created_at)"
+            " VALUES (:name, :locale, 'UTC', 'US', 'USD', 'trial', 1, false, CURRENT_TIMESTAMP) RETURNING id"
+        ),
+        {"name": name, "locale": locale},
+    ).scalar_one()
 
 
 def test_stored_spanish_becomes_english_or_the_business_language(scratch_url, database_url):
@@ -19,21 +31,20 @@ def test_stored_spanish_becomes_english_or_the_business_language(scratch_url, da
         migrate(scratch_url, "0018")
         engine = make_engine(scratch_url)
         with Session(engine) as session:
-            spanish_org = Tenant(name="Clínica", locale="es")
-            french_org = Tenant(name="Cabinet", locale="fr")
-            session.add_all([spanish_org, french_org])
+            # The tenant table as it was at 0018 (the model has columns added since): written and read by name.
+            spanish_id, french_id = (
+                old_tenant(session, name, locale) for name, locale in (("Clínica", "es"), ("Cabinet", "fr"))
+            )
             session.add_all([User(email="ana@example.com", locale="es-MX"), User(email="zoe@example.com", locale="fr")])
             session.flush()
             session.add_all(
                 [
                     Assistant(
-                        tenant_id=spanish_org.id, language="es", voice_provider="azure", voice_id="es-ES-ElviraNeural"
+                        tenant_id=spanish_id, language="es", voice_provider="azure", voice_id="es-ES-ElviraNeural"
                     ),
+                    Assistant(tenant_id=french_id, language="es", voice_provider="azure", voice_id="es-MX-DaliaNeural"),
                     Assistant(
-                        tenant_id=french_org.id, language="es", voice_provider="azure", voice_id="es-MX-DaliaNeural"
-                    ),
-                    Assistant(
-                        tenant_id=french_org.id, language="en", voice_provider="11labs", voice_id="EXAVITQu4vr4xnSDxMaL"
+                        tenant_id=french_id, language="en", voice_provider="11labs", voice_id="EXAVITQu4vr4xnSDxMaL"
                     ),
                 ]
             )
@@ -44,7 +55,10 @@ def test_stored_spanish_becomes_english_or_the_business_language(scratch_url, da
 
         engine = make_engine(scratch_url)
         with Session(engine) as session:
-            assert {t.name: t.locale for t in session.exec(select(Tenant))} == {"Clínica": "en", "Cabinet": "fr"}
+            assert dict(session.execute(text("SELECT name, locale FROM tenant")).all()) == {
+                "Clínica": "en",
+                "Cabinet": "fr",
+            }
             assert {u.email: u.locale for u in session.exec(select(User))} == {
                 "ana@example.com": "en",
                 "zoe@example.com": "fr",
@@ -64,7 +78,7 @@ def test_stored_spanish_becomes_english_or_the_business_language(scratch_url, da
         migrate(scratch_url, "0018", down=True)
         engine = make_engine(scratch_url)
         with Session(engine) as session:
-            assert sorted(t.locale for t in session.exec(select(Tenant))) == ["en", "fr"]
+            assert sorted(session.execute(text("SELECT locale FROM tenant")).scalars()) == ["en", "fr"]
         engine.dispose()
     finally:
         os.environ["AVA_DATABASE_URL"] = database_url

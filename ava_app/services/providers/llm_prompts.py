@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from ava_app.languages import LANGUAGES, Language
 from ava_app.languages import normalise as normalise_language
-from ava_app.services.redaction import summary_instruction
 
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletionMessageParam, ChatCompletionUserMessageParam
@@ -72,6 +71,17 @@ REPLY_SYSTEM: dict[Language, str] = {
     ),
 }
 
+# For a business that redacts personal data (``services.redaction``): the model must not repeat what it takes out.
+PRIVATE_SUMMARY: dict[Language, str] = {
+    "en": (
+        "Never repeat card, bank account, social security or other identity numbers, even in part: only say that one "
+        "was given."
+    ),
+    "fr": (
+        "Ne recopiez jamais de numéro de carte, de compte bancaire, de sécurité sociale ou d'identité, même "
+        "partiellement : écrivez seulement qu'il a été donné."
+    ),
+}
 PERSONA_LINE: dict[Language, str] = {"en": "Persona: {}\n", "fr": "Personnage : {}\n"}
 RULES_LINE: dict[Language, str] = {"en": "Rules: {}\n", "fr": "Règles : {}\n"}
 NO_FACTS: dict[Language, str] = {"en": "(none yet)", "fr": "(aucune pour l'instant)"}
@@ -95,7 +105,7 @@ def summary_messages(
         fields=", ".join(data_fields) or NO_FIELDS[lang],
         transcript=transcript.strip(),
     )
-    system = SUMMARY_SYSTEM[lang] + ("\n" + summary_instruction(lang) if private else "")
+    system = SUMMARY_SYSTEM[lang] + ("\n" + PRIVATE_SUMMARY[lang] if private else "")
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
