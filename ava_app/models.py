@@ -69,6 +69,8 @@ class Tenant(SQLModel, table=True):
     retain_recordings_days: int | None = None
     retain_transcripts_days: int | None = None
     retain_payloads_days: int = Field(default=30, sa_column_kwargs={"server_default": text("30")})
+    # Set when an admin asked to delete the organisation: it is deleted then (``services.organisation_deletion``).
+    deletion_due_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -158,6 +158,7 @@ TASK_MODULES = (
     "ava_app.services.assistants",
     "ava_app.services.messaging.email",
     "ava_app.services.messaging.sms",
+    "ava_app.services.organisation_deletion",
     "ava_app.services.ingest.tasks",
     "ava_app.services.phone_numbers",
     "ava_app.services.post_call",

@@ -1,5 +1,5 @@
 """privacy: pii redaction per business (None follows the business's kind) and its optional kinds; retention days of
-recordings, transcripts and raw provider messages; when a call's content was purged
+recordings, transcripts and raw provider messages; when a call's content was purged; an organisation's deletion date
 
 Revision ID: 0027
 Revises: 0022
@@ -29,6 +29,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("retain_recordings_days", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("retain_transcripts_days", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("retain_payloads_days", sa.Integer(), nullable=False, server_default=sa.text("30")))
+        batch.add_column(sa.Column("deletion_due_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
     # Plain ALTER TABLE: a batch copy of ``call`` would drop its triggers and expression indexes on SQLite.
     op.add_column("call", sa.Column("content_purged_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
 
@@ -37,7 +38,7 @@ def downgrade() -> None:
     """Downgrade schema."""
     op.drop_column("call", "content_purged_at")
     with op.batch_alter_table("tenant") as batch:
-        for name in ("retain_payloads_days", "retain_transcripts_days", "retain_recordings_days"):
+        for name in ("deletion_due_at", "retain_payloads_days", "retain_transcripts_days", "retain_recordings_days"):
             batch.drop_column(name)
         for name in (*OPTIONAL, "redact_pii"):
             batch.drop_column(name)

@@ -260,6 +260,29 @@ def verify_email_banner() -> rx.Component:
     )
 
 
+def deletion_banner() -> rx.Component:
+    """Shown on every signed-in page while the organisation is due to be deleted; admins can cancel from Privacy."""
+    return rx.cond(
+        AuthState.org_deletion_due != "",
+        rx.callout.root(
+            rx.callout.icon(rx.icon("trash-2")),
+            rx.flex(
+                rx.callout.text(t("org_delete.banner"), " ", rx.text.strong(AuthState.org_deletion_due), ".", flex="1"),
+                rx.cond(
+                    AuthState.is_admin,
+                    rx.link(t("org_delete.banner_cancel"), href=routes.SETTINGS_PRIVACY, size="2", weight="medium"),
+                ),
+                gap="12px",
+                align="center",
+                wrap="wrap",
+                width="100%",
+            ),
+            color_scheme="red",
+            width="100%",
+        ),
+    )
+
+
 def top_bar() -> rx.Component:
     return rx.hstack(
         mobile_menu(),
@@ -302,6 +325,7 @@ def app_layout(*children: rx.Component, title_key: str, back: tuple[str, str] | 
         rx.vstack(
             top_bar(),
             rx.vstack(
+                deletion_banner(),
                 verify_email_banner(),
                 back_link(*back) if back else rx.fragment(),
                 rx.heading(t(title_key), size="7"),

@@ -225,6 +225,61 @@ def caller_form() -> rx.Component:
     )
 
 
+def delete_organisation_form() -> rx.Component:
+    """Admins only: delete the organisation after seven days, or cancel a deletion under way."""
+    return rx.card(
+        rx.vstack(
+            rx.heading(t("org_delete.title"), size="3", as_="h2", color_scheme="red"),
+            rx.cond(
+                PrivacyState.org_deletion_due != "",
+                rx.vstack(
+                    rx.text(t("org_delete.banner"), " ", rx.text.strong(PrivacyState.org_deletion_due), ".", size="2"),
+                    rx.button(
+                        t("org_delete.cancel"),
+                        on_click=PrivacyState.cancel_org_deletion,
+                        loading=PrivacyState.delete_busy,
+                        id="org-delete-cancel",
+                    ),
+                    spacing="3",
+                    align="start",
+                ),
+                rx.form(
+                    rx.vstack(
+                        rx.text(t("org_delete.intro"), size="2", color_scheme="gray"),
+                        form_field(
+                            "org_delete.type_name",
+                            id="org-delete-name",
+                            name="typed_name",
+                            value=PrivacyState.delete_typed,
+                            on_change=PrivacyState.set_delete_typed,
+                            error=PrivacyState.delete_error,
+                            placeholder=PrivacyState.tenant_name,
+                            auto_complete="off",
+                        ),
+                        rx.button(
+                            t("org_delete.submit"),
+                            type="submit",
+                            color_scheme="red",
+                            loading=PrivacyState.delete_busy,
+                            disabled=PrivacyState.delete_typed == "",
+                        ),
+                        spacing="3",
+                        align="start",
+                        width="100%",
+                    ),
+                    on_submit=PrivacyState.request_org_deletion,
+                    reset_on_submit=False,
+                    width="100%",
+                ),
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        max_width="640px",
+    )
+
+
 def what_ava_keeps() -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -255,6 +310,7 @@ def privacy_page() -> rx.Component:
                 retention_form(),
                 rx.cond(PrivacyState.is_admin, caller_form()),
                 what_ava_keeps(),
+                rx.cond(PrivacyState.is_admin, delete_organisation_form()),
                 spacing="5",
                 width="100%",
             ),

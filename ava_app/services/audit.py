@@ -47,6 +47,8 @@ ACTIONS = (
     "retention_changed",
     "retention_purged",
     "caller_erased",
+    "org_deletion_requested",
+    "org_deletion_cancelled",
 )
 
 

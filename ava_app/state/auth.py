@@ -78,6 +78,7 @@ class _Shell:
     organisations: list
     timezone: str
     country: str
+    deletion_due: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,8 @@ class AuthState(I18nState):
     tenant_name: str = ""
     role: str = ""
     email_verified: bool = True
+    # The day the organisation is to be deleted, as the business writes dates ("" when it is not).
+    org_deletion_due: str = ""
     sandbox: bool = False
     has_dev_outbox: bool = False
     form_error: str = ""
@@ -355,6 +358,7 @@ class AuthState(I18nState):
                 organisations=team.list_organisations(session, principal=principal),
                 timezone=region.timezone,
                 country=region.country,
+                deletion_due=tenant.deletion_due_at if tenant else None,
             )
 
         call = await self._call_async(shell)
@@ -373,6 +377,11 @@ class AuthState(I18nState):
             for row in read.organisations[:50]
         ]
         self._business_timezone, self.business_country = read.timezone, read.country
+        self.org_deletion_due = (
+            regional.format_date(read.deletion_due, timezone=read.timezone, language=self.lang, country=read.country)
+            if read.deletion_due
+            else ""
+        )
         self._shell_for, self._shell_read_at = key, time.time()
         return None
 

@@ -8,7 +8,14 @@ import reflex as rx
 
 from ava_app import routes
 from ava_app.i18n import translate
-from ava_app.services import caller_data, download_links, privacy_settings, retention
+from ava_app.services import (
+    caller_data,
+    download_links,
+    organisation_deletion,
+    privacy_settings,
+    regional,
+    retention,
+)
 from ava_app.services.errors import DomainError
 from ava_app.state.auth import AuthState
 
@@ -36,6 +43,10 @@ class PrivacyState(AuthState):
     caller_erased: str = ""
     caller_busy: bool = False
     confirm_erase: bool = False
+    # Deleting the organisation: the name typed to confirm, and its error.
+    delete_typed: str = ""
+    delete_error: str = ""
+    delete_busy: bool = False
 
     @rx.event
     def load_privacy(self):
@@ -160,6 +171,45 @@ class PrivacyState(AuthState):
     def _caller_refused(self, error: DomainError):
         if error.details.get("fields", {}).get("query"):
             self.caller_error = translate("caller.not_a_caller", self.lang or "en")
+            return None
+        return self._fail(error)
+
+    @rx.event
+    def set_delete_typed(self, value: str):
+        self.delete_typed = value[:200]
+        self.delete_error = ""
+
+    @rx.event
+    def request_org_deletion(self, form: dict | None = None):
+        """Schedule the organisation's deletion once its name is typed (admins only, their current organisation)."""
+        typed = str((form or {}).get("typed_name") or self.delete_typed)
+        call = self._call(
+            lambda s, p: organisation_deletion.request_deletion(s, principal=p, typed_name=typed),
+            busy="delete_busy",
+            on_error=self._delete_refused,
+        )
+        if call.refused:
+            return call.event
+        self.delete_typed = ""
+        self._forget_shell()
+        self.org_deletion_due = regional.format_date(
+            call.value, timezone=self._business_timezone, language=self.lang, country=self.business_country
+        )
+        return rx.toast.warning(translate("org_delete.scheduled", self.lang or "en"))
+
+    @rx.event
+    def cancel_org_deletion(self):
+        """Keep the organisation (admins only)."""
+        call = self._call(lambda s, p: organisation_deletion.cancel_deletion(s, principal=p), busy="delete_busy")
+        if call.refused:
+            return call.event
+        self._forget_shell()
+        self.org_deletion_due = ""
+        return rx.toast.success(translate("org_delete.cancelled", self.lang or "en"))
+
+    def _delete_refused(self, error: DomainError):
+        if error.details.get("fields", {}).get("typed_name"):
+            self.delete_error = translate("org_delete.mismatch", self.lang or "en")
             return None
         return self._fail(error)
 

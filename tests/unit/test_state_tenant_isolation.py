@@ -540,6 +540,8 @@ COVERED_HANDLERS = {
     "PrivacyState.find_caller",
     "PrivacyState.export_caller",
     "PrivacyState.erase_caller",
+    "PrivacyState.request_org_deletion",
+    "PrivacyState.cancel_org_deletion",
     "PhoneNumbersState.load_numbers",
     "PhoneNumbersState.open_config",
     "PhoneNumbersState.save_config",
@@ -1112,6 +1114,18 @@ async def test_privacy_events_read_and_change_the_callers_organisation_only(worl
         assert await run(state, "erase_caller") == ["toast:success"]
     assert await run(state, "find_caller", {"caller": "not a number"}) == []
     assert state.caller_error and state.caller_found == {}
+    # Deleting: A's name does not schedule anything; B's own name schedules B only, and B cancels it.
+    assert await run(state, "request_org_deletion", {"typed_name": db.get(Tenant, a.tenant_id).name}) == []
+    assert state.delete_error
+    assert await run(state, "request_org_deletion", {"typed_name": db.get(Tenant, b.tenant_id).name}) == [
+        "toast:warning"
+    ]
+    db.expire_all()
+    assert db.get(Tenant, b.tenant_id).deletion_due_at is not None and state.org_deletion_due
+    assert db.get(Tenant, a.tenant_id).deletion_due_at is None
+    assert await run(state, "cancel_org_deletion") == ["toast:success"]
+    db.expire_all()
+    assert db.get(Tenant, b.tenant_id).deletion_due_at is None and state.org_deletion_due == ""
     assert_nothing_of(a, state)
     assert_unchanged(engine, a, before)
 

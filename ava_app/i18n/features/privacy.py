@@ -74,6 +74,22 @@ EN: dict[str, str] = {
         "A STOP they sent is kept, so AVA never texts them again."
     ),
     "audit.action.caller_erased": "A caller's data erased",
+    "org_delete.title": "Delete this organisation",
+    "org_delete.intro": (
+        "Everything of this business is deleted seven days from now: calls, recordings, bookings, settings and the "
+        "team's access. Its numbers are released and its assistant is deleted at the voice provider. You can cancel "
+        "until then, and download what you need meanwhile."
+    ),
+    "org_delete.type_name": "Type the organisation's name to confirm",
+    "org_delete.submit": "Delete in 7 days",
+    "org_delete.mismatch": "That is not this organisation's name. Type it exactly as shown at the top of the page.",
+    "org_delete.scheduled": "The organisation will be deleted in 7 days. You can cancel until then.",
+    "org_delete.banner": "This organisation and all its data will be deleted on",
+    "org_delete.banner_cancel": "Cancel the deletion",
+    "org_delete.cancel": "Keep this organisation",
+    "org_delete.cancelled": "The deletion is cancelled: nothing will be deleted.",
+    "audit.action.org_deletion_requested": "Organisation deletion requested",
+    "audit.action.org_deletion_cancelled": "Organisation deletion cancelled",
     "retention.title": "How long AVA keeps it",
     "retention.intro": (
         "Every night AVA deletes what is older than you chose, here and at the voice provider. The calls stay in your "
@@ -176,6 +192,24 @@ FR: dict[str, str] = {
         "fournisseur. Un STOP envoyé est conservé, pour qu'AVA ne lui écrive plus jamais."
     ),
     "audit.action.caller_erased": "Données d'un appelant effacées",
+    "org_delete.title": "Supprimer cette organisation",
+    "org_delete.intro": (
+        "Tout ce qui concerne cette entreprise est supprimé dans sept jours : appels, enregistrements, rendez-vous, "
+        "réglages et accès de l'équipe. Ses numéros sont libérés et son assistant supprimé chez le fournisseur vocal. "
+        "Vous pouvez annuler d'ici là, et télécharger ce dont vous avez besoin."
+    ),
+    "org_delete.type_name": "Saisissez le nom de l'organisation pour confirmer",
+    "org_delete.submit": "Supprimer dans 7 jours",
+    "org_delete.mismatch": (
+        "Ce n'est pas le nom de cette organisation. Saisissez-le tel qu'il s'affiche en haut de la page."
+    ),
+    "org_delete.scheduled": "L'organisation sera supprimée dans 7 jours. Vous pouvez annuler d'ici là.",
+    "org_delete.banner": "Cette organisation et toutes ses données seront supprimées le",
+    "org_delete.banner_cancel": "Annuler la suppression",
+    "org_delete.cancel": "Garder cette organisation",
+    "org_delete.cancelled": "Suppression annulée : rien ne sera supprimé.",
+    "audit.action.org_deletion_requested": "Suppression de l'organisation demandée",
+    "audit.action.org_deletion_cancelled": "Suppression de l'organisation annulée",
     "retention.title": "Combien de temps AVA conserve",
     "retention.intro": (
         "Chaque nuit, AVA supprime ce qui est plus ancien que votre choix, chez elle et chez le fournisseur vocal. Les "
