@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from ava_app import routes
-from ava_app.components.forms import form_alert, form_field, select_field, sms_code_field
+from ava_app.components.forms import confirm_dialog, form_alert, form_field, select_field, sms_code_field
 from ava_app.components.i18n import t
 from ava_app.components.layout import app_layout
 from ava_app.languages import LANGUAGES
@@ -193,6 +193,57 @@ def password_form() -> rx.Component:
     )
 
 
+def delete_account_form() -> rx.Component:
+    """Delete one's own account: confirmed with the password (or the email address), then once more in a dialog."""
+    return rx.vstack(
+        rx.text(t("account_delete.intro"), size="2", color_scheme="gray"),
+        rx.form(
+            rx.vstack(
+                rx.cond(
+                    ProfileState.account_confirm_kind == "password",
+                    form_field(
+                        "account_delete.password",
+                        id="account-delete-confirmation",
+                        name="confirmation",
+                        type="password",
+                        auto_complete="current-password",
+                        error=ProfileState.account_error,
+                    ),
+                    form_field(
+                        "account_delete.email",
+                        id="account-delete-confirmation",
+                        name="confirmation",
+                        type="email",
+                        auto_complete="off",
+                        error=ProfileState.account_error,
+                    ),
+                ),
+                rx.button(
+                    t("account_delete.submit"), type="submit", color_scheme="red", variant="soft",
+                    loading=ProfileState.account_busy,
+                ),
+                spacing="3",
+                width="100%",
+                align="start",
+            ),
+            on_submit=ProfileState.ask_delete_account,
+            reset_on_submit=False,
+            no_validate=True,
+            width="100%",
+        ),
+        confirm_dialog(
+            open=ProfileState.account_dialog,
+            title=t("account_delete.dialog_title"),
+            body=rx.text(t("account_delete.dialog_body")),
+            confirm_label=t("account_delete.dialog_confirm"),
+            on_confirm=ProfileState.delete_account,
+            on_cancel=ProfileState.cancel_delete_account,
+        ),
+        spacing="3",
+        width="100%",
+    )  # fmt: skip
+
+
 def profile_page() -> rx.Component:
     return app_layout(
         rx.cond(
@@ -206,6 +257,7 @@ def profile_page() -> rx.Component:
             rx.cond(PhoneState.pending_phone != "", phone_code_form(), phone_number_form()),
         ),
         section("password.title", password_form()),
+        section("account_delete.title", delete_account_form()),
         title_key="settings.profile",
         back=("settings.title", routes.SETTINGS),
     )

@@ -49,6 +49,7 @@ ACTIONS = (
     "caller_erased",
     "org_deletion_requested",
     "org_deletion_cancelled",
+    "account_deleted",
 )
 
 

@@ -8,9 +8,10 @@ import reflex as rx
 
 from ava_app import routes
 from ava_app.i18n import CATALOGUES, translate
-from ava_app.services import accounts, audit
+from ava_app.services import account_deletion, accounts, audit
 from ava_app.services.errors import DomainError
 from ava_app.state.account import FieldChecks
+from ava_app.state.auth import AuthState
 
 AUDIT_PAGE_SIZE = 25
 BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari"))
@@ -43,6 +44,12 @@ class ProfileState(FieldChecks):
     password_busy: bool = False
     # Arrived from an email link that removed a password chosen before the address was confirmed.
     sign_in_reset: bool = False
+    # Deleting the account: what confirms it (password, or email without one), the dialog, the refusal.
+    account_confirm_kind: str = "password"
+    account_dialog: bool = False
+    account_error: str = ""
+    account_busy: bool = False
+    _account_confirmation: str = ""
 
     @rx.event
     def load_profile(self):
@@ -54,6 +61,47 @@ class ProfileState(FieldChecks):
         me = call.value
         self.name, self.locale = me.name, me.locale
         self._email = me.email
+        kind = self._call(lambda s, p: account_deletion.confirmation_kind(s, principal=p))
+        if not kind.refused:
+            self.account_confirm_kind = kind.value
+
+    @rx.event
+    def ask_delete_account(self, form: dict):
+        """Step 1: the confirmation typed; the dialog asks once more before anything is deleted."""
+        self._account_confirmation = str(form.get("confirmation") or "")[:1024]
+        self.account_error = ""
+        if not self._account_confirmation.strip():
+            self.account_error = translate("account_delete.confirm_needed", self.lang or "en")
+            return
+        self.account_dialog = True
+
+    @rx.event
+    def cancel_delete_account(self, *_):
+        self.account_dialog = False
+        self._account_confirmation = ""
+
+    @rx.event
+    def delete_account(self):
+        """Step 2: delete the signed-in person's own account, then leave as after a logout."""
+        self.account_dialog = False
+        confirmation, self._account_confirmation = self._account_confirmation, ""
+        lang = self.lang or "en"
+
+        def refused(error: DomainError):
+            if error.details.get("fields", {}).get("confirmation"):
+                self.account_error = translate(f"account_delete.wrong_{self.account_confirm_kind}", lang)
+            else:
+                self.account_error = self._error_text(error)
+            return None
+
+        call = self._call(
+            lambda s, p: account_deletion.delete_own_account(s, principal=p, confirmation=confirmation),
+            busy="account_busy",
+            on_error=refused,
+        )
+        if call.refused:
+            return call.event
+        return [rx.toast.success(translate("account_delete.done", lang)), AuthState.logout]
 
     @rx.event
     def set_locale(self, value: str):

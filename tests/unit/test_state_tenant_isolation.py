@@ -564,6 +564,7 @@ COVERED_HANDLERS = {
     "ProfileState.load_profile",
     "ProfileState.save_profile",
     "ProfileState.change_password",
+    "ProfileState.delete_account",
     "PhoneState.load_phone",
     "PhoneState.send_phone_code",
     "PhoneState.confirm_phone",
@@ -919,6 +920,12 @@ async def test_profile_events_change_only_the_caller(world, engine):
     assert await run(state, "save_profile", {"name": "Beta Baker", "phone": ""}) == ["toast:success"]
     await run(state, "change_password", {"current_password": "not-it-at-all", "new_password": "another-tulip-77"})
     assert state.errors
+    # Deleting an account is the caller's own: a wrong password deletes nothing, here or in A.
+    assert state.account_confirm_kind == "password"
+    await run(state, "ask_delete_account", {"confirmation": "not-it-at-all"})
+    assert state.account_dialog
+    assert await run(state, "delete_account") == []
+    assert state.account_error == "That is not your password." and not state.account_dialog
     assert_nothing_of(a, state)
     assert_unchanged(engine, a, world.before)
 

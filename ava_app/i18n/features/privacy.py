@@ -90,6 +90,28 @@ EN: dict[str, str] = {
     "org_delete.cancelled": "The deletion is cancelled: nothing will be deleted.",
     "audit.action.org_deletion_requested": "Organisation deletion requested",
     "audit.action.org_deletion_cancelled": "Organisation deletion cancelled",
+    "account_delete.title": "Delete my account",
+    "account_delete.intro": (
+        "Your account, your sessions and the API keys you created are deleted. Organisations keep their calls and "
+        "data. If you are the only admin of an organisation, make someone else admin first, or delete that "
+        "organisation (Settings › Privacy)."
+    ),
+    "account_delete.password": "Your password, to confirm",
+    "account_delete.email": "Your email address, to confirm",
+    "account_delete.submit": "Delete my account",
+    "account_delete.confirm_needed": "Type it to confirm it is you.",
+    "account_delete.wrong_password": "That is not your password.",
+    "account_delete.wrong_email": "That is not your account's email address.",
+    "account_delete.dialog_title": "Delete your account for good?",
+    "account_delete.dialog_body": "You will be logged out everywhere. This cannot be undone.",
+    "account_delete.dialog_confirm": "Delete my account",
+    "account_delete.done": "Your account is deleted.",
+    "error.account_hand_over": "{organisation} would have no admin left. Make someone else admin of it first.",
+    "error.account_alone": (
+        "You are alone in {organisation}. Delete that organisation first (Settings › Privacy), or invite someone to "
+        "take it over."
+    ),
+    "audit.action.account_deleted": "A member deleted their account",
     "retention.title": "How long AVA keeps it",
     "retention.intro": (
         "Every night AVA deletes what is older than you chose, here and at the voice provider. The calls stay in your "
@@ -210,6 +232,30 @@ FR: dict[str, str] = {
     "org_delete.cancelled": "Suppression annulée : rien ne sera supprimé.",
     "audit.action.org_deletion_requested": "Suppression de l'organisation demandée",
     "audit.action.org_deletion_cancelled": "Suppression de l'organisation annulée",
+    "account_delete.title": "Supprimer mon compte",
+    "account_delete.intro": (
+        "Votre compte, vos sessions et les clés d'API que vous avez créées sont supprimés. Les organisations gardent "
+        "leurs appels et leurs données. Si vous êtes le seul administrateur d'une organisation, nommez d'abord "
+        "quelqu'un d'autre administrateur, ou supprimez cette organisation (Paramètres › Confidentialité)."
+    ),
+    "account_delete.password": "Votre mot de passe, pour confirmer",
+    "account_delete.email": "Votre adresse e-mail, pour confirmer",
+    "account_delete.submit": "Supprimer mon compte",
+    "account_delete.confirm_needed": "Saisissez-le pour confirmer que c'est bien vous.",
+    "account_delete.wrong_password": "Ce n'est pas votre mot de passe.",
+    "account_delete.wrong_email": "Ce n'est pas l'adresse e-mail de votre compte.",
+    "account_delete.dialog_title": "Supprimer définitivement votre compte ?",
+    "account_delete.dialog_body": "Vous serez déconnecté partout. C'est définitif.",
+    "account_delete.dialog_confirm": "Supprimer mon compte",
+    "account_delete.done": "Votre compte est supprimé.",
+    "error.account_hand_over": (
+        "{organisation} n'aurait plus d'administrateur. Nommez d'abord quelqu'un d'autre administrateur."
+    ),
+    "error.account_alone": (
+        "Vous êtes seul dans {organisation}. Supprimez d'abord cette organisation (Paramètres › Confidentialité), ou "
+        "invitez quelqu'un à la reprendre."
+    ),
+    "audit.action.account_deleted": "Un membre a supprimé son compte",
     "retention.title": "Combien de temps AVA conserve",
     "retention.intro": (
         "Chaque nuit, AVA supprime ce qui est plus ancien que votre choix, chez elle et chez le fournisseur vocal. Les "
