@@ -10,6 +10,7 @@ from ava_app.components.forms import confirm_dialog, field_label, form_field
 from ava_app.components.i18n import t
 from ava_app.components.layout import app_layout
 from ava_app.pages.settings_notifications import switch_row
+from ava_app.services import retention
 from ava_app.state.privacy import PrivacyState
 
 OPTIONAL = (
@@ -18,15 +19,11 @@ OPTIONAL = (
     ("birth_dates", PrivacyState.redact_birth_dates, PrivacyState.set_redact_birth_dates),
 )
 KEPT = ("calls", "recordings", "messages", "raw", "audit")
+# The periods offered (days), as ``services.retention`` accepts them.
 PERIODS = (
-    ("recordings", PrivacyState.keep_recordings, PrivacyState.set_keep_recordings, ("7", "30", "90", "180", "365")),
-    (
-        "transcripts",
-        PrivacyState.keep_transcripts,
-        PrivacyState.set_keep_transcripts,
-        ("30", "90", "180", "365", "730"),
-    ),
-    ("payloads", PrivacyState.keep_payloads, PrivacyState.set_keep_payloads, ("7", "14", "30")),
+    ("recordings", PrivacyState.keep_recordings, PrivacyState.set_keep_recordings, retention.RECORDING_CHOICES),
+    ("transcripts", PrivacyState.keep_transcripts, PrivacyState.set_keep_transcripts, retention.TRANSCRIPT_CHOICES),
+    ("payloads", PrivacyState.keep_payloads, PrivacyState.set_keep_payloads, retention.PAYLOAD_CHOICES),
 )
 
 

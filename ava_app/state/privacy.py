@@ -138,25 +138,28 @@ class PrivacyState(AuthState):
         self.confirm_erase = True
 
     @rx.event
-    def cancel_erase(self, *_):
+    def cancel_erase(self, _open: bool = False):
         self.confirm_erase = False
 
     @rx.event
-    def erase_caller(self):
-        """Erase the caller found everywhere (admins only); says what was removed."""
+    async def erase_caller(self):
+        """Erase the caller found everywhere (admins only); says what was removed. Off the event loop: the voice
+        provider is called for each of their calls (in sandbox mode it is this very server)."""
         self.confirm_erase = False
+        self.caller_busy = True
+        yield
         query = self.caller_query
-        call = self._call(
+        call = await self._call_async(
             lambda s, p: caller_data.erase_caller(s, principal=p, query=query),
             busy="caller_busy",
             on_error=self._caller_refused,
         )
         if call.refused:
-            return call.event
+            yield call.event
+            return
         found = self._found(call.value)
         self.caller_found = {}
         self.caller_erased = translate("caller.erased", self.lang or "en", **found)
-        return rx.toast.success(self.caller_erased)
 
     def _found(self, value: caller_data.CallerFindings) -> dict[str, str]:
         return {

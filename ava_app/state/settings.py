@@ -76,7 +76,7 @@ class ProfileState(FieldChecks):
         self.account_dialog = True
 
     @rx.event
-    def cancel_delete_account(self, *_):
+    def cancel_delete_account(self, _open: bool = False):
         self.account_dialog = False
         self._account_confirmation = ""
 

@@ -14,9 +14,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlmodel import Session, select
 
-from ava_app.models import Call, CallMessage, WebhookEvent
+from ava_app.models import Call, CallMessage, Tenant, User, WebhookEvent
 from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.members import log_in, make_member
+from tests.e2e.members import PASSWORD, log_in, make_member, open_profile
 from tests.e2e.test_live_push import CONTRACTS, Business
 
 pytestmark = pytest.mark.e2e
@@ -30,6 +30,7 @@ def report_with_card(business: Business, caller: str) -> tuple[dict, str]:
     call_id = str(uuid.uuid4())
     message["call"]["id"] = call_id
     message["call"]["phoneNumberId"] = business.number_id
+    message["call"]["type"] = "inboundPhoneCall"  # the fixture's call is outbound
     message["call"]["customer"] = message["customer"] = {"number": caller}
     message.pop("phoneNumber", None)
     message.pop("assistant", None)
@@ -59,7 +60,7 @@ def save_redaction(page: Page, base_url: str) -> None:
     expect(page.get_by_text("On by default for clinics and law firms")).to_be_visible()
     switch.click()
     page.get_by_role("switch", name="Email addresses").click()
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_text("Privacy settings saved.")).to_be_visible()
 
 
@@ -96,6 +97,26 @@ def test_an_admin_turns_redaction_on_and_the_next_call_shows_no_card_number(live
     ]
     assert stored and not [text for text in stored if "4111" in text]
 
+    # Retention: recordings kept 30 days, saved and read back.
+    page.goto(live_server + "/settings/privacy")
+    page.get_by_label("Recordings").click()
+    page.get_by_role("option", name="30 days").click()
+    page.get_by_role("button", name="Save periods").click()
+    expect(page.get_by_text("Retention periods saved.")).to_be_visible()
+    db.expire_all()
+    assert db.get(Tenant, business.tenant.id).retain_recordings_days == 30
+
+    # The caller asks to be forgotten: found as the owner types the number, then erased after a confirmation.
+    page.get_by_label("Phone number or e-mail address").fill("(650) 555-0177")
+    page.get_by_role("button", name="Find").click()
+    expect(page.get_by_text("calls (with their recordings and transcripts)")).to_be_visible()
+    page.get_by_role("button", name="Erase everything").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Erase for good").click()
+    expect(page.get_by_text(re.compile(r"^Erased for \(650\) 555-0177\. Calls: 1, bookings: 0"))).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "privacy-caller-erased.png"), full_page=True)
+    db.expire_all()
+    assert db.exec(select(Call).where(Call.provider_call_id == provider_call_id)).first() is None
+
 
 def test_a_viewer_sees_the_choice_but_cannot_change_it(live_server: str, browser: Browser, db: Session):
     business = Business(db, "Privacy Viewers")
@@ -107,8 +128,30 @@ def test_a_viewer_sees_the_choice_but_cannot_change_it(live_server: str, browser
         page.goto(live_server + "/settings/privacy")
         expect(page.get_by_text("Only admins can change these settings.")).to_be_visible()
         expect(page.get_by_role("switch", name="Take personal data out of calls")).to_be_disabled()
-        expect(page.get_by_role("button", name="Save")).to_have_count(0)
+        expect(page.get_by_role("button", name="Save", exact=True)).to_have_count(0)
         expect(page.get_by_text("What AVA keeps")).to_be_visible()
         page.screenshot(path=str(ARTIFACTS / "privacy-settings-viewer-390.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_a_member_deletes_their_own_account_and_can_no_longer_log_in(live_server: str, page: Page, db: Session):
+    business = Business(db, "Privacy Leavers")
+    email = make_member(db, tenant=business.tenant, role="user", name="Lou Leaving").email
+    log_in(page, live_server, email)
+    open_profile(page, live_server)
+    page.get_by_label("Your password, to confirm").fill("not-my-password-at-all")
+    page.get_by_role("button", name="Delete my account").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Delete my account").click()
+    expect(page.get_by_text("That is not your password.")).to_be_visible()
+
+    page.get_by_label("Your password, to confirm").fill(PASSWORD)
+    page.get_by_role("button", name="Delete my account").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Delete my account").click()
+    expect(page).to_have_url(re.compile(r"/login/?$"))
+    db.expire_all()
+    assert db.exec(select(User).where(User.email == email)).first() is None
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/login/?$"))

@@ -70,8 +70,8 @@ EN: dict[str, str] = {
     ),
     "caller.erase_confirm": "Erase for good",
     "caller.erased": (
-        "Erased for {caller}: {calls} calls, {bookings} bookings, {messages} messages, {raw} raw provider messages. "
-        "A STOP they sent is kept, so AVA never texts them again."
+        "Erased for {caller}. Calls: {calls}, bookings: {bookings}, messages: {messages}, raw provider messages: "
+        "{raw}. A STOP they sent is kept, so AVA never texts them again."
     ),
     "audit.action.caller_erased": "A caller's data erased",
     "org_delete.title": "Delete this organisation",
@@ -210,8 +210,8 @@ FR: dict[str, str] = {
     ),
     "caller.erase_confirm": "Effacer définitivement",
     "caller.erased": (
-        "Effacé pour {caller} : {calls} appels, {bookings} rendez-vous, {messages} messages, {raw} messages bruts du "
-        "fournisseur. Un STOP envoyé est conservé, pour qu'AVA ne lui écrive plus jamais."
+        "Effacé pour {caller}. Appels : {calls}, rendez-vous : {bookings}, messages : {messages}, messages bruts du "
+        "fournisseur : {raw}. Un STOP envoyé est conservé, pour qu'AVA ne lui écrive plus jamais."
     ),
     "audit.action.caller_erased": "Données d'un appelant effacées",
     "org_delete.title": "Supprimer cette organisation",
