@@ -267,7 +267,14 @@ def deletion_banner() -> rx.Component:
         rx.callout.root(
             rx.callout.icon(rx.icon("trash-2")),
             rx.flex(
-                rx.callout.text(t("org_delete.banner"), " ", rx.text.strong(AuthState.org_deletion_due), ".", flex="1"),
+                rx.callout.text(
+                    t("org_delete.banner"),
+                    " ",
+                    rx.text.strong(AuthState.org_deletion_due),
+                    ".",
+                    flex="1",
+                    min_width="200px",
+                ),
                 rx.cond(
                     AuthState.is_admin,
                     rx.link(t("org_delete.banner_cancel"), href=routes.SETTINGS_PRIVACY, size="2", weight="medium"),
