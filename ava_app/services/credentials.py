@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
-from ava_app.models import ProviderCredential, WebhookSecret, utcnow
+from ava_app.models import CalendarConnection, ProviderCredential, WebhookSecret, utcnow
 from ava_app.services.errors import DomainError, Invalid
 from ava_app.services.providers.llm import OpenAIAccess, openai_access
 from ava_app.settings import get_settings
@@ -360,7 +360,8 @@ class ReencryptReport(NamedTuple):
 
 
 def reencrypt_stored_secrets(session: Session) -> ReencryptReport:
-    """Re-encrypt every stored secret (provider credentials, tenant webhook secrets) under the current server key.
+    """Re-encrypt every stored secret (provider credentials, tenant webhook secrets, calendar tokens) under the
+    current server key. (A calendar connection under way keeps its PKCE verifier for ten minutes only: not rotated.)
 
     Run after changing ``AVA_SECRET_KEY`` with the old one in ``AVA_SECRET_KEY_PREVIOUS``; once it reports nothing
     unreadable, the old key can be removed. Safe to run again; commits in batches.
@@ -385,6 +386,22 @@ def reencrypt_stored_secrets(session: Session) -> ReencryptReport:
             row.secret_encrypted, recovered = fernet.encrypt(value.encode()).decode(), recovered + 1
         session.add(row)
         if (reencrypted + recovered) % _REENCRYPT_BATCH == 0:
+            session.commit()
+    for connection in session.exec(select(CalendarConnection).order_by(col(CalendarConnection.id))).all():
+        try:
+            connection.refresh_token_encrypted = fernet.rotate(connection.refresh_token_encrypted.encode()).decode()
+        except InvalidToken:
+            unreadable.append(f"tenant {connection.tenant_id}: {connection.provider} calendar connection")
+            continue
+        # The cached access token is only a cache: one no key opens is dropped and fetched again when needed.
+        try:
+            if connection.access_token_encrypted:
+                connection.access_token_encrypted = fernet.rotate(connection.access_token_encrypted.encode()).decode()
+        except InvalidToken:
+            connection.access_token_encrypted, connection.access_token_expires_at = None, None
+        session.add(connection)
+        reencrypted += 1
+        if reencrypted % _REENCRYPT_BATCH == 0:
             session.commit()
     session.commit()
     return ReencryptReport(reencrypted=reencrypted, recovered=recovered, unreadable=unreadable)

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from ava_app.models import ProviderCredential, WebhookSecret, utcnow
+from ava_app.models import CalendarConnection, ProviderCredential, WebhookSecret, utcnow
 from ava_app.services import credentials
 from ava_app.services.credentials import CredentialUnreadable
 from ava_app.services.errors import Invalid
@@ -344,3 +344,54 @@ def test_smtp_port_and_security_are_checked(db, secret_key):
         db, tenant_id=tenant.id, provider="smtp", secret={**secret, "port": "465", "tls": "ssl"}
     )
     assert saved["provider"] == "smtp"
+
+
+def test_calendar_tokens_move_to_the_current_key_and_an_unreadable_access_token_is_dropped(db, secret_key, monkeypatch):
+    tenant, other = make_tenant(db), make_tenant(db)
+    google = CalendarConnection(
+        tenant_id=tenant.id,
+        provider="google",
+        refresh_token_encrypted=credentials.encrypt_text("refresh-google"),
+        access_token_encrypted=credentials.encrypt_text("access-google"),
+        access_token_expires_at=utcnow(),
+    )
+    db.add(google)
+    db.commit()
+    before = google.refresh_token_encrypted
+    monkeypatch.setenv("AVA_SECRET_KEY_PREVIOUS", "k" * 48)
+    secret_key("new-server-key-" + "n" * 40)
+    # A connection saved after the change, with an access token no key opens (say, copied from another server).
+    microsoft = CalendarConnection(
+        tenant_id=other.id,
+        provider="microsoft",
+        refresh_token_encrypted=credentials.encrypt_text("refresh-microsoft"),
+        access_token_encrypted="not-a-fernet-token",
+    )
+    db.add(microsoft)
+    db.commit()
+
+    report = credentials.reencrypt_stored_secrets(db)
+
+    assert (report.reencrypted, report.unreadable) == (2, [])
+    monkeypatch.delenv("AVA_SECRET_KEY_PREVIOUS")
+    secret_key("new-server-key-" + "n" * 40)
+    db.expire_all()
+    google, microsoft = db.get(CalendarConnection, google.id), db.get(CalendarConnection, microsoft.id)
+    assert google.refresh_token_encrypted != before
+    assert credentials.decrypt_text(google.refresh_token_encrypted) == "refresh-google"
+    assert credentials.decrypt_text(google.access_token_encrypted) == "access-google"
+    assert credentials.decrypt_text(microsoft.refresh_token_encrypted) == "refresh-microsoft"
+    assert (microsoft.access_token_encrypted, microsoft.access_token_expires_at) == (None, None)
+
+
+def test_a_calendar_token_no_key_opens_is_reported(db, secret_key):
+    tenant = make_tenant(db)
+    db.add(
+        CalendarConnection(
+            tenant_id=tenant.id, provider="google", refresh_token_encrypted=credentials.encrypt_text("old")
+        )
+    )
+    db.commit()
+    secret_key("new-server-key-" + "n" * 40)
+    report = credentials.reencrypt_stored_secrets(db)
+    assert report.unreadable == [f"tenant {tenant.id}: google calendar connection"]
