@@ -30,8 +30,6 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
-from alembic import command  # noqa: E402
-from alembic.config import Config  # noqa: E402
 from sqlalchemy import delete  # noqa: E402
 from sqlmodel import Session, col, select  # noqa: E402
 
@@ -40,6 +38,7 @@ from ava_app.models import Assistant, Call, PhoneNumber, Tenant  # noqa: E402
 from ava_app.services.ingest.events import ingest_vapi_event  # noqa: E402
 from ava_app.services.ingest.payloads import parse_vapi_payload  # noqa: E402
 from ava_app.services.redaction import ALL_ON, redact  # noqa: E402
+from bench.bookings import migrate, p95  # noqa: E402
 
 GOAL_RATIO = 1.25
 REPORT = PROJECT_DIR / "tests" / "fixtures" / "contracts" / "end-of-call-report.json"
@@ -47,21 +46,6 @@ SAID = (
     "My card is four one one one, one one one one, one one one one, one one one one. Or take it from my account "
     "GB82 WEST 1234 5698 7654 32. My social security number is 123-45-6789."
 )
-
-
-def migrate(url: str) -> None:
-    from ava_app.db import get_engine
-    from ava_app.settings import get_settings
-
-    os.environ["AVA_DATABASE_URL"] = url
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    command.upgrade(Config(str(PROJECT_DIR / "alembic.ini")), "head")
-
-
-def p95(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def business(session: Session, *, name: str, redacting: bool) -> tuple[int, str]:

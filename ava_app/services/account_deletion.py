@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
 from ava_app.models import Membership, Tenant, User
-from ava_app.services import api_keys, audit
+from ava_app.services import api_keys, audit, rate_limits
 from ava_app.services.errors import Conflict, Invalid, NotFound
 from ava_app.services.passwords import verify_password
 from ava_app.services.principal import Principal
@@ -52,6 +52,8 @@ def delete_own_account(session: Session, *, principal: Principal, confirmation: 
     user = session.get(User, user_id)
     if user is None:
         raise NotFound("Account not found.")
+    # A wrong confirmation counts like a failed login: a stolen session cannot guess the password here.
+    rate_limits.hit("login_account", user.email.lower())
     confirmed = (
         verify_password(confirmation, user.password_hash)
         if user.password_hash

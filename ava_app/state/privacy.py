@@ -97,19 +97,22 @@ class PrivacyState(AuthState):
         self.caller_error = ""
 
     @rx.event
-    def find_caller(self, form: dict | None = None):
-        """Count what AVA holds about the caller typed (admins only, in their own business)."""
+    async def find_caller(self, form: dict | None = None):
+        """Count what AVA holds about the caller typed (admins only, in their own business). Off the event loop: it
+        reads through the business's messages and raw provider messages."""
         query = str((form or {}).get("caller") or self.caller_query).strip()
         self.caller_query, self.caller_found, self.caller_erased = query, {}, ""
-        call = self._call(
+        self.caller_busy = True
+        yield
+        call = await self._call_async(
             lambda s, p: caller_data.find_caller(s, principal=p, query=query),
             busy="caller_busy",
             on_error=self._caller_refused,
         )
         if call.refused:
-            return call.event
+            yield call.event
+            return
         self.caller_found = self._found(call.value)
-        return None
 
     @rx.event
     def export_caller(self):
