@@ -192,6 +192,7 @@ def booking_form() -> rx.Component:
                                     variant=rx.cond(BookingsState.form_slot == slot["value"], "solid", "outline"),
                                     on_click=BookingsState.pick_slot(slot["value"]),
                                     class_name="booking-slot",
+                                    custom_attrs={"data-start": slot["value"]},
                                 ),
                             ),
                             wrap="wrap",
