@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -13,6 +14,8 @@ from sqlmodel import Session, create_engine
 
 from ava_app.private_files import private_dir, private_sqlite_file
 from ava_app.settings import get_settings
+
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str) -> Engine:
@@ -68,3 +71,26 @@ def database_is_reachable() -> bool:
         return True
     except Exception:
         return False
+
+
+def on_commit(session: Session, work: Callable[[], object]) -> None:
+    """Run ``work`` once the session's transaction commits, never if it rolls back (a job about a row that was not
+    kept, or one racing the row's own write, is worse than none). An error in ``work`` is logged, not raised: the
+    commit has happened."""
+    settled = False
+
+    def committed(_session: Session) -> None:
+        nonlocal settled
+        if not settled:
+            settled = True
+            try:
+                work()
+            except Exception:
+                log.warning("work after a commit failed", exc_info=True)
+
+    def rolled_back(_session: Session) -> None:
+        nonlocal settled
+        settled = True
+
+    event.listen(session, "after_commit", committed, once=True)
+    event.listen(session, "after_rollback", rolled_back, once=True)

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from ava_app.models import Tenant, as_utc, utcnow
 from ava_app.services import assistants, bookings, regional
 from ava_app.services.bookings import BookingOut, ServiceOut, Slot, StaffOut
+from ava_app.services.bookings.calendar_sync import sync_after_commit
 from ava_app.services.bookings.texts import text_caller
 from ava_app.services.errors import NotFound
 from ava_app.services.principal import Principal
@@ -133,6 +134,7 @@ def book(
         source="owner",
         check_rules=False,
     )
+    sync_after_commit(session, tenant_id=tenant_id, booking_id=booking.id)
     text_caller(session, tenant_id=tenant_id, booking=booking, change="booked")
     return booking
 
@@ -145,6 +147,7 @@ def move(
     moved = bookings.reschedule_booking(
         session, tenant_id=tenant_id, booking_id=booking_id, start_at=start_at, staff_id=staff_id, check_rules=False
     )
+    sync_after_commit(session, tenant_id=tenant_id, booking_id=moved.id)
     text_caller(session, tenant_id=tenant_id, booking=moved, change="moved")
     return moved
 
@@ -153,6 +156,7 @@ def cancel(session: Session, *, principal: Principal, booking_id: int) -> Bookin
     """Cancel one of the organisation's bookings; the caller is texted that it is cancelled."""
     tenant_id = principal.require_writer()
     cancelled = bookings.cancel_booking(session, tenant_id=tenant_id, booking_id=booking_id)
+    sync_after_commit(session, tenant_id=tenant_id, booking_id=cancelled.id)
     text_caller(session, tenant_id=tenant_id, booking=cancelled, change="cancelled")
     return cancelled
 

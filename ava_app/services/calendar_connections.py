@@ -47,6 +47,7 @@ from ava_app.services.providers.calendar_oauth import (
 )
 from ava_app.services.providers.calendars import AccessTokenRejected, CalendarClient, Interval, calendar_client
 from ava_app.settings import get_settings
+from ava_app.task_queue import enqueue
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +182,11 @@ def complete_connect(
         detail={"provider": provider, "account": row.account_email},
     )
     session.commit()
+    # The bookings still to come go to the calendar just connected (a job: this is the admin's browser request).
+    try:
+        enqueue("sync_future_bookings", attempt.tenant_id)
+    except Exception:
+        log.warning("tenant %s: bookings to come not queued for the new calendar", attempt.tenant_id, exc_info=True)
     return _out(provider, row)
 
 

@@ -3,8 +3,8 @@
 EN: dict[str, str] = {
     "calendar.title": "Calendar",
     "calendar.subtitle": (
-        "Connect the calendar you already use. AVA does not yet read your free times from it or write bookings to it: "
-        "that comes in a next version."
+        "Connect the calendar you already use. AVA never offers a caller a time that is busy in it, and writes every "
+        "booking it makes, moves or cancels there. If AVA cannot open it during a call, it takes a message instead."
     ),
     "calendar.connect_google": "Connect Google",
     "calendar.connect_microsoft": "Connect Microsoft",
@@ -24,7 +24,7 @@ EN: dict[str, str] = {
         "AVA stops reading your busy times and stops writing bookings to it. Events it already wrote stay there."
     ),
     "calendar.disconnected": "Calendar disconnected.",
-    "calendar.connected_notice": "{provider} is connected. New bookings will appear in it.",
+    "calendar.connected_notice": "{provider} is connected. Your bookings to come are being added to it.",
     "calendar.error.calendar_denied": "The connection was cancelled on the provider's page. Nothing was connected.",
     "calendar.error.calendar_state_invalid": "This connection link is not valid or was already used. Start again.",
     "calendar.error.calendar_state_expired": "The connection took too long. Start again.",
@@ -53,8 +53,9 @@ EN: dict[str, str] = {
 FR: dict[str, str] = {
     "calendar.title": "Agenda",
     "calendar.subtitle": (
-        "Connectez l'agenda que vous utilisez déjà. AVA n'y lit pas encore vos disponibilités et n'y inscrit pas "
-        "encore les rendez-vous : cela viendra dans une prochaine version."
+        "Connectez l'agenda que vous utilisez déjà. AVA ne propose jamais à un appelant une heure déjà occupée dans "
+        "cet agenda, et y inscrit chaque rendez-vous qu'il prend, déplace ou annule. S'il ne peut pas l'ouvrir "
+        "pendant un appel, il prend un message à la place."
     ),
     "calendar.connect_google": "Connecter Google",
     "calendar.connect_microsoft": "Connecter Microsoft",
@@ -74,7 +75,7 @@ FR: dict[str, str] = {
         "AVA cesse de lire vos disponibilités et d'y inscrire les rendez-vous. Les événements déjà inscrits restent."
     ),
     "calendar.disconnected": "Agenda déconnecté.",
-    "calendar.connected_notice": "{provider} est connecté. Les nouveaux rendez-vous y apparaîtront.",
+    "calendar.connected_notice": "{provider} est connecté. Vos rendez-vous à venir y sont ajoutés.",
     "calendar.error.calendar_denied": "La connexion a été annulée sur la page du fournisseur. Rien n'a été connecté.",
     "calendar.error.calendar_state_invalid": "Ce lien de connexion n'est pas valide ou a déjà servi. Recommencez.",
     "calendar.error.calendar_state_expired": "La connexion a pris trop de temps. Recommencez.",

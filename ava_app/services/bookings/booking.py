@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -80,12 +80,15 @@ def create_booking(
     check_rules: bool = True,
     busy: Sequence[Interval] = (),
     staff_busy: Mapping[int, Sequence[Interval]] | None = None,
+    offer_until: date | None = None,
 ) -> BookingOut:
     """Book ``service_id`` at ``start_at`` (aware) with ``staff_id``, or the first staff member free then.
 
     ``caller_phone`` is read in the tenant's country and stored in E.164. With ``check_rules`` (the assistant) the
     time must be a free slot under every rule; without (an owner placing a booking by hand) it only has to be free.
-    Raises SlotUnavailable (with the next slots), NotFound (service or staff not the tenant's) or Invalid.
+    ``busy``/``staff_busy`` block times as in ``find_slots``; ``offer_until`` (a local day) bounds the next slots a
+    refusal offers, when the busy times are known only that far. Raises SlotUnavailable (with the next slots),
+    NotFound (service or staff not the tenant's) or Invalid.
     """
     now = as_utc(now or utcnow())
     tenant = _tenant(session, tenant_id)
@@ -103,6 +106,7 @@ def create_booking(
         check_rules=check_rules,
         busy=busy,
         staff_busy=staff_busy,
+        offer_until=offer_until,
     )
     booking = Booking(
         tenant_id=tenant_id,
@@ -121,7 +125,17 @@ def create_booking(
         created_at=now,
         updated_at=now,
     )
-    _write(session, booking, tenant_id=tenant_id, service_id=service_id, staff_id=staff_id, now=now)
+    _write(
+        session,
+        booking,
+        tenant_id=tenant_id,
+        service_id=service_id,
+        staff_id=staff_id,
+        now=now,
+        busy=busy,
+        staff_busy=staff_busy,
+        offer_until=offer_until,
+    )
     return _out(session, booking)
 
 
@@ -137,6 +151,7 @@ def reschedule_booking(
     check_rules: bool = True,
     busy: Sequence[Interval] = (),
     staff_busy: Mapping[int, Sequence[Interval]] | None = None,
+    offer_until: date | None = None,
 ) -> BookingOut:
     """Move a live booking to ``start_at`` (same service; ``staff_id`` or the first staff member free).
 
@@ -157,12 +172,23 @@ def reschedule_booking(
         check_rules=check_rules,
         busy=busy,
         staff_busy=staff_busy,
+        offer_until=offer_until,
         ignore_booking_id=booking_id,
     )
     booking.staff_id, booking.start_at, booking.end_at = slot.staff_id, slot.start_at, slot.end_at
     booking.busy_until = slot.end_at + timedelta(minutes=service.buffer_minutes)
     booking.updated_at = now
-    _write(session, booking, tenant_id=tenant_id, service_id=service.id or 0, staff_id=staff_id, now=now)
+    _write(
+        session,
+        booking,
+        tenant_id=tenant_id,
+        service_id=service.id or 0,
+        staff_id=staff_id,
+        now=now,
+        busy=busy,
+        staff_busy=staff_busy,
+        offer_until=offer_until,
+    )
     return _out(session, booking)
 
 
@@ -270,6 +296,7 @@ def _free_slot(
     check_rules: bool,
     busy: Sequence[Interval],
     staff_busy: Mapping[int, Sequence[Interval]] | None,
+    offer_until: date | None = None,
     ignore_booking_id: int | None = None,
 ) -> Slot:
     """The slot at ``start_at`` (the first staff member free then), or SlotUnavailable with the next ones."""
@@ -281,7 +308,15 @@ def _free_slot(
             raise NotFound("This staff member does not exist.", code="booking_staff_not_found")
     if check_rules and start_at <= now:
         raise _unavailable(
-            session, tenant_id=tenant_id, service_id=service.id, staff_id=staff_id, now=now, reason="past"
+            session,
+            tenant_id=tenant_id,
+            service_id=service.id,
+            staff_id=staff_id,
+            now=now,
+            reason="past",
+            busy=busy,
+            staff_busy=staff_busy,
+            offer_until=offer_until,
         )
     day = regional.to_local(start_at, tenant.timezone).date()
     candidates = (
@@ -322,6 +357,9 @@ def _free_slot(
         now=now,
         reason="unavailable",
         after=start_at,
+        busy=busy,
+        staff_busy=staff_busy,
+        offer_until=offer_until,
     )
 
 
@@ -358,7 +396,16 @@ def _unchecked_candidates(
 
 
 def _write(
-    session: Session, booking: Booking, *, tenant_id: int, service_id: int, staff_id: int | None, now: datetime
+    session: Session,
+    booking: Booking,
+    *,
+    tenant_id: int,
+    service_id: int,
+    staff_id: int | None,
+    now: datetime,
+    busy: Sequence[Interval] = (),
+    staff_busy: Mapping[int, Sequence[Interval]] | None = None,
+    offer_until: date | None = None,
 ) -> None:
     """Insert or update the booking; on PostgreSQL a concurrent one that won the slot fails it in a savepoint."""
     try:
@@ -373,6 +420,9 @@ def _write(
             now=now,
             reason="taken",
             after=as_utc(booking.start_at),
+            busy=busy,
+            staff_busy=staff_busy,
+            offer_until=offer_until,
         ) from None
 
 
@@ -385,25 +435,30 @@ def _unavailable(
     now: datetime,
     reason: str,
     after: datetime | None = None,
+    busy: Sequence[Interval] = (),
+    staff_busy: Mapping[int, Sequence[Interval]] | None = None,
+    offer_until: date | None = None,
 ) -> SlotUnavailable:
-    """SlotUnavailable with the next free slots: after the asked time on its day and later, else from now."""
+    """SlotUnavailable with the next free slots (outside ``busy`` times, no later than ``offer_until``): after the
+    asked time on its day and later, else from now."""
     tenant = _tenant(session, tenant_id)
+    search = {
+        "tenant_id": tenant_id,
+        "service_id": service_id,
+        "staff_id": staff_id,
+        "now": now,
+        "last_day": offer_until,
+        "busy": busy,
+        "staff_busy": staff_busy,
+    }
     slots: list[Slot] = []
     if after is not None and after > now:
         slots = find_slots(
-            session,
-            tenant_id=tenant_id,
-            service_id=service_id,
-            staff_id=staff_id,
-            first_day=regional.to_local(after, tenant.timezone).date(),
-            now=now,
-            limit=NEXT_SLOTS * 8,
+            session, first_day=regional.to_local(after, tenant.timezone).date(), limit=NEXT_SLOTS * 8, **search
         )
         slots = [slot for slot in slots if slot.start_at > after][:NEXT_SLOTS]
     if not slots:
-        slots = find_slots(
-            session, tenant_id=tenant_id, service_id=service_id, staff_id=staff_id, now=now, limit=NEXT_SLOTS
-        )
+        slots = find_slots(session, limit=NEXT_SLOTS, **search)
     message = {
         "taken": "Someone else has just booked this time.",
         "past": "This time has already passed.",

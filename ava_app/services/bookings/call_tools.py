@@ -1,7 +1,10 @@
 """The assistant's booking tools, answered during a call (``assistant_tools.TOOLS`` takes them from here).
 
 ``check_availability``, ``book_appointment``, ``find_my_appointment``, ``reschedule_appointment`` and
-``cancel_appointment`` work on AVA's own calendar (``services.bookings``). Whatever the model sends, the answer is a
+``cancel_appointment`` work on AVA's own calendar (``services.bookings``). When the business connected a Google or
+Microsoft calendar, its busy times block slots and every change is written to it after the commit
+(``calendar_sync``); a calendar that cannot be read (reconnect needed, provider down) makes the tools offer a message
+instead of a time that might be taken. Whatever the model sends, the answer is a
 sentence the assistant can say or act on, in the call's language and the business's timezone: an unknown service,
 an unreadable date, a time in the past or not free gets the services or the next free times to offer, never an
 error the caller hears. A booking is found, moved or cancelled only for the number the caller is calling from; a
@@ -25,7 +28,7 @@ from sqlmodel import Session
 from ava_app.languages import Language
 from ava_app.models import Tenant, as_utc
 from ava_app.services import regional
-from ava_app.services.bookings.availability import PARTS_OF_DAY, Slot, find_slots
+from ava_app.services.bookings.availability import PARTS_OF_DAY, Interval, Slot, find_slots
 from ava_app.services.bookings.booking import (
     BookingOut,
     SlotUnavailable,
@@ -34,9 +37,11 @@ from ava_app.services.bookings.booking import (
     find_bookings_by_phone,
     reschedule_booking,
 )
+from ava_app.services.bookings.calendar_sync import CALENDAR_WINDOW_DAYS, calendar_busy, sync_after_commit
 from ava_app.services.bookings.catalog import ServiceOut, booking_rules, list_services, list_staff, match_service
 from ava_app.services.bookings.texts import text_caller
-from ava_app.services.errors import Forbidden, Invalid, NotFound
+from ava_app.services.calendar_connections import has_calendar
+from ava_app.services.errors import Forbidden, Invalid, NotFound, ProviderError
 from ava_app.services.ingest.calls import Routing, VapiEvent, ensure_call
 from ava_app.services.phones import parse as parse_phone
 
@@ -71,6 +76,8 @@ BOOKING_PHRASES: dict[Language, dict[str, str]] = {
         "slots_later": "Nothing is free for {service} that day. The next free times: {times}. Offer them to the "
         "caller; to book one, pass its slot.",
         "no_slots": "Nothing is free for {service} in the coming weeks. Offer to take a message for the team.",
+        "calendar_down": "The business's calendar cannot be checked right now, so no time can be offered or booked "
+        "on this call. Apologise, and offer to take a message: the team will call back to book.",
         "past": "That time has already passed. {offer}",
         "taken": "Someone else has just booked that time. {offer}",
         "unavailable": "That time is not available. {offer}",
@@ -112,6 +119,9 @@ BOOKING_PHRASES: dict[Language, dict[str, str]] = {
         "Proposez-les à l'appelant ; pour en réserver un, passez son créneau.",
         "no_slots": "Rien n'est libre pour {service} dans les semaines à venir. Proposez de prendre un message "
         "pour l'équipe.",
+        "calendar_down": "L'agenda de l'entreprise ne peut pas être consulté pour le moment : aucune heure ne peut "
+        "être proposée ni réservée pendant cet appel. Excusez-vous et proposez de prendre un message : l'équipe "
+        "rappellera pour fixer le rendez-vous.",
         "past": "Cette heure est déjà passée. {offer}",
         "taken": "Quelqu'un vient de réserver cette heure. {offer}",
         "unavailable": "Cette heure n'est pas disponible. {offer}",
@@ -221,6 +231,9 @@ class _Call:
             id=booking.id,
         )
 
+    def local_day(self, moment: datetime) -> date:
+        return regional.to_local(moment, self.tenant.timezone).date()
+
     def today(self) -> date:
         return regional.to_local(self.now, self.tenant.timezone).date()
 
@@ -284,6 +297,21 @@ class _Call:
             parsed = parsed.replace(tzinfo=regional.zone(self.tenant.timezone))
         return as_utc(parsed)
 
+    def calendar(self, first_day: date | None) -> tuple[list[Interval], date | None]:
+        """The connected calendars' busy times from ``first_day`` (default today) for ``CALENDAR_WINDOW_DAYS``, and
+        the last day they cover (None: no calendar, no bound). _Answer("calendar_down") when they cannot be read."""
+        if not has_calendar(self.session, tenant_id=self.tenant_id):
+            return [], None
+        first = max(first_day or self.today(), self.today())
+        last = first + timedelta(days=CALENDAR_WINDOW_DAYS - 1)
+        start, _ = regional.local_day_bounds(first, self.tenant.timezone)
+        _, end = regional.local_day_bounds(last, self.tenant.timezone)
+        try:
+            busy = calendar_busy(self.session, tenant_id=self.tenant_id, start=start, end=end)
+        except ProviderError:  # CalendarBroken, ProviderUnavailable and refusals alike
+            raise _Answer(self.say("calendar_down")) from None
+        return busy, last
+
     def refusal(self, exc: SlotUnavailable) -> str:
         slots = list(exc.details.get("next_slots") or [])
         offer = self.say("offer", times=self.times(slots)) if slots else self.say("offer_none")
@@ -345,8 +373,11 @@ def _check_availability(call: _Call, arguments: dict) -> str:
     part = _text(arguments.get("part_of_day")).lower()
     part_of_day = part if part in PARTS_OF_DAY else None
     staff_id = call.staff_id(arguments)
+    busy, known_until = call.calendar(first)
 
     def slots(first_day: date | None, last_day: date | None, part_of_day: str | None) -> list[Slot]:
+        if known_until is not None:
+            last_day = min(last_day or known_until, known_until)
         return find_slots(
             call.session,
             tenant_id=call.tenant_id,
@@ -357,6 +388,7 @@ def _check_availability(call: _Call, arguments: dict) -> str:
             now=call.now,
             limit=OFFERED_SLOTS,
             part_of_day=part_of_day,
+            busy=busy,
         )
 
     found = slots(first, last, part_of_day)
@@ -380,6 +412,7 @@ def _book_appointment(call: _Call, arguments: dict) -> str:
         phone = parse_phone(given_phone, call.tenant.country)
         if phone is None:
             return call.say("bad_phone", value=given_phone[:40])
+    busy, known_until = call.calendar(call.local_day(start_at))
     try:
         booking = create_booking(
             call.session,
@@ -393,9 +426,12 @@ def _book_appointment(call: _Call, arguments: dict) -> str:
             source="assistant",
             call_id=call.call_id(),
             now=call.now,
+            busy=busy,
+            offer_until=known_until,
         )
     except SlotUnavailable as exc:
         return call.refusal(exc)
+    sync_after_commit(call.session, tenant_id=call.tenant_id, booking_id=booking.id)
     text_caller(call.session, tenant_id=call.tenant_id, booking=booking, change="booked", language=call.language)
     return call.say(
         "booked",
@@ -420,6 +456,7 @@ def _find_my_appointment(call: _Call, arguments: dict) -> str:
 def _reschedule_appointment(call: _Call, arguments: dict) -> str:
     booking = call.bookings_of_caller(arguments)
     start_at = call.moment(arguments.get("slot") or arguments.get("start") or arguments.get("time"))
+    busy, known_until = call.calendar(call.local_day(start_at))
     try:
         moved = reschedule_booking(
             call.session,
@@ -429,11 +466,14 @@ def _reschedule_appointment(call: _Call, arguments: dict) -> str:
             caller_phone=call.caller_number(),
             staff_id=call.staff_id(arguments),
             now=call.now,
+            busy=busy,
+            offer_until=known_until,
         )
     except SlotUnavailable as exc:
         return call.refusal(exc)
     except (Forbidden, NotFound):
         return call.say("other_number")
+    sync_after_commit(call.session, tenant_id=call.tenant_id, booking_id=moved.id)
     text_caller(call.session, tenant_id=call.tenant_id, booking=moved, change="moved", language=call.language)
     return call.say("moved", service=moved.service_name, when=call.when(moved.start_at), staff=moved.staff_name)
 
@@ -450,6 +490,7 @@ def _cancel_appointment(call: _Call, arguments: dict) -> str:
         )
     except (Forbidden, NotFound, Invalid):
         return call.say("other_number")
+    sync_after_commit(call.session, tenant_id=call.tenant_id, booking_id=cancelled.id)
     text_caller(call.session, tenant_id=call.tenant_id, booking=cancelled, change="cancelled", language=call.language)
     return call.say("cancelled", service=cancelled.service_name, when=call.when(cancelled.start_at))
 

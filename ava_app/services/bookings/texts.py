@@ -10,12 +10,11 @@ is skipped; nothing here ever fails the booking itself.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Literal
 
-from sqlalchemy import event
 from sqlmodel import Session
 
+from ava_app.db import on_commit
 from ava_app.languages import DEFAULT_LANGUAGE, LANGUAGES
 from ava_app.models import Tenant
 from ava_app.services import regional
@@ -69,28 +68,6 @@ def text_caller(
             return
         body = caller_text(tenant, booking, change, language=language)
         key = f"booking-text:{booking.id}:{change}:{int(booking.start_at.timestamp())}"
-        _once_committed(session, lambda: enqueue("queue_text", tenant_id, booking.caller_phone, body, key))
+        on_commit(session, lambda: enqueue("queue_text", tenant_id, booking.caller_phone, body, key))
     except Exception:
         log.warning("booking %s: the caller's text could not be queued", booking.id, exc_info=True)
-
-
-def _once_committed(session: Session, work: Callable[[], object]) -> None:
-    """Run ``work`` when the session's transaction commits, never if it rolls back: no text about a booking that
-    was not kept, and no job racing the booking's own write."""
-    settled = False
-
-    def committed(_session: Session) -> None:
-        nonlocal settled
-        if not settled:
-            settled = True
-            try:
-                work()
-            except Exception:
-                log.warning("a booking text could not be enqueued", exc_info=True)
-
-    def rolled_back(_session: Session) -> None:
-        nonlocal settled
-        settled = True
-
-    event.listen(session, "after_commit", committed, once=True)
-    event.listen(session, "after_rollback", rolled_back, once=True)
