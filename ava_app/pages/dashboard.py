@@ -56,7 +56,12 @@ def period_switch() -> rx.Component:
 
 
 def period_figures() -> rx.Component:
-    return rx.grid(
+    """The period's figures; a fifth card, "Booked by AVA", while the business takes bookings."""
+    return rx.cond(DashboardState.bookings_shown, _figures_grid(with_bookings=True), _figures_grid())
+
+
+def _figures_grid(*, with_bookings: bool = False) -> rx.Component:
+    cards = [
         stat_card(t("dash.avg_duration"), DashboardState.average_duration, icon="timer"),
         stat_card(t("dash.total_cost"), DashboardState.total_cost, icon="receipt"),
         stat_card(
@@ -71,7 +76,19 @@ def period_figures() -> rx.Component:
             rx.link(t("dash.see_calls"), href=routes.with_query(routes.CALLS, action="open"), size="1"),
             icon="flag",
         ),
-        columns=rx.breakpoints(initial="2", md="4"),
+    ]
+    if with_bookings:
+        cards.append(
+            stat_card(
+                t("dash.booked_by_ava"),
+                DashboardState.bookings_made,
+                rx.link(DashboardState.bookings_value, href=routes.BOOKINGS, size="1"),
+                icon="calendar-check",
+            )
+        )
+    return rx.grid(
+        *cards,
+        columns=rx.breakpoints(initial="2", md="5" if with_bookings else "4"),
         spacing="3",
         width="100%",
     )

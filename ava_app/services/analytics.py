@@ -35,7 +35,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select, text, true
 from sqlmodel import Session, col
 
-from ava_app.models import Call, Tenant, utcnow
+from ava_app.models import Booking, BookingSettings, Call, Tenant, utcnow
 from ava_app.services import phones
 from ava_app.services.ended_reasons import OUTCOMES
 from ava_app.services.errors import Invalid
@@ -101,6 +101,16 @@ class RecentCall(BaseModel):
     call_type: str
 
 
+class BookingFigures(BaseModel):
+    """Appointments the assistant booked in the period (by when they were made; cancelled ones left out) and their
+    value in minor units of the business's currency. ``enabled``: the business takes bookings by phone."""
+
+    enabled: bool
+    booked: int
+    value_minor: int
+    currency: str
+
+
 class DashboardSummary(BaseModel):
     """Everything the dashboard shows; ``period`` selects the averages, shares, hours, topics and chart length."""
 
@@ -126,6 +136,7 @@ class DashboardSummary(BaseModel):
     # test calls says so rather than "no calls yet".
     has_calls: bool = False
     has_test_calls: bool = False
+    bookings: BookingFigures | None = None
 
 
 def tenant_zone(session: Session, *, tenant_id: int) -> ZoneInfo:
@@ -208,7 +219,28 @@ def dashboard_summary(
         live_calls=_live(session, tenant_id=tenant_id, zone=zone, now=now, country=country),
         has_calls=_any_call(session, tenant_id=tenant_id, test=False),
         has_test_calls=_any_call(session, tenant_id=tenant_id, test=True),
+        bookings=_booking_figures(session, tenant_id=tenant_id, start=period_start, end=window[1]),
     )
+
+
+def _booking_figures(session: Session, *, tenant_id: int, start: datetime, end: datetime) -> BookingFigures:
+    """What the assistant booked between ``start`` and ``end``: two small indexed reads."""
+    booked, value = session.execute(
+        select(func.count(col(Booking.id)), func.coalesce(func.sum(col(Booking.price_minor)), 0)).where(
+            col(Booking.tenant_id) == tenant_id,
+            col(Booking.source) == "assistant",
+            col(Booking.status) != "cancelled",
+            col(Booking.created_at) >= start,
+            col(Booking.created_at) < end,
+        )
+    ).one()
+    enabled, currency = session.execute(
+        select(col(BookingSettings.enabled), col(Tenant.currency))
+        .select_from(Tenant)
+        .join(BookingSettings, col(BookingSettings.tenant_id) == col(Tenant.id), isouter=True)
+        .where(col(Tenant.id) == tenant_id)
+    ).one()
+    return BookingFigures(enabled=bool(enabled), booked=int(booked), value_minor=int(value), currency=currency or "USD")
 
 
 def _any_call(session: Session, *, tenant_id: int, test: bool) -> bool:

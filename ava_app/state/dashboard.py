@@ -202,6 +202,18 @@ def _setup_items(checklist: setup_checklist.SetupChecklist, lang: str) -> list[d
     ]
 
 
+def _booking_figures(figures: analytics.BookingFigures | None, lang: str) -> dict:
+    """The "Booked by AVA" card's values: shown while bookings are on or some were made in the period."""
+    if figures is None:
+        return {"bookings_shown": False, "bookings_made": 0, "bookings_value": ""}
+    value = regional.format_money(figures.value_minor / 100, figures.currency, lang)
+    return {
+        "bookings_shown": figures.enabled or figures.booked > 0,
+        "bookings_made": figures.booked,
+        "bookings_value": translate("dash.bookings_value", lang, value=value),
+    }
+
+
 class DashboardState(AuthState):
     """What the dashboard shows for the selected period and chart length; loaded on page load, then pushed."""
 
@@ -225,6 +237,10 @@ class DashboardState(AuthState):
     answered_share: str = ""
     missed_share: str = ""
     action_needed: int = 0
+    # "Booked by AVA" in the period, shown while the business takes bookings or has some.
+    bookings_shown: bool = False
+    bookings_made: int = 0
+    bookings_value: str = ""
     timezone: str = ""
     topics: list[dict] = []
     recent: list[dict] = []
@@ -302,6 +318,7 @@ class DashboardState(AuthState):
             answered_share=share_text(summary.answered_share, lang),
             missed_share=translate("dash.missed_share", lang, share=share_text(summary.missed_share, lang)),
             action_needed=summary.action_needed,
+            **_booking_figures(summary.bookings, lang),
             topics=[
                 {"topic": topic.topic, "calls": topic.calls, "width": f"{round(topic.calls * 100 / top)}%"}
                 for topic in summary.top_topics

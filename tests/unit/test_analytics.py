@@ -258,3 +258,47 @@ def test_needs_an_organisation_and_a_known_period(db):
         dashboard_summary(db, principal=Principal(user_id=1, tenant_id=None, role=None))
     with pytest.raises(Invalid):
         dashboard_summary(db, principal=member(tenant), period="year")
+
+
+def test_bookings_made_by_ava_in_the_period_and_their_value(db):
+    from ava_app.models import Booking, BookingService, BookingStaff
+    from ava_app.services import bookings
+
+    tenant = make_tenant(db, timezone="Europe/Paris", currency="EUR")
+    other = make_tenant(db, timezone="Europe/Paris")
+    now = utc("2026-03-25T13:00:00")  # Wednesday 14:00 in Paris
+    quiet = dashboard_summary(db, principal=member(tenant), period="today", now=now).bookings
+    assert quiet is not None and (quiet.enabled, quiet.booked, quiet.value_minor) == (False, 0, 0)
+
+    def book(owner, made: str, *, price: int | None, source: str = "assistant", status: str = "booked") -> None:
+        service = BookingService(tenant_id=owner.id, name="Coupe", duration_minutes=30, price_minor=price)
+        staff = BookingStaff(tenant_id=owner.id, name="Léa")
+        db.add_all([service, staff])
+        db.commit()
+        start = utc(made) + timedelta(days=2)
+        db.add(
+            Booking(
+                tenant_id=owner.id, service_id=service.id, staff_id=staff.id, start_at=start, end_at=start,
+                busy_until=start, price_minor=price, source=source, status=status, created_at=utc(made),
+            )
+        )  # fmt: skip
+        db.commit()
+
+    book(tenant, "2026-03-25T08:00:00", price=4500)  # today
+    book(tenant, "2026-03-25T09:00:00", price=None)  # today, no price given
+    book(tenant, "2026-03-25T10:00:00", price=9900, status="cancelled")  # cancelled: not counted
+    book(tenant, "2026-03-25T11:00:00", price=3000, source="owner")  # the owner's own: not AVA's
+    book(tenant, "2026-03-23T10:00:00", price=2000)  # Monday: this week, not today
+    book(other, "2026-03-25T08:00:00", price=7000)  # another business
+    bookings.save_booking_rules(
+        db, tenant_id=tenant.id, enabled=True, min_notice_minutes=60, horizon_days=30, granularity_minutes=30,
+        max_per_day=None,
+    )  # fmt: skip
+    db.commit()
+
+    today = dashboard_summary(db, principal=member(tenant), period="today", now=now).bookings
+    assert today is not None and (today.enabled, today.booked, today.value_minor, today.currency) == (
+        True, 2, 4500, "EUR",
+    )  # fmt: skip
+    week = dashboard_summary(db, principal=member(tenant), period="week", now=now).bookings
+    assert week is not None and (week.booked, week.value_minor) == (3, 6500)
