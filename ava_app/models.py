@@ -479,6 +479,8 @@ class Outbox(SQLModel, table=True):
     claimed_until: datetime | None = None
     # One-time links (magic, reset, verify, invite), encrypted; the bodies hold placeholders (see messaging.outbox).
     sealed_links: str | None = Field(default=None, sa_column=Column(Text))
+    # Files attached to an email: JSON ``[{"filename", "content_type", "data"}]``, data in base64 (a booking's .ics).
+    attachments: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class ProviderCredential(SQLModel, table=True):
@@ -554,6 +556,8 @@ class BookingSettings(SQLModel, table=True):
     horizon_days: int = 60
     granularity_minutes: int = 30
     max_per_day: int | None = None
+    # Text (and email) the caller the day before their appointment.
+    remind_day_before: bool = Field(default=True, sa_column_kwargs={"server_default": text("true")})
     updated_at: datetime = Field(default_factory=utcnow)
 
 
@@ -610,6 +614,8 @@ class Booking(SQLModel, table=True):
     busy_until: datetime
     caller_name: str = Field(default="", max_length=120)
     caller_phone: str | None = Field(default=None, max_length=20)
+    # Where the caller asked for their confirmation (an .ics attached); None: texts only.
+    caller_email: str | None = Field(default=None, max_length=254)
     notes: str = Field(default="", max_length=1000)
     # The service's price when booked, in minor units of the tenant's currency (the value of bookings made by AVA).
     price_minor: int | None = None
@@ -619,6 +625,8 @@ class Booking(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     cancelled_at: datetime | None = None
+    # When the day-before reminder went (or was claimed by a worker); None: not yet.
+    reminded_at: datetime | None = None
 
 
 class CalendarConnection(SQLModel, table=True):

@@ -157,6 +157,8 @@ def _in_job_context(func: Callable[..., Any]) -> Callable[..., Any]:
 TASK_MODULES = (
     "ava_app.services.assistants",
     "ava_app.services.bookings.calendar_sync",
+    "ava_app.services.bookings.confirmations",
+    "ava_app.services.bookings.reminders",
     "ava_app.services.messaging.email",
     "ava_app.services.messaging.sms",
     "ava_app.services.organisation_deletion",

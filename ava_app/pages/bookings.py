@@ -205,6 +205,7 @@ def booking_form() -> rx.Component:
                         rx.vstack(
                             form_field("bookings.caller_name", id="caller_name", name="caller_name"),
                             form_field("bookings.caller_phone", id="caller_phone", name="caller_phone", type="tel"),
+                            form_field("bookings.caller_email", id="caller_email", name="caller_email", type="email"),
                             form_field("bookings.notes", id="booking_notes", name="notes"),
                             width="100%",
                             spacing="2",
@@ -281,6 +282,16 @@ def settings_section() -> rx.Component:
                         rx.hstack(
                             rx.checkbox(name="enabled", default_checked=BookingsState.rules_form["enabled"] != ""),
                             rx.text(t("bookings.enabled")),
+                            align="center",
+                        ),
+                    ),
+                    rx.el.label(
+                        rx.hstack(
+                            rx.checkbox(
+                                name="remind_day_before",
+                                default_checked=BookingsState.rules_form["remind_day_before"] != "",
+                            ),
+                            rx.text(t("bookings.remind_day_before")),
                             align="center",
                         ),
                     ),

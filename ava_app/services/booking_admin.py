@@ -16,8 +16,9 @@ from ava_app.models import Tenant, as_utc, utcnow
 from ava_app.services import assistants, bookings, regional
 from ava_app.services.bookings import BookingOut, ServiceOut, Slot, StaffOut
 from ava_app.services.bookings.calendar_sync import sync_after_commit
+from ava_app.services.bookings.confirmations import checked_email, email_caller
 from ava_app.services.bookings.texts import text_caller
-from ava_app.services.errors import NotFound
+from ava_app.services.errors import Invalid, NotFound
 from ava_app.services.principal import Principal
 
 SLOT_LIMIT = 40
@@ -118,10 +119,15 @@ def book(
     caller_phone: str | None,
     notes: str = "",
     staff_id: int | None = None,
+    caller_email: str = "",
 ) -> BookingOut:
     """An owner's booking by hand: the time must be free (the assistant's rules do not bind the owner). The caller
-    gets a text (``bookings.texts``), as for every change the owner makes."""
+    gets a text (``bookings.texts``) and, with an address, an email with the .ics, as for every change the owner
+    makes."""
     tenant_id = principal.require_writer()
+    email = checked_email(caller_email)
+    if caller_email.strip() and email is None:
+        raise Invalid("This is not an email address.", code="booking_email_invalid")
     booking = bookings.create_booking(
         session,
         tenant_id=tenant_id,
@@ -129,6 +135,7 @@ def book(
         start_at=start_at,
         caller_name=caller_name,
         caller_phone=caller_phone or None,
+        caller_email=email,
         staff_id=staff_id,
         notes=notes,
         source="owner",
@@ -136,6 +143,7 @@ def book(
     )
     sync_after_commit(session, tenant_id=tenant_id, booking_id=booking.id)
     text_caller(session, tenant_id=tenant_id, booking=booking, change="booked")
+    email_caller(session, tenant_id=tenant_id, booking=booking, change="booked")
     return booking
 
 
@@ -149,6 +157,7 @@ def move(
     )
     sync_after_commit(session, tenant_id=tenant_id, booking_id=moved.id)
     text_caller(session, tenant_id=tenant_id, booking=moved, change="moved")
+    email_caller(session, tenant_id=tenant_id, booking=moved, change="moved")
     return moved
 
 
@@ -158,6 +167,7 @@ def cancel(session: Session, *, principal: Principal, booking_id: int) -> Bookin
     cancelled = bookings.cancel_booking(session, tenant_id=tenant_id, booking_id=booking_id)
     sync_after_commit(session, tenant_id=tenant_id, booking_id=cancelled.id)
     text_caller(session, tenant_id=tenant_id, booking=cancelled, change="cancelled")
+    email_caller(session, tenant_id=tenant_id, booking=cancelled, change="cancelled")
     return cancelled
 
 
@@ -178,6 +188,7 @@ def save_rules(
     horizon_days: int,
     granularity_minutes: int,
     max_per_day: int | None,
+    remind_day_before: bool | None = None,
 ) -> bookings.BookingRules:
     """Check and store the rules, then queue the assistants' push (their booking tools follow ``enabled``)."""
     tenant_id = principal.require_admin()
@@ -189,6 +200,7 @@ def save_rules(
         horizon_days=horizon_days,
         granularity_minutes=granularity_minutes,
         max_per_day=max_per_day,
+        remind_day_before=remind_day_before,
     )
     assistants.enqueue_vapi_resync(session, tenant_id=tenant_id)
     return saved

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, func, or_
 from sqlmodel import Session, col, select
 
 from ava_app.models import Booking, Call, Outbox, Tenant, WebhookEvent
@@ -172,18 +172,38 @@ def _calls_of(session: Session, *, tenant_id: int, caller: Caller) -> tuple[list
 
 
 def _bookings_of(session: Session, *, tenant_id: int, caller: Caller) -> list[int]:
-    if not caller.is_phone:
-        return []
-    found = session.exec(
-        select(col(Booking.id)).where(col(Booking.tenant_id) == tenant_id, col(Booking.caller_phone) == caller.key)
-    ).all()
+    """The caller's bookings: by their number, or by the address they gave for confirmations."""
+    same = (
+        col(Booking.caller_phone) == caller.key
+        if caller.is_phone
+        else func.lower(col(Booking.caller_email)) == caller.key
+    )
+    found = session.exec(select(col(Booking.id)).where(col(Booking.tenant_id) == tenant_id, same)).all()
     return [booking_id for booking_id in found if booking_id is not None]
+
+
+def _addresses_of(session: Session, *, tenant_id: int, caller: Caller) -> set[str]:
+    """Where the caller was written to: their address, and those they gave with their bookings."""
+    addresses = set() if caller.is_phone else {caller.key}
+    if caller.is_phone:
+        given = session.exec(
+            select(col(Booking.caller_email)).where(
+                col(Booking.tenant_id) == tenant_id,
+                col(Booking.caller_phone) == caller.key,
+                col(Booking.caller_email).is_not(None),
+            )
+        ).all()
+        addresses |= {address.lower() for address in given if address}
+    return addresses
 
 
 def _messages_of(session: Session, *, tenant_id: int, caller: Caller) -> list[int]:
     """Messages sent to the caller, or naming them (the owner's summary of their call names their number)."""
     named = [col(Outbox.body_text).contains(spelling) for spelling in caller.spellings]
     named += [col(Outbox.subject).contains(spelling) for spelling in caller.spellings]
+    addresses = _addresses_of(session, tenant_id=tenant_id, caller=caller)
+    if addresses:
+        named.append(func.lower(col(Outbox.to)).in_(sorted(addresses)))
     found = session.exec(
         select(col(Outbox.id)).where(
             col(Outbox.tenant_id) == tenant_id, or_(col(Outbox.to) == caller.key, *named)

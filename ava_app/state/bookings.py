@@ -294,7 +294,9 @@ class BookingsState(AuthState):
 
         else:
             service_id = _int_or_none(self.form_service) or 0
-            name, phone, notes = (str(form.get(key) or "") for key in ("caller_name", "caller_phone", "notes"))
+            name, phone, email, notes = (
+                str(form.get(key) or "") for key in ("caller_name", "caller_phone", "caller_email", "notes")
+            )
 
             def work(session, principal):
                 return booking_admin.book(
@@ -304,6 +306,7 @@ class BookingsState(AuthState):
                     start_at=start_at,
                     caller_name=name,
                     caller_phone=phone,
+                    caller_email=email,
                     notes=notes,
                     staff_id=staff_id,
                 )
@@ -353,6 +356,7 @@ class BookingsState(AuthState):
             "horizon_days": str(rules.horizon_days),
             "granularity_minutes": str(rules.granularity_minutes),
             "max_per_day": "" if rules.max_per_day is None else str(rules.max_per_day),
+            "remind_day_before": "on" if rules.remind_day_before else "",
         }
         self.services = [
             {
@@ -398,7 +402,8 @@ class BookingsState(AuthState):
     def save_rules(self, form: dict):
         """Booking on/off and the rules; bad numbers keep what was typed and name the field."""
         self.rules_form = {key: str(form.get(key) or "") for key in self.rules_form} | {
-            "enabled": "on" if form.get("enabled") else ""
+            "enabled": "on" if form.get("enabled") else "",
+            "remind_day_before": "on" if form.get("remind_day_before") else "",
         }
         numbers, problems = {}, {}
         for key in ("min_notice_minutes", "horizon_days", "granularity_minutes", "max_per_day"):
@@ -413,9 +418,9 @@ class BookingsState(AuthState):
         if problems:
             self.settings_errors = problems
             return None
-        enabled = bool(form.get("enabled"))
+        enabled, remind = bool(form.get("enabled")), bool(form.get("remind_day_before"))
         call = self._call(
-            lambda s, p: booking_admin.save_rules(s, principal=p, enabled=enabled, **numbers),
+            lambda s, p: booking_admin.save_rules(s, principal=p, enabled=enabled, remind_day_before=remind, **numbers),
             on_error=self._settings_refused,
         )
         return self._settings_saved(call)

@@ -163,3 +163,27 @@ async def test_a_link_opens_the_list_a_week_or_the_settings(db, salon):
     open_page(state, "/bookings?view=list&week=nonsense", "/bookings")
     await run(state, "load_bookings")
     assert state.view == "list" and not state.settings_open
+
+
+async def test_an_address_typed_by_the_owner_is_checked_and_gets_the_confirmation(db, salon):
+    from sqlmodel import select
+
+    from ava_app.models import Booking, Outbox
+
+    owner, _service = salon
+    state = state_of(BookingsState, _organisation(owner))
+    await run(state, "load_bookings")
+    await run(state, "open_create")
+    await run(state, "set_form_day", (utcnow() + timedelta(days=1)).date().isoformat())
+    await run(state, "pick_slot", state.slots[0]["value"])
+    form = {"caller_name": "Jordan", "caller_phone": "+33612345678", "caller_email": "jordan@"}
+    assert await run(state, "save_booking", form) == []
+    assert state.form_open and state.form_error == "This email address is not valid. Correct it, or leave it empty."
+    assert db.exec(select(Booking)).all() == []
+
+    assert await run(state, "save_booking", {**form, "caller_email": "jordan@example.org"}) == ["toast:success"]
+    db.expire_all()
+    [booking] = db.exec(select(Booking)).all()
+    assert booking.caller_email == "jordan@example.org"
+    [mail] = db.exec(select(Outbox).where(Outbox.channel == "email", Outbox.to == "jordan@example.org")).all()
+    assert mail.subject.startswith("Salon: your Haircut is booked for")

@@ -150,3 +150,25 @@ def test_viewers_and_members_cannot_find_export_or_erase(db):
             with pytest.raises(Forbidden):
                 action(db, principal=person, query=CALLER)
     assert len(db.exec(select(Call)).all()) == 1
+
+
+def test_the_address_given_with_a_booking_finds_the_booking_and_its_emails(db):
+    tenant, principal = business(db, "Salon Lune")
+    booking = booking_for(db, tenant, CALLER)
+    booking.caller_email = "Camille.Roy@exemple.fr"
+    db.add(booking)
+    db.commit()
+    confirmation = outbox(db, tenant, to="Camille.Roy@exemple.fr", body="Votre rendez-vous Coupe est réservé.")
+    outbox(db, tenant, to="autre@exemple.fr", body="Votre rendez-vous Coupe est réservé.")
+
+    by_address = caller_data.find_caller(db, principal=principal, query="camille.roy@exemple.fr")
+    assert (by_address.bookings, by_address.messages) == (1, 1)
+    # Found by their number, the confirmation emails sent to the address they gave come too.
+    by_number = caller_data.find_caller(db, principal=principal, query=CALLER)
+    assert (by_number.bookings, by_number.messages) == (1, 1)
+
+    confirmation_id, booking_id = confirmation.id, booking.id
+    caller_data.erase_caller(db, principal=principal, query=CALLER)
+    db.expunge_all()
+    assert db.get(Outbox, confirmation_id) is None and db.get(Booking, booking_id) is None
+    assert [row.to for row in db.exec(select(Outbox)).all()] == ["autre@exemple.fr"]  # another person's stays

@@ -39,6 +39,7 @@ from ava_app.services.bookings.booking import (
 )
 from ava_app.services.bookings.calendar_sync import CALENDAR_WINDOW_DAYS, calendar_busy, sync_after_commit
 from ava_app.services.bookings.catalog import ServiceOut, booking_rules, list_services, list_staff, match_service
+from ava_app.services.bookings.confirmations import checked_email, email_caller
 from ava_app.services.bookings.texts import text_caller
 from ava_app.services.calendar_connections import has_calendar
 from ava_app.services.errors import Forbidden, Invalid, NotFound, ProviderError
@@ -85,6 +86,8 @@ BOOKING_PHRASES: dict[Language, dict[str, str]] = {
         "offer_none": "Nothing else is free soon: offer to take a message for the team.",
         "need_name": "Ask for the caller's name, then book again.",
         "bad_phone": 'The number "{value}" is not a phone number. Ask the caller for it again.',
+        "bad_email": 'The address "{value}" is not an email address. Ask the caller to spell it again, or book '
+        "without it.",
         "booked": "Booked: {service} on {when} with {staff}, for {name} (booking {id}). Confirm the day and time to "
         "the caller.",
         "no_caller_number": "The caller's number is hidden, so their appointments cannot be looked up or changed on "
@@ -129,6 +132,8 @@ BOOKING_PHRASES: dict[Language, dict[str, str]] = {
         "offer_none": "Rien d'autre n'est libre prochainement : proposez de prendre un message pour l'équipe.",
         "need_name": "Demandez le nom de l'appelant, puis réservez à nouveau.",
         "bad_phone": "Le numéro « {value} » n'est pas un numéro de téléphone. Redemandez-le à l'appelant.",
+        "bad_email": "L'adresse « {value} » n'est pas une adresse e-mail. Demandez à l'appelant de l'épeler à "
+        "nouveau, ou réservez sans.",
         "booked": "Réservé : {service} le {when} avec {staff}, pour {name} (réservation {id}). Confirmez le jour "
         "et l'heure à l'appelant.",
         "no_caller_number": "Le numéro de l'appelant est masqué : ses rendez-vous ne peuvent être ni retrouvés ni "
@@ -157,11 +162,13 @@ BOOKING_PHRASES: dict[Language, dict[str, str]] = {
 BOOKING_RULES: dict[Language, str] = {
     "en": "Bookings: you can book, move and cancel appointments in the business's calendar. Before offering a "
     "time, call check_availability and offer only the times it gives; never invent one. Before book_appointment, "
-    "have the service, the time and the caller's name, and read them back. To move or cancel an appointment, call "
+    "have the service, the time and the caller's name, and read them back; if the caller wants the confirmation by "
+    "email too, have them spell the address and pass it. To move or cancel an appointment, call "
     "find_my_appointment first: only the appointments of the number the caller is calling from can be changed.",
     "fr": "Rendez-vous : vous pouvez prendre, déplacer et annuler des rendez-vous dans l'agenda de l'entreprise. "
     "Avant de proposer une heure, appelez check_availability et ne proposez que les heures qu'il donne ; n'en "
-    "inventez jamais. Avant book_appointment, ayez la prestation, l'heure et le nom de l'appelant, et relisez-les. "
+    "inventez jamais. Avant book_appointment, ayez la prestation, l'heure et le nom de l'appelant, et relisez-les ; "
+    "si l'appelant veut aussi la confirmation par e-mail, faites-lui épeler l'adresse et passez-la. "
     "Pour déplacer ou annuler un rendez-vous, appelez d'abord find_my_appointment : seuls les rendez-vous du "
     "numéro depuis lequel l'appelant appelle peuvent être modifiés.",
 }
@@ -412,6 +419,10 @@ def _book_appointment(call: _Call, arguments: dict) -> str:
         phone = parse_phone(given_phone, call.tenant.country)
         if phone is None:
             return call.say("bad_phone", value=given_phone[:40])
+    given_email = _text(arguments.get("email"))
+    email = checked_email(given_email)
+    if given_email and email is None:
+        return call.say("bad_email", value=given_email[:80])
     busy, known_until = call.calendar(call.local_day(start_at))
     try:
         booking = create_booking(
@@ -421,6 +432,7 @@ def _book_appointment(call: _Call, arguments: dict) -> str:
             start_at=start_at,
             caller_name=name,
             caller_phone=phone,
+            caller_email=email,
             staff_id=call.staff_id(arguments),
             notes=_text(arguments.get("notes"))[:1000],
             source="assistant",
@@ -433,6 +445,7 @@ def _book_appointment(call: _Call, arguments: dict) -> str:
         return call.refusal(exc)
     sync_after_commit(call.session, tenant_id=call.tenant_id, booking_id=booking.id)
     text_caller(call.session, tenant_id=call.tenant_id, booking=booking, change="booked", language=call.language)
+    email_caller(call.session, tenant_id=call.tenant_id, booking=booking, change="booked", language=call.language)
     return call.say(
         "booked",
         service=booking.service_name,
@@ -475,6 +488,7 @@ def _reschedule_appointment(call: _Call, arguments: dict) -> str:
         return call.say("other_number")
     sync_after_commit(call.session, tenant_id=call.tenant_id, booking_id=moved.id)
     text_caller(call.session, tenant_id=call.tenant_id, booking=moved, change="moved", language=call.language)
+    email_caller(call.session, tenant_id=call.tenant_id, booking=moved, change="moved", language=call.language)
     return call.say("moved", service=moved.service_name, when=call.when(moved.start_at), staff=moved.staff_name)
 
 
@@ -492,6 +506,7 @@ def _cancel_appointment(call: _Call, arguments: dict) -> str:
         return call.say("other_number")
     sync_after_commit(call.session, tenant_id=call.tenant_id, booking_id=cancelled.id)
     text_caller(call.session, tenant_id=call.tenant_id, booking=cancelled, change="cancelled", language=call.language)
+    email_caller(call.session, tenant_id=call.tenant_id, booking=cancelled, change="cancelled", language=call.language)
     return call.say("cancelled", service=cancelled.service_name, when=call.when(cancelled.start_at))
 
 

@@ -38,6 +38,7 @@ class BookingRules:
     horizon_days: int = 60
     granularity_minutes: int = 30
     max_per_day: int | None = None
+    remind_day_before: bool = True
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ def booking_rules(session: Session, *, tenant_id: int) -> BookingRules:
         horizon_days=row.horizon_days,
         granularity_minutes=row.granularity_minutes,
         max_per_day=row.max_per_day,
+        remind_day_before=row.remind_day_before,
     )
 
 
@@ -91,9 +93,10 @@ def save_booking_rules(
     horizon_days: int,
     granularity_minutes: int,
     max_per_day: int | None,
+    remind_day_before: bool | None = None,
 ) -> BookingRules:
-    """Check and store the tenant's rules. The caller commits, then re-pushes the assistants (their tools and prompt
-    depend on ``enabled``: ``assistants.enqueue_vapi_resync``)."""
+    """Check and store the tenant's rules (``remind_day_before`` None: left as it is). The caller commits, then
+    re-pushes the assistants (their tools and prompt depend on ``enabled``: ``assistants.enqueue_vapi_resync``)."""
     problems: dict[str, str] = {}
     if not 0 <= min_notice_minutes <= MAX_NOTICE_MINUTES:
         problems["min_notice_minutes"] = f"Between 0 and {MAX_NOTICE_MINUTES} minutes."
@@ -109,6 +112,8 @@ def save_booking_rules(
     row = row or BookingSettings(tenant_id=tenant_id)
     row.enabled, row.min_notice_minutes, row.horizon_days = enabled, min_notice_minutes, horizon_days
     row.granularity_minutes, row.max_per_day, row.updated_at = granularity_minutes, max_per_day, utcnow()
+    if remind_day_before is not None:
+        row.remind_day_before = remind_day_before
     session.add(row)
     session.flush()
     return booking_rules(session, tenant_id=tenant_id)

@@ -23,13 +23,15 @@ from ava_app.task_queue import enqueue
 
 log = logging.getLogger(__name__)
 
-Change = Literal["booked", "moved", "cancelled"]
+Change = Literal["booked", "moved", "cancelled", "reminder"]
 
 TEXTS: dict[str, dict[Change, str]] = {
     "en": {
         "booked": "{business}: your {service} is booked for {when}{staff}. Reply STOP to stop these texts.",
         "moved": "{business}: your {service} has moved to {when}{staff}. Reply STOP to stop these texts.",
         "cancelled": "{business}: your {service} of {when} is cancelled. Call us to book again. "
+        "Reply STOP to stop these texts.",
+        "reminder": "{business}: a reminder of your {service} on {when}{staff}. If you cannot come, call us. "
         "Reply STOP to stop these texts.",
     },
     "fr": {
@@ -39,6 +41,8 @@ TEXTS: dict[str, dict[Change, str]] = {
         "Répondez STOP pour ne plus recevoir ces SMS.",
         "cancelled": "{business} : votre rendez-vous {service} du {when} est annulé. Appelez-nous pour en reprendre "
         "un. Répondez STOP pour ne plus recevoir ces SMS.",
+        "reminder": "{business} : rappel de votre rendez-vous {service} le {when}{staff}. En cas d'empêchement, "
+        "appelez-nous. Répondez STOP pour ne plus recevoir ces SMS.",
     },
 }
 WITH_STAFF = {"en": " with {staff}", "fr": " avec {staff}"}

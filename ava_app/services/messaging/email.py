@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -120,6 +120,7 @@ def send_email(
     tenant_id: int | None = None,
     dedupe_key: str | None = None,
     links: dict[str, str] | None = None,
+    attachments: Sequence[outbox.Attachment] = (),
 ) -> int:
     """Record an email in the outbox and enqueue its delivery; returns the outbox id.
 
@@ -144,6 +145,7 @@ def send_email(
         tenant_id=tenant_id,
         dedupe_key=dedupe_key,
         links=links,
+        attachments=attachments,
     )
     assert row.id is not None, "queue_message committed the row"
     # The row is committed above, so a worker in another process finds it.
@@ -285,7 +287,7 @@ def stale_queued_ids(
 
 
 def build_message(row: Outbox, *, sender: str) -> EmailMessage:
-    """The MIME message for an outbox row: text, plus an HTML alternative when the row has one."""
+    """The MIME message for an outbox row: text, plus an HTML alternative when the row has one, and its files."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = row.to
@@ -298,6 +300,9 @@ def build_message(row: Outbox, *, sender: str) -> EmailMessage:
     message.set_content(body_text)
     if body_html:
         message.add_alternative(body_html, subtype="html")
+    for item in outbox.attachments_of(row):
+        maintype, _, subtype = item.content_type.partition("/")
+        message.add_attachment(item.data, maintype=maintype, subtype=subtype, filename=item.filename)
     return message
 
 

@@ -22,6 +22,8 @@ import base64
 import json
 import logging
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
 from urllib.parse import urlsplit
@@ -40,6 +42,17 @@ log = logging.getLogger(__name__)
 # Separate from the key of stored provider credentials: the same secret, another purpose.
 _KDF_SALT = b"ava.outbox-links"
 _KDF_INFO = b"fernet-key.v1"
+# Attachments are small files AVA makes itself (a booking's .ics); a row never carries more than this.
+MAX_ATTACHMENTS_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file attached to an email."""
+
+    filename: str
+    content_type: str
+    data: bytes
 
 
 def queue_message(
@@ -53,12 +66,15 @@ def queue_message(
     tenant_id: int | None = None,
     dedupe_key: str | None = None,
     links: dict[str, str] | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> Outbox:
     """Record a message as queued and return it; with a ``dedupe_key`` already used, return the existing row instead.
 
     ``links`` maps each placeholder in the bodies (``link_placeholder``) to the one-time link it stands for; they
-    are stored sealed.
+    are stored sealed. ``attachments`` (email only) are stored with the row, so a retry sends the same files.
     """
+    if sum(len(item.data) for item in attachments) > MAX_ATTACHMENTS_BYTES:
+        raise ValueError("attachments too large for the outbox")
     if dedupe_key:
         existing = session.exec(select(Outbox).where(Outbox.dedupe_key == dedupe_key)).first()
         if existing is not None:
@@ -72,6 +88,7 @@ def queue_message(
         tenant_id=tenant_id,
         dedupe_key=dedupe_key,
         sealed_links=_seal(links) if links else None,
+        attachments=_pack(attachments) if attachments else None,
     )
     session.add(message)
     try:
@@ -131,6 +148,29 @@ def link_placeholder(link: str) -> str:
     parts = urlsplit(link)
     path = parts.path if parts.query else "/"
     return f"{parts.scheme}://{parts.netloc}{path}?sealed={secrets.token_hex(8)}"
+
+
+def attachments_of(row: Outbox) -> list[Attachment]:
+    """The files stored with an outbox row (none for most)."""
+    if not row.attachments:
+        return []
+    return [
+        Attachment(filename=item["filename"], content_type=item["content_type"], data=base64.b64decode(item["data"]))
+        for item in json.loads(row.attachments)
+    ]
+
+
+def _pack(attachments: Sequence[Attachment]) -> str:
+    return json.dumps(
+        [
+            {
+                "filename": item.filename,
+                "content_type": item.content_type,
+                "data": base64.b64encode(item.data).decode("ascii"),
+            }
+            for item in attachments
+        ]
+    )
 
 
 def open_bodies(row: Outbox, *, strict: bool = False) -> tuple[str, str | None]:

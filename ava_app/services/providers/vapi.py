@@ -291,6 +291,11 @@ _TOOL_SPECS: dict[str, tuple[str, dict[str, Any]]] = {
                     "type": "string",
                     "description": "A number to reach the caller, only if it is not the number they are calling from.",
                 },
+                "email": {
+                    "type": "string",
+                    "description": "The caller's email address, only if they want the confirmation by email; have "
+                    "them spell it and read it back.",
+                },
                 "notes": {"type": "string", "description": "Anything the team should know, in a sentence."},
                 "staff": {"type": "string", "description": "The staff member, if the caller chose one."},
             },

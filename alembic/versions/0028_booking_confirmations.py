@@ -1,0 +1,37 @@
+"""booking confirmations: the caller's email on a booking, when its reminder went, the business's reminder switch, and
+files attached to an outbox email (the .ics of a booking)
+
+Revision ID: 0028
+Revises: 0027
+Create Date: 2026-12-06
+"""
+
+from typing import Sequence, Union
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+revision: str = "0028"
+down_revision: Union[str, Sequence[str], None] = "0027"
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    """Upgrade schema."""
+    op.add_column("booking", sa.Column("caller_email", sa.String(length=254), nullable=True))
+    op.add_column("booking", sa.Column("reminded_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+    op.add_column(
+        "bookingsettings",
+        sa.Column("remind_day_before", sa.Boolean(), nullable=False, server_default=sa.text("true")),
+    )
+    op.add_column("outbox", sa.Column("attachments", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    """Downgrade schema."""
+    op.drop_column("outbox", "attachments")
+    op.drop_column("bookingsettings", "remind_day_before")
+    op.drop_column("booking", "reminded_at")
+    op.drop_column("booking", "caller_email")
