@@ -370,6 +370,9 @@ class Call(SQLModel, table=True):
     email_status: str = Field(default="pending", max_length=10)
     # Set when retention deleted the call's transcript, summary and captured details (the call itself stays counted).
     content_purged_at: datetime | None = None
+    # A number the caller proved on this call with a code texted to it (to change a booking made from it), and when.
+    proven_phone: str | None = Field(default=None, max_length=20)
+    proven_phone_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -32,6 +32,8 @@ RULES: dict[str, RateLimitItem] = {
     "sms_account": parse("5/hour"),
     "sms_ip": parse("10/hour"),
     "sms_country": parse("200/hour"),
+    # Codes a caller asks for on one call, to change a booking made from another number.
+    "booking_code_call": parse("3/hour"),
     # Invitations send email to any address: bounded per admin who sends them and per organisation.
     "invite_inviter": parse("20/hour"),
     "invite_tenant": parse("50/day"),

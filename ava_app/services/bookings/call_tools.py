@@ -7,8 +7,10 @@ Microsoft calendar, its busy times block slots and every change is written to it
 instead of a time that might be taken. Whatever the model sends, the answer is a
 sentence the assistant can say or act on, in the call's language and the business's timezone: an unknown service,
 an unreadable date, a time in the past or not free gets the services or the next free times to offer, never an
-error the caller hears. A booking is found, moved or cancelled only for the number the caller is calling from; a
-caller on another number is offered a message (a code sent by SMS to the booking's number is a later step).
+error the caller hears. A booking is found, moved or cancelled only for the number the caller is calling from, or
+for a number they prove on the call: ``find_my_appointment`` with ``phone`` texts a one-time code to that number
+(Twilio Verify; only when it has bookings to come, though the answer is the same either way, and rate-limited per call
+and per number), and the same call with ``code`` checks it and keeps the number proven on the call for half an hour.
 
 The tools are declared to Vapi only while the business takes bookings (``providers.vapi``), and each answer checks
 again, so a call still running when the owner turns bookings off is told to take a message.
@@ -26,8 +28,9 @@ from babel import dates as babel_dates
 from sqlmodel import Session
 
 from ava_app.languages import Language
-from ava_app.models import Tenant, as_utc
-from ava_app.services import regional
+from ava_app.models import Call, Tenant, as_utc
+from ava_app.services import rate_limits, regional
+from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.bookings.availability import PARTS_OF_DAY, Interval, Slot, find_slots
 from ava_app.services.bookings.booking import (
     BookingOut,
@@ -42,7 +45,7 @@ from ava_app.services.bookings.catalog import ServiceOut, booking_rules, list_se
 from ava_app.services.bookings.confirmations import checked_email, email_caller
 from ava_app.services.bookings.texts import text_caller
 from ava_app.services.calendar_connections import has_calendar
-from ava_app.services.errors import Forbidden, Invalid, NotFound, ProviderError
+from ava_app.services.errors import DomainError, Forbidden, Invalid, NotFound, ProviderError, RateLimited
 from ava_app.services.ingest.calls import Routing, VapiEvent, ensure_call
 from ava_app.services.phones import parse as parse_phone
 
@@ -63,6 +66,8 @@ class ToolContext(Protocol):
 
 # How many free times one answer offers.
 OFFERED_SLOTS = 3
+# How long a number proven by a texted code stays proven on the call.
+PROOF_TTL = timedelta(minutes=30)
 
 BOOKING_PHRASES: dict[Language, dict[str, str]] = {
     "en": {
@@ -90,16 +95,22 @@ BOOKING_PHRASES: dict[Language, dict[str, str]] = {
         "without it.",
         "booked": "Booked: {service} on {when} with {staff}, for {name} (booking {id}). Confirm the day and time to "
         "the caller.",
-        "no_caller_number": "The caller's number is hidden, so their appointments cannot be looked up or changed on "
-        "this call. Offer to take a message for the team.",
+        "no_caller_number": "The caller's number is hidden. Ask which number they booked with and pass it as phone "
+        "to find_my_appointment: a code will be texted to it.",
         "none_found": "No appointment to come was found for the number the caller is calling from. If they booked "
-        "from another number, offer to take a message: the team will check.",
+        "from another number, ask for it and pass it as phone to find_my_appointment: a code will be texted to it.",
+        "code_sent": "If that number has appointments to come, a code was just texted to it. Ask the caller to read "
+        "it out, then call find_my_appointment again with the same phone and the code.",
+        "code_wrong": "That code is not right, or has expired. Ask the caller to read it again; for a new one, call "
+        "find_my_appointment with the phone and no code.",
+        "too_many_codes": "Too many codes were asked for. Offer to take a message: the team will call back.",
+        "code_unavailable": "No code can be sent right now. Offer to take a message: the team will call back.",
         "found": "Appointments to come for this caller: {items}.",
         "which_booking": "The caller has several appointments: {items}. Ask which one, and pass its booking number.",
-        "other_number": "That appointment was made from another number, so it cannot be changed on this call. Say "
-        "so politely and offer to take a message: the team will confirm with the person who booked.",
-        "not_theirs": "Booking {id} is not one of the appointments to come of the number the caller is calling "
-        "from, so it cannot be changed on this call. Offer to take a message: the team will check.",
+        "other_number": "That appointment was made from another number. Ask for that number and pass it as phone "
+        "to find_my_appointment: a code will be texted to it, which the caller reads back.",
+        "not_theirs": "Booking {id} is not one of the appointments to come of the caller's number. If it was made "
+        "from another number, ask for it and pass it as phone to find_my_appointment: a code will be texted to it.",
         "moved": "Moved: {service} is now on {when} with {staff}. Confirm the new day and time to the caller.",
         "cancelled": "Cancelled: {service} on {when}. Tell the caller it is cancelled.",
         "item": "{service} on {when} with {staff} (booking {id})",
@@ -136,19 +147,26 @@ BOOKING_PHRASES: dict[Language, dict[str, str]] = {
         "nouveau, ou réservez sans.",
         "booked": "Réservé : {service} le {when} avec {staff}, pour {name} (réservation {id}). Confirmez le jour "
         "et l'heure à l'appelant.",
-        "no_caller_number": "Le numéro de l'appelant est masqué : ses rendez-vous ne peuvent être ni retrouvés ni "
-        "modifiés pendant cet appel. Proposez de prendre un message pour l'équipe.",
+        "no_caller_number": "Le numéro de l'appelant est masqué. Demandez-lui avec quel numéro il a réservé et "
+        "passez-le comme phone à find_my_appointment : un code lui sera envoyé par SMS.",
         "none_found": "Aucun rendez-vous à venir pour le numéro depuis lequel l'appelant appelle. S'il a réservé "
-        "depuis un autre numéro, proposez de prendre un message : l'équipe vérifiera.",
+        "depuis un autre numéro, demandez-le et passez-le comme phone à find_my_appointment : un code y sera envoyé "
+        "par SMS.",
+        "code_sent": "Si ce numéro a des rendez-vous à venir, un code vient d'y être envoyé par SMS. Demandez à "
+        "l'appelant de le lire, puis rappelez find_my_appointment avec le même phone et le code.",
+        "code_wrong": "Ce code n'est pas le bon, ou a expiré. Demandez à l'appelant de le relire ; pour un nouveau "
+        "code, appelez find_my_appointment avec le phone et sans code.",
+        "too_many_codes": "Trop de codes ont été demandés. Proposez de prendre un message : l'équipe rappellera.",
+        "code_unavailable": "Aucun code ne peut être envoyé pour le moment. Proposez de prendre un message : "
+        "l'équipe rappellera.",
         "found": "Rendez-vous à venir de l'appelant : {items}.",
         "which_booking": "L'appelant a plusieurs rendez-vous : {items}. Demandez lequel, et passez son numéro de "
         "réservation.",
-        "other_number": "Ce rendez-vous a été pris depuis un autre numéro : il ne peut pas être modifié pendant cet "
-        "appel. Dites-le poliment et proposez de prendre un message : l'équipe confirmera avec la personne qui a "
-        "réservé.",
-        "not_theirs": "La réservation {id} ne fait pas partie des rendez-vous à venir du numéro depuis lequel "
-        "l'appelant appelle : elle ne peut pas être modifiée pendant cet appel. Proposez de prendre un message : "
-        "l'équipe vérifiera.",
+        "other_number": "Ce rendez-vous a été pris depuis un autre numéro. Demandez ce numéro et passez-le comme "
+        "phone à find_my_appointment : un code y sera envoyé par SMS, que l'appelant vous lira.",
+        "not_theirs": "La réservation {id} ne fait pas partie des rendez-vous à venir du numéro de l'appelant. Si "
+        "elle a été prise depuis un autre numéro, demandez-le et passez-le comme phone à find_my_appointment : un "
+        "code y sera envoyé par SMS.",
         "moved": "Déplacé : {service} est maintenant le {when} avec {staff}. Confirmez le nouveau jour et la "
         "nouvelle heure à l'appelant.",
         "cancelled": "Annulé : {service} le {when}. Dites à l'appelant que c'est annulé.",
@@ -332,12 +350,66 @@ class _Call:
         self.context.call_id = ref.id
         return ref.id
 
+    def proven_number(self) -> str | None:
+        """A number the caller proved on this call with a texted code, while the proof lasts."""
+        call_id = self.call_id()
+        row = self.session.get(Call, call_id) if call_id is not None else None
+        if row is None or not row.proven_phone or row.proven_phone_at is None:
+            return None
+        return row.proven_phone if as_utc(row.proven_phone_at) > self.now - PROOF_TTL else None
+
+    def numbers(self) -> list[str]:
+        """The numbers whose bookings this caller may change: the one they call from, and one they proved."""
+        found = [number for number in (self.caller_number(), self.proven_number()) if number]
+        return list(dict.fromkeys(found))
+
+    def bookings_of(self, numbers: list[str]) -> list[BookingOut]:
+        found = [
+            booking
+            for number in numbers
+            for booking in find_bookings_by_phone(self.session, tenant_id=self.tenant_id, phone=number, now=self.now)
+        ]
+        return sorted(found, key=lambda booking: booking.start_at)
+
+    def prove(self, number: str, code: str) -> str | None:
+        """Text a code to ``number`` (no ``code`` yet) or check the one the caller read out: None once proven (kept
+        on the call), else the sentence to say. The answer never tells whether the number has bookings."""
+        from ava_app.services.providers import twilio
+
+        if not code:
+            key = str(self.context.event.call.get("id") or self.call_id() or "")
+            try:
+                rate_limits.hit_all([("booking_code_call", key), ("sms", number), ("sms_destination_day", number)])
+            except RateLimited:
+                return self.say("too_many_codes")
+            if self.bookings_of([number]):
+                try:
+                    run_coroutine_sync(twilio.send_verification_code(to=number, locale=self.language))
+                except DomainError:
+                    return self.say("code_unavailable")
+            return self.say("code_sent")
+        try:
+            approved = bool(run_coroutine_sync(twilio.check_verification_code(to=number, code=code)))
+        except Invalid:
+            approved = False
+        except DomainError:
+            return self.say("code_unavailable")
+        if not approved:
+            return self.say("code_wrong")
+        call_id = self.call_id()
+        row = self.session.get(Call, call_id) if call_id is not None else None
+        if row is not None:
+            row.proven_phone, row.proven_phone_at = number, self.now
+            self.session.add(row)
+            self.session.flush()
+        return None
+
     def bookings_of_caller(self, arguments: dict) -> BookingOut:
         """The caller's booking the model means (its booking number, or the only one); _Answer otherwise."""
-        number = self.caller_number()
-        if not number:
+        numbers = self.numbers()
+        if not numbers:
             raise _Answer(self.say("no_caller_number"))
-        mine = find_bookings_by_phone(self.session, tenant_id=self.tenant_id, phone=number, now=self.now)
+        mine = self.bookings_of(numbers)
         wanted = _integer(arguments.get("booking_id"))
         if wanted is not None:
             chosen = [booking for booking in mine if booking.id == wanted]
@@ -457,10 +529,19 @@ def _book_appointment(call: _Call, arguments: dict) -> str:
 
 
 def _find_my_appointment(call: _Call, arguments: dict) -> str:
-    number = call.caller_number()
-    if not number:
+    asked = _text(arguments.get("phone") or arguments.get("booked_with"))
+    if asked:
+        other = parse_phone(asked, call.tenant.country)
+        if other is None:
+            return call.say("bad_phone", value=asked[:40])
+        if other not in call.numbers():
+            refusal = call.prove(other, re.sub(r"\D", "", _text(arguments.get("code"))))
+            if refusal is not None:
+                return refusal
+    numbers = call.numbers()
+    if not numbers:
         return call.say("no_caller_number")
-    mine = find_bookings_by_phone(call.session, tenant_id=call.tenant_id, phone=number, now=call.now)
+    mine = call.bookings_of(numbers)
     if not mine:
         return call.say("none_found")
     return call.say("found", items="; ".join(call.item(booking) for booking in mine))
@@ -476,7 +557,7 @@ def _reschedule_appointment(call: _Call, arguments: dict) -> str:
             tenant_id=call.tenant_id,
             booking_id=booking.id,
             start_at=start_at,
-            caller_phone=call.caller_number(),
+            caller_phone=booking.caller_phone,
             staff_id=call.staff_id(arguments),
             now=call.now,
             busy=busy,
@@ -499,7 +580,7 @@ def _cancel_appointment(call: _Call, arguments: dict) -> str:
             call.session,
             tenant_id=call.tenant_id,
             booking_id=booking.id,
-            caller_phone=call.caller_number(),
+            caller_phone=booking.caller_phone,
             now=call.now,
         )
     except (Forbidden, NotFound, Invalid):

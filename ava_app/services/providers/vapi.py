@@ -304,8 +304,19 @@ _TOOL_SPECS: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "find_my_appointment": (
         "Find the caller's appointments to come, by the number they are calling from. Use it before moving or "
-        "cancelling one.",
-        {"type": "object", "properties": {}},
+        "cancelling one. If they booked from another number (or their number is hidden), pass that number as "
+        "phone: a code is texted to it; then call again with phone and the code the caller reads out.",
+        {
+            "type": "object",
+            "properties": {
+                "phone": {
+                    "type": "string",
+                    "description": "The number the appointment was booked with, only if it is not the one the caller "
+                    "is calling from.",
+                },
+                "code": {"type": "string", "description": "The code texted to that number, as the caller reads it."},
+            },
+        },
     ),
     "reschedule_appointment": (
         "Move one of the caller's appointments to a free time that check_availability returned.",
