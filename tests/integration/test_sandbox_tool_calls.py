@@ -107,3 +107,67 @@ async def test_a_complaint_is_saved_by_avas_take_message_on_the_call(db, pushed)
     assert stored.data_fields["message"].startswith("Was charged twice")
     assert stored.data_fields["reason"] == "double charge complaint"
     assert stored.data_fields["caller_name"] in call["artifact"]["transcript"]
+
+
+async def test_a_booking_call_books_through_avas_calendar_and_reaches_the_connected_google(db, pushed):
+    """Two services: the emulated model asks which, takes AVA's first free time, books; the event lands in Google."""
+    import secrets as _secrets
+
+    from ava_app.models import Booking, CalendarConnection
+    from ava_app.sandbox import calendars
+    from ava_app.sandbox.calendars.oauth import Grant
+    from ava_app.services import bookings
+    from ava_app.services.credentials import encrypt_text
+    from ava_app.services.providers.sandbox_keys import sandbox_oauth_client
+
+    tenant, provider_id, emulator = pushed
+    bookings.save_booking_rules(
+        db, tenant_id=tenant.id, enabled=True, min_notice_minutes=60, horizon_days=30, granularity_minutes=30,
+        max_per_day=None,
+    )  # fmt: skip
+    cleaning = bookings.add_service(db, tenant_id=tenant.id, name="Cleaning", duration_minutes=60, price_minor=12000)
+    checkup = bookings.add_service(db, tenant_id=tenant.id, name="Check-up", duration_minutes=30)
+    bookings.add_staff(db, tenant_id=tenant.id, name="Dr. Kim", service_ids=[cleaning.id, checkup.id])
+    google = calendars.google_emulator()  # the one AVA mounted at /sandbox/google
+    google.store.events.clear()
+    refresh_token = _secrets.token_urlsafe(24)
+    google.oauth.grants[refresh_token] = Grant(
+        account=google.oauth.account,
+        client_id=sandbox_oauth_client("google").client_id,
+        scope=google.oauth.required_scope,
+    )
+    db.add(
+        CalendarConnection(
+            tenant_id=tenant.id, provider="google", account_email=google.oauth.account,
+            refresh_token_encrypted=encrypt_text(refresh_token),
+        )
+    )  # fmt: skip
+    db.commit()
+    # Bookings on: AVA pushes the assistant again, now with its booking tools.
+    from ava_app.models import Assistant
+
+    assistant = db.exec(select(Assistant).where(Assistant.provider_assistant_id == provider_id)).one()
+    assert assistants.sync_assistant(db, tenant_id=tenant.id, assistant_id=assistant.id).sync_status == "synced"
+
+    call = await simulate_call(emulator, intent="booking", assistant_id=provider_id, speed=0)
+
+    names = [
+        item["function"]["name"]
+        for message in call["artifact"]["messages"]
+        if message["role"] == "tool_calls"
+        for item in message["toolCalls"]
+    ]
+    assert names == ["check_availability", "check_availability", "book_appointment"], [
+        m.get("result") for m in call["artifact"]["messages"] if m["role"] == "tool_call_result"
+    ]
+    first, first_line = _line_after_tool(call, "check_availability")
+    assert first.startswith("Ask the caller which service they want: ")
+    result, line = _line_after_tool(call, "book_appointment")
+    assert result.startswith("Booked: Check-up on ") and line.startswith("You're all set. Booked: Check-up")
+    db.expire_all()
+    (booking,) = db.exec(select(Booking)).all()
+    stored = db.exec(select(Call).where(Call.provider_call_id == call["id"])).one()
+    assert (booking.tenant_id, booking.source, booking.call_id) == (tenant.id, "assistant", stored.id)
+    assert booking.caller_name in call["artifact"]["transcript"]
+    (event,) = [event for event in google.events_of().values() if event.get("status") != "cancelled"]
+    assert event["summary"] == f"Check-up — {booking.caller_name}"

@@ -267,12 +267,17 @@ class _CallRun:
             caller_name=(self.call.get("customer") or {}).get("name"),
         )
         turn_number = 0
+        results: list[str | None] = []
         for step in scenario.steps:
             if isinstance(step, Turn):
                 turn_number += 1
                 await self._speak(step, index=turn_number)
             else:
-                result = await self._call_tool(step)
+                arguments = step.arguments_after(results)
+                if arguments is None:
+                    continue
+                result = await self._call_tool(step, arguments)
+                results.append(result)
                 turn_number += 1
                 await self._speak(Turn("bot", step.reply(result)), index=turn_number)
         await self._advance(0.6)
@@ -321,14 +326,14 @@ class _CallRun:
             {"messages": copy.deepcopy(self.messages), "messagesOpenAIFormatted": _openai_format(self.messages)},
         )
 
-    async def _call_tool(self, step: ToolStep) -> str | None:
+    async def _call_tool(self, step: ToolStep, arguments: dict[str, Any]) -> str | None:
         """Send tool-calls, wait for AVA's answer (not scaled by speed: it is real work), record call and result."""
         name = step.tool["function"]["name"]
         call_id = "call_" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(24))
         tool_call: dict[str, Any] = {
             "id": call_id,
             "type": "function",
-            "function": {"name": name, "arguments": tool_arguments_json(step.arguments)},
+            "function": {"name": name, "arguments": tool_arguments_json(arguments)},
         }
         await self._advance(0.8)
         self.messages.append(

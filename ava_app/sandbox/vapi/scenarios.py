@@ -52,6 +52,10 @@ LINES: dict[Language, dict[str, str]] = {
         "book_summary_booked": " The appointment was booked.",
         "book_summary_noted": " The request was noted for a call back to confirm.",
         "book_slot": "next {day} morning",
+        "book_offer": "I can offer {times}. Which would suit you?",
+        "book_which_service": "Which service would you like?",
+        "book_take": "The first one is perfect.",
+        "or": " or ",
         "question_prefix": "Hi, quick question. ",
         "question_more": "Can you tell me a bit more about what you offer?",
         "question_summary": "{name} asked: {question} The assistant answered from the knowledge base.",
@@ -123,6 +127,10 @@ LINES: dict[Language, dict[str, str]] = {
         "book_summary_booked": " Le rendez-vous a été pris.",
         "book_summary_noted": " La demande a été notée ; l'équipe rappellera pour confirmer.",
         "book_slot": "{day} prochain dans la matinée",
+        "book_offer": "Je peux vous proposer {times}. Qu'est-ce qui vous conviendrait ?",
+        "book_which_service": "Quelle prestation souhaitez-vous ?",
+        "book_take": "Le premier me va très bien.",
+        "or": " ou ",
         "question_prefix": "Bonjour, une petite question. ",
         "question_more": "Pouvez-vous m'en dire un peu plus sur ce que vous proposez ?",
         "question_summary": "{name} a demandé : {question} L'assistante a répondu à partir de la base de "
@@ -196,11 +204,19 @@ class Turn:
 
 @dataclass(frozen=True)
 class ToolStep:
-    """The assistant calls a function tool; ``reply`` turns the tool's result (or None on failure) into speech."""
+    """The assistant calls a function tool; ``reply`` turns the tool's result (or None on failure) into speech.
+
+    ``follow``, when given, builds the arguments from the results of the call's earlier tool steps (None: the step
+    is skipped), as a model reads one tool's answer before calling the next.
+    """
 
     tool: dict[str, Any]
     arguments: dict[str, Any]
     reply: Callable[[str | None], str]
+    follow: Callable[[list[str | None]], dict[str, Any] | None] | None = None
+
+    def arguments_after(self, results: list[str | None]) -> dict[str, Any] | None:
+        return self.arguments if self.follow is None else self.follow(results)
 
 
 def _or_else(answer: str) -> Callable[[str | None], str]:
@@ -311,7 +327,12 @@ def _booking(script: _Script) -> Scenario:
     weekday = script.rng.choice([1, 2, 3])  # Tuesday to Thursday
     day = DAY_NAMES[script.language][weekday]
     steps: list[Turn | ToolStep] = [Turn("bot", script.greeting), Turn("user", script.say("book_ask", day=day))]
-    tool = next((t for t in _function_tools(script.assistant) if _BOOKING_TOOL.search(t["function"]["name"])), None)
+    check, book = _tool_named(script.assistant, "check_availability"), _tool_named(script.assistant, "book_appointment")
+    tool = None
+    if check is not None and book is not None:
+        steps += _calendar_booking(script, check=check, book=book, weekday=weekday)
+    else:
+        tool = next((t for t in _function_tools(script.assistant) if _BOOKING_TOOL.search(t["function"]["name"])), None)
     if tool is not None:
         steps.append(Turn("bot", script.say("book_checking")))
         done, failed = script.say("book_done", result=""), script.say("book_failed")
@@ -322,7 +343,7 @@ def _booking(script: _Script) -> Scenario:
                 reply=lambda result: done + result if result else failed,
             )
         )
-    else:
+    elif check is None or book is None:
         steps.append(Turn("bot", script.say("book_number")))
         steps.append(Turn("user", script.say("book_this_number")))
         steps.append(
@@ -333,6 +354,7 @@ def _booking(script: _Script) -> Scenario:
                 said=script.say("book_noted", day=day),
             )
         )
+    books = tool is not None or (check is not None and book is not None)
     steps += [Turn("user", script.say("book_bye")), Turn("bot", script.goodbye)]
     return Scenario(
         intent="booking",
@@ -340,14 +362,77 @@ def _booking(script: _Script) -> Scenario:
         steps=steps,
         ended_reason="customer-ended-call",
         summary=script.say("book_summary", day=day)
-        + script.say("book_summary_booked" if tool else "book_summary_noted"),
+        + script.say("book_summary_booked" if books else "book_summary_noted"),
         success=True,
         facts={
             "reason": script.say("book_reason", day=day),
-            "appointmentBooked": tool is not None,
-            "callback": tool is None,
+            "appointmentBooked": books,
+            "callback": not books,
         },
     )
+
+
+# A free time as AVA's check_availability lists it: "Tuesday 8 December at 9:00 AM (slot 2026-12-08T09:00)".
+_OFFERED = re.compile(r"([^,()]+?) \((?:slot|créneau) (\d{4}-\d{2}-\d{2}T\d{2}:\d{2})\)")
+_WHICH_SERVICE = re.compile(r"^(?:Ask the caller which service they want|Demandez à l'appelant quelle prestation)")
+
+
+def offered_slots(result: str | None) -> list[tuple[str, str]]:
+    """(spoken time, slot) pairs a check_availability answer offers, in order."""
+    if not result or ": " not in result:
+        return []
+    return [(spoken.strip(), slot) for spoken, slot in _OFFERED.findall(result.split(": ", 1)[1])]
+
+
+def asked_services(result: str | None) -> list[str]:
+    """The services an answer asks the caller to choose from ("Ask the caller which service they want: A, B.")."""
+    if not result or not _WHICH_SERVICE.match(result):
+        return []
+    return [name.strip() for name in result.split(": ", 1)[1].rstrip(".").split(", ") if name.strip()]
+
+
+def _calendar_booking(
+    script: _Script, *, check: dict[str, Any], book: dict[str, Any], weekday: int
+) -> list[Turn | ToolStep]:
+    """AVA's booking tools as a model uses them: free times for the day asked (a service chosen when asked for
+    one), the caller takes the first, then the booking; every answer comes from AVA's own calendar."""
+    wanted = {"date": _next_weekday(weekday).date().isoformat(), "part_of_day": "morning"}
+    chosen: dict[str, str] = {}
+
+    def offer(result: str | None) -> str:
+        slots = offered_slots(result)
+        if slots:
+            return script.say("book_offer", times=script.say("or").join(spoken for spoken, _ in slots[:2]))
+        if asked_services(result):
+            return script.say("book_which_service")
+        return result or script.say("book_failed")
+
+    def with_service(results: list[str | None]) -> dict[str, Any] | None:
+        services = asked_services(results[-1] if results else None)
+        if not services:
+            return None
+        chosen["service"] = services[0]
+        return {**wanted, "service": services[0]}
+
+    def booking(results: list[str | None]) -> dict[str, Any] | None:
+        slots = next((offered_slots(result) for result in reversed(results) if offered_slots(result)), [])
+        if not slots:
+            return None
+        return {**chosen, "slot": slots[0][1], "caller_name": script.name}
+
+    done, failed = script.say("book_done", result=""), script.say("book_failed")
+    return [
+        Turn("bot", script.say("book_checking")),
+        ToolStep(tool=check, arguments=wanted, reply=offer),
+        ToolStep(tool=check, arguments={}, reply=offer, follow=with_service),
+        Turn("user", script.say("book_take")),
+        ToolStep(
+            tool=book,
+            arguments={},
+            reply=lambda result: done + result if result and result.startswith(("Booked", "Réservé")) else failed,
+            follow=booking,
+        ),
+    ]
 
 
 def _question(script: _Script) -> Scenario:
