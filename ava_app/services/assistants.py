@@ -24,7 +24,7 @@ from ava_app.services import caller_phrases, credentials, knowledge, presets
 from ava_app.services.accounts import check_email
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.bookings import call_tools
-from ava_app.services.bookings.catalog import booking_enabled
+from ava_app.services.bookings.catalog import booking_enabled, seed_services
 from ava_app.services.errors import DomainError, Invalid, NotFound, ProviderUnavailable
 from ava_app.services.principal import Principal
 from ava_app.services.providers.vapi import (
@@ -235,6 +235,13 @@ def _create_default(session: Session, *, tenant_id: int) -> Assistant:
     assistant = Assistant(tenant_id=tenant_id, **_preset_values(industry, tenant.locale, business=tenant.name))
     assistant.industry = tenant.industry if tenant.industry in presets.INDUSTRIES else None
     session.add(assistant)
+    # A business whose trade books appointments finds its usual services on the Bookings page (booking stays off).
+    seed_services(
+        session,
+        tenant_id=tenant_id,
+        services=presets.booking_services(assistant.industry, tenant.locale),
+        staff_name=tenant.name,
+    )
     session.commit()
     session.refresh(assistant)
     assert assistant.id is not None, "the commit gave the assistant its id"

@@ -1209,6 +1209,27 @@ _INDUSTRIES: dict[str, dict[str, Any]] = {
 
 INDUSTRIES = tuple(_INDUSTRIES)
 
+# What an industry that books appointments can be booked for, to start with: (English name, French name, minutes,
+# break after in minutes). Prices are the owner's to add; booking stays off until they turn it on.
+BOOKING_SERVICES: dict[str, tuple[tuple[str, str, int, int], ...]] = {
+    "clinic": (("Consultation", "Consultation", 30, 0), ("Check-up", "Bilan", 45, 0)),
+    "salon": (("Haircut", "Coupe", 30, 10), ("Colour", "Couleur", 90, 15), ("Blow-dry", "Brushing", 30, 0)),
+    "restaurant": (("Table", "Table", 90, 0),),
+    "garage": (("Servicing", "Révision", 120, 0), ("Inspection", "Contrôle technique", 60, 0)),
+    "home_services": (("Home visit", "Intervention à domicile", 60, 30),),
+    "veterinary": (("Consultation", "Consultation", 30, 0), ("Vaccination", "Vaccination", 20, 0)),
+    "fitness": (("Personal training", "Coaching individuel", 60, 0), ("First visit", "Séance découverte", 45, 0)),
+}
+
+
+def booking_services(industry: str | None, locale: str | None = "en") -> list[tuple[str, int, int]]:
+    """(name, minutes, break after) of the services an industry starts with, in ``locale``; none for the others."""
+    french = normalize_locale(locale) == "fr"
+    return [
+        (fr if french else en, minutes, buffer) for en, fr, minutes, buffer in BOOKING_SERVICES.get(industry or "", ())
+    ]
+
+
 _PROMPT = {
     "en": (
         "You are Ava, the AI phone receptionist of {business} ({label}). {persona}\n\n"

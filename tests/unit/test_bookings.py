@@ -430,3 +430,30 @@ def test_postgresql_refuses_overlapping_rows_written_around_the_service(db):
         copy(start_at=paris(2026, 6, 2, 10, 40), end_at=paris(2026, 6, 2, 11, 10), busy_until=paris(2026, 6, 2, 11, 20))
     )
     db.commit()  # a cancelled booking holds no time, and one may start when the last one's buffer ends
+
+
+def test_a_new_business_that_books_starts_with_its_trades_services_and_booking_off(db):
+    from ava_app.services import accounts, assistants
+    from ava_app.services.principal import Principal
+
+    def first_visit(name: str, industry: str, locale: str = "en"):
+        owner = accounts.signup(
+            db, name=f"{name} Owner", email=f"owner@{industry}.example", password="tulip-garage-42",
+            organisation_name=name, industry=industry, locale=locale,
+        )  # fmt: skip
+        principal = Principal(user_id=owner.user_id, tenant_id=owner.tenant_id, role="admin")
+        assistants.get_or_create_assistant(db, principal=principal)
+        assistants.get_or_create_assistant(db, principal=principal)  # a second visit adds nothing
+        return owner.tenant_id
+
+    salon = first_visit("Salon Lumière", "salon", "fr")
+    services = bookings.list_services(db, tenant_id=salon)
+    assert sorted((s.name, s.duration_minutes, s.buffer_minutes, s.price_minor) for s in services) == [
+        ("Brushing", 30, 0, None), ("Couleur", 90, 15, None), ("Coupe", 30, 10, None),
+    ]  # fmt: skip
+    (staff,) = bookings.list_staff(db, tenant_id=salon)
+    assert staff.name == "Salon Lumière" and set(staff.service_ids) == {s.id for s in services}
+    assert bookings.booking_rules(db, tenant_id=salon).enabled is False
+
+    law = first_visit("Doe & Partners", "law_firm")
+    assert bookings.list_services(db, tenant_id=law) == [] and bookings.list_staff(db, tenant_id=law) == []

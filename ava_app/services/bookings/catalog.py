@@ -119,6 +119,22 @@ def save_booking_rules(
     return booking_rules(session, tenant_id=tenant_id)
 
 
+def seed_services(
+    session: Session, *, tenant_id: int, services: Sequence[tuple[str, int, int]], staff_name: str
+) -> list[ServiceOut]:
+    """A new business's first services (an industry's defaults) and one staff member doing them all, named after
+    the business, so its Bookings page starts filled in. Nothing when it already has a service. Booking stays off."""
+    if not services or session.exec(select(BookingService.id).where(BookingService.tenant_id == tenant_id)).first():
+        return []
+    added = [
+        add_service(session, tenant_id=tenant_id, name=name, duration_minutes=minutes, buffer_minutes=buffer)
+        for name, minutes, buffer in services
+    ]
+    if not session.exec(select(BookingStaff.id).where(BookingStaff.tenant_id == tenant_id)).first():
+        add_staff(session, tenant_id=tenant_id, name=staff_name[:120], service_ids=[service.id for service in added])
+    return added
+
+
 def ensure_rules_row(session: Session, *, tenant_id: int) -> None:
     """Create the tenant's rules row if missing (bookings lock it on SQLite to take turns)."""
     exists = session.exec(select(col(BookingSettings.id)).where(col(BookingSettings.tenant_id) == tenant_id)).first()
