@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+import httpx
 from sqlalchemy import update
 from sqlmodel import Session, col, delete, select
 
@@ -55,6 +56,9 @@ CONNECT_TTL = timedelta(minutes=10)
 # Refresh an access token this long before it expires, so it does not die in the middle of a call.
 TOKEN_LEEWAY = timedelta(seconds=60)
 CONNECTED, BROKEN = "connected", "broken"
+# Reading busy times while a caller waits: two short tries, so a slow provider costs seconds, not the call (Vapi
+# waits about 20 s for a tool's answer). Jobs keep the clients' defaults (longer timeout, four tries).
+DURING_CALL = {"max_attempts": 2, "backoff_initial": 0.2, "timeout": httpx.Timeout(4.0, connect=2.0)}
 T = TypeVar("T")
 
 
@@ -248,17 +252,21 @@ def has_calendar(session: Session, *, tenant_id: int) -> bool:
     )
 
 
-def busy_intervals(session: Session, *, tenant_id: int, start: datetime, end: datetime) -> list[Interval]:
+def busy_intervals(
+    session: Session, *, tenant_id: int, start: datetime, end: datetime, during_call: bool = False
+) -> list[Interval]:
     """The busy blocks of the organisation's connected calendars in ``[start, end)``, merged, aware UTC.
 
     No calendar connected: ``[]``. ``CalendarBroken`` when one needs reconnecting (the booking tool then takes a
-    message), ``ProviderUnavailable`` when a provider is down.
+    message), ``ProviderUnavailable`` when a provider is down. ``during_call``: a caller is waiting (``DURING_CALL``).
     """
     from ava_app.services.providers.calendars import merge_intervals
 
     blocks: list[Interval] = []
     for row in _usable_connections(session, tenant_id=tenant_id):
-        blocks += _run(session, row, lambda client: client.busy_intervals(start, end))
+        blocks += _run(
+            session, row, lambda client: client.busy_intervals(start, end), options=DURING_CALL if during_call else {}
+        )
     return merge_intervals(blocks)
 
 
@@ -382,7 +390,13 @@ def _usable_connections(session: Session, *, tenant_id: int) -> list[CalendarCon
     return list(rows)
 
 
-def _run(session: Session, row: CalendarConnection, work: Callable[[CalendarClient], Awaitable[T]]) -> T:
+def _run(
+    session: Session,
+    row: CalendarConnection,
+    work: Callable[[CalendarClient], Awaitable[T]],
+    *,
+    options: dict[str, Any] | None = None,
+) -> T:
     """``work`` with a live access token for ``row``: the cached one, else a refreshed one; a 401 refreshes once.
 
     A refused refresh marks the connection broken (admins emailed) and raises ``CalendarBroken``.
@@ -405,13 +419,13 @@ def _run(session: Session, row: CalendarConnection, work: Callable[[CalendarClie
             fresh = await calendar_oauth.refresh_access_token(endpoints, refresh_token=refresh_token)
             token = fresh.access_token
         try:
-            return await work(calendar_client(endpoints, access_token=token)), fresh
+            return await work(calendar_client(endpoints, access_token=token, **(options or {}))), fresh
         except AccessTokenRejected:
             if fresh is not None:
                 raise CalendarGrantRevoked(reason="new_token_rejected") from None
         fresh = await calendar_oauth.refresh_access_token(endpoints, refresh_token=refresh_token)
         try:
-            return await work(calendar_client(endpoints, access_token=fresh.access_token)), fresh
+            return await work(calendar_client(endpoints, access_token=fresh.access_token, **(options or {}))), fresh
         except AccessTokenRejected:
             raise CalendarGrantRevoked(reason="new_token_rejected") from None
 

@@ -41,7 +41,9 @@ EVENT_TEXTS = {
 }
 
 
-def calendar_busy(session: Session, *, tenant_id: int, start: datetime, end: datetime) -> list[Interval]:
+def calendar_busy(
+    session: Session, *, tenant_id: int, start: datetime, end: datetime, during_call: bool = True
+) -> list[Interval]:
     """Busy blocks of the business's connected calendars in ``[start, end)`` that are not AVA's own bookings.
 
     No calendar connected: ``[]`` without any request. Raises ``CalendarBroken`` (reconnect needed) and
@@ -49,7 +51,9 @@ def calendar_busy(session: Session, *, tenant_id: int, start: datetime, end: dat
     """
     if not calendar_connections.has_calendar(session, tenant_id=tenant_id):
         return []
-    blocks = calendar_connections.busy_intervals(session, tenant_id=tenant_id, start=start, end=end)
+    blocks = calendar_connections.busy_intervals(
+        session, tenant_id=tenant_id, start=start, end=end, during_call=during_call
+    )
     if not blocks:
         return []
     own = merged_spans(

@@ -74,6 +74,7 @@ class _CalendarClient:
         backoff_max: float = 8.0,
         max_retry_after: float = 30.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        timeout: httpx.Timeout | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self._token = access_token
@@ -82,6 +83,7 @@ class _CalendarClient:
         self._backoff_initial, self._backoff_max = backoff_initial, backoff_max
         self._max_retry_after = max_retry_after
         self._sleep = sleep
+        self._timeout = timeout or calendar_oauth.TIMEOUT
 
     async def _request(
         self, method: str, path: str, *, ok: tuple[int, ...] = (200, 201, 204), **kwargs: Any
@@ -89,9 +91,7 @@ class _CalendarClient:
         """One API call with retries; returns the answer when its status is in ``ok`` (or 404/409/410, which the
         callers read), raises ``AccessTokenRejected`` on 401 and a domain error otherwise."""
         headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
-        async with httpx.AsyncClient(
-            transport=self._transport, timeout=calendar_oauth.TIMEOUT, headers=headers
-        ) as http:
+        async with httpx.AsyncClient(transport=self._transport, timeout=self._timeout, headers=headers) as http:
             for attempt in range(1, self._max_attempts + 1):
                 try:
                     answer = await self._attempt(http, method, self.api_url + path, **kwargs)
