@@ -56,6 +56,7 @@ from ava_app.state.reach import ReachState
 from ava_app.state.settings import AuditState, ProfileState, SecurityState
 from ava_app.state.tab_handover import hand_over_tabs_of_dead_processes
 from ava_app.state.team import InviteState, TeamState
+from ava_app.state.text_back import TextBackState
 from ava_app.task_queue import start_embedded_worker, stop_embedded_worker
 
 
@@ -145,7 +146,7 @@ app.add_page(
     business_page,
     route=routes.SETTINGS_BUSINESS,
     title="AVA · Business",
-    on_load=[*SIGNED_IN, BusinessRegionState.load_region],
+    on_load=[*SIGNED_IN, BusinessRegionState.load_region, TextBackState.load_text_back],
 )
 app.add_page(team_page, route=routes.SETTINGS_TEAM, title="AVA · Team", on_load=[*SIGNED_IN, TeamState.load_team])
 app.add_page(

@@ -64,6 +64,9 @@ class Tenant(SQLModel, table=True):
     redact_emails: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     redact_other_phones: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     redact_birth_dates: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    # Text a caller back after a missed call, and after any call outside business hours (``services.text_back``).
+    text_back_missed: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    text_back_after_hours: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     # Retention (``services.retention``): days after a call ends before its recording, or its transcript and summary,
     # are deleted (None: kept until the call is deleted); raw provider messages are kept at most 30 days.
     retain_recordings_days: int | None = None

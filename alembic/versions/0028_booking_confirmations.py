@@ -1,5 +1,6 @@
 """booking confirmations: the caller's email on a booking, when its reminder went, the business's reminder switch,
-files attached to an outbox email (the .ics of a booking), and the number a caller proved on a call by SMS code
+files attached to an outbox email (the .ics of a booking), the number a caller proved on a call by SMS code, and the
+business's missed-call text-back switches
 
 Revision ID: 0028
 Revises: 0027
@@ -30,10 +31,16 @@ def upgrade() -> None:
     # Plain ALTER TABLE: a batch copy of ``call`` would drop its triggers and expression indexes on SQLite.
     op.add_column("call", sa.Column("proven_phone", sa.String(length=20), nullable=True))
     op.add_column("call", sa.Column("proven_phone_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+    with op.batch_alter_table("tenant") as batch:
+        for name in ("text_back_missed", "text_back_after_hours"):
+            batch.add_column(sa.Column(name, sa.Boolean(), nullable=False, server_default=sa.text("false")))
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    with op.batch_alter_table("tenant") as batch:
+        batch.drop_column("text_back_after_hours")
+        batch.drop_column("text_back_missed")
     op.drop_column("call", "proven_phone_at")
     op.drop_column("call", "proven_phone")
     op.drop_column("outbox", "attachments")

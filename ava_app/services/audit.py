@@ -44,6 +44,7 @@ ACTIONS = (
     "calendar_disconnected",
     "calendar_broken",
     "privacy_redaction_changed",
+    "text_back_changed",
     "retention_changed",
     "retention_purged",
     "caller_erased",

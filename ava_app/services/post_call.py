@@ -42,6 +42,7 @@ from ava_app.services.messaging.templates import format_duration, normalize_loca
 from ava_app.services.principal import Principal
 from ava_app.services.privacy_settings import redactor_for
 from ava_app.services.providers import llm
+from ava_app.services.text_back import text_back_after_call
 from ava_app.settings import get_settings
 from ava_app.task_queue import periodic_task, task
 
@@ -91,6 +92,9 @@ def process_call(session: Session, *, call_id: int, final_attempt: bool = True) 
         return None
     # Touched at each attempt, so the sweep can tell a job that is alive (or waiting to retry) from a lost one.
     _set(session, call_id, updated_at=utcnow())
+    if call.summary_status == "pending":
+        # Once per call (the first attempt), before the summary: a missed caller hears back within seconds.
+        text_back_after_call(session, call=call)
     if call.summary_status == "pending":
         _summarise(session, call=call, final_attempt=final_attempt)
         session.refresh(call)

@@ -72,6 +72,7 @@ from ava_app.state.privacy import PrivacyState
 from ava_app.state.reach import ReachState
 from ava_app.state.settings import AuditState, ProfileState, SecurityState
 from ava_app.state.team import TeamState
+from ava_app.state.text_back import TextBackState
 from ava_app.state.webhook_secret import WebhookSecretState
 from tests.factories import make_call, make_phone_number, make_user
 from tests.unit.test_assistants import TENANT_TWILIO_SID, TENANT_TWILIO_TOKEN, providers
@@ -535,6 +536,9 @@ COVERED_HANDLERS = {
     "NotificationsState.load_notifications",
     "NotificationsState.save_notifications",
     "PrivacyState.load_privacy",
+    "TextBackState.load_text_back",
+    "TextBackState.set_text_back_missed",
+    "TextBackState.set_text_back_after_hours",
     "PrivacyState.save_privacy",
     "PrivacyState.save_retention",
     "PrivacyState.find_caller",
@@ -1080,6 +1084,24 @@ async def test_business_region_events_read_and_change_the_callers_organisation_o
     await run(state, "set_timezone_query", "atlantis")
     assert state.timezone_no_match and [o[0] for o in state.timezone_options] == ["Europe/Paris"]
     assert_nothing_of(a, state)
+    assert_unchanged(engine, a, before)
+
+
+async def test_text_back_switches_read_and_change_the_callers_organisation_only(world, engine, db):
+    a, b = world.a, world.b
+    a_tenant = db.get(Tenant, a.tenant_id)
+    a_tenant.text_back_missed = True
+    db.add(a_tenant)
+    db.commit()
+    before = snapshot(engine, a)
+    state = state_of(TextBackState, b)
+    assert await run(state, "load_text_back") == []
+    assert (state.text_back_missed, state.text_back_after_hours, state.text_back_can_edit) == (False, False, True)
+    assert await run(state, "set_text_back_after_hours", True) == ["toast:success"]
+    db.expire_all()
+    mine, theirs = db.get(Tenant, b.tenant_id), db.get(Tenant, a.tenant_id)
+    assert (mine.text_back_missed, mine.text_back_after_hours) == (False, True)
+    assert (theirs.text_back_missed, theirs.text_back_after_hours) == (True, False)
     assert_unchanged(engine, a, before)
 
 
