@@ -122,6 +122,11 @@ class Membership(SQLModel, table=True):
     notify_digest: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     notify_chosen_at: datetime | None = None
     setup_dismissed_at: datetime | None = None
+    # A text to the member's confirmed mobile per call: "never", "action" (calls needing action) or "every"; none
+    # between ``quiet_from`` and ``quiet_until`` ("22:00", "07:00", the business's time; None: no quiet hours).
+    notify_sms: str = Field(default="never", max_length=10)
+    quiet_from: str | None = Field(default=None, max_length=5)
+    quiet_until: str | None = Field(default=None, max_length=5)
     created_at: datetime = Field(default_factory=utcnow)
 
 

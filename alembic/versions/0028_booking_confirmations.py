@@ -1,6 +1,6 @@
 """booking confirmations: the caller's email on a booking, when its reminder went, the business's reminder switch,
 files attached to an outbox email (the .ics of a booking), the number a caller proved on a call by SMS code, and the
-business's missed-call text-back switches
+business's missed-call text-back switches; a member's text alerts and quiet hours
 
 Revision ID: 0028
 Revises: 0027
@@ -34,10 +34,18 @@ def upgrade() -> None:
     with op.batch_alter_table("tenant") as batch:
         for name in ("text_back_missed", "text_back_after_hours"):
             batch.add_column(sa.Column(name, sa.Boolean(), nullable=False, server_default=sa.text("false")))
+    with op.batch_alter_table("membership") as batch:
+        batch.add_column(sa.Column("notify_sms", sa.String(length=10), nullable=False, server_default="never"))
+        batch.add_column(sa.Column("quiet_from", sa.String(length=5), nullable=True))
+        batch.add_column(sa.Column("quiet_until", sa.String(length=5), nullable=True))
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    with op.batch_alter_table("membership") as batch:
+        batch.drop_column("quiet_until")
+        batch.drop_column("quiet_from")
+        batch.drop_column("notify_sms")
     with op.batch_alter_table("tenant") as batch:
         batch.drop_column("text_back_after_hours")
         batch.drop_column("text_back_missed")

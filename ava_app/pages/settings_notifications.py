@@ -1,5 +1,5 @@
 """/settings/notifications: per-call email (every call, only those needing action, never), the daily digest, and
-SMS for urgent calls shown as coming (AVA sends no texts to members yet)."""
+texts to the member's confirmed mobile with quiet hours."""
 
 from __future__ import annotations
 
@@ -61,6 +61,65 @@ def switch_row(title_key: str, hint_key: str, control: rx.Component, *, badge: r
     )
 
 
+def sms_choice() -> rx.Component:
+    """Texts to the member's own mobile: which calls, and quiet hours; a link to confirm a mobile when none is."""
+    no_phone = NotificationsState.sms_phone == ""
+    return rx.vstack(
+        rx.heading(t("notify.sms"), size="3", as_="h2", id="notify-sms-title"),
+        rx.cond(
+            no_phone,
+            rx.text(
+                t("notify.sms_no_phone"),
+                " ",
+                rx.link(t("notify.sms_confirm_phone"), href=routes.SETTINGS_PROFILE),
+                size="1",
+                color_scheme="gray",
+            ),
+            rx.text(t("notify.sms_to"), " ", NotificationsState.sms_phone, size="1", color_scheme="gray"),
+        ),
+        rx.select.root(
+            rx.select.trigger(id="notify-sms", aria_labelledby="notify-sms-title"),
+            rx.select.content(
+                rx.select.item(t("notify.sms.never"), value="never"),
+                rx.select.item(t("notify.sms.action"), value="action"),
+                rx.select.item(t("notify.sms.every"), value="every"),
+            ),
+            value=NotificationsState.sms,
+            on_change=NotificationsState.set_sms,
+            disabled=no_phone,
+        ),
+        rx.cond(
+            NotificationsState.sms != "never",
+            rx.flex(
+                rx.el.label(
+                    rx.text(t("notify.quiet_from"), size="1"),
+                    rx.input(
+                        type="time",
+                        value=NotificationsState.quiet_from,
+                        on_change=NotificationsState.set_quiet_from,
+                        id="notify-quiet-from",
+                    ),
+                ),
+                rx.el.label(
+                    rx.text(t("notify.quiet_until"), size="1"),
+                    rx.input(
+                        type="time",
+                        value=NotificationsState.quiet_until,
+                        on_change=NotificationsState.set_quiet_until,
+                        id="notify-quiet-until",
+                    ),
+                ),
+                rx.text(t("notify.quiet_hint"), size="1", color_scheme="gray", width="100%"),
+                gap="12px",
+                wrap="wrap",
+                align="end",
+            ),
+        ),
+        spacing="2",
+        width="100%",
+    )
+
+
 def notifications_form() -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -77,11 +136,10 @@ def notifications_form() -> rx.Component:
                     aria_label=t("notify.digest"),
                 ),
             ),
-            switch_row(
-                "notify.sms",
-                "notify.sms_hint",
-                rx.switch(checked=False, disabled=True, id="notify-sms", aria_label=t("notify.sms")),
-                badge=rx.badge(t("notify.sms_soon"), color_scheme="gray", variant="soft"),
+            sms_choice(),
+            rx.cond(
+                NotificationsState.notify_error != "",
+                rx.callout(NotificationsState.notify_error, icon="triangle-alert", color_scheme="red", width="100%"),
             ),
             rx.button(
                 t("notify.save"),

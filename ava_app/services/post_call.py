@@ -37,6 +37,7 @@ from ava_app.models import Assistant, Call, CallMessage, Membership, Outbox, Ten
 from ava_app.services import credentials, live_updates, phones, recordings, regional
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.errors import Conflict, NotFound, ProviderError, ProviderUnavailable
+from ava_app.services.member_alerts import alert_members
 from ava_app.services.messaging import email
 from ava_app.services.messaging.templates import format_duration, normalize_locale
 from ava_app.services.principal import Principal
@@ -98,6 +99,8 @@ def process_call(session: Session, *, call_id: int, final_attempt: bool = True) 
     if call.summary_status == "pending":
         _summarise(session, call=call, final_attempt=final_attempt)
         session.refresh(call)
+        if call.summary_status in ("done", "failed"):
+            alert_members(session, call=call)
         # Committed: open dashboards and calls lists show the summary (or its failure) without waiting for emails.
         live_updates.publish_calls_changed(call.tenant_id)
     if call.email_status == "pending":

@@ -64,7 +64,9 @@ def test_checklist_items_turn_done_then_the_dashboard_shows(live_server: str, pa
     expect(page).to_have_url(re.compile(r"/settings/notifications/?$"))
     page.get_by_text("Only calls needing action").click()
     page.get_by_role("switch", name="Daily digest").click()
-    expect(page.get_by_role("switch", name="SMS for urgent calls")).to_be_disabled()
+    # No mobile confirmed yet: texts cannot be chosen, and the page says where to confirm one.
+    expect(page.get_by_role("combobox", name="Texts to your mobile")).to_be_disabled()
+    expect(page.get_by_role("link", name="Confirm it in your profile")).to_be_visible()
     # Saved on a phone: the toast shows at the top, never over the page's primary button.
     page.set_viewport_size({"width": 390, "height": 844})
     save = page.get_by_role("button", name="Save")
