@@ -5,10 +5,12 @@ from __future__ import annotations
 import reflex as rx
 
 from ava_app.components.forms import confirm_dialog, field_label, form_field
+from ava_app.components.hours_editor import hours_editor
 from ava_app.components.i18n import t
 from ava_app.components.layout import app_layout
 from ava_app.state.auth import AuthState
 from ava_app.state.bookings import ANY, BookingsState
+from ava_app.state.staff_editor import StaffEditorState
 
 
 def _dynamic_select(options, value, on_change, *, label_key: str, any_key: str | None, id: str) -> rx.Component:
@@ -357,7 +359,7 @@ def settings_section() -> rx.Component:
             ),
             rx.divider(),
             rx.heading(t("bookings.staff_heading"), size="3"),
-            rx.foreach(BookingsState.staff_options, lambda member: rx.text(member["name"])),
+            rx.foreach(BookingsState.staff_options, staff_row),
             rx.form(
                 rx.flex(
                     form_field("bookings.staff_name", id="bookings-staff_name", name="name"),
@@ -374,6 +376,88 @@ def settings_section() -> rx.Component:
             width="100%",
         ),
         width="100%",
+    )
+
+
+def staff_row(member: rx.Var) -> rx.Component:
+    return rx.flex(
+        rx.text(member["name"]),
+        rx.button(
+            rx.icon("pencil", size=14),
+            t("bookings.edit_staff"),
+            size="1",
+            variant="soft",
+            on_click=StaffEditorState.open_staff(member["id"].to(int)),
+            aria_label=t("bookings.edit_staff"),
+        ),
+        justify="between",
+        align="center",
+        width="100%",
+    )
+
+
+def staff_dialog() -> rx.Component:
+    """Name, services and own working hours of one staff member (admins)."""
+    S = StaffEditorState
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(t("bookings.staff_title")),
+            rx.vstack(
+                rx.vstack(
+                    field_label("bookings.staff_name", id="staff-name"),
+                    rx.input(value=S.staff_name, on_change=S.set_staff_name, id="staff-name", width="100%"),
+                    spacing="1",
+                    width="100%",
+                ),
+                rx.text(t("bookings.staff_services"), size="2", weight="medium"),
+                rx.cond(
+                    S.staff_services.length() == 0,
+                    rx.text(t("bookings.staff_no_services"), size="1", color_scheme="gray"),
+                ),
+                rx.foreach(
+                    S.staff_services,
+                    lambda item: rx.el.label(
+                        rx.hstack(
+                            rx.checkbox(
+                                checked=item["checked"].to(bool),
+                                on_change=lambda checked: S.toggle_staff_service(item["id"], checked),
+                            ),
+                            rx.text(item["name"], size="2"),
+                            align="center",
+                        )
+                    ),
+                ),
+                rx.divider(),
+                rx.el.label(
+                    rx.hstack(
+                        rx.switch(checked=S.own_hours, on_change=S.set_own_hours, id="staff-own-hours"),
+                        rx.vstack(
+                            rx.text(t("bookings.staff_own_hours"), size="2", weight="medium"),
+                            rx.text(t("bookings.staff_own_hours_hint"), size="1", color_scheme="gray"),
+                            spacing="0",
+                        ),
+                        align="start",
+                    ),
+                ),
+                rx.cond(S.own_hours, hours_editor(S, multi=True)),
+                rx.cond(
+                    S.staff_error != "",
+                    rx.callout(S.staff_error, color_scheme="red", icon="triangle-alert", width="100%"),
+                ),
+                rx.hstack(
+                    rx.dialog.close(rx.button(t("common.cancel"), type="button", variant="soft", color_scheme="gray")),
+                    rx.button(t("bookings.save"), on_click=S.save_staff, loading=S.staff_busy, id="staff-save"),
+                    justify="end",
+                    spacing="3",
+                    width="100%",
+                ),
+                spacing="3",
+                width="100%",
+            ),
+            max_width="560px",
+        ),
+        open=S.staff_open,
+        on_open_change=S.close_staff,
     )
 
 
@@ -442,6 +526,7 @@ def bookings_page() -> rx.Component:
             rx.center(rx.spinner(), width="100%", padding="24px"),
         ),
         booking_form(),
+        staff_dialog(),
         confirm_dialog(
             open=BookingsState.cancel_id != 0,
             title=t("bookings.cancel_title"),

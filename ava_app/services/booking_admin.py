@@ -18,6 +18,7 @@ from ava_app.services.bookings import BookingOut, ServiceOut, Slot, StaffOut
 from ava_app.services.bookings.calendar_sync import sync_after_commit
 from ava_app.services.bookings.confirmations import checked_email, email_caller
 from ava_app.services.bookings.texts import text_caller
+from ava_app.services.business_hours import TimeRangeIn
 from ava_app.services.errors import Invalid, NotFound
 from ava_app.services.principal import Principal
 
@@ -252,3 +253,41 @@ def add_staff(session: Session, *, principal: Principal, name: str) -> StaffOut:
     tenant_id = principal.require_admin()
     services = [service.id for service in bookings.list_services(session, tenant_id=tenant_id)]
     return bookings.add_staff(session, tenant_id=tenant_id, name=name, service_ids=services)
+
+
+def staff_member(session: Session, *, principal: Principal, staff_id: int) -> StaffOut:
+    """One of the organisation's staff members, to edit (admins)."""
+    tenant_id = principal.require_admin()
+    for member in bookings.list_staff(session, tenant_id=tenant_id, include_inactive=True):
+        if member.id == staff_id:
+            return member
+    raise NotFound("This staff member does not exist.", code="booking_staff_not_found")
+
+
+def save_staff(
+    session: Session,
+    *,
+    principal: Principal,
+    staff_id: int,
+    name: str,
+    service_ids: list[int],
+    working_hours: dict | None,
+) -> StaffOut:
+    """Change a staff member's name, services and own working hours (None or empty: the business's hours; their
+    times are always kept within the business's hours). Their bookings stay as they are."""
+    tenant_id = principal.require_admin()
+    current = staff_member(session, principal=principal, staff_id=staff_id)
+    hours = {
+        str(day): [item if isinstance(item, TimeRangeIn) else TimeRangeIn(**item) for item in ranges or []]
+        for day, ranges in (working_hours or {}).items()
+    }
+    saved = bookings.update_staff(
+        session,
+        tenant_id=tenant_id,
+        staff_id=staff_id,
+        name=name,
+        service_ids=service_ids,
+        working_hours=hours,
+        active=current.active,
+    )
+    return saved

@@ -457,3 +457,38 @@ def test_a_new_business_that_books_starts_with_its_trades_services_and_booking_o
 
     law = first_visit("Doe & Partners", "law_firm")
     assert bookings.list_services(db, tenant_id=law) == [] and bookings.list_staff(db, tenant_id=law) == []
+
+
+def test_an_admin_gives_a_staff_member_own_hours_and_services_and_slots_follow(db):
+    from ava_app.services import booking_admin
+    from ava_app.services.errors import Forbidden, NotFound
+    from ava_app.services.principal import Principal
+    from tests.unit.booking_setup import setup_booking_business
+
+    salon = setup_booking_business(db, staff_names=("Sam",))
+    (sam,) = salon.staff
+    admin = Principal(user_id=None, tenant_id=salon.tenant.id, role="admin")
+    viewer = Principal(user_id=None, tenant_id=salon.tenant.id, role="viewer")
+    mornings = {"mon": [{"open": "09:00", "close": "12:00"}]}
+    with pytest.raises(Forbidden):
+        booking_admin.save_staff(
+            db, principal=viewer, staff_id=sam.id, name="Sam", service_ids=[salon.haircut.id], working_hours=mornings
+        )
+    saved = booking_admin.save_staff(
+        db, principal=admin, staff_id=sam.id, name="Sam", service_ids=[salon.haircut.id], working_hours=mornings
+    )
+    assert saved.service_ids == (salon.haircut.id,)
+    assert saved.working_hours["mon"] == [{"open": "09:00", "close": "12:00"}] and saved.working_hours["tue"] == []
+    db.commit()
+    monday = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)  # Monday 08:00 in Paris
+    slots = bookings.find_slots(
+        db, tenant_id=salon.tenant.id, service_id=salon.haircut.id, now=monday, limit=None,
+        first_day=date(2026, 12, 7), last_day=date(2026, 12, 11),
+    )  # fmt: skip
+    local = [slot.start_at.astimezone(ZoneInfo("Europe/Paris")) for slot in slots]
+    assert local and all(moment.weekday() == 0 and 9 <= moment.hour < 12 for moment in local)
+    # The colour is no longer Sam's: nobody does it.
+    assert bookings.find_slots(db, tenant_id=salon.tenant.id, service_id=salon.colour.id, now=monday) == []
+    other = setup_booking_business(db, staff_names=("Lou",))
+    with pytest.raises(NotFound):
+        booking_admin.staff_member(db, principal=admin, staff_id=other.staff[0].id)

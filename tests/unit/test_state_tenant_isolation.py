@@ -71,6 +71,7 @@ from ava_app.state.phone_numbers import NumberFlowState, PhoneNumbersState
 from ava_app.state.privacy import PrivacyState
 from ava_app.state.reach import ReachState
 from ava_app.state.settings import AuditState, ProfileState, SecurityState
+from ava_app.state.staff_editor import StaffEditorState
 from ava_app.state.team import TeamState
 from ava_app.state.text_back import TextBackState
 from ava_app.state.webhook_secret import WebhookSecretState
@@ -537,6 +538,8 @@ COVERED_HANDLERS = {
     "NotificationsState.save_notifications",
     "PrivacyState.load_privacy",
     "TextBackState.load_text_back",
+    "StaffEditorState.open_staff",
+    "StaffEditorState.save_staff",
     "TextBackState.set_text_back_missed",
     "TextBackState.set_text_back_after_hours",
     "PrivacyState.save_privacy",
@@ -1084,6 +1087,41 @@ async def test_business_region_events_read_and_change_the_callers_organisation_o
     await run(state, "set_timezone_query", "atlantis")
     assert state.timezone_no_match and [o[0] for o in state.timezone_options] == ["Europe/Paris"]
     assert_nothing_of(a, state)
+    assert_unchanged(engine, a, before)
+
+
+async def test_the_staff_dialog_opens_and_saves_the_callers_own_staff_only(world, engine, db):
+    from ava_app.services import bookings
+
+    a, b = world.a, world.b
+    a_service = bookings.add_service(db, tenant_id=a.tenant_id, name="Cut", duration_minutes=30)
+    a_staff = bookings.add_staff(db, tenant_id=a.tenant_id, name="Alex", service_ids=[a_service.id])
+    b_service = bookings.add_service(db, tenant_id=b.tenant_id, name="Colour", duration_minutes=60)
+    b_staff = bookings.add_staff(db, tenant_id=b.tenant_id, name="Sam", service_ids=[b_service.id])
+    db.commit()
+    before = snapshot(engine, a)
+    state = state_of(StaffEditorState, b)
+
+    assert await run(state, "open_staff", a_staff.id) == ["toast:error"]
+    assert not state.staff_open and state.staff_name == ""
+    # B's dialog, pointed at A's staff member or A's service, changes nothing of A's.
+    state.staff_id, state.staff_name = a_staff.id, "Taken over"
+    assert await run(state, "save_staff") == []
+    assert state.staff_error == "This staff member does not exist."
+    assert await run(state, "open_staff", b_staff.id) == []
+    assert state.staff_services == [{"id": str(b_service.id), "name": "Colour", "checked": True}]
+    state.staff_services = [*state.staff_services, {"id": str(a_service.id), "name": "Cut", "checked": True}]
+    assert await run(state, "save_staff") == []
+    assert state.staff_open and state.staff_error
+    await run(state, "toggle_staff_service", str(a_service.id), False)
+    await run(state, "set_own_hours", True)
+    events = await run(state, "save_staff")
+    assert events[0] == "toast:success", (events, state.staff_error, state.hours_error)
+    db.expire_all()
+    (mine,) = [member for member in bookings.list_staff(db, tenant_id=b.tenant_id) if member.id == b_staff.id]
+    assert mine.service_ids == (b_service.id,) and mine.working_hours
+    (theirs,) = [member for member in bookings.list_staff(db, tenant_id=a.tenant_id) if member.id == a_staff.id]
+    assert (theirs.name, theirs.service_ids, theirs.working_hours) == ("Alex", (a_service.id,), {})
     assert_unchanged(engine, a, before)
 
 

@@ -21,7 +21,16 @@ EN: dict[str, str] = {
     "bookings.staff_heading": "Staff",
     "bookings.staff_name": "Name",
     "bookings.add_staff": "Add",
-    "bookings.staff_hint": "Staff do every service, in the business hours.",
+    "bookings.staff_hint": "A new staff member does every service, in the business hours; edit them to change that.",
+    "bookings.edit_staff": "Edit",
+    "bookings.staff_title": "Staff member",
+    "bookings.staff_services": "Services they do",
+    "bookings.staff_no_services": "Add a service first.",
+    "bookings.staff_own_hours": "Own working hours",
+    "bookings.staff_own_hours_hint": (
+        "Off: the business hours. On: their own days and times, within the business hours."
+    ),
+    "bookings.staff_saved": "Staff member saved.",
     "bookings.whole_number": "Enter a whole number.",
     "bookings.price_number": "Enter a price such as 25 or 25.50.",
     "bookings.week": "Week",
@@ -88,7 +97,19 @@ FR: dict[str, str] = {
     "bookings.staff_heading": "Personnel",
     "bookings.staff_name": "Nom",
     "bookings.add_staff": "Ajouter",
-    "bookings.staff_hint": "Le personnel fait toutes les prestations, aux horaires de l'entreprise.",
+    "bookings.staff_hint": (
+        "Un nouveau membre du personnel fait toutes les prestations, aux horaires de l'entreprise ; modifiez-le pour "
+        "changer cela."
+    ),
+    "bookings.edit_staff": "Modifier",
+    "bookings.staff_title": "Membre du personnel",
+    "bookings.staff_services": "Prestations assurées",
+    "bookings.staff_no_services": "Ajoutez d'abord une prestation.",
+    "bookings.staff_own_hours": "Horaires propres",
+    "bookings.staff_own_hours_hint": (
+        "Désactivé : les horaires de l'entreprise. Activé : ses propres jours et heures, dans ceux de l'entreprise."
+    ),
+    "bookings.staff_saved": "Membre du personnel enregistré.",
     "bookings.whole_number": "Saisissez un nombre entier.",
     "bookings.price_number": "Saisissez un prix comme 25 ou 25,50.",
     "bookings.week": "Semaine",
