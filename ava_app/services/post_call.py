@@ -34,7 +34,7 @@ from sqlmodel import Session, col, select
 
 from ava_app.db import session_scope
 from ava_app.models import Assistant, Call, CallMessage, Membership, Outbox, Tenant, User, utcnow
-from ava_app.services import credentials, live_updates, phones, recordings, regional
+from ava_app.services import credentials, live_updates, phones, recordings, regional, webhooks_out
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.errors import Conflict, NotFound, ProviderError, ProviderUnavailable
 from ava_app.services.messaging import email
@@ -94,6 +94,8 @@ def process_call(session: Session, *, call_id: int, final_attempt: bool = True) 
     if call.summary_status == "pending":
         _summarise(session, call=call, final_attempt=final_attempt)
         session.refresh(call)
+        if call.summary_status == "done":
+            webhooks_out.emit_call(session, tenant_id=call.tenant_id, call_id=call_id, event_type="call.summarized")
         # Committed: open dashboards and calls lists show the summary (or its failure) without waiting for emails.
         live_updates.publish_calls_changed(call.tenant_id)
     if call.email_status == "pending":

@@ -27,7 +27,7 @@ from sqlmodel import Session
 
 from ava_app.languages import Language
 from ava_app.models import Tenant, as_utc
-from ava_app.services import regional
+from ava_app.services import regional, webhooks_out
 from ava_app.services.bookings.availability import PARTS_OF_DAY, Interval, Slot, find_slots
 from ava_app.services.bookings.booking import (
     BookingOut,
@@ -432,6 +432,7 @@ def _book_appointment(call: _Call, arguments: dict) -> str:
     except SlotUnavailable as exc:
         return call.refusal(exc)
     sync_after_commit(call.session, tenant_id=call.tenant_id, booking_id=booking.id)
+    webhooks_out.emit_booking(call.session, tenant_id=call.tenant_id, booking=booking, change="booked")
     text_caller(call.session, tenant_id=call.tenant_id, booking=booking, change="booked", language=call.language)
     return call.say(
         "booked",
@@ -474,6 +475,7 @@ def _reschedule_appointment(call: _Call, arguments: dict) -> str:
     except (Forbidden, NotFound):
         return call.say("other_number")
     sync_after_commit(call.session, tenant_id=call.tenant_id, booking_id=moved.id)
+    webhooks_out.emit_booking(call.session, tenant_id=call.tenant_id, booking=moved, change="moved")
     text_caller(call.session, tenant_id=call.tenant_id, booking=moved, change="moved", language=call.language)
     return call.say("moved", service=moved.service_name, when=call.when(moved.start_at), staff=moved.staff_name)
 
@@ -491,6 +493,7 @@ def _cancel_appointment(call: _Call, arguments: dict) -> str:
     except (Forbidden, NotFound, Invalid):
         return call.say("other_number")
     sync_after_commit(call.session, tenant_id=call.tenant_id, booking_id=cancelled.id)
+    webhooks_out.emit_booking(call.session, tenant_id=call.tenant_id, booking=cancelled, change="cancelled")
     text_caller(call.session, tenant_id=call.tenant_id, booking=cancelled, change="cancelled", language=call.language)
     return call.say("cancelled", service=cancelled.service_name, when=call.when(cancelled.start_at))
 
