@@ -525,7 +525,7 @@ def _attempt(session: Session, *, endpoint: WebhookEndpoint, delivery: WebhookDe
     try:
         check_url(endpoint.url, webhook_policy())
         status_code, excerpt, retry_after = run_coroutine_sync(_post(endpoint, delivery, at=started_at))
-    except OutboundRefused as exc:
+    except DomainError as exc:  # refused by the guard, or a secret no server key opens
         error = exc.message
     except httpx.TimeoutException:
         error = f"No answer within {int(TIMEOUT_SECONDS)} s."
@@ -675,6 +675,10 @@ def deliver_webhooks(endpoint_id: int) -> None:
     """Job: send one endpoint's due deliveries in order (retries are scheduled by ``deliver_due`` itself)."""
     with session_scope() as session:
         outcome = deliver_due(session, endpoint_id=endpoint_id)
+        # An event queued while this job was finishing found the endpoint held (its job gave up): look once more
+        # after letting go, so it does not wait for the sweep.
+        while outcome == "idle" and _has_due(session, endpoint_id=endpoint_id):
+            outcome = deliver_due(session, endpoint_id=endpoint_id)
     log.info("webhook endpoint %s: %s", endpoint_id, outcome)
 
 
@@ -726,6 +730,21 @@ def _release(session: Session, *, endpoint_id: int) -> None:
     session.rollback()
     session.exec(update(WebhookEndpoint).where(col(WebhookEndpoint.id) == endpoint_id).values(lease_until=None))
     session.commit()
+
+
+def _has_due(session: Session, *, endpoint_id: int) -> bool:
+    return (
+        session.exec(
+            select(WebhookDelivery.id)
+            .where(
+                col(WebhookDelivery.endpoint_id) == endpoint_id,
+                col(WebhookDelivery.status) == "pending",
+                col(WebhookDelivery.next_attempt_at) <= utcnow(),
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def _fail_pending(session: Session, *, endpoint_id: int, reason: str) -> None:
