@@ -43,7 +43,7 @@ from standardwebhooks import Webhook
 
 from ava_app import routes
 from ava_app.db import on_commit, session_scope
-from ava_app.models import Membership, Tenant, User, WebhookDelivery, WebhookEndpoint, as_utc, utcnow
+from ava_app.models import Tenant, WebhookDelivery, WebhookEndpoint, as_utc, utcnow
 from ava_app.services import audit
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.credentials import decrypt_text, encrypt_text
@@ -289,7 +289,7 @@ def list_deliveries(
 
 
 def resend_delivery(session: Session, *, principal: Principal, delivery_id: int) -> DeliveryOut:
-    """Send a delivery again (admins): the same message id and body, as a new event at the end of the line."""
+    """Send a delivery again (admins): the same message id and body, in its own place in the endpoint's line."""
     tenant_id = principal.require_admin()
     original = session.get(WebhookDelivery, delivery_id)
     if original is None or original.tenant_id != tenant_id:
@@ -631,43 +631,42 @@ _DISABLED_EMAIL = {
         "A webhook endpoint of {business} was turned off",
         "Hello,\n\nAVA stopped sending events to {url} for {business}: {why}.\n\nCheck the receiver, then turn "
         "the endpoint back on and resend what it missed here: {link}\n",
-        {"gone": "it answered 410 Gone", "failing": "every delivery failed for five days"},
     ),
     "fr": (
         "Un webhook de {business} a été désactivé",
         "Bonjour,\n\nAVA n'envoie plus d'événements à {url} pour {business} : {why}.\n\nVérifiez le récepteur, "
         "puis réactivez le webhook et renvoyez ce qu'il a manqué ici : {link}\n",
-        {"gone": "il a répondu 410 Gone", "failing": "toutes les livraisons ont échoué pendant cinq jours"},
     ),
+}
+_DISABLED_WHY = {
+    "en": {"gone": "it answered 410 Gone", "failing": "every delivery failed for five days"},
+    "fr": {"gone": "il a répondu 410 Gone", "failing": "toutes les livraisons ont échoué pendant cinq jours"},
 }
 
 
 def _email_admins(session: Session, endpoint: WebhookEndpoint, *, reason: str) -> None:
     """Tell each admin, in their language, that the endpoint was turned off (once per disabling)."""
-    from ava_app.services.messaging.email import send_email
+    from ava_app.services.messaging.email import email_admins
 
     tenant = session.get(Tenant, endpoint.tenant_id)
-    admins = session.exec(
-        select(User)
-        .join(Membership, col(Membership.user_id) == col(User.id))
-        .where(Membership.tenant_id == endpoint.tenant_id, Membership.role == "admin", col(User.is_active).is_(True))
-    ).all()
-    link = get_settings().public_url + routes.SETTINGS_WEBHOOKS
+    values = {
+        "business": tenant.name if tenant else "",
+        "url": endpoint.url,
+        "link": get_settings().public_url + routes.SETTINGS_WEBHOOKS,
+    }
+    # The reason is the one value in the reader's language: one text per language, with its reason filled in.
+    texts = {
+        language: (subject, body.replace("{why}", _DISABLED_WHY[language][reason]))
+        for language, (subject, body) in _DISABLED_EMAIL.items()
+    }
     stamp = int(as_utc(endpoint.updated_at).timestamp())
-    for admin in admins:
-        subject, body, reasons = _DISABLED_EMAIL["fr" if (admin.locale or "").startswith("fr") else "en"]
-        values = {"business": tenant.name if tenant else "", "url": endpoint.url, "why": reasons[reason], "link": link}
-        try:
-            send_email(
-                session,
-                to=admin.email,
-                subject=subject.format(**values),
-                body_text=body.format(**values),
-                tenant_id=endpoint.tenant_id,
-                dedupe_key=f"webhook-disabled:{endpoint.id}:{stamp}:{admin.id}",
-            )
-        except DomainError:
-            log.warning("webhook-disabled email to admin %s of tenant %s not queued", admin.id, endpoint.tenant_id)
+    email_admins(
+        session,
+        tenant_id=endpoint.tenant_id,
+        texts=texts,
+        values=values,
+        dedupe_key=f"webhook-disabled:{endpoint.id}:{stamp}",
+    )
 
 
 @task(retries=0)
