@@ -351,12 +351,12 @@ def emit(session: Session, *, tenant_id: int, event_type: str, data: EventData, 
                 ).all()
             )
             endpoints = [endpoint for endpoint in endpoints if endpoint.id not in done]
-        if endpoints and callable(data):
-            data = data()
+        if not endpoints:
+            return 0
+        values = data() if callable(data) else data
         for endpoint in endpoints:
-            _add_delivery(session, endpoint=endpoint, event_type=event_type, data=data, dedupe_key=dedupe_key)
-            endpoint_id = endpoint.id
-            on_commit(session, lambda endpoint_id=endpoint_id: deliver_webhooks(endpoint_id))
+            _add_delivery(session, endpoint=endpoint, event_type=event_type, data=values, dedupe_key=dedupe_key)
+            on_commit(session, _delivery_job(endpoint.id or 0))
         return len(endpoints)
     except IntegrityError:
         raise  # a twin job's delivery: ``emit_committed`` rolls back
@@ -615,7 +615,7 @@ def _disable(session: Session, endpoint: WebhookEndpoint, *, reason: str) -> Non
     endpoint.updated_at = utcnow()
     session.add(endpoint)
     session.flush()
-    _fail_pending(session, endpoint_id=endpoint.id, reason="endpoint disabled")
+    _fail_pending(session, endpoint_id=endpoint.id or 0, reason="endpoint disabled")
     audit.record(
         session,
         action="webhook_endpoint_disabled",
@@ -731,6 +731,11 @@ def _release(session: Session, *, endpoint_id: int) -> None:
     session.commit()
 
 
+def _delivery_job(endpoint_id: int) -> Callable[[], object]:
+    """The work that enqueues the endpoint's delivery job (bound now, run after the commit)."""
+    return lambda: deliver_webhooks(endpoint_id)
+
+
 def _has_due(session: Session, *, endpoint_id: int) -> bool:
     return (
         session.exec(
@@ -766,7 +771,7 @@ def _add_delivery(
     now = utcnow()
     delivery = WebhookDelivery(
         tenant_id=endpoint.tenant_id,
-        endpoint_id=endpoint.id,
+        endpoint_id=endpoint.id or 0,
         message_id="msg_" + secrets.token_urlsafe(18),
         event_type=event_type,
         dedupe_key=dedupe_key,
