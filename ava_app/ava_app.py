@@ -33,6 +33,7 @@ from ava_app.pages.settings_privacy import privacy_page
 from ava_app.pages.settings_profile import profile_page
 from ava_app.pages.settings_security import security_page
 from ava_app.pages.settings_team import team_page
+from ava_app.pages.settings_webhooks import webhooks_page
 from ava_app.pages.signup import signup_page
 from ava_app.settings import get_settings
 from ava_app.state.account import LinkState, LoginState, PasswordState, PhoneState, SignupState
@@ -57,6 +58,7 @@ from ava_app.state.settings import AuditState, ProfileState, SecurityState
 from ava_app.state.tab_handover import hand_over_tabs_of_dead_processes
 from ava_app.state.team import InviteState, TeamState
 from ava_app.state.text_back import TextBackState
+from ava_app.state.webhooks import WebhooksState
 from ava_app.task_queue import start_embedded_worker, stop_embedded_worker
 
 
@@ -160,6 +162,12 @@ app.add_page(
     route=routes.SETTINGS_PRIVACY,
     title="AVA · Privacy",
     on_load=[*SIGNED_IN, PrivacyState.load_privacy],
+)
+app.add_page(
+    webhooks_page,
+    route=routes.SETTINGS_WEBHOOKS,
+    title="AVA · Webhooks",
+    on_load=[*SIGNED_IN, WebhooksState.open_webhooks],
 )
 app.add_page(
     audit_page, route=routes.SETTINGS_AUDIT, title="AVA · Audit log", on_load=[*SIGNED_IN, AuditState.load_audit]

@@ -694,3 +694,56 @@ class SmsOptOut(SQLModel, table=True):
     tenant_id: int = Field(foreign_key="tenant.id", index=True, ondelete="CASCADE")
     phone: str = Field(max_length=20)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    """An organisation's outgoing webhook endpoint (Standard Webhooks): where events go, and how they are signed.
+
+    The ``whsec_`` secret is stored encrypted (``credentials.encrypt_text``); after a rotation the previous one keeps
+    signing beside the new one until ``previous_secret_expires_at``. ``failing_since`` is the first failed attempt
+    since the last success; ``lease_until`` is held by the one job delivering this endpoint's queue, in order.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True, ondelete="CASCADE")
+    url: str = Field(max_length=2000)
+    description: str = Field(default="", max_length=200)
+    event_types: list = _json([], nullable=False)
+    enabled: bool = True
+    disabled_reason: str | None = Field(default=None, max_length=40)
+    secret_encrypted: str = Field(sa_column=Column(Text, nullable=False))
+    previous_secret_encrypted: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    previous_secret_expires_at: datetime | None = None
+    failing_since: datetime | None = None
+    lease_until: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event for one endpoint: the exact body signed and sent, its status and every attempt.
+
+    ``attempts`` is a list of ``{"at", "status_code", "latency_ms", "response", "error"}``. ``dedupe_key`` makes an
+    event emitted twice (a replayed provider webhook, a retried job) one delivery per endpoint.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("endpoint_id", "dedupe_key", name="uq_webhookdelivery_endpoint_dedupe"),
+        Index("ix_webhookdelivery_endpoint_status", "endpoint_id", "status", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True, ondelete="CASCADE")
+    endpoint_id: int = Field(foreign_key="webhookendpoint.id", ondelete="CASCADE")
+    message_id: str = Field(max_length=40, unique=True)
+    event_type: str = Field(max_length=40)
+    dedupe_key: str | None = Field(default=None, max_length=120)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default="pending", max_length=10)
+    attempt_count: int = 0
+    next_attempt_at: datetime | None = None
+    last_status_code: int | None = None
+    last_latency_ms: int | None = None
+    attempts: list = _json([], nullable=False)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -168,6 +168,7 @@ TASK_MODULES = (
     "ava_app.services.reconcile",
     "ava_app.services.recordings",
     "ava_app.services.retention",
+    "ava_app.services.webhooks_out",
 )
 
 

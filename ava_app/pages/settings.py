@@ -16,6 +16,7 @@ SECTIONS = (
     ("business.hub_title", "business.hub_hint", routes.SETTINGS_BUSINESS, "globe"),
     ("settings.notifications", "settings.notifications_hint", routes.SETTINGS_NOTIFICATIONS, "bell"),
     ("settings.privacy", "settings.privacy_hint", routes.SETTINGS_PRIVACY, "eye-off"),
+    ("settings.webhooks", "settings.webhooks_hint", routes.SETTINGS_WEBHOOKS, "webhook"),
 )
 
 

@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from ava_app.languages import Language
 from ava_app.models import Assistant, Call, PhoneNumber, Tenant
-from ava_app.services import knowledge
+from ava_app.services import knowledge, webhooks_out
 from ava_app.services.bookings.call_tools import BOOKING_TOOL_HANDLERS
 from ava_app.services.business_hours import business_hours_status, describe_hours
 from ava_app.services.caller_phrases import language_for
@@ -226,6 +226,12 @@ def _tool_take_message(context: ToolContext, arguments: dict) -> str:
     existing = touch_call(context.session, ref, context.event, col(Call.data_fields)).scalar_one()
     merged = {**(existing if isinstance(existing, dict) else {}), **fields}
     context.session.exec(update(Call).where(col(Call.id) == ref.id).values(data_fields=merged, action_needed=True))
+    webhooks_out.emit(
+        context.session,
+        tenant_id=ref.tenant_id,
+        event_type="message.taken",
+        data=lambda: {"call_id": ref.id, "caller_number": caller, "fields": fields},
+    )
     return context.say("message_saved")
 
 

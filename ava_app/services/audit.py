@@ -51,6 +51,11 @@ ACTIONS = (
     "org_deletion_requested",
     "org_deletion_cancelled",
     "account_deleted",
+    "webhook_endpoint_created",
+    "webhook_endpoint_updated",
+    "webhook_endpoint_deleted",
+    "webhook_endpoint_disabled",
+    "webhook_endpoint_secret_rotated",
 )
 
 

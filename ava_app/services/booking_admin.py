@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlmodel import Session
 
 from ava_app.models import Tenant, as_utc, utcnow
-from ava_app.services import assistants, bookings, regional
+from ava_app.services import assistants, bookings, regional, webhooks_out
 from ava_app.services.bookings import BookingOut, ServiceOut, Slot, StaffOut
 from ava_app.services.bookings.calendar_sync import sync_after_commit
 from ava_app.services.bookings.confirmations import checked_email, email_caller
@@ -143,6 +143,7 @@ def book(
         check_rules=False,
     )
     sync_after_commit(session, tenant_id=tenant_id, booking_id=booking.id)
+    webhooks_out.emit_booking(session, tenant_id=tenant_id, booking=booking, change="booked")
     text_caller(session, tenant_id=tenant_id, booking=booking, change="booked")
     email_caller(session, tenant_id=tenant_id, booking=booking, change="booked")
     return booking
@@ -157,6 +158,7 @@ def move(
         session, tenant_id=tenant_id, booking_id=booking_id, start_at=start_at, staff_id=staff_id, check_rules=False
     )
     sync_after_commit(session, tenant_id=tenant_id, booking_id=moved.id)
+    webhooks_out.emit_booking(session, tenant_id=tenant_id, booking=moved, change="moved")
     text_caller(session, tenant_id=tenant_id, booking=moved, change="moved")
     email_caller(session, tenant_id=tenant_id, booking=moved, change="moved")
     return moved
@@ -167,6 +169,7 @@ def cancel(session: Session, *, principal: Principal, booking_id: int) -> Bookin
     tenant_id = principal.require_writer()
     cancelled = bookings.cancel_booking(session, tenant_id=tenant_id, booking_id=booking_id)
     sync_after_commit(session, tenant_id=tenant_id, booking_id=cancelled.id)
+    webhooks_out.emit_booking(session, tenant_id=tenant_id, booking=cancelled, change="cancelled")
     text_caller(session, tenant_id=tenant_id, booking=cancelled, change="cancelled")
     email_caller(session, tenant_id=tenant_id, booking=cancelled, change="cancelled")
     return cancelled

@@ -31,7 +31,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, delete, select
 
 from ava_app import routes
-from ava_app.models import CalendarConnection, CalendarOAuthState, Membership, Tenant, User, as_utc, utcnow
+from ava_app.models import CalendarConnection, CalendarOAuthState, Tenant, as_utc, utcnow
 from ava_app.services import audit
 from ava_app.services.accounts import principal_for_session
 from ava_app.services.async_bridge import run_coroutine_sync
@@ -502,35 +502,22 @@ _PROVIDER_NAMES = {"google": "Google Calendar", "microsoft": "Microsoft 365"}
 
 def _email_admins(session: Session, row: CalendarConnection) -> None:
     """Tell each admin, in their language, that the calendar must be reconnected (once per breakage)."""
-    from ava_app.services.messaging.email import send_email
+    from ava_app.services.messaging.email import email_admins
 
     tenant = session.get(Tenant, row.tenant_id)
-    admins = session.exec(
-        select(User)
-        .join(Membership, col(Membership.user_id) == col(User.id))
-        .where(Membership.tenant_id == row.tenant_id, Membership.role == "admin", col(User.is_active).is_(True))
-    ).all()
-    link = get_settings().public_url + routes.SETTINGS_INTEGRATIONS
     stamp = int(as_utc(row.broken_at or utcnow()).timestamp())
-    for admin in admins:
-        subject, body = _BROKEN_EMAIL["fr" if (admin.locale or "").startswith("fr") else "en"]
-        values = {
+    email_admins(
+        session,
+        tenant_id=row.tenant_id,
+        texts=_BROKEN_EMAIL,
+        values={
             "provider": _PROVIDER_NAMES.get(row.provider, row.provider),
             "account": row.account_email,
             "business": tenant.name if tenant else "",
-            "link": link,
-        }
-        try:
-            send_email(
-                session,
-                to=admin.email,
-                subject=subject.format(**values),
-                body_text=body.format(**values),
-                tenant_id=row.tenant_id,
-                dedupe_key=f"calendar-broken:{row.id}:{stamp}:{admin.id}",
-            )
-        except DomainError:
-            log.warning("calendar-broken email to admin %s of tenant %s not queued", admin.id, row.tenant_id)
+            "link": get_settings().public_url + routes.SETTINGS_INTEGRATIONS,
+        },
+        dedupe_key=f"calendar-broken:{row.id}:{stamp}",
+    )
 
 
 def abandon_connect(session: Session, *, provider: str, state: str, binding: str) -> None:

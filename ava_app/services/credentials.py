@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
-from ava_app.models import CalendarConnection, ProviderCredential, WebhookSecret, utcnow
+from ava_app.models import CalendarConnection, ProviderCredential, WebhookEndpoint, WebhookSecret, utcnow
 from ava_app.services.errors import DomainError, Invalid
 from ava_app.services.providers.llm import OpenAIAccess, openai_access
 from ava_app.settings import get_settings
@@ -360,7 +360,8 @@ class ReencryptReport(NamedTuple):
 
 
 def reencrypt_stored_secrets(session: Session) -> ReencryptReport:
-    """Re-encrypt every stored secret (provider credentials, tenant webhook secrets, calendar tokens) under the
+    """Re-encrypt every stored secret (provider credentials, tenant webhook secrets, calendar tokens, outgoing
+    webhook endpoints' signing secrets) under the
     current server key. (A calendar connection under way keeps its PKCE verifier for ten minutes only: not rotated.)
 
     Run after changing ``AVA_SECRET_KEY`` with the old one in ``AVA_SECRET_KEY_PREVIOUS``; once it reports nothing
@@ -400,6 +401,22 @@ def reencrypt_stored_secrets(session: Session) -> ReencryptReport:
         except InvalidToken:
             connection.access_token_encrypted, connection.access_token_expires_at = None, None
         session.add(connection)
+        reencrypted += 1
+        if reencrypted % _REENCRYPT_BATCH == 0:
+            session.commit()
+    for endpoint in session.exec(select(WebhookEndpoint).order_by(col(WebhookEndpoint.id))).all():
+        try:
+            endpoint.secret_encrypted = fernet.rotate(endpoint.secret_encrypted.encode()).decode()
+        except InvalidToken:
+            unreadable.append(f"tenant {endpoint.tenant_id}: webhook endpoint {endpoint.id}")
+            continue
+        # The previous secret only signs during a rotation's overlap: one no key opens is dropped.
+        try:
+            if endpoint.previous_secret_encrypted:
+                endpoint.previous_secret_encrypted = fernet.rotate(endpoint.previous_secret_encrypted.encode()).decode()
+        except InvalidToken:
+            endpoint.previous_secret_encrypted, endpoint.previous_secret_expires_at = None, None
+        session.add(endpoint)
         reencrypted += 1
         if reencrypted % _REENCRYPT_BATCH == 0:
             session.commit()

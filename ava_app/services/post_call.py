@@ -34,7 +34,7 @@ from sqlmodel import Session, col, select
 
 from ava_app.db import session_scope
 from ava_app.models import Assistant, Call, CallMessage, Membership, Outbox, Tenant, User, utcnow
-from ava_app.services import credentials, live_updates, phones, recordings, regional
+from ava_app.services import credentials, live_updates, phones, recordings, regional, webhooks_out
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.errors import Conflict, NotFound, ProviderError, ProviderUnavailable
 from ava_app.services.member_alerts import alert_members
@@ -99,6 +99,8 @@ def process_call(session: Session, *, call_id: int, final_attempt: bool = True) 
     if call.summary_status == "pending":
         _summarise(session, call=call, final_attempt=final_attempt)
         session.refresh(call)
+        if call.summary_status == "done":
+            webhooks_out.emit_call(session, tenant_id=call.tenant_id, call_id=call_id, event_type="call.summarized")
         if call.summary_status in ("done", "failed"):
             alert_members(session, call=call)
         # Committed: open dashboards and calls lists show the summary (or its failure) without waiting for emails.

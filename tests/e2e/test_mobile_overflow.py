@@ -36,6 +36,7 @@ PAGES = (
     "/settings",
     "/settings/profile",
     "/settings/team",
+    "/settings/webhooks",
     "/onboarding",
 )
 

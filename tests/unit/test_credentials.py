@@ -395,3 +395,30 @@ def test_a_calendar_token_no_key_opens_is_reported(db, secret_key):
     secret_key("new-server-key-" + "n" * 40)
     report = credentials.reencrypt_stored_secrets(db)
     assert report.unreadable == [f"tenant {tenant.id}: google calendar connection"]
+
+
+def test_reencrypting_moves_webhook_endpoint_secrets_to_the_current_key(db, secret_key, monkeypatch):
+    from ava_app.models import WebhookEndpoint
+    from ava_app.services import webhooks_out
+    from ava_app.services.principal import Principal
+    from tests.factories import make_user
+
+    tenant = make_tenant(db)
+    admin = make_user(db, tenant=tenant, role="admin")
+    principal = Principal(user_id=admin.id, tenant_id=tenant.id, role="admin")
+    first = webhooks_out.create_endpoint(
+        db, principal=principal, url="https://hooks.example.com/a", event_types=["call.ended"]
+    )
+    second = webhooks_out.rotate_secret(db, principal=principal, endpoint_id=first.endpoint.id)
+
+    monkeypatch.setenv("AVA_SECRET_KEY_PREVIOUS", "k" * 48)
+    secret_key("new-server-key-" + "n" * 40)
+    report = credentials.reencrypt_stored_secrets(db)
+    assert (report.reencrypted, report.unreadable) == (1, [])
+
+    monkeypatch.delenv("AVA_SECRET_KEY_PREVIOUS")
+    secret_key("new-server-key-" + "n" * 40)
+    db.expire_all()
+    row = db.get(WebhookEndpoint, first.endpoint.id)
+    assert credentials.decrypt_text(row.secret_encrypted) == second.secret
+    assert credentials.decrypt_text(row.previous_secret_encrypted) == first.secret

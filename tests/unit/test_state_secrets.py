@@ -14,6 +14,9 @@ from ava_app.settings import get_settings
 
 # No session token at all: the browser's login is an httpOnly cookie (services.browser_sessions).
 OWN_SESSION: set[str] = set()
+# A secret the admin just asked for and must copy (a webhook endpoint's signing secret, when it is created or
+# rotated): sent once, cleared when dismissed or the page is opened again, never read back from the database.
+SHOWN_ONCE = {"WebhooksState.shown_secret"}
 SECRET_NAME = re.compile(r"password(?!_busy)|token|secret|hash|api_key|otp|sms_code|auth_code|private", re.I)
 
 
@@ -39,7 +42,7 @@ def test_no_public_var_is_named_like_a_secret():
         f"{cls.__name__}.{name}"
         for cls in _ava_states()
         for name in cls.base_vars
-        if SECRET_NAME.search(name) and name not in OWN_SESSION
+        if SECRET_NAME.search(name) and name not in OWN_SESSION and f"{cls.__name__}.{name}" not in SHOWN_ONCE
     ]
     assert offenders == []
 

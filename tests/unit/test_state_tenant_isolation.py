@@ -23,6 +23,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 import reflex as rx
 from reflex.istate.data import HeaderData, PageData, ReflexURL, RouterData
@@ -47,6 +48,7 @@ from ava_app.services import (
     phones,
     rate_limits,
     team,
+    webhooks_out,
 )
 from ava_app.services.assistants import AssistantUpdate
 from ava_app.services.async_bridge import run_coroutine_sync
@@ -75,6 +77,7 @@ from ava_app.state.staff_editor import StaffEditorState
 from ava_app.state.team import TeamState
 from ava_app.state.text_back import TextBackState
 from ava_app.state.webhook_secret import WebhookSecretState
+from ava_app.state.webhooks import WebhooksState
 from tests.factories import make_call, make_phone_number, make_user
 from tests.unit.test_assistants import TENANT_TWILIO_SID, TENANT_TWILIO_TOKEN, providers
 
@@ -549,6 +552,14 @@ COVERED_HANDLERS = {
     "PrivacyState.erase_caller",
     "PrivacyState.request_org_deletion",
     "PrivacyState.cancel_org_deletion",
+    "WebhooksState.load_webhooks",
+    "WebhooksState.add_endpoint",
+    "WebhooksState.rotate_secret",
+    "WebhooksState.set_endpoint_enabled",
+    "WebhooksState.delete_endpoint",
+    "WebhooksState.send_test",
+    "WebhooksState.show_log",
+    "WebhooksState.resend",
     "PhoneNumbersState.load_numbers",
     "PhoneNumbersState.open_config",
     "PhoneNumbersState.save_config",
@@ -1495,4 +1506,56 @@ async def test_bookings_of_another_organisation_are_never_read_moved_or_cancelle
     assert [row["name"] for row in state.staff_options] == ["Beta barber"]
     assert bookings.booking_enabled(db, tenant_id=b.tenant_id)
     assert_nothing_of(a, state)
+    assert_unchanged(engine, a, before)
+
+
+async def test_webhook_events_reach_the_callers_organisation_only(world, engine, db, monkeypatch):
+    """B lists, edits, rotates, tests, deletes and resends by A's ids: nothing of A's is shown or changed; B's own
+    endpoint works."""
+    a, b = world.a, world.b
+    monkeypatch.setattr(webhooks_out, "transport_override", lambda: httpx.MockTransport(lambda _r: httpx.Response(200)))
+    a_admin = Principal(user_id=a.admin.user_id, tenant_id=a.tenant_id, role="admin")
+    theirs = webhooks_out.create_endpoint(
+        db, principal=a_admin, url="https://a-only.example.com/hook", event_types=["call.ended"]
+    )
+    a_delivery = webhooks_out.send_test_event(db, principal=a_admin, endpoint_id=theirs.endpoint.id)
+    before = snapshot(engine, a)
+    state = state_of(WebhooksState, b)
+    their_id, their_delivery = str(theirs.endpoint.id), str(a_delivery.id)
+
+    assert await run(state, "load_webhooks") == []
+    assert state.endpoints == []
+    assert await run(state, "show_log", their_id) == ["toast:error"]
+    assert state.deliveries == [] and state.log_endpoint_id == ""
+    for name, args in (
+        ("rotate_secret", (their_id,)),
+        ("set_endpoint_enabled", (their_id, False)),
+        ("send_test", (their_id,)),
+        ("resend", (their_delivery,)),
+    ):
+        assert await run(state, name, *args) == ["toast:error"], name
+        assert state.shown_secret == ""
+    await run(state, "ask_delete", their_id)
+    assert await run(state, "delete_endpoint") == ["toast:error"]
+    assert_unchanged(engine, a, before)
+
+    # B's own endpoint, end to end through the same handlers.
+    await run(state, "open_add")
+    await run(state, "set_new_url", "https://b.example.com/hook")
+    await run(state, "toggle_event", "call.ended", True)
+    assert await run(state, "add_endpoint") == ["handler:WebhooksState.load_webhooks"]
+    assert state.shown_secret.startswith("whsec_")
+    await run(state, "load_webhooks")
+    [mine] = state.endpoints
+    assert mine["url"] == "https://b.example.com/hook"
+    assert await run(state, "send_test", mine["id"]) == ["toast:success"]
+    [delivery] = state.deliveries
+    assert delivery["event"] == "test.ping" and delivery["code"] == "200"
+    assert await run(state, "resend", delivery["id"]) == ["toast:success"]
+    assert await run(state, "rotate_secret", mine["id"]) == ["handler:WebhooksState.load_webhooks"]
+    assert await run(state, "set_endpoint_enabled", mine["id"], False) == ["handler:WebhooksState.load_webhooks"]
+    await run(state, "ask_delete", mine["id"])
+    assert await run(state, "delete_endpoint") == ["handler:WebhooksState.load_webhooks", "toast:success"]
+    assert_nothing_of(a, state)
+    assert "a-only.example.com" not in visible_text(state)
     assert_unchanged(engine, a, before)

@@ -29,7 +29,7 @@ from sqlmodel import Session
 
 from ava_app.languages import Language
 from ava_app.models import Call, Tenant, as_utc
-from ava_app.services import rate_limits, regional
+from ava_app.services import rate_limits, regional, webhooks_out
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.bookings.availability import PARTS_OF_DAY, Interval, Slot, find_slots
 from ava_app.services.bookings.booking import (
@@ -516,6 +516,7 @@ def _book_appointment(call: _Call, arguments: dict) -> str:
     except SlotUnavailable as exc:
         return call.refusal(exc)
     sync_after_commit(call.session, tenant_id=call.tenant_id, booking_id=booking.id)
+    webhooks_out.emit_booking(call.session, tenant_id=call.tenant_id, booking=booking, change="booked")
     text_caller(call.session, tenant_id=call.tenant_id, booking=booking, change="booked", language=call.language)
     email_caller(call.session, tenant_id=call.tenant_id, booking=booking, change="booked", language=call.language)
     return call.say(
@@ -568,6 +569,7 @@ def _reschedule_appointment(call: _Call, arguments: dict) -> str:
     except (Forbidden, NotFound):
         return call.say("other_number")
     sync_after_commit(call.session, tenant_id=call.tenant_id, booking_id=moved.id)
+    webhooks_out.emit_booking(call.session, tenant_id=call.tenant_id, booking=moved, change="moved")
     text_caller(call.session, tenant_id=call.tenant_id, booking=moved, change="moved", language=call.language)
     email_caller(call.session, tenant_id=call.tenant_id, booking=moved, change="moved", language=call.language)
     return call.say("moved", service=moved.service_name, when=call.when(moved.start_at), staff=moved.staff_name)
@@ -586,6 +588,7 @@ def _cancel_appointment(call: _Call, arguments: dict) -> str:
     except (Forbidden, NotFound, Invalid):
         return call.say("other_number")
     sync_after_commit(call.session, tenant_id=call.tenant_id, booking_id=cancelled.id)
+    webhooks_out.emit_booking(call.session, tenant_id=call.tenant_id, booking=cancelled, change="cancelled")
     text_caller(call.session, tenant_id=call.tenant_id, booking=cancelled, change="cancelled", language=call.language)
     email_caller(call.session, tenant_id=call.tenant_id, booking=cancelled, change="cancelled", language=call.language)
     return call.say("cancelled", service=cancelled.service_name, when=call.when(cancelled.start_at))

@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ava_app.models import Call, WebhookEvent, WebhookSecret, utcnow
-from ava_app.services import live_updates
+from ava_app.services import live_updates, webhooks_out
 from ava_app.services.assistant_tools import handle_tool_calls
 from ava_app.services.db_races import run_with_race_retries
 from ava_app.services.ingest.calls import (
@@ -324,6 +324,8 @@ def _apply(
         # Committed: the organisation's open dashboards and calls lists show the change.
         live_updates.publish_calls_changed(handled.tenant_id)
     error = handled.problem
+    if handled.call_id is not None and handled.tenant_id is not None:
+        _emit_call_webhooks(session, kind=kind, message=message, handled=handled)
     if handled.call_ended and handled.call_id is not None and on_call_ended is not None:
         try:
             on_call_ended(handled.call_id)
@@ -379,6 +381,19 @@ def store_vapi_event(
     received = aware(received_at)
     abandoned = processed_at is None and received is not None and now - received > IN_FLIGHT_GRACE
     return StoredEvent(event_id=existing_id, fresh=False, needs_retry=error is not None or abandoned)
+
+
+def _emit_call_webhooks(session: Session, *, kind: str, message: dict, handled: Handled) -> None:
+    """``call.started`` when the call goes live, ``call.ended`` once its report is in (once each per call: a
+    replayed event finds its delivery already there). One query when the organisation has no endpoint."""
+    if kind == "status-update" and message.get("status") == "in-progress":
+        event_type = "call.started"
+    elif handled.call_ended:
+        event_type = "call.ended"
+    else:
+        return
+    assert handled.call_id is not None and handled.tenant_id is not None
+    webhooks_out.emit_call(session, tenant_id=handled.tenant_id, call_id=handled.call_id, event_type=event_type)
 
 
 # Built once and executed with the row as parameters: ``insert(...).values(row)`` turns each value into a bound

@@ -44,11 +44,11 @@ from sqlalchemy import and_, func, or_, text, update
 from sqlmodel import Session, col, select
 
 from ava_app.db import session_scope
-from ava_app.models import Outbox, utcnow
+from ava_app.models import Membership, Outbox, User, utcnow
 from ava_app.observability import metrics
 from ava_app.services import credentials
 from ava_app.services.async_bridge import run_coroutine_sync
-from ava_app.services.errors import Invalid, NotFound, ProviderError, ProviderUnavailable
+from ava_app.services.errors import DomainError, Invalid, NotFound, ProviderError, ProviderUnavailable
 from ava_app.services.messaging import outbox, smtp_connection
 from ava_app.services.messaging.templates import render
 from ava_app.services.outbound_guard import OutboundRefused
@@ -108,6 +108,37 @@ class SmtpServer:
     tls: str  # "none" | "starttls" | "ssl"
     # A server an organisation named: reached only through the outbound guard (messaging.smtp_connection).
     tenant_owned: bool = False
+
+
+def email_admins(
+    session: Session,
+    *,
+    tenant_id: int,
+    texts: dict[str, tuple[str, str]],
+    values: dict[str, str],
+    dedupe_key: str,
+) -> None:
+    """Queue one email to each active admin of the organisation, in their language (``texts``: language -> subject
+    and body templates formatted with ``values``). ``dedupe_key`` names the occasion: each admin gets it once. An
+    address the outbox refuses is logged and skipped, so one bad address does not keep the others from hearing."""
+    admins = session.exec(
+        select(User)
+        .join(Membership, col(Membership.user_id) == col(User.id))
+        .where(Membership.tenant_id == tenant_id, Membership.role == "admin", col(User.is_active).is_(True))
+    ).all()
+    for admin in admins:
+        subject, body = texts["fr" if (admin.locale or "").startswith("fr") else "en"]
+        try:
+            send_email(
+                session,
+                to=admin.email,
+                subject=subject.format(**values),
+                body_text=body.format(**values),
+                tenant_id=tenant_id,
+                dedupe_key=f"{dedupe_key}:{admin.id}",
+            )
+        except DomainError:
+            log.warning("email %s to admin %s of tenant %s not queued", dedupe_key, admin.id, tenant_id)
 
 
 def send_email(

@@ -1,0 +1,228 @@
+"""/settings/webhooks: the organisation's outgoing webhook endpoints and their delivery log.
+
+Members read; admins add, rotate, turn on/off, delete, send a test event and resend. Every handler goes through
+``_call``, so the service checks the caller's role and organisation whatever the browser sends.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ava_app.i18n import translate
+from ava_app.services import webhooks_out
+from ava_app.state.auth import AuthState
+
+EVENT_TYPES = list(webhooks_out.EVENT_TYPES)
+
+
+class WebhooksState(AuthState):
+    """The endpoints as the page lists them, the add form, the secret shown once, and one endpoint's log."""
+
+    endpoints: list[dict[str, str]] = []
+    webhooks_loaded: bool = False
+    webhooks_failed: bool = False
+    webhooks_busy: bool = False
+    add_open: bool = False
+    new_url: str = ""
+    new_description: str = ""
+    new_events: list[str] = []
+    # The whsec_ secret of the endpoint just added or rotated: shown until dismissed, never read again.
+    shown_secret: str = ""
+    confirm_delete_id: str = ""
+    log_endpoint_id: str = ""
+    deliveries: list[dict[str, str]] = []
+
+    @rx.event
+    def open_webhooks(self):
+        """Page load: a secret shown earlier is not shown again."""
+        self.shown_secret = ""
+        return WebhooksState.load_webhooks
+
+    @rx.event
+    def load_webhooks(self):
+        self.webhooks_loaded = self.webhooks_failed = False
+        call = self._call(lambda s, p: webhooks_out.list_endpoints(s, principal=p))
+        if call.refused:
+            self.webhooks_failed = True
+            return call.event
+        self.endpoints = [self._endpoint_row(endpoint) for endpoint in call.value]
+        if self.log_endpoint_id and self.log_endpoint_id not in {row["id"] for row in self.endpoints}:
+            self.log_endpoint_id, self.deliveries = "", []
+        self.webhooks_loaded = True
+        return None
+
+    @rx.event
+    def open_add(self):
+        self.add_open = True
+        self.new_url, self.new_description, self.new_events = "", "", ["call.summarized"]
+
+    @rx.event
+    def close_add(self, _open: bool = False):
+        self.add_open = False
+
+    @rx.event
+    def set_new_url(self, value: str):
+        self.new_url = value[: webhooks_out.MAX_URL_CHARS]
+
+    @rx.event
+    def set_new_description(self, value: str):
+        self.new_description = value[:200]
+
+    @rx.event
+    def toggle_event(self, event_type: str, checked: bool):
+        chosen = [item for item in self.new_events if item != event_type]
+        self.new_events = [*chosen, event_type] if checked and event_type in EVENT_TYPES else chosen
+
+    @rx.event
+    def add_endpoint(self):
+        """Add the endpoint (admins); its secret is shown once."""
+        url, description, events = self.new_url, self.new_description, list(self.new_events)
+        call = self._call(
+            lambda s, p: webhooks_out.create_endpoint(
+                s, principal=p, url=url, description=description, event_types=events
+            ),
+            busy="webhooks_busy",
+        )
+        if call.refused:
+            return call.event
+        self.add_open = False
+        self.shown_secret = call.value.secret
+        return WebhooksState.load_webhooks
+
+    @rx.event
+    def copy_secret(self):
+        return [rx.set_clipboard(self.shown_secret), rx.toast.success(translate("webhooks.copied", self.lang or "en"))]
+
+    @rx.event
+    def hide_secret(self):
+        self.shown_secret = ""
+
+    @rx.event
+    def rotate_secret(self, endpoint_id: str):
+        """A new secret (admins), shown once; the previous one keeps signing for a day."""
+        call = self._call(
+            lambda s, p: webhooks_out.rotate_secret(s, principal=p, endpoint_id=_id(endpoint_id)), busy="webhooks_busy"
+        )
+        if call.refused:
+            return call.event
+        self.shown_secret = call.value.secret
+        return WebhooksState.load_webhooks
+
+    @rx.event
+    def set_endpoint_enabled(self, endpoint_id: str, enabled: bool):
+        """Turn an endpoint on or off (admins)."""
+        call = self._call(
+            lambda s, p: webhooks_out.update_endpoint(
+                s, principal=p, endpoint_id=_id(endpoint_id), enabled=bool(enabled)
+            ),
+            busy="webhooks_busy",
+        )
+        if call.refused:
+            return call.event
+        return WebhooksState.load_webhooks
+
+    @rx.event
+    def ask_delete(self, endpoint_id: str):
+        self.confirm_delete_id = str(endpoint_id)
+
+    @rx.event
+    def cancel_delete(self, _open: bool = False):
+        self.confirm_delete_id = ""
+
+    @rx.event
+    def delete_endpoint(self):
+        """Delete the endpoint asked about (admins)."""
+        endpoint_id = _id(self.confirm_delete_id)
+        self.confirm_delete_id = ""
+        call = self._call(
+            lambda s, p: webhooks_out.delete_endpoint(s, principal=p, endpoint_id=endpoint_id), busy="webhooks_busy"
+        )
+        if call.refused:
+            return call.event
+        return [WebhooksState.load_webhooks, rx.toast.success(translate("webhooks.deleted", self.lang or "en"))]
+
+    @rx.event
+    def send_test(self, endpoint_id: str):
+        """Queue a test.ping for the endpoint (admins) and open its log."""
+        call = self._call(
+            lambda s, p: webhooks_out.send_test_event(s, principal=p, endpoint_id=_id(endpoint_id)),
+            busy="webhooks_busy",
+        )
+        if call.refused:
+            return call.event
+        self._load_log(str(endpoint_id))
+        return rx.toast.success(translate("webhooks.test_sent", self.lang or "en"))
+
+    @rx.event
+    def show_log(self, endpoint_id: str):
+        """Open (or refresh) one endpoint's delivery log (any member)."""
+        return self._load_log(str(endpoint_id))
+
+    @rx.event
+    def hide_log(self):
+        self.log_endpoint_id, self.deliveries = "", []
+
+    @rx.event
+    def resend(self, delivery_id: str):
+        """Send a delivery again (admins)."""
+        call = self._call(
+            lambda s, p: webhooks_out.resend_delivery(s, principal=p, delivery_id=_id(delivery_id)),
+            busy="webhooks_busy",
+        )
+        if call.refused:
+            return call.event
+        self._load_log(str(call.value.endpoint_id))
+        return rx.toast.success(translate("webhooks.resent", self.lang or "en"))
+
+    def _load_log(self, endpoint_id: str):
+        call = self._call(lambda s, p: webhooks_out.list_deliveries(s, principal=p, endpoint_id=_id(endpoint_id)))
+        if call.refused:
+            self.log_endpoint_id, self.deliveries = "", []
+            return call.event
+        self.log_endpoint_id = endpoint_id
+        self.deliveries = [self._delivery_row(delivery) for delivery in call.value]
+        return None
+
+    def _endpoint_row(self, endpoint: webhooks_out.EndpointOut) -> dict[str, str]:
+        lang = self.lang or "en"
+        if endpoint.enabled:
+            status = translate("webhooks.failing", lang) if endpoint.failing_since else translate("webhooks.on", lang)
+        else:
+            status = translate(f"webhooks.off.{endpoint.disabled_reason or 'manual'}", lang)
+        return {
+            "id": str(endpoint.id),
+            "url": endpoint.url,
+            "description": endpoint.description,
+            "events": ", ".join(endpoint.event_types),
+            "enabled": "yes" if endpoint.enabled else "",
+            "status": status,
+            "color": "green"
+            if endpoint.enabled and not endpoint.failing_since
+            else "red"
+            if endpoint.enabled
+            else "gray",
+            "rotating": translate("webhooks.rotating", lang, until=self._local_time(endpoint.rotating_until))
+            if endpoint.rotating_until
+            else "",
+        }
+
+    def _delivery_row(self, delivery: webhooks_out.DeliveryOut) -> dict[str, str]:
+        lang = self.lang or "en"
+        last = delivery.attempts[-1] if delivery.attempts else {}
+        return {
+            "id": str(delivery.id),
+            "time": self._local_time(delivery.created_at),
+            "event": delivery.event_type,
+            "status": translate(f"webhooks.status.{delivery.status}", lang),
+            "color": {"succeeded": "green", "failed": "red"}.get(delivery.status, "amber"),
+            "code": str(delivery.last_status_code or "—"),
+            "attempts": str(delivery.attempt_count),
+            "latency": f"{delivery.last_latency_ms} ms" if delivery.last_latency_ms is not None else "—",
+            "response": str(last.get("error") or last.get("response") or "")[: webhooks_out.RESPONSE_EXCERPT_CHARS],
+        }
+
+
+def _id(value: str | int) -> int:
+    """An id the browser sent; anything that is not one finds nothing (the service says "does not exist")."""
+    text = str(value)
+    return int(text) if text.isdigit() and len(text) < 12 else 0
