@@ -69,6 +69,8 @@ class Tenant(SQLModel, table=True):
     retain_recordings_days: int | None = None
     retain_transcripts_days: int | None = None
     retain_payloads_days: int = Field(default=30, sa_column_kwargs={"server_default": text("30")})
+    # Junk calls (``services.call_blocking``): refuse callers whose number is withheld, as the owner chose.
+    block_withheld: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     # Set when an admin asked to delete the organisation: it is deleted then (``services.organisation_deletion``).
     deletion_due_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
@@ -674,4 +676,17 @@ class SmsOptOut(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int = Field(foreign_key="tenant.id", index=True, ondelete="CASCADE")
     phone: str = Field(max_length=20)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class BlockedCaller(SQLModel, table=True):
+    """A number (E.164) or a prefix ("+1900") a tenant refuses: its calls get a goodbye and never reach the model."""
+
+    # The unique key is also the index of the one lookup each incoming call costs (``services.call_blocking``).
+    __table_args__ = (UniqueConstraint("tenant_id", "value", name="uq_blockedcaller_tenant_value"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True, ondelete="CASCADE")
+    value: str = Field(max_length=20)
+    is_prefix: bool = False
     created_at: datetime = Field(default_factory=utcnow)

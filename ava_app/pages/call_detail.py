@@ -64,12 +64,34 @@ def caller_card() -> rx.Component:
                     underline="none",
                 ),
             ),
+            block_button(),
             gap="12px",
             align="center",
             wrap="wrap",
             width="100%",
         ),
         width="100%",
+    )
+
+
+def block_button() -> rx.Component:
+    """Block this caller (or undo it), for admins and writers, on calls with a number to block."""
+    return rx.cond(
+        S.can_write & S.blockable,
+        rx.cond(
+            S.caller_blocked,
+            rx.button(
+                rx.icon("undo-2", size=16), t("block.call.unblock"), size="3", variant="soft", on_click=S.unblock_caller
+            ),
+            rx.button(
+                rx.icon("ban", size=16),
+                t("block.call.block"),
+                size="3",
+                variant="soft",
+                color_scheme="red",
+                on_click=S.ask_block,
+            ),
+        ),
     )
 
 
@@ -356,6 +378,14 @@ def call_body() -> rx.Component:
             confirm_label=t("call.delete"),
             on_confirm=S.delete_call,
             on_cancel=S.cancel_delete,
+        ),
+        confirm_dialog(
+            open=S.confirm_block,
+            title=t("block.call.title"),
+            body=rx.text(t("block.call.body")),
+            confirm_label=t("block.call.block"),
+            on_confirm=S.block_caller,
+            on_cancel=S.cancel_block,
         ),
         spacing="4",
         width="100%",

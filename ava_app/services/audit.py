@@ -50,6 +50,9 @@ ACTIONS = (
     "org_deletion_requested",
     "org_deletion_cancelled",
     "account_deleted",
+    "caller_blocked",
+    "caller_unblocked",
+    "withheld_blocking_changed",
 )
 
 

@@ -34,7 +34,7 @@ from sqlmodel import Session, col, select
 
 from ava_app.db import session_scope
 from ava_app.models import Assistant, Call, CallMessage, Membership, Outbox, Tenant, User, utcnow
-from ava_app.services import credentials, live_updates, phones, recordings, regional
+from ava_app.services import call_blocking, credentials, live_updates, phones, recordings, regional
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.errors import Conflict, NotFound, ProviderError, ProviderUnavailable
 from ava_app.services.messaging import email
@@ -180,6 +180,7 @@ def _send_summary_emails(session: Session, *, call: Call) -> None:
     link = f"{get_settings().public_url}/calls/{call.id}"
     for recipient in recipients:
         lang = normalize_locale(recipient.locale)
+        block_link = call_blocking.block_link_for(session, call=call, address=recipient.address)
         email.send_template(
             session,
             to=recipient.address,
@@ -196,6 +197,9 @@ def _send_summary_emails(session: Session, *, call: Call) -> None:
             tenant_name=tenant.name if tenant else "",
             timezone=tenant.timezone if tenant else "UTC",
             country=tenant.country if tenant else "",
+            block_link=block_link,
+            # The block link is a week-long capability: sealed in the stored bodies like a magic link.
+            one_time=("block_link",) if block_link else (),
         )
 
 

@@ -39,6 +39,7 @@ CHART_COLORS = {
     "forwarded": "#0090ff",
     "failed": "#d6409f",
     "other": "#8b8d98",
+    "blocked": "#60646c",
     "pending": "#12a594",
 }
 

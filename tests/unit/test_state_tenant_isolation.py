@@ -509,6 +509,8 @@ COVERED_HANDLERS = {
     "CallDetailState.retry_summary",
     "CallDetailState.rerun_summary",
     "CallDetailState.export",
+    "CallDetailState.block_caller",
+    "CallDetailState.unblock_caller",
     "CallsState.load_calls",
     "BookingsState.load_bookings",
     "BookingsState.show_week",
@@ -692,6 +694,23 @@ async def test_call_detail_refuses_another_organisations_call(world, engine):
             await downloads.call_file(a.call_ids[0], fmt, token=token)
     # delete_calls only deletes ids of the caller's organisation: nothing of A goes (the page still says "deleted").
     assert await run(state, "delete_call") == ["toast:success", "redirect:/calls"]
+    assert_nothing_of(a, state)
+    assert_unchanged(engine, a, world.before)
+
+
+async def test_call_detail_never_blocks_or_unblocks_through_another_organisations_call(world, engine):
+    a, b = world.a, world.b
+    state = state_of(CallDetailState, b)
+    # On B's own call both work, so the refusals below come from the organisation alone.
+    open_page(state, f"/calls/{b.call_ids[0]}", "/calls/[id]", {"id": str(b.call_ids[0])})
+    assert await run(state, "load_call") == []
+    assert state.blockable and not state.caller_blocked
+    assert await run(state, "block_caller") == ["toast:success"]
+    assert await run(state, "unblock_caller") == ["toast:success"]
+
+    state._call_id = a.call_ids[0]
+    assert await run(state, "block_caller") == ["toast:error"]
+    assert await run(state, "unblock_caller") == ["toast:error"]
     assert_nothing_of(a, state)
     assert_unchanged(engine, a, world.before)
 
