@@ -372,6 +372,10 @@ class Call(SQLModel, table=True):
     email_status: str = Field(default="pending", max_length=10)
     # Set when retention deleted the call's transcript, summary and captured details (the call itself stays counted).
     content_purged_at: datetime | None = None
+    # Junk calls (``services.spam``): a sales pitch or robocall, marked by the summary's rule or by the owner
+    # (``spam_source`` "summary" or "owner"; the owner's choice is never overridden). Never billable.
+    spam: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    spam_source: str | None = Field(default=None, max_length=10)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

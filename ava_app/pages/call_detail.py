@@ -42,6 +42,10 @@ def caller_card() -> rx.Component:
                         rx.badge(rx.icon("flask-conical", size=12), t("call.test_call"), color_scheme="violet"),
                     ),
                     outcome_badge(S.call["outcome"], S.call["outcome_color"]),
+                    rx.cond(
+                        S.call["spam"],
+                        rx.badge(rx.icon("shield-alert", size=12), t("outcome.spam"), color_scheme="red"),
+                    ),
                     align="center",
                     spacing="2",
                     wrap="wrap",
@@ -64,6 +68,7 @@ def caller_card() -> rx.Component:
                     underline="none",
                 ),
             ),
+            spam_button(),
             block_button(),
             gap="12px",
             align="center",
@@ -71,6 +76,27 @@ def caller_card() -> rx.Component:
             width="100%",
         ),
         width="100%",
+    )
+
+
+def spam_button() -> rx.Component:
+    """Mark this call as spam, or take the mark off (admins and writers)."""
+    return rx.cond(
+        S.can_write & ~S.call["is_test"].to(bool),
+        rx.cond(
+            S.call["spam"],
+            rx.button(
+                rx.icon("shield-check", size=16), t("spam.unmark"), size="3", variant="soft", on_click=S.set_spam(False)
+            ),
+            rx.button(
+                rx.icon("shield-alert", size=16),
+                t("spam.mark"),
+                size="3",
+                variant="soft",
+                color_scheme="gray",
+                on_click=S.set_spam(True),
+            ),
+        ),
     )
 
 

@@ -16,6 +16,7 @@ SECTIONS = (
     ("business.hub_title", "business.hub_hint", routes.SETTINGS_BUSINESS, "globe"),
     ("settings.notifications", "settings.notifications_hint", routes.SETTINGS_NOTIFICATIONS, "bell"),
     ("settings.privacy", "settings.privacy_hint", routes.SETTINGS_PRIVACY, "eye-off"),
+    ("blocked.title", "blocked.hint", routes.SETTINGS_BLOCKED_CALLERS, "phone-off"),
 )
 
 

@@ -34,7 +34,7 @@ from sqlmodel import Session, col, select
 
 from ava_app.db import session_scope
 from ava_app.models import Assistant, Call, CallMessage, Membership, Outbox, Tenant, User, utcnow
-from ava_app.services import call_blocking, credentials, live_updates, phones, recordings, regional
+from ava_app.services import call_blocking, credentials, live_updates, phones, recordings, regional, spam
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.errors import Conflict, NotFound, ProviderError, ProviderUnavailable
 from ava_app.services.messaging import email
@@ -168,6 +168,7 @@ def _summarise(session: Session, *, call: Call, final_attempt: bool) -> None:
         sentiment=result.sentiment,
         data_fields=redactor.data(data, caller_phone=caller) if data else call.data_fields,
         summary_status="done",
+        **spam.spam_values(session, call=call, flagged=result.spam),
     )
 
 

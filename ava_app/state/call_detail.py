@@ -17,7 +17,7 @@ import reflex as rx
 from ava_app import routes
 from ava_app.i18n import EN, translate
 from ava_app.models import DB_INT_MAX, utcnow
-from ava_app.services import call_blocking, calls, download_links, post_call
+from ava_app.services import call_blocking, calls, download_links, post_call, spam
 from ava_app.services.calls import CallDetail
 from ava_app.services.errors import DomainError, NotFound
 from ava_app.state.auth import AuthState
@@ -123,6 +123,7 @@ def detail_view(call: CallDetail, lang: str, country: str | None = None) -> dict
         "work_failed": "failed" in (call.summary_status, call.email_status),
         "summary_pending": call.summary_status == "pending",
         "has_recording": call.has_recording,
+        "spam": call.spam,
     }
 
 
@@ -314,6 +315,21 @@ class CallDetailState(AuthState):
             return result.event
         self.caller_blocked = False
         return rx.toast.success(translate("block.call.unblocked", self.lang or "en"))
+
+    @rx.event
+    def set_spam(self, marked: bool):
+        """Admins and writers: mark this call as spam, or take the mark off (the owner's choice stays)."""
+        call_id = self._call_id
+
+        def mark(session, principal):
+            spam.set_spam(session, principal=principal, call_id=call_id, spam=marked)
+            return calls.get_call(session, principal=principal, call_id=call_id)
+
+        result = self._call(mark)
+        if result.refused:
+            return result.event
+        self._show(result.value)
+        return rx.toast.success(translate("spam.marked" if marked else "spam.unmarked", self.lang or "en"))
 
     def _post_call_work(self, work, toast_key: str):
         """Run an admin's post-call action on this call, then show the call as it now stands."""
