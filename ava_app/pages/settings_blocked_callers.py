@@ -72,7 +72,10 @@ def add_form() -> rx.Component:
                 flex="1",
                 min_width="0",
             ),
-            rx.button(t("blocked.add"), type="submit", size="3", loading=S.blocked_busy, id="blocked-add"),
+            # Level with the input, under its label.
+            rx.button(
+                t("blocked.add"), type="submit", size="3", loading=S.blocked_busy, id="blocked-add", margin_top="28px"
+            ),
             gap="8px",
             align="start",
             width="100%",
