@@ -19,6 +19,7 @@ both webhooks have already read.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import re
@@ -129,7 +130,7 @@ def block_caller(
     existing = _find(session, tenant_id=tenant_id, value=entry)
     if existing is not None:
         return _out(existing, tenant.country)
-    count = len(session.exec(select(col(BlockedCaller.id)).where(col(BlockedCaller.tenant_id) == tenant_id)).all())
+    count = session.exec(select(func.count()).where(col(BlockedCaller.tenant_id) == tenant_id)).one()
     if count >= MAX_BLOCKED:
         raise Invalid(fields={"value": f"The block list holds at most {MAX_BLOCKED} entries."})
     row = BlockedCaller(tenant_id=tenant_id, value=entry, is_prefix=is_prefix)
@@ -340,7 +341,7 @@ def block_from_link(session: Session, *, token: str) -> BlockLinkGrant:
     """Block the caller a link names, after the holder confirmed on the page; the signature is checked again."""
     grant = read_block_link(session, token=token)
     block_caller(session, principal=grant.principal, value=grant.caller, via="email")
-    return BlockLinkGrant(**{**grant.__dict__, "already_blocked": True})
+    return dataclasses.replace(grant, already_blocked=True)
 
 
 def _find(session: Session, *, tenant_id: int, value: str) -> BlockedCaller | None:
