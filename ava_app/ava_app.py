@@ -27,6 +27,7 @@ from ava_app.pages.outbox import outbox_page
 from ava_app.pages.phone_numbers import phone_numbers_page
 from ava_app.pages.settings import settings_page
 from ava_app.pages.settings_audit import audit_page
+from ava_app.pages.settings_blocked_callers import blocked_callers_page
 from ava_app.pages.settings_business import business_page
 from ava_app.pages.settings_notifications import notifications_page
 from ava_app.pages.settings_privacy import privacy_page
@@ -39,6 +40,7 @@ from ava_app.settings import get_settings
 from ava_app.state.account import LinkState, LoginState, PasswordState, PhoneState, SignupState
 from ava_app.state.assistant import AssistantFormState, AssistantState
 from ava_app.state.auth import AuthState
+from ava_app.state.blocked_callers import BlockedCallersState
 from ava_app.state.bookings import BookingsState
 from ava_app.state.business import BusinessRegionState
 from ava_app.state.call_detail import CallDetailState
@@ -168,6 +170,12 @@ app.add_page(
     route=routes.SETTINGS_WEBHOOKS,
     title="AVA · Webhooks",
     on_load=[*SIGNED_IN, WebhooksState.open_webhooks],
+)
+app.add_page(
+    blocked_callers_page,
+    route=routes.SETTINGS_BLOCKED_CALLERS,
+    title="AVA · Blocked callers",
+    on_load=[*SIGNED_IN, BlockedCallersState.load_blocked],
 )
 app.add_page(
     audit_page, route=routes.SETTINGS_AUDIT, title="AVA · Audit log", on_load=[*SIGNED_IN, AuditState.load_audit]

@@ -279,11 +279,14 @@ def _rows(
         yield row
 
 
-# Rollup rows for one COPY batch, computed set-wise: what the per-row triggers would have added, in one statement.
+# Rollup rows for one COPY batch, computed set-wise: what the per-row triggers would have added, in one statement
+# (keyed as migration 0030 keys them).
 BATCH_ROLLUPS = (
     """
     INSERT INTO callrollup AS r (tenant_id, bucket, outcome, calls, timed_calls, duration_total, cost_total)
-    SELECT tenant_id, (floor(extract(epoch FROM started_at) / 900) * 900)::bigint, coalesce(outcome, 'pending'),
+    SELECT tenant_id, (floor(extract(epoch FROM started_at) / 900) * 900)::bigint,
+           CASE WHEN spam THEN 'spam' WHEN outcome = 'answered' AND duration_seconds < 15 THEN 'hangup'
+                ELSE coalesce(outcome, 'pending') END,
            count(*), count(duration_seconds), coalesce(sum(duration_seconds), 0), coalesce(sum(cost), 0)
     FROM call
     WHERE id > :after AND tenant_id = :tenant_id AND provider_call_id LIKE :prefix

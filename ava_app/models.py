@@ -72,6 +72,8 @@ class Tenant(SQLModel, table=True):
     retain_recordings_days: int | None = None
     retain_transcripts_days: int | None = None
     retain_payloads_days: int = Field(default=30, sa_column_kwargs={"server_default": text("30")})
+    # Junk calls (``services.call_blocking``): refuse callers whose number is withheld, as the owner chose.
+    block_withheld: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     # Set when an admin asked to delete the organisation: it is deleted then (``services.organisation_deletion``).
     deletion_due_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
@@ -381,6 +383,10 @@ class Call(SQLModel, table=True):
     # A number the caller proved on this call with a code texted to it (to change a booking made from it), and when.
     proven_phone: str | None = Field(default=None, max_length=20)
     proven_phone_at: datetime | None = None
+    # Junk calls (``services.spam``): a sales pitch or robocall, marked by the summary's rule or by the owner
+    # (``spam_source`` "summary" or "owner"; the owner's choice is never overridden). Never billable.
+    spam: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    spam_source: str | None = Field(default=None, max_length=10)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -747,3 +753,16 @@ class WebhookDelivery(SQLModel, table=True):
     attempts: list = _json([], nullable=False)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class BlockedCaller(SQLModel, table=True):
+    """A number (E.164) or a prefix ("+1900") a tenant refuses: its calls get a goodbye and never reach the model."""
+
+    # The unique key is also the index of the one lookup each incoming call costs (``services.call_blocking``).
+    __table_args__ = (UniqueConstraint("tenant_id", "value", name="uq_blockedcaller_tenant_value"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True, ondelete="CASCADE")
+    value: str = Field(max_length=20)
+    is_prefix: bool = False
+    created_at: datetime = Field(default_factory=utcnow)

@@ -34,6 +34,7 @@ SETTINGS_AUDIT = "/settings/audit"
 SETTINGS_INTEGRATIONS = "/settings/integrations"
 SETTINGS_PRIVACY = "/settings/privacy"
 SETTINGS_WEBHOOKS = "/settings/webhooks"
+SETTINGS_BLOCKED_CALLERS = "/settings/blocked-callers"
 SETTINGS_NOTIFICATIONS = "/settings/notifications"
 DEV_OUTBOX = "/dev/outbox"
 ADMIN_DEAD_LETTERS = "/admin/dead-letters"
@@ -55,6 +56,8 @@ TWILIO_STATUS_WEBHOOK = "/webhooks/twilio/status"
 # Calendar connections: the browser is sent to CALENDAR_CONNECT, the provider sends it back to CALENDAR_CALLBACK.
 CALENDAR_CONNECTIONS = "/calendar"
 TWILIO_SMS_WEBHOOK = "/webhooks/twilio/sms"
+# "Block this caller" from a summary email: a confirmation page (GET), then the block itself (POST).
+BLOCK_CALLER_LINK = "/block-caller"
 
 # Where a dev deployment serves the provider emulators (outside the API's prefix, as the real providers are).
 SANDBOX_VAPI = "/sandbox/vapi"

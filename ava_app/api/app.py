@@ -11,6 +11,7 @@ from ava_app.api import (
     analytics,
     assistants,
     auth,
+    block_caller,
     browser_session,
     business,
     calendar_connections,
@@ -49,6 +50,7 @@ V1_ROUTERS: list = [
     assistants.router,
     phone_numbers.router,
     downloads.router,
+    block_caller.router,
     admin.router,
 ]
 

@@ -42,6 +42,10 @@ def caller_card() -> rx.Component:
                         rx.badge(rx.icon("flask-conical", size=12), t("call.test_call"), color_scheme="violet"),
                     ),
                     outcome_badge(S.call["outcome"], S.call["outcome_color"]),
+                    rx.cond(
+                        S.call["spam"],
+                        rx.badge(rx.icon("shield-alert", size=12), t("outcome.spam"), color_scheme="red"),
+                    ),
                     align="center",
                     spacing="2",
                     wrap="wrap",
@@ -64,12 +68,56 @@ def caller_card() -> rx.Component:
                     underline="none",
                 ),
             ),
+            spam_button(),
+            block_button(),
             gap="12px",
             align="center",
             wrap="wrap",
             width="100%",
         ),
         width="100%",
+    )
+
+
+def spam_button() -> rx.Component:
+    """Mark this call as spam, or take the mark off (admins and writers)."""
+    return rx.cond(
+        S.can_write & ~S.call["is_test"].to(bool),
+        rx.cond(
+            S.call["spam"],
+            rx.button(
+                rx.icon("shield-check", size=16), t("spam.unmark"), size="3", variant="soft", on_click=S.set_spam(False)
+            ),
+            rx.button(
+                rx.icon("shield-alert", size=16),
+                t("spam.mark"),
+                size="3",
+                variant="soft",
+                color_scheme="gray",
+                on_click=S.set_spam(True),
+            ),
+        ),
+    )
+
+
+def block_button() -> rx.Component:
+    """Block this caller (or undo it), for admins and writers, on calls with a number to block."""
+    return rx.cond(
+        S.can_write & S.blockable,
+        rx.cond(
+            S.caller_blocked,
+            rx.button(
+                rx.icon("undo-2", size=16), t("block.call.unblock"), size="3", variant="soft", on_click=S.unblock_caller
+            ),
+            rx.button(
+                rx.icon("ban", size=16),
+                t("block.call.block"),
+                size="3",
+                variant="soft",
+                color_scheme="red",
+                on_click=S.ask_block,
+            ),
+        ),
     )
 
 
@@ -356,6 +404,14 @@ def call_body() -> rx.Component:
             confirm_label=t("call.delete"),
             on_confirm=S.delete_call,
             on_cancel=S.cancel_delete,
+        ),
+        confirm_dialog(
+            open=S.confirm_block,
+            title=t("block.call.title"),
+            body=rx.text(t("block.call.body")),
+            confirm_label=t("block.call.block"),
+            on_confirm=S.block_caller,
+            on_cancel=S.cancel_block,
         ),
         spacing="4",
         width="100%",

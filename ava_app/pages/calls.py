@@ -14,7 +14,7 @@ from ava_app.components.i18n import t
 from ava_app.components.layout import app_layout
 from ava_app.state.calls import ANY, CallsState
 
-OUTCOMES = ("answered", "missed", "voicemail", "forwarded", "failed", "other", "pending")
+OUTCOMES = ("answered", "missed", "voicemail", "forwarded", "failed", "other", "blocked", "pending")
 
 
 def filter_value(name: str) -> rx.Var:

@@ -68,6 +68,7 @@ def _figures_grid(*, with_bookings: bool = False) -> rx.Component:
             t("dash.answered"),
             DashboardState.answered_share,
             rx.text(DashboardState.missed_share, size="1", color_scheme="gray"),
+            rx.text(DashboardState.junk_line, size="1", color_scheme="gray", id="dash-junk"),
             icon="phone-call",
         ),
         stat_card(

@@ -17,6 +17,7 @@ SECTIONS = (
     ("settings.notifications", "settings.notifications_hint", routes.SETTINGS_NOTIFICATIONS, "bell"),
     ("settings.privacy", "settings.privacy_hint", routes.SETTINGS_PRIVACY, "eye-off"),
     ("settings.webhooks", "settings.webhooks_hint", routes.SETTINGS_WEBHOOKS, "webhook"),
+    ("blocked.title", "blocked.hint", routes.SETTINGS_BLOCKED_CALLERS, "phone-off"),
 )
 
 

@@ -43,7 +43,11 @@ from ava_app.services.principal import Principal
 
 Period = Literal["today", "week", "month"]
 PERIODS: tuple[str, ...] = ("today", "week", "month")
-CHART_OUTCOMES: tuple[str, ...] = (*OUTCOMES, "pending")
+# The rollup's key (migration 0030): a call marked spam counts as "spam", an answered call under HANGUP_SECONDS as
+# "hangup", any other as its outcome; so the dashboard tells answered, hang-ups, spam and blocked calls apart from
+# the one aggregate it already reads.
+HANGUP_SECONDS = 15
+CHART_OUTCOMES: tuple[str, ...] = (*OUTCOMES, "hangup", "spam", "pending")
 LIVE_STATUSES = ("ringing", "in-progress", "forwarding")
 SLOT_SECONDS = 900
 # A call left "in progress" by a lost webhook must not show as live forever.

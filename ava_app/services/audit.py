@@ -56,6 +56,9 @@ ACTIONS = (
     "webhook_endpoint_deleted",
     "webhook_endpoint_disabled",
     "webhook_endpoint_secret_rotated",
+    "caller_blocked",
+    "caller_unblocked",
+    "withheld_blocking_changed",
 )
 
 

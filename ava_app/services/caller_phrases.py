@@ -17,6 +17,8 @@ CALLER_PHRASES: dict[Language, dict[str, str]] = {
         "not_in_service": "Sorry, this number is not in service. Goodbye.",
         "unavailable": "Sorry, we cannot take your call right now. Please try again later. Goodbye.",
         "hold": "Please hold while I connect you.",
+        # A caller on the business's block list (``call_blocking``).
+        "blocked": "Sorry, we cannot take your call. Goodbye.",
         "thanks": "Thanks for calling.",
         "thanks_business": "Thanks for calling {business}.",
         # Before Twilio's beep (``<Record>``).
@@ -31,6 +33,7 @@ CALLER_PHRASES: dict[Language, dict[str, str]] = {
         "unavailable": "Désolé, nous ne pouvons pas prendre votre appel pour le moment. Merci de rappeler plus tard. "
         "Au revoir.",
         "hold": "Veuillez patienter, je vous mets en relation.",
+        "blocked": "Désolé, nous ne pouvons pas prendre votre appel. Au revoir.",
         "thanks": "Merci de votre appel.",
         "thanks_business": "Merci d'avoir appelé {business}.",
         "voicemail": "Nous sommes fermés pour le moment. Laissez votre nom, votre numéro et un court message après le "

@@ -327,6 +327,7 @@ class CallDetail(CallListItem):
     content_purged_at: datetime | None = Field(
         default=None, description="When retention deleted the call's transcript, summary and noted details."
     )
+    spam: bool = Field(default=False, description="A sales pitch or robocall, marked by the summary or the owner.")
 
 
 LIST_COLUMNS = (
@@ -665,6 +666,7 @@ def get_call(session: Session, *, principal: Principal, call_id: int) -> CallDet
         phone_number=phone_number,
         messages=[CallMessageOut(**row._mapping) for row in messages],
         content_purged_at=call.content_purged_at,
+        spam=call.spam,
     )
 
 

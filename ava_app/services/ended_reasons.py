@@ -7,7 +7,8 @@ is a few exact names plus prefix families; anything new falls back to "answered"
 
 from __future__ import annotations
 
-OUTCOMES = ("answered", "missed", "voicemail", "forwarded", "failed", "other")
+# "blocked" is never derived from a reason: AVA sets it when it refuses a caller on the block list (``call_blocking``).
+OUTCOMES = ("answered", "missed", "voicemail", "forwarded", "failed", "other", "blocked")
 
 _VOICEMAIL = frozenset({"voicemail"})
 

@@ -34,7 +34,16 @@ from sqlmodel import Session, col, select
 
 from ava_app.db import session_scope
 from ava_app.models import Assistant, Call, CallMessage, Membership, Outbox, Tenant, User, utcnow
-from ava_app.services import credentials, live_updates, phones, recordings, regional, webhooks_out
+from ava_app.services import (
+    call_blocking,
+    credentials,
+    live_updates,
+    phones,
+    recordings,
+    regional,
+    spam,
+    webhooks_out,
+)
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.errors import Conflict, NotFound, ProviderError, ProviderUnavailable
 from ava_app.services.member_alerts import alert_members
@@ -177,6 +186,7 @@ def _summarise(session: Session, *, call: Call, final_attempt: bool) -> None:
         sentiment=result.sentiment,
         data_fields=redactor.data(data, caller_phone=caller) if data else call.data_fields,
         summary_status="done",
+        **spam.spam_values(session, call=call, flagged=result.spam),
     )
 
 
@@ -189,6 +199,7 @@ def _send_summary_emails(session: Session, *, call: Call) -> None:
     link = f"{get_settings().public_url}/calls/{call.id}"
     for recipient in recipients:
         lang = normalize_locale(recipient.locale)
+        block_link = call_blocking.block_link_for(session, call=call, address=recipient.address)
         email.send_template(
             session,
             to=recipient.address,
@@ -205,6 +216,9 @@ def _send_summary_emails(session: Session, *, call: Call) -> None:
             tenant_name=tenant.name if tenant else "",
             timezone=tenant.timezone if tenant else "UTC",
             country=tenant.country if tenant else "",
+            block_link=block_link,
+            # The block link is a week-long capability: sealed in the stored bodies like a magic link.
+            one_time=("block_link",) if block_link else (),
         )
 
 

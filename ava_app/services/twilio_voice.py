@@ -39,6 +39,7 @@ from ava_app.languages import is_supported
 from ava_app.models import Assistant, Call, PhoneNumber, Tenant, WebhookEvent, utcnow
 from ava_app.services import credentials, live_updates, reach
 from ava_app.services.business_hours import HoursStatus, business_hours_status
+from ava_app.services.call_blocking import BLOCKED_CALL_VALUES, is_blocked
 from ava_app.services.caller_phrases import closed_greeting, language_for, phrase
 from ava_app.services.db_races import run_with_race_retries
 from ava_app.services.errors import DomainError
@@ -113,7 +114,7 @@ class VoiceAnswer:
     """How AVA answered an incoming call: the TwiML, the route taken and what was stored."""
 
     twiml: str
-    route: str  # "ai", "forward", "voicemail" or "unknown" (no AVA number)
+    route: str  # "ai", "forward", "voicemail", "blocked" (block list) or "unknown" (no AVA number)
     event_id: int | None = None
     duplicate: bool = False
     call_id: int | None = None
@@ -341,8 +342,15 @@ def answer_incoming_call(session: Session, *, form: TwilioForm, now: datetime | 
         timezone=tenant.timezone if tenant else "UTC",
         at=now,
     )
-    route = choose_route(number=number, assistant=assistant, hours=hours)
-    twiml = voice_twiml(route=route, number=number, assistant=assistant, tenant=tenant)
+    if tenant is not None and is_blocked(session, tenant=tenant, caller=form.get("From")):
+        # On the block list: a goodbye and <Hangup/>, never handed to Vapi (so no model runs).
+        route = "blocked"
+        twiml = spoken_twiml(
+            phrase(language_for(assistant, tenant), "blocked"), language=language_for(assistant, tenant)
+        )
+    else:
+        route = choose_route(number=number, assistant=assistant, hours=hours)
+        twiml = voice_twiml(route=route, number=number, assistant=assistant, tenant=tenant)
     if not stored.needs_apply:
         return VoiceAnswer(twiml=twiml, route=route, event_id=stored.event_id, duplicate=True)
     call_values = None
@@ -363,6 +371,8 @@ def answer_incoming_call(session: Session, *, form: TwilioForm, now: datetime | 
             "created_at": now,
             "updated_at": now,
         }
+        if route == "blocked":
+            call_values.update(BLOCKED_CALL_VALUES)
     try:
         call_id = _run_committed(
             session,
@@ -640,6 +650,8 @@ def status_changes(current: dict[str, Any], *, form: TwilioForm, route: str | No
 
 def end_outcome(call_status: str, *, route: str | None, outcome: str | None, has_recording: bool) -> str:
     """The outcome of a call Twilio reports ended with ``call_status``, given how AVA answered it."""
+    if route == "blocked" or outcome == "blocked":
+        return "blocked"
     if call_status in UNANSWERED_OUTCOMES:
         return UNANSWERED_OUTCOMES[call_status]
     if route == "forward" or outcome == "forwarded":

@@ -17,7 +17,7 @@ import reflex as rx
 from ava_app import routes
 from ava_app.i18n import EN, translate
 from ava_app.models import DB_INT_MAX, utcnow
-from ava_app.services import calls, download_links, post_call
+from ava_app.services import call_blocking, calls, download_links, post_call, spam
 from ava_app.services.calls import CallDetail
 from ava_app.services.errors import DomainError, NotFound
 from ava_app.state.auth import AuthState
@@ -123,6 +123,7 @@ def detail_view(call: CallDetail, lang: str, country: str | None = None) -> dict
         "work_failed": "failed" in (call.summary_status, call.email_status),
         "summary_pending": call.summary_status == "pending",
         "has_recording": call.has_recording,
+        "spam": call.spam,
     }
 
 
@@ -141,6 +142,10 @@ class CallDetailState(AuthState):
     not_found: bool = False
     loaded: bool = False
     confirm_delete: bool = False
+    # "Block this caller": the call has a number that can be blocked, whether it is blocked, the confirmation open.
+    blockable: bool = False
+    caller_blocked: bool = False
+    confirm_block: bool = False
     _call_id: int = 0
     _work_started_at: datetime | None = None  # when an admin last asked for a summary again on this page
 
@@ -196,6 +201,7 @@ class CallDetailState(AuthState):
     async def load_call(self):
         """On-load: the call in the URL, and a fresh signed link to its recording (read in a worker thread)."""
         self.loaded, self.not_found, self.confirm_delete, self.recording_src = False, False, False, ""
+        self.blockable, self.caller_blocked, self.confirm_block = False, False, False
         self._work_started_at = None
         try:
             self._call_id = int(self.router.page.params.get("id", "0"))
@@ -206,6 +212,8 @@ class CallDetailState(AuthState):
 
         def read(session, principal) -> tuple[calls.CallDetail, str]:
             call = self._read(session, principal)
+            number, self.caller_blocked = call_blocking.call_caller(session, principal=principal, call_id=call.id)
+            self.blockable = number is not None
             if not call.has_recording:
                 return call, ""
             token = download_links.issue_link_token(
@@ -278,6 +286,50 @@ class CallDetailState(AuthState):
         if call.refused:
             return call.event
         return [rx.toast.success(translate("call.deleted", self.lang or "en")), rx.redirect(routes.CALLS)]
+
+    @rx.event
+    def ask_block(self):
+        self.confirm_block = True
+
+    @rx.event
+    def cancel_block(self, _open: bool = False):
+        self.confirm_block = False
+
+    @rx.event
+    def block_caller(self):
+        """Admins and writers: put this call's caller on the block list (after the confirmation dialog)."""
+        self.confirm_block = False
+        call_id = self._call_id
+        result = self._call(lambda s, p: call_blocking.block_call_caller(s, principal=p, call_id=call_id))
+        if result.refused:
+            return result.event
+        self.caller_blocked = True
+        return rx.toast.success(translate("block.call.blocked", self.lang or "en"))
+
+    @rx.event
+    def unblock_caller(self):
+        """Undo "Block this caller": take this call's caller off the block list."""
+        call_id = self._call_id
+        result = self._call(lambda s, p: call_blocking.unblock_call_caller(s, principal=p, call_id=call_id))
+        if result.refused:
+            return result.event
+        self.caller_blocked = False
+        return rx.toast.success(translate("block.call.unblocked", self.lang or "en"))
+
+    @rx.event
+    def set_spam(self, marked: bool):
+        """Admins and writers: mark this call as spam, or take the mark off (the owner's choice stays)."""
+        call_id = self._call_id
+
+        def mark(session, principal):
+            spam.set_spam(session, principal=principal, call_id=call_id, spam=marked)
+            return calls.get_call(session, principal=principal, call_id=call_id)
+
+        result = self._call(mark)
+        if result.refused:
+            return result.event
+        self._show(result.value)
+        return rx.toast.success(translate("spam.marked" if marked else "spam.unmarked", self.lang or "en"))
 
     def _post_call_work(self, work, toast_key: str):
         """Run an admin's post-call action on this call, then show the call as it now stands."""

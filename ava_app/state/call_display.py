@@ -22,6 +22,7 @@ OUTCOME_COLORS = {
     "forwarded": "blue",
     "failed": "crimson",
     "other": "gray",
+    "blocked": "gray",
     "pending": "cyan",
 }
 # The currency the voice provider bills calls in (never converted).

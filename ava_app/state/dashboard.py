@@ -39,6 +39,9 @@ CHART_COLORS = {
     "forwarded": "#0090ff",
     "failed": "#d6409f",
     "other": "#8b8d98",
+    "blocked": "#60646c",
+    "hangup": "#ab6400",
+    "spam": "#e54d2e",
     "pending": "#12a594",
 }
 
@@ -236,6 +239,8 @@ class DashboardState(AuthState):
     total_cost: str = ""
     answered_share: str = ""
     missed_share: str = ""
+    # Answered / hang-ups / spam / blocked of the period, from the rollup the summary already reads.
+    junk_line: str = ""
     action_needed: int = 0
     # "Booked by AVA" in the period, shown while the business takes bookings or has some.
     bookings_shown: bool = False
@@ -317,6 +322,14 @@ class DashboardState(AuthState):
             total_cost=money_text(summary.total_cost, lang),
             answered_share=share_text(summary.answered_share, lang),
             missed_share=translate("dash.missed_share", lang, share=share_text(summary.missed_share, lang)),
+            junk_line=translate(
+                "dash.junk_line",
+                lang,
+                answered=summary.outcome_counts.get("answered", 0),
+                hangups=summary.outcome_counts.get("hangup", 0),
+                spam=summary.outcome_counts.get("spam", 0),
+                blocked=summary.outcome_counts.get("blocked", 0),
+            ),
             action_needed=summary.action_needed,
             **_booking_figures(summary.bookings, lang),
             topics=[

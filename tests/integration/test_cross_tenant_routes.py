@@ -28,7 +28,7 @@ from fastapi import routing
 
 from ava_app.api.app import create_api
 from ava_app.models import Call
-from ava_app.services import api_keys, assistants, download_links, rate_limits
+from ava_app.services import api_keys, assistants, call_blocking, download_links, rate_limits
 from ava_app.services.calls import CallFilters
 from tests.unit.test_assistants import TENANT_TWILIO_SID, TENANT_TWILIO_TOKEN, providers
 from tests.unit.test_state_tenant_isolation import (
@@ -88,6 +88,9 @@ DOWNLOAD_ROUTES = {
     ("GET", "/api/v1/downloads/call/{call_id}.{fmt}"),
     ("GET", "/api/v1/downloads/calls.{fmt}"),
     ("GET", "/api/v1/downloads/caller.json"),
+    # A summary email's "Block this caller" link (test_block_links_of_organisation_b_never_block_for_organisation_a).
+    ("GET", "/api/v1/block-caller"),
+    ("POST", "/api/v1/block-caller"),
 }
 
 
@@ -371,6 +374,21 @@ async def test_download_links_of_organisation_b_never_open_organisation_a_calls(
         found = {key: value for key, value in response.json().items() if key != "caller"}  # the number B typed
         assert leaked_markers(json.dumps(found), a) == [], response.text
         assert {call["id"] for call in found["calls"]} <= set(b.call_ids)
+    assert_unchanged(engine, a, before)
+
+
+async def test_block_links_of_organisation_b_never_block_for_organisation_a(client, engine, db, organisations):
+    a, b = organisations
+    before = snapshot(engine, a)
+    b_user = b.principal.user_id
+    for call_id in a.call_ids:
+        # B's member, A's call under B's organisation (the call is not B's), or under A's (B's member is not A's).
+        for tenant_id in (b.tenant_id, a.tenant_id):
+            token = call_blocking.block_link_token(tenant_id=tenant_id, call_id=call_id, user_id=b_user)
+            shown = await client.get("/api/v1/block-caller", params={"token": token})
+            done = await client.post("/api/v1/block-caller", data={"token": token})
+            for response in (shown, done):
+                assert response.status_code == 401 and leaked_markers(response.text, a) == [], response.text
     assert_unchanged(engine, a, before)
 
 

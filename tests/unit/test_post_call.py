@@ -389,3 +389,19 @@ def test_admin_can_rerun_a_done_summary_without_a_second_email(db, business, job
         post_call.rerun_summary(
             db, principal=Principal(user_id=1, tenant_id=make_tenant(db).id, role="admin"), call_id=call.id
         )
+
+
+def test_the_summary_email_carries_a_sealed_block_link_for_members_who_may_block(db, business, jobs, smtp_env):
+    tenant, owner, assistant = business
+    viewer = make_user(db, tenant=tenant, role="viewer", email="viewer@brightsmile.test", locale="en")
+    set_mode(db, viewer, tenant, "every")
+    call = ended_call(db, tenant, assistant)
+
+    post_call.run_post_call(call.id)
+
+    by_address = {mail.to: mail for mail in outbox(db)}
+    owners, viewers = by_address["owner@brightsmile.test"], by_address["viewer@brightsmile.test"]
+    assert "Appel indésirable ? Bloquer cet appelant" in owners.body_text
+    assert "/api/v1/block-caller?sealed=" in owners.body_text  # the stored body never holds the token itself
+    assert "token=" not in owners.body_text and "token=" not in (owners.body_html or "")
+    assert "block-caller" not in viewers.body_text and "Block this caller" not in viewers.body_text

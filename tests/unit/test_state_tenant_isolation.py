@@ -41,6 +41,7 @@ from ava_app.services import (
     assistants,
     bookings,
     browser_sessions,
+    call_blocking,
     calls,
     credentials,
     integrations,
@@ -61,6 +62,7 @@ from ava_app.state import assistant as assistant_state
 from ava_app.state.account import PhoneState
 from ava_app.state.assistant import AssistantFormState, AssistantState
 from ava_app.state.auth import AuthState
+from ava_app.state.blocked_callers import BlockedCallersState
 from ava_app.state.bookings import BookingsState
 from ava_app.state.business import BusinessRegionState
 from ava_app.state.call_detail import CallDetailState
@@ -514,6 +516,13 @@ COVERED_HANDLERS = {
     "CallDetailState.retry_summary",
     "CallDetailState.rerun_summary",
     "CallDetailState.export",
+    "CallDetailState.block_caller",
+    "CallDetailState.unblock_caller",
+    "CallDetailState.set_spam",
+    "BlockedCallersState.load_blocked",
+    "BlockedCallersState.add_blocked",
+    "BlockedCallersState.remove_blocked",
+    "BlockedCallersState.set_block_withheld",
     "CallsState.load_calls",
     "BookingsState.load_bookings",
     "BookingsState.show_week",
@@ -710,6 +719,26 @@ async def test_call_detail_refuses_another_organisations_call(world, engine):
             await downloads.call_file(a.call_ids[0], fmt, token=token)
     # delete_calls only deletes ids of the caller's organisation: nothing of A goes (the page still says "deleted").
     assert await run(state, "delete_call") == ["toast:success", "redirect:/calls"]
+    assert_nothing_of(a, state)
+    assert_unchanged(engine, a, world.before)
+
+
+async def test_call_detail_never_blocks_or_marks_spam_through_another_organisations_call(world, engine):
+    a, b = world.a, world.b
+    state = state_of(CallDetailState, b)
+    # On B's own call both work, so the refusals below come from the organisation alone.
+    open_page(state, f"/calls/{b.call_ids[0]}", "/calls/[id]", {"id": str(b.call_ids[0])})
+    assert await run(state, "load_call") == []
+    assert state.blockable and not state.caller_blocked
+    assert await run(state, "block_caller") == ["toast:success"]
+    assert await run(state, "unblock_caller") == ["toast:success"]
+    assert await run(state, "set_spam", True) == ["toast:success"] and state.call["spam"]
+    assert await run(state, "set_spam", False) == ["toast:success"] and not state.call["spam"]
+
+    state._call_id = a.call_ids[0]
+    assert await run(state, "block_caller") == ["toast:error"]
+    assert await run(state, "unblock_caller") == ["toast:error"]
+    assert await run(state, "set_spam", True) == ["toast:error"]
     assert_nothing_of(a, state)
     assert_unchanged(engine, a, world.before)
 
@@ -1151,6 +1180,26 @@ async def test_text_back_switches_read_and_change_the_callers_organisation_only(
     mine, theirs = db.get(Tenant, b.tenant_id), db.get(Tenant, a.tenant_id)
     assert (mine.text_back_missed, mine.text_back_after_hours) == (False, True)
     assert (theirs.text_back_missed, theirs.text_back_after_hours) == (True, False)
+    assert_unchanged(engine, a, before)
+
+
+async def test_block_list_events_read_and_change_the_callers_organisation_only(world, engine, db):
+    a, b = world.a, world.b
+    call_blocking.block_caller(db, principal=a.principal, value=A_CALLER)
+    before = snapshot(engine, a)
+    state = state_of(BlockedCallersState, b)
+    assert await run(state, "load_blocked") == []
+    assert state.blocked_rows == [] and not state.block_withheld
+    # Removing A's number from B's page changes nothing of A; adding and the switch land on B.
+    assert await run(state, "remove_blocked", A_CALLER) == ["toast:success"]
+    assert await run(state, "add_blocked", {"blocked": "+1900"}) == ["toast:success"]
+    assert await run(state, "set_block_withheld", True) == ["toast:success"]
+    assert [row["value"] for row in state.blocked_rows] == ["+1900"] and state.block_withheld
+    assert await run(state, "add_blocked", {"blocked": "not a number"}) == []
+    assert state.blocked_error
+    db.expire_all()
+    assert db.get(Tenant, b.tenant_id).block_withheld and not db.get(Tenant, a.tenant_id).block_withheld
+    assert_nothing_of(a, state)
     assert_unchanged(engine, a, before)
 
 

@@ -6,8 +6,17 @@ from sqlmodel import Session
 
 from ava_app.models import Assistant, PhoneNumber, Tenant
 from ava_app.services.business_hours import HoursStatus, business_hours_status
+from ava_app.services.call_blocking import BLOCKED_CALL_VALUES, is_blocked
 from ava_app.services.caller_phrases import closed_greeting, language_for, phrase
-from ava_app.services.ingest.calls import Handled, Routing, VapiEvent, ensure_call, find_number, touch_call
+from ava_app.services.ingest.calls import (
+    Handled,
+    Routing,
+    VapiEvent,
+    caller_number,
+    ensure_call,
+    find_number,
+    touch_call,
+)
 
 # Said when AVA fails before it knows whose call it is (``events``), so in AVA's default language.
 UNAVAILABLE = phrase("en", "unavailable")
@@ -25,6 +34,11 @@ def handle_assistant_request(session: Session, event: VapiEvent) -> Handled:
     routing = Routing(
         tenant_id=number.tenant_id, assistant_id=assistant.id if assistant else None, phone_number_id=number.id
     )
+    if tenant is not None and is_blocked(session, tenant=tenant, caller=caller_number(event)):
+        # Refused before any model runs: Vapi speaks the error and hangs up. The call row counts the attempt.
+        ref = ensure_call(session, event, status="ringing", routing=routing, values=dict(BLOCKED_CALL_VALUES))
+        goodbye = phrase(language_for(assistant, tenant), "blocked")
+        return Handled(response={"error": goodbye}, tenant_id=number.tenant_id, call_id=ref.id if ref else None)
     ref = ensure_call(session, event, status="ringing", routing=routing)
     if ref is not None and not ref.created:
         touch_call(session, ref, event)

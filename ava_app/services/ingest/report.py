@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import case, delete, insert, update
 from sqlmodel import Session, col
 
 from ava_app.models import Call, CallMessage
@@ -35,7 +35,10 @@ def handle_end_of_call_report(session: Session, event: VapiEvent) -> Handled:
     if redactor.active and lines:
         lines = [(role, redactor.text(text, caller_phone=caller), at) for role, text, at in lines]
     if not ref.created:
-        connection(session).execute(update(Call).where(col(Call.id) == ref.id).values(**private_values(ref.tenant_id)))
+        changes = private_values(ref.tenant_id)
+        # A call refused at assistant-request stays blocked whatever ended reason Vapi reports for it.
+        changes["outcome"] = case((col(Call.outcome) == "blocked", "blocked"), else_=changes["outcome"])
+        connection(session).execute(update(Call).where(col(Call.id) == ref.id).values(**changes))
     if lines is not None:
         if not ref.created:
             connection(session).execute(delete(CallMessage).where(col(CallMessage.call_id) == ref.id))

@@ -43,6 +43,8 @@ class _Content:
     details: list[tuple[str, str]] = field(default_factory=list)
     blocks: list[tuple[str, str]] = field(default_factory=list)
     highlight: tuple[str, str] | None = None
+    # A second, quieter link under the note (label, absolute URL): the summary's "Block this caller".
+    secondary: tuple[str, str] | None = None
 
 
 # --- copy -------------------------------------------------------------------------------------------------------
@@ -155,6 +157,7 @@ _COPY: dict[str, dict[str, dict[str, str]]] = {
             "note": "The recording and the full transcript are on the call page.",
             "unknown_caller": "Unknown number",
             "no_summary": "No summary available.",
+            "block": "Junk call? Block this caller",
         },
         "fr": {
             "subject": "Nouvel appel de $caller",
@@ -171,6 +174,7 @@ _COPY: dict[str, dict[str, dict[str, str]]] = {
             "note": "L'enregistrement et la transcription complète sont sur la page de l'appel.",
             "unknown_caller": "Numéro inconnu",
             "no_summary": "Aucun résumé disponible.",
+            "block": "Appel indésirable ? Bloquer cet appelant",
         },
     },
 }
@@ -196,7 +200,8 @@ def render(kind: str, *, locale: str, **context: Any) -> RenderedEmail:
     team_invite: link, inviter_name, tenant_name, role="user", expires_days=7.
     call_summary: link, started_at (datetime, UTC if naive), duration_seconds, caller="", summary="",
     action_needed="" (empty when nothing to do), tenant_name="", timezone="UTC" (the tenant's), country="" (the
-    tenant's: the caller's number is written as its people write it; as given when empty).
+    tenant's: the caller's number is written as its people write it; as given when empty), block_link="" (the signed
+    "Block this caller" link, for members who may block).
     """
     if kind not in KINDS:
         raise ValueError(f"Unknown email kind {kind!r}; expected one of {', '.join(KINDS)}.")
@@ -327,7 +332,13 @@ def _call_summary(lang: str, context: dict[str, Any]) -> _Content:
         button=copy["button"],
         link=str(context["link"]),
         note=copy["note"],
+        secondary=(copy["block"], block_link) if (block_link := _absolute(context.get("block_link"))) else None,
     )
+
+
+def _absolute(value: Any) -> str:
+    link = str(value or "")
+    return link if link.startswith(("https://", "http://")) else ""
 
 
 _BUILDERS = {
@@ -353,6 +364,8 @@ def _layout_text(lang: str, content: _Content) -> str:
     parts.append(f"{content.button}{colon} {content.link}")
     if content.note:
         parts.append(content.note)
+    if content.secondary:
+        parts.append(f"{content.secondary[0]}{colon} {content.secondary[1]}")
     parts.append(f"-- \n{_COMMON[lang]['footer']}")
     return "\n\n".join(parts) + "\n"
 
@@ -402,6 +415,12 @@ def _layout_html(lang: str, content: _Content) -> str:
     if content.note:
         rows.append(
             f'<p style="{font}margin:0;font-size:13px;line-height:18px;color:#6b7280;">{_escape(content.note)}</p>'
+        )
+    if content.secondary:
+        label, url = content.secondary
+        rows.append(
+            f'<p style="{font}margin:16px 0 0;font-size:13px;line-height:18px;">'
+            f'<a href="{html.escape(url, quote=True)}" style="color:#6b7280;">{_escape(label)}</a></p>'
         )
     body = "\n".join(rows)
     return (

@@ -65,6 +65,8 @@ class CallSummary(BaseModel):
     sentiment: Sentiment
     data: dict[str, str | None]
     source: Source
+    # A sales pitch or a robocall, as the model (or the local fallback) reads the call; ``services.spam`` decides.
+    spam: bool = False
 
 
 class ModelSummary(BaseModel):
@@ -76,6 +78,7 @@ class ModelSummary(BaseModel):
     topics: list[str] = Field(max_length=10)
     sentiment: Sentiment
     data: dict[str, str | None] = Field(default_factory=dict)
+    spam: bool = False
 
     @field_validator("topics")
     @classmethod
@@ -93,6 +96,7 @@ def summary_schema(data_fields: Sequence[str]) -> dict[str, Any]:
             "action_needed": {"type": "boolean"},
             "topics": {"type": "array", "items": {"type": "string"}},
             "sentiment": {"type": "string", "enum": ["positive", "neutral", "negative"]},
+            "spam": {"type": "boolean"},
             "data": {
                 "type": "object",
                 "properties": {name: {"type": ["string", "null"]} for name in data_fields},
@@ -100,7 +104,7 @@ def summary_schema(data_fields: Sequence[str]) -> dict[str, Any]:
                 "additionalProperties": False,
             },
         },
-        "required": ["summary", "intent", "action_needed", "topics", "sentiment", "data"],
+        "required": ["summary", "intent", "action_needed", "topics", "sentiment", "spam", "data"],
         "additionalProperties": False,
     }
 

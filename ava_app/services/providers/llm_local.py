@@ -134,6 +134,40 @@ ACTION_PHRASES: dict[Language, list[str]] = {
     "en": ["leave a message", "can someone", "could someone", "send me", "let me know", "get back to me"],
     "fr": ["laisser un message", "quelqu'un peut", "pouvez-vous m'envoyer", "tenez-moi au courant", "me recontacter"],
 }
+# What a sales pitch or a robocall says (folded, accents removed): the local fallback's ``spam`` flag. Phrases, not
+# words, so a customer asking about "your offer" is never one; ``services.spam`` adds the turns/duration condition.
+SPAM_PHRASES: dict[Language, list[str]] = {
+    "en": [
+        "this is a recorded message",
+        "this is an automated message",
+        "press 1",
+        "press one",
+        "extended warranty",
+        "your car's warranty",
+        "google listing",
+        "google business listing",
+        "lower your rates",
+        "merchant services",
+        "we are calling businesses",
+        "business owner about",
+        "pre-approved",
+        "final notice",
+    ],
+    "fr": [
+        "ceci est un message enregistre",
+        "ceci est un message automatique",
+        "tapez 1",
+        "appuyez sur 1",
+        "fiche google",
+        "referencement",
+        "proposer nos services",
+        "offre exceptionnelle",
+        "panneaux solaires",
+        "isolation a 1 euro",
+        "dernier avis",
+        "nous contactons les entreprises",
+    ],
+}
 
 INTENTS: dict[str, dict[Language, str]] = {
     "appointment": {"en": "Book an appointment", "fr": "Prendre rendez-vous"},
@@ -310,6 +344,7 @@ def summarise_locally(*, transcript: str, language: str | None, data_fields: Seq
             "topics": [],
             "sentiment": "neutral",
             "data": {name: None for name in data_fields},
+            "spam": False,
         }
     caller_turns = caller_turns or turns
     caller_text = " ".join(text for _, text in caller_turns)
@@ -340,6 +375,7 @@ def summarise_locally(*, transcript: str, language: str | None, data_fields: Seq
         "action_needed": action_needed,
         "topics": [TOPICS[key][0][lang] for key in topic_keys[:5]],
         "sentiment": detect_sentiment(caller_text, lang),
+        "spam": any(_has(folded, phrase) for phrase in SPAM_PHRASES[lang]),
         "data": {
             name: _extract_field(name, transcript=transcript, caller_text=caller_text, lang=lang)
             for name in data_fields

@@ -23,6 +23,8 @@ SUMMARY_SYSTEM: dict[Language, str] = {
         "- action_needed: true if someone at the business must do something (call back, confirm, send, fix).\n"
         "- topics: 1 to 5 short lowercase topic labels in English.\n"
         "- sentiment: the caller's overall mood, one of positive, neutral, negative.\n"
+        "- spam: true only if the caller was selling something to the business (a sales pitch) or was a recorded or "
+        "automated message (a robocall); false for any real customer, supplier or partner.\n"
         "- data: the value of each requested field as said in the call, or null when it was not said. "
         "Never invent values."
     ),
@@ -34,6 +36,8 @@ SUMMARY_SYSTEM: dict[Language, str] = {
         "- action_needed : true si quelqu'un de l'entreprise doit agir (rappeler, confirmer, envoyer, réparer).\n"
         "- topics : 1 à 5 étiquettes de sujet courtes, en minuscules, en français.\n"
         "- sentiment : l'humeur générale de l'appelant, parmi positive, neutral, negative.\n"
+        "- spam : true seulement si l'appelant démarchait l'entreprise (prospection commerciale) ou était un message "
+        "enregistré ou automatique (robot d'appel) ; false pour tout vrai client, fournisseur ou partenaire.\n"
         "- data : la valeur de chaque champ demandé telle que dite pendant l'appel, ou null si elle n'a pas été dite. "
         "N'invente jamais de valeur."
     ),

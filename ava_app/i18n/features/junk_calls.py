@@ -1,0 +1,106 @@
+"""Strings of junk calls: the block list (Settings › Blocked callers), Block this caller, spam marks and counts."""
+
+EN: dict[str, str] = {
+    "outcome.blocked": "Blocked",
+    "outcome.hangup": "Hang-up",
+    "outcome.spam": "Spam",
+    "dash.junk_line": "{answered} answered · {hangups} hang-ups · {spam} spam · {blocked} blocked",
+    "audit.action.caller_blocked": "Caller blocked",
+    "audit.action.caller_unblocked": "Caller unblocked",
+    "audit.action.withheld_blocking_changed": "Blocking of withheld numbers changed",
+    "blocked.title": "Blocked callers",
+    "blocked.hint": "Numbers and prefixes that get a short goodbye instead of your assistant",
+    "blocked.withheld": "Block withheld numbers",
+    "blocked.withheld_hint": "Callers who hide their number hear a short goodbye and never reach your assistant.",
+    "blocked.list": "Blocked numbers and prefixes",
+    "blocked.list_hint": "A blocked caller hears a short goodbye in your business's language; the call is counted "
+    "as blocked and never summarised, emailed or billed.",
+    "blocked.add_label": "Number or prefix",
+    "blocked.add_hint": "A full number (06 12 34 56 78, +1 650 555 0199) or a prefix starting with + (+1900).",
+    "blocked.add": "Block",
+    "blocked.remove": "Unblock",
+    "blocked.prefix": "Prefix",
+    "blocked.empty": "No blocked numbers yet. Block a caller from a call's page or its summary email too.",
+    "blocked.read_only": "Viewers can see the list; admins and users change it.",
+    "blocked.load_error": "The block list could not be loaded. Try again.",
+    "blocked.added": "Blocked.",
+    "blocked.removed": "Unblocked.",
+    "blocked.saved": "Saved.",
+    "spam.mark": "Mark as spam",
+    "spam.unmark": "Not spam",
+    "spam.marked": "Marked as spam.",
+    "spam.unmarked": "Spam mark removed.",
+    "block.call.block": "Block this caller",
+    "block.call.unblock": "Unblock",
+    "block.call.title": "Block this caller?",
+    "block.call.body": "Their next calls get a short goodbye and never reach your assistant. You can undo this here or "
+    "in Settings › Blocked callers.",
+    "block.call.blocked": "Caller blocked.",
+    "block.call.unblocked": "Caller unblocked.",
+    "block.link.title": "Block this caller?",
+    "block.link.confirm": "Calls from {caller} to {business} will get a short goodbye and never reach your assistant. "
+    "You can unblock the number any time in Settings › Blocked callers.",
+    "block.link.button": "Block this caller",
+    "block.link.done_title": "Caller blocked",
+    "block.link.done": "{caller} is blocked: their next calls to {business} get a short goodbye. "
+    "You can unblock the number in Settings › Blocked callers.",
+    "block.link.already": "{caller} is already blocked for {business}.",
+    "block.link.invalid_title": "This link cannot be used",
+    "block.link.invalid": "The link has expired or is not valid. Open the call in AVA to block its caller.",
+}
+
+FR: dict[str, str] = {
+    "outcome.blocked": "Bloqué",
+    "outcome.hangup": "Raccroché",
+    "outcome.spam": "Indésirable",
+    "dash.junk_line": "{answered} répondus · {hangups} raccrochés · {spam} indésirables · {blocked} bloqués",
+    "audit.action.caller_blocked": "Appelant bloqué",
+    "audit.action.caller_unblocked": "Appelant débloqué",
+    "audit.action.withheld_blocking_changed": "Blocage des numéros masqués modifié",
+    "blocked.title": "Appelants bloqués",
+    "blocked.hint": "Numéros et préfixes qui reçoivent un bref au revoir au lieu de votre assistant",
+    "blocked.withheld": "Bloquer les numéros masqués",
+    "blocked.withheld_hint": "Les appelants qui masquent leur numéro entendent un bref au revoir et n'atteignent "
+    "jamais votre assistant.",
+    "blocked.list": "Numéros et préfixes bloqués",
+    "blocked.list_hint": "Un appelant bloqué entend un bref au revoir dans la langue de votre entreprise ; l'appel est "
+    "compté comme bloqué, jamais résumé, envoyé par e-mail ni facturé.",
+    "blocked.add_label": "Numéro ou préfixe",
+    "blocked.add_hint": "Un numéro complet (06 12 34 56 78, +1 650 555 0199) ou un préfixe commençant par + (+1900).",
+    "blocked.add": "Bloquer",
+    "blocked.remove": "Débloquer",
+    "blocked.prefix": "Préfixe",
+    "blocked.empty": "Aucun numéro bloqué. Vous pouvez aussi bloquer un appelant depuis la page d'un appel ou son "
+    "e-mail de résumé.",
+    "blocked.read_only": "Les lecteurs voient la liste ; les administrateurs et utilisateurs la modifient.",
+    "blocked.load_error": "La liste de blocage n'a pas pu être chargée. Réessayez.",
+    "blocked.added": "Bloqué.",
+    "blocked.removed": "Débloqué.",
+    "blocked.saved": "Enregistré.",
+    "spam.mark": "Marquer comme indésirable",
+    "spam.unmark": "Pas indésirable",
+    "spam.marked": "Marqué comme indésirable.",
+    "spam.unmarked": "Marque d'indésirable retirée.",
+    "block.call.block": "Bloquer cet appelant",
+    "block.call.unblock": "Débloquer",
+    "block.call.title": "Bloquer cet appelant ?",
+    "block.call.body": "Ses prochains appels recevront un bref au revoir et n'atteindront jamais votre assistant. Vous "
+    "pouvez annuler ici ou dans Paramètres › Appelants bloqués.",
+    "block.call.blocked": "Appelant bloqué.",
+    "block.call.unblocked": "Appelant débloqué.",
+    "block.link.title": "Bloquer cet appelant ?",
+    "block.link.confirm": "Les appels de {caller} vers {business} recevront un bref au revoir et n'atteindront jamais "
+    "votre assistant. Vous pourrez débloquer le numéro à tout moment dans Paramètres › Appelants bloqués.",
+    "block.link.button": "Bloquer cet appelant",
+    "block.link.done_title": "Appelant bloqué",
+    "block.link.done": "{caller} est bloqué : ses prochains appels vers {business} recevront un bref au revoir. "
+    "Vous pouvez débloquer le numéro dans Paramètres › Appelants bloqués.",
+    "block.link.already": "{caller} est déjà bloqué pour {business}.",
+    "block.link.invalid_title": "Ce lien ne peut pas être utilisé",
+    "block.link.invalid": "Le lien a expiré ou n'est pas valide. Ouvrez l'appel dans AVA pour bloquer son appelant.",
+}
+
+FR_SERVICE_MESSAGES: dict[str, str] = {
+    "Enter a phone number, or a prefix such as +1900.": "Saisissez un numéro de téléphone, ou un préfixe comme +1900.",
+    "The block list holds at most 1000 entries.": "La liste de blocage contient au plus 1000 entrées.",
+}
