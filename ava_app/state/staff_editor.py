@@ -8,8 +8,8 @@ import reflex as rx
 
 from ava_app.i18n import translate
 from ava_app.services import booking_admin
-from ava_app.services.bookings import list_services
-from ava_app.services.business_hours import WEEKDAY_KEYS
+from ava_app.services.bookings import business_week, list_services
+from ava_app.services.business_hours import WEEKDAY_KEYS, day_key
 from ava_app.services.errors import DomainError
 from ava_app.state.auth import AuthState
 from ava_app.state.hours import HoursMixin, hours_payload
@@ -30,19 +30,22 @@ class StaffEditorState(HoursMixin, AuthState):
         def read(session, principal):
             member = booking_admin.staff_member(session, principal=principal, staff_id=int(staff_id))
             services = list_services(session, tenant_id=principal.require_admin())
-            return member, services
+            business, _holidays = business_week(session, tenant_id=principal.require_admin())
+            return member, services, business
 
         call = self._call(read)
         if call.refused:
             return call.event
-        member, services = call.value
+        member, services, business = call.value
         self.staff_id, self.staff_name = member.id, member.name
         self.staff_services = [
             {"id": str(service.id), "name": service.name, "checked": service.id in member.service_ids}
             for service in services
         ]
         self.own_hours = bool(member.working_hours)
-        self._set_week(member.working_hours or None)
+        # Own hours start from the business's week, the widest they can be.
+        widest = {day_key(day) or str(day): ranges for day, ranges in (business or {}).items()}
+        self._set_week(member.working_hours or widest or None)
         self.staff_error, self.staff_open = "", True
         return None
 
