@@ -444,23 +444,27 @@ def _unavailable(
     """SlotUnavailable with the next free slots (outside ``busy`` times, no later than ``offer_until``): after the
     asked time on its day and later, else from now."""
     tenant = _tenant(session, tenant_id)
-    search = {
-        "tenant_id": tenant_id,
-        "service_id": service_id,
-        "staff_id": staff_id,
-        "now": now,
-        "last_day": offer_until,
-        "busy": busy,
-        "staff_busy": staff_busy,
-    }
+
+    def search(first_day: date | None, limit: int) -> list[Slot]:
+        return find_slots(
+            session,
+            tenant_id=tenant_id,
+            service_id=service_id,
+            staff_id=staff_id,
+            now=now,
+            first_day=first_day,
+            last_day=offer_until,
+            limit=limit,
+            busy=busy,
+            staff_busy=staff_busy,
+        )
+
     slots: list[Slot] = []
     if after is not None and after > now:
-        slots = find_slots(
-            session, first_day=regional.to_local(after, tenant.timezone).date(), limit=NEXT_SLOTS * 8, **search
-        )
+        slots = search(regional.to_local(after, tenant.timezone).date(), NEXT_SLOTS * 8)
         slots = [slot for slot in slots if slot.start_at > after][:NEXT_SLOTS]
     if not slots:
-        slots = find_slots(session, limit=NEXT_SLOTS, **search)
+        slots = search(None, NEXT_SLOTS)
     message = {
         "taken": "Someone else has just booked this time.",
         "past": "This time has already passed.",
