@@ -43,14 +43,14 @@ EVENT_TEXTS = {
 
 def calendar_busy(
     session: Session, *, tenant_id: int, start: datetime, end: datetime, during_call: bool = True
-) -> list[Interval]:
+) -> list[Interval] | None:
     """Busy blocks of the business's connected calendars in ``[start, end)`` that are not AVA's own bookings.
 
-    No calendar connected: ``[]`` without any request. Raises ``CalendarBroken`` (reconnect needed) and
+    None when no calendar is connected (one query, no request). Raises ``CalendarBroken`` (reconnect needed) and
     ``ProviderUnavailable`` / ``ProviderError`` (the provider is down or refused): the caller takes a message.
     """
     if not calendar_connections.has_calendar(session, tenant_id=tenant_id):
-        return []
+        return None
     blocks = calendar_connections.busy_intervals(
         session, tenant_id=tenant_id, start=start, end=end, during_call=during_call
     )

@@ -44,7 +44,6 @@ from ava_app.services.bookings.calendar_sync import CALENDAR_WINDOW_DAYS, calend
 from ava_app.services.bookings.catalog import ServiceOut, booking_rules, list_services, list_staff, match_service
 from ava_app.services.bookings.confirmations import checked_email, email_caller
 from ava_app.services.bookings.texts import text_caller
-from ava_app.services.calendar_connections import has_calendar
 from ava_app.services.errors import DomainError, Forbidden, Invalid, NotFound, ProviderError, RateLimited
 from ava_app.services.ingest.calls import Routing, VapiEvent, ensure_call
 from ava_app.services.phones import parse as parse_phone
@@ -325,8 +324,6 @@ class _Call:
     def calendar(self, first_day: date | None) -> tuple[list[Interval], date | None]:
         """The connected calendars' busy times from ``first_day`` (default today) for ``CALENDAR_WINDOW_DAYS``, and
         the last day they cover (None: no calendar, no bound). _Answer("calendar_down") when they cannot be read."""
-        if not has_calendar(self.session, tenant_id=self.tenant_id):
-            return [], None
         first = max(first_day or self.today(), self.today())
         last = first + timedelta(days=CALENDAR_WINDOW_DAYS - 1)
         start, _ = regional.local_day_bounds(first, self.tenant.timezone)
@@ -335,6 +332,8 @@ class _Call:
             busy = calendar_busy(self.session, tenant_id=self.tenant_id, start=start, end=end)
         except ProviderError:  # CalendarBroken, ProviderUnavailable and refusals alike
             raise _Answer(self.say("calendar_down")) from None
+        if busy is None:  # no calendar connected: AVA's own calendar, unbounded
+            return [], None
         return busy, last
 
     def refusal(self, exc: SlotUnavailable) -> str:
