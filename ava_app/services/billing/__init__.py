@@ -1,0 +1,1 @@
+"""Billing: AVA's plans (``plans``), which calls are billable and how many minutes (``billable``)."""
