@@ -29,6 +29,7 @@ from ava_app.pages.settings import settings_page
 from ava_app.pages.settings_audit import audit_page
 from ava_app.pages.settings_blocked_callers import blocked_callers_page
 from ava_app.pages.settings_business import business_page
+from ava_app.pages.settings_deliveries import deliveries_page
 from ava_app.pages.settings_notifications import notifications_page
 from ava_app.pages.settings_privacy import privacy_page
 from ava_app.pages.settings_profile import profile_page
@@ -47,6 +48,7 @@ from ava_app.state.call_detail import CallDetailState
 from ava_app.state.calls import CallsState
 from ava_app.state.dashboard import DashboardState
 from ava_app.state.dead_letters import DeadLettersState
+from ava_app.state.deliveries import DeliveriesState
 from ava_app.state.i18n import I18nState
 from ava_app.state.integrations import IntegrationsState
 from ava_app.state.live import push_calls_changes
@@ -176,6 +178,12 @@ app.add_page(
     route=routes.SETTINGS_BLOCKED_CALLERS,
     title="AVA · Blocked callers",
     on_load=[*SIGNED_IN, BlockedCallersState.load_blocked],
+)
+app.add_page(
+    deliveries_page,
+    route=routes.SETTINGS_DELIVERIES,
+    title="AVA · Deliveries",
+    on_load=[*SIGNED_IN, DeliveriesState.open_deliveries],
 )
 app.add_page(
     audit_page, route=routes.SETTINGS_AUDIT, title="AVA · Audit log", on_load=[*SIGNED_IN, AuditState.load_audit]

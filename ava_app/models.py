@@ -474,6 +474,15 @@ class Outbox(SQLModel, table=True):
             sqlite_where=text("status = 'queued'"),
             postgresql_where=text("status = 'queued'"),
         ),
+        # The deliveries log reads a business's newest messages first; the dashboard counts its recent failures.
+        Index("ix_outbox_tenant_newest", "tenant_id", "id"),
+        Index(
+            "ix_outbox_tenant_failed",
+            "tenant_id",
+            "created_at",
+            sqlite_where=text("status = 'failed'"),
+            postgresql_where=text("status = 'failed'"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -498,6 +507,11 @@ class Outbox(SQLModel, table=True):
     sealed_links: str | None = Field(default=None, sa_column=Column(Text))
     # Files attached to an email: JSON ``[{"filename", "content_type", "data"}]``, data in base64 (a booking's .ics).
     attachments: str | None = Field(default=None, sa_column=Column(Text))
+    # What the message is, for the deliveries log (``services.deliveries``): "summary", "digest", "alert", "text_back",
+    # "booking", "reminder", "notice" (to admins), or "account" (sign-in links and the like, never listed); and the
+    # call it is about, if any.
+    purpose: str = Field(default="notice", max_length=12, sa_column_kwargs={"server_default": "notice"})
+    call_id: int | None = Field(default=None, foreign_key="call.id", index=True, ondelete="SET NULL")
 
 
 class ProviderCredential(SQLModel, table=True):
@@ -736,6 +750,14 @@ class WebhookDelivery(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("endpoint_id", "dedupe_key", name="uq_webhookdelivery_endpoint_dedupe"),
         Index("ix_webhookdelivery_endpoint_status", "endpoint_id", "status", "id"),
+        Index("ix_webhookdelivery_tenant_newest", "tenant_id", "id"),
+        Index(
+            "ix_webhookdelivery_tenant_failed",
+            "tenant_id",
+            "created_at",
+            sqlite_where=text("status = 'failed'"),
+            postgresql_where=text("status = 'failed'"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -751,6 +773,8 @@ class WebhookDelivery(SQLModel, table=True):
     last_status_code: int | None = None
     last_latency_ms: int | None = None
     attempts: list = _json([], nullable=False)
+    # The call the event is about (call.* events, message.taken, bookings made on a call), for the call's page.
+    call_id: int | None = Field(default=None, foreign_key="call.id", index=True, ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

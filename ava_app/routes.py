@@ -36,6 +36,7 @@ SETTINGS_PRIVACY = "/settings/privacy"
 SETTINGS_WEBHOOKS = "/settings/webhooks"
 SETTINGS_BLOCKED_CALLERS = "/settings/blocked-callers"
 SETTINGS_NOTIFICATIONS = "/settings/notifications"
+SETTINGS_DELIVERIES = "/settings/deliveries"
 DEV_OUTBOX = "/dev/outbox"
 ADMIN_DEAD_LETTERS = "/admin/dead-letters"
 

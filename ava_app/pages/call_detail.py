@@ -280,6 +280,42 @@ def ended_card() -> rx.Component:
     )
 
 
+def sent_row(row: rx.Var) -> rx.Component:
+    return rx.vstack(
+        rx.flex(
+            rx.icon(row["icon"], size=14, color=rx.color("gray", 10)),
+            rx.text(row["what"], size="2", weight="medium"),
+            rx.badge(row["status"], color_scheme=row["color"], variant="soft"),
+            gap="6px",
+            align="center",
+            wrap="wrap",
+        ),
+        rx.text(row["to"], size="1", color_scheme="gray", word_break="break-word"),
+        rx.cond(row["error"] != "", rx.text(row["error"], size="1", color_scheme="red", word_break="break-word")),
+        spacing="1",
+        width="100%",
+        class_name="sent-row",
+    )
+
+
+def sent_card() -> rx.Component:
+    """What AVA sent for this call (summary emails, texts, webhooks) and whether it arrived."""
+    return section(
+        "deliveries.call_section",
+        rx.cond(
+            S.sent_rows.length() > 0,
+            rx.vstack(rx.foreach(S.sent_rows, sent_row), spacing="3", width="100%", id="call-sent"),
+            rx.text(t("deliveries.call_none"), size="2", color_scheme="gray"),
+        ),
+        rx.link(
+            t("deliveries.see_all"),
+            href=routes.SETTINGS_DELIVERIES + "?call=" + S.call["id"].to(str),
+            size="2",
+            id="call-deliveries-link",
+        ),
+    )
+
+
 def downloads() -> rx.Component:
     return rx.flex(
         rx.button(rx.icon("file-text", size=14), t("call.export_txt"), variant="soft", on_click=S.export("txt")),
@@ -391,7 +427,7 @@ def call_body() -> rx.Component:
         ),
         rx.grid(
             rx.vstack(summary_card(), follow_up(), conversation(), spacing="3", width="100%", min_width="0"),
-            rx.vstack(ended_card(), developer_details(), spacing="3", width="100%", min_width="0"),
+            rx.vstack(ended_card(), sent_card(), developer_details(), spacing="3", width="100%", min_width="0"),
             columns=rx.breakpoints(initial="1", md="3fr 2fr"),
             spacing="4",
             width="100%",

@@ -214,11 +214,34 @@ def figures() -> rx.Component:
     )
 
 
+def failed_deliveries_banner() -> rx.Component:
+    """Shown while something AVA sent this week failed (an email, a text, a webhook), with the way to the log."""
+    return rx.cond(
+        DashboardState.failed_deliveries != "",
+        rx.callout.root(
+            rx.callout.icon(rx.icon("mail-warning")),
+            rx.callout.text(
+                DashboardState.failed_deliveries,
+                " ",
+                rx.link(
+                    t("deliveries.failed_banner_link"),
+                    href=routes.with_query(routes.SETTINGS_DELIVERIES, status="failed"),
+                    weight="medium",
+                ),
+            ),
+            color_scheme="red",
+            width="100%",
+            id="dash-failed-deliveries",
+        ),
+    )
+
+
 def dashboard_body() -> rx.Component:
     # No calls from callers and the checklist not done: the checklist is the page (and the test calls, if any).
     setting_up = DashboardState.setup_show & ~DashboardState.has_calls
     return rx.vstack(
         live_strip(DashboardState.live),
+        failed_deliveries_banner(),
         rx.cond(
             setting_up,
             rx.vstack(

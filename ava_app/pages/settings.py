@@ -18,6 +18,7 @@ SECTIONS = (
     ("settings.privacy", "settings.privacy_hint", routes.SETTINGS_PRIVACY, "eye-off"),
     ("settings.webhooks", "settings.webhooks_hint", routes.SETTINGS_WEBHOOKS, "webhook"),
     ("blocked.title", "blocked.hint", routes.SETTINGS_BLOCKED_CALLERS, "phone-off"),
+    ("deliveries.title", "deliveries.hint", routes.SETTINGS_DELIVERIES, "send"),
 )
 
 

@@ -231,6 +231,7 @@ def _tool_take_message(context: ToolContext, arguments: dict) -> str:
         tenant_id=ref.tenant_id,
         event_type="message.taken",
         data=lambda: {"call_id": ref.id, "caller_number": caller, "fields": fields},
+        call_id=ref.id,
     )
     return context.say("message_saved")
 

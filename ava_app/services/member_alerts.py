@@ -60,7 +60,7 @@ def _alert(session: Session, *, call: Call, now: datetime) -> int:
         if quiet(local, membership.quiet_from, membership.quiet_until):
             continue
         body = alert_text(call, tenant=tenant, language=regional.language_of(user.locale or tenant.locale))
-        enqueue("queue_text", tenant.id, user.phone, body, f"member-alert:{call.id}:{user.id}")
+        enqueue("queue_text", tenant.id, user.phone, body, f"member-alert:{call.id}:{user.id}", "alert", call.id)
         queued += 1
     return queued
 

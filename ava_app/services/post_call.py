@@ -219,6 +219,8 @@ def _send_summary_emails(session: Session, *, call: Call) -> None:
             block_link=block_link,
             # The block link is a week-long capability: sealed in the stored bodies like a magic link.
             one_time=("block_link",) if block_link else (),
+            purpose="summary",
+            call_id=call.id,
         )
 
 
@@ -458,6 +460,7 @@ def send_daily_digests(session: Session, *, now: datetime | None = None) -> int:
             body_html=body_html,
             tenant_id=tenant_id,
             dedupe_key=key,
+            purpose="digest",
         )
         sent += 1
     return sent

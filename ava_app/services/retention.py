@@ -9,7 +9,9 @@ Per business (admins choose on /settings/privacy):
 - transcripts: ``retain_transcripts_days`` after a call ended, its conversation lines, transcript, summary, captured
   details and the provider's analysis are deleted, and ``content_purged_at`` set. The call row stays, so the
   dashboard's counts and charts (kept by triggers on it) do not change;
-- raw provider messages: deleted ``retain_payloads_days`` after they arrived, 30 at most (the platform's ceiling).
+- raw provider messages: deleted ``retain_payloads_days`` after they arrived, 30 at most (the platform's ceiling);
+  outgoing webhook deliveries that are done (delivered or failed) go on the same day, since their bodies carry the
+  same call data. One still waiting for a retry is kept until it ends.
 
 Work goes in batches of ``BATCH`` rows, each its own short transaction, so webhooks keep landing during a purge on
 PostgreSQL. Each purge that removed something leaves one audit line per business with its counts.
@@ -27,7 +29,7 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from ava_app.db import session_scope
-from ava_app.models import Call, CallMessage, CallRecording, Tenant, WebhookEvent, utcnow
+from ava_app.models import Call, CallMessage, CallRecording, Tenant, WebhookDelivery, WebhookEvent, utcnow
 from ava_app.services import assistants, audit, recordings
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.errors import Invalid, NotFound, ProviderError
@@ -57,6 +59,7 @@ class PurgeReport:
     recordings: dict[int, int] = field(default_factory=dict)
     transcripts: dict[int, int] = field(default_factory=dict)
     payloads: dict[int, int] = field(default_factory=dict)
+    webhook_deliveries: dict[int, int] = field(default_factory=dict)
     provider_failures: int = 0
 
 
@@ -114,11 +117,16 @@ def purge_due(session: Session, *, now: datetime | None = None) -> PurgeReport:
             report.transcripts[tenant_id] = _purge_transcripts(session, tenant_id=tenant_id, before=cutoff, now=now)
         days = min(payload_days or PAYLOAD_CEILING_DAYS, PAYLOAD_CEILING_DAYS)
         report.payloads[tenant_id] = _purge_payloads(session, tenant_id=tenant_id, before=now - timedelta(days=days))
+        report.webhook_deliveries[tenant_id] = _purge_webhook_deliveries(
+            session, tenant_id=tenant_id, before=now - timedelta(days=days)
+        )
         counts = {
             "recordings": report.recordings.get(tenant_id, 0),
             "transcripts": report.transcripts.get(tenant_id, 0),
             "raw_messages": report.payloads.get(tenant_id, 0),
         }
+        if report.webhook_deliveries.get(tenant_id):
+            counts["webhook_deliveries"] = report.webhook_deliveries[tenant_id]
         if any(counts.values()):
             audit.record(session, action="retention_purged", tenant_id=tenant_id, detail=counts)
             session.commit()
@@ -251,6 +259,30 @@ def _purge_payloads(session: Session, *, tenant_id: int | None, before: datetime
             session.rollback()
             return purged
         session.exec(delete(WebhookEvent).where(col(WebhookEvent.id).in_(ids)))
+        session.commit()
+        purged += len(ids)
+
+
+def _purge_webhook_deliveries(session: Session, *, tenant_id: int, before: datetime) -> int:
+    """Delete the business's finished webhook deliveries created before ``before``, a batch at a time."""
+    purged = 0
+    while True:
+        ids = list(
+            session.exec(
+                select(col(WebhookDelivery.id))
+                .where(
+                    col(WebhookDelivery.tenant_id) == tenant_id,
+                    col(WebhookDelivery.created_at) < before,
+                    col(WebhookDelivery.status).in_(("succeeded", "failed")),
+                )
+                .order_by(col(WebhookDelivery.id))
+                .limit(BATCH)
+            ).all()
+        )
+        if not ids:
+            session.rollback()
+            return purged
+        session.exec(delete(WebhookDelivery).where(col(WebhookDelivery.id).in_(ids)))
         session.commit()
         purged += len(ids)
 

@@ -117,7 +117,7 @@ def _text_back(session: Session, *, call: Call) -> str | None:
     number = phones.display(line.e164, tenant.country)
     body = texts[language].format(business=tenant.name.strip(), number=number)
     day = regional.to_local(when, tenant.timezone).date().isoformat()
-    enqueue("queue_text", tenant.id, caller, body, f"text-back:{tenant.id}:{caller}:{day}")
+    enqueue("queue_text", tenant.id, caller, body, f"text-back:{tenant.id}:{caller}:{day}", "text_back", call.id)
     return body
 
 

@@ -321,10 +321,19 @@ def new_secret() -> str:
 EventData = dict[str, Any] | Callable[[], dict[str, Any]]
 
 
-def emit(session: Session, *, tenant_id: int, event_type: str, data: EventData, dedupe_key: str | None = None) -> int:
+def emit(
+    session: Session,
+    *,
+    tenant_id: int,
+    event_type: str,
+    data: EventData,
+    dedupe_key: str | None = None,
+    call_id: int | None = None,
+) -> int:
     """Queue ``event_type`` for the organisation's subscribed endpoints, sent once the caller commits.
 
-    ``data`` may be a function, called only when some endpoint subscribes. One query when none does (most
+    ``data`` may be a function, called only when some endpoint subscribes. ``call_id``: the call the event is about,
+    so the call's page lists the delivery. One query when none does (most
     organisations); returns the number of deliveries added. Never raises: the event's own work (a call, a booking)
     stands whatever happens here.
     """
@@ -355,7 +364,9 @@ def emit(session: Session, *, tenant_id: int, event_type: str, data: EventData, 
             return 0
         values = data() if callable(data) else data
         for endpoint in endpoints:
-            _add_delivery(session, endpoint=endpoint, event_type=event_type, data=values, dedupe_key=dedupe_key)
+            _add_delivery(
+                session, endpoint=endpoint, event_type=event_type, data=values, dedupe_key=dedupe_key, call_id=call_id
+            )
             on_commit(session, _delivery_job(endpoint.id or 0))
         return len(endpoints)
     except IntegrityError:
@@ -366,14 +377,22 @@ def emit(session: Session, *, tenant_id: int, event_type: str, data: EventData, 
 
 
 def emit_committed(
-    session: Session, *, tenant_id: int, event_type: str, data: EventData, dedupe_key: str | None = None
+    session: Session,
+    *,
+    tenant_id: int,
+    event_type: str,
+    data: EventData,
+    dedupe_key: str | None = None,
+    call_id: int | None = None,
 ) -> int:
     """``emit`` for a caller whose own work is already committed: commits the deliveries itself.
 
     Two copies of one job racing on a ``dedupe_key`` make one delivery: the loser's insert is rolled back.
     """
     try:
-        added = emit(session, tenant_id=tenant_id, event_type=event_type, data=data, dedupe_key=dedupe_key)
+        added = emit(
+            session, tenant_id=tenant_id, event_type=event_type, data=data, dedupe_key=dedupe_key, call_id=call_id
+        )
         if added:
             session.commit()
         return added
@@ -460,7 +479,12 @@ def emit_call(session: Session, *, tenant_id: int, call_id: int, event_type: str
         return (summary_data if event_type == "call.summarized" else call_data)(call) if call else {"call_id": call_id}
 
     return emit_committed(
-        session, tenant_id=tenant_id, event_type=event_type, data=data, dedupe_key=f"{event_type}:{call_id}"
+        session,
+        tenant_id=tenant_id,
+        event_type=event_type,
+        data=data,
+        dedupe_key=f"{event_type}:{call_id}",
+        call_id=call_id,
     )
 
 
@@ -469,7 +493,13 @@ BOOKING_EVENTS = {"booked": "booking.created", "moved": "booking.updated", "canc
 
 def emit_booking(session: Session, *, tenant_id: int, booking: Any, change: str) -> int:
     """``booking.created/updated/cancelled`` for a booking of the caller's transaction (sent after its commit)."""
-    return emit(session, tenant_id=tenant_id, event_type=BOOKING_EVENTS[change], data=lambda: booking_data(booking))
+    return emit(
+        session,
+        tenant_id=tenant_id,
+        event_type=BOOKING_EVENTS[change],
+        data=lambda: booking_data(booking),
+        call_id=getattr(booking, "call_id", None),
+    )
 
 
 # --- delivering -------------------------------------------------------------------------------------------------
@@ -766,7 +796,13 @@ def _fail_pending(session: Session, *, endpoint_id: int, reason: str) -> None:
 
 
 def _add_delivery(
-    session: Session, *, endpoint: WebhookEndpoint, event_type: str, data: dict[str, Any], dedupe_key: str | None
+    session: Session,
+    *,
+    endpoint: WebhookEndpoint,
+    event_type: str,
+    data: dict[str, Any],
+    dedupe_key: str | None,
+    call_id: int | None = None,
 ) -> WebhookDelivery:
     now = utcnow()
     delivery = WebhookDelivery(
@@ -777,6 +813,7 @@ def _add_delivery(
         dedupe_key=dedupe_key,
         payload=envelope(event_type=event_type, data=data, at=now),
         next_attempt_at=now,
+        call_id=call_id,
     )
     session.add(delivery)
     session.flush()

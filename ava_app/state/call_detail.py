@@ -17,7 +17,7 @@ import reflex as rx
 from ava_app import routes
 from ava_app.i18n import EN, translate
 from ava_app.models import DB_INT_MAX, utcnow
-from ava_app.services import call_blocking, calls, download_links, post_call, spam
+from ava_app.services import call_blocking, calls, deliveries, download_links, post_call, spam
 from ava_app.services.calls import CallDetail
 from ava_app.services.errors import DomainError, NotFound
 from ava_app.state.auth import AuthState
@@ -29,6 +29,7 @@ from ava_app.state.call_display import (
     outcome_label,
     when_text,
 )
+from ava_app.state.deliveries import delivery_view
 
 ENDED_STATUSES = ("ended",)
 # After the end, the page keeps refreshing while the summary and email are on their way, for this long at most.
@@ -37,6 +38,7 @@ WORK_COLORS = {"failed": "red", "pending": "amber", "done": "grass", "sent": "gr
 # The tools a transcript line names ("take_message({...}); lookup_faq({...})"), said as sentences to the owner.
 TOOL_NAME = re.compile(r"(?:^|;\s*)([A-Za-z_][\w.-]{0,63})\(")
 KNOWN_TOOLS = ("take_message", "check_business_hours", "transfer_to_human", "lookup_faq")
+SENT_ROWS = 20
 
 
 def _clock(seconds: float) -> str:
@@ -146,6 +148,8 @@ class CallDetailState(AuthState):
     blockable: bool = False
     caller_blocked: bool = False
     confirm_block: bool = False
+    # What AVA sent for this call (summary emails, texts, webhooks), as the deliveries log shows it.
+    sent_rows: list[dict[str, str]] = []
     _call_id: int = 0
     _work_started_at: datetime | None = None  # when an admin last asked for a summary again on this page
 
@@ -195,7 +199,11 @@ class CallDetailState(AuthState):
         self.watching = self.live or (working and recent)
 
     def _read(self, session, principal) -> calls.CallDetail:
-        return calls.get_call(session, principal=principal, call_id=self._call_id)
+        call = calls.get_call(session, principal=principal, call_id=self._call_id)
+        sent = deliveries.list_deliveries(session, principal=principal, call_id=call.id, limit=SENT_ROWS)
+        lang = self.lang or "en"
+        self.sent_rows = [delivery_view(row, lang=lang, local_time=self._local_time) for row in sent]
+        return call
 
     @rx.event
     async def load_call(self):

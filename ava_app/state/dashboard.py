@@ -16,7 +16,7 @@ import reflex as rx
 
 from ava_app import routes
 from ava_app.i18n import translate
-from ava_app.services import analytics, regional, setup_checklist
+from ava_app.services import analytics, deliveries, regional, setup_checklist
 from ava_app.state import live
 from ava_app.state.auth import AuthState
 from ava_app.state.call_display import (
@@ -242,6 +242,8 @@ class DashboardState(AuthState):
     # Answered / hang-ups / spam / blocked of the period, from the rollup the summary already reads.
     junk_line: str = ""
     action_needed: int = 0
+    # "3 messages could not be delivered in the last 7 days", or "" when nothing failed.
+    failed_deliveries: str = ""
     # "Booked by AVA" in the period, shown while the business takes bookings or has some.
     bookings_shown: bool = False
     bookings_made: int = 0
@@ -256,15 +258,17 @@ class DashboardState(AuthState):
 
     def _summaries(
         self, session, principal
-    ) -> tuple[analytics.DashboardSummary, list[analytics.DayCalls], setup_checklist.SetupChecklist]:
-        """The summary for the selected period, the days the chart shows (a month's, when asked for), the checklist.
+    ) -> tuple[analytics.DashboardSummary, list[analytics.DayCalls], setup_checklist.SetupChecklist, int]:
+        """The summary for the selected period, the days the chart shows (a month's, when asked for), the checklist,
+        and how many messages failed this week (two counts on partial indexes of failed rows).
 
         Runs in a worker thread (``_call_async``): it reads the state, and writes nothing to it."""
         summary = analytics.dashboard_summary(session, principal=principal, period=self.period)
         chart = summary.calls_per_day
         if self.chart_days == 30 and self.period != "month":
             chart = analytics.dashboard_summary(session, principal=principal, period="month").calls_per_day
-        return summary, chart, setup_checklist.setup_checklist(session, principal=principal)
+        checklist = setup_checklist.setup_checklist(session, principal=principal)
+        return summary, chart, checklist, deliveries.recent_failures(session, principal=principal)
 
     def _show_checklist(self, checklist: setup_checklist.SetupChecklist) -> None:
         lang = self.lang or "en"
@@ -302,6 +306,7 @@ class DashboardState(AuthState):
         summary: analytics.DashboardSummary,
         chart: list[analytics.DayCalls],
         checklist: setup_checklist.SetupChecklist,
+        failures: int = 0,
     ) -> None:
         lang = self.lang or "en"
         country = self.business_country
@@ -331,6 +336,7 @@ class DashboardState(AuthState):
                 blocked=summary.outcome_counts.get("blocked", 0),
             ),
             action_needed=summary.action_needed,
+            failed_deliveries=translate("deliveries.failed_banner", lang, count=failures) if failures else "",
             **_booking_figures(summary.bookings, lang),
             topics=[
                 {"topic": topic.topic, "calls": topic.calls, "width": f"{round(topic.calls * 100 / top)}%"}

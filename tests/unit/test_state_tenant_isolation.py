@@ -34,7 +34,18 @@ import ava_app.state as state_package
 import ava_app.state.test_call as test_call_state
 from ava_app.api import downloads
 from ava_app.db import session_scope
-from ava_app.models import AuditLog, AuthSession, Call, CallMessage, Membership, PhoneNumber, Tenant, User, utcnow
+from ava_app.models import (
+    AuditLog,
+    AuthSession,
+    Call,
+    CallMessage,
+    Membership,
+    Outbox,
+    PhoneNumber,
+    Tenant,
+    User,
+    utcnow,
+)
 from ava_app.services import (
     accounts,
     api_keys,
@@ -68,6 +79,7 @@ from ava_app.state.business import BusinessRegionState
 from ava_app.state.call_detail import CallDetailState
 from ava_app.state.calls import CallsState
 from ava_app.state.dashboard import DashboardState
+from ava_app.state.deliveries import DeliveriesState
 from ava_app.state.integrations import IntegrationsState
 from ava_app.state.notifications import NotificationsState
 from ava_app.state.onboarding import OnboardingState
@@ -523,6 +535,9 @@ COVERED_HANDLERS = {
     "BlockedCallersState.add_blocked",
     "BlockedCallersState.remove_blocked",
     "BlockedCallersState.set_block_withheld",
+    "DeliveriesState.load_deliveries",
+    "DeliveriesState.load_more_deliveries",
+    "DeliveriesState.retry_delivery",
     "CallsState.load_calls",
     "BookingsState.load_bookings",
     "BookingsState.show_week",
@@ -1199,6 +1214,57 @@ async def test_block_list_events_read_and_change_the_callers_organisation_only(w
     assert state.blocked_error
     db.expire_all()
     assert db.get(Tenant, b.tenant_id).block_withheld and not db.get(Tenant, a.tenant_id).block_withheld
+    assert_nothing_of(a, state)
+    assert_unchanged(engine, a, before)
+
+
+async def test_deliveries_log_reads_and_retries_the_callers_organisation_only(world, engine, db):
+    a, b = world.a, world.b
+    theirs = Outbox(
+        tenant_id=a.tenant_id,
+        channel="email",
+        to="owner@alpha.example",
+        subject="ALPHA-SUMMARY",
+        body_text="ALPHA-SUMMARY",
+        status="failed",
+        purpose="summary",
+        call_id=a.call_ids[0],
+        last_error="Alpha Leakcheck mailbox full",
+    )
+    mine = Outbox(
+        tenant_id=b.tenant_id,
+        channel="email",
+        to="owner@bravo.example",
+        subject="Bravo summary",
+        body_text="Bravo summary",
+        status="failed",
+        purpose="summary",
+        call_id=b.call_ids[0],
+    )
+    db.add_all([theirs, mine])
+    db.commit()
+    before = snapshot(engine, a)
+    state = state_of(DeliveriesState, b)
+    # A's call id in B's address narrows B's log to nothing; it never shows A's message.
+    open_page(state, f"/settings/deliveries?status=failed&call={a.call_ids[0]}", "/settings/deliveries")
+    assert await run(state, "open_deliveries") == ["handler:DeliveriesState.load_deliveries"]
+    assert await run(state, "load_deliveries") == []
+    assert state.delivery_rows == [] and state.status_filter == "failed"
+    assert await run(state, "clear_call_filter") == ["handler:DeliveriesState.load_deliveries"]
+    await run(state, "load_deliveries")
+    assert [row["ref"] for row in state.delivery_rows] == [f"outbox:{mine.id}"]
+    await run(state, "set_channel_filter", "sms")
+    await run(state, "load_deliveries")
+    assert state.delivery_rows == []
+    await run(state, "set_channel_filter", "all")
+    await run(state, "load_deliveries")
+    await run(state, "load_more_deliveries")
+    # Retrying A's message from B's page is "does not exist"; B's own is queued again.
+    assert await run(state, "retry_delivery", f"outbox:{theirs.id}") == ["toast:error"]
+    assert await run(state, "retry_delivery", f"outbox:{mine.id}") == ["toast:success"]
+    db.expire_all()
+    # The jobs run at once in tests: B's email went out through the sandbox mailer.
+    assert db.get(Outbox, theirs.id).status == "failed" and db.get(Outbox, mine.id).status == "sent"
     assert_nothing_of(a, state)
     assert_unchanged(engine, a, before)
 

@@ -198,6 +198,8 @@ def send_booking_email(tenant_id: int, booking_id: int, change: Change, language
             body_text=body,
             tenant_id=tenant_id,
             dedupe_key=f"booking-email:{booking_id}:{change}:{stamp}",
+            purpose="reminder" if change == "reminder" else "booking",
+            call_id=booking.call_id,
             attachments=[Attachment(filename="appointment.ics", content_type="text/calendar", data=ics)],
         )
 

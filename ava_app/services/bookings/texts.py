@@ -72,6 +72,10 @@ def text_caller(
             return
         body = caller_text(tenant, booking, change, language=language)
         key = f"booking-text:{booking.id}:{change}:{int(booking.start_at.timestamp())}"
-        on_commit(session, lambda: enqueue("queue_text", tenant_id, booking.caller_phone, body, key))
+        purpose = "reminder" if change == "reminder" else "booking"
+        on_commit(
+            session,
+            lambda: enqueue("queue_text", tenant_id, booking.caller_phone, body, key, purpose, booking.call_id),
+        )
     except Exception:
         log.warning("booking %s: the caller's text could not be queued", booking.id, exc_info=True)

@@ -43,4 +43,6 @@ def send_account_email(
         email.send_template(session, to=to, kind=kind, locale=locale, tenant_id=tenant_id, one_time=one_time, **context)
         return
     subject, body = PASSWORD_CHANGED[templates.normalize_locale(locale)]
-    email.send_email(session, to=to, subject=subject, body_text=body.format(**context), tenant_id=tenant_id)
+    email.send_email(
+        session, to=to, subject=subject, body_text=body.format(**context), tenant_id=tenant_id, purpose="account"
+    )

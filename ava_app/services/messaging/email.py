@@ -152,6 +152,8 @@ def send_email(
     dedupe_key: str | None = None,
     links: dict[str, str] | None = None,
     attachments: Sequence[outbox.Attachment] = (),
+    purpose: str = "notice",
+    call_id: int | None = None,
 ) -> int:
     """Record an email in the outbox and enqueue its delivery; returns the outbox id.
 
@@ -177,6 +179,8 @@ def send_email(
         dedupe_key=dedupe_key,
         links=links,
         attachments=attachments,
+        purpose=purpose,
+        call_id=call_id,
     )
     assert row.id is not None, "queue_message committed the row"
     # The row is committed above, so a worker in another process finds it.
@@ -193,6 +197,8 @@ def send_template(
     tenant_id: int | None = None,
     dedupe_key: str | None = None,
     one_time: tuple[str, ...] = (),
+    purpose: str = "account",
+    call_id: int | None = None,
     **context: Any,
 ) -> int:
     """Render one of the email templates (see email_templates) in ``locale`` and send it; returns the outbox id.
@@ -215,6 +221,8 @@ def send_template(
         tenant_id=tenant_id,
         dedupe_key=dedupe_key,
         links=links or None,
+        purpose=purpose,
+        call_id=call_id,
     )
 
 

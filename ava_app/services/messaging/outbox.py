@@ -67,11 +67,14 @@ def queue_message(
     dedupe_key: str | None = None,
     links: dict[str, str] | None = None,
     attachments: Sequence[Attachment] = (),
+    purpose: str = "notice",
+    call_id: int | None = None,
 ) -> Outbox:
     """Record a message as queued and return it; with a ``dedupe_key`` already used, return the existing row instead.
 
     ``links`` maps each placeholder in the bodies (``link_placeholder``) to the one-time link it stands for; they
     are stored sealed. ``attachments`` (email only) are stored with the row, so a retry sends the same files.
+    ``purpose`` and ``call_id`` say what the message is and which call it is about (the deliveries log).
     """
     if sum(len(item.data) for item in attachments) > MAX_ATTACHMENTS_BYTES:
         raise ValueError("attachments too large for the outbox")
@@ -89,6 +92,8 @@ def queue_message(
         dedupe_key=dedupe_key,
         sealed_links=_seal(links) if links else None,
         attachments=_pack(attachments) if attachments else None,
+        purpose=purpose,
+        call_id=call_id,
     )
     session.add(message)
     try:

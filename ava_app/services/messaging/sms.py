@@ -131,7 +131,16 @@ def handle_inbound_sms(session: Session, *, form: TwilioForm) -> str:
     return EMPTY_TWIML
 
 
-def queue_sms(session: Session, *, tenant_id: int, to: str, body: str, dedupe_key: str | None) -> int | None:
+def queue_sms(
+    session: Session,
+    *,
+    tenant_id: int,
+    to: str,
+    body: str,
+    dedupe_key: str | None,
+    purpose: str = "notice",
+    call_id: int | None = None,
+) -> int | None:
     """Record a text to ``to`` (E.164) from the tenant's number and enqueue its delivery; returns the outbox id.
 
     None when ``to`` opted out of this tenant's texts (nothing is recorded). A ``dedupe_key`` already used returns
@@ -150,7 +159,14 @@ def queue_sms(session: Session, *, tenant_id: int, to: str, body: str, dedupe_ke
             assert existing.id is not None, "a stored row has an id"
             return existing.id
     row = outbox.queue_message(
-        session, channel="sms", to=to, body_text=body, tenant_id=tenant_id, dedupe_key=dedupe_key
+        session,
+        channel="sms",
+        to=to,
+        body_text=body,
+        tenant_id=tenant_id,
+        dedupe_key=dedupe_key,
+        purpose=purpose,
+        call_id=call_id,
     )
     assert row.id is not None, "queue_message committed the row"
     deliver_sms_message(row.id)
@@ -227,14 +243,18 @@ def deliver_sms(session: Session, *, outbox_id: int, max_attempts: int = MAX_ATT
 
 
 @task(retries=3, retry_delay=60, retry_backoff=2)
-def queue_text(tenant_id: int, to: str, body: str, dedupe_key: str) -> None:
+def queue_text(
+    tenant_id: int, to: str, body: str, dedupe_key: str, purpose: str = "notice", call_id: int | None = None
+) -> None:
     """Job: ``queue_sms`` for a service that cannot import this module (the booking tools, which Twilio's webhooks
-    reach); skipped when the tenant has no number to text from."""
+    reach); skipped when the tenant has no number to text from. ``purpose`` and ``call_id`` as in ``queue_sms``."""
     with session_scope() as session:
         if sender_number(session, tenant_id=tenant_id) is None:
             log.info("tenant %s has no number to text from; a text was skipped", tenant_id)
             return
-        queue_sms(session, tenant_id=tenant_id, to=to, body=body, dedupe_key=dedupe_key)
+        queue_sms(
+            session, tenant_id=tenant_id, to=to, body=body, dedupe_key=dedupe_key, purpose=purpose, call_id=call_id
+        )
 
 
 @task(retries=3, retry_delay=60, retry_backoff=2)

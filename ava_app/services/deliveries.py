@@ -1,0 +1,225 @@
+"""One log of everything AVA sends on a business's behalf: emails and texts from the outbox, and webhook deliveries.
+
+Each row says what was sent (a call's summary, a daily digest, a member's alert, a caller's text-back, a booking
+message or reminder, a notice to the admins, a webhook event), to whom, its status in three words the owner reads
+("sent", "waiting", "failed"), how many attempts, the last error, when the next try is due, and the call it is about.
+Account emails (sign-in links, invitations, password notices) are a person's own and never listed.
+
+Members read the log (the business's own rows only); admins retry a failed email or text, or resend a webhook
+delivery (``webhooks_out.resend_delivery``: the same message id, so a receiver keeps one copy). A retried email whose
+one-time link (the summary's "block this caller") was dropped when it failed goes out with that link dead.
+
+The two sources are read newest first through ``(tenant_id, id)`` indexes, each limited to one page, and merged by
+time; ``before`` (the oldest time shown) pages further back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from ava_app.db import on_commit
+from ava_app.models import Outbox, WebhookDelivery, WebhookEndpoint, as_utc, utcnow
+from ava_app.services import webhooks_out
+from ava_app.services.errors import Invalid, NotFound
+from ava_app.services.principal import Principal
+from ava_app.task_queue import enqueue
+
+CHANNELS = ("email", "sms", "webhook")
+STATUSES = ("sent", "waiting", "failed")
+PAGE = 50
+ERROR_CHARS = 300
+# Outbox statuses and webhook delivery statuses as the owner reads them.
+OUTBOX_STATUS = {"queued": "waiting", "sent": "sent", "failed": "failed"}
+WEBHOOK_STATUS = {"pending": "waiting", "succeeded": "sent", "failed": "failed"}
+HIDDEN_PURPOSES = ("account",)
+RECENT_FAILURES = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    """One message in the log. ``ref`` names it for "Retry": ``outbox:<id>`` or ``webhook:<id>``."""
+
+    ref: str
+    channel: str
+    purpose: str
+    to: str
+    subject: str
+    status: str
+    attempts: int
+    last_error: str
+    next_attempt_at: datetime | None
+    created_at: datetime
+    call_id: int | None
+    can_retry: bool
+
+
+def list_deliveries(
+    session: Session,
+    *,
+    principal: Principal,
+    channel: str = "",
+    status: str = "",
+    call_id: int | None = None,
+    before: datetime | None = None,
+    limit: int = PAGE,
+) -> list[DeliveryRow]:
+    """The business's messages, newest first (any member), filtered by channel, status and call."""
+    tenant_id = principal.require_member()
+    if channel and channel not in CHANNELS:
+        raise Invalid("Unknown channel.", fields={"channel": "invalid"})
+    if status and status not in STATUSES:
+        raise Invalid("Unknown status.", fields={"status": "invalid"})
+    limit = max(1, min(limit, 200))
+    rows: list[DeliveryRow] = []
+    if channel != "webhook":
+        rows += _outbox_rows(
+            session, tenant_id=tenant_id, channel=channel, status=status, call_id=call_id, before=before, limit=limit
+        )
+    if channel in ("", "webhook"):
+        rows += _webhook_rows(session, tenant_id=tenant_id, status=status, call_id=call_id, before=before, limit=limit)
+    rows.sort(key=lambda row: row.created_at, reverse=True)
+    return rows[:limit]
+
+
+def recent_failures(session: Session, *, principal: Principal, now: datetime | None = None) -> int:
+    """How many messages of the last 7 days failed (any member): the dashboard's warning."""
+    tenant_id = principal.require_member()
+    since = (now or utcnow()) - RECENT_FAILURES
+    emails_and_texts = session.exec(
+        select(func.count())
+        .select_from(Outbox)
+        .where(
+            col(Outbox.tenant_id) == tenant_id,
+            col(Outbox.status) == "failed",
+            col(Outbox.purpose).not_in(HIDDEN_PURPOSES),
+            col(Outbox.created_at) >= since,
+        )
+    ).one()
+    webhooks = session.exec(
+        select(func.count())
+        .select_from(WebhookDelivery)
+        .where(
+            col(WebhookDelivery.tenant_id) == tenant_id,
+            col(WebhookDelivery.status) == "failed",
+            col(WebhookDelivery.created_at) >= since,
+        )
+    ).one()
+    return int(emails_and_texts) + int(webhooks)
+
+
+def retry(session: Session, *, principal: Principal, ref: str) -> DeliveryRow:
+    """Send a failed email or text again, or resend a webhook delivery (admins)."""
+    tenant_id = principal.require_admin()
+    source, _, raw_id = ref.partition(":")
+    row_id = int(raw_id) if raw_id.isdigit() and len(raw_id) < 12 else 0
+    if source == "webhook":
+        webhooks_out.resend_delivery(session, principal=principal, delivery_id=row_id)
+        delivery = session.get(WebhookDelivery, row_id)
+        assert delivery is not None, "resend_delivery found it"
+        return _webhook_row(delivery, _endpoint_labels(session, [delivery.endpoint_id]))
+    message = session.get(Outbox, row_id) if source == "outbox" else None
+    if message is None or message.tenant_id != tenant_id or message.purpose in HIDDEN_PURPOSES:
+        raise NotFound("This message does not exist.", code="delivery_not_found")
+    if message.status != "failed":
+        raise Invalid("Only a message that failed can be sent again.", code="delivery_not_failed")
+    requeued = session.exec(
+        update(Outbox)
+        .where(col(Outbox.id) == message.id, col(Outbox.status) == "failed")
+        .values(status="queued", attempts=0, next_attempt_at=None, claimed_by=None, claimed_until=None)
+    )
+    if requeued.rowcount == 1:
+        job = "deliver_sms_message" if message.channel == "sms" else "deliver_outbox_message"
+        outbox_id = message.id
+        on_commit(session, lambda: enqueue(job, outbox_id))
+    session.commit()
+    session.refresh(message)
+    return _outbox_row(message)
+
+
+def _outbox_rows(
+    session: Session,
+    *,
+    tenant_id: int,
+    channel: str,
+    status: str,
+    call_id: int | None,
+    before: datetime | None,
+    limit: int,
+) -> list[DeliveryRow]:
+    query = select(Outbox).where(col(Outbox.tenant_id) == tenant_id, col(Outbox.purpose).not_in(HIDDEN_PURPOSES))
+    if channel:
+        query = query.where(col(Outbox.channel) == channel)
+    if status:
+        query = query.where(col(Outbox.status).in_([key for key, value in OUTBOX_STATUS.items() if value == status]))
+    if call_id is not None:
+        query = query.where(col(Outbox.call_id) == call_id)
+    if before is not None:
+        query = query.where(col(Outbox.created_at) < before)
+    return [_outbox_row(row) for row in session.exec(query.order_by(col(Outbox.id).desc()).limit(limit)).all()]
+
+
+def _outbox_row(row: Outbox) -> DeliveryRow:
+    status = OUTBOX_STATUS.get(row.status, "waiting")
+    return DeliveryRow(
+        ref=f"outbox:{row.id}",
+        channel=row.channel,
+        purpose=row.purpose,
+        to=row.to,
+        subject=row.subject or row.body_text[:80],
+        status=status,
+        attempts=row.attempts,
+        last_error=(row.last_error or "")[:ERROR_CHARS],
+        next_attempt_at=as_utc(row.next_attempt_at) if row.next_attempt_at and status == "waiting" else None,
+        created_at=as_utc(row.created_at),
+        call_id=row.call_id,
+        can_retry=status == "failed",
+    )
+
+
+def _webhook_rows(
+    session: Session, *, tenant_id: int, status: str, call_id: int | None, before: datetime | None, limit: int
+) -> list[DeliveryRow]:
+    query = select(WebhookDelivery).where(col(WebhookDelivery.tenant_id) == tenant_id)
+    if status:
+        wanted = [key for key, value in WEBHOOK_STATUS.items() if value == status]
+        query = query.where(col(WebhookDelivery.status).in_(wanted))
+    if call_id is not None:
+        query = query.where(col(WebhookDelivery.call_id) == call_id)
+    if before is not None:
+        query = query.where(col(WebhookDelivery.created_at) < before)
+    rows = session.exec(query.order_by(col(WebhookDelivery.id).desc()).limit(limit)).all()
+    labels = _endpoint_labels(session, list({row.endpoint_id for row in rows}))
+    return [_webhook_row(row, labels) for row in rows]
+
+
+def _endpoint_labels(session: Session, endpoint_ids: list[int]) -> dict[int, str]:
+    if not endpoint_ids:
+        return {}
+    endpoints = session.exec(select(WebhookEndpoint).where(col(WebhookEndpoint.id).in_(endpoint_ids))).all()
+    return {endpoint.id or 0: endpoint.description or endpoint.url for endpoint in endpoints}
+
+
+def _webhook_row(row: WebhookDelivery, labels: dict[int, str]) -> DeliveryRow:
+    status = WEBHOOK_STATUS.get(row.status, "waiting")
+    last = (row.attempts or [{}])[-1] if row.attempts else {}
+    error = str(last.get("error") or "")
+    if not error and status != "sent" and row.last_status_code:
+        error = f"HTTP {row.last_status_code} {str(last.get('response') or '')}".strip()
+    return DeliveryRow(
+        ref=f"webhook:{row.id}",
+        channel="webhook",
+        purpose=row.event_type,
+        to=labels.get(row.endpoint_id, ""),
+        subject=row.event_type,
+        status=status,
+        attempts=row.attempt_count,
+        last_error=error[:ERROR_CHARS],
+        next_attempt_at=as_utc(row.next_attempt_at) if row.next_attempt_at and status == "waiting" else None,
+        created_at=as_utc(row.created_at),
+        call_id=row.call_id,
+        can_retry=status != "waiting",
+    )
