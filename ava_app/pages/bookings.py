@@ -109,6 +109,10 @@ def week_view() -> rx.Component:
             spacing="2",
             wrap="wrap",
         ),
+        rx.cond(
+            (BookingsState.rows.length() == 0) & BookingsState.enabled & (BookingsState.service_options.length() > 0),
+            rx.text(t("bookings.week_empty"), size="2", color_scheme="gray", id="bookings-week-empty"),
+        ),
         rx.grid(
             rx.foreach(BookingsState.days, day_column),
             columns=rx.breakpoints(initial="1", sm="2", md="4", lg="7"),

@@ -70,6 +70,7 @@ EN: dict[str, str] = {
     "bookings.empty_title": "No bookings yet.",
     "bookings.empty_hint": "Add the services you offer and turn booking on, and AVA takes bookings during calls.",
     "bookings.none_upcoming": "No upcoming bookings for these filters.",
+    "bookings.week_empty": "Nothing booked this week. Bookings the assistant or your team make appear here.",
     "bookings.next_slots": "Next free times: {times}.",
     "error.booking_slot_unavailable": "This time is no longer free.",
     "error.booking_not_found": "This booking does not exist or is already cancelled.",
@@ -152,6 +153,8 @@ FR: dict[str, str] = {
         "rendez-vous pendant les appels."
     ),
     "bookings.none_upcoming": "Aucun rendez-vous à venir pour ces filtres.",
+    "bookings.week_empty": "Aucun rendez-vous cette semaine. Ceux que prennent l'assistant ou votre équipe "
+    "s'afficheront ici.",
     "bookings.next_slots": "Prochains créneaux libres : {times}.",
     "error.booking_slot_unavailable": "Ce créneau n'est plus libre.",
     "error.booking_not_found": "Ce rendez-vous n'existe pas ou est déjà annulé.",
