@@ -25,10 +25,14 @@ from ava_app.settings import get_settings
 router = APIRouter(prefix=routes.CALENDAR_CONNECTIONS, tags=["calendar"])
 
 BINDING_COOKIE = "ava_calendar_connect"
+# Where the provider's answer may land besides the settings page (``?then=`` on connect, kept in a cookie).
+RETURN_COOKIE = "ava_calendar_then"
+RETURN_PAGES = {"onboarding": routes.ONBOARDING}
 
 
-def _settings_page(**query: str) -> RedirectResponse:
-    response = RedirectResponse(routes.with_query(routes.SETTINGS_INTEGRATIONS, **query), status_code=303)
+def _settings_page(*, then: str = "", **query: str) -> RedirectResponse:
+    page = RETURN_PAGES.get(then, routes.SETTINGS_INTEGRATIONS)
+    response = RedirectResponse(routes.with_query(page, **query), status_code=303)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -57,10 +61,15 @@ def disconnect_calendar(provider: str, principal: AdminUserDep, session: Session
 
 
 @router.get("/{provider}/connect", include_in_schema=False)
-def connect_calendar(provider: str, request: Request, session: SessionDep, lang: str = "en") -> Response:
-    """Send an admin's browser to the provider's consent page (login cookie required, admins only)."""
+def connect_calendar(
+    provider: str, request: Request, session: SessionDep, lang: str = "en", then: str = ""
+) -> Response:
+    """Send an admin's browser to the provider's consent page (login cookie required, admins only).
+
+    ``then`` ("onboarding") brings the browser back to that page instead of the settings page."""
+    then = then if then in RETURN_PAGES else ""
     if provider not in PROVIDERS:
-        return _settings_page(calendar_error="calendar_provider_unknown")
+        return _settings_page(then=then, calendar_error="calendar_provider_unknown")
     token = browser_sessions.token_from_cookie_header(request.headers.get("cookie", ""))
     try:
         principal = browser_sessions.authenticate_browser(session, token=token)
@@ -68,12 +77,13 @@ def connect_calendar(provider: str, request: Request, session: SessionDep, lang:
     except Unauthorized:
         return RedirectResponse(routes.with_query(routes.LOGIN, next=routes.SETTINGS_INTEGRATIONS), status_code=303)
     except DomainError as error:
-        return _settings_page(calendar_error=error.code)
+        return _settings_page(then=then, calendar_error=error.code)
     response = RedirectResponse(start.authorize_url, status_code=303)
     response.headers["Cache-Control"] = "no-store"
-    response.set_cookie(
-        value=start.binding, max_age=int(calendar_connections.CONNECT_TTL.total_seconds()), **_binding_cookie_settings()
-    )
+    max_age = int(calendar_connections.CONNECT_TTL.total_seconds())
+    response.set_cookie(value=start.binding, max_age=max_age, **_binding_cookie_settings())
+    if then:
+        response.set_cookie(value=then, max_age=max_age, **{**_binding_cookie_settings(), "key": RETURN_COOKIE})
     return response
 
 
@@ -82,14 +92,16 @@ async def calendar_callback(provider: str, request: Request, session: SessionDep
     """Where the provider sends the browser back: finish the connection, or say why it did not happen."""
     params = request.query_params
     state, code, binding = params.get("state", ""), params.get("code", ""), request.cookies.get(BINDING_COOKIE, "")
+    then = request.cookies.get(RETURN_COOKIE, "")
+    then = then if then in RETURN_PAGES else ""
     if provider not in PROVIDERS:
-        response = _settings_page(calendar_error="calendar_provider_unknown")
+        response = _settings_page(then=then, calendar_error="calendar_provider_unknown")
     elif params.get("error") or not code:
         await run_in_threadpool(
             calendar_connections.abandon_connect, session, provider=provider, state=state, binding=binding
         )
         denied = params.get("error") == "access_denied"
-        response = _settings_page(calendar_error="calendar_denied" if denied else "calendar_provider_error")
+        response = _settings_page(then=then, calendar_error="calendar_denied" if denied else "calendar_provider_error")
     else:
         browser_session_id = await run_in_threadpool(_browser_session_id, session, request)
         try:
@@ -102,13 +114,12 @@ async def calendar_callback(provider: str, request: Request, session: SessionDep
                 code=code,
                 browser_session_id=browser_session_id,
             )
-            response = _settings_page(calendar="connected", provider=provider)
+            response = _settings_page(then=then, calendar="connected", provider=provider)
         except DomainError as error:
-            response = _settings_page(calendar_error=error.code)
+            response = _settings_page(then=then, calendar_error=error.code)
     settings = _binding_cookie_settings()
-    response.delete_cookie(
-        settings["key"], path=settings["path"], secure=settings["secure"], httponly=True, samesite="lax"
-    )
+    for key in (settings["key"], RETURN_COOKIE):
+        response.delete_cookie(key, path=settings["path"], secure=settings["secure"], httponly=True, samesite="lax")
     return response
 
 

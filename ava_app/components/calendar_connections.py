@@ -9,8 +9,10 @@ from ava_app.components.i18n import t
 from ava_app.state.calendars import CalendarState
 
 
-def calendar_section() -> rx.Component:
-    """Shown to admins; mounting it loads the connections and the outcome of a connection just made."""
+def calendar_section(then: str = "") -> rx.Component:
+    """Shown to admins; mounting it loads the connections and the outcome of a connection just made.
+
+    ``then`` names the page the provider's answer comes back to ("onboarding"; the settings page by default)."""
     return rx.card(
         rx.vstack(
             rx.hstack(
@@ -31,7 +33,7 @@ def calendar_section() -> rx.Component:
                 rx.callout(CalendarState.failure, icon="circle-x", color_scheme="red", role="alert", width="100%"),
             ),
             rx.grid(
-                rx.foreach(CalendarState.calendars, _provider_row),
+                rx.foreach(CalendarState.calendars, lambda row: _provider_row(row, then)),
                 columns=rx.breakpoints(initial="1", md="2"),
                 spacing="3",
                 width="100%",
@@ -54,12 +56,12 @@ def calendar_section() -> rx.Component:
     )
 
 
-def _connect_button(row: rx.Var, label: rx.Var) -> rx.Component:
+def _connect_button(row: rx.Var, label: rx.Var, then: str = "") -> rx.Component:
     # The browser leaves AVA for the connect route, then the provider's consent page (a full page load).
-    return rx.button(label, type="button", on_click=CalendarState.connect(row["provider"].to(str)))
+    return rx.button(label, type="button", on_click=CalendarState.connect(row["provider"].to(str), then))
 
 
-def _provider_row(row: rx.Var) -> rx.Component:
+def _provider_row(row: rx.Var, then: str = "") -> rx.Component:
     provider = row["provider"].to(str)
     connect_label = rx.cond(provider == "google", t("calendar.connect_google"), t("calendar.connect_microsoft"))
     return rx.box(
@@ -100,7 +102,9 @@ def _provider_row(row: rx.Var) -> rx.Component:
                     rx.hstack(
                         rx.cond(
                             row["broken"].to(bool),
-                            rx.button(t("calendar.reconnect"), type="button", on_click=CalendarState.connect(provider)),
+                            rx.button(
+                                t("calendar.reconnect"), type="button", on_click=CalendarState.connect(provider, then)
+                            ),
                         ),
                         rx.button(
                             t("calendar.disconnect"),
@@ -118,7 +122,7 @@ def _provider_row(row: rx.Var) -> rx.Component:
                 ),
                 rx.cond(
                     row["available"].to(bool),
-                    _connect_button(row, connect_label),
+                    _connect_button(row, connect_label, then),
                     rx.text(t("calendar.not_available"), size="2", color_scheme="gray"),
                 ),
             ),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from ava_app.components.assistant_form import personalise_form
+from ava_app.components.booking_setup import booking_setup_card
 from ava_app.components.business_region import region_confirmation
 from ava_app.components.i18n import t
 from ava_app.components.industry_cards import industry_cards
@@ -15,6 +16,7 @@ from ava_app.components.reach import reach_panel
 from ava_app.components.stepper import stepper
 from ava_app.components.test_call import test_call_panel
 from ava_app.state.assistant import AssistantFormState
+from ava_app.state.auth import AuthState
 from ava_app.state.onboarding import OnboardingState
 from ava_app.state.phone_numbers import NumberFlowState
 from ava_app.state.reach import ReachState
@@ -129,6 +131,7 @@ def personalise_step() -> rx.Component:
     return rx.vstack(
         _heading("onb.personalise.title", "onb.personalise.body"),
         rx.cond(AssistantFormState.form_loaded, personalise_form(AssistantFormState, hours_note=note), rx.spinner()),
+        rx.cond(AuthState.is_admin, booking_setup_card()),
         rx.button(
             t("onb.personalise.save"),
             rx.icon("arrow-right", size=16),

@@ -235,6 +235,47 @@ def add_service(
     return service
 
 
+def update_service(
+    session: Session,
+    *,
+    principal: Principal,
+    service_id: int,
+    name: str,
+    duration_minutes: int,
+    price_minor: int | None,
+) -> ServiceOut:
+    """Rename a service or change its duration or price (admins); its buffer stays, its bookings keep their times."""
+    tenant_id = principal.require_admin()
+    current = bookings.get_service(session, tenant_id=tenant_id, service_id=service_id)
+    saved = bookings.update_service(
+        session,
+        tenant_id=tenant_id,
+        service_id=service_id,
+        name=name,
+        duration_minutes=duration_minutes,
+        price_minor=price_minor,
+        buffer_minutes=current.buffer_minutes,
+        active=current.active,
+    )
+    assistants.enqueue_vapi_resync(session, tenant_id=tenant_id)
+    return saved
+
+
+def set_booking_enabled(session: Session, *, principal: Principal, enabled: bool) -> bookings.BookingRules:
+    """Turn booking on or off (admins), keeping the other rules as they are."""
+    current = rules(session, principal=principal)
+    return save_rules(
+        session,
+        principal=principal,
+        enabled=enabled,
+        min_notice_minutes=current.min_notice_minutes,
+        horizon_days=current.horizon_days,
+        granularity_minutes=current.granularity_minutes,
+        max_per_day=current.max_per_day,
+        remind_day_before=current.remind_day_before,
+    )
+
+
 def deactivate_service(session: Session, *, principal: Principal, service_id: int) -> ServiceOut:
     """Stop new bookings of a service (its bookings stay)."""
     tenant_id = principal.require_admin()

@@ -13,6 +13,8 @@ from ava_app.services.calendar_connections import CalendarConnectionOut
 from ava_app.state.auth import AuthState
 
 PROVIDER_NAMES = {"google": "Google Calendar", "microsoft": "Microsoft 365"}
+# Where a connection may come back to besides the settings page (the connect route checks the same list).
+CONNECT_RETURNS = ("onboarding",)
 
 
 class CalendarState(AuthState):
@@ -40,11 +42,15 @@ class CalendarState(AuthState):
         return call.event
 
     @rx.event
-    def connect(self, provider: str):
-        """Leave for the connect route (a full page load: the route answers with the provider's consent page)."""
+    def connect(self, provider: str, then: str = ""):
+        """Leave for the connect route (a full page load: the route answers with the provider's consent page).
+
+        ``then`` "onboarding": the provider's answer lands back on the setup wizard rather than the settings page."""
         url = next((row["connect_url"] for row in self.calendars if row["provider"] == provider), "")
         if not url:
             return None
+        if then in CONNECT_RETURNS:
+            url = f"{url}{'&' if '?' in url else '?'}then={then}"
         return rx.call_script(f"window.location.assign({json.dumps(url)})")
 
     @rx.event

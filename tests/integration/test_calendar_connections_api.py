@@ -364,3 +364,24 @@ async def test_the_calendar_emulators_are_served_in_dev_only(api, monkeypatch):
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()
+
+
+async def test_a_connection_started_in_the_setup_wizard_lands_back_on_it(api, db):
+    login = signup(db, "Wizard Salon")
+    async with browser_of(api, login) as browser:
+        started = await browser.get("/api/v1/calendar/google/connect", params={"lang": "fr", "then": "onboarding"})
+        assert started.status_code == 303, started.text
+        answer = await click_consent(browser, started.headers["location"])
+        callback = await browser.get("/api/v1/calendar/google/callback", params=answer)
+        assert callback.status_code == 303
+        target = urlsplit(callback.headers["location"])
+        assert (target.path, parse_qs(target.query)) == (
+            "/onboarding",
+            {"calendar": ["connected"], "provider": ["google"]},
+        )
+        assert "ava_calendar_then" not in browser.cookies  # spent with the attempt
+        # A later connection without ``then`` (and any unknown ``then``) lands on the settings page as before.
+        assert (await connect(browser, "microsoft"))["calendar"] == "connected"
+        odd = await browser.get("/api/v1/calendar/google/connect", params={"then": "https://elsewhere.example"})
+        answer = await click_consent(browser, odd.headers["location"])
+        assert landing(await browser.get("/api/v1/calendar/google/callback", params=answer))["calendar"] == "connected"

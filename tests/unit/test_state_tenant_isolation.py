@@ -74,6 +74,7 @@ from ava_app.state.account import PhoneState
 from ava_app.state.assistant import AssistantFormState, AssistantState
 from ava_app.state.auth import AuthState
 from ava_app.state.blocked_callers import BlockedCallersState
+from ava_app.state.booking_setup import BookingSetupState
 from ava_app.state.bookings import BookingsState
 from ava_app.state.business import BusinessRegionState
 from ava_app.state.call_detail import CallDetailState
@@ -535,6 +536,11 @@ COVERED_HANDLERS = {
     "BlockedCallersState.add_blocked",
     "BlockedCallersState.remove_blocked",
     "BlockedCallersState.set_block_withheld",
+    "BookingSetupState.load_booking_setup",
+    "BookingSetupState.set_booking_on",
+    "BookingSetupState.save_service_field",
+    "BookingSetupState.add_setup_service",
+    "BookingSetupState.remove_setup_service",
     "DeliveriesState.load_deliveries",
     "DeliveriesState.load_more_deliveries",
     "DeliveriesState.retry_delivery",
@@ -1214,6 +1220,45 @@ async def test_block_list_events_read_and_change_the_callers_organisation_only(w
     assert state.blocked_error
     db.expire_all()
     assert db.get(Tenant, b.tenant_id).block_withheld and not db.get(Tenant, a.tenant_id).block_withheld
+    assert_nothing_of(a, state)
+    assert_unchanged(engine, a, before)
+
+
+async def test_booking_setup_reads_and_changes_the_callers_organisation_only(world, engine, db):
+    a, b = world.a, world.b
+    a_service = bookings.add_service(db, tenant_id=a.tenant_id, name="Alpha Leakcheck scaling", duration_minutes=30)
+    b_service = bookings.add_service(db, tenant_id=b.tenant_id, name="Colour", duration_minutes=60)
+    db.commit()
+    before = snapshot(engine, a)
+    state = state_of(BookingSetupState, b)
+    assert await run(state, "load_booking_setup") == []
+    assert "Colour" in [row["name"] for row in state.setup_services] and not state.booking_on
+    assert await run(state, "set_booking_on", True) == ["toast:success"]
+    # A's service id in B's page: nothing in B's list matches it, and the service refuses it too.
+    state.setup_services = [
+        *state.setup_services,
+        {"id": str(a_service.id), "name": "x", "duration": "30", "price": ""},
+    ]
+    assert await run(state, "save_service_field", str(a_service.id), "price", "99") == []
+    assert state.service_errors == {f"{a_service.id}:price:price": "This service is not offered."}
+    assert await run(state, "remove_setup_service", str(a_service.id)) == ["toast:error"]
+    assert await run(state, "save_service_field", str(b_service.id), "price", "45,50") == []
+    (colour,) = [row for row in state.setup_services if row["id"] == str(b_service.id)]
+    assert colour["price"] == "45.50"
+    await run(state, "set_new_service_name", "Cut")
+    await run(state, "set_new_service_price", "abc")
+    assert await run(state, "add_setup_service") == []
+    assert "new:price" in state.service_errors
+    await run(state, "set_new_service_price", "30")
+    assert await run(state, "add_setup_service") == []
+    db.expire_all()
+    mine = bookings.list_services(db, tenant_id=b.tenant_id)
+    assert {(service.name, service.price_minor) for service in mine} >= {("Colour", 4550), ("Cut", 3000)}
+    assert bookings.booking_enabled(db, tenant_id=b.tenant_id) and not bookings.booking_enabled(
+        db, tenant_id=a.tenant_id
+    )
+    theirs = bookings.get_service(db, tenant_id=a.tenant_id, service_id=a_service.id)
+    assert (theirs.price_minor, theirs.active) == (None, True)
     assert_nothing_of(a, state)
     assert_unchanged(engine, a, before)
 
