@@ -26,6 +26,7 @@ from ava_app.api import (
     twilio_webhooks,
     webhooks,
 )
+from ava_app.api.openapi_scopes import install_scope_docs
 from ava_app.observability.edge import EdgeMiddleware
 from ava_app.observability.logs import configure_logging
 from ava_app.observability.tracing import configure_tracing, fastapi_telemetry
@@ -92,6 +93,7 @@ def create_api() -> FastAPI:
     for router in V1_ROUTERS:
         api.include_router(router, prefix=routes.API_V1)
     _mount_sandbox_emulators(api)
+    install_scope_docs(api)
     return api
 
 
