@@ -11,6 +11,7 @@ Keys made before scopes acted with their role everywhere a key was let in; they 
 from typing import Sequence, Union
 
 import sqlalchemy as sa
+import sqlmodel
 from alembic import op
 
 revision: str = "0032"
@@ -28,7 +29,7 @@ ROLE_SCOPES = {
 def upgrade() -> None:
     with op.batch_alter_table("apikey", schema=None) as batch_op:
         batch_op.add_column(sa.Column("scopes", sa.JSON(), nullable=True))
-        batch_op.add_column(sa.Column("expires_at", sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column("expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
     apikey = sa.table("apikey", sa.column("role", sa.String()), sa.column("scopes", sa.JSON()))
     for role, scopes in ROLE_SCOPES.items():
         op.execute(apikey.update().where(apikey.c.role == role).values(scopes=scopes))
