@@ -205,3 +205,31 @@ async def test_openapi_shows_the_bearer_scheme_and_each_routes_scope(client):
         for scope in operation.get("x-api-key-scopes", [])
     }
     assert named <= set(api_keys.SCOPES)
+
+
+async def test_keys_stay_in_their_organisation_and_viewers_cannot_make_them(client, db, org):
+    other = make_tenant(db)
+    other_admin = make_user(db, tenant=other, role="admin")
+    other_tokens = accounts.start_session(db, user=other_admin, ip="", user_agent="test", tenant_id=other.id)
+    other_person = {"Authorization": f"Bearer {other_tokens.access_token}"}
+    theirs = api_keys.create_api_key(
+        db, principal=accounts.authenticate(db, access_token=other_tokens.access_token), name="Theirs"
+    )
+    mine = api_keys.create_api_key(db, principal=org["principal"], name="Mine", scopes=["calls:read"])
+
+    assert [row["name"] for row in (await client.get("/api/v1/api-keys", headers=org["person"])).json()] == ["Mine"]
+    assert (await client.delete(f"/api/v1/api-keys/{theirs.id}", headers=org["person"])).status_code == 404
+    assert (await client.delete(f"/api/v1/api-keys/{mine.id}", headers=other_person)).status_code == 404
+    db.expire_all()
+    assert db.get(ApiKey, theirs.id).revoked_at is None and db.get(ApiKey, mine.id).revoked_at is None
+
+    viewer = make_user(db, tenant=org["tenant"], role="viewer")
+    viewer_tokens = accounts.start_session(db, user=viewer, ip="", user_agent="test", tenant_id=org["tenant"].id)
+    viewer_person = {"Authorization": f"Bearer {viewer_tokens.access_token}"}
+    made = await client.post(
+        "/api/v1/api-keys", headers=viewer_person, json={"name": "Sneaky", "scopes": ["calls:read"]}
+    )
+    assert made.status_code == 403 and made.json()["error"] == "admin_only"
+    assert (await client.get("/api/v1/api-keys", headers=viewer_person)).status_code == 403
+    assert (await client.delete(f"/api/v1/api-keys/{mine.id}", headers=viewer_person)).status_code == 403
+    assert len(db.exec(select(ApiKey)).all()) == 2
