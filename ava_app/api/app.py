@@ -24,6 +24,7 @@ from ava_app.api import (
     phone_numbers,
     team,
     twilio_webhooks,
+    webhook_endpoints,
     webhooks,
 )
 from ava_app.api.openapi_scopes import install_scope_docs
@@ -52,6 +53,7 @@ V1_ROUTERS: list = [
     phone_numbers.router,
     downloads.router,
     block_caller.router,
+    webhook_endpoints.router,
     admin.router,
 ]
 

@@ -15,7 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityS
 from ava_app.api.deps import SessionDep
 from ava_app.services import accounts, api_keys
 from ava_app.services.accounts import SmsVerifier, TwilioSmsVerifier
-from ava_app.services.api_keys import ASSISTANT_MANAGE, CALLS_READ, CALLS_WRITE
+from ava_app.services.api_keys import ASSISTANT_MANAGE, CALLS_READ, CALLS_WRITE, WEBHOOKS_MANAGE
 from ava_app.services.errors import Unauthorized
 from ava_app.services.principal import Principal
 
@@ -111,3 +111,5 @@ SetupScopeDep = Annotated[Principal, Security(current_principal, scopes=[ASSISTA
 AssistantReadDep = Annotated[Principal, Security(require_member, scopes=[ASSISTANT_MANAGE])]
 AssistantWriteDep = Annotated[Principal, Security(require_writer, scopes=[ASSISTANT_MANAGE])]
 AssistantAdminDep = Annotated[Principal, Security(require_admin, scopes=[ASSISTANT_MANAGE])]
+WebhooksReadDep = Annotated[Principal, Security(require_member, scopes=[WEBHOOKS_MANAGE])]
+WebhooksAdminDep = Annotated[Principal, Security(require_admin, scopes=[WEBHOOKS_MANAGE])]

@@ -10,7 +10,7 @@ from ava_app.components.i18n import t
 from ava_app.components.layout import app_layout
 from ava_app.state.api_keys import EXPIRY_CHOICES, SCOPES, ApiKeysState
 
-CARD_WIDTH = "960px"
+CARD_WIDTH = "1100px"
 USE_API_ANCHOR = "use-the-api"
 # Read by screen readers, not shown (the actions column needs a header, not a visible one).
 VISUALLY_HIDDEN = {
@@ -149,7 +149,7 @@ def key_row(key: rx.Var) -> rx.Component:
         rx.table.row_header_cell(rx.text(key["name"], weight="medium", overflow_wrap="anywhere")),
         rx.table.cell(rx.code(key["prefix"], size="1"), white_space="nowrap"),
         rx.table.cell(rx.text(key["scopes"], size="1", style={"fontFamily": "var(--code-font-family)"})),
-        rx.table.cell(rx.text(key["created_by"], size="2", overflow_wrap="anywhere")),
+        rx.table.cell(rx.text(key["created_by"], size="2"), white_space="nowrap"),
         rx.table.cell(rx.text(key["last_used"], size="2"), white_space="nowrap"),
         rx.table.cell(rx.text(key["expires"], size="2"), white_space="nowrap"),
         rx.table.cell(rx.badge(key["status"], color_scheme=key["color"])),
@@ -165,6 +165,54 @@ def key_row(key: rx.Var) -> rx.Component:
                     aria_label=t("api_keys.revoke"),
                 ),
             )
+        ),
+    )
+
+
+def key_card(key: rx.Var) -> rx.Component:
+    """One key on a phone, where the table's eight columns do not fit."""
+    return rx.card(
+        rx.vstack(
+            rx.flex(
+                rx.text(key["name"], weight="bold", size="3", overflow_wrap="anywhere"),
+                rx.badge(key["status"], color_scheme=key["color"]),
+                justify="between",
+                align="start",
+                gap="8px",
+                width="100%",
+            ),
+            rx.code(key["prefix"], size="1"),
+            rx.text(key["scopes"], size="1", style={"fontFamily": "var(--code-font-family)"}),
+            rx.text(t("api_keys.col.created_by"), ": ", key["created_by"], size="1", color_scheme="gray"),
+            rx.text(t("api_keys.col.last_used"), ": ", key["last_used"], size="1", color_scheme="gray"),
+            rx.text(t("api_keys.col.expires"), ": ", key["expires"], size="1", color_scheme="gray"),
+            rx.cond(
+                key["revocable"] != "",
+                rx.button(
+                    t("api_keys.revoke"),
+                    size="2",
+                    variant="soft",
+                    color_scheme="red",
+                    on_click=ApiKeysState.ask_revoke(key["id"], key["name"]),
+                ),
+            ),
+            spacing="1",
+            align="start",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def keys_list() -> rx.Component:
+    """A table from tablet width up, cards on a phone."""
+    return rx.fragment(
+        rx.box(keys_table(), display=rx.breakpoints(initial="none", sm="block"), width="100%", max_width=CARD_WIDTH),
+        rx.vstack(
+            rx.foreach(ApiKeysState.keys, key_card),
+            display=rx.breakpoints(initial="flex", sm="none"),
+            spacing="3",
+            width="100%",
         ),
     )
 
@@ -285,7 +333,7 @@ def api_keys_content() -> rx.Component:
             max_width=CARD_WIDTH,
         ),
         key_callout(),
-        rx.cond(ApiKeysState.keys.length() > 0, keys_table(), empty_state()),
+        rx.cond(ApiKeysState.keys.length() > 0, keys_list(), empty_state()),
         use_the_api(),
         create_dialog(),
         confirm_dialog(

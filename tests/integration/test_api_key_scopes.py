@@ -233,3 +233,24 @@ async def test_keys_stay_in_their_organisation_and_viewers_cannot_make_them(clie
     assert (await client.get("/api/v1/api-keys", headers=viewer_person)).status_code == 403
     assert (await client.delete(f"/api/v1/api-keys/{mine.id}", headers=viewer_person)).status_code == 403
     assert len(db.exec(select(ApiKey)).all()) == 2
+
+
+async def test_the_webhooks_scope_manages_endpoints_and_nothing_else(client, db, org):
+    hooks = key_headers(db, org, ["webhooks:manage"])
+    created = await client.post(
+        "/api/v1/webhook-endpoints",
+        headers=hooks,
+        json={"url": "https://crm.example.com/ava", "event_types": ["call.summarized"]},
+    )
+    assert created.status_code == 201 and created.json()["secret"].startswith("whsec_")
+    endpoint_id = created.json()["endpoint"]["id"]
+    listed = (await client.get("/api/v1/webhook-endpoints", headers=hooks)).json()
+    assert [row["url"] for row in listed] == ["https://crm.example.com/ava"] and "secret" not in listed[0]
+    assert (await client.get("/api/v1/calls", headers=hooks)).json()["error"] == "insufficient_scope"
+
+    reader = key_headers(db, org, ["calls:read"])
+    assert (await client.get("/api/v1/webhook-endpoints", headers=reader)).json()["error"] == "insufficient_scope"
+    removed = await client.delete(f"/api/v1/webhook-endpoints/{endpoint_id}", headers=reader)
+    assert removed.status_code == 403
+    assert (await client.delete(f"/api/v1/webhook-endpoints/{endpoint_id}", headers=hooks)).status_code == 204
+    assert (await client.get("/api/v1/webhook-endpoints", headers=hooks)).json() == []
