@@ -26,6 +26,7 @@ from ava_app.pages.onboarding import onboarding_page
 from ava_app.pages.outbox import outbox_page
 from ava_app.pages.phone_numbers import phone_numbers_page
 from ava_app.pages.settings import settings_page
+from ava_app.pages.settings_api_keys import api_keys_page
 from ava_app.pages.settings_audit import audit_page
 from ava_app.pages.settings_blocked_callers import blocked_callers_page
 from ava_app.pages.settings_business import business_page
@@ -39,6 +40,7 @@ from ava_app.pages.settings_webhooks import webhooks_page
 from ava_app.pages.signup import signup_page
 from ava_app.settings import get_settings
 from ava_app.state.account import LinkState, LoginState, PasswordState, PhoneState, SignupState
+from ava_app.state.api_keys import ApiKeysState
 from ava_app.state.assistant import AssistantFormState, AssistantState
 from ava_app.state.auth import AuthState
 from ava_app.state.blocked_callers import BlockedCallersState
@@ -172,6 +174,12 @@ app.add_page(
     route=routes.SETTINGS_WEBHOOKS,
     title="AVA · Webhooks",
     on_load=[*SIGNED_IN, WebhooksState.open_webhooks],
+)
+app.add_page(
+    api_keys_page,
+    route=routes.SETTINGS_API_KEYS,
+    title="AVA · API keys",
+    on_load=[*SIGNED_IN, ApiKeysState.open_api_keys],
 )
 app.add_page(
     blocked_callers_page,

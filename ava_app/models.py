@@ -200,9 +200,13 @@ class ApiKey(SQLModel, table=True):
     prefix: str = Field(max_length=16)
     key_hash: str = Field(max_length=128, unique=True)
     role: str = Field(default="user", max_length=10)
+    # What the key may call (``services.api_keys.SCOPES``); a route needing another scope answers 403.
+    scopes: list = _json([], nullable=False)
     created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow)
     last_used_at: datetime | None = None
+    # None: the key never expires; after this moment it answers 401.
+    expires_at: datetime | None = None
     revoked_at: datetime | None = None
 
 

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     embedded_worker: bool = True
     # Accounts created per hour from one IP address (a shop's shared connection may need more; tests use more).
     signups_per_ip_hour: int = Field(default=10, ge=1, le=10_000)
+    # Requests each API key may make per minute (counted in the shared rate-limit store; 429 beyond).
+    api_key_requests_per_minute: int = Field(default=120, ge=1, le=100_000)
 
     vapi_api_key: str = ""
     vapi_public_key: str = ""

@@ -6,7 +6,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Query
 
-from ava_app.api.auth_deps import MemberDep
+from ava_app.api.auth_deps import CallsReadDep
 from ava_app.api.deps import SessionDep
 from ava_app.services import analytics
 from ava_app.services.analytics import DashboardSummary
@@ -16,7 +16,7 @@ router = APIRouter(tags=["analytics"])
 
 @router.get("/analytics/summary", response_model=DashboardSummary)
 def dashboard_summary(
-    principal: MemberDep,
+    principal: CallsReadDep,
     session: SessionDep,
     period: Literal["today", "week", "month"] = Query("today"),
 ) -> DashboardSummary:

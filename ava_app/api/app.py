@@ -24,8 +24,10 @@ from ava_app.api import (
     phone_numbers,
     team,
     twilio_webhooks,
+    webhook_endpoints,
     webhooks,
 )
+from ava_app.api.openapi_scopes import install_scope_docs
 from ava_app.observability.edge import EdgeMiddleware
 from ava_app.observability.logs import configure_logging
 from ava_app.observability.tracing import configure_tracing, fastapi_telemetry
@@ -51,6 +53,7 @@ V1_ROUTERS: list = [
     phone_numbers.router,
     downloads.router,
     block_caller.router,
+    webhook_endpoints.router,
     admin.router,
 ]
 
@@ -92,6 +95,7 @@ def create_api() -> FastAPI:
     for router in V1_ROUTERS:
         api.include_router(router, prefix=routes.API_V1)
     _mount_sandbox_emulators(api)
+    install_scope_docs(api)
     return api
 
 

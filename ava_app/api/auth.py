@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi.security import SecurityScopes
 from pydantic import BaseModel, Field
 
 from ava_app.api.auth_deps import (
@@ -244,7 +245,7 @@ def optional_user(
     if credentials is None:
         return None
     try:
-        principal = current_principal(credentials, session)
+        principal = current_principal(SecurityScopes(), credentials, session)
     except DomainError:
         return None
     return None if principal.is_api_key else principal

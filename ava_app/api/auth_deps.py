@@ -1,20 +1,29 @@
-"""Authentication dependencies: who is calling (Bearer access token or ``ava_`` API key) and what they may do."""
+"""Authentication dependencies: who is calling (Bearer access token or ``ava_`` API key) and what they may do.
+
+A route open to API keys names the scope it needs with one of the ``*ScopeDep`` aliases below (FastAPI's
+``Security`` scopes, so the OpenAPI document shows them); a key without that scope gets 403 ``insufficient_scope``.
+A route that names no scope is for people only: keys get 403 ``user_required``.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
 
 from ava_app.api.deps import SessionDep
 from ava_app.services import accounts, api_keys
 from ava_app.services.accounts import SmsVerifier, TwilioSmsVerifier
+from ava_app.services.api_keys import ASSISTANT_MANAGE, CALLS_READ, CALLS_WRITE, WEBHOOKS_MANAGE
 from ava_app.services.errors import Unauthorized
 from ava_app.services.principal import Principal
 
 # auto_error=False: a missing header must produce AVA's JSON 401, not FastAPI's 403.
-bearer_scheme = HTTPBearer(auto_error=False, description="An access token from /auth/login, or an `ava_...` API key.")
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    description="An access token from /auth/login, or an `ava_...` API key (Settings, API keys).",
+)
 BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
 
 
@@ -29,15 +38,18 @@ def client_user_agent(request: Request) -> str:
 
 
 def current_principal(
+    security_scopes: SecurityScopes,
     credentials: BearerCredentials,
     session: SessionDep,
 ) -> Principal:
-    """The authenticated caller; 401 without a valid, live token or key."""
+    """The authenticated caller; 401 without a valid, live token or key, 403 for a key without the route's scope."""
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise Unauthorized("Authentication required.", code="not_authenticated")
     token = credentials.credentials.strip()
     if token.startswith(api_keys.KEY_PREFIX):
-        return api_keys.authenticate_api_key(session, key=token)
+        principal = api_keys.authenticate_api_key(session, key=token)
+        api_keys.require_scopes(principal, security_scopes.scopes)
+        return principal
     return accounts.authenticate(session, access_token=token)
 
 
@@ -91,3 +103,13 @@ WriterDep = Annotated[Principal, Depends(require_writer)]
 AdminDep = Annotated[Principal, Depends(require_admin)]
 AdminUserDep = Annotated[Principal, Depends(require_admin_user)]
 SmsVerifierDep = Annotated[SmsVerifier, Depends(get_sms_verifier)]
+
+# The same checks, open to API keys that hold the scope named (people: their role alone decides).
+CallsReadDep = Annotated[Principal, Security(require_member, scopes=[CALLS_READ])]
+CallsWriteDep = Annotated[Principal, Security(require_writer, scopes=[CALLS_WRITE])]
+SetupScopeDep = Annotated[Principal, Security(current_principal, scopes=[ASSISTANT_MANAGE])]
+AssistantReadDep = Annotated[Principal, Security(require_member, scopes=[ASSISTANT_MANAGE])]
+AssistantWriteDep = Annotated[Principal, Security(require_writer, scopes=[ASSISTANT_MANAGE])]
+AssistantAdminDep = Annotated[Principal, Security(require_admin, scopes=[ASSISTANT_MANAGE])]
+WebhooksReadDep = Annotated[Principal, Security(require_member, scopes=[WEBHOOKS_MANAGE])]
+WebhooksAdminDep = Annotated[Principal, Security(require_admin, scopes=[WEBHOOKS_MANAGE])]

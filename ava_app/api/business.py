@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from ava_app.api.auth_deps import AdminDep, MemberDep
+from ava_app.api.auth_deps import AssistantAdminDep, AssistantReadDep
 from ava_app.api.deps import SessionDep
 from ava_app.services import regional
 from ava_app.services.regional import RegionOut
@@ -21,12 +21,12 @@ class RegionIn(BaseModel):
 
 
 @router.get("/business/region")
-def get_region(principal: MemberDep, session: SessionDep) -> RegionOut:
+def get_region(principal: AssistantReadDep, session: SessionDep) -> RegionOut:
     """The organisation's region; ``summary`` reads in the business's language. Any member."""
     return regional.get_business_region(session, principal=principal)
 
 
 @router.put("/business/region")
-def put_region(principal: AdminDep, session: SessionDep, body: RegionIn) -> RegionOut:
+def put_region(principal: AssistantAdminDep, session: SessionDep, body: RegionIn) -> RegionOut:
     """Change the organisation's region (admins). Opening hours and every time shown follow the new zone."""
     return regional.update_business_region(session, principal=principal, **body.model_dump())

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
-from ava_app.api.auth_deps import MemberDep, WriterDep
+from ava_app.api.auth_deps import CallsReadDep, CallsWriteDep
 from ava_app.api.deps import RowId, SessionDep
 from ava_app.db import get_engine
 from ava_app.models import DB_INT_MAX
@@ -50,7 +50,7 @@ CallFiltersDep = Annotated[CallFilters, Depends(call_filters)]
 @router.get("/calls", response_model=CallPage)
 def list_calls(
     filters: CallFiltersDep,
-    principal: MemberDep,
+    principal: CallsReadDep,
     session: SessionDep,
     sort: Literal["date", "duration", "cost"] = Query("date"),
     direction: Literal["desc", "asc"] = Query("desc"),
@@ -66,7 +66,7 @@ def list_calls(
 @router.get("/calls/export")
 def export_calls(
     filters: CallFiltersDep,
-    principal: MemberDep,
+    principal: CallsReadDep,
     session: SessionDep,
     fmt: Literal["csv", "json"] = Query("csv", alias="format"),
 ) -> StreamingResponse:
@@ -85,13 +85,13 @@ def export_calls(
 
 
 @router.get("/calls/{call_id}", response_model=CallDetail)
-def get_call(call_id: RowId, principal: MemberDep, session: SessionDep) -> CallDetail:
+def get_call(call_id: RowId, principal: CallsReadDep, session: SessionDep) -> CallDetail:
     """One call with its conversation, cost breakdown and how it ended."""
     return calls.get_call(session, principal=principal, call_id=call_id)
 
 
 @router.delete("/calls/{call_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_call(call_id: RowId, principal: WriterDep, session: SessionDep) -> Response:
+def delete_call(call_id: RowId, principal: CallsWriteDep, session: SessionDep) -> Response:
     """Delete one call and its conversation (admins and users)."""
     if not calls.delete_calls(session, principal=principal, call_ids=[call_id]):
         raise NotFound("This call does not exist.", code="call_not_found")
@@ -100,7 +100,7 @@ def delete_call(call_id: RowId, principal: WriterDep, session: SessionDep) -> Re
 
 @router.post("/calls/{call_id}/action-done", response_model=CallListItem)
 def mark_action_done(
-    principal: WriterDep,
+    principal: CallsWriteDep,
     session: SessionDep,
     call_id: RowId,
     done: bool = Query(True, description="false opens the follow-up again."),

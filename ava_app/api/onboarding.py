@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from ava_app.api.auth_deps import MemberDep, PrincipalDep, WriterDep
+from ava_app.api.auth_deps import AssistantReadDep, AssistantWriteDep, SetupScopeDep
 from ava_app.api.deps import SessionDep
 from ava_app.models import Tenant
 from ava_app.services import onboarding, presets
@@ -22,20 +22,20 @@ class ProgressIn(BaseModel):
 
 
 @router.get("/industries")
-def list_industries(_principal: PrincipalDep, locale: str = Query(default="en", max_length=8)) -> list[IndustryOut]:
+def list_industries(_principal: SetupScopeDep, locale: str = Query(default="en", max_length=8)) -> list[IndustryOut]:
     """The industries offered in the wizard, labelled in ``locale``."""
     return presets.list_industries(locale)
 
 
 @router.get("/voices")
-def list_voices(_principal: PrincipalDep, language: str = Query(default="en", max_length=8)) -> list[VoiceOut]:
+def list_voices(_principal: SetupScopeDep, language: str = Query(default="en", max_length=8)) -> list[VoiceOut]:
     """Voices that speak ``language``, its default first."""
     return presets.list_voices(language)
 
 
 @router.get("/preset/{industry}")
 def get_preset(
-    principal: PrincipalDep,
+    principal: SetupScopeDep,
     session: SessionDep,
     industry: str,
     locale: str = Query(default="en", max_length=8),
@@ -46,18 +46,18 @@ def get_preset(
 
 
 @router.get("/progress")
-def get_progress(principal: MemberDep, session: SessionDep) -> OnboardingProgress:
+def get_progress(principal: AssistantReadDep, session: SessionDep) -> OnboardingProgress:
     """Where the organisation is in the wizard."""
     return onboarding.get_progress(session, principal=principal)
 
 
 @router.post("/progress")
-def set_progress(body: ProgressIn, principal: WriterDep, session: SessionDep) -> OnboardingProgress:
+def set_progress(body: ProgressIn, principal: AssistantWriteDep, session: SessionDep) -> OnboardingProgress:
     """Move to a step; with ``industry``, apply that industry's preset to the assistant."""
     return onboarding.set_step(session, principal=principal, step=body.step, industry=body.industry, locale=body.locale)
 
 
 @router.post("/complete")
-def complete(principal: WriterDep, session: SessionDep) -> OnboardingProgress:
+def complete(principal: AssistantWriteDep, session: SessionDep) -> OnboardingProgress:
     """Finish the wizard: the assistant is on Vapi and the numbers are routed to it."""
     return onboarding.complete_onboarding(session, principal=principal)

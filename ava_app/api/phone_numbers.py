@@ -6,10 +6,10 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from ava_app.api.auth_deps import (
-    AdminDep,
     AdminUserDep,
-    MemberDep,
-    WriterDep,
+    AssistantAdminDep,
+    AssistantReadDep,
+    AssistantWriteDep,
 )
 from ava_app.api.deps import RowId, SessionDep
 from ava_app.services import phone_numbers
@@ -44,7 +44,7 @@ class TwilioVerifyOut(BaseModel):
 
 @router.get("/available")
 def available(
-    principal: WriterDep,
+    principal: AssistantWriteDep,
     session: SessionDep,
     country: str = Query(max_length=2),
     area_code: str | None = Query(default=None, max_length=5),
@@ -57,7 +57,7 @@ def available(
 
 
 @router.post("/provision", status_code=201)
-def provision(body: NumberChoice, principal: AdminDep, session: SessionDep) -> NumberOut:
+def provision(body: NumberChoice, principal: AssistantAdminDep, session: SessionDep) -> NumberOut:
     """Get a number (admins): a free Vapi number, or buy a Twilio number and connect it to Vapi."""
     return phone_numbers.provision_number(session, principal=principal, choice=body)
 
@@ -86,7 +86,7 @@ def import_twilio(body: TwilioImportIn, principal: AdminUserDep, session: Sessio
 
 @router.get("/my-numbers")
 def my_numbers(
-    principal: MemberDep,
+    principal: AssistantReadDep,
     session: SessionDep,
     include_released: bool = False,
 ) -> list[NumberOut]:
@@ -96,7 +96,7 @@ def my_numbers(
 
 @router.post("/{number_id}/configure")
 def configure(
-    principal: WriterDep,
+    principal: AssistantWriteDep,
     session: SessionDep,
     number_id: RowId,
     body: NumberConfig,
@@ -106,6 +106,6 @@ def configure(
 
 
 @router.delete("/{number_id}")
-def release(number_id: RowId, principal: AdminDep, session: SessionDep) -> NumberOut:
+def release(number_id: RowId, principal: AssistantAdminDep, session: SessionDep) -> NumberOut:
     """Release a number (admins): it stops ringing AVA; the record is kept as released."""
     return phone_numbers.release_number(session, principal=principal, number_id=number_id)

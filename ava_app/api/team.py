@@ -47,7 +47,15 @@ class OrganisationIn(BaseModel):
 
 class ApiKeyIn(BaseModel):
     name: str = Field(max_length=80)
-    role: str = Field(default="user", max_length=10)
+    role: str | None = Field(default=None, max_length=10, description="admin | user | viewer; default: from scopes")
+    scopes: list[str] | None = Field(
+        default=None,
+        max_length=10,
+        description="Any of " + ", ".join(api_keys.SCOPES) + "; default: the role's (a user key's without a role).",
+    )
+    expires_in_days: int | None = Field(
+        default=None, ge=1, le=api_keys.MAX_EXPIRY_DAYS, description="Days the key lives; omitted: never expires."
+    )
 
 
 class CurrentOrganisationOut(BaseModel):
@@ -212,7 +220,15 @@ def create_api_key(
     request: Request,
 ) -> ApiKeyCreated:
     """Create an API key; the key is in this response only."""
-    return api_keys.create_api_key(session, principal=principal, name=body.name, role=body.role, ip=client_ip(request))
+    return api_keys.create_api_key(
+        session,
+        principal=principal,
+        name=body.name,
+        role=body.role,
+        scopes=body.scopes,
+        expires_in_days=body.expires_in_days,
+        ip=client_ip(request),
+    )
 
 
 @router.get("/api-keys")

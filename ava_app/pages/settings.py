@@ -48,6 +48,7 @@ def section_card(title_key: str, hint_key: str, href: str, icon: str) -> rx.Comp
 
 def settings_page() -> rx.Component:
     audit = section_card("settings.audit", "settings.audit_hint", routes.SETTINGS_AUDIT, "scroll-text")
+    keys = section_card("settings.api_keys", "settings.api_keys_hint", routes.SETTINGS_API_KEYS, "key-round")
     integrations = section_card(
         "settings.integrations", "settings.integrations_hint", routes.SETTINGS_INTEGRATIONS, "plug"
     )
@@ -56,6 +57,7 @@ def settings_page() -> rx.Component:
             *[section_card(*section) for section in SECTIONS],
             rx.cond(AuthState.is_admin, audit),
             rx.cond(AuthState.is_admin, integrations),
+            rx.cond(AuthState.is_admin, keys),
             columns=rx.breakpoints(initial="1", sm="2"),
             spacing="4",
             width="100%",

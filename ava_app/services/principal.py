@@ -22,6 +22,8 @@ class Principal:
     role: str | None
     session_id: int | None = None
     api_key_id: int | None = None
+    # What an API key may call (``services.api_keys.SCOPES``); empty for people, whose role alone decides.
+    scopes: frozenset[str] = frozenset()
     # Operator of the deployment, not a tenant role: never implies any access to a tenant's data.
     is_platform_admin: bool = False
 

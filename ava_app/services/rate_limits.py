@@ -1,4 +1,4 @@
-"""Rate limits on login, magic links, SMS codes and refused webhooks.
+"""Rate limits on login, magic links, SMS codes, refused webhooks and API keys.
 
 ``limits`` library: memory by default, Redis when configured.
 """
@@ -40,13 +40,18 @@ RULES: dict[str, RateLimitItem] = {
     # Webhook requests refused for a missing or wrong secret or signature, per IP: a scanner guessing secrets. A
     # provider's valid webhooks never count (several calls' worth of them arrive per second from its addresses).
     "webhook_refused_ip": parse("60/minute"),
+    # Requests per API key (the key's id): from the settings (``AVA_API_KEY_REQUESTS_PER_MINUTE``), see ``_rule``.
+    "api_key": parse("120/minute"),
 }
 
 
 def _rule(name: str) -> RateLimitItem:
-    """The limit of ``name``; the signups per IP come from the settings (``AVA_SIGNUPS_PER_IP_HOUR``)."""
+    """The limit of ``name``; the signups per IP and the requests per API key come from the settings
+    (``AVA_SIGNUPS_PER_IP_HOUR``, ``AVA_API_KEY_REQUESTS_PER_MINUTE``)."""
     if name == "signup_ip":
         return parse(f"{get_settings().signups_per_ip_hour}/hour")
+    if name == "api_key":
+        return parse(f"{get_settings().api_key_requests_per_minute}/minute")
     return RULES[name]
 
 

@@ -262,12 +262,14 @@ async def test_api_key_authenticates_with_its_role_but_not_as_a_person(client, d
     listed = (await client.get("/api/v1/api-keys", headers=_auth(tokens))).json()
     assert "key" not in listed[0] and listed[0]["prefix"] == key[:12]
     key_auth = {"Authorization": f"Bearer {key}"}
-    assert (await client.get("/api/v1/team/members", headers=key_auth)).status_code == 200
+    assert (await client.get("/api/v1/calls", headers=key_auth)).status_code == 200
+    # Team routes name no scope: they are for people.
+    assert (await client.get("/api/v1/team/members", headers=key_auth)).json()["error"] == "user_required"
     assert (await client.get("/api/v1/auth/me", headers=key_auth)).status_code == 403
     minted = await client.post("/api/v1/api-keys", headers=key_auth, json={"name": "More", "role": "admin"})
     assert minted.status_code == 403
     assert (await client.delete(f"/api/v1/api-keys/{created.json()['id']}", headers=_auth(tokens))).status_code == 204
-    assert (await client.get("/api/v1/team/members", headers=key_auth)).status_code == 401
+    assert (await client.get("/api/v1/calls", headers=key_auth)).status_code == 401
 
 
 async def test_audit_log_records_logins(client, db):

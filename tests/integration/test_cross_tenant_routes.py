@@ -25,10 +25,11 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import routing
+from sqlmodel import select
 
 from ava_app.api.app import create_api
-from ava_app.models import Call
-from ava_app.services import api_keys, assistants, call_blocking, download_links, rate_limits
+from ava_app.models import Call, WebhookEndpoint
+from ava_app.services import api_keys, assistants, call_blocking, download_links, rate_limits, webhooks_out
 from ava_app.services.calls import CallFilters
 from tests.unit.test_assistants import TENANT_TWILIO_SID, TENANT_TWILIO_TOKEN, providers
 from tests.unit.test_state_tenant_isolation import (
@@ -107,7 +108,16 @@ def _configure_attempts(a: Organisation, b: Organisation, _db) -> list[Attempt]:
     return [*taken, routed]
 
 
+def _endpoints_of(a: Organisation, db) -> list[Attempt]:
+    # A's webhook endpoint is made by the sweep itself, before its snapshot.
+    rows = db.exec(select(WebhookEndpoint.id).where(WebhookEndpoint.tenant_id == a.tenant_id)).all()
+    return [Attempt({"endpoint_id": endpoint_id}) for endpoint_id in rows]
+
+
 ID_ROUTES: dict[tuple[str, str], Callable[[Organisation, Organisation, Any], list[Attempt]]] = {
+    ("DELETE", "/api/v1/webhook-endpoints/{endpoint_id}"): lambda a, b, db: _endpoints_of(a, db),
+    ("POST", "/api/v1/webhook-endpoints/{endpoint_id}/test"): lambda a, b, db: _endpoints_of(a, db),
+    ("GET", "/api/v1/webhook-endpoints/{endpoint_id}/deliveries"): lambda a, b, db: _endpoints_of(a, db),
     ("DELETE", "/api/v1/auth/sessions/{session_id}"): lambda a, b, db: [
         Attempt({"session_id": s}) for s in a.session_ids
     ],
@@ -135,6 +145,10 @@ ID_ROUTES: dict[tuple[str, str], Callable[[Organisation, Organisation, Any], lis
 
 def _no_items(response: httpx.Response) -> None:
     assert response.json()["items"] == [], response.text
+
+
+def _no_endpoints(response: httpx.Response) -> None:
+    assert response.json() == [], response.text
 
 
 def _header_only(response: httpx.Response) -> None:
@@ -187,6 +201,10 @@ OWN_ROUTES: dict[tuple[str, str], Callable[[Organisation, Organisation], list[At
     ("GET", "/api/v1/orgs/current/audit"): lambda a, b: [Attempt()],
     ("POST", "/api/v1/api-keys"): lambda a, b: [Attempt(json={"name": "Beta till"})],
     ("GET", "/api/v1/api-keys"): lambda a, b: [Attempt()],
+    ("GET", "/api/v1/webhook-endpoints"): lambda a, b: [Attempt(expect=frozenset({200}), check=_no_endpoints)],
+    ("POST", "/api/v1/webhook-endpoints"): lambda a, b: [
+        Attempt(json={"url": "https://beta.example.com/hook", "event_types": ["call.ended"]}, expect=frozenset({201}))
+    ],
     ("GET", "/api/v1/integrations"): lambda a, b: [Attempt()],
     ("GET", "/api/v1/admin/dead-letters"): lambda a, b: [Attempt(expect=frozenset({403}))],
     ("POST", "/api/v1/integrations/{provider}/test"): lambda a, b: [
@@ -300,6 +318,9 @@ def _verdict(method: str, path: str, attempt: Attempt, response: httpx.Response,
 async def test_organisation_b_cannot_reach_organisation_a_through_any_route(client, engine, db, organisations):
     a, b = organisations
     key_b = api_keys.create_api_key(db, principal=b.principal, name="Beta back office", role="admin")
+    webhooks_out.create_endpoint(
+        db, principal=a.principal, url="https://alpha-only.example.com/hook", event_types=["call.ended"]
+    )
     before = snapshot(engine, a)
     session = {"Authorization": f"Bearer {b.admin.access_token}"}
     key = {"Authorization": f"Bearer {key_b.key}"}

@@ -15,8 +15,9 @@ from ava_app.settings import get_settings
 # No session token at all: the browser's login is an httpOnly cookie (services.browser_sessions).
 OWN_SESSION: set[str] = set()
 # A secret the admin just asked for and must copy (a webhook endpoint's signing secret, when it is created or
-# rotated): sent once, cleared when dismissed or the page is opened again, never read back from the database.
-SHOWN_ONCE = {"WebhooksState.shown_secret"}
+# rotated; a new API key): sent once, cleared when dismissed or the page is opened again, never read back from the
+# database.
+SHOWN_ONCE = {"WebhooksState.shown_secret", "ApiKeysState.shown_key"}
 SECRET_NAME = re.compile(r"password(?!_busy)|token|secret|hash|api_key|otp|sms_code|auth_code|private", re.I)
 
 

@@ -11,6 +11,7 @@ tests/integration/test_cross_tenant_routes.py.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 import json
@@ -35,6 +36,7 @@ import ava_app.state.test_call as test_call_state
 from ava_app.api import downloads
 from ava_app.db import session_scope
 from ava_app.models import (
+    ApiKey,
     AuditLog,
     AuthSession,
     Call,
@@ -71,6 +73,7 @@ from ava_app.services.providers import twilio
 from ava_app.services.tokens import hash_secret
 from ava_app.state import assistant as assistant_state
 from ava_app.state.account import PhoneState
+from ava_app.state.api_keys import ApiKeysState
 from ava_app.state.assistant import AssistantFormState, AssistantState
 from ava_app.state.auth import AuthState
 from ava_app.state.blocked_callers import BlockedCallersState
@@ -582,6 +585,9 @@ COVERED_HANDLERS = {
     "PrivacyState.erase_caller",
     "PrivacyState.request_org_deletion",
     "PrivacyState.cancel_org_deletion",
+    "ApiKeysState.load_api_keys",
+    "ApiKeysState.create_key",
+    "ApiKeysState.revoke_key",
     "WebhooksState.load_webhooks",
     "WebhooksState.add_endpoint",
     "WebhooksState.rotate_secret",
@@ -1719,3 +1725,49 @@ async def test_webhook_events_reach_the_callers_organisation_only(world, engine,
     assert_nothing_of(a, state)
     assert "a-only.example.com" not in visible_text(state)
     assert_unchanged(engine, a, before)
+
+
+async def test_api_key_events_reach_the_callers_organisation_only(world, engine, db):
+    """B's admin lists and revokes by A's key id: nothing of A's is shown or changed; B's own key is created (shown
+    once) and revoked. B's viewer can neither list nor create keys."""
+    a, b = world.a, world.b
+    state = state_of(ApiKeysState, b)
+    assert await run(state, "open_api_keys") == ["handler:ApiKeysState.load_api_keys"]
+    assert await run(state, "load_api_keys") == []
+    assert state.keys == [] and state.keys_loaded and not state.keys_admin_only
+    await run(state, "ask_revoke", str(a.api_key_ids[0]), "Alpha CRM")
+    assert await run(state, "revoke_key") == ["toast:error"]
+    assert_unchanged(engine, a, world.before)
+
+    await run(state, "open_create")
+    await run(state, "set_new_name", "Beta till")
+    await run(state, "toggle_scope", "calls:write", True)
+    await run(state, "set_new_expiry", "30")
+    assert await run(state, "create_key") == ["handler:ApiKeysState.load_api_keys"]
+    assert state.shown_key.startswith("ava_") and not state.create_open
+    await run(state, "load_api_keys")
+    [mine] = state.keys
+    assert (mine["name"], mine["scopes"], mine["created_by"]) == ("Beta till", "calls:read, calls:write", "Beta Owner")
+    assert mine["expires"] != "Never" and mine["revocable"] == "yes"
+    mine_row = db.get(ApiKey, int(mine["id"]))
+    assert mine_row.tenant_id == b.tenant_id and mine_row.expires_at is not None
+    await run(state, "ask_revoke", mine["id"], mine["name"])
+    assert await run(state, "revoke_key") == ["handler:ApiKeysState.load_api_keys", "toast:success"]
+    await run(state, "load_api_keys")
+    assert [row["revocable"] for row in state.keys] == [""]
+    await run(state, "open_api_keys")
+    assert state.shown_key == ""
+    assert_nothing_of(a, state)
+    assert "Alpha CRM" not in visible_text(state)
+    assert_unchanged(engine, a, world.before)
+
+    viewer = make_user(db, tenant=db.get(Tenant, b.tenant_id), role="viewer")
+    viewer_login = accounts.start_session(db, user=viewer, ip="", user_agent="test", tenant_id=b.tenant_id)
+    viewer_state = state_of(ApiKeysState, dataclasses.replace(b, admin=viewer_login))
+    assert await run(viewer_state, "load_api_keys") == []
+    assert viewer_state.keys_admin_only and viewer_state.keys == []
+    keys_before = len(db.exec(select(ApiKey)).all())
+    await run(viewer_state, "set_new_name", "Viewer key")
+    assert await run(viewer_state, "create_key") == ["toast:error"]
+    assert viewer_state.shown_key == ""
+    assert len(db.exec(select(ApiKey)).all()) == keys_before
