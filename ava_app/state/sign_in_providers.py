@@ -17,10 +17,17 @@ from ava_app.i18n import CATALOGUES, translate
 from ava_app.services import sign_in_providers
 from ava_app.services.errors import DomainError
 from ava_app.services.providers import oidc
+from ava_app.settings import get_settings
 from ava_app.state.account import SignupState
 from ava_app.state.auth import AuthState
 
 BINDING_COOKIE = "ava_sign_in"
+
+
+def _absolute(path: str) -> str:
+    """A full URL at AVA's public address: the page's router leaves it to the browser (a real navigation, which the
+    start route needs), and the provider's callback comes back to that same address with the binding cookie."""
+    return get_settings().public_url + path
 
 
 def _error_key(code: str) -> str:
@@ -31,7 +38,8 @@ def _error_key(code: str) -> str:
 class ProviderSignInState(AuthState):
     """The provider buttons, and a sign-in the provider vouched for that waits on this page."""
 
-    providers: list[dict] = []  # id, label, href (the start route for this page's intent)
+    offered: list[str] = []  # the providers configured (or emulated) here
+    intent: str = "login"  # login | signup: what the buttons start
     outcome: str = ""  # "" | confirm_link | new
     provider_label: str = ""
     pending_email: str = ""
@@ -51,14 +59,19 @@ class ProviderSignInState(AuthState):
         return morsel.value[:200] if morsel is not None else ""
 
     def _offer(self, intent: str) -> None:
+        self.offered, self.intent = oidc.offered_providers(), intent
+
+    @rx.var
+    def providers(self) -> list[dict]:
+        """The buttons: each offered provider's label and start link, in the reader's language."""
         lang = self.lang or "en"
-        self.providers = [
+        return [
             {
                 "id": provider,
                 "label": translate(f"signin.continue_{provider}", lang),
-                "href": routes.sign_in_start(provider, intent=intent, lang=lang),
+                "href": _absolute(routes.sign_in_start(provider, intent=self.intent, lang=lang)),
             }
-            for provider in oidc.offered_providers()
+            for provider in self.offered
         ]
 
     @rx.event
@@ -183,7 +196,7 @@ class LinkedAccountsState(AuthState):
                     else translate("security.provider_not_linked", lang)
                 ),
                 "can_link": provider in offered,
-                "link_href": routes.sign_in_start(provider, intent="link", lang=lang),
+                "link_href": _absolute(routes.sign_in_start(provider, intent="link", lang=lang)),
             }
             for provider in oidc.PROVIDERS
             if provider in offered or provider in mine

@@ -40,6 +40,7 @@ with warnings.catch_warnings():
 
 PROVIDERS = calendar_oauth.PROVIDERS
 SIGN_IN_SCOPES = ("openid", "email", "profile")
+GOOGLE_ISSUER = "https://accounts.google.com"
 LABELS = {"google": "Google", "microsoft": "Microsoft"}
 METADATA_SECONDS = 3600
 CLOCK_LEEWAY = 120
@@ -209,7 +210,9 @@ def verify_id_token(
         expected = issuer.replace("{tenantid}", tid)
         if endpoints.microsoft_tenant not in MICROSOFT_ANY_TENANT and tid != endpoints.microsoft_tenant:
             raise SignInRefused(reason="tenant")
-    if claims.get("iss") != expected:
+    # Google documents both spellings of its issuer, with and without the scheme.
+    accepted = {expected, expected.removeprefix("https://")} if expected == GOOGLE_ISSUER else {expected}
+    if claims.get("iss") not in accepted:
         raise SignInRefused(reason="issuer")
     if isinstance(claims.get("aud"), list) and claims.get("azp") not in (None, endpoints.client_id):
         raise SignInRefused(reason="azp")
