@@ -11,10 +11,17 @@ from ava_app.state.sign_in_providers import ProviderSignInState
 def _provider_button(provider: rx.Var) -> rx.Component:
     # A link styled as a button: the start route is a navigation (it answers with the provider's page).
     return rx.button(
-        rx.el.a(provider["label"], href=provider["href"], data_provider=provider["id"]),
+        rx.el.a(
+            provider["label"],
+            href=provider["href"],
+            data_provider=provider["id"],
+            # A document load, not the page router: the start route answers with a redirect to the provider.
+            custom_attrs={"reloadDocument": True},
+        ),
         as_child=True,
         variant="outline",
         color_scheme="gray",
+        high_contrast=True,
         size="3",
         width="100%",
     )

@@ -35,7 +35,11 @@ def linked_account_row(row: dict) -> rx.Component:
                 rx.cond(
                     row["can_link"],
                     rx.button(
-                        rx.el.a(t("security.provider_link"), href=row["link_href"]),
+                        rx.el.a(
+                            t("security.provider_link"),
+                            href=row["link_href"],
+                            custom_attrs={"reloadDocument": True},  # a document load: the route redirects
+                        ),
                         as_child=True,
                         variant="soft",
                         aria_label=t("security.provider_link") + " " + row["label"].to(str),
