@@ -325,3 +325,34 @@ async def test_an_organisation_cannot_touch_another_users_provider_accounts(api,
         landed(await continue_with(tab, "microsoft", email="a@a.example"))  # A's own address: waits for A's login
         assert sign_in_providers.link_after_login(db, binding=binding(tab), user_id=b.user_id, tenant_id=None) == ""
     assert len(db.exec(select(UserIdentity)).all()) == 1
+
+
+async def test_rotated_provider_keys_are_fetched_again(api, db):
+    from ava_app.sandbox.calendars.identity import new_signing_key
+
+    async with browser(api) as tab:
+        landed(await continue_with(tab, "google", email="ana@gmail.example"))  # caches the key set
+    calendars.google_emulator().oauth.signing_key = new_signing_key()  # Google rotates its keys
+    async with browser(api) as tab:
+        path, params = landed(await continue_with(tab, "google", email="ana@gmail.example"))
+        assert (path, params) == ("/signup", {"signin": "1"})
+
+
+async def test_an_attempt_past_its_time_is_refused(api, db):
+    async with browser(api) as tab:
+        started = await tab.get("/api/v1/auth/oidc/google/start")
+        assert started.status_code == 303
+        row = db.exec(select(SignInAttempt)).one()
+        row.expires_at = row.created_at  # ten minutes later
+        db.add(row)
+        db.commit()
+        picker = await tab.get(started.headers["location"])
+        request_id = re.search(r'name="request" value="([^"]+)"', picker.text)
+        action = re.search(r'<form method="post" action="([^"]+)"', picker.text)
+        back = await tab.post(
+            action.group(1),
+            data={"request": request_id.group(1), "decision": "allow", "email": "x@y.example", "email_verified": "1"},
+        )
+        path, params = landed(await tab.get(back.headers["location"]))
+    assert (path, params) == ("/login", {"signin_error": "sign_in_expired"})
+    assert db.exec(select(SignInAttempt)).all() == []

@@ -132,3 +132,24 @@ def test_microsoft_refuses_another_directory_when_one_is_configured():
         verify(ms_token(), endpoints=one_directory, issuer=MICROSOFT_ISSUER)
     allowed = replace(MICROSOFT, microsoft_tenant=emulated.SANDBOX_TENANT_ID)
     assert verify(ms_token(), endpoints=allowed, issuer=MICROSOFT_ISSUER).email == "ana@salon.example"
+
+
+def test_buttons_show_only_for_configured_or_emulated_providers():
+    from ava_app.services.providers.oidc import offered_providers, sign_in_endpoints
+    from ava_app.settings import get_settings
+
+    dev = get_settings().model_copy(update={"env": "dev", "google_client_id": "", "microsoft_client_id": ""})
+    assert offered_providers(dev) == ["google", "microsoft"]  # both emulated
+    prod = dev.model_copy(update={"env": "prod", "google_client_id": "real-id", "google_client_secret": "real-secret"})
+    assert offered_providers(prod) == ["google"]  # Microsoft has no client: no button, no emulator
+    google = sign_in_endpoints("google", settings=prod)
+    assert google.discovery_url == "https://accounts.google.com/.well-known/openid-configuration"
+    assert google.client_id == "real-id" and not google.sandbox
+    one_directory = prod.model_copy(
+        update={"microsoft_client_id": "m-id", "microsoft_client_secret": "m-secret", "microsoft_tenant": "contoso-id"}
+    )
+    microsoft = sign_in_endpoints("microsoft", settings=one_directory)
+    assert microsoft.discovery_url == (
+        "https://login.microsoftonline.com/contoso-id/v2.0/.well-known/openid-configuration"
+    )
+    assert microsoft.microsoft_tenant == "contoso-id"
