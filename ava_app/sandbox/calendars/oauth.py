@@ -4,6 +4,9 @@ It behaves as ``docs/contracts/google-calendar.md`` and ``microsoft-graph-calend
 with "Allow" and "Deny" (English or French), codes valid ten minutes and once, the PKCE verifier checked, refresh
 tokens that stop working once revoked (``invalid_grant``), and access tokens that expire. State is kept in memory, per
 process; tests read and change it through the ``OAuthServer`` object.
+
+A sign-in request (``openid`` in the scope and a ``nonce``) gets the identity picker instead of the consent page, and
+its code's token answer an id_token; discovery and the key set are served here too (``identity.py``).
 """
 
 from __future__ import annotations
