@@ -61,6 +61,7 @@ from ava_app.state.phone_numbers import NumberFlowState, PhoneNumbersState
 from ava_app.state.privacy import PrivacyState
 from ava_app.state.reach import ReachState
 from ava_app.state.settings import AuditState, ProfileState, SecurityState
+from ava_app.state.sign_in_providers import LinkedAccountsState, ProviderSignInState
 from ava_app.state.tab_handover import hand_over_tabs_of_dead_processes
 from ava_app.state.team import InviteState, TeamState
 from ava_app.state.text_back import TextBackState
@@ -98,8 +99,18 @@ PUBLIC = [I18nState.detect_language, AuthState.redirect_if_logged_in]
 SIGNED_IN = [I18nState.detect_language, AuthState.require_login]
 
 app.add_page(landing_page, route=routes.INDEX, title="AVA · The AI receptionist for small businesses", on_load=PUBLIC)
-app.add_page(login_page, route=routes.LOGIN, title="AVA · Log in", on_load=[*PUBLIC, LoginState.reset_form])
-app.add_page(signup_page, route=routes.SIGNUP, title="AVA · Sign up", on_load=[*PUBLIC, SignupState.reset_form])
+app.add_page(
+    login_page,
+    route=routes.LOGIN,
+    title="AVA · Log in",
+    on_load=[*PUBLIC, LoginState.reset_form, ProviderSignInState.load_login],
+)
+app.add_page(
+    signup_page,
+    route=routes.SIGNUP,
+    title="AVA · Sign up",
+    on_load=[*PUBLIC, SignupState.reset_form, ProviderSignInState.load_signup],
+)
 app.add_page(
     forgot_password_page,
     route=routes.FORGOT_PASSWORD,
@@ -148,7 +159,7 @@ app.add_page(
     security_page,
     route=routes.SETTINGS_SECURITY,
     title="AVA · Security",
-    on_load=[*SIGNED_IN, SecurityState.load_sessions],
+    on_load=[*SIGNED_IN, SecurityState.load_sessions, LinkedAccountsState.load_linked],
 )
 app.add_page(
     business_page,

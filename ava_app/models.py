@@ -794,3 +794,53 @@ class BlockedCaller(SQLModel, table=True):
     value: str = Field(max_length=20)
     is_prefix: bool = False
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class UserIdentity(SQLModel, table=True):
+    """A Google or Microsoft account that signs in as a user (OpenID Connect ``sub`` at that provider).
+
+    One AVA user per provider account (unique per provider and subject), and one account per provider per user.
+    ``email`` is what the provider said when it was linked (shown in settings; never used to find the user).
+    """
+
+    __table_args__ = (
+        UniqueConstraint("provider", "subject", name="uq_useridentity_provider_subject"),
+        UniqueConstraint("user_id", "provider", name="uq_useridentity_user_provider"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    provider: str = Field(max_length=10)
+    subject: str = Field(max_length=255)
+    email: str = Field(default="", max_length=320)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+
+
+class SignInAttempt(SQLModel, table=True):
+    """One "Continue with Google/Microsoft" under way, bound to the browser that started it.
+
+    Started: the hashes of the OAuth ``state``, of the ``nonce`` and of a cookie of the browser (``binding_hash``),
+    the PKCE verifier (encrypted), and, to link a provider to an account, the login session asking. Once the
+    provider's answer is verified, ``stage`` becomes ``verified`` with the identity it vouched for and the
+    ``outcome`` the pages act on (``new``: sign up; ``confirm_link``: prove the account ``user_id`` first;
+    ``signed_in``: a linked identity). Used once, and only until ``expires_at``.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    state_hash: str = Field(max_length=64, unique=True)
+    binding_hash: str = Field(max_length=64, index=True)
+    nonce_hash: str = Field(max_length=64)
+    provider: str = Field(max_length=10)
+    intent: str = Field(max_length=10)  # login | signup | link
+    stage: str = Field(default="started", max_length=10)  # started | verified
+    outcome: str = Field(default="", max_length=20)
+    user_id: int | None = Field(default=None, foreign_key="user.id", ondelete="CASCADE")
+    session_id: int | None = Field(default=None, foreign_key="authsession.id", ondelete="CASCADE")
+    verifier_encrypted: str = Field(sa_column=Column(Text, nullable=False))
+    subject: str = Field(default="", max_length=255)
+    email: str = Field(default="", max_length=320)
+    email_verified: bool = False
+    name: str = Field(default="", max_length=120)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime

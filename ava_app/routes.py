@@ -57,6 +57,7 @@ TWILIO_VOICE_WEBHOOK = "/webhooks/twilio/voice"
 TWILIO_STATUS_WEBHOOK = "/webhooks/twilio/status"
 # Calendar connections: the browser is sent to CALENDAR_CONNECT, the provider sends it back to CALENDAR_CALLBACK.
 CALENDAR_CONNECTIONS = "/calendar"
+SIGN_IN_PROVIDERS = "/auth/oidc"
 TWILIO_SMS_WEBHOOK = "/webhooks/twilio/sms"
 # "Block this caller" from a summary email: a confirmation page (GET), then the block itself (POST).
 BLOCK_CALLER_LINK = "/block-caller"
@@ -116,3 +117,13 @@ def calendar_connect(provider: str, *, lang: str = "") -> str:
 def calendar_callback(provider: str) -> str:
     """The redirect URI registered with the provider: its answer to a connection comes back here."""
     return api(f"{CALENDAR_CONNECTIONS}/{provider}/callback")
+
+
+def sign_in_start(provider: str, *, intent: str, lang: str = "") -> str:
+    """Where "Continue with Google / Microsoft" (or "Link") sends the browser: it answers with the provider's page."""
+    return with_query(api(f"{SIGN_IN_PROVIDERS}/{provider}/start"), intent=intent, **({"lang": lang} if lang else {}))
+
+
+def sign_in_callback(provider: str) -> str:
+    """The sign-in redirect URI registered with the provider: its answer to a sign-in comes back here."""
+    return api(f"{SIGN_IN_PROVIDERS}/{provider}/callback")

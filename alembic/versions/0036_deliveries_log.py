@@ -2,7 +2,7 @@
 indexes that read a business's newest messages first
 
 Revision ID: 0036
-Revises: 0032
+Revises: 0035
 Create Date: 2026-12-06
 
 Messages already sent get a purpose from what is known of them: one-time links mark account emails, and the outbox keys
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0036"
-down_revision: Union[str, Sequence[str], None] = "0032"
+down_revision: Union[str, Sequence[str], None] = "0035"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

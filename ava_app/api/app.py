@@ -22,6 +22,7 @@ from ava_app.api import (
     notifications,
     onboarding,
     phone_numbers,
+    sign_in_providers,
     team,
     twilio_webhooks,
     webhook_endpoints,
@@ -44,6 +45,7 @@ V1_ROUTERS: list = [
     team.router,
     integrations.router,
     calendar_connections.router,
+    sign_in_providers.router,
     business.router,
     notifications.router,
     calls.router,
@@ -126,9 +128,11 @@ def _mount_sandbox_emulators(api: FastAPI) -> None:
 def _mount_calendar_emulators(api: FastAPI) -> None:
     """The Google and Microsoft emulators (dev only, for the providers without an OAuth client configured).
 
-    Each knows this installation's sandbox OAuth client and AVA's callback as its one registered redirect URI.
+    Each knows this installation's sandbox OAuth client and AVA's callbacks (calendar and sign-in) as its registered
+    redirect URIs, and signs id_tokens with this installation's key.
     """
     from ava_app.sandbox.calendars import google_emulator, microsoft_emulator
+    from ava_app.sandbox.calendars.identity import installation_signing_key
     from ava_app.services.providers.sandbox_keys import sandbox_oauth_client
 
     settings = get_settings()
@@ -142,9 +146,11 @@ def _mount_calendar_emulators(api: FastAPI) -> None:
         emulator = emulator_of()
         client = sandbox_oauth_client(provider, settings)
         for origin in settings.allowed_origins:
-            emulator.oauth.register(
-                client_id=client.client_id,
-                client_secret=client.client_secret,
-                redirect_uri=origin + routes.calendar_callback(provider),
-            )
+            for callback in (routes.calendar_callback(provider), routes.sign_in_callback(provider)):
+                emulator.oauth.register(
+                    client_id=client.client_id, client_secret=client.client_secret, redirect_uri=origin + callback
+                )
+        # Sign-in: id_tokens signed with this installation's key, issued by the emulator at AVA's public address.
+        emulator.oauth.signing_key = installation_signing_key(settings.data_dir)
+        emulator.oauth.issuer = settings.public_url + prefix + ("/{tenantid}/v2.0" if provider == "microsoft" else "")
         api.mount(prefix, emulator.app())

@@ -8,8 +8,10 @@ from ava_app import routes
 from ava_app.components.forms import form_alert, form_field, sms_code_field
 from ava_app.components.i18n import t
 from ava_app.components.layout import public_layout
+from ava_app.components.sign_in_buttons import confirm_link_notice, provider_buttons, sign_in_error
 from ava_app.state.account import LoginState
 from ava_app.state.auth import AuthState
+from ava_app.state.sign_in_providers import ProviderSignInState
 
 
 def password_form() -> rx.Component:
@@ -107,6 +109,8 @@ def login_page() -> rx.Component:
     return public_layout(
         rx.heading(t("login.title"), size="6"),
         rx.text(t("login.subtitle"), color_scheme="gray", size="2"),
+        sign_in_error(),
+        rx.cond(ProviderSignInState.outcome == "confirm_link", confirm_link_notice(), provider_buttons()),
         rx.segmented_control.root(
             rx.segmented_control.item(t("login.with_password"), value="password"),
             rx.segmented_control.item(t("login.with_magic_link"), value="magic"),

@@ -1,4 +1,5 @@
-"""/settings/security: where the user is logged in, and logging a device out."""
+"""/settings/security: where the user is logged in, logging a device out, and the Google / Microsoft accounts
+linked for sign-in."""
 
 from __future__ import annotations
 
@@ -9,6 +10,65 @@ from ava_app.components.forms import confirm_dialog
 from ava_app.components.i18n import t
 from ava_app.components.layout import app_layout
 from ava_app.state.settings import SecurityState
+from ava_app.state.sign_in_providers import LinkedAccountsState
+
+
+def linked_account_row(row: dict) -> rx.Component:
+    return rx.card(
+        rx.flex(
+            rx.vstack(
+                rx.text(row["label"], weight="bold", size="3"),
+                rx.text(row["status"], size="2", color_scheme="gray", overflow_wrap="anywhere"),
+                spacing="1",
+                min_width="0",
+                flex="1",
+            ),
+            rx.cond(
+                row["linked"],
+                rx.button(
+                    t("security.provider_unlink"),
+                    variant="soft",
+                    color_scheme="red",
+                    on_click=LinkedAccountsState.unlink(row["provider"]),
+                    aria_label=t("security.provider_unlink") + " " + row["label"].to(str),
+                ),
+                rx.cond(
+                    row["can_link"],
+                    rx.button(
+                        rx.el.a(
+                            t("security.provider_link"),
+                            href=row["link_href"],
+                            custom_attrs={"reloadDocument": True},  # a document load: the route redirects
+                        ),
+                        as_child=True,
+                        variant="soft",
+                        aria_label=t("security.provider_link") + " " + row["label"].to(str),
+                    ),
+                ),
+            ),
+            gap="12px",
+            align="center",
+            justify="between",
+            wrap="wrap",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def linked_accounts() -> rx.Component:
+    """Google and Microsoft accounts that sign in to this AVA account (only when one is offered or linked)."""
+    return rx.cond(
+        LinkedAccountsState.linked.length() > 0,
+        rx.vstack(
+            rx.heading(t("security.providers_title"), size="4", as_="h2"),
+            rx.text(t("security.providers_subtitle"), color_scheme="gray", size="2"),
+            rx.foreach(LinkedAccountsState.linked, linked_account_row),
+            spacing="3",
+            width="100%",
+            max_width="800px",
+        ),
+    )
 
 
 def session_row(row: dict) -> rx.Component:
@@ -62,12 +122,14 @@ def session_row(row: dict) -> rx.Component:
 
 def security_page() -> rx.Component:
     return app_layout(
+        rx.heading(t("security.sessions_title"), size="4", as_="h2"),
         rx.text(t("security.subtitle"), color_scheme="gray", size="2"),
         rx.cond(
             SecurityState.loaded,
             rx.vstack(rx.foreach(SecurityState.sessions, session_row), spacing="3", width="100%", max_width="800px"),
             rx.spinner(),
         ),
+        linked_accounts(),
         confirm_dialog(
             open=SecurityState.confirm_session_id != 0,
             title=t("security.confirm_title"),

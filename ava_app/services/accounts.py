@@ -27,6 +27,7 @@ from ava_app.models import (
     RefreshToken,
     Tenant,
     User,
+    UserIdentity,
     WebhookSecret,
     as_utc,
     utcnow,
@@ -401,7 +402,10 @@ def _undo_unproven_setup(session: Session, *, user: User) -> dict[str, int]:
         ).rowcount
         if provider == "vapi":
             session.execute(delete(WebhookSecret).where(col(WebhookSecret.tenant_id) == tenant_id))
+    # A Google or Microsoft account linked before the address was proven could be anyone's: it goes too.
+    identities = session.exec(delete(UserIdentity).where(col(UserIdentity.user_id) == user.id)).rowcount
     return {
+        "identities_removed": identities,
         "api_keys_revoked": keys,
         "invites_revoked": pending,
         "members_removed": members,
@@ -474,10 +478,48 @@ def signup(
         # Signup must log the new account in, so it cannot hide that the email is taken; the IP limit above
         # keeps this from being used to test addresses in bulk.
         raise Conflict("An account already exists for this email. Log in instead.", code="email_taken")
+    user, tenant = create_account(
+        session,
+        name=name,
+        email=normalized,
+        password_hash=hash_password(password),
+        organisation_name=organisation_name,
+        industry=industry,
+        locale=locale,
+        timezone=timezone,
+        country=country,
+    )
+    result = start_session(
+        session, user=user, ip=ip, user_agent=user_agent, tenant_id=tenant.id, action="signup", method="password"
+    )
+    _send_verification(session, user=user)
+    return result
+
+
+def create_account(
+    session: Session,
+    *,
+    name: str,
+    email: str,
+    password_hash: str | None,
+    organisation_name: str,
+    industry: str | None,
+    locale: str,
+    timezone: str | None,
+    country: str | None,
+    email_verified: bool = False,
+) -> tuple[User, Tenant]:
+    """The user and their organisation (as admin) of a signup, flushed, not committed; fields already checked.
+
+    ``password_hash`` is None for an account that signs in with a provider; ``email_verified`` when the provider
+    vouched for the address.
+    """
     region = regional.from_browser(timezone, locale, country=country)
     language = (locale or "").replace("_", "-").split("-")[0].strip().lower()
     language = language if language in LOCALES else region.language
-    user = User(email=normalized, name=name.strip()[:120], password_hash=hash_password(password), locale=language)
+    user = User(email=email, name=name.strip()[:120], password_hash=password_hash, locale=language)
+    if email_verified:
+        user.email_verified_at = utcnow()
     tenant = Tenant(name=organisation_name.strip()[:120], industry=industry)
     regional.apply(tenant, region)
     session.add(user)
@@ -485,11 +527,12 @@ def signup(
     session.flush()
     assert user.id is not None and tenant.id is not None, "the flush gave both their ids"
     session.add(Membership(user_id=user.id, tenant_id=tenant.id, role="admin"))
-    result = start_session(
-        session, user=user, ip=ip, user_agent=user_agent, tenant_id=tenant.id, action="signup", method="password"
-    )
+    return user, tenant
+
+
+def send_verification(session: Session, *, user: User) -> None:
+    """Email the address-verification link (commits the one-time token first)."""
     _send_verification(session, user=user)
-    return result
 
 
 def login(session: Session, *, email: str, password: str, ip: str = "", user_agent: str = "") -> AuthResult:

@@ -59,6 +59,8 @@ ACTIONS = (
     "caller_blocked",
     "caller_unblocked",
     "withheld_blocking_changed",
+    "identity_linked",
+    "identity_unlinked",
 )
 
 

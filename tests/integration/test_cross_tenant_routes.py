@@ -83,6 +83,11 @@ PUBLIC_ROUTES = {
     # provider's state and that binding finish it (tests/integration/test_calendar_connections_api.py).
     ("GET", "/api/v1/calendar/{provider}/connect"),
     ("GET", "/api/v1/calendar/{provider}/callback"),
+    # Sign in with Google / Microsoft: browser navigations whose credential is the provider's verified answer in the
+    # browser that started it; linking is bound to the login session (tests/integration/test_sign_in_providers_api.py,
+    # test_an_organisation_cannot_touch_another_users_provider_accounts).
+    ("GET", "/api/v1/auth/oidc/{provider}/start"),
+    ("GET", "/api/v1/auth/oidc/{provider}/callback"),
 }
 DOWNLOAD_ROUTES = {
     ("GET", "/api/v1/downloads/recording/{call_id}"),

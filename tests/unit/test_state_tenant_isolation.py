@@ -46,6 +46,7 @@ from ava_app.models import (
     PhoneNumber,
     Tenant,
     User,
+    UserIdentity,
     utcnow,
 )
 from ava_app.services import (
@@ -91,6 +92,7 @@ from ava_app.state.phone_numbers import NumberFlowState, PhoneNumbersState
 from ava_app.state.privacy import PrivacyState
 from ava_app.state.reach import ReachState
 from ava_app.state.settings import AuditState, ProfileState, SecurityState
+from ava_app.state.sign_in_providers import LinkedAccountsState
 from ava_app.state.staff_editor import StaffEditorState
 from ava_app.state.team import TeamState
 from ava_app.state.text_back import TextBackState
@@ -502,6 +504,11 @@ def world(engine, db, jobs, providers, monkeypatch) -> World:
 # Handlers with no signed-in tenant to cross: their only input is what a visitor types or a token from an email.
 PUBLIC_HANDLERS = {
     "AuthState.login_with_password",
+    # Sign in with Google / Microsoft: the browser's binding cookie and the provider's verified answer are the input
+    # (tests/integration/test_sign_in_providers_api.py).
+    "ProviderSignInState.load_login",
+    "ProviderSignInState.load_signup",
+    "ProviderSignInState.finish_signup",
     "SignupState.signup",
     "LoginState.send_magic_link",
     "LoginState.send_sms_code",
@@ -612,6 +619,8 @@ COVERED_HANDLERS = {
     "TeamState.confirm",
     "SecurityState.load_sessions",
     "SecurityState.revoke",
+    "LinkedAccountsState.load_linked",
+    "LinkedAccountsState.unlink",
     "AuditState.load_audit",
     "AuditState.next_page",
     "AuditState.previous_page",
@@ -971,6 +980,25 @@ async def test_sessions_of_another_user_cannot_be_listed_or_revoked(world, engin
         assert await run(state, "revoke") == ["toast:error"]
     assert_nothing_of(a, state)
     assert_unchanged(engine, a, world.before)
+
+
+async def test_provider_accounts_of_another_user_cannot_be_listed_or_unlinked(world, engine, db):
+    a, b = world.a, world.b
+    db.add(
+        UserIdentity(user_id=a.admin.user_id, provider="google", subject="a-google-subject", email="a@gmail.example")
+    )
+    db.commit()
+    before = snapshot(engine, a)  # A's linked account included
+    state = state_of(LinkedAccountsState, b)
+    open_page(state, "/settings/security", "/settings/security")
+    assert await run(state, "load_linked") == []
+    assert [row["linked"] for row in state.linked] == [False, False]
+    assert "a@gmail.example" not in visible_text(state)
+    assert await run(state, "unlink", "google") == []
+    db.expire_all()
+    assert list(db.exec(select(UserIdentity.user_id)).scalars()) == [a.admin.user_id]
+    assert_nothing_of(a, state)
+    assert_unchanged(engine, a, before)
 
 
 async def test_audit_log_shows_only_the_callers_organisation(world, engine, db):

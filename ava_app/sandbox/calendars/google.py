@@ -52,6 +52,8 @@ class GoogleEmulator:
     def app(self) -> Starlette:
         return Starlette(
             routes=[
+                Route("/.well-known/openid-configuration", self.oauth.openid_configuration, methods=["GET"]),
+                Route("/oauth2/v3/certs", self.oauth.jwks, methods=["GET"]),
                 Route("/o/oauth2/v2/auth", self.oauth.authorize, methods=["GET"]),
                 Route("/o/oauth2/v2/consent", self.oauth.consent, methods=["POST"], name="consent"),
                 Route("/token", self.oauth.token, methods=["POST"]),

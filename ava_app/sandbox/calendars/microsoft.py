@@ -47,6 +47,10 @@ class MicrosoftEmulator:
     def app(self) -> Starlette:
         return Starlette(
             routes=[
+                Route(
+                    "/{tenant}/v2.0/.well-known/openid-configuration", self.oauth.openid_configuration, methods=["GET"]
+                ),
+                Route("/{tenant}/discovery/v2.0/keys", self.oauth.jwks, methods=["GET"]),
                 Route("/{tenant}/oauth2/v2.0/authorize", self.oauth.authorize, methods=["GET"]),
                 Route("/{tenant}/oauth2/v2.0/consent", self.oauth.consent, methods=["POST"], name="consent"),
                 Route("/{tenant}/oauth2/v2.0/token", self.oauth.token, methods=["POST"]),

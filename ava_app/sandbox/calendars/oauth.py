@@ -4,6 +4,9 @@ It behaves as ``docs/contracts/google-calendar.md`` and ``microsoft-graph-calend
 with "Allow" and "Deny" (English or French), codes valid ten minutes and once, the PKCE verifier checked, refresh
 tokens that stop working once revoked (``invalid_grant``), and access tokens that expire. State is kept in memory, per
 process; tests read and change it through the ``OAuthServer`` object.
+
+A sign-in request (``openid`` in the scope and a ``nonce``) gets the identity picker instead of the consent page, and
+its code's token answer an id_token; discovery and the key set are served here too (``identity.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from ava_app.sandbox.calendars import identity as oidc
 
 CODE_SECONDS = 600
 # The consent page's own policy: its inline style, its form posting to this origin, no script, never framed.
@@ -65,6 +70,7 @@ class PendingConsent:
     scope: str
     code_challenge: str
     expires: float
+    nonce: str = ""  # set on a sign-in (OpenID Connect) request
 
 
 @dataclass
@@ -76,6 +82,8 @@ class IssuedCode:
     account: str
     expires: float
     used: bool = False
+    nonce: str = ""
+    identity: oidc.SignInIdentity | None = None
 
 
 @dataclass
@@ -107,6 +115,11 @@ class OAuthServer:
     codes: dict[str, IssuedCode] = field(default_factory=dict)
     grants: dict[str, Grant] = field(default_factory=dict)  # refresh token -> grant
     access_tokens: dict[str, tuple[str, float]] = field(default_factory=dict)  # token -> (refresh token, expiry)
+    # OpenID Connect: the issuer AVA expects (Microsoft's holds "{tenantid}") and the RSA key id_tokens are signed
+    # with (a private JWK; a fresh one per emulator unless the installation's is given).
+    issuer: str = ""
+    signing_key: dict = field(default_factory=oidc.new_signing_key, repr=False)
+    signed_in: list[oidc.SignInIdentity] = field(default_factory=list)
 
     # --- what tests use
 
@@ -155,7 +168,8 @@ class OAuthServer:
         if params.get("response_type") != "code":
             return back("unsupported_response_type", "Only response_type=code is supported.")
         scope = params.get("scope", "")
-        if self.required_scope and self.required_scope not in scope.split():
+        nonce = params.get("nonce", "") if "openid" in scope.split() else ""
+        if self.required_scope and not nonce and self.required_scope not in scope.split():
             return back("invalid_scope", f"The scope must include {self.required_scope}.")
         challenge = params.get("code_challenge", "")
         if params.get("code_challenge_method") != "S256" or not (43 <= len(challenge) <= 128):
@@ -168,9 +182,15 @@ class OAuthServer:
             scope=scope,
             code_challenge=challenge,
             expires=self.now() + CODE_SECONDS,
+            nonce=nonce[:200],
         )
         # The consent route sits beside the authorize one (url_for would find the other emulator's first).
         action = request.url.path.rsplit("/", 1)[0] + "/consent"
+        if nonce:
+            page = oidc.picker_page(
+                brand=self.brand, lang=lang, request_id=request_id, action=action, default_email=self.account
+            )
+            return HTMLResponse(page, headers={"Cache-Control": "no-store", "Content-Security-Policy": _PAGE_POLICY})
         return self._consent_page(lang, request_id, action=action)
 
     async def consent(self, request: Request) -> Response:
@@ -184,14 +204,27 @@ class OAuthServer:
                 pending.redirect_uri,
                 {"error": "access_denied", "error_description": "The user denied access.", "state": pending.state},
             )
+        who = None
+        if pending.nonce:
+            email = str(form.get("email", "")).strip()[:254]
+            if "@" not in email:
+                return self._error_page("en", "invalid_request", "Type an email address.")
+            who = oidc.SignInIdentity(
+                email=email,
+                email_verified=form.get("email_verified") == "1",
+                name=str(form.get("name", "")).strip()[:120] or email.split("@")[0],
+                subject=oidc.subject_of(self.brand, email.lower(), str(form.get("subject", "")).strip()[:64]),
+            )
         code = "code_" + secrets.token_urlsafe(32)
         self.codes[code] = IssuedCode(
             client_id=pending.client_id,
             redirect_uri=pending.redirect_uri,
             scope=pending.scope,
             code_challenge=pending.code_challenge,
-            account=self.account,
+            account=who.email if who else self.account,
             expires=self.now() + CODE_SECONDS,
+            nonce=pending.nonce,
+            identity=who,
         )
         return _redirect(pending.redirect_uri, {"code": code, "state": pending.state, "scope": pending.scope})
 
@@ -203,7 +236,7 @@ class OAuthServer:
             return _oauth_error(401, "invalid_client", "The OAuth client was not found or its secret is wrong.")
         grant_type = form.get("grant_type")
         if grant_type == "authorization_code":
-            return self._exchange_code(form, client_id)
+            return self._exchange_code(form, client_id, issuer=self._issuer(request))
         if grant_type == "refresh_token":
             return self._refresh(form, client_id)
         return _oauth_error(400, "unsupported_grant_type", f"Grant type {grant_type!r} is not supported.")
@@ -220,9 +253,32 @@ class OAuthServer:
             return JSONResponse({})
         return _oauth_error(400, "invalid_token", "Token expired or revoked.")
 
+    async def openid_configuration(self, request: Request) -> Response:
+        """GET ``/.well-known/openid-configuration``: the provider metadata, endpoints under this emulator's base."""
+        tenant = request.path_params.get("tenant", "common")
+        return JSONResponse(
+            oidc.discovery(brand=self.brand, issuer=self._issuer(request), base=self._base(request), tenant=tenant)
+        )
+
+    async def jwks(self, request: Request) -> Response:
+        """GET the JSON Web Key Set id_tokens are verified with (the public half of the emulator's key)."""
+        return JSONResponse(oidc.public_jwks(self.signing_key), headers={"Cache-Control": "public, max-age=3600"})
+
+    def _issuer(self, request: Request) -> str:
+        """The issuer id_tokens carry: the one set at mount, else this emulator's base as the caller reached it."""
+        if self.issuer:
+            return self.issuer
+        base = self._base(request)
+        return base + "/{tenantid}/v2.0" if self.brand == "Microsoft" else base
+
+    def _base(self, request: Request) -> str:
+        """Where this emulator is mounted, as the caller reached it (scheme, host and mount path)."""
+        root = request.scope.get("root_path", "")
+        return f"{request.url.scheme}://{request.url.netloc}{root}"
+
     # --- inside
 
-    def _exchange_code(self, form, client_id: str) -> Response:
+    def _exchange_code(self, form, client_id: str, *, issuer: str = "") -> Response:
         issued = self.codes.get(str(form.get("code", "")))
         if issued is None or issued.used or issued.expires <= self.now() or issued.client_id != client_id:
             return _oauth_error(400, "invalid_grant", "The authorization code is invalid, expired or already used.")
@@ -234,7 +290,19 @@ class OAuthServer:
             return _oauth_error(400, "invalid_grant", "The PKCE code verifier does not match the code challenge.")
         refresh_token = "rt_" + secrets.token_urlsafe(40)
         self.grants[refresh_token] = Grant(account=issued.account, client_id=client_id, scope=issued.scope)
-        return self._tokens(refresh_token, include_refresh=True)
+        signed = None
+        if issued.identity is not None:
+            self.signed_in.append(issued.identity)
+            signed = oidc.id_token(
+                brand=self.brand,
+                issuer=issuer,
+                client_id=client_id,
+                identity=issued.identity,
+                nonce=issued.nonce,
+                key=self.signing_key,
+                now=self.now(),
+            )
+        return self._tokens(refresh_token, include_refresh=True, id_token=signed)
 
     def _refresh(self, form, client_id: str) -> Response:
         refresh_token = str(form.get("refresh_token", ""))
@@ -247,7 +315,7 @@ class OAuthServer:
             return self._tokens(rotated, include_refresh=True)
         return self._tokens(refresh_token, include_refresh=False)
 
-    def _tokens(self, refresh_token: str, *, include_refresh: bool) -> Response:
+    def _tokens(self, refresh_token: str, *, include_refresh: bool, id_token: str | None = None) -> Response:
         access_token = "at_" + secrets.token_urlsafe(40)
         self.access_tokens[access_token] = (refresh_token, self.now() + ACCESS_TOKEN_SECONDS)
         body: dict = {
@@ -258,6 +326,8 @@ class OAuthServer:
         }
         if include_refresh:
             body["refresh_token"] = refresh_token
+        if id_token:
+            body["id_token"] = id_token
         return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
     def _consent_page(self, lang: str, request_id: str, *, action: str) -> HTMLResponse:

@@ -4,6 +4,9 @@ authlib builds the protocol messages (the authorization URL, the S256 challenge,
 them, so the same transport reaches the emulators in tests. (authlib's own HTTP client is built on a different
 HTTP library in this environment, and tests could not route it.)
 
+The same machinery serves sign-in with Google and Microsoft (``services/providers/oidc.py``): one OAuth client per
+provider, one transport, one token request (``token_request``).
+
 One code path for both providers and for sandbox mode: ``calendar_endpoints`` says where the authorization page,
 the token endpoint and the calendar API are (the real hosts with the OAuth client from Settings, or the local
 emulators at ``{public_url}/sandbox/google`` and ``/sandbox/microsoft`` with this installation's sandbox client).
@@ -15,6 +18,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import httpx
 from authlib.common.urls import url_decode
@@ -39,6 +43,19 @@ TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 
 # Tests put a transport here that routes requests to the emulators in-process (no server, no network).
 provider_transport: httpx.AsyncBaseTransport | None = None
+
+
+class TokenEndpoint(Protocol):
+    """What a token request needs to know of a provider: where its token endpoint is and AVA's client there."""
+
+    @property
+    def token_url(self) -> str: ...
+
+    @property
+    def client_id(self) -> str: ...
+
+    @property
+    def client_secret(self) -> str: ...
 
 
 class CalendarGrantRevoked(ProviderError):
@@ -174,7 +191,7 @@ async def exchange_code(endpoints: CalendarEndpoints, *, code: str, code_verifie
     body = prepare_token_request(
         "authorization_code", redirect_uri=redirect_uri, code=code, code_verifier=code_verifier
     )
-    tokens = _token_set(await _token_request(endpoints, body))
+    tokens = _token_set(await token_request(endpoints, body))
     if not tokens.refresh_token:
         raise ProviderError("The calendar provider gave no refresh token.", code="calendar_no_refresh_token")
     return tokens
@@ -183,7 +200,7 @@ async def exchange_code(endpoints: CalendarEndpoints, *, code: str, code_verifie
 async def refresh_access_token(endpoints: CalendarEndpoints, *, refresh_token: str) -> TokenSet:
     """A fresh access token; ``CalendarGrantRevoked`` when the provider answers ``invalid_grant`` (or 401)."""
     body = prepare_token_request("refresh_token", refresh_token=refresh_token, scope=" ".join(endpoints.scopes))
-    return _token_set(await _token_request(endpoints, body))
+    return _token_set(await token_request(endpoints, body))
 
 
 async def revoke_token(endpoints: CalendarEndpoints, *, token: str) -> bool:
@@ -191,24 +208,25 @@ async def revoke_token(endpoints: CalendarEndpoints, *, token: str) -> bool:
     if not endpoints.revoke_url:
         return False
     try:
-        async with _http() as http:
+        async with http_client() as http:
             answer = await http.post(endpoints.revoke_url, data={"token": token, "token_type_hint": "refresh_token"})
     except httpx.HTTPError:
         return False
     return answer.status_code == 200
 
 
-def _http() -> httpx.AsyncClient:
+def http_client() -> httpx.AsyncClient:
+    """An httpx client for the providers (the tests' in-process transport when one is set)."""
     return httpx.AsyncClient(transport=provider_transport, timeout=TIMEOUT, headers={"Accept": "application/json"})
 
 
-async def _token_request(endpoints: CalendarEndpoints, body: str) -> dict:
+async def token_request(endpoints: TokenEndpoint, body: str) -> dict:
     """POST to the token endpoint with the client's secret in the form (``client_secret_post``, which both
-    providers accept); the answer's JSON, or a domain error."""
+    providers accept); the answer's JSON, or a domain error (a refused code or grant is ``CalendarGrantRevoked``)."""
     form = dict(url_decode(body))
     form.update(client_id=endpoints.client_id, client_secret=endpoints.client_secret)
     try:
-        async with _http() as http:
+        async with http_client() as http:
             answer = await http.post(endpoints.token_url, data=form)
     except httpx.HTTPError as exc:
         raise ProviderUnavailable("The calendar provider cannot be reached.", code="calendar_unavailable") from exc
