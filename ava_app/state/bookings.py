@@ -14,7 +14,7 @@ from babel.dates import format_date
 
 from ava_app import routes
 from ava_app.i18n import translate
-from ava_app.services import booking_admin, regional
+from ava_app.services import booking_admin, phones, regional
 from ava_app.services.bookings import BookingOut, SlotUnavailable
 from ava_app.services.errors import DomainError
 from ava_app.state.auth import AuthState
@@ -82,7 +82,7 @@ class BookingsState(AuthState):
             "service": item.service_name,
             "staff": item.staff_name,
             "caller": item.caller_name or translate("bookings.no_name", lang),
-            "phone": item.caller_phone or "",
+            "phone": phones.display(item.caller_phone, self.business_country or None),
             "tel": f"tel:{item.caller_phone}" if item.caller_phone else "",
             "call_href": routes.call_page(item.call_id) if item.call_id else "",
             "price": price,
