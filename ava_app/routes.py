@@ -64,6 +64,7 @@ SANDBOX_VAPI = "/sandbox/vapi"
 SANDBOX_TWILIO = "/sandbox/twilio"
 SANDBOX_GOOGLE = "/sandbox/google"
 SANDBOX_MICROSOFT = "/sandbox/microsoft"
+SANDBOX_HUBSPOT = "/sandbox/hubspot"
 
 
 def with_query(path: str, **query: str | int) -> str:
@@ -109,6 +110,10 @@ def calls_download(fmt: str, token: str) -> str:
 def calendar_connect(provider: str, *, lang: str = "") -> str:
     """Where the "Connect Google / Microsoft" button sends an admin's browser (it answers with the provider's page)."""
     return with_query(api(f"{CALENDAR_CONNECTIONS}/{provider}/connect"), **({"lang": lang} if lang else {}))
+
+
+CRM_HUBSPOT_CONNECT = "/api/v1/crm/hubspot/connect"
+CRM_HUBSPOT_CALLBACK = "/api/v1/crm/hubspot/callback"
 
 
 def calendar_callback(provider: str) -> str:
