@@ -12,6 +12,7 @@ is marked ``broken`` once, the admins get an email, and ``CrmAuthRevoked`` is ra
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 from collections.abc import Awaitable, Callable
@@ -28,8 +29,7 @@ from ava_app.services import audit
 from ava_app.services.accounts import principal_for_session
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.credentials import CredentialUnreadable, decrypt_text, encrypt_text
-from ava_app.services.crm import CrmAuthRevoked
-from ava_app.services.crm import hubspot
+from ava_app.services.crm import CrmAuthRevoked, hubspot
 from ava_app.services.crm.hubspot import AccessTokenRejected, HubSpotClient, HubSpotNotConfigured
 from ava_app.services.errors import DomainError, Forbidden, Invalid
 from ava_app.services.principal import Principal
@@ -197,10 +197,8 @@ def disconnect(session: Session, *, principal: Principal) -> bool:
     )
     session.commit()
     if refresh_token:
-        try:
+        with contextlib.suppress(DomainError):
             run_coroutine_sync(hubspot.revoke(hubspot.endpoints(), refresh_token=refresh_token))
-        except DomainError:
-            pass
     return True
 
 

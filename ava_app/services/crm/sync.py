@@ -19,8 +19,7 @@ from ava_app import routes
 from ava_app.db import session_scope
 from ava_app.models import Call, CrmConnection, CrmSyncedCall, utcnow
 from ava_app.services.calls import caller_name
-from ava_app.services.crm import CallForCrm, CrmAuthRevoked, CrmRateLimited, CrmRejected
-from ava_app.services.crm import connections
+from ava_app.services.crm import CallForCrm, CrmAuthRevoked, CrmRateLimited, CrmRejected, connections
 from ava_app.services.errors import ProviderUnavailable
 from ava_app.settings import get_settings
 from ava_app.task_queue import enqueue, task
