@@ -112,8 +112,13 @@ def calendar_connect(provider: str, *, lang: str = "") -> str:
     return with_query(api(f"{CALENDAR_CONNECTIONS}/{provider}/connect"), **({"lang": lang} if lang else {}))
 
 
-CRM_HUBSPOT_CONNECT = "/api/v1/crm/hubspot/connect"
-CRM_HUBSPOT_CALLBACK = "/api/v1/crm/hubspot/callback"
+CRM_HUBSPOT_CONNECT = API_V1 + "/crm/hubspot/connect"
+CRM_HUBSPOT_CALLBACK = API_V1 + "/crm/hubspot/callback"
+
+
+def crm_hubspot_connect(*, lang: str = "") -> str:
+    """Where the "Connect with HubSpot" button sends an admin's browser (it answers with HubSpot's install page)."""
+    return with_query(CRM_HUBSPOT_CONNECT, **({"lang": lang} if lang else {}))
 
 
 def calendar_callback(provider: str) -> str:

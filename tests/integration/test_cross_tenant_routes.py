@@ -27,9 +27,10 @@ import pytest
 from fastapi import routing
 
 from ava_app.api.app import create_api
-from ava_app.models import Call
+from ava_app.models import Call, CrmConnection
 from ava_app.services import api_keys, assistants, call_blocking, download_links, rate_limits
 from ava_app.services.calls import CallFilters
+from ava_app.services.credentials import encrypt_text
 from tests.unit.test_assistants import TENANT_TWILIO_SID, TENANT_TWILIO_TOKEN, providers
 from tests.unit.test_state_tenant_isolation import (
     A_DESK_NUMBER,
@@ -82,6 +83,9 @@ PUBLIC_ROUTES = {
     # provider's state and that binding finish it (tests/integration/test_calendar_connections_api.py).
     ("GET", "/api/v1/calendar/{provider}/connect"),
     ("GET", "/api/v1/calendar/{provider}/callback"),
+    # The same for HubSpot's OAuth (tests/integration/test_hubspot_connect_api.py).
+    ("GET", "/api/v1/crm/hubspot/connect"),
+    ("GET", "/api/v1/crm/hubspot/callback"),
 }
 DOWNLOAD_ROUTES = {
     ("GET", "/api/v1/downloads/recording/{call_id}"),
@@ -150,6 +154,23 @@ def _no_calendar(response: httpx.Response) -> None:
     assert [item["connected"] for item in response.json()] == [False, False], response.text
 
 
+def _connect_hubspot(db, a: Organisation) -> None:
+    db.add(
+        CrmConnection(
+            tenant_id=a.tenant_id,
+            provider="hubspot",
+            auth_kind="token",
+            account="alpha portal",
+            access_token_encrypted=encrypt_text("pat-na1-alpha"),
+        )
+    )
+    db.commit()
+
+
+def _no_crm(response: httpx.Response) -> None:
+    assert response.json()["connected"] is False and "alpha" not in response.text, response.text
+
+
 def _shared_number_not_in_b(response: httpx.Response) -> None:
     assert [(n["phone_number"], n["in_ava"]) for n in response.json()["numbers"]] == [(SHARED_TWILIO_NUMBER, False)]
 
@@ -202,6 +223,12 @@ OWN_ROUTES: dict[tuple[str, str], Callable[[Organisation, Organisation], list[At
     ("DELETE", "/api/v1/calendar/connections/{provider}"): lambda a, b: [
         Attempt({"provider": provider}, expect=frozenset({404})) for provider in ("google", "microsoft")
     ],
+    # A's HubSpot connection (made before the snapshot) is never shown, replaced or removed through B.
+    ("GET", "/api/v1/crm/hubspot"): lambda a, b: [Attempt(expect=frozenset({200}), check=_no_crm)],
+    ("PUT", "/api/v1/crm/hubspot/token"): lambda a, b: [
+        Attempt(json={"token": "not a token"}, expect=frozenset({422}))
+    ],
+    ("DELETE", "/api/v1/crm/hubspot"): lambda a, b: [Attempt(expect=frozenset({404}))],
     ("GET", "/api/v1/business/region"): lambda a, b: [Attempt()],
     ("PUT", "/api/v1/business/region"): lambda a, b: [
         Attempt(
@@ -300,6 +327,7 @@ def _verdict(method: str, path: str, attempt: Attempt, response: httpx.Response,
 async def test_organisation_b_cannot_reach_organisation_a_through_any_route(client, engine, db, organisations):
     a, b = organisations
     key_b = api_keys.create_api_key(db, principal=b.principal, name="Beta back office", role="admin")
+    _connect_hubspot(db, a)
     before = snapshot(engine, a)
     session = {"Authorization": f"Bearer {b.admin.access_token}"}
     key = {"Authorization": f"Bearer {key_b.key}"}

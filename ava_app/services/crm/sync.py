@@ -109,16 +109,15 @@ def _sync_one(
     session: Session, connection: CrmConnection, row: CrmSyncedCall, record: CallForCrm, *, retry: bool
 ) -> None:
     if row.contact_id is None:
-        contact_id = connections.run(
+        upserted = connections.run(
             session,
             connection,
             lambda client: client.upsert_contact(
                 phone=record.caller_phone, email=record.caller_email, name=record.caller_name
             ),
         )
-        _save(session, row, contact_id=contact_id)
-    contact_id = row.contact_id
-    assert contact_id is not None
+        _save(session, row, contact_id=upserted)
+    contact_id: str = row.contact_id or ""
     if row.engagement_id is None:
         found = (
             connections.run(session, connection, lambda client: client.find_logged_call(call=record)) if retry else None
