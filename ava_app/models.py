@@ -818,3 +818,21 @@ class CrmSyncedCall(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=300)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CrmSyncedBooking(SQLModel, table=True):
+    """What one booking became in one connected CRM (a meeting on the caller's contact), unique per (connection,
+    booking): a move or a cancellation updates that meeting, a retried job never makes a second one."""
+
+    __table_args__ = (UniqueConstraint("connection_id", "booking_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True, ondelete="CASCADE")
+    connection_id: int = Field(foreign_key="crmconnection.id", ondelete="CASCADE")
+    booking_id: int = Field(foreign_key="booking.id", index=True, ondelete="CASCADE")
+    contact_id: str | None = Field(default=None, max_length=40)
+    meeting_id: str | None = Field(default=None, max_length=40)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=300)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

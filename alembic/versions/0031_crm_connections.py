@@ -1,4 +1,4 @@
-"""CRM connections (HubSpot: OAuth or a private-app token) and the remote ids each synced call became
+"""CRM connections (HubSpot: OAuth or a private-app token) and the remote ids each synced call and booking became
 
 Revision ID: 0031
 Revises: 0030
@@ -65,9 +65,31 @@ def upgrade() -> None:
     with op.batch_alter_table("crmsyncedcall") as batch:
         batch.create_index(batch.f("ix_crmsyncedcall_tenant_id"), ["tenant_id"], unique=False)
         batch.create_index(batch.f("ix_crmsyncedcall_call_id"), ["call_id"], unique=False)
+    op.create_table(
+        "crmsyncedbooking",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("tenant_id", sa.Integer(), nullable=False),
+        sa.Column("connection_id", sa.Integer(), nullable=False),
+        sa.Column("booking_id", sa.Integer(), nullable=False),
+        sa.Column("contact_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+        sa.Column("meeting_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenant.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["connection_id"], ["crmconnection.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["booking_id"], ["booking.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("connection_id", "booking_id"),
+    )
+    with op.batch_alter_table("crmsyncedbooking") as batch:
+        batch.create_index(batch.f("ix_crmsyncedbooking_tenant_id"), ["tenant_id"], unique=False)
+        batch.create_index(batch.f("ix_crmsyncedbooking_booking_id"), ["booking_id"], unique=False)
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    op.drop_table("crmsyncedbooking")
     op.drop_table("crmsyncedcall")
     op.drop_table("crmconnection")

@@ -304,3 +304,80 @@ def test_test_calls_and_unsummarised_calls_are_not_synced(db, org, emulator):
     pending = make_call(db, tenant=tenant, summary_status="pending")
     assert crm_sync.sync_call(db, call_id=pending.id) == []
     assert emulator.requests[-1][1] == "/account-info/v3/details"
+
+
+def _booking(db, tenant, **fields):
+    from datetime import UTC, datetime, timedelta
+
+    from ava_app.models import Booking, BookingService, BookingStaff
+
+    service = BookingService(tenant_id=tenant.id, name="Cleaning")
+    staff = BookingStaff(tenant_id=tenant.id, name="Dr Roux")
+    db.add(service)
+    db.add(staff)
+    db.commit()
+    start = datetime(2026, 12, 11, 9, 0, tzinfo=UTC)
+    booking = Booking(
+        tenant_id=tenant.id,
+        service_id=service.id,
+        staff_id=staff.id,
+        start_at=start,
+        end_at=start + timedelta(minutes=30),
+        busy_until=start + timedelta(minutes=30),
+        caller_name="Léa Martin",
+        caller_phone="+33612345678",
+        **fields,
+    )
+    db.add(booking)
+    db.commit()
+    return booking
+
+
+def test_booking_becomes_one_meeting_then_moves_and_cancels(db, org, emulator):
+    from datetime import timedelta
+
+    tenant, _ = org
+    _connected(db, org, emulator)
+    booking = _booking(db, tenant)
+
+    [row] = crm_sync.sync_booking(db, booking_id=booking.id)
+    crm_sync.sync_booking(db, booking_id=booking.id)  # a retried job
+    [meeting] = emulator.records("meetings")
+    assert meeting["id"] == row.meeting_id and meeting["contacts"] == [row.contact_id]
+    assert meeting["properties"]["hs_meeting_title"] == f"Cleaning — Léa Martin [AVA-B{booking.id}]"
+    assert meeting["properties"]["hs_meeting_outcome"] == "SCHEDULED"
+
+    booking.start_at += timedelta(hours=2)
+    booking.end_at += timedelta(hours=2)
+    db.add(booking)
+    db.commit()
+    crm_sync.sync_booking(db, booking_id=booking.id)
+    assert meeting["properties"]["hs_meeting_start_time"] == str(int(booking.start_at.timestamp() * 1000))
+
+    booking.status = "cancelled"
+    db.add(booking)
+    db.commit()
+    crm_sync.sync_booking(db, booking_id=booking.id)
+    assert meeting["properties"]["hs_meeting_outcome"] == "CANCELED"
+    assert len(emulator.records("meetings")) == 1
+
+
+def test_post_call_job_queues_the_crm_sync(db, org, emulator, jobs):
+    from ava_app.services import post_call
+
+    tenant, _ = org
+    _connected(db, org, emulator)
+    call = make_call(
+        db,
+        tenant=tenant,
+        caller_number="+33698765432",
+        transcript="User: Hello, I would like to book a cleaning next week please.\nAI: Of course.",
+    )
+
+    post_call.process_call(db, call_id=call.id)
+
+    db.expire_all()
+    [row] = _rows(db)
+    assert row.call_id == call.id and row.status == "synced"
+    [logged] = emulator.records("calls")
+    assert logged["properties"]["hs_call_from_number"] == "+33698765432"

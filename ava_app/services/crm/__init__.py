@@ -74,6 +74,7 @@ class BookingForCrm:
     start: datetime
     end: datetime
     link: str
+    cancelled: bool
 
 
 @dataclass(frozen=True)
@@ -99,4 +100,8 @@ class CrmClient(Protocol):
 
     async def create_task(self, *, contact_id: str, call: CallForCrm) -> str: ...
 
+    async def find_meeting(self, *, booking: BookingForCrm) -> str | None: ...
+
     async def create_meeting(self, *, contact_id: str, booking: BookingForCrm) -> str: ...
+
+    async def update_meeting(self, *, meeting_id: str, booking: BookingForCrm) -> None: ...

@@ -339,21 +339,40 @@ class HubSpotClient:
         )
         return str(created["id"])
 
+    async def find_meeting(self, *, booking: BookingForCrm) -> str | None:
+        return await self._search_one(
+            "meetings", [{"propertyName": "hs_meeting_title", "operator": "EQ", "value": meeting_title(booking)}]
+        )
+
     async def create_meeting(self, *, contact_id: str, booking: BookingForCrm) -> str:
-        properties = {
-            "hs_timestamp": _ms(booking.start),
-            "hs_meeting_title": f"{booking.title} ({booking.reference})",
-            "hs_meeting_body": booking.link,
-            "hs_meeting_start_time": _ms(booking.start),
-            "hs_meeting_end_time": _ms(booking.end),
-            "hs_meeting_outcome": "SCHEDULED",
-        }
         created = await self._request(
             "POST",
             "/crm/v3/objects/meetings",
-            {"properties": properties, "associations": [_to_contact(contact_id, MEETING_TO_CONTACT)]},
+            {"properties": _meeting_properties(booking), "associations": [_to_contact(contact_id, MEETING_TO_CONTACT)]},
         )
         return str(created["id"])
+
+    async def update_meeting(self, *, meeting_id: str, booking: BookingForCrm) -> None:
+        """The meeting's times and outcome as the booking is now (moved, or ``CANCELED``)."""
+        await self._request(
+            "PATCH", f"/crm/v3/objects/meetings/{meeting_id}", {"properties": _meeting_properties(booking)}
+        )
+
+
+def meeting_title(booking: BookingForCrm) -> str:
+    """The meeting's title in HubSpot; it carries AVA's reference, which is how a retried job finds it."""
+    return f"{booking.title} [{booking.reference}]"
+
+
+def _meeting_properties(booking: BookingForCrm) -> dict[str, str]:
+    return {
+        "hs_timestamp": _ms(booking.start),
+        "hs_meeting_title": meeting_title(booking),
+        "hs_meeting_body": booking.link,
+        "hs_meeting_start_time": _ms(booking.start),
+        "hs_meeting_end_time": _ms(booking.end),
+        "hs_meeting_outcome": "CANCELED" if booking.cancelled else "SCHEDULED",
+    }
 
 
 def call_title(call: CallForCrm) -> str:

@@ -16,10 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from ava_app import routes
-from ava_app.db import session_scope
-from ava_app.models import Call, CrmConnection, CrmSyncedCall, utcnow
+from ava_app.db import on_commit, session_scope
+from ava_app.models import Booking, BookingService, Call, CrmConnection, CrmSyncedBooking, CrmSyncedCall, as_utc, utcnow
 from ava_app.services.calls import caller_name
-from ava_app.services.crm import CallForCrm, CrmAuthRevoked, CrmRateLimited, CrmRejected, connections
+from ava_app.services.crm import BookingForCrm, CallForCrm, CrmAuthRevoked, CrmRateLimited, CrmRejected, connections
 from ava_app.services.errors import ProviderUnavailable
 from ava_app.settings import get_settings
 from ava_app.task_queue import enqueue, task
@@ -153,7 +153,7 @@ def _synced_row(session: Session, *, connection: CrmConnection, call: Call) -> C
         return existing
 
 
-def _save(session: Session, row: CrmSyncedCall, **values: object) -> None:
+def _save(session: Session, row: CrmSyncedCall | CrmSyncedBooking, **values: object) -> None:
     for key, value in values.items():
         setattr(row, key, value)
     if isinstance(row.last_error, str):
@@ -174,3 +174,109 @@ def sync_call_to_crm(call_id: int, task=None) -> None:
         # HubSpot said when: come back then, as a new job (the queue's own retry delay would ignore Retry-After).
         log.info("call %s: CRM rate limited, again in %ss", call_id, limited.retry_after)
         sync_call_to_crm.schedule((call_id,), delay=max(1, int(limited.retry_after) + 1))
+
+
+# --- bookings as meetings ---------------------------------------------------------------------------------------
+
+
+def booking_for_crm(session: Session, booking: Booking) -> BookingForCrm:
+    """The CRM's view of a booking (a meeting on the caller's contact)."""
+    assert booking.id is not None
+    service = session.get(BookingService, booking.service_id)
+    title = f"{service.name if service else 'Booking'} — {booking.caller_name}".strip(" —")
+    return BookingForCrm(
+        booking_id=booking.id,
+        reference=f"AVA-B{booking.id}",
+        caller_phone=booking.caller_phone,
+        caller_email=booking.caller_email,
+        caller_name=booking.caller_name or None,
+        title=title[:200],
+        start=as_utc(booking.start_at),
+        end=as_utc(booking.end_at),
+        link=get_settings().public_url + routes.BOOKINGS,
+        cancelled=booking.status != "booked",
+    )
+
+
+def queue_booking_sync(session: Session, *, tenant_id: int, booking_id: int) -> None:
+    """Once this transaction commits, have the booking written to the organisation's CRM as a meeting (nothing
+    without a connected CRM). Never raises: the booking itself stands."""
+    try:
+        if connections.has_connection(session, tenant_id=tenant_id):
+            on_commit(session, lambda: enqueue("sync_booking_to_crm", booking_id))
+    except Exception:
+        log.warning("booking %s: the CRM write could not be queued", booking_id, exc_info=True)
+
+
+def sync_booking(session: Session, *, booking_id: int) -> list[CrmSyncedBooking]:
+    """Write one booking's current state to each connected CRM: the meeting is made once, then updated (moved,
+    cancelled). Raises ``CrmRateLimited`` / ``ProviderUnavailable`` for the job to come back."""
+    booking = session.get(Booking, booking_id)
+    if booking is None:
+        return []
+    record = booking_for_crm(session, booking)
+    done = []
+    for connection in connections.usable_connections(session, tenant_id=booking.tenant_id):
+        assert connection.id is not None
+        query = select(CrmSyncedBooking).where(
+            CrmSyncedBooking.connection_id == connection.id, CrmSyncedBooking.booking_id == booking_id
+        )
+        row = session.exec(query).first()
+        if row is None:
+            try:
+                row = CrmSyncedBooking(tenant_id=booking.tenant_id, connection_id=connection.id, booking_id=booking_id)
+                session.add(row)
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                row = session.exec(query).one()
+        retry = row.attempts > 0 and row.meeting_id is None
+        row.attempts += 1
+        _save(session, row)
+        try:
+            _write_meeting(session, connection, row, record, retry=retry)
+        except CrmAuthRevoked:
+            _save(session, row, last_error="connection_broken")
+        except CrmRejected as refused:
+            _save(session, row, last_error=f"{refused.details.get('status', '')} {refused.message}")
+        done.append(row)
+    return done
+
+
+def _write_meeting(
+    session: Session, connection: CrmConnection, row: CrmSyncedBooking, record: BookingForCrm, *, retry: bool
+) -> None:
+    if row.meeting_id is not None:
+        meeting_id = row.meeting_id
+        connections.run(
+            session, connection, lambda client: client.update_meeting(meeting_id=meeting_id, booking=record)
+        )
+        _save(session, row, last_error=None)
+        return
+    if record.cancelled:
+        return  # cancelled before it ever reached the CRM: nothing to show there
+    if row.contact_id is None:
+        upserted = connections.run(
+            session,
+            connection,
+            lambda client: client.upsert_contact(
+                phone=record.caller_phone, email=record.caller_email, name=record.caller_name
+            ),
+        )
+        _save(session, row, contact_id=upserted)
+    contact_id: str = row.contact_id or ""
+    found = connections.run(session, connection, lambda client: client.find_meeting(booking=record)) if retry else None
+    meeting_id = found or connections.run(
+        session, connection, lambda client: client.create_meeting(contact_id=contact_id, booking=record)
+    )
+    _save(session, row, meeting_id=meeting_id, last_error=None)
+
+
+@task(retries=SYNC_RETRIES, retry_delay=10, retry_backoff=2)
+def sync_booking_to_crm(booking_id: int) -> None:
+    """Job: write one booking to the organisation's CRM as a meeting (idempotent)."""
+    try:
+        with session_scope() as session:
+            sync_booking(session, booking_id=booking_id)
+    except CrmRateLimited as limited:
+        sync_booking_to_crm.schedule((booking_id,), delay=max(1, int(limited.retry_after) + 1))
