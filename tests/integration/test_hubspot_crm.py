@@ -349,6 +349,7 @@ def test_booking_becomes_one_meeting_then_moves_and_cancels(db, org, emulator):
 
     booking.start_at += timedelta(hours=2)
     booking.end_at += timedelta(hours=2)
+    booking.busy_until += timedelta(hours=2)
     db.add(booking)
     db.commit()
     crm_sync.sync_booking(db, booking_id=booking.id)
