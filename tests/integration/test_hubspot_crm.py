@@ -80,7 +80,7 @@ def _summarised_call(db, tenant, **fields):
         tenant=tenant,
         summary=fields.pop("summary", "Wants to move Tuesday's cleaning to Friday."),
         summary_status="done",
-        outcome=fields.pop("outcome", "message"),
+        outcome=fields.pop("outcome", "answered"),
         **fields,
     )
 
@@ -111,7 +111,7 @@ def test_summarised_call_becomes_contact_call_and_task(db, org, emulator):
     assert found.results[0].properties["firstname"] == "Léa"
     logged = official.crm.objects.basic_api.get_by_id("calls", row.engagement_id)
     props = logged.properties
-    assert props["hs_call_title"] == f"Message taken [AVA-{call.id}]"
+    assert props["hs_call_title"] == f"Answered by AVA [AVA-{call.id}]" and props["hs_call_status"] == "COMPLETED"
     assert "Friday" in props["hs_call_body"] and f"/calls/{call.id}" in props["hs_call_body"]
     assert props["hs_call_duration"] == str(call.duration_seconds * 1000)
     assert props["hs_call_direction"] == "INBOUND" and props["hs_call_from_number"] == "+33612345678"

@@ -38,7 +38,7 @@ from ava_app.services.crm import (
     CrmRateLimited,
     CrmRejected,
 )
-from ava_app.services.errors import Forbidden, ProviderError, ProviderUnavailable
+from ava_app.services.errors import Forbidden, ProviderUnavailable
 from ava_app.settings import Settings, get_settings
 
 PROVIDER = "hubspot"
@@ -51,11 +51,13 @@ CALL_TO_CONTACT, TASK_TO_CONTACT, MEETING_TO_CONTACT = 194, 204, 200
 SANDBOX_KEYS_FILE = "sandbox_hubspot_keys.json"
 OUTCOME_TITLES = {
     "answered": "Answered by AVA",
-    "message": "Message taken",
-    "booking": "Booking",
     "missed": "Missed call",
     "voicemail": "Voicemail",
+    "forwarded": "Forwarded call",
+    "failed": "Failed call",
 }
+# HubSpot's call statuses for AVA's outcomes; anything else completed.
+OUTCOME_STATUSES = {"missed": "NO_ANSWER", "failed": "FAILED"}
 
 # Tests put a transport here that routes requests to the emulator in-process; ``sleep`` is how a 429 waits.
 provider_transport: httpx.AsyncBaseTransport | None = None
@@ -306,7 +308,7 @@ class HubSpotClient:
             "hs_call_title": call_title(call),
             "hs_call_body": body,
             "hs_call_direction": "INBOUND",
-            "hs_call_status": "COMPLETED",
+            "hs_call_status": OUTCOME_STATUSES.get(call.outcome, "COMPLETED"),
             "hs_call_duration": str(max(0, call.duration_seconds) * 1000),
             "hs_call_from_number": call.caller_phone or "",
             "hs_call_to_number": call.business_phone or "",
@@ -389,6 +391,3 @@ def _to_contact(contact_id: str, type_id: int) -> dict[str, Any]:
         "to": {"id": contact_id},
         "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}],
     }
-
-
-__all__ = ["AccessTokenRejected", "HubSpotClient", "ProviderError", "endpoints"]
