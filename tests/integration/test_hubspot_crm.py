@@ -236,7 +236,7 @@ def test_4xx_fails_the_call_without_retrying(db, org, emulator, status):
     assert crm_sync.sync_call(db, call_id=call.id)[0].attempts == 1  # a failed call is not tried again
 
 
-def test_revoked_token_breaks_the_connection_and_emails_admins_once(db, org, emulator):
+def test_revoked_token_breaks_the_connection_and_emails_admins_once(db, org, emulator, jobs):
     tenant, _ = org
     _, row = _connected(db, org, emulator)
     emulator.revoke_all()
@@ -254,6 +254,12 @@ def test_revoked_token_breaks_the_connection_and_emails_admins_once(db, org, emu
     _, admin = org
     out = connections.get_connection(db, principal=admin)
     assert out.status == "broken"
+
+    # Reconnecting (a new private-app token) sends the call the broken connection left pending.
+    out = connections.connect_with_token(db, principal=admin, token=emulator.new_private_app_token())
+    assert out.status == "connected"
+    [resumed] = _rows(db)
+    assert resumed.status == "synced" and len(emulator.records("calls")) == 1
 
 
 def test_oauth_connection_refreshes_and_breaks_on_bad_refresh_token(db, org, emulator):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, delete, select
 
 from ava_app import routes
-from ava_app.models import CalendarOAuthState, CrmConnection, Tenant, as_utc, utcnow
+from ava_app.models import CalendarOAuthState, CrmConnection, CrmSyncedCall, Tenant, as_utc, utcnow
 from ava_app.services import audit
 from ava_app.services.accounts import principal_for_session
 from ava_app.services.async_bridge import run_coroutine_sync
@@ -34,10 +35,15 @@ from ava_app.services.crm.hubspot import AccessTokenRejected, HubSpotClient, Hub
 from ava_app.services.errors import DomainError, Forbidden, Invalid
 from ava_app.services.principal import Principal
 from ava_app.settings import get_settings
+from ava_app.task_queue import enqueue
+
+log = logging.getLogger(__name__)
 
 CONNECTED, BROKEN = "connected", "broken"
 CONNECT_TTL = timedelta(minutes=10)
 TOKEN_LEEWAY = timedelta(seconds=60)
+# Calls left pending by a broken connection that a reconnect queues again.
+RESUME_LIMIT = 200
 T = TypeVar("T")
 
 
@@ -334,7 +340,23 @@ def _keep(session: Session, row: CrmConnection, *, account: str, user_id: int | 
     )
     session.commit()
     session.refresh(row)
+    _resume_pending(session, row)
     return _out(row)
+
+
+def _resume_pending(session: Session, row: CrmConnection) -> None:
+    """After a reconnect, queue again the calls the broken connection left pending (the most recent first)."""
+    pending = session.exec(
+        select(CrmSyncedCall.call_id)
+        .where(CrmSyncedCall.connection_id == row.id, CrmSyncedCall.status == "pending")
+        .order_by(col(CrmSyncedCall.id).desc())
+        .limit(RESUME_LIMIT)
+    ).all()
+    for call_id in pending:
+        try:
+            enqueue("sync_call_to_crm", call_id)
+        except Exception:
+            log.warning("call %s: CRM sync not queued again after the reconnect", call_id, exc_info=True)
 
 
 def _cached_access_token(row: CrmConnection) -> str | None:
