@@ -303,6 +303,17 @@ def test_refused_private_app_token_is_not_kept(db, org, emulator):
     assert db.exec(select(CrmConnection)).all() == []
 
 
+def test_withheld_number_logs_the_call_on_no_contact(db, org, emulator):
+    tenant, _ = org
+    _connected(db, org, emulator)
+
+    [row] = crm_sync.sync_call(db, call_id=_summarised_call(db, tenant, caller_number=None, action_needed=True).id)
+
+    assert row.status == "synced" and row.contact_id is None and row.engagement_id and row.task_id
+    assert emulator.records("contacts") == []
+    assert [record["contacts"] for record in emulator.records("calls") + emulator.records("tasks")] == [[], []]
+
+
 def test_test_calls_and_unsummarised_calls_are_not_synced(db, org, emulator):
     tenant, _ = org
     _connected(db, org, emulator)

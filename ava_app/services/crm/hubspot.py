@@ -301,7 +301,7 @@ class HubSpotClient:
             "calls", [{"propertyName": "hs_call_title", "operator": "EQ", "value": call_title(call)}]
         )
 
-    async def log_call(self, *, contact_id: str, call: CallForCrm) -> str:
+    async def log_call(self, *, contact_id: str | None, call: CallForCrm) -> str:
         body = f"{call.summary}\n\n{call.link}".strip()
         properties = {
             "hs_timestamp": _ms(call.started_at),
@@ -316,7 +316,7 @@ class HubSpotClient:
         created = await self._request(
             "POST",
             "/crm/v3/objects/calls",
-            {"properties": properties, "associations": [_to_contact(contact_id, CALL_TO_CONTACT)]},
+            {"properties": properties, "associations": _to_contact(contact_id, CALL_TO_CONTACT)},
         )
         return str(created["id"])
 
@@ -325,7 +325,7 @@ class HubSpotClient:
             "tasks", [{"propertyName": "hs_task_subject", "operator": "EQ", "value": task_subject(call)}]
         )
 
-    async def create_task(self, *, contact_id: str, call: CallForCrm) -> str:
+    async def create_task(self, *, contact_id: str | None, call: CallForCrm) -> str:
         properties = {
             "hs_timestamp": _ms(call.started_at + timedelta(days=1)),
             "hs_task_subject": task_subject(call),
@@ -337,7 +337,7 @@ class HubSpotClient:
         created = await self._request(
             "POST",
             "/crm/v3/objects/tasks",
-            {"properties": properties, "associations": [_to_contact(contact_id, TASK_TO_CONTACT)]},
+            {"properties": properties, "associations": _to_contact(contact_id, TASK_TO_CONTACT)},
         )
         return str(created["id"])
 
@@ -346,11 +346,11 @@ class HubSpotClient:
             "meetings", [{"propertyName": "hs_meeting_title", "operator": "EQ", "value": meeting_title(booking)}]
         )
 
-    async def create_meeting(self, *, contact_id: str, booking: BookingForCrm) -> str:
+    async def create_meeting(self, *, contact_id: str | None, booking: BookingForCrm) -> str:
         created = await self._request(
             "POST",
             "/crm/v3/objects/meetings",
-            {"properties": _meeting_properties(booking), "associations": [_to_contact(contact_id, MEETING_TO_CONTACT)]},
+            {"properties": _meeting_properties(booking), "associations": _to_contact(contact_id, MEETING_TO_CONTACT)},
         )
         return str(created["id"])
 
@@ -386,8 +386,10 @@ def task_subject(call: CallForCrm) -> str:
     return f"Call back [{call.reference}]"
 
 
-def _to_contact(contact_id: str, type_id: int) -> dict[str, Any]:
-    return {
-        "to": {"id": contact_id},
-        "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}],
-    }
+def _to_contact(contact_id: str | None, type_id: int) -> list[dict[str, Any]]:
+    """The association to the caller's contact; none for a caller AVA could not identify (withheld number)."""
+    if not contact_id:
+        return []
+    return [
+        {"to": {"id": contact_id}, "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}]}
+    ]

@@ -108,7 +108,7 @@ def sync_call(session: Session, *, call_id: int, final_attempt: bool = True) -> 
 def _sync_one(
     session: Session, connection: CrmConnection, row: CrmSyncedCall, record: CallForCrm, *, retry: bool
 ) -> None:
-    if row.contact_id is None:
+    if row.contact_id is None and (record.caller_phone or record.caller_email):
         upserted = connections.run(
             session,
             connection,
@@ -117,7 +117,7 @@ def _sync_one(
             ),
         )
         _save(session, row, contact_id=upserted)
-    contact_id: str = row.contact_id or ""
+    contact_id = row.contact_id
     if row.engagement_id is None:
         found = (
             connections.run(session, connection, lambda client: client.find_logged_call(call=record)) if retry else None
@@ -255,7 +255,7 @@ def _write_meeting(
         return
     if record.cancelled:
         return  # cancelled before it ever reached the CRM: nothing to show there
-    if row.contact_id is None:
+    if row.contact_id is None and (record.caller_phone or record.caller_email):
         upserted = connections.run(
             session,
             connection,
@@ -264,7 +264,7 @@ def _write_meeting(
             ),
         )
         _save(session, row, contact_id=upserted)
-    contact_id: str = row.contact_id or ""
+    contact_id = row.contact_id
     found = connections.run(session, connection, lambda client: client.find_meeting(booking=record)) if retry else None
     meeting_id = found or connections.run(
         session, connection, lambda client: client.create_meeting(contact_id=contact_id, booking=record)
