@@ -844,3 +844,73 @@ class SignInAttempt(SQLModel, table=True):
     name: str = Field(default="", max_length=120)
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
+
+
+class CrmConnection(SQLModel, table=True):
+    """An organisation's CRM (HubSpot for now), connected through OAuth or a private-app token (one per provider).
+
+    ``auth_kind`` is ``oauth`` (a refresh token kept encrypted, the access token cached encrypted with its expiry) or
+    ``token`` (a private-app token, kept encrypted in ``access_token_encrypted``, no expiry). ``account`` names the
+    CRM account (HubSpot: the portal id and domain). ``status`` is ``connected`` or ``broken`` (the token was revoked:
+    the admins were told, calls are no longer synced until someone reconnects).
+    """
+
+    __table_args__ = (UniqueConstraint("tenant_id", "provider"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True, ondelete="CASCADE")
+    provider: str = Field(max_length=20)
+    auth_kind: str = Field(max_length=10)
+    account: str = Field(default="", max_length=200)
+    refresh_token_encrypted: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    access_token_encrypted: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    access_token_expires_at: datetime | None = None
+    status: str = Field(default="connected", max_length=10)
+    broken_reason: str | None = Field(default=None, max_length=60)
+    connected_by_user_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    broken_at: datetime | None = None
+
+
+class CrmSyncedCall(SQLModel, table=True):
+    """What one call became in one connected CRM: the remote ids, each stored as soon as it exists.
+
+    Unique per (connection, call): a retried job finds the row and creates nothing it already created.
+    ``status`` is ``pending``, ``synced`` or ``failed`` (a refusal that retrying cannot fix: ``last_error``).
+    From its second attempt on, a job looks each missing record up in the CRM by AVA's reference before creating it,
+    so one that died between the CRM's answer and the commit finds what it made instead of making a second one.
+    """
+
+    __table_args__ = (UniqueConstraint("connection_id", "call_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True, ondelete="CASCADE")
+    connection_id: int = Field(foreign_key="crmconnection.id", ondelete="CASCADE")
+    call_id: int = Field(foreign_key="call.id", index=True, ondelete="CASCADE")
+    contact_id: str | None = Field(default=None, max_length=40)
+    engagement_id: str | None = Field(default=None, max_length=40)
+    task_id: str | None = Field(default=None, max_length=40)
+    status: str = Field(default="pending", max_length=10)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=300)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CrmSyncedBooking(SQLModel, table=True):
+    """What one booking became in one connected CRM (a meeting on the caller's contact), unique per (connection,
+    booking): a move or a cancellation updates that meeting, a retried job never makes a second one."""
+
+    __table_args__ = (UniqueConstraint("connection_id", "booking_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True, ondelete="CASCADE")
+    connection_id: int = Field(foreign_key="crmconnection.id", ondelete="CASCADE")
+    booking_id: int = Field(foreign_key="booking.id", index=True, ondelete="CASCADE")
+    contact_id: str | None = Field(default=None, max_length=40)
+    meeting_id: str | None = Field(default=None, max_length=40)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=300)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -67,6 +67,7 @@ SANDBOX_VAPI = "/sandbox/vapi"
 SANDBOX_TWILIO = "/sandbox/twilio"
 SANDBOX_GOOGLE = "/sandbox/google"
 SANDBOX_MICROSOFT = "/sandbox/microsoft"
+SANDBOX_HUBSPOT = "/sandbox/hubspot"
 
 
 def with_query(path: str, **query: str | int) -> str:
@@ -112,6 +113,15 @@ def calls_download(fmt: str, token: str) -> str:
 def calendar_connect(provider: str, *, lang: str = "") -> str:
     """Where the "Connect Google / Microsoft" button sends an admin's browser (it answers with the provider's page)."""
     return with_query(api(f"{CALENDAR_CONNECTIONS}/{provider}/connect"), **({"lang": lang} if lang else {}))
+
+
+CRM_HUBSPOT_CONNECT = API_V1 + "/crm/hubspot/connect"
+CRM_HUBSPOT_CALLBACK = API_V1 + "/crm/hubspot/callback"
+
+
+def crm_hubspot_connect(*, lang: str = "") -> str:
+    """Where the "Connect with HubSpot" button sends an admin's browser (it answers with HubSpot's install page)."""
+    return with_query(CRM_HUBSPOT_CONNECT, **({"lang": lang} if lang else {}))
 
 
 def calendar_callback(provider: str) -> str:

@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     microsoft_login_url: str = "https://login.microsoftonline.com"
     microsoft_graph_url: str = "https://graph.microsoft.com/v1.0"
 
+    # HubSpot (an app registered in a HubSpot developer account). Without a client id HubSpot's OAuth runs against
+    # its emulator in dev; a private-app token can be pasted whatever the mode.
+    hubspot_client_id: str = ""
+    hubspot_client_secret: str = ""
+    hubspot_app_url: str = "https://app.hubspot.com"
+    hubspot_api_url: str = "https://api.hubapi.com"
+
     smtp_host: str = ""
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_username: str = ""
@@ -134,6 +141,8 @@ class Settings(BaseSettings):
         "google_calendar_url",
         "microsoft_login_url",
         "microsoft_graph_url",
+        "hubspot_app_url",
+        "hubspot_api_url",
     )
     @classmethod
     def _http_url(cls, value: str, info: ValidationInfo) -> str:

@@ -159,6 +159,7 @@ TASK_MODULES = (
     "ava_app.services.bookings.calendar_sync",
     "ava_app.services.bookings.confirmations",
     "ava_app.services.bookings.reminders",
+    "ava_app.services.crm.sync",
     "ava_app.services.messaging.email",
     "ava_app.services.messaging.sms",
     "ava_app.services.organisation_deletion",

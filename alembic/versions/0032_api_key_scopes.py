@@ -1,7 +1,7 @@
 """API key scopes and expiry: each key lists what it may call and may expire; existing keys get their role's scopes
 
 Revision ID: 0032
-Revises: 0030
+Revises: 0031
 Create Date: 2026-12-06
 
 Keys made before scopes acted with their role everywhere a key was let in; they keep that reach, as scopes
@@ -15,7 +15,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0032"
-down_revision: Union[str, Sequence[str], None] = "0030"
+down_revision: Union[str, Sequence[str], None] = "0031"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -16,6 +16,7 @@ from ava_app.api import (
     business,
     calendar_connections,
     calls,
+    crm,
     downloads,
     health,
     integrations,
@@ -46,6 +47,7 @@ V1_ROUTERS: list = [
     integrations.router,
     calendar_connections.router,
     sign_in_providers.router,
+    crm.router,
     business.router,
     notifications.router,
     calls.router,
@@ -123,6 +125,24 @@ def _mount_sandbox_emulators(api: FastAPI) -> None:
         )
         api.mount(routes.SANDBOX_TWILIO, emulator)
     _mount_calendar_emulators(api)
+    _mount_hubspot_emulator(api)
+
+
+def _mount_hubspot_emulator(api: FastAPI) -> None:
+    """The HubSpot emulator (dev only, without a HubSpot app configured), knowing the sandbox app and AVA's callback."""
+    from ava_app.sandbox.hubspot import hubspot_emulator
+    from ava_app.services.crm.hubspot import sandbox_app
+
+    settings = get_settings()
+    if settings.hubspot_client_id and settings.hubspot_client_secret:
+        return
+    emulator = hubspot_emulator()
+    client_id, client_secret = sandbox_app(settings)
+    for origin in settings.allowed_origins:
+        emulator.register(
+            client_id=client_id, client_secret=client_secret, redirect_uri=origin + routes.CRM_HUBSPOT_CALLBACK
+        )
+    api.mount(routes.SANDBOX_HUBSPOT, emulator.app())
 
 
 def _mount_calendar_emulators(api: FastAPI) -> None:

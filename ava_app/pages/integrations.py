@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from ava_app.components.calendar_connections import calendar_section
+from ava_app.components.crm_connection import hubspot_card
 from ava_app.components.i18n import t
 from ava_app.components.layout import app_layout
 from ava_app.components.webhook_secret import webhook_secret_section
@@ -157,6 +158,7 @@ def integrations_page() -> rx.Component:
             IntegrationsState.is_admin,
             rx.vstack(
                 calendar_section(),
+                hubspot_card(),
                 rx.grid(
                     rx.foreach(IntegrationsState.providers, provider_card),
                     columns=rx.breakpoints(initial="1", md="2"),

@@ -45,6 +45,7 @@ from ava_app.services import (
     webhooks_out,
 )
 from ava_app.services.async_bridge import run_coroutine_sync
+from ava_app.services.crm import sync as crm_sync
 from ava_app.services.errors import Conflict, NotFound, ProviderError, ProviderUnavailable
 from ava_app.services.member_alerts import alert_members
 from ava_app.services.messaging import email
@@ -110,6 +111,7 @@ def process_call(session: Session, *, call_id: int, final_attempt: bool = True) 
         session.refresh(call)
         if call.summary_status == "done":
             webhooks_out.emit_call(session, tenant_id=call.tenant_id, call_id=call_id, event_type="call.summarized")
+            crm_sync.queue_call_sync(session, tenant_id=call.tenant_id, call_id=call_id)
         if call.summary_status in ("done", "failed"):
             alert_members(session, call=call)
         # Committed: open dashboards and calls lists show the summary (or its failure) without waiting for emails.

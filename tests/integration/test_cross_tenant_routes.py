@@ -28,9 +28,10 @@ from fastapi import routing
 from sqlmodel import select
 
 from ava_app.api.app import create_api
-from ava_app.models import Call, WebhookEndpoint
+from ava_app.models import Call, CrmConnection, WebhookEndpoint
 from ava_app.services import api_keys, assistants, call_blocking, download_links, rate_limits, webhooks_out
 from ava_app.services.calls import CallFilters
+from ava_app.services.credentials import encrypt_text
 from tests.unit.test_assistants import TENANT_TWILIO_SID, TENANT_TWILIO_TOKEN, providers
 from tests.unit.test_state_tenant_isolation import (
     A_DESK_NUMBER,
@@ -88,6 +89,9 @@ PUBLIC_ROUTES = {
     # test_an_organisation_cannot_touch_another_users_provider_accounts).
     ("GET", "/api/v1/auth/oidc/{provider}/start"),
     ("GET", "/api/v1/auth/oidc/{provider}/callback"),
+    # The same for HubSpot's OAuth (tests/integration/test_hubspot_connect_api.py).
+    ("GET", "/api/v1/crm/hubspot/connect"),
+    ("GET", "/api/v1/crm/hubspot/callback"),
 }
 DOWNLOAD_ROUTES = {
     ("GET", "/api/v1/downloads/recording/{call_id}"),
@@ -169,6 +173,23 @@ def _no_calendar(response: httpx.Response) -> None:
     assert [item["connected"] for item in response.json()] == [False, False], response.text
 
 
+def _connect_hubspot(db, a: Organisation) -> None:
+    db.add(
+        CrmConnection(
+            tenant_id=a.tenant_id,
+            provider="hubspot",
+            auth_kind="token",
+            account="alpha portal",
+            access_token_encrypted=encrypt_text("pat-na1-alpha"),
+        )
+    )
+    db.commit()
+
+
+def _no_crm(response: httpx.Response) -> None:
+    assert response.json()["connected"] is False and "alpha" not in response.text, response.text
+
+
 def _shared_number_not_in_b(response: httpx.Response) -> None:
     assert [(n["phone_number"], n["in_ava"]) for n in response.json()["numbers"]] == [(SHARED_TWILIO_NUMBER, False)]
 
@@ -225,6 +246,12 @@ OWN_ROUTES: dict[tuple[str, str], Callable[[Organisation, Organisation], list[At
     ("DELETE", "/api/v1/calendar/connections/{provider}"): lambda a, b: [
         Attempt({"provider": provider}, expect=frozenset({404})) for provider in ("google", "microsoft")
     ],
+    # A's HubSpot connection (made before the snapshot) is never shown, replaced or removed through B.
+    ("GET", "/api/v1/crm/hubspot"): lambda a, b: [Attempt(expect=frozenset({200}), check=_no_crm)],
+    ("PUT", "/api/v1/crm/hubspot/token"): lambda a, b: [
+        Attempt(json={"token": "not a token"}, expect=frozenset({422}))
+    ],
+    ("DELETE", "/api/v1/crm/hubspot"): lambda a, b: [Attempt(expect=frozenset({404}))],
     ("GET", "/api/v1/business/region"): lambda a, b: [Attempt()],
     ("PUT", "/api/v1/business/region"): lambda a, b: [
         Attempt(
@@ -326,6 +353,7 @@ async def test_organisation_b_cannot_reach_organisation_a_through_any_route(clie
     webhooks_out.create_endpoint(
         db, principal=a.principal, url="https://alpha-only.example.com/hook", event_types=["call.ended"]
     )
+    _connect_hubspot(db, a)
     before = snapshot(engine, a)
     session = {"Authorization": f"Bearer {b.admin.access_token}"}
     key = {"Authorization": f"Bearer {key_b.key}"}

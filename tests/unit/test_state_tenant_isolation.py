@@ -634,6 +634,9 @@ COVERED_HANDLERS = {
     "PhoneState.remove_phone",
     "CalendarState.load_calendars",
     "CalendarState.disconnect",
+    "CrmState.load_crm",
+    "CrmState.save_token",
+    "CrmState.disconnect",
     "IntegrationsState.load_integrations",
     "IntegrationsState.save",
     "IntegrationsState.test",
@@ -1137,6 +1140,37 @@ async def test_calendar_of_another_organisation_is_never_shown_or_disconnected(w
         assert await run(state, "disconnect") == ["toast:success"]
     rows = db.exec(select_rows(CalendarConnection)).all()
     assert [(row.tenant_id, row.account_email) for row in rows] == [(a.tenant_id, "alpha-leakcheck@calendar.example")]
+    assert_nothing_of(a, state)
+
+
+async def test_hubspot_of_another_organisation_is_never_shown_replaced_or_disconnected(world, engine, db):
+    from sqlmodel import select as select_rows
+
+    from ava_app.models import CrmConnection
+    from ava_app.services.credentials import encrypt_text
+    from ava_app.state.crm import CrmState
+
+    a, b = world.a, world.b
+    db.add(
+        CrmConnection(
+            tenant_id=a.tenant_id,
+            provider="hubspot",
+            auth_kind="token",
+            account="alpha-leakcheck portal",
+            access_token_encrypted=encrypt_text("pat-na1-alpha-leakcheck"),
+        )
+    )
+    db.commit()
+    state = state_of(CrmState, b)
+    assert await run(state, "load_crm") == []
+    assert state.hubspot["connected"] is False
+    assert "alpha-leakcheck" not in visible_text(state)
+    # A malformed token is refused before HubSpot is asked; nothing of A's is touched either way.
+    assert await run(state, "save_token", {"token": "not a token"}) == []
+    assert state.token_error != ""
+    assert await run(state, "disconnect") == ["toast:success"]
+    rows = db.exec(select_rows(CrmConnection)).all()
+    assert [(row.tenant_id, row.account) for row in rows] == [(a.tenant_id, "alpha-leakcheck portal")]
     assert_nothing_of(a, state)
 
 

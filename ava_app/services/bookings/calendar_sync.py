@@ -26,6 +26,7 @@ from ava_app.models import Booking, BookingService, Tenant, as_utc, utcnow
 from ava_app.services import calendar_connections, regional
 from ava_app.services.bookings.availability import Interval, merged_spans
 from ava_app.services.calendar_connections import CalendarBroken
+from ava_app.services.crm import sync as crm_sync
 from ava_app.task_queue import enqueue, task
 
 log = logging.getLogger(__name__)
@@ -78,13 +79,14 @@ def _inside(block: Interval, spans: Sequence[Interval]) -> bool:
 
 
 def sync_after_commit(session: Session, *, tenant_id: int, booking_id: int) -> None:
-    """Have the booking written to the business's connected calendars once this transaction commits (nothing when
-    none is connected). Never raises: the booking itself stands."""
+    """Have the booking written to the business's connected calendars (and CRM, as a meeting) once this transaction
+    commits (nothing when none is connected). Never raises: the booking itself stands."""
     try:
         if calendar_connections.has_calendar(session, tenant_id=tenant_id):
             on_commit(session, lambda: enqueue("sync_booking_calendars", tenant_id, booking_id))
     except Exception:
         log.warning("booking %s: the calendar write could not be queued", booking_id, exc_info=True)
+    crm_sync.queue_booking_sync(session, tenant_id=tenant_id, booking_id=booking_id)
 
 
 def write_booking(session: Session, *, tenant_id: int, booking_id: int) -> str:
