@@ -27,6 +27,7 @@ from ava_app.pages.outbox import outbox_page
 from ava_app.pages.phone_numbers import phone_numbers_page
 from ava_app.pages.settings import settings_page
 from ava_app.pages.settings_audit import audit_page
+from ava_app.pages.settings_billing import billing_page
 from ava_app.pages.settings_blocked_callers import blocked_callers_page
 from ava_app.pages.settings_business import business_page
 from ava_app.pages.settings_notifications import notifications_page
@@ -40,6 +41,7 @@ from ava_app.settings import get_settings
 from ava_app.state.account import LinkState, LoginState, PasswordState, PhoneState, SignupState
 from ava_app.state.assistant import AssistantFormState, AssistantState
 from ava_app.state.auth import AuthState
+from ava_app.state.billing import BillingState
 from ava_app.state.blocked_callers import BlockedCallersState
 from ava_app.state.bookings import BookingsState
 from ava_app.state.business import BusinessRegionState
@@ -176,6 +178,12 @@ app.add_page(
     route=routes.SETTINGS_BLOCKED_CALLERS,
     title="AVA · Blocked callers",
     on_load=[*SIGNED_IN, BlockedCallersState.load_blocked],
+)
+app.add_page(
+    billing_page,
+    route=routes.SETTINGS_BILLING,
+    title="AVA · Billing",
+    on_load=[*SIGNED_IN, BillingState.load_billing],
 )
 app.add_page(
     audit_page, route=routes.SETTINGS_AUDIT, title="AVA · Audit log", on_load=[*SIGNED_IN, AuditState.load_audit]

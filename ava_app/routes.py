@@ -36,6 +36,7 @@ SETTINGS_PRIVACY = "/settings/privacy"
 SETTINGS_WEBHOOKS = "/settings/webhooks"
 SETTINGS_BLOCKED_CALLERS = "/settings/blocked-callers"
 SETTINGS_NOTIFICATIONS = "/settings/notifications"
+SETTINGS_BILLING = "/settings/billing"
 DEV_OUTBOX = "/dev/outbox"
 ADMIN_DEAD_LETTERS = "/admin/dead-letters"
 
@@ -56,6 +57,7 @@ TWILIO_STATUS_WEBHOOK = "/webhooks/twilio/status"
 # Calendar connections: the browser is sent to CALENDAR_CONNECT, the provider sends it back to CALENDAR_CALLBACK.
 CALENDAR_CONNECTIONS = "/calendar"
 TWILIO_SMS_WEBHOOK = "/webhooks/twilio/sms"
+STRIPE_WEBHOOK = "/webhooks/stripe"
 # "Block this caller" from a summary email: a confirmation page (GET), then the block itself (POST).
 BLOCK_CALLER_LINK = "/block-caller"
 
@@ -64,6 +66,7 @@ SANDBOX_VAPI = "/sandbox/vapi"
 SANDBOX_TWILIO = "/sandbox/twilio"
 SANDBOX_GOOGLE = "/sandbox/google"
 SANDBOX_MICROSOFT = "/sandbox/microsoft"
+SANDBOX_STRIPE = "/sandbox/stripe"
 
 
 def with_query(path: str, **query: str | int) -> str:

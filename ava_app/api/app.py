@@ -22,6 +22,7 @@ from ava_app.api import (
     notifications,
     onboarding,
     phone_numbers,
+    stripe_webhooks,
     team,
     twilio_webhooks,
     webhooks,
@@ -37,6 +38,7 @@ from ava_app.settings import get_settings
 V1_ROUTERS: list = [
     webhooks.router,
     twilio_webhooks.router,
+    stripe_webhooks.router,
     auth.router,
     browser_session.router,
     team.router,
@@ -117,6 +119,15 @@ def _mount_sandbox_emulators(api: FastAPI) -> None:
         )
         api.mount(routes.SANDBOX_TWILIO, emulator)
     _mount_calendar_emulators(api)
+    if settings.stripe_sandbox:
+        _mount_stripe_emulator(api)
+
+
+def _mount_stripe_emulator(api: FastAPI) -> None:
+    """The Stripe emulator (dev only, without a Stripe key), with a monthly price for each paid plan."""
+    from ava_app.sandbox.stripe import stripe_emulator
+
+    api.mount(routes.SANDBOX_STRIPE, stripe_emulator().app())
 
 
 def _mount_calendar_emulators(api: FastAPI) -> None:

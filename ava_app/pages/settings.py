@@ -46,6 +46,7 @@ def section_card(title_key: str, hint_key: str, href: str, icon: str) -> rx.Comp
 
 
 def settings_page() -> rx.Component:
+    billing = section_card("billing.title", "billing.hint", routes.SETTINGS_BILLING, "credit-card")
     audit = section_card("settings.audit", "settings.audit_hint", routes.SETTINGS_AUDIT, "scroll-text")
     integrations = section_card(
         "settings.integrations", "settings.integrations_hint", routes.SETTINGS_INTEGRATIONS, "plug"
@@ -53,6 +54,7 @@ def settings_page() -> rx.Component:
     return app_layout(
         rx.grid(
             *[section_card(*section) for section in SECTIONS],
+            rx.cond(AuthState.is_admin, billing),
             rx.cond(AuthState.is_admin, audit),
             rx.cond(AuthState.is_admin, integrations),
             columns=rx.breakpoints(initial="1", sm="2"),
