@@ -34,7 +34,18 @@ import ava_app.state as state_package
 import ava_app.state.test_call as test_call_state
 from ava_app.api import downloads
 from ava_app.db import session_scope
-from ava_app.models import AuditLog, AuthSession, Call, CallMessage, Membership, PhoneNumber, Tenant, User, utcnow
+from ava_app.models import (
+    AuditLog,
+    AuthSession,
+    BillingSubscription,
+    Call,
+    CallMessage,
+    Membership,
+    PhoneNumber,
+    Tenant,
+    User,
+    utcnow,
+)
 from ava_app.services import (
     accounts,
     api_keys,
@@ -62,6 +73,7 @@ from ava_app.state import assistant as assistant_state
 from ava_app.state.account import PhoneState
 from ava_app.state.assistant import AssistantFormState, AssistantState
 from ava_app.state.auth import AuthState
+from ava_app.state.billing import BillingState
 from ava_app.state.blocked_callers import BlockedCallersState
 from ava_app.state.bookings import BookingsState
 from ava_app.state.business import BusinessRegionState
@@ -82,8 +94,9 @@ from ava_app.state.webhook_secret import WebhookSecretState
 from ava_app.state.webhooks import WebhooksState
 from tests.factories import make_call, make_phone_number, make_user
 from tests.unit.test_assistants import TENANT_TWILIO_SID, TENANT_TWILIO_TOKEN, providers
+from tests.unit.test_stripe_billing import stripe_env
 
-__all__ = ["providers"]
+__all__ = ["providers", "stripe_env"]
 
 PASSWORD = "tulip-garage-42"
 # A number in the tenant Twilio account of the emulator, imported by A. B is given the same Twilio credentials (two
@@ -519,6 +532,9 @@ COVERED_HANDLERS = {
     "CallDetailState.block_caller",
     "CallDetailState.unblock_caller",
     "CallDetailState.set_spam",
+    "BillingState.load_billing",
+    "BillingState.choose_plan",
+    "BillingState.manage_billing",
     "BlockedCallersState.load_blocked",
     "BlockedCallersState.add_blocked",
     "BlockedCallersState.remove_blocked",
@@ -1199,6 +1215,31 @@ async def test_block_list_events_read_and_change_the_callers_organisation_only(w
     assert state.blocked_error
     db.expire_all()
     assert db.get(Tenant, b.tenant_id).block_withheld and not db.get(Tenant, a.tenant_id).block_withheld
+    assert_nothing_of(a, state)
+    assert_unchanged(engine, a, before)
+
+
+async def test_billing_events_read_and_change_the_callers_organisation_only(world, engine, db, stripe_env):
+    a, b = world.a, world.b
+    emulator, _ = stripe_env
+    a_tenant = db.get(Tenant, a.tenant_id)
+    a_tenant.plan = "pro"
+    db.add(a_tenant)
+    db.add(BillingSubscription(tenant_id=a.tenant_id, stripe_customer_id="cus_alpha_7781", status="past_due"))
+    db.commit()
+    before = snapshot(engine, a)
+    state = state_of(BillingState, b)
+    assert await run(state, "load_billing") == []
+    assert (state.plan_status, state.has_customer, state.grace_end) == ("trial", False, "")
+    assert not any(row["current"] for row in state.plan_rows if row["code"] == "pro")
+    # No billing account of B's own: the portal is refused, never A's.
+    assert await run(state, "manage_billing") == ["toast:error"]
+    (script,) = await run(state, "choose_plan", "starter")
+    assert script.startswith("script:window.location.assign(") and "/pay/cs_test_" in script
+    db.expire_all()
+    mine = db.scalars(select(BillingSubscription).where(BillingSubscription.tenant_id == b.tenant_id)).one()
+    assert mine.stripe_customer_id != "cus_alpha_7781"
+    assert [customer["metadata"] for customer in emulator.customers.values()] == [{"ava_tenant_id": str(b.tenant_id)}]
     assert_nothing_of(a, state)
     assert_unchanged(engine, a, before)
 
