@@ -51,7 +51,7 @@ def current_card() -> rx.Component:
                 rx.text(t("billing.current"), size="2", color_scheme="gray"),
                 rx.hstack(
                     rx.heading(S.plan_name, size="6", as_="h2", id="billing-plan-name"),
-                    status_badge(),
+                    rx.cond(S.plan_status != "trial", status_badge()),
                     align="center",
                     spacing="3",
                     wrap="wrap",
@@ -110,7 +110,7 @@ def plan_card(row: rx.Var) -> rx.Component:
             ),
             rx.hstack(
                 rx.text(row["price"], size="6", weight="bold", class_name="tabular"),
-                rx.text(t("billing.per_month"), size="2", color_scheme="gray"),
+                rx.cond(row["per_month"], rx.text(t("billing.per_month"), size="2", color_scheme="gray")),
                 align="baseline",
                 spacing="2",
             ),

@@ -9,6 +9,7 @@ import reflex as rx
 from ava_app.i18n import translate
 from ava_app.services import regional
 from ava_app.services.billing import subscriptions
+from ava_app.services.billing.plans import Plan
 from ava_app.state.auth import AuthState
 
 KNOWN_STATUSES = ("trial", "active", "past_due", "unpaid", "canceled", "incomplete")
@@ -17,6 +18,15 @@ KNOWN_STATUSES = ("trial", "active", "past_due", "unpaid", "canceled", "incomple
 def _go(url: str):
     """Send the browser to Stripe's hosted page (another origin in production)."""
     return rx.call_script(f"window.location.assign({json.dumps(url)})")
+
+
+def _counted(key: str, count: int, lang: str) -> str:
+    return translate(f"{key}_one", lang) if count == 1 else translate(key, lang).format(count=count)
+
+
+def _plan_name(plan: Plan, lang: str) -> str:
+    """The operator names the paid plans; the trial is called so in the reader's language."""
+    return translate("billing.status.trial", lang) if plan.is_trial else plan.name
 
 
 class BillingState(AuthState):
@@ -43,7 +53,7 @@ class BillingState(AuthState):
             return regional.format_date(moment, timezone=tz, language=lang, country=country) if moment else ""
 
         current = next((plan for plan in out.plans if plan.code == out.plan_code), out.plans[0])
-        self.plan_name = current.name
+        self.plan_name = _plan_name(current, lang)
         self.plan_status = out.status if out.status in KNOWN_STATUSES else "other"
         self.period_end, self.grace_end = day(out.period_end), day(out.grace_until)
         self.after_grace, self.ends_at_period = out.after_grace, out.cancel_at_period_end
@@ -56,17 +66,18 @@ class BillingState(AuthState):
             rows.append(
                 {
                     "code": plan.code,
-                    "name": plan.name,
-                    "price": money,
+                    "name": _plan_name(plan, lang),
+                    "price": translate("billing.free", lang) if plan.is_trial else money,
+                    "per_month": not plan.is_trial,
                     "trial": plan.is_trial,
                     "current": plan.code == out.plan_code,
                     "lines": [
                         translate("billing.trial_days", lang).format(days=plan.trial_days) if plan.is_trial else "",
                         translate("billing.minutes", lang).format(minutes=plan.included_minutes),
                         translate("billing.extra", lang).format(price=extra) if plan.extra_minute_price else "",
-                        translate("billing.numbers", lang).format(count=plan.numbers_included),
-                        translate("billing.concurrent", lang).format(count=plan.concurrent_calls),
-                        translate("billing.seats", lang).format(count=plan.seats),
+                        _counted("billing.numbers", plan.numbers_included, lang),
+                        _counted("billing.concurrent", plan.concurrent_calls, lang),
+                        _counted("billing.seats", plan.seats, lang),
                     ],
                     "action": translate("billing.change" if paying else "billing.upgrade", lang),
                 }

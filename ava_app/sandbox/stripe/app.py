@@ -468,7 +468,7 @@ class StripeEmulator:
     async def _pay_page(self, request: Request) -> Response:
         session = self.checkout_sessions.get(request.path_params["id"])
         if session is None:
-            return HTMLResponse(_page("Checkout", "<p>This Checkout session does not exist.</p>"), status_code=404)
+            return _html(_page("Checkout", "<p>This Checkout session does not exist.</p>"), status_code=404)
         price = self.prices[session["_price"]]
         problem = ""
         if request.method == "POST":
@@ -504,12 +504,12 @@ class StripeEmulator:
   <button type="submit" name="action" value="pay">Subscribe</button>
   <button type="submit" name="action" value="back" class="link">Back to AVA</button>
 </form>"""
-        return HTMLResponse(_page("Checkout", body), status_code=402 if problem else 200)
+        return _html(_page("Checkout", body), status_code=402 if problem else 200)
 
     async def _portal_page(self, request: Request) -> Response:
         portal = self.portal_sessions.get(request.path_params["id"])
         if portal is None:
-            return HTMLResponse(_page("Billing", "<p>This portal session does not exist.</p>"), status_code=404)
+            return _html(_page("Billing", "<p>This portal session does not exist.</p>"), status_code=404)
         customer = portal["customer"]
         subscriptions = [row for row in self.subscriptions.values() if row["customer"] == customer]
         current = max(subscriptions, key=lambda row: row["created"]) if subscriptions else None
@@ -540,7 +540,7 @@ class StripeEmulator:
                     self.renew(current["id"])
                     note = "The next renewal ran."
         body = self._portal_body(portal, current, note)
-        return HTMLResponse(_page("Billing", body))
+        return _html(_page("Billing", body))
 
     def _portal_body(self, portal: dict, current: dict | None, note: str) -> str:
         customer = portal["customer"]
@@ -595,9 +595,19 @@ class StripeEmulator:
     async def _invoice_page(self, request: Request) -> Response:
         invoice = self.invoices.get(request.path_params["id"])
         if invoice is None:
-            return HTMLResponse(_page("Invoice", "<p>This invoice does not exist.</p>"), status_code=404)
+            return _html(_page("Invoice", "<p>This invoice does not exist.</p>"), status_code=404)
         amount = f"{invoice['amount_due'] / 100:.2f} {invoice['currency'].upper()}"
-        return HTMLResponse(_page("Invoice", f"<h1>Invoice</h1><p>{amount} · {html.escape(invoice['status'])}</p>"))
+        return _html(_page("Invoice", f"<h1>Invoice</h1><p>{amount} · {html.escape(invoice['status'])}</p>"))
+
+
+# The hosted pages' own policy: their inline style, forms posting to this origin, no script, never framed.
+PAGE_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def _html(page: str, status_code: int = 200) -> HTMLResponse:
+    return HTMLResponse(page, status_code=status_code, headers={"Content-Security-Policy": PAGE_POLICY})
 
 
 def _page(title: str, body: str) -> str:
