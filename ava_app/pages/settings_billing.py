@@ -118,7 +118,7 @@ def plan_card(row: rx.Var) -> rx.Component:
                 rx.foreach(
                     row["lines"].to(list[str]),
                     lambda line: rx.hstack(
-                        rx.icon("check", size=14, color=rx.color("accent", 10)),
+                        rx.icon("check", size=14, color=rx.color("accent", 10), flex_shrink="0"),
                         rx.text(line, size="2"),
                         spacing="2",
                         align="center",
