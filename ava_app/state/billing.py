@@ -6,12 +6,15 @@ import json
 
 import reflex as rx
 
+from ava_app import routes
 from ava_app.i18n import translate
 from ava_app.services import regional
 from ava_app.services.billing import subscriptions
 from ava_app.services.billing.plans import Plan
 from ava_app.state.auth import AuthState
 
+# How many times the page looks again for the plan after Checkout (every 2 s).
+WAIT_ATTEMPTS = 15
 KNOWN_STATUSES = ("trial", "active", "past_due", "unpaid", "canceled", "incomplete")
 
 
@@ -98,7 +101,20 @@ class BillingState(AuthState):
             return call.event
         self._show(call.value)
         self.billing_loaded = True
+        if self.checkout_done and self.plan_status == "trial":
+            return self._wait_for_stripe()
         return None
+
+    def _wait_for_stripe(self):
+        """Back from Checkout before Stripe's webhook: look again in a moment, for half a minute at most."""
+        try:
+            attempt = int(self.router.url.query_parameters.get("wait", "0"))
+        except ValueError:
+            attempt = WAIT_ATTEMPTS
+        if attempt >= WAIT_ATTEMPTS:
+            return None
+        again = routes.with_query(routes.SETTINGS_BILLING, checkout="done", wait=attempt + 1)
+        return rx.call_script(f"setTimeout(() => window.location.replace({json.dumps(again)}), 2000)")
 
     @rx.event
     async def choose_plan(self, code: str):

@@ -2,7 +2,7 @@
 renewal declined by the card on file shows the grace banner.
 
 The emulator's webhooks reach the live server's route signed, and its job applies them; the page is opened again
-until the plan shows (Stripe confirms a payment after the browser is back, as it does for real).
+by itself until the plan shows (Stripe confirms a payment after the browser is back, as it does for real).
 """
 
 from __future__ import annotations
@@ -47,7 +47,6 @@ def test_a_trial_owner_upgrades_through_checkout_and_a_declined_renewal_shows_th
     log_in(page, live_server, owner.email)
     page.goto(live_server + "/settings/billing")
     expect(page.locator("#billing-plan-name")).to_have_text("Trial")
-    expect(page.get_by_text("Trial", exact=True).last).to_be_visible()
 
     page.get_by_role("button", name="Upgrade · Pro").click()
     expect(page.get_by_role("heading", name="Subscribe to Pro")).to_be_visible()
@@ -56,9 +55,9 @@ def test_a_trial_owner_upgrades_through_checkout_and_a_declined_renewal_shows_th
     expect(page.get_by_role("alert")).to_have_text("Your card was declined.")
     page.get_by_label("Card number").fill("4242 4242 4242 4242")
     page.get_by_role("button", name="Subscribe").click()
-    expect(page).to_have_url(re.compile(r"/settings/billing\?checkout=done$"))
-
-    _until_visible(page, live_server + "/settings/billing", "#billing-plan-name", text="Pro")
+    expect(page).to_have_url(re.compile(r"/settings/billing\?checkout=done"))
+    # Back before Stripe's webhook, the page looks again by itself until the plan shows.
+    expect(page.locator("#billing-plan-name")).to_have_text("Pro", timeout=40_000)
     expect(page.get_by_text("Active", exact=True)).to_be_visible()
     db.expire_all()
     assert db.get(Tenant, tenant.id).plan == "pro"

@@ -301,3 +301,20 @@ def test_another_organisations_events_never_change_this_one(stripe_env, db):
     # A portal for "mine" cannot exist: it has no customer; it never opens the other one's.
     with pytest.raises(Exception, match="no billing account"):
         subscriptions.portal_url(db, principal=admin(mine))
+
+
+def test_an_event_whose_job_was_lost_is_swept_up(stripe_env, db, monkeypatch):
+    emulator, _ = stripe_env
+    tenant = make_tenant(db)
+    monkeypatch.setattr(subscriptions, "on_commit", lambda _session, _work: None)  # the jobs are lost
+    subscribe(db, emulator, tenant)
+    emulator.flush()
+    db.refresh(tenant)
+    assert tenant.plan == "trial"
+    later = utcnow() + timedelta(minutes=6)
+    assert len(subscriptions.unapplied_events(db, now=later)) == len(emulator.events)
+    for event_id in subscriptions.unapplied_events(db, now=later):
+        subscriptions.apply_stripe_event(event_id)
+    db.refresh(tenant)
+    assert tenant.plan == "starter"
+    assert subscriptions.unapplied_events(db, now=later) == []

@@ -507,6 +507,32 @@ def report_call_usage(call_id: int) -> None:
         report_call_minutes(session, call_id=call_id)
 
 
+def unapplied_events(session: Session, *, now: datetime | None = None) -> list[str]:
+    """Stored events whose job never finished (lost after the commit, or out of retries), oldest first."""
+    before = (now or utcnow()) - timedelta(minutes=5)
+    return list(
+        session.exec(
+            select(StripeEvent.id)
+            .where(
+                col(StripeEvent.processed_at).is_(None),
+                col(StripeEvent.customer_id).is_not(None),
+                col(StripeEvent.received_at) < before,
+                col(StripeEvent.received_at) > before - timedelta(days=3),
+            )
+            .order_by(col(StripeEvent.received_at))
+            .limit(200)
+        ).all()
+    )
+
+
+@periodic_task(crontab(minute="*/10"))
+def sweep_stripe_events_job() -> None:
+    """Every ten minutes: apply again the Stripe events whose job was lost (each re-reads Stripe, so order is moot)."""
+    with session_scope() as session:
+        for event_id in unapplied_events(session):
+            apply_stripe_event(event_id)
+
+
 @periodic_task(crontab(minute="20"))
 def warn_grace_ending_job() -> None:
     """Hourly: the admins hear ahead of time that their grace period ends."""
