@@ -318,3 +318,17 @@ def test_an_event_whose_job_was_lost_is_swept_up(stripe_env, db, monkeypatch):
     db.refresh(tenant)
     assert tenant.plan == "starter"
     assert subscriptions.unapplied_events(db, now=later) == []
+
+
+def test_the_emulator_keeps_its_account_across_a_restart(stripe_env, db, tmp_path):
+    emulator, _ = stripe_env
+    emulator.state_file = tmp_path / "sandbox_stripe.json"
+    tenant = make_tenant(db)
+    subscribe(db, emulator, tenant, plan="pro")
+    emulator.flush()
+    subscriptions.report_call_usage(make_call(db, tenant=tenant, duration=61).id)
+    again = StripeEmulator(api_key="sk", webhook_secret="whsec", state_file=emulator.state_file)
+    row = row_of(db, tenant)
+    assert again.subscriptions[row.stripe_subscription_id]["items"]["data"][0]["price"]["lookup_key"] == "pro"
+    assert again.customers.keys() == emulator.customers.keys() and len(again.meter_events) == 1
+    assert oct(emulator.state_file.stat().st_mode & 0o777) == "0o600"

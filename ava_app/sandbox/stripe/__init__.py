@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ava_app import routes
+from ava_app.private_files import private_dir
 from ava_app.sandbox.stripe.app import StripeEmulator
 from ava_app.services.billing.plans import all_plans
 from ava_app.services.providers.stripe_billing import sandbox_api_key, sandbox_base_url
@@ -21,6 +22,7 @@ def stripe_emulator() -> StripeEmulator:
         api_key=sandbox_api_key(settings),
         webhook_secret=settings.stripe_webhook_secret,
         webhook_url=routes.absolute(settings.public_url, routes.api(routes.STRIPE_WEBHOOK)),
+        state_file=private_dir(settings.data_dir) / "sandbox_stripe.json",
     )
     emulator.base_url = sandbox_base_url(settings)
     for plan in all_plans():

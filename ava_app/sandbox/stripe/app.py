@@ -24,6 +24,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -73,7 +74,9 @@ def _post_webhook(url: str, body: bytes, headers: dict[str, str]) -> int:
 class StripeEmulator:
     """One Stripe account in memory: its prices, customers, subscriptions, invoices, meter events and events."""
 
-    def __init__(self, *, api_key: str, webhook_secret: str, webhook_url: str = "") -> None:
+    def __init__(
+        self, *, api_key: str, webhook_secret: str, webhook_url: str = "", state_file: Path | None = None
+    ) -> None:
         self.api_key = api_key
         self.webhook_secret = webhook_secret
         self.webhook_url = webhook_url
@@ -93,6 +96,41 @@ class StripeEmulator:
         self._outbox: queue.Queue[dict] = queue.Queue()
         self._worker: threading.Thread | None = None
         self._lock = threading.RLock()
+        # Kept across restarts (dev): a business subscribed yesterday still has its customer and subscription.
+        self.state_file = state_file
+        self._load()
+
+    _KEPT = (
+        "prices",
+        "customers",
+        "cards",
+        "checkout_sessions",
+        "subscriptions",
+        "invoices",
+        "portal_sessions",
+        "meter_events",
+    )
+
+    def _load(self) -> None:
+        if self.state_file is None or not self.state_file.exists():
+            return
+        try:
+            kept = json.loads(self.state_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            log.warning("stripe emulator: %s is unreadable; starting empty", self.state_file)
+            return
+        for name in self._KEPT:
+            getattr(self, name).update(kept.get(name) or {})
+
+    def _save(self) -> None:
+        if self.state_file is None:
+            return
+        with self._lock:
+            kept = {name: getattr(self, name) for name in self._KEPT}
+            temporary = self.state_file.with_suffix(".tmp")
+            temporary.write_text(json.dumps(kept), encoding="utf-8")
+            temporary.chmod(0o600)
+            temporary.replace(self.state_file)
 
     # --- set-up
 
@@ -116,6 +154,7 @@ class StripeEmulator:
                 "unit_amount": unit_amount,
             }
             self.prices[price["id"]] = price
+            self._save()
             return price
 
     # --- events and their delivery
@@ -132,6 +171,7 @@ class StripeEmulator:
             "type": kind,
         }
         self.events.append(event)
+        self._save()
         if self.auto_deliver:
             self._outbox.put(event)
             self._start_worker()
@@ -318,6 +358,7 @@ class StripeEmulator:
                 "preferred_locales": params.get("preferred_locales") or [],
             }
             self.customers[customer["id"]] = customer
+            self._save()
         return JSONResponse(customer)
 
     async def _customer(self, request: Request) -> Response:
@@ -366,6 +407,7 @@ class StripeEmulator:
                 "_price": price_id,
             }
             self.checkout_sessions[session_id] = session
+            self._save()
         return JSONResponse(self._public(session))
 
     async def _checkout(self, request: Request) -> Response:
@@ -416,6 +458,7 @@ class StripeEmulator:
                 "_target_price": items[0].get("price") if items and isinstance(items[0], dict) else None,
             }
             self.portal_sessions[portal_id] = portal
+            self._save()
         return JSONResponse(self._public(portal))
 
     async def _meter_event(self, request: Request) -> Response:
@@ -444,6 +487,7 @@ class StripeEmulator:
                 "timestamp": int(params.get("timestamp") or time.time()),
             }
             self.meter_events[identifier] = event
+            self._save()
         return JSONResponse(event)
 
     async def _list_invoices(self, request: Request) -> Response:
@@ -482,6 +526,7 @@ class StripeEmulator:
                 with self._lock:
                     self.cards[session["customer"]] = card
                     self._subscribe(session)
+                    self._save()
                 target = str(session["success_url"] or "/").replace("{CHECKOUT_SESSION_ID}", session["id"])
                 return RedirectResponse(target, status_code=303)
             elif card == DECLINED_CARD:
@@ -524,6 +569,7 @@ class StripeEmulator:
                     card = "".join(ch for ch in str(form.get("card", "")) if ch.isdigit())
                     if card in (PAYING_CARD, DECLINED_CARD):
                         self.cards[customer] = card
+                        self._save()
                         note = "Card updated."
                         if card == PAYING_CARD:
                             self._retry_open_invoices(customer)
