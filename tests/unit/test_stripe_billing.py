@@ -332,3 +332,30 @@ def test_the_emulator_keeps_its_account_across_a_restart(stripe_env, db, tmp_pat
     assert again.subscriptions[row.stripe_subscription_id]["items"]["data"][0]["price"]["lookup_key"] == "pro"
     assert again.customers.keys() == emulator.customers.keys() and len(again.meter_events) == 1
     assert oct(emulator.state_file.stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.parametrize(("policy", "route"), [("pause", "paused"), ("messages_only", "voicemail")])
+def test_after_grace_twilio_numbers_take_a_message_or_say_goodbye(db, monkeypatch, policy, route):
+    from ava_app.services import twilio_voice
+    from tests.unit import test_twilio_voice as tw
+
+    tenant, _, _ = tw.business.__wrapped__(db)
+    monkeypatch.setenv("AVA_BILLING_AFTER_GRACE", policy)
+    get_settings.cache_clear()
+    db.add(
+        BillingSubscription(
+            tenant_id=tenant.id,
+            stripe_customer_id="cus_tw",
+            status="unpaid",
+            grace_until=tw.PARIS_TUESDAY_10AM - timedelta(hours=1),
+        )
+    )
+    db.commit()
+    answer = twilio_voice.answer_incoming_call(db, form=tw.inbound(), now=tw.PARIS_TUESDAY_10AM)
+    assert answer.route == route
+    tags = [element.tag for element in tw.twiml(answer.twiml)]
+    assert tags == (["Say", "Hangup"] if policy == "pause" else ["Say", "Record", "Hangup"])
+    twilio_voice.apply_call_status(db, form=tw.status("completed", CallDuration="4"))
+    (call,) = tw.calls(db)
+    assert call.outcome == "missed"
+    get_settings.cache_clear()
