@@ -359,3 +359,19 @@ def test_after_grace_twilio_numbers_take_a_message_or_say_goodbye(db, monkeypatc
     (call,) = tw.calls(db)
     assert call.outcome == "missed"
     get_settings.cache_clear()
+
+
+def test_a_subscriber_changes_plan_through_the_portal(stripe_env, db):
+    emulator, _ = stripe_env
+    tenant = make_tenant(db)
+    subscribe(db, emulator, tenant, plan="starter")
+    emulator.flush()
+    url = subscriptions.checkout_url(db, principal=admin(tenant), plan_code="pro", email="owner@example.com")
+    assert url.startswith(emulator.base_url + "/portal/")
+    pro = next(price["id"] for price in emulator.prices.values() if price["lookup_key"] == "pro")
+    assert f'<option value="{pro}" selected>' in httpx.get(url).text
+    httpx.post(url, data={"action": "plan", "price": pro})
+    emulator.flush()
+    db.refresh(tenant)
+    assert tenant.plan == "pro"
+    assert len(emulator.subscriptions) == 1

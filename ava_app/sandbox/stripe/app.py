@@ -594,6 +594,7 @@ class StripeEmulator:
         rows = []
         if current is not None:
             price = current["items"]["data"][0]["price"]
+            chosen = portal["_target_price"] or price["id"]
             rows.append(
                 f"<p>Plan: <strong>{html.escape(price['nickname'] or price['lookup_key'])}</strong> · "
                 f"status <strong>{html.escape(current['status'])}</strong>"
@@ -601,7 +602,7 @@ class StripeEmulator:
                 + "</p>"
             )
             options = "".join(
-                f'<option value="{p["id"]}"{" selected" if p["id"] == portal["_target_price"] else ""}>'
+                f'<option value="{p["id"]}"{" selected" if p["id"] == chosen else ""}>'
                 f"{html.escape(p['nickname'] or p['lookup_key'])} — {p['unit_amount'] / 100:.2f} "
                 f"{p['currency'].upper()}</option>"
                 for p in self.prices.values()
