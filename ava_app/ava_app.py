@@ -28,6 +28,7 @@ from ava_app.pages.phone_numbers import phone_numbers_page
 from ava_app.pages.settings import settings_page
 from ava_app.pages.settings_api_keys import api_keys_page
 from ava_app.pages.settings_audit import audit_page
+from ava_app.pages.settings_billing import billing_page
 from ava_app.pages.settings_blocked_callers import blocked_callers_page
 from ava_app.pages.settings_business import business_page
 from ava_app.pages.settings_deliveries import deliveries_page
@@ -43,6 +44,7 @@ from ava_app.state.account import LinkState, LoginState, PasswordState, PhoneSta
 from ava_app.state.api_keys import ApiKeysState
 from ava_app.state.assistant import AssistantFormState, AssistantState
 from ava_app.state.auth import AuthState
+from ava_app.state.billing import BillingState
 from ava_app.state.blocked_callers import BlockedCallersState
 from ava_app.state.bookings import BookingsState
 from ava_app.state.business import BusinessRegionState
@@ -203,6 +205,12 @@ app.add_page(
     route=routes.SETTINGS_DELIVERIES,
     title="AVA · Deliveries",
     on_load=[*SIGNED_IN, DeliveriesState.open_deliveries],
+)
+app.add_page(
+    billing_page,
+    route=routes.SETTINGS_BILLING,
+    title="AVA · Billing",
+    on_load=[*SIGNED_IN, BillingState.load_billing],
 )
 app.add_page(
     audit_page, route=routes.SETTINGS_AUDIT, title="AVA · Audit log", on_load=[*SIGNED_IN, AuditState.load_audit]

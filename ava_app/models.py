@@ -914,3 +914,47 @@ class CrmSyncedBooking(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=300)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class BillingSubscription(SQLModel, table=True):
+    """A tenant's Stripe customer and subscription, as AVA last read them from Stripe (``services.billing``).
+
+    Webhooks only say "look again": each one re-reads the subscription, so events that arrive twice or out of order
+    leave the row as Stripe has it now. ``grace_until`` is set when a payment fails (full service until then).
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", unique=True, index=True, ondelete="CASCADE")
+    stripe_customer_id: str = Field(max_length=64, unique=True, index=True)
+    stripe_subscription_id: str | None = Field(default=None, max_length=64, index=True)
+    # Stripe's status: active, past_due, unpaid, canceled, incomplete...; "none" before a first subscription.
+    status: str = Field(default="none", max_length=24)
+    plan_code: str | None = Field(default=None, max_length=20)
+    current_period_start: datetime | None = None
+    current_period_end: datetime | None = None
+    cancel_at_period_end: bool = False
+    grace_until: datetime | None = None
+    # When the admins were told that the grace period is about to end (once per grace period).
+    grace_notice_sent_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class StripeEvent(SQLModel, table=True):
+    """A Stripe webhook event AVA accepted, by Stripe's event id: a second delivery of the same id is ignored."""
+
+    id: str = Field(primary_key=True, max_length=255)
+    type: str = Field(max_length=64)
+    # The customer the event is about, when it names one (for the job that applies it).
+    customer_id: str | None = Field(default=None, max_length=64)
+    subscription_id: str | None = Field(default=None, max_length=64)
+    received_at: datetime = Field(default_factory=utcnow)
+    processed_at: datetime | None = None
+
+
+class MeterReport(SQLModel, table=True):
+    """A call whose billable minutes were reported to Stripe's meter (once per call, identifier = the call)."""
+
+    call_id: int = Field(primary_key=True, foreign_key="call.id", ondelete="CASCADE")
+    tenant_id: int = Field(foreign_key="tenant.id", index=True, ondelete="CASCADE")
+    minutes: int
+    reported_at: datetime = Field(default_factory=utcnow)

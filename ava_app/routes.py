@@ -38,6 +38,7 @@ SETTINGS_API_KEYS = "/settings/api-keys"
 SETTINGS_BLOCKED_CALLERS = "/settings/blocked-callers"
 SETTINGS_NOTIFICATIONS = "/settings/notifications"
 SETTINGS_DELIVERIES = "/settings/deliveries"
+SETTINGS_BILLING = "/settings/billing"
 DEV_OUTBOX = "/dev/outbox"
 ADMIN_DEAD_LETTERS = "/admin/dead-letters"
 
@@ -59,6 +60,7 @@ TWILIO_STATUS_WEBHOOK = "/webhooks/twilio/status"
 CALENDAR_CONNECTIONS = "/calendar"
 SIGN_IN_PROVIDERS = "/auth/oidc"
 TWILIO_SMS_WEBHOOK = "/webhooks/twilio/sms"
+STRIPE_WEBHOOK = "/webhooks/stripe"
 # "Block this caller" from a summary email: a confirmation page (GET), then the block itself (POST).
 BLOCK_CALLER_LINK = "/block-caller"
 
@@ -68,6 +70,7 @@ SANDBOX_TWILIO = "/sandbox/twilio"
 SANDBOX_GOOGLE = "/sandbox/google"
 SANDBOX_MICROSOFT = "/sandbox/microsoft"
 SANDBOX_HUBSPOT = "/sandbox/hubspot"
+SANDBOX_STRIPE = "/sandbox/stripe"
 
 
 def with_query(path: str, **query: str | int) -> str:

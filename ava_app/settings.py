@@ -79,6 +79,18 @@ class Settings(BaseSettings):
     hubspot_client_secret: str = ""
     hubspot_app_url: str = "https://app.hubspot.com"
     hubspot_api_url: str = "https://api.hubapi.com"
+    # Billing (Stripe). Without a secret key Stripe runs against its emulator (dev only; in prod billing is not
+    # offered). The webhook signing secret is the endpoint's ``whsec_...``; derived in dev and sandbox.
+    stripe_api_key: str = ""
+    stripe_base_url: str = "https://api.stripe.com"
+    stripe_webhook_secret: str = ""
+    # The Billing meter's event name that call minutes are reported under.
+    stripe_meter_event: str = "ava_call_minutes"
+    # After a failed payment: days the business keeps full service, then what its calls get.
+    billing_grace_days: int = Field(default=7, ge=0, le=60)
+    billing_after_grace: Literal["messages_only", "pause"] = "messages_only"
+    # How many days before the grace period ends the admins are told what will happen.
+    billing_grace_notice_days: int = Field(default=2, ge=0, le=30)
 
     smtp_host: str = ""
     smtp_port: int = Field(default=587, ge=1, le=65535)
@@ -139,6 +151,7 @@ class Settings(BaseSettings):
         "google_accounts_url",
         "google_oauth_url",
         "google_calendar_url",
+        "stripe_base_url",
         "microsoft_login_url",
         "microsoft_graph_url",
         "hubspot_app_url",
@@ -192,6 +205,11 @@ class Settings(BaseSettings):
                 "AVA_VAPI_WEBHOOK_SECRET must be set to a random value of 32+ characters when AVA_ENV=prod "
                 "and AVA_VAPI_API_KEY is set"
             )
+        if self.env == "prod" and self.stripe_api_key and _placeholder(self.stripe_webhook_secret):
+            raise ValueError("AVA_STRIPE_WEBHOOK_SECRET must be set when AVA_ENV=prod and AVA_STRIPE_API_KEY is set")
+        if not self.stripe_webhook_secret:
+            digest = hmac.new(self.secret_key.encode(), b"ava-stripe-webhook-secret", hashlib.sha256).hexdigest()
+            self.stripe_webhook_secret = "whsec_" + digest[:40]
         if not self.vapi_webhook_secret:
             # Derived (dev and sandbox), so every process of a deployment agrees on it without one more variable.
             digest = hmac.new(self.secret_key.encode(), b"ava-vapi-webhook-secret", hashlib.sha256).hexdigest()
@@ -243,6 +261,11 @@ class Settings(BaseSettings):
     def microsoft_sandbox(self) -> bool:
         """Microsoft 365 calendars run against their emulator (dev only, as above)."""
         return not (self.microsoft_client_id and self.microsoft_client_secret)
+
+    @property
+    def stripe_sandbox(self) -> bool:
+        """Stripe runs against its emulator (dev only: in prod an unset key means billing is not offered)."""
+        return not self.stripe_api_key
 
     @property
     def openai_sandbox(self) -> bool:

@@ -24,6 +24,7 @@ from ava_app.api import (
     onboarding,
     phone_numbers,
     sign_in_providers,
+    stripe_webhooks,
     team,
     twilio_webhooks,
     webhook_endpoints,
@@ -41,6 +42,7 @@ from ava_app.settings import get_settings
 V1_ROUTERS: list = [
     webhooks.router,
     twilio_webhooks.router,
+    stripe_webhooks.router,
     auth.router,
     browser_session.router,
     team.router,
@@ -126,6 +128,8 @@ def _mount_sandbox_emulators(api: FastAPI) -> None:
         api.mount(routes.SANDBOX_TWILIO, emulator)
     _mount_calendar_emulators(api)
     _mount_hubspot_emulator(api)
+    if settings.stripe_sandbox:
+        _mount_stripe_emulator(api)
 
 
 def _mount_hubspot_emulator(api: FastAPI) -> None:
@@ -143,6 +147,13 @@ def _mount_hubspot_emulator(api: FastAPI) -> None:
             client_id=client_id, client_secret=client_secret, redirect_uri=origin + routes.CRM_HUBSPOT_CALLBACK
         )
     api.mount(routes.SANDBOX_HUBSPOT, emulator.app())
+
+
+def _mount_stripe_emulator(api: FastAPI) -> None:
+    """The Stripe emulator (dev only, without a Stripe key), with a monthly price for each paid plan."""
+    from ava_app.sandbox.stripe import stripe_emulator
+
+    api.mount(routes.SANDBOX_STRIPE, stripe_emulator().app())
 
 
 def _mount_calendar_emulators(api: FastAPI) -> None:

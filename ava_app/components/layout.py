@@ -290,6 +290,34 @@ def deletion_banner() -> rx.Component:
     )
 
 
+def billing_grace_banner() -> rx.Component:
+    """Shown to admins on every signed-in page while a payment has failed: until when calls are answered as usual."""
+    return rx.cond(
+        AuthState.is_admin & (AuthState.billing_grace_until != ""),
+        rx.callout.root(
+            rx.callout.icon(rx.icon("credit-card")),
+            rx.flex(
+                rx.callout.text(
+                    t("billing.grace_banner"),
+                    " ",
+                    rx.text.strong(AuthState.billing_grace_until),
+                    ".",
+                    flex="1",
+                    min_width="200px",
+                ),
+                rx.link(t("billing.grace_banner_fix"), href=routes.SETTINGS_BILLING, size="2", weight="medium"),
+                gap="12px",
+                align="center",
+                wrap="wrap",
+                width="100%",
+            ),
+            color_scheme="red",
+            width="100%",
+            id="billing-grace-banner",
+        ),
+    )
+
+
 def top_bar() -> rx.Component:
     return rx.hstack(
         mobile_menu(),
@@ -333,6 +361,7 @@ def app_layout(*children: rx.Component, title_key: str, back: tuple[str, str] | 
             top_bar(),
             rx.vstack(
                 deletion_banner(),
+                billing_grace_banner(),
                 verify_email_banner(),
                 back_link(*back) if back else rx.fragment(),
                 rx.heading(t(title_key), size="7"),

@@ -47,6 +47,7 @@ def section_card(title_key: str, hint_key: str, href: str, icon: str) -> rx.Comp
 
 
 def settings_page() -> rx.Component:
+    billing = section_card("billing.title", "billing.hint", routes.SETTINGS_BILLING, "credit-card")
     audit = section_card("settings.audit", "settings.audit_hint", routes.SETTINGS_AUDIT, "scroll-text")
     keys = section_card("settings.api_keys", "settings.api_keys_hint", routes.SETTINGS_API_KEYS, "key-round")
     integrations = section_card(
@@ -55,6 +56,7 @@ def settings_page() -> rx.Component:
     return app_layout(
         rx.grid(
             *[section_card(*section) for section in SECTIONS],
+            rx.cond(AuthState.is_admin, billing),
             rx.cond(AuthState.is_admin, audit),
             rx.cond(AuthState.is_admin, integrations),
             rx.cond(AuthState.is_admin, keys),

@@ -19,6 +19,13 @@ CALLER_PHRASES: dict[Language, dict[str, str]] = {
         "hold": "Please hold while I connect you.",
         # A caller on the business's block list (``call_blocking``).
         "blocked": "Sorry, we cannot take your call. Goodbye.",
+        # After a billing grace period (``billing.subscriptions.call_policy``): paused, or messages only.
+        "paused": "Sorry, we cannot take your call right now. Please call again later. Goodbye.",
+        "messages_only": "Hello, you have reached {business}. No one can answer right now, but I can take a message "
+        "for the team. What is your name and your message?",
+        "messages_only_prompt": "You take messages for a business whose team cannot answer right now. Ask for the "
+        "caller's name and their message, then save it with the take_message tool, thank them and say goodbye. "
+        "Do not answer other questions, book anything or transfer the call: say that the team will call back.",
         "thanks": "Thanks for calling.",
         "thanks_business": "Thanks for calling {business}.",
         # Before Twilio's beep (``<Record>``).
@@ -34,6 +41,14 @@ CALLER_PHRASES: dict[Language, dict[str, str]] = {
         "Au revoir.",
         "hold": "Veuillez patienter, je vous mets en relation.",
         "blocked": "Désolé, nous ne pouvons pas prendre votre appel. Au revoir.",
+        "paused": "Désolé, nous ne pouvons pas prendre votre appel pour le moment. Merci de rappeler plus tard. "
+        "Au revoir.",
+        "messages_only": "Bonjour, vous êtes bien chez {business}. Personne ne peut vous répondre pour le moment, "
+        "mais je peux prendre un message pour l'équipe. Quel est votre nom et votre message ?",
+        "messages_only_prompt": "Tu prends les messages d'une entreprise dont l'équipe ne peut pas répondre pour le "
+        "moment. Demande le nom de l'appelant et son message, puis enregistre-le avec l'outil take_message, remercie "
+        "et dis au revoir. Ne réponds à aucune autre question, ne prends pas de rendez-vous et ne transfère pas "
+        "l'appel : dis que l'équipe rappellera.",
         "thanks": "Merci de votre appel.",
         "thanks_business": "Merci d'avoir appelé {business}.",
         "voicemail": "Nous sommes fermés pour le moment. Laissez votre nom, votre numéro et un court message après le "

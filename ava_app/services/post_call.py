@@ -55,7 +55,7 @@ from ava_app.services.privacy_settings import redactor_for
 from ava_app.services.providers import llm
 from ava_app.services.text_back import text_back_after_call
 from ava_app.settings import get_settings
-from ava_app.task_queue import periodic_task, task
+from ava_app.task_queue import enqueue, periodic_task, task
 
 log = logging.getLogger(__name__)
 
@@ -575,7 +575,10 @@ def run_post_call(call_id: int, task=None) -> None:
         if final:
             with session_scope() as session:
                 mark_failed(session, call_id=call_id)
+            enqueue("report_call_usage", call_id)
         raise
+    # After the summary, which may have marked the call spam: its billable minutes go to the meter (once per call).
+    enqueue("report_call_usage", call_id)
 
 
 @periodic_task(crontab(minute="5"))

@@ -38,6 +38,7 @@ from ava_app import routes
 from ava_app.languages import is_supported
 from ava_app.models import Assistant, Call, PhoneNumber, Tenant, WebhookEvent, utcnow
 from ava_app.services import credentials, live_updates, reach
+from ava_app.services.billing.subscriptions import call_policy
 from ava_app.services.business_hours import HoursStatus, business_hours_status
 from ava_app.services.call_blocking import BLOCKED_CALL_VALUES, is_blocked
 from ava_app.services.caller_phrases import closed_greeting, language_for, phrase
@@ -114,7 +115,8 @@ class VoiceAnswer:
     """How AVA answered an incoming call: the TwiML, the route taken and what was stored."""
 
     twiml: str
-    route: str  # "ai", "forward", "voicemail", "blocked" (block list) or "unknown" (no AVA number)
+    # "ai", "forward", "voicemail", "blocked" (block list), "paused" (billing, after grace) or "unknown" (no AVA number)
+    route: str
     event_id: int | None = None
     duplicate: bool = False
     call_id: int | None = None
@@ -350,7 +352,15 @@ def answer_incoming_call(session: Session, *, form: TwilioForm, now: datetime | 
         )
     else:
         route = choose_route(number=number, assistant=assistant, hours=hours)
-        twiml = voice_twiml(route=route, number=number, assistant=assistant, tenant=tenant)
+        # After a billing grace period, decided at the call's start only: a recorded message, or a goodbye.
+        policy = call_policy(session, tenant_id=tenant.id, now=now) if tenant is not None and tenant.id else "normal"
+        if policy == "pause":
+            route = "paused"
+            language = language_for(assistant, tenant)
+            twiml = spoken_twiml(phrase(language, "paused"), language=language)
+        else:
+            route = "voicemail" if policy == "messages_only" else route
+            twiml = voice_twiml(route=route, number=number, assistant=assistant, tenant=tenant)
     if not stored.needs_apply:
         return VoiceAnswer(twiml=twiml, route=route, event_id=stored.event_id, duplicate=True)
     call_values = None
@@ -652,6 +662,9 @@ def end_outcome(call_status: str, *, route: str | None, outcome: str | None, has
     """The outcome of a call Twilio reports ended with ``call_status``, given how AVA answered it."""
     if route == "blocked" or outcome == "blocked":
         return "blocked"
+    if route == "paused":
+        # Billing paused the line: to the owner, a call nobody took.
+        return "missed"
     if call_status in UNANSWERED_OUTCOMES:
         return UNANSWERED_OUTCOMES[call_status]
     if route == "forward" or outcome == "forwarded":

@@ -26,6 +26,7 @@ from ava_app.db import session_scope
 from ava_app.i18n import translate, translate_error, translate_message
 from ava_app.models import Tenant
 from ava_app.services import accounts, browser_sessions, regional, team
+from ava_app.services.billing.subscriptions import grace_until as billing_grace
 from ava_app.services.errors import DomainError, Unauthorized
 from ava_app.services.messaging.outbox import sandbox_channels
 from ava_app.services.principal import Principal
@@ -79,6 +80,7 @@ class _Shell:
     timezone: str
     country: str
     deletion_due: datetime | None = None
+    grace_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,8 @@ class AuthState(I18nState):
     email_verified: bool = True
     # The day the organisation is to be deleted, as the business writes dates ("" when it is not).
     org_deletion_due: str = ""
+    # While a payment has failed: the end of the grace period, as the business writes dates (admins see a banner).
+    billing_grace_until: str = ""
     sandbox: bool = False
     has_dev_outbox: bool = False
     form_error: str = ""
@@ -359,6 +363,7 @@ class AuthState(I18nState):
                 timezone=region.timezone,
                 country=region.country,
                 deletion_due=tenant.deletion_due_at if tenant else None,
+                grace_until=billing_grace(session, tenant_id=tenant.id) if tenant and tenant.id else None,
             )
 
         call = await self._call_async(shell)
@@ -380,6 +385,11 @@ class AuthState(I18nState):
         self.org_deletion_due = (
             regional.format_date(read.deletion_due, timezone=read.timezone, language=self.lang, country=read.country)
             if read.deletion_due
+            else ""
+        )
+        self.billing_grace_until = (
+            regional.format_date(read.grace_until, timezone=read.timezone, language=self.lang, country=read.country)
+            if read.grace_until
             else ""
         )
         self._shell_for, self._shell_read_at = key, time.time()

@@ -65,6 +65,7 @@ PUBLIC_ROUTES = {
     ("POST", "/api/v1/webhooks/twilio/voice"),
     ("POST", "/api/v1/webhooks/twilio/status"),
     ("POST", "/api/v1/webhooks/twilio/sms"),
+    ("POST", "/api/v1/webhooks/stripe"),
     ("POST", "/api/v1/auth/signup"),
     ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/auth/refresh"),

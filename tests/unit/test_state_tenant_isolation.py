@@ -39,6 +39,7 @@ from ava_app.models import (
     ApiKey,
     AuditLog,
     AuthSession,
+    BillingSubscription,
     Call,
     CallMessage,
     Membership,
@@ -77,6 +78,7 @@ from ava_app.state.account import PhoneState
 from ava_app.state.api_keys import ApiKeysState
 from ava_app.state.assistant import AssistantFormState, AssistantState
 from ava_app.state.auth import AuthState
+from ava_app.state.billing import BillingState
 from ava_app.state.blocked_callers import BlockedCallersState
 from ava_app.state.booking_setup import BookingSetupState
 from ava_app.state.bookings import BookingsState
@@ -100,8 +102,9 @@ from ava_app.state.webhook_secret import WebhookSecretState
 from ava_app.state.webhooks import WebhooksState
 from tests.factories import make_call, make_phone_number, make_user
 from tests.unit.test_assistants import TENANT_TWILIO_SID, TENANT_TWILIO_TOKEN, providers
+from tests.unit.test_stripe_billing import stripe_env
 
-__all__ = ["providers"]
+__all__ = ["providers", "stripe_env"]
 
 PASSWORD = "tulip-garage-42"
 # A number in the tenant Twilio account of the emulator, imported by A. B is given the same Twilio credentials (two
@@ -542,6 +545,9 @@ COVERED_HANDLERS = {
     "CallDetailState.block_caller",
     "CallDetailState.unblock_caller",
     "CallDetailState.set_spam",
+    "BillingState.load_billing",
+    "BillingState.choose_plan",
+    "BillingState.manage_billing",
     "BlockedCallersState.load_blocked",
     "BlockedCallersState.add_blocked",
     "BlockedCallersState.remove_blocked",
@@ -1378,6 +1384,31 @@ async def test_deliveries_log_reads_and_retries_the_callers_organisation_only(wo
     db.expire_all()
     # The jobs run at once in tests: B's email went out through the sandbox mailer.
     assert db.get(Outbox, theirs.id).status == "failed" and db.get(Outbox, mine.id).status == "sent"
+    assert_nothing_of(a, state)
+    assert_unchanged(engine, a, before)
+
+
+async def test_billing_events_read_and_change_the_callers_organisation_only(world, engine, db, stripe_env):
+    a, b = world.a, world.b
+    emulator, _ = stripe_env
+    a_tenant = db.get(Tenant, a.tenant_id)
+    a_tenant.plan = "pro"
+    db.add(a_tenant)
+    db.add(BillingSubscription(tenant_id=a.tenant_id, stripe_customer_id="cus_alpha_7781", status="past_due"))
+    db.commit()
+    before = snapshot(engine, a)
+    state = state_of(BillingState, b)
+    assert await run(state, "load_billing") == []
+    assert (state.plan_status, state.has_customer, state.grace_end) == ("trial", False, "")
+    assert not any(row["current"] for row in state.plan_rows if row["code"] == "pro")
+    # No billing account of B's own: the portal is refused, never A's.
+    assert await run(state, "manage_billing") == ["toast:error"]
+    (script,) = await run(state, "choose_plan", "starter")
+    assert script.startswith("script:window.location.assign(") and "/pay/cs_test_" in script
+    db.expire_all()
+    mine = db.scalars(select(BillingSubscription).where(BillingSubscription.tenant_id == b.tenant_id)).one()
+    assert mine.stripe_customer_id != "cus_alpha_7781"
+    assert [customer["metadata"] for customer in emulator.customers.values()] == [{"ava_tenant_id": str(b.tenant_id)}]
     assert_nothing_of(a, state)
     assert_unchanged(engine, a, before)
 

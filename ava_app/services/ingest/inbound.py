@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from ava_app.models import Assistant, PhoneNumber, Tenant
+from ava_app.services.billing.subscriptions import call_policy
 from ava_app.services.business_hours import HoursStatus, business_hours_status
 from ava_app.services.call_blocking import BLOCKED_CALL_VALUES, is_blocked
 from ava_app.services.caller_phrases import closed_greeting, language_for, phrase
@@ -17,6 +18,8 @@ from ava_app.services.ingest.calls import (
     find_number,
     touch_call,
 )
+from ava_app.services.providers.vapi import message_tool
+from ava_app.settings import get_settings
 
 # Said when AVA fails before it knows whose call it is (``events``), so in AVA's default language.
 UNAVAILABLE = phrase("en", "unavailable")
@@ -39,9 +42,18 @@ def handle_assistant_request(session: Session, event: VapiEvent) -> Handled:
         ref = ensure_call(session, event, status="ringing", routing=routing, values=dict(BLOCKED_CALL_VALUES))
         goodbye = phrase(language_for(assistant, tenant), "blocked")
         return Handled(response={"error": goodbye}, tenant_id=number.tenant_id, call_id=ref.id if ref else None)
+    # Billing is decided here, at the call's start, and never again during the call.
+    policy = call_policy(session, tenant_id=number.tenant_id, now=event.now) if tenant is not None else "normal"
+    if policy == "pause":
+        ref = ensure_call(session, event, status="ringing", routing=routing)
+        goodbye = phrase(language_for(assistant, tenant), "paused")
+        return Handled(response={"error": goodbye}, tenant_id=number.tenant_id, call_id=ref.id if ref else None)
     ref = ensure_call(session, event, status="ringing", routing=routing)
     if ref is not None and not ref.created:
         touch_call(session, ref, event)
+    if policy == "messages_only" and assistant is not None and assistant.provider_assistant_id:
+        response = _messages_only(assistant=assistant, tenant=tenant)
+        return Handled(response=response, tenant_id=number.tenant_id, call_id=ref.id if ref else None)
     hours = business_hours_status(
         business_hours=number.business_hours,
         holidays=number.holidays,
@@ -81,4 +93,27 @@ def _inbound_route(
     return {
         "assistantId": provider_id,
         "assistantOverrides": {"firstMessage": voicemail, "voicemailMessage": voicemail, "variableValues": variables},
+    }
+
+
+def _messages_only(*, assistant: Assistant, tenant: Tenant | None) -> dict:
+    """The assistant with nothing but its take-message tool: the business's plan is unpaid past its grace period.
+
+    The override replaces the model (so its tools) for this call only; the tool keeps AVA's webhook and secret.
+    """
+    language = language_for(assistant, tenant)
+    business = tenant.name if tenant else ""
+    greeting = phrase(language, "messages_only").format(business=business)
+    return {
+        "assistantId": assistant.provider_assistant_id,
+        "assistantOverrides": {
+            "firstMessage": greeting,
+            "model": {
+                "provider": "openai",
+                "model": get_settings().openai_model,
+                "messages": [{"role": "system", "content": phrase(language, "messages_only_prompt")}],
+                "tools": message_tool(assistant),
+            },
+            "variableValues": {"businessName": business, "isOpen": "no"},
+        },
     }

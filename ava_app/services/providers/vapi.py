@@ -194,6 +194,15 @@ def builtin_tools(
     return tools
 
 
+def message_tool(assistant: Any) -> list[dict]:
+    """``model.tools`` with only ``take_message``, for a call overridden to take messages only. Without a server of
+    its own, Vapi sends the tool's calls to the assistant's server (AVA's webhook, with its secret)."""
+    description, _ = _TOOL_SPECS["take_message"]
+    parameters = _take_message_parameters(assistant.data_fields or [])
+    function = {"name": "take_message", "description": description, "parameters": parameters}
+    return [{"type": "function", "function": function}]
+
+
 def _transfer_tool(numbers: Sequence[str], *, message: str) -> dict[str, Any]:
     destinations = [
         {
