@@ -1,4 +1,5 @@
-"""One log of everything AVA sends on a business's behalf: emails and texts from the outbox, and webhook deliveries.
+"""One log of everything AVA sends on a business's behalf: emails and texts from the outbox, webhook deliveries, and
+calls logged in the business's CRM.
 
 Each row says what was sent (a call's summary, a daily digest, a member's alert, a caller's text-back, a booking
 message or reminder, a notice to the admins, a webhook event), to whom, its status in three words the owner reads
@@ -6,10 +7,11 @@ message or reminder, a notice to the admins, a webhook event), to whom, its stat
 Account emails (sign-in links, invitations, password notices) are a person's own and never listed.
 
 Members read the log (the business's own rows only); admins retry a failed email or text, or resend a webhook
-delivery (``webhooks_out.resend_delivery``: the same message id, so a receiver keeps one copy). A retried email whose
+delivery (``webhooks_out.resend_delivery``: the same message id, so a receiver keeps one copy), or sync a call to the
+CRM again (its job looks up what an earlier attempt made before creating anything). A retried email whose
 one-time link (the summary's "block this caller") was dropped when it failed goes out with that link dead.
 
-The two sources are read newest first through ``(tenant_id, id)`` indexes, each limited to one page, and merged by
+The sources are read newest first through ``(tenant_id, id)`` indexes, each limited to one page, and merged by
 time; ``before`` (the oldest time shown) pages further back.
 """
 
@@ -22,19 +24,29 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from ava_app.db import on_commit
-from ava_app.models import Outbox, WebhookDelivery, WebhookEndpoint, as_utc, utcnow
+from ava_app.models import (
+    CrmConnection,
+    CrmSyncedCall,
+    Outbox,
+    WebhookDelivery,
+    WebhookEndpoint,
+    as_utc,
+    utcnow,
+)
 from ava_app.services import webhooks_out
 from ava_app.services.errors import Invalid, NotFound
 from ava_app.services.principal import Principal
 from ava_app.task_queue import enqueue
 
-CHANNELS = ("email", "sms", "webhook")
+CHANNELS = ("email", "sms", "webhook", "crm")
 STATUSES = ("sent", "waiting", "failed")
 PAGE = 50
 ERROR_CHARS = 300
 # Outbox statuses and webhook delivery statuses as the owner reads them.
 OUTBOX_STATUS = {"queued": "waiting", "sent": "sent", "failed": "failed"}
 WEBHOOK_STATUS = {"pending": "waiting", "succeeded": "sent", "failed": "failed"}
+CRM_STATUS = {"pending": "waiting", "synced": "sent", "failed": "failed"}
+CRM_NAMES = {"hubspot": "HubSpot"}
 HIDDEN_PURPOSES = ("account",)
 RECENT_FAILURES = timedelta(days=7)
 
@@ -75,12 +87,14 @@ def list_deliveries(
         raise Invalid("Unknown status.", fields={"status": "invalid"})
     limit = max(1, min(limit, 200))
     rows: list[DeliveryRow] = []
-    if channel != "webhook":
+    if channel in ("", "email", "sms"):
         rows += _outbox_rows(
             session, tenant_id=tenant_id, channel=channel, status=status, call_id=call_id, before=before, limit=limit
         )
     if channel in ("", "webhook"):
         rows += _webhook_rows(session, tenant_id=tenant_id, status=status, call_id=call_id, before=before, limit=limit)
+    if channel in ("", "crm"):
+        rows += _crm_rows(session, tenant_id=tenant_id, status=status, call_id=call_id, before=before, limit=limit)
     rows.sort(key=lambda row: row.created_at, reverse=True)
     return rows[:limit]
 
@@ -108,7 +122,16 @@ def recent_failures(session: Session, *, principal: Principal, now: datetime | N
             col(WebhookDelivery.created_at) >= since,
         )
     ).one()
-    return int(emails_and_texts) + int(webhooks)
+    crm = session.exec(
+        select(func.count())
+        .select_from(CrmSyncedCall)
+        .where(
+            col(CrmSyncedCall.tenant_id) == tenant_id,
+            col(CrmSyncedCall.status) == "failed",
+            col(CrmSyncedCall.created_at) >= since,
+        )
+    ).one()
+    return int(emails_and_texts) + int(webhooks) + int(crm)
 
 
 def retry(session: Session, *, principal: Principal, ref: str) -> DeliveryRow:
@@ -121,6 +144,8 @@ def retry(session: Session, *, principal: Principal, ref: str) -> DeliveryRow:
         delivery = session.get(WebhookDelivery, row_id)
         assert delivery is not None, "resend_delivery found it"
         return _webhook_row(delivery, _endpoint_labels(session, [delivery.endpoint_id]))
+    if source == "crm":
+        return _retry_crm(session, tenant_id=tenant_id, row_id=row_id)
     message = session.get(Outbox, row_id) if source == "outbox" else None
     if message is None or message.tenant_id != tenant_id or message.purpose in HIDDEN_PURPOSES:
         raise NotFound("This message does not exist.", code="delivery_not_found")
@@ -222,4 +247,69 @@ def _webhook_row(row: WebhookDelivery, labels: dict[int, str]) -> DeliveryRow:
         created_at=as_utc(row.created_at),
         call_id=row.call_id,
         can_retry=status != "waiting",
+    )
+
+
+def _retry_crm(session: Session, *, tenant_id: int, row_id: int) -> DeliveryRow:
+    """Sync a call to the CRM again: its attempts are kept, so the job looks up what an earlier one made first."""
+    synced = session.get(CrmSyncedCall, row_id)
+    if synced is None or synced.tenant_id != tenant_id:
+        raise NotFound("This message does not exist.", code="delivery_not_found")
+    if synced.status != "failed":
+        raise Invalid("Only a message that failed can be sent again.", code="delivery_not_failed")
+    requeued = session.exec(
+        update(CrmSyncedCall)
+        .where(col(CrmSyncedCall.id) == synced.id, col(CrmSyncedCall.status) == "failed")
+        .values(status="pending", updated_at=utcnow())
+    )
+    if requeued.rowcount == 1:
+        call_id = synced.call_id
+        on_commit(session, lambda: enqueue("sync_call_to_crm", call_id))
+    session.commit()
+    session.refresh(synced)
+    return _crm_row(synced, _crm_labels(session, [synced.connection_id]))
+
+
+def _crm_rows(
+    session: Session, *, tenant_id: int, status: str, call_id: int | None, before: datetime | None, limit: int
+) -> list[DeliveryRow]:
+    query = select(CrmSyncedCall).where(col(CrmSyncedCall.tenant_id) == tenant_id)
+    if status:
+        query = query.where(
+            col(CrmSyncedCall.status).in_([key for key, value in CRM_STATUS.items() if value == status])
+        )
+    if call_id is not None:
+        query = query.where(col(CrmSyncedCall.call_id) == call_id)
+    if before is not None:
+        query = query.where(col(CrmSyncedCall.created_at) < before)
+    rows = session.exec(query.order_by(col(CrmSyncedCall.id).desc()).limit(limit)).all()
+    labels = _crm_labels(session, list({row.connection_id for row in rows}))
+    return [_crm_row(row, labels) for row in rows]
+
+
+def _crm_labels(session: Session, connection_ids: list[int]) -> dict[int, str]:
+    if not connection_ids:
+        return {}
+    found = session.exec(select(CrmConnection).where(col(CrmConnection.id).in_(connection_ids))).all()
+    return {
+        row.id or 0: " · ".join(part for part in (CRM_NAMES.get(row.provider, row.provider), row.account) if part)
+        for row in found
+    }
+
+
+def _crm_row(row: CrmSyncedCall, labels: dict[int, str]) -> DeliveryRow:
+    status = CRM_STATUS.get(row.status, "waiting")
+    return DeliveryRow(
+        ref=f"crm:{row.id}",
+        channel="crm",
+        purpose="crm_call",
+        to=labels.get(row.connection_id, ""),
+        subject="",
+        status=status,
+        attempts=row.attempts,
+        last_error=(row.last_error or "")[:ERROR_CHARS],
+        next_attempt_at=None,
+        created_at=as_utc(row.created_at),
+        call_id=row.call_id,
+        can_retry=status == "failed",
     )

@@ -120,7 +120,9 @@ def delivery_view(row: deliveries.DeliveryRow, *, lang: str, local_time: Callabl
         "at": row.created_at.isoformat(),
         "time": local_time(row.created_at),
         "channel": translate(f"deliveries.channel.{row.channel}", lang),
-        "icon": {"email": "mail", "sms": "message-square", "webhook": "webhook"}.get(row.channel, "send"),
+        "icon": {"email": "mail", "sms": "message-square", "webhook": "webhook", "crm": "contact"}.get(
+            row.channel, "send"
+        ),
         "what": row.purpose if webhook else translate(f"deliveries.purpose.{row.purpose}", lang),
         "to": row.to,
         "subject": "" if webhook else row.subject,

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from ava_app.models import Outbox, WebhookDelivery, utcnow
+from ava_app.models import CrmConnection, CrmSyncedCall, Outbox, WebhookDelivery, utcnow
 from ava_app.services import deliveries, post_call, retention, webhooks_out
 from ava_app.services.errors import Forbidden, Invalid, NotFound
 from ava_app.services.messaging import account_emails
@@ -162,3 +162,39 @@ def test_finished_webhook_deliveries_go_with_the_raw_messages(db, bakery, hooks,
         rows[1].id,
         rows[2].id,
     ]
+
+
+def test_a_failed_crm_sync_is_listed_and_queued_again_by_an_admin(db, bakery, jobs, monkeypatch):
+    tenant, owner, viewer = bakery
+    admin = principal(owner, tenant, "admin")
+    call = make_call(db, tenant=tenant)
+    connection = CrmConnection(
+        tenant_id=tenant.id, provider="hubspot", auth_kind="token", account="Portal 4411", access_token_encrypted="x"
+    )
+    db.add(connection)
+    db.commit()
+    synced = CrmSyncedCall(
+        tenant_id=tenant.id, connection_id=connection.id, call_id=call.id, status="failed", attempts=5,
+        last_error="400 Property values were not valid",
+    )  # fmt: skip
+    db.add(synced)
+    db.commit()
+    queued: list[int] = []
+    monkeypatch.setattr(deliveries, "enqueue", lambda name, *args: queued.append((name, *args)))
+
+    (row,) = deliveries.list_deliveries(db, principal=admin, channel="crm")
+    assert (row.ref, row.purpose, row.to, row.status) == (
+        f"crm:{synced.id}",
+        "crm_call",
+        "HubSpot · Portal 4411",
+        "failed",
+    )
+    assert row.call_id == call.id and row.last_error.startswith("400")
+    assert deliveries.recent_failures(db, principal=admin) == 1
+    with pytest.raises(Forbidden):
+        deliveries.retry(db, principal=principal(viewer, tenant, "viewer"), ref=row.ref)
+    again = deliveries.retry(db, principal=admin, ref=row.ref)
+    assert again.status == "waiting" and again.attempts == 5  # kept: the job looks up what it may have made
+    assert queued == [("sync_call_to_crm", call.id)]
+    with pytest.raises(Invalid):
+        deliveries.retry(db, principal=admin, ref=row.ref)
