@@ -1,9 +1,9 @@
 """Deleting an organisation: asked by an admin who types its name, carried out after ``GRACE`` unless cancelled.
 
 During the grace period everything keeps working (the team can still export what it needs) and every page says when
-the deletion happens. When it is due, an hourly job releases the business's numbers (given back to Twilio when AVA
-bought them), deletes its assistants and its calls at Vapi, removes AVA's recording files, then deletes the
-organisation's row, which takes every row of the business with it (calls, bookings, settings, memberships). A
+the deletion happens. When it is due, an hourly job cancels its subscription at Stripe, releases the business's
+numbers (given back to Twilio when AVA bought them), deletes its assistants and its calls at Vapi, removes AVA's
+recording files, then deletes the organisation's row, which takes every row of the business with it (calls, bookings, settings, memberships). A
 provider that cannot be reached leaves the organisation for the next hour. People stay: a member of no other
 organisation can sign in and create a new one.
 """
@@ -21,6 +21,7 @@ from ava_app.db import session_scope
 from ava_app.models import Assistant, Call, PhoneNumber, Tenant, utcnow
 from ava_app.services import assistants, audit, phone_numbers, recordings
 from ava_app.services.async_bridge import run_coroutine_sync
+from ava_app.services.billing import subscriptions
 from ava_app.services.errors import Invalid, NotFound, ProviderError
 from ava_app.services.principal import Principal
 from ava_app.services.retention import deleted_at_provider
@@ -100,6 +101,8 @@ def delete_organisations_due() -> None:
 def _purge(session: Session, *, tenant_id: int) -> bool:
     """Everything of one organisation, at the providers first; False when a provider must be tried again later."""
     system = Principal(user_id=None, tenant_id=tenant_id, role="admin")
+    if not subscriptions.cancel_for_deletion(session, tenant_id=tenant_id):
+        return False
     live_numbers = select(col(PhoneNumber.id)).where(
         col(PhoneNumber.tenant_id) == tenant_id, col(PhoneNumber.released_at).is_(None)
     )

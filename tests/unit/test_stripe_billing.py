@@ -375,3 +375,34 @@ def test_a_subscriber_changes_plan_through_the_portal(stripe_env, db):
     db.refresh(tenant)
     assert tenant.plan == "pro"
     assert len(emulator.subscriptions) == 1
+
+
+def test_deleting_the_organisation_cancels_its_subscription_at_stripe(stripe_env, db, monkeypatch):
+    from ava_app.services import organisation_deletion
+
+    emulator, _ = stripe_env
+    tenant = make_tenant(db, name="Leaving Salon")
+    tenant_id = tenant.id
+    subscribe(db, emulator, tenant, plan="starter")
+    emulator.flush()
+    row = row_of(db, tenant)
+    subscription_id = row.stripe_subscription_id
+    assert row.status == "active" and subscription_id
+    # Stripe down: the organisation waits for the next run, nothing deleted, the subscription still runs.
+    monkeypatch.setattr(emulator, "api_key", "sk_rotated_elsewhere")
+    assert organisation_deletion._purge(db, tenant_id=tenant_id) is False
+    assert db.get(Tenant, tenant_id) is not None
+    assert emulator.subscriptions[subscription_id]["status"] == "active"
+    monkeypatch.undo()
+    assert organisation_deletion._purge(db, tenant_id=tenant_id) is True
+    assert emulator.subscriptions[subscription_id]["status"] == "canceled"
+    assert [event["type"] for event in emulator.pending][-1] == "customer.subscription.deleted"
+    db.expire_all()
+    assert db.get(Tenant, tenant_id) is None
+    # Already cancelled (or unknown at Stripe): nothing left to do.
+    other = make_tenant(db, name="Second Salon")
+    subscribe(db, emulator, other, plan="starter")
+    emulator.flush()
+    other_row = row_of(db, other)
+    emulator.end(other_row.stripe_subscription_id)
+    assert subscriptions.cancel_for_deletion(db, tenant_id=other.id) is True

@@ -324,6 +324,7 @@ class StripeEmulator:
                 Route("/v1/checkout/sessions/{id}", self._checkout, methods=["GET"]),
                 Route("/v1/subscriptions", self._list_subscriptions, methods=["GET"]),
                 Route("/v1/subscriptions/{id}", self._subscription, methods=["GET"]),
+                Route("/v1/subscriptions/{id}", self._cancel_subscription, methods=["DELETE"]),
                 Route("/v1/billing_portal/sessions", self._create_portal, methods=["POST"]),
                 Route("/v1/billing/meter_events", self._meter_event, methods=["POST"]),
                 Route("/v1/invoices", self._list_invoices, methods=["GET"]),
@@ -425,6 +426,18 @@ class StripeEmulator:
         key = request.path_params["id"]
         found = self.subscriptions.get(key)
         return JSONResponse(found) if found else self._missing("subscription", key)
+
+    async def _cancel_subscription(self, request: Request) -> Response:
+        """DELETE /v1/subscriptions/{id}: cancel now (``customer.subscription.deleted`` follows, as at Stripe)."""
+        params = await self._params(request)
+        if isinstance(params, Response):
+            return params
+        key = request.path_params["id"]
+        if key not in self.subscriptions:
+            return self._missing("subscription", key)
+        if self.subscriptions[key]["status"] == "canceled":
+            return _error(400, "This subscription has already been canceled.", code="resource_already_canceled")
+        return JSONResponse(self.end(key))
 
     async def _list_subscriptions(self, request: Request) -> Response:
         params = await self._params(request)

@@ -124,6 +124,27 @@ def call_policy(session: Session, *, tenant_id: int, now: datetime | None = None
     return get_settings().billing_after_grace
 
 
+def cancel_for_deletion(session: Session, *, tenant_id: int) -> bool:
+    """Cancel the organisation's subscription now, as it is being deleted; False when Stripe cannot be reached (the
+    deletion waits for the next run). Nothing to do without a live subscription, or when Stripe no longer has it."""
+    row = _row(session, tenant_id)
+    if row is None or not row.stripe_subscription_id or row.status in ("canceled", "incomplete_expired"):
+        return True
+    try:
+        _client().v1.subscriptions.cancel(row.stripe_subscription_id)
+    except stripe.InvalidRequestError as error:
+        if error.code not in ("resource_missing", "resource_already_canceled"):
+            log.warning("tenant %s: Stripe refused the cancellation: %s", tenant_id, error)
+            return False
+    except stripe.StripeError as error:
+        log.warning("tenant %s: Stripe unreachable for the cancellation: %s", tenant_id, error)
+        return False
+    row.status, row.updated_at = "canceled", utcnow()
+    session.add(row)
+    session.commit()
+    return True
+
+
 # --- Checkout and the portal ----------------------------------------------------------------------------------------
 
 
