@@ -4,7 +4,8 @@
   served as audio only, with ``Range`` so the audio player can seek; the provider's URL never reaches the page.
 - ``GET /downloads/call/{call_id}.json|.txt?token=``: one call with its conversation, or its transcript as text.
 - ``GET /downloads/calls.csv|.json?token=``: the calls matching the filters signed into the link, streamed.
-- ``GET /downloads/caller.json?token=``: everything about one caller (admins), for their data-access request.
+- ``GET /downloads/caller.json?token=``: everything about one caller (admins), for their data-access request;
+  ``caller.zip`` is the same document with the recordings AVA holds of their calls, streamed.
 
 Links come from ``services.download_links`` (issued by the signed-in pages); the caller's permission is checked
 again when the link is used, and every call is looked up inside the link's tenant only.
@@ -12,6 +13,9 @@ again when the link is used, and every call is looked up inside the link's tenan
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from collections.abc import Iterator
 
 from fastapi import APIRouter, Query
@@ -109,6 +113,64 @@ async def caller_file(token: str = TOKEN) -> Response:
     document = await run_in_threadpool(_caller_export, token)
     headers = {"Content-Disposition": 'attachment; filename="caller-data.json"', "Cache-Control": "no-store"}
     return JSONResponse(document, headers=headers)
+
+
+class _Drain(io.RawIOBase):
+    """Where the ZIP writer puts its bytes until the response takes them (an unseekable stream: zipfile then writes
+    each entry's sizes after its data, so nothing has to be held whole)."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:  # type: ignore[no-untyped-def, override]
+        self._parts.append(bytes(data))
+        return len(data)
+
+    def take(self) -> bytes:
+        data = b"".join(self._parts)
+        self._parts.clear()
+        return data
+
+
+AUDIO_CHUNK = 256 * 1024
+
+
+def caller_archive(document: dict, copies: list[recordings.StoredRecording]) -> Iterator[bytes]:
+    """``caller.json`` then ``recordings/call-<id>.<ext>``, as ZIP bytes a chunk at a time (memory: one chunk)."""
+    store, sink = recordings.recording_store(), _Drain()
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("caller.json", json.dumps(document, ensure_ascii=False, indent=2))
+        yield sink.take()
+        for copy in copies:
+            name = f"recordings/call-{copy.call_id}.{copy.extension}"
+            with archive.open(name, "w") as entry, store.path(copy.storage_key).open("rb") as source:
+                while chunk := source.read(AUDIO_CHUNK):
+                    entry.write(chunk)
+                    yield sink.take()
+            yield sink.take()
+    yield sink.take()
+
+
+def _caller_archive_parts(token: str) -> tuple[dict, list[recordings.StoredRecording]]:
+    with Session(get_engine(), expire_on_commit=False) as session:
+        grant = download_links.redeem_link_token(session, token=token, kind="caller")
+        query = str(grant.resource.get("caller") or "")
+        document = caller_data.export_caller(session, principal=grant.principal, query=query)
+        call_ids = [int(call["id"]) for call in document["calls"]]
+        copies = recordings.stored_copies(session, tenant_id=grant.principal.require_admin(), call_ids=call_ids)
+        document["recordings"] = [f"recordings/call-{copy.call_id}.{copy.extension}" for copy in copies]
+        return document, copies
+
+
+@router.get("/caller.zip", summary="Everything AVA holds about one caller with their recordings, as a ZIP (admins)")
+async def caller_zip(token: str = TOKEN) -> StreamingResponse:
+    """The JSON of ``caller.json`` and the recordings AVA holds of the caller's calls, streamed as one ZIP."""
+    document, copies = await run_in_threadpool(_caller_archive_parts, token)
+    headers = {"Content-Disposition": 'attachment; filename="caller-data.zip"', "Cache-Control": "no-store"}
+    return StreamingResponse(caller_archive(document, copies), media_type="application/zip", headers=headers)
 
 
 @router.get("/calls.{fmt}", summary="The calls matching the link's filters, as CSV or JSON (streamed)")

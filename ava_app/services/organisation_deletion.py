@@ -3,9 +3,9 @@
 During the grace period everything keeps working (the team can still export what it needs) and every page says when
 the deletion happens. When it is due, an hourly job cancels its subscription at Stripe, releases the business's
 numbers (given back to Twilio when AVA bought them), deletes its assistants and its calls at Vapi, removes AVA's
-recording files, then deletes the organisation's row, which takes every row of the business with it (calls, bookings, settings, memberships). A
-provider that cannot be reached leaves the organisation for the next hour. People stay: a member of no other
-organisation can sign in and create a new one.
+recording files, then deletes the organisation's row, which takes every row of the business with it (calls,
+bookings, settings, memberships). A provider that cannot be reached leaves the organisation for the next hour.
+People stay: a member of no other organisation can sign in and create a new one.
 """
 
 from __future__ import annotations

@@ -282,6 +282,26 @@ async def _download(url: str, sink: _Sink) -> None:
         raise RecordingUnavailable(f"The recording could not be fetched ({type(exc).__name__}).") from None
 
 
+def stored_copies(session: Session, *, tenant_id: int, call_ids: Iterable[int]) -> list[StoredRecording]:
+    """The recordings of these calls already in AVA's store (an export takes what AVA holds, fetching nothing)."""
+    ids = list(call_ids)
+    if not ids:
+        return []
+    rows = session.execute(
+        select(CallRecording).where(
+            col(CallRecording.tenant_id) == tenant_id,
+            col(CallRecording.call_id).in_(ids),
+            col(CallRecording.status) == "stored",
+        )
+    ).scalars()
+    store = recording_store()
+    return [
+        StoredRecording(row.call_id, row.storage_key, row.content_type or "audio/wav", row.size_bytes or 0)
+        for row in rows
+        if row.storage_key and store.has(row.storage_key)
+    ]
+
+
 # --- the copy, its record ---------------------------------------------------------------------------------------
 
 

@@ -20,7 +20,7 @@ class CrmState(AuthState):
     hubspot: dict = {}
     notice: str = ""
     failure: str = ""
-    token_error: str = ""
+    paste_error: str = ""
     saving: bool = False
     confirm_disconnect: bool = False
     disconnecting: bool = False
@@ -29,7 +29,7 @@ class CrmState(AuthState):
     def load_crm(self):
         """Show the connection, and what HubSpot's callback reported (``?crm=`` / ``?crm_error=`` in the URL)."""
         query = self.router.url.query_parameters
-        self.notice, self.failure, self.token_error = "", "", ""
+        self.notice, self.failure, self.paste_error = "", "", ""
         if query.get("crm") == "connected":
             self.notice = self._text("crm.connected_notice")
         elif query.get("crm_error"):
@@ -48,13 +48,13 @@ class CrmState(AuthState):
     async def save_token(self, form: dict):
         """Connect with the pasted private-app token (checked against HubSpot, off the event loop)."""
         token = str(form.get("token") or "").strip()
-        self.token_error = ""
+        self.paste_error = ""
         self.saving = True
         yield
 
         def refused(error: DomainError):
             if error.code in ("crm_token_invalid", "crm_token_refused"):
-                self.token_error = self._failure_text(error.code)
+                self.paste_error = self._failure_text(error.code)
                 return None
             return rx.toast.error(self._failure_text(error.code))
 

@@ -132,7 +132,7 @@ class PrivacyState(AuthState):
             "failed": translate("calls.export_failed", lang),
         }
         args = ", ".join(
-            json.dumps(value) for value in (routes.caller_download(result.value), "caller-data.json", labels)
+            json.dumps(value) for value in (routes.caller_download(result.value), "caller-data.zip", labels)
         )
         return rx.call_script(f"window.avaDownload({args})")
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,6 +100,7 @@ DOWNLOAD_ROUTES = {
     ("GET", "/api/v1/downloads/call/{call_id}.{fmt}"),
     ("GET", "/api/v1/downloads/calls.{fmt}"),
     ("GET", "/api/v1/downloads/caller.json"),
+    ("GET", "/api/v1/downloads/caller.zip"),
     # A summary email's "Block this caller" link (test_block_links_of_organisation_b_never_block_for_organisation_a).
     ("GET", "/api/v1/block-caller"),
     ("POST", "/api/v1/block-caller"),
@@ -429,6 +431,13 @@ async def test_download_links_of_organisation_b_never_open_organisation_a_calls(
         found = {key: value for key, value in response.json().items() if key != "caller"}  # the number B typed
         assert leaked_markers(json.dumps(found), a) == [], response.text
         assert {call["id"] for call in found["calls"]} <= set(b.call_ids)
+        archive = await client.get("/api/v1/downloads/caller.zip", params={"token": token})
+        assert archive.status_code == 200, archive.text
+        with zipfile.ZipFile(io.BytesIO(archive.content)) as opened:
+            zipped = json.loads(opened.read("caller.json"))
+            assert all(name.startswith("recordings/call-") for name in opened.namelist()[1:])
+            assert {int(name.split("-")[1].split(".")[0]) for name in opened.namelist()[1:]} <= set(b.call_ids)
+        assert leaked_markers(json.dumps({key: zipped[key] for key in zipped if key != "caller"}), a) == []
     assert_unchanged(engine, a, before)
 
 

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import uuid
+import zipfile
 from datetime import timedelta
 
 import httpx
@@ -196,3 +197,29 @@ async def test_a_callers_data_downloads_through_its_signed_link_only(client, db)
     other_kind = _link(owner, "calls", {"filters": {}})
     for wrong in (other_kind, token[:-3] + "xyz"):
         assert (await client.get("/api/v1/downloads/caller.json", params={"token": wrong})).status_code == 401
+        assert (await client.get("/api/v1/downloads/caller.zip", params={"token": wrong})).status_code == 401
+
+
+async def test_a_callers_archive_holds_their_data_and_the_recordings_ava_keeps(client, db):
+    owner, tenant = _member(db, "zip-owner@example.com", "Clinic Z")
+    recorded = make_call(db, tenant=tenant, caller_number="+16505550111", recording_url=PROVIDER_URL)
+    unrecorded = make_call(db, tenant=tenant, caller_number="+16505550111", summary="Asked about parking.")
+    make_call(db, tenant=tenant, caller_number="+16505550222", recording_url=PROVIDER_URL, summary="Someone else.")
+    # The recording page copies the first call's audio into AVA's store; the other caller's is never copied.
+    play = _link(owner, "recording", {"call_id": recorded.id})
+    assert (await client.get(f"/api/v1/downloads/recording/{recorded.id}", params={"token": play})).status_code == 200
+
+    answer = await client.get(
+        "/api/v1/downloads/caller.zip", params={"token": _link(owner, "caller", {"caller": "+16505550111"})}
+    )
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/zip"
+    assert answer.headers["cache-control"] == "no-store" and "caller-data.zip" in answer.headers["content-disposition"]
+    with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:
+        assert archive.testzip() is None
+        names = archive.namelist()
+        assert names == ["caller.json", f"recordings/call-{recorded.id}.wav"]
+        document = json.loads(archive.read("caller.json"))
+        assert archive.read(names[1]) == AUDIO
+    assert sorted(call["id"] for call in document["calls"]) == sorted([recorded.id, unrecorded.id])
+    assert document["recordings"] == names[1:]
+    assert "Someone else." not in json.dumps(document)

@@ -1173,7 +1173,7 @@ async def test_hubspot_of_another_organisation_is_never_shown_replaced_or_discon
     assert "alpha-leakcheck" not in visible_text(state)
     # A malformed token is refused before HubSpot is asked; nothing of A's is touched either way.
     assert await run(state, "save_token", {"token": "not a token"}) == []
-    assert state.token_error != ""
+    assert state.paste_error != ""
     assert await run(state, "disconnect") == ["toast:success"]
     rows = db.exec(select_rows(CrmConnection)).all()
     assert [(row.tenant_id, row.account) for row in rows] == [(a.tenant_id, "alpha-leakcheck portal")]
