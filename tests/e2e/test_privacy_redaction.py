@@ -8,6 +8,7 @@ import json
 import re
 import time
 import uuid
+import zipfile
 
 import httpx
 import pytest
@@ -110,6 +111,16 @@ def test_an_admin_turns_redaction_on_and_the_next_call_shows_no_card_number(live
     page.get_by_label("Phone number or e-mail address").fill("(650) 555-0177")
     page.get_by_role("button", name="Find").click()
     expect(page.get_by_text("calls (with their recordings and transcripts)")).to_be_visible()
+    # First their copy: a ZIP with what AVA holds about them.
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download everything (ZIP)").click()
+    download = download_info.value
+    assert download.suggested_filename == "caller-data.zip"
+    saved = ARTIFACTS / "privacy-caller-data.zip"
+    download.save_as(saved)
+    with zipfile.ZipFile(saved) as archive:
+        exported = json.loads(archive.read("caller.json"))
+    assert exported["caller"] == "+16505550177" and len(exported["calls"]) == 1
     page.get_by_role("button", name="Erase everything").click()
     page.get_by_role("alertdialog").get_by_role("button", name="Erase for good").click()
     expect(page.get_by_text(re.compile(r"^Erased for \(650\) 555-0177\. Calls: 1, bookings: 0"))).to_be_visible()

@@ -61,7 +61,7 @@ EN: dict[str, str] = {
     "caller.count.bookings": "bookings",
     "caller.count.messages": "emails and texts sent to them or naming them",
     "caller.count.raw": "raw provider messages",
-    "caller.export": "Download everything (JSON)",
+    "caller.export": "Download everything (ZIP)",
     "caller.erase": "Erase everything",
     "caller.erase_title": "Erase this caller's data?",
     "caller.erase_body": (
@@ -201,7 +201,7 @@ FR: dict[str, str] = {
     "caller.count.bookings": "rendez-vous",
     "caller.count.messages": "e-mails et SMS envoyés à cette personne ou la nommant",
     "caller.count.raw": "messages bruts du fournisseur",
-    "caller.export": "Tout télécharger (JSON)",
+    "caller.export": "Tout télécharger (ZIP)",
     "caller.erase": "Tout effacer",
     "caller.erase_title": "Effacer les données de cet appelant ?",
     "caller.erase_body": (
