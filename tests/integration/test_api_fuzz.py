@@ -13,6 +13,7 @@ import os
 import time
 import warnings
 
+import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
@@ -21,6 +22,7 @@ from schemathesis.generation import GenerationMode
 
 from ava_app.api.app import create_api
 from ava_app.services import accounts, rate_limits
+from ava_app.services.crm import hubspot
 from ava_app.services.errors import DomainError
 from tests.unit.test_assistants import providers
 
@@ -35,8 +37,11 @@ SKIPPED_OPERATIONS = {("POST", "/api/v1/integrations/{provider}/test")}
 
 
 @pytest.fixture()
-def api(engine, providers, jobs):
-    return create_api()
+def api(engine, providers, jobs, monkeypatch):
+    app = create_api()
+    # HubSpot's API is the emulator this app mounts (a fuzzed token is then refused by it, as HubSpot would).
+    monkeypatch.setattr(hubspot, "provider_transport", httpx.ASGITransport(app=app))
+    return app
 
 
 @pytest.fixture()

@@ -150,6 +150,10 @@ async def test_private_app_token_through_the_api(api, db):
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://test") as client:
         refused = await client.put("/api/v1/crm/hubspot/token", json={"token": "pat-na1-unknown"}, headers=headers)
         assert refused.status_code == 422 and refused.json()["error"] == "crm_token_refused"
+        # What cannot be a header is refused as such, before anything is sent (no server error).
+        for pasted in ("pat-na1-é", "pat-na1-\x00x", "pat na1"):
+            bad = await client.put("/api/v1/crm/hubspot/token", json={"token": pasted}, headers=headers)
+            assert bad.status_code == 422 and bad.json()["error"] == "crm_token_invalid", bad.text
         token = emulator.new_private_app_token()
         made = await client.put("/api/v1/crm/hubspot/token", json={"token": token}, headers=headers)
         assert made.status_code == 200 and made.json()["auth_kind"] == "token" and token not in made.text

@@ -87,7 +87,8 @@ def connect_with_token(session: Session, *, principal: Principal, token: str) ->
     user_id = principal.require_user()
     tenant_id = principal.require_admin()
     token = token.strip()
-    if not token or len(token) > 500 or any(c.isspace() for c in token):
+    # A token is sent as a header: printable ASCII only (HubSpot's are "pat-<region>-<uuid>").
+    if not token or len(token) > 500 or not all("!" <= c <= "~" for c in token):
         raise Invalid("Paste the private app's access token.", code="crm_token_invalid", fields={"token": "invalid"})
     points = _points_for_token()
     try:
