@@ -156,6 +156,7 @@ def _in_job_context(func: Callable[..., Any]) -> Callable[..., Any]:
 # and every enqueuer knows all of them. Imported by name: they import this module, never the reverse.
 TASK_MODULES = (
     "ava_app.services.assistants",
+    "ava_app.services.billing.usage",
     "ava_app.services.bookings.calendar_sync",
     "ava_app.services.bookings.confirmations",
     "ava_app.services.bookings.reminders",

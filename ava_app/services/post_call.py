@@ -112,6 +112,8 @@ def process_call(session: Session, *, call_id: int, final_attempt: bool = True) 
             webhooks_out.emit_call(session, tenant_id=call.tenant_id, call_id=call_id, event_type="call.summarized")
         if call.summary_status in ("done", "failed"):
             alert_members(session, call=call)
+            # The call's minutes now count (the summary may have marked it spam): the 80 %/95 % usage emails.
+            enqueue("check_usage_alerts", call.tenant_id)
         # Committed: open dashboards and calls lists show the summary (or its failure) without waiting for emails.
         live_updates.publish_calls_changed(call.tenant_id)
     if call.email_status == "pending":
