@@ -54,7 +54,7 @@ from ava_app.services.privacy_settings import redactor_for
 from ava_app.services.providers import llm
 from ava_app.services.text_back import text_back_after_call
 from ava_app.settings import get_settings
-from ava_app.task_queue import periodic_task, task
+from ava_app.task_queue import enqueue, periodic_task, task
 
 log = logging.getLogger(__name__)
 

@@ -51,7 +51,7 @@ def test_sql_and_python_rules_agree_on_many_calls(db):
     chance = random.Random(17)
     start, end = datetime(2027, 3, 15, tzinfo=UTC), datetime(2027, 4, 15, tzinfo=UTC)
     calls = []
-    for index in range(400):
+    for _ in range(400):
         at = start + timedelta(minutes=chance.randrange(0, 31 * 24 * 60))
         seconds = chance.choice([None, 0, 1, 14, 15, 16, 59, 60, 61, 119, 120, 121, 600, 3599, chance.randrange(3600)])
         calls.append(
@@ -119,7 +119,10 @@ def test_projection_cost_and_cost_per_call_booking_and_lead(db):
         slot += timedelta(hours=1)
     db.commit()
     found = usage.tenant_usage(db, tenant_id=tenant.id, now=NOW)
-    assert (found.period.start, found.period.end) == (datetime(2027, 3, 15, tzinfo=UTC), datetime(2027, 4, 15, tzinfo=UTC))
+    assert (found.period.start, found.period.end) == (
+        datetime(2027, 3, 15, tzinfo=UTC),
+        datetime(2027, 4, 15, tzinfo=UTC),
+    )
     assert found.minutes_used == 361 + 90
     assert found.not_billed == {"short": 1, "spam": 1, "test": 1}
     assert (found.billed_calls, found.bookings, found.leads) == (2, 1, 2)

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Literal
 
+from sqlmodel import Session
+
 from ava_app.models import Tenant, as_utc, utcnow
 from ava_app.services import regional
 from ava_app.services.billing import plans
@@ -97,3 +99,17 @@ def period_for(
     if on_trial and start < trial_end < end:
         start = trial_end
     return BillingPeriod(start, end, "monthly")
+
+
+def subscription_period(session: Session, tenant: Tenant) -> tuple[datetime, datetime] | None:
+    """The current period of the business's subscription, or None without one.
+
+    The hook where subscriptions plug in: Stripe subscriptions (``billing/subscriptions.py``) will return their
+    period from here; until then no business has one.
+    """
+    return None
+
+
+def current_period(session: Session, tenant: Tenant, *, now: datetime | None = None) -> BillingPeriod:
+    """The business's billing period at ``now``: its subscription's when it has one, else ``period_for``'s."""
+    return period_for(tenant, now=now, subscription=subscription_period(session, tenant))

@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import case, exists, func, literal
+from sqlalchemy import select as sql_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -27,7 +28,7 @@ from ava_app.db import session_scope
 from ava_app.models import Booking, Call, Tenant, UsageAlert, as_utc, utcnow
 from ava_app.services import regional
 from ava_app.services.billing import billable
-from ava_app.services.billing.period import BillingPeriod, period_for
+from ava_app.services.billing.period import BillingPeriod, current_period, period_for
 from ava_app.services.billing.plans import Plan, tenant_plan
 from ava_app.services.errors import NotFound
 from ava_app.services.messaging.email import email_admins
@@ -84,15 +85,16 @@ def period_counts(session: Session, *, tenant_id: int, start: datetime, end: dat
     """Minutes used, billed calls, leads and calls not billed by reason between ``start`` and ``end``: one query on
     the range of ``ix_call_tenant_when``, grouped by the not-billed reason (a handful of rows)."""
     reason = not_billed_reason_sql().label("reason")
+    # SQLAlchemy's own select: sqlmodel's is typed for at most four columns.
     rows = session.execute(
-        select(
+        sql_select(
             reason,
             func.count(col(Call.id)),
             func.coalesce(func.sum(billable_minutes_sql()), 0),
             func.coalesce(func.sum(_lead_sql()), 0),
             func.coalesce(func.sum(col(Call.cost)), 0),
         )
-        .where(col(Call.tenant_id) == tenant_id, _WHEN >= start, _WHEN < end)
+        .where(col(Call.tenant_id) == tenant_id, start <= _WHEN, end > _WHEN)
         .group_by(reason)
     ).all()
     minutes = billed = leads = 0
@@ -113,7 +115,7 @@ def billable_minutes_by_day(
     """Billable minutes per local day of the business: the billable calls' start times and minutes (two columns)."""
     rows = session.execute(
         select(_WHEN, billable_minutes_sql()).where(
-            col(Call.tenant_id) == tenant_id, _WHEN >= start, _WHEN < end, not_billed_reason_sql().is_(None)
+            col(Call.tenant_id) == tenant_id, start <= _WHEN, end > _WHEN, not_billed_reason_sql().is_(None)
         )
     ).all()
     tz = regional.zone(timezone)
@@ -211,10 +213,16 @@ def tenant_usage(
         raise NotFound("Organisation not found.")
     moment = as_utc(now or utcnow())
     plan = tenant_plan(tenant)
-    period = period_for(tenant, now=moment, subscription=subscription)
+    period = (
+        period_for(tenant, now=moment, subscription=subscription)
+        if subscription is not None
+        else current_period(session, tenant, now=moment)
+    )
     counts = period_counts(session, tenant_id=tenant_id, start=period.start, end=period.end)
     timezone = tenant.timezone or regional.DEFAULT_TIMEZONE
-    by_day = billable_minutes_by_day(session, tenant_id=tenant_id, start=period.start, end=period.end, timezone=timezone)
+    by_day = billable_minutes_by_day(
+        session, tenant_id=tenant_id, start=period.start, end=period.end, timezone=timezone
+    )
     days: list[DayMinutes] = []
     first = period.start.astimezone(regional.zone(timezone)).date()
     last = min(moment, period.end - timedelta(microseconds=1)).astimezone(regional.zone(timezone)).date()
@@ -240,6 +248,24 @@ def tenant_usage(
         provider_cost=counts.provider_cost,
         generated_at=moment,
     )
+
+
+@dataclass(frozen=True)
+class MinutesUsed:
+    """What the dashboard's minutes card shows: minutes used in the period and what the plan includes."""
+
+    used: int
+    included: int
+
+
+def minutes_used(session: Session, *, principal: Principal, now: datetime | None = None) -> MinutesUsed:
+    """The caller's organisation's minutes in its period: the one grouped read of ``period_counts``."""
+    tenant = session.get(Tenant, principal.require_member())
+    if tenant is None:
+        raise NotFound("Organisation not found.")
+    span = current_period(session, tenant, now=now)
+    counts = period_counts(session, tenant_id=tenant.id or 0, start=span.start, end=span.end)
+    return MinutesUsed(used=counts.minutes, included=tenant_plan(tenant).included_minutes)
 
 
 def usage_for(session: Session, *, principal: Principal, now: datetime | None = None) -> Usage:
