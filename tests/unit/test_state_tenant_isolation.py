@@ -1492,7 +1492,6 @@ async def test_dead_letters_are_refused_to_an_organisations_admin(world, engine,
 async def test_usage_reads_the_callers_organisation_and_margins_are_refused_to_its_admin(world, engine, db):
     from ava_app.services.billing import usage
     from ava_app.state.usage import AdminUsageState, UsageState
-
     from tests.factories import make_call
 
     a, b = world.a, world.b
