@@ -31,9 +31,13 @@ def _money(minor: int | None, currency: str, lang: str) -> str:
     return regional.format_money(Decimal(minor) / 100, currency, lang)
 
 
-def minutes_figure(days: list[usage.DayMinutes], included: int, lang: str) -> dict:
-    """Cumulative minutes per day (a filled line) and the plan's included minutes (a dashed line across)."""
-    labels = [day_label(day.day, lang) for day in days]
+def minutes_figure(days: list[usage.DayMinutes], included: int, lang: str, last_day: date | None = None) -> dict:
+    """Cumulative minutes per day so far (a filled line) and the plan's included minutes (a dashed line across the
+    whole period, up to ``last_day``), so the quota line shows from the first day on."""
+    shown = [day.day for day in days]
+    while last_day is not None and shown and shown[-1] < last_day:
+        shown.append(shown[-1] + timedelta(days=1))
+    labels = [day_label(day, lang) for day in shown]
     unit = translate("usage.minutes_unit", lang)
     used_name = translate("usage.chart_used", lang)
     included_name = translate("usage.chart_included", lang)
@@ -42,7 +46,7 @@ def minutes_figure(days: list[usage.DayMinutes], included: int, lang: str) -> di
             "type": "scatter",
             "mode": "lines+markers",
             "x": labels,
-            "y": [day.cumulative for day in days],
+            "y": [day.cumulative for day in days] + [None] * (len(labels) - len(days)),
             "name": used_name,
             "line": {"color": USED_COLOR, "width": 2},
             "marker": {"size": 5},
@@ -158,7 +162,7 @@ class UsageState(AuthState):
         view = usage_view(found, lang, self.business_country or None)
         self.not_billed = view.pop("not_billed")
         self.usage = view
-        self.usage_figure = minutes_figure(found.days, found.included_minutes, lang)
+        self.usage_figure = minutes_figure(found.days, found.included_minutes, lang, _period_days(found)[1])
         self.usage_loaded = True
         return None
 

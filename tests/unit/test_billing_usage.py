@@ -139,7 +139,7 @@ def test_projection_cost_and_cost_per_call_booking_and_lead(db):
 
 def test_projection_waits_for_a_pace():
     span = BillingPeriod(datetime(2027, 4, 1, tzinfo=UTC), datetime(2027, 5, 1, tzinfo=UTC), "monthly")
-    assert usage.projected_minutes(30, span, datetime(2027, 4, 1, 0, 20, tzinfo=UTC)) == 30
+    assert usage.projected_minutes(30, span, datetime(2027, 4, 1, 20, tzinfo=UTC)) == 30
     assert usage.projected_minutes(100, span, datetime(2027, 4, 11, tzinfo=UTC)) == 300
     assert usage.projected_minutes(100, span, datetime(2027, 5, 2, tzinfo=UTC)) == 100
 

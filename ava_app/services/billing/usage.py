@@ -39,6 +39,8 @@ from ava_app.task_queue import task
 log = logging.getLogger(__name__)
 
 ALERT_THRESHOLDS = (80, 95)
+# How much of a period must have gone by before its pace is projected to its end.
+PACE_AFTER = timedelta(days=1)
 NOT_BILLED_REASONS = ("test", "blocked", "spam", "short")
 # The provider's currency (what Vapi bills); provider costs are never converted.
 PROVIDER_CURRENCY = "USD"
@@ -146,8 +148,8 @@ def projected_minutes(used: int, period: BillingPeriod, now: datetime) -> int:
     share = period.elapsed_share(now)
     if share >= 1 or used == 0:
         return used
-    # Less than an hour in, a pace means nothing yet.
-    if (as_utc(now) - period.start) < timedelta(hours=1):
+    # Less than a day in, a pace means nothing yet (a first hour's call would project thousands of minutes).
+    if (as_utc(now) - period.start) < PACE_AFTER:
         return used
     return max(used, round(used / share))
 
