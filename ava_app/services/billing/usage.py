@@ -67,8 +67,11 @@ def billable_minutes_sql():
     return case((not_billed_reason_sql().is_not(None), 0), else_=(_SECONDS + 59) // 60)
 
 
-def _lead_sql():
-    booked = exists().where(col(Booking.call_id) == col(Call.id), col(Booking.status) != "cancelled")
+def _lead_sql(tenant_id: int):
+    # The tenant's own bookings only: PostgreSQL may hash the sub-query once, and then reads just those.
+    booked = exists().where(
+        col(Booking.tenant_id) == tenant_id, col(Booking.call_id) == col(Call.id), col(Booking.status) != "cancelled"
+    )
     return case((col(Call.action_needed).is_(True) | booked, 1), else_=0)
 
 
@@ -93,7 +96,7 @@ def period_counts(session: Session, *, tenant_id: int, start: datetime, end: dat
             reason,
             func.count(col(Call.id)),
             func.coalesce(func.sum(billable_minutes_sql()), 0),
-            func.coalesce(func.sum(_lead_sql()), 0),
+            func.coalesce(func.sum(_lead_sql(tenant_id)), 0),
             func.coalesce(func.sum(col(Call.cost)), 0),
         )
         .where(col(Call.tenant_id) == tenant_id, start <= _WHEN, end > _WHEN)
