@@ -39,6 +39,7 @@ from ava_app.pages.settings_security import security_page
 from ava_app.pages.settings_team import team_page
 from ava_app.pages.settings_webhooks import webhooks_page
 from ava_app.pages.signup import signup_page
+from ava_app.pages.usage import admin_usage_page, usage_page
 from ava_app.settings import get_settings
 from ava_app.state.account import LinkState, LoginState, PasswordState, PhoneState, SignupState
 from ava_app.state.api_keys import ApiKeysState
@@ -67,6 +68,7 @@ from ava_app.state.sign_in_providers import LinkedAccountsState, ProviderSignInS
 from ava_app.state.tab_handover import hand_over_tabs_of_dead_processes
 from ava_app.state.team import InviteState, TeamState
 from ava_app.state.text_back import TextBackState
+from ava_app.state.usage import AdminUsageState, UsageState
 from ava_app.state.webhooks import WebhooksState
 from ava_app.task_queue import start_embedded_worker, stop_embedded_worker
 
@@ -145,6 +147,13 @@ app.add_page(
 )
 app.add_page(
     bookings_page, route=routes.BOOKINGS, title="AVA · Bookings", on_load=[*SIGNED_IN, BookingsState.load_bookings]
+)
+app.add_page(usage_page, route=routes.USAGE, title="AVA · Usage", on_load=[*SIGNED_IN, UsageState.load_usage])
+app.add_page(
+    admin_usage_page,
+    route=routes.ADMIN_USAGE,
+    title="AVA · Plans and margins",
+    on_load=[*SIGNED_IN, AdminUsageState.load_margins],
 )
 app.add_page(calls_page, route=routes.CALLS, title="AVA · Calls", on_load=[*SIGNED_IN, CallsState.load_calls])
 app.add_page(

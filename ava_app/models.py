@@ -958,3 +958,25 @@ class MeterReport(SQLModel, table=True):
     tenant_id: int = Field(foreign_key="tenant.id", index=True, ondelete="CASCADE")
     minutes: int
     reported_at: datetime = Field(default_factory=utcnow)
+
+
+# --- usage --------------------------------------------------------------------------------------------------
+
+
+class UsageAlert(SQLModel, table=True):
+    """An 80 % or 95 % usage email, claimed once per business, billing period and threshold (``billing.usage``).
+
+    The unique key is the claim: the job that inserts the row sends the email; a rerun's insert conflicts and sends
+    nothing."""
+
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "period_start", "threshold", name="uq_usagealert_tenant_period_threshold"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Indexed by the unique key, which leads with it.
+    tenant_id: int = Field(foreign_key="tenant.id", ondelete="CASCADE")
+    period_start: datetime
+    threshold: int
+    minutes_used: int
+    created_at: datetime = Field(default_factory=utcnow)

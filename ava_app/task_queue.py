@@ -157,6 +157,7 @@ def _in_job_context(func: Callable[..., Any]) -> Callable[..., Any]:
 TASK_MODULES = (
     "ava_app.services.assistants",
     "ava_app.services.billing.subscriptions",
+    "ava_app.services.billing.usage",
     "ava_app.services.bookings.calendar_sync",
     "ava_app.services.bookings.confirmations",
     "ava_app.services.bookings.reminders",

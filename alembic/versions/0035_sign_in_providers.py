@@ -1,7 +1,7 @@
 """sign in with Google and Microsoft: the provider accounts linked to users, and the sign-ins under way
 
 Revision ID: 0035
-Revises: 0033
+Revises: 0034
 Create Date: 2026-12-06
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0035"
-down_revision: Union[str, Sequence[str], None] = "0033"
+down_revision: Union[str, Sequence[str], None] = "0034"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -16,6 +16,7 @@ NAV_ITEMS = (
     ("nav.dashboard", routes.DASHBOARD, "layout-dashboard"),
     ("nav.calls", routes.CALLS, "phone-call"),
     ("nav.bookings", routes.BOOKINGS, "calendar-days"),
+    ("nav.usage", routes.USAGE, "gauge"),
     ("nav.phone_numbers", routes.PHONE_NUMBERS, "hash"),
     ("nav.assistant", routes.ASSISTANT, "bot"),
     ("nav.settings", routes.SETTINGS, "settings"),

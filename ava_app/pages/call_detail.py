@@ -1,5 +1,6 @@
 """/calls/[id]: one call, owner first — who called (and a call-back link), what it was about, what to do, then the
-recording and the conversation; what only support needs (tools, reason code, costs, downloads) is folded away."""
+recording and the conversation; what only support needs (tools, reason code, billed minutes, downloads) is folded
+away."""
 
 from __future__ import annotations
 
@@ -342,7 +343,7 @@ def downloads() -> rx.Component:
 
 
 def developer_details() -> rx.Component:
-    """What support or a developer looks at, folded away: tools, reason code, statuses, costs, downloads."""
+    """What support or a developer looks at, folded away: tools, reason code, statuses, billed minutes, downloads."""
     return rx.card(
         rx.el.details(
             rx.el.summary(
@@ -387,14 +388,9 @@ def developer_details() -> rx.Component:
                     ),
                 ),
                 rx.divider(),
-                rx.text(t("call.cost"), size="2", weight="medium"),
-                rx.foreach(S.cost_rows, lambda row: fact_row(row["name"], row["value"])),
-                rx.hstack(
-                    rx.text(t("call.cost_total"), size="2", weight="bold"),
-                    rx.spacer(),
-                    rx.text(S.call["cost"], size="2", weight="bold", class_name="tabular"),
-                    width="100%",
-                ),
+                # Minutes as the plan counts them; what the providers charged AVA is not the owner's cost.
+                rx.text(t("call.billing"), size="2", weight="medium"),
+                rx.text(S.call["billing"], size="2", id="call-billing"),
                 rx.divider(),
                 rx.text(t("call.downloads"), size="2", weight="medium"),
                 downloads(),

@@ -1,4 +1,5 @@
-"""/dashboard: the organisation's calls at a glance — counts, outcomes, cost, charts, topics, last and live calls.
+"""/dashboard: the organisation's calls at a glance — counts, outcomes, minutes used, charts, topics, last and live
+calls.
 
 A new business first sees its setup checklist in place of the empty figures; once calls come in with the list still
 unfinished, a compact card of what is left sits above the figures. The figures render as soon as the state arrives;
@@ -63,7 +64,13 @@ def period_figures() -> rx.Component:
 def _figures_grid(*, with_bookings: bool = False) -> rx.Component:
     cards = [
         stat_card(t("dash.avg_duration"), DashboardState.average_duration, icon="timer"),
-        stat_card(t("dash.total_cost"), DashboardState.total_cost, icon="receipt"),
+        stat_card(
+            t("dash.minutes_used"),
+            DashboardState.minutes_used,
+            rx.text(DashboardState.minutes_included, size="1", color_scheme="gray"),
+            rx.link(t("dash.see_usage"), href=routes.USAGE, size="1"),
+            icon="gauge",
+        ),
         stat_card(
             t("dash.answered"),
             DashboardState.answered_share,

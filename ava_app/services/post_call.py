@@ -45,6 +45,7 @@ from ava_app.services import (
     webhooks_out,
 )
 from ava_app.services.async_bridge import run_coroutine_sync
+from ava_app.services.billing import billable
 from ava_app.services.crm import sync as crm_sync
 from ava_app.services.errors import Conflict, NotFound, ProviderError, ProviderUnavailable
 from ava_app.services.member_alerts import alert_members
@@ -116,6 +117,10 @@ def process_call(session: Session, *, call_id: int, final_attempt: bool = True) 
             alert_members(session, call=call)
         # Committed: open dashboards and calls lists show the summary (or its failure) without waiting for emails.
         live_updates.publish_calls_changed(call.tenant_id)
+    if call.summary_status != "pending" and billable.not_billed_reason(call) is None:
+        # A billed call's minutes count once its summary settled whether it is spam: the 80 %/95 % usage emails
+        # (idempotent, so each run of this job may ask; Vapi's own analysis can settle the summary before it runs).
+        enqueue("check_usage_alerts", call.tenant_id)
     if call.email_status == "pending":
         _send_summary_emails(session, call=call)
         settled = settle_email_status(session, call_id=call_id)

@@ -10,14 +10,14 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
 
 import reflex as rx
 
 from ava_app import routes
 from ava_app.i18n import EN, translate
-from ava_app.models import DB_INT_MAX, utcnow
+from ava_app.models import DB_INT_MAX, Call, utcnow
 from ava_app.services import call_blocking, calls, deliveries, download_links, post_call, spam
+from ava_app.services.billing import billable
 from ava_app.services.calls import CallDetail
 from ava_app.services.errors import DomainError, NotFound
 from ava_app.state.auth import AuthState
@@ -25,7 +25,6 @@ from ava_app.state.call_display import (
     OUTCOME_COLORS,
     SENTIMENT_COLORS,
     duration_text,
-    money_text,
     outcome_label,
     when_text,
 )
@@ -44,14 +43,6 @@ SENT_ROWS = 20
 def _clock(seconds: float) -> str:
     minutes, rest = divmod(int(seconds), 60)
     return f"{minutes}:{rest:02d}"
-
-
-def _amount(value: object, lang: str) -> str:
-    """A cost line's amount as money, or "" for entries that are not amounts (the provider adds a few)."""
-    try:
-        return money_text(Decimal(str(value)), lang, places=4) if isinstance(value, int | float | str) else ""
-    except InvalidOperation:
-        return ""
 
 
 def _field_value(value: object, lang: str) -> str:
@@ -75,6 +66,15 @@ def tool_sentences(text: str, lang: str, *, assistant: str = "AVA") -> str:
         translate(f"call.tool.{name}" if name in KNOWN_TOOLS else "call.tool.other", lang, name=assistant)
         for name in names
     )
+
+
+def billing_text(call: CallDetail, lang: str) -> str:
+    """ "3 min billed", or why the call is not billed ("Not billed: under 15 seconds"), by ``billing.billable``."""
+    rule = Call(call_type=call.call_type, outcome=call.outcome, spam=call.spam, duration_seconds=call.duration_seconds)
+    reason = billable.not_billed_reason(rule)
+    if reason is not None:
+        return translate("call.not_billed", lang, reason=translate(f"call.not_billed.{reason}", lang))
+    return translate("call.billed_minutes", lang, minutes=billable.billable_minutes(rule))
 
 
 def detail_view(call: CallDetail, lang: str, country: str | None = None) -> dict:
@@ -119,7 +119,7 @@ def detail_view(call: CallDetail, lang: str, country: str | None = None) -> dict
         )
         if call.action_done_at
         else "",
-        "cost": money_text(call.cost, lang, places=3) if call.cost is not None else "—",
+        "billing": billing_text(call, lang),
         **_work("summary", call.summary_status, lang),
         **_work("email", call.email_status, lang),
         "work_failed": "failed" in (call.summary_status, call.email_status),
@@ -137,7 +137,6 @@ class CallDetailState(AuthState):
     topics: list[str] = []
     data_fields: list[dict] = []
     tool_rows: list[dict] = []
-    cost_rows: list[dict] = []
     recording_src: str = ""
     live: bool = False
     watching: bool = False
@@ -186,11 +185,6 @@ class CallDetailState(AuthState):
             for name, value in (call.data_fields or {}).items()
             if value not in (None, "")
         ][:30]
-        self.cost_rows = [
-            {"name": str(name).upper() if len(str(name)) <= 3 else str(name).capitalize(), "value": amount}
-            for name, value in list((call.cost_breakdown or {}).items())[:12]
-            if str(name).lower() != "total" and (amount := _amount(value, lang))  # the total has its own line
-        ]
         self.live = call.status not in ENDED_STATUSES
         working = "pending" in (call.summary_status, call.email_status)
         # Watched for a while after the call ends or after an admin asks for its summary again, whichever is later.

@@ -17,6 +17,7 @@ import reflex as rx
 from ava_app import routes
 from ava_app.i18n import translate
 from ava_app.services import analytics, deliveries, regional, setup_checklist
+from ava_app.services.billing import usage
 from ava_app.state import live
 from ava_app.state.auth import AuthState
 from ava_app.state.call_display import (
@@ -24,7 +25,6 @@ from ava_app.state.call_display import (
     change_text,
     day_label,
     duration_text,
-    money_text,
     outcome_label,
     share_text,
     when_text,
@@ -236,7 +236,9 @@ class DashboardState(AuthState):
     _tenant_id: int | None = None
     period_cards: list[dict] = []
     average_duration: str = ""
-    total_cost: str = ""
+    # Minutes used in the billing period against the plan's (provider costs are not shown to owners).
+    minutes_used: str = ""
+    minutes_included: str = ""
     answered_share: str = ""
     missed_share: str = ""
     # Answered / hang-ups / spam / blocked of the period, from the rollup the summary already reads.
@@ -258,9 +260,12 @@ class DashboardState(AuthState):
 
     def _summaries(
         self, session, principal
-    ) -> tuple[analytics.DashboardSummary, list[analytics.DayCalls], setup_checklist.SetupChecklist, int]:
+    ) -> tuple[
+        analytics.DashboardSummary, list[analytics.DayCalls], setup_checklist.SetupChecklist, usage.MinutesUsed, int
+    ]:
         """The summary for the selected period, the days the chart shows (a month's, when asked for), the checklist,
-        and how many messages failed this week (two counts on partial indexes of failed rows).
+        the minutes used in the billing period, and how many messages failed this week (counts on partial indexes of
+        failed rows).
 
         Runs in a worker thread (``_call_async``): it reads the state, and writes nothing to it."""
         summary = analytics.dashboard_summary(session, principal=principal, period=self.period)
@@ -268,7 +273,8 @@ class DashboardState(AuthState):
         if self.chart_days == 30 and self.period != "month":
             chart = analytics.dashboard_summary(session, principal=principal, period="month").calls_per_day
         checklist = setup_checklist.setup_checklist(session, principal=principal)
-        return summary, chart, checklist, deliveries.recent_failures(session, principal=principal)
+        minutes = usage.minutes_used(session, principal=principal)
+        return summary, chart, checklist, minutes, deliveries.recent_failures(session, principal=principal)
 
     def _show_checklist(self, checklist: setup_checklist.SetupChecklist) -> None:
         lang = self.lang or "en"
@@ -306,6 +312,7 @@ class DashboardState(AuthState):
         summary: analytics.DashboardSummary,
         chart: list[analytics.DayCalls],
         checklist: setup_checklist.SetupChecklist,
+        minutes: usage.MinutesUsed,
         failures: int = 0,
     ) -> None:
         lang = self.lang or "en"
@@ -324,7 +331,10 @@ class DashboardState(AuthState):
                 _period_card(summary.month, lang, label_key="dash.calls_month", versus_key="dash.vs_last_month"),
             ],
             average_duration=duration_text(summary.average_duration_seconds),
-            total_cost=money_text(summary.total_cost, lang),
+            minutes_used=regional.format_decimal(minutes.used, lang),
+            minutes_included=translate(
+                "dash.minutes_of_included", lang, included=regional.format_decimal(minutes.included, lang)
+            ),
             answered_share=share_text(summary.answered_share, lang),
             missed_share=translate("dash.missed_share", lang, share=share_text(summary.missed_share, lang)),
             junk_line=translate(

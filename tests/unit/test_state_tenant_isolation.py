@@ -687,6 +687,8 @@ COVERED_HANDLERS = {
     "DeadLettersState.load_dead_letters",
     "DeadLettersState.load_more",
     "DeadLettersState.retry",
+    "UsageState.load_usage",
+    "AdminUsageState.load_margins",
 }
 DATA_ACCESS = re.compile(r"\b_principal\(|\bsession_scope\(")
 SELF_CALL = re.compile(r"\bself\.(\w+)\(")
@@ -1695,6 +1697,28 @@ async def test_dead_letters_are_refused_to_an_organisations_admin(world, engine,
     assert_unchanged(engine, a, before)
     for junk in ("1; drop", 2**64, -1, None, True):
         assert await run(state, "retry", junk) == []
+
+
+async def test_usage_reads_the_callers_organisation_and_margins_are_refused_to_its_admin(world, engine, db):
+    from ava_app.services.billing import usage
+    from ava_app.state.usage import AdminUsageState, UsageState
+    from tests.factories import make_call
+
+    a, b = world.a, world.b
+    make_call(db, tenant=db.get(Tenant, a.tenant_id), minutes_ago=0, duration=1200, action_needed=True)
+    assert usage.tenant_usage(db, tenant_id=a.tenant_id).minutes_used == 20, "A has billed minutes to leak"
+    before = snapshot(engine, a)
+    state = state_of(UsageState, b)
+    assert await run(state, "load_usage") == []
+    mine = usage.tenant_usage(db, tenant_id=b.tenant_id)
+    assert state.usage["calls_text"] == f"{mine.billed_calls} billed calls"
+    assert state.usage["minutes_text"].startswith(f"{mine.minutes_used} of ")
+    admin_state = state_of(AdminUsageState, b)
+    assert await run(admin_state, "load_margins") == []
+    assert admin_state.margins_refused and admin_state.margins == []
+    assert_nothing_of(a, state)
+    assert_nothing_of(a, admin_state)
+    assert_unchanged(engine, a, before)
 
 
 # --- bookings -------------------------------------------------------------------------------------------------------
