@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 
 from ava_app.db import on_commit
 from ava_app.models import (
+    Call,
     CrmConnection,
     CrmSyncedCall,
     Outbox,
@@ -86,6 +87,8 @@ def list_deliveries(
     if status and status not in STATUSES:
         raise Invalid("Unknown status.", fields={"status": "invalid"})
     limit = max(1, min(limit, 200))
+    if call_id is not None and not _own_call(session, tenant_id=tenant_id, call_id=call_id):
+        return []
     rows: list[DeliveryRow] = []
     if channel in ("", "email", "sms"):
         rows += _outbox_rows(
@@ -175,13 +178,14 @@ def _outbox_rows(
     before: datetime | None,
     limit: int,
 ) -> list[DeliveryRow]:
-    query = select(Outbox).where(col(Outbox.tenant_id) == tenant_id, col(Outbox.purpose).not_in(HIDDEN_PURPOSES))
+    # One call's rows are read through its own index (the call was checked to be the business's): filtered by the
+    # business too, a database may walk the business's newest rows instead, looking for that call's.
+    owner = col(Outbox.call_id) == call_id if call_id is not None else col(Outbox.tenant_id) == tenant_id
+    query = select(Outbox).where(owner, col(Outbox.purpose).not_in(HIDDEN_PURPOSES))
     if channel:
         query = query.where(col(Outbox.channel) == channel)
     if status:
         query = query.where(col(Outbox.status).in_([key for key, value in OUTBOX_STATUS.items() if value == status]))
-    if call_id is not None:
-        query = query.where(col(Outbox.call_id) == call_id)
     if before is not None:
         query = query.where(col(Outbox.created_at) < before)
     return [_outbox_row(row) for row in session.exec(query.order_by(col(Outbox.id).desc()).limit(limit)).all()]
@@ -208,12 +212,13 @@ def _outbox_row(row: Outbox) -> DeliveryRow:
 def _webhook_rows(
     session: Session, *, tenant_id: int, status: str, call_id: int | None, before: datetime | None, limit: int
 ) -> list[DeliveryRow]:
-    query = select(WebhookDelivery).where(col(WebhookDelivery.tenant_id) == tenant_id)
+    owner = (
+        col(WebhookDelivery.call_id) == call_id if call_id is not None else col(WebhookDelivery.tenant_id) == tenant_id
+    )
+    query = select(WebhookDelivery).where(owner)
     if status:
         wanted = [key for key, value in WEBHOOK_STATUS.items() if value == status]
         query = query.where(col(WebhookDelivery.status).in_(wanted))
-    if call_id is not None:
-        query = query.where(col(WebhookDelivery.call_id) == call_id)
     if before is not None:
         query = query.where(col(WebhookDelivery.created_at) < before)
     rows = session.exec(query.order_by(col(WebhookDelivery.id).desc()).limit(limit)).all()
@@ -273,13 +278,14 @@ def _retry_crm(session: Session, *, tenant_id: int, row_id: int) -> DeliveryRow:
 def _crm_rows(
     session: Session, *, tenant_id: int, status: str, call_id: int | None, before: datetime | None, limit: int
 ) -> list[DeliveryRow]:
-    query = select(CrmSyncedCall).where(col(CrmSyncedCall.tenant_id) == tenant_id)
+    if call_id is not None:
+        query = select(CrmSyncedCall).where(col(CrmSyncedCall.call_id) == call_id)
+    else:
+        query = select(CrmSyncedCall).where(col(CrmSyncedCall.tenant_id) == tenant_id)
     if status:
         query = query.where(
             col(CrmSyncedCall.status).in_([key for key, value in CRM_STATUS.items() if value == status])
         )
-    if call_id is not None:
-        query = query.where(col(CrmSyncedCall.call_id) == call_id)
     if before is not None:
         query = query.where(col(CrmSyncedCall.created_at) < before)
     rows = session.exec(query.order_by(col(CrmSyncedCall.id).desc()).limit(limit)).all()
@@ -313,3 +319,9 @@ def _crm_row(row: CrmSyncedCall, labels: dict[int, str]) -> DeliveryRow:
         call_id=row.call_id,
         can_retry=status == "failed",
     )
+
+
+def _own_call(session: Session, *, tenant_id: int, call_id: int) -> bool:
+    """Whether the call is the business's (rows of another business's call are never read)."""
+    found = session.exec(select(col(Call.tenant_id)).where(col(Call.id) == call_id)).first()
+    return found == tenant_id
