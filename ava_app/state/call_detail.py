@@ -194,9 +194,11 @@ class CallDetailState(AuthState):
 
     def _read(self, session, principal) -> calls.CallDetail:
         call = calls.get_call(session, principal=principal, call_id=self._call_id)
-        sent = deliveries.list_deliveries(session, principal=principal, call_id=call.id, limit=SENT_ROWS)
-        lang = self.lang or "en"
-        self.sent_rows = [delivery_view(row, lang=lang, local_time=self._local_time) for row in sent]
+        if call.status in ENDED_STATUSES or not self.sent_rows:
+            # While the call is live nothing more is sent for it: the page's 3 s refresh skips these reads.
+            sent = deliveries.list_deliveries(session, principal=principal, call_id=call.id, limit=SENT_ROWS)
+            lang = self.lang or "en"
+            self.sent_rows = [delivery_view(row, lang=lang, local_time=self._local_time) for row in sent]
         return call
 
     @rx.event
@@ -204,6 +206,7 @@ class CallDetailState(AuthState):
         """On-load: the call in the URL, and a fresh signed link to its recording (read in a worker thread)."""
         self.loaded, self.not_found, self.confirm_delete, self.recording_src = False, False, False, ""
         self.blockable, self.caller_blocked, self.confirm_block = False, False, False
+        self.sent_rows = []
         self._work_started_at = None
         try:
             self._call_id = int(self.router.page.params.get("id", "0"))

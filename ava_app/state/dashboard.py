@@ -217,6 +217,15 @@ def _booking_figures(figures: analytics.BookingFigures | None, lang: str) -> dic
     }
 
 
+def failed_banner(failures: int, lang: str) -> str:
+    """The dashboard's warning: "" when nothing failed this week, the singular for one."""
+    if not failures:
+        return ""
+    if failures == 1:
+        return translate("deliveries.failed_banner_one", lang)
+    return translate("deliveries.failed_banner", lang, count=failures)
+
+
 class DashboardState(AuthState):
     """What the dashboard shows for the selected period and chart length; loaded on page load, then pushed."""
 
@@ -346,7 +355,7 @@ class DashboardState(AuthState):
                 blocked=summary.outcome_counts.get("blocked", 0),
             ),
             action_needed=summary.action_needed,
-            failed_deliveries=translate("deliveries.failed_banner", lang, count=failures) if failures else "",
+            failed_deliveries=failed_banner(failures, lang),
             **_booking_figures(summary.bookings, lang),
             topics=[
                 {"topic": topic.topic, "calls": topic.calls, "width": f"{round(topic.calls * 100 / top)}%"}

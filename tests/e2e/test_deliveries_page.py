@@ -41,7 +41,7 @@ def test_a_failed_summary_is_flagged_on_the_dashboard_and_sent_again_from_the_lo
     log_in(page, live_server, business.owner.email)
     page.goto(f"{live_server}/dashboard")
     banner = page.locator("#dash-failed-deliveries")
-    expect(banner).to_contain_text("1 message(s) could not be delivered in the last 7 days.")
+    expect(banner).to_contain_text("1 message could not be delivered in the last 7 days.")
     banner.get_by_role("link", name="See what failed").click()
     page.wait_for_url("**/settings/deliveries?status=failed")
     row = page.locator(".delivery-row").first
@@ -67,6 +67,7 @@ def test_a_failed_summary_is_flagged_on_the_dashboard_and_sent_again_from_the_lo
     page.goto(f"{live_server}/calls/{call.id}")
     sent = page.locator("#call-sent")
     expect(sent).to_contain_text("Call summary")
+    sent.screenshot(path=str(ARTIFACTS / "deliveries-call-card.png"))
     page.locator("#call-deliveries-link").click()
     page.wait_for_url(f"**/settings/deliveries?call={call.id}")
     expect(page.locator(".delivery-row")).to_have_count(1)

@@ -263,3 +263,11 @@ async def test_an_unchanged_figure_is_not_sent_again(db, owner):
     before = state.day_figure["data"][-1]["y"][-1]
     assert state._live_refresh(owner.tenant.id) is True
     assert "day_figure" in state.dirty_vars and state.day_figure["data"][-1]["y"][-1] == before + 1
+
+
+def test_the_failed_deliveries_warning_counts_in_words():
+    from ava_app.state.dashboard import failed_banner
+
+    assert failed_banner(0, "en") == ""
+    assert failed_banner(1, "en") == "1 message could not be delivered in the last 7 days."
+    assert failed_banner(3, "fr") == "3 envois n'ont pas pu être remis ces 7 derniers jours."

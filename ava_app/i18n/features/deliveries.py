@@ -41,7 +41,8 @@ EN: dict[str, str] = {
     "deliveries.call_badge": "Call",
     "deliveries.call_none": "Nothing was sent for this call.",
     "deliveries.see_all": "All deliveries",
-    "deliveries.failed_banner": "{count} message(s) could not be delivered in the last 7 days.",
+    "deliveries.failed_banner": "{count} messages could not be delivered in the last 7 days.",
+    "deliveries.failed_banner_one": "1 message could not be delivered in the last 7 days.",
     "deliveries.failed_banner_link": "See what failed",
 }
 
@@ -87,7 +88,8 @@ FR: dict[str, str] = {
     "deliveries.call_badge": "Appel",
     "deliveries.call_none": "Rien n'a été envoyé pour cet appel.",
     "deliveries.see_all": "Tous les envois",
-    "deliveries.failed_banner": "{count} envoi(s) n'ont pas pu être remis ces 7 derniers jours.",
+    "deliveries.failed_banner": "{count} envois n'ont pas pu être remis ces 7 derniers jours.",
+    "deliveries.failed_banner_one": "1 envoi n'a pas pu être remis ces 7 derniers jours.",
     "deliveries.failed_banner_link": "Voir les échecs",
 }
 
