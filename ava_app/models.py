@@ -76,6 +76,9 @@ class Tenant(SQLModel, table=True):
     block_withheld: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     # Set when an admin asked to delete the organisation: it is deleted then (``services.organisation_deletion``).
     deletion_due_at: datetime | None = None
+    # Set by the platform's operators (``services.operators``): calls are answered "paused" and the owner is told why.
+    suspended_at: datetime | None = None
+    suspended_reason: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -291,6 +291,26 @@ def deletion_banner() -> rx.Component:
     )
 
 
+def suspended_banner() -> rx.Component:
+    """Shown to everyone in an organisation the platform's operators suspended: why, and what callers hear."""
+    return rx.cond(
+        AuthState.org_suspended_reason != "",
+        rx.callout.root(
+            rx.callout.icon(rx.icon("circle-pause")),
+            rx.callout.text(
+                t("suspended.banner"),
+                " ",
+                rx.text.strong(AuthState.org_suspended_reason),
+                " ",
+                t("suspended.banner_after"),
+            ),
+            color_scheme="red",
+            width="100%",
+            id="suspended-banner",
+        ),
+    )
+
+
 def billing_grace_banner() -> rx.Component:
     """Shown to admins on every signed-in page while a payment has failed: until when calls are answered as usual."""
     return rx.cond(
@@ -362,6 +382,7 @@ def app_layout(*children: rx.Component, title_key: str, back: tuple[str, str] | 
             top_bar(),
             rx.vstack(
                 deletion_banner(),
+                suspended_banner(),
                 billing_grace_banner(),
                 verify_email_banner(),
                 back_link(*back) if back else rx.fragment(),

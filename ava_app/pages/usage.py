@@ -158,35 +158,124 @@ def usage_page() -> rx.Component:
     )
 
 
+def plan_cell(row: rx.Var) -> rx.Component:
+    """The plan, as a select the operator changes in place."""
+    return rx.select.root(
+        rx.select.trigger(aria_label=t("admin_usage.change_plan"), variant="ghost"),
+        rx.select.content(rx.foreach(AdminUsageState.plan_options, lambda o: rx.select.item(o[1], value=o[0]))),
+        value=row["plan_code"].to(str),
+        on_change=lambda code: AdminUsageState.change_plan(row["id"], code),
+        disabled=AdminUsageState.acting_on == row["id"],
+        size="1",
+    )
+
+
+def action_cell(row: rx.Var) -> rx.Component:
+    return rx.cond(
+        row["suspended"],
+        rx.button(
+            rx.icon("play", size=14),
+            t("admin_usage.resume"),
+            on_click=AdminUsageState.resume(row["id"]),
+            loading=AdminUsageState.acting_on == row["id"],
+            size="1",
+            variant="soft",
+            color_scheme="green",
+        ),
+        rx.button(
+            rx.icon("pause", size=14),
+            t("admin_usage.suspend"),
+            on_click=AdminUsageState.open_suspend(row["id"]),
+            size="1",
+            variant="soft",
+            color_scheme="red",
+        ),
+    )
+
+
 def margin_row(row: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.text(row["name"], overflow_wrap="anywhere")),
-        rx.table.cell(row["plan"]),
+        rx.table.cell(
+            rx.text(row["name"], overflow_wrap="anywhere", weight="medium"),
+            rx.cond(row["reason"] != "", rx.text(row["reason"], size="1", color_scheme="red")),
+        ),
+        rx.table.cell(rx.badge(row["status_text"], color_scheme=row["status_color"].to(str))),
+        rx.table.cell(plan_cell(row)),
         rx.table.cell(row["minutes"], class_name="tabular"),
         rx.table.cell(row["revenue"], class_name="tabular"),
         rx.table.cell(row["cost"], class_name="tabular"),
         rx.table.cell(row["margin"], class_name="tabular"),
+        rx.table.cell(rx.text(row["last_call"], size="1", white_space="nowrap"), class_name="tabular"),
+        rx.table.cell(action_cell(row)),
+        id=f"tenant-row-{row['id']}",
     )
 
 
 def margins_table() -> rx.Component:
     header = [
         "admin_usage.tenant",
+        "admin_usage.status",
         "admin_usage.plan",
         "admin_usage.minutes",
         "admin_usage.revenue",
         "admin_usage.provider_cost",
         "admin_usage.margin",
+        "admin_usage.last_call",
+        "admin_usage.actions",
     ]
     return rx.box(
         rx.table.root(
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(t(key)) for key in header])),
-            rx.table.body(rx.foreach(AdminUsageState.margins, margin_row)),
+            rx.table.body(rx.foreach(AdminUsageState.shown_margins, margin_row)),
             width="100%",
             size="1",
         ),
         overflow_x="auto",
         width="100%",
+    )
+
+
+def suspend_dialog() -> rx.Component:
+    """The reason is required: the organisation's admins are emailed it."""
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(t("admin_usage.suspend_title")),
+            rx.text(AdminUsageState.suspend_name, weight="bold", size="3"),
+            rx.dialog.description(t("admin_usage.suspend_body"), size="2", margin_top="8px"),
+            rx.form(
+                rx.vstack(
+                    rx.text(t("admin_usage.reason"), as_="label", html_for="suspend-reason", size="2", weight="medium"),
+                    rx.text_area(
+                        id="suspend-reason",
+                        value=AdminUsageState.suspend_reason,
+                        on_change=AdminUsageState.set_suspend_reason,
+                        placeholder=t("admin_usage.reason_placeholder"),
+                        max_length=200,
+                        auto_focus=True,
+                        width="100%",
+                    ),
+                    rx.cond(
+                        AdminUsageState.suspend_error != "",
+                        rx.text(AdminUsageState.suspend_error, size="1", color_scheme="red", id="suspend-error"),
+                    ),
+                    rx.hstack(
+                        rx.dialog.close(rx.button(t("admin_usage.cancel"), variant="soft", color_scheme="gray")),
+                        rx.button(t("admin_usage.suspend"), type="submit", color_scheme="red", id="suspend-confirm"),
+                        spacing="3",
+                        justify="end",
+                        width="100%",
+                    ),
+                    spacing="2",
+                    width="100%",
+                    margin_top="12px",
+                ),
+                on_submit=lambda _: AdminUsageState.confirm_suspend(),
+                reset_on_submit=False,
+            ),
+            max_width="480px",
+        ),
+        open=AdminUsageState.suspend_open,
+        on_open_change=AdminUsageState.set_suspend_open,
     )
 
 
@@ -199,11 +288,27 @@ def admin_usage_page() -> rx.Component:
                 rx.callout(AdminUsageState.margins_refused, icon="shield-alert", color_scheme="red", width="100%"),
                 rx.vstack(
                     rx.text(t("admin_usage.hint"), size="2", color_scheme="gray"),
-                    rx.cond(
-                        AdminUsageState.margins.length() > 0,
-                        margins_table(),
-                        rx.text(t("admin_usage.empty"), size="2", color_scheme="gray"),
+                    rx.segmented_control.root(
+                        rx.segmented_control.item(t("admin_usage.filter_all"), value="all"),
+                        rx.segmented_control.item(t("admin_usage.filter_attention"), value="attention"),
+                        value=rx.cond(AdminUsageState.attention_only, "attention", "all"),
+                        on_change=AdminUsageState.set_attention_only,
+                        id="tenant-filter",
                     ),
+                    rx.cond(
+                        AdminUsageState.shown_margins.length() > 0,
+                        margins_table(),
+                        rx.text(
+                            rx.cond(
+                                AdminUsageState.attention_only,
+                                t("admin_usage.nothing_needs_attention"),
+                                t("admin_usage.empty"),
+                            ),
+                            size="2",
+                            color_scheme="gray",
+                        ),
+                    ),
+                    suspend_dialog(),
                     spacing="3",
                     width="100%",
                 ),

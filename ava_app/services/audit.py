@@ -64,6 +64,9 @@ ACTIONS = (
     "withheld_blocking_changed",
     "identity_linked",
     "identity_unlinked",
+    "tenant_suspended",
+    "tenant_resumed",
+    "tenant_plan_changed",
 )
 
 

@@ -81,6 +81,7 @@ class _Shell:
     country: str
     deletion_due: datetime | None = None
     grace_until: datetime | None = None
+    suspended_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,8 @@ class AuthState(I18nState):
     org_deletion_due: str = ""
     # While a payment has failed: the end of the grace period, as the business writes dates (admins see a banner).
     billing_grace_until: str = ""
+    # While the platform's operators have the organisation suspended: their reason (everyone sees a banner).
+    org_suspended_reason: str = ""
     sandbox: bool = False
     has_dev_outbox: bool = False
     form_error: str = ""
@@ -364,6 +367,7 @@ class AuthState(I18nState):
                 country=region.country,
                 deletion_due=tenant.deletion_due_at if tenant else None,
                 grace_until=billing_grace(session, tenant_id=tenant.id) if tenant and tenant.id else None,
+                suspended_reason=(tenant.suspended_reason or "—") if tenant and tenant.suspended_at else None,
             )
 
         call = await self._call_async(shell)
@@ -392,6 +396,7 @@ class AuthState(I18nState):
             if read.grace_until
             else ""
         )
+        self.org_suspended_reason = read.suspended_reason or ""
         self._shell_for, self._shell_read_at = key, time.time()
         return None
 

@@ -14,8 +14,10 @@ import reflex as rx
 
 from ava_app import routes
 from ava_app.i18n import translate
-from ava_app.services import regional
+from ava_app.models import DB_INT_MAX
+from ava_app.services import operators, regional
 from ava_app.services.billing import usage
+from ava_app.services.billing.plans import all_plans
 from ava_app.services.errors import DomainError
 from ava_app.state.auth import AuthState
 from ava_app.state.call_display import day_label, share_text
@@ -167,38 +169,81 @@ class UsageState(AuthState):
         return None
 
 
+STATUS_COLORS = {
+    "suspended": "red",
+    "payment_failed": "red",
+    "trial_ended": "amber",
+    "trial": "blue",
+    "active": "green",
+}
+NEEDS_ATTENTION = frozenset({"suspended", "payment_failed", "trial_ended"})
+
+
 def _margin_row(row: usage.TenantMargin, lang: str) -> dict:
     return {
         "id": row.tenant_id,
         "name": row.name,
         "plan": row.plan,
+        "plan_code": row.plan_code,
         "minutes": f"{row.minutes_used} / {row.included_minutes}",
         "revenue": _money(row.revenue_minor, row.currency, lang),
         "cost": regional.format_money(row.provider_cost, usage.PROVIDER_CURRENCY, lang),
         "margin": regional.format_money(row.margin, row.currency, lang) if row.margin is not None else "—",
+        "status": row.status,
+        "status_text": translate(f"admin_usage.status.{row.status}", lang),
+        "status_color": STATUS_COLORS.get(row.status, "gray"),
+        "suspended": row.status == "suspended",
+        "reason": row.suspended_reason,
+        "attention": row.status in NEEDS_ATTENTION,
+        "last_call": (
+            row.last_call_at.strftime("%Y-%m-%d %H:%M UTC")
+            if row.last_call_at
+            else translate("admin_usage.never", lang)
+        ),
     }
 
 
+def _tenant_id(value: object) -> int | None:
+    """An organisation id the browser sent, when the database can bind it."""
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+        return None
+    found = int(value)
+    return found if 1 <= found <= DB_INT_MAX else None
+
+
 class AdminUsageState(AuthState):
-    """Every organisation's revenue, provider cost and margin (platform admins only; the service checks)."""
+    """The operators' console: every organisation's status, plan, revenue, provider cost and margin, with suspend,
+    resume and plan changes (platform admins only; the services check on every event)."""
 
     margins: list[dict] = []
     margins_loaded: bool = False
     margins_refused: str = ""
+    attention_only: bool = False
+    plan_options: list[list[str]] = []
+    acting_on: int = 0
+    suspend_open: bool = False
+    suspend_id: int = 0
+    suspend_name: str = ""
+    suspend_reason: str = ""
+    suspend_error: str = ""
+
+    @rx.var
+    def shown_margins(self) -> list[dict]:
+        """The table's rows: all of them, or those needing attention."""
+        return [row for row in self.margins if row["attention"]] if self.attention_only else self.margins
+
+    def _refused(self, error: DomainError):
+        if error.code not in ("platform_admin_only", "user_required"):
+            return self._fail(error)
+        self.margins_refused, self.margins = self._error_text(error), []
+        return None
 
     @rx.event
     async def load_margins(self):
-        """On-load: the organisations' margins in their current periods, or why the caller may not see them."""
-
-        def refused(error: DomainError):
-            if error.code not in ("platform_admin_only", "user_required"):
-                return self._fail(error)
-            self.margins_refused, self.margins = self._error_text(error), []
-            return None
-
+        """On-load: the organisations in their current periods, or why the caller may not see them."""
         self.margins_loaded = False
         call = await self._call_async(
-            lambda session, principal: usage.platform_margins(session, principal=principal), on_error=refused
+            lambda session, principal: usage.platform_margins(session, principal=principal), on_error=self._refused
         )
         self.margins_loaded = True
         if call.refused:
@@ -206,4 +251,95 @@ class AdminUsageState(AuthState):
         lang = self.lang or "en"
         self.margins_refused = ""
         self.margins = [_margin_row(row, lang) for row in call.value]
+        self.plan_options = [[plan.code, plan.name] for plan in all_plans()]
         return None
+
+    @rx.event
+    def set_attention_only(self, value: str | list[str]):
+        """The filter: "attention" shows only suspended organisations, failed payments and ended trials."""
+        self.attention_only = value == "attention"
+
+    def _name_of(self, tenant_id: int) -> str:
+        return next((row["name"] for row in self.margins if row["id"] == tenant_id), "")
+
+    @rx.event
+    def open_suspend(self, tenant_id: int):
+        """Ask for the reason before suspending (the dialog)."""
+        found = _tenant_id(tenant_id)
+        if found is None:
+            return
+        self.suspend_id, self.suspend_name = found, self._name_of(found)
+        self.suspend_reason, self.suspend_error, self.suspend_open = "", "", True
+
+    @rx.event
+    def set_suspend_open(self, value: bool):
+        self.suspend_open = bool(value)
+
+    @rx.event
+    def set_suspend_reason(self, value: str):
+        self.suspend_reason = str(value)[:400]
+        self.suspend_error = ""
+
+    @rx.event
+    async def confirm_suspend(self):
+        """Suspend the organisation in the dialog; its row and status change in place."""
+        tenant_id, reason = self.suspend_id, self.suspend_reason
+        if not tenant_id:
+            return None
+        lang = self.lang or "en"
+
+        def invalid(error: DomainError):
+            if error.code in ("reason_required", "reason_too_long"):
+                self.suspend_error = self._error_text(error)
+                return None
+            return self._fail(error)
+
+        call = await self._call_async(
+            lambda s, p: operators.suspend(s, principal=p, tenant_id=tenant_id, reason=reason), on_error=invalid
+        )
+        if call.refused:
+            return call.event
+        self.suspend_open = False
+        await self._reload()
+        return rx.toast.success(translate("admin_usage.suspended", lang, name=self._name_of(tenant_id)))
+
+    @rx.event
+    async def resume(self, tenant_id: int):
+        """Lift an organisation's suspension."""
+        found = _tenant_id(tenant_id)
+        if found is None:
+            return None
+        self.acting_on = found
+        call = await self._call_async(lambda s, p: operators.resume(s, principal=p, tenant_id=found))
+        self.acting_on = 0
+        if call.refused:
+            return call.event
+        await self._reload()
+        return rx.toast.success(translate("admin_usage.resumed", self.lang or "en", name=self._name_of(found)))
+
+    @rx.event
+    async def change_plan(self, tenant_id: int, plan_code: str):
+        """Put an organisation that does not pay through Stripe on another plan."""
+        found = _tenant_id(tenant_id)
+        if found is None or not isinstance(plan_code, str):
+            return None
+        self.acting_on = found
+        call = await self._call_async(
+            lambda s, p: operators.set_plan(s, principal=p, tenant_id=found, plan_code=plan_code)
+        )
+        self.acting_on = 0
+        if call.refused:
+            await self._reload()
+            return call.event
+        await self._reload()
+        plan = next((name for code, name in self.plan_options if code == plan_code), plan_code)
+        return rx.toast.success(
+            translate("admin_usage.plan_changed", self.lang or "en", name=self._name_of(found), plan=plan)
+        )
+
+    async def _reload(self) -> None:
+        call = await self._call_async(
+            lambda session, principal: usage.platform_margins(session, principal=principal), on_error=self._refused
+        )
+        if not call.refused:
+            self.margins = [_margin_row(row, self.lang or "en") for row in call.value]

@@ -689,6 +689,9 @@ COVERED_HANDLERS = {
     "DeadLettersState.retry",
     "UsageState.load_usage",
     "AdminUsageState.load_margins",
+    "AdminUsageState.confirm_suspend",
+    "AdminUsageState.resume",
+    "AdminUsageState.change_plan",
 }
 DATA_ACCESS = re.compile(r"\b_principal\(|\bsession_scope\(")
 SELF_CALL = re.compile(r"\bself\.(\w+)\(")
@@ -1716,6 +1719,17 @@ async def test_usage_reads_the_callers_organisation_and_margins_are_refused_to_i
     admin_state = state_of(AdminUsageState, b)
     assert await run(admin_state, "load_margins") == []
     assert admin_state.margins_refused and admin_state.margins == []
+    # The operators' acts are refused to an organisation's admin, on A as on B itself.
+    for target in (a.tenant_id, b.tenant_id):
+        admin_state.suspend_id, admin_state.suspend_reason = target, "Alpha takeover"
+        assert await run(admin_state, "confirm_suspend") == ["toast:error"]
+        assert await run(admin_state, "resume", target) == ["toast:error"]
+        assert await run(admin_state, "change_plan", target, "business") == ["toast:error"]
+    for junk in ("1; drop", 2**64, -1, None, True):
+        assert await run(admin_state, "resume", junk) == []
+        assert await run(admin_state, "change_plan", junk, "business") == []
+    db.expire_all()
+    assert db.get(Tenant, b.tenant_id).suspended_at is None and db.get(Tenant, b.tenant_id).plan != "business"
     assert_nothing_of(a, state)
     assert_nothing_of(a, admin_state)
     assert_unchanged(engine, a, before)

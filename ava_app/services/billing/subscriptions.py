@@ -117,7 +117,11 @@ def grace_until(session: Session, *, tenant_id: int) -> datetime | None:
 
 def call_policy(session: Session, *, tenant_id: int, now: datetime | None = None) -> str:
     """How a call starting now is answered: "normal", or after a grace period the operator's "messages_only" or
-    "pause". Asked once, at the call's start: a call in progress is never cut for billing."""
+    "pause"; "pause" while the platform's operators have the organisation suspended (``services.operators``). Asked
+    once, at the call's start: a call in progress is never cut for billing."""
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is not None and tenant.suspended_at is not None:
+        return "pause"
     ends = grace_until(session, tenant_id=tenant_id)
     if ends is None or (now or utcnow()) < ends:
         return "normal"

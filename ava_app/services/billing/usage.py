@@ -25,13 +25,14 @@ from sqlmodel import Session, col, select
 
 from ava_app import routes
 from ava_app.db import session_scope
-from ava_app.models import Booking, Call, Tenant, UsageAlert, as_utc, utcnow
+from ava_app.models import BillingSubscription, Booking, Call, Tenant, UsageAlert, as_utc, utcnow
 from ava_app.services import regional
 from ava_app.services.billing import billable
 from ava_app.services.billing.period import BillingPeriod, current_period, period_for
 from ava_app.services.billing.plans import Plan, tenant_plan
 from ava_app.services.errors import NotFound
 from ava_app.services.messaging.email import email_admins
+from ava_app.services.operators import last_call_at, tenant_status
 from ava_app.services.principal import Principal
 from ava_app.settings import get_settings
 from ava_app.task_queue import task
@@ -400,21 +401,28 @@ class TenantMargin:
     provider_cost: Decimal
     # Revenue minus provider cost, when both are in one currency (costs are never converted); else None.
     margin: Decimal | None
+    # ``operators.STATUSES``; the suspension's reason; when the newest call started.
+    status: str = "active"
+    plan_code: str = ""
+    suspended_reason: str = ""
+    last_call_at: datetime | None = None
 
 
 def platform_margins(session: Session, *, principal: Principal, now: datetime | None = None) -> list[TenantMargin]:
     """Every organisation's usage, revenue so far, provider cost and margin in its period (platform admins only)."""
     principal.require_platform_admin()
     rows: list[TenantMargin] = []
+    subscriptions = {row.tenant_id: row for row in session.exec(select(BillingSubscription)).all()}
     for tenant_id in session.exec(select(Tenant.id).order_by(col(Tenant.id))).all():
         assert tenant_id is not None, "a stored row has an id"
         usage = tenant_usage(session, tenant_id=tenant_id, now=now)
         tenant = session.get(Tenant, tenant_id)
+        assert tenant is not None, "the organisation was just read"
         revenue = Decimal(usage.cost_minor) / 100
         rows.append(
             TenantMargin(
                 tenant_id=tenant_id,
-                name=tenant.name if tenant else "",
+                name=tenant.name,
                 plan=usage.plan.name,
                 minutes_used=usage.minutes_used,
                 included_minutes=usage.included_minutes,
@@ -422,6 +430,10 @@ def platform_margins(session: Session, *, principal: Principal, now: datetime | 
                 currency=usage.currency,
                 provider_cost=usage.provider_cost,
                 margin=revenue - usage.provider_cost if usage.currency == PROVIDER_CURRENCY else None,
+                plan_code=usage.plan.code,
+                status=tenant_status(tenant, subscriptions.get(tenant_id), now=now),
+                suspended_reason=tenant.suspended_reason or "",
+                last_call_at=last_call_at(session, tenant_id=tenant_id),
             )
         )
     return rows
