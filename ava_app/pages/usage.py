@@ -200,13 +200,13 @@ def margin_row(row: rx.Var) -> rx.Component:
             rx.cond(row["reason"] != "", rx.text(row["reason"], size="1", color_scheme="red")),
         ),
         rx.table.cell(rx.badge(row["status_text"], color_scheme=row["status_color"].to(str))),
+        rx.table.cell(action_cell(row)),
         rx.table.cell(plan_cell(row)),
         rx.table.cell(row["minutes"], class_name="tabular"),
         rx.table.cell(row["revenue"], class_name="tabular"),
         rx.table.cell(row["cost"], class_name="tabular"),
         rx.table.cell(row["margin"], class_name="tabular"),
         rx.table.cell(rx.text(row["last_call"], size="1", white_space="nowrap"), class_name="tabular"),
-        rx.table.cell(action_cell(row)),
         id=f"tenant-row-{row['id']}",
     )
 
@@ -215,13 +215,13 @@ def margins_table() -> rx.Component:
     header = [
         "admin_usage.tenant",
         "admin_usage.status",
+        "admin_usage.actions",
         "admin_usage.plan",
         "admin_usage.minutes",
         "admin_usage.revenue",
         "admin_usage.provider_cost",
         "admin_usage.margin",
         "admin_usage.last_call",
-        "admin_usage.actions",
     ]
     return rx.box(
         rx.table.root(
@@ -244,7 +244,11 @@ def suspend_dialog() -> rx.Component:
             rx.dialog.description(t("admin_usage.suspend_body"), size="2", margin_top="8px"),
             rx.form(
                 rx.vstack(
-                    rx.text(t("admin_usage.reason"), as_="label", html_for="suspend-reason", size="2", weight="medium"),
+                    rx.el.label(
+                        t("admin_usage.reason"),
+                        html_for="suspend-reason",
+                        style={"fontSize": "var(--font-size-2)", "fontWeight": "500"},
+                    ),
                     rx.text_area(
                         id="suspend-reason",
                         value=AdminUsageState.suspend_reason,

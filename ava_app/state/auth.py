@@ -396,7 +396,9 @@ class AuthState(I18nState):
             if read.grace_until
             else ""
         )
-        self.org_suspended_reason = read.suspended_reason or ""
+        reason = read.suspended_reason or ""
+        # A sentence of its own in the banner, whatever the operator typed.
+        self.org_suspended_reason = reason if not reason or reason[-1] in ".!?…" else reason + "."
         self._shell_for, self._shell_read_at = key, time.time()
         return None
 

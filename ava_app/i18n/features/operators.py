@@ -11,7 +11,7 @@ EN: dict[str, str] = {
     "admin_usage.status.trial_ended": "Trial ended",
     "admin_usage.status.trial": "Trial",
     "admin_usage.status.active": "Active",
-    "admin_usage.filter_all": "All organisations",
+    "admin_usage.filter_all": "All",
     "admin_usage.filter_attention": "Needing attention",
     "admin_usage.nothing_needs_attention": "No organisation is suspended, in a failed payment or past its trial.",
     "admin_usage.suspend": "Suspend",
@@ -47,7 +47,7 @@ FR: dict[str, str] = {
     "admin_usage.status.trial_ended": "Essai terminé",
     "admin_usage.status.trial": "Essai",
     "admin_usage.status.active": "Active",
-    "admin_usage.filter_all": "Toutes les organisations",
+    "admin_usage.filter_all": "Toutes",
     "admin_usage.filter_attention": "À surveiller",
     "admin_usage.nothing_needs_attention": "Aucune organisation n'est suspendue, en échec de paiement ou au-delà "
     "de son essai.",
