@@ -31,9 +31,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Downgrade schema."""
-    with op.batch_alter_table("phonenumber") as batch:
-        batch.drop_column("forwarding_confirmed_at")
-        batch.drop_column("forwarded_from")
-    with op.batch_alter_table("tenant") as batch:
-        batch.drop_column("currency")
-        batch.drop_column("country")
+    # Plain ALTER TABLE: a batch copy drops the table on SQLite, and with foreign keys on, that deletes (or unlinks)
+    # every row that references it.
+    op.drop_column("phonenumber", "forwarding_confirmed_at")
+    op.drop_column("phonenumber", "forwarded_from")
+    op.drop_column("tenant", "currency")
+    op.drop_column("tenant", "country")

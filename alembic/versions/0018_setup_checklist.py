@@ -29,8 +29,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Downgrade schema."""
-    with op.batch_alter_table("tenant") as batch:
-        batch.drop_column("gives_out_ava_number_at")
+    # Plain ALTER TABLE on ``tenant``: a batch copy drops the table on SQLite, and with foreign keys on, that deletes
+    # every row that references an organisation.
+    op.drop_column("tenant", "gives_out_ava_number_at")
     with op.batch_alter_table("membership") as batch:
         batch.drop_column("setup_dismissed_at")
         batch.drop_column("notify_chosen_at")

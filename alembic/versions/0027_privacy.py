@@ -37,8 +37,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Downgrade schema."""
     op.drop_column("call", "content_purged_at")
-    with op.batch_alter_table("tenant") as batch:
-        for name in ("deletion_due_at", "retain_payloads_days", "retain_transcripts_days", "retain_recordings_days"):
-            batch.drop_column(name)
-        for name in (*OPTIONAL, "redact_pii"):
-            batch.drop_column(name)
+    # Plain ALTER TABLE on ``tenant``: a batch copy drops the table on SQLite, and with foreign keys on, that deletes
+    # every row that references an organisation.
+    for name in ("deletion_due_at", "retain_payloads_days", "retain_transcripts_days", "retain_recordings_days"):
+        op.drop_column("tenant", name)
+    for name in (*OPTIONAL, "redact_pii"):
+        op.drop_column("tenant", name)

@@ -46,9 +46,10 @@ def downgrade() -> None:
         batch.drop_column("quiet_until")
         batch.drop_column("quiet_from")
         batch.drop_column("notify_sms")
-    with op.batch_alter_table("tenant") as batch:
-        batch.drop_column("text_back_after_hours")
-        batch.drop_column("text_back_missed")
+    # Plain ALTER TABLE on ``tenant``: a batch copy drops the table on SQLite, and with foreign keys on, that deletes
+    # every row that references an organisation.
+    op.drop_column("tenant", "text_back_after_hours")
+    op.drop_column("tenant", "text_back_missed")
     op.drop_column("call", "proven_phone_at")
     op.drop_column("call", "proven_phone")
     op.drop_column("outbox", "attachments")

@@ -214,8 +214,9 @@ def downgrade() -> None:
     _rollup_keyed_by(old_key, OLD_WATCHED)
     op.drop_column("call", "spam_source")
     op.drop_column("call", "spam")
-    with op.batch_alter_table("tenant") as batch:
-        batch.drop_column("block_withheld")
+    # Plain ALTER TABLE on ``tenant``: a batch copy drops the table on SQLite, and with foreign keys on, that deletes
+    # every row that references an organisation.
+    op.drop_column("tenant", "block_withheld")
     with op.batch_alter_table("blockedcaller") as batch:
         batch.drop_index(batch.f("ix_blockedcaller_tenant_id"))
     op.drop_table("blockedcaller")

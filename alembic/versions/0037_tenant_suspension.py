@@ -26,6 +26,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Downgrade schema."""
-    with op.batch_alter_table("tenant") as batch:
-        batch.drop_column("suspended_reason")
-        batch.drop_column("suspended_at")
+    # Plain ALTER TABLE: a batch copy drops and remakes ``tenant`` on SQLite, and with foreign keys on, dropping it
+    # deletes every row that references an organisation.
+    op.drop_column("tenant", "suspended_reason")
+    op.drop_column("tenant", "suspended_at")
