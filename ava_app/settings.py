@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     billing_after_grace: Literal["messages_only", "pause"] = "messages_only"
     # How many days before the grace period ends the admins are told what will happen.
     billing_grace_notice_days: int = Field(default=2, ge=0, le=30)
+    # When a free trial ends without a plan: what its calls get, and how many days before the admins are told.
+    billing_after_trial: Literal["messages_only", "pause"] = "messages_only"
+    billing_trial_notice_days: int = Field(default=3, ge=0, le=13)
 
     smtp_host: str = ""
     smtp_port: int = Field(default=587, ge=1, le=65535)

@@ -311,6 +311,44 @@ def suspended_banner() -> rx.Component:
     )
 
 
+def trial_banner() -> rx.Component:
+    """Shown to admins from a few days before a free trial without a plan ends, and after: when, and what callers
+    get without a plan."""
+    return rx.cond(
+        AuthState.is_admin & (AuthState.trial_ends_on != ""),
+        rx.callout.root(
+            rx.callout.icon(rx.icon("hourglass")),
+            rx.flex(
+                rx.callout.text(
+                    rx.cond(AuthState.trial_over, t("trial.banner_over"), t("trial.banner_soon")),
+                    " ",
+                    rx.text.strong(AuthState.trial_ends_on),
+                    ". ",
+                    rx.cond(
+                        AuthState.trial_over,
+                        rx.cond(
+                            AuthState.trial_policy == "pause",
+                            t("trial.banner_over_after.pause"),
+                            t("trial.banner_over_after.messages_only"),
+                        ),
+                        t("trial.banner_soon_after"),
+                    ),
+                    flex="1",
+                    min_width="200px",
+                ),
+                rx.link(t("trial.choose_plan"), href=routes.SETTINGS_BILLING, size="2", weight="medium"),
+                gap="12px",
+                align="center",
+                wrap="wrap",
+                width="100%",
+            ),
+            color_scheme=rx.cond(AuthState.trial_over, "red", "amber"),
+            width="100%",
+            id="trial-banner",
+        ),
+    )
+
+
 def billing_grace_banner() -> rx.Component:
     """Shown to admins on every signed-in page while a payment has failed: until when calls are answered as usual."""
     return rx.cond(
@@ -384,6 +422,7 @@ def app_layout(*children: rx.Component, title_key: str, back: tuple[str, str] | 
                 deletion_banner(),
                 suspended_banner(),
                 billing_grace_banner(),
+                trial_banner(),
                 verify_email_banner(),
                 back_link(*back) if back else rx.fragment(),
                 rx.heading(t(title_key), size="7"),

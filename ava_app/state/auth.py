@@ -15,7 +15,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,9 +24,10 @@ import reflex as rx
 from ava_app import routes
 from ava_app.db import session_scope
 from ava_app.i18n import translate, translate_error, translate_message
-from ava_app.models import Tenant
+from ava_app.models import Tenant, utcnow
 from ava_app.services import accounts, browser_sessions, regional, team
 from ava_app.services.billing.subscriptions import grace_until as billing_grace
+from ava_app.services.billing.subscriptions import trial_end as billing_trial_end
 from ava_app.services.errors import DomainError, Unauthorized
 from ava_app.services.messaging.outbox import sandbox_channels
 from ava_app.services.principal import Principal
@@ -82,6 +83,8 @@ class _Shell:
     deletion_due: datetime | None = None
     grace_until: datetime | None = None
     suspended_reason: str | None = None
+    # When the free trial ends (or ended) without a plan, once it is within the notice days.
+    trial_ends: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,14 @@ class Call:
     refused: bool = False
     event: Any = None
     error: DomainError | None = None
+
+
+def _trial_ends_soon(session, tenant: Tenant | None) -> datetime | None:
+    """The end of a free trial without a plan, once the admins are to be told (the notice days before, and after)."""
+    ends = billing_trial_end(session, tenant) if tenant is not None else None
+    if ends is None or utcnow() < ends - timedelta(days=get_settings().billing_trial_notice_days):
+        return None
+    return ends
 
 
 class AuthState(I18nState):
@@ -109,6 +120,10 @@ class AuthState(I18nState):
     billing_grace_until: str = ""
     # While the platform's operators have the organisation suspended: their reason (everyone sees a banner).
     org_suspended_reason: str = ""
+    # A free trial ending soon, or over, without a plan: its end as the business writes dates (admins see a banner).
+    trial_ends_on: str = ""
+    trial_over: bool = False
+    trial_policy: str = "messages_only"
     sandbox: bool = False
     has_dev_outbox: bool = False
     form_error: str = ""
@@ -368,6 +383,7 @@ class AuthState(I18nState):
                 deletion_due=tenant.deletion_due_at if tenant else None,
                 grace_until=billing_grace(session, tenant_id=tenant.id) if tenant and tenant.id else None,
                 suspended_reason=(tenant.suspended_reason or "—") if tenant and tenant.suspended_at else None,
+                trial_ends=_trial_ends_soon(session, tenant),
             )
 
         call = await self._call_async(shell)
@@ -396,6 +412,13 @@ class AuthState(I18nState):
             if read.grace_until
             else ""
         )
+        self.trial_ends_on = (
+            regional.format_date(read.trial_ends, timezone=read.timezone, language=self.lang, country=read.country)
+            if read.trial_ends
+            else ""
+        )
+        self.trial_over = read.trial_ends is not None and read.trial_ends <= utcnow()
+        self.trial_policy = get_settings().billing_after_trial
         reason = read.suspended_reason or ""
         # A sentence of its own in the banner, whatever the operator typed.
         self.org_suspended_reason = reason if not reason or reason[-1] in ".!?…" else reason + "."

@@ -27,7 +27,7 @@ def _counted(key: str, count: int, lang: str) -> str:
     return translate(f"{key}_one", lang) if count == 1 else translate(key, lang).format(count=count)
 
 
-def _plan_name(plan: Plan, lang: str) -> str:
+def shown_plan_name(plan: Plan, lang: str) -> str:
     """The operator names the paid plans; the trial is called so in the reader's language."""
     return translate("billing.status.trial", lang) if plan.is_trial else plan.name
 
@@ -56,7 +56,7 @@ class BillingState(AuthState):
             return regional.format_date(moment, timezone=tz, language=lang, country=country) if moment else ""
 
         current = next((plan for plan in out.plans if plan.code == out.plan_code), out.plans[0])
-        self.plan_name = _plan_name(current, lang)
+        self.plan_name = shown_plan_name(current, lang)
         self.plan_status = out.status if out.status in KNOWN_STATUSES else "other"
         self.period_end, self.grace_end = day(out.period_end), day(out.grace_until)
         self.after_grace, self.ends_at_period = out.after_grace, out.cancel_at_period_end
@@ -69,7 +69,7 @@ class BillingState(AuthState):
             rows.append(
                 {
                     "code": plan.code,
-                    "name": _plan_name(plan, lang),
+                    "name": shown_plan_name(plan, lang),
                     "price": translate("billing.free", lang) if plan.is_trial else money,
                     "per_month": not plan.is_trial,
                     "trial": plan.is_trial,

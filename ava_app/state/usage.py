@@ -20,6 +20,7 @@ from ava_app.services.billing import usage
 from ava_app.services.billing.plans import all_plans
 from ava_app.services.errors import DomainError
 from ava_app.state.auth import AuthState
+from ava_app.state.billing import shown_plan_name
 from ava_app.state.call_display import day_label, share_text
 from ava_app.state.dashboard import EMPTY_FIGURE, MAX_TICKS, _base_layout, _sparse_ticks
 
@@ -183,7 +184,6 @@ def _margin_row(row: usage.TenantMargin, lang: str) -> dict:
     return {
         "id": row.tenant_id,
         "name": row.name,
-        "plan": row.plan,
         "plan_code": row.plan_code,
         "minutes": f"{row.minutes_used} / {row.included_minutes}",
         "revenue": _money(row.revenue_minor, row.currency, lang),
@@ -251,7 +251,7 @@ class AdminUsageState(AuthState):
         lang = self.lang or "en"
         self.margins_refused = ""
         self.margins = [_margin_row(row, lang) for row in call.value]
-        self.plan_options = [[plan.code, plan.name] for plan in all_plans()]
+        self.plan_options = [[plan.code, shown_plan_name(plan, lang)] for plan in all_plans()]
         return None
 
     @rx.event

@@ -43,6 +43,12 @@ EN: dict[str, str] = {
     "billing.grace_banner": "A payment failed. Update your card: calls are answered as usual until",
     "billing.grace_banner_fix": "Update card",
     "billing.ends_at_period": "Your subscription ends at the end of this period.",
+    "trial.banner_soon": "Your free trial ends on",
+    "trial.banner_soon_after": "Choose a plan to keep your assistant answering as it does now.",
+    "trial.banner_over": "Your free trial ended on",
+    "trial.banner_over_after.messages_only": "Until you choose a plan, callers can only leave a message.",
+    "trial.banner_over_after.pause": "Until you choose a plan, callers hear a short goodbye.",
+    "trial.choose_plan": "Choose a plan",
 }
 
 FR: dict[str, str] = {
@@ -91,6 +97,14 @@ FR: dict[str, str] = {
     "jusqu'au",
     "billing.grace_banner_fix": "Mettre à jour la carte",
     "billing.ends_at_period": "Votre abonnement se termine à la fin de cette période.",
+    "trial.banner_soon": "Votre essai gratuit se termine le",
+    "trial.banner_soon_after": "Choisissez une offre pour que votre assistant continue de répondre comme aujourd'hui.",
+    "trial.banner_over": "Votre essai gratuit s'est terminé le",
+    "trial.banner_over_after.messages_only": "Tant que vous n'avez pas choisi d'offre, les appelants peuvent "
+    "seulement laisser un message.",
+    "trial.banner_over_after.pause": "Tant que vous n'avez pas choisi d'offre, les appelants entendent un court "
+    "message d'au revoir.",
+    "trial.choose_plan": "Choisir une offre",
 }
 
 FR_SERVICE_MESSAGES: dict[str, str] = {

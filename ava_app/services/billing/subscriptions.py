@@ -28,7 +28,7 @@ from ava_app import routes
 from ava_app.db import on_commit, session_scope
 from ava_app.models import BillingSubscription, Call, MeterReport, StripeEvent, Tenant, as_utc, utcnow
 from ava_app.services.billing.billable import billable_minutes
-from ava_app.services.billing.plans import Plan, all_plans, plan_for, trial_plan
+from ava_app.services.billing.plans import Plan, all_plans, plan_for, trial_period, trial_plan
 from ava_app.services.errors import Invalid, NotFound, ProviderUnavailable
 from ava_app.services.principal import Principal
 from ava_app.services.providers.stripe_billing import billing_offered, stripe_client
@@ -115,17 +115,35 @@ def grace_until(session: Session, *, tenant_id: int) -> datetime | None:
     return as_utc(row.grace_until)
 
 
+def trial_end(session: Session, tenant: Tenant) -> datetime | None:
+    """When the business's free trial ends (or ended) while it has no plan: on the trial plan, without a live
+    subscription. None for a business on a plan (paid through Stripe or set by the operators) and for the demo."""
+    if tenant.is_demo or tenant.id is None or not plan_for(tenant.plan).is_trial:
+        return None
+    row = _row(session, tenant.id)
+    if row is not None and row.status in PAYING | FAILED:
+        return None
+    return trial_period(tenant)[1]
+
+
 def call_policy(session: Session, *, tenant_id: int, now: datetime | None = None) -> str:
-    """How a call starting now is answered: "normal", or after a grace period the operator's "messages_only" or
-    "pause"; "pause" while the platform's operators have the organisation suspended (``services.operators``). Asked
-    once, at the call's start: a call in progress is never cut for billing."""
+    """How a call starting now is answered: "normal"; after a grace period the operator's ``billing_after_grace``,
+    after a trial that ended without a plan ``billing_after_trial`` ("messages_only" or "pause"); "pause" while the
+    platform's operators have the organisation suspended (``services.operators``). Asked once, at the call's start:
+    a call in progress is never cut for billing."""
     tenant = session.get(Tenant, tenant_id)
-    if tenant is not None and tenant.suspended_at is not None:
-        return "pause"
-    ends = grace_until(session, tenant_id=tenant_id)
-    if ends is None or (now or utcnow()) < ends:
+    if tenant is None:
         return "normal"
-    return get_settings().billing_after_grace
+    if tenant.suspended_at is not None:
+        return "pause"
+    moment = as_utc(now or utcnow())
+    ends = grace_until(session, tenant_id=tenant_id)
+    if ends is not None:
+        return "normal" if moment < ends else get_settings().billing_after_grace
+    trial_ends = trial_end(session, tenant)
+    if trial_ends is not None and moment >= trial_ends:
+        return get_settings().billing_after_trial
+    return "normal"
 
 
 def cancel_for_deletion(session: Session, *, tenant_id: int) -> bool:
@@ -415,7 +433,61 @@ def warn_grace_ending(session: Session, *, now: datetime | None = None) -> int:
     return len(rows)
 
 
+def warn_trial_ending(session: Session, *, now: datetime | None = None) -> int:
+    """Tell the admins of each business whose free trial ends within ``billing_trial_notice_days`` (and again once it
+    has ended, within a day) what its calls get without a plan. Each email goes once (the outbox's dedupe key)."""
+    now = as_utc(now or utcnow())
+    trial = trial_plan()
+    settings = get_settings()
+    # The trials ending in the notice window or ended in the last day, by when the organisation was made.
+    started_after = now - timedelta(days=trial.trial_days + 1)
+    started_by = now - timedelta(days=trial.trial_days) + timedelta(days=settings.billing_trial_notice_days)
+    tenants = session.exec(
+        select(Tenant).where(
+            Tenant.plan == trial.code,
+            col(Tenant.is_demo).is_(False),
+            col(Tenant.suspended_at).is_(None),
+            col(Tenant.created_at) > started_after,
+            col(Tenant.created_at) <= started_by,
+        )
+    ).all()
+    told = 0
+    for tenant in tenants:
+        ends = trial_end(session, tenant)
+        if ends is None:
+            continue
+        _email_trial(session, tenant=tenant, ends=ends, kind="trial_ended" if now >= ends else "trial_ending")
+        told += 1
+    session.commit()
+    return told
+
+
 _EMAILS: dict[str, dict[str, tuple[str, str]]] = {
+    "trial_ending": {
+        "en": (
+            "{business}: your free trial ends on {until}",
+            "Hello,\n\nThe free trial of AVA for {business} ends on {until}. Choose a plan before then and nothing "
+            "changes for your callers.\n\nWithout a plan, from that date {policy}\n\nChoose a plan: {link}\n",
+        ),
+        "fr": (
+            "{business} : votre essai gratuit se termine le {until}",
+            "Bonjour,\n\nL'essai gratuit d'AVA pour {business} se termine le {until}. Choisissez une offre d'ici là "
+            "et rien ne change pour vos appelants.\n\nSans offre, à partir de cette date, {policy}\n\nChoisir une "
+            "offre : {link}\n",
+        ),
+    },
+    "trial_ended": {
+        "en": (
+            "{business}: your free trial has ended",
+            "Hello,\n\nThe free trial of AVA for {business} ended on {until}. Until you choose a plan, {policy}"
+            "\n\nChoose a plan: {link}\n",
+        ),
+        "fr": (
+            "{business} : votre essai gratuit est terminé",
+            "Bonjour,\n\nL'essai gratuit d'AVA pour {business} s'est terminé le {until}. Tant que vous n'avez pas "
+            "choisi d'offre, {policy}\n\nChoisir une offre : {link}\n",
+        ),
+    },
     "failed": {
         "en": (
             "Payment failed for {business}",
@@ -453,6 +525,29 @@ _POLICIES = {
         "fr": "votre assistant sera mis en pause : les appelants entendront un court message d'au revoir.",
     },
 }
+
+
+def _email_trial(session: Session, *, tenant: Tenant, ends: datetime, kind: str) -> None:
+    from ava_app.services.messaging.email import email_admins
+    from ava_app.services.regional import format_date
+
+    assert tenant.id is not None, "a stored organisation has an id"
+    policy = get_settings().billing_after_trial
+    texts = {}
+    for language in ("en", "fr"):
+        subject, body = _EMAILS[kind][language]
+        until = format_date(ends, timezone=tenant.timezone, language=language, country=tenant.country)
+        texts[language] = (
+            subject.replace("{until}", until),
+            body.replace("{until}", until).replace("{policy}", _POLICIES[policy][language]),
+        )
+    email_admins(
+        session,
+        tenant_id=tenant.id,
+        texts=texts,
+        values={"business": tenant.name, "link": routes.absolute(get_settings().public_url, routes.SETTINGS_BILLING)},
+        dedupe_key=f"billing-{kind}:{tenant.id}:{int(ends.timestamp())}",
+    )
 
 
 def _email_admins(session: Session, *, row: BillingSubscription, kind: str) -> None:
@@ -563,3 +658,10 @@ def warn_grace_ending_job() -> None:
     """Hourly: the admins hear ahead of time that their grace period ends."""
     with session_scope() as session:
         warn_grace_ending(session)
+
+
+@periodic_task(crontab(minute="25"))
+def warn_trial_ending_job() -> None:
+    """Hourly: the admins hear ahead of time that their free trial ends, and once that it has."""
+    with session_scope() as session:
+        warn_trial_ending(session)
