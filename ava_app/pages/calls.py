@@ -169,7 +169,6 @@ def toolbar() -> rx.Component:
                 rx.select.content(
                     rx.select.item(t("calls.sort_date"), value="date"),
                     rx.select.item(t("calls.sort_duration"), value="duration"),
-                    rx.select.item(t("calls.sort_cost"), value="cost"),
                 ),
                 value=CallsState.sort,
                 on_change=CallsState.set_sort_key,

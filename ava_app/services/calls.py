@@ -747,7 +747,7 @@ def mark_action_done(session: Session, *, principal: Principal, call_id: int, do
 
 # ``started_at`` is the business's local time with its offset ("2026-12-04T16:23:00+01:00"); ``utc_offset`` and
 # ``timezone`` repeat them in columns of their own for spreadsheets, which drop the offset when they read a date.
-# Costs are in ``cost_currency``, the provider's (US dollars), never converted.
+# No provider cost: what the providers charge AVA is not the owner's cost (the Usage page shows theirs).
 EXPORT_FIELDS = (
     "id",
     "started_at",
@@ -760,8 +760,6 @@ EXPORT_FIELDS = (
     "outcome",
     "ended_reason",
     "duration_seconds",
-    "cost",
-    "cost_currency",
     "sentiment",
     "action_needed",
     "action_done_at",
@@ -769,8 +767,6 @@ EXPORT_FIELDS = (
     "intent",
     "summary",
 )
-# What the voice provider bills calls in.
-PROVIDER_CURRENCY = "USD"
 # Spreadsheets run cells starting with these as formulas (CSV injection): caller-supplied text gets a leading quote.
 FORMULA_START = frozenset("=+-@\t\r")
 
@@ -818,8 +814,6 @@ def _export_records(session: Session, *, tenant_id: int, where: list[Any], zone:
                 "outcome": row.outcome,
                 "ended_reason": row.ended_reason,
                 "duration_seconds": row.duration_seconds,
-                "cost": str(row.cost) if row.cost is not None else None,
-                "cost_currency": PROVIDER_CURRENCY if row.cost is not None else None,
                 "sentiment": row.sentiment,
                 "action_needed": bool(row.action_needed),
                 "action_done_at": row.action_done_at.astimezone(zone).isoformat() if row.action_done_at else None,

@@ -30,7 +30,6 @@ from ava_app.state.call_display import (
     OUTCOME_COLORS,
     SENTIMENT_COLORS,
     duration_text,
-    money_text,
     outcome_label,
     when_text,
 )
@@ -38,7 +37,8 @@ from ava_app.state.call_display import (
 PAGE_SIZE = 20
 LIVE_PAGE = "calls"
 ANY = "all"  # a select's "no filter" value (Radix selects cannot hold an empty value)
-SORTS = ("date", "duration", "cost")
+# Not by cost: what the providers charge AVA is not the owner's cost (the Usage page shows theirs).
+SORTS = ("date", "duration")
 FILTER_FIELDS = (
     "date_from",
     "date_to",
@@ -90,7 +90,6 @@ def list_row(item: CallListItem, lang: str, *, assistants: dict[int, str], count
         "sentiment": translate(f"sentiment.{item.sentiment}", lang) if item.sentiment else "",
         "sentiment_color": SENTIMENT_COLORS.get(item.sentiment or "", "gray"),
         "action": "open" if item.action_needed and not item.action_done_at else "done" if item.action_needed else "",
-        "cost": money_text(item.cost, lang, places=3) if item.cost is not None else "—",
         "summary": item.summary_line,
     }
 
