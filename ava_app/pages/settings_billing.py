@@ -9,7 +9,14 @@ from ava_app.components.i18n import t
 from ava_app.components.layout import app_layout
 from ava_app.state.billing import BillingState as S
 
-_STATUS_COLOURS = {"active": "green", "trial": "blue", "past_due": "red", "unpaid": "red", "canceled": "gray"}
+_STATUS_COLOURS = {
+    "active": "green",
+    "managed": "green",
+    "trial": "blue",
+    "past_due": "red",
+    "unpaid": "red",
+    "canceled": "gray",
+}
 
 
 def status_badge() -> rx.Component:
@@ -58,7 +65,29 @@ def current_card() -> rx.Component:
                 ),
                 rx.cond(
                     S.plan_status == "trial",
-                    rx.text(t("billing.trial_hint"), size="2", color_scheme="gray"),
+                    rx.text(
+                        t("billing.trial_hint"),
+                        rx.cond(
+                            S.trial_end != "",
+                            rx.fragment(
+                                " ",
+                                rx.cond(S.trial_ended, t("billing.trial_ended"), t("billing.trial_ends")),
+                                " ",
+                                rx.text.strong(S.trial_end),
+                                ".",
+                            ),
+                        ),
+                        size="2",
+                        color_scheme="gray",
+                        id="billing-trial-hint",
+                    ),
+                    rx.cond(
+                        S.plan_status == "managed",
+                        rx.text(t("billing.managed_hint"), size="2", color_scheme="gray"),
+                    ),
+                ),
+                rx.cond(
+                    S.plan_status != "trial",
                     rx.cond(
                         S.period_end != "",
                         rx.text(

@@ -8,6 +8,7 @@ import reflex as rx
 
 from ava_app import routes
 from ava_app.i18n import translate
+from ava_app.models import utcnow
 from ava_app.services import regional
 from ava_app.services.billing import subscriptions
 from ava_app.services.billing.plans import Plan
@@ -15,7 +16,7 @@ from ava_app.state.auth import AuthState
 
 # How many times the page looks again for the plan after Checkout (every 2 s).
 WAIT_ATTEMPTS = 15
-KNOWN_STATUSES = ("trial", "active", "past_due", "unpaid", "canceled", "incomplete")
+KNOWN_STATUSES = ("trial", "managed", "active", "past_due", "unpaid", "canceled", "incomplete")
 
 
 def _go(url: str):
@@ -41,6 +42,8 @@ class BillingState(AuthState):
     plan_name: str = ""
     plan_status: str = ""
     period_end: str = ""
+    trial_end: str = ""
+    trial_ended: bool = False
     grace_end: str = ""
     after_grace: str = "messages_only"
     ends_at_period: bool = False
@@ -59,6 +62,8 @@ class BillingState(AuthState):
         self.plan_name = shown_plan_name(current, lang)
         self.plan_status = out.status if out.status in KNOWN_STATUSES else "other"
         self.period_end, self.grace_end = day(out.period_end), day(out.grace_until)
+        self.trial_end = day(out.trial_ends)
+        self.trial_ended = out.trial_ends is not None and out.trial_ends <= utcnow()
         self.after_grace, self.ends_at_period = out.after_grace, out.cancel_at_period_end
         self.has_customer = out.has_customer
         paying = out.status in ("active", "past_due", "unpaid")

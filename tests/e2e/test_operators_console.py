@@ -100,6 +100,16 @@ def test_an_operator_suspends_re_plans_and_resumes_an_organisation(
     expect(page.get_by_text("Salon Rivoli is now on Pro.")).to_be_visible()
     expect(row).to_contain_text("0 / 700")
 
+    # The salon's billing page says who set the plan (it pays outside Stripe), not "trial".
+    owner_context = browser.new_context()
+    owner_page = owner_context.new_page()
+    log_in(owner_page, live_server, owner.email)
+    owner_page.goto(live_server + "/settings/billing")
+    expect(owner_page.locator("#billing-plan-name")).to_have_text("Pro")
+    expect(owner_page.get_by_text("Set by AVA's team")).to_be_visible()
+    owner_page.screenshot(path=str(ARTIFACTS / "operators" / "billing-managed-en.png"), full_page=True)
+    owner_context.close()
+
     row.get_by_role("button", name="Resume").click()
     expect(page.get_by_text("Salon Rivoli answers calls again.")).to_be_visible()
     expect(row.get_by_role("button", name="Suspend")).to_be_visible()

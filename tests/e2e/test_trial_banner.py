@@ -36,6 +36,8 @@ def test_admins_see_the_trial_ending_then_ended(live_server: str, browser: Brows
     page.screenshot(path=str(out / "trial-ending-en.png"))
     banner.get_by_role("link", name="Choose a plan").click()
     expect(page).to_have_url(f"{live_server}/settings/billing")
+    expect(page.locator("#billing-trial-hint")).to_contain_text("It ends on")
+    page.screenshot(path=str(out / "billing-trial-en.png"), full_page=True)
 
     ended = trial_started(db, "Salon Rivoli", days_ago=20)
     ended.timezone, ended.country = "Europe/Paris", "FR"

@@ -111,6 +111,12 @@ def test_the_operators_change_the_plan_of_an_organisation_outside_stripe_only(db
     db.refresh(tenant)
     assert tenant.plan == "pro"
     assert usage.tenant_usage(db, tenant_id=tenant.id).included_minutes == 700
+    # Its billing page says who set the plan, not "trial".
+    owner = make_user(db, tenant=tenant, role="admin")
+    overview = subscriptions.billing_overview(
+        db, principal=Principal(user_id=owner.id, tenant_id=tenant.id, role="admin")
+    )
+    assert (overview.plan_code, overview.status, overview.trial_ends) == ("pro", "managed", None)
     assert audit_actions(db, tenant) == [("tenant_plan_changed", {"from": "trial", "to": "pro"})]
 
     paying = make_tenant(db, plan="starter")

@@ -11,6 +11,7 @@ from sqlmodel import select
 from ava_app.models import BillingSubscription, Outbox, Tenant
 from ava_app.services.billing import subscriptions
 from ava_app.services.caller_phrases import phrase
+from ava_app.services.principal import Principal
 from ava_app.settings import get_settings
 from tests.factories import make_tenant, make_user
 from tests.unit.vapi_messages import LA_WEDNESDAY_10AM, load, send
@@ -111,3 +112,13 @@ def test_a_business_that_chose_a_plan_is_not_told_its_trial_ends(db):
     db.commit()
     assert subscriptions.warn_trial_ending(db, now=LA_WEDNESDAY_10AM) == 0
     assert mails(db, tenant) == []
+
+
+def test_the_billing_page_says_when_the_trial_ends(db):
+    tenant = started_trial(db, make_tenant(db), ends=LA_WEDNESDAY_10AM + timedelta(days=5))
+    owner = make_user(db, tenant=tenant, role="admin")
+    overview = subscriptions.billing_overview(
+        db, principal=Principal(user_id=owner.id, tenant_id=tenant.id, role="admin")
+    )
+    assert overview.status == "trial"
+    assert overview.trial_ends == LA_WEDNESDAY_10AM + timedelta(days=5)

@@ -5,6 +5,11 @@ EN: dict[str, str] = {
     "billing.hint": "Your plan, payment card and invoices",
     "billing.current": "Current plan",
     "billing.status.trial": "Trial",
+    "billing.status.managed": "Set by AVA's team",
+    "billing.managed_hint": "AVA's team set this plan and bills it outside AVA. Choosing a plan below moves you to a "
+    "card subscription.",
+    "billing.trial_ends": "It ends on",
+    "billing.trial_ended": "It ended on",
     "billing.status.active": "Active",
     "billing.status.past_due": "Payment failed",
     "billing.status.unpaid": "Unpaid",
@@ -56,6 +61,11 @@ FR: dict[str, str] = {
     "billing.hint": "Votre offre, votre carte de paiement et vos factures",
     "billing.current": "Offre actuelle",
     "billing.status.trial": "Essai",
+    "billing.status.managed": "Fixée par l'équipe AVA",
+    "billing.managed_hint": "L'équipe AVA a fixé cette offre et la facture en dehors d'AVA. Choisir une offre "
+    "ci-dessous vous fait passer à un abonnement par carte.",
+    "billing.trial_ends": "Il se termine le",
+    "billing.trial_ended": "Il s'est terminé le",
     "billing.status.active": "Active",
     "billing.status.past_due": "Paiement refusé",
     "billing.status.unpaid": "Impayée",

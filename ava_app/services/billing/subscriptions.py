@@ -61,8 +61,10 @@ class BillingOut:
     """What the Billing page shows."""
 
     plan_code: str
-    status: str  # "trial", "active", "past_due", "unpaid", "canceled"...
+    # "trial", "managed" (a plan the operators set, no subscription), or Stripe's: "active", "past_due", "canceled"...
+    status: str
     period_end: datetime | None
+    trial_ends: datetime | None  # while on the free trial without a plan: when it ends (or ended)
     cancel_at_period_end: bool
     grace_until: datetime | None
     after_grace: str  # the operator's policy: "messages_only" or "pause"
@@ -94,11 +96,17 @@ def billing_overview(session: Session, *, principal: Principal) -> BillingOut:
     if tenant is None:
         raise NotFound("This organisation does not exist.", code="tenant_not_found")
     row = _row(session, tenant_id)
-    status = row.status if row is not None and row.status != "none" else "trial"
+    plan = plan_for(tenant.plan)
+    # Stripe's word while it has a live subscription, or one that ended (the business is back on the trial plan).
+    if row is not None and (row.status in PAYING | FAILED or (row.status != "none" and plan.is_trial)):
+        status = row.status
+    else:
+        status = "trial" if plan.is_trial else "managed"
     return BillingOut(
-        plan_code=plan_for(tenant.plan).code,
+        plan_code=plan.code,
         status=status,
         period_end=as_utc(row.current_period_end) if row and row.current_period_end else None,
+        trial_ends=trial_end(session, tenant),
         cancel_at_period_end=bool(row and row.cancel_at_period_end),
         grace_until=as_utc(row.grace_until) if row and row.grace_until else None,
         after_grace=get_settings().billing_after_grace,
