@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import time
 import uuid
 
@@ -14,6 +15,7 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
 from ava_app.models import BlockedCaller, Call
+from ava_app.services.billing import billable
 from ava_app.services.caller_phrases import phrase
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.members import log_in
@@ -64,6 +66,19 @@ def test_an_owner_blocks_a_caller_from_the_call_page_and_the_next_call_is_refuse
     outcomes = db.exec(select(Call.outcome).where(Call.tenant_id == business.tenant.id, Call.id != call.id)).all()
     assert "blocked" in outcomes
     assert "assistantId" in assistant_request(live_server, business, "+16505550100")  # anyone else still gets through
+
+    # The refused call is never billed, even once it has lasted: the Usage page counts it apart.
+    blocked = db.exec(select(Call).where(Call.tenant_id == business.tenant.id, Call.outcome == "blocked")).one()
+    blocked.duration_seconds = 45
+    db.add(blocked)
+    db.commit()
+    assert (billable.not_billed_reason(blocked), billable.billable_minutes(blocked)) == ("blocked", 0)
+    page.goto(f"{live_server}/usage")
+    reason_row = page.get_by_text("Blocked callers", exact=True).locator("..")
+    expect(reason_row).to_contain_text("1")
+    expect(page.locator("#usage-minutes")).to_have_text(re.compile(r"^0 of 60"))
+    page.screenshot(path=str(ARTIFACTS / "block-caller-usage.png"), full_page=True)
+    page.goto(f"{live_server}/calls/{call.id}")
 
     page.get_by_role("button", name="Unblock").click()
     expect(page.get_by_text("Caller unblocked.")).to_be_visible()
