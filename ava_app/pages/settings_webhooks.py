@@ -190,9 +190,13 @@ def delivery_row(delivery: rx.Var) -> rx.Component:
             rx.text(t("webhooks.attempts"), " ", delivery["attempts"], size="1"),
             rx.text(delivery["latency"], size="1"),
             rx.cond(
+                delivery["next"] != "",
+                rx.text(t("webhooks.next_try"), " ", delivery["next"], size="1", color_scheme="amber"),
+            ),
+            rx.cond(
                 WebhooksState.is_admin,
                 rx.button(
-                    t("webhooks.resend"),
+                    rx.cond(delivery["retry_now"] != "", t("webhooks.retry_now"), t("webhooks.resend")),
                     size="1",
                     variant="ghost",
                     on_click=WebhooksState.resend(delivery["id"]),

@@ -289,7 +289,8 @@ def list_deliveries(
 
 
 def resend_delivery(session: Session, *, principal: Principal, delivery_id: int) -> DeliveryOut:
-    """Send a delivery again (admins): the same message id and body, in its own place in the endpoint's line."""
+    """Send a delivery again (admins): the same message id and body, in its own place in the endpoint's line. One
+    waiting for its next retry is tried now instead (its attempts so far stay in its log)."""
     tenant_id = principal.require_admin()
     original = session.get(WebhookDelivery, delivery_id)
     if original is None or original.tenant_id != tenant_id:
@@ -298,6 +299,13 @@ def resend_delivery(session: Session, *, principal: Principal, delivery_id: int)
     if not endpoint.enabled:
         raise Invalid("Enable this endpoint before resending to it.", code="webhooks_endpoint_disabled")
     if original.status == "pending":
+        due = original.next_attempt_at
+        if original.attempt_count and due is not None and as_utc(due) > utcnow():
+            original.next_attempt_at = utcnow()
+            original.updated_at = utcnow()
+            session.add(original)
+            on_commit(session, lambda: deliver_webhooks(endpoint.id))
+            session.commit()
         return _delivery_out(original)
     # A receiver deduplicates on webhook-id: a resend is the same message, so it keeps it.
     original.status = "pending"

@@ -217,6 +217,13 @@ class WebhooksState(AuthState):
             "color": {"succeeded": "green", "failed": "red"}.get(delivery.status, "amber"),
             "code": str(delivery.last_status_code or "—"),
             "attempts": str(delivery.attempt_count),
+            # Waiting for its next retry: the button tries it now rather than resending it.
+            "retry_now": "yes" if delivery.status == "pending" and delivery.attempt_count else "",
+            "next": (
+                self._local_time(delivery.next_attempt_at)
+                if delivery.status == "pending" and delivery.attempt_count and delivery.next_attempt_at
+                else ""
+            ),
             "latency": f"{delivery.last_latency_ms} ms" if delivery.last_latency_ms is not None else "—",
             "response": str(last.get("error") or last.get("response") or "")[: webhooks_out.RESPONSE_EXCERPT_CHARS],
         }

@@ -1,7 +1,7 @@
 """An admin adds a webhook endpoint in /settings/webhooks pointing at a receiver this test runs on 127.0.0.1, copies
-the secret shown once and sends a test event: the receiver fails the first attempt, AVA retries five seconds later,
-and the delivery log shows both attempts. Then a call's report produces ``call.summarized``. Every request is
-verified with the ``standardwebhooks`` package."""
+the secret shown once and sends a test event: the receiver fails the first attempt and the retry AVA makes five
+seconds later; the delivery log shows both and the next retry, which "Retry now" brings forward, and it succeeds.
+Then a call's report produces ``call.summarized``. Every request is verified with the ``standardwebhooks`` package."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ class Receiver:
 
 @pytest.fixture()
 def receiver() -> Iterator[Receiver]:
-    target = Receiver(failures=1)
+    target = Receiver(failures=2)
     thread = threading.Thread(target=target.server.serve_forever, daemon=True)
     thread.start()
     yield target
@@ -83,14 +83,22 @@ def test_an_admin_adds_an_endpoint_and_it_gets_signed_events(live_server: str, p
 
     page.get_by_role("button", name="Send test event").click()
     expect(page.get_by_text("Test event sent")).to_be_visible()
-    receiver.wait_for(2, timeout=30)  # the first answered 500; the retry came five seconds later
-    first, second = receiver.received
-    for body, headers in (first, second):
+    receiver.wait_for(2, timeout=30)  # the first answered 500, and so did the retry five seconds later
+    # The next retry is five minutes away: the log shows the two failures, and "Retry now" sends it at once.
+    page.get_by_role("button", name="Refresh").click()
+    expect(page.get_by_text("Attempts: 2")).to_be_visible()
+    expect(page.get_by_text("not yet")).to_be_visible()
+    expect(page.get_by_text("Next try:")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "webhooks-retry-waiting.png"), full_page=True)
+    page.get_by_role("button", name="Retry now").click()
+    receiver.wait_for(3, timeout=30)
+    first, second, third = receiver.received
+    for body, headers in (first, second, third):
         assert Webhook(secret).verify(body, headers)["type"] == "test.ping"
-    assert first[1]["webhook-id"] == second[1]["webhook-id"]
+    assert first[1]["webhook-id"] == second[1]["webhook-id"] == third[1]["webhook-id"]
     page.get_by_role("button", name="Refresh").click()
     expect(page.get_by_text("Delivered")).to_be_visible()
-    expect(page.get_by_text("Attempts: 2")).to_be_visible()
+    expect(page.get_by_text("Attempts: 3")).to_be_visible()
     expect(page.get_by_text("thanks")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "webhooks-delivery-log.png"), full_page=True)
 
@@ -100,10 +108,10 @@ def test_an_admin_adds_an_endpoint_and_it_gets_signed_events(live_server: str, p
         f"{live_server}/api/v1/webhooks/vapi", json=body, headers={"X-Vapi-Secret": business.secret}, timeout=30
     )
     assert response.status_code == 200, response.text
-    receiver.wait_for(3, timeout=60)
-    payload = Webhook(secret).verify(*receiver.received[2])
+    receiver.wait_for(4, timeout=60)
+    payload = Webhook(secret).verify(*receiver.received[3])
     assert payload["type"] == "call.summarized" and payload["version"] == 1
     # The link is built on AVA's public URL; with Redis the job may run in any live server's worker, so only its
     # path is this test's.
     assert payload["data"]["summary"] and urlsplit(payload["data"]["url"]).path.startswith("/calls/")
-    assert json.loads(receiver.received[2][0])["data"]["caller_number"] == "+16505550123"
+    assert json.loads(receiver.received[3][0])["data"]["caller_number"] == "+16505550123"

@@ -289,6 +289,27 @@ def test_resend_sends_the_same_message_again(db, org, receiver, jobs):
     assert log.status == "succeeded" and len(log.attempts) == 2
 
 
+def test_retry_now_brings_a_waiting_retry_forward_and_keeps_its_attempts(db, org, receiver, jobs):
+    _, admin = org
+    target = receiver(500, 500, 200)
+    created = _endpoint(db, admin)
+    sent = webhooks_out.send_test_event(db, principal=admin, endpoint_id=created.endpoint.id)
+    clock = utcnow() + timedelta(seconds=6)
+    webhooks_out.deliver_due(db, endpoint_id=created.endpoint.id, now=lambda: clock)
+    [waiting] = webhooks_out.list_deliveries(db, principal=admin, endpoint_id=created.endpoint.id)
+    assert (waiting.status, waiting.attempt_count) == ("pending", 2)
+    assert waiting.next_attempt_at is not None and waiting.next_attempt_at > utcnow() + timedelta(minutes=4)
+
+    webhooks_out.resend_delivery(db, principal=admin, delivery_id=sent.id)
+    assert len(target.requests) == 3 and target.requests[0].content == target.requests[2].content
+    [log] = webhooks_out.list_deliveries(db, principal=admin, endpoint_id=created.endpoint.id)
+    assert (log.status, log.attempt_count, [a["status_code"] for a in log.attempts]) == (
+        "succeeded",
+        3,
+        [500, 500, 200],
+    )
+
+
 def test_validation(db, org):
     _, admin = org
     with pytest.raises(Invalid):
