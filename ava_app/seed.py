@@ -62,6 +62,7 @@ from ava_app.private_files import kept_secret
 from ava_app.services import assistants, knowledge, onboarding, phone_numbers
 from ava_app.services.accounts import signup
 from ava_app.services.assistants import AssistantUpdate
+from ava_app.services.billing.plans import all_plans
 from ava_app.services.business_hours import business_hours_status
 from ava_app.services.phone_numbers import NumberChoice, NumberConfig
 from ava_app.services.principal import Principal
@@ -84,6 +85,8 @@ DEMO_AREA_CODE = "1"
 DEMO_NUMBER = "+33199000011"
 DEMO_CALLS = 300
 DEMO_DAYS = 30
+# How long ago the demo organisation was made: half a monthly period more than the days of calls.
+DEMO_AGE_DAYS = 45
 DEMO_FORWARDING_NUMBER = "+33199000199"
 # What the owner types in the business profile (assistant page, knowledge tab, "Your business").
 DEMO_ADDRESS = "24 rue du Faubourg Saint-Antoine, 75012 Paris"
@@ -176,6 +179,12 @@ def seed_demo(session: Session, *, password: str) -> bool:
     )
     tenant = session.get(Tenant, result.tenant_id)
     tenant.is_demo = True
+    # A business that has used AVA for a while, on the cheapest paid plan: its calls (the last DEMO_DAYS days) fall
+    # in a billing period already under way, so the Usage page shows minutes, a projection and the quota line.
+    tenant.created_at = utcnow() - timedelta(days=DEMO_AGE_DAYS)
+    paid = [plan for plan in all_plans() if not plan.is_trial]
+    if paid:
+        tenant.plan = min(paid, key=lambda plan: plan.monthly_price).code
     user = session.get(User, result.user_id)
     user.email_verified_at = utcnow()
     membership = session.exec(
@@ -242,8 +251,11 @@ def seed_demo_calls(
             tenant = _demo_tenant(session)
             number = _set_up_demo_lines(session, tenant=tenant)
             zone = ZoneInfo(tenant.timezone)
+            # Up to when the demo was seeded (its creation, dated DEMO_AGE_DAYS back): an interrupted seed resumes
+            # the same plan.
+            seeded_at = as_utc(tenant.created_at) + timedelta(days=DEMO_AGE_DAYS)
             plan = plan_demo_calls(
-                count=count, days=days, now=as_utc(tenant.created_at), zone=zone, business_hours=number.business_hours
+                count=count, days=days, now=seeded_at, zone=zone, business_hours=number.business_hours
             )[played:]
             number_id = number.provider_number_id
         if plan:

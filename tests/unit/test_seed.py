@@ -30,6 +30,7 @@ from ava_app.models import (
     utcnow,
 )
 from ava_app.services import accounts, assistants, calls, download_links, knowledge, phones, presets
+from ava_app.services.billing import usage
 from ava_app.settings import get_settings
 
 PASSWORD = "demo-correct-horse-42"
@@ -86,10 +87,15 @@ def test_the_demo_month_is_played_through_webhooks_ingestion_and_the_post_call_j
     assert not db.exec(select(Outbox).where(col(Outbox.dedupe_key).startswith("call-summary:"))).first()
 
     # Spread over the last 30 days, in the clinic's day, finished before the seed ran.
-    created = as_utc(tenant.created_at)
+    seeded = as_utc(tenant.created_at) + timedelta(days=seed.DEMO_AGE_DAYS)
+    assert abs(seeded - utcnow()) < timedelta(minutes=5), "the demo is dated back by its age"
     starts = [as_utc(call.started_at) for call in rows]
-    assert created - timedelta(days=31) < min(starts) and max(starts) < created - timedelta(minutes=9)
-    assert all(as_utc(call.ended_at) < created for call in rows)
+    assert seeded - timedelta(days=31) < min(starts) and max(starts) < seeded - timedelta(minutes=9)
+    assert all(as_utc(call.ended_at) < seeded for call in rows)
+    # They fall in a billing period under way on the demo's paid plan: the Usage page has minutes to show.
+    demo_usage = usage.tenant_usage(db, tenant_id=tenant.id)
+    assert not demo_usage.plan.is_trial and demo_usage.period.kind == "monthly"
+    assert demo_usage.minutes_used > 0 and demo_usage.billed_calls > 0
     assert len({start.astimezone(PARIS).date() for start in starts}) >= CALLS // 2
     assert all(6 <= start.astimezone(PARIS).hour <= 22 for start in starts)
 
