@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -91,6 +92,9 @@ class Settings(BaseSettings):
     billing_after_grace: Literal["messages_only", "pause"] = "messages_only"
     # How many days before the grace period ends the admins are told what will happen.
     billing_grace_notice_days: int = Field(default=2, ge=0, le=30)
+    # The operators' exchange rates from the providers' US dollars to the plans' currencies ("EUR=0.92,GBP=0.79"), for
+    # the margins page only (marked approximate); without a rate, a plan in another currency shows no margin.
+    provider_cost_rates: Annotated[dict[str, Decimal], NoDecode] = {}
     # When a free trial ends without a plan: what its calls get, and how many days before the admins are told.
     billing_after_trial: Literal["messages_only", "pause"] = "messages_only"
     billing_trial_notice_days: int = Field(default=3, ge=0, le=13)
@@ -167,6 +171,28 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("provider_cost_rates", mode="before")
+    @classmethod
+    def _rates(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        rates: dict[str, Decimal] = {}
+        for part in (piece.strip() for piece in value.split(",")):
+            if not part:
+                continue
+            currency, _, rate = part.partition("=")
+            currency = currency.strip().upper()
+            if not re.fullmatch(r"[A-Z]{3}", currency):
+                raise ValueError(f"{part!r}: expected CURRENCY=RATE, such as EUR=0.92")
+            try:
+                amount = Decimal(rate.strip())
+            except InvalidOperation:
+                raise ValueError(f"{part!r}: the rate is not a number") from None
+            if not amount.is_finite() or amount <= 0:
+                raise ValueError(f"{part!r}: the rate must be above 0")
+            rates[currency] = amount
+        return rates
 
     @field_validator("recording_hosts", mode="before")
     @classmethod

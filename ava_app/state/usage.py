@@ -188,7 +188,11 @@ def _margin_row(row: usage.TenantMargin, lang: str) -> dict:
         "minutes": f"{row.minutes_used} / {row.included_minutes}",
         "revenue": _money(row.revenue_minor, row.currency, lang),
         "cost": regional.format_money(row.provider_cost, usage.PROVIDER_CURRENCY, lang),
-        "margin": regional.format_money(row.margin, row.currency, lang) if row.margin is not None else "—",
+        "margin": (
+            ("≈ " if row.margin_approximate else "") + regional.format_money(row.margin, row.currency, lang)
+            if row.margin is not None
+            else "—"
+        ),
         "status": row.status,
         "status_text": translate(f"admin_usage.status.{row.status}", lang),
         "status_color": STATUS_COLORS.get(row.status, "gray"),

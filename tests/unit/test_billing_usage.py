@@ -16,6 +16,7 @@ from ava_app.services.billing import billable, plans, usage
 from ava_app.services.billing.period import BillingPeriod
 from ava_app.services.errors import Forbidden
 from ava_app.services.principal import Principal
+from ava_app.settings import get_settings
 from tests.factories import make_tenant, make_user
 
 NOW = datetime(2027, 3, 20, 12, tzinfo=UTC)
@@ -187,3 +188,21 @@ def test_usage_reads_the_callers_own_organisation_and_margins_need_a_platform_ad
     assert rows[theirs.id].minutes_used == 10
     assert rows[theirs.id].provider_cost == Decimal("0.10")
     assert rows[theirs.id].revenue_minor == 7900
+
+
+def test_a_margin_in_another_currency_needs_the_operators_rate(db, monkeypatch):
+    tenant = make_tenant(db, plan="pro", created_at=NOW - timedelta(days=40))
+    add_call(db, tenant, at=NOW - timedelta(hours=1), seconds=600)
+    operator = Principal(user_id=1, tenant_id=None, role=None, is_platform_admin=True)
+
+    def margin_of() -> tuple:
+        get_settings.cache_clear()
+        row = next(row for row in usage.platform_margins(db, principal=operator, now=NOW) if row.tenant_id == tenant.id)
+        return row.margin, row.margin_approximate
+
+    monkeypatch.delenv("AVA_PROVIDER_COST_RATES", raising=False)
+    assert margin_of() == (None, False), "euros against dollars: no margin without a rate"
+    monkeypatch.setenv("AVA_PROVIDER_COST_RATES", "EUR=0.90, GBP=0.80")
+    # €79.00 of plan revenue, $0.10 of provider cost at 0.90.
+    assert margin_of() == (Decimal("78.91"), True)
+    get_settings.cache_clear()

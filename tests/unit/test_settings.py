@@ -59,6 +59,10 @@ def test_keys_turn_sandbox_off(clean_env, monkeypatch):
         ("AVA_VAPI_BASE_URL", ""),
         ("AVA_ENV", "staging"),
         ("AVA_SMTP_TLS", "maybe"),
+        ("AVA_PROVIDER_COST_RATES", "EUR"),
+        ("AVA_PROVIDER_COST_RATES", "EUR=0"),
+        ("AVA_PROVIDER_COST_RATES", "EURO=0.9"),
+        ("AVA_PROVIDER_COST_RATES", "EUR=lots"),
     ],
 )
 def test_bad_value_names_the_variable(clean_env, monkeypatch, name, value):

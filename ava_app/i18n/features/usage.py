@@ -53,8 +53,8 @@ EN: dict[str, str] = {
     "call.not_billed.short": "under 15 seconds",
     "admin_usage.title": "Plans and margins",
     "admin_usage.hint": "Every organisation in its current billing period: plan revenue so far against what its "
-    "calls cost on the providers' accounts. The margin is shown when both are in one currency (costs are never "
-    "converted).",
+    "calls cost on the providers' accounts. The margin is exact when both are in one currency, approximate (≈) with "
+    "the exchange rate set in AVA_PROVIDER_COST_RATES, and not shown without one.",
     "admin_usage.tenant": "Organisation",
     "admin_usage.plan": "Plan",
     "admin_usage.minutes": "Minutes",
@@ -116,8 +116,8 @@ FR: dict[str, str] = {
     "call.not_billed.short": "moins de 15 secondes",
     "admin_usage.title": "Forfaits et marges",
     "admin_usage.hint": "Chaque organisation sur sa période de facturation en cours : le chiffre d'affaires du "
-    "forfait à ce jour face au coût de ses appels chez les fournisseurs. La marge s'affiche quand les deux sont dans "
-    "la même devise (les coûts ne sont jamais convertis).",
+    "forfait à ce jour face au coût de ses appels chez les fournisseurs. La marge est exacte quand les deux sont dans "
+    "la même devise, approchée (≈) avec le taux de change fixé dans AVA_PROVIDER_COST_RATES, et absente sans lui.",
     "admin_usage.tenant": "Organisation",
     "admin_usage.plan": "Forfait",
     "admin_usage.minutes": "Minutes",

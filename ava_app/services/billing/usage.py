@@ -399,13 +399,25 @@ class TenantMargin:
     revenue_minor: int
     currency: str
     provider_cost: Decimal
-    # Revenue minus provider cost, when both are in one currency (costs are never converted); else None.
+    # Revenue minus provider cost, when both are in one currency or the operators gave a rate for the plan's
+    # (``margin_approximate``); else None.
     margin: Decimal | None
     # ``operators.STATUSES``; the suspension's reason; when the newest call started.
+    margin_approximate: bool = False
     status: str = "active"
     plan_code: str = ""
     suspended_reason: str = ""
     last_call_at: datetime | None = None
+
+
+def _margin(revenue: Decimal, provider_cost: Decimal, currency: str) -> tuple[Decimal | None, bool]:
+    """Revenue minus provider cost in the plan's currency, and whether an operator's rate made it approximate."""
+    if currency == PROVIDER_CURRENCY:
+        return revenue - provider_cost, False
+    rate = get_settings().provider_cost_rates.get(currency)
+    if rate is None:
+        return None, False
+    return (revenue - provider_cost * rate).quantize(Decimal("0.01")), True
 
 
 def platform_margins(session: Session, *, principal: Principal, now: datetime | None = None) -> list[TenantMargin]:
@@ -419,6 +431,7 @@ def platform_margins(session: Session, *, principal: Principal, now: datetime | 
         tenant = session.get(Tenant, tenant_id)
         assert tenant is not None, "the organisation was just read"
         revenue = Decimal(usage.cost_minor) / 100
+        margin, approximate = _margin(revenue, usage.provider_cost, usage.currency)
         rows.append(
             TenantMargin(
                 tenant_id=tenant_id,
@@ -429,7 +442,8 @@ def platform_margins(session: Session, *, principal: Principal, now: datetime | 
                 revenue_minor=usage.cost_minor,
                 currency=usage.currency,
                 provider_cost=usage.provider_cost,
-                margin=revenue - usage.provider_cost if usage.currency == PROVIDER_CURRENCY else None,
+                margin=margin,
+                margin_approximate=approximate,
                 plan_code=usage.plan.code,
                 status=tenant_status(tenant, subscriptions.get(tenant_id), now=now),
                 suspended_reason=tenant.suspended_reason or "",
