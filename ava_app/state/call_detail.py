@@ -198,7 +198,10 @@ class CallDetailState(AuthState):
             # While the call is live nothing more is sent for it: the page's 3 s refresh skips these reads.
             sent = deliveries.list_deliveries(session, principal=principal, call_id=call.id, limit=SENT_ROWS)
             lang = self.lang or "en"
-            self.sent_rows = [delivery_view(row, lang=lang, local_time=self._local_time) for row in sent]
+            country = self.business_country or None
+            self.sent_rows = [
+                delivery_view(row, lang=lang, local_time=self._local_time, country=country) for row in sent
+            ]
         return call
 
     @rx.event

@@ -12,7 +12,7 @@ from datetime import datetime
 import reflex as rx
 
 from ava_app.i18n import translate
-from ava_app.services import deliveries
+from ava_app.services import deliveries, phones
 from ava_app.state.auth import AuthState
 
 STATUS_COLORS = {"sent": "green", "waiting": "amber", "failed": "red"}
@@ -109,11 +109,16 @@ class DeliveriesState(AuthState):
         return [self._row(row) for row in found[: deliveries.PAGE]]
 
     def _row(self, row: deliveries.DeliveryRow) -> dict[str, str]:
-        return delivery_view(row, lang=self.lang or "en", local_time=self._local_time)
+        return delivery_view(
+            row, lang=self.lang or "en", local_time=self._local_time, country=self.business_country or None
+        )
 
 
-def delivery_view(row: deliveries.DeliveryRow, *, lang: str, local_time: Callable[[datetime], str]) -> dict[str, str]:
-    """One message as the log and the call page show it (all strings, in the reader's language)."""
+def delivery_view(
+    row: deliveries.DeliveryRow, *, lang: str, local_time: Callable[[datetime], str], country: str | None = None
+) -> dict[str, str]:
+    """One message as the log and the call page show it (all strings, in the reader's language); a text's number
+    as the business writes numbers (``country``)."""
     webhook = row.channel == "webhook"
     return {
         "ref": row.ref,
@@ -124,7 +129,7 @@ def delivery_view(row: deliveries.DeliveryRow, *, lang: str, local_time: Callabl
             row.channel, "send"
         ),
         "what": row.purpose if webhook else translate(f"deliveries.purpose.{row.purpose}", lang),
-        "to": row.to,
+        "to": phones.display(row.to, country) if row.channel == "sms" else row.to,
         "subject": "" if webhook else row.subject,
         "status": translate(f"deliveries.status.{row.status}", lang),
         "color": STATUS_COLORS.get(row.status, "gray"),

@@ -371,6 +371,25 @@ async def message(emulator: TwilioEmulator, request: Request) -> Response:
     return JSONResponse(record)
 
 
+async def inbound_message(emulator: TwilioEmulator, request: Request) -> Response:
+    """POST Sandbox/InboundMessages.json (the emulator's own, not Twilio's): a person texts ``Body`` from ``From`` to
+    the account's number ``To``, as a carrier would hand it to Twilio. STOP-family words opt out as Twilio does, and
+    the number's SmsUrl gets the signed inbound-message webhook. Lets a developer (and the browser tests) reply to AVA's
+    texts in the sandbox."""
+    account_sid = emulator.authenticate_account(request)
+    form = await _text_form(request)
+    to, from_, body = form.get("To", "").strip(), form.get("From", "").strip(), form.get("Body", "")
+    if not E164.match(from_):
+        raise EmulatorError(400, 21212, f"Invalid 'From' Phone Number: {from_}")
+    number = emulator.number_by_phone(to)
+    if number is None or number.get("account_sid") != account_sid:
+        raise EmulatorError(404, 20404, f"{to} is not a number of this account")
+    if not body.strip():
+        raise EmulatorError(400, 21602, "Message body is required.")
+    received = await emulator.receive_sms(from_, to, body)
+    return JSONResponse({**received["message"], "webhook_status": received["status"]}, status_code=201)
+
+
 _ACCOUNTS = "/2010-04-01/Accounts/{account_sid}"
 ROUTES: tuple[tuple[str, EmulatorHandler, list[str]], ...] = (
     (_ACCOUNTS + ".json", fetch_account, ["GET"]),
@@ -381,6 +400,7 @@ ROUTES: tuple[tuple[str, EmulatorHandler, list[str]], ...] = (
     (_ACCOUNTS + "/Calls/{sid}.json", call, ["GET"]),
     (_ACCOUNTS + "/Messages.json", messages, ["GET", "POST"]),
     (_ACCOUNTS + "/Messages/{sid}.json", message, ["GET"]),
+    (_ACCOUNTS + "/Sandbox/InboundMessages.json", inbound_message, ["POST"]),
     ("/v2/Services/{service_sid}/Verifications", create_verification, ["POST"]),
     ("/v2/Services/{service_sid}/VerificationCheck", check_verification, ["POST"]),
     ("/v1/PhoneNumbers/Countries/{country}", pricing_country, ["GET"]),

@@ -499,7 +499,7 @@ class TwilioEmulator:
             ).fetchone()
         return public_record(json.loads(row[0])) if row else None
 
-    def _number_by_phone(self, phone_number: str) -> dict | None:
+    def number_by_phone(self, phone_number: str) -> dict | None:
         with self._lock:
             row = self._db.execute("SELECT body FROM numbers WHERE phone_number = ?", (phone_number,)).fetchone()
         return json.loads(row[0]) if row else None
@@ -512,7 +512,7 @@ class TwilioEmulator:
         ``{"message": record, "status": webhook HTTP status or None, "twiml": answer body}``.
         ``transport`` (an httpx transport) lets tests deliver the webhook to an in-process app.
         """
-        number = self._number_by_phone(to)
+        number = self.number_by_phone(to)
         if number is None:
             raise ValueError(f"{to} is not a number of this emulator")
         keyword = body.strip().upper()

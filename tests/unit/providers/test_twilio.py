@@ -19,6 +19,7 @@ from tests.servers import serve_app
 
 TENANT_SID = "AC" + "7e" * 16
 TENANT_TOKEN = "7e" * 16
+TENANT = (TENANT_SID, TENANT_TOKEN)
 PUBLIC_URL = "https://ava.example.com"
 
 
@@ -683,3 +684,25 @@ async def test_every_opt_out_word_blocks(twilio_emulator, word):
         await tw.send_message(to="+14155550188", from_=sender, body="Hi")
     await twilio_emulator.receive_sms("+14155550188", sender, "yes")
     await tw.send_message(to="+14155550188", from_=sender, body="Hi")
+
+
+async def test_a_person_texts_the_business_through_the_sandbox_route(twilio_emulator, emulator_app):
+    """The emulator's own route: a text to an owned number is recorded, STOP opts out as Twilio does, and nobody but
+    the number's account may send one."""
+    number = await tw.purchase_number(area_code="415", account_sid=TENANT_SID, auth_token=TENANT_TOKEN)
+    url = f"{emulator_app.state.base_url}/2010-04-01/Accounts/{TENANT_SID}/Sandbox/InboundMessages.json"
+    sender = "+16505550199"
+
+    answer = httpx.post(url, data={"From": sender, "To": number["phone_number"], "Body": "STOP"}, auth=TENANT)
+    assert answer.status_code == 201, answer.text
+    assert (answer.json()["direction"], answer.json()["body"]) == ("inbound", "STOP")
+    assert twilio_emulator.opted_out(number["phone_number"], sender)
+
+    other = ("AC" + "e" * 32, "f" * 32)
+    twilio_emulator.add_account(*other)
+    elsewhere = url.replace(TENANT_SID, other[0])
+    refused = httpx.post(elsewhere, data={"From": sender, "To": number["phone_number"], "Body": "hi"}, auth=other)
+    assert refused.status_code == 404
+    for form, code in (({"From": "nobody", "Body": "hi"}, 400), ({"From": sender, "Body": " "}, 400)):
+        assert httpx.post(url, data={"To": number["phone_number"], **form}, auth=TENANT).status_code == code
+    assert httpx.post(url, data={"From": sender, "To": number["phone_number"], "Body": "hi"}).status_code == 401
