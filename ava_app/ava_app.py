@@ -13,6 +13,7 @@ from ava_app.api.security_headers import with_security_headers
 from ava_app.observability.reflex_events import instrument_reflex
 from ava_app.pages.account_links import forgot_password_page, reset_password_page, verify_email_page, verify_page
 from ava_app.pages.admin_dead_letters import dead_letters_page
+from ava_app.pages.admin_organisation import admin_organisation_page
 from ava_app.pages.assistant import assistant_page
 from ava_app.pages.bookings import bookings_page
 from ava_app.pages.call_detail import call_detail_page
@@ -65,6 +66,7 @@ from ava_app.state.privacy import PrivacyState
 from ava_app.state.reach import ReachState
 from ava_app.state.settings import AuditState, ProfileState, SecurityState
 from ava_app.state.sign_in_providers import LinkedAccountsState, ProviderSignInState
+from ava_app.state.support import SupportState
 from ava_app.state.tab_handover import hand_over_tabs_of_dead_processes
 from ava_app.state.team import InviteState, TeamState
 from ava_app.state.text_back import TextBackState
@@ -154,6 +156,12 @@ app.add_page(
     route=routes.ADMIN_USAGE,
     title="AVA · Plans and margins",
     on_load=[*SIGNED_IN, AdminUsageState.load_margins],
+)
+app.add_page(
+    admin_organisation_page,
+    route=routes.ADMIN_ORGANISATION,
+    title="AVA · Organisation",
+    on_load=[*SIGNED_IN, SupportState.load_support],
 )
 app.add_page(calls_page, route=routes.CALLS, title="AVA · Calls", on_load=[*SIGNED_IN, CallsState.load_calls])
 app.add_page(

@@ -43,6 +43,7 @@ SETTINGS_BILLING = "/settings/billing"
 DEV_OUTBOX = "/dev/outbox"
 ADMIN_DEAD_LETTERS = "/admin/dead-letters"
 ADMIN_USAGE = "/admin/usage"
+ADMIN_ORGANISATION = "/admin/organisations/[id]"
 
 # The API.
 HEALTHZ = "/healthz"
@@ -93,6 +94,11 @@ def api(path: str) -> str:
 def call_page(call_id: int) -> str:
     """The page of one call."""
     return f"{CALLS}/{call_id}"
+
+
+def admin_organisation(tenant_id: int | str) -> str:
+    """The operators' read-only view of one organisation."""
+    return f"/admin/organisations/{tenant_id}"
 
 
 def recording_download(call_id: int, token: str) -> str:

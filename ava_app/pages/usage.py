@@ -196,7 +196,7 @@ def action_cell(row: rx.Var) -> rx.Component:
 def margin_row(row: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
-            rx.text(row["name"], overflow_wrap="anywhere", weight="medium"),
+            rx.link(row["name"], href=row["href"].to(str), overflow_wrap="anywhere", weight="medium"),
             rx.cond(row["reason"] != "", rx.text(row["reason"], size="1", color_scheme="red")),
         ),
         rx.table.cell(rx.badge(row["status_text"], color_scheme=row["status_color"].to(str))),

@@ -67,6 +67,7 @@ ACTIONS = (
     "tenant_suspended",
     "tenant_resumed",
     "tenant_plan_changed",
+    "support_viewed",
 )
 
 

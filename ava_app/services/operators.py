@@ -1,19 +1,24 @@
-"""The platform operators' hands on an organisation: suspend it, resume it, put it on another plan.
+"""The platform operators' hands on an organisation: suspend it, resume it, put it on another plan, and look at it.
 
 Only ``Principal.is_platform_admin`` may act (being an organisation's admin gives nothing here), and every act is an
 audit line in that organisation's own log, so its admins can see what the platform did and when. A suspended
 organisation keeps its data and its people keep signing in (to read, export, or settle up); its calls are answered
 "paused" (``billing.subscriptions.call_policy``), from the next call on: a call in progress is never cut.
+
+Support never signs in as a business (there is no impersonation): ``support_view`` shows an organisation read-only,
+without what its callers said or their numbers, and each look is an audit line in its log.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, func, select
 
 from ava_app import routes
-from ava_app.models import BillingSubscription, Call, Tenant, as_utc, utcnow
+from ava_app.models import BillingSubscription, Call, Membership, PhoneNumber, Tenant, User, as_utc, utcnow
 from ava_app.services import audit
 from ava_app.services.billing.plans import all_plans, plan_for, trial_period
 from ava_app.services.billing.subscriptions import FAILED, PAYING
@@ -115,6 +120,90 @@ def set_plan(session: Session, *, principal: Principal, tenant_id: int, plan_cod
     )
     session.commit()
     return tenant
+
+
+SUPPORT_CALLS = 20
+
+
+@dataclass(frozen=True)
+class SupportCall:
+    started_at: datetime | None
+    outcome: str | None
+    duration_seconds: int | None
+    summary_status: str
+    email_status: str
+
+
+@dataclass(frozen=True)
+class SupportView:
+    """An organisation as support sees it: its set-up and the state of its latest calls, nothing its callers said."""
+
+    tenant_id: int
+    name: str
+    created_at: datetime
+    country: str
+    timezone: str
+    locale: str
+    plan_code: str
+    status: str
+    suspended_reason: str
+    members: list[tuple[str, str]]  # (email, role)
+    numbers: list[tuple[str, str]]  # (E.164, status)
+    calls: list[SupportCall]
+    calls_total: int
+
+
+def support_view(session: Session, *, principal: Principal, tenant_id: int) -> SupportView:
+    """The read-only view of one organisation (platform admins only); the look is audited in its own log."""
+    principal.require_platform_admin()
+    tenant = _tenant(session, tenant_id)
+    assert tenant.id is not None, "a stored organisation has an id"
+    subscription = session.exec(select(BillingSubscription).where(BillingSubscription.tenant_id == tenant.id)).first()
+    members = session.exec(
+        select(User.email, Membership.role)
+        .join(User, col(User.id) == col(Membership.user_id))
+        .where(Membership.tenant_id == tenant.id)
+        .order_by(col(Membership.id))
+    ).all()
+    numbers = session.exec(
+        select(PhoneNumber.e164, PhoneNumber.status)
+        .where(PhoneNumber.tenant_id == tenant.id)
+        .order_by(col(PhoneNumber.id))
+    ).all()
+    calls = session.execute(
+        sql_select(
+            col(Call.started_at),
+            col(Call.outcome),
+            col(Call.duration_seconds),
+            col(Call.summary_status),
+            col(Call.email_status),
+        )
+        .where(col(Call.tenant_id) == tenant.id)
+        .order_by(func.coalesce(col(Call.started_at), col(Call.created_at)).desc(), col(Call.id).desc())
+        .limit(SUPPORT_CALLS)
+    ).all()
+    total = session.exec(select(func.count()).select_from(Call).where(Call.tenant_id == tenant.id)).one()
+    view = SupportView(
+        tenant_id=tenant.id,
+        name=tenant.name,
+        created_at=as_utc(tenant.created_at),
+        country=tenant.country,
+        timezone=tenant.timezone,
+        locale=tenant.locale,
+        plan_code=plan_for(tenant.plan).code,
+        status=tenant_status(tenant, subscription),
+        suspended_reason=tenant.suspended_reason or "",
+        members=[(email, role) for email, role in members],
+        numbers=[(e164, status) for e164, status in numbers],
+        calls=[
+            SupportCall(as_utc(started) if started else None, outcome, duration, summary, email)
+            for started, outcome, duration, summary, email in calls
+        ],
+        calls_total=int(total),
+    )
+    audit.record(session, action="support_viewed", tenant_id=tenant.id, user_id=principal.user_id)
+    session.commit()
+    return view
 
 
 _EMAILS: dict[str, dict[str, tuple[str, str]]] = {

@@ -184,6 +184,7 @@ def _margin_row(row: usage.TenantMargin, lang: str) -> dict:
     return {
         "id": row.tenant_id,
         "name": row.name,
+        "href": routes.admin_organisation(row.tenant_id),
         "plan_code": row.plan_code,
         "minutes": f"{row.minutes_used} / {row.included_minutes}",
         "revenue": _money(row.revenue_minor, row.currency, lang),

@@ -87,6 +87,23 @@ def test_an_operator_suspends_re_plans_and_resumes_an_organisation(
 
     screenshots(browser, live_server, page.context.cookies())
 
+    # Support's read-only view of the salon, from its name; the look is in the salon's own audit log.
+    row.get_by_role("link", name="Salon Rivoli").click()
+    expect(page.get_by_role("heading", name="Organisation (support view)")).to_be_visible()
+    expect(page.get_by_text(owner.email)).to_be_visible()
+    expect(page.get_by_text(REASON)).to_be_visible()
+    expect(page.get_by_text("No calls yet.")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "operators" / "support-view-en.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(ARTIFACTS / "operators" / "support-view-en-mobile.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.set_viewport_size({"width": 1280, "height": 720})
+    db.expire_all()
+    looks = db.exec(select(AuditLog).where(AuditLog.tenant_id == salon.id, AuditLog.action == "support_viewed")).all()
+    assert [look.user_id for look in looks] == [operator.id]
+    page.goto(live_server + "/admin/usage")
+    row = page.get_by_role("row").filter(has_text="Salon Rivoli")
+
     # Everyone in the salon sees why, on every page.
     owner_context = browser.new_context()
     owner_page = owner_context.new_page()
@@ -119,6 +136,20 @@ def test_an_operator_suspends_re_plans_and_resumes_an_organisation(
     actions = db.exec(select(AuditLog.action).where(AuditLog.tenant_id == salon.id).order_by(AuditLog.id)).all()
     operators_acts = [action for action in actions if action.startswith("tenant_")]
     assert operators_acts == ["tenant_suspended", "tenant_plan_changed", "tenant_resumed"]
+
+
+def test_an_organisations_admin_cannot_open_the_support_view(live_server: str, page: Page, db: Session):
+    garage = make_business(db, name="Garage Soleil")
+    other = make_business(db, name="Cabinet Nord")
+    owner = make_member(db, tenant=garage)
+    log_in(page, live_server, owner.email)
+    for tenant in (other, garage):
+        page.goto(f"{live_server}/admin/organisations/{tenant.id}")
+        expect(page.get_by_text("Only the platform's operators can see this page.")).to_be_visible()
+        expect(page.get_by_text("Cabinet Nord")).to_have_count(0)
+    db.expire_all()
+    looks = select(AuditLog).where(AuditLog.action == "support_viewed", AuditLog.tenant_id.in_([garage.id, other.id]))
+    assert db.exec(looks).all() == []
 
 
 def test_an_organisations_admin_is_refused_the_console(live_server: str, page: Page, db: Session):

@@ -155,3 +155,24 @@ def test_the_status_says_what_needs_the_operators_attention(db, operator):
     last = rows[paying.id].last_call_at
     assert last is not None and timedelta(minutes=89) < now - last < timedelta(minutes=91)
     assert rows[invoiced.id].plan_code == "pro"
+
+
+def test_support_sees_an_organisation_read_only_without_what_callers_said_and_the_look_is_audited(db, operator):
+    tenant = make_tenant(db, name="Salon Rivoli", country="FR", timezone="Europe/Paris")
+    owner = make_user(db, tenant=tenant, role="admin", email="owner@rivoli.example")
+    make_call(db, tenant=tenant, minutes_ago=5, caller_number="+33612345678", summary="Wants a colour on Friday")
+    make_call(db, tenant=tenant, minutes_ago=60, outcome="missed")
+    own_admin = Principal(user_id=owner.id, tenant_id=tenant.id, role="admin")
+    with pytest.raises(Forbidden):
+        operators.support_view(db, principal=own_admin, tenant_id=tenant.id)
+    with pytest.raises(NotFound):
+        operators.support_view(db, principal=operator, tenant_id=tenant.id + 1000)
+    assert audit_actions(db, tenant) == []
+
+    view = operators.support_view(db, principal=operator, tenant_id=tenant.id)
+    assert (view.name, view.status, view.calls_total) == ("Salon Rivoli", "trial", 2)
+    assert view.members == [("owner@rivoli.example", "admin")]
+    assert [call.outcome for call in view.calls] == ["answered", "missed"], "newest first"
+    shown = repr(view)
+    assert "+33612345678" not in shown and "colour" not in shown, "nothing a caller said, nor their number"
+    assert audit_actions(db, tenant) == [("support_viewed", {})]

@@ -692,6 +692,7 @@ COVERED_HANDLERS = {
     "AdminUsageState.confirm_suspend",
     "AdminUsageState.resume",
     "AdminUsageState.change_plan",
+    "SupportState.load_support",
 }
 DATA_ACCESS = re.compile(r"\b_principal\(|\bsession_scope\(")
 SELF_CALL = re.compile(r"\bself\.(\w+)\(")
@@ -1728,6 +1729,16 @@ async def test_usage_reads_the_callers_organisation_and_margins_are_refused_to_i
     for junk in ("1; drop", 2**64, -1, None, True):
         assert await run(admin_state, "resume", junk) == []
         assert await run(admin_state, "change_plan", junk, "business") == []
+    # Support's read-only view of A is refused to B's admin, and says nothing of A.
+    from ava_app.state.support import SupportState
+
+    support_state = state_of(SupportState, b)
+    open_page(
+        support_state, f"/admin/organisations/{a.tenant_id}", "/admin/organisations/[id]", {"id": str(a.tenant_id)}
+    )
+    assert await run(support_state, "load_support") == []
+    assert support_state.support_refused and support_state.org == {} and support_state.recent_calls == []
+    assert_nothing_of(a, support_state)
     db.expire_all()
     assert db.get(Tenant, b.tenant_id).suspended_at is None and db.get(Tenant, b.tenant_id).plan != "business"
     assert_nothing_of(a, state)
