@@ -24,12 +24,14 @@ CALL_SPEED = 2.5
 
 
 def twilio_number_through_the_api(base_url: str, email: str) -> None:
-    """A US number bought from the sandbox Twilio account, as the number step does, through /api/v1."""
+    """A US number bought from the sandbox Twilio account, as the number step does, through /api/v1. Boston's
+    area code: the browser tests take free Vapi numbers in 415 and 512, and an import of a number Vapi already
+    holds is refused."""
     with httpx.Client(base_url=base_url + "/api/v1", timeout=30) as api:
         login = api.post("/auth/login", json={"email": email, "password": PASSWORD})
         assert login.status_code == 200, login.text
         api.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
-        offers = api.get("/phone-numbers/available", params={"country": "US", "area_code": "415"})
+        offers = api.get("/phone-numbers/available", params={"country": "US", "area_code": "617"})
         assert offers.status_code == 200, offers.text
         offer = next(item for item in offers.json() if item["kind"] == "twilio")
         bought = api.post(
@@ -37,6 +39,18 @@ def twilio_number_through_the_api(base_url: str, email: str) -> None:
             json={"kind": "twilio", "country": "US", "phone_number": offer["phone_number"]},
         )
         assert bought.status_code == 201, bought.text
+
+
+def number_in_vapi(db: Session, tenant: Tenant, *, timeout: float = 150) -> PhoneNumber:
+    """The business's number once imported into Vapi: under load the import fails once and a job retries it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        db.expire_all()
+        number = db.exec(select(PhoneNumber).where(PhoneNumber.tenant_id == tenant.id)).one()
+        if number.provider_number_id:
+            return number
+        assert time.monotonic() < deadline, f"the number never reached Vapi: {number.sync_error}"
+        time.sleep(0.5)
 
 
 def hang_up_call(base_url: str, vapi_key: str, number: PhoneNumber) -> None:
@@ -87,8 +101,8 @@ def test_a_missed_caller_is_texted_back_and_stop_stops_the_next_text(
     tenant = make_business(db, name="Garage Texto")
     owner = make_member(db, tenant=tenant, name="Theo Texto")
     twilio_number_through_the_api(live_server, owner.email)
-    number = db.exec(select(PhoneNumber).where(PhoneNumber.tenant_id == tenant.id)).one()
-    assert number.twilio_sid and number.provider_number_id, "bought from Twilio and imported into Vapi"
+    number = number_in_vapi(db, tenant)
+    assert number.twilio_sid
 
     log_in(page, live_server, owner.email)
     page.goto(live_server + "/settings/business")
