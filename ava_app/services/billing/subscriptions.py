@@ -536,51 +536,38 @@ _POLICIES = {
 
 
 def _email_trial(session: Session, *, tenant: Tenant, ends: datetime, kind: str) -> None:
+    _email_billing_notice(session, tenant=tenant, until=ends, policy=get_settings().billing_after_trial, kind=kind)
+
+
+def _email_admins(session: Session, *, row: BillingSubscription, kind: str) -> None:
+    tenant = session.get(Tenant, row.tenant_id)
+    if tenant is None or row.grace_until is None:
+        return
+    until = as_utc(row.grace_until)
+    _email_billing_notice(session, tenant=tenant, until=until, policy=get_settings().billing_after_grace, kind=kind)
+
+
+def _email_billing_notice(session: Session, *, tenant: Tenant, until: datetime, policy: str, kind: str) -> None:
+    """Email the admins the ``kind`` notice about ``until`` and what calls get after it (``policy``), once."""
     from ava_app.services.messaging.email import email_admins
     from ava_app.services.regional import format_date
 
     assert tenant.id is not None, "a stored organisation has an id"
-    policy = get_settings().billing_after_trial
     texts = {}
     for language in ("en", "fr"):
         subject, body = _EMAILS[kind][language]
-        until = format_date(ends, timezone=tenant.timezone, language=language, country=tenant.country)
+        day = format_date(until, timezone=tenant.timezone, language=language, country=tenant.country)
+        # The date and the policy are filled per language here; the rest by ``email_admins``.
         texts[language] = (
-            subject.replace("{until}", until),
-            body.replace("{until}", until).replace("{policy}", _POLICIES[policy][language]),
+            subject.replace("{until}", day),
+            body.replace("{until}", day).replace("{policy}", _POLICIES[policy][language]),
         )
     email_admins(
         session,
         tenant_id=tenant.id,
         texts=texts,
         values={"business": tenant.name, "link": routes.absolute(get_settings().public_url, routes.SETTINGS_BILLING)},
-        dedupe_key=f"billing-{kind}:{tenant.id}:{int(ends.timestamp())}",
-    )
-
-
-def _email_admins(session: Session, *, row: BillingSubscription, kind: str) -> None:
-    from ava_app.services.messaging.email import email_admins
-    from ava_app.services.regional import format_date
-
-    tenant = session.get(Tenant, row.tenant_id)
-    if tenant is None or row.grace_until is None:
-        return
-    policy = get_settings().billing_after_grace
-    texts = {}
-    for language in ("en", "fr"):
-        subject, body = _EMAILS[kind][language]
-        until = format_date(row.grace_until, timezone=tenant.timezone, language=language, country=tenant.country)
-        # The date and the policy are filled per language here; the rest by ``email_admins``.
-        texts[language] = (
-            subject.replace("{until}", until),
-            body.replace("{until}", until).replace("{policy}", _POLICIES[policy][language]),
-        )
-    email_admins(
-        session,
-        tenant_id=row.tenant_id,
-        texts=texts,
-        values={"business": tenant.name, "link": routes.absolute(get_settings().public_url, routes.SETTINGS_BILLING)},
-        dedupe_key=f"billing-{kind}:{row.tenant_id}:{int(as_utc(row.grace_until).timestamp())}",
+        dedupe_key=f"billing-{kind}:{tenant.id}:{int(until.timestamp())}",
     )
 
 
