@@ -52,7 +52,7 @@ def list_calls(
     filters: CallFiltersDep,
     principal: CallsReadDep,
     session: SessionDep,
-    sort: Literal["date", "duration", "cost"] = Query("date"),
+    sort: Literal["date", "duration"] = Query("date"),
     direction: Literal["desc", "asc"] = Query("desc"),
     cursor: str | None = Query(None, max_length=500, description="next_cursor of the previous page."),
     limit: int = Query(20, ge=1, le=calls.MAX_PAGE),
@@ -86,7 +86,7 @@ def export_calls(
 
 @router.get("/calls/{call_id}", response_model=CallDetail)
 def get_call(call_id: RowId, principal: CallsReadDep, session: SessionDep) -> CallDetail:
-    """One call with its conversation, cost breakdown and how it ended."""
+    """One call with its conversation, what the caller left, and how it ended."""
     return calls.get_call(session, principal=principal, call_id=call_id)
 
 

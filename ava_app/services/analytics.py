@@ -1,4 +1,4 @@
-"""The dashboard: call counts, outcomes, cost, topics and charts for a tenant, in the tenant's own timezone.
+"""The dashboard: call counts, outcomes, topics and charts for a tenant, in the tenant's own timezone.
 
 How it stays fast at a million calls per tenant: the counting is done ahead of time. Migration 0002 adds
 ``callrollup`` (calls, timed calls, duration and cost per tenant, 15-minute UTC slot and outcome) and
@@ -27,7 +27,6 @@ a fall. The cut is taken to the 15-minute slot the rollups keep, from the same `
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -126,7 +125,6 @@ class DashboardSummary(BaseModel):
     month: PeriodCount
     calls: int
     average_duration_seconds: float | None
-    total_cost: Decimal
     outcome_counts: dict[str, int]
     answered_share: float | None
     missed_share: float | None
@@ -195,11 +193,10 @@ def dashboard_summary(
     start_day, end_day, _ = bounds[period]
     outcome_counts = {outcome: 0 for outcome in CHART_OUTCOMES}
     timed = duration = 0
-    cost = Decimal(0)
     for (day, outcome), row in days.items():
         if start_day <= day <= end_day:
             outcome_counts[outcome] = outcome_counts.get(outcome, 0) + row[0]
-            timed, duration, cost = timed + row[1], duration + row[2], cost + row[3]
+            timed, duration = timed + row[1], duration + row[2]
     period_start = local_midnight(start_day, zone)
     finished = sum(n for outcome, n in outcome_counts.items() if outcome != "pending")
     return DashboardSummary(
@@ -211,7 +208,6 @@ def dashboard_summary(
         month=counts["month"],
         calls=counts[period].calls,
         average_duration_seconds=round(duration / timed, 1) if timed else None,
-        total_cost=cost.quantize(Decimal("0.0001")),
         outcome_counts=outcome_counts,
         answered_share=_share(outcome_counts["answered"], finished),
         missed_share=_share(outcome_counts["missed"] + outcome_counts["voicemail"], finished),
@@ -360,25 +356,20 @@ def _offset_case(zone: ZoneInfo, start: datetime, end: datetime) -> str:
 
 def _rollup_by_day(
     session: Session, *, tenant_id: int, window: tuple[datetime, datetime], offset_sql: str
-) -> dict[tuple[date, str], tuple[int, int, int, Decimal]]:
-    """(local day, outcome) -> (calls, timed calls, total seconds, total cost) over the window."""
+) -> dict[tuple[date, str], tuple[int, int, int]]:
+    """(local day, outcome) -> (calls, timed calls, total seconds) over the window."""
     rows = session.execute(
         text(
             f"SELECT (bucket + {offset_sql}) / 86400 AS local_day, outcome, SUM(calls), SUM(timed_calls), "
-            "SUM(duration_total), SUM(cost_total) FROM callrollup "
+            "SUM(duration_total) FROM callrollup "
             "WHERE tenant_id = :tenant_id AND bucket >= :start AND bucket < :end GROUP BY 1, 2"
         ),
         {"tenant_id": tenant_id, "start": int(window[0].timestamp()), "end": int(window[1].timestamp())},
     )
     epoch = date(1970, 1, 1)
     return {
-        (epoch + timedelta(days=int(day)), outcome): (
-            int(calls),
-            int(timed),
-            int(seconds),
-            Decimal(str(cost or 0)),  # SQLite sums NUMERIC as REAL
-        )
-        for day, outcome, calls, timed, seconds, cost in rows
+        (epoch + timedelta(days=int(day)), outcome): (int(calls), int(timed), int(seconds))
+        for day, outcome, calls, timed, seconds in rows
         if calls
     }
 

@@ -3,7 +3,7 @@
 Pagination is by keyset, never OFFSET: the opaque cursor carries the sort key and id of the last row shown, and the
 next page is "rows strictly after (key, id)" in the chosen order. Page 500 costs what page 1 costs, and calls that
 arrive between two pages cannot shift or repeat rows. Sort keys fold NULLs (``coalesce(started_at, created_at)``,
-``coalesce(duration_seconds, 0)``, ``coalesce(cost, 0)``) so both databases order alike; each has a
+``coalesce(duration_seconds, 0)``) so both databases order alike; each has a
 ``(tenant_id, key, id)`` index from migration 0002, matched textually, which is why the keys below are written with
 literal constants rather than bound parameters. The total shown above the list is counted up to ``COUNT_CAP``
 ("10,000+ calls"): counting a million rows on every page is the slow part of classic pagination. A page number in a
@@ -32,7 +32,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -61,12 +61,11 @@ from ava_app.services.errors import Invalid, NotFound
 from ava_app.services.ingest.calls import STATUS_ORDER
 from ava_app.services.principal import Principal
 
-SortKey = Literal["date", "duration", "cost"]
+SortKey = Literal["date", "duration"]
 Direction = Literal["desc", "asc"]
 SORT_KEYS: dict[str, ColumnElement[Any]] = {
     "date": started_or_created,
     "duration": func.coalesce(col(Call.duration_seconds), literal_column("0")),
-    "cost": func.coalesce(col(Call.cost), literal_column("0")),
 }
 SENTIMENTS = ("positive", "neutral", "negative")
 CALL_TYPES = ("inbound", "outbound", "web", "test")
@@ -257,7 +256,6 @@ class CallListItem(BaseModel):
     outcome: str | None
     ended_reason: str | None
     duration_seconds: int | None
-    cost: Decimal | None
     sentiment: str | None
     action_needed: bool
     action_done_at: datetime | None
@@ -310,7 +308,6 @@ class CallDetail(CallListItem):
     data_labels: dict[str, dict[str, str]] = Field(
         default_factory=dict, description="A label by language (en, fr) for each of the data fields' keys."
     )
-    cost_breakdown: dict | None
     has_recording: bool = Field(
         description="The call has a recording, played through a signed download link (never the provider's URL)."
     )
@@ -343,7 +340,6 @@ LIST_COLUMNS = (
     col(Call.outcome),
     col(Call.ended_reason),
     col(Call.duration_seconds),
-    col(Call.cost),
     col(Call.sentiment),
     col(Call.action_needed),
     col(Call.action_done_at),
@@ -385,7 +381,6 @@ def _item(row: Any, zone: ZoneInfo, country: str = phones.DEFAULT_COUNTRY) -> Ca
         outcome=row.outcome,
         ended_reason=row.ended_reason,
         duration_seconds=row.duration_seconds,
-        cost=row.cost,
         sentiment=row.sentiment,
         action_needed=bool(row.action_needed),
         action_done_at=row.action_done_at.astimezone(zone) if row.action_done_at else None,
@@ -402,21 +397,12 @@ def _item(row: Any, zone: ZoneInfo, country: str = phones.DEFAULT_COUNTRY) -> Ca
 
 def encode_cursor(*, sort: str, direction: str, key: Any, call_id: int) -> str:
     """An opaque cursor: the sort, direction, sort key and id of the last row shown."""
-    value: str | int
-    if isinstance(key, datetime):
-        value = key.isoformat()
-    elif isinstance(key, Decimal | float):
-        value = str(Decimal(str(key)))
-    else:
-        value = int(key)
+    value: str | int = key.isoformat() if isinstance(key, datetime) else int(key)
     raw = json.dumps([sort, direction, value, call_id], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 # Cursors are decoded from what the client sends: every number in one must be one the database can bind.
-CURSOR_COST_LIMIT = Decimal(10) ** 12
-
-
 def _bindable(value: Any, *, low: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and low <= value <= DB_INT_MAX
 
@@ -432,11 +418,6 @@ def decode_cursor(cursor: str, *, sort: str, direction: str) -> tuple[Any, int]:
         if sort == "date":
             key: Any = datetime.fromisoformat(value)
             if key.tzinfo is None:
-                raise bad
-        elif sort == "cost":
-            key = Decimal(value)
-            # NaN, infinities and numbers past the column's digits are no position in any list.
-            if not key.is_finite() or abs(key) >= CURSOR_COST_LIMIT:
                 raise bad
         else:
             key = int(value)
@@ -478,7 +459,7 @@ def _page_query(
 
 def _check_sort(sort: str, direction: str) -> None:
     if sort not in SORT_KEYS:
-        raise Invalid(fields={"sort": "One of date, duration, cost."})
+        raise Invalid(fields={"sort": "One of date, duration."})
     if direction not in ("desc", "asc"):
         raise Invalid(fields={"direction": "One of desc, asc."})
 
@@ -651,7 +632,6 @@ def get_call(session: Session, *, principal: Principal, call_id: int) -> CallDet
         data_labels=data_field_labels(
             list((call.data_fields or {}).keys()), industry=industry, assistant_fields=assistant_fields
         ),
-        cost_breakdown=call.cost_breakdown,
         has_recording=recordings.is_playable(
             session, tenant_id=tenant_id, call_id=call_id, recording_url=call.recording_url
         ),

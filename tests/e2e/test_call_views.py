@@ -138,7 +138,7 @@ def test_phone_call_page_has_summary_and_call_back_on_the_first_screen(live_serv
     expect(page.get_by_role("button", name="Mark as done")).to_be_visible()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "call-page-phone.png"), full_page=True)
-    # The tool reads as a sentence; its JSON, the reason code and the costs wait in the closed details.
+    # The tool reads as a sentence; its JSON and the reason code wait in the closed details.
     expect(page.get_by_text("Ava took a message.")).to_be_visible()
     expect(page.get_by_text("take_message(")).to_be_hidden()
     expect(page.get_by_text("The caller hung up.")).to_be_visible()

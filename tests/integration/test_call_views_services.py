@@ -178,7 +178,7 @@ def test_count_is_per_tenant_filtered_and_capped(db, business):
 
 def test_page_number_cursors_reach_the_same_rows_as_next_next(db, business):
     tenant, _owner, _assistant = business
-    made = [make_call(db, tenant=tenant, minutes_ago=index + 1, cost=Decimal(index)) for index in range(11)]
+    made = [make_call(db, tenant=tenant, minutes_ago=index + 1, duration=10 * index) for index in range(11)]
     principal = member(tenant, "viewer")
     filters = CallFilters()
 
@@ -197,9 +197,11 @@ def test_page_number_cursors_reach_the_same_rows_as_next_next(db, business):
 
     # Past the end: the walk stops at the last page that has calls; another sort walks its own order.
     assert len(calls.page_cursor(db, principal=principal, filters=filters, page=9, limit=4)) == 3
-    by_cost = calls.page_cursor(db, principal=principal, filters=filters, sort="cost", direction="asc", page=2, limit=4)
+    by_duration = calls.page_cursor(
+        db, principal=principal, filters=filters, sort="duration", direction="asc", page=2, limit=4
+    )
     page = calls.list_calls(
-        db, principal=principal, filters=filters, sort="cost", direction="asc", cursor=by_cost[1], limit=4
+        db, principal=principal, filters=filters, sort="duration", direction="asc", cursor=by_duration[1], limit=4
     )
     assert [item.id for item in page.items] == [call.id for call in made[4:8]]
     # Another tenant walking: none of these calls.

@@ -81,12 +81,18 @@ async def test_pages_with_filters_and_cursor(client, db, two_tenants):
 
     both = await client.get("/api/v1/calls?outcome=missed&outcome=voicemail&action=open", headers=headers)
     assert [item["id"] for item in both.json()["items"]] == [missed.id]
-    by_cost = await client.get("/api/v1/calls", params={"sort": "duration", "direction": "asc"}, headers=headers)
-    assert by_cost.json()["items"][0]["id"] == missed.id
+    by_duration = await client.get("/api/v1/calls", params={"sort": "duration", "direction": "asc"}, headers=headers)
+    assert by_duration.json()["items"][0]["id"] == missed.id
+    # What the providers charge AVA is not the owner's cost: no sort by it, no field with it.
+    by_cost = await client.get("/api/v1/calls", params={"sort": "cost"}, headers=headers)
+    assert by_cost.status_code == 422
     found = await client.get("/api/v1/calls", params={"q": "number 3"}, headers=headers)
     assert [item["id"] for item in found.json()["items"]] == [calls_a[3].id]
     item = found.json()["items"][0]
-    assert item["cost"] == "0.1200" and item["summary_line"] == "Call number 3"
+    assert item["summary_line"] == "Call number 3"
+    assert "cost" not in item and "cost_breakdown" not in item
+    detail = await client.get(f"/api/v1/calls/{item['id']}", headers=headers)
+    assert detail.status_code == 200 and not {"cost", "cost_breakdown"} & set(detail.json())
 
 
 async def test_bad_filters_and_cursor_answer_422(client, db, two_tenants):

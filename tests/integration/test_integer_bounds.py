@@ -112,9 +112,8 @@ def cursor(*parts) -> str:
         ("duration", cursor("duration", "desc", 2**64, 5)),
         ("duration", cursor("duration", "desc", 2**31, 5)),
         ("duration", cursor("duration", "desc", -(2**64), 5)),
-        ("cost", cursor("cost", "desc", "NaN", 5)),
-        ("cost", cursor("cost", "desc", "1e400", 5)),
-        ("cost", cursor("cost", "desc", "-Infinity", 5)),
+        ("duration", cursor("duration", "desc", "NaN", 5)),
+        ("duration", cursor("duration", "desc", "1e400", 5)),
     ],
 )
 async def test_a_cursor_with_numbers_the_database_cannot_bind_is_422(client, token, sort, forged):
