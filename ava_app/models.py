@@ -317,7 +317,6 @@ class Call(SQLModel, table=True):
         # Keyset pagination keys of the calls list (migration 0002); NULLs folded so both databases order alike.
         Index("ix_call_tenant_when", "tenant_id", text("coalesce(started_at, created_at)"), "id"),
         Index("ix_call_tenant_duration", "tenant_id", text("coalesce(duration_seconds, 0)"), "id"),
-        Index("ix_call_tenant_cost", "tenant_id", text("coalesce(cost, 0)"), "id"),
         Index(
             "ix_call_tenant_action_open",
             "tenant_id",
@@ -933,6 +932,8 @@ class BillingSubscription(SQLModel, table=True):
     # Stripe's status: active, past_due, unpaid, canceled, incomplete...; "none" before a first subscription.
     status: str = Field(default="none", max_length=24)
     plan_code: str | None = Field(default=None, max_length=20)
+    # The subscription's currency (ISO 4217, upper case): what the business is billed in once it subscribes.
+    currency: str | None = Field(default=None, max_length=3)
     current_period_start: datetime | None = None
     current_period_end: datetime | None = None
     cancel_at_period_end: bool = False

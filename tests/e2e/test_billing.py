@@ -11,11 +11,13 @@ import os
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlmodel import Session, select
 
-from ava_app.models import BillingSubscription, Tenant
+from ava_app.models import BillingSubscription, Tenant, utcnow
+from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.members import log_in, make_business, make_member
+from tests.factories import make_tenant
 
 pytestmark = [
     pytest.mark.e2e,
@@ -78,3 +80,47 @@ def test_a_trial_owner_upgrades_through_checkout_and_a_declined_renewal_shows_th
     expect(page.locator("#billing-grace-banner")).to_contain_text("A payment failed")
     page.locator("#billing-grace-banner").get_by_role("link", name="Update card").click()
     expect(page.get_by_text("Your last payment failed")).to_be_visible()
+
+
+def test_a_french_canadian_owner_sees_plans_and_checkout_in_french_and_canadian_dollars(
+    live_server: str, browser: Browser, page: Page, db: Session
+):
+    tenant = make_tenant(
+        db,
+        name="Salon Saint-Denis",
+        onboarding_completed_at=utcnow(),
+        country="CA",
+        currency="CAD",
+        locale="fr",
+        timezone="America/Toronto",
+    )
+    owner = make_member(db, tenant=tenant)
+    log_in(page, live_server, owner.email)
+    cookies = page.context.cookies()
+    out = ARTIFACTS / "billing"
+    out.mkdir(parents=True, exist_ok=True)
+    for theme, (width, height) in (("light", (390, 844)), ("dark", (1440, 900))):
+        context = browser.new_context(
+            viewport={"width": width, "height": height},
+            color_scheme=theme,
+            storage_state={"cookies": cookies, "origins": []},
+            locale="en-GB",  # the browser's language is not the business's: the page follows the member's choice
+            timezone_id="Asia/Tokyo",
+        )
+        context.add_init_script(f"localStorage.setItem('ava_lang', 'fr'); localStorage.setItem('theme', '{theme}');")
+        shot = context.new_page()
+        shot.goto(live_server + "/settings/billing")
+        starter = shot.get_by_role("button", name="Passer à cette offre · Starter")
+        expect(starter).to_be_visible()
+        # Prices in the business's currency, as French writes Canadian dollars.
+        expect(shot.get_by_text(re.compile(r"^39,00\s\$\s?CA$"))).to_be_visible()
+        expect(shot.get_by_text(re.compile(r"0,35\s\$\s?CA"))).to_be_visible()
+        width_used = shot.evaluate("document.documentElement.scrollWidth")
+        assert width_used <= width, f"the billing page is {width_used} px wide at {width} px"
+        shot.screenshot(path=str(out / f"billing-fr-cad-{theme}-{width}.png"), full_page=True)
+        starter.click()
+        expect(shot.get_by_role("heading", name="S'abonner à Starter")).to_be_visible()
+        expect(shot.locator(".price")).to_contain_text(re.compile(r"39,00\s\$\s?CA"))
+        expect(shot.get_by_role("button", name="Retour à AVA")).to_be_visible()
+        shot.screenshot(path=str(out / f"checkout-fr-cad-{theme}-{width}.png"), full_page=True)
+        context.close()

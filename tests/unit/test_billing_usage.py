@@ -191,7 +191,7 @@ def test_usage_reads_the_callers_own_organisation_and_margins_need_a_platform_ad
 
 
 def test_a_margin_in_another_currency_needs_the_operators_rate(db, monkeypatch):
-    tenant = make_tenant(db, plan="pro", created_at=NOW - timedelta(days=40))
+    tenant = make_tenant(db, plan="pro", currency="EUR", created_at=NOW - timedelta(days=40))
     add_call(db, tenant, at=NOW - timedelta(hours=1), seconds=600)
     operator = Principal(user_id=1, tenant_id=None, role=None, is_platform_admin=True)
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+import stripe
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import select
@@ -20,13 +21,14 @@ from starlette.routing import Mount
 from ava_app import routes
 from ava_app.api import stripe_webhooks
 from ava_app.models import BillingSubscription, MeterReport, Outbox, StripeEvent, Tenant, utcnow
+from ava_app.sandbox.stripe import add_plan_prices
 from ava_app.sandbox.stripe.app import DECLINED_CARD, PAYING_CARD, StripeEmulator, sign
 from ava_app.services.billing import subscriptions
-from ava_app.services.billing.plans import all_plans
+from ava_app.services.billing.usage import tenant_usage
 from ava_app.services.caller_phrases import phrase
 from ava_app.services.errors import Forbidden
 from ava_app.services.principal import Principal
-from ava_app.services.providers.stripe_billing import sandbox_api_key
+from ava_app.services.providers.stripe_billing import sandbox_api_key, stripe_client
 from ava_app.settings import get_settings
 from tests.factories import make_call, make_tenant, make_user
 from tests.servers import serve_app
@@ -44,9 +46,7 @@ def stripe_env(engine, jobs, monkeypatch):
     settings = get_settings()
     emulator = StripeEmulator(api_key=sandbox_api_key(settings), webhook_secret=settings.stripe_webhook_secret)
     emulator.auto_deliver = False
-    for plan in all_plans():
-        if not plan.is_trial:
-            emulator.add_price(lookup_key=plan.code, name=plan.name, unit_amount=plan.monthly_price, currency="EUR")
+    add_plan_prices(emulator)
     api = FastAPI()
     api.include_router(stripe_webhooks.router, prefix=routes.API_V1)
     client = TestClient(api)
@@ -375,6 +375,69 @@ def test_a_subscriber_changes_plan_through_the_portal(stripe_env, db):
     db.refresh(tenant)
     assert tenant.plan == "pro"
     assert len(emulator.subscriptions) == 1
+
+
+def test_a_business_subscribes_and_is_invoiced_in_its_own_currency(stripe_env, db):
+    emulator, _ = stripe_env
+    tenant = make_tenant(db, currency="GBP", locale="fr")
+    overview = subscriptions.billing_overview(db, principal=admin(tenant))
+    assert overview.currency == "GBP"
+    assert {plan.code: plan.monthly_price for plan in overview.plans if not plan.is_trial} == {
+        "starter": 2500,
+        "pro": 6900,
+        "business": 17500,
+    }
+    url = subscriptions.checkout_url(db, principal=admin(tenant), plan_code="starter", email="owner@example.com")
+    page = httpx.get(url).text
+    # Checkout in the business's language and currency, as Stripe's own page follows ``locale`` and ``currency``.
+    assert '<html lang="fr">' in page and "S'abonner à Starter" in page and "25,00\u00a0£GB" in page
+    assert httpx.post(url, data={"card": PAYING_CARD, "action": "pay"}).status_code in (200, 303)
+    emulator.flush()
+    (subscription,) = emulator.subscriptions.values()
+    assert subscription["currency"] == "gbp"
+    assert [(row["amount_paid"], row["currency"]) for row in emulator.invoices.values()] == [(2500, "gbp")]
+    assert row_of(db, tenant).currency == "GBP"
+    # Stripe keeps a subscription in its currency: a later change of the business's currency bills nothing else.
+    tenant.currency = "USD"
+    db.add(tenant)
+    db.commit()
+    assert subscriptions.billing_overview(db, principal=admin(tenant)).currency == "GBP"
+    usage = tenant_usage(db, tenant_id=tenant.id)
+    assert (usage.currency, usage.cost_minor) == ("GBP", 2500)
+
+
+def test_the_portal_changes_plan_in_the_subscriptions_currency_and_speaks_french(stripe_env, db):
+    emulator, _ = stripe_env
+    tenant = make_tenant(db, currency="CAD", locale="fr")
+    subscribe(db, emulator, tenant, plan="starter")
+    emulator.flush()
+    url = subscriptions.checkout_url(db, principal=admin(tenant), plan_code="pro", email="owner@example.com")
+    page = httpx.get(url).text
+    assert "Changer de forfait" in page and "109,00\u00a0$CA" in page and "39,00\u00a0$CA · payée" in page
+    pro = next(price["id"] for price in emulator.prices.values() if price["lookup_key"] == "pro")
+    assert "Forfait changé." in httpx.post(url, data={"action": "plan", "price": pro}).text
+    emulator.flush()
+    (subscription,) = emulator.subscriptions.values()
+    emulator.renew(subscription["id"])
+    assert sorted(row["amount_due"] for row in emulator.invoices.values()) == [3900, 10900]
+    assert {row["currency"] for row in emulator.invoices.values()} == {"cad"}
+
+
+def test_a_checkout_in_a_currency_the_price_lacks_is_refused_by_stripe(stripe_env, db):
+    emulator, _ = stripe_env
+    client = stripe_client(get_settings())
+    customer = client.v1.customers.create(params={"email": "owner@example.com"})
+    starter = next(price["id"] for price in emulator.prices.values() if price["lookup_key"] == "starter")
+    with pytest.raises(stripe.InvalidRequestError, match="no amount in jpy"):
+        client.v1.checkout.sessions.create(
+            params={
+                "mode": "subscription",
+                "customer": customer.id,
+                "currency": "jpy",
+                "line_items": [{"price": starter, "quantity": 1}],
+                "success_url": "http://localhost/done",
+            }
+        )
 
 
 def test_deleting_the_organisation_cancels_its_subscription_at_stripe(stripe_env, db, monkeypatch):

@@ -16,7 +16,7 @@ from ava_app.settings import get_settings
 @lru_cache(maxsize=1)
 def stripe_emulator() -> StripeEmulator:
     """This process's Stripe emulator: this installation's sandbox key and signing secret, AVA's webhook as its
-    endpoint, and a monthly price per paid plan (lookup key = the plan's code)."""
+    endpoint, and a monthly price per paid plan (lookup key = the plan's code) with its other currencies."""
     settings = get_settings()
     emulator = StripeEmulator(
         api_key=sandbox_api_key(settings),
@@ -25,9 +25,18 @@ def stripe_emulator() -> StripeEmulator:
         state_file=private_dir(settings.data_dir) / "sandbox_stripe.json",
     )
     emulator.base_url = sandbox_base_url(settings)
+    add_plan_prices(emulator)
+    return emulator
+
+
+def add_plan_prices(emulator: StripeEmulator) -> None:
+    """A monthly price per paid plan, its lookup key the plan's code, with its amount in each of its currencies."""
     for plan in all_plans():
         if not plan.is_trial:
             emulator.add_price(
-                lookup_key=plan.code, name=plan.name, unit_amount=plan.monthly_price, currency=plan.currency
+                lookup_key=plan.code,
+                name=plan.name,
+                unit_amount=plan.monthly_price,
+                currency=plan.currency,
+                others={price.currency: price.monthly_price for price in plan.prices},
             )
-    return emulator

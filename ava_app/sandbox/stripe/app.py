@@ -5,11 +5,15 @@ API paths and shapes follow Stripe's (``/v1/customers``, ``/v1/prices``, ``/v1/c
 encoded requests, ``Authorization: Bearer <secret key>`` and Stripe's error body ``{"error": {"type", "code",
 "message"}}``. See ``docs/contracts/stripe.md``.
 
+Prices carry ``currency_options`` (the plan's price in other currencies); a Checkout Session names the currency it
+charges in, and the subscription, its invoices and plan changes keep that currency, as at Stripe.
+
 Hosted pages: ``/pay/{session}`` (Checkout: 4242 4242 4242 4242 pays, 4000 0000 0000 0002 is declined) and
 ``/portal/{session}`` (change plan, change card, cancel, and a test clock that runs the next renewal with the card on
-file). Every change emits events, signed as Stripe signs them (``Stripe-Signature: t=...,v1=HMAC-SHA256``) and
-POSTed to AVA's endpoint in order by one delivery thread; tests hold them (``auto_deliver = False``) and ``flush``
-them twice or in reverse order.
+file), in the session's ``locale`` (English or French), amounts written as that language writes them. Every change
+emits events, signed as Stripe signs them (``Stripe-Signature: t=...,v1=HMAC-SHA256``) and POSTed to AVA's endpoint
+in order by one delivery thread; tests hold them (``auto_deliver = False``) and ``flush`` them twice or in reverse
+order.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from babel.numbers import format_currency
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -65,6 +70,14 @@ def _error(status: int, message: str, *, code: str = "", kind: str = "invalid_re
 
 def _list(rows: list[dict], url: str) -> dict:
     return {"object": "list", "data": rows, "has_more": False, "url": url}
+
+
+def _amount(price: dict, currency: str) -> int | None:
+    """The price's unit amount in ``currency`` (lower case): its own, or one of its ``currency_options``."""
+    if currency == price["currency"]:
+        return int(price["unit_amount"])
+    option = (price.get("currency_options") or {}).get(currency)
+    return int(option["unit_amount"]) if option else None
 
 
 def _post_webhook(url: str, body: bytes, headers: dict[str, str]) -> int:
@@ -134,18 +147,29 @@ class StripeEmulator:
 
     # --- set-up
 
-    def add_price(self, *, lookup_key: str, name: str, unit_amount: int, currency: str) -> dict:
-        """A monthly price for one of AVA's plans (its lookup key is the plan's code)."""
+    def add_price(
+        self, *, lookup_key: str, name: str, unit_amount: int, currency: str, others: dict[str, int] | None = None
+    ) -> dict:
+        """A monthly price for one of AVA's plans (its lookup key is the plan's code); ``others`` gives its amount in
+        more currencies (Stripe's ``currency_options``)."""
+        options = {
+            code.lower(): {"unit_amount": amount, "tax_behavior": "unspecified"}
+            for code, amount in (others or {}).items()
+            if code.lower() != currency.lower()
+        }
         with self._lock:
             for price in self.prices.values():
                 if price["lookup_key"] == lookup_key:
-                    price.update(unit_amount=unit_amount, currency=currency.lower(), nickname=name)
+                    price.update(
+                        unit_amount=unit_amount, currency=currency.lower(), nickname=name, currency_options=options
+                    )
                     return price
             price = {
                 "id": _id("price"),
                 "object": "price",
                 "active": True,
                 "currency": currency.lower(),
+                "currency_options": options,
                 "lookup_key": lookup_key,
                 "nickname": name,
                 "product": _id("prod"),
@@ -218,16 +242,17 @@ class StripeEmulator:
 
     def _invoice(self, subscription: dict, *, paid: bool, reason: str) -> dict:
         price = subscription["items"]["data"][0]["price"]
+        amount = _amount(price, subscription["currency"]) or 0
         invoice_id = _id("in")
         invoice = {
             "id": invoice_id,
             "object": "invoice",
-            "amount_due": price["unit_amount"],
-            "amount_paid": price["unit_amount"] if paid else 0,
+            "amount_due": amount,
+            "amount_paid": amount if paid else 0,
             "attempt_count": 1,
             "billing_reason": reason,
             "created": int(time.time()),
-            "currency": price["currency"],
+            "currency": subscription["currency"],
             "customer": subscription["customer"],
             "hosted_invoice_url": f"{self.base_url}/invoice/{invoice_id}",
             "parent": {"type": "subscription_details", "subscription_details": {"subscription": subscription["id"]}},
@@ -254,6 +279,7 @@ class StripeEmulator:
             "cancel_at_period_end": False,
             "canceled_at": None,
             "created": now,
+            "currency": session["currency"],
             "customer": session["customer"],
             "items": {"object": "list", "data": [{"id": _id("si"), "object": "subscription_item", "price": price}]},
             "latest_invoice": None,
@@ -304,9 +330,13 @@ class StripeEmulator:
             self._emit("invoice.paid", invoice)
             self._emit("customer.subscription.updated", subscription)
 
-    def _change_plan(self, subscription: dict, price_id: str) -> None:
+    def _change_plan(self, subscription: dict, price_id: str) -> bool:
+        """Move to another price; refused (False) when it has no amount in the subscription's currency."""
+        if _amount(self.prices[price_id], subscription["currency"]) is None:
+            return False
         subscription["items"]["data"][0]["price"] = self.prices[price_id]
         self._emit("customer.subscription.updated", subscription)
+        return True
 
     @staticmethod
     def _public(session: dict) -> dict:
@@ -389,6 +419,9 @@ class StripeEmulator:
         price_id = items[0].get("price", "") if items and isinstance(items[0], dict) else ""
         if price_id not in self.prices or params.get("mode") != "subscription":
             return _error(400, "A subscription Checkout needs one recurring price.", code="parameter_invalid")
+        currency = str(params.get("currency") or self.prices[price_id]["currency"]).lower()
+        if _amount(self.prices[price_id], currency) is None:
+            return _error(400, f"The price {price_id} has no amount in {currency}.", code="parameter_invalid")
         with self._lock:
             session_id = _id("cs")
             session = {
@@ -396,6 +429,7 @@ class StripeEmulator:
                 "object": "checkout.session",
                 "cancel_url": params.get("cancel_url"),
                 "client_reference_id": params.get("client_reference_id"),
+                "currency": currency,
                 "customer": customer,
                 "locale": params.get("locale"),
                 "metadata": params.get("metadata") or {},
@@ -526,7 +560,9 @@ class StripeEmulator:
         session = self.checkout_sessions.get(request.path_params["id"])
         if session is None:
             return _html(_page("Checkout", "<p>This Checkout session does not exist.</p>"), status_code=404)
+        lang = _language(session.get("locale"))
         price = self.prices[session["_price"]]
+        currency = session.get("currency") or price["currency"]
         problem = ""
         if request.method == "POST":
             form = decode((await request.body()).decode())
@@ -534,7 +570,7 @@ class StripeEmulator:
                 return RedirectResponse(session["cancel_url"] or "/", status_code=303)
             card = "".join(ch for ch in str(form.get("card", "")) if ch.isdigit())
             if session["status"] == "complete":
-                problem = "This session is already paid."
+                problem = _word(lang, "already_paid")
             elif card == PAYING_CARD:
                 with self._lock:
                     self.cards[session["customer"]] = card
@@ -543,31 +579,33 @@ class StripeEmulator:
                 target = str(session["success_url"] or "/").replace("{CHECKOUT_SESSION_ID}", session["id"])
                 return RedirectResponse(target, status_code=303)
             elif card == DECLINED_CARD:
-                problem = "Your card was declined."
+                problem = _word(lang, "declined")
             else:
-                problem = "Use a test card: 4242 4242 4242 4242 pays, 4000 0000 0000 0002 is declined."
-        amount = f"{price['unit_amount'] / 100:.2f} {price['currency'].upper()}"
+                problem = _word(lang, "use_test_card")
+        amount = _money(_amount(price, currency) or 0, currency, lang)
+        name = html.escape(price["nickname"] or price["lookup_key"])
         body = f"""
-<p class="muted">Test mode · AVA sandbox</p>
-<h1>Subscribe to {html.escape(price["nickname"] or price["lookup_key"])}</h1>
-<p class="price">{html.escape(amount)} <span class="muted">per month</span></p>
+<p class="muted">{_word(lang, "test_mode")}</p>
+<h1>{_word(lang, "subscribe_to").format(name=name)}</h1>
+<p class="price">{html.escape(amount)} <span class="muted">{_word(lang, "per_month")}</span></p>
 {f'<p class="error" role="alert">{html.escape(problem)}</p>' if problem else ""}
 <form method="post">
-  <label for="card">Card number</label>
+  <label for="card">{_word(lang, "card_number")}</label>
   <input id="card" name="card" inputmode="numeric" autocomplete="cc-number" placeholder="4242 4242 4242 4242">
   <div class="row">
-    <div><label for="exp">Expiry</label><input id="exp" name="exp" placeholder="12 / 34"></div>
+    <div><label for="exp">{_word(lang, "expiry")}</label><input id="exp" name="exp" placeholder="12 / 34"></div>
     <div><label for="cvc">CVC</label><input id="cvc" name="cvc" placeholder="123"></div>
   </div>
-  <button type="submit" name="action" value="pay">Subscribe</button>
-  <button type="submit" name="action" value="back" class="link">Back to AVA</button>
+  <button type="submit" name="action" value="pay">{_word(lang, "subscribe")}</button>
+  <button type="submit" name="action" value="back" class="link">{_word(lang, "back")}</button>
 </form>"""
-        return _html(_page("Checkout", body), status_code=402 if problem else 200)
+        return _html(_page(_word(lang, "checkout"), body, lang), status_code=402 if problem else 200)
 
     async def _portal_page(self, request: Request) -> Response:
         portal = self.portal_sessions.get(request.path_params["id"])
         if portal is None:
             return _html(_page("Billing", "<p>This portal session does not exist.</p>"), status_code=404)
+        lang = _language(portal.get("locale"))
         customer = portal["customer"]
         subscriptions = [row for row in self.subscriptions.values() if row["customer"] == customer]
         current = max(subscriptions, key=lambda row: row["created"]) if subscriptions else None
@@ -583,81 +621,188 @@ class StripeEmulator:
                     if card in (PAYING_CARD, DECLINED_CARD):
                         self.cards[customer] = card
                         self._save()
-                        note = "Card updated."
+                        note = _word(lang, "card_updated")
                         if card == PAYING_CARD:
                             self._retry_open_invoices(customer)
                     else:
-                        note = "Use a test card: 4242 4242 4242 4242 or 4000 0000 0000 0002."
+                        note = _word(lang, "use_test_card")
                 elif current is not None and action == "plan" and form.get("price") in self.prices:
-                    self._change_plan(current, form["price"])
-                    note = "Plan changed."
+                    changed = self._change_plan(current, form["price"])
+                    note = _word(lang, "plan_changed" if changed else "plan_not_in_currency")
                 elif current is not None and action == "cancel":
                     current["cancel_at_period_end"] = True
                     self._emit("customer.subscription.updated", current)
-                    note = "Your subscription will end at the end of the period."
+                    note = _word(lang, "will_end")
                 elif current is not None and action == "renew":
                     self.renew(current["id"])
-                    note = "The next renewal ran."
-        body = self._portal_body(portal, current, note)
-        return _html(_page("Billing", body))
+                    note = _word(lang, "renewed")
+        body = self._portal_body(portal, current, note, lang)
+        return _html(_page(_word(lang, "billing"), body, lang))
 
-    def _portal_body(self, portal: dict, current: dict | None, note: str) -> str:
+    def _portal_body(self, portal: dict, current: dict | None, note: str, lang: str) -> str:
         customer = portal["customer"]
         card = self.cards.get(customer, "")
         rows = []
         if current is not None:
             price = current["items"]["data"][0]["price"]
+            currency = current["currency"]
             chosen = portal["_target_price"] or price["id"]
+            status = html.escape(_word(lang, f"status_{current['status']}", current["status"]))
             rows.append(
-                f"<p>Plan: <strong>{html.escape(price['nickname'] or price['lookup_key'])}</strong> · "
-                f"status <strong>{html.escape(current['status'])}</strong>"
-                + (" · ends at the period's end" if current["cancel_at_period_end"] else "")
+                f"<p>{_word(lang, 'plan')} <strong>{html.escape(price['nickname'] or price['lookup_key'])}</strong>"
+                f" · {_word(lang, 'status')} <strong>{status}</strong>"
+                + (f" · {_word(lang, 'ends_at_period')}" if current["cancel_at_period_end"] else "")
                 + "</p>"
             )
             options = "".join(
                 f'<option value="{p["id"]}"{" selected" if p["id"] == chosen else ""}>'
-                f"{html.escape(p['nickname'] or p['lookup_key'])} — {p['unit_amount'] / 100:.2f} "
-                f"{p['currency'].upper()}</option>"
+                f"{html.escape(p['nickname'] or p['lookup_key'])} — "
+                f"{html.escape(_money(_amount(p, currency) or 0, currency, lang))}</option>"
                 for p in self.prices.values()
-                if p["unit_amount"] > 0
+                if (_amount(p, currency) or 0) > 0
             )
             rows.append(
-                f'<form method="post"><label for="price">Change plan</label><select id="price" name="price">'
-                f'{options}</select><button name="action" value="plan">Confirm plan</button></form>'
+                f'<form method="post"><label for="price">{_word(lang, "change_plan")}</label>'
+                f'<select id="price" name="price">{options}</select>'
+                f'<button name="action" value="plan">{_word(lang, "confirm_plan")}</button></form>'
             )
             rows.append(
-                '<form method="post"><button name="action" value="cancel" class="secondary">Cancel subscription'
-                "</button></form>"
+                f'<form method="post"><button name="action" value="cancel" class="secondary">'
+                f"{_word(lang, 'cancel')}</button></form>"
             )
             rows.append(
-                '<form method="post"><button name="action" value="renew" class="secondary">Test clock: run the '
-                "next renewal</button></form>"
+                f'<form method="post"><button name="action" value="renew" class="secondary">'
+                f"{_word(lang, 'test_clock')}</button></form>"
             )
         else:
-            rows.append("<p>No subscription.</p>")
+            rows.append(f"<p>{_word(lang, 'no_subscription')}</p>")
         invoices = [row for row in self.invoices.values() if row["customer"] == customer]
         listed = "".join(
-            f"<li>{row['amount_due'] / 100:.2f} {row['currency'].upper()} · {html.escape(row['status'])}</li>"
+            f"<li>{html.escape(_money(row['amount_due'], row['currency'], lang))} · "
+            f"{html.escape(_word(lang, 'invoice_' + row['status'], row['status']))}</li>"
             for row in sorted(invoices, key=lambda row: row["created"], reverse=True)
         )
-        ending = f"card ending {card[-4:]}" if card else "no card"
+        ending = _word(lang, "card_ending").format(last=card[-4:]) if card else _word(lang, "no_card")
         return f"""
-<p class="muted">Test mode · AVA sandbox</p>
-<h1>Billing</h1>
+<p class="muted">{_word(lang, "test_mode")}</p>
+<h1>{_word(lang, "billing")}</h1>
 {f'<p class="note" role="status">{html.escape(note)}</p>' if note else ""}
 {"".join(rows)}
-<form method="post"><label for="card">Card ({ending})</label>
+<form method="post"><label for="card">{_word(lang, "card")} ({ending})</label>
 <input id="card" name="card" inputmode="numeric" placeholder="4242 4242 4242 4242">
-<button name="action" value="card">Update card</button></form>
-<h2>Invoices</h2><ul>{listed or "<li>None yet</li>"}</ul>
-<form method="post"><button name="action" value="return" class="link">Return to AVA</button></form>"""
+<button name="action" value="card">{_word(lang, "update_card")}</button></form>
+<h2>{_word(lang, "invoices")}</h2><ul>{listed or f"<li>{_word(lang, 'none_yet')}</li>"}</ul>
+<form method="post"><button name="action" value="return" class="link">{_word(lang, "return")}</button></form>"""
 
     async def _invoice_page(self, request: Request) -> Response:
         invoice = self.invoices.get(request.path_params["id"])
         if invoice is None:
             return _html(_page("Invoice", "<p>This invoice does not exist.</p>"), status_code=404)
-        amount = f"{invoice['amount_due'] / 100:.2f} {invoice['currency'].upper()}"
-        return _html(_page("Invoice", f"<h1>Invoice</h1><p>{amount} · {html.escape(invoice['status'])}</p>"))
+        customer = self.customers.get(invoice["customer"]) or {}
+        lang = _language(next(iter(customer.get("preferred_locales") or []), None))
+        amount = _money(invoice["amount_due"], invoice["currency"], lang)
+        status = _word(lang, f"invoice_{invoice['status']}", invoice["status"])
+        body = f"<h1>{_word(lang, 'invoice')}</h1><p>{html.escape(amount)} · {html.escape(status)}</p>"
+        return _html(_page(_word(lang, "invoice"), body, lang))
+
+
+# What the hosted pages say, in the session's locale (Stripe's pages follow ``locale`` too).
+WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "already_paid": "This session is already paid.",
+        "back": "Back to AVA",
+        "billing": "Billing",
+        "cancel": "Cancel subscription",
+        "card": "Card",
+        "card_ending": "card ending {last}",
+        "card_number": "Card number",
+        "card_updated": "Card updated.",
+        "change_plan": "Change plan",
+        "checkout": "Checkout",
+        "confirm_plan": "Confirm plan",
+        "declined": "Your card was declined.",
+        "ends_at_period": "ends at the period's end",
+        "expiry": "Expiry",
+        "invoice": "Invoice",
+        "invoice_open": "open",
+        "invoice_paid": "paid",
+        "invoices": "Invoices",
+        "no_card": "no card",
+        "no_subscription": "No subscription.",
+        "none_yet": "None yet",
+        "per_month": "per month",
+        "plan": "Plan:",
+        "plan_changed": "Plan changed.",
+        "plan_not_in_currency": "This plan has no price in your subscription's currency.",
+        "renewed": "The next renewal ran.",
+        "return": "Return to AVA",
+        "status": "status",
+        "status_active": "active",
+        "status_canceled": "canceled",
+        "status_past_due": "past due",
+        "subscribe": "Subscribe",
+        "subscribe_to": "Subscribe to {name}",
+        "test_clock": "Test clock: run the next renewal",
+        "test_mode": "Test mode · AVA sandbox",
+        "update_card": "Update card",
+        "use_test_card": "Use a test card: 4242 4242 4242 4242 pays, 4000 0000 0000 0002 is declined.",
+        "will_end": "Your subscription will end at the end of the period.",
+    },
+    "fr": {
+        "already_paid": "Cette session est déjà payée.",
+        "back": "Retour à AVA",
+        "billing": "Facturation",
+        "cancel": "Résilier l'abonnement",
+        "card": "Carte",
+        "card_ending": "carte se terminant par {last}",
+        "card_number": "Numéro de carte",
+        "card_updated": "Carte mise à jour.",
+        "change_plan": "Changer de forfait",
+        "checkout": "Paiement",
+        "confirm_plan": "Confirmer le forfait",
+        "declined": "Votre carte a été refusée.",
+        "ends_at_period": "prend fin à la fin de la période",
+        "expiry": "Expiration",
+        "invoice": "Facture",
+        "invoice_open": "à payer",
+        "invoice_paid": "payée",
+        "invoices": "Factures",
+        "no_card": "aucune carte",
+        "no_subscription": "Aucun abonnement.",
+        "none_yet": "Aucune pour l'instant",
+        "per_month": "par mois",
+        "plan": "Forfait :",
+        "plan_changed": "Forfait changé.",
+        "plan_not_in_currency": "Ce forfait n'a pas de prix dans la devise de votre abonnement.",
+        "renewed": "Le prochain renouvellement a eu lieu.",
+        "return": "Revenir à AVA",
+        "status": "statut",
+        "status_active": "actif",
+        "status_canceled": "résilié",
+        "status_past_due": "paiement en retard",
+        "subscribe": "S'abonner",
+        "subscribe_to": "S'abonner à {name}",
+        "test_clock": "Horloge de test : lancer le prochain renouvellement",
+        "test_mode": "Mode test · bac à sable AVA",
+        "update_card": "Mettre à jour la carte",
+        "use_test_card": ("Utilisez une carte de test : 4242 4242 4242 4242 paie, 4000 0000 0000 0002 est refusée."),
+        "will_end": "Votre abonnement prendra fin à la fin de la période.",
+    },
+}
+
+
+def _language(locale: str | None) -> str:
+    """The pages' language for a Stripe ``locale`` ("fr", "fr-CA" -> fr; anything else -> en)."""
+    return "fr" if str(locale or "").lower().startswith("fr") else "en"
+
+
+def _word(lang: str, key: str, default: str = "") -> str:
+    return WORDS[lang].get(key) or WORDS["en"].get(key) or default
+
+
+def _money(minor: int, currency: str, lang: str) -> str:
+    """An amount in minor units as ``lang`` writes it: "29,00 €", "$29.00"."""
+    return format_currency(minor / 100, currency.upper(), locale=lang)
 
 
 # The hosted pages' own policy: their inline style, forms posting to this origin, no script, never framed.
@@ -670,8 +815,8 @@ def _html(page: str, status_code: int = 200) -> HTMLResponse:
     return HTMLResponse(page, status_code=status_code, headers={"Content-Security-Policy": PAGE_POLICY})
 
 
-def _page(title: str, body: str) -> str:
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+def _page(title: str, body: str, lang: str = "en") -> str:
+    return f"""<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{title} · Stripe sandbox</title>
 <style>
 body{{font-family:system-ui,sans-serif;background:#f6f9fc;margin:0;padding:24px;color:#1a1f36}}

@@ -28,7 +28,7 @@ from ava_app import routes
 from ava_app.db import on_commit, session_scope
 from ava_app.models import BillingSubscription, Call, MeterReport, StripeEvent, Tenant, as_utc, utcnow
 from ava_app.services.billing.billable import billable_minutes
-from ava_app.services.billing.plans import Plan, all_plans, plan_for, trial_period, trial_plan
+from ava_app.services.billing.plans import Plan, all_plans, billing_currency, plan_for, trial_period, trial_plan
 from ava_app.services.errors import Invalid, NotFound, ProviderUnavailable
 from ava_app.services.principal import Principal
 from ava_app.services.providers.stripe_billing import billing_offered, stripe_client
@@ -69,7 +69,8 @@ class BillingOut:
     grace_until: datetime | None
     after_grace: str  # the operator's policy: "messages_only" or "pause"
     has_customer: bool
-    plans: tuple[Plan, ...]
+    plans: tuple[Plan, ...]  # priced in ``currency``
+    currency: str  # what the business is billed in (ISO 4217)
 
 
 # --- reading --------------------------------------------------------------------------------------------------------
@@ -77,6 +78,17 @@ class BillingOut:
 
 def _row(session: Session, tenant_id: int) -> BillingSubscription | None:
     return session.exec(select(BillingSubscription).where(col(BillingSubscription.tenant_id) == tenant_id)).first()
+
+
+def subscribed_currency(session: Session, tenant_id: int) -> str | None:
+    """The currency of the business's live subscription (Stripe cannot change it); None without one."""
+    row = _row(session, tenant_id)
+    return row.currency if row is not None and row.status in PAYING | FAILED else None
+
+
+def tenant_currency(session: Session, tenant: Tenant) -> str:
+    """The currency ``tenant`` is billed in (``plans.billing_currency``)."""
+    return billing_currency(tenant, subscribed_currency(session, tenant.id or 0))
 
 
 def subscription_period(session: Session, tenant_id: int) -> tuple[datetime, datetime] | None:
@@ -97,6 +109,7 @@ def billing_overview(session: Session, *, principal: Principal) -> BillingOut:
         raise NotFound("This organisation does not exist.", code="tenant_not_found")
     row = _row(session, tenant_id)
     plan = plan_for(tenant.plan)
+    currency = tenant_currency(session, tenant)
     # Stripe's word while it has a live subscription, or one that ended (the business is back on the trial plan).
     if row is not None and (row.status in PAYING | FAILED or (row.status != "none" and plan.is_trial)):
         status = row.status
@@ -111,7 +124,8 @@ def billing_overview(session: Session, *, principal: Principal) -> BillingOut:
         grace_until=as_utc(row.grace_until) if row and row.grace_until else None,
         after_grace=get_settings().billing_after_grace,
         has_customer=row is not None,
-        plans=all_plans(),
+        plans=tuple(offered.in_currency(currency) for offered in all_plans()),
+        currency=currency,
     )
 
 
@@ -241,6 +255,7 @@ def checkout_url(session: Session, *, principal: Principal, plan_code: str, emai
     if tenant is None:
         raise NotFound("This organisation does not exist.", code="tenant_not_found")
     plan = _paid_plan(plan_code)
+    currency = tenant_currency(session, tenant)
     client = _client()
     public = get_settings().public_url
     row = _row(session, tenant_id)
@@ -272,6 +287,8 @@ def checkout_url(session: Session, *, principal: Principal, plan_code: str, emai
                 "customer": customer,
                 "client_reference_id": str(tenant_id),
                 "line_items": [{"price": price, "quantity": 1}],
+                # The plan's price has the business's currency among its currency options; Checkout charges in it.
+                "currency": currency.lower(),
                 "locale": _stripe_locale(tenant),
                 "metadata": {"ava_tenant_id": str(tenant_id), "plan": plan.code},
                 "subscription_data": {"metadata": {"ava_tenant_id": str(tenant_id)}},
@@ -400,6 +417,7 @@ def sync_subscription(session: Session, *, row: BillingSubscription, subscriptio
     row.stripe_subscription_id = subscription["id"]
     row.status = status
     row.plan_code = lookup
+    row.currency = str(subscription.get("currency") or item["price"].get("currency") or "").upper() or None
     row.current_period_start = _stamp(item.get("current_period_start") or subscription.get("current_period_start"))
     row.current_period_end = _stamp(item.get("current_period_end") or subscription.get("current_period_end"))
     row.cancel_at_period_end = bool(subscription.get("cancel_at_period_end"))

@@ -7,8 +7,9 @@ Minutes are counted in SQL with the rule of ``billing.billable`` (``billable_min
 A **lead** is a billed call on which AVA took a message or flagged a follow-up for the owner (``Call.action_needed``),
 or booked an appointment (a live ``Booking`` made on the call). The Usage page says so.
 
-Money: the plan's price and extra minutes are in the plan's currency (minor units). Provider costs (what Vapi bills,
-in US dollars) are for the platform's operators only: ``platform_margins``.
+Money: the plan's price and extra minutes are in the currency the business is billed in (minor units;
+``plans.billing_currency``). Provider costs (what Vapi bills, in US dollars) are for the platform's operators only:
+``platform_margins``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from ava_app import routes
 from ava_app.db import session_scope
 from ava_app.models import BillingSubscription, Booking, Call, Tenant, UsageAlert, as_utc, utcnow
 from ava_app.services import regional
-from ava_app.services.billing import billable
+from ava_app.services.billing import billable, subscriptions
 from ava_app.services.billing.period import BillingPeriod, current_period, period_for
 from ava_app.services.billing.plans import Plan, tenant_plan
 from ava_app.services.errors import NotFound
@@ -218,7 +219,7 @@ def tenant_usage(
     if tenant is None:
         raise NotFound("Organisation not found.")
     moment = as_utc(now or utcnow())
-    plan = tenant_plan(tenant)
+    plan = tenant_plan(tenant, subscriptions.subscribed_currency(session, tenant_id))
     period = (
         period_for(tenant, now=moment, subscription=subscription)
         if subscription is not None
