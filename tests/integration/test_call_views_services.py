@@ -5,7 +5,6 @@ and the dashboard tells test calls from no calls at all."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
-from decimal import Decimal
 
 import pytest
 from sqlmodel import select
