@@ -72,6 +72,8 @@ class Tenant(SQLModel, table=True):
     retain_recordings_days: int | None = None
     retain_transcripts_days: int | None = None
     retain_payloads_days: int = Field(default=30, sa_column_kwargs={"server_default": text("30")})
+    # Days a call deleted by hand stays restorable (``DeletedCall``) before it is purged everywhere.
+    deleted_calls_grace_days: int = Field(default=7, sa_column_kwargs={"server_default": text("7")})
     # Junk calls (``services.call_blocking``): refuse callers whose number is withheld, as the owner chose.
     block_withheld: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     # Set when an admin asked to delete the organisation: it is deleted then (``services.organisation_deletion``).
@@ -984,3 +986,50 @@ class UsageAlert(SQLModel, table=True):
     threshold: int
     minutes_used: int
     created_at: datetime = Field(default_factory=utcnow)
+
+
+# --- data rights ----------------------------------------------------------------------------------------------
+
+DATA_EXPORT_KINDS = ("caller", "organisation")
+DATA_EXPORT_STATUSES = ("queued", "running", "ready", "failed")
+
+
+class DataExport(SQLModel, table=True):
+    """A ZIP of a caller's or the whole organisation's data, built by a job (``services.data_exports``).
+
+    ``done``/``total`` are the job's progress (the page shows it); ``file_key`` names the ZIP in AVA's private
+    export folder once ``ready``; it is deleted at ``expires_at``, and the download link expires with it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True, ondelete="CASCADE")
+    requested_by: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    kind: str = Field(max_length=20)
+    # The phone number or email of a caller export (None for the organisation's).
+    subject: str | None = Field(default=None, max_length=320)
+    status: str = Field(default="queued", max_length=10)
+    done: int = 0
+    total: int = 0
+    file_key: str | None = Field(default=None, max_length=200)
+    size_bytes: int | None = Field(default=None, sa_type=BigInteger)
+    error: str | None = Field(default=None, max_length=300)
+    created_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    expires_at: datetime | None = None
+
+
+class DeletedCall(SQLModel, table=True):
+    """A call an owner deleted, kept restorable for the business's ``deleted_calls_grace_days`` (``services.trash``).
+
+    ``snapshot`` holds the call's row, its conversation lines and its recording row as they were; the call itself is
+    gone from ``call`` (and from every list, count and chart). At ``purge_after`` the nightly job deletes the
+    snapshot, AVA's copy of the recording and the call at the provider."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True, ondelete="CASCADE")
+    call_id: int = Field(index=True)  # the call's id, kept for a restore
+    provider_call_id: str = Field(max_length=255)
+    deleted_by: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    deleted_at: datetime = Field(default_factory=utcnow)
+    purge_after: datetime = Field(index=True)
+    snapshot: dict | None = _json()
+
