@@ -1032,4 +1032,3 @@ class DeletedCall(SQLModel, table=True):
     deleted_at: datetime = Field(default_factory=utcnow)
     purge_after: datetime = Field(index=True)
     snapshot: dict | None = _json()
-

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
 from ava_app import routes
-from ava_app.models import Call, Outbox, PhoneNumber, SmsOptOut, Tenant
+from ava_app.models import Assistant, Call, Outbox, PhoneNumber, SmsOptOut, Tenant
 from ava_app.services.providers.sandbox_keys import SANDBOX_ACCOUNT_SID
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.members import PASSWORD, log_in, make_business, make_member
@@ -56,7 +56,13 @@ def number_in_vapi(db: Session, tenant: Tenant, *, timeout: float = 150) -> Phon
         number = db.exec(select(PhoneNumber).where(PhoneNumber.tenant_id == tenant.id)).one()
         if number.provider_number_id:
             return number
-        assert time.monotonic() < deadline, f"the number never reached Vapi: {number.sync_error}"
+        if time.monotonic() >= deadline:
+            # Which assistant the import named, and where it came from (a test's own business starts with none).
+            assistants = [
+                (row.id, row.provider_assistant_id, row.name, row.created_at)
+                for row in db.exec(select(Assistant).where(Assistant.tenant_id == tenant.id)).all()
+            ]
+            raise AssertionError(f"the number never reached Vapi: {number.sync_error}; assistants: {assistants}")
         time.sleep(0.5)
 
 
