@@ -137,6 +137,29 @@ def test_existing_contact_is_updated_not_duplicated(db, org, emulator):
     assert len({row.contact_id for row in _rows(db)}) == 1
 
 
+def test_a_caller_on_a_new_number_is_found_by_the_email_they_gave(db, org, emulator):
+    tenant, _ = org
+    token, _ = _connected(db, org, emulator)
+    first = _summarised_call(db, tenant, data_fields={"caller_name": "Léa Martin", "caller_email": "lea@example.fr"})
+    # The same caller from their office line: no contact has that phone, the email finds her.
+    second = _summarised_call(db, tenant, caller_number="+33140000001", data_fields={"email": "lea@example.fr"})
+
+    crm_sync.sync_call(db, call_id=first.id)
+    crm_sync.sync_call(db, call_id=second.id)
+
+    [contact] = emulator.records("contacts")
+    assert contact["properties"]["email"] == "lea@example.fr"
+    assert contact["properties"]["phone"] == "+33140000001"  # what AVA learnt last
+    assert len({row.contact_id for row in _rows(db)}) == 1
+    official = HubSpot(access_token=token, host=emulator.base_url)
+    found = official.crm.contacts.search_api.do_search(
+        public_object_search_request=PublicObjectSearchRequest(
+            filter_groups=[{"filters": [{"propertyName": "email", "operator": "EQ", "value": "lea@example.fr"}]}]
+        )
+    )
+    assert found.total == 1 and found.results[0].properties["firstname"] == "Léa"
+
+
 def test_retried_job_creates_one_engagement(db, org, emulator, jobs):
     tenant, _ = org
     _connected(db, org, emulator)

@@ -158,6 +158,28 @@ def test_retry_schedule_on_500_timeout_and_429(db, org, receiver, jobs):
     assert len({request.headers["webhook-id"] for request in target.requests}) == 1
 
 
+@pytest.mark.parametrize("status", [400, 401, 404, 422])
+def test_a_4xx_other_than_410_is_retried_on_the_schedule(db, org, receiver, jobs, status):
+    # A receiver refusing one body today (a deploy half done, a key being rotated) may take it tomorrow: only 410
+    # says "never again". Standard Webhooks senders retry every other non-2xx answer.
+    tenant, admin = org
+    target = receiver(status, 200)
+    created = _endpoint(db, admin)
+    webhooks_out.emit(db, tenant_id=tenant.id, event_type="call.ended", data={"call_id": 1})
+    db.commit()
+    [delivery] = _deliveries(db, created.endpoint.id)
+    assert (delivery.status, delivery.attempt_count) == ("pending", 1)
+    assert delivery.attempts[0]["status_code"] == status
+    wait = (webhooks_out.as_utc(delivery.next_attempt_at) - utcnow()).total_seconds()
+    assert 0 < wait <= webhooks_out.RETRY_SCHEDULE[1] + 1
+    clock = utcnow() + timedelta(seconds=webhooks_out.RETRY_SCHEDULE[1] + 1)
+    webhooks_out.deliver_due(db, endpoint_id=created.endpoint.id, now=lambda: clock)
+    [delivery] = _deliveries(db, created.endpoint.id)
+    assert (delivery.status, delivery.attempt_count) == ("succeeded", 2)
+    assert db.get(WebhookEndpoint, created.endpoint.id).enabled
+    assert len(target.requests) == 2
+
+
 def test_failed_after_the_whole_schedule_then_the_next_event_goes(db, org, receiver, jobs):
     tenant, admin = org
     target = receiver(*([503] * len(webhooks_out.RETRY_SCHEDULE)))
