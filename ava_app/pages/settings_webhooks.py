@@ -187,7 +187,20 @@ def delivery_row(delivery: rx.Var) -> rx.Component:
             rx.code(delivery["event"], size="1"),
             rx.text(delivery["time"], size="1", color_scheme="gray"),
             rx.text("HTTP ", delivery["code"], size="1"),
-            rx.text(t("webhooks.attempts"), " ", delivery["attempts"], size="1"),
+            rx.button(
+                t("webhooks.attempts"),
+                " ",
+                delivery["attempts"],
+                rx.cond(
+                    WebhooksState.open_attempts.contains(delivery["id"]),
+                    rx.icon("chevron-up", size=14),
+                    rx.icon("chevron-down", size=14),
+                ),
+                size="1",
+                variant="ghost",
+                aria_expanded=rx.cond(WebhooksState.open_attempts.contains(delivery["id"]), "true", "false"),
+                on_click=WebhooksState.toggle_attempts(delivery["id"]),
+            ),
             rx.text(delivery["latency"], size="1"),
             rx.cond(
                 delivery["next"] != "",
@@ -215,8 +228,48 @@ def delivery_row(delivery: rx.Var) -> rx.Component:
                 style={"wordBreak": "break-all", "fontFamily": "var(--code-font-family)"},
             ),
         ),
+        rx.cond(
+            WebhooksState.open_attempts.contains(delivery["id"]),
+            rx.vstack(
+                rx.foreach(
+                    WebhooksState.attempt_rows,
+                    lambda attempt: rx.cond(attempt["delivery"] == delivery["id"], attempt_row(attempt)),
+                ),
+                spacing="1",
+                width="100%",
+                class_name="webhook-attempts",
+                padding_left="12px",
+                border_left=f"2px solid {rx.color('gray', 5)}",
+                margin_top="6px",
+            ),
+        ),
         padding_y="8px",
         border_top=f"1px solid {rx.color('gray', 5)}",
+        width="100%",
+    )
+
+
+def attempt_row(attempt: rx.Var) -> rx.Component:
+    """One try at delivering: its number, when, the answer's status (or the error), latency and what came back."""
+    return rx.box(
+        rx.flex(
+            rx.text("#", attempt["number"], size="1", weight="medium"),
+            rx.text(attempt["time"], size="1", color_scheme="gray"),
+            rx.badge(attempt["code"], color_scheme=rx.cond(attempt["ok"] != "", "green", "red"), size="1"),
+            rx.text(attempt["latency"], size="1"),
+            gap="8px",
+            wrap="wrap",
+            align="center",
+        ),
+        rx.cond(
+            attempt["response"] != "",
+            rx.text(
+                attempt["response"],
+                size="1",
+                color_scheme="gray",
+                style={"wordBreak": "break-all", "fontFamily": "var(--code-font-family)"},
+            ),
+        ),
         width="100%",
     )
 

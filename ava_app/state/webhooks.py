@@ -6,6 +6,8 @@ Members read; admins add, rotate, turn on/off, delete, send a test event and res
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import reflex as rx
 
 from ava_app.i18n import translate
@@ -31,6 +33,9 @@ class WebhooksState(AuthState):
     confirm_delete_id: str = ""
     log_endpoint_id: str = ""
     deliveries: list[dict[str, str]] = []
+    # Every attempt of the listed deliveries (each names its delivery), and the deliveries whose attempts are open.
+    attempt_rows: list[dict[str, str]] = []
+    open_attempts: list[str] = []
 
     @rx.event
     def open_webhooks(self):
@@ -160,7 +165,14 @@ class WebhooksState(AuthState):
 
     @rx.event
     def hide_log(self):
-        self.log_endpoint_id, self.deliveries = "", []
+        self.log_endpoint_id, self.deliveries, self.attempt_rows, self.open_attempts = "", [], [], []
+
+    @rx.event
+    def toggle_attempts(self, delivery_id: str):
+        """Show or hide one delivery's attempts (already loaded with the log)."""
+        key = str(delivery_id)
+        opened = [item for item in self.open_attempts if item != key]
+        self.open_attempts = opened if len(opened) < len(self.open_attempts) else [*opened, key]
 
     @rx.event
     def resend(self, delivery_id: str):
@@ -177,10 +189,13 @@ class WebhooksState(AuthState):
     def _load_log(self, endpoint_id: str):
         call = self._call(lambda s, p: webhooks_out.list_deliveries(s, principal=p, endpoint_id=_id(endpoint_id)))
         if call.refused:
-            self.log_endpoint_id, self.deliveries = "", []
+            self.log_endpoint_id, self.deliveries, self.attempt_rows = "", [], []
             return call.event
+        if endpoint_id != self.log_endpoint_id:
+            self.open_attempts = []
         self.log_endpoint_id = endpoint_id
         self.deliveries = [self._delivery_row(delivery) for delivery in call.value]
+        self.attempt_rows = [row for delivery in call.value for row in self._attempt_rows(delivery)]
         return None
 
     def _endpoint_row(self, endpoint: webhooks_out.EndpointOut) -> dict[str, str]:
@@ -227,6 +242,35 @@ class WebhooksState(AuthState):
             "latency": f"{delivery.last_latency_ms} ms" if delivery.last_latency_ms is not None else "—",
             "response": str(last.get("error") or last.get("response") or "")[: webhooks_out.RESPONSE_EXCERPT_CHARS],
         }
+
+    def _attempt_rows(self, delivery: webhooks_out.DeliveryOut) -> list[dict[str, str]]:
+        """Each attempt: when, the HTTP status or the error, how long it took, and what the receiver answered."""
+        rows = []
+        for number, attempt in enumerate(delivery.attempts or [], start=1):
+            at = _parsed(attempt.get("at"))
+            code = attempt.get("status_code")
+            latency = attempt.get("latency_ms")
+            rows.append(
+                {
+                    "delivery": str(delivery.id),
+                    "number": str(number),
+                    "time": self._local_time(at) if at else "—",
+                    "code": f"HTTP {code}" if code else "—",
+                    "ok": "yes" if isinstance(code, int) and 200 <= code < 300 else "",
+                    "latency": f"{latency} ms" if latency is not None else "—",
+                    "response": str(attempt.get("error") or attempt.get("response") or "")[
+                        : webhooks_out.RESPONSE_EXCERPT_CHARS
+                    ],
+                }
+            )
+        return rows
+
+
+def _parsed(value: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 def _id(value: str | int) -> int:

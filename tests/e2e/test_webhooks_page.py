@@ -6,6 +6,7 @@ Then a call's report produces ``call.summarized``. Every request is verified wit
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -100,6 +101,14 @@ def test_an_admin_adds_an_endpoint_and_it_gets_signed_events(live_server: str, p
     expect(page.get_by_text("Delivered")).to_be_visible()
     expect(page.get_by_text("Attempts: 3")).to_be_visible()
     expect(page.get_by_text("thanks")).to_be_visible()
+    # Each attempt on its own line: when, its answer, how long it took, what the receiver said.
+    page.get_by_role("button", name="Attempts: 3").click()
+    attempts = page.locator(".webhook-attempts")
+    expect(attempts.get_by_text("HTTP 500")).to_have_count(2)
+    expect(attempts.get_by_text("HTTP 200")).to_have_count(1)
+    expect(attempts.get_by_text("not yet")).to_have_count(2)
+    expect(attempts.get_by_text(re.compile(r"^\d+ ms$"))).to_have_count(3)
+    page.screenshot(path=str(ARTIFACTS / "webhooks-attempts.png"), full_page=True)
     page.screenshot(path=str(ARTIFACTS / "webhooks-delivery-log.png"), full_page=True)
 
     # A call's report: once its summary is written, call.summarized reaches the receiver, signed.
