@@ -340,6 +340,14 @@ class Call(SQLModel, table=True):
         Index(
             "ix_call_tenant_assistant_when", "tenant_id", "assistant_id", text("coalesce(started_at, created_at)"), "id"
         ),
+        # The few calls marked spam, by caller: text-back skips a robocall's number (``services.text_back``).
+        Index(
+            "ix_call_tenant_spam_caller",
+            "tenant_id",
+            "caller_number",
+            sqlite_where=text("spam = 1"),
+            postgresql_where=text("spam"),
+        ),
         Index(
             "ix_call_tenant_action_done",
             "tenant_id",

@@ -1,4 +1,4 @@
-"""billing currency: the subscription's currency; the calls list no longer sorts by provider cost
+"""billing currency: the subscription's currency; no sort by provider cost; spam calls by caller
 
 Revision ID: 0038
 Revises: 0037
@@ -23,9 +23,18 @@ def upgrade() -> None:
     # What providers charge AVA is not the owner's cost: nothing sorts calls by it any more, and an index every call
     # write keeps up to date for no reader is only cost.
     op.drop_index("ix_call_tenant_cost", table_name="call")
+    # Text-back skips a caller with an earlier call marked spam: a partial index over the few spam calls.
+    op.create_index(
+        "ix_call_tenant_spam_caller",
+        "call",
+        ["tenant_id", "caller_number"],
+        sqlite_where=sa.text("spam = 1"),
+        postgresql_where=sa.text("spam"),
+    )
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    op.drop_index("ix_call_tenant_spam_caller", table_name="call")
     op.create_index("ix_call_tenant_cost", "call", ["tenant_id", sa.text("coalesce(cost, 0)"), "id"])
     op.drop_column("billingsubscription", "currency")

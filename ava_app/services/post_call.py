@@ -104,12 +104,16 @@ def process_call(session: Session, *, call_id: int, final_attempt: bool = True) 
         return None
     # Touched at each attempt, so the sweep can tell a job that is alive (or waiting to retry) from a lost one.
     _set(session, call_id, updated_at=utcnow())
-    if call.summary_status == "pending":
-        # Once per call (the first attempt), before the summary: a missed caller hears back within seconds.
+    if call.summary_status == "pending" and call.outcome == "missed":
+        # Once per call (the first attempt), before the summary: a missed caller hears back within seconds. There was
+        # no conversation for the summary to judge anyway.
         text_back_after_call(session, call=call)
     if call.summary_status == "pending":
         _summarise(session, call=call, final_attempt=final_attempt)
         session.refresh(call)
+        if call.summary_status in ("done", "failed") and call.outcome != "missed":
+            # After hours: once the summary said whether it was a sales pitch or a robocall (never texted back).
+            text_back_after_call(session, call=call)
         if call.summary_status == "done":
             webhooks_out.emit_call(session, tenant_id=call.tenant_id, call_id=call_id, event_type="call.summarized")
             crm_sync.queue_call_sync(session, tenant_id=call.tenant_id, call_id=call_id)

@@ -6,9 +6,11 @@ caller knows someone will get back to them). The text goes through the SMS outbo
 replied STOP is never texted, the business's own number sends it.
 
 Never texted: test calls, withheld or unreadable numbers, numbers that are not someone's phone (premium-rate,
-toll-free, shared-cost, voicemail access and the like: ``phonenumbers`` says what a number is), and a caller already
-texted back that day (one text per caller per local day, by the outbox's dedupe key). A text whose business name or
-number is missing is not sent at all.
+toll-free, shared-cost, voicemail access and the like: ``phonenumbers`` says what a number is), a call marked spam and
+a caller with an earlier call marked spam at this business (a robocall's number), and a caller already texted back
+that day (one text per caller per local day, by the outbox's dedupe key). A text whose business name or number is
+missing is not sent at all. A missed call is texted before its summary (within seconds); an after-hours call that
+was answered waits for its summary, which says whether it was spam.
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ def _text_back(session: Session, *, call: Call) -> str | None:
     if call.call_type == "test" or call.direction != "inbound" or not call.outcome:
         return None
     caller = _textable(call.caller_number, tenant.country)
-    if caller is None:
+    if caller is None or call.spam or _spam_caller(session, tenant_id=tenant.id or 0, number=call.caller_number):
         return None
     line = _line(session, call=call)
     if line is None or not tenant.name.strip():
@@ -119,6 +121,16 @@ def _text_back(session: Session, *, call: Call) -> str | None:
     day = regional.to_local(when, tenant.timezone).date().isoformat()
     enqueue("queue_text", tenant.id, caller, body, f"text-back:{tenant.id}:{caller}:{day}", "text_back", call.id)
     return body
+
+
+def _spam_caller(session: Session, *, tenant_id: int, number: str | None) -> bool:
+    """Whether an earlier call from ``number`` at this business was marked spam (by its summary or the owner)."""
+    found = session.exec(
+        select(col(Call.id))
+        .where(col(Call.tenant_id) == tenant_id, col(Call.caller_number) == number, col(Call.spam) == True)  # noqa: E712 (SQL, not Python)
+        .limit(1)
+    ).first()
+    return found is not None
 
 
 def _textable(number: str | None, country: str | None) -> str | None:

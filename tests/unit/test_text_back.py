@@ -81,6 +81,7 @@ def test_the_text_speaks_the_calls_language(db, dental, emulator):
         {"caller_number": "+18005550199"},  # toll-free: not someone's phone
         {"caller_number": "+19005550123"},  # premium-rate
         {"call_type": "test"},  # the owner's own test call
+        {"spam": True, "spam_source": "owner"},  # marked spam
     ],
 )
 def test_no_text_when_a_rule_says_no(db, dental, emulator, fields):
@@ -110,6 +111,33 @@ def test_after_hours_text_back_follows_the_lines_hours(db, dental, emulator):
     said = text_back.text_back_after_call(db, call=ended(db, tenant, line, outcome="voicemail", at=CLOSED_TIME))
     assert said is not None and said.startswith("Thanks for calling Bright Smile Dental. We are closed right now;")
     assert texts_to(emulator) == [said]
+
+
+def test_a_number_that_called_with_spam_before_is_never_texted(db, dental, emulator):
+    tenant, _assistant, line = dental
+    ended(db, tenant, line, outcome="answered", spam=True, spam_source="summary", at=OPEN_TIME - timedelta(days=3))
+    assert text_back.text_back_after_call(db, call=ended(db, tenant, line)) is None
+    # Another caller's missed call is texted as usual.
+    assert text_back.text_back_after_call(db, call=ended(db, tenant, line, caller_number="+16505550111"))
+
+
+def test_after_hours_a_robocall_is_judged_by_its_summary_before_any_text(db, dental, emulator):
+    tenant, _assistant, line = dental
+    tenant.text_back_missed, tenant.text_back_after_hours = False, True
+    db.add(tenant)
+    db.commit()
+    pitch = "AI: Hello, you reached Bright Smile Dental.\nUser: This is a recorded message about your Google listing."
+    robocall = ended(db, tenant, line, outcome="answered", at=CLOSED_TIME, duration=20, transcript=pitch)
+    post_call.process_call(db, call_id=robocall.id)
+    db.refresh(robocall)
+    assert robocall.spam and robocall.summary_status == "done"
+    assert texts_to(emulator) == []
+    # A real caller after hours, the same night: the text follows the summary.
+    asking = "AI: Hello, you reached Bright Smile Dental.\nUser: Hi, can I move my cleaning to next week?"
+    real = ended(db, tenant, line, outcome="answered", at=CLOSED_TIME, caller_number="+16505550111", transcript=asking)
+    post_call.process_call(db, call_id=real.id)
+    (text,) = texts_to(emulator, "+16505550111")
+    assert text.startswith("Thanks for calling Bright Smile Dental. We are closed right now;")
 
 
 def test_only_admins_turn_it_on_and_the_change_is_audited(db, dental):
