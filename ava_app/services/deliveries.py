@@ -7,9 +7,11 @@ message or reminder, a notice to the admins, a webhook event), to whom, its stat
 Account emails (sign-in links, invitations, password notices) are a person's own and never listed.
 
 Members read the log (the business's own rows only); admins retry a failed email or text, or resend a webhook
-delivery (``webhooks_out.resend_delivery``: the same message id, so a receiver keeps one copy), or sync a call to the
-CRM again (its job looks up what an earlier attempt made before creating anything). A retried email whose
-one-time link (the summary's "block this caller") was dropped when it failed goes out with that link dead.
+delivery (``webhooks_out.resend_delivery``: the same message id, so a receiver keeps one copy), or sync a call or a
+booking to the CRM again (its job looks up what an earlier attempt made before creating anything). A call or booking
+held by a CRM connection that broke (its token was revoked) reads "failed" with the reason: reconnecting sends it.
+A retried email whose one-time link (the summary's "block this caller") was dropped when it failed goes out with that
+link dead.
 
 The sources are read newest first through ``(tenant_id, id)`` indexes, each limited to one page, and merged by
 time; ``before`` (the oldest time shown) pages further back.
@@ -25,8 +27,10 @@ from sqlmodel import Session, col, select
 
 from ava_app.db import on_commit
 from ava_app.models import (
+    Booking,
     Call,
     CrmConnection,
+    CrmSyncedBooking,
     CrmSyncedCall,
     Outbox,
     WebhookDelivery,
@@ -48,6 +52,8 @@ OUTBOX_STATUS = {"queued": "waiting", "sent": "sent", "failed": "failed"}
 WEBHOOK_STATUS = {"pending": "waiting", "succeeded": "sent", "failed": "failed"}
 CRM_STATUS = {"pending": "waiting", "synced": "sent", "failed": "failed"}
 CRM_NAMES = {"hubspot": "HubSpot"}
+# What a CRM row's ``last_error`` holds when the connection broke under it: it waits for a reconnect.
+CONNECTION_BROKEN = "connection_broken"
 HIDDEN_PURPOSES = ("account",)
 RECENT_FAILURES = timedelta(days=7)
 
@@ -130,11 +136,20 @@ def recent_failures(session: Session, *, principal: Principal, now: datetime | N
         .select_from(CrmSyncedCall)
         .where(
             col(CrmSyncedCall.tenant_id) == tenant_id,
-            col(CrmSyncedCall.status) == "failed",
+            (col(CrmSyncedCall.status) == "failed") | (col(CrmSyncedCall.last_error) == CONNECTION_BROKEN),
             col(CrmSyncedCall.created_at) >= since,
         )
     ).one()
-    return int(emails_and_texts) + int(webhooks) + int(crm)
+    meetings = session.exec(
+        select(func.count())
+        .select_from(CrmSyncedBooking)
+        .where(
+            col(CrmSyncedBooking.tenant_id) == tenant_id,
+            col(CrmSyncedBooking.last_error).is_not(None),
+            col(CrmSyncedBooking.updated_at) >= since,
+        )
+    ).one()
+    return int(emails_and_texts) + int(webhooks) + int(crm) + int(meetings)
 
 
 def retry(session: Session, *, principal: Principal, ref: str) -> DeliveryRow:
@@ -149,6 +164,8 @@ def retry(session: Session, *, principal: Principal, ref: str) -> DeliveryRow:
         return _webhook_row(delivery, _endpoint_labels(session, [delivery.endpoint_id]))
     if source == "crm":
         return _retry_crm(session, tenant_id=tenant_id, row_id=row_id)
+    if source == "crm-booking":
+        return _retry_crm_booking(session, tenant_id=tenant_id, row_id=row_id)
     message = session.get(Outbox, row_id) if source == "outbox" else None
     if message is None or message.tenant_id != tenant_id or message.purpose in HIDDEN_PURPOSES:
         raise NotFound("This message does not exist.", code="delivery_not_found")
@@ -275,6 +292,23 @@ def _retry_crm(session: Session, *, tenant_id: int, row_id: int) -> DeliveryRow:
     return _crm_row(synced, _crm_labels(session, [synced.connection_id]))
 
 
+def _retry_crm_booking(session: Session, *, tenant_id: int, row_id: int) -> DeliveryRow:
+    """Write a booking to the CRM again (its meeting is looked up before one is made)."""
+    synced = session.get(CrmSyncedBooking, row_id)
+    if synced is None or synced.tenant_id != tenant_id:
+        raise NotFound("This message does not exist.", code="delivery_not_found")
+    if _booking_status(synced) != "failed" or synced.last_error == CONNECTION_BROKEN:
+        raise Invalid("Only a message that failed can be sent again.", code="delivery_not_failed")
+    synced.last_error, synced.updated_at = None, utcnow()
+    session.add(synced)
+    booking_id = synced.booking_id
+    on_commit(session, lambda: enqueue("sync_booking_to_crm", booking_id))
+    session.commit()
+    session.refresh(synced)
+    calls = _booking_calls(session, [synced.booking_id])
+    return _crm_booking_row(synced, _crm_labels(session, [synced.connection_id]), calls)
+
+
 def _crm_rows(
     session: Session, *, tenant_id: int, status: str, call_id: int | None, before: datetime | None, limit: int
 ) -> list[DeliveryRow]:
@@ -282,15 +316,73 @@ def _crm_rows(
         query = select(CrmSyncedCall).where(col(CrmSyncedCall.call_id) == call_id)
     else:
         query = select(CrmSyncedCall).where(col(CrmSyncedCall.tenant_id) == tenant_id)
-    if status:
-        query = query.where(
-            col(CrmSyncedCall.status).in_([key for key, value in CRM_STATUS.items() if value == status])
-        )
+    broken = col(CrmSyncedCall.last_error) == CONNECTION_BROKEN
+    if status == "failed":
+        query = query.where((col(CrmSyncedCall.status) == "failed") | broken)
+    elif status == "waiting":
+        query = query.where(col(CrmSyncedCall.status) == "pending", ~broken)
+    elif status:
+        query = query.where(col(CrmSyncedCall.status) == "synced")
     if before is not None:
         query = query.where(col(CrmSyncedCall.created_at) < before)
     rows = session.exec(query.order_by(col(CrmSyncedCall.id).desc()).limit(limit)).all()
-    labels = _crm_labels(session, list({row.connection_id for row in rows}))
-    return [_crm_row(row, labels) for row in rows]
+    meetings = _crm_booking_rows(
+        session, tenant_id=tenant_id, status=status, call_id=call_id, before=before, limit=limit
+    )
+    labels = _crm_labels(session, list({row.connection_id for row in rows} | {row.connection_id for row in meetings}))
+    calls = _booking_calls(session, [row.booking_id for row in meetings])
+    return [_crm_row(row, labels) for row in rows] + [_crm_booking_row(row, labels, calls) for row in meetings]
+
+
+def _crm_booking_rows(
+    session: Session, *, tenant_id: int, status: str, call_id: int | None, before: datetime | None, limit: int
+) -> list[CrmSyncedBooking]:
+    """Bookings written to the CRM as meetings: their status is read from what the row holds."""
+    query = select(CrmSyncedBooking).where(col(CrmSyncedBooking.tenant_id) == tenant_id)
+    if call_id is not None:
+        booked = select(col(Booking.id)).where(col(Booking.tenant_id) == tenant_id, col(Booking.call_id) == call_id)
+        query = query.where(col(CrmSyncedBooking.booking_id).in_(booked))
+    if status == "failed":
+        query = query.where(col(CrmSyncedBooking.last_error).is_not(None))
+    elif status == "waiting":
+        query = query.where(col(CrmSyncedBooking.last_error).is_(None), col(CrmSyncedBooking.meeting_id).is_(None))
+    elif status:
+        query = query.where(col(CrmSyncedBooking.last_error).is_(None), col(CrmSyncedBooking.meeting_id).is_not(None))
+    if before is not None:
+        query = query.where(col(CrmSyncedBooking.created_at) < before)
+    return list(session.exec(query.order_by(col(CrmSyncedBooking.id).desc()).limit(limit)).all())
+
+
+def _booking_calls(session: Session, booking_ids: list[int]) -> dict[int, int | None]:
+    if not booking_ids:
+        return {}
+    found = session.exec(select(col(Booking.id), col(Booking.call_id)).where(col(Booking.id).in_(booking_ids))).all()
+    return {booking_id: call_id for booking_id, call_id in found}
+
+
+def _booking_status(row: CrmSyncedBooking) -> str:
+    if row.last_error:
+        return "failed"
+    return "sent" if row.meeting_id else "waiting"
+
+
+def _crm_booking_row(row: CrmSyncedBooking, labels: dict[int, str], calls: dict[int, int | None]) -> DeliveryRow:
+    status = _booking_status(row)
+    return DeliveryRow(
+        ref=f"crm-booking:{row.id}",
+        channel="crm",
+        purpose="crm_booking",
+        to=labels.get(row.connection_id, ""),
+        subject="",
+        status=status,
+        attempts=row.attempts,
+        last_error=(row.last_error or "")[:ERROR_CHARS],
+        next_attempt_at=None,
+        created_at=as_utc(row.created_at),
+        call_id=calls.get(row.booking_id),
+        # A broken connection is mended by reconnecting (which writes what waited), not by sending again.
+        can_retry=status == "failed" and row.last_error != CONNECTION_BROKEN,
+    )
 
 
 def _crm_labels(session: Session, connection_ids: list[int]) -> dict[int, str]:
@@ -304,7 +396,8 @@ def _crm_labels(session: Session, connection_ids: list[int]) -> dict[int, str]:
 
 
 def _crm_row(row: CrmSyncedCall, labels: dict[int, str]) -> DeliveryRow:
-    status = CRM_STATUS.get(row.status, "waiting")
+    broken = row.status == "pending" and row.last_error == CONNECTION_BROKEN
+    status = "failed" if broken else CRM_STATUS.get(row.status, "waiting")
     return DeliveryRow(
         ref=f"crm:{row.id}",
         channel="crm",
@@ -317,7 +410,8 @@ def _crm_row(row: CrmSyncedCall, labels: dict[int, str]) -> DeliveryRow:
         next_attempt_at=None,
         created_at=as_utc(row.created_at),
         call_id=row.call_id,
-        can_retry=status == "failed",
+        # A broken connection is mended by reconnecting (which sends what waited), not by sending again.
+        can_retry=status == "failed" and not broken,
     )
 
 

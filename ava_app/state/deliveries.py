@@ -16,6 +16,7 @@ from ava_app.services import deliveries, phones
 from ava_app.state.auth import AuthState
 
 STATUS_COLORS = {"sent": "green", "waiting": "amber", "failed": "red"}
+CRM_ERROR_CODES = frozenset({"connection_broken", "rate_limited", "crm_unavailable"})
 
 
 class DeliveriesState(AuthState):
@@ -134,7 +135,10 @@ def delivery_view(
         "status": translate(f"deliveries.status.{row.status}", lang),
         "color": STATUS_COLORS.get(row.status, "gray"),
         "attempts": translate("deliveries.attempts", lang, count=row.attempts),
-        "error": row.last_error,
+        # AVA's own codes for why a CRM write waits or failed, in words; a provider's message as it came.
+        "error": translate(f"deliveries.error.{row.last_error}", lang)
+        if row.last_error in CRM_ERROR_CODES
+        else row.last_error,
         "next": translate("deliveries.next", lang, when=local_time(row.next_attempt_at)) if row.next_attempt_at else "",
         "call": str(row.call_id or ""),
         "retry": translate("deliveries.resend" if webhook else "deliveries.retry", lang) if row.can_retry else "",

@@ -10,7 +10,17 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from ava_app.models import CrmConnection, CrmSyncedCall, Outbox, WebhookDelivery, utcnow
+from ava_app.models import (
+    Booking,
+    BookingService,
+    BookingStaff,
+    CrmConnection,
+    CrmSyncedBooking,
+    CrmSyncedCall,
+    Outbox,
+    WebhookDelivery,
+    utcnow,
+)
 from ava_app.services import deliveries, post_call, retention, webhooks_out
 from ava_app.services.errors import Forbidden, Invalid, NotFound
 from ava_app.services.messaging import account_emails
@@ -198,3 +208,92 @@ def test_a_failed_crm_sync_is_listed_and_queued_again_by_an_admin(db, bakery, jo
     assert queued == [("sync_call_to_crm", call.id)]
     with pytest.raises(Invalid):
         deliveries.retry(db, principal=admin, ref=row.ref)
+
+
+def _hubspot(db, tenant, *, status: str = "connected") -> CrmConnection:
+    connection = CrmConnection(
+        tenant_id=tenant.id, provider="hubspot", auth_kind="token", account="Portal 4411", access_token_encrypted="x",
+        status=status,
+    )  # fmt: skip
+    db.add(connection)
+    db.commit()
+    return connection
+
+
+def test_a_call_held_by_a_broken_crm_connection_reads_failed_until_a_reconnect(db, bakery, jobs):
+    tenant, owner, _viewer = bakery
+    admin = principal(owner, tenant, "admin")
+    connection = _hubspot(db, tenant, status="broken")
+    call = make_call(db, tenant=tenant)
+    # The token was revoked under the job: the sync waits, pending, for someone to reconnect.
+    db.add(
+        CrmSyncedCall(
+            tenant_id=tenant.id, connection_id=connection.id, call_id=call.id, status="pending", attempts=1,
+            last_error=deliveries.CONNECTION_BROKEN,
+        )
+    )  # fmt: skip
+    db.commit()
+
+    (row,) = deliveries.list_deliveries(db, principal=admin, channel="crm")
+    assert (row.status, row.can_retry) == ("failed", False)  # reconnecting sends it, not "Send again"
+    assert deliveries.recent_failures(db, principal=admin) == 1
+    assert [r.ref for r in deliveries.list_deliveries(db, principal=admin, status="failed")] == [row.ref]
+    assert deliveries.list_deliveries(db, principal=admin, status="waiting") == []
+    with pytest.raises(Invalid):
+        deliveries.retry(db, principal=admin, ref=row.ref)
+
+
+def test_bookings_written_to_the_crm_are_listed_with_their_call_and_sent_again(db, bakery, jobs, monkeypatch):
+    tenant, owner, viewer = bakery
+    admin = principal(owner, tenant, "admin")
+    connection = _hubspot(db, tenant)
+    call = make_call(db, tenant=tenant)
+    service = BookingService(tenant_id=tenant.id, name="Birthday cake tasting")
+    staff = BookingStaff(tenant_id=tenant.id, name="Marie")
+    db.add_all([service, staff])
+    db.commit()
+    start = utcnow() + timedelta(days=2)
+    booked = [
+        Booking(
+            tenant_id=tenant.id, service_id=service.id, staff_id=staff.id, start_at=start + timedelta(hours=hour),
+            end_at=start + timedelta(hours=hour, minutes=30), busy_until=start + timedelta(hours=hour, minutes=30),
+            caller_phone="+33612345678", call_id=call.id if hour == 0 else None,
+        )
+        for hour in (0, 1)
+    ]  # fmt: skip
+    db.add_all(booked)
+    db.commit()
+    written = CrmSyncedBooking(
+        tenant_id=tenant.id, connection_id=connection.id, booking_id=booked[0].id, meeting_id="m-1", attempts=1
+    )
+    refused = CrmSyncedBooking(
+        tenant_id=tenant.id, connection_id=connection.id, booking_id=booked[1].id, attempts=1,
+        last_error="400 Property values were not valid",
+    )  # fmt: skip
+    db.add_all([written, refused])
+    db.commit()
+    queued: list[tuple] = []
+    monkeypatch.setattr(deliveries, "enqueue", lambda name, *args: queued.append((name, *args)))
+
+    rows = deliveries.list_deliveries(db, principal=admin, channel="crm")
+    assert {(row.ref, row.purpose, row.status, row.call_id) for row in rows} == {
+        (f"crm-booking:{written.id}", "crm_booking", "sent", call.id),
+        (f"crm-booking:{refused.id}", "crm_booking", "failed", None),
+    }
+    # The call's page lists what was sent for it, the booking's meeting included.
+    assert [row.ref for row in deliveries.list_deliveries(db, principal=admin, call_id=call.id)] == [
+        f"crm-booking:{written.id}"
+    ]
+    assert deliveries.recent_failures(db, principal=admin) == 1
+    with pytest.raises(Forbidden):
+        deliveries.retry(db, principal=principal(viewer, tenant, "viewer"), ref=f"crm-booking:{refused.id}")
+    with pytest.raises(Invalid):
+        deliveries.retry(db, principal=admin, ref=f"crm-booking:{written.id}")
+    again = deliveries.retry(db, principal=admin, ref=f"crm-booking:{refused.id}")
+    assert again.status == "waiting" and queued == [("sync_booking_to_crm", booked[1].id)]
+    # Another organisation's admin finds nothing to send again.
+    other = make_tenant(db)
+    stranger = principal(make_user(db, tenant=other, role="admin"), other, "admin")
+    with pytest.raises(NotFound):
+        deliveries.retry(db, principal=stranger, ref=f"crm-booking:{refused.id}")
+    assert deliveries.list_deliveries(db, principal=stranger, channel="crm") == []

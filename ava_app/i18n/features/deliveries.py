@@ -24,6 +24,11 @@ EN: dict[str, str] = {
     "deliveries.purpose.notice": "Notice to admins",
     "deliveries.purpose.account": "Account email",
     "deliveries.purpose.crm_call": "Call logged in the CRM",
+    "deliveries.purpose.crm_booking": "Booking written to the CRM",
+    "deliveries.error.connection_broken": "The CRM was disconnected. Reconnect it in Settings › Integrations: "
+    "AVA then sends what waited.",
+    "deliveries.error.rate_limited": "The CRM asked AVA to slow down; it tries again when the CRM said to.",
+    "deliveries.error.crm_unavailable": "The CRM could not be reached.",
     "deliveries.attempts": "Attempts: {count}",
     "deliveries.next": "Next try {when}",
     "deliveries.retry": "Send again",
@@ -70,6 +75,11 @@ FR: dict[str, str] = {
     "deliveries.purpose.notice": "Avis aux administrateurs",
     "deliveries.purpose.account": "E-mail de compte",
     "deliveries.purpose.crm_call": "Appel enregistré dans le CRM",
+    "deliveries.purpose.crm_booking": "Rendez-vous inscrit dans le CRM",
+    "deliveries.error.connection_broken": "Le CRM a été déconnecté. Reconnectez-le dans Paramètres › Intégrations : "
+    "AVA envoie alors ce qui attendait.",
+    "deliveries.error.rate_limited": "Le CRM a demandé à AVA de ralentir ; AVA réessaie au moment indiqué par le CRM.",
+    "deliveries.error.crm_unavailable": "Le CRM était injoignable.",
     "deliveries.attempts": "Tentatives : {count}",
     "deliveries.next": "Prochain essai {when}",
     "deliveries.retry": "Renvoyer",
