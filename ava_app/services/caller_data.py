@@ -18,10 +18,9 @@ from sqlalchemy import delete, func, or_
 from sqlmodel import Session, col, select
 
 from ava_app.models import Booking, Call, Outbox, Tenant, WebhookEvent
-from ava_app.services import audit, calls, phones
+from ava_app.services import audit, calls, phones, trash
 from ava_app.services.errors import Invalid, NotFound
 from ava_app.services.principal import Principal
-from ava_app.services.retention import deleted_at_provider
 
 log = logging.getLogger(__name__)
 MAX_CALLS = 5_000
@@ -115,7 +114,8 @@ def export_caller(session: Session, *, principal: Principal, query: str) -> dict
 def erase_caller(session: Session, *, principal: Principal, query: str) -> CallerFindings:
     """Erase one caller everywhere in the business, the voice provider included; returns what was removed.
 
-    A call Vapi could not delete now is still erased from AVA; the count of those is logged.
+    A call Vapi (or Twilio, its recording) could not delete now is still erased from AVA; the count of those is
+    logged. Their calls in the trash go too: erasure skips the grace period.
     """
     caller = identify(session, principal=principal, query=query)
     tenant_id = principal.require_admin()
@@ -124,17 +124,15 @@ def erase_caller(session: Session, *, principal: Principal, query: str) -> Calle
     booking_ids = _bookings_of(session, tenant_id=tenant_id, caller=caller)
     message_ids = _messages_of(session, tenant_id=tenant_id, caller=caller)
     session.rollback()
-    missed = sum(
-        not deleted_at_provider(session, tenant_id=tenant_id, provider_call_id=provider_id)
-        for provider_id in provider_ids
-    )
-    if missed:
-        log.warning("caller erasure: %d call(s) could not be deleted at Vapi now", missed)
     session.exec(delete(Booking).where(col(Booking.tenant_id) == tenant_id, col(Booking.id).in_(booking_ids)))
     session.exec(delete(Outbox).where(col(Outbox.tenant_id) == tenant_id, col(Outbox.id).in_(message_ids)))
     session.exec(delete(WebhookEvent).where(col(WebhookEvent.id).in_(raw_ids)))
     session.commit()
-    removed_calls = calls.delete_calls(session, principal=principal, call_ids=call_ids)
+    removed_calls, missed = trash.erase_calls(
+        session, principal=principal, call_ids=call_ids, caller_number=caller.key if caller.is_phone else None
+    )
+    if missed:
+        log.warning("caller erasure: %d call(s) could not be deleted at the provider now", missed)
     found = CallerFindings(
         caller=caller.shown,
         calls=removed_calls,

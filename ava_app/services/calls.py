@@ -41,7 +41,6 @@ from sqlalchemy import (
     ColumnClause,
     ColumnElement,
     Integer,
-    delete,
     func,
     literal,
     literal_column,
@@ -54,7 +53,7 @@ from sqlalchemy import (
 from sqlmodel import Session, col
 
 from ava_app.models import DB_INT_MAX, Assistant, Call, CallMessage, PhoneNumber, Tenant, utcnow
-from ava_app.services import live_updates, phones, presets, recordings
+from ava_app.services import live_updates, phones, presets, recordings, trash
 from ava_app.services.analytics import local_midnight, started_or_created, summary_line, tenant_zone
 from ava_app.services.ended_reasons import OUTCOMES, ended_reason_words
 from ava_app.services.errors import Invalid, NotFound
@@ -686,24 +685,14 @@ def data_field_labels(
 
 
 def delete_calls(session: Session, *, principal: Principal, call_ids: Iterable[int]) -> int:
-    """Delete calls of the caller's tenant (writers only) with their messages; returns how many were deleted.
+    """Delete calls of the caller's tenant (writers only); returns how many were deleted.
 
-    Ids of other tenants' calls, or of no call, are skipped silently. AVA's copy of a recording goes with its call
-    (the file stays while another call has the same audio); the provider's own copy stays with the provider.
+    Each call moves into the trash (``services.trash``) with its messages and recording row: gone from every list,
+    count and chart now, restorable for the business's grace period, then purged everywhere by the nightly job
+    (AVA's recording file and the call at the provider included). Ids of other tenants' calls, or of no call, are
+    skipped silently.
     """
-    tenant_id = principal.require_writer()
-    ids = sorted({int(call_id) for call_id in call_ids})
-    if not ids:
-        return 0
-    keys = recordings.detach_recordings(session, tenant_id=tenant_id, call_ids=ids)
-    session.execute(
-        delete(CallMessage).where(col(CallMessage.tenant_id) == tenant_id, col(CallMessage.call_id).in_(ids))
-    )
-    result = session.exec(delete(Call).where(col(Call.tenant_id) == tenant_id, col(Call.id).in_(ids)))
-    session.commit()
-    live_updates.publish_calls_changed(tenant_id)
-    recordings.delete_unreferenced(session, keys=keys)
-    return int(result.rowcount or 0)
+    return trash.move_to_trash(session, principal=principal, call_ids=call_ids)
 
 
 def mark_action_done(session: Session, *, principal: Principal, call_id: int, done: bool = True) -> CallListItem:

@@ -2,8 +2,9 @@
 
 During the grace period everything keeps working (the team can still export what it needs) and every page says when
 the deletion happens. When it is due, an hourly job cancels its subscription at Stripe, releases the business's
-numbers (given back to Twilio when AVA bought them), deletes its assistants and its calls at Vapi, removes AVA's
-recording files, then deletes the organisation's row, which takes every row of the business with it (calls,
+numbers (given back to Twilio when AVA bought them), deletes its assistants and its calls at Vapi (deleted calls still
+in their grace period included, and the voicemails Twilio recorded), removes AVA's recording files, then deletes the
+organisation's row, which takes every row of the business with it (calls,
 bookings, settings, memberships). A provider that cannot be reached leaves the organisation for the next hour.
 People stay: a member of no other organisation can sign in and create a new one.
 """
@@ -18,8 +19,8 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from ava_app.db import session_scope
-from ava_app.models import Assistant, Call, PhoneNumber, Tenant, utcnow
-from ava_app.services import assistants, audit, phone_numbers, recordings
+from ava_app.models import Assistant, Call, DeletedCall, PhoneNumber, Tenant, utcnow
+from ava_app.services import assistants, audit, phone_numbers, recordings, trash
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.billing import subscriptions
 from ava_app.services.errors import Invalid, NotFound, ProviderError
@@ -119,12 +120,33 @@ def _purge(session: Session, *, tenant_id: int) -> bool:
             run_coroutine_sync(client.delete_assistant(assistant_id=str(provider_id)))
         except NotFound:
             pass
-    provider_calls = session.exec(select(col(Call.provider_call_id)).where(col(Call.tenant_id) == tenant_id)).all()
+    provider_calls: list[tuple[str, str | None, int | None]] = [
+        (row[0], row[1], row[2])
+        for row in session.exec(
+            select(col(Call.provider_call_id), col(Call.recording_url), col(Call.phone_number_id)).where(
+                col(Call.tenant_id) == tenant_id
+            )
+        ).all()
+    ]
+    snapshots = session.exec(select(col(DeletedCall.snapshot)).where(col(DeletedCall.tenant_id) == tenant_id)).all()
+    for snapshot in snapshots:
+        call = trash.trashed_call(snapshot)
+        provider_calls.append(
+            (call.get("provider_call_id") or "", call.get("recording_url"), call.get("phone_number_id"))
+        )
     session.rollback()
-    if not all(deleted_at_provider(session, tenant_id=tenant_id, provider_call_id=call) for call in provider_calls):
+    if not all(
+        deleted_at_provider(
+            session, tenant_id=tenant_id, provider_call_id=call, recording_url=url, phone_number_id=number
+        )
+        for call, url, number in provider_calls
+    ):
         return False
     call_ids = [call_id for call_id in session.exec(select(col(Call.id)).where(col(Call.tenant_id) == tenant_id)).all()]
     keys = recordings.detach_recordings(session, tenant_id=tenant_id, call_ids=[i for i in call_ids if i is not None])
+    # The trash goes with the organisation (its rows would cascade too; the files are looked up once they are gone).
+    keys += [key for snapshot in snapshots if (key := trash.trashed_storage_key(snapshot))]
+    session.exec(delete(DeletedCall).where(col(DeletedCall.tenant_id) == tenant_id))
     session.exec(delete(Tenant).where(col(Tenant.id) == tenant_id))
     session.commit()
     recordings.delete_unreferenced(session, keys=keys)

@@ -12,6 +12,9 @@ secret, a Twilio callback signed with its own token), so nothing about it is tru
 - It is copied once: by the job queued after the end-of-call report, or by the first playback if that comes first.
   The store is content-addressed per tenant (``<tenant>/<sha256>.<ext>``), so calls with the same audio share a file.
   Playback reads the store only, whatever happens to the provider afterwards.
+
+A voicemail Twilio recorded (``<Record>`` on a line Twilio answers) stays at Twilio too, under the SID its
+``RecordingUrl`` names; ``deleted_at_twilio`` deletes it there when AVA deletes the call's recording for good.
 """
 
 from __future__ import annotations
@@ -30,16 +33,18 @@ from urllib.parse import urlsplit
 
 import filetype
 import httpx
-from sqlalchemy import delete, select
+from sqlalchemy import Text, cast, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from ava_app import routes
 from ava_app.db import session_scope
-from ava_app.models import Call, CallRecording, utcnow
+from ava_app.models import Call, CallRecording, DeletedCall, PhoneNumber, utcnow
+from ava_app.services import credentials
 from ava_app.services.async_bridge import run_coroutine_sync
-from ava_app.services.errors import DomainError, NotFound, ProviderUnavailable
+from ava_app.services.errors import DomainError, NotFound, ProviderError, ProviderUnavailable
 from ava_app.services.outbound_guard import OutboundPolicy, OutboundRefused, check_url, guarded_transport
+from ava_app.services.providers import twilio
 from ava_app.settings import get_settings
 from ava_app.task_queue import task
 
@@ -60,6 +65,10 @@ AUDIO_KINDS = {
 }
 STORAGE_KEY = re.compile(r"^[0-9]+/[0-9a-f]{64}\.(wav|mp3|ogg|webm|m4a)$")
 SANDBOX_FILE = re.compile(r"^/recording/([0-9a-f-]{36}-mono\.wav)$")
+# A recording Twilio keeps: its callback's RecordingUrl (the media, with or without an extension).
+TWILIO_RECORDING = re.compile(
+    r"^https://api\.twilio\.com/2010-04-01/Accounts/(AC[0-9a-f]{32})/Recordings/(RE[0-9a-f]{32})(?:\.\w{3,4})?$"
+)
 # Tests put a transport standing for a provider's storage here (no network); URLs are still checked against the policy.
 provider_transport: httpx.AsyncBaseTransport | None = None
 
@@ -446,7 +455,10 @@ def detach_recordings(session: Session, *, tenant_id: int, call_ids: Iterable[in
 
 
 def delete_unreferenced(session: Session, *, keys: Iterable[str]) -> int:
-    """Remove stored files that no call refers to any more (after ``detach_recordings`` was committed)."""
+    """Remove stored files that no call refers to any more (after ``detach_recordings`` was committed).
+
+    A call in the trash (``DeletedCall``) still refers to its file: a restore brings the recording back with it.
+    """
     keys = list(keys)
     if not keys:
         return 0
@@ -455,6 +467,7 @@ def delete_unreferenced(session: Session, *, keys: Iterable[str]) -> int:
             select(col(CallRecording.storage_key)).where(col(CallRecording.storage_key).in_(keys))
         ).scalars()
     )
+    still_used |= _kept_in_trash(session, keys=[key for key in keys if key not in still_used])
     store = recording_store()
     removed = 0
     for key in keys:
@@ -462,6 +475,76 @@ def delete_unreferenced(session: Session, *, keys: Iterable[str]) -> int:
             store.delete(key)
             removed += 1
     return removed
+
+
+def _kept_in_trash(session: Session, *, keys: list[str]) -> set[str]:
+    """The keys a deleted call's snapshot still names (its text searched: keys are long, unique hashes)."""
+    found: set[str] = set()
+    for start in range(0, len(keys), 100):
+        chunk = keys[start : start + 100]
+        text = cast(col(DeletedCall.snapshot), Text)
+        snapshots = session.execute(
+            select(text).where(or_(*[text.contains(key, autoescape=True) for key in chunk]))
+        ).scalars()
+        for snapshot in snapshots:
+            found |= {key for key in chunk if key in (snapshot or "")}
+    session.rollback()
+    return found
+
+
+def twilio_recording(url: str | None) -> tuple[str, str] | None:
+    """(account SID, recording SID) of a recording Twilio keeps, from its URL; None for any other URL."""
+    match = TWILIO_RECORDING.match(url or "")
+    return (match.group(1), match.group(2)) if match else None
+
+
+def deleted_at_twilio(session: Session, *, tenant_id: int, phone_number_id: int | None, url: str | None) -> bool:
+    """Whether the recording at ``url``, if Twilio keeps it, is gone there (deleted now, or unknown to Twilio).
+
+    False when Twilio could not be reached or refused (the caller tries again later). The URL came in a callback, so
+    it is acted on only in the Twilio account of the call's own number, with the credentials AVA holds for it: a
+    recording in any other account is not this call's to delete (logged, and counted as done).
+    """
+    found = twilio_recording(url)
+    if found is None:
+        return True
+    account_sid, recording_sid = found
+    pair = _twilio_pair(session, tenant_id=tenant_id, phone_number_id=phone_number_id, account_sid=account_sid)
+    session.rollback()
+    if pair is None:
+        log.warning("recording %s is not in the Twilio account of its call's number; left at Twilio", recording_sid)
+        return True
+    try:
+        run_coroutine_sync(
+            twilio.delete_recording(recording_sid=recording_sid, account_sid=pair[0], auth_token=pair[1])
+        )
+    except NotFound:
+        return True
+    except ProviderError as exc:
+        log.warning("Twilio recording %s not deleted yet: %s", recording_sid, exc.message)
+        return False
+    return True
+
+
+def _twilio_pair(
+    session: Session, *, tenant_id: int, phone_number_id: int | None, account_sid: str
+) -> tuple[str, str] | None:
+    """The credentials of ``account_sid`` when it is the account of the tenant's number: the platform's, or the
+    tenant's own; None otherwise."""
+    number_account = session.execute(
+        select(col(PhoneNumber.twilio_account_sid)).where(
+            col(PhoneNumber.id) == phone_number_id, col(PhoneNumber.tenant_id) == tenant_id
+        )
+    ).first()
+    if number_account is None:
+        return None
+    platform_sid, platform_token = twilio.resolve_credentials()
+    if number_account[0] in (None, platform_sid):
+        return (platform_sid, platform_token) if account_sid == platform_sid else None
+    own = credentials.get_credential(session, tenant_id=tenant_id, provider="twilio")
+    if own and own.get("account_sid") == account_sid == number_account[0]:
+        return own["account_sid"], own["auth_token"]
+    return None
 
 
 # --- jobs -------------------------------------------------------------------------------------------------------

@@ -11,7 +11,12 @@ Per business (admins choose on /settings/privacy):
   dashboard's counts and charts (kept by triggers on it) do not change;
 - raw provider messages: deleted ``retain_payloads_days`` after they arrived, 30 at most (the platform's ceiling);
   outgoing webhook deliveries that are done (delivered or failed) go on the same day, since their bodies carry the
-  same call data. One still waiting for a retry is kept until it ends.
+  same call data. One still waiting for a retry is kept until it ends;
+- deleted calls (``services.trash``): once their ``purge_after`` passed, the snapshot, AVA's recording file (unless
+  another call has the same audio) and the call at the voice provider. Unreachable: kept for the next night.
+
+A recording Twilio keeps (a voicemail's ``<Record>``) is deleted at Twilio with the call's recording, its deleted
+call or its caller's erasure (``recordings.deleted_at_twilio``): gone there (404) counts as done.
 
 Work goes in batches of ``BATCH`` rows, each its own short transaction, so webhooks keep landing during a purge on
 PostgreSQL. Each purge that removed something leaves one audit line per business with its counts.
@@ -29,7 +34,16 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from ava_app.db import session_scope
-from ava_app.models import Call, CallMessage, CallRecording, Tenant, WebhookDelivery, WebhookEvent, utcnow
+from ava_app.models import (
+    Call,
+    CallMessage,
+    CallRecording,
+    DeletedCall,
+    Tenant,
+    WebhookDelivery,
+    WebhookEvent,
+    utcnow,
+)
 from ava_app.services import assistants, audit, recordings
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.errors import Invalid, NotFound, ProviderError
@@ -60,6 +74,7 @@ class PurgeReport:
     transcripts: dict[int, int] = field(default_factory=dict)
     payloads: dict[int, int] = field(default_factory=dict)
     webhook_deliveries: dict[int, int] = field(default_factory=dict)
+    deleted_calls: dict[int, int] = field(default_factory=dict)
     provider_failures: int = 0
 
 
@@ -132,6 +147,11 @@ def purge_due(session: Session, *, now: datetime | None = None) -> PurgeReport:
             session.commit()
     # Events no business owns (unresolved deliveries) have no one to choose longer: the ceiling applies.
     _purge_payloads(session, tenant_id=None, before=now - timedelta(days=PAYLOAD_CEILING_DAYS))
+    report.deleted_calls, failed = _purge_deleted_calls(session, now=now)
+    report.provider_failures += failed
+    for tenant_id, purged in report.deleted_calls.items():
+        audit.record(session, action="deleted_calls_purged", tenant_id=tenant_id, detail={"calls": purged})
+    session.commit()
     return report
 
 
@@ -141,10 +161,12 @@ def purge_expired_data() -> None:
     with session_scope() as session:
         report = purge_due(session)
     log.info(
-        "retention: %d recording(s), %d transcript(s), %d raw message(s) deleted; %d provider failure(s)",
+        "retention: %d recording(s), %d transcript(s), %d raw message(s), %d deleted call(s) purged; "
+        "%d provider failure(s)",
         sum(report.recordings.values()),
         sum(report.transcripts.values()),
         sum(report.payloads.values()),
+        sum(report.deleted_calls.values()),
         report.provider_failures,
     )
 
@@ -155,7 +177,7 @@ def _purge_recordings(session: Session, *, tenant_id: int, before: datetime) -> 
     skipped: set[int] = set()
     while True:
         query = (
-            select(col(Call.id), col(Call.provider_call_id))
+            select(col(Call.id), col(Call.provider_call_id), col(Call.recording_url), col(Call.phone_number_id))
             .where(
                 col(Call.tenant_id) == tenant_id,
                 col(Call.ended_at) < before,
@@ -172,9 +194,15 @@ def _purge_recordings(session: Session, *, tenant_id: int, before: datetime) -> 
         if not rows:
             return removed, failed
         done: list[int] = []
-        for call_id, provider_call_id in rows:
+        for call_id, provider_call_id, recording_url, phone_number_id in rows:
             assert call_id is not None
-            if deleted_at_provider(session, tenant_id=tenant_id, provider_call_id=provider_call_id):
+            if deleted_at_provider(
+                session,
+                tenant_id=tenant_id,
+                provider_call_id=provider_call_id,
+                recording_url=recording_url,
+                phone_number_id=phone_number_id,
+            ):
                 done.append(call_id)
             else:
                 skipped.add(call_id)
@@ -187,8 +215,23 @@ def _purge_recordings(session: Session, *, tenant_id: int, before: datetime) -> 
             removed += len(done)
 
 
-def deleted_at_provider(session: Session, *, tenant_id: int, provider_call_id: str) -> bool:
-    """Whether the call is gone at Vapi (deleted now, or unknown there); False when Vapi could not be reached."""
+def deleted_at_provider(
+    session: Session,
+    *,
+    tenant_id: int,
+    provider_call_id: str,
+    recording_url: str | None = None,
+    phone_number_id: int | None = None,
+) -> bool:
+    """Whether the call is gone at Vapi (deleted now, or unknown there), and its recording at Twilio if Twilio keeps
+    one (``recording_url``, the call's number ``phone_number_id``); False when either could not be reached."""
+    at_twilio = recordings.deleted_at_twilio(
+        session, tenant_id=tenant_id, phone_number_id=phone_number_id, url=recording_url
+    )
+    return _deleted_at_vapi(session, tenant_id=tenant_id, provider_call_id=provider_call_id) and at_twilio
+
+
+def _deleted_at_vapi(session: Session, *, tenant_id: int, provider_call_id: str) -> bool:
     try:
         uuid.UUID(provider_call_id)
     except ValueError:
@@ -203,6 +246,51 @@ def deleted_at_provider(session: Session, *, tenant_id: int, provider_call_id: s
         log.warning("retention: Vapi call %s not deleted yet: %s", provider_call_id, exc.message)
         return False
     return True
+
+
+def _purge_deleted_calls(session: Session, *, now: datetime) -> tuple[dict[int, int], int]:
+    """Purge deleted calls whose grace period is over, a batch at a time: at the providers, then AVA's snapshot and
+    recording file. Returns the calls purged per business and how many a provider left for the next night."""
+    purged: dict[int, int] = {}
+    failed = 0
+    skipped: set[int] = set()
+    while True:
+        query = (
+            select(col(DeletedCall.id), col(DeletedCall.tenant_id), col(DeletedCall.snapshot))
+            .where(col(DeletedCall.purge_after) <= now)
+            .order_by(col(DeletedCall.id))
+            .limit(BATCH)
+        )
+        if skipped:
+            query = query.where(col(DeletedCall.id).not_in(skipped))
+        rows = session.exec(query).all()
+        session.rollback()
+        if not rows:
+            return purged, failed
+        done: list[int] = []
+        keys: list[str] = []
+        for trashed_id, tenant_id, snapshot in rows:
+            assert trashed_id is not None
+            call = (snapshot or {}).get("call") or {}
+            if deleted_at_provider(
+                session,
+                tenant_id=tenant_id,
+                provider_call_id=str(call.get("provider_call_id") or ""),
+                recording_url=call.get("recording_url"),
+                phone_number_id=call.get("phone_number_id"),
+            ):
+                done.append(trashed_id)
+                purged[tenant_id] = purged.get(tenant_id, 0) + 1
+                key = ((snapshot or {}).get("recording") or {}).get("storage_key")
+                if key:
+                    keys.append(key)
+            else:
+                skipped.add(trashed_id)
+                failed += 1
+        if done:
+            session.exec(delete(DeletedCall).where(col(DeletedCall.id).in_(done)))
+            session.commit()
+            recordings.delete_unreferenced(session, keys=sorted(set(keys)))
 
 
 def _purge_transcripts(session: Session, *, tenant_id: int, before: datetime, now: datetime) -> int:

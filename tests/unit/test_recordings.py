@@ -6,13 +6,14 @@ import asyncio
 import logging
 import socket
 import uuid
+from datetime import timedelta
 
 import httpx
 import pytest
 from sqlmodel import select
 
-from ava_app.models import Call, CallRecording
-from ava_app.services import calls, post_call, recordings
+from ava_app.models import Call, CallRecording, utcnow
+from ava_app.services import calls, post_call, recordings, retention
 from ava_app.services.errors import NotFound
 from ava_app.services.outbound_guard import resolve_checked
 from ava_app.services.principal import Principal
@@ -231,10 +232,12 @@ def test_a_call_without_recording_has_nothing_to_copy(configure, db, provider):
     assert storage.requests == [] and _row(db, call.id) is None
 
 
-def test_calls_with_the_same_audio_share_one_file_until_the_last_is_deleted(configure, db, provider):
+def test_calls_with_the_same_audio_share_one_file_until_the_last_is_purged(configure, db, provider):
     provider()
     tenant = make_tenant(db)
-    first, second = (make_call(db, tenant=tenant, recording_url=VAPI_URL) for _ in range(2))
+    first, second = (
+        make_call(db, tenant=tenant, recording_url=VAPI_URL, provider_call_id=f"test-{uuid.uuid4()}") for _ in range(2)
+    )
     for call in (first, second):
         assert recordings.copy_recording(call_id=call.id) == "stored"
     assert _row(db, first.id).storage_key == _row(db, second.id).storage_key
@@ -244,6 +247,9 @@ def test_calls_with_the_same_audio_share_one_file_until_the_last_is_deleted(conf
     calls.delete_calls(db, principal=writer, call_ids=[first.id])
     assert len(_stored_files()) == 1, "still the second call's recording"
     calls.delete_calls(db, principal=writer, call_ids=[second.id])
+    assert len(_stored_files()) == 1, "both calls can still be restored"
+    # Their grace is over (browser test calls: no call at Vapi to delete).
+    retention.purge_due(db, now=utcnow() + timedelta(days=8))
     assert _stored_files() == []
 
 

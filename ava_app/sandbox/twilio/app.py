@@ -1,4 +1,4 @@
-"""A local Twilio emulator (REST 2010-04-01 numbers and call records, Verify v2, Pricing v1) for the ``twilio`` SDK.
+"""A local Twilio emulator (REST 2010-04-01 numbers, calls, recordings; Verify v2; Pricing v1) for the ``twilio`` SDK.
 
 It speaks the wire contract in ``docs/contracts/twilio.md``: same paths, Basic auth, snake_case JSON, paging envelope
 and Twilio error codes (including the magic test inputs), so sandbox mode and tests exercise the real client code path.
@@ -154,6 +154,19 @@ async def call(emulator: TwilioEmulator, request: Request) -> Response:
     record = emulator._call(account_sid, request.path_params["sid"])
     if record is None:
         raise EmulatorError(404, 20404, f"The requested resource {request.url.path} was not found")
+    return JSONResponse(record)
+
+
+async def recording(emulator: TwilioEmulator, request: Request) -> Response:
+    """GET or DELETE Recordings/{sid}.json: one recording of the account (DELETE answers 204, then 404 like Twilio)."""
+    account_sid = emulator.authenticate_account(request)
+    sid = request.path_params["sid"]
+    record = emulator.recording(account_sid, sid)
+    if record is None:
+        raise EmulatorError(404, 20404, f"The requested resource {request.url.path} was not found")
+    if request.method == "DELETE":
+        emulator.delete_recording(sid)
+        return Response(status_code=204)
     return JSONResponse(record)
 
 
@@ -398,6 +411,7 @@ ROUTES: tuple[tuple[str, EmulatorHandler, list[str]], ...] = (
     (_ACCOUNTS + "/IncomingPhoneNumbers/{sid}.json", incoming_number, ["GET", "POST", "DELETE"]),
     (_ACCOUNTS + "/Calls.json", calls, ["GET"]),
     (_ACCOUNTS + "/Calls/{sid}.json", call, ["GET"]),
+    (_ACCOUNTS + "/Recordings/{sid}.json", recording, ["GET", "DELETE"]),
     (_ACCOUNTS + "/Messages.json", messages, ["GET", "POST"]),
     (_ACCOUNTS + "/Messages/{sid}.json", message, ["GET"]),
     (_ACCOUNTS + "/Sandbox/InboundMessages.json", inbound_message, ["POST"]),

@@ -244,6 +244,8 @@ class TwilioEmulator:
                 PRIMARY KEY (service_sid, to_number));
             CREATE TABLE IF NOT EXISTS calls (
                 sid TEXT PRIMARY KEY, account_sid TEXT NOT NULL, start_time REAL NOT NULL, body TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS recordings (
+                sid TEXT PRIMARY KEY, account_sid TEXT NOT NULL, body TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS messages (
                 sid TEXT PRIMARY KEY, account_sid TEXT NOT NULL, created REAL NOT NULL, body TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS opt_outs (
@@ -390,6 +392,48 @@ class TwilioEmulator:
             )
             self._db.commit()
         return record
+
+    def record_recording(self, account_sid: str, call_sid: str, *, duration: int = 12) -> dict:
+        """Keep a recording of ``call_sid`` as a voicemail's <Record> leaves one; returns its record, whose
+        ``media_url`` is the ``RecordingUrl`` Twilio's callback carries (tests send that callback themselves)."""
+        sid = new_sid("RE")
+        now = self.clock()
+        record = {
+            "sid": sid,
+            "account_sid": account_sid,
+            "call_sid": call_sid,
+            "status": "completed",
+            "source": "RecordVerb",
+            "channels": 1,
+            "duration": str(duration),
+            "date_created": _rfc2822(now),
+            "date_updated": _rfc2822(now),
+            "start_time": _rfc2822(now - duration),
+            "price": None,
+            "price_unit": "USD",
+            "api_version": "2010-04-01",
+            "uri": f"/2010-04-01/Accounts/{account_sid}/Recordings/{sid}.json",
+            "media_url": f"https://api.twilio.com/2010-04-01/Accounts/{account_sid}/Recordings/{sid}",
+        }
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO recordings (sid, account_sid, body) VALUES (?, ?, ?)",
+                (sid, account_sid, json.dumps(record)),
+            )
+            self._db.commit()
+        return record
+
+    def recording(self, account_sid: str, sid: str) -> dict | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT body FROM recordings WHERE account_sid = ? AND sid = ?", (account_sid, sid)
+            ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def delete_recording(self, sid: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM recordings WHERE sid = ?", (sid,))
+            self._db.commit()
 
     def _calls(self, account_sid: str) -> list[dict]:
         """The account's call records, newest first (Twilio's order for the Calls list)."""

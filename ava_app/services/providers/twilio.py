@@ -1,4 +1,4 @@
-"""Twilio through the official SDK: credentials check, number search/purchase/import/release, Verify codes, webhooks.
+"""Twilio through the official SDK: credentials, number search/purchase/import/release, recordings, Verify, webhooks.
 
 Credentials resolve tenant-supplied → platform settings → sandbox. Sandbox mode is a deployment-wide switch (no
 platform Twilio credentials): every call, tenant credentials included, then goes to the local emulator, which knows
@@ -372,6 +372,18 @@ async def release_number(*, number_sid: str, account_sid: str | None = None, aut
         lambda: client.api.v2010.account.incoming_phone_numbers(number_sid).delete(),
         subject="number",
         operation="release_number",
+    )
+
+
+async def delete_recording(
+    *, recording_sid: str, account_sid: str | None = None, auth_token: str | None = None
+) -> None:
+    """Delete a recording (a voicemail's <Record>) from the account; NotFound when Twilio no longer has it."""
+    client = twilio_client(account_sid, auth_token)
+    await _run(
+        lambda: client.api.v2010.accounts(client.account_sid).recordings(recording_sid).delete(),
+        subject="recording",
+        operation="delete_recording",
     )
 
 

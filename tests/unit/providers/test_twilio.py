@@ -321,6 +321,23 @@ async def test_list_update_and_release_numbers(twilio_emulator):
         await tw.release_number(number_sid=bought["sid"], account_sid=TENANT_SID, auth_token=TENANT_TOKEN)
 
 
+async def test_recordings_are_deleted_once_in_their_own_account_only(twilio_emulator):
+    mine = twilio_emulator.record_recording(TENANT_SID, "CA" + "1" * 32)
+    assert mine["media_url"].endswith(f"/Accounts/{TENANT_SID}/Recordings/{mine['sid']}")
+    # Another account's credentials do not reach it: Twilio answers 404 for a SID outside the account.
+    with pytest.raises(NotFound):
+        await tw.delete_recording(recording_sid=mine["sid"])
+    assert twilio_emulator.recording(TENANT_SID, mine["sid"]) is not None
+
+    twilio_emulator.fail_next(status=500)
+    with pytest.raises(ProviderUnavailable):
+        await tw.delete_recording(recording_sid=mine["sid"], account_sid=TENANT_SID, auth_token=TENANT_TOKEN)
+    await tw.delete_recording(recording_sid=mine["sid"], account_sid=TENANT_SID, auth_token=TENANT_TOKEN)
+    assert twilio_emulator.recording(TENANT_SID, mine["sid"]) is None
+    with pytest.raises(NotFound):
+        await tw.delete_recording(recording_sid=mine["sid"], account_sid=TENANT_SID, auth_token=TENANT_TOKEN)
+
+
 async def test_list_follows_pages_and_envelope_has_exactly_the_meta_keys(twilio_emulator, emulator_app):
     for suffix in range(7):
         await tw.purchase_number(phone_number=f"+1212555010{suffix}")
