@@ -106,9 +106,9 @@ def recording_download(call_id: int, token: str) -> str:
     return with_query(api(f"{DOWNLOADS}/recording/{call_id}"), token=token)
 
 
-def caller_download(token: str, fmt: str = "zip") -> str:
-    """The signed link to everything about one caller (admins): a ZIP with the recordings, or the JSON alone."""
-    return with_query(api(f"{DOWNLOADS}/caller.{fmt}"), token=token)
+def export_download(export_id: int, token: str) -> str:
+    """The signed link to a data export built by a job (a caller's or the organisation's ZIP, admins)."""
+    return with_query(api(f"{DOWNLOADS}/export/{export_id}.zip"), token=token)
 
 
 def call_download(call_id: int, fmt: str, token: str) -> str:

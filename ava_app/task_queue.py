@@ -162,6 +162,7 @@ TASK_MODULES = (
     "ava_app.services.bookings.confirmations",
     "ava_app.services.bookings.reminders",
     "ava_app.services.crm.sync",
+    "ava_app.services.data_exports",
     "ava_app.services.messaging.email",
     "ava_app.services.messaging.sms",
     "ava_app.services.organisation_deletion",

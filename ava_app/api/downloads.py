@@ -4,8 +4,8 @@
   served as audio only, with ``Range`` so the audio player can seek; the provider's URL never reaches the page.
 - ``GET /downloads/call/{call_id}.json|.txt?token=``: one call with its conversation, or its transcript as text.
 - ``GET /downloads/calls.csv|.json?token=``: the calls matching the filters signed into the link, streamed.
-- ``GET /downloads/caller.json?token=``: everything about one caller (admins), for their data-access request;
-  ``caller.zip`` is the same document with the recordings AVA holds of their calls, streamed.
+- ``GET /downloads/export/{id}.zip?token=``: a data export built by a job (``services.data_exports``): one
+  caller's data for their data-access request, or the whole organisation's, with the recordings AVA holds (admins).
 
 Links come from ``services.download_links`` (issued by the signed-in pages); the caller's permission is checked
 again when the link is used, and every call is looked up inside the link's tenant only.
@@ -13,10 +13,8 @@ again when the link is used, and every call is looked up inside the link's tenan
 
 from __future__ import annotations
 
-import io
-import json
-import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
@@ -26,7 +24,7 @@ from sqlmodel import Session
 from ava_app import routes
 from ava_app.api.deps import RowId
 from ava_app.db import get_engine
-from ava_app.services import caller_data, calls, download_links, recordings
+from ava_app.services import calls, data_exports, download_links, recordings
 from ava_app.services.calls import CallDetail, CallFilters
 from ava_app.services.errors import DomainError, NotFound, Unauthorized
 
@@ -100,77 +98,27 @@ async def call_file(call_id: RowId, fmt: str, token: str = TOKEN) -> Response:
     return Response(transcript_text(call), media_type="text/plain; charset=utf-8", headers=disposition)
 
 
-def _caller_export(token: str) -> dict:
+def _export_file(token: str, export_id: int) -> tuple[Path, str]:
     with Session(get_engine(), expire_on_commit=False) as session:
-        grant = download_links.redeem_link_token(session, token=token, kind="caller")
-        query = str(grant.resource.get("caller") or "")
-        return caller_data.export_caller(session, principal=grant.principal, query=query)
+        grant = download_links.redeem_link_token(session, token=token, kind="export")
+        if grant.resource.get("export_id") != export_id:
+            raise Unauthorized("This link has expired or is not valid.", code="link_invalid")
+        return data_exports.open_export(session, principal=grant.principal, export_id=export_id)
 
 
-@router.get("/caller.json", summary="Everything AVA holds about one caller, as JSON (signed link, admins)")
-async def caller_file(token: str = TOKEN) -> Response:
-    """The admin check and the caller's lookup run again now, inside the link's business only."""
-    document = await run_in_threadpool(_caller_export, token)
-    headers = {"Content-Disposition": 'attachment; filename="caller-data.json"', "Cache-Control": "no-store"}
-    return JSONResponse(document, headers=headers)
-
-
-class _Drain(io.RawIOBase):
-    """Where the ZIP writer puts its bytes until the response takes them (an unseekable stream: zipfile then writes
-    each entry's sizes after its data, so nothing has to be held whole)."""
-
-    def __init__(self) -> None:
-        self._parts: list[bytes] = []
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data) -> int:  # type: ignore[no-untyped-def, override]
-        self._parts.append(bytes(data))
-        return len(data)
-
-    def take(self) -> bytes:
-        data = b"".join(self._parts)
-        self._parts.clear()
-        return data
-
-
-AUDIO_CHUNK = 256 * 1024
-
-
-def caller_archive(document: dict, copies: list[recordings.StoredRecording]) -> Iterator[bytes]:
-    """``caller.json`` then ``recordings/call-<id>.<ext>``, as ZIP bytes a chunk at a time (memory: one chunk)."""
-    store, sink = recordings.recording_store(), _Drain()
-    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("caller.json", json.dumps(document, ensure_ascii=False, indent=2))
-        yield sink.take()
-        for copy in copies:
-            name = f"recordings/call-{copy.call_id}.{copy.extension}"
-            with archive.open(name, "w") as entry, store.path(copy.storage_key).open("rb") as source:
-                while chunk := source.read(AUDIO_CHUNK):
-                    entry.write(chunk)
-                    yield sink.take()
-            yield sink.take()
-    yield sink.take()
-
-
-def _caller_archive_parts(token: str) -> tuple[dict, list[recordings.StoredRecording]]:
-    with Session(get_engine(), expire_on_commit=False) as session:
-        grant = download_links.redeem_link_token(session, token=token, kind="caller")
-        query = str(grant.resource.get("caller") or "")
-        document = caller_data.export_caller(session, principal=grant.principal, query=query)
-        call_ids = [int(call["id"]) for call in document["calls"]]
-        copies = recordings.stored_copies(session, tenant_id=grant.principal.require_admin(), call_ids=call_ids)
-        document["recordings"] = [f"recordings/call-{copy.call_id}.{copy.extension}" for copy in copies]
-        return document, copies
-
-
-@router.get("/caller.zip", summary="Everything AVA holds about one caller with their recordings, as a ZIP (admins)")
-async def caller_zip(token: str = TOKEN) -> StreamingResponse:
-    """The JSON of ``caller.json`` and the recordings AVA holds of the caller's calls, streamed as one ZIP."""
-    document, copies = await run_in_threadpool(_caller_archive_parts, token)
-    headers = {"Content-Disposition": 'attachment; filename="caller-data.zip"', "Cache-Control": "no-store"}
-    return StreamingResponse(caller_archive(document, copies), media_type="application/zip", headers=headers)
+@router.get(
+    "/export/{export_id}.zip", summary="A data export built by a job: a caller's or the organisation's (admins)"
+)
+async def export_zip(export_id: RowId, token: str = TOKEN) -> Response:
+    """The ZIP file once ready; the admin check runs again now, inside the link's business only (another business's
+    export, an expired or unfinished one: 404)."""
+    try:
+        path, name = await run_in_threadpool(_export_file, token, export_id)
+    except NotFound as error:
+        body = {"error": error.code, "message": error.message}
+        return JSONResponse(body, status_code=error.status_code, headers=NOT_A_DOCUMENT)
+    headers = {**NOT_A_DOCUMENT, "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+    return FileResponse(path, media_type="application/zip", headers=headers)
 
 
 @router.get("/calls.{fmt}", summary="The calls matching the link's filters, as CSV or JSON (streamed)")

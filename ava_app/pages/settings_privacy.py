@@ -147,6 +147,7 @@ def caller_results() -> rx.Component:
                             t("caller.export"),
                             variant="soft",
                             on_click=PrivacyState.export_caller,
+                            loading=PrivacyState.export_busy,
                             id="caller-export",
                         ),
                         rx.button(
@@ -216,6 +217,100 @@ def caller_form() -> rx.Component:
             ),
             spacing="3",
             width="100%",
+        ),
+        width="100%",
+        max_width="640px",
+    )
+
+
+# How often the page reads an export's progress while one is being built (the job writes it every few hundred rows).
+EXPORT_REFRESH_MS = 2000
+STATUS_COLOURS = (("ready", "green"), ("failed", "red"), ("expired", "gray"))
+
+
+def _export_row(row) -> rx.Component:
+    building = (row["status"] == "queued") | (row["status"] == "running")
+    return rx.vstack(
+        rx.flex(
+            rx.vstack(
+                rx.text(row["title"], weight="medium", size="2"),
+                rx.text(row["requested"], size="1", color_scheme="gray"),
+                spacing="0",
+                min_width="0",
+            ),
+            rx.badge(row["status_text"], color_scheme=rx.match(row["status"], *STATUS_COLOURS, "blue")),
+            justify="between",
+            align="start",
+            gap="8px",
+            width="100%",
+        ),
+        rx.cond(
+            building,
+            rx.progress(
+                value=row["percent"].to(int), max=100, width="100%", aria_label=t("data_export.progress_label")
+            ),
+        ),
+        rx.flex(
+            rx.text(row["detail"], size="1", color_scheme=rx.cond(row["status"] == "failed", "red", "gray")),
+            rx.cond(
+                row["status"] == "ready",
+                rx.button(
+                    rx.icon("download", size=16),
+                    t("data_export.download"),
+                    size="2",
+                    on_click=PrivacyState.download_export(row["id"]),
+                    id="export-download-" + row["id"],
+                ),
+            ),
+            rx.cond(
+                row["status"] == "failed",
+                rx.button(
+                    rx.icon("rotate-ccw", size=16),
+                    t("data_export.retry"),
+                    size="2",
+                    variant="soft",
+                    on_click=PrivacyState.retry_export(row["id"]),
+                ),
+            ),
+            justify="between",
+            align="center",
+            gap="8px",
+            wrap="wrap",
+            width="100%",
+        ),
+        spacing="2",
+        width="100%",
+        padding_y="8px",
+        border_top="1px solid var(--gray-a5)",
+    )
+
+
+def exports_form() -> rx.Component:
+    """Admins only: export all of the business's data, and the exports under way or ready (a caller's included)."""
+    return rx.card(
+        rx.vstack(
+            rx.heading(t("data_export.title"), size="3", as_="h2"),
+            rx.text(t("data_export.intro"), size="2", color_scheme="gray"),
+            rx.button(
+                rx.icon("archive", size=16),
+                t("data_export.organisation"),
+                variant="soft",
+                on_click=PrivacyState.export_organisation,
+                loading=PrivacyState.export_busy,
+                id="org-export",
+            ),
+            rx.cond(
+                PrivacyState.exports.length() > 0,
+                rx.vstack(rx.foreach(PrivacyState.exports, _export_row), spacing="0", width="100%", id="exports"),
+                rx.text(t("data_export.none"), size="2", color_scheme="gray"),
+            ),
+            rx.cond(
+                PrivacyState.exports_running,
+                rx.moment(interval=EXPORT_REFRESH_MS, on_change=PrivacyState.refresh_exports, display="none"),
+            ),
+            spacing="3",
+            width="100%",
+            align="start",
         ),
         width="100%",
         max_width="640px",
@@ -306,6 +401,7 @@ def privacy_page() -> rx.Component:
                 redaction_form(),
                 retention_form(),
                 rx.cond(PrivacyState.is_admin, caller_form()),
+                rx.cond(PrivacyState.is_admin, exports_form()),
                 what_ava_keeps(),
                 rx.cond(PrivacyState.is_admin, delete_organisation_form()),
                 spacing="5",

@@ -55,6 +55,8 @@ ACTIONS = (
     "call_restored",
     "deleted_calls_purged",
     "deleted_calls_grace_changed",
+    "data_export_requested",
+    "data_export_downloaded",
     "org_deletion_requested",
     "org_deletion_cancelled",
     "account_deleted",

@@ -1,10 +1,12 @@
-"""One caller's data in a business: found by phone number or e-mail address, exported, erased (admins only).
+"""One caller's data in a business: found by phone number or e-mail address, exported (by a job, see
+``services.data_exports``), erased (admins only).
 
 What counts as the caller's: the calls from their number (with conversation lines, AVA's recording copy, and the
 call at Vapi), the bookings made for their number, the messages AVA sent to them or about their calls (caller texts,
 confirmation emails, the owner's summary emails that name their number), and the raw provider messages of their
-calls or naming their number. Kept on purpose: a STOP they sent (``smsoptout``), so AVA never texts them again, and
-the audit line of the erasure, which names the number by its last two digits only.
+calls or naming their number, and the exports made of their data. Kept on purpose: a STOP they sent
+(``smsoptout``), so AVA never texts them again, and the audit line of the erasure, which names the number by its last
+two digits only.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy import delete, func, or_
 from sqlmodel import Session, col, select
 
 from ava_app.models import Booking, Call, Outbox, Tenant, WebhookEvent
-from ava_app.services import audit, calls, phones, trash
+from ava_app.services import audit, phones, trash
 from ava_app.services.errors import Invalid, NotFound
 from ava_app.services.principal import Principal
 
@@ -81,23 +83,35 @@ def find_caller(session: Session, *, principal: Principal, query: str) -> Caller
     )
 
 
-def export_caller(session: Session, *, principal: Principal, query: str) -> dict[str, Any]:
-    """Everything about one caller as one JSON document: calls with their conversations, bookings, messages."""
+@dataclass(frozen=True)
+class CallerRecords:
+    """What an export of one caller holds besides their calls' details: their calls' ids (details and recordings
+    are read by ``services.data_exports`` in batches), and their bookings and messages as JSON-ready dicts."""
+
+    caller: str
+    call_ids: list[int]
+    bookings: list[dict[str, Any]]
+    messages: list[dict[str, Any]]
+
+
+def caller_records(session: Session, *, principal: Principal, query: str) -> CallerRecords:
+    """Everything about one caller for their export (admins, in their own business only)."""
     caller = identify(session, principal=principal, query=query)
     tenant_id = principal.require_admin()
     call_ids, _ = _calls_of(session, tenant_id=tenant_id, caller=caller)
-    details = [
-        calls.get_call(session, principal=principal, call_id=call_id).model_dump(mode="json") for call_id in call_ids
-    ]
     booking_ids = _bookings_of(session, tenant_id=tenant_id, caller=caller)
     message_ids = _messages_of(session, tenant_id=tenant_id, caller=caller)
-    bookings = session.exec(select(Booking).where(col(Booking.id).in_(booking_ids))).all()
-    messages = session.exec(select(Outbox).where(col(Outbox.id).in_(message_ids))).all()
-    return {
-        "caller": caller.key,
-        "calls": details,
-        "bookings": [booking.model_dump(mode="json", exclude={"tenant_id"}) for booking in bookings],
-        "messages": [
+    bookings = session.exec(
+        select(Booking).where(col(Booking.tenant_id) == tenant_id, col(Booking.id).in_(booking_ids))
+    ).all()
+    messages = session.exec(
+        select(Outbox).where(col(Outbox.tenant_id) == tenant_id, col(Outbox.id).in_(message_ids))
+    ).all()
+    return CallerRecords(
+        caller=caller.key,
+        call_ids=sorted(call_ids),
+        bookings=[booking.model_dump(mode="json", exclude={"tenant_id"}) for booking in bookings],
+        messages=[
             {
                 "channel": message.channel,
                 "to": message.to,
@@ -108,7 +122,7 @@ def export_caller(session: Session, *, principal: Principal, query: str) -> dict
             }
             for message in messages
         ],
-    }
+    )
 
 
 def erase_caller(session: Session, *, principal: Principal, query: str) -> CallerFindings:
@@ -127,6 +141,10 @@ def erase_caller(session: Session, *, principal: Principal, query: str) -> Calle
     session.exec(delete(Booking).where(col(Booking.tenant_id) == tenant_id, col(Booking.id).in_(booking_ids)))
     session.exec(delete(Outbox).where(col(Outbox.tenant_id) == tenant_id, col(Outbox.id).in_(message_ids)))
     session.exec(delete(WebhookEvent).where(col(WebhookEvent.id).in_(raw_ids)))
+    # The exports AVA made of them go too, files included. Imported here: data_exports builds on this module.
+    from ava_app.services import data_exports
+
+    data_exports.forget_caller_exports(session, tenant_id=tenant_id, subject=caller.key)
     session.commit()
     removed_calls, missed = trash.erase_calls(
         session, principal=principal, call_ids=call_ids, caller_number=caller.key if caller.is_phone else None

@@ -3,9 +3,9 @@
 An ``<audio src>`` or a download link cannot carry the ``Authorization`` header, and the access token must never sit
 in a URL (logs, history, Referer). So a signed-in page asks for a link: a JWT signed with a key derived from the
 app's secret (not the access-token key, so neither can stand in for the other), naming the session that asked, the
-one thing it opens (a call's recording, a call's export, the calls export with its filters) and an expiry of
-minutes. Redeeming it re-checks that session and the member's current role, so logging out or losing access stops
-links already handed out.
+one thing it opens (a call's recording, a call's export, the calls export with its filters, a data export built by a
+job) and an expiry of minutes. Redeeming it re-checks that session and the member's current role, so logging out or
+losing access stops links already handed out.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from ava_app.settings import get_settings
 
 AUDIENCE = "ava-download"
 ALGORITHM = "HS256"
-KINDS = ("recording", "call", "calls", "caller")
+KINDS = ("recording", "call", "calls", "export")
 # Long enough for a listener to pause and seek around a recording; an export link is used at once.
 RECORDING_TTL = timedelta(minutes=30)
 EXPORT_TTL = timedelta(minutes=2)
@@ -47,7 +47,7 @@ def _key() -> bytes:
 
 
 def issue_link_token(*, principal: Principal, kind: str, resource: dict[str, Any], ttl: timedelta) -> str:
-    """A signed token for ``kind`` (recording | call | calls) and ``resource`` (call id, format, filters).
+    """A signed token for ``kind`` (recording | call | calls | export) and ``resource`` (call id, filters, export id).
 
     Only a signed-in person's session can ask (API keys use the REST routes with their own header).
     """

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import reflex as rx
 
 from ava_app import routes
 from ava_app.i18n import translate
 from ava_app.services import (
     caller_data,
+    data_exports,
     download_links,
     organisation_deletion,
     privacy_settings,
@@ -43,6 +42,11 @@ class PrivacyState(AuthState):
     caller_erased: str = ""
     caller_busy: bool = False
     confirm_erase: bool = False
+    # Exports built by a job (newest first, as ``_export_row`` shows them), and whether one is still being built:
+    # the page then refreshes them every two seconds.
+    exports: list[dict[str, str]] = []
+    exports_running: bool = False
+    export_busy: bool = False
     # Deleting the organisation: the name typed to confirm, and its error.
     delete_typed: str = ""
     delete_error: str = ""
@@ -62,6 +66,8 @@ class PrivacyState(AuthState):
             return kept.event
         self._show_retention(kept.value)
         self.privacy_loaded = True
+        if self.is_admin:
+            return self._load_exports()
         return None
 
     @rx.event
@@ -116,25 +122,95 @@ class PrivacyState(AuthState):
 
     @rx.event
     def export_caller(self):
-        """Download everything about the caller found, through a two-minute signed link."""
+        """Queue an export of the caller found (admins, their own business): a job builds the ZIP, shown below."""
         query = self.caller_query
-        result = self._call(
-            lambda _s, p: download_links.issue_link_token(
-                principal=p, kind="caller", resource={"caller": query}, ttl=download_links.EXPORT_TTL
+        return self._request_export("caller", query)
+
+    @rx.event
+    def export_organisation(self):
+        """Queue an export of all of the business's data (admins)."""
+        return self._request_export("organisation", "")
+
+    def _request_export(self, kind: str, query: str):
+        call = self._call(
+            lambda s, p: data_exports.request_export(s, principal=p, kind=kind, query=query),
+            busy="export_busy",
+            on_error=self._caller_refused,
+        )
+        if call.refused:
+            return call.event
+        failed = self._load_exports()
+        return failed or rx.toast.info(translate("data_export.queued", self.lang or "en"))
+
+    @rx.event
+    def refresh_exports(self, _tick: str = ""):
+        """Timer tick while an export is being built: its progress, then its link."""
+        if not self.exports_running:
+            return None
+        return self._load_exports()
+
+    @rx.event
+    def retry_export(self, export_id: str):
+        """Build a failed export again (admins; an id of another business is not found)."""
+        number = _row_id(export_id)
+        call = self._call(lambda s, p: data_exports.retry_export(s, principal=p, export_id=number))
+        if call.refused:
+            return call.event
+        return self._load_exports()
+
+    @rx.event
+    def download_export(self, export_id: str):
+        """Save a ready export through a two-minute signed link; the browser writes it to disk as it comes."""
+        number = _row_id(export_id)
+
+        def link(session, principal) -> tuple[str, str]:
+            ready = data_exports.ready_export(session, principal=principal, export_id=number)
+            token = download_links.issue_link_token(
+                principal=principal, kind="export", resource={"export_id": ready.id}, ttl=download_links.EXPORT_TTL
             )
-        )
-        if result.refused:
-            return result.event
+            return routes.export_download(ready.id, token), f"{ready.kind}-data.zip"
+
+        call = self._call(link)
+        if call.refused:
+            self._load_exports()
+            return call.event
+        url, name = call.value
+        return rx.download(url=url, filename=name)
+
+    def _load_exports(self):
+        call = self._call(lambda s, p: data_exports.list_exports(s, principal=p))
+        if call.refused:
+            self.exports, self.exports_running = [], False
+            return call.event
+        self.exports = [self._export_row(row) for row in call.value]
+        self.exports_running = any(row.status in data_exports.ACTIVE for row in call.value)
+        return None
+
+    def _export_row(self, row: data_exports.ExportOut) -> dict[str, str]:
         lang = self.lang or "en"
-        labels = {
-            "progress": translate("calls.export_progress", lang, size="{size}"),
-            "done": translate("calls.export_done", lang),
-            "failed": translate("calls.export_failed", lang),
+        if row.kind == "caller":
+            title = translate("data_export.caller_title", lang, caller=row.subject)
+        else:
+            title = translate("data_export.organisation_title", lang)
+        if row.status == "ready" and row.expires_at is not None:
+            size = regional.format_decimal((row.size_bytes or 0) / 1_048_576, lang, digits=1)
+            detail = translate("data_export.ready_until", lang, size=size, until=self._local_time(row.expires_at))
+        elif row.status in data_exports.ACTIVE and row.total:
+            done, total = (regional.format_decimal(value, lang) for value in (row.done, row.total))
+            detail = translate("data_export.progress", lang, done=done, total=total)
+        elif row.status == "failed":
+            detail = translate(f"data_export.error.{row.error or 'failed'}", lang)
+        else:
+            detail = translate(f"data_export.status.{row.status}", lang)
+        return {
+            "id": str(row.id),
+            "title": title,
+            "status": row.status,
+            "status_text": translate(f"data_export.status.{row.status}", lang),
+            "percent": str(row.percent),
+            "detail": detail,
+            "requested": translate("data_export.requested", lang, when=self._local_time(row.created_at)),
         }
-        args = ", ".join(
-            json.dumps(value) for value in (routes.caller_download(result.value), "caller-data.zip", labels)
-        )
-        return rx.call_script(f"window.avaDownload({args})")
 
     @rx.event
     def ask_erase(self):
@@ -259,6 +335,11 @@ class PrivacyState(AuthState):
         self.redact_pii, self.follows_business_kind = value.redact_pii, value.follows_business_kind
         self.redact_emails, self.redact_other_phones = value.emails, value.other_phones
         self.redact_birth_dates = value.birth_dates
+
+
+def _row_id(value: str) -> int:
+    """An id sent by the page; anything else is 0, which no row has (the service then says not found)."""
+    return int(value) if value.isdigit() and len(value) < 10 else 0
 
 
 def _days(value: str) -> int | None:

@@ -30,7 +30,15 @@ from sqlmodel import select
 
 from ava_app.api.app import create_api
 from ava_app.models import Call, CrmConnection, WebhookEndpoint
-from ava_app.services import api_keys, assistants, call_blocking, download_links, rate_limits, webhooks_out
+from ava_app.services import (
+    api_keys,
+    assistants,
+    call_blocking,
+    data_exports,
+    download_links,
+    rate_limits,
+    webhooks_out,
+)
 from ava_app.services.calls import CallFilters
 from ava_app.services.credentials import encrypt_text
 from tests.unit.test_assistants import TENANT_TWILIO_SID, TENANT_TWILIO_TOKEN, providers
@@ -99,8 +107,7 @@ DOWNLOAD_ROUTES = {
     ("GET", "/api/v1/downloads/recording/{call_id}"),
     ("GET", "/api/v1/downloads/call/{call_id}.{fmt}"),
     ("GET", "/api/v1/downloads/calls.{fmt}"),
-    ("GET", "/api/v1/downloads/caller.json"),
-    ("GET", "/api/v1/downloads/caller.zip"),
+    ("GET", "/api/v1/downloads/export/{export_id}.zip"),
     # A summary email's "Block this caller" link (test_block_links_of_organisation_b_never_block_for_organisation_a).
     ("GET", "/api/v1/block-caller"),
     ("POST", "/api/v1/block-caller"),
@@ -387,6 +394,11 @@ async def test_organisation_b_cannot_reach_organisation_a_through_any_route(clie
 
 async def test_download_links_of_organisation_b_never_open_organisation_a_calls(client, engine, db, organisations):
     a, b = organisations
+    number = next(db.get(Call, call_id).caller_number for call_id in a.call_ids if db.get(Call, call_id).caller_number)
+    a_exports = [
+        data_exports.request_export(db, principal=a.principal, kind="caller", query=number).id,
+        data_exports.request_export(db, principal=a.principal, kind="organisation").id,
+    ]
     before = snapshot(engine, a)
 
     def link(kind: str, resource: dict) -> str:
@@ -420,24 +432,23 @@ async def test_download_links_of_organisation_b_never_open_organisation_a_calls(
             assert response.status_code == 200 and leaked_markers(response.text, a) == [], response.text
             assert exported_ids(response.text, fmt) == expected
 
-    # One caller's export signed by B for the number of A's callers: what B holds about them only, nothing of A.
-    for call_id in a.call_ids:
-        number = db.get(Call, call_id).caller_number
-        if not number:
-            continue
-        token = link("caller", {"caller": number})
-        response = await client.get("/api/v1/downloads/caller.json", params={"token": token})
-        assert response.status_code == 200, response.text
-        found = {key: value for key, value in response.json().items() if key != "caller"}  # the number B typed
-        assert leaked_markers(json.dumps(found), a) == [], response.text
-        assert {call["id"] for call in found["calls"]} <= set(b.call_ids)
-        archive = await client.get("/api/v1/downloads/caller.zip", params={"token": token})
-        assert archive.status_code == 200, archive.text
-        with zipfile.ZipFile(io.BytesIO(archive.content)) as opened:
-            zipped = json.loads(opened.read("caller.json"))
-            assert all(name.startswith("recordings/call-") for name in opened.namelist()[1:])
-            assert {int(name.split("-")[1].split(".")[0]) for name in opened.namelist()[1:]} <= set(b.call_ids)
-        assert leaked_markers(json.dumps({key: zipped[key] for key in zipped if key != "caller"}), a) == []
+    # A's exports (a caller's and the whole organisation's, ready): a link B signed for their ids finds nothing in
+    # B, and B's link for its own export does not open A's by changing the path.
+    own_export = data_exports.request_export(db, principal=b.principal, kind="organisation")
+    own = link("export", {"export_id": own_export.id})
+    for export_id in a_exports:
+        response = await client.get(
+            f"/api/v1/downloads/export/{export_id}.zip", params={"token": link("export", {"export_id": export_id})}
+        )
+        assert response.status_code == 404 and leaked_markers(response.text, a) == [], response.text
+        response = await client.get(f"/api/v1/downloads/export/{export_id}.zip", params={"token": own})
+        assert response.status_code == 401, response.text
+    mine = await client.get(f"/api/v1/downloads/export/{own_export.id}.zip", params={"token": own})
+    assert mine.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(mine.content)) as opened:
+        exported = [opened.read(name).decode() for name in opened.namelist() if name.endswith(".json")]
+        assert {call["id"] for call in json.loads(opened.read("calls.json"))} == set(b.call_ids)
+    assert leaked_markers("".join(exported), a) == []
     assert_unchanged(engine, a, before)
 
 

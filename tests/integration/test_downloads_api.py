@@ -14,7 +14,7 @@ import pytest
 
 from ava_app.api.app import create_api
 from ava_app.models import CallMessage, Tenant
-from ava_app.services import accounts, download_links, recordings
+from ava_app.services import accounts, data_exports, download_links, recordings
 from ava_app.settings import get_settings
 from tests.factories import make_call
 from tests.recording_samples import wav_bytes
@@ -181,26 +181,7 @@ async def test_calls_export_keeps_the_signed_filters_and_the_tenant(client, db):
     assert len(json.loads(as_json.content)) == 3
 
 
-async def test_a_callers_data_downloads_through_its_signed_link_only(client, db):
-    owner, tenant = _member(db, "caller-owner@example.com", "Clinic C")
-    call = make_call(db, tenant=tenant, caller_number="+16505550111", summary="Asked for a refill.")
-    make_call(db, tenant=tenant, caller_number="+16505550222", summary="Someone else.")
-    token = _link(owner, "caller", {"caller": "(650) 555-0111"})
-
-    answer = await client.get("/api/v1/downloads/caller.json", params={"token": token})
-    assert answer.status_code == 200 and answer.headers["cache-control"] == "no-store"
-    assert "attachment" in answer.headers["content-disposition"]
-    body = answer.json()
-    assert body["caller"] == "+16505550111" and [item["id"] for item in body["calls"]] == [call.id]
-    assert "Someone else." not in answer.text
-    # A link of another kind, or one tampered with, opens nothing.
-    other_kind = _link(owner, "calls", {"filters": {}})
-    for wrong in (other_kind, token[:-3] + "xyz"):
-        assert (await client.get("/api/v1/downloads/caller.json", params={"token": wrong})).status_code == 401
-        assert (await client.get("/api/v1/downloads/caller.zip", params={"token": wrong})).status_code == 401
-
-
-async def test_a_callers_archive_holds_their_data_and_the_recordings_ava_keeps(client, db):
+async def test_a_callers_export_built_by_the_job_downloads_through_its_signed_link_only(client, db, jobs):
     owner, tenant = _member(db, "zip-owner@example.com", "Clinic Z")
     recorded = make_call(db, tenant=tenant, caller_number="+16505550111", recording_url=PROVIDER_URL)
     unrecorded = make_call(db, tenant=tenant, caller_number="+16505550111", summary="Asked about parking.")
@@ -208,10 +189,10 @@ async def test_a_callers_archive_holds_their_data_and_the_recordings_ava_keeps(c
     # The recording page copies the first call's audio into AVA's store; the other caller's is never copied.
     play = _link(owner, "recording", {"call_id": recorded.id})
     assert (await client.get(f"/api/v1/downloads/recording/{recorded.id}", params={"token": play})).status_code == 200
+    export = data_exports.request_export(db, principal=owner, kind="caller", query="(650) 555-0111")
+    token = _link(owner, "export", {"export_id": export.id})
 
-    answer = await client.get(
-        "/api/v1/downloads/caller.zip", params={"token": _link(owner, "caller", {"caller": "+16505550111"})}
-    )
+    answer = await client.get(f"/api/v1/downloads/export/{export.id}.zip", params={"token": token})
     assert answer.status_code == 200 and answer.headers["content-type"] == "application/zip"
     assert answer.headers["cache-control"] == "no-store" and "caller-data.zip" in answer.headers["content-disposition"]
     with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:
@@ -220,6 +201,18 @@ async def test_a_callers_archive_holds_their_data_and_the_recordings_ava_keeps(c
         assert names == ["caller.json", f"recordings/call-{recorded.id}.wav"]
         document = json.loads(archive.read("caller.json"))
         assert archive.read(names[1]) == AUDIO
+    assert document["caller"] == "+16505550111"
     assert sorted(call["id"] for call in document["calls"]) == sorted([recorded.id, unrecorded.id])
     assert document["recordings"] == names[1:]
     assert "Someone else." not in json.dumps(document)
+    # A link of another kind, one tampered with, or this link on another export's path opens nothing.
+    other_kind = _link(owner, "calls", {"filters": {}})
+    for wrong in (other_kind, token[:-3] + "xyz"):
+        response = await client.get(f"/api/v1/downloads/export/{export.id}.zip", params={"token": wrong})
+        assert response.status_code == 401
+    other = data_exports.request_export(db, principal=owner, kind="organisation")
+    assert (await client.get(f"/api/v1/downloads/export/{other.id}.zip", params={"token": token})).status_code == 401
+    # Once expired, the file is gone and a fresh link finds nothing.
+    data_exports.expire_exports(now=export.expires_at + timedelta(seconds=1))
+    answer = await client.get(f"/api/v1/downloads/export/{export.id}.zip", params={"token": token})
+    assert answer.status_code == 404 and answer.json()["error"] == "export_not_ready"

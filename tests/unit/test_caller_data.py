@@ -102,10 +102,12 @@ def test_a_caller_typed_as_dialled_is_found_exported_and_erased_everywhere_else_
         "06 12 34 56 78", 2, 1, 2, 2,
     )  # fmt: skip
 
-    document = caller_data.export_caller(db, principal=admin, query="06.12.34.56.78")
-    assert document["caller"] == CALLER and len(document["calls"]) == 2 and len(document["bookings"]) == 1
-    assert {message["to"] for message in document["messages"]} == {CALLER, "owner@salon.test"}
-    assert OTHER not in json.dumps(document)
+    # What their export holds besides the calls' details (built by a job: tests/unit/test_data_exports.py).
+    records = caller_data.caller_records(db, principal=admin, query="06.12.34.56.78")
+    assert records.caller == CALLER and records.call_ids == sorted(call.id for call in mine)
+    assert len(records.bookings) == 1
+    assert {message["to"] for message in records.messages} == {CALLER, "owner@salon.test"}
+    assert OTHER not in json.dumps([records.bookings, records.messages])
 
     mine = [(call.id, call.provider_call_id) for call in mine]
     erased = caller_data.erase_caller(db, principal=admin, query="+33 6 12 34 56 78")
@@ -146,7 +148,7 @@ def test_viewers_and_members_cannot_find_export_or_erase(db):
     call_from(db, tenant, CALLER)
     for role in ("viewer", "member"):
         person = Principal(user_id=make_user(db, tenant=tenant, role=role).id, tenant_id=tenant.id, role=role)
-        for action in (caller_data.find_caller, caller_data.export_caller, caller_data.erase_caller):
+        for action in (caller_data.find_caller, caller_data.caller_records, caller_data.erase_caller):
             with pytest.raises(Forbidden):
                 action(db, principal=person, query=CALLER)
     assert len(db.exec(select(Call)).all()) == 1

@@ -42,6 +42,7 @@ from ava_app.models import (
     BillingSubscription,
     Call,
     CallMessage,
+    DataExport,
     Membership,
     Outbox,
     PhoneNumber,
@@ -59,6 +60,7 @@ from ava_app.services import (
     call_blocking,
     calls,
     credentials,
+    data_exports,
     integrations,
     phone_numbers,
     phones,
@@ -599,6 +601,10 @@ COVERED_HANDLERS = {
     "PrivacyState.request_org_deletion",
     "PrivacyState.cancel_org_deletion",
     "ApiKeysState.load_api_keys",
+    "PrivacyState.export_organisation",
+    "PrivacyState.refresh_exports",
+    "PrivacyState.retry_export",
+    "PrivacyState.download_export",
     "ApiKeysState.create_key",
     "ApiKeysState.revoke_key",
     "WebhooksState.load_webhooks",
@@ -1428,6 +1434,10 @@ async def test_privacy_events_read_and_change_the_callers_organisation_only(worl
     before = snapshot(engine, a)
     state = state_of(PrivacyState, b)
 
+    # A's exports: one ready, one failed (B retrying it must not queue it again).
+    a_ready = data_exports.request_export(db, principal=a.principal, kind="organisation").id
+    a_failed = DataExport(tenant_id=a.tenant_id, kind="organisation", status="failed", error="failed")
+    db.add(a_failed)
     assert await run(state, "load_privacy") == []
     assert not state.redact_pii and not state.redact_emails
     await run(state, "set_redact_pii", True)
@@ -1452,8 +1462,8 @@ async def test_privacy_events_read_and_change_the_callers_organisation_only(worl
     for number in {db.get(Call, call_id).caller_number for call_id in a.call_ids} - {None}:
         assert await run(state, "find_caller", {"caller": number}) == []
         assert state.caller_found["calls"] == "0" and state.caller_found["anything"] == ""
-        (script,) = await run(state, "export_caller")
-        assert script.startswith("script:window.avaDownload(")
+        assert await run(state, "export_caller") == ["toast:info"]
+        assert state.exports[0]["status"] == "ready" and state.exports[0]["title"].startswith("Caller ")
         assert await run(state, "erase_caller") == []
         assert state.caller_erased.startswith("Erased for")
     assert await run(state, "find_caller", {"caller": "not a number"}) == []
@@ -1462,6 +1472,15 @@ async def test_privacy_events_read_and_change_the_callers_organisation_only(worl
     assert await run(state, "request_org_deletion", {"typed_name": db.get(Tenant, a.tenant_id).name}) == []
     assert state.delete_error
     assert await run(state, "request_org_deletion", {"typed_name": db.get(Tenant, b.tenant_id).name}) == [
+    # The whole organisation's export: B's, built by the job, downloaded through B's link; A's ids are not found.
+    assert await run(state, "export_organisation") == ["toast:info"]
+    (own,) = [row for row in state.exports if row["status"] == "ready"]
+    assert await run(state, "refresh_exports", "") == []
+    assert await run(state, "download_export", own["id"]) == ["event:_download"]
+    for export_id in (str(a_ready), str(a_failed.id), "not-an-id"):
+        assert await run(state, "download_export", export_id) == ["toast:error"]
+        assert await run(state, "retry_export", export_id) == ["toast:error"]
+    assert {row["id"] for row in state.exports} == {own["id"]}
         "toast:warning"
     ]
     db.expire_all()

@@ -61,7 +61,7 @@ EN: dict[str, str] = {
     "caller.count.bookings": "bookings",
     "caller.count.messages": "emails and texts sent to them or naming them",
     "caller.count.raw": "raw provider messages",
-    "caller.export": "Download everything (ZIP)",
+    "caller.export": "Prepare a download (ZIP)",
     "caller.erase": "Erase everything",
     "caller.erase_title": "Erase this caller's data?",
     "caller.erase_body": (
@@ -74,6 +74,33 @@ EN: dict[str, str] = {
         "{raw}. A STOP they sent is kept, so AVA never texts them again."
     ),
     "audit.action.caller_erased": "A caller's data erased",
+    "data_export.title": "Downloads of your data",
+    "data_export.intro": (
+        "A ZIP with the data as JSON files and the recordings AVA holds. It is prepared in the background, so you can "
+        "leave this page; the file is deleted two days after it is ready."
+    ),
+    "data_export.organisation": "Export all of the business's data",
+    "data_export.queued": "Export started: its progress shows under Downloads of your data.",
+    "data_export.none": "Nothing exported yet.",
+    "data_export.caller_title": "Caller {caller}",
+    "data_export.organisation_title": "All of the business's data",
+    "data_export.requested": "Asked {when}",
+    "data_export.progress": "{done} of {total} items written",
+    "data_export.ready_until": "{size} MB, available until {until}",
+    "data_export.status.queued": "Waiting to start",
+    "data_export.status.running": "Being prepared",
+    "data_export.status.ready": "Ready",
+    "data_export.status.failed": "Failed",
+    "data_export.status.expired": "Expired: the file was deleted",
+    "data_export.error.failed": "The export could not be prepared. Try again; if it fails again, contact support.",
+    "data_export.error.not_admin": "The person who asked is no longer an admin. An admin can try again.",
+    "data_export.error.interrupted": "The export was interrupted. Try again.",
+    "data_export.download": "Download",
+    "data_export.retry": "Try again",
+    "data_export.progress_label": "Export progress",
+    "error.export_not_ready": "This export is not ready or has expired. Reload the page.",
+    "audit.action.data_export_requested": "Data export requested",
+    "audit.action.data_export_downloaded": "Data export downloaded",
     "org_delete.title": "Delete this organisation",
     "org_delete.intro": (
         "Everything of this business is deleted seven days from now: calls, recordings, bookings, settings and the "
@@ -201,7 +228,7 @@ FR: dict[str, str] = {
     "caller.count.bookings": "rendez-vous",
     "caller.count.messages": "e-mails et SMS envoyés à cette personne ou la nommant",
     "caller.count.raw": "messages bruts du fournisseur",
-    "caller.export": "Tout télécharger (ZIP)",
+    "caller.export": "Préparer un téléchargement (ZIP)",
     "caller.erase": "Tout effacer",
     "caller.erase_title": "Effacer les données de cet appelant ?",
     "caller.erase_body": (
@@ -214,6 +241,35 @@ FR: dict[str, str] = {
         "fournisseur : {raw}. Un STOP envoyé est conservé, pour qu'AVA ne lui écrive plus jamais."
     ),
     "audit.action.caller_erased": "Données d'un appelant effacées",
+    "data_export.title": "Téléchargements de vos données",
+    "data_export.intro": (
+        "Un ZIP avec les données en fichiers JSON et les enregistrements conservés par AVA. Il est préparé en "
+        "arrière-plan : vous pouvez quitter cette page. Le fichier est supprimé deux jours après être prêt."
+    ),
+    "data_export.organisation": "Exporter toutes les données de l'entreprise",
+    "data_export.queued": "Export lancé : son avancement s'affiche sous Téléchargements de vos données.",
+    "data_export.none": "Aucun export pour l'instant.",
+    "data_export.caller_title": "Appelant {caller}",
+    "data_export.organisation_title": "Toutes les données de l'entreprise",
+    "data_export.requested": "Demandé le {when}",
+    "data_export.progress": "{done} éléments écrits sur {total}",
+    "data_export.ready_until": "{size} Mo, disponible jusqu'au {until}",
+    "data_export.status.queued": "En attente",
+    "data_export.status.running": "En préparation",
+    "data_export.status.ready": "Prêt",
+    "data_export.status.failed": "Échec",
+    "data_export.status.expired": "Expiré : le fichier a été supprimé",
+    "data_export.error.failed": (
+        "L'export n'a pas pu être préparé. Réessayez ; si cela échoue encore, contactez le support."
+    ),
+    "data_export.error.not_admin": "La personne qui l'a demandé n'est plus admin. Un admin peut réessayer.",
+    "data_export.error.interrupted": "L'export a été interrompu. Réessayez.",
+    "data_export.download": "Télécharger",
+    "data_export.retry": "Réessayer",
+    "data_export.progress_label": "Avancement de l'export",
+    "error.export_not_ready": "Cet export n'est pas prêt ou a expiré. Rechargez la page.",
+    "audit.action.data_export_requested": "Export de données demandé",
+    "audit.action.data_export_downloaded": "Export de données téléchargé",
     "org_delete.title": "Supprimer cette organisation",
     "org_delete.intro": (
         "Tout ce qui concerne cette entreprise est supprimé dans sept jours : appels, enregistrements, rendez-vous, "
