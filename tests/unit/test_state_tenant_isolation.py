@@ -597,14 +597,14 @@ COVERED_HANDLERS = {
     "PrivacyState.save_retention",
     "PrivacyState.find_caller",
     "PrivacyState.export_caller",
-    "PrivacyState.erase_caller",
-    "PrivacyState.request_org_deletion",
-    "PrivacyState.cancel_org_deletion",
-    "ApiKeysState.load_api_keys",
     "PrivacyState.export_organisation",
     "PrivacyState.refresh_exports",
     "PrivacyState.retry_export",
     "PrivacyState.download_export",
+    "PrivacyState.erase_caller",
+    "PrivacyState.request_org_deletion",
+    "PrivacyState.cancel_org_deletion",
+    "ApiKeysState.load_api_keys",
     "ApiKeysState.create_key",
     "ApiKeysState.revoke_key",
     "WebhooksState.load_webhooks",
@@ -1430,14 +1430,14 @@ async def test_privacy_events_read_and_change_the_callers_organisation_only(worl
     a_tenant = db.get(Tenant, a.tenant_id)
     a_tenant.redact_pii, a_tenant.redact_emails = True, True
     db.add(a_tenant)
-    db.commit()
-    before = snapshot(engine, a)
-    state = state_of(PrivacyState, b)
-
     # A's exports: one ready, one failed (B retrying it must not queue it again).
     a_ready = data_exports.request_export(db, principal=a.principal, kind="organisation").id
     a_failed = DataExport(tenant_id=a.tenant_id, kind="organisation", status="failed", error="failed")
     db.add(a_failed)
+    db.commit()
+    before = snapshot(engine, a)
+    state = state_of(PrivacyState, b)
+
     assert await run(state, "load_privacy") == []
     assert not state.redact_pii and not state.redact_emails
     await run(state, "set_redact_pii", True)
@@ -1468,10 +1468,6 @@ async def test_privacy_events_read_and_change_the_callers_organisation_only(worl
         assert state.caller_erased.startswith("Erased for")
     assert await run(state, "find_caller", {"caller": "not a number"}) == []
     assert state.caller_error and state.caller_found == {}
-    # Deleting: A's name does not schedule anything; B's own name schedules B only, and B cancels it.
-    assert await run(state, "request_org_deletion", {"typed_name": db.get(Tenant, a.tenant_id).name}) == []
-    assert state.delete_error
-    assert await run(state, "request_org_deletion", {"typed_name": db.get(Tenant, b.tenant_id).name}) == [
     # The whole organisation's export: B's, built by the job, downloaded through B's link; A's ids are not found.
     assert await run(state, "export_organisation") == ["toast:info"]
     (own,) = [row for row in state.exports if row["status"] == "ready"]
@@ -1481,6 +1477,10 @@ async def test_privacy_events_read_and_change_the_callers_organisation_only(worl
         assert await run(state, "download_export", export_id) == ["toast:error"]
         assert await run(state, "retry_export", export_id) == ["toast:error"]
     assert {row["id"] for row in state.exports} == {own["id"]}
+    # Deleting: A's name does not schedule anything; B's own name schedules B only, and B cancels it.
+    assert await run(state, "request_org_deletion", {"typed_name": db.get(Tenant, a.tenant_id).name}) == []
+    assert state.delete_error
+    assert await run(state, "request_org_deletion", {"typed_name": db.get(Tenant, b.tenant_id).name}) == [
         "toast:warning"
     ]
     db.expire_all()
