@@ -157,6 +157,25 @@ def start_live_server(database_url: str, smtp_server: Mailbox, tmp_path_factory:
         yield start
 
 
+@pytest.fixture()
+def start_node_for_test(database_url: str, smtp_server: Mailbox, tmp_path_factory: pytest.TempPathFactory):
+    """Start a second node of the shared server (its database and ``AVA_REDIS_URL``, so its job queue too) for one
+    test; it stops when the test ends.
+
+    A node left running would go on taking the shared queue's jobs during later tests, and run them with its own
+    address and its own emulators: a later test's assistant was then made in that node's Vapi emulator, and the
+    number import into the shared server's emulator was refused ("Couldn't Find Assistant")."""
+    with ExitStack() as servers:
+
+        def start(extra_env: dict[str, str], *, name: str) -> str:
+            data_dir = tmp_path_factory.mktemp(f"{name}-data")
+            return servers.enter_context(
+                serve_ava(database_url, smtp_server, data_dir, log_name=name, extra_env=extra_env)
+            )
+
+        yield start
+
+
 @contextmanager
 def serve_ava(
     database_url: str,

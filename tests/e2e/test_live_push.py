@@ -106,10 +106,11 @@ two_processes = pytest.mark.skipif(
 
 @two_processes
 def test_a_webhook_taken_by_one_process_updates_a_dashboard_on_another(
-    live_server: str, start_live_server, browser, db
+    live_server: str, start_node_for_test, browser, db
 ):
-    # The same Redis as the first process (Reflex state, job queue and live updates), the same database.
-    second = start_live_server({"AVA_REDIS_URL": os.environ["AVA_REDIS_URL"]}, name="live-push-second")
+    # The same Redis as the first process (Reflex state, job queue and live updates), the same database; stopped
+    # when the test ends, so its worker takes no later test's jobs.
+    second = start_node_for_test({"AVA_REDIS_URL": os.environ["AVA_REDIS_URL"]}, name="live-push-second")
     business = Business(db, "Live Push Garage")
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     log_in(page, second, business.owner.email)

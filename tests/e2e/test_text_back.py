@@ -4,7 +4,6 @@ that number, replies STOP, and the next missed call texts them nothing."""
 
 from __future__ import annotations
 
-import os
 import time
 
 import httpx
@@ -18,13 +17,7 @@ from ava_app.services.providers.sandbox_keys import SANDBOX_ACCOUNT_SID
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.members import PASSWORD, log_in, make_business, make_member
 
-pytestmark = [
-    pytest.mark.e2e,
-    # In the full browser run on PostgreSQL + Redis the bought number's import into Vapi was refused twice, for an
-    # assistant Vapi did not have ("Couldn't Find Assistant"); alone, and with the number tests before it, it passes
-    # there too. Until that is understood it runs on SQLite only.
-    pytest.mark.skipif(bool(os.environ.get("AVA_REDIS_URL")), reason="refused Vapi import in the full PostgreSQL run"),
-]
+pytestmark = pytest.mark.e2e
 
 CALLER = "+16505550187"
 CALL_SPEED = 2.5
