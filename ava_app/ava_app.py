@@ -19,6 +19,7 @@ from ava_app.pages.bookings import bookings_page
 from ava_app.pages.call_detail import call_detail_page
 from ava_app.pages.calls import calls_page
 from ava_app.pages.dashboard import dashboard_page
+from ava_app.pages.deleted_calls import deleted_calls_page
 from ava_app.pages.integrations import integrations_page
 from ava_app.pages.invite import invite_page
 from ava_app.pages.landing import landing_page
@@ -70,6 +71,7 @@ from ava_app.state.support import SupportState
 from ava_app.state.tab_handover import hand_over_tabs_of_dead_processes
 from ava_app.state.team import InviteState, TeamState
 from ava_app.state.text_back import TextBackState
+from ava_app.state.trash import DeletedCallsState
 from ava_app.state.usage import AdminUsageState, UsageState
 from ava_app.state.webhooks import WebhooksState
 from ava_app.task_queue import start_embedded_worker, stop_embedded_worker
@@ -164,6 +166,12 @@ app.add_page(
     on_load=[*SIGNED_IN, SupportState.load_support],
 )
 app.add_page(calls_page, route=routes.CALLS, title="AVA · Calls", on_load=[*SIGNED_IN, CallsState.load_calls])
+app.add_page(
+    deleted_calls_page,
+    route=routes.DELETED_CALLS,
+    title="AVA · Recently deleted",
+    on_load=[*SIGNED_IN, DeletedCallsState.load_deleted],
+)
 app.add_page(
     call_detail_page, route=routes.CALL_DETAIL, title="AVA · Call", on_load=[*SIGNED_IN, CallDetailState.load_call]
 )

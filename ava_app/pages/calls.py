@@ -298,10 +298,22 @@ def calls_page() -> rx.Component:
             rx.center(rx.spinner(size="3"), padding="48px", width="100%"),
             rx.box(results(), width="100%", opacity=rx.cond(CallsState.loading, "0.6", "1")),
         ),
+        rx.cond(
+            CallsState.can_write,
+            rx.link(
+                rx.hstack(
+                    rx.icon("archive-restore", size=14), t("calls.recently_deleted"), spacing="1", align="center"
+                ),
+                href=routes.DELETED_CALLS,
+                size="2",
+                color_scheme="gray",
+                id="calls-recently-deleted",
+            ),
+        ),
         confirm_dialog(
             open=CallsState.confirm_delete,
             title=CallsState.delete_title,
-            body=rx.text(t("calls.delete_body")),
+            body=rx.text(CallsState.delete_body),
             confirm_label=t("calls.delete"),
             on_confirm=CallsState.delete_selected,
             on_cancel=CallsState.cancel_delete,

@@ -21,7 +21,7 @@ from babel.numbers import format_number
 
 from ava_app import routes
 from ava_app.i18n import translate
-from ava_app.services import calls, download_links, phone_numbers
+from ava_app.services import calls, download_links, phone_numbers, trash
 from ava_app.services.calls import CallFilters, CallListItem
 from ava_app.services.errors import DomainError, Invalid
 from ava_app.state import live
@@ -124,6 +124,7 @@ class CallsState(AuthState):
     form_key: int = 0
     selected: list[int] = []
     confirm_delete: bool = False
+    grace_days: int = 7  # how long a deleted call stays restorable (the delete dialog says it)
     filters_open: bool = False
     number_options: list[dict] = []
     assistant_options: list[dict] = []
@@ -151,6 +152,10 @@ class CallsState(AuthState):
     @rx.var
     def delete_title(self) -> str:
         return translate("calls.delete_title", self.lang or "en", count=len(self.selected))
+
+    @rx.var
+    def delete_body(self) -> str:
+        return translate("calls.delete_body", self.lang or "en", days=self.grace_days)
 
     @rx.var
     def page_label(self) -> str:
@@ -253,14 +258,15 @@ class CallsState(AuthState):
             page = self._read_page(session, principal, cursors[-1])
             count = calls.count_calls(session, principal=principal, filters=filters)
             live.watch(self, page=LIVE_PAGE, tenant_id=principal.tenant_id)
-            return principal.tenant_id, choices, cursors, page, count
+            grace = trash.grace_days(session, principal=principal)
+            return principal.tenant_id, choices, cursors, page, count, grace
 
         call = await self._call_async(read, busy="loading", on_error=refused)
         self.loaded = True
         if call.refused:
             yield call.event
             return
-        self._tenant_id, choices, cursors, page, count = call.value
+        self._tenant_id, choices, cursors, page, count, self.grace_days = call.value
         self._show_choices(*choices)
         self._cursors, self.page = cursors, len(cursors)
         self.count_label = count_text(count, self.lang or "en")

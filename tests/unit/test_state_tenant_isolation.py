@@ -100,6 +100,7 @@ from ava_app.state.sign_in_providers import LinkedAccountsState
 from ava_app.state.staff_editor import StaffEditorState
 from ava_app.state.team import TeamState
 from ava_app.state.text_back import TextBackState
+from ava_app.state.trash import DeletedCallsState
 from ava_app.state.webhook_secret import WebhookSecretState
 from ava_app.state.webhooks import WebhooksState
 from tests.factories import make_call, make_phone_number, make_user
@@ -551,6 +552,9 @@ COVERED_HANDLERS = {
     "BillingState.choose_plan",
     "BillingState.manage_billing",
     "BlockedCallersState.load_blocked",
+    "DeletedCallsState.load_deleted",
+    "DeletedCallsState.restore_call",
+    "DeletedCallsState.set_grace_days",
     "BlockedCallersState.add_blocked",
     "BlockedCallersState.remove_blocked",
     "BlockedCallersState.set_block_withheld",
@@ -1932,3 +1936,26 @@ async def test_api_key_events_reach_the_callers_organisation_only(world, engine,
     assert await run(viewer_state, "create_key") == ["toast:error"]
     assert viewer_state.shown_key == ""
     assert len(db.exec(select(ApiKey)).all()) == keys_before
+
+
+async def test_recently_deleted_reads_restores_and_keeps_the_callers_organisation_only(world, engine, db):
+    a, b = world.a, world.b
+    # One of A's calls in A's trash (its conversation, with A's markers, in the snapshot), and one of B's in B's.
+    calls.delete_calls(db, principal=a.principal, call_ids=[a.call_ids[0]])
+    calls.delete_calls(db, principal=b.principal, call_ids=[b.call_ids[0]])
+    before = snapshot(engine, a)
+    state = state_of(DeletedCallsState, b)
+    assert await run(state, "load_deleted") == []
+    assert [row["id"] for row in state.trash_rows] == [b.call_ids[0]] and state.grace_days == "7"
+    # A's deleted call id from B's page is not found; B's own comes back.
+    assert await run(state, "restore_call", a.call_ids[0]) == ["toast:error"]
+    assert await run(state, "restore_call", b.call_ids[0]) == ["toast:success"]
+    assert state.trash_rows == [] and db.get(Call, b.call_ids[0]) is not None
+    # B's admin chooses B's grace period only.
+    assert await run(state, "set_grace_days", "30") == ["toast:success"]
+    assert state.grace_days == "30"
+    db.expire_all()
+    assert db.get(Tenant, b.tenant_id).deleted_calls_grace_days == 30
+    assert db.get(Tenant, a.tenant_id).deleted_calls_grace_days == 7
+    assert_nothing_of(a, state)
+    assert_unchanged(engine, a, before)

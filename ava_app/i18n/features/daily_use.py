@@ -96,7 +96,9 @@ EN: dict[str, str] = {
     "calls.select_row": "Select this call",
     "calls.delete": "Delete",
     "calls.delete_title": "Delete {count} call(s)?",
-    "calls.delete_body": "Their transcripts and summaries are removed from AVA. This cannot be undone.",
+    "calls.delete_body": "They leave your calls, counts and exports now. You can restore them from Recently deleted "
+    "for {days} day(s); then they are erased for good.",
+    "calls.recently_deleted": "Recently deleted",
     "calls.deleted": "{count} call(s) deleted.",
     "calls.export": "Export",
     "calls.test_caller": "You (test)",
@@ -151,7 +153,8 @@ EN: dict[str, str] = {
     "call.export_txt": "Transcript (TXT)",
     "call.delete": "Delete",
     "call.delete_title": "Delete this call?",
-    "call.delete_body": "Its transcript and summary are removed from AVA. This cannot be undone.",
+    "call.delete_body": "It leaves your calls, counts and exports now. You can restore it from Recently deleted "
+    "until it is erased for good.",
     "call.deleted": "Call deleted.",
     "call.live": "This call is in progress: the conversation appears as it is spoken.",
     "call.not_found": "This call does not exist or was deleted.",
@@ -252,7 +255,9 @@ FR: dict[str, str] = {
     "calls.select_row": "Sélectionner cet appel",
     "calls.delete": "Supprimer",
     "calls.delete_title": "Supprimer {count} appel(s) ?",
-    "calls.delete_body": "Leurs transcriptions et résumés sont retirés d'AVA. C'est définitif.",
+    "calls.delete_body": "Ils disparaissent dès maintenant de vos appels, statistiques et exports. Vous pouvez les "
+    "restaurer depuis Récemment supprimés pendant {days} jour(s) ; ensuite ils sont effacés définitivement.",
+    "calls.recently_deleted": "Récemment supprimés",
     "calls.deleted": "{count} appel(s) supprimé(s).",
     "calls.export": "Exporter",
     "calls.test_caller": "Vous (test)",
@@ -306,7 +311,8 @@ FR: dict[str, str] = {
     "call.export_txt": "Transcription (TXT)",
     "call.delete": "Supprimer",
     "call.delete_title": "Supprimer cet appel ?",
-    "call.delete_body": "Sa transcription et son résumé sont retirés d'AVA. C'est définitif.",
+    "call.delete_body": "Il disparaît dès maintenant de vos appels, statistiques et exports. Vous pouvez le restaurer "
+    "depuis Récemment supprimés jusqu'à son effacement définitif.",
     "call.deleted": "Appel supprimé.",
     "call.live": "Cet appel est en cours : la conversation s'affiche au fil de la parole.",
     "call.not_found": "Cet appel n'existe pas ou a été supprimé.",
