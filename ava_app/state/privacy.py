@@ -193,7 +193,7 @@ class PrivacyState(AuthState):
         else:
             title = translate("data_export.organisation_title", lang)
         if row.status == "ready" and row.expires_at is not None:
-            size = regional.format_decimal((row.size_bytes or 0) / 1_048_576, lang, digits=1)
+            size = _size(row.size_bytes or 0, lang)
             detail = translate("data_export.ready_until", lang, size=size, until=self._local_time(row.expires_at))
         elif row.status in data_exports.ACTIVE and row.total:
             done, total = (regional.format_decimal(value, lang) for value in (row.done, row.total))
@@ -335,6 +335,13 @@ class PrivacyState(AuthState):
         self.redact_pii, self.follows_business_kind = value.redact_pii, value.follows_business_kind
         self.redact_emails, self.redact_other_phones = value.emails, value.other_phones
         self.redact_birth_dates = value.birth_dates
+
+
+def _size(size_bytes: int, lang: str) -> str:
+    """A file's size in kB under a megabyte, else in MB with one decimal, as the reader writes numbers."""
+    if size_bytes < 1_048_576:
+        return translate("data_export.size_kb", lang, size=regional.format_decimal(max(1, size_bytes // 1024), lang))
+    return translate("data_export.size_mb", lang, size=regional.format_decimal(size_bytes / 1_048_576, lang, digits=1))
 
 
 def _row_id(value: str) -> int:

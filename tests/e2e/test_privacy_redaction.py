@@ -111,9 +111,13 @@ def test_an_admin_turns_redaction_on_and_the_next_call_shows_no_card_number(live
     page.get_by_label("Phone number or e-mail address").fill("(650) 555-0177")
     page.get_by_role("button", name="Find").click()
     expect(page.get_by_text("calls (with their recordings and transcripts)")).to_be_visible()
-    # First their copy: a ZIP with what AVA holds about them.
+    # First their copy: a ZIP with what AVA holds about them, built by a job, then saved through a signed link.
+    page.get_by_role("button", name="Prepare a download (ZIP)").click()
+    export = page.locator("#exports")
+    expect(export.get_by_text("Caller (650) 555-0177")).to_be_visible()
+    expect(export.get_by_text("Ready", exact=True)).to_be_visible(timeout=30_000)
     with page.expect_download() as download_info:
-        page.get_by_role("button", name="Download everything (ZIP)").click()
+        export.get_by_role("button", name="Download").click()
     download = download_info.value
     assert download.suggested_filename == "caller-data.zip"
     saved = ARTIFACTS / "privacy-caller-data.zip"
