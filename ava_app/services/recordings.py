@@ -478,17 +478,20 @@ def delete_unreferenced(session: Session, *, keys: Iterable[str]) -> int:
 
 
 def _kept_in_trash(session: Session, *, keys: list[str]) -> set[str]:
-    """The keys a deleted call's snapshot still names (its text searched: keys are long, unique hashes)."""
+    """The keys a deleted call's snapshot still names (its text searched: keys are long, unique hashes), among the
+    deleted calls of the keys' own tenants (a key starts with its tenant's id)."""
     found: set[str] = set()
     for start in range(0, len(keys), 100):
         chunk = keys[start : start + 100]
+        tenants = sorted({int(key.split("/", 1)[0]) for key in chunk})
         text = cast(col(DeletedCall.snapshot), Text)
         snapshots = session.execute(
-            select(text).where(or_(*[text.contains(key, autoescape=True) for key in chunk]))
+            select(text).where(
+                col(DeletedCall.tenant_id).in_(tenants), or_(*[text.contains(key, autoescape=True) for key in chunk])
+            )
         ).scalars()
         for snapshot in snapshots:
             found |= {key for key in chunk if key in (snapshot or "")}
-    session.rollback()
     return found
 
 
