@@ -357,7 +357,7 @@ def _booking_calls(session: Session, booking_ids: list[int]) -> dict[int, int | 
     if not booking_ids:
         return {}
     found = session.exec(select(col(Booking.id), col(Booking.call_id)).where(col(Booking.id).in_(booking_ids))).all()
-    return {booking_id: call_id for booking_id, call_id in found}
+    return {booking_id or 0: call_id for booking_id, call_id in found}
 
 
 def _booking_status(row: CrmSyncedBooking) -> str:
