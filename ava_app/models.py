@@ -906,6 +906,8 @@ class CrmSyncedCall(SQLModel, table=True):
     status: str = Field(default="pending", max_length=10)
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=300)
+    # When the job comes back after a rate limit or an outage (the deliveries log's "next try"); None otherwise.
+    next_attempt_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -924,6 +926,7 @@ class CrmSyncedBooking(SQLModel, table=True):
     meeting_id: str | None = Field(default=None, max_length=40)
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=300)
+    next_attempt_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

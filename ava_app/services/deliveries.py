@@ -377,7 +377,7 @@ def _crm_booking_row(row: CrmSyncedBooking, labels: dict[int, str], calls: dict[
         status=status,
         attempts=row.attempts,
         last_error=(row.last_error or "")[:ERROR_CHARS],
-        next_attempt_at=None,
+        next_attempt_at=as_utc(row.next_attempt_at) if status == "waiting" and row.next_attempt_at else None,
         created_at=as_utc(row.created_at),
         call_id=calls.get(row.booking_id),
         # A broken connection is mended by reconnecting (which writes what waited), not by sending again.
@@ -407,7 +407,7 @@ def _crm_row(row: CrmSyncedCall, labels: dict[int, str]) -> DeliveryRow:
         status=status,
         attempts=row.attempts,
         last_error=(row.last_error or "")[:ERROR_CHARS],
-        next_attempt_at=None,
+        next_attempt_at=as_utc(row.next_attempt_at) if status == "waiting" and row.next_attempt_at else None,
         created_at=as_utc(row.created_at),
         call_id=row.call_id,
         # A broken connection is mended by reconnecting (which sends what waited), not by sending again.

@@ -16,8 +16,9 @@ from hubspot import HubSpot
 from hubspot.crm.objects import PublicObjectSearchRequest
 from sqlmodel import select
 
-from ava_app.models import CrmConnection, CrmSyncedCall, Outbox
+from ava_app.models import CrmConnection, CrmSyncedCall, Outbox, as_utc, utcnow
 from ava_app.sandbox.hubspot.app import HubSpotEmulator
+from ava_app.services import deliveries
 from ava_app.services.crm import connections, hubspot
 from ava_app.services.crm import sync as crm_sync
 from ava_app.services.crm.hubspot import HubSpotEndpoints
@@ -213,8 +214,15 @@ def test_long_429_schedules_the_job_after_retry_after(db, org, emulator, monkeyp
     assert scheduled == [((call.id,), 121)]
     [row] = _rows(db)
     assert row.status == "pending" and row.last_error == "rate_limited" and row.contact_id is None
+    # The deliveries log says when it goes again: when HubSpot said.
+    admin = Principal(user_id=None, tenant_id=tenant.id, role="admin")
+    (logged,) = deliveries.list_deliveries(db, principal=admin, channel="crm")
+    wait = (logged.next_attempt_at - utcnow()).total_seconds()
+    assert logged.status == "waiting" and 110 < wait <= 121
     crm_sync.sync_call_to_crm.call_local(call.id)
     assert _rows(db)[0].status == "synced" and len(emulator.records("calls")) == 1
+    assert _rows(db)[0].next_attempt_at is None
+    assert deliveries.list_deliveries(db, principal=admin, channel="crm")[0].next_attempt_at is None
 
 
 def test_timeout_is_retried_then_fails_on_the_last_attempt(db, org, emulator, monkeypatch):
@@ -242,6 +250,10 @@ def test_5xx_then_success_on_retry(db, org, emulator):
     emulator.fail_next(status=503)
     with pytest.raises(ProviderUnavailable):
         crm_sync.sync_call(db, call_id=call.id, final_attempt=False)
+    [waiting] = _rows(db)
+    # The queue comes back after its retry delay (10 s after the first try): the log shows about then.
+    assert waiting.next_attempt_at is not None
+    assert 0 < (as_utc(waiting.next_attempt_at) - utcnow()).total_seconds() <= crm_sync.RETRY_DELAY + 1
     [row] = crm_sync.sync_call(db, call_id=call.id)
     assert row.status == "synced" and len(emulator.records("calls")) == 1
 

@@ -11,6 +11,7 @@ token marks the connection broken (admins emailed) and leaves the call pending.
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -27,6 +28,7 @@ from ava_app.task_queue import enqueue, task
 log = logging.getLogger(__name__)
 
 SYNC_RETRIES = 5
+RETRY_DELAY, RETRY_BACKOFF = 10, 2
 EMAIL_FIELDS = ("email", "caller_email", "customer_email")
 
 
@@ -91,14 +93,16 @@ def sync_call(session: Session, *, call_id: int, final_attempt: bool = True) -> 
         try:
             _sync_one(session, connection, row, record, retry=retry)
         except CrmAuthRevoked:
-            _save(session, row, last_error="connection_broken")
+            _save(session, row, last_error="connection_broken", next_attempt_at=None)
         except CrmRejected as refused:
-            _save(session, row, status="failed", last_error=f"{refused.details.get('status', '')} {refused.message}")
-        except CrmRateLimited:
-            _save(session, row, last_error="rate_limited")
+            message = f"{refused.details.get('status', '')} {refused.message}"
+            _save(session, row, status="failed", last_error=message, next_attempt_at=None)
+        except CrmRateLimited as limited:
+            _save(session, row, last_error="rate_limited", next_attempt_at=_after(limited.retry_after + 1))
             raise
         except ProviderUnavailable as down:
-            _save(session, row, status="failed" if final_attempt else "pending", last_error=down.code)
+            again = None if final_attempt else _after(_retry_delay(row.attempts))
+            _save(session, row, status="pending" if again else "failed", last_error=down.code, next_attempt_at=again)
             if not final_attempt:
                 raise
         done.append(row)
@@ -132,7 +136,7 @@ def _sync_one(
             session, connection, lambda client: client.create_task(contact_id=contact_id, call=record)
         )
         _save(session, row, task_id=task_id)
-    _save(session, row, status="synced", last_error=None)
+    _save(session, row, status="synced", last_error=None, next_attempt_at=None)
 
 
 def _synced_row(session: Session, *, connection: CrmConnection, call: Call) -> CrmSyncedCall:
@@ -153,6 +157,15 @@ def _synced_row(session: Session, *, connection: CrmConnection, call: Call) -> C
         return existing
 
 
+def _after(seconds: float) -> datetime:
+    return utcnow() + timedelta(seconds=max(1.0, seconds))
+
+
+def _retry_delay(attempts: int) -> float:
+    """The queue's wait before the next try after ``attempts`` tries (``retry_delay`` doubled each time)."""
+    return RETRY_DELAY * RETRY_BACKOFF ** max(0, attempts - 1)
+
+
 def _save(session: Session, row: CrmSyncedCall | CrmSyncedBooking, **values: object) -> None:
     for key, value in values.items():
         setattr(row, key, value)
@@ -163,7 +176,7 @@ def _save(session: Session, row: CrmSyncedCall | CrmSyncedBooking, **values: obj
     session.commit()
 
 
-@task(retries=SYNC_RETRIES, retry_delay=10, retry_backoff=2, context=True)
+@task(retries=SYNC_RETRIES, retry_delay=RETRY_DELAY, retry_backoff=RETRY_BACKOFF, context=True)
 def sync_call_to_crm(call_id: int, task=None) -> None:
     """Job: log one summarised call in the organisation's CRM (idempotent: safe to run twice)."""
     final = task is None or not task.retries
@@ -236,9 +249,16 @@ def sync_booking(session: Session, *, booking_id: int) -> list[CrmSyncedBooking]
         try:
             _write_meeting(session, connection, row, record, retry=retry)
         except CrmAuthRevoked:
-            _save(session, row, last_error="connection_broken")
+            _save(session, row, last_error="connection_broken", next_attempt_at=None)
         except CrmRejected as refused:
-            _save(session, row, last_error=f"{refused.details.get('status', '')} {refused.message}")
+            message = f"{refused.details.get('status', '')} {refused.message}"
+            _save(session, row, last_error=message, next_attempt_at=None)
+        except CrmRateLimited as limited:
+            _save(session, row, next_attempt_at=_after(limited.retry_after + 1))
+            raise
+        except ProviderUnavailable:
+            _save(session, row, next_attempt_at=_after(_retry_delay(row.attempts)))
+            raise
         done.append(row)
     return done
 
@@ -251,7 +271,7 @@ def _write_meeting(
         connections.run(
             session, connection, lambda client: client.update_meeting(meeting_id=meeting_id, booking=record)
         )
-        _save(session, row, last_error=None)
+        _save(session, row, last_error=None, next_attempt_at=None)
         return
     if record.cancelled:
         return  # cancelled before it ever reached the CRM: nothing to show there
@@ -269,10 +289,10 @@ def _write_meeting(
     meeting_id = found or connections.run(
         session, connection, lambda client: client.create_meeting(contact_id=contact_id, booking=record)
     )
-    _save(session, row, meeting_id=meeting_id, last_error=None)
+    _save(session, row, meeting_id=meeting_id, last_error=None, next_attempt_at=None)
 
 
-@task(retries=SYNC_RETRIES, retry_delay=10, retry_backoff=2)
+@task(retries=SYNC_RETRIES, retry_delay=RETRY_DELAY, retry_backoff=RETRY_BACKOFF)
 def sync_booking_to_crm(booking_id: int) -> None:
     """Job: write one booking to the organisation's CRM as a meeting (idempotent)."""
     try:
