@@ -171,6 +171,7 @@ TASK_MODULES = (
     "ava_app.services.post_call",
     "ava_app.services.reconcile",
     "ava_app.services.recordings",
+    "ava_app.services.redaction_backfill",
     "ava_app.services.retention",
     "ava_app.services.webhooks_out",
 )

@@ -47,6 +47,7 @@ ACTIONS = (
     "crm_disconnected",
     "crm_broken",
     "privacy_redaction_changed",
+    "privacy_redaction_applied",
     "text_back_changed",
     "retention_changed",
     "retention_purged",

@@ -13,11 +13,13 @@ from typing import Any
 import sqlalchemy
 from sqlmodel import Session, col
 
+from ava_app.db import on_commit
 from ava_app.models import Tenant
 from ava_app.services import audit
 from ava_app.services.errors import NotFound
 from ava_app.services.principal import Principal
 from ava_app.services.redaction import RedactionRules, redact, redact_data
+from ava_app.task_queue import enqueue
 
 REDACTING_KINDS = frozenset({"clinic", "law_firm"})
 # Keys of a stored provider payload whose values are identifiers, links or AVA's own numbers, never caller speech.
@@ -148,7 +150,8 @@ def privacy_settings(session: Session, *, principal: Principal) -> PrivacyOut:
 def save_privacy_settings(
     session: Session, *, principal: Principal, redact_pii: bool, emails: bool, other_phones: bool, birth_dates: bool
 ) -> PrivacyOut:
-    """Admins choose redaction and its optional kinds; the change is audited and applies to calls from now on."""
+    """Admins choose redaction and its optional kinds; the change is audited and applies to calls from now on, and
+    a stricter choice to what is already stored (a job)."""
     tenant_id = principal.require_admin()
     tenant = _tenant(session, tenant_id)
     before = _out(tenant)
@@ -174,8 +177,24 @@ def save_privacy_settings(
                 "birth_dates": birth_dates,
             },
         )
+    if _stricter(before, after):
+        # What the business already stored gets the new rules too (``redaction_backfill``), after this commit.
+        on_commit(session, lambda: enqueue("redact_stored_job", tenant_id))
     session.commit()
     return after
+
+
+def _stricter(before: PrivacyOut, after: PrivacyOut) -> bool:
+    """Whether the change takes out something that was kept before."""
+    if not after.redact_pii:
+        return False
+    if not before.redact_pii:
+        return True
+    return (
+        (after.emails and not before.emails)
+        or (after.other_phones and not before.other_phones)
+        or (after.birth_dates and not before.birth_dates)
+    )
 
 
 def _kept_key(key: str) -> bool:

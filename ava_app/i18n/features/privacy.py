@@ -19,7 +19,8 @@ EN: dict[str, str] = {
     "privacy.other_phones_hint": "The number the call came from is always kept, so you can call back.",
     "privacy.birth_dates": "Dates of birth",
     "privacy.birth_dates_hint": 'A date said after "born" or "date of birth".',
-    "privacy.applies": "Applies to calls from now on; calls already stored are not changed.",
+    "privacy.applies": "Applies to calls from now on. Turning it on, or adding a kind, also takes that data out of "
+    "the calls already stored, within minutes. Turning it off puts nothing back.",
     "privacy.save": "Save",
     "privacy.saved": "Privacy settings saved.",
     "privacy.admin_only": "Only admins can change these settings.",
@@ -43,6 +44,7 @@ EN: dict[str, str] = {
     ),
     "privacy.keeps.audit": "The audit log: who changed what in your organisation, with the time.",
     "audit.action.privacy_redaction_changed": "Privacy redaction changed",
+    "audit.action.privacy_redaction_applied": "Redaction applied to stored calls",
     "call.content_purged": (
         "The transcript, summary and noted details of this call were deleted after the period set in Settings › "
         "Privacy. Who called, when and for how long are kept."
@@ -187,7 +189,8 @@ FR: dict[str, str] = {
     "privacy.other_phones_hint": "Le numéro d'où vient l'appel est toujours conservé, pour que vous puissiez rappeler.",
     "privacy.birth_dates": "Les dates de naissance",
     "privacy.birth_dates_hint": "Une date dite après « né le » ou « date de naissance ».",
-    "privacy.applies": "S'applique aux appels à venir ; les appels déjà enregistrés ne sont pas modifiés.",
+    "privacy.applies": "S'applique aux appels à venir. L'activer, ou ajouter un type de données, les retire aussi "
+    "des appels déjà enregistrés, en quelques minutes. Le désactiver ne remet rien.",
     "privacy.save": "Enregistrer",
     "privacy.saved": "Réglages de confidentialité enregistrés.",
     "privacy.admin_only": "Seuls les administrateurs peuvent modifier ces réglages.",
@@ -212,6 +215,7 @@ FR: dict[str, str] = {
     ),
     "privacy.keeps.audit": "Le journal d'audit : qui a modifié quoi dans votre organisation, et quand.",
     "audit.action.privacy_redaction_changed": "Retrait des données personnelles modifié",
+    "audit.action.privacy_redaction_applied": "Données personnelles retirées des appels enregistrés",
     "call.content_purged": (
         "La transcription, le résumé et les informations notées de cet appel ont été supprimés après la durée choisie "
         "dans Paramètres › Confidentialité. L'appelant, l'heure et la durée sont conservés."
