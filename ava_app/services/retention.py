@@ -19,7 +19,10 @@ A recording Twilio keeps (a voicemail's ``<Record>``) is deleted at Twilio with 
 call or its caller's erasure (``recordings.deleted_at_twilio``): gone there (404) counts as done.
 
 Work goes in batches of ``BATCH`` rows, each its own short transaction, so webhooks keep landing during a purge on
-PostgreSQL. Each purge that removed something leaves one audit line per business with its counts.
+PostgreSQL. Each batch starts after the last id of the one before: read from the start, PostgreSQL steps past every
+row already purged (kept, or dead until vacuumed), and batch 480 of a million-call business took a second instead of
+18 ms (``bench/purge.py``). A row that falls due during a run waits for the next night. Each purge that removed
+something leaves one audit line per business with its counts.
 """
 
 from __future__ import annotations
@@ -295,13 +298,14 @@ def _purge_deleted_calls(session: Session, *, now: datetime) -> tuple[dict[int, 
 
 def _purge_transcripts(session: Session, *, tenant_id: int, before: datetime, now: datetime) -> int:
     """Clear what was said on calls that ended before ``before``; the calls themselves stay (and stay counted)."""
-    purged = 0
+    purged = after = 0
     while True:
         ids = list(
             session.exec(
                 select(col(Call.id))
                 .where(
                     col(Call.tenant_id) == tenant_id,
+                    col(Call.id) > after,
                     col(Call.ended_at) < before,
                     col(Call.content_purged_at).is_(None),
                 )
@@ -313,6 +317,8 @@ def _purge_transcripts(session: Session, *, tenant_id: int, before: datetime, no
             session.rollback()
             return purged
         session.exec(delete(CallMessage).where(col(CallMessage.call_id).in_(ids)))
+        # Topics stay: a word such as "appointment" says nothing of the caller, and clearing them would take the
+        # call out of the topic rollup (its trigger), so an older period's "top topics" would read empty.
         session.exec(
             update(Call)
             .where(col(Call.id).in_(ids))
@@ -320,25 +326,24 @@ def _purge_transcripts(session: Session, *, tenant_id: int, before: datetime, no
                 transcript="",
                 summary=None,
                 intent=None,
-                topics=[],
                 data_fields=None,
                 provider_analysis={},
                 content_purged_at=now,
             )
         )
         session.commit()
-        purged += len(ids)
+        purged, after = purged + len(ids), ids[-1]
 
 
 def _purge_payloads(session: Session, *, tenant_id: int | None, before: datetime) -> int:
     """Delete stored provider messages received before ``before``, a batch at a time."""
     owner = col(WebhookEvent.tenant_id).is_(None) if tenant_id is None else col(WebhookEvent.tenant_id) == tenant_id
-    purged = 0
+    purged = after = 0
     while True:
         ids = list(
             session.exec(
                 select(col(WebhookEvent.id))
-                .where(owner, col(WebhookEvent.received_at) < before)
+                .where(owner, col(WebhookEvent.id) > after, col(WebhookEvent.received_at) < before)
                 .order_by(col(WebhookEvent.id))
                 .limit(BATCH)
             ).all()
@@ -348,18 +353,19 @@ def _purge_payloads(session: Session, *, tenant_id: int | None, before: datetime
             return purged
         session.exec(delete(WebhookEvent).where(col(WebhookEvent.id).in_(ids)))
         session.commit()
-        purged += len(ids)
+        purged, after = purged + len(ids), ids[-1]
 
 
 def _purge_webhook_deliveries(session: Session, *, tenant_id: int, before: datetime) -> int:
     """Delete the business's finished webhook deliveries created before ``before``, a batch at a time."""
-    purged = 0
+    purged = after = 0
     while True:
         ids = list(
             session.exec(
                 select(col(WebhookDelivery.id))
                 .where(
                     col(WebhookDelivery.tenant_id) == tenant_id,
+                    col(WebhookDelivery.id) > after,
                     col(WebhookDelivery.created_at) < before,
                     col(WebhookDelivery.status).in_(("succeeded", "failed")),
                 )
@@ -372,7 +378,7 @@ def _purge_webhook_deliveries(session: Session, *, tenant_id: int, before: datet
             return purged
         session.exec(delete(WebhookDelivery).where(col(WebhookDelivery.id).in_(ids)))
         session.commit()
-        purged += len(ids)
+        purged, after = purged + len(ids), ids[-1]
 
 
 def _tenant(session: Session, tenant_id: int) -> Tenant:

@@ -11,7 +11,17 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from ava_app.models import AuditLog, Call, CallMessage, CallRecording, CallRollup, Tenant, WebhookEvent, utcnow
+from ava_app.models import (
+    AuditLog,
+    Call,
+    CallMessage,
+    CallRecording,
+    CallRollup,
+    CallTopicRollup,
+    Tenant,
+    WebhookEvent,
+    utcnow,
+)
 from ava_app.services import recordings, retention
 from ava_app.services.errors import Forbidden, Invalid
 from ava_app.services.principal import Principal
@@ -189,3 +199,36 @@ def test_only_admins_choose_periods_from_the_offered_ones_for_their_own_business
     assert retention.retention_settings(db, principal=viewer) == retention.RetentionOut(None, None, 30)
     line = db.exec(select(AuditLog).where(AuditLog.action == "retention_changed")).one()
     assert line.tenant_id == second.id and line.detail["transcripts_days"] == 365
+
+
+def test_batches_walk_on_by_id_and_keep_the_calls_topics(db, monkeypatch):
+    # Batches of two over five due calls and five due messages: each batch starts after the last one's ids.
+    monkeypatch.setattr(retention, "BATCH", 2)
+    tenant = make_tenant(db, name="Many Batches")
+    tenant.retain_transcripts_days, tenant.retain_payloads_days = 30, 7
+    db.add(tenant)
+    db.commit()
+    calls = []
+    for days in (40, 50, 60, 70, 80):
+        call = old_call(db, tenant, days=days)
+        call.recording_url, call.topics = None, ["appointment"]
+        db.add(call)
+        calls.append(call)
+    db.commit()
+    events = [event(db, tenant, days=days) for days in (8, 9, 10, 11, 12)]
+    topics_before = db.exec(
+        select(func.coalesce(func.sum(CallTopicRollup.calls), 0)).where(CallTopicRollup.tenant_id == tenant.id)
+    ).one()
+
+    report = retention.purge_due(db, now=NOW)
+
+    assert report.transcripts[tenant.id] == 5 and report.payloads[tenant.id] == 5
+    db.expire_all()
+    assert all(db.get(Call, call.id).content_purged_at == NOW for call in calls)
+    assert all(db.get(WebhookEvent, event_id) is None for event_id in events)
+    # A topic word says nothing of the caller: the calls keep theirs, and older periods' top topics stay right.
+    assert all(db.get(Call, call.id).topics == ["appointment"] for call in calls)
+    topics_after = db.exec(
+        select(func.coalesce(func.sum(CallTopicRollup.calls), 0)).where(CallTopicRollup.tenant_id == tenant.id)
+    ).one()
+    assert topics_after == topics_before == 5
