@@ -1,4 +1,4 @@
-"""/api/v1/calls: list with filters and cursor pages, export, one call, delete, follow-up done.
+"""/api/v1/calls: list with filters and cursor pages, export, one call, delete (to the trash), follow-up done.
 
 The organisation is always the caller's current one; a call of another organisation answers 404, like a missing one.
 """
@@ -16,7 +16,7 @@ from ava_app.api.auth_deps import CallsReadDep, CallsWriteDep
 from ava_app.api.deps import RowId, SessionDep
 from ava_app.db import get_engine
 from ava_app.models import DB_INT_MAX
-from ava_app.services import calls
+from ava_app.services import calls, trash
 from ava_app.services.calls import CallDetail, CallFilters, CallListItem, CallPage
 from ava_app.services.errors import NotFound
 
@@ -92,8 +92,8 @@ def get_call(call_id: RowId, principal: CallsReadDep, session: SessionDep) -> Ca
 
 @router.delete("/calls/{call_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_call(call_id: RowId, principal: CallsWriteDep, session: SessionDep) -> Response:
-    """Delete one call and its conversation (admins and users)."""
-    if not calls.delete_calls(session, principal=principal, call_ids=[call_id]):
+    """Delete one call (admins and users): it moves to the trash, restorable for the business's grace period."""
+    if not trash.move_to_trash(session, principal=principal, call_ids=[call_id]):
         raise NotFound("This call does not exist.", code="call_not_found")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

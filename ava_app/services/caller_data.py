@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, or_
 from sqlmodel import Session, col, select
 
 from ava_app.models import Booking, Call, Outbox, Tenant, WebhookEvent
-from ava_app.services import audit, phones, trash
+from ava_app.services import audit, export_files, phones, trash
 from ava_app.services.errors import Invalid, NotFound
 from ava_app.services.principal import Principal
 
@@ -141,10 +141,8 @@ def erase_caller(session: Session, *, principal: Principal, query: str) -> Calle
     session.exec(delete(Booking).where(col(Booking.tenant_id) == tenant_id, col(Booking.id).in_(booking_ids)))
     session.exec(delete(Outbox).where(col(Outbox.tenant_id) == tenant_id, col(Outbox.id).in_(message_ids)))
     session.exec(delete(WebhookEvent).where(col(WebhookEvent.id).in_(raw_ids)))
-    # The exports AVA made of them go too, files included. Imported here: data_exports builds on this module.
-    from ava_app.services import data_exports
-
-    data_exports.forget_caller_exports(session, tenant_id=tenant_id, subject=caller.key)
+    # The exports AVA made of them go too, files included.
+    export_files.forget_caller_exports(session, tenant_id=tenant_id, subject=caller.key)
     session.commit()
     removed_calls, missed = trash.erase_calls(
         session, principal=principal, call_ids=call_ids, caller_number=caller.key if caller.is_phone else None

@@ -1,4 +1,5 @@
-"""The calls list and a call's page: filter, sort, page through, open, delete, mark follow-ups done, export.
+"""The calls list and a call's page: filter, sort, page through, open, mark follow-ups done, export (deleting a call
+moves it to the trash: ``services.trash``).
 
 Pagination is by keyset, never OFFSET: the opaque cursor carries the sort key and id of the last row shown, and the
 next page is "rows strictly after (key, id)" in the chosen order. Page 500 costs what page 1 costs, and calls that
@@ -30,7 +31,7 @@ import binascii
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime, timedelta
 from decimal import InvalidOperation
 from typing import Annotated, Any, Literal
@@ -53,7 +54,7 @@ from sqlalchemy import (
 from sqlmodel import Session, col
 
 from ava_app.models import DB_INT_MAX, Assistant, Call, CallMessage, PhoneNumber, Tenant, utcnow
-from ava_app.services import live_updates, phones, presets, recordings, trash
+from ava_app.services import live_updates, phones, presets, recordings
 from ava_app.services.analytics import local_midnight, started_or_created, summary_line, tenant_zone
 from ava_app.services.ended_reasons import OUTCOMES, ended_reason_words
 from ava_app.services.errors import Invalid, NotFound
@@ -682,17 +683,6 @@ def data_field_labels(
             words = own.get(key) or str(key).replace("_", " ").strip().capitalize()
             labels[key] = {"en": words, "fr": words}
     return labels
-
-
-def delete_calls(session: Session, *, principal: Principal, call_ids: Iterable[int]) -> int:
-    """Delete calls of the caller's tenant (writers only); returns how many were deleted.
-
-    Each call moves into the trash (``services.trash``) with its messages and recording row: gone from every list,
-    count and chart now, restorable for the business's grace period, then purged everywhere by the nightly job
-    (AVA's recording file and the call at the provider included). Ids of other tenants' calls, or of no call, are
-    skipped silently.
-    """
-    return trash.move_to_trash(session, principal=principal, call_ids=call_ids)
 
 
 def mark_action_done(session: Session, *, principal: Principal, call_id: int, done: bool = True) -> CallListItem:

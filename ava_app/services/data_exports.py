@@ -26,7 +26,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import secrets
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
@@ -61,12 +60,12 @@ from ava_app.models import (
     as_utc,
     utcnow,
 )
-from ava_app.private_files import FILE_MODE, private_dir
+from ava_app.private_files import FILE_MODE
 from ava_app.services import audit, caller_data, phones, recordings
 from ava_app.services.accounts import role_in
 from ava_app.services.errors import Invalid, NotFound
+from ava_app.services.export_files import FILE_KEY, export_path, exports_dir
 from ava_app.services.principal import Principal
-from ava_app.settings import get_settings
 from ava_app.task_queue import enqueue, periodic_task, task
 
 log = logging.getLogger(__name__)
@@ -79,7 +78,6 @@ KEEP_FOR = timedelta(days=2)
 STALE_AFTER = timedelta(hours=6)
 BATCH = 500
 AUDIO_CHUNK = 256 * 1024
-FILE_KEY = re.compile(r"^[0-9a-f]{32}\.zip$")
 # Shown on the page (``data_export.error.<code>``): why an export failed, in the reader's language.
 ERRORS = ("failed", "not_admin", "interrupted")
 # Outbox rows of sign-in links and the like are the members' own, never business data (the deliveries log skips them).
@@ -106,18 +104,6 @@ class ExportOut:
         if self.status in ("ready", "expired"):
             return 100
         return min(99, self.done * 100 // self.total) if self.total else 0
-
-
-def exports_dir() -> Path:
-    """AVA's private folder of export files (created 0700)."""
-    return private_dir(get_settings().data_dir / "exports")
-
-
-def export_path(file_key: str) -> Path:
-    """The file of ``file_key``; ``ValueError`` for anything that is not an export's random name."""
-    if not FILE_KEY.match(file_key):
-        raise ValueError(f"not an export file key: {file_key!r}")
-    return exports_dir() / file_key
 
 
 # --- what admins do ------------------------------------------------------------------------------------------------
@@ -624,21 +610,6 @@ def organisation_document(session: Session, *, tenant_id: int) -> dict:
             {"secret_encrypted", "previous_secret_encrypted", "previous_secret_expires_at", "lease_until"},
         ),
     }
-
-
-def forget_caller_exports(session: Session, *, tenant_id: int, subject: str) -> int:
-    """Delete the exports of one caller and their files (their erasure); a job building one finds its row gone and
-    deletes what it wrote. Added to the caller's session, committed with the erasure."""
-    rows = session.exec(
-        select(DataExport).where(
-            col(DataExport.tenant_id) == tenant_id, col(DataExport.kind) == "caller", col(DataExport.subject) == subject
-        )
-    ).all()
-    for row in rows:
-        if row.file_key and FILE_KEY.match(row.file_key):
-            export_path(row.file_key).unlink(missing_ok=True)
-        session.delete(row)
-    return len(rows)
 
 
 # --- expiry ----------------------------------------------------------------------------------------------------------

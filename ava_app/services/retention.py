@@ -332,7 +332,7 @@ def _purge_transcripts(session: Session, *, tenant_id: int, before: datetime, no
             )
         )
         session.commit()
-        purged, after = purged + len(ids), ids[-1]
+        purged, after = purged + len(ids), ids[-1] or after
 
 
 def _purge_payloads(session: Session, *, tenant_id: int | None, before: datetime) -> int:
@@ -353,7 +353,7 @@ def _purge_payloads(session: Session, *, tenant_id: int | None, before: datetime
             return purged
         session.exec(delete(WebhookEvent).where(col(WebhookEvent.id).in_(ids)))
         session.commit()
-        purged, after = purged + len(ids), ids[-1]
+        purged, after = purged + len(ids), ids[-1] or after
 
 
 def _purge_webhook_deliveries(session: Session, *, tenant_id: int, before: datetime) -> int:
@@ -378,7 +378,7 @@ def _purge_webhook_deliveries(session: Session, *, tenant_id: int, before: datet
             return purged
         session.exec(delete(WebhookDelivery).where(col(WebhookDelivery.id).in_(ids)))
         session.commit()
-        purged, after = purged + len(ids), ids[-1]
+        purged, after = purged + len(ids), ids[-1] or after
 
 
 def _tenant(session: Session, tenant_id: int) -> Tenant:

@@ -82,10 +82,10 @@ class TrashOut:
 
 
 def move_to_trash(session: Session, *, principal: Principal, call_ids: Iterable[int]) -> int:
-    """Move calls of the caller's tenant (writers only) into the trash; returns how many moved.
-
-    Ids of other tenants' calls, or of no call, are skipped silently.
-    """
+    """Delete calls of the caller's tenant (writers only): each moves into the trash with its messages and recording
+    row, gone from every list, count and chart now, restorable for the business's grace period, then purged
+    everywhere by the nightly job (AVA's recording file and the call at the provider included). Returns how many
+    moved; ids of other tenants' calls, or of no call, are skipped silently."""
     tenant_id = principal.require_writer()
     ids = sorted({int(call_id) for call_id in call_ids})
     if not ids:

@@ -16,7 +16,7 @@ import reflex as rx
 from ava_app import routes
 from ava_app.i18n import EN, translate
 from ava_app.models import DB_INT_MAX, Call, utcnow
-from ava_app.services import call_blocking, calls, deliveries, download_links, post_call, spam
+from ava_app.services import call_blocking, calls, deliveries, download_links, post_call, spam, trash
 from ava_app.services.billing import billable
 from ava_app.services.calls import CallDetail
 from ava_app.services.errors import DomainError, NotFound
@@ -290,7 +290,7 @@ class CallDetailState(AuthState):
         """Delete this call and go back to the list."""
         self.confirm_delete = False
         call_id = self._call_id
-        call = self._call(lambda s, p: calls.delete_calls(s, principal=p, call_ids=[call_id]))
+        call = self._call(lambda s, p: trash.move_to_trash(s, principal=p, call_ids=[call_id]))
         if call.refused:
             return call.event
         return [rx.toast.success(translate("call.deleted", self.lang or "en")), rx.redirect(routes.CALLS)]

@@ -395,7 +395,7 @@ class CallsState(AuthState):
         self.confirm_delete = False
         ids, cursor = self.selected[:PAGE_SIZE], self._cursors[-1] if self._cursors else ""
 
-        call = self._call(lambda s, p: calls.delete_calls(s, principal=p, call_ids=ids))
+        call = self._call(lambda s, p: trash.move_to_trash(s, principal=p, call_ids=ids))
         if call.refused:
             return call.event
         deleted = call.value

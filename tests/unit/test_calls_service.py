@@ -16,7 +16,6 @@ from ava_app.models import Call, CallMessage
 from ava_app.services import calls as calls_service
 from ava_app.services.calls import (
     CallFilters,
-    delete_calls,
     export_calls,
     get_call,
     list_calls,
@@ -24,6 +23,7 @@ from ava_app.services.calls import (
 )
 from ava_app.services.errors import Forbidden, Invalid, NotFound
 from ava_app.services.principal import Principal
+from ava_app.services.trash import move_to_trash
 from tests.factories import make_assistant, make_phone_number, make_tenant
 
 BASE = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -271,9 +271,9 @@ def test_delete_only_own_calls_and_only_writers(db, tenant, other):
     theirs = add_call(db, other, minutes=0)
 
     with pytest.raises(Forbidden):
-        delete_calls(db, principal=as_role(tenant, "viewer"), call_ids=[mine[0].id])
-    assert delete_calls(db, principal=as_role(other, "user"), call_ids=[mine[0].id, mine[1].id]) == 0
-    deleted = delete_calls(db, principal=as_role(tenant, "user"), call_ids=[mine[0].id, mine[1].id, theirs.id, 99999])
+        move_to_trash(db, principal=as_role(tenant, "viewer"), call_ids=[mine[0].id])
+    assert move_to_trash(db, principal=as_role(other, "user"), call_ids=[mine[0].id, mine[1].id]) == 0
+    deleted = move_to_trash(db, principal=as_role(tenant, "user"), call_ids=[mine[0].id, mine[1].id, theirs.id, 99999])
 
     assert deleted == 2
     remaining = set(db.execute(select(Call.id)).scalars())
@@ -372,7 +372,7 @@ def test_owner_changes_tell_the_open_tabs_of_their_own_organisation(db, tenant, 
     gone = add_call(db, tenant, minutes=1)
 
     mark_action_done(db, principal=as_role(tenant, "user"), call_id=call.id)
-    delete_calls(db, principal=as_role(tenant, "user"), call_ids=[gone.id])
+    move_to_trash(db, principal=as_role(tenant, "user"), call_ids=[gone.id])
     with pytest.raises(NotFound):
         mark_action_done(db, principal=as_role(other), call_id=call.id)
 

@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import select
 
 from ava_app.models import Call, CallRecording, utcnow
-from ava_app.services import calls, post_call, recordings, retention
+from ava_app.services import calls, post_call, recordings, retention, trash
 from ava_app.services.errors import NotFound
 from ava_app.services.outbound_guard import resolve_checked
 from ava_app.services.principal import Principal
@@ -244,9 +244,9 @@ def test_calls_with_the_same_audio_share_one_file_until_the_last_is_purged(confi
     assert len(_stored_files()) == 1
 
     writer = Principal(user_id=1, tenant_id=tenant.id, role="admin")
-    calls.delete_calls(db, principal=writer, call_ids=[first.id])
+    trash.move_to_trash(db, principal=writer, call_ids=[first.id])
     assert len(_stored_files()) == 1, "still the second call's recording"
-    calls.delete_calls(db, principal=writer, call_ids=[second.id])
+    trash.move_to_trash(db, principal=writer, call_ids=[second.id])
     assert len(_stored_files()) == 1, "both calls can still be restored"
     # Their grace is over (browser test calls: no call at Vapi to delete).
     retention.purge_due(db, now=utcnow() + timedelta(days=8))

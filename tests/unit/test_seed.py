@@ -29,7 +29,7 @@ from ava_app.models import (
     as_utc,
     utcnow,
 )
-from ava_app.services import accounts, assistants, calls, download_links, knowledge, phones, presets
+from ava_app.services import accounts, assistants, download_links, knowledge, phones, presets, trash
 from ava_app.services.billing import usage
 from ava_app.settings import get_settings
 
@@ -204,7 +204,7 @@ def test_a_second_run_adds_nothing_even_after_a_call_was_deleted(sandbox, db, ca
     owner = accounts.authenticate(
         db, access_token=accounts.login(db, email=seed.DEMO_EMAIL, password=seed._demo_password(sandbox)).access_token
     )
-    calls.delete_calls(db, principal=owner, call_ids=[_calls(db, tenant)[0].id])
+    trash.move_to_trash(db, principal=owner, call_ids=[_calls(db, tenant)[0].id])
     events = len(db.exec(select(WebhookEvent.id)).all())
 
     seed.main(["--calls", "6", "--tones"])

@@ -66,6 +66,7 @@ from ava_app.services import (
     phones,
     rate_limits,
     team,
+    trash,
     webhooks_out,
 )
 from ava_app.services.assistants import AssistantUpdate
@@ -778,7 +779,7 @@ async def test_call_detail_refuses_another_organisations_call(world, engine):
     for fmt in ("json", "txt"):
         with pytest.raises(NotFound):
             await downloads.call_file(a.call_ids[0], fmt, token=token)
-    # delete_calls only deletes ids of the caller's organisation: nothing of A goes (the page still says "deleted").
+    # move_to_trash only deletes ids of the caller's organisation: nothing of A goes (the page still says "deleted").
     assert await run(state, "delete_call") == ["toast:success", "redirect:/calls"]
     assert_nothing_of(a, state)
     assert_unchanged(engine, a, world.before)
@@ -1941,8 +1942,8 @@ async def test_api_key_events_reach_the_callers_organisation_only(world, engine,
 async def test_recently_deleted_reads_restores_and_keeps_the_callers_organisation_only(world, engine, db):
     a, b = world.a, world.b
     # One of A's calls in A's trash (its conversation, with A's markers, in the snapshot), and one of B's in B's.
-    calls.delete_calls(db, principal=a.principal, call_ids=[a.call_ids[0]])
-    calls.delete_calls(db, principal=b.principal, call_ids=[b.call_ids[0]])
+    trash.move_to_trash(db, principal=a.principal, call_ids=[a.call_ids[0]])
+    trash.move_to_trash(db, principal=b.principal, call_ids=[b.call_ids[0]])
     before = snapshot(engine, a)
     state = state_of(DeletedCallsState, b)
     assert await run(state, "load_deleted") == []

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session, select
 
 from ava_app.models import AuditLog, Call, CallMessage, CallRecording, DeletedCall, Tenant, User, utcnow
-from ava_app.services import caller_data, calls, organisation_deletion, recordings, retention, trash
+from ava_app.services import caller_data, organisation_deletion, recordings, retention, trash
 from ava_app.services.errors import Forbidden, Invalid, NotFound
 from ava_app.services.principal import Principal
 from ava_app.services.providers.sandbox_keys import SANDBOX_ACCOUNT_SID
@@ -60,7 +60,7 @@ def test_a_deleted_call_leaves_every_count_and_comes_back_whole(db, configure, p
     counted = rolled_up(db, tenant)
     at_vapi(providers, call)
 
-    assert calls.delete_calls(db, principal=writer, call_ids=[call.id]) == 1
+    assert trash.move_to_trash(db, principal=writer, call_ids=[call.id]) == 1
 
     db.expire_all()
     assert db.get(Call, call.id) is None and rolled_up(db, tenant) == counted - 1
@@ -96,9 +96,9 @@ def test_the_purge_after_the_grace_deletes_the_file_and_the_vapi_call_in_batches
     kept = recorded_call(db, tenant)  # same audio: the file stays while this call is listed
     for call in (shared, alone):
         at_vapi(providers, call)
-    calls.delete_calls(db, principal=writer, call_ids=[shared.id, alone.id])
+    trash.move_to_trash(db, principal=writer, call_ids=[shared.id, alone.id])
     recent = recorded_call(db, tenant)
-    calls.delete_calls(db, principal=writer, call_ids=[recent.id])
+    trash.move_to_trash(db, principal=writer, call_ids=[recent.id])
     for trashed in db.exec(select(DeletedCall).where(DeletedCall.call_id == recent.id)):
         trashed.purge_after = NOW + timedelta(days=30)
         db.add(trashed)
@@ -123,7 +123,7 @@ def test_the_purge_after_the_grace_deletes_the_file_and_the_vapi_call_in_batches
         trash.restore(db, principal=writer, call_id=shared.id)
 
     # The last references go: the file goes with the last of them.
-    calls.delete_calls(db, principal=writer, call_ids=[kept.id])
+    trash.move_to_trash(db, principal=writer, call_ids=[kept.id])
     retention.purge_due(db, now=NOW + timedelta(days=40))
     assert db.exec(select(DeletedCall)).all() == [] and stored_files() == []
 
@@ -133,7 +133,7 @@ def test_restoring_is_for_writers_of_the_business_within_the_grace(db, configure
     tenant, other = make_tenant(db, name="Mine"), make_tenant(db, name="Theirs")
     writer, viewer, stranger = member(db, tenant), member(db, tenant, "viewer"), member(db, other, "admin")
     call = recorded_call(db, tenant)
-    calls.delete_calls(db, principal=writer, call_ids=[call.id])
+    trash.move_to_trash(db, principal=writer, call_ids=[call.id])
 
     with pytest.raises(Forbidden):
         trash.restore(db, principal=viewer, call_id=call.id)
@@ -142,7 +142,7 @@ def test_restoring_is_for_writers_of_the_business_within_the_grace(db, configure
     with pytest.raises(NotFound):
         trash.restore(db, principal=stranger, call_id=call.id)
     assert trash.list_deleted(db, principal=stranger).calls == []
-    assert calls.delete_calls(db, principal=stranger, call_ids=[call.id]) == 0
+    assert trash.move_to_trash(db, principal=stranger, call_ids=[call.id]) == 0
     with pytest.raises(NotFound):
         trash.restore(db, principal=writer, call_id=call.id, now=NOW + timedelta(days=8))
     assert trash.restore(db, principal=writer, call_id=call.id) == call.id
@@ -155,7 +155,7 @@ def test_only_admins_choose_the_grace_and_the_trash_follows(db, configure, provi
     tenant = make_tenant(db, name="Choosy")
     admin, writer = member(db, tenant, "admin"), member(db, tenant)
     call = recorded_call(db, tenant)
-    calls.delete_calls(db, principal=writer, call_ids=[call.id])
+    trash.move_to_trash(db, principal=writer, call_ids=[call.id])
 
     with pytest.raises(Forbidden):
         trash.set_grace_days(db, principal=writer, days=30)
@@ -179,7 +179,7 @@ def test_erasing_a_caller_removes_their_deleted_calls_too(db, configure, provide
     someone_else = recorded_call(db, tenant, caller_number="+14155550102")
     listed_id = make_call(db, tenant=tenant, caller_number="+14155550101").id
     at_vapi(providers, theirs)
-    calls.delete_calls(db, principal=admin, call_ids=[theirs.id, someone_else.id])
+    trash.move_to_trash(db, principal=admin, call_ids=[theirs.id, someone_else.id])
 
     found = caller_data.erase_caller(db, principal=admin, query="+1 415 555 0101")
 
@@ -250,7 +250,7 @@ def test_the_trash_purge_and_erasure_delete_voicemails_at_twilio(db, configure, 
     trashed, trashed_recording = voicemail(db, providers, tenant, days=1, caller_number="+14155550177")
     erased, erased_recording = voicemail(db, providers, tenant, days=3, caller_number="+14155550188")
     erased_id = erased.id
-    calls.delete_calls(db, principal=admin, call_ids=[trashed.id])
+    trash.move_to_trash(db, principal=admin, call_ids=[trashed.id])
     assert at_twilio(providers, trashed_recording), "restorable, so kept at Twilio during the grace"
 
     providers.down.add("twilio")
@@ -269,7 +269,7 @@ def test_a_user_who_deleted_calls_may_leave_the_trash_listed_without_them(db, co
     tenant = make_tenant(db, name="Leavers")
     writer = member(db, tenant, name="Gone Soon")
     call = recorded_call(db, tenant)
-    calls.delete_calls(db, principal=writer, call_ids=[call.id])
+    trash.move_to_trash(db, principal=writer, call_ids=[call.id])
     db.delete(db.get(User, writer.user_id))
     db.commit()
     (item,) = trash.list_deleted(db, principal=member(db, tenant)).calls
@@ -283,8 +283,8 @@ def test_deleting_the_organisation_takes_its_trash_everywhere(db, configure, pro
     trashed, theirs = recorded_call(db, tenant), recorded_call(db, other)
     voicemail_call, recording = voicemail(db, providers, tenant, days=1)
     at_vapi(providers, trashed)
-    calls.delete_calls(db, principal=admin, call_ids=[trashed.id, voicemail_call.id])
-    calls.delete_calls(db, principal=other_admin, call_ids=[theirs.id])
+    trash.move_to_trash(db, principal=admin, call_ids=[trashed.id, voicemail_call.id])
+    trash.move_to_trash(db, principal=other_admin, call_ids=[theirs.id])
     organisation_deletion.request_deletion(db, principal=admin, typed_name="Closing Down", now=NOW)
     gone_id, other_id, provider_call_id = tenant.id, other.id, trashed.provider_call_id
 
