@@ -19,7 +19,7 @@ import phonenumbers
 from sqlalchemy import delete, func, or_
 from sqlmodel import Session, col, select
 
-from ava_app.models import Booking, Call, Outbox, Tenant, WebhookEvent
+from ava_app.models import Booking, Call, DeletedCall, Outbox, Tenant, WebhookEvent
 from ava_app.services import audit, export_files, phones, trash
 from ava_app.services.errors import Invalid, NotFound
 from ava_app.services.principal import Principal
@@ -76,7 +76,8 @@ def find_caller(session: Session, *, principal: Principal, query: str) -> Caller
     call_ids, provider_ids = _calls_of(session, tenant_id=tenant_id, caller=caller)
     return CallerFindings(
         caller=caller.shown,
-        calls=len(call_ids),
+        # Calls deleted by hand but still restorable are still held: they count, and erasure removes them.
+        calls=len(call_ids) + len(_deleted_calls_of(session, tenant_id=tenant_id, caller=caller)),
         bookings=len(_bookings_of(session, tenant_id=tenant_id, caller=caller)),
         messages=len(_messages_of(session, tenant_id=tenant_id, caller=caller)),
         raw_messages=len(_raw_of(session, tenant_id=tenant_id, caller=caller, provider_ids=provider_ids)),
@@ -92,6 +93,8 @@ class CallerRecords:
     call_ids: list[int]
     bookings: list[dict[str, Any]]
     messages: list[dict[str, Any]]
+    # Their calls deleted by hand, still restorable (``services.trash``), as the trash keeps them.
+    deleted_calls: list[dict[str, Any]]
 
 
 def caller_records(session: Session, *, principal: Principal, query: str) -> CallerRecords:
@@ -110,6 +113,7 @@ def caller_records(session: Session, *, principal: Principal, query: str) -> Cal
     return CallerRecords(
         caller=caller.key,
         call_ids=sorted(call_ids),
+        deleted_calls=_deleted_calls_of(session, tenant_id=tenant_id, caller=caller),
         bookings=[booking.model_dump(mode="json", exclude={"tenant_id"}) for booking in bookings],
         messages=[
             {
@@ -183,6 +187,19 @@ def _calls_of(session: Session, *, tenant_id: int, caller: Caller) -> tuple[list
         .limit(MAX_CALLS)
     ).all()
     return [row[0] for row in rows if row[0] is not None], [row[1] for row in rows]
+
+
+def _deleted_calls_of(session: Session, *, tenant_id: int, caller: Caller) -> list[dict[str, Any]]:
+    """The caller's calls in the business's trash: the call rows their snapshots hold (the tenant's id left out)."""
+    if not caller.is_phone:
+        return []
+    snapshots = session.exec(select(col(DeletedCall.snapshot)).where(col(DeletedCall.tenant_id) == tenant_id)).all()
+    calls = [trash.trashed_call(snapshot) for snapshot in snapshots]
+    return [
+        {key: value for key, value in call.items() if key != "tenant_id"}
+        for call in calls
+        if call.get("caller_number") == caller.key
+    ]
 
 
 def _bookings_of(session: Session, *, tenant_id: int, caller: Caller) -> list[int]:

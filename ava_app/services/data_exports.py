@@ -449,6 +449,7 @@ def _write_caller(archive: zipfile.ZipFile, *, principal: Principal, query: str,
         "bookings": found.bookings,
         "messages": found.messages,
         "recordings": [recorded[call_id] for call_id in sorted(recorded)],
+        "deleted_calls": found.deleted_calls,
     }
     with archive.open("caller.json", "w", force_zip64=True) as entry:
         # One JSON object whose calls, last, are written a batch at a time.

@@ -294,3 +294,20 @@ def test_deleting_the_organisation_takes_its_trash_everywhere(db, configure, pro
     assert providers.vapi_stored("call", provider_call_id) is None
     assert not at_twilio(providers, recording)
     assert len(stored_files()) == 1, "the other business's deleted call keeps its own file"
+
+
+def test_a_callers_data_counts_and_exports_their_calls_in_the_trash(db):
+    tenant = make_tenant(db, name="Found Again", country="FR")
+    admin = member(db, tenant, role="admin")
+    kept = make_call(db, tenant=tenant, caller_number="+33612345678", summary="Asked for a quote.")
+    gone = make_call(db, tenant=tenant, caller_number="+33612345678", summary="Moved an appointment.")
+    make_call(db, tenant=tenant, caller_number="+33698765432")
+    trash.move_to_trash(db, principal=admin, call_ids=[gone.id])
+
+    found = caller_data.find_caller(db, principal=admin, query="06 12 34 56 78")
+    assert found.calls == 2  # the deleted one is still held until its purge
+    records = caller_data.caller_records(db, principal=admin, query="06 12 34 56 78")
+    assert records.call_ids == [kept.id]
+    assert [call["id"] for call in records.deleted_calls] == [gone.id]
+    assert records.deleted_calls[0]["summary"] == "Moved an appointment."
+    assert "tenant_id" not in records.deleted_calls[0]
