@@ -18,7 +18,7 @@ OPTIONAL = (
     ("other_phones", PrivacyState.redact_other_phones, PrivacyState.set_redact_other_phones),
     ("birth_dates", PrivacyState.redact_birth_dates, PrivacyState.set_redact_birth_dates),
 )
-KEPT = ("calls", "recordings", "messages", "raw", "audit")
+KEPT = ("calls", "recordings", "messages", "raw", "exports", "audit")
 # The periods offered (days), as ``services.retention`` accepts them.
 PERIODS = (
     ("recordings", PrivacyState.keep_recordings, PrivacyState.set_keep_recordings, retention.RECORDING_CHOICES),

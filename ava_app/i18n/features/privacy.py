@@ -28,11 +28,13 @@ EN: dict[str, str] = {
     "privacy.keeps": "What AVA keeps",
     "privacy.keeps.calls": (
         "Calls: who called, when, how long, the transcript, the AI summary and the details the assistant noted. "
-        "Kept for the period you choose above, or until you delete the call."
+        "Kept for the period you choose above, or until you delete the call. A deleted call can be restored from "
+        "Recently deleted for the days you choose there (7 by default), then it is erased for good."
     ),
     "privacy.keeps.recordings": (
         "Recordings: copied from the voice provider into AVA's own storage, played only to members of your team. "
-        "Deleting a call by hand deletes AVA's copy; the retention period deletes the provider's copy too."
+        "The retention period, and the end of a deleted call's grace, delete AVA's copy and the providers' copies "
+        "(the voice provider's, and Twilio's for a voicemail)."
     ),
     "privacy.keeps.messages": (
         "Emails and texts AVA sent for you (summaries, digests, booking confirmations): kept with their delivery "
@@ -43,6 +45,7 @@ EN: dict[str, str] = {
         "most. With redaction on, they are redacted like the transcript."
     ),
     "privacy.keeps.audit": "The audit log: who changed what in your organisation, with the time.",
+    "privacy.keeps.exports": "Exports you prepare below: kept two days after they are ready, then deleted.",
     "audit.action.privacy_redaction_changed": "Privacy redaction changed",
     "audit.action.privacy_redaction_applied": "Redaction applied to stored calls",
     "call.content_purged": (
@@ -198,12 +201,14 @@ FR: dict[str, str] = {
     "privacy.keeps": "Ce qu'AVA conserve",
     "privacy.keeps.calls": (
         "Les appels : qui a appelé, quand, combien de temps, la transcription, le résumé et les informations notées "
-        "par l'assistant. Conservés pendant la durée choisie ci-dessus, ou jusqu'à ce que vous supprimiez l'appel."
+        "par l'assistant. Conservés pendant la durée choisie ci-dessus, ou jusqu'à ce que vous supprimiez l'appel. Un "
+        "appel supprimé peut être restauré depuis Récemment supprimés pendant le nombre de jours choisi (7 par "
+        "défaut), puis il est effacé définitivement."
     ),
     "privacy.keeps.recordings": (
         "Les enregistrements : copiés depuis le fournisseur vocal dans le stockage d'AVA, écoutés seulement par votre "
-        "équipe. Supprimer un appel à la main supprime la copie d'AVA ; la durée de conservation supprime aussi celle "
-        "du fournisseur."
+        "équipe. La durée de conservation, et la fin du délai d'un appel supprimé, effacent la copie d'AVA et celles "
+        "des fournisseurs (le fournisseur vocal, et Twilio pour un message vocal)."
     ),
     "privacy.keeps.messages": (
         "Les e-mails et SMS envoyés par AVA pour vous (résumés, récapitulatifs, confirmations de rendez-vous) : "
@@ -214,6 +219,8 @@ FR: dict[str, str] = {
         "jours au plus. Quand le retrait est activé, ils sont expurgés comme la transcription."
     ),
     "privacy.keeps.audit": "Le journal d'audit : qui a modifié quoi dans votre organisation, et quand.",
+    "privacy.keeps.exports": "Les exports que vous préparez ci-dessous : conservés deux jours une fois prêts, puis "
+    "supprimés.",
     "audit.action.privacy_redaction_changed": "Retrait des données personnelles modifié",
     "audit.action.privacy_redaction_applied": "Données personnelles retirées des appels enregistrés",
     "call.content_purged": (
