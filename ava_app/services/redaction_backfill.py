@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,18 +62,8 @@ def redact_stored(session: Session, *, tenant_id: int) -> BackfillReport:
 def _redact_calls(session: Session, *, tenant_id: int, redactor: Redactor, report: BackfillReport) -> dict[int, str]:
     """Transcripts, summaries, intents, noted details and the provider's analysis; the callers' numbers by call."""
     callers: dict[int, str] = {}
-    after = 0
-    while True:
-        rows = session.exec(
-            select(Call)
-            .where(col(Call.tenant_id) == tenant_id, col(Call.id) > after)
-            .order_by(col(Call.id))
-            .limit(BATCH)
-        ).all()
-        if not rows:
-            return callers
+    for rows in _batches(session, Call, tenant_id=tenant_id):
         for call in rows:
-            assert call.id is not None
             caller = call.caller_number
             if caller:
                 callers[call.id] = caller
@@ -80,8 +71,27 @@ def _redact_calls(session: Session, *, tenant_id: int, redactor: Redactor, repor
             if changes:
                 session.execute(update(Call).where(col(Call.id) == call.id).values(**changes))
                 report.calls += 1
-        after = rows[-1].id or after
+    return callers
+
+
+def _batches(session: Session, model: Any, *, tenant_id: int) -> Iterator[list[Any]]:
+    """The business's rows of ``model`` by id, ``BATCH`` at a time; what the caller wrote for one batch is committed
+    before the next is read (each batch its own short transaction)."""
+    after = 0
+    while True:
+        rows = list(
+            session.exec(
+                select(model)
+                .where(col(model.tenant_id) == tenant_id, col(model.id) > after)
+                .order_by(col(model.id))
+                .limit(BATCH)
+            ).all()
+        )
+        if not rows:
+            return
+        yield rows
         session.commit()
+        after = rows[-1].id or after
 
 
 def _call_changes(call: Call, redactor: Redactor, caller: str | None) -> dict[str, Any]:
@@ -104,44 +114,22 @@ def _call_changes(call: Call, redactor: Redactor, caller: str | None) -> dict[st
 def _redact_lines(
     session: Session, *, tenant_id: int, redactor: Redactor, callers: dict[int, str], report: BackfillReport
 ) -> None:
-    after = 0
-    while True:
-        rows = session.exec(
-            select(CallMessage)
-            .where(col(CallMessage.tenant_id) == tenant_id, col(CallMessage.id) > after)
-            .order_by(col(CallMessage.id))
-            .limit(BATCH)
-        ).all()
-        if not rows:
-            return
+    for rows in _batches(session, CallMessage, tenant_id=tenant_id):
         for line in rows:
             redacted = redactor.text(line.text, caller_phone=callers.get(line.call_id))
             if redacted != line.text:
                 session.execute(update(CallMessage).where(col(CallMessage.id) == line.id).values(text=redacted))
                 report.lines += 1
-        after = rows[-1].id or after
-        session.commit()
 
 
 def _redact_payloads(session: Session, *, tenant_id: int, redactor: Redactor, report: BackfillReport) -> None:
     """The raw provider messages kept for replays (30 days at most), as the ingest path redacts new ones."""
-    after = 0
-    while True:
-        rows = session.exec(
-            select(WebhookEvent)
-            .where(col(WebhookEvent.tenant_id) == tenant_id, col(WebhookEvent.id) > after)
-            .order_by(col(WebhookEvent.id))
-            .limit(BATCH)
-        ).all()
-        if not rows:
-            return
+    for rows in _batches(session, WebhookEvent, tenant_id=tenant_id):
         for event in rows:
             redacted = _redacted_payload(event.payload, redactor)
             if redacted is not None:
                 session.execute(update(WebhookEvent).where(col(WebhookEvent.id) == event.id).values(payload=redacted))
                 report.payloads += 1
-        after = rows[-1].id or after
-        session.commit()
 
 
 def _redacted_payload(payload: str, redactor: Redactor) -> str | None:
