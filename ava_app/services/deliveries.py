@@ -367,22 +367,10 @@ def _booking_status(row: CrmSyncedBooking) -> str:
 
 
 def _crm_booking_row(row: CrmSyncedBooking, labels: dict[int, str], calls: dict[int, int | None]) -> DeliveryRow:
-    status = _booking_status(row)
-    return DeliveryRow(
-        ref=f"crm-booking:{row.id}",
-        channel="crm",
-        purpose="crm_booking",
-        to=labels.get(row.connection_id, ""),
-        subject="",
-        status=status,
-        attempts=row.attempts,
-        last_error=(row.last_error or "")[:ERROR_CHARS],
-        next_attempt_at=as_utc(row.next_attempt_at) if status == "waiting" and row.next_attempt_at else None,
-        created_at=as_utc(row.created_at),
+    return _crm_delivery(
+        row, ref=f"crm-booking:{row.id}", purpose="crm_booking", status=_booking_status(row), labels=labels,
         call_id=calls.get(row.booking_id),
-        # A broken connection is mended by reconnecting (which writes what waited), not by sending again.
-        can_retry=status == "failed" and row.last_error != CONNECTION_BROKEN,
-    )
+    )  # fmt: skip
 
 
 def _crm_labels(session: Session, connection_ids: list[int]) -> dict[int, str]:
@@ -398,10 +386,25 @@ def _crm_labels(session: Session, connection_ids: list[int]) -> dict[int, str]:
 def _crm_row(row: CrmSyncedCall, labels: dict[int, str]) -> DeliveryRow:
     broken = row.status == "pending" and row.last_error == CONNECTION_BROKEN
     status = "failed" if broken else CRM_STATUS.get(row.status, "waiting")
+    return _crm_delivery(
+        row, ref=f"crm:{row.id}", purpose="crm_call", status=status, labels=labels, call_id=row.call_id
+    )
+
+
+def _crm_delivery(
+    row: CrmSyncedCall | CrmSyncedBooking,
+    *,
+    ref: str,
+    purpose: str,
+    status: str,
+    labels: dict[int, str],
+    call_id: int | None,
+) -> DeliveryRow:
+    """A call or booking written to the CRM, as the log shows it."""
     return DeliveryRow(
-        ref=f"crm:{row.id}",
+        ref=ref,
         channel="crm",
-        purpose="crm_call",
+        purpose=purpose,
         to=labels.get(row.connection_id, ""),
         subject="",
         status=status,
@@ -409,9 +412,9 @@ def _crm_row(row: CrmSyncedCall, labels: dict[int, str]) -> DeliveryRow:
         last_error=(row.last_error or "")[:ERROR_CHARS],
         next_attempt_at=as_utc(row.next_attempt_at) if status == "waiting" and row.next_attempt_at else None,
         created_at=as_utc(row.created_at),
-        call_id=row.call_id,
+        call_id=call_id,
         # A broken connection is mended by reconnecting (which sends what waited), not by sending again.
-        can_retry=status == "failed" and not broken,
+        can_retry=status == "failed" and row.last_error != CONNECTION_BROKEN,
     )
 
 
