@@ -219,15 +219,7 @@ def delivery_row(delivery: rx.Var) -> rx.Component:
             wrap="wrap",
             align="center",
         ),
-        rx.cond(
-            delivery["response"] != "",
-            rx.text(
-                delivery["response"],
-                size="1",
-                color_scheme="gray",
-                style={"wordBreak": "break-all", "fontFamily": "var(--code-font-family)"},
-            ),
-        ),
+        _response(delivery["response"]),
         rx.cond(
             WebhooksState.open_attempts.contains(delivery["id"]),
             rx.vstack(
@@ -249,6 +241,19 @@ def delivery_row(delivery: rx.Var) -> rx.Component:
     )
 
 
+def _response(text: rx.Var) -> rx.Component:
+    """What the receiver answered (or the error), as code: long bodies break anywhere rather than overflow."""
+    return rx.cond(
+        text != "",
+        rx.text(
+            text,
+            size="1",
+            color_scheme="gray",
+            style={"wordBreak": "break-all", "fontFamily": "var(--code-font-family)"},
+        ),
+    )
+
+
 def attempt_row(attempt: rx.Var) -> rx.Component:
     """One try at delivering: its number, when, the answer's status (or the error), latency and what came back."""
     return rx.box(
@@ -261,15 +266,7 @@ def attempt_row(attempt: rx.Var) -> rx.Component:
             wrap="wrap",
             align="center",
         ),
-        rx.cond(
-            attempt["response"] != "",
-            rx.text(
-                attempt["response"],
-                size="1",
-                color_scheme="gray",
-                style={"wordBreak": "break-all", "fontFamily": "var(--code-font-family)"},
-            ),
-        ),
+        _response(attempt["response"]),
         width="100%",
     )
 
