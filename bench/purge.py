@@ -72,7 +72,6 @@ from sqlalchemy import create_engine, event, text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 BENCH_DB = "purgebench"
-TEMPLATE_DB = "purgebench_loaded"  # with --purge-variant both: the loaded database, copied for the second variant
 FIXTURES = PROJECT_DIR / "tests" / "fixtures" / "contracts"
 TRGM_DDL = (
     "CREATE INDEX ix_call_search_trgm ON call USING gin ((coalesce(summary, '') || ' ' || transcript) gin_trgm_ops)"
@@ -300,81 +299,10 @@ def serve(port: int) -> None:
 # --- the purge (child process) -------------------------------------------------------------------------------------
 
 
-def keyset_variant() -> None:
-    """Measure a change to ``retention`` without making it: each batch select starts after the previous batch's last id.
-
-    As written, the transcripts' and raw messages' batch selects walk the primary key from the table's first row and
-    skip every row already purged (their filter is not in any index), so each batch reads more than the one before:
-    quadratic in the rows due. Here, in the purge process of this bench only, ``_purge_transcripts`` and
-    ``_purge_payloads`` are replaced by the same code plus ``id > last`` (the recommended change; see bench/README.md).
-    """
-    from sqlalchemy import delete, update
-    from sqlmodel import col, select
-
-    from ava_app.models import Call, CallMessage, WebhookEvent
-    from ava_app.services import retention
-
-    def purge_transcripts(session: Session, *, tenant_id: int, before: datetime, now: datetime) -> int:
-        purged = last = 0
-        while True:
-            ids = list(
-                session.exec(
-                    select(col(Call.id))
-                    .where(
-                        col(Call.tenant_id) == tenant_id,
-                        col(Call.ended_at) < before,
-                        col(Call.content_purged_at).is_(None),
-                        col(Call.id) > last,
-                    )
-                    .order_by(col(Call.id))
-                    .limit(retention.BATCH)
-                ).all()
-            )
-            if not ids:
-                session.rollback()
-                return purged
-            session.exec(delete(CallMessage).where(col(CallMessage.call_id).in_(ids)))
-            session.exec(
-                update(Call)
-                .where(col(Call.id).in_(ids))
-                .values(
-                    transcript="", summary=None, intent=None, topics=[], data_fields=None, provider_analysis={},
-                    content_purged_at=now,
-                )
-            )  # fmt: skip
-            session.commit()
-            purged, last = purged + len(ids), ids[-1] or last
-
-    def purge_payloads(session: Session, *, tenant_id: int | None, before: datetime) -> int:
-        owner = col(WebhookEvent.tenant_id).is_(None) if tenant_id is None else col(WebhookEvent.tenant_id) == tenant_id
-        purged = last = 0
-        while True:
-            ids = list(
-                session.exec(
-                    select(col(WebhookEvent.id))
-                    .where(owner, col(WebhookEvent.received_at) < before, col(WebhookEvent.id) > last)
-                    .order_by(col(WebhookEvent.id))
-                    .limit(retention.BATCH)
-                ).all()
-            )
-            if not ids:
-                session.rollback()
-                return purged
-            session.exec(delete(WebhookEvent).where(col(WebhookEvent.id).in_(ids)))
-            session.commit()
-            purged, last = purged + len(ids), ids[-1] or last
-
-    retention._purge_transcripts = purge_transcripts  # type: ignore[assignment]
-    retention._purge_payloads = purge_payloads  # type: ignore[assignment]
-
-
-def run_purge(url: str, *, now: datetime, report_path: Path, variant: str) -> None:
+def run_purge(url: str, *, now: datetime, report_path: Path) -> None:
     """Wait for "go" on stdin, run ``purge_due`` at ``now``, time every transaction and statement, write a report."""
     from ava_app.db import make_engine
     from ava_app.services import retention
-
-    if variant == "keyset":
-        keyset_variant()
 
     engine = make_engine(url + f"?application_name={PURGE_APP_NAME}")
     transactions: list[tuple[float, bool]] = []  # (seconds, wrote)
@@ -622,7 +550,6 @@ def run_round(
     seconds: float,
     purge_now: datetime | None,
     max_purge_seconds: float,
-    variant: str,
 ) -> Round:
     """One round: load for ``seconds`` (baseline), or for as long as a purge at ``purge_now`` runs."""
     record = Round(name, purging=purge_now is not None)
@@ -632,7 +559,7 @@ def run_round(
     if purge_now is not None:
         child = subprocess.Popen(
             [sys.executable, __file__, "--run-purge", purge_now.isoformat(), "--report", str(report_path),
-             "--database-url", database_url, "--purge-variant", variant],
+             "--database-url", database_url],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=PROJECT_DIR,
         )  # fmt: skip
         assert child.stdout is not None and child.stdin is not None
@@ -750,13 +677,6 @@ def main() -> int:
     parser.add_argument("--max-purge-seconds", type=float, default=900.0, help="a purge still running is stopped")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--pg-admin-url", type=check_local, default="postgresql://postgres@127.0.0.1:5432/postgres")
-    parser.add_argument(
-        "--purge-variant",
-        choices=("current", "keyset", "both"),
-        default="current",
-        help="keyset: measure the recommended change to the batch selects (applied in the purge process only); "
-        "both: the current code, then the keyset variant on a copy of the same loaded database",
-    )
     parser.add_argument("--keep", action="store_true", help="leave the database in place")
     parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--run-purge", metavar="NOW", help=argparse.SUPPRESS)
@@ -774,7 +694,6 @@ def main() -> int:
             args.database_url,
             now=datetime.fromisoformat(args.run_purge),
             report_path=Path(args.report),
-            variant=args.purge_variant,
         )
         return 0
 
@@ -789,7 +708,6 @@ def main() -> int:
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'))
         connection.execute(text(f'CREATE DATABASE "{BENCH_DB}"'))
-    template_made = False
     ok = True
     try:
         from ava_app.models import utcnow
@@ -801,34 +719,13 @@ def main() -> int:
         business, assistants = set_up(url, calls=calls, now=now)
         print(f"  set-up took {time.perf_counter() - started:.0f} s", flush=True)
         explain_purge_queries(url, tenant_id=business, now=now)
-        variants = ("current", "keyset") if args.purge_variant == "both" else (args.purge_variant,)
-        if len(variants) > 1:
-            # One load for both: a copy of the loaded database is the starting point of the second variant.
-            step = time.perf_counter()
-            with admin.connect() as connection:
-                connection.execute(
-                    text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :d"), {"d": BENCH_DB}
-                )
-                connection.execute(text(f'CREATE DATABASE "{TEMPLATE_DB}" TEMPLATE "{BENCH_DB}"'))
-            template_made = True
-            print(f"  copy of the loaded database made in {time.perf_counter() - step:.1f} s", flush=True)
-        for index, variant in enumerate(variants):
-            if index:
-                with admin.connect() as connection:
-                    connection.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'))
-                    connection.execute(text(f'CREATE DATABASE "{BENCH_DB}" TEMPLATE "{TEMPLATE_DB}"'))
-            ok = (
-                measure(
-                    variant, url=url, business=business, assistants=assistants, now=now, concurrency=concurrency,
-                    round_seconds=round_seconds, max_purge=max_purge,
-                )
-                and ok
-            )  # fmt: skip
+        ok = measure(
+            "current", url=url, business=business, assistants=assistants, now=now, concurrency=concurrency,
+            round_seconds=round_seconds, max_purge=max_purge,
+        )  # fmt: skip
         print(f"whole run {time.perf_counter() - started:.0f} s")
     finally:
         with admin.connect() as connection:
-            if template_made:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)'))
             if not args.keep:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'))
         admin.dispose()
@@ -874,7 +771,6 @@ def measure(
             return run_round(
                 name, url=f"http://127.0.0.1:{port}/api/v1/webhooks/vapi", database_url=url, bodies=bodies,
                 concurrency=concurrency, seconds=seconds, purge_now=purge_now, max_purge_seconds=max_purge,
-                variant=variant,
             )  # fmt: skip
 
         rounds: list[Round] = []
