@@ -5,7 +5,8 @@ EN: dict[str, str] = {
     "deliveries.title": "Deliveries",
     "deliveries.hint": "Every email, text and webhook AVA sent for you, and whether it arrived",
     "deliveries.intro": "Everything AVA sends on your business's behalf: summary emails, daily digests, text alerts, "
-    "texts to callers, booking messages, webhooks and calls logged in your CRM. A failed one can be sent again.",
+    "texts to callers, booking messages, webhooks, and calls and bookings written to your CRM. A failed one can be "
+    "sent again.",
     "deliveries.channel.all": "All channels",
     "deliveries.channel.email": "Email",
     "deliveries.channel.sms": "Text",
@@ -55,8 +56,8 @@ FR: dict[str, str] = {
     "deliveries.title": "Envois",
     "deliveries.hint": "Chaque e-mail, SMS et webhook envoyé par AVA pour vous, et s'il est arrivé",
     "deliveries.intro": "Tout ce qu'AVA envoie au nom de votre entreprise : résumés d'appels, récapitulatifs "
-    "quotidiens, alertes SMS, SMS aux appelants, messages de rendez-vous, webhooks et appels enregistrés dans votre "
-    "CRM. Un envoi en échec peut être relancé.",
+    "quotidiens, alertes SMS, SMS aux appelants, messages de rendez-vous, webhooks, et appels et rendez-vous inscrits "
+    "dans votre CRM. Un envoi en échec peut être relancé.",
     "deliveries.channel.all": "Tous les canaux",
     "deliveries.channel.email": "E-mail",
     "deliveries.channel.sms": "SMS",
