@@ -396,7 +396,7 @@ class PhoneState(AuthState):
         self.phone_verified = me.phone_verified
 
     @rx.event
-    def load_phone(self):
+    async def load_phone(self):
         """The saved number and whether it is confirmed; back to the number step."""
         self.pending_phone = self.phone_error = self.code_error = ""
 
@@ -404,7 +404,7 @@ class PhoneState(AuthState):
             me = accounts.get_me(session, principal=principal)
             return me, phone_input.caller_country(session, principal=principal)
 
-        call = self._call(load)
+        call = await self._call_async(load)
         if call.refused:
             return call.event
         me, country = call.value
@@ -466,9 +466,9 @@ class PhoneState(AuthState):
         self.pending_phone = self.phone_error = self.code_error = ""
 
     @rx.event
-    def remove_phone(self):
+    async def remove_phone(self):
         """Remove the number: SMS login stops for this account."""
-        call = self._call(lambda s, p: accounts.update_profile(s, principal=p, phone=""))
+        call = await self._call_async(lambda s, p: accounts.update_profile(s, principal=p, phone=""))
         if call.refused:
             return call.event
         self._show(call.value)

@@ -64,11 +64,11 @@ class ApiKeysState(AuthState):
         return ApiKeysState.load_api_keys
 
     @rx.event
-    def load_api_keys(self):
+    async def load_api_keys(self):
         """The organisation's keys (admins); other members see that keys are for admins."""
         self.keys_loaded = self.keys_failed = self.keys_admin_only = False
         self.api_base_url = get_settings().public_url.rstrip("/")
-        call = self._call(lambda s, p: api_keys.list_api_keys(s, principal=p), on_error=self._load_refused)
+        call = await self._call_async(lambda s, p: api_keys.list_api_keys(s, principal=p), on_error=self._load_refused)
         if call.refused:
             self.keys = []
             return call.event
@@ -110,12 +110,12 @@ class ApiKeysState(AuthState):
         self.new_expiry = value if value in EXPIRY_CHOICES else "90"
 
     @rx.event
-    def create_key(self):
+    async def create_key(self):
         """Create the key (admins); it is shown once."""
         name, scopes = self.new_name, list(self.new_scopes)
         days = int(self.new_expiry) if self.new_expiry.isdigit() else None
         ip = self._client_info()[0]
-        call = self._call(
+        call = await self._call_async(
             lambda s, p: api_keys.create_api_key(s, principal=p, name=name, scopes=scopes, expires_in_days=days, ip=ip),
             busy="keys_busy",
             on_error=self._create_refused,
@@ -152,12 +152,14 @@ class ApiKeysState(AuthState):
         self.confirm_revoke_id = self.confirm_revoke_name = ""
 
     @rx.event
-    def revoke_key(self):
+    async def revoke_key(self):
         """Revoke the key asked about (admins): it stops working at its next request."""
         key_id = _id(self.confirm_revoke_id)
         self.confirm_revoke_id = self.confirm_revoke_name = ""
         ip = self._client_info()[0]
-        call = self._call(lambda s, p: api_keys.revoke_api_key(s, principal=p, key_id=key_id, ip=ip), busy="keys_busy")
+        call = await self._call_async(
+            lambda s, p: api_keys.revoke_api_key(s, principal=p, key_id=key_id, ip=ip), busy="keys_busy"
+        )
         if call.refused:
             return call.event
         return [ApiKeysState.load_api_keys, rx.toast.success(translate("api_keys.revoked", self.lang or "en"))]

@@ -141,7 +141,7 @@ class AssistantFormState(HoursMixin, AuthState):
         self.forwarding = phones.display(first.forwarding_number, self.region_country) if first else ""
 
     @rx.event
-    def load_form(self):
+    async def load_form(self):
         """Fill the form from the assistant (made from the industry preset on first visit) and the first number."""
 
         def load(session, principal):
@@ -149,7 +149,7 @@ class AssistantFormState(HoursMixin, AuthState):
             self._fill(assistants.get_or_create_assistant(session, principal=principal))
             self._load_numbers(session, principal)
 
-        call = self._call(load)
+        call = await self._call_async(load)
         if call.refused:
             return call.event
         self.form_loaded = True
@@ -313,15 +313,15 @@ class AssistantFormState(HoursMixin, AuthState):
         self.site_items, self.site_error = [], ""
 
     @rx.event
-    def use_site_hours(self):
+    async def use_site_hours(self):
         """The owner takes the hours read from their website as the business hours."""
-        return self._use_site_hours()
+        return await self._use_site_hours()
 
-    def _use_site_hours(self):
+    async def _use_site_hours(self):
         if not self.site_hours:
             return None
         week, self.site_hours, self.site_hours_text = self.site_hours, {}, ""
-        return self._take_site_hours(week)
+        return await self._take_site_hours(week)
 
     @rx.event
     def keep_own_hours(self):
@@ -332,17 +332,17 @@ class AssistantFormState(HoursMixin, AuthState):
         """Whether readable website hours are proposed as the business hours (the wizard has its hours editor)."""
         return True
 
-    def _take_site_hours(self, week: dict[str, list[dict[str, str]]]):
+    async def _take_site_hours(self, week: dict[str, list[dict[str, str]]]):
         """The wizard fills its hours editor with them; they are saved with the step, like hours typed there."""
         self._set_week(week)
         return rx.toast.success(translate("knowledge.site.hours_in_form", self.lang or "en"))
 
     @rx.event
-    def accept_site_items(self):
+    async def accept_site_items(self):
         """Keep what the owner ticked: the address goes to the form, the rest to the knowledge base (saved now)."""
-        return self._accept_site_items()
+        return await self._accept_site_items()
 
-    def _accept_site_items(self):
+    async def _accept_site_items(self):
         chosen = [
             site_import.Finding(
                 kind=item["kind"], value=item["value"], question=item["question"], answer=item["answer"]
@@ -362,7 +362,7 @@ class AssistantFormState(HoursMixin, AuthState):
             self.site_hours_text = hours_text(week, [], lang, self.business_country)
         if entries:
             items = [assistants.FaqItem(**entry) for entry in entries]
-            call = self._call(lambda s, p: assistants.add_faqs(s, principal=p, items=items))
+            call = await self._call_async(lambda s, p: assistants.add_faqs(s, principal=p, items=items))
             if call.refused:
                 return call.event
             self._imported(call.value)
@@ -401,7 +401,7 @@ class AssistantFormState(HoursMixin, AuthState):
         self.errors = errors
         self._take_hours_errors(fields, {day: translate(f"day.{day}", self.lang or "en") for day in WEEKDAY_KEYS})
 
-    def _save_form(self, extra: dict | None = None, *, with_numbers: bool = False) -> Call:
+    async def _save_form(self, extra: dict | None = None, *, with_numbers: bool = False) -> Call:
         """Save the assistant for the caller; a refused form keeps its field errors and says "fix the errors".
 
         ``with_numbers``: the wizard's personalise step also sets the hours and forwarding number of every number
@@ -424,7 +424,7 @@ class AssistantFormState(HoursMixin, AuthState):
             self._record_errors(error)
             return rx.toast.error(translate("assistant.fix_errors", self.lang or "en"))
 
-        return self._call(save, busy="saving", on_error=refused)
+        return await self._call_async(save, busy="saving", on_error=refused)
 
     def _save_numbers(self, session, principal: Principal) -> None:
         config = phone_numbers.NumberConfig(
@@ -482,7 +482,7 @@ class AssistantState(AssistantFormState):
         """/assistant has no hours editor: website hours are proposed for the numbers, once there is one."""
         return self.has_numbers
 
-    def _take_site_hours(self, week: dict[str, list[dict[str, str]]]):
+    async def _take_site_hours(self, week: dict[str, list[dict[str, str]]]):
         """Saved on every number of the organisation now (the owner confirmed them on this page)."""
         config = phone_numbers.NumberConfig(
             business_hours={day: [TimeRangeIn(**item) for item in ranges] for day, ranges in week.items()}
@@ -493,7 +493,7 @@ class AssistantState(AssistantFormState):
                 phone_numbers.configure_number(session, principal=principal, number_id=number.id, config=config)
             self._load_numbers(session, principal)
 
-        call = self._call(save, busy="saving")
+        call = await self._call_async(save, busy="saving")
         if call.refused:
             return call.event
         return rx.toast.success(translate("knowledge.site.hours_saved", self.lang or "en"))
@@ -526,7 +526,7 @@ class AssistantState(AssistantFormState):
         ]
 
     @rx.event
-    def load_assistant(self):
+    async def load_assistant(self):
         """Open /assistant: the assistant, its numbers' hours, its history, and the industries for presets."""
 
         def load(session, principal):
@@ -535,7 +535,7 @@ class AssistantState(AssistantFormState):
             self._load_numbers(session, principal)
             self._load_versions(session, principal)
 
-        call = self._call(load)
+        call = await self._call_async(load)
         if call.refused:
             return call.event
         self.industries = [
@@ -591,7 +591,7 @@ class AssistantState(AssistantFormState):
                 "voicemail_message": self.voicemail_message,
                 "max_duration_seconds": minutes * 60,
             }
-            call = self._save_form(extra)
+            call = await self._save_form(extra)
             if call.refused:
                 yield call.event
                 return
@@ -677,9 +677,9 @@ class AssistantState(AssistantFormState):
 
         return work
 
-    def _faq_call(self, operation) -> bool:
+    async def _faq_call(self, operation) -> bool:
         """Run a knowledge-base change; any refusal, an ended session too, is the dialog's message (not a toast)."""
-        call = self._call(self._with_versions(operation))
+        call = await self._call_async(self._with_versions(operation))
         if call.refused:
             messages = list(self._field_errors(call.error).values())
             self.faq_error = messages[0] if messages else self._error_text(call.error)
@@ -689,14 +689,14 @@ class AssistantState(AssistantFormState):
         return True
 
     @rx.event
-    def accept_site_items(self):
+    async def accept_site_items(self):
         """The same as the form's, from /assistant, where the knowledge base list then shows the new entries."""
-        return self._accept_site_items()
+        return await self._accept_site_items()
 
     @rx.event
-    def use_site_hours(self):
+    async def use_site_hours(self):
         """The same as the form's, from /assistant, where the hours are saved on the numbers at once."""
-        return self._use_site_hours()
+        return await self._use_site_hours()
 
     def _imported(self, saved: assistants.AssistantOut) -> None:
         self.faq = _faq_rows(saved.knowledge_base)
@@ -725,25 +725,27 @@ class AssistantState(AssistantFormState):
         return rx.call_script("setTimeout(() => document.getElementById('faq-a')?.focus(), 50)")
 
     @rx.event
-    def save_faq(self):
+    async def save_faq(self):
         """Add the entry being edited, or replace the one opened."""
         index, question, answer = self.faq_index, self.faq_question, self.faq_answer
         if 0 <= index < len(self.faq):
-            done = self._faq_call(
+            done = await self._faq_call(
                 lambda s, p: assistants.edit_faq(s, principal=p, index=index, question=question, answer=answer)
             )
         else:
-            done = self._faq_call(lambda s, p: assistants.add_faq(s, principal=p, question=question, answer=answer))
+            done = await self._faq_call(
+                lambda s, p: assistants.add_faq(s, principal=p, question=question, answer=answer)
+            )
         if done:
             self.faq_index, self.faq_question, self.faq_answer, self.faq_open = -1, "", "", False
             return AssistantState.follow_sync
         return None
 
     @rx.event
-    def confirm_faq(self, index: int):
+    async def confirm_faq(self, index: int):
         """ "Looks right": the preset answer is the owner's now, no longer to review."""
         index = int(index)
-        if self._faq_call(lambda s, p: assistants.confirm_faq(s, principal=p, index=index)):
+        if await self._faq_call(lambda s, p: assistants.confirm_faq(s, principal=p, index=index)):
             return AssistantState.follow_sync
         message, self.faq_error = self.faq_error, ""
         return rx.toast.error(message)
@@ -759,28 +761,28 @@ class AssistantState(AssistantFormState):
         self.faq_open = False
 
     @rx.event
-    def delete_faq(self, index: int):
-        if self._faq_call(lambda s, p: assistants.delete_faq(s, principal=p, index=int(index))):
+    async def delete_faq(self, index: int):
+        if await self._faq_call(lambda s, p: assistants.delete_faq(s, principal=p, index=int(index))):
             return AssistantState.follow_sync
         return None
 
     @rx.event
-    def move_faq(self, index: int, offset: int):
+    async def move_faq(self, index: int, offset: int):
         """Move an entry up (-1) or down (+1)."""
         index, target = int(index), int(index) + int(offset)
         if not (0 <= index < len(self.faq) and 0 <= target < len(self.faq)):
             return
         order = list(range(len(self.faq)))
         order[index], order[target] = order[target], order[index]
-        if self._faq_call(lambda s, p: assistants.reorder_faq(s, principal=p, order=order)):
+        if await self._faq_call(lambda s, p: assistants.reorder_faq(s, principal=p, order=order)):
             return AssistantState.follow_sync
         return None
 
     @rx.event
-    def import_faq(self):
+    async def import_faq(self):
         """Add the questions found in the pasted text."""
         text = self.import_text
-        if self._faq_call(lambda s, p: assistants.import_faq(s, principal=p, text=text)):
+        if await self._faq_call(lambda s, p: assistants.import_faq(s, principal=p, text=text)):
             self.import_text, self.import_error = "", ""
             return AssistantState.follow_sync
         self.import_error, self.faq_error = self.faq_error, ""
@@ -797,10 +799,12 @@ class AssistantState(AssistantFormState):
         self.restore_version_number = 0
 
     @rx.event
-    def restore_version(self):
+    async def restore_version(self):
         """Make the chosen earlier version current again (the current one becomes a version too)."""
         version, self.restore_version_number = self.restore_version_number, 0
-        call = self._call(self._with_versions(lambda s, p: assistants.restore_version(s, principal=p, version=version)))
+        call = await self._call_async(
+            self._with_versions(lambda s, p: assistants.restore_version(s, principal=p, version=version))
+        )
         if call.refused:
             yield call.event
             return
@@ -817,11 +821,11 @@ class AssistantState(AssistantFormState):
         self.preset_to_apply = ""
 
     @rx.event
-    def apply_preset(self):
+    async def apply_preset(self):
         """Reset persona, instructions, greeting and questions to an industry preset in the interface language."""
         industry, self.preset_to_apply = self.preset_to_apply, ""
         locale = self.lang or "en"
-        call = self._call(
+        call = await self._call_async(
             self._with_versions(lambda s, p: assistants.apply_preset(s, principal=p, industry=industry, locale=locale))
         )
         if call.refused:

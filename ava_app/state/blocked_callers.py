@@ -28,11 +28,11 @@ class BlockedCallersState(AuthState):
         self.block_withheld = listed.block_withheld
 
     @rx.event
-    def load_blocked(self):
+    async def load_blocked(self):
         """On-load: the organisation's block list."""
         self.blocked_loaded = self.blocked_failed = False
         self.new_blocked, self.blocked_error = "", ""
-        call = self._call(lambda s, p: call_blocking.block_list(s, principal=p))
+        call = await self._call_async(lambda s, p: call_blocking.block_list(s, principal=p))
         if call.refused:
             self.blocked_failed = True
             return call.event
@@ -53,7 +53,7 @@ class BlockedCallersState(AuthState):
         return self._fail(error)
 
     @rx.event
-    def add_blocked(self, form: dict | None = None):
+    async def add_blocked(self, form: dict | None = None):
         """Block the number or prefix typed."""
         typed = str((form or {}).get("blocked") or self.new_blocked).strip()
 
@@ -61,7 +61,7 @@ class BlockedCallersState(AuthState):
             call_blocking.block_caller(session, principal=principal, value=typed)
             return call_blocking.block_list(session, principal=principal)
 
-        call = self._call(add, busy="blocked_busy", on_error=self._entry_refused)
+        call = await self._call_async(add, busy="blocked_busy", on_error=self._entry_refused)
         if call.refused:
             return call.event
         self._show_list(call.value)
@@ -69,23 +69,25 @@ class BlockedCallersState(AuthState):
         return rx.toast.success(translate("blocked.added", self.lang or "en"))
 
     @rx.event
-    def remove_blocked(self, value: str):
+    async def remove_blocked(self, value: str):
         """Unblock one number or prefix of the list."""
 
         def remove(session, principal):
             call_blocking.unblock_caller(session, principal=principal, value=str(value)[:40])
             return call_blocking.block_list(session, principal=principal)
 
-        call = self._call(remove)
+        call = await self._call_async(remove)
         if call.refused:
             return call.event
         self._show_list(call.value)
         return rx.toast.success(translate("blocked.removed", self.lang or "en"))
 
     @rx.event
-    def set_block_withheld(self, enabled: bool):
+    async def set_block_withheld(self, enabled: bool):
         """Refuse (or accept again) callers who withhold their number."""
-        call = self._call(lambda s, p: call_blocking.set_block_withheld(s, principal=p, enabled=bool(enabled)))
+        call = await self._call_async(
+            lambda s, p: call_blocking.set_block_withheld(s, principal=p, enabled=bool(enabled))
+        )
         if call.refused:
             return call.event
         self.block_withheld = call.value

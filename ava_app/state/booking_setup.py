@@ -34,7 +34,7 @@ class BookingSetupState(AuthState):
     booking_setup_busy: bool = False
 
     @rx.event
-    def load_booking_setup(self):
+    async def load_booking_setup(self):
         """The switch and the services (admins); a refusal leaves the card out."""
 
         def read(session, principal):
@@ -44,7 +44,7 @@ class BookingSetupState(AuthState):
             tenant = session.get(Tenant, principal.tenant_id)
             return rules.enabled, services, tenant.currency if tenant else ""
 
-        call = self._call(read)
+        call = await self._call_async(read)
         if call.refused:
             self.booking_setup_loaded = False
             return call.event
@@ -59,9 +59,11 @@ class BookingSetupState(AuthState):
         return None
 
     @rx.event
-    def set_booking_on(self, checked: bool):
+    async def set_booking_on(self, checked: bool):
         """Let the assistant book, or stop it (the assistant's tools follow at its next sync)."""
-        call = self._call(lambda s, p: booking_admin.set_booking_enabled(s, principal=p, enabled=bool(checked)))
+        call = await self._call_async(
+            lambda s, p: booking_admin.set_booking_enabled(s, principal=p, enabled=bool(checked))
+        )
         if call.refused:
             return call.event
         self.booking_on = call.value.enabled
@@ -69,7 +71,7 @@ class BookingSetupState(AuthState):
         return rx.toast.success(translate(key, self.lang or "en"))
 
     @rx.event
-    def save_service_field(self, service_id: str, field: str, value: str):
+    async def save_service_field(self, service_id: str, field: str, value: str):
         """Save one edited field of a service when its input loses focus; a bad value says why and keeps the rest."""
         row = next((item for item in self.setup_services if item["id"] == str(service_id)), None)
         if row is None or field not in ("name", "duration", "price") or row.get(field) == value:
@@ -79,7 +81,7 @@ class BookingSetupState(AuthState):
         if parsed is None:
             return None
         name, duration, price = parsed
-        call = self._call(
+        call = await self._call_async(
             lambda s, p: booking_admin.update_service(
                 s, principal=p, service_id=int(row["id"]), name=name, duration_minutes=duration, price_minor=price
             ),
@@ -106,7 +108,7 @@ class BookingSetupState(AuthState):
         self.new_service_price = value[:12]
 
     @rx.event
-    def add_setup_service(self):
+    async def add_setup_service(self):
         """Add the service typed in the last row."""
         if len(self.setup_services) >= MAX_SERVICES:
             self.service_errors = {"new:name": translate("setup_bookings.too_many", self.lang or "en")}
@@ -116,7 +118,7 @@ class BookingSetupState(AuthState):
         if parsed is None:
             return None
         name, duration, price = parsed
-        call = self._call(
+        call = await self._call_async(
             lambda s, p: booking_admin.add_service(
                 s, principal=p, name=name, duration_minutes=duration, price_minor=price, buffer=0
             ),
@@ -131,9 +133,9 @@ class BookingSetupState(AuthState):
         return None
 
     @rx.event
-    def remove_setup_service(self, service_id: str):
+    async def remove_setup_service(self, service_id: str):
         """Stop offering a service (its past bookings stay)."""
-        call = self._call(
+        call = await self._call_async(
             lambda s, p: booking_admin.deactivate_service(s, principal=p, service_id=_id(service_id)),
         )
         if call.refused:

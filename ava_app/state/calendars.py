@@ -28,7 +28,7 @@ class CalendarState(AuthState):
     disconnecting: bool = False
 
     @rx.event
-    def load_calendars(self):
+    async def load_calendars(self):
         """List the calendars, and show what the provider's callback reported (``?calendar=`` in the URL)."""
         query = self.router.url.query_parameters
         self.notice, self.failure = "", ""
@@ -37,7 +37,7 @@ class CalendarState(AuthState):
             self.notice = translate("calendar.connected_notice", self.lang or "en", provider=name)
         elif query.get("calendar_error"):
             self.failure = self._failure_text(str(query.get("calendar_error"))[:60])
-        call = self._call(lambda s, p: calendar_connections.list_connections(s, principal=p))
+        call = await self._call_async(lambda s, p: calendar_connections.list_connections(s, principal=p))
         self.calendars = [] if call.refused else [self._row(item) for item in call.value]
         return call.event
 

@@ -390,17 +390,17 @@ class CallsState(AuthState):
         self.confirm_delete = False
 
     @rx.event
-    def delete_selected(self):
+    async def delete_selected(self):
         """Delete the ticked calls (the service skips any id outside the caller's organisation)."""
         self.confirm_delete = False
         ids, cursor = self.selected[:PAGE_SIZE], self._cursors[-1] if self._cursors else ""
 
-        call = self._call(lambda s, p: trash.move_to_trash(s, principal=p, call_ids=ids))
+        call = await self._call_async(lambda s, p: trash.move_to_trash(s, principal=p, call_ids=ids))
         if call.refused:
             return call.event
         deleted = call.value
         # A second call: the deletion is committed even if the page cannot be read again.
-        call = self._call(
+        call = await self._call_async(
             lambda s, p: (
                 self._read_page(s, p, cursor),
                 calls.count_calls(s, principal=p, filters=self._filters()),
@@ -414,7 +414,7 @@ class CallsState(AuthState):
         return rx.toast.success(translate("calls.deleted", self.lang or "en", count=deleted))
 
     @rx.event
-    def export(self, fmt: str):
+    async def export(self, fmt: str):
         """Download the ticked calls, or with none ticked every call matching the filters, via a signed link."""
         if fmt not in ("csv", "json"):
             return None
@@ -429,7 +429,7 @@ class CallsState(AuthState):
                 ttl=download_links.EXPORT_TTL,
             )
 
-        call = self._call(link)
+        call = await self._call_async(link)
         if call.refused:
             return call.event
         token = call.value

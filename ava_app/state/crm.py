@@ -26,7 +26,7 @@ class CrmState(AuthState):
     disconnecting: bool = False
 
     @rx.event
-    def load_crm(self):
+    async def load_crm(self):
         """Show the connection, and what HubSpot's callback reported (``?crm=`` / ``?crm_error=`` in the URL)."""
         query = self.router.url.query_parameters
         self.notice, self.failure, self.paste_error = "", "", ""
@@ -34,7 +34,7 @@ class CrmState(AuthState):
             self.notice = self._text("crm.connected_notice")
         elif query.get("crm_error"):
             self.failure = self._failure_text(str(query.get("crm_error"))[:60])
-        call = self._call(lambda s, p: connections.get_connection(s, principal=p))
+        call = await self._call_async(lambda s, p: connections.get_connection(s, principal=p))
         self.hubspot = {} if call.refused else self._row(call.value)
         return call.event
 

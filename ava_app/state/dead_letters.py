@@ -29,14 +29,14 @@ class DeadLettersState(AuthState):
     retrying: int = 0
     _next_before_id: int | None = None
 
-    def _read(self, *, before_id: int | None = None):
+    async def _read(self, *, before_id: int | None = None):
         def refused(error: DomainError):
             if error.code not in ("platform_admin_only", "user_required"):
                 return self._fail(error)
             self.refused, self.letters, self.loaded = self._error_text(error), [], True
             return None
 
-        call = self._call(
+        call = await self._call_async(
             lambda s, p: dead_letters.list_dead_letters(s, principal=p, before_id=before_id, limit=PAGE_SIZE),
             on_error=refused,
         )
@@ -62,20 +62,20 @@ class DeadLettersState(AuthState):
         return None
 
     @rx.event
-    def load_dead_letters(self):
+    async def load_dead_letters(self):
         """Load the newest page (platform admins only; anyone else reads why not)."""
         self.loaded = False
-        return self._read()
+        return await self._read()
 
     @rx.event
-    def load_more(self):
+    async def load_more(self):
         """Append the next page."""
         if not self.has_more or self._next_before_id is None:
             return None
-        return self._read(before_id=self._next_before_id)
+        return await self._read(before_id=self._next_before_id)
 
     @rx.event
-    def retry(self, event_id: int):
+    async def retry(self, event_id: int):
         """Send one dead letter back to the job queue and take it off the list."""
         # The browser may send anything: only an id the database can bind goes further.
         if isinstance(event_id, bool) or not isinstance(event_id, int | str) or not str(event_id).isdigit():
@@ -85,7 +85,7 @@ class DeadLettersState(AuthState):
             return
         self.retrying = event_id
         yield
-        call = self._call(
+        call = await self._call_async(
             lambda s, p: dead_letters.retry_dead_letter(s, principal=p, event_id=event_id, enqueue=_enqueue_reapply)
         )
         self.retrying = 0

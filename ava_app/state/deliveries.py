@@ -43,9 +43,9 @@ class DeliveriesState(AuthState):
         return DeliveriesState.load_deliveries
 
     @rx.event
-    def load_deliveries(self):
+    async def load_deliveries(self):
         self.deliveries_loaded = self.deliveries_failed = False
-        rows = self._rows(before=None)
+        rows = await self._rows(before=None)
         if rows is None:
             self.deliveries_failed = True
             return None
@@ -54,12 +54,12 @@ class DeliveriesState(AuthState):
         return None
 
     @rx.event
-    def load_more_deliveries(self):
+    async def load_more_deliveries(self):
         """The next page back in time."""
         if not self.delivery_rows:
             return
         oldest = datetime.fromisoformat(self.delivery_rows[-1]["at"])
-        rows = self._rows(before=oldest)
+        rows = await self._rows(before=oldest)
         if rows is not None:
             self.delivery_rows = [*self.delivery_rows, *rows]
 
@@ -79,20 +79,22 @@ class DeliveriesState(AuthState):
         return DeliveriesState.load_deliveries
 
     @rx.event
-    def retry_delivery(self, ref: str):
+    async def retry_delivery(self, ref: str):
         """Send a failed message again (admins)."""
-        call = self._call(lambda s, p: deliveries.retry(s, principal=p, ref=str(ref)[:40]), busy="deliveries_busy")
+        call = await self._call_async(
+            lambda s, p: deliveries.retry(s, principal=p, ref=str(ref)[:40]), busy="deliveries_busy"
+        )
         if call.refused:
             return call.event
         row = self._row(call.value)
         self.delivery_rows = [row if item["ref"] == row["ref"] else item for item in self.delivery_rows]
         return rx.toast.success(translate("deliveries.retried", self.lang or "en"))
 
-    def _rows(self, *, before: datetime | None) -> list[dict[str, str]] | None:
+    async def _rows(self, *, before: datetime | None) -> list[dict[str, str]] | None:
         channel = "" if self.channel_filter == "all" else self.channel_filter
         status = "" if self.status_filter == "all" else self.status_filter
         call_id = int(self.call_filter) if self.call_filter else None
-        call = self._call(
+        call = await self._call_async(
             lambda s, p: deliveries.list_deliveries(
                 s,
                 principal=p,

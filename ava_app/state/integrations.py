@@ -29,14 +29,14 @@ class IntegrationsState(AuthState):
     errors: dict[str, dict[str, str]] = {}
 
     @rx.event
-    def load_integrations(self):
+    async def load_integrations(self):
         """List providers with their masked hints (admins only)."""
-        call = self._call(lambda s, p: integrations.list_integrations(s, principal=p))
+        call = await self._call_async(lambda s, p: integrations.list_integrations(s, principal=p))
         self.providers = [] if call.refused else call.value
         return call.event
 
     @rx.event
-    def save(self, form: dict):
+    async def save(self, form: dict):
         """Save the credential typed in one provider's form (blank fields keep the saved value)."""
         provider = str(form.pop("provider", ""))
         secret = {key: value.strip() for key, value in form.items() if isinstance(value, str) and value.strip()}
@@ -50,7 +50,7 @@ class IntegrationsState(AuthState):
             self._show_field_errors(provider, error)
             return self._fail(error)
 
-        call = self._call(save, on_error=refused)
+        call = await self._call_async(save, on_error=refused)
         if call.refused:
             return call.event
         self.providers = call.value
@@ -106,14 +106,14 @@ class IntegrationsState(AuthState):
             self.busy_provider = ""
 
     @rx.event
-    def remove(self, provider: str):
+    async def remove(self, provider: str):
         """Forget the organisation's credential: AVA uses the platform's again."""
 
         def remove(session, principal):
             integrations.remove_integration(session, principal=principal, provider=provider)
             return integrations.list_integrations(session, principal=principal)
 
-        call = self._call(remove)
+        call = await self._call_async(remove)
         if call.refused:
             return call.event
         self.providers = call.value

@@ -28,9 +28,9 @@ class NotificationsState(AuthState):
     notify_error: str = ""
 
     @rx.event
-    def load_notifications(self):
+    async def load_notifications(self):
         self.notify_loaded = self.notify_failed = False
-        call = self._call(lambda s, p: notification_settings.get_notification_settings(s, principal=p))
+        call = await self._call_async(lambda s, p: notification_settings.get_notification_settings(s, principal=p))
         if call.refused:
             self.notify_failed = True
             return call.event
@@ -66,7 +66,7 @@ class NotificationsState(AuthState):
         self.quiet_from, self.quiet_until, self.sms_phone = value.quiet_from, value.quiet_until, value.phone
 
     @rx.event
-    def save_notifications(self):
+    async def save_notifications(self):
         """Save every choice for the caller only (the service reads who from the session, never from the page); a
         refused choice is said under the form and keeps what was picked."""
         per_call, digest, sms = self.per_call, self.digest, self.sms
@@ -77,7 +77,7 @@ class NotificationsState(AuthState):
             self.notify_error = self._error_text(error)
             return None
 
-        call = self._call(
+        call = await self._call_async(
             lambda s, p: notification_settings.save_notification_preferences(
                 s, principal=p, per_call=per_call, digest=digest, sms=sms, quiet_from=quiet[0], quiet_until=quiet[1]
             ),

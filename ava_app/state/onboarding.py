@@ -134,7 +134,7 @@ class OnboardingState(AuthState):
     async def save_personalise(self):
         """Save step 4 (assistant and the numbers' hours); move on only when everything was accepted."""
         form = await self.get_state(AssistantFormState)
-        call = form._save_form(with_numbers=True)
+        call = await form._save_form(with_numbers=True)
         if call.refused:
             return call.event
         return self._move(5)

@@ -138,10 +138,10 @@ class ReachState(AuthState):
         return None
 
     @rx.event
-    def save_line(self, _form: dict | None = None):
+    async def save_line(self, _form: dict | None = None):
         """Save the existing line; a new line waits for a forwarded call from it to be confirmed."""
         text = self.line_input
-        call = self._call(
+        call = await self._call_async(
             lambda s, p: reach.set_forwarded_from(s, principal=p, text=text),
             busy="line_saving",
             on_error=self._take_line_error,
@@ -153,9 +153,9 @@ class ReachState(AuthState):
         return rx.toast.success(translate("reach.line_saved", self.lang or "en"))
 
     @rx.event
-    def check_again(self):
+    async def check_again(self):
         """Read the forwarding's status again (a forwarded call may have arrived since)."""
-        call = self._call(lambda s, p: reach.get_reach(s, principal=p))
+        call = await self._call_async(lambda s, p: reach.get_reach(s, principal=p))
         if call.refused:
             return call.event
         self._show(call.value)

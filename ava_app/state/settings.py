@@ -52,16 +52,16 @@ class ProfileState(FieldChecks):
     _account_confirmation: str = ""
 
     @rx.event
-    def load_profile(self):
+    async def load_profile(self):
         self.errors = {}
         self.sign_in_reset = self.router.url.query_parameters.get("password_removed") == "1"
-        call = self._call(lambda s, p: accounts.get_me(s, principal=p))
+        call = await self._call_async(lambda s, p: accounts.get_me(s, principal=p))
         if call.refused:
             return call.event
         me = call.value
         self.name, self.locale = me.name, me.locale
         self._email = me.email
-        kind = self._call(lambda s, p: account_deletion.confirmation_kind(s, principal=p))
+        kind = await self._call_async(lambda s, p: account_deletion.confirmation_kind(s, principal=p))
         if not kind.refused:
             self.account_confirm_kind = kind.value
 
@@ -81,7 +81,7 @@ class ProfileState(FieldChecks):
         self._account_confirmation = ""
 
     @rx.event
-    def delete_account(self):
+    async def delete_account(self):
         """Step 2: delete the signed-in person's own account, then leave as after a logout."""
         self.account_dialog = False
         confirmation, self._account_confirmation = self._account_confirmation, ""
@@ -94,7 +94,7 @@ class ProfileState(FieldChecks):
                 self.account_error = self._error_text(error)
             return None
 
-        call = self._call(
+        call = await self._call_async(
             lambda s, p: account_deletion.delete_own_account(s, principal=p, confirmation=confirmation),
             busy="account_busy",
             on_error=refused,
@@ -108,7 +108,7 @@ class ProfileState(FieldChecks):
         self.locale = value
 
     @rx.event
-    def save_profile(self, form: dict):
+    async def save_profile(self, form: dict):
         """Save name and language; the interface switches to the chosen language."""
         self.profile_busy = True
         yield
@@ -118,7 +118,7 @@ class ProfileState(FieldChecks):
             self.errors = self._field_errors(error)
             return None if self.errors else self._fail(error)
 
-        call = self._call(
+        call = await self._call_async(
             lambda s, p: accounts.update_profile(s, principal=p, name=name, locale=locale),
             busy="profile_busy",
             on_error=refused,
@@ -172,8 +172,8 @@ class SecurityState(FieldChecks):
     confirm_current: bool = False
 
     @rx.event
-    def load_sessions(self):
-        call = self._call(lambda s, p: accounts.list_sessions(s, principal=p))
+    async def load_sessions(self):
+        call = await self._call_async(lambda s, p: accounts.list_sessions(s, principal=p))
         if call.refused:
             return call.event
         rows = call.value
@@ -199,12 +199,14 @@ class SecurityState(FieldChecks):
         self.confirm_session_id = 0
 
     @rx.event
-    def revoke(self):
+    async def revoke(self):
         """Log out the chosen device (the service only finds the caller's own sessions)."""
         session_id, current = self.confirm_session_id, self.confirm_current
         self.confirm_session_id = 0
         ip = self._client_info()[0]
-        call = self._call(lambda s, p: accounts.revoke_session(s, principal=p, session_id=session_id, ip=ip))
+        call = await self._call_async(
+            lambda s, p: accounts.revoke_session(s, principal=p, session_id=session_id, ip=ip)
+        )
         if call.refused:
             return call.event
         if current:
@@ -223,7 +225,7 @@ class AuditState(FieldChecks):
     loaded: bool = False
     refused: str = ""
 
-    def _read(self):
+    async def _read(self):
         offset = (self.page - 1) * AUDIT_PAGE_SIZE
 
         def refused(error: DomainError):
@@ -232,7 +234,7 @@ class AuditState(FieldChecks):
             self.refused, self.entries, self.loaded = self._error_text(error), [], True
             return None
 
-        call = self._call(
+        call = await self._call_async(
             lambda s, p: audit.list_audit(s, principal=p, limit=AUDIT_PAGE_SIZE + 1, offset=offset),
             on_error=refused,
         )
@@ -279,18 +281,18 @@ class AuditState(FieldChecks):
         return " · ".join(parts) or "—"
 
     @rx.event
-    def load_audit(self):
+    async def load_audit(self):
         self.page = 1
-        return self._read()
+        return await self._read()
 
     @rx.event
-    def next_page(self):
+    async def next_page(self):
         if self.has_next:
             self.page += 1
-            return self._read()
+            return await self._read()
 
     @rx.event
-    def previous_page(self):
+    async def previous_page(self):
         if self.page > 1:
             self.page -= 1
-            return self._read()
+            return await self._read()

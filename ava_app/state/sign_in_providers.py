@@ -177,10 +177,10 @@ class LinkedAccountsState(AuthState):
     linked_loaded: bool = False
 
     @rx.event
-    def load_linked(self):
+    async def load_linked(self):
         """The caller's own linked accounts (every provider offered here, and any linked before it was not)."""
         lang = self.lang or "en"
-        call = self._call(lambda s, p: sign_in_providers.list_identities(s, principal=p))
+        call = await self._call_async(lambda s, p: sign_in_providers.list_identities(s, principal=p))
         if call.refused:
             return call.event
         mine = {row.provider: row for row in call.value}
@@ -211,12 +211,12 @@ class LinkedAccountsState(AuthState):
         return None
 
     @rx.event
-    def unlink(self, provider: str):
+    async def unlink(self, provider: str):
         """Unlink the caller's ``provider`` account (refused for the last way in of an account without password)."""
         if provider not in oidc.PROVIDERS:
             return None
         ip = self._client_info()[0]
-        call = self._call(lambda s, p: sign_in_providers.unlink(s, principal=p, provider=provider, ip=ip))
+        call = await self._call_async(lambda s, p: sign_in_providers.unlink(s, principal=p, provider=provider, ip=ip))
         if call.refused:
             return call.event
         if not call.value:

@@ -26,14 +26,14 @@ class StaffEditorState(HoursMixin, AuthState):
     staff_busy: bool = False
 
     @rx.event
-    def open_staff(self, staff_id: int):
+    async def open_staff(self, staff_id: int):
         def read(session, principal):
             member = booking_admin.staff_member(session, principal=principal, staff_id=int(staff_id))
             services = list_services(session, tenant_id=principal.require_admin())
             business, _holidays = business_week(session, tenant_id=principal.require_admin())
             return member, services, business
 
-        call = self._call(read)
+        call = await self._call_async(read)
         if call.refused:
             return call.event
         member, services, business = call.value
@@ -69,7 +69,7 @@ class StaffEditorState(HoursMixin, AuthState):
         ]
 
     @rx.event
-    def save_staff(self):
+    async def save_staff(self):
         """Save the dialog; bad hours keep what was typed and say which day is wrong."""
         from ava_app.state.bookings import BookingsState
 
@@ -88,7 +88,7 @@ class StaffEditorState(HoursMixin, AuthState):
                 self.staff_error = self._error_text(error)
             return None
 
-        call = self._call(
+        call = await self._call_async(
             lambda s, p: booking_admin.save_staff(
                 s, principal=p, staff_id=staff_id, name=name, service_ids=service_ids, working_hours=hours
             ),

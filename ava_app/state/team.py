@@ -34,7 +34,7 @@ class TeamState(FieldChecks):
     confirm_label: str = ""
 
     @rx.event
-    def load_team(self):
+    async def load_team(self):
         self.errors, self.confirm_kind = {}, ""
 
         def read(session, principal):
@@ -48,7 +48,7 @@ class TeamState(FieldChecks):
             self.members, self.invites, self.loaded = [], [], True
             return None
 
-        call = self._call(read, on_error=refused)
+        call = await self._call_async(read, on_error=refused)
         if call.refused:
             return call.event
         principal, members, invites = call.value
@@ -77,7 +77,7 @@ class TeamState(FieldChecks):
             self.invite_role = value
 
     @rx.event
-    def invite(self, form: dict):
+    async def invite(self, form: dict):
         """Invite someone by email with the chosen role (admins only: the service checks)."""
         self.invite_busy = True
         yield
@@ -89,7 +89,7 @@ class TeamState(FieldChecks):
                 self.errors = {"email": self._error_text(error)}
             return None if self.errors else self._fail(error)
 
-        call = self._call(
+        call = await self._call_async(
             lambda s, p: team.invite_member(s, principal=p, email=email, role=role, ip=ip),
             busy="invite_busy",
             on_error=refused,
@@ -124,7 +124,7 @@ class TeamState(FieldChecks):
         self.confirm_kind = ""
 
     @rx.event
-    def confirm(self):
+    async def confirm(self):
         """Carry out the confirmed action; the last-admin and permission refusals come back as toasts."""
         kind, target, role = self.confirm_kind, int(self.confirm_id), self.confirm_role
         self.confirm_kind = ""
@@ -149,7 +149,7 @@ class TeamState(FieldChecks):
                         team.switch_organisation(session, principal=left, tenant_id=others[0].id)
             return principal
 
-        call = self._call(act)
+        call = await self._call_async(act)
         if call.refused:
             return call.event
         if kind == "leave":
@@ -200,7 +200,7 @@ class InviteState(FieldChecks):
         self.invite_status = "ready"
 
     @rx.event
-    def accept(self):
+    async def accept(self):
         """Join as the logged-in user (the service checks the invitation was sent to their address)."""
         self.busy = True
         yield
@@ -209,7 +209,9 @@ class InviteState(FieldChecks):
         def refused(error: DomainError) -> None:
             self.form_error = self._error_text(error)
 
-        call = self._call(lambda s, p: team.accept_invite(s, principal=p, token=token, ip=ip), on_error=refused)
+        call = await self._call_async(
+            lambda s, p: team.accept_invite(s, principal=p, token=token, ip=ip), on_error=refused
+        )
         self.busy = False
         if call.refused:
             yield call.event

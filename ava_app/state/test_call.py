@@ -81,9 +81,9 @@ class TestCallState(AuthState):
         return None
 
     @rx.event
-    def start_call(self):
+    async def start_call(self):
         """Pick up: the assistant greets the caller with its greeting."""
-        call = self._call(lambda s, p: test_calls.reply_context(s, principal=p))
+        call = await self._call_async(lambda s, p: test_calls.reply_context(s, principal=p))
         if call.refused:
             return call.event
         self._context = call.value
@@ -142,11 +142,11 @@ class TestCallState(AuthState):
         self.call_active = False
 
     @rx.event
-    def end_call(self):
+    async def end_call(self):
         """Hang up: the conversation is saved as a test call and goes through the post-call pipeline."""
         if not self.call_active or self.replying:
             return
-        call = self._call(self._save_call)
+        call = await self._call_async(self._save_call)
         if call.refused:
             return call.event
         return rx.toast.success(translate("testcall.saved", self.lang or "en"))

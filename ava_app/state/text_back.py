@@ -18,23 +18,23 @@ class TextBackState(AuthState):
     text_back_busy: bool = False
 
     @rx.event
-    def load_text_back(self):
-        call = self._call(lambda s, p: text_back.get_text_back(s, principal=p))
+    async def load_text_back(self):
+        call = await self._call_async(lambda s, p: text_back.get_text_back(s, principal=p))
         if call.refused:
             return call.event
         self._show(call.value)
         return None
 
     @rx.event
-    def set_text_back_missed(self, value: bool):
-        return self._save(missed=bool(value), after_hours=self.text_back_after_hours)
+    async def set_text_back_missed(self, value: bool):
+        return await self._save(missed=bool(value), after_hours=self.text_back_after_hours)
 
     @rx.event
-    def set_text_back_after_hours(self, value: bool):
-        return self._save(missed=self.text_back_missed, after_hours=bool(value))
+    async def set_text_back_after_hours(self, value: bool):
+        return await self._save(missed=self.text_back_missed, after_hours=bool(value))
 
-    def _save(self, *, missed: bool, after_hours: bool):
-        call = self._call(
+    async def _save(self, *, missed: bool, after_hours: bool):
+        call = await self._call_async(
             lambda s, p: text_back.save_text_back(s, principal=p, missed=missed, after_hours=after_hours),
             busy="text_back_busy",
         )

@@ -18,9 +18,9 @@ class WebhookSecretState(AuthState):
     rotating: bool = False
 
     @rx.event
-    def load_webhook_secret(self):
+    async def load_webhook_secret(self):
         """Read when the current secret was made and until when a replaced one is accepted (admins only)."""
-        call = self._call(lambda s, p: webhook_secrets.webhook_secret_status(s, principal=p))
+        call = await self._call_async(lambda s, p: webhook_secrets.webhook_secret_status(s, principal=p))
         self._show(WebhookSecretStatus() if call.refused else call.value)
         return call.event
 
@@ -33,11 +33,13 @@ class WebhookSecretState(AuthState):
         self.confirm_open = False
 
     @rx.event
-    def rotate_webhook_secret(self):
+    async def rotate_webhook_secret(self):
         """Replace the secret; the service checks the caller is an admin and queues the push to Vapi."""
         self.confirm_open, self.rotating = False, True
         yield
-        call = self._call(lambda s, p: webhook_secrets.rotate_webhook_secret(s, principal=p), busy="rotating")
+        call = await self._call_async(
+            lambda s, p: webhook_secrets.rotate_webhook_secret(s, principal=p), busy="rotating"
+        )
         if call.refused:
             yield call.event
             return

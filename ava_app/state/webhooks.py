@@ -44,9 +44,9 @@ class WebhooksState(AuthState):
         return WebhooksState.load_webhooks
 
     @rx.event
-    def load_webhooks(self):
+    async def load_webhooks(self):
         self.webhooks_loaded = self.webhooks_failed = False
-        call = self._call(lambda s, p: webhooks_out.list_endpoints(s, principal=p))
+        call = await self._call_async(lambda s, p: webhooks_out.list_endpoints(s, principal=p))
         if call.refused:
             self.webhooks_failed = True
             return call.event
@@ -79,10 +79,10 @@ class WebhooksState(AuthState):
         self.new_events = [*chosen, event_type] if checked and event_type in EVENT_TYPES else chosen
 
     @rx.event
-    def add_endpoint(self):
+    async def add_endpoint(self):
         """Add the endpoint (admins); its secret is shown once."""
         url, description, events = self.new_url, self.new_description, list(self.new_events)
-        call = self._call(
+        call = await self._call_async(
             lambda s, p: webhooks_out.create_endpoint(
                 s, principal=p, url=url, description=description, event_types=events
             ),
@@ -103,9 +103,9 @@ class WebhooksState(AuthState):
         self.shown_secret = ""
 
     @rx.event
-    def rotate_secret(self, endpoint_id: str):
+    async def rotate_secret(self, endpoint_id: str):
         """A new secret (admins), shown once; the previous one keeps signing for a day."""
-        call = self._call(
+        call = await self._call_async(
             lambda s, p: webhooks_out.rotate_secret(s, principal=p, endpoint_id=_id(endpoint_id)), busy="webhooks_busy"
         )
         if call.refused:
@@ -114,9 +114,9 @@ class WebhooksState(AuthState):
         return WebhooksState.load_webhooks
 
     @rx.event
-    def set_endpoint_enabled(self, endpoint_id: str, enabled: bool):
+    async def set_endpoint_enabled(self, endpoint_id: str, enabled: bool):
         """Turn an endpoint on or off (admins)."""
-        call = self._call(
+        call = await self._call_async(
             lambda s, p: webhooks_out.update_endpoint(
                 s, principal=p, endpoint_id=_id(endpoint_id), enabled=bool(enabled)
             ),
@@ -135,11 +135,11 @@ class WebhooksState(AuthState):
         self.confirm_delete_id = ""
 
     @rx.event
-    def delete_endpoint(self):
+    async def delete_endpoint(self):
         """Delete the endpoint asked about (admins)."""
         endpoint_id = _id(self.confirm_delete_id)
         self.confirm_delete_id = ""
-        call = self._call(
+        call = await self._call_async(
             lambda s, p: webhooks_out.delete_endpoint(s, principal=p, endpoint_id=endpoint_id), busy="webhooks_busy"
         )
         if call.refused:
@@ -147,21 +147,21 @@ class WebhooksState(AuthState):
         return [WebhooksState.load_webhooks, rx.toast.success(translate("webhooks.deleted", self.lang or "en"))]
 
     @rx.event
-    def send_test(self, endpoint_id: str):
+    async def send_test(self, endpoint_id: str):
         """Queue a test.ping for the endpoint (admins) and open its log."""
-        call = self._call(
+        call = await self._call_async(
             lambda s, p: webhooks_out.send_test_event(s, principal=p, endpoint_id=_id(endpoint_id)),
             busy="webhooks_busy",
         )
         if call.refused:
             return call.event
-        self._load_log(str(endpoint_id))
+        await self._load_log(str(endpoint_id))
         return rx.toast.success(translate("webhooks.test_sent", self.lang or "en"))
 
     @rx.event
-    def show_log(self, endpoint_id: str):
+    async def show_log(self, endpoint_id: str):
         """Open (or refresh) one endpoint's delivery log (any member)."""
-        return self._load_log(str(endpoint_id))
+        return await self._load_log(str(endpoint_id))
 
     @rx.event
     def hide_log(self):
@@ -175,19 +175,21 @@ class WebhooksState(AuthState):
         self.open_attempts = opened if len(opened) < len(self.open_attempts) else [*opened, key]
 
     @rx.event
-    def resend(self, delivery_id: str):
+    async def resend(self, delivery_id: str):
         """Send a delivery again (admins)."""
-        call = self._call(
+        call = await self._call_async(
             lambda s, p: webhooks_out.resend_delivery(s, principal=p, delivery_id=_id(delivery_id)),
             busy="webhooks_busy",
         )
         if call.refused:
             return call.event
-        self._load_log(str(call.value.endpoint_id))
+        await self._load_log(str(call.value.endpoint_id))
         return rx.toast.success(translate("webhooks.resent", self.lang or "en"))
 
-    def _load_log(self, endpoint_id: str):
-        call = self._call(lambda s, p: webhooks_out.list_deliveries(s, principal=p, endpoint_id=_id(endpoint_id)))
+    async def _load_log(self, endpoint_id: str):
+        call = await self._call_async(
+            lambda s, p: webhooks_out.list_deliveries(s, principal=p, endpoint_id=_id(endpoint_id))
+        )
         if call.refused:
             self.log_endpoint_id, self.deliveries, self.attempt_rows = "", [], []
             return call.event

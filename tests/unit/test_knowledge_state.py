@@ -46,7 +46,7 @@ async def test_a_refused_profile_keeps_what_was_typed(db, lang):
     await run(form, "add_service")
     await run(form, "set_service_field", 1, "price", "beaucoup")
 
-    assert form._save_form().refused
+    assert (await form._save_form()).refused
     assert form.errors["address"] == translate_message(knowledge.ADDRESS_TOO_LONG, lang)
     assert form.services[0]["error"] == ""
     assert form.services[1]["error"] == " ".join(
@@ -56,7 +56,7 @@ async def test_a_refused_profile_keeps_what_was_typed(db, lang):
 
     await run(form, "set_address", "12 rue de la République")
     await run(form, "remove_service", 1)
-    assert not form._save_form().refused
+    assert not (await form._save_form()).refused
     assert form.errors == {} and form.services[0]["error"] == ""
     principal = accounts.authenticate(db, access_token=login.access_token)
     saved = assistants.get_assistant(db, principal=principal).business_profile

@@ -130,7 +130,7 @@ def test_unreadable_hours_stay_an_answer_to_review(db, site):
     ]
 
 
-def test_the_wizard_proposes_the_hours_and_takes_them_only_when_asked():
+async def test_the_wizard_proposes_the_hours_and_takes_them_only_when_asked():
     """The personalise step's form: the proposal is shown in the business's way of writing times, the owner's week
     stays as it is until "Use these hours", and "Keep my hours" leaves it alone."""
     form = AssistantFormState(_reflex_internal_init=True)
@@ -141,7 +141,7 @@ def test_the_wizard_proposes_the_hours_and_takes_them_only_when_asked():
         {"kind": "hours", "value": "Mo-Fr 08:00-18:00", "question": "", "answer": "", "chosen": "1"},
         {"kind": "hours", "value": "Sa 09:00-13:00", "question": "", "answer": "", "chosen": "1"},
     ]
-    assert form._accept_site_items() is None  # only hours: the proposal is what the owner sees next
+    assert await form._accept_site_items() is None  # only hours: the proposal is what the owner sees next
     assert form.site_hours_text.replace("\u00a0", " ") == "Mon–Fri 8:00 AM–6:00 PM · Sat 9:00 AM–1:00 PM · Sun closed"
     assert hours_payload(form.week) == before, "nothing replaces the owner's hours before they say so"
 
@@ -149,7 +149,7 @@ def test_the_wizard_proposes_the_hours_and_takes_them_only_when_asked():
     assert form.site_hours == {} and form.site_hours_text == "" and hours_payload(form.week) == before
 
     form.site_items = [{"kind": "hours", "value": "Mo-Fr 08:00-18:00", "question": "", "answer": "", "chosen": "1"}]
-    form._accept_site_items()
-    AssistantFormState.event_handlers["use_site_hours"].fn(form)
+    await form._accept_site_items()
+    await AssistantFormState.event_handlers["use_site_hours"].fn(form)
     assert hours_payload(form.week) == _days([("08:00", "18:00")], *WEEKDAYS)
     assert form.site_hours_text == ""
