@@ -459,24 +459,26 @@ class AuthState(I18nState):
         yield self._signed_in(result, self._after_login())
 
     @rx.event
-    def resend_verification(self):
+    async def resend_verification(self):
         """Send the email-verification link again (rate limited by the service)."""
         self.resend_busy = True
         yield
-        call = self._call(lambda s, p: accounts.resend_email_verification(s, principal=p), busy="resend_busy")
+        call = await self._call_async(
+            lambda s, p: accounts.resend_email_verification(s, principal=p), busy="resend_busy"
+        )
         if call.refused:
             yield call.event
             return
         yield rx.toast.success(translate("verify_banner.sent", self.lang or "en"))
 
     @rx.event
-    def switch_organisation(self, tenant_id: str):
+    async def switch_organisation(self, tenant_id: str):
         """Make another of the caller's organisations current; the service refuses ids they are not a member of."""
         try:
             wanted = int(tenant_id)
         except (TypeError, ValueError):
             return None
-        call = self._call(lambda s, p: team.switch_organisation(s, principal=p, tenant_id=wanted))
+        call = await self._call_async(lambda s, p: team.switch_organisation(s, principal=p, tenant_id=wanted))
         self._session_changed()
         if call.refused:
             return call.event
@@ -489,7 +491,7 @@ class AuthState(I18nState):
         self.org_error = ""
 
     @rx.event
-    def create_organisation(self, form: dict):
+    async def create_organisation(self, form: dict):
         """Create another organisation with the caller as admin and open it."""
         self.org_error = ""
         name, industry = str(form.get("name", ""))[:200], str(form.get("industry", ""))[:40] or None
@@ -498,7 +500,7 @@ class AuthState(I18nState):
         def refused(error: DomainError) -> None:
             self.org_error = self._field_errors(error).get("name") or self._error_text(error)
 
-        call = self._call(
+        call = await self._call_async(
             lambda s, p: team.create_organisation(s, principal=p, name=name, industry=industry, ip=ip),
             on_error=refused,
         )
