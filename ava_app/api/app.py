@@ -115,17 +115,22 @@ def _mount_sandbox_emulators(api: FastAPI) -> None:
     if not settings.emulators_served:
         return
     private_dir(settings.data_dir)  # the emulators keep their state and recordings there
+    vapi = None
     if settings.vapi_sandbox:
         from ava_app.sandbox.vapi.app import create_vapi_emulator
 
-        api.mount(routes.SANDBOX_VAPI, create_vapi_emulator())
+        vapi = create_vapi_emulator()
+        api.mount(routes.SANDBOX_VAPI, vapi)
     if settings.twilio_sandbox:
-        from ava_app.sandbox.twilio.app import create_twilio_emulator, deliver_code_to_outbox
+        from ava_app.sandbox.twilio.app import create_twilio_emulator, deliver_code_to_outbox, handset_reader
 
         emulator = create_twilio_emulator(
             db_path=settings.data_dir / "sandbox_twilio.db", deliver_code=deliver_code_to_outbox
         )
         api.mount(routes.SANDBOX_TWILIO, emulator)
+        if vapi is not None:
+            # A simulated caller reads the codes AVA sends them off the emulated phone network.
+            vapi.state.sandbox.handset = handset_reader(emulator)
     _mount_calendar_emulators(api)
     _mount_hubspot_emulator(api)
     if settings.stripe_sandbox:

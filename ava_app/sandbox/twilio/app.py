@@ -8,10 +8,11 @@ Mount it anywhere (AVA mounts it at ``/sandbox/twilio``) and point the SDK's dom
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ from starlette.routing import Route
 
 from ava_app.languages import normalise
 from ava_app.sandbox.twilio.state import (
+    CALL_MESSAGES,
     CODE_MESSAGES,
     CODE_VALIDITY_SECONDS,
     E164,
@@ -263,9 +265,13 @@ async def create_verification(emulator: TwilioEmulator, request: Request) -> Res
         {"attempt_sid": new_sid("VL"), "channel": channel, "time": iso_time(now).replace("Z", ".000Z")}
     )
     record["date_updated"] = iso_time(now)
-    message = CODE_MESSAGES[normalise(form.get("Locale"))].format(code=record["_code"])
+    language = normalise(form.get("Locale"))
+    if channel == "call":
+        message = CALL_MESSAGES[language].format(digits=", ".join(record["_code"]))
+    else:
+        message = CODE_MESSAGES[language].format(code=record["_code"])
     try:
-        await emulator.deliver(to, message)
+        await emulator.deliver(to, message, channel=channel)
     except Exception:
         logger.exception("Verify emulator could not deliver the code to %s", to)
         raise EmulatorError(500, 20500, "Internal Server Error") from None
@@ -463,6 +469,18 @@ def create_twilio_emulator(
     )
     app.state.emulator = emulator
     return app
+
+
+def handset_reader(app: Starlette) -> Callable[[str], Awaitable[str | None]]:
+    """Read what the phone at a number last received from this emulator (a text, or what a voice call said): the
+    Vapi emulator's scripted caller reads a code this way, as a person reads their phone. Sandbox only."""
+    emulator: TwilioEmulator = app.state.emulator
+
+    async def read(number: str) -> str | None:
+        received = await asyncio.to_thread(emulator.last_received, number)
+        return received["body"] if received else None
+
+    return read
 
 
 def deliver_code_to_outbox(to: str, body: str) -> None:

@@ -141,6 +141,11 @@ CODE_MESSAGES: dict[Language, str] = {
     "en": "Your AVA verification code is: {code}",
     "fr": "Votre code de vérification AVA est : {code}",
 }
+# What Verify says when it calls with the code (``Channel=call``): the digits one by one, twice.
+CALL_MESSAGES: dict[Language, str] = {
+    "en": "Hello, this is AVA. Your verification code is {digits}. Once again, your code is {digits}.",
+    "fr": "Bonjour, ici AVA. Votre code de vérification est {digits}. Je répète, votre code est {digits}.",
+}
 
 
 class EmulatorError(Exception):
@@ -250,6 +255,8 @@ class TwilioEmulator:
                 sid TEXT PRIMARY KEY, account_sid TEXT NOT NULL, created REAL NOT NULL, body TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS opt_outs (
                 sender TEXT NOT NULL, recipient TEXT NOT NULL, PRIMARY KEY (sender, recipient));
+            CREATE TABLE IF NOT EXISTS received (
+                to_number TEXT NOT NULL, channel TEXT NOT NULL, created REAL NOT NULL, body TEXT NOT NULL);
             """
         )
         self._db.commit()
@@ -758,12 +765,32 @@ class TwilioEmulator:
         public = {key: value for key, value in record.items() if not key.startswith("_")}
         return public
 
-    async def deliver(self, to: str, body: str) -> None:
-        """Hand the code to the delivery hook; a synchronous hook (a DB write) runs in a thread."""
+    async def deliver(self, to: str, body: str, *, channel: str = "sms") -> None:
+        """Hand a text (or the words of a voice call, ``channel="call"``) to the delivery hook, and keep it as what
+        the phone at ``to`` received (``last_received``); a synchronous hook (a DB write) runs in a thread."""
+        await asyncio.to_thread(self._keep_received, to, body, channel)
         if inspect.iscoroutinefunction(self.deliver_code):
             await self.deliver_code(to, body)
         else:
             await asyncio.to_thread(self.deliver_code, to, body)
+
+    def _keep_received(self, to: str, body: str, channel: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO received (to_number, channel, created, body) VALUES (?, ?, ?, ?)",
+                (to, channel, self.clock(), body),
+            )
+            self._db.commit()
+
+    def last_received(self, to: str) -> dict | None:
+        """What the phone at ``to`` last received from this Twilio: ``{"channel": "sms" | "call", "body": ...}`` (a
+        voice call's body is what it said), or None. The sandbox's stand-in for a person reading their phone."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT channel, body FROM received WHERE to_number = ? ORDER BY created DESC, rowid DESC LIMIT 1",
+                (to,),
+            ).fetchone()
+        return {"channel": row[0], "body": row[1]} if row else None
 
 
 def _sandbox_auth_token() -> str:

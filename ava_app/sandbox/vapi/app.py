@@ -39,7 +39,7 @@ DEFAULT_AREA_CODE = "415"
 _RECORDING_NAME = re.compile(r"^[0-9a-f-]{36}-mono\.wav$")
 REDACTED = "[hidden by the AVA sandbox]"
 _SIMULATE_FIELDS = frozenset(
-    {"assistantId", "phoneNumberId", "callId", "intent", "speed", "customer", "wait", "forwardedFrom"}
+    {"assistantId", "phoneNumberId", "callId", "intent", "speed", "customer", "wait", "forwardedFrom", "details"}
 )
 
 
@@ -411,7 +411,8 @@ async def update_call(request: Request) -> JSONResponse:
 
 async def simulate_call_route(request: Request) -> JSONResponse:
     """POST /sandbox/simulate-call {assistantId|phoneNumberId|callId, intent, speed?, customer?, wait?,
-    forwardedFrom?} -> 201 Call (``forwardedFrom``: an inbound call forwarded to the number from that line)."""
+    forwardedFrom?, details?} -> 201 Call (``forwardedFrom``: an inbound call forwarded to the number from that line;
+    ``details``: what the scripted caller knows, as ``scenarios.build_scenario`` reads it)."""
     org = _org(request)
     body = await _body(request)
     problems = contract.unknown_properties(body, _SIMULATE_FIELDS)
@@ -425,6 +426,9 @@ async def simulate_call_route(request: Request) -> JSONResponse:
     forwarded_from = body.get("forwardedFrom")
     if forwarded_from is not None and (not isinstance(forwarded_from, str) or not body.get("phoneNumberId")):
         problems.append("forwardedFrom must be a phone number string, with phoneNumberId")
+    details = body.get("details")
+    if details is not None and not isinstance(details, dict):
+        problems.append("details must be an object")
     if problems:
         raise bad_request(problems)
     try:
@@ -439,6 +443,7 @@ async def simulate_call_route(request: Request) -> JSONResponse:
             org_id=org,
             wait=bool(body.get("wait")),
             forwarded_from=forwarded_from,
+            details=details,
         )
     except LookupError as exc:
         raise VapiHttpError(404, str(exc)) from None

@@ -30,6 +30,8 @@ from ava_app.sandbox.vapi.recording import synthesize_recording
 from ava_app.sandbox.vapi.runtime import VapiSandbox
 from ava_app.sandbox.vapi.scenarios import (
     INTENTS,
+    ReadPhone,
+    Said,
     Scenario,
     ToolStep,
     Turn,
@@ -66,6 +68,7 @@ async def simulate_call(
     org_id: str | None = None,
     started_at: datetime | None = None,
     reuse_recordings: bool = False,
+    details: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run one simulated call to completion and return the final Call (as ``GET /call/{id}`` shows it).
 
@@ -76,6 +79,7 @@ async def simulate_call(
     ``started_at`` (timezone-aware) plays a call that was answered at that moment: its timestamps follow from it and
     nothing waits, whatever ``speed`` says. ``reuse_recordings`` gives a conversation already spoken word for word
     in an earlier call the same audio file instead of synthesising it again (many demo calls, little time).
+    ``details``: what the scripted caller knows (``scenarios.build_scenario``).
     """
     return await start_simulated_call(
         emulator,
@@ -89,6 +93,7 @@ async def simulate_call(
         started_at=started_at,
         reuse_recordings=reuse_recordings,
         wait=True,
+        details=details,
     )
 
 
@@ -106,6 +111,7 @@ async def start_simulated_call(
     reuse_recordings: bool = False,
     wait: bool = False,
     forwarded_from: str | None = None,
+    details: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Create the call now and play it in the background (or to the end with ``wait``); returns the Call.
 
@@ -132,6 +138,7 @@ async def start_simulated_call(
         reuse_recordings=reuse_recordings,
         forwarded_from=forwarded_from,
     )
+    run.details = dict(details or {})
     if wait:
         return await run.play()
     snapshot = copy.deepcopy(run.call)
@@ -167,6 +174,7 @@ class _CallRun:
         self.reuse_recordings = reuse_recordings
         self.rng = random.Random(call["id"])
         self.destination: dict[str, Any] | None = None
+        self.details: dict[str, Any] = {}
         self._client: httpx.AsyncClient | None = None
 
     # --- setup
@@ -265,13 +273,19 @@ class _CallRun:
             direction=direction,
             seed=self.call["id"],
             caller_name=(self.call.get("customer") or {}).get("name"),
+            details=self.details,
         )
         turn_number = 0
         results: list[str | None] = []
         for step in scenario.steps:
-            if isinstance(step, Turn):
-                turn_number += 1
-                await self._speak(step, index=turn_number)
+            if isinstance(step, Turn | Said):
+                turn = step if isinstance(step, Turn) else _said(step, results)
+                if turn is not None:
+                    turn_number += 1
+                    await self._speak(turn, index=turn_number)
+            elif isinstance(step, ReadPhone):
+                if step.when(results):
+                    results.append(await self._read_phone(step.number))
             else:
                 arguments = step.arguments_after(results)
                 if arguments is None:
@@ -282,6 +296,12 @@ class _CallRun:
                 await self._speak(Turn("bot", step.reply(result)), index=turn_number)
         await self._advance(0.6)
         return await self._finish(scenario.ended_reason, scenario=scenario)
+
+    async def _read_phone(self, number: str) -> str | None:
+        """What the phone at ``number`` last received, after the few seconds a text takes (None: no handset)."""
+        await self._advance(4.0)
+        handset = self.sandbox.handset
+        return await handset(number) if handset is not None else None
 
     async def _speak(self, turn: Turn, *, index: int) -> None:
         """One utterance: speech-update, a partial then a final transcript, the message, conversation-update."""
@@ -336,6 +356,8 @@ class _CallRun:
             "function": {"name": name, "arguments": tool_arguments_json(arguments)},
         }
         await self._advance(0.8)
+        if self.sandbox.before_tool_call is not None:
+            await self.sandbox.before_tool_call(name, copy.deepcopy(arguments))
         self.messages.append(
             {
                 "role": "tool_calls",
@@ -593,6 +615,11 @@ def new_call(
         "controlUrl": f"https://{_MONITOR}/{call_id}/control",
     }
     return call
+
+
+def _said(step: Said, results: list[str | None]) -> Turn | None:
+    text = step.text(results)
+    return Turn(step.role, text) if text else None
 
 
 def _ring_ms(started_at: datetime) -> float:

@@ -7,7 +7,7 @@ import logging
 import math
 import threading
 from collections import deque
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -47,6 +47,11 @@ class VapiSandbox:
     its org, as a Vapi org has one of each. ``public_base_url`` is where the emulator itself is reachable (recording
     and web-call URLs point there); ``webhook_transport`` lets tests deliver webhooks to an in-process app instead of
     over the network. Tests make it fail with ``fail_next(count, status=503)``.
+
+    ``handset`` reads what the phone at a number last received (a text, or the words of a voice call), as the
+    scripted caller reads a code they were sent: AVA wires it to its Twilio emulator, and without it the caller
+    never gets a code. ``before_tool_call(name, arguments)``, when set, is awaited before each tool call is sent,
+    so a test can change the world between two tool calls (another caller takes a slot).
     """
 
     store: SandboxStore
@@ -59,6 +64,8 @@ class VapiSandbox:
     call_speed: float = 1.0
     use_speech: bool = True
     public_keys: Mapping[str, str] = field(default_factory=dict)
+    handset: Callable[[str], Awaitable[str | None]] | None = None
+    before_tool_call: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None
     tasks: set[asyncio.Task] = field(default_factory=set)
     pending_failures: deque[InjectedFailure] = field(default_factory=deque)
     failures_served: int = 0

@@ -5,6 +5,12 @@ declares AVA's built-in tools (``lookup_faq``, ``check_business_hours``, ``take_
 real assistant would: a question goes through ``lookup_faq`` then ``check_business_hours``, a complaint, a message
 or a booking request without a booking tool through ``take_message``; the tool's answer shapes the next line.
 
+With AVA's booking tools declared, a caller books (free times, a service, the first time; when AVA answers that
+someone has just taken it, the next time it offers), asks for free times over a range of days (``availability``),
+moves a booking (``reschedule``: find it, free times, move it) or cancels one (``cancel``). A caller who booked from
+another number (``details["bookedWith"]``) gives that number, reads the code AVA had sent to it off that phone
+(``ReadPhone``: the emulator's ``handset``) and reads it out (``details["misreadCode"]``: wrongly).
+
 Both sides speak the assistant's language (its transcriber's, as AVA pushes it; English for any other): the caller's
 and the assistant's lines, the tool arguments and Vapi's summary all come from ``LINES``.
 """
@@ -14,14 +20,27 @@ from __future__ import annotations
 import json
 import random
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
+
+from babel import dates as babel_dates
 
 from ava_app.languages import Language, is_supported, normalise
 
-INTENTS = ("booking", "question", "complaint", "wrong_number", "voicemail", "hang_up", "transfer")
+INTENTS = (
+    "booking",
+    "question",
+    "complaint",
+    "wrong_number",
+    "voicemail",
+    "hang_up",
+    "transfer",
+    "availability",
+    "reschedule",
+    "cancel",
+)
 CALLER_NAMES: dict[Language, tuple[str, ...]] = {
     "en": ("Jordan Lee", "Sam Rivera", "Alex Morgan", "Taylor Brooks", "Casey Nguyen", "Robin Patel"),
     "fr": ("Camille Martin", "Lucas Bernard", "Léa Dubois", "Hugo Moreau", "Chloé Laurent", "Nathan Girard"),
@@ -55,6 +74,39 @@ LINES: dict[Language, dict[str, str]] = {
         "book_offer": "I can offer {times}. Which would suit you?",
         "book_which_service": "Which service would you like?",
         "book_take": "The first one is perfect.",
+        "book_taken": "I'm sorry, that time has just been taken. I can offer {times} instead.",
+        "book_take_next": "Then the first of those, please.",
+        "avail_ask": "Hi, this is {name}. What times do you have free between {first_day} and {last_day}?",
+        "avail_offer": "Between those days I can offer {times}.",
+        "avail_thanks": "Thanks, I'll think about it and call back to book.",
+        "avail_reason": "free times between {first_day} and {last_day}",
+        "avail_summary": "{name} asked for free times between {first_day} and {last_day}.",
+        "find_looking": "Of course, let me find your appointment.",
+        "move_ask": "Hi, it's {name}. I have an appointment with you and I need to move it to next {day} afternoon.",
+        "move_found": "I have your {item}. Let me see what's free next {day} afternoon.",
+        "move_take": "The first one, please.",
+        "move_done": "Done. {result}",
+        "move_failed": "I'm sorry, I couldn't move it right now. I've passed your request to the team and they'll "
+        "call you back.",
+        "move_reason": "move an appointment to next {day} afternoon",
+        "move_summary": "{name} called to move an appointment to next {day} afternoon.",
+        "cancel_ask": "Hi, it's {name}. I need to cancel my appointment, please.",
+        "cancel_found": "I have your {item}. I'm cancelling it now.",
+        "cancel_done": "It's cancelled. {result}",
+        "cancel_failed": "I'm sorry, I couldn't cancel it right now. I've passed your request to the team and "
+        "they'll call you back.",
+        "cancel_reason": "cancel an appointment",
+        "cancel_summary": "{name} called to cancel an appointment.",
+        "not_found_ask": "I can't find an appointment for the number you're calling from. Which number did you "
+        "book with?",
+        "booked_with": "I booked with {number}.",
+        "code_sent": "Thank you. I've just sent a code to that number. Could you read it to me?",
+        "code_read": "Yes, it's {code}.",
+        "code_missing": "I haven't received anything, sorry.",
+        "code_refused": "I'm sorry, that code isn't right, so I can't change that appointment.",
+        "call_back_later": "Never mind, I'll call back from that phone. Bye!",
+        "change_noted": "Thank you. I've noted your request; the team will call you back to confirm.",
+        "change_message": "Would like to {reason}; please call back.",
         "or": " or ",
         "question_prefix": "Hi, quick question. ",
         "question_more": "Can you tell me a bit more about what you offer?",
@@ -130,6 +182,41 @@ LINES: dict[Language, dict[str, str]] = {
         "book_offer": "Je peux vous proposer {times}. Qu'est-ce qui vous conviendrait ?",
         "book_which_service": "Quelle prestation souhaitez-vous ?",
         "book_take": "Le premier me va très bien.",
+        "book_taken": "Je suis désolée, cette heure vient d'être prise. Je peux vous proposer {times} à la place.",
+        "book_take_next": "Alors la première, s'il vous plaît.",
+        "avail_ask": "Bonjour, {name} à l'appareil. Quelles heures avez-vous de libres entre {first_day} et "
+        "{last_day} ?",
+        "avail_offer": "Sur ces jours-là, je peux vous proposer {times}.",
+        "avail_thanks": "Merci, je réfléchis et je rappelle pour réserver.",
+        "avail_reason": "créneaux libres entre {first_day} et {last_day}",
+        "avail_summary": "{name} a demandé les créneaux libres entre {first_day} et {last_day}.",
+        "find_looking": "Bien sûr, je cherche votre rendez-vous.",
+        "move_ask": "Bonjour, c'est {name}. J'ai un rendez-vous chez vous et je dois le déplacer à {day} prochain "
+        "dans l'après-midi.",
+        "move_found": "J'ai bien votre rendez-vous : {item}. Je regarde ce qui est libre {day} prochain après-midi.",
+        "move_take": "Le premier, s'il vous plaît.",
+        "move_done": "C'est fait. {result}",
+        "move_failed": "Je suis désolée, je n'ai pas pu le déplacer pour le moment. J'ai transmis votre demande à "
+        "l'équipe, qui vous rappellera.",
+        "move_reason": "déplacer un rendez-vous à {day} prochain après-midi",
+        "move_summary": "{name} a appelé pour déplacer un rendez-vous à {day} prochain après-midi.",
+        "cancel_ask": "Bonjour, c'est {name}. Je dois annuler mon rendez-vous, s'il vous plaît.",
+        "cancel_found": "J'ai bien votre rendez-vous : {item}. Je l'annule.",
+        "cancel_done": "C'est annulé. {result}",
+        "cancel_failed": "Je suis désolée, je n'ai pas pu l'annuler pour le moment. J'ai transmis votre demande à "
+        "l'équipe, qui vous rappellera.",
+        "cancel_reason": "annuler un rendez-vous",
+        "cancel_summary": "{name} a appelé pour annuler un rendez-vous.",
+        "not_found_ask": "Je ne trouve pas de rendez-vous pour le numéro depuis lequel vous appelez. Avec quel "
+        "numéro avez-vous réservé ?",
+        "booked_with": "J'ai réservé avec le {number}.",
+        "code_sent": "Merci. Je viens d'envoyer un code à ce numéro. Pouvez-vous me le lire ?",
+        "code_read": "Oui, c'est {code}.",
+        "code_missing": "Je n'ai rien reçu, désolé.",
+        "code_refused": "Je suis désolée, ce code n'est pas le bon : je ne peux pas modifier ce rendez-vous.",
+        "call_back_later": "Tant pis, je rappellerai depuis ce téléphone. Au revoir !",
+        "change_noted": "Merci. J'ai noté votre demande ; l'équipe vous rappellera pour confirmer.",
+        "change_message": "Souhaite {reason} ; merci de rappeler.",
         "or": " ou ",
         "question_prefix": "Bonjour, une petite question. ",
         "question_more": "Pouvez-vous m'en dire un peu plus sur ce que vous proposez ?",
@@ -219,6 +306,28 @@ class ToolStep:
         return self.arguments if self.follow is None else self.follow(results)
 
 
+@dataclass(frozen=True)
+class Said:
+    """An utterance made from what the call has learnt so far (``text`` gets the results, as ``ToolStep.follow``
+    does); None: nothing is said at that point."""
+
+    role: Literal["bot", "user"]
+    text: Callable[[list[str | None]], str | None]
+
+
+@dataclass(frozen=True)
+class ReadPhone:
+    """The caller looks at the phone of ``number``: what it last received (a text, or what a voice call said; None
+    when nothing came) joins the results, for the next steps to read a code from. Only when ``when`` the results so
+    far say something was sent."""
+
+    number: str
+    when: Callable[[list[str | None]], bool]
+
+
+Step = Turn | ToolStep | Said | ReadPhone
+
+
 def _or_else(answer: str) -> Callable[[str | None], str]:
     """A tool step's reply: the tool's result when it gave one, else ``answer``."""
     return lambda result: result or answer
@@ -230,7 +339,7 @@ class Scenario:
 
     intent: str
     caller_name: str
-    steps: list[Turn | ToolStep]
+    steps: list[Step]
     ended_reason: str
     summary: str
     success: bool
@@ -281,6 +390,7 @@ class _Script:
     direction: str
     rng: random.Random
     language: Language
+    details: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def first(self) -> str:
@@ -292,9 +402,19 @@ class _Script:
 
 
 def build_scenario(
-    *, intent: str, assistant: dict[str, Any], direction: str, seed: str, caller_name: str | None = None
+    *,
+    intent: str,
+    assistant: dict[str, Any],
+    direction: str,
+    seed: str,
+    caller_name: str | None = None,
+    details: Mapping[str, Any] | None = None,
 ) -> Scenario:
-    """Script a call of ``intent`` for ``assistant`` (a CreateAssistantDTO dict); ``seed`` makes it reproducible."""
+    """Script a call of ``intent`` for ``assistant`` (a CreateAssistantDTO dict); ``seed`` makes it reproducible.
+
+    ``details`` is what the caller knows: ``bookedWith`` (the number a booking to change was made from, when not the
+    one they call from), ``misreadCode`` (they read the code they were sent wrongly), ``dateFrom``/``dateTo`` (the
+    days an ``availability`` caller asks about, YYYY-MM-DD)."""
     if intent not in INTENTS:
         raise ValueError(f"unknown intent {intent!r}; expected one of {', '.join(INTENTS)}")
     rng = random.Random(seed)
@@ -308,6 +428,7 @@ def build_scenario(
         direction=direction,
         rng=rng,
         language=language,
+        details=dict(details or {}),
     )
     builder = {
         "booking": _booking,
@@ -317,6 +438,9 @@ def build_scenario(
         "voicemail": _voicemail,
         "hang_up": _hang_up,
         "transfer": _transfer,
+        "availability": _availability,
+        "reschedule": _reschedule,
+        "cancel": _cancel,
     }[intent]
     scenario = builder(script)
     scenario.facts.setdefault("callerName", name)
@@ -326,7 +450,7 @@ def build_scenario(
 def _booking(script: _Script) -> Scenario:
     weekday = script.rng.choice([1, 2, 3])  # Tuesday to Thursday
     day = DAY_NAMES[script.language][weekday]
-    steps: list[Turn | ToolStep] = [Turn("bot", script.greeting), Turn("user", script.say("book_ask", day=day))]
+    steps: list[Step] = [Turn("bot", script.greeting), Turn("user", script.say("book_ask", day=day))]
     check, book = _tool_named(script.assistant, "check_availability"), _tool_named(script.assistant, "book_appointment")
     tool = None
     if check is not None and book is not None:
@@ -391,9 +515,7 @@ def asked_services(result: str | None) -> list[str]:
     return [name.strip() for name in result.split(": ", 1)[1].rstrip(".").split(", ") if name.strip()]
 
 
-def _calendar_booking(
-    script: _Script, *, check: dict[str, Any], book: dict[str, Any], weekday: int
-) -> list[Turn | ToolStep]:
+def _calendar_booking(script: _Script, *, check: dict[str, Any], book: dict[str, Any], weekday: int) -> list[Step]:
     """AVA's booking tools as a model uses them: free times for the day asked (a service chosen when asked for
     one), the caller takes the first, then the booking; every answer comes from AVA's own calendar."""
     wanted = {"date": _next_weekday(weekday).date().isoformat(), "part_of_day": "morning"}
@@ -407,32 +529,352 @@ def _calendar_booking(
             return script.say("book_which_service")
         return result or script.say("book_failed")
 
-    def with_service(results: list[str | None]) -> dict[str, Any] | None:
-        services = asked_services(results[-1] if results else None)
-        if not services:
-            return None
-        chosen["service"] = services[0]
-        return {**wanted, "service": services[0]}
-
     def booking(results: list[str | None]) -> dict[str, Any] | None:
         slots = next((offered_slots(result) for result in reversed(results) if offered_slots(result)), [])
         if not slots:
             return None
         return {**chosen, "slot": slots[0][1], "caller_name": script.name}
 
-    done, failed = script.say("book_done", result=""), script.say("book_failed")
+    def booked_or_offer(result: str | None) -> str:
+        if _booked(result):
+            return script.say("book_done", result=result)
+        slots = offered_slots(result)
+        if slots:  # someone took the time meanwhile: AVA offers the next ones
+            return script.say("book_taken", times=script.say("or").join(spoken for spoken, _ in slots[:2]))
+        return script.say("book_failed")
+
+    def refused_with_offer(results: list[str | None]) -> bool:
+        return bool(results) and not _booked(results[-1]) and bool(offered_slots(results[-1]))
+
+    def rebooking(results: list[str | None]) -> dict[str, Any] | None:
+        if not refused_with_offer(results):
+            return None
+        return {**chosen, "slot": offered_slots(results[-1])[0][1], "caller_name": script.name}
+
     return [
         Turn("bot", script.say("book_checking")),
         ToolStep(tool=check, arguments=wanted, reply=offer),
-        ToolStep(tool=check, arguments={}, reply=offer, follow=with_service),
+        ToolStep(tool=check, arguments={}, reply=offer, follow=_service_follow(wanted, chosen)),
         Turn("user", script.say("book_take")),
+        ToolStep(tool=book, arguments={}, reply=booked_or_offer, follow=booking),
+        Said("user", lambda results: script.say("book_take_next") if refused_with_offer(results) else None),
         ToolStep(
             tool=book,
             arguments={},
-            reply=lambda result: done + result if result and result.startswith(("Booked", "Réservé")) else failed,
-            follow=booking,
+            reply=lambda result: (
+                script.say("book_done", result=result) if _booked(result) else script.say("book_failed")
+            ),
+            follow=rebooking,
         ),
     ]
+
+
+def _booked(result: str | None) -> bool:
+    return bool(result) and str(result).startswith(("Booked", "Réservé"))
+
+
+# AVA's find_my_appointment answers, by their opening words (English, French).
+_FOUND = ("Appointments to come for this caller", "Rendez-vous à venir de l'appelant")
+_NONE_FOUND = ("No appointment to come was found", "Aucun rendez-vous à venir")
+_CODE_SENT = ("If that number has appointments to come", "Si ce numéro a des rendez-vous à venir")
+_CODE_WRONG = ("That code is not right", "Ce code n'est pas le bon")
+_CHANGED = ("Moved", "Déplacé", "Cancelled", "Annulé")
+# One appointment as find_my_appointment lists it: "Check-up on Tuesday 8 December at 9:00 AM with Dr. Kim (booking
+# 12)", "Détartrage le mardi 8 décembre à 09:00 avec Dr Kim (réservation 12)".
+_ITEM = re.compile(r"^(?P<service>.+?) (?:on|le) .+ (?:with|avec) .*\((?:booking|réservation) (?P<id>\d+)\)$")
+
+
+@dataclass(frozen=True)
+class FoundBooking:
+    """A booking find_my_appointment listed: how it was spoken (without its number), its service and number."""
+
+    spoken: str
+    service: str
+    id: int
+
+
+def found_bookings(result: str | None) -> list[FoundBooking]:
+    """The bookings a find_my_appointment answer lists, in order (none for any other answer)."""
+    if not result or not result.startswith(_FOUND) or ": " not in result:
+        return []
+    found = []
+    for item in result.split(": ", 1)[1].rstrip(".").split("; "):
+        match = _ITEM.match(item.strip())
+        if match:
+            spoken = item[: item.rfind(" (")].strip()
+            found.append(FoundBooking(spoken=spoken, service=match["service"], id=int(match["id"])))
+    return found
+
+
+def code_in(text: str | None) -> str | None:
+    """The code a text (or a voice call's words: digits one by one) carries, as the caller would read it out."""
+    if not text:
+        return None
+    digits = re.findall(r"\d+", text)
+    joined = next((group for group in digits if len(group) >= 4), None)
+    if joined:
+        return joined
+    spoken = re.search(r"\d(?:, \d){3,9}", text)
+    return re.sub(r"\D", "", spoken.group(0)) if spoken else None
+
+
+def misread(code: str) -> str:
+    """A code read out wrongly: every digit one off."""
+    return "".join(str((int(digit) + 1) % 10) for digit in code)
+
+
+def _spoken_day(day: date, language: Language) -> str:
+    return babel_dates.format_date(day, "EEEE d MMMM", locale=language)
+
+
+def _service_follow(
+    wanted: dict[str, Any], chosen: dict[str, str]
+) -> Callable[[list[str | None]], dict[str, Any] | None]:
+    """check_availability again with the first service AVA asked the caller to choose from (None: it did not ask)."""
+
+    def follow(results: list[str | None]) -> dict[str, Any] | None:
+        services = asked_services(results[-1] if results else None)
+        if not services:
+            return None
+        chosen["service"] = services[0]
+        return {**wanted, "service": services[0]}
+
+    return follow
+
+
+def _availability(script: _Script) -> Scenario:
+    """A caller asks for the free times over a range of days (``dateFrom``..``dateTo``, else Monday to Wednesday
+    next week) and hears the ones AVA offers, without booking."""
+    monday = _next_weekday(0).date()
+    first = _detail_day(script, "dateFrom") or monday
+    last = _detail_day(script, "dateTo") or first + timedelta(days=2)
+    days = {"first_day": _spoken_day(first, script.language), "last_day": _spoken_day(last, script.language)}
+    steps: list[Step] = [Turn("bot", script.greeting), Turn("user", script.say("avail_ask", **days))]
+    check = _tool_named(script.assistant, "check_availability")
+    reason = script.say("avail_reason", **days)
+    if check is None:
+        steps += _change_noted(script, reason=reason)
+    else:
+        wanted = {"date": first.isoformat(), "date_to": last.isoformat()}
+
+        def offer(result: str | None) -> str:
+            slots = offered_slots(result)
+            if slots:
+                return script.say("avail_offer", times=script.say("or").join(spoken for spoken, _ in slots))
+            if asked_services(result):
+                return script.say("book_which_service")
+            return result or script.say("book_failed")
+
+        steps += [
+            Turn("bot", script.say("book_checking")),
+            ToolStep(tool=check, arguments=wanted, reply=offer),
+            ToolStep(tool=check, arguments={}, reply=offer, follow=_service_follow(wanted, {})),
+            Turn("user", script.say("avail_thanks")),
+        ]
+    steps.append(Turn("bot", script.goodbye))
+    return Scenario(
+        intent="availability",
+        caller_name=script.name,
+        steps=steps,
+        ended_reason="customer-ended-call",
+        summary=script.say("avail_summary", **days),
+        success=check is not None,
+        facts={"reason": reason, "appointmentBooked": False, "callback": check is None},
+    )
+
+
+def _detail_day(script: _Script, key: str) -> date | None:
+    try:
+        return date.fromisoformat(str(script.details.get(key) or "")[:10])
+    except ValueError:
+        return None
+
+
+def _change_noted(script: _Script, *, reason: str) -> list[Step]:
+    """Without AVA's booking tools, a change to an appointment is a message for the team."""
+    return [
+        _message_step(
+            script,
+            message=script.say("change_message", reason=reason),
+            reason=reason,
+            said=script.say("change_noted"),
+        ),
+        Turn("user", script.say("book_bye")),
+    ]
+
+
+def _find_steps(script: _Script, find: dict[str, Any], *, found_line: Callable[[FoundBooking], str]) -> list[Step]:
+    """find_my_appointment as a model uses it: by the number the caller calls from, else by the number they booked
+    with (``details["bookedWith"]``): a code is sent there, the caller reads it off that phone and out (wrongly with
+    ``misreadCode``), and the same tool checks it."""
+    booked_with = str(script.details.get("bookedWith") or "")
+
+    def reply(result: str | None) -> str:
+        found = found_bookings(result)
+        if found:
+            return found_line(found[0])
+        if result and result.startswith(_NONE_FOUND):
+            return script.say("not_found_ask")
+        if result and result.startswith(_CODE_SENT):
+            return script.say("code_sent")
+        if result and result.startswith(_CODE_WRONG):
+            return script.say("code_refused")
+        return result or script.say("book_failed")
+
+    steps: list[Step] = [
+        Turn("bot", script.say("find_looking")),
+        ToolStep(tool=find, arguments={}, reply=reply),
+    ]
+    if not booked_with:
+        return steps
+
+    def not_found(results: list[str | None]) -> bool:
+        return bool(results) and bool(results[-1]) and str(results[-1]).startswith(_NONE_FOUND)
+
+    def code_sent(results: list[str | None]) -> bool:
+        return bool(results) and bool(results[-1]) and str(results[-1]).startswith(_CODE_SENT)
+
+    def read_out(results: list[str | None]) -> str | None:
+        if len(results) < 2 or not code_sent(results[:-1]):
+            return None
+        code = code_in(results[-1])
+        if code is None:
+            return script.say("code_missing")
+        return script.say("code_read", code=misread(code) if script.details.get("misreadCode") else code)
+
+    def with_code(results: list[str | None]) -> dict[str, Any] | None:
+        if len(results) < 2 or not code_sent(results[:-1]):
+            return None
+        code = code_in(results[-1])
+        if code is None:
+            return None
+        return {"phone": booked_with, "code": misread(code) if script.details.get("misreadCode") else code}
+
+    return steps + [
+        Said("user", lambda results: script.say("booked_with", number=booked_with) if not_found(results) else None),
+        ToolStep(
+            tool=find,
+            arguments={},
+            reply=reply,
+            follow=lambda results: {"phone": booked_with} if not_found(results) else None,
+        ),
+        ReadPhone(booked_with, when=code_sent),
+        Said("user", read_out),
+        ToolStep(tool=find, arguments={}, reply=reply, follow=with_code),
+    ]
+
+
+def _last_found(results: list[str | None]) -> FoundBooking | None:
+    found = next((found_bookings(result) for result in reversed(results) if found_bookings(result)), [])
+    return found[0] if found else None
+
+
+def _changed(result: str | None) -> bool:
+    return bool(result) and str(result).startswith(_CHANGED)
+
+
+def _ending(script: _Script) -> Said:
+    """The caller's goodbye: a thank-you once their booking was changed, else they will call back from that phone."""
+    return Said(
+        "user",
+        lambda results: script.say("book_bye") if results and _changed(results[-1]) else script.say("call_back_later"),
+    )
+
+
+def _reschedule(script: _Script) -> Scenario:
+    """A caller moves their booking: find_my_appointment, free times the next weekday afternoon, the first one."""
+    weekday = script.rng.choice([1, 2, 3])
+    day = DAY_NAMES[script.language][weekday]
+    steps: list[Step] = [Turn("bot", script.greeting), Turn("user", script.say("move_ask", day=day))]
+    find = _tool_named(script.assistant, "find_my_appointment")
+    check = _tool_named(script.assistant, "check_availability")
+    move = _tool_named(script.assistant, "reschedule_appointment")
+    reason = script.say("move_reason", day=day)
+    tools = find is not None and check is not None and move is not None
+    if find is None or check is None or move is None:
+        steps += _change_noted(script, reason=reason)
+    else:
+        wanted = {"date": _next_weekday(weekday).date().isoformat(), "part_of_day": "afternoon"}
+
+        def availability(results: list[str | None]) -> dict[str, Any] | None:
+            booking = found_bookings(results[-1] if results else None)
+            return {**wanted, "service": booking[0].service} if booking else None
+
+        def offer(result: str | None) -> str:
+            slots = offered_slots(result)
+            if slots:
+                return script.say("book_offer", times=script.say("or").join(spoken for spoken, _ in slots[:2]))
+            return result or script.say("move_failed")
+
+        def moving(results: list[str | None]) -> dict[str, Any] | None:
+            booking, slots = _last_found(results), offered_slots(results[-1] if results else None)
+            return {"booking_id": booking.id, "slot": slots[0][1]} if booking and slots else None
+
+        steps += _find_steps(
+            script, find, found_line=lambda found: script.say("move_found", item=found.spoken, day=day)
+        )
+        steps += [
+            ToolStep(tool=check, arguments={}, reply=offer, follow=availability),
+            Said("user", lambda results: script.say("move_take") if offered_slots(results[-1]) else None),
+            ToolStep(
+                tool=move,
+                arguments={},
+                reply=lambda result: (
+                    script.say("move_done", result=result) if _changed(result) else script.say("move_failed")
+                ),
+                follow=moving,
+            ),
+            _ending(script),
+        ]
+    steps.append(Turn("bot", script.goodbye))
+    return Scenario(
+        intent="reschedule",
+        caller_name=script.name,
+        steps=steps,
+        ended_reason="customer-ended-call",
+        summary=script.say("move_summary", day=day),
+        success=tools,
+        facts={"reason": reason, "appointmentBooked": False, "callback": not tools},
+    )
+
+
+def _cancel(script: _Script) -> Scenario:
+    """A caller cancels their booking: find_my_appointment (proving the number they booked with, if another), then
+    cancel_appointment."""
+    steps: list[Step] = [Turn("bot", script.greeting), Turn("user", script.say("cancel_ask"))]
+    find = _tool_named(script.assistant, "find_my_appointment")
+    cancel = _tool_named(script.assistant, "cancel_appointment")
+    reason = script.say("cancel_reason")
+    if find is None or cancel is None:
+        steps += _change_noted(script, reason=reason)
+    else:
+
+        def cancelling(results: list[str | None]) -> dict[str, Any] | None:
+            found = found_bookings(results[-1] if results else None)
+            return {"booking_id": found[0].id} if found else None
+
+        steps += _find_steps(script, find, found_line=lambda found: script.say("cancel_found", item=found.spoken))
+        steps += [
+            ToolStep(
+                tool=cancel,
+                arguments={},
+                reply=lambda result: (
+                    script.say("cancel_done", result=result) if _changed(result) else script.say("cancel_failed")
+                ),
+                follow=cancelling,
+            ),
+            _ending(script),
+        ]
+    steps.append(Turn("bot", script.goodbye))
+    return Scenario(
+        intent="cancel",
+        caller_name=script.name,
+        steps=steps,
+        ended_reason="customer-ended-call",
+        summary=script.say("cancel_summary"),
+        success=find is not None and cancel is not None,
+        facts={"reason": reason, "appointmentBooked": False, "callback": find is None or cancel is None},
+    )
 
 
 def _question(script: _Script) -> Scenario:
@@ -440,7 +882,7 @@ def _question(script: _Script) -> Scenario:
     faq_tool, hours_tool = _tool_named(script.assistant, FAQ_TOOL), _tool_named(script.assistant, HOURS_TOOL)
     hours_reply = _hours_reply(script.say("hours_failed"))
     prefix = script.say("question_prefix")
-    steps: list[Turn | ToolStep] = [Turn("bot", script.greeting)]
+    steps: list[Step] = [Turn("bot", script.greeting)]
     if facts:
         question, answer = script.rng.choice(facts)
         question = question or script.say("question_more")
@@ -478,7 +920,7 @@ def _question(script: _Script) -> Scenario:
 
 
 def _complaint(script: _Script) -> Scenario:
-    steps: list[Turn | ToolStep] = [
+    steps: list[Step] = [
         Turn("bot", script.greeting),
         Turn("user", script.say("complaint_open")),
         Turn("bot", script.say("complaint_sorry")),
@@ -515,7 +957,7 @@ def _transfer_destination(assistant: dict[str, Any]) -> str | None:
 def _transfer(script: _Script) -> Scenario:
     """An urgent caller asks for a person: Vapi's transferCall tool hands the call over, else a message is taken."""
     destination = _transfer_destination(script.assistant)
-    steps: list[Turn | ToolStep] = [Turn("bot", script.greeting), Turn("user", script.say("urgent_ask"))]
+    steps: list[Step] = [Turn("bot", script.greeting), Turn("user", script.say("urgent_ask"))]
     reason = script.say("urgent_reason")
     if destination is None:
         steps.append(
@@ -548,7 +990,7 @@ def _transfer(script: _Script) -> Scenario:
 
 
 def _wrong_number(script: _Script) -> Scenario:
-    steps: list[Turn | ToolStep] = [
+    steps: list[Step] = [
         Turn("bot", script.greeting),
         Turn("user", script.say("wrong_number")),
         Turn("bot", script.say("wrong_number_ok")),
@@ -568,7 +1010,7 @@ def _voicemail(script: _Script) -> Scenario:
     message = script.assistant.get("voicemailMessage") or script.say("voicemail_default")
     if script.direction == "outbound":
         # Vapi detects the answering machine and leaves the assistant's voicemail message.
-        machine: list[Turn | ToolStep] = [Turn("user", script.say("machine_greeting")), Turn("bot", message)]
+        machine: list[Step] = [Turn("user", script.say("machine_greeting")), Turn("bot", message)]
         return Scenario(
             intent="voicemail",
             caller_name=script.name,
@@ -578,7 +1020,7 @@ def _voicemail(script: _Script) -> Scenario:
             success=False,
             facts={"reason": script.say("voicemail_reason"), "callback": True},
         )
-    steps: list[Turn | ToolStep] = [
+    steps: list[Step] = [
         Turn("bot", script.greeting),
         Turn("user", script.say("message_ask")),
         _message_step(
@@ -642,7 +1084,7 @@ def _hours_reply(failed: str) -> Callable[[str | None], str]:
     return lambda result: result or failed
 
 
-def _first_question(steps: list[Turn | ToolStep], *, prefix: str) -> str:
+def _first_question(steps: list[Step], *, prefix: str) -> str:
     """The caller's first question, as the call's reason (what Vapi's structured data would capture)."""
     text = next((step.text for step in steps if isinstance(step, Turn) and step.role == "user"), "")
     return text.removeprefix(prefix)

@@ -84,6 +84,7 @@ def free_slots(
     part_of_day: str | None = None,
     limit: int | None = None,
     distinct_times: bool = True,
+    per_day: int | None = None,
 ) -> list[Slot]:
     """The free slots from ``first_day`` to ``last_day`` (local dates, inclusive), soonest first. Pure function.
 
@@ -93,6 +94,7 @@ def free_slots(
         part_of_day: ``morning`` (before 12:00), ``afternoon`` (12:00-17:00) or ``evening`` (from 17:00), local.
         distinct_times: one slot per start time (the first free staff member, by id); else every staff member's.
         limit: stop after this many slots.
+        per_day: at most this many slots on one (local) day, the soonest: spreads an offer over a range of days.
     """
     zone = regional.zone(timezone)
     now = as_utc(now)
@@ -107,7 +109,7 @@ def free_slots(
         member.id: merged_spans([*taken.get(member.id, ()), *(staff_busy or {}).get(member.id, ()), *busy])
         for member in staff
     }
-    per_day = {member.id: _starts_per_day(taken.get(member.id, ()), zone) for member in staff}
+    day_counts = {member.id: _starts_per_day(taken.get(member.id, ()), zone) for member in staff}
     found: list[Slot] = []
     seen: set[datetime] = set()
     day = first_day
@@ -115,7 +117,7 @@ def free_slots(
         if day not in closed and datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC) <= latest:
             day_slots: list[Slot] = []
             for member in staff:
-                if rules.max_per_day is not None and per_day[member.id].get(day, 0) >= rules.max_per_day:
+                if rules.max_per_day is not None and day_counts[member.id].get(day, 0) >= rules.max_per_day:
                     continue
                 for start in _starts(day, _member_ranges(week, member.working_hours, day), zone, rules, length):
                     minute = _minute_of_day(start, zone)
@@ -126,11 +128,15 @@ def free_slots(
                     day_slots.append(
                         Slot(start_at=start, end_at=start + length, staff_id=member.id, staff_name=member.name)
                     )
+            kept = 0
             for slot in sorted(day_slots, key=lambda item: (item.start_at, item.staff_id)):
                 if distinct_times and slot.start_at in seen:
                     continue
+                if per_day is not None and kept >= per_day:
+                    break
                 seen.add(slot.start_at)
                 found.append(slot)
+                kept += 1
                 if limit is not None and len(found) >= limit:
                     return found
         day += timedelta(days=1)
@@ -152,12 +158,13 @@ def find_slots(
     staff_busy: Mapping[int, Sequence[Interval]] | None = None,
     ignore_booking_id: int | None = None,
     distinct_times: bool = True,
+    per_day: int | None = None,
 ) -> list[Slot]:
     """The tenant's free slots for a service, soonest first, from ``first_day`` (default: today, local) to
     ``last_day`` (default: the horizon). Reads the database a week at a time and stops at ``limit`` slots.
 
     ``staff_id`` keeps one staff member's slots; ``ignore_booking_id`` leaves that booking out of the taken spans
-    (moving a booking may keep its own time). ``busy``/``staff_busy``: outside busy times, as in ``free_slots``.
+    (moving a booking may keep its own time). ``busy``/``staff_busy``, ``per_day``: as in ``free_slots``.
     Raises NotFound for a service that is not the tenant's or not active.
     """
     tenant = session.get(Tenant, tenant_id)
@@ -202,6 +209,7 @@ def find_slots(
             part_of_day=part_of_day,
             limit=None if limit is None else limit - len(found),
             distinct_times=distinct_times,
+            per_day=per_day,
         )
         chunk_start = chunk_end + timedelta(days=1)
     return found

@@ -7,10 +7,12 @@ Microsoft calendar, its busy times block slots and every change is written to it
 instead of a time that might be taken. Whatever the model sends, the answer is a
 sentence the assistant can say or act on, in the call's language and the business's timezone: an unknown service,
 an unreadable date, a time in the past or not free gets the services or the next free times to offer, never an
-error the caller hears. A booking is found, moved or cancelled only for the number the caller is calling from, or
-for a number they prove on the call: ``find_my_appointment`` with ``phone`` texts a one-time code to that number
-(Twilio Verify; only when it has bookings to come, though the answer is the same either way, and rate-limited per call
-and per number), and the same call with ``code`` checks it and keeps the number proven on the call for half an hour.
+error the caller hears. Asked about a range of days (``date`` to ``date_to``), ``check_availability`` offers the first
+time of each open day rather than the first three of the first day. A booking is found, moved or cancelled only
+for the number the caller is calling from, or for a number they prove on the call: ``find_my_appointment`` with
+``phone`` texts a one-time code to that number (Twilio Verify; only when it has bookings to come, though the answer
+is the same either way, and rate-limited per call and per number), and the same call with ``code`` checks it and
+keeps the number proven on the call for half an hour.
 
 The tools are declared to Vapi only while the business takes bookings (``providers.vapi``), and each answer checks
 again, so a call still running when the owner turns bookings off is told to take a message.
@@ -453,7 +455,9 @@ def _check_availability(call: _Call, arguments: dict) -> str:
     staff_id = call.staff_id(arguments)
     busy, known_until = call.calendar(first)
 
-    def slots(first_day: date | None, last_day: date | None, part_of_day: str | None) -> list[Slot]:
+    def slots(
+        first_day: date | None, last_day: date | None, part_of_day: str | None, per_day: int | None = None
+    ) -> list[Slot]:
         if known_until is not None:
             last_day = min(last_day or known_until, known_until)
         return find_slots(
@@ -467,15 +471,30 @@ def _check_availability(call: _Call, arguments: dict) -> str:
             limit=OFFERED_SLOTS,
             part_of_day=part_of_day,
             busy=busy,
+            per_day=per_day,
         )
 
-    found = slots(first, last, part_of_day)
+    if first is not None and last is not None and last > first:
+        found = _spread(slots(first, last, part_of_day, per_day=1), slots(first, last, part_of_day))
+    else:
+        found = slots(first, last, part_of_day)
     if found:
         return call.say("slots", service=service.name, times=call.times(found))
     later = slots(first, None, None) if first is not None or part_of_day else []
     if later:
         return call.say("slots_later", service=service.name, times=call.times(later))
     return call.say("no_slots", service=service.name)
+
+
+def _spread(one_a_day: list[Slot], soonest: list[Slot]) -> list[Slot]:
+    """The times to offer over a range of days: the first of each open day, topped up with the soonest others
+    when fewer days than ``OFFERED_SLOTS`` are open; in time order."""
+    chosen = {slot.start_at: slot for slot in one_a_day}
+    for slot in soonest:
+        if len(chosen) >= OFFERED_SLOTS:
+            break
+        chosen.setdefault(slot.start_at, slot)
+    return sorted(chosen.values(), key=lambda slot: slot.start_at)[:OFFERED_SLOTS]
 
 
 def _book_appointment(call: _Call, arguments: dict) -> str:
