@@ -785,12 +785,16 @@ class TwilioEmulator:
     def last_received(self, to: str) -> dict | None:
         """What the phone at ``to`` last received from this Twilio: ``{"channel": "sms" | "call", "body": ...}`` (a
         voice call's body is what it said), or None. The sandbox's stand-in for a person reading their phone."""
+        received = self.received(to)
+        return received[0] if received else None
+
+    def received(self, to: str) -> list[dict]:
+        """Everything the phone at ``to`` received, newest first (as ``last_received`` gives each)."""
         with self._lock:
-            row = self._db.execute(
-                "SELECT channel, body FROM received WHERE to_number = ? ORDER BY created DESC, rowid DESC LIMIT 1",
-                (to,),
-            ).fetchone()
-        return {"channel": row[0], "body": row[1]} if row else None
+            rows = self._db.execute(
+                "SELECT channel, body FROM received WHERE to_number = ? ORDER BY created DESC, rowid DESC", (to,)
+            ).fetchall()
+        return [{"channel": channel, "body": body} for channel, body in rows]
 
 
 def _sandbox_auth_token() -> str:

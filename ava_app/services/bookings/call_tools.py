@@ -20,17 +20,18 @@ again, so a call still running when the owner turns bookings off is told to take
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from babel import dates as babel_dates
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from ava_app.languages import Language
-from ava_app.models import Call, Tenant, as_utc
+from ava_app.models import Booking, Call, Tenant, as_utc
 from ava_app.services import rate_limits, regional, webhooks_out
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.bookings.availability import PARTS_OF_DAY, Interval, Slot, find_slots
@@ -67,6 +68,8 @@ class ToolContext(Protocol):
 
 # How many free times one answer offers.
 OFFERED_SLOTS = 3
+# A booking made this recently that holds the time asked for took it while the caller was choosing.
+JUST_TAKEN = timedelta(minutes=30)
 # How long a number proven by a texted code stays proven on the call.
 PROOF_TTL = timedelta(minutes=30)
 
@@ -338,11 +341,26 @@ class _Call:
             return [], None
         return busy, last
 
-    def refusal(self, exc: SlotUnavailable) -> str:
+    def refusal(self, exc: SlotUnavailable, start_at: datetime) -> str:
         slots = list(exc.details.get("next_slots") or [])
         offer = self.say("offer", times=self.times(slots)) if slots else self.say("offer_none")
         reason = str(exc.details.get("reason") or "unavailable")
+        if reason == "unavailable" and self.just_taken(start_at):
+            reason = "taken"
         return self.say(reason if reason in ("past", "taken") else "unavailable", offer=offer)
+
+    def just_taken(self, start_at: datetime) -> bool:
+        """Whether a booking made during the last ``JUST_TAKEN`` holds ``start_at``: the time was free when it was
+        offered on this call, and someone took it meanwhile."""
+        start_at = start_at.astimezone(UTC)
+        query = select(Booking.id).where(
+            col(Booking.tenant_id) == self.tenant_id,
+            col(Booking.status) == "booked",
+            col(Booking.start_at) <= start_at,
+            col(Booking.busy_until) > start_at,
+            col(Booking.created_at) >= self.now - JUST_TAKEN,
+        )
+        return self.session.exec(query).first() is not None
 
     def call_id(self) -> int | None:
         ref = ensure_call(self.session, self.context.event, routing=self.context.routing)
@@ -350,6 +368,12 @@ class _Call:
             return None
         self.context.call_id = ref.id
         return ref.id
+
+    def on_this_call(self, booking: BookingOut) -> BookingOut:
+        """The booking as the text about a change made on this call sees it: linked to this call (the call that
+        made the booking keeps the booking itself)."""
+        call_id = self.call_id()
+        return booking if call_id is None else dataclasses.replace(booking, call_id=call_id)
 
     def proven_number(self) -> str | None:
         """A number the caller proved on this call with a texted code, while the proof lasts."""
@@ -532,7 +556,7 @@ def _book_appointment(call: _Call, arguments: dict) -> str:
             offer_until=known_until,
         )
     except SlotUnavailable as exc:
-        return call.refusal(exc)
+        return call.refusal(exc, start_at)
     sync_after_commit(call.session, tenant_id=call.tenant_id, booking_id=booking.id)
     webhooks_out.emit_booking(call.session, tenant_id=call.tenant_id, booking=booking, change="booked")
     text_caller(call.session, tenant_id=call.tenant_id, booking=booking, change="booked", language=call.language)
@@ -583,12 +607,14 @@ def _reschedule_appointment(call: _Call, arguments: dict) -> str:
             offer_until=known_until,
         )
     except SlotUnavailable as exc:
-        return call.refusal(exc)
+        return call.refusal(exc, start_at)
     except (Forbidden, NotFound):
         return call.say("other_number")
     sync_after_commit(call.session, tenant_id=call.tenant_id, booking_id=moved.id)
     webhooks_out.emit_booking(call.session, tenant_id=call.tenant_id, booking=moved, change="moved")
-    text_caller(call.session, tenant_id=call.tenant_id, booking=moved, change="moved", language=call.language)
+    text_caller(
+        call.session, tenant_id=call.tenant_id, booking=call.on_this_call(moved), change="moved", language=call.language
+    )
     email_caller(call.session, tenant_id=call.tenant_id, booking=moved, change="moved", language=call.language)
     return call.say("moved", service=moved.service_name, when=call.when(moved.start_at), staff=moved.staff_name)
 
@@ -607,7 +633,13 @@ def _cancel_appointment(call: _Call, arguments: dict) -> str:
         return call.say("other_number")
     sync_after_commit(call.session, tenant_id=call.tenant_id, booking_id=cancelled.id)
     webhooks_out.emit_booking(call.session, tenant_id=call.tenant_id, booking=cancelled, change="cancelled")
-    text_caller(call.session, tenant_id=call.tenant_id, booking=cancelled, change="cancelled", language=call.language)
+    text_caller(
+        call.session,
+        tenant_id=call.tenant_id,
+        booking=call.on_this_call(cancelled),
+        change="cancelled",
+        language=call.language,
+    )
     email_caller(call.session, tenant_id=call.tenant_id, booking=cancelled, change="cancelled", language=call.language)
     return call.say("cancelled", service=cancelled.service_name, when=call.when(cancelled.start_at))
 
