@@ -49,6 +49,16 @@ def display(e164: str | None, country: str | None) -> str:
     return phonenumbers.format_number(number, style)
 
 
+def is_landline(e164: str) -> bool:
+    """Whether ``e164`` is a fixed line, which cannot receive texts: only numbers known to be fixed ("01 99 00 00 11"
+    in France, "020 7946 0000" in the UK); a number that may be either (every North American one) is not."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.FIXED_LINE
+
+
 def tel_link(e164: str | None) -> str:
     """A ``tel:`` address for a stored number (empty when there is none)."""
     return f"tel:{e164}" if e164 and e164.startswith("+") else ""

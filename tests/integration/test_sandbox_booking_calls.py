@@ -404,3 +404,36 @@ async def test_free_times_over_a_range_fall_on_open_days_in_local_time_across_a_
     assert line == opening + joiner.join(spoken for spoken, _ in slots) + "."
     db.expire_all()
     assert db.exec(select(Booking).where(Booking.tenant_id == business.tenant.id)).all() == []
+
+
+# --- a code for a landline is said on a phone call ------------------------------------------------------------
+
+LANDLINES = {"en": "+44207946", "fr": "+3319900"}  # London 020 7946 0xxx and Paris 01 99 00 xx xx: fiction ranges
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+async def test_a_booking_made_from_a_landline_is_proven_by_a_voice_call_that_says_the_code(db, sandbox, language):
+    business = open_business(db, language=language)
+    landline = _number(LANDLINES[language])
+    calling_from = _number("+3361234" if language == "fr" else "+1650555")
+    booking = book(db, business, phone=landline, start_at=local_at(business, in_days(business, 3), time(15, 0)))
+
+    call = await simulate_call(
+        sandbox.vapi, intent="cancel", assistant_id=business.provider_assistant_id, speed=0,
+        customer={"number": calling_from}, details={"bookedWith": landline},
+    )  # fmt: skip
+
+    called = tools_called(call)
+    assert [name for name, _ in called] == ["find_my_appointment"] * 3 + ["cancel_appointment"]
+    sending = results_of(call, "find_my_appointment")[1]
+    assert ("il reçoit en ce moment un appel" if language == "fr" else "it is being called right now") in sending
+    assert line_after(call, sending).startswith("Merci. Ce numéro reçoit" if language == "fr" else "Thank you. That")
+    # Verify called the landline (no text) and said the code digit by digit; the caller read it back.
+    heard = [item for item in sandbox.twilio.received(landline) if item["channel"] == "call"]
+    assert len(heard) == 1
+    digits = re.search(r"\d(?:, \d){5}", heard[0]["body"])[0].replace(", ", "")
+    assert heard[0]["body"].startswith("Bonjour, ici AVA." if language == "fr" else "Hello, this is AVA.")
+    assert called[2][1] == {"phone": landline, "code": digits}
+    db.expire_all()
+    assert db.get(Booking, booking.id).status == "cancelled"
+    assert stored_call(db, call).proven_phone == landline

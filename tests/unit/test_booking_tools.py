@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import Session, select
@@ -164,8 +164,26 @@ def test_a_slot_booked_meanwhile_is_refused_with_the_next_times(db, clinic):
         caller="+16505550111",
         tool_id="t2",
     )
-    assert result.startswith("That time is not available. Free times to offer instead: Wednesday 4 June at 12:00 PM")
+    assert result.startswith(
+        "Someone else has just booked that time. Free times to offer instead: Wednesday 4 June at 12:00 PM"
+    )
     assert [row.caller_name for row in booked(db)] == ["First"]
+
+
+def test_a_time_booked_long_before_the_call_is_not_said_to_be_just_taken(db, clinic):
+    answer(db, "book_appointment", {"service": "cleaning", "slot": "2025-06-04T11:00", "caller_name": "First"})
+    (row,) = booked(db)
+    row.created_at = LA_WEDNESDAY_10AM - timedelta(hours=3)
+    db.add(row)
+    db.commit()
+    result = answer(
+        db,
+        "book_appointment",
+        {"service": "cleaning", "slot": "2025-06-04T11:00", "caller_name": "Second"},
+        caller="+16505550111",
+        tool_id="t2",
+    )
+    assert result.startswith("That time is not available. Free times to offer instead: Wednesday 4 June at 12:00 PM")
 
 
 def test_a_missing_name_is_asked_for(db, clinic):
@@ -206,7 +224,7 @@ def test_reschedule_needs_the_booking_s_own_number(db, clinic):
     taken = answer(
         db, "book_appointment", {**other_caller, "slot": "2025-06-05T14:00"}, caller="+16505550111", tool_id="t4"
     )
-    assert taken.startswith("That time is not available")
+    assert taken.startswith("Someone else has just booked that time.")
     freed = answer(
         db, "book_appointment", {**other_caller, "slot": "2025-06-05T10:00"}, caller="+16505550111", tool_id="t5"
     )

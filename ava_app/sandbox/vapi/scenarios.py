@@ -101,6 +101,8 @@ LINES: dict[Language, dict[str, str]] = {
         "book with?",
         "booked_with": "I booked with {number}.",
         "code_sent": "Thank you. I've just sent a code to that number. Could you read it to me?",
+        "code_calling": "Thank you. That number is getting a call right now that reads out a code. Could you tell "
+        "me the code?",
         "code_read": "Yes, it's {code}.",
         "code_missing": "I haven't received anything, sorry.",
         "code_refused": "I'm sorry, that code isn't right, so I can't change that appointment.",
@@ -211,6 +213,7 @@ LINES: dict[Language, dict[str, str]] = {
         "numéro avez-vous réservé ?",
         "booked_with": "J'ai réservé avec le {number}.",
         "code_sent": "Merci. Je viens d'envoyer un code à ce numéro. Pouvez-vous me le lire ?",
+        "code_calling": "Merci. Ce numéro reçoit en ce moment un appel qui donne un code. Pouvez-vous me le dire ?",
         "code_read": "Oui, c'est {code}.",
         "code_missing": "Je n'ai rien reçu, désolé.",
         "code_refused": "Je suis désolée, ce code n'est pas le bon : je ne peux pas modifier ce rendez-vous.",
@@ -578,6 +581,8 @@ _FOUND = ("Appointments to come for this caller", "Rendez-vous à venir de l'app
 _NONE_FOUND = ("No appointment to come was found", "Aucun rendez-vous à venir")
 _CODE_SENT = ("If that number has appointments to come", "Si ce numéro a des rendez-vous à venir")
 _CODE_WRONG = ("That code is not right", "Ce code n'est pas le bon")
+# A code_sent answer for a landline, which Verify calls to say the code.
+_BEING_CALLED = ("it is being called", "il reçoit en ce moment un appel")
 _CHANGED = ("Moved", "Déplacé", "Cancelled", "Annulé")
 # One appointment as find_my_appointment lists it: "Check-up on Tuesday 8 December at 9:00 AM with Dr. Kim (booking
 # 12)", "Détartrage le mardi 8 décembre à 09:00 avec Dr Kim (réservation 12)".
@@ -716,7 +721,7 @@ def _find_steps(script: _Script, find: dict[str, Any], *, found_line: Callable[[
         if result and result.startswith(_NONE_FOUND):
             return script.say("not_found_ask")
         if result and result.startswith(_CODE_SENT):
-            return script.say("code_sent")
+            return script.say("code_calling" if any(words in result for words in _BEING_CALLED) else "code_sent")
         if result and result.startswith(_CODE_WRONG):
             return script.say("code_refused")
         return result or script.say("book_failed")

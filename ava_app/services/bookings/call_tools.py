@@ -10,9 +10,9 @@ an unreadable date, a time in the past or not free gets the services or the next
 error the caller hears. Asked about a range of days (``date`` to ``date_to``), ``check_availability`` offers the first
 time of each open day rather than the first three of the first day. A booking is found, moved or cancelled only
 for the number the caller is calling from, or for a number they prove on the call: ``find_my_appointment`` with
-``phone`` texts a one-time code to that number (Twilio Verify; only when it has bookings to come, though the answer
-is the same either way, and rate-limited per call and per number), and the same call with ``code`` checks it and
-keeps the number proven on the call for half an hour.
+``phone`` texts a one-time code to that number (Twilio Verify; a landline is called and hears it; only when it has
+bookings to come, though the answer is the same either way, and rate-limited per call and per number), and the same
+call with ``code`` checks it and keeps the number proven on the call for half an hour.
 
 The tools are declared to Vapi only while the business takes bookings (``providers.vapi``), and each answer checks
 again, so a call still running when the owner turns bookings off is told to take a message.
@@ -49,6 +49,7 @@ from ava_app.services.bookings.confirmations import checked_email, email_caller
 from ava_app.services.bookings.texts import text_caller
 from ava_app.services.errors import DomainError, Forbidden, Invalid, NotFound, ProviderError, RateLimited
 from ava_app.services.ingest.calls import Routing, VapiEvent, ensure_call
+from ava_app.services.phones import is_landline
 from ava_app.services.phones import parse as parse_phone
 
 
@@ -105,6 +106,9 @@ BOOKING_PHRASES: dict[Language, dict[str, str]] = {
         "from another number, ask for it and pass it as phone to find_my_appointment: a code will be texted to it.",
         "code_sent": "If that number has appointments to come, a code was just texted to it. Ask the caller to read "
         "it out, then call find_my_appointment again with the same phone and the code.",
+        "code_called": "If that number has appointments to come, it is being called right now by a voice that "
+        "reads out a code (it is a landline, which cannot get texts). Ask the caller to answer that phone and read "
+        "the code out, then call find_my_appointment again with the same phone and the code.",
         "code_wrong": "That code is not right, or has expired. Ask the caller to read it again; for a new one, call "
         "find_my_appointment with the phone and no code.",
         "too_many_codes": "Too many codes were asked for. Offer to take a message: the team will call back.",
@@ -158,6 +162,9 @@ BOOKING_PHRASES: dict[Language, dict[str, str]] = {
         "par SMS.",
         "code_sent": "Si ce numéro a des rendez-vous à venir, un code vient d'y être envoyé par SMS. Demandez à "
         "l'appelant de le lire, puis rappelez find_my_appointment avec le même phone et le code.",
+        "code_called": "Si ce numéro a des rendez-vous à venir, il reçoit en ce moment un appel qui lui dicte un "
+        "code (c'est un fixe, qui ne reçoit pas de SMS). Demandez à l'appelant de répondre sur ce téléphone et de "
+        "lire le code, puis rappelez find_my_appointment avec le même phone et le code.",
         "code_wrong": "Ce code n'est pas le bon, ou a expiré. Demandez à l'appelant de le relire ; pour un nouveau "
         "code, appelez find_my_appointment avec le phone et sans code.",
         "too_many_codes": "Trop de codes ont été demandés. Proposez de prendre un message : l'équipe rappellera.",
@@ -407,12 +414,15 @@ class _Call:
                 rate_limits.hit_all([("booking_code_call", key), ("sms", number), ("sms_destination_day", number)])
             except RateLimited:
                 return self.say("too_many_codes")
+            # A landline cannot get a text: Verify calls it and says the code (decided from the number alone, so
+            # the answer still says nothing of its bookings).
+            channel = "call" if is_landline(number) else "sms"
             if self.bookings_of([number]):
                 try:
-                    run_coroutine_sync(twilio.send_verification_code(to=number, locale=self.language))
+                    run_coroutine_sync(twilio.send_verification_code(to=number, channel=channel, locale=self.language))
                 except DomainError:
                     return self.say("code_unavailable")
-            return self.say("code_sent")
+            return self.say("code_called" if channel == "call" else "code_sent")
         try:
             approved = bool(run_coroutine_sync(twilio.check_verification_code(to=number, code=code)))
         except Invalid:
