@@ -437,3 +437,30 @@ async def test_a_booking_made_from_a_landline_is_proven_by_a_voice_call_that_say
     db.expire_all()
     assert db.get(Booking, booking.id).status == "cancelled"
     assert stored_call(db, call).proven_phone == landline
+
+
+# --- the sandbox's simulate-call route plays the new scenarios ------------------------------------------------
+
+
+async def test_the_simulate_call_route_plays_a_reschedule_and_checks_the_caller_details(db, sandbox):
+    import httpx
+
+    from ava_app.services.providers.sandbox_keys import sandbox_keys
+
+    business = open_business(db)
+    caller = _number("+1650555")
+    booking = book(db, business, phone=caller, start_at=local_at(business, in_days(business, 1), time(9, 30)))
+    before = as_utc(booking.start_at)
+    url = get_settings().public_url + "/sandbox/vapi/sandbox/simulate-call"
+    headers = {"Authorization": f"Bearer {sandbox_keys().vapi_api_key}"}
+    body = {"assistantId": business.provider_assistant_id, "intent": "reschedule", "speed": 0, "wait": True}
+    async with httpx.AsyncClient(timeout=60) as http:
+        refused = await http.post(url, headers=headers, json={**body, "details": "+16505550100"})
+        played = await http.post(url, headers=headers, json={**body, "customer": {"number": caller}, "details": {}})
+
+    assert refused.status_code == 400 and "details must be an object" in refused.text
+    assert played.status_code == 201, played.text
+    call = played.json()
+    assert [name for name, _ in tools_called(call)][-1] == "reschedule_appointment"
+    db.expire_all()
+    assert as_utc(db.get(Booking, booking.id).start_at) != before
