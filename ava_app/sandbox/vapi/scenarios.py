@@ -75,6 +75,7 @@ LINES: dict[Language, dict[str, str]] = {
         "book_which_service": "Which service would you like?",
         "book_take": "The first one is perfect.",
         "book_taken": "I'm sorry, that time has just been taken. I can offer {times} instead.",
+        "book_other_times": "I'm sorry, that time is no longer available. I can offer {times} instead.",
         "book_take_next": "Then the first of those, please.",
         "avail_ask": "Hi, this is {name}. What times do you have free between {first_day} and {last_day}?",
         "avail_offer": "Between those days I can offer {times}.",
@@ -185,6 +186,8 @@ LINES: dict[Language, dict[str, str]] = {
         "book_which_service": "Quelle prestation souhaitez-vous ?",
         "book_take": "Le premier me va très bien.",
         "book_taken": "Je suis désolée, cette heure vient d'être prise. Je peux vous proposer {times} à la place.",
+        "book_other_times": "Je suis désolée, cette heure n'est plus disponible. Je peux vous proposer {times} à la "
+        "place.",
         "book_take_next": "Alors la première, s'il vous plaît.",
         "avail_ask": "Bonjour, {name} à l'appareil. Quelles heures avez-vous de libres entre {first_day} et "
         "{last_day} ?",
@@ -542,8 +545,9 @@ def _calendar_booking(script: _Script, *, check: dict[str, Any], book: dict[str,
         if _booked(result):
             return script.say("book_done", result=result)
         slots = offered_slots(result)
-        if slots:  # someone took the time meanwhile: AVA offers the next ones
-            return script.say("book_taken", times=script.say("or").join(spoken for spoken, _ in slots[:2]))
+        if slots:  # the time went (someone took it meanwhile, or it passed): AVA offers the next ones
+            key = "book_taken" if str(result).startswith(("Someone else", "Quelqu'un")) else "book_other_times"
+            return script.say(key, times=script.say("or").join(spoken for spoken, _ in slots[:2]))
         return script.say("book_failed")
 
     def refused_with_offer(results: list[str | None]) -> bool:
