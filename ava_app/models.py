@@ -672,6 +672,8 @@ class Booking(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     cancelled_at: datetime | None = None
+    # When its time last changed (moved by the caller, the assistant or the owner); None: still at the booked time.
+    moved_at: datetime | None = None
     # When the day-before reminder went (or was claimed by a worker); None: not yet.
     reminded_at: datetime | None = None
 

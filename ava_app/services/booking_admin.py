@@ -12,8 +12,9 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session
 
+from ava_app import routes
 from ava_app.models import Tenant, as_utc, utcnow
-from ava_app.services import assistants, bookings, regional, webhooks_out
+from ava_app.services import assistants, bookings, phone_input, regional, webhooks_out
 from ava_app.services.bookings import BookingOut, ServiceOut, Slot, StaffOut
 from ava_app.services.bookings.calendar_sync import sync_after_commit
 from ava_app.services.bookings.confirmations import checked_email, email_caller
@@ -35,6 +36,44 @@ class Overview:
     enabled: bool
     timezone: str
     currency: str
+
+
+@dataclass(frozen=True)
+class BookingFacts:
+    """One booking as the owner reads it, in the business's timezone, language and currency: what a call's page and
+    its summary email show. ``state`` is ``booked``, ``moved`` or ``cancelled``; ``path`` opens it on /bookings."""
+
+    id: int
+    service: str
+    when: str
+    staff: str
+    price: str
+    state: str
+    path: str
+
+
+def booking_page(booking_id: int) -> str:
+    """The Bookings page opened on one booking (its week, the booking shown on top)."""
+    return routes.with_query(routes.BOOKINGS, booking=booking_id)
+
+
+def facts(booking: BookingOut, *, tenant: Tenant, language: str) -> BookingFacts:
+    """``booking`` written as the business reads it: its time in its timezone and its country's clock (12-hour in
+    the US and Canada), its price in its currency."""
+    price = ""
+    if booking.price_minor is not None:
+        price = regional.format_money(booking.price_minor / 100, tenant.currency or "USD", language)
+    return BookingFacts(
+        id=booking.id,
+        service=booking.service_name,
+        when=regional.format_datetime(
+            booking.start_at, timezone=tenant.timezone, language=language, country=tenant.country
+        ),
+        staff=booking.staff_name,
+        price=price,
+        state=booking.state,
+        path=booking_page(booking.id),
+    )
 
 
 def _tenant(session: Session, tenant_id: int) -> Tenant:
@@ -162,6 +201,67 @@ def move(
     text_caller(session, tenant_id=tenant_id, booking=moved, change="moved")
     email_caller(session, tenant_id=tenant_id, booking=moved, change="moved")
     return moved
+
+
+def booking(session: Session, *, principal: Principal, booking_id: int) -> BookingOut:
+    """One of the organisation's bookings, live or cancelled (a link from a call or an email opens it)."""
+    return bookings.get_booking(session, tenant_id=principal.require_member(), booking_id=booking_id)
+
+
+def edit(
+    session: Session,
+    *,
+    principal: Principal,
+    booking_id: int,
+    service_id: int,
+    start_at: datetime,
+    caller_name: str,
+    caller_phone: str,
+    caller_email: str,
+    notes: str,
+    staff_id: int | None = None,
+) -> BookingOut:
+    """The owner's edit of one of the organisation's bookings: service, staff, time and the caller's details.
+
+    The number is read in the business's country (``phone_input``), the address checked as for a new booking; a new
+    time, service or staff member must be free, as for a move. When one of those changed the caller is told as for a
+    move (text, and email with the .ics); the calendar sync and the ``booking.updated`` webhook follow every edit.
+    """
+    tenant_id = principal.require_writer()
+    email = checked_email(caller_email)
+    if caller_email.strip() and email is None:
+        raise Invalid("This is not an email address.", code="booking_email_invalid")
+    phone = None
+    if caller_phone.strip():
+        country = phone_input.caller_country(session, principal=principal)
+        phone = phone_input.read(caller_phone, country, field="caller_phone")
+    edited, changed = bookings.update_booking(
+        session,
+        tenant_id=tenant_id,
+        booking_id=booking_id,
+        service_id=service_id,
+        start_at=start_at,
+        staff_id=staff_id,
+        caller_name=caller_name,
+        caller_phone=phone,
+        caller_email=email,
+        notes=notes,
+    )
+    sync_after_commit(session, tenant_id=tenant_id, booking_id=edited.id)
+    webhooks_out.emit_booking(session, tenant_id=tenant_id, booking=edited, change="moved")
+    if changed:
+        text_caller(session, tenant_id=tenant_id, booking=edited, change="moved")
+        email_caller(session, tenant_id=tenant_id, booking=edited, change="moved")
+    return edited
+
+
+def of_call(session: Session, *, principal: Principal, call_id: int, language: str) -> list[BookingFacts]:
+    """The bookings one of the organisation's calls made, moved or cancelled, as they stand now, written for the
+    owner in ``language`` (another organisation's call has none)."""
+    tenant_id = principal.require_member()
+    tenant = _tenant(session, tenant_id)
+    found = bookings.bookings_of_call(session, tenant_id=tenant_id, call_id=call_id)
+    return [facts(item, tenant=tenant, language=language) for item in found]
 
 
 def cancel(session: Session, *, principal: Principal, booking_id: int) -> BookingOut:

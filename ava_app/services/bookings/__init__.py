@@ -13,6 +13,7 @@ from ava_app.services.bookings.availability import (
 from ava_app.services.bookings.booking import (
     BookingOut,
     SlotUnavailable,
+    bookings_of_call,
     cancel_booking,
     create_booking,
     find_bookings_by_phone,
@@ -20,6 +21,7 @@ from ava_app.services.bookings.booking import (
     list_bookings,
     reschedule_booking,
     same_number,
+    update_booking,
 )
 from ava_app.services.bookings.catalog import (
     BookingRules,
@@ -50,6 +52,7 @@ __all__ = [
     "add_staff",
     "booking_enabled",
     "booking_rules",
+    "bookings_of_call",
     "business_week",
     "cancel_booking",
     "create_booking",
@@ -65,6 +68,7 @@ __all__ = [
     "reschedule_booking",
     "same_number",
     "save_booking_rules",
+    "update_booking",
     "update_service",
     "update_staff",
 ]

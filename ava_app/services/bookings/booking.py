@@ -16,11 +16,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from ava_app.models import Booking, BookingService, BookingSettings, BookingStaff, Tenant, as_utc, utcnow
+from ava_app.models import Booking, BookingService, BookingSettings, BookingStaff, Call, Tenant, as_utc, utcnow
 from ava_app.services import phones, regional
 from ava_app.services.bookings.availability import (
     Interval,
@@ -35,6 +35,8 @@ from ava_app.services.bookings.catalog import booking_rules, ensure_rules_row
 from ava_app.services.errors import Conflict, Forbidden, Invalid, NotFound
 
 NEXT_SLOTS = 3
+# How far before a call's start and after its end a booking's change still counts as the call's.
+CALL_SLACK = timedelta(minutes=2)
 
 
 class SlotUnavailable(Conflict):
@@ -62,6 +64,16 @@ class BookingOut:
     status: str
     source: str
     call_id: int | None
+    caller_email: str | None = None
+    moved_at: datetime | None = None
+    cancelled_at: datetime | None = None
+
+    @property
+    def state(self) -> str:
+        """``booked``, ``moved`` (its time changed since it was made) or ``cancelled``."""
+        if self.status == "cancelled":
+            return "cancelled"
+        return "moved" if self.moved_at is not None else "booked"
 
 
 def create_booking(
@@ -177,6 +189,8 @@ def reschedule_booking(
         offer_until=offer_until,
         ignore_booking_id=booking_id,
     )
+    if slot.start_at != as_utc(booking.start_at):
+        booking.moved_at = now
     booking.staff_id, booking.start_at, booking.end_at = slot.staff_id, slot.start_at, slot.end_at
     booking.busy_until = slot.end_at + timedelta(minutes=service.buffer_minutes)
     booking.updated_at = now
@@ -192,6 +206,116 @@ def reschedule_booking(
         offer_until=offer_until,
     )
     return _out(session, booking)
+
+
+def update_booking(
+    session: Session,
+    *,
+    tenant_id: int,
+    booking_id: int,
+    service_id: int,
+    start_at: datetime,
+    caller_name: str,
+    caller_phone: str | None,
+    caller_email: str | None,
+    notes: str,
+    staff_id: int | None = None,
+    now: datetime | None = None,
+    busy: Sequence[Interval] = (),
+    staff_busy: Mapping[int, Sequence[Interval]] | None = None,
+) -> tuple[BookingOut, bool]:
+    """The owner's edit of a live booking: service, staff (None: the first one free), time, and the caller's name,
+    number, address and notes. Returns the booking and whether its service, time or staff changed (the caller is
+    then told, as for a move).
+
+    A new service, time or staff member must be free as for an owner's booking (the assistant's rules do not bind
+    the owner); unchanged, the booking keeps them even if they would no longer fit. Raises SlotUnavailable with the
+    next free times (nothing is changed then), NotFound or Invalid.
+    """
+    now = as_utc(now or utcnow())
+    tenant = _tenant(session, tenant_id)
+    phone = _phone(caller_phone, tenant)
+    _take_turn(session, tenant_id=tenant_id)
+    booking = _live_booking(session, tenant_id=tenant_id, booking_id=booking_id, caller_phone=None)
+    start_at = _aware(start_at)
+    if service_id == booking.service_id:
+        service = session.get(BookingService, service_id)
+        assert service is not None, "a booking's service is kept while it has bookings"
+    else:
+        service = _active_service(session, tenant_id=tenant_id, service_id=service_id)
+    same_place = staff_id in (None, booking.staff_id)
+    changed = not (service_id == booking.service_id and start_at == as_utc(booking.start_at) and same_place)
+    if changed:
+        slot = _free_slot(
+            session,
+            tenant_id=tenant_id,
+            service=service,
+            staff_id=staff_id,
+            start_at=start_at,
+            now=now,
+            check_rules=False,
+            busy=busy,
+            staff_busy=staff_busy,
+            ignore_booking_id=booking_id,
+        )
+        if slot.start_at != as_utc(booking.start_at):
+            booking.moved_at = now
+        if service_id != booking.service_id:
+            booking.price_minor = service.price_minor
+        booking.service_id, booking.staff_id = service_id, slot.staff_id
+        booking.start_at, booking.end_at = slot.start_at, slot.end_at
+        booking.busy_until = slot.end_at + timedelta(minutes=service.buffer_minutes)
+    booking.caller_name = " ".join((caller_name or "").split())[:120]
+    booking.caller_phone = phone
+    booking.caller_email = (caller_email or "").strip()[:254] or None
+    booking.notes = (notes or "").strip()[:1000]
+    booking.updated_at = now
+    _write(
+        session,
+        booking,
+        tenant_id=tenant_id,
+        service_id=service_id,
+        staff_id=staff_id,
+        now=now,
+        busy=busy,
+        staff_busy=staff_busy,
+    )
+    return _out(session, booking), changed
+
+
+def bookings_of_call(session: Session, *, tenant_id: int, call_id: int) -> list[BookingOut]:
+    """The bookings a call made, moved or cancelled, as they stand now, by start time.
+
+    Made: linked to the call. Moved or cancelled: a booking of the caller's number (or of the number they proved on
+    the call) whose last move or cancellation fell while the call went on.
+    """
+    call = session.get(Call, call_id)
+    if call is None or call.tenant_id != tenant_id:
+        return []
+    found = {row.id: row for row in session.exec(select(Booking).where(col(Booking.call_id) == call_id)).all()}
+    numbers = [number for number in (call.caller_number, call.proven_phone) if number]
+    start = as_utc(call.started_at or call.created_at)
+    if call.ended_at is not None:
+        end = as_utc(call.ended_at)
+    elif call.duration_seconds:
+        end = start + timedelta(seconds=call.duration_seconds)
+    else:
+        end = utcnow()  # still going on
+    if numbers:
+        # A tool's answer may be committed a few seconds after the end-of-call report arrived.
+        span_start, span_end = as_utc(start) - CALL_SLACK, as_utc(end) + CALL_SLACK
+        changed_then = or_(
+            col(Booking.moved_at).between(span_start, span_end),
+            col(Booking.cancelled_at).between(span_start, span_end),
+        )
+        rows = session.exec(
+            select(Booking).where(
+                col(Booking.tenant_id) == tenant_id, col(Booking.caller_phone).in_(numbers), changed_then
+            )
+        ).all()
+        found.update({row.id: row for row in rows})
+    ordered = sorted(found.values(), key=lambda row: (as_utc(row.start_at), row.id or 0))
+    return [_out(session, row) for row in ordered if row.tenant_id == tenant_id]
 
 
 def cancel_booking(
@@ -534,4 +658,7 @@ def _out(session: Session, booking: Booking) -> BookingOut:
         status=booking.status,
         source=booking.source,
         call_id=booking.call_id,
+        caller_email=booking.caller_email,
+        moved_at=as_utc(booking.moved_at) if booking.moved_at else None,
+        cancelled_at=as_utc(booking.cancelled_at) if booking.cancelled_at else None,
     )
