@@ -32,9 +32,11 @@ from huey import crontab
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
+from ava_app import routes
 from ava_app.db import session_scope
 from ava_app.models import Assistant, Call, CallMessage, Membership, Outbox, Tenant, User, utcnow
 from ava_app.services import (
+    booking_admin,
     call_blocking,
     credentials,
     live_updates,
@@ -46,6 +48,7 @@ from ava_app.services import (
 )
 from ava_app.services.async_bridge import run_coroutine_sync
 from ava_app.services.billing import billable
+from ava_app.services.bookings import BookingOut, bookings_of_call
 from ava_app.services.crm import sync as crm_sync
 from ava_app.services.errors import Conflict, NotFound, ProviderError, ProviderUnavailable
 from ava_app.services.member_alerts import alert_members
@@ -208,6 +211,7 @@ def _send_summary_emails(session: Session, *, call: Call) -> None:
         return
     tenant = session.get(Tenant, call.tenant_id)
     link = f"{get_settings().public_url}/calls/{call.id}"
+    made = bookings_of_call(session, tenant_id=call.tenant_id, call_id=call.id)
     for recipient in recipients:
         lang = normalize_locale(recipient.locale)
         block_link = call_blocking.block_link_for(session, call=call, address=recipient.address)
@@ -228,11 +232,32 @@ def _send_summary_emails(session: Session, *, call: Call) -> None:
             timezone=tenant.timezone if tenant else "UTC",
             country=tenant.country if tenant else "",
             block_link=block_link,
+            bookings=_booking_items(made, tenant=tenant, lang=lang) if tenant else [],
             # The block link is a week-long capability: sealed in the stored bodies like a magic link.
             one_time=("block_link",) if block_link else (),
             purpose="summary",
             call_id=call.id,
         )
+
+
+def _booking_items(made: list[BookingOut], *, tenant: Tenant, lang: str) -> list[dict[str, str]]:
+    """The call's bookings for its summary email: only facts the business set (service, staff, price) and the time,
+    never what the caller said (their name or notes), so the email shows nothing redaction would have taken out."""
+    base = get_settings().public_url
+    items = []
+    for booking in made:
+        shown = booking_admin.facts(booking, tenant=tenant, language=lang)
+        items.append(
+            {
+                "service": shown.service,
+                "when": shown.when,
+                "staff": shown.staff,
+                "price": shown.price,
+                "state": shown.state,
+                "link": routes.absolute(base, shown.path),
+            }
+        )
+    return items
 
 
 def recipients_for(session: Session, *, call: Call) -> list[Recipient]:

@@ -45,6 +45,15 @@ class _Content:
     highlight: tuple[str, str] | None = None
     # A second, quieter link under the note (label, absolute URL): the summary's "Block this caller".
     secondary: tuple[str, str] | None = None
+    # Titled groups of facts with their own link, after the blocks: the bookings a call made (title, facts, link).
+    sections: list[_Section] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Section:
+    title: str
+    facts: list[tuple[str, str]]
+    link: tuple[str, str] | None = None
 
 
 # --- copy -------------------------------------------------------------------------------------------------------
@@ -158,6 +167,16 @@ _COPY: dict[str, dict[str, dict[str, str]]] = {
             "unknown_caller": "Unknown number",
             "no_summary": "No summary available.",
             "block": "Junk call? Block this caller",
+            "booking": "Booking",
+            "booking_service": "Service",
+            "booking_when": "When",
+            "booking_staff": "With",
+            "booking_price": "Price",
+            "booking_status": "Status",
+            "booking_booked": "Booked on this call",
+            "booking_moved": "Moved",
+            "booking_cancelled": "Cancelled",
+            "booking_link": "See it on the Bookings page",
         },
         "fr": {
             "subject": "Nouvel appel de $caller",
@@ -175,6 +194,16 @@ _COPY: dict[str, dict[str, dict[str, str]]] = {
             "unknown_caller": "Numéro inconnu",
             "no_summary": "Aucun résumé disponible.",
             "block": "Appel indésirable ? Bloquer cet appelant",
+            "booking": "Rendez-vous",
+            "booking_service": "Prestation",
+            "booking_when": "Date",
+            "booking_staff": "Avec",
+            "booking_price": "Prix",
+            "booking_status": "Statut",
+            "booking_booked": "Réservé pendant l'appel",
+            "booking_moved": "Déplacé",
+            "booking_cancelled": "Annulé",
+            "booking_link": "Le voir sur la page Rendez-vous",
         },
     },
 }
@@ -201,7 +230,9 @@ def render(kind: str, *, locale: str, **context: Any) -> RenderedEmail:
     call_summary: link, started_at (datetime, UTC if naive), duration_seconds, caller="", summary="",
     action_needed="" (empty when nothing to do), tenant_name="", timezone="UTC" (the tenant's), country="" (the
     tenant's: the caller's number is written as its people write it; as given when empty), block_link="" (the signed
-    "Block this caller" link, for members who may block).
+    "Block this caller" link, for members who may block), bookings=() (the bookings the call made, moved or
+    cancelled: dicts of service, when, staff, price (empty: none), state (booked, moved or cancelled) and link, an
+    absolute URL; already written in the business's timezone, clock and currency).
     """
     if kind not in KINDS:
         raise ValueError(f"Unknown email kind {kind!r}; expected one of {', '.join(KINDS)}.")
@@ -333,6 +364,26 @@ def _call_summary(lang: str, context: dict[str, Any]) -> _Content:
         link=str(context["link"]),
         note=copy["note"],
         secondary=(copy["block"], block_link) if (block_link := _absolute(context.get("block_link"))) else None,
+        sections=[_booking_section(copy, item) for item in context.get("bookings") or ()],
+    )
+
+
+def _booking_section(copy: dict[str, str], item: dict[str, Any]) -> _Section:
+    """One booking of the call: its service, time, staff, price and state, and its link on the Bookings page. The
+    names the owner typed are kept on one line each; the time and price are AVA's own (CLDR's no-break spaces kept)."""
+    state = str(item.get("state") or "booked")
+    rows = [
+        (copy["booking_service"], _one_line(item.get("service") or "")),
+        (copy["booking_when"], str(item.get("when") or "")),
+        (copy["booking_staff"], _one_line(item.get("staff") or "")),
+        (copy["booking_price"], str(item.get("price") or "")),
+        (copy["booking_status"], copy.get(f"booking_{state}", state)),
+    ]
+    link = _absolute(item.get("link"))
+    return _Section(
+        title=copy["booking"],
+        facts=[(label, value) for label, value in rows if value],
+        link=(copy["booking_link"], link) if link else None,
     )
 
 
@@ -361,6 +412,11 @@ def _layout_text(lang: str, content: _Content) -> str:
     if content.highlight:
         parts.append(f"{content.highlight[0]}{colon} {content.highlight[1]}")
     parts.extend(f"{title}{colon}\n{body}" for title, body in content.blocks)
+    for section in content.sections:
+        lines = [f"{section.title}{colon}", *(f"{label}{colon} {value}" for label, value in section.facts)]
+        if section.link:
+            lines.append(f"{section.link[0]}{colon} {section.link[1]}")
+        parts.append("\n".join(lines))
     parts.append(f"{content.button}{colon} {content.link}")
     if content.note:
         parts.append(content.note)
@@ -401,6 +457,22 @@ def _layout_html(lang: str, content: _Content) -> str:
             f'<h2 style="{font}margin:0 0 8px;font-size:16px;color:#111827;">{_escape(title)}</h2>'
             f"{paragraph}{_escape(body)}</p>"
         )
+    for section in content.sections:
+        cells = "".join(
+            f'<tr><td style="{font}padding:4px 16px 4px 0;font-size:14px;color:#6b7280;">{_escape(label)}</td>'
+            f'<td style="{font}padding:4px 0;font-size:14px;color:#111827;">{_escape(value)}</td></tr>'
+            for label, value in section.facts
+        )
+        rows.append(
+            f'<h2 style="{font}margin:0 0 8px;font-size:16px;color:#111827;">{_escape(section.title)}</h2>'
+            f'<table role="presentation" style="margin:0 0 8px;border-collapse:collapse;">{cells}</table>'
+        )
+        if section.link:
+            label, url = section.link
+            rows.append(
+                f'<p style="{font}margin:0 0 16px;font-size:14px;"><a href="{html.escape(url, quote=True)}" '
+                f'style="color:{BRAND_COLOR};">{_escape(label)}</a></p>'
+            )
     href = html.escape(content.link, quote=True)
     rows.append(
         f'<p style="margin:24px 0;"><a href="{href}" style="{font}display:inline-block;padding:12px 24px;'
