@@ -30,9 +30,15 @@ def _dynamic_select(options, value, on_change, *, label_key: str, any_key: str |
 
 def booking_actions(row: dict) -> rx.Component:
     return rx.cond(
-        AuthState.can_write,
+        AuthState.can_write & row["live"].to(bool),
         rx.hstack(
-            rx.button(t("bookings.move"), size="1", variant="soft", on_click=BookingsState.open_move(row["id"])),
+            rx.button(
+                rx.icon("pencil", size=12),
+                t("bookings.edit"),
+                size="1",
+                variant="soft",
+                on_click=BookingsState.open_edit(row["id"]),
+            ),
             rx.button(
                 t("bookings.cancel"),
                 size="1",
@@ -64,6 +70,26 @@ def booking_details(row: dict) -> rx.Component:
         booking_actions(row),
         spacing="1",
         align="start",
+    )
+
+
+def focus_card() -> rx.Component:
+    """The booking a link opened (from a call's page or its summary email), live or cancelled, above the week."""
+    row = BookingsState.focus
+    return rx.cond(
+        row.contains("id"),
+        rx.card(
+            rx.vstack(
+                rx.heading(t("bookings.focus_title"), size="3"),
+                rx.text(row["day"], size="2", weight="bold"),
+                booking_details(row),
+                spacing="2",
+                width="100%",
+            ),
+            width="100%",
+            id="booking-focus",
+            class_name="booking-block",
+        ),
     )
 
 
@@ -151,19 +177,25 @@ def empty_state() -> rx.Component:
 def booking_form() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title(rx.cond(BookingsState.form_mode == "move", t("bookings.move_title"), t("bookings.new"))),
+            rx.dialog.title(rx.cond(BookingsState.form_mode == "edit", t("bookings.edit_title"), t("bookings.new"))),
             rx.form(
                 rx.vstack(
                     rx.cond(
-                        BookingsState.form_mode == "create",
-                        _dynamic_select(
-                            BookingsState.service_options,
-                            BookingsState.form_service,
-                            BookingsState.set_form_service,
-                            label_key="bookings.service",
-                            any_key=None,
-                            id="booking-service",
+                        BookingsState.form_current_label != "",
+                        rx.text(
+                            BookingsState.form_current_label,
+                            size="2",
+                            color_scheme="gray",
+                            id="booking-current",
                         ),
+                    ),
+                    _dynamic_select(
+                        BookingsState.service_options,
+                        BookingsState.form_service,
+                        BookingsState.set_form_service,
+                        label_key="bookings.service",
+                        any_key=None,
+                        id="booking-service",
                     ),
                     _dynamic_select(
                         BookingsState.staff_options,
@@ -206,16 +238,18 @@ def booking_form() -> rx.Component:
                         ),
                         rx.text(t("bookings.no_slots"), size="2", color_scheme="gray"),
                     ),
+                    rx.vstack(
+                        _caller_field("bookings.caller_name", "caller_name", "caller_name"),
+                        _caller_field("bookings.caller_phone", "caller_phone", "caller_phone", type="tel"),
+                        _caller_field("bookings.caller_email", "caller_email", "caller_email", type="email"),
+                        _caller_field("bookings.notes", "booking_notes", "notes"),
+                        width="100%",
+                        spacing="2",
+                        key=BookingsState.form_key.to(str),
+                    ),
                     rx.cond(
-                        BookingsState.form_mode == "create",
-                        rx.vstack(
-                            form_field("bookings.caller_name", id="caller_name", name="caller_name"),
-                            form_field("bookings.caller_phone", id="caller_phone", name="caller_phone", type="tel"),
-                            form_field("bookings.caller_email", id="caller_email", name="caller_email", type="email"),
-                            form_field("bookings.notes", id="booking_notes", name="notes"),
-                            width="100%",
-                            spacing="2",
-                        ),
+                        BookingsState.form_mode == "edit",
+                        rx.text(t("bookings.edit_hint"), size="1", color_scheme="gray"),
                     ),
                     rx.cond(
                         BookingsState.form_error != "",
@@ -240,6 +274,18 @@ def booking_form() -> rx.Component:
         ),
         open=BookingsState.form_open,
         on_open_change=BookingsState.close_form,
+    )
+
+
+def _caller_field(label_key: str, id: str, name: str, **props) -> rx.Component:
+    """A caller's detail in the booking form: what is saved (an edit) or was typed (a refusal) filled in."""
+    return form_field(
+        label_key,
+        id=id,
+        name=name,
+        default_value=BookingsState.form_fields.get(name, ""),
+        error=BookingsState.form_field_errors.get(name, ""),
+        **props,
     )
 
 
@@ -510,6 +556,7 @@ def bookings_page() -> rx.Component:
             width="100%",
         ),
         rx.cond(BookingsState.settings_open & AuthState.is_admin, settings_section()),
+        focus_card(),
         rx.cond(
             BookingsState.loaded,
             rx.fragment(

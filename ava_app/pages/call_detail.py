@@ -272,6 +272,53 @@ def summary_card() -> rx.Component:
     )
 
 
+def booking_item(row: rx.Var) -> rx.Component:
+    return rx.vstack(
+        rx.flex(
+            rx.text(row["service"], size="3", weight="bold"),
+            rx.badge(row["state"], color_scheme=row["state_color"].to(str), variant="soft"),
+            gap="8px",
+            align="center",
+            wrap="wrap",
+        ),
+        fact_row(t("call.booking.when"), row["when"]),
+        rx.cond(row["staff"] != "", fact_row(t("call.booking.staff"), row["staff"])),
+        rx.cond(row["price"] != "", fact_row(t("call.booking.price"), row["price"])),
+        rx.link(
+            rx.icon("calendar-days", size=14),
+            t("call.booking.open"),
+            href=row["href"],
+            size="2",
+            display="inline-flex",
+            align_items="center",
+            gap="4px",
+        ),
+        spacing="1",
+        width="100%",
+        class_name="call-booking",
+        custom_attrs={"data-booking": row["id"]},
+    )
+
+
+def booking_card() -> rx.Component:
+    """The bookings the assistant made, moved or cancelled on this call, as they stand now, with their links."""
+    return rx.cond(
+        S.booking_rows.length() > 0,
+        rx.card(
+            rx.vstack(
+                rx.hstack(
+                    rx.icon("calendar-check", size=18), rx.heading(t("call.booking.title"), size="3"), align="center"
+                ),
+                rx.foreach(S.booking_rows, booking_item),
+                spacing="3",
+                width="100%",
+            ),
+            width="100%",
+            id="call-booking",
+        ),
+    )
+
+
 def ended_card() -> rx.Component:
     return section(
         "call.ended",
@@ -422,7 +469,9 @@ def call_body() -> rx.Component:
             rx.callout(t("call.content_purged"), icon="archive-x", color_scheme="gray", width="100%"),
         ),
         rx.grid(
-            rx.vstack(summary_card(), follow_up(), conversation(), spacing="3", width="100%", min_width="0"),
+            rx.vstack(
+                summary_card(), booking_card(), follow_up(), conversation(), spacing="3", width="100%", min_width="0"
+            ),
             rx.vstack(ended_card(), sent_card(), developer_details(), spacing="3", width="100%", min_width="0"),
             columns=rx.breakpoints(initial="1", md="3fr 2fr"),
             spacing="4",

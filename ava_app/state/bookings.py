@@ -45,7 +45,7 @@ class BookingsState(AuthState):
     enabled: bool = False
     loading: bool = False
     loaded: bool = False
-    # The create / move form.
+    # The create / edit form. In an edit the caller's details are kept here too, so a refusal loses nothing typed.
     form_open: bool = False
     form_mode: str = "create"
     form_booking_id: int = 0
@@ -53,9 +53,16 @@ class BookingsState(AuthState):
     form_staff: str = ANY
     form_day: str = ""
     form_slot: str = ""
+    form_current: str = ""  # an edit: the booking's time when the form opened (ISO), kept unless another is picked
+    form_current_label: str = ""
+    form_fields: dict[str, str] = {}
+    form_key: int = 0  # bumped when the form opens, so its inputs show the fields afresh
+    form_field_errors: dict[str, str] = {}
     slots: list[dict] = []
     form_error: str = ""
     saving: bool = False
+    # A booking opened by its link (``?booking=ID``: from a call's page or its summary email), shown on top.
+    focus: dict = {}
     # The cancel confirmation.
     cancel_id: int = 0
     cancel_label: str = ""
@@ -71,14 +78,14 @@ class BookingsState(AuthState):
 
     def _row(self, item: BookingOut, currency: str) -> dict:
         lang = self.lang or "en"
-        zone = self._timezone
+        zone, country = self._timezone, self.business_country or None
         price = regional.format_money(item.price_minor / 100, currency, lang) if item.price_minor is not None else ""
         return {
             "id": item.id,
             "day": regional.format_date(item.start_at, timezone=zone, language=lang),
-            "time": regional.format_time(item.start_at, timezone=zone, language=lang)
+            "time": regional.format_time(item.start_at, timezone=zone, language=lang, country=country)
             + " – "
-            + regional.format_time(item.end_at, timezone=zone, language=lang),
+            + regional.format_time(item.end_at, timezone=zone, language=lang, country=country),
             "service": item.service_name,
             "staff": item.staff_name,
             "caller": item.caller_name or translate("bookings.no_name", lang),
@@ -86,9 +93,19 @@ class BookingsState(AuthState):
             "tel": f"tel:{item.caller_phone}" if item.caller_phone else "",
             "call_href": routes.call_page(item.call_id) if item.call_id else "",
             "price": price,
-            "status": translate(f"bookings.status_{item.status}", lang),
+            "status": translate(f"bookings.status_{item.state}", lang),
+            "live": item.status == "booked",
             "notes": item.notes,
             "service_id": item.service_id,
+            "staff_id": item.staff_id,
+            "start": item.start_at.isoformat(),
+            "local_day": regional.to_local(item.start_at, zone).date().isoformat(),
+            "when": regional.format_datetime(item.start_at, timezone=zone, language=lang, country=country),
+            "caller_name": item.caller_name,
+            "caller_phone": phones.display(item.caller_phone, self.business_country or None)
+            if item.caller_phone
+            else "",
+            "caller_email": item.caller_email or "",
         }
 
     def _refresh(self):
@@ -153,9 +170,33 @@ class BookingsState(AuthState):
             pass
         self.view = "list" if params.get("view") == "list" else "week"
         self.settings_open = False
+        self.focus = {}
+        wanted_booking = _int_or_none(str(params.get("booking") or ""))
+        if wanted_booking is not None:
+            refused = self._open_focus(wanted_booking)
+            if refused is not None:
+                return refused
         if params.get("settings") == "1":  # a link straight to the settings section
             return self._refresh() or self._open_settings()
         return self._refresh()
+
+    def _open_focus(self, booking_id: int):
+        """Show one booking on top (live or cancelled) and open the week it is in."""
+
+        def read(session, principal):
+            found = booking_admin.booking(session, principal=principal, booking_id=booking_id)
+            data = booking_admin.overview(session, principal=principal, first_day=date.today(), days=0)
+            return found, data
+
+        call = self._call(read)
+        if call.refused:
+            return call.event
+        found, data = call.value
+        self._timezone, self._currency = data.timezone, data.currency
+        self.focus = self._row(found, data.currency)
+        day = regional.to_local(found.start_at, data.timezone).date()
+        self.week_start = booking_admin.local_week_start(day).isoformat()
+        return None
 
     @rx.event
     def show_week(self, step: int):
@@ -189,18 +230,32 @@ class BookingsState(AuthState):
         self.form_mode, self.form_booking_id = "create", 0
         self.form_service = self.service_options[0]["id"] if self.service_options else ""
         self.form_staff, self.form_slot, self.form_error, self.slots = ANY, "", "", []
+        self.form_current, self.form_current_label, self.form_fields, self.form_field_errors = "", "", {}, {}
         self.form_day = self.form_day or ""
+        self.form_key += 1
         self.form_open = True
         return self._load_slots()
 
     @rx.event
-    def open_move(self, booking_id: int):
-        row = next((row for row in self.rows if row["id"] == booking_id), None)
+    def open_edit(self, booking_id: int):
+        """Edit a booking: its service, staff, time and the caller's details, filled in as they are."""
+        rows = [*self.rows, self.focus] if self.focus else self.rows
+        row = next((row for row in rows if row.get("id") == booking_id and row.get("live")), None)
         if row is None:
             return None
-        self.form_mode, self.form_booking_id = "move", int(booking_id)
-        self.form_service = str(row["service_id"])
-        self.form_staff, self.form_slot, self.form_error, self.slots = ANY, "", "", []
+        self.form_mode, self.form_booking_id = "edit", int(booking_id)
+        self.form_service, self.form_staff = str(row["service_id"]), str(row["staff_id"])
+        self.form_day, self.form_slot = row["local_day"], row["start"]
+        self.form_current = row["start"]
+        self.form_current_label = translate("bookings.current", self.lang or "en", when=row["when"])
+        self.form_fields = {
+            "caller_name": row["caller_name"],
+            "caller_phone": row["caller_phone"],
+            "caller_email": row["caller_email"],
+            "notes": row["notes"],
+        }
+        self.form_error, self.form_field_errors, self.slots = "", {}, []
+        self.form_key += 1
         self.form_open = True
         return self._load_slots()
 
@@ -210,17 +265,17 @@ class BookingsState(AuthState):
 
     @rx.event
     def set_form_service(self, value: str):
-        self.form_service, self.form_slot = value, ""
+        self.form_service = value
         return self._load_slots()
 
     @rx.event
     def set_form_staff(self, value: str):
-        self.form_staff, self.form_slot = value, ""
+        self.form_staff = value
         return self._load_slots()
 
     @rx.event
     def set_form_day(self, value: str):
-        self.form_day, self.form_slot = value, ""
+        self.form_day = value
         return self._load_slots()
 
     @rx.event
@@ -250,17 +305,30 @@ class BookingsState(AuthState):
             self.slots = []
             return call.event
         lang = self.lang or "en"
-        self.slots = [
+        country = self.business_country or None
+        slots = [
             {
                 "value": slot.start_at.isoformat(),
-                "label": regional.format_time(slot.start_at, timezone=self._timezone, language=lang)
+                "label": regional.format_time(slot.start_at, timezone=self._timezone, language=lang, country=country)
                 + f" · {slot.staff_name}",
             }
             for slot in call.value
         ]
+        values = [slot["value"] for slot in slots]
+        if self.form_current and self.form_current not in values and self.form_slot == self.form_current:
+            # An edit that keeps its time: that time stays on offer even off the grid or outside the hours.
+            label = regional.format_time(
+                datetime.fromisoformat(self.form_current), timezone=self._timezone, language=lang, country=country
+            )
+            slots.insert(0, {"value": self.form_current, "label": translate("bookings.current_time", lang, time=label)})
+            values.insert(0, self.form_current)
+        if self.form_slot not in values:
+            self.form_slot = ""
+        self.slots = slots
         return None
 
     def _form_refused(self, error: DomainError):
+        self.form_field_errors = self._field_errors(error)
         text = self._error_text(error)
         if isinstance(error, SlotUnavailable):
             times = [
@@ -274,7 +342,12 @@ class BookingsState(AuthState):
 
     @rx.event
     def save_booking(self, form: dict):
-        """Create the booking, or move the one being moved, at the picked free time."""
+        """Create the booking, or save the edit of the one open, at the picked time; a refusal keeps the form as
+        typed and says why (a time taken meanwhile: with the next free times)."""
+        keys = ("caller_name", "caller_phone", "caller_email", "notes")
+        name, phone, email, notes = (str(form.get(key) or "") for key in keys)
+        self.form_fields = dict(zip(keys, (name, phone, email, notes), strict=True))
+        self.form_field_errors = {}
         if not self.form_slot:
             self.form_error = translate("bookings.pick_slot", self.lang or "en")
             return None
@@ -284,19 +357,25 @@ class BookingsState(AuthState):
             self.form_error = translate("bookings.pick_slot", self.lang or "en")
             return None
         staff_id = _int_or_none(self.form_staff)
-        if self.form_mode == "move":
+        service_id = _int_or_none(self.form_service) or 0
+        if self.form_mode == "edit":
             booking_id = self.form_booking_id
 
             def work(session, principal):
-                return booking_admin.move(
-                    session, principal=principal, booking_id=booking_id, start_at=start_at, staff_id=staff_id
+                return booking_admin.edit(
+                    session,
+                    principal=principal,
+                    booking_id=booking_id,
+                    service_id=service_id,
+                    start_at=start_at,
+                    staff_id=staff_id,
+                    caller_name=name,
+                    caller_phone=phone,
+                    caller_email=email,
+                    notes=notes,
                 )
 
         else:
-            service_id = _int_or_none(self.form_service) or 0
-            name, phone, email, notes = (
-                str(form.get(key) or "") for key in ("caller_name", "caller_phone", "caller_email", "notes")
-            )
 
             def work(session, principal):
                 return booking_admin.book(
@@ -318,14 +397,17 @@ class BookingsState(AuthState):
                 self._load_slots()
             return call.event
         self.form_open = False
-        done = "bookings.moved" if self.form_mode == "move" else "bookings.created"
+        if self.focus and self.focus.get("id") == call.value.id:
+            self.focus = self._row(call.value, self._currency)
+        done = "bookings.saved" if self.form_mode == "edit" else "bookings.created"
         return self._refresh() or rx.toast.success(translate(done, self.lang or "en"))
 
     # --- cancel ---------------------------------------------------------------------------------------------------
 
     @rx.event
     def ask_cancel(self, booking_id: int):
-        row = next((row for row in self.rows if row["id"] == booking_id), None)
+        rows = [*self.rows, self.focus] if self.focus else self.rows
+        row = next((row for row in rows if row.get("id") == booking_id), None)
         if row is not None:
             self.cancel_id = int(booking_id)
             self.cancel_label = f"{row['day']} {row['time']} · {row['service']} · {row['caller']}"
@@ -344,6 +426,8 @@ class BookingsState(AuthState):
         call = self._call(lambda s, p: booking_admin.cancel(s, principal=p, booking_id=booking_id))
         if call.refused:
             return call.event
+        if self.focus and self.focus.get("id") == booking_id:
+            self.focus = self._row(call.value, self._currency)
         return self._refresh() or rx.toast.success(translate("bookings.cancelled", self.lang or "en"))
 
     # --- settings (admins) -----------------------------------------------------------------------------------------

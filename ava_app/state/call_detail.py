@@ -16,7 +16,7 @@ import reflex as rx
 from ava_app import routes
 from ava_app.i18n import EN, translate
 from ava_app.models import DB_INT_MAX, Call, utcnow
-from ava_app.services import call_blocking, calls, deliveries, download_links, post_call, spam, trash
+from ava_app.services import booking_admin, call_blocking, calls, deliveries, download_links, post_call, spam, trash
 from ava_app.services.billing import billable
 from ava_app.services.calls import CallDetail
 from ava_app.services.errors import DomainError, NotFound
@@ -38,6 +38,7 @@ WORK_COLORS = {"failed": "red", "pending": "amber", "done": "grass", "sent": "gr
 TOOL_NAME = re.compile(r"(?:^|;\s*)([A-Za-z_][\w.-]{0,63})\(")
 KNOWN_TOOLS = ("take_message", "check_business_hours", "transfer_to_human", "lookup_faq")
 SENT_ROWS = 20
+BOOKING_COLORS = {"booked": "grass", "moved": "blue", "cancelled": "red"}
 
 
 def _clock(seconds: float) -> str:
@@ -129,6 +130,20 @@ def detail_view(call: CallDetail, lang: str, country: str | None = None) -> dict
     }
 
 
+def booking_row(item: booking_admin.BookingFacts, lang: str) -> dict[str, str]:
+    """One booking of the call for its "Booking" card: the facts, its state as a badge, and its link."""
+    return {
+        "id": str(item.id),
+        "service": item.service,
+        "when": item.when,
+        "staff": item.staff,
+        "price": item.price,
+        "state": translate(f"call.booking.{item.state}", lang),
+        "state_color": BOOKING_COLORS.get(item.state, "gray"),
+        "href": item.path,
+    }
+
+
 class CallDetailState(AuthState):
     """The open call, its conversation lines, and the signed recording link of this page view."""
 
@@ -149,6 +164,8 @@ class CallDetailState(AuthState):
     confirm_block: bool = False
     # What AVA sent for this call (summary emails, texts, webhooks), as the deliveries log shows it.
     sent_rows: list[dict[str, str]] = []
+    # The bookings this call made, moved or cancelled, as they stand now (the "Booking" card).
+    booking_rows: list[dict[str, str]] = []
     _call_id: int = 0
     _work_started_at: datetime | None = None  # when an admin last asked for a summary again on this page
 
@@ -194,10 +211,13 @@ class CallDetailState(AuthState):
 
     def _read(self, session, principal) -> calls.CallDetail:
         call = calls.get_call(session, principal=principal, call_id=self._call_id)
+        lang = self.lang or "en"
+        # Read at each refresh: a booking the assistant makes during a live call shows while the call goes on.
+        made = booking_admin.of_call(session, principal=principal, call_id=call.id, language=lang)
+        self.booking_rows = [booking_row(item, lang) for item in made]
         if call.status in ENDED_STATUSES or not self.sent_rows:
             # While the call is live nothing more is sent for it: the page's 3 s refresh skips these reads.
             sent = deliveries.list_deliveries(session, principal=principal, call_id=call.id, limit=SENT_ROWS)
-            lang = self.lang or "en"
             country = self.business_country or None
             self.sent_rows = [
                 delivery_view(row, lang=lang, local_time=self._local_time, country=country) for row in sent
@@ -209,7 +229,7 @@ class CallDetailState(AuthState):
         """On-load: the call in the URL, and a fresh signed link to its recording (read in a worker thread)."""
         self.loaded, self.not_found, self.confirm_delete, self.recording_src = False, False, False, ""
         self.blockable, self.caller_blocked, self.confirm_block = False, False, False
-        self.sent_rows = []
+        self.sent_rows, self.booking_rows = [], []
         self._work_started_at = None
         try:
             self._call_id = int(self.router.page.params.get("id", "0"))

@@ -55,7 +55,7 @@ def salon(db, jobs):
     return owner, service
 
 
-async def test_owner_creates_moves_and_cancels_a_booking_from_free_slots(db, salon):
+async def test_owner_creates_edits_and_cancels_a_booking_from_free_slots(db, salon):
     owner, service = salon
     state = state_of(BookingsState, _organisation(owner))
     assert await run(state, "load_bookings") == []
@@ -88,10 +88,12 @@ async def test_owner_creates_moves_and_cancels_a_booking_from_free_slots(db, sal
     assert state.form_open and "no longer free" in state.form_error and "Next free times" in state.form_error
     await run(state, "close_form")
 
-    await run(state, "open_move", row["id"])
+    await run(state, "open_edit", row["id"])
+    assert state.form_mode == "edit" and state.form_slot == first and state.form_fields["caller_name"] == "Jordan"
     await run(state, "set_form_day", tomorrow)
     await run(state, "pick_slot", second)
-    assert await run(state, "save_booking", {}) == ["toast:success"], state.form_error
+    form = {"caller_name": "Jordan", "caller_phone": state.form_fields["caller_phone"]}
+    assert await run(state, "save_booking", form) == ["toast:success"], state.form_error
     [moved] = bookings.list_bookings(
         db, tenant_id=owner.tenant_id, start=utcnow() - timedelta(days=1), end=utcnow() + timedelta(days=30)
     )

@@ -574,7 +574,7 @@ COVERED_HANDLERS = {
     "BookingsState.set_filter_staff",
     "BookingsState.set_filter_service",
     "BookingsState.open_create",
-    "BookingsState.open_move",
+    "BookingsState.open_edit",
     "BookingsState.set_form_service",
     "BookingsState.set_form_staff",
     "BookingsState.set_form_day",
@@ -1818,11 +1818,24 @@ async def test_bookings_of_another_organisation_are_never_read_moved_or_cancelle
     state.form_error = ""
     await run(state, "save_booking", {"caller_name": "Beta intruder"})
     assert state.form_error and state.form_open
-    await run(state, "open_move", booking.id)
-    assert state.form_mode == "move" and state.slots == [] and state.form_error
+    # A's booking forged into B's rows: the edit opens on it, but its slots and its save are refused.
+    state.rows = [
+        {
+            "id": booking.id, "service_id": service.id, "staff_id": staff.id, "live": True, "start": "",
+            "local_day": slot[1].start_at.date().isoformat(), "when": "", "caller_name": "", "caller_phone": "",
+            "caller_email": "", "notes": "", "day": "", "time": "", "service": "", "caller": "",
+        }
+    ]  # fmt: skip
+    state.form_error = ""
+    await run(state, "open_edit", booking.id)
+    assert state.form_mode == "edit" and state.slots == [] and state.form_error
     state.form_slot, state.form_error = slot[1].start_at.isoformat(), ""
-    await run(state, "save_booking", {})
-    assert state.form_error
+    await run(state, "save_booking", {"caller_name": "Beta takeover", "caller_phone": "+33612345678"})
+    assert state.form_error and state.form_open
+    # A link to A's booking opens nothing of A's.
+    open_page(state, f"/bookings?booking={booking.id}", "/bookings")
+    assert await run(state, "load_bookings") == ["toast:error"]
+    assert state.focus == {}
     await run(state, "ask_cancel", booking.id)
     assert await run(state, "confirm_cancel") == ["toast:error"]
 
