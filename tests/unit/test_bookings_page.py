@@ -13,7 +13,7 @@ from ava_app.services import accounts, bookings
 from ava_app.services.passwords import hash_password
 from ava_app.state.bookings import BookingsState
 from tests.factories import make_phone_number, make_user
-from tests.unit.test_state_tenant_isolation import Organisation, run, state_of
+from tests.unit.test_state_tenant_isolation import Organisation, open_page, run, state_of
 
 PASSWORD = "tulip-garage-42"
 ALWAYS_OPEN = {day: [{"open": "00:00", "close": "24:00"}] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
@@ -189,3 +189,151 @@ async def test_an_address_typed_by_the_owner_is_checked_and_gets_the_confirmatio
     assert booking.caller_email == "jordan@example.org"
     [mail] = db.exec(select(Outbox).where(Outbox.channel == "email", Outbox.to == "jordan@example.org")).all()
     assert mail.subject.startswith("Salon: your Haircut is booked for")
+
+
+async def test_the_staff_and_service_filters_narrow_the_week_and_the_list(db, salon):
+    owner, haircut = salon
+    tenant_id = owner.tenant_id
+    colour = bookings.add_service(db, tenant_id=tenant_id, name="Colour", duration_minutes=30)
+    alex = bookings.list_staff(db, tenant_id=tenant_id)[0]
+    robin = bookings.add_staff(db, tenant_id=tenant_id, name="Robin", service_ids=[haircut.id, colour.id])
+    bookings.update_staff(
+        db, tenant_id=tenant_id, staff_id=alex.id, name="Alex", service_ids=[haircut.id, colour.id],
+        working_hours=alex.working_hours,
+    )  # fmt: skip
+    day = (utcnow() + timedelta(days=1)).date()
+    made = {}
+    for service, member, caller in ((haircut, alex, "Ann"), (colour, alex, "Bea"), (haircut, robin, "Cy")):
+        slot = bookings.find_slots(
+            db, tenant_id=tenant_id, service_id=service.id, staff_id=member.id, now=utcnow(), first_day=day, limit=1
+        )[0]
+        made[caller] = bookings.create_booking(
+            db, tenant_id=tenant_id, service_id=service.id, staff_id=member.id, start_at=slot.start_at,
+            caller_name=caller, check_rules=False,
+        )  # fmt: skip
+    db.commit()
+    state = state_of(BookingsState, _organisation(owner))
+    open_page(state, f"/bookings?week={day.isoformat()}", "/bookings")
+    await run(state, "load_bookings")
+
+    def week() -> list[str]:
+        return sorted(item["caller"] for column in state.days for item in column["items"])
+
+    assert week() == ["Ann", "Bea", "Cy"]
+    await run(state, "set_filter_staff", str(robin.id))
+    assert week() == ["Cy"] and [row["caller"] for row in state.rows] == ["Cy"]
+    await run(state, "set_filter_staff", "all")
+    await run(state, "set_filter_service", str(colour.id))
+    assert week() == ["Bea"]
+    await run(state, "set_filter_staff", str(alex.id))
+    assert week() == ["Bea"]
+    await run(state, "set_filter_service", str(haircut.id))
+    assert week() == ["Ann"]
+    await run(state, "set_view", "list")
+    assert [row["caller"] for row in state.rows] == ["Ann"]
+    await run(state, "set_filter_staff", "all")
+    assert sorted(row["caller"] for row in state.rows) == ["Ann", "Cy"]
+    await run(state, "set_filter_service", "all")
+    assert sorted(row["caller"] for row in state.rows) == ["Ann", "Bea", "Cy"]
+
+
+async def test_the_edit_changes_every_field_and_keeps_what_was_typed_when_refused(db, salon, monkeypatch):
+    from sqlmodel import select
+
+    from ava_app.models import Booking, Outbox, PhoneNumber
+    from ava_app.services import booking_admin
+
+    owner, haircut = salon
+    tenant_id = owner.tenant_id
+    tenant = db.get(Tenant, tenant_id)
+    tenant.country = "FR"
+    db.add(tenant)
+    for number in db.exec(select(PhoneNumber).where(PhoneNumber.tenant_id == tenant_id)).all():
+        number.twilio_sid = "PN" + "1" * 32  # a Twilio number: the business's texts go from it
+        db.add(number)
+    colour = bookings.add_service(db, tenant_id=tenant_id, name="Colour", duration_minutes=60, price_minor=4900)
+    alex = bookings.list_staff(db, tenant_id=tenant_id)[0]
+    bookings.update_staff(
+        db, tenant_id=tenant_id, staff_id=alex.id, name="Alex", service_ids=[haircut.id, colour.id],
+        working_hours=alex.working_hours,
+    )  # fmt: skip
+    robin = bookings.add_staff(db, tenant_id=tenant_id, name="Robin", service_ids=[haircut.id, colour.id])
+    day = (utcnow() + timedelta(days=2)).date()
+    free = bookings.find_slots(
+        db, tenant_id=tenant_id, service_id=haircut.id, staff_id=alex.id, now=utcnow(), first_day=day, limit=8
+    )
+    mine = bookings.create_booking(
+        db, tenant_id=tenant_id, service_id=haircut.id, staff_id=alex.id, start_at=free[0].start_at,
+        caller_name="Jordan", caller_phone="+33612345678", source="assistant",
+    )  # fmt: skip
+    # Robin is busy at the third free time of the day: moving there with Robin is refused.
+    other = bookings.create_booking(
+        db, tenant_id=tenant_id, service_id=haircut.id, staff_id=robin.id, start_at=free[4].start_at,
+        caller_name="Taken",
+    )  # fmt: skip
+    db.commit()
+    synced: list[int] = []
+    real_sync = booking_admin.sync_after_commit
+    monkeypatch.setattr(
+        booking_admin, "sync_after_commit", lambda s, **kw: (synced.append(kw["booking_id"]), real_sync(s, **kw))
+    )
+    state = state_of(BookingsState, _organisation(owner))
+    open_page(state, f"/bookings?week={day.isoformat()}", "/bookings")
+    state.business_country = "FR"  # what the page's on-load guard reads for this business
+    await run(state, "load_bookings")
+    await run(state, "open_edit", mine.id)
+    assert (state.form_service, state.form_staff, state.form_slot) == (
+        str(haircut.id),
+        str(alex.id),
+        free[0].start_at.isoformat(),
+    )
+    assert state.form_fields == {"caller_name": "Jordan", "caller_phone": "06 12 34 56 78", "caller_email": "",
+                                 "notes": ""}  # fmt: skip
+    assert state.form_current_label.startswith("Now booked for ")
+
+    # Only the caller's details: saved, nobody is texted about a time that did not change.
+    typed = {"caller_name": "Jordan Lee", "caller_phone": "07 98 76 54 32", "caller_email": "", "notes": "Allergic"}
+    assert await run(state, "save_booking", typed) == ["toast:success"], state.form_error
+    db.expire_all()
+    saved = db.get(Booking, mine.id)
+    assert (saved.caller_name, saved.caller_phone, saved.notes) == ("Jordan Lee", "+33798765432", "Allergic")
+    assert saved.moved_at is None and synced == [mine.id]
+    assert db.exec(select(Outbox).where(Outbox.channel == "sms")).all() == []
+
+    # Robin at a time Robin is busy, with a new service, a bad number and a bad address: each refusal says why and
+    # the form keeps every field as typed.
+    await run(state, "open_edit", mine.id)
+    await run(state, "set_form_service", str(colour.id))
+    await run(state, "set_form_staff", str(robin.id))
+    bad = {"caller_name": "Jordan Lee", "caller_phone": "12", "caller_email": "jordan@", "notes": "Allergic"}
+    state.form_slot = free[4].start_at.isoformat()
+    assert await run(state, "save_booking", bad) == []
+    assert state.form_error == "This email address is not valid. Correct it, or leave it empty."
+    assert state.form_open and state.form_fields == bad
+    bad["caller_email"] = "jordan@example.org"
+    state.form_slot = free[4].start_at.isoformat()
+    assert await run(state, "save_booking", bad) == []
+    assert "e.g. 06 12 34 56 78" in state.form_field_errors["caller_phone"] and state.form_fields == bad
+    bad["caller_phone"] = "+33612345678"
+    state.form_slot = free[4].start_at.isoformat()
+    assert await run(state, "save_booking", bad) == []
+    assert "no longer free" in state.form_error and "Next free times" in state.form_error
+    assert state.form_open and state.form_fields == bad and state.form_service == str(colour.id)
+    db.expire_all()
+    assert db.get(Booking, mine.id).service_id == haircut.id  # nothing changed
+
+    # A free time: the service, staff and time change, the price follows the service, the caller is told.
+    await run(state, "pick_slot", free[6].start_at.isoformat())
+    assert await run(state, "save_booking", bad) == ["toast:success"], state.form_error
+    db.expire_all()
+    saved = db.get(Booking, mine.id)
+    assert (saved.service_id, saved.staff_id, saved.price_minor) == (colour.id, robin.id, 4900)
+    assert saved.start_at.replace(tzinfo=None) == free[6].start_at.replace(tzinfo=None)
+    assert saved.caller_email == "jordan@example.org" and saved.moved_at is not None
+    assert synced == [mine.id, mine.id] and db.get(Booking, other.id).status == "booked"
+    [mail] = db.exec(select(Outbox).where(Outbox.channel == "email", Outbox.to == "jordan@example.org")).all()
+    assert "Colour" in mail.subject and "moved" in mail.subject
+    [text] = db.exec(select(Outbox).where(Outbox.channel == "sms")).all()
+    assert text.to == "+33612345678" and text.body_text.startswith("Salon: your Colour has moved to ")
+    assert "with Robin" in text.body_text
+    assert state.rows and any(row["status"] == "Moved" for row in state.rows)
