@@ -151,3 +151,22 @@ def test_format_time_treats_naive_as_utc_and_survives_a_bad_zone():
     moment = datetime(2025, 1, 2, 23, 30)
     assert format_time(moment, locale="en", timezone="America/New_York") == "Jan 2, 2025, 6:30 PM"
     assert format_time(moment, locale="fr", timezone="Nowhere/Land") == "2 janv. 2025 à 23:30"
+
+
+def test_a_bookings_names_are_escaped_and_kept_on_one_line_in_the_summary():
+    booking = {
+        "service": '<img src=x onerror="alert(1)">\nClick here: https://evil.example',
+        "when": "Mar 12, 2025, 2:05\u202fPM",
+        "staff": "Sam",
+        "price": "",
+        "state": "cancelled",
+        "link": "https://app.example.com/bookings?booking=7",
+        "notes": "never shown",
+    }
+    email = render("call_summary", locale="en", **CONTEXT["call_summary"], bookings=[booking, {**booking, "link": "x"}])
+    assert '<img src=x onerror="alert(1)">' not in email.html and "&lt;img src=x" in email.html
+    assert 'Service: <img src=x onerror="alert(1)"> Click here: https://evil.example\n' in email.text
+    assert "When: Mar 12, 2025, 2:05\u202fPM\nWith: Sam\nStatus: Cancelled\n" in email.text
+    assert "Price" not in email.text and "never shown" not in email.text + email.html
+    # A link that is not an absolute http(s) URL is left out rather than written.
+    assert email.text.count("See it on the Bookings page") == 1 and email.html.count("bookings?booking=7") == 1
