@@ -14,6 +14,7 @@ from babel.dates import format_date
 
 from ava_app import routes
 from ava_app.i18n import translate
+from ava_app.models import DB_INT_MAX
 from ava_app.services import booking_admin, phones, regional
 from ava_app.services.bookings import BookingOut, SlotUnavailable
 from ava_app.services.errors import DomainError
@@ -172,7 +173,7 @@ class BookingsState(AuthState):
         self.settings_open = False
         self.focus = {}
         wanted_booking = _int_or_none(str(params.get("booking") or ""))
-        if wanted_booking is not None:
+        if wanted_booking is not None and 0 < wanted_booking <= DB_INT_MAX:  # else no booking has that id
             refused = self._open_focus(wanted_booking)
             if refused is not None:
                 return refused

@@ -165,6 +165,12 @@ async def test_a_link_opens_the_list_a_week_or_the_settings(db, salon):
     open_page(state, "/bookings?view=list&week=nonsense", "/bookings")
     await run(state, "load_bookings")
     assert state.view == "list" and not state.settings_open
+    # A booking link with an id no booking can have, or none at all: the page as usual, nothing on top.
+    for wanted in ("99999999999", "-3", "first"):
+        open_page(state, f"/bookings?booking={wanted}", "/bookings")
+        assert await run(state, "load_bookings") == [] and state.focus == {}, wanted
+    open_page(state, "/bookings?booking=424242", "/bookings")
+    assert await run(state, "load_bookings") == ["toast:error"] and state.focus == {}
 
 
 async def test_an_address_typed_by_the_owner_is_checked_and_gets_the_confirmation(db, salon):
