@@ -113,3 +113,48 @@ def test_english_text_in_the_callers_language_with_a_us_clock(db):
         f"{business.tenant.name}: your Haircut is booked for Dec 7, 2026, 2:30 PM with Sam. "
         "Reply STOP to stop these texts."
     )
+
+
+def test_another_staff_member_at_the_same_time_is_texted_and_a_landline_never_is(db, emulator, jobs):
+    """The owner gives the booking to someone else at the same time: the caller hears of it (the change's key holds
+    the staff, not only the time). A fixed line, which cannot receive texts, is never sent one."""
+    business, owner = _texting_salon(db, "+33199000023")
+    sam, alex = business.staff
+    booked = booking_admin.book(
+        db,
+        principal=owner,
+        service_id=business.haircut.id,
+        start_at=_tomorrow_at(10),
+        staff_id=sam.id,
+        caller_name="Camille Martin",
+        caller_phone=CALLER,
+    )
+    db.commit()
+    edited = booking_admin.edit(
+        db,
+        principal=owner,
+        booking_id=booked.id,
+        service_id=business.haircut.id,
+        start_at=_tomorrow_at(10),
+        staff_id=alex.id,
+        caller_name="Camille Martin",
+        caller_phone=CALLER,
+        caller_email="",
+        notes="",
+    )
+    db.commit()
+    texts = [body for to, body in emulator.delivered if to == CALLER]
+    assert texts == [caller_text(business.tenant, booked, "booked"), caller_text(business.tenant, edited, "moved")]
+    assert "avec Alex" in texts[1]
+
+    landline = "+33145678901"
+    booking_admin.book(
+        db,
+        principal=owner,
+        service_id=business.haircut.id,
+        start_at=_tomorrow_at(12),
+        caller_name="Cabinet Durand",
+        caller_phone=landline,
+    )
+    db.commit()
+    assert [to for to, _body in emulator.delivered if to == landline] == []

@@ -4,7 +4,7 @@ language (else the business's), with the time in the business's timezone and wri
 Queued by a job into the SMS outbox (``messaging.sms``: this module cannot import it, the booking tools being
 reached from Twilio's webhooks), so a number that replied STOP is never texted and a retried tool
 call or a double click sends one text per change. A text that cannot go (no caller number, no number to send from)
-is skipped; nothing here ever fails the booking itself.
+is skipped, and so is a fixed line, which cannot receive texts; nothing here ever fails the booking itself.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlmodel import Session
 from ava_app.db import on_commit
 from ava_app.languages import DEFAULT_LANGUAGE, LANGUAGES
 from ava_app.models import Tenant
-from ava_app.services import regional
+from ava_app.services import phones, regional
 from ava_app.services.bookings.booking import BookingOut
 from ava_app.task_queue import enqueue
 
@@ -68,10 +68,12 @@ def text_caller(
     are checked there). Never raises."""
     try:
         tenant = session.get(Tenant, tenant_id)
-        if tenant is None or not booking.caller_phone:
+        if tenant is None or not booking.caller_phone or phones.is_landline(booking.caller_phone):
             return
         body = caller_text(tenant, booking, change, language=language)
-        key = f"booking-text:{booking.id}:{change}:{int(booking.start_at.timestamp())}"
+        # One text per change: a retried tool call repeats the key, a new time, service or staff does not.
+        at = int(booking.start_at.timestamp())
+        key = f"booking-text:{booking.id}:{change}:{at}:{booking.service_id}:{booking.staff_id}"
         purpose = "reminder" if change == "reminder" else "booking"
         on_commit(
             session,
