@@ -109,7 +109,7 @@ class BookingsState(AuthState):
             "caller_email": item.caller_email or "",
         }
 
-    def _refresh(self):
+    async def _refresh(self):
         """Read the week (or the upcoming list) for the filters on screen."""
         staff_id, service_id = _int_or_none(self.filter_staff), _int_or_none(self.filter_service)
 
@@ -128,7 +128,7 @@ class BookingsState(AuthState):
             return today, monday, data
 
         self.loading = True
-        call = self._call(read)
+        call = await self._call_async(read)
         self.loading = False
         if call.refused:
             return call.event
@@ -159,7 +159,7 @@ class BookingsState(AuthState):
         return None
 
     @rx.event
-    def load_bookings(self):
+    async def load_bookings(self):
         """The page's load: this week, or the week of ``?week=YYYY-MM-DD`` (a shared or bookmarked week), and the
         upcoming list with ``?view=list``."""
         params = self.router.url.query_parameters
@@ -174,14 +174,14 @@ class BookingsState(AuthState):
         self.focus = {}
         wanted_booking = _int_or_none(str(params.get("booking") or ""))
         if wanted_booking is not None and 0 < wanted_booking <= DB_INT_MAX:  # else no booking has that id
-            refused = self._open_focus(wanted_booking)
+            refused = await self._open_focus(wanted_booking)
             if refused is not None:
                 return refused
         if params.get("settings") == "1":  # a link straight to the settings section
-            return self._refresh() or self._open_settings()
-        return self._refresh()
+            return await self._refresh() or await self._open_settings()
+        return await self._refresh()
 
-    def _open_focus(self, booking_id: int):
+    async def _open_focus(self, booking_id: int):
         """Show one booking on top (live or cancelled) and open the week it is in."""
 
         def read(session, principal):
@@ -189,7 +189,7 @@ class BookingsState(AuthState):
             data = booking_admin.overview(session, principal=principal, first_day=date.today(), days=0)
             return found, data
 
-        call = self._call(read)
+        call = await self._call_async(read)
         if call.refused:
             return call.event
         found, data = call.value
@@ -200,34 +200,34 @@ class BookingsState(AuthState):
         return None
 
     @rx.event
-    def show_week(self, step: int):
+    async def show_week(self, step: int):
         """Previous (-1), next (1) or this (0) week."""
         if step == 0 or not self.week_start:
             self.week_start = ""
         else:
             monday = date.fromisoformat(self.week_start) + timedelta(days=7 * max(-1, min(1, int(step))))
             self.week_start = monday.isoformat()
-        return self._refresh()
+        return await self._refresh()
 
     @rx.event
-    def set_view(self, view: str | list[str]):
+    async def set_view(self, view: str | list[str]):
         self.view = "list" if view == "list" else "week"
-        return self._refresh()
+        return await self._refresh()
 
     @rx.event
-    def set_filter_staff(self, value: str):
+    async def set_filter_staff(self, value: str):
         self.filter_staff = value
-        return self._refresh()
+        return await self._refresh()
 
     @rx.event
-    def set_filter_service(self, value: str):
+    async def set_filter_service(self, value: str):
         self.filter_service = value
-        return self._refresh()
+        return await self._refresh()
 
     # --- create and move --------------------------------------------------------------------------------------------
 
     @rx.event
-    def open_create(self):
+    async def open_create(self):
         self.form_mode, self.form_booking_id = "create", 0
         self.form_service = self.service_options[0]["id"] if self.service_options else ""
         self.form_staff, self.form_slot, self.form_error, self.slots = ANY, "", "", []
@@ -235,10 +235,10 @@ class BookingsState(AuthState):
         self.form_day = self.form_day or ""
         self.form_key += 1
         self.form_open = True
-        return self._load_slots()
+        return await self._load_slots()
 
     @rx.event
-    def open_edit(self, booking_id: int):
+    async def open_edit(self, booking_id: int):
         """Edit a booking: its service, staff, time and the caller's details, filled in as they are."""
         rows = [*self.rows, self.focus] if self.focus else self.rows
         row = next((row for row in rows if row.get("id") == booking_id and row.get("live")), None)
@@ -258,32 +258,32 @@ class BookingsState(AuthState):
         self.form_error, self.form_field_errors, self.slots = "", {}, []
         self.form_key += 1
         self.form_open = True
-        return self._load_slots()
+        return await self._load_slots()
 
     @rx.event
     def close_form(self, value: bool = False):
         self.form_open = bool(value) and self.form_open
 
     @rx.event
-    def set_form_service(self, value: str):
+    async def set_form_service(self, value: str):
         self.form_service = value
-        return self._load_slots()
+        return await self._load_slots()
 
     @rx.event
-    def set_form_staff(self, value: str):
+    async def set_form_staff(self, value: str):
         self.form_staff = value
-        return self._load_slots()
+        return await self._load_slots()
 
     @rx.event
-    def set_form_day(self, value: str):
+    async def set_form_day(self, value: str):
         self.form_day = value
-        return self._load_slots()
+        return await self._load_slots()
 
     @rx.event
     def pick_slot(self, value: str):
         self.form_slot = value
 
-    def _load_slots(self):
+    async def _load_slots(self):
         """The free times of the form's day for its service (and staff member)."""
         service_id = _int_or_none(self.form_service)
         if service_id is None:
@@ -301,7 +301,7 @@ class BookingsState(AuthState):
                 session, principal=principal, service_id=service_id, day=day, staff_id=staff_id, booking_id=moving
             )
 
-        call = self._call(read, on_error=self._form_refused)
+        call = await self._call_async(read, on_error=self._form_refused)
         if call.refused:
             self.slots = []
             return call.event
@@ -342,7 +342,7 @@ class BookingsState(AuthState):
         return None
 
     @rx.event
-    def save_booking(self, form: dict):
+    async def save_booking(self, form: dict):
         """Create the booking, or save the edit of the one open, at the picked time; a refusal keeps the form as
         typed and says why (a time taken meanwhile: with the next free times)."""
         keys = ("caller_name", "caller_phone", "caller_email", "notes")
@@ -392,16 +392,16 @@ class BookingsState(AuthState):
                 )
 
         self.form_error = ""
-        call = self._call(work, busy="saving", on_error=self._form_refused)
+        call = await self._call_async(work, busy="saving", on_error=self._form_refused)
         if call.refused:
             if isinstance(call.error, SlotUnavailable):
-                self._load_slots()
+                await self._load_slots()
             return call.event
         self.form_open = False
         if self.focus and self.focus.get("id") == call.value.id:
             self.focus = self._row(call.value, self._currency)
         done = "bookings.saved" if self.form_mode == "edit" else "bookings.created"
-        return self._refresh() or rx.toast.success(translate(done, self.lang or "en"))
+        return await self._refresh() or rx.toast.success(translate(done, self.lang or "en"))
 
     # --- cancel ---------------------------------------------------------------------------------------------------
 
@@ -419,17 +419,17 @@ class BookingsState(AuthState):
             self.cancel_id, self.cancel_label = 0, ""
 
     @rx.event
-    def confirm_cancel(self):
+    async def confirm_cancel(self):
         booking_id = self.cancel_id
         self.cancel_id, self.cancel_label = 0, ""
         if not booking_id:
             return None
-        call = self._call(lambda s, p: booking_admin.cancel(s, principal=p, booking_id=booking_id))
+        call = await self._call_async(lambda s, p: booking_admin.cancel(s, principal=p, booking_id=booking_id))
         if call.refused:
             return call.event
         if self.focus and self.focus.get("id") == booking_id:
             self.focus = self._row(call.value, self._currency)
-        return self._refresh() or rx.toast.success(translate("bookings.cancelled", self.lang or "en"))
+        return await self._refresh() or rx.toast.success(translate("bookings.cancelled", self.lang or "en"))
 
     # --- settings (admins) -----------------------------------------------------------------------------------------
 
@@ -458,33 +458,33 @@ class BookingsState(AuthState):
         ]
 
     @rx.event
-    def toggle_settings(self):
+    async def toggle_settings(self):
         if self.settings_open:
             self.settings_open = False
             return None
-        return self._open_settings()
+        return await self._open_settings()
 
-    def _open_settings(self):
+    async def _open_settings(self):
         self.settings_open = True
         self.settings_errors = {}
-        call = self._call(self._read_settings)
+        call = await self._call_async(self._read_settings)
         return call.event if call.refused else None
 
     def _settings_refused(self, error: DomainError):
         self.settings_errors = self._field_errors(error) or {"form": self._error_text(error)}
         return None
 
-    def _settings_saved(self, call) -> object:
+    async def _settings_saved(self, call) -> object:
         if call.refused:
             return call.event
         self.settings_errors = {}
-        follow = self._call(self._read_settings)
+        follow = await self._call_async(self._read_settings)
         if follow.refused:
             return follow.event
-        return self._refresh() or rx.toast.success(translate("bookings.settings_saved", self.lang or "en"))
+        return await self._refresh() or rx.toast.success(translate("bookings.settings_saved", self.lang or "en"))
 
     @rx.event
-    def save_rules(self, form: dict):
+    async def save_rules(self, form: dict):
         """Booking on/off and the rules; bad numbers keep what was typed and name the field."""
         self.rules_form = {key: str(form.get(key) or "") for key in self.rules_form} | {
             "enabled": "on" if form.get("enabled") else "",
@@ -504,14 +504,14 @@ class BookingsState(AuthState):
             self.settings_errors = problems
             return None
         enabled, remind = bool(form.get("enabled")), bool(form.get("remind_day_before"))
-        call = self._call(
+        call = await self._call_async(
             lambda s, p: booking_admin.save_rules(s, principal=p, enabled=enabled, remind_day_before=remind, **numbers),
             on_error=self._settings_refused,
         )
-        return self._settings_saved(call)
+        return await self._settings_saved(call)
 
     @rx.event
-    def add_service(self, form: dict):
+    async def add_service(self, form: dict):
         """A new service: name, duration and buffer in minutes, price in the business currency (optional)."""
         lang = self.lang or "en"
         problems: dict[str, str] = {}
@@ -551,17 +551,19 @@ class BookingsState(AuthState):
             } or {"form": self._error_text(error)}
             return None
 
-        return self._settings_saved(self._call(work, on_error=refused))
+        return await self._settings_saved(await self._call_async(work, on_error=refused))
 
     @rx.event
-    def deactivate_service(self, service_id: int):
-        call = self._call(lambda s, p: booking_admin.deactivate_service(s, principal=p, service_id=int(service_id)))
-        return self._settings_saved(call)
+    async def deactivate_service(self, service_id: int):
+        call = await self._call_async(
+            lambda s, p: booking_admin.deactivate_service(s, principal=p, service_id=int(service_id))
+        )
+        return await self._settings_saved(call)
 
     @rx.event
-    def add_staff(self, form: dict):
+    async def add_staff(self, form: dict):
         name = str(form.get("name") or "")
-        call = self._call(
+        call = await self._call_async(
             lambda s, p: booking_admin.add_staff(s, principal=p, name=name), on_error=self._settings_refused
         )
-        return self._settings_saved(call)
+        return await self._settings_saved(call)

@@ -267,13 +267,13 @@ class CallDetailState(AuthState):
         return None
 
     @rx.event
-    def refresh(self, _tick: str = ""):
+    async def refresh(self, _tick: str = ""):
         """Timer tick while a live call's page is open (the conversation so far), then until its summary and email
         are done."""
         if not self.watching or not self._call_id:
             return None
         was_live = self.live
-        result = self._call(self._read)
+        result = await self._call_async(self._read)
         if result.refused:
             return result.event
         call = result.value
@@ -283,7 +283,7 @@ class CallDetailState(AuthState):
         return None
 
     @rx.event
-    def set_action_done(self, done: bool):
+    async def set_action_done(self, done: bool):
         """Mark the follow-up done (or reopen it)."""
         call_id = self._call_id
 
@@ -291,7 +291,7 @@ class CallDetailState(AuthState):
             calls.mark_action_done(session, principal=principal, call_id=call_id, done=done)
             return calls.get_call(session, principal=principal, call_id=call_id)
 
-        call = self._call(mark)
+        call = await self._call_async(mark)
         if call.refused:
             return call.event
         self._show(call.value)
@@ -306,11 +306,11 @@ class CallDetailState(AuthState):
         self.confirm_delete = False
 
     @rx.event
-    def delete_call(self):
+    async def delete_call(self):
         """Delete this call and go back to the list."""
         self.confirm_delete = False
         call_id = self._call_id
-        call = self._call(lambda s, p: trash.move_to_trash(s, principal=p, call_ids=[call_id]))
+        call = await self._call_async(lambda s, p: trash.move_to_trash(s, principal=p, call_ids=[call_id]))
         if call.refused:
             return call.event
         return [rx.toast.success(translate("call.deleted", self.lang or "en")), rx.redirect(routes.CALLS)]
@@ -324,28 +324,28 @@ class CallDetailState(AuthState):
         self.confirm_block = False
 
     @rx.event
-    def block_caller(self):
+    async def block_caller(self):
         """Admins and writers: put this call's caller on the block list (after the confirmation dialog)."""
         self.confirm_block = False
         call_id = self._call_id
-        result = self._call(lambda s, p: call_blocking.block_call_caller(s, principal=p, call_id=call_id))
+        result = await self._call_async(lambda s, p: call_blocking.block_call_caller(s, principal=p, call_id=call_id))
         if result.refused:
             return result.event
         self.caller_blocked = True
         return rx.toast.success(translate("block.call.blocked", self.lang or "en"))
 
     @rx.event
-    def unblock_caller(self):
+    async def unblock_caller(self):
         """Undo "Block this caller": take this call's caller off the block list."""
         call_id = self._call_id
-        result = self._call(lambda s, p: call_blocking.unblock_call_caller(s, principal=p, call_id=call_id))
+        result = await self._call_async(lambda s, p: call_blocking.unblock_call_caller(s, principal=p, call_id=call_id))
         if result.refused:
             return result.event
         self.caller_blocked = False
         return rx.toast.success(translate("block.call.unblocked", self.lang or "en"))
 
     @rx.event
-    def set_spam(self, marked: bool):
+    async def set_spam(self, marked: bool):
         """Admins and writers: mark this call as spam, or take the mark off (the owner's choice stays)."""
         call_id = self._call_id
 
@@ -353,13 +353,13 @@ class CallDetailState(AuthState):
             spam.set_spam(session, principal=principal, call_id=call_id, spam=marked)
             return calls.get_call(session, principal=principal, call_id=call_id)
 
-        result = self._call(mark)
+        result = await self._call_async(mark)
         if result.refused:
             return result.event
         self._show(result.value)
         return rx.toast.success(translate("spam.marked" if marked else "spam.unmarked", self.lang or "en"))
 
-    def _post_call_work(self, work, toast_key: str):
+    async def _post_call_work(self, work, toast_key: str):
         """Run an admin's post-call action on this call, then show the call as it now stands."""
         call_id = self._call_id
 
@@ -368,29 +368,29 @@ class CallDetailState(AuthState):
             self._work_started_at = utcnow()
             return calls.get_call(session, principal=principal, call_id=call_id)
 
-        call = self._call(act)
+        call = await self._call_async(act)
         if call.refused:
             return call.event
         self._show(call.value)
         return rx.toast.success(translate(toast_key, self.lang or "en"))
 
     @rx.event
-    def retry_summary(self):
+    async def retry_summary(self):
         """Admins: write the summary and send its email again where they failed."""
-        return self._post_call_work(post_call.retry_post_call, "call.retried")
+        return await self._post_call_work(post_call.retry_post_call, "call.retried")
 
     @rx.event
-    def rerun_summary(self):
+    async def rerun_summary(self):
         """Admins: write this call's summary again (the page refreshes until it is there)."""
-        return self._post_call_work(post_call.rerun_summary, "call.rerun_started")
+        return await self._post_call_work(post_call.rerun_summary, "call.rerun_started")
 
     @rx.event
-    def export(self, fmt: str):
+    async def export(self, fmt: str):
         """Download this call as JSON, or its transcript as text, through a two-minute signed link."""
         if fmt not in ("json", "txt"):
             return None
         call_id = self._call_id
-        result = self._call(
+        result = await self._call_async(
             lambda _s, p: download_links.issue_link_token(
                 principal=p, kind="call", resource={"call_id": call_id}, ttl=download_links.EXPORT_TTL
             )
