@@ -121,15 +121,30 @@ async def incoming_numbers(emulator: TwilioEmulator, request: Request) -> Respon
     return JSONResponse(record, status_code=201)
 
 
-def _time_bound(value: str, *, end_of_day: bool) -> float:
-    """A ``StartTime`` filter as epoch seconds: Twilio documents dates (``YYYY-MM-DD``); the SDK sends date-times."""
+def _time_bound(value: str, *, end_of_day: bool, name: str) -> float:
+    """A date filter (``StartTime``, ``DateCreated``) as epoch seconds: Twilio documents dates (``YYYY-MM-DD``); the
+    SDK sends date-times."""
     try:
         if len(value) == 10:
             day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
             return (day + timedelta(days=1 if end_of_day else 0)).timestamp() - (1 if end_of_day else 0)
         return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
     except ValueError as exc:
-        raise EmulatorError(400, 20001, f"Invalid StartTime filter {value!r}") from exc
+        raise EmulatorError(400, 20001, f"Invalid {name} filter {value!r}") from exc
+
+
+def _within_dates(request: Request, records: list[dict], *, name: str, key: str) -> list[dict]:
+    """The records whose RFC 2822 ``key`` meets the ``name``, ``name>`` and ``name<`` filters (bounds included)."""
+    query = request.query_params
+    on, after, before = query.get(name), query.get(f"{name}>"), query.get(f"{name}<")
+    if on:
+        # That day (the SDK sends a date-time; Twilio reads its date).
+        after = before = on[:10]
+    if not (after or before):
+        return records
+    low = _time_bound(after, end_of_day=False, name=name) if after else float("-inf")
+    high = _time_bound(before, end_of_day=True, name=name) if before else float("inf")
+    return [record for record in records if low <= parsedate_to_datetime(record[key]).timestamp() <= high]
 
 
 async def calls(emulator: TwilioEmulator, request: Request) -> Response:
@@ -140,14 +155,20 @@ async def calls(emulator: TwilioEmulator, request: Request) -> Response:
     for name, key in (("To", "to"), ("From", "from"), ("Status", "status")):
         if query.get(name):
             records = [record for record in records if record[key] == query[name]]
-    after, before = query.get("StartTime>"), query.get("StartTime<")
-    if after or before:
-        low = _time_bound(after, end_of_day=False) if after else float("-inf")
-        high = _time_bound(before, end_of_day=True) if before else float("inf")
-        records = [
-            record for record in records if low <= parsedate_to_datetime(record["start_time"]).timestamp() <= high
-        ]
+    records = _within_dates(request, records, name="StartTime", key="start_time")
     return JSONResponse(_page(request, "calls", records, f"/2010-04-01/Accounts/{account_sid}/Calls.json"))
+
+
+async def recordings(emulator: TwilioEmulator, request: Request) -> Response:
+    """GET Recordings.json: the account's recordings, newest first, filtered by CallSid and DateCreated."""
+    account_sid = emulator.authenticate_account(request)
+    records = emulator.recordings(account_sid)
+    call_sid = request.query_params.get("CallSid")
+    if call_sid:
+        records = [record for record in records if record["call_sid"] == call_sid]
+    records = _within_dates(request, records, name="DateCreated", key="date_created")
+    path = f"/2010-04-01/Accounts/{account_sid}/Recordings.json"
+    return JSONResponse(_page(request, "recordings", records, path))
 
 
 async def call(emulator: TwilioEmulator, request: Request) -> Response:
@@ -417,6 +438,7 @@ ROUTES: tuple[tuple[str, EmulatorHandler, list[str]], ...] = (
     (_ACCOUNTS + "/IncomingPhoneNumbers/{sid}.json", incoming_number, ["GET", "POST", "DELETE"]),
     (_ACCOUNTS + "/Calls.json", calls, ["GET"]),
     (_ACCOUNTS + "/Calls/{sid}.json", call, ["GET"]),
+    (_ACCOUNTS + "/Recordings.json", recordings, ["GET"]),
     (_ACCOUNTS + "/Recordings/{sid}.json", recording, ["GET", "DELETE"]),
     (_ACCOUNTS + "/Messages.json", messages, ["GET", "POST"]),
     (_ACCOUNTS + "/Messages/{sid}.json", message, ["GET"]),

@@ -1,4 +1,5 @@
-"""The Twilio emulator's state: accounts, owned numbers, Verify codes, the number catalogue and injected failures."""
+"""The Twilio emulator's state: accounts, owned numbers, calls and recordings, Verify codes, the number catalogue and
+injected failures."""
 
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ import secrets
 import sqlite3
 import threading
 import time
+import xml.etree.ElementTree as ET
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -400,11 +402,14 @@ class TwilioEmulator:
             self._db.commit()
         return record
 
-    def record_recording(self, account_sid: str, call_sid: str, *, duration: int = 12) -> dict:
+    def record_recording(
+        self, account_sid: str, call_sid: str, *, duration: int = 12, created: float | None = None
+    ) -> dict:
         """Keep a recording of ``call_sid`` as a voicemail's <Record> leaves one; returns its record, whose
-        ``media_url`` is the ``RecordingUrl`` Twilio's callback carries (tests send that callback themselves)."""
+        ``media_url`` is the ``RecordingUrl`` Twilio's callback carries. ``created`` (epoch seconds, default now) is
+        when the recording ended, its ``date_created``."""
         sid = new_sid("RE")
-        now = self.clock()
+        now = self.clock() if created is None else created
         record = {
             "sid": sid,
             "account_sid": account_sid,
@@ -429,6 +434,16 @@ class TwilioEmulator:
             )
             self._db.commit()
         return record
+
+    def recordings(self, account_sid: str) -> list[dict]:
+        """The account's recordings, newest first (Twilio's order for the Recordings list)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT body FROM recordings WHERE account_sid = ? ORDER BY rowid DESC", (account_sid,)
+            ).fetchall()
+        records = [json.loads(body) for (body,) in rows]
+        # Stable: recordings created in the same second stay newest (last kept) first.
+        return sorted(records, key=lambda record: parsedate_to_datetime(record["date_created"]), reverse=True)
 
     def recording(self, account_sid: str, sid: str) -> dict | None:
         with self._lock:
@@ -593,6 +608,106 @@ class TwilioEmulator:
             "SmsStatus": "received",
             "ApiVersion": "2010-04-01",
         }
+        # An unreachable URL: Twilio logs it (its error 11200) and keeps the message; so does the emulator.
+        status, twiml = await self.post_webhook(url, params, account_sid, transport)
+        return {"message": public_record(record), "status": status, "twiml": twiml}
+
+    # --- incoming calls (voice webhooks) ------------------------------------------------------------------
+
+    async def receive_call(
+        self,
+        from_: str,
+        to: str,
+        *,
+        message_seconds: int = 12,
+        start: float | None = None,
+        lose: Collection[str] = (),
+        transport: Any = None,
+    ) -> dict:
+        """Simulate a call from ``from_`` to the owned number ``to`` as Twilio runs it, with its signed webhooks.
+
+        Twilio asks the number's VoiceUrl for TwiML (``CallStatus=ringing``) and follows it: a ``<Record>`` keeps a
+        recording of ``message_seconds`` (none when 0) and posts its ``action`` with ``RecordingSid``/``RecordingUrl``;
+        then the call completes and the number's StatusCallback gets the final ``completed`` event. ``<Dial>`` and
+        ``<Redirect>`` end the call as answered elsewhere; nothing else of TwiML is run.
+
+        ``lose`` names the requests that never reach the application, as if it were down or the network cut them:
+        ``"voice"``, ``"record_action"``, ``"status_callback"``. Twilio's records (the call, the recording) are kept
+        all the same, as the real Twilio keeps them. ``start`` (epoch seconds, default now) is when the call rang.
+        Returns ``{"call": record, "recording": record or None, "statuses": {request: HTTP status or None},
+        "lost": {request: (url, form)}}``: a test delivers a lost request late with ``post_webhook``.
+        ``transport`` (an httpx transport) lets tests deliver the webhooks to an in-process app.
+        """
+        number = self.number_by_phone(to)
+        if number is None:
+            raise ValueError(f"{to} is not a number of this emulator")
+        account_sid = number["account_sid"]
+        start = self.clock() if start is None else start
+        sid = new_sid("CA")
+        base = {
+            "AccountSid": account_sid,
+            "ApiVersion": "2010-04-01",
+            "CallSid": sid,
+            "Called": to,
+            "Caller": from_,
+            "Direction": "inbound",
+            "From": from_,
+            "To": to,
+        }
+        self.record_call(account_sid, to=to, from_=from_, status="ringing", start_time=start, sid=sid)
+        statuses: dict[str, int | None] = {}
+        lost: dict[str, tuple[str, dict[str, str]]] = {}
+
+        async def send(name: str, url: str, form: dict[str, str]) -> str:
+            if name in lose:
+                lost[name] = (url, form)
+                return ""
+            statuses[name], answer = await self.post_webhook(url, form, account_sid, transport)
+            return answer
+
+        twiml = (
+            await send("voice", number["voice_url"], {**base, "CallStatus": "ringing"})
+            if number.get("voice_url")
+            else ""
+        )
+        elapsed, recording = 3, None
+        for verb in _twiml_verbs(twiml):
+            if verb.tag == "Record" and message_seconds > 0:
+                elapsed += 5 + message_seconds  # the greeting and the beep, then the message
+                recording = self.record_recording(account_sid, sid, duration=message_seconds, created=start + elapsed)
+                action = verb.attrib.get("action")
+                if action:
+                    form = {
+                        **base,
+                        "CallStatus": "in-progress",
+                        "RecordingSid": recording["sid"],
+                        "RecordingUrl": recording["media_url"],
+                        "RecordingDuration": str(message_seconds),
+                    }
+                    await send("record_action", action, form)
+                break
+            if verb.tag in ("Dial", "Redirect"):
+                elapsed += 30
+                break
+        final = self.record_call(
+            account_sid, to=to, from_=from_, status="completed", start_time=start, duration=elapsed, sid=sid
+        )
+        if number.get("status_callback"):
+            form = {
+                **base,
+                "CallStatus": "completed",
+                "CallDuration": str(elapsed),
+                "CallbackSource": "call-progress-events",
+                "SequenceNumber": "0",
+                "Timestamp": final["end_time"],
+            }
+            await send("status_callback", number["status_callback"], form)
+        return {"call": final, "recording": recording, "statuses": statuses, "lost": lost}
+
+    async def post_webhook(
+        self, url: str, params: dict[str, str], account_sid: str, transport: Any
+    ) -> tuple[int | None, str]:
+        """POST a form signed with the account's token, as Twilio does; (HTTP status or None, answer body)."""
         from twilio.request_validator import RequestValidator
 
         signature = RequestValidator(self.accounts[account_sid]).compute_signature(url, params)
@@ -600,10 +715,10 @@ class TwilioEmulator:
             async with httpx.AsyncClient(transport=transport, timeout=10) as client:
                 answer = await client.post(url, data=params, headers={"X-Twilio-Signature": signature})
         except httpx.HTTPError:
-            # Twilio logs an unreachable webhook (its error 11200) and keeps the message; so does the emulator.
-            logger.warning("Twilio emulator could not post the inbound SMS to %s", url)
-            return {"message": public_record(record), "status": None, "twiml": ""}
-        return {"message": public_record(record), "status": answer.status_code, "twiml": answer.text}
+            # Twilio logs an unreachable webhook (its error 11200) and goes on.
+            logger.warning("Twilio emulator could not post a webhook to %s", url)
+            return None, ""
+        return answer.status_code, answer.text
 
     # --- auth ----------------------------------------------------------------------------------------------
 
@@ -795,6 +910,15 @@ class TwilioEmulator:
                 "SELECT channel, body FROM received WHERE to_number = ? ORDER BY created DESC, rowid DESC", (to,)
             ).fetchall()
         return [{"channel": channel, "body": body} for channel, body in rows]
+
+
+def _twiml_verbs(twiml: str) -> list[ET.Element]:
+    """The verbs of a TwiML answer, in order; none when it is not TwiML (an error page, nothing at all)."""
+    try:
+        root = ET.fromstring(twiml) if twiml.strip() else None
+    except ET.ParseError:
+        return []
+    return list(root) if root is not None and root.tag == "Response" else []
 
 
 def _sandbox_auth_token() -> str:
