@@ -20,6 +20,11 @@ ingestion with what it missed:
   listed; a finished call whose final callback never arrived is applied as that callback
   (``twilio_voice.apply_call_status``, the callback route's own service). Calls to a number imported into Vapi are
   Vapi's (see above) and skipped, unless AVA already has their row.
+- Twilio voicemails: a call AVA answered with the voicemail's ``<Record>`` whose action (the request that brings
+  the recording) never arrived would end as a missed call, the message lost. For such a call without a recording,
+  the account's recordings of the window (listed once per account and run, ``DateCreated>``) are looked up and the
+  call's recording is applied as that action (``twilio_voice.apply_call_status`` again), before the final callback,
+  so the call ends as a voicemail and its summary and email follow. The action's dedupe key is the recording SID.
 
 Failures are isolated per account and per call: logged, counted in the run's ``ReconcileReport``, and retried by the
 next run. Nothing here creates a call by itself: it only hands the pipeline the message it should have received.
@@ -81,6 +86,7 @@ class ReconcileReport:
     ingested: list[str] = field(default_factory=list)
     settled_unknown: list[str] = field(default_factory=list)
     twilio_applied: list[str] = field(default_factory=list)
+    twilio_voicemails: list[str] = field(default_factory=list)  # recording SIDs kept as their call's voicemail
     truncated: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
@@ -126,12 +132,20 @@ def reconcile_once(
             report.failures.append(f"vapi account {account.name}: {type(exc).__name__}: {exc}")
     _settle_stuck_calls(now=now, stuck_after=stuck_after, client_for=client_for, report=report)
     _reconcile_twilio_numbers(now=now, since=now - lookback, settle_delay=settle_delay, report=report)
-    if report.ingested or report.settled_unknown or report.twilio_applied or report.failures:
+    if (
+        report.ingested
+        or report.settled_unknown
+        or report.twilio_applied
+        or report.twilio_voicemails
+        or report.failures
+    ):
         log.warning(
-            "reconcile: %d Vapi call(s) ingested, %d settled as unknown, %d Twilio call(s) applied, %d failure(s)",
+            "reconcile: %d Vapi call(s) ingested, %d settled as unknown, %d Twilio call(s) applied, %d voicemail(s)"
+            " kept, %d failure(s)",
             len(report.ingested),
             len(report.settled_unknown),
             len(report.twilio_applied),
+            len(report.twilio_voicemails),
             len(report.failures),
         )
     return report
@@ -448,6 +462,8 @@ def _reconcile_twilio_numbers(
             .where(col(PhoneNumber.twilio_sid).is_not(None), col(PhoneNumber.released_at).is_(None))
             .order_by(col(PhoneNumber.id))
         ).all()
+    # Each account's recordings of the window, listed once per run and only if a call may be missing its voicemail.
+    recordings_by_account: dict[str, dict[str, list[Any]]] = {}
     for number in numbers:
         try:
             with session_scope() as session:
@@ -459,8 +475,22 @@ def _reconcile_twilio_numbers(
                 to=number.e164, start_time_after=since, limit=PAGE_SIZE * MAX_PAGES, page_size=PAGE_SIZE
             )
             report.listed += len(records)
+
+            def recordings_of(call_sid: str, client: Any = client) -> list[Any]:
+                account_sid = str(client.account_sid)
+                if account_sid not in recordings_by_account:
+                    recordings_by_account[account_sid] = _recent_recordings(client, since=since, report=report)
+                return recordings_by_account[account_sid].get(call_sid, [])
+
             for record in records:
-                _reconcile_twilio_record(record, number=number, now=now, settle_delay=settle_delay, report=report)
+                try:
+                    _reconcile_twilio_voicemail(
+                        record, recordings_of=recordings_of, now=now, settle_delay=settle_delay, report=report
+                    )
+                    _reconcile_twilio_record(record, number=number, now=now, settle_delay=settle_delay, report=report)
+                except Exception as exc:
+                    log.exception("reconcile: Twilio call %s failed", record.sid)
+                    report.failures.append(f"twilio call {record.sid}: {type(exc).__name__}: {exc}")
         except Exception as exc:
             log.exception("reconcile: Twilio number %s failed", number.id)
             report.failures.append(f"twilio number {number.id}: {type(exc).__name__}: {exc}")
@@ -495,6 +525,13 @@ def _settle_twilio_call(sid: str, *, phone_number_id: int | None, report: Reconc
     if client is None:
         return
     record = client.api.v2010.account.calls(sid).fetch()
+
+    def recordings_of(call_sid: str) -> list[Any]:
+        return client.api.v2010.account.recordings.list(call_sid=call_sid, limit=PAGE_SIZE, page_size=PAGE_SIZE)
+
+    _reconcile_twilio_voicemail(
+        record, recordings_of=recordings_of, now=utcnow(), settle_delay=SETTLE_DELAY, report=report
+    )
     if record.status in TWILIO_FINAL_STATUSES and _apply_twilio_final(record):
         report.twilio_applied.append(sid)
 
@@ -515,14 +552,110 @@ def twilio_final_callback(record: Any) -> twilio_voice.TwilioForm:
     """The final status callback Twilio would have posted for a finished call record (same fields, same key)."""
     moment = aware(record.end_time or record.start_time)
     pairs = [
+        *_call_fields(record),
+        ("CallStatus", str(record.status)),
+        ("CallDuration", str(record.duration or 0)),
+        ("CallbackSource", "call-progress-events"),
+        ("Timestamp", format_datetime(moment) if moment else ""),
+    ]
+    return twilio_voice.TwilioForm(pairs=tuple(pairs), raw=urlencode(pairs))
+
+
+def _call_fields(record: Any) -> list[tuple[str, str]]:
+    """The fields every Twilio request about a call carries, from its call record."""
+    return [
         ("AccountSid", str(record.account_sid)),
         ("CallSid", str(record.sid)),
         ("From", str(getattr(record, "_from", None) or "")),
         ("To", str(record.to or "")),
         ("Direction", str(record.direction or "inbound")),
-        ("CallStatus", str(record.status)),
-        ("CallDuration", str(record.duration or 0)),
-        ("CallbackSource", "call-progress-events"),
-        ("Timestamp", format_datetime(moment) if moment else ""),
+    ]
+
+
+# --- Twilio: voicemails whose <Record> action never came ---------------------------------------------------------
+
+
+def _recent_recordings(client: Any, *, since: datetime, report: ReconcileReport) -> dict[str, list[Any]]:
+    """The account's recordings created since ``since``, by call SID (one account-wide listing, paged)."""
+    listed = client.api.v2010.account.recordings.list(
+        date_created_after=since, limit=PAGE_SIZE * MAX_PAGES, page_size=PAGE_SIZE
+    )
+    if len(listed) >= PAGE_SIZE * MAX_PAGES:
+        report.truncated.append(f"twilio recordings of {client.account_sid}")
+        log.warning("reconcile: more than %d Twilio recordings in the window", PAGE_SIZE * MAX_PAGES)
+    found: dict[str, list[Any]] = {}
+    for recording in listed:
+        found.setdefault(str(recording.call_sid), []).append(recording)
+    return found
+
+
+def _reconcile_twilio_voicemail(
+    record: Any,
+    *,
+    recordings_of: Callable[[str], list[Any]],
+    now: datetime,
+    settle_delay: timedelta,
+    report: ReconcileReport,
+) -> None:
+    """Keep the voicemail of a call AVA answered with ``<Record>`` whose action never arrived, as that action would.
+
+    Only a call whose voice webhook AVA answered with the voicemail route, and whose row has no recording yet, is
+    looked up; its oldest finished recording (settled for ``settle_delay``: the action may be on its way) goes
+    through ``twilio_voice.apply_call_status``, the action route's own service. The action's dedupe key is the
+    recording's SID, so a late original, a second worker or the next run find it stored and change nothing.
+    """
+    sid = str(record.sid)
+    with session_scope() as session:
+        if twilio_voice.voice_route(session, call_sid=sid) != "voicemail":
+            return
+        kept = session.exec(select(col(Call.recording_url)).where(col(Call.provider_call_id) == sid)).first()
+    if kept:
+        return
+    finished = sorted(
+        (created, str(recording.sid), recording)
+        for recording in recordings_of(sid)
+        if recording.status == "completed"
+        and str(recording.call_sid) == sid
+        and (created := aware(recording.date_created)) is not None
+        and created <= now - settle_delay
+    )
+    for _created, _sid, recording in finished:
+        if _apply_twilio_recording(record, recording):
+            report.twilio_voicemails.append(str(recording.sid))
+            return
+
+
+def _apply_twilio_recording(record: Any, recording: Any) -> bool:
+    """Apply a recording as the <Record> action that brings it; True when that gave an AVA call its voicemail.
+
+    A call the final callback already ended (as missed, the message unknown then) becomes a voicemail; its post-call
+    job runs again, which copies the recording (summary and emails, already settled, are not sent twice).
+    """
+    with session_scope() as session:
+        result = twilio_voice.apply_call_status(session, form=twilio_record_action(record, recording))
+    if result.error:
+        raise RuntimeError(result.error)
+    if result.call_id is None:
+        return False  # stored already (the action itself, an earlier run), or no call of AVA's
+    if result.call_ended or result.status == "ended":
+        post_call.run_post_call(result.call_id)
+    return True
+
+
+def twilio_record_action(record: Any, recording: Any) -> twilio_voice.TwilioForm:
+    """The voicemail's <Record> action Twilio would have posted for this recording of the call ``record``.
+
+    ``CallStatus`` is "in-progress" (the caller finished the message; the call's end is the final callback's, with
+    its duration), and the dedupe key depends on the recording only (``twilio_voice.event_dedupe_key``).
+    """
+    url = getattr(recording, "media_url", None) or (
+        f"https://api.twilio.com/2010-04-01/Accounts/{record.account_sid}/Recordings/{recording.sid}"
+    )
+    pairs = [
+        *_call_fields(record),
+        ("CallStatus", "in-progress"),
+        ("RecordingSid", str(recording.sid)),
+        ("RecordingUrl", str(url)),
+        ("RecordingDuration", str(recording.duration or 0)),
     ]
     return twilio_voice.TwilioForm(pairs=tuple(pairs), raw=urlencode(pairs))

@@ -243,13 +243,22 @@ def event_dedupe_key(*, kind: str, form: TwilioForm) -> str:
     """Equal for redeliveries of one request, different for each distinct request about the same call.
 
     A call passes through each status once, so CallSid + status tells status callbacks apart. The voicemail's
-    <Record> action (no ``CallbackSource``) is kept apart from the final callback, which may carry the same recording.
+    <Record> action (no ``CallbackSource``) is kept apart from the final callback, which may carry the same recording,
+    and is keyed by its recording alone: one recording is one message, whatever ``CallStatus`` it came with, so the
+    action the reconciliation rebuilds from Twilio's records and a late original are the same event.
     """
+    if kind == "status" and is_recording_action(form):
+        return ":".join([PROVIDER, form.get("CallSid"), "voicemail", form.get("RecordingSid")])[:200]
     parts = [PROVIDER, form.get("CallSid"), kind, form.get("CallStatus") or "-"]
     if kind == "status":
         parts.append(form.get("CallbackSource") or "action")
         parts.append(form.get("RecordingSid"))
     return ":".join(parts).rstrip(":")[:200]
+
+
+def is_recording_action(form: TwilioForm) -> bool:
+    """True for the voicemail's <Record> action: a recording and no ``CallbackSource`` (a status callback has one)."""
+    return bool(form.get("RecordingSid")) and not form.get("CallbackSource")
 
 
 def store_twilio_event(
@@ -507,7 +516,7 @@ def apply_call_status(session: Session, *, form: TwilioForm, now: datetime | Non
     now = now or utcnow()
     call_sid = require_call_sid(form)
     call_status = form.get("CallStatus")
-    recording_action = bool(form.get("RecordingSid")) and not form.get("CallbackSource")
+    recording_action = is_recording_action(form)
     if not call_status and not recording_action:
         raise InvalidTwilioPayload("CallStatus is missing.")
     twiml = _hangup_twiml() if recording_action else str(VoiceResponse())

@@ -72,6 +72,35 @@ def test_a_twilio_call_record_becomes_its_final_status_callback():
     assert twilio_voice.parse_twilio_form(rebuilt.raw.encode()).pairs == rebuilt.pairs
 
 
+def test_a_recording_becomes_the_record_action_twilio_would_have_posted():
+    account, call_sid, recording_sid = "AC" + "a" * 32, "CA" + "b" * 32, "RE" + "c" * 32
+    url = f"https://api.twilio.com/2010-04-01/Accounts/{account}/Recordings/{recording_sid}"
+    record = SimpleNamespace(
+        sid=call_sid, account_sid=account, _from="+16505550142", to="+14155550161", direction="inbound"
+    )
+    recording = SimpleNamespace(sid=recording_sid, call_sid=call_sid, media_url=url, duration="14")
+
+    rebuilt = reconcile.twilio_record_action(record, recording)
+
+    assert twilio_voice.is_recording_action(rebuilt)
+    assert (rebuilt.get("RecordingUrl"), rebuilt.get("RecordingDuration")) == (url, "14")
+    assert rebuilt.get("CallStatus") == "in-progress" and not rebuilt.get("CallbackSource")
+    # Whatever CallStatus the original came with (a caller who hung up during the message: "completed"), it is the
+    # same event; another recording, or the final callback carrying this one, is another.
+    for status in ("in-progress", "completed"):
+        original = twilio_voice.parse_twilio_form(
+            (rebuilt.raw.replace("CallStatus=in-progress", f"CallStatus={status}") + "&Digits=hangup").encode()
+        )
+        assert twilio_voice.event_dedupe_key(kind="status", form=original) == twilio_voice.event_dedupe_key(
+            kind="status", form=rebuilt
+        )
+    other = twilio_voice.parse_twilio_form(rebuilt.raw.replace(recording_sid, "RE" + "d" * 32).encode())
+    final = twilio_voice.parse_twilio_form((rebuilt.raw + "&CallbackSource=call-progress-events").encode())
+    keys = {twilio_voice.event_dedupe_key(kind="status", form=form) for form in (rebuilt, other, final)}
+    assert len(keys) == 3
+    assert twilio_voice.parse_twilio_form(rebuilt.raw.encode()).pairs == rebuilt.pairs
+
+
 def _emulated_calls(tmp_path: Path, instants: list[str]) -> tuple[VapiClient, list[str]]:
     """A Vapi emulator holding one call per instant (several may share one), and a real client speaking to it."""
     app = create_vapi_emulator(
