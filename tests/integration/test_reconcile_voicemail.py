@@ -221,6 +221,20 @@ async def test_a_message_still_being_settled_is_left_for_the_next_run(db, twilio
     assert reconcile.reconcile_once(now=_later()).twilio_voicemails != []
 
 
+async def test_a_call_stuck_past_the_window_gets_its_voicemail_before_it_ends(db, twilio):
+    _tenant, number = await _business(db, "Garage Martin", "+14155550169")
+    made = await _call(twilio, number)
+
+    # Hours later: the call is no longer in the listed window, but it is stuck before "ended".
+    report = reconcile.reconcile_once(now=utcnow() + timedelta(hours=8))
+
+    assert report.failures == [] and report.listed == 0
+    assert (report.twilio_voicemails, report.twilio_applied) == ([made["recording"]["sid"]], [made["call"]["sid"]])
+    [call] = _rows(db)
+    assert (call.status, call.outcome, call.recording_url) == ("ended", "voicemail", made["recording"]["media_url"])
+    assert _summary_emails(db) == Counter({call.id: 1}) and _texts_to_caller(db) == 0
+
+
 async def test_an_organisation_never_gets_another_organisations_recording(db, twilio):
     # B is on its own Twilio account and reconciled first (lowest number id); A and C share the platform's account.
     tenant_b, number_b = await _business(db, "Clinique Soleil", "+14155550166", account=OWN_ACCOUNT, token=OWN_TOKEN)
