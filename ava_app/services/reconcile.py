@@ -70,6 +70,8 @@ MAX_PAGES = 10
 MAX_STUCK = 100
 UNKNOWN_TO_PROVIDER = "ava-reconciled-unknown-to-provider"
 TWILIO_FINAL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
+# A call Twilio reports in one of these may hold a voicemail (the others were never answered).
+VOICEMAIL_CALL_STATUSES = frozenset({"in-progress", "completed"})
 _CALL_SID = re.compile(r"CA[0-9a-fA-F]{32}")
 # Raw payloads the reconciliation stores carry this top-level key beside ``message``: where the event came from.
 ORIGIN_KEY = "avaReconciled"
@@ -599,18 +601,22 @@ def _reconcile_twilio_voicemail(
 ) -> None:
     """Keep the voicemail of a call AVA answered with ``<Record>`` whose action never arrived, as that action would.
 
-    Only a call whose voice webhook AVA answered with the voicemail route, and whose row has no recording yet, is
-    looked up; its oldest finished recording (settled for ``settle_delay``: the action may be on its way) goes
+    Only a call whose voice webhook AVA answered with the voicemail route, and whose row is there without a recording,
+    is looked up; its oldest finished recording (settled for ``settle_delay``: the action may be on its way) goes
     through ``twilio_voice.apply_call_status``, the action route's own service. The action's dedupe key is the
     recording's SID, so a late original, a second worker or the next run find it stored and change nothing.
     """
     sid = str(record.sid)
+    if record.status not in VOICEMAIL_CALL_STATUSES:
+        return
     with session_scope() as session:
+        row = session.exec(
+            select(col(Call.id), col(Call.recording_url)).where(col(Call.provider_call_id) == sid)
+        ).first()
+        if row is None or row[1]:
+            return  # no row: not a call AVA answered itself, or one its owner deleted (not brought back)
         if twilio_voice.voice_route(session, call_sid=sid) != "voicemail":
             return
-        kept = session.exec(select(col(Call.recording_url)).where(col(Call.provider_call_id) == sid)).first()
-    if kept:
-        return
     finished = sorted(
         (created, str(recording.sid), recording)
         for recording in recordings_of(sid)
