@@ -8,6 +8,7 @@ recordings back through the real ``twilio`` SDK from the emulator, served on a p
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ import httpx
 import pytest
 from sqlalchemy import func
 from sqlmodel import col, select
+from twilio.base.exceptions import TwilioException
 
 from ava_app.api.app import create_api
 from ava_app.models import Call, CallRecording, Outbox, WebhookEvent, utcnow
@@ -297,6 +299,8 @@ def test_the_emulator_lists_recordings_by_date_and_call_like_twilio(twilio):
     assert [r.sid for r in recordings.list(date_created_before=utcnow() - timedelta(hours=1))] == [old["sid"]]
     assert listed[0].media_url == other["media_url"] and listed[0].call_sid == "CA" + "2" * 32
     foreign = tw.twilio_client(SANDBOX_ACCOUNT_SID, sandbox_keys().twilio_auth_token)
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(TwilioException) as refused:
         foreign.api.v2010.accounts(OWN_ACCOUNT).recordings.list()
-    assert "401" in str(refused.value) or "Authenticate" in str(refused.value)
+    # A list failure carries the HTTP answer: Twilio's 401 / 20003 for another account's path.
+    answer = refused.value.args[1]
+    assert (answer.status_code, json.loads(answer.text)["code"]) == (401, 20003)
