@@ -1,9 +1,11 @@
 """The whole booking path in one run: an owner connects Google Calendar from settings (the emulator's consent page
 clicked in Chromium) and turns booking on; a simulated caller books through the assistant's tools; the booking is
-on the Bookings page, linked to its call, and its event is in the emulated Google calendar.
+on the Bookings page, linked to its call, and its event is in the emulated Google calendar; the caller's text is in
+the dev outbox. The owner then moves the booking: the caller is texted the new time and the Google event follows.
 
-The business is set up through AVA's API as the live-call test does, so its assistant and number are on the Vapi
-emulator mounted in the live server; turning booking on makes AVA push the assistant again, with its booking tools.
+The business is set up through AVA's API as the wizard does (the clinic preset, a number bought from the Twilio
+emulator so texts go from it, imported into the Vapi emulator mounted in the live server); turning booking on makes
+AVA push the assistant again, with its booking tools.
 """
 
 from __future__ import annotations
@@ -21,13 +23,14 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
 from ava_app import routes
-from ava_app.models import Assistant, Booking, CalendarConnection, Call, PhoneNumber, as_utc
+from ava_app.models import Assistant, Booking, CalendarConnection, Call, as_utc
 from ava_app.services import credentials
 from ava_app.services.providers.sandbox_keys import sandbox_oauth_client
 from ava_app.settings import get_settings
 from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.members import log_in, make_business, make_member
-from tests.e2e.test_live_call import go_live_through_the_api, wait_for_row
+from tests.e2e.members import PASSWORD, log_in, make_business, make_member
+from tests.e2e.test_live_call import wait_for_row
+from tests.e2e.test_text_back import CALLER, number_in_vapi, texts_to_the_caller, twilio_number_through_the_api
 
 pytestmark = [
     pytest.mark.e2e,
@@ -35,7 +38,6 @@ pytestmark = [
         bool(os.environ.get("AVA_REDIS_URL")), reason="the calendar emulators run in one process (no Redis)"
     ),
 ]
-CALLER = "+16505550166"
 
 
 def booking_tools_pushed(base_url: str, vapi_key: str, assistant_id: str, *, timeout: float = 60) -> None:
@@ -90,8 +92,8 @@ def test_google_connected_a_caller_books_and_the_booking_is_on_the_page_and_in_g
 ):
     tenant = make_business(db, name="Clinique Chemin Complet")
     owner = make_member(db, tenant=tenant, name="Nora Path")
-    go_live_through_the_api(live_server, owner.email)
-    number = db.exec(select(PhoneNumber).where(PhoneNumber.tenant_id == tenant.id)).one()
+    clinic_with_a_twilio_number(live_server, owner.email)
+    number = number_in_vapi(db, tenant)
 
     log_in(page, live_server, owner.email)
     page.goto(live_server + "/settings/integrations")
@@ -140,3 +142,58 @@ def test_google_connected_a_caller_books_and_the_booking_is_on_the_page_and_in_g
         events = [event for event in listed if booking.caller_name in event.get("summary", "")]
     (event,) = events
     assert datetime.fromisoformat(event["start"]["dateTime"]) == as_utc(booking.start_at)
+
+    # The caller's text, as the dev outbox shows it.
+    booked_text = wait_for_text(live_server, live_sandbox_keys.twilio_auth_token, "is booked for")
+    page.goto(live_server + "/dev/outbox")
+    expect(page.get_by_text(booked_text[:60]).first).to_be_visible()
+
+    # The owner moves it from the call's booking: the caller is texted the new time, the Google event follows.
+    page.goto(f"{live_server}/calls/{call.id}")
+    page.locator("#call-booking").get_by_role("link", name="Open on the Bookings page").click()
+    focus = page.locator("#booking-focus")
+    focus.get_by_role("button", name="Edit").click()
+    dialog = page.get_by_role("dialog")
+    later = dialog.locator(".booking-slot").last
+    expect(later).to_be_visible()
+    new_start = datetime.fromisoformat(later.get_attribute("data-start") or "")
+    new_time = later.inner_text().split(" · ")[0]
+    later.click()
+    dialog.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Booking saved.")).to_be_visible()
+    expect(focus).to_contain_text("Moved")
+    moved_text = wait_for_text(live_server, live_sandbox_keys.twilio_auth_token, "has moved to")
+    assert new_time.replace("\u202f", " ") in moved_text, (moved_text, new_time)
+    deadline = time.monotonic() + 60
+    while datetime.fromisoformat(event["start"]["dateTime"]) != as_utc(new_start):
+        assert time.monotonic() < deadline, "the move never reached the Google calendar"
+        time.sleep(1)
+        (event,) = [item for item in google_events(live_server, live_data_dir, connection) if item["id"] == event["id"]]
+    page.screenshot(path=str(ARTIFACTS / "booking-call-path-moved.png"), full_page=True)
+
+
+def clinic_with_a_twilio_number(base_url: str, email: str) -> None:
+    """The wizard through /api/v1: the clinic preset (its services and a staff member), a number bought from the
+    Twilio emulator, completion."""
+    with httpx.Client(base_url=base_url + "/api/v1", timeout=30) as api:
+        login = api.post("/auth/login", json={"email": email, "password": PASSWORD})
+        assert login.status_code == 200, login.text
+        api.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+        chosen = api.post("/onboarding/progress", json={"step": 3, "industry": "clinic", "locale": "en"})
+        assert chosen.status_code == 200, chosen.text
+        twilio_number_through_the_api(base_url, email)
+        done = api.post("/onboarding/complete")
+        assert done.status_code == 200, done.text
+
+
+def wait_for_text(base_url: str, token: str, words: str, *, timeout: float = 30) -> str:
+    """The one text to the caller from this clinic holding ``words``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        sent = [text for text in texts_to_the_caller(base_url, token) if text.startswith("Clinique Chemin Complet")]
+        found = [text for text in sent if words in text]
+        if found:
+            (text,) = found
+            return text
+        assert time.monotonic() < deadline, f"no text with {words!r} reached the caller: {sent}"
+        time.sleep(0.5)
