@@ -301,6 +301,9 @@ class PhoneNumber(SQLModel, table=True):
     # from it was first seen, which confirms the forwarding works.
     forwarded_from: str | None = Field(default=None, max_length=20)
     forwarding_confirmed_at: datetime | None = None
+    # The end of the check the owner started ("I am calling my usual number now"): only a forwarded call before it
+    # confirms the forwarding, once; None when no check is open.
+    forwarding_check_until: datetime | None = None
     sync_status: str = Field(default="synced", max_length=20)
     sync_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=utcnow)

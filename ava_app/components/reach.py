@@ -97,9 +97,24 @@ def _status() -> rx.Component:
                 rx.callout.icon(rx.icon("hourglass")),
                 rx.vstack(
                     rx.text(t("reach.status.waiting"), size="2"),
+                    rx.cond(
+                        S.check_until != "",
+                        rx.text(S.check_note, size="2", weight="medium", id="reach-check"),
+                        rx.text(t("reach.check_how"), size="2"),
+                    ),
                     rx.cond(S.not_seen, rx.text(t("reach.not_seen"), size="2", weight="medium")),
                     rx.text(t("reach.status.carrier_note"), size="1", color_scheme="gray"),
                     rx.flex(
+                        rx.cond(
+                            S.can_write,
+                            rx.button(
+                                rx.icon("phone-forwarded", size=14),
+                                t("reach.start_check"),
+                                on_click=S.start_check,
+                                loading=S.starting_check,
+                                id="reach-start-check",
+                            ),
+                        ),
                         rx.button(
                             rx.icon("refresh-cw", size=14), t("reach.check"), on_click=S.check_again, variant="soft"
                         ),

@@ -75,6 +75,8 @@ ACTIONS = (
     "tenant_resumed",
     "tenant_plan_changed",
     "support_viewed",
+    "forwarding_check_started",
+    "forwarding_confirmed",
 )
 
 

@@ -1,23 +1,31 @@
 """How calls reach AVA: the organisation's AVA number, the existing line forwarded to it, and the proof it works.
 
 An owner keeps the number their customers know and forwards it to AVA (``services.forwarding`` has the codes). They
-type that line once (``forwarded_from``, E.164); the first call that arrives *forwarded from it* sets
-``forwarding_confirmed_at``. Twilio says so in ``ForwardedFrom`` on the voice webhook; a call answered by Vapi carries
-the telephony provider's parameters in ``call.phoneCallProviderDetails`` (docs/contracts/vapi.md, section 3.3).
+type that line once (``forwarded_from``, E.164). Twilio says a call was forwarded in ``ForwardedFrom`` on the voice
+webhook; a call answered by Vapi carries the telephony provider's parameters in ``call.phoneCallProviderDetails``
+(docs/contracts/vapi.md, section 3.3).
+
+Whoever calls an AVA number chooses what ``ForwardedFrom`` says (a SIP Diversion header is set by the calling side),
+so that header alone proves nothing. The owner starts a check first ("I am calling my usual number now"), which opens
+a short window on their number (``forwarding_check_until``); only a call forwarded from the saved line during that
+window, by a caller other than that line itself, sets ``forwarding_confirmed_at``, and it closes the window.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from ava_app.models import PhoneNumber, Tenant, utcnow
-from ava_app.services import phones
+from ava_app.services import audit, phones
 from ava_app.services.errors import Invalid, NotFound
 from ava_app.services.principal import Principal
+
+# How long a check the owner starts stays open for the forwarded call to arrive.
+CHECK_WINDOW = timedelta(minutes=10)
 
 
 class ReachOut(BaseModel):
@@ -31,6 +39,8 @@ class ReachOut(BaseModel):
     forwarded_from: str | None
     forwarded_display: str
     forwarding_confirmed_at: datetime | None
+    # The end of the open check (None when there is none, or it has ended).
+    check_until: datetime | None = None
     live: bool
 
 
@@ -57,6 +67,12 @@ def main_number(session: Session, *, tenant_id: int) -> PhoneNumber | None:
     ).first()
 
 
+def open_check_until(number: PhoneNumber | None, *, now: datetime | None = None) -> datetime | None:
+    """The end of the number's open forwarding check; None when there is none or it has ended."""
+    until = number.forwarding_check_until if number else None
+    return until if until is not None and until > (now or utcnow()) else None
+
+
 def _out(tenant: Tenant, number: PhoneNumber | None) -> ReachOut:
     return ReachOut(
         country=tenant.country,
@@ -67,6 +83,7 @@ def _out(tenant: Tenant, number: PhoneNumber | None) -> ReachOut:
         forwarded_from=number.forwarded_from if number else None,
         forwarded_display=phones.display(number.forwarded_from, tenant.country) if number else "",
         forwarding_confirmed_at=number.forwarding_confirmed_at if number else None,
+        check_until=open_check_until(number),
         live=tenant.onboarding_completed_at is not None,
     )
 
@@ -108,9 +125,38 @@ def set_forwarded_from(session: Session, *, principal: Principal, text: str) -> 
     if e164 != number.forwarded_from:
         number.forwarded_from = e164
         number.forwarding_confirmed_at = None
+        number.forwarding_check_until = None
         session.add(number)
         session.commit()
         session.refresh(number)
+    return _out(tenant, number)
+
+
+def start_check(session: Session, *, principal: Principal, now: datetime | None = None) -> ReachOut:
+    """The owner is about to call their usual number (writers): for ``CHECK_WINDOW`` a call forwarded from the saved
+    line may confirm the forwarding. Starting again restarts the window; Invalid without a number or a saved line."""
+    tenant_id = principal.require_writer()
+    tenant = _tenant(session, tenant_id)
+    number = main_number(session, tenant_id=tenant_id)
+    if number is None:
+        raise Invalid("Get an AVA number first.", code="no_number")
+    if not number.forwarded_from:
+        raise Invalid(
+            "Enter the line you forward first.",
+            code="forwarded_line_missing",
+            fields={"forwarded_from": "Enter the line you forward to AVA"},
+        )
+    number.forwarding_check_until = (now or utcnow()) + CHECK_WINDOW
+    session.add(number)
+    audit.record(
+        session,
+        action="forwarding_check_started",
+        tenant_id=tenant_id,
+        user_id=principal.user_id,
+        detail={"phone_number_id": number.id, "forwarded_from": number.forwarded_from},
+    )
+    session.commit()
+    session.refresh(number)
     return _out(tenant, number)
 
 
@@ -154,18 +200,37 @@ def forwarded_from_of_vapi_call(call: dict[str, Any]) -> str | None:
     return None
 
 
-def note_forwarded_call(session: Session, *, phone_number_id: int, forwarded_from: str | None) -> bool:
-    """A call to ``phone_number_id`` arrived forwarded from ``forwarded_from``: when that is the owner's saved line,
-    the forwarding is confirmed (the first time). True when this call confirmed it. The caller commits."""
+def note_forwarded_call(
+    session: Session,
+    *,
+    phone_number_id: int,
+    forwarded_from: str | None,
+    caller: str | None,
+    now: datetime | None = None,
+) -> bool:
+    """A call from ``caller`` to ``phone_number_id`` arrived forwarded from ``forwarded_from``: it confirms the
+    forwarding only while the owner's check is open, when ``forwarded_from`` is their saved line and the caller is
+    another line (both compared in E.164). The confirmation closes the check and is audited. True when this call
+    confirmed it. The caller commits."""
     if not forwarded_from:
         return False
     number = session.get(PhoneNumber, phone_number_id)
-    if number is None or not number.forwarded_from or number.forwarding_confirmed_at is not None:
+    if number is None or not number.forwarded_from or open_check_until(number, now=now) is None:
         return False
     tenant = session.get(Tenant, number.tenant_id)
-    if phones.parse(forwarded_from, tenant.country if tenant else None) != number.forwarded_from:
+    country = tenant.country if tenant else None
+    if phones.parse(forwarded_from, country) != number.forwarded_from:
         return False
-    number.forwarding_confirmed_at = utcnow()
+    if caller and phones.parse(caller, country) == number.forwarded_from:
+        return False  # the saved line calling AVA directly is not a call forwarded by the carrier
+    number.forwarding_confirmed_at = now or utcnow()
+    number.forwarding_check_until = None
     session.add(number)
+    audit.record(
+        session,
+        action="forwarding_confirmed",
+        tenant_id=number.tenant_id,
+        detail={"phone_number_id": number.id, "forwarded_from": number.forwarded_from},
+    )
     session.flush()
     return True

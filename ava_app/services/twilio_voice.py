@@ -400,7 +400,7 @@ def answer_incoming_call(session: Session, *, form: TwilioForm, now: datetime | 
                 call_values=call_values,
                 event_id=stored.event_id,
                 route=route,
-                forwarded=(number.id, form.get("ForwardedFrom")),
+                forwarded=(number.id, form.get("ForwardedFrom"), form.get("From")),
             ),
         )
     except Exception as exc:
@@ -415,15 +415,16 @@ def _record_answer(
     call_values: dict[str, Any] | None,
     event_id: int,
     route: str,
-    forwarded: tuple[int | None, str] = (None, ""),
+    forwarded: tuple[int | None, str, str] = (None, "", ""),
 ) -> int | None:
     """Create the call AVA answers itself (unless a redelivery or a status callback already did) and mark the event.
 
-    ``forwarded`` is the number called and Twilio's ``ForwardedFrom``: a call forwarded from the owner's existing line
-    confirms their forwarding, whichever route answers it."""
-    number_id, forwarded_from = forwarded
+    ``forwarded`` is the number called, Twilio's ``ForwardedFrom`` and the caller (``From``): during the owner's
+    forwarding check, a call forwarded from their existing line confirms the forwarding, whichever route answers it
+    (``reach.note_forwarded_call`` has the rules)."""
+    number_id, forwarded_from, caller = forwarded
     if number_id is not None and forwarded_from:
-        reach.note_forwarded_call(session, phone_number_id=number_id, forwarded_from=forwarded_from)
+        reach.note_forwarded_call(session, phone_number_id=number_id, forwarded_from=forwarded_from, caller=caller)
     call_id = None
     if call_values is not None:
         call_id = session.exec(select(Call.id).where(Call.provider_call_id == call_values["provider_call_id"])).first()

@@ -1,9 +1,10 @@
 """How calls reach AVA in the browser: the wizard's last step and the dashboard card.
 
 Shows the AVA number, saves the owner's existing line (``reach.set_forwarded_from``), lists the forwarding codes of
-their carrier (``services.forwarding``) and follows the forwarding's confirmation, which arrives with the first call
-forwarded from that line. In sandbox mode the Vapi emulator places test calls, forwarded or not, through its
-``simulate-call`` route: the call travels the same webhooks as a real one.
+their carrier (``services.forwarding``) and follows the forwarding's confirmation: the owner starts a check
+("I am calling my usual number now") and a call forwarded from that line during it confirms it. In sandbox mode the
+Vapi emulator places test calls, forwarded or not, through its ``simulate-call`` route: the call travels the same
+webhooks as a real one.
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ import reflex as rx
 
 from ava_app.i18n import translate
 from ava_app.sandbox.vapi.dev_calls import place_sandbox_call
-from ava_app.services import forwarding, reach
+from ava_app.services import forwarding, reach, regional
 from ava_app.services.errors import DomainError, Invalid
 from ava_app.settings import get_settings
 from ava_app.state.auth import AuthState
 
 # How long a simulated forwarded call is followed before the step says it has not been seen.
 CONFIRM_WAIT_SECONDS = 20
+# How long the page follows a check the owner started (the check itself stays open ``reach.CHECK_WINDOW``; after
+# this the owner presses "Check again").
+CHECK_FOLLOW_SECONDS = 180
 # Carrier names that are descriptions rather than brands, in the interface language.
 _DESCRIBED = {
     "us_landline": "reach.landline",
@@ -48,6 +52,10 @@ class ReachState(AuthState):
     line_error: str = ""
     line_saving: bool = False
     confirmed: bool = False
+    # The end of the open forwarding check in the business's clock ("4:35 PM", "16:35"); '' when none is open.
+    check_until: str = ""
+    check_note: str = ""
+    starting_check: bool = False
     carrier_key: str = ""
     carrier_options: list[dict[str, str]] = []
     codes: list[dict[str, str]] = []
@@ -67,6 +75,17 @@ class ReachState(AuthState):
         self._e164 = out.e164 or ""
         self.line_display = out.forwarded_display
         self.confirmed = out.forwarding_confirmed_at is not None
+        self.check_until = (
+            regional.format_time(
+                out.check_until,
+                timezone=self._business_timezone,
+                language=lang,
+                country=self.business_country or out.country,
+            )
+            if out.check_until is not None and not self.confirmed
+            else ""
+        )
+        self.check_note = translate("reach.check_open", lang, until=self.check_until) if self.check_until else ""
         self.live = out.live
         self.carrier_options = [
             {"key": c.key, "name": translate(_DESCRIBED[c.key], lang) if c.key in _DESCRIBED else c.name}
@@ -172,27 +191,53 @@ class ReachState(AuthState):
         yield event or rx.toast.success(translate("reach.call_placed", lang))
 
     @rx.event(background=True)
+    async def start_check(self):
+        """The owner is about to call their usual number: open the check (``reach.start_check``), then follow it for
+        a while so the step turns green when the forwarded call arrives."""
+        async with self:
+            if self.starting_check or self.simulating:
+                return
+            self.starting_check, self.not_seen = True, False
+        call = await self._call_in_thread(
+            lambda s, p: reach.start_check(s, principal=p), on_error=self._take_line_error
+        )
+        async with self:
+            self.starting_check = False
+            if call.refused:
+                lang = self.lang or "en"
+                yield call.event or rx.toast.error(self.line_error or translate("error.no_number", lang))
+                return
+            self._show(call.value)
+        await self._follow_check(CHECK_FOLLOW_SECONDS, poll=2.0)
+
+    @rx.event(background=True)
     async def simulate_forwarded_call(self):
-        """Sandbox: the emulator places a call forwarded from the saved line, then the step waits for AVA to
-        recognise it (the same webhooks a real forwarded call sends)."""
+        """Sandbox: the owner's check opens and the emulator places a call forwarded from the saved line, then the
+        step waits for AVA to recognise it (the same webhooks a real forwarded call sends)."""
         event = await self._sandbox_call(forwarded=True)
         if event is not None:
             async with self:
                 self.simulating = False
             yield event
             return
+        await self._follow_check(CONFIRM_WAIT_SECONDS, poll=0.5)
+        async with self:
+            self.simulating = False
+
+    async def _follow_check(self, seconds: float, *, poll: float) -> None:
+        """Read the forwarding's status every ``poll`` seconds until it is confirmed, the check ends or ``seconds``
+        pass; then show it ("not seen" when it was not confirmed)."""
         out = None
-        for _ in range(CONFIRM_WAIT_SECONDS * 2):
-            await asyncio.sleep(0.5)
+        for _ in range(int(seconds / poll)):
+            await asyncio.sleep(poll)
             call = await self._call_in_thread(lambda s, p: reach.get_reach(s, principal=p))
             if call.refused:
                 out = None  # signed out meanwhile: what was read before belongs to the account that left
                 break
             out = call.value
-            if out.forwarding_confirmed_at is not None:
+            if out.forwarding_confirmed_at is not None or out.check_until is None:
                 break
         async with self:
-            self.simulating = False
             if out is not None:
                 self._show(out)
                 self.not_seen = not self.confirmed
@@ -207,9 +252,13 @@ class ReachState(AuthState):
                 return rx.toast.info(translate("reach.waiting_call", lang))
             self.simulating, self.placing_call = forwarded, not forwarded
             self.not_seen = False
-        call = await self._call_in_thread(
-            lambda s, p: reach.sandbox_call_target(s, principal=p, forwarded=forwarded), on_error=self._take_line_error
-        )
+
+        def target(session, principal) -> reach.SandboxCallTarget:
+            if forwarded:  # the simulated call stands for the owner calling their usual line: their check opens
+                reach.start_check(session, principal=principal)
+            return reach.sandbox_call_target(session, principal=principal, forwarded=forwarded)
+
+        call = await self._call_in_thread(target, on_error=self._take_line_error)
         if call.refused:
             return call.event or rx.toast.error(self.line_error or translate("error.no_number", lang))
         target = call.value

@@ -129,9 +129,17 @@ async def test_signed_fixture_call_is_handed_to_vapi_as_twiml(client, db, busine
     assert event.payload == body
 
 
-async def test_a_call_forwarded_from_the_owners_line_confirms_the_forwarding(client, db, business):
+async def test_a_call_forwarded_from_the_owners_line_during_the_check_confirms_the_forwarding(client, db, business):
     _tenant, number = business
     number.forwarded_from = "+14155550100"
+    db.add(number)
+    db.commit()
+    spoofed = urlencode({**INBOUND["form"], "CallSid": "CA" + "e" * 32, "ForwardedFrom": "+14155550100"})
+    assert (await client.post(VOICE, content=spoofed, headers=signed(VOICE, spoofed))).status_code == 200
+    db.refresh(number)
+    assert number.forwarding_confirmed_at is None, "before the owner starts a check, ForwardedFrom proves nothing"
+
+    number.forwarding_check_until = utcnow() + timedelta(minutes=10)
     db.add(number)
     db.commit()
     other = urlencode({**INBOUND["form"], "ForwardedFrom": "+14155550199"})

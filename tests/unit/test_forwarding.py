@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
+from sqlmodel import select
 
-from ava_app.models import PhoneNumber, Tenant
+from ava_app.models import AuditLog, PhoneNumber, Tenant, utcnow
 from ava_app.services import forwarding, reach
 from ava_app.services.errors import Forbidden, Invalid
 from tests.factories import make_phone_number
@@ -123,7 +125,7 @@ def test_another_organisation_never_sees_or_changes_this_line(db):
 # --- recognising the forwarded call -----------------------------------------------------------------------------
 
 
-def _status_update(number: PhoneNumber, *, details: dict | None, call_id: str) -> dict:
+def _status_update(number: PhoneNumber, *, details: dict | None, call_id: str, caller: str | None = None) -> dict:
     body = load("status-update")
     call = body["message"]["call"]
     call["id"] = call_id
@@ -133,12 +135,20 @@ def _status_update(number: PhoneNumber, *, details: dict | None, call_id: str) -
     body["message"]["phoneNumber"] = {"id": number.provider_number_id, "number": number.e164}
     if details is not None:
         call["phoneCallProviderDetails"] = details
+    if caller is not None:
+        call["customer"] = {"number": caller}
     return json.loads(json.dumps(body))
 
 
-def test_a_call_forwarded_from_the_saved_line_confirms_the_forwarding(db):
+def _audited(db, tenant_id: int, action: str) -> list[AuditLog]:
+    return list(db.exec(select(AuditLog).where(AuditLog.tenant_id == tenant_id, AuditLog.action == action)).all())
+
+
+def test_a_call_forwarded_from_the_saved_line_during_the_check_confirms_the_forwarding(db):
     owner, number = _business(db)
     reach.set_forwarded_from(db, principal=owner, text="06 12 34 56 78")
+    out = reach.start_check(db, principal=owner)
+    assert out.check_until is not None and out.forwarding_confirmed_at is None
 
     send(db, _status_update(number, details=None, call_id="call-plain"))
     send(db, _status_update(number, details={"ForwardedFrom": "+33699999999"}, call_id="call-other-line"))
@@ -148,7 +158,76 @@ def test_a_call_forwarded_from_the_saved_line_confirms_the_forwarding(db):
     send(db, _status_update(number, details={"ForwardedFrom": "+33612345678"}, call_id="call-forwarded"))
     db.refresh(number)
     assert number.forwarding_confirmed_at is not None
-    assert reach.get_reach(db, principal=owner).forwarding_confirmed_at == number.forwarding_confirmed_at
+    assert number.forwarding_check_until is None, "the confirmation closes the check"
+    out = reach.get_reach(db, principal=owner)
+    assert out.forwarding_confirmed_at == number.forwarding_confirmed_at and out.check_until is None
+    [started] = _audited(db, number.tenant_id, "forwarding_check_started")
+    [confirmed] = _audited(db, number.tenant_id, "forwarding_confirmed")
+    assert started.user_id == owner.user_id
+    assert confirmed.detail == {"phone_number_id": number.id, "forwarded_from": "+33612345678"}
+
+
+def test_a_spoofed_forwarded_from_outside_a_check_confirms_nothing(db):
+    owner, number = _business(db)
+    reach.set_forwarded_from(db, principal=owner, text="06 12 34 56 78")
+    # Anyone calling the AVA number can claim it was forwarded from the owner's line: no check is open.
+    send(db, _status_update(number, details={"ForwardedFrom": "+33612345678"}, call_id="call-spoofed"))
+    db.refresh(number)
+    assert number.forwarding_confirmed_at is None
+    assert _audited(db, number.tenant_id, "forwarding_confirmed") == []
+
+    # A check that has ended is no check.
+    started = reach.start_check(db, principal=owner, now=utcnow() - reach.CHECK_WINDOW - timedelta(seconds=1))
+    assert started.check_until is None, "an ended check is not shown as open"
+    send(db, _status_update(number, details={"ForwardedFrom": "+33612345678"}, call_id="call-late"))
+    db.refresh(number)
+    assert number.forwarding_confirmed_at is None
+
+
+def test_during_the_check_a_call_forwarded_from_another_organisations_line_confirms_nothing(db):
+    owner_a, number_a = _business(db)
+    reach.set_forwarded_from(db, principal=owner_a, text="06 12 34 56 78")
+    owner_b, number_b = _business(db, e164="+33176340001")
+    reach.set_forwarded_from(db, principal=owner_b, text="06 99 99 99 99")
+    reach.start_check(db, principal=owner_a)
+
+    # B's line forwarded to A's number, and A's line "forwarded" to B's number (no check open at B): nothing.
+    send(db, _status_update(number_a, details={"ForwardedFrom": "+33699999999"}, call_id="call-b-line-to-a"))
+    send(db, _status_update(number_b, details={"ForwardedFrom": "+33612345678"}, call_id="call-a-line-to-b"))
+    db.refresh(number_a)
+    db.refresh(number_b)
+    assert number_a.forwarding_confirmed_at is None and number_b.forwarding_confirmed_at is None
+    assert number_a.forwarding_check_until is not None, "A's check is still open"
+
+
+def test_the_saved_line_calling_directly_is_not_a_forwarded_call_and_each_check_confirms_once(db):
+    owner, number = _business(db)
+    reach.set_forwarded_from(db, principal=owner, text="06 12 34 56 78")
+    reach.start_check(db, principal=owner)
+    assert not reach.note_forwarded_call(
+        db, phone_number_id=number.id, forwarded_from="+33612345678", caller="06 12 34 56 78"
+    ), "the caller is the declared line itself"
+    assert reach.note_forwarded_call(
+        db, phone_number_id=number.id, forwarded_from="06 12 34 56 78", caller="+33655555555"
+    )
+    assert not reach.note_forwarded_call(
+        db, phone_number_id=number.id, forwarded_from="+33612345678", caller="+33655555555"
+    ), "the check confirmed once and closed"
+    db.commit()
+    assert len(_audited(db, number.tenant_id, "forwarding_confirmed")) == 1
+
+
+def test_a_check_needs_a_writer_and_a_saved_line_and_a_new_line_closes_it(db):
+    owner, number = _business(db)
+    with pytest.raises(Invalid) as missing:
+        reach.start_check(db, principal=owner)
+    assert missing.value.code == "forwarded_line_missing"
+    reach.set_forwarded_from(db, principal=owner, text="06 12 34 56 78")
+    viewer = principal_for(db, role="viewer", tenant=db.get(Tenant, number.tenant_id))
+    with pytest.raises(Forbidden):
+        reach.start_check(db, principal=viewer)
+    assert reach.start_check(db, principal=owner).check_until is not None
+    assert reach.set_forwarded_from(db, principal=owner, text="06 99 99 99 99").check_until is None
 
 
 def test_reading_the_forwarded_line_of_a_vapi_call():

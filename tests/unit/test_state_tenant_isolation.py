@@ -694,6 +694,7 @@ COVERED_HANDLERS = {
     "ReachState.check_again",
     "ReachState.place_call",
     "ReachState.simulate_forwarded_call",
+    "ReachState.start_check",
     # Platform admins only: an organisation's admin reads the refusal and retries nothing.
     "DeadLettersState.load_dead_letters",
     "DeadLettersState.load_more",
@@ -1673,11 +1674,15 @@ async def test_how_calls_reach_ava_shows_and_changes_the_callers_number_only(wor
     assert await run(state, "save_line") == ["toast:success"]
     assert state.line_display == "(312) 555-0142" and not state.confirmed and state.codes
     assert await run(state, "check_again") == [] and state.not_seen
+    monkeypatch.setattr("ava_app.state.reach.CHECK_FOLLOW_SECONDS", 2)
+    assert await run(state, "start_check") == []  # B's check opens on B's number, never on A's
+    assert state.check_until and "until" in state.check_note and not state.confirmed
     # B's number is not on the emulator: both sandbox calls are refused, none reaches A's number.
     assert await run(state, "place_call") == ["toast:error"]
     assert await run(state, "simulate_forwarded_call") == ["toast:error"]
     db.expire_all()
     assert db.get(PhoneNumber, b.number_ids[0]).forwarded_from == A_DESK_NUMBER
+    assert db.get(PhoneNumber, b.number_ids[0]).forwarding_check_until is not None
     assert_unchanged(engine, a, world.before)
 
 

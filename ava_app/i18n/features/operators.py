@@ -34,6 +34,8 @@ EN: dict[str, str] = {
     "audit.action.tenant_resumed": "Suspension lifted by AVA's team",
     "audit.action.tenant_plan_changed": "Plan changed by AVA's team",
     "audit.action.support_viewed": "Looked at by AVA's support (read-only)",
+    "audit.action.forwarding_check_started": "Forwarding check started",
+    "audit.action.forwarding_confirmed": "Call forwarding confirmed by a forwarded call",
     "support.title": "Organisation (support view)",
     "support.read_only": "Read-only: what support may see to help, never what callers said or their numbers. "
     "This look is written in the organisation's audit log.",
@@ -93,6 +95,8 @@ FR: dict[str, str] = {
     "audit.action.tenant_resumed": "Suspension levée par l'équipe AVA",
     "audit.action.tenant_plan_changed": "Forfait changé par l'équipe AVA",
     "audit.action.support_viewed": "Consultée par le support AVA (lecture seule)",
+    "audit.action.forwarding_check_started": "Vérification du renvoi d'appel lancée",
+    "audit.action.forwarding_confirmed": "Renvoi d'appel confirmé par un appel renvoyé",
     "support.title": "Organisation (vue support)",
     "support.read_only": "Lecture seule : ce que le support peut voir pour aider, jamais ce que les appelants ont dit "
     "ni leurs numéros. Cette consultation est inscrite au journal d'audit de l'organisation.",

@@ -42,6 +42,12 @@ EN: dict[str, str] = {
     "reach.status.confirmed": "Forwarding works: a call to your existing number reached AVA.",
     "reach.status.carrier_note": "Some operators do not tell AVA a call was forwarded; if AVA answered, it works.",
     "reach.check": "Check again",
+    "reach.start_check": "I'm calling my usual number now",
+    "reach.check_how": (
+        "Press the button below, then within 10 minutes call your usual number from another phone: the forwarded "
+        "call confirms it."
+    ),
+    "reach.check_open": "Checking until {until}: call your usual number now from another phone.",
     "reach.simulate_forwarded": "Simulate a forwarded call",
     "reach.waiting_call": "Waiting for the forwarded call…",
     "reach.not_seen": "No forwarded call from this line has arrived yet.",
@@ -137,6 +143,14 @@ FR: dict[str, str] = {
         "Certains opérateurs n'indiquent pas qu'un appel est renvoyé ; si AVA a répondu, le renvoi fonctionne."
     ),
     "reach.check": "Vérifier à nouveau",
+    "reach.start_check": "J'appelle mon numéro habituel maintenant",
+    "reach.check_how": (
+        "Appuyez sur le bouton ci-dessous, puis dans les 10 minutes appelez votre numéro habituel depuis un autre "
+        "téléphone : l'appel renvoyé le confirme."
+    ),
+    "reach.check_open": (
+        "Vérification jusqu'à {until} : appelez maintenant votre numéro habituel depuis un autre téléphone."
+    ),
     "reach.simulate_forwarded": "Simuler un appel renvoyé",
     "reach.waiting_call": "En attente de l'appel renvoyé…",
     "reach.not_seen": "Aucun appel renvoyé depuis cette ligne n'est encore arrivé.",

@@ -181,11 +181,12 @@ def ensure_call(
     # A concurrent delivery may insert the same provider_call_id first: IntegrityError here, retried by the caller.
     call_id = connection(session).execute(_INSERT_CALL, columns).inserted_primary_key[0]
     if routing.phone_number_id is not None:
-        # A call forwarded from the owner's existing line proves their forwarding works ("How calls reach AVA").
+        # A call forwarded from the owner's existing line during their check proves their forwarding works.
         reach.note_forwarded_call(
             session,
             phone_number_id=routing.phone_number_id,
             forwarded_from=reach.forwarded_from_of_vapi_call(event.call),
+            caller=columns.get("caller_number"),
         )
     return CallRef(id=call_id, tenant_id=routing.tenant_id, created=True)
 

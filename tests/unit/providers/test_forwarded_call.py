@@ -19,6 +19,7 @@ async def test_a_simulated_forwarded_call_confirms_the_owners_forwarding(db, emu
         db, tenant=db.get(Tenant, owner.tenant_id), e164=vapi_number["number"], provider_number_id=vapi_number["id"]
     )
     reach.set_forwarded_from(db, principal=owner, text="06 12 34 56 78")
+    reach.start_check(db, principal=owner)
 
     refused = await raw.post(
         "/sandbox/simulate-call",
