@@ -11,9 +11,10 @@ triggers fire.
 
 The calls follow a plausible small-business pattern in the tenant's timezone: busier on weekdays and in business hours,
 about two thirds answered, a few missed calls and voicemails, durations around a minute and a half, costs around
-$0.10 a minute, topics and summaries from a small phrase bank, repeat callers, and follow-ups mostly done after two
-days. Same ``seed``, same calls (provider call ids excepted, which must stay unique). The calls have no recording:
-there is no audio behind them, and a link to storage that does not exist would only fail in the player.
+$0.10 a minute, topics and summaries from a small phrase bank in the business's language (English or French), repeat
+callers, and follow-ups mostly done after two days. Same ``seed``, same calls (provider call ids excepted, which must
+stay unique). The calls have no recording: there is no audio behind them, and a link to storage that does not exist
+would only fail in the player.
 
 Command line (database from AVA_DATABASE_URL)::
 
@@ -39,6 +40,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from ava_app.db import get_engine
+from ava_app.languages import Language, normalise
 from ava_app.models import Assistant, Call, CallMessage, PhoneNumber, Tenant, utcnow
 
 BATCH = 5000
@@ -53,19 +55,88 @@ OUTCOME_MIX = (
     ("other", 0.02, ("unknown-error",)),
 )
 CALL_TYPES = (("inbound", 0.9), ("web", 0.06), ("outbound", 0.03), ("test", 0.01))
-# (topic, weight, what the caller wanted, what the assistant did)
-TOPICS = (
-    ("appointment", 30, "book an appointment", "offered the next free slots and took the caller's details"),
-    ("opening hours", 18, "know the opening hours", "gave this week's hours"),
-    ("pricing", 14, "ask about prices", "gave the price list and explained what is included"),
-    ("cancellation", 10, "cancel a booking", "cancelled it and offered another date"),
-    ("reschedule", 9, "move a booking", "found a new time that suits"),
-    ("directions", 6, "get directions", "gave the address and parking tips"),
-    ("emergency", 4, "report an urgent problem", "took the details and flagged it for a call back"),
-    ("insurance", 4, "check insurance cover", "explained which plans are accepted"),
-    ("complaint", 3, "make a complaint", "apologised and promised a call back from the manager"),
-    ("quote", 2, "get a quote", "took the details for a written quote"),
+# (topic key, weight): how often callers ask about each.
+TOPIC_WEIGHTS = (
+    ("appointment", 30),
+    ("opening hours", 18),
+    ("pricing", 14),
+    ("cancellation", 10),
+    ("reschedule", 9),
+    ("directions", 6),
+    ("emergency", 4),
+    ("insurance", 4),
+    ("complaint", 3),
+    ("quote", 2),
 )
+# Topics that leave the business something to do.
+ACTION_TOPICS = ("emergency", "complaint", "quote")
+# Per business language, topic key -> (the topic as the dashboard lists it, what the caller wanted, what the assistant
+# did). The labels shared with the local summariser are its words (``llm_local.TOPICS``), so bulk and played calls
+# count under one topic.
+TOPICS: dict[Language, dict[str, tuple[str, str, str]]] = {
+    "en": {
+        "appointment": (
+            "appointment",
+            "book an appointment",
+            "offered the next free slots and took the caller's details",
+        ),
+        "opening hours": ("opening hours", "know the opening hours", "gave this week's hours"),
+        "pricing": ("pricing", "ask about prices", "gave the price list and explained what is included"),
+        "cancellation": ("cancellation", "cancel a booking", "cancelled it and offered another date"),
+        "reschedule": ("reschedule", "move a booking", "found a new time that suits"),
+        "directions": ("directions", "get directions", "gave the address and parking tips"),
+        "emergency": ("emergency", "report an urgent problem", "took the details and flagged it for a call back"),
+        "insurance": ("insurance", "check insurance cover", "explained which plans are accepted"),
+        "complaint": ("complaint", "make a complaint", "apologised and promised a call back from the manager"),
+        "quote": ("quote", "get a quote", "took the details for a written quote"),
+    },
+    "fr": {
+        "appointment": (
+            "rendez-vous",
+            "prendre rendez-vous",
+            "a proposé les prochains créneaux libres et noté les coordonnées",
+        ),
+        "opening hours": ("horaires", "connaître les horaires", "a donné les horaires de la semaine"),
+        "pricing": ("tarifs", "se renseigner sur les prix", "a donné les tarifs et expliqué ce qui est inclus"),
+        "cancellation": ("annulation", "annuler un rendez-vous", "l'a annulé et proposé une autre date"),
+        "reschedule": ("report", "déplacer un rendez-vous", "a trouvé un nouvel horaire qui convient"),
+        "directions": ("adresse", "savoir comment venir", "a donné l'adresse et les conseils de stationnement"),
+        "emergency": ("urgence", "signaler un problème urgent", "a noté les détails et demandé un rappel rapide"),
+        "insurance": ("mutuelle", "vérifier la prise en charge", "a expliqué quelles mutuelles sont acceptées"),
+        "complaint": ("réclamation", "faire une réclamation", "s'est excusé et promis un rappel du responsable"),
+        "quote": ("devis", "demander un devis", "a noté les détails pour un devis écrit"),
+    },
+}
+# Per business language: the call's summary, the other topics it touched, its conversation, and the names of the
+# lines and assistants an empty tenant gets.
+PHRASES: dict[Language, dict[str, str]] = {
+    "en": {
+        "summary": "{name} called to {wanted}; the assistant {done}.",
+        "also": " Also asked about {topics}.",
+        "transcript": (
+            "AI: Hello, thanks for calling, this is Ava. How can I help?\n"
+            "User: Hi, this is {name}, I'd like to {wanted}.\n"
+            "AI: Of course. I {done_to_caller}.\n"
+            "User: Great, thank you.\nAI: You're welcome, have a nice day."
+        ),
+        "main_line": "Main line",
+        "bookings_line": "Bookings",
+        "after_hours": "Ava (after hours)",
+    },
+    "fr": {
+        "summary": "{name} a appelé pour {wanted} ; l'assistante {done}.",
+        "also": " A aussi parlé de : {topics}.",
+        "transcript": (
+            "AI: Bonjour, merci de votre appel, ici Ava. Que puis-je pour vous ?\n"
+            "User: Bonjour, c'est {name}, je voudrais {wanted}.\n"
+            "AI: Bien sûr, je m'en occupe tout de suite.\n"
+            "User: Parfait, merci.\nAI: Je vous en prie, bonne journée."
+        ),
+        "main_line": "Ligne principale",
+        "bookings_line": "Réservations",
+        "after_hours": "Ava (hors horaires)",
+    },
+}
 FIRST_NAMES = ("Marie", "Paul", "Sofia", "James", "Chloé", "Lucas", "Emma", "Noah", "Léa", "Omar", "Ana", "Tom")
 SENTIMENTS = (("positive", 0.35), ("neutral", 0.5), ("negative", 0.15))
 # Calls per local hour of a weekday (share of the day); weekends get 40% of a weekday.
@@ -104,20 +175,24 @@ COLUMNS = (
 JSON_COLUMNS = ("cost_breakdown", "topics")
 
 
-def _ensure_lines(session: Session, tenant_id: int) -> tuple[list[tuple[int, str]], list[int]]:
-    """The tenant's phone numbers (id, e164) and assistant ids, creating two of each for an empty demo tenant."""
+def _ensure_lines(
+    session: Session, tenant_id: int, language: Language = "en"
+) -> tuple[list[tuple[int, str]], list[int]]:
+    """The tenant's phone numbers (id, e164) and assistant ids, creating two of each for an empty demo tenant (named
+    in the business's ``language``)."""
+    words = PHRASES[language]
     numbers = [
         tuple(row)
         for row in session.execute(select(PhoneNumber.id, PhoneNumber.e164).where(PhoneNumber.tenant_id == tenant_id))
     ]
     assistants = list(session.execute(select(Assistant.id).where(Assistant.tenant_id == tenant_id)).scalars())
     if not assistants:
-        for name in ("Ava", "Ava (after hours)"):
+        for name in ("Ava", words["after_hours"]):
             session.add(Assistant(tenant_id=tenant_id, name=name, status="active"))
         session.commit()
         assistants = list(session.execute(select(Assistant.id).where(Assistant.tenant_id == tenant_id)).scalars())
     if not numbers:
-        for index, label in enumerate(("Main line", "Bookings")):
+        for index, label in enumerate((words["main_line"], words["bookings_line"])):
             e164 = f"+1415{tenant_id % 1000:03d}{index:04d}"
             session.add(PhoneNumber(tenant_id=tenant_id, e164=e164, label=label, assistant_id=assistants[0]))
         session.commit()
@@ -175,12 +250,15 @@ def _rows(
     live: int,
     run: str,
     country: str | None = None,
+    language: Language = "en",
 ) -> Iterator[dict]:
+    topic_words, words = TOPICS[language], PHRASES[language]
     callers = [_caller_number(rng, country) for _ in range(max(50, count // 20))]
     outcomes = [name for name, _, _ in OUTCOME_MIX]
     outcome_weights = [share for _, share, _ in OUTCOME_MIX]
     reasons = {name: reasons for name, _, reasons in OUTCOME_MIX}
-    topic_weights = [weight for _, weight, _, _ in TOPICS]
+    topic_keys = [key for key, _ in TOPIC_WEIGHTS]
+    topic_weights = [weight for _, weight in TOPIC_WEIGHTS]
     starts = start_times(rng, count=count, days=days, now=now, zone=zone)
     for index, started in enumerate(starts):
         is_live = index >= count - live
@@ -202,24 +280,21 @@ def _rows(
         transcript = ""
         action = False
         if talked or outcome == "voicemail":
-            picked = []
-            for topic in rng.choices(TOPICS, topic_weights, k=rng.choice((1, 1, 2, 3))):
+            picked: list[str] = []
+            for topic in rng.choices(topic_keys, topic_weights, k=rng.choice((1, 1, 2, 3))):
                 if topic not in picked:
                     picked.append(topic)
-            topics = [topic for topic, _, _, _ in picked]
+            topics = [topic_words[key][0] for key in picked]
             name = rng.choice(FIRST_NAMES)
-            _, _, wanted, done = picked[0]
-            summary = f"{name} called to {wanted}; the assistant {done}."
+            _, wanted, done = topic_words[picked[0]]
+            summary = words["summary"].format(name=name, wanted=wanted, done=done)
             if len(picked) > 1:
-                summary += f" Also asked about {', '.join(topics[1:])}."
+                summary += words["also"].format(topics=", ".join(topics[1:]))
             intent = wanted.capitalize()
             sentiment = rng.choices([s for s, _ in SENTIMENTS], [w for _, w in SENTIMENTS])[0]
-            action = outcome == "voicemail" or topics[0] in ("emergency", "complaint", "quote") or rng.random() < 0.08
-            transcript = (
-                f"AI: Hello, thanks for calling, this is Ava. How can I help?\n"
-                f"User: Hi, this is {name}, I'd like to {wanted}.\n"
-                f"AI: Of course. I {done.replace('the caller', 'you')}.\n"
-                f"User: Great, thank you.\nAI: You're welcome, have a nice day."
+            action = outcome == "voicemail" or picked[0] in ACTION_TOPICS or rng.random() < 0.08
+            transcript = words["transcript"].format(
+                name=name, wanted=wanted, done=done, done_to_caller=done.replace("the caller", "you")
             )
         ended = started + timedelta(seconds=duration)
         minutes = Decimal(duration) / 60
@@ -380,7 +455,9 @@ def generate_calls(
         zone = ZoneInfo(tenant.timezone or "UTC")
     except Exception:
         zone = ZoneInfo("UTC")
-    numbers, assistants = _ensure_lines(session, tenant_id)
+    # The business's language: what its callers say, and the topics and summaries its dashboard lists.
+    language = normalise(tenant.locale)
+    numbers, assistants = _ensure_lines(session, tenant_id, language)
     rng = random.Random(seed)
     now = (now or utcnow()).astimezone(UTC)
     use_copy = session.get_bind().dialect.name == "postgresql" and not with_messages
@@ -398,6 +475,7 @@ def generate_calls(
         live=min(live, count),
         run=run,
         country=tenant.country,
+        language=language,
     )
     inserted = 0
     batch: list[dict] = []

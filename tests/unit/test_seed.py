@@ -361,6 +361,44 @@ def test_a_french_business_bulk_calls_come_from_french_numbers_kept_for_fiction(
     assert all(re.fullmatch(r"0(6 39 98|1 99 00)( \d\d){2}", text) for text in shown), sorted(shown)[:5]
 
 
+@pytest.mark.parametrize(
+    ("locale", "expected", "foreign"),
+    [
+        ("fr", {"rendez-vous", "horaires", "tarifs"}, {"appointment", "opening hours", "pricing"}),
+        ("en", {"appointment", "opening hours", "pricing"}, {"rendez-vous", "horaires", "tarifs"}),
+    ],
+)
+def test_bulk_demo_calls_speak_the_business_language(engine, db, locale, expected, foreign):
+    from ava_app.models import Assistant, PhoneNumber
+    from ava_app.services import analytics
+    from tests.unit.test_assistants import principal_for
+
+    owner = principal_for(db, country="FR" if locale == "fr" else "US")
+    tenant = db.get(Tenant, owner.tenant_id)
+    tenant.locale = locale
+    db.add(tenant)
+    db.commit()
+
+    generate_calls(db, tenant_id=tenant.id, count=80, seed=4, with_messages=True)
+
+    calls = db.exec(select(Call).where(Call.tenant_id == tenant.id)).all()
+    topics = {topic for call in calls for topic in call.topics or []}
+    assert expected <= topics and not topics & foreign, topics
+    # What the dashboard lists is what the calls hold: the business's words.
+    listed = {item.topic for item in analytics.dashboard_summary(db, principal=owner, period="month").top_topics}
+    assert listed and listed <= topics and not listed & foreign
+    summaries = [call.summary for call in calls if call.summary]
+    if locale == "fr":
+        assert all(" a appelé pour " in text for text in summaries), summaries[:2]
+        names = {line.label for line in db.exec(select(PhoneNumber).where(PhoneNumber.tenant_id == tenant.id))}
+        assert names == {"Ligne principale", "Réservations"}
+        assert "Ava (hors horaires)" in {
+            a.name for a in db.exec(select(Assistant).where(Assistant.tenant_id == tenant.id))
+        }
+    else:
+        assert all(" called to " in text for text in summaries), summaries[:2]
+
+
 @pytest.mark.parametrize("setting", [("AVA_ENV", "prod"), ("AVA_VAPI_API_KEY", "a-real-vapi-key")])
 def test_no_demo_in_prod_or_on_a_real_vapi_account(sandbox, db, capsys, monkeypatch, setting):
     monkeypatch.setenv("AVA_SECRET_KEY", "s" * 48)
