@@ -20,5 +20,6 @@ def dashboard_summary(
     session: SessionDep,
     period: Literal["today", "week", "month"] = Query("today"),
 ) -> DashboardSummary:
-    """Calls today/this week/this month, outcomes, cost, charts, topics, last and live calls, in local time."""
+    """Calls today/this week/this month, outcomes, charts, topics, last and live calls, in local time (no provider
+    cost: what the providers charge AVA is not the owner's cost)."""
     return analytics.dashboard_summary(session, principal=principal, period=period)
