@@ -2,64 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import time
-
 import reflex as rx
 
+from ava_app.components.date_time_input import time_select
 from ava_app.components.i18n import t
-from ava_app.services import regional
 from ava_app.services.business_hours import WEEKDAY_KEYS
-from ava_app.state.auth import AuthState
-from ava_app.state.hours import MAX_RANGES, STEP_MINUTES
-
-
-def _twelve_hour(value: str) -> str:
-    """ "13:30" -> "1:30 PM", "00:00" -> "12:00 AM" (``regional.format_time`` on a 12-hour English clock)."""
-    hours, minutes = (int(part) for part in value.split(":"))
-    return regional.format_time(time(hours % 24, minutes), language="en", country="US")
-
-
-# Every quarter hour of a day, "24:00" last (a range may close at midnight). The stored value is always "HH:MM";
-# only the label changes with the business's locale (``AuthState.clock_12h``): AM/PM for an English reader of a US
-# business, 24-hour in France or the UK, whatever the browser's own time inputs would show.
-TIMES = [f"{minute // 60:02d}:{minute % 60:02d}" for minute in range(0, 24 * 60, STEP_MINUTES)] + ["24:00"]
-_SELECT_STYLE = {
-    "height": "var(--space-6)",
-    "padding": "0 var(--space-2)",
-    "borderRadius": "var(--radius-2)",
-    "border": "1px solid var(--gray-a7)",
-    "background": "var(--color-surface)",
-    "color": "var(--gray-12)",
-    "fontSize": "var(--font-size-2)",
-    "fontVariantNumeric": "tabular-nums",
-    "minWidth": "104px",
-}
-
-
-_CHOICES_24H = [[time, time] for time in TIMES]
-# A native select is as wide as its longest option: "Midnight" rather than "12:00 AM (end of day)", which made both
-# selects of a range about 195 px wide and pushed the closing time out of the card on a 390 px phone.
-_CHOICES_12H = [[time, _twelve_hour(time) if time != "24:00" else "Midnight"] for time in TIMES]
+from ava_app.state.hours import MAX_RANGES
 
 
 def _time_input(state, day_index, range_index, which: str, value, label) -> rx.Component:
-    """A select of quarter hours rather than ``<input type=time>``, whose 12/24-hour display follows the browser,
-    not the page: a French business gets 24-hour times everywhere. A stored time off the quarter hours stays
-    selectable."""
-    return rx.el.select(
-        rx.cond(
-            rx.Var.create(TIMES).contains(value),
-            rx.fragment(),
-            rx.el.option(value, value=value),
-        ),
-        rx.foreach(
-            rx.cond(AuthState.clock_12h, _CHOICES_12H, _CHOICES_24H),
-            lambda choice: rx.el.option(choice[1], value=choice[0]),
-        ),
-        value=value,
-        on_change=lambda v: state.set_range_time(day_index, range_index, which, v),
-        aria_label=label,
-        style=_SELECT_STYLE,
+    """The opening or closing time of a range, in the business's clock (``date_time_input.time_select``)."""
+    return time_select(
+        value,
+        lambda v: state.set_range_time(day_index, range_index, which, v),
+        label=label,
+        end_of_day=True,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ava_app.components.date_time_input import date_input
 from ava_app.components.forms import confirm_dialog, field_label, form_field
 from ava_app.components.hours_editor import hours_editor
 from ava_app.components.i18n import t
@@ -207,13 +208,7 @@ def booking_form() -> rx.Component:
                     ),
                     rx.vstack(
                         field_label("bookings.day", id="booking-day"),
-                        rx.input(
-                            id="booking-day",
-                            type="date",
-                            value=BookingsState.form_day,
-                            on_change=BookingsState.set_form_day,
-                            width="100%",
-                        ),
+                        date_input(BookingsState.form_day, BookingsState.set_form_day, id="booking-day"),
                         spacing="1",
                         width="100%",
                     ),

@@ -8,6 +8,7 @@ import reflex as rx
 from ava_app import routes
 from ava_app.components.call_rows import page_styles
 from ava_app.components.calls_table import calls_cards, calls_table
+from ava_app.components.date_time_input import date_input
 from ava_app.components.downloads import download_script
 from ava_app.components.forms import confirm_dialog, field_label
 from ava_app.components.i18n import t
@@ -40,6 +41,20 @@ def filter_select(label_key: str, name: str, items: list[rx.Component]) -> rx.Co
 
 def option_items(options: rx.Var) -> rx.Component:
     return rx.foreach(options, lambda option: rx.select.item(option["label"], value=option["value"]))
+
+
+def date_filter(label_key: str, name: str) -> rx.Component:
+    """A day filter in the reader's order ("07/12/2026", "12/07/2026"), applied when the field is left or a day is
+    picked on its calendar; the form submits it too (``CallsState`` reads it back to ISO)."""
+    return rx.vstack(
+        field_label(label_key, id=f"filter-{name}"),
+        date_input(
+            filter_value(name), lambda value: CallsState.set_filter(name, value), id=f"filter-{name}", name=name
+        ),
+        spacing="1",
+        flex="1 1 140px",
+        max_width="260px",
+    )
 
 
 def filter_input(label_key: str, name: str, **props) -> rx.Component:
@@ -91,8 +106,8 @@ def filters_form() -> rx.Component:
                 spacing="2",
             ),
             rx.flex(
-                filter_input("calls.date_from", "date_from", type="date"),
-                filter_input("calls.date_to", "date_to", type="date"),
+                date_filter("calls.date_from", "date_from"),
+                date_filter("calls.date_to", "date_to"),
                 filter_select(
                     "calls.outcome", "outcome", [rx.select.item(t(f"outcome.{o}"), value=o) for o in OUTCOMES]
                 ),

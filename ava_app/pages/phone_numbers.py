@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ava_app.components.date_time_input import date_input
 from ava_app.components.forms import confirm_dialog
 from ava_app.components.hours_editor import hours_editor
 from ava_app.components.i18n import t
@@ -170,26 +171,26 @@ def holidays_editor() -> rx.Component:
         rx.text(t("numbers.holidays"), weight="medium", size="2"),
         rx.text(t("numbers.holidays_hint"), size="1", color_scheme="gray"),
         rx.hstack(
-            rx.input(
-                type="date",
-                value=S.new_holiday,
-                on_change=S.set_new_holiday,
+            date_input(
+                S.new_holiday,
+                S.set_new_holiday,
+                id="holiday-day",
                 aria_label=t("numbers.holidays"),
-                size="2",
+                width="170px",
             ),
             rx.button(t("numbers.add_day"), on_click=S.add_holiday, size="2", variant="soft"),
             spacing="2",
         ),
         rx.flex(
             rx.foreach(
-                S.holidays,
+                S.holiday_items,
                 lambda day: rx.badge(
-                    day,
+                    day["label"],
                     rx.icon(
                         "x",
                         size=12,
                         cursor="pointer",
-                        on_click=S.remove_holiday(day),
+                        on_click=S.remove_holiday(day["value"]),
                         aria_label=t("numbers.remove_day"),
                     ),
                     size="2",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from ava_app import routes
+from ava_app.components.date_time_input import time_select
 from ava_app.components.i18n import t
 from ava_app.components.layout import app_layout
 from ava_app.state.notifications import NotificationsState
@@ -93,20 +94,22 @@ def sms_choice() -> rx.Component:
             rx.flex(
                 rx.el.label(
                     rx.text(t("notify.quiet_from"), size="1"),
-                    rx.input(
-                        type="time",
-                        value=NotificationsState.quiet_from,
-                        on_change=NotificationsState.set_quiet_from,
+                    time_select(
+                        NotificationsState.quiet_from,
+                        NotificationsState.set_quiet_from,
+                        label=t("notify.quiet_from"),
                         id="notify-quiet-from",
+                        optional=True,
                     ),
                 ),
                 rx.el.label(
                     rx.text(t("notify.quiet_until"), size="1"),
-                    rx.input(
-                        type="time",
-                        value=NotificationsState.quiet_until,
-                        on_change=NotificationsState.set_quiet_until,
+                    time_select(
+                        NotificationsState.quiet_until,
+                        NotificationsState.set_quiet_until,
+                        label=t("notify.quiet_until"),
                         id="notify-quiet-until",
+                        optional=True,
                     ),
                 ),
                 rx.text(t("notify.quiet_hint"), size="1", color_scheme="gray", width="100%"),

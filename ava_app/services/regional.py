@@ -335,6 +335,69 @@ def format_day(day: date, *, language: str | None = None, country: str | None = 
     return _plain(babel_dates.format_skeleton(skeleton, day, locale=locale_of(language, country)))
 
 
+@dataclass(frozen=True)
+class DateLayout:
+    """How a locale writes a date in figures, as a date field shows and reads it: the order of day, month and year
+    ("dmy", "mdy", "ymd"), the separator, and the placeholder in the reader's language ("jj/mm/aaaa")."""
+
+    order: str
+    separator: str
+    placeholder: str
+
+
+# The letters a placeholder uses for day, month and year, per language ("dd/mm/yyyy", "jj/mm/aaaa").
+_PLACEHOLDER_LETTERS = {"en": {"d": "dd", "m": "mm", "y": "yyyy"}, "fr": {"d": "jj", "m": "mm", "y": "aaaa"}}
+
+
+@functools.cache
+def _date_layout(locale: str, lang: str) -> DateLayout:
+    pattern = re.sub(r"'[^']*'", "", Locale.parse(locale).date_formats["short"].pattern)
+    order = "".join(field[0].lower() for field in re.findall(r"[dMy]+", pattern))
+    separator = next((part.strip() for part in re.findall(r"[^dMy]+", pattern) if part.strip()), "/")
+    if sorted(order) != ["d", "m", "y"]:
+        order, separator = "dmy", "/"
+    letters = _PLACEHOLDER_LETTERS.get(lang, _PLACEHOLDER_LETTERS["en"])
+    return DateLayout(order, separator, separator.join(letters[field] for field in order))
+
+
+def date_layout(language: str | None, country: str | None = None) -> DateLayout:
+    """The date layout of a reader of ``language`` looking at a business in ``country``: day first in France and the
+    UK ("07/12/2026"), month first in the US ("12/07/2026"), year first in Canada ("2026-12-07"), whatever the
+    browser's own date inputs would show."""
+    return _date_layout(locale_of(language, country), language_of(language))
+
+
+def format_date_input(day: date, *, language: str | None = None, country: str | None = None) -> str:
+    """``day`` as a date field shows it: figures in the locale's order, two-digit day and month, four-digit year."""
+    layout = date_layout(language, country)
+    parts = {"d": f"{day.day:02d}", "m": f"{day.month:02d}", "y": f"{day.year:04d}"}
+    return layout.separator.join(parts[field] for field in layout.order)
+
+
+def parse_date_input(text: str | None, *, language: str | None = None, country: str | None = None) -> date | None:
+    """The day typed in a date field, read in the locale's order ("7/12/2026" is 7 December in France and July 12 in
+    the US); an ISO date ("2026-12-07", what a calendar picker sends) is read as such. Any of / . - or spaces between
+    the figures; a two-digit year is in this century. None when it is not a real day."""
+    raw = (text or "").strip()
+    if not raw or len(raw) > 20:
+        return None
+    iso = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", raw)
+    if iso:
+        year, month, day = (int(part) for part in iso.groups())
+    else:
+        if not re.fullmatch(r"\d{1,4}(\s*[/.\-\s]\s*\d{1,4}){2}", raw):
+            return None
+        figures = dict(zip(date_layout(language, country).order, re.findall(r"\d+", raw), strict=True))
+        if len(figures["y"]) not in (2, 4) or len(figures["d"]) > 2 or len(figures["m"]) > 2:
+            return None
+        year = int(figures["y"]) + (2000 if len(figures["y"]) == 2 else 0)
+        month, day = int(figures["m"]), int(figures["d"])
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
 def format_time(
     moment: datetime | time,
     *,

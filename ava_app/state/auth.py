@@ -156,6 +156,37 @@ class AuthState(I18nState):
         """Whether times read with AM/PM for this reader of this business (what the hours editor's selects show)."""
         return regional.uses_12_hour(self.lang or "en", self.business_country or None)
 
+    @rx.var
+    def date_order(self) -> str:
+        """The order date fields show day, month and year in ("dmy", "mdy", "ymd"), for this reader of this business
+        (``components.date_time_input`` writes a stored ISO day with it)."""
+        return regional.date_layout(self.lang or "en", self.business_country or None).order
+
+    @rx.var
+    def date_separator(self) -> str:
+        return regional.date_layout(self.lang or "en", self.business_country or None).separator
+
+    @rx.var
+    def date_placeholder(self) -> str:
+        """What a date field shows while empty: "jj/mm/aaaa", "mm/dd/yyyy"."""
+        return regional.date_layout(self.lang or "en", self.business_country or None).placeholder
+
+    def _read_day(self, text: str) -> str | None:
+        """A day typed in a date field (or sent by its calendar) as ISO "YYYY-MM-DD"; '' for an empty field, None
+        when it is not a day (``_bad_day`` says so)."""
+        if not (text or "").strip():
+            return ""
+        day = regional.parse_date_input(text, language=self.lang or "en", country=self.business_country or None)
+        return day.isoformat() if day else None
+
+    def _bad_day(self):
+        """The toast for a date that could not be read, with the expected layout and an example."""
+        lang = self.lang or "en"
+        country = self.business_country or None
+        example = regional.format_date_input(utcnow().date(), language=lang, country=country)
+        layout = regional.date_layout(lang, country)
+        return rx.toast.error(translate("date.invalid", lang, pattern=layout.placeholder, example=example))
+
     def _local_time(self, moment: datetime) -> str:
         """A moment in the business's timezone and the reader's language as its country writes it: "4 déc. 2026 à
         16:23", "Dec 4, 2026, 4:23 PM" in the US, "4 Dec 2026, 16:23" in the UK."""

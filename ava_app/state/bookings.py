@@ -276,7 +276,12 @@ class BookingsState(AuthState):
 
     @rx.event
     async def set_form_day(self, value: str):
-        self.form_day = value
+        day = self._read_day(str(value or "")[:20])  # typed in the reader's order, or ISO from the calendar
+        if day is None:
+            return self._bad_day()
+        if day == self.form_day:
+            return None
+        self.form_day, self.form_slot = day, ""
         return await self._load_slots()
 
     @rx.event

@@ -51,6 +51,8 @@ FILTER_FIELDS = (
     "max_duration",
     "q",
 )
+# The filters that are days: shown and typed in the reader's order, kept as ISO in the URL.
+DATE_FILTERS = ("date_from", "date_to")
 
 # The form's label of each filter, for messages about it.
 FILTER_LABELS = {"phone_number_id": "calls.number", "assistant_id": "calls.assistant", "q": "calls.search"}
@@ -296,13 +298,26 @@ class CallsState(AuthState):
     @rx.event
     def apply_filters(self, form: dict):
         """Navigate to the URL of the submitted filters (checked first, so a bad range is a toast, not a blank page)."""
-        values = {name: str(form.get(name, "") or "").strip()[:100] for name in FILTER_FIELDS}
+        values = self._days_read({name: str(form.get(name, "") or "").strip()[:100] for name in FILTER_FIELDS})
+        if values is None:
+            return self._bad_day()
         try:
             CallFilters.from_query({key: value for key, value in values.items() if value != ANY})
         except Invalid as error:
             return rx.toast.error(self._filter_problems(error))
         self.filters = values
         return rx.redirect(_list_url(self._query()))
+
+    def _days_read(self, values: dict[str, str]) -> dict[str, str] | None:
+        """The filters with their days as ISO (the fields show and take them in the reader's order, the URL keeps
+        ISO); None when a day cannot be read."""
+        out = dict(values)
+        for name in DATE_FILTERS:
+            day = self._read_day(out.get(name, ""))
+            if day is None:
+                return None
+            out[name] = day
+        return out
 
     def _filter_problems(self, error: Invalid) -> str:
         """Which filters cannot be used, named as the form labels them (a hand-edited or stale URL, a bad range)."""
@@ -359,7 +374,9 @@ class CallsState(AuthState):
         """A select or date filter changed: apply it at once (a bad range is a toast, the list stays)."""
         if name not in FILTER_FIELDS:
             return None
-        values = {**self.filters, name: str(value or "").strip()[:100]}
+        values = self._days_read({**self.filters, name: str(value or "").strip()[:100]})
+        if values is None:
+            return self._bad_day()
         try:
             CallFilters.from_query({key: item for key, item in values.items() if item not in ("", ANY)})
         except Invalid as error:

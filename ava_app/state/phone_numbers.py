@@ -8,6 +8,7 @@ in the form whatever the provider answers.
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from decimal import Decimal
 
 import reflex as rx
@@ -461,7 +462,28 @@ class PhoneNumbersState(HoursMixin, AuthState):
 
     @rx.event
     def set_new_holiday(self, value: str):
-        self.new_holiday = value[:10]
+        """The day typed (in the reader's order) or picked on the calendar, kept as ISO; a toast when it is no day."""
+        day = self._read_day(str(value or "")[:20])
+        if day is None:
+            return self._bad_day()
+        self.new_holiday = day
+        return None
+
+    @rx.var
+    def holiday_items(self) -> list[dict[str, str]]:
+        """The closed days as the business writes dates ("25 déc. 2026", "Dec 25, 2026"), each with its ISO value."""
+        lang, country = self.lang or "en", self.business_country or None
+        items = []
+        for value in self.holidays:
+            try:
+                day = date.fromisoformat(value)
+            except ValueError:
+                items.append({"value": value, "label": value})
+                continue
+            items.append(
+                {"value": value, "label": regional.format_day(day, language=lang, country=country, with_year=True)}
+            )
+        return items
 
     @rx.event
     def add_holiday(self):
