@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -35,6 +35,8 @@ def test_owner_books_a_free_slot_sees_it_in_the_week_moves_and_cancels_it(live_s
     bookings.add_staff(db, tenant_id=tenant.id, name="Morgan", service_ids=[service.id])
     db.commit()
     tomorrow = (utcnow() + timedelta(days=1)).date().isoformat()
+    # The day field reads days as the business writes them (a US business: month first), when it is left.
+    typed = regional.format_date_input(date.fromisoformat(tomorrow), language="en", country=tenant.country)
 
     log_in(page, live_server, owner.email)
     page.goto(f"{live_server}/bookings?week={tomorrow}")
@@ -42,7 +44,8 @@ def test_owner_books_a_free_slot_sees_it_in_the_week_moves_and_cancels_it(live_s
 
     page.get_by_role("button", name="New booking").click()
     dialog = page.get_by_role("dialog")
-    dialog.get_by_label("Day").fill(tomorrow)
+    dialog.get_by_label("Day").fill(typed)
+    dialog.get_by_label("Day").press("Tab")
     # The times of the day typed, not those the dialog showed before the change reached the server (near midnight
     # they are today's, and a booking made today is not in tomorrow's week when tomorrow is a Monday).
     slots = dialog.locator(f'.booking-slot[data-start^="{tomorrow}"]')
@@ -59,7 +62,8 @@ def test_owner_books_a_free_slot_sees_it_in_the_week_moves_and_cancels_it(live_s
 
     block.get_by_role("button", name="Edit").click()
     dialog = page.get_by_role("dialog")
-    dialog.get_by_label("Day").fill(tomorrow)
+    dialog.get_by_label("Day").fill(typed)
+    dialog.get_by_label("Day").press("Tab")
     later = dialog.locator(f'.booking-slot[data-start^="{tomorrow}"]').nth(2)
     expect(later).to_be_visible()
     later_time = later.inner_text().split(" · ")[0]

@@ -55,9 +55,10 @@ def test_configure_hours_and_see_them_in_the_list(live_server: str, page: Page, 
     dialog.get_by_label("to Wednesday").nth(1).select_option("19:00")
     # Friday closed, a holiday, voicemail kept.
     dialog.get_by_role("switch", name="Friday").click()
-    dialog.get_by_label("Holidays and closures").fill("2030-12-25")
+    # Typed as a US business writes days (month first), listed as it writes dates.
+    dialog.get_by_label("Holidays and closures").fill("12/25/2030")
     dialog.get_by_role("button", name="Add", exact=True).click()
-    expect(dialog).to_contain_text("2030-12-25")
+    expect(dialog).to_contain_text("Dec 25, 2030")
     dialog.get_by_role("button", name="Save").click()
 
     expect(page.get_by_role("dialog")).to_have_count(0)
