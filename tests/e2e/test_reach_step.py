@@ -105,6 +105,11 @@ def test_french_owner_then_american_owner_in_the_same_tab(live_server: str, page
     expect(page.locator("#reach-codes")).to_contain_text(f"**62*{national}#")
     shoot(page, "reach-step-fr-dark-1440")
 
+    # The owner says they are about to call their usual number: a ten-minute check opens, its end in the business's
+    # 24-hour clock. Only a forwarded call during a check can turn the step green.
+    owner.click(page.get_by_role("button", name="J'appelle mon numéro habituel maintenant"))
+    expect(page.locator("#reach-check")).to_contain_text(re.compile(r"Vérification jusqu'à \d\d:\d\d"))
+    shoot(page, "reach-step-fr-dark-1440-checking")
     # A simulated forwarded call goes through the emulator and AVA's webhook: the step turns green.
     owner.click(page.get_by_role("button", name="Simuler un appel renvoyé"))
     expect(page.locator("#reach-status")).to_contain_text("Le renvoi fonctionne", timeout=30_000)
