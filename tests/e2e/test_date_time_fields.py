@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlmodel import Session
 
 from ava_app.models import utcnow
+from ava_app.services import bookings, regional
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.members import PASSWORD, make_member
 from tests.factories import make_assistant, make_phone_number, make_tenant
@@ -39,6 +40,8 @@ CASES = {
         "add": "Ajouter",
         "settings": "Réglages",
         "filters": "Filtres",
+        "new_booking": "Nouveau rendez-vous",
+        "day": "Jour",
     },
     "en": {
         "business": ("US", "America/New_York", "en"),
@@ -54,6 +57,8 @@ CASES = {
         "add": "Add",
         "settings": "Settings",
         "filters": "Filters",
+        "new_booking": "New booking",
+        "day": "Day",
     },
 }
 
@@ -94,6 +99,12 @@ def test_days_and_times_follow_the_business_not_the_browser(
     number = make_phone_number(
         db, tenant=tenant, assistant_id=assistant.id, business_hours={**WEEK, "sat": [], "sun": []}
     )
+    bookings.save_booking_rules(
+        db, tenant_id=tenant.id, enabled=True, min_notice_minutes=0, horizon_days=30, granularity_minutes=30,
+        max_per_day=None,
+    )  # fmt: skip
+    bookings.add_service(db, tenant_id=tenant.id, name="Consultation", duration_minutes=30, price_minor=3000)
+    db.commit()
     locale, browser_zone = case["browser"]
     context = browser.new_context(
         locale=locale,
@@ -142,5 +153,14 @@ def test_days_and_times_follow_the_business_not_the_browser(
         expect(page.get_by_label(case["from_label"], exact=True)).to_have_value(case["typed_from"])
         _shot(page, f"{name}-calls-filter")
         assert date(2026, 12, 1).isoformat() in page.url
+
+        # A new booking's day: today in the business's zone, written as the business writes days.
+        page.goto(live_server + "/bookings")
+        page.get_by_role("button", name=case["new_booking"]).click()
+        dialog = page.get_by_role("dialog")
+        today = regional.to_local(utcnow(), timezone).date()
+        shown = regional.format_date_input(today, language=language, country=country)
+        expect(dialog.get_by_label(case["day"], exact=True)).to_have_value(shown)
+        _shot(page, f"{name}-booking-day")
     finally:
         context.close()
