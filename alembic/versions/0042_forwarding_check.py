@@ -1,7 +1,7 @@
 """forwarding check: the window in which a forwarded call may confirm a number's forwarding
 
-Revision ID: 0043
-Revises: 0040
+Revision ID: 0042
+Revises: 0041
 Create Date: 2026-12-07
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0043"
-down_revision: Union[str, Sequence[str], None] = "0040"
+revision: str = "0042"
+down_revision: Union[str, Sequence[str], None] = "0041"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
