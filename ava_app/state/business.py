@@ -71,10 +71,12 @@ class BusinessRegionState(AuthState):
         return f"{self.currency} · {regional.currency_name(self.currency, self.lang)}" if self.currency else ""
 
     @rx.event
-    def load_region(self):
+    async def load_region(self):
         """Read the organisation's region (any member); refusals become a toast or the login page."""
         self.errors, self.editing, self.timezone_query = {}, False, ""
-        call = self._call(lambda s, p: regional.get_business_region(s, principal=p, language=self.lang or "en"))
+        call = await self._call_async(
+            lambda s, p: regional.get_business_region(s, principal=p, language=self.lang or "en")
+        )
         if call.refused:
             self.load_failed = True
             return call.event
@@ -143,7 +145,7 @@ class BusinessRegionState(AuthState):
         return BusinessRegionState.load_region
 
     @rx.event
-    def save_region(self):
+    async def save_region(self):
         """Save the four values; the service checks the caller is an admin and each value is known."""
         self.errors = {}
         self.saving = True
@@ -161,7 +163,7 @@ class BusinessRegionState(AuthState):
                 return self._fail(error)
             return None
 
-        call = self._call(
+        call = await self._call_async(
             lambda s, p: regional.update_business_region(s, principal=p, display_language=self.lang or "en", **values),
             busy="saving",
             on_error=refused,

@@ -401,23 +401,23 @@ class DashboardState(AuthState):
         self.chart_days = int(days) if days in ("7", "30") else 7
         return DashboardState.load_dashboard
 
-    def _checklist_change(self, work, message_key: str):
-        call = self._call(work, busy="setup_busy")
+    async def _checklist_change(self, work, message_key: str):
+        call = await self._call_async(work, busy="setup_busy")
         if call.refused:
             return call.event
         self._show_checklist(call.value)
         return rx.toast.success(translate(message_key, self.lang or "en"))
 
     @rx.event
-    def dismiss_setup(self):
+    async def dismiss_setup(self):
         """Hide the checklist for this member (remembered); the normal dashboard shows."""
-        return self._checklist_change(
+        return await self._checklist_change(
             lambda s, p: setup_checklist.dismiss_setup_checklist(s, principal=p), "setup.dismissed"
         )
 
     @rx.event
-    def give_out_ava_number(self):
+    async def give_out_ava_number(self):
         """ "We give out the AVA number": calls reach AVA without forwarding (the service checks the role)."""
-        return self._checklist_change(
+        return await self._checklist_change(
             lambda s, p: setup_checklist.give_out_ava_number(s, principal=p), "setup.give_out_number_saved"
         )

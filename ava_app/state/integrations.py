@@ -80,7 +80,7 @@ class IntegrationsState(AuthState):
             return self._fail(error)
 
         try:
-            call = self._call(
+            call = await self._call_async(
                 lambda s, p: integrations.secret_for_test(s, principal=p, provider=provider, entered=entered),
                 on_error=refused,
             )
@@ -90,7 +90,7 @@ class IntegrationsState(AuthState):
             secret = call.value
             # No session is held while the provider answers.
             result = await integrations.test_connection(provider=provider, secret=secret)
-            call = self._call(
+            call = await self._call_async(
                 lambda s, p: integrations.record_test(s, principal=p, provider=provider, secret=secret, result=result),
                 on_error=refused,
             )

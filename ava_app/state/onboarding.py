@@ -50,15 +50,15 @@ class OnboardingState(AuthState):
         self.numbers = [phones.display(n.e164, country) if n.e164 else "…" for n in rows]
 
     @rx.event
-    def refresh_numbers(self):
+    async def refresh_numbers(self):
         """The organisation's numbers again, after the number step connected one."""
-        call = self._call(lambda s, p: self._load_numbers(s, p))
+        call = await self._call_async(lambda s, p: self._load_numbers(s, p))
         return call.event if call.refused else None
 
     @rx.event
-    def load_wizard(self):
+    async def load_wizard(self):
         """Resume the wizard where the organisation left it; a finished onboarding goes to the dashboard."""
-        call = self._call(self._progress_and_numbers(lambda s, p: onboarding.get_progress(s, principal=p)))
+        call = await self._call_async(self._progress_and_numbers(lambda s, p: onboarding.get_progress(s, principal=p)))
         if call.refused:
             return call.event
         progress = call.value
@@ -85,8 +85,8 @@ class OnboardingState(AuthState):
 
         return work
 
-    def _move(self, step: int, **extra):
-        call = self._call(
+    async def _move(self, step: int, **extra):
+        call = await self._call_async(
             self._progress_and_numbers(lambda s, p: onboarding.set_step(s, principal=p, step=step, **extra))
         )
         if call.refused:
@@ -99,30 +99,30 @@ class OnboardingState(AuthState):
         return None
 
     @rx.event
-    def go_to(self, step: int):
+    async def go_to(self, step: int):
         """Open a step already reached (the stepper), or the next one."""
         step = int(step)
         if 1 <= step <= min(self.reached + 1, STEP_COUNT):
-            return self._move(step)
+            return await self._move(step)
 
     @rx.event
-    def next_step(self):
+    async def next_step(self):
         if self.step == 2 and not self.industry:
             return rx.toast.error(translate("onb.industry.choose_first", self.lang or "en"))
-        return self.go_to(self.step + 1)
+        return await self.go_to(self.step + 1)
 
     @rx.event
-    def back(self):
-        return self.go_to(max(1, self.step - 1))
+    async def back(self):
+        return await self.go_to(max(1, self.step - 1))
 
     @rx.event
-    def choose_industry(self, key: str):
+    async def choose_industry(self, key: str):
         """Apply the industry's preset in the interface language and move on to the phone number."""
         if key not in presets.INDUSTRIES:
             return
         self.applying = key
         yield
-        event = self._move(3, industry=key, locale=self.lang or "en")
+        event = await self._move(3, industry=key, locale=self.lang or "en")
         self.applying = ""
         if event is not None:
             yield event
@@ -137,7 +137,7 @@ class OnboardingState(AuthState):
         call = await form._save_form(with_numbers=True)
         if call.refused:
             return call.event
-        return self._move(5)
+        return await self._move(5)
 
     @rx.event(background=True)
     async def go_live(self):

@@ -409,7 +409,7 @@ class PhoneNumbersState(HoursMixin, AuthState):
         }
 
     @rx.event
-    def load_numbers(self):
+    async def load_numbers(self):
         """The organisation's numbers (released ones are not shown)."""
 
         def load(session, principal) -> tuple[list[phone_numbers.NumberOut], str | None, str]:
@@ -417,7 +417,7 @@ class PhoneNumbersState(HoursMixin, AuthState):
             timezone = regional.get_business_region(session, principal=principal).timezone
             return rows, phone_input.caller_country(session, principal=principal), timezone
 
-        call = self._call(load)
+        call = await self._call_async(load)
         if call.refused:
             return call.event
         rows, country, self._timezone = call.value
@@ -436,12 +436,12 @@ class PhoneNumbersState(HoursMixin, AuthState):
     # --- a number's settings ---
 
     @rx.event
-    def open_config(self, number_id: str):
+    async def open_config(self, number_id: str):
         """Open one number's settings."""
         number = self._raw.get(int(number_id)) if str(number_id).isdigit() else None
         if number is None:
             return
-        call = self._call(lambda s, p: assistants.get_or_create_assistant(s, principal=p))
+        call = await self._call_async(lambda s, p: assistants.get_or_create_assistant(s, principal=p))
         if call.refused:
             return call.event
         assistant = call.value
@@ -529,7 +529,7 @@ class PhoneNumbersState(HoursMixin, AuthState):
         return None
 
     @rx.event
-    def save_config(self):
+    async def save_config(self):
         """Save the number's settings; its routing is then pushed to the voice provider by a job."""
         self.config_errors, self.hours_error = {}, ""
         config = phone_numbers.NumberConfig(
@@ -541,12 +541,13 @@ class PhoneNumbersState(HoursMixin, AuthState):
             voicemail_message=self.voicemail,
         )
         number_id = self.editing_id
-        call = self._call(
+        call = await self._call_async(
             lambda s, p: phone_numbers.configure_number(s, principal=p, number_id=number_id, config=config),
             on_error=self._take_config_errors,
         )
         if call.refused:
-            return call.event
+            yield call.event
+            return
         number_id, self.editing_id = self.editing_id, 0
         yield PhoneNumbersState.load_numbers
         yield rx.toast.success(translate("numbers.saved", self.lang or "en"))
