@@ -17,8 +17,9 @@ The ZIP holds JSON and the recordings AVA holds (never fetched for the export):
   ``webhook_deliveries.json`` and ``recordings/call-<id>.<ext>``.
 
 Memory stays flat whatever the business's size: rows are read in keyset batches of ``BATCH`` (by id) and each is
-written to the ZIP file as it is read (``bench/org_export.py`` measures it); only the ZIP's central directory grows,
-by one small record per file in it (per recording).
+written to the ZIP file as it is read, each recording copied a chunk at a time, and the ZIP's directory records
+(one per file in it, so per recording) wait in a temporary file until the ZIP is closed (``ExportZip``);
+``bench/org_export.py`` measures it.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ from ava_app.private_files import FILE_MODE
 from ava_app.services import audit, caller_data, phones, recordings
 from ava_app.services.accounts import role_in
 from ava_app.services.errors import Invalid, NotFound
-from ava_app.services.export_files import FILE_KEY, export_path, exports_dir
+from ava_app.services.export_files import FILE_KEY, ExportZip, export_path, exports_dir
 from ava_app.services.principal import Principal
 from ava_app.task_queue import enqueue, periodic_task, task
 
@@ -280,7 +281,7 @@ def run_export(export_id: int, *, batch: int = BATCH) -> str:
     draft = path.with_name(f".{file_key}.part")
     try:
         fd = os.open(draft, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE)
-        with os.fdopen(fd, "wb") as handle, zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        with os.fdopen(fd, "wb") as handle, ExportZip(handle) as archive:
             if kind == "caller":
                 _write_caller(archive, principal=principal, query=subject, export_id=export_id)
             else:

@@ -3,8 +3,13 @@ their erasure (``services.caller_data``): a module of its own so that both can u
 
 from __future__ import annotations
 
+import pickle
 import re
+import tempfile
+import zipfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO, Any
 
 from sqlmodel import Session, col, select
 
@@ -26,6 +31,66 @@ def export_path(file_key: str) -> Path:
     if not FILE_KEY.match(file_key):
         raise ValueError(f"not an export file key: {file_key!r}")
     return exports_dir() / file_key
+
+
+class _SpooledEntries:
+    """A ZIP's directory records (one ``ZipInfo`` per file in it) kept in an anonymous temporary file, not in memory.
+
+    ``zipfile`` appends one record per file written and reads them all once, in order, when ``close`` writes the
+    central directory: that is all this list offers (append, count, read through).
+    """
+
+    def __init__(self) -> None:
+        self._file: IO[bytes] = tempfile.TemporaryFile()
+        self._count = 0
+
+    def append(self, info: zipfile.ZipInfo) -> None:
+        pickle.dump(info, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._count += 1
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[zipfile.ZipInfo]:
+        self._file.flush()
+        self._file.seek(0)
+        try:
+            for _ in range(self._count):
+                yield pickle.load(self._file)  # written by this object above, never from outside
+        finally:
+            self._file.seek(0, 2)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class _NoNames(dict[str, Any]):
+    """``zipfile``'s index of names, left empty: an export never reads back nor writes a name twice."""
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        return None
+
+
+class ExportZip(zipfile.ZipFile):
+    """A ZIP being written whose memory stays flat however many files it holds.
+
+    ``zipfile`` keeps a record of every file written until ``close`` (about half a kilobyte each, per recording in an
+    organisation's export); here those records wait in a temporary file and are copied into the ZIP's central
+    directory at close by ``zipfile`` itself. Write-only: the archive cannot be read back through this object.
+    """
+
+    def __init__(self, file: IO[bytes], *, compression: int = zipfile.ZIP_DEFLATED) -> None:
+        super().__init__(file, "w", compression=compression)
+        self.filelist = _SpooledEntries()  # type: ignore[assignment]
+        self.NameToInfo = _NoNames()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            entries = self.filelist
+            if isinstance(entries, _SpooledEntries):
+                entries.close()
 
 
 def forget_caller_exports(session: Session, *, tenant_id: int, subject: str) -> int:

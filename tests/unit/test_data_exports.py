@@ -3,6 +3,7 @@ with progress, in a private folder, refused across businesses, deleted when they
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import shutil
@@ -28,7 +29,7 @@ from ava_app.models import (
     WebhookEndpoint,
     utcnow,
 )
-from ava_app.services import caller_data, data_exports, recordings
+from ava_app.services import caller_data, data_exports, export_files, recordings
 from ava_app.services.errors import Forbidden, NotFound
 from ava_app.services.principal import Principal
 from tests.factories import make_call, make_tenant, make_user
@@ -312,3 +313,22 @@ def test_erasing_a_caller_deletes_their_exports_and_files(db, jobs, providers):
     db.expire_all()
     assert db.get(DataExport, export.id) is None and not path.exists()
     assert db.get(DataExport, kept.id) is not None
+
+
+def test_an_export_zip_keeps_no_record_of_its_files_in_memory_and_reads_back_whole(tmp_path):
+    """The ZIP's directory records wait in a temporary file: however many files, none is held until the close."""
+    target = tmp_path / "flat.zip"
+    with target.open("wb") as handle, export_files.ExportZip(handle) as archive:
+        archive.writestr("organisation.json", '{"name": "Salon"}')
+        for index in range(300):
+            with archive.open(zipfile.ZipInfo(f"recordings/call-{index}.wav"), "w", force_zip64=True) as entry:
+                entry.write(AUDIO[: 100 + index])
+        # At most the last one, still named by its (closed) entry.
+        held = [thing for thing in gc.get_objects() if isinstance(thing, zipfile.ZipInfo)]
+        assert len(held) <= 1 and len(archive.filelist) == 301
+    with zipfile.ZipFile(target) as written:
+        assert written.testzip() is None
+        names = written.namelist()
+        assert names[0] == "organisation.json" and names[-1] == "recordings/call-299.wav" and len(names) == 301
+        assert written.read("recordings/call-7.wav") == AUDIO[:107]
+        assert json.loads(written.read("organisation.json")) == {"name": "Salon"}
