@@ -4,7 +4,8 @@
 What counts as the caller's: the calls from their number (with conversation lines, AVA's recording copy, and the
 call at Vapi), the bookings made for their number, the messages AVA sent to them or about their calls (caller texts,
 confirmation emails, the owner's summary emails that name their number), and the raw provider messages of their
-calls or naming their number, and the exports made of their data. Kept on purpose: a STOP they sent
+calls or naming their number, and the exports made of their data (the organisation's exports made before the erasure
+lose their file too). Kept on purpose: a STOP they sent
 (``smsoptout``), so AVA never texts them again, and the audit line of the erasure, which names the number by its last
 two digits only.
 """
@@ -141,12 +142,13 @@ def erase_caller(session: Session, *, principal: Principal, query: str) -> Calle
     raw_ids = _raw_of(session, tenant_id=tenant_id, caller=caller, provider_ids=provider_ids)
     booking_ids = _bookings_of(session, tenant_id=tenant_id, caller=caller)
     message_ids = _messages_of(session, tenant_id=tenant_id, caller=caller)
+    subjects = {caller.key, *_addresses_of(session, tenant_id=tenant_id, caller=caller)}
     session.rollback()
     session.exec(delete(Booking).where(col(Booking.tenant_id) == tenant_id, col(Booking.id).in_(booking_ids)))
     session.exec(delete(Outbox).where(col(Outbox.tenant_id) == tenant_id, col(Outbox.id).in_(message_ids)))
     session.exec(delete(WebhookEvent).where(col(WebhookEvent.id).in_(raw_ids)))
-    # The exports AVA made of them go too, files included.
-    export_files.forget_caller_exports(session, tenant_id=tenant_id, subject=caller.key)
+    # The exports AVA made of them go too, files included, and the organisation's made before are withdrawn.
+    export_files.forget_caller_exports(session, tenant_id=tenant_id, subjects=subjects)
     session.commit()
     removed_calls, missed = trash.erase_calls(
         session, principal=principal, call_ids=call_ids, caller_number=caller.key if caller.is_phone else None

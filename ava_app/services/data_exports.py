@@ -65,14 +65,13 @@ from ava_app.private_files import FILE_MODE
 from ava_app.services import audit, caller_data, phones, recordings
 from ava_app.services.accounts import role_in
 from ava_app.services.errors import Invalid, NotFound
-from ava_app.services.export_files import FILE_KEY, ExportZip, export_path, exports_dir
+from ava_app.services.export_files import ACTIVE, ERASED, FILE_KEY, ExportZip, export_path, exports_dir
 from ava_app.services.principal import Principal
 from ava_app.task_queue import enqueue, periodic_task, task
 
 log = logging.getLogger(__name__)
 
 KINDS = ("caller", "organisation")
-ACTIVE = ("queued", "running")
 # How long a finished export's file is kept (and downloadable): a data-access request is answered within days.
 KEEP_FOR = timedelta(days=2)
 # A job queued or running for longer than this died with its worker: the sweep marks it failed (the admin retries).
@@ -80,7 +79,7 @@ STALE_AFTER = timedelta(hours=6)
 BATCH = 500
 AUDIO_CHUNK = 256 * 1024
 # Shown on the page (``data_export.error.<code>``): why an export failed, in the reader's language.
-ERRORS = ("failed", "not_admin", "interrupted")
+ERRORS = ("failed", "not_admin", "interrupted", ERASED)
 # Outbox rows of sign-in links and the like are the members' own, never business data (the deliveries log skips them).
 ACCOUNT_MAIL = "account"
 
@@ -297,9 +296,10 @@ def run_export(export_id: int, *, batch: int = BATCH) -> str:
         return "failed"
     with session_scope() as session:
         done = session.get(DataExport, export_id)
-        if done is None:  # the organisation was deleted meanwhile
+        if done is None or done.status != "running":
+            # Deleted meanwhile (the organisation, or the caller erased), or withdrawn by a caller's erasure.
             path.unlink(missing_ok=True)
-            return "missing"
+            return "missing" if done is None else done.status
         done.file_key, done.size_bytes, done.done = file_key, path.stat().st_size, done.total
         _finish(session, done, status="ready")
     return "ready"

@@ -7,18 +7,23 @@ import pickle
 import re
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
-from ava_app.models import DataExport
+from ava_app.models import DataExport, utcnow
 from ava_app.private_files import private_dir
 from ava_app.settings import get_settings
 
 # An export file's name: random, so a name never says whose data it holds.
 FILE_KEY = re.compile(r"^[0-9a-f]{32}\.zip$")
+# An export waiting for its job or being built.
+ACTIVE = ("queued", "running")
+# Why an organisation's export made before a caller's erasure was withdrawn (``DataExport.error``).
+ERASED = "caller_erased"
 
 
 def exports_dir() -> Path:
@@ -93,16 +98,29 @@ class ExportZip(zipfile.ZipFile):
                 entries.close()
 
 
-def forget_caller_exports(session: Session, *, tenant_id: int, subject: str) -> int:
-    """Delete the exports of one caller and their files (their erasure); a job building one finds its row gone and
-    deletes what it wrote. Added to the caller's session, committed with the erasure."""
+def forget_caller_exports(session: Session, *, tenant_id: int, subjects: Iterable[str]) -> int:
+    """A caller's erasure: delete the exports of the caller (``subjects``: their number or address, and the
+    addresses they gave) with their files, and withdraw the organisation's exports made before, which hold the
+    caller too: a ready one's file is deleted (the row says ``expired``), one being built is marked failed (its job
+    then deletes what it wrote; the admin builds it again). Added to the caller's session, committed with the
+    erasure. Returns the number of exports deleted or withdrawn."""
+    names = sorted(set(subjects))
     rows = session.exec(
         select(DataExport).where(
-            col(DataExport.tenant_id) == tenant_id, col(DataExport.kind) == "caller", col(DataExport.subject) == subject
+            col(DataExport.tenant_id) == tenant_id,
+            or_(
+                and_(col(DataExport.kind) == "caller", col(DataExport.subject).in_(names)),
+                and_(col(DataExport.kind) == "organisation", col(DataExport.status).in_((*ACTIVE, "ready"))),
+            ),
         )
     ).all()
     for row in rows:
         if row.file_key and FILE_KEY.match(row.file_key):
             export_path(row.file_key).unlink(missing_ok=True)
-        session.delete(row)
+        if row.kind == "caller":
+            session.delete(row)
+            continue
+        row.status = "expired" if row.status == "ready" else "failed"
+        row.error, row.file_key, row.finished_at = ERASED, None, row.finished_at or utcnow()
+        session.add(row)
     return len(rows)

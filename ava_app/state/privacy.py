@@ -198,7 +198,8 @@ class PrivacyState(AuthState):
         elif row.status in data_exports.ACTIVE and row.total:
             done, total = (regional.format_decimal(value, lang) for value in (row.done, row.total))
             detail = translate("data_export.progress", lang, done=done, total=total)
-        elif row.status == "failed":
+        elif row.status == "failed" or row.error:
+            # An expired export says why too when a caller's erasure withdrew it.
             detail = translate(f"data_export.error.{row.error or 'failed'}", lang)
         else:
             detail = translate(f"data_export.status.{row.status}", lang)

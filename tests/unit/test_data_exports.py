@@ -301,18 +301,84 @@ def test_a_job_that_died_is_marked_failed_and_orphan_files_are_deleted(db):
     assert (row.status, row.error) == ("failed", "interrupted")
 
 
-def test_erasing_a_caller_deletes_their_exports_and_files(db, jobs, providers):
+def test_erasing_a_caller_deletes_their_exports_and_withdraws_the_organisations(db, jobs, providers, monkeypatch):
+    """Once a caller is erased no export holds their number: theirs are deleted (by number or by the address they
+    gave), the organisation's made before lose their file, and nothing on the page, in the audit or the queue names
+    them."""
     tenant, admin = business(db, "Salon Effacé")
-    call_with_lines(db, tenant, CALLER)
-    export = data_exports.request_export(db, principal=admin, kind="caller", query=CALLER)
-    kept = data_exports.request_export(db, principal=admin, kind="organisation")
-    row = db.get(DataExport, export.id)
-    db.refresh(row)
-    path = data_exports.export_path(row.file_key)
+    call_with_lines(db, tenant, CALLER, recorded=True)
+    booking = booking_for(db, tenant, CALLER)
+    booking.caller_email = "jo@example.test"
+    db.add(booking)
+    db.commit()
+    queued: list[tuple] = []
+    real_enqueue = data_exports.enqueue
+
+    def enqueue(name, *args):
+        queued.append((name, *args))
+        return real_enqueue(name, *args)
+
+    monkeypatch.setattr(data_exports, "enqueue", enqueue)
+    by_number = data_exports.request_export(db, principal=admin, kind="caller", query=CALLER)
+    by_address = data_exports.request_export(db, principal=admin, kind="caller", query="Jo@example.test")
+    organisation = data_exports.request_export(db, principal=admin, kind="organisation")
+    other = data_exports.request_export(db, principal=admin, kind="caller", query=OTHER)
+    rows = {export.id: db.get(DataExport, export.id) for export in (by_number, by_address, organisation, other)}
+    for row in rows.values():
+        db.refresh(row)
+    paths = {export_id: data_exports.export_path(row.file_key) for export_id, row in rows.items()}
+    with zipfile.ZipFile(paths[organisation.id]) as archive:
+        assert CALLER in archive.read("calls.json").decode()
+    listed = data_exports.list_exports(db, principal=admin)
+    assert "06 12 34 56 78" in [export.subject for export in listed]
+
     caller_data.erase_caller(db, principal=admin, query=CALLER)
     db.expire_all()
-    assert db.get(DataExport, export.id) is None and not path.exists()
-    assert db.get(DataExport, kept.id) is not None
+    assert db.get(DataExport, by_number.id) is None and db.get(DataExport, by_address.id) is None
+    assert not paths[by_number.id].exists() and not paths[by_address.id].exists()
+    withdrawn = db.get(DataExport, organisation.id)
+    assert (withdrawn.status, withdrawn.error, withdrawn.file_key) == ("expired", "caller_erased", None)
+    assert not paths[organisation.id].exists()
+    # Another caller's export stays as it was.
+    assert db.get(DataExport, other.id).status == "ready" and paths[other.id].exists()
+    shown = data_exports.list_exports(db, principal=admin)
+    assert [export.id for export in shown] == [other.id, organisation.id]
+    assert all("12 34 56 78" not in export.subject and "jo@" not in export.subject for export in shown)
+    for exported in data_exports.exports_dir().iterdir():
+        assert exported == paths[other.id]
+    digits = CALLER.removeprefix("+33")
+    audit_lines = json.dumps([line.detail for line in db.exec(select(AuditLog)).all()])
+    assert digits not in audit_lines and "jo@example.test" not in audit_lines
+    # The queue carries only the export's id, never whom it is about.
+    assert {payload for payload in queued} == {("build_export", export.id) for export in (by_number, by_address)} | {
+        ("build_export", organisation.id),
+        ("build_export", other.id),
+    }
+
+
+def test_an_organisation_export_being_built_when_a_caller_is_erased_is_withdrawn(db, jobs, providers, monkeypatch):
+    """The caller may already be in the half-written ZIP: the job deletes it and the row says why."""
+    tenant, admin = business(db, "Salon Pressé")
+    call_with_lines(db, tenant, CALLER)
+    row = DataExport(tenant_id=tenant.id, requested_by=admin.user_id, kind="organisation")
+    db.add(row)
+    db.commit()
+    real = data_exports.organisation_document
+
+    def erase_meanwhile(session, *, tenant_id):
+        with Session(get_engine()) as other_session:
+            caller_data.erase_caller(other_session, principal=admin, query=CALLER)
+        return real(session, tenant_id=tenant_id)
+
+    monkeypatch.setattr(data_exports, "organisation_document", erase_meanwhile)
+    assert data_exports.run_export(row.id) == "failed"
+    db.refresh(row)
+    assert (row.status, row.error, row.file_key) == ("failed", "caller_erased", None)
+    assert list(data_exports.exports_dir().iterdir()) == []
+    monkeypatch.setattr(data_exports, "organisation_document", real)
+    data_exports.retry_export(db, principal=admin, export_id=row.id)
+    db.refresh(row)
+    assert (row.status, row.error) == ("ready", None)
 
 
 def test_an_export_zip_keeps_no_record_of_its_files_in_memory_and_reads_back_whole(tmp_path):

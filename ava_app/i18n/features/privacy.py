@@ -102,6 +102,9 @@ EN: dict[str, str] = {
     "data_export.error.failed": "The export could not be prepared. Try again; if it fails again, contact support.",
     "data_export.error.not_admin": "The person who asked is no longer an admin. An admin can try again.",
     "data_export.error.interrupted": "The export was interrupted. Try again.",
+    "data_export.error.caller_erased": (
+        "Withdrawn: a caller was erased after this export was started, and it held their data. Export again."
+    ),
     "data_export.download": "Download",
     "data_export.retry": "Try again",
     "data_export.progress_label": "Export progress",
@@ -279,6 +282,9 @@ FR: dict[str, str] = {
     ),
     "data_export.error.not_admin": "La personne qui l'a demandé n'est plus admin. Un admin peut réessayer.",
     "data_export.error.interrupted": "L'export a été interrompu. Réessayez.",
+    "data_export.error.caller_erased": (
+        "Retiré : un appelant a été effacé après le début de cet export, qui contenait ses données. Exportez à nouveau."
+    ),
     "data_export.download": "Télécharger",
     "data_export.retry": "Réessayer",
     "data_export.progress_label": "Avancement de l'export",
