@@ -46,7 +46,7 @@ class _SpooledEntries:
     """
 
     def __init__(self) -> None:
-        self._file: IO[bytes] = tempfile.TemporaryFile()
+        self._file: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed by ``close``, with the ZIP)
         self._count = 0
 
     def append(self, info: zipfile.ZipInfo) -> None:
