@@ -81,7 +81,27 @@ def deleted_row(row: rx.Var) -> rx.Component:
 def trash_list() -> rx.Component:
     return rx.cond(
         S.trash_rows.length() > 0,
-        rx.vstack(rx.foreach(S.trash_rows, deleted_row), spacing="3", width="100%", max_width="760px", id="trash-list"),
+        rx.vstack(
+            rx.text(S.trash_count_text, size="2", weight="medium", id="trash-count", class_name="tabular"),
+            rx.foreach(S.trash_rows, deleted_row),
+            rx.cond(
+                S.trash_next != "",
+                rx.button(
+                    t("trash.load_more"),
+                    size="2",
+                    variant="soft",
+                    color_scheme="gray",
+                    loading=S.loading_more,
+                    on_click=S.load_more_deleted,
+                    id="trash-more",
+                    align_self="center",
+                ),
+            ),
+            spacing="3",
+            width="100%",
+            max_width="760px",
+            id="trash-list",
+        ),
         rx.card(
             rx.vstack(
                 rx.icon("trash-2", size=28, color=rx.color("gray", 9)),

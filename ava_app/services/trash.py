@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import DateTime, Numeric, delete, insert, select, update
+from sqlalchemy import DateTime, Numeric, and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col
 
@@ -42,6 +42,7 @@ from ava_app.models import (
     Tenant,
     User,
     WebhookDelivery,
+    as_utc,
     utcnow,
 )
 from ava_app.services import audit, live_updates, recordings
@@ -51,7 +52,9 @@ from ava_app.services.principal import Principal
 log = logging.getLogger(__name__)
 
 GRACE_CHOICES = (1, 7, 14, 30)
-MAX_LISTED = 500
+# The Recently deleted page reads the trash a page at a time (keyset on deletion time, then id: newest first).
+PAGE = 100
+MAX_PAGE = 1_000
 # Rows that name a call and lose it (SET NULL) when it is deleted: linked again on a restore.
 LINKED: dict[str, Any] = {"booking": Booking, "outbox": Outbox, "webhookdelivery": WebhookDelivery}
 
@@ -73,9 +76,35 @@ class DeletedCallOut:
 
 
 @dataclass(frozen=True)
+class TrashPlace:
+    """Where a page of the trash stopped: the last listed call's deletion time and trash row id (the next page
+    starts after it)."""
+
+    deleted_at: datetime
+    row_id: int
+
+    def text(self) -> str:
+        """The place as one string, for a page's state (``parse`` reads it back)."""
+        return f"{self.deleted_at.isoformat()}|{self.row_id}"
+
+    @classmethod
+    def parse(cls, text: str) -> TrashPlace | None:
+        """A place written by ``text``; None for anything else (the list then starts from the newest)."""
+        moment, _, row_id = (text or "").partition("|")
+        try:
+            return cls(deleted_at=as_utc(datetime.fromisoformat(moment)), row_id=int(row_id))
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
 class TrashOut:
+    """One page of the trash; ``total`` counts every call in it, ``next_after`` is None on the last page."""
+
     calls: list[DeletedCallOut]
     grace_days: int
+    total: int
+    next_after: TrashPlace | None
 
 
 # --- deleting, restoring ------------------------------------------------------------------------------------------
@@ -204,18 +233,36 @@ def restore(session: Session, *, principal: Principal, call_id: int, now: dateti
     return trashed.call_id
 
 
-def list_deleted(session: Session, *, principal: Principal, now: datetime | None = None) -> TrashOut:
-    """The tenant's calls in the trash, most recently deleted first, with the grace period (writers only)."""
+def list_deleted(
+    session: Session,
+    *,
+    principal: Principal,
+    now: datetime | None = None,
+    after: TrashPlace | None = None,
+    limit: int = PAGE,
+) -> TrashOut:
+    """A page of the tenant's calls in the trash, most recently deleted first, starting after ``after`` (the first
+    page without it), with how many there are in all and the grace period (writers only)."""
     tenant_id = principal.require_writer()
+    restorable = (col(DeletedCall.tenant_id) == tenant_id, col(DeletedCall.purge_after) > (now or utcnow()))
+    later: tuple[Any, ...] = ()
+    if after is not None:
+        later = (
+            or_(
+                col(DeletedCall.deleted_at) < after.deleted_at,
+                and_(col(DeletedCall.deleted_at) == after.deleted_at, col(DeletedCall.id) < after.row_id),
+            ),
+        )
+    size = min(max(int(limit), 1), MAX_PAGE)
     rows = session.execute(
         select(DeletedCall, col(User.name), col(User.email))
         .outerjoin(User, col(User.id) == col(DeletedCall.deleted_by))
-        .where(col(DeletedCall.tenant_id) == tenant_id, col(DeletedCall.purge_after) > (now or utcnow()))
+        .where(*restorable, *later)
         .order_by(col(DeletedCall.deleted_at).desc(), col(DeletedCall.id).desc())
-        .limit(MAX_LISTED)
+        .limit(size + 1)
     ).all()
     listed = []
-    for trashed, name, email in rows:
+    for trashed, name, email in rows[:size]:
         call = _values(Call, (trashed.snapshot or {}).get("call") or {})
         listed.append(
             DeletedCallOut(
@@ -231,7 +278,14 @@ def list_deleted(session: Session, *, principal: Principal, now: datetime | None
                 purge_after=trashed.purge_after,
             )
         )
-    return TrashOut(calls=listed, grace_days=_grace_days(session, tenant_id))
+    last = rows[size - 1][0] if len(rows) > size else None
+    total = session.execute(select(func.count()).select_from(DeletedCall).where(*restorable)).scalar_one()
+    return TrashOut(
+        calls=listed,
+        grace_days=_grace_days(session, tenant_id),
+        total=int(total),
+        next_after=TrashPlace(deleted_at=as_utc(last.deleted_at), row_id=last.id) if last and last.id else None,
+    )
 
 
 def grace_days(session: Session, *, principal: Principal) -> int:

@@ -51,32 +51,58 @@ def _local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
 
 
 class DeletedCallsState(AuthState):
-    """The trash as plain rows; writers restore, admins choose the grace period (the services check both)."""
+    """The trash as plain rows, a page at a time; writers restore, admins choose the grace period (the services check
+    both)."""
 
     trash_rows: list[dict] = []
+    # How many calls the trash holds in all, and where the next page starts ("" when every call is shown).
+    trash_total: int = 0
+    trash_next: str = ""
     grace_days: str = "7"
     trash_loaded: bool = False
     trash_failed: bool = False
+    loading_more: bool = False
     restoring: int = 0
 
     @rx.var
     def trash_intro(self) -> str:
         return translate("trash.intro", self.lang or "en", days=self.grace_days)
 
-    def _read(self, session, principal) -> tuple[trash.TrashOut, ZoneInfo, str]:
-        listed = trash.list_deleted(session, principal=principal)
+    @rx.var
+    def trash_count_text(self) -> str:
+        """ "120 deleted calls · 100 shown" (the second part only while some are not shown yet)."""
+        lang = self.lang or "en"
+        total = regional.format_decimal(self.trash_total, lang)
+        counted = translate("trash.count_one" if self.trash_total == 1 else "trash.count", lang, count=total)
+        if len(self.trash_rows) >= self.trash_total:
+            return counted
+        shown = regional.format_decimal(len(self.trash_rows), lang)
+        return translate("trash.count_shown", lang, counted=counted, shown=shown)
+
+    def _read(
+        self, session, principal, *, after: str = "", limit: int = trash.PAGE
+    ) -> tuple[trash.TrashOut, ZoneInfo, str]:
+        place = trash.TrashPlace.parse(after) if after else None
+        listed = trash.list_deleted(session, principal=principal, after=place, limit=limit)
         assert principal.tenant_id is not None
         zone = tenant_zone(session, tenant_id=principal.tenant_id)
         return listed, zone, calls.tenant_country(session, tenant_id=principal.tenant_id)
 
-    def _show(self, listed: trash.TrashOut, zone: ZoneInfo, country: str) -> None:
+    def _again(self, session, principal) -> tuple[trash.TrashOut, ZoneInfo, str]:
+        """The list from the newest again, as far down as it was shown (after a restore or a new grace period)."""
+        return self._read(session, principal, limit=max(trash.PAGE, len(self.trash_rows)))
+
+    def _show(self, listed: trash.TrashOut, zone: ZoneInfo, country: str, *, more: bool = False) -> None:
         lang = self.lang or "en"
-        self.trash_rows = [deleted_row(item, lang, zone=zone, country=country) for item in listed.calls]
+        rows = [deleted_row(item, lang, zone=zone, country=country) for item in listed.calls]
+        self.trash_rows = [*self.trash_rows, *rows] if more else rows
+        self.trash_total = listed.total
+        self.trash_next = listed.next_after.text() if listed.next_after else ""
         self.grace_days = str(listed.grace_days)
 
     @rx.event
     def load_deleted(self):
-        """On-load: the calls in the trash and the grace period."""
+        """On-load: the newest calls in the trash, how many there are, and the grace period."""
         self.trash_loaded = self.trash_failed = False
         call = self._call(self._read)
         if call.refused:
@@ -87,13 +113,27 @@ class DeletedCallsState(AuthState):
         return None
 
     @rx.event
+    def load_more_deleted(self):
+        """The next page of the trash, added below the calls shown."""
+        if not self.trash_next:
+            return None
+        after = self.trash_next
+        self.loading_more = True
+        call = self._call(lambda session, principal: self._read(session, principal, after=after))
+        self.loading_more = False
+        if call.refused:
+            return call.event
+        self._show(*call.value, more=True)
+        return None
+
+    @rx.event
     def restore_call(self, call_id: int):
         """Put one call back in the list (another organisation's id is not found)."""
         self.restoring = int(call_id)
 
         def restore(session, principal):
             trash.restore(session, principal=principal, call_id=int(call_id))
-            return self._read(session, principal)
+            return self._again(session, principal)
 
         call = self._call(restore)
         self.restoring = 0
@@ -109,7 +149,7 @@ class DeletedCallsState(AuthState):
 
         def save(session, principal):
             trash.set_grace_days(session, principal=principal, days=chosen)
-            return self._read(session, principal)
+            return self._again(session, principal)
 
         call = self._call(save)
         if call.refused:

@@ -33,6 +33,7 @@ from sqlmodel import SQLModel
 
 import ava_app.state as state_package
 import ava_app.state.test_call as test_call_state
+from ava_app import demo_data
 from ava_app.api import downloads
 from ava_app.db import session_scope
 from ava_app.models import (
@@ -554,6 +555,7 @@ COVERED_HANDLERS = {
     "BillingState.manage_billing",
     "BlockedCallersState.load_blocked",
     "DeletedCallsState.load_deleted",
+    "DeletedCallsState.load_more_deleted",
     "DeletedCallsState.restore_call",
     "DeletedCallsState.set_grace_days",
     "BlockedCallersState.add_blocked",
@@ -1024,6 +1026,34 @@ async def test_provider_accounts_of_another_user_cannot_be_listed_or_unlinked(wo
     assert await run(state, "unlink", "google") == []
     db.expire_all()
     assert list(db.exec(select(UserIdentity.user_id)).scalars()) == [a.admin.user_id]
+    assert_nothing_of(a, state)
+    assert_unchanged(engine, a, before)
+
+
+async def test_recently_deleted_pages_through_the_callers_organisation_only(world, engine, db):
+    """Past a page of deleted calls: "Show more" adds B's next ones, counted; never one of A's, even from a place
+    taken from A's trash."""
+    a, b = world.a, world.b
+    trash.move_to_trash(db, principal=a.principal, call_ids=a.call_ids)
+    demo_data.generate_calls(db, tenant_id=b.tenant_id, count=trash.PAGE + 20, seed=5)
+    ids = [row[0] for row in db.execute(select(Call.id).where(Call.tenant_id == b.tenant_id)).all()]
+    trash.move_to_trash(db, principal=b.principal, call_ids=ids)
+    before = snapshot(engine, a)
+    state = state_of(DeletedCallsState, b)
+    assert await run(state, "load_deleted") == []
+    assert len(state.trash_rows) == trash.PAGE and state.trash_total == len(ids) and state.trash_next
+    assert state.trash_count_text == f"{len(ids)} deleted calls · {trash.PAGE} shown"
+    assert await run(state, "load_more_deleted") == []
+    assert sorted(row["id"] for row in state.trash_rows) == sorted(ids) and state.trash_next == ""
+    assert state.trash_count_text == f"{len(ids)} deleted calls"
+    # A restore keeps as many rows shown as there were, less the restored one.
+    assert await run(state, "restore_call", ids[0]) == ["toast:success"]
+    assert len(state.trash_rows) == len(ids) - 1 and state.trash_total == len(ids) - 1
+    # A place from A's trash still lists B's calls only.
+    newest_of_a = trash.list_deleted(db, principal=a.principal, limit=1).next_after
+    state.trash_next = newest_of_a.text()
+    assert await run(state, "load_more_deleted") == []
+    assert not {row["id"] for row in state.trash_rows} & set(a.call_ids)
     assert_nothing_of(a, state)
     assert_unchanged(engine, a, before)
 

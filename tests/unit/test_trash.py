@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
+from ava_app import demo_data
 from ava_app.models import AuditLog, Call, CallMessage, CallRecording, DeletedCall, Tenant, User, utcnow
 from ava_app.services import caller_data, organisation_deletion, recordings, retention, trash
 from ava_app.services.errors import Forbidden, Invalid, NotFound
@@ -311,3 +312,38 @@ def test_a_callers_data_counts_and_exports_their_calls_in_the_trash(db):
     assert [call["id"] for call in records.deleted_calls] == [gone.id]
     assert records.deleted_calls[0]["summary"] == "Moved an appointment."
     assert "tenant_id" not in records.deleted_calls[0]
+
+
+def test_the_trash_is_listed_a_page_at_a_time_to_its_last_call_with_its_count(db):
+    """Past 500 deleted calls: pages of the trash (newest first, calls deleted at the same moment ordered by row)
+    reach every call once, the count is of all of them, and a restore from a later page is counted."""
+    tenant = make_tenant(db, name="Big Bin")
+    writer = member(db, tenant)
+    demo_data.generate_calls(db, tenant_id=tenant.id, count=620, seed=3)
+    ids = list(db.exec(select(Call.id).where(Call.tenant_id == tenant.id).order_by(Call.id)).all())
+    # Three deletions: each one's calls share their deletion time.
+    for part in (ids[:300], ids[300:310], ids[310:]):
+        assert trash.move_to_trash(db, principal=writer, call_ids=part) == len(part)
+
+    seen: list[int] = []
+    after = None
+    while True:
+        page = trash.list_deleted(db, principal=writer, after=after)
+        assert page.total == 620 and len(page.calls) <= trash.PAGE
+        seen += [item.call_id for item in page.calls]
+        if page.next_after is None:
+            break
+        assert trash.TrashPlace.parse(page.next_after.text()) == page.next_after
+        after = page.next_after
+    assert sorted(seen) == ids and len(seen) == len(set(seen)) == 620
+    # The last deletion first, then the one before, then the first.
+    assert set(seen[:310]) == set(ids[310:]) and set(seen[310:320]) == set(ids[300:310])
+    assert [len(trash.list_deleted(db, principal=writer, limit=250).calls)] == [250]
+
+    assert trash.restore(db, principal=writer, call_id=seen[555]) == seen[555]
+    assert trash.list_deleted(db, principal=writer).total == 619
+    # Past the grace, nothing is listed nor counted.
+    late = trash.list_deleted(db, principal=writer, now=NOW + timedelta(days=8))
+    assert (late.calls, late.total, late.next_after) == ([], 0, None)
+    # A place that is not one starts from the newest.
+    assert trash.TrashPlace.parse("yesterday|x") is None and trash.TrashPlace.parse("") is None
