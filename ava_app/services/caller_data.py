@@ -4,10 +4,10 @@
 What counts as the caller's: the calls from their number (with conversation lines, AVA's recording copy, and the
 call at Vapi), the bookings made for their number, the messages AVA sent to them or about their calls (caller texts,
 confirmation emails, the owner's summary emails that name their number), and the raw provider messages of their
-calls or naming their number, and the exports made of their data (the organisation's exports made before the erasure
-lose their file too). Kept on purpose: a STOP they sent
-(``smsoptout``), so AVA never texts them again, and the audit line of the erasure, which names the number by its last
-two digits only.
+calls or naming their number, the events sent to the business's webhook endpoints about their calls or naming them,
+and the exports made of their data (the organisation's exports made before the erasure lose their file too). Kept on
+purpose: a STOP they sent (``smsoptout``), so AVA never texts them again, and the audit line of the erasure, which
+names the number by its last two digits only.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import phonenumbers
 from sqlalchemy import delete, func, or_
 from sqlmodel import Session, col, select
 
-from ava_app.models import Booking, Call, DeletedCall, Outbox, Tenant, WebhookEvent
+from ava_app.models import Booking, Call, DeletedCall, Outbox, Tenant, WebhookDelivery, WebhookEvent
 from ava_app.services import audit, export_files, phones, trash
 from ava_app.services.errors import Invalid, NotFound
 from ava_app.services.principal import Principal
@@ -46,10 +46,12 @@ class CallerFindings:
     bookings: int
     messages: int
     raw_messages: int
+    # Events AVA sent to the business's webhook endpoints about the caller (their bodies name them).
+    webhook_deliveries: int = 0
 
     @property
     def anything(self) -> bool:
-        return any((self.calls, self.bookings, self.messages, self.raw_messages))
+        return any((self.calls, self.bookings, self.messages, self.raw_messages, self.webhook_deliveries))
 
 
 def identify(session: Session, *, principal: Principal, query: str) -> Caller:
@@ -82,6 +84,7 @@ def find_caller(session: Session, *, principal: Principal, query: str) -> Caller
         bookings=len(_bookings_of(session, tenant_id=tenant_id, caller=caller)),
         messages=len(_messages_of(session, tenant_id=tenant_id, caller=caller)),
         raw_messages=len(_raw_of(session, tenant_id=tenant_id, caller=caller, provider_ids=provider_ids)),
+        webhook_deliveries=len(_deliveries_of(session, tenant_id=tenant_id, caller=caller, call_ids=call_ids)),
     )
 
 
@@ -142,13 +145,21 @@ def erase_caller(session: Session, *, principal: Principal, query: str) -> Calle
     raw_ids = _raw_of(session, tenant_id=tenant_id, caller=caller, provider_ids=provider_ids)
     booking_ids = _bookings_of(session, tenant_id=tenant_id, caller=caller)
     message_ids = _messages_of(session, tenant_id=tenant_id, caller=caller)
+    delivery_ids = _deliveries_of(session, tenant_id=tenant_id, caller=caller, call_ids=call_ids)
     subjects = {caller.key, *_addresses_of(session, tenant_id=tenant_id, caller=caller)}
+    held = bool(call_ids or booking_ids or message_ids or delivery_ids)
     session.rollback()
     session.exec(delete(Booking).where(col(Booking.tenant_id) == tenant_id, col(Booking.id).in_(booking_ids)))
     session.exec(delete(Outbox).where(col(Outbox.tenant_id) == tenant_id, col(Outbox.id).in_(message_ids)))
     session.exec(delete(WebhookEvent).where(col(WebhookEvent.id).in_(raw_ids)))
-    # The exports AVA made of them go too, files included, and the organisation's made before are withdrawn.
-    export_files.forget_caller_exports(session, tenant_id=tenant_id, subjects=subjects)
+    session.exec(
+        delete(WebhookDelivery).where(
+            col(WebhookDelivery.tenant_id) == tenant_id, col(WebhookDelivery.id).in_(delivery_ids)
+        )
+    )
+    # The exports AVA made of them go too, files included; the organisation's made before are withdrawn when they
+    # held anything of the caller's.
+    export_files.forget_caller_exports(session, tenant_id=tenant_id, subjects=subjects, organisation=held)
     session.commit()
     removed_calls, missed = trash.erase_calls(
         session, principal=principal, call_ids=call_ids, caller_number=caller.key if caller.is_phone else None
@@ -161,6 +172,7 @@ def erase_caller(session: Session, *, principal: Principal, query: str) -> Calle
         bookings=len(booking_ids),
         messages=len(message_ids),
         raw_messages=len(raw_ids),
+        webhook_deliveries=len(delivery_ids),
     )
     audit.record(
         session,
@@ -173,6 +185,7 @@ def erase_caller(session: Session, *, principal: Principal, query: str) -> Calle
             "bookings": found.bookings,
             "messages": found.messages,
             "raw_messages": found.raw_messages,
+            "webhook_deliveries": found.webhook_deliveries,
             "provider_failures": missed,
         },
     )
@@ -254,6 +267,17 @@ def _raw_of(session: Session, *, tenant_id: int, caller: Caller, provider_ids: l
         select(col(WebhookEvent.id)).where(col(WebhookEvent.tenant_id) == tenant_id, or_(*conditions))
     ).all()
     return [event_id for event_id in found if event_id is not None]
+
+
+def _deliveries_of(session: Session, *, tenant_id: int, caller: Caller, call_ids: list[int]) -> list[int]:
+    """Events sent to the business's webhook endpoints about the caller's calls, or whose body names them."""
+    conditions = [col(WebhookDelivery.payload).contains(spelling) for spelling in caller.spellings]
+    if call_ids:
+        conditions.append(col(WebhookDelivery.call_id).in_(call_ids))
+    found = session.exec(
+        select(col(WebhookDelivery.id)).where(col(WebhookDelivery.tenant_id) == tenant_id, or_(*conditions))
+    ).all()
+    return [delivery_id for delivery_id in found if delivery_id is not None]
 
 
 def _tenant(session: Session, tenant_id: int) -> Tenant:

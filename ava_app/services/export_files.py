@@ -98,20 +98,21 @@ class ExportZip(zipfile.ZipFile):
                 entries.close()
 
 
-def forget_caller_exports(session: Session, *, tenant_id: int, subjects: Iterable[str]) -> int:
+def forget_caller_exports(
+    session: Session, *, tenant_id: int, subjects: Iterable[str], organisation: bool = True
+) -> int:
     """A caller's erasure: delete the exports of the caller (``subjects``: their number or address, and the
-    addresses they gave) with their files, and withdraw the organisation's exports made before, which hold the
-    caller too: a ready one's file is deleted (the row says ``expired``), one being built is marked failed (its job
-    then deletes what it wrote; the admin builds it again). Added to the caller's session, committed with the
+    addresses they gave) with their files, and (``organisation``: AVA held something of theirs) withdraw the
+    organisation's exports made before, which hold the caller too: a ready one's file is deleted (the row says
+    ``expired``), one being built is marked failed (its job then deletes what it wrote; the admin builds it again).
+    Added to the caller's session, committed with the
     erasure. Returns the number of exports deleted or withdrawn."""
     names = sorted(set(subjects))
+    theirs = and_(col(DataExport.kind) == "caller", col(DataExport.subject).in_(names))
+    made_before = and_(col(DataExport.kind) == "organisation", col(DataExport.status).in_((*ACTIVE, "ready")))
     rows = session.exec(
         select(DataExport).where(
-            col(DataExport.tenant_id) == tenant_id,
-            or_(
-                and_(col(DataExport.kind) == "caller", col(DataExport.subject).in_(names)),
-                and_(col(DataExport.kind) == "organisation", col(DataExport.status).in_((*ACTIVE, "ready"))),
-            ),
+            col(DataExport.tenant_id) == tenant_id, or_(theirs, made_before) if organisation else theirs
         )
     ).all()
     for row in rows:

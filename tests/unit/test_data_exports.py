@@ -26,6 +26,7 @@ from ava_app.models import (
     DataExport,
     Membership,
     Outbox,
+    WebhookDelivery,
     WebhookEndpoint,
     utcnow,
 )
@@ -310,6 +311,16 @@ def test_erasing_a_caller_deletes_their_exports_and_withdraws_the_organisations(
     booking = booking_for(db, tenant, CALLER)
     booking.caller_email = "jo@example.test"
     db.add(booking)
+    endpoint = WebhookEndpoint(tenant_id=tenant.id, url="https://hooks.effa.test/ava", secret_encrypted="sealed")
+    db.add(endpoint)
+    db.flush()
+    for index, number in enumerate((CALLER, OTHER)):
+        db.add(
+            WebhookDelivery(
+                tenant_id=tenant.id, endpoint_id=endpoint.id, message_id=f"msg_{index}", event_type="call.ended",
+                payload=json.dumps({"call": {"caller_number": number}}),
+            )
+        )  # fmt: skip
     db.commit()
     queued: list[tuple] = []
     real_enqueue = data_exports.enqueue
@@ -332,8 +343,11 @@ def test_erasing_a_caller_deletes_their_exports_and_withdraws_the_organisations(
     listed = data_exports.list_exports(db, principal=admin)
     assert "06 12 34 56 78" in [export.subject for export in listed]
 
-    caller_data.erase_caller(db, principal=admin, query=CALLER)
+    erased = caller_data.erase_caller(db, principal=admin, query=CALLER)
+    assert erased.webhook_deliveries == 1
     db.expire_all()
+    payloads = [delivery.payload for delivery in db.exec(select(WebhookDelivery)).all()]
+    assert len(payloads) == 1 and OTHER in payloads[0] and not any(CALLER in payload for payload in payloads)
     assert db.get(DataExport, by_number.id) is None and db.get(DataExport, by_address.id) is None
     assert not paths[by_number.id].exists() and not paths[by_address.id].exists()
     withdrawn = db.get(DataExport, organisation.id)
@@ -354,6 +368,16 @@ def test_erasing_a_caller_deletes_their_exports_and_withdraws_the_organisations(
         ("build_export", organisation.id),
         ("build_export", other.id),
     }
+
+
+def test_erasing_a_caller_the_business_never_heard_of_keeps_its_exports(db, jobs, providers):
+    tenant, admin = business(db, "Salon Calme")
+    call_with_lines(db, tenant, OTHER)
+    export = data_exports.request_export(db, principal=admin, kind="organisation")
+    caller_data.erase_caller(db, principal=admin, query=CALLER)
+    db.expire_all()
+    row = db.get(DataExport, export.id)
+    assert (row.status, row.error) == ("ready", None) and data_exports.export_path(row.file_key).is_file()
 
 
 def test_an_organisation_export_being_built_when_a_caller_is_erased_is_withdrawn(db, jobs, providers, monkeypatch):
