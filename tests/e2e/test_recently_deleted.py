@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from ava_app import demo_data
+from ava_app.models import Call
+from ava_app.services import trash
+from ava_app.services.principal import Principal
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.members import log_in, make_business, make_member
 from tests.e2e.screenshots import WIDTHS
@@ -80,3 +84,65 @@ def test_delete_a_call_find_it_under_recently_deleted_and_restore_it(live_server
     page.wait_for_url("**/calls")
     expect(page.get_by_role("row", name=shown(DELETED))).to_be_visible()
     expect(page.get_by_role("row", name=shown(KEPT))).to_be_visible()
+
+
+MORE = trash.PAGE + 30
+
+
+def shoot_pages(page: Page, url: str, total: int) -> None:
+    """The long trash in both languages, themes and widths, in a browser far from the server's time zone: its top
+    (the count), its Show more button, and its end once every call is shown."""
+    folder = ARTIFACTS / "recently-deleted"
+    folder.mkdir(parents=True, exist_ok=True)
+    signed_in = page.context.storage_state()
+    for lang, count in (("en", f"{total} deleted calls"), ("fr", f"{total} appels supprimés")):
+        for theme in ("light", "dark"):
+            for width_name, (width, height) in WIDTHS.items():
+                context = page.context.browser.new_context(
+                    viewport={"width": width, "height": height},
+                    color_scheme=theme,
+                    timezone_id="Asia/Tokyo",
+                    locale="ja-JP",
+                    storage_state={"cookies": signed_in["cookies"], "origins": []},
+                )
+                context.add_init_script(
+                    f"localStorage.setItem('ava_lang', '{lang}');localStorage.setItem('theme', '{theme}');"
+                )
+                shot = context.new_page()
+                shot.goto(url, wait_until="networkidle")
+                expect(shot.locator("#trash-count")).to_contain_text(count)
+                shot.wait_for_timeout(400)
+                shot.screenshot(path=str(folder / f"paged-top-{lang}-{theme}-{width_name}.png"))
+                shot.locator("#trash-more").scroll_into_view_if_needed()
+                shot.wait_for_timeout(200)
+                shot.screenshot(path=str(folder / f"paged-more-{lang}-{theme}-{width_name}.png"))
+                shot.locator("#trash-more").click()
+                expect(shot.locator(".trash-row")).to_have_count(total)
+                expect(shot.locator("#trash-more")).to_have_count(0)
+                shot.locator(".trash-row").last.scroll_into_view_if_needed()
+                shot.wait_for_timeout(400)
+                shot.screenshot(path=str(folder / f"paged-end-{lang}-{theme}-{width_name}.png"))
+                context.close()
+
+
+def test_a_long_trash_shows_its_count_and_every_call_page_by_page(live_server: str, page: Page, db: Session):
+    tenant = make_business(db, name="Garage Nord")
+    owner = make_member(db, tenant=tenant, name="Camille")
+    demo_data.generate_calls(db, tenant_id=tenant.id, count=MORE, days=5, seed=11)
+    ids = db.exec(select(Call.id).where(Call.tenant_id == tenant.id)).all()
+    writer = Principal(user_id=owner.id, tenant_id=tenant.id, role="admin")
+    assert trash.move_to_trash(db, principal=writer, call_ids=ids) == MORE
+
+    log_in(page, live_server, owner.email)
+    page.goto(live_server + "/deleted-calls")
+    expect(page.locator(".trash-row")).to_have_count(trash.PAGE)
+    expect(page.locator("#trash-count")).to_have_text(f"{MORE} deleted calls · {trash.PAGE} shown")
+    page.get_by_role("button", name="Show more").click()
+    expect(page.locator(".trash-row")).to_have_count(MORE)
+    expect(page.locator("#trash-count")).to_have_text(f"{MORE} deleted calls")
+    expect(page.get_by_role("button", name="Show more")).to_have_count(0)
+    # A restore far down the list keeps every other row shown.
+    page.locator(".trash-row").last.get_by_role("button", name="Restore").click()
+    expect(page.locator(".trash-row")).to_have_count(MORE - 1)
+    expect(page.locator("#trash-count")).to_have_text(f"{MORE - 1} deleted calls")
+    shoot_pages(page, live_server + "/deleted-calls", MORE - 1)
