@@ -240,6 +240,10 @@ class PrivacyState(AuthState):
         found = self._found(call.value)
         self.caller_found = {}
         self.caller_erased = translate("caller.erased", self.lang or "en", **found)
+        # Their exports are gone and the organisation's may be withdrawn: the list says so now.
+        failed = self._load_exports()
+        if failed is not None:
+            yield failed
 
     def _found(self, value: caller_data.CallerFindings) -> dict[str, str]:
         return {

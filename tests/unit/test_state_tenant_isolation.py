@@ -1529,6 +1529,25 @@ async def test_privacy_events_read_and_change_the_callers_organisation_only(worl
     assert_unchanged(engine, a, before)
 
 
+async def test_privacy_exports_list_forgets_an_erased_caller(world, engine, db):
+    """B exports its caller and the organisation, then erases the caller: the list shows no trace of their number,
+    and says the organisation's export was withdrawn."""
+    a, b = world.a, world.b
+    before = snapshot(engine, a)
+    state = state_of(PrivacyState, b)
+    assert await run(state, "load_privacy") == []
+    assert await run(state, "find_caller", {"caller": "+17185550123"}) == []
+    assert await run(state, "export_caller") == ["toast:info"]
+    assert await run(state, "export_organisation") == ["toast:info"]
+    assert any("555-0123" in row["title"] for row in state.exports)
+    assert await run(state, "erase_caller") == []
+    assert [row["status"] for row in state.exports] == ["expired"]
+    assert "a caller was erased" in state.exports[0]["detail"]
+    assert not any("0123" in value for row in state.exports for value in row.values())
+    assert_nothing_of(a, state)
+    assert_unchanged(engine, a, before)
+
+
 # --- the assistant, the test call, onboarding --------------------------------------------------------------------
 
 
