@@ -53,21 +53,21 @@ class PrivacyState(AuthState):
     delete_busy: bool = False
 
     @rx.event
-    def load_privacy(self):
+    async def load_privacy(self):
         self.privacy_loaded = self.privacy_failed = False
-        call = self._call(lambda s, p: privacy_settings.privacy_settings(s, principal=p))
+        call = await self._call_async(lambda s, p: privacy_settings.privacy_settings(s, principal=p))
         if call.refused:
             self.privacy_failed = True
             return call.event
         self._show(call.value)
-        kept = self._call(lambda s, p: retention.retention_settings(s, principal=p))
+        kept = await self._call_async(lambda s, p: retention.retention_settings(s, principal=p))
         if kept.refused:
             self.privacy_failed = True
             return kept.event
         self._show_retention(kept.value)
         self.privacy_loaded = True
         if self.is_admin:
-            return self._load_exports()
+            return await self._load_exports()
         return None
 
     @rx.event
@@ -83,10 +83,10 @@ class PrivacyState(AuthState):
         self.keep_payloads = value
 
     @rx.event
-    def save_retention(self):
+    async def save_retention(self):
         """Save the three periods; the service checks the caller is an admin and the periods are offered ones."""
         periods = (_days(self.keep_recordings), _days(self.keep_transcripts), _days(self.keep_payloads) or 30)
-        call = self._call(
+        call = await self._call_async(
             lambda s, p: retention.save_retention(
                 s, principal=p, recordings_days=periods[0], transcripts_days=periods[1], payloads_days=periods[2]
             ),
@@ -121,45 +121,45 @@ class PrivacyState(AuthState):
         self.caller_found = self._found(call.value)
 
     @rx.event
-    def export_caller(self):
+    async def export_caller(self):
         """Queue an export of the caller found (admins, their own business): a job builds the ZIP, shown below."""
         query = self.caller_query
-        return self._request_export("caller", query)
+        return await self._request_export("caller", query)
 
     @rx.event
-    def export_organisation(self):
+    async def export_organisation(self):
         """Queue an export of all of the business's data (admins)."""
-        return self._request_export("organisation", "")
+        return await self._request_export("organisation", "")
 
-    def _request_export(self, kind: str, query: str):
-        call = self._call(
+    async def _request_export(self, kind: str, query: str):
+        call = await self._call_async(
             lambda s, p: data_exports.request_export(s, principal=p, kind=kind, query=query),
             busy="export_busy",
             on_error=self._caller_refused,
         )
         if call.refused:
             return call.event
-        failed = self._load_exports()
+        failed = await self._load_exports()
         return failed or rx.toast.info(translate("data_export.queued", self.lang or "en"))
 
     @rx.event
-    def refresh_exports(self, _tick: str = ""):
+    async def refresh_exports(self, _tick: str = ""):
         """Timer tick while an export is being built: its progress, then its link."""
         if not self.exports_running:
             return None
-        return self._load_exports()
+        return await self._load_exports()
 
     @rx.event
-    def retry_export(self, export_id: str):
+    async def retry_export(self, export_id: str):
         """Build a failed export again (admins; an id of another business is not found)."""
         number = _row_id(export_id)
-        call = self._call(lambda s, p: data_exports.retry_export(s, principal=p, export_id=number))
+        call = await self._call_async(lambda s, p: data_exports.retry_export(s, principal=p, export_id=number))
         if call.refused:
             return call.event
-        return self._load_exports()
+        return await self._load_exports()
 
     @rx.event
-    def download_export(self, export_id: str):
+    async def download_export(self, export_id: str):
         """Save a ready export through a two-minute signed link; the browser writes it to disk as it comes."""
         number = _row_id(export_id)
 
@@ -170,15 +170,15 @@ class PrivacyState(AuthState):
             )
             return routes.export_download(ready.id, token), f"{ready.kind}-data.zip"
 
-        call = self._call(link)
+        call = await self._call_async(link)
         if call.refused:
-            self._load_exports()
+            await self._load_exports()
             return call.event
         url, name = call.value
         return rx.download(url=url, filename=name)
 
-    def _load_exports(self):
-        call = self._call(lambda s, p: data_exports.list_exports(s, principal=p))
+    async def _load_exports(self):
+        call = await self._call_async(lambda s, p: data_exports.list_exports(s, principal=p))
         if call.refused:
             self.exports, self.exports_running = [], False
             return call.event
@@ -241,7 +241,7 @@ class PrivacyState(AuthState):
         self.caller_found = {}
         self.caller_erased = translate("caller.erased", self.lang or "en", **found)
         # Their exports are gone and the organisation's may be withdrawn: the list says so now.
-        failed = self._load_exports()
+        failed = await self._load_exports()
         if failed is not None:
             yield failed
 
@@ -267,10 +267,10 @@ class PrivacyState(AuthState):
         self.delete_error = ""
 
     @rx.event
-    def request_org_deletion(self, form: dict | None = None):
+    async def request_org_deletion(self, form: dict | None = None):
         """Schedule the organisation's deletion once its name is typed (admins only, their current organisation)."""
         typed = str((form or {}).get("typed_name") or self.delete_typed)
-        call = self._call(
+        call = await self._call_async(
             lambda s, p: organisation_deletion.request_deletion(s, principal=p, typed_name=typed),
             busy="delete_busy",
             on_error=self._delete_refused,
@@ -285,9 +285,11 @@ class PrivacyState(AuthState):
         return rx.toast.warning(translate("org_delete.scheduled", self.lang or "en"))
 
     @rx.event
-    def cancel_org_deletion(self):
+    async def cancel_org_deletion(self):
         """Keep the organisation (admins only)."""
-        call = self._call(lambda s, p: organisation_deletion.cancel_deletion(s, principal=p), busy="delete_busy")
+        call = await self._call_async(
+            lambda s, p: organisation_deletion.cancel_deletion(s, principal=p), busy="delete_busy"
+        )
         if call.refused:
             return call.event
         self._forget_shell()
@@ -322,10 +324,10 @@ class PrivacyState(AuthState):
         self.redact_birth_dates = bool(value)
 
     @rx.event
-    def save_privacy(self):
+    async def save_privacy(self):
         """Save the four choices; the service checks the caller is an admin of the organisation in their session."""
         choice = (self.redact_pii, self.redact_emails, self.redact_other_phones, self.redact_birth_dates)
-        call = self._call(
+        call = await self._call_async(
             lambda s, p: privacy_settings.save_privacy_settings(
                 s, principal=p, redact_pii=choice[0], emails=choice[1], other_phones=choice[2], birth_dates=choice[3]
             ),

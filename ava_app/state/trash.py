@@ -101,10 +101,10 @@ class DeletedCallsState(AuthState):
         self.grace_days = str(listed.grace_days)
 
     @rx.event
-    def load_deleted(self):
+    async def load_deleted(self):
         """On-load: the newest calls in the trash, how many there are, and the grace period."""
         self.trash_loaded = self.trash_failed = False
-        call = self._call(self._read)
+        call = await self._call_async(self._read)
         if call.refused:
             self.trash_failed = True
             return call.event
@@ -113,13 +113,13 @@ class DeletedCallsState(AuthState):
         return None
 
     @rx.event
-    def load_more_deleted(self):
+    async def load_more_deleted(self):
         """The next page of the trash, added below the calls shown."""
         if not self.trash_next:
             return None
         after = self.trash_next
         self.loading_more = True
-        call = self._call(lambda session, principal: self._read(session, principal, after=after))
+        call = await self._call_async(lambda session, principal: self._read(session, principal, after=after))
         self.loading_more = False
         if call.refused:
             return call.event
@@ -127,7 +127,7 @@ class DeletedCallsState(AuthState):
         return None
 
     @rx.event
-    def restore_call(self, call_id: int):
+    async def restore_call(self, call_id: int):
         """Put one call back in the list (another organisation's id is not found)."""
         self.restoring = int(call_id)
 
@@ -135,7 +135,7 @@ class DeletedCallsState(AuthState):
             trash.restore(session, principal=principal, call_id=int(call_id))
             return self._again(session, principal)
 
-        call = self._call(restore)
+        call = await self._call_async(restore)
         self.restoring = 0
         if call.refused:
             return call.event
@@ -143,7 +143,7 @@ class DeletedCallsState(AuthState):
         return rx.toast.success(translate("trash.restored", self.lang or "en"))
 
     @rx.event
-    def set_grace_days(self, days: str):
+    async def set_grace_days(self, days: str):
         """Admins: how many days deleted calls stay restorable (those already deleted follow)."""
         chosen = int(days) if str(days).isdigit() else 0
 
@@ -151,7 +151,7 @@ class DeletedCallsState(AuthState):
             trash.set_grace_days(session, principal=principal, days=chosen)
             return self._again(session, principal)
 
-        call = self._call(save)
+        call = await self._call_async(save)
         if call.refused:
             return call.event
         self._show(*call.value)
