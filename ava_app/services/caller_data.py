@@ -99,6 +99,8 @@ class CallerRecords:
     messages: list[dict[str, Any]]
     # Their calls deleted by hand, still restorable (``services.trash``), as the trash keeps them.
     deleted_calls: list[dict[str, Any]]
+    # The webhook events sent about them (their calls, or a body naming them), as the receivers got them.
+    webhook_deliveries: list[dict[str, Any]]
 
 
 def caller_records(session: Session, *, principal: Principal, query: str) -> CallerRecords:
@@ -113,6 +115,12 @@ def caller_records(session: Session, *, principal: Principal, query: str) -> Cal
     ).all()
     messages = session.exec(
         select(Outbox).where(col(Outbox.tenant_id) == tenant_id, col(Outbox.id).in_(message_ids))
+    ).all()
+    delivery_ids = _deliveries_of(session, tenant_id=tenant_id, caller=caller, call_ids=call_ids)
+    deliveries = session.exec(
+        select(WebhookDelivery)
+        .where(col(WebhookDelivery.tenant_id) == tenant_id, col(WebhookDelivery.id).in_(delivery_ids))
+        .order_by(col(WebhookDelivery.id))
     ).all()
     return CallerRecords(
         caller=caller.key,
@@ -129,6 +137,16 @@ def caller_records(session: Session, *, principal: Principal, query: str) -> Cal
                 "created_at": message.created_at.isoformat(),
             }
             for message in messages
+        ],
+        webhook_deliveries=[
+            {
+                "event": delivery.event_type,
+                "message_id": delivery.message_id,
+                "status": delivery.status,
+                "created_at": delivery.created_at.isoformat(),
+                "body": delivery.payload,
+            }
+            for delivery in deliveries
         ],
     )
 

@@ -10,7 +10,7 @@ principal: another business's export id is not found.
 The ZIP holds JSON and the recordings AVA holds (never fetched for the export):
 
 - a caller's: ``caller.json`` (their calls with conversations, bookings, messages sent to them or naming them, the
-  recordings' names) and ``recordings/call-<id>.<ext>``;
+  webhook events sent about them, the recordings' names) and ``recordings/call-<id>.<ext>``;
 - the organisation's: ``organisation.json`` (the business's settings: organisation, assistants, numbers, booking
   set-up, block list, webhook endpoints without their secrets), ``calls.json`` (every call with its conversation,
   summary and captured fields), ``bookings.json``, ``messages.json`` (emails and texts with their delivery status),
@@ -451,6 +451,7 @@ def _write_caller(archive: zipfile.ZipFile, *, principal: Principal, query: str,
         "messages": found.messages,
         "recordings": [recorded[call_id] for call_id in sorted(recorded)],
         "deleted_calls": found.deleted_calls,
+        "webhook_deliveries": found.webhook_deliveries,
     }
     with archive.open("caller.json", "w", force_zip64=True) as entry:
         # One JSON object whose calls, last, are written a batch at a time.

@@ -105,6 +105,16 @@ def test_a_callers_export_is_built_by_the_job_into_a_private_file_with_their_dat
     call_with_lines(db, tenant, OTHER, summary="Quelqu'un d'autre.", recorded=True)
     booking_for(db, tenant, CALLER)
     db.add(Outbox(tenant_id=tenant.id, channel="sms", to=CALLER, body_text="Votre rendez-vous.", status="sent"))
+    endpoint = WebhookEndpoint(tenant_id=tenant.id, url="https://hooks.lumiere.test/ava", secret_encrypted="sealed")
+    db.add(endpoint)
+    db.flush()
+    for index, (call_id, number) in enumerate(((plain.id, None), (None, CALLER), (None, OTHER))):
+        db.add(
+            WebhookDelivery(
+                tenant_id=tenant.id, endpoint_id=endpoint.id, message_id=f"msg_lum_{index}", event_type="call.ended",
+                call_id=call_id, payload=json.dumps({"call": {"caller_number": number, "n": index}}),
+            )
+        )  # fmt: skip
     db.commit()
 
     export = data_exports.request_export(db, principal=admin, kind="caller", query="06 12 34 56 78")
@@ -130,6 +140,10 @@ def test_a_callers_export_is_built_by_the_job_into_a_private_file_with_their_dat
     assert [line["text"] for line in first["messages"]] == ["Bonjour", f"C'est le {CALLER}"]
     assert first["recording"] == names[1] and document["calls"][1]["recording"] is None
     assert len(document["bookings"]) == 1 and document["messages"][0]["to"] == CALLER
+    # The webhook events about them: one for their call, one whose body names them; never another caller's.
+    sent = document["webhook_deliveries"]
+    assert [json.loads(item["body"])["call"]["n"] for item in sent] == [0, 1]
+    assert {item["event"] for item in sent} == {"call.ended"}
     assert OTHER not in json.dumps(document) and "Quelqu'un" not in json.dumps(document)
     line = db.exec(select(AuditLog).where(AuditLog.action == "data_export_requested")).one()
     assert line.detail == {"export_id": export.id, "kind": "caller", "caller_ending": "78"}
