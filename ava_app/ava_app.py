@@ -65,6 +65,7 @@ from ava_app.state.outbox import OutboxState
 from ava_app.state.phone_numbers import NumberFlowState, PhoneNumbersState
 from ava_app.state.privacy import PrivacyState
 from ava_app.state.reach import ReachState
+from ava_app.state.redis_locks import use_cancel_safe_redis_locks
 from ava_app.state.settings import AuditState, ProfileState, SecurityState
 from ava_app.state.sign_in_providers import LinkedAccountsState, ProviderSignInState
 from ava_app.state.support import SupportState
@@ -96,6 +97,8 @@ app = rx.App(
     # At the top: at the bottom of a phone, toasts covered the pages' primary buttons ("Save and continue").
     toaster=rx.toast.provider(position="top-center", close_button=True),
 )
+# With Redis, a cancelled event (a page load overtaken by the next) gives its tab's state lock back at once.
+use_cancel_safe_redis_locks(app)
 app.register_lifespan_task(job_worker)
 # With Redis, a tab whose web process was killed keeps its page state on the process it reconnects to.
 app.register_lifespan_task(hand_over_tabs_of_dead_processes)

@@ -21,11 +21,11 @@ from typing import Any
 
 from reflex.utils.token_manager import RedisTokenManager
 
+from ava_app.state.redis_locks import DELETE_IF_UNCHANGED
+
 log = logging.getLogger(__name__)
 
 _CHANNEL_PREFIX = "ava:reflex:alive:"
-# Delete a key only if it still holds the value read: a record written meanwhile by a live process stays.
-_DELETE_IF_UNCHANGED = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 
 
 def alive_channel(instance_id: str) -> str:
@@ -80,7 +80,7 @@ class HandoverTokenManager(RedisTokenManager):
             [(_channel, listeners)] = await self.redis.pubsub_numsub(alive_channel(owner))
             if listeners:
                 return
-            if await self.redis.eval(_DELETE_IF_UNCHANGED, 1, key, raw):
+            if await self.redis.eval(DELETE_IF_UNCHANGED, 1, key, raw):
                 log.info("tab handover: a tab of a stopped process reconnected here and keeps its state")
             cached = self.token_to_socket.get(token)
             if cached is not None and cached.instance_id == owner:
