@@ -411,12 +411,15 @@ class Session:
         if action == "period":
             old = self.period
             self.period = sessions_seed.PERIODS[(sessions_seed.PERIODS.index(old) + 1) % 3]
-            tab.forget(DASH, "period", "hour_figure")
+            changes = tenant.hour_calls[self.period] != tenant.hour_calls[old]
+            # An unchanged figure is not sent again (on a Monday the week's chart is today's): the tab keeps the one
+            # it has, so it is forgotten only when the chart must change.
+            tab.forget(DASH, "period", *(("hour_figure",) if changes else ()))
             await tab.emit(f"{DASH}.set_period", {"period": self.period})
-            if tenant.hour_calls[self.period] != tenant.hour_calls[old]:
+            if changes:
                 await tab.wait(lambda: tab.get(DASH, "hour_figure") is not None, "period")
                 self._check_hours()
-            else:  # the same chart: only the period comes back
+            else:  # the same total: only the period is sure to come back
                 await tab.wait(lambda: tab.get(DASH, "period") == self.period, "period")
         elif action == "chart_days":
             self.chart_days = 30 if self.chart_days == 7 else 7
