@@ -73,6 +73,14 @@ STALE_AFTER = timedelta(minutes=10)
 before_summary: Callable[[int], None] | None = None
 
 _ACTION_FALLBACK = {"en": "Follow up with the caller.", "fr": "Recontacter l'appelant."}
+# The email to whoever was told of a missed call when its voicemail turns up afterwards.
+_LATE_VOICEMAIL = {
+    "en": "The caller left a voicemail after all: it reached AVA after the call was reported missed. Listen to it on "
+    "the call's page.",
+    "fr": "L'appelant a finalement laissé un message vocal : il est arrivé après l'annonce de l'appel manqué. "
+    "Écoutez-le sur la page de l'appel.",
+}
+LATE_VOICEMAIL_KEY_PREFIX = "late-voicemail"
 
 
 @dataclass(frozen=True)
@@ -204,9 +212,13 @@ def _summarise(session: Session, *, call: Call, final_attempt: bool) -> None:
     )
 
 
-def _send_summary_emails(session: Session, *, call: Call) -> None:
+def _send_summary_emails(session: Session, *, call: Call, late_voicemail: bool = False) -> None:
+    """The call's summary to each recipient, once. ``late_voicemail``: the voicemail of a call already reported
+    missed, to the recipients who were sent that report (a key of its own, so each hears of it once)."""
     assert call.id is not None, "a stored call has an id"
     recipients = recipients_for(session, call=call)
+    if late_voicemail:
+        recipients = [r for r in recipients if _summary_queued(session, call_id=call.id, address=r.address)]
     if not recipients:
         return
     tenant = session.get(Tenant, call.tenant_id)
@@ -221,12 +233,16 @@ def _send_summary_emails(session: Session, *, call: Call) -> None:
             kind="call_summary",
             locale=lang,
             tenant_id=call.tenant_id,
-            dedupe_key=summary_dedupe_key(call_id=call.id, address=recipient.address),
+            dedupe_key=(late_voicemail_key if late_voicemail else summary_dedupe_key)(
+                call_id=call.id, address=recipient.address
+            ),
             link=link,
             started_at=call.started_at or call.ended_at or call.created_at,
             duration_seconds=call.duration_seconds or 0,
             caller=call.caller_number or "",
-            summary=call.summary if call.summary_status == "done" else "",
+            summary=_LATE_VOICEMAIL[lang]
+            if late_voicemail
+            else (call.summary if call.summary_status == "done" else ""),
             action_needed=(call.intent or _ACTION_FALLBACK[lang]) if call.action_needed else "",
             tenant_name=tenant.name if tenant else "",
             timezone=tenant.timezone if tenant else "UTC",
@@ -295,6 +311,16 @@ def summary_dedupe_key(*, call_id: int, address: str) -> str:
     """The outbox key of one call's summary to one address: a retried job finds it and sends nothing more."""
     digest = hashlib.sha256(address.strip().lower().encode()).hexdigest()[:24]
     return f"{SUMMARY_KEY_PREFIX}:{call_id}:{digest}"
+
+
+def late_voicemail_key(*, call_id: int, address: str) -> str:
+    """The outbox key of the one "a voicemail was left after all" email of a call to one address."""
+    return LATE_VOICEMAIL_KEY_PREFIX + summary_dedupe_key(call_id=call_id, address=address)[len(SUMMARY_KEY_PREFIX) :]
+
+
+def _summary_queued(session: Session, *, call_id: int, address: str) -> bool:
+    key = summary_dedupe_key(call_id=call_id, address=address)
+    return session.exec(select(col(Outbox.id)).where(col(Outbox.dedupe_key) == key)).first() is not None
 
 
 def settle_after_delivery(session: Session, row: Outbox) -> None:
@@ -613,6 +639,18 @@ def run_post_call(call_id: int, task=None) -> None:
         raise
     # After the summary, which may have marked the call spam: its billable minutes go to the meter (once per call).
     enqueue("report_call_usage", call_id)
+
+
+@task(retries=3, retry_delay=10, retry_backoff=2)
+def send_late_voicemail_emails(call_id: int) -> None:
+    """A voicemail reached a call already settled as missed (its ``<Record>`` action came late, or reconciliation
+    found the recording): whoever was emailed the missed call hears of the message, once. A recipient not emailed
+    yet gets the call's own summary email, which already sees the voicemail."""
+    with session_scope() as session:
+        call = session.get(Call, call_id)
+        if call is None or call.outcome != "voicemail" or call.call_type == "test":
+            return
+        _send_summary_emails(session, call=call, late_voicemail=True)
 
 
 @periodic_task(crontab(minute="5"))

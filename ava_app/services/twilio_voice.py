@@ -35,6 +35,7 @@ from starlette.datastructures import ImmutableMultiDict
 from twilio.twiml.voice_response import VoiceResponse
 
 from ava_app import routes
+from ava_app.db import on_commit
 from ava_app.languages import is_supported
 from ava_app.models import Assistant, Call, PhoneNumber, Tenant, WebhookEvent, utcnow
 from ava_app.services import credentials, live_updates, reach
@@ -50,6 +51,7 @@ from ava_app.services.ingest.payloads import storable_text
 from ava_app.services.providers import twilio
 from ava_app.services.providers.vapi import vapi_endpoint
 from ava_app.settings import get_settings
+from ava_app.task_queue import enqueue
 
 log = logging.getLogger(__name__)
 
@@ -587,6 +589,9 @@ def _apply_status(session: Session, *, form: TwilioForm, event_id: int, now: dat
     values, ended_now = status_changes(current._asdict(), form=form, route=route, now=now)
     if values:
         session.connection().execute(update(Call).where(col(Call.id) == call_id).values(**values))
+    if values.get("outcome") == "voicemail" and current.outcome == "missed":
+        # The message came after the call was settled as missed: those told of a missed call hear of it.
+        on_commit(session, lambda: enqueue("send_late_voicemail_emails", call_id))
     _mark_processed(session, event_id=event_id, tenant_id=tenant_id, commit=False)
     return _Applied(
         tenant_id=tenant_id, call_id=call_id, status=values.get("status", current.status), call_ended=ended_now

@@ -205,10 +205,39 @@ async def test_a_voicemail_whose_final_callback_came_but_not_its_action(db, twil
     [call] = _rows(db)
     assert (call.status, call.outcome, call.recording_url) == ("ended", "voicemail", made["recording"]["media_url"])
     assert _summary_emails(db) == emails  # the summary email is not sent a second time
+    # Whoever was told of a missed call hears of the message, once, in the business's language.
+    [late] = db.exec(select(Outbox).where(col(Outbox.dedupe_key).startswith(f"late-voicemail:{call.id}:"))).all()
+    assert late.to == "owner@garage.test" and "left a voicemail after all" in late.body_text
+    assert f"/calls/{call.id}" in late.body_text
     assert _copy_queued(db, call.id)  # the post-call job ran again: the recording is copied
     before = _snapshot(db)
     assert reconcile.reconcile_once(now=_later()).twilio_voicemails == []
     assert _snapshot(db) == before
+
+
+async def test_a_record_action_arriving_after_the_missed_call_email_sends_one_late_voicemail_email(db, twilio):
+    """No reconciliation: Twilio's <Record> action only reaches AVA after the final callback, whose missed call was
+    already emailed. The owner is told of the message once, even when Twilio posts the action twice."""
+    tenant, number = await _business(db, "Garage Martin", "+14155550168")
+    make_user(db, tenant=tenant, email="atelier@garage.test", locale="fr")
+    made = await _call(twilio, number, lose=("record_action",))
+    [missed] = _rows(db)
+    assert missed.outcome == "missed" and _summary_emails(db) == Counter({missed.id: 2})
+
+    url, form = made["lost"]["record_action"]
+    for _ in range(2):
+        status, _answer = await twilio.emulator.post_webhook(url, form, SANDBOX_ACCOUNT_SID, twilio.transport)
+        assert status == 200
+
+    [call] = _rows(db)
+    assert (call.outcome, call.recording_url) == ("voicemail", made["recording"]["media_url"])
+    late = db.exec(select(Outbox).where(col(Outbox.dedupe_key).startswith(f"late-voicemail:{call.id}:"))).all()
+    bodies = {row.to: row.body_text for row in late}
+    assert len(late) == 2 and set(bodies) == {"atelier@garage.test", "owner@garage.test"}
+    assert "left a voicemail after all" in bodies["owner@garage.test"]
+    assert "a finalement laissé un message vocal" in bodies["atelier@garage.test"]
+    assert all(f"/calls/{call.id}" in body for body in bodies.values())
+    assert _summary_emails(db) == Counter({call.id: 2})
 
 
 async def test_a_message_still_being_settled_is_left_for_the_next_run(db, twilio):
