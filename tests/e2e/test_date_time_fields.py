@@ -18,7 +18,7 @@ from sqlmodel import Session
 from ava_app.models import utcnow
 from ava_app.services import bookings, regional
 from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.members import PASSWORD, make_member
+from tests.e2e.members import PASSWORD, make_member, until_on_dashboard
 from tests.factories import make_assistant, make_phone_number, make_tenant
 
 pytestmark = pytest.mark.e2e
@@ -73,8 +73,7 @@ def _log_in(page: Page, base_url: str, email: str) -> None:
     page.goto(base_url + "/login")
     page.locator("#login-email").fill(email)
     page.locator("#login-password").fill(PASSWORD)
-    page.locator("#login-password").press("Enter")
-    expect(page).to_have_url(re.compile(r"/dashboard/?$"))
+    until_on_dashboard(page, lambda: page.locator("#login-password").press("Enter"))
 
 
 @pytest.mark.parametrize("width", [390, 1440])

@@ -125,7 +125,13 @@ def test_a_missed_caller_is_texted_back_and_stop_stops_the_next_text(
     hang_up_call(live_server, live_sandbox_keys.vapi_api_key, number)
     calls_done(db, tenant, 1)
     deadline = time.monotonic() + 30
-    while not (texts := texts_to_the_caller(live_server, live_sandbox_keys.twilio_auth_token)):
+
+    def garage_texts() -> list[str]:
+        # The caller's number is shared with the booking tests, whose businesses text it too.
+        sent = texts_to_the_caller(live_server, live_sandbox_keys.twilio_auth_token)
+        return [text for text in sent if "Garage Texto" in text]
+
+    while not (texts := garage_texts()):
         assert time.monotonic() < deadline, "no text reached the caller"
         time.sleep(0.5)
     (text,) = texts
@@ -159,6 +165,6 @@ def test_a_missed_caller_is_texted_back_and_stop_stops_the_next_text(
     hang_up_call(live_server, live_sandbox_keys.vapi_api_key, number)
     calls_done(db, tenant, 2)
     time.sleep(3)  # the text-back job runs before the summary; give a late one time to show
-    assert texts_to_the_caller(live_server, live_sandbox_keys.twilio_auth_token) == [text]
+    assert garage_texts() == [text]
     db.expire_all()
     assert len(db.exec(select(Outbox).where(Outbox.tenant_id == tenant.id, Outbox.purpose == "text_back")).all()) == 1
