@@ -90,6 +90,9 @@ def engine(database_url: str):
     ):
         with attempt:
             _empty_tables(engine)
+    # The next test builds a new engine: close this one's pooled connections now rather than when it is collected
+    # (handlers query from worker threads, so each engine may pool several; PostgreSQL allows 100 in all).
+    engine.dispose()
 
 
 def _empty_tables(engine) -> None:
