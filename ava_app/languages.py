@@ -7,7 +7,10 @@ of the layers so the services, the catalogues and the components all read the sa
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Literal
+
+from babel import Locale
 
 Language = Literal["en", "fr"]
 LANGUAGES: tuple[Language, ...] = ("en", "fr")
@@ -33,3 +36,14 @@ def caller_language(assistant_language: str | None, business_locale: str | None 
     if is_supported(assistant_language):
         return normalise(assistant_language)
     return normalise(business_locale)
+
+
+@cache
+def _locale(language: str) -> Locale:
+    return Locale.parse(normalise(language))
+
+
+def plural_form(language: str | None, count: int) -> str:
+    """CLDR's plural category of ``count`` in ``language``: "one" for 1 in English but for 0 and 1 in French,
+    "many" for a million in French, "other" otherwise (babel's rules, not a hand-written "(s)")."""
+    return _locale(language or DEFAULT_LANGUAGE).plural_form(abs(count))

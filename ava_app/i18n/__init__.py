@@ -47,6 +47,17 @@ def translate(key: str, lang: str = DEFAULT_LANGUAGE, **params: object) -> str:
     return text.format(**params) if params else text
 
 
+def translate_count(key: str, lang: str, count: int, **params: object) -> str:
+    """The text for ``count`` things: ``key.one``, ``key.many`` or ``key.other`` as the language's plural rules say
+    (``languages.plural_form``), ``key.other`` when a form is missing; ``count`` is passed to the text."""
+    form = languages.plural_form(lang, count)
+    catalogue = CATALOGUES.get(lang, EN)
+    for candidate in (f"{key}.{form}", f"{key}.other"):
+        if candidate in catalogue or candidate in EN:
+            return translate(candidate, lang, count=count, **params)
+    return translate(key, lang, count=count, **params)
+
+
 def translate_error(error: Exception, lang: str = DEFAULT_LANGUAGE) -> str:
     """A domain error in the user's language: by its code (``error.<code>``), else by its English message."""
     code = getattr(error, "code", "")

@@ -32,7 +32,7 @@ from huey import crontab
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
-from ava_app import routes
+from ava_app import languages, routes
 from ava_app.db import session_scope
 from ava_app.models import Assistant, Call, CallMessage, Membership, Outbox, Tenant, User, utcnow
 from ava_app.services import (
@@ -453,7 +453,8 @@ def retry_post_call(session: Session, *, principal: Principal, call_id: int) -> 
 
 _DIGEST_COPY = {
     "en": {
-        "subject": "AVA: {count} call(s) on {day} for {tenant}",
+        "subject.one": "AVA: {count} call on {day} for {tenant}",
+        "subject.other": "AVA: {count} calls on {day} for {tenant}",
         "intro": "Here are the calls AVA answered for {tenant} on {day}.",
         "action": "Action needed",
         "unknown": "Unknown number",
@@ -462,7 +463,8 @@ _DIGEST_COPY = {
         "footer": "You get this digest once a day because your notifications are set to daily digest.",
     },
     "fr": {
-        "subject": "AVA : {count} appel(s) le {day} pour {tenant}",
+        "subject.one": "AVA : {count} appel le {day} pour {tenant}",
+        "subject.other": "AVA : {count} appels le {day} pour {tenant}",
         "intro": "Voici les appels auxquels AVA a répondu pour {tenant} le {day}.",
         "action": "Action requise",
         "unknown": "Numéro inconnu",
@@ -558,7 +560,8 @@ def _digest_email(
             parts.append(copy["action"])
         summary = (call.summary or "").strip() or copy["no_summary"]
         lines.append((" · ".join(parts), summary, f"{base}/calls/{call.id}"))
-    subject = copy["subject"].format(count=len(calls), day=day_text, tenant=tenant_name)
+    form = "one" if languages.plural_form(lang, len(calls)) == "one" else "other"
+    subject = copy[f"subject.{form}"].format(count=len(calls), day=day_text, tenant=tenant_name)
     intro = copy["intro"].format(tenant=tenant_name, day=day_text)
     text = "\n\n".join(
         [intro, *(f"{head}\n{summary}\n{link}" for head, summary, link in lines), f"{copy['all']} {base}/calls"]

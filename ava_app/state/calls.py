@@ -20,7 +20,7 @@ import reflex as rx
 from babel.numbers import format_number
 
 from ava_app import routes
-from ava_app.i18n import translate
+from ava_app.i18n import translate, translate_count
 from ava_app.services import calls, download_links, phone_numbers, trash
 from ava_app.services.calls import CallFilters, CallListItem
 from ava_app.services.errors import DomainError, Invalid
@@ -149,15 +149,15 @@ class CallsState(AuthState):
 
     @rx.var
     def selected_label(self) -> str:
-        return translate("calls.selected", self.lang or "en", count=len(self.selected))
+        return translate_count("calls.selected", self.lang or "en", len(self.selected))
 
     @rx.var
     def delete_title(self) -> str:
-        return translate("calls.delete_title", self.lang or "en", count=len(self.selected))
+        return translate_count("calls.delete_title", self.lang or "en", len(self.selected))
 
     @rx.var
     def delete_body(self) -> str:
-        return translate("calls.delete_body", self.lang or "en", days=self.grace_days)
+        return translate_count("calls.delete_body", self.lang or "en", self.grace_days)
 
     @rx.var
     def page_label(self) -> str:
@@ -428,7 +428,7 @@ class CallsState(AuthState):
         page, count = call.value
         self._show_page(page)
         self.count_label = count_text(count, self.lang or "en")
-        return rx.toast.success(translate("calls.deleted", self.lang or "en", count=deleted))
+        return rx.toast.success(translate_count("calls.deleted", self.lang or "en", deleted))
 
     @rx.event
     async def export(self, fmt: str):

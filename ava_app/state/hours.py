@@ -10,7 +10,7 @@ import dataclasses
 
 import reflex as rx
 
-from ava_app.i18n import translate
+from ava_app.i18n import translate, translate_count
 from ava_app.services import regional
 from ava_app.services.business_hours import WEEKDAY_KEYS
 
@@ -76,7 +76,7 @@ def hours_text(business_hours: dict, holidays: list, lang: str, country: str | N
         name = first if len(days) == 1 else f"{first}–{translate(f'numbers.day_short.{days[-1]}', lang)}"
         parts.append(f"{name} {text}")
     if holidays:
-        parts.append(translate("numbers.holidays_count", lang, count=len(holidays)))
+        parts.append(translate_count("numbers.holidays_count", lang, len(holidays)))
     return " · ".join(parts)
 
 

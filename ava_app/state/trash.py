@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import reflex as rx
 
-from ava_app.i18n import translate
+from ava_app.i18n import translate, translate_count
 from ava_app.services import calls, phones, regional, trash
 from ava_app.services.analytics import tenant_zone
 from ava_app.state.auth import AuthState
@@ -66,7 +66,7 @@ class DeletedCallsState(AuthState):
 
     @rx.var
     def trash_intro(self) -> str:
-        return translate("trash.intro", self.lang or "en", days=self.grace_days)
+        return translate_count("trash.intro", self.lang or "en", int(self.grace_days or 0))
 
     @rx.var
     def trash_count_text(self) -> str:

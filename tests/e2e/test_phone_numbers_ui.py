@@ -64,7 +64,7 @@ def test_configure_hours_and_see_them_in_the_list(live_server: str, page: Page, 
     expect(page.get_by_role("dialog")).to_have_count(0)
     expect(card).to_contain_text(
         "Mon–Tue 9:00 AM–6:00 PM · Wed 9:00 AM–12:00 PM, 2:00 PM–7:00 PM · Thu 9:00 AM–6:00 PM · Fri–Sun closed"
-        " · closed 1 day(s)"
+        " · closed 1 day"
     )
     db.expire_all()
     saved = db.get(PhoneNumber, number.id)

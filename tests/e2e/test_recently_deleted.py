@@ -62,7 +62,7 @@ def test_delete_a_call_find_it_under_recently_deleted_and_restore_it(live_server
     row.get_by_role("checkbox", name="Select this call").click()
     page.get_by_role("button", name="Delete", exact=True).click()
     dialog = page.get_by_role("alertdialog")
-    expect(dialog).to_contain_text("restore them from Recently deleted for 7 day(s)")
+    expect(dialog).to_contain_text("restore them from Recently deleted for 7 days")
     dialog.get_by_role("button", name="Delete").click()
     expect(page.get_by_role("row", name=shown(DELETED))).to_have_count(0)
     expect(page.get_by_role("row", name=shown(KEPT))).to_be_visible()

@@ -85,7 +85,7 @@ def test_the_daily_digest_leaves_test_calls_out(db, business):
     make_call(db, tenant=tenant, minutes_ago=yesterday, caller_number="+33612345678", summary="Wants a cleaning.")
     assert post_call.send_daily_digests(db, now=now) == 1
     (digest,) = db.exec(select(Outbox)).all()
-    assert "Wants a cleaning." in digest.body_text and "1 call(s)" in digest.subject
+    assert "Wants a cleaning." in digest.body_text and "1 call on" in digest.subject
 
 
 # --- the email status follows the delivery ------------------------------------------------------------------------

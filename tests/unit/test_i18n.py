@@ -1,6 +1,8 @@
 """Both catalogues carry the same keys, and language negotiation falls back to English."""
 
-from ava_app.i18n import CATALOGUES, normalise_language, translate
+import pytest
+
+from ava_app.i18n import CATALOGUES, normalise_language, translate, translate_count
 
 
 def test_catalogues_have_the_same_keys():
@@ -19,3 +21,34 @@ def test_translate_falls_back_to_english_then_key():
     assert translate("nav.calls", "fr") == "Appels"
     assert translate("nav.calls", "de") == "Calls"
     assert translate("no.such.key", "fr") == "no.such.key"
+
+
+@pytest.mark.parametrize(
+    ("lang", "count", "text"),
+    [
+        ("en", 0, "0 calls deleted."),
+        ("en", 1, "1 call deleted."),
+        ("en", 2, "2 calls deleted."),
+        # French counts zero as singular, and a million takes CLDR's "many" form, which falls back to "other".
+        ("fr", 0, "0 appel supprimé."),
+        ("fr", 1, "1 appel supprimé."),
+        ("fr", 2, "2 appels supprimés."),
+        ("fr", 1_000_000, "1000000 appels supprimés."),
+    ],
+)
+def test_counted_texts_follow_each_languages_plural_rules(lang, count, text):
+    assert translate_count("calls.deleted", lang, count) == text
+
+
+def test_no_counted_text_is_left_with_a_parenthesised_plural():
+    for lang, catalogue in CATALOGUES.items():
+        for key, text in catalogue.items():
+            assert "(s)" not in text and "(x)" not in text, (lang, key, text)
+
+
+def test_every_counted_text_has_its_singular_and_plural_in_both_languages():
+    counted = {key.removesuffix(".one") for key in CATALOGUES["en"] if key.endswith(".one")}
+    assert {"calls.deleted", "trash.intro", "numbers.holidays_count"} <= counted
+    for base in counted:
+        for lang in ("en", "fr"):
+            assert f"{base}.one" in CATALOGUES[lang] and f"{base}.other" in CATALOGUES[lang], (lang, base)

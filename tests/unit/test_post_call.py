@@ -279,7 +279,7 @@ def test_daily_digest_sends_yesterdays_calls_once_in_the_tenant_timezone(db, bus
     assert post_call.send_daily_digests(db, now=now + timedelta(hours=3)) == 0, "one per user and day"
 
     (mail,) = outbox(db)
-    assert mail.to == owner.email and mail.subject == "AVA : 2 appel(s) le 4 juin 2025 pour Bright Smile Dental"
+    assert mail.to == owner.email and mail.subject == "AVA : 2 appels le 4 juin 2025 pour Bright Smile Dental"
     # A US business reads its callers in the national form.
     assert mail.body_text.count("(650) 555-0100") == 2 and "00:05" in mail.body_text and "23:50" in mail.body_text
 

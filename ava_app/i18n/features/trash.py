@@ -2,8 +2,10 @@
 
 EN: dict[str, str] = {
     "trash.title": "Recently deleted",
-    "trash.intro": "Deleted calls can be restored for {days} day(s). After that they are erased for good: transcript, "
-    "recording, and the copy at your voice provider.",
+    "trash.intro.one": "Deleted calls can be restored for {count} day. After that they are erased for good: "
+    "transcript, recording, and the copy at your voice provider.",
+    "trash.intro.other": "Deleted calls can be restored for {count} days. After that they are erased for good: "
+    "transcript, recording, and the copy at your voice provider.",
     "trash.grace": "Keep deleted calls",
     "trash.grace_hint": "Calls already deleted follow the new period.",
     "trash.days_1": "1 day",
@@ -34,8 +36,10 @@ EN: dict[str, str] = {
 
 FR: dict[str, str] = {
     "trash.title": "Récemment supprimés",
-    "trash.intro": "Les appels supprimés peuvent être restaurés pendant {days} jour(s). Ensuite ils sont effacés "
+    "trash.intro.one": "Les appels supprimés peuvent être restaurés pendant {count} jour. Ensuite ils sont effacés "
     "définitivement : transcription, enregistrement et copie chez votre fournisseur vocal.",
+    "trash.intro.other": "Les appels supprimés peuvent être restaurés pendant {count} jours. Ensuite ils sont "
+    "effacés définitivement : transcription, enregistrement et copie chez votre fournisseur vocal.",
     "trash.grace": "Conserver les appels supprimés",
     "trash.grace_hint": "Les appels déjà supprimés suivent la nouvelle durée.",
     "trash.days_1": "1 jour",
