@@ -16,7 +16,8 @@ The helpers other modules use, all plain values in and strings out:
   machine-readable values (exports, APIs, stored hours) stay ISO / "HH:MM";
 * ``locale_of(language, country)``: the CLDR locale of that reading ("en_US", "en_GB", "fr_FR");
   ``uses_12_hour`` says whether its clock has AM/PM (what the hours editor's selects show); ``format_hhmm`` writes
-  a stored opening time ("09:30") the same way;
+  a stored opening time ("09:30") the same way; ``first_weekday(language, country)`` is the day a calendar's weeks
+  start on (Monday in France, Sunday in the US);
 * ``format_money(amount, currency, language)``: "12,50 €", "$12.50"; ``format_decimal(number, language)``;
 * ``utc_offset(timezone)``: "UTC+1", "UTC−5", "UTC+5:30" at a moment (now by default).
 
@@ -365,6 +366,23 @@ def date_layout(language: str | None, country: str | None = None) -> DateLayout:
     UK ("07/12/2026"), month first in the US ("12/07/2026"), year first in Canada ("2026-12-07"), whatever the
     browser's own date inputs would show."""
     return _date_layout(locale_of(language, country), language_of(language))
+
+
+@functools.cache
+def _first_weekday(country: str) -> int:
+    # CLDR keeps the first day of the week per territory: any locale of the country carries it.
+    tags = sorted(tag for tag in _locale_ids() if tag.split("_")[-1] == country)
+    return Locale.parse(tags[0]).first_week_day if tags else Locale.parse("en_US").first_week_day
+
+
+def first_weekday(language: str | None, country: str | None = None) -> int:
+    """The day a calendar's weeks start on for a business in ``country`` (0 Monday … 6 Sunday, as babel counts):
+    Monday in France and most of Europe, Sunday in the US and Canada. Without a country, the country the reader's
+    language is most spoken in ("fr" -> Monday, "en" -> Sunday)."""
+    code = (country or "").strip().upper()
+    if code not in countries():
+        code = likely_country(language_of(language)) or DEFAULT_COUNTRY
+    return _first_weekday(code)
 
 
 def format_date_input(day: date, *, language: str | None = None, country: str | None = None) -> str:

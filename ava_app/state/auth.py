@@ -171,6 +171,12 @@ class AuthState(I18nState):
         """What a date field shows while empty: "jj/mm/aaaa", "mm/dd/yyyy"."""
         return regional.date_layout(self.lang or "en", self.business_country or None).placeholder
 
+    @rx.var
+    def week_starts_on(self) -> int:
+        """The first column of a date field's calendar, counted as calendars on the page count (0 Sunday, 1 Monday):
+        the business's country's week (``regional.first_weekday``)."""
+        return (regional.first_weekday(self.lang or "en", self.business_country or None) + 1) % 7
+
     def _read_day(self, text: str) -> str | None:
         """A day typed in a date field (or sent by its calendar) as ISO "YYYY-MM-DD"; '' for an empty field, None
         when it is not a day (``_bad_day`` says so)."""

@@ -101,6 +101,28 @@ def test_the_calls_filters_keep_iso_days_in_the_url():
     assert state._days_read({"date_from": ""}) == {"date_from": "", "date_to": ""}
 
 
+@pytest.mark.parametrize(
+    ("language", "country", "first"),
+    [
+        ("fr", "FR", 0),  # Monday
+        ("en", "FR", 0),  # an English reader of a French business: the business's week
+        ("en", "US", 6),  # Sunday
+        ("fr", "US", 6),  # a French reader of an American business
+        ("en", "CA", 6),
+        ("en", "GB", 0),
+        ("en", None, 6),  # no business yet: where the language is most spoken
+        ("fr", None, 0),
+    ],
+)
+def test_a_calendar_week_starts_on_the_businesss_first_day(language, country, first):
+    assert regional.first_weekday(language, country) == first
+
+
+def test_the_calendar_counts_days_from_sunday_as_the_page_does():
+    assert _state(PhoneNumbersState, lang="fr", country="FR").week_starts_on == 1
+    assert _state(PhoneNumbersState, lang="fr", country="US").week_starts_on == 0
+
+
 def test_the_fields_are_not_the_browsers_date_and_time_inputs():
     quiet = str(
         date_time_input.time_select(
