@@ -8,7 +8,9 @@ interface language and the business's country instead (``services.regional``):
   (``AuthState.clock_12h``). The value is always "HH:MM". Keyboards type into it, phones open their own list.
 - ``date_input``: a text field showing the day in the reader's order ("07/12/2026" in France, "12/07/2026" in the
   US), typed in figures and read on the server (``AuthState._read_day``), with a calendar button beside it. The value
-  the state keeps is always ISO "YYYY-MM-DD"; the calendar sends ISO too.
+  the state keeps is always ISO "YYYY-MM-DD"; the calendar sends ISO too. The calendar is react-day-picker
+  (``DateCalendar``), not the browser's date picker, which speaks the browser's language and starts its weeks on the
+  browser's first day: a French page in an American browser would show "December" and Sunday first.
 """
 
 from __future__ import annotations
@@ -95,25 +97,31 @@ def shown_day(value) -> rx.Var:
     )
 
 
-# The calendar button: the browser's date input, transparent, over an icon. Only its picker is used (opened by a
-# click or a tap); the day is read and shown by the text field beside it.
-_PICKER_STYLE = {
-    "position": "absolute",
-    "inset": "0",
-    "width": "100%",
-    "height": "100%",
-    "opacity": "0",
-    "cursor": "pointer",
-    "border": "none",
-    "padding": "0",
-    "&::-webkit-calendar-picker-indicator": {
-        "position": "absolute",
-        "inset": "0",
-        "width": "100%",
-        "height": "100%",
-        "cursor": "pointer",
-    },
-}
+REACT_DAY_PICKER = "react-day-picker@10.0.2"
+DATE_FNS = "date-fns@4.4.0"
+
+
+class DateCalendar(rx.Component):
+    """The calendar button of a date field and the month it opens (``date_calendar.jsx``: react-day-picker in a
+    Radix popover). Month and day names in the page's language, weeks starting on the business's first day; it
+    sends the day picked as ISO "YYYY-MM-DD" and closes."""
+
+    library = rx.asset("date_calendar.jsx", shared=True).importable_path
+    tag = "AvaDateCalendar"
+    lib_dependencies: list[str] = [REACT_DAY_PICKER, DATE_FNS]
+
+    value: rx.Var[str]
+    min_day: rx.Var[str]
+    max_day: rx.Var[str]
+    lang: rx.Var[str]
+    week_starts_on: rx.Var[int]
+    label: rx.Var[str]
+
+    on_pick: rx.EventHandler[lambda day: [day]]
+
+
+# The calendar's own styles, imported by the component beside it (the same folder once linked into the build).
+rx.asset("date_calendar.css", shared=True)
 
 
 def date_input(
@@ -125,33 +133,27 @@ def date_input(
     width: str = "100%",
     size: str = "2",
     aria_label=None,
+    min_day: str = "",
+    max_day: str = "",
 ) -> rx.Component:
     """A day typed as the reader writes it, or chosen on a calendar. ``value`` is the state's ISO day; ``on_change``
     receives the typed text when the field is left (or Enter pressed) and the ISO day the calendar picks: the
-    handler reads both with ``AuthState._read_day``. With ``name``, a form submits the typed text too."""
+    handler reads both with ``AuthState._read_day``. With ``name``, a form submits the typed text too. ``min_day``
+    and ``max_day`` (ISO days) bound what the calendar offers; typed days are checked by the handler."""
     extra = {"name": name} if name else {}
     if aria_label is not None:
         extra["aria_label"] = aria_label
     return rx.input(
         rx.input.slot(
-            rx.box(
+            DateCalendar.create(
                 rx.icon("calendar", size=16),
-                rx.el.input(
-                    type="date",
-                    value=value,
-                    on_change=on_change,
-                    tab_index=-1,
-                    aria_hidden="true",
-                    title=t("date.pick"),
-                    style=_PICKER_STYLE,
-                ),
-                position="relative",
-                display="flex",
-                align_items="center",
-                justify_content="center",
-                width="24px",
-                height="24px",
-                color="var(--gray-11)",
+                value=value,
+                min_day=min_day,
+                max_day=max_day,
+                lang=AuthState.lang,
+                week_starts_on=AuthState.week_starts_on,
+                label=t("date.pick"),
+                on_pick=on_change,
             ),
             side="right",
         ),

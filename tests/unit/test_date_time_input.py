@@ -131,5 +131,17 @@ def test_the_fields_are_not_the_browsers_date_and_time_inputs():
     )
     assert 'type:"time"' not in quiet and 'jsx("select"' in quiet and 'jsx("option",{value:""}' in quiet
     day = str(date_time_input.date_input(PhoneNumbersState.new_holiday, PhoneNumbersState.set_new_holiday, id="d"))
-    # The only browser date input is the calendar's, hidden behind an icon and out of the tab order.
-    assert day.count('type:"date"') == 1 and "tabIndex:-1" in day and "date_placeholder" in day
+    # No browser date input at all: the calendar is AVA's, in the page's language and the business's week.
+    assert 'type:"date"' not in day and "date_placeholder" in day
+    assert "jsx(AvaDateCalendar," in day and "week_starts_on" in day and "i18n_state.lang" in day
+
+
+def test_a_calendar_pick_reaches_the_fields_handler_as_iso():
+    day = date_time_input.date_input(PhoneNumbersState.new_holiday, PhoneNumbersState.set_new_holiday, id="d")
+    calendar = day.children[0].children[0]
+    assert isinstance(calendar, date_time_input.DateCalendar)
+    assert "set_new_holiday" in str(calendar.event_triggers["on_pick"])
+    bounded = date_time_input.date_input(
+        PhoneNumbersState.new_holiday, PhoneNumbersState.set_new_holiday, id="d", min_day="2026-12-01"
+    )
+    assert 'minDay:"2026-12-01"' in str(bounded)
