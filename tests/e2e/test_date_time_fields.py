@@ -2,8 +2,10 @@
 
 A French business seen in an American browser (en-US, New York) and an American business seen in a French browser
 (fr-FR, Tokyo): the closed days, the opening hours and the calls' date filters show and take days and times as the
-business writes them (07/12/2026 and 24-hour times in France, 12/07/2026 and AM/PM in the US). Each case runs light
-and dark, at 390 and 1440 px, with screenshots under test-artifacts/date-time-fields/.
+business writes them (07/12/2026 and 24-hour times in France, 12/07/2026 and AM/PM in the US), and their calendars
+speak the page's language and start the week on the business's first day (Monday in France, Sunday in the US), not
+the browser's. Each case runs light and dark, at 390 and 1440 px, with screenshots under
+test-artifacts/date-time-fields/.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import re
 from datetime import date
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 from sqlmodel import Session
 
 from ava_app.models import utcnow
@@ -42,6 +44,10 @@ CASES = {
         "filters": "Filtres",
         "new_booking": "Nouveau rendez-vous",
         "day": "Jour",
+        "pick": "Choisir dans un calendrier",
+        "month": "décembre 2026",
+        "first_weekday": "lundi",
+        "picked_from": "15/12/2026",
     },
     "en": {
         "business": ("US", "America/New_York", "en"),
@@ -59,6 +65,10 @@ CASES = {
         "filters": "Filters",
         "new_booking": "New booking",
         "day": "Day",
+        "pick": "Choose on a calendar",
+        "month": "December 2026",
+        "first_weekday": "Sunday",
+        "picked_from": "12/15/2026",
     },
 }
 
@@ -74,6 +84,19 @@ def _log_in(page: Page, base_url: str, email: str) -> None:
     page.locator("#login-email").fill(email)
     page.locator("#login-password").fill(PASSWORD)
     until_on_dashboard(page, lambda: page.locator("#login-password").press("Enter"))
+
+
+def _open_calendar(page: Page, field: Locator, case: dict, *, month: str | None = "") -> Locator:
+    """Open the calendar beside the date ``field`` and check its language and week; returns its popover. ``month``
+    is the caption expected (the case's by default, None for any)."""
+    field.locator("xpath=..").get_by_role("button", name=case["pick"]).click()
+    grid = page.get_by_role("grid")
+    expect(grid).to_be_visible()
+    if month is not None:
+        expect(grid).to_have_accessible_name(month or case["month"])
+    # The weekday headings are hidden from screen readers (each day's own name says it): read their labels.
+    assert grid.locator("th").first.get_attribute("aria-label") == case["first_weekday"]
+    return page.locator(".ava-calendar-popover")
 
 
 @pytest.mark.parametrize("width", [390, 1440])
@@ -153,6 +176,21 @@ def test_days_and_times_follow_the_business_not_the_browser(
         _shot(page, f"{name}-calls-filter")
         assert date(2026, 12, 1).isoformat() in page.url
 
+        # Its calendar: the page's month and day names, the business's week, the day picked written as typed ones.
+        calendar = _open_calendar(page, page.locator("#filter-date_from"), case)
+        _shot(page, f"{name}-calls-calendar")
+        calendar.locator("[data-day='2026-12-15'] button").click()
+        expect(calendar).to_be_hidden()
+        expect(page).to_have_url(re.compile(r"date_from=2026-12-15"))
+        expect(page.get_by_label(case["from_label"], exact=True)).to_have_value(case["picked_from"])
+        # By keyboard: the button is in the tab order, the chosen day has the focus, arrows move it, Enter picks.
+        page.locator("#filter-date_from").locator("xpath=..").get_by_role("button", name=case["pick"]).focus()
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("grid")).to_be_visible()
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("Enter")
+        expect(page).to_have_url(re.compile(r"date_from=2026-12-16"))
+
         # A new booking's day: today in the business's zone, written as the business writes days.
         page.goto(live_server + "/bookings")
         page.get_by_role("button", name=case["new_booking"]).click()
@@ -161,5 +199,11 @@ def test_days_and_times_follow_the_business_not_the_browser(
         shown = regional.format_date_input(today, language=language, country=country)
         expect(dialog.get_by_label(case["day"], exact=True)).to_have_value(shown)
         _shot(page, f"{name}-booking-day")
+        calendar = _open_calendar(page, dialog.get_by_label(case["day"], exact=True), case, month=None)
+        expect(calendar.locator(".rdp-selected")).to_have_text(str(today.day))
+        _shot(page, f"{name}-booking-calendar")
+        page.keyboard.press("Escape")  # closes the calendar, not the booking form
+        expect(calendar).to_be_hidden()
+        expect(dialog.get_by_label(case["day"], exact=True)).to_be_visible()
     finally:
         context.close()
