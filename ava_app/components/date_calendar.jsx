@@ -18,8 +18,22 @@ function dayOf(value) {
   return isValid(day) ? day : undefined;
 }
 
-export function AvaDateCalendar({ value, minDay, maxDay, lang, weekStartsOn, label, onPick, children }) {
+// Today where the business is (the browser may be elsewhere: an owner travelling, a page read from another country).
+function todayIn(zone) {
+  if (!zone) return undefined;
+  try {
+    const fields = { year: "numeric", month: "2-digit", day: "2-digit", timeZone: zone };
+    const parts = new Intl.DateTimeFormat("en-US", fields).formatToParts(new Date());
+    const part = (type) => parts.find((each) => each.type === type).value;
+    return dayOf(`${part("year")}-${part("month")}-${part("day")}`);
+  } catch {
+    return undefined;
+  }
+}
+
+export function AvaDateCalendar({ value, minDay, maxDay, lang, weekStartsOn, timeZone, label, onPick, children }) {
   const [open, setOpen] = useState(false);
+  const today = open ? todayIn(timeZone) : undefined;
   const selected = dayOf(value);
   const first = dayOf(minDay);
   const last = dayOf(maxDay);
@@ -50,7 +64,8 @@ export function AvaDateCalendar({ value, minDay, maxDay, lang, weekStartsOn, lab
           autoFocus
           selected={selected}
           onSelect={pick}
-          defaultMonth={selected || first}
+          today={today}
+          defaultMonth={selected || first || today}
           startMonth={first}
           endMonth={last}
           disabled={disabled}

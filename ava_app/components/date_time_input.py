@@ -103,8 +103,8 @@ DATE_FNS = "date-fns@4.4.0"
 
 class DateCalendar(rx.Component):
     """The calendar button of a date field and the month it opens (``date_calendar.jsx``: react-day-picker in a
-    Radix popover). Month and day names in the page's language, weeks starting on the business's first day; it
-    sends the day picked as ISO "YYYY-MM-DD" and closes."""
+    Radix popover). Month and day names in the page's language, weeks starting on the business's first day, today
+    as it is where the business is (``time_zone``); it sends the day picked as ISO "YYYY-MM-DD" and closes."""
 
     library = rx.asset("date_calendar.jsx", shared=True).importable_path
     tag = "AvaDateCalendar"
@@ -115,6 +115,7 @@ class DateCalendar(rx.Component):
     max_day: rx.Var[str]
     lang: rx.Var[str]
     week_starts_on: rx.Var[int]
+    time_zone: rx.Var[str]
     label: rx.Var[str]
 
     on_pick: rx.EventHandler[lambda day: [day]]
@@ -152,6 +153,7 @@ def date_input(
                 max_day=max_day,
                 lang=AuthState.lang,
                 week_starts_on=AuthState.week_starts_on,
+                time_zone=AuthState.business_timezone,
                 label=t("date.pick"),
                 on_pick=on_change,
             ),

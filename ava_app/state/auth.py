@@ -177,6 +177,12 @@ class AuthState(I18nState):
         the business's country's week (``regional.first_weekday``)."""
         return (regional.first_weekday(self.lang or "en", self.business_country or None) + 1) % 7
 
+    @rx.var
+    def business_timezone(self) -> str:
+        """The business's IANA zone, for what the page works out itself (a date field's calendar marks the
+        business's today, not the browser's)."""
+        return self._business_timezone
+
     def _read_day(self, text: str) -> str | None:
         """A day typed in a date field (or sent by its calendar) as ISO "YYYY-MM-DD"; '' for an empty field, None
         when it is not a day (``_bad_day`` says so)."""

@@ -201,6 +201,8 @@ def test_days_and_times_follow_the_business_not_the_browser(
         _shot(page, f"{name}-booking-day")
         calendar = _open_calendar(page, dialog.get_by_label(case["day"], exact=True), case, month=None)
         expect(calendar.locator(".rdp-selected")).to_have_text(str(today.day))
+        # Today is the business's, not the browser's (a day apart for part of every day in both cases).
+        expect(calendar.locator(".rdp-today")).to_have_text(str(today.day))
         _shot(page, f"{name}-booking-calendar")
         page.keyboard.press("Escape")  # closes the calendar, not the booking form
         expect(calendar).to_be_hidden()

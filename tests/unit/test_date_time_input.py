@@ -134,6 +134,7 @@ def test_the_fields_are_not_the_browsers_date_and_time_inputs():
     # No browser date input at all: the calendar is AVA's, in the page's language and the business's week.
     assert 'type:"date"' not in day and "date_placeholder" in day
     assert "jsx(AvaDateCalendar," in day and "week_starts_on" in day and "i18n_state.lang" in day
+    assert "timeZone:" in day and "business_timezone" in day  # today is the business's
 
 
 def test_a_calendar_pick_reaches_the_fields_handler_as_iso():
