@@ -103,7 +103,7 @@ DATE_FNS = "date-fns@4.4.0"
 
 class DateCalendar(rx.Component):
     """The calendar button of a date field and the month it opens (``date_calendar.jsx``: react-day-picker in a
-    Radix popover). Month and day names in the page's language, weeks starting on the business's first day, today
+    Radix popover, loaded on first opening). Month and day names in the page's language, weeks starting on the business's first day, today
     as it is where the business is (``time_zone``); it sends the day picked as ISO "YYYY-MM-DD" and closes."""
 
     library = rx.asset("date_calendar.jsx", shared=True).importable_path
@@ -121,7 +121,9 @@ class DateCalendar(rx.Component):
     on_pick: rx.EventHandler[lambda day: [day]]
 
 
-# The calendar's own styles, imported by the component beside it (the same folder once linked into the build).
+# The month the calendar loads when first opened, and its styles: imported by the component beside them (the same
+# folder once linked into the build).
+rx.asset("date_calendar_month.jsx", shared=True)
 rx.asset("date_calendar.css", shared=True)
 
 
