@@ -103,8 +103,9 @@ DATE_FNS = "date-fns@4.4.0"
 
 class DateCalendar(rx.Component):
     """The calendar button of a date field and the month it opens (``date_calendar.jsx``: react-day-picker in a
-    Radix popover, loaded on first opening). Month and day names in the page's language, weeks starting on the business's first day, today
-    as it is where the business is (``time_zone``); it sends the day picked as ISO "YYYY-MM-DD" and closes."""
+    Radix popover, loaded on first opening). Month and day names in the page's language, weeks starting on the
+    business's first day, today as it is where the business is (``time_zone``); it sends the day picked as ISO
+    "YYYY-MM-DD" and closes."""
 
     library = rx.asset("date_calendar.jsx", shared=True).importable_path
     tag = "AvaDateCalendar"
