@@ -83,9 +83,10 @@ def _tenant(session: Session, tenant_id: int) -> Tenant:
     return tenant
 
 
-def local_week_start(day: date) -> date:
-    """The Monday of ``day``'s week."""
-    return day - timedelta(days=day.weekday())
+def local_week_start(day: date, first_weekday: int = 0) -> date:
+    """The first day of ``day``'s week, for weeks starting on ``first_weekday`` (0 Monday … 6 Sunday, as
+    ``regional.first_weekday`` gives for the business's country)."""
+    return day - timedelta(days=(day.weekday() - first_weekday) % 7)
 
 
 def today_local(session: Session, *, principal: Principal, now: datetime | None = None) -> date:

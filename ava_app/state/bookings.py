@@ -35,7 +35,7 @@ class BookingsState(AuthState):
     """The week or list on screen, the filters, the create/move form and the cancel confirmation."""
 
     view: str = "week"
-    week_start: str = ""  # ISO date of the Monday shown (local)
+    week_start: str = ""  # ISO date of the week's first day shown (local; Monday or Sunday, as the business's country)
     week_label: str = ""
     days: list[dict] = []
     rows: list[dict] = []
@@ -109,30 +109,37 @@ class BookingsState(AuthState):
             "caller_email": item.caller_email or "",
         }
 
+    def _first_weekday(self) -> int:
+        """The weekday the business's weeks start on (0 Monday … 6 Sunday): its country's, as its date fields'
+        calendar shows them."""
+        return regional.first_weekday(self.lang or "en", self.business_country or None)
+
     async def _refresh(self):
         """Read the week (or the upcoming list) for the filters on screen."""
         staff_id, service_id = _int_or_none(self.filter_staff), _int_or_none(self.filter_service)
 
+        first_weekday = self._first_weekday()
+
         def read(session, principal):
             today = booking_admin.today_local(session, principal=principal)
             if not self.week_start:
-                self.week_start = booking_admin.local_week_start(today).isoformat()
-            monday = date.fromisoformat(self.week_start)
+                self.week_start = booking_admin.local_week_start(today, first_weekday).isoformat()
+            week_first = date.fromisoformat(self.week_start)
             if self.view == "week":
-                first, days = monday, 7
+                first, days = week_first, 7
             else:
                 first, days = today, UPCOMING_DAYS
             data = booking_admin.overview(
                 session, principal=principal, first_day=first, days=days, staff_id=staff_id, service_id=service_id
             )
-            return today, monday, data
+            return today, week_first, data
 
         self.loading = True
         call = await self._call_async(read)
         self.loading = False
         if call.refused:
             return call.event
-        today, monday, data = call.value
+        today, week_first, data = call.value
         lang = self.lang or "en"
         self._timezone, self._currency = data.timezone, data.currency
         self.enabled = data.enabled
@@ -143,7 +150,7 @@ class BookingsState(AuthState):
         if self.view == "week":
             days = []
             for offset in range(7):
-                day = monday + timedelta(days=offset)
+                day = week_first + timedelta(days=offset)
                 label = regional.format_date(day, language=lang)
                 days.append(
                     {
@@ -166,7 +173,7 @@ class BookingsState(AuthState):
         self.week_start = ""
         try:
             wanted = date.fromisoformat(str(params.get("week") or ""))
-            self.week_start = booking_admin.local_week_start(wanted).isoformat()
+            self.week_start = booking_admin.local_week_start(wanted, self._first_weekday()).isoformat()
         except ValueError:
             pass
         self.view = "list" if params.get("view") == "list" else "week"
@@ -196,7 +203,7 @@ class BookingsState(AuthState):
         self._timezone, self._currency = data.timezone, data.currency
         self.focus = self._row(found, data.currency)
         day = regional.to_local(found.start_at, data.timezone).date()
-        self.week_start = booking_admin.local_week_start(day).isoformat()
+        self.week_start = booking_admin.local_week_start(day, self._first_weekday()).isoformat()
         return None
 
     @rx.event
@@ -205,8 +212,8 @@ class BookingsState(AuthState):
         if step == 0 or not self.week_start:
             self.week_start = ""
         else:
-            monday = date.fromisoformat(self.week_start) + timedelta(days=7 * max(-1, min(1, int(step))))
-            self.week_start = monday.isoformat()
+            first = date.fromisoformat(self.week_start) + timedelta(days=7 * max(-1, min(1, int(step))))
+            self.week_start = first.isoformat()
         return await self._refresh()
 
     @rx.event

@@ -159,9 +159,14 @@ async def test_a_link_opens_the_list_a_week_or_the_settings(db, salon):
 
     owner, _ = salon
     state = state_of(BookingsState, _organisation(owner))
+    state.business_country = "FR"  # a French business's weeks start on Monday
     open_page(state, "/bookings?week=2026-06-03&settings=1", "/bookings")
     assert await run(state, "load_bookings") == []
     assert state.week_start == "2026-06-01" and state.settings_open and state.services
+    state.business_country = "US"  # an American one's on Sunday
+    await run(state, "load_bookings")
+    assert state.week_start == "2026-05-31" and [day["name"] for day in state.days][:2] == ["Sun", "Mon"]
+    state.business_country = "FR"
     open_page(state, "/bookings?view=list&week=nonsense", "/bookings")
     await run(state, "load_bookings")
     assert state.view == "list" and not state.settings_open

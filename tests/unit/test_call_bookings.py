@@ -5,7 +5,7 @@ email (English and French, a US business's 12-hour clock, its currency), and the
 from __future__ import annotations
 
 import importlib
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlmodel import col, select
@@ -139,12 +139,15 @@ async def test_the_call_page_shows_the_booking_and_its_state_as_it_now_stands(db
 
     # The Bookings page opened by that link shows it on top, cancelled, with its link back to the call.
     page = state_of(BookingsState, owner)
+    page.business_country = "US"  # what the page's on-load guard reads for this business
     open_page(page, f"/bookings?booking={booking.id}", "/bookings")
     assert await run(page, "load_bookings") == []
     assert page.focus["id"] == booking.id and page.focus["status"] == "Cancelled" and not page.focus["live"]
     assert page.focus["call_href"] == f"/calls/{call.id}"
     local_day = regional.to_local(later.start_at, tenant.timezone).date()  # the week of its time is open
-    assert page.week_start == booking_admin.local_week_start(local_day).isoformat()
+    # A US business's weeks start on Sunday, as its date fields' calendar shows them.
+    assert page.week_start == booking_admin.local_week_start(local_day, 6).isoformat()
+    assert date.fromisoformat(page.week_start).weekday() == 6
 
 
 def test_a_booking_moved_on_a_later_call_is_that_calls_too(db, clinic):
