@@ -31,9 +31,10 @@ function todayIn(zone) {
 
 export default function AvaDateCalendarMonth({ value, minDay, maxDay, lang, weekStartsOn, timeZone, onPick }) {
   const selected = dayOf(value);
-  const first = dayOf(minDay);
-  const last = dayOf(maxDay);
   const today = todayIn(timeZone);
+  // "today" bounds the month by the business's today (no booking in the past, no filter in the future).
+  const first = minDay === "today" ? today : dayOf(minDay);
+  const last = maxDay === "today" ? today : dayOf(maxDay);
   const disabled = [first && { before: first }, last && { after: last }].filter(Boolean);
   return (
     <DayPicker

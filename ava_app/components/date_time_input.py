@@ -143,7 +143,8 @@ def date_input(
     """A day typed as the reader writes it, or chosen on a calendar. ``value`` is the state's ISO day; ``on_change``
     receives the typed text when the field is left (or Enter pressed) and the ISO day the calendar picks: the
     handler reads both with ``AuthState._read_day``. With ``name``, a form submits the typed text too. ``min_day``
-    and ``max_day`` (ISO days) bound what the calendar offers; typed days are checked by the handler."""
+    and ``max_day`` (ISO days, or "today": the business's today) bound what the calendar offers; typed days are
+    checked by the handler."""
     extra = {"name": name} if name else {}
     if aria_label is not None:
         extra["aria_label"] = aria_label

@@ -208,7 +208,9 @@ def booking_form() -> rx.Component:
                     ),
                     rx.vstack(
                         field_label("bookings.day", id="booking-day"),
-                        date_input(BookingsState.form_day, BookingsState.set_form_day, id="booking-day"),
+                        date_input(
+                            BookingsState.form_day, BookingsState.set_form_day, id="booking-day", min_day="today"
+                        ),
                         spacing="1",
                         width="100%",
                     ),

@@ -49,7 +49,11 @@ def date_filter(label_key: str, name: str) -> rx.Component:
     return rx.vstack(
         field_label(label_key, id=f"filter-{name}"),
         date_input(
-            filter_value(name), lambda value: CallsState.set_filter(name, value), id=f"filter-{name}", name=name
+            filter_value(name),
+            lambda value: CallsState.set_filter(name, value),
+            id=f"filter-{name}",
+            name=name,
+            max_day="today",
         ),
         spacing="1",
         flex="1 1 140px",

@@ -176,6 +176,7 @@ def holidays_editor() -> rx.Component:
                 S.set_new_holiday,
                 id="holiday-day",
                 aria_label=t("numbers.holidays"),
+                min_day="today",
                 width="170px",
             ),
             rx.button(t("numbers.add_day"), on_click=S.add_holiday, size="2", variant="soft"),

@@ -11,7 +11,7 @@ test-artifacts/date-time-fields/.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
@@ -47,7 +47,8 @@ CASES = {
         "pick": "Choisir dans un calendrier",
         "month": "décembre 2026",
         "first_weekday": "lundi",
-        "picked_from": "15/12/2026",
+        "picked_from": "03/12/2026",
+        "keyed_from": "2026-12-04",
     },
     "en": {
         "business": ("US", "America/New_York", "en"),
@@ -68,7 +69,8 @@ CASES = {
         "pick": "Choose on a calendar",
         "month": "December 2026",
         "first_weekday": "Sunday",
-        "picked_from": "12/15/2026",
+        "picked_from": "12/03/2026",
+        "keyed_from": "2026-12-04",
     },
 }
 
@@ -159,6 +161,14 @@ def test_days_and_times_follow_the_business_not_the_browser(
         expect(page.get_by_text(re.compile(re.escape(case["placeholder"])))).to_be_visible()
         day.scroll_into_view_if_needed()
         _shot(page, f"{name}-closed-days")
+        # Its calendar offers no day before the business's today: a closure is planned ahead.
+        today = regional.to_local(utcnow(), timezone).date()
+        calendar = _open_calendar(page, day, case, month=None)
+        expect(calendar.locator(f"[data-day='{today.isoformat()}'] button")).to_be_enabled()
+        expect(calendar.locator(f"[data-day='{(today - timedelta(days=1)).isoformat()}'] button")).to_be_disabled()
+        _shot(page, f"{name}-closed-days-calendar")
+        page.keyboard.press("Escape")
+        expect(calendar).to_be_hidden()
         dialog.get_by_label(case["open_label"]).scroll_into_view_if_needed()
         _shot(page, f"{name}-hours")
         page.keyboard.press("Escape")
@@ -179,9 +189,13 @@ def test_days_and_times_follow_the_business_not_the_browser(
         # Its calendar: the page's month and day names, the business's week, the day picked written as typed ones.
         calendar = _open_calendar(page, page.locator("#filter-date_from"), case)
         _shot(page, f"{name}-calls-calendar")
-        calendar.locator("[data-day='2026-12-15'] button").click()
+        # No calls lie ahead: days after the business's today are not offered.
+        after_today = regional.to_local(utcnow(), timezone).date() + timedelta(days=1)
+        if after_today.month == 12 and after_today.year == 2026:
+            expect(calendar.locator(f"[data-day='{after_today.isoformat()}'] button")).to_be_disabled()
+        calendar.locator("[data-day='2026-12-03'] button").click()
         expect(calendar).to_be_hidden()
-        expect(page).to_have_url(re.compile(r"date_from=2026-12-15"))
+        expect(page).to_have_url(re.compile(r"date_from=2026-12-03"))
         expect(page.get_by_label(case["from_label"], exact=True)).to_have_value(case["picked_from"])
         # By keyboard: the button is in the tab order, the chosen day has the focus, arrows move it, Enter picks.
         page.locator("#filter-date_from").locator("xpath=..").get_by_role("button", name=case["pick"]).focus()
@@ -189,7 +203,7 @@ def test_days_and_times_follow_the_business_not_the_browser(
         expect(page.get_by_role("grid")).to_be_visible()
         page.keyboard.press("ArrowRight")
         page.keyboard.press("Enter")
-        expect(page).to_have_url(re.compile(r"date_from=2026-12-16"))
+        expect(page).to_have_url(re.compile("date_from=" + case["keyed_from"]))
 
         # A new booking's day: today in the business's zone, written as the business writes days.
         page.goto(live_server + "/bookings")
@@ -203,6 +217,8 @@ def test_days_and_times_follow_the_business_not_the_browser(
         expect(calendar.locator(".rdp-selected")).to_have_text(str(today.day))
         # Today is the business's, not the browser's (a day apart for part of every day in both cases).
         expect(calendar.locator(".rdp-today")).to_have_text(str(today.day))
+        # No booking in the past: the days before today are not offered.
+        expect(calendar.locator(f"[data-day='{(today - timedelta(days=1)).isoformat()}'] button")).to_be_disabled()
         _shot(page, f"{name}-booking-calendar")
         page.keyboard.press("Escape")  # closes the calendar, not the booking form
         expect(calendar).to_be_hidden()
