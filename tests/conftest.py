@@ -7,6 +7,7 @@ import secrets
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from alembic import command
@@ -25,6 +26,19 @@ os.environ.setdefault("AVA_ENV", "dev")
 # One server key for the run, shared with the live servers the browser tests start (each with a data folder of its
 # own): a test reads the one-time links those servers sealed into the outbox.
 os.environ.setdefault("AVA_SECRET_KEY", secrets.token_urlsafe(48))
+# Run in parallel (pytest-xdist, ./scripts/test), each worker process gets data of its own: its temp folders already,
+# and here a Redis database of its own (the job queue, rate limits and tabs' state of one worker must not be another's)
+# and, in ``database_url``, a PostgreSQL database of its own.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if WORKER and os.environ.get("AVA_REDIS_URL"):
+    import redis as _redis
+
+    _parts = urlsplit(os.environ["AVA_REDIS_URL"])
+    # Databases 10 and up: the browser tests' servers number theirs from 1.
+    os.environ["AVA_REDIS_URL"] = urlunsplit(_parts._replace(path=f"/{10 + int(WORKER.removeprefix('gw'))}"))
+    _client = _redis.Redis.from_url(os.environ["AVA_REDIS_URL"])
+    _client.flushdb()
+    _client.close()
 
 
 def _clear_caches() -> None:
@@ -44,6 +58,21 @@ def migrate(url: str, revision: str = "head", *, down: bool = False) -> None:
         command.downgrade(config, revision)
     else:
         command.upgrade(config, revision)
+
+
+def _own_postgres_database(url: str, worker: str) -> str:
+    """``url`` with the database named after the xdist ``worker`` ("test_gw1"), created if it is not there yet."""
+    from sqlalchemy import create_engine
+
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/')}_{worker}"
+    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).first()
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def _empty_postgres_schema(url: str) -> None:
@@ -67,6 +96,8 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not url.startswith("postgresql"):
         url = f"sqlite:///{data_dir / 'test.db'}"
     os.environ["AVA_TEST_DATABASE_URL"] = url
+    if url.startswith("postgresql") and WORKER and not url.rsplit("/", 1)[-1].endswith(WORKER):
+        url = _own_postgres_database(url, WORKER)
     if url.startswith("postgresql"):
         _empty_postgres_schema(url)
     migrate(url)

@@ -141,7 +141,9 @@ def start_live_server(database_url: str, smtp_server: Mailbox, tmp_path_factory:
     For tests that need a configuration the shared server does not have (a real-looking Vapi key...). Each one
     compiles its own frontend, so a test pays about a minute for it.
     """
-    databases = itertools.count(1)
+    # Redis databases 1-4 for the first test process's extra servers, 5-8 for the second's (tests/conftest.py).
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    databases = itertools.count(1 + 4 * int(worker.removeprefix("gw") or 0))
     with ExitStack() as servers:
 
         def start(extra_env: dict[str, str], *, name: str) -> str:
@@ -213,7 +215,8 @@ def serve_ava(
     )
     env.update(extra_env or {})
     ARTIFACTS.mkdir(exist_ok=True)
-    log = (ARTIFACTS / f"{log_name}.log").open("w")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    log = (ARTIFACTS / f"{log_name}{'-' + worker if worker else ''}.log").open("w")
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "reflex"), "run", "--env", "prod", "--single-port"],
         cwd=PROJECT_DIR,
