@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 from sqlalchemy import delete, update
@@ -826,21 +826,43 @@ def principal_for_session(session: Session, *, session_id: int, user_id: int, sl
     ``slide``: a browser session (one cookie, no refresh token to rotate) moves its idle expiry forward here, never
     past the session's absolute maximum age.
     """
+    return _live_principal(session, col(AuthSession.id) == session_id, user_id=user_id, slide=slide)
+
+
+def principal_for_browser_token(session: Session, *, token_hash: str) -> Principal:
+    """The Principal of the live AuthSession whose browser cookie hashes to ``token_hash``; its idle expiry slides."""
+    return _live_principal(session, col(AuthSession.browser_token_hash) == token_hash, user_id=None, slide=True)
+
+
+def _live_principal(session: Session, condition: Any, *, user_id: int | None, slide: bool) -> Principal:
+    """The session, its user and the user's role in the session's organisation, read in one query (this runs on
+    every event of every tab), then every refusal of a session that ended, expired, or whose user is disabled."""
     now = utcnow()
-    auth_session = session.get(AuthSession, session_id)
+    row = session.exec(
+        select(AuthSession, User.is_active, User.is_platform_admin, Membership.role)
+        .join(User, col(User.id) == col(AuthSession.user_id))
+        .join(
+            Membership,
+            (col(Membership.user_id) == col(AuthSession.user_id))
+            & (col(Membership.tenant_id) == col(AuthSession.tenant_id)),
+            isouter=True,
+        )
+        .where(condition)
+    ).first()
+    if row is None:
+        raise Unauthorized(code="session_ended")
+    auth_session, is_active, is_platform_admin, member_role = row
     if (
-        auth_session is None
-        or auth_session.user_id != user_id
+        (user_id is not None and auth_session.user_id != user_id)
         or auth_session.revoked_at is not None
         or as_utc(auth_session.expires_at) <= now
         or as_utc(auth_session.created_at) + SESSION_MAX_AGE <= now
+        or not is_active
     ):
         raise Unauthorized(code="session_ended")
-    user = session.get(User, user_id)
-    if user is None or not user.is_active:
-        raise Unauthorized(code="session_ended")
     # The role is read on every request so a role change or removal applies at once, not at token expiry.
-    role = role_in(session, user_id=user_id, tenant_id=auth_session.tenant_id) if auth_session.tenant_id else None
+    role: str | None = member_role if auth_session.tenant_id else None
+    # Written at most once per LAST_SEEN_PRECISION: the expiry moves by a week, so a few minutes less matter not.
     if now - as_utc(auth_session.last_seen_at) > LAST_SEEN_PRECISION:
         auth_session.last_seen_at = now
         if slide:
@@ -848,11 +870,11 @@ def principal_for_session(session: Session, *, session_id: int, user_id: int, sl
         session.add(auth_session)
         session.commit()
     return Principal(
-        user_id=user.id,
+        user_id=auth_session.user_id,
         tenant_id=auth_session.tenant_id if role else None,
         role=role,
         session_id=auth_session.id,
-        is_platform_admin=user.is_platform_admin,
+        is_platform_admin=bool(is_platform_admin),
     )
 
 

@@ -22,10 +22,10 @@ from http.cookies import CookieError, SimpleCookie
 
 import jwt
 from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from ava_app.models import AuthSession, utcnow
-from ava_app.services.accounts import principal_for_session
+from ava_app.services.accounts import principal_for_browser_token
 from ava_app.services.errors import Unauthorized
 from ava_app.services.principal import Principal
 from ava_app.services.tokens import SESSION_MAX_AGE, hash_secret, new_secret
@@ -102,12 +102,7 @@ def authenticate_browser(session: Session, *, token: str) -> Principal:
     """The Principal of the session whose cookie is ``token``; its idle expiry slides, never past the maximum age."""
     if not token:
         raise Unauthorized(code="session_ended")
-    row = session.exec(
-        select(AuthSession.id, AuthSession.user_id).where(AuthSession.browser_token_hash == hash_secret(token))
-    ).first()
-    if row is None or row[0] is None:
-        raise Unauthorized(code="session_ended")
-    return principal_for_session(session, session_id=row[0], user_id=row[1], slide=True)
+    return principal_for_browser_token(session, token_hash=hash_secret(token))
 
 
 def cookie_settings() -> dict:
