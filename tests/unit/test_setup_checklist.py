@@ -8,9 +8,10 @@ from sqlmodel import select
 from ava_app import routes
 from ava_app.models import Membership, utcnow
 from ava_app.services import notification_settings, setup_checklist
-from ava_app.services.errors import Forbidden
+from ava_app.services.errors import Forbidden, NotFound
 from ava_app.services.principal import Principal
 from tests.factories import make_assistant, make_call, make_phone_number, make_tenant, make_user
+from tests.statements import statements
 
 
 @pytest.fixture()
@@ -158,3 +159,31 @@ def test_api_keys_and_people_without_an_organisation_are_refused(db, business):
         setup_checklist.dismiss_setup_checklist(
             db, principal=Principal(user_id=None, tenant_id=tenant.id, role="admin", api_key_id=1)
         )
+
+
+def test_the_checklist_is_read_in_two_queries(db, engine, business):
+    tenant, _owner, me = business
+    make_assistant(db, tenant=tenant, knowledge_base=[{"q": "Parking?", "a": "Behind the shop.", "review": True}])
+    make_assistant(db, tenant=tenant, knowledge_base=[])
+    make_phone_number(db, tenant=tenant, forwarding_confirmed_at=utcnow())
+    make_call(db, tenant=tenant, call_type="test")
+    db.expire_all()
+    with statements(engine) as seen:
+        checklist = setup_checklist.setup_checklist(db, principal=me)
+    assert len(seen) <= 2, seen
+    assert {item.key: item.done for item in checklist.items} == {
+        "email_verified": False,
+        "number": True,
+        "test_call": True,
+        "answers_reviewed": False,
+        "notifications": False,
+        "forwarding": True,
+    }
+
+
+def test_a_caller_no_longer_member_is_told_so(db, business):
+    _tenant, owner, me = business
+    db.delete(db.exec(select(Membership).where(Membership.user_id == owner.id)).one())
+    db.commit()
+    with pytest.raises(NotFound):
+        setup_checklist.setup_checklist(db, principal=me)
