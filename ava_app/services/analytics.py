@@ -162,9 +162,18 @@ def local_midnight(day: date, zone: ZoneInfo) -> datetime:
 
 
 def dashboard_summary(
-    session: Session, *, principal: Principal, period: str = "today", now: datetime | None = None
+    session: Session,
+    *,
+    principal: Principal,
+    period: str = "today",
+    now: datetime | None = None,
+    chart_days: int | None = None,
 ) -> DashboardSummary:
-    """The dashboard of the caller's tenant for ``period`` (today | week | month), as of ``now``."""
+    """The dashboard of the caller's tenant for ``period`` (today | week | month), as of ``now``.
+
+    ``chart_days``: how many days ``calls_per_day`` holds (30 for a month, else 7 unless asked), so a dashboard
+    showing a month's chart beside a week's figures reads both in one summary.
+    """
     tenant_id = principal.require_member()
     if period not in PERIODS:
         raise Invalid(fields={"period": f"One of {', '.join(PERIODS)}."})
@@ -173,7 +182,7 @@ def dashboard_summary(
     country = _tenant_country(session, tenant_id=tenant_id)
     today = now.astimezone(zone).date()
     bounds = _period_bounds(today)
-    chart_days = 30 if period == "month" else 7
+    chart_days = chart_days or (30 if period == "month" else 7)
     first_day = min(bounds["month"][2], bounds["week"][2], today - timedelta(days=chart_days - 1))
     window = (local_midnight(first_day, zone), local_midnight(today + timedelta(days=1), zone))
     offset_sql = _offset_case(zone, *window)

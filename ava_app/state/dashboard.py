@@ -272,15 +272,15 @@ class DashboardState(AuthState):
     ) -> tuple[
         analytics.DashboardSummary, list[analytics.DayCalls], setup_checklist.SetupChecklist, usage.MinutesUsed, int
     ]:
-        """The summary for the selected period, the days the chart shows (a month's, when asked for), the checklist,
-        the minutes used in the billing period, and how many messages failed this week (counts on partial indexes of
-        failed rows).
+        """The summary for the selected period holding the days the chart shows (one summary, whether the chart is a
+        week's or a month's), the checklist, the minutes used in the billing period, and how many messages failed this
+        week (counts on partial indexes of failed rows).
 
         Runs in a worker thread (``_call_async``): it reads the state, and writes nothing to it."""
-        summary = analytics.dashboard_summary(session, principal=principal, period=self.period)
+        summary = analytics.dashboard_summary(
+            session, principal=principal, period=self.period, chart_days=self.chart_days
+        )
         chart = summary.calls_per_day
-        if self.chart_days == 30 and self.period != "month":
-            chart = analytics.dashboard_summary(session, principal=principal, period="month").calls_per_day
         checklist = setup_checklist.setup_checklist(session, principal=principal)
         minutes = usage.minutes_used(session, principal=principal)
         return summary, chart, checklist, minutes, deliveries.recent_failures(session, principal=principal)

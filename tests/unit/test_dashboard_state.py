@@ -271,3 +271,24 @@ def test_the_failed_deliveries_warning_counts_in_words():
     assert failed_banner(0, "en") == ""
     assert failed_banner(1, "en") == "1 message could not be delivered in the last 7 days."
     assert failed_banner(3, "fr") == "3 envois n'ont pas pu être remis ces 7 derniers jours."
+
+
+async def test_a_month_s_chart_beside_today_s_figures_is_one_summary(db, owner, monkeypatch):
+    """The 30-day chart with another period's figures: one summary read, the same days a month's summary holds."""
+    make_call(db, tenant=owner.tenant, call_type="inbound", minutes_ago=20 * 24 * 60)
+    make_call(db, tenant=owner.tenant, call_type="inbound")
+    summaries: list[str] = []
+    real = analytics.dashboard_summary
+
+    def counted(session, **kwargs):
+        summaries.append(kwargs["period"])
+        return real(session, **kwargs)
+
+    monkeypatch.setattr(analytics, "dashboard_summary", counted)
+    state = state_of(DashboardState, owner)
+    state.period, state.chart_days = "today", 30
+    assert await run(state, "load_dashboard") == []
+    assert summaries == ["today"]
+    principal = accounts.authenticate(db, access_token=owner.admin.access_token)
+    month = real(db, principal=principal, period="month").calls_per_day
+    assert state.day_figure == calls_per_day_figure(month[-30:], "en")
