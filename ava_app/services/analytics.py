@@ -31,7 +31,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel
-from sqlalchemy import func, select, text, true
+from sqlalchemy import event, func, select, text, true
 from sqlmodel import Session, col
 
 from ava_app.models import Booking, BookingSettings, Call, Tenant, utcnow
@@ -141,9 +141,48 @@ class DashboardSummary(BaseModel):
     bookings: BookingFigures | None = None
 
 
+# Where a session keeps the tenants' (timezone, country) of its current transaction: ``(transaction, {id: place})``.
+_PLACES = "ava_tenant_places"
+
+
+def tenant_place(session: Session, *, tenant_id: int) -> tuple[str | None, str | None]:
+    """The tenant's stored (timezone, country), read once per transaction of ``session``.
+
+    A page load asks for them from several helpers (the zone of every date, the country of every number); a change
+    to the tenant in the same session (pending, or flushed) is read again rather than served from the cache.
+    """
+    transaction = session.get_transaction()
+    cached = session.info.get(_PLACES)
+    if (
+        transaction is not None
+        and cached is not None
+        and cached[0] is transaction
+        and tenant_id in cached[1]
+        and not any(isinstance(row, Tenant) for row in (*session.new, *session.dirty))
+    ):
+        return cached[1][tenant_id]
+    row = session.execute(select(col(Tenant.timezone), col(Tenant.country)).where(col(Tenant.id) == tenant_id)).first()
+    place = (row[0], row[1]) if row is not None else (None, None)
+    transaction = session.get_transaction()  # the query began one if none was open
+    if cached is None or cached[0] is not transaction:
+        if not session.info.get(_PLACES + "_watched"):
+            session.info[_PLACES + "_watched"] = True
+            event.listen(session, "after_flush", _forget_places_on_tenant_change)
+        places: dict[int, tuple[str | None, str | None]] = {}
+        cached = session.info[_PLACES] = (transaction, places)
+    cached[1][tenant_id] = place
+    return place
+
+
+def _forget_places_on_tenant_change(session: Session, _flush_context) -> None:
+    # After a flush the session still lists what it wrote as new / dirty / deleted.
+    if any(isinstance(row, Tenant) for row in (*session.new, *session.dirty, *session.deleted)):
+        session.info.pop(_PLACES, None)
+
+
 def tenant_zone(session: Session, *, tenant_id: int) -> ZoneInfo:
     """The tenant's timezone (UTC when unset or unknown to the system's tz database)."""
-    name = session.execute(select(col(Tenant.timezone)).where(col(Tenant.id) == tenant_id)).scalar_one_or_none()
+    name = tenant_place(session, tenant_id=tenant_id)[0]
     try:
         return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
@@ -152,8 +191,7 @@ def tenant_zone(session: Session, *, tenant_id: int) -> ZoneInfo:
 
 def _tenant_country(session: Session, *, tenant_id: int) -> str:
     """The tenant's country, which decides how its callers' numbers are written."""
-    country = session.execute(select(col(Tenant.country)).where(col(Tenant.id) == tenant_id)).scalar_one_or_none()
-    return country or "US"
+    return tenant_place(session, tenant_id=tenant_id)[1] or phones.DEFAULT_COUNTRY
 
 
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:

@@ -55,7 +55,7 @@ from sqlmodel import Session, col
 
 from ava_app.models import DB_INT_MAX, Assistant, Call, CallMessage, PhoneNumber, Tenant, utcnow
 from ava_app.services import live_updates, phones, presets, recordings
-from ava_app.services.analytics import local_midnight, started_or_created, summary_line, tenant_zone
+from ava_app.services.analytics import local_midnight, started_or_created, summary_line, tenant_place, tenant_zone
 from ava_app.services.ended_reasons import OUTCOMES, ended_reason_words
 from ava_app.services.errors import Invalid, NotFound
 from ava_app.services.ingest.calls import STATUS_ORDER
@@ -364,8 +364,7 @@ def caller_name(data_fields: Any) -> str | None:
 
 def tenant_country(session: Session, *, tenant_id: int) -> str:
     """The business's country, in which its callers' numbers are written nationally."""
-    country = session.execute(select(col(Tenant.country)).where(col(Tenant.id) == tenant_id)).scalar_one_or_none()
-    return country or phones.DEFAULT_COUNTRY
+    return tenant_place(session, tenant_id=tenant_id)[1] or phones.DEFAULT_COUNTRY
 
 
 def _item(row: Any, zone: ZoneInfo, country: str = phones.DEFAULT_COUNTRY) -> CallListItem:
