@@ -723,13 +723,26 @@ def sync_number(session: Session, *, tenant_id: int, number_id: int) -> NumberOu
     routing = _routing(session, number)
     # Plain values: the push may run on another thread, away from the session.
     target = {"e164": number.e164, "name": (number.label or number.e164)[:40], "id": number.provider_number_id}
+    # The Vapi records of this number that a live AVA number (of any organisation) stands on: never taken over.
+    in_use = frozenset(
+        provider_id
+        for provider_id in session.exec(
+            select(PhoneNumber.provider_number_id).where(
+                PhoneNumber.e164 == number.e164,
+                col(PhoneNumber.released_at).is_(None),
+                col(PhoneNumber.provider_number_id).is_not(None),
+                PhoneNumber.id != number.id,
+            )
+        ).all()
+        if provider_id
+    )
     try:
         twilio_pair = None if number.provider_number_id else _twilio_credentials_for(session, number)
         result = call_vapi(
             session,
             tenant_id=tenant_id,
             operation=lambda vapi: _push_number(
-                vapi, target=target, routing=routing, twilio_pair=twilio_pair, server=server
+                vapi, target=target, routing=routing, twilio_pair=twilio_pair, server=server, in_use=in_use
             ),
         )
     except DomainError as exc:
@@ -763,19 +776,25 @@ async def _push_number(
     routing: dict[str, Any],
     twilio_pair: tuple[str, str] | None,
     server: dict[str, Any],
+    in_use: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     name = target["name"]
     if twilio_pair is not None:
-        created = await vapi.import_twilio_number(
-            number=target["e164"],
-            twilio_account_sid=twilio_pair[0],
-            twilio_auth_token=twilio_pair[1],
-            name=name,
-            assistant_id=routing["assistant_id"],
-            server=server,
-        )
-        if routing["fallback_destination"] is None:
-            return created
+        try:
+            created = await vapi.import_twilio_number(
+                number=target["e164"],
+                twilio_account_sid=twilio_pair[0],
+                twilio_auth_token=twilio_pair[1],
+                name=name,
+                assistant_id=routing["assistant_id"],
+                server=server,
+            )
+        except Invalid as refused:
+            # Taken over: it still routes as it did, so it is updated below like any imported number.
+            created = await _stale_record(vapi, refused, e164=target["e164"], in_use=in_use)
+        else:
+            if routing["fallback_destination"] is None:
+                return created
         provider_id = created["id"]
     else:
         provider_id = target["id"]
@@ -786,6 +805,22 @@ async def _push_number(
         server=server,
         name=name,
     )
+
+
+async def _stale_record(vapi: VapiClient, refused: Invalid, *, e164: str, in_use: frozenset[str]) -> dict[str, Any]:
+    """The Vapi record of ``e164`` that refused its import ("already exists"), when no live AVA number stands on it.
+
+    A number AVA bought (or an owner imported) again can find its old Vapi record still there: a release that did
+    not reach Vapi, an organisation deleted. Without this the import fails on every retry and the number never
+    answers. A record another live AVA number uses is never taken: the refusal stands.
+    """
+    if not any("already exists" in str(message) for message in refused.details.get("messages") or []):
+        raise refused
+    for record in await vapi.list_phone_numbers(limit=1000):
+        if record.get("number") == e164 and record.get("id") and record["id"] not in in_use:
+            log.info("number %s: taking over its stale voice provider record", e164)
+            return record
+    raise refused
 
 
 # --- releasing --------------------------------------------------------------------------------------------------

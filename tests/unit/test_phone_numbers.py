@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
-from ava_app.models import PhoneNumber, ProviderCredential, Tenant
+from ava_app.models import PhoneNumber, ProviderCredential, Tenant, utcnow
 from ava_app.services import assistants, credentials, phone_numbers
 from ava_app.services.business_hours import TimeRangeIn
 from ava_app.services.errors import Conflict, Forbidden, Invalid, NotFound
@@ -406,3 +406,64 @@ def test_a_new_forwarding_number_is_pushed_to_the_assistant_transfer_tool(db, pr
 
     assert transfer_destinations() == ["+33612345678"]
     assert assistants.get_assistant(db, principal=owner).sync_status == "synced"
+
+
+# --- a number whose old Vapi record is still there ----------------------------------------------------------------
+
+
+def _bought_then_row_for(db, providers, *, release_first: bool):
+    """Organisation A buys a French number (imported into Vapi); then organisation B gets an AVA row for the same
+    number, as after buying it again. With ``release_first``, A's row was released without Vapi hearing of it."""
+    first = principal_for(db, name="Salon A")
+    wanted = phone_numbers.search_numbers(db, principal=first, country="FR")[0]
+    bought = phone_numbers.provision_number(
+        db, principal=first, choice=NumberChoice(kind="twilio", country="FR", phone_number=wanted.phone_number)
+    )
+    old = db.get(PhoneNumber, bought.id)
+    if release_first:
+        old.released_at, old.status = utcnow(), "released"
+        db.add(old)
+        db.commit()
+    second = principal_for(db, name="Salon B")
+    tenant = db.get(Tenant, second.tenant_id)
+    assistant = assistants.get_or_create_assistant(db, principal=second)
+    row = make_phone_number(
+        db,
+        tenant=tenant,
+        e164=old.e164,
+        country="FR",
+        provider="twilio",
+        twilio_sid=old.twilio_sid,
+        twilio_account_sid=SANDBOX_ACCOUNT_SID,
+        assistant_id=assistant.id,
+        status="pending",
+    )
+    return old, second, row
+
+
+def test_a_number_bought_again_takes_over_its_stale_vapi_record(db, providers):
+    old, second, row = _bought_then_row_for(db, providers, release_first=True)
+    before = providers.vapi_get(f"/phone-number/{old.provider_number_id}").json()
+
+    synced = phone_numbers.sync_number(db, tenant_id=second.tenant_id, number_id=row.id)
+
+    # The import was refused ("already exists"); the record nobody in AVA stands on is now B's, routed to B.
+    assert synced.sync_status == "synced" and synced.status == "active"
+    db.refresh(row)
+    assert row.provider_number_id == old.provider_number_id
+    after = providers.vapi_get(f"/phone-number/{row.provider_number_id}").json()
+    assert after["updatedAt"] != before["updatedAt"], "pushed again with B's routing"
+    stored = providers.vapi_stored("phone-number", row.provider_number_id)
+    assert stored["server"] == assistants.webhook_server(db, tenant_id=second.tenant_id)
+    assert len([item for item in providers.vapi_get("/phone-number").json() if item["number"] == old.e164]) == 1
+
+
+def test_a_vapi_record_a_live_number_uses_is_never_taken_over(db, providers):
+    old, second, row = _bought_then_row_for(db, providers, release_first=False)
+    before = providers.vapi_get(f"/phone-number/{old.provider_number_id}").json()
+
+    refused = phone_numbers.sync_number(db, tenant_id=second.tenant_id, number_id=row.id)
+
+    assert refused.sync_status == "failed" and "already exists" in (db.get(PhoneNumber, row.id).sync_error or "")
+    assert db.get(PhoneNumber, row.id).provider_number_id is None
+    assert providers.vapi_get(f"/phone-number/{old.provider_number_id}").json() == before
