@@ -205,6 +205,9 @@ def serve_ava(
         # A build directory of its own: another server compiled from the same checkout must not swap the frontend
         # (and the backend address baked into it) under this one.
         REFLEX_WEB_WORKDIR=str(data_dir / ".web"),
+        # And a folder of its own for the tabs' state: Reflex empties it when it starts, which would take the state
+        # of the tabs of a server started earlier (or beside it, tests in parallel) from under them.
+        REFLEX_STATES_WORKDIR=str(data_dir / ".states"),
         REFLEX_USE_SYSTEM_BUN="1",
         REFLEX_TELEMETRY_ENABLED="false",
         REFLEX_CHECK_LATEST_VERSION="false",
