@@ -18,7 +18,6 @@ from types import SimpleNamespace
 
 import pytest
 from reflex.istate.data import SessionData
-from sqlalchemy import event
 
 from ava_app.models import Tenant
 from ava_app.services import accounts, live_updates
@@ -27,6 +26,7 @@ from ava_app.state import live
 from ava_app.state.calls import CallsState
 from ava_app.state.dashboard import DashboardState
 from tests.factories import make_call
+from tests.statements import statements as queries
 from tests.unit.test_state_tenant_isolation import open_page, run, state_of
 
 PAGES = {"dashboard": DashboardState, "calls": CallsState}
@@ -82,21 +82,6 @@ class Tabs:
     async def modify_state(self, token):
         self.modified.append(token.ident)
         yield self.roots[token.ident]
-
-
-@contextlib.contextmanager
-def queries(engine):
-    """The SQL statements run on ``engine`` inside the block."""
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 async def test_a_change_refreshes_the_organisations_tabs_and_no_one_elses(db, in_memory):
