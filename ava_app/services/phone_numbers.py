@@ -807,6 +807,11 @@ async def _push_number(
     )
 
 
+# How many pages of numbers (of Vapi's largest page size) the search for a stale Vapi record reads at most.
+STALE_RECORD_PAGES = 20
+STALE_RECORD_PAGE_SIZE = 1000
+
+
 async def _stale_record(vapi: VapiClient, refused: Invalid, *, e164: str, in_use: frozenset[str]) -> dict[str, Any]:
     """The Vapi record of ``e164`` that refused its import ("already exists"), when no live AVA number stands on it.
 
@@ -816,10 +821,17 @@ async def _stale_record(vapi: VapiClient, refused: Invalid, *, e164: str, in_use
     """
     if not any("already exists" in str(message) for message in refused.details.get("messages") or []):
         raise refused
-    for record in await vapi.list_phone_numbers(limit=1000):
-        if record.get("number") == e164 and record.get("id") and record["id"] not in in_use:
-            log.info("number %s: taking over its stale voice provider record", e164)
-            return record
+    older_than: str | None = None
+    # The platform's account holds every business's numbers: page through them, newest first.
+    for _ in range(STALE_RECORD_PAGES):
+        page = await vapi.list_phone_numbers(limit=STALE_RECORD_PAGE_SIZE, created_at_lt=older_than)
+        for record in page:
+            if record.get("number") == e164 and record.get("id") and record["id"] not in in_use:
+                log.info("number %s: taking over its stale voice provider record", e164)
+                return record
+        if len(page) < STALE_RECORD_PAGE_SIZE or not page[-1].get("createdAt"):
+            break
+        older_than = page[-1]["createdAt"]
     raise refused
 
 

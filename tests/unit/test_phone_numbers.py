@@ -467,3 +467,16 @@ def test_a_vapi_record_a_live_number_uses_is_never_taken_over(db, providers):
     assert refused.sync_status == "failed" and "already exists" in (db.get(PhoneNumber, row.id).sync_error or "")
     assert db.get(PhoneNumber, row.id).provider_number_id is None
     assert providers.vapi_get(f"/phone-number/{old.provider_number_id}").json() == before
+
+
+def test_the_stale_record_is_found_past_the_first_page(db, providers, monkeypatch):
+    old, second, row = _bought_then_row_for(db, providers, release_first=True)
+    # Newer numbers of other businesses come first in Vapi's list: with one record a page, the stale one is third.
+    _free(db, principal_for(db, name="Plumber C"))
+    _free(db, principal_for(db, name="Plumber D"), area_code="212")
+    monkeypatch.setattr(phone_numbers, "STALE_RECORD_PAGE_SIZE", 1)
+
+    synced = phone_numbers.sync_number(db, tenant_id=second.tenant_id, number_id=row.id)
+
+    assert synced.sync_status == "synced"
+    assert db.get(PhoneNumber, row.id).provider_number_id == old.provider_number_id
