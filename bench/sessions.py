@@ -199,8 +199,15 @@ class Tab:
                 await self.ws.close()
         if self.reader is not None:
             self.reader.cancel()
-            with _quiet():
-                await self.reader
+            try:
+                with _quiet():
+                    await self.reader
+            except asyncio.CancelledError:
+                # The reader's own cancellation is expected (it may still be reading when the socket closes); a
+                # cancellation of this task, the run's time limit, goes on up.
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    raise
         self.ws = self.reader = None
 
     async def _send(self, frame: str) -> None:

@@ -131,18 +131,21 @@ def test_a_long_trash_shows_its_count_and_every_call_page_by_page(live_server: s
     demo_data.generate_calls(db, tenant_id=tenant.id, count=MORE, days=5, seed=11)
     ids = db.exec(select(Call.id).where(Call.tenant_id == tenant.id)).all()
     writer = Principal(user_id=owner.id, tenant_id=tenant.id, role="admin")
-    assert trash.move_to_trash(db, principal=writer, call_ids=ids) == MORE
+    # Counted, not assumed: CI once found one call more than generated here, left by an earlier test's late work
+    # (ids restart with every test, so it lands in this business); the paging under test is the same either way.
+    total = trash.move_to_trash(db, principal=writer, call_ids=ids)
+    assert total == len(ids) >= MORE
 
     log_in(page, live_server, owner.email)
     page.goto(live_server + "/deleted-calls")
     expect(page.locator(".trash-row")).to_have_count(trash.PAGE)
-    expect(page.locator("#trash-count")).to_have_text(f"{MORE} deleted calls · {trash.PAGE} shown")
+    expect(page.locator("#trash-count")).to_have_text(f"{total} deleted calls · {trash.PAGE} shown")
     page.get_by_role("button", name="Show more").click()
-    expect(page.locator(".trash-row")).to_have_count(MORE)
-    expect(page.locator("#trash-count")).to_have_text(f"{MORE} deleted calls")
+    expect(page.locator(".trash-row")).to_have_count(total)
+    expect(page.locator("#trash-count")).to_have_text(f"{total} deleted calls")
     expect(page.get_by_role("button", name="Show more")).to_have_count(0)
     # A restore far down the list keeps every other row shown.
     page.locator(".trash-row").last.get_by_role("button", name="Restore").click()
-    expect(page.locator(".trash-row")).to_have_count(MORE - 1)
-    expect(page.locator("#trash-count")).to_have_text(f"{MORE - 1} deleted calls")
-    shoot_pages(page, live_server + "/deleted-calls", MORE - 1)
+    expect(page.locator(".trash-row")).to_have_count(total - 1)
+    expect(page.locator("#trash-count")).to_have_text(f"{total - 1} deleted calls")
+    shoot_pages(page, live_server + "/deleted-calls", total - 1)
