@@ -31,7 +31,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel
-from sqlalchemy import event, func, select, text, true
+from sqlalchemy import event, exists, func, select, text, true
 from sqlmodel import Session, col
 
 from ava_app.models import Booking, BookingSettings, Call, Tenant, utcnow
@@ -246,6 +246,7 @@ def dashboard_summary(
             timed, duration = timed + row[1], duration + row[2]
     period_start = local_midnight(start_day, zone)
     finished = sum(n for outcome, n in outcome_counts.items() if outcome != "pending")
+    has_calls, has_test_calls = _any_calls(session, tenant_id=tenant_id)
     return DashboardSummary(
         period=period,
         timezone=zone.key,
@@ -264,37 +265,47 @@ def dashboard_summary(
         top_topics=_top_topics(session, tenant_id=tenant_id, start=period_start, end=window[1]),
         recent_calls=_recent(session, tenant_id=tenant_id, zone=zone, country=country),
         live_calls=_live(session, tenant_id=tenant_id, zone=zone, now=now, country=country),
-        has_calls=_any_call(session, tenant_id=tenant_id, test=False),
-        has_test_calls=_any_call(session, tenant_id=tenant_id, test=True),
+        has_calls=has_calls,
+        has_test_calls=has_test_calls,
         bookings=_booking_figures(session, tenant_id=tenant_id, start=period_start, end=window[1]),
     )
 
 
 def _booking_figures(session: Session, *, tenant_id: int, start: datetime, end: datetime) -> BookingFigures:
-    """What the assistant booked between ``start`` and ``end``: two small indexed reads."""
-    booked, value = session.execute(
-        select(func.count(col(Booking.id)), func.coalesce(func.sum(col(Booking.price_minor)), 0)).where(
-            col(Booking.tenant_id) == tenant_id,
-            col(Booking.source) == "assistant",
-            col(Booking.status) != "cancelled",
-            col(Booking.created_at) >= start,
-            col(Booking.created_at) < end,
+    """What the assistant booked between ``start`` and ``end``, whether bookings are on, and the currency: one
+    statement of small indexed reads."""
+    booked = (
+        col(Booking.tenant_id) == tenant_id,
+        col(Booking.source) == "assistant",
+        col(Booking.status) != "cancelled",
+        col(Booking.created_at) >= start,
+        col(Booking.created_at) < end,
+    )
+    enabled, currency, count, value = session.execute(
+        select(
+            col(BookingSettings.enabled),
+            col(Tenant.currency),
+            select(func.count(col(Booking.id))).where(*booked).scalar_subquery(),
+            select(func.coalesce(func.sum(col(Booking.price_minor)), 0)).where(*booked).scalar_subquery(),
         )
-    ).one()
-    enabled, currency = session.execute(
-        select(col(BookingSettings.enabled), col(Tenant.currency))
         .select_from(Tenant)
         .join(BookingSettings, col(BookingSettings.tenant_id) == col(Tenant.id), isouter=True)
         .where(col(Tenant.id) == tenant_id)
     ).one()
-    return BookingFigures(enabled=bool(enabled), booked=int(booked), value_minor=int(value), currency=currency or "USD")
+    return BookingFigures(enabled=bool(enabled), booked=int(count), value_minor=int(value), currency=currency or "USD")
 
 
-def _any_call(session: Session, *, tenant_id: int, test: bool) -> bool:
-    """Whether the tenant has a test call (``test``), or a call that is not one; the first matching row answers."""
-    kind = col(Call.call_type) == "test" if test else col(Call.call_type) != "test"
-    query = select(col(Call.id)).where(col(Call.tenant_id) == tenant_id, kind).limit(1)
-    return session.execute(query).first() is not None
+def _any_calls(session: Session, *, tenant_id: int) -> tuple[bool, bool]:
+    """Whether the tenant has a call that is not a test call, and whether it has a test call: one statement, the
+    first matching row of each answering."""
+
+    def any_where(kind):
+        return exists(select(col(Call.id)).where(col(Call.tenant_id) == tenant_id, kind))
+
+    real, test = session.execute(
+        select(any_where(col(Call.call_type) != "test"), any_where(col(Call.call_type) == "test"))
+    ).one()
+    return bool(real), bool(test)
 
 
 def _period_bounds(today: date) -> dict[str, tuple[date, date, date]]:

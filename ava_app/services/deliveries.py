@@ -112,7 +112,9 @@ def recent_failures(session: Session, *, principal: Principal, now: datetime | N
     """How many messages of the last 7 days failed (any member): the dashboard's warning."""
     tenant_id = principal.require_member()
     since = (now or utcnow()) - RECENT_FAILURES
-    emails_and_texts = session.exec(
+    # One statement of four counts (each on its table's partial index of failed rows): the dashboard reads this on
+    # every load, and a round trip costs more than the count.
+    counts = [
         select(func.count())
         .select_from(Outbox)
         .where(
@@ -120,36 +122,31 @@ def recent_failures(session: Session, *, principal: Principal, now: datetime | N
             col(Outbox.status) == "failed",
             col(Outbox.purpose).not_in(HIDDEN_PURPOSES),
             col(Outbox.created_at) >= since,
-        )
-    ).one()
-    webhooks = session.exec(
+        ),
         select(func.count())
         .select_from(WebhookDelivery)
         .where(
             col(WebhookDelivery.tenant_id) == tenant_id,
             col(WebhookDelivery.status) == "failed",
             col(WebhookDelivery.created_at) >= since,
-        )
-    ).one()
-    crm = session.exec(
+        ),
         select(func.count())
         .select_from(CrmSyncedCall)
         .where(
             col(CrmSyncedCall.tenant_id) == tenant_id,
             (col(CrmSyncedCall.status) == "failed") | (col(CrmSyncedCall.last_error) == CONNECTION_BROKEN),
             col(CrmSyncedCall.created_at) >= since,
-        )
-    ).one()
-    meetings = session.exec(
+        ),
         select(func.count())
         .select_from(CrmSyncedBooking)
         .where(
             col(CrmSyncedBooking.tenant_id) == tenant_id,
             col(CrmSyncedBooking.last_error).is_not(None),
             col(CrmSyncedBooking.updated_at) >= since,
-        )
-    ).one()
-    return int(emails_and_texts) + int(webhooks) + int(crm) + int(meetings)
+        ),
+    ]
+    outbox, webhooks, crm, meetings = (count.scalar_subquery() for count in counts)
+    return int(session.connection().execute(select(outbox + webhooks + crm + meetings)).scalar() or 0)
 
 
 def retry(session: Session, *, principal: Principal, ref: str) -> DeliveryRow:

@@ -6,6 +6,8 @@ E.164, shown in the national form to people of that country and in the internati
 
 from __future__ import annotations
 
+import functools
+
 import phonenumbers
 from phonenumbers import PhoneNumberFormat
 
@@ -40,13 +42,21 @@ def display(e164: str | None, country: str | None) -> str:
     a number."""
     if not e164:
         return ""
+    return _display(e164, _region(country))
+
+
+@functools.lru_cache(maxsize=16384)
+def _display(e164: str, region: str) -> str:
+    """``display``'s work, cached: pages list the same callers again and again, and parsing and formatting one
+    number costs ``phonenumbers`` about 0.3 ms (a calls page writes 25 of them)."""
     try:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
         return e164
-    region = phonenumbers.region_code_for_number(number)
-    style = PhoneNumberFormat.NATIONAL if region and region == _region(country) else PhoneNumberFormat.INTERNATIONAL
-    return phonenumbers.format_number(number, style)
+    national = phonenumbers.region_code_for_number(number) == region
+    return phonenumbers.format_number(
+        number, PhoneNumberFormat.NATIONAL if national else PhoneNumberFormat.INTERNATIONAL
+    )
 
 
 def is_landline(e164: str) -> bool:

@@ -326,14 +326,23 @@ def format_date(
     zone first)."""
     if isinstance(moment, datetime):
         moment = to_local(moment, timezone).date()
-    return _plain(babel_dates.format_date(moment, "medium", locale=locale_of(language, country)))
+    return _date_text(moment, locale_of(language, country), "medium")
 
 
 def format_day(day: date, *, language: str | None = None, country: str | None = None, with_year: bool = False) -> str:
     """A day without its weekday, short, as the locale orders it: "Dec 4" in the US, "4 Dec" in the UK, "4 déc." in
     France ("Dec 4, 2025" with the year)."""
-    skeleton = "yMMMd" if with_year else "MMMd"
-    return _plain(babel_dates.format_skeleton(skeleton, day, locale=locale_of(language, country)))
+    return _date_text(day, locale_of(language, country), "yMMMd" if with_year else "MMMd")
+
+
+@functools.lru_cache(maxsize=8192)
+def _date_text(day: date, locale: str, form: str) -> str:
+    """A day as ``locale`` writes it, in Babel's ``medium`` format or a skeleton ("MMMd"). Cached like
+    ``_clock_text``: lists and charts write the same few days over and over, and Babel matches a skeleton anew each
+    time."""
+    if form == "medium":
+        return _plain(babel_dates.format_date(day, "medium", locale=locale))
+    return _plain(babel_dates.format_skeleton(form, day, locale=locale))
 
 
 @dataclass(frozen=True)
@@ -431,8 +440,13 @@ def format_time(
     "7:00 PM"); 24-hour clocks keep "19:00".
     """
     clock = moment if isinstance(moment, time) else to_local(moment, timezone).time()
-    clock = clock.replace(tzinfo=None, second=0, microsecond=0)
-    locale = locale_of(language, country)
+    return _clock_text(clock.replace(tzinfo=None, second=0, microsecond=0), locale_of(language, country), short)
+
+
+@functools.lru_cache(maxsize=8192)
+def _clock_text(clock: time, locale: str, short: bool) -> str:
+    """One minute of the day as ``locale`` writes it. Cached: a day has 1,440 of them, and Babel matches the
+    skeleton anew on every call (a dashboard's 24 hour labels cost a millisecond or more each)."""
     if short and clock.minute == 0 and _twelve_hour(locale):
         return _plain(babel_dates.format_skeleton("ha", clock, locale=locale))
     return _plain(babel_dates.format_time(clock, "short", locale=locale))
