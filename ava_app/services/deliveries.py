@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, literal, update
 from sqlmodel import Session, col, select
 
 from ava_app.db import on_commit
@@ -112,9 +112,14 @@ def recent_failures(session: Session, *, principal: Principal, now: datetime | N
     """How many messages of the last 7 days failed (any member): the dashboard's warning."""
     tenant_id = principal.require_member()
     since = (now or utcnow()) - RECENT_FAILURES
-    # One statement of four counts (each on its table's partial index of failed rows): the dashboard reads this on
-    # every load, and a round trip costs more than the count.
-    counts = [
+    return int(session.connection().execute(_RECENT_FAILURES, {"tenant_id": tenant_id, "since": since}).scalar() or 0)
+
+
+def _recent_failures_statement():
+    """One statement of four counts, each on its table's partial index of failed rows: the dashboard reads it on every
+    load, so it is built once (with bound parameters) rather than per call, and a round trip costs more than a count."""
+    tenant_id, since = bindparam("tenant_id"), bindparam("since")
+    outbox = (
         select(func.count())
         .select_from(Outbox)
         .where(
@@ -122,31 +127,40 @@ def recent_failures(session: Session, *, principal: Principal, now: datetime | N
             col(Outbox.status) == "failed",
             col(Outbox.purpose).not_in(HIDDEN_PURPOSES),
             col(Outbox.created_at) >= since,
-        ),
+        )
+    )
+    webhooks = (
         select(func.count())
         .select_from(WebhookDelivery)
         .where(
             col(WebhookDelivery.tenant_id) == tenant_id,
             col(WebhookDelivery.status) == "failed",
             col(WebhookDelivery.created_at) >= since,
-        ),
+        )
+    )
+    crm = (
         select(func.count())
         .select_from(CrmSyncedCall)
         .where(
             col(CrmSyncedCall.tenant_id) == tenant_id,
             (col(CrmSyncedCall.status) == "failed") | (col(CrmSyncedCall.last_error) == CONNECTION_BROKEN),
             col(CrmSyncedCall.created_at) >= since,
-        ),
+        )
+    )
+    meetings = (
         select(func.count())
         .select_from(CrmSyncedBooking)
         .where(
             col(CrmSyncedBooking.tenant_id) == tenant_id,
             col(CrmSyncedBooking.last_error).is_not(None),
             col(CrmSyncedBooking.updated_at) >= since,
-        ),
-    ]
-    outbox, webhooks, crm, meetings = (count.scalar_subquery() for count in counts)
-    return int(session.connection().execute(select(outbox + webhooks + crm + meetings)).scalar() or 0)
+        )
+    )
+    counts = (query.scalar_subquery() for query in (outbox, webhooks, crm, meetings))
+    return select(sum(counts, start=literal(0)))
+
+
+_RECENT_FAILURES = _recent_failures_statement()
 
 
 def retry(session: Session, *, principal: Principal, ref: str) -> DeliveryRow:

@@ -325,6 +325,20 @@ class DashboardState(AuthState):
         failures: int = 0,
     ) -> None:
         lang = self.lang or "en"
+        self._keep(
+            minutes_used=regional.format_decimal(minutes.used, lang),
+            minutes_included=translate(
+                "dash.minutes_of_included", lang, included=regional.format_decimal(minutes.included, lang)
+            ),
+            failed_deliveries=failed_banner(failures, lang),
+        )
+        self._show_summary(summary, chart)
+        self._show_checklist(checklist)
+
+    def _show_summary(self, summary: analytics.DashboardSummary, chart: list[analytics.DayCalls]) -> None:
+        """The figures that depend on the period and the chart's length (everything but the minutes used, the failed
+        deliveries and the checklist)."""
+        lang = self.lang or "en"
         country = self.business_country
         chart = chart[-self.chart_days :]
         today = summary.generated_at.astimezone(ZoneInfo(summary.timezone)).date()
@@ -340,10 +354,6 @@ class DashboardState(AuthState):
                 _period_card(summary.month, lang, label_key="dash.calls_month", versus_key="dash.vs_last_month"),
             ],
             average_duration=duration_text(summary.average_duration_seconds),
-            minutes_used=regional.format_decimal(minutes.used, lang),
-            minutes_included=translate(
-                "dash.minutes_of_included", lang, included=regional.format_decimal(minutes.included, lang)
-            ),
             answered_share=share_text(summary.answered_share, lang),
             missed_share=translate("dash.missed_share", lang, share=share_text(summary.missed_share, lang)),
             junk_line=translate(
@@ -355,7 +365,6 @@ class DashboardState(AuthState):
                 blocked=summary.outcome_counts.get("blocked", 0),
             ),
             action_needed=summary.action_needed,
-            failed_deliveries=failed_banner(failures, lang),
             **_booking_figures(summary.bookings, lang),
             topics=[
                 {"topic": topic.topic, "calls": topic.calls, "width": f"{round(topic.calls * 100 / top)}%"}
@@ -369,7 +378,6 @@ class DashboardState(AuthState):
             hour_figure=calls_by_hour_figure(summary.calls_by_hour, lang, country),
             loaded=True,
         )
-        self._show_checklist(checklist)
 
     def _keep(self, **values) -> None:
         """Assign each value that differs from the one the page has (an assignment re-sends the var)."""
@@ -391,15 +399,31 @@ class DashboardState(AuthState):
         return True
 
     @rx.event
-    def set_period(self, period: str | list[str]):
+    async def set_period(self, period: str | list[str]):
         if isinstance(period, str) and period in analytics.PERIODS:
             self.period = period
-        return DashboardState.load_dashboard
+        return await self._switch()
 
     @rx.event
-    def set_chart_days(self, days: str | list[str]):
+    async def set_chart_days(self, days: str | list[str]):
         self.chart_days = int(days) if days in ("7", "30") else 7
-        return DashboardState.load_dashboard
+        return await self._switch()
+
+    async def _switch(self):
+        """A period or chart-length switch reads the summary again, and only it: the minutes used, the failed
+        deliveries and the checklist depend on neither (a push or the next page load refreshes them). In this event,
+        not a chained ``load_dashboard``: one event, one session check, four reads fewer."""
+
+        def read(session, principal) -> analytics.DashboardSummary:
+            return analytics.dashboard_summary(
+                session, principal=principal, period=self.period, chart_days=self.chart_days
+            )
+
+        call = await self._call_async(read)
+        if call.refused:
+            return call.event
+        self._show_summary(call.value, call.value.calls_per_day)
+        return None
 
     async def _checklist_change(self, work, message_key: str):
         call = await self._call_async(work, busy="setup_busy")
