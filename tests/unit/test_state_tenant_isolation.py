@@ -590,6 +590,8 @@ COVERED_HANDLERS = {
     "CallsState.delete_selected",
     "CallsState.export",
     "DashboardState.load_dashboard",
+    "DashboardState.set_period",
+    "DashboardState.set_chart_days",
     "DashboardState.dismiss_setup",
     "DashboardState.give_out_ava_number",
     "NotificationsState.load_notifications",
@@ -874,6 +876,12 @@ async def test_dashboard_shows_only_the_callers_organisation(world, engine):
     assert state._live_refresh(a.tenant_id) is False
     assert state._live_refresh(b.tenant_id) is True
     assert state.action_needed == 0 and state.topics == []
+    # The period and chart switches read B's summary again, and only B's.
+    assert await run(state, "set_period", "month") == []
+    assert await run(state, "set_chart_days", "30") == []
+    assert (state.period, state.chart_days) == ("month", 30)
+    assert [row["id"] for row in state.recent] == b.call_ids and state.live == []
+    assert len(state.day_figure["data"][0]["x"]) == 30
     assert_nothing_of(a, state)
     assert_unchanged(engine, a, world.before)
 
