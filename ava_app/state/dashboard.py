@@ -269,9 +269,7 @@ class DashboardState(AuthState):
 
     def _summaries(
         self, session, principal
-    ) -> tuple[
-        analytics.DashboardSummary, list[analytics.DayCalls], setup_checklist.SetupChecklist, usage.MinutesUsed, int
-    ]:
+    ) -> tuple[analytics.DashboardSummary, setup_checklist.SetupChecklist, usage.MinutesUsed, int]:
         """The summary for the selected period holding the days the chart shows (one summary, whether the chart is a
         week's or a month's), the checklist, the minutes used in the billing period, and how many messages failed this
         week (counts on partial indexes of failed rows).
@@ -280,10 +278,9 @@ class DashboardState(AuthState):
         summary = analytics.dashboard_summary(
             session, principal=principal, period=self.period, chart_days=self.chart_days
         )
-        chart = summary.calls_per_day
         checklist = setup_checklist.setup_checklist(session, principal=principal)
         minutes = usage.minutes_used(session, principal=principal)
-        return summary, chart, checklist, minutes, deliveries.recent_failures(session, principal=principal)
+        return summary, checklist, minutes, deliveries.recent_failures(session, principal=principal)
 
     def _show_checklist(self, checklist: setup_checklist.SetupChecklist) -> None:
         lang = self.lang or "en"
@@ -319,7 +316,6 @@ class DashboardState(AuthState):
     def _show(
         self,
         summary: analytics.DashboardSummary,
-        chart: list[analytics.DayCalls],
         checklist: setup_checklist.SetupChecklist,
         minutes: usage.MinutesUsed,
         failures: int = 0,
@@ -332,15 +328,15 @@ class DashboardState(AuthState):
             ),
             failed_deliveries=failed_banner(failures, lang),
         )
-        self._show_summary(summary, chart)
+        self._show_summary(summary)
         self._show_checklist(checklist)
 
-    def _show_summary(self, summary: analytics.DashboardSummary, chart: list[analytics.DayCalls]) -> None:
+    def _show_summary(self, summary: analytics.DashboardSummary) -> None:
         """The figures that depend on the period and the chart's length (everything but the minutes used, the failed
         deliveries and the checklist)."""
         lang = self.lang or "en"
         country = self.business_country
-        chart = chart[-self.chart_days :]
+        chart = summary.calls_per_day[-self.chart_days :]
         today = summary.generated_at.astimezone(ZoneInfo(summary.timezone)).date()
         top = max((topic.calls for topic in summary.top_topics), default=0) or 1
         # Test calls show in the list but are not calls from callers yet: the empty state stays until one rings,
@@ -402,12 +398,14 @@ class DashboardState(AuthState):
     async def set_period(self, period: str | list[str]):
         if isinstance(period, str) and period in analytics.PERIODS:
             self.period = period
-        return await self._switch()
+        yield  # the control shows the choice at once; the figures follow
+        yield await self._switch()
 
     @rx.event
     async def set_chart_days(self, days: str | list[str]):
         self.chart_days = int(days) if days in ("7", "30") else 7
-        return await self._switch()
+        yield
+        yield await self._switch()
 
     async def _switch(self):
         """A period or chart-length switch reads the summary again, and only it: the minutes used, the failed
@@ -422,7 +420,7 @@ class DashboardState(AuthState):
         call = await self._call_async(read)
         if call.refused:
             return call.event
-        self._show_summary(call.value, call.value.calls_per_day)
+        self._show_summary(call.value)
         return None
 
     async def _checklist_change(self, work, message_key: str):
