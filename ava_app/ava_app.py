@@ -106,8 +106,9 @@ instrument_reflex(app)
 # Open dashboards and calls lists are refreshed when their organisation's calls change (state/live.py).
 app.register_lifespan_task(push_calls_changes, pages={"dashboard": DashboardState, "calls": CallsState})
 
-PUBLIC = [I18nState.detect_language, AuthState.redirect_if_logged_in]
-SIGNED_IN = [I18nState.detect_language, AuthState.require_login]
+# The guards adopt the browser's language on a first visit themselves: one event fewer for every navigation.
+PUBLIC = [AuthState.redirect_if_logged_in]
+SIGNED_IN = [AuthState.require_login]
 
 app.add_page(landing_page, route=routes.INDEX, title="AVA · The AI receptionist for small businesses", on_load=PUBLIC)
 app.add_page(

@@ -401,7 +401,7 @@ class AuthState(I18nState):
     @rx.event
     async def require_login(self):
         """On-load guard of signed-in pages: check the session, fill the shell, or send the visitor to the login
-        page.
+        page; on a first visit, also adopt the browser's language (``detect_language``, in this same event).
 
         The session is checked on every page load (and the check serves the page's own loader in the same chain).
         The shell's data (name, email, organisations, the business's timezone) is read once per connection and
@@ -435,7 +435,7 @@ class AuthState(I18nState):
             return call.event
         key, read = call.value
         if read is None:
-            return None
+            return self._ask_browser_language()
         me = read.me
         self.user_name, self.user_email = me.name, me.email
         self.tenant_name, self.role = me.tenant_name or "", me.role or ""
@@ -466,18 +466,18 @@ class AuthState(I18nState):
         # A sentence of its own in the banner, whatever the operator typed.
         self.org_suspended_reason = reason if not reason or reason[-1] in ".!?…" else reason + "."
         self._shell_for, self._shell_read_at = key, time.time()
-        return None
+        return self._ask_browser_language()
 
     @rx.event
     def redirect_if_logged_in(self):
         """On-load of public pages (/, /login, /signup): a visitor with a live session goes straight to the
-        dashboard; anyone else stays (on / they read what AVA is)."""
+        dashboard; anyone else stays (on / they read what AVA is), in the browser's language on a first visit."""
         self._read_modes()
         self.form_error = ""
         if self._principal_or_none() is not None:
             return rx.redirect(routes.DASHBOARD)
         self._forget()
-        return None
+        return self._ask_browser_language()
 
     @rx.event
     async def login_with_password(self, form: dict):

@@ -15,8 +15,14 @@ class I18nState(rx.State):
     @rx.event
     def detect_language(self):
         """On first visit, adopt the browser's language."""
+        return self._ask_browser_language()
+
+    def _ask_browser_language(self):
+        """The script asking the browser its language when none is chosen yet, else None. The guards of signed-in
+        and public pages call it inside their own event, which spares every navigation an event of its own."""
         if not self.lang:
             return rx.call_script("navigator.language", callback=I18nState.set_browser_language)
+        return None
 
     @rx.event
     def set_browser_language(self, value: str):

@@ -71,6 +71,20 @@ async def test_a_page_load_chain_checks_the_session_once(world, checks):  # noqa
     assert state.loaded and auth.user_email
 
 
+async def test_a_first_visit_asks_the_language_within_the_guard_and_still_checks_once(world, checks):  # noqa: F811
+    state = state_of(DashboardState, world.b)
+    auth = await state.get_state(AuthState)
+    auth.lang = ""  # a browser that never chose a language: the guard asks it, no event of its own
+    with event() as load:
+        pass
+    with event(parent=load):
+        assert await run(auth, "require_login") == ["script:navigator.language"]
+    with event(parent=load):
+        assert await run(state, "load_dashboard") == []
+    assert len(checks) == 1
+    assert auth.user_email
+
+
 async def test_the_next_event_after_a_revocation_is_refused(world, checks):  # noqa: F811
     state = state_of(DashboardState, world.b)
     with event():

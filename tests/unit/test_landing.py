@@ -21,10 +21,11 @@ def reflex_app():
     importlib.import_module("ava_app.ava_app")
 
 
-def visitor_on(path: str, cookie: str = "") -> AuthState:
-    """A fresh AuthState on ``path``, for a browser sending ``cookie``."""
+def visitor_on(path: str, cookie: str = "", lang: str = "en") -> AuthState:
+    """A fresh AuthState on ``path``, for a browser sending ``cookie`` that chose ``lang`` ("" on a first visit)."""
     root = rx.State(_reflex_internal_init=True)
     state = root.get_substate(AuthState.get_full_name().split(".")[1:])
+    state.lang = lang
     state.router = RouterData(
         headers=HeaderData(cookie=cookie),
         _page=PageData(host="http://testserver", path=path, raw_path=path),
@@ -40,6 +41,13 @@ def test_a_visitor_without_a_session_stays_on_public_pages(engine, path):
     state.tenant_name = "left over from an old session"
     assert AuthState.event_handlers["redirect_if_logged_in"].fn(state) is None
     assert state.tenant_name == ""
+
+
+@pytest.mark.parametrize("path", [routes.INDEX, routes.LOGIN, routes.SIGNUP])
+def test_a_first_visit_asks_the_browser_its_language_in_the_guards_own_event(engine, path):
+    answer = AuthState.event_handlers["redirect_if_logged_in"].fn(visitor_on(path, lang=""))
+    assert isinstance(answer, rx.event.EventSpec)
+    assert "navigator.language" in str(answer.args)
 
 
 def test_an_ended_session_on_the_landing_page_is_not_sent_to_login(engine):

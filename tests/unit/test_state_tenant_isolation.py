@@ -91,6 +91,7 @@ from ava_app.state.call_detail import CallDetailState
 from ava_app.state.calls import CallsState
 from ava_app.state.dashboard import DashboardState
 from ava_app.state.deliveries import DeliveriesState
+from ava_app.state.i18n import I18nState
 from ava_app.state.integrations import IntegrationsState
 from ava_app.state.notifications import NotificationsState
 from ava_app.state.onboarding import OnboardingState
@@ -444,8 +445,10 @@ _BROWSER_TOKENS: dict[int, str] = {}
 
 
 def state_of(cls: type[rx.State], organisation: Organisation) -> Any:
-    """A fresh instance of ``cls`` in its own state tree, signed in as the organisation's admin."""
+    """A fresh instance of ``cls`` in its own state tree, signed in as the organisation's admin, in a browser that
+    has its language chosen (as after the login page)."""
     root = rx.State(_reflex_internal_init=True)
+    root.get_substate(I18nState.get_full_name().split(".")[1:]).lang = "en"
     state = root.get_substate(cls.get_full_name().split(".")[1:])
     state.router = RouterData(headers=HeaderData(cookie=browser_cookie(organisation.admin)))
     return state
