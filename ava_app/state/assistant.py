@@ -721,8 +721,11 @@ class AssistantState(AssistantFormState):
         self.faq_index, self.faq_open = index, True
         entry = self.faq[index] if 0 <= index < len(self.faq) else {"question": "", "answer": ""}
         self.faq_question, self.faq_answer, self.faq_error = entry["question"], entry["answer"], ""
-        # The editor opens below the list: take the keyboard (and the eye) there.
-        return rx.call_script("setTimeout(() => document.getElementById('faq-a')?.focus(), 50)")
+        # The editor opens below the list: take the keyboard (and the eye) there, to the field written first: a new
+        # entry's question, an existing entry's answer. (The answer's box for a new entry moved what the owner had
+        # begun typing in the question's box into it, 50 ms after the editor opened.)
+        field = "faq-a" if 0 <= index < len(self.faq) else "faq-q"
+        return rx.call_script(f"setTimeout(() => document.getElementById('{field}')?.focus(), 50)")
 
     @rx.event
     async def save_faq(self):

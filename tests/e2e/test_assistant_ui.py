@@ -56,6 +56,8 @@ def test_greeting_faq_history_and_test_call(live_server: str, page: Page, db: Se
     # Knowledge base: add a question, move it above the first one, delete it.
     page.get_by_role("tab", name="Knowledge base").click()
     page.get_by_role("button", name="Add a question").click()
+    # The editor takes the keyboard to the new entry's question (not its answer, where typing would land).
+    expect(page.get_by_label("Question", exact=True)).to_be_focused()
     page.get_by_label("Question", exact=True).fill("Do you have parking?")
     page.get_by_label("Answer", exact=True).fill("Yes, two spaces behind the shop.")
     page.get_by_role("button", name="Save the question").click()
