@@ -88,6 +88,31 @@ def test_sql_and_python_rules_agree_on_many_calls(db):
         assert counts.not_billed.get(reason, 0) == sum(billable.not_billed_reason(call) == reason for call in calls)
 
 
+def test_period_counts_see_what_the_session_holds_unsaved_and_one_tenant_only(db):
+    # The statement is built once with bound parameters: each read must still bind its own tenant and period, and
+    # count a call added in the same session and not yet flushed.
+    tenant = make_tenant(db, plan="pro", created_at=datetime(2027, 1, 15, tzinfo=UTC))
+    other = make_tenant(db, plan="pro", created_at=datetime(2027, 1, 15, tzinfo=UTC))
+    start, end = datetime(2027, 3, 15, tzinfo=UTC), datetime(2027, 4, 15, tzinfo=UTC)
+    add_call(db, tenant, at=start + timedelta(days=1), seconds=61)
+    add_call(db, other, at=start + timedelta(days=1), seconds=600)
+    db.add(
+        Call(
+            tenant_id=tenant.id,
+            provider_call_id="unsaved",
+            status="ended",
+            started_at=end - timedelta(hours=1),
+            duration_seconds=120,
+            outcome="answered",
+            action_needed=True,
+        )
+    )
+    counts = usage.period_counts(db, tenant_id=tenant.id, start=start, end=end)
+    assert (counts.minutes, counts.billed_calls, counts.leads) == (2 + 2, 2, 1)
+    assert usage.period_counts(db, tenant_id=other.id, start=start, end=end).minutes == 10
+    assert usage.period_counts(db, tenant_id=tenant.id, start=end, end=end + timedelta(days=30)).billed_calls == 0
+
+
 def test_projection_cost_and_cost_per_call_booking_and_lead(db):
     # Pro: 700 minutes included, 79.00 a month, 0.20 per extra minute. Period 15 March → 15 April (UTC).
     tenant = make_tenant(db, plan="pro", created_at=datetime(2027, 1, 15, tzinfo=UTC))
