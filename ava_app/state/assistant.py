@@ -722,8 +722,8 @@ class AssistantState(AssistantFormState):
         entry = self.faq[index] if 0 <= index < len(self.faq) else {"question": "", "answer": ""}
         self.faq_question, self.faq_answer, self.faq_error = entry["question"], entry["answer"], ""
         # The editor opens below the list: take the keyboard (and the eye) there, to the field written first: a new
-        # entry's question, an existing entry's answer. (The answer's box for a new entry moved what the owner had
-        # begun typing in the question's box into it, 50 ms after the editor opened.)
+        # entry's question, an existing entry's answer. (Focusing the answer of a new entry carried whatever the
+        # owner typed into the question after the first 50 ms over to the answer.)
         field = "faq-a" if 0 <= index < len(self.faq) else "faq-q"
         return rx.call_script(f"setTimeout(() => document.getElementById('{field}')?.focus(), 50)")
 
