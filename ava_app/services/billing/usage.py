@@ -69,14 +69,6 @@ def billable_minutes_sql():
     return case((not_billed_reason_sql().is_not(None), 0), else_=(_SECONDS + 59) // 60)
 
 
-def _lead_sql(tenant_id: int | BindParameter[int]):
-    # The tenant's own bookings only: PostgreSQL may hash the sub-query once, and then reads just those.
-    booked = exists().where(
-        col(Booking.tenant_id) == tenant_id, col(Booking.call_id) == col(Call.id), col(Booking.status) != "cancelled"
-    )
-    return case((col(Call.action_needed).is_(True) | booked, 1), else_=0)
-
-
 @dataclass(frozen=True)
 class PeriodCounts:
     """What one read of the period's calls gives."""
@@ -93,13 +85,19 @@ class PeriodCounts:
 # the session, so that what it holds unsaved is flushed and counted first.
 _TENANT: BindParameter[int] = bindparam("tenant_id")
 _REASON = not_billed_reason_sql().label("reason")
+# A lead: a call that asked for a follow-up or made a booking. The tenant's own bookings only: PostgreSQL may hash the
+# sub-query once, and then reads just those.
+_BOOKED = exists().where(
+    col(Booking.tenant_id) == _TENANT, col(Booking.call_id) == col(Call.id), col(Booking.status) != "cancelled"
+)
+_LEAD = case((col(Call.action_needed).is_(True) | _BOOKED, 1), else_=0)
 # SQLAlchemy's own select: sqlmodel's is typed for at most four columns.
 _PERIOD_COUNTS = (
     sql_select(
         _REASON,
         func.count(col(Call.id)),
         func.coalesce(func.sum(billable_minutes_sql()), 0),
-        func.coalesce(func.sum(_lead_sql(_TENANT)), 0),
+        func.coalesce(func.sum(_LEAD), 0),
         func.coalesce(func.sum(col(Call.cost)), 0),
     )
     .where(col(Call.tenant_id) == _TENANT, bindparam("start") <= _WHEN, bindparam("end") > _WHEN)
