@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 
 from ava_app import languages
 from ava_app.i18n import features
@@ -69,8 +70,20 @@ def translate_error(error: Exception, lang: str = DEFAULT_LANGUAGE) -> str:
     return translate_message(message, lang)
 
 
+_NUMBER = re.compile(r"\d+")
+
+
 def translate_message(message: str, lang: str = DEFAULT_LANGUAGE) -> str:
-    """A service's English message (field errors and the like) in ``lang``, unchanged when no translation exists."""
-    if lang == "fr":
-        return FR_MESSAGES.get(message, message)
-    return message
+    """A service's English message (field errors and the like) in ``lang``, unchanged when no translation exists.
+
+    A message that names numbers ("Question 8 is empty.") is looked up with each number as ``{n}`` ("Question {n} is
+    empty.") when it has no translation of its own, and the numbers are put back in their order."""
+    if lang != "fr":
+        return message
+    if message in FR_MESSAGES:
+        return FR_MESSAGES[message]
+    numbers = iter(_NUMBER.findall(message))
+    template = FR_MESSAGES.get(_NUMBER.sub("{n}", message))
+    if template is None:
+        return message
+    return re.sub(r"\{n\}", lambda _: next(numbers, ""), template)

@@ -52,3 +52,23 @@ def test_every_counted_text_has_its_singular_and_plural_in_both_languages():
     for base in counted:
         for lang in ("en", "fr"):
             assert f"{base}.one" in CATALOGUES[lang] and f"{base}.other" in CATALOGUES[lang], (lang, base)
+
+
+def test_a_service_message_naming_numbers_is_translated_with_its_numbers_in_place():
+    from ava_app.i18n import translate_message
+    from ava_app.services import assistants
+
+    problems: dict[str, str] = {}
+    entries = [
+        assistants.FaqItem(question="Parking?", answer="Behind the shop."),
+        assistants.FaqItem(question=" ", answer=""),
+    ]
+    assistants._check_faq(entries, problems, "knowledge_base")
+    french = {translate_message(message, "fr") for message in problems.values()}
+    assert french == {"La question 2 est vide.", "La réponse à la question 2 est vide."}
+    assert translate_message("Question 12 can be at most 500 characters.", "fr") == (
+        "La question 12 peut compter au plus 500 caractères."
+    )
+    assert translate_message("Question 2 is empty.", "en") == "Question 2 is empty."
+    # Without a template of its own a numbered message stays as the service wrote it.
+    assert translate_message("Call 3 of 9 was moved.", "fr") == "Call 3 of 9 was moved."

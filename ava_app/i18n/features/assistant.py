@@ -143,4 +143,11 @@ FR_SERVICE_MESSAGES: dict[str, str] = {
     "Say something as the caller before ending the test call.": (
         "Dites quelque chose en tant qu'appelant avant de raccrocher."
     ),
+    # The knowledge base's entries, numbered from 1 (``{n}``: see ``translate_message``).
+    "Question {n} is empty.": "La question {n} est vide.",
+    "Question {n} can be at most {n} characters.": "La question {n} peut compter au plus {n} caractères.",
+    "The answer to question {n} is empty.": "La réponse à la question {n} est vide.",
+    "The answer to question {n} can be at most {n} characters.": (
+        "La réponse à la question {n} peut compter au plus {n} caractères."
+    ),
 }
